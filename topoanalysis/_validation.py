@@ -1,0 +1,110 @@
+"""Input checks shared by the public functions.
+
+Every check raises :class:`~topoanalysis.exceptions.ValidationError` (or a subclass) with a
+message of the form "`name` must be <expectation>; got <value>." User input never meets
+``assert``.
+"""
+
+import numbers
+
+import numpy as np
+
+from .exceptions import ShapeError, ValidationError
+
+__all__ = [
+    "check_int",
+    "check_float",
+    "check_choice",
+    "check_array",
+    "check_seed",
+]
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_int(name, value, *, minimum=None, maximum=None):
+    """Return ``value`` as ``int`` after checking it is an integer in range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValidationError(f"`{name}` must be an integer; got {_short(value)}.")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValidationError(f"`{name}` must be an integer >= {minimum}; got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValidationError(f"`{name}` must be an integer <= {maximum}; got {value}.")
+    return value
+
+
+def check_float(name, value, *, minimum=None, maximum=None, strict_min=False,
+                strict_max=False, allow_inf=False):
+    """Return ``value`` as ``float`` after checking it is a finite real number in range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValidationError(f"`{name}` must be a real number; got {_short(value)}.")
+    value = float(value)
+    if np.isnan(value) or (not allow_inf and not np.isfinite(value)):
+        raise ValidationError(f"`{name}` must be a finite real number; got {value}.")
+    if minimum is not None:
+        bad = value <= minimum if strict_min else value < minimum
+        if bad:
+            op = ">" if strict_min else ">="
+            raise ValidationError(f"`{name}` must be a number {op} {minimum}; got {value}.")
+    if maximum is not None:
+        bad = value >= maximum if strict_max else value > maximum
+        if bad:
+            op = "<" if strict_max else "<="
+            raise ValidationError(f"`{name}` must be a number {op} {maximum}; got {value}.")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` after checking it is one of ``choices``."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValidationError(f"`{name}` must be one of {allowed}; got {_short(value)}.")
+    return value
+
+
+def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.float64):
+    """Return ``value`` as a C-contiguous array of ``dtype`` after checking it.
+
+    ``ndim`` may be an int or a tuple of allowed ints; ``shape`` is a tuple whose entries
+    are ints or ``None`` (any size). Non-finite entries are rejected when ``finite``.
+    """
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"`{name}` must be an array of {np.dtype(dtype).name} numbers; "
+            f"got {type(value).__name__} ({exc})."
+        ) from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ShapeError(
+                f"`{name}` must be a {want}-dimensional array; got shape {arr.shape}."
+            )
+    if shape is not None:
+        if arr.ndim != len(shape) or any(
+            s is not None and s != a for s, a in zip(shape, arr.shape)
+        ):
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ShapeError(f"`{name}` must have shape {want}; got shape {arr.shape}.")
+    if finite and arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValidationError(
+            f"`{name}` must contain only finite numbers; got {bad} non-finite entries."
+        )
+    return np.ascontiguousarray(arr)
+
+
+def check_seed(name, seed):
+    """Return a :class:`numpy.random.Generator` from ``seed`` (int, None or Generator)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    check_int(name, seed, minimum=0)
+    return np.random.default_rng(int(seed))

@@ -1,0 +1,528 @@
+"""The parameter model shared by every layer of topoanalysis.
+
+A fully connected network ``x -> W_L σ(… σ(W_1 x + b_1) …) + b_L`` of any depth is described
+by an :class:`Architecture` (sizes, bias flags, activation) and a flat parameter vector.
+
+Flat layout
+-----------
+For each layer ``i`` in order (``sizes = (d, *hidden, e)``, layer ``i`` maps
+``sizes[i] -> sizes[i+1]``): the weight matrix ``W_i`` of shape ``(out, in)`` in row-major
+order (the convention of ``torch.nn.Linear``), immediately followed by its bias ``b_i`` of
+shape ``(out,)`` when the layer has one (hidden layers: ``hidden_bias``; last layer:
+``output_bias``). Many networks of one architecture stack into a ``(B, P)`` array.
+
+For a shallow network (one hidden layer of width ``l``) neuron ``k`` has input weights
+``w_k = (W_1[k], b_1[k])`` (bias appended when present) and output weights
+``a_k = W_2[:, k]``; its conserved quantity is ``c_k = ||w_k||² − ||a_k||²``.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from . import activations as _act
+from . import losses as _losses
+from ._validation import check_array, check_float, check_int
+from .exceptions import NotSupportedError, ShapeError, ValidationError
+from .init import init_params
+
+__all__ = ["Architecture", "Network", "forward", "loss_and_gradient"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """Sizes, bias flags and activation of a fully connected network.
+
+    Parameters
+    ----------
+    inputs : int
+        Input dimension ``d >= 1``.
+    hidden : tuple of int
+        Hidden widths (one entry per hidden layer, each ``>= 1``); an int means one layer.
+    outputs : int
+        Output dimension ``e >= 1``.
+    hidden_bias, output_bias : bool, default=True
+        Whether hidden layers / the output layer have biases.
+    activation : str, default="relu"
+        One of ``relu``, ``leaky_relu``, ``linear``, ``tanh``, ``sigmoid``, ``abs``; also
+        ``"leaky_relu(s)"``.
+    negative_slope : float, default=0.01
+        Leaky ReLU slope.
+
+    Examples
+    --------
+    >>> arch = Architecture(inputs=3, hidden=(4,), outputs=1)
+    >>> arch.n_params
+    21
+    >>> arch.sizes
+    (3, 4, 1)
+    """
+
+    inputs: int
+    hidden: tuple
+    outputs: int
+    hidden_bias: bool = True
+    output_bias: bool = True
+    activation: str = "relu"
+    negative_slope: float = 0.01
+
+    def __post_init__(self):
+        hidden = self.hidden
+        if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
+            hidden = (hidden,)
+        try:
+            hidden = tuple(hidden)
+        except TypeError:
+            raise ValidationError(
+                f"`hidden` must be a tuple of positive integers; got {self.hidden!r}."
+            ) from None
+        if len(hidden) == 0:
+            raise ValidationError("`hidden` must contain at least one hidden width; got ().")
+        hidden = tuple(check_int("hidden", h, minimum=1) for h in hidden)
+        object.__setattr__(self, "hidden", hidden)
+        object.__setattr__(self, "inputs", check_int("inputs", self.inputs, minimum=1))
+        object.__setattr__(self, "outputs", check_int("outputs", self.outputs, minimum=1))
+        for flag in ("hidden_bias", "output_bias"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise ValidationError(f"`{flag}` must be True or False; got {getattr(self, flag)!r}.")
+            object.__setattr__(self, flag, bool(getattr(self, flag)))
+        name, slope = _act.parse_activation(self.activation, self.negative_slope)
+        object.__setattr__(self, "activation", name)
+        object.__setattr__(self, "negative_slope", slope)
+
+    # --- layout -------------------------------------------------------------------------
+    @property
+    def sizes(self):
+        """``(d, *hidden, e)``."""
+        return (self.inputs, *self.hidden, self.outputs)
+
+    @property
+    def n_layers(self):
+        """Number of affine layers (hidden layers + 1)."""
+        return len(self.hidden) + 1
+
+    @property
+    def is_shallow(self):
+        """True for one hidden layer."""
+        return len(self.hidden) == 1
+
+    def has_bias(self, layer):
+        """Whether affine layer ``layer`` has a bias."""
+        return self.output_bias if layer == self.n_layers - 1 else self.hidden_bias
+
+    def layer_shape(self, layer):
+        """``(out, in)`` of the weight matrix of affine layer ``layer``."""
+        return (self.sizes[layer + 1], self.sizes[layer])
+
+    @property
+    def layer_slices(self):
+        """List of ``(weight_slice, bias_slice_or_None)`` into the flat vector."""
+        out, pos = [], 0
+        for i in range(self.n_layers):
+            o, n_in = self.layer_shape(i)
+            w = slice(pos, pos + o * n_in)
+            pos += o * n_in
+            b = None
+            if self.has_bias(i):
+                b = slice(pos, pos + o)
+                pos += o
+            out.append((w, b))
+        return out
+
+    @property
+    def n_params(self):
+        """Length ``P`` of the flat parameter vector."""
+        last = self.layer_slices[-1]
+        return (last[1] or last[0]).stop
+
+    def unpack(self, theta):
+        """Split flat parameters into ``[(W_i, b_i or None), ...]`` (views, no copy).
+
+        ``theta`` may have leading batch dimensions: shape ``(..., P)`` gives ``W_i`` of shape
+        ``(..., out, in)``.
+        """
+        theta = np.asarray(theta)
+        if theta.shape[-1:] != (self.n_params,):
+            raise ShapeError(
+                f"`theta` must have last dimension {self.n_params} (the number of parameters "
+                f"of {self}); got shape {theta.shape}."
+            )
+        lead = theta.shape[:-1]
+        layers = []
+        for i, (w, b) in enumerate(self.layer_slices):
+            W = theta[..., w].reshape(lead + self.layer_shape(i))
+            layers.append((W, None if b is None else theta[..., b]))
+        return layers
+
+    def pack(self, weights, biases=None):
+        """Inverse of :meth:`unpack`: ``weights[i]`` of shape ``(..., out, in)``."""
+        if len(weights) != self.n_layers:
+            raise ShapeError(f"`weights` must hold {self.n_layers} matrices; got {len(weights)}.")
+        biases = [None] * self.n_layers if biases is None else list(biases)
+        if len(biases) != self.n_layers:
+            raise ShapeError(f"`biases` must hold {self.n_layers} entries; got {len(biases)}.")
+        lead = np.shape(weights[0])[:-2]
+        theta = np.zeros(lead + (self.n_params,))
+        for i, (w, b) in enumerate(self.layer_slices):
+            W = np.asarray(weights[i], dtype=np.float64)
+            if W.shape != lead + self.layer_shape(i):
+                raise ShapeError(
+                    f"`weights[{i}]` must have shape {lead + self.layer_shape(i)}; got {W.shape}."
+                )
+            theta[..., w] = W.reshape(lead + (-1,))
+            if b is not None:
+                if biases[i] is None:
+                    raise ValidationError(f"`biases[{i}]` is required: layer {i} has a bias.")
+                B = np.asarray(biases[i], dtype=np.float64)
+                if B.shape != lead + (self.layer_shape(i)[0],):
+                    raise ShapeError(
+                        f"`biases[{i}]` must have shape {lead + (self.layer_shape(i)[0],)}; "
+                        f"got {B.shape}."
+                    )
+                theta[..., b] = B
+            elif biases[i] is not None and np.any(np.asarray(biases[i]) != 0):
+                raise ValidationError(f"`biases[{i}]` must be None: layer {i} has no bias.")
+        return theta
+
+    def check_params(self, theta, name="theta", batch=None):
+        """Validate a flat parameter vector (``batch=False``), stack (``True``) or either."""
+        ndim = {None: (1, 2), False: 1, True: 2}[batch]
+        arr = check_array(name, theta, ndim=ndim)
+        if arr.shape[-1] != self.n_params:
+            raise ShapeError(
+                f"`{name}` must have last dimension {self.n_params} (parameters of this "
+                f"architecture); got shape {arr.shape}."
+            )
+        return arr
+
+    def check_inputs(self, X, name="X"):
+        """Validate data ``X`` of shape ``(N, d)``."""
+        X = check_array(name, X, ndim=2)
+        if X.shape[1] != self.inputs:
+            raise ShapeError(f"`{name}` must have shape (N, {self.inputs}); got shape {X.shape}.")
+        if X.shape[0] < 1:
+            raise ShapeError(f"`{name}` must hold at least one sample; got shape {X.shape}.")
+        return X
+
+    @property
+    def neuron_count(self):
+        """Total number of hidden neurons."""
+        return sum(self.hidden)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+# --- NumPy reference forward / backward (any depth, any leading batch) -------------------
+def _layer_forward(arch, theta, X):
+    layers = arch.unpack(theta)
+    pre, post = [], [X]
+    h = X
+    for i, (W, b) in enumerate(layers):
+        z = h @ np.swapaxes(W, -1, -2)
+        if b is not None:
+            z = z + b[..., None, :]
+        pre.append(z)
+        if i < len(layers) - 1:
+            h = _act.activate(arch.activation, z, arch.negative_slope)
+            post.append(h)
+    return layers, pre, post
+
+
+def forward(arch, theta, X):
+    """Realization of the network(s) on ``X`` (NumPy reference).
+
+    ``theta`` of shape ``(..., P)`` and ``X`` of shape ``(N, d)`` give ``(..., N, e)``.
+    """
+    return _layer_forward(arch, theta, X)[1][-1]
+
+
+def loss_and_gradient(arch, theta, X, Y, loss="mse"):
+    """Loss and its gradient in the flat parameters (NumPy reference, any depth).
+
+    ``theta`` of shape ``(..., P)``; ``Y`` of shape ``(N, e)`` already in target form.
+    Returns ``(loss of shape (...), grad of shape (..., P))``. At ReLU kinks the derivative
+    convention of :func:`topoanalysis.activations.activation_derivative` is used.
+    """
+    layers, pre, post = _layer_forward(arch, theta, X)
+    out = pre[-1]
+    value = _losses.loss_value(loss, out, Y)
+    g = _losses.loss_gradient(loss, out, Y)
+    grad = np.zeros(np.shape(theta))
+    slices = arch.layer_slices
+    for i in range(len(layers) - 1, -1, -1):
+        W, b = layers[i]
+        a_in = post[i]
+        gW = np.swapaxes(g, -1, -2) @ a_in
+        w_sl, b_sl = slices[i]
+        grad[..., w_sl] = gW.reshape(gW.shape[:-2] + (-1,))
+        if b_sl is not None:
+            grad[..., b_sl] = g.sum(axis=-2)
+        if i > 0:
+            g = (g @ W) * _act.activation_derivative(arch.activation, pre[i - 1], arch.negative_slope)
+    return value, grad
+
+
+class Network:
+    """One network: an :class:`Architecture` and a flat parameter vector.
+
+    Parameters
+    ----------
+    arch : Architecture
+    params : array_like of shape (P,)
+        Flat parameters in the layout documented in :mod:`topoanalysis.network`
+        (copied; must be finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> net = Network.initialize(Architecture(2, (3,), 1), seed=0)
+    >>> X = np.array([[1.0, -2.0], [0.5, 0.5]])
+    >>> moved = net.rescale_neurons(2.5, neurons=[0]).permute_neurons([2, 0, 1])
+    >>> bool(np.allclose(net.forward(X), moved.forward(X)))
+    True
+    >>> bool(np.allclose(moved.conserved_quantities(), net.conserved_quantities()[[2, 0, 1]]))
+    False
+    """
+
+    def __init__(self, arch, params):
+        if not isinstance(arch, Architecture):
+            raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")
+        self.arch = arch
+        self.params = arch.check_params(params, "params", batch=False).copy()
+        self.params.flags.writeable = False
+
+    # --- constructors -----------------------------------------------------------------
+    @classmethod
+    def initialize(cls, arch, scheme="kaiming_normal", *, seed=0, **kwargs):
+        """Seeded initialization; see :func:`topoanalysis.init.init_params` for schemes."""
+        return cls(arch, init_params(arch, scheme, seed=seed, **kwargs))
+
+    @classmethod
+    def from_weights(cls, weights, biases=None, *, activation="relu", negative_slope=0.01):
+        """Build from weight matrices ``[W_1, ..., W_L]`` (``(out, in)``) and biases.
+
+        A bias flag is set when its entry is not None; all hidden layers must agree.
+        """
+        weights = [check_array(f"weights[{i}]", W, ndim=2) for i, W in enumerate(weights)]
+        if len(weights) < 2:
+            raise ValidationError(
+                f"`weights` must hold at least 2 matrices (one hidden layer); got {len(weights)}."
+            )
+        biases = [None] * len(weights) if biases is None else list(biases)
+        if len(biases) != len(weights):
+            raise ShapeError(f"`biases` must hold {len(weights)} entries; got {len(biases)}.")
+        for i in range(1, len(weights)):
+            if weights[i].shape[1] != weights[i - 1].shape[0]:
+                raise ShapeError(
+                    f"`weights[{i}]` must have {weights[i - 1].shape[0]} columns to follow "
+                    f"weights[{i - 1}]; got shape {weights[i].shape}."
+                )
+        hidden_flags = {biases[i] is not None for i in range(len(weights) - 1)}
+        if len(hidden_flags) > 1:
+            raise ValidationError("`biases` of hidden layers must be all given or all None.")
+        arch = Architecture(
+            inputs=weights[0].shape[1],
+            hidden=tuple(W.shape[0] for W in weights[:-1]),
+            outputs=weights[-1].shape[0],
+            hidden_bias=hidden_flags.pop(),
+            output_bias=biases[-1] is not None,
+            activation=activation,
+            negative_slope=negative_slope,
+        )
+        return cls(arch, arch.pack(weights, biases))
+
+    # --- views ------------------------------------------------------------------------
+    @property
+    def weights(self):
+        """List of weight matrices ``(out, in)`` (read-only views)."""
+        return [W for W, _ in self.arch.unpack(self.params)]
+
+    @property
+    def biases(self):
+        """List of bias vectors, ``None`` for layers without bias (read-only views)."""
+        return [b for _, b in self.arch.unpack(self.params)]
+
+    def _require_shallow(self, what):
+        if not self.arch.is_shallow:
+            raise NotSupportedError(f"{what} is defined for shallow networks (one hidden layer); "
+                                    f"this one has hidden widths {self.arch.hidden}.")
+
+    def neuron_weights(self):
+        """Per-neuron ``(w, a)`` of a shallow network.
+
+        Returns
+        -------
+        w : ndarray of shape (l, d) or (l, d + 1)
+            Input weights with the hidden bias appended when present.
+        a : ndarray of shape (l, e)
+            Output weights (columns of ``W_2``).
+        """
+        self._require_shallow("neuron_weights")
+        (W1, b1), (W2, _) = self.arch.unpack(self.params)
+        w = W1 if b1 is None else np.concatenate([W1, b1[:, None]], axis=1)
+        return np.array(w), np.array(W2.T)
+
+    def conserved_quantities(self):
+        """``c = ||incoming||² − ||outgoing||²`` for every hidden neuron.
+
+        Incoming weights include the neuron's bias. For a shallow net this is
+        ``c_k = ||w_k||² − ||a_k||²`` of shape ``(l,)``; for deeper nets the layers are
+        concatenated, shape ``(sum(hidden),)``. Conserved by gradient flow for positively
+        homogeneous activations (Nurisso et al.; the follow-up for deep networks).
+        """
+        return conserved_quantities(self.arch, self.params)
+
+    # --- realization and loss ---------------------------------------------------------
+    def forward(self, X):
+        """Realization on ``X`` of shape ``(N, d)``; returns ``(N, e)``."""
+        return forward(self.arch, self.params, self.arch.check_inputs(X))
+
+    __call__ = forward
+
+    def loss(self, X, y, loss="mse"):
+        """Loss on data; see :mod:`topoanalysis.losses` for the conventions."""
+        X = self.arch.check_inputs(X)
+        Y = _losses.as_targets(y, loss, self.arch.outputs)
+        _check_rows(X, Y)
+        return float(_losses.loss_value(loss, forward(self.arch, self.params, X), Y))
+
+    def loss_and_grad(self, X, y, loss="mse"):
+        """Loss and flat gradient ``(float, ndarray of shape (P,))`` (NumPy reference)."""
+        X = self.arch.check_inputs(X)
+        Y = _losses.as_targets(y, loss, self.arch.outputs)
+        _check_rows(X, Y)
+        value, grad = loss_and_gradient(self.arch, self.params, X, Y, loss)
+        return float(value), grad
+
+    # --- symmetries -------------------------------------------------------------------
+    def rescale_neurons(self, alpha, neurons=None, layer=0):
+        """Rescale hidden neurons: incoming weights (and bias) times ``α``, outgoing ``/ α``.
+
+        Leaves the realization unchanged for positively homogeneous activations.
+
+        Parameters
+        ----------
+        alpha : float or array_like of shape (len(neurons),)
+            Positive factors.
+        neurons : sequence of int or None
+            Neurons of hidden layer ``layer`` (all when None).
+        layer : int, default=0
+            Hidden layer index.
+        """
+        if not _act.is_positively_homogeneous(self.arch.activation):
+            raise NotSupportedError(
+                f"neuron rescaling is a symmetry only for positively homogeneous activations "
+                f"({', '.join(_act.HOMOGENEOUS_ACTIVATIONS)}); this network uses "
+                f"{self.arch.activation!r}."
+            )
+        layer = check_int("layer", layer, minimum=0, maximum=len(self.arch.hidden) - 1)
+        width = self.arch.hidden[layer]
+        idx = np.arange(width) if neurons is None else _check_neurons(neurons, width)
+        alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), idx.shape)
+        if not np.all(np.isfinite(alpha)) or np.any(alpha <= 0):
+            raise ValidationError(f"`alpha` must be positive finite factors; got {alpha!r}.")
+        params = self.params.copy()
+        (W_in, b_in), (W_out, _) = self.arch.unpack(params)[layer:layer + 2]
+        W_in[idx] *= alpha[:, None]
+        if b_in is not None:
+            b_in[idx] *= alpha
+        W_out[:, idx] /= alpha[None, :]
+        return Network(self.arch, params)
+
+    def permute_neurons(self, perm, layer=0):
+        """Reorder the neurons of hidden layer ``layer``: new neuron ``i`` is old ``perm[i]``."""
+        layer = check_int("layer", layer, minimum=0, maximum=len(self.arch.hidden) - 1)
+        width = self.arch.hidden[layer]
+        perm = np.asarray(perm)
+        if perm.shape != (width,) or not np.array_equal(np.sort(perm), np.arange(width)):
+            raise ValidationError(
+                f"`perm` must be a permutation of 0..{width - 1}; got {perm.tolist()!r}."
+            )
+        params = self.params.copy()
+        (W_in, b_in), (W_out, _) = self.arch.unpack(params)[layer:layer + 2]
+        W_in[...] = W_in[perm]
+        if b_in is not None:
+            b_in[...] = b_in[perm]
+        W_out[...] = W_out[:, perm]
+        return Network(self.arch, params)
+
+    # --- files ------------------------------------------------------------------------
+    def save(self, path):
+        """Save to ``.npz`` (parameters and architecture)."""
+        a = self.arch
+        np.savez(
+            path, params=self.params, inputs=a.inputs, hidden=np.array(a.hidden),
+            outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
+            activation=a.activation, negative_slope=a.negative_slope, format_version=1,
+        )
+
+    @classmethod
+    def load(cls, path):
+        """Load a network written by :meth:`save`."""
+        if not os.path.exists(path):
+            raise ValidationError(f"`path` must name an existing .npz file; got {str(path)!r}.")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arch = Architecture(
+                    inputs=int(f["inputs"]), hidden=tuple(int(h) for h in f["hidden"]),
+                    outputs=int(f["outputs"]), hidden_bias=bool(f["hidden_bias"]),
+                    output_bias=bool(f["output_bias"]), activation=str(f["activation"]),
+                    negative_slope=float(f["negative_slope"]),
+                )
+                params = np.array(f["params"])
+        except (KeyError, OSError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError(
+                f"`path` must be a topoanalysis network .npz (see Network.save); "
+                f"could not read {str(path)!r}: {exc}."
+            ) from None
+        return cls(arch, params)
+
+    def __repr__(self):
+        a = self.arch
+        return (f"Network(d={a.inputs}, hidden={a.hidden}, e={a.outputs}, "
+                f"activation={a.activation!r}, hidden_bias={a.hidden_bias}, "
+                f"output_bias={a.output_bias})")
+
+    def __eq__(self, other):
+        return (isinstance(other, Network) and self.arch == other.arch
+                and np.array_equal(self.params, other.params))
+
+    __hash__ = None
+
+
+def conserved_quantities(arch, theta):
+    """Per-hidden-neuron ``||incoming||² − ||outgoing||²`` for ``theta`` of shape ``(..., P)``.
+
+    Returns shape ``(..., sum(hidden))``.
+    """
+    layers = arch.unpack(theta)
+    out = []
+    for i in range(len(arch.hidden)):
+        W_in, b_in = layers[i]
+        W_out, _ = layers[i + 1]
+        c = np.sum(W_in ** 2, axis=-1) - np.sum(W_out ** 2, axis=-2)
+        if b_in is not None:
+            c = c + b_in ** 2
+        out.append(c)
+    return np.concatenate(out, axis=-1)
+
+
+def _check_neurons(neurons, width):
+    idx = np.atleast_1d(np.asarray(neurons))
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or np.any(idx < 0) or np.any(idx >= width):
+        raise ValidationError(
+            f"`neurons` must be indices in [0, {width - 1}]; got {np.asarray(neurons).tolist()!r}."
+        )
+    return idx
+
+
+def _check_rows(X, Y):
+    if X.shape[0] != Y.shape[0]:
+        raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got {Y.shape[0]}.")
