@@ -1,0 +1,41 @@
+import csv
+
+import pytest
+
+from topoanalysis import ValidationError
+from topoanalysis.sweep import completed_cells, run_sweep
+
+
+def test_sweep_writes_incrementally_and_resumes(tmp_path):
+    out = tmp_path / "s.csv"
+    calls = []
+
+    def func(cell):
+        calls.append(cell["a"])
+        if cell["a"] == 3 and len(calls) < 10:
+            raise KeyboardInterrupt  # simulated interruption in the middle of the sweep
+        return {"sq": cell["a"] ** 2}
+
+    cells = [{"a": a} for a in range(5)]
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(cells, func, out, progress=False)
+    assert completed_cells(out, ["a"]) == {("0",), ("1",), ("2",)}  # nothing finished is lost
+    calls.clear()
+    calls.extend([None] * 10)  # let cell 3 succeed now
+    rows = run_sweep(cells, func, out, progress=False)
+    assert calls[10:] == [3, 4]  # only the unfinished cells ran
+    assert [int(r["sq"]) for r in rows] == [0, 1, 4, 9, 16]
+    with open(out) as fh:
+        assert next(csv.reader(fh)) == ["a", "sq"]
+
+
+def test_sweep_rejects_foreign_file(tmp_path):
+    out = tmp_path / "s.csv"
+    out.write_text("x,y\n1,2\n")
+    with pytest.raises(ValidationError, match="lacks the columns"):
+        run_sweep([{"a": 1}], lambda c: {}, out, progress=False)
+
+
+def test_sweep_rejects_empty(tmp_path):
+    with pytest.raises(ValidationError, match="`cells`"):
+        run_sweep([], lambda c: {}, tmp_path / "s.csv", progress=False)
