@@ -88,6 +88,8 @@ class Architecture:
                 raise ValidationError(f"`{flag}` must be True or False; got {getattr(self, flag)!r}.")
             object.__setattr__(self, flag, bool(getattr(self, flag)))
         name, slope = _act.parse_activation(self.activation, self.negative_slope)
+        if name != "leaky_relu":
+            slope = 0.01  # irrelevant for other activations; keep equality meaningful
         object.__setattr__(self, "activation", name)
         object.__setattr__(self, "negative_slope", slope)
 
