@@ -7,3 +7,4 @@ Each module defines ``__all__``; this package re-exports it, one line per module
 from .networks import *  # noqa: F401,F403
 from .invariants import *  # noqa: F401,F403
 from .drift import *  # noqa: F401,F403
+from .quadrics import *  # noqa: F401,F403

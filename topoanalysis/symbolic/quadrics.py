@@ -1,0 +1,627 @@
+"""Topology of the invariant quadrics of a shallow network (exact, SymPy).
+
+Gradient flow of a shallow network with a positively homogeneous activation keeps every
+hidden neuron on the quadric
+
+``Q(c) = {(w, a) ∈ R^d × R^e : ||w||² − ||a||² = c}``
+
+(``d`` is the dimension of ``w_k``, *including the bias coordinate* when the hidden layer has
+biases), and the whole parameter on ``H(c) = Q(c_1) × … × Q(c_l)`` (Nurisso, Leroy, Vaccarino,
+"Topological obstruction to the training of shallow ReLU neural networks").
+
+Topology of one quadric (the explicit maps are in :func:`quadric_deformation_retraction`):
+
+============ ================================ ================ ============== ===============
+``c``        diffeomorphic to / shape         homotopy type    components     Poincaré factor
+============ ================================ ================ ============== ===============
+``c > 0``    ``S^{d−1} × R^e`` (hyperboloid)  ``S^{d−1}``      2 if ``d = 1`` ``1 + t^{d−1}``
+``c < 0``    ``R^d × S^{e−1}`` (hyperboloid)  ``S^{e−1}``      2 if ``e = 1`` ``1 + t^{e−1}``
+``c = 0``    cone ``||w|| = ||a||``           point            1              ``1``
+============ ================================ ================ ============== ===============
+
+(``1 + t^0 = 2``: the sphere ``S^0`` is two points.) ``(w, a) ↦ (w/||w||, a)`` is a
+diffeomorphism ``Q(c) → S^{d−1} × R^e`` for ``c > 0`` with inverse
+``(u, a) ↦ (sqrt(c + ||a||²) u, a)``; ``c < 0`` is the mirror image; the cone is star-shaped
+about the origin. By Künneth (field coefficients, all factors have free homology) the
+Poincaré polynomial of ``H(c)`` is the product of the factors.
+
+Exactness: ``c`` given as a Python ``int``/``Fraction`` or an exact SymPy number is classified
+exactly; a SymPy expression with symbols is classified by its assumptions
+(``Symbol("c", negative=True)``); a float (Python, NumPy or ``sympy.Float``) is treated as zero
+when ``|c| <= atol``, and the result reports which entries were treated as zero.
+"""
+
+import dataclasses
+import fractions
+import math
+import numbers
+
+import numpy as np
+import sympy
+
+from .._validation import check_float, check_int
+from ..exceptions import ValidationError
+
+__all__ = [
+    "POINCARE_VARIABLE",
+    "DEFAULT_ATOL",
+    "QuadricTopology",
+    "InvariantSetTopology",
+    "conserved_sign",
+    "quadric_topology",
+    "quadric_poincare_polynomial",
+    "invariant_set_topology",
+    "invariant_set_poincare_polynomial",
+    "betti_numbers",
+    "quadric_deformation_retraction",
+    "check_quadric_retraction",
+]
+
+#: The variable ``t`` of every Poincaré polynomial returned by this module.
+POINCARE_VARIABLE = sympy.Symbol("t")
+#: Default absolute tolerance under which a *float* conserved quantity counts as zero.
+DEFAULT_ATOL = 1e-12
+
+_t = POINCARE_VARIABLE
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def conserved_sign(c, *, atol=DEFAULT_ATOL, name="c"):
+    """Sign of a conserved quantity, exact when ``c`` is exact.
+
+    Parameters
+    ----------
+    c : int, Fraction, float, or sympy.Expr
+        The value ``c_k = ||w_k||² − ||a_k||²``.
+    atol : float, default=1e-12
+        Floats with ``|c| <= atol`` count as zero (ignored for exact input).
+    name : str, default="c"
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    value : sympy.Expr
+        ``c`` as a SymPy object (``Integer``/``Rational`` for exact numbers, ``Float`` for
+        floats, the expression itself for symbolic input).
+    sign : int
+        ``-1``, ``0`` or ``+1``.
+    treated_as_zero : bool
+        True when ``c`` is a nonzero float with ``|c| <= atol``.
+
+    Raises
+    ------
+    ValidationError
+        If ``c`` is not a real number or expression, is not finite, or its sign cannot be
+        decided from its assumptions.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> conserved_sign(sympy.Rational(-1, 3))
+    (-1/3, -1, False)
+    >>> conserved_sign(1e-15)
+    (1.00000000000000e-15, 0, True)
+    >>> conserved_sign(sympy.Symbol("c", positive=True))
+    (c, 1, False)
+    """
+    atol = check_float("atol", atol, minimum=0.0)
+    if isinstance(c, (bool, np.bool_)):
+        raise ValidationError(f"`{name}` must be a real number or SymPy expression; got {c!r}.")
+    if isinstance(c, sympy.Basic):
+        if not isinstance(c, sympy.Expr) or c.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise ValidationError(
+                f"`{name}` must be a finite real SymPy expression; got {_short(c)}.")
+        if c.is_number and c.has(sympy.Float):
+            return _classify_float(name, c, float(sympy.re(c)) if c.is_real else None, atol)
+        if c.is_real is False:
+            raise ValidationError(f"`{name}` must be real; got {_short(c)}.")
+        if c.is_zero:
+            return c, 0, False
+        if c.is_positive:
+            return c, 1, False
+        if c.is_negative:
+            return c, -1, False
+        raise ValidationError(
+            f"`{name}` must have a decidable sign (give the symbols assumptions such as "
+            f"positive=True); got {_short(c)}.")
+    if isinstance(c, numbers.Integral):
+        value = sympy.Integer(int(c))
+        return value, int(np.sign(int(c))), False
+    if isinstance(c, fractions.Fraction):
+        value = sympy.Rational(c.numerator, c.denominator)
+        return value, int(np.sign(c)), False
+    if isinstance(c, numbers.Real):
+        return _classify_float(name, sympy.Float(float(c)), float(c), atol)
+    raise ValidationError(
+        f"`{name}` must be a real number or SymPy expression; got {type(c).__name__} "
+        f"{_short(c)}.")
+
+
+def _classify_float(name, value, x, atol):
+    if x is None or not np.isfinite(x):
+        raise ValidationError(f"`{name}` must be a finite real number; got {_short(value)}.")
+    if abs(x) <= atol:
+        return value, 0, x != 0.0
+    return value, (1 if x > 0 else -1), False
+
+
+def _check_dims(d, e):
+    return check_int("d", d, minimum=1), check_int("e", e, minimum=1)
+
+
+def _sphere_poly(k):
+    """Poincaré polynomial of ``S^k`` (``S^0``: two points)."""
+    return sympy.Poly(1 + _t ** k, _t, domain="ZZ")
+
+
+def _sphere_product(powers):
+    """``∏ (1 + t^k)^n`` for ``(k, n)`` in ``powers``, built from binomial coefficients.
+
+    Sparse and exact (``math.comb``), so wide networks (thousands of neurons) stay fast where
+    dense repeated multiplication would not.
+    """
+    merged = {}
+    for k, n in powers:
+        merged[k] = merged.get(k, 0) + n
+    terms = {0: 1}
+    for k, n in sorted(merged.items()):
+        if n == 0:
+            continue
+        if k == 0:
+            factor = {0: 2 ** n}
+        else:
+            factor = {k * i: math.comb(n, i) for i in range(n + 1)}
+        if len(terms) == 1 and 0 in terms:
+            scale = terms[0]
+            terms = {x: scale * y for x, y in factor.items()}
+        else:
+            new = {}
+            for x1, y1 in terms.items():
+                for x2, y2 in factor.items():
+                    new[x1 + x2] = new.get(x1 + x2, 0) + y1 * y2
+            terms = new
+    return sympy.Poly.from_dict({(x,): y for x, y in terms.items()}, _t, domain="ZZ")
+
+
+def betti_numbers(poincare_polynomial):
+    """Betti numbers ``(b_0, b_1, …, b_n)`` read off a Poincaré polynomial.
+
+    Parameters
+    ----------
+    poincare_polynomial : sympy.Poly or sympy.Expr
+        A polynomial in :data:`POINCARE_VARIABLE` with nonnegative integer coefficients.
+
+    Returns
+    -------
+    tuple of sympy.Integer
+        ``b_i`` is the coefficient of ``t^i``; the tuple ends at the top degree.
+
+    Raises
+    ------
+    ValidationError
+        If the input is not such a polynomial.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> t = sympy.Symbol("t")
+    >>> betti_numbers(4 * (1 + t) ** 2)
+    (4, 8, 4)
+    """
+    try:
+        poly = (poincare_polynomial if isinstance(poincare_polynomial, sympy.Poly)
+                else sympy.Poly(poincare_polynomial, _t))
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded, TypeError):
+        raise ValidationError(
+            f"`poincare_polynomial` must be a polynomial in t; got "
+            f"{_short(poincare_polynomial)}.") from None
+    if poly.gens != (_t,):
+        raise ValidationError(
+            f"`poincare_polynomial` must be a polynomial in t only; got generators {poly.gens}.")
+    coeffs = tuple(sympy.Integer(x) if getattr(x, "is_Integer", False) else x
+                   for x in reversed(poly.all_coeffs()))
+    if any(not (getattr(x, "is_Integer", False) and x >= 0) for x in coeffs):
+        raise ValidationError(
+            f"`poincare_polynomial` must have nonnegative integer coefficients; got "
+            f"{_short(poly.as_expr())}.")
+    return coeffs
+
+
+def _sphere_name(k, power=1):
+    base = f"S^{k}"
+    return base if power == 1 else f"({base})^{power}"
+
+
+@dataclasses.dataclass(frozen=True)
+class QuadricTopology:
+    """Topology of one invariant quadric ``Q(c) ⊂ R^d × R^e``.
+
+    Attributes
+    ----------
+    c : sympy.Expr
+        The conserved quantity (exact when given exactly).
+    d, e : int
+        Dimensions of ``w`` (bias included) and ``a``.
+    sign : int
+        ``-1``, ``0`` or ``+1`` (``0`` also when a float was within ``atol`` of zero).
+    treated_as_zero : bool
+        True when a nonzero float was classified as zero by the tolerance.
+    kind : str
+        ``"hyperboloid of one sheet"``, ``"hyperboloid of two sheets"`` or ``"cone"``.
+    model : str
+        The explicit model it is diffeomorphic (``c ≠ 0``) or homotopy equivalent (cone) to,
+        e.g. ``"S^1 × R^1"``.
+    homotopy_type : str
+        ``"S^k"`` or ``"point"``.
+    sphere_dimension : int or None
+        ``k`` of the homotopy sphere, None for a point.
+    poincare_polynomial : sympy.Poly
+        In :data:`POINCARE_VARIABLE`.
+    betti_numbers : tuple of sympy.Integer
+    n_components : sympy.Integer
+        ``b_0``.
+    """
+
+    c: sympy.Expr
+    d: int
+    e: int
+    sign: int
+    treated_as_zero: bool
+    kind: str
+    model: str
+    homotopy_type: str
+    sphere_dimension: object
+    poincare_polynomial: sympy.Poly
+    betti_numbers: tuple
+    n_components: sympy.Integer
+
+    def to_dict(self):
+        """JSON-ready dictionary (numbers as ``str``/``int``)."""
+        return {
+            "c": str(self.c), "d": self.d, "e": self.e, "sign": self.sign,
+            "treated_as_zero": self.treated_as_zero, "kind": self.kind, "model": self.model,
+            "homotopy_type": self.homotopy_type, "sphere_dimension": self.sphere_dimension,
+            "poincare_polynomial": str(self.poincare_polynomial.as_expr()),
+            "betti_numbers": [int(b) for b in self.betti_numbers],
+            "n_components": int(self.n_components),
+        }
+
+
+def _factor(sign, d, e):
+    """``(kind, model, sphere_dimension)`` of ``Q(c)`` with ``sign(c) = sign``."""
+    if sign > 0:
+        return ("hyperboloid of two sheets" if d == 1 else "hyperboloid of one sheet",
+                f"S^{d - 1} × R^{e}", d - 1)
+    if sign < 0:
+        return ("hyperboloid of two sheets" if e == 1 else "hyperboloid of one sheet",
+                f"R^{d} × S^{e - 1}", e - 1)
+    return "cone", f"cone over S^{d - 1} × S^{e - 1} (contractible)", None
+
+
+def quadric_topology(c, d, e, *, atol=DEFAULT_ATOL):
+    """Type, homotopy type and Betti numbers of ``Q(c) = {||w||² − ||a||² = c}``.
+
+    Parameters
+    ----------
+    c : int, Fraction, float or sympy.Expr
+        Conserved quantity; see :func:`conserved_sign` for exact vs float input.
+    d : int
+        Dimension of ``w`` (``>= 1``), including the bias coordinate when present.
+    e : int
+        Dimension of ``a`` (``>= 1``).
+    atol : float, default=1e-12
+        Floats with ``|c| <= atol`` count as zero.
+
+    Returns
+    -------
+    QuadricTopology
+
+    Raises
+    ------
+    ValidationError
+        On bad dimensions, a non-real ``c`` or an undecidable sign.
+
+    Notes
+    -----
+    ``c > 0``: ``(w, a) ↦ (w/||w||, a)`` is a diffeomorphism onto ``S^{d−1} × R^e``, so
+    ``Q ≃ S^{d−1}``; ``c < 0`` symmetrically ``Q ≃ S^{e−1}``; ``c = 0``: the cone is
+    star-shaped, hence contractible. Derived from the statements of Nurisso, Leroy, Vaccarino
+    (their Lemma 1 / Figure 2) and checked in :func:`check_quadric_retraction` and in the
+    tests by sampling. O(1).
+
+    Examples
+    --------
+    >>> q = quadric_topology(-1, 2, 1)
+    >>> q.kind, q.homotopy_type, q.n_components
+    ('hyperboloid of two sheets', 'S^0', 2)
+    >>> quadric_topology(3, 3, 1).poincare_polynomial.as_expr()
+    t**2 + 1
+    >>> quadric_topology(0, 2, 2).betti_numbers
+    (1,)
+    """
+    d, e = _check_dims(d, e)
+    return _quadric(c, d, e, atol, {})
+
+
+def _quadric(c, d, e, atol, cache):
+    """:func:`quadric_topology` without argument checks; ``cache`` shares per-sign parts."""
+    value, sign, treated = conserved_sign(c, atol=atol)
+    if sign not in cache:
+        kind, model, k = _factor(sign, d, e)
+        poly = sympy.Poly(1, _t, domain="ZZ") if k is None else _sphere_poly(k)
+        cache[sign] = (kind, model, k, poly, betti_numbers(poly))
+    kind, model, k, poly, b = cache[sign]
+    return QuadricTopology(
+        c=value, d=d, e=e, sign=sign, treated_as_zero=treated, kind=kind, model=model,
+        homotopy_type="point" if k is None else _sphere_name(k), sphere_dimension=k,
+        poincare_polynomial=poly, betti_numbers=b, n_components=b[0],
+    )
+
+
+def quadric_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
+    """Poincaré polynomial of ``Q(c)`` (a ``sympy.Poly`` in ``t``).
+
+    Per-neuron factor: ``1 + t^{d−1}`` (``c > 0``), ``1 + t^{e−1}`` (``c < 0``), ``1``
+    (``c = 0``); ``1 + t^0 = 2``. See :func:`quadric_topology`.
+
+    Examples
+    --------
+    >>> quadric_poincare_polynomial(1, 1, 4).as_expr()
+    2
+    >>> quadric_poincare_polynomial(-2, 1, 4).as_expr()
+    t**3 + 1
+    """
+    return quadric_topology(c, d, e, atol=atol).poincare_polynomial
+
+
+@dataclasses.dataclass(frozen=True)
+class InvariantSetTopology:
+    """Topology of ``H(c) = Q(c_1) × … × Q(c_l)``.
+
+    Attributes
+    ----------
+    c : tuple of sympy.Expr
+    d, e : int
+    signs : tuple of int
+        Sign of each ``c_k`` (``0`` for exact zeros and for floats within ``atol``).
+    treated_as_zero : tuple of int
+        Indices ``k`` of nonzero floats classified as zero by the tolerance.
+    l_plus, l_minus, l_zero : int
+        Numbers of ``c_k > 0``, ``< 0``, ``= 0``.
+    factors : tuple of QuadricTopology
+    poincare_polynomial : sympy.Poly
+        Product of the factors' polynomials (Künneth).
+    betti_numbers : tuple of sympy.Integer
+    n_components : sympy.Integer
+        ``b_0(H(c))``; with ``e = 1`` and ``d >= 2`` this is ``2^{l_−}``.
+    homotopy_type : str
+        E.g. ``"(S^1)^2 × (S^0)^3"``, or ``"point"``.
+    """
+
+    c: tuple
+    d: int
+    e: int
+    signs: tuple
+    treated_as_zero: tuple
+    l_plus: int
+    l_minus: int
+    l_zero: int
+    factors: tuple
+    poincare_polynomial: sympy.Poly
+    betti_numbers: tuple
+    n_components: sympy.Integer
+    homotopy_type: str
+
+    def to_dict(self):
+        """JSON-ready dictionary."""
+        return {
+            "c": [str(x) for x in self.c], "d": self.d, "e": self.e,
+            "signs": list(self.signs), "treated_as_zero": list(self.treated_as_zero),
+            "l_plus": self.l_plus, "l_minus": self.l_minus, "l_zero": self.l_zero,
+            "poincare_polynomial": str(self.poincare_polynomial.as_expr()),
+            "betti_numbers": [int(b) for b in self.betti_numbers],
+            "n_components": int(self.n_components),
+            "homotopy_type": self.homotopy_type,
+        }
+
+
+def _as_sequence(c):
+    if isinstance(c, (str, bytes)) or isinstance(c, sympy.Basic) and not isinstance(
+            c, sympy.MatrixBase):
+        raise ValidationError(
+            f"`c` must be a sequence of conserved quantities (one per neuron); got {_short(c)}.")
+    if isinstance(c, np.ndarray):
+        if c.ndim != 1:
+            raise ValidationError(f"`c` must be one-dimensional; got shape {c.shape}.")
+        return list(c)
+    if isinstance(c, sympy.MatrixBase):
+        return list(c)
+    try:
+        return list(c)
+    except TypeError:
+        raise ValidationError(
+            f"`c` must be a sequence of conserved quantities (one per neuron); got "
+            f"{_short(c)}.") from None
+
+
+def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
+    """Topology of the invariant set ``H(c) = Q(c_1) × … × Q(c_l)`` (Künneth).
+
+    Parameters
+    ----------
+    c : sequence of (int, Fraction, float, sympy.Expr)
+        One conserved quantity per hidden neuron (``l >= 1`` entries).
+    d : int
+        Dimension of each ``w_k`` (input dimension, plus 1 with hidden biases).
+    e : int
+        Output dimension.
+    atol : float, default=1e-12
+        Floats with ``|c_k| <= atol`` count as zero; they are listed in ``treated_as_zero``.
+
+    Returns
+    -------
+    InvariantSetTopology
+
+    Raises
+    ------
+    ValidationError
+        On an empty or non-sequence ``c``, bad dimensions or an undecidable sign.
+
+    Notes
+    -----
+    ``P_H(t) = (1 + t^{d−1})^{l_+} (1 + t^{e−1})^{l_−}`` (Künneth formula over a field; each
+    factor has torsion-free homology). With ``e = 1`` and ``d >= 2``:
+    ``b_0 = 2^{l_−}`` (Nurisso et al., Theorem 1). Cost: O(l) classifications plus two
+    polynomial powers.
+
+    Examples
+    --------
+    >>> H = invariant_set_topology([1, -1, -2], 2, 1)
+    >>> H.poincare_polynomial.as_expr()
+    4*t + 4
+    >>> H.n_components, H.betti_numbers, H.homotopy_type
+    (4, (4, 4), 'S^1 × (S^0)^2')
+    >>> invariant_set_topology([0.3, 1e-14], 3, 2).treated_as_zero
+    (1,)
+    """
+    d, e = _check_dims(d, e)
+    values = _as_sequence(c)
+    if len(values) == 0:
+        raise ValidationError("`c` must contain at least one conserved quantity; got [].")
+    atol = check_float("atol", atol, minimum=0.0)
+    cache = {}
+    factors = tuple(_quadric(x, d, e, atol, cache) for x in values)
+    signs = tuple(f.sign for f in factors)
+    l_plus, l_minus = signs.count(1), signs.count(-1)
+    l_zero = len(signs) - l_plus - l_minus
+    poly = _sphere_product(((d - 1, l_plus), (e - 1, l_minus)))
+    b = betti_numbers(poly)
+    counts = {}
+    for k, n in ((d - 1, l_plus), (e - 1, l_minus)):
+        if n:
+            counts[k] = counts.get(k, 0) + n
+    names = [_sphere_name(k, counts[k]) for k in sorted(counts, reverse=True)]
+    return InvariantSetTopology(
+        c=tuple(f.c for f in factors), d=d, e=e, signs=signs,
+        treated_as_zero=tuple(i for i, f in enumerate(factors) if f.treated_as_zero),
+        l_plus=l_plus, l_minus=l_minus, l_zero=l_zero, factors=factors,
+        poincare_polynomial=poly, betti_numbers=b, n_components=b[0],
+        homotopy_type=" × ".join(names) if names else "point",
+    )
+
+
+def invariant_set_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
+    """Poincaré polynomial of ``H(c)`` as an exact ``sympy.Poly`` in ``t``.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> invariant_set_poincare_polynomial([sympy.Rational(1, 2), -3], 3, 3).as_expr()
+    t**4 + 2*t**2 + 1
+    """
+    return invariant_set_topology(c, d, e, atol=atol).poincare_polynomial
+
+
+def quadric_deformation_retraction(d, e, sign):
+    """Explicit deformation retraction of ``Q(c)`` onto its core sphere (or the apex).
+
+    Parameters
+    ----------
+    d, e : int
+        Dimensions of ``w`` and ``a``.
+    sign : {-1, 0, 1}
+        Sign of ``c``.
+
+    Returns
+    -------
+    variables : tuple
+        ``(w, a, c, s)``: tuples of real symbols ``w1..wd``, ``a1..ae``, the symbol ``c``
+        (with the sign as assumption) and the homotopy parameter ``s ∈ [0, 1]``.
+    homotopy : sympy.ImmutableMatrix of shape (d + e, 1)
+        ``h_s(w, a)``. ``c > 0``: ``(w·sqrt((c + (1−s)²||a||²)/||w||²), (1−s)a)``, ending on
+        the sphere ``{||w||² = c, a = 0} ≅ S^{d−1}``; ``c < 0``: the mirror image, ending on
+        ``{w = 0, ||a||² = −c} ≅ S^{e−1}``; ``c = 0``: ``(1−s)(w, a)``, ending at the origin.
+
+    Raises
+    ------
+    ValidationError
+        On bad dimensions or sign.
+
+    Examples
+    --------
+    >>> (w, a, c, s), h = quadric_deformation_retraction(1, 1, 1)
+    >>> h.T
+    Matrix([[w1*sqrt(a1**2*(1 - s)**2 + c)/Abs(w1), a1*(1 - s)]])
+    """
+    d, e = _check_dims(d, e)
+    if isinstance(sign, (bool, np.bool_)) or sign not in (-1, 0, 1):
+        raise ValidationError(f"`sign` must be -1, 0 or 1; got {_short(sign)}.")
+    w = sympy.symbols(f"w1:{d + 1}", real=True)
+    a = sympy.symbols(f"a1:{e + 1}", real=True)
+    s = sympy.Symbol("s", real=True)
+    assumptions = {1: {"positive": True}, -1: {"negative": True}, 0: {}}[int(sign)]
+    c = sympy.Symbol("c", **assumptions) if sign != 0 else sympy.Integer(0)
+    W2 = sum(x ** 2 for x in w)
+    A2 = sum(x ** 2 for x in a)
+    if sign > 0:
+        scale = sympy.sqrt((c + (1 - s) ** 2 * A2) / W2)
+        h = [x * scale for x in w] + [(1 - s) * x for x in a]
+    elif sign < 0:
+        scale = sympy.sqrt((-c + (1 - s) ** 2 * W2) / A2)
+        h = [(1 - s) * x for x in w] + [x * scale for x in a]
+    else:
+        h = [(1 - s) * x for x in (*w, *a)]
+    return (w, a, c, s), sympy.ImmutableMatrix(h)
+
+
+def check_quadric_retraction(d, e, sign):
+    """Verify symbolically that :func:`quadric_deformation_retraction` is one.
+
+    Checks, for points of ``Q(c)`` (``c`` replaced by ``||w||² − ||a||²``): (1)
+    ``h_s`` stays on ``Q(c)`` for every ``s``; (2) ``h_0`` is the identity; (3) ``h_1`` lands
+    on the core sphere (``c > 0``: ``||w||² = c`` and ``a = 0``; ``c < 0``: ``w = 0`` and
+    ``||a||² = −c``; ``c = 0``: the origin); (4) the core is fixed for every ``s``.
+
+    Returns
+    -------
+    holds : bool
+    residual : sympy.Expr
+        Sum of the absolute values of all simplified residuals (``0`` when it holds).
+
+    Examples
+    --------
+    >>> check_quadric_retraction(2, 1, -1)
+    (True, 0)
+    """
+    (w, a, c, s), h = quadric_deformation_retraction(d, e, sign)
+    d, e = len(w), len(a)
+    W2 = sum(x ** 2 for x in w)
+    A2 = sum(x ** 2 for x in a)
+    hw, ha = list(h[:d]), list(h[d:])
+    q = sum(x ** 2 for x in hw) - sum(x ** 2 for x in ha)
+    on_q = {c: W2 - A2} if sign != 0 else {}
+    if sign != 0:
+        residuals = [sympy.simplify((q - c).subs(on_q))]
+    else:  # polynomial: reduce modulo the cone equation ||w||² − ||a||² = 0
+        residuals = [sympy.rem(sympy.expand(q), sympy.expand(W2 - A2), w[0])]
+    residuals += [sympy.simplify((hx - x).subs(s, 0).subs(on_q)) for hx, x in zip(h, (*w, *a))]
+    end = [sympy.simplify(x.subs(s, 1)) for x in h]
+    ew, ea = end[:d], end[d:]
+    if sign > 0:
+        residuals += ea + [sympy.simplify(sum(x ** 2 for x in ew) - c)]
+        core = {x: 0 for x in a}
+    elif sign < 0:
+        residuals += ew + [sympy.simplify(sum(x ** 2 for x in ea) + c)]
+        core = {x: 0 for x in w}
+    else:
+        residuals += end
+        core = {x: 0 for x in (*w, *a)}
+    # the core sphere is fixed: h_s(core point) = core point (on Q, so substitute c too)
+    fixed = [sympy.simplify((hx - x).subs(on_q).subs(core)) for hx, x in zip(h, (*w, *a))]
+    residuals += fixed
+    total = sympy.simplify(sum(sympy.Abs(r) for r in residuals))
+    return bool(total == 0), total
