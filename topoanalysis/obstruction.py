@@ -12,7 +12,7 @@ from ._validation import check_float, check_int
 from .exceptions import NotSupportedError, ValidationError
 from .activations import is_positively_homogeneous
 
-__all__ = ["set_pathological_count"]
+__all__ = ["set_pathological_count", "breast_cancer_cell"]
 
 
 def set_pathological_count(arch, theta, n_positive, *, ratio=4.0):
@@ -82,3 +82,61 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0):
         b1 *= alpha
     W2 /= alpha[..., None, :]
     return out
+
+
+def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, scheme="kaiming_normal",
+                       ratio=4.0, seed=0, data_seed=0, n_threads=None, progress=False):
+    """One cell of the breast cancer experiment (Nurisso et al., Figure 4).
+
+    ``n_init`` shallow ReLU networks (30 inputs, ``width`` hidden neurons with biases, one
+    output) are initialized with ``scheme``, rescaled so that exactly ``n_positive`` neurons
+    are non-pathological (:func:`set_pathological_count`, which keeps the initial function), and
+    trained by full-batch gradient descent on BCE for ``steps`` steps on the standardized
+    training split of the bundled data. The initial networks depend on ``(seed, width)`` only, so
+    all cells of one width start from the same functions and differ only in ``l_+``.
+
+    Returns
+    -------
+    dict
+        ``test_bce_mean``, ``test_bce_std``, ``test_bce_sem``, ``test_bce_median``,
+        ``test_acc_mean``, ``train_bce_mean``, ``n_diverged``, ``fraction`` (``l_+ / l``),
+        ``n_pathological_final`` (mean number of neurons still with ``c_k < 0``),
+        ``max_abs_drift`` (largest ``|Δc_k|``), ``seconds``.
+    """
+    import time
+
+    from .datasets import load_breast_cancer
+    from .dynamics import train
+    from .init import init_params
+    from .losses import accuracy, loss_value
+    from .network import Architecture, conserved_quantities, forward
+
+    width = check_int("width", width, minimum=1)
+    t0 = time.perf_counter()
+    data = load_breast_cancer(seed=data_seed)
+    arch = Architecture(data.X_train.shape[1], (width,), 1)
+    theta = init_params(arch, scheme, seed=seed * 1000 + width, n_networks=n_init)
+    theta = set_pathological_count(arch, theta, n_positive, ratio=ratio)
+    res = train(theta, data.X_train, data.y_train, arch=arch, loss="bce", optimizer="gd", lr=lr,
+                steps=steps, record_every=steps, n_threads=n_threads, progress=progress)
+    ok = ~res.diverged
+    final = res.params[ok]
+    out = forward(arch, final, data.X_test)
+    test = loss_value("bce", out, data.y_test)
+    acc = accuracy(out, data.y_test, "bce")
+    c0 = conserved_quantities(arch, theta[ok])
+    c1 = conserved_quantities(arch, final)
+    n = max(int(ok.sum()), 1)
+    return {
+        "fraction": n_positive / width,
+        "test_bce_mean": float(np.mean(test)) if ok.any() else float("nan"),
+        "test_bce_std": float(np.std(test)) if ok.any() else float("nan"),
+        "test_bce_sem": float(np.std(test) / np.sqrt(n)) if ok.any() else float("nan"),
+        "test_bce_median": float(np.median(test)) if ok.any() else float("nan"),
+        "test_acc_mean": float(np.mean(acc)) if ok.any() else float("nan"),
+        "train_bce_mean": float(np.mean(res.final_loss[ok])) if ok.any() else float("nan"),
+        "n_diverged": int((~ok).sum()),
+        "n_pathological_final": float(np.mean(np.sum(c1 < 0, axis=1))) if ok.any() else float("nan"),
+        "max_abs_drift": float(np.max(np.abs(c1 - c0))) if ok.any() else float("nan"),
+        "seconds": time.perf_counter() - t0,
+    }

@@ -1,0 +1,82 @@
+"""PyTorch baselines (float64, CPU): one network at a time (eager), and all at once (``bmm``).
+
+Only imported when torch is installed; ``torch.set_num_threads`` is set by the caller.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _layers(arch, theta_row):
+    return [(torch.from_numpy(np.array(W)), None if b is None else torch.from_numpy(np.array(b)))
+            for W, b in arch.unpack(theta_row)]
+
+
+def torch_eager(arch, theta, X, Y, lr, steps):
+    """Train each network in turn with ``nn.Sequential`` + ``torch.optim.SGD`` (eager mode).
+
+    Returns the final parameters ``(B, P)`` and the loss curves ``(B, steps)``.
+    """
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    lossf = torch.nn.BCEWithLogitsLoss()
+    B = theta.shape[0]
+    final = np.empty_like(theta)
+    curves = torch.empty((B, steps), dtype=torch.float64)
+    for b in range(B):
+        mods = []
+        for i, (W, bias) in enumerate(_layers(arch, theta[b])):
+            lin = torch.nn.Linear(W.shape[1], W.shape[0], bias=bias is not None, dtype=torch.float64)
+            with torch.no_grad():
+                lin.weight.copy_(W)
+                if bias is not None:
+                    lin.bias.copy_(bias)
+            mods.append(lin)
+            if i < arch.n_layers - 1:
+                mods.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*mods)
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        for t in range(steps):
+            opt.zero_grad(set_to_none=True)
+            loss = lossf(model(Xt), Yt)
+            loss.backward()
+            opt.step()
+            curves[b, t] = loss.detach()
+        final[b] = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
+    return final, curves.numpy()
+
+
+def torch_batched(arch, theta, X, Y, lr, steps):
+    """Train all networks together: stacked weights ``(B, out, in)``, ``torch.baddbmm``, one
+    autograd pass for the sum of the per-network losses (whose gradient in each network's
+    parameters is that network's gradient), plain SGD update."""
+    Xt = torch.from_numpy(X)
+    B = theta.shape[0]
+    N, e = Y.shape
+    Yt = torch.from_numpy(Y).expand(B, N, e)
+    params = []
+    for W, b in arch.unpack(theta):
+        params.append(torch.tensor(np.array(W), requires_grad=True))
+        params.append(None if b is None else torch.tensor(np.array(b), requires_grad=True))
+    live = [p for p in params if p is not None]
+    curves = torch.empty((B, steps), dtype=torch.float64)
+    for t in range(steps):
+        h = Xt.expand(B, N, X.shape[1])
+        for i in range(arch.n_layers):
+            W, b = params[2 * i], params[2 * i + 1]
+            if b is None:
+                h = torch.bmm(h, W.transpose(1, 2))
+            else:
+                h = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
+            if i < arch.n_layers - 1:
+                h = torch.relu(h)
+        per_net = F.binary_cross_entropy_with_logits(h, Yt, reduction="none").mean(dim=(1, 2))
+        grads = torch.autograd.grad(per_net.sum(), live)
+        with torch.no_grad():
+            for p, g in zip(live, grads):
+                p.sub_(lr * g)
+        curves[:, t] = per_net.detach()
+    final = arch.pack([params[2 * i].detach().numpy() for i in range(arch.n_layers)],
+                      [None if params[2 * i + 1] is None else params[2 * i + 1].detach().numpy()
+                       for i in range(arch.n_layers)])
+    return final, curves.numpy()

@@ -1,0 +1,764 @@
+# Batched forward/backward, training and path evaluation of many networks on one data set.
+#
+# Kernels only: typed memoryviews in, preallocated outputs, loops without the GIL, one OpenMP
+# thread team over independent networks (or path points). Every network is computed entirely
+# by one thread with thread-private scratch, so results do not depend on the number of threads.
+# The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
+# in blocks, allocate and translate the status codes.
+#
+# Data layout (prepared by the owner):
+#   Xb : (n_blocks, d, NB)  blocks of NB samples, features x samples, zero padded
+#   Yb : (n_blocks, e, NB)  targets in the same layout
+#   X, Y : (N, d), (N, e)   row layout, used to gather mini-batches
+# Architecture ``layout`` (n_layers, 6) int64 rows: n_out, n_in, weight offset, bias offset
+# (-1 when absent), offset of the layer's outputs in the activation scratch, offset of its
+# activation derivative in the derivative scratch (hidden layers only).
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport INFINITY, NAN, isfinite, pow, sqrt
+from libc.stdint cimport int8_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
+
+from _blockops cimport (TA_NB, ta_affine, ta_backprop, ta_head1, ta_loss_block, ta_mix,
+                        ta_reduce_lanes, ta_tanh, ta_wgrad)
+
+# status codes shared with the owner
+cdef enum:
+    RUNNING = 0
+    COMPLETED = 1
+    REACHED_TARGET = 2
+    DIVERGED = 3
+    OUT_OF_MEMORY = 4
+    OPT_PLAIN = 0
+    OPT_MOMENTUM = 1
+    OPT_ADAM = 2
+
+STATUS_RUNNING = RUNNING
+STATUS_COMPLETED = COMPLETED
+STATUS_REACHED_TARGET = REACHED_TARGET
+STATUS_DIVERGED = DIVERGED
+STATUS_OUT_OF_MEMORY = OUT_OF_MEMORY
+BLOCK_SIZE = TA_NB
+
+OPTIMIZER_PLAIN = OPT_PLAIN
+OPTIMIZER_MOMENTUM = OPT_MOMENTUM
+OPTIMIZER_ADAM = OPT_ADAM
+
+
+cdef struct Layout:
+    int n_layers
+    const long long* rows      # (n_layers, 6)
+    int act
+    double slope
+    int loss
+    int P
+    int d
+    int e
+    int z_rows                 # sum of n_out over layers
+    int s_rows                 # sum of n_out over hidden layers
+    int max_width
+
+
+cdef struct Data:
+    const double* Xb
+    const double* Yb
+    const double* X
+    const double* Y
+    int N
+
+
+cdef struct Scratch:
+    double* Z
+    double* S
+    double* D0
+    double* D1
+    double* G
+    double* xblk
+    double* yblk
+    double* gacc
+    double* grad
+    double* theta
+    long long* perm
+    # segment evaluation only (NULL otherwise)
+    double* Za          # first-layer pre-activations at the two endpoints, (l1, NB) each
+    double* Zb
+    double* thetas      # parameters at a chunk of points, (Tc, P)
+    double* tot         # per-point loss sums, hit counts and flags, (T,) each
+    double* hit
+    int* flag
+
+
+cdef struct TrainCfg:
+    int opt
+    double lr
+    double mom
+    double beta1
+    double beta2
+    double eps
+    long long batch
+    long long t_start
+    long long t_end
+    long long total_steps
+    long long record_every
+    int n_records
+    int has_target
+    double target
+    int rec_params
+    int rec_cons
+    int n_hidden
+    double* theta
+    double* st1
+    double* st2
+    uint64_t* rng
+    int8_t* status
+    long long* steps_taken
+    double* final_loss
+    double* loss_rec
+    double* param_rec
+    double* cons_rec
+
+
+cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
+                        int P) noexcept:
+    cdef Layout L
+    cdef int li
+    L.n_layers = layout.shape[0]
+    L.rows = &layout[0, 0]
+    L.act = act
+    L.slope = slope
+    L.loss = loss
+    L.P = P
+    L.d = <int>layout[0, 1]
+    L.e = <int>layout[L.n_layers - 1, 0]
+    L.z_rows = 0
+    L.s_rows = 0
+    L.max_width = L.d
+    for li in range(L.n_layers):
+        L.z_rows += <int>layout[li, 0]
+        if li < L.n_layers - 1:
+            L.s_rows += <int>layout[li, 0]
+        if layout[li, 0] > L.max_width:
+            L.max_width = <int>layout[li, 0]
+    return L
+
+
+cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0,
+                          int chunk_points=0) noexcept nogil:
+    """Per-thread scratch; ``n_points > 0`` adds the buffers of the segment kernel."""
+    cdef Scratch* sc = <Scratch*>malloc(sizeof(Scratch))
+    cdef size_t nb = TA_NB
+    cdef size_t l1 = <size_t>L.rows[0]
+    if sc == NULL:
+        return NULL
+    sc.Z = <double*>malloc(sizeof(double) * nb * L.z_rows)
+    sc.S = <double*>malloc(sizeof(double) * nb * (L.s_rows + 1))
+    sc.D0 = <double*>malloc(sizeof(double) * nb * L.max_width)
+    sc.D1 = <double*>malloc(sizeof(double) * nb * L.max_width)
+    sc.G = <double*>malloc(sizeof(double) * nb * L.e)
+    sc.xblk = <double*>malloc(sizeof(double) * nb * L.d)
+    sc.yblk = <double*>malloc(sizeof(double) * nb * L.e)
+    sc.gacc = <double*>malloc(sizeof(double) * 4 * L.P)
+    sc.grad = <double*>malloc(sizeof(double) * L.P)
+    sc.theta = <double*>malloc(sizeof(double) * L.P)
+    sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
+    sc.Za = NULL
+    sc.Zb = NULL
+    sc.thetas = NULL
+    sc.tot = NULL
+    sc.hit = NULL
+    sc.flag = NULL
+    if (sc.Z == NULL or sc.S == NULL or sc.D0 == NULL or sc.D1 == NULL or sc.G == NULL
+            or sc.xblk == NULL or sc.yblk == NULL or sc.gacc == NULL or sc.grad == NULL
+            or sc.theta == NULL or sc.perm == NULL):
+        scratch_free(sc)
+        return NULL
+    if n_points > 0:
+        sc.Za = <double*>malloc(sizeof(double) * nb * l1)
+        sc.Zb = <double*>malloc(sizeof(double) * nb * l1)
+        sc.thetas = <double*>malloc(sizeof(double) * <size_t>chunk_points * L.P)
+        sc.tot = <double*>malloc(sizeof(double) * n_points)
+        sc.hit = <double*>malloc(sizeof(double) * n_points)
+        sc.flag = <int*>malloc(sizeof(int) * n_points)
+        if (sc.Za == NULL or sc.Zb == NULL or sc.thetas == NULL or sc.tot == NULL
+                or sc.hit == NULL or sc.flag == NULL):
+            scratch_free(sc)
+            return NULL
+    return sc
+
+
+cdef void scratch_free(Scratch* sc) noexcept nogil:
+    if sc == NULL:
+        return
+    free(sc.Z)
+    free(sc.S)
+    free(sc.D0)
+    free(sc.D1)
+    free(sc.G)
+    free(sc.xblk)
+    free(sc.yblk)
+    free(sc.gacc)
+    free(sc.grad)
+    free(sc.theta)
+    free(sc.perm)
+    free(sc.Za)
+    free(sc.Zb)
+    free(sc.thetas)
+    free(sc.tot)
+    free(sc.hit)
+    free(sc.flag)
+    free(sc)
+
+
+cdef inline double block_hits(int loss, const double* O, const double* Y, int e,
+                              int n_valid) noexcept nogil:
+    """Correct classifications in one block: bce logit > 0 vs y > 0.5 per entry, CE argmax."""
+    cdef double hits = 0.0
+    cdef int m, j, ao, ay
+    if loss == 2:
+        for j in range(e):
+            for m in range(n_valid):
+                hits += <double>((O[j * TA_NB + m] > 0) == (Y[j * TA_NB + m] > 0.5))
+    else:
+        for m in range(n_valid):
+            ao = 0
+            ay = 0
+            for j in range(1, e):
+                if O[j * TA_NB + m] > O[ao * TA_NB + m]:
+                    ao = j
+                if Y[j * TA_NB + m] > Y[ay * TA_NB + m]:
+                    ay = j
+            if ao == ay:
+                hits += 1.0
+    return hits
+
+
+cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
+                  const double* theta, bint need_grad, bint need_loss, bint want_acc,
+                  double* loss_out, double* acc_out, double* grad, double* fwd_out,
+                  Scratch* sc) noexcept nogil:
+    """One pass of one network over ``n`` samples (all data when ``idx`` is NULL, else the rows
+    ``idx[0:n]``): loss, accuracy, gradient and outputs on request. Returns 1 when an
+    output (or a tanh input) is not finite; non-finite hidden values propagate to the
+    outputs."""
+    cdef int nblk = (n + TA_NB - 1) // TA_NB
+    cdef int blk, nv, li, m, i, j, n_out, n_in, bad = 0, d = L.d, e = L.e
+    cdef long long r
+    cdef const long long* row
+    cdef const double* Hin
+    cdef const double* X0
+    cdef const double* Yblk
+    cdef const double* bias
+    cdef double* Zl = sc.Z
+    cdef double* Sl
+    cdef double* O
+    cdef double* Dcur
+    cdef double* Dnext
+    cdef double total = 0.0, part = 0.0, hits = 0.0, part_hits = 0.0
+    cdef double count = <double>n * e if L.loss != 3 else <double>n
+    cdef double scale = 1.0 / count
+    cdef bint need_loss_block = need_loss or need_grad or want_acc
+    cdef int n_hidden_layers = L.n_layers - 1
+    # one output and an elementwise loss: the fused output layer (the shallow fast path)
+    cdef bint use_head = need_loss_block and e == 1 and L.loss != 3
+    if need_grad:
+        memset(sc.gacc, 0, sizeof(double) * 4 * L.P)
+    for blk in range(nblk):
+        nv = n - blk * TA_NB
+        if nv > TA_NB:
+            nv = TA_NB
+        if idx == NULL:
+            X0 = D.Xb + <size_t>blk * d * TA_NB
+            Yblk = D.Yb + <size_t>blk * e * TA_NB
+        else:
+            for m in range(nv):
+                r = idx[blk * TA_NB + m]
+                for i in range(d):
+                    sc.xblk[i * TA_NB + m] = D.X[r * d + i]
+                for j in range(e):
+                    sc.yblk[j * TA_NB + m] = D.Y[r * e + j]
+            for m in range(nv, TA_NB):
+                for i in range(d):
+                    sc.xblk[i * TA_NB + m] = 0.0
+                for j in range(e):
+                    sc.yblk[j * TA_NB + m] = 0.0
+            X0 = sc.xblk
+            Yblk = sc.yblk
+        # forward through the hidden layers
+        Hin = X0
+        for li in range(n_hidden_layers):
+            row = L.rows + 6 * li
+            n_out = <int>row[0]
+            n_in = <int>row[1]
+            bias = theta + row[3] if row[3] >= 0 else NULL
+            Zl = sc.Z + row[4] * TA_NB
+            Sl = sc.S + row[5] * TA_NB if need_grad else NULL
+            # non-finite hidden values propagate to the outputs, which are checked
+            if L.act == 3:      # tanh is not vectorized: activate in a second pass
+                ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, -1, 0.0, NULL)
+                bad |= ta_tanh(Zl, Sl, n_out * TA_NB)
+            else:
+                ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, L.act, L.slope, Sl)
+            Hin = Zl
+        # output layer (and loss)
+        row = L.rows + 6 * n_hidden_layers
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        bias = theta + row[3] if row[3] >= 0 else NULL
+        O = sc.Z + row[4] * TA_NB
+        Dcur = sc.G
+        li = n_hidden_layers    # highest layer whose weight gradient is still to accumulate
+        if use_head:
+            # one output: affine, loss and the output layer's backward pass fused
+            bad |= ta_head1(theta + row[2], bias, n_in, Hin,
+                            sc.S + L.rows[6 * (n_hidden_layers - 1) + 5] * TA_NB, Yblk, nv,
+                            scale, L.loss, need_loss, need_grad, O, sc.gacc + 4 * row[2],
+                            sc.gacc + 4 * row[3] if row[3] >= 0 else NULL, sc.D0, &part,
+                            &part_hits if want_acc and L.loss == 2 else NULL)
+            if want_acc:
+                hits += part_hits if L.loss == 2 else block_hits(L.loss, O, Yblk, e, nv)
+            Dcur = sc.D0
+            li = n_hidden_layers - 1
+        else:
+            ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, -1, 0.0, NULL)
+            if need_loss_block:
+                bad |= ta_loss_block(L.loss, O, Yblk, e, nv, scale, need_loss, sc.G, &part)
+            elif fwd_out != NULL:
+                for j in range(e):
+                    for m in range(nv):
+                        if not isfinite(O[j * TA_NB + m]):
+                            bad = 1
+            if want_acc:
+                hits += block_hits(L.loss, O, Yblk, e, nv)
+        if need_loss:
+            total += part
+        if fwd_out != NULL:
+            for m in range(nv):
+                for j in range(e):
+                    fwd_out[(<size_t>blk * TA_NB + m) * e + j] = O[j * TA_NB + m]
+        # backward
+        if need_grad:
+            while li >= 0:
+                row = L.rows + 6 * li
+                n_out = <int>row[0]
+                n_in = <int>row[1]
+                Hin = X0 if li == 0 else sc.Z + L.rows[6 * (li - 1) + 4] * TA_NB
+                ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + 4 * row[2],
+                         sc.gacc + 4 * row[3] if row[3] >= 0 else NULL)
+                if li > 0:
+                    Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
+                    ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
+                                n_out, n_in, Dnext)
+                    Dcur = Dnext
+                li -= 1
+    if need_grad:
+        ta_reduce_lanes(sc.gacc, L.P, grad)
+    if need_loss:
+        loss_out[0] = total / count
+    if want_acc:
+        acc_out[0] = hits / count
+    return bad
+
+
+cdef int forward_tail(const Layout* L, const double* theta, const double* Hin,
+                      const double* Yblk, int nv, double scale, bint want_acc, double* part,
+                      double* part_hits, Scratch* sc) noexcept nogil:
+    """Loss (and hit count) of one block from layer 1 on, ``Hin`` holding the activations
+    of layer 0 (forward only, same operations as ``net_pass``). Returns the non-finite flag."""
+    cdef int li, n_out, n_in, bad = 0, n_hidden_layers = L.n_layers - 1
+    cdef const long long* row
+    cdef const double* bias
+    cdef double* Zl
+    cdef double* O
+    for li in range(1, n_hidden_layers):
+        row = L.rows + 6 * li
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        bias = theta + row[3] if row[3] >= 0 else NULL
+        Zl = sc.Z + row[4] * TA_NB
+        if L.act == 3:
+            ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, -1, 0.0, NULL)
+            bad |= ta_tanh(Zl, NULL, n_out * TA_NB)
+        else:
+            ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, L.act, L.slope, NULL)
+        Hin = Zl
+    row = L.rows + 6 * n_hidden_layers
+    n_out = <int>row[0]
+    n_in = <int>row[1]
+    bias = theta + row[3] if row[3] >= 0 else NULL
+    O = sc.Z + row[4] * TA_NB
+    part_hits[0] = 0.0
+    if L.e == 1 and L.loss != 3:
+        bad |= ta_head1(theta + row[2], bias, n_in, Hin, NULL, Yblk, nv, scale, L.loss, True,
+                        False, O, NULL, NULL, NULL, part,
+                        part_hits if want_acc and L.loss == 2 else NULL)
+        if want_acc and L.loss != 2:
+            part_hits[0] = block_hits(L.loss, O, Yblk, L.e, nv)
+    else:
+        ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, -1, 0.0, NULL)
+        bad |= ta_loss_block(L.loss, O, Yblk, L.e, nv, scale, True, sc.G, part)
+        if want_acc:
+            part_hits[0] = block_hits(L.loss, O, Yblk, L.e, nv)
+    return bad
+
+
+cdef void eval_segment(const Layout* L, const Data* D, const double* a, const double* b,
+                       const double* ts, int T, int Tc, bint want_acc, double* loss_out,
+                       double* acc_out, int8_t* bad_out, Scratch* sc) noexcept nogil:
+    """Loss at ``θ_t = (1 - t) a + t b`` for the ``T`` points of one segment.
+
+    The first layer's pre-activations are affine in the parameters, so on each block they are
+    computed at the two endpoints only and mixed, ``(1 - t) Z_a + t Z_b`` (equal to
+    ``W_1(θ_t) X + b_1(θ_t)`` in exact arithmetic; the later layers use ``θ_t`` itself). This
+    saves the ``d``-long sums of the first layer at every point. Points go in chunks of
+    ``Tc`` whose parameters are formed once."""
+    cdef const long long* row0 = L.rows
+    cdef int l1 = <int>row0[0], d = L.d, e = L.e, nblk = (D.N + TA_NB - 1) // TA_NB
+    cdef int t0, tc, k, blk, nv, p, P = L.P
+    cdef double t, u, part = 0.0, ph = 0.0
+    cdef double count = <double>D.N * e if L.loss != 3 else <double>D.N
+    cdef double scale = 1.0 / count
+    cdef double* th
+    cdef double* Z0 = sc.Z + row0[4] * TA_NB
+    cdef const double* X0
+    cdef const double* Yblk
+    cdef int act0 = -1 if L.act == 3 else L.act
+    t0 = 0
+    while t0 < T:
+        tc = T - t0
+        if tc > Tc:
+            tc = Tc
+        for k in range(tc):
+            t = ts[t0 + k]
+            u = 1.0 - t
+            th = sc.thetas + <size_t>k * P
+            for p in range(P):
+                th[p] = u * a[p] + t * b[p]
+            sc.tot[k] = 0.0
+            sc.hit[k] = 0.0
+            sc.flag[k] = 0
+        for blk in range(nblk):
+            nv = D.N - blk * TA_NB
+            if nv > TA_NB:
+                nv = TA_NB
+            X0 = D.Xb + <size_t>blk * d * TA_NB
+            Yblk = D.Yb + <size_t>blk * e * TA_NB
+            ta_affine(a + row0[2], a + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Za,
+                      -1, 0.0, NULL)
+            ta_affine(b + row0[2], b + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Zb,
+                      -1, 0.0, NULL)
+            for k in range(tc):
+                t = ts[t0 + k]
+                ta_mix(sc.Za, sc.Zb, 1.0 - t, t, l1 * TA_NB, act0, L.slope, Z0)
+                if L.act == 3:
+                    sc.flag[k] |= ta_tanh(Z0, NULL, l1 * TA_NB)
+                sc.flag[k] |= forward_tail(L, sc.thetas + <size_t>k * P, Z0, Yblk, nv, scale,
+                                           want_acc, &part, &ph, sc)
+                sc.tot[k] += part
+                sc.hit[k] += ph
+        for k in range(tc):
+            loss_out[t0 + k] = sc.tot[k] / count
+            acc_out[t0 + k] = sc.hit[k] / count
+            bad_out[t0 + k] = <int8_t>sc.flag[k]
+        t0 += tc
+
+
+cdef inline uint64_t splitmix64(uint64_t* state) noexcept nogil:
+    cdef uint64_t z
+    state[0] += <uint64_t>0x9E3779B97F4A7C15ULL
+    z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef inline uint64_t shuffle(long long* perm, long long n, uint64_t state) noexcept nogil:
+    """perm = Fisher-Yates shuffle of 0..n-1 drawn from ``state``; returns the state after."""
+    cdef long long i, j, tmp
+    for i in range(n):
+        perm[i] = i
+    for i in range(n - 1, 0, -1):
+        j = <long long>(splitmix64(&state) % <uint64_t>(i + 1))
+        tmp = perm[i]
+        perm[i] = perm[j]
+        perm[j] = tmp
+    return state
+
+
+cdef void conserved(const Layout* L, const double* theta, double* out) noexcept nogil:
+    """||incoming||^2 (with bias) - ||outgoing||^2 per hidden neuron, layers concatenated."""
+    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
+    cdef const long long* row
+    cdef const long long* nxt
+    cdef double sw, so, w
+    for li in range(L.n_layers - 1):
+        row = L.rows + 6 * li
+        nxt = L.rows + 6 * (li + 1)
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        n_next = <int>nxt[0]
+        for k in range(n_out):
+            sw = 0.0
+            for i in range(n_in):
+                w = theta[row[2] + k * n_in + i]
+                sw += w * w
+            so = 0.0
+            for j in range(n_next):
+                w = theta[nxt[2] + j * n_out + k]
+                so += w * w
+            w = 0.0
+            if row[3] >= 0:
+                w = theta[row[3] + k]
+            out[pos] = (sw - so) + w * w
+            pos += 1
+
+
+cdef inline long long record_slot(long long t, const TrainCfg* c) noexcept nogil:
+    if t % c.record_every == 0:
+        return t // c.record_every
+    if t == c.total_steps:
+        return c.n_records - 1
+    return -1
+
+
+cdef bint apply_update(const Layout* L, const TrainCfg* c, long long t, double* th,
+                       double* m1, double* m2, const double* g, double* new) noexcept nogil:
+    """new = optimizer step from th with gradient g (state m1/m2 updated); returns finiteness."""
+    cdef int p, P = L.P
+    cdef double lr = c.lr, bc1, bc2s, step, w1, w2, denom, x
+    cdef bint ok = True
+    if c.opt == OPT_PLAIN:
+        for p in range(P):
+            new[p] = th[p] - lr * g[p]
+    elif c.opt == OPT_MOMENTUM:
+        for p in range(P):
+            m1[p] = m1[p] * c.mom + g[p]
+            new[p] = th[p] - lr * m1[p]
+    else:
+        # PyTorch Adam: lerp for the first moment, addcmul for the second, bias corrections
+        bc1 = 1.0 - pow(c.beta1, <double>(t + 1))
+        bc2s = sqrt(1.0 - pow(c.beta2, <double>(t + 1)))
+        step = lr / bc1
+        w1 = 1.0 - c.beta1
+        w2 = 1.0 - c.beta2
+        for p in range(P):
+            if w1 < 0.5:
+                m1[p] = m1[p] + w1 * (g[p] - m1[p])
+            else:
+                m1[p] = g[p] - (g[p] - m1[p]) * (1.0 - w1)
+            m2[p] = m2[p] * c.beta2 + (w2 * g[p]) * g[p]
+            denom = sqrt(m2[p]) / bc2s + c.eps
+            new[p] = th[p] + (-step * m1[p]) / denom
+    for p in range(P):
+        x = new[p]
+        if not isfinite(x):
+            ok = False
+    return ok
+
+
+cdef void train_one(Py_ssize_t b, const Layout* L, const Data* D, const TrainCfg* c,
+                    Scratch* sc) noexcept nogil:
+    cdef int P = L.P
+    cdef double* th = c.theta + b * P
+    cdef double* m1 = c.st1 + b * P if c.st1 != NULL else NULL
+    cdef double* m2 = c.st2 + b * P if c.st2 != NULL else NULL
+    cdef long long t, slot, nbe = 1, epoch = -1, start, cnt
+    cdef uint64_t s_after = 0
+    cdef bint full = c.batch <= 0, final, need_loss, loss_known, bad
+    cdef double loss = NAN, dummy
+    if c.status[b] != RUNNING:
+        return
+    if not full:
+        nbe = (D.N + c.batch - 1) // c.batch
+    t = c.t_start
+    while t < c.t_end:
+        slot = record_slot(t, c)
+        final = t == c.total_steps
+        loss = NAN
+        bad = False
+        if full:
+            need_loss = slot >= 0 or c.has_target or final
+            bad = net_pass(L, D, NULL, D.N, th, not final, need_loss, False, &loss, NULL,
+                           sc.grad, NULL, sc) != 0
+        else:
+            need_loss = slot >= 0 or final
+            if need_loss:
+                bad = net_pass(L, D, NULL, D.N, th, False, True, False, &loss, NULL, NULL,
+                               NULL, sc) != 0
+            if not final and not bad:
+                if t // nbe != epoch:
+                    if epoch >= 0:
+                        c.rng[b] = s_after
+                    epoch = t // nbe
+                    s_after = shuffle(sc.perm, D.N, c.rng[b])
+                start = (t % nbe) * c.batch
+                cnt = D.N - start
+                if cnt > c.batch:
+                    cnt = c.batch
+                bad = net_pass(L, D, sc.perm + start, <int>cnt, th, True, False, False, &dummy,
+                               NULL, sc.grad, NULL, sc) != 0
+        loss_known = need_loss
+        if slot >= 0:
+            c.loss_rec[b * c.n_records + slot] = loss
+            if c.rec_params:
+                memcpy(c.param_rec + (b * c.n_records + slot) * P, th, sizeof(double) * P)
+            if c.rec_cons:
+                conserved(L, th, c.cons_rec + (b * c.n_records + slot) * c.n_hidden)
+        if loss_known and not isfinite(loss):
+            bad = True
+        if not bad and loss_known and c.has_target and loss <= c.target:
+            c.status[b] = REACHED_TARGET
+            c.steps_taken[b] = t
+            c.final_loss[b] = loss
+            return
+        if not bad and final:
+            c.status[b] = COMPLETED
+            c.steps_taken[b] = t
+            c.final_loss[b] = loss
+            return
+        if not bad:
+            bad = not apply_update(L, c, t, th, m1, m2, sc.grad, sc.theta)
+        if bad:
+            c.status[b] = DIVERGED
+            c.steps_taken[b] = t
+            if not loss_known:
+                net_pass(L, D, NULL, D.N, th, False, True, False, &loss, NULL, NULL, NULL, sc)
+            c.final_loss[b] = loss
+            return
+        memcpy(th, sc.theta, sizeof(double) * P)
+        t += 1
+    if not full and epoch >= 0 and c.t_end < c.total_steps and c.t_end // nbe != epoch:
+        c.rng[b] = s_after
+
+
+def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
+                const double[:, ::1] X, const double[:, ::1] Y,
+                const long long[:, ::1] layout, int act, double slope, int loss,
+                int opt, double lr, double momentum, double beta1, double beta2, double eps,
+                long long batch_size,
+                double[:, ::1] theta, double[:, ::1] state1, double[:, ::1] state2,
+                uint64_t[::1] rng, int8_t[::1] status, long long[::1] steps_taken,
+                double[::1] final_loss,
+                long long t_start, long long t_end, long long total_steps,
+                long long record_every, int has_target, double target,
+                double[:, ::1] loss_rec, double[:, :, ::1] param_rec,
+                double[:, :, ::1] cons_rec, bint rec_params, bint rec_cons, int n_threads):
+    """Advance every running network through the global steps ``[t_start, t_end)``.
+
+    Step ``t`` evaluates the network at its current parameters (gradient on the full data or
+    on mini-batch ``t`` of the seeded epoch order; loss on the full data at record steps, at
+    the final step ``total_steps`` and, for full-batch runs with a target, at every step),
+    records, checks the stop criteria and applies the update. ``status``, ``steps_taken``,
+    ``final_loss``, the optimizer states and ``rng`` (state at the start of the current epoch)
+    are updated in place, so consecutive chunks give the same numbers as one call.
+    """
+    cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
+    cdef Data D
+    cdef TrainCfg c
+    cdef Scratch* sc = NULL
+    cdef Py_ssize_t b, B = theta.shape[0]
+    D.Xb = &Xb[0, 0, 0]
+    D.Yb = &Yb[0, 0, 0]
+    D.X = &X[0, 0]
+    D.Y = &Y[0, 0]
+    D.N = X.shape[0]
+    c.opt = opt
+    c.lr = lr
+    c.mom = momentum
+    c.beta1 = beta1
+    c.beta2 = beta2
+    c.eps = eps
+    c.batch = batch_size
+    c.t_start = t_start
+    c.t_end = t_end
+    c.total_steps = total_steps
+    c.record_every = record_every
+    c.n_records = loss_rec.shape[1]
+    c.has_target = has_target
+    c.target = target
+    c.rec_params = rec_params
+    c.rec_cons = rec_cons
+    c.n_hidden = cons_rec.shape[2]
+    c.theta = &theta[0, 0]
+    c.st1 = &state1[0, 0] if opt != OPT_PLAIN else NULL
+    c.st2 = &state2[0, 0] if opt == OPT_ADAM else NULL
+    c.rng = &rng[0]
+    c.status = &status[0]
+    c.steps_taken = &steps_taken[0]
+    c.final_loss = &final_loss[0]
+    c.loss_rec = &loss_rec[0, 0]
+    c.param_rec = &param_rec[0, 0, 0]
+    c.cons_rec = &cons_rec[0, 0, 0]
+    with nogil, parallel(num_threads=n_threads):
+        sc = scratch_new(&L, D.N)
+        for b in prange(B, schedule="static"):
+            if sc == NULL:
+                c.status[b] = OUT_OF_MEMORY
+            else:
+                train_one(b, &L, &D, &c, sc)
+        scratch_free(sc)
+
+
+def evaluate_segments(const double[:, ::1] table, const long long[::1] ia,
+                      const long long[::1] ib, const double[::1] ts,
+                      const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
+                      const double[:, ::1] X, const double[:, ::1] Y,
+                      const long long[:, ::1] layout, int act, double slope, int loss,
+                      double[:, ::1] loss_out, double[:, ::1] acc_out, bint want_acc,
+                      int8_t[:, ::1] bad_out, int n_threads):
+    """Loss (and accuracy) at ``(1 - t) table[ia[s]] + t table[ib[s]]`` for every segment
+    ``s`` and every ``t`` in ``ts``; ``bad_out`` flags non-finite evaluations (2: no memory).
+    Parallel over segments."""
+    cdef Layout L = make_layout(layout, act, slope, loss, table.shape[1])
+    cdef Data D
+    cdef Scratch* sc = NULL
+    cdef Py_ssize_t s, k, M = ia.shape[0]
+    cdef int T = <int>ts.shape[0]
+    cdef int Tc = T
+    if Tc * <long long>L.P > (1 << 18):     # at most 2 MiB of interpolated parameters
+        Tc = max(1, (1 << 18) // L.P)
+    D.Xb = &Xb[0, 0, 0]
+    D.Yb = &Yb[0, 0, 0]
+    D.X = &X[0, 0]
+    D.Y = &Y[0, 0]
+    D.N = X.shape[0]
+    with nogil, parallel(num_threads=n_threads):
+        sc = scratch_new(&L, 0, T, Tc)
+        for s in prange(M, schedule="static"):
+            if sc == NULL:
+                for k in range(T):
+                    bad_out[s, k] = 2
+            else:
+                eval_segment(&L, &D, &table[ia[s], 0], &table[ib[s], 0], &ts[0], T, Tc,
+                             want_acc, &loss_out[s, 0], &acc_out[s, 0], &bad_out[s, 0], sc)
+        scratch_free(sc)
+
+
+def evaluate_networks(const double[:, ::1] theta,
+                      const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
+                      const double[:, ::1] X, const double[:, ::1] Y,
+                      const long long[:, ::1] layout, int act, double slope, int loss,
+                      bint want_loss, bint want_grad, bint want_acc, bint want_out,
+                      double[::1] loss_out, double[:, ::1] grad_out, double[::1] acc_out,
+                      double[:, :, ::1] out, int8_t[::1] bad_out, int n_threads):
+    """Per network: loss, gradient in the flat parameters, accuracy and outputs ``(N, e)``."""
+    cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
+    cdef Data D
+    cdef Scratch* sc = NULL
+    cdef Py_ssize_t b, B = theta.shape[0]
+    D.Xb = &Xb[0, 0, 0]
+    D.Yb = &Yb[0, 0, 0]
+    D.X = &X[0, 0]
+    D.Y = &Y[0, 0]
+    D.N = X.shape[0]
+    with nogil, parallel(num_threads=n_threads):
+        sc = scratch_new(&L, 0)
+        for b in prange(B, schedule="static"):
+            if sc == NULL:
+                bad_out[b] = 2
+            else:
+                bad_out[b] = net_pass(&L, &D, NULL, D.N, &theta[b, 0], want_grad, want_loss,
+                                      want_acc, &loss_out[b], &acc_out[b],
+                                      &grad_out[b, 0] if want_grad else NULL,
+                                      &out[b, 0, 0] if want_out else NULL, sc)
+        scratch_free(sc)

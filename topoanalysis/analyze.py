@@ -1,0 +1,251 @@
+"""The main job: ``topoanalysis analyze`` on its embedded default.
+
+Shallow ReLU networks on the bundled breast cancer data (30 inputs, ``l`` hidden neurons with
+biases, one output, BCE). For each seed the job takes the initialization and, beside it, the
+*same function* rescaled so that every neuron is pathological (``c_k < 0``, the obstructed
+twin: :func:`topoanalysis.obstruction.set_pathological_count` with ``l_+ = 0``). For every
+network it reports the conserved quantities, ``l_+``/``l_−``, the component of ``H(c)``, the
+numbers of components and effective components and the Betti numbers; the probabilities of
+obstruction at initialization for the architecture; and, after full-batch gradient descent with
+the compiled engine, the reached train/test loss, whether the trained network stayed in its
+component, the drift of ``c_k``, and the loss barrier on the segment between each network and
+its obstructed twin (two trained networks in different components).
+
+The report is printed as text and written as ``report.json`` (plus ``analysis.png`` when
+matplotlib is installed) into ``out``.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import numpy as np
+
+from ._validation import check_float, check_int
+from .exceptions import ValidationError
+
+__all__ = ["AnalysisReport", "analyze"]
+
+_EVENTS = ("per_neuron", "all_pathological", "obstructed", "disconnected",
+           "expected_components", "expected_effective_components")
+
+
+@dataclasses.dataclass
+class AnalysisReport:
+    """Result of :func:`analyze` (``to_dict()`` is what ``report.json`` holds)."""
+
+    config: dict
+    probabilities: dict
+    networks: list
+    pairs: list
+    seconds: float
+    files: list = dataclasses.field(default_factory=list)
+
+    def to_dict(self):
+        return {"config": self.config, "probabilities": self.probabilities,
+                "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
+                "files": self.files}
+
+    def text(self):
+        c = self.config
+        lines = [
+            f"topoanalysis analyze: breast cancer ({c['n_train']} train / {c['n_test']} test), "
+            f"d={c['inputs']}, l={c['width']}, e=1, ReLU with biases, init {c['scheme']}, "
+            f"{c['seeds']} seeds",
+            "",
+            "Obstruction at initialization for this architecture and scheme (zero biases):",
+        ]
+        for name, value in self.probabilities.items():
+            lines.append(f"  {name:34s} {value:.6g}")
+        lines += ["", "Networks (twin = same function, every neuron rescaled to c_k < 0):"]
+        head = (f"  {'seed':>4} {'kind':>8} {'l+':>3} {'l-':>3} {'b0(H)':>6} {'eff':>4} "
+                f"{'component':>12}")
+        if c["train"]:
+            head += f" {'train BCE':>10} {'test BCE':>9} {'test acc':>8} {'stayed':>6} {'max|dc|':>9}"
+        lines.append(head)
+        for n in self.networks:
+            comp = "".join("+" if s > 0 else "-" for s in n["component"]) or "()"
+            row = (f"  {n['seed']:>4} {n['kind']:>8} {n['l_plus']:>3} {n['l_minus']:>3} "
+                   f"{n['n_components']:>6} {n['n_effective_components']:>4} {comp:>12}")
+            if c["train"]:
+                if n["diverged"]:
+                    row += "   diverged"
+                else:
+                    row += (f" {n['train_loss']:>10.4f} {n['test_loss']:>9.4f} "
+                            f"{n['test_accuracy']:>8.3f} {str(n['stayed_in_component']):>6} "
+                            f"{n['max_abs_drift']:>9.2e}")
+            lines.append(row)
+        if self.pairs:
+            lines += ["", "Loss barrier (train BCE) on the segment between each trained network "
+                          "and its trained obstructed twin:"]
+            for p in self.pairs:
+                lines.append(f"  seed {p['seed']:>3}: barrier {p['barrier']:.4f} at t={p['t_max']:.2f}"
+                             f" (midpoint {p['midpoint']:.4f})")
+            b = np.array([p["barrier"] for p in self.pairs])
+            lines.append(f"  mean barrier {b.mean():.4f}, max {b.max():.4f}")
+        lines.append("")
+        lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
+        return "\n".join(lines)
+
+
+def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, train=True,
+            out="topoanalysis_analyze", progress=True, n_points=51, data_seed=0, n_threads=None):
+    """Run the main analysis (see the module docstring) and write ``report.json`` to ``out``.
+
+    Parameters
+    ----------
+    hidden : int, default=6
+        Hidden width ``l``.
+    seeds : int, default=8
+        Number of initializations (network ``i`` uses the seed stream ``(0, i)``).
+    scheme : str, default="kaiming_normal"
+        Initialization scheme (zero biases).
+    steps : int, default=2000
+        Full-batch gradient-descent steps.
+    lr : float, default=0.05
+        Learning rate.
+    train : bool, default=True
+        Train the networks and measure barriers.
+    out : str or None
+        Folder for ``report.json`` and ``analysis.png``; ``None`` writes nothing.
+    progress : bool, default=True
+        Progress bars.
+    n_points : int, default=51
+        Points on each segment for the barriers.
+
+    Returns
+    -------
+    AnalysisReport
+    """
+    from .datasets import load_breast_cancer
+    from .init import init_params
+    from .network import Architecture, Network
+    from .obstruction import set_pathological_count
+    from .probability import obstruction_probability
+    from .topology import network_topology
+
+    hidden = check_int("hidden", hidden, minimum=1, maximum=64)
+    seeds = check_int("seeds", seeds, minimum=1, maximum=10_000)
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_float("lr", lr, minimum=0.0, strict_min=True)
+    n_points = check_int("n_points", n_points, minimum=3)
+    t0 = time.perf_counter()
+    data = load_breast_cancer(seed=data_seed)
+    d = data.X_train.shape[1]
+    arch = Architecture(d, (hidden,), 1)
+    theta = init_params(arch, scheme, seed=0, n_networks=seeds)
+    twins = set_pathological_count(arch, theta, 0)
+    stack = np.concatenate([theta, twins])             # rows 0..S-1 natural, S..2S-1 twins
+    kinds = ["init"] * seeds + ["twin"] * seeds
+
+    probabilities = {}
+    for event in _EVENTS:
+        probabilities[event] = float(obstruction_probability(d, hidden, 1, scheme, event=event,
+                                                             hidden_bias=True, bias_init="zeros"))
+
+    networks = []
+    for i in range(2 * seeds):
+        topo = network_topology(Network(arch, stack[i]))
+        networks.append({
+            "seed": i % seeds, "kind": kinds[i],
+            "conserved_quantities": topo.conserved_quantities.tolist(),
+            "l_plus": topo.l_plus + topo.l_zero, "l_minus": topo.l_minus,
+            "component": [int(s) for s in topo.component],
+            "n_components": int(topo.n_components),
+            "n_effective_components": int(topo.n_effective_components),
+            "betti_numbers": [int(b) for b in topo.betti_numbers],
+            "poincare_polynomial": str(topo.poincare_polynomial.as_expr()),
+        })
+
+    pairs = []
+    if train:
+        from .dynamics import interpolation_barrier, train as train_networks
+        from .losses import accuracy, loss_value
+        from .network import conserved_quantities, forward
+
+        res = train_networks(stack, data.X_train, data.y_train, arch=arch, loss="bce", optimizer="gd",
+                             lr=lr, steps=steps, record_every=max(steps // 100, 1),
+                             n_threads=n_threads, progress=progress)
+        final = res.params
+        out_test = forward(arch, final, data.X_test)
+        test_loss = loss_value("bce", out_test, data.y_test)
+        test_acc = accuracy(out_test, data.y_test, "bce")
+        c0 = conserved_quantities(arch, stack)
+        c1 = conserved_quantities(arch, final)
+        (_, _), (W2_0, _) = arch.unpack(stack)
+        (_, _), (W2_1, _) = arch.unpack(final)
+        for i, n in enumerate(networks):
+            frozen = c0[i] < 0
+            stayed = bool(np.all(np.sign(W2_1[i, 0, frozen]) == np.sign(W2_0[i, 0, frozen]))
+                          and np.all(c1[i, frozen] < 0))
+            n.update({
+                "diverged": bool(res.diverged[i]),
+                "train_loss": float(res.final_loss[i]),
+                "test_loss": float(test_loss[i]),
+                "test_accuracy": float(test_acc[i]),
+                "stayed_in_component": stayed,
+                "max_abs_drift": float(np.max(np.abs(c1[i] - c0[i]))),
+            })
+        ok = ~res.diverged
+        idx = [i for i in range(seeds) if ok[i] and ok[seeds + i]]
+        if idx:
+            bar = interpolation_barrier(final[idx], final[[seeds + i for i in idx]],
+                                        data.X_train, data.y_train, arch=arch, loss="bce",
+                                        n_points=n_points,
+                                        n_threads=n_threads)
+            for j, i in enumerate(idx):
+                pairs.append({"seed": i, "barrier": float(bar.barrier[j]),
+                              "t_max": float(bar.t_barrier[j]), "midpoint": float(bar.midpoint[j]),
+                              "mean": float(bar.mean[j])})
+        curves = res
+
+    report = AnalysisReport(
+        config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
+                "n_test": int(data.X_test.shape[0]), "inputs": d, "width": hidden,
+                "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
+                "optimizer": "gd", "loss": "bce", "n_points": n_points},
+        probabilities=probabilities, networks=networks, pairs=pairs,
+        seconds=time.perf_counter() - t0,
+    )
+    if out is not None:
+        os.makedirs(out, exist_ok=True)
+        path = os.path.join(out, "report.json")
+        with open(path, "w") as fh:
+            json.dump(report.to_dict(), fh, indent=2)
+            fh.write("\n")
+        report.files.append(path)
+        if train:
+            png = _figure(curves, seeds, pairs, out)
+            if png:
+                report.files.append(png)
+    return report
+
+
+def _figure(res, seeds, pairs, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for i in range(2 * seeds):
+        axes[0].plot(res.record_steps, res.loss[i], color="tab:blue" if i < seeds else "tab:red",
+                     alpha=0.6, lw=1, label=(None if i % seeds else
+                                             ("initialization" if i < seeds else "obstructed twin")))
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("train BCE")
+    axes[0].legend()
+    axes[0].set_title("Training: same initial functions, different components")
+    if pairs:
+        axes[1].bar([p["seed"] for p in pairs], [p["barrier"] for p in pairs], color="tab:purple")
+    axes[1].set_xlabel("seed")
+    axes[1].set_ylabel("barrier (train BCE)")
+    axes[1].set_title("Barrier between trained network and trained twin")
+    fig.tight_layout()
+    png = os.path.join(out, "analysis.png")
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+    return png

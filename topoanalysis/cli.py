@@ -1,0 +1,419 @@
+"""The ``topoanalysis`` command.
+
+Subcommands
+-----------
+components   topology of one network's invariant set: c_k, pathological neurons,
+             components, effective components, Betti numbers
+probability  probability of obstruction at initialization over (d, l) grids (CSV, PNG)
+train        train networks with the compiled engine (loss curves, c_k drift)
+interpolate  loss along the segment between two networks, and the barrier
+analyze      the main job: bundled breast cancer data, several seeds, everything above
+
+User errors print one line ``topoanalysis: error: ...`` and exit with status 2.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import __version__
+from .exceptions import TopoAnalysisError
+
+__all__ = ["main", "build_parser"]
+
+
+# --- shared network flags -----------------------------------------------------------------
+def _add_network_flags(p, *, default_inputs=None, default_hidden=None, default_outputs=1,
+                       prefix=""):
+    g = p.add_argument_group("network (a .npz file, or an architecture and an initialization)")
+    g.add_argument(f"--{prefix}network", metavar="PATH",
+                   help="network saved with Network.save (.npz); overrides the flags below")
+    g.add_argument("--inputs", "-d", type=int, default=default_inputs, metavar="D",
+                   help="input dimension d" + (f" (default {default_inputs})" if default_inputs else ""))
+    g.add_argument("--hidden", "-l", type=int, nargs="+", default=default_hidden, metavar="L",
+                   help="hidden widths, one per hidden layer"
+                   + (f" (default {' '.join(map(str, default_hidden))})" if default_hidden else ""))
+    g.add_argument("--outputs", "-e", type=int, default=default_outputs, metavar="E",
+                   help=f"output dimension e (default {default_outputs})")
+    g.add_argument("--activation", default="relu",
+                   help="relu, leaky_relu(s), linear, tanh, sigmoid or abs (default relu)")
+    g.add_argument("--init", default="kaiming_normal", metavar="SCHEME",
+                   help="xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform, pytorch, "
+                        "normal (default kaiming_normal)")
+    g.add_argument("--init-std", type=float, default=None, help="std for --init normal")
+    g.add_argument("--bias-init", default="zeros",
+                   help="zeros, same, pytorch or normal (default zeros)")
+    g.add_argument("--no-hidden-bias", action="store_true", help="hidden layers without biases")
+    g.add_argument("--no-output-bias", action="store_true", help="output layer without bias")
+    g.add_argument("--seed", type=int, default=0, help="initialization seed (default 0)")
+
+
+def _architecture(args):
+    from .network import Architecture
+
+    if args.inputs is None or args.hidden is None:
+        raise _UserError("give --network PATH, or --inputs D and --hidden L to build a network.")
+    return Architecture(inputs=args.inputs, hidden=tuple(args.hidden), outputs=args.outputs,
+                        hidden_bias=not args.no_hidden_bias, output_bias=not args.no_output_bias,
+                        activation=args.activation)
+
+
+def _network(args, seed=None, path_attr="network"):
+    from .network import Network
+
+    path = getattr(args, path_attr, None)
+    if path:
+        return Network.load(path)
+    return Network.initialize(_architecture(args), args.init,
+                              seed=args.seed if seed is None else seed,
+                              std=args.init_std, bias_init=args.bias_init)
+
+
+class _UserError(TopoAnalysisError, ValueError):
+    pass
+
+
+def _write_json(path, payload):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump(payload, fh, indent=2, default=_json_default)
+        fh.write("\n")
+
+
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    return str(obj)
+
+
+def _int_range(text):
+    """Parse ``"2:10"`` (inclusive), ``"2,4,8"`` or ``"5"`` into a list of ints."""
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) == 2:
+                parts.append(1)
+            lo, hi, step = parts
+            return list(range(lo, hi + 1, step))
+        return [int(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a range like 2:50, 2:50:4 or a list like 2,4,8; got {text!r}") from None
+
+
+# --- commands ------------------------------------------------------------------------------
+def cmd_components(args):
+    from .topology import network_topology
+
+    net = _network(args)
+    topo = network_topology(net) if args.atol is None else network_topology(net, atol=args.atol)
+    print(topo.summary())
+    if args.json:
+        _write_json(args.json, topo.to_dict())
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_probability(args):
+    from .probability import EVENTS, obstruction_grid, plot_obstruction_heatmap
+
+    events = args.event or list(EVENTS)
+    for ev in events:
+        if ev not in EVENTS:
+            raise _UserError(f"`--event` must be among {', '.join(EVENTS)}; got {ev!r}.")
+    os.makedirs(args.out, exist_ok=True)
+    grids = [obstruction_grid(args.d, args.l, args.outputs, scheme, events=events,
+                              hidden_bias=args.hidden_bias)
+             for scheme in args.scheme]
+    csv_path = os.path.join(args.out, "obstruction_probability.csv")
+    for i, g in enumerate(grids):
+        g.to_csv(csv_path, append=i > 0)
+        print(f"{g.scheme}: p by {g.method_description}")
+    print(f"wrote {csv_path}")
+    if not args.no_plot:
+        for ev in events:
+            png = os.path.join(args.out, f"obstruction_{ev}.png")
+            try:
+                plot_obstruction_heatmap(grids, ev, path=png)
+            except ImportError as exc:
+                print(f"no figures: {exc}")
+                break
+            print(f"wrote {png}")
+    return 0
+
+
+_DATASETS = ("breast_cancer", "quadratic", "cubic", "cyclic_permutation", "blobs", "xor",
+             "circles", "moons", "wu_five_point")
+
+
+def _dataset(args):
+    """(X_train, y_train, X_test or None, y_test or None, default loss) from --data."""
+    from . import datasets
+
+    if args.data_file:
+        if not os.path.exists(args.data_file):
+            raise _UserError(f"`--data-file` must name an existing .npz with arrays X and y; "
+                             f"got {args.data_file!r}.")
+        with np.load(args.data_file) as f:
+            if "X" not in f or "y" not in f:
+                raise _UserError(f"`--data-file` must hold arrays named X and y; got "
+                                 f"{sorted(f.files)}.")
+            return np.array(f["X"]), np.array(f["y"]), None, None, "mse"
+    name = args.data
+    if name == "breast_cancer":
+        ds = datasets.load_breast_cancer(seed=args.data_seed)
+        return ds.X_train, ds.y_train, ds.X_test, ds.y_test, "bce"
+    if name in ("quadratic", "cubic"):
+        ds = datasets.polynomial_regression(name, n_samples=args.n_samples, seed=args.data_seed)
+        return ds.X, ds.y, None, None, "l1"
+    if name == "cyclic_permutation":
+        ds = datasets.cyclic_permutation_task()
+        return ds.X, ds.y, None, None, "mse"
+    if name in ("blobs", "xor", "circles", "moons"):
+        ds = datasets.toy_classification_2d(args.n_samples, name, seed=args.data_seed)
+        return ds.X, ds.y, None, None, "bce"
+    ds = datasets.wu_five_point_regression(with_bias_column=True)
+    return ds.X, ds.y, None, None, "mse"
+
+
+def _add_data_flags(p):
+    g = p.add_argument_group("data")
+    g.add_argument("--data", default="breast_cancer", choices=_DATASETS,
+                   help="bundled data set or generator (default breast_cancer)")
+    g.add_argument("--data-file", metavar="PATH", help=".npz with arrays X (N, d) and y")
+    g.add_argument("--data-seed", type=int, default=0, help="seed of the split / generator")
+    g.add_argument("--n-samples", type=int, default=200, help="samples of generated data")
+    g.add_argument("--loss", default=None,
+                   help="mse, l1, bce or cross_entropy (default: the data set's natural loss)")
+
+
+def cmd_train(args):
+    from .dynamics import train
+    from .init import init_params
+    from .network import Architecture, Network
+
+    X, y, X_test, y_test, natural_loss = _dataset(args)
+    loss = args.loss or natural_loss
+    if args.network:
+        nets = [Network.load(p) for p in args.network]
+        arch = nets[0].arch
+        if any(n.arch != arch for n in nets):
+            raise _UserError("`--network` files must all have the same architecture.")
+        theta = np.stack([n.params for n in nets])
+    else:
+        if args.hidden is None:
+            raise _UserError("give --network PATH [PATH ...], or --hidden L to build networks.")
+        arch = Architecture(inputs=args.inputs or X.shape[1], hidden=tuple(args.hidden),
+                            outputs=args.outputs, hidden_bias=not args.no_hidden_bias,
+                            output_bias=not args.no_output_bias, activation=args.activation)
+        theta = init_params(arch, args.init, seed=args.seed, n_networks=args.n_networks,
+                            std=args.init_std, bias_init=args.bias_init)
+    res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer, lr=args.lr,
+                steps=args.steps, batch_size=args.batch_size, record_every=args.record_every,
+                target_loss=args.target_loss, seed=args.seed, progress=not args.quiet)
+    os.makedirs(args.out, exist_ok=True)
+    summary = {"architecture": arch.to_dict(), "loss": loss, "settings": res.settings,
+               "final_loss": res.final_loss, "steps_taken": res.steps_taken,
+               "diverged": res.diverged, "reached_target": res.reached_target,
+               "max_abs_drift": np.nanmax(np.abs(res.conserved_drift()), axis=(1, 2))
+               if res.conserved is not None else None}
+    if X_test is not None:
+        from .losses import loss_value
+        from .network import forward
+
+        summary["test_loss"] = loss_value(loss, forward(arch, res.params, X_test), y_test)
+    for i, p in enumerate(res.params):
+        Network(arch, p).save(os.path.join(args.out, f"network_{i}.npz"))
+    curves = os.path.join(args.out, "loss_curves.csv")
+    np.savetxt(curves, np.column_stack([res.record_steps, res.loss.T]), delimiter=",",
+               header="step," + ",".join(f"loss_{i}" for i in range(len(res.params))),
+               comments="")
+    _write_json(os.path.join(args.out, "train.json"), summary)
+    for i in range(len(res.params)):
+        status = ("diverged" if res.diverged[i] else
+                  "reached target" if res.reached_target[i] else "done")
+        extra = f", test {summary['test_loss'][i]:.5g}" if "test_loss" in summary else ""
+        print(f"network {i}: {loss} {res.final_loss[i]:.5g}{extra} after "
+              f"{res.steps_taken[i]} steps ({status})")
+    print(f"wrote {args.out}/network_*.npz, {curves}, {args.out}/train.json")
+    return 0
+
+
+def cmd_interpolate(args):
+    from .dynamics import interpolation_barrier
+    from .network import Network
+
+    a, b = Network.load(args.a), Network.load(args.b)
+    if a.arch != b.arch:
+        raise _UserError(f"`--a` and `--b` must have the same architecture; got {a!r} and {b!r}.")
+    X, y, _, _, natural_loss = _dataset(args)
+    loss = args.loss or natural_loss
+    bar = interpolation_barrier(a, b, X, y, loss=loss, n_points=args.n_points)
+    os.makedirs(args.out, exist_ok=True)
+    csv_path = os.path.join(args.out, "interpolation.csv")
+    cols = [bar.ts, bar.loss[0]]
+    header = "t,loss"
+    if bar.accuracy is not None:
+        cols.append(np.asarray(bar.accuracy)[0])
+        header += ",accuracy"
+    np.savetxt(csv_path, np.column_stack(cols), delimiter=",", header=header, comments="")
+    result = {"loss": loss, "loss_a": bar.loss_a[0], "loss_b": bar.loss_b[0],
+              "barrier": bar.barrier[0], "t_barrier": bar.t_barrier[0],
+              "midpoint": bar.midpoint[0], "mean": bar.mean[0], "t_max": bar.t_max[0]}
+    _write_json(os.path.join(args.out, "barrier.json"), result)
+    print(f"L(a) = {result['loss_a']:.5g}, L(b) = {result['loss_b']:.5g}")
+    print(f"barrier max_t L(t) - ((1-t)L(a) + tL(b)) = {result['barrier']:.5g} at t = "
+          f"{result['t_barrier']:.3f}; midpoint {result['midpoint']:.5g}; "
+          f"mean-of-ends {result['mean']:.5g}")
+    print(f"wrote {csv_path}")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return 0
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(bar.ts, bar.loss[0], color="tab:blue")
+    ax.plot([0, 1], [result["loss_a"], result["loss_b"]], "k--", lw=1)
+    ax.set_xlabel("t  (θ = (1−t)θ_a + tθ_b)")
+    ax.set_ylabel(loss)
+    ax.set_title(f"barrier {result['barrier']:.4g}")
+    fig.tight_layout()
+    png = os.path.join(args.out, "interpolation.png")
+    fig.savefig(png, dpi=100)
+    print(f"wrote {png}")
+    return 0
+
+
+def cmd_analyze(args):
+    from .analyze import analyze
+
+    report = analyze(
+        hidden=args.hidden_width, seeds=args.seeds, scheme=args.init, steps=args.steps,
+        lr=args.lr, train=not args.no_train, out=args.out, progress=not args.quiet,
+    )
+    print(report.text())
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="topoanalysis",
+        description="Topology and geometry of the loss landscapes of shallow ReLU networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"topoanalysis {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("components", help="components and effective components of H(c)",
+                       description="Conserved quantities, pathological neurons, components, "
+                                   "effective components and Betti numbers of a network's "
+                                   "invariant set H(c).")
+    _add_network_flags(p)
+    p.add_argument("--atol", type=float, default=None,
+                   help="|c_k| <= atol counts as c_k = 0 (default: the library's tolerance)")
+    p.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    p.set_defaults(func=cmd_components)
+
+    p = sub.add_parser("probability", help="probability of obstruction at initialization",
+                       description="Probability of obstruction at initialization over a grid "
+                                   "of input dimensions d and widths l (Nurisso et al., Fig. 5).")
+    p.add_argument("--d", type=_int_range, default=_int_range("2:50"), metavar="RANGE",
+                   help="input dimensions, e.g. 2:50 or 2,4,8 (default 2:50)")
+    p.add_argument("--l", type=_int_range, default=_int_range("2:50"), metavar="RANGE",
+                   help="hidden widths (default 2:50)")
+    p.add_argument("--outputs", "-e", type=int, default=1, help="output dimension (default 1)")
+    p.add_argument("--scheme", nargs="+", default=["xavier_normal", "kaiming_normal"],
+                   help="initialization schemes (default xavier_normal kaiming_normal)")
+    p.add_argument("--event", nargs="+", default=None,
+                   help="events to tabulate (default: all)")
+    p.add_argument("--out", default="obstruction_probability", metavar="DIR",
+                   help="output folder for CSV and PNG (default ./obstruction_probability)")
+    p.add_argument("--hidden-bias", action="store_true",
+                   help="hidden biases initialized to zero (w_k gains a coordinate)")
+    p.add_argument("--no-plot", action="store_true", help="CSV only")
+    p.set_defaults(func=cmd_probability)
+
+    p = sub.add_parser("train", help="train networks with the compiled engine",
+                       description="Train a stack of networks (full-batch GD, SGD, momentum or "
+                                   "Adam) and write the final networks, loss curves and c_k drift.")
+    p.add_argument("--network", nargs="+", metavar="PATH",
+                   help="start from saved networks (.npz) instead of initializing")
+    p.add_argument("--inputs", "-d", type=int, default=None, help="input dimension (default: data)")
+    p.add_argument("--hidden", "-l", type=int, nargs="+", default=None, metavar="L")
+    p.add_argument("--outputs", "-e", type=int, default=1)
+    p.add_argument("--activation", default="relu")
+    p.add_argument("--init", default="kaiming_normal", metavar="SCHEME")
+    p.add_argument("--init-std", type=float, default=None)
+    p.add_argument("--bias-init", default="zeros")
+    p.add_argument("--no-hidden-bias", action="store_true")
+    p.add_argument("--no-output-bias", action="store_true")
+    p.add_argument("--seed", type=int, default=0, help="seed of initialization and SGD shuffling")
+    p.add_argument("--n-networks", type=int, default=1, help="networks trained at once")
+    _add_data_flags(p)
+    p.add_argument("--optimizer", default="gd", help="gd, sgd, momentum or adam (default gd)")
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    p.add_argument("--steps", type=int, default=1000, help="steps (default 1000)")
+    p.add_argument("--batch-size", type=int, default=None, help="mini-batch size for sgd")
+    p.add_argument("--record-every", type=int, default=10, help="record every k steps")
+    p.add_argument("--target-loss", type=float, default=None, help="stop a network at this loss")
+    p.add_argument("--out", default="topoanalysis_train", metavar="DIR")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("interpolate", help="loss along the segment between two networks",
+                       description="Loss (and accuracy) on the segment between two saved networks "
+                                   "and the barrier max_t L(θ_t) − ((1−t)L(θ_a) + tL(θ_b)).")
+    p.add_argument("--a", required=True, metavar="PATH", help="first network (.npz)")
+    p.add_argument("--b", required=True, metavar="PATH", help="second network (.npz)")
+    _add_data_flags(p)
+    p.add_argument("--n-points", type=int, default=101, help="points on the segment (default 101)")
+    p.add_argument("--out", default="topoanalysis_interpolate", metavar="DIR")
+    p.set_defaults(func=cmd_interpolate)
+
+    p = sub.add_parser("analyze", help="the main job on the bundled breast cancer data",
+                       description="Shallow ReLU networks on the bundled breast cancer data, "
+                                   "several seeds: invariants, components, effective components, "
+                                   "obstruction probabilities, training and barriers.")
+    p.add_argument("--hidden-width", "-l", type=int, default=6, help="hidden width (default 6)")
+    p.add_argument("--seeds", type=int, default=8, help="number of initializations (default 8)")
+    p.add_argument("--init", default="kaiming_normal", help="initialization scheme")
+    p.add_argument("--steps", type=int, default=2000, help="gradient-descent steps (default 2000)")
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    p.add_argument("--no-train", action="store_true", help="skip training")
+    p.add_argument("--out", default="topoanalysis_analyze", metavar="DIR",
+                   help="folder for report.json (default ./topoanalysis_analyze)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_analyze)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except (TopoAnalysisError, ValueError, TypeError, FileNotFoundError) as exc:
+        if os.environ.get("TOPOANALYSIS_TRACEBACK"):
+            raise
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"topoanalysis: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("topoanalysis: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Python owners of the compiled engine (``topoanalysis._kernels.engine``).
+
+Everything the kernels need is prepared here: parameters resolved from ``Network`` objects
+or arrays and validated, data validated and laid out in sample blocks, outputs allocated,
+thread counts resolved, and the kernels' status codes translated into errors and warnings
+in one place (:func:`raise_for_status`).
+
+The public functions of this module, :func:`batch_loss_and_gradient` and
+:func:`batch_forward`, are re-exported by :mod:`topoanalysis.dynamics`.
+"""
+
+import dataclasses
+import os
+import warnings
+
+import numpy as np
+
+from .. import losses as _losses
+from .._validation import check_array, check_int
+from ..activations import activation_code
+from ..exceptions import DivergenceWarning, ShapeError, ValidationError
+from ..network import Architecture, Network
+
+__all__ = ["batch_loss_and_gradient", "batch_forward"]
+
+
+def kernels():
+    """The compiled engine module, with a clear error when it has not been built."""
+    try:
+        from .._kernels import engine
+    except ImportError as exc:  # pragma: no cover - depends on the build
+        raise ImportError(
+            "topoanalysis' compiled engine (topoanalysis._kernels.engine) is not built: run "
+            "`python setup.py build_ext --inplace` or `pip install -e .` in the source tree "
+            f"({exc})."
+        ) from None
+    return engine
+
+
+# --- parameters ------------------------------------------------------------------------
+def resolve_params(theta, arch=None, name="theta"):
+    """Return ``(arch, stack)`` with ``stack`` a fresh C-contiguous ``(B, P)`` float64 array.
+
+    ``theta`` may be a :class:`~topoanalysis.network.Network`, a sequence of networks (all of
+    one architecture), or an array of shape ``(P,)`` or ``(B, P)``; ``arch`` is required for
+    arrays and, when given with networks, must equal theirs.
+    """
+    if arch is not None and not isinstance(arch, Architecture):
+        raise ValidationError(f"`arch` must be an Architecture or None; got {type(arch).__name__}.")
+    nets = None
+    if isinstance(theta, Network):
+        nets = [theta]
+    elif isinstance(theta, (list, tuple)) and theta and all(isinstance(n, Network) for n in theta):
+        nets = list(theta)
+    if nets is not None:
+        archs = {n.arch for n in nets}
+        if len(archs) > 1:
+            raise ValidationError(f"`{name}` must hold networks of one architecture; got {len(archs)}.")
+        net_arch = archs.pop()
+        if arch is not None and arch != net_arch:
+            raise ValidationError(
+                f"`arch` must match the architecture of `{name}` ({net_arch}); got {arch}."
+            )
+        return net_arch, np.array([n.params for n in nets], dtype=np.float64)
+    if isinstance(theta, (list, tuple)) and any(isinstance(n, Network) for n in theta):
+        raise ValidationError(f"`{name}` must be all Network objects or an array; got a mixture.")
+    if arch is None:
+        raise ValidationError(
+            f"`arch` must be given when `{name}` is an array (pass an Architecture, or Network "
+            f"objects instead of arrays); got arch=None."
+        )
+    arr = arch.check_params(theta, name)
+    stack = np.array(arr.reshape(-1, arch.n_params), dtype=np.float64, order="C")
+    if stack.shape[0] < 1:
+        raise ShapeError(f"`{name}` must hold at least one network; got shape {arr.shape}.")
+    return arch, stack
+
+
+# --- data --------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class EngineData:
+    """Validated data in the layouts the kernels read (see ``ext/engine.pyx``)."""
+
+    X: np.ndarray   # (N, d)
+    Y: np.ndarray   # (N, e) targets in loss form
+    Xb: np.ndarray  # (n_blocks, d, NB)
+    Yb: np.ndarray  # (n_blocks, e, NB)
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+
+def prepare_data(arch, X, y, loss):
+    """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data."""
+    X = arch.check_inputs(X)
+    Y = _losses.as_targets(y, loss, arch.outputs)
+    if Y.shape[0] != X.shape[0]:
+        raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got {Y.shape[0]}.")
+    return block_data(X, Y)
+
+
+def block_data(X, Y):
+    nb = kernels().BLOCK_SIZE
+    n = X.shape[0]
+    n_blocks = -(-n // nb)
+
+    def blocked(A):
+        pad = np.zeros((n_blocks * nb, A.shape[1]))
+        pad[:n] = A
+        return np.ascontiguousarray(pad.reshape(n_blocks, nb, A.shape[1]).transpose(0, 2, 1))
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    return EngineData(X, Y, blocked(X), blocked(Y))
+
+
+def layout(arch):
+    """``(n_layers, 6)`` int64 rows: n_out, n_in, weight offset, bias offset (-1 if none),
+    offset of the layer's outputs and of its activation derivative in the kernels' scratch."""
+    rows = np.zeros((arch.n_layers, 6), dtype=np.int64)
+    z_off = s_off = 0
+    for i, (w, b) in enumerate(arch.layer_slices):
+        n_out, n_in = arch.layer_shape(i)
+        rows[i] = (n_out, n_in, w.start, -1 if b is None else b.start, z_off, s_off)
+        z_off += n_out
+        if i < arch.n_layers - 1:
+            s_off += n_out
+    return rows
+
+
+def kernel_arch_args(arch, loss):
+    """``(layout, activation code, slope, loss code)`` as the kernels take them."""
+    return (layout(arch), activation_code(arch.activation), float(arch.negative_slope),
+            _losses.loss_code(loss))
+
+
+def resolve_threads(n_threads, n_tasks=None):
+    """Number of OpenMP threads: all usable cores by default, never more than the tasks."""
+    if n_threads is None:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            n = os.cpu_count() or 1
+    else:
+        n = check_int("n_threads", n_threads, minimum=1)
+    if n_tasks is not None:
+        n = max(1, min(n, int(n_tasks)))
+    return n
+
+
+def check_loss(loss):
+    return _losses.check_loss(loss)
+
+
+# --- status ------------------------------------------------------------------------------
+def raise_for_status(status, what="networks"):
+    """Translate kernel status codes: out-of-memory raises, divergence warns.
+
+    ``status`` holds the engine's per-task codes; returns the boolean mask of diverged tasks.
+    """
+    eng = kernels()
+    status = np.asarray(status)
+    if np.any(status == eng.STATUS_OUT_OF_MEMORY):
+        raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
+    diverged = status == eng.STATUS_DIVERGED
+    return diverged
+
+
+def warn_diverged(n_bad, n_total, what, detail, stacklevel=3):
+    if n_bad:
+        warnings.warn(
+            f"{n_bad} of {n_total} {what} diverged ({detail}); see the `diverged` field of the "
+            f"result.", DivergenceWarning, stacklevel=stacklevel,
+        )
+
+
+# --- public batched evaluation -----------------------------------------------------------
+def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_acc, want_out):
+    eng = kernels()
+    arch, stack = resolve_params(theta, arch)
+    check_loss(loss)
+    if y is None:
+        data = block_data(arch.check_inputs(X), np.zeros((np.shape(X)[0], arch.outputs)))
+    else:
+        data = prepare_data(arch, X, y, loss)
+    B, P = stack.shape
+    N, e = data.n_samples, arch.outputs
+    loss_out = np.full(B, np.nan)
+    acc_out = np.full(B, np.nan)
+    grad = np.zeros((B, P)) if want_grad else np.zeros((1, 1))
+    out = np.zeros((B, N, e)) if want_out else np.zeros((1, 1, 1))
+    bad = np.zeros(B, dtype=np.int8)
+    eng.evaluate_networks(stack, data.Xb, data.Yb, data.X, data.Y,
+                          *kernel_arch_args(arch, loss), want_loss, want_grad, want_acc, want_out,
+                          loss_out, grad, acc_out, out, bad, resolve_threads(n_threads, B))
+    if np.any(bad == 2):
+        raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
+    return arch, loss_out, grad, acc_out, out, bad.astype(bool)
+
+
+def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=None):
+    """Loss and flat gradient of many networks on one data set (compiled engine).
+
+    Parameters
+    ----------
+    theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+        The networks; arrays need ``arch``.
+    X : array_like of shape (N, d)
+    y : array_like of shape (N, e) (or (N,) for e = 1 or class labels with cross-entropy)
+    arch : Architecture, optional
+        Required when ``theta`` is an array.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses`.
+    n_threads : int, optional
+        OpenMP threads over the networks (default: all usable cores). Results do not depend
+        on it.
+
+    Returns
+    -------
+    loss : ndarray of shape (B,)
+    grad : ndarray of shape (B, P)
+
+    Notes
+    -----
+    Same values as :func:`topoanalysis.network.loss_and_gradient` up to rounding (about
+    1e-15 relative), including the derivative convention at ReLU kinks. Cost
+    ``O(B · N · P)``, parallel over networks. Networks whose pre-activations or outputs are
+    not finite give non-finite values and a :class:`~topoanalysis.exceptions.DivergenceWarning`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> from topoanalysis.network import loss_and_gradient
+    >>> arch = Architecture(3, (4,), 1)
+    >>> nets = [Network.initialize(arch, seed=s) for s in range(5)]
+    >>> X = np.random.default_rng(0).standard_normal((20, 3)); y = X[:, :1] ** 2
+    >>> L, G = batch_loss_and_gradient(nets, X, y, loss="mse")
+    >>> L.shape, G.shape
+    ((5,), (5, 21))
+    >>> ref = loss_and_gradient(arch, nets[2].params, X, y, "mse")
+    >>> bool(np.isclose(L[2], ref[0]) and np.allclose(G[2], ref[1]))
+    True
+    """
+    _, value, grad, _, _, bad = _evaluate(theta, X, y, arch, loss, n_threads, want_loss=True,
+                                          want_grad=True, want_acc=False, want_out=False)
+    warn_diverged(int(bad.sum()), bad.size, "networks", "non-finite pre-activations or outputs")
+    return value, grad
+
+
+def batch_forward(theta, X, *, arch=None, n_threads=None):
+    """Outputs of many networks on ``X`` (compiled engine): shape ``(B, N, e)``.
+
+    Same values as :func:`topoanalysis.network.forward` up to rounding. See
+    :func:`batch_loss_and_gradient` for the parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> net = Network.initialize(Architecture(2, (3,), 1), seed=0)
+    >>> X = np.array([[1.0, -2.0], [0.5, 0.5]])
+    >>> bool(np.allclose(batch_forward(net, X)[0], net.forward(X)))
+    True
+    """
+    _, _, _, _, out, bad = _evaluate(theta, X, None, arch, "mse", n_threads, want_loss=False,
+                                     want_grad=False, want_acc=False, want_out=True)
+    warn_diverged(int(bad.sum()), bad.size, "networks", "non-finite pre-activations or outputs")
+    return out

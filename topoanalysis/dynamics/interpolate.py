@@ -1,0 +1,362 @@
+"""Loss along straight segments and polygonal paths between networks, and barrier heights.
+
+Parameters are passed the same way as to :func:`topoanalysis.dynamics.train`: networks
+(:class:`~topoanalysis.network.Network` objects or sequences of them) or arrays with the
+keyword ``arch``. Many segments are evaluated in one call of the compiled engine, parallel over
+all (segment, point) pairs.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from .._validation import check_array, check_int
+from ..exceptions import ShapeError, ValidationError
+from ..network import Architecture, Network
+from . import _engine
+
+__all__ = [
+    "InterpolationResult",
+    "PathLosses",
+    "InterpolationBarrier",
+    "interpolate",
+    "path_losses",
+    "interpolation_barrier",
+]
+
+_CLASSIFICATION = ("bce", "cross_entropy")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class InterpolationResult:
+    """Loss along segments ``θ_t = (1 − t) θ_a + t θ_b``.
+
+    Attributes
+    ----------
+    ts : ndarray of shape (T,)
+        Interpolation coefficients.
+    loss : ndarray of shape (M, T)
+        Full-data loss of segment ``m`` at ``ts[j]``.
+    accuracy : ndarray of shape (M, T) or None
+        Classification accuracy (``"bce"``: logit > 0 against y > 0.5 per entry;
+        ``"cross_entropy"``: argmax per sample); None for regression losses.
+    loss_name : str
+    """
+
+    ts: np.ndarray
+    loss: np.ndarray
+    accuracy: object
+    loss_name: str
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PathLosses:
+    """Loss along polygonal paths (strings of beads ``θ^0, …, θ^{K−1}``).
+
+    Attributes
+    ----------
+    ts : ndarray of shape (T,)
+        Points on each edge, from 0 (its first bead) to 1 (its last bead).
+    loss : ndarray of shape (Q, K − 1, T)
+        Loss of path ``q`` on edge ``k`` (from bead ``k`` to bead ``k + 1``) at ``ts[j]``.
+    accuracy : ndarray of shape (Q, K − 1, T) or None
+    loss_name : str
+    """
+
+    ts: np.ndarray
+    loss: np.ndarray
+    accuracy: object
+    loss_name: str
+
+    def along_path(self):
+        """Losses as one curve per path, shared bead points counted once.
+
+        Returns
+        -------
+        position : ndarray of shape ((K − 1)(T − 1) + 1,)
+            Position ``k + t`` along the path (bead ``k`` sits at ``k``).
+        loss : ndarray of shape (Q, (K − 1)(T − 1) + 1)
+        """
+        Q, E, T = self.loss.shape
+        pos = (np.arange(E)[:, None] + self.ts[None, :-1]).ravel()
+        pos = np.append(pos, E - 1 + self.ts[-1])
+        loss = np.concatenate([self.loss[:, :, :-1].reshape(Q, -1), self.loss[:, -1, -1:]], axis=1)
+        return pos, loss
+
+    @property
+    def max_loss(self):
+        """Highest loss met along each path, shape ``(Q,)``."""
+        return self.loss.max(axis=(1, 2))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class InterpolationBarrier:
+    """Loss barriers on the segments between pairs of networks.
+
+    With ``L0 = L(θ_a)``, ``L1 = L(θ_b)`` and ``θ_t = (1 − t) θ_a + t θ_b`` on the grid
+    ``ts`` (which always contains 0, 1/2 and 1):
+
+    Attributes
+    ----------
+    barrier : ndarray of shape (M,)
+        ``max_t [L(θ_t) − ((1 − t) L0 + t L1)]``: height above the chord of the endpoint
+        losses (Entezari et al. 2022, "The role of permutation invariance in linear mode
+        connectivity of neural networks", Eq. 1). Zero when the loss is convex along the
+        segment; ``>= 0`` always (t = 0 is on the grid).
+    t_barrier : ndarray of shape (M,)
+        The ``t`` where ``barrier`` is attained (first one on ties).
+    mean : ndarray of shape (M,)
+        ``max_t L(θ_t) − (L0 + L1) / 2``: the barrier height of Frankle et al. 2020 ("Linear
+        mode connectivity and the lottery ticket hypothesis", error-barrier height, here for
+        the loss).
+    t_max : ndarray of shape (M,)
+        The ``t`` of the highest loss on the segment.
+    midpoint : ndarray of shape (M,)
+        ``L(θ_½) − (L0 + L1) / 2``: the cheap midpoint test (one extra evaluation).
+    loss_a, loss_b : ndarray of shape (M,)
+        Endpoint losses ``L0`` and ``L1``.
+    ts : ndarray of shape (T,)
+    loss : ndarray of shape (M, T)
+    accuracy : ndarray of shape (M, T) or None
+    loss_name : str
+    """
+
+    barrier: np.ndarray
+    t_barrier: np.ndarray
+    mean: np.ndarray
+    t_max: np.ndarray
+    midpoint: np.ndarray
+    loss_a: np.ndarray
+    loss_b: np.ndarray
+    ts: np.ndarray
+    loss: np.ndarray
+    accuracy: object
+    loss_name: str
+
+    def get(self, kind="linear"):
+        """Barrier heights of one kind: ``"linear"`` (:attr:`barrier`), ``"mean"`` or
+        ``"midpoint"``."""
+        if kind == "linear":
+            return self.barrier
+        if kind == "mean":
+            return self.mean
+        if kind == "midpoint":
+            return self.midpoint
+        raise ValidationError(f"`kind` must be one of 'linear', 'mean', 'midpoint'; got {kind!r}.")
+
+
+# --- helpers -----------------------------------------------------------------------------
+def _check_ts(ts, n_points, name_points="n_points"):
+    if ts is None:
+        n = check_int(name_points, n_points, minimum=2)
+        return np.linspace(0.0, 1.0, n)
+    ts = check_array("ts", ts, ndim=1)
+    if ts.size < 1:
+        raise ShapeError(f"`ts` must hold at least one coefficient; got shape {ts.shape}.")
+    return ts
+
+
+def _pair(theta_a, theta_b, arch):
+    arch_a, A = _engine.resolve_params(theta_a, arch, "theta_a")
+    arch_b, Bm = _engine.resolve_params(theta_b, arch if arch is not None else arch_a, "theta_b")
+    if arch_a != arch_b:
+        raise ValidationError(
+            f"`theta_b` must have the architecture of `theta_a` ({arch_a}); got {arch_b}."
+        )
+    ma, mb = A.shape[0], Bm.shape[0]
+    if ma != mb and ma != 1 and mb != 1:
+        raise ShapeError(
+            f"`theta_a` and `theta_b` must hold the same number of networks (or one of them a "
+            f"single network); got {ma} and {mb}."
+        )
+    m = max(ma, mb)
+    table = np.ascontiguousarray(np.concatenate([A, Bm], axis=0))
+    ia = np.arange(m, dtype=np.int64) if ma == m else np.zeros(m, dtype=np.int64)
+    ib = ma + (np.arange(m, dtype=np.int64) if mb == m else np.zeros(m, dtype=np.int64))
+    return arch_a, table, ia, ib
+
+
+def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads):
+    """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``."""
+    eng = _engine.kernels()
+    _engine.check_loss(loss)
+    data = _engine.prepare_data(arch, X, y, loss)
+    M, T = ia.size, ts.size
+    want_acc = loss in _CLASSIFICATION
+    out = np.full((M, T), np.nan)
+    acc = np.full((M, T), np.nan)
+    bad = np.zeros((M, T), dtype=np.int8)
+    eng.evaluate_segments(table, ia, ib, np.ascontiguousarray(ts, dtype=np.float64),
+                          data.Xb, data.Yb, data.X, data.Y, *_engine.kernel_arch_args(arch, loss),
+                          out, acc, want_acc, bad, _engine.resolve_threads(n_threads, M * T))
+    if np.any(bad == 2):
+        raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
+    n_bad = int(np.count_nonzero(bad))
+    _engine.warn_diverged(n_bad, M * T, "evaluation points",
+                          "non-finite pre-activations, outputs or loss", stacklevel=4)
+    return out, (acc if want_acc else None)
+
+
+# --- public ------------------------------------------------------------------------------
+def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, ts=None,
+                n_threads=None):
+    """Loss (and accuracy) along the straight segments from ``theta_a`` to ``theta_b``.
+
+    Parameters
+    ----------
+    theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+        Segment endpoints, paired row by row; a single network is paired with every network
+        of the other argument.
+    X : array_like of shape (N, d)
+    y : array_like of shape (N, e)
+    arch : Architecture, optional
+        Required when the endpoints are arrays.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+    n_points : int, default=51
+        Number of equally spaced ``t`` in ``[0, 1]`` (ignored when ``ts`` is given).
+    ts : array_like of shape (T,), optional
+        Interpolation coefficients (values outside ``[0, 1]`` extrapolate).
+    n_threads : int, optional
+        OpenMP threads over the ``M · T`` evaluations; results do not depend on it.
+
+    Returns
+    -------
+    InterpolationResult
+        ``loss`` and ``accuracy`` of shape ``(M, T)``.
+
+    Notes
+    -----
+    ``θ_t = (1 − t) θ_a + t θ_b`` is formed in the engine, one evaluation per point; cost
+    ``O(M · T · N · P)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> arch = Architecture(2, (4,), 1)
+    >>> a, b = Network.initialize(arch, seed=0), Network.initialize(arch, seed=1)
+    >>> X = np.random.default_rng(0).standard_normal((30, 2)); y = X[:, :1] * X[:, 1:]
+    >>> res = interpolate(a, b, X, y, n_points=5)
+    >>> res.loss.shape, bool(np.isclose(res.loss[0, 0], a.loss(X, y)))
+    ((1, 5), True)
+    """
+    arch, table, ia, ib = _pair(theta_a, theta_b, arch)
+    ts = _check_ts(ts, n_points)
+    out, acc = _segments(arch, table, ia, ib, ts, X, y, loss, n_threads)
+    return InterpolationResult(ts=ts, loss=out, accuracy=acc, loss_name=loss)
+
+
+def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=None,
+                n_threads=None):
+    """Loss along polygonal paths through strings of beads.
+
+    Parameters
+    ----------
+    beads : sequence of Network, or array_like of shape (K, P) or (Q, K, P)
+        One path (networks or ``(K, P)``) or ``Q`` paths of ``K >= 2`` beads each.
+    X, y, arch, loss, n_threads
+        As in :func:`interpolate`.
+    points_per_edge : int, default=11
+        Equally spaced points on each edge, both beads included (ignored when ``ts`` given).
+    ts : array_like of shape (T,), optional
+        Coefficients on each edge.
+
+    Returns
+    -------
+    PathLosses
+        ``loss`` of shape ``(Q, K − 1, T)``; :meth:`PathLosses.along_path` joins the edges.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> arch = Architecture(2, (4,), 1)
+    >>> string = [Network.initialize(arch, seed=s) for s in range(4)]
+    >>> X = np.random.default_rng(0).standard_normal((30, 2)); y = X[:, :1] * X[:, 1:]
+    >>> res = path_losses(string, X, y, points_per_edge=3)
+    >>> res.loss.shape, res.along_path()[1].shape
+    ((1, 3, 3), (1, 7))
+    """
+    if isinstance(beads, (list, tuple)) and beads and all(isinstance(b, Network) for b in beads):
+        arch, table = _engine.resolve_params(beads, arch, "beads")
+        table = table[None]
+    else:
+        if arch is None or not isinstance(arch, Architecture):
+            raise ValidationError(
+                "`arch` must be an Architecture when `beads` is an array (or pass a list of "
+                f"Network objects); got {arch!r}."
+            )
+        table = check_array("beads", beads, ndim=(2, 3))
+        if table.ndim == 2:
+            table = table[None]
+        if table.shape[-1] != arch.n_params:
+            raise ShapeError(
+                f"`beads` must have last dimension {arch.n_params} (parameters of this "
+                f"architecture); got shape {np.shape(beads)}."
+            )
+    Q, K, P = table.shape
+    if K < 2:
+        raise ShapeError(f"`beads` must hold at least 2 beads per path; got {K}.")
+    ts = _check_ts(ts, points_per_edge, "points_per_edge")
+    flat = np.ascontiguousarray(table.reshape(Q * K, P))
+    start = (np.arange(Q)[:, None] * K + np.arange(K - 1)[None, :]).ravel().astype(np.int64)
+    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads)
+    T = ts.size
+    return PathLosses(ts=ts, loss=out.reshape(Q, K - 1, T),
+                      accuracy=None if acc is None else acc.reshape(Q, K - 1, T), loss_name=loss)
+
+
+def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=101,
+                          ts=None, n_threads=None):
+    """Loss barriers on the segments between pairs of networks.
+
+    Parameters
+    ----------
+    theta_a, theta_b, X, y, arch, loss, n_threads
+        As in :func:`interpolate`.
+    n_points : int, default=101
+        Equally spaced grid on ``[0, 1]``; ``0``, ``1/2`` and ``1`` are always added.
+    ts : array_like, optional
+        Grid to use instead (``0``, ``1/2`` and ``1`` are added).
+
+    Returns
+    -------
+    InterpolationBarrier
+        ``barrier`` (above the chord, Entezari et al. 2022), ``mean`` (above the endpoints'
+        mean, Frankle et al. 2020) and ``midpoint`` heights, with the curves.
+
+    Notes
+    -----
+    Heights are maxima over the grid, so they are lower bounds of the suprema over
+    ``t ∈ [0, 1]``; refine with ``n_points`` or ``ts``. Cost as :func:`interpolate`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> arch = Architecture(2, (4,), 1)
+    >>> a, b = Network.initialize(arch, seed=0), Network.initialize(arch, seed=1)
+    >>> X = np.random.default_rng(0).standard_normal((30, 2)); y = X[:, :1] * X[:, 1:]
+    >>> res = interpolation_barrier(a, b, X, y, n_points=11)
+    >>> bool(res.barrier[0] >= 0), res.ts.size
+    (True, 11)
+    """
+    arch, table, ia, ib = _pair(theta_a, theta_b, arch)
+    grid = _check_ts(ts, n_points)
+    grid = np.union1d(grid, [0.0, 0.5, 1.0])
+    out, acc = _segments(arch, table, ia, ib, grid, X, y, loss, n_threads)
+    i0 = int(np.flatnonzero(grid == 0.0)[0])
+    i1 = int(np.flatnonzero(grid == 1.0)[0])
+    ih = int(np.flatnonzero(grid == 0.5)[0])
+    l0, l1 = out[:, i0], out[:, i1]
+    chord = (1.0 - grid)[None, :] * l0[:, None] + grid[None, :] * l1[:, None]
+    above = out - chord
+    j = np.argmax(above, axis=1)
+    jm = np.argmax(out, axis=1)
+    rows = np.arange(out.shape[0])
+    mean_end = 0.5 * (l0 + l1)
+    return InterpolationBarrier(
+        barrier=above[rows, j], t_barrier=grid[j], mean=out[rows, jm] - mean_end,
+        t_max=grid[jm], midpoint=out[:, ih] - mean_end, loss_a=l0, loss_b=l1, ts=grid,
+        loss=out, accuracy=acc, loss_name=loss,
+    )

@@ -1,0 +1,312 @@
+"""Training many networks at once: gradient descent, mini-batch SGD, momentum and Adam.
+
+The work runs in the compiled engine (``ext/engine.pyx``), parallel over networks; this
+module validates the request, allocates the records and translates the engine's per-network
+status into the fields of :class:`TrainResult` and a
+:class:`~topoanalysis.exceptions.DivergenceWarning`.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .._validation import check_choice, check_float, check_int
+from ..exceptions import ValidationError
+from ..network import Architecture, Network
+from . import _engine
+
+__all__ = ["OPTIMIZERS", "TrainResult", "train"]
+
+#: Update rules accepted by :func:`train`.
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+
+_OPT_CODES = {"gd": 0, "sgd": 0, "momentum": 1, "adam": 2}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Outcome of :func:`train` for a stack of ``B`` networks.
+
+    Attributes
+    ----------
+    arch : Architecture
+    params : ndarray of shape (B, P)
+        Final parameters. A network that diverged keeps its last finite parameters.
+    loss : ndarray of shape (B, R)
+        Loss on the full training data at the record steps; NaN at record steps after the
+        network stopped (see ``steps_taken``).
+    record_steps : ndarray of int64, shape (R,)
+        Steps of the records: ``0, k, 2k, ...`` and the last step ``steps``.
+    conserved : ndarray of shape (B, R, n_hidden) or None
+        Per-neuron ``||incoming||² − ||outgoing||²`` at the record steps (same definition as
+        :func:`topoanalysis.network.conserved_quantities`); NaN after a stop.
+    trajectory : ndarray of shape (B, R, P) or None
+        Parameters at the record steps when ``record_params=True``; NaN after a stop.
+    final_loss : ndarray of shape (B,)
+        Full-data loss at the final parameters (for a diverged network it may be non-finite:
+        it is the loss at the last finite parameters).
+    steps_taken : ndarray of int64, shape (B,)
+        Number of updates applied.
+    diverged : ndarray of bool, shape (B,)
+        Networks stopped because a loss, output, pre-activation or parameter became
+        non-finite.
+    reached_target : ndarray of bool, shape (B,)
+        Networks stopped because their loss reached ``target_loss``.
+    settings : dict
+        The optimizer settings used (loss, optimizer, lr, steps, batch_size, ...).
+    """
+
+    arch: Architecture
+    params: np.ndarray
+    loss: np.ndarray
+    record_steps: np.ndarray
+    conserved: object
+    trajectory: object
+    final_loss: np.ndarray
+    steps_taken: np.ndarray
+    diverged: np.ndarray
+    reached_target: np.ndarray
+    settings: dict
+
+    @property
+    def n_networks(self):
+        """Number ``B`` of networks trained."""
+        return self.params.shape[0]
+
+    def networks(self):
+        """The final networks as a list of :class:`~topoanalysis.network.Network`."""
+        return [Network(self.arch, p) for p in self.params]
+
+    def conserved_drift(self):
+        """``conserved − conserved[:, :1]``: drift of each neuron's conserved quantity from
+        step 0, shape ``(B, R, n_hidden)``."""
+        if self.conserved is None:
+            raise ValidationError("`record_conserved` was False: no conserved quantities recorded.")
+        return self.conserved - self.conserved[:, :1]
+
+
+def _check_betas(betas):
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValidationError(f"`betas` must be a pair (beta1, beta2) in [0, 1); got {betas!r}.") from None
+    b1 = check_float("betas[0]", b1, minimum=0.0, maximum=1.0, strict_max=True)
+    b2 = check_float("betas[1]", b2, minimum=0.0, maximum=1.0, strict_max=True)
+    return b1, b2
+
+
+def _record_steps(steps, record_every):
+    rec = list(range(0, steps + 1, record_every))
+    if rec[-1] != steps:
+        rec.append(steps)
+    return np.array(rec, dtype=np.int64)
+
+
+def _chunk_steps(total, n_networks, n_samples, n_params, n_threads, progress):
+    """Steps per kernel call: one call without a progress bar; with one, at most about 100
+    updates of the bar and at least ~0.25 s of work per call (cost model: 0.2 ns per sample,
+    parameter and network, about what the engine does on one core), so that the extra
+    synchronization of the threads costs little. Chunking never changes the numbers."""
+    if not progress:
+        return total
+    per_step = 2e-10 * n_networks * n_samples * n_params / n_threads
+    return max(1, math.ceil(total / 100), math.ceil(0.25 / max(per_step, 1e-12)))
+
+
+def _progress_bar(total, progress, desc):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is a dependency; without it, train silently
+        return None
+    return tqdm(total=total, desc=desc, unit="step", delay=1.0, leave=False)
+
+
+def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, batch_size=None,
+          momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None, record_params=False,
+          record_conserved=True, target_loss=None, seed=0, n_threads=None, progress=True):
+    """Train many networks of one architecture on one data set.
+
+    Parameters
+    ----------
+    theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+        Initial networks; arrays need ``arch``. One network is trained as a stack of one.
+    X : array_like of shape (N, d)
+    y : array_like of shape (N, e)
+        Targets in the form of :func:`topoanalysis.losses.as_targets` (``(N,)`` accepted for
+        ``e = 1`` and for integer class labels with ``"cross_entropy"``).
+    arch : Architecture, optional
+        Required when ``theta0`` is an array; must match when networks are given.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses` (means over the ``N·e`` entries, over the
+        ``N`` samples for cross-entropy).
+    optimizer : {"gd", "sgd", "momentum", "adam"}, default="gd"
+        ``"gd"`` full-batch gradient descent ``θ ← θ − η∇L``; ``"sgd"`` the same update on
+        mini-batches (full batch when ``batch_size`` is None); ``"momentum"`` heavy ball in
+        PyTorch's convention ``b ← μb + ∇L``, ``θ ← θ − ηb``; ``"adam"`` PyTorch's Adam with
+        bias correction, ``θ ← θ − η m̂ / (√v̂ + ε)``.
+    lr : float
+        Learning rate ``η > 0``.
+    steps : int
+        Maximum number of updates (``>= 1``).
+    batch_size : int, optional
+        Mini-batch size in ``[1, N]``; None means full batch. Each epoch visits the samples in
+        a fresh seeded order (splitmix64 + Fisher-Yates per network, seeds from
+        ``numpy.random.SeedSequence(seed)``), in consecutive batches, the last one smaller when
+        ``batch_size`` does not divide ``N``; one step is one batch.
+    momentum : float, default=0.9
+        ``μ`` in ``[0, 1)`` for ``"momentum"``.
+    betas : (float, float), default=(0.9, 0.999)
+        Adam's ``(β1, β2)``, each in ``[0, 1)``.
+    eps : float, default=1e-8
+        Adam's ``ε > 0``.
+    record_every : int, optional
+        Record every ``k`` steps (and at the last step). Default: about 100 records.
+    record_params : bool, default=False
+        Also record the parameters (``B · R · P`` floats).
+    record_conserved : bool, default=True
+        Record the per-neuron conserved quantities.
+    target_loss : float, optional
+        Stop a network once its full-data loss is ``<= target_loss``. Checked at every step
+        for full-batch training, at the record steps for mini-batch training.
+    seed : int, default=0
+        Seed of the mini-batch orders.
+    n_threads : int, optional
+        OpenMP threads over the networks (default: all usable cores). Results are identical
+        for every value.
+    progress : bool, default=True
+        Show a tqdm progress bar for calls lasting more than a second. The work then runs in
+        chunks of steps; chunking does not change any number.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ValidationError
+        For an invalid argument; the message names it.
+
+    Warns
+    -----
+    DivergenceWarning
+        When networks were stopped because of non-finite values; ``result.diverged`` marks
+        them and their parameters are the last finite ones.
+
+    Notes
+    -----
+    Step ``t`` evaluates the network at ``θ_t`` and records ``L(θ_t)`` when ``t`` is a record
+    step, then updates to ``θ_{t+1}``; the final records are at ``θ_steps``. Cost
+    ``O(B · steps · N · P)`` for full-batch training (``O(B · steps · batch_size · P)`` plus
+    the full-data loss at the records for mini-batches), split over ``n_threads`` threads.
+
+    For positively homogeneous activations, gradient flow conserves
+    ``c_k = ||w_k||² − ||a_k||²`` (Nurisso et al.); a gradient-descent step changes it by
+    exactly ``η² (||∇_{w_k} L||² − ||∇_{a_k} L||²)``, which ``record_conserved`` lets one see.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture
+    >>> from topoanalysis.init import init_params
+    >>> arch = Architecture(2, (8,), 1)
+    >>> X = np.random.default_rng(0).standard_normal((64, 2)); y = (X[:, 0] * X[:, 1] > 0) * 1.0
+    >>> res = train(init_params(arch, n_networks=4), X, y, arch=arch, loss="bce", lr=0.5,
+    ...             steps=200, record_every=50, progress=False)
+    >>> res.loss.shape, res.conserved.shape, res.record_steps.tolist()
+    ((4, 5), (4, 5, 8), [0, 50, 100, 150, 200])
+    >>> bool(np.all(res.loss[:, -1] < res.loss[:, 0]))
+    True
+    """
+    eng = _engine.kernels()
+    arch, params = _engine.resolve_params(theta0, arch, "theta0")
+    _engine.check_loss(loss)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    lr = check_float("lr", lr, minimum=0.0, strict_min=True)
+    steps = check_int("steps", steps, minimum=1)
+    data = _engine.prepare_data(arch, X, y, loss)
+    N = data.n_samples
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1, maximum=N)
+        if optimizer == "gd" and batch_size < N:
+            raise ValidationError(
+                f"`batch_size` must be None (or N = {N}) for optimizer 'gd', which is full-batch; "
+                f"got {batch_size}. Use optimizer='sgd' for mini-batches."
+            )
+        if batch_size == N:
+            batch_size = None
+    momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0, strict_max=True)
+    beta1, beta2 = _check_betas(betas)
+    eps = check_float("eps", eps, minimum=0.0, strict_min=True)
+    if record_every is None:
+        record_every = max(1, steps // 100)
+    record_every = check_int("record_every", record_every, minimum=1)
+    if target_loss is not None:
+        target_loss = check_float("target_loss", target_loss)
+    seed = check_int("seed", seed, minimum=0)
+    for name, flag in (("record_params", record_params), ("record_conserved", record_conserved),
+                       ("progress", progress)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValidationError(f"`{name}` must be True or False; got {flag!r}.")
+    n_threads = _engine.resolve_threads(n_threads, params.shape[0])
+
+    B, P = params.shape
+    rec_steps = _record_steps(steps, record_every)
+    R = rec_steps.size
+    H = arch.neuron_count
+    opt = _OPT_CODES[optimizer]
+    state1 = np.zeros((B, P)) if opt != 0 else np.zeros((1, 1))
+    state2 = np.zeros((B, P)) if opt == 2 else np.zeros((1, 1))
+    rng = np.random.SeedSequence(seed).generate_state(B, dtype=np.uint64)
+    status = np.zeros(B, dtype=np.int8)
+    steps_taken = np.zeros(B, dtype=np.int64)
+    final_loss = np.full(B, np.nan)
+    loss_rec = np.full((B, R), np.nan)
+    param_rec = np.full((B, R, P), np.nan) if record_params else np.zeros((1, 1, 1))
+    cons_rec = np.full((B, R, H), np.nan) if record_conserved else np.zeros((1, 1, 1))
+    layout, act, slope, loss_c = _engine.kernel_arch_args(arch, loss)
+
+    total = steps + 1  # evaluation points t = 0..steps
+    chunk = _chunk_steps(total, B, N if batch_size is None else batch_size, P, n_threads,
+                         progress)
+    bar = _progress_bar(total, progress, f"train {optimizer}")
+    try:
+        t0 = 0
+        while t0 < total:
+            t1 = min(total, t0 + chunk)
+            eng.train_chunk(
+                data.Xb, data.Yb, data.X, data.Y, layout, act, slope, loss_c,
+                opt, lr, momentum, beta1, beta2, eps, 0 if batch_size is None else batch_size,
+                params, state1, state2, rng, status, steps_taken, final_loss,
+                t0, t1, steps, record_every, target_loss is not None,
+                0.0 if target_loss is None else target_loss,
+                loss_rec, param_rec, cons_rec, record_params, record_conserved, n_threads,
+            )
+            if bar is not None:
+                bar.update(t1 - t0)
+            t0 = t1
+            if np.all(status != eng.STATUS_RUNNING):
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+
+    diverged = _engine.raise_for_status(status)
+    _engine.warn_diverged(
+        int(diverged.sum()), B, "networks",
+        "non-finite loss, outputs or parameters; stopped at their last finite parameters",
+    )
+    settings = dict(loss=loss, optimizer=optimizer, lr=lr, steps=steps, batch_size=batch_size,
+                    momentum=momentum if optimizer == "momentum" else None,
+                    betas=(beta1, beta2) if optimizer == "adam" else None,
+                    eps=eps if optimizer == "adam" else None, record_every=record_every,
+                    target_loss=target_loss, seed=seed)
+    return TrainResult(
+        arch=arch, params=params, loss=loss_rec, record_steps=rec_steps,
+        conserved=cons_rec if record_conserved else None,
+        trajectory=param_rec if record_params else None,
+        final_loss=final_loss, steps_taken=steps_taken, diverged=diverged,
+        reached_target=status == eng.STATUS_REACHED_TARGET, settings=settings,
+    )
