@@ -4,7 +4,8 @@ For every width ``l = 2..9`` and every ``l_+ = 0..l``, 100 initializations of a 
 network (30 inputs, biases, one output) on the bundled breast cancer data are rescaled to have
 exactly ``l_+`` non-pathological neurons (same initial functions for every ``l_+``), trained by
 full-batch gradient descent on BCE, and their test BCE is averaged. The paper's finding: the
-loss improves with the absolute count ``l_+``, not with the fraction ``l_+ / l``.
+loss improves with the absolute count ``l_+``, not with the fraction ``l_+ / l``; compare
+the two panels of ``breast_cancer_fraction.png`` to check it (the README reports what we see).
 
 Each cell is appended to ``breast_cancer_sweep.csv`` as soon as it finishes; rerunning with the
 same ``--out`` skips finished cells. Also writes ``breast_cancer_heatmap.png`` (mean test BCE
@@ -61,7 +62,7 @@ def plot(rows, out):
     axes[1].set_xlabel("$l_+ / l$ (fraction)")
     axes[0].set_ylabel("mean test BCE (± s.e.m.)")
     axes[1].legend(fontsize=8)
-    fig.suptitle("Loss improves with the count of non-pathological neurons, not their fraction")
+    fig.suptitle("Test BCE against the count (left) and the fraction (right) of non-pathological neurons")
     fig.tight_layout()
     frac = os.path.join(out, "breast_cancer_fraction.png")
     fig.savefig(frac, dpi=110)

@@ -143,7 +143,7 @@ def cmd_probability(args):
         for ev in events:
             png = os.path.join(args.out, f"obstruction_{ev}.png")
             try:
-                plot_obstruction_heatmap(grids, ev, path=png)
+                plot_obstruction_heatmap(grids, ev, path=png, log=args.log)
             except ImportError as exc:
                 print(f"no figures: {exc}")
                 break
@@ -339,6 +339,7 @@ def build_parser():
                    help="output folder for CSV and PNG (default ./obstruction_probability)")
     p.add_argument("--hidden-bias", action="store_true",
                    help="hidden biases initialized to zero (w_k gains a coordinate)")
+    p.add_argument("--log", action="store_true", help="color by log10 of the value")
     p.add_argument("--no-plot", action="store_true", help="CSV only")
     p.set_defaults(func=cmd_probability)
 
