@@ -9,6 +9,9 @@ samples") so that every elementwise operation runs over long contiguous rows:
   network);
 * buffers are preallocated and elementwise work uses ``out=``.
 
+Interpolation: directly (all points' networks stacked into GEMMs) and, faster, with the
+engine's shortcut of mixing the first-layer pre-activations of the two ends.
+
 BLAS threads: OpenBLAS uses all cores by default (the machine's 2 here).
 """
 
@@ -110,7 +113,7 @@ class NumpyGD:
 
 
 def numpy_interpolation(arch, A, B, ts, X, Y, chunk=16):
-    """BCE loss and accuracy at ``(1 − t) A[m] + t B[m]`` for every pair and ``t``.
+    """BCE loss and accuracy at ``(1 − t) A[m] + t B[m]`` for every pair and ``t`` (direct).
 
     Pairs are processed ``chunk`` at a time; within a chunk all ``chunk · T`` networks are
     stacked: the first layer is one GEMM, later layers stacked ``np.matmul``.
@@ -190,10 +193,12 @@ class NumpyStackedGD:
                               [self.b1, self.b2])
 
 
-def numpy_interpolation_mixed(arch, A, B, ts, X, Y, chunk=8):
+def numpy_interpolation_mixed(arch, A, B, ts, X, Y, chunk=1):
     """As :func:`numpy_interpolation` for shallow networks, with the engine's shortcut: the
     first-layer pre-activations are computed at the two ends of each segment (one GEMM each)
-    and mixed, ``(1 − t) Z_a + t Z_b``, instead of one GEMM per point."""
+    and mixed, ``(1 − t) Z_a + t Z_b``, instead of one GEMM per point; the output layer is a
+    stacked ``np.matmul`` over the points. ``chunk`` pairs at a time (1 was fastest here:
+    the ``(T, l, N)`` arrays of one pair stay in cache). The faster NumPy baseline."""
     M, P = A.shape
     T = ts.size
     N = X.shape[0]
@@ -212,8 +217,8 @@ def numpy_interpolation_mixed(arch, A, B, ts, X, Y, chunk=8):
         Zb = (W1b.reshape(c * l, d) @ XT).reshape(c, l, N) + b1b[:, :, None]
         H = u * Za[:, None] + t * Zb[:, None]                       # (c, T, l, N)
         np.maximum(H, 0.0, out=H)
-        W2 = u[..., 0] * W2a[:, None] + t[..., 0] * W2b[:, None]     # (c, T, e, l)
-        b2 = u[..., 0, 0] * b2a[:, None] + t[..., 0, 0] * b2b[:, None]  # (c, T, e)
+        W2 = u * W2a[:, None] + t * W2b[:, None]                    # (c, T, e, l)
+        b2 = u[..., 0] * b2a[:, None, :] + t[..., 0] * b2b[:, None, :]  # (c, T, e)
         o = np.matmul(W2, H) + b2[..., None]                        # (c, T, e, N)
         ea = np.exp(-np.abs(o))
         val = np.maximum(o, 0.0) - o * Yt + np.log1p(ea)

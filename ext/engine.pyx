@@ -1,8 +1,9 @@
 # Batched forward/backward, training and path evaluation of many networks on one data set.
 #
 # Kernels only: typed memoryviews in, preallocated outputs, loops without the GIL, one OpenMP
-# thread team over independent networks (or path points). Every network is computed entirely
-# by one thread with thread-private scratch, so results do not depend on the number of threads.
+# thread team over independent networks (or segments). Every network (segment) is computed
+# entirely by one thread with thread-private scratch, so results do not depend on the number of
+# threads.
 # The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
 # in blocks, allocate and translate the status codes.
 #
@@ -15,7 +16,7 @@
 # activation derivative in the derivative scratch (hidden layers only).
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport INFINITY, NAN, isfinite, pow, sqrt
+from libc.math cimport NAN, isfinite, pow, sqrt
 from libc.stdint cimport int8_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
@@ -84,7 +85,7 @@ cdef struct Scratch:
     double* Za          # first-layer pre-activations at the two endpoints, (l1, NB) each
     double* Zb
     double* thetas      # parameters at a chunk of points, (Tc, P)
-    double* tot         # per-point loss sums, hit counts and flags, (T,) each
+    double* tot         # per-point loss sums, hit counts and flags, (Tc,) each
     double* hit
     int* flag
 
@@ -145,7 +146,8 @@ cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, i
 
 cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0,
                           int chunk_points=0) noexcept nogil:
-    """Per-thread scratch; ``n_points > 0`` adds the buffers of the segment kernel."""
+    """Per-thread scratch; ``n_points > 0`` adds the buffers of the segment kernel (per-point
+    accumulators for ``n_points`` points, parameters of ``chunk_points`` points)."""
     cdef Scratch* sc = <Scratch*>malloc(sizeof(Scratch))
     cdef size_t nb = TA_NB
     cdef size_t l1 = <size_t>L.rows[0]
@@ -723,7 +725,7 @@ def evaluate_segments(const double[:, ::1] table, const long long[::1] ia,
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
     with nogil, parallel(num_threads=n_threads):
-        sc = scratch_new(&L, 0, T, Tc)
+        sc = scratch_new(&L, 0, Tc, Tc)
         for s in prange(M, schedule="static"):
             if sc == NULL:
                 for k in range(T):

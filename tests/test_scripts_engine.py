@@ -1,24 +1,13 @@
 """The obstruction paper's experiment scripts run from a fresh checkout (small settings)."""
 
 import csv
-import importlib.util
 import os
 
 import pytest
 
-SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(SCRIPTS, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_toy_obstruction(tmp_path, capsys):
+def test_toy_obstruction(load_script, tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    assert load("toy_obstruction").main(["--out", str(tmp_path), "--steps", "300"]) == 0
+    assert load_script("toy_obstruction").main(["--out", str(tmp_path), "--steps", "300"]) == 0
     out = capsys.readouterr().out
     assert (tmp_path / "toy_obstruction.png").stat().st_size > 10_000
     with open(tmp_path / "toy_obstruction.csv") as fh:
@@ -29,9 +18,9 @@ def test_toy_obstruction(tmp_path, capsys):
     assert "final loss" in out
 
 
-def test_breast_cancer_sweep_resumes(tmp_path):
+def test_breast_cancer_sweep_resumes(load_script, tmp_path):
     pytest.importorskip("matplotlib")
-    sweep = load("breast_cancer_sweep")
+    sweep = load_script("breast_cancer_sweep")
     args = ["--out", str(tmp_path), "--n-init", "4", "--steps", "20", "--quiet"]
     assert sweep.main(args + ["--widths", "2:2"]) == 0
     path = tmp_path / "breast_cancer_sweep.csv"

@@ -2,28 +2,17 @@
 scripts/component_counts.py)."""
 
 import csv
-import importlib.util
 import os
 
 import pytest
-
-SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(SCRIPTS, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def read(path):
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def test_obstruction_probability_csv(tmp_path, capsys):
-    script = load("obstruction_probability")
+def test_obstruction_probability_csv(load_script, tmp_path, capsys):
+    script = load_script("obstruction_probability")
     assert script.main(["--out", str(tmp_path), "--d-max", "3", "--l-max", "4", "--no-plot"]) == 0
     rows = read(tmp_path / "obstruction_probability.csv")
     assert len(rows) == 2 * 3 * 4
@@ -35,9 +24,9 @@ def test_obstruction_probability_csv(tmp_path, capsys):
     assert "obstruction_probability.csv" in out
 
 
-def test_obstruction_probability_png(tmp_path, capsys):
+def test_obstruction_probability_png(load_script, tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    script = load("obstruction_probability")
+    script = load_script("obstruction_probability")
     assert script.main(["--out", str(tmp_path), "--d-max", "2", "--l-max", "2",
                         "--events", "all_pathological", "expected_components"]) == 0
     for event in ("all_pathological", "expected_components"):
@@ -45,13 +34,13 @@ def test_obstruction_probability_png(tmp_path, capsys):
     assert "obstruction_all_pathological.png" in capsys.readouterr().out
 
 
-def test_obstruction_probability_bad_range(tmp_path):
-    script = load("obstruction_probability")
+def test_obstruction_probability_bad_range(load_script, tmp_path):
+    script = load_script("obstruction_probability")
     assert script.main(["--out", str(tmp_path), "--d-min", "3", "--d-max", "2"]) == 2
 
 
-def test_component_counts(tmp_path, capsys):
-    script = load("component_counts")
+def test_component_counts(load_script, tmp_path, capsys):
+    script = load_script("component_counts")
     assert script.main(["--out", str(tmp_path), "--d", "1", "2", "--l", "1", "3", "--e", "1",
                         "2", "--samples", "50", "--schemes", "kaiming_normal"]) == 0
     counts = read(tmp_path / "component_counts.csv")

@@ -217,7 +217,7 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     ts : array_like of shape (T,), optional
         Interpolation coefficients (values outside ``[0, 1]`` extrapolate).
     n_threads : int, optional
-        OpenMP threads over the ``M · T`` evaluations; results do not depend on it.
+        OpenMP threads over the ``M`` segments; results do not depend on it.
 
     Returns
     -------
@@ -226,8 +226,11 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
 
     Notes
     -----
-    ``θ_t = (1 − t) θ_a + t θ_b`` is formed in the engine, one evaluation per point; cost
-    ``O(M · T · N · P)``.
+    ``θ_t = (1 − t) θ_a + t θ_b`` is formed in the engine. The first layer's pre-activations
+    are affine in the parameters, so on each segment they are computed at the two ends only
+    and mixed, ``(1 − t) Z_a + t Z_b`` (equal to those of ``θ_t`` in exact arithmetic, to
+    rounding in floating point); the later layers are evaluated at ``θ_t``. Cost
+    ``O(M · N · (d · l_1 + T · (P − d · l_1)))``, parallel over the ``M`` segments.
 
     Examples
     --------

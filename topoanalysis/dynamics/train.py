@@ -21,7 +21,8 @@ __all__ = ["OPTIMIZERS", "TrainResult", "train"]
 #: Update rules accepted by :func:`train`.
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 
-_OPT_CODES = {"gd": 0, "sgd": 0, "momentum": 1, "adam": 2}
+_OPT_NAMES = {"gd": "OPTIMIZER_PLAIN", "sgd": "OPTIMIZER_PLAIN", "momentum": "OPTIMIZER_MOMENTUM",
+              "adam": "OPTIMIZER_ADAM"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -256,9 +257,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     rec_steps = _record_steps(steps, record_every)
     R = rec_steps.size
     H = arch.neuron_count
-    opt = _OPT_CODES[optimizer]
-    state1 = np.zeros((B, P)) if opt != 0 else np.zeros((1, 1))
-    state2 = np.zeros((B, P)) if opt == 2 else np.zeros((1, 1))
+    opt = getattr(eng, _OPT_NAMES[optimizer])
+    state1 = np.zeros((B, P)) if opt != eng.OPTIMIZER_PLAIN else np.zeros((1, 1))
+    state2 = np.zeros((B, P)) if opt == eng.OPTIMIZER_ADAM else np.zeros((1, 1))
     rng = np.random.SeedSequence(seed).generate_state(B, dtype=np.uint64)
     status = np.zeros(B, dtype=np.int8)
     steps_taken = np.zeros(B, dtype=np.int64)
