@@ -424,3 +424,12 @@ def test_timing_sanity_d3_l3_e2(capsys):
     with capsys.disabled():
         print(f"\n[timing] relu d=3 l=3 e=2: {elapsed:.3f} s "
               f"({forms.n_unknowns} unknowns, {forms.n_equations} equations)")
+
+
+@pytest.mark.parametrize("text", ["foo(", "W1_0_0 +", "W1_0_0 ** ** 2"])
+def test_check_conserved_malformed_string_is_a_validation_error(text):
+    from topoanalysis import ValidationError
+    from topoanalysis.symbolic import check_conserved
+
+    with pytest.raises(ValidationError, match="`expr`"):
+        check_conserved(text, 2, (2,), 1)

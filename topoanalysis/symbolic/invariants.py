@@ -20,6 +20,7 @@ squared norm.
 import dataclasses
 
 import sympy
+from sympy.parsing.sympy_parser import TokenError
 from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
@@ -393,7 +394,8 @@ def _as_parameter_expression(expr, net):
     if isinstance(expr, str):
         try:
             expr = sympy.parse_expr(expr, local_dict=dict(names))
-        except (SyntaxError, TypeError, ValueError, sympy.SympifyError) as exc:
+        except (SyntaxError, TypeError, ValueError, NameError, AttributeError, TokenError,
+                sympy.SympifyError) as exc:
             raise ValidationError(
                 f"`expr` must be a SymPy expression in the parameter symbols; could not "
                 f"parse {expr!r} ({exc})."
