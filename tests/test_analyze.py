@@ -1,0 +1,30 @@
+import pytest
+
+from topoanalysis import ValidationError
+from topoanalysis.analyze import analyze
+
+
+def test_analyze_is_reproducible_across_thread_counts():
+    one = analyze(seeds=2, steps=40, out=None, progress=False, n_threads=1)
+    two = analyze(seeds=2, steps=40, out=None, progress=False, n_threads=2)
+    assert one.networks == two.networks
+    assert one.pairs == two.pairs
+    assert one.probabilities == two.probabilities
+
+
+def test_analyze_twins_keep_the_function_and_are_fully_pathological():
+    rep = analyze(seeds=3, steps=20, out=None, progress=False)
+    inits = [n for n in rep.networks if n["kind"] == "init"]
+    twins = [n for n in rep.networks if n["kind"] == "twin"]
+    assert [n["seed"] for n in inits] == [n["seed"] for n in twins] == [0, 1, 2]
+    assert all(n["l_plus"] == 0 and n["l_minus"] == 6 for n in twins)
+    # trained by GD with a small rate, no pathological output weight changed sign
+    assert all(n["stayed_in_component"] for n in rep.networks)
+    assert "Loss barrier" in rep.text()
+
+
+@pytest.mark.parametrize("kwargs, name", [({"hidden": 0}, "hidden"), ({"seeds": 0}, "seeds"),
+                                          ({"lr": 0.0}, "lr"), ({"steps": -3}, "steps")])
+def test_analyze_errors(kwargs, name):
+    with pytest.raises(ValidationError, match=f"`{name}`"):
+        analyze(out=None, progress=False, **kwargs)
