@@ -39,3 +39,22 @@ def test_sweep_rejects_foreign_file(tmp_path):
 def test_sweep_rejects_empty(tmp_path):
     with pytest.raises(ValidationError, match="`cells`"):
         run_sweep([], lambda c: {}, tmp_path / "s.csv", progress=False)
+
+
+def _square(cell):
+    return {"sq": cell["a"] ** 2}
+
+
+def test_sweep_on_dask_matches_local(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    cells = [{"a": a} for a in range(6)]
+    local = run_sweep(cells, _square, tmp_path / "local.csv", progress=False)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        remote = run_sweep(cells[:4], _square, tmp_path / "dask.csv", client=client,
+                           progress=False)
+        assert len(remote) == 4
+        # resume on the cluster: only the two missing cells run
+        remote = run_sweep(cells, _square, tmp_path / "dask.csv", client=client, progress=False)
+    key = lambda r: int(r["a"])  # noqa: E731  (cells finish in any order on a cluster)
+    assert sorted(remote, key=key) == sorted(local, key=key)
