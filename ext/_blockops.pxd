@@ -3,11 +3,16 @@
 #
 # Data of one block of ``TA_NB`` samples is stored "features x samples": a layer input ``H``
 # of width ``n_in`` is ``H[i * TA_NB + m]`` for feature ``i`` and sample ``m`` of the block.
-# Every primitive vectorizes over the samples of the block only: each output value is computed
-# with the same sequence of IEEE operations whatever the vector width (``-ffp-contract=off`` in
-# setup.py forbids fused multiply-adds), so the SSE2 and AVX2 versions chosen at run time by
-# ``target_clones`` (GCC on x86-64 Linux) give bit-identical numbers, and so does the portable
-# scalar fallback used by other compilers. Gradient sums over samples are kept in 4 lanes
+# Every primitive vectorizes over the samples of the block only, and every network is computed
+# by one thread in a fixed order of operations, so the numbers are bit-identical whatever the
+# number of threads and however the networks are split into chunks (the reproducibility
+# guarantee: same seed, same numbers with 1 or 2 threads on one machine). ``target_clones``
+# (GCC on x86-64 Linux) picks at run time between an x86-64-v3 version (AVX2 + FMA; setup.py
+# sets ``-ffp-contract=fast``, so the compiler fuses multiply-adds there) and the baseline
+# SSE2 version (no FMA instructions, hence no contraction); the portable scalar fallback of
+# other compilers follows the SSE2 operations. Results may therefore differ in the last bits
+# between CPUs with and without AVX2/FMA (and between compilers); they are not required to
+# be identical across instruction sets. Gradient sums over samples are kept in 4 lanes
 # (sample ``m`` goes to lane ``m % 4``) and reduced once per pass, in a fixed order.
 #
 # Non-finite values: hidden activations propagate NaN/inf (ReLU is ``z * 1[z > 0]``), so a
@@ -19,6 +24,7 @@
 # gradient for a block of outputs), ta_head1 (the output layer of a one-output network fused
 # with the loss and its backward pass: the fast path of shallow binary classifiers and scalar
 # regressors), ta_wgrad (weight-gradient lanes), ta_backprop (errors of the layer below),
+# ta_wgrad_all (first-layer weight-gradient lanes over a group of blocks, register tiles),
 # ta_reduce_lanes. exp and log1p are vectorized here (ta_vexp, ta_vlog1p01, about 2-3 ulp).
 #
 # Nothing here allocates, validates or prints: the Cython kernels in ``engine.pyx`` own the
@@ -42,7 +48,9 @@ cdef extern from *:
     #endif
     #endif
     #ifdef TA_USE_CLONES
-    #define TA_CLONES __attribute__((target_clones("avx2", "default")))
+    /* x86-64-v3 = AVX2 + FMA (+ BMI, ...): with -ffp-contract=fast the compiler fuses
+       multiply-adds in this clone only; "default" has no FMA instructions. */
+    #define TA_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
     #else
     #define TA_CLONES
     #endif
@@ -481,7 +489,8 @@ cdef extern from *:
        its backward pass, for one block: o = b + sum_i w[i] H[i] (stored in O), the loss
        gradient g, the lanes of the output-layer gradient (gw[4 i + q], gb[q]) and the error
        of the hidden layer D[i] = S[i] * (w[i] g). Same operations in the same order as
-       ta_affine + ta_loss_block + ta_wgrad + ta_backprop, so the same numbers.
+       ta_affine + ta_loss_block + ta_wgrad + ta_backprop, so the same numbers (in the FMA
+       clone up to where the compiler fuses multiply-adds).
        need_grad = 0 skips the backward part (S, gw, gb, D unused). *hits (when not NULL)
        gets the number of valid samples with (o > 0) == (y > 0.5). Returns 1 when some valid
        output is not finite. */
@@ -537,6 +546,69 @@ cdef extern from *:
         return V_ANY(bad);
     }
 
+    /* First-layer weight gradient over all blocks at once (full-data passes): the errors of
+       every block, Dall[blk][k][NB], against the input blocks Xb[blk][i][NB]. Tiles of up to
+       3 rows x 4 features keep their lane sums (sample m of a block goes to lane m % 4) in
+       registers through all blocks, in increasing block and sample order; the lanes are
+       added to gacc[4 (k n_in + i) + q] and the bias lanes to bacc[4 k + q]. */
+    static inline __attribute__((always_inline)) void ta_wg_tile(const double *Dall,
+                                                                 const double *Xb, int nblk,
+                                                                 int n_out, int n_in, int k,
+                                                                 int i, int kt, int it,
+                                                                 double *gacc)
+    {
+        ta_v4 acc[12];
+        int a, c, blk, v;
+        for (a = 0; a < 12; a++) acc[a] = V_SET1(0.0);
+        for (blk = 0; blk < nblk; blk++) {
+            const double *d = Dall + ((size_t)blk * n_out + k) * TA_NB;
+            const double *x = Xb + ((size_t)blk * n_in + i) * TA_NB;
+            for (v = 0; v < 4; v++) {
+                ta_v4 dv[3];
+                for (a = 0; a < kt; a++) dv[a] = V_LOAD(d + a * TA_NB + 4 * v);
+                for (c = 0; c < it; c++) {
+                    ta_v4 xv = V_LOAD(x + c * TA_NB + 4 * v);
+                    for (a = 0; a < kt; a++)
+                        acc[a * 4 + c] = V_ADD(acc[a * 4 + c], V_MUL(dv[a], xv));
+                }
+            }
+        }
+        for (a = 0; a < kt; a++)
+            for (c = 0; c < it; c++) {
+                double *g = gacc + 4 * ((size_t)(k + a) * n_in + i + c);
+                V_STORE(g, V_ADD(V_LOAD(g), acc[a * 4 + c]));
+            }
+    }
+
+    static TA_CLONES void ta_wgrad_all(const double *Dall, const double *Xb, int nblk,
+                                       int n_out, int n_in, double *gacc, double *bacc)
+    {
+        int k, i, blk, kt, it;
+        for (k = 0; k < n_out; k += 3) {
+            kt = n_out - k < 3 ? n_out - k : 3;
+            for (i = 0; i < n_in; i += 4) {
+                it = n_in - i < 4 ? n_in - i : 4;
+                switch (kt * 8 + it) {
+    #define TA_WGT(A, B) case A * 8 + B: ta_wg_tile(Dall, Xb, nblk, n_out, n_in, k, i, A, B, gacc); break;
+                TA_WGT(3, 4) TA_WGT(3, 3) TA_WGT(3, 2) TA_WGT(3, 1)
+                TA_WGT(2, 4) TA_WGT(2, 3) TA_WGT(2, 2) TA_WGT(2, 1)
+                TA_WGT(1, 4) TA_WGT(1, 3) TA_WGT(1, 2) TA_WGT(1, 1)
+    #undef TA_WGT
+                }
+            }
+            if (bacc)
+                for (kt = k; kt < n_out && kt < k + 3; kt++) {
+                    ta_v4 b0 = V_SET1(0.0), b1 = b0, b2 = b0, b3 = b0;
+                    for (blk = 0; blk < nblk; blk++) {
+                        const double *d = Dall + ((size_t)blk * n_out + kt) * TA_NB;
+                        b0 = V_ADD(b0, V_LOAD(d)); b1 = V_ADD(b1, V_LOAD(d + 4));
+                        b2 = V_ADD(b2, V_LOAD(d + 8)); b3 = V_ADD(b3, V_LOAD(d + 12));
+                    }
+                    V_STORE(bacc + 4 * kt, V_ADD(V_LOAD(bacc + 4 * kt), V_ADD(V_ADD(b0, b1), V_ADD(b2, b3))));
+                }
+        }
+    }
+
     /* grad[p] = (l0 + l1) + (l2 + l3) for the 4 lanes of each of n entries. */
     static void ta_reduce_lanes(const double *lanes, int n, double *out)
     {
@@ -558,6 +630,8 @@ cdef extern from *:
     int ta_loss_block(int code, const double* O, const double* Y, int e, int n_valid,
                       double scale, int need_value, double* G, double* value) noexcept nogil
     void ta_reduce_lanes(const double* lanes, int n, double* out) noexcept nogil
+    void ta_wgrad_all(const double* Dall, const double* Xb, int nblk, int n_out, int n_in,
+                      double* gacc, double* bacc) noexcept nogil
     int ta_head1(const double* w, const double* b, int n_in, const double* H, const double* S,
                  const double* Y, int n_valid, double scale, int code, int need_value,
                  int need_grad, double* O, double* gw, double* gb, double* D,

@@ -22,7 +22,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_NB, ta_affine, ta_backprop, ta_head1, ta_loss_block, ta_mix,
-                        ta_reduce_lanes, ta_tanh, ta_wgrad)
+                        ta_reduce_lanes, ta_tanh, ta_wgrad, ta_wgrad_all)
 
 # status codes shared with the owner
 cdef enum:
@@ -34,6 +34,7 @@ cdef enum:
     OPT_PLAIN = 0
     OPT_MOMENTUM = 1
     OPT_ADAM = 2
+    WG_GROUP = 8        # blocks per first-layer weight-gradient update (full-data passes)
 
 STATUS_RUNNING = RUNNING
 STATUS_COMPLETED = COMPLETED
@@ -81,6 +82,7 @@ cdef struct Scratch:
     double* grad
     double* theta
     long long* perm
+    double* Dall        # first-layer errors of the last WG_GROUP blocks of a full-data pass
     # segment evaluation only (NULL otherwise)
     double* Za          # first-layer pre-activations at the two endpoints, (l1, NB) each
     double* Zb
@@ -164,6 +166,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0,
     sc.grad = <double*>malloc(sizeof(double) * L.P)
     sc.theta = <double*>malloc(sizeof(double) * L.P)
     sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
+    sc.Dall = <double*>malloc(sizeof(double) * nb * l1 * WG_GROUP)
     sc.Za = NULL
     sc.Zb = NULL
     sc.thetas = NULL
@@ -172,7 +175,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0,
     sc.flag = NULL
     if (sc.Z == NULL or sc.S == NULL or sc.D0 == NULL or sc.D1 == NULL or sc.G == NULL
             or sc.xblk == NULL or sc.yblk == NULL or sc.gacc == NULL or sc.grad == NULL
-            or sc.theta == NULL or sc.perm == NULL):
+            or sc.theta == NULL or sc.perm == NULL or sc.Dall == NULL):
         scratch_free(sc)
         return NULL
     if n_points > 0:
@@ -203,6 +206,7 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.grad)
     free(sc.theta)
     free(sc.perm)
+    free(sc.Dall)
     free(sc.Za)
     free(sc.Zb)
     free(sc.thetas)
@@ -263,6 +267,11 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     cdef int n_hidden_layers = L.n_layers - 1
     # one output and an elementwise loss: the fused output layer (the shallow fast path)
     cdef bint use_head = need_loss_block and e == 1 and L.loss != 3
+    # full data: the first layer's weight gradient over groups of WG_GROUP blocks, from the
+    # stored errors of the group (lane sums kept in registers through the group instead of
+    # per-block updates of the gradient lanes)
+    cdef bint grad_all = need_grad and idx == NULL
+    cdef int l1 = <int>L.rows[0]
     if need_grad:
         memset(sc.gacc, 0, sizeof(double) * 4 * L.P)
     for blk in range(nblk):
@@ -345,8 +354,16 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                 n_out = <int>row[0]
                 n_in = <int>row[1]
                 Hin = X0 if li == 0 else sc.Z + L.rows[6 * (li - 1) + 4] * TA_NB
-                ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + 4 * row[2],
-                         sc.gacc + 4 * row[3] if row[3] >= 0 else NULL)
+                if li == 0 and grad_all:
+                    memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
+                           sizeof(double) * l1 * TA_NB)
+                    if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
+                        ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
+                                     blk % WG_GROUP + 1, l1, d, sc.gacc + 4 * L.rows[2],
+                                     sc.gacc + 4 * L.rows[3] if L.rows[3] >= 0 else NULL)
+                else:
+                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + 4 * row[2],
+                             sc.gacc + 4 * row[3] if row[3] >= 0 else NULL)
                 if li > 0:
                     Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
                     ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
