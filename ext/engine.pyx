@@ -239,6 +239,20 @@ cdef inline double block_hits(int loss, const double* O, const double* Y, int e,
     return hits
 
 
+cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const double* Hin,
+                             double* Z, double* S) noexcept nogil:
+    """Affine map and activation of hidden layer ``li`` on one block (``S``: activation
+    derivatives, or NULL). Returns the non-finite flag of tanh (other activations leave
+    non-finite values to be caught at the outputs)."""
+    cdef const long long* row = L.rows + 6 * li
+    cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
+    if L.act == 3:      # tanh is not vectorized: activate in a second pass
+        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, -1, 0.0, NULL)
+        return ta_tanh(Z, S, <int>row[0] * TA_NB)
+    ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
+    return 0
+
+
 cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                   const double* theta, bint need_grad, bint need_loss, bint want_acc,
                   double* loss_out, double* acc_out, double* grad, double* fwd_out,
@@ -299,17 +313,10 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
         Hin = X0
         for li in range(n_hidden_layers):
             row = L.rows + 6 * li
-            n_out = <int>row[0]
-            n_in = <int>row[1]
-            bias = theta + row[3] if row[3] >= 0 else NULL
             Zl = sc.Z + row[4] * TA_NB
             Sl = sc.S + row[5] * TA_NB if need_grad else NULL
             # non-finite hidden values propagate to the outputs, which are checked
-            if L.act == 3:      # tanh is not vectorized: activate in a second pass
-                ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, -1, 0.0, NULL)
-                bad |= ta_tanh(Zl, Sl, n_out * TA_NB)
-            else:
-                ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, L.act, L.slope, Sl)
+            bad |= hidden_layer(L, theta, li, Hin, Zl, Sl)
             Hin = Zl
         # output layer (and loss)
         row = L.rows + 6 * n_hidden_layers
@@ -390,16 +397,8 @@ cdef int forward_tail(const Layout* L, const double* theta, const double* Hin,
     cdef double* Zl
     cdef double* O
     for li in range(1, n_hidden_layers):
-        row = L.rows + 6 * li
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        bias = theta + row[3] if row[3] >= 0 else NULL
-        Zl = sc.Z + row[4] * TA_NB
-        if L.act == 3:
-            ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, -1, 0.0, NULL)
-            bad |= ta_tanh(Zl, NULL, n_out * TA_NB)
-        else:
-            ta_affine(theta + row[2], bias, n_out, n_in, Hin, Zl, L.act, L.slope, NULL)
+        Zl = sc.Z + L.rows[6 * li + 4] * TA_NB
+        bad |= hidden_layer(L, theta, li, Hin, Zl, NULL)
         Hin = Zl
     row = L.rows + 6 * n_hidden_layers
     n_out = <int>row[0]
