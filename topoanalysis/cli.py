@@ -217,10 +217,14 @@ def cmd_train(args):
                             output_bias=not args.no_output_bias, activation=args.activation)
         theta = init_params(arch, args.init, seed=args.seed, n_networks=args.n_networks,
                             std=args.init_std, bias_init=args.bias_init)
+    os.makedirs(args.out, exist_ok=True)
+    checkpoint = os.path.join(args.out, "checkpoint.npz")
+    if os.path.exists(checkpoint):
+        print(f"resuming from {checkpoint}")
     res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer, lr=args.lr,
                 steps=args.steps, batch_size=args.batch_size, record_every=args.record_every,
-                target_loss=args.target_loss, seed=args.seed, progress=not args.quiet)
-    os.makedirs(args.out, exist_ok=True)
+                target_loss=args.target_loss, seed=args.seed, progress=not args.quiet,
+                checkpoint=checkpoint)
     summary = {"architecture": arch.to_dict(), "loss": loss, "settings": res.settings,
                "final_loss": res.final_loss, "steps_taken": res.steps_taken,
                "diverged": res.diverged, "reached_target": res.reached_target,
@@ -345,7 +349,9 @@ def build_parser():
 
     p = sub.add_parser("train", help="train networks with the compiled engine",
                        description="Train a stack of networks (full-batch GD, SGD, momentum or "
-                                   "Adam) and write the final networks, loss curves and c_k drift.")
+                                   "Adam) and write the final networks, loss curves and c_k drift. "
+                                   "The run checkpoints into --out; rerunning an interrupted "
+                                   "command resumes it with identical results.")
     p.add_argument("--network", nargs="+", metavar="PATH",
                    help="start from saved networks (.npz) instead of initializing")
     p.add_argument("--inputs", "-d", type=int, default=None, help="input dimension (default: data)")

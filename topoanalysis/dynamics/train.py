@@ -7,7 +7,9 @@ status into the fields of :class:`TrainResult` and a
 """
 
 import dataclasses
+import hashlib
 import math
+import os
 
 import numpy as np
 
@@ -115,6 +117,42 @@ def _chunk_steps(total, n_networks, n_samples, n_params, n_threads, progress):
     return max(1, math.ceil(total / 100), math.ceil(0.25 / max(per_step, 1e-12)))
 
 
+def _checkpoint_key(arch, state, data, *settings):
+    """Digest of everything that determines a run: a checkpoint resumes only its own run."""
+    h = hashlib.sha256(repr((arch, settings)).encode())
+    for arr in (state["params"], data.X, data.Y):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def _save_checkpoint(path, key, state, t0):
+    tmp = f"{path}.tmp.npz"
+    np.savez(tmp, key=key, t0=t0, **state)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path, key, state):
+    """Fill ``state`` from the checkpoint at ``path`` (if any); return the step to resume at."""
+    if not os.path.exists(path):
+        return 0
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if str(f["key"]) != key:
+                raise ValidationError(
+                    f"`checkpoint` {str(path)!r} belongs to a run with other arguments, "
+                    "initial parameters or data; delete it or pass another path."
+                )
+            for name, arr in state.items():
+                arr[...] = f[name]
+            return int(f["t0"])
+    except (OSError, KeyError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError(
+            f"`checkpoint` {str(path)!r} is not a readable topoanalysis checkpoint ({exc})."
+        ) from None
+
+
 def _progress_bar(total, progress, desc):
     if not progress:
         return None
@@ -127,7 +165,8 @@ def _progress_bar(total, progress, desc):
 
 def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, batch_size=None,
           momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None, record_params=False,
-          record_conserved=True, target_loss=None, seed=0, n_threads=None, progress=True):
+          record_conserved=True, target_loss=None, seed=0, n_threads=None, progress=True,
+          checkpoint=None):
     """Train many networks of one architecture on one data set.
 
     Parameters
@@ -180,6 +219,13 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     progress : bool, default=True
         Show a tqdm progress bar for calls lasting more than a second. The work then runs in
         chunks of steps; chunking does not change any number.
+    checkpoint : str or path, optional
+        ``.npz`` file holding the complete state of the run (parameters, optimizer moments,
+        per-network random states, records), rewritten atomically after every chunk of
+        steps (at most about every ``0.25 s`` of work). If the file exists when ``train`` is
+        called with the same arguments, the run resumes where it stopped, and the result is
+        bit-identical to an uninterrupted run; a checkpoint of different arguments is an
+        error. The file is removed when the run completes.
 
     Returns
     -------
@@ -271,10 +317,20 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
 
     total = steps + 1  # evaluation points t = 0..steps
     chunk = _chunk_steps(total, B, N if batch_size is None else batch_size, P, n_threads,
-                         progress)
+                         progress or checkpoint is not None)
+    state = dict(params=params, state1=state1, state2=state2, rng=rng, status=status,
+                 steps_taken=steps_taken, final_loss=final_loss, loss_rec=loss_rec,
+                 param_rec=param_rec, cons_rec=cons_rec)
+    t0 = 0
+    if checkpoint is not None:
+        key = _checkpoint_key(arch, state, data, loss, optimizer, lr, steps, batch_size,
+                              momentum, beta1, beta2, eps, record_every, target_loss, seed,
+                              record_params, record_conserved)
+        t0 = _load_checkpoint(checkpoint, key, state)
     bar = _progress_bar(total, progress, f"train {optimizer}")
+    if bar is not None and t0:
+        bar.update(t0)
     try:
-        t0 = 0
         while t0 < total:
             t1 = min(total, t0 + chunk)
             eng.train_chunk(
@@ -290,9 +346,13 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
             t0 = t1
             if np.all(status != eng.STATUS_RUNNING):
                 break
+            if checkpoint is not None:
+                _save_checkpoint(checkpoint, key, state, t0)
     finally:
         if bar is not None:
             bar.close()
+    if checkpoint is not None and os.path.exists(checkpoint):
+        os.remove(checkpoint)
 
     diverged = _engine.raise_for_status(status)
     _engine.warn_diverged(
