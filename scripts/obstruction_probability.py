@@ -23,7 +23,7 @@ import argparse
 import os
 import sys
 
-from topoanalysis.probability import EVENTS, obstruction_grid, plot_obstruction_heatmap
+from topoanalysis.probability import EVENTS, obstruction_grid, write_obstruction_outputs
 
 
 def build_parser():
@@ -59,23 +59,8 @@ def main(argv=None):
                               hidden_bias=args.hidden_bias, method=args.method,
                               n_samples=args.samples, seed=args.seed)
              for scheme in args.schemes]
-    csv_path = os.path.join(args.out, "obstruction_probability.csv")
-    for i, g in enumerate(grids):
-        g.to_csv(csv_path, append=i > 0)
-        print(f"{g.scheme}: p by {g.method_description}")
-    print(f"wrote {csv_path}")
-    if args.no_plot:
-        return 0
-    for event in args.events:
-        png = os.path.join(args.out, f"obstruction_{event}.png")
-        try:
-            plot_obstruction_heatmap(grids, event, path=png, log=args.log)
-        except ImportError as exc:
-            print(f"skipped the figures: {exc}")
-            return 0
-        print(f"wrote {png}")
+    write_obstruction_outputs(grids, args.out, args.events, plot=not args.no_plot, log=args.log)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

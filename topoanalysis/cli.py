@@ -124,30 +124,16 @@ def cmd_components(args):
 
 
 def cmd_probability(args):
-    from .probability import EVENTS, obstruction_grid, plot_obstruction_heatmap
+    from .probability import EVENTS, obstruction_grid, write_obstruction_outputs
 
     events = args.event or list(EVENTS)
     for ev in events:
         if ev not in EVENTS:
             raise _UserError(f"`--event` must be among {', '.join(EVENTS)}; got {ev!r}.")
-    os.makedirs(args.out, exist_ok=True)
     grids = [obstruction_grid(args.d, args.l, args.outputs, scheme, events=events,
                               hidden_bias=args.hidden_bias)
              for scheme in args.scheme]
-    csv_path = os.path.join(args.out, "obstruction_probability.csv")
-    for i, g in enumerate(grids):
-        g.to_csv(csv_path, append=i > 0)
-        print(f"{g.scheme}: p by {g.method_description}")
-    print(f"wrote {csv_path}")
-    if not args.no_plot:
-        for ev in events:
-            png = os.path.join(args.out, f"obstruction_{ev}.png")
-            try:
-                plot_obstruction_heatmap(grids, ev, path=png, log=args.log)
-            except ImportError as exc:
-                print(f"no figures: {exc}")
-                break
-            print(f"wrote {png}")
+    write_obstruction_outputs(grids, args.out, events, plot=not args.no_plot, log=args.log)
     return 0
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "event_probability",
     "obstruction_probability",
     "obstruction_grid",
+    "write_obstruction_outputs",
     "plot_obstruction_heatmap",
 ]
 
@@ -750,3 +751,52 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=print):
+    """Write ``obstruction_probability.csv`` and one ``obstruction_<event>.png`` per event.
+
+    Used by ``scripts/obstruction_probability.py`` and ``topoanalysis probability``.
+
+    Parameters
+    ----------
+    grids : sequence of ObstructionGrid
+        One per scheme (panels of each figure).
+    out : str
+        Folder (created).
+    events : sequence of str
+        Events to draw.
+    plot : bool, default=True
+        Also write the PNGs (skipped with a message when matplotlib is missing).
+    log : bool, default=False
+        Color by ``log10`` of the value.
+    echo : callable, default=print
+        Receives one line per file written.
+
+    Returns
+    -------
+    list of str
+        Paths written.
+    """
+    import os
+
+    os.makedirs(out, exist_ok=True)
+    csv_path = os.path.join(out, "obstruction_probability.csv")
+    for i, g in enumerate(grids):
+        g.to_csv(csv_path, append=i > 0)
+        echo(f"{g.scheme}: p by {g.method_description}")
+    echo(f"wrote {csv_path}")
+    written = [csv_path]
+    if not plot:
+        return written
+    for event in events:
+        png = os.path.join(out, f"obstruction_{event}.png")
+        try:
+            plot_obstruction_heatmap(grids, event, path=png, log=log)
+        except ImportError as exc:
+            echo(f"skipped the figures: {exc}")
+            break
+        echo(f"wrote {png}")
+        written.append(png)
+    return written
+
