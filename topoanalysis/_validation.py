@@ -15,6 +15,7 @@ __all__ = [
     "check_int",
     "check_float",
     "check_choice",
+    "normalize_name",
     "check_array",
     "check_seed",
 ]
@@ -58,12 +59,34 @@ def check_float(name, value, *, minimum=None, maximum=None, strict_min=False,
     return value
 
 
+def normalize_name(value):
+    """Spelling-insensitive form of a choice: lower case, ``-`` and spaces as ``_``.
+
+    >>> normalize_name(" Kaiming-Normal ")
+    'kaiming_normal'
+    """
+    return value.strip().lower().replace("-", "_").replace(" ", "_")
+
+
 def check_choice(name, value, choices):
-    """Return ``value`` after checking it is one of ``choices``."""
-    if value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise ValidationError(f"`{name}` must be one of {allowed}; got {_short(value)}.")
-    return value
+    """Return the canonical spelling of ``value`` after checking it is one of ``choices``.
+
+    Strings match case-insensitively, with ``-`` and ``_`` interchangeable
+    (``"Kaiming-Normal"`` is ``"kaiming_normal"``); the entry of ``choices`` is returned.
+    """
+    if isinstance(value, str):
+        key = normalize_name(value)
+        for choice in choices:
+            if isinstance(choice, str) and normalize_name(choice) == key:
+                return choice
+    else:
+        try:
+            if value in choices:
+                return value
+        except TypeError:  # unhashable / incomparable values are simply not choices
+            pass
+    allowed = ", ".join(repr(c) for c in choices)
+    raise ValidationError(f"`{name}` must be one of {allowed}; got {_short(value)}.")
 
 
 def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.float64):
@@ -73,11 +96,22 @@ def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.flo
     are ints or ``None`` (any size). Non-finite entries are rejected when ``finite``.
     """
     try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(value)
+        if raw.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+            raise ValidationError(
+                f"`{name}` must be an array of real numbers; got complex numbers (the imaginary "
+                "part would be dropped)."
+            )
+        if raw.dtype.kind not in "biufO" and np.dtype(dtype).kind in "biuf":
+            raise TypeError(f"dtype {raw.dtype}")
+        arr = np.asarray(raw, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValidationError(
-            f"`{name}` must be an array of {np.dtype(dtype).name} numbers; "
-            f"got {type(value).__name__} ({exc})."
+            f"`{name}` must be a rectangular array of real numbers; "
+            f"got {type(value).__name__} ({_short(detail)})."
         ) from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)

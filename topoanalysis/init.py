@@ -103,9 +103,9 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     -------
     ndarray of shape (P,) or (n_networks, P)
     """
-    check_choice("scheme", scheme, SCHEMES)
-    check_choice("bias_init", bias_init, BIAS_INITS)
-    check_choice("mode", mode, ("fan_in", "fan_out"))
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    bias_init = check_choice("bias_init", bias_init, BIAS_INITS)
+    mode = check_choice("mode", mode, ("fan_in", "fan_out"))
     seed = check_int("seed", seed, minimum=0)
     if scheme == "normal":
         if std is None:

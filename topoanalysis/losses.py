@@ -15,6 +15,7 @@ PyTorch's default ``reduction="mean"``:
 
 import numpy as np
 
+from ._validation import check_choice
 from .exceptions import ShapeError, ValidationError
 
 __all__ = ["LOSSES", "loss_value", "loss_gradient", "loss_code", "as_targets", "accuracy"]
@@ -28,9 +29,8 @@ def loss_code(name):
 
 
 def check_loss(name):
-    if name not in LOSSES:
-        raise ValidationError(f"`loss` must be one of {', '.join(map(repr, LOSSES))}; got {name!r}.")
-    return name
+    """Return the canonical name of a loss (``"Cross-Entropy"`` is ``"cross_entropy"``)."""
+    return check_choice("loss", name, LOSSES)
 
 
 def as_targets(y, loss, n_outputs):
@@ -39,8 +39,14 @@ def as_targets(y, loss, n_outputs):
     Integer class labels of shape ``(N,)`` are one-hot encoded for ``"cross_entropy"``;
     a vector of shape ``(N,)`` is reshaped to ``(N, 1)`` when ``e = 1``.
     """
-    check_loss(loss)
-    y = np.asarray(y)
+    loss = check_loss(loss)
+    if loss == "cross_entropy" and n_outputs < 2:
+        raise ValidationError(
+            "`loss` 'cross_entropy' needs a network with at least 2 outputs (a softmax over one "
+            f"output is constant, so nothing would train); got {n_outputs} output. For a binary "
+            "task with one output use loss 'bce'."
+        )
+    y = _as_real_array("y", y)
     if loss == "cross_entropy" and y.ndim == 1:
         if y.size and (not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0)):
             raise ValidationError("`y` class labels must be integers for 'cross_entropy'.")
@@ -65,6 +71,19 @@ def as_targets(y, loss, n_outputs):
     return np.ascontiguousarray(y)
 
 
+def _as_real_array(name, value):
+    """``value`` as a real (bool, integer or float) NumPy array, or a ValidationError."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be a rectangular array of real numbers; "
+                              f"got {type(value).__name__} ({str(exc).splitlines()[0]}).") from None
+    if arr.dtype.kind not in "biuf":
+        what = "complex numbers" if arr.dtype.kind == "c" else f"dtype {arr.dtype}"
+        raise ValidationError(f"`{name}` must be an array of real numbers; got {what}.")
+    return arr
+
+
 def _log_softmax(out):
     m = out.max(axis=-1, keepdims=True)
     z = out - m
@@ -76,7 +95,7 @@ def loss_value(name, out, y):
 
     Leading batch dimensions of ``out`` are kept: returns shape ``out.shape[:-2]``.
     """
-    check_loss(name)
+    name = check_loss(name)
     if name == "mse":
         return np.mean((out - y) ** 2, axis=(-2, -1))
     if name == "l1":
@@ -91,7 +110,7 @@ def loss_value(name, out, y):
 
 def loss_gradient(name, out, y):
     """Gradient of :func:`loss_value` with respect to ``out`` (same shape as ``out``)."""
-    check_loss(name)
+    name = check_loss(name)
     n, e = out.shape[-2], out.shape[-1]
     if name == "mse":
         return 2.0 * (out - y) / (n * e)

@@ -149,9 +149,9 @@ def _cf_square(family, scale, t):
 
 def _law_settings(scheme, hidden_bias, bias_init, bias_std, gain_value, mode, std, activation,
                   negative_slope):
-    check_choice("scheme", scheme, SCHEMES)
-    check_choice("bias_init", bias_init, BIAS_INITS)
-    check_choice("mode", mode, ("fan_in", "fan_out"))
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    bias_init = check_choice("bias_init", bias_init, BIAS_INITS)
+    mode = check_choice("mode", mode, ("fan_in", "fan_out"))
     if not isinstance(hidden_bias, (bool, np.bool_)):
         raise ValidationError(f"`hidden_bias` must be True or False; got {hidden_bias!r}.")
     activation, negative_slope = _act.parse_activation(activation, negative_slope)
@@ -399,7 +399,7 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     """
     st = _law_settings(scheme, hidden_bias, bias_init, bias_std, gain_value, mode, std,
                        activation, negative_slope)
-    check_choice("method", method, METHODS)
+    method = check_choice("method", method, METHODS)
     n_samples = check_int("n_samples", n_samples, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     D, L, E = _check_sizes(d, l, e)
@@ -523,7 +523,7 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     >>> event_probability(0.5, 3, "expected_effective_components").item()
     1.375
     """
-    check_choice("event", event, EVENTS)
+    event = check_choice("event", event, EVENTS)
     p = np.asarray(p, dtype=np.float64)
     if np.any(~np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
         raise ValidationError(f"`p` must be probabilities in [0, 1]; got {p.tolist()!r}.")
@@ -667,9 +667,9 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
         raise ValidationError("`d_values` and `l_values` must be non-empty 1-D sequences of "
                               f"ints; got {d_values.tolist()!r} and {l_values.tolist()!r}.")
     e = check_int("e", e, minimum=1)
-    events = tuple(events)
-    for ev in events:
-        check_choice("events", ev, EVENTS)
+    if isinstance(events, str):
+        events = (events,)
+    events = tuple(check_choice("events", ev, EVENTS) for ev in events)
     r = pathological_probability(d_values[:, None], l_values[None, :], e, scheme, **kwargs)
     ev = {name: event_probability(r.p, r.l, name, dimension_w=r.dimension_w, e=r.e)
           for name in events}

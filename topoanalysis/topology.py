@@ -508,7 +508,7 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     _check_network("target", target)
     atol = check_float("atol", atol, minimum=0.0)
     zero_atol = check_float("zero_atol", zero_atol, minimum=0.0)
-    check_choice("zero_neurons", zero_neurons, ("replace", "orbit"))
+    zero_neurons = check_choice("zero_neurons", zero_neurons, ("replace", "orbit"))
     n_check = check_int("n_check", n_check, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     ai, at = initial.arch, target.arch

@@ -179,7 +179,7 @@ def warn_diverged(n_bad, n_total, what, detail, stacklevel=3):
 def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_acc, want_out):
     eng = kernels()
     arch, stack = resolve_params(theta, arch)
-    check_loss(loss)
+    loss = check_loss(loss)
     if y is None:
         data = block_data(arch.check_inputs(X), np.zeros((np.shape(X)[0], arch.outputs)))
     else:

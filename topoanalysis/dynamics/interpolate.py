@@ -179,7 +179,7 @@ def _pair(theta_a, theta_b, arch):
 def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads):
     """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``."""
     eng = _engine.kernels()
-    _engine.check_loss(loss)
+    loss = _engine.check_loss(loss)
     data = _engine.prepare_data(arch, X, y, loss)
     M, T = ia.size, ts.size
     want_acc = loss in _CLASSIFICATION

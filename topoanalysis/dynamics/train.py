@@ -269,8 +269,8 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     """
     eng = _engine.kernels()
     arch, params = _engine.resolve_params(theta0, arch, "theta0")
-    _engine.check_loss(loss)
-    check_choice("optimizer", optimizer, OPTIMIZERS)
+    loss = _engine.check_loss(loss)
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     steps = check_int("steps", steps, minimum=1)
     data = _engine.prepare_data(arch, X, y, loss)

@@ -158,7 +158,7 @@ def _kinds(signs, d, e):
 
 
 def _generator_pairs(l, generators):
-    check_choice("generators", generators, GENERATORS)
+    generators = check_choice("generators", generators, GENERATORS)
     if generators == "adjacent":
         return [(k, k + 1) for k in range(l - 1)]
     if generators == "star":

@@ -20,11 +20,12 @@ squared norm.
 import dataclasses
 
 import sympy
-from sympy.parsing.sympy_parser import TokenError
+
 from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
 from ..exceptions import NotSupportedError, ValidationError
+from ._parse import parse_expression
 from .networks import (
     MAX_SYMBOLIC_PARAMETERS,
     SymbolicNetwork,
@@ -392,16 +393,11 @@ def neuron_invariants(network, hidden=None, outputs=None, *, activation="relu",
 def _as_parameter_expression(expr, net):
     names = {s.name: s for s in net.parameters}
     if isinstance(expr, str):
-        try:
-            expr = sympy.parse_expr(expr, local_dict=dict(names))
-        except (SyntaxError, TypeError, ValueError, NameError, AttributeError, TokenError,
-                sympy.SympifyError) as exc:
-            raise ValidationError(
-                f"`expr` must be a SymPy expression in the parameter symbols; could not "
-                f"parse {expr!r} ({exc})."
-            ) from None
+        expr = parse_expression(expr, names, name="expr")
     elif not isinstance(expr, sympy.Basic):
         try:
+            if not isinstance(expr, (int, float)) or isinstance(expr, bool):
+                raise TypeError("only SymPy expressions, numbers and strings are accepted")
             expr = sympy.sympify(expr, strict=True)
         except (sympy.SympifyError, TypeError, ValueError):
             raise ValidationError(
@@ -465,8 +461,9 @@ def check_conserved(expr, network, hidden=None, outputs=None, *, activation="rel
     For polynomial ``expr`` the expanded residual is a canonical form, so ``holds`` is
     exact (see Notes of :func:`conserved_quadratic_forms` for why free activation symbols
     are exact). For other expressions SymPy's ``simplify`` decides zero, which may miss
-    some identities (then ``holds`` is a false negative). Strings are parsed with
-    ``sympy.parse_expr``, which evaluates Python code: do not pass untrusted strings. Cost:
+    some identities (then ``holds`` is a false negative). Strings are parsed by a
+    whitelist parser (:func:`topoanalysis.symbolic._parse.parse_expression`): arithmetic over
+    the parameter symbols and a few named functions only; no code from the text is run. Cost:
     ``P`` derivatives and one expansion.
 
     Examples
