@@ -33,6 +33,7 @@ def test_resume_is_bit_identical(problem, kwargs, tmp_path, monkeypatch):
     full = train(theta, X, y, **common)
 
     monkeypatch.setattr(train_module, "_chunk_steps", lambda *a: 7)
+    monkeypatch.setattr(train_module, "CHECKPOINT_SECONDS", 0.0)
     calls = {"n": 0}
     original_save = train_module._save_checkpoint
 
@@ -56,6 +57,7 @@ def test_resume_is_bit_identical(problem, kwargs, tmp_path, monkeypatch):
 def test_foreign_checkpoint_is_rejected(problem, tmp_path, monkeypatch):
     arch, theta, X, y = problem
     monkeypatch.setattr(train_module, "_chunk_steps", lambda *a: 5)
+    monkeypatch.setattr(train_module, "CHECKPOINT_SECONDS", 0.0)
 
     def stop(path, key, state, t0):
         train_module._save_checkpoint.__wrapped__(path, key, state, t0)

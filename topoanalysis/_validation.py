@@ -103,7 +103,7 @@ def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.flo
                 "part would be dropped)."
             )
         if raw.dtype.kind not in "biufO" and np.dtype(dtype).kind in "biuf":
-            raise TypeError(f"dtype {raw.dtype}")
+            raise TypeError(f"{_short(value)}")
         arr = np.asarray(raw, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ValidationError):

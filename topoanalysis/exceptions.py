@@ -10,6 +10,7 @@ __all__ = [
     "ValidationError",
     "ShapeError",
     "NotSupportedError",
+    "ResourceError",
     "DivergenceWarning",
 ]
 
@@ -28,6 +29,10 @@ class ShapeError(ValidationError):
 
 class NotSupportedError(TopoAnalysisError, NotImplementedError):
     """The request is well formed but not supported for this network or setting."""
+
+
+class ResourceError(ValidationError):
+    """A request would need more memory (or time) than is available; says how much."""
 
 
 class DivergenceWarning(UserWarning):

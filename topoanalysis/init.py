@@ -27,6 +27,7 @@ distribution), ``"pytorch"`` (``U(±1/sqrt(fan_in))``), ``"normal"`` (``N(0, bia
 
 import numpy as np
 
+from ._resources import check_memory
 from ._validation import check_choice, check_float, check_int
 from .exceptions import ValidationError
 
@@ -103,6 +104,10 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     -------
     ndarray of shape (P,) or (n_networks, P)
     """
+    from .network import Architecture  # noqa: PLC0415 (network imports this module)
+
+    if not isinstance(arch, Architecture):
+        raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")
     scheme = check_choice("scheme", scheme, SCHEMES)
     bias_init = check_choice("bias_init", bias_init, BIAS_INITS)
     mode = check_choice("mode", mode, ("fan_in", "fan_out"))
@@ -121,6 +126,8 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
         gain_value = check_float("gain_value", gain_value, minimum=0.0, strict_min=True)
     single = n_networks is None
     n = 1 if single else check_int("n_networks", n_networks, minimum=1)
+    check_memory(8 * n * arch.n_params, f"{n} networks of {arch.n_params} parameters",
+                 name="n_networks")
     out = np.empty((n, arch.n_params))
     for i in range(n):
         rng = np.random.default_rng([seed, i])
@@ -137,4 +144,22 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
                     out[i, b_sl] = _draw(rng, "pytorch", fan_out, 1.0 / np.sqrt(3.0 * fan_in))
                 else:
                     out[i, b_sl] = bias_std * rng.standard_normal(fan_out)
+    _check_overflow(out, scheme, bias_init)
     return out[0] if single else out
+
+
+def _check_overflow(out, scheme, bias_init):
+    """Refuse parameters whose squares overflow float64 (every invariant would be NaN)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok = np.all(np.isfinite(out)) and np.isfinite(np.max(np.abs(out), initial=0.0) ** 2
+                                                       * max(out.shape[-1], 1))
+    if ok:
+        return
+    culprit = ("std" if scheme == "normal" else
+               "bias_std" if bias_init == "normal" else "gain_value")
+    big = np.max(np.abs(out[np.isfinite(out)]), initial=0.0)
+    raise ValidationError(
+        f"`{culprit}` is too large: the initial parameters reach {big:.3g} (or overflow), so "
+        "their squares and the conserved quantities overflow float64; use a scale below "
+        "about 1e150."
+    )

@@ -18,7 +18,7 @@ import numpy as np
 from ._validation import check_choice
 from .exceptions import ShapeError, ValidationError
 
-__all__ = ["LOSSES", "loss_value", "loss_gradient", "loss_code", "as_targets", "accuracy"]
+__all__ = ["LOSSES", "check_outputs_for_loss", "loss_value", "loss_gradient", "loss_code", "as_targets", "accuracy"]
 
 LOSSES = ("mse", "l1", "bce", "cross_entropy")
 
@@ -33,12 +33,9 @@ def check_loss(name):
     return check_choice("loss", name, LOSSES)
 
 
-def as_targets(y, loss, n_outputs):
-    """Return targets as a float64 array of shape ``(N, e)`` for ``loss``.
-
-    Integer class labels of shape ``(N,)`` are one-hot encoded for ``"cross_entropy"``;
-    a vector of shape ``(N,)`` is reshaped to ``(N, 1)`` when ``e = 1``.
-    """
+def check_outputs_for_loss(loss, n_outputs):
+    """Refuse ``"cross_entropy"`` on one output: the softmax of one logit is 1, the loss is 0
+    and its gradient vanishes, so training would silently do nothing."""
     loss = check_loss(loss)
     if loss == "cross_entropy" and n_outputs < 2:
         raise ValidationError(
@@ -46,6 +43,16 @@ def as_targets(y, loss, n_outputs):
             f"output is constant, so nothing would train); got {n_outputs} output. For a binary "
             "task with one output use loss 'bce'."
         )
+    return loss
+
+
+def as_targets(y, loss, n_outputs):
+    """Return targets as a float64 array of shape ``(N, e)`` for ``loss``.
+
+    Integer class labels of shape ``(N,)`` are one-hot encoded for ``"cross_entropy"``;
+    a vector of shape ``(N,)`` is reshaped to ``(N, 1)`` when ``e = 1``.
+    """
+    loss = check_loss(loss)
     y = _as_real_array("y", y)
     if loss == "cross_entropy" and y.ndim == 1:
         if y.size and (not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0)):

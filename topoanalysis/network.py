@@ -18,6 +18,7 @@ For a shallow network (one hidden layer of width ``l``) neuron ``k`` has input w
 
 import dataclasses
 import os
+import zipfile
 
 import numpy as np
 
@@ -425,9 +426,15 @@ class Network:
         layer = check_int("layer", layer, minimum=0, maximum=len(self.arch.hidden) - 1)
         width = self.arch.hidden[layer]
         idx = np.arange(width) if neurons is None else _check_neurons(neurons, width)
-        alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), idx.shape)
+        alpha = check_array("alpha", alpha, finite=False)
+        try:
+            alpha = np.broadcast_to(alpha, idx.shape)
+        except ValueError:
+            raise ShapeError(f"`alpha` must be one factor or {idx.size} factors (one per "
+                             f"neuron); got shape {alpha.shape}.") from None
         if not np.all(np.isfinite(alpha)) or np.any(alpha <= 0):
-            raise ValidationError(f"`alpha` must be positive finite factors; got {alpha!r}.")
+            raise ValidationError(f"`alpha` must be positive finite factors; got "
+                                  f"{_short_list(alpha)}.")
         params = self.params.copy()
         (W_in, b_in), (W_out, _) = self.arch.unpack(params)[layer:layer + 2]
         W_in[idx] *= alpha[:, None]
@@ -440,10 +447,15 @@ class Network:
         """Reorder the neurons of hidden layer ``layer``: new neuron ``i`` is old ``perm[i]``."""
         layer = check_int("layer", layer, minimum=0, maximum=len(self.arch.hidden) - 1)
         width = self.arch.hidden[layer]
-        perm = np.asarray(perm)
-        if perm.shape != (width,) or not np.array_equal(np.sort(perm), np.arange(width)):
+        try:
+            perm = np.asarray(perm)
+        except (TypeError, ValueError):
+            perm = np.asarray([], dtype=object)
+        if (perm.dtype.kind not in "iu" or perm.shape != (width,)
+                or not np.array_equal(np.sort(perm), np.arange(width))):
             raise ValidationError(
-                f"`perm` must be a permutation of 0..{width - 1}; got {perm.tolist()!r}."
+                f"`perm` must be a permutation of the integers 0..{width - 1}; got "
+                f"{_short_list(perm)}."
             )
         params = self.params.copy()
         (W_in, b_in), (W_out, _) = self.arch.unpack(params)[layer:layer + 2]
@@ -465,9 +477,17 @@ class Network:
 
     @classmethod
     def load(cls, path):
-        """Load a network written by :meth:`save`."""
-        if not os.path.exists(path):
-            raise ValidationError(f"`path` must name an existing .npz file; got {str(path)!r}.")
+        """Load a network written by :meth:`save` (``"net"`` finds ``"net.npz"``, as
+        :meth:`save` wrote it)."""
+        if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) \
+                and not str(path).endswith(".npz") and os.path.exists(f"{path}.npz"):
+            path = f"{path}.npz"
+        if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+            what = ("a folder" if isinstance(path, (str, os.PathLike)) and os.path.isdir(path)
+                    else "not a regular file" if isinstance(path, (str, os.PathLike))
+                    and os.path.exists(path) else "missing")
+            raise ValidationError(f"`path` must name an existing .npz file; got {str(path)!r} "
+                                  f"({what}).")
         try:
             with np.load(path, allow_pickle=False) as f:
                 arch = Architecture(
@@ -477,12 +497,18 @@ class Network:
                     negative_slope=float(f["negative_slope"]),
                 )
                 params = np.array(f["params"])
-        except (KeyError, OSError, ValueError) as exc:
+        except (KeyError, OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
+                IndexError) as exc:
             if isinstance(exc, ValidationError):
                 raise
+            why = ("empty file" if os.path.getsize(path) == 0 else
+                   f"missing array {exc}" if isinstance(exc, KeyError) else
+                   "not an .npz archive, or truncated" if isinstance(
+                       exc, (zipfile.BadZipFile, EOFError, OSError)) else
+                   type(exc).__name__)
             raise ValidationError(
                 f"`path` must be a topoanalysis network .npz (see Network.save); "
-                f"could not read {str(path)!r}: {exc}."
+                f"could not read {str(path)!r}: {why}."
             ) from None
         return cls(arch, params)
 
@@ -506,21 +532,41 @@ def conserved_quantities(arch, theta):
     """
     layers = arch.unpack(theta)
     out = []
-    for i in range(len(arch.hidden)):
-        W_in, b_in = layers[i]
-        W_out, _ = layers[i + 1]
-        c = np.sum(W_in ** 2, axis=-1) - np.sum(W_out ** 2, axis=-2)
-        if b_in is not None:
-            c = c + b_in ** 2
-        out.append(c)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(len(arch.hidden)):
+            W_in, b_in = layers[i]
+            W_out, _ = layers[i + 1]
+            incoming = np.sum(W_in ** 2, axis=-1)
+            if b_in is not None:
+                incoming = incoming + b_in ** 2
+            outgoing = np.sum(W_out ** 2, axis=-2)
+            if not (np.all(np.isfinite(incoming)) and np.all(np.isfinite(outgoing))):
+                theta = np.asarray(theta)
+                if np.all(np.isfinite(theta)):
+                    big = float(np.max(np.abs(theta)))
+                    raise ValidationError(
+                        "the conserved quantities c_k = ||w_k||² − ||a_k||² overflow float64: "
+                        f"parameters up to {big:.3g} in magnitude (squares must stay below "
+                        "1.8e308, so |θ| below about 1e154); rescale the network or use a "
+                        "smaller initialization scale."
+                    )
+            out.append(incoming - outgoing)
     return np.concatenate(out, axis=-1)
 
 
+def _short_list(arr):
+    text = repr(np.asarray(arr).tolist())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _check_neurons(neurons, width):
-    idx = np.atleast_1d(np.asarray(neurons))
+    try:
+        idx = np.atleast_1d(np.asarray(neurons))
+    except (TypeError, ValueError):
+        idx = np.asarray([[]], dtype=object)
     if idx.ndim != 1 or idx.dtype.kind not in "iu" or np.any(idx < 0) or np.any(idx >= width):
         raise ValidationError(
-            f"`neurons` must be indices in [0, {width - 1}]; got {np.asarray(neurons).tolist()!r}."
+            f"`neurons` must be integer indices in [0, {width - 1}]; got {_short_list(idx)}."
         )
     return idx
 

@@ -11,11 +11,13 @@ The public functions of this module, :func:`batch_loss_and_gradient` and
 
 import dataclasses
 import os
+import time
 import warnings
 
 import numpy as np
 
 from .. import losses as _losses
+from .._resources import check_memory
 from .._validation import check_array, check_int
 from ..activations import activation_code
 from ..exceptions import DivergenceWarning, ShapeError, ValidationError
@@ -186,14 +188,29 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
         data = prepare_data(arch, X, y, loss)
     B, P = stack.shape
     N, e = data.n_samples, arch.outputs
+    check_memory(8.0 * B * (3 + (P if want_grad else 0) + (N * e if want_out else 0)),
+                 f"evaluating {B} networks on {N} samples")
     loss_out = np.full(B, np.nan)
     acc_out = np.full(B, np.nan)
     grad = np.zeros((B, P)) if want_grad else np.zeros((1, 1))
     out = np.zeros((B, N, e)) if want_out else np.zeros((1, 1, 1))
     bad = np.zeros(B, dtype=np.int8)
-    eng.evaluate_networks(stack, data.Xb, data.Yb, data.X, data.Y,
-                          *kernel_arch_args(arch, loss), want_loss, want_grad, want_acc, want_out,
-                          loss_out, grad, acc_out, out, bad, resolve_threads(n_threads, B))
+    threads = resolve_threads(n_threads, B)
+    args = kernel_arch_args(arch, loss)
+    # bounded kernel calls (about a quarter of a second each) so that Ctrl-C is seen quickly
+    from .train import _chunk_steps, estimate_step_seconds
+
+    per_net = estimate_step_seconds(1, N, P, threads)
+    i0 = 0
+    while i0 < B:
+        i1 = min(B, i0 + _chunk_steps(B - i0, per_net))
+        tic = time.perf_counter()
+        eng.evaluate_networks(stack[i0:i1], data.Xb, data.Yb, data.X, data.Y, *args,
+                              want_loss, want_grad, want_acc, want_out, loss_out[i0:i1],
+                              grad[i0:i1] if want_grad else grad, acc_out[i0:i1],
+                              out[i0:i1] if want_out else out, bad[i0:i1], threads)
+        per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
+        i0 = i1
     if np.any(bad == 2):
         raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
     return arch, loss_out, grad, acc_out, out, bad.astype(bool)

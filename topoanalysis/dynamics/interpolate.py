@@ -7,13 +7,17 @@ all (segment, point) pairs.
 """
 
 import dataclasses
+import time
 
 import numpy as np
 
+from .._resources import check_memory
 from .._validation import check_array, check_int
 from ..exceptions import ShapeError, ValidationError
+from ..losses import check_outputs_for_loss
 from ..network import Architecture, Network
 from . import _engine
+from .train import _chunk_steps, estimate_step_seconds
 
 __all__ = [
     "InterpolationResult",
@@ -179,16 +183,29 @@ def _pair(theta_a, theta_b, arch):
 def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads):
     """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``."""
     eng = _engine.kernels()
-    loss = _engine.check_loss(loss)
+    loss = check_outputs_for_loss(loss, arch.outputs)
     data = _engine.prepare_data(arch, X, y, loss)
     M, T = ia.size, ts.size
     want_acc = loss in _CLASSIFICATION
+    check_memory(17.0 * M * T, f"{M} segments × {T} points")
     out = np.full((M, T), np.nan)
     acc = np.full((M, T), np.nan)
     bad = np.zeros((M, T), dtype=np.int8)
-    eng.evaluate_segments(table, ia, ib, np.ascontiguousarray(ts, dtype=np.float64),
-                          data.Xb, data.Yb, data.X, data.Y, *_engine.kernel_arch_args(arch, loss),
-                          out, acc, want_acc, bad, _engine.resolve_threads(n_threads, M * T))
+    ts = np.ascontiguousarray(ts, dtype=np.float64)
+    threads = _engine.resolve_threads(n_threads, M * T)
+    args = _engine.kernel_arch_args(arch, loss)
+    # Bounded kernel calls (about CHUNK_SECONDS each, from a cost model and then the measured
+    # time of the previous call) so that Ctrl-C is seen within about a second.
+    per_row = estimate_step_seconds(T, data.n_samples, arch.n_params, threads)
+    i0 = 0
+    while i0 < M:
+        i1 = min(M, i0 + _chunk_steps(M - i0, per_row))
+        tic = time.perf_counter()
+        eng.evaluate_segments(table, ia[i0:i1], ib[i0:i1], ts, data.Xb, data.Yb, data.X,
+                              data.Y, *args, out[i0:i1], acc[i0:i1], want_acc, bad[i0:i1],
+                              threads)
+        per_row = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
+        i0 = i1
     if np.any(bad == 2):
         raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
     n_bad = int(np.count_nonzero(bad))

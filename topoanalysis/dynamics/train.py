@@ -10,15 +10,19 @@ import dataclasses
 import hashlib
 import math
 import os
+import time
+import zipfile
 
 import numpy as np
 
+from .._resources import check_memory
 from .._validation import check_choice, check_float, check_int
+from .. import losses as _losses
 from ..exceptions import ValidationError
 from ..network import Architecture, Network
 from . import _engine
 
-__all__ = ["OPTIMIZERS", "TrainResult", "train"]
+__all__ = ["OPTIMIZERS", "TrainResult", "train", "estimate_step_seconds", "train_memory"]
 
 #: Update rules accepted by :func:`train`.
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
@@ -89,6 +93,19 @@ class TrainResult:
         return self.conserved - self.conserved[:, :1]
 
 
+def train_memory(n_networks, n_params, n_hidden, steps, record_every, optimizer="gd",
+                 record_params=False, record_conserved=True):
+    """Bytes :func:`train` allocates for its state and records (estimated before running)."""
+    n_records = steps // record_every + 2
+    state = {"momentum": 2, "adam": 3}.get(optimizer, 1)
+    floats = n_networks * (n_params * state + n_records + 4)
+    if record_conserved:
+        floats += n_networks * n_records * n_hidden
+    if record_params:
+        floats += n_networks * n_records * n_params
+    return 8.0 * floats
+
+
 def _check_betas(betas):
     try:
         b1, b2 = betas
@@ -106,15 +123,25 @@ def _record_steps(steps, record_every):
     return np.array(rec, dtype=np.int64)
 
 
-def _chunk_steps(total, n_networks, n_samples, n_params, n_threads, progress):
-    """Steps per kernel call: one call without a progress bar; with one, at most about 100
-    updates of the bar and at least ~0.25 s of work per call (cost model: 0.2 ns per sample,
-    parameter and network, about what the engine does on one core), so that the extra
-    synchronization of the threads costs little. Chunking never changes the numbers."""
-    if not progress:
-        return total
-    per_step = 2e-10 * n_networks * n_samples * n_params / n_threads
-    return max(1, math.ceil(total / 100), math.ceil(0.25 / max(per_step, 1e-12)))
+#: Target wall time of one kernel call: long enough that thread synchronization costs little,
+#: short enough that Ctrl-C (handled between calls) stops a run within about a second.
+CHUNK_SECONDS = 0.25
+#: Least wall time between two checkpoint writes (raised to 10x the time a write takes).
+CHECKPOINT_SECONDS = 1.0
+
+
+def estimate_step_seconds(n_networks, n_samples, n_params, n_threads):
+    """Cost model of one training step: 0.2 ns per sample, parameter and network on one core
+    (about what the engine does; the estimate used before the first measurement)."""
+    return 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
+
+
+def _chunk_steps(total, per_step, seconds=CHUNK_SECONDS):
+    """Steps per kernel call so that a call lasts about ``seconds`` at ``per_step`` seconds per
+    step (at least 1). Used whatever the progress setting: every kernel call is bounded in
+    time, so an interrupt is seen within about a second. Chunking never changes the
+    numbers."""
+    return int(max(1, min(total, math.floor(seconds / max(per_step, 1e-12)))))
 
 
 def _checkpoint_key(arch, state, data, *settings):
@@ -126,9 +153,21 @@ def _checkpoint_key(arch, state, data, *settings):
 
 
 def _save_checkpoint(path, key, state, t0):
-    tmp = f"{path}.tmp.npz"
-    np.savez(tmp, key=key, t0=t0, **state)
-    os.replace(tmp, path)
+    """Write the checkpoint atomically: a unique temporary file in the same folder, then a
+    rename (two runs never share a temporary name)."""
+    import tempfile
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, key=key, t0=t0, **state)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def _load_checkpoint(path, key, state):
@@ -145,11 +184,16 @@ def _load_checkpoint(path, key, state):
             for name, arr in state.items():
                 arr[...] = f[name]
             return int(f["t0"])
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, TypeError, zipfile.BadZipFile) as exc:
         if isinstance(exc, ValidationError):
             raise
+        why = ("empty file" if os.path.isfile(path) and os.path.getsize(path) == 0 else
+               "a folder" if os.path.isdir(path) else
+               f"missing array {exc}" if isinstance(exc, KeyError) else
+               "not an .npz archive, or truncated")
         raise ValidationError(
-            f"`checkpoint` {str(path)!r} is not a readable topoanalysis checkpoint ({exc})."
+            f"`checkpoint` {str(path)!r} is not a readable topoanalysis checkpoint ({why}); "
+            "delete it to start over."
         ) from None
 
 
@@ -166,7 +210,7 @@ def _progress_bar(total, progress, desc):
 def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, batch_size=None,
           momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None, record_params=False,
           record_conserved=True, target_loss=None, seed=0, n_threads=None, progress=True,
-          checkpoint=None):
+          checkpoint=None, remove_checkpoint=True):
     """Train many networks of one architecture on one data set.
 
     Parameters
@@ -225,7 +269,11 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
         steps (at most about every ``0.25 s`` of work). If the file exists when ``train`` is
         called with the same arguments, the run resumes where it stopped, and the result is
         bit-identical to an uninterrupted run; a checkpoint of different arguments is an
-        error. The file is removed when the run completes.
+        error. The file is removed when the run completes, unless ``remove_checkpoint`` is
+        False (a caller that still has outputs to write removes it after writing them, so an
+        interruption while writing loses nothing).
+    remove_checkpoint : bool, default=True
+        Remove ``checkpoint`` when the run completes.
 
     Returns
     -------
@@ -242,8 +290,17 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
         When networks were stopped because of non-finite values; ``result.diverged`` marks
         them and their parameters are the last finite ones.
 
+    ResourceError
+        When the run's arrays would not fit in the available memory (checked before
+        allocating; the message gives the figure).
+
     Notes
     -----
+    Every kernel call lasts about :data:`CHUNK_SECONDS` (the number of steps per call comes
+    from a cost model, then from the measured time of the previous call), whatever
+    ``progress``, so ``KeyboardInterrupt`` stops a run within about a second; with a
+    checkpoint, the run then resumes from the last saved chunk.
+
     Step ``t`` evaluates the network at ``θ_t`` and records ``L(θ_t)`` when ``t`` is a record
     step, then updates to ``θ_{t+1}``; the final records are at ``θ_steps``. Cost
     ``O(B · steps · N · P)`` for full-batch training (``O(B · steps · batch_size · P)`` plus
@@ -273,6 +330,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     steps = check_int("steps", steps, minimum=1)
+    _losses.check_outputs_for_loss(loss, arch.outputs)
     data = _engine.prepare_data(arch, X, y, loss)
     N = data.n_samples
     if batch_size is not None:
@@ -294,7 +352,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
         target_loss = check_float("target_loss", target_loss)
     seed = check_int("seed", seed, minimum=0)
     for name, flag in (("record_params", record_params), ("record_conserved", record_conserved),
-                       ("progress", progress)):
+                       ("progress", progress), ("remove_checkpoint", remove_checkpoint)):
         if not isinstance(flag, (bool, np.bool_)):
             raise ValidationError(f"`{name}` must be True or False; got {flag!r}.")
     n_threads = _engine.resolve_threads(n_threads, params.shape[0])
@@ -303,6 +361,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     rec_steps = _record_steps(steps, record_every)
     R = rec_steps.size
     H = arch.neuron_count
+    check_memory(train_memory(B, P, H, steps, record_every, optimizer, record_params,
+                              record_conserved),
+                 f"training {B} networks of {P} parameters with {R} records")
     opt = getattr(eng, _OPT_NAMES[optimizer])
     state1 = np.zeros((B, P)) if opt != eng.OPTIMIZER_PLAIN else np.zeros((1, 1))
     state2 = np.zeros((B, P)) if opt == eng.OPTIMIZER_ADAM else np.zeros((1, 1))
@@ -316,8 +377,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     layout, act, slope, loss_c = _engine.kernel_arch_args(arch, loss)
 
     total = steps + 1  # evaluation points t = 0..steps
-    chunk = _chunk_steps(total, B, N if batch_size is None else batch_size, P, n_threads,
-                         progress or checkpoint is not None)
+    per_step = estimate_step_seconds(B, N if batch_size is None else batch_size, P, n_threads)
     state = dict(params=params, state1=state1, state2=state2, rng=rng, status=status,
                  steps_taken=steps_taken, final_loss=final_loss, loss_rec=loss_rec,
                  param_rec=param_rec, cons_rec=cons_rec)
@@ -330,9 +390,12 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     bar = _progress_bar(total, progress, f"train {optimizer}")
     if bar is not None and t0:
         bar.update(t0)
+    last_save = time.perf_counter()
+    save_every = CHECKPOINT_SECONDS
     try:
         while t0 < total:
-            t1 = min(total, t0 + chunk)
+            t1 = min(total, t0 + _chunk_steps(total - t0, per_step))
+            tic = time.perf_counter()
             eng.train_chunk(
                 data.Xb, data.Yb, data.X, data.Y, layout, act, slope, loss_c,
                 opt, lr, momentum, beta1, beta2, eps, 0 if batch_size is None else batch_size,
@@ -341,17 +404,23 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
                 0.0 if target_loss is None else target_loss,
                 loss_rec, param_rec, cons_rec, record_params, record_conserved, n_threads,
             )
+            done, t0 = t1 - t0, t1
+            per_step = max((time.perf_counter() - tic) / done, 1e-12)
             if bar is not None:
-                bar.update(t1 - t0)
-            t0 = t1
+                bar.update(done)
             if np.all(status != eng.STATUS_RUNNING):
                 break
-            if checkpoint is not None:
+            if checkpoint is not None and t0 < total and (
+                    time.perf_counter() - last_save >= save_every):
+                tic = time.perf_counter()
                 _save_checkpoint(checkpoint, key, state, t0)
+                last_save = time.perf_counter()
+                # never spend more than ~10% of the time writing checkpoints
+                save_every = max(CHECKPOINT_SECONDS, 10.0 * (last_save - tic))
     finally:
         if bar is not None:
             bar.close()
-    if checkpoint is not None and os.path.exists(checkpoint):
+    if checkpoint is not None and remove_checkpoint and os.path.exists(checkpoint):
         os.remove(checkpoint)
 
     diverged = _engine.raise_for_status(status)
