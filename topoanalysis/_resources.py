@@ -6,6 +6,7 @@ system. ``TOPOANALYSIS_MAX_MEMORY`` (bytes, or with a ``K``/``M``/``G``/``T`` su
 budget below the machine's available memory.
 """
 
+import math
 import os
 
 from .exceptions import ResourceError
@@ -74,22 +75,31 @@ def available_memory():
     return avail
 
 
-def check_memory(nbytes, what, *, name=None):
-    """Raise :class:`~topoanalysis.exceptions.ResourceError` when ``nbytes`` cannot fit.
+def check_memory(nbytes, what, param=None, fraction=MEMORY_FRACTION):
+    """Refuse a request that needs more than ``fraction`` of the available memory.
 
     Parameters
     ----------
     nbytes : int or float
         Estimated bytes the request allocates.
     what : str
-        What is being allocated, for the message (``"1000000000 networks of 193 parameters"``).
-    name : str, optional
-        The parameter to name in the message.
+        What is being allocated, for the message (``"an array of 10 × 193 parameters"``).
+    param : str, optional
+        The parameter that set the size (named in the message).
+
+    Returns
+    -------
+    int
+        ``nbytes``.
+
+    Raises
+    ------
+    ResourceError
+        With the figure: how much is needed and how much is available.
     """
-    budget = MEMORY_FRACTION * available_memory()
-    if nbytes > budget:
-        who = f"`{name}` is too large: " if name else ""
-        raise ResourceError(
-            f"{who}{what} need about {format_bytes(nbytes)} of memory; "
-            f"{format_bytes(budget)} is available. Ask for less."
-        )
+    budget = fraction * available_memory()
+    if not math.isfinite(nbytes) or nbytes > budget:
+        by = f" (set by `{param}`)" if param else ""
+        raise ResourceError(f"{what}{by} needs about {format_bytes(nbytes)} of memory, more than "
+                            f"the {format_bytes(budget)} this machine can give; make it smaller.")
+    return int(nbytes)

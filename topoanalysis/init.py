@@ -126,8 +126,8 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
         gain_value = check_float("gain_value", gain_value, minimum=0.0, strict_min=True)
     single = n_networks is None
     n = 1 if single else check_int("n_networks", n_networks, minimum=1)
-    check_memory(8 * n * arch.n_params, f"{n} networks of {arch.n_params} parameters",
-                 name="n_networks")
+    check_memory(8.0 * n * arch.n_params, f"an array of {n} networks × {arch.n_params} "
+                 "parameters", param="n_networks")
     out = np.empty((n, arch.n_params))
     for i in range(n):
         rng = np.random.default_rng([seed, i])

@@ -17,8 +17,6 @@ For a shallow network (one hidden layer of width ``l``) neuron ``k`` has input w
 """
 
 import dataclasses
-import os
-import zipfile
 
 import numpy as np
 
@@ -467,50 +465,18 @@ class Network:
 
     # --- files ------------------------------------------------------------------------
     def save(self, path):
-        """Save to ``.npz`` (parameters and architecture)."""
-        a = self.arch
-        np.savez(
-            path, params=self.params, inputs=a.inputs, hidden=np.array(a.hidden),
-            outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
-            activation=a.activation, negative_slope=a.negative_slope, format_version=1,
-        )
+        """Save to ``.npz`` (parameters and architecture), atomically; ``.npz`` is appended
+        when missing, as ``np.savez`` does. Returns the path written."""
+        from .io import save_network
+
+        return save_network(self, path, param="path")
 
     @classmethod
     def load(cls, path):
-        """Load a network written by :meth:`save` (``"net"`` finds ``"net.npz"``, as
-        :meth:`save` wrote it)."""
-        if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) \
-                and not str(path).endswith(".npz") and os.path.exists(f"{path}.npz"):
-            path = f"{path}.npz"
-        if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
-            what = ("a folder" if isinstance(path, (str, os.PathLike)) and os.path.isdir(path)
-                    else "not a regular file" if isinstance(path, (str, os.PathLike))
-                    and os.path.exists(path) else "missing")
-            raise ValidationError(f"`path` must name an existing .npz file; got {str(path)!r} "
-                                  f"({what}).")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                arch = Architecture(
-                    inputs=int(f["inputs"]), hidden=tuple(int(h) for h in f["hidden"]),
-                    outputs=int(f["outputs"]), hidden_bias=bool(f["hidden_bias"]),
-                    output_bias=bool(f["output_bias"]), activation=str(f["activation"]),
-                    negative_slope=float(f["negative_slope"]),
-                )
-                params = np.array(f["params"])
-        except (KeyError, OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
-                IndexError) as exc:
-            if isinstance(exc, ValidationError):
-                raise
-            why = ("empty file" if os.path.getsize(path) == 0 else
-                   f"missing array {exc}" if isinstance(exc, KeyError) else
-                   "not an .npz archive, or truncated" if isinstance(
-                       exc, (zipfile.BadZipFile, EOFError, OSError)) else
-                   type(exc).__name__)
-            raise ValidationError(
-                f"`path` must be a topoanalysis network .npz (see Network.save); "
-                f"could not read {str(path)!r}: {why}."
-            ) from None
-        return cls(arch, params)
+        """Load a network written by :meth:`save` (the path given to ``save`` works too)."""
+        from .io import load_network
+
+        return load_network(path, param="path")
 
     def __repr__(self):
         a = self.arch

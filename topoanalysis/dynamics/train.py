@@ -363,7 +363,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     H = arch.neuron_count
     check_memory(train_memory(B, P, H, steps, record_every, optimizer, record_params,
                               record_conserved),
-                 f"training {B} networks of {P} parameters with {R} records")
+                 f"training {B} networks of {P} parameters with {R} records")  # noqa
     opt = getattr(eng, _OPT_NAMES[optimizer])
     state1 = np.zeros((B, P)) if opt != eng.OPTIMIZER_PLAIN else np.zeros((1, 1))
     state2 = np.zeros((B, P)) if opt == eng.OPTIMIZER_ADAM else np.zeros((1, 1))
@@ -416,7 +416,8 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
                 _save_checkpoint(checkpoint, key, state, t0)
                 last_save = time.perf_counter()
                 # never spend more than ~10% of the time writing checkpoints
-                save_every = max(CHECKPOINT_SECONDS, 10.0 * (last_save - tic))
+                if CHECKPOINT_SECONDS > 0:
+                    save_every = max(CHECKPOINT_SECONDS, 10.0 * (last_save - tic))
     finally:
         if bar is not None:
             bar.close()
