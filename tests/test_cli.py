@@ -39,21 +39,23 @@ def test_components_from_file(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, fragment", [
     (["components", "-d", "0", "-l", "4"], "`inputs`"),
-    (["components", "--network", "missing.npz"], "`path`"),
+    (["components", "--network", "missing.npz"], "`--network`"),
     (["components", "-d", "3"], "--hidden"),
     (["components", "-d", "3", "-l", "2", "--init", "glorot"], "`scheme`"),
     (["components", "-d", "3", "-l", "2", "--activation", "softplus"], "`activation`"),
     (["train", "-l", "3", "--lr", "-1", "-q"], "`lr`"),
     (["train", "-l", "3", "--optimizer", "lbfgs", "-q"], "`optimizer`"),
-    (["probability", "--d", "2:3", "--l", "2:3", "--scheme", "nope", "--out", "{tmp}"], "`scheme`"),
+    (["probability", "--d", "2:3", "--l", "2:3", "--scheme", "nope", "--out", "{tmp}"], "`--scheme`"),
 ])
 def test_user_errors_exit_2_with_one_line(argv, fragment, capsys, tmp_path):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code, _, err = run(argv, capsys)
     assert code == 2
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("topoanalysis: error:")
-    assert fragment in lines[0]
+    command = argv[0]
+    assert len(lines) == 2 and lines[0].startswith(f"usage: topoanalysis {command}")
+    assert lines[1].startswith(f"topoanalysis {command}: error:")
+    assert fragment in lines[1]
 
 
 def test_probability_writes_csv_and_png(capsys, tmp_path):

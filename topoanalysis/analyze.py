@@ -16,7 +16,6 @@ matplotlib is installed) into ``out``.
 """
 
 import dataclasses
-import json
 import os
 import time
 
@@ -90,7 +89,8 @@ class AnalysisReport:
 
 
 def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, train=True,
-            out="topoanalysis_analyze", progress=True, n_points=51, data_seed=0, n_threads=None):
+            out="topoanalysis_analyze", progress=True, n_points=51, data_seed=0, n_threads=None,
+            std=None):
     """Run the main analysis (see the module docstring) and write ``report.json`` to ``out``.
 
     Parameters
@@ -113,6 +113,12 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         Progress bars.
     n_points : int, default=51
         Points on each segment for the barriers.
+    std : float, optional
+        Weight standard deviation for ``scheme="normal"``.
+
+    Training checkpoints into ``out`` (``checkpoint.npz``, removed once every output is
+    written), so an interrupted call resumes; every file is written atomically, and
+    ``report.json`` is strict JSON (non-finite values as ``null``).
 
     Returns
     -------
@@ -134,7 +140,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     data = load_breast_cancer(seed=data_seed)
     d = data.X_train.shape[1]
     arch = Architecture(d, (hidden,), 1)
-    theta = init_params(arch, scheme, seed=0, n_networks=seeds)
+    theta = init_params(arch, scheme, seed=0, n_networks=seeds, std=std)
     twins = set_pathological_count(arch, theta, 0)
     stack = np.concatenate([theta, twins])             # rows 0..S-1 natural, S..2S-1 twins
     kinds = ["init"] * seeds + ["twin"] * seeds
@@ -142,7 +148,8 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     probabilities = {}
     for event in _EVENTS:
         probabilities[event] = float(obstruction_probability(d, hidden, 1, scheme, event=event,
-                                                             hidden_bias=True, bias_init="zeros"))
+                                                             hidden_bias=True, bias_init="zeros",
+                                                             std=std))
 
     networks = []
     for i in range(2 * seeds):
@@ -159,6 +166,11 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         })
 
     pairs = []
+    checkpoint = None
+    if out is not None:
+        from .io import check_output_file
+
+        checkpoint = check_output_file(os.path.join(out, "checkpoint.npz"), "out")
     if train:
         from .dynamics import interpolation_barrier, train as train_networks
         from .losses import accuracy, loss_value
@@ -166,7 +178,8 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
 
         res = train_networks(stack, data.X_train, data.y_train, arch=arch, loss="bce", optimizer="gd",
                              lr=lr, steps=steps, record_every=max(steps // 100, 1),
-                             n_threads=n_threads, progress=progress)
+                             n_threads=n_threads, progress=progress, checkpoint=checkpoint,
+                             remove_checkpoint=False)
         final = res.params
         out_test = forward(arch, final, data.X_test)
         test_loss = loss_value("bce", out_test, data.y_test)
@@ -209,16 +222,16 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         seconds=time.perf_counter() - t0,
     )
     if out is not None:
-        os.makedirs(out, exist_ok=True)
-        path = os.path.join(out, "report.json")
-        with open(path, "w") as fh:
-            json.dump(report.to_dict(), fh, indent=2)
-            fh.write("\n")
+        from .io import write_json
+
+        path = write_json(os.path.join(out, "report.json"), report.to_dict(), "out")
         report.files.append(path)
         if train:
             png = _figure(curves, seeds, pairs, out)
             if png:
                 report.files.append(png)
+        if os.path.exists(checkpoint):  # every output is written: only now may it go
+            os.remove(checkpoint)
     return report
 
 
@@ -245,7 +258,6 @@ def _figure(res, seeds, pairs, out):
     axes[1].set_ylabel("barrier (train BCE)")
     axes[1].set_title("Barrier between trained network and trained twin")
     fig.tight_layout()
-    png = os.path.join(out, "analysis.png")
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
-    return png
+    from .io import save_figure
+
+    return save_figure(fig, os.path.join(out, "analysis.png"), dpi=100)

@@ -13,7 +13,6 @@ User errors print one line ``topoanalysis: error: ...`` and exit with status 2.
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -46,6 +45,7 @@ def _add_network_flags(p, *, default_inputs=None, default_hidden=None, default_o
     g.add_argument("--init-std", type=float, default=None, help="std for --init normal")
     g.add_argument("--bias-init", default="zeros",
                    help="zeros, same, pytorch or normal (default zeros)")
+    g.add_argument("--bias-std", type=float, default=None, help="std for --bias-init normal")
     g.add_argument("--no-hidden-bias", action="store_true", help="hidden layers without biases")
     g.add_argument("--no-output-bias", action="store_true", help="output layer without bias")
     g.add_argument("--seed", type=int, default=0, help="initialization seed (default 0)")
@@ -64,35 +64,25 @@ def _architecture(args):
 def _network(args, seed=None, path_attr="network"):
     from .network import Network
 
+    from .io import load_network
+
     path = getattr(args, path_attr, None)
     if path:
-        return Network.load(path)
+        return load_network(path, param=f"--{path_attr.replace('_', '-')}")
     return Network.initialize(_architecture(args), args.init,
                               seed=args.seed if seed is None else seed,
-                              std=args.init_std, bias_init=args.bias_init)
+                              std=args.init_std, bias_init=args.bias_init,
+                              bias_std=args.bias_std)
 
 
 class _UserError(TopoAnalysisError, ValueError):
     pass
 
 
-def _write_json(path, payload):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as fh:
-        json.dump(payload, fh, indent=2, default=_json_default)
-        fh.write("\n")
-
-
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return str(obj)
+def _add_force_flag(p):
+    p.add_argument("--force", action="store_true",
+                   help="reuse an output folder written with other arguments (its old files "
+                        "are removed)")
 
 
 def _int_range(text):
@@ -114,11 +104,15 @@ def _int_range(text):
 def cmd_components(args):
     from .obstruction.topology import network_topology
 
+    from .io import check_output_file, write_json
+
+    if args.json:
+        check_output_file(args.json, "--json")  # before computing
     net = _network(args)
     topo = network_topology(net) if args.atol is None else network_topology(net, atol=args.atol)
     print(topo.summary())
     if args.json:
-        _write_json(args.json, topo.to_dict())
+        write_json(args.json, topo.to_dict(), "--json")
         print(f"wrote {args.json}")
     return 0
 
@@ -126,14 +120,25 @@ def cmd_components(args):
 def cmd_probability(args):
     from .obstruction.probability import EVENTS, obstruction_grid, write_obstruction_outputs
 
-    events = args.event or list(EVENTS)
-    for ev in events:
-        if ev not in EVENTS:
-            raise _UserError(f"`--event` must be among {', '.join(EVENTS)}; got {ev!r}.")
-    grids = [obstruction_grid(args.d, args.l, args.outputs, scheme, events=events,
-                              hidden_bias=args.hidden_bias)
-             for scheme in args.scheme]
-    write_obstruction_outputs(grids, args.out, events, plot=not args.no_plot, log=args.log)
+    from ._validation import check_choice
+    from .init import SCHEMES
+    from .io import OutputFolder, check_memory
+
+    events = [check_choice("--event", ev, EVENTS) for ev in (args.event or list(EVENTS))]
+    schemes = [check_choice("--scheme", sc, SCHEMES) for sc in args.scheme]
+    check_memory(8.0 * len(args.d) * len(args.l) * len(schemes) * (len(events) + 4) * 4,
+                 f"a grid of {len(args.d)} × {len(args.l)} cells", param="--d/--l")
+    settings = dict(d=args.d, l=args.l, outputs=args.outputs, schemes=schemes, events=events,
+                    hidden_bias=args.hidden_bias, init_std=args.init_std,
+                    bias_init=args.bias_init, bias_std=args.bias_std, log=args.log,
+                    plot=not args.no_plot)
+    with OutputFolder(args.out, command="probability", settings=settings,
+                      force=args.force) as folder:
+        grids = [obstruction_grid(args.d, args.l, args.outputs, scheme, events=events,
+                                  hidden_bias=args.hidden_bias, std=args.init_std,
+                                  bias_init=args.bias_init, bias_std=args.bias_std)
+                 for scheme in schemes]
+        write_obstruction_outputs(grids, folder, events, plot=not args.no_plot, log=args.log)
     return 0
 
 
@@ -146,14 +151,10 @@ def _dataset(args):
     from . import datasets
 
     if args.data_file:
-        if not os.path.exists(args.data_file):
-            raise _UserError(f"`--data-file` must name an existing .npz with arrays X and y; "
-                             f"got {args.data_file!r}.")
-        with np.load(args.data_file) as f:
-            if "X" not in f or "y" not in f:
-                raise _UserError(f"`--data-file` must hold arrays named X and y; got "
-                                 f"{sorted(f.files)}.")
-            return np.array(f["X"]), np.array(f["y"]), None, None, "mse"
+        from .io import load_data
+
+        X, Y = load_data(args.data_file, "--data-file")
+        return X, Y, None, None, "mse"
     name = args.data
     if name == "breast_cancer":
         ds = datasets.load_breast_cancer(seed=args.data_seed)
@@ -182,115 +183,162 @@ def _add_data_flags(p):
                    help="mse, l1, bce or cross_entropy (default: the data set's natural loss)")
 
 
+def _settings(args, *skip):
+    """What determines a command's outputs (recorded in the output folder's manifest)."""
+    ignore = {"func", "quiet", "force", "out", "command", "_subparser", *skip}
+    return {k: v for k, v in sorted(vars(args).items()) if k not in ignore}
+
+
+def _note(text):
+    print(text, file=sys.stderr)
+
+
 def cmd_train(args):
+    from ._resources import format_seconds
     from .dynamics import train
+    from .dynamics._engine import _evaluate, resolve_threads
+    from .dynamics.train import estimate_step_seconds
     from .init import init_params
-    from .network import Architecture, Network
+    from .io import OutputFolder, load_network, save_network, write_csv, write_json
+    from .network import Architecture
 
     X, y, X_test, y_test, natural_loss = _dataset(args)
     loss = args.loss or natural_loss
-    if args.network:
-        nets = [Network.load(p) for p in args.network]
-        arch = nets[0].arch
-        if any(n.arch != arch for n in nets):
-            raise _UserError("`--network` files must all have the same architecture.")
-        theta = np.stack([n.params for n in nets])
-    else:
-        if args.hidden is None:
-            raise _UserError("give --network PATH [PATH ...], or --hidden L to build networks.")
-        arch = Architecture(inputs=args.inputs or X.shape[1], hidden=tuple(args.hidden),
-                            outputs=args.outputs, hidden_bias=not args.no_hidden_bias,
-                            output_bias=not args.no_output_bias, activation=args.activation)
-        theta = init_params(arch, args.init, seed=args.seed, n_networks=args.n_networks,
-                            std=args.init_std, bias_init=args.bias_init)
-    os.makedirs(args.out, exist_ok=True)
-    checkpoint = os.path.join(args.out, "checkpoint.npz")
-    if os.path.exists(checkpoint):
-        print(f"resuming from {checkpoint}")
-    res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer, lr=args.lr,
-                steps=args.steps, batch_size=args.batch_size, record_every=args.record_every,
-                target_loss=args.target_loss, seed=args.seed, progress=not args.quiet,
-                checkpoint=checkpoint)
-    summary = {"architecture": arch.to_dict(), "loss": loss, "settings": res.settings,
-               "final_loss": res.final_loss, "steps_taken": res.steps_taken,
-               "diverged": res.diverged, "reached_target": res.reached_target,
-               "max_abs_drift": np.nanmax(np.abs(res.conserved_drift()), axis=(1, 2))
-               if res.conserved is not None else None}
-    if X_test is not None:
-        from .losses import loss_value
-        from .network import forward
-
-        summary["test_loss"] = loss_value(loss, forward(arch, res.params, X_test), y_test)
-    for i, p in enumerate(res.params):
-        Network(arch, p).save(os.path.join(args.out, f"network_{i}.npz"))
-    curves = os.path.join(args.out, "loss_curves.csv")
-    np.savetxt(curves, np.column_stack([res.record_steps, res.loss.T]), delimiter=",",
-               header="step," + ",".join(f"loss_{i}" for i in range(len(res.params))),
-               comments="")
-    _write_json(os.path.join(args.out, "train.json"), summary)
-    for i in range(len(res.params)):
+    with OutputFolder(args.out, command="train", settings=_settings(args),
+                      force=args.force) as folder:
+        if args.network:
+            nets = [load_network(p, param="--network") for p in args.network]
+            arch = nets[0].arch
+            if any(n.arch != arch for n in nets):
+                raise _UserError("`--network` files must all have the same architecture.")
+            theta = np.stack([n.params for n in nets])
+        else:
+            if args.hidden is None:
+                raise _UserError("give --network PATH [PATH ...], or --hidden L to build "
+                                 "networks.")
+            arch = Architecture(inputs=args.inputs or X.shape[1], hidden=tuple(args.hidden),
+                                outputs=args.outputs, hidden_bias=not args.no_hidden_bias,
+                                output_bias=not args.no_output_bias, activation=args.activation)
+            theta = init_params(arch, args.init, seed=args.seed, n_networks=args.n_networks,
+                                std=args.init_std, bias_init=args.bias_init,
+                                bias_std=args.bias_std)
+        B = theta.shape[0]
+        n = X.shape[0] if args.batch_size is None else args.batch_size
+        if isinstance(args.steps, int) and args.steps > 0:
+            eta = args.steps * estimate_step_seconds(B, n, arch.n_params,
+                                                     resolve_threads(None, B))
+            if eta > 10:
+                _note(f"estimated time: {format_seconds(eta)} ({B} networks × {args.steps} "
+                      "steps, from the engine's cost model); Ctrl-C stops it, and the same "
+                      "command resumes it.")
+        checkpoint = folder.path("checkpoint.npz")
+        if os.path.exists(checkpoint):
+            print(f"resuming from {checkpoint}")
+        res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer, lr=args.lr,
+                    steps=args.steps, batch_size=args.batch_size,
+                    record_every=args.record_every, target_loss=args.target_loss,
+                    seed=args.seed, progress=not args.quiet, checkpoint=checkpoint,
+                    remove_checkpoint=False)
+        summary = {"architecture": arch.to_dict(), "loss": loss, "settings": res.settings,
+                   "final_loss": res.final_loss, "steps_taken": res.steps_taken,
+                   "diverged": res.diverged, "reached_target": res.reached_target,
+                   "max_abs_drift": np.nanmax(np.abs(res.conserved_drift()), axis=(1, 2))
+                   if res.conserved is not None else None,
+                   "json_null": "NaN and ±inf are written as null"}
+        if X_test is not None:
+            summary["test_loss"] = _evaluate(res.params, X_test, y_test, arch, loss, None,
+                                             want_loss=True, want_grad=False, want_acc=False,
+                                             want_out=False)[1]
+        for i, p in enumerate(res.params):
+            save_network(_network_of(arch, p), folder.path(f"network_{i}.npz"))
+        curves = folder.path("loss_curves.csv")
+        write_csv(curves, ["step"] + [f"loss_{i}" for i in range(B)],
+                  np.column_stack([res.record_steps, res.loss.T]))
+        write_json(folder.path("train.json"), summary)
+        # every output is written: only now may the checkpoint go
+        if os.path.exists(checkpoint):
+            os.remove(checkpoint)
+    shown = min(B, 20)
+    for i in range(shown):
         status = ("diverged" if res.diverged[i] else
                   "reached target" if res.reached_target[i] else "done")
         extra = f", test {summary['test_loss'][i]:.5g}" if "test_loss" in summary else ""
         print(f"network {i}: {loss} {res.final_loss[i]:.5g}{extra} after "
               f"{res.steps_taken[i]} steps ({status})")
+    if B > shown:
+        print(f"... {B - shown} more networks: median {loss} "
+              f"{np.nanmedian(res.final_loss):.5g} (every value in train.json)")
     print(f"wrote {args.out}/network_*.npz, {curves}, {args.out}/train.json")
     return 0
 
 
-def cmd_interpolate(args):
-    from .dynamics import interpolation_barrier
+def _network_of(arch, params):
     from .network import Network
 
-    a, b = Network.load(args.a), Network.load(args.b)
+    return Network(arch, params)
+
+
+def cmd_interpolate(args):
+    from .dynamics import interpolation_barrier
+    from .io import OutputFolder, load_network, save_figure, write_csv, write_json
+
+    a = load_network(args.a, param="--a")
+    b = load_network(args.b, param="--b")
     if a.arch != b.arch:
         raise _UserError(f"`--a` and `--b` must have the same architecture; got {a!r} and {b!r}.")
     X, y, _, _, natural_loss = _dataset(args)
     loss = args.loss or natural_loss
-    bar = interpolation_barrier(a, b, X, y, loss=loss, n_points=args.n_points)
-    os.makedirs(args.out, exist_ok=True)
-    csv_path = os.path.join(args.out, "interpolation.csv")
-    cols = [bar.ts, bar.loss[0]]
-    header = "t,loss"
-    if bar.accuracy is not None:
-        cols.append(np.asarray(bar.accuracy)[0])
-        header += ",accuracy"
-    np.savetxt(csv_path, np.column_stack(cols), delimiter=",", header=header, comments="")
-    result = {"loss": loss, "loss_a": bar.loss_a[0], "loss_b": bar.loss_b[0],
-              "barrier": bar.barrier[0], "t_barrier": bar.t_barrier[0],
-              "midpoint": bar.midpoint[0], "mean": bar.mean[0], "t_max": bar.t_max[0]}
-    _write_json(os.path.join(args.out, "barrier.json"), result)
-    print(f"L(a) = {result['loss_a']:.5g}, L(b) = {result['loss_b']:.5g}")
-    print(f"barrier max_t L(t) - ((1-t)L(a) + tL(b)) = {result['barrier']:.5g} at t = "
-          f"{result['t_barrier']:.3f}; midpoint {result['midpoint']:.5g}; "
-          f"mean-of-ends {result['mean']:.5g}")
-    print(f"wrote {csv_path}")
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return 0
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(bar.ts, bar.loss[0], color="tab:blue")
-    ax.plot([0, 1], [result["loss_a"], result["loss_b"]], "k--", lw=1)
-    ax.set_xlabel("t  (θ = (1−t)θ_a + tθ_b)")
-    ax.set_ylabel(loss)
-    ax.set_title(f"barrier {result['barrier']:.4g}")
-    fig.tight_layout()
-    png = os.path.join(args.out, "interpolation.png")
-    fig.savefig(png, dpi=100)
-    print(f"wrote {png}")
+    with OutputFolder(args.out, command="interpolate", settings=_settings(args),
+                      force=args.force) as folder:
+        bar = interpolation_barrier(a, b, X, y, loss=loss, n_points=args.n_points)
+        csv_path = folder.path("interpolation.csv")
+        cols = [bar.ts, bar.loss[0]]
+        header = ["t", "loss"]
+        if bar.accuracy is not None:
+            cols.append(np.asarray(bar.accuracy)[0])
+            header.append("accuracy")
+        write_csv(csv_path, header, np.column_stack(cols))
+        result = {"loss": loss, "loss_a": bar.loss_a[0], "loss_b": bar.loss_b[0],
+                  "barrier": bar.barrier[0], "t_barrier": bar.t_barrier[0],
+                  "midpoint": bar.midpoint[0], "mean": bar.mean[0], "t_max": bar.t_max[0],
+                  "json_null": "NaN and ±inf are written as null"}
+        write_json(folder.path("barrier.json"), result)
+        print(f"L(a) = {result['loss_a']:.5g}, L(b) = {result['loss_b']:.5g}")
+        print(f"barrier max_t L(t) - ((1-t)L(a) + tL(b)) = {result['barrier']:.5g} at t = "
+              f"{result['t_barrier']:.3f}; midpoint {result['midpoint']:.5g}; "
+              f"mean-of-ends {result['mean']:.5g}")
+        print(f"wrote {csv_path}")
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return 0
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(bar.ts, bar.loss[0], color="tab:blue")
+        ax.plot([0, 1], [result["loss_a"], result["loss_b"]], "k--", lw=1)
+        ax.set_xlabel("t  (θ = (1−t)θ_a + tθ_b)")
+        ax.set_ylabel(loss)
+        ax.set_title(f"barrier {result['barrier']:.4g}")
+        fig.tight_layout()
+        png = save_figure(fig, folder.path("interpolation.png"))
+        print(f"wrote {png}")
     return 0
 
 
 def cmd_analyze(args):
     from .analyze import analyze
+    from .io import OutputFolder
 
-    report = analyze(
-        hidden=args.hidden_width, seeds=args.seeds, scheme=args.init, steps=args.steps,
-        lr=args.lr, train=not args.no_train, out=args.out, progress=not args.quiet,
-    )
+    with OutputFolder(args.out, command="analyze", settings=_settings(args),
+                      force=args.force) as folder:
+        for name in ("report.json", "analysis.png", "checkpoint.npz"):
+            folder.path(name)  # recorded, so that --force knows what to replace
+        report = analyze(
+            hidden=args.hidden_width, seeds=args.seeds, scheme=args.init, steps=args.steps,
+            lr=args.lr, train=not args.no_train, out=folder.root, progress=not args.quiet,
+            std=args.init_std,
+        )
     print(report.text())
     return 0
 
@@ -329,8 +377,13 @@ def build_parser():
                    help="output folder for CSV and PNG (default ./obstruction_probability)")
     p.add_argument("--hidden-bias", action="store_true",
                    help="hidden biases initialized to zero (w_k gains a coordinate)")
+    p.add_argument("--init-std", type=float, default=None, help="std for --scheme normal")
+    p.add_argument("--bias-init", default="zeros",
+                   help="hidden biases: zeros, same, pytorch or normal (default zeros)")
+    p.add_argument("--bias-std", type=float, default=None, help="std for --bias-init normal")
     p.add_argument("--log", action="store_true", help="color by log10 of the value")
     p.add_argument("--no-plot", action="store_true", help="CSV only")
+    _add_force_flag(p)
     p.set_defaults(func=cmd_probability)
 
     p = sub.add_parser("train", help="train networks with the compiled engine",
@@ -347,6 +400,7 @@ def build_parser():
     p.add_argument("--init", default="kaiming_normal", metavar="SCHEME")
     p.add_argument("--init-std", type=float, default=None)
     p.add_argument("--bias-init", default="zeros")
+    p.add_argument("--bias-std", type=float, default=None, help="std for --bias-init normal")
     p.add_argument("--no-hidden-bias", action="store_true")
     p.add_argument("--no-output-bias", action="store_true")
     p.add_argument("--seed", type=int, default=0, help="seed of initialization and SGD shuffling")
@@ -360,6 +414,7 @@ def build_parser():
     p.add_argument("--target-loss", type=float, default=None, help="stop a network at this loss")
     p.add_argument("--out", default="topoanalysis_train", metavar="DIR")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_force_flag(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("interpolate", help="loss along the segment between two networks",
@@ -370,6 +425,7 @@ def build_parser():
     _add_data_flags(p)
     p.add_argument("--n-points", type=int, default=101, help="points on the segment (default 101)")
     p.add_argument("--out", default="topoanalysis_interpolate", metavar="DIR")
+    _add_force_flag(p)
     p.set_defaults(func=cmd_interpolate)
 
     p = sub.add_parser("analyze", help="the main job on the bundled breast cancer data",
@@ -379,14 +435,24 @@ def build_parser():
     p.add_argument("--hidden-width", "-l", type=int, default=6, help="hidden width (default 6)")
     p.add_argument("--seeds", type=int, default=8, help="number of initializations (default 8)")
     p.add_argument("--init", default="kaiming_normal", help="initialization scheme")
+    p.add_argument("--init-std", type=float, default=None, help="std for --init normal")
     p.add_argument("--steps", type=int, default=2000, help="gradient-descent steps (default 2000)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
     p.add_argument("--no-train", action="store_true", help="skip training")
     p.add_argument("--out", default="topoanalysis_analyze", metavar="DIR",
                    help="folder for report.json (default ./topoanalysis_analyze)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    _add_force_flag(p)
     p.set_defaults(func=cmd_analyze)
+    for sp in sub.choices.values():  # errors raised by a command print its usage line
+        sp.set_defaults(_subparser=sp)
     return parser
+
+
+#: Exceptions a user can cause, shown as one line with exit status 2: project errors (bad
+#: values, files, sizes), OS errors from the user's files and folders, and allocations that
+#: still fail after the memory checks. Anything else is a bug and shows its traceback.
+USER_ERRORS = (TopoAnalysisError, OSError, MemoryError)
 
 
 def main(argv=None):
@@ -397,19 +463,36 @@ def main(argv=None):
         return 0
     try:
         return args.func(args) or 0
-    except (TopoAnalysisError, ValueError, TypeError, FileNotFoundError) as exc:
-        if os.environ.get("TOPOANALYSIS_TRACEBACK"):
-            raise
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"topoanalysis: error: {msg}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print("topoanalysis: interrupted", file=sys.stderr)
+        print("topoanalysis: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except USER_ERRORS as exc:
+        if os.environ.get("TOPOANALYSIS_TRACEBACK"):
+            raise
+        print(_error_line(args, exc), file=sys.stderr)
+        return 2
+
+
+def _error_line(args, exc):
+    """The subcommand's usage line, then ``topoanalysis CMD: error: <one line>`` (the form
+    argparse uses for its own errors)."""
+    if isinstance(exc, MemoryError):
+        msg = ("out of memory: the request is larger than this machine can hold; make it "
+               "smaller")
+    elif isinstance(exc, OSError) and not isinstance(exc, TopoAnalysisError):
+        name = exc.filename if exc.filename is not None else ""
+        msg = f"{exc.strerror or type(exc).__name__}" + (f": {name!r}" if name else "")
+    else:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    sub = getattr(args, "_subparser", None)
+    if sub is None:
+        return f"topoanalysis: error: {msg}"
+    return (f"usage: {sub.prog} [options]  ({sub.prog} -h lists them)\n"
+            f"{sub.prog}: error: {msg}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -471,6 +471,8 @@ class OutputFolder:
     def __enter__(self):
         if os.path.exists(self.root) and not os.path.isdir(self.root):
             raise FileError(f"`{self.param}` must be a folder; {_describe(self.root)} is a file.")
+        self._created = not os.path.exists(self.root)
+        self._had_manifest = os.path.exists(self.manifest_path)
         _ensure_folder(self.root, self.param)
         self._lock()
         try:
@@ -516,6 +518,16 @@ class OutputFolder:
         try:
             if exc_type is None:
                 self._write_manifest(True)
+            elif not self._had_manifest and not any(
+                    os.path.exists(os.path.join(self.root, f)) for f in self.files):
+                # a run that failed before writing anything leaves nothing behind (so a
+                # corrected command is not refused as "other settings")
+                with contextlib.suppress(OSError):
+                    os.remove(self.manifest_path)
+                self._unlock()
+                if self._created:
+                    with contextlib.suppress(OSError):
+                        os.rmdir(self.root)
             else:
                 with contextlib.suppress(Exception):
                     self._write_manifest(False)

@@ -421,8 +421,12 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     finally:
         if bar is not None:
             bar.close()
-    if checkpoint is not None and remove_checkpoint and os.path.exists(checkpoint):
-        os.remove(checkpoint)
+    if checkpoint is not None:
+        if remove_checkpoint:
+            if os.path.exists(checkpoint):
+                os.remove(checkpoint)
+        else:  # the caller still writes outputs: keep the finished state for a rerun
+            _save_checkpoint(checkpoint, key, state, total)
 
     diverged = _engine.raise_for_status(status)
     _engine.warn_diverged(

@@ -618,11 +618,18 @@ class ObstructionGrid:
                            hidden_bias=self.hidden_bias, method=self.method,
                            p=float(self.p[i, j]), error=float(self.error[i, j]))
                 row.update({k: float(v[i, j]) for k, v in self.events.items()})
+                over = [k for k, v in row.items() if isinstance(v, float) and np.isinf(v)]
+                row["note"] = ("; ".join(f"{k} exceeds the float64 range (> 1.8e308)"
+                                         for k in over))
                 yield row
+
+    def header(self):
+        """CSV column names, in order (``note`` says why a value is infinite, if one is)."""
+        return list(self.FIELDS) + list(self.events) + ["note"]
 
     def to_csv(self, path, *, append=False):
         """Write (or append) the rows to a CSV file; returns ``path``."""
-        fields = list(self.FIELDS) + list(self.events)
+        fields = self.header()
         new = not (append and os.path.exists(path) and os.path.getsize(path) > 0)
         with open(path, "a" if append else "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
@@ -749,7 +756,9 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
         ax.set_title(titles[k] if titles else f"{g.scheme} (e={g.e})")
     fig.suptitle(EVENT_DESCRIPTIONS.get(event, "p = P(c_k < 0)"))
     if path is not None:
-        fig.savefig(path, dpi=120)
+        from ..io import save_figure
+
+        save_figure(fig, path, dpi=120, close=False)
     return fig
 
 
@@ -762,8 +771,10 @@ def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=
     ----------
     grids : sequence of ObstructionGrid
         One per scheme (panels of each figure).
-    out : str
-        Folder (created).
+    out : str or OutputFolder
+        Folder (created), or an :class:`topoanalysis.io.OutputFolder` (files recorded in its
+        manifest). Every file is written atomically; the CSV's ``note`` column says why a
+        value is infinite (an expectation beyond the float64 range).
     events : sequence of str
         Events to draw.
     plot : bool, default=True
@@ -780,17 +791,28 @@ def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=
     """
     import os
 
-    os.makedirs(out, exist_ok=True)
-    csv_path = os.path.join(out, "obstruction_probability.csv")
-    for i, g in enumerate(grids):
-        g.to_csv(csv_path, append=i > 0)
+    from ..io import write_csv
+
+    def place(name):  # a path inside ``out`` (an OutputFolder records it in its manifest)
+        return out.path(name) if hasattr(out, "path") else os.path.join(out, name)
+
+    if not hasattr(out, "path"):
+        os.makedirs(out, exist_ok=True)
+    csv_path = place("obstruction_probability.csv")
+    header = grids[0].header()
+    rows = []
+    for g in grids:
+        if g.header() != header:
+            raise ValidationError("`grids` must all have the same events.")
+        rows += [[row[k] for k in header] for row in g.rows()]
         echo(f"{g.scheme}: p by {g.method_description}")
+    write_csv(csv_path, header, rows)
     echo(f"wrote {csv_path}")
     written = [csv_path]
     if not plot:
         return written
     for event in events:
-        png = os.path.join(out, f"obstruction_{event}.png")
+        png = place(f"obstruction_{event}.png")
         try:
             plot_obstruction_heatmap(grids, event, path=png, log=log)
         except ImportError as exc:
