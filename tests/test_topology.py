@@ -32,7 +32,8 @@ def test_paper_like_network():
     assert top.frozen_slots == (1, 2, 3) and top.frozen_kinds == ("a", "a", "a")
     assert top.component == (-1, 1, -1)
     assert top.n_components == 8 and top.betti_numbers == (8, 8)
-    assert str(top.poincare_polynomial.as_expr()) == "8*t + 8"
+    import sympy
+    assert sympy.expand(top.poincare_polynomial.as_expr()) == 8 * sympy.Symbol("t") + 8
     assert top.n_effective_components == 1 and not top.obstructed and top.disconnected
     assert top.effective_component == 1
     assert pathological_neurons(net).tolist() == [1, 2, 3]

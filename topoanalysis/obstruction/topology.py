@@ -100,10 +100,12 @@ class NetworkTopology:
         Frozen signs, in the order of ``frozen_slots``: the component of ``H(c)`` (a node of
         :func:`~topoanalysis.graphs.components.component_graph`).
     n_components : int
-        ``b_0(H(c))`` (``2^{l_−}`` for ``e = 1``, ``d >= 2``).
-    betti_numbers : tuple of int
-    poincare_polynomial : sympy.Poly
-        In ``t`` (Künneth product of the quadrics' factors).
+        ``b_0(H(c))`` (``2^{l_−}`` for ``e = 1``, ``d >= 2``), exact.
+    betti_numbers : BettiNumbers
+        Lazy, exact; compares equal to the tuple ``(b_0, …, b_top)``.
+    poincare_polynomial : PoincareProduct
+        Closed form ``(1 + t^{d−1})^{l_+} (1 + t^{e−1})^{l_−}`` (Künneth), never expanded;
+        ``.as_expr()`` is the factored SymPy expression, ``.poly`` the expanded one.
     homotopy_type : str
     n_effective_components : int
         Counted on the quotient component graph.
@@ -148,7 +150,7 @@ class NetworkTopology:
 
     def summary(self):
         """Multi-line human-readable description."""
-        path = ", ".join(str(k) for k in self.pathological) or "none"
+        path = _listed([str(k) for k in self.pathological]) or "none"
         frozen = {"a": "output weight", "w": "input weight"}
         lines = [
             f"shallow network d={self.inputs}, l={self.width}, e={self.outputs}"
@@ -160,17 +162,19 @@ class NetworkTopology:
             f"pathological neurons (c_k < 0): {path}",
         ]
         if self.treated_as_zero:
-            lines.append(f"treated as c_k = 0 by the tolerance: {list(self.treated_as_zero)}")
+            lines.append("treated as c_k = 0 by the tolerance: "
+                         + _listed([str(k) for k in self.treated_as_zero]))
         if self.frozen_slots:
-            desc = ", ".join(
+            desc = _listed([
                 f"{k}: {frozen[kind]} {'+' if s > 0 else '-'}"
-                for k, kind, s in zip(self.frozen_slots, self.frozen_kinds, self.component))
+                for k, kind, s in zip(self.frozen_slots[:_LISTED + 1], self.frozen_kinds,
+                                      self.component)], total=len(self.frozen_slots))
             lines.append(f"frozen signs (neuron: sign): {desc}")
         lines += [
-            f"H(c) ~ {self.homotopy_type}; Poincare polynomial "
-            f"{self.poincare_polynomial.as_expr()}; Betti numbers "
-            f"{list(self.betti_numbers)}",
-            f"components of H(c): {self.n_components}; this network lies in "
+            f"H(c) ~ {_quadrics.short_text(self.homotopy_type)}; Poincare polynomial "
+            f"{self.poincare_polynomial}; Betti numbers "
+            f"{self.poincare_polynomial.betti_summary()}",
+            f"components of H(c): {_quadrics.int_text(self.n_components)}; this network lies in "
             f"{_components.component_label(self.component)}",
             f"effective components: {self.n_effective_components}; this network's class "
             f"(number of positive frozen signs): {self.effective_component!r}"
@@ -191,9 +195,13 @@ class NetworkTopology:
             "pathological": list(self.pathological),
             "l_plus": self.l_plus, "l_minus": self.l_minus, "l_zero": self.l_zero,
             "frozen_slots": list(self.frozen_slots), "frozen_kinds": list(self.frozen_kinds),
-            "component": list(self.component), "n_components": self.n_components,
-            "betti_numbers": list(self.betti_numbers),
+            "component": list(self.component),
+            "n_components": self.n_components if self.n_components.bit_length() <= 128 else None,
+            "log2_n_components": float(np.log2(float(self.n_components)))
+            if self.n_components.bit_length() < 1000 else float(self.n_components.bit_length() - 1),
+            "betti_numbers": self.betti_numbers.to_list(),
             "poincare_polynomial": str(self.poincare_polynomial.as_expr()),
+            "poincare_powers": [list(p) for p in self.poincare_polynomial.powers],
             "homotopy_type": self.homotopy_type,
             "n_effective_components": self.n_effective_components,
             "effective_component": list(eff) if isinstance(eff, tuple) else eff,
@@ -205,6 +213,17 @@ class NetworkTopology:
                 f"l_plus={self.l_plus}, l_minus={self.l_minus}, l_zero={self.l_zero}, "
                 f"n_components={self.n_components}, "
                 f"n_effective_components={self.n_effective_components})")
+
+
+_LISTED = 20
+
+
+def _listed(items, total=None, limit=_LISTED):
+    """``"a, b, c"``, or the first ``limit`` items and how many more."""
+    total = len(items) if total is None else total
+    if total <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", ... ({total - limit} more)"
 
 
 def network_topology(network, *, atol=DEFAULT_ATOL):
@@ -268,8 +287,8 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
         l_plus=int(np.sum(signs > 0)), l_minus=int(np.sum(signs < 0)),
         l_zero=int(np.sum(signs == 0)), frozen_slots=slots,
         frozen_kinds=tuple(kinds[k] for k in slots), component=component,
-        n_components=int(H.n_components), betti_numbers=tuple(int(b) for b in H.betti_numbers),
-        poincare_polynomial=H.poincare_polynomial, homotopy_type=H.homotopy_type,
+        n_components=int(H.n_components), betti_numbers=H.betti_numbers,
+        poincare_polynomial=H.poincare, homotopy_type=H.homotopy_type,
         n_effective_components=_components.number_effective_components(Q),
         effective_component=_components.quotient_node(Q, component),
     )

@@ -35,18 +35,21 @@ import dataclasses
 import fractions
 import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 import sympy
 
 from .._validation import check_float, check_int
-from ..exceptions import ValidationError
+from ..exceptions import ResourceError, ValidationError
 
 __all__ = [
     "POINCARE_VARIABLE",
     "DEFAULT_ATOL",
     "QuadricTopology",
     "InvariantSetTopology",
+    "PoincareProduct",
+    "BettiNumbers",
     "conserved_sign",
     "quadric_topology",
     "quadric_poincare_polynomial",
@@ -158,7 +161,7 @@ def _sphere_poly(k):
     return sympy.Poly(1 + _t ** k, _t, domain="ZZ")
 
 
-def _sphere_product(powers):
+def _sphere_product(powers, as_dict=False):
     """``∏ (1 + t^k)^n`` for ``(k, n)`` in ``powers``, built from binomial coefficients.
 
     Sparse and exact (``math.comb``), so wide networks (thousands of neurons) stay fast where
@@ -184,6 +187,8 @@ def _sphere_product(powers):
                 for x2, y2 in factor.items():
                     new[x1 + x2] = new.get(x1 + x2, 0) + y1 * y2
             terms = new
+    if as_dict:
+        return terms
     return sympy.Poly.from_dict({(x,): y for x, y in terms.items()}, _t, domain="ZZ")
 
 
@@ -231,6 +236,219 @@ def betti_numbers(poincare_polynomial):
     return coeffs
 
 
+#: Largest expansion :attr:`PoincareProduct.poly` / :class:`BettiNumbers` iteration will do
+#: (total exponent ``Σ n``); beyond it the closed form is the answer.
+MAX_EXPANSION = 20_000
+#: Longest list of Betti numbers a text summary or ``to_dict`` spells out.
+MAX_LISTED = 64
+
+
+def short_text(text, limit=200):
+    """``text`` cut to ``limit`` characters (with the number of characters left out)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def int_text(n, max_digits=30):
+    """An exact int as text, written as a power of two or by its size when it is long."""
+    n = int(n)
+    if n > 0 and n & (n - 1) == 0 and n.bit_length() > 20:
+        return f"2^{n.bit_length() - 1}"
+    if n.bit_length() <= 3.32 * max_digits:
+        return str(n)
+    return f"(an integer of about {int(n.bit_length() * 0.30103) + 1} digits)"
+
+
+@dataclasses.dataclass(frozen=True)
+class PoincareProduct:
+    """A Poincaré polynomial in closed form: ``∏_j (1 + t^{k_j})^{n_j}``.
+
+    Products of spheres (the invariant sets ``H(c)``) have such polynomials; kept as
+    exponents they answer every question in time independent of the degree (a factor with
+    ``k = 0`` is ``2^n``: ``n`` copies of ``S^0``). ``poly`` expands it (guarded by
+    :data:`MAX_EXPANSION`), :meth:`betti` gives one Betti number exactly.
+
+    Attributes
+    ----------
+    powers : tuple of (int, int)
+        ``(k, n)`` pairs, ``k`` distinct and increasing, ``n >= 1``.
+
+    Examples
+    --------
+    >>> P = PoincareProduct.of([(2, 3), (0, 2)])
+    >>> str(P), P.degree, P.betti(0), P.betti(2), P.betti(3)
+    ('4·(1 + t^2)^3', 6, 4, 12, 0)
+    >>> P.as_expr()
+    4*(t**2 + 1)**3
+    """
+
+    powers: tuple
+
+    @classmethod
+    def of(cls, powers):
+        merged = {}
+        for k, n in powers:
+            k, n = int(k), int(n)
+            if k < 0 or n < 0:
+                raise ValidationError(f"`powers` must hold (k, n) with k, n >= 0; got {(k, n)}.")
+            if n:
+                merged[k] = merged.get(k, 0) + n
+        return cls(tuple(sorted(merged.items())))
+
+    @property
+    def scale(self):
+        """The constant factor ``2^{n_0}`` (``n_0`` copies of ``S^0``), exact."""
+        return 2 ** dict(self.powers).get(0, 0)
+
+    @property
+    def degree(self):
+        """Top degree ``Σ k n`` (dimension of the top nonzero homology)."""
+        return sum(k * n for k, n in self.powers)
+
+    def betti(self, i):
+        """``b_i``: the coefficient of ``t^i``, exact, in O(∏ of the other exponents)."""
+        i = check_int("i", i, minimum=0)
+        scale = self.scale
+        factors = [(k, n) for k, n in self.powers if k > 0]
+
+        def coeff(j, rest):
+            if not rest:
+                return 1 if j == 0 else 0
+            (k, n), tail = rest[0], rest[1:]
+            if not tail:
+                return math.comb(n, j // k) if j % k == 0 and j // k <= n else 0
+            return sum(math.comb(n, a) * coeff(j - a * k, tail)
+                       for a in range(min(n, j // k) + 1))
+
+        return sympy.Integer(scale * coeff(i, factors))
+
+    @property
+    def n_terms(self):
+        """Number of terms of the expanded polynomial (an upper bound when exponents overlap)."""
+        out = 1
+        for k, n in self.powers:
+            if k > 0:
+                out *= n + 1
+        return out
+
+    def _check_expandable(self, what):
+        total = sum(n for k, n in self.powers if k > 0)
+        if total > MAX_EXPANSION:
+            raise ResourceError(
+                f"{what} of {self} has up to {self.n_terms:.3g} terms with coefficients of up "
+                f"to {int(total * 0.30103) + 1} digits; use the closed form (`.poincare`, "
+                f"`.betti(i)`) instead, or ask for at most {MAX_EXPANSION} spheres."
+            )
+
+    def coefficients(self):
+        """``{degree: b_degree}`` of the nonzero Betti numbers (expansion; guarded)."""
+        self._check_expandable("expanding the Poincaré polynomial")
+        return _sphere_product(self.powers, as_dict=True)
+
+    @property
+    def poly(self):
+        """The expanded ``sympy.Poly`` in ``t`` (guarded by :data:`MAX_EXPANSION`)."""
+        self._check_expandable("expanding the Poincaré polynomial")
+        return _sphere_product(self.powers)
+
+    def as_expr(self):
+        """Factored SymPy expression, e.g. ``4*(t**2 + 1)**3`` (never expanded)."""
+        n0 = dict(self.powers).get(0, 0)
+        expr = sympy.Integer(2 ** n0) if n0 <= 64 else sympy.Pow(2, n0, evaluate=False)
+        for k, n in self.powers:
+            if k > 0:
+                expr = expr * (1 + _t ** k) ** n
+        return expr
+
+    def __call__(self, value):
+        """``P(value)`` for a number (e.g. ``P(1)`` = total Betti number, ``P(−1)`` = Euler
+        characteristic), exact for integers."""
+        out = 1
+        for k, n in self.powers:
+            out *= (1 + value ** k) ** n
+        return out
+
+    def __str__(self):
+        parts = []
+        n0 = dict(self.powers).get(0, 0)
+        if n0:
+            parts.append(str(2 ** n0) if n0 <= 20 else f"2^{n0}")
+        for k, n in self.powers:
+            if k > 0:
+                base = f"(1 + t^{k})" if k > 1 else "(1 + t)"
+                parts.append(base if n == 1 else f"{base}^{n}")
+        return "·".join(parts) if parts else "1"
+
+    def betti_summary(self, max_listed=8):
+        """Short text of the Betti numbers: the nonzero ones while few, else the pattern."""
+        total = sum(n for k, n in self.powers if k > 0)
+        if self.n_terms <= max_listed and total <= MAX_EXPANSION:
+            coeffs = self.coefficients()
+            return ", ".join(f"b_{i} = {int_text(b)}" for i, b in sorted(coeffs.items())) + \
+                (" (all others 0)" if len(coeffs) < self.degree + 1 else "")
+        ks = [k for k, n in self.powers if k > 0]
+        first = [(0, self.betti(0))]
+        if ks:
+            first.append((ks[0], self.betti(ks[0])))
+        text = ", ".join(f"b_{i} = {int_text(b)}" for i, b in first)
+        return (f"{text}, ... up to b_{self.degree} = {int_text(self.betti(self.degree))} "
+                f"(nonzero only in degrees that are sums of {', '.join(map(str, ks))}; "
+                f"{self.n_terms:.3g} terms at most; b_i from `.betti(i)`)")
+
+
+class BettiNumbers(Sequence):
+    """The Betti numbers ``(b_0, …, b_top)`` of a :class:`PoincareProduct`, computed lazily.
+
+    Indexing is exact and costs no expansion; ``len`` is ``top + 1`` (it may be huge);
+    iterating expands the polynomial (guarded by :data:`MAX_EXPANSION`). Compares equal to
+    the tuple of its entries.
+    """
+
+    def __init__(self, poincare):
+        self.poincare = poincare
+
+    def __len__(self):
+        return self.poincare.degree + 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("Betti number index out of range")
+        return self.poincare.betti(i)
+
+    def __iter__(self):
+        coeffs = self.poincare.coefficients()
+        zero = sympy.Integer(0)
+        for i in range(len(self)):
+            c = coeffs.get(i)
+            yield zero if c is None else sympy.Integer(c)
+
+    def __eq__(self, other):
+        if isinstance(other, BettiNumbers):
+            return self.poincare == other.poincare
+        try:
+            if len(other) != len(self):
+                return False
+        except TypeError:
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        if len(self) <= MAX_LISTED and self.poincare.n_terms <= MAX_EXPANSION:
+            return repr(tuple(self))
+        return f"BettiNumbers({self.poincare})"
+
+    def to_list(self, max_length=MAX_LISTED):
+        """The list of Betti numbers, or None when longer than ``max_length``."""
+        if len(self) > max_length:
+            return None
+        return [int(b) for b in self]
+
+
 def _sphere_name(k, power=1):
     base = f"S^{k}"
     return base if power == 1 else f"({base})^{power}"
@@ -259,10 +477,11 @@ class QuadricTopology:
         ``"S^k"`` or ``"point"``.
     sphere_dimension : int or None
         ``k`` of the homotopy sphere, None for a point.
-    poincare_polynomial : sympy.Poly
-        In :data:`POINCARE_VARIABLE`.
-    betti_numbers : tuple of sympy.Integer
-    n_components : sympy.Integer
+    poincare_polynomial : sympy.Poly or PoincareProduct
+        In :data:`POINCARE_VARIABLE` (the closed form :class:`PoincareProduct` when the
+        degree exceeds :data:`MAX_EXPANSION`; both have ``as_expr()``).
+    betti_numbers : tuple of int, or BettiNumbers when longer than :data:`MAX_LISTED`
+    n_components : int
         ``b_0``.
     """
 
@@ -286,7 +505,9 @@ class QuadricTopology:
             "treated_as_zero": self.treated_as_zero, "kind": self.kind, "model": self.model,
             "homotopy_type": self.homotopy_type, "sphere_dimension": self.sphere_dimension,
             "poincare_polynomial": str(self.poincare_polynomial.as_expr()),
-            "betti_numbers": [int(b) for b in self.betti_numbers],
+            "betti_numbers": (self.betti_numbers.to_list()
+                              if isinstance(self.betti_numbers, BettiNumbers)
+                              else [int(b) for b in self.betti_numbers]),
             "n_components": int(self.n_components),
         }
 
@@ -352,8 +573,13 @@ def _quadric(c, d, e, atol, cache):
     value, sign, treated = conserved_sign(c, atol=atol)
     if sign not in cache:
         kind, model, k = _factor(sign, d, e)
-        poly = sympy.Poly(1, _t, domain="ZZ") if k is None else _sphere_poly(k)
-        cache[sign] = (kind, model, k, poly, betti_numbers(poly))
+        # a dense sympy.Poly of degree k costs O(k): beyond MAX_EXPANSION the closed form
+        # PoincareProduct (with .as_expr(), .betti(i)) stands for it
+        poly = (sympy.Poly(1, _t, domain="ZZ") if k is None else _sphere_poly(k)
+                if k <= MAX_EXPANSION else PoincareProduct.of([(k, 1)]))
+        # Betti numbers lazily: 1 + t^k has k + 1 coefficients, and k can be huge
+        b = BettiNumbers(PoincareProduct.of([] if k is None else [(k, 1)]))
+        cache[sign] = (kind, model, k, poly, b if len(b) > MAX_LISTED else tuple(b))
     kind, model, k, poly, b = cache[sign]
     return QuadricTopology(
         c=value, d=d, e=e, sign=sign, treated_as_zero=treated, kind=kind, model=model,
@@ -393,13 +619,16 @@ class InvariantSetTopology:
     l_plus, l_minus, l_zero : int
         Numbers of ``c_k > 0``, ``< 0``, ``= 0``.
     factors : tuple of QuadricTopology
-    poincare_polynomial : sympy.Poly
-        Product of the factors' polynomials (Künneth).
-    betti_numbers : tuple of sympy.Integer
-    n_components : sympy.Integer
-        ``b_0(H(c))``; with ``e = 1`` and ``d >= 2`` this is ``2^{l_−}``.
+    poincare : PoincareProduct
+        The Poincaré polynomial in closed form ``(1 + t^{d−1})^{l_+} (1 + t^{e−1})^{l_−}``
+        (Künneth), never expanded: every ``(d, e, l)`` answers in milliseconds.
     homotopy_type : str
         E.g. ``"(S^1)^2 × (S^0)^3"``, or ``"point"``.
+
+    Properties ``poincare_polynomial`` (expanded ``sympy.Poly``, guarded by
+    :data:`MAX_EXPANSION`), ``betti_numbers`` (lazy :class:`BettiNumbers`, equal to the
+    tuple) and ``n_components`` (``b_0(H(c))``, an exact int; with ``e = 1`` and ``d >= 2``
+    this is ``2^{l_−}``).
     """
 
     c: tuple
@@ -411,20 +640,43 @@ class InvariantSetTopology:
     l_minus: int
     l_zero: int
     factors: tuple
-    poincare_polynomial: sympy.Poly
-    betti_numbers: tuple
-    n_components: sympy.Integer
+    poincare: PoincareProduct
     homotopy_type: str
 
+    @property
+    def poincare_polynomial(self):
+        """Expanded ``sympy.Poly`` in ``t`` (guarded; :attr:`poincare` is the closed form)."""
+        return self.poincare.poly
+
+    @property
+    def betti_numbers(self):
+        """``(b_0, …, b_top)`` as a lazy :class:`BettiNumbers` (compares equal to a tuple)."""
+        return BettiNumbers(self.poincare)
+
+    @property
+    def n_components(self):
+        """``b_0(H(c))``, exact."""
+        return self.poincare.betti(0)
+
+    def summary(self):
+        """Short text: homotopy type, closed-form polynomial, Betti numbers, components."""
+        return (f"H(c) ~ {self.homotopy_type}; Poincaré polynomial {self.poincare}; "
+                f"{self.poincare.betti_summary()}; components {int_text(self.n_components)}")
+
     def to_dict(self):
-        """JSON-ready dictionary."""
+        """JSON-ready dictionary. ``betti_numbers`` is null when longer than
+        :data:`MAX_LISTED` entries and ``n_components`` null beyond 2^128 (the closed-form
+        ``poincare_polynomial`` and ``log2_n_components`` are exact)."""
+        n = int(self.n_components)
         return {
             "c": [str(x) for x in self.c], "d": self.d, "e": self.e,
             "signs": list(self.signs), "treated_as_zero": list(self.treated_as_zero),
             "l_plus": self.l_plus, "l_minus": self.l_minus, "l_zero": self.l_zero,
-            "poincare_polynomial": str(self.poincare_polynomial.as_expr()),
-            "betti_numbers": [int(b) for b in self.betti_numbers],
-            "n_components": int(self.n_components),
+            "poincare_polynomial": str(self.poincare.as_expr()),
+            "poincare_powers": [list(p) for p in self.poincare.powers],
+            "betti_numbers": self.betti_numbers.to_list(),
+            "n_components": int(n) if n.bit_length() <= 128 else None,
+            "log2_n_components": math.log2(n),
             "homotopy_type": self.homotopy_type,
         }
 
@@ -446,6 +698,34 @@ def _as_sequence(c):
         raise ValidationError(
             f"`c` must be a sequence of conserved quantities (one per neuron); got "
             f"{_short(c)}.") from None
+
+
+class _LazyFactors(Sequence):
+    """The per-neuron :class:`QuadricTopology` of float conserved quantities, built on access
+    (a network with 10^5 neurons does not pay for 10^5 SymPy objects it never looks at)."""
+
+    def __init__(self, values, d, e, atol):
+        self._values, self._d, self._e, self._atol = values, d, e, atol
+        self._cache = {}
+
+    def __len__(self):
+        return len(self._values)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        return _quadric(self._values[i], self._d, self._e, self._atol, self._cache)
+
+    def __eq__(self, other):
+        try:
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        except TypeError:
+            return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"<{len(self)} quadric factors>"
 
 
 def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
@@ -494,23 +774,36 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
         raise ValidationError("`c` must contain at least one conserved quantity; got [].")
     atol = check_float("atol", atol, minimum=0.0)
     cache = {}
-    factors = tuple(_quadric(x, d, e, atol, cache) for x in values)
-    signs = tuple(f.sign for f in factors)
+    if all(isinstance(x, (float, np.floating)) for x in values):
+        # floats (the numeric case, possibly 10^5 neurons): classified at once with NumPy;
+        # the per-neuron QuadricTopology objects are built only when asked for
+        x = np.asarray(values, dtype=np.float64)
+        if not np.all(np.isfinite(x)):
+            raise ValidationError(f"`c` must hold finite real numbers; got "
+                                  f"{int(np.sum(~np.isfinite(x)))} non-finite entries.")
+        zero = np.abs(x) <= atol
+        signs = tuple(int(v) for v in np.where(zero, 0, np.sign(x)))
+        treated = tuple(int(i) for i in np.flatnonzero(zero & (x != 0)))
+        factors = _LazyFactors(tuple(values), d, e, atol)
+        c_values = tuple(sympy.Float(v) for v in x) if x.size <= MAX_LISTED else tuple(
+            x.tolist())
+    else:
+        factors = tuple(_quadric(x, d, e, atol, cache) for x in values)
+        signs = tuple(f.sign for f in factors)
+        treated = tuple(i for i, f in enumerate(factors) if f.treated_as_zero)
+        c_values = tuple(f.c for f in factors)
     l_plus, l_minus = signs.count(1), signs.count(-1)
     l_zero = len(signs) - l_plus - l_minus
-    poly = _sphere_product(((d - 1, l_plus), (e - 1, l_minus)))
-    b = betti_numbers(poly)
+    poincare = PoincareProduct.of(((d - 1, l_plus), (e - 1, l_minus)))
     counts = {}
     for k, n in ((d - 1, l_plus), (e - 1, l_minus)):
         if n:
             counts[k] = counts.get(k, 0) + n
     names = [_sphere_name(k, counts[k]) for k in sorted(counts, reverse=True)]
     return InvariantSetTopology(
-        c=tuple(f.c for f in factors), d=d, e=e, signs=signs,
-        treated_as_zero=tuple(i for i, f in enumerate(factors) if f.treated_as_zero),
+        c=c_values, d=d, e=e, signs=signs, treated_as_zero=treated,
         l_plus=l_plus, l_minus=l_minus, l_zero=l_zero, factors=factors,
-        poincare_polynomial=poly, betti_numbers=b, n_components=b[0],
-        homotopy_type=" × ".join(names) if names else "point",
+        poincare=poincare, homotopy_type=" × ".join(names) if names else "point",
     )
 
 
