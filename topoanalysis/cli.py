@@ -477,6 +477,26 @@ def main(argv=None):
         return 2
 
 
+#: Library parameter names and the flags that set them (an error names both).
+_FLAGS = {"std": "--init-std", "bias_std": "--bias-std", "n_networks": "--n-networks",
+          "bias_init": "--bias-init", "batch_size": "--batch-size", "n_points": "--n-points",
+          "record_every": "--record-every", "target_loss": "--target-loss",
+          "hidden": "--hidden", "inputs": "--inputs", "outputs": "--outputs"}
+
+
+def _name_flag(msg, args):
+    """Add the command-line flag to a library parameter named in ``msg`` (``std`` ->
+    ``std`` (--init-std)), so the user sees what to change."""
+    flags = dict(_FLAGS)
+    flags["scheme"] = "--scheme" if args.command == "probability" else "--init"
+    for name, flag in flags.items():
+        token = f"`{name}`"
+        if msg.startswith(token) or f" {token}" in msg:
+            if hasattr(args, flag.lstrip("-").replace("-", "_")):
+                return msg.replace(token, f"{token} ({flag})", 1)
+    return msg
+
+
 def _error_line(args, exc):
     """The subcommand's usage line, then ``topoanalysis CMD: error: <one line>`` (the form
     argparse uses for its own errors)."""
@@ -488,6 +508,7 @@ def _error_line(args, exc):
         msg = f"{exc.strerror or type(exc).__name__}" + (f": {name!r}" if name else "")
     else:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = _name_flag(msg, args)
     sub = getattr(args, "_subparser", None)
     if sub is None:
         return f"topoanalysis: error: {msg}"

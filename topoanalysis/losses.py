@@ -54,6 +54,8 @@ def as_targets(y, loss, n_outputs):
     """
     loss = check_loss(loss)
     y = _as_real_array("y", y)
+    if loss == "cross_entropy" and y.ndim == 2 and y.shape[1] == 1 and n_outputs > 1:
+        y = y[:, 0]  # a column of class labels
     if loss == "cross_entropy" and y.ndim == 1:
         if y.size and (not np.issubdtype(y.dtype, np.integer) and not np.all(np.mod(y, 1) == 0)):
             raise ValidationError("`y` class labels must be integers for 'cross_entropy'.")
