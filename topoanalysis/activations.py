@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from ._validation import check_float
+from ._validation import check_float, normalize_name
 from .exceptions import ValidationError
 
 __all__ = [
@@ -55,7 +55,7 @@ def parse_activation(activation, negative_slope=0.01):
             f"`activation` must be a string, one of {', '.join(ACTIVATIONS)}; "
             f"got {activation!r}."
         )
-    match = _LEAKY.match(activation)
+    match = _LEAKY.match(activation.lower().replace("-", "_"))
     if match:
         try:
             slope = float(match.group(1))
@@ -65,7 +65,7 @@ def parse_activation(activation, negative_slope=0.01):
             ) from None
         name = "leaky_relu"
     else:
-        name = activation.strip().lower()
+        name = normalize_name(activation)
         slope = negative_slope
     if name not in ACTIVATIONS:
         raise ValidationError(

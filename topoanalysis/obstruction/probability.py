@@ -421,8 +421,9 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
                        std=st["std"])
         s2 = layer_std(st["scheme"], L, E, gain_value=st["gain_value"], mode=st["mode"],
                        std=st["std"])
-        x = k * np.square(s1) / (E * np.square(s2))
-        p = np.asarray(stats.f.sf(x, E, k), dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            x = k * np.square(np.asarray(s1, dtype=np.float64) / s2) / E  # ratio first: no
+        p = np.asarray(stats.f.sf(x, E, k), dtype=np.float64)          # overflow of σ²
     else:
         cache = {}
         for i, idx in enumerate(np.ndindex(D.shape)):
@@ -433,6 +434,12 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
                 else:
                     cache[key] = _monte_carlo(*key, st, n_samples, seed + len(cache))
             p[idx], err[idx] = cache[key]
+    if not np.all(np.isfinite(p)):
+        culprit = "std" if st["scheme"] == "normal" else "bias_std"
+        raise ValidationError(
+            f"`{culprit}` is outside the range where the probability of a pathological neuron "
+            f"can be computed in float64 (the variances overflow or underflow); got "
+            f"{st[culprit]!r}.")
     return PathologicalProbability(
         p=p, error=err, method=method, method_description=_METHOD_TEXT[method], d=D, l=L, e=E,
         dimension_w=D + int(st["hidden_bias"]), settings=st,
