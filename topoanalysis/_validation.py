@@ -131,7 +131,7 @@ def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.flo
         raise ValidationError(
             f"`{name}` must contain only finite numbers; got {bad} non-finite entries."
         )
-    return np.ascontiguousarray(arr)
+    return np.asarray(arr, order="C")  # C-contiguous; keeps 0-d arrays 0-d
 
 
 def check_seed(name, seed):

@@ -40,7 +40,7 @@ import numpy as np
 from scipy import special, stats
 
 from .. import activations as _act
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
 from ..init import BIAS_INITS, SCHEMES, gain, init_params, layer_std
 from ..network import Architecture, conserved_quantities
@@ -531,7 +531,7 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     1.375
     """
     event = check_choice("event", event, EVENTS)
-    p = np.asarray(p, dtype=np.float64)
+    p = check_array("p", p, finite=False)
     if np.any(~np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
         raise ValidationError(f"`p` must be probabilities in [0, 1]; got {p.tolist()!r}.")
     L, DW, E = _check_sizes(l, dimension_w, e)
