@@ -19,13 +19,13 @@ Example::
 """
 
 import argparse
-import csv
 import functools
 import os
 import sys
 
 import numpy as np
 
+from topoanalysis.io import write_csv
 from topoanalysis import Architecture
 from topoanalysis.graphs import (component_graph, number_effective_components,
                                  quotient_component_graph, sign_pattern)
@@ -80,11 +80,8 @@ def main(argv=None):
     counts_path = os.path.join(args.out, "component_counts.csv")
     summary_path = os.path.join(args.out, "component_summary.csv")
     cell = 0
-    with open(counts_path, "w", newline="") as fc, open(summary_path, "w", newline="") as fs:
-        wc = csv.DictWriter(fc, fieldnames=COUNT_FIELDS)
-        ws = csv.DictWriter(fs, fieldnames=SUMMARY_FIELDS)
-        wc.writeheader()
-        ws.writeheader()
+    count_rows, summary_rows = [], []
+    if True:  # rows gathered, then each CSV written atomically by topoanalysis.io
         for scheme in args.schemes:
             for d in args.d:
                 for l in args.l:
@@ -104,7 +101,7 @@ def main(argv=None):
                         base = dict(scheme=scheme, d=d, l=l, e=e, hidden_bias=args.hidden_bias)
                         for m in range(l + 1):
                             n_comp, n_eff, betti, poly = table[m]
-                            wc.writerow(dict(
+                            count_rows.append(dict(
                                 base, l_minus=m, l_plus=l - m, n_components=n_comp,
                                 n_effective_components=n_eff,
                                 betti_numbers=" ".join(map(str, betti)),
@@ -117,7 +114,7 @@ def main(argv=None):
 
                         def ev(name):
                             return float(event_probability(p, l, name, dimension_w=dim_w, e=e))
-                        ws.writerow(dict(
+                        summary_rows.append(dict(
                             base, p=p, n_samples=args.samples,
                             mean_components_sampled=comp.mean(),
                             expected_components=ev("expected_components"),
@@ -127,6 +124,9 @@ def main(argv=None):
                             obstructed=ev("obstructed"),
                             frac_disconnected_sampled=float(np.mean(comp > 1)),
                             disconnected=ev("disconnected")))
+    write_csv(counts_path, COUNT_FIELDS, [[r[k] for k in COUNT_FIELDS] for r in count_rows])
+    write_csv(summary_path, SUMMARY_FIELDS,
+              [[r[k] for k in SUMMARY_FIELDS] for r in summary_rows])
     print(f"wrote {counts_path}")
     print(f"wrote {summary_path}")
     return 0

@@ -21,12 +21,12 @@ Writes ``drift_vs_lr.csv`` and ``drift_vs_lr.png`` to ``--out`` and prints the f
 """
 
 import argparse
-import csv
 import os
 import sys
 
 import numpy as np
 
+from topoanalysis.io import save_figure, write_csv
 from topoanalysis import Architecture
 from topoanalysis.datasets import load_breast_cancer
 from topoanalysis.dynamics import train
@@ -99,8 +99,7 @@ def plot(rows, path):
     ax.set_title(f"Conserved-quantity drift after time τ = η·steps = {TAU:g}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    save_figure(fig, path, dpi=150)
 
 
 def main(argv=None):
@@ -111,10 +110,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     rows = measure()
     csv_path = os.path.join(args.out, "drift_vs_lr.csv")
-    with open(csv_path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(csv_path, list(rows[0]), [list(r.values()) for r in rows])
     png_path = os.path.join(args.out, "drift_vs_lr.png")
     plot(rows, png_path)
     print(f"log-log slope of the drift against lr at fixed time (lr <= {SLOPE_MAX_LR}): "

@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from topoanalysis.io import save_figure, write_csv
 from topoanalysis import Architecture, Network
 from topoanalysis.dynamics import train
 from topoanalysis.obstruction import set_pathological_count
@@ -79,8 +80,8 @@ def main(argv=None):
 
     os.makedirs(args.out, exist_ok=True)
     csv_path = os.path.join(args.out, "toy_obstruction.csv")
-    np.savetxt(csv_path, np.column_stack([res.record_steps, losses.T]), delimiter=",",
-               header="step,loss_obstructed,loss_unobstructed", comments="")
+    write_csv(csv_path, ["step", "loss_obstructed", "loss_unobstructed"],
+              np.column_stack([res.record_steps, losses.T]))
     print(f"final loss: obstructed {losses[0, -1]:.4g}, unobstructed {losses[1, -1]:.4g}")
     print(f"wrote {csv_path}")
 
@@ -117,7 +118,7 @@ def main(argv=None):
     fig.suptitle("Gradient descent stays on the quadrics ||w||² − a² = c (Nurisso et al., Fig. 3)")
     fig.tight_layout()
     png = os.path.join(args.out, "toy_obstruction.png")
-    fig.savefig(png, dpi=110)
+    save_figure(fig, png, dpi=110)
     print(f"wrote {png}")
     return 0
 
