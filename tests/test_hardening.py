@@ -184,15 +184,26 @@ def test_output_folder_lock_and_rerun_rules(tmp_path, capsys):
     assert "in use" in assert_clean_error(code, err, "train")
 
 
-def test_checkpoint_temporary_names_are_unique(tmp_path):
+def test_checkpoint_temporary_names_are_unique(tmp_path, monkeypatch):
     import importlib
 
     train_module = importlib.import_module("topoanalysis.dynamics.train")
     state = {"params": np.zeros((1, 2))}
     path = tmp_path / "c.npz"
+    sources = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        sources.append(os.fspath(src))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
     train_module._save_checkpoint(path, "k", state, 3)
     train_module._save_checkpoint(path, "k", state, 4)
-    assert sorted(os.listdir(tmp_path)) == ["c.npz"]  # no fixed .tmp left, none shared
+    # two writers never share a temporary name (the old fixed `checkpoint.npz.tmp.npz` raced)
+    assert len(sources) == 2 and sources[0] != sources[1]
+    assert all(os.path.dirname(s) == str(tmp_path) for s in sources)  # same folder: atomic
+    assert sorted(os.listdir(tmp_path)) == ["c.npz"]
 
 
 # --- no silent wrong answer ----------------------------------------------------------------

@@ -85,6 +85,9 @@ def _add_force_flag(p):
                         "are removed)")
 
 
+_MAX_RANGE = 100_000
+
+
 def _int_range(text):
     """Parse ``"2:10"`` (inclusive), ``"2,4,8"`` or ``"5"`` into a list of ints."""
     try:
@@ -93,8 +96,13 @@ def _int_range(text):
             if len(parts) == 2:
                 parts.append(1)
             lo, hi, step = parts
-            return list(range(lo, hi + 1, step))
-        return [int(p) for p in text.split(",")]
+            values = range(lo, hi + 1, step)
+        else:
+            values = [int(p) for p in text.split(",")]
+        if len(values) > _MAX_RANGE:
+            raise argparse.ArgumentTypeError(
+                f"at most {_MAX_RANGE:,} values per axis; got {len(values):,} in {text!r}")
+        return list(values)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a range like 2:50, 2:50:4 or a list like 2,4,8; got {text!r}") from None
