@@ -8,8 +8,35 @@ BeadString, StringSamplingResult, load_string
     Its results; a string is a NetworkX path graph (``BeadString.graph``) and saves to ``.npz``.
 train_to_threshold
     Train fresh networks to a loss level (the endpoints of the strings).
+
+Connectivity of many minima
+---------------------------
+pairwise_barriers, BarrierMatrix
+    Linear, aligned and string paths between every two of N minima; level-set graphs,
+    component counts against the threshold, the disconnectivity tree.
+aligned_barriers, AlignedBarriers
+    Segment barriers of pairs before and after symmetry alignment (balance + weight matching).
+
+Theory checks
+-------------
+relu_kernel_derivation, relu_kernel, relu_kernel_monte_carlo, check_relu_kernel
+    The ReLU (arc-cosine) kernel for Gaussian inputs, derived with SymPy, checked by sampling.
+proposition_2_3_terms, check_proposition_2_3
+    Freeman & Bruna's two-sided bound on the ReLU kernel.
 """
 
+from .connectivity import AlignedBarriers, BarrierMatrix, aligned_barriers, pairwise_barriers
+from .kernel import (
+    KernelCheck,
+    KernelDerivation,
+    Proposition23Check,
+    check_proposition_2_3,
+    check_relu_kernel,
+    proposition_2_3_terms,
+    relu_kernel,
+    relu_kernel_derivation,
+    relu_kernel_monte_carlo,
+)
 from .strings import (
     DSS_METHODS,
     BeadString,
@@ -26,4 +53,17 @@ __all__ = [
     "dynamic_string_sampling",
     "load_string",
     "train_to_threshold",
+    "pairwise_barriers",
+    "BarrierMatrix",
+    "aligned_barriers",
+    "AlignedBarriers",
+    "relu_kernel_derivation",
+    "relu_kernel",
+    "relu_kernel_monte_carlo",
+    "check_relu_kernel",
+    "proposition_2_3_terms",
+    "check_proposition_2_3",
+    "KernelDerivation",
+    "KernelCheck",
+    "Proposition23Check",
 ]

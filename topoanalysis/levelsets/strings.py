@@ -151,18 +151,16 @@ class BeadString:
                 "architecture": self.arch.to_dict(), "settings": self.settings}
 
     def save(self, path):
-        """Write the string to ``.npz`` (beads, losses, certificate, architecture, settings)."""
+        """Write the string to ``.npz`` atomically (beads, losses, certificate, architecture,
+        settings); returns the path written (``.npz`` appended when missing)."""
         meta = {k: v for k, v in self.to_dict().items()
                 if k not in ("bead_loss", "edge_max_loss", "edge_t_max")}
         arrays = dict(beads=self.beads, bead_loss=self.bead_loss,
                       edge_max_loss=self.edge_max_loss, edge_t_max=self.edge_t_max,
                       meta=np.array(json.dumps(meta)), format=np.array("topoanalysis.bead_string.v1"))
-        try:
-            from ..io import save_npz
-        except ImportError:  # pragma: no cover - before io.py existed
-            np.savez(path, **arrays)
-        else:
-            save_npz(path, **arrays)
+        from ..io import save_npz
+
+        return save_npz(path, **arrays)
 
     @classmethod
     def load(cls, path):
@@ -172,22 +170,15 @@ class BeadString:
 
 def load_string(path):
     """Read a :class:`BeadString` written by :meth:`BeadString.save`."""
-    import os
+    from ..io import FileError, load_npz
 
-    if not os.path.exists(path):
-        raise ValidationError(f"`path` must name an existing .npz string file; got {str(path)!r}.")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            if str(f["format"]) != "topoanalysis.bead_string.v1":
-                raise KeyError("format")
-            meta = json.loads(str(f["meta"]))
-            beads, bl = np.array(f["beads"]), np.array(f["bead_loss"])
-            em, et = np.array(f["edge_max_loss"]), np.array(f["edge_t_max"])
-    except (KeyError, OSError, ValueError) as exc:
-        raise ValidationError(
-            f"`path` must be a string of beads saved by BeadString.save; could not read "
-            f"{str(path)!r} ({exc})."
-        ) from None
+    f = load_npz(path, "path", keys=("beads", "bead_loss", "edge_max_loss", "edge_t_max", "meta",
+                                     "format"))
+    if str(f["format"]) != "topoanalysis.bead_string.v1":
+        raise FileError(f"`path` must be a string of beads saved by BeadString.save; "
+                        f"{str(path)!r} has format {str(f['format'])!r}.")
+    meta = json.loads(str(f["meta"]))
+    beads, bl, em, et = f["beads"], f["bead_loss"], f["edge_max_loss"], f["edge_t_max"]
     a = meta["architecture"]
     arch = Architecture(inputs=a["inputs"], hidden=tuple(a["hidden"]), outputs=a["outputs"],
                         hidden_bias=a["hidden_bias"], output_bias=a["output_bias"],
