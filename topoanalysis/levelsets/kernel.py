@@ -24,7 +24,6 @@ import dataclasses
 import functools
 
 import numpy as np
-import sympy as sp
 
 from .._validation import check_array, check_int, check_seed
 from ..exceptions import ShapeError
@@ -58,17 +57,21 @@ class KernelDerivation:
         ``s1 s2 · radial · angular``, simplified.
     """
 
-    theta: sp.Symbol
-    s1: sp.Symbol
-    s2: sp.Symbol
-    angular: sp.Expr
-    radial: sp.Expr
-    kernel: sp.Expr
+    theta: object
+    s1: object
+    s2: object
+    angular: object
+    radial: object
+    kernel: object
 
     def summary(self):
+        import sympy as sp
+
         return f"E[relu(w1.X) relu(w2.X)] = {sp.sstr(self.kernel)}"
 
     def to_dict(self):
+        import sympy as sp
+
         return {"kernel": sp.sstr(self.kernel), "angular": sp.sstr(self.angular),
                 "radial": sp.sstr(self.radial)}
 
@@ -94,6 +97,8 @@ def relu_kernel_derivation():
     ...             * sp.cos(d.theta)) / (2 * sp.pi))
     0
     """
+    import sympy as sp
+
     theta = sp.Symbol("theta", nonnegative=True)
     s1, s2 = sp.symbols("s1 s2", positive=True)
     r, phi = sp.symbols("r phi", real=True)
@@ -107,6 +112,8 @@ def relu_kernel_derivation():
 
 @functools.lru_cache(maxsize=1)
 def _kernel_fn():
+    import sympy as sp
+
     d = relu_kernel_derivation()
     return sp.lambdify((d.s1, d.s2, d.theta), d.kernel, "numpy")
 
