@@ -324,7 +324,9 @@ def _leaf_order(T, root):
     stack = [root]
     while stack:
         u = stack.pop()
-        kids = sorted(T.successors(u), key=lambda v: (T.nodes[v]["level"], str(v)), reverse=True)
+        # larger groups to the left (popped first), so funnels draw as staircases
+        kids = sorted(T.successors(u), key=lambda v: (len(T.nodes[v]["members"]),
+                                                       -T.nodes[v]["level"], str(v)))
         if not kids:
             order.append(T.nodes[u]["members"][0])
         stack.extend(kids)
