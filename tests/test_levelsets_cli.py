@@ -125,3 +125,16 @@ def test_minima_connectivity_script(load_script, tmp_path, capsys):
     for r in comps:
         last[(r["width"], r["kind"])] = int(r["components"])
     assert all(v == 1 for v in last.values())  # at the top every minimum is joined
+
+
+def test_analyze_reports_aligned_barrier():
+    from topoanalysis.analyze import analyze
+
+    r = analyze(seeds=2, steps=100, out=None, progress=False)
+    d = r.to_dict()["aligned_barriers"]
+    assert d["seeds"] == [p["seed"] for p in r.pairs]
+    # the linear column is the report's own barrier, the aligned one never negative
+    assert np.allclose(d["barrier_linear"], [p["barrier"] for p in r.pairs])
+    assert all(b >= 0 for b in d["barrier_aligned"])
+    assert "Aligned barrier (balance + weight matching)" in r.text()
+    json.dumps(r.to_dict())

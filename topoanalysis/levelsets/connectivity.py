@@ -70,11 +70,13 @@ class AlignedBarriers:
     reference_params: np.ndarray
     loss_name: str
 
-    def summary(self):
+    def summary(self, labels=None):
+        """Text, one line per pair (``labels`` names the pairs, default ``pair m``)."""
         lines = [f"{self.drop.size} pairs, {self.loss_name} barrier above the chord, linear -> "
                  f"aligned (balance + weight matching):"]
         for m in range(self.drop.size):
-            lines.append(f"  pair {m}: {self.barrier_linear[m]:.4g} -> "
+            name = f"pair {m}" if labels is None else str(labels[m])
+            lines.append(f"  {name}: {self.barrier_linear[m]:.4g} -> "
                          f"{self.barrier_aligned[m]:.4g} (drop {self.drop[m]:.4g}), distance "
                          f"{self.distance_before[m]:.3g} -> {self.distance_after[m]:.3g}, perm "
                          f"{self.perms[m].tolist()}")
