@@ -97,6 +97,51 @@ def test_dss_batched_certificate_and_engine_calls():
         assert G.graph["normalized_length"] == pytest.approx(s.normalized_length)
 
 
+def test_penalized_adam_without_penalty_is_engine_adam():
+    """The penalized trainer of the constrained variants is PyTorch's Adam: with zero penalties
+    it follows the engine's Adam step for step (same stop at the target)."""
+    from topoanalysis.dynamics import train
+    from topoanalysis.levelsets.strings import _penalized_adam
+
+    arch, ds, P = _nonconvex_pairs()
+    start = 0.5 * (P[:2] + P[2:])
+    ref = train(start, ds.X, ds.y, arch=arch, loss="l1", optimizer="adam", lr=1e-2, steps=300,
+                target_loss=0.019, record_conserved=False, progress=False)
+    got, loss = _penalized_adam(start, P[:2], P[2:], ds.X, ds.y, arch, "l1", lr=1e-2,
+                                steps=300, spring=0.0, plane=0.0, target=0.019)
+    assert np.allclose(got, ref.params, rtol=0, atol=1e-10)
+    assert np.allclose(loss, ref.final_loss, rtol=0, atol=1e-12)
+
+
+def test_penalized_adam_pulls_to_the_equidistant_hyperplane():
+    from topoanalysis.levelsets.strings import _penalized_adam
+
+    arch, ds, P = _nonconvex_pairs()
+    left, right = P[:1], P[1:2]
+    start = 0.8 * left + 0.2 * right              # off the equidistant hyperplane
+    u = (right - left) / np.linalg.norm(right - left)
+    mid = 0.5 * (left + right)
+    got, _ = _penalized_adam(start, left, right, ds.X, ds.y, arch, "l1", lr=1e-2, steps=400,
+                             spring=0.0, plane=50.0, target=-1.0)
+    off0 = abs(float((start - mid)[0] @ u[0]))
+    off1 = abs(float((got - mid)[0] @ u[0]))
+    assert off1 < 0.2 * off0
+
+
+@pytest.mark.parametrize("method", ["constrained", "breadth_first"])
+def test_penalized_variants_certificate(method):
+    arch, ds, P = _nonconvex_pairs()
+    res = dynamic_string_sampling(P[:2], P[2:], ds.X, ds.y, arch=arch, loss="l1",
+                                  threshold=0.02, method=method, lr=1e-2, steps=1000,
+                                  max_depth=4, n_points=21, progress=False)
+    assert res.settings["spring"] > 0 and res.settings["plane"] > 0
+    for s in res.strings:
+        pl = path_losses(s.beads, ds.X, ds.y, arch=arch, loss="l1", points_per_edge=21)
+        assert s.connected == bool(np.all(pl.loss.max(axis=2) < s.accept_level))
+        assert s.depth <= 4
+    assert res.n_beads.sum() > 0
+
+
 def test_string_save_load_roundtrip(tmp_path):
     arch, X, y, (a, b) = _convex_pair()
     s = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=10.0, progress=False)[0]
