@@ -32,10 +32,13 @@ from topoanalysis.init import init_params
 from topoanalysis.io import OutputFolder, save_figure, write_csv
 from topoanalysis.levelsets import dynamic_string_sampling
 
-ROW_FIELDS = ["task", "network", "L0", "pair", "connected", "verdict", "n_beads", "depth",
-              "normalized_length", "max_loss", "loss_a", "loss_b", "seconds"]
+ROW_FIELDS = ["task", "network", "L0", "pair", "connected", "verdict", "n_beads",
+              "beads_at_target", "depth", "normalized_length", "max_loss", "loss_a", "loss_b",
+              "call_seconds"]
 SUMMARY_FIELDS = ["task", "network", "L0", "n_pairs", "n_connected", "mean_normalized_length",
-                  "std_normalized_length", "mean_beads", "std_beads", "max_beads", "mean_depth"]
+                  "std_normalized_length", "mean_beads", "std_beads", "max_beads", "mean_depth",
+                  "mean_normalized_length_all", "mean_beads_all", "frac_beads_at_target",
+                  "call_seconds"]
 
 DEFAULT_LEVELS = {"quadratic": [0.05, 0.02, 0.01, 0.005, 0.002],
                   "cubic": [0.1, 0.05, 0.02, 0.01]}
@@ -52,14 +55,14 @@ def build_parser():
                    help="L0 values, cubic task")
     p.add_argument("--pairs", type=int, default=4, help="pairs per level (default 4)")
     p.add_argument("--spare", type=int, default=4, help="extra networks trained (default 4)")
-    p.add_argument("--n-samples", type=int, default=1000, help="training points (default 1000)")
+    p.add_argument("--n-samples", type=int, default=500, help="training points (default 500)")
     p.add_argument("--relu-width", type=int, default=16,
                    help="width of the shallow ReLU network beside the sigmoid one (0: none)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam lr, sigmoid net (paper: 1e-3)")
     p.add_argument("--relu-lr", type=float, default=1e-2, help="Adam lr, ReLU net")
     p.add_argument("--train-steps", type=int, default=40000,
                    help="maximum steps to reach each level (endpoints)")
-    p.add_argument("--bead-steps", type=int, default=5000, help="maximum steps per bead")
+    p.add_argument("--bead-steps", type=int, default=10000, help="maximum steps per bead")
     p.add_argument("--max-depth", type=int, default=10)
     p.add_argument("--n-points", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
@@ -106,9 +109,10 @@ def run_cell(task, name, arch, lr, levels, args, log):
                                       lr=lr, steps=args.bead_steps, max_depth=args.max_depth,
                                       n_points=args.n_points, progress=not args.quiet)
         for q, s in enumerate(res.strings):
-            rows.append([task, name, L0, q, s.connected, s.verdict, s.n_beads, s.depth,
-                         s.normalized_length, s.max_loss, s.bead_loss[0], s.bead_loss[-1],
-                         res.seconds])
+            at_target = int(np.sum(s.bead_loss[1:-1] <= s.settings["bead_fraction"] * L0))
+            rows.append([task, name, L0, q, s.connected, s.verdict, s.n_beads, at_target,
+                         s.depth, s.normalized_length, s.max_loss, s.bead_loss[0],
+                         s.bead_loss[-1], res.seconds])
         log(f"  {task:9s} {name:16s} L0={L0:<7g} {int(res.connected.sum())}/{m} connected, "
             f"normalized length {np.mean(res.normalized_length):.3f}, beads "
             f"{np.mean(res.n_beads):.1f}, {res.seconds:.1f} s")
@@ -116,6 +120,9 @@ def run_cell(task, name, arch, lr, levels, args, log):
 
 
 def summarize(rows):
+    """Means and spreads over the connected pairs of each level (the length of a string that
+    did not connect is not a geodesic length), beside the all-pairs means."""
+    col = {f: k for k, f in enumerate(ROW_FIELDS)}
     out = []
     keys = []
     for r in rows:
@@ -124,12 +131,17 @@ def summarize(rows):
             keys.append(k)
     for task, name, L0 in keys:
         sel = [r for r in rows if r[0] == task and r[1] == name and float(r[2]) == L0]
-        nl = np.array([float(r[8]) for r in sel])
-        nb = np.array([float(r[6]) for r in sel])
-        dp = np.array([float(r[7]) for r in sel])
-        con = sum(str(r[4]) == "True" for r in sel)
-        out.append([task, name, L0, len(sel), con, nl.mean(), nl.std(), nb.mean(), nb.std(),
-                    nb.max(), dp.mean()])
+        con = np.array([str(r[col["connected"]]) == "True" for r in sel])
+        nl = np.array([float(r[col["normalized_length"]]) for r in sel])
+        nb = np.array([float(r[col["n_beads"]]) for r in sel])
+        at = np.array([float(r[col["beads_at_target"]]) for r in sel])
+        dp = np.array([float(r[col["depth"]]) for r in sel])
+        c = con.any()
+        out.append([task, name, L0, len(sel), int(con.sum()),
+                    nl[con].mean() if c else float("nan"), nl[con].std() if c else float("nan"),
+                    nb[con].mean() if c else float("nan"), nb[con].std() if c else float("nan"),
+                    nb[con].max() if c else float("nan"), dp.mean(), nl.mean(), nb.mean(),
+                    at.sum() / max(nb.sum(), 1), float(sel[0][col["call_seconds"]])])
     return out
 
 
@@ -141,21 +153,28 @@ def plot(summary, path):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for task, name in sorted({(s[0], s[1]) for s in summary}):
         sel = sorted([s for s in summary if s[0] == task and s[1] == name], key=lambda s: s[2])
+        sel = [s for s in sel if s[4] > 0]          # levels with at least one connected pair
         L0 = [s[2] for s in sel]
         style = "-o" if name.startswith("sigmoid") else "--s"
+        label = f"{task}, {name}"
         axes[0].errorbar(L0, [s[5] for s in sel], yerr=[s[6] for s in sel], fmt=style,
-                         capsize=3, label=f"{task}, {name}")
+                         capsize=3, label=label)
         axes[1].errorbar(L0, [max(s[7], 0.1) for s in sel], yerr=[s[8] for s in sel],
-                         fmt=style, capsize=3, label=f"{task}, {name}")
+                         fmt=style, capsize=3, label=label)
+        for s in sel:
+            if s[4] < s[3]:
+                axes[1].annotate(f"{s[4]}/{s[3]}", (s[2], max(s[7], 0.1)), fontsize=7,
+                                 textcoords="offset points", xytext=(4, -10))
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("loss level L0 (L1)")
         ax.invert_xaxis()
     axes[0].set_ylabel("normalized geodesic length")
-    axes[1].set_ylabel("beads (0 drawn at 0.1)")
+    axes[1].set_ylabel("beads (0 drawn at 0.1); k/n: pairs connected")
     axes[0].legend(fontsize=7)
-    fig.suptitle("Dynamic String Sampling on polynomial regression (Freeman & Bruna, Table 1)")
+    fig.suptitle("Dynamic String Sampling on polynomial regression (Freeman & Bruna, Table 1): "
+                 "means over connected pairs")
     fig.tight_layout()
     return save_figure(fig, path)
 
