@@ -405,11 +405,15 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     >>> from topoanalysis import Architecture
     >>> arch = Architecture(2, (1,), 1, activation="linear", hidden_bias=False, output_bias=False)
     >>> X = np.random.default_rng(0).standard_normal((40, 2)); y = X @ [[1.0], [-2.0]]
-    >>> a, b = arch.pack([np.array([[1.0, -2.0]]), np.array([[1.0]])]), \\
-    ...        arch.pack([np.array([[-1.0, 2.0]]), np.array([[-1.0]])])
-    >>> res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=0.05, progress=False)
-    >>> res[0].verdict in ("connected", "not connected within budget")
-    True
+    >>> a = arch.pack([np.array([[1.0, -2.0]]), np.array([[1.0]])])       # two exact fits,
+    >>> b = arch.pack([np.array([[1.1, -2.2]]), np.array([[1 / 1.1]])])   # one a rescaling
+    >>> res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=1e-4, progress=False)
+    >>> res[0].verdict, res[0].n_beads, round(res[0].normalized_length, 6)
+    ('connected', 0, 1.0)
+    >>> res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=1e-6, lr=1e-2,
+    ...                               progress=False)     # the segment rises above 1.1e-6
+    >>> res[0].connected, res[0].n_beads >= 1
+    (True, True)
     """
     from ..dynamics import _engine, interpolate, train
 
