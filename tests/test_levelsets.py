@@ -344,3 +344,12 @@ def test_graph_validation():
     with pytest.raises(ValidationError, match="networks"):
         pairwise_barriers([Network.initialize(Architecture(2, (2,), 1))], np.zeros((3, 2)),
                           np.zeros(3))
+
+
+def test_endpoints_above_the_level_warn():
+    arch, X, y, (a, b) = _convex_pair()
+    la = Network(arch, a).loss(X, y)
+    with pytest.warns(UserWarning, match="above the level"):
+        res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=0.5 * la, max_depth=1,
+                                      steps=10, progress=False)
+    assert not res[0].connected

@@ -458,6 +458,13 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     ends = interpolate(A, Bm, X, Y, arch=arch, loss=loss, ts=[0.0, 1.0], n_threads=n_threads)
     calls["interpolate"] += 1
     strings = [_String(A[q], Bm[q], ends.loss[q, 0], ends.loss[q, 1]) for q in range(A.shape[0])]
+    above = int(np.count_nonzero(~(ends.loss <= L0 * (1 + 1e-9))))
+    if above:
+        import warnings
+
+        warnings.warn(f"{above} of the {ends.loss.size} endpoints have loss above the level "
+                      f"L0 = {L0:g}: a gap touching them may never be accepted (train them to "
+                      f"L0 first, e.g. with train_to_threshold).", UserWarning, stacklevel=2)
 
     bar = None
     if progress:
