@@ -163,7 +163,8 @@ def main(argv=None):
                 print(f"ratio torch / engine ({what} time), {n} pair(s): {tor[n] / eng[n]:.1f}x")
     os.makedirs(args.out, exist_ok=True)
     path = write_csv(os.path.join(args.out, "dss.csv"),
-                     ["implementation", "pairs", "seconds", "cpu_seconds", "seconds_per_pair", "mean_beads",
+                     ["implementation", "pairs", "seconds", "cpu_seconds", "seconds_per_pair",
+                      "mean_beads",
                       "connected"], rows)
     print(f"wrote {path}")
     return 0

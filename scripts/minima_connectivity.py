@@ -37,7 +37,8 @@ SUMMARY_FIELDS = ["width", "n_minima", "loss_min", "loss_median", "loss_max",
                   "linear_barrier_mean", "linear_barrier_median", "aligned_barrier_mean",
                   "aligned_barrier_median", "drop_mean", "frac_pairs_barrier_below_0.01_linear",
                   "frac_pairs_barrier_below_0.01_aligned", "root_level_linear",
-                  "root_level_aligned", "root_level_best", "strings_connected", "strings_pairs", "seconds"]
+                  "root_level_aligned", "root_level_best", "strings_connected", "strings_pairs",
+                  "seconds"]
 
 
 def build_parser():

@@ -157,7 +157,8 @@ class BeadString:
                 if k not in ("bead_loss", "edge_max_loss", "edge_t_max")}
         arrays = dict(beads=self.beads, bead_loss=self.bead_loss,
                       edge_max_loss=self.edge_max_loss, edge_t_max=self.edge_t_max,
-                      meta=np.array(json.dumps(meta)), format=np.array("topoanalysis.bead_string.v1"))
+                      meta=np.array(json.dumps(meta)),
+                      format=np.array("topoanalysis.bead_string.v1"))
         from ..io import save_npz
 
         return save_npz(path, **arrays)
