@@ -353,3 +353,19 @@ def test_endpoints_above_the_level_warn():
         res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=0.5 * la, max_depth=1,
                                       steps=10, progress=False)
     assert not res[0].connected
+
+
+def test_t_star_argmax_places_beads_at_the_maximum():
+    arch, ds, P = _nonconvex_pairs()
+    res = dynamic_string_sampling(P[0], P[1], ds.X, ds.y, arch=arch, loss="l1", threshold=0.02,
+                                  t_star="argmax", lr=1e-2, steps=1, max_depth=1, n_points=21,
+                                  progress=False)
+    s = res[0]
+    from topoanalysis.dynamics import interpolate
+
+    curve = interpolate(P[0], P[1], ds.X, ds.y, arch=arch, loss="l1", n_points=21).loss[0]
+    assert curve.max() >= 0.022 and s.n_beads == 1     # the segment fails: one split
+    # the bead, trained one step, sits at the segment's interior maximum
+    t = np.linspace(0, 1, 21)[1 + np.argmax(curve[1:-1])]
+    expect = (1 - t) * P[0] + t * P[1]
+    assert np.linalg.norm(s.beads[1] - expect) < 0.05 * np.linalg.norm(P[1] - P[0])
