@@ -10,7 +10,14 @@ the two panels of ``breast_cancer_fraction.png`` to check it (the README reports
 Each cell is appended to ``breast_cancer_sweep.csv`` as soon as it finishes; rerunning with the
 same ``--out`` skips finished cells. Also writes ``breast_cancer_heatmap.png`` (mean test BCE
 over ``(l, l_+)``) and ``breast_cancer_fraction.png`` (test BCE against ``l_+`` and against
-``l_+ / l``). ``--scheduler`` runs the cells on a Dask cluster instead of this process.
+``l_+ / l``). ``--scheduler`` runs the cells on a Dask cluster instead of this process (an address such as
+``tcp://host:8786`` of a running ``dask scheduler``, or ``local``).
+
+How ``l_+`` is set matters (see :mod:`topoanalysis.obstruction`): ``--ratio R`` is
+``||w_k||²/||a_k||²`` after rescaling (``1/R`` for pathological neurons; default 4, the size of
+the effect grows with it), and ``--balance kernel`` is the scale-controlled variant: every
+neuron's positive and pathological versions have the same tangent-kernel trace on the training
+inputs, so the initial gradient scale does not change with ``l_+``.
 
     python scripts/breast_cancer_sweep.py --out results/breast_cancer
 """
@@ -22,7 +29,7 @@ import time
 
 import numpy as np
 
-from topoanalysis.obstruction import breast_cancer_cell
+from topoanalysis.obstruction import BALANCES, breast_cancer_cell
 from topoanalysis.sweep import connect, run_sweep
 
 
@@ -78,7 +85,12 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--init", default="kaiming_normal", help="initialization scheme")
     p.add_argument("--ratio", type=float, default=4.0,
-                   help="||w||²/||a||² after rescaling (inverse for pathological neurons)")
+                   help="rescaling ratio R > 1: ||w_k||²/||a_k||² = R for non-pathological "
+                        "neurons, 1/R for pathological ones (default 4)")
+    p.add_argument("--balance", default="ratio", choices=BALANCES,
+                   help="'ratio' (the paper's rescaling, default) or 'kernel' (scale-controlled: "
+                        "equal tangent-kernel trace for every l_+; R then applies to the less "
+                        "extreme version of each neuron)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address, or 'local' for a local Dask cluster")
@@ -88,7 +100,8 @@ def main(argv=None):
     lo, hi = (int(v) for v in args.widths.split(":"))
     cells = [{"width": l, "n_positive": lp} for l in range(lo, hi + 1) for lp in range(l + 1)]
     func = functools.partial(_cell, n_init=args.n_init, steps=args.steps, lr=args.lr,
-                             scheme=args.init, ratio=args.ratio, seed=args.seed)
+                             scheme=args.init, ratio=args.ratio, balance=args.balance,
+                             seed=args.seed)
     os.makedirs(args.out, exist_ok=True)
     csv_path = os.path.join(args.out, "breast_cancer_sweep.csv")
     client = connect(args.scheduler) if args.scheduler else None
