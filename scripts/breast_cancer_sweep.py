@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from topoanalysis.obstruction import BALANCES, breast_cancer_cell
+from topoanalysis.obstruction import BALANCES, breast_cancer_sweep_cell
 from topoanalysis.sweep import connect, run_sweep
 
 
@@ -99,9 +99,9 @@ def main(argv=None):
 
     lo, hi = (int(v) for v in args.widths.split(":"))
     cells = [{"width": l, "n_positive": lp} for l in range(lo, hi + 1) for lp in range(l + 1)]
-    func = functools.partial(_cell, n_init=args.n_init, steps=args.steps, lr=args.lr,
-                             scheme=args.init, ratio=args.ratio, balance=args.balance,
-                             seed=args.seed)
+    func = functools.partial(breast_cancer_sweep_cell, n_init=args.n_init, steps=args.steps,
+                             lr=args.lr, scheme=args.init, ratio=args.ratio,
+                             balance=args.balance, seed=args.seed)
     os.makedirs(args.out, exist_ok=True)
     csv_path = os.path.join(args.out, "breast_cancer_sweep.csv")
     client = connect(args.scheduler) if args.scheduler else None
@@ -114,10 +114,6 @@ def main(argv=None):
     for path in plot(rows, args.out):
         print(f"wrote {path}")
     return 0
-
-
-def _cell(cell, **kwargs):
-    return breast_cancer_cell(cell["width"], cell["n_positive"], **kwargs)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from ._validation import check_array, check_choice, check_float, check_int
 from .exceptions import NotSupportedError, ValidationError
 from .activations import is_positively_homogeneous
 
-__all__ = ["BALANCES", "set_pathological_count", "kernel_trace", "breast_cancer_cell"]
+__all__ = ["BALANCES", "set_pathological_count", "kernel_trace", "breast_cancer_cell",
+           "breast_cancer_sweep_cell"]
 
 #: How :func:`set_pathological_count` chooses the rescaling factors.
 BALANCES = ("ratio", "kernel")
@@ -232,3 +233,15 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
         "param_norm_mean": float(np.mean(np.linalg.norm(theta, axis=-1))),
         "seconds": time.perf_counter() - t0,
     }
+
+
+def breast_cancer_sweep_cell(cell, **kwargs):
+    """:func:`breast_cancer_cell` for a sweep cell ``{"width": l, "n_positive": l_+}``.
+
+    A module-level function, so :func:`topoanalysis.sweep.run_sweep` can ship it (wrapped in
+    ``functools.partial`` with the keyword arguments) to Dask workers that have topoanalysis
+    installed.
+    """
+    if not isinstance(cell, dict) or "width" not in cell or "n_positive" not in cell:
+        raise ValidationError(f"`cell` must be a dict with keys 'width' and 'n_positive'; got {cell!r}.")
+    return breast_cancer_cell(cell["width"], cell["n_positive"], **kwargs)
