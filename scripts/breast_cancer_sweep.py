@@ -24,16 +24,16 @@ inputs, so the initial gradient scale does not change with ``l_+``.
 
 import argparse
 import functools
-import os
 import time
 
 import numpy as np
 
+from topoanalysis.io import OutputFolder, save_figure
 from topoanalysis.obstruction import BALANCES, breast_cancer_sweep_cell
 from topoanalysis.sweep import connect, run_sweep
 
 
-def plot(rows, out):
+def plot(rows, folder):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -52,9 +52,8 @@ def plot(rows, out):
     ax.set_xlabel("hidden width $l$")
     ax.set_ylabel("non-pathological neurons $l_+$")
     ax.set_title("Breast cancer: test BCE after training")
-    heat = os.path.join(out, "breast_cancer_heatmap.png")
     fig.tight_layout()
-    fig.savefig(heat, dpi=110)
+    heat = save_figure(fig, folder.path("breast_cancer_heatmap.png"), dpi=110)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     cmap = plt.get_cmap("plasma")
     for i, l in enumerate(ls):
@@ -71,8 +70,7 @@ def plot(rows, out):
     axes[1].legend(fontsize=8)
     fig.suptitle("Test BCE against the count (left) and the fraction (right) of non-pathological neurons")
     fig.tight_layout()
-    frac = os.path.join(out, "breast_cancer_fraction.png")
-    fig.savefig(frac, dpi=110)
+    frac = save_figure(fig, folder.path("breast_cancer_fraction.png"), dpi=110)
     return [heat, frac]
 
 
@@ -95,6 +93,8 @@ def main(argv=None):
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address, or 'local' for a local Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="reuse an --out folder made with other settings (its files are removed)")
     args = p.parse_args(argv)
 
     lo, hi = (int(v) for v in args.widths.split(":"))
@@ -102,17 +102,25 @@ def main(argv=None):
     func = functools.partial(breast_cancer_sweep_cell, n_init=args.n_init, steps=args.steps,
                              lr=args.lr, scheme=args.init, ratio=args.ratio,
                              balance=args.balance, seed=args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    csv_path = os.path.join(args.out, "breast_cancer_sweep.csv")
-    client = connect(args.scheduler) if args.scheduler else None
-    t0 = time.perf_counter()
-    rows = run_sweep(cells, func, csv_path, client=client, progress=not args.quiet,
-                     desc="breast cancer cells")
-    print(f"{len(cells)} cells x {args.n_init} runs in {time.perf_counter() - t0:.1f} s "
-          f"(finished cells of earlier runs skipped)")
-    print(f"wrote {csv_path}")
-    for path in plot(rows, args.out):
-        print(f"wrote {path}")
+    # everything that determines a cell's numbers; other widths may be added on a rerun
+    settings = {k: getattr(args, k) for k in ("n_init", "steps", "lr", "init", "ratio",
+                                              "balance", "seed")}
+    with OutputFolder(args.out, command="breast_cancer_sweep", settings=settings,
+                      force=args.force) as folder:
+        csv_path = folder.path("breast_cancer_sweep.csv")
+        client = connect(args.scheduler) if args.scheduler else None
+        t0 = time.perf_counter()
+        try:
+            rows = run_sweep(cells, func, csv_path, client=client, progress=not args.quiet,
+                             desc="breast cancer cells")
+        finally:
+            if client is not None:
+                client.close()
+        print(f"{len(cells)} cells x {args.n_init} runs in {time.perf_counter() - t0:.1f} s "
+              f"(finished cells of earlier runs skipped)")
+        print(f"wrote {csv_path}")
+        for path in plot(rows, folder):
+            print(f"wrote {path}")
     return 0
 
 

@@ -8,7 +8,7 @@ scalar output (``e = 1``).
 The paper does not state which event its heatmap shows. The default reading is
 ``all_pathological`` (every hidden neuron pathological, ``p^l``), which for ``e = 1`` and
 ``d >= 2`` is exactly the event that ``H(c)`` has more than one effective component; every
-other event of :data:`topoanalysis.probability.EVENTS` is written too. For ``d = 1`` without
+other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written too. For ``d = 1`` without
 hidden biases ``c_k > 0`` freezes the sign of the one-dimensional ``w_k`` as well, so "more than
 one effective component" is ``p^l + (1 − p)^l`` (event ``obstructed``), not ``p^l``: the
 default ``--d-min`` is therefore 2 (pass ``--d-min 1`` for the ``d = 1`` row).
@@ -26,7 +26,7 @@ import argparse
 import os
 import sys
 
-from topoanalysis.probability import EVENTS, obstruction_grid, write_obstruction_outputs
+from topoanalysis.obstruction.probability import EVENTS, obstruction_grid, write_obstruction_outputs
 
 
 def build_parser():

@@ -4,7 +4,7 @@ import pytest
 
 from topoanalysis.graphs.components import (component_graph, number_effective_components,
                                              sign_pattern)
-from topoanalysis.probability import obstruction_probability, pathological_probability
+from topoanalysis.obstruction.probability import obstruction_probability, pathological_probability
 
 
 @pytest.mark.parametrize("l", [1, 3, 6])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from topoanalysis import Architecture, Network, NotSupportedError
 from topoanalysis.dynamics import train
-from topoanalysis.topology import network_topology, pathological_neurons, reachability
+from topoanalysis.obstruction.topology import network_topology, pathological_neurons, reachability
 
 
 def net(W1, W2, activation):

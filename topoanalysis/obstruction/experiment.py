@@ -22,9 +22,9 @@ choose ``α_k`` (:data:`BALANCES`):
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_float, check_int
-from .exceptions import NotSupportedError, ValidationError
-from .activations import is_positively_homogeneous
+from .._validation import check_array, check_choice, check_float, check_int
+from ..exceptions import NotSupportedError, ValidationError
+from ..activations import is_positively_homogeneous
 
 __all__ = ["BALANCES", "set_pathological_count", "kernel_trace", "breast_cancer_cell",
            "breast_cancer_sweep_cell"]
@@ -129,8 +129,8 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
 
 def _kernel_terms(arch, theta, X):
     """``U, V`` of ``T_k(s) = U_k / s + V_k s`` for every neuron, shape ``(..., l)``."""
-    from .network import _layer_forward
-    from . import activations as _a
+    from ..network import _layer_forward
+    from .. import activations as _a
 
     X = check_array("X", X, ndim=2, shape=(None, arch.inputs))
     (W1, b1), (W2, _) = arch.unpack(theta)
@@ -195,11 +195,11 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     """
     import time
 
-    from .datasets import load_breast_cancer
-    from .dynamics import train
-    from .init import init_params
-    from .losses import accuracy, loss_value
-    from .network import Architecture, conserved_quantities, forward
+    from ..datasets import load_breast_cancer
+    from ..dynamics import train
+    from ..init import init_params
+    from ..losses import accuracy, loss_value
+    from ..network import Architecture, conserved_quantities, forward
 
     width = check_int("width", width, minimum=1)
     t0 = time.perf_counter()
