@@ -33,7 +33,7 @@ from topoanalysis.obstruction import BALANCES, breast_cancer_sweep_cell
 from topoanalysis.sweep import connect, run_sweep
 
 
-def plot(rows, folder):
+def plot(rows, folder, variant=""):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -54,7 +54,8 @@ def plot(rows, folder):
     ax.set_title("Breast cancer: test BCE after training")
     fig.tight_layout()
     heat = save_figure(fig, folder.path("breast_cancer_heatmap.png"), dpi=110)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    axes[1].sharey(axes[0])
     cmap = plt.get_cmap("plasma")
     for i, l in enumerate(ls):
         sel = sorted((r for r in rows if int(r["width"]) == l), key=lambda r: int(r["n_positive"]))
@@ -64,11 +65,15 @@ def plot(rows, folder):
         col = cmap(i / max(len(ls) - 1, 1))
         axes[0].errorbar(lp, m, yerr=s, color=col, marker="o", ms=3, label=f"l = {l}")
         axes[1].errorbar(lp / l, m, yerr=s, color=col, marker="o", ms=3, label=f"l = {l}")
+        axes[2].plot(lp, [float(r["train_bce_mean"]) for r in sel], color=col, marker="o", ms=3)
     axes[0].set_xlabel("$l_+$ (absolute)")
     axes[1].set_xlabel("$l_+ / l$ (fraction)")
+    axes[2].set_xlabel("$l_+$ (absolute)")
     axes[0].set_ylabel("mean test BCE (± s.e.m.)")
+    axes[2].set_ylabel("mean train BCE")
     axes[1].legend(fontsize=8)
-    fig.suptitle("Test BCE against the count (left) and the fraction (right) of non-pathological neurons")
+    fig.suptitle("Test BCE against the count (left) and the fraction (middle) of non-pathological "
+                 "neurons; train BCE (right)" + (f" — {variant}" if variant else ""))
     fig.tight_layout()
     frac = save_figure(fig, folder.path("breast_cancer_fraction.png"), dpi=110)
     return [heat, frac]
@@ -119,7 +124,8 @@ def main(argv=None):
         print(f"{len(cells)} cells x {args.n_init} runs in {time.perf_counter() - t0:.1f} s "
               f"(finished cells of earlier runs skipped)")
         print(f"wrote {csv_path}")
-        for path in plot(rows, folder):
+        variant = f"rescaling ratio {args.ratio:g}, balance '{args.balance}'"
+        for path in plot(rows, folder, variant):
             print(f"wrote {path}")
     return 0
 
