@@ -135,7 +135,6 @@ def test_sweep_survives_a_killed_worker(cluster, tmp_path):
     from topoanalysis.obstruction import breast_cancer_sweep_cell
     from topoanalysis.sweep import run_sweep
 
-    t0 = time.monotonic()
     address, victim, marker, helper_dir = cluster
     sys.path.insert(0, str(helper_dir))
     try:
@@ -180,4 +179,3 @@ def test_sweep_survives_a_killed_worker(cluster, tmp_path):
     local = run_sweep(CELLS, functools.partial(breast_cancer_sweep_cell, **SETTINGS),
                       tmp_path / "local.csv", progress=False)
     assert _strip(remote) == _strip(local)             # bit-identical numbers (CSV text)
-    assert time.monotonic() - t0 < 60
