@@ -34,8 +34,6 @@ HELPER = textwrap.dedent('''
     import os
     import time
 
-    from topoanalysis.obstruction import breast_cancer_sweep_cell
-
 
     def cell(c, **kwargs):
         marker = os.environ.get("TOPO_TEST_VICTIM_MARKER")
@@ -43,6 +41,8 @@ HELPER = textwrap.dedent('''
             with open(marker, "a") as fh:
                 fh.write(f"{c['width']},{c['n_positive']}\\n")
             time.sleep(120)
+        from topoanalysis.obstruction import breast_cancer_sweep_cell  # (imported here only)
+
         return breast_cancer_sweep_cell(c, **kwargs)
 ''')
 
@@ -65,10 +65,10 @@ def _stop(proc):
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(timeout=5)
+            proc.wait(timeout=10)
 
 
 @pytest.fixture
