@@ -152,3 +152,27 @@ def test_abs_effective_components_formula(seed, l, d, e):
     # only frozen output-weight signs (every neuron pathological, e = 1) obstruct
     all_a = e == 1 and top.l_minus == l
     assert top.n_effective_components == (l + 1 if all_a else 1)
+
+
+# --- the probability layer uses the same symmetries --------------------------------------
+def test_probability_events_follow_the_activation():
+    from topoanalysis.obstruction.probability import obstruction_probability
+
+    kw = dict(e=1, scheme="xavier_normal")
+    relu = float(obstruction_probability(1, 3, event="obstructed", **kw))
+    ab = float(obstruction_probability(1, 3, event="obstructed", activation="abs", **kw))
+    p = float(obstruction_probability(1, 3, event="per_neuron", activation="abs", **kw))
+    assert relu == pytest.approx(p ** 3 + (1 - p) ** 3)
+    assert ab == pytest.approx(p ** 3)                    # only frozen output signs obstruct
+    # checked against network_topology on sampled abs networks (Monte Carlo, 4 s.e.)
+    n = 400
+    arch = Architecture(1, (3,), 1, hidden_bias=False, output_bias=False, activation="abs")
+    hits = np.mean([network_topology(Network.initialize(arch, "xavier_normal", seed=s)).obstructed
+                    for s in range(n)])
+    assert abs(hits - ab) <= 4 * np.sqrt(ab * (1 - ab) / n) + 1e-9
+    with pytest.raises(NotSupportedError, match="linear networks"):
+        obstruction_probability(2, 3, event="obstructed", activation="linear", **kw)
+    # facts about H(c) itself stay available for linear networks
+    q = float(obstruction_probability(2, 3, event="per_neuron", activation="linear", **kw))
+    assert float(obstruction_probability(2, 3, event="all_pathological", activation="linear",
+                                         **kw)) == pytest.approx(q ** 3)
