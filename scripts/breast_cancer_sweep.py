@@ -101,8 +101,14 @@ def main(argv=None):
     p.add_argument("--force", action="store_true",
                    help="reuse an --out folder made with other settings (its files are removed)")
     args = p.parse_args(argv)
-
-    lo, hi = (int(v) for v in args.widths.split(":"))
+    try:
+        lo, hi = (int(v) for v in args.widths.split(":"))
+    except ValueError:
+        p.error(f"--widths must be lo:hi with integers; got {args.widths!r}")
+    if not 1 <= lo <= hi:
+        p.error(f"--widths must satisfy 1 <= lo <= hi; got {args.widths!r}")
+    if not args.ratio > 1:
+        p.error(f"--ratio must be > 1 (1/ratio is used for pathological neurons); got {args.ratio}")
     cells = [{"width": l, "n_positive": lp} for l in range(lo, hi + 1) for lp in range(l + 1)]
     func = functools.partial(breast_cancer_sweep_cell, n_init=args.n_init, steps=args.steps,
                              lr=args.lr, scheme=args.init, ratio=args.ratio,
