@@ -102,3 +102,22 @@ def test_kernel_cell_runs_and_reports_its_scale():
     r2 = breast_cancer_cell(2, 2, **kw)
     assert r0["param_norm_mean"] == pytest.approx(r2["param_norm_mean"], rel=1e-10)
     assert r0["kernel_trace_mean"] > 2 * r2["kernel_trace_mean"]
+
+
+def test_sweep_script_variant_flags(load_script, tmp_path):
+    import csv
+
+    from topoanalysis.io import FileError
+
+    pytest.importorskip("matplotlib")
+    sweep = load_script("breast_cancer_sweep")
+    base = ["--widths", "2:2", "--n-init", "2", "--steps", "5", "--quiet"]
+    assert sweep.main(base + ["--out", str(tmp_path / "k"), "--balance", "kernel"]) == 0
+    with open(tmp_path / "k" / "breast_cancer_sweep.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    traces = [float(r["kernel_trace_mean"]) for r in rows]    # same trace for every l_+
+    assert len(rows) == 3 and traces == pytest.approx([traces[0]] * 3, rel=1e-12)
+    with pytest.raises(FileError, match="other settings"):       # a folder keeps one variant
+        sweep.main(base + ["--out", str(tmp_path / "k"), "--ratio", "2"])
+    with pytest.raises(SystemExit):
+        sweep.main(base + ["--out", str(tmp_path / "r"), "--ratio", "1"])
