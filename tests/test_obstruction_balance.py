@@ -11,25 +11,30 @@ from topoanalysis.obstruction import (breast_cancer_cell, breast_cancer_sweep_ce
 
 
 def reference_kernel_trace(arch, theta, X):
-    """Σ_n ||∂f(x_n)/∂θ_k||² per neuron from the NumPy reference gradient, one sample at a time.
+    """Σ_n Σ_j ||∂f_j(x_n)/∂θ_k||² per neuron from the NumPy reference gradient.
 
-    With MSE on one sample and target ``f(x) - 0.5`` the gradient is exactly ``∂f/∂θ``.
+    With MSE (mean over the ``e`` entries) on one sample and the target ``f(x)`` except
+    ``f_j(x) - e/2`` in output ``j``, the gradient is exactly ``∂f_j/∂θ``.
     """
     (W1, b1), (W2, b2) = arch.unpack(np.arange(arch.n_params, dtype=float))
     idx = [np.concatenate([W1[k], [] if b1 is None else [b1[k]], W2[:, k]]).astype(int)
            for k in range(arch.hidden[0])]
     out = np.zeros(arch.hidden[0])
+    e = arch.outputs
     for x in X:
         f = forward(arch, theta, x[None, :])
-        _, g = loss_and_gradient(arch, theta, x[None, :], f - 0.5, "mse")
-        out += np.array([np.sum(g[i] ** 2) for i in idx])
+        for j in range(e):
+            y = f.copy()
+            y[0, j] -= e / 2
+            _, g = loss_and_gradient(arch, theta, x[None, :], y, "mse")
+            out += np.array([np.sum(g[i] ** 2) for i in idx])
     return out
 
 
-@pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("activation", ["relu", "leaky_relu(0.2)"])
-def test_kernel_trace_matches_reference(bias, activation):
-    arch = Architecture(3, (4,), 1, hidden_bias=bias, activation=activation)
+@pytest.mark.parametrize("bias, e", [(True, 1), (False, 1), (True, 2)])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu(0.2)", "abs"])
+def test_kernel_trace_matches_reference(bias, e, activation):
+    arch = Architecture(3, (4,), e, hidden_bias=bias, activation=activation)
     theta = init_params(arch, "kaiming_normal", seed=2)
     X = np.random.default_rng(0).normal(size=(7, 3))
     assert np.allclose(kernel_trace(arch, theta, X), reference_kernel_trace(arch, theta, X),
