@@ -126,3 +126,10 @@ def test_sweep_script_variant_flags(load_script, tmp_path):
         sweep.main(base + ["--out", str(tmp_path / "k"), "--ratio", "2"])
     with pytest.raises(SystemExit):
         sweep.main(base + ["--out", str(tmp_path / "r"), "--ratio", "1"])
+
+
+def test_overflowing_ratio_is_named():
+    arch = Architecture(1, (1,), 1, hidden_bias=False, output_bias=False)
+    theta = arch.pack([np.array([[1e-3]]), np.array([[10.0]])])
+    with pytest.raises(ValidationError, match="floating-point range"):
+        set_pathological_count(arch, theta, 1, ratio=1e308)

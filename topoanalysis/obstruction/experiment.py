@@ -104,13 +104,15 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
         )
     positive = np.arange(l) < n_positive
     target = np.where(positive, ratio, 1.0 / ratio)
-    s_ratio = np.sqrt(target * a2 / w2)  # s = α²: ||αw||² / ||a/α||² = s² w2 / a2 = target
+    with np.errstate(over="ignore"):     # overflow is detected (and named) below
+        s_ratio = np.sqrt(target * a2 / w2)  # s = α²: ||αw||²/||a/α||² = s² w2/a2 = target
     check_choice("balance", balance, BALANCES)
     if balance == "ratio":
         s = s_ratio
     else:
         if X is None:
-            raise ValidationError("`X` must be given (the training inputs) for balance='kernel'; got None.")
+            raise ValidationError(
+                "`X` must be given (the training inputs) for balance='kernel'; got None.")
         U, V = _kernel_terms(arch, theta, X)
         ok = (U > 0) & (V > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -120,10 +122,15 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
             s_kernel = s_star * np.exp(np.where(positive, t, -t))
         s = np.where(ok, s_kernel, s_ratio)
     alpha = np.sqrt(s)
-    W1 *= alpha[..., :, None]
-    if b1 is not None:
-        b1 *= alpha
-    W2 /= alpha[..., None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        W1 *= alpha[..., :, None]
+        if b1 is not None:
+            b1 *= alpha
+        W2 /= alpha[..., None, :]
+    if not np.all(np.isfinite(out)):
+        raise ValidationError(
+            f"`ratio` {ratio:g} with balance={balance!r} rescales some neuron beyond the "
+            f"floating-point range; use a smaller ratio.")
     return out
 
 
