@@ -5,13 +5,15 @@ network (30 inputs, biases, one output) on the bundled breast cancer data are re
 exactly ``l_+`` non-pathological neurons (same initial functions for every ``l_+``), trained by
 full-batch gradient descent on BCE, and their test BCE is averaged. The paper's finding: the
 loss improves with the absolute count ``l_+``, not with the fraction ``l_+ / l``; compare
-the two panels of ``breast_cancer_fraction.png`` to check it (the README reports what we see).
+the first two panels of ``breast_cancer_fraction.png`` to check it (the README reports what
+we see).
 
 Each cell is appended to ``breast_cancer_sweep.csv`` as soon as it finishes; rerunning with the
 same ``--out`` skips finished cells. Also writes ``breast_cancer_heatmap.png`` (mean test BCE
 over ``(l, l_+)``) and ``breast_cancer_fraction.png`` (test BCE against ``l_+`` and against
-``l_+ / l``). ``--scheduler`` runs the cells on a Dask cluster instead of this process (an address such as
-``tcp://host:8786`` of a running ``dask scheduler``, or ``local``).
+``l_+ / l``, train BCE against ``l_+``). ``--scheduler`` runs the cells on a Dask cluster
+instead of this process (an address such as ``tcp://host:8786`` of a running
+``dask scheduler``, or ``local``).
 
 How ``l_+`` is set matters (see :mod:`topoanalysis.obstruction`): ``--ratio R`` is
 ``||w_k||²/||a_k||²`` after rescaling (``1/R`` for pathological neurons; default 4, the size of

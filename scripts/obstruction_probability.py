@@ -8,9 +8,9 @@ scalar output (``e = 1``).
 The paper does not state which event its heatmap shows. The default reading is
 ``all_pathological`` (every hidden neuron pathological, ``p^l``), which for ``e = 1`` and
 ``d >= 2`` is exactly the event that ``H(c)`` has more than one effective component; every
-other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written too. For ``d = 1`` without
-hidden biases ``c_k > 0`` freezes the sign of the one-dimensional ``w_k`` as well, so "more than
-one effective component" is ``p^l + (1 − p)^l`` (event ``obstructed``), not ``p^l``: the
+other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written too. For
+``d = 1`` without hidden biases ``c_k > 0`` freezes the sign of the one-dimensional ``w_k`` as
+well, so "more than one effective component" is ``p^l + (1 − p)^l`` (event ``obstructed``), not ``p^l``: the
 default ``--d-min`` is therefore 2 (pass ``--d-min 1`` for the ``d = 1`` row).
 
 Outputs (in ``--out``): ``obstruction_probability.csv`` (one row per scheme, d, l with the

@@ -236,7 +236,8 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
         "n_diverged": int((~ok).sum()),
         "n_pathological_final": float(np.mean(np.sum(c1 < 0, axis=1))) if ok.any() else float("nan"),
         "max_abs_drift": float(np.max(np.abs(c1 - c0))) if ok.any() else float("nan"),
-        "kernel_trace_mean": float(np.mean(np.sum(kernel_trace(arch, theta, data.X_train), axis=-1))),
+        "kernel_trace_mean": float(np.mean(np.sum(kernel_trace(arch, theta, data.X_train),
+                                                  axis=-1))),
         "param_norm_mean": float(np.mean(np.linalg.norm(theta, axis=-1))),
         "seconds": time.perf_counter() - t0,
     }
@@ -250,5 +251,6 @@ def breast_cancer_sweep_cell(cell, **kwargs):
     installed.
     """
     if not isinstance(cell, dict) or "width" not in cell or "n_positive" not in cell:
-        raise ValidationError(f"`cell` must be a dict with keys 'width' and 'n_positive'; got {cell!r}.")
+        raise ValidationError(
+            f"`cell` must be a dict with keys 'width' and 'n_positive'; got {cell!r}.")
     return breast_cancer_cell(cell["width"], cell["n_positive"], **kwargs)

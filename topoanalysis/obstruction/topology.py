@@ -85,7 +85,8 @@ def _check_network(name, net, *, components=False):
     if components and _sign_symmetry(net.arch) == "linear":
         raise NotSupportedError(
             f"`{name}` is a linear network (activation "
-            f"{'leaky_relu(1)' if net.arch.activation == 'leaky_relu' else 'linear'}): it conserves the whole matrix W1 W1^T - W2^T W2, not "
+            f"{'leaky_relu(1)' if net.arch.activation == 'leaky_relu' else 'linear'}): "
+            f"it conserves the whole matrix W1 W1^T - W2^T W2, not "
             f"only its diagonal c_k, and has the GL(l) symmetry and (w_k, a_k) -> (-w_k, -a_k), "
             f"so the components of H(c) do not decide what training can reach; components and "
             f"reachability are supported for relu, leaky_relu (slope != 1) and abs.")
