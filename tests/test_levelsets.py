@@ -331,6 +331,9 @@ def test_string_graph_attributes():
     (dict(threshold=0.1, spring=0.5), "spring"),
     (dict(threshold=0.1, t_star="left"), "t_star"),
     (dict(threshold=0.1, bead_fraction=1.5), "bead_fraction"),
+    (dict(threshold=0.1, optimizer="lbfgs"), "optimizer"),
+    (dict(threshold=0.1, method="constrained", optimizer="gd"), "optimizer"),
+    (dict(threshold=0.1, max_depth=-1), "max_depth"),
 ])
 def test_dss_validation(kwargs, word):
     arch, X, y, (a, b) = _convex_pair()

@@ -416,7 +416,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     >>> res[0].connected, res[0].n_beads >= 1
     (True, True)
     """
-    from ..dynamics import _engine, interpolate, train
+    from ..dynamics import OPTIMIZERS, _engine, interpolate, train
 
     t_start = time.perf_counter()
     arch, A, Bm = _pairs(theta_a, theta_b, arch)
@@ -433,6 +433,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
         max_beads = check_int("max_beads", max_beads, minimum=0)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     steps = check_int("steps", steps, minimum=1)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
     if method == "greedy":
         for name, val in (("spring", spring), ("plane", plane)):
             if val not in (None, 0, 0.0):
