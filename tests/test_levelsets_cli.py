@@ -138,3 +138,16 @@ def test_analyze_reports_aligned_barrier():
     assert all(b >= 0 for b in d["barrier_aligned"])
     assert "Aligned barrier (balance + weight matching)" in r.text()
     json.dumps(r.to_dict())
+
+
+def test_connect_with_a_data_file(saved_nets, tmp_path):
+    ds = cyclic_permutation_task()
+    data = tmp_path / "perm_data.npz"
+    np.savez(data, X=ds.X, y=ds.y)
+    out = tmp_path / "c"
+    assert main(["connect", saved_nets[0], saved_nets[1], "--data", str(data), "--threshold",
+                 "1e-3", "--lr", "1e-2", "--steps", "500", "--max-depth", "2", "--out", str(out),
+                 "-q"]) == 0
+    s = load_string(out / "string.npz")
+    assert s.settings["loss"] == "mse" and s.depth <= 2
+    assert s.connected == bool(np.all(s.edge_max_loss < 1.1e-3))
