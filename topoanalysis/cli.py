@@ -20,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .exceptions import TopoAnalysisError
+from .levelsets import cli as levelsets_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -452,6 +453,8 @@ def build_parser():
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     _add_force_flag(p)
     p.set_defaults(func=cmd_analyze)
+
+    levelsets_cli.add_subcommand(sub)
     for sp in sub.choices.values():  # errors raised by a command print its usage line
         sp.set_defaults(_subparser=sp)
     return parser
