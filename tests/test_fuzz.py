@@ -309,9 +309,15 @@ _flags = {
                     "--bias-std", "--out"],
     "interpolate": ["--a", "--b", "--data", "--data-file", "--loss", "--n-points", "--out"],
     "analyze": ["--hidden-width", "--seeds", "--init", "--init-std", "--lr", "--out"],
+    "barrier": ["--data", "--n-points", "--threshold", "--out"],
+    "connect": ["--data", "--threshold", "--out", "--loss"],
 }
+_values.update({"--threshold": ["0.1", "-1", "nan", "x"],
+                "--data": ["breast_cancer", "xor", "quadratic", "nope"]})
 _fixed = {"train": ["-q", "--steps", "3"], "probability": ["--no-plot"],
-          "analyze": ["-q", "--no-train"], "components": [], "interpolate": ["--n-points", "5"]}
+          "analyze": ["-q", "--no-train"], "components": [], "interpolate": ["--n-points", "5"],
+          "barrier": ["--n-points", "5"],
+          "connect": ["-q", "--steps", "2", "--points", "5", "--max-depth", "1"]}
 
 
 @st.composite
@@ -329,8 +335,13 @@ def command_lines(draw, folder):
         else:
             value = draw(st.sampled_from(_values[flag]))
         argv += [flag] + value.split(" ")
-    if command in ("train", "probability", "interpolate", "analyze") and "--out" not in chosen:
+    if command != "components" and "--out" not in chosen:
         argv += ["--out", os.path.join(folder, "o%d" % draw(st.integers(0, 10 ** 9)))]
+    if command in ("barrier", "connect"):  # positional networks, and a required --data
+        nets = [os.path.join(folder, draw(st.sampled_from(files)) + ".npz") for _ in range(2)]
+        argv[1:1] = nets
+        if "--data" not in chosen:
+            argv += ["--data", "breast_cancer"]
     if command == "interpolate":
         argv += [] if "--a" in chosen else ["--a", os.path.join(folder, "good.npz")]
         argv += [] if "--b" in chosen else ["--b", os.path.join(folder, "good.npz")]
