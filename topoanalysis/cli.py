@@ -228,18 +228,20 @@ def cmd_train(args):
             arch = Architecture(inputs=args.inputs or X.shape[1], hidden=tuple(args.hidden),
                                 outputs=args.outputs, hidden_bias=not args.no_hidden_bias,
                                 output_bias=not args.no_output_bias, activation=args.activation)
-            theta = init_params(arch, args.init, seed=args.seed, n_networks=args.n_networks,
-                                std=args.init_std, bias_init=args.bias_init,
-                                bias_std=args.bias_std)
-        B = theta.shape[0]
+            theta = None
+        B = len(args.network) if args.network else args.n_networks
         n = X.shape[0] if args.batch_size is None else args.batch_size
-        if isinstance(args.steps, int) and args.steps > 0:
+        if B > 0 and args.steps > 0 and n > 0:  # the estimate comes before any work
             eta = args.steps * estimate_step_seconds(B, n, arch.n_params,
                                                      resolve_threads(None, B))
             if eta > 10:
                 _note(f"estimated time: {format_seconds(eta)} ({B} networks × {args.steps} "
                       "steps, from the engine's cost model); Ctrl-C stops it, and the same "
                       "command resumes it.")
+        if theta is None:
+            theta = init_params(arch, args.init, seed=args.seed, n_networks=args.n_networks,
+                                std=args.init_std, bias_init=args.bias_init,
+                                bias_std=args.bias_std)
         checkpoint = folder.path("checkpoint.npz")
         if os.path.exists(checkpoint):
             print(f"resuming from {checkpoint}")
