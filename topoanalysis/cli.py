@@ -208,7 +208,8 @@ def cmd_train(args):
     from .dynamics._engine import _evaluate, resolve_threads
     from .dynamics.train import estimate_step_seconds
     from .init import init_params
-    from .io import OutputFolder, load_network, save_network, write_csv, write_json
+    from .io import (OutputFolder, check_memory, load_network, save_network, write_csv,
+                     write_json)
     from .network import Architecture
 
     X, y, X_test, y_test, natural_loss = _dataset(args)
@@ -231,7 +232,11 @@ def cmd_train(args):
             theta = None
         B = len(args.network) if args.network else args.n_networks
         n = X.shape[0] if args.batch_size is None else args.batch_size
-        if B > 0 and args.steps > 0 and n > 0:  # the estimate comes before any work
+        if theta is None and B > 0:  # memory first, then time: both before any work
+            check_memory(8.0 * B * arch.n_params,
+                         f"an array of {B} networks × {arch.n_params} parameters",
+                         param="n_networks")
+        if B > 0 and args.steps > 0 and n > 0:
             eta = args.steps * estimate_step_seconds(B, n, arch.n_params,
                                                      resolve_threads(None, B))
             if eta > 10:
