@@ -116,11 +116,14 @@ def test_a_genuine_bug_still_shows_a_traceback(monkeypatch):
 
 
 # --- interruption and no lost work ---------------------------------------------------------
-def test_sigint_stops_train_within_a_second_and_resumes(tmp_path):
+@pytest.mark.parametrize("command", [
+    ["train", "-l", "6", "--n-networks", "20", "--steps", "100000000", "--record-every",
+     "10000000", "-q"],
+    ["analyze", "-l", "2", "--seeds", "2", "--steps", "100000000", "-q"],
+])
+def test_sigint_stops_within_a_second_with_a_resumable_state(tmp_path, command):
     env = dict(os.environ, PYTHONPATH=ROOT)
-    argv = [sys.executable, "-m", "topoanalysis.cli", "train", "-l", "6", "--n-networks", "20",
-            "--steps", "100000000", "--record-every", "10000000", "-q", "--out",
-            str(tmp_path / "run")]
+    argv = [sys.executable, "-m", "topoanalysis.cli", *command, "--out", str(tmp_path / "run")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                             text=True)
     ckpt = tmp_path / "run" / "checkpoint.npz"
@@ -134,7 +137,7 @@ def test_sigint_stops_train_within_a_second_and_resumes(tmp_path):
     waited = time.perf_counter() - t0
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "resume" in err
-    assert waited < 3.0  # ~0.25 s kernel calls; slack for a loaded shared machine
+    assert waited < 4.0  # ~0.25 s kernel calls (measured 0.2-1 s); slack for a loaded machine
     with np.load(ckpt) as f:  # a resumable state
         assert int(f["t0"]) > 0
 

@@ -201,9 +201,10 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
     from .train import _chunk_steps, estimate_step_seconds
 
     per_net = estimate_step_seconds(1, N, P, threads)
-    i0 = 0
+    i0, ramp = 0, 8
     while i0 < B:
-        i1 = min(B, i0 + _chunk_steps(B - i0, per_net))
+        i1 = min(B, i0 + min(ramp, _chunk_steps(B - i0, per_net)))
+        ramp *= 8
         tic = time.perf_counter()
         eng.evaluate_networks(stack[i0:i1], data.Xb, data.Yb, data.X, data.Y, *args,
                               want_loss, want_grad, want_acc, want_out, loss_out[i0:i1],

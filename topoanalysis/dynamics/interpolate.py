@@ -197,9 +197,10 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads):
     # Bounded kernel calls (about CHUNK_SECONDS each, from a cost model and then the measured
     # time of the previous call) so that Ctrl-C is seen within about a second.
     per_row = estimate_step_seconds(T, data.n_samples, arch.n_params, threads)
-    i0 = 0
+    i0, ramp = 0, 8
     while i0 < M:
-        i1 = min(M, i0 + _chunk_steps(M - i0, per_row))
+        i1 = min(M, i0 + min(ramp, _chunk_steps(M - i0, per_row)))
+        ramp *= 8
         tic = time.perf_counter()
         eng.evaluate_segments(table, ia[i0:i1], ib[i0:i1], ts, data.Xb, data.Yb, data.X,
                               data.Y, *args, out[i0:i1], acc[i0:i1], want_acc, bad[i0:i1],

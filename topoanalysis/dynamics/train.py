@@ -131,9 +131,10 @@ CHECKPOINT_SECONDS = 1.0
 
 
 def estimate_step_seconds(n_networks, n_samples, n_params, n_threads):
-    """Cost model of one training step: 0.2 ns per sample, parameter and network on one core
-    (about what the engine does; the estimate used before the first measurement)."""
-    return 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
+    """Cost model of one training step: 2 µs of overhead plus 0.2 ns per sample, parameter and
+    network on one core (about what the engine does; the estimate used before the first
+    measurement)."""
+    return 2e-6 + 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
 
 
 def _chunk_steps(total, per_step, seconds=CHUNK_SECONDS):
@@ -392,9 +393,11 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
         bar.update(t0)
     last_save = time.perf_counter()
     save_every = CHECKPOINT_SECONDS
+    ramp = 64  # the first calls are short and grow (x8) as the measured cost comes in
     try:
         while t0 < total:
-            t1 = min(total, t0 + _chunk_steps(total - t0, per_step))
+            t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
+            ramp *= 8
             tic = time.perf_counter()
             eng.train_chunk(
                 data.Xb, data.Yb, data.X, data.Y, layout, act, slope, loss_c,
