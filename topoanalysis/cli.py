@@ -9,7 +9,13 @@ train        train networks with the compiled engine (loss curves, c_k drift)
 interpolate  loss along the segment between two networks, and the barrier
 analyze      the main job: bundled breast cancer data, several seeds, everything above
 
-User errors print one line ``topoanalysis: error: ...`` and exit with status 2.
+User errors (project exceptions, OS errors on the user's files and folders, allocations that
+do not fit) print the subcommand's usage line and one line ``topoanalysis CMD: error: ...``
+and exit with status 2; a genuine bug keeps its traceback. Ctrl-C exits with status 130 within
+about a second, leaving a resumable checkpoint. Every subcommand writes through
+:mod:`topoanalysis.io`: atomic files, strict JSON (non-finite numbers as ``null``), and output
+folders with a manifest and a lock (``--force`` replaces a folder written with other
+arguments).
 """
 
 import argparse
