@@ -165,6 +165,47 @@ def test_api_entry_points(target):
     run()
 
 
+_small = st.one_of(st.integers(-2, 4), st.sampled_from([0.5, float("nan"), None, "2", True,
+                                                        (1, 2), [2], 10 ** 30]))
+
+
+@st.composite
+def scalar_calls(draw):
+    """Entry points whose arguments are sizes, names and numbers (kept small: symbolic cost)."""
+    from topoanalysis import datasets
+    from topoanalysis.obstruction.probability import obstruction_grid, pathological_probability
+    from topoanalysis.symbolic import conserved_quadratic_forms, gd_drift, quadric_topology
+
+    a, b, c = draw(_small), draw(_small), draw(_small)
+    calls = {
+        "Architecture": lambda: Architecture(a, (b,) if isinstance(b, int) else b, c),
+        "Architecture(activation)": lambda: Architecture(2, (2,), 1, activation=a),
+        "quadric_topology": lambda: quadric_topology(a, b, c),
+        "conserved_quadratic_forms": lambda: conserved_quadratic_forms(
+            a, (b,) if isinstance(b, int) and 0 < b < 3 else b, c, max_parameters=12),
+        "gd_drift": lambda: gd_drift(a, (b,) if isinstance(b, int) and 0 < b < 3 else b, c,
+                                     max_parameters=12),
+        "polynomial_regression": lambda: datasets.polynomial_regression("cubic", n_samples=a,
+                                                                        seed=b),
+        "toy_classification_2d": lambda: datasets.toy_classification_2d(a, "moons", seed=b,
+                                                                         noise=c),
+        "teacher_student": lambda: datasets.teacher_student(a, b, c, seed=0),
+        "pathological_probability": lambda: pathological_probability(a, b, c),
+        "obstruction_grid": lambda: obstruction_grid([a], [b], c),
+        "init_params(gain)": lambda: __import__("topoanalysis.init", fromlist=["x"]).init_params(
+            ARCH, gain_value=a, mode=b if isinstance(b, str) else "fan_in"),
+    }
+    which = draw(st.sampled_from(sorted(calls)))
+    return which, calls[which]
+
+
+@FUZZ
+@given(scalar_calls())
+def test_scalar_arguments(call):
+    which, fn = call
+    check(f"scalars:{which}", fn)
+
+
 _names = st.one_of(
     st.sampled_from(["relu", "ReLU", "leaky-relu", "leaky_relu(0.2)", "leaky_relu(x)", "tanh",
                      "kaiming-normal", "Xavier_Uniform", "normal", "pytorch", "bce", "mse",

@@ -32,6 +32,7 @@ from .._validation import (
     check_int,
     check_seed,
 )
+from .._resources import check_memory
 from ..exceptions import ShapeError, ValidationError
 
 __all__ = [
@@ -467,6 +468,7 @@ def polynomial_regression(kind="quadratic", n_samples=10000, *, sampling="unifor
     """
     kind = check_choice("kind", kind, tuple(_POLYNOMIALS))
     n = check_int("n_samples", n_samples, minimum=1)
+    check_memory(8.0 * n * 6, f"a data set of {n} samples", param="n_samples")
     sampling = check_choice("sampling", sampling, ("uniform", "grid"))
     noise = check_float("noise", noise, minimum=0.0)
     rng = check_seed("seed", seed)
@@ -669,6 +671,7 @@ def toy_classification_2d(n_samples=200, kind="blobs", *, seed=0, noise=None):
     """
     kind = check_choice("kind", kind, _TOY_KINDS)
     n = check_int("n_samples", n_samples, minimum=4 if kind == "xor" else 2)
+    check_memory(8.0 * n * 6, f"a data set of {n} samples", param="n_samples")
     noise = _TOY_NOISE[kind] if noise is None else check_float("noise", noise, minimum=0.0)
     rng = check_seed("seed", seed)
     n1 = n // 2
@@ -758,6 +761,8 @@ def teacher_student(n_samples=100, n_features=2, n_hidden=4, n_outputs=1, *, see
     d = check_int("n_features", n_features, minimum=1)
     l = check_int("n_hidden", n_hidden, minimum=1)  # noqa: E741 - the papers' name
     e = check_int("n_outputs", n_outputs, minimum=1)
+    check_memory(8.0 * (n * (d + l + e) + l * (d + e + 2)),
+                 f"a teacher-student task of {n} samples × {d} features", param="n_samples")
     noise = check_float("noise", noise, minimum=0.0)
     for name, value in (("bias", bias), ("return_teacher", return_teacher)):
         if not isinstance(value, (bool, np.bool_)):
