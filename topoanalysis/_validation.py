@@ -28,6 +28,8 @@ def _short(value):
 
 def check_int(name, value, *, minimum=None, maximum=None):
     """Return ``value`` as ``int`` after checking it is an integer in range."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array is its scalar
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ValidationError(f"`{name}` must be an integer; got {_short(value)}.")
     value = int(value)
@@ -41,6 +43,8 @@ def check_int(name, value, *, minimum=None, maximum=None):
 def check_float(name, value, *, minimum=None, maximum=None, strict_min=False,
                 strict_max=False, allow_inf=False):
     """Return ``value`` as ``float`` after checking it is a finite real number in range."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array is its scalar
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValidationError(f"`{name}` must be a real number; got {_short(value)}.")
     value = float(value)
