@@ -99,6 +99,8 @@ def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.flo
     ``ndim`` may be an int or a tuple of allowed ints; ``shape`` is a tuple whose entries
     are ints or ``None`` (any size). Non-finite entries are rejected when ``finite``.
     """
+    if value is None:
+        raise ValidationError(f"`{name}` must be an array of real numbers; got None.")
     try:
         raw = np.asarray(value)
         if raw.dtype.kind == "c" and np.dtype(dtype).kind != "c":
@@ -112,10 +114,11 @@ def check_array(name, value, *, ndim=None, shape=None, finite=True, dtype=np.flo
     except (TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ValidationError):
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        what = ("a ragged nested sequence (rows of different lengths)"
+                if "inhomogeneous" in str(exc) or "sequence" in str(exc)
+                else f"{type(value).__name__} {_short(value)}")
         raise ValidationError(
-            f"`{name}` must be a rectangular array of real numbers; "
-            f"got {type(value).__name__} ({_short(detail)})."
+            f"`{name}` must be a rectangular array of real numbers; got {what}."
         ) from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
