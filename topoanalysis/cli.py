@@ -187,9 +187,16 @@ def _dataset(args):
     return ds.X, ds.y, None, None, "mse"
 
 
+def _spelling(text):
+    """Choices on the command line follow the library's rule: any case, ``-`` or ``_``."""
+    from ._validation import normalize_name
+
+    return normalize_name(text)
+
+
 def _add_data_flags(p):
     g = p.add_argument_group("data")
-    g.add_argument("--data", default="breast_cancer", choices=_DATASETS,
+    g.add_argument("--data", default="breast_cancer", choices=_DATASETS, type=_spelling,
                    help="bundled data set or generator (default breast_cancer)")
     g.add_argument("--data-file", metavar="PATH", help=".npz with arrays X (N, d) and y")
     g.add_argument("--data-seed", type=int, default=0, help="seed of the split / generator")
