@@ -35,6 +35,7 @@ import dataclasses
 import fractions
 import math
 import numbers
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -406,22 +407,30 @@ class BettiNumbers(Sequence):
     def __init__(self, poincare):
         self.poincare = poincare
 
-    def __len__(self):
+    @property
+    def size(self):
+        """Number of Betti numbers ``top + 1`` (any size; ``len`` needs it below 2^63)."""
         return self.poincare.degree + 1
+
+    def __len__(self):
+        if self.size > sys.maxsize:
+            raise ResourceError(f"there are {self.size:.3g} Betti numbers, more than Python's "
+                                "len() can count; use `.size` and `.betti(i)`.")
+        return self.size
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             return tuple(self[j] for j in range(*i.indices(len(self))))
         if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
+            i += self.size
+        if not 0 <= i < self.size:
             raise IndexError("Betti number index out of range")
         return self.poincare.betti(i)
 
     def __iter__(self):
         coeffs = self.poincare.coefficients()
         zero = sympy.Integer(0)
-        for i in range(len(self)):
+        for i in range(self.size):
             c = coeffs.get(i)
             yield zero if c is None else sympy.Integer(c)
 
@@ -429,7 +438,7 @@ class BettiNumbers(Sequence):
         if isinstance(other, BettiNumbers):
             return self.poincare == other.poincare
         try:
-            if len(other) != len(self):
+            if len(other) != self.size:
                 return False
         except TypeError:
             return NotImplemented
@@ -438,13 +447,13 @@ class BettiNumbers(Sequence):
     __hash__ = None
 
     def __repr__(self):
-        if len(self) <= MAX_LISTED and self.poincare.n_terms <= MAX_EXPANSION:
+        if self.size <= MAX_LISTED and self.poincare.n_terms <= MAX_EXPANSION:
             return repr(tuple(self))
         return f"BettiNumbers({self.poincare})"
 
     def to_list(self, max_length=MAX_LISTED):
         """The list of Betti numbers, or None when longer than ``max_length``."""
-        if len(self) > max_length:
+        if self.size > max_length:
             return None
         return [int(b) for b in self]
 
@@ -579,7 +588,7 @@ def _quadric(c, d, e, atol, cache):
                 if k <= MAX_EXPANSION else PoincareProduct.of([(k, 1)]))
         # Betti numbers lazily: 1 + t^k has k + 1 coefficients, and k can be huge
         b = BettiNumbers(PoincareProduct.of([] if k is None else [(k, 1)]))
-        cache[sign] = (kind, model, k, poly, b if len(b) > MAX_LISTED else tuple(b))
+        cache[sign] = (kind, model, k, poly, b if b.size > MAX_LISTED else tuple(b))
     kind, model, k, poly, b = cache[sign]
     return QuadricTopology(
         c=value, d=d, e=e, sign=sign, treated_as_zero=treated, kind=kind, model=model,
