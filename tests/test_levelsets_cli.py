@@ -80,7 +80,7 @@ def test_cli_errors(saved_nets, tmp_path, capsys):
     np.savez(bad, X=np.zeros((3, 5)), y=np.zeros(3))
     assert main(["connect", saved_nets[0], saved_nets[1], "--data", str(bad),
                  "--out", str(tmp_path / "z")]) == 2
-    assert "topoanalysis: error:" in capsys.readouterr().err
+    assert "topoanalysis connect: error:" in capsys.readouterr().err
 
 
 def test_dss_polynomial_script(load_script, tmp_path, capsys):

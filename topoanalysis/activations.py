@@ -25,7 +25,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "linear", "tanh", "sigmoid", "abs")
 #: Activations with ``σ(αz) = ασ(z)`` for ``α > 0`` (neuron rescaling is a symmetry).
 HOMOGENEOUS_ACTIVATIONS = ("relu", "leaky_relu", "linear", "abs")
 
-_LEAKY = re.compile(r"^\s*leaky_relu\s*\(\s*([^)]+)\s*\)\s*$")
+_LEAKY = re.compile(r"^\s*leaky[_-]relu\s*\(\s*([^)]+)\s*\)\s*$", re.IGNORECASE)
 
 
 def parse_activation(activation, negative_slope=0.01):
@@ -55,7 +55,7 @@ def parse_activation(activation, negative_slope=0.01):
             f"`activation` must be a string, one of {', '.join(ACTIVATIONS)}; "
             f"got {activation!r}."
         )
-    match = _LEAKY.match(activation.lower().replace("-", "_"))
+    match = _LEAKY.match(activation)
     if match:
         try:
             slope = float(match.group(1))
