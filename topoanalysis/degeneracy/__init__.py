@@ -1,0 +1,1 @@
+"""Degenerate parametrizations and inverse stability (Berner, Elbrächter & Grohs)."""
