@@ -161,7 +161,10 @@ def hyperplane_groups(V, S, merge_tol=_MERGE_TOL):
         for g, m in enumerate(normals):
             dot = float(n @ m)
             if abs(dot) >= 1.0 - merge_tol:
-                (plus if dot > 0 else minus)[g] += u
+                if dot > 0:
+                    plus[g] += u
+                else:              # v_k = −||v_k|| n: gradient −u nᵀ where n·x < 0
+                    minus[g] -= u
                 members[g].append(int(k))
                 break
         else:
