@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from . import __version__
+from .degeneracy.cli import add_subcommand as add_stability_subcommand
 from .exceptions import TopoAnalysisError
 
 __all__ = ["main", "build_parser"]
@@ -386,6 +387,8 @@ def build_parser():
                    help="folder for report.json (default ./topoanalysis_analyze)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_analyze)
+
+    add_stability_subcommand(sub)
     return parser
 
 
