@@ -41,11 +41,13 @@ class AnalysisReport:
     pairs: list
     seconds: float
     files: list = dataclasses.field(default_factory=list)
+    degeneracy: object = None
 
     def to_dict(self):
         return {"config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
-                "files": self.files}
+                "files": self.files,
+                "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict()}
 
     def text(self):
         c = self.config
@@ -84,6 +86,8 @@ class AnalysisReport:
                              f" (midpoint {p['midpoint']:.4f})")
             b = np.array([p["barrier"] for p in self.pairs])
             lines.append(f"  mean barrier {b.mean():.4f}, max {b.max():.4f}")
+        if self.degeneracy is not None:
+            lines += ["", self.degeneracy.summary()]
         lines.append("")
         lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
         return "\n".join(lines)
@@ -200,13 +204,20 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                               "mean": float(bar.mean[j])})
         curves = res
 
+    from .degeneracy import stability_of_networks
+    trained = final if train else stack
+    degeneracy = stability_of_networks(
+        [Network(arch, trained[i]) for i in range(2 * seeds)],
+        [f"{'trained ' if train else ''}{k} {i % seeds}" for i, k in enumerate(kinds)],
+        X=data.X_train)
+
     report = AnalysisReport(
         config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
                 "n_test": int(data.X_test.shape[0]), "inputs": d, "width": hidden,
                 "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
-        seconds=time.perf_counter() - t0,
+        seconds=time.perf_counter() - t0, degeneracy=degeneracy,
     )
     if out is not None:
         os.makedirs(out, exist_ok=True)

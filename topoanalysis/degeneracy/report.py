@@ -48,22 +48,26 @@ class StabilityOfNetworks:
     canonical_widths: list
     in_restricted_space: list
     verified: list
+    output_bias_neuron: list = dataclasses.field(default_factory=list)
 
     def summary(self):
         kinds = sorted({k for c in self.counts for k, v in c.items() if v})
         lines = ["Degeneracies (Berner et al.) and canonical forms modulo permutation, rescaling "
                  "and redundancy:"]
-        for lab, c, w, cw, ok in zip(self.labels, self.counts, self.widths,
-                                     self.canonical_widths, self.verified):
+        obn = self.output_bias_neuron or [False] * len(self.labels)
+        for lab, c, w, cw, ok, ob in zip(self.labels, self.counts, self.widths,
+                                         self.canonical_widths, self.verified, obn):
             found = ", ".join(f"{k} {c[k]}" for k in kinds if c[k]) or "none"
-            lines.append(f"  {lab:>14s}: width {w} -> canonical {cw}"
+            cw_txt = f"{cw - 1} + 1 (output bias)" if ob else f"{cw}"
+            lines.append(f"  {lab:>14s}: width {w} -> canonical {cw_txt}"
                          f"{'' if ok else ' (check FAILED)'}; {found}")
         return "\n".join(lines)
 
     def to_dict(self):
         return {"labels": self.labels, "counts": self.counts, "widths": self.widths,
                 "canonical_widths": self.canonical_widths,
-                "in_restricted_space": self.in_restricted_space, "verified": self.verified}
+                "in_restricted_space": self.in_restricted_space, "verified": self.verified,
+                "output_bias_neuron": self.output_bias_neuron}
 
 
 def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
@@ -83,4 +87,5 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
         widths=[int(n.arch.hidden[0]) for n in nets],
         canonical_widths=[int(r.canonical.width) for r in res],
         in_restricted_space=[bool(r.membership.in_restricted_space) for r in res],
-        verified=[bool(r.canonical.verified) for r in res])
+        verified=[bool(r.canonical.verified) for r in res],
+        output_bias_neuron=[bool(r.canonical.output_bias_neuron >= 0) for r in res])
