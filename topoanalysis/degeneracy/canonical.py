@@ -330,7 +330,7 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     def record(name, A_, C_, aug):
         nonlocal before
         after = realize(A_, C_, aug)
-        res = (after - before).applyfunc(lambda e: sp.simplify(sp.expand(e)))
+        res = (after - before).applyfunc(_exact_zero)
         steps.append(SymbolicStep(name, A_, C_, res))
         before = after
 
@@ -381,6 +381,12 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     C4 = sp.Matrix.vstack(*rows_c) if rows_c else C2
     record("balance", A4, C4, aug)
     return steps
+
+
+def _exact_zero(e):
+    """``e`` simplified (cheap passes first: radicals denested, then ``simplify``)."""
+    e = sp.expand(sp.radsimp(sp.expand(e)))
+    return e if e == 0 else sp.simplify(e)
 
 
 def _rows(M, rows):

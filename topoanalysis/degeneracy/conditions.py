@@ -44,7 +44,8 @@ class SymbolicConditions:
         """``{"C.1": bool, "C.2": bool, "C.3": bool}`` after substituting ``subs``."""
         out = {}
         for name, preds in (("C.1", self.c1), ("C.2", self.c2), ("C.3", self.c3)):
-            vals = [sp.simplify(p.subs(subs)) for p in preds]
+            vals = [p.xreplace({sp.sympify(k): sp.sympify(v) for k, v in subs.items()}) for p in preds]
+            vals = [v if v in (sp.true, sp.false) else sp.simplify(v) for v in vals]
             if any(v not in (sp.true, sp.false) for v in vals):
                 raise ValidationError(f"`subs` must give every symbol a value; {name} stays "
                                       f"{[v for v in vals if v not in (sp.true, sp.false)][0]}.")
@@ -127,8 +128,8 @@ def symbolic_realization(A, C, x=None):
         x = sp.Matrix(sp.symbols(f"x0:{A.cols}", real=True))
     out = sp.zeros(C.cols, 1)
     for i in range(A.rows):
-        z = sum(A[i, k] * x[k] for k in range(A.cols))
-        out += C[i, :].T * (z + sp.Abs(z)) / 2
+        z = sp.factor_terms(sum(A[i, k] * x[k] for k in range(A.cols)))
+        out += C[i, :].T * (z + sp.Abs(z)) / 2        # Abs(k z) = k Abs(z) for k > 0
     return out
 
 
