@@ -358,7 +358,8 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     Returns
     -------
     slope : float
-        ``nan`` when fewer than two points, or no spread in ``|dR|``.
+        ``nan`` when fewer than two points or when ``|dR|`` spans less than a decade within
+        every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
     """
@@ -378,8 +379,9 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
         sel = g == run
         cf[sel] -= lf[sel].mean()
         cp[sel] -= lp[sel].mean()
-    if len(lf) < 2 or np.sum(cf * cf) <= 1e-12 * max(1.0, np.sum(lf * lf)):
-        return float("nan"), np.array(local)
+    spans = [np.ptp(lf[g == run]) for run in np.unique(g)]
+    if len(lf) < 2 or max(spans, default=0.0) < np.log(10.0):
+        return float("nan"), np.array(local)          # |dR| spans less than a decade
     return float(np.sum(cf * cp) / np.sum(cf * cf)), np.array(local)
 
 
@@ -406,9 +408,11 @@ class FamilyMeasurement:
         loc = self.local_exponents[np.isfinite(self.local_exponents)]
         loc_txt = (f"local exponents {loc.min():.3f}..{loc.max():.3f}" if len(loc)
                    else "no local exponents (|dR| constant)")
+        exp_txt = (f"fitted exponent {self.exponent:.3f}, {loc_txt}" if np.isfinite(self.exponent)
+                   else "no exponent (|dR| spans less than a decade)")
         return (f"{self.name:26s} ratio {self.ratio[0]:.3g} -> {self.ratio[-1]:.3g} "
                 f"(max {self.max_ratio:.3g}), uniform-norm ratio {self.ratio_uniform[0]:.3g} -> "
-                f"{self.ratio_uniform[-1]:.3g}, fitted exponent {self.exponent:.3f}, {loc_txt}")
+                f"{self.ratio_uniform[-1]:.3g}, {exp_txt}")
 
     def rows(self):
         return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru))
