@@ -440,3 +440,18 @@ def test_augment_inputs_and_c3_form():
     X = np.random.default_rng(0).normal(size=(50, 2))
     np.testing.assert_allclose(form(X), net.forward(X), atol=1e-12)
     assert augment_inputs(X, "c3")[:, -2:].tolist() == [[1.0, -1.0]] * 50
+
+
+def test_balanced_ratio_bounded_too_and_analyze_hook():
+    m = measure_restricted("tiny", etas=(0.1, 0.001), seeds=2)
+    assert np.all(m.ratio <= m.ratio_balanced + 1e-12) and m.max_ratio_balanced < 2.0
+    from topoanalysis.analyze import analyze
+
+    rep = analyze(hidden=3, seeds=1, train=False, out=None, progress=False)
+    deg = rep.to_dict()["degeneracy"]
+    assert deg["widths"] == [3, 3] and len(deg["canonical_widths"]) == 2
+    assert all(deg["verified"])
+    # the init and its obstructed twin are the same function: same canonical width
+    assert deg["canonical_widths"][0] == deg["canonical_widths"][1]
+    assert "canonical" in rep.text()
+    json.dumps(deg)

@@ -399,10 +399,16 @@ class FamilyMeasurement:
     exponent: float
     local_exponents: np.ndarray
     reason: str
+    ratio_balanced: np.ndarray = None
 
     @property
     def max_ratio(self):
         return float(np.max(self.ratio))
+
+    @property
+    def max_ratio_balanced(self):
+        """Largest ratio with ``Γ`` balanced (the restricted space's parametrization)."""
+        return float(np.max(self.ratio_balanced))
 
     def summary(self):
         loc = self.local_exponents[np.isfinite(self.local_exponents)]
@@ -415,10 +421,12 @@ class FamilyMeasurement:
                 f"{self.ratio_uniform[-1]:.3g}, {exp_txt}")
 
     def rows(self):
-        return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru))
-                for t, p, s, u, r, ru in zip(self.t, self.parameter_distance,
-                                             self.sobolev_distance, self.uniform_distance,
-                                             self.ratio, self.ratio_uniform)]
+        return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru),
+                 float(rb))
+                for t, p, s, u, r, ru, rb in zip(self.t, self.parameter_distance,
+                                                 self.sobolev_distance, self.uniform_distance,
+                                                 self.ratio, self.ratio_uniform,
+                                                 self.ratio_balanced)]
 
     def to_dict(self):
         return {"name": self.name, "t": self.t.tolist(),
@@ -427,17 +435,21 @@ class FamilyMeasurement:
                 "uniform_distance": self.uniform_distance.tolist(),
                 "ratio": self.ratio.tolist(), "ratio_uniform": self.ratio_uniform.tolist(),
                 "exponent": self.exponent, "local_exponents": self.local_exponents.tolist(),
-                "max_ratio": self.max_ratio, "reason": self.reason}
+                "ratio_balanced": self.ratio_balanced.tolist(),
+                "max_ratio": self.max_ratio, "max_ratio_balanced": self.max_ratio_balanced,
+                "reason": self.reason}
 
 
 ROW_HEADER = ("experiment", "t", "parameter_distance", "sobolev_distance", "uniform_distance",
-              "ratio", "ratio_uniform")
+              "ratio", "ratio_uniform", "ratio_balanced")
 
 
 def _measure(name, pairs, ts, reason, alpha, groups=None):
-    par, sob, uni = [], [], []
+    par, parb, sob, uni = [], [], [], []
     for theta, gamma in pairs:
-        par.append(parameter_distance(theta, gamma).value)
+        pd = parameter_distance(theta, gamma)
+        par.append(pd.value)
+        parb.append(pd.value_balanced)
         sob.append(sobolev_distance(theta, gamma).value)
         d = theta.arch.inputs
         uni.append(uniform_distance(theta, gamma, Ball((0.0,) * d, 1.0)).value)
@@ -445,11 +457,12 @@ def _measure(name, pairs, ts, reason, alpha, groups=None):
     with np.errstate(divide="ignore"):
         ratio = np.where(sob > 0, par / np.maximum(sob, 1e-300) ** alpha, np.inf)
         ratio_u = np.where(uni > 0, par / np.maximum(uni, 1e-300) ** alpha, np.inf)
+        ratio_b = np.where(sob > 0, np.array(parb) / np.maximum(sob, 1e-300) ** alpha, np.inf)
     slope, local = fit_exponent(sob, par, groups)
     return FamilyMeasurement(name=name, t=np.asarray(ts, float), parameter_distance=par,
                              sobolev_distance=sob, uniform_distance=uni, ratio=ratio,
                              ratio_uniform=ratio_u, exponent=slope, local_exponents=local,
-                             reason=reason)
+                             reason=reason, ratio_balanced=ratio_b)
 
 
 def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
