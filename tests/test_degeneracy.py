@@ -455,3 +455,11 @@ def test_balanced_ratio_bounded_too_and_analyze_hook():
     assert deg["canonical_widths"][0] == deg["canonical_widths"][1]
     assert "canonical" in rep.text()
     json.dumps(deg)
+
+
+def test_parameter_distance_tries_the_reduced_gamma():
+    gamma = net_of([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]], [1.0, 1.0, 1.0])    # 0 and 1 redundant
+    theta = net_of([[3.0, 0.0], [0.0, 1.0], [0.0, 0.0]], [1.0, 1.0, 0.0])    # merged + zero
+    pd = parameter_distance(theta, gamma)
+    assert pd.value < 1e-12 and sorted(pd.assignment) == [(0, -2), (1, -3), (2, -1)]
+    assert parameter_distance(theta, gamma, reduce=False).value > 0.5

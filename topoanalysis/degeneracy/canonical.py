@@ -77,10 +77,12 @@ class CanonicalForm:
     output_bias_neuron: int
     steps: list
     width_before: int
+    n_neurons: int = None
 
     @property
     def width(self):
-        return self.network.arch.hidden[0]
+        """Number of neurons (0 for the zero function, stored as one zero neuron)."""
+        return self.network.arch.hidden[0] if self.n_neurons is None else self.n_neurons
 
     @property
     def verified(self):
@@ -254,7 +256,8 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     out_net = form_network(form.A, form.C) if form.width else form_network(
         np.zeros((1, form.A.shape[1])), np.zeros((1, form.C.shape[1])))
     return CanonicalForm(network=out_net, augment=form.augment, mapping=mapping,
-                         output_bias_neuron=ob, steps=steps, width_before=l)
+                         output_bias_neuron=ob, steps=steps, width_before=l,
+                         n_neurons=int(form.width))
 
 
 def _decimals(tol):

@@ -47,7 +47,8 @@ class ParameterDistance:
         With ``Γ`` balanced (``||w|| = ||a||``), the restricted space's representative.
     assignment : list of (int, int)
         ``(i, j)``: neuron ``i`` of ``Θ`` matched to neuron ``j`` of ``Γ`` (``-1``: an added
-        zero neuron, when the widths differ).
+        zero neuron, when the widths differ; ``-2 - k``: merged neuron ``k`` of the reduced
+        ``Γ``).
     exact : bool
         ``Γ``'s weight vectors are linearly independent and the widths agree (Lemma A.3).
     """
@@ -143,7 +144,18 @@ def _cost_matrices(At, Ct, Ag, Cg, zero_tol):
     return opt, bal, gz
 
 
-def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12):
+def _reduced(form, tol=1e-9):
+    """``Γ`` with redundant neurons merged and cancelled ones dropped (same realization)."""
+    from ..symmetry import merge_redundant_neurons
+
+    merged = merge_redundant_neurons(form_network(form.A, form.C), tol=tol)
+    W1, W2 = merged.network.weights
+    A, C = np.array(W1), np.array(W2.T)
+    keep = np.linalg.norm(C, axis=1) > tol * max(np.abs(form.C).max(initial=0), 1e-300)
+    return A[keep], C[keep]
+
+
+def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=True):
     """Parameter distance from ``Θ`` to the parametrizations of ``R(Γ)`` (module docstring).
 
     Parameters
@@ -154,6 +166,9 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12):
     augment : {"none", "bias", "c3"} or None
         Parameters compared in the bias-free form with this input augmentation.
     zero_tol : float, default=1e-12
+    reduce : bool, default=True
+        Also try ``Γ`` with its redundant neurons merged and the cancelled ones removed (another
+        parametrization of ``R(Γ)``) and keep the smaller distance.
 
     Returns
     -------
@@ -173,8 +188,18 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12):
     opt, bal, gz = _cost_matrices(ft.A, ft.C, fg.A, fg.C, zero_tol)
     value, r, c = _bottleneck(opt)
     value_bal, _, _ = _bottleneck(bal)
+    if reduce and fg.width:
+        A_r, C_r = _reduced(fg)
+        if len(A_r) < fg.width:
+            opt_r, bal_r, _ = _cost_matrices(ft.A, ft.C, A_r, C_r, zero_tol)
+            v_r, r_r, c_r = _bottleneck(opt_r)
+            if v_r < value:
+                value, r, c = v_r, r_r, c_r
+                c = np.where(c < len(A_r), -2 - c, -1)    # a merged neuron, or padding
+            value_bal = min(value_bal, _bottleneck(bal_r)[0])
     wt, wg = ft.width, fg.width
-    assignment = [(int(i) if i < wt else -1, int(j) if j < wg else -1) for i, j in zip(r, c)]
+    assignment = [(int(i) if i < wt else -1, int(j) if 0 <= j < wg else (-1 if j >= 0 else int(j)))
+                  for i, j in zip(r, c)]
     exact = bool(wt == wg and np.linalg.matrix_rank(fg.A) == wg)
     return ParameterDistance(value=value, value_balanced=value_bal, assignment=assignment,
                              exact=exact, widths=(wt, wg))
