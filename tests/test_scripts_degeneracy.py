@@ -50,5 +50,11 @@ def test_stability_cli(tmp_path, capsys):
     assert report["against"]["sobolev"]["value"] == pytest.approx(0.0, abs=1e-9)
     canon = Network.load(out / "canonical.npz")
     assert canon.arch.hidden == (4,) and canon.arch.inputs == 4
+    data = tmp_path / "d.npz"
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    np.savez(data, X=X, y=X[:, 0])
+    assert main(["stability", str(pa), "--data-file", str(data), "--out", str(tmp_path / "o3"),
+                 "--radius", "0"]) == 0
+    assert "dead on data (40 rows)" in capsys.readouterr().out
     assert main(["stability", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "o2")]) == 2
     assert "NET" in capsys.readouterr().err
