@@ -58,8 +58,8 @@ def figure(families, restricted):
     ax.set_xlabel("|R(Γ) − R(Θ)|  W^{1,∞}")
     ax.set_ylabel("min |Θ − Γ'|∞")
     ax.set_title("restricted vs unrestricted space")
-    ax.set_ylim(top=ax.get_ylim()[1] * 300)
-    ax.legend(fontsize=5.5, loc="upper left", ncol=2)
+    ax.set_ylim(top=ax.get_ylim()[1] * 3e4)
+    ax.legend(fontsize=5, loc="upper left")
     for ax, m in zip(axes[1:], families):
         ax.loglog(m.t, m.ratio, "o-", label="W^{1,∞}: dist/|dR|^1/2")
         ax.loglog(m.t, m.ratio_uniform, "s--", label="uniform (unit ball)")

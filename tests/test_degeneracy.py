@@ -17,7 +17,6 @@ from topoanalysis.degeneracy import (
     measure_family, measure_restricted, parameter_distance, restricted_pair,
     restricted_space_membership, shallow_form, sobolev_distance, symbolic_conditions,
     symbolic_realization, uniform_distance)
-from topoanalysis.degeneracy.distance import hyperplane_groups
 from topoanalysis.symmetry import canonical_neuron_order, merge_redundant_neurons
 
 

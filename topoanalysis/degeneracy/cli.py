@@ -5,7 +5,7 @@ __all__ = ["add_subcommand", "cmd_stability"]
 
 def cmd_stability(args):
     from .. import io
-    from .distance import Ball, Box
+    from .distance import Ball
     from .report import network_stability
     from .stability import inverse_stability
 

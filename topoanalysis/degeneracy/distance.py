@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_array, check_float, check_int, check_seed
+from .._validation import check_float, check_int, check_seed
 from ..exceptions import ValidationError
 from ._form import pair_forms, shallow_form
 
@@ -228,12 +228,6 @@ def _lp_witness(normals, signs, D):
     if res.status != 0 or -res.fun <= 1e-10:
         return None
     return res.x[:D]
-
-
-def _complete(groups, x):
-    s = np.sign(groups.normals @ x)
-    s[s == 0] = 1.0
-    return s
 
 
 def _branch_and_bound(groups, *, max_nodes, prune, progress):

@@ -3,8 +3,6 @@
 
 import dataclasses
 
-import numpy as np
-
 from .canonical import canonical_form
 from .conditions import restricted_space_membership
 from .detect import detect_degeneracies
