@@ -462,3 +462,17 @@ def test_parameter_distance_tries_the_reduced_gamma():
     pd = parameter_distance(theta, gamma)
     assert pd.value < 1e-12 and sorted(pd.assignment) == [(0, -2), (1, -3), (2, -1)]
     assert parameter_distance(theta, gamma, reduce=False).value > 0.5
+
+
+def test_sobolev_two_outputs_frobenius_against_grid():
+    r = np.random.default_rng(21)
+    a = Network.from_weights([r.normal(size=(4, 2)), r.normal(size=(2, 4))])
+    b = Network.from_weights([r.normal(size=(3, 2)), r.normal(size=(2, 3))])
+    res = sobolev_distance(a, b)
+    phi = (np.arange(20000) + 0.5) * 2 * np.pi / 20000
+    P, h = np.stack([np.cos(phi), np.sin(phi)], axis=1), 1e-7
+    f = lambda Z: a.forward(Z) - b.forward(Z)
+    Jx = (f(P + [h, 0]) - f(P - [h, 0])) / (2 * h)
+    Jy = (f(P + [0, h]) - f(P - [0, h])) / (2 * h)
+    brute = np.sqrt((Jx ** 2 + Jy ** 2).sum(axis=1)).max()
+    assert res.value == pytest.approx(brute, rel=1e-5)
