@@ -230,28 +230,48 @@ def _lp_witness(normals, signs, D):
     return res.x[:D]
 
 
-def _branch_and_bound(groups, *, max_nodes, prune, progress):
-    """Max of ``||J||`` over the regions; returns (lower, upper, exact, n_regions, leaves)."""
+def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0):
+    """Max of ``||J||`` over the regions; returns (lower, upper, exact, n_nodes, leaves).
+
+    Nodes are partial sign vectors over the hyperplanes (largest contributions first) with an
+    interior witness point. A pool of random directions supplies witnesses (a pool point whose
+    signs match the node's lies inside its cone) and lower bounds; an LP is solved only for a
+    side no pool point reaches. The upper bound of a node is the least of
+    ``||J_p|| + Σ_rest max(||P_g||, ||N_g||)``, ``||J_p + Σ_rest N_g n_gᵀ|| + Σ_rest ||P_g − N_g||``
+    and ``||J_p + Σ_rest P_g n_gᵀ|| + Σ_rest ||P_g − N_g||`` (triangle inequalities).
+    """
     G, D = groups.normals.shape
     order = np.argsort(-(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)))
     nrm = groups.normals[order]
     P, N = groups.plus[order], groups.minus[order]
-    rest = np.concatenate([np.cumsum(np.maximum(np.linalg.norm(P, axis=1),
-                                                np.linalg.norm(N, axis=1))[::-1])[::-1], [0.0]])
+    e = P.shape[1]
 
-    def value(signs_full):
-        contrib = np.where(signs_full[:, None] > 0, P, N)
-        return float(np.linalg.norm(groups.const + contrib.T @ nrm))
+    def suffix(values):
+        return np.concatenate([np.cumsum(values[::-1], axis=0)[::-1], np.zeros((1,) + values.shape[1:])])
 
-    def partial(signs, depth):
-        contrib = np.where(signs[:depth, None] > 0, P[:depth], N[:depth])
-        return groups.const + contrib.T @ nrm[:depth]
+    rest_max = suffix(np.maximum(np.linalg.norm(P, axis=1), np.linalg.norm(N, axis=1)))
+    rest_jump = suffix(np.linalg.norm(P - N, axis=1))
+    rest_N = suffix(np.einsum("ge,gd->ged", N, nrm))            # (G+1, e, D)
+    rest_P = suffix(np.einsum("ge,gd->ged", P, nrm))
+    const = groups.const
 
-    x0 = np.random.default_rng(0).normal(size=D)
-    x0 /= np.abs(x0).max()
-    best = -1.0
+    def jac(signs_full):
+        contrib = np.where(signs_full[..., None] > 0, P, N)
+        return const + np.einsum("...ge,gd->...ed", contrib, nrm)
+
+    def upper_bound(Jp, depth):
+        return min(float(np.linalg.norm(Jp)) + rest_max[depth],
+                   float(np.linalg.norm(Jp + rest_N[depth])) + rest_jump[depth],
+                   float(np.linalg.norm(Jp + rest_P[depth])) + rest_jump[depth])
+
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(n_pool, D))
+    Zs = np.sign(Z @ nrm.T)
+    Zs[Zs == 0] = 1.0
+    best = float(np.linalg.norm(jac(Zs), axis=(-2, -1)).max()) if prune else -1.0
     leaves = []
-    heap = [(-np.inf, 0, 0, np.zeros(0), x0)]      # (−upper, tiebreak, depth, signs, witness)
+    root = (-np.inf, 0, 0, np.zeros(0), Z[0], np.arange(n_pool), np.zeros((e, D)) + const)
+    heap = [root]                   # (−upper, tiebreak, depth, signs, witness, pool, J_partial)
     counter = itertools.count(1)
     expanded = 0
     bar = None
@@ -262,18 +282,18 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress):
         except ImportError:  # pragma: no cover
             bar = None
     while heap:
-        neg_ub, _, depth, signs, x = heapq.heappop(heap)
+        node = heapq.heappop(heap)
+        neg_ub, _, depth, signs, x, pool, Jp = node
         if prune and -neg_ub <= best * (1 + 1e-12):
-            heapq.heappush(heap, (neg_ub, 0, depth, signs, x))
+            heapq.heappush(heap, node)
             break
         full = np.concatenate([signs, _complete_ordered(nrm[depth:], x)])
-        v = value(full)
-        best = max(best, v)
+        best = max(best, float(np.linalg.norm(jac(full))))
         if depth == G:
             leaves.append(full)
             continue
         if expanded >= max_nodes:
-            heapq.heappush(heap, (neg_ub, 0, depth, signs, x))
+            heapq.heappush(heap, node)
             break
         expanded += 1
         if bar is not None:
@@ -281,16 +301,20 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress):
         s_here = np.sign(nrm[depth] @ x)
         for s in (1.0, -1.0):
             child = np.concatenate([signs, [s]])
+            sub = pool[Zs[pool, depth] == s]
             if s == s_here:
                 w = x
+            elif len(sub):
+                w = Z[sub[0]]
             else:
                 w = _lp_witness(nrm[:depth + 1], child, D)
                 if w is None:
                     continue
-            ub = float(np.linalg.norm(partial(child, depth + 1))) + rest[depth + 1]
+            Jc = Jp + np.outer(P[depth] if s > 0 else N[depth], nrm[depth])
+            ub = upper_bound(Jc, depth + 1)
             if prune and ub <= best * (1 + 1e-12):
                 continue
-            heapq.heappush(heap, (-ub, next(counter), depth + 1, child, w))
+            heapq.heappush(heap, (-ub, next(counter), depth + 1, child, w, sub, Jc))
     if bar is not None:
         bar.close()
     exact = not heap or (prune and -heap[0][0] <= best * (1 + 1e-12))
