@@ -224,6 +224,17 @@ def test_uniqueness_lemma_a3(seed, l, e, bias, data):
     assert ca.width == cb.width
     np.testing.assert_allclose(ca.network.params, cb.network.params, rtol=1e-7, atol=1e-9)
     assert all(ca.mapping[np.array(perm)] == cb.mapping)
+    # a neuron split into two redundant ones (same realization) has the same canonical form
+    theta = data.draw(st.floats(0.1, 0.9))
+    W1, W2 = other.weights
+    b1, b2 = other.biases
+    split = Network.from_weights(
+        [np.vstack([W1, 2 * W1[:1]]), np.hstack([W2 * np.r_[theta, np.ones(l - 1)],
+                                                 W2[:, :1] * (1 - theta) / 2])],
+        [None if b1 is None else np.r_[b1, 2 * b1[0]], b2])
+    cs = canonical_form(split)
+    assert cs.mapping[0] == cs.mapping[l] == cb.mapping[0]
+    np.testing.assert_allclose(cs.network.params, cb.network.params, rtol=1e-7, atol=1e-9)
 
 
 def test_uniqueness_fails_for_opposite_pairs():
