@@ -78,7 +78,7 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     >>> v
     0.0
     >>> v, u, n = tangential_minimum([0.0, -1.0], [[0.0, 1.0]], [0.5])   # not: descent
-    >>> round(v, 12), u[1]
+    >>> round(v, 12), float(u[1])
     (-0.5, 1.0)
     """
     g = np.asarray(g, dtype=np.float64).ravel()
