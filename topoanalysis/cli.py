@@ -386,6 +386,9 @@ def build_parser():
                    help="folder for report.json (default ./topoanalysis_analyze)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_analyze)
+
+    from .critical.cli import add_subcommand as add_critical
+    add_critical(sub)
     return parser
 
 

@@ -36,7 +36,6 @@ from .plateaus import Plateau, SaddleToSaddle, detect_plateaus, saddle_to_saddle
 from .report import TrainedVerdicts, classify_trained
 from .snap import SnapResult, snap, snap_and_classify
 from .stationarity import StationarityReport, stationarity, tangential_minimum
-from .symbolic import SymbolicConditions, symbolic_conditions
 from .verdict import VERDICTS, Verdict, classify
 
 __all__ = [
@@ -50,3 +49,10 @@ __all__ = [
     "SymbolicConditions", "symbolic_conditions",
     "TrainedVerdicts", "classify_trained",
 ]
+
+
+def __getattr__(name):          # SymPy is imported only when the symbolic layer is used
+    if name in ("SymbolicConditions", "symbolic_conditions"):
+        from . import symbolic
+        return getattr(symbolic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
