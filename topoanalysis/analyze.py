@@ -41,11 +41,12 @@ class AnalysisReport:
     pairs: list
     seconds: float
     files: list = dataclasses.field(default_factory=list)
+    critical: object = None
 
     def to_dict(self):
         return {"config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
-                "files": self.files}
+                "files": self.files, "critical": self.critical}
 
     def text(self):
         c = self.config
@@ -84,6 +85,8 @@ class AnalysisReport:
                              f" (midpoint {p['midpoint']:.4f})")
             b = np.array([p["barrier"] for p in self.pairs])
             lines.append(f"  mean barrier {b.mean():.4f}, max {b.max():.4f}")
+        if self.critical:
+            lines += ["", self.critical["text"]]
         lines.append("")
         lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
         return "\n".join(lines)
@@ -158,7 +161,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
             "poincare_polynomial": str(topo.poincare_polynomial.as_expr()),
         })
 
-    pairs = []
+    pairs, critical = [], None
     if train:
         from .dynamics import interpolation_barrier, train as train_networks
         from .losses import accuracy, loss_value
@@ -199,6 +202,10 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                               "t_max": float(bar.t_barrier[j]), "midpoint": float(bar.midpoint[j]),
                               "mean": float(bar.mean[j])})
         curves = res
+        from .critical import classify_trained   # snap, then certify each trained network
+        crit = classify_trained(arch, final, data.X_train, data.y_train, loss="bce",
+                                labels=[f"{kinds[i]} {i % seeds}" for i in range(2 * seeds)])
+        critical = {**crit.to_dict(), "text": crit.summary()}
 
     report = AnalysisReport(
         config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
@@ -206,7 +213,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
-        seconds=time.perf_counter() - t0,
+        seconds=time.perf_counter() - t0, critical=critical,
     )
     if out is not None:
         os.makedirs(out, exist_ok=True)

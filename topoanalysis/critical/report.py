@@ -37,13 +37,13 @@ class TrainedVerdicts:
         lines = [f"Critical points of the trained networks (after snapping, loss {self.loss}): "
                  + ", ".join(f"{v} {n}" for v, n in self.counts.items() if n)]
         for r in self.rows:
-            lines.append(f"  network {r['index']:>3}: {r['verdict']:>15} (snapped loss "
+            lines.append(f"  network {str(r['index']):>7}: {r['verdict']:>15} (snapped loss "
                          f"{r['snapped_loss']:.4g}, moved {r['moved']:.2e}) {r['short_reason']}")
         return "\n".join(lines)
 
 
 def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, tol=1e-8,
-                     check=False, seed=0, labels=None):
+                     check=False, seed=0, labels=None, max_iter=10):
     """Snap every network of a stack and classify it.
 
     Parameters
@@ -61,6 +61,9 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     seed : int, default=0
     labels : sequence, optional
         A label per network (reported as ``index``).
+    max_iter : int, default=10
+        Newton iterations of the ``bce`` snap (its optimum is often at infinity: separable
+        data; the snap then keeps the kink projection only).
 
     Returns
     -------
@@ -73,7 +76,7 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     rows = []
     for i, th in enumerate(params):
         point = shallow_point(Network(arch, th), X, y, loss)
-        s = _snap(point, kink_tol, zero_tol)
+        s = _snap(point, kink_tol, zero_tol, check_int("max_iter", max_iter, minimum=1))
         v = _classify(shallow_point(s.network, X, y, loss), 1e-9, tol, 0.0, check,
                       (1e-6, 1e-4, 1e-2), 100, seed)
         short = v.reason.split(";")[0].split(" (certificate")[0]

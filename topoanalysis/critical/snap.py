@@ -101,10 +101,10 @@ def _null_basis(A, D):
     return Vt[rank:].T
 
 
-def _newton_bce(Phi, Y, iters, offset):
-    """Minimize mean BCE of ``offset + Phi z`` (``e = 1``) by damped Newton; returns ``z``."""
+def _newton_bce(Phi, Y, iters, offset, z0):
+    """Minimize mean BCE of ``offset + Phi z`` (``e = 1``) by damped Newton from ``z0``."""
     N = Phi.shape[0]
-    z = np.linalg.lstsq(Phi, np.zeros(N), rcond=None)[0]
+    z = z0.copy()
     y = Y[:, 0]
 
     def val(z):
@@ -112,12 +112,12 @@ def _newton_bce(Phi, Y, iters, offset):
 
     for _ in range(iters):
         out = offset[:, 0] + Phi @ z
-        s = 1.0 / (1.0 + np.exp(-out))
+        s = 0.5 * (1.0 + np.tanh(0.5 * out))
         g = Phi.T @ (s - y) / N
         if np.linalg.norm(g) < 1e-13:
             break
         H = Phi.T @ (Phi * (s * (1 - s))[:, None]) / N + 1e-12 * np.eye(Phi.shape[1])
-        step = np.linalg.lstsq(H, g, rcond=None)[0]
+        step = np.linalg.solve(H + 1e-10 * np.trace(H) / H.shape[0] * np.eye(H.shape[0]), g)
         t, v0 = 1.0, val(z)
         while t > 1e-8 and val(z - t * step) > v0 - 1e-4 * t * (g @ step):
             t /= 2
@@ -211,6 +211,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
         D_pat[:, k] = np.where(on, 0.0, point.slope(pre[:, k]))
         if np.any(D_pat[:, k] != 0) and Nk.shape[1] > 0:
             live.append(k)
+    w_proj, a_proj = w.copy(), a.copy()
     has_b = b is not None
     if e == 1:
         # neurons sharing pattern, kink samples and output sign span the same columns: one
@@ -244,7 +245,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
                 z = z0 + np.linalg.lstsq(Phi, target[:, 0] - Phi @ z0, rcond=None)[0]
                 method = "least squares in v_k = a_k w_k"
             else:
-                z = _newton_bce(Phi, Y, max_iter, fixed)
+                z = _newton_bce(Phi, Y, max_iter, fixed, z0)
                 method = "Newton (bce) in v_k = a_k w_k"
         else:
             z, method = np.zeros(0), "nothing to solve"
@@ -300,7 +301,29 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
                 break
             prev = val
     new = point.with_params(w, a, b)
+    kept = _kept(new, live, kinks, pre, xn)
+    L_before, L_new = point.loss_value(), new.loss_value()
+    if not kept or L_new > L_before + 1e-9 * abs(L_before):
+        # the pattern's optimum left the pattern (or does not exist, e.g. separable data with
+        # bce): keep the geometric part only (kink projections and zero neurons)
+        proj = point.with_params(w_proj, a_proj, b0)
+        if _kept(proj, live, kinks, pre, xn):
+            new, kept = proj, True
+            method += " rejected (left the pattern or raised the loss); kink projection only"
+    gnorm = _pattern_gradient(new, live, kinks, bases)
+    return SnapResult(network=new.net, moved=float(np.linalg.norm(new.net.params - point.net.params)),
+                      loss_before=L_before, loss_after=new.loss_value(),
+                      pattern_kept=kept, zero_neurons=zero, dead_neurons=dead,
+                      dead_margin=min(dead_margin.values()) if dead else None,
+                      kink_samples={k: v for k, v in kinks.items() if v},
+                      gradient_norm=gnorm, method=method)
+
+
+def _kept(new, live, kinks, pre, xn):
+    """Kink samples on their hyperplanes and every other sample on its original side."""
+    N = pre.shape[0]
     pre_new = new.pre
+    w = new.w
     kept = True
     for k in live:
         on = np.zeros(N, dtype=bool)
@@ -310,13 +333,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
             kept = False
         if np.any(np.sign(pre_new[~on, k]) != np.sign(pre[~on, k])):
             kept = False
-    gnorm = _pattern_gradient(new, live, kinks, bases)
-    return SnapResult(network=new.net, moved=float(np.linalg.norm(new.net.params - point.net.params)),
-                      loss_before=point.loss_value(), loss_after=new.loss_value(),
-                      pattern_kept=kept, zero_neurons=zero, dead_neurons=dead,
-                      dead_margin=min(dead_margin.values()) if dead else None,
-                      kink_samples={k: v for k, v in kinks.items() if v},
-                      gradient_norm=gnorm, method=method)
+    return kept
 
 
 def _pattern_gradient(point, live, kinks, bases):
