@@ -43,7 +43,7 @@ class TrainedVerdicts:
 
 
 def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, tol=1e-8,
-                     check=False, seed=0, labels=None, max_iter=10):
+                     check=False, seed=0, labels=None, max_iter=5):
     """Snap every network of a stack and classify it.
 
     Parameters
@@ -61,7 +61,7 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     seed : int, default=0
     labels : sequence, optional
         A label per network (reported as ``index``).
-    max_iter : int, default=10
+    max_iter : int, default=5
         Newton iterations of the ``bce`` snap (its optimum is often at infinity: separable
         data; the snap then keeps the kink projection only).
 
