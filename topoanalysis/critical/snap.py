@@ -266,6 +266,8 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
                 w[k] = v / a[k, 0]
         if has_b:
             b = z[pos:pos + 1].copy()
+    elif not live:
+        method = "nothing to solve"
     else:
         method = "alternating least squares"
         prev = np.inf
@@ -303,10 +305,10 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     new = point.with_params(w, a, b)
     kept = _kept(new, live, kinks, pre, xn)
     L_before, L_new = point.loss_value(), new.loss_value()
-    if not kept or L_new > L_before + 1e-9 * abs(L_before):
+    proj = point.with_params(w_proj, a_proj, b0)
+    if live and (not kept or L_new > proj.loss_value() + 1e-9 * abs(L_before)):
         # the pattern's optimum left the pattern (or does not exist, e.g. separable data with
         # bce): keep the geometric part only (kink projections and zero neurons)
-        proj = point.with_params(w_proj, a_proj, b0)
         if _kept(proj, live, kinks, pre, xn):
             new, kept = proj, True
             method += " rejected (left the pattern or raised the loss); kink projection only"
