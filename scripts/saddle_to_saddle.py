@@ -167,10 +167,13 @@ def main(argv=None):
         print(f"2-D, two outputs: {args.steps_2d} steps in {secs2:.2f} s")
         print(s2s2.summary())
         io.write_csv(out.path("plateaus_2d.csv"), PLATEAU_HEADER, plateau_rows(s2s2))
+        snap2, v2 = snap_and_classify(Network(arch2, res2.params[0]), X2, Y2)
+        print("final point: " + snap2.summary())
+        print(v2.summary())
         summary["two_d"] = {"seconds": secs2, "plateau_losses": s2s2.plateau_losses,
                             "final_loss": float(res2.final_loss[0]),
-                            "final_verdict": s2s2.checks["final_verdict"],
-                            "checks": s2s2.checks}
+                            "final_verdict": v2.verdict, "final_reason": v2.reason,
+                            "checks": s2s2.checks, "plateaus": s2s2.plateaus}
         if not args.no_plot:
             figure(res2, s2s2, "2-D input, 2 outputs", out.path("saddle_to_saddle_2d.png"))
         # --- many seeds in one engine call

@@ -306,12 +306,15 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     kept = _kept(new, live, kinks, pre, xn)
     L_before, L_new = point.loss_value(), new.loss_value()
     proj = point.with_params(w_proj, a_proj, b0)
-    if live and (not kept or L_new > proj.loss_value() + 1e-9 * abs(L_before)):
+    far = np.linalg.norm(new.net.params - point.net.params) > 0.5 * max(
+        np.linalg.norm(point.net.params), 1e-300)
+    if live and (far or not kept or L_new > proj.loss_value() + 1e-9 * abs(L_before)):
         # the pattern's optimum left the pattern (or does not exist, e.g. separable data with
         # bce): keep the geometric part only (kink projections and zero neurons)
         if _kept(proj, live, kinks, pre, xn):
             new, kept = proj, True
-            method += " rejected (left the pattern or raised the loss); kink projection only"
+            method += (" rejected (left the pattern, raised the loss or moved more than half of "
+                       "||θ||); kink projection only")
     gnorm = _pattern_gradient(new, live, kinks, bases)
     return SnapResult(network=new.net, moved=float(np.linalg.norm(new.net.params - point.net.params)),
                       loss_before=L_before, loss_after=new.loss_value(),
