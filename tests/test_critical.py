@@ -67,7 +67,7 @@ def test_directional_derivative_is_not_linear_at_a_kink():
 
 
 # --- the LP against brute force ---------------------------------------------------------------
-def brute_min(g, Xk, c, alpha, n=40000, seed=0):
+def brute_min(g, Xk, c, alpha, n=20000, seed=0):
     rng = np.random.default_rng(seed)
     U = rng.uniform(-1, 1, size=(n, g.size))
     # points on the faces of the box too (the minimum of a homogeneous function is there)
@@ -289,3 +289,18 @@ def test_cli_critical(tmp_path, capsys):
     rep = json.loads(out.read_text())
     assert rep["verdict"]["verdict"] == "local minimum" and rep["snap"]["pattern_kept"]
     assert main(["critical", str(tmp_path / "missing.npz"), "--data", "wu5"]) == 2
+
+
+def test_snap_vector_output_alternating_least_squares():
+    from topoanalysis.dynamics import train
+
+    X = np.array([[1.0, 0.1], [0.1, 1.0], [0.5, 0.6]])
+    Y = np.array([[3.0, 1.0], [1.0, 2.0], [1.0, 1.0]])
+    rng = np.random.default_rng(0)
+    net = net_from(rng.normal(size=(2, 2)), rng.normal(size=(2, 2)), hidden_bias=False)
+    res = train(net, X, Y, lr=0.05, steps=20000, progress=False)
+    s, v = snap_and_classify(Network(net.arch, res.params[0]), X, Y)
+    assert s.pattern_kept and s.gradient_norm < 1e-10 and s.moved < 1e-6
+    assert s.dead_neurons == [0]
+    assert v.verdict == "undetermined" and v.escape.escape == [1]
+    assert not v.perturbations["found_decrease"]

@@ -6,7 +6,8 @@ it when escape neurons grow (Wu, Simsek & Ged, section 4.2). :func:`detect_plate
 plateaus on a recorded loss curve with no hand-set steps; :func:`saddle_to_saddle` snaps and
 classifies the point visited at each plateau, lists its escape neurons and the neurons that grow
 next, and checks the paper's two claims on the run: escapes happen through escape neurons, and
-``||w_k||`` and ``|a_k|`` grow together.
+``||w_k||`` and ``|a_k|`` grow together (the paper's Fact 4.6: from a vanishing initialization
+``||w_k||² − ||a_k||²`` stays near 0 under gradient flow, so the two move in step).
 
 Plateau criterion
 -----------------
