@@ -121,7 +121,9 @@ class SaddleToSaddle:
         Per plateau: steps, loss, the snap (``moved``, ``loss_after``, ``pattern_kept``), the
         ``verdict`` and its ``reason``, ``escape_neurons``, ``grows_next`` (neurons whose
         amplitude ``||a_k||·||w_k||`` grows by more than ``growth_factor`` before the next
-        plateau, or the end of training).
+        plateau, or the end of training), ``growth_rates`` (``||G(ŵ_k)||`` of those neurons at
+        the snapped point, ``G(w) = Σ_n r_n ρ(w·x̃_n)``) and ``grow_along_descent`` (each has
+        ``a_k·G(ŵ_k) < 0``: its own direction is a first-order escape direction).
     checks : dict
         ``escape_through_escape_neurons`` (every neuron that grows next is an escape neuron of
         the plateau it leaves), ``balanced_growth`` (the largest
@@ -152,7 +154,8 @@ class SaddleToSaddle:
                          f"(moved {p['moved']:.2e}): {p['verdict']}; escape neurons "
                          f"{len(p['escape_neurons'])}; grow next {p['grows_next']}")
         c = self.checks
-        lines.append(f"  escapes through escape neurons: {c['escape_through_escape_neurons']}; "
+        lines.append(f"  escapes through escape neurons: {c['escape_through_escape_neurons']} "
+                     f"(growing along a descent direction: {c['grow_along_descent']}); "
                      f"balanced growth (max relative | ||w||-||a|| |): {c['balanced_growth']:.2e};"
                      f" final verdict: {c['final_verdict']}")
         return "\n".join(lines)
@@ -228,12 +231,24 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
             grows = [int(k) for k in range(amp.shape[1])
                      if amp[nxt, k] > growth_factor * amp[rep, k] and amp[nxt, k] > zero_tol * ref]
         esc = [] if v.escape is None else v.escape.escape
+        # first-order escape rate of each growing neuron along its own direction at the
+        # plateau: G(ŵ_k) = Σ_n r_n ρ(ŵ_k·x̃_n) at the snapped point; it grows when a_k·G < 0
+        snapped = shallow_point(s.network, X, y, loss)
+        r = snapped.residual()
+        rates, descending = [], []
+        w_end, a_end, _ = first.split(traj[pl.end])      # directions as the plateau is left
+        for k in grows:
+            nk = np.linalg.norm(w_end[k])
+            G = snapped.act(snapped.Xa @ (w_end[k] / nk)) @ r if nk > 0 else np.zeros(r.shape[1])
+            rates.append(float(np.linalg.norm(G)))
+            descending.append(bool(a_end[k] @ G < 0))
         rows.append({"start_step": pl.start_step, "end_step": pl.end_step, "loss": pl.loss,
                      "representative_step": int(steps[rep]), "snapped_loss": s.loss_after,
                      "moved": s.moved, "pattern_kept": s.pattern_kept, "verdict": v.verdict,
                      "reason": v.reason, "check_agrees": v.check_agrees, "escape_neurons": esc,
                      "zero_neurons": s.zero_neurons, "dead_neurons": s.dead_neurons,
-                     "grows_next": grows})
+                     "grows_next": grows, "growth_rates": rates,
+                     "grow_along_descent": all(descending)})
     through = all(set(r["grows_next"]) <= set(r["escape_neurons"]) for r in rows)
     grown = sorted({k for r in rows for k in r["grows_next"]})
     bal = 0.0
@@ -243,6 +258,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         mask = big > 1e-3 * big.max()
         bal = float(np.max(np.abs(Wg - Ag)[mask] / big[mask])) if mask.any() else 0.0
     checks = {"escape_through_escape_neurons": bool(through), "balanced_growth": bal,
+              "grow_along_descent": all(r["grow_along_descent"] for r in rows),
               "final_verdict": rows[-1]["verdict"] if rows else None,
               "n_plateaus": len(rows)}
     return SaddleToSaddle(
