@@ -223,7 +223,10 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         s = _snap(point, kink_tol, zero_tol)
         v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
                       (1e-6, 1e-4, 1e-2), 100, seed)
-        nxt = plats[i + 1].representative if i + 1 < len(plats) else None
+        if i + 1 < len(plats):
+            nxt = plats[i + 1].representative
+        else:                                   # the last plateau: compare with the end
+            nxt = traj.shape[0] - 1 if pl.end < traj.shape[0] - 1 else None
         if nxt is None:
             grows = []
         else:
