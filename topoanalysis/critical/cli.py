@@ -2,8 +2,6 @@
 
 import os
 
-import numpy as np
-
 __all__ = ["add_subcommand", "cmd_critical", "DATA_NAMES"]
 
 DATA_NAMES = ("wu5", "quadratic", "cubic", "cyclic", "breast_cancer")

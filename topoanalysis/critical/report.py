@@ -2,8 +2,6 @@
 
 import dataclasses
 
-import numpy as np
-
 from .._validation import check_int
 from ..network import Network
 from ._point import check_tol, shallow_point
