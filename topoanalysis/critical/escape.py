@@ -1,7 +1,11 @@
 """Escape neurons of a directional stationary point (first-order definition).
 
-Definition (Wu, Simsek & Ged, arXiv 2402.05626, section 4; restated here in the toolkit's
-variables because the stored seed text lost its formulas). At a directional stationary point
+Definition (Wu, Simsek & Ged, arXiv 2402.05626, section 4). The seed text lost its formulas and
+the full text was not reachable from where this was written, so the condition below is
+**derived** from the paper's statements (escape neurons are defined by first-order conditions;
+no escape neuron implies a local minimum, Theorem 4.2; for scalar output an escape neuron rules
+one out) and proved here in the toolkit's variables; the tests check every step numerically.
+At a directional stationary point
 ``θ`` with residuals ``r_n = ∂L/∂f(x_n)``, neuron ``k`` with
 ``F_k(u) = Σ_{n off} r_n ρ'(w_k·x̃_n)(u·x̃_n) + Σ_{n on} r_n ρ(u·x̃_n)``
 (:func:`~topoanalysis.critical.kinks.neuron_first_order_map`) is an **escape neuron** when
