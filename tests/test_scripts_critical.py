@@ -8,8 +8,8 @@ import pytest
 
 def test_saddle_to_saddle_script_tiny(load_script, tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    args = ["--out", str(tmp_path), "--steps", "4000", "--steps-2d", "3000", "--width", "8",
-            "--seeds", "3", "--record-every", "40"]
+    args = ["--out", str(tmp_path), "--steps", "3000", "--steps-2d", "2000", "--width", "6",
+            "--seeds", "3", "--record-every", "50"]
     assert load_script("saddle_to_saddle").main(args) == 0
     out = capsys.readouterr().out
     assert "1-D run" in out and "seeds in one engine call" in out
