@@ -21,6 +21,7 @@ import numpy as np
 
 from . import __version__
 from .exceptions import TopoAnalysisError
+from .levelsets import cli as levelsets_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -386,6 +387,8 @@ def build_parser():
                    help="folder for report.json (default ./topoanalysis_analyze)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_analyze)
+
+    levelsets_cli.add_subcommand(sub)
 
     from .critical.cli import add_subcommand as add_critical
     add_critical(sub)
