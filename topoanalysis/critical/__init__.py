@@ -29,36 +29,30 @@ not Clarke stationarity. Loss convention: ``mse`` is the mean over the ``N·e`` 
 paper's ``½ Σ ||f − y||²`` differs by the factor ``N e / 2``, which changes no verdict.
 """
 
-import importlib
+from .embedding import EmbeddingFamily, add_zero_neurons, embedding_family, split_neuron
+from .escape import EscapeReport, escape_neurons
+from .kinks import KinkReport, directional_derivative, kink_samples, neuron_first_order_map
+from .plateaus import Plateau, SaddleToSaddle, detect_plateaus, saddle_to_saddle
+from .report import TrainedVerdicts, classify_trained
+from .snap import SnapResult, snap, snap_and_classify
+from .stationarity import StationarityReport, stationarity, tangential_minimum
+from .verdict import VERDICTS, Verdict, classify
 
-_HOMES = {
-    "KinkReport": "kinks", "kink_samples": "kinks", "directional_derivative": "kinks",
-    "neuron_first_order_map": "kinks",
-    "StationarityReport": "stationarity", "stationarity": "stationarity",
-    "tangential_minimum": "stationarity",
-    "EscapeReport": "escape", "escape_neurons": "escape",
-    "VERDICTS": "verdict", "Verdict": "verdict", "classify": "verdict",
-    "SnapResult": "snap", "snap": "snap", "snap_and_classify": "snap",
-    "EmbeddingFamily": "embedding", "split_neuron": "embedding",
-    "add_zero_neurons": "embedding", "embedding_family": "embedding",
-    "Plateau": "plateaus", "SaddleToSaddle": "plateaus", "detect_plateaus": "plateaus",
-    "saddle_to_saddle": "plateaus",
-    "SymbolicConditions": "symbolic", "symbolic_conditions": "symbolic",
-    "TrainedVerdicts": "report", "classify_trained": "report",
-}
-
-__all__ = list(_HOMES)
+__all__ = [
+    "KinkReport", "kink_samples", "directional_derivative", "neuron_first_order_map",
+    "StationarityReport", "stationarity", "tangential_minimum",
+    "EscapeReport", "escape_neurons",
+    "VERDICTS", "Verdict", "classify",
+    "SnapResult", "snap", "snap_and_classify",
+    "EmbeddingFamily", "split_neuron", "add_zero_neurons", "embedding_family",
+    "Plateau", "SaddleToSaddle", "detect_plateaus", "saddle_to_saddle",
+    "SymbolicConditions", "symbolic_conditions",
+    "TrainedVerdicts", "classify_trained",
+]
 
 
-def __getattr__(name):
-    # imported on first use, so that `topoanalysis --help` does not pay for SciPy's LP solver,
-    # NetworkX and SymPy
-    if name in _HOMES:
-        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
-        globals()[name] = value
-        return value
+def __getattr__(name):          # SymPy is imported only when the symbolic layer is used
+    if name in ("SymbolicConditions", "symbolic_conditions"):
+        from . import symbolic
+        return getattr(symbolic, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))

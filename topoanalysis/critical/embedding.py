@@ -17,7 +17,6 @@ escape neuron, a saddle.
 
 import dataclasses
 
-import networkx as nx
 import numpy as np
 
 from .._validation import check_array, check_int
@@ -155,6 +154,8 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
     -------
     EmbeddingFamily
     """
+    import networkx as nx
+
     point = shallow_point(net, X, y, loss)
     w, a, _ = unpack(net.arch, net.params)
     if splits is None:

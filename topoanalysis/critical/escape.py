@@ -41,7 +41,6 @@ import dataclasses
 import itertools
 
 import numpy as np
-from scipy.optimize import linprog
 
 from .._validation import check_int
 from ..exceptions import NotSupportedError
@@ -121,6 +120,8 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
 
 def _degenerate_direction(point, k, kinks, tol, max_pieces):
     """Vector output, ``a_k != 0``: a ``u`` with ``a_k·F_k(u) = 0`` and ``F_k(u) != 0`` (LPs)."""
+    from scipy.optimize import linprog
+
     r = point.residual()
     pre = point.pre[:, k]
     on = kinks[:, k]

@@ -31,7 +31,6 @@ import dataclasses
 import itertools
 
 import numpy as np
-from scipy.optimize import linprog
 
 from .._validation import check_int
 from ..exceptions import NotSupportedError
@@ -81,7 +80,10 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     >>> round(v, 12), float(u[1])
     (-0.5, 1.0)
     """
+    from scipy.optimize import linprog   # imported here: SciPy's LP solver is slow to load
+
     g = np.asarray(g, dtype=np.float64).ravel()
+
     D = g.size
     Xk = np.asarray(kink_inputs, dtype=np.float64).reshape(-1, D)
     c = np.asarray(coefficients, dtype=np.float64).ravel()
