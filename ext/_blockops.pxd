@@ -1,8 +1,43 @@
-# Cython declarations of the engine's C block primitives; the code and its documentation
-# are in ext/blockops.h (a plain C header that compiles on its own).
+# Cython declarations of the engine's C block primitives; the code and its documentation are
+# in ext/blockops.h and ext/blockops_impl.h (plain C headers that compile on their own).
+# The ta_* kernels are called through the dispatch table of the selected clone
+# (ta_select_clone: 0 default, 1 x86-64-v3, 2 x86-64-v4, -1 the best the CPU supports).
 
 cdef extern from "blockops.h":
     enum: TA_NB
+    enum: TA_W
+    enum: TA_GROUP
+    enum: TA_SHARDS
+    ctypedef struct ta_shallow_args:
+        const double* W1
+        const double* b1
+        const double* w2
+        const double* b2
+        int l
+        int d
+        int act
+        int loss
+        double slope
+        double scale
+        const double* Xb
+        const double* Yb
+        int N
+        int need_value
+        int need_grad
+        int want_hits
+        double* gW1
+        double* gb1
+        double* gw2
+        double* gb2
+        double* H
+        double* S
+        double* D
+        double* O
+        double* G
+    double* ta_alloc(size_t n) noexcept nogil
+    int ta_clone_supported(int which) noexcept nogil
+    int ta_select_clone(int which) noexcept nogil
+    int ta_current_clone() noexcept nogil
     void ta_affine(const double* W, const double* b, int n_out, int n_in,
                    const double* H, double* Z, int code, double slope, double* S) noexcept nogil
     int ta_tanh(double* Z, double* S, int n) noexcept nogil
@@ -21,3 +56,5 @@ cdef extern from "blockops.h":
                  const double* Y, int n_valid, double scale, int code, int need_value,
                  int need_grad, double* O, double* gw, double* gb, double* D,
                  double* value, double* hits) noexcept nogil
+    int ta_shallow(const ta_shallow_args* a, int blk0, int blk1, double* value,
+                   double* hits) noexcept nogil
