@@ -54,7 +54,7 @@
 #define TA_W 8          /* lanes of a logical vector */
 #define TA_NV 2         /* vectors per block row (TA_NB / TA_W) */
 #define TA_GROUP 8      /* blocks whose first-layer gradient is accumulated in registers */
-#define TA_SHARDS 4     /* fixed sample shards of a full-data pass (ta_shallow) */
+#define TA_SHARDS 2     /* fixed sample shards of a full-data pass (ta_shallow) */
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"   /* vector helpers are always inlined */
@@ -66,35 +66,52 @@
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-/* GCC / Clang vector extensions: 8 doubles, loads and stores need only 8-byte alignment. */
-typedef double ta_vd __attribute__((vector_size(64), aligned(8)));
-typedef long long ta_vi __attribute__((vector_size(64), aligned(8)));
-#define V_LOAD(p) (*(const ta_vd *)(p))
-#define V_STORE(p, v) (*(ta_vd *)(p) = (v))
-#define V_SET1(x) ((ta_vd){(x), (x), (x), (x), (x), (x), (x), (x)})
-#define V_ADD(a, b) ((a) + (b))
-#define V_SUB(a, b) ((a) - (b))
-#define V_MUL(a, b) ((a) * (b))
-#define V_DIV(a, b) ((a) / (b))
-#define V_GT(a, b) ((a) > (b))
-#define V_GE(a, b) ((a) >= (b))
-#define V_LT(a, b) ((a) < (b))
-#define V_NE(a, b) ((a) != (b))
-#define V_AND(m, v) ((ta_vd)((m) & (ta_vi)(v)))
-#define V_SEL(m, a, b) ((ta_vd)(((m) & (ta_vi)(a)) | (~(m) & (ta_vi)(b))))
-#define V_ABS(a) ((ta_vd)((ta_vi)(a) & VI_SET1(0x7fffffffffffffffLL)))
-#define V_ANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
-#define V_LANE(v, q) ((v)[q])
-#define V_BITS(v) ((ta_vi)(v))
-#define V_FROMBITS(m) ((ta_vd)(m))
-#define VI_SET1(x) ((ta_vi){(x), (x), (x), (x), (x), (x), (x), (x)})
-#define VI_SHL(m, s) ((m) << (s))
-#define VI_ADD(a, b) ((a) + (b))
-#define VI_SUB(a, b) ((a) - (b))
-#define VI_OR(a, b) ((a) | (b))
-#define VI_AND(a, b) ((a) & (b))
-#define VI_XOR(a, b) ((a) ^ (b))
-#define VI_ANDNOT(a, b) (~(a) & (b))
+#define TA_VECEXT 1
+/* GCC / Clang vector extensions. Native 8-lane vectors (the x86-64-v4 clone: one zmm register
+   each) ... */
+typedef double ta_v8d __attribute__((vector_size(64), aligned(8)));
+typedef long long ta_v8i __attribute__((vector_size(64), aligned(8)));
+/* ... and pairs of 4-lane vectors (the v3 and default clones: GCC keeps a 64-byte vector type
+   it cannot hold in one register in memory, a pair of 32-byte vectors in registers). */
+typedef double ta_v4d __attribute__((vector_size(32), aligned(8)));
+typedef long long ta_v4i __attribute__((vector_size(32), aligned(8)));
+typedef struct { ta_v4d a, b; } ta_p8d;
+typedef struct { ta_v4i a, b; } ta_p8i;
+#define TA_P static inline __attribute__((always_inline))
+#define TA_P2(T, name, expr) TA_P T name(T x, T y) { T r; r.a = expr(x.a, y.a); r.b = expr(x.b, y.b); return r; }
+#define TA_OPADD(x, y) ((x) + (y))
+#define TA_OPSUB(x, y) ((x) - (y))
+#define TA_OPMUL(x, y) ((x) * (y))
+#define TA_OPDIV(x, y) ((x) / (y))
+#define TA_OPOR(x, y) ((x) | (y))
+#define TA_OPAND(x, y) ((x) & (y))
+#define TA_OPXOR(x, y) ((x) ^ (y))
+#define TA_OPANDNOT(x, y) (~(x) & (y))
+TA_P ta_p8d p_load(const double *p) { ta_p8d r; r.a = *(const ta_v4d *)p; r.b = *(const ta_v4d *)(p + 4); return r; }
+TA_P void p_store(double *p, ta_p8d v) { *(ta_v4d *)p = v.a; *(ta_v4d *)(p + 4) = v.b; }
+TA_P ta_p8d p_set1(double x) { ta_p8d r; r.a = (ta_v4d){x, x, x, x}; r.b = r.a; return r; }
+TA_P ta_p8i pi_set1(long long x) { ta_p8i r; r.a = (ta_v4i){x, x, x, x}; r.b = r.a; return r; }
+TA_P2(ta_p8d, p_add, TA_OPADD)
+TA_P2(ta_p8d, p_sub, TA_OPSUB)
+TA_P2(ta_p8d, p_mul, TA_OPMUL)
+TA_P2(ta_p8d, p_div, TA_OPDIV)
+TA_P2(ta_p8i, pi_add, TA_OPADD)
+TA_P2(ta_p8i, pi_sub, TA_OPSUB)
+TA_P2(ta_p8i, pi_or, TA_OPOR)
+TA_P2(ta_p8i, pi_and, TA_OPAND)
+TA_P2(ta_p8i, pi_xor, TA_OPXOR)
+TA_P2(ta_p8i, pi_andnot, TA_OPANDNOT)
+TA_P ta_p8i p_gt(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a > y.a; r.b = x.b > y.b; return r; }
+TA_P ta_p8i p_ge(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a >= y.a; r.b = x.b >= y.b; return r; }
+TA_P ta_p8i p_lt(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a < y.a; r.b = x.b < y.b; return r; }
+TA_P ta_p8i p_ne(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a != y.a; r.b = x.b != y.b; return r; }
+TA_P ta_p8i p_bits(ta_p8d x) { ta_p8i r; r.a = (ta_v4i)x.a; r.b = (ta_v4i)x.b; return r; }
+TA_P ta_p8d p_frombits(ta_p8i x) { ta_p8d r; r.a = (ta_v4d)x.a; r.b = (ta_v4d)x.b; return r; }
+TA_P ta_p8d p_and(ta_p8i m, ta_p8d x) { return p_frombits(pi_and(m, p_bits(x))); }
+TA_P ta_p8d p_sel(ta_p8i m, ta_p8d x, ta_p8d y) { return p_frombits(pi_or(pi_and(m, p_bits(x)), pi_andnot(m, p_bits(y)))); }
+TA_P ta_p8d p_abs(ta_p8d x) { return p_frombits(pi_and(p_bits(x), pi_set1(0x7fffffffffffffffLL))); }
+TA_P int p_any(ta_p8i m) { ta_v4i o = m.a | m.b; return (o[0] | o[1] | o[2] | o[3]) != 0; }
+TA_P ta_p8i pi_shl(ta_p8i m, int s) { ta_p8i r; r.a = m.a << s; r.b = m.b << s; return r; }
 #else
 /* Portable fallback: the same lane-wise operations, one lane at a time. */
 typedef struct { double v[TA_W]; } ta_vd;
@@ -117,7 +134,6 @@ static inline ta_vd V_AND(ta_vi m, ta_vd a) { ta_vi b = V_BITS(a); TA_LANES(b.v[
 static inline ta_vd V_SEL(ta_vi m, ta_vd a, ta_vd b) { ta_vd r; TA_LANES(r.v[q_] = m.v[q_] ? a.v[q_] : b.v[q_]); return r; }
 static inline ta_vd V_ABS(ta_vd a) { ta_vd r; TA_LANES(r.v[q_] = fabs(a.v[q_])); return r; }
 static inline int V_ANY(ta_vi m) { long long o = 0; TA_LANES(o |= m.v[q_]); return o != 0; }
-#define V_LANE(x, q) ((x).v[q])
 static inline ta_vi VI_SET1(long long x) { ta_vi r; TA_LANES(r.v[q_] = x); return r; }
 static inline ta_vi VI_SHL(ta_vi a, int s) { ta_vi r; TA_LANES(r.v[q_] = (long long)((unsigned long long)a.v[q_] << s)); return r; }
 static inline ta_vi VI_ADD(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = a.v[q_] + b.v[q_]); return r; }
@@ -167,29 +183,154 @@ static void ta_reduce_lanes(const double *lanes, int n, double *out)
 }
 
 /* --- the clones --------------------------------------------------------------------------- */
+/* Each clone defines TA_SUFFIX, its register tiles (TA_AFF_ROWS rows of ta_affine computed
+   together, TA_WG_KT x TA_WG_IT tiles of the first-layer weight gradient) and its vector
+   operation set: pairs of 4-lane vectors (ta_p8d, baseline and v3) or native 8-lane vectors
+   (ta_v8d, v4). */
 #define TA_CAT_(a, b) a##b
 #define TA_CAT(a, b) TA_CAT_(a, b)
 #define TA_FN(name) TA_CAT(name, TA_SUFFIX)
 
-/* baseline (SSE2 on x86-64, whatever the compiler targets elsewhere) */
+#ifdef TA_VECEXT
+/* baseline (SSE2 on x86-64): each 4-lane vector in two xmm registers */
 #define TA_SUFFIX _default
-#define TA_AFF_ROWS 2       /* rows of ta_affine computed together */
-#define TA_WG_KT 2          /* first-layer weight-gradient register tile: rows x features */
+#define TA_AFF_ROWS 2
+#define TA_WG_KT 2
+#define TA_WG_IT 2
+#define ta_vd ta_p8d
+#define ta_vi ta_p8i
+#define V_LOAD p_load
+#define V_STORE p_store
+#define V_SET1 p_set1
+#define V_ADD p_add
+#define V_SUB p_sub
+#define V_MUL p_mul
+#define V_DIV p_div
+#define V_GT p_gt
+#define V_GE p_ge
+#define V_LT p_lt
+#define V_NE p_ne
+#define V_AND p_and
+#define V_SEL p_sel
+#define V_ABS p_abs
+#define V_ANY p_any
+#define V_BITS p_bits
+#define V_FROMBITS p_frombits
+#define VI_SET1 pi_set1
+#define VI_SHL pi_shl
+#define VI_ADD pi_add
+#define VI_SUB pi_sub
+#define VI_OR pi_or
+#define VI_AND pi_and
+#define VI_XOR pi_xor
+#define VI_ANDNOT pi_andnot
+#include "blockops_impl.h"
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#else
+#define TA_SUFFIX _default
+#define TA_AFF_ROWS 2
+#define TA_WG_KT 2
 #define TA_WG_IT 2
 #include "blockops_impl.h"
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
 #undef TA_WG_IT
+#endif
 
 #ifdef TA_MULTI
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
+/* x86-64-v3 (AVX2 + FMA): 16 ymm registers; 6 logical = 12 ymm accumulators */
 #define TA_SUFFIX _v3
-#define TA_AFF_ROWS 3       /* 6 logical = 12 ymm accumulators (16 ymm registers) */
+#define TA_AFF_ROWS 3
 #define TA_WG_KT 2
 #define TA_WG_IT 3
+#define ta_vd ta_p8d
+#define ta_vi ta_p8i
+#define V_LOAD p_load
+#define V_STORE p_store
+#define V_SET1 p_set1
+#define V_ADD p_add
+#define V_SUB p_sub
+#define V_MUL p_mul
+#define V_DIV p_div
+#define V_GT p_gt
+#define V_GE p_ge
+#define V_LT p_lt
+#define V_NE p_ne
+#define V_AND p_and
+#define V_SEL p_sel
+#define V_ABS p_abs
+#define V_ANY p_any
+#define V_BITS p_bits
+#define V_FROMBITS p_frombits
+#define VI_SET1 pi_set1
+#define VI_SHL pi_shl
+#define VI_ADD pi_add
+#define VI_SUB pi_sub
+#define VI_OR pi_or
+#define VI_AND pi_and
+#define VI_XOR pi_xor
+#define VI_ANDNOT pi_andnot
 #include "blockops_impl.h"
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
@@ -198,11 +339,66 @@ static void ta_reduce_lanes(const double *lanes, int n, double *out)
 
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
+/* x86-64-v4 (AVX-512): 32 zmm registers; 12 and 24 zmm accumulators */
 #define TA_SUFFIX _v4
-#define TA_AFF_ROWS 6       /* 12 zmm accumulators */
-#define TA_WG_KT 6          /* 24 zmm accumulators (32 zmm registers) */
+#define TA_AFF_ROWS 6
+#define TA_WG_KT 6
 #define TA_WG_IT 4
+#define ta_vd ta_v8d
+#define ta_vi ta_v8i
+#define V_LOAD(p) (*(const ta_v8d *)(p))
+#define V_STORE(p, v) (*(ta_v8d *)(p) = (v))
+#define V_SET1(x) ((ta_v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define V_ADD(a, b) ((a) + (b))
+#define V_SUB(a, b) ((a) - (b))
+#define V_MUL(a, b) ((a) * (b))
+#define V_DIV(a, b) ((a) / (b))
+#define V_GT(a, b) ((a) > (b))
+#define V_GE(a, b) ((a) >= (b))
+#define V_LT(a, b) ((a) < (b))
+#define V_NE(a, b) ((a) != (b))
+#define V_AND(m, v) ((ta_v8d)((m) & (ta_v8i)(v)))
+#define V_SEL(m, a, b) ((ta_v8d)(((m) & (ta_v8i)(a)) | (~(m) & (ta_v8i)(b))))
+#define V_ABS(a) ((ta_v8d)((ta_v8i)(a) & VI_SET1(0x7fffffffffffffffLL)))
+#define V_ANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
+#define V_BITS(v) ((ta_v8i)(v))
+#define V_FROMBITS(m) ((ta_v8d)(m))
+#define VI_SET1(x) ((ta_v8i){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define VI_SHL(m, s) ((m) << (s))
+#define VI_ADD(a, b) ((a) + (b))
+#define VI_SUB(a, b) ((a) - (b))
+#define VI_OR(a, b) ((a) | (b))
+#define VI_AND(a, b) ((a) & (b))
+#define VI_XOR(a, b) ((a) ^ (b))
+#define VI_ANDNOT(a, b) (~(a) & (b))
 #include "blockops_impl.h"
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT

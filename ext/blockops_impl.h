@@ -1,7 +1,10 @@
 /* One clone of the engine's block primitives: included by blockops.h once per instruction set,
    with TA_SUFFIX (function-name suffix) and the register tiles TA_AFF_ROWS, TA_WG_KT, TA_WG_IT
    defined. No include guard on purpose. Tiles change which results are computed together,
-   never the operations that produce one result, so all clones with FMA give the same bits. */
+   never the operations that produce one result, so all clones with FMA give the same bits.
+   With -ffp-contract=fast the compiler fuses a * b + c; every such sum is written so that
+   exactly one operand is a product (never x * y + u * v, whose fused form the compiler may
+   choose differently per target), so the fused operations are the same in every clone. */
 
 #define TA_INL static inline __attribute__((always_inline))
 
@@ -171,7 +174,8 @@ static void TA_FN(ta_mix)(const double *Za, const double *Zb, double u, double t
     int m;
     for (m = 0; m < n; m += TA_W)
         TA_FN(ta_store_act)(Z + m, NULL,
-                            V_ADD(V_MUL(uu, V_LOAD(Za + m)), V_MUL(tt, V_LOAD(Zb + m))),
+                            V_ADD(V_ADD(V_SET1(0.0), V_MUL(uu, V_LOAD(Za + m))),
+                                  V_MUL(tt, V_LOAD(Zb + m))),
                             code, slope);
 }
 
@@ -190,7 +194,7 @@ static int TA_FN(ta_tanh)(double *Z, double *S, int n)
 }
 
 /* Weight-gradient lanes of one layer over one block:
-   gacc[(k n_in + i) TA_W + q] += D[k, q] H[i, q] + D[k, 8 + q] H[i, 8 + q],
+   gacc[(k n_in + i) TA_W + q] += D[k, q] H[i, q], then += D[k, 8 + q] H[i, 8 + q],
    bacc[k TA_W + q] += D[k, q] + D[k, 8 + q]  (bacc may be NULL). */
 static void TA_FN(ta_wgrad)(const double *D, const double *H, int n_out, int n_in,
                             double *gacc, double *bacc)
@@ -204,8 +208,8 @@ static void TA_FN(ta_wgrad)(const double *D, const double *H, int n_out, int n_i
             V_STORE(bacc + TA_W * k, V_ADD(V_LOAD(bacc + TA_W * k), V_ADD(x0, x1)));
         for (i = 0; i < n_in; i++) {
             const double *h = H + (size_t)i * TA_NB;
-            ta_vd p = V_ADD(V_MUL(x0, V_LOAD(h)), V_MUL(x1, V_LOAD(h + TA_W)));
-            V_STORE(g0 + TA_W * i, V_ADD(V_LOAD(g0 + TA_W * i), p));
+            ta_vd p = V_ADD(V_LOAD(g0 + TA_W * i), V_MUL(x0, V_LOAD(h)));
+            V_STORE(g0 + TA_W * i, V_ADD(p, V_MUL(x1, V_LOAD(h + TA_W))));
         }
     }
 }
@@ -414,8 +418,8 @@ static int TA_FN(ta_head1)(const double *w, const double *b, int n_in, const dou
         const double *h = H + (size_t)i * TA_NB, *s = S + (size_t)i * TA_NB;
         double *d = D + (size_t)i * TA_NB;
         ta_vd u = V_SET1(w[i]);
-        ta_vd p = V_ADD(V_MUL(g[0], V_LOAD(h)), V_MUL(g[1], V_LOAD(h + TA_W)));
-        V_STORE(gw + TA_W * i, V_ADD(V_LOAD(gw + TA_W * i), p));
+        ta_vd p = V_ADD(V_LOAD(gw + TA_W * i), V_MUL(g[0], V_LOAD(h)));
+        V_STORE(gw + TA_W * i, V_ADD(p, V_MUL(g[1], V_LOAD(h + TA_W))));
         for (m = 0; m < TA_NV; m++)
             V_STORE(d + TA_W * m,
                     V_MUL(V_LOAD(s + TA_W * m), V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
@@ -557,8 +561,8 @@ static int TA_FN(ta_shallow)(const ta_shallow_args *a, int blk0, int blk1, doubl
             for (k = 0; k < l; k++) {
                 const double *h = H + (size_t)k * TA_NB, *s = S + (size_t)k * TA_NB;
                 ta_vd u = V_SET1(a->w2[k]);
-                ta_vd p = V_ADD(V_MUL(g[0], V_LOAD(h)), V_MUL(g[1], V_LOAD(h + TA_W)));
-                V_STORE(a->gw2 + TA_W * k, V_ADD(V_LOAD(a->gw2 + TA_W * k), p));
+                ta_vd p = V_ADD(V_LOAD(a->gw2 + TA_W * k), V_MUL(g[0], V_LOAD(h)));
+                V_STORE(a->gw2 + TA_W * k, V_ADD(p, V_MUL(g[1], V_LOAD(h + TA_W))));
                 for (m = 0; m < TA_NV; m++)
                     V_STORE(D + (size_t)k * TA_NB + TA_W * m,
                             V_MUL(V_LOAD(s + TA_W * m), V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));

@@ -842,7 +842,6 @@ def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     cdef TrainCfg c
     cdef Scratch* sc = NULL
     cdef Py_ssize_t b, B = theta.shape[0]
-    cdef int split = 1
     D.Xb = &Xb[0, 0, 0]
     D.Yb = &Yb[0, 0, 0]
     D.X = &X[0, 0]
@@ -876,11 +875,19 @@ def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     c.param_rec = &param_rec[0, 0, 0]
     c.cons_rec = &cons_rec[0, 0, 0]
     # fewer networks than threads: the threads share the sample shards of each network
+    # (one parallel region per pass, opened by the calling thread)
     if B < n_threads and batch_size <= 0 and shallow_ok(&L):
-        split = n_threads
-        n_threads = 1
+        with nogil:
+            sc = scratch_new(&L, D.N, 0, 0, n_threads)
+            for b in range(B):
+                if sc == NULL:
+                    c.status[b] = OUT_OF_MEMORY
+                else:
+                    train_one(b, &L, &D, &c, sc)
+            scratch_free(sc)
+        return
     with nogil, parallel(num_threads=n_threads):
-        sc = scratch_new(&L, D.N, 0, 0, split)
+        sc = scratch_new(&L, D.N)
         for b in prange(B, schedule="static"):
             if sc == NULL:
                 c.status[b] = OUT_OF_MEMORY
@@ -936,17 +943,26 @@ def evaluate_networks(const double[:, ::1] theta,
     cdef Data D
     cdef Scratch* sc = NULL
     cdef Py_ssize_t b, B = theta.shape[0]
-    cdef int split = 1
     D.Xb = &Xb[0, 0, 0]
     D.Yb = &Yb[0, 0, 0]
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
     if B < n_threads and shallow_ok(&L) and not want_out:
-        split = n_threads
-        n_threads = 1
+        # fewer networks than threads: the threads share the sample shards of each network
+        with nogil:
+            sc = scratch_new(&L, 0, 0, 0, n_threads)
+            for b in range(B):
+                if sc == NULL:
+                    bad_out[b] = 2
+                else:
+                    bad_out[b] = net_pass(&L, &D, NULL, D.N, &theta[b, 0], want_grad, want_loss,
+                                          want_acc, &loss_out[b], &acc_out[b],
+                                          &grad_out[b, 0] if want_grad else NULL, NULL, sc)
+            scratch_free(sc)
+        return
     with nogil, parallel(num_threads=n_threads):
-        sc = scratch_new(&L, 0, 0, 0, split)
+        sc = scratch_new(&L, 0)
         for b in prange(B, schedule="static"):
             if sc == NULL:
                 bad_out[b] = 2
