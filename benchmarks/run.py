@@ -26,7 +26,6 @@ points, l = 6).
 """
 
 import argparse
-import csv
 import datetime
 import gc
 import os
@@ -50,6 +49,7 @@ from numpy_baseline import NumpyGD, numpy_interpolation_mixed  # noqa: E402
 from peak import measure_peak  # noqa: E402
 
 from topoanalysis.dynamics import _engine, interpolate, train  # noqa: E402
+from topoanalysis.io import atomic_path, write_csv  # noqa: E402
 
 LR = 0.1
 
@@ -313,14 +313,13 @@ def main(argv=None):
     text = table + "\nTargets (issue 10), this run:\n\n" + "\n".join(tlines) + "\n"
     os.makedirs(args.out, exist_ok=True)
     stem = "results-quick" if args.quick else "results"
-    with open(os.path.join(args.out, stem + ".md"), "w") as fh:
-        fh.write(text)
+    with atomic_path(os.path.join(args.out, stem + ".md")) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write(text)
     fields = ["workload", "implementation", "threads", "seconds", "t_min", "t_max", "gflops",
               "gflops_lo", "gflops_hi", "check", "note", "repeats"]
-    with open(os.path.join(args.out, stem + ".csv"), "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(os.path.join(args.out, stem + ".csv"), fields,
+              [[r[f] for f in fields] for r in rows])
     print()
     print(text)
     print(f"wrote {os.path.join(args.out, stem + '.md')} and .csv")
