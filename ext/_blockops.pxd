@@ -58,3 +58,7 @@ cdef extern from "blockops.h":
                  double* value, double* hits) noexcept nogil
     int ta_shallow(const ta_shallow_args* a, int blk0, int blk1, double* value,
                    double* hits) noexcept nogil
+    void ta_interp1(const double* Za, const double* Zb, int l, const double* ts, int tc,
+                    const double* thetas, int P, int w2_off, int b2_off, int act, double slope,
+                    const double* Y, int n_valid, double scale, int loss, int want_hits,
+                    double* tot, double* hit, int* flag) noexcept nogil

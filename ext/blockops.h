@@ -421,12 +421,16 @@ typedef struct {
                  double *, double *, double *);
     void (*wgrad_all)(const double *, const double *, int, int, int, double *, double *);
     int (*shallow)(const ta_shallow_args *, int, int, double *, double *);
+    void (*interp1)(const double *, const double *, int, const double *, int, const double *,
+                    int, int, int, int, double, const double *, int, double, int, int,
+                    double *, double *, int *);
     int id;
 } ta_ops_t;
 
 #define TA_OPS(S) { TA_CAT(ta_affine, S), TA_CAT(ta_tanh, S), TA_CAT(ta_mix, S), \
                     TA_CAT(ta_wgrad, S), TA_CAT(ta_backprop, S), TA_CAT(ta_loss_block, S), \
-                    TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), TA_CAT(ta_shallow, S), 0 }
+                    TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), TA_CAT(ta_shallow, S), \
+                    TA_CAT(ta_interp1, S), 0 }
 
 static ta_ops_t ta_ops_default_ = TA_OPS(_default);
 #ifdef TA_MULTI
@@ -482,5 +486,6 @@ static int ta_current_clone(void) { return ta_ops.id; }
 #define ta_head1 (ta_ops.head1)
 #define ta_wgrad_all (ta_ops.wgrad_all)
 #define ta_shallow (ta_ops.shallow)
+#define ta_interp1 (ta_ops.interp1)
 
 #endif /* TOPOANALYSIS_BLOCKOPS_H */

@@ -84,11 +84,11 @@ TA_INL ta_vd TA_FN(ta_vrecip23)(ta_vd x)
     return y;
 }
 
-/* Store one vector of pre-activations z as Z <- sigma(z) and S <- sigma'(z) (S may be NULL)
-   for the vectorized activations; code -1 (no activation) and 2 (linear) store z. Codes as
+/* sigma(z), and sigma'(z) in *sp, for the vectorized activations; ta_store_act stores one
+   vector of pre-activations z as Z <- sigma(z) and S <- sigma'(z) (S may be NULL); code -1 (no activation) and 2 (linear) store z. Codes as
    topoanalysis.activations.activation_code (0 relu, 1 leaky_relu, 2 linear, 4 sigmoid, 5 abs).
    Non-finite values propagate (ReLU is z * 1[z > 0], so NaN and -inf give NaN). */
-TA_INL void TA_FN(ta_store_act)(double *Z, double *S, ta_vd z, int code, double slope)
+TA_INL ta_vd TA_FN(ta_act)(ta_vd z, int code, double slope, ta_vd *sp)
 {
     const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0);
     ta_vd h, s, e, d;
@@ -115,6 +115,13 @@ TA_INL void TA_FN(ta_store_act)(double *Z, double *S, ta_vd z, int code, double 
         h = z; s = one;
         break;
     }
+    *sp = s;
+    return h;
+}
+
+TA_INL void TA_FN(ta_store_act)(double *Z, double *S, ta_vd z, int code, double slope)
+{
+    ta_vd s, h = TA_FN(ta_act)(z, code, slope, &s);
     V_STORE(Z, h);
     if (S) V_STORE(S, s);
 }
@@ -498,6 +505,50 @@ static void TA_FN(ta_wgrad_all)(const double *Dall, const double *Xb, int nblk, 
                                 int n_in, double *gacc, double *bacc)
 {
     TA_FN(ta_wgrad_all_in)(Dall, Xb, nblk, n_out, n_in, gacc, bacc);
+}
+
+/* Interpolation of a network with one hidden layer and one output (elementwise loss,
+   vectorized activation), one block: Za, Zb are the first-layer pre-activations (l x NB) at the
+   ends of a segment; for each of the tc points k, with u = 1 - ts[k]: hidden activations
+   sigma(u Za + ts[k] Zb), the output with the point's output layer (thetas + k P + w2_off,
+   bias at b2_off or none when < 0) and the loss; the block's loss sum is added to tot[k], its
+   bce hit count to hit[k] (want_hits), the non-finite flag or-ed into flag[k]. The same
+   operations as ta_mix + ta_head1 (forward only), in one call per block. */
+static void TA_FN(ta_interp1)(const double *Za, const double *Zb, int l, const double *ts,
+                              int tc, const double *thetas, int P, int w2_off, int b2_off,
+                              int act, double slope, const double *Y, int n_valid, double scale,
+                              int loss, int want_hits, double *tot, double *hit, int *flag)
+{
+    ta_vd y[TA_NV], dummy[TA_NV];
+    ta_vi valid[TA_NV];
+    double lanes[TA_W];
+    int k, j, m;
+    TA_FN(ta_valid)(n_valid, valid);
+    for (m = 0; m < TA_NV; m++) y[m] = V_LOAD(Y + TA_W * m);
+    for (k = 0; k < tc; k++) {
+        const double t = ts[k], u = 1.0 - t;
+        const double *w2 = thetas + (size_t)k * P + w2_off;
+        const ta_vd uu = V_SET1(u), tt = V_SET1(t);
+        ta_vd o[TA_NV], acc = V_SET1(0.0), sd;
+        for (m = 0; m < TA_NV; m++) o[m] = V_SET1(b2_off >= 0 ? thetas[(size_t)k * P + b2_off] : 0.0);
+        for (j = 0; j < l; j++) {
+            const ta_vd w = V_SET1(w2[j]);
+            for (m = 0; m < TA_NV; m++) {
+                size_t off = (size_t)j * TA_NB + TA_W * m;
+                ta_vd z = V_ADD(V_ADD(V_SET1(0.0), V_MUL(uu, V_LOAD(Za + off))),
+                                V_MUL(tt, V_LOAD(Zb + off)));
+                o[m] = V_ADD(o[m], V_MUL(w, TA_FN(ta_act)(z, act, slope, &sd)));
+            }
+        }
+        ta_vi bad = TA_FN(ta_lossv)(loss, o, y, valid, scale, 1, 0, dummy, &acc);
+        if (V_ANY(bad)) flag[k] |= 1;     /* V_ANY may expand its argument more than once */
+        V_STORE(lanes, acc);
+        tot[k] += ta_sum_lanes(lanes);
+        if (want_hits) {
+            V_STORE(lanes, TA_FN(ta_hitv)(o, y, valid));
+            hit[k] += ta_sum_lanes(lanes);
+        }
+    }
 }
 
 /* The full-data pass of a network with one hidden layer and one output (elementwise loss,

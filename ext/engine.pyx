@@ -26,7 +26,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_NB, TA_SHARDS, TA_GROUP, TA_W, ta_affine, ta_alloc, ta_backprop,
-                        ta_clone_supported, ta_current_clone, ta_head1, ta_loss_block, ta_mix,
+                        ta_clone_supported, ta_current_clone, ta_head1, ta_interp1, ta_loss_block, ta_mix,
                         ta_reduce_lanes, ta_select_clone, ta_shallow, ta_shallow_args, ta_tanh,
                         ta_wgrad, ta_wgrad_all)
 
@@ -612,6 +612,10 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
     cdef const double* X0
     cdef const double* Yblk
     cdef int act0 = -1 if L.act == 3 else L.act
+    cdef const long long* row1 = L.rows + 6
+    # one hidden layer, one output, elementwise loss, vectorized activation: one fused call
+    # per block for all points of the chunk (same operations as the general path)
+    cdef bint fused = shallow_ok(L) and (not want_acc or L.loss == 2)
     t0 = 0
     while t0 < T:
         tc = T - t0
@@ -636,6 +640,11 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
                       -1, 0.0, NULL)
             ta_affine(b + row0[2], b + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Zb,
                       -1, 0.0, NULL)
+            if fused:
+                ta_interp1(sc.Za, sc.Zb, l1, ts + t0, tc, sc.thetas, P, <int>row1[2],
+                           <int>row1[3], L.act, L.slope, Yblk, nv, scale, L.loss, want_acc,
+                           sc.tot, sc.hit, sc.flag)
+                continue
             for k in range(tc):
                 t = ts[t0 + k]
                 ta_mix(sc.Za, sc.Zb, 1.0 - t, t, l1 * TA_NB, act0, L.slope, Z0)
