@@ -65,6 +65,10 @@
 #define TA_MULTI 1
 #endif
 
+#ifdef TA_MULTI
+#include <immintrin.h>
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define TA_VECEXT 1
 /* GCC / Clang vector extensions. Native 8-lane vectors (the x86-64-v4 clone: one zmm register
@@ -271,6 +275,15 @@ static void ta_reduce_lanes(const double *lanes, int n, double *out)
 #ifdef TA_MULTI
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
+/* GCC 12 builds {x, x, x, x} here as movddup + vperm2f128 (two shuffles per broadcast, the
+   hottest instructions of the forward pass); the intrinsic gives one vbroadcastsd */
+static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
+{
+    ta_p8d r;
+    r.a = (ta_v4d)_mm256_broadcastsd_pd(_mm_set_sd(x));
+    r.b = r.a;
+    return r;
+}
 /* x86-64-v3 (AVX2 + FMA): 16 ymm registers; 6 logical = 12 ymm accumulators */
 #define TA_SUFFIX _v3
 #define TA_AFF_ROWS 3
@@ -280,7 +293,7 @@ static void ta_reduce_lanes(const double *lanes, int n, double *out)
 #define ta_vi ta_p8i
 #define V_LOAD p_load
 #define V_STORE p_store
-#define V_SET1 p_set1
+#define V_SET1 p_set1_v3
 #define V_ADD p_add
 #define V_SUB p_sub
 #define V_MUL p_mul
