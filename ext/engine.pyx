@@ -961,19 +961,10 @@ def evaluate_networks(const double[:, ::1] theta,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
-    if B < n_threads and shallow_ok(&L) and not want_out:
-        # fewer networks than threads: the threads share the sample shards of each network
-        with nogil:
-            sc = scratch_new(&L, 0, 0, 0, n_threads)
-            for b in range(B):
-                if sc == NULL:
-                    bad_out[b] = 2
-                else:
-                    bad_out[b] = net_pass(&L, &D, NULL, D.N, &theta[b, 0], want_grad, want_loss,
-                                          want_acc, &loss_out[b], &acc_out[b],
-                                          &grad_out[b, 0] if want_grad else NULL, NULL, sc)
-            scratch_free(sc)
-        return
+    # one pass per call: splitting a network's samples over threads would cost a fork and a
+    # join per pass for a few microseconds of work (training splits, see train_chunk)
+    if n_threads > B:
+        n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, 0)
         for b in prange(B, schedule="static"):

@@ -77,7 +77,7 @@ def test_clone_matches_reference(clone, hidden, e, act, loss):
         ref_v, ref_g = loss_and_gradient(arch, theta[b], X, Y, loss)
         assert rel_err(value[b], ref_v) < RTOL
         assert rel_err(grad[b], ref_g) < RTOL
-    # one network with more threads than networks: sample shards shared by the threads
+    # one network alone gives the same bits as within a batch
     v1, g1 = batch_loss_and_gradient(theta[1], X, Y, arch=arch, loss=loss, n_threads=2)
     assert np.array_equal(v1, value[1:2]) and np.array_equal(g1, grad[1:2])
 
