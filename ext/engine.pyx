@@ -5,7 +5,7 @@
 # entirely by one thread with thread-private scratch, so results do not depend on the number of
 # threads. Exception, with the same guarantee: full-data passes of a shallow one-output network
 # (``shallow_pass``) always split the samples into the same TA_SHARDS shards and add the shard
-# results in shard order; with fewer networks than threads the threads share those shards.
+# results in shard order; when training fewer networks than threads, the threads share them.
 # The C primitives come from ext/blockops.h through the dispatch table of the selected clone
 # (default, x86-64-v3, x86-64-v4; ``select_clone``).
 # The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
