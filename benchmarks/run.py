@@ -134,10 +134,18 @@ def train_workload(name, hidden, B, steps, X, y, T, peers, jaxw, torch_mod, repe
         from torch_baseline import torch_compiled
         torch_mod.set_num_threads(T)
         run = torch_compiled(arch, theta, X, y, LR, steps)
+        t0 = time.perf_counter()
         _, c = run()
+        first = time.perf_counter() - t0
+        # a slow peer is timed from its checked run alone (keeps the whole run short)
         impls.append(Impl("torch.compile (hand-written step)", T, run, close(c, curve),
-                          max_runs=2))
+                          max_runs=2 if first < 10 else 0))
+        impls[-1].first = first
     alternate(impls, repeat)
+    for im in impls:
+        if not im.times:
+            im.times = [im.first]
+            im.note = "one run: slower than 10 s"
     return [row(name, im, flops) for im in impls]
 
 
