@@ -7,6 +7,9 @@ TOPOANALYSIS_DEBUG=1
 TOPOANALYSIS_NO_OPENMP=1
     Do not use OpenMP even when the compiler supports it.
 
+At run time, ``TOPOANALYSIS_CLONE=default|v3|v4`` makes the engine use that instruction-set
+clone of ext/blockops.h (default: the best the CPU supports).
+
 OpenMP is used when a small test program compiles and links with ``-fopenmp``; otherwise
 the kernels run on one thread (``prange`` degrades to ``range``) and the build still succeeds.
 """

@@ -67,7 +67,9 @@ def cpu_name():
 
 def close(a, b, rtol=1e-8):
     a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and bool(np.max(np.abs(a - b)) <= rtol * max(np.max(np.abs(b)), 1e-300))
+    if a.shape != b.shape:
+        return False
+    return bool(np.max(np.abs(a - b)) <= rtol * max(np.max(np.abs(b)), 1e-300))
 
 
 class Impl:
@@ -210,7 +212,8 @@ def targets(rows, T, peak):
     ratio("engine vs JAX pmap, target workload", e, find(rows, tgt, "JAX pmap"), 1.5)
     ratio("engine vs batched NumPy, target workload", e, find(rows, tgt, "numpy batched (GEMM)"), 6)
     for w in ("l=2, B=100", "l=9, B=100", "l=64, B=100", "l=256, B=100", "(16, 16), B=100"):
-        ratio(f"engine vs JAX pmap, {w}", find(rows, w, "engine", T), find(rows, w, "JAX pmap"), 1.3)
+        ratio(f"engine vs JAX pmap, {w}", find(rows, w, "engine", T),
+              find(rows, w, "JAX pmap"), 1.3)
     ratio(f"one network (B=1), {T} threads vs 1", find(rows, "l=6, B=1", "engine", T),
           find(rows, "l=6, B=1", "engine", 1), 1.7)
     return out

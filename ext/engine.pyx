@@ -26,9 +26,9 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_NB, TA_SHARDS, TA_GROUP, TA_W, ta_affine, ta_alloc, ta_backprop,
-                        ta_clone_supported, ta_current_clone, ta_head1, ta_interp1, ta_loss_block, ta_mix,
-                        ta_reduce_lanes, ta_select_clone, ta_shallow, ta_shallow_args, ta_tanh,
-                        ta_wgrad, ta_wgrad_all)
+                        ta_clone_supported, ta_current_clone, ta_head1, ta_interp1,
+                        ta_loss_block, ta_mix, ta_reduce_lanes, ta_select_clone, ta_shallow,
+                        ta_shallow_args, ta_tanh, ta_wgrad, ta_wgrad_all)
 
 # status codes shared with the owner
 cdef enum:
