@@ -1,0 +1,181 @@
+"""Gradient flow against small-rate gradient descent on a saddle-to-saddle run.
+
+The setting of the critical-points paper's saddle-to-saddle experiment (Wu, Simsek & Ged's
+five-point regression): ``f(x) = Σ_i h_i relu(w_i · (x, 1))``, width 50, no explicit biases
+(the input carries a constant-1 column), squared loss, normal initialization of standard
+deviation ``50^-3`` (vanishing), full-batch gradient descent with rate ``1e-3`` for ``6·10^5``
+steps: the loss crosses a sequence of plateaus. Gradient descent with a small rate follows
+the gradient flow up to time ``t = η · steps``; ``gradient_flow`` integrates that flow with an
+adaptive Dormand–Prince 5(4) method, whose steps grow long on the plateaus.
+
+The measurement: gradient evaluations and wall time for each method to reach GD's final loss
+(the first time the loss is within a relative ``1e-4`` of it), wall times the median of
+``--repeats`` alternating runs, one thread each. Not a figure of the papers.
+
+Usage::
+
+    python scripts/flow_vs_gd.py --out results/flow_vs_gd
+
+Writes ``flow_vs_gd.csv`` (one row per method: evaluations, wall time, time and loss
+reached), ``loss_vs_time.csv`` (both loss curves against time ``t``; GD at ``t = η·step``) and
+``flow_vs_gd.png`` to ``--out``, and prints the table.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from topoanalysis import Architecture
+from topoanalysis.datasets import wu_five_point_regression
+from topoanalysis.dynamics import gradient_flow, train
+from topoanalysis.init import init_params
+from topoanalysis.io import OutputFolder, save_figure, write_csv
+
+REL_TARGET = 1e-4   # "the same final loss": within this relative distance of GD's
+
+
+def setup(width, seed):
+    data = wu_five_point_regression(with_bias_column=True)
+    arch = Architecture(2, (width,), 1, hidden_bias=False, output_bias=False)
+    theta = init_params(arch, "normal", std=50.0 ** -3, seed=seed, n_networks=1)
+    return data, arch, theta
+
+
+def _median_time(fn, repeats):
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return out, float(np.median(times)), float(np.min(times)), float(np.max(times))
+
+
+def measure(width=50, lr=1e-3, steps=600_000, rtols=(1e-3, 1e-4), atol=1e-10, seed=0,
+            repeats=3, progress=False):
+    """Run GD and the flow; return (summary rows, curve rows)."""
+    data, arch, theta = setup(width, seed)
+    X, y = data.X, data.y
+    t_end = lr * steps
+    common = dict(arch=arch, loss="mse", n_threads=1, progress=progress)
+    record_every = max(1, steps // 600)
+    gd_full = train(theta, X, y, lr=lr, steps=steps, record_every=record_every, **common)
+    target = float(gd_full.final_loss[0]) * (1 + REL_TARGET)
+
+    def run_gd():
+        return train(theta, X, y, lr=lr, steps=steps, record_every=steps, target_loss=target,
+                     **common)
+
+    def run_flow(rtol):
+        return lambda: gradient_flow(theta, X, y, t_end=t_end, rtol=rtol, atol=atol,
+                                     record_times=[0.0, t_end], target_loss=target, **common)
+
+    timings = {"gd": [], **{r: [] for r in rtols}}
+    results = {}
+    for _ in range(repeats):  # alternate the methods, so that load changes hit all of them
+        for key, fn in [("gd", run_gd)] + [(r, run_flow(r)) for r in rtols]:
+            res, med, _, _ = _median_time(fn, 1)
+            timings[key].append(med)
+            results[key] = res
+    rows = []
+    gd = results["gd"]
+    rows.append(dict(method="gd", lr=lr, rtol="", atol="", gradient_evaluations=int(gd.steps_taken[0]),
+                     loss_evaluations=0, accepted_steps=int(gd.steps_taken[0]), rejected_steps=0,
+                     time_reached=lr * int(gd.steps_taken[0]), loss_reached=float(gd.final_loss[0]),
+                     wall_s_median=float(np.median(timings["gd"])),
+                     wall_s_min=float(np.min(timings["gd"])), wall_s_max=float(np.max(timings["gd"])),
+                     reached=bool(gd.reached_target[0])))
+    for r in rtols:
+        fl = results[r]
+        rows.append(dict(method="flow", lr="", rtol=r, atol=atol,
+                         gradient_evaluations=int(fl.n_evaluations[0]),
+                         loss_evaluations=int(fl.n_loss_evaluations[0]),
+                         accepted_steps=int(fl.steps_taken[0]),
+                         rejected_steps=int(fl.rejected_steps[0]),
+                         time_reached=float(fl.final_time[0]),
+                         loss_reached=float(fl.final_loss[0]),
+                         wall_s_median=float(np.median(timings[r])),
+                         wall_s_min=float(np.min(timings[r])), wall_s_max=float(np.max(timings[r])),
+                         reached=bool(fl.reached_target[0])))
+    # loss curves against time, the flow at the tightest tolerance over the whole horizon
+    times = np.linspace(0.0, t_end, 601)
+    flow_curve = gradient_flow(theta, X, y, t_end=t_end, rtol=min(rtols), atol=atol,
+                               record_times=times, **common)
+    curves = [("gd", lr * int(s), float(v)) for s, v in zip(gd_full.record_steps,
+                                                             gd_full.loss[0])]
+    curves += [("flow", float(t), float(v)) for t, v in zip(times, flow_curve.loss[0])]
+    return rows, curves, target
+
+
+def plot(rows, curves, target, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit("flow_vs_gd.py needs matplotlib for the figure: "
+                         "pip install 'topoanalysis[plot]' (or pip install matplotlib).") from None
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    by = {"gd": rows[0]}
+    flow_rows = [r for r in rows if r["method"] == "flow"]
+    for method, style, label in (
+            ("gd", "-", f"GD, η = {rows[0]['lr']:g}: {rows[0]['gradient_evaluations']:,} "
+                        f"gradient evaluations, {rows[0]['wall_s_median']:.2f} s"),
+            ("flow", "--", "flow (DP5, rtol " + ", ".join(
+                f"{r['rtol']:g}: {r['gradient_evaluations']:,} ev., {r['wall_s_median']:.2f} s"
+                for r in flow_rows) + ")")):
+        t = [c[1] for c in curves if c[0] == method]
+        v = [c[2] for c in curves if c[0] == method]
+        ax.plot(t, v, style, label=label)
+    del by
+    ax.axhline(target, color="gray", lw=0.5, ls=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("time t (GD: η · step)")
+    ax.set_ylabel("training loss (MSE)")
+    ax.set_title("Saddle-to-saddle from a vanishing initialization", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=150)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join("results", "flow_vs_gd"),
+                        help="output folder (created if missing)")
+    parser.add_argument("--width", type=int, default=50)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--steps", type=int, default=600_000)
+    parser.add_argument("--rtol", type=float, nargs="+", default=[1e-3, 1e-4])
+    parser.add_argument("--atol", type=float, default=1e-10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating timed repeats")
+    parser.add_argument("--force", action="store_true", help="reuse --out with other settings")
+    args = parser.parse_args(argv)
+    settings = dict(width=args.width, lr=args.lr, steps=args.steps, rtol=args.rtol,
+                    atol=args.atol, seed=args.seed, repeats=args.repeats)
+    with OutputFolder(args.out, command="flow_vs_gd", settings=settings,
+                      force=args.force) as out:
+        rows, curves, target = measure(args.width, args.lr, args.steps, tuple(args.rtol),
+                                       args.atol, args.seed, args.repeats)
+        table = out.path("flow_vs_gd.csv")
+        write_csv(table, list(rows[0]), [list(r.values()) for r in rows])
+        curve_path = out.path("loss_vs_time.csv")
+        write_csv(curve_path, ["method", "time", "loss"], curves)
+        png = out.path("flow_vs_gd.png")
+        plot(rows, curves, target, png)
+    print(f"target: loss <= {target:.8g} (GD's final loss + {REL_TARGET:g} relative)")
+    gd = rows[0]
+    for r in rows:
+        name = "GD" if r["method"] == "gd" else f"flow rtol={r['rtol']:g}"
+        print(f"{name:>16}: {r['gradient_evaluations']:>8,} gradient evaluations "
+              f"({gd['gradient_evaluations'] / r['gradient_evaluations']:.1f}x fewer than GD), "
+              f"wall {r['wall_s_median']:.3f} s [{r['wall_s_min']:.3f}, {r['wall_s_max']:.3f}], "
+              f"reached t = {r['time_reached']:.4g}, loss {r['loss_reached']:.8g}")
+    print(f"wrote {table}\nwrote {curve_path}\nwrote {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
