@@ -31,7 +31,7 @@ from topoanalysis.graphs import (component_graph, number_effective_components,
                                  quotient_component_graph, sign_pattern)
 from topoanalysis.init import init_params
 from topoanalysis.network import conserved_quantities
-from topoanalysis.probability import event_probability, l_minus_distribution, \
+from topoanalysis.obstruction.probability import event_probability, l_minus_distribution, \
     pathological_probability
 from topoanalysis.symbolic.quadrics import invariant_set_topology
 

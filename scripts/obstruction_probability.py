@@ -8,7 +8,7 @@ scalar output (``e = 1``).
 The paper does not state which event its heatmap shows. The default reading is
 ``all_pathological`` (every hidden neuron pathological, ``p^l``), which for ``e = 1`` and
 ``d >= 2`` is exactly the event that ``H(c)`` has more than one effective component; every
-other event of :data:`topoanalysis.probability.EVENTS` is written too.
+other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written too.
 
 Outputs (in ``--out``): ``obstruction_probability.csv`` (one row per scheme, d, l with the
 per-neuron probability, its method and every event) and ``obstruction_<event>.png`` (one
@@ -23,7 +23,7 @@ import argparse
 import os
 import sys
 
-from topoanalysis.probability import EVENTS, obstruction_grid, write_obstruction_outputs
+from topoanalysis.obstruction.probability import EVENTS, obstruction_grid, write_obstruction_outputs
 
 
 def build_parser():

@@ -32,7 +32,7 @@ from topoanalysis.graphs import (
     sign_pattern,
 )
 from topoanalysis.symbolic.quadrics import invariant_set_topology
-from topoanalysis.topology import network_topology
+from topoanalysis.obstruction.topology import network_topology
 
 
 def test_paper_figure_two_pathological_neurons():

@@ -1,4 +1,4 @@
-"""Obstruction probabilities (topoanalysis.probability).
+"""Obstruction probabilities (topoanalysis.obstruction.probability).
 
 Closed forms and quadrature are checked against seeded Monte Carlo drawn with
 ``topoanalysis.init.init_params`` (within 5 standard errors), against each other, and against
@@ -20,7 +20,7 @@ from topoanalysis.graphs import (component_graph, number_effective_components,
                                  number_effective_components_formula, sign_pattern)
 from topoanalysis.init import init_params
 from topoanalysis.network import conserved_quantities
-from topoanalysis.probability import (
+from topoanalysis.obstruction.probability import (
     EVENTS,
     event_probability,
     l_minus_distribution,

@@ -1,4 +1,4 @@
-"""Topology of concrete networks and reachability (topoanalysis.topology)."""
+"""Topology of concrete networks and reachability (topoanalysis.obstruction.topology)."""
 
 import itertools
 import json
@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from topoanalysis import Architecture, Network, NotSupportedError, ValidationError
 from topoanalysis.graphs import number_effective_components_formula
-from topoanalysis.topology import (
+from topoanalysis.obstruction.topology import (
     is_reachable,
     network_topology,
     pathological_neurons,

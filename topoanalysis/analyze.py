@@ -121,9 +121,9 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     from .datasets import load_breast_cancer
     from .init import init_params
     from .network import Architecture, Network
-    from .obstruction import set_pathological_count
-    from .probability import obstruction_probability
-    from .topology import network_topology
+    from .obstruction.experiment import set_pathological_count
+    from .obstruction.probability import obstruction_probability
+    from .obstruction.topology import network_topology
 
     hidden = check_int("hidden", hidden, minimum=1, maximum=64)
     seeds = check_int("seeds", seeds, minimum=1, maximum=10_000)

@@ -112,7 +112,7 @@ def _int_range(text):
 
 # --- commands ------------------------------------------------------------------------------
 def cmd_components(args):
-    from .topology import network_topology
+    from .obstruction.topology import network_topology
 
     net = _network(args)
     topo = network_topology(net) if args.atol is None else network_topology(net, atol=args.atol)
@@ -124,7 +124,7 @@ def cmd_components(args):
 
 
 def cmd_probability(args):
-    from .probability import EVENTS, obstruction_grid, write_obstruction_outputs
+    from .obstruction.probability import EVENTS, obstruction_grid, write_obstruction_outputs
 
     events = args.event or list(EVENTS)
     for ev in events:

@@ -17,7 +17,6 @@ For a shallow network (one hidden layer of width ``l``) neuron ``k`` has input w
 """
 
 import dataclasses
-import os
 
 import numpy as np
 
@@ -455,36 +454,18 @@ class Network:
 
     # --- files ------------------------------------------------------------------------
     def save(self, path):
-        """Save to ``.npz`` (parameters and architecture)."""
-        a = self.arch
-        np.savez(
-            path, params=self.params, inputs=a.inputs, hidden=np.array(a.hidden),
-            outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
-            activation=a.activation, negative_slope=a.negative_slope, format_version=1,
-        )
+        """Save to ``.npz`` (parameters and architecture), atomically; ``.npz`` is appended
+        when missing, as ``np.savez`` does. Returns the path written."""
+        from .io import save_network
+
+        return save_network(self, path, param="path")
 
     @classmethod
     def load(cls, path):
-        """Load a network written by :meth:`save`."""
-        if not os.path.exists(path):
-            raise ValidationError(f"`path` must name an existing .npz file; got {str(path)!r}.")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                arch = Architecture(
-                    inputs=int(f["inputs"]), hidden=tuple(int(h) for h in f["hidden"]),
-                    outputs=int(f["outputs"]), hidden_bias=bool(f["hidden_bias"]),
-                    output_bias=bool(f["output_bias"]), activation=str(f["activation"]),
-                    negative_slope=float(f["negative_slope"]),
-                )
-                params = np.array(f["params"])
-        except (KeyError, OSError, ValueError) as exc:
-            if isinstance(exc, ValidationError):
-                raise
-            raise ValidationError(
-                f"`path` must be a topoanalysis network .npz (see Network.save); "
-                f"could not read {str(path)!r}: {exc}."
-            ) from None
-        return cls(arch, params)
+        """Load a network written by :meth:`save` (the path given to ``save`` works too)."""
+        from .io import load_network
+
+        return load_network(path, param="path")
 
     def __repr__(self):
         a = self.arch

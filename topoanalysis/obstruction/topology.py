@@ -26,12 +26,12 @@ import dataclasses
 import networkx as nx
 import numpy as np
 
-from . import activations as _act
-from ._validation import check_choice, check_float, check_int
-from .exceptions import NotSupportedError, ValidationError
-from .graphs import components as _components
-from .network import Network
-from .symbolic import quadrics as _quadrics
+from .. import activations as _act
+from .._validation import check_choice, check_float, check_int
+from ..exceptions import NotSupportedError, ValidationError
+from ..graphs import components as _components
+from ..network import Network
+from ..symbolic import quadrics as _quadrics
 
 __all__ = [
     "DEFAULT_ATOL",

@@ -8,9 +8,9 @@ neuron the factor is chosen so that ``||α w_k||² / ||a_k / α||² = ratio`` (n
 
 import numpy as np
 
-from ._validation import check_float, check_int
-from .exceptions import NotSupportedError, ValidationError
-from .activations import is_positively_homogeneous
+from .._validation import check_float, check_int
+from ..exceptions import NotSupportedError, ValidationError
+from ..activations import is_positively_homogeneous
 
 __all__ = ["set_pathological_count", "breast_cancer_cell"]
 
@@ -105,11 +105,11 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     """
     import time
 
-    from .datasets import load_breast_cancer
-    from .dynamics import train
-    from .init import init_params
-    from .losses import accuracy, loss_value
-    from .network import Architecture, conserved_quantities, forward
+    from ..datasets import load_breast_cancer
+    from ..dynamics import train
+    from ..init import init_params
+    from ..losses import accuracy, loss_value
+    from ..network import Architecture, conserved_quantities, forward
 
     width = check_int("width", width, minimum=1)
     t0 = time.perf_counter()

@@ -39,11 +39,11 @@ import os
 import numpy as np
 from scipy import special, stats
 
-from . import activations as _act
-from ._validation import check_choice, check_float, check_int
-from .exceptions import ValidationError
-from .init import BIAS_INITS, SCHEMES, gain, init_params, layer_std
-from .network import Architecture, conserved_quantities
+from .. import activations as _act
+from .._validation import check_choice, check_float, check_int
+from ..exceptions import ValidationError
+from ..init import BIAS_INITS, SCHEMES, gain, init_params, layer_std
+from ..network import Architecture, conserved_quantities
 
 __all__ = [
     "EVENTS",

@@ -1,0 +1,587 @@
+"""The one boundary for files: networks, data and results in and out.
+
+Everything a subcommand or script reads or writes goes through this module, so that every
+file mistake a user can make becomes one :class:`FileError` line naming the file, what was
+expected and what was found, and every output is written atomically.
+
+- **Reading**: :func:`load_network`, :func:`load_data`, :func:`load_npz` refuse missing,
+  empty, truncated and non-npz files, folders, wrong keys, wrong shapes and complex or
+  non-finite values with one line.
+- **Writing**: :func:`write_json` (strict JSON: NaN and ±inf become ``null``),
+  :func:`write_csv`, :func:`save_npz`, :func:`save_network`, :func:`save_figure` write to a
+  unique temporary name in the target folder and rename it into place (:func:`atomic_path`),
+  so a reader never sees half a file and an interruption leaves the old file or none.
+- **Output folders**: :class:`OutputFolder` creates and checks a folder before any
+  computation, takes a lock (a second run on the same folder is refused), and keeps a
+  manifest of the command and settings that produced it: a rerun with the same settings
+  resumes, a rerun with other settings is refused unless ``force=True`` (which removes the
+  files the earlier run recorded).
+"""
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .exceptions import ValidationError
+
+__all__ = [
+    "FileError",
+    "ResourceError",
+    "atomic_path",
+    "check_memory",
+    "available_memory",
+    "to_jsonable",
+    "write_json",
+    "read_json",
+    "write_csv",
+    "save_npz",
+    "load_npz",
+    "save_network",
+    "load_network",
+    "load_data",
+    "save_figure",
+    "check_output_file",
+    "OutputFolder",
+    "MANIFEST",
+    "LOCK",
+]
+
+MANIFEST = "manifest.json"
+LOCK = ".topoanalysis.lock"
+
+
+class FileError(ValidationError):
+    """A file given by the user cannot be read or written as required."""
+
+
+class ResourceError(ValidationError):
+    """A request needs more memory (or time) than can be had; refused before computing."""
+
+
+# --- atomic writes ------------------------------------------------------------------------
+def _describe(path):
+    return repr(os.fspath(path))
+
+
+def check_output_file(path, param="output"):
+    """Check that ``path`` can be written as a file (its folder exists or can be created).
+
+    Returns the absolute path. Raises :class:`FileError` naming ``param`` otherwise.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        raise FileError(f"`{param}` must be a file path; got the folder {_describe(path)}.")
+    folder = os.path.dirname(path)
+    _ensure_folder(folder, param)
+    return path
+
+
+def _ensure_folder(folder, param):
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise FileError(f"`{param}` needs the folder {_describe(folder)}, "
+                        f"but a file of that name exists.")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise FileError(f"`{param}`: cannot create the folder {_describe(folder)} "
+                        f"({exc.strerror or exc}).") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise FileError(f"`{param}`: the folder {_describe(folder)} is not writable.")
+
+
+@contextlib.contextmanager
+def atomic_path(path, param="output"):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    The temporary name is unique (two processes never share it), lies in the same folder
+    (so the rename is atomic) and keeps the file's extension (so writers that add one, like
+    ``np.savez``, write where expected). On an exception the temporary file is removed and
+    ``path`` is left as it was.
+    """
+    path = check_output_file(path, param)
+    folder, base = os.path.split(path)
+    stem, ext = os.path.splitext(base)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".tmp{ext}", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+# --- memory ---------------------------------------------------------------------------------
+def available_memory():
+    """Bytes of memory available to a new allocation (``MemAvailable``; a guess elsewhere)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2 ** 30
+
+
+def _human(nbytes):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(nbytes) < 1024 or unit == "PiB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.3g} PiB"  # pragma: no cover
+
+
+def check_memory(nbytes, what, param=None, fraction=0.8):
+    """Refuse a request that needs more than ``fraction`` of the available memory.
+
+    Parameters
+    ----------
+    nbytes : int or float
+        Estimated bytes the request allocates.
+    what : str
+        What is being allocated (for the message).
+    param : str, optional
+        The parameter that set the size (named in the message).
+    """
+    avail = available_memory()
+    if not math.isfinite(nbytes) or nbytes > fraction * avail:
+        by = f" (set by `{param}`)" if param else ""
+        raise ResourceError(f"{what}{by} needs about {_human(nbytes)}, more than the "
+                            f"{_human(fraction * avail)} this machine can give; make it smaller.")
+    return int(nbytes)
+
+
+# --- JSON -----------------------------------------------------------------------------------
+def to_jsonable(obj):
+    """Convert ``obj`` to plain JSON types; non-finite floats become ``None`` (``null``).
+
+    NumPy scalars and arrays, tuples, sets (sorted), paths, dataclasses and objects with a
+    ``to_dict()`` method are converted; anything else becomes its ``str``.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, np.bool_):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (complex, np.complexfloating)):
+        return [to_jsonable(obj.real), to_jsonable(obj.imag)]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()] if obj.ndim else to_jsonable(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return [to_jsonable(v) for v in sorted(obj, key=repr)]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return to_jsonable(obj.to_dict())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_jsonable(dataclasses.asdict(obj))
+    return str(obj)
+
+
+def write_json(path, obj, param="output"):
+    """Write ``obj`` as strict JSON (``allow_nan=False``; NaN/inf as ``null``), atomically."""
+    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
+    with atomic_path(path, param) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write(text + "\n")
+    return os.fspath(path)
+
+
+def read_json(path, param="file"):
+    """Read a JSON file; :class:`FileError` when it is missing or not JSON."""
+    _check_input_file(path, param)
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise FileError(f"`{param}` must be a JSON file; could not read {_describe(path)} "
+                        f"({type(exc).__name__}).") from None
+
+
+# --- CSV ------------------------------------------------------------------------------------
+def _cell(v):
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v)) if math.isfinite(v) else ("nan" if math.isnan(v) else
+                                                         ("inf" if v > 0 else "-inf"))
+    if isinstance(v, (np.integer,)):
+        return str(int(v))
+    s = str(v)
+    if any(c in s for c in ',"\n'):
+        s = '"' + s.replace('"', '""') + '"'
+    return s
+
+
+def write_csv(path, header, rows, param="output"):
+    """Write a CSV atomically: ``header`` (list of column names) then ``rows``.
+
+    ``rows`` is a 2-D array or an iterable of sequences. Floats are written with full
+    precision (``repr``); non-finite values as ``nan``/``inf`` — a caller that can produce
+    them must also write a column saying why.
+    """
+    header = [str(h) for h in header]
+    lines = [",".join(_cell(h) for h in header)]
+    for row in rows:
+        row = list(row)
+        if len(row) != len(header):
+            raise ValidationError(f"`rows` must have {len(header)} columns like the header; "
+                                  f"got a row of {len(row)}.")
+        lines.append(",".join(_cell(v) for v in row))
+    with atomic_path(path, param) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return os.fspath(path)
+
+
+# --- npz ------------------------------------------------------------------------------------
+def save_npz(path, param="output", **arrays):
+    """``np.savez`` atomically (``path`` is used as given; ``.npz`` is appended if missing)."""
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    with atomic_path(path, param) as tmp:
+        np.savez(tmp, **arrays)
+    return path
+
+
+def _check_input_file(path, param):
+    if path is None or (isinstance(path, str) and not path.strip()):
+        raise FileError(f"`{param}` must name a file; got {path!r}.")
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise FileError(f"`{param}` must be a path; got {type(path).__name__}.") from None
+    if os.path.isdir(path):
+        raise FileError(f"`{param}` must be a file; got the folder {_describe(path)}.")
+    if not os.path.exists(path):
+        raise FileError(f"`{param}`: no such file {_describe(path)}.")
+    if not os.access(path, os.R_OK):
+        raise FileError(f"`{param}`: the file {_describe(path)} is not readable.")
+    if os.path.getsize(path) == 0:
+        raise FileError(f"`{param}` must be a .npz file; {_describe(path)} is empty.")
+    return path
+
+
+def load_npz(path, param="file", keys=None):
+    """Read every array of a ``.npz`` into a dict (no pickles), with clear errors.
+
+    ``keys``, when given, are required: a missing one is named in the error.
+    """
+    path = _check_input_file(path, param)
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise FileError(f"`{param}` must be a .npz archive of named arrays; {_describe(path)} "
+                        f"is a single .npy array.")
+    if not magic.startswith(b"PK"):
+        raise FileError(f"`{param}` must be a .npz file; {_describe(path)} is not an .npz "
+                        f"archive.")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            out = {k: np.array(f[k]) for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        reason = ("holds Python objects (pickles), which are never loaded"
+                  if "pickle" in str(exc) else "is truncated or not an .npz archive")
+        raise FileError(f"`{param}` must be a .npz file of arrays; {_describe(path)} "
+                        f"{reason}.") from None
+    if keys is not None:
+        missing = [k for k in keys if k not in out]
+        if missing:
+            raise FileError(f"`{param}` must hold arrays named {', '.join(keys)}; "
+                            f"{_describe(path)} has {', '.join(sorted(out)) or 'none'}.")
+    return out
+
+
+def _real_array(param, path, key, a, ndim):
+    if a.dtype.kind == "c":
+        raise FileError(f"`{param}`: array {key} of {_describe(path)} must be real; got "
+                        f"complex values.")
+    if a.dtype.kind not in "biuf":
+        raise FileError(f"`{param}`: array {key} of {_describe(path)} must be numeric; got "
+                        f"dtype {a.dtype}.")
+    a = a.astype(np.float64)
+    if a.ndim not in ndim:
+        raise FileError(f"`{param}`: array {key} of {_describe(path)} must have "
+                        f"{' or '.join(map(str, ndim))} dimensions; got shape {a.shape}.")
+    if not np.all(np.isfinite(a)):
+        raise FileError(f"`{param}`: array {key} of {_describe(path)} must be finite; "
+                        f"got {int(np.sum(~np.isfinite(a)))} non-finite values.")
+    return a
+
+
+def load_data(path, param="--data-file"):
+    """Load a data set: a ``.npz`` with arrays ``X`` of shape ``(N, d)`` and ``y``.
+
+    ``y`` may be ``(N,)`` (one output) or ``(N, e)``. Returns ``(X, Y)`` as float64 with
+    ``Y`` of shape ``(N, e)``.
+    """
+    arrays = load_npz(path, param, keys=("X", "y"))
+    X = _real_array(param, path, "X", arrays["X"], (2,))
+    y = _real_array(param, path, "y", arrays["y"], (1, 2))
+    Y = y[:, None] if y.ndim == 1 else y
+    if X.shape[0] != Y.shape[0] or X.shape[0] == 0:
+        raise FileError(f"`{param}`: X and y of {_describe(path)} must have the same, non-zero "
+                        f"number of rows; got {X.shape[0]} and {Y.shape[0]}.")
+    return X, Y
+
+
+_NETWORK_KEYS = ("params", "inputs", "hidden", "outputs", "hidden_bias", "output_bias",
+                 "activation", "negative_slope")
+
+
+def _npz_name(path):
+    path = os.fspath(path)
+    if not os.path.exists(path) and not path.endswith(".npz") and os.path.exists(path + ".npz"):
+        return path + ".npz"
+    return path
+
+
+def load_network(path, param="--network"):
+    """Load a network saved by :func:`save_network` / ``Network.save``.
+
+    ``path`` without the ``.npz`` that ``save`` appended is accepted too.
+    """
+    from .network import Architecture, Network
+
+    path = _npz_name(path) if path is not None else path
+    arrays = load_npz(path, param)
+    missing = [k for k in _NETWORK_KEYS if k not in arrays]
+    if missing:
+        raise FileError(f"`{param}` must be a topoanalysis network .npz (see Network.save); "
+                        f"{_describe(path)} lacks the arrays {', '.join(missing)}.")
+    try:
+        arch = Architecture(
+            inputs=int(arrays["inputs"]), hidden=tuple(int(h) for h in
+                                                       np.atleast_1d(arrays["hidden"])),
+            outputs=int(arrays["outputs"]), hidden_bias=bool(arrays["hidden_bias"]),
+            output_bias=bool(arrays["output_bias"]), activation=str(arrays["activation"]),
+            negative_slope=float(arrays["negative_slope"]),
+        )
+    except (TypeError, ValueError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FileError(f"`{param}`: {_describe(path)} does not describe a valid architecture "
+                        f"({msg})") from None
+    params = _real_array(param, path, "params", arrays["params"], (1,))
+    if params.shape != (arch.n_params,):
+        raise FileError(f"`{param}`: {_describe(path)} must hold {arch.n_params} parameters for "
+                        f"its architecture; got {params.shape[0]}.")
+    return Network(arch, params)
+
+
+def save_network(net, path, param="output"):
+    """Save a network atomically (``.npz`` appended if missing); returns the path written."""
+    a = net.arch
+    return save_npz(path, param, params=net.params, inputs=a.inputs, hidden=np.array(a.hidden),
+                    outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
+                    activation=a.activation, negative_slope=a.negative_slope, format_version=1)
+
+
+# --- figures --------------------------------------------------------------------------------
+def save_figure(fig, path, dpi=100, param="output", close=True):
+    """Save a matplotlib figure atomically (format from the extension)."""
+    path = os.fspath(path)
+    fmt = os.path.splitext(path)[1].lstrip(".") or "png"
+    with atomic_path(path, param) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=fmt)
+    if close:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    return path
+
+
+# --- output folders -------------------------------------------------------------------------
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+class OutputFolder:
+    """An output folder with a lock and a manifest of what produced it.
+
+    Parameters
+    ----------
+    path : str
+        The folder (created if missing).
+    command : str
+        Name of the producing command (e.g. ``"train"``).
+    settings : dict
+        Everything that determines the outputs (JSON-able). A folder whose manifest records
+        other settings is refused unless ``force``.
+    force : bool, default=False
+        Reuse a folder produced with other settings: the files its manifest lists are removed.
+    param : str
+        Name of the parameter that gave the folder (for messages), e.g. ``"--out"``.
+
+    Use as a context manager: entering checks and locks the folder and writes the manifest
+    (``complete: false``); leaving without an exception marks it complete; the lock is always
+    released. :meth:`path` returns a file path inside the folder and records the file in the
+    manifest, so a later ``force`` knows what to remove.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = os.path.join(tempfile.mkdtemp(), "run")
+    >>> with OutputFolder(d, command="demo", settings={"n": 1}) as out:
+    ...     _ = write_json(out.path("result.json"), {"x": float("nan")})
+    >>> open(os.path.join(d, "result.json")).read().split()
+    ['{', '"x":', 'null', '}']
+    >>> with OutputFolder(d, command="demo", settings={"n": 2}) as out:
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    topoanalysis.io.FileError: `--out`: ...
+    """
+
+    def __init__(self, path, *, command, settings=None, force=False, param="--out"):
+        self.root = os.path.abspath(os.fspath(path))
+        self.command = str(command)
+        self.settings = to_jsonable(settings or {})
+        self.force = bool(force)
+        self.param = param
+        self.files = []
+        self.resumed = False
+        self._locked = False
+
+    # -- lock
+    def _lock(self):
+        lock = os.path.join(self.root, LOCK)
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    with open(lock) as fh:
+                        pid = int(fh.read().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and pid != os.getpid() and _pid_alive(pid):
+                    raise FileError(f"`{self.param}`: the folder {_describe(self.root)} is in use "
+                                    f"by another run (process {pid}); wait for it or choose "
+                                    f"another folder.") from None
+                with contextlib.suppress(OSError):
+                    os.remove(lock)  # stale lock of a dead process
+                continue
+            except OSError as exc:
+                raise FileError(f"`{self.param}`: cannot write in {_describe(self.root)} "
+                                f"({exc.strerror or exc}).") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            self._locked = True
+            return
+        raise FileError(f"`{self.param}`: could not lock {_describe(self.root)}.")
+
+    def _unlock(self):
+        if self._locked:
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(self.root, LOCK))
+            self._locked = False
+
+    # -- manifest
+    @property
+    def manifest_path(self):
+        return os.path.join(self.root, MANIFEST)
+
+    def _write_manifest(self, complete):
+        from . import __version__
+
+        write_json(self.manifest_path, {
+            "command": self.command, "settings": self.settings, "files": sorted(set(self.files)),
+            "complete": bool(complete), "topoanalysis": __version__,
+        }, self.param)
+
+    def __enter__(self):
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise FileError(f"`{self.param}` must be a folder; {_describe(self.root)} is a file.")
+        _ensure_folder(self.root, self.param)
+        self._lock()
+        try:
+            self._check_manifest()
+            self._write_manifest(False)
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def _check_manifest(self):
+        if not os.path.exists(self.manifest_path):
+            others = [f for f in os.listdir(self.root) if f != LOCK and not f.startswith(".")]
+            if others and not self.force:
+                raise FileError(f"`{self.param}`: the folder {_describe(self.root)} already holds "
+                                f"files not written by topoanalysis ({others[0]}, ...); choose "
+                                f"another folder, or pass --force to write into it.")
+            return
+        try:
+            with open(self.manifest_path) as fh:
+                old = json.load(fh)
+            old_cmd, old_settings = old["command"], old["settings"]
+            old_files = list(old.get("files", []))
+        except (OSError, ValueError, KeyError, TypeError):
+            old_cmd, old_settings, old_files = None, None, []
+        if old_cmd == self.command and old_settings == self.settings:
+            self.resumed = True
+            self.files = old_files
+            return
+        if not self.force:
+            what = (f"by `{old_cmd}` with other settings" if old_cmd == self.command
+                    else f"by `{old_cmd}`" if old_cmd else "with an unreadable manifest")
+            raise FileError(f"`{self.param}`: the folder {_describe(self.root)} was produced "
+                            f"{what}; choose another folder, or pass --force to replace "
+                            f"its files.")
+        for name in old_files:
+            p = os.path.join(self.root, name)
+            if os.path.isfile(p) and os.path.dirname(os.path.abspath(p)) == self.root:
+                with contextlib.suppress(OSError):
+                    os.remove(p)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._write_manifest(True)
+            else:
+                with contextlib.suppress(Exception):
+                    self._write_manifest(False)
+        finally:
+            self._unlock()
+        return False
+
+    def path(self, name):
+        """Path of the file ``name`` inside the folder (recorded in the manifest)."""
+        name = os.fspath(name)
+        if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
+            raise ValidationError(f"`name` must be a file name inside the output folder; "
+                                  f"got {name!r}.")
+        if name not in self.files:
+            self.files.append(name)
+        return os.path.join(self.root, name)
+
+    def exists(self, name):
+        """Whether ``name`` already exists in the folder (e.g. a checkpoint to resume)."""
+        return os.path.exists(os.path.join(self.root, name))
+
+    def __repr__(self):
+        return f"OutputFolder({self.root!r}, command={self.command!r})"

@@ -1,0 +1,222 @@
+"""The symmetries of shallow networks in one place: balancing and weight matching.
+
+A hidden neuron of a positively homogeneous network can be rescaled,
+``(w_k, a_k) -> (α w_k, a_k / α)`` with ``α > 0``, and the hidden neurons can be permuted,
+without changing the realized function (:meth:`Network.rescale_neurons`,
+:meth:`Network.permute_neurons`). This module chooses representatives:
+
+- :func:`balance` rescales every neuron so that ``||w_k|| = ||a_k||`` (``c_k = 0``), the
+  canonical rescaling used by Berner et al.'s condition C.1 and before comparing networks;
+- :func:`weight_matching` finds the permutation of one network's neurons that best matches
+  another's (a linear assignment on neuron weights, as in Git Re-Basin's weight matching),
+  and :func:`align` applies balancing and matching together.
+
+``w_k`` includes the hidden bias when there is one (the augmented input), as everywhere in
+topoanalysis.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import activations as _act
+from .exceptions import NotSupportedError, ValidationError
+from .network import Network
+
+__all__ = ["balance", "balance_params", "balance_factors", "weight_matching", "align",
+           "AlignResult"]
+
+
+def _check_network(net, name):
+    if not isinstance(net, Network):
+        raise ValidationError(f"`{name}` must be a Network; got {type(net).__name__}.")
+    if not net.arch.is_shallow:
+        raise NotSupportedError(f"`{name}`: symmetry alignment is implemented for shallow "
+                                f"networks (one hidden layer); got hidden widths "
+                                f"{net.arch.hidden}.")
+    return net
+
+
+def _require_homogeneous(arch, name):
+    if not _act.is_positively_homogeneous(arch.activation):
+        raise NotSupportedError(
+            f"`{name}`: balancing rescales neurons, a symmetry only for positively homogeneous "
+            f"activations ({', '.join(_act.HOMOGENEOUS_ACTIVATIONS)}); got {arch.activation!r}.")
+
+
+def _neuron_norms(arch, theta):
+    (W1, b1), (W2, _) = arch.unpack(theta)
+    nw2 = np.sum(W1 ** 2, axis=-1)
+    if b1 is not None:
+        nw2 = nw2 + b1 ** 2
+    na2 = np.sum(W2 ** 2, axis=-2)
+    return np.sqrt(nw2), np.sqrt(na2)
+
+
+def balance_factors(arch, theta):
+    """Factors ``α_k = sqrt(||a_k|| / ||w_k||)`` that balance each neuron (1 where either is 0).
+
+    ``theta`` of shape ``(P,)`` or ``(B, P)``; returns ``(l,)`` or ``(B, l)``.
+    """
+    nw, na = _neuron_norms(arch, theta)
+    ok = (nw > 0) & (na > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.where(ok, np.sqrt(na / np.where(ok, nw, 1.0)), 1.0)
+    return alpha
+
+
+def balance_params(arch, theta):
+    """Balance every neuron of a stack of shallow networks; returns a new ``(..., P)`` array.
+
+    After balancing ``||w_k|| = ||a_k||`` for every neuron whose weights are both non-zero
+    (neurons with ``w_k = 0`` or ``a_k = 0`` are left as they are: no rescaling balances
+    them). The realized functions are unchanged.
+    """
+    if not arch.is_shallow:
+        raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
+                                f"hidden widths {arch.hidden}.")
+    _require_homogeneous(arch, "arch")
+    theta = arch.check_params(theta, "theta")
+    out = np.array(theta, dtype=np.float64, copy=True)
+    alpha = balance_factors(arch, out)
+    (W1, b1), (W2, _) = arch.unpack(out)
+    W1 *= alpha[..., :, None]
+    if b1 is not None:
+        b1 *= alpha
+    W2 /= alpha[..., None, :]
+    return out
+
+
+def balance(net):
+    """The balanced representative of ``net`` (``||w_k|| = ||a_k||``), same function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([[[3.0, 4.0]], [[0.2]]])
+    >>> b = balance(net)
+    >>> bool(np.allclose(b.conserved_quantities(), 0.0))
+    True
+    >>> X = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    >>> bool(np.allclose(b.forward(X), net.forward(X)))
+    True
+    """
+    _check_network(net, "net")
+    _require_homogeneous(net.arch, "net")
+    return Network(net.arch, balance_params(net.arch, net.params))
+
+
+def _features(net):
+    w, a = net.neuron_weights()
+    return np.concatenate([w, a], axis=1)
+
+
+def weight_matching(net_a, net_b, *, balanced=None):
+    """Permutation of ``net_b``'s neurons that best matches ``net_a``'s (linear assignment).
+
+    Neuron ``i`` of ``net_a`` is matched to neuron ``perm[i]`` of ``net_b``, maximizing
+    ``Σ_i <(w_i, a_i)^A, (w_perm[i], a_perm[i])^B>`` with SciPy's ``linear_sum_assignment``
+    (exact, ``O(l³)``). ``net_b.permute_neurons(perm)`` then has its neurons in ``net_a``'s
+    order.
+
+    Parameters
+    ----------
+    net_a, net_b : Network
+        Shallow networks of the same architecture.
+    balanced : bool or None
+        Balance both networks before matching (default: when the activation is positively
+        homogeneous), so that the arbitrary rescalings do not bias the assignment.
+
+    Returns
+    -------
+    perm : ndarray of int of shape (l,)
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    _check_network(net_a, "net_a")
+    _check_network(net_b, "net_b")
+    if net_a.arch != net_b.arch:
+        raise ValidationError(f"`net_a` and `net_b` must have the same architecture; got "
+                              f"{net_a!r} and {net_b!r}.")
+    if balanced is None:
+        balanced = _act.is_positively_homogeneous(net_a.arch.activation)
+    if balanced:
+        net_a, net_b = balance(net_a), balance(net_b)
+    score = _features(net_a) @ _features(net_b).T
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    perm = np.empty(len(rows), dtype=np.int64)
+    perm[rows] = cols
+    return perm
+
+
+@dataclass
+class AlignResult:
+    """Result of :func:`align`.
+
+    Attributes
+    ----------
+    network : Network
+        ``net_b`` balanced (when homogeneous) and permuted into ``net_a``'s neuron order:
+        the same function as ``net_b``.
+    reference : Network
+        ``net_a`` balanced (when homogeneous): compare ``network`` with this one.
+    perm : ndarray of int
+        ``network`` neuron ``i`` is ``net_b`` neuron ``perm[i]``.
+    scales : ndarray
+        Factors ``α`` applied to ``net_b``'s neurons (in ``net_b``'s order) by balancing.
+    distance_before, distance_after : float
+        ``||θ_a − θ_b||`` and ``||θ_ref − θ_aligned||`` (Euclidean, flat parameters).
+    """
+
+    network: Network
+    reference: Network
+    perm: np.ndarray
+    scales: np.ndarray
+    distance_before: float
+    distance_after: float
+
+    def summary(self):
+        return (f"aligned by permutation {self.perm.tolist()}; parameter distance "
+                f"{self.distance_before:.4g} -> {self.distance_after:.4g}")
+
+    def to_dict(self):
+        return {"perm": self.perm.tolist(), "scales": self.scales.tolist(),
+                "distance_before": self.distance_before, "distance_after": self.distance_after}
+
+
+def align(net_a, net_b, *, balanced=None):
+    """Balance both networks and permute ``net_b``'s neurons onto ``net_a``'s.
+
+    For a network and a permuted, rescaled copy of itself the copy comes back exactly
+    (``distance_after`` ≈ 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> net = Network.initialize(Architecture(3, (4,), 1), seed=0)
+    >>> copy = net.rescale_neurons([2.0, 0.5, 3.0, 1.5]).permute_neurons([2, 0, 3, 1])
+    >>> res = align(net, copy)
+    >>> res.perm.tolist()
+    [1, 3, 0, 2]
+    >>> res.distance_after < 1e-12
+    True
+    """
+    _check_network(net_a, "net_a")
+    _check_network(net_b, "net_b")
+    perm = weight_matching(net_a, net_b, balanced=balanced)
+    if balanced is None:
+        balanced = _act.is_positively_homogeneous(net_a.arch.activation)
+    if balanced:
+        scales = balance_factors(net_b.arch, net_b.params)
+        ref, moved = balance(net_a), balance(net_b)
+    else:
+        scales = np.ones(net_b.arch.hidden[0])
+        ref, moved = net_a, net_b
+    aligned = moved.permute_neurons(perm)
+    return AlignResult(
+        network=aligned, reference=ref, perm=perm, scales=scales,
+        distance_before=float(np.linalg.norm(net_a.params - net_b.params)),
+        distance_after=float(np.linalg.norm(ref.params - aligned.params)),
+    )
