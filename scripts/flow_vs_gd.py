@@ -170,7 +170,7 @@ def main(argv=None):
     for r in rows:
         name = "GD" if r["method"] == "gd" else f"flow rtol={r['rtol']:g}"
         print(f"{name:>16}: {r['gradient_evaluations']:>8,} gradient evaluations "
-              f"({gd['gradient_evaluations'] / r['gradient_evaluations']:.1f}x fewer than GD), "
+              f"({gd['gradient_evaluations'] / max(1, r['gradient_evaluations']):.1f}x fewer than GD), "
               f"wall {r['wall_s_median']:.3f} s [{r['wall_s_min']:.3f}, {r['wall_s_max']:.3f}], "
               f"reached t = {r['time_reached']:.4g}, loss {r['loss_reached']:.8g}")
     print(f"wrote {table}\nwrote {curve_path}\nwrote {png}")

@@ -278,3 +278,22 @@ def test_train_bad_arguments(kwargs, match):
         warnings.simplefilter("error")
         with pytest.raises(ValidationError, match=match):
             train(init_params(arch, seed=0), X, X[:, 0], arch=arch, progress=False, **kwargs)
+
+
+def test_flow_vs_gd_script_small(load_script, tmp_path):
+    """scripts/flow_vs_gd.py at small settings: both methods reach GD's final loss, the flow
+    with fewer gradient evaluations; the CSVs and the figure are written."""
+    pytest.importorskip("matplotlib")
+    mod = load_script("flow_vs_gd")
+    out = tmp_path / "fvg"
+    assert mod.main(["--out", str(out), "--width", "10", "--lr", "2e-2", "--steps", "15000",
+                     "--rtol", "1e-2", "--repeats", "1"]) == 0
+    with open(out / "flow_vs_gd.csv") as fh:
+        header, *rows = [line.strip().split(",") for line in fh]
+    rows = [dict(zip(header, r)) for r in rows]
+    assert [r["method"] for r in rows] == ["gd", "flow"]
+    assert all(r["reached"] == "True" for r in rows)
+    gd, fl = rows
+    assert int(fl["gradient_evaluations"]) < int(gd["gradient_evaluations"]) / 2
+    assert abs(float(fl["loss_reached"]) - float(gd["loss_reached"])) < 1e-4
+    assert (out / "loss_vs_time.csv").stat().st_size > 0 and (out / "flow_vs_gd.png").exists()
