@@ -291,9 +291,11 @@ def test_flow_vs_gd_script_small(load_script, tmp_path):
     with open(out / "flow_vs_gd.csv") as fh:
         header, *rows = [line.strip().split(",") for line in fh]
     rows = [dict(zip(header, r)) for r in rows]
-    assert [r["method"] for r in rows] == ["gd", "flow"]
-    assert all(r["reached"] == "True" for r in rows)
-    gd, fl = rows
+    assert [r["method"] for r in rows] == ["gd", "flow", "gd_to_t_end", "flow_to_t_end"]
+    assert all(r["reached"] == "True" for r in rows[:2])
+    gd, fl, gd_end, fl_end = rows
+    assert int(gd_end["gradient_evaluations"]) == 15000
+    assert int(fl_end["gradient_evaluations"]) < 15000 / 2
     assert int(fl["gradient_evaluations"]) < int(gd["gradient_evaluations"]) / 2
     assert abs(float(fl["loss_reached"]) - float(gd["loss_reached"])) < 1e-4
     assert (out / "loss_vs_time.csv").stat().st_size > 0 and (out / "flow_vs_gd.png").exists()
