@@ -46,13 +46,10 @@ def setup(width, seed):
     return data, arch, theta
 
 
-def _median_time(fn, repeats):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, float(np.median(times)), float(np.min(times)), float(np.max(times))
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
 
 
 def measure(width=50, lr=1e-3, steps=600_000, rtols=(1e-3, 1e-4), atol=1e-10, seed=0,
@@ -80,16 +77,17 @@ def measure(width=50, lr=1e-3, steps=600_000, rtols=(1e-3, 1e-4), atol=1e-10, se
     results = {}
     for _ in range(repeats):  # alternate the methods, so that load changes hit all of them
         for key, fn in [("gd", run_gd)] + [(r, run_flow(r)) for r in rtols]:
-            res, med, _, _ = _median_time(fn, 1)
-            timings[key].append(med)
-            results[key] = res
+            results[key], seconds = _timed(fn)
+            timings[key].append(seconds)
     rows = []
     gd = results["gd"]
-    rows.append(dict(method="gd", lr=lr, rtol="", atol="", gradient_evaluations=int(gd.steps_taken[0]),
-                     loss_evaluations=0, accepted_steps=int(gd.steps_taken[0]), rejected_steps=0,
-                     time_reached=lr * int(gd.steps_taken[0]), loss_reached=float(gd.final_loss[0]),
+    n_gd = int(gd.steps_taken[0])
+    rows.append(dict(method="gd", lr=lr, rtol="", atol="", gradient_evaluations=n_gd,
+                     loss_evaluations=0, accepted_steps=n_gd, rejected_steps=0,
+                     time_reached=lr * n_gd, loss_reached=float(gd.final_loss[0]),
                      wall_s_median=float(np.median(timings["gd"])),
-                     wall_s_min=float(np.min(timings["gd"])), wall_s_max=float(np.max(timings["gd"])),
+                     wall_s_min=float(np.min(timings["gd"])),
+                     wall_s_max=float(np.max(timings["gd"])),
                      reached=bool(gd.reached_target[0])))
     for r in rtols:
         fl = results[r]
