@@ -5,28 +5,37 @@ network (30 inputs, biases, one output) on the bundled breast cancer data are re
 exactly ``l_+`` non-pathological neurons (same initial functions for every ``l_+``), trained by
 full-batch gradient descent on BCE, and their test BCE is averaged. The paper's finding: the
 loss improves with the absolute count ``l_+``, not with the fraction ``l_+ / l``; compare
-the two panels of ``breast_cancer_fraction.png`` to check it (the README reports what we see).
+the first two panels of ``breast_cancer_fraction.png`` to check it (the README reports what
+we see).
 
 Each cell is appended to ``breast_cancer_sweep.csv`` as soon as it finishes; rerunning with the
 same ``--out`` skips finished cells. Also writes ``breast_cancer_heatmap.png`` (mean test BCE
 over ``(l, l_+)``) and ``breast_cancer_fraction.png`` (test BCE against ``l_+`` and against
-``l_+ / l``). ``--scheduler`` runs the cells on a Dask cluster instead of this process.
+``l_+ / l``, train BCE against ``l_+``). ``--scheduler`` runs the cells on a Dask cluster
+instead of this process (an address such as ``tcp://host:8786`` of a running
+``dask scheduler``, or ``local``).
+
+How ``l_+`` is set matters (see :mod:`topoanalysis.obstruction`): ``--ratio R`` is
+``||w_k||²/||a_k||²`` after rescaling (``1/R`` for pathological neurons; default 4, the size of
+the effect grows with it), and ``--balance kernel`` is the scale-controlled variant: every
+neuron's positive and pathological versions have the same tangent-kernel trace on the training
+inputs, so the initial gradient scale does not change with ``l_+``.
 
     python scripts/breast_cancer_sweep.py --out results/breast_cancer
 """
 
 import argparse
 import functools
-import os
 import time
 
 import numpy as np
 
-from topoanalysis.obstruction import breast_cancer_cell
+from topoanalysis.io import OutputFolder, save_figure
+from topoanalysis.obstruction import BALANCES, breast_cancer_sweep_cell
 from topoanalysis.sweep import connect, run_sweep
 
 
-def plot(rows, out):
+def plot(rows, folder, variant=""):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -45,10 +54,10 @@ def plot(rows, out):
     ax.set_xlabel("hidden width $l$")
     ax.set_ylabel("non-pathological neurons $l_+$")
     ax.set_title("Breast cancer: test BCE after training")
-    heat = os.path.join(out, "breast_cancer_heatmap.png")
     fig.tight_layout()
-    fig.savefig(heat, dpi=110)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    heat = save_figure(fig, folder.path("breast_cancer_heatmap.png"), dpi=110)
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    axes[1].sharey(axes[0])
     cmap = plt.get_cmap("plasma")
     for i, l in enumerate(ls):
         sel = sorted((r for r in rows if int(r["width"]) == l), key=lambda r: int(r["n_positive"]))
@@ -58,14 +67,17 @@ def plot(rows, out):
         col = cmap(i / max(len(ls) - 1, 1))
         axes[0].errorbar(lp, m, yerr=s, color=col, marker="o", ms=3, label=f"l = {l}")
         axes[1].errorbar(lp / l, m, yerr=s, color=col, marker="o", ms=3, label=f"l = {l}")
+        axes[2].plot(lp, [float(r["train_bce_mean"]) for r in sel], color=col, marker="o", ms=3)
     axes[0].set_xlabel("$l_+$ (absolute)")
     axes[1].set_xlabel("$l_+ / l$ (fraction)")
+    axes[2].set_xlabel("$l_+$ (absolute)")
     axes[0].set_ylabel("mean test BCE (± s.e.m.)")
+    axes[2].set_ylabel("mean train BCE")
     axes[1].legend(fontsize=8)
-    fig.suptitle("Test BCE against the count (left) and the fraction (right) of non-pathological neurons")
+    fig.suptitle("Test BCE against the count (left) and the fraction (middle) of non-pathological "
+                 "neurons; train BCE (right)" + (f" — {variant}" if variant else ""))
     fig.tight_layout()
-    frac = os.path.join(out, "breast_cancer_fraction.png")
-    fig.savefig(frac, dpi=110)
+    frac = save_figure(fig, folder.path("breast_cancer_fraction.png"), dpi=110)
     return [heat, frac]
 
 
@@ -78,33 +90,52 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--init", default="kaiming_normal", help="initialization scheme")
     p.add_argument("--ratio", type=float, default=4.0,
-                   help="||w||²/||a||² after rescaling (inverse for pathological neurons)")
+                   help="rescaling ratio R > 1: ||w_k||²/||a_k||² = R for non-pathological "
+                        "neurons, 1/R for pathological ones (default 4)")
+    p.add_argument("--balance", default="ratio", choices=BALANCES,
+                   help="'ratio' (the paper's rescaling, default) or 'kernel' (scale-controlled: "
+                        "equal tangent-kernel trace for every l_+; R then applies to the less "
+                        "extreme version of each neuron)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address, or 'local' for a local Dask cluster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="reuse an --out folder made with other settings (its files are removed)")
     args = p.parse_args(argv)
-
-    lo, hi = (int(v) for v in args.widths.split(":"))
+    try:
+        lo, hi = (int(v) for v in args.widths.split(":"))
+    except ValueError:
+        p.error(f"--widths must be lo:hi with integers; got {args.widths!r}")
+    if not 1 <= lo <= hi:
+        p.error(f"--widths must satisfy 1 <= lo <= hi; got {args.widths!r}")
+    if not args.ratio > 1:
+        p.error(f"--ratio must be > 1 (1/ratio is used for pathological neurons); got {args.ratio}")
     cells = [{"width": l, "n_positive": lp} for l in range(lo, hi + 1) for lp in range(l + 1)]
-    func = functools.partial(_cell, n_init=args.n_init, steps=args.steps, lr=args.lr,
-                             scheme=args.init, ratio=args.ratio, seed=args.seed)
-    os.makedirs(args.out, exist_ok=True)
-    csv_path = os.path.join(args.out, "breast_cancer_sweep.csv")
-    client = connect(args.scheduler) if args.scheduler else None
-    t0 = time.perf_counter()
-    rows = run_sweep(cells, func, csv_path, client=client, progress=not args.quiet,
-                     desc="breast cancer cells")
-    print(f"{len(cells)} cells x {args.n_init} runs in {time.perf_counter() - t0:.1f} s "
-          f"(finished cells of earlier runs skipped)")
-    print(f"wrote {csv_path}")
-    for path in plot(rows, args.out):
-        print(f"wrote {path}")
+    func = functools.partial(breast_cancer_sweep_cell, n_init=args.n_init, steps=args.steps,
+                             lr=args.lr, scheme=args.init, ratio=args.ratio,
+                             balance=args.balance, seed=args.seed)
+    # everything that determines a cell's numbers; other widths may be added on a rerun
+    settings = {k: getattr(args, k) for k in ("n_init", "steps", "lr", "init", "ratio",
+                                              "balance", "seed")}
+    with OutputFolder(args.out, command="breast_cancer_sweep", settings=settings,
+                      force=args.force) as folder:
+        csv_path = folder.path("breast_cancer_sweep.csv")
+        client = connect(args.scheduler) if args.scheduler else None
+        t0 = time.perf_counter()
+        try:
+            rows = run_sweep(cells, func, csv_path, client=client, progress=not args.quiet,
+                             desc="breast cancer cells")
+        finally:
+            if client is not None:
+                client.close()
+        print(f"{len(cells)} cells x {args.n_init} runs in {time.perf_counter() - t0:.1f} s "
+              f"(finished cells of earlier runs skipped)")
+        print(f"wrote {csv_path}")
+        variant = f"rescaling ratio {args.ratio:g}, balance '{args.balance}'"
+        for path in plot(rows, folder, variant):
+            print(f"wrote {path}")
     return 0
-
-
-def _cell(cell, **kwargs):
-    return breast_cancer_cell(cell["width"], cell["n_positive"], **kwargs)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ scalar output (``e = 1``).
 The paper does not state which event its heatmap shows. The default reading is
 ``all_pathological`` (every hidden neuron pathological, ``p^l``), which for ``e = 1`` and
 ``d >= 2`` is exactly the event that ``H(c)`` has more than one effective component; every
-other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written too.
+other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written too. For
+``d = 1`` without hidden biases ``c_k > 0`` freezes the sign of the one-dimensional ``w_k`` as
+well, so "more than one effective component" is ``p^l + (1 − p)^l`` (event ``obstructed``), not ``p^l``: the
+default ``--d-min`` is therefore 2 (pass ``--d-min 1`` for the ``d = 1`` row).
 
 Outputs (in ``--out``): ``obstruction_probability.csv`` (one row per scheme, d, l with the
 per-neuron probability, its method and every event) and ``obstruction_<event>.png`` (one
@@ -29,7 +32,9 @@ from topoanalysis.obstruction.probability import EVENTS, obstruction_grid, write
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--d-min", type=int, default=1)
+    p.add_argument("--d-min", type=int, default=2,
+                   help="smallest input dimension (default 2: for d = 1 without biases "
+                        "p^l is not the probability of obstruction, see 'obstructed')")
     p.add_argument("--d-max", type=int, default=20)
     p.add_argument("--l-min", type=int, default=1)
     p.add_argument("--l-max", type=int, default=20)

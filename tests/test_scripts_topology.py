@@ -15,7 +15,7 @@ def test_obstruction_probability_csv(load_script, tmp_path, capsys):
     script = load_script("obstruction_probability")
     assert script.main(["--out", str(tmp_path), "--d-max", "3", "--l-max", "4", "--no-plot"]) == 0
     rows = read(tmp_path / "obstruction_probability.csv")
-    assert len(rows) == 2 * 3 * 4
+    assert len(rows) == 2 * 2 * 4                         # d = 2..3 (default --d-min 2)
     assert {r["scheme"] for r in rows} == {"xavier_normal", "kaiming_normal"}
     r = next(r for r in rows if r["scheme"] == "kaiming_normal" and r["d"] == "2" and r["l"] == "3")
     assert float(r["all_pathological"]) == pytest.approx(float(r["p"]) ** 3)

@@ -58,3 +58,14 @@ def test_sweep_on_dask_matches_local(tmp_path):
         remote = run_sweep(cells, _square, tmp_path / "dask.csv", client=client, progress=False)
     key = lambda r: int(r["a"])  # noqa: E731  (cells finish in any order on a cluster)
     assert sorted(remote, key=key) == sorted(local, key=key)
+
+
+def test_sweep_row_cut_off_by_a_crash_is_recomputed(tmp_path):
+    out = tmp_path / "s.csv"
+    run_sweep([{"a": a} for a in range(3)], _square, out, progress=False)
+    text = out.read_text()
+    out.write_text(text[:-3])            # the last row ("2,4\r\n") cut off mid-write
+    assert completed_cells(out, ["a"]) == {("0",), ("1",)}
+    rows = run_sweep([{"a": a} for a in range(3)], _square, out, progress=False)
+    assert [(r["a"], r["sq"]) for r in rows] == [("0", "0"), ("1", "1"), ("2", "4")]
+    assert out.read_text() == text       # the partial row was dropped, not kept beside the new

@@ -41,11 +41,16 @@ class AnalysisReport:
     pairs: list
     seconds: float
     files: list = dataclasses.field(default_factory=list)
+    degeneracy: object = None
+    aligned: object = None  # levelsets.AlignedBarriers of the (network, twin) pairs
 
     def to_dict(self):
         return {"config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
-                "files": self.files}
+                "files": self.files,
+                "aligned_barriers": None if self.aligned is None else
+                dict(seeds=[p["seed"] for p in self.pairs], **self.aligned.to_dict()),
+                "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict()}
 
     def text(self):
         c = self.config
@@ -84,6 +89,11 @@ class AnalysisReport:
                              f" (midpoint {p['midpoint']:.4f})")
             b = np.array([p["barrier"] for p in self.pairs])
             lines.append(f"  mean barrier {b.mean():.4f}, max {b.max():.4f}")
+        if self.aligned is not None:
+            lines += ["", "Aligned barrier (balance + weight matching) beside the linear one:"]
+            lines += self.aligned.summary([f"seed {p['seed']:>3}" for p in self.pairs]).splitlines()[1:]
+        if self.degeneracy is not None:
+            lines += ["", self.degeneracy.summary()]
         lines.append("")
         lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
         return "\n".join(lines)
@@ -158,7 +168,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
             "poincare_polynomial": str(topo.poincare_polynomial.as_expr()),
         })
 
-    pairs = []
+    pairs, aligned = [], None
     if train:
         from .dynamics import interpolation_barrier, train as train_networks
         from .losses import accuracy, loss_value
@@ -198,7 +208,18 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 pairs.append({"seed": i, "barrier": float(bar.barrier[j]),
                               "t_max": float(bar.t_barrier[j]), "midpoint": float(bar.midpoint[j]),
                               "mean": float(bar.mean[j])})
+            from .levelsets import aligned_barriers
+            aligned = aligned_barriers(final[idx], final[[seeds + i for i in idx]], data.X_train,
+                                       data.y_train, arch=arch, loss="bce", n_points=n_points,
+                                       n_threads=n_threads)
         curves = res
+
+    from .degeneracy import stability_of_networks
+    trained = final if train else stack
+    degeneracy = stability_of_networks(
+        [Network(arch, trained[i]) for i in range(2 * seeds)],
+        [f"{'trained ' if train else ''}{k} {i % seeds}" for i, k in enumerate(kinds)],
+        X=data.X_train)
 
     report = AnalysisReport(
         config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
@@ -206,7 +227,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
-        seconds=time.perf_counter() - t0,
+        seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy,
     )
     if out is not None:
         os.makedirs(out, exist_ok=True)

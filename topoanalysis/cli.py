@@ -20,7 +20,9 @@ import sys
 import numpy as np
 
 from . import __version__
+from .degeneracy.cli import add_subcommand as add_stability_subcommand
 from .exceptions import TopoAnalysisError
+from .levelsets import cli as levelsets_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -394,6 +396,9 @@ def build_parser():
                    help="folder for report.json (default ./topoanalysis_analyze)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_analyze)
+
+    levelsets_cli.add_subcommand(sub)
+    add_stability_subcommand(sub)
     return parser
 
 

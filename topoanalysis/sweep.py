@@ -11,6 +11,7 @@ path, the function is shipped to the workers.
 """
 
 import csv
+import io
 import os
 
 from ._validation import check_choice
@@ -23,11 +24,29 @@ def _cell_key(cell, keys):
     return tuple(str(cell[k]) for k in keys)
 
 
+def _complete_text(path):
+    """The file's text up to its last newline: a row cut off by a crash is not a row."""
+    with open(path, newline="") as fh:
+        text = fh.read()
+    return text[:text.rfind("\n") + 1]
+
+
+def _drop_partial_row(path):
+    """Truncate ``path`` after its last newline (a row being written when a run was killed)."""
+    size = len(_complete_text(path).encode())
+    if size != os.path.getsize(path):
+        with open(path, "r+b") as fh:
+            fh.truncate(size)
+
+
 def completed_cells(path, keys):
-    """Keys (tuples of strings) of the cells already written to ``path``."""
+    """Keys (tuples of strings) of the cells already written to ``path``.
+
+    A last line without its newline (a row cut off when a run was killed) does not count.
+    """
     if not os.path.exists(path):
         return set()
-    with open(path, newline="") as fh:
+    with io.StringIO(_complete_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None:
             return set()
@@ -74,6 +93,8 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
     done = completed_cells(out, keys)
     todo = [c for c in cells if _cell_key(c, keys) not in done]
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    if os.path.exists(out):
+        _drop_partial_row(out)
 
     from tqdm.auto import tqdm
 
@@ -110,7 +131,7 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
                 write({**futures[fut], **fut.result()})
     finally:
         bar.close()
-    with open(out, newline="") as fh:
+    with io.StringIO(_complete_text(out), newline="") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -6,6 +6,9 @@ closed forms, where they exist, are tests against the graph.
 
 from .components import *  # noqa: F401,F403
 
-from . import components as _components
+from .levelsets import *  # noqa: F401,F403
 
-__all__ = [*_components.__all__]
+from . import components as _components
+from . import levelsets as _levelsets
+
+__all__ = [*_components.__all__, *_levelsets.__all__]

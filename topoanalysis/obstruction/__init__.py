@@ -7,7 +7,8 @@
   rescaling, and the breast cancer experiment cell (Figure 4).
 """
 
-from .experiment import breast_cancer_cell, set_pathological_count
+from .experiment import (BALANCES, breast_cancer_cell, breast_cancer_sweep_cell, kernel_trace,
+                         set_pathological_count)
 from .probability import (
     EVENT_DESCRIPTIONS,
     EVENTS,
@@ -36,7 +37,8 @@ from .topology import (
 )
 
 __all__ = [
-    "set_pathological_count", "breast_cancer_cell",
+    "set_pathological_count", "breast_cancer_cell", "BALANCES", "kernel_trace",
+    "breast_cancer_sweep_cell",
     "EVENTS", "EVENT_DESCRIPTIONS", "METHODS", "NeuronLaw", "PathologicalProbability",
     "ObstructionGrid", "neuron_law", "pathological_probability", "l_minus_distribution",
     "event_probability", "obstruction_probability", "obstruction_grid",

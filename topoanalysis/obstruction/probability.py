@@ -41,7 +41,7 @@ from scipy import special, stats
 
 from .. import activations as _act
 from .._validation import check_choice, check_float, check_int
-from ..exceptions import ValidationError
+from ..exceptions import NotSupportedError, ValidationError
 from ..init import BIAS_INITS, SCHEMES, gain, init_params, layer_std
 from ..network import Architecture, conserved_quantities
 
@@ -559,11 +559,18 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     event : str, default="all_pathological"
         One of :data:`EVENTS`.
     **kwargs
-        Passed to :func:`pathological_probability`.
+        Passed to :func:`pathological_probability` (e.g. ``activation``: for ``abs`` the
+        effective-component events use ``w_k -> -w_k``).
 
     Returns
     -------
     ndarray of float
+
+    Raises
+    ------
+    NotSupportedError
+        For the effective-component events (``obstructed``,
+        ``expected_effective_components``) of linear networks.
 
     Examples
     --------
@@ -571,7 +578,32 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     0.1193
     """
     r = pathological_probability(d, l, e, scheme, **kwargs)
-    return event_probability(r.p, r.l, event, dimension_w=r.dimension_w, e=r.e)
+    return _event(r, event)
+
+
+#: Events that count *effective* components, i.e. use the network's symmetries.
+_EFFECTIVE_EVENTS = ("obstructed", "expected_effective_components")
+
+
+def _event(r, event):
+    """:func:`event_probability` for the activation of ``r`` (its extra sign symmetries).
+
+    ``abs`` (and ``leaky_relu(-1)``) has ``w_k -> -w_k``: a frozen sign of a one-dimensional
+    ``w_k`` separates components of ``H(c)`` but not effective components, so the effective
+    events are those of ``dimension_w >= 2``. Linear networks conserve the whole matrix
+    ``W1 W1^T - W2^T W2``; their effective components are not those of ``H(c)`` (refused).
+    """
+    act, slope = r.settings["activation"], r.settings["negative_slope"]
+    dw = r.dimension_w
+    if event in _EFFECTIVE_EVENTS:
+        if act == "linear" or (act == "leaky_relu" and slope == 1.0):
+            raise NotSupportedError(
+                f"`event` {event!r} is not supported for linear networks: they conserve the "
+                f"whole matrix W1 W1^T - W2^T W2 and have the GL(l) symmetry, so the effective "
+                f"components of H(c) do not describe them; got activation {act!r}.")
+        if act == "abs" or (act == "leaky_relu" and slope == -1.0):
+            dw = np.maximum(dw, 2)
+    return event_probability(r.p, r.l, event, dimension_w=dw, e=r.e)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -671,8 +703,7 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     for ev in events:
         check_choice("events", ev, EVENTS)
     r = pathological_probability(d_values[:, None], l_values[None, :], e, scheme, **kwargs)
-    ev = {name: event_probability(r.p, r.l, name, dimension_w=r.dimension_w, e=r.e)
-          for name in events}
+    ev = {name: _event(r, name) for name in events}
     return ObstructionGrid(
         scheme=r.settings["scheme"], e=e, d_values=d_values.astype(np.int64),
         l_values=l_values.astype(np.int64), hidden_bias=r.settings["hidden_bias"],

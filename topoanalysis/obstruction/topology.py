@@ -19,6 +19,17 @@ frozen slot
 component
     The sign vector over the frozen slots (for ``e = 1``, ``d >= 2``: the signs of the
     pathological output weights).
+
+Activations
+-----------
+ReLU and leaky ReLU: the symmetries are permutations and positive rescalings. ``abs``
+(and ``leaky_relu(-1)``, the same function) has one more, ``w_k ↦ −w_k`` (``|w·x|`` is even):
+it keeps ``Q(c_k)`` and the function, so components that differ only in a frozen sign of
+``w_k`` (kind ``"w"``) are observationally equivalent; :func:`network_topology` and
+:func:`reachability` use it. ``linear`` networks (and ``leaky_relu(1)``) conserve the whole
+matrix ``W1 W1ᵀ − W2ᵀ W2`` (not only its diagonal ``c_k``) and have the ``GL(l)`` symmetry and
+``(w_k, a_k) ↦ (−w_k, −a_k)``; the components of ``H(c)`` then neither confine training nor
+decide reachability, so both functions refuse them with :class:`NotSupportedError`.
 """
 
 import dataclasses
@@ -48,7 +59,18 @@ __all__ = [
 DEFAULT_ATOL = 1e-12
 
 
-def _check_network(name, net):
+def _sign_symmetry(arch):
+    """``"abs"``, ``"linear"`` or None: the sign symmetry an activation adds to rescaling."""
+    if arch.activation == "abs" or (arch.activation == "leaky_relu"
+                                    and arch.negative_slope == -1.0):
+        return "abs"
+    if arch.activation == "linear" or (arch.activation == "leaky_relu"
+                                       and arch.negative_slope == 1.0):
+        return "linear"
+    return None
+
+
+def _check_network(name, net, *, components=False):
     if not isinstance(net, Network):
         raise ValidationError(f"`{name}` must be a Network; got {type(net).__name__}.")
     if not net.arch.is_shallow:
@@ -60,6 +82,14 @@ def _check_network(name, net):
             f"`{name}` uses activation {net.arch.activation!r}; the conserved quantities and "
             f"the rescaling symmetry need a positively homogeneous activation "
             f"({', '.join(_act.HOMOGENEOUS_ACTIVATIONS)}).")
+    if components and _sign_symmetry(net.arch) == "linear":
+        raise NotSupportedError(
+            f"`{name}` is a linear network (activation "
+            f"{'leaky_relu(1)' if net.arch.activation == 'leaky_relu' else 'linear'}): "
+            f"it conserves the whole matrix W1 W1^T - W2^T W2, not "
+            f"only its diagonal c_k, and has the GL(l) symmetry and (w_k, a_k) -> (-w_k, -a_k), "
+            f"so the components of H(c) do not decide what training can reach; components and "
+            f"reachability are supported for relu, leaky_relu (slope != 1) and abs.")
     return net
 
 
@@ -111,6 +141,9 @@ class NetworkTopology:
         Node of :func:`~topoanalysis.graphs.components.quotient_component_graph` holding
         ``component`` (the number of positive pathological output weights when only
         output-weight signs are frozen).
+    sign_symmetries : tuple of str
+        Symmetries used beyond permutations and rescalings (``("w_k -> -w_k",)`` for ``abs``:
+        frozen signs of ``w_k`` then do not separate effective components).
     """
 
     inputs: int
@@ -135,6 +168,7 @@ class NetworkTopology:
     homotopy_type: str
     n_effective_components: int
     effective_component: object
+    sign_symmetries: tuple = ()
 
     @property
     def disconnected(self):
@@ -176,6 +210,9 @@ class NetworkTopology:
             f"(number of positive frozen signs): {self.effective_component!r}"
             + (" (topologically obstructed)" if self.obstructed else ""),
         ]
+        if self.sign_symmetries:
+            lines.append("effective components also use the symmetries: "
+                         + ", ".join(self.sign_symmetries))
         return "\n".join(lines)
 
     def to_dict(self):
@@ -198,6 +235,7 @@ class NetworkTopology:
             "n_effective_components": self.n_effective_components,
             "effective_component": list(eff) if isinstance(eff, tuple) else eff,
             "disconnected": self.disconnected, "obstructed": self.obstructed,
+            "sign_symmetries": list(self.sign_symmetries),
         }
 
     def __repr__(self):
@@ -213,7 +251,8 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     Parameters
     ----------
     network : Network
-        Shallow, with a positively homogeneous activation; any ``d``, ``l``, ``e``, biases.
+        Shallow, with activation ``relu``, ``leaky_relu`` (slope ≠ 1) or ``abs``; any ``d``,
+        ``l``, ``e``, biases. For ``abs`` the effective components also use ``w_k ↦ −w_k``.
     atol : float, default=1e-12
         ``|c_k| <= atol`` counts as ``c_k = 0``.
 
@@ -226,7 +265,9 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     ValidationError
         If ``network`` is not a :class:`Network` or ``atol`` is invalid.
     NotSupportedError
-        For deep networks or activations that are not positively homogeneous.
+        For deep networks, activations that are not positively homogeneous, and linear
+        networks (their conserved set is cut out by the whole matrix ``W1 W1ᵀ − W2ᵀ W2``
+        and their symmetries include ``GL(l)``; see the module docstring).
 
     Notes
     -----
@@ -248,17 +289,23 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     >>> top.betti_numbers
     (4, 4)
     """
-    _check_network("network", network)
+    _check_network("network", network, components=True)
     atol = check_float("atol", atol, minimum=0.0)
     w, a = network.neuron_weights()
     c = network.conserved_quantities()
+    flip_w = _sign_symmetry(network.arch) == "abs"
     dw, e = w.shape[1], a.shape[1]
     signs = _signs(c, atol)
     kinds = _components._kinds(tuple(int(s) for s in signs), dw, e)
     slots = tuple(k for k, kind in enumerate(kinds) if kind is not None)
     component = tuple(int(np.sign(a[k, 0] if kinds[k] == "a" else w[k, 0])) for k in slots)
     H = _quadrics.invariant_set_topology([float(x) for x in c], dw, e, atol=atol)
-    Q = _components.quotient_component_graph(c, dw, e, atol=atol)
+    if flip_w:  # w_k -> -w_k: frozen signs of w_k are free up to observational equivalence
+        Q = _components.quotient_component_graph(c, max(dw, 2), e, atol=atol)
+        q_component = tuple(s for s, k in zip(component, slots) if kinds[k] == "a")
+    else:
+        Q = _components.quotient_component_graph(c, dw, e, atol=atol)
+        q_component = component
     return NetworkTopology(
         inputs=network.arch.inputs, outputs=e, width=len(c),
         hidden_bias=network.arch.hidden_bias, dimension_w=dw, atol=atol,
@@ -271,7 +318,8 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
         n_components=int(H.n_components), betti_numbers=tuple(int(b) for b in H.betti_numbers),
         poincare_polynomial=H.poincare_polynomial, homotopy_type=H.homotopy_type,
         n_effective_components=_components.number_effective_components(Q),
-        effective_component=_components.quotient_node(Q, component),
+        effective_component=_components.quotient_node(Q, q_component),
+        sign_symmetries=("w_k -> -w_k",) if flip_w else (),
     )
 
 
@@ -438,9 +486,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     Parameters
     ----------
     initial, target : Network
-        Shallow networks with the same ``d``, ``e``, bias flags and positively homogeneous
-        activation. The target may be narrower (padded with zero neurons) or wider (only if
-        the surplus neurons are zero neurons).
+        Shallow networks with the same ``d``, ``e``, bias flags and activation (``relu``,
+        ``leaky_relu`` with slope ≠ 1, or ``abs``; for ``abs`` a target neuron may also be
+        flipped, ``w ↦ −w``, which frees the frozen signs of ``w_k``). The target may be
+        narrower (padded with zero neurons) or wider (only if the surplus neurons are zero
+        neurons).
     atol : float, default=1e-12
         ``|c_k| <= atol`` counts as ``c_k = 0`` for the initial network (a connected cone).
     zero_atol : float, default=0.0
@@ -467,7 +517,7 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     ValidationError
         On bad arguments or architectures that differ in ``d``, ``e``, biases or activation.
     NotSupportedError
-        For deep networks or non-homogeneous activations.
+        For deep networks, non-homogeneous activations and linear networks.
 
     Notes
     -----
@@ -504,8 +554,8 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     >>> print(res.reason)
     the initial network has 3 pathological neurons with negative output weight (frozen signs), but the target has only 1 neuron that can take their place (1 with negative output weight, 0 zero neurons)
     """
-    _check_network("initial", initial)
-    _check_network("target", target)
+    _check_network("initial", initial, components=True)
+    _check_network("target", target, components=True)
     atol = check_float("atol", atol, minimum=0.0)
     zero_atol = check_float("zero_atol", zero_atol, minimum=0.0)
     check_choice("zero_neurons", zero_neurons, ("replace", "orbit"))
@@ -527,6 +577,12 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     zeros = tuple(int(j) for j in np.flatnonzero(is_zero))
     req = {k: (kind, s) for k, kind, s in zip(topo.frozen_slots, topo.frozen_kinds,
                                                topo.component)}
+    flip_w = _sign_symmetry(ai) == "abs"
+    if flip_w:  # abs: w -> -w keeps the function, so a frozen sign of w_k asks nothing
+        w_sign = {k: sgn for k, (kind, sgn) in req.items() if kind == "w"}
+        req = {k: r for k, r in req.items() if r[0] != "w"}
+    else:
+        w_sign = {}
     slot_req = [req.get(k) for k in range(l)]
 
     def feats(j):  # the target neuron's signs that a frozen slot can check
@@ -579,7 +635,7 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     assignment = np.full(l, -1, dtype=np.int64)
     alphas = np.full(l, np.nan)
     w_new, a_new = np.zeros((l, dw)), np.zeros((l, e))
-    replaced = []
+    replaced, flipped = [], []
     for k in range(l):
         kind, idx = matching[("s", k)]
         if kind == "t":
@@ -596,11 +652,14 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
                 al = 1.0
             alphas[k] = al
             w_new[k], a_new[k] = al * wt[j], at_[j] / al
+            if k in w_sign and np.sign(w_new[k, 0]) == -w_sign[k]:
+                w_new[k] = -w_new[k]   # abs: |(-w)·x| = |w·x|
+                flipped.append(k)
         else:
             assignment[k] = spare_zero.pop(0) if spare_zero else -1
             replaced.append(k)
             if c0[k] > 0:
-                w_new[k] = np.sqrt(c0[k]) * w0[k] / np.linalg.norm(w0[k])
+                w_new[k] = np.sqrt(c0[k]) * w0[k] / np.linalg.norm(w0[k])  # keeps w0's sign
             elif c0[k] < 0:
                 a_new[k] = np.sqrt(-c0[k]) * a0[k] / np.linalg.norm(a0[k])
     d = ai.inputs
@@ -624,7 +683,10 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
               f"in the initial component {_components.component_label(topo.component)} "
               f"({n_frozen} frozen sign{'s' if n_frozen != 1 else ''} matched"
               + (f", {len(replaced)} zero neuron{'s' if len(replaced) != 1 else ''} replaced"
-                 if replaced else "") + ")")
+                 if replaced else "")
+              + (f", input weights of slot{'s' if len(flipped) != 1 else ''} "
+                 f"{', '.join(map(str, flipped))} flipped (abs: w -> -w)" if flipped else "")
+              + ")")
     if not verified:
         reason += ("; WARNING: numerical verification failed (function error "
                    f"{function_error:.2e}, invariant error {invariant_error:.2e}, same "

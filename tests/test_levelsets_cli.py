@@ -1,0 +1,153 @@
+"""`topoanalysis connect` / `topoanalysis barrier` and the level-set scripts on tiny settings."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from topoanalysis import Architecture, Network
+from topoanalysis.cli import main
+from topoanalysis.datasets import cyclic_permutation_task
+from topoanalysis.levelsets import load_string, train_to_threshold
+
+
+def read(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture
+def saved_nets(tmp_path):
+    ds = cyclic_permutation_task()
+    arch = Architecture(2, (3,), 2, hidden_bias=False, output_bias=False)
+    tr = train_to_threshold(arch, ds.X, ds.y, 10, 1e-3, lr=1e-2, steps=20000, seed=0)
+    nets = [Network(arch, p) for p in tr.params[tr.reached_target][:3]]
+    nets.append(nets[0].permute_neurons([1, 0, 2]))
+    paths = []
+    for i, n in enumerate(nets):
+        paths.append(str(tmp_path / f"net{i}.npz"))
+        n.save(paths[-1])
+    return paths
+
+
+def test_connect_permuted_copy(saved_nets, tmp_path, capsys):
+    out = tmp_path / "connect"
+    rc = main(["connect", saved_nets[0], saved_nets[3], "--data", "cyclic_permutation",
+               "--threshold", "1e-3", "--lr", "1e-2", "--steps", "1000", "--max-depth", "3",
+               "--out", str(out), "-q"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "not connected within budget" in text
+    s = load_string(out / "string.npz")
+    assert not s.connected and s.depth == 3
+    rep = json.loads((out / "string.json").read_text())
+    assert rep["verdict"] == "not connected within budget" and rep["n_beads"] == s.n_beads
+    rows = read(out / "string.csv")
+    assert len(rows) == (s.n_beads + 1) * 20 + 1
+    # aligned first: the two ends coincide and the string is connected with no bead
+    out2 = tmp_path / "connect_aligned"
+    assert main(["connect", saved_nets[0], saved_nets[3], "--data", "cyclic_permutation",
+                 "--threshold", "1e-3", "--align", "--out", str(out2), "-q"]) == 0
+    s2 = load_string(out2 / "string.npz")
+    assert s2.connected and s2.n_beads == 0
+
+
+def test_barrier_command(saved_nets, tmp_path, capsys):
+    out = tmp_path / "barrier"
+    rc = main(["barrier", *saved_nets, "--data", "cyclic_permutation", "--align",
+               "--n-points", "21", "--out", str(out), "-q"])
+    assert rc == 0
+    rows = read(out / "barriers.csv")
+    assert len(rows) == 6
+    swap = next(r for r in rows if r["i"] == "0" and r["j"] == "3")
+    assert float(swap["linear_barrier"]) > 0.1 and float(swap["aligned_barrier"]) < 1e-12
+    comps = read(out / "components.csv")
+    assert int(comps[-1]["components"]) >= 1
+    tree = json.loads((out / "tree.json").read_text())
+    assert len([n for n in tree["nodes"] if n["kind"] == "minimum"]) == 4
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_errors(saved_nets, tmp_path, capsys):
+    assert main(["connect", saved_nets[0], str(tmp_path / "missing.npz"), "--data",
+                 "cyclic_permutation", "--out", str(tmp_path / "x")]) == 2
+    assert "missing.npz" in capsys.readouterr().err
+    assert main(["barrier", saved_nets[0], saved_nets[1], "--data", "cyclic_permutation",
+                 "--strings", "--out", str(tmp_path / "y")]) == 2
+    assert "--threshold" in capsys.readouterr().err
+    bad = tmp_path / "data.npz"
+    np.savez(bad, X=np.zeros((3, 5)), y=np.zeros(3))
+    assert main(["connect", saved_nets[0], saved_nets[1], "--data", str(bad),
+                 "--out", str(tmp_path / "z")]) == 2
+    assert "topoanalysis: error:" in capsys.readouterr().err
+
+
+def test_dss_polynomial_script(load_script, tmp_path, capsys):
+    script = load_script("dss_polynomial")
+    assert script.main(["--out", str(tmp_path), "--pairs", "2", "--spare", "1",
+                        "--n-samples", "100", "--levels-quadratic", "0.05", "0.03",
+                        "--levels-cubic", "0.2", "--train-steps", "4000", "--bead-steps", "500",
+                        "--max-depth", "3", "--relu-width", "4", "--n-points", "21",
+                        "--quiet", "--no-plot"]) == 0
+    rows = read(tmp_path / "dss_polynomial.csv")
+    assert {r["task"] for r in rows} == {"quadratic", "cubic"}
+    assert all(float(r["normalized_length"]) >= 1.0 for r in rows)
+    assert all(int(r["depth"]) <= 3 for r in rows)
+    summary = read(tmp_path / "dss_polynomial_summary.csv")
+    assert {(r["network"]) for r in summary} == {"sigmoid_1-4-4-1", "relu_1-4-1"}
+    assert "dss_polynomial_summary.csv" in capsys.readouterr().out
+
+
+def test_permutation_disconnection_script(load_script, tmp_path, capsys):
+    script = load_script("permutation_disconnection")
+    assert script.main(["--out", str(tmp_path), "--networks", "2", "--bead-steps", "1000",
+                        "--max-depth", "3", "--quiet", "--no-plot"]) == 0
+    rows = read(tmp_path / "permutation_disconnection.csv")
+    assert len(rows) == 2
+    for r in rows:
+        assert r["dss_verdict"] == "not connected within budget"
+        assert r["recovered_perm"] == "1 0 2"
+        assert float(r["aligned_barrier"]) < 1e-12
+        assert r["aligned_dss_verdict"] == "connected"
+
+
+def test_minima_connectivity_script(load_script, tmp_path, capsys):
+    script = load_script("minima_connectivity")
+    assert script.main(["--out", str(tmp_path), "--minima", "6", "--widths", "4", "2",
+                        "--steps", "300", "--n-points", "11", "--quiet", "--no-plot"]) == 0
+    summary = read(tmp_path / "minima_connectivity_summary.csv")
+    assert [r["width"] for r in summary] == ["4", "2"]
+    pairs = read(tmp_path / "minima_connectivity_pairs.csv")
+    assert len(pairs) == 2 * 15
+    comps = read(tmp_path / "minima_connectivity_components.csv")
+    last = {}
+    for r in comps:
+        last[(r["width"], r["kind"])] = int(r["components"])
+    assert all(v == 1 for v in last.values())  # at the top every minimum is joined
+
+
+def test_analyze_reports_aligned_barrier():
+    from topoanalysis.analyze import analyze
+
+    r = analyze(seeds=2, steps=100, out=None, progress=False)
+    d = r.to_dict()["aligned_barriers"]
+    assert d["seeds"] == [p["seed"] for p in r.pairs]
+    # the linear column is the report's own barrier, the aligned one never negative
+    assert np.allclose(d["barrier_linear"], [p["barrier"] for p in r.pairs])
+    assert all(b >= 0 for b in d["barrier_aligned"])
+    assert "Aligned barrier (balance + weight matching)" in r.text()
+    json.dumps(r.to_dict())
+
+
+def test_connect_with_a_data_file(saved_nets, tmp_path):
+    ds = cyclic_permutation_task()
+    data = tmp_path / "perm_data.npz"
+    np.savez(data, X=ds.X, y=ds.y)
+    out = tmp_path / "c"
+    assert main(["connect", saved_nets[0], saved_nets[1], "--data", str(data), "--threshold",
+                 "1e-3", "--lr", "1e-2", "--steps", "500", "--max-depth", "2", "--out", str(out),
+                 "-q"]) == 0
+    s = load_string(out / "string.npz")
+    assert s.settings["loss"] == "mse" and s.depth <= 2
+    assert s.connected == bool(np.all(s.edge_max_loss < 1.1e-3))

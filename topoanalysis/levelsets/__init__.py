@@ -1,0 +1,69 @@
+"""Level sets and paths between minima (Freeman & Bruna 2017).
+
+Strings
+-------
+dynamic_string_sampling
+    Batched Dynamic String Sampling (greedy, constrained, breadth-first) between many pairs.
+BeadString, StringSamplingResult, load_string
+    Its results; a string is a NetworkX path graph (``BeadString.graph``) and saves to ``.npz``.
+train_to_threshold
+    Train fresh networks to a loss level (the endpoints of the strings).
+
+Connectivity of many minima
+---------------------------
+pairwise_barriers, BarrierMatrix
+    Linear, aligned and string paths between every two of N minima; level-set graphs,
+    component counts against the threshold, the disconnectivity tree.
+aligned_barriers, AlignedBarriers
+    Segment barriers of pairs before and after symmetry alignment (balance + weight matching).
+
+Theory checks
+-------------
+relu_kernel_derivation, relu_kernel, relu_kernel_monte_carlo, check_relu_kernel
+    The ReLU (arc-cosine) kernel for Gaussian inputs, derived with SymPy, checked by sampling.
+proposition_2_3_terms, check_proposition_2_3
+    Freeman & Bruna's two-sided bound on the ReLU kernel.
+"""
+
+from .connectivity import AlignedBarriers, BarrierMatrix, aligned_barriers, pairwise_barriers
+from .kernel import (
+    KernelCheck,
+    KernelDerivation,
+    Proposition23Check,
+    check_proposition_2_3,
+    check_relu_kernel,
+    proposition_2_3_terms,
+    relu_kernel,
+    relu_kernel_derivation,
+    relu_kernel_monte_carlo,
+)
+from .strings import (
+    DSS_METHODS,
+    BeadString,
+    StringSamplingResult,
+    dynamic_string_sampling,
+    load_string,
+    train_to_threshold,
+)
+
+__all__ = [
+    "DSS_METHODS",
+    "BeadString",
+    "StringSamplingResult",
+    "dynamic_string_sampling",
+    "load_string",
+    "train_to_threshold",
+    "pairwise_barriers",
+    "BarrierMatrix",
+    "aligned_barriers",
+    "AlignedBarriers",
+    "relu_kernel_derivation",
+    "relu_kernel",
+    "relu_kernel_monte_carlo",
+    "check_relu_kernel",
+    "proposition_2_3_terms",
+    "check_proposition_2_3",
+    "KernelDerivation",
+    "KernelCheck",
+    "Proposition23Check",
+]

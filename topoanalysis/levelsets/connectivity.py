@@ -1,0 +1,406 @@
+"""Connectivity of many minima: pairwise barriers, level-set graphs, disconnectivity trees.
+
+For ``N`` trained networks (minima) :func:`pairwise_barriers` measures, for every pair, the
+highest loss on a path between them:
+
+* ``"linear"``: the straight segment (all ``N(N−1)/2`` segments in one engine call);
+* ``"aligned"`` (``align=True``): the straight segment after symmetry alignment
+  (:func:`topoanalysis.symmetry.align`: both networks balanced when the activation is
+  positively homogeneous, then the second network's neurons permuted onto the first's by
+  weight matching). Balancing moves a network along a path of constant loss (a continuous
+  rescaling) and a permutation gives the same function, so an aligned segment joins the two
+  minima's symmetry orbits; how much each barrier drops is reported;
+* ``"string"`` (``strings=True``): Dynamic String Sampling at a level ``threshold`` between every
+  pair (all pairs in one batched :func:`~topoanalysis.levelsets.dynamic_string_sampling` call);
+  a connected string's highest loss is a path value too.
+
+Every path found gives an upper bound of the minimax level between two minima; the best known
+value (the elementwise minimum over the kinds measured) feeds the graph layer:
+:func:`topoanalysis.graphs.level_set_graph`, :func:`~topoanalysis.graphs.component_counts`
+and :func:`~topoanalysis.graphs.disconnectivity_tree`.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+
+from .._validation import check_float, check_int
+from ..exceptions import ShapeError, ValidationError
+from ..network import Network
+
+__all__ = [
+    "AlignedBarriers",
+    "aligned_barriers",
+    "BarrierMatrix",
+    "pairwise_barriers",
+]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AlignedBarriers:
+    """Linear barriers between pairs of networks before and after symmetry alignment.
+
+    Attributes
+    ----------
+    barrier_linear, barrier_aligned : ndarray of shape (M,)
+        Height above the chord of the endpoint losses (Entezari et al.), before/after.
+    max_linear, max_aligned : ndarray of shape (M,)
+        Highest loss on the segment, before/after.
+    drop : ndarray of shape (M,)
+        ``barrier_linear − barrier_aligned``.
+    perms : ndarray of int of shape (M, l)
+        Aligned neuron ``i`` of the second network is its neuron ``perms[m, i]``.
+    distance_before, distance_after : ndarray of shape (M,)
+    aligned_params : ndarray of shape (M, P)
+        The aligned second networks; ``reference_params`` the (balanced) first ones.
+    reference_params : ndarray of shape (M, P)
+    loss_name : str
+    """
+
+    barrier_linear: np.ndarray
+    barrier_aligned: np.ndarray
+    max_linear: np.ndarray
+    max_aligned: np.ndarray
+    drop: np.ndarray
+    perms: np.ndarray
+    distance_before: np.ndarray
+    distance_after: np.ndarray
+    aligned_params: np.ndarray
+    reference_params: np.ndarray
+    loss_name: str
+
+    def summary(self, labels=None):
+        """Text, one line per pair (``labels`` names the pairs, default ``pair m``)."""
+        lines = [f"{self.drop.size} pairs, {self.loss_name} barrier above the chord, linear -> "
+                 f"aligned (balance + weight matching):"]
+        for m in range(self.drop.size):
+            name = f"pair {m}" if labels is None else str(labels[m])
+            lines.append(f"  {name}: {self.barrier_linear[m]:.4g} -> "
+                         f"{self.barrier_aligned[m]:.4g} (drop {self.drop[m]:.4g}), distance "
+                         f"{self.distance_before[m]:.3g} -> {self.distance_after[m]:.3g}, perm "
+                         f"{self.perms[m].tolist()}")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        return {"loss": self.loss_name, "barrier_linear": self.barrier_linear.tolist(),
+                "barrier_aligned": self.barrier_aligned.tolist(),
+                "max_linear": self.max_linear.tolist(), "max_aligned": self.max_aligned.tolist(),
+                "drop": self.drop.tolist(), "perms": self.perms.tolist(),
+                "distance_before": self.distance_before.tolist(),
+                "distance_after": self.distance_after.tolist()}
+
+
+def _as_networks(theta, arch, name):
+    from ..dynamics import _engine
+
+    arch, stack = _engine.resolve_params(theta, arch, name)
+    return arch, stack
+
+
+def _align_rows(arch, A, B, balanced=None):
+    from ..symmetry import align
+
+    ref = np.empty_like(A)
+    out = np.empty_like(B)
+    perms = np.empty((A.shape[0], arch.hidden[0]), dtype=np.int64)
+    d0 = np.empty(A.shape[0])
+    d1 = np.empty(A.shape[0])
+    for m in range(A.shape[0]):
+        r = align(Network(arch, A[m]), Network(arch, B[m]), balanced=balanced)
+        ref[m], out[m], perms[m] = r.reference.params, r.network.params, r.perm
+        d0[m], d1[m] = r.distance_before, r.distance_after
+    return ref, out, perms, d0, d1
+
+
+def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=101,
+                     balanced=None, n_threads=None):
+    """Barriers on the segments ``θ_a → θ_b`` before and after symmetry alignment.
+
+    Parameters
+    ----------
+    theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+        Pairs of shallow networks, row by row (a single network pairs with every row).
+    X, y, arch, loss, n_points, n_threads
+        As in :func:`topoanalysis.dynamics.interpolation_barrier`.
+    balanced : bool, optional
+        Balance before matching (default: for positively homogeneous activations).
+
+    Returns
+    -------
+    AlignedBarriers
+
+    Notes
+    -----
+    Two batched engine calls (before and after); the alignment is ``M`` linear assignments of
+    size ``l`` (SciPy), ``O(M l³)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> net = Network.initialize(Architecture(2, (3,), 1), seed=0)
+    >>> copy = net.rescale_neurons([2.0, 0.5, 1.5]).permute_neurons([2, 0, 1])
+    >>> X = np.random.default_rng(0).standard_normal((20, 2)); y = X[:, :1]
+    >>> res = aligned_barriers(net, copy, X, y)
+    >>> res.perms[0].tolist(), bool(res.barrier_aligned[0] < 1e-12)
+    ([1, 2, 0], True)
+    """
+    from ..dynamics import interpolation_barrier
+
+    arch, A = _as_networks(theta_a, arch, "theta_a")
+    arch_b, B = _as_networks(theta_b, arch, "theta_b")
+    if A.shape[0] != B.shape[0]:
+        if A.shape[0] == 1:
+            A = np.repeat(A, B.shape[0], axis=0)
+        elif B.shape[0] == 1:
+            B = np.repeat(B, A.shape[0], axis=0)
+        else:
+            raise ShapeError(f"`theta_a` and `theta_b` must hold the same number of networks; "
+                             f"got {A.shape[0]} and {B.shape[0]}.")
+    n_points = check_int("n_points", n_points, minimum=3)
+    lin = interpolation_barrier(A, B, X, y, arch=arch, loss=loss, n_points=n_points,
+                                n_threads=n_threads)
+    ref, al, perms, d0, d1 = _align_rows(arch, A, B, balanced)
+    ali = interpolation_barrier(ref, al, X, y, arch=arch, loss=loss, n_points=n_points,
+                                n_threads=n_threads)
+    return AlignedBarriers(
+        barrier_linear=lin.barrier, barrier_aligned=ali.barrier,
+        max_linear=lin.loss.max(axis=1), max_aligned=ali.loss.max(axis=1),
+        drop=lin.barrier - ali.barrier, perms=perms, distance_before=d0, distance_after=d1,
+        aligned_params=al, reference_params=ref, loss_name=loss)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BarrierMatrix:
+    """Pairwise paths between ``N`` minima (see the module docstring).
+
+    Attributes
+    ----------
+    params : ndarray of shape (N, P)
+    node_loss : ndarray of shape (N,)
+    linear_max : ndarray of shape (N, N)
+        Highest loss on each straight segment (diagonal: the minima's losses).
+    linear_barrier : ndarray of shape (N, N)
+        Height above the chord (diagonal 0).
+    aligned_max, aligned_barrier : ndarray of shape (N, N) or None
+        The same after alignment (``align=True``).
+    perms : ndarray of int of shape (N, N, l) or None
+        ``perms[i, j]``: permutation aligning ``j`` onto ``i`` (``i < j``; mirrored).
+    string_max : ndarray of shape (N, N) or None
+        Highest loss on the connected DSS string (``inf`` where not connected within budget).
+    string_connected : ndarray of bool of shape (N, N) or None
+    string_n_beads, string_normalized_length : ndarray of shape (N, N) or None
+    threshold : float or None
+        Level of the strings.
+    loss_name : str
+    seconds : float
+    settings : dict
+    """
+
+    params: np.ndarray
+    node_loss: np.ndarray
+    linear_max: np.ndarray
+    linear_barrier: np.ndarray
+    aligned_max: object
+    aligned_barrier: object
+    perms: object
+    string_max: object
+    string_connected: object
+    string_n_beads: object
+    string_normalized_length: object
+    threshold: object
+    loss_name: str
+    seconds: float
+    settings: dict
+
+    @property
+    def n_minima(self):
+        return self.params.shape[0]
+
+    @property
+    def path_max(self):
+        """Best known path value between every two minima: the elementwise minimum of the
+        kinds measured, shape ``(N, N)``."""
+        best = self.linear_max.copy()
+        for other in (self.aligned_max, self.string_max):
+            if other is not None:
+                best = np.minimum(best, other)
+        return best
+
+    @property
+    def drop(self):
+        """``linear_barrier − aligned_barrier`` (None without alignment)."""
+        return None if self.aligned_barrier is None else self.linear_barrier - self.aligned_barrier
+
+    def level_set_graph(self, threshold):
+        """:func:`topoanalysis.graphs.level_set_graph` of the best known paths."""
+        from ..graphs.levelsets import level_set_graph
+
+        return level_set_graph(self.path_max, threshold, self.node_loss)
+
+    def component_counts(self, thresholds=None):
+        """``(thresholds, counts)`` of :func:`topoanalysis.graphs.component_counts`."""
+        from ..graphs.levelsets import component_counts
+
+        return component_counts(self.path_max, thresholds, self.node_loss)
+
+    def disconnectivity_tree(self, labels=None):
+        """:func:`topoanalysis.graphs.disconnectivity_tree` of the best known paths."""
+        from ..graphs.levelsets import disconnectivity_tree
+
+        return disconnectivity_tree(self.path_max, self.node_loss, labels)
+
+    def _offdiag(self, M):
+        return M[np.triu_indices(self.n_minima, 1)]
+
+    def summary(self):
+        n = self.n_minima
+        lb = self._offdiag(self.linear_barrier)
+        lines = [f"{n} minima ({self.loss_name} {self.node_loss.min():.4g} .. "
+                 f"{self.node_loss.max():.4g}), {n * (n - 1) // 2} pairs, {self.seconds:.1f} s",
+                 f"  linear barrier above the chord: mean {lb.mean():.4g}, median "
+                 f"{np.median(lb):.4g}, max {lb.max():.4g}"]
+        if self.aligned_barrier is not None:
+            ab = self._offdiag(self.aligned_barrier)
+            dr = self._offdiag(self.drop)
+            lines.append(f"  aligned barrier: mean {ab.mean():.4g}, median {np.median(ab):.4g}, "
+                         f"max {ab.max():.4g}; drop mean {dr.mean():.4g}, max {dr.max():.4g}")
+        if self.string_connected is not None:
+            sc = self._offdiag(self.string_connected)
+            lines.append(f"  strings at L0 = {self.threshold:.4g}: {int(sc.sum())}/{sc.size} "
+                         f"pairs connected")
+        T = self.disconnectivity_tree()
+        root = T.nodes[T.graph["root"]]["level"]
+        lines.append(f"  all minima joined at level {root:.4g} (disconnectivity tree root)")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        t, c = self.component_counts()
+
+        def m(a):
+            return None if a is None else np.asarray(a).tolist()
+
+        return {"n_minima": self.n_minima, "loss": self.loss_name,
+                "node_loss": self.node_loss.tolist(), "linear_max": m(self.linear_max),
+                "linear_barrier": m(self.linear_barrier), "aligned_max": m(self.aligned_max),
+                "aligned_barrier": m(self.aligned_barrier), "drop": m(self.drop),
+                "perms": m(self.perms), "string_max": m(self.string_max),
+                "string_connected": m(self.string_connected),
+                "string_n_beads": m(self.string_n_beads),
+                "string_normalized_length": m(self.string_normalized_length),
+                "threshold": self.threshold, "path_max": m(self.path_max),
+                "component_counts": {"thresholds": t.tolist(), "counts": c.tolist()},
+                "seconds": self.seconds, "settings": self.settings}
+
+
+def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, strings=False,
+                      threshold=None, n_points=101, balanced=None, dss_options=None,
+                      n_threads=None, progress=True):
+    """Paths between every two of ``N`` minima, in batched engine calls.
+
+    Parameters
+    ----------
+    networks : sequence of Network, or array_like of shape (N, P)
+        ``N >= 2`` minima of one architecture; arrays need ``arch``.
+    X, y, arch, loss, n_threads
+        As in :func:`topoanalysis.dynamics.interpolation_barrier`.
+    align : bool, default=False
+        Also measure the segments after symmetry alignment (shallow networks).
+    strings : bool, default=False
+        Also run Dynamic String Sampling at ``threshold`` between every pair (between the
+        aligned pairs when ``align``).
+    threshold : float, optional
+        ``L0`` of the strings (required with ``strings=True``).
+    n_points : int, default=101
+        Grid points on each segment.
+    balanced : bool, optional
+        Passed to :func:`topoanalysis.symmetry.align`.
+    dss_options : dict, optional
+        Keyword arguments for :func:`~topoanalysis.levelsets.dynamic_string_sampling`.
+    progress : bool, default=True
+
+    Returns
+    -------
+    BarrierMatrix
+
+    Notes
+    -----
+    One engine call for the ``N(N−1)/2`` straight segments, one more after alignment, and one
+    DSS call (a few engine calls per round) for all strings. Cost ``O(N² · n_points · N_data · P)``
+    for the segments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture, Network
+    >>> arch = Architecture(2, (3,), 1)
+    >>> nets = [Network.initialize(arch, seed=s) for s in range(4)]
+    >>> X = np.random.default_rng(0).standard_normal((20, 2)); y = X[:, :1]
+    >>> bm = pairwise_barriers(nets, X, y, align=True, progress=False)
+    >>> bm.linear_max.shape, bool(np.all(bm.path_max <= bm.linear_max))
+    ((4, 4), True)
+    """
+    from ..dynamics import interpolate, interpolation_barrier
+
+    t0 = time.perf_counter()
+    arch, P = _as_networks(networks, arch, "networks")
+    N = P.shape[0]
+    if N < 2:
+        raise ValidationError(f"`networks` must hold at least 2 networks; got {N}.")
+    n_points = check_int("n_points", n_points, minimum=3)
+    if strings:
+        if threshold is None:
+            raise ValidationError("`threshold` must be given (a positive loss level) when "
+                                  "strings=True; got None.")
+        threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
+    iu, ju = np.triu_indices(N, 1)
+    ends = interpolate(P, P, X, y, arch=arch, loss=loss, ts=[0.0], n_threads=n_threads)
+    node_loss = ends.loss[:, 0]
+
+    def sym(vals, diag):
+        M = np.zeros((N, N))
+        M[iu, ju] = vals
+        M[ju, iu] = vals
+        np.fill_diagonal(M, diag)
+        return M
+
+    lin = interpolation_barrier(P[iu], P[ju], X, y, arch=arch, loss=loss, n_points=n_points,
+                                n_threads=n_threads)
+    linear_max = sym(lin.loss.max(axis=1), node_loss)
+    linear_barrier = sym(lin.barrier, 0.0)
+    aligned_max = aligned_barrier = perms = None
+    A, B = P[iu], P[ju]
+    if align:
+        ref, al, pm, _, _ = _align_rows(arch, A, B, balanced)
+        ali = interpolation_barrier(ref, al, X, y, arch=arch, loss=loss, n_points=n_points,
+                                    n_threads=n_threads)
+        aligned_max = sym(ali.loss.max(axis=1), node_loss)
+        aligned_barrier = sym(ali.barrier, 0.0)
+        perms = np.full((N, N, arch.hidden[0]), -1, dtype=np.int64)
+        perms[iu, ju] = pm
+        perms[ju, iu] = pm
+        A, B = ref, al
+    string_max = string_connected = n_beads = norm_len = None
+    if strings:
+        from .strings import dynamic_string_sampling
+
+        opts = dict(dss_options or {})
+        opts.setdefault("progress", progress)
+        res = dynamic_string_sampling(A, B, X, y, arch=arch, loss=loss, threshold=threshold,
+                                      n_threads=n_threads, **opts)
+        smax = np.array([s.max_loss if s.connected else np.inf for s in res.strings])
+        string_max = sym(smax, node_loss)
+        string_connected = np.eye(N, dtype=bool)
+        string_connected[iu, ju] = res.connected
+        string_connected[ju, iu] = res.connected
+        n_beads = sym(res.n_beads, 0)
+        norm_len = sym(res.normalized_length, np.nan)
+    settings = dict(loss=loss, align=bool(align), strings=bool(strings), threshold=threshold,
+                    n_points=n_points, balanced=balanced, dss_options=dss_options)
+    return BarrierMatrix(
+        params=P, node_loss=node_loss, linear_max=linear_max, linear_barrier=linear_barrier,
+        aligned_max=aligned_max, aligned_barrier=aligned_barrier, perms=perms,
+        string_max=string_max, string_connected=string_connected, string_n_beads=n_beads,
+        string_normalized_length=norm_len, threshold=threshold, loss_name=loss,
+        seconds=time.perf_counter() - t0, settings=settings)

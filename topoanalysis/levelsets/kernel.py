@@ -1,0 +1,342 @@
+"""The ReLU kernel ``E[σ(w1·X) σ(w2·X)]`` for Gaussian ``X`` and Freeman & Bruna's Proposition 2.3.
+
+For ``X ~ N(0, Σ)`` write ``s_i = sqrt(w_iᵀ Σ w_i)`` and ``cos θ = w1ᵀ Σ w2 / (s1 s2)``.
+:func:`relu_kernel_derivation` derives with SymPy, in polar coordinates of the standard
+Gaussian plane spanned by the two projections, the arc-cosine kernel (Cho & Saul 2009, degree 1)
+
+    E[relu(w1·X) relu(w2·X)] = s1 s2 (sin θ + (π − θ) cos θ) / (2π),
+
+and the numeric evaluation :func:`relu_kernel` uses the derived expression (lambdified).
+:func:`relu_kernel_monte_carlo` estimates the same expectation by sampling, and
+:func:`check_relu_kernel` compares the two over random directions and covariances.
+
+Proposition 2.3 (Freeman & Bruna, ICLR 2017): for unit ``w1``, ``w2`` at angle ``α`` with unit
+bisector ``w_m`` and ``||w||_Z² = E[z(w)²]``, ``z(w) = max(0, ⟨w, X⟩)``,
+
+    (1 + cos α)/2 · ||w_m||_Z² − 2 ||Σ_X|| ((1 − cos α)/2 + sin² α)
+        <= E[z(w1) z(w2)] <= (1 + cos α)/2 · ||w_m||_Z²,
+
+with ``||Σ_X||`` the operator norm of the covariance. :func:`check_proposition_2_3` evaluates
+the three terms exactly (closed form) over random angles and covariances.
+"""
+
+import dataclasses
+import functools
+
+import numpy as np
+
+from .._validation import check_array, check_int, check_seed
+from ..exceptions import ShapeError
+
+__all__ = [
+    "KernelDerivation",
+    "relu_kernel_derivation",
+    "relu_kernel",
+    "relu_kernel_monte_carlo",
+    "KernelCheck",
+    "check_relu_kernel",
+    "Proposition23Check",
+    "proposition_2_3_terms",
+    "check_proposition_2_3",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelDerivation:
+    """The SymPy derivation of the ReLU kernel.
+
+    Attributes
+    ----------
+    theta, s1, s2 : sympy.Symbol
+        Angle between the whitened directions and their scales ``sqrt(wᵀΣw)``.
+    angular : sympy.Expr
+        ``∫ cos φ cos(φ − θ) dφ`` over the half-planes where both units are active.
+    radial : sympy.Expr
+        ``∫_0^∞ r³ e^{−r²/2} dr / (2π)``.
+    kernel : sympy.Expr
+        ``s1 s2 · radial · angular``, simplified.
+    """
+
+    theta: object
+    s1: object
+    s2: object
+    angular: object
+    radial: object
+    kernel: object
+
+    def summary(self):
+        import sympy as sp
+
+        return f"E[relu(w1.X) relu(w2.X)] = {sp.sstr(self.kernel)}"
+
+    def to_dict(self):
+        import sympy as sp
+
+        return {"kernel": sp.sstr(self.kernel), "angular": sp.sstr(self.angular),
+                "radial": sp.sstr(self.radial)}
+
+
+@functools.lru_cache(maxsize=1)
+def relu_kernel_derivation():
+    """Derive the ReLU (arc-cosine, degree 1) kernel with SymPy.
+
+    The two projections ``u = w1·X``, ``v = w2·X`` are, after whitening, ``s1 ⟨e1, G⟩`` and
+    ``s2 ⟨(cos θ, sin θ), G⟩`` with ``G`` standard normal in the plane. In polar coordinates
+    ``G = r (cos φ, sin φ)`` both units are active for ``φ ∈ (θ − π/2, π/2)`` (``θ ∈ [0, π]``),
+    so the expectation factors into a radial and an angular integral, both done by SymPy.
+
+    Returns
+    -------
+    KernelDerivation
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> d = relu_kernel_derivation()
+    >>> sp.simplify(d.kernel - d.s1 * d.s2 * (sp.sin(d.theta) + (sp.pi - d.theta)
+    ...             * sp.cos(d.theta)) / (2 * sp.pi))
+    0
+    """
+    import sympy as sp
+
+    theta = sp.Symbol("theta", nonnegative=True)
+    s1, s2 = sp.symbols("s1 s2", positive=True)
+    r, phi = sp.symbols("r phi", real=True)
+    radial = sp.integrate(r**3 * sp.exp(-r**2 / 2), (r, 0, sp.oo)) / (2 * sp.pi)
+    angular = sp.simplify(sp.integrate(sp.cos(phi) * sp.cos(phi - theta),
+                                       (phi, theta - sp.pi / 2, sp.pi / 2)))
+    kernel = sp.simplify(s1 * s2 * radial * angular)
+    return KernelDerivation(theta=theta, s1=s1, s2=s2, angular=angular, radial=radial,
+                            kernel=kernel)
+
+
+@functools.lru_cache(maxsize=1)
+def _kernel_fn():
+    import sympy as sp
+
+    d = relu_kernel_derivation()
+    return sp.lambdify((d.s1, d.s2, d.theta), d.kernel, "numpy")
+
+
+def _check_cov(cov, dim):
+    if cov is None:
+        return np.eye(dim)
+    cov = check_array("cov", cov, ndim=2)
+    if cov.shape != (dim, dim):
+        raise ShapeError(f"`cov` must have shape ({dim}, {dim}); got shape {cov.shape}.")
+    return cov
+
+
+def _scales(w1, w2, cov):
+    w1 = check_array("w1", w1, ndim=(1, 2))
+    w2 = check_array("w2", w2, ndim=(1, 2))
+    if w1.shape[-1] != w2.shape[-1]:
+        raise ShapeError(f"`w2` must have last dimension {w1.shape[-1]}; got shape {w2.shape}.")
+    cov = _check_cov(cov, w1.shape[-1])
+    a = np.einsum("...i,ij,...j->...", w1, cov, w1)
+    b = np.einsum("...i,ij,...j->...", w2, cov, w2)
+    c = np.einsum("...i,ij,...j->...", w1, cov, w2)
+    s1, s2 = np.sqrt(a), np.sqrt(b)
+    cos = np.clip(c / np.maximum(s1 * s2, 1e-300), -1.0, 1.0)
+    return s1, s2, np.arccos(cos)
+
+
+def relu_kernel(w1, w2, cov=None):
+    """``E[relu(w1·X) relu(w2·X)]`` for ``X ~ N(0, cov)``, from the derived closed form.
+
+    Parameters
+    ----------
+    w1, w2 : array_like of shape (d,) or (n, d)
+    cov : array_like of shape (d, d), optional
+        Covariance (identity by default).
+
+    Returns
+    -------
+    float or ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> round(float(relu_kernel([1.0, 0.0], [1.0, 0.0])), 6)    # E[relu(g)²] = 1/2
+    0.5
+    """
+    s1, s2, th = _scales(w1, w2, cov)
+    return _kernel_fn()(s1, s2, th)
+
+
+def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
+    """Monte Carlo estimate of ``E[relu(w1·X) relu(w2·X)]`` and its standard error.
+
+    Returns
+    -------
+    estimate, stderr : float
+    """
+    w1 = check_array("w1", w1, ndim=1)
+    w2 = check_array("w2", w2, ndim=1, shape=w1.shape)
+    n = check_int("n_samples", n_samples, minimum=2)
+    cov = _check_cov(cov, w1.size)
+    rng = check_seed("seed", seed)
+    L = np.linalg.cholesky(cov + 1e-300 * np.eye(w1.size))
+    X = rng.standard_normal((n, w1.size)) @ L.T
+    z = np.maximum(X @ w1, 0.0) * np.maximum(X @ w2, 0.0)
+    return float(z.mean()), float(z.std(ddof=1) / np.sqrt(n))
+
+
+def _random_cov(rng, d):
+    A = rng.standard_normal((d, d))
+    return A @ A.T / d + 0.1 * np.eye(d)
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelCheck:
+    """Closed form against Monte Carlo over random cases.
+
+    Attributes
+    ----------
+    holds : bool
+        Every ``|closed − MC| <= z_max · stderr``.
+    max_z : float
+        Largest ``|closed − MC| / stderr`` (the residual).
+    closed, monte_carlo, stderr : ndarray of shape (n_trials,)
+    """
+
+    holds: bool
+    max_z: float
+    closed: np.ndarray
+    monte_carlo: np.ndarray
+    stderr: np.ndarray
+
+    def summary(self):
+        return (f"ReLU kernel closed form vs Monte Carlo over {self.closed.size} random cases: "
+                f"max |diff|/stderr = {self.max_z:.2f} -> {'holds' if self.holds else 'FAILS'}")
+
+    def to_dict(self):
+        return {"holds": self.holds, "max_z": self.max_z, "closed": self.closed.tolist(),
+                "monte_carlo": self.monte_carlo.tolist(), "stderr": self.stderr.tolist()}
+
+
+def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=0):
+    """Compare the derived closed form with Monte Carlo on random ``w1, w2, Σ``.
+
+    Returns
+    -------
+    KernelCheck
+    """
+    n_trials = check_int("n_trials", n_trials, minimum=1)
+    dim = check_int("dim", dim, minimum=2)
+    rng = check_seed("seed", seed)
+    closed, mc, se = [], [], []
+    for _ in range(n_trials):
+        w1, w2 = rng.standard_normal(dim), rng.standard_normal(dim)
+        cov = _random_cov(rng, dim)
+        closed.append(float(relu_kernel(w1, w2, cov)))
+        m, s = relu_kernel_monte_carlo(w1, w2, cov, n_samples=n_samples,
+                                       seed=int(rng.integers(2**32)))
+        mc.append(m)
+        se.append(s)
+    closed, mc, se = np.array(closed), np.array(mc), np.array(se)
+    z = np.abs(closed - mc) / se
+    return KernelCheck(holds=bool(np.all(z <= z_max)), max_z=float(z.max()), closed=closed,
+                       monte_carlo=mc, stderr=se)
+
+
+def proposition_2_3_terms(w1, w2, cov=None):
+    """Lower bound, value and upper bound of Proposition 2.3 for unit ``w1``, ``w2``.
+
+    Parameters
+    ----------
+    w1, w2 : array_like of shape (d,) or (n, d)
+        Normalized to unit length here (the proposition is stated for unit vectors).
+    cov : array_like of shape (d, d), optional
+
+    Returns
+    -------
+    lower, value, upper : float or ndarray
+        ``value = E[z(w1) z(w2)]`` (closed form), ``||w_m||_Z² = w_mᵀ Σ w_m / 2``.
+
+    Examples
+    --------
+    >>> lo, v, up = proposition_2_3_terms([1.0, 0.0], [0.0, 1.0])
+    >>> bool(lo <= v <= up)
+    True
+    """
+    w1 = check_array("w1", w1, ndim=(1, 2))
+    w2 = check_array("w2", w2, ndim=(1, 2))
+    w1 = w1 / np.linalg.norm(w1, axis=-1, keepdims=True)
+    w2 = w2 / np.linalg.norm(w2, axis=-1, keepdims=True)
+    cov = _check_cov(cov, w1.shape[-1])
+    cos_a = np.clip(np.sum(w1 * w2, axis=-1), -1.0, 1.0)
+    wm = w1 + w2
+    wm = wm / np.linalg.norm(wm, axis=-1, keepdims=True)
+    norm_z = 0.5 * np.einsum("...i,ij,...j->...", wm, cov, wm)
+    op = float(np.linalg.norm(cov, 2))
+    value = relu_kernel(w1, w2, cov)
+    upper = 0.5 * (1.0 + cos_a) * norm_z
+    lower = upper - 2.0 * op * (0.5 * (1.0 - cos_a) + (1.0 - cos_a**2))
+    return lower, value, upper
+
+
+@dataclasses.dataclass(frozen=True)
+class Proposition23Check:
+    """Proposition 2.3 over random angles and covariances.
+
+    Attributes
+    ----------
+    holds : bool
+        Both inequalities hold in every trial (to ``1e-12``).
+    min_lower_slack, min_upper_slack : float
+        ``min(value − lower)``, ``min(upper − value)`` (the residuals; negative = violated).
+    angles : ndarray of shape (n_trials,)
+    lower, value, upper : ndarray of shape (n_trials,)
+    """
+
+    holds: bool
+    min_lower_slack: float
+    min_upper_slack: float
+    angles: np.ndarray
+    lower: np.ndarray
+    value: np.ndarray
+    upper: np.ndarray
+
+    def summary(self):
+        return (f"Proposition 2.3 over {self.angles.size} random (angle, covariance) cases: "
+                f"min slack lower {self.min_lower_slack:.3g}, upper {self.min_upper_slack:.3g}"
+                f" -> {'holds' if self.holds else 'FAILS'}")
+
+    def to_dict(self):
+        return {"holds": self.holds, "min_lower_slack": self.min_lower_slack,
+                "min_upper_slack": self.min_upper_slack, "angles": self.angles.tolist(),
+                "lower": self.lower.tolist(), "value": self.value.tolist(),
+                "upper": self.upper.tolist()}
+
+
+def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
+    """Check Proposition 2.3's two-sided bound on random unit pairs (angles spread over
+    ``[0, π)``) and random covariances.
+
+    Returns
+    -------
+    Proposition23Check
+
+    Examples
+    --------
+    >>> check_proposition_2_3(200, seed=1).holds
+    True
+    """
+    n_trials = check_int("n_trials", n_trials, minimum=1)
+    dim = check_int("dim", dim, minimum=2)
+    rng = check_seed("seed", seed)
+    angles = rng.uniform(0.0, np.pi * 0.999, n_trials)
+    lo, va, up = [], [], []
+    for a in angles:
+        Q, _ = np.linalg.qr(rng.standard_normal((dim, 2)))
+        w1 = Q[:, 0]
+        w2 = np.cos(a) * Q[:, 0] + np.sin(a) * Q[:, 1]
+        cov = _random_cov(rng, dim)
+        l_, v_, u_ = proposition_2_3_terms(w1, w2, cov)
+        lo.append(float(l_))
+        va.append(float(v_))
+        up.append(float(u_))
+    lo, va, up = np.array(lo), np.array(va), np.array(up)
+    sl, su = float(np.min(va - lo)), float(np.min(up - va))
+    return Proposition23Check(holds=bool(sl >= -1e-12 and su >= -1e-12), min_lower_slack=sl,
+                              min_upper_slack=su, angles=angles, lower=lo, value=va, upper=up)

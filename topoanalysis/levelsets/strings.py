@@ -1,0 +1,644 @@
+"""Dynamic String Sampling (Freeman & Bruna 2017): strings of beads inside a level set.
+
+Two minima ``θ_a``, ``θ_b`` with loss ``<= L0`` are *connected below* a level when a
+polygonal path of trained models ("beads") joins them with every straight piece staying
+below it. The greedy algorithm checks each gap between neighbouring beads on a grid of
+``n_points`` coefficients; a gap whose highest interpolated loss is ``>= accept_factor · L0``
+gets a new bead at ``t*`` (the midpoint or the argmax), trained to ``bead_fraction · L0`` and
+inserted; each half is then checked again, recursively, up to ``max_depth`` halvings. A
+pair still failing there is reported *not connected within budget* — never "disconnected":
+a failure does not prove a disconnection.
+
+Batching: all gaps of all pairs are checked in one engine call per round
+(:func:`topoanalysis.dynamics.interpolate`), and all new beads of all pairs are trained in
+one engine call per round (:func:`topoanalysis.dynamics.train`; the penalized variants run
+a batched Adam on :func:`topoanalysis.dynamics.batch_loss_and_gradient`).
+
+Methods
+-------
+``"greedy"``
+    The paper's Section 3.1 algorithm (the authors' practical settings as defaults).
+``"constrained"``
+    Appendix A: a new bead is trained on ``L(θ) + spring/2 · (||θ − θ_l||² + ||θ − θ_r||²)
+    + plane/2 · ((θ − m) · u)²`` with ``θ_l``, ``θ_r`` its neighbours, ``m`` their midpoint and
+    ``u`` the unit vector from ``θ_l`` to ``θ_r`` (the second term keeps the bead near the
+    hyperplane equidistant from its neighbours).
+``"breadth_first"``
+    Appendix A's variant: every round retrains *all* interior beads still above their target
+    together (with the same penalty, neighbours taken at the start of the round), then
+    inserts beads in every failing gap.
+"""
+
+import dataclasses
+import json
+import time
+
+import numpy as np
+
+from .._validation import check_choice, check_float, check_int
+from ..exceptions import ShapeError, ValidationError
+from ..network import Architecture, Network
+
+__all__ = [
+    "DSS_METHODS",
+    "BeadString",
+    "StringSamplingResult",
+    "dynamic_string_sampling",
+    "train_to_threshold",
+    "load_string",
+]
+
+#: Variants accepted by :func:`dynamic_string_sampling`.
+DSS_METHODS = ("greedy", "constrained", "breadth_first")
+
+CONNECTED = "connected"
+NOT_CONNECTED = "not connected within budget"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BeadString:
+    """One string of beads between two minima.
+
+    Attributes
+    ----------
+    arch : Architecture
+    beads : ndarray of shape (K, P)
+        ``θ_a``, the inserted beads in path order, ``θ_b``.
+    bead_loss : ndarray of shape (K,)
+    edge_max_loss : ndarray of shape (K − 1,)
+        Highest loss on the grid of each straight piece (its certificate).
+    edge_t_max : ndarray of shape (K − 1,)
+        Where on the piece (``t ∈ [0, 1]``) that maximum sits.
+    threshold : float
+        ``L0``.
+    accept_level : float
+        ``accept_factor · L0``: a piece is accepted when its maximum is below it.
+    connected : bool
+        True when every piece is below ``accept_level`` (checked on the final string).
+    verdict : str
+        ``"connected"`` or ``"not connected within budget"``.
+    depth : int
+        Deepest recursion level reached (rounds for ``"breadth_first"``).
+    seconds : float
+        Wall time of the whole batched call this string was computed in.
+    settings : dict
+    """
+
+    arch: Architecture
+    beads: np.ndarray
+    bead_loss: np.ndarray
+    edge_max_loss: np.ndarray
+    edge_t_max: np.ndarray
+    threshold: float
+    accept_level: float
+    connected: bool
+    verdict: str
+    depth: int
+    seconds: float
+    settings: dict
+
+    @property
+    def n_beads(self):
+        """Number of inserted beads (``K − 2``)."""
+        return int(self.beads.shape[0] - 2)
+
+    @property
+    def length(self):
+        """``Σ ||θ_i − θ_{i+1}||``."""
+        return float(np.linalg.norm(np.diff(self.beads, axis=0), axis=1).sum())
+
+    @property
+    def distance(self):
+        """``||θ_first − θ_last||``."""
+        return float(np.linalg.norm(self.beads[-1] - self.beads[0]))
+
+    @property
+    def normalized_length(self):
+        """``Σ ||θ_i − θ_{i+1}|| / ||θ_first − θ_last||`` (1 for a straight string; NaN when the
+        two ends coincide)."""
+        d = self.distance
+        return self.length / d if d > 0 else float("nan")
+
+    @property
+    def max_loss(self):
+        """Highest loss met along the whole string."""
+        return float(np.max(self.edge_max_loss))
+
+    def graph(self):
+        """The string as a NetworkX path graph (:func:`topoanalysis.graphs.string_graph`)."""
+        from ..graphs.levelsets import string_graph
+
+        return string_graph(self.beads, self.bead_loss, self.edge_max_loss)
+
+    def networks(self):
+        """The beads as :class:`~topoanalysis.network.Network` objects."""
+        return [Network(self.arch, p) for p in self.beads]
+
+    def summary(self):
+        return (f"string {self.verdict} at L0 = {self.threshold:.4g} (accept < "
+                f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
+                f"normalized length {self.normalized_length:.4f}, max loss on the path "
+                f"{self.max_loss:.4g}")
+
+    def to_dict(self):
+        return {"verdict": self.verdict, "connected": bool(self.connected),
+                "threshold": self.threshold, "accept_level": self.accept_level,
+                "n_beads": self.n_beads, "depth": self.depth,
+                "normalized_length": self.normalized_length, "length": self.length,
+                "distance": self.distance, "max_loss": self.max_loss,
+                "bead_loss": self.bead_loss.tolist(), "edge_max_loss": self.edge_max_loss.tolist(),
+                "edge_t_max": self.edge_t_max.tolist(), "seconds": self.seconds,
+                "architecture": self.arch.to_dict(), "settings": self.settings}
+
+    def save(self, path):
+        """Write the string to ``.npz`` atomically (beads, losses, certificate, architecture,
+        settings); returns the path written (``.npz`` appended when missing)."""
+        meta = {k: v for k, v in self.to_dict().items()
+                if k not in ("bead_loss", "edge_max_loss", "edge_t_max")}
+        arrays = dict(beads=self.beads, bead_loss=self.bead_loss,
+                      edge_max_loss=self.edge_max_loss, edge_t_max=self.edge_t_max,
+                      meta=np.array(json.dumps(meta)),
+                      format=np.array("topoanalysis.bead_string.v1"))
+        from ..io import save_npz
+
+        return save_npz(path, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a string written by :meth:`save`."""
+        return load_string(path)
+
+
+def load_string(path):
+    """Read a :class:`BeadString` written by :meth:`BeadString.save`."""
+    from ..io import FileError, load_npz
+
+    f = load_npz(path, "path", keys=("beads", "bead_loss", "edge_max_loss", "edge_t_max", "meta",
+                                     "format"))
+    if str(f["format"]) != "topoanalysis.bead_string.v1":
+        raise FileError(f"`path` must be a string of beads saved by BeadString.save; "
+                        f"{str(path)!r} has format {str(f['format'])!r}.")
+    meta = json.loads(str(f["meta"]))
+    beads, bl, em, et = f["beads"], f["bead_loss"], f["edge_max_loss"], f["edge_t_max"]
+    a = meta["architecture"]
+    arch = Architecture(inputs=a["inputs"], hidden=tuple(a["hidden"]), outputs=a["outputs"],
+                        hidden_bias=a["hidden_bias"], output_bias=a["output_bias"],
+                        activation=a["activation"], negative_slope=a.get("negative_slope", 0.01))
+    return BeadString(arch=arch, beads=beads, bead_loss=bl, edge_max_loss=em, edge_t_max=et,
+                      threshold=meta["threshold"], accept_level=meta["accept_level"],
+                      connected=meta["connected"], verdict=meta["verdict"], depth=meta["depth"],
+                      seconds=meta["seconds"], settings=meta["settings"])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class StringSamplingResult:
+    """Strings between ``M`` pairs of minima from one :func:`dynamic_string_sampling` call.
+
+    Attributes
+    ----------
+    strings : list of BeadString
+    seconds : float
+        Wall time of the call.
+    rounds : int
+        Number of rounds (each: one batched check, one batched training).
+    engine_calls : dict
+        ``{"interpolate": n, "train": n}`` calls of the engine made.
+    settings : dict
+    """
+
+    strings: list
+    seconds: float
+    rounds: int
+    engine_calls: dict
+    settings: dict
+
+    def __len__(self):
+        return len(self.strings)
+
+    def __getitem__(self, i):
+        return self.strings[i]
+
+    @property
+    def connected(self):
+        return np.array([s.connected for s in self.strings])
+
+    @property
+    def normalized_length(self):
+        return np.array([s.normalized_length for s in self.strings])
+
+    @property
+    def n_beads(self):
+        return np.array([s.n_beads for s in self.strings])
+
+    @property
+    def depth(self):
+        return np.array([s.depth for s in self.strings])
+
+    def summary(self):
+        s = self.settings
+        lines = [f"Dynamic String Sampling ({s['method']}), {len(self)} pairs at L0 = "
+                 f"{s['threshold']:.4g}: {int(self.connected.sum())} connected, "
+                 f"{int((~self.connected).sum())} not connected within budget; "
+                 f"{self.rounds} rounds, {self.seconds:.2f} s"]
+        for i, st in enumerate(self.strings):
+            lines.append(f"  pair {i}: {st.summary()}")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        return {"seconds": self.seconds, "rounds": self.rounds, "engine_calls": self.engine_calls,
+                "settings": self.settings, "strings": [s.to_dict() for s in self.strings]}
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _pairs(theta_a, theta_b, arch):
+    from ..dynamics import _engine
+
+    arch_a, A = _engine.resolve_params(theta_a, arch, "theta_a")
+    arch_b, B = _engine.resolve_params(theta_b, arch if arch is not None else arch_a, "theta_b")
+    if arch_a != arch_b:
+        raise ValidationError(
+            f"`theta_b` must have the architecture of `theta_a` ({arch_a}); got {arch_b}."
+        )
+    if A.shape[0] != B.shape[0]:
+        if A.shape[0] == 1:
+            A = np.repeat(A, B.shape[0], axis=0)
+        elif B.shape[0] == 1:
+            B = np.repeat(B, A.shape[0], axis=0)
+        else:
+            raise ShapeError(
+                f"`theta_a` and `theta_b` must hold the same number of networks (or one of them "
+                f"a single network); got {A.shape[0]} and {B.shape[0]}."
+            )
+    return arch_a, A, B
+
+
+def _penalized_adam(params, left, right, X, y, arch, loss, *, lr, steps, spring, plane, target,
+                    betas=(0.9, 0.999), eps=1e-8, n_threads=None):
+    """Batched Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``.
+
+    Each network stops once its plain loss is ``<= target``. Returns ``(params, loss)``.
+    """
+    from ..dynamics import batch_loss_and_gradient
+
+    theta = params.copy()
+    B = theta.shape[0]
+    m1 = np.zeros_like(theta)
+    m2 = np.zeros_like(theta)
+    mid = 0.5 * (left + right)
+    u = right - left
+    nu = np.linalg.norm(u, axis=1, keepdims=True)
+    u = np.divide(u, nu, out=np.zeros_like(u), where=nu > 0)
+    running = np.ones(B, dtype=bool)
+    loss_now = np.full(B, np.nan)
+    b1, b2 = betas
+    for t in range(1, steps + 2):
+        idx = np.flatnonzero(running)
+        if idx.size == 0:
+            break
+        L, G = batch_loss_and_gradient(theta[idx], X, y, arch=arch, loss=loss,
+                                       n_threads=n_threads)
+        loss_now[idx] = L
+        done = L <= target
+        if t == steps + 1:
+            break
+        if np.any(done):
+            running[idx[done]] = False
+            keep = ~done
+            idx, G = idx[keep], G[keep]
+            if idx.size == 0:
+                break
+        th = theta[idx]
+        G = G + spring * (2.0 * th - left[idx] - right[idx])
+        proj = np.einsum("ij,ij->i", th - mid[idx], u[idx])
+        G = G + plane * proj[:, None] * u[idx]
+        m1[idx] = b1 * m1[idx] + (1 - b1) * G
+        m2[idx] = b2 * m2[idx] + (1 - b2) * G * G
+        mh = m1[idx] / (1 - b1 ** t)
+        vh = m2[idx] / (1 - b2 ** t)
+        theta[idx] = th - lr * mh / (np.sqrt(vh) + eps)
+    return theta, loss_now
+
+
+class _String:
+    """Mutable state of one string during the algorithm."""
+
+    def __init__(self, a, b, la, lb):
+        self.beads = [a, b]
+        self.loss = [la, lb]
+        self.depth = [0]            # recursion depth of each gap
+        self.checked = [False]      # gap accepted (certificate known and below the level)
+        self.emax = [np.nan]
+        self.tmax = [np.nan]
+        self.failed = False
+        self.max_depth = 0
+
+
+def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, loss="mse",
+                            method="greedy", t_star="midpoint", bead_fraction=0.95,
+                            accept_factor=1.1, n_points=100, max_depth=10, max_beads=None,
+                            optimizer="adam", lr=1e-3, steps=5000, spring=None, plane=None,
+                            seed=0, n_threads=None, progress=True):
+    """Connect pairs of minima by strings of trained beads below a loss level (batched DSS).
+
+    Parameters
+    ----------
+    theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+        The ``M`` pairs of endpoints (a single network is paired with every network of the
+        other argument); arrays need ``arch``. They should have loss ``<= threshold``.
+    X : array_like of shape (N, d)
+    y : array_like of shape (N, e)
+    threshold : float
+        ``L0 > 0``, the level.
+    arch : Architecture, optional
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+    method : {"greedy", "constrained", "breadth_first"}, default="greedy"
+        See the module docstring.
+    t_star : {"midpoint", "argmax"}, default="midpoint"
+        Where a new bead starts on a failing gap: ``t = 1/2`` (the authors' setting) or the
+        maximum of the interpolated loss (interior grid points).
+    bead_fraction : float, default=0.95
+        Beads are trained to ``bead_fraction · L0`` (authors: 0.95), in ``(0, 1]``.
+    accept_factor : float, default=1.1
+        A gap is accepted when its maximum interpolated loss is ``< accept_factor · L0``
+        (authors: 1.1), ``>= 1``.
+    n_points : int, default=100
+        Grid points on each gap, both ends included (authors: 100).
+    max_depth : int, default=10
+        Maximum recursion depth (authors: 10); a gap failing at this depth ends its pair as
+        "not connected within budget".
+    max_beads : int, optional
+        Also stop a pair once it holds this many inserted beads (default: no limit).
+    optimizer : {"adam", "gd", "sgd", "momentum"}, default="adam"
+        Bead training for ``"greedy"`` (the penalized variants use Adam).
+    lr : float, default=1e-3
+    steps : int, default=5000
+        Maximum training steps per bead (per round for ``"breadth_first"``).
+    spring, plane : float, optional
+        Penalty weights of ``"constrained"`` and ``"breadth_first"`` (default ``1e-3`` and
+        ``1.0``; ``0`` for ``"greedy"``, which accepts no penalty).
+    seed : int, default=0
+        Seed of the training's mini-batch order (full-batch training does not use it).
+    n_threads : int, optional
+    progress : bool, default=True
+        A tqdm bar over rounds.
+
+    Returns
+    -------
+    StringSamplingResult
+        One :class:`BeadString` per pair.
+
+    Raises
+    ------
+    ValidationError
+        For an invalid argument; the message names it.
+
+    Notes
+    -----
+    A string's verdict is decided by the algorithm and then checked: the final string's every
+    piece is evaluated again on the grid (one batched call) and ``connected`` is True only when
+    all pieces are below ``accept_factor · L0``. Worst-case cost ``O(2^max_depth)`` beads per pair;
+    each round costs one segment evaluation over all open gaps and one training call over all new
+    beads, ``O(beads · steps · N · P)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture
+    >>> arch = Architecture(2, (1,), 1, activation="linear", hidden_bias=False, output_bias=False)
+    >>> X = np.random.default_rng(0).standard_normal((40, 2)); y = X @ [[1.0], [-2.0]]
+    >>> a = arch.pack([np.array([[1.0, -2.0]]), np.array([[1.0]])])       # two exact fits,
+    >>> b = arch.pack([np.array([[1.1, -2.2]]), np.array([[1 / 1.1]])])   # one a rescaling
+    >>> res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=1e-4, progress=False)
+    >>> res[0].verdict, res[0].n_beads, round(res[0].normalized_length, 6)
+    ('connected', 0, 1.0)
+    >>> res = dynamic_string_sampling(a, b, X, y, arch=arch, threshold=1e-6, lr=1e-2,
+    ...                               progress=False)     # the segment rises above 1.1e-6
+    >>> res[0].connected, res[0].n_beads >= 1
+    (True, True)
+    """
+    from ..dynamics import OPTIMIZERS, _engine, interpolate, train
+
+    t_start = time.perf_counter()
+    arch, A, Bm = _pairs(theta_a, theta_b, arch)
+    _engine.check_loss(loss)
+    L0 = check_float("threshold", threshold, minimum=0.0, strict_min=True)
+    method = check_choice("method", method, DSS_METHODS)
+    t_star = check_choice("t_star", t_star, ("midpoint", "argmax"))
+    bead_fraction = check_float("bead_fraction", bead_fraction, minimum=0.0, maximum=1.0,
+                                strict_min=True)
+    accept_factor = check_float("accept_factor", accept_factor, minimum=1.0)
+    n_points = check_int("n_points", n_points, minimum=3)
+    max_depth = check_int("max_depth", max_depth, minimum=0)
+    if max_beads is not None:
+        max_beads = check_int("max_beads", max_beads, minimum=0)
+    lr = check_float("lr", lr, minimum=0.0, strict_min=True)
+    steps = check_int("steps", steps, minimum=1)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    if method == "greedy":
+        for name, val in (("spring", spring), ("plane", plane)):
+            if val not in (None, 0, 0.0):
+                raise ValidationError(
+                    f"`{name}` must be None or 0 for method 'greedy' (use method='constrained' "
+                    f"or 'breadth_first' for penalties); got {val!r}."
+                )
+        spring = plane = 0.0
+    else:
+        spring = check_float("spring", 1e-3 if spring is None else spring, minimum=0.0)
+        plane = check_float("plane", 1.0 if plane is None else plane, minimum=0.0)
+        if optimizer != "adam":
+            raise ValidationError(
+                f"`optimizer` must be 'adam' for method {method!r} (penalized training); "
+                f"got {optimizer!r}."
+            )
+    data = _engine.prepare_data(arch, X, y, loss)
+    X, Y = data.X, data.Y
+    target = bead_fraction * L0
+    accept = accept_factor * L0
+    grid = np.linspace(0.0, 1.0, n_points)
+    calls = {"interpolate": 0, "train": 0}
+
+    ends = interpolate(A, Bm, X, Y, arch=arch, loss=loss, ts=[0.0, 1.0], n_threads=n_threads)
+    calls["interpolate"] += 1
+    strings = [_String(A[q], Bm[q], ends.loss[q, 0], ends.loss[q, 1]) for q in range(A.shape[0])]
+    above = int(np.count_nonzero(~(ends.loss <= L0 * (1 + 1e-9))))
+    if above:
+        import warnings
+
+        warnings.warn(f"{above} of the {ends.loss.size} endpoints have loss above the level "
+                      f"L0 = {L0:g}: a gap touching them may never be accepted (train them to "
+                      f"L0 first, e.g. with train_to_threshold).", UserWarning, stacklevel=2)
+
+    bar = None
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+            bar = tqdm(desc=f"DSS {method}", unit="round", delay=1.0, leave=False)
+        except ImportError:  # pragma: no cover
+            bar = None
+    rounds = 0
+    try:
+        while True:
+            # 1. check every open gap of every live pair in one call
+            todo = [(q, k) for q, s in enumerate(strings) if not s.failed
+                    for k in range(len(s.depth)) if not s.checked[k]]
+            if not todo:
+                break
+            rounds += 1
+            ga = np.array([strings[q].beads[k] for q, k in todo])
+            gb = np.array([strings[q].beads[k + 1] for q, k in todo])
+            res = interpolate(ga, gb, X, Y, arch=arch, loss=loss, ts=grid, n_threads=n_threads)
+            calls["interpolate"] += 1
+            curve = np.where(np.isfinite(res.loss), res.loss, np.inf)
+            new = []        # (q, k, t)
+            for m, (q, k) in enumerate(todo):
+                s = strings[q]
+                jm = int(np.argmax(curve[m]))
+                s.emax[k], s.tmax[k] = float(curve[m, jm]), float(grid[jm])
+                if curve[m, jm] < accept:
+                    s.checked[k] = True
+                    continue
+                if s.failed:
+                    continue
+                n_inner = len(s.beads) - 2 + sum(1 for qq, _, _ in new if qq == q)
+                if s.depth[k] >= max_depth or (max_beads is not None and n_inner >= max_beads):
+                    s.failed = True
+                    continue
+                if t_star == "argmax":
+                    inner = curve[m, 1:-1]
+                    t = float(grid[1 + int(np.argmax(inner))])
+                else:
+                    t = 0.5
+                new.append((q, k, t))
+            new = [(q, k, t) for q, k, t in new if not strings[q].failed]
+            if not new:
+                if bar is not None:
+                    bar.update(1)
+                continue
+            init = np.array([(1 - t) * strings[q].beads[k] + t * strings[q].beads[k + 1]
+                             for q, k, t in new])
+            left = np.array([strings[q].beads[k] for q, k, _ in new])
+            right = np.array([strings[q].beads[k + 1] for q, k, _ in new])
+            # 2. insert the new beads (right to left inside each string keeps indices valid)
+            slots = {}
+            for (q, k, t), p in sorted(zip(new, init), key=lambda z: (z[0][0], -z[0][1])):
+                s = strings[q]
+                d = s.depth[k] + 1
+                s.beads.insert(k + 1, p)
+                s.loss.insert(k + 1, np.nan)
+                s.depth[k:k + 1] = [d, d]
+                s.checked[k:k + 1] = [False, False]
+                s.emax[k:k + 1] = [np.nan, np.nan]
+                s.tmax[k:k + 1] = [np.nan, np.nan]
+                s.max_depth = max(s.max_depth, d)
+            # 3. train in one batched call: the new beads (greedy, constrained) or every
+            #    interior bead above its target (breadth-first)
+            if method == "breadth_first":
+                batch = [(q, j) for q, s in enumerate(strings) if not s.failed
+                         for j in range(1, len(s.beads) - 1)
+                         if not (s.loss[j] <= target)]
+                P0 = np.array([strings[q].beads[j] for q, j in batch])
+                left = np.array([strings[q].beads[j - 1] for q, j in batch])
+                right = np.array([strings[q].beads[j + 1] for q, j in batch])
+            else:
+                batch = []
+                for q, s in enumerate(strings):
+                    for j in range(1, len(s.beads) - 1):
+                        if np.isnan(s.loss[j]):
+                            batch.append((q, j))
+                P0 = np.array([strings[q].beads[j] for q, j in batch])
+                # neighbours at insertion are the two ends of the split gap
+                left = np.array([strings[q].beads[j - 1] for q, j in batch])
+                right = np.array([strings[q].beads[j + 1] for q, j in batch])
+            if method == "greedy":
+                tr = train(P0, X, Y, arch=arch, loss=loss, optimizer=optimizer, lr=lr,
+                           steps=steps, target_loss=target, record_conserved=False,
+                           record_every=steps, seed=seed, n_threads=n_threads, progress=False)
+                P1, L1 = tr.params, tr.final_loss
+            else:
+                P1, L1 = _penalized_adam(P0, left, right, X, Y, arch, loss, lr=lr, steps=steps,
+                                         spring=spring, plane=plane, target=target,
+                                         n_threads=n_threads)
+            calls["train"] += 1
+            for (q, j), p, lv in zip(batch, P1, L1):
+                s = strings[q]
+                s.beads[j] = p
+                s.loss[j] = float(lv)
+                if method == "breadth_first":
+                    s.checked[j - 1] = False
+                    s.checked[j] = False
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    # 4. certificate: evaluate every piece of every final string again, in one call
+    pa, pb, owner = [], [], []
+    for q, s in enumerate(strings):
+        for k in range(len(s.beads) - 1):
+            pa.append(s.beads[k])
+            pb.append(s.beads[k + 1])
+            owner.append(q)
+    fin = interpolate(np.array(pa), np.array(pb), X, Y, arch=arch, loss=loss, ts=grid,
+                      n_threads=n_threads)
+    calls["interpolate"] += 1
+    curve = np.where(np.isfinite(fin.loss), fin.loss, np.inf)
+    owner = np.array(owner)
+    seconds = time.perf_counter() - t_start
+    settings = dict(method=method, threshold=L0, t_star=t_star, bead_fraction=bead_fraction,
+                    accept_factor=accept_factor, n_points=n_points, max_depth=max_depth,
+                    max_beads=max_beads, optimizer=optimizer if method == "greedy" else "adam",
+                    lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed)
+    out = []
+    for q, s in enumerate(strings):
+        rows = np.flatnonzero(owner == q)
+        emax = curve[rows].max(axis=1)
+        tmax = grid[np.argmax(curve[rows], axis=1)]
+        bead_loss = np.concatenate([curve[rows, 0], curve[rows[-1:], -1]])
+        ok = bool(np.all(emax < accept))
+        out.append(BeadString(
+            arch=arch, beads=np.array(s.beads), bead_loss=bead_loss, edge_max_loss=emax,
+            edge_t_max=tmax, threshold=L0, accept_level=accept, connected=ok,
+            verdict=CONNECTED if ok else NOT_CONNECTED, depth=int(s.max_depth),
+            seconds=seconds, settings=settings))
+    return StringSamplingResult(strings=out, seconds=seconds, rounds=rounds, engine_calls=calls,
+                                settings=settings)
+
+
+def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=None, lr=1e-3,
+                       optimizer="adam", steps=20000, seed=0, init_seed=None, n_threads=None,
+                       progress=False, **init_kwargs):
+    """Train ``n_networks`` fresh networks until their loss is ``<= threshold`` (one engine call).
+
+    Parameters
+    ----------
+    arch : Architecture
+    X, y : arrays
+    n_networks : int
+    threshold : float
+        Target loss ``L0``.
+    loss, lr, optimizer, steps, seed, n_threads, progress
+        As in :func:`topoanalysis.dynamics.train`.
+    scheme : str, optional
+        Initialization scheme (default ``"xavier_normal"`` for sigmoid/tanh networks,
+        ``"kaiming_normal"`` otherwise).
+    init_seed : int, optional
+        Seed of the initializations (default ``seed``).
+
+    Returns
+    -------
+    TrainResult
+        ``reached_target`` marks the networks at or below the threshold.
+    """
+    from ..dynamics import train
+    from ..init import init_params
+
+    n_networks = check_int("n_networks", n_networks, minimum=1)
+    threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
+    if scheme is None:
+        scheme = "xavier_normal" if arch.activation in ("sigmoid", "tanh") else "kaiming_normal"
+    theta0 = init_params(arch, scheme, seed=seed if init_seed is None else init_seed,
+                         n_networks=n_networks, **init_kwargs)
+    return train(theta0, X, y, arch=arch, loss=loss, optimizer=optimizer, lr=lr, steps=steps,
+                 target_loss=threshold, record_conserved=False, record_every=steps, seed=seed,
+                 n_threads=n_threads, progress=progress)
