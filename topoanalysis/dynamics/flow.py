@@ -324,10 +324,10 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     >>> arch = Architecture(2, (8,), 1)
     >>> X = np.random.default_rng(0).standard_normal((32, 2)); y = X[:, :1] * X[:, 1:]
     >>> res = gradient_flow(init_params(arch, n_networks=3), X, y, arch=arch, t_end=5.0,
-    ...                     record_times=[0, 1, 5], progress=False)
+    ...                     rtol=1e-4, atol=1e-7, record_times=[0, 1, 5], progress=False)
     >>> res.loss.shape, res.record_times.tolist(), bool(np.all(res.final_time == 5.0))
     ((3, 3), [0.0, 1.0, 5.0], True)
-    >>> bool(np.all(np.abs(res.conserved_drift()) < 1e-4))
+    >>> bool(np.all(np.abs(res.conserved_drift()) < 1e-3))   # c_k: conserved up to ~rtol
     True
     """
     arch, theta = _engine.resolve_params(theta0, arch, "theta0")
