@@ -48,7 +48,7 @@ from .interpolate import (
     path_losses,
 )
 from .train import OPTIMIZERS, TrainResult, train
-from .flow import FlowResult, gradient_flow  # noqa: E402  (flow imports train)
+from .flow import FlowResult, gradient_flow  # after .train: flow builds on TrainResult
 
 __all__ = [
     "train",
