@@ -148,9 +148,11 @@ def plot(rows, curves, target, path):
     gd, gd_end, fl_end = by["gd"], by["gd_to_t_end"], by["flow_to_t_end"]
     for method, style, label in (
             ("gd", "-", f"GD, η = {gd['lr']:g}; to t = {gd_end['time_reached']:g}: "
-                        f"{gd_end['gradient_evaluations']:,} gradient evaluations"),
-            ("flow", "--", f"flow, Dormand–Prince 5(4), rtol {fl_end['rtol']:g}; to t = "
-                           f"{fl_end['time_reached']:g}: {fl_end['gradient_evaluations']:,}")):
+                        f"{gd_end['gradient_evaluations']:,} gradient evaluations, "
+                        f"{gd_end['wall_s_median']:.1f} s"),
+            ("flow", "--", f"flow, Dormand–Prince 5(4), rtol {fl_end['rtol']:g}: "
+                           f"{fl_end['gradient_evaluations']:,}, "
+                           f"{fl_end['wall_s_median']:.1f} s")):
         t = [c[1] for c in curves if c[0] == method]
         v = [c[2] for c in curves if c[0] == method]
         ax.plot(t, v, style, label=label)
@@ -163,7 +165,9 @@ def plot(rows, curves, target, path):
     ax.set_yscale("log")
     ax.set_xlabel("time t (GD: η · step)")
     ax.set_ylabel("training loss (MSE)")
-    ax.set_title("Saddle-to-saddle from a vanishing initialization", fontsize=10)
+    ax.set_title(f"Saddle-to-saddle from a vanishing initialization (network 0 shown)\n"
+                 f"legend: evaluations and time to t = {gd_end['time_reached']:g} for "
+                 f"{gd_end['n_networks']} network(s)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path, dpi=150)
