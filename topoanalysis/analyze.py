@@ -43,6 +43,7 @@ class AnalysisReport:
     files: list = dataclasses.field(default_factory=list)
     degeneracy: object = None
     aligned: object = None  # levelsets.AlignedBarriers of the (network, twin) pairs
+    critical: object = None
 
     def to_dict(self):
         return {"config": self.config, "probabilities": self.probabilities,
@@ -50,7 +51,8 @@ class AnalysisReport:
                 "files": self.files,
                 "aligned_barriers": None if self.aligned is None else
                 dict(seeds=[p["seed"] for p in self.pairs], **self.aligned.to_dict()),
-                "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict()}
+                "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict(),
+                "critical": self.critical}
 
     def text(self):
         c = self.config
@@ -94,6 +96,8 @@ class AnalysisReport:
             lines += self.aligned.summary([f"seed {p['seed']:>3}" for p in self.pairs]).splitlines()[1:]
         if self.degeneracy is not None:
             lines += ["", self.degeneracy.summary()]
+        if self.critical:
+            lines += ["", self.critical["text"]]
         lines.append("")
         lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
         return "\n".join(lines)
@@ -168,7 +172,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
             "poincare_polynomial": str(topo.poincare_polynomial.as_expr()),
         })
 
-    pairs, aligned = [], None
+    pairs, aligned, critical = [], None, None
     if train:
         from .dynamics import interpolation_barrier, train as train_networks
         from .losses import accuracy, loss_value
@@ -213,6 +217,10 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                                        data.y_train, arch=arch, loss="bce", n_points=n_points,
                                        n_threads=n_threads)
         curves = res
+        from .critical import classify_trained   # snap, then certify each trained network
+        crit = classify_trained(arch, final, data.X_train, data.y_train, loss="bce",
+                                labels=[f"{kinds[i]} {i % seeds}" for i in range(2 * seeds)])
+        critical = {**crit.to_dict(), "text": crit.summary()}
 
     from .degeneracy import stability_of_networks
     trained = final if train else stack
@@ -227,7 +235,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
-        seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy,
+        seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy, critical=critical,
     )
     if out is not None:
         os.makedirs(out, exist_ok=True)

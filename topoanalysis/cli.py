@@ -399,6 +399,9 @@ def build_parser():
 
     levelsets_cli.add_subcommand(sub)
     add_stability_subcommand(sub)
+
+    from .critical.cli import add_subcommand as add_critical
+    add_critical(sub)
     return parser
 
 
