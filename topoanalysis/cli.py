@@ -209,10 +209,12 @@ def cmd_train(args):
     checkpoint = os.path.join(args.out, "checkpoint.npz")
     if os.path.exists(checkpoint):
         print(f"resuming from {checkpoint}")
-    res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer, lr=args.lr,
-                steps=args.steps, batch_size=args.batch_size, record_every=args.record_every,
-                target_loss=args.target_loss, seed=args.seed, progress=not args.quiet,
-                checkpoint=checkpoint)
+    opts = dict(lr=args.lr, steps=args.steps, batch_size=args.batch_size,
+                record_every=args.record_every, checkpoint=checkpoint)
+    if args.optimizer == "flow":  # gradient flow to time --t-end (topoanalysis.dynamics.flow)
+        opts = dict(t_end=args.t_end, rtol=args.rtol, atol=args.atol)
+    res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer,
+                target_loss=args.target_loss, seed=args.seed, progress=not args.quiet, **opts)
     summary = {"architecture": arch.to_dict(), "loss": loss, "settings": res.settings,
                "final_loss": res.final_loss, "steps_taken": res.steps_taken,
                "diverged": res.diverged, "reached_target": res.reached_target,
@@ -226,8 +228,10 @@ def cmd_train(args):
     for i, p in enumerate(res.params):
         Network(arch, p).save(os.path.join(args.out, f"network_{i}.npz"))
     curves = os.path.join(args.out, "loss_curves.csv")
-    np.savetxt(curves, np.column_stack([res.record_steps, res.loss.T]), delimiter=",",
-               header="step," + ",".join(f"loss_{i}" for i in range(len(res.params))),
+    x, x_name = ((res.record_times, "time") if args.optimizer == "flow" else
+                 (res.record_steps, "step"))
+    np.savetxt(curves, np.column_stack([x, res.loss.T]), delimiter=",",
+               header=f"{x_name}," + ",".join(f"loss_{i}" for i in range(len(res.params))),
                comments="")
     _write_json(os.path.join(args.out, "train.json"), summary)
     for i in range(len(res.params)):
@@ -354,7 +358,11 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="seed of initialization and SGD shuffling")
     p.add_argument("--n-networks", type=int, default=1, help="networks trained at once")
     _add_data_flags(p)
-    p.add_argument("--optimizer", default="gd", help="gd, sgd, momentum or adam (default gd)")
+    p.add_argument("--optimizer", default="gd",
+                   help="gd, sgd, momentum, adam or flow (gradient flow; default gd)")
+    p.add_argument("--t-end", type=float, default=None, help="final time for --optimizer flow")
+    p.add_argument("--rtol", type=float, default=None, help="flow: relative tolerance (1e-5)")
+    p.add_argument("--atol", type=float, default=None, help="flow: absolute tolerance (1e-8)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
     p.add_argument("--steps", type=int, default=1000, help="steps (default 1000)")
     p.add_argument("--batch-size", type=int, default=None, help="mini-batch size for sgd")
