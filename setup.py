@@ -7,6 +7,9 @@ TOPOANALYSIS_DEBUG=1
 TOPOANALYSIS_NO_OPENMP=1
     Do not use OpenMP even when the compiler supports it.
 
+At run time, ``TOPOANALYSIS_CLONE=default|v3|v4`` makes the engine use that instruction-set
+clone of ext/blockops.h (default: the best the CPU supports).
+
 OpenMP is used when a small test program compiles and links with ``-fopenmp``; otherwise
 the kernels run on one thread (``prange`` degrades to ``range``) and the build still succeeds.
 """
@@ -58,7 +61,7 @@ def openmp_flags():
 def extensions():
     omp_c, omp_l = openmp_flags()
     # contraction to FMA happens only where FMA instructions are enabled, i.e. in the
-    # x86-64-v3 target clones of ext/_blockops.pxd (results are identical across thread
+    # x86-64-v3 target clones of ext/blockops.h (results are identical across thread
     # counts, not across instruction sets)
     opt = ["-O0", "-g"] if DEBUG else ["-O3", "-ffp-contract=fast"]
     exts = []
@@ -67,6 +70,7 @@ def extensions():
         exts.append(Extension(
             f"topoanalysis._kernels.{name}", [src],
             include_dirs=[np.get_include(), "ext"],
+            depends=sorted(glob.glob(os.path.join("ext", "*.h")) + glob.glob(os.path.join("ext", "*.pxd"))),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=opt + omp_c,
             extra_link_args=omp_l,

@@ -1,57 +1,55 @@
-"""Throughput of the topoanalysis engine against batched NumPy and PyTorch.
+"""Throughput of the topoanalysis engine as a fraction of the machine's FMA peak, side by side
+with its peers (batched NumPy, JAX ``jit`` / ``pmap``, ``torch.compile``) in one run.
 
 Usage::
 
-    python benchmarks/run.py            # full run (a few minutes on 2 cores)
-    python benchmarks/run.py --quick    # fewer steps, pairs and repeats (under a minute)
-    python benchmarks/run.py --only train --repeat 5 --out /tmp/bench
+    python benchmarks/run.py            # full run, about 3 minutes on 2 cores
+    python benchmarks/run.py --quick    # smoke run (fewer steps and repeats)
+    python benchmarks/run.py --no-peers --repeat 7 --out /tmp/bench
 
-Writes ``benchmark.csv`` and ``benchmark.md`` (``benchmark-quick.*`` with ``--quick``) to
-``benchmarks/results/`` (or ``--out``) and prints the Markdown table.
+Prints a Markdown table (ready for the README's performance section) and writes it to
+``benchmarks/results/results.md`` (``results-quick.md`` with ``--quick``) with a CSV beside it.
 
-Workloads (breast cancer training split, 455 x 30, BCE with logits, ReLU with biases):
+Every figure is a median over ``--repeat`` runs taken in alternation (engine, peer, engine,
+peer, ...), so that a slow phase of a shared machine hits every implementation alike; the
+spread (min-max over the repeats) is printed with it. GFLOP/s count matrix products only
+(``common.train_step_flops``), and "% peak" divides by the all-core FMA peak that the same
+run measures (``peak.py``). Each peer's loss curves are checked against the engine's (1e-8
+relative) before it is timed. The clone of the engine (default / x86-64-v3 / x86-64-v4) that
+ran is printed; force one with ``TOPOANALYSIS_CLONE``.
 
-* training: full-batch gradient descent, ``lr = 0.1``, loss recorded at every step by every
-  implementation; shallow widths l = 2, 6, 9, 64 with B = 100 networks, B = 1 (latency) and a
-  net with two hidden layers (16, 16);
-* interpolation: loss and accuracy at 100 points on each of 1,000 segments between pairs of
-  networks (l = 6). The first layer's pre-activations are affine in the parameters, so the
-  engine (and the NumPy baseline) compute them at the two ends of a segment and mix them at
-  each point; the FLOP column still counts direct evaluation.
-
-Every implementation's result is checked against the engine's (parameters or losses to 1e-8
-relative) before it is timed; the table's ``check`` column shows it. Times are the best of
-``--repeat`` runs. FLOP counts (matrix products only, see ``common.train_step_flops``):
-``2 N (2 M + M_1)`` per network-step and ``2 N M`` per evaluation, with ``M = Σ n_in·n_out``
-and ``M_1`` the same sum without the first layer.
+Workloads (breast cancer training split, 455 x 30, BCE with logits, ReLU with biases, full-
+batch GD lr = 0.1, loss recorded every step): the target (one hidden layer l = 6, B = 100
+networks, 200 steps), widths l = 2, 9, 64, 256 and two hidden layers (16, 16) against JAX
+``pmap``, one network (B = 1) on 1 and all threads, and interpolation (1,000 pairs x 100
+points, l = 6).
 """
 
 import argparse
-import csv
 import datetime
+import gc
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 try:
     import topoanalysis  # noqa: F401
 except ImportError:  # running from a source checkout without installation
     sys.path.insert(0, os.path.dirname(HERE))
 
-from common import (architecture, best_time, eval_flops, initial_params,  # noqa: E402
-                    load_workload, train_step_flops)
-from numpy_baseline import (NumpyGD, NumpyStackedGD, numpy_interpolation,  # noqa: E402
-                            numpy_interpolation_mixed)
+from common import (architecture, eval_flops, initial_params, load_workload,  # noqa: E402
+                    train_step_flops)
+from jax_baseline import JaxWorker, jax_available  # noqa: E402
+from numpy_baseline import NumpyGD, numpy_interpolation_mixed  # noqa: E402
+from peak import measure_peak  # noqa: E402
 
-from topoanalysis.dynamics import interpolate, train  # noqa: E402
-
-try:
-    import torch
-except ImportError:
-    torch = None
+from topoanalysis.dynamics import _engine, interpolate, train  # noqa: E402
+from topoanalysis.io import atomic_path, write_csv  # noqa: E402
 
 LR = 0.1
 
@@ -69,189 +67,280 @@ def cpu_name():
 
 def close(a, b, rtol=1e-8):
     a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
     return bool(np.max(np.abs(a - b)) <= rtol * max(np.max(np.abs(b)), 1e-300))
 
 
-def train_rows(name, hidden, B, steps, X, y, repeat, torch_subset, stacked=False):
+class Impl:
+    """One implementation of a workload: ``fn()`` runs it once; ``ok`` is its check."""
+
+    def __init__(self, name, threads, fn, ok=True, note="", max_runs=None, peak=True):
+        self.name, self.threads, self.fn, self.ok, self.note = name, threads, fn, ok, note
+        self.max_runs = max_runs    # fewer timed runs for slow peers
+        self.peak = peak            # False: the FLOP count is not the work done
+        self.times = []
+
+
+def alternate(impls, repeat, pause=0.05):
+    """Run every implementation ``repeat`` times in alternation; fills ``impl.times``."""
+    for _ in range(repeat):
+        for im in impls:
+            if im.max_runs is not None and len(im.times) >= im.max_runs:
+                continue
+            gc.collect()
+            time.sleep(pause)
+            t0 = time.perf_counter()
+            im.fn()
+            im.times.append(time.perf_counter() - t0)
+
+
+def train_workload(name, hidden, B, steps, X, y, T, peers, jaxw, torch_mod, repeat):
     arch = architecture(hidden)
     theta = initial_params(arch, B)
-    flops = train_step_flops(arch, X.shape[0])
-    rows = []
-
-    def add(impl, threads, seconds, n_nets, ok, note=""):
-        rate = n_nets * steps / seconds
-        rows.append(dict(workload=name, implementation=impl, threads=threads, networks=n_nets,
-                         steps=steps, seconds=seconds, rate=rate, gflops=rate * flops / 1e9,
-                         check="ok" if ok else "MISMATCH", note=note))
+    flops = train_step_flops(arch, X.shape[0]) * B * steps
 
     def engine(n):
         return train(theta, X, y, arch=arch, loss="bce", optimizer="gd", lr=LR, steps=steps,
                      record_every=1, record_conserved=False, progress=False, n_threads=n)
 
     ref = engine(1)
-    for n in ((1,) if B == 1 else (1, 2)):
-        sec, res = best_time(lambda: engine(n), repeat)
-        ok = np.array_equal(res.params, ref.params)
-        add("engine", n, sec, B, ok)
+    curve = ref.loss[:, :steps]
+    impls = []
+    for n in sorted({1, T}):
+        if n == 1 and "1" not in peers:
+            continue
+        res = engine(n)
+        impls.append(Impl("engine", n, lambda n=n: engine(n),
+                          np.array_equal(res.params, ref.params)))
+    if "numpy" in peers:
+        def numpy_run():
+            g = NumpyGD(arch, theta, X, y, LR)
+            return g.run(steps)
+        impls.append(Impl("numpy batched (GEMM)", "BLAS", numpy_run, close(numpy_run(), curve)))
+    if jaxw is not None:
+        for mode in ("jit", "pmap"):
+            if mode not in peers:
+                continue
+            key = f"{name}/{mode}"
+            r = jaxw.call(op="setup", key=key, hidden=list(hidden), B=B, steps=steps, lr=LR,
+                          mode=mode)
+            if not r["ok"]:
+                print(f"  JAX {mode}: {r['error']}", flush=True)
+                continue
+            chk = jaxw.call(op="run", key=key)
+            ok = chk["ok"] and close(np.array(chk["curve"]), curve)
+            impls.append(Impl(f"JAX {mode}", 1 if mode == "jit" else r["devices"],
+                              lambda key=key: jaxw.call(op="run", key=key), ok))
+    if torch_mod is not None and "torch" in peers:
+        from torch_baseline import torch_compiled
+        torch_mod.set_num_threads(T)
+        run = torch_compiled(arch, theta, X, y, LR, steps)
+        t0 = time.perf_counter()
+        _, c = run()
+        first = time.perf_counter() - t0
+        # a slow peer is timed from its checked run alone (keeps the whole run short)
+        impls.append(Impl("torch.compile (hand-written step)", T, run, close(c, curve),
+                          max_runs=2 if first < 10 else 0))
+        impls[-1].first = first
+    alternate(impls, repeat)
+    for im in impls:
+        if not im.times:
+            im.times = [im.first]
+            im.note = "one run: slower than 10 s"
+    return [row(name, im, flops) for im in impls]
 
-    def numpy_run():
-        g = NumpyGD(arch, theta, X, y, LR)
-        return g, g.run(steps)
 
-    sec, (g, curves) = best_time(numpy_run, repeat)
-    ok = close(g.params(), ref.params) and close(curves, ref.loss[:, :steps])
-    add("numpy batched (GEMM/matmul)", "BLAS", sec, B, ok)
-
-    if stacked:
-        def stacked_run():
-            g = NumpyStackedGD(arch, theta, X, y, LR)
-            return g, g.run(steps)
-
-        sec, (g, curves) = best_time(stacked_run, repeat)
-        ok = close(g.params(), ref.params) and close(curves, ref.loss[:, :steps])
-        add("numpy stacked matmul (B,N,d)x(B,d,l)", "BLAS", sec, B, ok,
-            "straightforward form, not the baseline")
-
-    if torch is not None:
-        from torch_baseline import torch_batched, torch_eager
-        torch.set_num_threads(2)
-        sub = min(B, torch_subset)
-        sec, (p, c) = best_time(lambda: torch_eager(arch, theta[:sub], X, y, LR, steps),
-                                1 if sub < B else repeat)
-        ok = close(p, ref.params[:sub]) and close(c, ref.loss[:sub, :steps])
-        note = f"timed on {sub} of the {B} networks" if sub < B else ""
-        add("pytorch eager, one network at a time", 2, sec, sub, ok, note)
-        if B > 1:
-            sec, (p, c) = best_time(lambda: torch_batched(arch, theta, X, y, LR, steps), repeat)
-            ok = close(p, ref.params) and close(c, ref.loss[:, :steps])
-            add("pytorch batched (bmm)", 2, sec, B, ok)
-    return rows
-
-
-def interp_rows(name, hidden, pairs, points, X, y, repeat):
-    arch = architecture(hidden)
+def interp_workload(name, pairs, points, X, y, T, peers, repeat):
+    arch = architecture((6,))
     A = initial_params(arch, pairs, seed=1)
-    B = initial_params(arch, pairs, seed=2)
+    Bp = initial_params(arch, pairs, seed=2)
     ts = np.linspace(0.0, 1.0, points)
-    flops = eval_flops(arch, X.shape[0]) + 3 * arch.n_params
-    rows = []
+    flops = (eval_flops(arch, X.shape[0]) + 3 * arch.n_params) * pairs * points
 
-    def add(impl, threads, seconds, ok, note="rate = evaluations/s"):
-        rate = pairs * points / seconds
-        rows.append(dict(workload=name, implementation=impl, threads=threads, networks=pairs,
-                         steps=points, seconds=seconds, rate=rate, gflops=rate * flops / 1e9,
-                         check="ok" if ok else "MISMATCH", note=note))
+    def engine(n):
+        return interpolate(A, Bp, X, y, arch=arch, loss="bce", ts=ts, n_threads=n)
 
-    ref = interpolate(A, B, X, y, arch=arch, loss="bce", ts=ts, n_threads=1)
-    for n in (1, 2):
-        sec, res = best_time(lambda: interpolate(A, B, X, y, arch=arch, loss="bce", ts=ts,
-                                                 n_threads=n), repeat)
-        add("engine", n, sec, np.array_equal(res.loss, ref.loss))
-    sec, (lo, ac) = best_time(lambda: numpy_interpolation_mixed(arch, A, B, ts, X, y), repeat)
-    add("numpy batched (GEMM/matmul)", "BLAS", sec,
-        close(lo, ref.loss) and np.array_equal(ac, ref.accuracy),
-        "first layer mixed from the ends, as the engine")
-    sec, (lo, ac) = best_time(lambda: numpy_interpolation(arch, A, B, ts, X, y), repeat)
-    add("numpy direct (every point's network stacked into GEMMs)", "BLAS", sec,
-        close(lo, ref.loss) and np.array_equal(ac, ref.accuracy), "not the baseline")
-    return rows
+    ref = engine(1)
+    impls = [Impl("engine", n, lambda n=n: engine(n), np.array_equal(engine(n).loss, ref.loss),
+                  peak=False) for n in sorted({1, T})]
+    if "numpy" in peers:
+        lo, ac = numpy_interpolation_mixed(arch, A, Bp, ts, X, y)
+        impls.append(Impl("numpy batched (GEMM)", "BLAS",
+                          lambda: numpy_interpolation_mixed(arch, A, Bp, ts, X, y),
+                          close(lo, ref.loss) and np.array_equal(ac, ref.accuracy),
+                          "first layer mixed from the ends, as the engine", peak=False))
+    alternate(impls, repeat)
+    return [row(name, im, flops) for im in impls]
 
 
-def add_speedups(rows):
-    base = {r["workload"]: r["rate"] for r in rows
-            if r["implementation"].startswith("numpy batched")}
+def row(workload, im, flops):
+    t = np.array(im.times)
+    med = float(np.median(t))
+    return dict(workload=workload, implementation=im.name, threads=im.threads,
+                seconds=med, t_min=float(t.min()), t_max=float(t.max()),
+                gflops=flops / med / 1e9, gflops_lo=flops / t.max() / 1e9,
+                gflops_hi=flops / t.min() / 1e9, check="ok" if im.ok else "MISMATCH",
+                note=im.note, repeats=len(t), peak=im.peak)
+
+
+def find(rows, workload, impl, threads=None):
     for r in rows:
-        r["vs_numpy"] = r["rate"] / base[r["workload"]] if r["workload"] in base else float("nan")
-    return rows
+        if (r["workload"] == workload and r["implementation"] == impl
+                and (threads is None or r["threads"] == threads)):
+            return r
+    return None
 
 
-def markdown(rows, header):
+def targets(rows, T, peak):
+    """Lines stating each target of issue 10 as measured in this run."""
+    out = []
+    tgt = "l=6, B=100 (target)"
+    e = find(rows, tgt, "engine", T)
+
+    def ratio(label, num, den, goal):
+        if num is None or den is None:
+            out.append(f"- {label}: not measured")
+            return
+        r = num["gflops"] / den["gflops"]
+        out.append(f"- {label}: {r:.2f}x (target >= {goal}x) -> {'met' if r >= goal else 'MISSED'}")
+
+    if e is not None and peak:
+        frac = e["gflops"] / peak
+        out.append(f"- engine, {T} threads, target workload: {100 * frac:.0f}% of the measured "
+                   f"FMA peak (target >= 60%) -> {'met' if frac >= 0.6 else 'MISSED'}")
+    ratio("engine vs JAX pmap, target workload", e, find(rows, tgt, "JAX pmap"), 1.5)
+    ratio("engine vs batched NumPy, target workload", e, find(rows, tgt, "numpy batched (GEMM)"), 6)
+    for w in ("l=2, B=100", "l=9, B=100", "l=64, B=100", "l=256, B=100", "(16, 16), B=100"):
+        ratio(f"engine vs JAX pmap, {w}", find(rows, w, "engine", T),
+              find(rows, w, "JAX pmap"), 1.3)
+    ratio(f"one network (B=1), {T} threads vs 1", find(rows, "l=6, B=1", "engine", T),
+          find(rows, "l=6, B=1", "engine", 1), 1.7)
+    return out
+
+
+def markdown(rows, header, peak):
     lines = header + [
         "",
-        "| workload | implementation | threads | time [s] | network-steps/s | GFLOP/s | "
-        "vs NumPy | check |",
+        "| workload | implementation | threads | time [s] (min-max) | GFLOP/s (min-max) | "
+        "% peak | vs JAX pmap | check |",
         "|---|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
+        pm = find(rows, r["workload"], "JAX pmap")
+        vs = f"{r['gflops'] / pm['gflops']:.2f}x" if pm else "-"
+        pk = f"{100 * r['gflops'] / peak:.0f}%" if peak and r["peak"] else "-"
         impl = r["implementation"] + (f" ({r['note']})" if r["note"] else "")
         lines.append(
-            f"| {r['workload']} | {impl} | {r['threads']} | {r['seconds']:.3f} | "
-            f"{r['rate']:,.0f} | {r['gflops']:.2f} | {r['vs_numpy']:.1f}x | {r['check']} |"
-        )
+            f"| {r['workload']} | {impl} | {r['threads']} | {r['seconds']:.3f} "
+            f"({r['t_min']:.3f}-{r['t_max']:.3f}) | {r['gflops']:.1f} "
+            f"({r['gflops_lo']:.1f}-{r['gflops_hi']:.1f}) | {pk} | {vs} | {r['check']} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="50 steps, 100 pairs, one repeat (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repeats (smoke run)")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="timed runs per measurement, best kept (default 3; quick 1)")
-    parser.add_argument("--only", choices=("train", "interpolate"), default=None)
-    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+                        help="alternating timed runs per implementation (default 5; quick 2)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of the multi-threaded runs (default: all usable cores)")
+    parser.add_argument("--no-peers", action="store_true", help="engine and NumPy only")
+    parser.add_argument("--only", choices=("target", "widths", "latency", "interpolate"),
+                        default=None)
     parser.add_argument("--out", default=os.path.join(HERE, "results"),
-                        help="folder for benchmark.csv / benchmark.md")
+                        help="folder for results.md / results.csv")
     args = parser.parse_args(argv)
-    global torch
-    if args.no_torch:
-        torch = None
-    repeat = args.repeat or (1 if args.quick else 3)
-    steps = 50 if args.quick else 200
-    pairs = 100 if args.quick else 1000
-    torch_subset = 5 if args.quick else 20
+    T = args.threads or _engine.resolve_threads(None)
+    repeat = args.repeat or (2 if args.quick else 5)
+    q = 4 if args.quick else 1
     X, y, source = load_workload()
+    clone = _engine.current_clone()
+    print(f"engine clone: {clone} (supported: {', '.join(_engine.supported_clones())}); "
+          f"{cpu_name()}; {T} threads", flush=True)
 
+    pk = measure_peak(threads=sorted({1, T}))
+    peak = pk["gflops"][T] if pk else None
+    if pk:
+        print(f"FMA peak ({pk['isa']}): " + ", ".join(
+            f"{n} thread(s) {g:.1f} GFLOP/s" for n, g in pk["gflops"].items()), flush=True)
+
+    torch_mod = None
+    jaxw = None
+    versions = [f"NumPy {np.__version__}"]
+    if not args.no_peers:
+        try:
+            import torch as torch_mod
+            versions.append(f"PyTorch {torch_mod.__version__}")
+        except ImportError:
+            versions.append("PyTorch not installed")
+        if jax_available():
+            import importlib.metadata as md
+            jaxw = JaxWorker(T)
+            versions.append(f"JAX {md.version('jax')}")
+        else:
+            versions.append("JAX not installed")
+    all_peers = {"1", "numpy", "jit", "pmap", "torch"}
     rows = []
-    if args.only in (None, "train"):
-        configs = [
-            ("shallow l=6, B=100 (target)", (6,), 100),
-            ("shallow l=2, B=100", (2,), 100),
-            ("shallow l=9, B=100", (9,), 100),
-            ("shallow l=64, B=100", (64,), 100),
-            ("latency: shallow l=6, B=1", (6,), 1),
-            ("2 hidden layers (16, 16), B=100", (16, 16), 100),
-        ]
-        for i, (name, hidden, B) in enumerate(configs):
-            print(f"training: {name} ...", flush=True)
-            rows += train_rows(name, hidden, B, steps, X, y, repeat, torch_subset,
-                               stacked=i == 0)
-    if args.only in (None, "interpolate"):
-        name = f"interpolation: {pairs} pairs x 100 points, l=6"
-        print(f"{name} ...", flush=True)
-        rows += interp_rows(name, (6,), pairs, 100, X, y, repeat)
-    add_speedups(rows)
+    try:
+        if args.only in (None, "target"):
+            print("target: l=6, B=100 ...", flush=True)
+            rows += train_workload("l=6, B=100 (target)", (6,), 100, 200 // q, X, y, T,
+                                   all_peers, jaxw, torch_mod, repeat)
+        if args.only in (None, "widths"):
+            for name, hidden, steps in (("l=2, B=100", (2,), 200), ("l=9, B=100", (9,), 200),
+                                        ("l=64, B=100", (64,), 40), ("l=256, B=100", (256,), 10),
+                                        ("(16, 16), B=100", (16, 16), 100)):
+                print(f"widths: {name} ...", flush=True)
+                rows += train_workload(name, hidden, 100, max(2, steps // q), X, y, T,
+                                       {"pmap"}, jaxw, None, max(2, repeat - 2))
+        if args.only in (None, "latency"):
+            print("one network: l=6, B=1 ...", flush=True)
+            rows += train_workload("l=6, B=1", (6,), 1, 2000 // q, X, y, T, {"1"}, None, None,
+                                   repeat)
+        if args.only in (None, "interpolate"):
+            pairs = 1000 // q
+            name = f"interpolation {pairs} pairs x 100 points, l=6"
+            print(f"{name} ...", flush=True)
+            rows += interp_workload(name, pairs, 100, X, y, T, {"numpy"}, max(2, repeat - 2))
+    finally:
+        if jaxw is not None:
+            jaxw.close()
 
     header = [
         f"# topoanalysis engine benchmark{' (quick)' if args.quick else ''}",
         "",
-        f"- date: {datetime.date.today().isoformat()}; machine: {cpu_name()}, "
-        f"{os.cpu_count()} logical cores; Python {platform.python_version()}, "
-        f"NumPy {np.__version__}" + (f", PyTorch {torch.__version__}" if torch else
-                                     ", PyTorch not installed"),
-        f"- data: {source}; BCE with logits, ReLU with biases, full-batch GD lr={LR}, "
-        f"{steps} steps, loss recorded every step; best of {repeat} run(s)",
-        "- network-steps/s: networks x steps / time (interpolation: evaluations/s); GFLOP/s "
-        "from matrix products only: 2N(2M + M_1) per network-step, 2NM per evaluation "
-        "(M = sum of n_in*n_out over layers, M_1 without the first layer); for interpolation "
-        "these are the FLOPs of direct evaluation, while the engine and the NumPy baseline "
-        "compute the first layer at the two ends of each segment only and mix it per point",
+        f"- date: {datetime.date.today().isoformat()}; CPU: {cpu_name()}, "
+        f"{os.cpu_count()} logical cores, {T} threads used; engine clone: {clone}; "
+        f"Python {platform.python_version()}, " + ", ".join(versions),
+        "- machine FMA peak (measured by benchmarks/peak.py, " + (
+            f"{pk['isa']}): " + ", ".join(f"{g:.1f} GFLOP/s on {n} thread(s)"
+                                          for n, g in pk["gflops"].items())
+            if pk else "not measured: no C compiler"),
+        f"- data: {source}; BCE with logits, ReLU with biases, full-batch GD lr={LR}, loss "
+        f"recorded every step; medians of {repeat} alternating runs (min-max in brackets)",
+        "- GFLOP/s from matrix products only: 2N(2M + M_1) per network-step, 2NM per "
+        "interpolation point (M = sum of n_in*n_out, M_1 without the first layer); "
+        "% peak: of the all-core FMA peak above (not for interpolation, whose GFLOP/s count "
+        "direct evaluation while the engine and NumPy compute the first layer at the ends "
+        "of each segment only). All figures depend on the CPU (vector "
+        "width, FMA pipes, clock) and on other load: compare rows of one run",
     ]
-    table = markdown(rows, header)
+    table = markdown(rows, header, peak)
+    tlines = targets(rows, T, peak)
+    text = table + "\nTargets (issue 10), this run:\n\n" + "\n".join(tlines) + "\n"
     os.makedirs(args.out, exist_ok=True)
-    stem = "benchmark-quick" if args.quick else "benchmark"
-    csv_path = os.path.join(args.out, stem + ".csv")
-    md_path = os.path.join(args.out, stem + ".md")
-    fields = ["workload", "implementation", "threads", "networks", "steps", "seconds", "rate",
-              "gflops", "vs_numpy", "check", "note"]
-    with open(csv_path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    with open(md_path, "w") as fh:
-        fh.write(table)
+    stem = "results-quick" if args.quick else "results"
+    with atomic_path(os.path.join(args.out, stem + ".md")) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write(text)
+    fields = ["workload", "implementation", "threads", "seconds", "t_min", "t_max", "gflops",
+              "gflops_lo", "gflops_hi", "check", "note", "repeats", "peak"]
+    write_csv(os.path.join(args.out, stem + ".csv"), fields,
+              [[r[f] for f in fields] for r in rows])
     print()
-    print(table)
-    print(f"wrote {csv_path}\nwrote {md_path}")
+    print(text)
+    print(f"wrote {os.path.join(args.out, stem + '.md')} and .csv")
     return 0
 
 

@@ -3,7 +3,11 @@
 # Kernels only: typed memoryviews in, preallocated outputs, loops without the GIL, one OpenMP
 # thread team over independent networks (or segments). Every network (segment) is computed
 # entirely by one thread with thread-private scratch, so results do not depend on the number of
-# threads.
+# threads. Exception, with the same guarantee: full-data passes of a shallow one-output network
+# (``shallow_pass``) always split the samples into the same TA_SHARDS shards and add the shard
+# results in shard order; when training fewer networks than threads, the threads share them.
+# The C primitives come from ext/blockops.h through the dispatch table of the selected clone
+# (default, x86-64-v3, x86-64-v4; ``select_clone``).
 # The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
 # in blocks, allocate and translate the status codes.
 #
@@ -21,8 +25,10 @@ from libc.stdint cimport int8_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from _blockops cimport (TA_NB, ta_affine, ta_backprop, ta_head1, ta_loss_block, ta_mix,
-                        ta_reduce_lanes, ta_tanh, ta_wgrad, ta_wgrad_all)
+from _blockops cimport (TA_NB, TA_SHARDS, TA_GROUP, TA_W, ta_affine, ta_alloc, ta_backprop,
+                        ta_clone_supported, ta_current_clone, ta_head1, ta_interp1,
+                        ta_loss_block, ta_mix, ta_reduce_lanes, ta_select_clone, ta_shallow,
+                        ta_shallow_args, ta_tanh, ta_wgrad, ta_wgrad_all)
 
 # status codes shared with the owner
 cdef enum:
@@ -42,6 +48,30 @@ STATUS_REACHED_TARGET = REACHED_TARGET
 STATUS_DIVERGED = DIVERGED
 STATUS_OUT_OF_MEMORY = OUT_OF_MEMORY
 BLOCK_SIZE = TA_NB
+LANES = TA_W
+SHARDS = TA_SHARDS
+CLONES = ("default", "v3", "v4")     # ids 0, 1, 2 of ta_select_clone
+
+
+def clone_supported(int which):
+    """True when this CPU (and OS) can run clone ``which`` (0 default, 1 x86-64-v3,
+    2 x86-64-v4) and the build has it."""
+    return bool(ta_clone_supported(which))
+
+
+def select_clone(int which):
+    """Use clone ``which`` (0 default, 1 x86-64-v3, 2 x86-64-v4, -1 the best supported) for
+    every kernel from now on; returns the id in use, or -1 (nothing changed) when the CPU cannot
+    run it. Not thread-safe: call it between kernel calls."""
+    return ta_select_clone(which)
+
+
+def current_clone():
+    """Id of the clone in use (0 default, 1 x86-64-v3, 2 x86-64-v4)."""
+    return ta_current_clone()
+
+
+ta_select_clone(-1)
 
 OPTIMIZER_PLAIN = OPT_PLAIN
 OPTIMIZER_MOMENTUM = OPT_MOMENTUM
@@ -83,6 +113,20 @@ cdef struct Scratch:
     double* theta
     long long* perm
     double* Dall        # first-layer errors of the last WG_GROUP blocks of a full-data pass
+    # shallow fast path (ta_shallow; NULL otherwise): n_sets sets of group scratch and
+    # gradient lanes, per-shard reduced gradients, losses and hit counts
+    int n_sets
+    int split           # threads over the shards of one network (1: the calling thread only)
+    double* sh_H
+    double* sh_S
+    double* sh_D
+    double* sh_O
+    double* sh_G
+    double* sh_gacc
+    double* sh_part
+    double* sh_val
+    double* sh_hit
+    int* sh_bad
     # segment evaluation only (NULL otherwise)
     double* Za          # first-layer pre-activations at the two endpoints, (l1, NB) each
     double* Zb
@@ -146,44 +190,68 @@ cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, i
     return L
 
 
-cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0,
-                          int chunk_points=0) noexcept nogil:
-    """Per-thread scratch; ``n_points > 0`` adds the buffers of the segment kernel (per-point
-    accumulators for ``n_points`` points, parameters of ``chunk_points`` points)."""
+cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
+    """One hidden layer with a vectorized activation, one output, an elementwise loss: the
+    full-data passes go through ``ta_shallow`` (three passes per group of blocks, sharded)."""
+    return L.n_layers == 2 and L.e == 1 and L.loss != 3 and L.act != 3
+
+
+cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_points=0,
+                          int split=1) noexcept nogil:
+    """Per-thread scratch (64-byte aligned); ``n_points > 0`` adds the buffers of the segment
+    kernel (per-point accumulators for ``n_points`` points, parameters of ``chunk_points``
+    points); ``split > 1`` gives every shard of the shallow fast path its own buffers so that
+    ``split`` threads can work on the shards of one network."""
     cdef Scratch* sc = <Scratch*>malloc(sizeof(Scratch))
     cdef size_t nb = TA_NB
     cdef size_t l1 = <size_t>L.rows[0]
+    cdef size_t P = <size_t>L.P
+    cdef size_t n_sets
     if sc == NULL:
         return NULL
-    sc.Z = <double*>malloc(sizeof(double) * nb * L.z_rows)
-    sc.S = <double*>malloc(sizeof(double) * nb * (L.s_rows + 1))
-    sc.D0 = <double*>malloc(sizeof(double) * nb * L.max_width)
-    sc.D1 = <double*>malloc(sizeof(double) * nb * L.max_width)
-    sc.G = <double*>malloc(sizeof(double) * nb * L.e)
-    sc.xblk = <double*>malloc(sizeof(double) * nb * L.d)
-    sc.yblk = <double*>malloc(sizeof(double) * nb * L.e)
-    sc.gacc = <double*>malloc(sizeof(double) * 4 * L.P)
-    sc.grad = <double*>malloc(sizeof(double) * L.P)
-    sc.theta = <double*>malloc(sizeof(double) * L.P)
+    memset(sc, 0, sizeof(Scratch))
+    sc.split = split if split > 1 else 1
+    sc.Z = ta_alloc(nb * L.z_rows)
+    sc.S = ta_alloc(nb * (L.s_rows + 1))
+    sc.D0 = ta_alloc(nb * L.max_width)
+    sc.D1 = ta_alloc(nb * L.max_width)
+    sc.G = ta_alloc(nb * L.e)
+    sc.xblk = ta_alloc(nb * L.d)
+    sc.yblk = ta_alloc(nb * L.e)
+    sc.gacc = ta_alloc(TA_W * P)
+    sc.grad = ta_alloc(P)
+    sc.theta = ta_alloc(P)
     sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
-    sc.Dall = <double*>malloc(sizeof(double) * nb * l1 * WG_GROUP)
-    sc.Za = NULL
-    sc.Zb = NULL
-    sc.thetas = NULL
-    sc.tot = NULL
-    sc.hit = NULL
-    sc.flag = NULL
+    sc.Dall = ta_alloc(nb * l1 * WG_GROUP)
     if (sc.Z == NULL or sc.S == NULL or sc.D0 == NULL or sc.D1 == NULL or sc.G == NULL
             or sc.xblk == NULL or sc.yblk == NULL or sc.gacc == NULL or sc.grad == NULL
             or sc.theta == NULL or sc.perm == NULL or sc.Dall == NULL):
         scratch_free(sc)
         return NULL
+    if shallow_ok(L) and n_points == 0:
+        n_sets = TA_SHARDS if sc.split > 1 else 1
+        sc.n_sets = <int>n_sets
+        sc.sh_H = ta_alloc(n_sets * TA_GROUP * l1 * nb)
+        sc.sh_S = ta_alloc(n_sets * TA_GROUP * l1 * nb)
+        sc.sh_D = ta_alloc(n_sets * TA_GROUP * l1 * nb)
+        sc.sh_O = ta_alloc(n_sets * TA_GROUP * nb)
+        sc.sh_G = ta_alloc(n_sets * TA_GROUP * nb)
+        sc.sh_gacc = ta_alloc(n_sets * TA_W * P)
+        sc.sh_part = ta_alloc(TA_SHARDS * P)
+        sc.sh_val = ta_alloc(TA_SHARDS)
+        sc.sh_hit = ta_alloc(TA_SHARDS)
+        sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS)
+        if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
+                or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
+                or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
+            scratch_free(sc)
+            return NULL
     if n_points > 0:
-        sc.Za = <double*>malloc(sizeof(double) * nb * l1)
-        sc.Zb = <double*>malloc(sizeof(double) * nb * l1)
-        sc.thetas = <double*>malloc(sizeof(double) * <size_t>chunk_points * L.P)
-        sc.tot = <double*>malloc(sizeof(double) * n_points)
-        sc.hit = <double*>malloc(sizeof(double) * n_points)
+        sc.Za = ta_alloc(nb * l1)
+        sc.Zb = ta_alloc(nb * l1)
+        sc.thetas = ta_alloc(<size_t>chunk_points * P)
+        sc.tot = ta_alloc(n_points)
+        sc.hit = ta_alloc(n_points)
         sc.flag = <int*>malloc(sizeof(int) * n_points)
         if (sc.Za == NULL or sc.Zb == NULL or sc.thetas == NULL or sc.tot == NULL
                 or sc.hit == NULL or sc.flag == NULL):
@@ -213,7 +281,107 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.tot)
     free(sc.hit)
     free(sc.flag)
+    free(sc.sh_H)
+    free(sc.sh_S)
+    free(sc.sh_D)
+    free(sc.sh_O)
+    free(sc.sh_G)
+    free(sc.sh_gacc)
+    free(sc.sh_part)
+    free(sc.sh_val)
+    free(sc.sh_hit)
+    free(sc.sh_bad)
     free(sc)
+
+
+cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int s,
+                        int nshards, int nblk, bint need_grad, bint need_loss, bint want_acc,
+                        double scale, Scratch* sc) noexcept nogil:
+    """Shard ``s`` of ``nshards`` (blocks ``[s nblk / nshards, (s + 1) nblk / nshards)``) of the
+    shallow full-data pass: reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
+    cdef int set_ = s if sc.n_sets > 1 else 0
+    cdef int l = <int>L.rows[0], d = L.d
+    cdef size_t P = <size_t>L.P
+    cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    cdef double* gacc = sc.sh_gacc + <size_t>set_ * TA_W * P
+    cdef ta_shallow_args a
+    cdef double val = 0.0, hit = 0.0
+    a.W1 = theta + r0[2]
+    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
+    a.w2 = theta + r1[2]
+    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
+    a.l = l
+    a.d = d
+    a.act = L.act
+    a.loss = L.loss
+    a.slope = L.slope
+    a.scale = scale
+    a.Xb = D.Xb
+    a.Yb = D.Yb
+    a.N = D.N
+    a.need_value = need_loss
+    a.need_grad = need_grad
+    a.want_hits = want_acc
+    a.gW1 = gacc + TA_W * r0[2]
+    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
+    a.gw2 = gacc + TA_W * r1[2]
+    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    a.H = sc.sh_H + set_ * gsz
+    a.S = sc.sh_S + set_ * gsz
+    a.D = sc.sh_D + set_ * gsz
+    a.O = sc.sh_O + <size_t>set_ * TA_GROUP * TA_NB
+    a.G = sc.sh_G + <size_t>set_ * TA_GROUP * TA_NB
+    if need_grad:
+        memset(gacc, 0, sizeof(double) * TA_W * P)
+    sc.sh_bad[s] = ta_shallow(&a, <int>((<long long>s * nblk) // nshards),
+                              <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
+    sc.sh_val[s] = val
+    sc.sh_hit[s] = hit
+    if need_grad:
+        ta_reduce_lanes(gacc, L.P, sc.sh_part + <size_t>s * P)
+
+
+cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
+                      bint need_loss, bint want_acc, double* loss_out, double* acc_out,
+                      double* grad, Scratch* sc) noexcept nogil:
+    """Full-data pass of a shallow one-output network (``shallow_ok``): the blocks go in
+    ``min(TA_SHARDS, n_blocks)`` fixed shards whose reduced gradients, loss sums and hit
+    counts are added in shard order, so the result is the same whether one thread does all
+    shards or ``sc.split`` threads share them."""
+    cdef int nblk = (D.N + TA_NB - 1) // TA_NB
+    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int s, p, bad = 0, P = L.P
+    cdef double count = <double>D.N
+    cdef double total, hits
+    cdef double* part
+    if sc.split > 1 and nshards > 1:
+        for s in prange(nshards, num_threads=sc.split, schedule="static"):
+            shallow_shard(L, D, theta, s, nshards, nblk, need_grad, need_loss, want_acc,
+                          1.0 / count, sc)
+    else:
+        for s in range(nshards):
+            shallow_shard(L, D, theta, s, nshards, nblk, need_grad, need_loss, want_acc,
+                          1.0 / count, sc)
+    total = sc.sh_val[0]
+    hits = sc.sh_hit[0]
+    bad = sc.sh_bad[0]
+    for s in range(1, nshards):
+        total = total + sc.sh_val[s]
+        hits = hits + sc.sh_hit[s]
+        bad |= sc.sh_bad[s]
+    if need_grad:
+        memcpy(grad, sc.sh_part, sizeof(double) * P)
+        for s in range(1, nshards):
+            part = sc.sh_part + <size_t>s * P
+            for p in range(P):
+                grad[p] = grad[p] + part[p]
+    if need_loss:
+        loss_out[0] = total / count
+    if want_acc:
+        acc_out[0] = hits / count
+    return bad
 
 
 cdef inline double block_hits(int loss, const double* O, const double* Y, int e,
@@ -286,8 +454,11 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     # per-block updates of the gradient lanes)
     cdef bint grad_all = need_grad and idx == NULL
     cdef int l1 = <int>L.rows[0]
+    if idx == NULL and fwd_out == NULL and sc.sh_part != NULL and (not want_acc or L.loss == 2):
+        return shallow_pass(L, D, theta, need_grad, need_loss, want_acc, loss_out, acc_out,
+                            grad, sc)
     if need_grad:
-        memset(sc.gacc, 0, sizeof(double) * 4 * L.P)
+        memset(sc.gacc, 0, sizeof(double) * TA_W * L.P)
     for blk in range(nblk):
         nv = n - blk * TA_NB
         if nv > TA_NB:
@@ -330,8 +501,8 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
             # one output: affine, loss and the output layer's backward pass fused
             bad |= ta_head1(theta + row[2], bias, n_in, Hin,
                             sc.S + L.rows[6 * (n_hidden_layers - 1) + 5] * TA_NB, Yblk, nv,
-                            scale, L.loss, need_loss, need_grad, O, sc.gacc + 4 * row[2],
-                            sc.gacc + 4 * row[3] if row[3] >= 0 else NULL, sc.D0, &part,
+                            scale, L.loss, need_loss, need_grad, O, sc.gacc + TA_W * row[2],
+                            sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL, sc.D0, &part,
                             &part_hits if want_acc and L.loss == 2 else NULL)
             if want_acc:
                 hits += part_hits if L.loss == 2 else block_hits(L.loss, O, Yblk, e, nv)
@@ -366,11 +537,11 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                            sizeof(double) * l1 * TA_NB)
                     if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
                         ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
-                                     blk % WG_GROUP + 1, l1, d, sc.gacc + 4 * L.rows[2],
-                                     sc.gacc + 4 * L.rows[3] if L.rows[3] >= 0 else NULL)
+                                     blk % WG_GROUP + 1, l1, d, sc.gacc + TA_W * L.rows[2],
+                                     sc.gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
                 else:
-                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + 4 * row[2],
-                             sc.gacc + 4 * row[3] if row[3] >= 0 else NULL)
+                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + TA_W * row[2],
+                             sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL)
                 if li > 0:
                     Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
                     ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
@@ -441,6 +612,10 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
     cdef const double* X0
     cdef const double* Yblk
     cdef int act0 = -1 if L.act == 3 else L.act
+    cdef const long long* row1 = L.rows + 6
+    # one hidden layer, one output, elementwise loss, vectorized activation: one fused call
+    # per block for all points of the chunk (same operations as the general path)
+    cdef bint fused = shallow_ok(L) and (not want_acc or L.loss == 2)
     t0 = 0
     while t0 < T:
         tc = T - t0
@@ -465,6 +640,11 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
                       -1, 0.0, NULL)
             ta_affine(b + row0[2], b + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Zb,
                       -1, 0.0, NULL)
+            if fused:
+                ta_interp1(sc.Za, sc.Zb, l1, ts + t0, tc, sc.thetas, P, <int>row1[2],
+                           <int>row1[3], L.act, L.slope, Yblk, nv, scale, L.loss, want_acc,
+                           sc.tot, sc.hit, sc.flag)
+                continue
             for k in range(tc):
                 t = ts[t0 + k]
                 ta_mix(sc.Za, sc.Zb, 1.0 - t, t, l1 * TA_NB, act0, L.slope, Z0)
@@ -707,6 +887,18 @@ def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     c.loss_rec = &loss_rec[0, 0]
     c.param_rec = &param_rec[0, 0, 0]
     c.cons_rec = &cons_rec[0, 0, 0]
+    # fewer networks than threads: the threads share the sample shards of each network
+    # (one parallel region per pass, opened by the calling thread)
+    if B < n_threads and batch_size <= 0 and shallow_ok(&L):
+        with nogil:
+            sc = scratch_new(&L, D.N, 0, 0, n_threads)
+            for b in range(B):
+                if sc == NULL:
+                    c.status[b] = OUT_OF_MEMORY
+                else:
+                    train_one(b, &L, &D, &c, sc)
+            scratch_free(sc)
+        return
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, D.N)
         for b in prange(B, schedule="static"):
@@ -769,6 +961,10 @@ def evaluate_networks(const double[:, ::1] theta,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
+    # one pass per call: splitting a network's samples over threads would cost a fork and a
+    # join per pass for a few microseconds of work (training splits, see train_chunk)
+    if n_threads > B:
+        n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, 0)
         for b in prange(B, schedule="static"):

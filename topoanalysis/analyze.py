@@ -40,14 +40,18 @@ class AnalysisReport:
     pairs: list
     seconds: float
     files: list = dataclasses.field(default_factory=list)
+    degeneracy: object = None
     aligned: object = None  # levelsets.AlignedBarriers of the (network, twin) pairs
+    critical: object = None
 
     def to_dict(self):
         return {"config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
                 "files": self.files,
                 "aligned_barriers": None if self.aligned is None else
-                dict(seeds=[p["seed"] for p in self.pairs], **self.aligned.to_dict())}
+                dict(seeds=[p["seed"] for p in self.pairs], **self.aligned.to_dict()),
+                "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict(),
+                "critical": self.critical}
 
     def text(self):
         c = self.config
@@ -89,6 +93,10 @@ class AnalysisReport:
         if self.aligned is not None:
             lines += ["", "Aligned barrier (balance + weight matching) beside the linear one:"]
             lines += self.aligned.summary([f"seed {p['seed']:>3}" for p in self.pairs]).splitlines()[1:]
+        if self.degeneracy is not None:
+            lines += ["", self.degeneracy.summary()]
+        if self.critical:
+            lines += ["", self.critical["text"]]
         lines.append("")
         lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
         return "\n".join(lines)
@@ -171,7 +179,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
             "poincare_polynomial": str(topo.poincare_polynomial.as_expr()),
         })
 
-    pairs, aligned = [], None
+    pairs, aligned, critical = [], None, None
     checkpoint = None
     if out is not None:
         from .io import check_output_file
@@ -222,6 +230,17 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                                        data.y_train, arch=arch, loss="bce", n_points=n_points,
                                        n_threads=n_threads)
         curves = res
+        from .critical import classify_trained   # snap, then certify each trained network
+        crit = classify_trained(arch, final, data.X_train, data.y_train, loss="bce",
+                                labels=[f"{kinds[i]} {i % seeds}" for i in range(2 * seeds)])
+        critical = {**crit.to_dict(), "text": crit.summary()}
+
+    from .degeneracy import stability_of_networks
+    trained = final if train else stack
+    degeneracy = stability_of_networks(
+        [Network(arch, trained[i]) for i in range(2 * seeds)],
+        [f"{'trained ' if train else ''}{k} {i % seeds}" for i, k in enumerate(kinds)],
+        X=data.X_train)
 
     report = AnalysisReport(
         config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
@@ -229,7 +248,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
-        seconds=time.perf_counter() - t0, aligned=aligned,
+        seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy, critical=critical,
     )
     if out is not None:
         from .io import write_json

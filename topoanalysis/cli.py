@@ -25,6 +25,8 @@ import sys
 import numpy as np
 
 from . import __version__
+from .degeneracy.cli import add_subcommand as add_stability_subcommand
+from ._validation import normalize_name
 from .exceptions import TopoAnalysisError
 from .levelsets import cli as levelsets_cli
 
@@ -189,8 +191,6 @@ def _dataset(args):
 
 def _spelling(text):
     """Choices on the command line follow the library's rule: any case, ``-`` or ``_``."""
-    from ._validation import normalize_name
-
     return normalize_name(text)
 
 
@@ -249,7 +249,8 @@ def cmd_train(args):
             check_memory(8.0 * B * arch.n_params,
                          f"an array of {B} networks × {arch.n_params} parameters",
                          param="n_networks")
-        if B > 0 and args.steps > 0 and n > 0:
+        flow = normalize_name(args.optimizer) == "flow"
+        if B > 0 and not flow and args.steps > 0 and n > 0:
             eta = args.steps * estimate_step_seconds(B, n, arch.n_params,
                                                      resolve_threads(None, B))
             if eta > 10:
@@ -263,11 +264,14 @@ def cmd_train(args):
         checkpoint = folder.path("checkpoint.npz")
         if os.path.exists(checkpoint):
             print(f"resuming from {checkpoint}")
-        res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer, lr=args.lr,
-                    steps=args.steps, batch_size=args.batch_size,
-                    record_every=args.record_every, target_loss=args.target_loss,
-                    seed=args.seed, progress=not args.quiet, checkpoint=checkpoint,
+        opts = dict(lr=args.lr, steps=args.steps, batch_size=args.batch_size,
+                    record_every=args.record_every, checkpoint=checkpoint,
                     remove_checkpoint=False)
+        if flow:  # gradient flow to time --t-end (topoanalysis.dynamics.flow)
+            opts = dict(t_end=args.t_end, rtol=args.rtol, atol=args.atol)
+        res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer,
+                    target_loss=args.target_loss, seed=args.seed, progress=not args.quiet,
+                    **opts)
         summary = {"architecture": arch.to_dict(), "loss": loss, "settings": res.settings,
                    "final_loss": res.final_loss, "steps_taken": res.steps_taken,
                    "diverged": res.diverged, "reached_target": res.reached_target,
@@ -281,8 +285,9 @@ def cmd_train(args):
         for i, p in enumerate(res.params):
             save_network(_network_of(arch, p), folder.path(f"network_{i}.npz"))
         curves = folder.path("loss_curves.csv")
-        write_csv(curves, ["step"] + [f"loss_{i}" for i in range(B)],
-                  np.column_stack([res.record_steps, res.loss.T]))
+        x, x_name = (res.record_times, "time") if flow else (res.record_steps, "step")
+        write_csv(curves, [x_name] + [f"loss_{i}" for i in range(B)],
+                  np.column_stack([x, res.loss.T]))
         write_json(folder.path("train.json"), summary)
         # every output is written: only now may the checkpoint go
         if os.path.exists(checkpoint):
@@ -435,7 +440,11 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="seed of initialization and SGD shuffling")
     p.add_argument("--n-networks", type=int, default=1, help="networks trained at once")
     _add_data_flags(p)
-    p.add_argument("--optimizer", default="gd", help="gd, sgd, momentum or adam (default gd)")
+    p.add_argument("--optimizer", default="gd",
+                   help="gd, sgd, momentum, adam or flow (gradient flow; default gd)")
+    p.add_argument("--t-end", type=float, default=None, help="final time for --optimizer flow")
+    p.add_argument("--rtol", type=float, default=None, help="flow: relative tolerance (1e-5)")
+    p.add_argument("--atol", type=float, default=None, help="flow: absolute tolerance (1e-8)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
     p.add_argument("--steps", type=int, default=1000, help="steps (default 1000)")
     p.add_argument("--batch-size", type=int, default=None, help="mini-batch size for sgd")
@@ -475,6 +484,10 @@ def build_parser():
     p.set_defaults(func=cmd_analyze)
 
     levelsets_cli.add_subcommand(sub)
+    add_stability_subcommand(sub)
+
+    from .critical.cli import add_subcommand as add_critical
+    add_critical(sub)
     for sp in sub.choices.values():  # errors raised by a command print its usage line
         sp.set_defaults(_subparser=sp)
     return parser

@@ -24,7 +24,8 @@ from .exceptions import NotSupportedError, ValidationError
 from .network import Network
 
 __all__ = ["balance", "balance_params", "balance_factors", "weight_matching", "align",
-           "AlignResult"]
+           "AlignResult", "canonical_neuron_order", "merge_redundant_neurons",
+           "MergeResult"]
 
 
 def _check_network(net, name):
@@ -220,3 +221,150 @@ def align(net_a, net_b, *, balanced=None):
         distance_before=float(np.linalg.norm(net_a.params - net_b.params)),
         distance_after=float(np.linalg.norm(ref.params - aligned.params)),
     )
+
+
+# --- canonical order and merging (Berner, Elbrächter & Grohs: the canonical form) ------------
+def canonical_neuron_order(net, *, decimals=9):
+    """The permutation that sorts the hidden neurons canonically.
+
+    Neurons are sorted lexicographically by their incoming weights ``w_k`` (bias appended),
+    then by their outgoing weights ``a_k``, all rounded to ``decimals`` digits so that
+    rounding noise does not flip the order; ``net.permute_neurons(perm)`` is the sorted
+    network. Two networks that differ by a permutation of their neurons get the same sorted
+    network (for the same rescaling, e.g. after :func:`balance`).
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+    decimals : int, default=9
+
+    Returns
+    -------
+    perm : ndarray of int of shape (l,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([[[1.0, 0.0], [-1.0, 2.0]], [[3.0, 4.0]]])
+    >>> canonical_neuron_order(net).tolist()
+    [1, 0]
+    """
+    _check_network(net, "net")
+    w, a = net.neuron_weights()
+    keys = np.round(np.concatenate([w, a], axis=1), decimals) + 0.0   # -0.0 -> 0.0
+    return np.lexsort(keys.T[::-1]).astype(np.int64)
+
+
+@dataclass
+class MergeResult:
+    """Result of :func:`merge_redundant_neurons`.
+
+    Attributes
+    ----------
+    network : Network
+        One neuron per direction (same function); its width is ``len(groups)``.
+    mapping : ndarray of int of shape (l,)
+        New neuron of every old neuron.
+    groups : list of list of int
+        Old neurons merged into each new neuron.
+    tol : float
+        Directions with cosine ``>= 1 − tol`` were merged.
+    """
+
+    network: Network
+    mapping: np.ndarray
+    groups: list
+    tol: float
+
+    def summary(self):
+        merged = [g for g in self.groups if len(g) > 1]
+        return (f"{len(self.mapping)} neurons -> {len(self.groups)}; merged groups {merged} "
+                f"(cosine >= 1 - {self.tol:g})")
+
+    def to_dict(self):
+        return {"mapping": self.mapping.tolist(), "groups": self.groups, "tol": self.tol,
+                "width": len(self.groups)}
+
+
+def merge_redundant_neurons(net, *, tol=1e-9):
+    """Merge neurons whose weight vectors have the same direction into one neuron.
+
+    For a positively homogeneous activation ``σ(λz) = λσ(z)`` (``λ > 0``), neurons with
+    ``w_j = λ_j n`` realize ``Σ_j a_j σ(⟨w_j, x⟩) = (Σ_j λ_j a_j) σ(⟨n, x⟩)``: one neuron with
+    weight ``n`` (unit, the direction of the group's largest ``w_j``) and output
+    ``Σ_j ||w_j|| a_j``. Neurons with ``w_j = 0`` form one group of their own (they realize
+    the constant ``σ(0) a_j = 0``). The realization is unchanged (exactly when the directions
+    are exactly equal; up to ``tol`` relative to the weights otherwise). Berner et al.'s
+    condition C.2 asks for no redundant non-zero weight vectors.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network with a positively homogeneous activation (``w_k`` includes the bias).
+    tol : float, default=1e-9
+        Directions with cosine ``>= 1 − tol`` are the same.
+
+    Returns
+    -------
+    MergeResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([[[1.0, 2.0], [2.0, 4.0], [0.0, 1.0]], [[1.0, -0.5, 3.0]]])
+    >>> res = merge_redundant_neurons(net)
+    >>> res.groups
+    [[0, 1], [2]]
+    >>> X = np.array([[1.0, 1.0], [0.3, -2.0]])
+    >>> bool(np.allclose(res.network.forward(X), net.forward(X)))
+    True
+    """
+    _check_network(net, "net")
+    _require_homogeneous(net.arch, "net")
+    if not (isinstance(tol, (int, float)) and 0 <= tol < 1):
+        raise ValidationError(f"`tol` must be a float in [0, 1); got {tol!r}.")
+    w, a = net.neuron_weights()
+    norms = np.linalg.norm(w, axis=1)
+    groups, dirs, zero_group = [], [], None
+    mapping = np.empty(len(w), dtype=np.int64)
+    for k in range(len(w)):
+        if norms[k] == 0:
+            if zero_group is None:
+                zero_group = len(groups)
+                groups.append([])
+                dirs.append(None)
+            groups[zero_group].append(k)
+            mapping[k] = zero_group
+            continue
+        n = w[k] / norms[k]
+        for g, m in enumerate(dirs):
+            if m is not None and float(n @ m) >= 1.0 - tol:
+                groups[g].append(k)
+                mapping[k] = g
+                break
+        else:
+            mapping[k] = len(groups)
+            groups.append([k])
+            dirs.append(n)
+    d_in = w.shape[1]
+    W_new = np.zeros((len(groups), d_in))
+    A_new = np.zeros((len(groups), a.shape[1]))
+    for g, members in enumerate(groups):
+        if dirs[g] is None:
+            continue
+        lead = members[int(np.argmax(norms[members]))]
+        n = w[lead] / norms[lead]
+        W_new[g] = n
+        A_new[g] = sum(norms[k] * (w[k] @ n) / norms[k] * a[k] for k in members)
+    arch = net.arch
+    (_, _), (_, b2) = arch.unpack(net.params)
+    new_arch = type(arch)(arch.inputs, (len(groups),), arch.outputs, arch.hidden_bias,
+                          arch.output_bias, arch.activation, arch.negative_slope)
+    W1 = W_new[:, :arch.inputs]
+    b1 = W_new[:, arch.inputs] if arch.hidden_bias else None
+    params = new_arch.pack([W1, A_new.T], [b1, None if b2 is None else np.array(b2)])
+    return MergeResult(network=Network(new_arch, params), mapping=mapping, groups=groups,
+                       tol=float(tol))

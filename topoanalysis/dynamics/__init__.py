@@ -14,6 +14,11 @@ train
     parameters and the per-neuron conserved quantities; stop on a target loss or divergence.
 TrainResult
     What :func:`train` returns.
+gradient_flow
+    The gradient flow itself, to a final time: adaptive Dormand–Prince 5(4), per-network step
+    sizes (also ``train(..., optimizer="flow")``).
+FlowResult
+    What :func:`gradient_flow` returns (a ``TrainResult`` recorded at times).
 
 Paths
 -----
@@ -43,11 +48,14 @@ from .interpolate import (
     path_losses,
 )
 from .train import OPTIMIZERS, TrainResult, train
+from .flow import FlowResult, gradient_flow  # after .train: flow builds on TrainResult
 
 __all__ = [
     "train",
     "TrainResult",
     "OPTIMIZERS",
+    "gradient_flow",
+    "FlowResult",
     "interpolate",
     "path_losses",
     "interpolation_barrier",

@@ -26,8 +26,18 @@ from ..network import Architecture, Network
 __all__ = ["batch_loss_and_gradient", "batch_forward"]
 
 
+_CLONE_ENV = "TOPOANALYSIS_CLONE"
+_clone_checked = False
+
+
 def kernels():
-    """The compiled engine module, with a clear error when it has not been built."""
+    """The compiled engine module, with a clear error when it has not been built.
+
+    On first use the instruction-set clone named by the environment variable
+    ``TOPOANALYSIS_CLONE`` (``default``, ``v3`` or ``v4``) is selected; unset or ``auto``: the
+    best one the CPU supports.
+    """
+    global _clone_checked
     try:
         from .._kernels import engine
     except ImportError as exc:  # pragma: no cover - depends on the build
@@ -36,7 +46,45 @@ def kernels():
             "`python setup.py build_ext --inplace` or `pip install -e .` in the source tree "
             f"({exc})."
         ) from None
+    if not _clone_checked:
+        _clone_checked = True
+        name = os.environ.get(_CLONE_ENV, "").strip().lower()
+        if name not in ("", "auto"):
+            set_clone(name, engine)
     return engine
+
+
+def supported_clones():
+    """Names of the engine's instruction-set clones this CPU can run, e.g.
+    ``("default", "v3", "v4")`` (x86-64 baseline, x86-64-v3 = AVX2 + FMA, x86-64-v4 =
+    AVX-512)."""
+    eng = kernels()
+    return tuple(n for i, n in enumerate(eng.CLONES) if eng.clone_supported(i))
+
+
+def current_clone():
+    """Name of the clone the kernels use now (``"default"``, ``"v3"`` or ``"v4"``)."""
+    eng = kernels()
+    return eng.CLONES[eng.current_clone()]
+
+
+def set_clone(name, _engine=None):
+    """Make every kernel use clone ``name`` (``"default"``, ``"v3"``, ``"v4"`` or ``"auto"``
+    for the best supported); returns the previous name. Raises ValidationError for an unknown
+    name or one the CPU cannot run. Not thread-safe: call it between kernel calls."""
+    eng = _engine if _engine is not None else kernels()
+    names = eng.CLONES + ("auto",)
+    if not isinstance(name, str) or name not in names:
+        raise ValidationError(f"`clone` must be one of {', '.join(names)}; got {name!r}.")
+    before = eng.CLONES[eng.current_clone()]
+    which = -1 if name == "auto" else eng.CLONES.index(name)
+    if eng.select_clone(which) < 0:
+        raise ValidationError(
+            f"`clone` must be one this CPU supports "
+            f"({', '.join(n for i, n in enumerate(eng.CLONES) if eng.clone_supported(i))}); "
+            f"got {name!r}."
+        )
+    return before
 
 
 # --- parameters ------------------------------------------------------------------------
@@ -110,11 +158,22 @@ def block_data(X, Y):
     def blocked(A):
         pad = np.zeros((n_blocks * nb, A.shape[1]))
         pad[:n] = A
-        return np.ascontiguousarray(pad.reshape(n_blocks, nb, A.shape[1]).transpose(0, 2, 1))
+        out = aligned_empty((n_blocks, A.shape[1], nb))
+        out[...] = pad.reshape(n_blocks, nb, A.shape[1]).transpose(0, 2, 1)
+        return out
 
     X = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     return EngineData(X, Y, blocked(X), blocked(Y))
+
+
+def aligned_empty(shape, alignment=64):
+    """Uninitialized C-contiguous float64 array whose data starts on an ``alignment``-byte
+    boundary (the kernels' vector loads then never split cache lines)."""
+    n = int(np.prod(shape))
+    raw = np.empty(n + alignment // 8, dtype=np.float64)
+    start = (-raw.ctypes.data % alignment) // 8
+    return raw[start:start + n].reshape(shape)
 
 
 def layout(arch):
@@ -138,7 +197,11 @@ def kernel_arch_args(arch, loss):
 
 
 def resolve_threads(n_threads, n_tasks=None):
-    """Number of OpenMP threads: all usable cores by default, never more than the tasks."""
+    """Number of OpenMP threads: all usable cores by default, never more than the tasks.
+
+    The kernels count the sample shards of a network as tasks when there are fewer networks
+    than threads (``ext/engine.pyx``), so ``n_tasks`` caps at the engine's shard count
+    (``SHARDS``) times ``n_tasks``."""
     if n_threads is None:
         try:
             n = len(os.sched_getaffinity(0))
@@ -147,7 +210,7 @@ def resolve_threads(n_threads, n_tasks=None):
     else:
         n = check_int("n_threads", n_threads, minimum=1)
     if n_tasks is not None:
-        n = max(1, min(n, int(n_tasks)))
+        n = max(1, min(n, int(n_tasks) * kernels().SHARDS))
     return n
 
 

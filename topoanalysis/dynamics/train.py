@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 
 from .._resources import check_memory
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_choice, check_float, check_int, normalize_name
 from .. import losses as _losses
 from ..exceptions import ValidationError
 from ..network import Architecture, Network
@@ -25,7 +25,7 @@ from . import _engine
 __all__ = ["OPTIMIZERS", "TrainResult", "train", "estimate_step_seconds", "train_memory"]
 
 #: Update rules accepted by :func:`train`.
-OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "flow")
 
 _OPT_NAMES = {"gd": "OPTIMIZER_PLAIN", "sgd": "OPTIMIZER_PLAIN", "momentum": "OPTIMIZER_MOMENTUM",
               "adam": "OPTIMIZER_ADAM"}
@@ -208,10 +208,11 @@ def _progress_bar(total, progress, desc):
     return tqdm(total=total, desc=desc, unit="step", delay=1.0, leave=False)
 
 
-def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, batch_size=None,
-          momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None, record_params=False,
-          record_conserved=True, target_loss=None, seed=0, n_threads=None, progress=True,
-          checkpoint=None, remove_checkpoint=True):
+def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps=None,
+          batch_size=None, momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None,
+          record_params=False, record_conserved=True, target_loss=None, seed=0, n_threads=None,
+          progress=True, checkpoint=None, remove_checkpoint=True, t_end=None, rtol=None,
+          atol=None, record_times=None):
     """Train many networks of one architecture on one data set.
 
     Parameters
@@ -227,13 +228,18 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
         Conventions of :mod:`topoanalysis.losses` (means over the ``N·e`` entries, over the
         ``N`` samples for cross-entropy).
-    optimizer : {"gd", "sgd", "momentum", "adam"}, default="gd"
+    optimizer : {"gd", "sgd", "momentum", "adam", "flow"}, default="gd"
         ``"gd"`` full-batch gradient descent ``θ ← θ − η∇L``; ``"sgd"`` the same update on
         mini-batches (full batch when ``batch_size`` is None); ``"momentum"`` heavy ball in
         PyTorch's convention ``b ← μb + ∇L``, ``θ ← θ − ηb``; ``"adam"`` PyTorch's Adam with
-        bias correction, ``θ ← θ − η m̂ / (√v̂ + ε)``.
+        bias correction, ``θ ← θ − η m̂ / (√v̂ + ε)``; ``"flow"`` the gradient flow
+        ``dθ/dt = −∇L`` integrated to time ``t_end`` by
+        :func:`topoanalysis.dynamics.flow.gradient_flow` (adaptive Dormand–Prince 5(4);
+        takes ``t_end``, ``rtol``, ``atol``, ``record_times``, and ``steps`` as the maximum
+        number of accepted steps; returns its :class:`~topoanalysis.dynamics.flow.FlowResult`,
+        a ``TrainResult`` recorded at times instead of steps).
     lr : float
-        Learning rate ``η > 0``.
+        Learning rate ``η > 0`` (not for ``"flow"``).
     steps : int
         Maximum number of updates (``>= 1``).
     batch_size : int, optional
@@ -274,7 +280,10 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
         False (a caller that still has outputs to write removes it after writing them, so an
         interruption while writing loses nothing).
     remove_checkpoint : bool, default=True
-        Remove ``checkpoint`` when the run completes.
+        Remove ``checkpoint`` when the run completes (``optimizer="gd"``, ``"sgd"``,
+        ``"momentum"``, ``"adam"``).
+    t_end, rtol, atol, record_times : optional
+        Only for ``optimizer="flow"``: see :func:`topoanalysis.dynamics.flow.gradient_flow`.
 
     Returns
     -------
@@ -325,6 +334,20 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr, steps, bat
     >>> bool(np.all(res.loss[:, -1] < res.loss[:, 0]))
     True
     """
+    if isinstance(optimizer, str) and normalize_name(optimizer) == "flow":
+        from .flow import train_flow
+
+        return train_flow(theta0, X, y, arch=arch, loss=loss, lr=lr, steps=steps,
+                          batch_size=batch_size, record_every=record_every,
+                          record_params=record_params, record_conserved=record_conserved,
+                          target_loss=target_loss, n_threads=n_threads, progress=progress,
+                          checkpoint=checkpoint, t_end=t_end, rtol=rtol, atol=atol,
+                          record_times=record_times)
+    for name, value in (("t_end", t_end), ("rtol", rtol), ("atol", atol),
+                        ("record_times", record_times)):
+        if value is not None:
+            raise ValidationError(f"`{name}` is only for optimizer='flow'; got {name}={value!r} "
+                                  f"with optimizer={optimizer!r}.")
     eng = _engine.kernels()
     arch, params = _engine.resolve_params(theta0, arch, "theta0")
     loss = _engine.check_loss(loss)

@@ -1,0 +1,504 @@
+#ifndef TOPOANALYSIS_BLOCKOPS_H
+#define TOPOANALYSIS_BLOCKOPS_H
+
+/* Block primitives of the engine, written in C so that the compiler keeps the sample block in
+   vector registers. Included by ext/_blockops.pxd (Cython) and compilable on its own
+   (tests/test_engine_clones.py compiles it with -Wall -Werror).
+
+   Data of one block of TA_NB = 16 samples is stored "features x samples": a layer input H of
+   width n_in is H[i * TA_NB + m] for feature i and sample m of the block. Every primitive
+   vectorizes over the samples of a block only.
+
+   Logical vectors have TA_W = 8 lanes of doubles (a block row is TA_NV = 2 vectors) in every
+   clone: the x86-64-v4 clone holds one in a 512-bit register, the x86-64-v3 clone in two
+   256-bit registers, the baseline clone in four 128-bit registers (GCC lowers the 64-byte
+   vector type to what the target has). The lane order, the order of the additions and the
+   reduction trees are the same in all clones; only the register tiling (how many rows or
+   columns are computed together) differs, and it does not change any single result. The v3
+   and v4 clones both fuse multiply-adds (setup.py sets -ffp-contract=fast) and give identical
+   bits (tested); the baseline clone has no FMA instructions, so its results differ in the last
+   bits. Gradient sums over samples are kept in 8 lanes (sample m of a block goes to lane
+   m % 8) and reduced once per pass as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)).
+
+   Clones: with GCC on x86-64 Linux, blockops_impl.h is compiled three times (TA_FN suffixes
+   _default, _v3, _v4, under #pragma GCC target) and ta_select_clone() points the dispatch
+   table ta_ops at one of them (the best the CPU supports unless a clone is forced, see
+   engine.pyx / TOPOANALYSIS_CLONE). Other compilers get the portable version only.
+
+   Every network is computed by one thread in a fixed order of operations, or its samples are
+   split into TA_SHARDS fixed shards whose partial sums are added in shard order (ta_shallow),
+   so the numbers are bit-identical whatever the number of threads and however the networks are
+   split into chunks.
+
+   Non-finite values: hidden activations propagate NaN/inf (ReLU is z * 1[z > 0]), so a
+   non-finite hidden value reaches the outputs, and only the outputs (and tanh inputs) are
+   checked.
+
+   Primitives (see blockops_impl.h): ta_affine (a layer and its activation), ta_tanh, ta_mix
+   (first-layer activations along a segment from its ends), ta_loss_block (loss and its gradient
+   for a block of outputs), ta_head1 (the output layer of a one-output network fused with the
+   loss and its backward pass), ta_wgrad (weight-gradient lanes), ta_backprop (errors of the
+   layer below), ta_wgrad_all (first-layer weight-gradient lanes over a group of blocks, register
+   tiles), ta_shallow (the three-pass full-data step of a one-hidden-layer, one-output network
+   over a range of blocks), ta_reduce_lanes. exp and log1p are vectorized (about 2-3 ulp).
+
+   Nothing here validates or prints: the Cython kernels in engine.pyx own the loops over
+   networks, blocks and layers. */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TA_NB 16        /* samples per block */
+#define TA_W 8          /* lanes of a logical vector */
+#define TA_NV 2         /* vectors per block row (TA_NB / TA_W) */
+#define TA_GROUP 8      /* blocks whose first-layer gradient is accumulated in registers */
+#define TA_SHARDS 2     /* fixed sample shards of a full-data pass (ta_shallow) */
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"   /* vector helpers are always inlined */
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(TA_NO_CLONES)
+#define TA_MULTI 1
+#endif
+
+#ifdef TA_MULTI
+#include <immintrin.h>
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TA_VECEXT 1
+/* GCC / Clang vector extensions. Native 8-lane vectors (the x86-64-v4 clone: one zmm register
+   each) ... */
+typedef double ta_v8d __attribute__((vector_size(64), aligned(8)));
+typedef long long ta_v8i __attribute__((vector_size(64), aligned(8)));
+/* ... and pairs of 4-lane vectors (the v3 and default clones: GCC keeps a 64-byte vector type
+   it cannot hold in one register in memory, a pair of 32-byte vectors in registers). */
+typedef double ta_v4d __attribute__((vector_size(32), aligned(8)));
+typedef long long ta_v4i __attribute__((vector_size(32), aligned(8)));
+typedef struct { ta_v4d a, b; } ta_p8d;
+typedef struct { ta_v4i a, b; } ta_p8i;
+#define TA_P static inline __attribute__((always_inline))
+#define TA_P2(T, name, expr) TA_P T name(T x, T y) { T r; r.a = expr(x.a, y.a); r.b = expr(x.b, y.b); return r; }
+#define TA_OPADD(x, y) ((x) + (y))
+#define TA_OPSUB(x, y) ((x) - (y))
+#define TA_OPMUL(x, y) ((x) * (y))
+#define TA_OPDIV(x, y) ((x) / (y))
+#define TA_OPOR(x, y) ((x) | (y))
+#define TA_OPAND(x, y) ((x) & (y))
+#define TA_OPXOR(x, y) ((x) ^ (y))
+#define TA_OPANDNOT(x, y) (~(x) & (y))
+TA_P ta_p8d p_load(const double *p) { ta_p8d r; r.a = *(const ta_v4d *)p; r.b = *(const ta_v4d *)(p + 4); return r; }
+TA_P void p_store(double *p, ta_p8d v) { *(ta_v4d *)p = v.a; *(ta_v4d *)(p + 4) = v.b; }
+TA_P ta_p8d p_set1(double x) { ta_p8d r; r.a = (ta_v4d){x, x, x, x}; r.b = r.a; return r; }
+TA_P ta_p8i pi_set1(long long x) { ta_p8i r; r.a = (ta_v4i){x, x, x, x}; r.b = r.a; return r; }
+TA_P2(ta_p8d, p_add, TA_OPADD)
+TA_P2(ta_p8d, p_sub, TA_OPSUB)
+TA_P2(ta_p8d, p_mul, TA_OPMUL)
+TA_P2(ta_p8d, p_div, TA_OPDIV)
+TA_P2(ta_p8i, pi_add, TA_OPADD)
+TA_P2(ta_p8i, pi_sub, TA_OPSUB)
+TA_P2(ta_p8i, pi_or, TA_OPOR)
+TA_P2(ta_p8i, pi_and, TA_OPAND)
+TA_P2(ta_p8i, pi_xor, TA_OPXOR)
+TA_P2(ta_p8i, pi_andnot, TA_OPANDNOT)
+TA_P ta_p8i p_gt(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a > y.a; r.b = x.b > y.b; return r; }
+TA_P ta_p8i p_ge(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a >= y.a; r.b = x.b >= y.b; return r; }
+TA_P ta_p8i p_lt(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a < y.a; r.b = x.b < y.b; return r; }
+TA_P ta_p8i p_ne(ta_p8d x, ta_p8d y) { ta_p8i r; r.a = x.a != y.a; r.b = x.b != y.b; return r; }
+TA_P ta_p8i p_bits(ta_p8d x) { ta_p8i r; r.a = (ta_v4i)x.a; r.b = (ta_v4i)x.b; return r; }
+TA_P ta_p8d p_frombits(ta_p8i x) { ta_p8d r; r.a = (ta_v4d)x.a; r.b = (ta_v4d)x.b; return r; }
+TA_P ta_p8d p_and(ta_p8i m, ta_p8d x) { return p_frombits(pi_and(m, p_bits(x))); }
+TA_P ta_p8d p_sel(ta_p8i m, ta_p8d x, ta_p8d y) { return p_frombits(pi_or(pi_and(m, p_bits(x)), pi_andnot(m, p_bits(y)))); }
+TA_P ta_p8d p_abs(ta_p8d x) { return p_frombits(pi_and(p_bits(x), pi_set1(0x7fffffffffffffffLL))); }
+TA_P int p_any(ta_p8i m) { ta_v4i o = m.a | m.b; return (o[0] | o[1] | o[2] | o[3]) != 0; }
+TA_P ta_p8i pi_shl(ta_p8i m, int s) { ta_p8i r; r.a = m.a << s; r.b = m.b << s; return r; }
+#else
+/* Portable fallback: the same lane-wise operations, one lane at a time. */
+typedef struct { double v[TA_W]; } ta_vd;
+typedef struct { long long v[TA_W]; } ta_vi;
+#define TA_LANES(expr) do { int q_; for (q_ = 0; q_ < TA_W; q_++) { expr; } } while (0)
+static inline ta_vd V_LOAD(const double *p) { ta_vd r; memcpy(r.v, p, sizeof r.v); return r; }
+#define V_STORE(p, x) memcpy((p), (x).v, sizeof (x).v)
+static inline ta_vd V_SET1(double x) { ta_vd r; TA_LANES(r.v[q_] = x); return r; }
+static inline ta_vd V_ADD(ta_vd a, ta_vd b) { ta_vd r; TA_LANES(r.v[q_] = a.v[q_] + b.v[q_]); return r; }
+static inline ta_vd V_SUB(ta_vd a, ta_vd b) { ta_vd r; TA_LANES(r.v[q_] = a.v[q_] - b.v[q_]); return r; }
+static inline ta_vd V_MUL(ta_vd a, ta_vd b) { ta_vd r; TA_LANES(r.v[q_] = a.v[q_] * b.v[q_]); return r; }
+static inline ta_vd V_DIV(ta_vd a, ta_vd b) { ta_vd r; TA_LANES(r.v[q_] = a.v[q_] / b.v[q_]); return r; }
+static inline ta_vi V_GT(ta_vd a, ta_vd b) { ta_vi r; TA_LANES(r.v[q_] = -(long long)(a.v[q_] > b.v[q_])); return r; }
+static inline ta_vi V_GE(ta_vd a, ta_vd b) { ta_vi r; TA_LANES(r.v[q_] = -(long long)(a.v[q_] >= b.v[q_])); return r; }
+static inline ta_vi V_LT(ta_vd a, ta_vd b) { ta_vi r; TA_LANES(r.v[q_] = -(long long)(a.v[q_] < b.v[q_])); return r; }
+static inline ta_vi V_NE(ta_vd a, ta_vd b) { ta_vi r; TA_LANES(r.v[q_] = -(long long)(a.v[q_] != b.v[q_])); return r; }
+static inline ta_vi V_BITS(ta_vd a) { ta_vi r; memcpy(r.v, a.v, sizeof r.v); return r; }
+static inline ta_vd V_FROMBITS(ta_vi m) { ta_vd r; memcpy(r.v, m.v, sizeof r.v); return r; }
+static inline ta_vd V_AND(ta_vi m, ta_vd a) { ta_vi b = V_BITS(a); TA_LANES(b.v[q_] &= m.v[q_]); return V_FROMBITS(b); }
+static inline ta_vd V_SEL(ta_vi m, ta_vd a, ta_vd b) { ta_vd r; TA_LANES(r.v[q_] = m.v[q_] ? a.v[q_] : b.v[q_]); return r; }
+static inline ta_vd V_ABS(ta_vd a) { ta_vd r; TA_LANES(r.v[q_] = fabs(a.v[q_])); return r; }
+static inline int V_ANY(ta_vi m) { long long o = 0; TA_LANES(o |= m.v[q_]); return o != 0; }
+static inline ta_vi VI_SET1(long long x) { ta_vi r; TA_LANES(r.v[q_] = x); return r; }
+static inline ta_vi VI_SHL(ta_vi a, int s) { ta_vi r; TA_LANES(r.v[q_] = (long long)((unsigned long long)a.v[q_] << s)); return r; }
+static inline ta_vi VI_ADD(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = a.v[q_] + b.v[q_]); return r; }
+static inline ta_vi VI_SUB(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = a.v[q_] - b.v[q_]); return r; }
+static inline ta_vi VI_OR(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = a.v[q_] | b.v[q_]); return r; }
+static inline ta_vi VI_AND(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = a.v[q_] & b.v[q_]); return r; }
+static inline ta_vi VI_XOR(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = a.v[q_] ^ b.v[q_]); return r; }
+static inline ta_vi VI_ANDNOT(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = ~a.v[q_] & b.v[q_]); return r; }
+#endif
+
+/* Non-finite detector: x - x is 0 for finite x and NaN for +-inf and NaN. */
+#define V_NONFINITE(x) V_NE(V_SUB((x), (x)), V_SUB((x), (x)))
+
+/* Arguments of ta_shallow: a network with one hidden layer and one output, full data. */
+typedef struct {
+    const double *W1, *b1, *w2, *b2;    /* b1, b2 may be NULL */
+    int l, d, act, loss;                /* act: activation code (not tanh); loss 0 mse, 1 l1, 2 bce */
+    double slope, scale;
+    const double *Xb, *Yb;              /* blocked data, (n_blocks, d, NB) and (n_blocks, 1, NB) */
+    int N;
+    int need_value, need_grad, want_hits;
+    double *gW1, *gb1, *gw2, *gb2;      /* gradient lanes (TA_W per parameter), added to */
+    double *H, *S, *D, *O, *G;          /* scratch: TA_GROUP * l * NB (H, S, D), TA_GROUP * NB (O, G) */
+} ta_shallow_args;
+
+/* 64-byte aligned allocation of n doubles (free with free()); NULL on failure. */
+static inline double *ta_alloc(size_t n)
+{
+    void *p = NULL;
+    size_t bytes = (n * sizeof(double) + 63) / 64 * 64;
+    if (bytes == 0) bytes = 64;
+    if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+    return (double *)p;
+}
+
+/* grad[p] = ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)) for the lanes of n entries. */
+static inline double ta_sum_lanes(const double *x)
+{
+    return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+}
+
+static void ta_reduce_lanes(const double *lanes, int n, double *out)
+{
+    int p;
+    for (p = 0; p < n; p++)
+        out[p] = ta_sum_lanes(lanes + (size_t)TA_W * p);
+}
+
+/* --- the clones --------------------------------------------------------------------------- */
+/* Each clone defines TA_SUFFIX, its register tiles (TA_AFF_ROWS rows of ta_affine computed
+   together, TA_WG_KT x TA_WG_IT tiles of the first-layer weight gradient) and its vector
+   operation set: pairs of 4-lane vectors (ta_p8d, baseline and v3) or native 8-lane vectors
+   (ta_v8d, v4). */
+#define TA_CAT_(a, b) a##b
+#define TA_CAT(a, b) TA_CAT_(a, b)
+#define TA_FN(name) TA_CAT(name, TA_SUFFIX)
+
+#ifdef TA_VECEXT
+/* baseline (SSE2 on x86-64): each 4-lane vector in two xmm registers */
+#define TA_SUFFIX _default
+#define TA_AFF_ROWS 2
+#define TA_WG_KT 2
+#define TA_WG_IT 2
+#define ta_vd ta_p8d
+#define ta_vi ta_p8i
+#define V_LOAD p_load
+#define V_STORE p_store
+#define V_SET1 p_set1
+#define V_ADD p_add
+#define V_SUB p_sub
+#define V_MUL p_mul
+#define V_DIV p_div
+#define V_GT p_gt
+#define V_GE p_ge
+#define V_LT p_lt
+#define V_NE p_ne
+#define V_AND p_and
+#define V_SEL p_sel
+#define V_ABS p_abs
+#define V_ANY p_any
+#define V_BITS p_bits
+#define V_FROMBITS p_frombits
+#define VI_SET1 pi_set1
+#define VI_SHL pi_shl
+#define VI_ADD pi_add
+#define VI_SUB pi_sub
+#define VI_OR pi_or
+#define VI_AND pi_and
+#define VI_XOR pi_xor
+#define VI_ANDNOT pi_andnot
+#include "blockops_impl.h"
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#else
+#define TA_SUFFIX _default
+#define TA_AFF_ROWS 2
+#define TA_WG_KT 2
+#define TA_WG_IT 2
+#include "blockops_impl.h"
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#endif
+
+#ifdef TA_MULTI
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+/* GCC 12 builds {x, x, x, x} here as movddup + vperm2f128 (two shuffles per broadcast, the
+   hottest instructions of the forward pass); the intrinsic gives one vbroadcastsd */
+static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
+{
+    ta_p8d r;
+    r.a = (ta_v4d)_mm256_broadcastsd_pd(_mm_set_sd(x));
+    r.b = r.a;
+    return r;
+}
+/* x86-64-v3 (AVX2 + FMA): 16 ymm registers; 6 logical = 12 ymm accumulators */
+#define TA_SUFFIX _v3
+#define TA_AFF_ROWS 3
+#define TA_WG_KT 2
+#define TA_WG_IT 3
+#define ta_vd ta_p8d
+#define ta_vi ta_p8i
+#define V_LOAD p_load
+#define V_STORE p_store
+#define V_SET1 p_set1_v3
+#define V_ADD p_add
+#define V_SUB p_sub
+#define V_MUL p_mul
+#define V_DIV p_div
+#define V_GT p_gt
+#define V_GE p_ge
+#define V_LT p_lt
+#define V_NE p_ne
+#define V_AND p_and
+#define V_SEL p_sel
+#define V_ABS p_abs
+#define V_ANY p_any
+#define V_BITS p_bits
+#define V_FROMBITS p_frombits
+#define VI_SET1 pi_set1
+#define VI_SHL pi_shl
+#define VI_ADD pi_add
+#define VI_SUB pi_sub
+#define VI_OR pi_or
+#define VI_AND pi_and
+#define VI_XOR pi_xor
+#define VI_ANDNOT pi_andnot
+#include "blockops_impl.h"
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+/* x86-64-v4 (AVX-512): 32 zmm registers; 12 and 24 zmm accumulators */
+#define TA_SUFFIX _v4
+#define TA_AFF_ROWS 6
+#define TA_WG_KT 6
+#define TA_WG_IT 4
+#define ta_vd ta_v8d
+#define ta_vi ta_v8i
+#define V_LOAD(p) (*(const ta_v8d *)(p))
+#define V_STORE(p, v) (*(ta_v8d *)(p) = (v))
+#define V_SET1(x) ((ta_v8d){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define V_ADD(a, b) ((a) + (b))
+#define V_SUB(a, b) ((a) - (b))
+#define V_MUL(a, b) ((a) * (b))
+#define V_DIV(a, b) ((a) / (b))
+#define V_GT(a, b) ((a) > (b))
+#define V_GE(a, b) ((a) >= (b))
+#define V_LT(a, b) ((a) < (b))
+#define V_NE(a, b) ((a) != (b))
+#define V_AND(m, v) ((ta_v8d)((m) & (ta_v8i)(v)))
+#define V_SEL(m, a, b) ((ta_v8d)(((m) & (ta_v8i)(a)) | (~(m) & (ta_v8i)(b))))
+#define V_ABS(a) ((ta_v8d)((ta_v8i)(a) & VI_SET1(0x7fffffffffffffffLL)))
+#define V_ANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
+#define V_BITS(v) ((ta_v8i)(v))
+#define V_FROMBITS(m) ((ta_v8d)(m))
+#define VI_SET1(x) ((ta_v8i){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define VI_SHL(m, s) ((m) << (s))
+#define VI_ADD(a, b) ((a) + (b))
+#define VI_SUB(a, b) ((a) - (b))
+#define VI_OR(a, b) ((a) | (b))
+#define VI_AND(a, b) ((a) & (b))
+#define VI_XOR(a, b) ((a) ^ (b))
+#define VI_ANDNOT(a, b) (~(a) & (b))
+#include "blockops_impl.h"
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#pragma GCC pop_options
+#endif
+
+/* --- dispatch ----------------------------------------------------------------------------- */
+typedef struct {
+    void (*affine)(const double *, const double *, int, int, const double *, double *, int,
+                   double, double *);
+    int (*tanh_)(double *, double *, int);
+    void (*mix)(const double *, const double *, double, double, int, int, double, double *);
+    void (*wgrad)(const double *, const double *, int, int, double *, double *);
+    void (*backprop)(const double *, const double *, const double *, int, int, double *);
+    int (*loss_block)(int, const double *, const double *, int, int, double, int, double *,
+                      double *);
+    int (*head1)(const double *, const double *, int, const double *, const double *,
+                 const double *, int, double, int, int, int, double *, double *, double *,
+                 double *, double *, double *);
+    void (*wgrad_all)(const double *, const double *, int, int, int, double *, double *);
+    int (*shallow)(const ta_shallow_args *, int, int, double *, double *);
+    void (*interp1)(const double *, const double *, int, const double *, int, const double *,
+                    int, int, int, int, double, const double *, int, double, int, int,
+                    double *, double *, int *);
+    int id;
+} ta_ops_t;
+
+#define TA_OPS(S) { TA_CAT(ta_affine, S), TA_CAT(ta_tanh, S), TA_CAT(ta_mix, S), \
+                    TA_CAT(ta_wgrad, S), TA_CAT(ta_backprop, S), TA_CAT(ta_loss_block, S), \
+                    TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), TA_CAT(ta_shallow, S), \
+                    TA_CAT(ta_interp1, S), 0 }
+
+static ta_ops_t ta_ops_default_ = TA_OPS(_default);
+#ifdef TA_MULTI
+static ta_ops_t ta_ops_v3_ = TA_OPS(_v3);
+static ta_ops_t ta_ops_v4_ = TA_OPS(_v4);
+#endif
+static ta_ops_t ta_ops = TA_OPS(_default);
+
+/* Clone ids: 0 default, 1 x86-64-v3, 2 x86-64-v4. 1 when this CPU (and OS) can run it. */
+static int ta_clone_supported(int which)
+{
+    if (which == 0) return 1;
+#ifdef TA_MULTI
+    __builtin_cpu_init();
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+          && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")
+          && __builtin_cpu_supports("movbe") && __builtin_cpu_supports("popcnt")))
+        return 0;
+    if (which == 1) return 1;
+    if (which == 2)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+               && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+               && __builtin_cpu_supports("avx512cd");
+#endif
+    return 0;
+}
+
+/* Point ta_ops at clone `which` (-1: the best supported). Returns the clone id now in use,
+   or -1 (nothing changed) when the CPU cannot run the requested clone. */
+static int ta_select_clone(int which)
+{
+    if (which < 0) {
+        which = ta_clone_supported(2) ? 2 : ta_clone_supported(1) ? 1 : 0;
+    }
+    if (!ta_clone_supported(which)) return -1;
+    if (which == 0) ta_ops = ta_ops_default_;
+#ifdef TA_MULTI
+    if (which == 1) ta_ops = ta_ops_v3_;
+    if (which == 2) ta_ops = ta_ops_v4_;
+#endif
+    ta_ops.id = which;
+    return which;
+}
+
+static int ta_current_clone(void) { return ta_ops.id; }
+
+#define ta_affine (ta_ops.affine)
+#define ta_tanh (ta_ops.tanh_)
+#define ta_mix (ta_ops.mix)
+#define ta_wgrad (ta_ops.wgrad)
+#define ta_backprop (ta_ops.backprop)
+#define ta_loss_block (ta_ops.loss_block)
+#define ta_head1 (ta_ops.head1)
+#define ta_wgrad_all (ta_ops.wgrad_all)
+#define ta_shallow (ta_ops.shallow)
+#define ta_interp1 (ta_ops.interp1)
+
+#endif /* TOPOANALYSIS_BLOCKOPS_H */

@@ -1,0 +1,111 @@
+"""Inverse stability of shallow ReLU networks, measured (Berner, Elbrächter & Grohs).
+
+Reproduces the message of Sections 2–3 of "How degenerate is the parametrization of neural
+networks with the ReLU activation function?" (NeurIPS 2019) as a measurement: the parameter
+distance ``min |Θ − Γ'|_∞`` over the parametrizations of ``R(Γ)`` reachable by permutation and
+rescaling, against the exact ``W^{1,∞}`` distance ``|R(Γ) − R(Θ)|_{W^{1,∞}}``:
+
+* panel 1, log-log scatter: pairs inside the restricted space (C.1–C.3; random, moved outputs,
+  tiny neurons, nearly coinciding hyperplanes) stay below ``dist ≤ s·|dR|^{1/2}``; pairs along
+  the counterexample families (unrestricted space) do not, with fitted exponents in the legend;
+* one panel per counterexample family (Section 2: unbalanced, redundant, opposite, nearly
+  cancelling opposite pairs, and the uniform-norm failure): the ratio
+  ``dist / |dR|^{1/2}`` along the family parameter ``t`` (and with the uniform norm on the
+  unit ball).
+
+Writes ``inverse_stability.csv`` (one row per pair) and ``inverse_stability.png`` to ``--out``.
+
+    python scripts/inverse_stability.py --out figures/inverse_stability
+"""
+
+import argparse
+
+import numpy as np
+
+from topoanalysis.degeneracy import FAMILIES, RESTRICTED_KINDS, measure_family, measure_restricted
+from topoanalysis.degeneracy.stability import ROW_HEADER
+from topoanalysis.io import OutputFolder, save_figure, write_csv
+
+
+def run(ts, etas, seeds, dim, width):
+    families = [measure_family(f, ts) for f in FAMILIES]
+    restricted = [measure_restricted(k, etas, dim=dim, width=width, seeds=seeds)
+                  for k in RESTRICTED_KINDS]
+    return families, restricted
+
+
+def figure(families, restricted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = 1 + len(families)
+    cols = 3
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 3.6 * rows))
+    axes = np.atleast_1d(axes).ravel()
+    ax = axes[0]
+    for m, marker in zip(restricted, "os^v"):
+        exp = f", exp. {m.exponent:.2f}" if np.isfinite(m.exponent) else ""
+        ax.loglog(m.sobolev_distance, m.parameter_distance, marker, ms=4, alpha=0.7,
+                  label=f"restricted {m.name.split(':')[1]} (max ratio {m.max_ratio:.2g}{exp})")
+    for m, marker in zip([m for m in families if m.name != "uniform"], "x+1234"):
+        ax.loglog(m.sobolev_distance, m.parameter_distance, marker + "-", ms=6, alpha=0.8,
+                  label=f"{m.name} (exponent {m.exponent:.2f})")
+    f = np.logspace(-5, 1, 20)
+    ax.loglog(f, f ** 0.5, "k--", lw=1, label="dist = |dR|^1/2")
+    ax.set_xlabel("|R(Γ) − R(Θ)|  W^{1,∞}")
+    ax.set_ylabel("min |Θ − Γ'|∞")
+    ax.set_title("restricted vs unrestricted space")
+    ax.set_ylim(top=ax.get_ylim()[1] * 3e4)
+    ax.legend(fontsize=5, loc="upper left")
+    for ax, m in zip(axes[1:], families):
+        ax.loglog(m.t, m.ratio, "o-", label="W^{1,∞}: dist/|dR|^1/2")
+        ax.loglog(m.t, m.ratio_uniform, "s--", label="uniform (unit ball)")
+        ax.set_title(f"{m.name}: exponent {m.exponent:.2f}", fontsize=9)
+        ax.set_xlabel("family parameter t")
+        ax.set_ylabel("ratio")
+        ax.legend(fontsize=7)
+    for ax in axes[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="inverse_stability", help="output folder")
+    parser.add_argument("--ts", type=float, nargs="+", default=[1, 2, 4, 8, 16, 32, 64, 128],
+                        help="family parameters t (default 1 ... 128)")
+    parser.add_argument("--etas", type=float, nargs="+",
+                        default=[0.3, 0.1, 0.03, 0.01, 0.003, 0.001],
+                        help="perturbation sizes inside the restricted space")
+    parser.add_argument("--seeds", type=int, default=8, help="random pairs per size (default 8)")
+    parser.add_argument("--dim", type=int, default=3,
+                        help="input dimension of the restricted pairs (default 3)")
+    parser.add_argument("--width", type=int, default=5, help="width of the restricted pairs")
+    parser.add_argument("--force", action="store_true", help="reuse a folder with other settings")
+    args = parser.parse_args(argv)
+    settings = {k: getattr(args, k) for k in ("ts", "etas", "seeds", "dim", "width")}
+    with OutputFolder(args.out, command="inverse_stability", settings=settings,
+                      force=args.force) as out:
+        families, restricted = run(args.ts, args.etas, args.seeds, args.dim, args.width)
+        rows = [r for m in families + restricted for r in m.rows()]
+        csv_path = write_csv(out.path("inverse_stability.csv"), ROW_HEADER, rows)
+        for m in families + restricted:
+            print(m.summary())
+            print(f"    reason: {m.reason}")
+        print(f"wrote {csv_path}")
+        try:
+            fig = figure(families, restricted)
+        except ImportError:
+            print("matplotlib is not installed (pip install 'topoanalysis[plot]'): no PNG written")
+            return 0
+        png = save_figure(fig, out.path("inverse_stability.png"), dpi=110)
+        print(f"wrote {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

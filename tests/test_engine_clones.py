@@ -1,0 +1,186 @@
+"""Every instruction-set clone of the engine (default, x86-64-v3, x86-64-v4) against the NumPy
+reference, and the reproducibility guarantees per clone.
+
+Each clone is forced with ``_engine.set_clone`` (the runtime form of ``TOPOANALYSIS_CLONE``);
+a clone the CPU cannot run is skipped with the reason. The C header ``ext/blockops.h`` is also
+compiled on its own with ``-Wall -Wextra -Werror``.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+from topoanalysis import Architecture, ValidationError
+from topoanalysis.dynamics import _engine, batch_loss_and_gradient, interpolate, train
+from topoanalysis.network import loss_and_gradient
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RTOL = 1e-10
+CLONES = ("default", "v3", "v4")
+
+
+def rel_err(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+@pytest.fixture(params=CLONES)
+def clone(request):
+    name = request.param
+    if name not in _engine.supported_clones():
+        pytest.skip(f"this CPU cannot run the {name} clone "
+                    f"(supported: {', '.join(_engine.supported_clones())})")
+    before = _engine.set_clone(name)
+    yield name
+    _engine.set_clone(before)
+
+
+def gd_reference(arch, theta, X, y, loss, lr, steps):
+    th = np.array(theta, dtype=float)
+    for _ in range(steps):
+        th = th - lr * loss_and_gradient(arch, th, X, y, loss)[1]
+    return th
+
+
+CASES = [
+    # (hidden, outputs, activation, loss): the shallow fast path (one hidden layer, one
+    # output, elementwise loss, vectorized activation) and the generic per-layer path
+    ((6,), 1, "relu", "bce"),
+    ((5,), 1, "sigmoid", "mse"),
+    ((3,), 1, "leaky_relu", "l1"),
+    ((4,), 1, "tanh", "bce"),
+    ((4, 3), 1, "relu", "bce"),
+    ((6,), 3, "abs", "mse"),
+    ((4, 3), 3, "relu", "cross_entropy"),
+]
+
+
+@pytest.mark.parametrize("hidden,e,act,loss", CASES)
+def test_clone_matches_reference(clone, hidden, e, act, loss):
+    rng = np.random.default_rng(len(hidden) * 10 + e)
+    arch = Architecture(7, hidden, e, activation=act)
+    X = rng.standard_normal((75, 7))      # 5 blocks: partial last block, two shards
+    if loss == "cross_entropy":
+        Y = np.eye(e)[rng.integers(0, e, 75)]
+    elif loss == "bce":
+        Y = (rng.random((75, e)) > 0.5).astype(float)
+    else:
+        Y = rng.standard_normal((75, e))
+    theta = 0.7 * rng.standard_normal((3, arch.n_params))
+    value, grad = batch_loss_and_gradient(theta, X, Y, arch=arch, loss=loss, n_threads=1)
+    for b in range(3):
+        ref_v, ref_g = loss_and_gradient(arch, theta[b], X, Y, loss)
+        assert rel_err(value[b], ref_v) < RTOL
+        assert rel_err(grad[b], ref_g) < RTOL
+    # one network alone gives the same bits as within a batch
+    v1, g1 = batch_loss_and_gradient(theta[1], X, Y, arch=arch, loss=loss, n_threads=2)
+    assert np.array_equal(v1, value[1:2]) and np.array_equal(g1, grad[1:2])
+
+
+@pytest.mark.parametrize("hidden", [(6,), (4, 3)])
+def test_clone_training_reference_and_bit_identity(clone, hidden):
+    rng = np.random.default_rng(3)
+    arch = Architecture(5, hidden, 1)
+    X = rng.standard_normal((60, 5))
+    y = (X[:, :1] > 0).astype(float)
+    theta = 0.5 * rng.standard_normal((3, arch.n_params))
+    kw = dict(arch=arch, loss="bce", optimizer="gd", lr=0.2, steps=12, record_every=4,
+              record_conserved=False, progress=False)
+    runs = [train(theta, X, y, n_threads=n, **kw) for n in (1, 2)]
+    assert np.array_equal(runs[0].params, runs[1].params)
+    assert np.array_equal(runs[0].loss, runs[1].loss)
+    for b in range(3):
+        ref = gd_reference(arch, theta[b], X, y, "bce", 0.2, 12)
+        assert rel_err(runs[0].params[b], ref) < RTOL
+        # one network alone (its samples split over 2 threads) gives the same bits
+        alone = train(theta[b], X, y, n_threads=2, **kw)
+        assert np.array_equal(alone.params[0], runs[0].params[b])
+        assert np.array_equal(alone.loss[0], runs[0].loss[b])
+
+
+def test_clone_interpolation_reference(clone):
+    rng = np.random.default_rng(5)
+    arch = Architecture(4, (6,), 1)
+    X = rng.standard_normal((40, 4))
+    y = (rng.random((40, 1)) > 0.5).astype(float)
+    A = rng.standard_normal((3, arch.n_params))
+    B = rng.standard_normal((3, arch.n_params))
+    ts = np.linspace(0.0, 1.0, 7)
+    res = interpolate(A, B, X, y, arch=arch, loss="bce", ts=ts, n_threads=2)
+    assert np.array_equal(res.loss, interpolate(A, B, X, y, arch=arch, loss="bce", ts=ts,
+                                                n_threads=1).loss)
+    for s in range(3):
+        for k, t in enumerate(ts):
+            ref, _ = loss_and_gradient(arch, (1 - t) * A[s] + t * B[s], X, y, "bce")
+            assert rel_err(res.loss[s, k], ref) < 1e-9
+
+
+def test_v3_and_v4_give_identical_bits():
+    have = _engine.supported_clones()
+    if not ("v3" in have and "v4" in have):
+        pytest.skip(f"needs the v3 and v4 clones; this CPU supports {', '.join(have)}")
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((90, 6))
+    y = (rng.random((90, 1)) > 0.5).astype(float)
+    nets = []
+    for hidden, act in (((6,), "relu"), ((5,), "sigmoid"), ((4, 3), "tanh")):
+        arch = Architecture(6, hidden, 1, activation=act)
+        nets.append((arch, 0.5 * rng.standard_normal((2, arch.n_params))))
+    out = {}
+    before = _engine.current_clone()
+    try:
+        for name in ("v3", "v4"):
+            _engine.set_clone(name)
+            for arch, theta in nets:
+                r = train(theta, X, y, arch=arch, loss="bce", optimizer="gd", lr=0.1, steps=5,
+                          progress=False, n_threads=1)
+                out.setdefault(name, []).append((r.params, r.loss))
+    finally:
+        _engine.set_clone(before)
+    for (p3, l3), (p4, l4) in zip(out["v3"], out["v4"]):
+        assert np.array_equal(p3, p4) and np.array_equal(l3, l4)
+
+
+def test_set_clone_validates():
+    with pytest.raises(ValidationError, match="clone"):
+        _engine.set_clone("avx9000")
+    assert _engine.current_clone() in _engine.supported_clones()
+    assert "default" in _engine.supported_clones()
+
+
+def test_environment_variable_forces_clone():
+    code = ("from topoanalysis.dynamics import _engine; "
+            "print(_engine.current_clone())")
+    env = dict(os.environ, TOPOANALYSIS_CLONE="default", PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "default"
+
+
+def test_header_compiles_on_its_own():
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "check.c")
+        with open(src, "w") as fh:
+            fh.write('#include "blockops.h"\n'
+                     "int main(void) {\n"
+                     "  double *g = ta_alloc(8); int bad;\n"
+                     "  if (g == NULL) return 2;\n"
+                     "  memset(g, 0, 8 * sizeof(double)); ta_reduce_lanes(g, 1, g);\n"
+                     "  bad = ta_select_clone(-1) < 0 || ta_current_clone() < 0 || g[0] != 0;\n"
+                     "  free(g); return bad; }\n")
+        res = subprocess.run([cc, "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror",
+                              "-Wno-psabi", "-ffp-contract=fast",
+                              "-I", os.path.join(ROOT, "ext"), src, "-o",
+                              os.path.join(tmp, "check"), "-lm"],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert subprocess.run([os.path.join(tmp, "check")]).returncode == 0

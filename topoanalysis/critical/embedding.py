@@ -1,0 +1,192 @@
+"""Network embedding: a narrower network inside a wider one, and what it does to stationarity.
+
+Two embeddings keep the realized function (Wu, Simsek & Ged, section 5):
+
+* **neuron splitting** — neuron ``k`` is replaced by ``m`` copies with the same input weights
+  ``w_k`` and output weights ``λ_j a_k``, ``Σ_j λ_j = 1`` (``λ_j`` of either sign);
+* **adding zero neurons** — new neurons with ``a = 0`` and free input weights.
+
+Whether the embedded point stays stationary or a local minimum is decided by the classifier
+(:func:`~topoanalysis.critical.verdict.classify`). The mechanism, from the one-sided
+conditions: copy ``j`` has tangential derivative ``λ_j a_k · F_k(u)``; where the narrow point
+has a kink with a strictly positive one-sided derivative (``a_k · F_k(u) > 0`` for some
+``u``), a negative ``λ_j`` makes it negative — the split point is no longer stationary, so
+no longer a local minimum — and ``λ_j = 0`` leaves a zero-output copy with ``F_k ≢ 0``: an
+escape neuron, a saddle.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from .._validation import check_array, check_int
+from ..exceptions import ValidationError
+from ..network import Architecture
+from ._point import shallow_point, to_network, unpack
+from .verdict import _classify
+
+__all__ = ["split_neuron", "add_zero_neurons", "EmbeddingFamily", "embedding_family"]
+
+
+def _wider(net, w, a, b):
+    arch = net.arch
+    wide = Architecture(arch.inputs, (w.shape[0],), arch.outputs, hidden_bias=arch.hidden_bias,
+                        output_bias=arch.output_bias, activation=arch.activation,
+                        negative_slope=arch.negative_slope)
+    return to_network(wide, w, a, b)
+
+
+def split_neuron(net, neuron, lambdas):
+    """Split neuron ``neuron`` into ``len(lambdas)`` copies with output weights ``λ_j a_k``.
+
+    The first copy takes the neuron's place, the others are appended at the end.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow.
+    neuron : int
+    lambdas : sequence of float
+        At least 2 factors summing to 1 (either sign).
+
+    Returns
+    -------
+    Network
+        Width ``l + len(lambdas) − 1``, the same function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([np.array([[1.0], [-1.0]]), np.array([[2.0, 1.0]])])
+    >>> wide = split_neuron(net, 0, [1.5, -0.5])
+    >>> wide.arch.hidden, bool(np.allclose(wide.forward([[0.3], [-2.0]]), net.forward([[0.3], [-2.0]])))
+    ((3,), True)
+    """
+    shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
+    l = net.arch.hidden[0]
+    neuron = check_int("neuron", neuron, minimum=0, maximum=l - 1)
+    lam = check_array("lambdas", lambdas, ndim=1)
+    if lam.size < 2 or abs(lam.sum() - 1.0) > 1e-12:
+        raise ValidationError(f"`lambdas` must hold at least 2 factors summing to 1; got "
+                              f"{lam.tolist()} (sum {lam.sum():.6g}).")
+    w, a, b = unpack(net.arch, net.params)
+    w2 = np.concatenate([w, np.repeat(w[neuron:neuron + 1], lam.size - 1, axis=0)])
+    a2 = np.concatenate([a, lam[1:, None] * a[neuron][None, :]])
+    a2[neuron] = lam[0] * a[neuron]
+    return _wider(net, w2, a2, b)
+
+
+def add_zero_neurons(net, count=1, input_weights=None):
+    """Append ``count`` neurons with zero output weights (the same function).
+
+    Parameters
+    ----------
+    net : Network
+    count : int, default=1
+    input_weights : array_like of shape (count, D), optional
+        Their input weights (bias appended when the network has hidden biases); zeros by
+        default.
+
+    Returns
+    -------
+    Network
+    """
+    shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
+    count = check_int("count", count, minimum=1)
+    w, a, b = unpack(net.arch, net.params)
+    D = w.shape[1]
+    if input_weights is None:
+        new = np.zeros((count, D))
+    else:
+        new = check_array("input_weights", input_weights, shape=(count, D))
+    return _wider(net, np.concatenate([w, new]), np.concatenate([a, np.zeros((count, a.shape[1]))]),
+                  b)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EmbeddingFamily:
+    """Verdicts of a narrow point and of its embeddings.
+
+    Attributes
+    ----------
+    graph : networkx.DiGraph
+        Node ``"narrow"`` and one node per embedding (attributes ``kind``, ``width``,
+        ``verdict``, ``reason``, ``loss``, ``function_change``, and ``lambdas`` or
+        ``input_weights``); edges ``narrow -> embedding`` with ``kind`` and ``effect``
+        (``"keeps"`` when the verdict is unchanged, else ``"narrow verdict -> new verdict"``).
+    rows : list of dict
+        The same as a table.
+    """
+
+    graph: object
+    rows: list
+
+    def to_dict(self):
+        return {"rows": self.rows}
+
+    def summary(self):
+        lines = [f"{'embedding':34s} {'width':>5} {'verdict':>15}  function change"]
+        for r in self.rows:
+            lines.append(f"{r['name']:34s} {r['width']:>5} {r['verdict']:>15}  "
+                         f"{r['function_change']:.1e}")
+        return "\n".join(lines)
+
+
+def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", kink_tol=1e-9,
+                     tol=1e-8, check=False, seed=0):
+    """Classify a narrow point and a family of its embeddings; return them as a graph.
+
+    Parameters
+    ----------
+    net : Network
+        The narrow point (usually a stationary point).
+    X, y : array_like
+    splits : sequence of (neuron, lambdas), optional
+        Default: every neuron with ``a_k != 0`` split with ``λ = (1/2, 1/2)``, ``(2, −1)``
+        and ``(1, 0)``.
+    zero_neurons : sequence of array_like of shape (D,), optional
+        Input weights of single zero neurons to add (default: ``w = 0``).
+    loss, kink_tol, tol, check, seed
+        Passed to the classifier.
+
+    Returns
+    -------
+    EmbeddingFamily
+    """
+    import networkx as nx
+
+    point = shallow_point(net, X, y, loss)
+    w, a, _ = unpack(net.arch, net.params)
+    if splits is None:
+        splits = [(k, lam) for k in range(w.shape[0]) if np.any(a[k] != 0)
+                  for lam in ((0.5, 0.5), (2.0, -1.0), (1.0, 0.0))]
+    if zero_neurons is None:
+        zero_neurons = [np.zeros(w.shape[1])]
+    f0 = net.forward(point.X)
+
+    def verdict_of(n):
+        p = shallow_point(n, X, y, loss)
+        return _classify(p, kink_tol, tol, 0.0, check, (1e-6, 1e-4, 1e-2), 100, seed)
+
+    g = nx.DiGraph()
+    v0 = verdict_of(net)
+    g.add_node("narrow", kind="narrow", width=w.shape[0], verdict=v0.verdict, reason=v0.reason,
+               loss=v0.loss, function_change=0.0)
+    rows = [{"name": "narrow", "kind": "narrow", "width": w.shape[0], "verdict": v0.verdict,
+             "reason": v0.reason, "loss": v0.loss, "function_change": 0.0}]
+    items = [(f"split {k} λ={tuple(float(x) for x in lam)}", "split", split_neuron(net, k, lam),
+              {"neuron": int(k), "lambdas": [float(x) for x in lam]}) for k, lam in splits]
+    items += [(f"zero neuron w={np.round(np.asarray(u, float), 3).tolist()}", "zero neuron",
+               add_zero_neurons(net, 1, np.asarray(u, float)[None, :]),
+               {"input_weights": np.asarray(u, float).tolist()}) for u in zero_neurons]
+    for name, kind, wide, extra in items:
+        v = verdict_of(wide)
+        change = float(np.max(np.abs(wide.forward(point.X) - f0)))
+        attrs = dict(kind=kind, width=wide.arch.hidden[0], verdict=v.verdict, reason=v.reason,
+                     loss=v.loss, function_change=change, **extra)
+        g.add_node(name, **attrs)
+        effect = "keeps" if v.verdict == v0.verdict else f"{v0.verdict} -> {v.verdict}"
+        g.add_edge("narrow", name, kind=kind, effect=effect)
+        rows.append({"name": name, **attrs, "effect": effect})
+    return EmbeddingFamily(graph=g, rows=rows)

@@ -1,0 +1,259 @@
+"""Escape neurons of a directional stationary point (first-order definition).
+
+Definition (Wu, Simsek & Ged, arXiv 2402.05626, section 4). The seed text lost its formulas and
+the full text was not reachable from where this was written, so the condition below is
+**derived** from the paper's statements (escape neurons are defined by first-order conditions;
+no escape neuron implies a local minimum, Theorem 4.2; for scalar output an escape neuron rules
+one out) and proved here in the toolkit's variables; the tests check every step numerically.
+At a directional stationary point
+``θ`` with residuals ``r_n = ∂L/∂f(x_n)``, neuron ``k`` with
+``F_k(u) = Σ_{n off} r_n ρ'(w_k·x̃_n)(u·x̃_n) + Σ_{n on} r_n ρ(u·x̃_n)``
+(:func:`~topoanalysis.critical.kinks.neuron_first_order_map`) is an **escape neuron** when
+there is a direction ``u`` of its input weights with
+
+    F_k(u) != 0   and   a_k · F_k(u) = 0.
+
+Since ``G_k(w_k + u) = G_k(w_k) + F_k(u) = F_k(u)`` for small ``u`` (``G_k`` the gradient of
+the loss in ``a_k``), ``F_k(u) != 0`` says that after moving ``w_k`` by ``u`` the output weight
+has a first-order descent direction, and ``a_k · F_k(u) = 0`` says the move cost nothing at
+first order. For **scalar output** (``e = 1``) at a stationary point this is exactly: the
+output weight is zero (``a_k = 0``) and ``F_k`` is not identically zero.
+
+Why these decide the verdicts (derived; the tests check each statement numerically): for every
+small ``δ``, ``L(θ+δ) − L(θ) = Σ_k T_k(δ) + R(Δ)`` with ``T_k = (a_k + δa_k) · F_k(δw_k)``
+(exact for small ``δ``), ``Δ`` the change of the outputs and ``R(Δ) >= 0`` (``(1/Ne)||Δ||²``
+for ``mse``; ``>= 0`` by convexity for ``bce``). With no escape neuron every ``T_k >= 0`` near
+``θ``, so ``θ`` is a local minimum (the paper's Theorem 4.2, which its Figure 3 uses to certify
+the end of training). With an escape neuron of zero output weight, ``w_k → w_k + s u``,
+``a_k → −s κ F_k(u)`` lowers the loss by ``≈ s² κ ||F_k(u)||²`` for small ``κ``: a saddle,
+for any output dimension (the paper's scalar-output theorem; for ``e > 1`` this toolkit's
+derived extension). An escape neuron with ``a_k != 0`` exists only for ``e > 1``; there the
+sign of ``L(θ+δ) − L(θ)`` is decided at second order and the verdict is undetermined.
+
+Deciding "``F_k`` is not identically zero" is exact and polynomial: group the kink samples by
+the line they span (``v_ℓ``, both orientations); ``F_k ≡ 0`` iff for every line the
+coefficient of ``max(v_ℓ·u, 0)`` vanishes and the remaining linear part vanishes
+(the functions ``max(v_ℓ·u, 0)`` of distinct lines are independent modulo linear functions).
+The vector-output case ``a_k != 0`` is decided by one LP per sign piece of the kink samples.
+"""
+
+import dataclasses
+import itertools
+
+import numpy as np
+
+from .._validation import check_int
+from ..exceptions import NotSupportedError
+from ._point import check_tol, shallow_point
+from .kinks import kink_mask, neuron_first_order_map
+
+__all__ = ["EscapeReport", "escape_neurons", "first_order_nonzero"]
+
+
+def _lines(V, tol=1e-9):
+    """Group rows of ``V`` (nonzero) into lines: returns (unit representatives, index, sign)."""
+    reps, index, sign = [], np.zeros(len(V), dtype=int), np.zeros(len(V))
+    for i, v in enumerate(V):
+        u = v / np.linalg.norm(v)
+        for j, rep in enumerate(reps):
+            dot = float(u @ rep)
+            if abs(abs(dot) - 1.0) <= tol:
+                index[i], sign[i] = j, np.sign(dot)
+                break
+        else:
+            reps.append(u)
+            index[i], sign[i] = len(reps) - 1, 1.0
+    return np.array(reps).reshape(-1, V.shape[1]), index, sign
+
+
+def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
+    """Whether ``F_k`` is not identically zero, and a direction ``u`` with ``F_k(u) != 0``.
+
+    Returns ``(nonzero, u, ||F_k(u)||)`` with ``u`` a unit vector (None when ``F_k ≡ 0``).
+    ``tol`` bounds the coefficient norms treated as zero.
+    """
+    r = point.residual()
+    pre = point.pre[:, k]
+    on = kinks[:, k]
+    off = ~on
+    alpha = point.alpha
+    X = point.Xa
+    B = (r[off] * point.slope(pre[off])[:, None]).T @ X[off] + alpha * r[on].T @ X[on]
+    Xon = X[on]
+    keep = np.linalg.norm(Xon, axis=1) > 0
+    Xon, ron = Xon[keep], r[on][keep]
+    P_list, V = [], np.zeros((0, X.shape[1]))
+    if len(Xon):
+        V, idx, sgn = _lines(Xon)
+        norms = np.linalg.norm(Xon, axis=1)
+        for j in range(len(V)):
+            p = ((1 - alpha) * norms[(idx == j) & (sgn > 0)][:, None]
+                 * ron[(idx == j) & (sgn > 0)]).sum(axis=0)
+            q = ((1 - alpha) * norms[(idx == j) & (sgn < 0)][:, None]
+                 * ron[(idx == j) & (sgn < 0)]).sum(axis=0)
+            B = B - np.outer(q, V[j])
+            P_list.append(p + q)
+    P = np.array(P_list).reshape(-1, r.shape[1])
+    kink_strength = np.linalg.norm(P, axis=1) if len(P) else np.zeros(0)
+    nonzero = bool(np.linalg.norm(B) > tol or np.any(kink_strength > tol))
+    if not nonzero:
+        return False, None, 0.0
+    # a witness direction: near the strongest kink line, along B's rows, and seeded random ones
+    rng = np.random.default_rng(seed)
+    cands = [row for row in B] + [-row for row in B]
+    if len(P) and np.max(kink_strength) > tol:
+        v = V[int(np.argmax(kink_strength))]
+        for _ in range(4):
+            u0 = rng.normal(size=v.size)
+            u0 -= (u0 @ v) * v
+            u0 /= np.linalg.norm(u0) if np.linalg.norm(u0) > 0 else 1.0
+            for eps in (1.0, 0.1, 1e-2, 1e-3):
+                cands += [u0 + eps * v, u0 - eps * v]
+        cands += [v, -v]
+    cands += list(rng.normal(size=(64, X.shape[1])))
+    U = np.array([c / np.linalg.norm(c) for c in cands if np.linalg.norm(c) > 0])
+    F = neuron_first_order_map(point, k, U, on)
+    norms = np.linalg.norm(F, axis=1)
+    j = int(np.argmax(norms))
+    return True, U[j], float(norms[j])
+
+
+def _degenerate_direction(point, k, kinks, tol, max_pieces):
+    """Vector output, ``a_k != 0``: a ``u`` with ``a_k·F_k(u) = 0`` and ``F_k(u) != 0`` (LPs)."""
+    from scipy.optimize import linprog
+
+    r = point.residual()
+    pre = point.pre[:, k]
+    on = kinks[:, k]
+    off = ~on
+    X = point.Xa
+    alpha = point.alpha
+    D, e = X.shape[1], r.shape[1]
+    B = (r[off] * point.slope(pre[off])[:, None]).T @ X[off] + alpha * r[on].T @ X[on]
+    Xon, ron = X[on], r[on]
+    if 2 ** len(Xon) > max_pieces:
+        raise NotSupportedError(
+            f"`max_pieces` ({max_pieces}) is below the 2^{len(Xon)} sign pieces of neuron {k}.")
+    a = point.a[k]
+    n_lps = 0
+    for signs in itertools.product((1.0, -1.0), repeat=len(Xon)):
+        M = B.copy()
+        for s, x, rr in zip(signs, Xon, ron):
+            if s > 0:
+                M += (1 - alpha) * np.outer(rr, x)
+        A_ub = -(np.array(signs)[:, None] * Xon) if len(Xon) else None
+        b_ub = np.zeros(len(Xon)) if len(Xon) else None
+        A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
+        for j in range(e):
+            for sgn in (1.0, -1.0):
+                res = linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                              bounds=[(-1.0, 1.0)] * D, method="highs")
+                n_lps += 1
+                if res.status == 0 and -res.fun > tol:
+                    u = np.array(res.x)
+                    return u / np.linalg.norm(u), n_lps
+    return None, n_lps
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EscapeReport:
+    """Escape neurons of a stationary point (see the module docstring for the definition).
+
+    Attributes
+    ----------
+    neurons : list of dict
+        Per neuron: ``neuron``, ``zero_output`` (``a_k = 0``), ``escape`` (bool), ``kind``
+        (``"zero output"``, ``"vector output, a_k != 0"`` or None), ``direction`` (unit
+        ``u`` with ``F_k(u) != 0``, or None), ``rate`` (``||F_k(u)||``).
+    outputs : int
+        Output dimension ``e``.
+    """
+
+    neurons: list
+    outputs: int
+    tol: float
+
+    @property
+    def escape(self):
+        """Indices of the escape neurons."""
+        return [n["neuron"] for n in self.neurons if n["escape"]]
+
+    @property
+    def zero_output_escape(self):
+        """Escape neurons with zero output weight (each gives an explicit escape direction)."""
+        return [n["neuron"] for n in self.neurons if n["escape"] and n["zero_output"]]
+
+    def to_dict(self):
+        return {"escape_neurons": self.escape, "zero_output_escape": self.zero_output_escape,
+                "outputs": self.outputs, "tol": self.tol, "neurons": self.neurons}
+
+    def summary(self):
+        if not self.escape:
+            return "escape neurons: none"
+        parts = [f"{n['neuron']} ({n['kind']}, rate {n['rate']:.3g})"
+                 for n in self.neurons if n["escape"]]
+        return "escape neurons: " + ", ".join(parts)
+
+
+def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=0.0, seed=0,
+                   max_pieces=4096):
+    """Escape neurons of ``net`` (meaningful at a directional stationary point).
+
+    Parameters
+    ----------
+    net : Network
+    X, y : array_like
+    loss : {"mse", "bce"}, default="mse"
+    kink_tol : float, default=1e-9
+        Relative tolerance for kink samples.
+    tol : float, default=1e-10
+        ``F_k`` coefficients (and LP optima) of norm at most ``tol`` count as zero.
+    zero_tol : float, default=0.0
+        ``||a_k|| <= zero_tol`` counts as a zero output weight.
+    seed : int, default=0
+        Seed of the witness directions.
+    max_pieces : int, default=4096
+        Largest number of sign pieces (LPs) for a vector-output neuron.
+
+    Returns
+    -------
+    EscapeReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> X, y = np.array([[1.0]]), np.array([[1.0]])
+    >>> zero = Network.from_weights([np.array([[0.0]]), np.array([[0.0]])])   # f = 0, stationary
+    >>> escape_neurons(zero, X, y).escape
+    [0]
+    >>> dead = Network.from_weights([np.array([[-1.0]]), np.array([[0.0]])])  # dead ReLU
+    >>> escape_neurons(dead, X, y).escape
+    []
+    """
+    point = shallow_point(net, X, y, loss)
+    return _escape(point, check_tol("kink_tol", kink_tol), check_tol("tol", tol),
+                   check_tol("zero_tol", zero_tol), check_int("seed", seed, minimum=0),
+                   check_int("max_pieces", max_pieces, minimum=1))
+
+
+def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096):
+    kinks = kink_mask(point, kink_tol)
+    e = point.a.shape[1]
+    neurons = []
+    for k in range(point.w.shape[0]):
+        zero = bool(np.linalg.norm(point.a[k]) <= zero_tol)
+        entry = {"neuron": k, "zero_output": zero, "escape": False, "kind": None,
+                 "direction": None, "rate": 0.0}
+        if zero:
+            nonzero, u, rate = first_order_nonzero(point, k, kinks, tol=tol, seed=seed)
+            if nonzero and rate > tol:
+                entry.update(escape=True, kind="zero output", direction=u.tolist(), rate=rate)
+        elif e > 1:
+            u, _ = _degenerate_direction(point, k, kinks, tol, max_pieces)
+            if u is not None:
+                rate = float(np.linalg.norm(neuron_first_order_map(point, k, u[None], kinks[:, k])))
+                entry.update(escape=True, kind="vector output, a_k != 0", direction=u.tolist(),
+                             rate=rate)
+        neurons.append(entry)
+    return EscapeReport(neurons=neurons, outputs=e, tol=tol)

@@ -1,0 +1,285 @@
+"""Exact directional stationarity of a shallow ReLU-like network (linear programs, no sampling).
+
+Wu, Simsek & Ged (arXiv 2402.05626) study **directional stationary points**: points where
+every one-sided directional derivative of the loss is ``>= 0``. This is stronger than Clarke
+stationarity (``0`` in the convex hull of nearby gradients), which also holds at points with
+a strict descent direction, e.g. at the top of ``-|x|``.
+
+With ``r_n = ∂L/∂f(x_n)`` and ``F_k`` of :func:`~topoanalysis.critical.kinks.neuron_first_order_map`,
+the directional derivative separates over neurons
+(:func:`~topoanalysis.critical.kinks.directional_derivative`), so ``θ`` is directionally
+stationary exactly when
+
+1. **output weights**: ``G_k = Σ_n r_n ρ(w_k · x̃_n) = 0`` for every neuron (and
+   ``Σ_n r_n = 0`` when there is an output bias, one more linear parameter);
+2. **radial direction** of each ``w_k``: ``a_k · F_k(±w_k) = 0`` (implied by 1, reported apart);
+3. **tangential directions**: ``min_u a_k · F_k(u) >= 0``, where
+   ``a_k · F_k(u) = g · u + Σ_{n on the hyperplane} c_n ρ(u · x̃_n)``, ``c_n = a_k · r_n``.
+
+Condition 3 is decided exactly by linear programming over the box ``||u||_∞ <= 1`` (the
+function is positively homogeneous, so its minimum is ``0`` or it is unbounded below):
+kink samples with ``c_n >= 0`` enter through epigraph variables (convex: "``−g`` lies in the
+zonotope the kink samples span"), and the samples with ``c_n < 0`` are split into their sign
+pieces, one LP (SciPy's HiGHS) per piece.
+
+Loss convention: ``mse`` is the mean over the ``N·e`` entries (``nn.MSELoss``); the paper's
+``½ Σ_n ||f(x_n) − y_n||²`` differs by the positive factor ``N e / 2``, which scales every
+directional derivative and none of the verdicts.
+"""
+
+import dataclasses
+import itertools
+
+import numpy as np
+
+from .._validation import check_int
+from ..exceptions import NotSupportedError
+from ._point import check_tol, shallow_point
+from .kinks import _directional_derivative, kink_mask, neuron_first_order_map
+
+__all__ = ["StationarityReport", "stationarity", "tangential_minimum"]
+
+
+def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_pieces=4096):
+    """Minimum over ``||u||_∞ <= 1`` of ``g·u + Σ_n c_n ρ(u · x_n)``, exactly (LPs).
+
+    Parameters
+    ----------
+    g : array_like of shape (D,)
+    kink_inputs : array_like of shape (m, D)
+        The kink samples ``x_n``.
+    coefficients : array_like of shape (m,)
+        ``c_n``.
+    negative_slope : float, default=0.0
+        ``ρ(z) = max(z, αz)`` with ``α`` in ``[0, 1)``.
+    max_pieces : int, default=4096
+        Refuse more than this many sign pieces (``2^{#(c_n < 0)}``).
+
+    Returns
+    -------
+    value : float
+        The minimum (``0`` when the tangential condition holds, ``< 0`` otherwise).
+    u : ndarray of shape (D,)
+        A minimizer (a descent direction when ``value < 0``).
+    n_lps : int
+        Linear programs solved.
+
+    Notes
+    -----
+    ``ρ(z) = αz + (1 − α) max(z, 0)``. The terms with ``c_n > 0`` are convex and use epigraph
+    variables ``t_n >= max(x_n·u, 0)``; each term with ``c_n < 0`` is linear on either side of
+    its hyperplane, giving ``2^{#(c_n<0)}`` LPs of ``D + #(c_n>0)`` variables.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v, u, n = tangential_minimum([0.0, -1.0], [[0.0, 1.0]], [2.0])   # −g in the zonotope
+    >>> v
+    0.0
+    >>> v, u, n = tangential_minimum([0.0, -1.0], [[0.0, 1.0]], [0.5])   # not: descent
+    >>> round(v, 12), float(u[1])
+    (-0.5, 1.0)
+    """
+    from scipy.optimize import linprog   # imported here: SciPy's LP solver is slow to load
+
+    g = np.asarray(g, dtype=np.float64).ravel()
+
+    D = g.size
+    Xk = np.asarray(kink_inputs, dtype=np.float64).reshape(-1, D)
+    c = np.asarray(coefficients, dtype=np.float64).ravel()
+    alpha = float(negative_slope)
+    g_lin = g + alpha * (c @ Xk)
+    cc = (1.0 - alpha) * c
+    pos, neg = np.flatnonzero(cc > 0), np.flatnonzero(cc < 0)
+    if pos.size == 0 and neg.size == 0:
+        u = -np.sign(g_lin)
+        return float(g_lin @ u), u, 0
+    if 2 ** neg.size > max_pieces:
+        raise NotSupportedError(
+            f"`max_pieces` ({max_pieces}) is below the 2^{neg.size} sign pieces of this neuron's "
+            f"kink samples with negative coefficient.")
+    n_t = pos.size
+    bounds = [(-1.0, 1.0)] * D + [(0.0, None)] * n_t
+    A_pos = np.zeros((n_t, D + n_t))
+    A_pos[:, :D] = Xk[pos]
+    A_pos[np.arange(n_t), D + np.arange(n_t)] = -1.0
+    best = (np.inf, np.zeros(D))
+    n_lps = 0
+    for signs in itertools.product((1.0, -1.0), repeat=neg.size):
+        cost = np.concatenate([g_lin, cc[pos]])
+        rows = [A_pos]
+        for s, n in zip(signs, neg):
+            row = np.zeros((1, D + n_t))
+            row[0, :D] = -s * Xk[n]                      # s · x_n·u >= 0
+            rows.append(row)
+            if s > 0:
+                cost[:D] += cc[n] * Xk[n]
+        A = np.concatenate(rows) if len(rows) > 1 else A_pos
+        res = linprog(cost, A_ub=A if A.shape[0] else None,
+                      b_ub=np.zeros(A.shape[0]) if A.shape[0] else None,
+                      bounds=bounds, method="highs")
+        n_lps += 1
+        if res.status == 0 and res.fun < best[0]:
+            best = (float(res.fun), np.array(res.x[:D]))
+    value, u = best
+    if value > 0:               # u = 0 is feasible in every piece: round-off only
+        value, u = 0.0, np.zeros(D)
+    return value, u, n_lps
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class StationarityReport:
+    """Outcome of :func:`stationarity`.
+
+    Attributes
+    ----------
+    is_stationary : bool
+        Every condition holds within ``tol``.
+    conditions : list of dict
+        Per neuron: ``output`` (``||G_k||``), ``radial`` (``max |a_k·F_k(±ŵ_k)|``),
+        ``tangential`` (the LP minimum over ``||u||_∞ <= 1``, ``<= 0``), ``kink_samples``,
+        ``lps`` (linear programs solved).
+    output_bias : float or None
+        ``||Σ_n r_n||`` when the network has an output bias.
+    failures : list of dict
+        ``{"condition", "neuron", "amount"}`` for every violated condition (neuron None for
+        the output bias).
+    descent_direction : ndarray of shape (P,) or None
+        A unit direction (flat layout) with negative one-sided derivative, when not stationary.
+    descent_slope : float or None
+        Its one-sided directional derivative (checked by
+        :func:`~topoanalysis.critical.kinks.directional_derivative`).
+    loss : float
+    tol, kink_tol : float
+    """
+
+    is_stationary: bool
+    conditions: list
+    output_bias: object
+    failures: list
+    descent_direction: object
+    descent_slope: object
+    loss: float
+    tol: float
+    kink_tol: float
+
+    def to_dict(self):
+        return {"is_stationary": self.is_stationary, "loss": self.loss, "tol": self.tol,
+                "kink_tol": self.kink_tol, "conditions": self.conditions,
+                "output_bias": self.output_bias, "failures": self.failures,
+                "descent_direction": None if self.descent_direction is None
+                else self.descent_direction.tolist(),
+                "descent_slope": self.descent_slope}
+
+    def summary(self):
+        lines = [f"directional stationarity (tol {self.tol:g}): "
+                 + ("holds" if self.is_stationary else f"fails ({len(self.failures)} conditions)")]
+        for f in self.failures[:10]:
+            where = "output bias" if f["neuron"] is None else f"neuron {f['neuron']}"
+            lines.append(f"  {f['condition']} condition fails at {where} by {f['amount']:.3g}")
+        if self.descent_direction is not None:
+            lines.append(f"  descent direction with one-sided slope {self.descent_slope:.3g}")
+        return "\n".join(lines)
+
+
+def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4096):
+    """Decide exactly whether ``net`` is a directional stationary point of the loss on ``(X, y)``.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow, ReLU or leaky ReLU, any output dimension, hidden/output biases optional.
+    X : array_like of shape (N, d)
+    y : array_like of shape (N, e)
+    loss : {"mse", "bce"}, default="mse"
+        ``bce`` (convex in the outputs) is accepted as an extension of the paper's squared loss.
+    kink_tol : float, default=1e-9
+        Relative tolerance for a sample to count as on a hyperplane.
+    tol : float, default=1e-8
+        A condition holds when violated by at most ``tol`` (loss units per unit direction).
+    max_pieces : int, default=4096
+        Passed to :func:`tangential_minimum`.
+
+    Returns
+    -------
+    StationarityReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([np.array([[1.0]]), np.array([[1.0]])])   # f(x) = relu(x)
+    >>> stationarity(net, np.array([[1.0], [-1.0]]), np.array([[1.0], [0.0]])).is_stationary
+    True
+    """
+    point = shallow_point(net, X, y, loss)
+    kink_tol, tol = check_tol("kink_tol", kink_tol), check_tol("tol", tol)
+    max_pieces = check_int("max_pieces", max_pieces, minimum=1)
+    return _stationarity(point, kink_tol, tol, max_pieces)
+
+
+def _stationarity(point, kink_tol, tol, max_pieces=4096):
+    kinks = kink_mask(point, kink_tol)
+    r = point.residual()
+    pre = point.pre
+    G = point.act(pre).T @ r                                  # (l, e)
+    l, D = point.w.shape
+    conditions, failures = [], []
+    best = None                                               # (slope, flat direction)
+    zero_w = np.zeros_like(point.w)
+    zero_a = np.zeros_like(point.a)
+    for k in range(l):
+        cond = {"neuron": k, "output": float(np.linalg.norm(G[k])), "radial": 0.0,
+                "tangential": 0.0, "kink_samples": np.flatnonzero(kinks[:, k]).tolist(),
+                "lps": 0}
+        if cond["output"] > tol:
+            failures.append({"condition": "output", "neuron": k, "amount": cond["output"]})
+            da = zero_a.copy()
+            da[k] = -G[k] / np.linalg.norm(G[k])
+            cand = point.flat(zero_w, da, None if point.b is None else np.zeros_like(point.b))
+            best = _better(best, point, cand, kinks)
+        if np.any(point.a[k] != 0):
+            on = kinks[:, k]
+            nw = np.linalg.norm(point.w[k])
+            if nw > 0:
+                rad = neuron_first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
+                                             on) @ point.a[k]
+                cond["radial"] = float(np.max(np.abs(rad)))
+                if cond["radial"] > tol:
+                    failures.append({"condition": "radial", "neuron": k,
+                                     "amount": cond["radial"]})
+            off = ~on
+            g = (point.slope(pre[off, k]) * (r[off] @ point.a[k])) @ point.Xa[off]
+            c = r[on] @ point.a[k]
+            value, u, n_lps = tangential_minimum(g, point.Xa[on], c, point.alpha,
+                                                 max_pieces=max_pieces)
+            cond["tangential"], cond["lps"] = value, n_lps
+            if value < -tol:
+                failures.append({"condition": "tangential", "neuron": k, "amount": -value})
+                dw = zero_w.copy()
+                dw[k] = u / np.linalg.norm(u)
+                cand = point.flat(dw, zero_a, None if point.b is None else np.zeros_like(point.b))
+                best = _better(best, point, cand, kinks)
+        conditions.append(cond)
+    bias = None
+    if point.b is not None:
+        sr = r.sum(axis=0)
+        bias = float(np.linalg.norm(sr))
+        if bias > tol:
+            failures.append({"condition": "output bias", "neuron": None, "amount": bias})
+            cand = point.flat(zero_w, zero_a, -sr / np.linalg.norm(sr))
+            best = _better(best, point, cand, kinks)
+    ok = not failures
+    return StationarityReport(
+        is_stationary=ok, conditions=conditions, output_bias=bias, failures=failures,
+        descent_direction=None if ok or best is None else best[1],
+        descent_slope=None if ok or best is None else best[0],
+        loss=point.loss_value(), tol=tol, kink_tol=kink_tol)
+
+
+def _better(best, point, cand, kinks):
+    cand = cand / np.linalg.norm(cand)
+    slope = _directional_derivative(point, cand, kinks)
+    if best is None or slope < best[0]:
+        return (slope, cand)
+    return best

@@ -1,0 +1,163 @@
+"""The stationarity and escape conditions as SymPy expressions, for small cases a user can read.
+
+For a shallow ReLU-like network with symbolic parameters ``w_k`` (bias appended), ``a_k`` and a
+symbolic direction ``u``, on exact data, :func:`symbolic_conditions` builds
+
+* the loss ``L`` (the project's ``mse``: mean over the ``N·e`` entries);
+* the output-weight conditions ``∂L/∂a_kj = 0``;
+* the one-sided derivative of the loss along ``u`` in ``w_k``: ``Σ_n a_k·r_n · ρ'(w_k·x̃_n; u)``
+  with ``ρ'(z; u·x̃) = Piecewise(ρ(u·x̃) if z = 0, (u·x̃) if z > 0, α(u·x̃) otherwise)``
+  — the kink case is positively homogeneous in ``u``, not linear;
+* the escape map ``F_k(u)`` (the same without ``a_k``).
+
+:meth:`SymbolicConditions.at` substitutes a network's (rationalized) parameters: the output
+conditions become exact numbers and the directional derivatives exact piecewise-linear
+functions of ``u``.
+"""
+
+import dataclasses
+
+import numpy as np
+import sympy as sp
+
+from .._validation import check_array, check_int
+from ..exceptions import NotSupportedError
+
+__all__ = ["SymbolicConditions", "symbolic_conditions"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SymbolicConditions:
+    """SymPy expressions of the conditions (see the module docstring).
+
+    Attributes
+    ----------
+    w : sympy.Matrix of shape (l, D)
+    a : sympy.Matrix of shape (l, e)
+    b : sympy.Matrix of shape (1, e) or None
+    u : sympy.Matrix of shape (D, 1)
+    loss : sympy.Expr
+    output : list of sympy.Expr
+        ``∂L/∂a_kj`` (and ``∂L/∂b_j``), each must vanish.
+    directional : list of sympy.Expr
+        Per neuron, the one-sided derivative along ``u`` in ``w_k`` (must be ``>= 0`` for every
+        ``u``).
+    escape_map : list of sympy.Matrix
+        Per neuron, ``F_k(u)`` (shape ``(e, 1)``).
+    """
+
+    w: object
+    a: object
+    b: object
+    u: object
+    loss: object
+    output: list
+    directional: list
+    escape_map: list
+
+    def substitutions(self, net):
+        """``{symbol: Rational}`` for the parameters of ``net`` (same sizes)."""
+        from ._point import unpack
+
+        w, a, b = unpack(net.arch, net.params)
+        subs = {}
+        for M, V in ((self.w, w), (self.a, a)):
+            for i in range(M.rows):
+                for j in range(M.cols):
+                    subs[M[i, j]] = sp.nsimplify(float(V[i, j]), rational=True)
+        if self.b is not None and b is not None:
+            for j in range(self.b.cols):
+                subs[self.b[0, j]] = sp.nsimplify(float(b[j]), rational=True)
+        return subs
+
+    def at(self, net):
+        """The conditions at ``net``: ``(output values, directional derivatives in u, F_k(u))``."""
+        subs = self.substitutions(net)
+        out = [sp.nsimplify(sp.simplify(c.subs(subs))) for c in self.output]
+        der = [sp.simplify(d.subs(subs)) for d in self.directional]
+        esc = [sp.simplify(F.subs(subs)) for F in self.escape_map]
+        return out, der, esc
+
+    def to_dict(self):
+        return {"loss": str(self.loss), "output": [str(c) for c in self.output],
+                "directional": [str(d) for d in self.directional],
+                "escape_map": [str(F) for F in self.escape_map]}
+
+    def summary(self):
+        lines = [f"L = {self.loss}"]
+        lines += [f"0 = {c}" for c in self.output]
+        lines += [f"D_{k}(u) = {d}" for k, d in enumerate(self.directional)]
+        return "\n".join(lines)
+
+
+def _rho_dir(z, v, alpha):
+    """One-sided derivative of ρ(z + t v) at t = 0+."""
+    kink = alpha * v + (1 - alpha) * sp.Max(0, v)
+    return sp.Piecewise((kink, sp.Eq(z, 0)), (v, z > 0), (alpha * v, True))
+
+
+def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
+                        negative_slope=0):
+    """Stationarity conditions of a small shallow ReLU-like network as SymPy expressions.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d)
+        Exact data (floats are rationalized).
+    y : array_like of shape (N, e)
+    hidden : int
+        Width ``l`` (at most 4: the expressions grow quickly).
+    hidden_bias, output_bias : bool
+    negative_slope : number, default=0
+        ``0`` for ReLU, ``α`` in ``(0, 1)`` for leaky ReLU.
+
+    Returns
+    -------
+    SymbolicConditions
+
+    Examples
+    --------
+    >>> c = symbolic_conditions([[0.0]], [[1.0]], 1)        # one sample at the kink of w = 0
+    >>> c.directional[0].subs({c.w[0, 0]: 0, c.w[0, 1]: 0, c.a[0, 0]: 1})
+    -2*Max(0, u_1)
+    """
+    X = check_array("X", X, ndim=2)
+    Y = np.asarray(y, dtype=float)
+    Y = Y[:, None] if Y.ndim == 1 else Y
+    hidden = check_int("hidden", hidden, minimum=1, maximum=4)
+    alpha = sp.nsimplify(negative_slope, rational=True)
+    if not 0 <= alpha < 1:
+        raise NotSupportedError(f"`negative_slope` must lie in [0, 1); got {negative_slope}.")
+    N, d = X.shape
+    e = Y.shape[1]
+    Xa = [[sp.nsimplify(float(v), rational=True) for v in row] + ([sp.Integer(1)] if hidden_bias
+                                                                    else []) for row in X]
+    Xm = sp.Matrix(Xa)
+    D = Xm.cols
+    Ym = sp.Matrix([[sp.nsimplify(float(v), rational=True) for v in row] for row in Y])
+    w = sp.Matrix(hidden, D, lambda i, j: sp.Symbol(f"w_{i}_{j}", real=True))
+    a = sp.Matrix(hidden, e, lambda i, j: sp.Symbol(f"a_{i}_{j}", real=True))
+    b = sp.Matrix(1, e, lambda i, j: sp.Symbol(f"b_{j}", real=True)) if output_bias else None
+    u = sp.Matrix(D, 1, lambda i, j: sp.Symbol(f"u_{i}", real=True))
+
+    def rho(z):
+        return sp.Max(z, alpha * z) if alpha else sp.Max(0, z)
+
+    pre = [[(w.row(k) * Xm.row(n).T)[0] for k in range(hidden)] for n in range(N)]
+    f = sp.Matrix(N, e, lambda n, j: sum(a[k, j] * rho(pre[n][k]) for k in range(hidden))
+                  + (b[0, j] if b is not None else 0))
+    R = f - Ym
+    L = sum(R[n, j] ** 2 for n in range(N) for j in range(e)) / (N * e)
+    r = R * sp.Rational(2, N * e)
+    output = [sum(r[n, j] * rho(pre[n][k]) for n in range(N)) for k in range(hidden)
+              for j in range(e)]
+    if b is not None:
+        output += [sum(r[n, j] for n in range(N)) for j in range(e)]
+    escape_map, directional = [], []
+    for k in range(hidden):
+        F = sp.Matrix(e, 1, lambda j, _: sum(
+            r[n, j] * _rho_dir(pre[n][k], (u.T * Xm.row(n).T)[0], alpha) for n in range(N)))
+        escape_map.append(F)
+        directional.append(sum(a[k, j] * F[j, 0] for j in range(e)))
+    return SymbolicConditions(w=w, a=a, b=b, u=u, loss=L, output=output,
+                              directional=directional, escape_map=escape_map)

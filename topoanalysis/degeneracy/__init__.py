@@ -1,0 +1,40 @@
+"""Degenerate parametrizations and inverse stability (Berner, Elbrächter & Grohs).
+
+- :mod:`~topoanalysis.degeneracy.detect`: detectors of the degeneracies (neurons, tolerance);
+- :mod:`~topoanalysis.degeneracy.conditions`: C.1–C.3 as SymPy predicates and numeric checks,
+  membership in the restricted space;
+- :mod:`~topoanalysis.degeneracy.canonical`: the canonical form modulo the symmetries, each
+  step checked (numerically, and exactly with SymPy);
+- :mod:`~topoanalysis.degeneracy.distance`: the exact ``W^{1,∞}`` semi-norm from the hyperplane
+  arrangement and the uniform distance on a box or ball;
+- :mod:`~topoanalysis.degeneracy.stability`: parameter distance modulo the symmetries, the
+  inverse-stability ratio, the counterexample families, measured exponents;
+- :mod:`~topoanalysis.degeneracy.report`: the summary used by ``topoanalysis stability`` and
+  ``topoanalysis analyze``.
+"""
+
+from ._form import ShallowForm, augment_inputs, shallow_form
+from .canonical import CanonicalForm, canonical_form, canonical_form_symbolic
+from .conditions import (Membership, SymbolicConditions, restricted_space_membership,
+                         symbolic_conditions, symbolic_realization)
+from .detect import DEFAULT_TOLERANCES, Degeneracy, DegeneracyReport, detect_degeneracies
+from .distance import (Ball, Box, SobolevDistance, UniformDistance, linear_regions,
+                       sobolev_distance, sobolev_seminorm, uniform_distance)
+from .report import NetworkStability, network_stability, stability_of_networks
+from .stability import (FAMILIES, RESTRICTED_KINDS, FamilyMeasurement, ParameterDistance,
+                        StabilityMeasurement, counterexample, fit_exponent, inverse_stability,
+                        measure_family, measure_restricted, parameter_distance, restricted_pair)
+
+__all__ = [
+    "ShallowForm", "shallow_form", "augment_inputs",
+    "CanonicalForm", "canonical_form", "canonical_form_symbolic",
+    "Membership", "SymbolicConditions", "restricted_space_membership", "symbolic_conditions",
+    "symbolic_realization",
+    "Degeneracy", "DegeneracyReport", "detect_degeneracies", "DEFAULT_TOLERANCES",
+    "Box", "Ball", "SobolevDistance", "UniformDistance", "sobolev_distance", "sobolev_seminorm",
+    "uniform_distance", "linear_regions",
+    "NetworkStability", "network_stability", "stability_of_networks",
+    "ParameterDistance", "parameter_distance", "StabilityMeasurement", "inverse_stability",
+    "FAMILIES", "RESTRICTED_KINDS", "counterexample", "FamilyMeasurement", "measure_family",
+    "measure_restricted", "restricted_pair", "fit_exponent",
+]

@@ -1,0 +1,398 @@
+"""The canonical form of a shallow ReLU network modulo its symmetries.
+
+Steps (each leaves the realization unchanged, and each is checked):
+
+1. **fold biases** — the bias-free form on ``x ↦ (x, 1)`` (an output bias becomes a neuron with
+   weight vector ``(0, …, 0, 1)``);
+2. **drop zero neurons** — ``w = 0`` or ``a = 0``;
+3. **merge redundant neurons** — same direction into one
+   (:func:`topoanalysis.symmetry.merge_redundant_neurons`), then drop merged neurons whose
+   outputs cancelled;
+4. **augment for C.3** — ``x ↦ (x, 1, −1)``, last two coordinates strictly positive;
+5. **balance** — ``||w_k|| = ||a_k||`` (:func:`topoanalysis.symmetry.balance`);
+6. **order** — :func:`topoanalysis.symmetry.canonical_neuron_order`.
+
+The result is a bias-free :class:`~topoanalysis.Network` on the augmented input plus the map
+from old to new neurons. Numerically every step is checked on sampled points and on every
+linear region a sample meets (values and gradients); :func:`canonical_form_symbolic` runs
+the same steps in exact SymPy arithmetic, where each difference of realizations simplifies
+to 0. Lemma A.3 of Berner et al.: for linearly independent weight vectors, networks with the
+same realization have the same canonical form.
+"""
+
+import dataclasses
+
+import numpy as np
+import sympy as sp
+
+from .._validation import check_array, check_float, check_int, check_seed
+from ..exceptions import ValidationError
+from ._form import (AUGMENTATIONS, ShallowForm, _check_net, augment_inputs, c3_augment,
+                    form_network, shallow_form)
+
+__all__ = ["CanonicalForm", "StepCheck", "canonical_form", "canonical_form_symbolic",
+           "SymbolicStep"]
+
+STEPS = ("fold biases", "drop zero neurons", "merge redundant neurons", "augment for C.3",
+         "balance", "order")
+
+
+@dataclasses.dataclass
+class StepCheck:
+    """Numeric check of one step: realization and gradient before vs after."""
+
+    step: str
+    width_before: int
+    width_after: int
+    max_value_error: float
+    max_gradient_error: float
+    n_points: int
+    n_regions: int
+    holds: bool
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class CanonicalForm:
+    """Canonical form of a network modulo permutation, rescaling and redundancy.
+
+    Attributes
+    ----------
+    network : Network
+        Bias-free network on the augmented input (``d``, ``d + 1`` or ``d + 2`` inputs).
+    augment : str
+        The augmentation (``augment_inputs(X, augment)`` feeds ``network``).
+    mapping : ndarray of int of shape (l,)
+        New neuron of every old neuron (``-1``: dropped as zero or cancelled).
+    output_bias_neuron : int
+        New neuron holding the old output bias (``-1``: none).
+    steps : list of StepCheck
+    """
+
+    network: object
+    augment: str
+    mapping: np.ndarray
+    output_bias_neuron: int
+    steps: list
+    width_before: int
+    n_neurons: int = None
+
+    @property
+    def width(self):
+        """Number of neurons (0 for the zero function, stored as one zero neuron)."""
+        return self.network.arch.hidden[0] if self.n_neurons is None else self.n_neurons
+
+    @property
+    def verified(self):
+        return all(s.holds for s in self.steps)
+
+    def __call__(self, X):
+        """The canonical network on original inputs ``X`` of shape ``(N, d)``."""
+        return self.network.forward(augment_inputs(X, self.augment))
+
+    def summary(self):
+        lines = [f"canonical form: {self.width_before} neurons -> {self.width} "
+                 f"(input augmented {self.augment!r}, {self.network.arch.inputs} inputs); "
+                 f"old -> new {self.mapping.tolist()}"]
+        for s in self.steps:
+            lines.append(f"  {s.step:26s} {s.width_before:3d} -> {s.width_after:3d}  "
+                         f"max |dR| {s.max_value_error:.1e}, max |dgrad| "
+                         f"{s.max_gradient_error:.1e} on {s.n_points} points / {s.n_regions} "
+                         f"regions: {'ok' if s.holds else 'FAILED'}")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        W1, W2 = self.network.weights
+        return {"width_before": self.width_before, "width": self.width, "augment": self.augment,
+                "mapping": self.mapping.tolist(), "output_bias_neuron": self.output_bias_neuron,
+                "weights": W1.tolist(), "outputs": W2.T.tolist(),
+                "verified": self.verified, "steps": [s.to_dict() for s in self.steps]}
+
+
+def _grad_x(form, X, d):
+    """Gradients w.r.t. the original input, ``(N, e, d)``, and activation patterns."""
+    Z = augment_inputs(X, form.augment)
+    act = (Z @ form.A.T) > 0
+    J = np.einsum("nk,ke,kd->ned", act.astype(float), form.C, form.A[:, :d])
+    return J, act
+
+
+def _check_step(name, before, after, X, d, rtol, eval_before=None):
+    vb = eval_before(X) if eval_before is not None else before(X)
+    va = after(X)
+    if isinstance(before, ShallowForm):
+        gb, act = _grad_x(before, X, d)
+    else:
+        gb, act = _network_grad(before, X)
+    ga, _ = _grad_x(after, X, d)
+    scale = 1.0 + np.abs(vb).max() + np.abs(gb).max()
+    ev = float(np.abs(va - vb).max())
+    eg = float(np.abs(ga - gb).max())
+    n_regions = len({row.tobytes() for row in np.packbits(act, axis=1)})
+    width_b = before.width if isinstance(before, ShallowForm) else before.arch.hidden[0]
+    return StepCheck(name, int(width_b), int(after.width), ev, eg, len(X), n_regions,
+                     bool(ev <= rtol * scale and eg <= rtol * scale))
+
+
+def _network_grad(net, X):
+    (W1, b1), (W2, _) = net.arch.unpack(net.params)
+    pre = X @ W1.T + (0.0 if b1 is None else b1)
+    act = pre > 0
+    J = np.einsum("nk,ek,kd->ned", act.astype(float), W2, W1)
+    return J, act
+
+
+def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
+    """Canonical form of a shallow ReLU network modulo permutation, rescaling and redundancy.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU network (any input and output dimension, with or without biases).
+    augment : {"c3", "bias", "none"}, default="c3"
+        ``"c3"``: fold biases and augment to ``(x, 1, −1)`` (conditions C.1–C.3 hold after);
+        ``"bias"``: fold biases into ``(x, 1)`` only; ``"none"``: bias-free networks only.
+    tol : float, default=1e-9
+        Relative size below which a neuron is zero, cosine gap below which two directions are
+        the same, and relative error allowed in the step checks.
+    X : array_like of shape (N, d), optional
+        Points for the checks (default: ``n_check`` standard normal points, seeded).
+    n_check : int, default=512
+    seed : int, default=0
+
+    Returns
+    -------
+    CanonicalForm
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([[[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]], [[1.0, 0.5, 3.0]]])
+    >>> cf = canonical_form(net, augment="none")
+    >>> cf.width, cf.mapping.tolist(), cf.verified
+    (1, [0, 0, -1], True)
+    >>> X = np.array([[0.3, 0.1], [-1.0, 2.0]])
+    >>> bool(np.allclose(cf(X), net.forward(X)))
+    True
+    """
+    from ..symmetry import balance, canonical_neuron_order, merge_redundant_neurons
+
+    _check_net(net)
+    if augment not in AUGMENTATIONS:
+        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
+    tol = check_float("tol", tol, minimum=0.0, maximum=0.5)
+    d = net.arch.inputs
+    if X is None:
+        rng = np.random.default_rng(check_seed("seed", seed))
+        X = rng.normal(size=(check_int("n_check", n_check, minimum=1), d))
+    else:
+        X = check_array("X", X, ndim=2)
+        if X.shape[1] != d:
+            raise ValidationError(f"`X` must have {d} columns; got {X.shape[1]}.")
+    rtol = max(tol, 1e-9)
+    l = net.arch.hidden[0]
+    steps = []
+
+    form = shallow_form(net, "none" if augment == "none" else "bias")
+    steps.append(_check_step(STEPS[0], net, form, X, d, rtol, eval_before=net.forward))
+    cur = np.arange(form.width)                         # current row of every form row
+    origin = form.origin
+
+    scale = max(float(np.abs(form.A).max(initial=0)), float(np.abs(form.C).max(initial=0)), 1e-300)
+    keep = (np.linalg.norm(form.A, axis=1) > tol * scale) & \
+           (np.linalg.norm(form.C, axis=1) > tol * scale)
+    new = ShallowForm(form.A[keep], form.C[keep], form.augment, d, form.origin[keep])
+    idx = np.full(form.width, -1)
+    idx[keep] = np.arange(int(keep.sum()))
+    cur = idx[cur]
+    steps.append(_check_step(STEPS[1], form, new, X, d, rtol))
+    form = new
+
+    if form.width:
+        merged = merge_redundant_neurons(form_network(form.A, form.C), tol=tol)
+        W1, W2 = merged.network.weights
+        A, C = np.array(W1), np.array(W2.T)
+        alive = np.linalg.norm(C, axis=1) > tol * scale
+        new = ShallowForm(A[alive], C[alive], form.augment, d, np.arange(int(alive.sum())))
+        gidx = np.full(len(A), -1)
+        gidx[alive] = np.arange(int(alive.sum()))
+        cur = np.where(cur >= 0, gidx[merged.mapping[np.maximum(cur, 0)]], -1)
+    else:
+        new = form
+    steps.append(_check_step(STEPS[2], form, new, X, d, rtol))
+    form = new
+
+    if augment == "c3":
+        new = c3_augment(form)
+        steps.append(_check_step(STEPS[3], form, new, X, d, rtol))
+        form = new
+
+    net_f = form_network(form.A, form.C)
+    if form.width:
+        bal = balance(net_f)
+        W1, W2 = bal.weights
+        new = ShallowForm(np.array(W1), np.array(W2.T), form.augment, d, form.origin)
+    else:
+        new = form
+    steps.append(_check_step(STEPS[4], form, new, X, d, rtol))
+    form = new
+
+    if form.width:
+        perm = canonical_neuron_order(form_network(form.A, form.C), decimals=_decimals(tol))
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(len(perm))
+        new = ShallowForm(form.A[perm], form.C[perm], form.augment, d, form.origin)
+        cur = np.where(cur >= 0, inv[np.maximum(cur, 0)], -1)
+    else:
+        new = form
+    steps.append(_check_step(STEPS[5], form, new, X, d, rtol))
+    form = new
+
+    mapping = cur[:l]
+    ob = int(cur[l]) if len(cur) > l else -1
+    out_net = form_network(form.A, form.C) if form.width else form_network(
+        np.zeros((1, form.A.shape[1])), np.zeros((1, form.C.shape[1])))
+    return CanonicalForm(network=out_net, augment=form.augment, mapping=mapping,
+                         output_bias_neuron=ob, steps=steps, width_before=l,
+                         n_neurons=int(form.width))
+
+
+def _decimals(tol):
+    return int(max(1, min(12, round(-np.log10(max(tol, 1e-12))))))
+
+
+# --- exact (SymPy) ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class SymbolicStep:
+    """One step in exact arithmetic: the weights after it and the simplified difference."""
+
+    step: str
+    A: sp.Matrix
+    C: sp.Matrix
+    residual: sp.Matrix
+
+    @property
+    def holds(self):
+        return all(r == 0 for r in self.residual)
+
+    def to_dict(self):
+        return {"step": self.step, "A": str(self.A.tolist()), "C": str(self.C.tolist()),
+                "residual": [str(r) for r in self.residual], "holds": self.holds}
+
+
+def canonical_form_symbolic(A, C, *, augment="c3"):
+    """The canonical-form steps in exact SymPy arithmetic on a small network.
+
+    Parameters
+    ----------
+    A : sympy.Matrix of shape (m, d + 1)
+        Weight vectors ``(w_k, b_k)`` on ``x ↦ (x, 1)`` (exact numbers, e.g. ``Rational``).
+    C : sympy.Matrix of shape (m, e)
+        Outputs.
+    augment : {"c3", "bias"}, default="c3"
+
+    Returns
+    -------
+    list of SymbolicStep
+        One per step (drop zero, merge, C.3 augmentation, balance); each ``residual`` is
+        ``simplify(R_after − R_before)`` on the original input ``x`` — ``0`` when exact.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> A = sp.Matrix([[1, 2, 1], [2, 4, 2], [0, 0, 0], [1, -1, -3]])
+    >>> C = sp.Matrix([[1], [sp.Rational(1, 2)], [5], [-2]])
+    >>> steps = canonical_form_symbolic(A, C)
+    >>> [(s.step, s.A.rows, s.holds) for s in steps]
+    [('drop zero neurons', 3, True), ('merge redundant neurons', 2, True), ('augment for C.3', 2, True), ('balance', 2, True)]
+    """
+    A = sp.Matrix(A)
+    C = sp.Matrix(C)
+    if augment not in ("c3", "bias"):
+        raise ValidationError(f"`augment` must be 'c3' or 'bias'; got {augment!r}.")
+    if A.rows != C.rows or A.cols < 2:
+        raise ValidationError(f"`A` must have one row per row of `C` and >= 2 columns; got "
+                              f"{A.shape} and {C.shape}.")
+    d = A.cols - 1
+    x = sp.Matrix(sp.symbols(f"x0:{d}", real=True))
+    from .conditions import symbolic_realization
+
+    def realize(A_, C_, aug):
+        extra = [1] if aug == "bias" else [1, -1]
+        z = sp.Matrix(list(x) + extra)
+        if A_.rows == 0:
+            return sp.zeros(C.cols, 1)
+        return symbolic_realization(A_, C_, z)
+
+    steps = []
+    before = realize(A, C, "bias")
+
+    def record(name, A_, C_, aug):
+        nonlocal before
+        after = realize(A_, C_, aug)
+        res = (after - before).applyfunc(_exact_zero)
+        steps.append(SymbolicStep(name, A_, C_, res))
+        before = after
+
+    rows = [i for i in range(A.rows) if any(v != 0 for v in A.row(i)) and any(v != 0 for v in C.row(i))]
+    A1, C1 = _rows(A, rows), _rows(C, rows)
+    record("drop zero neurons", A1, C1, "bias")
+
+    groups = []
+    for i in range(A1.rows):
+        for g in groups:
+            lead = A1.row(g[0])
+            if sp.Matrix.vstack(lead, A1.row(i)).rank() == 1 and (lead.dot(A1.row(i))) > 0:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    A2_rows, C2_rows = [], []
+    for g in groups:
+        lead = A1.row(g[0])
+        out = sum((sp.nsimplify(A1.row(k).dot(lead) / lead.dot(lead)) * C1.row(k) for k in g),
+                  sp.zeros(1, C1.cols))
+        if any(sp.simplify(v) != 0 for v in out):
+            A2_rows.append(lead)
+            C2_rows.append(out)
+    A2 = sp.Matrix.vstack(*A2_rows) if A2_rows else sp.zeros(0, A.cols)
+    C2 = sp.Matrix.vstack(*C2_rows) if C2_rows else sp.zeros(0, C.cols)
+    record("merge redundant neurons", A2, C2, "bias")
+
+    aug = "bias"
+    if augment == "c3":
+        rows3 = []
+        for i in range(A2.rows):
+            w, b = A2.row(i)[:, :d], A2[i, d]
+            tau = sp.sqrt(sum(v ** 2 for v in A2.row(i)))
+            rows3.append(sp.Matrix.hstack(w, sp.Matrix([[sp.Max(b, 0) + tau, sp.Max(-b, 0) + tau]])))
+        A2 = sp.Matrix.vstack(*rows3) if rows3 else sp.zeros(0, d + 2)
+        aug = "c3"
+        record("augment for C.3", A2, C2, aug)
+
+    rows_a, rows_c = [], []
+    for i in range(A2.rows):
+        na = sp.sqrt(sum(v ** 2 for v in A2.row(i)))
+        nc = sp.sqrt(sum(v ** 2 for v in C2.row(i)))
+        alpha = sp.sqrt(nc / na)
+        rows_a.append((A2.row(i) * alpha).applyfunc(sp.radsimp))
+        rows_c.append((C2.row(i) / alpha).applyfunc(sp.radsimp))
+    A4 = sp.Matrix.vstack(*rows_a) if rows_a else A2
+    C4 = sp.Matrix.vstack(*rows_c) if rows_c else C2
+    record("balance", A4, C4, aug)
+    return steps
+
+
+def _exact_zero(e):
+    """``e`` simplified (cheap passes first: radicals denested, then ``simplify``)."""
+    e = sp.expand(sp.radsimp(sp.expand(e)))
+    return e if e == 0 else sp.simplify(e)
+
+
+def _rows(M, rows):
+    if not rows:
+        return sp.zeros(0, M.cols)
+    return sp.Matrix.vstack(*[M.row(i) for i in rows])

@@ -1,0 +1,216 @@
+"""Detectors of the degenerate parametrizations that break inverse stability.
+
+Berner, Elbrächter & Grohs (Section 2) list the pathologies: unbalanced neurons, redundant
+weight vectors (same direction), weight vectors of (exactly) opposite direction, and several
+opposite pairs whose linear parts nearly cancel; zero and dead neurons and coinciding
+hyperplanes are their limits. Each detector returns the neurons involved, the measured value
+and the tolerance it was compared with.
+
+The weight vectors are those of the bias-free form (``(w_k, b_k)`` when the network has
+hidden biases: the input augmented by ``x ↦ (x, 1)``); an output bias is no neuron here.
+"""
+
+import dataclasses
+import itertools
+
+import numpy as np
+
+from .._validation import check_array, check_float
+from ..exceptions import ValidationError
+from ._form import _check_net
+from .distance import Ball, Box
+
+__all__ = ["Degeneracy", "DegeneracyReport", "detect_degeneracies", "DEFAULT_TOLERANCES",
+           "KINDS"]
+
+KINDS = ("zero", "dead", "unbalanced", "redundant", "opposite", "nearly_opposite",
+         "cancelling_opposite_pairs", "coinciding_hyperplanes")
+
+DEFAULT_TOLERANCES = {
+    "zero": 1e-9,          # ||w_k|| ≤ tol·scale or ||a_k|| ≤ tol·scale
+    "balance": 1e-6,       # | ||w_k|| − ||a_k|| | > tol · max(||w_k||, ||a_k||)
+    "direction": 1e-9,     # cosine ≥ 1 − tol: same direction (exactly opposite: ≤ −1 + tol)
+    "near": 1e-2,          # cosine ≤ −1 + near: nearly opposite; |cos| ≥ 1 − near: coinciding
+    "cancel": 0.1,         # ||Σ linear parts|| ≤ cancel · Σ ||linear parts||
+    "dead": 0.0,           # pre-activation ≤ dead everywhere on the data / domain
+}
+
+
+@dataclasses.dataclass
+class Degeneracy:
+    """One detected degeneracy: its kind, the neurons involved, the value and the tolerance."""
+
+    kind: str
+    neurons: tuple
+    value: float
+    tol: float
+    detail: str
+
+    def to_dict(self):
+        return {"kind": self.kind, "neurons": list(self.neurons), "value": self.value,
+                "tol": self.tol, "detail": self.detail}
+
+
+@dataclasses.dataclass
+class DegeneracyReport:
+    """All degeneracies of one network, with the tolerances used."""
+
+    items: list
+    width: int
+    tolerances: dict
+    dead_on: str
+
+    def of_kind(self, kind):
+        """Degeneracies of one kind."""
+        if kind not in KINDS:
+            raise ValidationError(f"`kind` must be one of {KINDS}; got {kind!r}.")
+        return [it for it in self.items if it.kind == kind]
+
+    def neurons(self, kind):
+        """Sorted neurons involved in degeneracies of ``kind``."""
+        return sorted({n for it in self.of_kind(kind) for n in it.neurons})
+
+    @property
+    def counts(self):
+        return {k: len(self.of_kind(k)) for k in KINDS}
+
+    @property
+    def degenerate(self):
+        return bool(self.items)
+
+    def summary(self):
+        lines = [f"degeneracies of a width-{self.width} network "
+                 f"({'none' if not self.items else len(self.items)} found; dead on "
+                 f"{self.dead_on}):"]
+        for k in KINDS:
+            its = self.of_kind(k)
+            if its:
+                lines.append(f"  {k:26s} {len(its):3d}  neurons {self.neurons(k)}")
+        lines.append("  tolerances: " + ", ".join(f"{k}={v:g}" for k, v in self.tolerances.items()))
+        return "\n".join(lines)
+
+    def to_dict(self):
+        return {"width": self.width, "tolerances": dict(self.tolerances), "dead_on": self.dead_on,
+                "counts": self.counts, "items": [it.to_dict() for it in self.items]}
+
+
+def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
+    """Detect the degenerate parametrizations of a shallow ReLU network.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU network.
+    X : array_like of shape (N, d), optional
+        Data on which a neuron is dead when its pre-activation is ``≤ 0`` at every row.
+    domain : Box or Ball, optional
+        Domain ``Ω`` on which a neuron is dead when ``max_Ω ⟨w, x⟩ + b ≤ 0`` (exact).
+    tolerances : dict, optional
+        Overrides of :data:`DEFAULT_TOLERANCES` (keys ``zero``, ``balance``, ``direction``,
+        ``near``, ``cancel``, ``dead``).
+
+    Returns
+    -------
+    DegeneracyReport
+
+    Notes
+    -----
+    ``O(l² d)`` for the pairwise detectors. *Cancelling opposite pairs*: every (nearly)
+    opposite pair ``(i, j)`` has the odd ("linear") part ``L_ij = (a_i w_iᵀ + a_j w_jᵀ)/2``
+    (``ρ(z) = (z + |z|)/2``); when at least two pairs exist and
+    ``||Σ L|| ≤ cancel · Σ ||L||`` the pairs are flagged together (the paper's fourth
+    pathology; exactly cancelling ones realize a linear function in many ways).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Network
+    >>> net = Network.from_weights([[[1.0, 0.0], [-1.0, 0.0], [2.0, 0.0]], [[1.0, -1.0, 0.5]]])
+    >>> rep = detect_degeneracies(net)
+    >>> rep.neurons("opposite"), rep.neurons("redundant"), rep.neurons("unbalanced")
+    ([0, 1, 2], [0, 2], [2])
+    """
+    _check_net(net)
+    tol = dict(DEFAULT_TOLERANCES)
+    if tolerances is not None:
+        if not isinstance(tolerances, dict) or set(tolerances) - set(tol):
+            raise ValidationError(f"`tolerances` must be a dict with keys among {sorted(tol)}; "
+                                  f"got {tolerances!r}.")
+        for k, v in tolerances.items():
+            tol[k] = check_float(f"tolerances[{k!r}]", v, minimum=0.0)
+    w, a = net.neuron_weights()
+    d = net.arch.inputs
+    l = len(w)
+    nw = np.linalg.norm(w, axis=1)
+    na = np.linalg.norm(a, axis=1)
+    scale = max(float(nw.max(initial=0.0)), float(na.max(initial=0.0)), 1e-300)
+    items = []
+
+    zero = (nw <= tol["zero"] * scale) | (na <= tol["zero"] * scale)
+    for k in np.flatnonzero(zero):
+        items.append(Degeneracy("zero", (int(k),), float(min(nw[k], na[k])), tol["zero"],
+                                f"||w||={nw[k]:.3g}, ||a||={na[k]:.3g}: realizes 0"))
+
+    dead_on = "nothing (no data or domain given)"
+    pre_max = None
+    if X is not None:
+        X = check_array("X", X, ndim=2)
+        if X.shape[1] != d:
+            raise ValidationError(f"`X` must have {d} columns; got {X.shape[1]}.")
+        pre = X @ w[:, :d].T + (w[:, d] if w.shape[1] > d else 0.0)
+        pre_max = pre.max(axis=0)
+        dead_on = f"data ({X.shape[0]} rows)"
+    if domain is not None:
+        if not isinstance(domain, (Box, Ball)) or domain.dim != d:
+            raise ValidationError(f"`domain` must be a Box or Ball of dimension {d}; got {domain!r}.")
+        b = w[:, d] if w.shape[1] > d else np.zeros(l)
+        W = w[:, :d]
+        if isinstance(domain, Box):
+            lo, hi = np.array(domain.low), np.array(domain.high)
+            dmax = np.maximum(W * lo, W * hi).sum(axis=1) + b
+        else:
+            dmax = W @ np.array(domain.center) + domain.radius * np.linalg.norm(W, axis=1) + b
+        pre_max = dmax if pre_max is None else np.maximum(pre_max, dmax)
+        dead_on = (dead_on + " and " if X is not None else "") + f"{type(domain).__name__.lower()}"
+    if pre_max is not None:
+        for k in np.flatnonzero((pre_max <= tol["dead"]) & ~zero):
+            items.append(Degeneracy("dead", (int(k),), float(pre_max[k]), tol["dead"],
+                                    f"max pre-activation {pre_max[k]:.3g} on {dead_on}"))
+
+    for k in np.flatnonzero(~zero):
+        gap = abs(nw[k] - na[k]) / max(nw[k], na[k])
+        if gap > tol["balance"]:
+            items.append(Degeneracy("unbalanced", (int(k),), float(gap), tol["balance"],
+                                    f"||w||={nw[k]:.4g} vs ||a||={na[k]:.4g} (C.1 fails)"))
+
+    nz = np.flatnonzero(nw > tol["zero"] * scale)
+    unit = w[nz] / nw[nz, None]
+    cos = np.clip(unit @ unit.T, -1.0, 1.0)
+    pairs_opp = []
+    for ii, jj in itertools.combinations(range(len(nz)), 2):
+        i, j, c = int(nz[ii]), int(nz[jj]), float(cos[ii, jj])
+        if c >= 1.0 - tol["direction"]:
+            items.append(Degeneracy("redundant", (i, j), c, tol["direction"],
+                                    f"same direction (cos={c:.12g}; C.2 fails)"))
+        if c <= -1.0 + tol["direction"]:
+            items.append(Degeneracy("opposite", (i, j), c, tol["direction"],
+                                    f"exactly opposite (cos={c:.12g})"))
+            pairs_opp.append((i, j))
+        elif c <= -1.0 + tol["near"]:
+            items.append(Degeneracy("nearly_opposite", (i, j), c, tol["near"],
+                                    f"nearly opposite (cos={c:.6g})"))
+            pairs_opp.append((i, j))
+        if abs(c) >= 1.0 - tol["near"]:
+            items.append(Degeneracy("coinciding_hyperplanes", (i, j), abs(c), tol["near"],
+                                    f"hyperplanes at angle {np.degrees(np.arccos(abs(c))):.3g} deg"))
+    if len(pairs_opp) >= 2:
+        parts = [0.5 * (np.outer(a[i], w[i]) + np.outer(a[j], w[j])) for i, j in pairs_opp]
+        total = float(np.linalg.norm(sum(parts)))
+        size = float(sum(np.linalg.norm(p) for p in parts))
+        if size > 0 and total <= tol["cancel"] * size:
+            neurons = tuple(sorted({n for p in pairs_opp for n in p}))
+            items.append(Degeneracy("cancelling_opposite_pairs", neurons, total / size,
+                                    tol["cancel"],
+                                    f"{len(pairs_opp)} opposite pairs: ||sum of linear parts||="
+                                    f"{total:.3g} vs {size:.3g}"))
+    return DegeneracyReport(items=items, width=l, tolerances=tol, dead_on=dead_on)

@@ -1,0 +1,89 @@
+"""One network's (or a stack's) degeneracies, conditions and canonical form, for the CLI and
+``analyze``."""
+
+import dataclasses
+
+from .canonical import canonical_form
+from .conditions import restricted_space_membership
+from .detect import detect_degeneracies
+
+__all__ = ["NetworkStability", "network_stability", "StabilityOfNetworks",
+           "stability_of_networks"]
+
+
+@dataclasses.dataclass
+class NetworkStability:
+    """Degeneracies, C.1–C.3 and the canonical form of one network."""
+
+    degeneracies: object
+    membership: object
+    canonical: object
+
+    def summary(self):
+        return "\n".join([self.degeneracies.summary(), "conditions: " + self.membership.summary(),
+                          self.canonical.summary()])
+
+    def to_dict(self):
+        return {"degeneracies": self.degeneracies.to_dict(),
+                "conditions": self.membership.to_dict(), "canonical": self.canonical.to_dict()}
+
+
+def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None, tol=1e-9):
+    """Detect degeneracies (dead on ``X``/``domain``), check C.1–C.3, build the canonical form."""
+    return NetworkStability(
+        degeneracies=detect_degeneracies(net, X=X, domain=domain, tolerances=tolerances),
+        membership=restricted_space_membership(net, tol=tol),
+        canonical=canonical_form(net, augment=augment, tol=tol, X=X))
+
+
+@dataclasses.dataclass
+class StabilityOfNetworks:
+    """Per-network degeneracy counts and canonical widths (the ``analyze`` section)."""
+
+    labels: list
+    counts: list
+    widths: list
+    canonical_widths: list
+    in_restricted_space: list
+    verified: list
+    output_bias_neuron: list = dataclasses.field(default_factory=list)
+
+    def summary(self):
+        kinds = sorted({k for c in self.counts for k, v in c.items() if v})
+        lines = ["Degeneracies (Berner et al.) and canonical forms modulo permutation, rescaling "
+                 "and redundancy:"]
+        obn = self.output_bias_neuron or [False] * len(self.labels)
+        for lab, c, w, cw, ok, ob in zip(self.labels, self.counts, self.widths,
+                                         self.canonical_widths, self.verified, obn):
+            found = ", ".join(f"{k} {c[k]}" for k in kinds if c[k]) or "none"
+            cw_txt = f"{cw - 1} + 1 (output bias)" if ob else f"{cw}"
+            lines.append(f"  {lab:>14s}: width {w} -> canonical {cw_txt}"
+                         f"{'' if ok else ' (check FAILED)'}; {found}")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        return {"labels": self.labels, "counts": self.counts, "widths": self.widths,
+                "canonical_widths": self.canonical_widths,
+                "in_restricted_space": self.in_restricted_space, "verified": self.verified,
+                "output_bias_neuron": self.output_bias_neuron}
+
+
+def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
+    """Degeneracies and canonical widths of several networks (e.g. ``analyze``'s trained ones).
+
+    Parameters
+    ----------
+    nets : sequence of Network
+    labels : sequence of str, optional
+    X : array_like, optional
+        Data on which dead neurons are detected (and the canonical-form checks run).
+    """
+    labels = [f"network {i}" for i in range(len(nets))] if labels is None else list(labels)
+    res = [network_stability(n, X=X, tolerances=tolerances) for n in nets]
+    return StabilityOfNetworks(
+        labels=labels, counts=[r.degeneracies.counts for r in res],
+        widths=[int(n.arch.hidden[0]) for n in nets],
+        canonical_widths=[int(r.canonical.width) for r in res],
+        in_restricted_space=[bool(r.membership.in_restricted_space) for r in res],
+        verified=[bool(r.canonical.verified) for r in res],
+        output_bias_neuron=[bool(r.canonical.output_bias_neuron >= 0) for r in res])

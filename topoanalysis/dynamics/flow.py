@@ -1,0 +1,552 @@
+"""Gradient flow of many networks: adaptive Dormand–Prince 5(4) on the engine's gradient.
+
+The papers' statements about conserved quantities and saddle-to-saddle dynamics are about
+gradient **flow** ``dθ/dt = −∇L(θ)``, which gradient descent only approximates with a small
+rate. :func:`gradient_flow` integrates the flow itself with the explicit Runge–Kutta pair of
+Dormand and Prince (order 5 with an embedded order-4 error estimate, first-same-as-last, and
+its order-4 continuous extension for records between steps), with the step-size controller
+of Hairer's ``DOPRI5``. Every network of the ``(B, P)`` stack has its own time and step
+size; all right-hand sides of one stage are evaluated in one call of the compiled engine,
+and networks that are done leave the batch. ``train(..., optimizer="flow")`` calls it.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .._validation import check_array, check_float, check_int
+from ..exceptions import ValidationError
+from ..network import conserved_quantities
+from . import _engine
+from .train import TrainResult
+
+__all__ = ["FlowResult", "gradient_flow", "train_flow"]
+
+# --- Dormand–Prince 5(4) tableau (Hairer, Nørsett & Wanner, Table II.5.2) -------------------
+_A = (
+    (),
+    (1 / 5,),
+    (3 / 40, 9 / 40),
+    (44 / 45, -56 / 15, 32 / 9),
+    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),  # = b: stage 7 is y_{n+1}
+)
+#: ``b − b̂``: the local error estimate is ``h Σ_j E_j k_j`` (sign is irrelevant, only norms).
+_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
+#: Continuous extension (Shampine): ``y(t + xh) = y + h Σ_j k_j Σ_m P[j][m] x^(m+1)``.
+_P = (
+    (1.0, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432),
+    (0.0, 0.0, 0.0, 0.0),
+    (0.0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799),
+    (0.0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072),
+    (0.0, 127303824393 / 49829197408, -318862633887 / 49829197408,
+     701980252875 / 199316789632),
+    (0.0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844),
+    (0.0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423),
+)
+# Step-size controller of DOPRI5 (PI control with beta = 0.04).
+_SAFE, _FAC_MIN, _FAC_MAX, _BETA = 0.9, 0.2, 10.0, 0.04
+_EXPO1 = 0.2 - _BETA * 0.75
+_MAX_REJECTS = 60          # consecutive rejections before a network counts as diverged
+_CALL_SECONDS = 0.25       # target duration of one compiled call (cost model of train)
+_THREAD_SECONDS = 2e-4     # least work per thread before a call uses a second thread
+
+RUNNING, DONE, REACHED_TARGET, DIVERGED, MAX_STEPS = 0, 1, 2, 3, 4
+_STATUS_NAMES = {DONE: "reached t_end", REACHED_TARGET: "reached target_loss",
+                 DIVERGED: "diverged", MAX_STEPS: "stopped at max_steps"}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FlowResult(TrainResult):
+    """Outcome of :func:`gradient_flow` (a :class:`~topoanalysis.dynamics.TrainResult`).
+
+    The fields of :class:`TrainResult` keep their meaning with time in place of steps:
+
+    - ``loss``, ``conserved``, ``trajectory`` are recorded at ``record_times`` (not steps);
+      NaN at record times after a network stopped.
+    - ``steps_taken`` is the number of **accepted** Runge–Kutta steps of each network.
+    - ``record_steps`` is, at each record time, the largest number of accepted steps any
+      network had taken when it passed that time (per network: ``record_accepted``); use
+      ``record_times`` as the x-axis.
+    - ``reached_target``, ``diverged``, ``final_loss``, ``params`` as for :func:`train`.
+
+    Attributes
+    ----------
+    record_times : ndarray of shape (R,)
+        Times of the records.
+    record_accepted : ndarray of int64, shape (B, R)
+        Accepted steps of each network when it passed each record time (-1 if it never did).
+    final_time : ndarray of shape (B,)
+        Time each network reached (``t_end`` unless it stopped early).
+    n_evaluations : ndarray of int64, shape (B,)
+        Gradient evaluations spent on each network (6 per attempted step, 2 to start).
+    n_loss_evaluations : ndarray of int64, shape (B,)
+        Extra loss-only evaluations for records between steps.
+    rejected_steps : ndarray of int64, shape (B,)
+        Steps rejected by the error control.
+    step_size : ndarray of shape (B,)
+        The step size each network would have tried next.
+    status : ndarray of int8, shape (B,)
+        1 reached ``t_end``, 2 reached ``target_loss``, 3 diverged, 4 stopped at
+        ``max_steps``.
+    """
+
+    record_times: np.ndarray
+    record_accepted: np.ndarray
+    final_time: np.ndarray
+    n_evaluations: np.ndarray
+    n_loss_evaluations: np.ndarray
+    rejected_steps: np.ndarray
+    step_size: np.ndarray
+    status: np.ndarray
+
+    def summary(self):
+        """A few lines of text: settings, then one line per network (at most 20)."""
+        s = self.settings
+        lines = [f"gradient flow (Dormand-Prince 5(4)), {self.n_networks} network(s), "
+                 f"{s['loss']} loss, t_end={s['t_end']:g}, rtol={s['rtol']:g}, "
+                 f"atol={s['atol']:g}"]
+        for i in range(min(self.n_networks, 20)):
+            lines.append(
+                f"  network {i}: loss {self.final_loss[i]:.6g} at t={self.final_time[i]:.6g} "
+                f"({_STATUS_NAMES.get(int(self.status[i]), 'running')}); "
+                f"{self.steps_taken[i]} accepted / {self.rejected_steps[i]} rejected steps, "
+                f"{self.n_evaluations[i]} gradient evaluations")
+        if self.n_networks > 20:
+            lines.append(f"  ... {self.n_networks - 20} more")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """JSON-able summary (per-network arrays as lists; records included)."""
+        def arr(a):
+            return None if a is None else np.asarray(a).tolist()
+
+        return {
+            "architecture": self.arch.to_dict(), "settings": self.settings,
+            "final_loss": arr(self.final_loss), "final_time": arr(self.final_time),
+            "steps_taken": arr(self.steps_taken), "rejected_steps": arr(self.rejected_steps),
+            "n_evaluations": arr(self.n_evaluations),
+            "n_loss_evaluations": arr(self.n_loss_evaluations),
+            "diverged": arr(self.diverged), "reached_target": arr(self.reached_target),
+            "status": arr(self.status), "record_times": arr(self.record_times),
+            "loss": arr(self.loss), "conserved": arr(self.conserved),
+        }
+
+
+class _Gradient:
+    """The flow's right-hand side on a sub-stack: one compiled engine call per
+    ``max_rows`` networks (each call bounded to about ``_CALL_SECONDS``, so a
+    KeyboardInterrupt is seen between calls)."""
+
+    def __init__(self, arch, loss, data, n_threads):
+        self.eng = _engine.kernels()
+        self.data = data
+        self.args = _engine.kernel_arch_args(arch, loss)
+        self.P = arch.n_params
+        self.n_threads = n_threads
+        self.per_net = 2e-10 * max(1, data.n_samples) * self.P   # seconds on one core
+        self.max_rows = max(1, int(_CALL_SECONDS * n_threads / max(self.per_net, 1e-12)))
+        self._out = np.zeros((1, 1, 1))
+
+    def threads(self, rows):
+        """Threads for a call on ``rows`` networks: a second thread only for at least
+        ~0.2 ms of work each (waking a thread team costs more than a small evaluation, and
+        much more on a loaded machine). Results do not depend on it."""
+        return max(1, min(self.n_threads, rows, int(rows * self.per_net / _THREAD_SECONDS)))
+
+    def __call__(self, theta, want_grad=True):
+        """``(loss, −gradient, bad)`` for the rows of ``theta`` (C-contiguous)."""
+        n = theta.shape[0]
+        loss = np.full(n, np.nan)
+        acc = np.full(n, np.nan)
+        grad = np.zeros((n, self.P)) if want_grad else np.zeros((1, 1))
+        bad = np.zeros(n, dtype=np.int8)
+        d = self.data
+        for s in range(0, n, self.max_rows):
+            sl = slice(s, s + self.max_rows)
+            self.eng.evaluate_networks(
+                theta[sl], d.Xb, d.Yb, d.X, d.Y, *self.args, True, want_grad, False, False,
+                loss[sl], grad[sl] if want_grad else grad, acc[sl], self._out, bad[sl],
+                self.threads(min(n - s, self.max_rows)))
+        if np.any(bad == 2):
+            raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
+        if want_grad:
+            np.negative(grad, out=grad)
+        return loss, grad, bad != 0
+
+
+def _rms(a):
+    return np.sqrt(np.mean(a * a, axis=1))
+
+
+def _combine(y, h, coeffs, K):
+    """``y + h Σ_j coeffs[j] K[j]`` elementwise (no BLAS: rows never interact)."""
+    acc = None
+    for c, k in zip(coeffs, K):
+        if c == 0.0:
+            continue
+        acc = c * k if acc is None else acc + c * k
+    return y + h[:, None] * acc
+
+
+def _initial_step(f, y0, f0, t_span, rtol, atol):
+    """Hairer's starting step (``HINIT`` of DOPRI5), per row; one more evaluation."""
+    sk = atol + rtol * np.abs(y0)
+    dnf = np.mean((f0 / sk) ** 2, axis=1)
+    dny = np.mean((y0 / sk) ** 2, axis=1)
+    h = np.where((dnf > 1e-10) & (dny > 1e-10), 0.01 * np.sqrt(dny / np.maximum(dnf, 1e-300)),
+                 1e-6)
+    h = np.minimum(h, t_span)
+    _, f1, bad = f(np.ascontiguousarray(y0 + h[:, None] * f0))
+    der2 = _rms((f1 - f0) / sk) / h
+    der12 = np.maximum(np.abs(der2), np.sqrt(dnf))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        h1 = np.where(der12 <= 1e-15, np.maximum(1e-6, h * 1e-3),
+                      (0.01 / np.maximum(der12, 1e-300)) ** 0.2)
+    h1 = np.where(bad | ~np.isfinite(h1), h, h1)
+    return np.minimum(np.minimum(100 * h, h1), t_span)
+
+
+def _check_record_times(record_times, t_end):
+    if record_times is None:
+        return np.linspace(0.0, t_end, 101)
+    rt = check_array("record_times", record_times, ndim=1)
+    if rt.size == 0:
+        raise ValidationError("`record_times` must hold at least one time; got an empty array.")
+    if rt[0] < 0 or rt[-1] > t_end:
+        raise ValidationError(
+            f"`record_times` must lie in [0, t_end] = [0, {t_end:g}]; got times from "
+            f"{rt.min():g} to {rt.max():g}.")
+    if np.any(np.diff(rt) <= 0):
+        raise ValidationError("`record_times` must be strictly increasing; got "
+                              f"{np.array2string(rt, threshold=8)}.")
+    return rt
+
+
+def _progress_bar(total, progress):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is a dependency; without it, integrate silently
+        return None
+    return tqdm(total=total, desc="gradient flow", unit="t", delay=1.0, leave=False,
+                bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
+
+
+def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol=1e-8,
+                  record_times=None, max_steps=None, first_step=None, record_params=False,
+                  record_conserved=True, target_loss=None, n_threads=None, progress=True):
+    """Integrate the gradient flow ``dθ/dt = −∇L(θ)`` of many networks to time ``t_end``.
+
+    Parameters
+    ----------
+    theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+        Initial networks; arrays need ``arch``.
+    X : array_like of shape (N, d)
+    y : array_like of shape (N, e)
+        Targets as for :func:`~topoanalysis.dynamics.train`.
+    arch : Architecture, optional
+        Required when ``theta0`` is an array.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+    t_end : float
+        Final time ``> 0`` (gradient descent with rate ``η`` for ``n`` steps approximates
+        the flow up to ``t = η n``).
+    rtol, atol : float, default 1e-5 and 1e-8
+        Relative and absolute tolerances of the local error per step: a step is accepted
+        when ``sqrt(mean((err_i / (atol + rtol·max(|θ_i|, |θ_i'|)))²)) <= 1``.
+    record_times : array_like of shape (R,), optional
+        Strictly increasing times in ``[0, t_end]`` at which the loss (and the conserved
+        quantities, the parameters) are recorded. Default: 101 equally spaced times from 0 to
+        ``t_end``. Records between steps use the continuous extension of the method (order
+        4); they do not change the steps taken.
+    max_steps : int, optional
+        Stop a network after this many accepted steps (default: no limit).
+    first_step : float, optional
+        Initial step size (default: Hairer's estimate, which costs one gradient evaluation).
+    record_params, record_conserved : bool
+        As for :func:`~topoanalysis.dynamics.train`.
+    target_loss : float, optional
+        Stop a network at the end of the first accepted step whose loss is ``<= target_loss``.
+    n_threads : int, optional
+        OpenMP threads over the networks of each engine call. Results do not depend on it,
+        nor on which other networks are integrated in the same stack.
+    progress : bool, default=True
+        tqdm progress bar over time (the smallest time of the networks still running).
+
+    Returns
+    -------
+    FlowResult
+
+    Raises
+    ------
+    ValidationError
+        For an invalid argument; the message names it.
+
+    Warns
+    -----
+    DivergenceWarning
+        For networks whose step size collapsed (``60`` consecutive rejections or a step
+        below the rounding of ``t``) or whose loss or gradient was non-finite at the start;
+        they keep their last accepted parameters.
+
+    Notes
+    -----
+    Dormand–Prince 5(4) with first-same-as-last (6 gradient evaluations per attempted
+    step), the embedded error estimate of order 4 and the PI step-size controller of
+    Hairer's DOPRI5 (safety 0.9, factor in [0.2, 10], ``β = 0.04``; no increase right after
+    a rejection), all per network. A stage whose loss or gradient is not finite rejects the
+    step. Each compiled call handles
+    at most about 0.25 s of work, so an interrupt (Ctrl-C) stops the run between calls.
+    Cost ``O(6 · steps · N · P)`` per network.
+
+    **ReLU kinks.** For ReLU-like activations the gradient jumps where a sample crosses a
+    neuron's kink, and the flow is a differential equation with a discontinuous right-hand
+    side. A crossing costs a few rejected steps. But where the flow *slides* along a kink
+    (a pre-activation held at 0 by the fields on both sides: a Filippov sliding mode), every
+    explicit step overshoots across it, the local error is of first order and the step size
+    becomes proportional to the tolerance: the cost then grows like ``1/rtol``
+    (measured: ~10× more evaluations per 10× smaller tolerance for such networks, against
+    ~1.6× for smooth ones). Tolerances of ``1e-3`` to ``1e-5`` are practical for ReLU
+    networks; smooth activations (``tanh``, ``sigmoid``, ``linear``) take any tolerance.
+
+    An explicit Runge–Kutta method does not conserve the quadratic invariants
+    ``c_k = ||w_k||² − ||a_k||²`` of positively homogeneous networks exactly; their drift is
+    of the order of the tolerances (it vanishes as ``rtol, atol → 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topoanalysis import Architecture
+    >>> from topoanalysis.init import init_params
+    >>> arch = Architecture(2, (8,), 1)
+    >>> X = np.random.default_rng(0).standard_normal((32, 2)); y = X[:, :1] * X[:, 1:]
+    >>> res = gradient_flow(init_params(arch, n_networks=3), X, y, arch=arch, t_end=5.0,
+    ...                     rtol=1e-4, atol=1e-7, record_times=[0, 1, 5], progress=False)
+    >>> res.loss.shape, res.record_times.tolist(), bool(np.all(res.final_time == 5.0))
+    ((3, 3), [0.0, 1.0, 5.0], True)
+    >>> bool(np.all(np.abs(res.conserved_drift()) < 1e-3))   # c_k: conserved up to ~rtol
+    True
+    """
+    arch, theta = _engine.resolve_params(theta0, arch, "theta0")
+    loss = _engine.check_loss(loss)
+    t_end = check_float("t_end", t_end, minimum=0.0, strict_min=True)
+    rtol = check_float("rtol", rtol, minimum=0.0, maximum=1.0)
+    atol = check_float("atol", atol, minimum=0.0)
+    if rtol == 0.0 and atol == 0.0:
+        raise ValidationError("`rtol` and `atol` must not both be 0; got rtol=0.0, atol=0.0.")
+    if rtol != 0.0 and rtol < 100 * np.finfo(float).eps:
+        raise ValidationError(f"`rtol` must be 0 or >= {100 * np.finfo(float).eps:.3g} "
+                              f"(100 machine epsilons); got {rtol}.")
+    rt = _check_record_times(record_times, t_end)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, minimum=1)
+    if first_step is not None:
+        first_step = check_float("first_step", first_step, minimum=0.0, strict_min=True)
+    if target_loss is not None:
+        target_loss = check_float("target_loss", target_loss)
+    for name, flag in (("record_params", record_params), ("record_conserved", record_conserved),
+                       ("progress", progress)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValidationError(f"`{name}` must be True or False; got {flag!r}.")
+    data = _engine.prepare_data(arch, X, y, loss)
+    B, P = theta.shape
+    n_threads = _engine.resolve_threads(n_threads, B)
+    f = _Gradient(arch, loss, data, n_threads)
+
+    R, H = rt.size, arch.neuron_count
+    loss_rec = np.full((B, R), np.nan)
+    cons_rec = np.full((B, R, H), np.nan) if record_conserved else None
+    param_rec = np.full((B, R, P), np.nan) if record_params else None
+    rec_acc = np.full((B, R), -1, dtype=np.int64)
+    next_rec = np.zeros(B, dtype=np.int64)
+    t = np.zeros(B)
+    status = np.zeros(B, dtype=np.int8)
+    n_acc = np.zeros(B, dtype=np.int64)
+    n_rej = np.zeros(B, dtype=np.int64)
+    n_eval = np.zeros(B, dtype=np.int64)
+    n_loss_eval = np.zeros(B, dtype=np.int64)
+    consecutive_rej = np.zeros(B, dtype=np.int64)
+    facold = np.full(B, 1e-4)
+    last_rejected = np.zeros(B, dtype=bool)
+
+    def record(rows, j, th, lv):
+        loss_rec[rows, j] = lv
+        rec_acc[rows, j] = n_acc[rows]
+        if record_conserved:
+            cons_rec[rows, j] = conserved_quantities(arch, th)
+        if record_params:
+            param_rec[rows, j] = th
+
+    # --- start: f(θ0), the records at t = 0, the first step --------------------------------
+    cur_loss, k1, bad = f(theta)
+    n_eval += 1
+    status[bad] = DIVERGED
+    ok = ~bad
+    if rt[0] == 0.0:
+        rows = np.flatnonzero(ok)
+        record(rows, 0, theta[rows], cur_loss[rows])
+        next_rec[rows] = 1
+    if target_loss is not None:
+        status[ok & (cur_loss <= target_loss)] = REACHED_TARGET
+    h = np.full(B, np.nan)
+    run = np.flatnonzero(status == RUNNING)
+    if first_step is not None:
+        h[:] = min(first_step, t_end)
+    elif run.size:
+        h[run] = _initial_step(f, theta[run], k1[run], t_end, rtol, atol)
+        n_eval[run] += 1
+
+    bar = _progress_bar(t_end, progress)
+    shown = 0.0
+    try:
+        while True:
+            run = np.flatnonzero(status == RUNNING)
+            if run.size == 0:
+                break
+            y0 = theta[run]
+            remaining = t_end - t[run]
+            land = h[run] >= remaining
+            hh = np.where(land, remaining, h[run])
+            K = [k1[run]]
+            stage_bad = np.zeros(run.size, dtype=bool)
+            for s in range(1, 7):
+                ys = np.ascontiguousarray(_combine(y0, hh, _A[s], K))
+                ls, ks, bs = f(ys)
+                stage_bad |= bs
+                K.append(ks)
+            y1, loss1 = ys, ls
+            n_eval[run] += 6
+            with np.errstate(over="ignore", invalid="ignore"):
+                err = hh[:, None] * sum(c * k for c, k in zip(_E, K) if c != 0.0)
+                sc = atol + rtol * np.maximum(np.abs(y0), np.abs(y1))
+                en = _rms(err / sc)
+            en[stage_bad | ~np.isfinite(en) | ~np.isfinite(loss1)] = np.inf
+            accept = en <= 1.0
+
+            # step-size control (DOPRI5)
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                fac11 = en ** _EXPO1
+                fac = fac11 / facold[run] ** _BETA
+                fac = np.clip(fac / _SAFE, 1.0 / _FAC_MAX, 1.0 / _FAC_MIN)
+                h_acc = hh / fac
+                h_rej = hh / np.minimum(1.0 / _FAC_MIN, fac11 / _SAFE)
+            h_acc = np.where(last_rejected[run], np.minimum(h_acc, hh), h_acc)
+            h_new = np.where(accept, h_acc, h_rej)
+            facold[run] = np.where(accept, np.maximum(en, 1e-4), facold[run])
+            last_rejected[run] = ~accept
+            h[run] = h_new
+
+            # rejected steps
+            rej = run[~accept]
+            n_rej[rej] += 1
+            consecutive_rej[rej] += 1
+            tiny = h_new[~accept] <= 16 * np.finfo(float).eps * np.maximum(t[rej], 1e-300)
+            status[rej[tiny | (consecutive_rej[rej] >= _MAX_REJECTS)]] = DIVERGED
+
+            # accepted steps: records in (t, t + h], then the update
+            ia = np.flatnonzero(accept)
+            if ia.size:
+                ga = run[ia]
+                t_new = np.where(land[ia], t_end, t[ga] + hh[ia])
+                n_acc[ga] += 1
+                consecutive_rej[ga] = 0
+                hi = np.searchsorted(rt, t_new, side="right")
+                cnt = hi - next_rec[ga]
+                if np.any(cnt > 0):
+                    sel = np.repeat(np.arange(ia.size), cnt)
+                    j = np.concatenate([np.arange(a, b) for a, b in zip(next_rec[ga], hi)])
+                    x = (rt[j] - t[ga[sel]]) / hh[ia[sel]]
+                    at_end = rt[j] >= t_new[sel]
+                    th = np.empty((sel.size, P))
+                    lv = np.empty(sel.size)
+                    th[at_end] = y1[ia[sel[at_end]]]
+                    lv[at_end] = loss1[ia[sel[at_end]]]
+                    mid = ~at_end
+                    if np.any(mid):
+                        rows = ia[sel[mid]]
+                        xm = x[mid]
+                        coeffs = [sum(p[m] * xm ** (m + 1) for m in range(4)) for p in _P]
+                        acc = None
+                        for c, k in zip(coeffs, K):
+                            if np.all(c == 0.0):
+                                continue
+                            term = c[:, None] * k[rows]
+                            acc = term if acc is None else acc + term
+                        th[mid] = y0[rows] + hh[rows][:, None] * acc
+                        lv[mid], _, _ = f(np.ascontiguousarray(th[mid]), want_grad=False)
+                        np.add.at(n_loss_eval, ga[sel[mid]], 1)
+                    n_acc_now = n_acc[ga[sel]]
+                    loss_rec[ga[sel], j] = lv
+                    rec_acc[ga[sel], j] = n_acc_now
+                    if record_conserved:
+                        cons_rec[ga[sel], j] = conserved_quantities(arch, th)
+                    if record_params:
+                        param_rec[ga[sel], j] = th
+                    next_rec[ga] = hi
+                theta[ga] = y1[ia]
+                k1[ga] = K[6][ia]
+                cur_loss[ga] = loss1[ia]
+                t[ga] = t_new
+                status[ga[t_new >= t_end]] = DONE
+                if target_loss is not None:
+                    status[ga[(status[ga] == RUNNING) & (loss1[ia] <= target_loss)]] = \
+                        REACHED_TARGET
+                if max_steps is not None:
+                    status[ga[(status[ga] == RUNNING) & (n_acc[ga] >= max_steps)]] = MAX_STEPS
+
+            if bar is not None:
+                still = status == RUNNING
+                now = float(t[still].min()) if still.any() else t_end
+                if now > shown:
+                    bar.update(now - shown)
+                    shown = now
+    finally:
+        if bar is not None:
+            bar.close()
+
+    diverged = status == DIVERGED
+    _engine.warn_diverged(
+        int(diverged.sum()), B, "networks",
+        "the step size of the flow integrator collapsed or the loss was non-finite; stopped "
+        "at their last accepted parameters",
+    )
+    settings = dict(loss=loss, optimizer="flow", method="dopri5", t_end=t_end, rtol=rtol,
+                    atol=atol, max_steps=max_steps, first_step=first_step,
+                    target_loss=target_loss, n_records=int(R))
+    rec_steps = rec_acc.max(axis=0)
+    return FlowResult(
+        arch=arch, params=theta, loss=loss_rec, record_steps=rec_steps,
+        conserved=cons_rec, trajectory=param_rec, final_loss=cur_loss, steps_taken=n_acc,
+        diverged=diverged, reached_target=status == REACHED_TARGET, settings=settings,
+        record_times=rt, record_accepted=rec_acc, final_time=t, n_evaluations=n_eval,
+        n_loss_evaluations=n_loss_eval, rejected_steps=n_rej, step_size=h, status=status,
+    )
+
+
+def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batch_size=None,
+               record_every=None, record_params=False, record_conserved=True, target_loss=None,
+               n_threads=None, progress=True, checkpoint=None, t_end=None, rtol=None, atol=None,
+               record_times=None):
+    """``train(..., optimizer="flow")``: map :func:`~topoanalysis.dynamics.train`'s arguments
+    onto :func:`gradient_flow` (``steps`` is the maximum number of accepted steps; ``rtol``
+    and ``atol`` default to 1e-5 and 1e-8) and reject those that have no meaning for the flow.
+    """
+    for name, value, why in (
+            ("lr", lr, "the flow has no learning rate (its step sizes are adaptive)"),
+            ("batch_size", batch_size, "the flow is full-batch"),
+            ("record_every", record_every, "records are at `record_times`"),
+            ("checkpoint", checkpoint, "the flow integrator does not checkpoint")):
+        if value is not None:
+            raise ValidationError(f"`{name}` must be None for optimizer='flow' ({why}); "
+                                  f"got {value!r}.")
+    if t_end is None:
+        raise ValidationError("`t_end` must be given for optimizer='flow' (a final time > 0); "
+                              "got None.")
+    return gradient_flow(theta0, X, y, arch=arch, loss=loss, t_end=t_end,
+                         rtol=1e-5 if rtol is None else rtol, atol=1e-8 if atol is None else atol,
+                         record_times=record_times, max_steps=steps,
+                         record_params=record_params, record_conserved=record_conserved,
+                         target_loss=target_loss, n_threads=n_threads, progress=progress)
