@@ -389,13 +389,17 @@ _flags = {
     "analyze": ["--hidden-width", "--seeds", "--init", "--init-std", "--lr", "--out"],
     "barrier": ["--data", "--n-points", "--threshold", "--out"],
     "connect": ["--data", "--threshold", "--out", "--loss"],
+    "stability": ["--data-file", "--tol", "--radius", "--out"],
+    "critical": ["--data", "--tol", "--seed", "--json"],
 }
+_values.update({"--tol": ["1e-6", "0", "-1", "nan"], "--radius": ["0.1", "0", "-1", "inf"]})
 _values.update({"--threshold": ["0.1", "-1", "nan", "x"],
                 "--data": ["breast_cancer", "xor", "quadratic", "nope"]})
 _fixed = {"train": ["-q", "--steps", "3"], "probability": ["--no-plot"],
           "analyze": ["-q", "--no-train"], "components": [], "interpolate": ["--n-points", "5"],
           "barrier": ["--n-points", "5"],
-          "connect": ["-q", "--steps", "2", "--points", "5", "--max-depth", "1"]}
+          "connect": ["-q", "--steps", "2", "--points", "5", "--max-depth", "1"],
+          "stability": ["-q"], "critical": ["--perturbations", "5"]}
 
 
 @st.composite
@@ -413,8 +417,10 @@ def command_lines(draw, folder):
         else:
             value = draw(st.sampled_from(_values[flag]))
         argv += [flag] + value.split(" ")
-    if command != "components" and "--out" not in chosen:
+    if command not in ("components", "critical") and "--out" not in chosen:
         argv += ["--out", os.path.join(folder, "o%d" % draw(st.integers(0, 10 ** 9)))]
+    if command in ("stability", "critical"):  # one positional network
+        argv[1:1] = [os.path.join(folder, draw(st.sampled_from(files)) + ".npz")]
     if command in ("barrier", "connect"):  # positional networks, and a required --data
         nets = [os.path.join(folder, draw(st.sampled_from(files)) + ".npz") for _ in range(2)]
         argv[1:1] = nets
@@ -423,7 +429,7 @@ def command_lines(draw, folder):
     if command == "interpolate":
         argv += [] if "--a" in chosen else ["--a", os.path.join(folder, "good.npz")]
         argv += [] if "--b" in chosen else ["--b", os.path.join(folder, "good.npz")]
-    if draw(st.booleans()) and command != "components":
+    if draw(st.booleans()) and command not in ("components", "critical"):
         argv.append("--force")
     return argv
 
