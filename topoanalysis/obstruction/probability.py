@@ -548,7 +548,8 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
         with np.errstate(divide="ignore"):  # q = 1 gives log1p(-1) = -inf: probability 1
             return -np.expm1(Lf * np.log1p(-np.minimum(q, 1.0)))
     if event == "expected_components":
-        return (1.0 + q) ** Lf
+        with np.errstate(over="ignore"):  # beyond float64: inf, explained by the CSV's note
+            return (1.0 + q) ** Lf
     same = (np.where(E == 1, p ** Lf, 0.0) + np.where(DW == 1, (1.0 - p) ** Lf, 0.0))
     if event == "obstructed":
         return same
