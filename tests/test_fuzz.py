@@ -448,6 +448,14 @@ def cli_folder():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _restore_cwd(path):
+    try:
+        yield
+    finally:
+        os.chdir(path)
+
+
 def test_command_lines(cli_folder):
     from topoanalysis.cli import main
 
@@ -456,8 +464,10 @@ def test_command_lines(cli_folder):
     def run(argv):
         out, err = io.StringIO(), io.StringIO()
         code = None
+        here = os.getcwd()
+        os.chdir(cli_folder)  # default output files land in the temporary folder
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-                warnings.catch_warnings():
+                warnings.catch_warnings(), _restore_cwd(here):
             warnings.simplefilter("ignore")
             try:
                 code = main(argv)
