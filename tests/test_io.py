@@ -157,3 +157,10 @@ def test_check_memory():
         check_memory(1e18, "the parameter stack", param="n_networks")
     with pytest.raises(ValidationError):
         check_memory(float("inf"), "anything")
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    path = write_json(tmp_path / "r.json", {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask

@@ -92,6 +92,15 @@ def _ensure_folder(folder, param):
         raise FileError(f"`{param}`: the folder {_describe(folder)} is not writable.")
 
 
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path, param="output"):
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -108,6 +117,7 @@ def atomic_path(path, param="output"):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
