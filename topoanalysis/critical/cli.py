@@ -2,6 +2,8 @@
 
 import os
 
+from .._validation import normalize_name
+
 __all__ = ["add_subcommand", "cmd_critical", "DATA_NAMES"]
 
 DATA_NAMES = ("wu5", "quadratic", "cubic", "cyclic", "breast_cancer")
@@ -11,20 +13,30 @@ def _data(name, net, n_samples):
     """(X, y, natural loss) for a data name or a .npz file."""
     from .. import datasets, io
 
-    if name not in DATA_NAMES:
+    if normalize_name(name) not in DATA_NAMES:
         X, Y = io.load_data(name, param="--data")
-        return X, Y, "mse"
+        return _check_inputs(X, Y, net, name) + ("mse",)
+    name = normalize_name(name)
     if name == "wu5":
         ds = datasets.wu_five_point_regression(with_bias_column=net.arch.inputs == 2)
-        return ds.X, ds.y, "mse"
+        return _check_inputs(ds.X, ds.y, net, name) + ("mse",)
     if name in ("quadratic", "cubic"):
         ds = datasets.polynomial_regression(name, n_samples=n_samples, sampling="grid")
-        return ds.X, ds.y, "mse"
+        return _check_inputs(ds.X, ds.y, net, name) + ("mse",)
     if name == "cyclic":
         ds = datasets.cyclic_permutation_task()
-        return ds.X, ds.y, "mse"
+        return _check_inputs(ds.X, ds.y, net, name) + ("mse",)
     ds = datasets.load_breast_cancer(seed=0)
-    return ds.X_train, ds.y_train, "bce"
+    return _check_inputs(ds.X_train, ds.y_train, net, name) + ("bce",)
+
+
+def _check_inputs(X, Y, net, name):
+    from ..io import FileError
+
+    if X.shape[1] != net.arch.inputs:
+        raise FileError(f"`--data` {name!r} has {X.shape[1]} input columns but NET has "
+                        f"{net.arch.inputs} inputs.")
+    return X, Y
 
 
 def cmd_critical(args):
@@ -75,7 +87,7 @@ def add_subcommand(subparsers):
     p.add_argument("--data", required=True, metavar="{" + ",".join(DATA_NAMES) + "|file.npz}",
                    help="bundled data (wu5 appends the bias column when NET has 2 inputs) or a "
                         ".npz with arrays X and y")
-    p.add_argument("--loss", choices=("mse", "bce"), default=None,
+    p.add_argument("--loss", type=normalize_name, choices=("mse", "bce"), default=None,
                    help="loss (default: mse; bce for breast_cancer)")
     p.add_argument("--n-samples", type=int, default=50, help="grid size for quadratic/cubic")
     p.add_argument("--no-snap", action="store_true", help="classify the point as it is")

@@ -1,5 +1,7 @@
 """``topoanalysis stability NET.npz [--against OTHER.npz]``."""
 
+from .._validation import normalize_name
+
 __all__ = ["add_subcommand", "cmd_stability"]
 
 
@@ -11,6 +13,11 @@ def cmd_stability(args):
 
     net = io.load_network(args.network, param="NET")
     other = io.load_network(args.against, param="--against") if args.against else None
+    if other is not None and (other.arch.inputs, other.arch.outputs) != (net.arch.inputs,
+                                                                         net.arch.outputs):
+        raise io.FileError(f"`--against` must have NET's input and output dimensions "
+                           f"({net.arch.inputs}, {net.arch.outputs}); got "
+                           f"({other.arch.inputs}, {other.arch.outputs}).")
     X = None
     if args.data_file:
         X, _ = io.load_data(args.data_file, param="--data-file")
@@ -49,7 +56,7 @@ def add_subcommand(subparsers):
                     "modulo the symmetries and the inverse-stability ratio.")
     p.add_argument("network", metavar="NET.npz", help="shallow ReLU network (.npz)")
     p.add_argument("--against", metavar="OTHER.npz", help="second network to compare with")
-    p.add_argument("--augment", default="c3", choices=("c3", "bias", "none"),
+    p.add_argument("--augment", type=normalize_name, default="c3", choices=("c3", "bias", "none"),
                    help="input augmentation of the canonical form (default c3: x -> (x, 1, -1))")
     p.add_argument("--tol", type=float, default=1e-9, help="tolerance (default 1e-9)")
     p.add_argument("--data-file", metavar="PATH",

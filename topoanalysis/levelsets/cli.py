@@ -18,6 +18,8 @@ import os
 
 import numpy as np
 
+from .._validation import normalize_name
+
 __all__ = ["add_subcommand", "cmd_connect", "cmd_barrier"]
 
 _BUNDLED = {"breast_cancer": "bce", "quadratic": "l1", "cubic": "l1", "cyclic_permutation": "mse"}
@@ -49,14 +51,14 @@ def _add_data(p):
     g.add_argument("--data-seed", type=int, default=0, help="seed of the split / generator")
     g.add_argument("--n-samples", type=int, default=1000,
                    help="samples of the polynomial tasks (default 1000)")
-    g.add_argument("--loss", default=None, choices=("mse", "l1", "bce", "cross_entropy"),
+    g.add_argument("--loss", type=normalize_name, default=None, choices=("mse", "l1", "bce", "cross_entropy"),
                    help="default: the data set's natural loss (mse for files)")
 
 
 def _add_dss(p):
     g = p.add_argument_group("Dynamic String Sampling (defaults: the authors' settings)")
-    g.add_argument("--method", default="greedy", choices=("greedy", "constrained", "breadth_first"))
-    g.add_argument("--t-star", default="midpoint", choices=("midpoint", "argmax"),
+    g.add_argument("--method", type=normalize_name, default="greedy", choices=("greedy", "constrained", "breadth_first"))
+    g.add_argument("--t-star", type=normalize_name, default="midpoint", choices=("midpoint", "argmax"),
                    help="where a new bead starts on a failing gap (default midpoint)")
     g.add_argument("--bead-fraction", type=float, default=0.95,
                    help="beads are trained to this fraction of L0 (default 0.95)")
