@@ -18,7 +18,6 @@ import pytest
 
 from topoanalysis import Architecture, Network, TopoAnalysisError, ValidationError
 from topoanalysis.cli import main
-from topoanalysis.exceptions import ResourceError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

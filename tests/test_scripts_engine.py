@@ -1,7 +1,6 @@
 """The obstruction paper's experiment scripts run from a fresh checkout (small settings)."""
 
 import csv
-import os
 
 import pytest
 

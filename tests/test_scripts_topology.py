@@ -2,7 +2,6 @@
 scripts/component_counts.py)."""
 
 import csv
-import os
 
 import pytest
 

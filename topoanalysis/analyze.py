@@ -22,7 +22,6 @@ import time
 import numpy as np
 
 from ._validation import check_float, check_int
-from .exceptions import ValidationError
 
 __all__ = ["AnalysisReport", "analyze"]
 

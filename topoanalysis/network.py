@@ -22,7 +22,7 @@ import numpy as np
 
 from . import activations as _act
 from . import losses as _losses
-from ._validation import check_array, check_float, check_int
+from ._validation import check_array, check_int
 from .exceptions import NotSupportedError, ShapeError, ValidationError
 from .init import init_params
 

@@ -199,7 +199,6 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     form = shallow_form(net, "none" if augment == "none" else "bias")
     steps.append(_check_step(STEPS[0], net, form, X, d, rtol, eval_before=net.forward))
     cur = np.arange(form.width)                         # current row of every form row
-    origin = form.origin
 
     scale = max(float(np.abs(form.A).max(initial=0)), float(np.abs(form.C).max(initial=0)), 1e-300)
     keep = (np.linalg.norm(form.A, axis=1) > tol * scale) & \

@@ -11,7 +11,6 @@ and networks that are done leave the batch. ``train(..., optimizer="flow")`` cal
 """
 
 import dataclasses
-import math
 
 import numpy as np
 

@@ -160,19 +160,36 @@ def _check_ts(ts, n_points, name_points="n_points"):
     return ts
 
 
-def _pair(theta_a, theta_b, arch):
+def _resolve_pair(theta_a, theta_b, arch):
+    """Resolve two stacks of one architecture; returns ``(arch, A, B)`` (not broadcast)."""
     arch_a, A = _engine.resolve_params(theta_a, arch, "theta_a")
-    arch_b, Bm = _engine.resolve_params(theta_b, arch if arch is not None else arch_a, "theta_b")
+    arch_b, B = _engine.resolve_params(theta_b, arch if arch is not None else arch_a, "theta_b")
     if arch_a != arch_b:
         raise ValidationError(
             f"`theta_b` must have the architecture of `theta_a` ({arch_a}); got {arch_b}."
         )
-    ma, mb = A.shape[0], Bm.shape[0]
+    ma, mb = A.shape[0], B.shape[0]
     if ma != mb and ma != 1 and mb != 1:
         raise ShapeError(
             f"`theta_a` and `theta_b` must hold the same number of networks (or one of them a "
             f"single network); got {ma} and {mb}."
         )
+    return arch_a, A, B
+
+
+def paired_params(theta_a, theta_b, arch=None):
+    """Two stacks of one architecture as ``(arch, A, B)`` of equal length ``(M, P)``.
+
+    A single network on either side is repeated to the other side's length.
+    """
+    arch, A, B = _resolve_pair(theta_a, theta_b, arch)
+    m = max(A.shape[0], B.shape[0])
+    return arch, np.broadcast_to(A, (m, A.shape[1])).copy(), np.broadcast_to(B, (m, B.shape[1])).copy()
+
+
+def _pair(theta_a, theta_b, arch):
+    arch_a, A, Bm = _resolve_pair(theta_a, theta_b, arch)
+    ma, mb = A.shape[0], Bm.shape[0]
     m = max(ma, mb)
     table = np.ascontiguousarray(np.concatenate([A, Bm], axis=0))
     ia = np.arange(m, dtype=np.int64) if ma == m else np.zeros(m, dtype=np.int64)

@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 from .._validation import check_choice, check_float, check_int
-from ..exceptions import ShapeError, ValidationError
+from ..exceptions import ValidationError
 from ..network import Architecture, Network
 
 __all__ = [
@@ -250,28 +250,6 @@ class StringSamplingResult:
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _pairs(theta_a, theta_b, arch):
-    from ..dynamics import _engine
-
-    arch_a, A = _engine.resolve_params(theta_a, arch, "theta_a")
-    arch_b, B = _engine.resolve_params(theta_b, arch if arch is not None else arch_a, "theta_b")
-    if arch_a != arch_b:
-        raise ValidationError(
-            f"`theta_b` must have the architecture of `theta_a` ({arch_a}); got {arch_b}."
-        )
-    if A.shape[0] != B.shape[0]:
-        if A.shape[0] == 1:
-            A = np.repeat(A, B.shape[0], axis=0)
-        elif B.shape[0] == 1:
-            B = np.repeat(B, A.shape[0], axis=0)
-        else:
-            raise ShapeError(
-                f"`theta_a` and `theta_b` must hold the same number of networks (or one of them "
-                f"a single network); got {A.shape[0]} and {B.shape[0]}."
-            )
-    return arch_a, A, B
-
-
 def _penalized_adam(params, left, right, X, y, arch, loss, *, lr, steps, spring, plane, target,
                     betas=(0.9, 0.999), eps=1e-8, n_threads=None):
     """Batched Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``.
@@ -419,7 +397,9 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     from ..dynamics import OPTIMIZERS, _engine, interpolate, train
 
     t_start = time.perf_counter()
-    arch, A, Bm = _pairs(theta_a, theta_b, arch)
+    from ..dynamics.interpolate import paired_params
+
+    arch, A, Bm = paired_params(theta_a, theta_b, arch)
     _engine.check_loss(loss)
     L0 = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     method = check_choice("method", method, DSS_METHODS)
@@ -519,7 +499,6 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
             left = np.array([strings[q].beads[k] for q, k, _ in new])
             right = np.array([strings[q].beads[k + 1] for q, k, _ in new])
             # 2. insert the new beads (right to left inside each string keeps indices valid)
-            slots = {}
             for (q, k, t), p in sorted(zip(new, init), key=lambda z: (z[0][0], -z[0][1])):
                 s = strings[q]
                 d = s.depth[k] + 1

@@ -189,7 +189,7 @@ class NetworkTopology:
         lines = [
             f"shallow network d={self.inputs}, l={self.width}, e={self.outputs}"
             f"{' with hidden biases' if self.hidden_bias else ''} (w_k in R^{self.dimension_w})",
-            f"conserved quantities c_k = ||w_k||^2 - ||a_k||^2: "
+            "conserved quantities c_k = ||w_k||^2 - ||a_k||^2: "
             + np.array2string(self.conserved_quantities, precision=4, separator=", "),
             f"l_+ = {self.l_plus} (c > 0), l_- = {self.l_minus} (c < 0), "
             f"l_0 = {self.l_zero} (|c| <= {self.atol:g})",
