@@ -179,12 +179,9 @@ static inline double ta_sum_lanes(const double *x)
     return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
 }
 
-static void ta_reduce_lanes(const double *lanes, int n, double *out)
-{
-    int p;
-    for (p = 0; p < n; p++)
-        out[p] = ta_sum_lanes(lanes + (size_t)TA_W * p);
-}
+/* ta_reduce_lanes(lanes, n, out): out[p] = ta_sum_lanes(lanes + TA_W p) for p < n, through the
+   selected clone (the v4 clone reduces 8 entries at a time with shuffles, the same additions
+   in the same tree, so the same bits). */
 
 /* --- the clones --------------------------------------------------------------------------- */
 /* Each clone defines TA_SUFFIX, its register tiles (TA_AFF_ROWS rows of ta_affine computed
@@ -353,6 +350,24 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
 /* x86-64-v4 (AVX-512): 32 zmm registers; 12 and 24 zmm accumulators */
+/* Lane sums of 8 consecutive entries (8 x TA_W doubles) as ta_sum_lanes adds them: pairs
+   (l0 + l1), (l2 + l3), ... then pairs of pairs, then the two halves; each shuffle stage
+   gathers the left and right operands of one level of that tree for 8 entries at once. */
+static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x, double *out)
+{
+    const ta_v8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = {1, 3, 5, 7, 9, 11, 13, 15};
+    ta_v8d r[8], u[4], w[2];
+    int i;
+    for (i = 0; i < 8; i++) r[i] = *(const ta_v8d *)(x + 8 * i);
+    for (i = 0; i < 4; i++)
+        u[i] = __builtin_shuffle(r[2 * i], r[2 * i + 1], ev)
+               + __builtin_shuffle(r[2 * i], r[2 * i + 1], od);
+    for (i = 0; i < 2; i++)
+        w[i] = __builtin_shuffle(u[2 * i], u[2 * i + 1], ev)
+               + __builtin_shuffle(u[2 * i], u[2 * i + 1], od);
+    *(ta_v8d *)out = __builtin_shuffle(w[0], w[1], ev) + __builtin_shuffle(w[0], w[1], od);
+}
+#define TA_REDUCE8 ta_reduce8_v4
 #define TA_SUFFIX _v4
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
@@ -416,6 +431,7 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
 #undef TA_WG_IT
+#undef TA_REDUCE8
 #pragma GCC pop_options
 #endif
 
@@ -437,13 +453,14 @@ typedef struct {
     void (*interp1)(const double *, const double *, int, const double *, int, const double *,
                     int, int, int, int, double, const double *, int, double, int, int,
                     double *, double *, int *);
+    void (*reduce)(const double *, int, double *);
     int id;
 } ta_ops_t;
 
 #define TA_OPS(S) { TA_CAT(ta_affine, S), TA_CAT(ta_tanh, S), TA_CAT(ta_mix, S), \
                     TA_CAT(ta_wgrad, S), TA_CAT(ta_backprop, S), TA_CAT(ta_loss_block, S), \
                     TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), TA_CAT(ta_shallow, S), \
-                    TA_CAT(ta_interp1, S), 0 }
+                    TA_CAT(ta_interp1, S), TA_CAT(ta_reduce_lanes, S), 0 }
 
 static ta_ops_t ta_ops_default_ = TA_OPS(_default);
 #ifdef TA_MULTI
@@ -500,5 +517,6 @@ static int ta_current_clone(void) { return ta_ops.id; }
 #define ta_wgrad_all (ta_ops.wgrad_all)
 #define ta_shallow (ta_ops.shallow)
 #define ta_interp1 (ta_ops.interp1)
+#define ta_reduce_lanes (ta_ops.reduce)
 
 #endif /* TOPOANALYSIS_BLOCKOPS_H */

@@ -632,4 +632,17 @@ static int TA_FN(ta_shallow)(const ta_shallow_args *a, int blk0, int blk1, doubl
     return V_ANY(bad);
 }
 
+/* out[p] = ta_sum_lanes(lanes + TA_W p) for p < n (TA_REDUCE8, when the clone has it, does 8
+   entries at once with the same additions). */
+static void TA_FN(ta_reduce_lanes)(const double *lanes, int n, double *out)
+{
+    int p = 0;
+#ifdef TA_REDUCE8
+    for (; p + 8 <= n; p += 8)
+        TA_REDUCE8(lanes + (size_t)TA_W * p, out + p);
+#endif
+    for (; p < n; p++)
+        out[p] = ta_sum_lanes(lanes + (size_t)TA_W * p);
+}
+
 #undef TA_INL

@@ -184,3 +184,38 @@ def test_header_compiles_on_its_own():
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr[-2000:]
         assert subprocess.run([os.path.join(tmp, "check")]).returncode == 0
+
+
+def test_reduce_lanes_same_bits_in_every_clone():
+    """ta_reduce_lanes of every clone the CPU runs (v4: 8 entries at a time with shuffles) gives
+    exactly ta_sum_lanes' tree, for lengths around multiples of 8."""
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "reduce.c")
+        with open(src, "w") as fh:
+            fh.write('#include "blockops.h"\n'
+                     "int main(void) {\n"
+                     "  double *x = ta_alloc(8 * 41 + 1), out[41]; int c, n, p, i, bad = 0;\n"
+                     "  unsigned long long s = 88172645463325252ULL;\n"
+                     "  if (x == NULL) return 2;\n"
+                     "  for (i = 0; i < 8 * 41 + 1; i++) {\n"
+                     "    s ^= s << 13; s ^= s >> 7; s ^= s << 17;\n"
+                     "    x[i] = ((double)(s >> 11) / 9007199254740992.0 - 0.5)\n"
+                     "           * (double)(1ULL << (i % 40)); }\n"
+                     "  for (c = 0; c < 3; c++) {\n"
+                     "    if (!ta_clone_supported(c)) continue;\n"
+                     "    if (ta_select_clone(c) != c) return 3;\n"
+                     "    for (n = 0; n <= 41; n++) {\n"
+                     "      ta_reduce_lanes(x + 1, n, out);\n"  # unaligned on purpose
+                     "      for (p = 0; p < n; p++)\n"
+                     "        bad |= memcmp(&out[p], &(double){ta_sum_lanes(x + 1 + 8 * p)},\n"
+                     "                      sizeof(double)) != 0; } }\n"
+                     "  free(x); return bad; }\n")
+        exe = os.path.join(tmp, "reduce")
+        res = subprocess.run([cc, "-std=gnu11", "-O2", "-Wall", "-Wno-psabi",
+                              "-ffp-contract=fast", "-I", os.path.join(ROOT, "ext"), src, "-o",
+                              exe, "-lm"], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert subprocess.run([exe]).returncode == 0
