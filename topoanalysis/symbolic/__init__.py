@@ -8,3 +8,4 @@ from .networks import *  # noqa: F401,F403
 from .invariants import *  # noqa: F401,F403
 from .drift import *  # noqa: F401,F403
 from .quadrics import *  # noqa: F401,F403
+from .conservation import *  # noqa: F401,F403
