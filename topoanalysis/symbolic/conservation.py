@@ -231,18 +231,33 @@ def _field_vector(field):
     return vec
 
 
-def _bracket(X, Y, ctx):
+def _jacobian(field, cache):
+    """``{component: {variable: ∂_variable component}}`` of a field, cached by identity."""
+    jac = cache.get(id(field))
+    if jac is None:
+        jac = {}
+        for i, p in field.items():
+            row = {}
+            for v, deg in enumerate(p.degrees()):
+                if deg:
+                    row[v] = p.derivative(v)
+            jac[i] = row
+        cache[id(field)] = jac
+    return jac
+
+
+def _bracket(X, Y, cache):
     """``[X, Y] = DY·X − DX·Y`` for sparse polynomial fields ``{component: poly}``."""
     out = {}
-    for v, Xv in X.items():
-        for i, Yi in Y.items():
-            d = Yi.derivative(v)
-            if not d.is_zero():
+    for i, row in _jacobian(Y, cache).items():
+        for v, d in row.items():
+            Xv = X.get(v)
+            if Xv is not None:
                 out[i] = out[i] + Xv * d if i in out else Xv * d
-    for v, Yv in Y.items():
-        for i, Xi in X.items():
-            d = Xi.derivative(v)
-            if not d.is_zero():
+    for i, row in _jacobian(X, cache).items():
+        for v, d in row.items():
+            Yv = Y.get(v)
+            if Yv is not None:
                 out[i] = out[i] - Yv * d if i in out else -(Yv * d)
     return {i: p for i, p in out.items() if not p.is_zero()}
 
@@ -275,6 +290,54 @@ class _Span:
         return len(self.rows)
 
 
+#: Prime of the evaluation filter (products of two residues and sums of 4096 of them fit
+#: in int64).
+FILTER_PRIME = 33554393
+_FILTER_POINTS = 4
+
+
+class _ModularSpan:
+    """Filter for the bracket tower: a field is kept when its values at ``_FILTER_POINTS``
+    random points, reduced mod :data:`FILTER_PRIME`, are independent of the fields kept so far
+    (an echelon basis in NumPy ``int64``). A field that is a ``Q``-combination of kept ones is
+    always dropped; an independent one is dropped only if the evaluation misses it, which can
+    only make the count larger (never affects a complete verdict)."""
+
+    def __init__(self, D, rng):
+        self.D = D
+        p = FILTER_PRIME
+        self.points = [[rng.randrange(p) for _ in range(D)] for _ in range(_FILTER_POINTS)]
+        self.rows = np.zeros((0, D * _FILTER_POINTS), dtype=np.int64)
+        self.pivots = []
+
+    def _vector(self, field):
+        p = FILTER_PRIME
+        vec = np.zeros(self.D * _FILTER_POINTS, dtype=np.int64)
+        for k, pt in enumerate(self.points):
+            for v, poly in field.items():
+                val = poly(*pt)
+                vec[k * self.D + v] = int(val.p) * pow(int(val.q), -1, p) % p
+        return vec
+
+    def add(self, field):
+        p = FILTER_PRIME
+        v = self._vector(field)
+        if len(self.pivots):
+            c = v[self.pivots]
+            v = (v - (c[:, None] * self.rows % p).sum(axis=0)) % p
+        nz = np.flatnonzero(v)
+        if not len(nz):
+            return False
+        j = int(nz[0])
+        v = v * pow(int(v[j]), -1, p) % p
+        if len(self.pivots):   # keep the basis reduced at the new pivot
+            c = self.rows[:, j].copy()
+            self.rows = (self.rows - c[:, None] * v[None, :] % p) % p
+        self.rows = np.vstack([self.rows, v])
+        self.pivots.append(j)
+        return True
+
+
 def _evaluate(field, point, D):
     col = [flint.fmpq(0)] * D
     for v, p in field.items():
@@ -292,61 +355,96 @@ def _rank(columns, D):
 # --------------------------------------------------------------------------------------------
 # polynomial laws: homogeneous ansatz, exact sparse linear system
 # --------------------------------------------------------------------------------------------
-def _monomials(D, degree):
-    for combo in itertools.combinations_with_replacement(range(D), degree):
-        e = [0] * D
-        for v in combo:
-            e[v] += 1
-        yield tuple(e)
+def _quadratic_rows(equations, g, v, terms, D, index):
+    """Fast path of :func:`_polynomial_laws` for degree 2 and affine field components."""
+    for u in range(D):
+        col = index[(u, v) if u <= v else (v, u)]
+        mv = 2 if u == v else 1
+        for idx, c in terms:
+            if idx:
+                a = idx[0]
+                key = (g, (u, a) if u <= a else (a, u))
+            else:
+                key = (g, (u,))
+            row = equations.get(key)
+            if row is None:
+                equations[key] = {col: mv * c}
+                continue
+            val = row.get(col, 0) + mv * c
+            if val == 0:
+                row.pop(col, None)
+            else:
+                row[col] = val
 
 
 def _polynomial_laws(fields, D, degree, max_unknowns):
     """Basis (exact) of the homogeneous degree-``degree`` polynomials ``h`` with
-    ``∇h · X ≡ 0`` for every field ``X``; ``None`` when the ansatz exceeds the budget."""
+    ``∇h · X ≡ 0`` for every field ``X``; ``None`` when the ansatz exceeds the budget.
+
+    Monomials are sorted tuples of variable indices; the coefficient of every monomial of
+    ``∇h · X_g`` gives one sparse equation, solved exactly over ``QQ``.
+    """
     n_unknowns = math.comb(D + degree - 1, degree)
     if n_unknowns > max_unknowns:
         return None
-    monos = list(_monomials(D, degree))
+    monos = list(itertools.combinations_with_replacement(range(D), degree))
     index = {m: i for i, m in enumerate(monos)}
-    by_var = [[] for _ in range(D)]
-    for m in monos:
-        for v in range(D):
-            if m[v]:
-                by_var[v].append(m)
+    bases = list(itertools.combinations_with_replacement(range(D), degree - 1))
+    zero_cols = set()
     equations = {}
     for g, X in enumerate(fields):
         for v, Xv in X.items():
-            terms = Xv.to_dict()
-            for m in by_var[v]:
+            terms = [(tuple(u for u, e in enumerate(exps) for _ in range(e)), c)
+                     for exps, c in Xv.to_dict().items()]
+            if degree == 2 and all(len(idx) <= 1 for idx, _ in terms):
+                _quadratic_rows(equations, g, v, terms, D, index)
+                continue
+            for base in bases:
+                m = tuple(sorted(base + (v,)))
                 col = index[m]
-                mv = m[v]
-                base = m[:v] + (m[v] - 1,) + m[v + 1:]
-                for exps, c in terms.items():
-                    key = (g, tuple(a + b for a, b in zip(base, exps)))
-                    row = equations.setdefault(key, {})
+                mv = m.count(v)
+                for idx, c in terms:
+                    key = (g, tuple(sorted(base + idx)))
+                    row = equations.get(key)
+                    if row is None:
+                        equations[key] = {col: mv * c}
+                        continue
                     val = row.get(col, 0) + mv * c
                     if val == 0:
                         row.pop(col, None)
                     else:
                         row[col] = val
-    eqs = [{c: QQ(int(v.p), int(v.q)) for c, v in r.items()} for r in equations.values() if r]
-    basis = _nullspace_rref(eqs, n_unknowns)
+    # unknowns alone in an equation vanish: eliminate them (repeatedly) before going exact
+    rows = [r for r in equations.values() if r]
+    while True:
+        singles = {next(iter(r)) for r in rows if len(r) == 1}
+        if not singles:
+            break
+        rows = [{c: v for c, v in r.items() if c not in singles} for r in rows]
+        rows = [r for r in rows if r]
+        zero_cols.update(singles)
+    free = [c for c in range(n_unknowns) if c not in zero_cols]
+    remap = {c: k for k, c in enumerate(free)}
+    eqs = [{remap[c]: QQ(int(v.p), int(v.q)) for c, v in r.items()} for r in rows]
+    basis = [{free[c]: v for c, v in vec.items()} for vec in _nullspace_rref(eqs, len(free))]
     laws = []
     for vec in basis:
-        laws.append({monos[c]: flint.fmpq(int(v.numerator), int(v.denominator))
-                     for c, v in vec.items()})
+        law = {}
+        for c, v in vec.items():
+            exps = [0] * D
+            for u in monos[c]:
+                exps[u] += 1
+            law[tuple(exps)] = flint.fmpq(int(v.numerator), int(v.denominator))
+        laws.append(law)
     return laws
 
 
 def _law_expr(law, symbols):
-    expr = sympy.S.Zero
+    terms = []
     for exps, c in sorted(law.items(), reverse=True):
-        term = sympy.Rational(int(c.p), int(c.q))
-        for v, e in enumerate(exps):
-            if e:
-                term *= symbols[v] ** e
-        expr += term
-    return expr
+        factors = [symbols[v] ** e for v, e in enumerate(exps) if e]
+        terms.append(sympy.Mul(sympy.Rational(int(c.p), int(c.q)), *factors))
+    return sympy.Add(*terms)
 
 
 def _law_gradient_at(law, point, D):
@@ -810,6 +908,8 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
     bound = rank * max(degree, 0) / width
     new = list(fields)
     stopped = None
+    cache = {}
+    filt = None
     level = 0
     while True:
         if D - rank <= len(independent):
@@ -825,23 +925,37 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
             stopped = "budget"
             break
         level += 1
-        added = []
+        if filt is None:
+            filt = _ModularSpan(D, rng)
+            for X in fields:
+                filt.add(X)
+        added, pending, new_rank, early = [], [], rank, False
         for X in fields:
             for Y in new:
-                B = _bracket(X, Y, ctx)
-                if B and span.add(_field_vector(B)):
+                B = _bracket(X, Y, cache)
+                if B and filt.add(B):
                     added.append(B)
-        if added:
-            columns.extend(_evaluate(B, point, D) for B in added)
+                    pending.append(_evaluate(B, point, D))
+            if len(pending) >= 32:   # a complete verdict needs no more brackets
+                columns.extend(pending)
+                pending = []
+                new_rank = _rank(columns, D)
+                if D - new_rank <= len(independent):
+                    early = True
+                    break
+        if pending:
+            columns.extend(pending)
             new_rank = _rank(columns, D)
+        if added:
             degree = max(int(p.total_degree()) for B in added for p in B.values())
-        else:
-            new_rank = rank
         tower.append(dict(level=level, fields=len(added), rank=new_rank, degree=degree))
         bound += new_rank * degree / width
         grew = new_rank > rank
         rank = new_rank
         new = added
+        if early:
+            stopped = "complete"
+            break
         if added and not grew:
             stopped = "stabilized"
             break
