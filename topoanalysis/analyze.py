@@ -42,6 +42,7 @@ class AnalysisReport:
     degeneracy: object = None
     aligned: object = None  # levelsets.AlignedBarriers of the (network, twin) pairs
     critical: object = None
+    laws: object = None  # conservation laws of the architecture (symbolic.conservation_laws)
 
     def to_dict(self):
         return {"config": self.config, "probabilities": self.probabilities,
@@ -50,7 +51,9 @@ class AnalysisReport:
                 "aligned_barriers": None if self.aligned is None else
                 dict(seeds=[p["seed"] for p in self.pairs], **self.aligned.to_dict()),
                 "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict(),
-                "critical": self.critical}
+                "critical": self.critical,
+                "conservation_laws": None if self.laws is None else
+                {k: v for k, v in self.laws.items() if k != "text"}}
 
     def text(self):
         c = self.config
@@ -96,6 +99,8 @@ class AnalysisReport:
             lines += ["", self.degeneracy.summary()]
         if self.critical:
             lines += ["", self.critical["text"]]
+        if self.laws:
+            lines += ["", self.laws["text"]]
         lines.append("")
         lines.append(f"done in {self.seconds:.1f} s" + "".join(f"\nwrote {f}" for f in self.files))
         return "\n".join(lines)
@@ -248,6 +253,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
         seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy, critical=critical,
+        laws=_conservation_laws_section(d, hidden),
     )
     if out is not None:
         from .io import write_json
@@ -261,6 +267,23 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         if os.path.exists(checkpoint):  # every output is written: only now may it go
             os.remove(checkpoint)
     return report
+
+
+def _conservation_laws_section(d, hidden):
+    """Count and completeness of the conservation laws of the analyzed architecture."""
+    from .exceptions import NotSupportedError
+    from .symbolic import conservation_laws
+
+    try:
+        res = conservation_laws(d, hidden, 1)
+    except NotSupportedError as exc:
+        return {"count": None, "complete": None, "text": f"Conservation laws: {exc}"}
+    text = (f"Conservation laws of gradient flow ({res.architecture}): {res.count} independent "
+            f"(D = {res.n_params}, dim Lie = {res.lie_dimension}); {res.n_found} found, "
+            + ("complete: the c_k are all of them" if res.complete else "not complete")
+            + f" ({res.seconds:.2f} s)")
+    return {"count": res.count, "n_found": res.n_found, "complete": res.complete,
+            "dim_lie": res.lie_dimension, "n_params": res.n_params, "text": text}
 
 
 def _figure(res, seeds, pairs, out):

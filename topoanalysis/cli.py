@@ -488,6 +488,8 @@ def build_parser():
 
     from .critical.cli import add_subcommand as add_critical
     add_critical(sub)
+    from .symbolic.cli import add_parser as add_laws  # topoanalysis laws
+    add_laws(sub, _add_network_flags)
     for sp in sub.choices.values():  # errors raised by a command print its usage line
         sp.set_defaults(_subparser=sp)
     return parser
