@@ -354,3 +354,18 @@ def test_cli(tmp_path, capsys):
     assert main(["laws", "--inputs", "1", "--hidden", "3", "--input-signs", "+x"]) == 2
     assert "error" in capsys.readouterr().err
     assert main(["laws", "--hidden", "3"]) == 2
+
+
+def test_guide_python_blocks_run():
+    """The fenced python blocks of docs/guide/conservation.md run, in order, in one namespace."""
+    import os
+    import re
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "docs", "guide", "conservation.md")
+    with open(path, encoding="utf-8") as fh:
+        blocks = re.findall(r"```python\n(.*?)```", fh.read(), re.S)
+    assert len(blocks) == 3
+    namespace = {}
+    for code in blocks:
+        exec(compile(code, path, "exec"), namespace)
