@@ -790,6 +790,15 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
     levels evaluated. The count is never too small (a point's rank never exceeds the generic
     rank), and when the laws found reach it the result is certain.
 
+    *The bracket filter.* A new bracket is kept when its values at 4 random points modulo the
+    prime :data:`FILTER_PRIME` are independent of those of the fields kept so far. A
+    ``Q``-combination of kept fields is always dropped (the span is unchanged); an independent
+    field is dropped when the evaluation misses it — certainly once more than ``4 D`` fields
+    are kept. That only loses brackets, so it can make an *incomplete* count too large and
+    the tower stop early; it never makes a complete verdict wrong. ``error_bound`` does not
+    cover it: an incomplete result's ``count`` is a certain upper bound, exact up to
+    ``error_bound`` only when fewer than ``4 D`` fields were kept.
+
     *Analytic activations* (tanh, sigmoid): the Jacobian rows ``∇_θ f_j(x_n; θ)`` at a
     rational ``θ`` on rational data are computed in ball arithmetic; a ``D × D`` minor whose
     ball excludes 0 proves ``dim W_θ = D`` on an open dense set (the minor is a non-zero
