@@ -369,3 +369,32 @@ def test_guide_python_blocks_run():
     namespace = {}
     for code in blocks:
         exec(compile(code, path, "exec"), namespace)
+
+
+@pytest.mark.parametrize("arch,kw", [((2, 2, 1), {}), ((1, 2, 1), {"activation": "linear",
+                                                                   "hidden_bias": False,
+                                                                   "output_bias": False}),
+                                     ((2, 3, 2), {"activation": "linear"}),
+                                     ((2, (2, 2), 1), {})])
+def test_heavy_ball_keeps_no_exact_quadratic_law(arch, kw):
+    """Derived (Keep the momentum, ICML 2024): no quadratic form of (θ, θ̇) is conserved by
+    the heavy-ball ODE for every loss."""
+    from topoanalysis.symbolic import heavy_ball_quadratic_laws
+
+    assert heavy_ball_quadratic_laws(conservation_laws(*arch, **kw)) == ()
+
+
+def test_heavy_ball_search_finds_laws_without_a_loss(monkeypatch):
+    """The same exact search, with the loss switched off, finds the D(D+1)/2 forms
+    (θ + θ̇)ᵀS(θ + θ̇) (so an empty answer above is not a vacuous one)."""
+    from topoanalysis.symbolic import heavy_ball_quadratic_laws
+
+    res = conservation_laws(1, 1, 1, activation="linear", hidden_bias=False, output_bias=False)
+    names = [str(s) for s in res.symbols]
+    monkeypatch.setattr(cons, "_generators", lambda r: (names, []))
+    laws = heavy_ball_quadratic_laws(res)
+    assert len(laws) == 3
+    w, a = res.symbols
+    vw, va = sympy.symbols("v_W1_0_0 v_W2_0_0")
+    for law in laws:   # each is a quadratic form in (w + v_w, a + v_a)
+        assert sympy.expand(law.subs({vw: -w, va: -a})) == 0

@@ -67,6 +67,7 @@ __all__ = [
     "conservation_laws",
     "law_drift",
     "momentum_laws",
+    "heavy_ball_quadratic_laws",
 ]
 
 #: Coordinates of the random evaluation points are integers in ``[-R, R]``.
@@ -1124,3 +1125,77 @@ def momentum_laws(result):
         out.append({"law": law, "matrix": sympy.ImmutableMatrix(S), "norm": norm,
                     "rate": sympy.expand(2 * (V.T * S * V)[0])})
     return out
+
+
+def _generators(result):
+    """The generator fields ``∇φ`` of a (polynomial) result, as in the computation."""
+    arch = _arch(result.inputs, result.hidden, result.outputs, result.activation,
+                 result.negative_slope, result.hidden_bias, result.output_bias)
+    if arch.kind in _ANALYTIC:
+        raise NotSupportedError(
+            f"activation {arch.activation!r} is not polynomial: its fields have no exact "
+            f"polynomial form (and gradient flow has no law to lose).")
+    patterns = None
+    if result.input_signs is not None:
+        patterns = [[_slope_value(arch.kind, arch.slope, sg > 0) for sg in result.input_signs],
+                    [_slope_value(arch.kind, arch.slope, sg < 0) for sg in result.input_signs]]
+    ctx, names, phis = _factorization(arch, patterns)
+    D = len(names)
+    fields, span = [], _Span()
+    for phi in phis:
+        X = _gradient_field(phi, D)
+        if X and span.add(_field_vector(X)):
+            fields.append(X)
+    return names, fields
+
+
+def heavy_ball_quadratic_laws(result):
+    """Derive every quadratic form ``Q(θ, v)`` of position and velocity conserved *exactly*
+    by the heavy-ball ODE ``τθ̈ + θ̇ = −∇L`` for every data set and loss.
+
+    With ``v = θ̇`` the system is ``θ̇ = v``, ``τv̇ = −v − ∇L`` and ``∇L`` ranges over the span
+    of the generators ``X_g = ∇φ_g``. ``Q`` is conserved for every loss iff
+    ``∂_v Q · X_g ≡ 0`` for every ``g`` and ``τ ∂_θ Q · v − ∂_v Q · v ≡ 0``; rescaling time
+    (``t = τs``, the loss absorbs ``τ``) makes ``τ = 1`` general. Both are laws of polynomial
+    fields on ``(θ, v)``, solved exactly as in :func:`conservation_laws`.
+
+    Parameters
+    ----------
+    result : ConservationLaws
+        A polynomial result (not tanh / sigmoid).
+
+    Returns
+    -------
+    tuple of Expr
+        Basis (reduced row echelon form) of the conserved quadratic forms, in the parameter
+        symbols and velocity symbols ``v_<parameter>`` (with ``τ = 1``; replace ``v`` by
+        ``τ v`` for another ``τ``). Empty when no quadratic law survives.
+
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not a :class:`ConservationLaws`.
+    NotSupportedError
+        For tanh and sigmoid.
+
+    References
+    ----------
+    Marcotte, Gribonval, Peyré, "Keep the momentum", ICML 2024.
+    """
+    if not isinstance(result, ConservationLaws):
+        raise ValidationError(
+            f"`result` must be a ConservationLaws; got {type(result).__name__}.")
+    names, gens = _generators(result)
+    D = len(names)
+    ctx2 = flint.fmpq_mpoly_ctx.get(tuple(names + [f"v_{n}" for n in names]), "lex")
+    pad = (0,) * D
+
+    def lift(poly):
+        return ctx2.from_dict({e + pad: c for e, c in poly.to_dict().items()})
+
+    fields = [{D + v: lift(p) for v, p in X.items()} for X in gens]
+    gv = ctx2.gens()[D:]
+    fields.append({**{i: gv[i] for i in range(D)}, **{D + i: -gv[i] for i in range(D)}})
+    laws = _polynomial_laws(fields, 2 * D, 2, 10 ** 6)
+    symbols = [sympy.Symbol(n) for n in names] + [sympy.Symbol(f"v_{n}") for n in names]
+    return tuple(_law_expr(law, symbols) for law in laws)
