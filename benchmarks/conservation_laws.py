@@ -40,9 +40,9 @@ def _one(job):
     from topoanalysis.symbolic import conservation_laws
 
     (d, hidden, e), kw = job
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     r = conservation_laws(d, hidden, e, **kw)
-    return {"arch": r.architecture, "D": r.n_params, "dim_lie": r.lie_dimension,
+    return {"cpu_seconds": time.process_time() - c, "arch": r.architecture, "D": r.n_params, "dim_lie": r.lie_dimension,
             "count": r.count, "found": r.n_found, "quadratic": r.quadratic_count,
             "complete": r.complete, "seconds": time.perf_counter() - t,
             "published": _published(d, hidden, e, kw)}
@@ -81,8 +81,10 @@ def main(argv=None):
             total += wall
             out[name] = {"wall_seconds": wall, "rows": rows}
             bad = [r for r in rows if not r["complete"] or r["count"] != r["quadratic"]]
+            cpu = sum(r["cpu_seconds"] for r in rows)
             print(f"{name}: {len(rows)} architectures, {wall:.1f} s wall on {args.workers} "
-                  f"workers; all complete: {all(r['complete'] for r in rows)}")
+                  f"workers ({cpu:.1f} s CPU in the workers); all complete: "
+                  f"{all(r['complete'] for r in rows)}")
             for r in bad:
                 print(f"   count {r['count']} vs {r['quadratic']} quadratic forms, "
                       f"complete={r['complete']}: {r['arch']}")
