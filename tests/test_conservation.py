@@ -398,3 +398,74 @@ def test_heavy_ball_search_finds_laws_without_a_loss(monkeypatch):
     vw, va = sympy.symbols("v_W1_0_0 v_W2_0_0")
     for law in laws:   # each is a quadratic form in (w + v_w, a + v_a)
         assert sympy.expand(law.subs({vw: -w, va: -a})) == 0
+
+
+def _exact_shallow_gradients(d, l, e, theta, xs, hidden_bias, output_bias):
+    """Rows ∇_θ f_j(x; θ) of a shallow ReLU network, exact (Fractions), flat layout."""
+    from fractions import Fraction
+
+    pos = 0
+    W1 = [[theta[pos + r * d + c] for c in range(d)] for r in range(l)]
+    pos += l * d
+    b1 = theta[pos:pos + l] if hidden_bias else [Fraction(0)] * l
+    pos += l if hidden_bias else 0
+    W2 = [[theta[pos + r * l + c] for c in range(l)] for r in range(e)]
+    rows = []
+    for x in xs:
+        z = [sum(W1[k][c] * x[c] for c in range(d)) + b1[k] for k in range(l)]
+        assert all(zk != 0 for zk in z)                     # no kink: the pattern is exact
+        s = [1 if zk > 0 else 0 for zk in z]
+        for j in range(e):
+            g = []
+            for k in range(l):
+                g += [W2[j][k] * s[k] * x[c] for c in range(d)]
+            if hidden_bias:
+                g += [W2[j][k] * s[k] for k in range(l)]
+            for r in range(e):
+                g += [s[k] * z[k] if r == j else 0 for k in range(l)]
+            if output_bias:
+                g += [1 if r == j else 0 for r in range(e)]
+            rows.append(g)
+    return rows
+
+
+@pytest.mark.parametrize("d,l,e,hb,signs", [(2, 3, 1, True, None), (3, 2, 2, True, None),
+                                            (2, 3, 2, False, None), (1, 3, 1, False, (1, 1, 1)),
+                                            (1, 3, 1, False, (1, -1, 1))])
+def test_real_data_realize_the_generic_directions(d, l, e, hb, signs):
+    """Independent of the free-slope construction: at a random rational θ, the gradients of
+    the real network on random rational inputs (activation patterns decided exactly) span a
+    space of dimension dim Lie — here the tower is complete at level 0, so W_θ = Lie(θ)."""
+    from fractions import Fraction
+
+    res = conservation_laws(d, l, e, hidden_bias=hb, output_bias=True, input_signs=signs)
+    assert len(res.tower) == 1                  # complete at level 0
+    rng = random.Random(5)
+    D = res.n_params
+    theta = [Fraction(rng.randint(-40, 40) or 1, rng.randint(1, 7)) for _ in range(D)]
+    if signs is not None:                       # put θ in the region
+        for k, sg in enumerate(signs):
+            theta[k] = sg * abs(theta[k])
+    xs = [[Fraction(rng.randint(-300, 300), rng.randint(1, 9)) for _ in range(d)]
+          for _ in range(6 * D)]
+    if hb or d > 1:
+        # and, as in the proof, inputs on both sides of each hidden hyperplane close to a
+        # random point of it (crossing it there changes that unit's slope alone)
+        eps = Fraction(1, 1000)
+        for k in range(l):
+            w = theta[k * d:(k + 1) * d]
+            b = theta[l * d + k] if hb else Fraction(0)
+            n2 = sum(x * x for x in w)
+            p0 = [-b * x / n2 for x in w]
+            if d > 1:
+                t = Fraction(rng.randint(-20, 20), 3)
+                p0[0] -= t * w[1]
+                p0[1] += t * w[0]
+            for side in (1, -1):
+                for _ in range(d + 2):
+                    xs.append([p0[c] + side * eps * w[c]
+                               + eps * eps * Fraction(rng.randint(-9, 9)) for c in range(d)])
+    rows = _exact_shallow_gradients(d, l, e, theta, xs, hb, True)
+    M = flint.fmpq_mat(len(rows), D, [flint.fmpq(x.numerator, x.denominator)
+                                      for r in rows for x in map(Fraction, r)])
+    assert M.rank() == res.lie_dimension
