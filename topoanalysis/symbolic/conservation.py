@@ -658,6 +658,9 @@ class ConservationLaws:
             lines.append(f"    … {len(self.laws) - len(shown)} more")
         lines.append(f"  Schwartz–Zippel bound on a missed generic rank: {self.error_bound:.3g}"
                      + (" (irrelevant: complete)" if self.complete else ""))
+        if not self.complete and self.stopped == "budget":
+            lines.append("  the bracket tower stopped at its budget: the count is only an upper "
+                         "bound (raise max_fields)")
         lines.append(f"  generic: {self.generic}")
         lines.append(f"  method: {self.method}; seed {self.seed}; {self.seconds:.3f} s")
         return "\n".join(lines)
