@@ -872,16 +872,7 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
     if arch.kind in _ANALYTIC:
         return _analytic(arch, names, rng, seed, t0)
 
-    patterns = None
-    if signs is not None:
-        patterns = [[_slope_value(arch.kind, arch.slope, s > 0) for s in signs],
-                    [_slope_value(arch.kind, arch.slope, s < 0) for s in signs]]
-    ctx, names, phis = _factorization(arch, patterns)
-    fields, span = [], _Span()
-    for phi in phis:
-        X = _gradient_field(phi, D)
-        if X and span.add(_field_vector(X)):
-            fields.append(X)
+    names, fields = _fields(arch, signs)
     symbols = [sympy.Symbol(n) for n in names]
 
     # --- laws: quadratic first ------------------------------------------------------------
@@ -1138,11 +1129,16 @@ def _generators(result):
         raise NotSupportedError(
             f"activation {arch.activation!r} is not polynomial: its fields have no exact "
             f"polynomial form (and gradient flow has no law to lose).")
+    return _fields(arch, result.input_signs)
+
+
+def _fields(arch, signs):
+    """Parameter names and a ``Q``-basis (exact) of the generator fields ``∇φ``."""
     patterns = None
-    if result.input_signs is not None:
-        patterns = [[_slope_value(arch.kind, arch.slope, sg > 0) for sg in result.input_signs],
-                    [_slope_value(arch.kind, arch.slope, sg < 0) for sg in result.input_signs]]
-    ctx, names, phis = _factorization(arch, patterns)
+    if signs is not None:
+        patterns = [[_slope_value(arch.kind, arch.slope, sg > 0) for sg in signs],
+                    [_slope_value(arch.kind, arch.slope, sg < 0) for sg in signs]]
+    _, names, phis = _factorization(arch, patterns)
     D = len(names)
     fields, span = [], _Span()
     for phi in phis:
