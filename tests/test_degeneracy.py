@@ -319,10 +319,17 @@ def test_sobolev_higher_dim_agrees_with_2d_embedding():
     r = np.random.default_rng(5)
     A, C = r.normal(size=(6, 2)), r.normal(size=6)
     A3 = np.concatenate([A, np.zeros((6, 1))], axis=1)
-    A3 = A3 @ np.linalg.qr(r.normal(size=(3, 3)))[0]          # rotated into R^3
     two = sobolev_distance(net_of(A, C)).value
-    three = sobolev_distance(net_of(A3, C))
-    assert three.exact and three.value == pytest.approx(two, rel=1e-10)
+    # embedded exactly (a coordinate permutation): every hyperplane contains the same axis,
+    # empty sides are proven by exact Gordan certificates and the value is exact
+    three = sobolev_distance(net_of(A3[:, [2, 0, 1]], C))
+    assert three.exact and three.value == two
+    # rotated in floats the normals are no longer exactly coplanar: thin regions may exist, so
+    # only certified bounds are honest, and they contain the 2-D value
+    rot = sobolev_distance(net_of(A3 @ np.linalg.qr(r.normal(size=(3, 3)))[0], C))
+    assert rot.lower <= two * (1 + 1e-12) and rot.upper >= two * (1 - 1e-12)
+    if rot.exact:
+        assert rot.value == pytest.approx(two, rel=1e-10)
 
 
 def test_sobolev_certified_bounds_when_budget_runs_out():

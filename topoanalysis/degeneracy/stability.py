@@ -518,7 +518,20 @@ def _restricted_theta(rng, dim, width, *, tiny=None, near=None):
     if tiny is not None:
         A[0] *= tiny / np.linalg.norm(A[0])
         C[0] = np.sign(C[0]) * tiny
-    return A, C
+    A = _round_bits(A)
+    return A, np.sign(C) * np.linalg.norm(A, axis=1, keepdims=True)     # C.1 after rounding
+
+
+def _round_bits(x, bits=24):
+    """``x`` rounded to ``bits`` significant bits (exact float products with 24-bit scales).
+
+    A rescaling ``A * s`` in float64 rounds each product, so the rescaled weight vector is in
+    general *not* exactly parallel to ``A`` — and exactly, two hyperplanes at angle 1e-16
+    still open a wedge where the gradients differ by ``|c| ||a||``. With 24-bit entries and
+    24-bit scales every product is exact and the direction is kept exactly.
+    """
+    m, e = np.frexp(np.asarray(x, dtype=np.float64))
+    return np.ldexp(np.round(m * 2.0 ** bits), e - bits)
 
 
 def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
@@ -569,9 +582,11 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
         A2, C2 = A.copy(), C.copy()
         A2[0] = A[0] + eta * np.linalg.norm(A[0]) * rng.normal(size=dim)
         A2[0, -2:] = np.maximum(A2[0, -2:], 1e-3)
-    # balance Γ (C.1)
-    s = np.sqrt(np.linalg.norm(C2, axis=1) / np.linalg.norm(A2, axis=1))
-    A2, C2 = A2 * s[:, None], C2 / s[:, None]
+    # balance Γ (C.1), with 24-bit scales so that A2 * s keeps every direction exactly
+    A2 = _round_bits(A2)
+    s = _round_bits(np.sqrt(np.linalg.norm(C2, axis=1) / np.linalg.norm(A2, axis=1)))
+    A2 = A2 * s[:, None]
+    C2 = np.sign(C2) * np.linalg.norm(A2, axis=1, keepdims=True)
     return form_network(A, C), form_network(A2, C2)
 
 
