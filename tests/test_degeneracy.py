@@ -137,13 +137,15 @@ def test_membership_names_failing_conditions():
 
 # --- canonical form ---------------------------------------------------------------------------
 def _degenerate_net(rng, d=3, e=2):
-    A = rng.normal(size=(7, d))
-    b = rng.normal(size=7)
+    # entries on a 2^-20 grid so that the scalings below are exact in float64: redundancy
+    # is decided exactly, and 0.3 * A[3] would not be parallel to A[3] after rounding
+    A = np.round(rng.normal(size=(7, d)) * 2**20) / 2**20
+    b = np.round(rng.normal(size=7) * 2**20) / 2**20
     A[1], b[1] = 2.5 * A[0], 2.5 * b[0]          # redundant with 0
     A[2], b[2] = 0.0, 0.0                         # zero weight vector
-    A[4], b[4] = 0.3 * A[3], 0.3 * b[3]           # redundant with 3 ...
-    C = rng.normal(size=(7, e))
-    C[4] = -C[3] / 0.3                            # ... and cancelling it exactly
+    A[4], b[4] = 0.375 * A[3], 0.375 * b[3]       # redundant with 3 ...
+    C = np.round(rng.normal(size=(7, e)) * 2**20) / 2**20
+    C[3] = -0.375 * C[4]                          # ... and cancelling it exactly
     C[5] = 0.0                                    # zero output
     return Network.from_weights([A, C.T], [b, rng.normal(size=e)])
 

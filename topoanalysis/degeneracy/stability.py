@@ -31,18 +31,19 @@ from .distance import Ball, sobolev_distance, uniform_distance
 __all__ = ["ParameterDistance", "parameter_distance", "StabilityMeasurement",
            "inverse_stability", "FAMILIES", "CounterexamplePair", "counterexample",
            "FamilyMeasurement", "measure_family", "restricted_pair", "measure_restricted",
-           "fit_exponent", "RESTRICTED_KINDS"]
+           "fit_exponent", "RESTRICTED_KINDS", "kink_lower_bound"]
 
 
 # --- parameter distance ----------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class ParameterDistance:
-    """``min |Θ − Γ'|_∞`` over permutations, rescalings and zero-neuron reshaping of ``Γ``.
+    """``min |Θ − Γ'|_∞`` over parametrizations ``Γ'`` of ``R(Γ)``: value, bound, proof.
 
     Attributes
     ----------
     value : float
-        With the best rescaling of every neuron.
+        Upper bound: the best parametrization found (permutations, rescalings of every
+        neuron, zero-neuron reshaping, and the exactly merged form of ``Γ``).
     value_balanced : float
         With ``Γ`` balanced (``||w|| = ||a||``), the restricted space's representative.
     assignment : list of (int, int)
@@ -50,7 +51,17 @@ class ParameterDistance:
         zero neuron, when the widths differ; ``-2 - k``: merged neuron ``k`` of the reduced
         ``Γ``).
     exact : bool
-        ``Γ``'s weight vectors are linearly independent and the widths agree (Lemma A.3).
+        ``value`` is the distance: by Lemma A.3 (equal widths, ``Γ``'s outputs non-zero and
+        its weight vectors linearly independent — rank decided in rationals), or because the
+        certified ``lower`` bound meets ``value`` (within 1e-12 relative).
+    widths : tuple of int
+    lower : float
+        Certified lower bound over *all* parametrizations of ``R(Γ)`` of that width: every
+        hyperplane on which ``R(Γ)`` has a kink (decided exactly) carries a neuron of ``Γ'``,
+        so distinct neurons of ``Θ`` are matched to the kink lines and each costs at least its
+        ``∞``-distance to the line (a bottleneck matching).
+    certificate : str
+        What proves ``exact`` (or why only bounds are given).
     """
 
     value: float
@@ -58,16 +69,68 @@ class ParameterDistance:
     assignment: list
     exact: bool
     widths: tuple
+    lower: float = 0.0
+    certificate: str = ""
 
     def summary(self):
+        how = (self.certificate if self.exact else
+               f"in [{self.lower:.6g}, {self.value:.6g}]: certified lower bound (kink lines), "
+               "upper bound over permutation, rescaling and re-pairing tried")
         return (f"parameter distance |Θ − Γ'|_inf = {self.value:.6g} (balanced Γ: "
                 f"{self.value_balanced:.6g}; widths {self.widths[0]} vs {self.widths[1]}; "
-                f"{'exact by Lemma A.3' if self.exact else 'an upper bound over permutation and rescaling'})")
+                f"{'exact: ' if self.exact else ''}{how})")
 
     def to_dict(self):
         return {"value": self.value, "value_balanced": self.value_balanced,
                 "assignment": [list(p) for p in self.assignment], "exact": self.exact,
-                "widths": list(self.widths)}
+                "widths": list(self.widths), "lower": self.lower,
+                "certificate": self.certificate}
+
+
+def _line_distance(a, n):
+    """``min_μ ||a − μ n||_∞`` (exact candidates of a 1-D Chebyshev problem, float64)."""
+    a = np.asarray(a, float)
+    n = np.asarray(n, float)
+    cand = [0.0]
+    nz = np.flatnonzero(n)
+    cand += list(a[nz] / n[nz])
+    for k in range(len(a)):
+        for l in range(k + 1, len(a)):
+            if n[k] != n[l]:
+                cand.append((a[k] - a[l]) / (n[k] - n[l]))
+            if n[k] != -n[l]:
+                cand.append((a[k] + a[l]) / (n[k] + n[l]))
+    mu = np.array(cand)
+    return float(np.abs(a[None, :] - mu[:, None] * n[None, :]).max(axis=1).min())
+
+
+def kink_lower_bound(theta_A, gamma_A, gamma_C):
+    """Certified lower bound on ``min |Θ − Γ'|_∞`` over all parametrizations of ``R(Γ)``.
+
+    ``R(Γ)`` is non-differentiable exactly on the hyperplanes of its kink lines (grouped in
+    rational arithmetic: a line whose two sides' contributions differ). A realization
+    ``Σ c'_k ρ(⟨w'_k, x⟩)`` is differentiable off ``∪ w'^⊥_k``, so every kink line ``L``
+    carries a neuron of ``Γ'`` with ``w' ∈ L``; neurons on distinct lines are distinct, so an
+    injective map kink lines → neurons of ``Θ`` exists with cost
+    ``|Θ − Γ'|_∞ ≥ max_L ||a_{i(L)} − w'_L||_∞ ≥ max_L dist_∞(a_{i(L)}, L)``. The minimum over
+    injective maps (a bottleneck matching) is the bound; ``inf`` when there are more kink
+    lines than neurons. Reduced by a relative 1e-12 to cover float rounding.
+    """
+    from .distance import hyperplane_groups
+
+    groups = hyperplane_groups(gamma_A, gamma_C)
+    L = len(groups.normals)
+    m = len(theta_A)
+    if L == 0:
+        return 0.0
+    if L > m:
+        return float("inf")
+    cost = np.zeros((m, m))
+    for i in range(m):
+        for j in range(L):
+            cost[i, j] = _line_distance(theta_A[i], groups.normals[j])
+    val, _, _ = _bottleneck(cost)
+    return max(0.0, val * (1 - 1e-12) - 1e-300)
 
 
 def _inf(M):
@@ -129,7 +192,8 @@ def _cost_matrices(At, Ct, Ag, Cg, zero_tol):
     scale = max(np.abs(At).max(initial=0), np.abs(Ct).max(initial=0), np.abs(Ag).max(initial=0),
                 np.abs(Cg).max(initial=0), 1e-300)
     gz = (np.linalg.norm(Ag, axis=1) <= zero_tol * scale) | \
-         (np.linalg.norm(Cg, axis=1) <= zero_tol * scale)
+         (np.linalg.norm(Cg, axis=1) <= zero_tol * scale) | \
+         ~np.any(Ag != 0, axis=1) | ~np.any(Cg != 0, axis=1)
     opt = _rescaled_costs(At, Ct, Ag, Cg)
     # balanced Γ
     na, nc = np.linalg.norm(Ag, axis=1), np.linalg.norm(Cg, axis=1)
@@ -144,18 +208,19 @@ def _cost_matrices(At, Ct, Ag, Cg, zero_tol):
     return opt, bal, gz
 
 
-def _reduced(form, tol=1e-9):
-    """``Γ`` with redundant neurons merged and cancelled ones dropped (same realization)."""
-    from ..symmetry import merge_redundant_neurons
+def _reduced(form):
+    """``Γ`` with redundant neurons merged and cancelled ones dropped, decided exactly."""
+    from .canonical import exact_merge
 
-    merged = merge_redundant_neurons(form_network(form.A, form.C), tol=tol)
-    W1, W2 = merged.network.weights
-    A, C = np.array(W1), np.array(W2.T)
-    keep = np.linalg.norm(C, axis=1) > tol * max(np.abs(form.C).max(initial=0), 1e-300)
-    return A[keep], C[keep]
+    keep = np.any(form.A != 0, axis=1) & np.any(form.C != 0, axis=1)
+    if not keep.any():
+        return form.A[:0], form.C[:0]
+    A, C, _ = exact_merge(form.A[keep], form.C[keep])
+    return A, C
 
 
-def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=True):
+def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
+                       reparametrizations=(), certify="exact"):
     """Parameter distance from ``Θ`` to the parametrizations of ``R(Γ)`` (module docstring).
 
     Parameters
@@ -165,14 +230,37 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
         narrower one is padded with zero neurons).
     augment : {"none", "bias", "c3"} or None
         Parameters compared in the bias-free form with this input augmentation.
-    zero_tol : float, default=1e-12
+    zero_tol : float, default=0.0
+        ``0``: a neuron of ``Γ`` is a zero neuron (free to reshape) iff ``w = 0`` or ``a = 0``
+        exactly. A positive value is a modelling choice (relative size below which a neuron
+        counts as zero); the result is then not exact.
     reduce : bool, default=True
-        Also try ``Γ`` with its redundant neurons merged and the cancelled ones removed (another
-        parametrization of ``R(Γ)``) and keep the smaller distance.
+        Also try ``Γ`` with its redundant neurons merged and the cancelled ones removed
+        (decided exactly: another parametrization of ``R(Γ)``) and keep the smaller distance.
+    reparametrizations : sequence of Network, default=()
+        Further known parametrizations of ``R(Γ)`` (e.g. re-pairings of opposite neurons,
+        Lemma A.5); the smallest distance over all is the upper bound ``value``.
+    certify : {"exact"}, default="exact"
+        Decisions (zero neurons, merging, rank, kink lines) in rational arithmetic.
 
     Returns
     -------
     ParameterDistance
+
+    Notes
+    -----
+    ``value`` is an upper bound attained by an explicit parametrization (rescalings found by
+    golden-section search on ``log α``, converged to 1e-25). ``lower`` is the kink-line bound
+    of :func:`kink_lower_bound`. ``exact`` holds by Lemma A.3 or when the two meet.
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Lemma A.3 (uniqueness for linearly independent
+    weight vectors) and Section 2 (why re-pairing opposite neurons matters, Lemma A.5).
+
+    See Also
+    --------
+    sobolev_distance, inverse_stability
 
     Examples
     --------
@@ -180,10 +268,18 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
     >>> from topoanalysis import Network
     >>> net = Network.from_weights([[[1.0, 0.0], [0.0, 2.0]], [[1.0, 0.5]]])
     >>> moved = net.rescale_neurons([3.0, 0.25]).permute_neurons([1, 0])
-    >>> parameter_distance(net, moved).value < 1e-9
-    True
+    >>> d = parameter_distance(net, moved)
+    >>> d.value < 1e-9, d.exact
+    (True, True)
     """
-    zero_tol = check_float("zero_tol", zero_tol, minimum=0.0)
+    zero_tol = check_float("zero_tol", zero_tol, minimum=0.0, maximum=0.5)
+    if certify != "exact":
+        raise ValidationError(f"`certify` must be 'exact'; got {certify!r}.")
+    from .canonical import _check_finite_params
+    from ._exact import exact_rank
+
+    _check_finite_params(theta, "theta")
+    _check_finite_params(gamma, "gamma")
     ft, fg = pair_forms(theta, gamma, augment)
     opt, bal, gz = _cost_matrices(ft.A, ft.C, fg.A, fg.C, zero_tol)
     value, r, c = _bottleneck(opt)
@@ -200,9 +296,39 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
     wt, wg = ft.width, fg.width
     assignment = [(int(i) if i < wt else -1, int(j) if 0 <= j < wg else (-1 if j >= 0 else int(j)))
                   for i, j in zip(r, c)]
-    exact = bool(wt == wg and np.linalg.matrix_rank(fg.A) == wg)
-    return ParameterDistance(value=value, value_balanced=value_bal, assignment=assignment,
-                             exact=exact, widths=(wt, wg))
+    for k, other in enumerate(reparametrizations):
+        ft2, fo = pair_forms(theta, other, augment)
+        if fo.width != fg.width:
+            raise ValidationError(f"`reparametrizations[{k}]` must have the width of `gamma` "
+                                  f"({fg.width}); got {fo.width}.")
+        opt_o, bal_o, _ = _cost_matrices(ft2.A, ft2.C, fo.A, fo.C, zero_tol)
+        v_o, r_o, c_o = _bottleneck(opt_o)
+        if v_o < value:
+            value = v_o
+            assignment = [(int(i) if i < wt else -1, int(j)) for i, j in zip(r_o, c_o)]
+        value_bal = min(value_bal, _bottleneck(bal_o)[0])
+    m = max(wt, wg)
+    At = np.concatenate([ft.A, np.zeros((m - wt, ft.A.shape[1]))]) if wt < m else ft.A
+    lower = min(value, kink_lower_bound(At, fg.A, fg.C))
+    independent = bool(wt == wg and zero_tol == 0 and np.all(np.any(fg.C != 0, axis=1))
+                       and exact_rank(fg.A) == wg)
+    if independent:
+        exact, lower = True, value
+        cert = ("Lemma A.3: Γ's weight vectors are linearly independent (rank in rationals) "
+                "and its outputs non-zero, so every parametrization of R(Γ) is a permutation "
+                "and rescaling of Γ")
+    elif zero_tol == 0 and value <= lower * (1 + 1e-12) + 1e-300:
+        exact = True
+        cert = ("sandwich: the kink-line lower bound meets an explicit parametrization "
+                "within 1e-12 relative")
+    else:
+        exact = False
+        cert = ("bounds only: Γ's weight vectors are dependent (other parametrizations, e.g. "
+                "re-paired opposite neurons, may be closer)" if zero_tol == 0 else
+                "zero_tol > 0: a modelling choice, not exact")
+    return ParameterDistance(value=float(value), value_balanced=float(value_bal),
+                             assignment=assignment, exact=exact, widths=(wt, wg),
+                             lower=float(lower), certificate=cert)
 
 
 # --- one pair ---------------------------------------------------------------------------------
