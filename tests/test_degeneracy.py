@@ -418,8 +418,14 @@ def test_counterexample_families_blow_up(family):
     else:
         assert np.all(np.diff(m.ratio) > 0)
         assert m.ratio[-1] > 30 * m.ratio[0]
-        assert abs(m.exponent) < 0.05         # the parameter distance does not shrink at all
-        assert m.parameter_distance.min() > 0.5
+        assert abs(m.exponent) < 0.1          # the parameter distance does not shrink at all
+        assert m.parameter_distance.min() >= 0.5
+        assert np.all(m.parameter_lower <= m.parameter_distance)
+        if family in ("opposite", "nearly_cancelling"):
+            # re-pairing (Lemma A.5) brings the distance down to exactly 1/2 (t >= 2^(3/4))
+            assert np.all(m.parameter_distance[1:] == 0.5) and np.all(m.parameter_exact[1:])
+            assert np.all(m.parameter_lower == 0.5)
+            assert m.ratio[1:] == pytest.approx(m.t[1:] / 2, rel=1e-12)
     json.dumps(m.to_dict())
 
 

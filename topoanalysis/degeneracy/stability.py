@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from .._validation import check_float, check_int, check_seed
-from ..exceptions import ValidationError
+from ..exceptions import ResourceError, ValidationError
 from ._form import form_network, pair_forms
 from .distance import Ball, sobolev_distance, uniform_distance
 
@@ -53,7 +53,7 @@ class ParameterDistance:
     exact : bool
         ``value`` is the distance: by Lemma A.3 (equal widths, ``Γ``'s outputs non-zero and
         its weight vectors linearly independent — rank decided in rationals), or because the
-        certified ``lower`` bound meets ``value`` (within 1e-12 relative).
+        certified ``lower`` bound meets ``value`` (within 8 ulp).
     widths : tuple of int
     lower : float
         Certified lower bound over *all* parametrizations of ``R(Γ)`` of that width: every
@@ -88,20 +88,31 @@ class ParameterDistance:
 
 
 def _line_distance(a, n):
-    """``min_μ ||a − μ n||_∞`` (exact candidates of a 1-D Chebyshev problem, float64)."""
-    a = np.asarray(a, float)
-    n = np.asarray(n, float)
-    cand = [0.0]
-    nz = np.flatnonzero(n)
-    cand += list(a[nz] / n[nz])
+    """``min_μ ||a − μ n||_∞`` exactly (``Fraction``): a 1-D Chebyshev problem.
+
+    The objective is convex and piecewise linear in ``μ``; its minimum sits where one term
+    vanishes or two terms ``±(a_k − μ n_k)`` cross, so the candidates ``a_k/n_k``,
+    ``(a_k ∓ a_l)/(n_k ∓ n_l)`` contain a minimizer.
+    """
+    from fractions import Fraction
+
+    a = [Fraction(float(x)) for x in a]
+    n = [x if isinstance(x, Fraction) else Fraction(float(x)) for x in n]
+    cand = {Fraction(0)}
     for k in range(len(a)):
+        if n[k] != 0:
+            cand.add(a[k] / n[k])
         for l in range(k + 1, len(a)):
             if n[k] != n[l]:
-                cand.append((a[k] - a[l]) / (n[k] - n[l]))
+                cand.add((a[k] - a[l]) / (n[k] - n[l]))
             if n[k] != -n[l]:
-                cand.append((a[k] + a[l]) / (n[k] + n[l]))
-    mu = np.array(cand)
-    return float(np.abs(a[None, :] - mu[:, None] * n[None, :]).max(axis=1).min())
+                cand.add((a[k] + a[l]) / (n[k] + n[l]))
+    return min(max(abs(x - mu * y) for x, y in zip(a, n)) for mu in cand)
+
+
+def _round_down(q):
+    f = float(q)
+    return float(np.nextafter(f, -np.inf)) if f > 0 and type(q)(f) > q else f
 
 
 def kink_lower_bound(theta_A, gamma_A, gamma_C):
@@ -114,7 +125,7 @@ def kink_lower_bound(theta_A, gamma_A, gamma_C):
     injective map kink lines → neurons of ``Θ`` exists with cost
     ``|Θ − Γ'|_∞ ≥ max_L ||a_{i(L)} − w'_L||_∞ ≥ max_L dist_∞(a_{i(L)}, L)``. The minimum over
     injective maps (a bottleneck matching) is the bound; ``inf`` when there are more kink
-    lines than neurons. Reduced by a relative 1e-12 to cover float rounding.
+    lines than neurons. The distances to the lines are exact rationals (rounded down).
     """
     from .distance import hyperplane_groups
 
@@ -125,12 +136,17 @@ def kink_lower_bound(theta_A, gamma_A, gamma_C):
         return 0.0
     if L > m:
         return float("inf")
+    exact = {}
     cost = np.zeros((m, m))
     for i in range(m):
         for j in range(L):
-            cost[i, j] = _line_distance(theta_A[i], groups.normals[j])
-    val, _, _ = _bottleneck(cost)
-    return max(0.0, val * (1 - 1e-12) - 1e-300)
+            q = _line_distance(theta_A[i], groups.keys[j])
+            exact[i, j] = q
+            cost[i, j] = float(q)
+    # the bottleneck decides on the rounded costs; its value is one of the exact costs
+    val, r, c = _bottleneck(cost)
+    q = max((exact[i, j] for i, j in zip(r, c) if j < L), default=0)
+    return _round_down(q)
 
 
 def _inf(M):
@@ -317,10 +333,10 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
         cert = ("Lemma A.3: Γ's weight vectors are linearly independent (rank in rationals) "
                 "and its outputs non-zero, so every parametrization of R(Γ) is a permutation "
                 "and rescaling of Γ")
-    elif zero_tol == 0 and value <= lower * (1 + 1e-12) + 1e-300:
+    elif zero_tol == 0 and value <= lower + 8 * np.finfo(float).eps * value:
         exact = True
-        cert = ("sandwich: the kink-line lower bound meets an explicit parametrization "
-                "within 1e-12 relative")
+        cert = ("sandwich: the kink-line lower bound (exact rationals) meets an explicit "
+                "parametrization (evaluated in float64, within 8 ulp)")
     else:
         exact = False
         cert = ("bounds only: Γ's weight vectors are dependent (other parametrizations, e.g. "
@@ -389,7 +405,7 @@ def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **s
     -------
     StabilityMeasurement
     """
-    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     par = parameter_distance(theta, gamma, augment=augment)
     sob = sobolev_distance(theta, gamma, augment=augment, **sobolev_kwargs)
     uni = uniform_distance(theta, gamma, domain) if domain is not None else None
@@ -406,6 +422,7 @@ class CounterexamplePair:
     theta: object
     gamma: object
     reason: str
+    reparametrizations: tuple = ()
 
 
 def _net(A, C):
@@ -434,12 +451,26 @@ def _pairs(scale3=1.0):
     return A, C
 
 
+def _repaired(t, gamma_lin):
+    """Lemma A.5 re-pairing: ``R = ρ(⟨u,x⟩)/t² + (γ + 1/2)(x1 + x2)`` close to ``Θ``.
+
+    Six neurons matched one to one with ``Θ``'s: the ``e1`` pair moves to the line of
+    ``u ∝ (1, −1)`` (weights ``±(1/2, −1/2)``, cost 1/2 each), ``e2`` stays, and the third
+    pair carries the linear part ``γ (x1 + x2)``.
+    """
+    k = 1.0 / (_S * np.sqrt(2.0))                 # third pair's weight scale (cost ≤ 0.35)
+    c = gamma_lin / k
+    A = [[0.5, -0.5], [-0.5, 0.5], [0, 1], [0, -1], [k, k], [-k, -k]]
+    C = [[1.0 + np.sqrt(2.0) / t ** 2], [-1.0], [1], [-1], [c], [-c]]
+    return _net(A, C)
+
+
 def _opposite(t):
     A, C = _pairs(1.0)
     theta = _net(A, C)                                    # realizes 0 with six unit neurons
     u = np.array([1.0, -1.0]) / np.sqrt(2)
     gamma = _net([u / t] + [[0.0, 0.0]] * 5, [[1.0 / t]] + [[0.0]] * 5)
-    return theta, gamma
+    return theta, gamma, (_repaired(t, -0.5),)
 
 
 def _nearly_cancelling(t):
@@ -450,7 +481,7 @@ def _nearly_cancelling(t):
     u = np.array([1.0, -1.0]) / np.sqrt(2)
     gamma = _net([v * s, -v * s, u / t, [0, 0], [0, 0], [0, 0]],
                  [[s], [-s], [1.0 / t], [0], [0], [0]])
-    return theta, gamma
+    return theta, gamma, (_repaired(t, -0.5 - 1.0 / t),)
 
 
 def _uniform(t):
@@ -473,13 +504,18 @@ FAMILIES = {
     "opposite": (_opposite,
                  "Θ: three balanced exactly opposite pairs along e1, e2, (1,1) whose linear parts "
                  "cancel (a degenerate parametrization of 0); Γ_t realizes ρ(⟨u,x⟩)/t², "
-                 "u ∝ (1,−1). Six neurons must put one on u^⊥ (45° from every hyperplane of Θ), "
-                 "leaving too few to stay near Θ's unit neurons: distance ≳ 1."),
+                 "u ∝ (1,−1). R(Γ_t) has a kink on u^⊥, so every parametrization puts a neuron "
+                 "w ∈ span(u) and the neuron of Θ matched to it is at ∞-distance ≥ "
+                 "min_i dist_∞(a_i, span u) = 1/2 (from ±e1, ±e2): distance ≥ 1/2. Re-pairing "
+                 "(Lemma A.5: move the e1 pair onto u's line, let the third pair carry the "
+                 "linear part) attains max(1/2, √2/t²): the distance is exactly 1/2 for "
+                 "t ≥ 2^(3/4) (ratio t/2, unbounded), not the ≈1 of permutations alone."),
     "nearly_cancelling": (_nearly_cancelling,
                           "Θ_t: the same three pairs with the third scaled by 1 + 1/t, so the "
                           "linear parts nearly cancel (R(Θ_t) = −(x1+x2)/t); Γ_t adds the kink "
-                          "ρ(⟨u,x⟩)/t² and realizes the linear part by one small pair. Function "
-                          "distance 1/t², parameter distance ≳ 1 as for 'opposite'."),
+                          "ρ(⟨u,x⟩)/t². Function distance 1/t²; parameter distance exactly 1/2 "
+                          "for t ≥ 2^(3/4) by the same kink-line bound and re-pairing as "
+                          "'opposite' (ratio t/2, unbounded)."),
     "uniform": (_uniform,
                 "Θ = 0; Γ_t = √t-sized neurons along (1,1/t²) and (1,0) with opposite outputs: "
                 "sup over the unit ball is ≤ 1/t while the gradient is ~t in the thin wedge, so "
@@ -491,10 +527,13 @@ def counterexample(family, t):
     """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
     if family not in FAMILIES:
         raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
-    t = check_float("t", t, minimum=1.0)
+    t = check_float("t", t, minimum=1.0, maximum=1e50)
     maker, reason = FAMILIES[family]
-    theta, gamma = maker(t)
-    return CounterexamplePair(family=family, t=t, theta=theta, gamma=gamma, reason=reason)
+    made = maker(t)
+    theta, gamma = made[0], made[1]
+    rep = tuple(made[2]) if len(made) > 2 else ()
+    return CounterexamplePair(family=family, t=t, theta=theta, gamma=gamma, reason=reason,
+                              reparametrizations=rep)
 
 
 def fit_exponent(function_distance, parameter_distance, groups=None):
@@ -551,6 +590,8 @@ class FamilyMeasurement:
     local_exponents: np.ndarray
     reason: str
     ratio_balanced: np.ndarray = None
+    parameter_lower: np.ndarray = None
+    parameter_exact: np.ndarray = None
 
     @property
     def max_ratio(self):
@@ -572,12 +613,15 @@ class FamilyMeasurement:
                 f"{self.ratio_uniform[-1]:.3g}, {exp_txt}")
 
     def rows(self):
+        lower = self.parameter_lower if self.parameter_lower is not None else self.parameter_distance
+        ex = self.parameter_exact if self.parameter_exact is not None else [False] * len(self.t)
         return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru),
-                 float(rb))
-                for t, p, s, u, r, ru, rb in zip(self.t, self.parameter_distance,
-                                                 self.sobolev_distance, self.uniform_distance,
-                                                 self.ratio, self.ratio_uniform,
-                                                 self.ratio_balanced)]
+                 float(rb), float(lo), bool(x))
+                for t, p, s, u, r, ru, rb, lo, x in zip(self.t, self.parameter_distance,
+                                                        self.sobolev_distance,
+                                                        self.uniform_distance, self.ratio,
+                                                        self.ratio_uniform, self.ratio_balanced,
+                                                        lower, ex)]
 
     def to_dict(self):
         return {"name": self.name, "t": self.t.tolist(),
@@ -588,41 +632,108 @@ class FamilyMeasurement:
                 "exponent": self.exponent, "local_exponents": self.local_exponents.tolist(),
                 "ratio_balanced": self.ratio_balanced.tolist(),
                 "max_ratio": self.max_ratio, "max_ratio_balanced": self.max_ratio_balanced,
+                "parameter_lower": (None if self.parameter_lower is None
+                                    else self.parameter_lower.tolist()),
+                "parameter_exact": (None if self.parameter_exact is None
+                                    else [bool(x) for x in self.parameter_exact]),
                 "reason": self.reason}
 
 
 ROW_HEADER = ("experiment", "t", "parameter_distance", "sobolev_distance", "uniform_distance",
-              "ratio", "ratio_uniform", "ratio_balanced")
+              "ratio", "ratio_uniform", "ratio_balanced", "parameter_lower", "parameter_exact")
+
+#: rough cost of measuring one pair (parameter, W^{1,inf} and uniform distance), in seconds
+SECONDS_PER_PAIR = 0.01
+#: most pairs one call measures (refused beyond, with the estimated time)
+MAX_PAIRS = 5000
+
+
+def _ratio(num, den, alpha, name="alpha"):
+    """``num / den**alpha`` in log space; ``inf`` where ``den = 0 < num``; refuses overflow."""
+    num = np.asarray(num, float)
+    den = np.asarray(den, float)
+    out = np.zeros(num.shape)
+    pos = (num > 0) & (den > 0)
+    with np.errstate(all="ignore"):
+        logs = np.log(num[pos]) - alpha * np.log(den[pos])
+    if np.any(logs > np.log(np.finfo(float).max)):
+        raise ValidationError(f"`{name}` must keep dist / |dR|^{name} within float64; got "
+                              f"{name}={alpha!r}, which overflows the ratio.")
+    out[pos] = np.exp(logs)
+    out[(num > 0) & (den == 0)] = np.inf
+    return out
 
 
 def _measure(name, pairs, ts, reason, alpha, groups=None):
-    par, parb, sob, uni = [], [], [], []
-    for theta, gamma in pairs:
-        pd = parameter_distance(theta, gamma)
+    par, parb, sob, uni, low, ex = [], [], [], [], [], []
+    for pair in pairs:
+        theta, gamma = pair[0], pair[1]
+        reps = pair[2] if len(pair) > 2 else ()
+        pd = parameter_distance(theta, gamma, reparametrizations=reps)
         par.append(pd.value)
         parb.append(pd.value_balanced)
+        low.append(pd.lower)
+        ex.append(pd.exact)
         sob.append(sobolev_distance(theta, gamma).value)
         d = theta.arch.inputs
         uni.append(uniform_distance(theta, gamma, Ball((0.0,) * d, 1.0)).value)
     par, sob, uni = np.array(par), np.array(sob), np.array(uni)
-    with np.errstate(divide="ignore"):
-        ratio = np.where(sob > 0, par / np.maximum(sob, 1e-300) ** alpha, np.inf)
-        ratio_u = np.where(uni > 0, par / np.maximum(uni, 1e-300) ** alpha, np.inf)
-        ratio_b = np.where(sob > 0, np.array(parb) / np.maximum(sob, 1e-300) ** alpha, np.inf)
+    ratio = _ratio(par, sob, alpha)
+    ratio_u = _ratio(par, uni, alpha)
+    ratio_b = _ratio(np.array(parb), sob, alpha)
     slope, local = fit_exponent(sob, par, groups)
     return FamilyMeasurement(name=name, t=np.asarray(ts, float), parameter_distance=par,
                              sobolev_distance=sob, uniform_distance=uni, ratio=ratio,
                              ratio_uniform=ratio_u, exponent=slope, local_exponents=local,
-                             reason=reason, ratio_balanced=ratio_b)
+                             reason=reason, ratio_balanced=ratio_b,
+                             parameter_lower=np.array(low), parameter_exact=np.array(ex))
+
+
+def _check_budget(n, what):
+    if n > MAX_PAIRS:
+        raise ResourceError(f"`{what}` must ask for at most {MAX_PAIRS} pairs; got {n} "
+                            f"(≈ {n * SECONDS_PER_PAIR:.0f} s at ≈ {SECONDS_PER_PAIR * 1e3:.0f} "
+                            "ms per pair; split the sweep).")
 
 
 def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
-    """Ratios along a counterexample family (parameter distance, ``W^{1,∞}`` and uniform norm
-    on the unit ball, fitted exponent of ``dist ~ |dR|^α``)."""
-    ts = [check_float("ts[]", t, minimum=1.0) for t in ts]
+    """Ratios along a counterexample family.
+
+    Parameters
+    ----------
+    family : str
+        A key of :data:`FAMILIES`.
+    ts : sequence of float, default=(1, 2, 4, ..., 64)
+        Family parameters, each in ``[1, 1e50]``; at most :data:`MAX_PAIRS` of them.
+    alpha : float, default=0.5
+        Exponent of the ratio ``dist / |dR|^α``, in ``(0, 16]``.
+
+    Returns
+    -------
+    FamilyMeasurement
+        Parameter distance (upper bound over permutation, rescaling and the family's known
+        re-pairings; ``parameter_lower`` its certified lower bound, ``parameter_exact`` where
+        they meet), ``W^{1,∞}`` and uniform (unit ball) distances, ratios, fitted exponent.
+
+    Raises
+    ------
+    ValidationError, ResourceError
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Section 2 (the counterexamples), Lemma A.5.
+    """
+    if family not in FAMILIES:
+        raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__"):
+        raise ValidationError(f"`ts` must be a sequence of floats >= 1; got {ts!r}.")
+    _check_budget(len(ts), "ts")
+    ts = [check_float("ts[]", t, minimum=1.0, maximum=1e50) for t in ts]
     if len(ts) < 2:
         raise ValidationError(f"`ts` must hold at least 2 parameters; got {len(ts)}.")
-    pairs = [(p.theta, p.gamma) for p in (counterexample(family, t) for t in ts)]
+    pairs = [(p.theta, p.gamma, p.reparametrizations)
+             for p in (counterexample(family, t) for t in ts)]
     return _measure(family, pairs, ts, FAMILIES[family][1], alpha)
 
 
@@ -720,6 +831,10 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
                        alpha=0.5):
     """Ratios for pairs inside the restricted space over ``etas`` and ``seeds``."""
     seeds = check_int("seeds", seeds, minimum=1)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
+        raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
+    _check_budget(len(etas) * seeds, "etas × seeds")
     pairs, ts, groups = [], [], []
     for s in range(seeds):
         for eta in etas:
