@@ -427,8 +427,13 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     >>> [(s.step, s.A.rows, s.holds) for s in steps]
     [('drop zero neurons', 3, True), ('merge redundant neurons', 2, True), ('augment for C.3', 2, True), ('balance', 2, True)]
     """
-    A = sp.Matrix(A)
-    C = sp.Matrix(C)
+    from .conditions import _as_matrix
+
+    A = _as_matrix(A, "A")
+    C = _as_matrix(C, "C")
+    if A.rows > 12:
+        raise ValidationError(f"`A` must have at most 12 rows for the exact SymPy steps "
+                              f"(simplification grows fast); got {A.rows}.")
     if augment not in ("c3", "bias"):
         raise ValidationError(f"`augment` must be 'c3' or 'bias'; got {augment!r}.")
     if A.rows != C.rows or A.cols < 2:

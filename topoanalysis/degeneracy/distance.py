@@ -83,11 +83,14 @@ class Box:
     high: tuple
 
     def __post_init__(self):
-        lo = np.atleast_1d(np.asarray(self.low, dtype=np.float64))
-        hi = np.atleast_1d(np.asarray(self.high, dtype=np.float64))
-        if lo.shape != hi.shape or not np.all(np.isfinite(lo)) or np.any(hi <= lo):
-            raise ValidationError(f"`Box` must have finite low < high of equal shapes; "
-                                  f"got low={self.low!r}, high={self.high!r}.")
+        lo = np.atleast_1d(_real_vector("Box.low", self.low))
+        hi = np.atleast_1d(_real_vector("Box.high", self.high))
+        if lo.shape != hi.shape or lo.ndim != 1 or lo.size == 0 or \
+                not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))) or \
+                not np.all(hi > lo):
+            raise ValidationError(f"`Box` must have finite low < high of equal shapes "
+                                  f"(at least one coordinate); got low={self.low!r}, "
+                                  f"high={self.high!r}.")
         object.__setattr__(self, "low", tuple(lo.tolist()))
         object.__setattr__(self, "high", tuple(hi.tolist()))
 
@@ -97,7 +100,8 @@ class Box:
 
     def sample(self, n, rng):
         lo, hi = np.array(self.low), np.array(self.high)
-        return lo + (hi - lo) * rng.random((n, self.dim))
+        r = rng.random((n, self.dim))
+        return lo * (1.0 - r) + hi * r                # no overflow of hi - lo
 
     def to_dict(self):
         return {"kind": "box", "low": list(self.low), "high": list(self.high)}
@@ -111,10 +115,11 @@ class Ball:
     radius: float
 
     def __post_init__(self):
-        c = np.atleast_1d(np.asarray(self.center, dtype=np.float64))
-        if not np.all(np.isfinite(c)):
-            raise ValidationError(f"`Ball.center` must be finite; got {self.center!r}.")
-        r = check_float("radius", self.radius, minimum=0.0, strict_min=True)
+        c = np.atleast_1d(_real_vector("Ball.center", self.center))
+        if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)):
+            raise ValidationError(f"`Ball.center` must be a finite vector with at least one "
+                                  f"coordinate; got {self.center!r}.")
+        r = check_float("Ball.radius", self.radius, minimum=0.0, strict_min=True)
         object.__setattr__(self, "center", tuple(c.tolist()))
         object.__setattr__(self, "radius", r)
 
@@ -130,6 +135,12 @@ class Ball:
 
     def to_dict(self):
         return {"kind": "ball", "center": list(self.center), "radius": self.radius}
+
+
+def _real_vector(name, value):
+    from .._validation import check_array
+
+    return check_array(name, value, ndim=(0, 1), finite=False)
 
 
 # --- hyperplane groups -----------------------------------------------------------------------
@@ -920,7 +931,50 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     if domain.dim != net_a.arch.inputs:
         raise ValidationError(f"`domain` must have dimension {net_a.arch.inputs} (the inputs); "
                               f"got {domain.dim}.")
+    orig_domain = domain
+    exact_max_dim = check_int("exact_max_dim", exact_max_dim, minimum=0, maximum=6)
+    max_candidates = check_int("max_candidates", max_candidates, minimum=1, maximum=10**8)
+    n_samples = check_int("n_samples", n_samples, minimum=1, maximum=10**7)
+    from .canonical import _check_finite_params
+
+    _check_finite_params(net_a, "net_a")
+    _check_finite_params(net_b, "net_b")
     W, b, S = _affine_pieces(net_a, net_b)
+    # scale-covariance: sup_{x∈λΩ} |Σ s ρ(w·x + b)| = λ sup_{y∈Ω} |Σ s ρ(w·y + b/λ)|, and
+    # ρ(σ z) = σ ρ(z); with powers of two (exact) everything is brought near 1 first
+    lam = _pow2_exponent(np.concatenate([np.abs(domain.low), np.abs(domain.high)])
+                         if isinstance(domain, Box) else
+                         np.concatenate([np.abs(domain.center), [domain.radius]]))
+    if isinstance(domain, Box):
+        domain = Box(tuple(np.ldexp(domain.low, -lam)), tuple(np.ldexp(domain.high, -lam)))
+    else:
+        domain = Ball(tuple(np.ldexp(domain.center, -lam)), float(np.ldexp(domain.radius, -lam)))
+    b = np.ldexp(b, -lam)
+    rows = np.concatenate([W, b[:, None]], axis=1)
+    ek = np.array([_pow2_exponent(np.abs(r)) for r in rows])
+    W, b = np.ldexp(W, -ek[:, None]), np.ldexp(b, -ek)
+    S = np.ldexp(S, ek[:, None])  if np.all(np.isfinite(np.ldexp(S, ek[:, None]))) else None
+    if S is None:
+        S0 = _affine_pieces(net_a, net_b)[2]
+        m = int(max(_pow2_exponent(np.abs(S0[k])) + ek[k] for k in range(len(S0))))
+        S = np.ldexp(S0, (ek - m)[:, None])
+    else:
+        m = 0
+    res = _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed)
+    value = float(np.ldexp(res.value, lam + m))
+    if not np.isfinite(value):
+        raise ValidationError("`net_a`/`net_b`/`domain` must give a uniform distance within "
+                              f"float64; got one beyond {np.finfo(float).max:.3g} (rescale).")
+    return UniformDistance(value, res.exact, res.method, orig_domain.to_dict(), res.n_points)
+
+
+def _pow2_exponent(values):
+    """``k`` with ``max|values| · 2^-k`` in ``[0.5, 1)`` (0 for all zeros)."""
+    v = float(np.max(np.abs(values), initial=0.0))
+    return math.frexp(v)[1] if v > 0 else 0
+
+
+def _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed):
     d = W.shape[1]
     rng = np.random.default_rng(check_seed("seed", seed))
     if isinstance(domain, Ball) and d == 1:

@@ -545,16 +545,44 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     groups : array_like, optional
         Runs (e.g. seeds): local slopes are taken between consecutive points of one run.
 
+    Raises
+    ------
+    ValidationError
+        Non-finite, negative, complex or mismatched inputs, or fewer than two pairs with both
+        distances positive.
+
     Returns
     -------
     slope : float
-        ``nan`` when fewer than two points or when ``|dR|`` spans less than a decade within
+        ``nan`` when ``|dR|`` spans less than a decade within
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
     """
-    f = np.asarray(function_distance, float)
-    p = np.asarray(parameter_distance, float)
+    from .._validation import check_array
+
+    f = check_array("function_distance", function_distance, ndim=1)
+    p = check_array("parameter_distance", parameter_distance, ndim=1)
+    if len(f) != len(p):
+        raise ValidationError(f"`parameter_distance` must have the length of "
+                              f"`function_distance` ({len(f)}); got {len(p)}.")
+    if np.any(f < 0) or np.any(p < 0):
+        raise ValidationError("`function_distance` and `parameter_distance` must be >= 0; got "
+                              "a negative entry.")
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (len(f),) or groups.dtype.kind not in "biuU":
+            raise ValidationError(f"`groups` must be {len(f)} integer or string labels; got "
+                                  f"shape {groups.shape}, dtype {groups.dtype}.")
+    if int(np.sum((f > 0) & (p > 0))) < 2:
+        raise ValidationError("`function_distance` and `parameter_distance` must have at least "
+                              "2 pairs with both distances > 0 to fit an exponent (zero "
+                              f"distances have no logarithm); got {int(np.sum((f > 0) & (p > 0)))}.")
+    return _fit_exponent(f, p, groups)
+
+
+def _fit_exponent(f, p, groups=None):
+    """:func:`fit_exponent` without validation (``nan`` when nothing can be fitted)."""
     g = np.zeros(len(f)) if groups is None else np.asarray(groups)
     ok = (f > 0) & (p > 0) & np.isfinite(f) & np.isfinite(p)
     lf, lp, g = np.log(f[ok]), np.log(p[ok]), g[ok]
@@ -642,10 +670,14 @@ class FamilyMeasurement:
 ROW_HEADER = ("experiment", "t", "parameter_distance", "sobolev_distance", "uniform_distance",
               "ratio", "ratio_uniform", "ratio_balanced", "parameter_lower", "parameter_exact")
 
-#: rough cost of measuring one pair (parameter, W^{1,inf} and uniform distance), in seconds
-SECONDS_PER_PAIR = 0.01
+#: rough cost of measuring one pair (parameter, W^{1,inf} and uniform distance), in seconds,
+#: for 2-D inputs (families) and for higher dimension (branch and bound with LPs); measured on
+#: a loaded 2-core machine
+SECONDS_PER_PAIR = {2: 0.1, 3: 2.0}
 #: most pairs one call measures (refused beyond, with the estimated time)
 MAX_PAIRS = 5000
+#: longest estimated run one call accepts, in seconds
+MAX_SECONDS = 3600.0
 
 
 def _ratio(num, den, alpha, name="alpha"):
@@ -681,7 +713,7 @@ def _measure(name, pairs, ts, reason, alpha, groups=None):
     ratio = _ratio(par, sob, alpha)
     ratio_u = _ratio(par, uni, alpha)
     ratio_b = _ratio(np.array(parb), sob, alpha)
-    slope, local = fit_exponent(sob, par, groups)
+    slope, local = _fit_exponent(sob, par, groups)
     return FamilyMeasurement(name=name, t=np.asarray(ts, float), parameter_distance=par,
                              sobolev_distance=sob, uniform_distance=uni, ratio=ratio,
                              ratio_uniform=ratio_u, exponent=slope, local_exponents=local,
@@ -689,11 +721,12 @@ def _measure(name, pairs, ts, reason, alpha, groups=None):
                              parameter_lower=np.array(low), parameter_exact=np.array(ex))
 
 
-def _check_budget(n, what):
-    if n > MAX_PAIRS:
-        raise ResourceError(f"`{what}` must ask for at most {MAX_PAIRS} pairs; got {n} "
-                            f"(≈ {n * SECONDS_PER_PAIR:.0f} s at ≈ {SECONDS_PER_PAIR * 1e3:.0f} "
-                            "ms per pair; split the sweep).")
+def _check_budget(n, what, dim=2):
+    per = SECONDS_PER_PAIR[2 if dim <= 2 else 3]
+    if n > MAX_PAIRS or n * per > MAX_SECONDS:
+        raise ResourceError(f"`{what}` must ask for at most {min(MAX_PAIRS, int(MAX_SECONDS / per))} "
+                            f"pairs (an estimated hour); got {n} (≈ {n * per:.0f} s at "
+                            f"≈ {per:g} s per pair; split the sweep).")
 
 
 def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
@@ -834,7 +867,9 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
         raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
-    _check_budget(len(etas) * seeds, "etas × seeds")
+    dim = check_int("dim", dim, minimum=2, maximum=64)
+    width = check_int("width", width, minimum=2, maximum=1000)
+    _check_budget(len(etas) * seeds, "etas × seeds", dim)
     pairs, ts, groups = [], [], []
     for s in range(seeds):
         for eta in etas:
