@@ -263,8 +263,10 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
         (default: as they are, ``(w_k, b_k)`` with hidden biases). ``"c3"`` checks the
         network after the two-dimensional augmentation (C.3 then holds by construction).
     tol : float, default=1e-9
-        C.1: ``| ||c_i|| − ||a_i|| | ≤ tol · max``; C.2: cosine ``≥ 1 − tol`` is the same
-        direction; C.3: coordinates ``> tol · ||a_i||``.
+        C.1: ``| ||c_i|| − ||a_i|| | ≤ tol · max``; C.3: coordinates ``> tol · ||a_i||``.
+        C.2 uses no tolerance: two weight vectors are on the same ray iff all 2×2 minors
+        vanish and their dot product is positive, decided in rational arithmetic (vectors at
+        any angle ``ε > 0`` are different directions: their hyperplanes bound a wedge).
 
     Returns
     -------
@@ -277,10 +279,12 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     big = np.maximum(np.maximum(na, nc), 1e-300)
     fail1 = [int(i) for i in np.flatnonzero(np.abs(na - nc) > tol * big)]
     fail2 = []
-    nz = np.flatnonzero(na > 0)
-    unit = A[nz] / na[nz, None]
+    from ._exact import ray_key
+
+    nz = np.flatnonzero(np.any(A != 0, axis=1))
+    keys = [ray_key(A[k])[0] for k in nz]              # C.2 decided exactly: same ray
     for ii, jj in itertools.combinations(range(len(nz)), 2):
-        if unit[ii] @ unit[jj] >= 1 - tol:
+        if keys[ii] == keys[jj]:
             fail2.append((int(nz[ii]), int(nz[jj])))
     fail3 = []
     if A.shape[1] >= 2:
