@@ -456,6 +456,68 @@ def _farkas_empty(keys, signs, normals):
     return False
 
 
+def _exact_cone_witness(rows, max_subsets=20_000):
+    """Decide ``{x : ⟨r_i, x⟩ > 0 ∀ i}`` exactly; a rational interior point, ``None`` or ``False``.
+
+    ``rows`` are rational vectors. The lineality space is split off (``x = Rᵀ z`` with ``R``
+    independent rows), then the extreme rays of the pointed cone ``{z : A' z ≥ 0}`` are the
+    one-dimensional null spaces of ``r − 1`` rows oriented into the cone; their sum is interior
+    when the open cone is non-empty (a positive combination of all generators of a full-
+    dimensional pointed cone), and otherwise the open cone is empty. Returns the witness (a
+    tuple of ``Fraction``), ``False`` when proven empty, ``None`` when the enumeration would
+    exceed ``max_subsets``.
+    """
+    import math as _m
+
+    rows = [list(r) for r in rows]
+    if not rows:
+        return None
+    D = len(rows[0])
+    # independent rows (exact elimination)
+    basis, echelon = [], []
+    for r in rows:
+        v = list(r)
+        for piv, e in echelon:
+            if v[piv] != 0:
+                f = v[piv] / e[piv]
+                v = [a - f * b for a, b in zip(v, e)]
+        nzp = next((i for i, a in enumerate(v) if a != 0), None)
+        if nzp is not None:
+            echelon.append((nzp, v))
+            basis.append(r)
+    rk = len(basis)
+    Ap = [[sum(a * b for a, b in zip(r, R)) for R in basis] for r in rows]     # m × rk
+    if rk == 1:
+        col = [a[0] for a in Ap]
+        for sgn in (1, -1):
+            if all(sgn * c > 0 for c in col):
+                z = [Fraction(sgn)]
+                return tuple(sum(z[j] * basis[j][i] for j in range(rk)) for i in range(D))
+        return False
+    if _m.comb(len(Ap), rk - 1) > max_subsets:
+        return None
+    total = [Fraction(0)] * rk
+    found = False
+    for sub in itertools.combinations(range(len(Ap)), rk - 1):
+        # null space of the matrix whose rows are Ap[sub] (_nullspace_q takes columns)
+        ns = _nullspace_q([list(col) for col in zip(*[Ap[i] for i in sub])])
+        if len(ns) != 1:
+            continue
+        y = ns[0]
+        vals = [sum(a * b for a, b in zip(row, y)) for row in Ap]
+        for sgn in (1, -1):
+            if all(sgn * v >= 0 for v in vals):
+                m_ = max(abs(c) for c in y)
+                total = [t + sgn * c / m_ for t, c in zip(total, y)]
+                found = True
+                break
+    if not found:
+        return False
+    if all(sum(a * b for a, b in zip(row, total)) > 0 for row in Ap):
+        return tuple(sum(total[j] * basis[j][i] for j in range(rk)) for i in range(D))
+    return False
+
+
 def _nullspace_q(rows_as_columns):
     """Null space over ℚ of the matrix whose *columns* are ``rows_as_columns`` (Fractions)."""
     import flint
@@ -521,11 +583,21 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
                    float(np.linalg.norm(Jp + rest_P[depth])) + rest_jump[depth])
 
     def signs_of(Zm, upto=None):
-        Nm = nrm if upto is None else nrm[upto[0]:upto[1]]
+        lo_, hi_ = (0, G) if upto is None else upto
+        if isinstance(Zm, tuple):                   # a rational witness: signs in Fraction
+            out = []
+            for k in keys[lo_:hi_]:
+                v = sum(a * b for a, b in zip(k, Zm))
+                out.append((v > 0) - (v < 0))
+            return np.array([out], dtype=float).reshape(1, hi_ - lo_)
+        Nm = nrm[lo_:hi_]
         if certify:
             return exact_signs(Nm, Zm)
         sg = np.sign(Zm @ Nm.T)
         return sg
+
+    def point(x):
+        return x if isinstance(x, tuple) else x[None]
 
     rng = np.random.default_rng(seed)
     Z = rng.normal(size=(n_pool, D))
@@ -557,7 +629,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         if prune and -neg_ub + 2 * E < best:
             heapq.heappush(heap, node)
             break
-        rest = signs_of(x[None], (depth, G))[0]
+        rest = signs_of(point(x), (depth, G))[0]
         if np.all(rest != 0):
             full = np.concatenate([signs, rest])
             val = float(np.linalg.norm(jac(full)))
@@ -590,9 +662,19 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
                 if w is not None and certify and not np.array_equal(
                         signs_of(w[None], (0, depth + 1))[0], child):
                     w = None
-                if w is None:
-                    if certify and not _farkas_empty(keys[:depth + 1], child, nrm[:depth + 1]):
+                if w is None and certify:
+                    if _farkas_empty(keys[:depth + 1], child, nrm[:depth + 1]):
+                        continue
+                    # thin cone (or LP noise): decide it exactly, with a rational witness
+                    rows = [[Fraction(int(sg)) * a for a in k]
+                            for k, sg in zip(keys[:depth + 1], child)]
+                    w = _exact_cone_witness(rows)
+                    if w is False:
+                        continue
+                    if w is None:
                         unresolved = max(unresolved, ub)
+                        continue
+                elif w is None:
                     continue
             heapq.heappush(heap, (-ub, next(counter), depth + 1, child, w, sub, Jc))
     if bar is not None:
