@@ -326,12 +326,11 @@ def test_sobolev_higher_dim_agrees_with_2d_embedding():
     # empty sides are proven by exact Gordan certificates and the value is exact
     three = sobolev_distance(net_of(A3[:, [2, 0, 1]], C))
     assert three.exact and three.value == two
-    # rotated in floats the normals are no longer exactly coplanar: thin regions may exist, so
-    # only certified bounds are honest, and they contain the 2-D value
+    # rotated in floats the normals are no longer exactly coplanar: the fat 2-D regions
+    # persist, and thin regions (width ~1e-16) appear that carry new sign patterns. They are
+    # decided exactly (rational witnesses), and here one of them has a larger gradient.
     rot = sobolev_distance(net_of(A3 @ np.linalg.qr(r.normal(size=(3, 3)))[0], C))
-    assert rot.lower <= two * (1 + 1e-12) and rot.upper >= two * (1 - 1e-12)
-    if rot.exact:
-        assert rot.value == pytest.approx(two, rel=1e-10)
+    assert rot.exact and rot.value >= two * (1 - 1e-12)
 
 
 def test_sobolev_certified_bounds_when_budget_runs_out():
