@@ -159,6 +159,16 @@ class _Groups:
     change_bound: float = 0.0   # W^{1,inf} change caused by a user's merge tolerance
 
 
+def _norm(v):
+    """``||v||`` without intermediate overflow (power-of-two scaling)."""
+    m = float(np.abs(v).max(initial=0.0))
+    if m == 0:
+        return 0.0
+    k = math.frexp(m)[1]
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(np.linalg.norm(np.ldexp(v, -k)), k))
+
+
 def _unit(v):
     """``v / ||v||`` in floats without overflow or underflow (scale by a power of two first)."""
     m = float(np.abs(v).max())
@@ -245,7 +255,7 @@ def hyperplane_groups(V, S, merge_tol=None):
         n = _unit(V[members[g][0]])
         pl, mi = np.zeros(e), np.zeros(e)
         for k, lam in zip(members[g], lams[g]):
-            u = S[k] * np.linalg.norm(V[k])
+            u = S[k] * _norm(V[k])
             if lam > 0:
                 pl += u
             else:
@@ -786,13 +796,13 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         method = "sorted angles" if D == 2 else "two half-lines"
         with np.errstate(all="ignore"):
             vals = _norms(_jacobians(groups, signs))
+            E = _global_error(groups)
         if not groups.exact:
             v = float(vals.max())
             return (v, max(0.0, v - cb), v + cb, False, method + " (merged with merge_tol)",
                     len(signs), G, "tolerance grouping: the true distance is within "
                     "change_bound of the value", cb, None)
-        E = _global_error(groups)
-        finite = bool(np.all(np.isfinite(vals)))
+        finite = bool(np.all(np.isfinite(vals))) and math.isfinite(E)
         if certify == "float" and finite:
             v = float(vals.max())
             return (v, max(0.0, v - E), v + E, False, method + " (float norms)", len(signs), G,

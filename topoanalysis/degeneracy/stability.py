@@ -334,9 +334,9 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
                 "and its outputs non-zero, so every parametrization of R(Γ) is a permutation "
                 "and rescaling of Γ")
     elif zero_tol == 0 and value <= lower + 8 * np.finfo(float).eps * value:
-        exact = True
-        cert = ("sandwich: the kink-line lower bound (exact rationals) meets an explicit "
-                "parametrization (evaluated in float64, within 8 ulp)")
+        exact, value = True, lower
+        cert = ("sandwich: the kink-line lower bound (exact rationals) is attained by an "
+                "explicit parametrization (evaluated in float64, within 8 ulp)")
     else:
         exact = False
         cert = ("bounds only: Γ's weight vectors are dependent (other parametrizations, e.g. "
