@@ -151,11 +151,12 @@ class _Groups:
     minus: np.ndarray     # (G, e) contribution on n·x < 0
     const: np.ndarray     # (e, D) constant part of the Jacobian
     members: list         # neuron indices of each group
-    keys: list = None     # exact line keys (tuples of Fraction, first non-zero entry 1)
+    keys: list = None     # exact line directions (Fractions: the first neuron's weight vector)
     plus_q: list = None   # exact contributions in the key convention: gradient P key^T
     minus_q: list = None
     const_q: list = None  # exact constant part, e rows of D Fractions
     exact: bool = True    # grouping decided exactly (no tolerance)
+    dirs: np.ndarray = None   # (G, D) float weight vector of each line's first neuron
     change_bound: float = 0.0   # W^{1,inf} change caused by a user's merge tolerance
 
 
@@ -209,25 +210,14 @@ def hyperplane_groups(V, S, merge_tol=None):
     e = S.shape[1]
     if merge_tol is not None:
         return _groups_tolerance(V, S, merge_tol)
-    keys, lams, index = [], [], {}
-    members = []
-    for k in range(M):
-        res = line_key(V[k])
-        if res is None:
-            continue
-        key, lam = res
-        g = index.get(key)
-        if g is None:
-            g = index[key] = len(keys)
-            keys.append(key)
-            members.append([])
-            lams.append([])
-        members[g].append(k)
-        lams[g].append(lam)
-    for g in range(len(keys)):            # orient each line like its first neuron
-        if lams[g][0] < 0:
-            keys[g] = tuple(-x for x in keys[g])
-            lams[g] = [-x for x in lams[g]]
+    keys, lams, members = [], [], []
+    for grp in _parallel_classes(V):
+        lead = V[grp[0]]
+        i0 = int(np.flatnonzero(lead)[0])
+        q0 = Fraction(float(lead[i0]))
+        keys.append(tuple(Fraction(float(x)) for x in lead))     # the first neuron's vector
+        members.append(list(grp))
+        lams.append([Fraction(1)] + [Fraction(float(V[k][i0])) / q0 for k in grp[1:]])
     zero = [Fraction(0)] * e
     const_q = [[Fraction(0)] * D for _ in range(e)]
     keep = []
@@ -269,7 +259,50 @@ def hyperplane_groups(V, S, merge_tol=None):
         plus=np.array(plus).reshape(len(keep), e), minus=np.array(minus).reshape(len(keep), e),
         const=const, members=[members[g] for g in keep], keys=[keys[g] for g in keep],
         plus_q=[Pq[g] for g in keep], minus_q=[Nq[g] for g in keep], const_q=const_q,
-        exact=True, change_bound=0.0)
+        exact=True, change_bound=0.0,
+        dirs=np.array([V[members[g][0]] for g in keep]).reshape(len(keep), D))
+
+
+def _parallel_classes(V, block=1024):
+    """Classes of exactly parallel non-zero rows of ``V`` (same line), in order of appearance.
+
+    Float filter: exactly parallel rows have ``|cos| = 1`` up to ``(D + 2)`` rounding errors,
+    so only pairs with ``|cos| ≥ 1 − 1e-9`` (a bound far above the rounding of any ``D`` below
+    10⁶) are candidates; each candidate pair is decided exactly (rational line keys). Rows
+    are compared blockwise (``O(M²D)`` flops, ``O(block · M)`` memory).
+    """
+    from ._exact import line_key
+
+    nz = [k for k in range(len(V)) if np.any(V[k] != 0)]
+    if not nz:
+        return []
+    U = np.array([_unit(V[k]) for k in nz])
+    parent = list(range(len(nz)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    keys = {}
+    for start in range(0, len(nz), block):
+        C = np.abs(U[start:start + block] @ U.T)
+        ii, jj = np.nonzero(C >= 1.0 - 1e-9)
+        for i, j in zip(ii + start, jj):
+            if j <= i:
+                continue
+            for k in (i, j):
+                if k not in keys:
+                    keys[k] = line_key(V[nz[k]])[0]
+            if keys[i] == keys[j]:
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    classes = {}
+    for i in range(len(nz)):
+        classes.setdefault(find(i), []).append(nz[i])
+    return [classes[r] for r in sorted(classes)]
 
 
 def _finite_key(key):
@@ -376,41 +409,53 @@ def _regions_1d(groups):
 def _regions_2d(groups):
     """Sign vectors of all regions of a central line arrangement in R^2, decided exactly.
 
-    The boundary rays ``±(−k_2, k_1)`` of the lines (exact rational keys ``k``) are sorted by
-    angle with exact half-plane and cross-product tests; the first sector's signs are taken
-    exactly at a rational interior point (the sum of its two boundary rays) and each next
-    sector flips the one line whose ray it crosses (distinct lines have distinct rays).
+    The boundary rays ``±(−v_2, v_1)`` of the lines (``v`` the float weight vector of the
+    line's first neuron: an exact direction) are sorted by angle — in floats first, then every
+    adjacent pair is checked with exact half-plane and cross-product tests (a sequence whose
+    adjacent pairs are in order is sorted; an exact sort is the fallback). The first sector's
+    signs are taken exactly at a rational interior point (the sum of its two boundary rays)
+    and each next sector flips the one line whose ray it crosses (distinct lines have
+    distinct rays).
     """
     import functools
 
-    keys = groups.keys
-    rays = []
-    for g, (a, b) in enumerate(keys):
-        rays.append(((-b, a), g))
-        rays.append(((b, -a), g))
+    dirs = groups.dirs
+    G = len(dirs)
+    fl = np.concatenate([np.stack([-dirs[:, 1], dirs[:, 0]], axis=1),
+                         np.stack([dirs[:, 1], -dirs[:, 0]], axis=1)])
+    owner = np.concatenate([np.arange(G), np.arange(G)])
+    ang = np.mod(np.arctan2(fl[:, 1], fl[:, 0]), 2 * np.pi)
+    order = np.argsort(ang, kind="stable")
+    q = [(Fraction(float(x)), Fraction(float(y))) for x, y in fl]
 
     def half(r):
         return 0 if (r[1] > 0 or (r[1] == 0 and r[0] > 0)) else 1
 
-    def cmp(p, q):
-        hp, hq = half(p[0]), half(q[0])
+    def cmp(i, j):
+        p_, q_ = q[i], q[j]
+        hp, hq = half(p_), half(q_)
         if hp != hq:
             return hp - hq
-        c = p[0][0] * q[0][1] - p[0][1] * q[0][0]
+        c = p_[0] * q_[1] - p_[1] * q_[0]
         return -1 if c > 0 else (1 if c < 0 else 0)
 
-    rays.sort(key=functools.cmp_to_key(cmp))
-    p, q = rays[0][0], rays[1][0]
-    if p[0] * q[1] - p[1] * q[0] > 0:
-        mid = (p[0] + q[0], p[1] + q[1])
+    if not all(cmp(order[k], order[k + 1]) < 0 for k in range(len(order) - 1)):
+        order = sorted(range(len(q)), key=functools.cmp_to_key(cmp))
+    rays = [(q[i], int(owner[i])) for i in order]
+    p, r2 = rays[0][0], rays[1][0]
+    if p[0] * r2[1] - p[1] * r2[0] > 0:
+        mid = (p[0] + r2[0], p[1] + r2[1])
     else:                                   # one line: the two rays are opposite
         mid = (-p[1], p[0])
-    sign = np.array([1.0 if k[0] * mid[0] + k[1] * mid[1] > 0 else -1.0 for k in keys])
+    sign = np.array([1.0 if Fraction(float(v[0])) * mid[0] + Fraction(float(v[1])) * mid[1] > 0
+                     else -1.0 for v in dirs])
     out = [sign.copy()]
     for r, g in rays[1:]:
         sign[g] = -sign[g]
         out.append(sign.copy())
     return np.array(out)
+
+
 def _lp_witness(normals, signs, D):
     """Candidate interior point of the open cone ``signs_i n_i·x > 0``: max t s.t. margins ≥ t.
 

@@ -20,6 +20,7 @@ the restricted space (:func:`restricted_pair`) are measured by :func:`measure_fa
 """
 
 import dataclasses
+from fractions import Fraction
 
 import numpy as np
 
@@ -88,26 +89,58 @@ class ParameterDistance:
 
 
 def _line_distance(a, n):
-    """``min_μ ||a − μ n||_∞`` exactly (``Fraction``): a 1-D Chebyshev problem.
+    """``min_μ ||a − μ n||_∞`` exactly (rationals): a 1-D Chebyshev problem.
 
     The objective is convex and piecewise linear in ``μ``; its minimum sits where one term
     vanishes or two terms ``±(a_k − μ n_k)`` cross, so the candidates ``a_k/n_k``,
-    ``(a_k ∓ a_l)/(n_k ∓ n_l)`` contain a minimizer.
+    ``(a_k ∓ a_l)/(n_k ∓ n_l)`` contain a minimizer. ``a`` and ``n`` are sequences of
+    ``flint.fmpq`` (or anything with exact field operations).
     """
+    zero = a[0] - a[0]
+    cand = [zero]
+    D = len(a)
+    for k in range(D):
+        if n[k] != 0:
+            cand.append(a[k] / n[k])
+        for l in range(k + 1, D):
+            if n[k] != n[l]:
+                cand.append((a[k] - a[l]) / (n[k] - n[l]))
+            if n[k] != -n[l]:
+                cand.append((a[k] + a[l]) / (n[k] + n[l]))
+    return min(max(abs(x - mu * y) for x, y in zip(a, n)) for mu in cand)
+
+
+def _finite_key_f(key):
+    try:
+        return all(np.isfinite(float(x)) for x in key)
+    except OverflowError:
+        return False
+
+
+def _line_distances_float(A, N):
+    """Float ``min_μ ||a_i − μ n_j||_∞`` for all pairs (same candidates as the exact one)."""
+    A = np.asarray(A, float)
+    m, D = A.shape
+    L = len(N)
+    cand = [np.zeros((m, L))]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(D):
+            cand.append(A[:, None, k] / N[None, :, k])
+            for l in range(k + 1, D):
+                cand.append((A[:, None, k] - A[:, None, l]) / (N[None, :, k] - N[None, :, l]))
+                cand.append((A[:, None, k] + A[:, None, l]) / (N[None, :, k] + N[None, :, l]))
+        mu = np.stack(cand, axis=-1)                                  # (m, L, K)
+        mu = np.where(np.isfinite(mu), mu, 0.0)
+        dev = np.abs(A[:, None, None, :] - mu[..., None] * N[None, :, None, :]).max(axis=-1)
+    return dev.min(axis=-1)
+
+
+def _fmpq(x):
+    import flint
     from fractions import Fraction
 
-    a = [Fraction(float(x)) for x in a]
-    n = [x if isinstance(x, Fraction) else Fraction(float(x)) for x in n]
-    cand = {Fraction(0)}
-    for k in range(len(a)):
-        if n[k] != 0:
-            cand.add(a[k] / n[k])
-        for l in range(k + 1, len(a)):
-            if n[k] != n[l]:
-                cand.add((a[k] - a[l]) / (n[k] - n[l]))
-            if n[k] != -n[l]:
-                cand.add((a[k] + a[l]) / (n[k] + n[l]))
-    return min(max(abs(x - mu * y) for x, y in zip(a, n)) for mu in cand)
+    q = x if isinstance(x, Fraction) else Fraction(float(x))
+    return flint.fmpq(q.numerator, q.denominator)
 
 
 def _round_down(q):
@@ -136,17 +169,33 @@ def kink_lower_bound(theta_A, gamma_A, gamma_C):
         return 0.0
     if L > m:
         return float("inf")
+    # float filter: all costs in float64 (candidates vectorized), the bottleneck T_f; only
+    # costs within δ of T_f can change the exact bottleneck and are recomputed in rationals
+    N = np.array([[float(x) for x in k] for k in groups.keys]) if all(
+        _finite_key_f(k) for k in groups.keys) else groups.normals
+    N = N / np.abs(N).max(axis=1, keepdims=True)
+    F = np.zeros((m, m))
+    F[:, :L] = _line_distances_float(theta_A, N)
+    T_f, _, _ = _bottleneck(F)
+    delta = 1e-9 * (float(np.abs(theta_A).max(initial=0.0)) + T_f) + 1e-300
+    band = np.abs(F[:, :L] - T_f) <= delta
+    lines = [[_fmpq(x) for x in k] for k in groups.keys]
     exact = {}
-    cost = np.zeros((m, m))
-    for i in range(m):
-        for j in range(L):
-            q = _line_distance(theta_A[i], groups.keys[j])
-            exact[i, j] = q
-            cost[i, j] = float(q)
-    # the bottleneck decides on the rounded costs; its value is one of the exact costs
-    val, r, c = _bottleneck(cost)
-    q = max((exact[i, j] for i, j in zip(r, c) if j < L), default=0)
-    return _round_down(q)
+    for i, j in zip(*np.nonzero(band)):
+        exact[i, j] = _line_distance([_fmpq(x) for x in theta_A[i]], lines[j])
+    values = sorted(set(exact.values()))
+    rank = {v: k + 1 for k, v in enumerate(values)}
+    ranks = np.where(F[:, :L] < T_f, 0.0, len(values) + 1.0)
+    ranks = np.concatenate([ranks, np.zeros((m, m - L))], axis=1)
+    for (i, j), q in exact.items():
+        ranks[i, j] = rank[q]
+    _, r, c = _bottleneck(ranks)
+    if not exact:
+        return max(0.0, T_f - delta)
+    q = max((exact[i, j] for i, j in zip(r, c) if (i, j) in exact), default=None)
+    if q is None:
+        return max(0.0, T_f - delta)
+    return _round_down(Fraction(int(q.p), int(q.q)))
 
 
 def _inf(M):
