@@ -389,3 +389,17 @@ def test_results_are_json_ready():
     json.dumps(parameter_distance(net_of([e1()], [1.0]), net_of([rot(1e-9)], [1.0])).to_dict())
     json.dumps(canonical_form(net_of([e1()], [1.0])).to_dict())
     assert os.environ.get("NEVER_SET_BY_THIS_TEST") is None
+
+
+def test_guide_python_blocks_run():
+    from test_readme import python_blocks
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guide" / "certificates_degeneracy.md"
+    namespace = {"__name__": "__guide__"}
+    blocks = python_blocks(guide.read_text(encoding="utf-8"))
+    assert blocks
+    for line, code in blocks:
+        exec(compile(code, f"certificates_degeneracy.md:{line}", "exec"), namespace)
+    assert namespace["d"].value == 1.0 and namespace["d"].exact
+    assert not namespace["tol"].exact and namespace["tol"].upper >= 1.0
+    assert namespace["pd"].value == 0.5 and namespace["pd"].exact
