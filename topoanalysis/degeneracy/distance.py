@@ -1150,9 +1150,20 @@ def _box_vertices(W, b, box):
     pts = []
     for idx in itertools.combinations(range(len(Nm)), d):
         M = Nm[list(idx)]
-        if abs(np.linalg.det(M)) < 1e-12 * max(1.0, np.abs(M).max()) ** d:
+        det = np.linalg.det(M)
+        # singularity decided exactly: the float determinant is trusted only far from 0
+        # (its error is below d! d eps prod ||rows||), otherwise the rank in rationals
+        if not abs(det) > 4 * math.factorial(d) * d * 2.0 ** -52 * float(
+                np.prod(np.linalg.norm(M, axis=1))):
+            from ._exact import exact_rank
+            if exact_rank(M) < d:
+                continue
+        try:
+            x = np.linalg.solve(M, Cm[list(idx)])
+        except np.linalg.LinAlgError:       # regular in rationals, singular in floats
+            x = np.linalg.lstsq(M, Cm[list(idx)], rcond=None)[0]
+        if not np.all(np.isfinite(x)):
             continue
-        x = np.linalg.solve(M, Cm[list(idx)])
         if np.all(x >= lo - 1e-12) and np.all(x <= hi + 1e-12):
             pts.append(np.clip(x, lo, hi))
     return np.array(pts).reshape(-1, d)
@@ -1165,9 +1176,13 @@ def _disk_candidates(W, b, S, ball):
     pts = [c]
     for i, j in itertools.combinations(range(len(W2)), 2):
         M = W2[[i, j]]
-        if abs(np.linalg.det(M)) > 1e-14:
-            x = np.linalg.solve(M, -b2[[i, j]])
-            if np.linalg.norm(x - c) <= r:
+        if Fraction(float(M[0, 0])) * Fraction(float(M[1, 1])) != \
+                Fraction(float(M[0, 1])) * Fraction(float(M[1, 0])):       # exactly regular
+            try:
+                x = np.linalg.solve(M, -b2[[i, j]])
+            except np.linalg.LinAlgError:
+                x = np.linalg.lstsq(M, -b2[[i, j]], rcond=None)[0]
+            if np.all(np.isfinite(x)) and np.linalg.norm(x - c) <= r:
                 pts.append(x)
     angles = [0.0]
     for w, bb in zip(W2, b2):
