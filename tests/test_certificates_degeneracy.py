@@ -403,3 +403,18 @@ def test_guide_python_blocks_run():
     assert namespace["d"].value == 1.0 and namespace["d"].exact
     assert not namespace["tol"].exact and namespace["tol"].upper >= 1.0
     assert namespace["pd"].value == 0.5 and namespace["pd"].exact
+
+
+def test_overflowing_distances_are_refused_in_one_line():
+    import warnings
+
+    from topoanalysis import Network
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for W in ([[[1e300, 0.0]], [[1e300]]], [[[1e300, 0.0, 1.0]], [[1e300]]]):
+            with pytest.raises(ValidationError, match="float64"):
+                sobolev_distance(Network.from_weights(W))
+        # large but representable: exact in 2-D
+        assert sobolev_distance(Network.from_weights([[[1e300, 0.0]], [[1e-300]]])).value == \
+            pytest.approx(1.0, rel=1e-15)

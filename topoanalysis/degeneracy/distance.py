@@ -245,15 +245,17 @@ def hyperplane_groups(V, S, merge_tol=None):
         n = _unit(V[members[g][0]])
         pl, mi = np.zeros(e), np.zeros(e)
         for k, lam in zip(members[g], lams[g]):
-            u = S[k] * _norm(V[k])
-            if lam > 0:
-                pl += u
-            else:
-                mi -= u
+            with np.errstate(over="ignore", invalid="ignore"):     # overflow: refused later
+                u = S[k] * _norm(V[k])
+            with np.errstate(over="ignore", invalid="ignore"):
+                if lam > 0:
+                    pl += u
+                else:
+                    mi -= u
         normals.append(n)
         plus.append(pl)
         minus.append(mi)
-    const = np.array([[float(x) for x in row] for row in const_q]).reshape(e, D)
+    const = np.array([[_float_or_inf(x) for x in row] for row in const_q]).reshape(e, D)
     return _Groups(
         normals=np.array(normals).reshape(len(keep), D),
         plus=np.array(plus).reshape(len(keep), e), minus=np.array(minus).reshape(len(keep), e),
@@ -303,6 +305,21 @@ def _parallel_classes(V, block=1024):
     for i in range(len(nz)):
         classes.setdefault(find(i), []).append(nz[i])
     return [classes[r] for r in sorted(classes)]
+
+
+def _log2(sq):
+    try:
+        q = Fraction(sq)
+        return q.numerator.bit_length() - q.denominator.bit_length()
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _float_or_inf(q):
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
 
 
 def _finite_key(key):
@@ -386,7 +403,10 @@ def _sqrt_fraction(q):
         return 0.0
     k = (q.numerator.bit_length() - q.denominator.bit_length()) // 2
     scaled = q / (Fraction(4) ** k) if k >= 0 else q * (Fraction(4) ** (-k))
-    return math.ldexp(math.sqrt(float(scaled)), k)
+    try:
+        return math.ldexp(math.sqrt(float(scaled)), k)
+    except OverflowError:                    # beyond float64: the caller refuses it
+        return math.inf
 
 
 def _global_error(groups):
@@ -985,7 +1005,7 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     if not (math.isfinite(v) and math.isfinite(hi)):
         raise ValidationError("`net_a`/`net_b` must have parameters whose W^{1,inf} distance fits "
                               f"in float64; got a distance beyond {np.finfo(float).max:.3g} "
-                              f"(exact squared value {sq}).")
+                              f"(exact squared value ~2^{_log2(sq)}).")
     return SobolevDistance(value=v, lower=lo, upper=hi, exact=exact, method=method,
                            n_hyperplanes=G, n_regions=n, dim=V.shape[1], augment=fa.augment,
                            certificate=cert, change_bound=cb, squared=sq)
