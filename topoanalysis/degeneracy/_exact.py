@@ -111,26 +111,3 @@ def exact_rank(M):
 def _ratio(x):
     n, d = float(x).as_integer_ratio()
     return n, d
-
-
-def exact_nullspace(M):
-    """Basis of the right null space of the float matrix ``M`` over ℚ (lists of ``Fraction``)."""
-    import flint
-
-    M = np.asarray(M, dtype=np.float64)
-    rows = [[Fraction(float(x)) for x in row] for row in M]
-    # clear denominators row by row (same null space), then exact integer null space
-    ints = []
-    for row in rows:
-        den = 1
-        for x in row:
-            den = den * x.denominator // _gcd(den, x.denominator)
-        ints.append([int(x * den) for x in row])
-    X, nullity = flint.fmpz_mat(ints).nullspace()
-    return [[Fraction(int(X[i, j])) for i in range(X.nrows())] for j in range(int(nullity))]
-
-
-def _gcd(a, b):
-    import math
-
-    return math.gcd(a, b)

@@ -503,8 +503,6 @@ def _farkas_empty(keys, signs, normals):
     """
     from scipy.optimize import linprog
 
-    from ._exact import exact_nullspace
-
     A = np.asarray(signs, dtype=np.float64)[:, None] * normals                       # (m, D)
     m = len(A)
     res = linprog(np.zeros(m), A_eq=np.concatenate([A.T, np.ones((1, m))]),
