@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from topoanalysis.degeneracy import (FAMILIES, Ball, Box, augment_inputs, canonical_form,
+from topoanalysis.degeneracy import (Ball, Box, augment_inputs, canonical_form,
                                      canonical_form_symbolic, counterexample, detect_degeneracies,
                                      fit_exponent, linear_regions, measure_family,
                                      measure_restricted, parameter_distance,

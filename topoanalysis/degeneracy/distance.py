@@ -202,7 +202,7 @@ def hyperplane_groups(V, S, merge_tol=None):
         the constant part (hyperplanes that are no kink) and the neurons of each group, plus
         their exact rational counterparts.
     """
-    from ._exact import line_key, rat
+    from ._exact import rat
 
     V = np.asarray(V, dtype=np.float64)
     S = np.asarray(S, dtype=np.float64)
