@@ -418,3 +418,17 @@ def test_overflowing_distances_are_refused_in_one_line():
         # large but representable: exact in 2-D
         assert sobolev_distance(Network.from_weights([[[1e300, 0.0]], [[1e-300]]])).value == \
             pytest.approx(1.0, rel=1e-15)
+
+
+def test_restricted_outputs_pairs_keep_every_hyperplane_exactly():
+    from topoanalysis.degeneracy import restricted_pair
+    from topoanalysis.degeneracy.distance import hyperplane_groups
+
+    for seed in range(3):
+        theta, gamma = restricted_pair("outputs", 0.01, dim=3, width=4, seed=seed)
+        A, _ = theta.neuron_weights()
+        B, _ = gamma.neuron_weights()
+        # Γ's weight vectors are 24-bit rescalings of Θ's: exactly on the same rays
+        g = hyperplane_groups(np.vstack([A, B]), np.ones((8, 1)))
+        assert len(g.members) == 4 and all(len(m) == 2 for m in g.members)
+        assert restricted_space_membership(gamma, tol=1e-6).in_restricted_space
