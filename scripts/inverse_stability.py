@@ -2,8 +2,10 @@
 
 Reproduces the message of Sections 2–3 of "How degenerate is the parametrization of neural
 networks with the ReLU activation function?" (NeurIPS 2019) as a measurement: the parameter
-distance ``min |Θ − Γ'|_∞`` over the parametrizations of ``R(Γ)`` reachable by permutation and
-rescaling, against the exact ``W^{1,∞}`` distance ``|R(Γ) − R(Θ)|_{W^{1,∞}}``:
+distance ``min |Θ − Γ'|_∞`` over the parametrizations of ``R(Γ)`` (permutation, rescaling and,
+for the opposite-pair families, the re-pairing of Lemma A.5; certified lower bound from the kink
+lines of ``R(Γ)``, exact where the two meet), against the exact ``W^{1,∞}`` distance
+``|R(Γ) − R(Θ)|_{W^{1,∞}}`` (regions and norms decided in rational arithmetic):
 
 * panel 1, log-log scatter: pairs inside the restricted space (C.1–C.3; random, moved outputs,
   tiny neurons, nearly coinciding hyperplanes) stay below ``dist ≤ s·|dR|^{1/2}``; pairs along
@@ -62,8 +64,13 @@ def figure(families, restricted):
     ax.legend(fontsize=5, loc="upper left")
     for ax, m in zip(axes[1:], families):
         ax.loglog(m.t, m.ratio, "o-", label="W^{1,∞}: dist/|dR|^1/2")
+        if m.parameter_lower is not None and np.any(m.parameter_lower < m.parameter_distance):
+            lo = m.ratio * m.parameter_lower / np.maximum(m.parameter_distance, 1e-300)
+            ax.fill_between(m.t, lo, m.ratio, alpha=0.25, label="certified bounds (not exact)")
         ax.loglog(m.t, m.ratio_uniform, "s--", label="uniform (unit ball)")
-        ax.set_title(f"{m.name}: exponent {m.exponent:.2f}", fontsize=9)
+        exact = "" if m.parameter_exact is None or np.all(m.parameter_exact) else \
+            f" ({int(np.sum(m.parameter_exact))}/{len(m.t)} exact)"
+        ax.set_title(f"{m.name}: exponent {m.exponent:.2f}{exact}", fontsize=9)
         ax.set_xlabel("family parameter t")
         ax.set_ylabel("ratio")
         ax.legend(fontsize=7)

@@ -35,8 +35,9 @@ def test_stability_cli(tmp_path, capsys):
     b1, b2 = a.biases
     W2s = np.array(W2)
     W2s[:, 0] /= 2                                  # neuron 0 split: half stays, half moves
-    dup = Network.from_weights([np.vstack([W1, 3 * W1[:1]]), np.hstack([W2s, W2s[:, :1] / 3])],
-                               [np.hstack([b1, 3 * b1[:1]]), b2])
+    # a factor 4 keeps the direction exactly (3 * w rounds, and is then no longer redundant)
+    dup = Network.from_weights([np.vstack([W1, 4 * W1[:1]]), np.hstack([W2s, W2s[:, :1] / 4])],
+                               [np.hstack([b1, 4 * b1[:1]]), b2])
     pa, pb = tmp_path / "a.npz", tmp_path / "b.npz"
     a.save(pa)
     dup.save(pb)

@@ -11,6 +11,12 @@
   inverse-stability ratio, the counterexample families, measured exponents;
 - :mod:`~topoanalysis.degeneracy.report`: the summary used by ``topoanalysis stability`` and
   ``topoanalysis analyze``.
+
+Certificates: parallel/coinciding hyperplanes, redundant, opposite, zero and dead neurons and
+linear independence are decided in rational arithmetic from the float parameters (``_exact``);
+``exact=True`` is a proof, otherwise results carry certified ``lower``/``upper`` bounds, and a
+user tolerance (``merge_tol``) is a reported modelling choice. See
+``docs/guide/certificates_degeneracy.md``.
 """
 
 from ._form import ShallowForm, augment_inputs, shallow_form

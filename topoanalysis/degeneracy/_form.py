@@ -77,8 +77,27 @@ class ShallowForm:
 
 
 def augment_inputs(X, augment):
-    """Append the augmentation coordinates: ``(x)``, ``(x, 1)`` or ``(x, 1, −1)``."""
-    X = np.asarray(X, dtype=np.float64)
+    """Append the augmentation coordinates: ``(x)``, ``(x, 1)`` or ``(x, 1, −1)``.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d) or (d,)
+        Real, finite inputs (complex input is refused, not truncated).
+    augment : {"none", "bias", "c3"}
+
+    Returns
+    -------
+    ndarray of shape (N, d), (N, d + 1) or (N, d + 2)
+
+    Raises
+    ------
+    ValidationError
+    """
+    from .._validation import check_array
+
+    if augment not in AUGMENTATIONS:
+        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
+    X = check_array("X", X, ndim=(1, 2))
     if X.ndim == 1:
         X = X[None, :]
     n = X.shape[0]

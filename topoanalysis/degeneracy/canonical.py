@@ -31,7 +31,7 @@ from ._form import (AUGMENTATIONS, ShallowForm, _check_net, augment_inputs, c3_a
                     form_network, shallow_form)
 
 __all__ = ["CanonicalForm", "StepCheck", "canonical_form", "canonical_form_symbolic",
-           "SymbolicStep"]
+           "SymbolicStep", "exact_merge"]
 
 STEPS = ("fold biases", "drop zero neurons", "merge redundant neurons", "augment for C.3",
          "balance", "order")
@@ -69,6 +69,12 @@ class CanonicalForm:
     output_bias_neuron : int
         New neuron holding the old output bias (``-1``: none).
     steps : list of StepCheck
+    exact : bool
+        Every decision (zero neuron, same ray, cancelled group) was made in rational
+        arithmetic: the form realizes the same function up to float rounding of the merged
+        outputs and of the balancing (checked by ``steps``). False when ``merge_tol`` was used.
+    change_bound : float
+        Bound on ``|R(form) − R(net)|_{W^{1,∞}}`` caused by ``merge_tol`` (0 without it).
     """
 
     network: object
@@ -78,6 +84,8 @@ class CanonicalForm:
     steps: list
     width_before: int
     n_neurons: int = None
+    exact: bool = True
+    change_bound: float = 0.0
 
     @property
     def width(self):
@@ -95,7 +103,9 @@ class CanonicalForm:
     def summary(self):
         lines = [f"canonical form: {self.width_before} neurons -> {self.width} "
                  f"(input augmented {self.augment!r}, {self.network.arch.inputs} inputs); "
-                 f"old -> new {self.mapping.tolist()}"]
+                 f"old -> new {self.mapping.tolist()}; "
+                 + ("decisions exact (rational arithmetic)" if self.exact else
+                    f"merged with a tolerance: W^(1,inf) change <= {self.change_bound:.3g}")]
         for s in self.steps:
             lines.append(f"  {s.step:26s} {s.width_before:3d} -> {s.width_after:3d}  "
                          f"max |dR| {s.max_value_error:.1e}, max |dgrad| "
@@ -108,7 +118,8 @@ class CanonicalForm:
         return {"width_before": self.width_before, "width": self.width, "augment": self.augment,
                 "mapping": self.mapping.tolist(), "output_bias_neuron": self.output_bias_neuron,
                 "weights": W1.tolist(), "outputs": W2.T.tolist(),
-                "verified": self.verified, "steps": [s.to_dict() for s in self.steps]}
+                "verified": self.verified, "exact": self.exact,
+                "change_bound": self.change_bound, "steps": [s.to_dict() for s in self.steps]}
 
 
 def _grad_x(form, X, d):
@@ -144,7 +155,60 @@ def _network_grad(net, X):
     return J, act
 
 
-def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
+def exact_merge(A, C):
+    """Merge neurons whose weight vectors lie on the same ray, decided exactly.
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, D)
+        Non-zero weight vectors (rows).
+    C : ndarray of shape (m, e)
+
+    Returns
+    -------
+    A_new, C_new : ndarrays
+        One neuron per ray whose merged output is not exactly zero: the weight vector of the
+        group's largest member ``n`` and output ``Σ_j λ_j c_j`` with ``a_j = λ_j n`` (``λ_j``
+        rational, the sum rational, rounded once to float64).
+    group : ndarray of int of shape (m,)
+        Row of every old neuron in the new form (``-1``: its group cancelled exactly).
+
+    Notes
+    -----
+    Two rows are on the same ray iff their ray keys (:func:`~topoanalysis.degeneracy._exact.ray_key`)
+    are equal — all 2×2 minors vanish in rational arithmetic and the dot product is positive.
+    No tolerance: rows at any angle ``ε > 0`` stay apart (merging them would change the
+    function by ``|c| ||a||`` in ``W^{1,∞}`` on the wedge between them).
+    """
+    from ._exact import rat, ray_key
+
+    index, groups, lams = {}, [], []
+    for k in range(len(A)):
+        key, lam = ray_key(A[k])
+        g = index.setdefault(key, len(groups))
+        if g == len(groups):
+            groups.append([])
+            lams.append([])
+        groups[g].append(k)
+        lams[g].append(lam)
+    rows_a, rows_c = [], []
+    group = np.full(len(A), -1)
+    for members, lam in zip(groups, lams):
+        lead = max(range(len(members)), key=lambda i: (lam[i], -i))
+        total = [sum((lam[i] / lam[lead]) * rat(C[members[i], j]) for i in range(len(members)))
+                 for j in range(C.shape[1])]
+        if all(t == 0 for t in total):
+            continue
+        group[members] = len(rows_a)
+        rows_a.append(A[members[lead]])
+        rows_c.append([float(t) for t in total])
+    D, e = A.shape[1], C.shape[1]
+    return (np.array(rows_a, dtype=np.float64).reshape(-1, D),
+            np.array(rows_c, dtype=np.float64).reshape(-1, e), group)
+
+
+def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
+                   merge_tol=None, certify="exact"):
     """Canonical form of a shallow ReLU network modulo permutation, rescaling and redundancy.
 
     Parameters
@@ -155,16 +219,33 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
         ``"c3"``: fold biases and augment to ``(x, 1, −1)`` (conditions C.1–C.3 hold after);
         ``"bias"``: fold biases into ``(x, 1)`` only; ``"none"``: bias-free networks only.
     tol : float, default=1e-9
-        Relative size below which a neuron is zero, cosine gap below which two directions are
-        the same, and relative error allowed in the step checks.
+        Relative error allowed in the numeric step checks (values and gradients). It decides
+        nothing about the form.
     X : array_like of shape (N, d), optional
         Points for the checks (default: ``n_check`` standard normal points, seeded).
     n_check : int, default=512
     seed : int, default=0
+    merge_tol : float or None, default=None
+        ``None``: zero neurons (``w = 0`` or ``a = 0``), redundant neurons (same ray) and
+        cancelled groups are decided exactly from the float parameters. A float is a
+        *modelling* choice: neurons of relative size ``≤ merge_tol`` are dropped and directions
+        with cosine ``≥ 1 − merge_tol`` merged; the form then realizes a nearby function,
+        ``exact`` is False and ``change_bound`` bounds the ``W^{1,∞}`` change.
+    certify : {"exact"}, default="exact"
+        Decisions in rational arithmetic (the only mode: it costs about as much as the float
+        path, see the guide).
 
     Returns
     -------
     CanonicalForm
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, conditions C.1–C.3 and Lemma A.3.
+
+    See Also
+    --------
+    canonical_form_symbolic, parameter_distance
 
     Examples
     --------
@@ -172,8 +253,8 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     >>> from topoanalysis import Network
     >>> net = Network.from_weights([[[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]], [[1.0, 0.5, 3.0]]])
     >>> cf = canonical_form(net, augment="none")
-    >>> cf.width, cf.mapping.tolist(), cf.verified
-    (1, [0, 0, -1], True)
+    >>> cf.width, cf.mapping.tolist(), cf.verified, cf.exact
+    (1, [0, 0, -1], True, True)
     >>> X = np.array([[0.3, 0.1], [-1.0, 2.0]])
     >>> bool(np.allclose(cf(X), net.forward(X)))
     True
@@ -183,11 +264,16 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     _check_net(net)
     if augment not in AUGMENTATIONS:
         raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
+    if certify != "exact":
+        raise ValidationError(f"`certify` must be 'exact'; got {certify!r}.")
     tol = check_float("tol", tol, minimum=0.0, maximum=0.5)
+    if merge_tol is not None:
+        merge_tol = check_float("merge_tol", merge_tol, minimum=0.0, maximum=0.5)
+    _check_finite_params(net)
     d = net.arch.inputs
     if X is None:
         rng = np.random.default_rng(check_seed("seed", seed))
-        X = rng.normal(size=(check_int("n_check", n_check, minimum=1), d))
+        X = rng.normal(size=(check_int("n_check", n_check, minimum=1, maximum=10**6), d))
     else:
         X = check_array("X", X, ndim=2)
         if X.shape[1] != d:
@@ -195,14 +281,20 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     rtol = max(tol, 1e-9)
     l = net.arch.hidden[0]
     steps = []
+    change = 0.0
 
     form = shallow_form(net, "none" if augment == "none" else "bias")
     steps.append(_check_step(STEPS[0], net, form, X, d, rtol, eval_before=net.forward))
     cur = np.arange(form.width)                         # current row of every form row
 
-    scale = max(float(np.abs(form.A).max(initial=0)), float(np.abs(form.C).max(initial=0)), 1e-300)
-    keep = (np.linalg.norm(form.A, axis=1) > tol * scale) & \
-           (np.linalg.norm(form.C, axis=1) > tol * scale)
+    na, nc = np.linalg.norm(form.A, axis=1), np.linalg.norm(form.C, axis=1)
+    if merge_tol is None:
+        keep = np.any(form.A != 0, axis=1) & np.any(form.C != 0, axis=1)      # exact
+    else:
+        scale = max(float(np.abs(form.A).max(initial=0)), float(np.abs(form.C).max(initial=0)),
+                    1e-300)
+        keep = (na > merge_tol * scale) & (nc > merge_tol * scale)
+        change += float(np.sum((na * nc)[~keep]))
     new = ShallowForm(form.A[keep], form.C[keep], form.augment, d, form.origin[keep])
     idx = np.full(form.width, -1)
     idx[keep] = np.arange(int(keep.sum()))
@@ -210,15 +302,28 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     steps.append(_check_step(STEPS[1], form, new, X, d, rtol))
     form = new
 
-    if form.width:
-        merged = merge_redundant_neurons(form_network(form.A, form.C), tol=tol)
+    if form.width and merge_tol is None:
+        A, C, group = exact_merge(form.A, form.C)
+        new = ShallowForm(A, C, form.augment, d, np.arange(len(A)))
+        cur = np.where(cur >= 0, group[np.maximum(cur, 0)], -1)
+    elif form.width:
+        merged = merge_redundant_neurons(form_network(form.A, form.C), tol=merge_tol)
         W1, W2 = merged.network.weights
         A, C = np.array(W1), np.array(W2.T)
-        alive = np.linalg.norm(C, axis=1) > tol * scale
+        scale = max(float(np.abs(form.C).max(initial=0)), 1e-300)
+        alive = np.linalg.norm(C, axis=1) > merge_tol * scale
         new = ShallowForm(A[alive], C[alive], form.augment, d, np.arange(int(alive.sum())))
         gidx = np.full(len(A), -1)
         gidx[alive] = np.arange(int(alive.sum()))
         cur = np.where(cur >= 0, gidx[merged.mapping[np.maximum(cur, 0)]], -1)
+        # every neuron moved onto its group's direction, and every dropped group, changes
+        # the gradient by at most ||c|| ||a|| (the wedge between the two hyperplanes)
+        for g, members in enumerate(merged.groups):
+            lead = np.asarray(A[g])
+            for k in members:
+                if np.any(form.A[k] != 0) and not _same_ray(form.A[k], lead):
+                    change += float(np.linalg.norm(form.A[k]) * np.linalg.norm(form.C[k]))
+        change += float(np.sum(np.linalg.norm(A[~alive], axis=1) * np.linalg.norm(C[~alive], axis=1)))
     else:
         new = form
     steps.append(_check_step(STEPS[2], form, new, X, d, rtol))
@@ -256,7 +361,21 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
         np.zeros((1, form.A.shape[1])), np.zeros((1, form.C.shape[1])))
     return CanonicalForm(network=out_net, augment=form.augment, mapping=mapping,
                          output_bias_neuron=ob, steps=steps, width_before=l,
-                         n_neurons=int(form.width))
+                         n_neurons=int(form.width), exact=merge_tol is None,
+                         change_bound=float(change))
+
+
+def _same_ray(u, v):
+    from ._exact import ray_key
+
+    return ray_key(u)[0] == ray_key(v)[0]
+
+
+def _check_finite_params(net, name="net"):
+    p = np.asarray(net.params)
+    if p.dtype.kind == "c" or not np.all(np.isfinite(p)):
+        raise ValidationError(f"`{name}` must have finite real parameters; got non-finite or "
+                              "complex entries.")
 
 
 def _decimals(tol):
@@ -308,8 +427,13 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     >>> [(s.step, s.A.rows, s.holds) for s in steps]
     [('drop zero neurons', 3, True), ('merge redundant neurons', 2, True), ('augment for C.3', 2, True), ('balance', 2, True)]
     """
-    A = sp.Matrix(A)
-    C = sp.Matrix(C)
+    from .conditions import _as_matrix
+
+    A = _as_matrix(A, "A")
+    C = _as_matrix(C, "C")
+    if A.rows > 12:
+        raise ValidationError(f"`A` must have at most 12 rows for the exact SymPy steps "
+                              f"(simplification grows fast); got {A.rows}.")
     if augment not in ("c3", "bias"):
         raise ValidationError(f"`augment` must be 'c3' or 'bias'; got {augment!r}.")
     if A.rows != C.rows or A.cols < 2:

@@ -42,9 +42,25 @@ class SymbolicConditions:
 
     def evaluate(self, subs):
         """``{"C.1": bool, "C.2": bool, "C.3": bool}`` after substituting ``subs``."""
+        if not isinstance(subs, dict):
+            raise ValidationError(f"`subs` must be a dict of symbol -> value; got "
+                                  f"{type(subs).__name__}.")
+        by_name = {str(x): x for p in self.c1 + self.c2 + self.c3
+                   for x in getattr(p, "free_symbols", ())}
+        table = {}
+        for k, v in subs.items():
+            if isinstance(k, str):
+                if k not in by_name:
+                    raise ValidationError(f"`subs` keys must name symbols of the conditions "
+                                          f"({sorted(by_name)}); got {k!r}.")
+                k = by_name[k]
+            elif not isinstance(k, sp.Basic):
+                raise ValidationError(f"`subs` keys must be SymPy symbols or their names; got "
+                                      f"{type(k).__name__}.")
+            table[k] = _parse_entry(v, f"subs[{k}]")
         out = {}
         for name, preds in (("C.1", self.c1), ("C.2", self.c2), ("C.3", self.c3)):
-            vals = [p.xreplace({sp.sympify(k): sp.sympify(v) for k, v in subs.items()}) for p in preds]
+            vals = [p.xreplace(table) for p in preds]
             vals = [v if v in (sp.true, sp.false) else sp.simplify(v) for v in vals]
             if any(v not in (sp.true, sp.false) for v in vals):
                 raise ValidationError(f"`subs` must give every symbol a value; {name} stays "
@@ -61,12 +77,84 @@ class SymbolicConditions:
                 "C.3": [str(p) for p in self.c3]}
 
 
+def _parse_entry(value, name):
+    """One matrix entry as a SymPy object, without ever evaluating text.
+
+    SymPy objects pass; Python/NumPy integers and finite floats become ``Integer``/``Float``
+    (a ``Fraction`` a ``Rational``); strings go through the project's whitelist parser
+    (:func:`topoanalysis.symbolic._parse.parse_expression`: arithmetic over plain names, which
+    become real symbols) — ``sympify``/``parse_expr`` would ``eval`` them. Everything else,
+    complex numbers included, is refused.
+    """
+    import ast
+    import numbers
+    from fractions import Fraction
+
+    from ..symbolic._parse import CONSTANTS, FUNCTIONS, parse_expression
+
+    if isinstance(value, sp.Basic):
+        if isinstance(value, sp.Expr) and value.is_number and value.is_real is False:
+            raise ValidationError(f"`{name}` must hold real expressions; got {value}.")
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"`{name}` must hold numbers or expressions; got {value!r}.")
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if not np.isfinite(v):
+            raise ValidationError(f"`{name}` must hold finite numbers; got {v}.")
+        return sp.Float(v)
+    if isinstance(value, numbers.Complex):
+        raise ValidationError(f"`{name}` must hold real numbers; got the complex number "
+                              f"{value!r} (the imaginary part would be dropped).")
+    if isinstance(value, str):
+        try:
+            tree = ast.parse(value.strip(), mode="eval")
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            tree = None                     # parse_expression reports it in its own words
+        names = set()
+        if tree is not None:
+            names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        table = {n: sp.Symbol(n, real=True) for n in names
+                 if n.isidentifier() and not n.startswith("_") and n not in FUNCTIONS
+                 and n not in CONSTANTS}
+        return parse_expression(value, table, name=name)
+    raise ValidationError(f"`{name}` must hold numbers, SymPy expressions or arithmetic "
+                          f"strings; got {type(value).__name__}.")
+
+
 def _as_matrix(M, name):
-    try:
-        M = sp.Matrix(M)
-    except (TypeError, ValueError, sp.SympifyError):
-        raise ValidationError(f"`{name}` must be a matrix of SymPy expressions; got {M!r}.") from None
-    return M
+    """``M`` as a ``sympy.Matrix`` built entry by entry through :func:`_parse_entry`."""
+    if isinstance(M, sp.MatrixBase):
+        rows = M.tolist()
+    else:
+        if isinstance(M, (str, bytes)) or M is None:
+            raise ValidationError(f"`{name}` must be a matrix (nested sequence) of SymPy "
+                                  f"expressions; got {type(M).__name__}.")
+        if isinstance(M, np.ndarray):
+            if M.dtype.kind == "c":
+                raise ValidationError(f"`{name}` must be real; got a complex array (the "
+                                      "imaginary part would be dropped).")
+            M = M.tolist()
+        try:
+            rows = [list(r) if isinstance(r, (list, tuple, np.ndarray)) else [r] for r in M]
+        except TypeError:
+            raise ValidationError(f"`{name}` must be a matrix (nested sequence) of SymPy "
+                                  f"expressions; got {type(M).__name__}.") from None
+        if rows and all(len(r) == 1 for r in rows) and not any(
+                isinstance(r, (list, tuple, np.ndarray)) for r in M):
+            pass                                       # a flat sequence: a column
+        if len({len(r) for r in rows}) > 1:
+            raise ValidationError(f"`{name}` must be rectangular; got rows of lengths "
+                                  f"{sorted({len(r) for r in rows})}.")
+    if len(rows) > 10_000 or sum(len(r) for r in rows) > 100_000:
+        raise ValidationError(f"`{name}` must have at most 100000 entries for symbolic work; "
+                              f"got {sum(len(r) for r in rows)}.")
+    return sp.Matrix([[_parse_entry(v, f"{name}[{i}][{j}]") for j, v in enumerate(r)]
+                      for i, r in enumerate(rows)]) if rows else sp.zeros(0, 0)
 
 
 def symbolic_conditions(A, C):
@@ -126,6 +214,13 @@ def symbolic_realization(A, C, x=None):
     C = _as_matrix(C, "C")
     if x is None:
         x = sp.Matrix(sp.symbols(f"x0:{A.cols}", real=True))
+    else:
+        x = _as_matrix(x, "x")
+        if len(x) != A.cols:
+            raise ValidationError(f"`x` must have {A.cols} entries (the columns of `A`); got "
+                                  f"{len(x)}.")
+    if C.rows != A.rows:
+        raise ValidationError(f"`C` must have {A.rows} rows (one per neuron); got {C.rows}.")
     out = sp.zeros(C.cols, 1)
     for i in range(A.rows):
         z = sp.factor_terms(sum(A[i, k] * x[k] for k in range(A.cols)))
@@ -168,8 +263,10 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
         (default: as they are, ``(w_k, b_k)`` with hidden biases). ``"c3"`` checks the
         network after the two-dimensional augmentation (C.3 then holds by construction).
     tol : float, default=1e-9
-        C.1: ``| ||c_i|| − ||a_i|| | ≤ tol · max``; C.2: cosine ``≥ 1 − tol`` is the same
-        direction; C.3: coordinates ``> tol · ||a_i||``.
+        C.1: ``| ||c_i|| − ||a_i|| | ≤ tol · max``; C.3: coordinates ``> tol · ||a_i||``.
+        C.2 uses no tolerance: two weight vectors are on the same ray iff all 2×2 minors
+        vanish and their dot product is positive, decided in rational arithmetic (vectors at
+        any angle ``ε > 0`` are different directions: their hyperplanes bound a wedge).
 
     Returns
     -------
@@ -182,10 +279,12 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     big = np.maximum(np.maximum(na, nc), 1e-300)
     fail1 = [int(i) for i in np.flatnonzero(np.abs(na - nc) > tol * big)]
     fail2 = []
-    nz = np.flatnonzero(na > 0)
-    unit = A[nz] / na[nz, None]
+    from ._exact import ray_key
+
+    nz = np.flatnonzero(np.any(A != 0, axis=1))
+    keys = [ray_key(A[k])[0] for k in nz]              # C.2 decided exactly: same ray
     for ii, jj in itertools.combinations(range(len(nz)), 2):
-        if unit[ii] @ unit[jj] >= 1 - tol:
+        if keys[ii] == keys[jj]:
             fail2.append((int(nz[ii]), int(nz[jj])))
     fail3 = []
     if A.shape[1] >= 2:

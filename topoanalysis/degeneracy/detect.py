@@ -27,12 +27,13 @@ KINDS = ("zero", "dead", "unbalanced", "redundant", "opposite", "nearly_opposite
          "cancelling_opposite_pairs", "coinciding_hyperplanes")
 
 DEFAULT_TOLERANCES = {
-    "zero": 1e-9,          # ||w_k|| ≤ tol·scale or ||a_k|| ≤ tol·scale
+    "zero": 0.0,           # 0: w_k = 0 or a_k = 0 exactly; > 0: ||w_k|| ≤ tol·scale (modelling)
     "balance": 1e-6,       # | ||w_k|| − ||a_k|| | > tol · max(||w_k||, ||a_k||)
-    "direction": 1e-9,     # cosine ≥ 1 − tol: same direction (exactly opposite: ≤ −1 + tol)
+    "direction": 0.0,      # 0: same/opposite ray decided exactly (rational 2×2 minors);
+                           # > 0: cosine ≥ 1 − tol (a modelling choice)
     "near": 1e-2,          # cosine ≤ −1 + near: nearly opposite; |cos| ≥ 1 − near: coinciding
     "cancel": 0.1,         # ||Σ linear parts|| ≤ cancel · Σ ||linear parts||
-    "dead": 0.0,           # pre-activation ≤ dead everywhere on the data / domain
+    "dead": 0.0,           # pre-activation ≤ dead everywhere on the data / domain (0: exact)
 }
 
 
@@ -146,7 +147,10 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     scale = max(float(nw.max(initial=0.0)), float(na.max(initial=0.0)), 1e-300)
     items = []
 
-    zero = (nw <= tol["zero"] * scale) | (na <= tol["zero"] * scale)
+    if tol["zero"] == 0:
+        zero = ~np.any(w != 0, axis=1) | ~np.any(a != 0, axis=1)          # exact
+    else:
+        zero = (nw <= tol["zero"] * scale) | (na <= tol["zero"] * scale)
     for k in np.flatnonzero(zero):
         items.append(Degeneracy("zero", (int(k),), float(min(nw[k], na[k])), tol["zero"],
                                 f"||w||={nw[k]:.3g}, ||a||={na[k]:.3g}: realizes 0"))
@@ -173,7 +177,10 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
         pre_max = dmax if pre_max is None else np.maximum(pre_max, dmax)
         dead_on = (dead_on + " and " if X is not None else "") + f"{type(domain).__name__.lower()}"
     if pre_max is not None:
-        for k in np.flatnonzero((pre_max <= tol["dead"]) & ~zero):
+        dead = pre_max <= tol["dead"]
+        if tol["dead"] == 0:
+            dead = _exact_dead(w, d, X, domain)
+        for k in np.flatnonzero(dead & ~zero):
             items.append(Degeneracy("dead", (int(k),), float(pre_max[k]), tol["dead"],
                                     f"max pre-activation {pre_max[k]:.3g} on {dead_on}"))
 
@@ -183,16 +190,27 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
             items.append(Degeneracy("unbalanced", (int(k),), float(gap), tol["balance"],
                                     f"||w||={nw[k]:.4g} vs ||a||={na[k]:.4g} (C.1 fails)"))
 
-    nz = np.flatnonzero(nw > tol["zero"] * scale)
-    unit = w[nz] / nw[nz, None]
+    nz = np.flatnonzero(nw > tol["zero"] * scale) if tol["zero"] > 0 else \
+        np.flatnonzero(np.any(w != 0, axis=1))
+    unit = w[nz] / nw[nz, None] if len(nz) else np.zeros((0, w.shape[1]))
     cos = np.clip(unit @ unit.T, -1.0, 1.0)
+    if tol["direction"] == 0:
+        from ._exact import line_key
+        keys = [line_key(w[k]) for k in nz]
     pairs_opp = []
     for ii, jj in itertools.combinations(range(len(nz)), 2):
         i, j, c = int(nz[ii]), int(nz[jj]), float(cos[ii, jj])
-        if c >= 1.0 - tol["direction"]:
+        if tol["direction"] == 0:
+            same_line = keys[ii][0] == keys[jj][0]
+            same = same_line and (keys[ii][1] > 0) == (keys[jj][1] > 0)
+            opposite = same_line and not same
+        else:
+            same = c >= 1.0 - tol["direction"]
+            opposite = c <= -1.0 + tol["direction"]
+        if same:
             items.append(Degeneracy("redundant", (i, j), c, tol["direction"],
                                     f"same direction (cos={c:.12g}; C.2 fails)"))
-        if c <= -1.0 + tol["direction"]:
+        if opposite:
             items.append(Degeneracy("opposite", (i, j), c, tol["direction"],
                                     f"exactly opposite (cos={c:.12g})"))
             pairs_opp.append((i, j))
@@ -200,7 +218,7 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
             items.append(Degeneracy("nearly_opposite", (i, j), c, tol["near"],
                                     f"nearly opposite (cos={c:.6g})"))
             pairs_opp.append((i, j))
-        if abs(c) >= 1.0 - tol["near"]:
+        if abs(c) >= 1.0 - tol["near"] or same or opposite:
             items.append(Degeneracy("coinciding_hyperplanes", (i, j), abs(c), tol["near"],
                                     f"hyperplanes at angle {np.degrees(np.arccos(abs(c))):.3g} deg"))
     if len(pairs_opp) >= 2:
@@ -214,3 +232,45 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
                                     f"{len(pairs_opp)} opposite pairs: ||sum of linear parts||="
                                     f"{total:.3g} vs {size:.3g}"))
     return DegeneracyReport(items=items, width=l, tolerances=tol, dead_on=dead_on)
+
+
+def _exact_dead(w, d, X, domain):
+    """``max pre-activation ≤ 0`` on the data and/or domain, decided exactly per neuron.
+
+    Data: ``⟨w, x⟩ + b`` with a float filter (error ``γ_{d+1} Σ|w_i x_i| + |b|``) and
+    ``Fraction`` for rows inside the filter. Box: ``Σ_i max(w_i lo_i, w_i hi_i) + b`` in
+    ``Fraction``. Ball: ``⟨w, c⟩ + b + r ||w|| ≤ 0`` iff ``s = −(⟨w, c⟩ + b) ≥ 0`` and
+    ``r² ||w||² ≤ s²`` (rationals, no square root).
+    """
+    from fractions import Fraction
+
+    from ._exact import float_sum_error
+
+    l = len(w)
+    W = w[:, :d]
+    b = w[:, d] if w.shape[1] > d else np.zeros(l)
+    dead = np.ones(l, dtype=bool)
+    q = lambda v: Fraction(float(v))
+    if X is not None:
+        pre = X @ W.T + b
+        err = 2 * float_sum_error(d + 2) * (np.abs(X) @ np.abs(W).T + np.abs(b))
+        sure_pos = (pre > err).any(axis=0)
+        dead &= ~sure_pos
+        for k in np.flatnonzero(dead):
+            rows = np.flatnonzero(pre[:, k] > -err[:, k])       # undecided by the filter
+            for r in rows:
+                v = sum(q(X[r, i]) * q(W[k, i]) for i in range(d)) + q(b[k])
+                if v > 0:
+                    dead[k] = False
+                    break
+    if domain is not None:
+        for k in np.flatnonzero(dead):
+            if hasattr(domain, "low"):
+                v = sum(max(q(W[k, i]) * q(lo), q(W[k, i]) * q(hi))
+                        for i, (lo, hi) in enumerate(zip(domain.low, domain.high))) + q(b[k])
+                dead[k] = v <= 0
+            else:
+                s_ = -(sum(q(W[k, i]) * q(c) for i, c in enumerate(domain.center)) + q(b[k]))
+                r = q(domain.radius)
+                dead[k] = s_ >= 0 and r * r * sum(q(x) ** 2 for x in W[k]) <= s_ * s_
+    return dead

@@ -25,6 +25,7 @@ import dataclasses
 import heapq
 import itertools
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -35,12 +36,18 @@ from ._form import pair_forms, shallow_form
 __all__ = ["SobolevDistance", "UniformDistance", "Box", "Ball", "sobolev_distance",
            "sobolev_seminorm", "uniform_distance", "linear_regions", "hyperplane_groups"]
 
-_MERGE_TOL = 1e-12
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SobolevDistance:
-    """``|R(Γ) − R(Θ)|_{W^{1,∞}}``: value, certified bounds and how it was obtained."""
+    """``|R(Γ) − R(Θ)|_{W^{1,∞}}``: value, certified bounds and how it was obtained.
+
+    ``exact=True`` means: hyperplanes grouped and regions decided in rational arithmetic and
+    the largest squared Jacobian norm computed in rationals (``squared``); ``value`` is its
+    square root rounded to float64 (within 2 ulp). Otherwise ``lower ≤ true value ≤ upper``
+    are certified bounds; ``certificate`` says what proves them, ``change_bound`` is the
+    change caused by a user's ``merge_tol`` (0 without one).
+    """
 
     value: float
     lower: float
@@ -51,6 +58,9 @@ class SobolevDistance:
     n_regions: int
     dim: int
     augment: str
+    certificate: str = ""
+    change_bound: float = 0.0
+    squared: str = None
 
     def summary(self):
         if self.exact:
@@ -73,11 +83,14 @@ class Box:
     high: tuple
 
     def __post_init__(self):
-        lo = np.atleast_1d(np.asarray(self.low, dtype=np.float64))
-        hi = np.atleast_1d(np.asarray(self.high, dtype=np.float64))
-        if lo.shape != hi.shape or not np.all(np.isfinite(lo)) or np.any(hi <= lo):
-            raise ValidationError(f"`Box` must have finite low < high of equal shapes; "
-                                  f"got low={self.low!r}, high={self.high!r}.")
+        lo = np.atleast_1d(_real_vector("Box.low", self.low))
+        hi = np.atleast_1d(_real_vector("Box.high", self.high))
+        if lo.shape != hi.shape or lo.ndim != 1 or lo.size == 0 or \
+                not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))) or \
+                not np.all(hi > lo):
+            raise ValidationError(f"`Box` must have finite low < high of equal shapes "
+                                  f"(at least one coordinate); got low={self.low!r}, "
+                                  f"high={self.high!r}.")
         object.__setattr__(self, "low", tuple(lo.tolist()))
         object.__setattr__(self, "high", tuple(hi.tolist()))
 
@@ -87,7 +100,8 @@ class Box:
 
     def sample(self, n, rng):
         lo, hi = np.array(self.low), np.array(self.high)
-        return lo + (hi - lo) * rng.random((n, self.dim))
+        r = rng.random((n, self.dim))
+        return lo * (1.0 - r) + hi * r                # no overflow of hi - lo
 
     def to_dict(self):
         return {"kind": "box", "low": list(self.low), "high": list(self.high)}
@@ -101,10 +115,11 @@ class Ball:
     radius: float
 
     def __post_init__(self):
-        c = np.atleast_1d(np.asarray(self.center, dtype=np.float64))
-        if not np.all(np.isfinite(c)):
-            raise ValidationError(f"`Ball.center` must be finite; got {self.center!r}.")
-        r = check_float("radius", self.radius, minimum=0.0, strict_min=True)
+        c = np.atleast_1d(_real_vector("Ball.center", self.center))
+        if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)):
+            raise ValidationError(f"`Ball.center` must be a finite vector with at least one "
+                                  f"coordinate; got {self.center!r}.")
+        r = check_float("Ball.radius", self.radius, minimum=0.0, strict_min=True)
         object.__setattr__(self, "center", tuple(c.tolist()))
         object.__setattr__(self, "radius", r)
 
@@ -122,17 +137,48 @@ class Ball:
         return {"kind": "ball", "center": list(self.center), "radius": self.radius}
 
 
+def _real_vector(name, value):
+    from .._validation import check_array
+
+    return check_array(name, value, ndim=(0, 1), finite=False)
+
+
 # --- hyperplane groups -----------------------------------------------------------------------
 @dataclasses.dataclass
 class _Groups:
-    normals: np.ndarray   # (G, D) unit normals
-    plus: np.ndarray      # (G, e) contribution on n·x > 0
+    normals: np.ndarray   # (G, D) unit normals (float)
+    plus: np.ndarray      # (G, e) contribution on n·x > 0 (float, unit-normal convention)
     minus: np.ndarray     # (G, e) contribution on n·x < 0
     const: np.ndarray     # (e, D) constant part of the Jacobian
     members: list         # neuron indices of each group
+    keys: list = None     # exact line directions (Fractions: the first neuron's weight vector)
+    plus_q: list = None   # exact contributions in the key convention: gradient P key^T
+    minus_q: list = None
+    const_q: list = None  # exact constant part, e rows of D Fractions
+    exact: bool = True    # grouping decided exactly (no tolerance)
+    dirs: np.ndarray = None   # (G, D) float weight vector of each line's first neuron
+    change_bound: float = 0.0   # W^{1,inf} change caused by a user's merge tolerance
 
 
-def hyperplane_groups(V, S, merge_tol=_MERGE_TOL):
+def _norm(v):
+    """``||v||`` without intermediate overflow (power-of-two scaling)."""
+    m = float(np.abs(v).max(initial=0.0))
+    if m == 0:
+        return 0.0
+    k = math.frexp(m)[1]
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(np.linalg.norm(np.ldexp(v, -k)), k))
+
+
+def _unit(v):
+    """``v / ||v||`` in floats without overflow or underflow (scale by a power of two first)."""
+    m = float(np.abs(v).max())
+    k = math.frexp(m)[1]
+    w = np.ldexp(v, -k)
+    return w / np.linalg.norm(w)
+
+
+def hyperplane_groups(V, S, merge_tol=None):
     """Group neurons ``s_k ρ(⟨v_k, x⟩)`` by hyperplane.
 
     Parameters
@@ -141,20 +187,154 @@ def hyperplane_groups(V, S, merge_tol=_MERGE_TOL):
         Weight vectors.
     S : ndarray of shape (M, e)
         Output vectors.
-    merge_tol : float
-        Unit normals with ``|n_i · n_j| ≥ 1 − merge_tol`` share a hyperplane.
+    merge_tol : float or None, default=None
+        ``None``: two neurons share a hyperplane iff their weight vectors are parallel
+        *exactly* (all 2×2 minors zero in rational arithmetic), and a hyperplane is no kink iff
+        its two sides' contributions are equal exactly. A float is a *modelling* choice: unit
+        normals with ``|n_i · n_j| ≥ 1 − merge_tol`` are treated as one hyperplane; the
+        groups then describe a nearby function, ``exact`` is False and ``change_bound`` bounds
+        ``|g − g_merged|_{W^{1,∞}}`` by ``Σ_moved ||s_k|| ||v_k||``.
 
     Returns
     -------
     _Groups
         Unit normals, the Jacobian contributions ``P_g`` (side ``n·x > 0``) and ``N_g``,
-        the constant part (hyperplanes that are no kink) and the neurons of each group.
+        the constant part (hyperplanes that are no kink) and the neurons of each group, plus
+        their exact rational counterparts.
     """
+    from ._exact import rat
+
     V = np.asarray(V, dtype=np.float64)
     S = np.asarray(S, dtype=np.float64)
+    M, D = V.shape
+    e = S.shape[1]
+    if merge_tol is not None:
+        return _groups_tolerance(V, S, merge_tol)
+    keys, lams, members = [], [], []
+    for grp in _parallel_classes(V):
+        lead = V[grp[0]]
+        i0 = int(np.flatnonzero(lead)[0])
+        q0 = Fraction(float(lead[i0]))
+        keys.append(tuple(Fraction(float(x)) for x in lead))     # the first neuron's vector
+        members.append(list(grp))
+        lams.append([Fraction(1)] + [Fraction(float(V[k][i0])) / q0 for k in grp[1:]])
+    zero = [Fraction(0)] * e
+    const_q = [[Fraction(0)] * D for _ in range(e)]
+    keep = []
+    Pq, Nq = [], []
+    for g, key in enumerate(keys):
+        P, N = list(zero), list(zero)
+        for k, lam in zip(members[g], lams[g]):
+            sk = [rat(x) for x in S[k]]
+            if lam > 0:
+                P = [p + lam * x for p, x in zip(P, sk)]
+            else:
+                N = [n + lam * x for n, x in zip(N, sk)]
+        if P == N:                       # no kink: the linear function P ⟨key, x⟩
+            if any(p != 0 for p in P):
+                for i in range(e):
+                    for j in range(D):
+                        const_q[i][j] += P[i] * key[j]
+        else:
+            keep.append(g)
+        Pq.append(P)
+        Nq.append(N)
+    # float versions in the unit-normal convention: gradient P_g n_g^T with n_g = key / ||key||
+    normals, plus, minus = [], [], []
+    for g in keep:
+        n = _unit(V[members[g][0]])
+        pl, mi = np.zeros(e), np.zeros(e)
+        for k, lam in zip(members[g], lams[g]):
+            with np.errstate(over="ignore", invalid="ignore"):     # overflow: refused later
+                u = S[k] * _norm(V[k])
+            with np.errstate(over="ignore", invalid="ignore"):
+                if lam > 0:
+                    pl += u
+                else:
+                    mi -= u
+        normals.append(n)
+        plus.append(pl)
+        minus.append(mi)
+    const = np.array([[_float_or_inf(x) for x in row] for row in const_q]).reshape(e, D)
+    return _Groups(
+        normals=np.array(normals).reshape(len(keep), D),
+        plus=np.array(plus).reshape(len(keep), e), minus=np.array(minus).reshape(len(keep), e),
+        const=const, members=[members[g] for g in keep], keys=[keys[g] for g in keep],
+        plus_q=[Pq[g] for g in keep], minus_q=[Nq[g] for g in keep], const_q=const_q,
+        exact=True, change_bound=0.0,
+        dirs=np.array([V[members[g][0]] for g in keep]).reshape(len(keep), D))
+
+
+def _parallel_classes(V, block=1024):
+    """Classes of exactly parallel non-zero rows of ``V`` (same line), in order of appearance.
+
+    Float filter: exactly parallel rows have ``|cos| = 1`` up to ``(D + 2)`` rounding errors,
+    so only pairs with ``|cos| ≥ 1 − 1e-9`` (a bound far above the rounding of any ``D`` below
+    10⁶) are candidates; each candidate pair is decided exactly (rational line keys). Rows
+    are compared blockwise (``O(M²D)`` flops, ``O(block · M)`` memory).
+    """
+    from ._exact import line_key
+
+    nz = [k for k in range(len(V)) if np.any(V[k] != 0)]
+    if not nz:
+        return []
+    U = np.array([_unit(V[k]) for k in nz])
+    parent = list(range(len(nz)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    keys = {}
+    for start in range(0, len(nz), block):
+        C = np.abs(U[start:start + block] @ U.T)
+        ii, jj = np.nonzero(C >= 1.0 - 1e-9)
+        for i, j in zip(ii + start, jj):
+            if j <= i:
+                continue
+            for k in (i, j):
+                if k not in keys:
+                    keys[k] = line_key(V[nz[k]])[0]
+            if keys[i] == keys[j]:
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    classes = {}
+    for i in range(len(nz)):
+        classes.setdefault(find(i), []).append(nz[i])
+    return [classes[r] for r in sorted(classes)]
+
+
+def _log2(sq):
+    try:
+        q = Fraction(sq)
+        return q.numerator.bit_length() - q.denominator.bit_length()
+    except (TypeError, ValueError):
+        return "?"
+
+
+def _float_or_inf(q):
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
+def _finite_key(key):
+    try:
+        return all(math.isfinite(float(x)) for x in key)
+    except OverflowError:
+        return False
+
+
+def _groups_tolerance(V, S, merge_tol):
+    """The tolerance grouping (a user's modelling choice): not exact, with a change bound."""
     D, e = V.shape[1], S.shape[1]
     norms = np.linalg.norm(V, axis=1)
     normals, plus, minus, members = [], [], [], []
+    moved = 0.0
     for k in np.flatnonzero(norms > 0):
         n = V[k] / norms[k]
         u = S[k] * norms[k]
@@ -166,6 +346,8 @@ def hyperplane_groups(V, S, merge_tol=_MERGE_TOL):
                 else:              # v_k = −||v_k|| n: gradient −u nᵀ where n·x < 0
                     minus[g] -= u
                 members[g].append(int(k))
+                if abs(dot) != 1.0 or np.any(n != np.sign(dot) * m):
+                    moved += float(np.linalg.norm(u))    # ||s_k|| ||v_k||
                 break
         else:
             normals.append(n)
@@ -175,15 +357,16 @@ def hyperplane_groups(V, S, merge_tol=_MERGE_TOL):
     const = np.zeros((e, D))
     keep = []
     for g in range(len(normals)):
-        if np.allclose(plus[g], minus[g], rtol=0.0, atol=1e-14 * (1 + np.abs(plus[g]).max())):
+        if np.allclose(plus[g], minus[g], rtol=0.0, atol=merge_tol * (1 + np.abs(plus[g]).max())):
             const += np.outer(plus[g], normals[g])
+            moved += float(np.linalg.norm(plus[g] - minus[g]))
         elif np.any(plus[g] != 0) or np.any(minus[g] != 0):
             keep.append(g)
     return _Groups(
         normals=np.array([normals[g] for g in keep]).reshape(len(keep), D),
         plus=np.array([plus[g] for g in keep]).reshape(len(keep), e),
         minus=np.array([minus[g] for g in keep]).reshape(len(keep), e),
-        const=const, members=[members[g] for g in keep])
+        const=const, members=[members[g] for g in keep], exact=False, change_bound=moved)
 
 
 def _jacobians(groups, signs):
@@ -197,6 +380,46 @@ def _norms(J):
     return np.sqrt(np.sum(J * J, axis=(-2, -1)))
 
 
+def _exact_sq_norm(groups, sign):
+    """``||J||_F²`` of the region with sign vector ``sign``, exactly (a ``Fraction``)."""
+    e = len(groups.const_q)
+    D = len(groups.const_q[0]) if e else 0
+    J = [list(row) for row in groups.const_q]
+    for g, s in enumerate(sign):
+        c = groups.plus_q[g] if s > 0 else groups.minus_q[g]
+        key = groups.keys[g]
+        for i in range(e):
+            if c[i] != 0:
+                ci = c[i]
+                row = J[i]
+                for j in range(D):
+                    row[j] += ci * key[j]
+    return sum(x * x for row in J for x in row)
+
+
+def _sqrt_fraction(q):
+    """``sqrt(q)`` for a non-negative ``Fraction``, without overflow (error ≤ 2 ulp)."""
+    if q == 0:
+        return 0.0
+    k = (q.numerator.bit_length() - q.denominator.bit_length()) // 2
+    scaled = q / (Fraction(4) ** k) if k >= 0 else q * (Fraction(4) ** (-k))
+    try:
+        return math.ldexp(math.sqrt(float(scaled)), k)
+    except OverflowError:                    # beyond float64: the caller refuses it
+        return math.inf
+
+
+def _global_error(groups):
+    """Absolute bound on the float error of any region's ``||J||`` or node bound."""
+    from ._exact import float_sum_error
+
+    G = len(groups.normals)
+    mag = float(np.linalg.norm(groups.const)) + float(
+        np.sum(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)))
+    e, D = groups.const.shape
+    return 8.0 * float_sum_error(G + D * e + 8) * mag + 1e-300
+
+
 # --- region enumeration ----------------------------------------------------------------------
 def _regions_1d(groups):
     signs = np.array([[1.0], [-1.0]]) * np.sign(groups.normals[:, 0])[None, :]
@@ -204,19 +427,60 @@ def _regions_1d(groups):
 
 
 def _regions_2d(groups):
-    """Sign vectors of all regions of a central line arrangement in R^2 (sorted angles)."""
-    n = groups.normals
-    phi = np.arctan2(n[:, 1], n[:, 0])
-    bounds = np.sort(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), 2 * np.pi))
-    bounds = bounds[np.concatenate([[True], np.diff(bounds) > 1e-15])]
-    nxt = np.concatenate([bounds[1:], [bounds[0] + 2 * np.pi]])
-    mid = (bounds + nxt) / 2
-    Z = np.stack([np.cos(mid), np.sin(mid)], axis=1)
-    return np.sign(Z @ n.T)
+    """Sign vectors of all regions of a central line arrangement in R^2, decided exactly.
+
+    The boundary rays ``±(−v_2, v_1)`` of the lines (``v`` the float weight vector of the
+    line's first neuron: an exact direction) are sorted by angle — in floats first, then every
+    adjacent pair is checked with exact half-plane and cross-product tests (a sequence whose
+    adjacent pairs are in order is sorted; an exact sort is the fallback). The first sector's
+    signs are taken exactly at a rational interior point (the sum of its two boundary rays)
+    and each next sector flips the one line whose ray it crosses (distinct lines have
+    distinct rays).
+    """
+    import functools
+
+    dirs = groups.dirs
+    G = len(dirs)
+    fl = np.concatenate([np.stack([-dirs[:, 1], dirs[:, 0]], axis=1),
+                         np.stack([dirs[:, 1], -dirs[:, 0]], axis=1)])
+    owner = np.concatenate([np.arange(G), np.arange(G)])
+    ang = np.mod(np.arctan2(fl[:, 1], fl[:, 0]), 2 * np.pi)
+    order = np.argsort(ang, kind="stable")
+    q = [(Fraction(float(x)), Fraction(float(y))) for x, y in fl]
+
+    def half(r):
+        return 0 if (r[1] > 0 or (r[1] == 0 and r[0] > 0)) else 1
+
+    def cmp(i, j):
+        p_, q_ = q[i], q[j]
+        hp, hq = half(p_), half(q_)
+        if hp != hq:
+            return hp - hq
+        c = p_[0] * q_[1] - p_[1] * q_[0]
+        return -1 if c > 0 else (1 if c < 0 else 0)
+
+    if not all(cmp(order[k], order[k + 1]) < 0 for k in range(len(order) - 1)):
+        order = sorted(range(len(q)), key=functools.cmp_to_key(cmp))
+    rays = [(q[i], int(owner[i])) for i in order]
+    p, r2 = rays[0][0], rays[1][0]
+    if p[0] * r2[1] - p[1] * r2[0] > 0:
+        mid = (p[0] + r2[0], p[1] + r2[1])
+    else:                                   # one line: the two rays are opposite
+        mid = (-p[1], p[0])
+    sign = np.array([1.0 if Fraction(float(v[0])) * mid[0] + Fraction(float(v[1])) * mid[1] > 0
+                     else -1.0 for v in dirs])
+    out = [sign.copy()]
+    for r, g in rays[1:]:
+        sign[g] = -sign[g]
+        out.append(sign.copy())
+    return np.array(out)
 
 
 def _lp_witness(normals, signs, D):
-    """Interior point of the open cone ``signs_i n_i·x > 0`` (or None): max t s.t. margins ≥ t."""
+    """Candidate interior point of the open cone ``signs_i n_i·x > 0``: max t s.t. margins ≥ t.
+
+    Returns the LP's point (or None); the caller verifies it exactly.
+    """
     from scipy.optimize import linprog
 
     c = np.zeros(D + 1)
@@ -225,13 +489,128 @@ def _lp_witness(normals, signs, D):
     b_ub = np.zeros(len(signs))
     bounds = [(-1.0, 1.0)] * D + [(0.0, 1.0)]
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
-    if res.status != 0 or -res.fun <= 1e-10:
+    if res.status != 0 or not (-res.fun > 0):
         return None
     return res.x[:D]
 
 
+def _farkas_empty(keys, signs, normals):
+    """Exact proof that the open cone ``{x : s_i ⟨k_i, x⟩ > 0}`` is empty (Gordan's theorem).
+
+    Looks for ``y ≥ 0, y ≠ 0`` with ``Σ y_i s_i k_i = 0``: an LP (HiGHS) proposes the support,
+    the exact null space of those columns (python-flint) gives rational candidates, and the
+    certificate is accepted only if its entries are exactly non-negative and not all zero.
+    """
+    from scipy.optimize import linprog
+
+    A = np.asarray(signs, dtype=np.float64)[:, None] * normals                       # (m, D)
+    m = len(A)
+    res = linprog(np.zeros(m), A_eq=np.concatenate([A.T, np.ones((1, m))]),
+                  b_eq=np.concatenate([np.zeros(A.shape[1]), [1.0]]),
+                  bounds=[(0, None)] * m, method="highs")
+    if res.status != 0:
+        return False
+    y = res.x
+    supp = np.flatnonzero(y > 1e-12 * y.max())
+    Aq = [[Fraction(int(s)) * x for x in keys[i]] for i, s in ((i, signs[i]) for i in supp)]
+    basis = _nullspace_q(Aq)
+    if not basis:
+        return False
+    basis = [[x / max(abs(y) for y in b) for x in b] for b in basis]
+    B = np.array([[float(x) for x in b] for b in basis]).T               # |supp| × r
+    coef, *_ = np.linalg.lstsq(B, y[supp], rcond=None)
+    cand = [sum(Fraction(float(c)) * b[i] for c, b in zip(coef, basis)) for i in range(len(supp))]
+    if all(c >= 0 for c in cand) and any(c > 0 for c in cand):
+        return True
+    if len(basis) == 1:
+        b = basis[0]
+        if all(c <= 0 for c in b) and any(c < 0 for c in b):
+            return True
+    return False
+
+
+def _exact_cone_witness(rows, max_subsets=20_000):
+    """Decide ``{x : ⟨r_i, x⟩ > 0 ∀ i}`` exactly; a rational interior point, ``None`` or ``False``.
+
+    ``rows`` are rational vectors. The lineality space is split off (``x = Rᵀ z`` with ``R``
+    independent rows), then the extreme rays of the pointed cone ``{z : A' z ≥ 0}`` are the
+    one-dimensional null spaces of ``r − 1`` rows oriented into the cone; their sum is interior
+    when the open cone is non-empty (a positive combination of all generators of a full-
+    dimensional pointed cone), and otherwise the open cone is empty. Returns the witness (a
+    tuple of ``Fraction``), ``False`` when proven empty, ``None`` when the enumeration would
+    exceed ``max_subsets``.
+    """
+    import math as _m
+
+    rows = [list(r) for r in rows]
+    if not rows:
+        return None
+    D = len(rows[0])
+    # independent rows (exact elimination)
+    basis, echelon = [], []
+    for r in rows:
+        v = list(r)
+        for piv, e in echelon:
+            if v[piv] != 0:
+                f = v[piv] / e[piv]
+                v = [a - f * b for a, b in zip(v, e)]
+        nzp = next((i for i, a in enumerate(v) if a != 0), None)
+        if nzp is not None:
+            echelon.append((nzp, v))
+            basis.append(r)
+    rk = len(basis)
+    Ap = [[sum(a * b for a, b in zip(r, R)) for R in basis] for r in rows]     # m × rk
+    if rk == 1:
+        col = [a[0] for a in Ap]
+        for sgn in (1, -1):
+            if all(sgn * c > 0 for c in col):
+                z = [Fraction(sgn)]
+                return tuple(sum(z[j] * basis[j][i] for j in range(rk)) for i in range(D))
+        return False
+    if _m.comb(len(Ap), rk - 1) > max_subsets:
+        return None
+    total = [Fraction(0)] * rk
+    found = False
+    for sub in itertools.combinations(range(len(Ap)), rk - 1):
+        # null space of the matrix whose rows are Ap[sub] (_nullspace_q takes columns)
+        ns = _nullspace_q([list(col) for col in zip(*[Ap[i] for i in sub])])
+        if len(ns) != 1:
+            continue
+        y = ns[0]
+        vals = [sum(a * b for a, b in zip(row, y)) for row in Ap]
+        for sgn in (1, -1):
+            if all(sgn * v >= 0 for v in vals):
+                m_ = max(abs(c) for c in y)
+                total = [t + sgn * c / m_ for t, c in zip(total, y)]
+                found = True
+                break
+    if not found:
+        return False
+    if all(sum(a * b for a, b in zip(row, total)) > 0 for row in Ap):
+        return tuple(sum(total[j] * basis[j][i] for j in range(rk)) for i in range(D))
+    return False
+
+
+def _nullspace_q(rows_as_columns):
+    """Null space over ℚ of the matrix whose *columns* are ``rows_as_columns`` (Fractions)."""
+    import flint
+
+    cols = rows_as_columns
+    D = len(cols[0])
+    # matrix D × n with integer entries (clear denominators per row)
+    mat = [[cols[j][i] for j in range(len(cols))] for i in range(D)]
+    ints = []
+    for row in mat:
+        den = 1
+        for x in row:
+            den = den * x.denominator // math.gcd(den, x.denominator)
+        ints.append([int(x * den) for x in row])
+    X, nullity = flint.fmpz_mat(ints).nullspace()
+    return [[Fraction(int(X[i, j])) for i in range(X.nrows())] for j in range(int(nullity))]
+
+
 def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0):
-    """Max of ``||J||`` over the regions; returns (lower, upper, exact, n_nodes, leaves).
+    """Max of ``||J||`` over the regions; returns (lower, upper, exact, n_nodes, leaves, best).
 
     Nodes are partial sign vectors over the hyperplanes (largest contributions first) with an
     interior witness point. A pool of random directions supplies witnesses (a pool point whose
@@ -239,12 +618,24 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     side no pool point reaches. The upper bound of a node is the least of
     ``||J_p|| + Σ_rest max(||P_g||, ||N_g||)``, ``||J_p + Σ_rest N_g n_gᵀ|| + Σ_rest ||P_g − N_g||``
     and ``||J_p + Σ_rest P_g n_gᵀ|| + Σ_rest ||P_g − N_g||`` (triangle inequalities).
+
+    Certification: every sign of a witness is decided exactly (:func:`exact_signs`), so every
+    region used is a genuine region; a side the LP finds empty is discarded only with an exact
+    Gordan certificate (:func:`_farkas_empty`); a node is pruned only when its bound plus
+    twice the proven float error ``E`` is below the best region, and the regions within ``2E``
+    of the best are re-evaluated in rationals. ``best`` is the exact squared norm.
     """
+    from ._exact import exact_signs
+
     G, D = groups.normals.shape
-    order = np.argsort(-(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)))
+    order = np.argsort(-(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)),
+                       kind="stable")
     nrm = groups.normals[order]
     P, N = groups.plus[order], groups.minus[order]
+    keys = [groups.keys[g] for g in order] if groups.keys is not None else None
+    certify = keys is not None
     e = P.shape[1]
+    E = _global_error(groups) if certify else 0.0
 
     def suffix(values):
         return np.concatenate([np.cumsum(values[::-1], axis=0)[::-1], np.zeros((1,) + values.shape[1:])])
@@ -264,12 +655,36 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
                    float(np.linalg.norm(Jp + rest_N[depth])) + rest_jump[depth],
                    float(np.linalg.norm(Jp + rest_P[depth])) + rest_jump[depth])
 
+    def signs_of(Zm, upto=None):
+        lo_, hi_ = (0, G) if upto is None else upto
+        if isinstance(Zm, tuple):                   # a rational witness: signs in Fraction
+            out = []
+            for k in keys[lo_:hi_]:
+                v = sum(a * b for a, b in zip(k, Zm))
+                out.append((v > 0) - (v < 0))
+            return np.array([out], dtype=float).reshape(1, hi_ - lo_)
+        Nm = nrm[lo_:hi_]
+        if certify:
+            return exact_signs(Nm, Zm)
+        sg = np.sign(Zm @ Nm.T)
+        return sg
+
+    def point(x):
+        return x if isinstance(x, tuple) else x[None]
+
     rng = np.random.default_rng(seed)
     Z = rng.normal(size=(n_pool, D))
-    Zs = np.sign(Z @ nrm.T)
-    Zs[Zs == 0] = 1.0
-    best = float(np.linalg.norm(jac(Zs), axis=(-2, -1)).max()) if prune else -1.0
+    Zs = signs_of(Z)
+    ok_rows = np.all(Zs != 0, axis=1)
+    cands = []                                   # (float norm, sign vector) of genuine regions
+    best = -1.0
+    if prune and ok_rows.any():
+        norms = np.linalg.norm(jac(Zs[ok_rows]), axis=(-2, -1))
+        best = float(norms.max())
+        for r in np.flatnonzero(norms >= best - 2 * E):
+            cands.append((float(norms[r]), Zs[ok_rows][r].copy()))
     leaves = []
+    unresolved = -np.inf
     root = (-np.inf, 0, 0, np.zeros(0), Z[0], np.arange(n_pool), np.zeros((e, D)) + const)
     heap = [root]                   # (−upper, tiebreak, depth, signs, witness, pool, J_partial)
     counter = itertools.count(1)
@@ -284,13 +699,18 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     while heap:
         node = heapq.heappop(heap)
         neg_ub, _, depth, signs, x, pool, Jp = node
-        if prune and -neg_ub <= best * (1 + 1e-12):
+        if prune and -neg_ub + 2 * E < best:
             heapq.heappush(heap, node)
             break
-        full = np.concatenate([signs, _complete_ordered(nrm[depth:], x)])
-        best = max(best, float(np.linalg.norm(jac(full))))
+        rest = signs_of(point(x), (depth, G))[0]
+        if np.all(rest != 0):
+            full = np.concatenate([signs, rest])
+            val = float(np.linalg.norm(jac(full)))
+            if val >= best - 2 * E:
+                cands.append((val, full))
+            best = max(best, val)
         if depth == G:
-            leaves.append(full)
+            leaves.append(signs)
             continue
         if expanded >= max_nodes:
             heapq.heappush(heap, node)
@@ -298,55 +718,109 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         expanded += 1
         if bar is not None:
             bar.update(1)
-        s_here = np.sign(nrm[depth] @ x)
+        s_here = rest[0]
         for s in (1.0, -1.0):
             child = np.concatenate([signs, [s]])
             sub = pool[Zs[pool, depth] == s]
+            Jc = Jp + np.outer(P[depth] if s > 0 else N[depth], nrm[depth])
+            ub = upper_bound(Jc, depth + 1)
+            if prune and ub + 2 * E < best:
+                continue
             if s == s_here:
                 w = x
             elif len(sub):
                 w = Z[sub[0]]
             else:
                 w = _lp_witness(nrm[:depth + 1], child, D)
-                if w is None:
+                if w is not None and certify and not np.array_equal(
+                        signs_of(w[None], (0, depth + 1))[0], child):
+                    w = None
+                if w is None and certify:
+                    if _farkas_empty(keys[:depth + 1], child, nrm[:depth + 1]):
+                        continue
+                    # thin cone (or LP noise): decide it exactly, with a rational witness
+                    rows = [[Fraction(int(sg)) * a for a in k]
+                            for k, sg in zip(keys[:depth + 1], child)]
+                    w = _exact_cone_witness(rows)
+                    if w is False:
+                        continue
+                    if w is None:
+                        unresolved = max(unresolved, ub)
+                        continue
+                elif w is None:
                     continue
-            Jc = Jp + np.outer(P[depth] if s > 0 else N[depth], nrm[depth])
-            ub = upper_bound(Jc, depth + 1)
-            if prune and ub <= best * (1 + 1e-12):
-                continue
             heapq.heappush(heap, (-ub, next(counter), depth + 1, child, w, sub, Jc))
     if bar is not None:
         bar.close()
-    exact = not heap or (prune and -heap[0][0] <= best * (1 + 1e-12))
-    upper = best if exact else max(best, -heap[0][0])
+    top = -heap[0][0] if heap else -np.inf
+    closed = (not heap) or (prune and top + 2 * E < best)
+    exact = bool(closed and not (unresolved + 2 * E >= best))
     inv = np.empty_like(order)
     inv[order] = np.arange(G)
     leaves = [lf[inv] for lf in leaves]
-    return best, upper, exact, expanded, leaves
+    best_sq = None
+    if certify and cands:
+        top_c = max(c[0] for c in cands)
+        best_sq = max(_exact_sq_norm(groups, c[1][inv]) for c in cands if c[0] >= top_c - 2 * E)
+        lower = _sqrt_fraction(best_sq)
+    else:
+        lower = max(best, 0.0)
+    upper = lower if exact else max(lower, (top if not closed else -np.inf) + 2 * E,
+                                    unresolved + 2 * E)
+    if not certify:
+        exact = False
+    return lower, float(upper), exact, expanded, leaves, best_sq
+def _check_vs(V, S):
+    V = np.asarray(V)
+    S = np.asarray(S)
+    if V.dtype.kind == "c" or S.dtype.kind == "c":
+        raise ValidationError("`V` and `S` must be real arrays; got complex numbers (the "
+                              "imaginary part would be dropped).")
+    from .._validation import check_array
 
-
-def _complete_ordered(normals, x):
-    s = np.sign(normals @ x)
-    s[s == 0] = 1.0
-    return s
+    V = check_array("V", V, ndim=2)
+    S = check_array("S", S, ndim=(1, 2))
+    if S.ndim == 1:
+        S = S[:, None]
+    if len(S) != len(V) or V.shape[1] == 0:
+        raise ValidationError(f"`S` must have one row per row of `V` (and `V` at least one "
+                              f"column); got shapes {V.shape} and {S.shape}.")
+    return V, S
 
 
 def linear_regions(V, S, *, max_nodes=100_000):
     """All regions of the central arrangement of the neurons ``s_k ρ(⟨v_k, x⟩)``.
 
+    Parameters
+    ----------
+    V : array_like of shape (M, D)
+        Weight vectors (rows), real and finite.
+    S : array_like of shape (M, e) or (M,)
+        Output vectors.
+    max_nodes : int, default=100000
+        Budget of the enumeration in dimension ≥ 3.
+
     Returns
     -------
     signs : ndarray of shape (R, G)
-        One sign vector per region (over the merged hyperplanes).
+        One sign vector per region (over the hyperplanes, grouped exactly).
     jacobians : ndarray of shape (R, e, D)
         The constant Jacobian of the function on each region.
 
+    Raises
+    ------
+    ValidationError
+        Non-real, non-finite or mismatched ``V``/``S``; a budget too small to enumerate.
+
     Notes
     -----
-    2-D: sorted angles, ``O(G log G)``. Higher dimension: incremental enumeration with one LP
-    per new side (no pruning); the number of regions of ``G`` generic central hyperplanes in
-    ``R^D`` is ``2 Σ_{i<D} C(G−1, i)``.
+    Hyperplanes are grouped exactly (rational 2×2 minors). 2-D: exact angular sort,
+    ``O(G log G)``. Higher dimension: incremental enumeration with one LP per new side (no
+    pruning), every witness verified exactly; the number of regions of ``G`` generic central
+    hyperplanes in ``R^D`` is ``2 Σ_{i<D} C(G−1, i)``.
     """
+    V, S = _check_vs(V, S)
+    max_nodes = check_int("max_nodes", max_nodes, minimum=1)
     groups = hyperplane_groups(V, S)
     G, D = groups.normals.shape
     if G == 0:
@@ -356,8 +830,8 @@ def linear_regions(V, S, *, max_nodes=100_000):
     elif D == 2:
         signs = _regions_2d(groups)
     else:
-        _, _, exact, _, leaves = _branch_and_bound(groups, max_nodes=max_nodes, prune=False,
-                                                   progress=False)
+        _, _, exact, _, leaves, _ = _branch_and_bound(groups, max_nodes=max_nodes, prune=False,
+                                                      progress=False)
         if not exact:
             raise ValidationError(f"`max_nodes` must be large enough to enumerate every region; "
                                   f"got {max_nodes}.")
@@ -365,33 +839,91 @@ def linear_regions(V, S, *, max_nodes=100_000):
     return signs, _jacobians(groups, signs)
 
 
-def _seminorm(V, S, *, max_nodes, n_samples, seed, progress):
-    groups = hyperplane_groups(V, S)
+def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", merge_tol=None):
+    """(value, lower, upper, exact, method, n_regions, G, certificate, change_bound, squared)."""
+    groups = hyperplane_groups(V, S, merge_tol)
     G, D = groups.normals.shape
+    cb = groups.change_bound
     if G == 0:
+        if groups.exact:
+            sq = sum(x * x for row in groups.const_q for x in row)
+            v = _sqrt_fraction(sq)
+            return (v, v, v, True, "no hyperplanes", 1, 0,
+                    "every hyperplane is no kink (decided in rationals): the gradient is the "
+                    "constant Jacobian, its norm computed in rationals", 0.0, str(sq))
         v = float(np.linalg.norm(groups.const))
-        return v, v, v, True, "no hyperplanes", 1, 0
+        return (v, max(0.0, v - cb), v + cb, False, "no hyperplanes (merged with merge_tol)", 1,
+                0, "tolerance grouping: not exact", cb, None)
     if D <= 2:
         signs = _regions_1d(groups) if D == 1 else _regions_2d(groups)
-        vals = _norms(_jacobians(groups, signs))
-        v = float(vals.max())
-        return v, v, v, True, "sorted angles" if D == 2 else "two half-lines", len(signs), G
-    lower, upper, exact, n_nodes, _ = _branch_and_bound(groups, max_nodes=max_nodes, prune=True,
-                                                        progress=progress)
+        method = "sorted angles" if D == 2 else "two half-lines"
+        with np.errstate(all="ignore"):
+            vals = _norms(_jacobians(groups, signs))
+            E = _global_error(groups)
+        if not groups.exact:
+            v = float(vals.max())
+            return (v, max(0.0, v - cb), v + cb, False, method + " (merged with merge_tol)",
+                    len(signs), G, "tolerance grouping: the true distance is within "
+                    "change_bound of the value", cb, None)
+        finite = bool(np.all(np.isfinite(vals))) and math.isfinite(E)
+        if certify == "float" and finite:
+            v = float(vals.max())
+            return (v, max(0.0, v - E), v + E, False, method + " (float norms)", len(signs), G,
+                    "regions decided exactly; norms in float64 within the proven bound "
+                    f"{E:.2g}", 0.0, None)
+        if finite:
+            cand = np.flatnonzero(vals >= vals.max() - 2 * E)
+        else:
+            cand = np.arange(len(signs))
+        sq = max(_exact_sq_norm(groups, signs[r]) for r in cand)
+        v = _sqrt_fraction(sq)
+        return (v, v, v, True, method, len(signs), G,
+                "hyperplanes grouped and regions enumerated in rationals (exact angular "
+                "sort); the largest squared Jacobian norm computed in rationals "
+                f"({len(cand)} candidate region(s) within the float filter's bound)",
+                0.0, str(sq))
+    if not (np.all(np.isfinite(groups.plus)) and np.all(np.isfinite(groups.minus))
+            and np.all(np.isfinite(groups.const))):
+        raise ValidationError("`net_a`/`net_b` must have parameters whose products |c_k| ||a_k|| "
+                              "fit in float64 for the branch and bound in dimension >= 3; got "
+                              "overflowing products (rescale the networks: the distance scales "
+                              "linearly in each layer).")
+    lower, upper, exact, n_nodes, _, sq = _branch_and_bound(groups, max_nodes=max_nodes,
+                                                            prune=True, progress=progress)
     method = "branch and bound over regions (HiGHS LPs)"
     if not exact and n_samples:
         rng = np.random.default_rng(seed)
         Z = rng.normal(size=(n_samples, D))
-        signs = np.sign(Z @ groups.normals.T)
-        signs[signs == 0] = 1.0
-        lower = max(lower, float(_norms(_jacobians(groups, signs)).max()))
+        if groups.exact:
+            from ._exact import exact_signs
+            signs = exact_signs(groups.normals, Z)
+            signs = signs[np.all(signs != 0, axis=1)]
+            if len(signs):
+                vals = _norms(_jacobians(groups, signs))
+                r = int(np.argmax(vals))
+                lower = max(lower, _sqrt_fraction(_exact_sq_norm(groups, signs[r])))
+        else:
+            signs = np.sign(Z @ groups.normals.T)
+            signs[signs == 0] = 1.0
+            lower = max(lower, float(_norms(_jacobians(groups, signs)).max()))
         method += f" + {n_samples} sampled regions"
+    if not groups.exact:
+        lower, upper = max(0.0, lower - cb), upper + cb
+        cert = "tolerance grouping: bounds widened by change_bound"
+    elif exact:
+        cert = ("branch and bound closed: witnesses' signs decided exactly, empty sides proven "
+                "by exact Gordan certificates, pruning with the proven float error bound, the "
+                "best region's squared norm in rationals")
+    else:
+        cert = ("budget exhausted or a side unresolved: lower bound from exactly verified "
+                "regions, upper bound from the open nodes plus the float error bound")
     v = lower if exact else 0.5 * (lower + upper)
-    return float(v), float(lower), float(upper), bool(exact), method, n_nodes, G
+    return (float(v), float(lower), float(upper), bool(exact), method, n_nodes, G, cert, cb,
+            str(sq) if (exact and sq is not None) else None)
 
 
 def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_samples=2000,
-                     seed=0, progress=False):
+                     seed=0, progress=False, certify="exact", merge_tol=None):
     """``|R(net_a) − R(net_b)|_{W^{1,∞}(Ω)} = ess sup ||∇(R(net_a) − R(net_b))||``, exactly.
 
     Parameters
@@ -411,10 +943,36 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     seed : int, default=0
     progress : bool, default=False
         Progress bar over the nodes.
+    certify : {"exact", "float"}, default="exact"
+        ``"exact"``: the value is the square root of a squared Jacobian norm computed in
+        rationals (``exact=True``, ``squared`` holds the rational). ``"float"``: norms in
+        float64 with a proven error bound (``lower``/``upper``, ``exact=False``). Hyperplanes
+        and regions are decided exactly in both modes.
+    merge_tol : float or None, default=None
+        ``None``: no tolerance (coinciding hyperplanes decided exactly). A float treats unit
+        normals with ``|cos| ≥ 1 − merge_tol`` as one hyperplane — a modelling choice: the
+        result is then not exact and ``change_bound`` bounds the change of the
+        ``W^{1,∞}`` semi-norm it causes.
 
     Returns
     -------
     SobolevDistance
+
+    Notes
+    -----
+    Two neurons whose weight vectors differ by an angle ``ε > 0`` (however small) leave a wedge
+    of angle ``ε`` between their hyperplanes on which only one is active: e.g.
+    ``|ρ(x₁) − ρ(⟨R_ε e₁, x⟩)|_{W^{1,∞}} = 1`` for every ``ε ∈ (0, π/2]``. Hence no tolerance
+    may merge them; see ``docs/guide/certificates_degeneracy.md``.
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, "How degenerate is the parametrization of neural networks with
+    the ReLU activation function?", NeurIPS 2019, Section 3 (the ``W^{1,∞}`` semi-norm).
+
+    See Also
+    --------
+    parameter_distance, uniform_distance, linear_regions
 
     Examples
     --------
@@ -422,22 +980,33 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     >>> import numpy as np
     >>> a = Network.from_weights([np.array([[1.0, 0.0]]), np.array([[1.0]])])
     >>> b = Network.from_weights([np.array([[0.0, 1.0]]), np.array([[2.0]])])
-    >>> round(sobolev_distance(a, b).value, 6)     # region x1>0, x2>0: ||(1, −2)||
-    2.236068
+    >>> d = sobolev_distance(a, b)                 # region x1>0, x2>0: ||(1, −2)||
+    >>> round(d.value, 6), d.exact, d.squared
+    (2.236068, True, '5')
     """
     max_nodes = check_int("max_nodes", max_nodes, minimum=1)
     n_samples = check_int("n_samples", n_samples, minimum=0)
     seed = check_seed("seed", seed)
+    if certify not in ("exact", "float"):
+        raise ValidationError(f"`certify` must be 'exact' or 'float'; got {certify!r}.")
+    if merge_tol is not None:
+        merge_tol = check_float("merge_tol", merge_tol, minimum=0.0, maximum=1.0)
     if net_b is None:
         fa = shallow_form(net_a, augment, name="net_a")
         V, S = fa.A, fa.C
     else:
         fa, fb = pair_forms(net_a, net_b, augment)
         V, S = np.concatenate([fa.A, fb.A]), np.concatenate([fa.C, -fb.C])
-    v, lo, hi, exact, method, n, G = _seminorm(V, S, max_nodes=max_nodes, n_samples=n_samples,
-                                               seed=seed, progress=progress)
+    v, lo, hi, exact, method, n, G, cert, cb, sq = _seminorm(
+        V, S, max_nodes=max_nodes, n_samples=n_samples, seed=seed, progress=progress,
+        certify=certify, merge_tol=merge_tol)
+    if not (math.isfinite(v) and math.isfinite(hi)):
+        raise ValidationError("`net_a`/`net_b` must have parameters whose W^{1,inf} distance fits "
+                              f"in float64; got a distance beyond {np.finfo(float).max:.3g} "
+                              f"(exact squared value ~2^{_log2(sq)}).")
     return SobolevDistance(value=v, lower=lo, upper=hi, exact=exact, method=method,
-                           n_hyperplanes=G, n_regions=n, dim=V.shape[1], augment=fa.augment)
+                           n_hyperplanes=G, n_regions=n, dim=V.shape[1], augment=fa.augment,
+                           certificate=cert, change_bound=cb, squared=sq)
 
 
 def sobolev_seminorm(net, **kwargs):
@@ -517,7 +1086,50 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     if domain.dim != net_a.arch.inputs:
         raise ValidationError(f"`domain` must have dimension {net_a.arch.inputs} (the inputs); "
                               f"got {domain.dim}.")
+    orig_domain = domain
+    exact_max_dim = check_int("exact_max_dim", exact_max_dim, minimum=0, maximum=6)
+    max_candidates = check_int("max_candidates", max_candidates, minimum=1, maximum=10**8)
+    n_samples = check_int("n_samples", n_samples, minimum=1, maximum=10**7)
+    from .canonical import _check_finite_params
+
+    _check_finite_params(net_a, "net_a")
+    _check_finite_params(net_b, "net_b")
     W, b, S = _affine_pieces(net_a, net_b)
+    # scale-covariance: sup_{x∈λΩ} |Σ s ρ(w·x + b)| = λ sup_{y∈Ω} |Σ s ρ(w·y + b/λ)|, and
+    # ρ(σ z) = σ ρ(z); with powers of two (exact) everything is brought near 1 first
+    lam = _pow2_exponent(np.concatenate([np.abs(domain.low), np.abs(domain.high)])
+                         if isinstance(domain, Box) else
+                         np.concatenate([np.abs(domain.center), [domain.radius]]))
+    if isinstance(domain, Box):
+        domain = Box(tuple(np.ldexp(domain.low, -lam)), tuple(np.ldexp(domain.high, -lam)))
+    else:
+        domain = Ball(tuple(np.ldexp(domain.center, -lam)), float(np.ldexp(domain.radius, -lam)))
+    b = np.ldexp(b, -lam)
+    rows = np.concatenate([W, b[:, None]], axis=1)
+    ek = np.array([_pow2_exponent(np.abs(r)) for r in rows])
+    W, b = np.ldexp(W, -ek[:, None]), np.ldexp(b, -ek)
+    S = np.ldexp(S, ek[:, None])  if np.all(np.isfinite(np.ldexp(S, ek[:, None]))) else None
+    if S is None:
+        S0 = _affine_pieces(net_a, net_b)[2]
+        m = int(max(_pow2_exponent(np.abs(S0[k])) + ek[k] for k in range(len(S0))))
+        S = np.ldexp(S0, (ek - m)[:, None])
+    else:
+        m = 0
+    res = _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed)
+    value = float(np.ldexp(res.value, lam + m))
+    if not np.isfinite(value):
+        raise ValidationError("`net_a`/`net_b`/`domain` must give a uniform distance within "
+                              f"float64; got one beyond {np.finfo(float).max:.3g} (rescale).")
+    return UniformDistance(value, res.exact, res.method, orig_domain.to_dict(), res.n_points)
+
+
+def _pow2_exponent(values):
+    """``k`` with ``max|values| · 2^-k`` in ``[0.5, 1)`` (0 for all zeros)."""
+    v = float(np.max(np.abs(values), initial=0.0))
+    return math.frexp(v)[1] if v > 0 else 0
+
+
+def _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed):
     d = W.shape[1]
     rng = np.random.default_rng(check_seed("seed", seed))
     if isinstance(domain, Ball) and d == 1:
@@ -556,9 +1168,20 @@ def _box_vertices(W, b, box):
     pts = []
     for idx in itertools.combinations(range(len(Nm)), d):
         M = Nm[list(idx)]
-        if abs(np.linalg.det(M)) < 1e-12 * max(1.0, np.abs(M).max()) ** d:
+        det = np.linalg.det(M)
+        # singularity decided exactly: the float determinant is trusted only far from 0
+        # (its error is below d! d eps prod ||rows||), otherwise the rank in rationals
+        if not abs(det) > 4 * math.factorial(d) * d * 2.0 ** -52 * float(
+                np.prod(np.linalg.norm(M, axis=1))):
+            from ._exact import exact_rank
+            if exact_rank(M) < d:
+                continue
+        try:
+            x = np.linalg.solve(M, Cm[list(idx)])
+        except np.linalg.LinAlgError:       # regular in rationals, singular in floats
+            x = np.linalg.lstsq(M, Cm[list(idx)], rcond=None)[0]
+        if not np.all(np.isfinite(x)):
             continue
-        x = np.linalg.solve(M, Cm[list(idx)])
         if np.all(x >= lo - 1e-12) and np.all(x <= hi + 1e-12):
             pts.append(np.clip(x, lo, hi))
     return np.array(pts).reshape(-1, d)
@@ -571,9 +1194,13 @@ def _disk_candidates(W, b, S, ball):
     pts = [c]
     for i, j in itertools.combinations(range(len(W2)), 2):
         M = W2[[i, j]]
-        if abs(np.linalg.det(M)) > 1e-14:
-            x = np.linalg.solve(M, -b2[[i, j]])
-            if np.linalg.norm(x - c) <= r:
+        if Fraction(float(M[0, 0])) * Fraction(float(M[1, 1])) != \
+                Fraction(float(M[0, 1])) * Fraction(float(M[1, 0])):       # exactly regular
+            try:
+                x = np.linalg.solve(M, -b2[[i, j]])
+            except np.linalg.LinAlgError:
+                x = np.linalg.lstsq(M, -b2[[i, j]], rcond=None)[0]
+            if np.all(np.isfinite(x)) and np.linalg.norm(x - c) <= r:
                 pts.append(x)
     angles = [0.0]
     for w, bb in zip(W2, b2):

@@ -29,7 +29,12 @@ class NetworkStability:
 
 
 def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None, tol=1e-9):
-    """Detect degeneracies (dead on ``X``/``domain``), check C.1–C.3, build the canonical form."""
+    """Detect degeneracies (dead on ``X``/``domain``), check C.1–C.3, build the canonical form.
+
+    ``tol`` is the numeric tolerance of C.1/C.3 and of the canonical form's step checks; the
+    combinatorial decisions (zero, redundant, opposite, dead neurons, C.2, the canonical
+    merges) are exact (see ``docs/guide/certificates_degeneracy.md``).
+    """
     return NetworkStability(
         degeneracies=detect_degeneracies(net, X=X, domain=domain, tolerances=tolerances),
         membership=restricted_space_membership(net, tol=tol),

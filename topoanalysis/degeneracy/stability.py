@@ -20,29 +20,31 @@ the restricted space (:func:`restricted_pair`) are measured by :func:`measure_fa
 """
 
 import dataclasses
+from fractions import Fraction
 
 import numpy as np
 
 from .._validation import check_float, check_int, check_seed
-from ..exceptions import ValidationError
+from ..exceptions import ResourceError, ValidationError
 from ._form import form_network, pair_forms
 from .distance import Ball, sobolev_distance, uniform_distance
 
 __all__ = ["ParameterDistance", "parameter_distance", "StabilityMeasurement",
            "inverse_stability", "FAMILIES", "CounterexamplePair", "counterexample",
            "FamilyMeasurement", "measure_family", "restricted_pair", "measure_restricted",
-           "fit_exponent", "RESTRICTED_KINDS"]
+           "fit_exponent", "RESTRICTED_KINDS", "kink_lower_bound"]
 
 
 # --- parameter distance ----------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class ParameterDistance:
-    """``min |Θ − Γ'|_∞`` over permutations, rescalings and zero-neuron reshaping of ``Γ``.
+    """``min |Θ − Γ'|_∞`` over parametrizations ``Γ'`` of ``R(Γ)``: value, bound, proof.
 
     Attributes
     ----------
     value : float
-        With the best rescaling of every neuron.
+        Upper bound: the best parametrization found (permutations, rescalings of every
+        neuron, zero-neuron reshaping, and the exactly merged form of ``Γ``).
     value_balanced : float
         With ``Γ`` balanced (``||w|| = ||a||``), the restricted space's representative.
     assignment : list of (int, int)
@@ -50,7 +52,17 @@ class ParameterDistance:
         zero neuron, when the widths differ; ``-2 - k``: merged neuron ``k`` of the reduced
         ``Γ``).
     exact : bool
-        ``Γ``'s weight vectors are linearly independent and the widths agree (Lemma A.3).
+        ``value`` is the distance: by Lemma A.3 (equal widths, ``Γ``'s outputs non-zero and
+        its weight vectors linearly independent — rank decided in rationals), or because the
+        certified ``lower`` bound meets ``value`` (within 8 ulp).
+    widths : tuple of int
+    lower : float
+        Certified lower bound over *all* parametrizations of ``R(Γ)`` of that width: every
+        hyperplane on which ``R(Γ)`` has a kink (decided exactly) carries a neuron of ``Γ'``,
+        so distinct neurons of ``Θ`` are matched to the kink lines and each costs at least its
+        ``∞``-distance to the line (a bottleneck matching).
+    certificate : str
+        What proves ``exact`` (or why only bounds are given).
     """
 
     value: float
@@ -58,16 +70,132 @@ class ParameterDistance:
     assignment: list
     exact: bool
     widths: tuple
+    lower: float = 0.0
+    certificate: str = ""
 
     def summary(self):
+        how = (self.certificate if self.exact else
+               f"in [{self.lower:.6g}, {self.value:.6g}]: certified lower bound (kink lines), "
+               "upper bound over permutation, rescaling and re-pairing tried")
         return (f"parameter distance |Θ − Γ'|_inf = {self.value:.6g} (balanced Γ: "
                 f"{self.value_balanced:.6g}; widths {self.widths[0]} vs {self.widths[1]}; "
-                f"{'exact by Lemma A.3' if self.exact else 'an upper bound over permutation and rescaling'})")
+                f"{'exact: ' if self.exact else ''}{how})")
 
     def to_dict(self):
         return {"value": self.value, "value_balanced": self.value_balanced,
                 "assignment": [list(p) for p in self.assignment], "exact": self.exact,
-                "widths": list(self.widths)}
+                "widths": list(self.widths), "lower": self.lower,
+                "certificate": self.certificate}
+
+
+def _line_distance(a, n):
+    """``min_μ ||a − μ n||_∞`` exactly (rationals): a 1-D Chebyshev problem.
+
+    The objective is convex and piecewise linear in ``μ``; its minimum sits where one term
+    vanishes or two terms ``±(a_k − μ n_k)`` cross, so the candidates ``a_k/n_k``,
+    ``(a_k ∓ a_l)/(n_k ∓ n_l)`` contain a minimizer. ``a`` and ``n`` are sequences of
+    ``flint.fmpq`` (or anything with exact field operations).
+    """
+    zero = a[0] - a[0]
+    cand = [zero]
+    D = len(a)
+    for k in range(D):
+        if n[k] != 0:
+            cand.append(a[k] / n[k])
+        for l in range(k + 1, D):
+            if n[k] != n[l]:
+                cand.append((a[k] - a[l]) / (n[k] - n[l]))
+            if n[k] != -n[l]:
+                cand.append((a[k] + a[l]) / (n[k] + n[l]))
+    return min(max(abs(x - mu * y) for x, y in zip(a, n)) for mu in cand)
+
+
+def _finite_key_f(key):
+    try:
+        return all(np.isfinite(float(x)) for x in key)
+    except OverflowError:
+        return False
+
+
+def _line_distances_float(A, N):
+    """Float ``min_μ ||a_i − μ n_j||_∞`` for all pairs (same candidates as the exact one)."""
+    A = np.asarray(A, float)
+    m, D = A.shape
+    L = len(N)
+    cand = [np.zeros((m, L))]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(D):
+            cand.append(A[:, None, k] / N[None, :, k])
+            for l in range(k + 1, D):
+                cand.append((A[:, None, k] - A[:, None, l]) / (N[None, :, k] - N[None, :, l]))
+                cand.append((A[:, None, k] + A[:, None, l]) / (N[None, :, k] + N[None, :, l]))
+        mu = np.stack(cand, axis=-1)                                  # (m, L, K)
+        mu = np.where(np.isfinite(mu), mu, 0.0)
+        dev = np.abs(A[:, None, None, :] - mu[..., None] * N[None, :, None, :]).max(axis=-1)
+    return dev.min(axis=-1)
+
+
+def _fmpq(x):
+    import flint
+    from fractions import Fraction
+
+    q = x if isinstance(x, Fraction) else Fraction(float(x))
+    return flint.fmpq(q.numerator, q.denominator)
+
+
+def _round_down(q):
+    f = float(q)
+    return float(np.nextafter(f, -np.inf)) if f > 0 and type(q)(f) > q else f
+
+
+def kink_lower_bound(theta_A, gamma_A, gamma_C):
+    """Certified lower bound on ``min |Θ − Γ'|_∞`` over all parametrizations of ``R(Γ)``.
+
+    ``R(Γ)`` is non-differentiable exactly on the hyperplanes of its kink lines (grouped in
+    rational arithmetic: a line whose two sides' contributions differ). A realization
+    ``Σ c'_k ρ(⟨w'_k, x⟩)`` is differentiable off ``∪ w'^⊥_k``, so every kink line ``L``
+    carries a neuron of ``Γ'`` with ``w' ∈ L``; neurons on distinct lines are distinct, so an
+    injective map kink lines → neurons of ``Θ`` exists with cost
+    ``|Θ − Γ'|_∞ ≥ max_L ||a_{i(L)} − w'_L||_∞ ≥ max_L dist_∞(a_{i(L)}, L)``. The minimum over
+    injective maps (a bottleneck matching) is the bound; ``inf`` when there are more kink
+    lines than neurons. The distances to the lines are exact rationals (rounded down).
+    """
+    from .distance import hyperplane_groups
+
+    groups = hyperplane_groups(gamma_A, gamma_C)
+    L = len(groups.normals)
+    m = len(theta_A)
+    if L == 0:
+        return 0.0
+    if L > m:
+        return float("inf")
+    # float filter: all costs in float64 (candidates vectorized), the bottleneck T_f; only
+    # costs within δ of T_f can change the exact bottleneck and are recomputed in rationals
+    N = np.array([[float(x) for x in k] for k in groups.keys]) if all(
+        _finite_key_f(k) for k in groups.keys) else groups.normals
+    N = N / np.abs(N).max(axis=1, keepdims=True)
+    F = np.zeros((m, m))
+    F[:, :L] = _line_distances_float(theta_A, N)
+    T_f, _, _ = _bottleneck(F)
+    delta = 1e-9 * (float(np.abs(theta_A).max(initial=0.0)) + T_f) + 1e-300
+    band = np.abs(F[:, :L] - T_f) <= delta
+    lines = [[_fmpq(x) for x in k] for k in groups.keys]
+    exact = {}
+    for i, j in zip(*np.nonzero(band)):
+        exact[i, j] = _line_distance([_fmpq(x) for x in theta_A[i]], lines[j])
+    values = sorted(set(exact.values()))
+    rank = {v: k + 1 for k, v in enumerate(values)}
+    ranks = np.where(F[:, :L] < T_f, 0.0, len(values) + 1.0)
+    ranks = np.concatenate([ranks, np.zeros((m, m - L))], axis=1)
+    for (i, j), q in exact.items():
+        ranks[i, j] = rank[q]
+    _, r, c = _bottleneck(ranks)
+    if not exact:
+        return max(0.0, T_f - delta)
+    q = max((exact[i, j] for i, j in zip(r, c) if (i, j) in exact), default=None)
+    if q is None:
+        return max(0.0, T_f - delta)
+    return _round_down(Fraction(int(q.p), int(q.q)))
 
 
 def _inf(M):
@@ -129,7 +257,8 @@ def _cost_matrices(At, Ct, Ag, Cg, zero_tol):
     scale = max(np.abs(At).max(initial=0), np.abs(Ct).max(initial=0), np.abs(Ag).max(initial=0),
                 np.abs(Cg).max(initial=0), 1e-300)
     gz = (np.linalg.norm(Ag, axis=1) <= zero_tol * scale) | \
-         (np.linalg.norm(Cg, axis=1) <= zero_tol * scale)
+         (np.linalg.norm(Cg, axis=1) <= zero_tol * scale) | \
+         ~np.any(Ag != 0, axis=1) | ~np.any(Cg != 0, axis=1)
     opt = _rescaled_costs(At, Ct, Ag, Cg)
     # balanced Γ
     na, nc = np.linalg.norm(Ag, axis=1), np.linalg.norm(Cg, axis=1)
@@ -144,18 +273,19 @@ def _cost_matrices(At, Ct, Ag, Cg, zero_tol):
     return opt, bal, gz
 
 
-def _reduced(form, tol=1e-9):
-    """``Γ`` with redundant neurons merged and cancelled ones dropped (same realization)."""
-    from ..symmetry import merge_redundant_neurons
+def _reduced(form):
+    """``Γ`` with redundant neurons merged and cancelled ones dropped, decided exactly."""
+    from .canonical import exact_merge
 
-    merged = merge_redundant_neurons(form_network(form.A, form.C), tol=tol)
-    W1, W2 = merged.network.weights
-    A, C = np.array(W1), np.array(W2.T)
-    keep = np.linalg.norm(C, axis=1) > tol * max(np.abs(form.C).max(initial=0), 1e-300)
-    return A[keep], C[keep]
+    keep = np.any(form.A != 0, axis=1) & np.any(form.C != 0, axis=1)
+    if not keep.any():
+        return form.A[:0], form.C[:0]
+    A, C, _ = exact_merge(form.A[keep], form.C[keep])
+    return A, C
 
 
-def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=True):
+def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
+                       reparametrizations=(), certify="exact"):
     """Parameter distance from ``Θ`` to the parametrizations of ``R(Γ)`` (module docstring).
 
     Parameters
@@ -165,14 +295,37 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
         narrower one is padded with zero neurons).
     augment : {"none", "bias", "c3"} or None
         Parameters compared in the bias-free form with this input augmentation.
-    zero_tol : float, default=1e-12
+    zero_tol : float, default=0.0
+        ``0``: a neuron of ``Γ`` is a zero neuron (free to reshape) iff ``w = 0`` or ``a = 0``
+        exactly. A positive value is a modelling choice (relative size below which a neuron
+        counts as zero); the result is then not exact.
     reduce : bool, default=True
-        Also try ``Γ`` with its redundant neurons merged and the cancelled ones removed (another
-        parametrization of ``R(Γ)``) and keep the smaller distance.
+        Also try ``Γ`` with its redundant neurons merged and the cancelled ones removed
+        (decided exactly: another parametrization of ``R(Γ)``) and keep the smaller distance.
+    reparametrizations : sequence of Network, default=()
+        Further known parametrizations of ``R(Γ)`` (e.g. re-pairings of opposite neurons,
+        Lemma A.5); the smallest distance over all is the upper bound ``value``.
+    certify : {"exact"}, default="exact"
+        Decisions (zero neurons, merging, rank, kink lines) in rational arithmetic.
 
     Returns
     -------
     ParameterDistance
+
+    Notes
+    -----
+    ``value`` is an upper bound attained by an explicit parametrization (rescalings found by
+    golden-section search on ``log α``, converged to 1e-25). ``lower`` is the kink-line bound
+    of :func:`kink_lower_bound`. ``exact`` holds by Lemma A.3 or when the two meet.
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Lemma A.3 (uniqueness for linearly independent
+    weight vectors) and Section 2 (why re-pairing opposite neurons matters, Lemma A.5).
+
+    See Also
+    --------
+    sobolev_distance, inverse_stability
 
     Examples
     --------
@@ -180,10 +333,18 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
     >>> from topoanalysis import Network
     >>> net = Network.from_weights([[[1.0, 0.0], [0.0, 2.0]], [[1.0, 0.5]]])
     >>> moved = net.rescale_neurons([3.0, 0.25]).permute_neurons([1, 0])
-    >>> parameter_distance(net, moved).value < 1e-9
-    True
+    >>> d = parameter_distance(net, moved)
+    >>> d.value < 1e-9, d.exact
+    (True, True)
     """
-    zero_tol = check_float("zero_tol", zero_tol, minimum=0.0)
+    zero_tol = check_float("zero_tol", zero_tol, minimum=0.0, maximum=0.5)
+    if certify != "exact":
+        raise ValidationError(f"`certify` must be 'exact'; got {certify!r}.")
+    from .canonical import _check_finite_params
+    from ._exact import exact_rank
+
+    _check_finite_params(theta, "theta")
+    _check_finite_params(gamma, "gamma")
     ft, fg = pair_forms(theta, gamma, augment)
     opt, bal, gz = _cost_matrices(ft.A, ft.C, fg.A, fg.C, zero_tol)
     value, r, c = _bottleneck(opt)
@@ -200,9 +361,39 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
     wt, wg = ft.width, fg.width
     assignment = [(int(i) if i < wt else -1, int(j) if 0 <= j < wg else (-1 if j >= 0 else int(j)))
                   for i, j in zip(r, c)]
-    exact = bool(wt == wg and np.linalg.matrix_rank(fg.A) == wg)
-    return ParameterDistance(value=value, value_balanced=value_bal, assignment=assignment,
-                             exact=exact, widths=(wt, wg))
+    for k, other in enumerate(reparametrizations):
+        ft2, fo = pair_forms(theta, other, augment)
+        if fo.width != fg.width:
+            raise ValidationError(f"`reparametrizations[{k}]` must have the width of `gamma` "
+                                  f"({fg.width}); got {fo.width}.")
+        opt_o, bal_o, _ = _cost_matrices(ft2.A, ft2.C, fo.A, fo.C, zero_tol)
+        v_o, r_o, c_o = _bottleneck(opt_o)
+        if v_o < value:
+            value = v_o
+            assignment = [(int(i) if i < wt else -1, int(j)) for i, j in zip(r_o, c_o)]
+        value_bal = min(value_bal, _bottleneck(bal_o)[0])
+    m = max(wt, wg)
+    At = np.concatenate([ft.A, np.zeros((m - wt, ft.A.shape[1]))]) if wt < m else ft.A
+    lower = min(value, kink_lower_bound(At, fg.A, fg.C))
+    independent = bool(wt == wg and zero_tol == 0 and np.all(np.any(fg.C != 0, axis=1))
+                       and exact_rank(fg.A) == wg)
+    if independent:
+        exact, lower = True, value
+        cert = ("Lemma A.3: Γ's weight vectors are linearly independent (rank in rationals) "
+                "and its outputs non-zero, so every parametrization of R(Γ) is a permutation "
+                "and rescaling of Γ")
+    elif zero_tol == 0 and value <= lower + 8 * np.finfo(float).eps * value:
+        exact, value = True, lower
+        cert = ("sandwich: the kink-line lower bound (exact rationals) is attained by an "
+                "explicit parametrization (evaluated in float64, within 8 ulp)")
+    else:
+        exact = False
+        cert = ("bounds only: Γ's weight vectors are dependent (other parametrizations, e.g. "
+                "re-paired opposite neurons, may be closer)" if zero_tol == 0 else
+                "zero_tol > 0: a modelling choice, not exact")
+    return ParameterDistance(value=float(value), value_balanced=float(value_bal),
+                             assignment=assignment, exact=exact, widths=(wt, wg),
+                             lower=float(lower), certificate=cert)
 
 
 # --- one pair ---------------------------------------------------------------------------------
@@ -263,7 +454,7 @@ def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **s
     -------
     StabilityMeasurement
     """
-    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     par = parameter_distance(theta, gamma, augment=augment)
     sob = sobolev_distance(theta, gamma, augment=augment, **sobolev_kwargs)
     uni = uniform_distance(theta, gamma, domain) if domain is not None else None
@@ -280,6 +471,7 @@ class CounterexamplePair:
     theta: object
     gamma: object
     reason: str
+    reparametrizations: tuple = ()
 
 
 def _net(A, C):
@@ -308,12 +500,26 @@ def _pairs(scale3=1.0):
     return A, C
 
 
+def _repaired(t, gamma_lin):
+    """Lemma A.5 re-pairing: ``R = ρ(⟨u,x⟩)/t² + (γ + 1/2)(x1 + x2)`` close to ``Θ``.
+
+    Six neurons matched one to one with ``Θ``'s: the ``e1`` pair moves to the line of
+    ``u ∝ (1, −1)`` (weights ``±(1/2, −1/2)``, cost 1/2 each), ``e2`` stays, and the third
+    pair carries the linear part ``γ (x1 + x2)``.
+    """
+    k = 1.0 / (_S * np.sqrt(2.0))                 # third pair's weight scale (cost ≤ 0.35)
+    c = gamma_lin / k
+    A = [[0.5, -0.5], [-0.5, 0.5], [0, 1], [0, -1], [k, k], [-k, -k]]
+    C = [[1.0 + np.sqrt(2.0) / t ** 2], [-1.0], [1], [-1], [c], [-c]]
+    return _net(A, C)
+
+
 def _opposite(t):
     A, C = _pairs(1.0)
     theta = _net(A, C)                                    # realizes 0 with six unit neurons
     u = np.array([1.0, -1.0]) / np.sqrt(2)
     gamma = _net([u / t] + [[0.0, 0.0]] * 5, [[1.0 / t]] + [[0.0]] * 5)
-    return theta, gamma
+    return theta, gamma, (_repaired(t, -0.5),)
 
 
 def _nearly_cancelling(t):
@@ -324,7 +530,7 @@ def _nearly_cancelling(t):
     u = np.array([1.0, -1.0]) / np.sqrt(2)
     gamma = _net([v * s, -v * s, u / t, [0, 0], [0, 0], [0, 0]],
                  [[s], [-s], [1.0 / t], [0], [0], [0]])
-    return theta, gamma
+    return theta, gamma, (_repaired(t, -0.5 - 1.0 / t),)
 
 
 def _uniform(t):
@@ -347,13 +553,18 @@ FAMILIES = {
     "opposite": (_opposite,
                  "Θ: three balanced exactly opposite pairs along e1, e2, (1,1) whose linear parts "
                  "cancel (a degenerate parametrization of 0); Γ_t realizes ρ(⟨u,x⟩)/t², "
-                 "u ∝ (1,−1). Six neurons must put one on u^⊥ (45° from every hyperplane of Θ), "
-                 "leaving too few to stay near Θ's unit neurons: distance ≳ 1."),
+                 "u ∝ (1,−1). R(Γ_t) has a kink on u^⊥, so every parametrization puts a neuron "
+                 "w ∈ span(u) and the neuron of Θ matched to it is at ∞-distance ≥ "
+                 "min_i dist_∞(a_i, span u) = 1/2 (from ±e1, ±e2): distance ≥ 1/2. Re-pairing "
+                 "(Lemma A.5: move the e1 pair onto u's line, let the third pair carry the "
+                 "linear part) attains max(1/2, √2/t²): the distance is exactly 1/2 for "
+                 "t ≥ 2^(3/4) (ratio t/2, unbounded), not the ≈1 of permutations alone."),
     "nearly_cancelling": (_nearly_cancelling,
                           "Θ_t: the same three pairs with the third scaled by 1 + 1/t, so the "
                           "linear parts nearly cancel (R(Θ_t) = −(x1+x2)/t); Γ_t adds the kink "
-                          "ρ(⟨u,x⟩)/t² and realizes the linear part by one small pair. Function "
-                          "distance 1/t², parameter distance ≳ 1 as for 'opposite'."),
+                          "ρ(⟨u,x⟩)/t². Function distance 1/t²; parameter distance exactly 1/2 "
+                          "for t ≥ 2^(3/4) by the same kink-line bound and re-pairing as "
+                          "'opposite' (ratio t/2, unbounded)."),
     "uniform": (_uniform,
                 "Θ = 0; Γ_t = √t-sized neurons along (1,1/t²) and (1,0) with opposite outputs: "
                 "sup over the unit ball is ≤ 1/t while the gradient is ~t in the thin wedge, so "
@@ -365,10 +576,13 @@ def counterexample(family, t):
     """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
     if family not in FAMILIES:
         raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
-    t = check_float("t", t, minimum=1.0)
+    t = check_float("t", t, minimum=1.0, maximum=1e50)
     maker, reason = FAMILIES[family]
-    theta, gamma = maker(t)
-    return CounterexamplePair(family=family, t=t, theta=theta, gamma=gamma, reason=reason)
+    made = maker(t)
+    theta, gamma = made[0], made[1]
+    rep = tuple(made[2]) if len(made) > 2 else ()
+    return CounterexamplePair(family=family, t=t, theta=theta, gamma=gamma, reason=reason,
+                              reparametrizations=rep)
 
 
 def fit_exponent(function_distance, parameter_distance, groups=None):
@@ -380,16 +594,44 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     groups : array_like, optional
         Runs (e.g. seeds): local slopes are taken between consecutive points of one run.
 
+    Raises
+    ------
+    ValidationError
+        Non-finite, negative, complex or mismatched inputs, or fewer than two pairs with both
+        distances positive.
+
     Returns
     -------
     slope : float
-        ``nan`` when fewer than two points or when ``|dR|`` spans less than a decade within
+        ``nan`` when ``|dR|`` spans less than a decade within
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
     """
-    f = np.asarray(function_distance, float)
-    p = np.asarray(parameter_distance, float)
+    from .._validation import check_array
+
+    f = check_array("function_distance", function_distance, ndim=1)
+    p = check_array("parameter_distance", parameter_distance, ndim=1)
+    if len(f) != len(p):
+        raise ValidationError(f"`parameter_distance` must have the length of "
+                              f"`function_distance` ({len(f)}); got {len(p)}.")
+    if np.any(f < 0) or np.any(p < 0):
+        raise ValidationError("`function_distance` and `parameter_distance` must be >= 0; got "
+                              "a negative entry.")
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (len(f),) or groups.dtype.kind not in "biuU":
+            raise ValidationError(f"`groups` must be {len(f)} integer or string labels; got "
+                                  f"shape {groups.shape}, dtype {groups.dtype}.")
+    if int(np.sum((f > 0) & (p > 0))) < 2:
+        raise ValidationError("`function_distance` and `parameter_distance` must have at least "
+                              "2 pairs with both distances > 0 to fit an exponent (zero "
+                              f"distances have no logarithm); got {int(np.sum((f > 0) & (p > 0)))}.")
+    return _fit_exponent(f, p, groups)
+
+
+def _fit_exponent(f, p, groups=None):
+    """:func:`fit_exponent` without validation (``nan`` when nothing can be fitted)."""
     g = np.zeros(len(f)) if groups is None else np.asarray(groups)
     ok = (f > 0) & (p > 0) & np.isfinite(f) & np.isfinite(p)
     lf, lp, g = np.log(f[ok]), np.log(p[ok]), g[ok]
@@ -425,6 +667,8 @@ class FamilyMeasurement:
     local_exponents: np.ndarray
     reason: str
     ratio_balanced: np.ndarray = None
+    parameter_lower: np.ndarray = None
+    parameter_exact: np.ndarray = None
 
     @property
     def max_ratio(self):
@@ -446,12 +690,15 @@ class FamilyMeasurement:
                 f"{self.ratio_uniform[-1]:.3g}, {exp_txt}")
 
     def rows(self):
+        lower = self.parameter_lower if self.parameter_lower is not None else self.parameter_distance
+        ex = self.parameter_exact if self.parameter_exact is not None else [False] * len(self.t)
         return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru),
-                 float(rb))
-                for t, p, s, u, r, ru, rb in zip(self.t, self.parameter_distance,
-                                                 self.sobolev_distance, self.uniform_distance,
-                                                 self.ratio, self.ratio_uniform,
-                                                 self.ratio_balanced)]
+                 float(rb), float(lo), bool(x))
+                for t, p, s, u, r, ru, rb, lo, x in zip(self.t, self.parameter_distance,
+                                                        self.sobolev_distance,
+                                                        self.uniform_distance, self.ratio,
+                                                        self.ratio_uniform, self.ratio_balanced,
+                                                        lower, ex)]
 
     def to_dict(self):
         return {"name": self.name, "t": self.t.tolist(),
@@ -462,41 +709,113 @@ class FamilyMeasurement:
                 "exponent": self.exponent, "local_exponents": self.local_exponents.tolist(),
                 "ratio_balanced": self.ratio_balanced.tolist(),
                 "max_ratio": self.max_ratio, "max_ratio_balanced": self.max_ratio_balanced,
+                "parameter_lower": (None if self.parameter_lower is None
+                                    else self.parameter_lower.tolist()),
+                "parameter_exact": (None if self.parameter_exact is None
+                                    else [bool(x) for x in self.parameter_exact]),
                 "reason": self.reason}
 
 
 ROW_HEADER = ("experiment", "t", "parameter_distance", "sobolev_distance", "uniform_distance",
-              "ratio", "ratio_uniform", "ratio_balanced")
+              "ratio", "ratio_uniform", "ratio_balanced", "parameter_lower", "parameter_exact")
+
+#: rough cost of measuring one pair (parameter, W^{1,inf} and uniform distance), in seconds,
+#: for 2-D inputs (families) and for higher dimension (branch and bound with LPs); measured on
+#: a loaded 2-core machine
+SECONDS_PER_PAIR = {2: 0.1, 3: 2.0}
+#: most pairs one call measures (refused beyond, with the estimated time)
+MAX_PAIRS = 5000
+#: longest estimated run one call accepts, in seconds
+MAX_SECONDS = 3600.0
+
+
+def _ratio(num, den, alpha, name="alpha"):
+    """``num / den**alpha`` in log space; ``inf`` where ``den = 0 < num``; refuses overflow."""
+    num = np.asarray(num, float)
+    den = np.asarray(den, float)
+    out = np.zeros(num.shape)
+    pos = (num > 0) & (den > 0)
+    with np.errstate(all="ignore"):
+        logs = np.log(num[pos]) - alpha * np.log(den[pos])
+    if np.any(logs > np.log(np.finfo(float).max)):
+        raise ValidationError(f"`{name}` must keep dist / |dR|^{name} within float64; got "
+                              f"{name}={alpha!r}, which overflows the ratio.")
+    out[pos] = np.exp(logs)
+    out[(num > 0) & (den == 0)] = np.inf
+    return out
 
 
 def _measure(name, pairs, ts, reason, alpha, groups=None):
-    par, parb, sob, uni = [], [], [], []
-    for theta, gamma in pairs:
-        pd = parameter_distance(theta, gamma)
+    par, parb, sob, uni, low, ex = [], [], [], [], [], []
+    for pair in pairs:
+        theta, gamma = pair[0], pair[1]
+        reps = pair[2] if len(pair) > 2 else ()
+        pd = parameter_distance(theta, gamma, reparametrizations=reps)
         par.append(pd.value)
         parb.append(pd.value_balanced)
+        low.append(pd.lower)
+        ex.append(pd.exact)
         sob.append(sobolev_distance(theta, gamma).value)
         d = theta.arch.inputs
         uni.append(uniform_distance(theta, gamma, Ball((0.0,) * d, 1.0)).value)
     par, sob, uni = np.array(par), np.array(sob), np.array(uni)
-    with np.errstate(divide="ignore"):
-        ratio = np.where(sob > 0, par / np.maximum(sob, 1e-300) ** alpha, np.inf)
-        ratio_u = np.where(uni > 0, par / np.maximum(uni, 1e-300) ** alpha, np.inf)
-        ratio_b = np.where(sob > 0, np.array(parb) / np.maximum(sob, 1e-300) ** alpha, np.inf)
-    slope, local = fit_exponent(sob, par, groups)
+    ratio = _ratio(par, sob, alpha)
+    ratio_u = _ratio(par, uni, alpha)
+    ratio_b = _ratio(np.array(parb), sob, alpha)
+    slope, local = _fit_exponent(sob, par, groups)
     return FamilyMeasurement(name=name, t=np.asarray(ts, float), parameter_distance=par,
                              sobolev_distance=sob, uniform_distance=uni, ratio=ratio,
                              ratio_uniform=ratio_u, exponent=slope, local_exponents=local,
-                             reason=reason, ratio_balanced=ratio_b)
+                             reason=reason, ratio_balanced=ratio_b,
+                             parameter_lower=np.array(low), parameter_exact=np.array(ex))
+
+
+def _check_budget(n, what, dim=2):
+    per = SECONDS_PER_PAIR[2 if dim <= 2 else 3]
+    if n > MAX_PAIRS or n * per > MAX_SECONDS:
+        raise ResourceError(f"`{what}` must ask for at most {min(MAX_PAIRS, int(MAX_SECONDS / per))} "
+                            f"pairs (an estimated hour); got {n} (≈ {n * per:.0f} s at "
+                            f"≈ {per:g} s per pair; split the sweep).")
 
 
 def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
-    """Ratios along a counterexample family (parameter distance, ``W^{1,∞}`` and uniform norm
-    on the unit ball, fitted exponent of ``dist ~ |dR|^α``)."""
-    ts = [check_float("ts[]", t, minimum=1.0) for t in ts]
+    """Ratios along a counterexample family.
+
+    Parameters
+    ----------
+    family : str
+        A key of :data:`FAMILIES`.
+    ts : sequence of float, default=(1, 2, 4, ..., 64)
+        Family parameters, each in ``[1, 1e50]``; at most :data:`MAX_PAIRS` of them.
+    alpha : float, default=0.5
+        Exponent of the ratio ``dist / |dR|^α``, in ``(0, 16]``.
+
+    Returns
+    -------
+    FamilyMeasurement
+        Parameter distance (upper bound over permutation, rescaling and the family's known
+        re-pairings; ``parameter_lower`` its certified lower bound, ``parameter_exact`` where
+        they meet), ``W^{1,∞}`` and uniform (unit ball) distances, ratios, fitted exponent.
+
+    Raises
+    ------
+    ValidationError, ResourceError
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Section 2 (the counterexamples), Lemma A.5.
+    """
+    if family not in FAMILIES:
+        raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__"):
+        raise ValidationError(f"`ts` must be a sequence of floats >= 1; got {ts!r}.")
+    _check_budget(len(ts), "ts")
+    ts = [check_float("ts[]", t, minimum=1.0, maximum=1e50) for t in ts]
     if len(ts) < 2:
         raise ValidationError(f"`ts` must hold at least 2 parameters; got {len(ts)}.")
-    pairs = [(p.theta, p.gamma) for p in (counterexample(family, t) for t in ts)]
+    pairs = [(p.theta, p.gamma, p.reparametrizations)
+             for p in (counterexample(family, t) for t in ts)]
     return _measure(family, pairs, ts, FAMILIES[family][1], alpha)
 
 
@@ -518,7 +837,20 @@ def _restricted_theta(rng, dim, width, *, tiny=None, near=None):
     if tiny is not None:
         A[0] *= tiny / np.linalg.norm(A[0])
         C[0] = np.sign(C[0]) * tiny
-    return A, C
+    A = _round_bits(A)
+    return A, np.sign(C) * np.linalg.norm(A, axis=1, keepdims=True)     # C.1 after rounding
+
+
+def _round_bits(x, bits=24):
+    """``x`` rounded to ``bits`` significant bits (exact float products with 24-bit scales).
+
+    A rescaling ``A * s`` in float64 rounds each product, so the rescaled weight vector is in
+    general *not* exactly parallel to ``A`` — and exactly, two hyperplanes at angle 1e-16
+    still open a wedge where the gradients differ by ``|c| ||a||``. With 24-bit entries and
+    24-bit scales every product is exact and the direction is kept exactly.
+    """
+    m, e = np.frexp(np.asarray(x, dtype=np.float64))
+    return np.ldexp(np.round(m * 2.0 ** bits), e - bits)
 
 
 def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
@@ -569,9 +901,11 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
         A2, C2 = A.copy(), C.copy()
         A2[0] = A[0] + eta * np.linalg.norm(A[0]) * rng.normal(size=dim)
         A2[0, -2:] = np.maximum(A2[0, -2:], 1e-3)
-    # balance Γ (C.1)
-    s = np.sqrt(np.linalg.norm(C2, axis=1) / np.linalg.norm(A2, axis=1))
-    A2, C2 = A2 * s[:, None], C2 / s[:, None]
+    # balance Γ (C.1), with 24-bit scales so that A2 * s keeps every direction exactly
+    A2 = _round_bits(A2)
+    s = _round_bits(np.sqrt(np.linalg.norm(C2, axis=1) / np.linalg.norm(A2, axis=1)))
+    A2 = A2 * s[:, None]
+    C2 = np.sign(C2) * np.linalg.norm(A2, axis=1, keepdims=True)
     return form_network(A, C), form_network(A2, C2)
 
 
@@ -579,6 +913,12 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
                        alpha=0.5):
     """Ratios for pairs inside the restricted space over ``etas`` and ``seeds``."""
     seeds = check_int("seeds", seeds, minimum=1)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
+        raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
+    dim = check_int("dim", dim, minimum=2, maximum=64)
+    width = check_int("width", width, minimum=2, maximum=1000)
+    _check_budget(len(etas) * seeds, "etas × seeds", dim)
     pairs, ts, groups = [], [], []
     for s in range(seeds):
         for eta in etas:
