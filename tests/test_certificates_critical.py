@@ -50,3 +50,122 @@ def test_vector_output_snap_reaches_the_stationary_point_of_the_piece(wu_2d_plat
     st = stationarity(s.network, WU_2D_X, WU_2D_Y)
     assert st.is_stationary
     assert s.moved < 1e-3
+
+
+# --- #14 hardening of the public API ----------------------------------------------------------
+from topoanalysis.critical import (  # noqa: E402
+    add_zero_neurons, directional_derivative, escape_neurons, kink_samples, split_neuron,
+    symbolic_conditions, tangential_minimum)
+from topoanalysis.exceptions import TopoAnalysisError, ValidationError  # noqa: E402
+from topoanalysis.symbolic._parse import parse_real_number  # noqa: E402
+
+X1 = np.array([[1.0], [2.0]])
+Y1 = np.array([[1.0], [0.5]])
+NET1 = net_from([[1.0, 0.0]], [1.0])
+
+
+@pytest.mark.parametrize("payload", [
+    "__import__('os').system('touch F')", "().__class__.__bases__[0]", "lambda: 1",
+    "open('x')", "1 if 1 else 0", "'a'"])
+def test_symbolic_strings_never_run(payload, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValidationError):
+        symbolic_conditions(X1, Y1, 1, negative_slope=payload)
+    with pytest.raises(ValidationError):
+        parse_real_number(payload, name="negative_slope")
+    assert not (tmp_path / "F").exists()
+
+
+def test_symbolic_accepts_arithmetic_slopes_and_refuses_the_rest():
+    c = symbolic_conditions(X1, Y1, 1, negative_slope="1/100")
+    assert "w_0_0/100" in str(c.loss)
+    for bad in (float("nan"), 1.5, -0.1, 1j, True, "x"):
+        with pytest.raises(TopoAnalysisError):
+            symbolic_conditions(X1, Y1, 1, negative_slope=bad)
+    with pytest.raises(TopoAnalysisError):
+        symbolic_conditions(X1, [[1.0]], 1)                        # y rows != X rows
+    with pytest.raises(TopoAnalysisError):
+        symbolic_conditions(np.zeros((500, 1)), np.zeros((500, 1)), 4)   # too large
+
+
+@pytest.mark.parametrize("args", [
+    ([np.nan, 1.0], [[0.0, 1.0]], [1.0]),
+    ([1j, 1.0], [[0.0, 1.0]], [1.0]),
+    ([1.0, 1.0], [[0.0, 1.0, 3.0]], [1.0]),
+    ([1.0, 1.0], [[0.0, 1.0]], [1.0, 2.0]),
+    ([1.0, 1.0], [[0.0, np.inf]], [1.0]),
+    ("a", [[0.0, 1.0]], [1.0]),
+    ([], [], []),
+])
+def test_tangential_minimum_refuses_bad_input(args):
+    with pytest.raises(ValidationError):
+        tangential_minimum(*args)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1.0, 1e150, 1e300])
+def test_tangential_minimum_is_scale_covariant(scale):
+    # g·u + c ρ(x·u) with g = (0, -1), x = (0, 1): min = min(0, c - 1) over u_2 in [0, 1]
+    for c, expected in ((2.0, 0.0), (0.5, -0.5)):
+        v, u, _ = tangential_minimum([0.0, -scale], [[0.0, 1.0]], [c * scale])
+        assert np.isfinite(v) and v == pytest.approx(expected * scale, rel=1e-12)
+        # rescaling the kink row and its coefficient changes nothing
+        v2, _, _ = tangential_minimum([0.0, -1.0], [[0.0, scale]], [c / scale])
+        assert v2 == pytest.approx(expected, rel=1e-12)
+
+
+def test_classify_accepts_a_scalar_radius_and_refuses_bad_radii():
+    v = classify(NET1, X1, Y1, radii=1e-3)
+    assert len(v.stationarity.conditions) == 1
+    for bad in ([], "a", [np.nan], [-1e-3], [0.0], None):
+        with pytest.raises(ValidationError):
+            classify(NET1, X1, Y1, radii=bad)
+
+
+@pytest.mark.parametrize("name", ["tol", "kink_tol", "zero_tol"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -1.0, "1e-3", 1j])
+def test_tolerances_are_refused_at_the_api(name, value):
+    with pytest.raises(ValidationError, match=name):
+        classify(NET1, X1, Y1, **{name: value})
+    if name != "zero_tol":
+        with pytest.raises(ValidationError, match=name):
+            stationarity(NET1, X1, Y1, **{name: value})
+    else:
+        with pytest.raises(ValidationError, match=name):
+            snap(NET1, X1, Y1, zero_tol=value)
+    with pytest.raises(ValidationError):
+        escape_neurons(NET1, X1, Y1, tol=value)
+    with pytest.raises(ValidationError):
+        kink_samples(NET1, X1, tol=value)
+    with pytest.raises(ValidationError):
+        directional_derivative(NET1, X1, Y1, np.zeros(3), kink_tol=value)
+
+
+@pytest.mark.parametrize("which", ["X", "y", "params"])
+def test_huge_values_are_refused_never_a_wrong_verdict(which):
+    X, y, net = X1, Y1, NET1
+    if which == "X":
+        X = X * 1e300
+    elif which == "y":
+        y = y * 1e300
+    else:
+        net = Network(NET1.arch, NET1.params * 1e200)
+    for f in (classify, stationarity, snap, escape_neurons):
+        with pytest.raises(ValidationError, match="rescale"):
+            f(net, X, y)
+
+
+def test_large_but_safe_values_give_finite_scale_covariant_verdicts():
+    # the same point at three scales of y and a: the verdict and the relative loss agree
+    base = classify(NET1, X1, Y1)
+    for c in (1e-100, 1e60):
+        net = net_from([[1.0, 0.0]], [c])
+        v = classify(net, X1, Y1 * c, tol=1e-8 * c ** 2)
+        assert v.verdict == base.verdict
+        assert np.isfinite(v.loss) and v.loss == pytest.approx(base.loss * c ** 2, rel=1e-12)
+        assert all(np.isfinite(v.perturbations["min_change"])) if v.perturbations else True
+
+
+def test_embedding_helpers_refuse_none():
+    for f in (lambda: split_neuron(None, 0, [0.5, 0.5]), lambda: add_zero_neurons(None)):
+        with pytest.raises(ValidationError, match="`net` must be a topoanalysis Network"):
+            f()

@@ -22,7 +22,7 @@ import numpy as np
 from .._validation import check_array, check_int
 from ..exceptions import ValidationError
 from ..network import Architecture
-from ._point import shallow_point, to_network, unpack
+from ._point import check_network, shallow_point, to_network, unpack
 from .verdict import _classify
 
 __all__ = ["split_neuron", "add_zero_neurons", "EmbeddingFamily", "embedding_family"]
@@ -63,6 +63,7 @@ def split_neuron(net, neuron, lambdas):
     >>> wide.arch.hidden, bool(np.allclose(wide.forward([[0.3], [-2.0]]), net.forward([[0.3], [-2.0]])))
     ((3,), True)
     """
+    check_network("net", net)
     shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
     l = net.arch.hidden[0]
     neuron = check_int("neuron", neuron, minimum=0, maximum=l - 1)
@@ -92,6 +93,7 @@ def add_zero_neurons(net, count=1, input_weights=None):
     -------
     Network
     """
+    check_network("net", net)
     shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
     count = check_int("count", count, minimum=1)
     w, a, b = unpack(net.arch, net.params)

@@ -32,8 +32,8 @@ import itertools
 
 import numpy as np
 
-from .._validation import check_int
-from ..exceptions import NotSupportedError
+from .._validation import check_array, check_float, check_int
+from ..exceptions import NotSupportedError, ShapeError, ValidationError
 from ._point import check_tol, shallow_point
 from .kinks import _directional_derivative, kink_mask, neuron_first_order_map
 
@@ -80,14 +80,51 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     >>> round(v, 12), float(u[1])
     (-0.5, 1.0)
     """
+    g = check_array("g", g, ndim=1)
+    D = g.size
+    if D == 0:
+        raise ShapeError("`g` must have at least one entry; got shape (0,).")
+    Xk = check_array("kink_inputs", kink_inputs, ndim=(1, 2))
+    if Xk.ndim == 1 and Xk.size == 0:
+        Xk = Xk.reshape(0, D)
+    Xk = Xk.reshape(1, -1) if Xk.ndim == 1 else Xk
+    if Xk.shape[1] != D:
+        raise ShapeError(f"`kink_inputs` must have shape (m, {D}) (one row per kink sample, as "
+                         f"many columns as `g`); got shape {Xk.shape}.")
+    c = check_array("coefficients", coefficients, ndim=(0, 1)).reshape(-1)
+    if c.size != Xk.shape[0]:
+        raise ShapeError(f"`coefficients` must have one entry per row of `kink_inputs` "
+                         f"({Xk.shape[0]}); got {c.size}.")
+    alpha = check_float("negative_slope", negative_slope, minimum=0.0, maximum=1.0,
+                        strict_max=True)
+    max_pieces = check_int("max_pieces", max_pieces, minimum=1)
+    # positively homogeneous: scale each kink row to unit max-norm (its coefficient takes the
+    # factor), then the whole objective to unit size; the minimum scales back at the end
+    rows = np.max(np.abs(Xk), axis=1) if Xk.size else np.zeros(0)
+    keep = rows > 0
+    Xk, c, rows = Xk[keep] / rows[keep, None], c[keep], rows[keep]
+    row_big = float(np.max(rows, initial=0.0)) or 1.0
+    g_r = g / row_big
+    A = max(float(np.max(np.abs(g_r), initial=0.0)), float(np.max(np.abs(c), initial=0.0)))
+    if A == 0:
+        return 0.0, np.zeros(D), 0
+    g_unit, c_unit = g_r / A, (c / A) * (rows / row_big)
+    value, u, n_lps = _tangential_minimum_unit(g_unit, Xk, c_unit, alpha, max_pieces)
+    with np.errstate(over="ignore"):
+        value = value * A * row_big
+    if not np.isfinite(value):
+        raise ValidationError(
+            f"the tangential minimum is below -1e308 (`g`, `kink_inputs` and `coefficients` "
+            f"of sizes up to {np.max(np.abs(g)):.3g}, {row_big:.3g}, "
+            f"{np.max(np.abs(c), initial=0.0):.3g}); rescale them.")
+    return float(value), u, n_lps
+
+
+def _tangential_minimum_unit(g, Xk, c, alpha, max_pieces):
+    """:func:`tangential_minimum` on validated, scaled inputs (entries of size <= 1)."""
     from scipy.optimize import linprog   # imported here: SciPy's LP solver is slow to load
 
-    g = np.asarray(g, dtype=np.float64).ravel()
-
     D = g.size
-    Xk = np.asarray(kink_inputs, dtype=np.float64).reshape(-1, D)
-    c = np.asarray(coefficients, dtype=np.float64).ravel()
-    alpha = float(negative_slope)
     g_lin = g + alpha * (c @ Xk)
     cc = (1.0 - alpha) * c
     pos, neg = np.flatnonzero(cc > 0), np.flatnonzero(cc < 0)

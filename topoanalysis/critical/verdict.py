@@ -18,11 +18,13 @@ radii around a certified local minimum (how many were tried and the smallest cha
 """
 
 import dataclasses
+import numbers
 
 import numpy as np
 
 from .. import losses as _losses
-from .._validation import check_int
+from .._validation import check_float, check_int
+from ..exceptions import ValidationError
 from ..network import forward
 from ._point import check_tol, shallow_point
 from .escape import _escape
@@ -206,9 +208,22 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     kink_tol, tol, zero_tol = (check_tol("kink_tol", kink_tol), check_tol("tol", tol),
                                check_tol("zero_tol", zero_tol))
     n_perturbations = check_int("n_perturbations", n_perturbations, minimum=1)
-    radii = tuple(check_tol("radii", r) for r in radii)
+    radii = check_radii(radii)
     return _classify(point, kink_tol, tol, zero_tol, check, radii, n_perturbations,
                      check_int("seed", seed, minimum=0), max_pieces)
+
+
+def check_radii(radii):
+    """Perturbation radii: one positive finite number or a non-empty sequence of them."""
+    if isinstance(radii, (numbers.Real, np.floating)) and not isinstance(radii, (bool, np.bool_)):
+        radii = (radii,)
+    if isinstance(radii, (str, bytes)) or not hasattr(radii, "__iter__"):
+        raise ValidationError(f"`radii` must be a positive number or a sequence of them; got "
+                              f"{radii!r}.")
+    radii = tuple(radii)
+    if not radii or len(radii) > 100:
+        raise ValidationError(f"`radii` must hold 1 to 100 radii; got {len(radii)}.")
+    return tuple(check_float("radii", r, minimum=0.0, strict_min=True) for r in radii)
 
 
 def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4, 1e-2),
