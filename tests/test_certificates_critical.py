@@ -169,3 +169,70 @@ def test_embedding_helpers_refuse_none():
     for f in (lambda: split_neuron(None, 0, [0.5, 0.5]), lambda: add_zero_neurons(None)):
         with pytest.raises(ValidationError, match="`net` must be a topoanalysis Network"):
             f()
+
+
+# --- finding 6: second order decides where the first-order term vanishes -----------------------
+from topoanalysis.critical import add_zero_neurons  # noqa: E402,F811
+from topoanalysis.critical._point import shallow_point  # noqa: E402
+from topoanalysis.critical.escape import _escape  # noqa: E402
+from topoanalysis.critical.kinks import kink_mask  # noqa: E402
+from topoanalysis.critical.second_order import second_order_test  # noqa: E402
+
+
+def rank_one_fit():
+    """Best rank-1 fit of a 2x2 target by one ReLU neuron, all samples active (e = 2)."""
+    X = np.array([[1.0, 0.1], [0.1, 1.0]])
+    Y = np.array([[3.0, 1.0], [1.0, 2.0]])
+    U, S, Vt = np.linalg.svd(Y)
+    u1 = U[:, 0] * np.sign(U[0, 0])
+    w = np.linalg.solve(X, u1)
+    a = S[0] * Vt[0] * np.sign(U[0, 0])
+    return net_from(w[None, :], a[None, :], hidden_bias=False), X, Y
+
+
+def test_split_of_an_aligned_vector_output_neuron_is_a_second_order_saddle():
+    net, X, Y = rank_one_fit()
+    assert classify(net, X, Y).verdict == "undetermined"         # one neuron: neither order
+    for lam in ([0.5, 0.5], [0.3, 0.7], [2.0, -1.0]):
+        wide = split_neuron(net, 0, lam)
+        v = classify(wide, X, Y)
+        # before: "undetermined" (vector output, escape neurons with a_k != 0)
+        assert v.verdict == "saddle" and v.decided_by == "second order", v.reason
+        so = v.second_order
+        assert so["kind"] == "split of an aligned group" and so["c2"] == -np.inf
+        assert so["exact_change"] < 0 and v.curve["decreasing"]
+        # the quadratic coefficient is the loss's: (L(θ + s d) − L(θ)) / s² -> c2
+        th = wide.params
+        for s in (1e-3, 1e-4):
+            q = (Network(wide.arch, th + s * v.direction).loss(X, Y) - v.loss) / s ** 2
+            assert q == pytest.approx(so["c2_direction"], rel=1e-2)
+
+
+def test_undetermined_says_that_neither_order_decides():
+    net, X, Y = rank_one_fit()
+    v = classify(net, X, Y)
+    assert v.verdict == "undetermined" and v.decided_by is None
+    assert "neither does the second" in v.reason
+    assert all(t["c2"] >= 0 for t in v.second_order["tried"])
+
+
+def test_second_order_coefficient_matches_the_loss_along_random_output_moves():
+    # c2 of the chosen direction is the exact s² coefficient of the loss polynomial
+    net, X, Y = rank_one_fit()
+    wide = split_neuron(net, 0, [0.5, 0.5])
+    point = shallow_point(wide, X, Y)
+    kinks = kink_mask(point, 1e-9)
+    so = second_order_test(point, _escape(point, 1e-9, 1e-10), kinks)
+    d = so["direction"]
+    ss = np.linspace(1e-2, 4e-2, 9)
+    Ls = np.array([Network(wide.arch, wide.params + s * d).loss(X, Y) for s in ss]) - point.loss_value()
+    coef = np.polyfit(ss / 1e-2, Ls, 4)         # exact quartic: c4 s⁴ + c3 s³ + c2 s² + c1 s + c0
+    assert coef[2] / 1e-4 == pytest.approx(so["c2_direction"], rel=1e-5)
+    assert abs(coef[3] / 1e-2) < 1e-9           # c1 = 0: the first-order term vanishes
+
+
+def test_wu_2d_plateau_is_a_second_order_saddle(wu_2d_plateau):
+    s = snap(wu_2d_plateau, WU_2D_X, WU_2D_Y)
+    v = classify(s.network, WU_2D_X, WU_2D_Y, n_perturbations=20)
+    assert v.verdict == "saddle" and v.decided_by == "second order"   # before: undetermined
+    assert v.second_order["exact_change"] < 0 and v.check_agrees
