@@ -236,3 +236,76 @@ def test_wu_2d_plateau_is_a_second_order_saddle(wu_2d_plateau):
     v = classify(s.network, WU_2D_X, WU_2D_Y, n_perturbations=20)
     assert v.verdict == "saddle" and v.decided_by == "second order"   # before: undetermined
     assert v.second_order["exact_change"] < 0 and v.check_agrees
+
+
+# --- finding 7: the radius of a local minimum, dead neurons included ---------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+X3, Y3 = np.array([[0.0], [1.0], [2.0]]), np.array([[-1.0], [1.0], [2.0]])
+
+
+def with_dead_neuron(eps, a_dead=-1.0):
+    """f = relu(x) + a_dead relu(−x − eps): the dead neuron is eps from activating at x = 0.
+
+    Its sample x = 0 carries the residual f − y = 1 > 0 and ``a_dead < 0``: once active the
+    dead neuron lowers the loss, so the local minimum holds exactly in the ball of radius eps.
+    """
+    return net_from([[1.0, 0.0], [-1.0, -eps]], [1.0, a_dead])
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-6, 6.5e-11, 1e-12])
+def test_local_minimum_radius_is_the_dead_neurons_distance(eps):
+    net = with_dead_neuron(eps)
+    v = classify(net, X3, Y3, n_perturbations=50, kink_tol=0.0)   # exact kinks only
+    assert v.verdict == "local minimum"
+    # x̃ = (0, 1): the distance of w = (−1, −eps) to {w : w·x̃ > 0} is eps, exactly
+    assert v.radius["radius"] == pytest.approx(eps, rel=1e-12)
+    assert v.radius["dead_distances"] == {1: pytest.approx(eps, rel=1e-12)}
+    assert "dead neuron 1" in v.radius["limited_by"] and "dead neuron 1" in v.reason
+    # no decrease inside the radius (all parameters perturbed, the dead neuron too) ...
+    p = v.perturbations
+    assert not p["found_decrease"] and v.check_agrees
+    assert p["certified_radius"] == pytest.approx(eps, rel=1e-12)
+    # ... and one just beyond it: push the dead neuron's bias 1% past its activation
+    d = pack(net.arch, np.array([[0.0, 0.0], [0.0, 1.0]]), np.zeros((2, 1)))  # bias of neuron 1
+    _, b1 = net.arch.unpack(net.params + 1.01 * eps * d)[0]
+    assert b1[1] == pytest.approx(0.01 * eps, rel=1e-3)
+    assert Network(net.arch, net.params + 1.01 * eps * d).loss(X3, Y3) < v.loss
+    s = snap(net, X3, Y3, kink_tol=1e-14)
+    assert s.dead_neurons == [1] and s.dead_distance == pytest.approx(eps, rel=1e-12)
+    with pytest.warns(DeprecationWarning):
+        assert s.dead_margin == s.dead_relative_margin
+    # the default kink_tol (1e-9, relative) is a modelling choice: below it the sample counts as
+    # on the dead neuron's hyperplane, and there the point is not stationary
+    v9 = classify(net, X3, Y3, check=False)
+    assert v9.verdict == ("local minimum" if eps > 1e-9 else "not stationary")
+
+
+def test_dead_is_decided_exactly_not_by_a_tolerance():
+    # pre-activation −2^-1074 (the smallest subnormal) is dead; exactly 0 is a kink, not dead
+    tiny = 2.0 ** -1074
+    s = snap(with_dead_neuron(tiny), X3, Y3, kink_tol=0.0)
+    assert s.dead_neurons == [1]
+    s0 = snap(with_dead_neuron(0.0), X3, Y3, kink_tol=0.0)
+    assert s0.dead_neurons == []
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(log_eps=st.floats(-12, -2), a_dead=st.floats(-3.0, -0.1), seed=st.integers(0, 2 ** 16))
+def test_property_local_minimum_survives_perturbations_within_its_radius(log_eps, a_dead, seed):
+    eps = 10.0 ** log_eps
+    net = with_dead_neuron(eps, a_dead)
+    v = classify(net, X3, Y3, check=False, kink_tol=0.0)
+    assert v.verdict == "local minimum"
+    r = v.radius["radius"]
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(200, net.arch.n_params))
+    Z *= (0.999 * r * rng.uniform(0, 1, size=(200, 1))) / np.linalg.norm(Z, axis=1, keepdims=True)
+    from topoanalysis.network import forward
+    out = forward(net.arch, net.params[None, :] + Z, X3)
+    change = np.mean((out - Y3) ** 2, axis=(1, 2)) - v.loss
+    assert change.min() >= -1e-15
+    # a decrease exists just beyond it (the dead neuron is the reason)
+    d = pack(net.arch, np.array([[0.0, 0.0], [0.0, 1.0]]), np.zeros((2, 1)))
+    assert Network(net.arch, net.params + 1.01 * r * d).loss(X3, Y3) < v.loss

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._validation import check_array
 from ..exceptions import ShapeError
+from ._exact import exact_signs
 from ._point import check_tol, shallow_point
 
 __all__ = ["KinkReport", "kink_samples", "directional_derivative", "neuron_first_order_map",
@@ -24,11 +25,18 @@ def kink_mask(point, tol):
     """Boolean ``(N, l)``: sample ``n`` on neuron ``k``'s hyperplane up to relative ``tol``.
 
     ``|w_k · x̃_n| <= tol · ||w_k|| · ||x̃_n||``; with ``tol = 0`` exactly ``w_k · x̃_n == 0``
-    (a neuron with ``w_k = 0`` has every sample on its "hyperplane").
+    (a neuron with ``w_k = 0`` has every sample on its "hyperplane"). The exact zeros are
+    decided in exact arithmetic (:func:`~topoanalysis.critical._exact.exact_signs`), never by
+    the rounding of the float dot product; ``tol > 0`` is the user's modelling choice.
     """
-    pre = point.pre
-    scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
-    return np.abs(pre) <= tol * scale
+    signs, _ = exact_signs(point.Xa, point.w)
+    on = signs == 0
+    if tol > 0:
+        pre = point.pre
+        scale = (np.linalg.norm(point.Xa, axis=1)[:, None]
+                 * np.linalg.norm(point.w, axis=1)[None, :])
+        on |= np.abs(pre) <= tol * scale
+    return on
 
 
 def neuron_first_order_map(point, k, U, kinks=None):
@@ -52,7 +60,8 @@ def neuron_first_order_map(point, k, U, kinks=None):
     ndarray of shape (M, e)
     """
     pre = point.pre[:, k]
-    on = (pre == 0) if kinks is None else np.asarray(kinks, dtype=bool)
+    on = (exact_signs(point.Xa, point.w[k:k + 1])[0][:, 0] == 0 if kinks is None
+          else np.asarray(kinks, dtype=bool))
     r = point.residual()
     Z = U @ point.Xa.T                                       # (M, N)
     coef = np.where(on[None, :], point.act(Z), point.slope(pre)[None, :] * Z)
@@ -132,7 +141,7 @@ def kink_samples(net, X, *, tol=1e-9):
     point = shallow_point(net, X, np.zeros((X.shape[0], net.arch.outputs)))
     on = kink_mask(point, tol)
     pre = point.pre
-    pattern = np.where(on, 0, np.sign(pre)).astype(np.int8)
+    pattern = np.where(on, 0, exact_signs(point.Xa, point.w)[0]).astype(np.int8)
     scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(scale > 0, np.abs(pre) / scale, np.nan)

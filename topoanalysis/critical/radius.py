@@ -28,6 +28,7 @@ import itertools
 
 import numpy as np
 
+from ._exact import exact_signs
 from .kinks import neuron_first_order_map
 
 __all__ = ["certified_radius"]
@@ -98,7 +99,8 @@ def certified_radius(point, kinks, *, max_lps=2048):
     pattern = float(off.min(initial=np.inf))
     where = np.unravel_index(int(np.argmin(off)), off.shape) if off.size and np.isfinite(
         pattern) else None
-    dead = [k for k in range(pre.shape[1]) if point.alpha == 0 and np.all(pre[:, k] < 0)]
+    signs, _ = exact_signs(point.Xa, point.w)                 # exact: dead on the data
+    dead = [k for k in range(pre.shape[1]) if point.alpha == 0 and np.all(signs[:, k] < 0)]
     dead_distances = {int(k): float(dist[:, k].min()) for k in dead}
     kink_shift = float(np.max(np.where(kinks, dist, 0.0), initial=0.0))
     e = point.a.shape[1]

@@ -29,6 +29,7 @@ from .. import losses as _losses
 from .._validation import check_int
 from ..exceptions import NotSupportedError
 from ._point import check_tol, shallow_point
+from ._exact import exact_signs
 from .verdict import _classify
 
 __all__ = ["SnapResult", "snap", "snap_and_classify"]
@@ -52,9 +53,14 @@ class SnapResult:
         Neurons set to ``a_k = 0, w_k = 0``.
     dead_neurons : list of int
         ReLU neurons inactive on every sample (left unchanged).
-    dead_margin : float or None
-        Smallest relative margin ``−w_k·x̃_n / (||w_k|| ||x̃_n||)`` of a dead neuron: the
-        size of the neighbourhood in which it stays dead.
+    dead_relative_margin : float or None
+        Smallest relative margin ``−w_k·x̃_n / (||w_k|| ||x̃_n||)`` of a dead neuron (the
+        sine of the angle between ``w_k`` and the nearest hyperplane; scale-free, **not** a
+        distance). Formerly ``dead_margin`` (a deprecated alias).
+    dead_distances : dict
+        ``{neuron: distance}``: the absolute parameter distance from each dead neuron's
+        ``w_k`` to its activation region ``{w : w·x̃_n > 0 for some n}``, i.e.
+        ``min_n −w_k·x̃_n / ||x̃_n||`` — the size of the neighbourhood in which it stays dead.
     kink_samples : dict
         ``{neuron: [samples put on its hyperplane]}``.
     gradient_norm : float
@@ -69,16 +75,36 @@ class SnapResult:
     pattern_kept: bool
     zero_neurons: list
     dead_neurons: list
-    dead_margin: object
+    dead_relative_margin: object
     kink_samples: dict
     gradient_norm: float
     method: str
+    dead_distances: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def dead_distance(self):
+        """Smallest distance of a dead neuron to its activation region (None without one)."""
+        return min(self.dead_distances.values()) if self.dead_distances else None
+
+    @property
+    def dead_margin(self):
+        """Deprecated alias of :attr:`dead_relative_margin` (a relative margin, not a size)."""
+        import warnings
+
+        warnings.warn("SnapResult.dead_margin is deprecated: it is the relative margin "
+                      "`dead_relative_margin`; the absolute distance is `dead_distance`.",
+                      DeprecationWarning, stacklevel=2)
+        return self.dead_relative_margin
 
     def to_dict(self):
         return {"moved": self.moved, "loss_before": self.loss_before,
                 "loss_after": self.loss_after, "loss_change": self.loss_after - self.loss_before,
                 "pattern_kept": self.pattern_kept, "zero_neurons": self.zero_neurons,
-                "dead_neurons": self.dead_neurons, "dead_margin": self.dead_margin,
+                "dead_neurons": self.dead_neurons,
+                "dead_relative_margin": self.dead_relative_margin,
+                "dead_margin": self.dead_relative_margin,          # deprecated key, same value
+                "dead_distance": self.dead_distance,
+                "dead_distances": {str(k): v for k, v in self.dead_distances.items()},
                 "kink_samples": {str(k): v for k, v in self.kink_samples.items()},
                 "gradient_norm": self.gradient_norm, "method": self.method}
 
@@ -87,7 +113,8 @@ class SnapResult:
                 f"{self.loss_after:.6g} (change {self.loss_after - self.loss_before:+.2e}), "
                 f"pattern kept: {self.pattern_kept}, zero neurons: {len(self.zero_neurons)}, "
                 f"dead neurons: {len(self.dead_neurons)}"
-                + (f" (smallest margin {self.dead_margin:.1e}), " if self.dead_neurons else ", ")
+                + (f" (nearest {self.dead_distance:.1e} from activating, relative margin "
+                   f"{self.dead_relative_margin:.1e}), " if self.dead_neurons else ", ")
                 + 
                 f"kink samples: {sum(len(v) for v in self.kink_samples.values())}, "
                 f"gradient in the pattern {self.gradient_norm:.2e}")
@@ -181,10 +208,13 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     sides = np.where(on_all, 0, np.sign(pre)).astype(int)
     # dead ReLU neurons are exactly stationary already and stay as they are (even when a sample
     # is within kink_tol of their hyperplane: moving them onto it could change the verdict)
-    dead = [k for k in range(l) if point.alpha == 0 and np.all(pre[:, k] < 0)]
+    # "dead on the data" is decided exactly (float filter with a proven bound, then rationals)
+    signs, _ = exact_signs(Xa, w0)
+    dead = [k for k in range(l) if point.alpha == 0 and np.all(signs[:, k] < 0)]
     scale = np.linalg.norm(w0, axis=1)[None, :] * xn[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         dead_margin = {k: float(np.min(-pre[:, k] / scale[:, k])) for k in dead}
+        dead_distances = {int(k): float(np.min(-pre[:, k] / xn)) for k in dead}
 
     def key(k):
         return (tuple(sides[:, k]), bool(a0[k, 0] >= 0) if e == 1 else None)
@@ -278,8 +308,8 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
             method = "Newton on the fixed-pattern gradient"
             new = point.with_params(w, a, b)
             if _kept(new, live, kinks, pre, xn) and not _far(new, point):
-                return _result(point, new, True, zero, dead, dead_margin, kinks, live, bases,
-                               method)
+                return _result(point, new, True, zero, dead, (dead_margin, dead_distances), kinks,
+                               live, bases, method)
             w, a = w_proj.copy(), a_proj.copy()
             b = None if b0 is None else b0.copy()
         method = "alternating least squares"
@@ -327,7 +357,8 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
             new, kept = proj, True
             method += (" rejected (left the pattern, raised the loss or moved more than half of "
                        "||θ||); kink projection only")
-    return _result(point, new, kept, zero, dead, dead_margin, kinks, live, bases, method)
+    return _result(point, new, kept, zero, dead, (dead_margin, dead_distances), kinks, live,
+                   bases, method)
 
 
 def _far(new, point):
@@ -336,14 +367,15 @@ def _far(new, point):
                 > 0.5 * max(np.linalg.norm(point.net.params), 1e-300))
 
 
-def _result(point, new, kept, zero, dead, dead_margin, kinks, live, bases, method):
+def _result(point, new, kept, zero, dead, margins, kinks, live, bases, method):
+    dead_margin, dead_distances = margins
     gnorm = _pattern_gradient(new, live, kinks, bases)
     return SnapResult(network=new.net, moved=float(np.linalg.norm(new.net.params - point.net.params)),
                       loss_before=point.loss_value(), loss_after=new.loss_value(),
                       pattern_kept=kept, zero_neurons=zero, dead_neurons=dead,
-                      dead_margin=min(dead_margin.values()) if dead else None,
+                      dead_relative_margin=min(dead_margin.values()) if dead else None,
                       kink_samples={k: v for k, v in kinks.items() if v},
-                      gradient_norm=gnorm, method=method)
+                      gradient_norm=gnorm, method=method, dead_distances=dead_distances)
 
 
 def _newton_pattern(point, live, bases, D_pat, w, a, b, zero, max_iter):
