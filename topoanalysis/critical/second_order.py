@@ -44,7 +44,17 @@ def _phi(point, k, u, kinks):
     return np.where(kinks[:, k], point.act(z), point.slope(pre) * z)
 
 
-def _c2_minimum(point, k, u, kinks):
+def _design(point):
+    """``Φ = [H, 1]`` and its SVD (shared by every neuron tested)."""
+    N = point.Y.shape[0]
+    H = point.act(point.pre)
+    cols = [H] + ([np.ones((N, 1))] if point.b is not None else [])
+    Phi = np.concatenate(cols, axis=1)
+    _, sv, Vt = np.linalg.svd(Phi, full_matrices=True)
+    return Phi, sv, Vt
+
+
+def _c2_minimum(point, k, u, kinks, design=None):
     """Minimize ``c₂`` over ``W = (V, β)`` for neuron ``k`` and direction ``u``.
 
     Returns ``(c2, V, beta, unbounded)``: the value (``-inf`` when unbounded) and a direction
@@ -55,20 +65,18 @@ def _c2_minimum(point, k, u, kinks):
     kappa = 1.0 / (N * e)
     phi = _phi(point, k, u, kinks)
     F = neuron_first_order_map(point, k, u[None, :], kinks[:, k])[0]      # (e,)
-    H = point.act(point.pre)
-    cols = [H] + ([np.ones((N, 1))] if point.b is not None else [])
-    Phi = np.concatenate(cols, axis=1)                                   # (N, m)
+    Phi, s, Vt = _design(point) if design is None else design          # Φ: (N, m)
     m = Phi.shape[1]
     M = np.outer(phi, point.a[k])                                        # (N, e)
     Q = np.zeros((m, e))
     Q[k] = F
     # null space of Φ (numerical: only proposes a direction; the decrease is checked exactly)
-    U_, s, Vt = np.linalg.svd(Phi, full_matrices=True)
     rank = int(np.sum(s > 1e-10 * max(s.max(initial=0.0), 1e-300)))
     Nul = Vt[rank:].T                                                    # (m, m - rank)
     Pq = Nul @ (Nul.T @ Q)                                               # null-space part
     # the bounded part: the least-squares minimizer W* = −(ΦᵀΦ)⁺(Φᵀ M + Q/(2κ))
-    W = -np.linalg.pinv(Phi.T @ Phi, rcond=1e-12) @ (Phi.T @ M + Q / (2 * kappa))
+    Vr = Vt[:rank].T
+    W = -Vr @ ((Vr.T @ (Phi.T @ M + Q / (2 * kappa))) / (s[:rank, None] ** 2))
 
     def c2(W):
         return float(np.sum(Q * W) + kappa * np.sum((M + Phi @ W) ** 2))
@@ -107,15 +115,18 @@ def second_order_test(point, esc, kinks, *, certify=True):
     """
     tried = []
     best = None
+    design = _design(point)
     for n in esc.neurons:
         if not n["escape"] or n["zero_output"] or n["direction"] is None:
             continue
         k = n["neuron"]
         u = np.asarray(n["direction"], dtype=np.float64)
-        inf, val, V, beta, F = _c2_minimum(point, k, u, kinks)
+        inf, val, V, beta, F = _c2_minimum(point, k, u, kinks, design)
         tried.append({"neuron": k, "c2": inf, "c2_direction": val})
         if val < 0 and (best is None or val / _norm(u, V, beta) ** 2 < best[0]):
             best = (val / _norm(u, V, beta) ** 2, k, u, V, beta, inf)
+        if np.isinf(inf):           # an aligned split: unbounded below, no need to go on
+            break
     out = {"decided": False, "neuron": None, "c2": None, "c2_direction": None, "kind": None,
            "direction": None, "step": None, "exact_change": None, "tried": tried}
     if best is None:
