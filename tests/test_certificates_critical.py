@@ -387,3 +387,82 @@ def test_wu_1d_task_plateaus_and_final_verdict_from_the_final_point():
     full = saddle_to_saddle(res.trajectory[0], res.record_steps, wu.X, wu.y, arch=arch,
                             loss_curve=res.loss[0], check=False)
     assert full.checks["final_in_plateau"] and full.checks["final_verdict"] == "local minimum"
+
+
+def test_wu_3d_task_finds_every_plateau():
+    # Wu et al.'s 3-D -> 1 task (their helpers.generate_3D_input_dataset), no biases, σ = 50^-6.5,
+    # lr 1e-3: the former criterion found only the first of its four plateaus
+    X = np.array([(-0.3, -0.75, -0.5), (-0.2, -0.2, 0.4), (-0.6, 1, -1), (-0.4, 0.4, 0.3),
+                  (0.6, -0.1, -0.7), (0.4, -0.9, 0.3), (0.2, 0.2, -0.5)])
+    y = np.array([-0.5, 0.1, -0.6, 0.3, 0.8, -0.3, -0.1])[:, None]
+    arch = Architecture(3, (50,), 1, hidden_bias=False, output_bias=False)
+    res = train(init_params(arch, "normal", seed=4, std=50 ** -6.5), X, y, arch=arch, lr=1e-3,
+                steps=350_000, record_every=1000, progress=False)
+    found = [round(p.loss, 3) for p in detect_plateaus(res.loss[0], res.record_steps)]
+    assert found == [0.207, 0.119, 0.046, 0.035], found
+    assert len(detect_plateaus(res.loss[0], res.record_steps, scale="linear")) < 4
+
+
+# --- exact combinatorial facts and LP answers proved in rationals ------------------------------
+from topoanalysis.critical._exact import exact_signs  # noqa: E402
+from topoanalysis.critical.stationarity import _tangential_exact  # noqa: E402
+from topoanalysis.critical._exact import fmpq  # noqa: E402
+
+
+def test_kinks_are_decided_exactly_not_by_float_rounding():
+    # w·x̃ = 1e16 + 1 − 1e16 = 1 exactly; summed in float64 it rounds to 0
+    net = net_from([[1e16, 1.0, -1e16]], [1.0], hidden_bias=False)
+    X = np.array([[1.0, 1.0, 1.0]])
+    assert float(np.array([1e16, 1.0, -1e16]) @ X[0]) in (0.0, 1.0)
+    assert kink_samples(net, X, tol=0.0).samples(0) == []
+    signs, n_exact = exact_signs(X, np.array([[1e16, 1.0, -1e16], [0.1, 0.2, -0.3]]))
+    assert signs.tolist() == [[1, 1]]          # 0.1 + 0.2 − 0.3 = 2^-55 > 0 in rationals
+    # exactly on: the same float product twice
+    assert exact_signs(np.array([[0.1, 0.2]]), np.array([[0.2, -0.1]]))[0].tolist() == [[0]]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.2])
+def test_lp_answers_are_proved_in_rationals(alpha):
+    rng = np.random.default_rng(11)
+    for trial in range(25):
+        D, m = int(rng.integers(2, 4)), int(rng.integers(1, 4))
+        Xk = rng.normal(size=(m, D))
+        c = rng.normal(size=m)
+        g = rng.normal(size=D) * rng.choice([0.0, 0.3, 1.0])
+        value, _, _ = tangential_minimum(g, Xk, c, alpha)
+        v2, u, _, cert = _tangential_exact([fmpq(x) for x in g], Xk, [fmpq(x) for x in c],
+                                           alpha, 4096, 1e-9)
+        assert v2 == pytest.approx(value, abs=1e-12)
+        assert cert["proved"], (trial, value, cert)
+        if value < -1e-9:
+            assert cert["bound"] < -1e-9 and cert["bound"] == pytest.approx(value, rel=1e-9)
+        else:
+            assert -1e-9 <= cert["bound"] <= 0.0
+
+
+def test_exact_tolerance_boundary_is_decided_in_rationals():
+    # min over the box of g·u + c ρ(x·u) with g = (0, −1), x = (0, 1), c = 0.5 is −1/2
+    g, Xk, c = [fmpq(0.0), fmpq(-1.0)], np.array([[0.0, 1.0]]), [fmpq(0.5)]
+    _, _, _, at = _tangential_exact(g, Xk, c, 0.0, 4096, 0.5)
+    assert at["proved"] and at["bound"] == -0.5               # holds within tol = 1/2 exactly
+    _, _, _, below = _tangential_exact(g, Xk, c, 0.0, 4096, 0.5 - 2 ** -40)
+    assert below["proved"] and below["bound"] == -0.5         # fails, proved by the primal u
+
+
+def test_certify_exact_is_the_default_and_agrees_with_float():
+    net, X, Y = rank_one_fit()
+    cases = [(net, X, Y, "undetermined"), (split_neuron(net, 0, [0.5, 0.5]), X, Y, "saddle"),
+             (with_dead_neuron(1e-3), X3, Y3, "local minimum"),
+             (net_from([[1.0, 0.0]], [-1.0]), X3, Y3, "not stationary")]
+    for n, Xn, Yn, verdict in cases:
+        ex = stationarity(n, Xn, Yn)
+        fl = stationarity(n, Xn, Yn, certify="float")
+        assert ex.certificate["all_proved"] and fl.certificate["all_proved"] is None
+        assert ex.is_stationary == fl.is_stationary
+        v = classify(n, Xn, Yn, check=False)
+        assert v.verdict == verdict
+        if verdict in ("local minimum", "not stationary"):
+            assert "proved in exact rational arithmetic" in v.reason
+        assert classify(n, Xn, Yn, check=False, certify="float").verdict == verdict
+    with pytest.raises(ValidationError):
+        stationarity(NET1, X1, Y1, certify="maybe")

@@ -22,21 +22,31 @@ _U = 2.0 ** -53
 _ETA = 2.0 ** -1074
 
 
+_FLINT = None
+
+
+def _flint():
+    global _FLINT
+    if _FLINT is None:
+        import flint
+
+        _FLINT = flint
+    return _FLINT
+
+
 def fmpq(x):
     """The exact rational value of a float."""
-    import flint
-
     p, q = float(x).as_integer_ratio()
-    return flint.fmpq(p, q)
+    return _flint().fmpq(p, q)
 
 
 def fmpq_matrix(A):
     """A 2-D float array as a ``flint.fmpq_mat`` holding exactly the same numbers."""
-    import flint
-
+    flint = _flint()
     A = np.atleast_2d(np.asarray(A, dtype=np.float64))
     r, c = A.shape
-    return flint.fmpq_mat(r, c, [fmpq(v) for v in A.ravel()])
+    Q = flint.fmpq
+    return flint.fmpq_mat(r, c, [Q(*v.as_integer_ratio()) for v in A.ravel().tolist()])
 
 
 def to_float(q):
@@ -140,3 +150,68 @@ def exact_loss_change(point, direction, s):
     if point.b is not None:
         b1 = fmpq_matrix(point.b[None, :]) + fmpq_matrix(db[None, :]) * S
     return exact_mse_loss(point, w1, a1, b1) - exact_mse_loss(point)
+
+
+def exact_state(point):
+    """Exact pre-activations, activations and ``mse`` residuals of a point.
+
+    Returns
+    -------
+    dict
+        ``X`` (``fmpq_mat`` (N, D)), ``pre`` and ``H`` (``fmpq_mat`` (N, l)), ``R``
+        (``fmpq_mat`` (N, e), ``r_n = 2 (f(x_n) − y_n) / (N e)``), ``a`` (``fmpq_mat`` (l, e)).
+    """
+    import flint
+
+    X = fmpq_matrix(point.Xa)
+    w = fmpq_matrix(point.w)
+    a = fmpq_matrix(point.a)
+    pre = X * w.transpose()
+    alpha = fmpq(point.alpha)
+    N, l = pre.nrows(), pre.ncols()
+    entries = pre.entries()
+    positive = np.array([v > 0 for v in entries], dtype=bool).reshape(N, l)
+    if point.alpha == 0:
+        zero = fmpq(0)
+        H = flint.fmpq_mat(N, l, [v if p else zero for v, p in zip(entries, positive.ravel())])
+    else:
+        H = flint.fmpq_mat(N, l, [v if p else alpha * v
+                                  for v, p in zip(entries, positive.ravel())])
+    F = H * a
+    e = F.ncols()
+    Y = fmpq_matrix(point.Y)
+    two = fmpq(2) / (N * e)
+    bq = None if point.b is None else [fmpq(v) for v in point.b]
+    R = flint.fmpq_mat(N, e, [two * (F[i, j] + (bq[j] if bq else 0) - Y[i, j])
+                              for i in range(N) for j in range(e)])
+    return {"X": X, "pre": pre, "H": H, "R": R, "a": a, "alpha": alpha, "positive": positive}
+
+
+def exact_neuron_terms(state, k, kinks):
+    """Exact ``g`` (off-kink gradient of ``a_k·G_k`` in ``w_k``) and kink coefficients ``c``.
+
+    ``g = Σ_{n off} ρ'(w_k·x̃_n) (a_k·r_n) x̃_n``, ``c_n = a_k·r_n`` for the kink samples.
+    """
+    import flint
+
+    X, pre, R, a, alpha = state["X"], state["pre"], state["R"], state["a"], state["alpha"]
+    N, D = X.nrows(), X.ncols()
+    e = R.ncols()
+    ak = flint.fmpq_mat(e, 1, [a[k, j] for j in range(e)])
+    ra = (R * ak).entries()                                       # a_k · r_n
+    pos = state["positive"][:, k].tolist()
+    zero = fmpq(0)
+    coef = flint.fmpq_mat(1, N, [zero if kinks[i] else (ra[i] if pos[i] else alpha * ra[i])
+                                 for i in range(N)])
+    gm = coef * X                                                 # (1, D)
+    g = [gm[0, i] for i in range(D)]
+    c = [ra[i] for i in range(N) if kinks[i]]
+    return g, c
+
+
+def exact_output_gradients(state):
+    """``G = Hᵀ R`` (``fmpq_mat`` (l, e)) and ``Σ_n r_n`` (list of ``fmpq``)."""
+    G = state["H"].transpose() * state["R"]
+    R = state["R"]
+    sr = [sum((R[i, j] for i in range(R.nrows())), fmpq(0)) for j in range(R.ncols())]
+    return G, sr

@@ -31,7 +31,7 @@ from .escape import _escape
 from .kinks import kink_mask, neuron_first_order_map
 from .radius import certified_radius
 from .second_order import second_order_test
-from .stationarity import _stationarity
+from .stationarity import _stationarity, check_certify
 
 __all__ = ["Verdict", "classify", "VERDICTS"]
 
@@ -230,7 +230,8 @@ def _perturb(point, radii, n, seed, certified=None):
 
 
 def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, check=True,
-             radii=(1e-6, 1e-4, 1e-2), n_perturbations=200, seed=0, max_pieces=4096):
+             radii=(1e-6, 1e-4, 1e-2), n_perturbations=200, seed=0, max_pieces=4096,
+             certify="exact"):
     """Classify ``net`` as a point of the loss landscape on ``(X, y)``.
 
     Parameters
@@ -257,6 +258,11 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     seed : int, default=0
     max_pieces : int, default=4096
         Largest number of LP pieces per neuron.
+    certify : {"exact", "float"}, default="exact"
+        How stationarity is decided (:func:`~topoanalysis.critical.stationarity.stationarity`):
+        ``"exact"`` proves every condition in rational arithmetic from the float64 parameters
+        (kink signs, output conditions, each LP's answer by its primal point or an exact
+        weak-duality bound); ``"float"`` is the float64 path.
 
     Returns
     -------
@@ -279,8 +285,20 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
                                check_tol("zero_tol", zero_tol))
     n_perturbations = check_int("n_perturbations", n_perturbations, minimum=1)
     radii = check_radii(radii)
+    certify = check_certify(certify, point)
     return _classify(point, kink_tol, tol, zero_tol, check, radii, n_perturbations,
-                     check_int("seed", seed, minimum=0), max_pieces)
+                     check_int("seed", seed, minimum=0),
+                     check_int("max_pieces", max_pieces, minimum=1), certify)
+
+
+def _proof_note(st):
+    """How the stationarity conditions were decided, for the reason sentence."""
+    c = st.certificate or {}
+    if c.get("all_proved") is None:
+        return " [float64 arithmetic]"
+    if c["all_proved"]:
+        return " [stationarity conditions proved in exact rational arithmetic]"
+    return f" [LP answers of neurons {c['unproved']} not proved in rationals]"
 
 
 def check_radii(radii):
@@ -297,15 +315,16 @@ def check_radii(radii):
 
 
 def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4, 1e-2),
-              n_perturbations=200, seed=0, max_pieces=4096):
-    st = _stationarity(point, kink_tol, tol, max_pieces)
+              n_perturbations=200, seed=0, max_pieces=4096, certify="exact"):
+    certify = "float" if point.loss != "mse" else certify
+    st = _stationarity(point, kink_tol, tol, max_pieces, certify)
     L0 = point.loss_value()
     if not st.is_stationary:
         f = max(st.failures, key=lambda f: f["amount"])
         where = "the output bias" if f["neuron"] is None else f"neuron {f['neuron']}"
         reason = (f"not a directional stationary point: the {f['condition']} condition fails at "
                   f"{where} by {f['amount']:.3g}; one-sided slope {st.descent_slope:.3g} along "
-                  f"the descent direction")
+                  f"the descent direction" + _proof_note(st))
         curve = _curve(point, st.descent_direction) if check else None
         return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
                        decided_by="first order")
@@ -318,7 +337,8 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
                  else "radius not certified" if rad["radius"] is None
                  else f"||δ|| < {rad['radius']:.3g}")
         reason = (f"{THEOREM_MIN} (certificate: stationary by LP and no escape neuron, so every "
-                  f"T_k(δ) = (a_k+δa_k)·F_k(δw_k) >= 0 for {where}: {rad['limited_by']})")
+                  f"T_k(δ) = (a_k+δa_k)·F_k(δw_k) >= 0 for {where}: {rad['limited_by']})"
+                  + _proof_note(st))
         pert = (_perturb(point, radii, n_perturbations, seed,
                          certified=rad["radius"] if rad["radius"] is not None else 0.0)
                 if check else None)
