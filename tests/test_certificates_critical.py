@@ -466,3 +466,29 @@ def test_certify_exact_is_the_default_and_agrees_with_float():
         assert classify(n, Xn, Yn, check=False, certify="float").verdict == verdict
     with pytest.raises(ValidationError):
         stationarity(NET1, X1, Y1, certify="maybe")
+
+
+@pytest.mark.parametrize("angle", [1e-3, 1e-6, 1e-9, 1e-12])
+def test_kink_lines_are_grouped_exactly(angle):
+    from topoanalysis.critical._exact import exact_parallel
+    from topoanalysis.critical.escape import _lines
+
+    v = np.array([0.6, 0.8, 0.0])
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.array([0.6 * c - 0.8 * s, 0.6 * s + 0.8 * c, 0.0])
+    assert exact_parallel(v, rot) == 0                      # distinct lines, however close
+    assert exact_parallel(v, 4.0 * v) == 1 and exact_parallel(v, -0.5 * v) == -1
+    assert exact_parallel(v, 3.0 * v) == 0     # 3·0.6 and 3·0.8 round: not exactly parallel
+    reps, index, sign = _lines(np.array([v, rot, -2.0 * v]))
+    assert len(reps) == 2 and index.tolist() == [0, 1, 0] and sign.tolist() == [1.0, 1.0, -1.0]
+
+
+def test_guide_examples_run():
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "guide" /
+            "certificates_critical.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for b in blocks:
+        exec(compile(b, "certificates_critical.md", "exec"), {})

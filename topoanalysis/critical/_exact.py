@@ -15,7 +15,7 @@ product is recomputed in rationals (python-flint's ``fmpq``).
 
 import numpy as np
 
-__all__ = ["fmpq", "fmpq_matrix", "exact_signs", "exact_dot_sign", "exact_outputs",
+__all__ = ["fmpq", "fmpq_matrix", "exact_signs", "exact_parallel", "exact_dot_sign", "exact_outputs",
            "exact_mse_loss", "exact_loss_change", "to_float"]
 
 _U = 2.0 ** -53
@@ -215,3 +215,30 @@ def exact_output_gradients(state):
     R = state["R"]
     sr = [sum((R[i, j] for i in range(R.nrows())), fmpq(0)) for j in range(R.ncols())]
     return G, sr
+
+
+def exact_parallel(v, w):
+    """Whether the nonzero float vectors ``v`` and ``w`` span the same line, exactly.
+
+    Returns ``0`` when they are not parallel, else the sign (``1`` or ``-1``) of ``v · w``:
+    every 2×2 minor ``v_i w_j − v_j w_i`` is compared with zero in rationals (a float filter
+    first: ``|fl(v_i w_j − v_j w_i)| > 2 u (|v_i w_j| + |v_j w_i|) + 2^-1073`` decides "not
+    parallel" for sure).
+    """
+    v = np.asarray(v, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    n = v.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = np.outer(v, w)
+        minors = M - M.T
+        bound = 2 * _U * (np.abs(M) + np.abs(M.T)) * (1 + 2 * _U) + 2 * _ETA
+        if np.any(np.isfinite(minors) & np.isfinite(bound) & (np.abs(minors) > bound)):
+            return 0
+    vq = [fmpq(x) for x in v]
+    wq = [fmpq(x) for x in w]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if vq[i] * wq[j] != vq[j] * wq[i]:
+                return 0
+    d = sum((a * b for a, b in zip(vq, wq)), fmpq(0))
+    return 1 if d > 0 else -1

@@ -44,24 +44,29 @@ import numpy as np
 
 from .._validation import check_int
 from ..exceptions import NotSupportedError
+from ._exact import exact_parallel
 from ._point import check_tol, shallow_point
 from .kinks import kink_mask, neuron_first_order_map
 
 __all__ = ["EscapeReport", "escape_neurons", "first_order_nonzero"]
 
 
-def _lines(V, tol=1e-9):
-    """Group rows of ``V`` (nonzero) into lines: returns (unit representatives, index, sign)."""
-    reps, index, sign = [], np.zeros(len(V), dtype=int), np.zeros(len(V))
+def _lines(V):
+    """Group rows of ``V`` (nonzero) into lines: returns (unit representatives, index, sign).
+
+    Two rows share a line exactly when they are parallel in exact arithmetic
+    (:func:`~topoanalysis.critical._exact.exact_parallel`): no tolerance decides it.
+    """
+    reps, first, index, sign = [], [], np.zeros(len(V), dtype=int), np.zeros(len(V))
     for i, v in enumerate(V):
-        u = v / np.linalg.norm(v)
-        for j, rep in enumerate(reps):
-            dot = float(u @ rep)
-            if abs(abs(dot) - 1.0) <= tol:
-                index[i], sign[i] = j, np.sign(dot)
+        for j, f in enumerate(first):
+            s = exact_parallel(v, V[f])
+            if s:
+                index[i], sign[i] = j, float(s)
                 break
         else:
-            reps.append(u)
+            reps.append(v / np.linalg.norm(v))
+            first.append(i)
             index[i], sign[i] = len(reps) - 1, 1.0
     return np.array(reps).reshape(-1, V.shape[1]), index, sign
 
