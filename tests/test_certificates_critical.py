@@ -492,3 +492,103 @@ def test_guide_examples_run():
     assert blocks
     for b in blocks:
         exec(compile(b, "certificates_critical.md", "exec"), {})
+
+
+# --- #14: every public function of critical refuses bad values with a project exception ------
+def _public_calls():
+    import topoanalysis.critical as C
+
+    X, y = np.array([[1.0], [2.0], [0.0]]), np.array([[1.0], [0.5], [-1.0]])
+    net = NET1
+    arch = net.arch
+    traj = np.stack([net.params] * 5)
+    bad_vals = [None, np.nan, np.inf, -1.0, 1e308, 1e-308, 1j, "a", [], [[1.0], [2.0, 3.0]], 0,
+                2.5, True, np.array([np.nan]), -5, 10 ** 12]
+    calls = [
+     ("kink_samples", lambda v: C.kink_samples(v, X)),
+     ("kink_samples X", lambda v: C.kink_samples(net, v)),
+     ("kink_samples tol", lambda v: C.kink_samples(net, X, tol=v)),
+     ("dd dir", lambda v: C.directional_derivative(net, X, y, v)),
+     ("dd X", lambda v: C.directional_derivative(net, v, y, np.zeros(3))),
+     ("dd y", lambda v: C.directional_derivative(net, X, v, np.zeros(3))),
+     ("st tol", lambda v: C.stationarity(net, X, y, tol=v)),
+     ("st mp", lambda v: C.stationarity(net, X, y, max_pieces=v)),
+     ("st X", lambda v: C.stationarity(net, v, y)),
+     ("st net", lambda v: C.stationarity(v, X, y)),
+     ("st loss", lambda v: C.stationarity(net, X, y, loss=v)),
+     ("st cert", lambda v: C.stationarity(net, X, y, certify=v)),
+     ("esc seed", lambda v: C.escape_neurons(net, X, y, seed=v)),
+     ("esc zt", lambda v: C.escape_neurons(net, X, y, zero_tol=v)),
+     ("esc y", lambda v: C.escape_neurons(net, X, v)),
+     ("esc mp", lambda v: C.escape_neurons(net, X, y, max_pieces=v)),
+     ("cl np", lambda v: C.classify(net, X, y, n_perturbations=v)),
+     ("cl radii", lambda v: C.classify(net, X, y, radii=v)),
+     ("cl seed", lambda v: C.classify(net, X, y, seed=v)),
+     ("cl check", lambda v: C.classify(net, X, y, check=v)),
+     ("cl mp", lambda v: C.classify(net, X, y, max_pieces=v)),
+     ("snap kt", lambda v: C.snap(net, X, y, kink_tol=v)),
+     ("snap mi", lambda v: C.snap(net, X, y, max_iter=v)),
+     ("snap X", lambda v: C.snap(net, v, y)),
+     ("sac tol", lambda v: C.snap_and_classify(net, X, y, tol=v)),
+     ("sac np", lambda v: C.snap_and_classify(net, X, y, n_perturbations=v)),
+     ("sac seed", lambda v: C.snap_and_classify(net, X, y, seed=v)),
+     ("sac check", lambda v: C.snap_and_classify(net, X, y, check=v)),
+     ("split n", lambda v: C.split_neuron(net, v, [0.5,0.5])),
+     ("split lam", lambda v: C.split_neuron(net, 0, v)),
+     ("azn count", lambda v: C.add_zero_neurons(net, v)),
+     ("azn iw", lambda v: C.add_zero_neurons(net, 1, v)),
+     ("ef splits", lambda v: C.embedding_family(net, X, y, splits=v)),
+     ("ef zn", lambda v: C.embedding_family(net, X, y, zero_neurons=v)),
+     ("ef tol", lambda v: C.embedding_family(net, X, y, tol=v)),
+     ("ef check", lambda v: C.embedding_family(net, X, y, check=v)),
+     ("dp loss", lambda v: C.detect_plateaus(v, [0,1,2])),
+     ("dp steps", lambda v: C.detect_plateaus([1,1,1], v)),
+     ("dp st", lambda v: C.detect_plateaus([1,1,1],[0,1,2], slope_tol=v)),
+     ("dp ml", lambda v: C.detect_plateaus([1,1,1],[0,1,2], min_length=v)),
+     ("dp w", lambda v: C.detect_plateaus([1,1,1],[0,1,2], window=v)),
+     ("dp scale", lambda v: C.detect_plateaus([1,1,1],[0,1,2], scale=v)),
+     ("s2s traj", lambda v: C.saddle_to_saddle(v, [0,1,2,3,4], X, y, arch=arch)),
+     ("s2s steps", lambda v: C.saddle_to_saddle(traj, v, X, y, arch=arch)),
+     ("s2s arch", lambda v: C.saddle_to_saddle(traj, np.arange(5), X, y, arch=v)),
+     ("s2s gf", lambda v: C.saddle_to_saddle(traj, np.arange(5), X, y, arch=arch, growth_factor=v)),
+     ("s2s lc", lambda v: C.saddle_to_saddle(traj, np.arange(5), X, y, arch=arch, loss_curve=v)),
+     ("s2s kt", lambda v: C.saddle_to_saddle(traj, np.arange(5), X, y, arch=arch, kink_tol=v)),
+     ("s2s check", lambda v: C.saddle_to_saddle(traj, np.arange(5), X, y, arch=arch, check=v)),
+     ("sym X", lambda v: C.symbolic_conditions(v, y, 1)),
+     ("sym y", lambda v: C.symbolic_conditions(X, v, 1)),
+     ("sym h", lambda v: C.symbolic_conditions(X, y, v)),
+     ("sym ns", lambda v: C.symbolic_conditions(X, y, 1, negative_slope=v)),
+     ("sym hb", lambda v: C.symbolic_conditions(X, y, 1, hidden_bias=v)),
+     ("ct arch", lambda v: C.classify_trained(v, net.params[None], X, y)),
+     ("ct params", lambda v: C.classify_trained(arch, v, X, y)),
+     ("ct tol", lambda v: C.classify_trained(arch, net.params[None], X, y, tol=v)),
+     ("ct labels", lambda v: C.classify_trained(arch, net.params[None], X, y, labels=v)),
+     ("ct check", lambda v: C.classify_trained(arch, net.params[None], X, y, check=v)),
+     ("tm g", lambda v: C.tangential_minimum(v, [[0,1]], [1])),
+     ("tm x", lambda v: C.tangential_minimum([1,1], v, [1])),
+     ("tm c", lambda v: C.tangential_minimum([1,1],[[0,1]], v)),
+     ("tm a", lambda v: C.tangential_minimum([1,1],[[0,1]],[1], v)),
+     ("tm mp", lambda v: C.tangential_minimum([1,1],[[0,1]],[1], max_pieces=v)),
+     ("nfom", lambda v: C.neuron_first_order_map(v, 0, np.eye(2))),
+    ]
+    return bad_vals, calls
+
+
+def test_public_api_raises_only_project_exceptions():
+    import warnings
+
+    from topoanalysis.exceptions import TopoAnalysisError
+
+    bad_vals, calls = _public_calls()
+    library = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, f in calls:
+            for v in bad_vals:
+                try:
+                    f(v)
+                except TopoAnalysisError:
+                    pass
+                except Exception as exc:              # noqa: BLE001 - what the test counts
+                    library.append((name, repr(v)[:30], type(exc).__name__, str(exc)[:80]))
+    assert not library, library[:10]

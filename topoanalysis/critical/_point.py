@@ -171,3 +171,58 @@ def check_network(name, net):
         raise ValidationError(f"`{name}` must be a topoanalysis Network; got "
                               f"{type(net).__name__}.")
     return net
+
+
+def check_architecture(name, arch):
+    """Refuse anything but an :class:`~topoanalysis.network.Architecture` with one line."""
+    from ..network import Architecture
+
+    if not isinstance(arch, Architecture):
+        raise ValidationError(f"`{name}` must be a topoanalysis Architecture; got "
+                              f"{type(arch).__name__}.")
+    return arch
+
+
+def check_labels(labels, n):
+    """``None`` or a sequence of ``n`` labels (str or int) naming the networks of a stack."""
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__") or len(labels) != n:
+        raise ValidationError(f"`labels` must be None or a sequence of {n} labels (one per "
+                              f"network); got {labels!r:.60}.")
+    out = []
+    for lab in labels:
+        if isinstance(lab, (str, int, np.integer)) and not isinstance(lab, (bool, np.bool_)):
+            out.append(lab if isinstance(lab, str) else int(lab))
+        else:
+            raise ValidationError(f"`labels` must hold strings or integers; got {lab!r:.40}.")
+    return out
+
+
+#: Most networks, neurons or perturbations a critical-point call builds at once.
+MAX_COUNT = 1_000_000
+
+
+#: Largest ``n_perturbations × n_params`` of the perturbation check (floats held at once).
+MAX_PERTURBATION_FLOATS = 50_000_000
+
+
+def check_perturbations(n, n_params):
+    """``n_perturbations`` as a positive int within the memory budget of the check."""
+    from .._validation import check_int
+    from ..exceptions import ResourceError
+
+    n = check_int("n_perturbations", n, minimum=1)
+    if n * n_params > MAX_PERTURBATION_FLOATS:
+        raise ResourceError(
+            f"`n_perturbations` must be at most {MAX_PERTURBATION_FLOATS // n_params} for this "
+            f"network ({n_params} parameters, {MAX_PERTURBATION_FLOATS * 8 / 1e6:.0f} MB per "
+            f"radius); got {n}.")
+    return n
+
+
+def check_bool(name, value):
+    """A real boolean (``True``/``False``, NumPy's included), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"`{name}` must be True or False; got {value!r:.40}.")
+    return bool(value)

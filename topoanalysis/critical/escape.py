@@ -46,7 +46,7 @@ from .._validation import check_int
 from ..exceptions import NotSupportedError
 from ._exact import exact_parallel
 from ._point import check_tol, shallow_point
-from .kinks import kink_mask, neuron_first_order_map
+from .kinks import _first_order_map, kink_mask
 
 __all__ = ["EscapeReport", "escape_neurons", "first_order_nonzero"]
 
@@ -117,7 +117,7 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
         cands += [v, -v]
     cands += list(rng.normal(size=(64, X.shape[1])))
     U = np.array([c / np.linalg.norm(c) for c in cands if np.linalg.norm(c) > 0])
-    F = neuron_first_order_map(point, k, U, on)
+    F = _first_order_map(point, k, U, on)
     norms = np.linalg.norm(F, axis=1)
     j = int(np.argmax(norms))
     return True, U[j], float(norms[j])
@@ -257,7 +257,7 @@ def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096):
         elif e > 1:
             u, _ = _degenerate_direction(point, k, kinks, tol, max_pieces)
             if u is not None:
-                rate = float(np.linalg.norm(neuron_first_order_map(point, k, u[None], kinks[:, k])))
+                rate = float(np.linalg.norm(_first_order_map(point, k, u[None], kinks[:, k])))
                 entry.update(escape=True, kind="vector output, a_k != 0", direction=u.tolist(),
                              rate=rate)
         neurons.append(entry)

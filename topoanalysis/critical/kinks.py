@@ -12,13 +12,13 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_array
-from ..exceptions import ShapeError
+from .._validation import check_array, check_int
+from ..exceptions import ShapeError, ValidationError
 from ._exact import exact_signs
-from ._point import check_tol, shallow_point
+from ._point import check_network, check_tol, shallow_point
 
 __all__ = ["KinkReport", "kink_samples", "directional_derivative", "neuron_first_order_map",
-           "kink_mask"]
+           "kink_mask", "_first_order_map"]
 
 
 def kink_mask(point, tol):
@@ -59,6 +59,25 @@ def neuron_first_order_map(point, k, U, kinks=None):
     -------
     ndarray of shape (M, e)
     """
+    from ._point import ShallowPoint
+
+    if not isinstance(point, ShallowPoint):
+        raise ValidationError(f"`point` must be a ShallowPoint (critical._point.shallow_point("
+                              f"net, X, y)); got {type(point).__name__}.")
+    k = check_int("k", k, minimum=0, maximum=point.w.shape[0] - 1)
+    U = check_array("U", U, ndim=2)
+    if U.shape[1] != point.Xa.shape[1]:
+        raise ShapeError(f"`U` must have {point.Xa.shape[1]} columns; got shape {U.shape}.")
+    if kinks is not None:
+        kinks = np.asarray(kinks)
+        if kinks.shape != (point.Xa.shape[0],) or kinks.dtype.kind != "b":
+            raise ShapeError(f"`kinks` must be a boolean array of shape ({point.Xa.shape[0]},); "
+                             f"got {kinks.dtype} of shape {kinks.shape}.")
+    return _first_order_map(point, k, U, kinks)
+
+
+def _first_order_map(point, k, U, kinks=None):
+    """:func:`neuron_first_order_map` without validation (internal callers)."""
     pre = point.pre[:, k]
     on = (exact_signs(point.Xa, point.w[k:k + 1])[0][:, 0] == 0 if kinks is None
           else np.asarray(kinks, dtype=bool))
@@ -137,6 +156,7 @@ def kink_samples(net, X, *, tol=1e-9):
     [0]
     """
     tol = check_tol("tol", tol)
+    check_network("net", net)
     X = check_array("X", X, ndim=2)
     point = shallow_point(net, X, np.zeros((X.shape[0], net.arch.outputs)))
     on = kink_mask(point, tol)
@@ -197,7 +217,7 @@ def _directional_derivative(point, direction, kinks):
     total = float(np.sum(da * G))
     for k in range(point.w.shape[0]):
         if np.any(point.a[k] != 0) and np.any(dw[k] != 0):
-            total += float(point.a[k] @ neuron_first_order_map(point, k, dw[k][None, :],
+            total += float(point.a[k] @ _first_order_map(point, k, dw[k][None, :],
                                                               kinks[:, k])[0])
     if db is not None:
         total += float(db @ r.sum(axis=0))

@@ -39,7 +39,7 @@ import numpy as np
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
 from ..network import Network
-from ._point import shallow_point
+from ._point import check_architecture, check_bool, check_tol, shallow_point
 from .snap import _snap
 from .verdict import _classify
 
@@ -274,6 +274,10 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                               f"got {traj.shape[0]}.")
     growth_factor = check_float("growth_factor", growth_factor, minimum=1.0)
     seed = check_int("seed", seed, minimum=0)
+    kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
+    check = check_bool("check", check)
+    check_architecture("arch", arch)
+    traj = arch.check_params(traj, "trajectory", batch=True)
     first = shallow_point(Network(arch, traj[0]), X, y, loss)
     if loss_curve is None:
         from ..network import forward

@@ -29,7 +29,7 @@ import itertools
 import numpy as np
 
 from ._exact import exact_signs
-from .kinks import neuron_first_order_map
+from .kinks import _first_order_map
 
 __all__ = ["certified_radius"]
 
@@ -108,8 +108,8 @@ def certified_radius(point, kinks, *, max_lps=2048):
     for k in range(pre.shape[1]):
         if k in dead or not np.any(point.a[k] != 0):
             continue
-        F = neuron_first_order_map(point, k, np.eye(point.Xa.shape[1]), kinks[:, k])
-        F = np.concatenate([F, neuron_first_order_map(point, k, -np.eye(point.Xa.shape[1]),
+        F = _first_order_map(point, k, np.eye(point.Xa.shape[1]), kinks[:, k])
+        F = np.concatenate([F, _first_order_map(point, k, -np.eye(point.Xa.shape[1]),
                                                       kinks[:, k])])
         if not np.any(kinks[:, k]) and np.allclose(F, 0.0, atol=0.0):
             continue                                       # F_k ≡ 0 (linear and zero)

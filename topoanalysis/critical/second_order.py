@@ -33,7 +33,7 @@ vector-output case with ``a_k != 0`` open); the tests check each step against th
 import numpy as np
 
 from ._exact import exact_loss_change, to_float
-from .kinks import neuron_first_order_map
+from .kinks import _first_order_map
 
 __all__ = ["second_order_test"]
 
@@ -64,7 +64,7 @@ def _c2_minimum(point, k, u, kinks, design=None):
     l = point.w.shape[0]
     kappa = 1.0 / (N * e)
     phi = _phi(point, k, u, kinks)
-    F = neuron_first_order_map(point, k, u[None, :], kinks[:, k])[0]      # (e,)
+    F = _first_order_map(point, k, u[None, :], kinks[:, k])[0]      # (e,)
     Phi, s, Vt = _design(point) if design is None else design          # Φ: (N, m)
     m = Phi.shape[1]
     M = np.outer(phi, point.a[k])                                        # (N, e)

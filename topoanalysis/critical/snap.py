@@ -28,7 +28,7 @@ import numpy as np
 from .. import losses as _losses
 from .._validation import check_int
 from ..exceptions import NotSupportedError
-from ._point import check_tol, shallow_point
+from ._point import check_bool, check_perturbations, check_tol, shallow_point
 from ._exact import exact_signs
 from .verdict import _classify
 
@@ -501,9 +501,11 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
     -------
     (SnapResult, Verdict)
     """
+    tol = check_tol("tol", tol)
+    check = check_bool("check", check)
+    seed = check_int("seed", seed, minimum=0)
     s = snap(net, X, y, loss=loss, kink_tol=kink_tol, zero_tol=zero_tol)
+    n_perturbations = check_perturbations(n_perturbations, s.network.arch.n_params)
     point = shallow_point(s.network, X, y, loss)
-    v = _classify(point, 1e-9, check_tol("tol", tol), 0.0, check, (1e-6, 1e-4, 1e-2),
-                  check_int("n_perturbations", n_perturbations, minimum=1),
-                  check_int("seed", seed, minimum=0))
+    v = _classify(point, 1e-9, tol, 0.0, check, (1e-6, 1e-4, 1e-2), n_perturbations, seed)
     return s, v

@@ -35,7 +35,7 @@ import numpy as np
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import NotSupportedError, ShapeError, ValidationError
 from ._point import check_tol, shallow_point
-from .kinks import _directional_derivative, kink_mask, neuron_first_order_map
+from .kinks import _directional_derivative, _first_order_map, kink_mask
 
 __all__ = ["StationarityReport", "stationarity", "tangential_minimum"]
 
@@ -414,7 +414,7 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
             on = kinks[:, k]
             nw = np.linalg.norm(point.w[k])
             if nw > 0:
-                rad = neuron_first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
+                rad = _first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
                                              on) @ point.a[k]
                 cond["radial"] = float(np.max(np.abs(rad)))
                 if cond["radial"] > tol:

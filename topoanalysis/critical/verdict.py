@@ -26,9 +26,9 @@ from .. import losses as _losses
 from .._validation import check_float, check_int
 from ..exceptions import ValidationError
 from ..network import forward
-from ._point import check_tol, shallow_point
+from ._point import check_bool, check_perturbations, check_tol, shallow_point
 from .escape import _escape
-from .kinks import kink_mask, neuron_first_order_map
+from .kinks import _first_order_map, kink_mask
 from .radius import certified_radius
 from .second_order import second_order_test
 from .stationarity import _stationarity, check_certify
@@ -185,7 +185,7 @@ def _curve(point, direction, n_steps=25, s0=1.0):
 
 def _escape_direction(point, k, u, kinks):
     """Flat unit direction ``(δw_k = u, δa_k = −κ F_k(u))`` of an escape neuron with ``a_k = 0``."""
-    phi = neuron_first_order_map(point, k, u[None, :], kinks[:, k])[0]
+    phi = _first_order_map(point, k, u[None, :], kinks[:, k])[0]
     N, e = point.Y.shape
     Q0 = float(np.sum(point.act(point.pre[:, k]) ** 2)) / (N * e)
     kappa = 1.0 / (2.0 * Q0) if Q0 > 0 else 1.0
@@ -283,7 +283,8 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     point = shallow_point(net, X, y, loss)
     kink_tol, tol, zero_tol = (check_tol("kink_tol", kink_tol), check_tol("tol", tol),
                                check_tol("zero_tol", zero_tol))
-    n_perturbations = check_int("n_perturbations", n_perturbations, minimum=1)
+    n_perturbations = check_perturbations(n_perturbations, net.arch.n_params)
+    check = check_bool("check", check)
     radii = check_radii(radii)
     certify = check_certify(certify, point)
     return _classify(point, kink_tol, tol, zero_tol, check, radii, n_perturbations,
