@@ -592,3 +592,27 @@ def test_public_api_raises_only_project_exceptions():
                 except Exception as exc:              # noqa: BLE001 - what the test counts
                     library.append((name, repr(v)[:30], type(exc).__name__, str(exc)[:80]))
     assert not library, library[:10]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(lam=st.floats(0.05, 0.95), scale=st.sampled_from([0.25, 1.0, 4.0]),
+       log_eps=st.floats(-9, 0), seed=st.integers(0, 2 ** 16))
+def test_property_degenerate_local_minimum_survives_its_radius(lam, scale, log_eps, seed):
+    # a split (aligned copies, λ and 1 − λ), a rescaled copy, and a dead neuron near activation
+    eps = 10.0 ** log_eps
+    w = np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, -eps]])
+    a = np.array([lam, 1.0 - lam, -1.0])
+    w[1] *= scale
+    a[1] /= scale                                   # rescaling symmetry: same function
+    net = net_from(w, a)
+    v = classify(net, X3, Y3, check=False, kink_tol=0.0)
+    assert v.verdict == "local minimum", v.reason
+    r = v.radius["radius"]
+    assert 0 < r <= eps * (1 + 1e-12)
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(300, net.arch.n_params))
+    Z *= 0.999 * r * rng.uniform(0, 1, size=(300, 1)) / np.linalg.norm(Z, axis=1, keepdims=True)
+    from topoanalysis.network import forward
+    change = np.mean((forward(net.arch, net.params[None, :] + Z, X3) - Y3) ** 2,
+                     axis=(1, 2)) - v.loss
+    assert change.min() >= -1e-15
