@@ -15,7 +15,7 @@ import sympy
 
 from ..exceptions import ValidationError
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_EXPONENT", "parse_expression", "parse_real_number"]
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_EXPONENT", "parse_expression"]
 
 #: Functions a user expression may call (by these names only).
 FUNCTIONS = {
