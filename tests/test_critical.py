@@ -122,7 +122,9 @@ def test_tangential_condition_holds_and_fails_at_a_kink():
 def test_scalar_local_minimum_and_saddle():
     v = classify(NARROW, X3, Y3, n_perturbations=100)
     assert v.verdict == "local minimum" and "Theorem 4.2" in v.reason
-    assert v.check_agrees and sum(v.perturbations["tried"]) == 300
+    # the three requested radii plus 0.5 and 0.99 of the certified radius (#13 finding 7)
+    assert v.check_agrees and sum(v.perturbations["tried"]) == 500
+    assert v.radius["radius"] == pytest.approx(np.sqrt(0.5))   # sample x = 1 off w = (1, 0)
     wide = add_zero_neurons(NARROW)                       # zero neuron at the origin: escape
     v2 = classify(wide, X3, Y3)
     assert v2.verdict == "saddle" and v2.escape.escape == [1]

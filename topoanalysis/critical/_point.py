@@ -123,9 +123,106 @@ def shallow_point(net, X, y, loss="mse"):
         raise NotSupportedError(
             f"critical-point analysis needs a leaky ReLU slope in [0, 1); got {alpha}.")
     w, a, b = unpack(arch, net.params)
+    check_magnitudes(X, Y, w, a, b, arch.hidden_bias)
     return ShallowPoint(net=net, X=X, Y=Y, Xa=augment(arch, X), w=w, a=a, b=b, alpha=float(alpha),
                         loss=loss)
 
 
 def check_tol(name, value):
     return check_float(name, value, minimum=0.0)
+
+
+#: Largest bound on ``|f(x_n) − y_n|`` the analysis accepts: squares and the products in the
+#: gradients stay below ``1e300`` (every certificate is computed in float64 first).
+MAX_MAGNITUDE = 1e140
+
+
+def check_magnitudes(X, Y, w, a, b, hidden_bias):
+    """Refuse data and parameters whose losses or gradients would overflow float64.
+
+    ``M = l · max||x̃_n|| · max||w_k|| · max||a_k|| + max|b| + max|y|`` bounds every output
+    error ``|f(x_n) − y_n|``; the loss is at most ``M²`` and each gradient entry at most
+    ``M²`` times the largest factor. Values with ``M >= MAX_MAGNITUDE`` are refused with one
+    line naming the largest of the four: ReLU verdicts are scale-covariant, so the caller can
+    rescale (``X/c`` with input weights ``·c``, or ``y/c`` with output weights ``/c``) and
+    classify the same point.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        xs = float(np.max(np.abs(X), initial=0.0)) if X.size else 0.0
+        xs = max(xs, 1.0) if hidden_bias else xs
+        parts = {"X": xs * np.sqrt(X.shape[1] + 1.0),
+                 "y": float(np.max(np.abs(Y), initial=0.0)),
+                 "input weights": float(np.max(np.abs(w), initial=0.0)) * np.sqrt(w.shape[1]),
+                 "output weights": float(np.max(np.abs(a), initial=0.0)) * np.sqrt(a.shape[1]),
+                 "output bias": 0.0 if b is None else float(np.max(np.abs(b), initial=0.0))}
+        M = (w.shape[0] * parts["X"] * parts["input weights"] * parts["output weights"]
+             + parts["output bias"] + parts["y"])
+    if not np.isfinite(M) or M >= MAX_MAGNITUDE:
+        worst = max(parts, key=lambda k: parts[k])
+        raise ValidationError(
+            f"the values are too large for a float64 certificate: the output errors may reach "
+            f"{f'{M:.3g}' if np.isfinite(M) else 'beyond 1e308'} (largest: `{worst}` of size {parts[worst]:.3g}; must stay below "
+            f"{MAX_MAGNITUDE:g}); rescale it (ReLU verdicts are scale-covariant).")
+
+
+def check_network(name, net):
+    """Refuse anything but a :class:`~topoanalysis.network.Network` with one line."""
+    if not isinstance(net, Network):
+        raise ValidationError(f"`{name}` must be a topoanalysis Network; got "
+                              f"{type(net).__name__}.")
+    return net
+
+
+def check_architecture(name, arch):
+    """Refuse anything but an :class:`~topoanalysis.network.Architecture` with one line."""
+    from ..network import Architecture
+
+    if not isinstance(arch, Architecture):
+        raise ValidationError(f"`{name}` must be a topoanalysis Architecture; got "
+                              f"{type(arch).__name__}.")
+    return arch
+
+
+def check_labels(labels, n):
+    """``None`` or a sequence of ``n`` labels (str or int) naming the networks of a stack."""
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__") or len(labels) != n:
+        raise ValidationError(f"`labels` must be None or a sequence of {n} labels (one per "
+                              f"network); got {labels!r:.60}.")
+    out = []
+    for lab in labels:
+        if isinstance(lab, (str, int, np.integer)) and not isinstance(lab, (bool, np.bool_)):
+            out.append(lab if isinstance(lab, str) else int(lab))
+        else:
+            raise ValidationError(f"`labels` must hold strings or integers; got {lab!r:.40}.")
+    return out
+
+
+#: Most networks, neurons or perturbations a critical-point call builds at once.
+MAX_COUNT = 1_000_000
+
+
+#: Largest ``n_perturbations × n_params`` of the perturbation check (floats held at once).
+MAX_PERTURBATION_FLOATS = 50_000_000
+
+
+def check_perturbations(n, n_params):
+    """``n_perturbations`` as a positive int within the memory budget of the check."""
+    from .._validation import check_int
+    from ..exceptions import ResourceError
+
+    n = check_int("n_perturbations", n, minimum=1)
+    if n * n_params > MAX_PERTURBATION_FLOATS:
+        raise ResourceError(
+            f"`n_perturbations` must be at most {MAX_PERTURBATION_FLOATS // n_params} for this "
+            f"network ({n_params} parameters, {MAX_PERTURBATION_FLOATS * 8 / 1e6:.0f} MB per "
+            f"radius); got {n}.")
+    return n
+
+
+def check_bool(name, value):
+    """A real boolean (``True``/``False``, NumPy's included), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"`{name}` must be True or False; got {value!r:.40}.")
+    return bool(value)

@@ -22,7 +22,8 @@ import numpy as np
 from .._validation import check_array, check_int
 from ..exceptions import ValidationError
 from ..network import Architecture
-from ._point import shallow_point, to_network, unpack
+from ._point import (MAX_COUNT, check_bool, check_network, check_tol, shallow_point,
+                     to_network, unpack)
 from .verdict import _classify
 
 __all__ = ["split_neuron", "add_zero_neurons", "EmbeddingFamily", "embedding_family"]
@@ -63,6 +64,7 @@ def split_neuron(net, neuron, lambdas):
     >>> wide.arch.hidden, bool(np.allclose(wide.forward([[0.3], [-2.0]]), net.forward([[0.3], [-2.0]])))
     ((3,), True)
     """
+    check_network("net", net)
     shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
     l = net.arch.hidden[0]
     neuron = check_int("neuron", neuron, minimum=0, maximum=l - 1)
@@ -92,8 +94,9 @@ def add_zero_neurons(net, count=1, input_weights=None):
     -------
     Network
     """
+    check_network("net", net)
     shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
-    count = check_int("count", count, minimum=1)
+    count = check_int("count", count, minimum=1, maximum=MAX_COUNT)
     w, a, b = unpack(net.arch, net.params)
     D = w.shape[1]
     if input_weights is None:
@@ -102,6 +105,44 @@ def add_zero_neurons(net, count=1, input_weights=None):
         new = check_array("input_weights", input_weights, shape=(count, D))
     return _wider(net, np.concatenate([w, new]), np.concatenate([a, np.zeros((count, a.shape[1]))]),
                   b)
+
+
+def _check_splits(splits, l):
+    """``[(neuron, lambdas), ...]``: each neuron an index, each lambdas >= 2 factors summing to 1."""
+    if isinstance(splits, (str, bytes)) or not hasattr(splits, "__iter__"):
+        raise ValidationError(f"`splits` must be a sequence of (neuron, lambdas) pairs; got "
+                              f"{splits!r:.60}.")
+    out = []
+    for item in splits:
+        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
+            raise ValidationError(f"`splits` must hold (neuron, lambdas) pairs; got "
+                                  f"{item!r:.60}.")
+        k = check_int("splits neuron", item[0], minimum=0, maximum=l - 1)
+        lam = check_array("splits lambdas", item[1], ndim=1)
+        if lam.size < 2 or abs(lam.sum() - 1.0) > 1e-12:
+            raise ValidationError(f"`splits` lambdas must hold at least 2 factors summing to 1; "
+                                  f"got {lam.tolist()}.")
+        out.append((k, lam))
+    if len(out) > MAX_EMBEDDINGS:
+        raise ValidationError(f"`splits` may hold at most {MAX_EMBEDDINGS} splits; got "
+                              f"{len(out)}.")
+    return out
+
+
+def _check_zero_neurons(zero_neurons, D):
+    """A sequence of input-weight vectors of length ``D``."""
+    if isinstance(zero_neurons, (str, bytes)) or not hasattr(zero_neurons, "__iter__"):
+        raise ValidationError(f"`zero_neurons` must be a sequence of input-weight vectors; got "
+                              f"{zero_neurons!r:.60}.")
+    out = [check_array("zero_neurons", u, shape=(D,)) for u in zero_neurons]
+    if len(out) > MAX_EMBEDDINGS:
+        raise ValidationError(f"`zero_neurons` may hold at most {MAX_EMBEDDINGS} vectors; got "
+                              f"{len(out)}.")
+    return out
+
+
+#: Most embeddings :func:`embedding_family` classifies in one call.
+MAX_EMBEDDINGS = 10_000
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -157,12 +198,17 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
     import networkx as nx
 
     point = shallow_point(net, X, y, loss)
+    kink_tol, tol = check_tol("kink_tol", kink_tol), check_tol("tol", tol)
+    check = check_bool("check", check)
+    seed = check_int("seed", seed, minimum=0)
     w, a, _ = unpack(net.arch, net.params)
     if splits is None:
         splits = [(k, lam) for k in range(w.shape[0]) if np.any(a[k] != 0)
                   for lam in ((0.5, 0.5), (2.0, -1.0), (1.0, 0.0))]
+    splits = _check_splits(splits, w.shape[0])
     if zero_neurons is None:
         zero_neurons = [np.zeros(w.shape[1])]
+    zero_neurons = _check_zero_neurons(zero_neurons, w.shape[1])
     f0 = net.forward(point.X)
 
     def verdict_of(n):

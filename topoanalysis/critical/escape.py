@@ -44,24 +44,29 @@ import numpy as np
 
 from .._validation import check_int
 from ..exceptions import NotSupportedError
+from ._exact import exact_parallel
 from ._point import check_tol, shallow_point
-from .kinks import kink_mask, neuron_first_order_map
+from .kinks import _first_order_map, kink_mask
 
 __all__ = ["EscapeReport", "escape_neurons", "first_order_nonzero"]
 
 
-def _lines(V, tol=1e-9):
-    """Group rows of ``V`` (nonzero) into lines: returns (unit representatives, index, sign)."""
-    reps, index, sign = [], np.zeros(len(V), dtype=int), np.zeros(len(V))
+def _lines(V):
+    """Group rows of ``V`` (nonzero) into lines: returns (unit representatives, index, sign).
+
+    Two rows share a line exactly when they are parallel in exact arithmetic
+    (:func:`~topoanalysis.critical._exact.exact_parallel`): no tolerance decides it.
+    """
+    reps, first, index, sign = [], [], np.zeros(len(V), dtype=int), np.zeros(len(V))
     for i, v in enumerate(V):
-        u = v / np.linalg.norm(v)
-        for j, rep in enumerate(reps):
-            dot = float(u @ rep)
-            if abs(abs(dot) - 1.0) <= tol:
-                index[i], sign[i] = j, np.sign(dot)
+        for j, f in enumerate(first):
+            s = exact_parallel(v, V[f])
+            if s:
+                index[i], sign[i] = j, float(s)
                 break
         else:
-            reps.append(u)
+            reps.append(v / np.linalg.norm(v))
+            first.append(i)
             index[i], sign[i] = len(reps) - 1, 1.0
     return np.array(reps).reshape(-1, V.shape[1]), index, sign
 
@@ -112,7 +117,7 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
         cands += [v, -v]
     cands += list(rng.normal(size=(64, X.shape[1])))
     U = np.array([c / np.linalg.norm(c) for c in cands if np.linalg.norm(c) > 0])
-    F = neuron_first_order_map(point, k, U, on)
+    F = _first_order_map(point, k, U, on)
     norms = np.linalg.norm(F, axis=1)
     j = int(np.argmax(norms))
     return True, U[j], float(norms[j])
@@ -252,7 +257,7 @@ def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096):
         elif e > 1:
             u, _ = _degenerate_direction(point, k, kinks, tol, max_pieces)
             if u is not None:
-                rate = float(np.linalg.norm(neuron_first_order_map(point, k, u[None], kinks[:, k])))
+                rate = float(np.linalg.norm(_first_order_map(point, k, u[None], kinks[:, k])))
                 entry.update(escape=True, kind="vector output, a_k != 0", direction=u.tolist(),
                              rate=rate)
         neurons.append(entry)

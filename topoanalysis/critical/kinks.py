@@ -12,23 +12,31 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_array
-from ..exceptions import ShapeError
-from ._point import check_tol, shallow_point
+from .._validation import check_array, check_int
+from ..exceptions import ShapeError, ValidationError
+from ._exact import exact_signs
+from ._point import check_network, check_tol, shallow_point
 
 __all__ = ["KinkReport", "kink_samples", "directional_derivative", "neuron_first_order_map",
-           "kink_mask"]
+           "kink_mask", "_first_order_map"]
 
 
 def kink_mask(point, tol):
     """Boolean ``(N, l)``: sample ``n`` on neuron ``k``'s hyperplane up to relative ``tol``.
 
     ``|w_k · x̃_n| <= tol · ||w_k|| · ||x̃_n||``; with ``tol = 0`` exactly ``w_k · x̃_n == 0``
-    (a neuron with ``w_k = 0`` has every sample on its "hyperplane").
+    (a neuron with ``w_k = 0`` has every sample on its "hyperplane"). The exact zeros are
+    decided in exact arithmetic (:func:`~topoanalysis.critical._exact.exact_signs`), never by
+    the rounding of the float dot product; ``tol > 0`` is the user's modelling choice.
     """
-    pre = point.pre
-    scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
-    return np.abs(pre) <= tol * scale
+    signs, _ = exact_signs(point.Xa, point.w)
+    on = signs == 0
+    if tol > 0:
+        pre = point.pre
+        scale = (np.linalg.norm(point.Xa, axis=1)[:, None]
+                 * np.linalg.norm(point.w, axis=1)[None, :])
+        on |= np.abs(pre) <= tol * scale
+    return on
 
 
 def neuron_first_order_map(point, k, U, kinks=None):
@@ -51,8 +59,28 @@ def neuron_first_order_map(point, k, U, kinks=None):
     -------
     ndarray of shape (M, e)
     """
+    from ._point import ShallowPoint
+
+    if not isinstance(point, ShallowPoint):
+        raise ValidationError(f"`point` must be a ShallowPoint (critical._point.shallow_point("
+                              f"net, X, y)); got {type(point).__name__}.")
+    k = check_int("k", k, minimum=0, maximum=point.w.shape[0] - 1)
+    U = check_array("U", U, ndim=2)
+    if U.shape[1] != point.Xa.shape[1]:
+        raise ShapeError(f"`U` must have {point.Xa.shape[1]} columns; got shape {U.shape}.")
+    if kinks is not None:
+        kinks = np.asarray(kinks)
+        if kinks.shape != (point.Xa.shape[0],) or kinks.dtype.kind != "b":
+            raise ShapeError(f"`kinks` must be a boolean array of shape ({point.Xa.shape[0]},); "
+                             f"got {kinks.dtype} of shape {kinks.shape}.")
+    return _first_order_map(point, k, U, kinks)
+
+
+def _first_order_map(point, k, U, kinks=None):
+    """:func:`neuron_first_order_map` without validation (internal callers)."""
     pre = point.pre[:, k]
-    on = (pre == 0) if kinks is None else np.asarray(kinks, dtype=bool)
+    on = (exact_signs(point.Xa, point.w[k:k + 1])[0][:, 0] == 0 if kinks is None
+          else np.asarray(kinks, dtype=bool))
     r = point.residual()
     Z = U @ point.Xa.T                                       # (M, N)
     coef = np.where(on[None, :], point.act(Z), point.slope(pre)[None, :] * Z)
@@ -128,11 +156,12 @@ def kink_samples(net, X, *, tol=1e-9):
     [0]
     """
     tol = check_tol("tol", tol)
+    check_network("net", net)
     X = check_array("X", X, ndim=2)
     point = shallow_point(net, X, np.zeros((X.shape[0], net.arch.outputs)))
     on = kink_mask(point, tol)
     pre = point.pre
-    pattern = np.where(on, 0, np.sign(pre)).astype(np.int8)
+    pattern = np.where(on, 0, exact_signs(point.Xa, point.w)[0]).astype(np.int8)
     scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(scale > 0, np.abs(pre) / scale, np.nan)
@@ -188,7 +217,7 @@ def _directional_derivative(point, direction, kinks):
     total = float(np.sum(da * G))
     for k in range(point.w.shape[0]):
         if np.any(point.a[k] != 0) and np.any(dw[k] != 0):
-            total += float(point.a[k] @ neuron_first_order_map(point, k, dw[k][None, :],
+            total += float(point.a[k] @ _first_order_map(point, k, dw[k][None, :],
                                                               kinks[:, k])[0])
     if db is not None:
         total += float(db @ r.sum(axis=0))

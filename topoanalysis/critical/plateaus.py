@@ -11,11 +11,24 @@ next, and checks the paper's two claims on the run: escapes happen through escap
 
 Plateau criterion
 -----------------
-With records ``(t_j, L_j)`` and ``T`` the last step, the **normalized log-loss slope** of the
-interval ``[t_j, t_{j+1}]`` is ``s_j = −(log L_{j+1} − log L_j) / (t_{j+1} − t_j) · T``: the
-factor ``e^{s_j}`` by which the loss would shrink over the whole run at that rate. A plateau is
-a maximal run of consecutive intervals with ``s_j < slope_tol`` (default ``0.05``, i.e. less
-than 5 % over the whole run) lasting at least ``min_length · T`` steps (default ``0.02``).
+Scale-free in both axes (the default, ``scale="log"``): with records ``(t_j, L_j)``, the time
+``τ_j = log(t_j + t_0)`` (``t_0`` the first record interval, so the records start at ``τ_0 =
+log t_0``) and the **log-log slope** ``s_j = −(log L_{j+1} − log L_j) / (τ_{j+1} − τ_j)`` of
+each interval — the local exponent of a power law ``L ∝ t^{−s}``, unchanged when the loss or the
+time is multiplied by a constant. A plateau is a maximal run of consecutive intervals with
+``|s_j| < slope_tol`` (default ``0.1``: the loss changes by less than 10 % per e-fold of time)
+lasting at least ``min_length`` in ``τ`` (default ``0.05``: at least 5 % of its start time)
+and at least two intervals (three records).
+An interval whose slope is below ``relative_tol`` (``0.1``) times the smaller of the steepest
+falls within ``window`` (``0.5``) before and after it also counts: a shoulder between two falls.
+The falls between plateaus of a saddle-to-saddle run have slopes of order 1 to 10, and the
+slow tail of a run converging to zero loss has slopes >= 1, so neither counts.
+
+``scale="linear"`` is the former criterion: ``s_j = −(log L_{j+1} − log L_j) / (t_{j+1} − t_j)
+· T`` (``T`` the last step) below ``slope_tol`` (default ``0.05``) for at least ``min_length · T``
+steps (default ``0.02``). It misses plateaus that are short against the whole run but long
+against their start time (late plateaus of long runs).
+
 The point representing a plateau is its record of smallest ``|s_j|`` (the latest on ties).
 """
 
@@ -23,10 +36,10 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_array, check_float, check_int
+from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
 from ..network import Network
-from ._point import shallow_point
+from ._point import check_architecture, check_bool, check_tol, shallow_point
 from .snap import _snap
 from .verdict import _classify
 
@@ -49,27 +62,64 @@ class Plateau:
 
 
 def _slopes(loss, steps):
+    """Former linear-time slopes ``−Δ log L / Δt · T``."""
     logL = np.log(np.maximum(loss, 1e-300))
     T = float(steps[-1]) if steps[-1] > 0 else 1.0
     return -np.diff(logL) / np.maximum(np.diff(steps), 1) * T
 
 
-def detect_plateaus(loss, steps, *, slope_tol=0.05, min_length=0.02):
-    """Plateaus of a loss curve by the normalized log-loss slope (see the module docstring).
+def _log_slopes(loss, steps):
+    """Log-log slopes ``−Δ log L / Δ log(t + t_0)`` and the log-times ``τ``."""
+    logL = np.log(np.maximum(loss, np.finfo(np.float64).tiny))
+    t0 = float(steps[1] - steps[0])
+    tau = np.log(steps - steps[0] + t0)
+    return -np.diff(logL) / np.diff(tau), tau
+
+
+def _valleys(s, mid, rel, window):
+    """Intervals whose slope is below ``rel`` times the smaller of the steepest falls within
+    ``window`` (log-time) before and after it: a shoulder between two falls."""
+    out = np.zeros(s.size, dtype=bool)
+    for j in range(s.size):
+        left = s[(mid >= mid[j] - window) & (mid <= mid[j])]
+        right = s[(mid >= mid[j]) & (mid <= mid[j] + window)]
+        peak = min(left.max(), right.max())
+        out[j] = abs(s[j]) < rel * peak
+    return out
+
+
+def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log",
+                    relative_tol=0.1, window=0.5):
+    """Plateaus of a loss curve, scale-free in log-loss and log-time (see the module docstring).
 
     Parameters
     ----------
     loss : array_like of shape (R,)
         Positive losses at the record steps.
     steps : array_like of shape (R,)
-        Increasing record steps.
-    slope_tol : float, default=0.05
-    min_length : float, default=0.02
-        Minimum plateau length as a fraction of the last step.
+        Increasing record steps (or times).
+    slope_tol : float, optional
+        Largest ``|slope|`` of a plateau: default ``0.1`` (log-log slope) for ``scale="log"``,
+        ``0.05`` (normalized linear-time slope) for ``scale="linear"``.
+    min_length : float, optional
+        Shortest plateau: default ``0.05`` in log-time (``scale="log"``), or ``0.02`` of the
+        last step (``scale="linear"``).
+    scale : {"log", "linear"}, default="log"
+        ``"linear"``: the former criterion, kept for comparison.
+    relative_tol : float, default=0.1
+        (``scale="log"``) an interval also counts as flat when its slope is below this
+        fraction of the steepest falls within ``window`` before and after it (a shoulder
+        between two falls, e.g. the 0.046 plateau of Wu et al.'s 3-D task); ``0`` turns this off.
+    window : float, default=0.5
+        Log-time half-width of that neighbourhood.
 
     Returns
     -------
     list of Plateau
+
+    References
+    ----------
+    Wu, Simsek & Ged, arXiv 2402.05626, section 4.2 (saddle-to-saddle dynamics).
 
     Examples
     --------
@@ -86,12 +136,30 @@ def detect_plateaus(loss, steps, *, slope_tol=0.05, min_length=0.02):
                               f"{loss.shape} and {steps.shape}.")
     if np.any(np.diff(steps) <= 0):
         raise ValidationError("`steps` must be strictly increasing.")
+    if np.any(loss < 0):
+        raise ValidationError(f"`loss` must be >= 0 (a loss curve); got a minimum of "
+                              f"{loss.min():.3g}.")
+    scale = check_choice("scale", scale, ("log", "linear"))
+    if slope_tol is None:
+        slope_tol = 0.1 if scale == "log" else 0.05
+    if min_length is None:
+        min_length = 0.05 if scale == "log" else 0.02
     slope_tol = check_float("slope_tol", slope_tol, minimum=0.0, strict_min=True)
     min_length = check_float("min_length", min_length, minimum=0.0)
-    s = _slopes(loss, steps)
+    relative_tol = check_float("relative_tol", relative_tol, minimum=0.0, maximum=1.0)
+    window = check_float("window", window, minimum=0.0)
+    if scale == "log":
+        s, tau = _log_slopes(loss, steps)
+        length = lambda a, b: tau[b] - tau[a]                       # noqa: E731
+        need = min_length
+    else:
+        s = _slopes(loss, steps)
+        length = lambda a, b: steps[b] - steps[a]                   # noqa: E731
+        need = min_length * steps[-1]
     flat = np.abs(s) < slope_tol
+    if scale == "log" and relative_tol > 0:
+        flat |= _valleys(s, 0.5 * (tau[1:] + tau[:-1]), relative_tol, window)
     out, j = [], 0
-    T = steps[-1]
     while j < flat.size:
         if not flat[j]:
             j += 1
@@ -100,7 +168,9 @@ def detect_plateaus(loss, steps, *, slope_tol=0.05, min_length=0.02):
         while k + 1 < flat.size and flat[k + 1]:
             k += 1
         start, end = j, k + 1                      # record indices
-        if steps[end] - steps[start] >= min_length * T:
+        # at least two flat intervals (three records): one interval cannot tell a plateau
+        # from the first record of a steady fall
+        if length(start, end) >= need and (scale == "linear" or end - start >= 2):
             seg = np.abs(s[j:k + 1])
             rep = j + int(np.flatnonzero(seg == seg.min())[-1]) + 1
             rep = min(rep, end)
@@ -128,7 +198,11 @@ class SaddleToSaddle:
         ``escape_through_escape_neurons`` (every neuron that grows next is an escape neuron of
         the plateau it leaves), ``balanced_growth`` (the largest
         ``| ||w_k|| − ||a_k|| | / max(||w_k||, ||a_k||)`` over grown neurons at the records
-        where they are not tiny), ``final_verdict``.
+        where they are not tiny), ``final_verdict`` and ``final_reason`` (of the **final
+        point**, snapped and classified — not the last plateau's verdict, which is
+        ``last_plateau_verdict``), ``final_in_plateau`` (whether the run ends on a plateau;
+        if not, the loss is still falling and the final point is not yet a stationary point),
+        ``final_loss``, ``final_snapped_loss``, ``final_moved``.
     amplitudes : dict
         ``steps``, ``w_norm`` and ``a_norm`` of shape ``(R, l)`` and ``angles`` (directions of
         ``w_k`` in the plane of its first two coordinates, degrees).
@@ -157,12 +231,13 @@ class SaddleToSaddle:
         lines.append(f"  escapes through escape neurons: {c['escape_through_escape_neurons']} "
                      f"(growing along a descent direction: {c['grow_along_descent']}); "
                      f"balanced growth (max relative | ||w||-||a|| |): {c['balanced_growth']:.2e};"
-                     f" final verdict: {c['final_verdict']}")
+                     f" final verdict (final point{'' if c['final_in_plateau'] else ', loss still falling'}):"
+                     f" {c['final_verdict']}")
         return "\n".join(lines)
 
 
 def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="mse",
-                     slope_tol=0.05, min_length=0.02, kink_tol=1e-3, zero_tol=1e-3,
+                     slope_tol=None, min_length=None, kink_tol=1e-3, zero_tol=1e-3,
                      growth_factor=10.0, check=True, seed=0):
     """Detect plateaus, then snap, classify and explain each one for one training run.
 
@@ -178,8 +253,8 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     loss_curve : array_like of shape (R,), optional
         Recorded losses (computed from the trajectory when omitted).
     loss : {"mse", "bce"}, default="mse"
-    slope_tol, min_length : float
-        Plateau criterion (:func:`detect_plateaus`).
+    slope_tol, min_length : float, optional
+        Plateau criterion (:func:`detect_plateaus`, log-log slope and log-time length).
     kink_tol, zero_tol : float
         Snapping tolerances (:func:`~topoanalysis.critical.snap.snap`).
     growth_factor : float, default=10.0
@@ -199,6 +274,10 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                               f"got {traj.shape[0]}.")
     growth_factor = check_float("growth_factor", growth_factor, minimum=1.0)
     seed = check_int("seed", seed, minimum=0)
+    kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
+    check = check_bool("check", check)
+    check_architecture("arch", arch)
+    traj = arch.check_params(traj, "trajectory", batch=True)
     first = shallow_point(Network(arch, traj[0]), X, y, loss)
     if loss_curve is None:
         from ..network import forward
@@ -260,14 +339,27 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         big = np.maximum(Wg, Ag)
         mask = big > 1e-3 * big.max()
         bal = float(np.max(np.abs(Wg - Ag)[mask] / big[mask])) if mask.any() else 0.0
+    # the final verdict is the final point's (snapped and classified), not the last plateau's:
+    # while the loss is still falling the run has not reached that plateau's point
+    last = traj.shape[0] - 1
+    fpoint = shallow_point(Network(arch, traj[last]), X, y, loss)
+    fs = _snap(fpoint, kink_tol, zero_tol)
+    fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+                   (1e-6, 1e-4, 1e-2), 100, seed)
+    in_plateau = bool(plats) and plats[-1].end == last
     checks = {"escape_through_escape_neurons": bool(through), "balanced_growth": bal,
               "grow_along_descent": all(r["grow_along_descent"] for r in rows),
-              "final_verdict": rows[-1]["verdict"] if rows else None,
+              "final_verdict": fv.verdict, "final_reason": fv.reason,
+              "final_loss": float(loss_curve[last]), "final_snapped_loss": fs.loss_after,
+              "final_moved": fs.moved, "final_in_plateau": in_plateau,
+              "last_plateau_verdict": rows[-1]["verdict"] if rows else None,
               "n_plateaus": len(rows)}
     return SaddleToSaddle(
         plateaus=rows, checks=checks,
         amplitudes={"steps": steps.astype(int).tolist(), "w_norm": W, "a_norm": A,
                     "angles": angles},
-        settings={"criterion": f"normalized log-loss slope < {slope_tol} for >= {min_length} of "
-                               f"the run", "slope_tol": slope_tol, "min_length": min_length,
+        settings={"criterion": "log-log slope |d log L / d log t| < "
+                               f"{0.1 if slope_tol is None else slope_tol} (or a shoulder between "
+                               f"two falls) for >= {0.05 if min_length is None else min_length} "
+                               f"in log-time", "slope_tol": slope_tol, "min_length": min_length,
                   "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor})

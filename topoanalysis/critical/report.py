@@ -4,7 +4,7 @@ import dataclasses
 
 from .._validation import check_int
 from ..network import Network
-from ._point import check_tol, shallow_point
+from ._point import check_architecture, check_bool, check_labels, check_tol, shallow_point
 from .snap import _snap
 from .verdict import VERDICTS, _classify
 
@@ -67,10 +67,13 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     -------
     TrainedVerdicts
     """
+    check_architecture("arch", arch)
     params = arch.check_params(params, "params", batch=True)
+    labels = check_labels(labels, params.shape[0])
     kink_tol, zero_tol, tol = (check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol),
                                check_tol("tol", tol))
     seed = check_int("seed", seed, minimum=0)
+    check = check_bool("check", check)
     rows = []
     for i, th in enumerate(params):
         point = shallow_point(Network(arch, th), X, y, loss)

@@ -28,7 +28,8 @@ import numpy as np
 from .. import losses as _losses
 from .._validation import check_int
 from ..exceptions import NotSupportedError
-from ._point import check_tol, shallow_point
+from ._point import check_bool, check_perturbations, check_tol, shallow_point
+from ._exact import exact_signs
 from .verdict import _classify
 
 __all__ = ["SnapResult", "snap", "snap_and_classify"]
@@ -52,9 +53,14 @@ class SnapResult:
         Neurons set to ``a_k = 0, w_k = 0``.
     dead_neurons : list of int
         ReLU neurons inactive on every sample (left unchanged).
-    dead_margin : float or None
-        Smallest relative margin ``−w_k·x̃_n / (||w_k|| ||x̃_n||)`` of a dead neuron: the
-        size of the neighbourhood in which it stays dead.
+    dead_relative_margin : float or None
+        Smallest relative margin ``−w_k·x̃_n / (||w_k|| ||x̃_n||)`` of a dead neuron (the
+        sine of the angle between ``w_k`` and the nearest hyperplane; scale-free, **not** a
+        distance). Formerly ``dead_margin`` (a deprecated alias).
+    dead_distances : dict
+        ``{neuron: distance}``: the absolute parameter distance from each dead neuron's
+        ``w_k`` to its activation region ``{w : w·x̃_n > 0 for some n}``, i.e.
+        ``min_n −w_k·x̃_n / ||x̃_n||`` — the size of the neighbourhood in which it stays dead.
     kink_samples : dict
         ``{neuron: [samples put on its hyperplane]}``.
     gradient_norm : float
@@ -69,16 +75,36 @@ class SnapResult:
     pattern_kept: bool
     zero_neurons: list
     dead_neurons: list
-    dead_margin: object
+    dead_relative_margin: object
     kink_samples: dict
     gradient_norm: float
     method: str
+    dead_distances: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def dead_distance(self):
+        """Smallest distance of a dead neuron to its activation region (None without one)."""
+        return min(self.dead_distances.values()) if self.dead_distances else None
+
+    @property
+    def dead_margin(self):
+        """Deprecated alias of :attr:`dead_relative_margin` (a relative margin, not a size)."""
+        import warnings
+
+        warnings.warn("SnapResult.dead_margin is deprecated: it is the relative margin "
+                      "`dead_relative_margin`; the absolute distance is `dead_distance`.",
+                      DeprecationWarning, stacklevel=2)
+        return self.dead_relative_margin
 
     def to_dict(self):
         return {"moved": self.moved, "loss_before": self.loss_before,
                 "loss_after": self.loss_after, "loss_change": self.loss_after - self.loss_before,
                 "pattern_kept": self.pattern_kept, "zero_neurons": self.zero_neurons,
-                "dead_neurons": self.dead_neurons, "dead_margin": self.dead_margin,
+                "dead_neurons": self.dead_neurons,
+                "dead_relative_margin": self.dead_relative_margin,
+                "dead_margin": self.dead_relative_margin,          # deprecated key, same value
+                "dead_distance": self.dead_distance,
+                "dead_distances": {str(k): v for k, v in self.dead_distances.items()},
                 "kink_samples": {str(k): v for k, v in self.kink_samples.items()},
                 "gradient_norm": self.gradient_norm, "method": self.method}
 
@@ -87,7 +113,8 @@ class SnapResult:
                 f"{self.loss_after:.6g} (change {self.loss_after - self.loss_before:+.2e}), "
                 f"pattern kept: {self.pattern_kept}, zero neurons: {len(self.zero_neurons)}, "
                 f"dead neurons: {len(self.dead_neurons)}"
-                + (f" (smallest margin {self.dead_margin:.1e}), " if self.dead_neurons else ", ")
+                + (f" (nearest {self.dead_distance:.1e} from activating, relative margin "
+                   f"{self.dead_relative_margin:.1e}), " if self.dead_neurons else ", ")
                 + 
                 f"kink samples: {sum(len(v) for v in self.kink_samples.values())}, "
                 f"gradient in the pattern {self.gradient_norm:.2e}")
@@ -181,10 +208,13 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     sides = np.where(on_all, 0, np.sign(pre)).astype(int)
     # dead ReLU neurons are exactly stationary already and stay as they are (even when a sample
     # is within kink_tol of their hyperplane: moving them onto it could change the verdict)
-    dead = [k for k in range(l) if point.alpha == 0 and np.all(pre[:, k] < 0)]
+    # "dead on the data" is decided exactly (float filter with a proven bound, then rationals)
+    signs, _ = exact_signs(Xa, w0)
+    dead = [k for k in range(l) if point.alpha == 0 and np.all(signs[:, k] < 0)]
     scale = np.linalg.norm(w0, axis=1)[None, :] * xn[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         dead_margin = {k: float(np.min(-pre[:, k] / scale[:, k])) for k in dead}
+        dead_distances = {int(k): float(np.min(-pre[:, k] / xn)) for k in dead}
 
     def key(k):
         return (tuple(sides[:, k]), bool(a0[k, 0] >= 0) if e == 1 else None)
@@ -269,6 +299,19 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     elif not live:
         method = "nothing to solve"
     else:
+        # the stationary point of the smooth piece nearest to the kink projection: Newton on
+        # the exact gradient of the fixed-pattern loss (its Hessian is singular along the
+        # rescaling and splitting symmetries; the least-squares step is the shortest one)
+        newton = _newton_pattern(point, live, bases, D_pat, w_proj, a_proj, b, zero, max_iter)
+        if newton is not None:
+            w, a, b = newton
+            method = "Newton on the fixed-pattern gradient"
+            new = point.with_params(w, a, b)
+            if _kept(new, live, kinks, pre, xn) and not _far(new, point):
+                return _result(point, new, True, zero, dead, (dead_margin, dead_distances), kinks,
+                               live, bases, method)
+            w, a = w_proj.copy(), a_proj.copy()
+            b = None if b0 is None else b0.copy()
         method = "alternating least squares"
         prev = np.inf
         for _ in range(max_iter):
@@ -306,8 +349,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     kept = _kept(new, live, kinks, pre, xn)
     L_before, L_new = point.loss_value(), new.loss_value()
     proj = point.with_params(w_proj, a_proj, b0)
-    far = np.linalg.norm(new.net.params - point.net.params) > 0.5 * max(
-        np.linalg.norm(point.net.params), 1e-300)
+    far = _far(new, point)
     if live and (far or not kept or L_new > proj.loss_value() + 1e-9 * abs(L_before)):
         # the pattern's optimum left the pattern (or does not exist, e.g. separable data with
         # bce): keep the geometric part only (kink projections and zero neurons)
@@ -315,13 +357,108 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
             new, kept = proj, True
             method += (" rejected (left the pattern, raised the loss or moved more than half of "
                        "||θ||); kink projection only")
+    return _result(point, new, kept, zero, dead, (dead_margin, dead_distances), kinks, live,
+                   bases, method)
+
+
+def _far(new, point):
+    """The snap moved more than half of ``||θ||``: not a nearby point any more."""
+    return bool(np.linalg.norm(new.net.params - point.net.params)
+                > 0.5 * max(np.linalg.norm(point.net.params), 1e-300))
+
+
+def _result(point, new, kept, zero, dead, margins, kinks, live, bases, method):
+    dead_margin, dead_distances = margins
     gnorm = _pattern_gradient(new, live, kinks, bases)
     return SnapResult(network=new.net, moved=float(np.linalg.norm(new.net.params - point.net.params)),
-                      loss_before=L_before, loss_after=new.loss_value(),
+                      loss_before=point.loss_value(), loss_after=new.loss_value(),
                       pattern_kept=kept, zero_neurons=zero, dead_neurons=dead,
-                      dead_margin=min(dead_margin.values()) if dead else None,
+                      dead_relative_margin=min(dead_margin.values()) if dead else None,
                       kink_samples={k: v for k, v in kinks.items() if v},
-                      gradient_norm=gnorm, method=method)
+                      gradient_norm=gnorm, method=method, dead_distances=dead_distances)
+
+
+def _newton_pattern(point, live, bases, D_pat, w, a, b, zero, max_iter):
+    """Stationary point of the fixed-pattern ``mse`` loss near ``(w, a, b)`` (any ``e``).
+
+    With the pattern fixed, ``f_n = c_n + b + Σ_k a_k (B_k z_k)_n`` where ``B_k`` holds the
+    rows ``ρ'_nk x̃_n`` in the neuron's allowed subspace (coordinates ``z_k``): bilinear in
+    ``(a_k, z_k)``. Newton on ``∇L = 0`` with the exact Hessian ``(2/Ne)(JᵀJ + S)`` (``S``
+    the residual times the bilinear cross terms) and least-squares steps converges
+    quadratically to the nearest stationary point of the piece when one is near. Returns
+    ``(w, a, b)`` or None when the gradient does not fall below ``1e-12`` of its scale.
+    """
+    Xa, Y = point.Xa, point.Y
+    N, e = Y.shape
+    has_b = b is not None
+    Bs = [(D_pat[:, k:k + 1] * Xa) @ bases[k] for k in live]
+    sizes = [e + B.shape[1] for B in Bs]
+    fixed = np.zeros((N, e))
+    for k in range(w.shape[0]):
+        if k not in live and k not in zero:
+            fixed += np.outer(point.act(Xa @ w[k]), a[k])
+    theta = np.concatenate([np.concatenate([a[k], bases[k].T @ w[k]]) for k in live]
+                           + ([b] if has_b else []))
+    P = theta.size
+    c = 2.0 / (N * e)
+
+    def unpack_theta(th):
+        out, pos = [], 0
+        for B, s in zip(Bs, sizes):
+            out.append((th[pos:pos + e], th[pos + e:pos + s]))
+            pos += s
+        return out, (th[pos:pos + e] if has_b else None)
+
+    def grad_hess(th):
+        blocks, bb = unpack_theta(th)
+        F = fixed + (0.0 if bb is None else bb)
+        phis = []
+        for (ak, zk), B in zip(blocks, Bs):
+            phi = B @ zk
+            phis.append(phi)
+            F = F + np.outer(phi, ak)
+        R = F - Y                                          # (N, e)
+        J = np.zeros((N * e, P))
+        S = np.zeros((P, P))
+        pos = 0
+        for (ak, zk), B, phi, s in zip(blocks, Bs, phis, sizes):
+            for j in range(e):
+                J[j::e, pos + j] = phi                     # ∂f_nj / ∂a_kj
+                J[j::e, pos + e:pos + s] = ak[j] * B       # ∂f_nj / ∂z_k
+                cross = B.T @ R[:, j]                      # Σ_n R_nj B_k[n]
+                S[pos + j, pos + e:pos + s] = cross
+                S[pos + e:pos + s, pos + j] = cross
+            pos += s
+        if has_b:
+            for j in range(e):
+                J[j::e, pos + j] = 1.0
+        r = R.ravel()
+        return c * (J.T @ r), c * (J.T @ J + S), r
+
+    scale = None
+    best = None
+    for _ in range(max(int(max_iter), 1)):
+        g, H, r = grad_hess(theta)
+        gn = float(np.linalg.norm(g))
+        if scale is None:
+            scale = c * np.linalg.norm(r) * max(np.linalg.norm(theta), 1.0) + 1e-300
+        if best is None or gn < best[0]:
+            best = (gn, theta.copy())
+        if gn <= 1e-15 * scale:
+            break
+        step = np.linalg.lstsq(H, g, rcond=1e-13)[0]
+        theta = theta - step
+        if not np.all(np.isfinite(theta)):
+            break
+    gn, theta = best
+    if gn > 1e-12 * scale:
+        return None
+    blocks, bb = unpack_theta(theta)
+    w, a = w.copy(), a.copy()
+    for k, (ak, zk) in zip(live, blocks):
+        a[k] = ak
+        w[k] = bases[k] @ zk
+    return w, a, (None if bb is None else bb.copy())
 
 
 def _kept(new, live, kinks, pre, xn):
@@ -364,9 +501,11 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
     -------
     (SnapResult, Verdict)
     """
+    tol = check_tol("tol", tol)
+    check = check_bool("check", check)
+    seed = check_int("seed", seed, minimum=0)
     s = snap(net, X, y, loss=loss, kink_tol=kink_tol, zero_tol=zero_tol)
+    n_perturbations = check_perturbations(n_perturbations, s.network.arch.n_params)
     point = shallow_point(s.network, X, y, loss)
-    v = _classify(point, 1e-9, check_tol("tol", tol), 0.0, check, (1e-6, 1e-4, 1e-2),
-                  check_int("n_perturbations", n_perturbations, minimum=1),
-                  check_int("seed", seed, minimum=0))
+    v = _classify(point, 1e-9, tol, 0.0, check, (1e-6, 1e-4, 1e-2), n_perturbations, seed)
     return s, v

@@ -32,10 +32,10 @@ import itertools
 
 import numpy as np
 
-from .._validation import check_int
-from ..exceptions import NotSupportedError
+from .._validation import check_array, check_choice, check_float, check_int
+from ..exceptions import NotSupportedError, ShapeError, ValidationError
 from ._point import check_tol, shallow_point
-from .kinks import _directional_derivative, kink_mask, neuron_first_order_map
+from .kinks import _directional_derivative, _first_order_map, kink_mask
 
 __all__ = ["StationarityReport", "stationarity", "tangential_minimum"]
 
@@ -80,19 +80,63 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     >>> round(v, 12), float(u[1])
     (-0.5, 1.0)
     """
+    g = check_array("g", g, ndim=1)
+    D = g.size
+    if D == 0:
+        raise ShapeError("`g` must have at least one entry; got shape (0,).")
+    Xk = check_array("kink_inputs", kink_inputs, ndim=(1, 2))
+    if Xk.ndim == 1 and Xk.size == 0:
+        Xk = Xk.reshape(0, D)
+    Xk = Xk.reshape(1, -1) if Xk.ndim == 1 else Xk
+    if Xk.shape[1] != D:
+        raise ShapeError(f"`kink_inputs` must have shape (m, {D}) (one row per kink sample, as "
+                         f"many columns as `g`); got shape {Xk.shape}.")
+    c = check_array("coefficients", coefficients, ndim=(0, 1)).reshape(-1)
+    if c.size != Xk.shape[0]:
+        raise ShapeError(f"`coefficients` must have one entry per row of `kink_inputs` "
+                         f"({Xk.shape[0]}); got {c.size}.")
+    alpha = check_float("negative_slope", negative_slope, minimum=0.0, maximum=1.0,
+                        strict_max=True)
+    max_pieces = check_int("max_pieces", max_pieces, minimum=1)
+    # positively homogeneous: scale each kink row to unit max-norm (its coefficient takes the
+    # factor), then the whole objective to unit size; the minimum scales back at the end
+    rows = np.max(np.abs(Xk), axis=1) if Xk.size else np.zeros(0)
+    keep = rows > 0
+    Xk, c, rows = Xk[keep] / rows[keep, None], c[keep], rows[keep]
+    row_big = float(np.max(rows, initial=0.0)) or 1.0
+    g_r = g / row_big
+    A = max(float(np.max(np.abs(g_r), initial=0.0)), float(np.max(np.abs(c), initial=0.0)))
+    if A == 0:
+        return 0.0, np.zeros(D), 0
+    g_unit, c_unit = g_r / A, (c / A) * (rows / row_big)
+    value, u, n_lps = _tangential_minimum_unit(g_unit, Xk, c_unit, alpha, max_pieces)
+    with np.errstate(over="ignore"):
+        value = value * A * row_big
+    if not np.isfinite(value):
+        raise ValidationError(
+            f"the tangential minimum is below -1e308 (`g`, `kink_inputs` and `coefficients` "
+            f"of sizes up to {np.max(np.abs(g)):.3g}, {row_big:.3g}, "
+            f"{np.max(np.abs(c), initial=0.0):.3g}); rescale them.")
+    return float(value), u, n_lps
+
+
+def _tangential_minimum_unit(g, Xk, c, alpha, max_pieces, duals=None):
+    """:func:`tangential_minimum` on validated, scaled inputs (entries of size <= 1).
+
+    With a list ``duals``, appends ``(pos, neg, signs, y)`` per solved piece: the indices of
+    the convex and the split kink rows, the piece's signs and the LP's dual multipliers
+    (``y >= 0``, one per inequality row, the convex rows first).
+    """
     from scipy.optimize import linprog   # imported here: SciPy's LP solver is slow to load
 
-    g = np.asarray(g, dtype=np.float64).ravel()
-
     D = g.size
-    Xk = np.asarray(kink_inputs, dtype=np.float64).reshape(-1, D)
-    c = np.asarray(coefficients, dtype=np.float64).ravel()
-    alpha = float(negative_slope)
     g_lin = g + alpha * (c @ Xk)
     cc = (1.0 - alpha) * c
     pos, neg = np.flatnonzero(cc > 0), np.flatnonzero(cc < 0)
     if pos.size == 0 and neg.size == 0:
         u = -np.sign(g_lin)
+        if duals is not None:
+            duals.append((pos, neg, (), np.zeros(0)))
         return float(g_lin @ u), u, 0
     if 2 ** neg.size > max_pieces:
         raise NotSupportedError(
@@ -119,12 +163,103 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
                       b_ub=np.zeros(A.shape[0]) if A.shape[0] else None,
                       bounds=bounds, method="highs")
         n_lps += 1
+        if duals is not None:
+            y = (np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+                 if res.status == 0 and A.shape[0] else np.zeros(A.shape[0]))
+            duals.append((pos, neg, signs, y))
         if res.status == 0 and res.fun < best[0]:
             best = (float(res.fun), np.array(res.x[:D]))
     value, u = best
     if value > 0:               # u = 0 is feasible in every piece: round-off only
         value, u = 0.0, np.zeros(D)
     return value, u, n_lps
+
+
+def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
+    """The tangential minimum of one neuron, decided in exact rational arithmetic.
+
+    ``g`` (length ``D``) and ``c`` (length ``m``) are exact (``fmpq``), ``Xk`` float rows (exact
+    as they are). The LPs run on the rounded data; their answers are then proved:
+
+    * a **failure** by the primal point ``u`` (clipped to the box): ``g·u + Σ c_n ρ(x_n·u)``
+      in rationals ``< −tol``;
+    * a **hold** by weak duality, per sign piece: with the LP's multipliers ``y >= 0`` (clipped
+      so the epigraph variables' reduced costs are ``>= 0``), the minimum over the piece is at
+      least ``−||cost_u + Aᵀy||_1`` (exact), and the neuron's minimum is the smallest piece.
+
+    Returns ``(value_float, u, n_lps, certificate)`` with ``certificate`` a dict: ``bound``
+    (the proved lower bound, or the proved value of ``u``), ``proved`` (bool) and ``how``.
+    """
+    from ._exact import fmpq, to_float
+
+    D = len(g)
+    gf = np.array([to_float(v) for v in g])
+    cf = np.array([to_float(v) for v in c])
+    duals = []
+    # the same scaling as tangential_minimum (rows to unit max-norm, objective to unit size)
+    rows = np.max(np.abs(Xk), axis=1) if Xk.size else np.zeros(0)
+    keep = rows > 0
+    Xs, cs, rws = Xk[keep] / rows[keep, None], cf[keep], rows[keep]
+    row_big = float(np.max(rws, initial=0.0)) or 1.0
+    A_s = max(float(np.max(np.abs(gf / row_big), initial=0.0)),
+              float(np.max(np.abs(cs), initial=0.0))) or 1.0
+    value, u, n_lps = _tangential_minimum_unit(gf / row_big / A_s, Xs,
+                                               (cs / A_s) * (rws / row_big), alpha, max_pieces,
+                                               duals)
+    value = value * A_s * row_big
+    S = A_s * row_big
+    Xq = [[fmpq(v) for v in row] for row in Xk[keep]]
+    cq = [cv for cv, k in zip(c, keep) if k]
+    aq = fmpq(alpha)
+    one = fmpq(1)
+
+    def rho_q(z):
+        return z if z > 0 else aq * z
+
+    def dot(xs, us):
+        return sum((a * b for a, b in zip(xs, us)), fmpq(0))
+
+    if value < -tol:                                   # prove the failure with the primal u
+        m = max(1.0, float(np.max(np.abs(u), initial=0.0)))
+        uq = [fmpq(v) / fmpq(m) for v in u]
+        val = dot(g, uq) + sum((cv * rho_q(dot(x, uq)) for cv, x in zip(cq, Xq)), fmpq(0))
+        proved = bool(val < -fmpq(tol))
+        return value, u / m, n_lps, {"bound": to_float(val), "proved": proved,
+                                     "how": "exact value of the LP's descent direction"}
+    # prove the hold: the smallest weak-duality bound over the pieces
+    glin = [g[i] + aq * sum((cq[n] * Xq[n][i] for n in range(len(cq))), fmpq(0))
+            for i in range(D)]
+    cc = [(one - aq) * cv for cv in cq]
+    worst = None
+    for pos, neg, signs, y in duals:
+        cost = list(glin)
+        for sgn, n in zip(signs, neg):
+            if sgn > 0:
+                for i in range(D):
+                    cost[i] += cc[n] * Xq[n][i]
+        red = list(cost)
+        extra = fmpq(0)
+        for r, n in enumerate(pos):                    # convex rows: x_n·u − t_n <= 0
+            yn = fmpq(S * float(y[r]) / rws[n]) if r < len(y) else fmpq(0)
+            if cc[n] < 0:                              # rounding flipped the sign: bound it
+                extra += cc[n] * sum((abs(v) for v in Xq[n]), fmpq(0))
+                continue
+            if yn > cc[n]:
+                yn = cc[n]                             # reduced cost of t_n stays >= 0
+            for i in range(D):
+                red[i] += yn * Xq[n][i]
+        for r, (sgn, n) in enumerate(zip(signs, neg)):  # cone rows: −s x_n·u <= 0
+            j = len(pos) + r
+            yn = fmpq(S * float(y[j]) / rws[n]) if j < len(y) else fmpq(0)
+            for i in range(D):
+                red[i] -= yn * fmpq(sgn) * Xq[n][i]
+        bound = -sum((abs(v) for v in red), fmpq(0)) + extra
+        worst = bound if worst is None or bound < worst else worst
+    if worst is None:
+        worst = fmpq(0)
+    proved = bool(worst >= -fmpq(tol))
+    return value, u, n_lps, {"bound": to_float(worst), "proved": proved,
+                             "how": "weak duality from the LP's multipliers, in rationals"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -151,6 +286,12 @@ class StationarityReport:
         :func:`~topoanalysis.critical.kinks.directional_derivative`).
     loss : float
     tol, kink_tol : float
+    certificate : dict or None
+        ``arithmetic`` (how the conditions were decided), ``all_proved`` (``certify="exact"``:
+        every output condition compared in rationals, every LP answer proved — a failure by
+        the exact value of its descent direction, a hold by an exact weak-duality bound;
+        None for ``certify="float"``) and ``unproved`` (neurons whose LP answer could not be
+        proved; their exact bound is used instead).
     """
 
     is_stationary: bool
@@ -162,10 +303,12 @@ class StationarityReport:
     loss: float
     tol: float
     kink_tol: float
+    certificate: object = None
 
     def to_dict(self):
         return {"is_stationary": self.is_stationary, "loss": self.loss, "tol": self.tol,
-                "kink_tol": self.kink_tol, "conditions": self.conditions,
+                "kink_tol": self.kink_tol, "certificate": self.certificate,
+                "conditions": self.conditions,
                 "output_bias": self.output_bias, "failures": self.failures,
                 "descent_direction": None if self.descent_direction is None
                 else self.descent_direction.tolist(),
@@ -173,7 +316,10 @@ class StationarityReport:
 
     def summary(self):
         lines = [f"directional stationarity (tol {self.tol:g}): "
-                 + ("holds" if self.is_stationary else f"fails ({len(self.failures)} conditions)")]
+                 + ("holds" if self.is_stationary else f"fails ({len(self.failures)} conditions)")
+                 + ("" if not self.certificate or self.certificate["all_proved"] is None else
+                    ", proved in exact rationals" if self.certificate["all_proved"] else
+                    f", LP answers not proved for neurons {self.certificate['unproved']}")]
         for f in self.failures[:10]:
             where = "output bias" if f["neuron"] is None else f"neuron {f['neuron']}"
             lines.append(f"  {f['condition']} condition fails at {where} by {f['amount']:.3g}")
@@ -182,7 +328,8 @@ class StationarityReport:
         return "\n".join(lines)
 
 
-def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4096):
+def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4096,
+                 certify="exact"):
     """Decide exactly whether ``net`` is a directional stationary point of the loss on ``(X, y)``.
 
     Parameters
@@ -199,6 +346,11 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
         A condition holds when violated by at most ``tol`` (loss units per unit direction).
     max_pieces : int, default=4096
         Passed to :func:`tangential_minimum`.
+    certify : {"exact", "float"}, default="exact"
+        ``"exact"``: residuals, gradients and kink signs in rationals from the float64
+        parameters, each output condition compared with ``tol`` exactly, and each LP answer
+        proved (see :attr:`StationarityReport.certificate`); ``"float"``: the float64 path.
+        ``"exact"`` needs the ``mse`` loss (``bce`` falls back to ``"float"``).
 
     Returns
     -------
@@ -215,16 +367,31 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     point = shallow_point(net, X, y, loss)
     kink_tol, tol = check_tol("kink_tol", kink_tol), check_tol("tol", tol)
     max_pieces = check_int("max_pieces", max_pieces, minimum=1)
-    return _stationarity(point, kink_tol, tol, max_pieces)
+    certify = check_certify(certify, point)
+    return _stationarity(point, kink_tol, tol, max_pieces, certify)
 
 
-def _stationarity(point, kink_tol, tol, max_pieces=4096):
+def check_certify(certify, point):
+    """``"exact"`` or ``"float"``; ``"exact"`` becomes ``"float"`` for a loss without rationals."""
+    certify = check_choice("certify", certify, ("exact", "float"))
+    return "float" if point.loss != "mse" else certify
+
+
+def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
     kinks = kink_mask(point, kink_tol)
     r = point.residual()
     pre = point.pre
     G = point.act(pre).T @ r                                  # (l, e)
     l, D = point.w.shape
     conditions, failures = [], []
+    exact = certify == "exact"
+    if exact:
+        from ._exact import exact_neuron_terms, exact_output_gradients, exact_state, fmpq
+        state = exact_state(point)
+        Gq, srq = exact_output_gradients(state)
+        tol2 = fmpq(tol) * fmpq(tol)
+        proofs = {"arithmetic": "exact rationals (python-flint) from the float64 parameters",
+                  "all_proved": True, "unproved": []}
     best = None                                               # (slope, flat direction)
     zero_w = np.zeros_like(point.w)
     zero_a = np.zeros_like(point.a)
@@ -232,7 +399,12 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096):
         cond = {"neuron": k, "output": float(np.linalg.norm(G[k])), "radial": 0.0,
                 "tangential": 0.0, "kink_samples": np.flatnonzero(kinks[:, k]).tolist(),
                 "lps": 0}
-        if cond["output"] > tol:
+        out_fails = cond["output"] > tol
+        if exact:                                 # ||G_k||² against tol², in rationals
+            sq = sum((Gq[k, j] * Gq[k, j] for j in range(Gq.ncols())), fmpq(0))
+            out_fails = bool(sq > tol2)
+            cond["output_proved"] = True
+        if out_fails:
             failures.append({"condition": "output", "neuron": k, "amount": cond["output"]})
             da = zero_a.copy()
             da[k] = -G[k] / np.linalg.norm(G[k])
@@ -242,17 +414,27 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096):
             on = kinks[:, k]
             nw = np.linalg.norm(point.w[k])
             if nw > 0:
-                rad = neuron_first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
+                rad = _first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
                                              on) @ point.a[k]
                 cond["radial"] = float(np.max(np.abs(rad)))
                 if cond["radial"] > tol:
                     failures.append({"condition": "radial", "neuron": k,
                                      "amount": cond["radial"]})
             off = ~on
-            g = (point.slope(pre[off, k]) * (r[off] @ point.a[k])) @ point.Xa[off]
-            c = r[on] @ point.a[k]
-            value, u, n_lps = tangential_minimum(g, point.Xa[on], c, point.alpha,
-                                                 max_pieces=max_pieces)
+            if exact:
+                gq, cq = exact_neuron_terms(state, k, on)
+                value, u, n_lps, cert = _tangential_exact(gq, point.Xa[on], cq, point.alpha,
+                                                          max_pieces, tol)
+                cond["tangential_bound"], cond["tangential_proved"] = cert["bound"], cert["proved"]
+                cond["tangential_how"] = cert["how"]
+                if not cert["proved"]:            # reported; the verdict says it is unproved
+                    proofs["all_proved"] = False
+                    proofs["unproved"].append(k)
+            else:
+                g = (point.slope(pre[off, k]) * (r[off] @ point.a[k])) @ point.Xa[off]
+                c = r[on] @ point.a[k]
+                value, u, n_lps = tangential_minimum(g, point.Xa[on], c, point.alpha,
+                                                     max_pieces=max_pieces)
             cond["tangential"], cond["lps"] = value, n_lps
             if value < -tol:
                 failures.append({"condition": "tangential", "neuron": k, "amount": -value})
@@ -265,16 +447,22 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096):
     if point.b is not None:
         sr = r.sum(axis=0)
         bias = float(np.linalg.norm(sr))
-        if bias > tol:
+        bias_fails = bias > tol
+        if exact:
+            bias_fails = bool(sum((v * v for v in srq), fmpq(0)) > tol2)
+        if bias_fails:
             failures.append({"condition": "output bias", "neuron": None, "amount": bias})
             cand = point.flat(zero_w, zero_a, -sr / np.linalg.norm(sr))
             best = _better(best, point, cand, kinks)
     ok = not failures
+    if not exact:
+        proofs = {"arithmetic": "float64 (HiGHS LPs, tolerances)", "all_proved": None,
+                  "unproved": []}
     return StationarityReport(
         is_stationary=ok, conditions=conditions, output_bias=bias, failures=failures,
         descent_direction=None if ok or best is None else best[1],
         descent_slope=None if ok or best is None else best[0],
-        loss=point.loss_value(), tol=tol, kink_tol=kink_tol)
+        loss=point.loss_value(), tol=tol, kink_tol=kink_tol, certificate=proofs)
 
 
 def _better(best, point, cand, kinks):

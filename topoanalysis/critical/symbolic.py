@@ -21,9 +21,13 @@ import numpy as np
 import sympy as sp
 
 from .._validation import check_array, check_int
-from ..exceptions import NotSupportedError
+from ..exceptions import NotSupportedError, ResourceError, ShapeError, ValidationError
+from ..symbolic._parse import parse_real_number
 
 __all__ = ["SymbolicConditions", "symbolic_conditions"]
+
+#: Largest samples × outputs × width the symbolic conditions build.
+MAX_TERMS = 400
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -122,14 +126,28 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     -2*Max(0, u_1)
     """
     X = check_array("X", X, ndim=2)
-    Y = np.asarray(y, dtype=float)
+    Y = check_array("y", y, ndim=(1, 2))
     Y = Y[:, None] if Y.ndim == 1 else Y
+    if Y.shape[0] != X.shape[0]:
+        raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got "
+                         f"{Y.shape[0]}.")
+    if not isinstance(hidden_bias, (bool, np.bool_)) or not isinstance(output_bias,
+                                                                       (bool, np.bool_)):
+        raise ValidationError(f"`hidden_bias` and `output_bias` must be booleans; got "
+                              f"{hidden_bias!r} and {output_bias!r}.")
     hidden = check_int("hidden", hidden, minimum=1, maximum=4)
-    alpha = sp.nsimplify(negative_slope, rational=True)
-    if not 0 <= alpha < 1:
+    # strings reach SymPy only through the whitelist parser (sympify would eval them)
+    alpha = sp.nsimplify(parse_real_number(negative_slope, name="negative_slope"),
+                         rational=True)
+    if not (alpha.is_real and 0 <= alpha < 1):
         raise NotSupportedError(f"`negative_slope` must lie in [0, 1); got {negative_slope}.")
     N, d = X.shape
     e = Y.shape[1]
+    if N * e * hidden > MAX_TERMS:
+        raise ResourceError(
+            f"`X`, `y` and `hidden` would build {N * e * hidden} piecewise terms (samples × "
+            f"outputs × width); the symbolic conditions are for small cases (at most "
+            f"{MAX_TERMS}).")
     Xa = [[sp.nsimplify(float(v), rational=True) for v in row] + ([sp.Integer(1)] if hidden_bias
                                                                     else []) for row in X]
     Xm = sp.Matrix(Xa)

@@ -18,16 +18,20 @@ radii around a certified local minimum (how many were tried and the smallest cha
 """
 
 import dataclasses
+import numbers
 
 import numpy as np
 
 from .. import losses as _losses
-from .._validation import check_int
+from .._validation import check_float, check_int
+from ..exceptions import ValidationError
 from ..network import forward
-from ._point import check_tol, shallow_point
+from ._point import check_bool, check_perturbations, check_tol, shallow_point
 from .escape import _escape
-from .kinks import kink_mask, neuron_first_order_map
-from .stationarity import _stationarity
+from .kinks import _first_order_map, kink_mask
+from .radius import certified_radius
+from .second_order import second_order_test
+from .stationarity import _stationarity, check_certify
 
 __all__ = ["Verdict", "classify", "VERDICTS"]
 
@@ -57,8 +61,21 @@ class Verdict:
         ``steps`` ``s`` and ``loss`` ``L(θ + s·direction)``; ``decreasing`` says whether the
         loss strictly decreases along it.
     perturbations : dict or None
-        ``radii``, ``tried`` (per radius), ``min_change`` (per radius), ``found_decrease``.
+        ``radii`` (absolute), ``tried`` (per radius), ``min_change`` (per radius),
+        ``found_decrease`` (a decrease at a radius within the certified radius of a local
+        minimum — every radius for the other verdicts), ``decrease_beyond_radius`` (a decrease
+        at a radius beyond it: allowed, and expected when a dead neuron sets the radius).
     loss : float
+    decided_by : str or None
+        ``"first order"`` (stationarity LPs, escape neurons), ``"second order"`` (the sign of
+        the quadratic term where the first-order term vanishes,
+        :mod:`~topoanalysis.critical.second_order`) or None ("undetermined": neither decides).
+    radius : dict or None
+        For a local minimum: :func:`~topoanalysis.critical.radius.certified_radius` — the
+        absolute distance ``radius`` within which the certificate holds, what limits it, and
+        each dead neuron's distance to its activation region.
+    second_order : dict or None
+        The second-order test (vector output with escape neurons of nonzero output weight).
     """
 
     verdict: str
@@ -69,6 +86,9 @@ class Verdict:
     curve: object
     perturbations: object
     loss: float
+    decided_by: object = None
+    radius: object = None
+    second_order: object = None
 
     @property
     def check_agrees(self):
@@ -85,7 +105,11 @@ class Verdict:
                 "stationarity": self.stationarity.to_dict(),
                 "escape": None if self.escape is None else self.escape.to_dict(),
                 "direction": None if self.direction is None else self.direction.tolist(),
-                "curve": self.curve, "perturbations": self.perturbations}
+                "curve": self.curve, "perturbations": self.perturbations,
+                "decided_by": self.decided_by, "radius": _finite_dict(self.radius),
+                "second_order": None if self.second_order is None else {
+                    k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                    for k, v in _finite_dict(self.second_order).items()}}
 
     def summary(self):
         lines = [f"verdict: {self.verdict} (loss {self.loss:.6g})", f"  reason: {self.reason}",
@@ -97,13 +121,46 @@ class Verdict:
             lines.append(f"  check: loss along the direction for s in (0, {c['steps'][-1]:.3g}]: "
                          f"{c['loss'][0]:.6g} -> {c['loss'][-1]:.6g}, strictly decreasing: "
                          f"{c['decreasing']}")
+        if self.radius is not None:
+            r = self.radius
+            rad = "every radius" if r["radius"] is None and r.get("unbounded") else (
+                "not certified" if r["radius"] is None else f"{r['radius']:.3g}")
+            lines.append(f"  certified radius (absolute parameter distance): {rad} — "
+                         f"{r['limited_by']}")
+        if self.second_order is not None and self.second_order.get("tried"):
+            so = self.second_order
+            if so["decided"]:
+                lines.append(f"  second order: {so['kind']} at neuron {so['neuron']}, c2 = "
+                             f"{so['c2_direction']:.3g} along the unit direction; exact loss "
+                             f"change {so['exact_change']} at step {so['step']}")
+            else:
+                lines.append(f"  second order: c2 >= 0 along the {len(so['tried'])} escape "
+                             f"directions tried (smallest {min(t['c2'] for t in so['tried']):.3g})")
         if self.perturbations is not None:
             p = self.perturbations
-            lines.append(f"  check: {sum(p['tried'])} seeded perturbations at radii "
+            lines.append(f"  check: {sum(p['tried'])} seeded perturbations (all parameters, dead "
+                         f"neurons too) at radii "
                          f"{', '.join(f'{r:.1e}' for r in p['radii'])}; smallest loss changes "
                          f"{', '.join(f'{m:.2e}' for m in p['min_change'])}; decrease found: "
-                         f"{p['found_decrease']}")
+                         f"{p['found_decrease']}"
+                         + (f" (beyond the certified radius: {p['decrease_beyond_radius']})"
+                            if p.get("certified_radius") is not None else ""))
         return "\n".join(lines)
+
+
+def _finite_dict(d):
+    """A copy of ``d`` with infinite floats as None (strict JSON), flagging ``unbounded``."""
+    if d is None:
+        return None
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, float) and not np.isfinite(v):
+            out[k] = None
+            if k == "radius":
+                out["unbounded"] = True
+        else:
+            out[k] = v
+    return out
 
 
 def _losses_at(point, thetas):
@@ -128,7 +185,7 @@ def _curve(point, direction, n_steps=25, s0=1.0):
 
 def _escape_direction(point, k, u, kinks):
     """Flat unit direction ``(δw_k = u, δa_k = −κ F_k(u))`` of an escape neuron with ``a_k = 0``."""
-    phi = neuron_first_order_map(point, k, u[None, :], kinks[:, k])[0]
+    phi = _first_order_map(point, k, u[None, :], kinks[:, k])[0]
     N, e = point.Y.shape
     Q0 = float(np.sum(point.act(point.pre[:, k]) ** 2)) / (N * e)
     kappa = 1.0 / (2.0 * Q0) if Q0 > 0 else 1.0
@@ -138,27 +195,43 @@ def _escape_direction(point, k, u, kinks):
     return d / np.linalg.norm(d)
 
 
-def _perturb(point, radii, n, seed):
+def _perturb(point, radii, n, seed, certified=None):
+    """Seeded random perturbations of every parameter (dead neurons too) at absolute radii.
+
+    ``radii`` are relative to ``max(1, ||θ||)``; with a ``certified`` radius (a local minimum)
+    the radii ``0.5`` and ``0.99`` of it are added, ``found_decrease`` counts only radii within
+    it and ``decrease_beyond_radius`` the others.
+    """
     rng = np.random.default_rng(seed)
     theta = point.net.params
     L0 = point.loss_value()
     scale = max(1.0, float(np.linalg.norm(theta)))
+    absolute = [float(r * scale) for r in radii]
+    if certified is not None and np.isfinite(certified) and certified > 0:
+        absolute = sorted(set(absolute + [0.5 * certified, 0.99 * certified]))
     tried, mins = [], []
     thresh = 1e-10 * max(abs(L0), 1e-300)
-    found = False
-    for rad in radii:
+    found = beyond = False
+    for rad in absolute:
         Z = rng.normal(size=(n, theta.size))
-        Z *= (rad * scale) / np.linalg.norm(Z, axis=1, keepdims=True)
+        Z *= rad / np.linalg.norm(Z, axis=1, keepdims=True)
         change = _losses_at(point, theta[None, :] + Z) - L0
         tried.append(int(n))
         mins.append(float(change.min()))
-        found = found or bool(np.any(change < -thresh))
-    return {"radii": [float(r * scale) for r in radii], "tried": tried, "min_change": mins,
-            "found_decrease": found, "threshold": thresh}
+        dec = bool(np.any(change < -thresh))
+        if certified is None or rad <= certified:
+            found = found or dec
+        else:
+            beyond = beyond or dec
+    return {"radii": absolute, "tried": tried, "min_change": mins,
+            "found_decrease": found, "decrease_beyond_radius": beyond, "threshold": thresh,
+            "certified_radius": None if certified is None or not np.isfinite(certified)
+            else float(certified)}
 
 
 def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, check=True,
-             radii=(1e-6, 1e-4, 1e-2), n_perturbations=200, seed=0, max_pieces=4096):
+             radii=(1e-6, 1e-4, 1e-2), n_perturbations=200, seed=0, max_pieces=4096,
+             certify="exact"):
     """Classify ``net`` as a point of the loss landscape on ``(X, y)``.
 
     Parameters
@@ -185,6 +258,11 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     seed : int, default=0
     max_pieces : int, default=4096
         Largest number of LP pieces per neuron.
+    certify : {"exact", "float"}, default="exact"
+        How stationarity is decided (:func:`~topoanalysis.critical.stationarity.stationarity`):
+        ``"exact"`` proves every condition in rational arithmetic from the float64 parameters
+        (kink signs, output conditions, each LP's answer by its primal point or an exact
+        weak-duality bound); ``"float"`` is the float64 path.
 
     Returns
     -------
@@ -205,32 +283,68 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     point = shallow_point(net, X, y, loss)
     kink_tol, tol, zero_tol = (check_tol("kink_tol", kink_tol), check_tol("tol", tol),
                                check_tol("zero_tol", zero_tol))
-    n_perturbations = check_int("n_perturbations", n_perturbations, minimum=1)
-    radii = tuple(check_tol("radii", r) for r in radii)
+    n_perturbations = check_perturbations(n_perturbations, net.arch.n_params)
+    check = check_bool("check", check)
+    radii = check_radii(radii)
+    certify = check_certify(certify, point)
     return _classify(point, kink_tol, tol, zero_tol, check, radii, n_perturbations,
-                     check_int("seed", seed, minimum=0), max_pieces)
+                     check_int("seed", seed, minimum=0),
+                     check_int("max_pieces", max_pieces, minimum=1), certify)
+
+
+def _proof_note(st):
+    """How the stationarity conditions were decided, for the reason sentence."""
+    c = st.certificate or {}
+    if c.get("all_proved") is None:
+        return " [float64 arithmetic]"
+    if c["all_proved"]:
+        return " [stationarity conditions proved in exact rational arithmetic]"
+    return f" [LP answers of neurons {c['unproved']} not proved in rationals]"
+
+
+def check_radii(radii):
+    """Perturbation radii: one positive finite number or a non-empty sequence of them."""
+    if isinstance(radii, (numbers.Real, np.floating)) and not isinstance(radii, (bool, np.bool_)):
+        radii = (radii,)
+    if isinstance(radii, (str, bytes)) or not hasattr(radii, "__iter__"):
+        raise ValidationError(f"`radii` must be a positive number or a sequence of them; got "
+                              f"{radii!r}.")
+    radii = tuple(radii)
+    if not radii or len(radii) > 100:
+        raise ValidationError(f"`radii` must hold 1 to 100 radii; got {len(radii)}.")
+    return tuple(check_float("radii", r, minimum=0.0, strict_min=True) for r in radii)
 
 
 def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4, 1e-2),
-              n_perturbations=200, seed=0, max_pieces=4096):
-    st = _stationarity(point, kink_tol, tol, max_pieces)
+              n_perturbations=200, seed=0, max_pieces=4096, certify="exact"):
+    certify = "float" if point.loss != "mse" else certify
+    st = _stationarity(point, kink_tol, tol, max_pieces, certify)
     L0 = point.loss_value()
     if not st.is_stationary:
         f = max(st.failures, key=lambda f: f["amount"])
         where = "the output bias" if f["neuron"] is None else f"neuron {f['neuron']}"
         reason = (f"not a directional stationary point: the {f['condition']} condition fails at "
                   f"{where} by {f['amount']:.3g}; one-sided slope {st.descent_slope:.3g} along "
-                  f"the descent direction")
+                  f"the descent direction" + _proof_note(st))
         curve = _curve(point, st.descent_direction) if check else None
-        return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0)
+        return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
+                       decided_by="first order")
     esc = _escape(point, kink_tol, max(tol * 1e-2, 1e-14), zero_tol, seed, max_pieces)
     e = point.a.shape[1]
     kinks = kink_mask(point, kink_tol)
     if not esc.escape:
+        rad = certified_radius(point, kinks)
+        where = ("every radius" if rad["radius"] is not None and not np.isfinite(rad["radius"])
+                 else "radius not certified" if rad["radius"] is None
+                 else f"||δ|| < {rad['radius']:.3g}")
         reason = (f"{THEOREM_MIN} (certificate: stationary by LP and no escape neuron, so every "
-                  f"T_k(δ) = (a_k+δa_k)·F_k(δw_k) >= 0 near θ)")
-        pert = _perturb(point, radii, n_perturbations, seed) if check else None
-        return Verdict("local minimum", reason, st, esc, None, None, pert, L0)
+                  f"T_k(δ) = (a_k+δa_k)·F_k(δw_k) >= 0 for {where}: {rad['limited_by']})"
+                  + _proof_note(st))
+        pert = (_perturb(point, radii, n_perturbations, seed,
+                         certified=rad["radius"] if rad["radius"] is not None else 0.0)
+                if check else None)
+        return Verdict("local minimum", reason, st, esc, None, None, pert, L0,
+                       decided_by="first order", radius=rad)
     zero = esc.zero_output_escape
     if zero:
         k = max(zero, key=lambda j: esc.neurons[j]["rate"])
@@ -242,8 +356,26 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
         reason = (f"{stmt}; escape neuron {k} (a_k = 0, ||F_k(u)|| = {esc.neurons[k]['rate']:.3g}):"
                   f" escape direction w_k += s u, a_k -= s κ F_k(u)")
         curve = _curve(point, d) if check else None
-        return Verdict("saddle", reason, st, esc, d, curve, None, L0)
+        return Verdict("saddle", reason, st, esc, d, curve, None, L0, decided_by="first order")
+    so = second_order_test(point, esc, kinks) if point.loss == "mse" else None
+    if so is not None and so["decided"]:
+        reason = (f"vector output (e = {e}): the first-order term vanishes along the escape "
+                  f"direction of neuron {so['neuron']} (a_k != 0), and the second-order term is "
+                  f"negative — {so['kind']}: c2 = {so['c2_direction']:.3g} along the unit "
+                  f"direction"
+                  + (f", exact rational loss change {so['exact_change']:.3g} at step "
+                     f"{so['step']:.3g}" if so["exact_change"] is not None else "")
+                  + " (toolkit's second-order test, see critical.second_order)")
+        curve = _curve(point, so["direction"]) if check else None
+        return Verdict("saddle", reason, st, esc, so["direction"], curve, None, L0,
+                       decided_by="second order", second_order=so)
+    why = ("the second-order term is >= 0 along every escape direction tried (smallest c2 "
+           f"{min(t['c2'] for t in so['tried']):.3g})" if so is not None and so["tried"]
+           else "no second-order test for this loss" if so is None
+           else "no escape direction to test at second order")
     reason = (f"vector output (e = {e}) with escape neurons {esc.escape}, all with a_k != 0: the "
-              f"first-order test does not decide (Wu-Simsek-Ged, section 4)")
+              f"first-order test does not decide (Wu-Simsek-Ged, section 4), and neither does "
+              f"the second: {why}")
     pert = _perturb(point, radii, n_perturbations, seed) if check else None
-    return Verdict("undetermined", reason, st, esc, None, None, pert, L0)
+    return Verdict("undetermined", reason, st, esc, None, None, pert, L0, decided_by=None,
+                   second_order=so)

@@ -136,3 +136,57 @@ def parse_expression(text, symbols, *, name="expr"):
     if not isinstance(expr, sympy.Expr):
         _fail(name, text, "not a scalar expression")
     return expr
+
+
+def parse_real_number(value, *, name="value"):
+    """An exact SymPy real number from a user value, without evaluating any code.
+
+    Python/NumPy integers and floats (finite) become ``Integer`` / the exact ``Rational`` of the
+    float; ``fractions.Fraction`` and SymPy rationals are kept; strings go through
+    :func:`parse_expression` with an empty symbol table (``"1/100"``, ``"sqrt(2)/10"``) and must
+    come out a real number. Anything else (and ``bool``, complex, NaN, inf) is refused.
+
+    Parameters
+    ----------
+    value : int, float, fractions.Fraction, sympy.Rational or str
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    sympy.Expr
+        A real number (``is_real`` and ``is_finite``).
+
+    Examples
+    --------
+    >>> parse_real_number("1/100", name="negative_slope")
+    1/100
+    >>> parse_real_number(0.5)
+    1/2
+    """
+    import fractions
+    import numbers
+
+    if isinstance(value, str):
+        out = parse_expression(value, {}, name=name)
+    elif isinstance(value, bool) or (hasattr(value, "dtype") and value.dtype.kind == "b"):
+        raise ValidationError(f"`{name}` must be a real number; got {value!r}.")
+    elif isinstance(value, fractions.Fraction):
+        out = sympy.Rational(value.numerator, value.denominator)
+    elif isinstance(value, sympy.Basic):
+        out = value
+    elif isinstance(value, numbers.Integral):
+        out = sympy.Integer(int(value))
+    elif isinstance(value, numbers.Real):
+        v = float(value)
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValidationError(f"`{name}` must be a finite real number; got {v}.")
+        p, q = v.as_integer_ratio()
+        out = sympy.Rational(p, q)
+    else:
+        raise ValidationError(f"`{name}` must be a real number or an arithmetic expression; "
+                              f"got {type(value).__name__}.")
+    if not (isinstance(out, sympy.Expr) and out.is_number and out.is_real is True
+            and out.is_finite is True):
+        raise ValidationError(f"`{name}` must be a finite real number; got {out}.")
+    return out
