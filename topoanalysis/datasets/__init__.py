@@ -19,6 +19,10 @@ cyclic_permutation_task
     Freeman & Bruna's 3 points mapped to a cyclic permutation (2-3-2 ReLU network).
 wu_five_point_regression
     Wu, Simsek & Ged's 5-point 1-D regression.
+wu_three_d_regression
+    Wu, Simsek & Ged's 7-point 3-D -> 1 regression.
+wu_two_d_two_d_regression
+    Wu, Simsek & Ged's 4-point 2-D -> 2-D regression.
 toy_classification_2d
     Blobs, xor, circles and moons.
 teacher_student
@@ -39,6 +43,8 @@ from .generators import (
     teacher_student,
     toy_classification_2d,
     wu_five_point_regression,
+    wu_three_d_regression,
+    wu_two_d_two_d_regression,
 )
 
 __all__ = [
@@ -51,6 +57,8 @@ __all__ = [
     "polynomial_regression",
     "cyclic_permutation_task",
     "wu_five_point_regression",
+    "wu_three_d_regression",
+    "wu_two_d_two_d_regression",
     "toy_classification_2d",
     "teacher_student",
 ]

@@ -41,6 +41,8 @@ __all__ = [
     "polynomial_regression",
     "cyclic_permutation_task",
     "wu_five_point_regression",
+    "wu_three_d_regression",
+    "wu_two_d_two_d_regression",
     "toy_classification_2d",
     "teacher_student",
 ]
@@ -617,6 +619,86 @@ def wu_five_point_regression(with_bias_column=False):
         + ("; constant-1 bias column appended." if with_bias_column else ".")
     )
     return Dataset(x, y, names, None, description)
+
+
+# Values of the authors' public code (github.com/ZhengqingUUU/relu_like_NN_loss_landscape,
+# helpers.py: generate_3D_input_dataset and generate_2D_dataset), stored there as float32
+# tensors; here as the decimal values they are written with (float64).
+_WU3_X = ((-0.3, -0.75, -0.5), (-0.2, -0.2, 0.4), (-0.6, 1.0, -1.0), (-0.4, 0.4, 0.3),
+          (0.6, -0.1, -0.7), (0.4, -0.9, 0.3), (0.2, 0.2, -0.5))
+_WU3_Y = (-0.5, 0.1, -0.6, 0.3, 0.8, -0.3, -0.1)
+_WU22_X = ((-0.3, 0.5), (1.0, 1.0), (-0.6, -1.0), (0.4, -0.4))
+_WU22_Y = ((0.6, -0.5), (0.5, -1.0), (-0.4, 0.6), (0.8, 0.2))
+
+
+def wu_three_d_regression():
+    """The 7-point 3-D → 1 regression task of Wu, Simsek & Ged.
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape ``(7, 3)``, ``y`` of shape ``(7, 1)``. Not random.
+
+    Notes
+    -----
+    Authors' setting (notebook ``02_3D_input_1D_output``): bias-free width-50 ReLU network,
+    both layers initialized ``N(0, sigma^2)`` with ``sigma = 50^-6.5``, full-batch gradient
+    descent on ``torch.nn.functional.mse_loss`` (mean over points), learning rate ``1e-3``,
+    at most ``8e5`` steps, stopping at loss ``1e-5``, in float32.
+
+    References
+    ----------
+    .. [1] Wu, Simsek & Ged, public code ``helpers.generate_3D_input_dataset``.
+
+    See Also
+    --------
+    wu_five_point_regression, wu_two_d_two_d_regression
+
+    Examples
+    --------
+    >>> from topoanalysis.datasets import wu_three_d_regression
+    >>> data = wu_three_d_regression()
+    >>> data.X.shape, data.y.shape
+    ((7, 3), (7, 1))
+    """
+    X = np.array(_WU3_X, dtype=np.float64)
+    y = np.array(_WU3_Y, dtype=np.float64).reshape(-1, 1)
+    description = "Wu, Simsek & Ged seven-point 3-D -> 1 regression (authors' helpers.py)."
+    return Dataset(X, y, ("x1", "x2", "x3"), None, description)
+
+
+def wu_two_d_two_d_regression():
+    """The 4-point 2-D → 2-D regression task of Wu, Simsek & Ged.
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape ``(4, 2)``, ``y`` of shape ``(4, 2)``. Not random.
+
+    Notes
+    -----
+    Authors' setting (notebook ``03_2D_input_2D_output``): bias-free width-50 ReLU network,
+    ``sigma = 50^-6.5``, full-batch gradient descent on ``mse_loss`` (mean over the 4 x 2
+    entries), learning rate ``2e-3``, at most ``3e5`` steps, in float32.
+
+    References
+    ----------
+    .. [1] Wu, Simsek & Ged, public code ``helpers.generate_2D_dataset``.
+
+    See Also
+    --------
+    wu_five_point_regression, wu_three_d_regression
+
+    Examples
+    --------
+    >>> from topoanalysis.datasets import wu_two_d_two_d_regression
+    >>> wu_two_d_two_d_regression().y.shape
+    (4, 2)
+    """
+    X = np.array(_WU22_X, dtype=np.float64)
+    y = np.array(_WU22_Y, dtype=np.float64)
+    description = "Wu, Simsek & Ged four-point 2-D -> 2-D regression (authors' helpers.py)."
+    return Dataset(X, y, ("x1", "x2"), None, description)
 
 
 # ---------------------------------------------------------------------------------------
