@@ -599,7 +599,7 @@ cdef int forward_tail(const Layout* L, const double* theta, const double* Hin,
         bad |= ta_head1(theta + row[2], bias, n_in, Hin, NULL, Yblk, nv, scale, L.loss, True,
                         False, O, NULL, NULL, NULL, part,
                         part_hits if want_acc and L.loss == LOSS_BCE else NULL)
-        if want_acc and L.loss != 2:
+        if want_acc and L.loss != LOSS_BCE:
             part_hits[0] = block_hits(L.loss, O, Yblk, L.e, nv)
     else:
         ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, ACT_NONE, 0.0, NULL)
