@@ -5,7 +5,8 @@
 # entirely by one thread with thread-private scratch, so results do not depend on the number of
 # threads. Exception, with the same guarantee: full-data passes of a shallow one-output network
 # (``shallow_pass``) always split the samples into the same TA_SHARDS shards and add the shard
-# results in shard order; when training fewer networks than threads, the threads share them.
+# results in shard order; when training fewer networks than threads, the threads share them
+# (if a pass is large enough to pay for it, SPLIT_MIN_WORK).
 # The C primitives come from ext/blockops.h through the dispatch table of the selected clone
 # (default, x86-64-v3, x86-64-v4; ``select_clone``).
 # The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
@@ -44,6 +45,13 @@ cdef enum:
     ACT_NONE = TA_ACT_NONE
     ACT_TANH = TA_ACT_TANH
     WG_GROUP = 8        # blocks per first-layer weight-gradient update (full-data passes)
+
+# One network on several threads (fewer networks than threads): the threads share the sample
+# shards of each pass only when a pass has at least this many sample x parameter products
+# (about 10 us of work on one core); below it the fork and join of every pass would cost more
+# than they save, and the network runs on one thread. The numbers are the same either way.
+cdef double SPLIT_MIN_WORK_ = 5e4
+SPLIT_MIN_WORK = SPLIT_MIN_WORK_
 
 STATUS_RUNNING = RUNNING
 STATUS_COMPLETED = COMPLETED
@@ -995,8 +1003,10 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     c.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
     c.param_rec = &param_rec[0, 0, 0]
     # fewer networks than threads: the threads share the sample shards of each network
-    # (one parallel region per pass, opened by the calling thread)
-    if B < n_threads and c.batch <= 0 and shallow_ok(&L):
+    # (one parallel region per pass, opened by the calling thread) when a pass is large
+    # enough; otherwise no more threads than networks
+    if (B < n_threads and c.batch <= 0 and shallow_ok(&L)
+            and <double>D.N * L.P >= SPLIT_MIN_WORK_):
         with nogil:
             sc = scratch_new(&L, D.N, 0, 0, n_threads)
             for b in range(B):
@@ -1006,6 +1016,8 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                     train_one(b, &L, &D, &c, sc)
             scratch_free(sc)
         return
+    if n_threads > B:
+        n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, D.N)
         for b in prange(B, schedule="static"):
@@ -1427,7 +1439,7 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     cf.st1 = &state1[0, 0] if c.opt != OPT_PLAIN else NULL
     cf.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
     cf.param_rec = &param_rec[0, 0, 0]
-    if B < n_threads:
+    if B < n_threads and <double>(c.batch if c.batch > 0 else D.N) * L.P >= SPLIT_MIN_WORK_:
         with nogil:
             sc = scratch_new_f(&L, D.N, c.batch, 0, 0, n_threads)
             for b in range(B):
@@ -1437,6 +1449,8 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
                     train_one_f(b, &L, &D, &c, &cf, sc)
             scratch_free_f(sc)
         return
+    if n_threads > B:
+        n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new_f(&L, D.N, c.batch, 0, 0, 1)
         for b in prange(B, schedule="static"):
