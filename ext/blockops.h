@@ -312,11 +312,17 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
     r.b = r.a;
     return r;
 }
-/* x86-64-v3 (AVX2 + FMA): 16 ymm registers; 6 logical = 12 ymm accumulators */
+/* x86-64-v3 (AVX2 + FMA): 16 ymm registers. Tiles that fit with their operands: forward 2 rows
+   (8 ymm accumulators + 4 ymm of inputs + a broadcast), weight gradient 2 x 2 (8 accumulators +
+   4 ymm of errors + 2 of inputs). Larger tiles (3 rows, 2 x 3) spill the operands, and every
+   FMA then reloads one from memory: measured on Zen 3, the 2 x 3 weight-gradient loop ran two
+   256-bit loads per FMA (load-bound at half the FMA rate). */
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+x"((v).a), "+x"((v).b))
 #define TA_SUFFIX _v3
-#define TA_AFF_ROWS 3
+#define TA_AFF_ROWS 2
 #define TA_WG_KT 2
-#define TA_WG_IT 3
+#define TA_WG_IT 2
 #define ta_vd ta_p8d
 #define ta_vi ta_p8i
 #define V_LOAD p_load
@@ -399,6 +405,8 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
     *(ta_v8d *)out = __builtin_shuffle(w[0], w[1], ev) + __builtin_shuffle(w[0], w[1], od);
 }
 #define TA_REDUCE8 ta_reduce8_v4
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+v"(v))
 #define TA_SUFFIX _v4
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
@@ -515,6 +523,8 @@ typedef int ta_v8fi __attribute__((vector_size(32), aligned(4)));
 #define VI_ANDNOT(a, b) (~(a) & (b))
 
 #define V_SET1 V_SET1_F
+#undef TA_KEEP
+#define TA_KEEP(v) ((void)0)
 #define TA_SUFFIX _f_default
 #define TA_AFF_ROWS 2
 #define TA_WG_KT 2
@@ -534,6 +544,8 @@ static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
     return (ta_v8f)_mm256_broadcastss_ps(_mm_set_ss(x));
 }
 #define V_SET1 pf_set1_v3
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+x"(v))
 #define TA_SUFFIX _f_v3
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 3
@@ -549,6 +561,8 @@ static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
 
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+v"(v))
 #define TA_SUFFIX _f_v4
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
@@ -594,6 +608,9 @@ static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
 #undef TA_F32
 #else
 #define TA_HAVE_F32 0
+#endif
+#ifdef TA_KEEP
+#undef TA_KEEP
 #endif
 
 /* --- dispatch ----------------------------------------------------------------------------- */
