@@ -327,7 +327,8 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
 #define ta_vi ta_p8i
 #define V_LOAD p_load
 #define V_STORE p_store
-#define V_SET1 p_set1_v3
+/* constants as vector constants (one load), variables through the broadcast intrinsic */
+#define V_SET1(x) (__builtin_constant_p(x) ? p_set1(x) : p_set1_v3(x))
 #define V_ADD p_add
 #define V_SUB p_sub
 #define V_MUL p_mul
@@ -543,7 +544,7 @@ static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
 {
     return (ta_v8f)_mm256_broadcastss_ps(_mm_set_ss(x));
 }
-#define V_SET1 pf_set1_v3
+#define V_SET1(x) (__builtin_constant_p(x) ? V_SET1_F(x) : pf_set1_v3(x))
 #undef TA_KEEP
 #define TA_KEEP(v) __asm__("" : "+x"(v))
 #define TA_SUFFIX _f_v3
