@@ -302,3 +302,39 @@ def test_float32_scope_and_dtype_validation():
     with pytest.raises(NotSupportedError, match="float32"):
         train(init_params(two, n_networks=1), X, np.zeros(len(X), int), arch=two,
               loss="cross_entropy", lr=0.1, steps=2, dtype="float32")
+
+
+def test_float32_checkpoint_resume_is_bit_identical(tmp_path, monkeypatch):
+    import importlib
+
+    train_module = importlib.import_module("topoanalysis.dynamics.train")
+    arch, X, Y, theta0 = problem(n=60, b=2)
+    common = dict(arch=arch, loss="bce", optimizer="adam", lr=0.01, steps=40, batch_size=16,
+                  record_every=5, record_params=True, progress=False, dtype="float32")
+    full = train(theta0, X, Y, **common)
+    monkeypatch.setattr(train_module, "_chunk_steps", lambda *a: 7)
+    monkeypatch.setattr(train_module, "CHECKPOINT_SECONDS", 0.0)
+    calls = {"n": 0}
+    original_save = train_module._save_checkpoint
+
+    def save_then_stop(path, key, state, t0):
+        original_save(path, key, state, t0)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_save_checkpoint", save_then_stop)
+    ckpt = tmp_path / "run.npz"
+    with pytest.raises(KeyboardInterrupt):
+        train(theta0, X, Y, checkpoint=ckpt, **common)
+    resumed = train(theta0, X, Y, checkpoint=ckpt, **common)
+    for name in ("params", "loss", "trajectory", "final_loss", "steps_taken"):
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(full, name))
+    # a float64 run does not resume from a float32 checkpoint
+    monkeypatch.setattr(train_module, "_save_checkpoint", original_save)
+    calls["n"] = 0
+    monkeypatch.setattr(train_module, "_save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(theta0, X, Y, checkpoint=ckpt, **common)
+    with pytest.raises(ValidationError, match="other arguments"):
+        train(theta0, X, Y, checkpoint=ckpt, **dict(common, dtype="float64"))
