@@ -1,5 +1,5 @@
-"""JAX peer (float64, or float32 with ``dtype`` in the setup command; CPU): a hand-written full-batch GD step, ``jit`` on one thread and
-``pmap`` over the host's cores.
+"""JAX peer (CPU; float64, or float32 with ``dtype`` in the setup command): a hand-written
+full-batch GD step, ``jit`` on one thread and ``pmap`` over the host's cores.
 
 JAX reads its flags at import, so it runs in a worker process that ``run.py`` starts with
 ``XLA_FLAGS="--xla_force_host_platform_device_count=<cores> --xla_cpu_multi_thread_eigen=false

@@ -21,9 +21,9 @@ ran is printed; force one with ``TOPOANALYSIS_CLONE``.
 Workloads (breast cancer training split, 455 x 30, BCE with logits, ReLU with biases, full-
 batch GD lr = 0.1, loss recorded every step): the target (one hidden layer l = 6, B = 100
 networks, 200 steps), the target in float32 (engine float32 and float64, NumPy, JAX ``pmap``
-and ``torch.compile`` in float32), widths l = 2, 9, 64, 256 and two hidden layers (16, 16) against JAX
-``pmap``, one network (B = 1) on 1 and all threads, and interpolation (1,000 pairs x 100
-points, l = 6).
+and ``torch.compile`` in float32), widths l = 2, 9, 64, 256 and two hidden layers (16, 16)
+against JAX ``pmap``, one network (B = 1) on 1 and all threads, and interpolation (1,000 pairs
+x 100 points, l = 6).
 """
 
 import argparse
@@ -350,7 +350,8 @@ def main(argv=None):
         f"recorded every step; medians of {repeat} alternating runs (min-max in brackets)",
         "- GFLOP/s from matrix products only: 2N(2M + M_1) per network-step, 2NM per "
         "interpolation point (M = sum of n_in*n_out, M_1 without the first layer); "
-        "% peak: of the all-core FMA peak above (float64; twice it for float32 rows) (not for interpolation, whose GFLOP/s count "
+        "% peak: of the all-core FMA peak above (float64; twice it for float32 rows) "
+        "(not for interpolation, whose GFLOP/s count "
         "direct evaluation while the engine and NumPy compute the first layer at the ends "
         "of each segment only). All figures depend on the CPU (vector "
         "width, FMA pipes, clock) and on other load: compare rows of one run",
