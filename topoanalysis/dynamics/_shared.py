@@ -4,10 +4,12 @@ cost model that bounds every kernel call in time, and the progress bar.
 
 The modules of :mod:`topoanalysis.dynamics` import downwards only::
 
-    __init__ -> interpolate -> train -> flow -> _engine -> _shared
+    train -> flow -> _engine -> _shared
+    interpolate -> _engine -> _shared
 
-(``interpolate``, ``train`` and ``flow`` may also import ``_engine`` and ``_shared``
-directly); ``tests/test_import_graph.py`` checks that no module imports one above it.
+(``train``, ``flow`` and ``interpolate`` also import ``_shared`` directly; ``__init__``
+imports them all); ``tests/test_import_graph.py`` checks that the import graph of the package
+``dynamics`` has no circle.
 """
 
 import dataclasses
