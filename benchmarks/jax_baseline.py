@@ -1,5 +1,5 @@
-"""JAX peer (float64, CPU): a hand-written full-batch GD step, ``jit`` on one thread and
-``pmap`` over the host's cores.
+"""JAX peer (CPU; float64, or float32 with ``dtype`` in the setup command): a hand-written
+full-batch GD step, ``jit`` on one thread and ``pmap`` over the host's cores.
 
 JAX reads its flags at import, so it runs in a worker process that ``run.py`` starts with
 ``XLA_FLAGS="--xla_force_host_platform_device_count=<cores> --xla_cpu_multi_thread_eigen=false
@@ -80,9 +80,10 @@ def serve():
             if cmd["op"] == "setup":
                 arch = architecture(cmd["hidden"])
                 theta = initial_params(arch, cmd["B"])
+                dt = np.dtype(cmd.get("dtype", "float64"))
                 params = []
                 for W, b in arch.unpack(theta):
-                    params += [np.ascontiguousarray(W), np.ascontiguousarray(b)]
+                    params += [np.ascontiguousarray(W, dt), np.ascontiguousarray(b, dt)]
                 run = make_run(arch.n_layers, cmd["steps"], cmd["lr"])
                 if cmd["mode"] == "pmap":
                     B = cmd["B"]
@@ -90,10 +91,10 @@ def serve():
                         raise ValueError(f"B={B} does not split over {n_dev} devices")
                     sharded = [p.reshape((n_dev, B // n_dev) + p.shape[1:]) for p in params]
                     fn = jax.pmap(run, in_axes=(0, None, None))
-                    args = (sharded, XT, Yt)
+                    args = (sharded, XT.astype(dt), Yt.astype(dt))
                 else:
                     fn = jax.jit(run)
-                    args = (params, XT, Yt)
+                    args = (params, XT.astype(dt), Yt.astype(dt))
                 jax.block_until_ready(fn(*args))        # compile and warm up
                 jobs[cmd["key"]] = (fn, args, cmd["mode"], cmd["B"])
                 reply = {"ok": True, "devices": n_dev}

@@ -12,7 +12,8 @@ samples") so that every elementwise operation runs over long contiguous rows:
 Interpolation: directly (all points' networks stacked into GEMMs) and, faster, with the
 engine's shortcut of mixing the first-layer pre-activations of the two ends.
 
-BLAS threads: OpenBLAS uses all cores by default (the machine's 2 here).
+BLAS threads: OpenBLAS uses all cores by default (the machine's 2 here). ``NumpyGD`` runs
+in float64 or float32 (``dtype``).
 """
 
 import numpy as np
@@ -21,15 +22,15 @@ import numpy as np
 class NumpyGD:
     """Full-batch gradient descent with BCE-with-logits on a stack of ReLU networks."""
 
-    def __init__(self, arch, theta, X, Y, lr):
+    def __init__(self, arch, theta, X, Y, lr, dtype=np.float64):
         self.arch = arch
         self.lr = lr
-        self.theta = np.array(theta, dtype=np.float64)
+        self.theta = np.array(theta, dtype=dtype)
         self.B = self.theta.shape[0]
-        self.X = np.ascontiguousarray(X)
-        self.XT = np.ascontiguousarray(X.T)
+        self.X = np.ascontiguousarray(X, dtype=dtype)
+        self.XT = np.ascontiguousarray(X.T, dtype=dtype)
         self.N = X.shape[0]
-        self.Yt = np.ascontiguousarray(Y.T)[None]  # (1, e, N)
+        self.Yt = np.ascontiguousarray(Y.T, dtype=dtype)[None]  # (1, e, N)
         # contiguous per-layer parameters and gradients: (B, out, in) and (B, out)
         self.layers = [(np.ascontiguousarray(W), None if b is None else np.ascontiguousarray(b))
                        for W, b in arch.unpack(self.theta)]
@@ -37,13 +38,13 @@ class NumpyGD:
                         for W, b in self.layers]
         B, N = self.B, self.N
         widths = arch.sizes[1:]
-        self.Z = [np.empty((B, w, N)) for w in widths]          # pre-activations / outputs
-        self.H = [np.empty((B, w, N)) for w in widths[:-1]]     # activations
-        self.D = [np.empty((B, w, N)) for w in widths]          # errors
+        self.Z = [np.empty((B, w, N), dtype) for w in widths]   # pre-activations / outputs
+        self.H = [np.empty((B, w, N), dtype) for w in widths[:-1]]  # activations
+        self.D = [np.empty((B, w, N), dtype) for w in widths]   # errors
         e = arch.outputs
-        self.t1 = np.empty((B, e, N))
-        self.t2 = np.empty((B, e, N))
-        self.loss = np.empty(B)
+        self.t1 = np.empty((B, e, N), dtype)
+        self.t2 = np.empty((B, e, N), dtype)
+        self.loss = np.empty(B, dtype)
 
     def step(self):
         """One GD step; returns the loss of each network before the update."""

@@ -112,16 +112,17 @@ def _manual_step(params, XT, Yt, lr):
     return new, loss
 
 
-def torch_compiled(arch, theta, X, Y, lr, steps):
+def torch_compiled(arch, theta, X, Y, lr, steps, dtype=np.float64):
     """``torch.compile`` of the hand-written step above, all networks stacked. Returns a
     callable that runs ``steps`` steps from ``theta`` and returns (final params, curves); the
     first call (compilation) is done here, untimed."""
     step = torch.compile(_manual_step, dynamic=False)
-    XT = torch.from_numpy(np.ascontiguousarray(X.T))
-    Yt = torch.from_numpy(np.ascontiguousarray(Y.T))[None]
+    XT = torch.from_numpy(np.ascontiguousarray(X.T, dtype=dtype))
+    Yt = torch.from_numpy(np.ascontiguousarray(Y.T, dtype=dtype))[None]
     init = []
     for W, b in arch.unpack(theta):
-        init += [torch.from_numpy(np.array(W)), torch.from_numpy(np.array(b))]
+        init += [torch.from_numpy(np.array(W, dtype=dtype)),
+                 torch.from_numpy(np.array(b, dtype=dtype))]
 
     def run():
         params = list(init)

@@ -62,3 +62,70 @@ cdef extern from "blockops.h":
                     const double* thetas, int P, int w2_off, int b2_off, int act, double slope,
                     const double* Y, int n_valid, double scale, int loss, int want_hits,
                     double* tot, double* hit, int* flag) noexcept nogil
+
+# The engine contract (ext/codes.h): loss, activation, status and optimizer codes.
+cdef extern from "codes.h":
+    enum ta_loss_code:
+        TA_LOSS_MSE
+        TA_LOSS_L1
+        TA_LOSS_BCE
+        TA_LOSS_CE
+    enum ta_act_code:
+        TA_ACT_NONE
+        TA_ACT_RELU
+        TA_ACT_LEAKY_RELU
+        TA_ACT_LINEAR
+        TA_ACT_TANH
+        TA_ACT_SIGMOID
+        TA_ACT_ABS
+    enum ta_status:
+        TA_RUNNING
+        TA_COMPLETED
+        TA_REACHED_TARGET
+        TA_DIVERGED
+        TA_OUT_OF_MEMORY
+    enum ta_optimizer:
+        TA_OPT_PLAIN
+        TA_OPT_MOMENTUM
+        TA_OPT_ADAM
+
+# float32 variants (the ta_*_f kernels of the selected clone; TA_HAVE_F32 is 0 without GCC /
+# Clang vector extensions, and then none of them may be called)
+cdef extern from "blockops.h":
+    ctypedef struct ta_shallow_args_f:
+        const float* W1
+        const float* b1
+        const float* w2
+        const float* b2
+        int l
+        int d
+        int act
+        int loss
+        double slope
+        double scale
+        const float* Xb
+        const float* Yb
+        int N
+        int need_value
+        int need_grad
+        int want_hits
+        float* gW1
+        float* gb1
+        float* gw2
+        float* gb2
+        float* H
+        float* S
+        float* D
+        float* O
+        float* G
+    int ta_have_f32() noexcept nogil
+    float* ta_alloc_f(size_t n) noexcept nogil
+    void ta_affine_f(const float* W, const float* b, int n_out, int n_in,
+                     const float* H, float* Z, int code, float slope, float* S) noexcept nogil
+    int ta_shallow_f(const ta_shallow_args_f* a, int blk0, int blk1, double* value,
+                     double* hits) noexcept nogil
+    void ta_interp1_f(const float* Za, const float* Zb, int l, const float* ts, int tc,
+                      const float* thetas, int P, int w2_off, int b2_off, int act, float slope,
+                      const float* Y, int n_valid, float scale, int loss, int want_hits,
+                      double* tot, double* hit, int* flag) noexcept nogil
+    void ta_reduce_lanes_f(const float* lanes, int n, float* out) noexcept nogil

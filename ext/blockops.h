@@ -50,6 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codes.h"
+
 #define TA_NB 16        /* samples per block */
 #define TA_W 8          /* lanes of a logical vector */
 #define TA_NV 2         /* vectors per block row (TA_NB / TA_W) */
@@ -154,7 +156,7 @@ static inline ta_vi VI_ANDNOT(ta_vi a, ta_vi b) { ta_vi r; TA_LANES(r.v[q_] = ~a
 /* Arguments of ta_shallow: a network with one hidden layer and one output, full data. */
 typedef struct {
     const double *W1, *b1, *w2, *b2;    /* b1, b2 may be NULL */
-    int l, d, act, loss;                /* act: activation code (not tanh); loss 0 mse, 1 l1, 2 bce */
+    int l, d, act, loss;                /* ext/codes.h: act not tanh, loss elementwise */
     double slope, scale;
     const double *Xb, *Yb;              /* blocked data, (n_blocks, d, NB) and (n_blocks, 1, NB) */
     int N;
@@ -162,6 +164,19 @@ typedef struct {
     double *gW1, *gb1, *gw2, *gb2;      /* gradient lanes (TA_W per parameter), added to */
     double *H, *S, *D, *O, *G;          /* scratch: TA_GROUP * l * NB (H, S, D), TA_GROUP * NB (O, G) */
 } ta_shallow_args;
+
+/* The same arguments for the float32 kernels (ta_shallow_f): data, parameters, gradient lanes
+   and scratch in float; slope and scale are rounded to float where they are used. */
+typedef struct {
+    const float *W1, *b1, *w2, *b2;
+    int l, d, act, loss;
+    double slope, scale;
+    const float *Xb, *Yb;
+    int N;
+    int need_value, need_grad, want_hits;
+    float *gW1, *gb1, *gw2, *gb2;
+    float *H, *S, *D, *O, *G;
+} ta_shallow_args_f;
 
 /* 64-byte aligned allocation of n doubles (free with free()); NULL on failure. */
 static inline double *ta_alloc(size_t n)
@@ -179,6 +194,17 @@ static inline double ta_sum_lanes(const double *x)
     return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
 }
 
+static inline float ta_sum_lanes_f(const float *x)
+{
+    return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+}
+
+/* 64-byte aligned allocation of n floats (free with free()); NULL on failure. */
+static inline float *ta_alloc_f(size_t n)
+{
+    return (float *)ta_alloc((n + 1) / 2);
+}
+
 /* ta_reduce_lanes(lanes, n, out): out[p] = ta_sum_lanes(lanes + TA_W p) for p < n, through the
    selected clone (the v4 clone reduces 8 entries at a time with shuffles, the same additions
    in the same tree, so the same bits). */
@@ -191,6 +217,11 @@ static inline double ta_sum_lanes(const double *x)
 #define TA_CAT_(a, b) a##b
 #define TA_CAT(a, b) TA_CAT_(a, b)
 #define TA_FN(name) TA_CAT(name, TA_SUFFIX)
+
+/* the float64 instantiations (TA_REAL: the element type of the clone being compiled) */
+#define TA_REAL double
+#define TA_SHALLOW_ARGS ta_shallow_args
+#define TA_SUM_LANES ta_sum_lanes
 
 #ifdef TA_VECEXT
 /* baseline (SSE2 on x86-64): each 4-lane vector in two xmm registers */
@@ -281,16 +312,23 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
     r.b = r.a;
     return r;
 }
-/* x86-64-v3 (AVX2 + FMA): 16 ymm registers; 6 logical = 12 ymm accumulators */
+/* x86-64-v3 (AVX2 + FMA): 16 ymm registers. Tiles that fit with their operands: forward 2 rows
+   (8 ymm accumulators + 4 ymm of inputs + a broadcast), weight gradient 2 x 2 (8 accumulators +
+   4 ymm of errors + 2 of inputs). Larger tiles (3 rows, 2 x 3) spill the operands, and every
+   FMA then reloads one from memory: measured on Zen 3, the 2 x 3 weight-gradient loop ran two
+   256-bit loads per FMA (load-bound at half the FMA rate). */
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+x"((v).a), "+x"((v).b))
 #define TA_SUFFIX _v3
-#define TA_AFF_ROWS 3
+#define TA_AFF_ROWS 2
 #define TA_WG_KT 2
-#define TA_WG_IT 3
+#define TA_WG_IT 2
 #define ta_vd ta_p8d
 #define ta_vi ta_p8i
 #define V_LOAD p_load
 #define V_STORE p_store
-#define V_SET1 p_set1_v3
+/* constants as vector constants (one load), variables through the broadcast intrinsic */
+#define V_SET1(x) (__builtin_constant_p(x) ? p_set1(x) : p_set1_v3(x))
 #define V_ADD p_add
 #define V_SUB p_sub
 #define V_MUL p_mul
@@ -368,6 +406,8 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
     *(ta_v8d *)out = __builtin_shuffle(w[0], w[1], ev) + __builtin_shuffle(w[0], w[1], od);
 }
 #define TA_REDUCE8 ta_reduce8_v4
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+v"(v))
 #define TA_SUFFIX _v4
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
@@ -435,6 +475,145 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #pragma GCC pop_options
 #endif
 
+#undef TA_REAL
+#undef TA_SHALLOW_ARGS
+#undef TA_SUM_LANES
+
+/* --- float32 clones ------------------------------------------------------------------------ */
+/* The same primitives on floats (TA_F32; function suffixes _f_default, _f_v3, _f_v4): a logical
+   vector is 8 floats, one 256-bit register (the ymm registers of AVX2, and of AVX-512VL in the
+   v4 clone), so a block row of TA_NB = 16 samples is two registers, and the block layout, lane
+   order, reduction trees and the rule "one product per fused sum" are those of the float64
+   clones. exp is a float version (about 1 ulp); the other functions are the same code. The
+   v3 and v4 clones give identical bits; the baseline clone (no FMA) differs in the last bits.
+   Needs GCC or Clang vector extensions (TA_HAVE_F32). */
+#ifdef TA_VECEXT
+#define TA_HAVE_F32 1
+#define TA_F32 1
+typedef float ta_v8f __attribute__((vector_size(32), aligned(4)));
+typedef int ta_v8fi __attribute__((vector_size(32), aligned(4)));
+#define TA_REAL float
+#define TA_SHALLOW_ARGS ta_shallow_args_f
+#define TA_SUM_LANES ta_sum_lanes_f
+#define ta_vd ta_v8f
+#define ta_vi ta_v8fi
+#define V_LOAD(p) (*(const ta_v8f *)(p))
+#define V_STORE(p, v) (*(ta_v8f *)(p) = (v))
+#define V_SET1_F(x) ((ta_v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define V_ADD(a, b) ((a) + (b))
+#define V_SUB(a, b) ((a) - (b))
+#define V_MUL(a, b) ((a) * (b))
+#define V_DIV(a, b) ((a) / (b))
+#define V_GT(a, b) ((a) > (b))
+#define V_GE(a, b) ((a) >= (b))
+#define V_LT(a, b) ((a) < (b))
+#define V_NE(a, b) ((a) != (b))
+#define V_AND(m, v) ((ta_v8f)((m) & (ta_v8fi)(v)))
+#define V_SEL(m, a, b) ((ta_v8f)(((m) & (ta_v8fi)(a)) | (~(m) & (ta_v8fi)(b))))
+#define V_ABS(a) ((ta_v8f)((ta_v8fi)(a) & VI_SET1(0x7fffffff)))
+#define V_ANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
+#define V_BITS(v) ((ta_v8fi)(v))
+#define V_FROMBITS(m) ((ta_v8f)(m))
+#define VI_SET1(x) ((ta_v8fi){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define VI_SHL(m, s) ((m) << (s))
+#define VI_ADD(a, b) ((a) + (b))
+#define VI_SUB(a, b) ((a) - (b))
+#define VI_OR(a, b) ((a) | (b))
+#define VI_AND(a, b) ((a) & (b))
+#define VI_XOR(a, b) ((a) ^ (b))
+#define VI_ANDNOT(a, b) (~(a) & (b))
+
+#define V_SET1 V_SET1_F
+#undef TA_KEEP
+#define TA_KEEP(v) ((void)0)
+#define TA_SUFFIX _f_default
+#define TA_AFF_ROWS 2
+#define TA_WG_KT 2
+#define TA_WG_IT 2
+#include "blockops_impl.h"
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+
+#ifdef TA_MULTI
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+#undef V_SET1
+static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
+{
+    return (ta_v8f)_mm256_broadcastss_ps(_mm_set_ss(x));
+}
+#define V_SET1(x) (__builtin_constant_p(x) ? V_SET1_F(x) : pf_set1_v3(x))
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+x"(v))
+#define TA_SUFFIX _f_v3
+#define TA_AFF_ROWS 6
+#define TA_WG_KT 3
+#define TA_WG_IT 3
+#include "blockops_impl.h"
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#undef V_SET1
+#define V_SET1 V_SET1_F
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+#undef TA_KEEP
+#define TA_KEEP(v) __asm__("" : "+v"(v))
+#define TA_SUFFIX _f_v4
+#define TA_AFF_ROWS 6
+#define TA_WG_KT 6
+#define TA_WG_IT 4
+#include "blockops_impl.h"
+#undef TA_SUFFIX
+#undef TA_AFF_ROWS
+#undef TA_WG_KT
+#undef TA_WG_IT
+#pragma GCC pop_options
+#endif
+#undef V_SET1
+#undef V_SET1_F
+#undef ta_vd
+#undef ta_vi
+#undef V_LOAD
+#undef V_STORE
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_GT
+#undef V_GE
+#undef V_LT
+#undef V_NE
+#undef V_AND
+#undef V_SEL
+#undef V_ABS
+#undef V_ANY
+#undef V_BITS
+#undef V_FROMBITS
+#undef VI_SET1
+#undef VI_SHL
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_OR
+#undef VI_AND
+#undef VI_XOR
+#undef VI_ANDNOT
+#undef TA_REAL
+#undef TA_SHALLOW_ARGS
+#undef TA_SUM_LANES
+#undef TA_F32
+#else
+#define TA_HAVE_F32 0
+#endif
+#ifdef TA_KEEP
+#undef TA_KEEP
+#endif
+
 /* --- dispatch ----------------------------------------------------------------------------- */
 typedef struct {
     void (*affine)(const double *, const double *, int, int, const double *, double *, int,
@@ -469,6 +648,43 @@ static ta_ops_t ta_ops_v4_ = TA_OPS(_v4);
 #endif
 static ta_ops_t ta_ops = TA_OPS(_default);
 
+/* float32 table: the same primitives on floats */
+typedef struct {
+    void (*affine)(const float *, const float *, int, int, const float *, float *, int,
+                   float, float *);
+    int (*tanh_)(float *, float *, int);
+    void (*mix)(const float *, const float *, float, float, int, int, float, float *);
+    void (*wgrad)(const float *, const float *, int, int, float *, float *);
+    void (*backprop)(const float *, const float *, const float *, int, int, float *);
+    int (*loss_block)(int, const float *, const float *, int, int, float, int, float *,
+                      double *);
+    int (*head1)(const float *, const float *, int, const float *, const float *,
+                 const float *, int, float, int, int, int, float *, float *, float *,
+                 float *, double *, double *);
+    void (*wgrad_all)(const float *, const float *, int, int, int, float *, float *);
+    int (*shallow)(const ta_shallow_args_f *, int, int, double *, double *);
+    void (*interp1)(const float *, const float *, int, const float *, int, const float *,
+                    int, int, int, int, float, const float *, int, float, int, int,
+                    double *, double *, int *);
+    void (*reduce)(const float *, int, float *);
+} ta_ops_f_t;
+
+#if TA_HAVE_F32
+#define TA_OPS_F(S) { TA_CAT(ta_affine, S), TA_CAT(ta_tanh, S), TA_CAT(ta_mix, S), \
+                      TA_CAT(ta_wgrad, S), TA_CAT(ta_backprop, S), TA_CAT(ta_loss_block, S), \
+                      TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), TA_CAT(ta_shallow, S), \
+                      TA_CAT(ta_interp1, S), TA_CAT(ta_reduce_lanes, S) }
+static ta_ops_f_t ta_ops_f_default_ = TA_OPS_F(_f_default);
+#ifdef TA_MULTI
+static ta_ops_f_t ta_ops_f_v3_ = TA_OPS_F(_f_v3);
+static ta_ops_f_t ta_ops_f_v4_ = TA_OPS_F(_f_v4);
+#endif
+static ta_ops_f_t ta_ops_f = TA_OPS_F(_f_default);
+#else
+static ta_ops_f_t ta_ops_f;
+#endif
+static inline int ta_have_f32(void) { return TA_HAVE_F32; }
+
 /* Clone ids: 0 default, 1 x86-64-v3, 2 x86-64-v4. 1 when this CPU (and OS) can run it. */
 static int ta_clone_supported(int which)
 {
@@ -501,6 +717,13 @@ static int ta_select_clone(int which)
     if (which == 1) ta_ops = ta_ops_v3_;
     if (which == 2) ta_ops = ta_ops_v4_;
 #endif
+#if TA_HAVE_F32
+    if (which == 0) ta_ops_f = ta_ops_f_default_;
+#ifdef TA_MULTI
+    if (which == 1) ta_ops_f = ta_ops_f_v3_;
+    if (which == 2) ta_ops_f = ta_ops_f_v4_;
+#endif
+#endif
     ta_ops.id = which;
     return which;
 }
@@ -518,5 +741,9 @@ static int ta_current_clone(void) { return ta_ops.id; }
 #define ta_shallow (ta_ops.shallow)
 #define ta_interp1 (ta_ops.interp1)
 #define ta_reduce_lanes (ta_ops.reduce)
+#define ta_affine_f (ta_ops_f.affine)
+#define ta_shallow_f (ta_ops_f.shallow)
+#define ta_interp1_f (ta_ops_f.interp1)
+#define ta_reduce_lanes_f (ta_ops_f.reduce)
 
 #endif /* TOPOANALYSIS_BLOCKOPS_H */

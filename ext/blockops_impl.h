@@ -8,6 +8,14 @@
 
 #define TA_INL static inline __attribute__((always_inline))
 
+/* TA_KEEP(v): keep a loaded vector in registers (an empty asm that "modifies" it), so that the
+   compiler does not fold the load into every FMA that uses it and reload it each time (GCC 12
+   does that in the tile loops below, doubling their loads). Changes no value. */
+#ifndef TA_KEEP
+#define TA_KEEP(v) ((void)0)
+#endif
+
+#ifndef TA_F32
 /* exp(x) for a vector, accurate to about 2 ulp on [-1000, 709] (inputs are clamped there,
    NaN stays NaN). Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of
    degree 13 (truncation error < 5e-18), and 2^k applied as two exact power-of-two factors
@@ -51,6 +59,43 @@ TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
     return V_MUL(V_MUL(p, s1), s2);
 }
 
+#else
+/* exp(x) for a vector of floats, accurate to about 1 ulp on [-104, 88.5] (inputs are clamped
+   there, NaN stays NaN): the same reduction as the double version with a two-part ln 2, a
+   Taylor polynomial of degree 7 (truncation error < 6e-9 relative) and 2^k as two factors. */
+TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
+{
+    const ta_vd shifter = V_SET1(12582912.0f);       /* 1.5 * 2^23 */
+    const ta_vi shifter_bits = V_BITS(shifter);
+    ta_vd kd, k1d, k2d, r, p, s1, s2;
+    ta_vi e1, e2;
+    x = V_SEL(V_LT(x, V_SET1(-104.0f)), V_SET1(-104.0f), x);
+    x = V_SEL(V_GT(x, V_SET1(88.5f)), V_SET1(88.5f), x);
+    kd = V_SUB(V_ADD(V_MUL(x, V_SET1(1.44269504088896341f)), shifter), shifter);
+    r = V_SUB(x, V_MUL(kd, V_SET1(0.693145751953125f)));
+    r = V_SUB(r, V_MUL(kd, V_SET1(1.428606765330187045e-06f)));
+    {
+        ta_vd r2 = V_MUL(r, r), r4, p01, p23, p45, p67;
+        r4 = V_MUL(r2, r2);
+        p01 = V_ADD(V_SET1(1.0f), r);
+        p23 = V_ADD(V_SET1(0.5f), V_MUL(V_SET1(1.0f / 6.0f), r));
+        p45 = V_ADD(V_SET1(1.0f / 24.0f), V_MUL(V_SET1(1.0f / 120.0f), r));
+        p67 = V_ADD(V_SET1(1.0f / 720.0f), V_MUL(V_SET1(1.0f / 5040.0f), r));
+        p01 = V_ADD(p01, V_MUL(p23, r2));
+        p45 = V_ADD(p45, V_MUL(p67, r2));
+        p = V_ADD(p01, V_MUL(p45, r4));
+    }
+    k1d = V_SUB(V_ADD(V_MUL(kd, V_SET1(0.5f)), shifter), shifter);
+    k2d = V_SUB(kd, k1d);
+    e1 = VI_SUB(V_BITS(V_ADD(k1d, shifter)), shifter_bits);
+    e2 = VI_SUB(V_BITS(V_ADD(k2d, shifter)), shifter_bits);
+    s1 = V_FROMBITS(VI_SHL(VI_ADD(e1, VI_SET1(127)), 23));
+    s2 = V_FROMBITS(VI_SHL(VI_ADD(e2, VI_SET1(127)), 23));
+    return V_MUL(V_MUL(p, s1), s2);
+}
+#endif
+
+#ifndef TA_F32
 /* 2 atanh(s) = log((1 + s) / (1 - s)) for s in [0, 1/3]: log1p(x) = 2 atanh(x / (2 + x)) for
    x in [0, 1], about 3 ulp (series to s^35, truncation error below 1e-18 relative). */
 TA_INL ta_vd TA_FN(ta_v2atanh)(ta_vd s)
@@ -71,6 +116,22 @@ TA_INL ta_vd TA_FN(ta_v2atanh)(ta_vd s)
     p = V_ADD(c[0], V_MUL(c[8], t16));
     return V_MUL(V_ADD(s, s), p);
 }
+#else
+/* float: the series to s^15 (truncation error below 2e-9 relative for s <= 1/3) */
+TA_INL ta_vd TA_FN(ta_v2atanh)(ta_vd s)
+{
+    ta_vd t = V_MUL(s, s), t2, t4, c[4], p;
+    int k;
+    t2 = V_MUL(t, t);
+    t4 = V_MUL(t2, t2);
+    for (k = 0; k < 4; k++)     /* sum_{k=0}^{7} t^k / (2k + 1), Estrin's scheme */
+        c[k] = V_ADD(V_SET1(1.0f / (4 * k + 1)), V_MUL(V_SET1(1.0f / (4 * k + 3)), t));
+    c[0] = V_ADD(c[0], V_MUL(c[1], t2));
+    c[2] = V_ADD(c[2], V_MUL(c[3], t2));
+    p = V_ADD(c[0], V_MUL(c[2], t4));
+    return V_MUL(V_ADD(s, s), p);
+}
+#endif
 
 /* 1 / x for x in [2, 3] without a division: linear start (relative error < 4.2e-2), four
    Newton steps y <- y + y (1 - x y) (error < 1e-22 before rounding), about 1 ulp. */
@@ -79,39 +140,44 @@ TA_INL ta_vd TA_FN(ta_vrecip23)(ta_vd x)
     const ta_vd one = V_SET1(1.0);
     ta_vd y = V_SUB(V_SET1(0.8333333333333334), V_MUL(V_SET1(0.16666666666666666), x));
     int k;
+#ifdef TA_F32
+    for (k = 0; k < 3; k++)     /* float: 3 steps reach 1e-11 */
+#else
     for (k = 0; k < 4; k++)
+#endif
         y = V_ADD(y, V_MUL(y, V_SUB(one, V_MUL(x, y))));
     return y;
 }
 
 /* sigma(z), and sigma'(z) in *sp, for the vectorized activations; ta_store_act stores one
-   vector of pre-activations z as Z <- sigma(z) and S <- sigma'(z) (S may be NULL); code -1 (no activation) and 2 (linear) store z. Codes as
-   topoanalysis.activations.activation_code (0 relu, 1 leaky_relu, 2 linear, 4 sigmoid, 5 abs).
+   vector of pre-activations z as Z <- sigma(z) and S <- sigma'(z) (S may be NULL);
+   TA_ACT_NONE and TA_ACT_LINEAR store z. Codes: enum ta_act_code
+   (ext/codes.h; tanh is not vectorized, see ta_tanh).
    Non-finite values propagate (ReLU is z * 1[z > 0], so NaN and -inf give NaN). */
-TA_INL ta_vd TA_FN(ta_act)(ta_vd z, int code, double slope, ta_vd *sp)
+TA_INL ta_vd TA_FN(ta_act)(ta_vd z, int code, TA_REAL slope, ta_vd *sp)
 {
     const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0);
     ta_vd h, s, e, d;
     switch (code) {
-    case 0:
+    case TA_ACT_RELU:
         s = V_AND(V_GT(z, zero), one);
         h = V_MUL(z, s);
         break;
-    case 1:
+    case TA_ACT_LEAKY_RELU:
         s = V_SEL(V_GT(z, zero), one, V_SET1(slope));
         h = V_MUL(z, s);
         break;
-    case 4:
+    case TA_ACT_SIGMOID:
         e = TA_FN(ta_vexp)(V_SUB(zero, V_ABS(z)));
         d = V_DIV(one, V_ADD(one, e));
         h = V_SEL(V_GE(z, zero), d, V_MUL(e, d));
         s = V_MUL(h, V_SUB(one, h));
         break;
-    case 5:
+    case TA_ACT_ABS:
         h = V_ABS(z);
         s = V_SUB(V_AND(V_GT(z, zero), one), V_AND(V_LT(z, zero), one));
         break;
-    default:   /* 2 linear, -1 none */
+    default:   /* TA_ACT_LINEAR, TA_ACT_NONE */
         h = z; s = one;
         break;
     }
@@ -119,7 +185,7 @@ TA_INL ta_vd TA_FN(ta_act)(ta_vd z, int code, double slope, ta_vd *sp)
     return h;
 }
 
-TA_INL void TA_FN(ta_store_act)(double *Z, double *S, ta_vd z, int code, double slope)
+TA_INL void TA_FN(ta_store_act)(TA_REAL *Z, TA_REAL *S, ta_vd z, int code, TA_REAL slope)
 {
     ta_vd s, h = TA_FN(ta_act)(z, code, slope, &s);
     V_STORE(Z, h);
@@ -128,8 +194,8 @@ TA_INL void TA_FN(ta_store_act)(double *Z, double *S, ta_vd z, int code, double 
 
 /* R rows k .. k + R - 1 of ta_affine on one block (R a compile-time constant at every call,
    so the R * TA_NV accumulators live in registers). */
-TA_INL void TA_FN(ta_aff_tile)(const double *W, const double *b, int k, const int R, int n_in,
-                               const double *H, double *Z, int code, double slope, double *S)
+TA_INL void TA_FN(ta_aff_tile)(const TA_REAL *W, const TA_REAL *b, int k, const int R, int n_in,
+                               const TA_REAL *H, TA_REAL *Z, int code, TA_REAL slope, TA_REAL *S)
 {
     ta_vd acc[TA_AFF_ROWS * TA_NV];
     int r, v, i;
@@ -137,9 +203,9 @@ TA_INL void TA_FN(ta_aff_tile)(const double *W, const double *b, int k, const in
         for (v = 0; v < TA_NV; v++)
             acc[r * TA_NV + v] = V_SET1(b ? b[k + r] : 0.0);
     for (i = 0; i < n_in; i++) {
-        const double *h = H + (size_t)i * TA_NB;
+        const TA_REAL *h = H + (size_t)i * TA_NB;
         ta_vd hv[TA_NV];
-        for (v = 0; v < TA_NV; v++) hv[v] = V_LOAD(h + v * TA_W);
+        for (v = 0; v < TA_NV; v++) { hv[v] = V_LOAD(h + v * TA_W); TA_KEEP(hv[v]); }
         for (r = 0; r < R; r++) {
             ta_vd u = V_SET1(W[(size_t)(k + r) * n_in + i]);
             for (v = 0; v < TA_NV; v++)
@@ -156,8 +222,8 @@ TA_INL void TA_FN(ta_aff_tile)(const double *W, const double *b, int k, const in
 /* Z[k, :] = sigma(b[k] + sum_i W[k, i] H[i, :]) with the sum in increasing i (b may be NULL),
    S[k, :] = sigma'(...) when S is not NULL; codes as ta_store_act (tanh: use -1, then
    ta_tanh). */
-TA_INL void TA_FN(ta_affine_in)(const double *W, const double *b, int n_out, int n_in,
-                                const double *H, double *Z, int code, double slope, double *S)
+TA_INL void TA_FN(ta_affine_in)(const TA_REAL *W, const TA_REAL *b, int n_out, int n_in,
+                                const TA_REAL *H, TA_REAL *Z, int code, TA_REAL slope, TA_REAL *S)
 {
     int k = 0;
     for (; k + TA_AFF_ROWS <= n_out; k += TA_AFF_ROWS)
@@ -166,16 +232,16 @@ TA_INL void TA_FN(ta_affine_in)(const double *W, const double *b, int n_out, int
         TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S);
 }
 
-static void TA_FN(ta_affine)(const double *W, const double *b, int n_out, int n_in,
-                             const double *H, double *Z, int code, double slope, double *S)
+static void TA_FN(ta_affine)(const TA_REAL *W, const TA_REAL *b, int n_out, int n_in,
+                             const TA_REAL *H, TA_REAL *Z, int code, TA_REAL slope, TA_REAL *S)
 {
     TA_FN(ta_affine_in)(W, b, n_out, n_in, H, Z, code, slope, S);
 }
 
 /* Z = sigma(u * Za + t * Zb) on n values (a multiple of TA_W): the first-layer activations at
    a point of a segment from the pre-activations at its ends. Codes as ta_affine. */
-static void TA_FN(ta_mix)(const double *Za, const double *Zb, double u, double t, int n,
-                          int code, double slope, double *Z)
+static void TA_FN(ta_mix)(const TA_REAL *Za, const TA_REAL *Zb, TA_REAL u, TA_REAL t, int n,
+                          int code, TA_REAL slope, TA_REAL *Z)
 {
     const ta_vd uu = V_SET1(u), tt = V_SET1(t);
     int m;
@@ -188,11 +254,11 @@ static void TA_FN(ta_mix)(const double *Za, const double *Zb, double u, double t
 
 /* tanh, the activation without a vectorized form: in place Z -> tanh(Z) on n values (libm),
    S = 1 - tanh(Z)^2 when S is not NULL. Returns 1 when some Z is not finite. */
-static int TA_FN(ta_tanh)(double *Z, double *S, int n)
+static int TA_FN(ta_tanh)(TA_REAL *Z, TA_REAL *S, int n)
 {
     int m, nonfinite = 0;
     for (m = 0; m < n; m++) {
-        double z = Z[m], h = tanh(z);
+        TA_REAL z = Z[m], h = tanh(z);
         nonfinite |= !(z - z == 0.0);
         Z[m] = h;
         if (S) S[m] = 1.0 - h * h;
@@ -203,18 +269,18 @@ static int TA_FN(ta_tanh)(double *Z, double *S, int n)
 /* Weight-gradient lanes of one layer over one block:
    gacc[(k n_in + i) TA_W + q] += D[k, q] H[i, q], then += D[k, 8 + q] H[i, 8 + q],
    bacc[k TA_W + q] += D[k, q] + D[k, 8 + q]  (bacc may be NULL). */
-static void TA_FN(ta_wgrad)(const double *D, const double *H, int n_out, int n_in,
-                            double *gacc, double *bacc)
+static void TA_FN(ta_wgrad)(const TA_REAL *D, const TA_REAL *H, int n_out, int n_in,
+                            TA_REAL *gacc, TA_REAL *bacc)
 {
     int k, i;
     for (k = 0; k < n_out; k++) {
-        const double *d0 = D + (size_t)k * TA_NB;
+        const TA_REAL *d0 = D + (size_t)k * TA_NB;
         ta_vd x0 = V_LOAD(d0), x1 = V_LOAD(d0 + TA_W);
-        double *g0 = gacc + (size_t)k * n_in * TA_W;
+        TA_REAL *g0 = gacc + (size_t)k * n_in * TA_W;
         if (bacc)
             V_STORE(bacc + TA_W * k, V_ADD(V_LOAD(bacc + TA_W * k), V_ADD(x0, x1)));
         for (i = 0; i < n_in; i++) {
-            const double *h = H + (size_t)i * TA_NB;
+            const TA_REAL *h = H + (size_t)i * TA_NB;
             ta_vd p = V_ADD(V_LOAD(g0 + TA_W * i), V_MUL(x0, V_LOAD(h)));
             V_STORE(g0 + TA_W * i, V_ADD(p, V_MUL(x1, V_LOAD(h + TA_W))));
         }
@@ -222,15 +288,15 @@ static void TA_FN(ta_wgrad)(const double *D, const double *H, int n_out, int n_i
 }
 
 /* Back-propagate through one layer: P[i, :] = S[i, :] * sum_k W[k, i] D[k, :]. */
-static void TA_FN(ta_backprop)(const double *W, const double *D, const double *S, int n_out,
-                               int n_in, double *P)
+static void TA_FN(ta_backprop)(const TA_REAL *W, const TA_REAL *D, const TA_REAL *S, int n_out,
+                               int n_in, TA_REAL *P)
 {
     int i = 0, k, v;
     for (; i + 1 < n_in; i += 2) {
         ta_vd a[TA_NV], c[TA_NV];
         for (v = 0; v < TA_NV; v++) a[v] = c[v] = V_SET1(0.0);
         for (k = 0; k < n_out; k++) {
-            const double *d = D + (size_t)k * TA_NB;
+            const TA_REAL *d = D + (size_t)k * TA_NB;
             ta_vd u = V_SET1(W[(size_t)k * n_in + i]), w = V_SET1(W[(size_t)k * n_in + i + 1]);
             for (v = 0; v < TA_NV; v++) {
                 ta_vd dv = V_LOAD(d + v * TA_W);
@@ -248,7 +314,7 @@ static void TA_FN(ta_backprop)(const double *W, const double *D, const double *S
         ta_vd a[TA_NV];
         for (v = 0; v < TA_NV; v++) a[v] = V_SET1(0.0);
         for (k = 0; k < n_out; k++) {
-            const double *d = D + (size_t)k * TA_NB;
+            const TA_REAL *d = D + (size_t)k * TA_NB;
             ta_vd u = V_SET1(W[(size_t)k * n_in + i]);
             for (v = 0; v < TA_NV; v++) a[v] = V_ADD(a[v], V_MUL(u, V_LOAD(d + v * TA_W)));
         }
@@ -259,14 +325,14 @@ static void TA_FN(ta_backprop)(const double *W, const double *D, const double *S
     }
 }
 
-/* Loss of the TA_NB samples of one output row held in TA_NV vectors (codes 0 mse, 1 l1,
-   2 bce): g = scale * dloss/do (0 where not valid; only when need_grad); the valid per-entry
+/* Loss of the TA_NB samples of one output row held in TA_NV vectors (TA_LOSS_MSE, TA_LOSS_L1,
+   TA_LOSS_BCE of ext/codes.h): g = scale * dloss/do (0 where not valid; only when need_grad); the valid per-entry
    losses are added to the lane sums *acc when need_value. Returns the mask of non-finite valid
    outputs. BCE: e = exp(-|o|), the sigmoid 1 / (1 + e) (correctly rounded division, for the
    gradient only) and log1p(e) = 2 atanh(e / (2 + e)) with 1 / (2 + e) from Newton steps (no
    division in a loss evaluation). */
 TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_vi *valid,
-                             double scale, int need_value, int need_grad, ta_vd *g, ta_vd *acc)
+                             TA_REAL scale, int need_value, int need_grad, ta_vd *g, ta_vd *acc)
 {
     const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), two = V_SET1(2.0), sc = V_SET1(scale);
     ta_vd r, s;
@@ -276,13 +342,13 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
         bad = VI_OR(bad, VI_AND(valid[m], V_NONFINITE(o[m])));
         g[m] = zero;
     }
-    if (code == 0) {
+    if (code == TA_LOSS_MSE) {
         for (m = 0; m < TA_NV; m++) {
             r = V_SUB(o[m], y[m]);
             if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(two, r), sc));
             if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_MUL(r, r)));
         }
-    } else if (code == 1) {
+    } else if (code == TA_LOSS_L1) {
         for (m = 0; m < TA_NV; m++) {
             r = V_SUB(o[m], y[m]);
             s = V_SUB(V_AND(V_GT(r, zero), one), V_AND(V_LT(r, zero), one));
@@ -309,40 +375,40 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
 
 TA_INL void TA_FN(ta_valid)(int n_valid, ta_vi *valid)
 {
-    static const double iota[TA_W] = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0};
-    const ta_vd lanes = V_LOAD(iota), nval = V_SET1((double)n_valid);
+    static const TA_REAL iota[TA_W] = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0};
+    const ta_vd lanes = V_LOAD(iota), nval = V_SET1((TA_REAL)n_valid);
     int m;
     for (m = 0; m < TA_NV; m++)
-        valid[m] = V_LT(V_ADD(V_SET1((double)(TA_W * m)), lanes), nval);
+        valid[m] = V_LT(V_ADD(V_SET1((TA_REAL)(TA_W * m)), lanes), nval);
 }
 
 /* Loss of one block of outputs O (e x NB) against targets Y (e x NB), of which the first
    n_valid samples are real: G = scale * dloss/dO (0 on padding), and the sum of the per-entry
    losses of the valid samples into *value when need_value (summed in TA_W lanes, reduced by
-   ta_sum_lanes). Codes: 0 mse, 1 l1, 2 bce (with logits), 3 cross-entropy (with logits, per
+   ta_sum_lanes). Codes (ext/codes.h): TA_LOSS_MSE, TA_LOSS_L1, TA_LOSS_BCE (with logits), TA_LOSS_CE (with logits, per
    sample over the e outputs). Returns 1 when some output is not finite. */
-static int TA_FN(ta_loss_block)(int code, const double *O, const double *Y, int e, int n_valid,
-                                double scale, int need_value, double *G, double *value)
+static int TA_FN(ta_loss_block)(int code, const TA_REAL *O, const TA_REAL *Y, int e, int n_valid,
+                                TA_REAL scale, int need_value, TA_REAL *G, double *value)
 {
     ta_vi bad = VI_SET1(0), valid[TA_NV];
     ta_vd acc = V_SET1(0.0);
-    double lanes[TA_W];
+    TA_REAL lanes[TA_W];
     int j, m;
-    if (code == 3) {
+    if (code == TA_LOSS_CE) {
         int nonfinite = 0;
         double total = 0.0;
         for (j = 0; j < e * TA_NB; j++) G[j] = 0.0;
         for (m = 0; m < n_valid; m++) {
-            double mx = O[m], se = 0.0, sy = 0.0, lse, v = 0.0;
+            TA_REAL mx = O[m], se = 0.0, sy = 0.0, lse, v = 0.0;
             for (j = 0; j < e; j++) {
-                double o = O[j * TA_NB + m];
+                TA_REAL o = O[j * TA_NB + m];
                 nonfinite |= !(o - o == 0.0);
                 if (o > mx) mx = o;
             }
             for (j = 0; j < e; j++) { se += exp(O[j * TA_NB + m] - mx); sy += Y[j * TA_NB + m]; }
             lse = log(se);
             for (j = 0; j < e; j++) {
-                double lp = (O[j * TA_NB + m] - mx) - lse, y = Y[j * TA_NB + m];
+                TA_REAL lp = (O[j * TA_NB + m] - mx) - lse, y = Y[j * TA_NB + m];
                 v -= y * lp;
                 G[j * TA_NB + m] = (exp(lp) * sy - y) * scale;
             }
@@ -364,7 +430,7 @@ static int TA_FN(ta_loss_block)(int code, const double *O, const double *Y, int 
     }
     if (need_value) {
         V_STORE(lanes, acc);
-        *value = ta_sum_lanes(lanes);
+        *value = TA_SUM_LANES(lanes);
     }
     return V_ANY(bad);
 }
@@ -381,25 +447,25 @@ TA_INL ta_vd TA_FN(ta_hitv)(const ta_vd *o, const ta_vd *y, const ta_vi *valid)
     return cnt;
 }
 
-/* The output layer of a network with one output, fused with the loss (codes 0-2) and its
+/* The output layer of a network with one output, fused with the loss (elementwise codes) and its
    backward pass, for one block: o = b + sum_i w[i] H[i] (stored in O), the loss gradient g,
    the lanes of the output-layer gradient (gw[TA_W i + q], gb[q]) and the error of the hidden
    layer D[i] = S[i] * (w[i] g). need_grad = 0 skips the backward part (S, gw, gb, D unused).
    *hits (when not NULL) gets the number of valid samples with (o > 0) == (y > 0.5). Returns 1
    when some valid output is not finite. */
-static int TA_FN(ta_head1)(const double *w, const double *b, int n_in, const double *H,
-                           const double *S, const double *Y, int n_valid, double scale,
-                           int code, int need_value, int need_grad, double *O, double *gw,
-                           double *gb, double *D, double *value, double *hits)
+static int TA_FN(ta_head1)(const TA_REAL *w, const TA_REAL *b, int n_in, const TA_REAL *H,
+                           const TA_REAL *S, const TA_REAL *Y, int n_valid, TA_REAL scale,
+                           int code, int need_value, int need_grad, TA_REAL *O, TA_REAL *gw,
+                           TA_REAL *gb, TA_REAL *D, double *value, double *hits)
 {
     ta_vd o[TA_NV], y[TA_NV], g[TA_NV], acc = V_SET1(0.0);
     ta_vi valid[TA_NV], bad;
-    double lanes[TA_W];
+    TA_REAL lanes[TA_W];
     int i, m;
     for (m = 0; m < TA_NV; m++)
         o[m] = V_SET1(b ? b[0] : 0.0);
     for (i = 0; i < n_in; i++) {
-        const double *h = H + (size_t)i * TA_NB;
+        const TA_REAL *h = H + (size_t)i * TA_NB;
         ta_vd u = V_SET1(w[i]);
         for (m = 0; m < TA_NV; m++) o[m] = V_ADD(o[m], V_MUL(u, V_LOAD(h + TA_W * m)));
     }
@@ -411,19 +477,19 @@ static int TA_FN(ta_head1)(const double *w, const double *b, int n_in, const dou
     bad = TA_FN(ta_lossv)(code, o, y, valid, scale, need_value, need_grad, g, &acc);
     if (need_value) {
         V_STORE(lanes, acc);
-        *value = ta_sum_lanes(lanes);
+        *value = TA_SUM_LANES(lanes);
     }
     if (hits) {
         V_STORE(lanes, TA_FN(ta_hitv)(o, y, valid));
-        *hits = ta_sum_lanes(lanes);
+        *hits = TA_SUM_LANES(lanes);
     }
     if (!need_grad)
         return V_ANY(bad);
     if (gb)
         V_STORE(gb, V_ADD(V_LOAD(gb), V_ADD(g[0], g[1])));
     for (i = 0; i < n_in; i++) {
-        const double *h = H + (size_t)i * TA_NB, *s = S + (size_t)i * TA_NB;
-        double *d = D + (size_t)i * TA_NB;
+        const TA_REAL *h = H + (size_t)i * TA_NB, *s = S + (size_t)i * TA_NB;
+        TA_REAL *d = D + (size_t)i * TA_NB;
         ta_vd u = V_SET1(w[i]);
         ta_vd p = V_ADD(V_LOAD(gw + TA_W * i), V_MUL(g[0], V_LOAD(h)));
         V_STORE(gw + TA_W * i, V_ADD(p, V_MUL(g[1], V_LOAD(h + TA_W))));
@@ -438,20 +504,21 @@ static int TA_FN(ta_head1)(const double *w, const double *b, int n_in, const dou
    inputs Xb[blk][i][NB]. A tile of kt rows x it features keeps its lane sums (sample m of a
    block in lane m % TA_W) in registers through all blocks, in increasing block and sample
    order; the lanes are added to gacc[TA_W (k n_in + i) + q], the bias lanes to bacc[TA_W k + q]. */
-TA_INL void TA_FN(ta_wg_tile)(const double *Dall, const double *Xb, int nblk, int n_out,
-                              int n_in, int k, int i, const int kt, const int it, double *gacc)
+TA_INL void TA_FN(ta_wg_tile)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
+                              int n_in, int k, int i, const int kt, const int it, TA_REAL *gacc)
 {
     ta_vd acc[TA_WG_KT * TA_WG_IT];
     int a, c, blk, v;
     for (a = 0; a < kt * it; a++) acc[a] = V_SET1(0.0);
     for (blk = 0; blk < nblk; blk++) {
-        const double *d = Dall + ((size_t)blk * n_out + k) * TA_NB;
-        const double *x = Xb + ((size_t)blk * n_in + i) * TA_NB;
+        const TA_REAL *d = Dall + ((size_t)blk * n_out + k) * TA_NB;
+        const TA_REAL *x = Xb + ((size_t)blk * n_in + i) * TA_NB;
         for (v = 0; v < TA_NV; v++) {
             ta_vd dv[TA_WG_KT];
-            for (a = 0; a < kt; a++) dv[a] = V_LOAD(d + a * TA_NB + TA_W * v);
+            for (a = 0; a < kt; a++) { dv[a] = V_LOAD(d + a * TA_NB + TA_W * v); TA_KEEP(dv[a]); }
             for (c = 0; c < it; c++) {
                 ta_vd xv = V_LOAD(x + c * TA_NB + TA_W * v);
+                TA_KEEP(xv);
                 for (a = 0; a < kt; a++)
                     acc[a * it + c] = V_ADD(acc[a * it + c], V_MUL(dv[a], xv));
             }
@@ -459,13 +526,13 @@ TA_INL void TA_FN(ta_wg_tile)(const double *Dall, const double *Xb, int nblk, in
     }
     for (a = 0; a < kt; a++)
         for (c = 0; c < it; c++) {
-            double *g = gacc + TA_W * ((size_t)(k + a) * n_in + i + c);
+            TA_REAL *g = gacc + TA_W * ((size_t)(k + a) * n_in + i + c);
             V_STORE(g, V_ADD(V_LOAD(g), acc[a * it + c]));
         }
 }
 
-TA_INL void TA_FN(ta_wgrad_all_in)(const double *Dall, const double *Xb, int nblk, int n_out,
-                                   int n_in, double *gacc, double *bacc)
+TA_INL void TA_FN(ta_wgrad_all_in)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
+                                   int n_in, TA_REAL *gacc, TA_REAL *bacc)
 {
     int k, i, blk, kt, it, v;
     for (k = 0; k < n_out; k += TA_WG_KT) {
@@ -494,15 +561,15 @@ TA_INL void TA_FN(ta_wgrad_all_in)(const double *Dall, const double *Xb, int nbl
             ta_vd bs[TA_NV];
             for (v = 0; v < TA_NV; v++) bs[v] = V_SET1(0.0);
             for (blk = 0; blk < nblk; blk++) {
-                const double *d = Dall + ((size_t)blk * n_out + k) * TA_NB;
+                const TA_REAL *d = Dall + ((size_t)blk * n_out + k) * TA_NB;
                 for (v = 0; v < TA_NV; v++) bs[v] = V_ADD(bs[v], V_LOAD(d + TA_W * v));
             }
             V_STORE(bacc + TA_W * k, V_ADD(V_LOAD(bacc + TA_W * k), V_ADD(bs[0], bs[1])));
         }
 }
 
-static void TA_FN(ta_wgrad_all)(const double *Dall, const double *Xb, int nblk, int n_out,
-                                int n_in, double *gacc, double *bacc)
+static void TA_FN(ta_wgrad_all)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
+                                int n_in, TA_REAL *gacc, TA_REAL *bacc)
 {
     TA_FN(ta_wgrad_all_in)(Dall, Xb, nblk, n_out, n_in, gacc, bacc);
 }
@@ -514,20 +581,20 @@ static void TA_FN(ta_wgrad_all)(const double *Dall, const double *Xb, int nblk, 
    bias at b2_off or none when < 0) and the loss; the block's loss sum is added to tot[k], its
    bce hit count to hit[k] (want_hits), the non-finite flag or-ed into flag[k]. The same
    operations as ta_mix + ta_head1 (forward only), in one call per block. */
-static void TA_FN(ta_interp1)(const double *Za, const double *Zb, int l, const double *ts,
-                              int tc, const double *thetas, int P, int w2_off, int b2_off,
-                              int act, double slope, const double *Y, int n_valid, double scale,
+static void TA_FN(ta_interp1)(const TA_REAL *Za, const TA_REAL *Zb, int l, const TA_REAL *ts,
+                              int tc, const TA_REAL *thetas, int P, int w2_off, int b2_off,
+                              int act, TA_REAL slope, const TA_REAL *Y, int n_valid, TA_REAL scale,
                               int loss, int want_hits, double *tot, double *hit, int *flag)
 {
     ta_vd y[TA_NV], dummy[TA_NV];
     ta_vi valid[TA_NV];
-    double lanes[TA_W];
+    TA_REAL lanes[TA_W];
     int k, j, m;
     TA_FN(ta_valid)(n_valid, valid);
     for (m = 0; m < TA_NV; m++) y[m] = V_LOAD(Y + TA_W * m);
     for (k = 0; k < tc; k++) {
-        const double t = ts[k], u = 1.0 - t;
-        const double *w2 = thetas + (size_t)k * P + w2_off;
+        const TA_REAL t = ts[k], u = 1.0 - t;
+        const TA_REAL *w2 = thetas + (size_t)k * P + w2_off;
         const ta_vd uu = V_SET1(u), tt = V_SET1(t);
         ta_vd o[TA_NV], acc = V_SET1(0.0), sd;
         for (m = 0; m < TA_NV; m++) o[m] = V_SET1(b2_off >= 0 ? thetas[(size_t)k * P + b2_off] : 0.0);
@@ -543,10 +610,10 @@ static void TA_FN(ta_interp1)(const double *Za, const double *Zb, int l, const d
         ta_vi bad = TA_FN(ta_lossv)(loss, o, y, valid, scale, 1, 0, dummy, &acc);
         if (V_ANY(bad)) flag[k] |= 1;     /* V_ANY may expand its argument more than once */
         V_STORE(lanes, acc);
-        tot[k] += ta_sum_lanes(lanes);
+        tot[k] += TA_SUM_LANES(lanes);
         if (want_hits) {
             V_STORE(lanes, TA_FN(ta_hitv)(o, y, valid));
-            hit[k] += ta_sum_lanes(lanes);
+            hit[k] += TA_SUM_LANES(lanes);
         }
     }
 }
@@ -559,20 +626,20 @@ static void TA_FN(ta_interp1)(const double *Za, const double *Zb, int l, const d
    with register-resident accumulators over the group (ta_wg_tile). Gradient lanes are added to
    a->gW1, gb1, gw2, gb2; *value gets the sum of the per-sample losses (lanes reduced at the
    end), *hits the bce hit count (when a->want_hits). Returns 1 when an output is not finite. */
-static int TA_FN(ta_shallow)(const ta_shallow_args *a, int blk0, int blk1, double *value,
+static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, double *value,
                              double *hits)
 {
     const int l = a->l, d = a->d;
     ta_vd vacc = V_SET1(0.0), hacc = V_SET1(0.0);
     ta_vi bad = VI_SET1(0);
-    double lanes[TA_W];
+    TA_REAL lanes[TA_W];
     int g0, j, k, m;
     for (g0 = blk0; g0 < blk1; g0 += TA_GROUP) {
         const int nb = blk1 - g0 < TA_GROUP ? blk1 - g0 : TA_GROUP;
         /* pass 1: forward */
         for (j = 0; j < nb; j++) {
-            const double *X = a->Xb + (size_t)(g0 + j) * d * TA_NB;
-            double *H = a->H + (size_t)j * l * TA_NB;
+            const TA_REAL *X = a->Xb + (size_t)(g0 + j) * d * TA_NB;
+            TA_REAL *H = a->H + (size_t)j * l * TA_NB;
             ta_vd o[TA_NV];
             TA_FN(ta_affine_in)(a->W1, a->b1, l, d, X, H, a->act, a->slope,
                                 a->need_grad ? a->S + (size_t)j * l * TA_NB : NULL);
@@ -604,13 +671,13 @@ static int TA_FN(ta_shallow)(const ta_shallow_args *a, int blk0, int blk1, doubl
         if (!a->need_grad) continue;
         /* pass 3: backward */
         for (j = 0; j < nb; j++) {
-            const double *H = a->H + (size_t)j * l * TA_NB, *S = a->S + (size_t)j * l * TA_NB;
-            double *D = a->D + (size_t)j * l * TA_NB;
+            const TA_REAL *H = a->H + (size_t)j * l * TA_NB, *S = a->S + (size_t)j * l * TA_NB;
+            TA_REAL *D = a->D + (size_t)j * l * TA_NB;
             ta_vd g[TA_NV];
             for (m = 0; m < TA_NV; m++) g[m] = V_LOAD(a->G + (size_t)j * TA_NB + TA_W * m);
             if (a->gb2) V_STORE(a->gb2, V_ADD(V_LOAD(a->gb2), V_ADD(g[0], g[1])));
             for (k = 0; k < l; k++) {
-                const double *h = H + (size_t)k * TA_NB, *s = S + (size_t)k * TA_NB;
+                const TA_REAL *h = H + (size_t)k * TA_NB, *s = S + (size_t)k * TA_NB;
                 ta_vd u = V_SET1(a->w2[k]);
                 ta_vd p = V_ADD(V_LOAD(a->gw2 + TA_W * k), V_MUL(g[0], V_LOAD(h)));
                 V_STORE(a->gw2 + TA_W * k, V_ADD(p, V_MUL(g[1], V_LOAD(h + TA_W))));
@@ -623,18 +690,18 @@ static int TA_FN(ta_shallow)(const ta_shallow_args *a, int blk0, int blk1, doubl
     }
     if (a->need_value) {
         V_STORE(lanes, vacc);
-        *value = ta_sum_lanes(lanes);
+        *value = TA_SUM_LANES(lanes);
     }
     if (a->want_hits) {
         V_STORE(lanes, hacc);
-        *hits = ta_sum_lanes(lanes);
+        *hits = TA_SUM_LANES(lanes);
     }
     return V_ANY(bad);
 }
 
-/* out[p] = ta_sum_lanes(lanes + TA_W p) for p < n (TA_REDUCE8, when the clone has it, does 8
+/* out[p] = TA_SUM_LANES(lanes + TA_W p) for p < n (TA_REDUCE8, when the clone has it, does 8
    entries at once with the same additions). */
-static void TA_FN(ta_reduce_lanes)(const double *lanes, int n, double *out)
+static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 {
     int p = 0;
 #ifdef TA_REDUCE8
@@ -642,7 +709,7 @@ static void TA_FN(ta_reduce_lanes)(const double *lanes, int n, double *out)
         TA_REDUCE8(lanes + (size_t)TA_W * p, out + p);
 #endif
     for (; p < n; p++)
-        out[p] = ta_sum_lanes(lanes + (size_t)TA_W * p);
+        out[p] = TA_SUM_LANES(lanes + (size_t)TA_W * p);
 }
 
 #undef TA_INL

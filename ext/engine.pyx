@@ -5,7 +5,8 @@
 # entirely by one thread with thread-private scratch, so results do not depend on the number of
 # threads. Exception, with the same guarantee: full-data passes of a shallow one-output network
 # (``shallow_pass``) always split the samples into the same TA_SHARDS shards and add the shard
-# results in shard order; when training fewer networks than threads, the threads share them.
+# results in shard order; when training fewer networks than threads, the threads share them
+# (if a pass is large enough to pay for it, SPLIT_MIN_WORK).
 # The C primitives come from ext/blockops.h through the dispatch table of the selected clone
 # (default, x86-64-v3, x86-64-v4; ``select_clone``).
 # The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
@@ -20,33 +21,59 @@
 # activation derivative in the derivative scratch (hidden layers only).
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport NAN, isfinite, pow, sqrt
+from libc.math cimport NAN, isfinite, pow, sqrt, sqrtf
 from libc.stdint cimport int8_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from _blockops cimport (TA_NB, TA_SHARDS, TA_GROUP, TA_W, ta_affine, ta_alloc, ta_backprop,
-                        ta_clone_supported, ta_current_clone, ta_head1, ta_interp1,
-                        ta_loss_block, ta_mix, ta_reduce_lanes, ta_select_clone, ta_shallow,
-                        ta_shallow_args, ta_tanh, ta_wgrad, ta_wgrad_all)
+from _blockops cimport *
 
-# status codes shared with the owner
+# The contract with the owner (ext/codes.h): status, optimizer, loss and activation codes are
+# defined once there and exported here; the owner translates statuses in one place
+# (topoanalysis.dynamics._engine.raise_for_status).
 cdef enum:
-    RUNNING = 0
-    COMPLETED = 1
-    REACHED_TARGET = 2
-    DIVERGED = 3
-    OUT_OF_MEMORY = 4
-    OPT_PLAIN = 0
-    OPT_MOMENTUM = 1
-    OPT_ADAM = 2
+    RUNNING = TA_RUNNING
+    COMPLETED = TA_COMPLETED
+    REACHED_TARGET = TA_REACHED_TARGET
+    DIVERGED = TA_DIVERGED
+    OUT_OF_MEMORY = TA_OUT_OF_MEMORY
+    OPT_PLAIN = TA_OPT_PLAIN
+    OPT_MOMENTUM = TA_OPT_MOMENTUM
+    OPT_ADAM = TA_OPT_ADAM
+    LOSS_BCE = TA_LOSS_BCE
+    LOSS_CE = TA_LOSS_CE
+    ACT_NONE = TA_ACT_NONE
+    ACT_TANH = TA_ACT_TANH
     WG_GROUP = 8        # blocks per first-layer weight-gradient update (full-data passes)
+
+# One network on several threads (fewer networks than threads): the threads share the sample
+# shards of each pass only when a pass has at least this many sample x parameter products
+# (about 40 us of work on one core); below it the fork and join of every pass cost about what
+# they save (1.02x measured for 455 samples x 193 parameters on a quiet machine, far slower on
+# a busy one), and the network runs on one thread. The numbers are the same either way.
+cdef double SPLIT_MIN_WORK_ = 2e5
+SPLIT_MIN_WORK = SPLIT_MIN_WORK_
 
 STATUS_RUNNING = RUNNING
 STATUS_COMPLETED = COMPLETED
 STATUS_REACHED_TARGET = REACHED_TARGET
 STATUS_DIVERGED = DIVERGED
 STATUS_OUT_OF_MEMORY = OUT_OF_MEMORY
+#: status names, for messages
+STATUS_NAMES = {RUNNING: "running", COMPLETED: "completed", REACHED_TARGET: "reached target",
+                DIVERGED: "diverged", OUT_OF_MEMORY: "out of memory"}
+#: loss name -> code (names of topoanalysis.losses.LOSSES)
+LOSS_CODES = {"mse": TA_LOSS_MSE, "l1": TA_LOSS_L1, "bce": TA_LOSS_BCE,
+              "cross_entropy": TA_LOSS_CE}
+#: activation name -> code (names of topoanalysis.activations.ACTIVATIONS)
+ACTIVATION_CODES = {"relu": TA_ACT_RELU, "leaky_relu": TA_ACT_LEAKY_RELU,
+                    "linear": TA_ACT_LINEAR, "tanh": TA_ACT_TANH, "sigmoid": TA_ACT_SIGMOID,
+                    "abs": TA_ACT_ABS}
+#: optimizer name (of topoanalysis.dynamics.train) -> code
+OPTIMIZER_CODES = {"gd": TA_OPT_PLAIN, "sgd": TA_OPT_PLAIN, "momentum": TA_OPT_MOMENTUM,
+                   "adam": TA_OPT_ADAM}
+#: dtypes with compiled kernels ("float32": the shallow fast path only, see FLOAT32_SCOPE)
+DTYPES = ("float64", "float32") if ta_have_f32() else ("float64",)
 BLOCK_SIZE = TA_NB
 LANES = TA_W
 SHARDS = TA_SHARDS
@@ -193,7 +220,7 @@ cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, i
 cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
     """One hidden layer with a vectorized activation, one output, an elementwise loss: the
     full-data passes go through ``ta_shallow`` (three passes per group of blocks, sharded)."""
-    return L.n_layers == 2 and L.e == 1 and L.loss != 3 and L.act != 3
+    return L.n_layers == 2 and L.e == 1 and L.loss != LOSS_CE and L.act != ACT_TANH
 
 
 cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_points=0,
@@ -389,7 +416,7 @@ cdef inline double block_hits(int loss, const double* O, const double* Y, int e,
     """Correct classifications in one block: bce logit > 0 vs y > 0.5 per entry, CE argmax."""
     cdef double hits = 0.0
     cdef int m, j, ao, ay
-    if loss == 2:
+    if loss == LOSS_BCE:
         for j in range(e):
             for m in range(n_valid):
                 hits += <double>((O[j * TA_NB + m] > 0) == (Y[j * TA_NB + m] > 0.5))
@@ -414,8 +441,8 @@ cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const
     non-finite values to be caught at the outputs)."""
     cdef const long long* row = L.rows + 6 * li
     cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
-    if L.act == 3:      # tanh is not vectorized: activate in a second pass
-        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, -1, 0.0, NULL)
+    if L.act == ACT_TANH:      # tanh is not vectorized: activate in a second pass
+        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, ACT_NONE, 0.0, NULL)
         return ta_tanh(Z, S, <int>row[0] * TA_NB)
     ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
     return 0
@@ -443,18 +470,18 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     cdef double* Dcur
     cdef double* Dnext
     cdef double total = 0.0, part = 0.0, hits = 0.0, part_hits = 0.0
-    cdef double count = <double>n * e if L.loss != 3 else <double>n
+    cdef double count = <double>n * e if L.loss != LOSS_CE else <double>n
     cdef double scale = 1.0 / count
     cdef bint need_loss_block = need_loss or need_grad or want_acc
     cdef int n_hidden_layers = L.n_layers - 1
     # one output and an elementwise loss: the fused output layer (the shallow fast path)
-    cdef bint use_head = need_loss_block and e == 1 and L.loss != 3
+    cdef bint use_head = need_loss_block and e == 1 and L.loss != LOSS_CE
     # full data: the first layer's weight gradient over groups of WG_GROUP blocks, from the
     # stored errors of the group (lane sums kept in registers through the group instead of
     # per-block updates of the gradient lanes)
     cdef bint grad_all = need_grad and idx == NULL
     cdef int l1 = <int>L.rows[0]
-    if idx == NULL and fwd_out == NULL and sc.sh_part != NULL and (not want_acc or L.loss == 2):
+    if idx == NULL and fwd_out == NULL and sc.sh_part != NULL and (not want_acc or L.loss == LOSS_BCE):
         return shallow_pass(L, D, theta, need_grad, need_loss, want_acc, loss_out, acc_out,
                             grad, sc)
     if need_grad:
@@ -503,13 +530,13 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                             sc.S + L.rows[6 * (n_hidden_layers - 1) + 5] * TA_NB, Yblk, nv,
                             scale, L.loss, need_loss, need_grad, O, sc.gacc + TA_W * row[2],
                             sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL, sc.D0, &part,
-                            &part_hits if want_acc and L.loss == 2 else NULL)
+                            &part_hits if want_acc and L.loss == LOSS_BCE else NULL)
             if want_acc:
-                hits += part_hits if L.loss == 2 else block_hits(L.loss, O, Yblk, e, nv)
+                hits += part_hits if L.loss == LOSS_BCE else block_hits(L.loss, O, Yblk, e, nv)
             Dcur = sc.D0
             li = n_hidden_layers - 1
         else:
-            ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, -1, 0.0, NULL)
+            ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, ACT_NONE, 0.0, NULL)
             if need_loss_block:
                 bad |= ta_loss_block(L.loss, O, Yblk, e, nv, scale, need_loss, sc.G, &part)
             elif fwd_out != NULL:
@@ -577,14 +604,14 @@ cdef int forward_tail(const Layout* L, const double* theta, const double* Hin,
     bias = theta + row[3] if row[3] >= 0 else NULL
     O = sc.Z + row[4] * TA_NB
     part_hits[0] = 0.0
-    if L.e == 1 and L.loss != 3:
+    if L.e == 1 and L.loss != LOSS_CE:
         bad |= ta_head1(theta + row[2], bias, n_in, Hin, NULL, Yblk, nv, scale, L.loss, True,
                         False, O, NULL, NULL, NULL, part,
-                        part_hits if want_acc and L.loss == 2 else NULL)
-        if want_acc and L.loss != 2:
+                        part_hits if want_acc and L.loss == LOSS_BCE else NULL)
+        if want_acc and L.loss != LOSS_BCE:
             part_hits[0] = block_hits(L.loss, O, Yblk, L.e, nv)
     else:
-        ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, -1, 0.0, NULL)
+        ta_affine(theta + row[2], bias, n_out, n_in, Hin, O, ACT_NONE, 0.0, NULL)
         bad |= ta_loss_block(L.loss, O, Yblk, L.e, nv, scale, True, sc.G, part)
         if want_acc:
             part_hits[0] = block_hits(L.loss, O, Yblk, L.e, nv)
@@ -605,17 +632,17 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
     cdef int l1 = <int>row0[0], d = L.d, e = L.e, nblk = (D.N + TA_NB - 1) // TA_NB
     cdef int t0, tc, k, blk, nv, p, P = L.P
     cdef double t, u, part = 0.0, ph = 0.0
-    cdef double count = <double>D.N * e if L.loss != 3 else <double>D.N
+    cdef double count = <double>D.N * e if L.loss != LOSS_CE else <double>D.N
     cdef double scale = 1.0 / count
     cdef double* th
     cdef double* Z0 = sc.Z + row0[4] * TA_NB
     cdef const double* X0
     cdef const double* Yblk
-    cdef int act0 = -1 if L.act == 3 else L.act
+    cdef int act0 = ACT_NONE if L.act == ACT_TANH else L.act
     cdef const long long* row1 = L.rows + 6
     # one hidden layer, one output, elementwise loss, vectorized activation: one fused call
     # per block for all points of the chunk (same operations as the general path)
-    cdef bint fused = shallow_ok(L) and (not want_acc or L.loss == 2)
+    cdef bint fused = shallow_ok(L) and (not want_acc or L.loss == LOSS_BCE)
     t0 = 0
     while t0 < T:
         tc = T - t0
@@ -637,9 +664,9 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
             X0 = D.Xb + <size_t>blk * d * TA_NB
             Yblk = D.Yb + <size_t>blk * e * TA_NB
             ta_affine(a + row0[2], a + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Za,
-                      -1, 0.0, NULL)
+                      ACT_NONE, 0.0, NULL)
             ta_affine(b + row0[2], b + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Zb,
-                      -1, 0.0, NULL)
+                      ACT_NONE, 0.0, NULL)
             if fused:
                 ta_interp1(sc.Za, sc.Zb, l1, ts + t0, tc, sc.thetas, P, <int>row1[2],
                            <int>row1[3], L.act, L.slope, Yblk, nv, scale, L.loss, want_acc,
@@ -648,7 +675,7 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
             for k in range(tc):
                 t = ts[t0 + k]
                 ta_mix(sc.Za, sc.Zb, 1.0 - t, t, l1 * TA_NB, act0, L.slope, Z0)
-                if L.act == 3:
+                if L.act == ACT_TANH:
                     sc.flag[k] |= ta_tanh(Z0, NULL, l1 * TA_NB)
                 sc.flag[k] |= forward_tail(L, sc.thetas + <size_t>k * P, Z0, Yblk, nv, scale,
                                            want_acc, &part, &ph, sc)
@@ -657,7 +684,7 @@ cdef void eval_segment(const Layout* L, const Data* D, const double* a, const do
         for k in range(tc):
             loss_out[t0 + k] = sc.tot[k] / count
             acc_out[t0 + k] = sc.hit[k] / count
-            bad_out[t0 + k] = <int8_t>sc.flag[k]
+            bad_out[t0 + k] = DIVERGED if sc.flag[k] else RUNNING
         t0 += tc
 
 
@@ -829,67 +856,158 @@ cdef void train_one(Py_ssize_t b, const Layout* L, const Data* D, const TrainCfg
         c.rng[b] = s_after
 
 
-def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
-                const double[:, ::1] X, const double[:, ::1] Y,
-                const long long[:, ::1] layout, int act, double slope, int loss,
-                int opt, double lr, double momentum, double beta1, double beta2, double eps,
-                long long batch_size,
-                double[:, ::1] theta, double[:, ::1] state1, double[:, ::1] state2,
-                uint64_t[::1] rng, int8_t[::1] status, long long[::1] steps_taken,
-                double[::1] final_loss,
-                long long t_start, long long t_end, long long total_steps,
-                long long record_every, int has_target, double target,
-                double[:, ::1] loss_rec, double[:, :, ::1] param_rec,
-                double[:, :, ::1] cons_rec, bint rec_params, bint rec_cons, int n_threads):
+FLOAT32_SCOPE = ("one hidden layer with a vectorized activation (not tanh), one output and an "
+                 "elementwise loss (mse, l1, bce)")
+
+
+cdef class TrainOptions:
+    """The settings of one training run, built once per run by the owner and passed to every
+    :func:`train_chunk` call (a new optimizer or dtype adds a field here, not a position).
+
+    ``layout``: ``(n_layers, 6)`` int64 rows (see the top of this file); ``act``, ``loss``,
+    ``optimizer``: codes of ``ACTIVATION_CODES``, ``LOSS_CODES``, ``OPTIMIZER_CODES``;
+    ``batch_size`` 0 means full batch; ``target`` None means no target loss.
+    """
+    cdef readonly object layout
+    cdef readonly int act, loss, optimizer
+    cdef readonly double slope, lr, momentum, beta1, beta2, eps, target
+    cdef readonly long long batch_size, total_steps, record_every
+    cdef readonly bint has_target, record_params, record_conserved
+
+    def __init__(self, layout, *, int act, double slope, int loss, int optimizer, double lr,
+                 long long total_steps, long long record_every, double momentum=0.0,
+                 double beta1=0.9, double beta2=0.999, double eps=1e-8,
+                 long long batch_size=0, target=None, bint record_params=False,
+                 bint record_conserved=False):
+        cdef const long long[:, ::1] rows = layout
+        self.layout = layout
+        self.act = act
+        self.slope = slope
+        self.loss = loss
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.batch_size = batch_size
+        self.total_steps = total_steps
+        self.record_every = record_every
+        self.has_target = target is not None
+        self.target = 0.0 if target is None else <double>target
+        self.record_params = record_params
+        self.record_conserved = record_conserved
+
+
+cdef class TrainState:
+    """The arrays of one training run that :func:`train_chunk` updates in place: parameters
+    ``theta`` (B, P) and optimizer moments ``state1``, ``state2`` (B, P; (1, 1) when unused)
+    in the run's dtype; per network ``rng`` (uint64), ``status`` (int8), ``steps_taken``
+    (int64), ``final_loss``; records ``loss_rec`` (B, R), ``param_rec`` (B, R, P; run dtype;
+    (1, 1, 1) when unused) and ``cons_rec`` (B, R, H; (1, 1, 1) when unused). Loss and
+    conserved records are float64 for both dtypes."""
+    cdef readonly object theta, state1, state2, rng, status, steps_taken, final_loss
+    cdef readonly object loss_rec, param_rec, cons_rec
+
+    def __init__(self, *, theta, state1, state2, rng, status, steps_taken, final_loss,
+                 loss_rec, param_rec, cons_rec):
+        self.theta = theta
+        self.state1 = state1
+        self.state2 = state2
+        self.rng = rng
+        self.status = status
+        self.steps_taken = steps_taken
+        self.final_loss = final_loss
+        self.loss_rec = loss_rec
+        self.param_rec = param_rec
+        self.cons_rec = cons_rec
+
+
+cdef void fill_cfg(TrainCfg* c, TrainOptions o, long long t_start, long long t_end,
+                   int n_records, int n_hidden) noexcept:
+    c.opt = o.optimizer
+    c.lr = o.lr
+    c.mom = o.momentum
+    c.beta1 = o.beta1
+    c.beta2 = o.beta2
+    c.eps = o.eps
+    c.batch = o.batch_size
+    c.t_start = t_start
+    c.t_end = t_end
+    c.total_steps = o.total_steps
+    c.record_every = o.record_every
+    c.n_records = n_records
+    c.has_target = o.has_target
+    c.target = o.target
+    c.rec_params = o.record_params
+    c.rec_cons = o.record_conserved
+    c.n_hidden = n_hidden
+
+
+def train_chunk(Xb, Yb, X, Y, TrainOptions options, TrainState state, long long t_start,
+                long long t_end, int n_threads):
     """Advance every running network through the global steps ``[t_start, t_end)``.
 
     Step ``t`` evaluates the network at its current parameters (gradient on the full data or
     on mini-batch ``t`` of the seeded epoch order; loss on the full data at record steps, at
     the final step ``total_steps`` and, for full-batch runs with a target, at every step),
-    records, checks the stop criteria and applies the update. ``status``, ``steps_taken``,
-    ``final_loss``, the optimizer states and ``rng`` (state at the start of the current epoch)
-    are updated in place, so consecutive chunks give the same numbers as one call.
+    records, checks the stop criteria and applies the update. ``state`` (statuses, steps
+    taken, final losses, optimizer moments, ``rng`` = state at the start of the current
+    epoch, records) is updated in place, so consecutive chunks give the same numbers as one
+    call. The data (``Xb``, ``Yb``, ``X``, ``Y``, see the top of this file) and
+    ``state.theta`` are float64, or float32 for the float32 kernels (``FLOAT32_SCOPE``).
     """
-    cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
-    cdef Data D
-    cdef TrainCfg c
-    cdef Scratch* sc = NULL
-    cdef Py_ssize_t b, B = theta.shape[0]
-    D.Xb = &Xb[0, 0, 0]
-    D.Yb = &Yb[0, 0, 0]
-    D.X = &X[0, 0]
-    D.Y = &Y[0, 0]
-    D.N = X.shape[0]
-    c.opt = opt
-    c.lr = lr
-    c.mom = momentum
-    c.beta1 = beta1
-    c.beta2 = beta2
-    c.eps = eps
-    c.batch = batch_size
-    c.t_start = t_start
-    c.t_end = t_end
-    c.total_steps = total_steps
-    c.record_every = record_every
-    c.n_records = loss_rec.shape[1]
-    c.has_target = has_target
-    c.target = target
-    c.rec_params = rec_params
-    c.rec_cons = rec_cons
-    c.n_hidden = cons_rec.shape[2]
-    c.theta = &theta[0, 0]
-    c.st1 = &state1[0, 0] if opt != OPT_PLAIN else NULL
-    c.st2 = &state2[0, 0] if opt == OPT_ADAM else NULL
+    if getattr(state.theta, "dtype", None) is not None and state.theta.dtype.itemsize == 4:
+        _train_chunk_f32(Xb, Yb, X, Y, options, state, options.layout, state.theta,
+                         state.state1, state.state2, state.param_rec, t_start, t_end,
+                         n_threads)
+    else:
+        _train_chunk_f64(Xb, Yb, X, Y, options, state, options.layout, state.theta,
+                         state.state1, state.state2, state.param_rec, t_start, t_end,
+                         n_threads)
+
+
+cdef void fill_state(TrainCfg* c, TrainState state, uint64_t[::1] rng, int8_t[::1] status,
+                     long long[::1] steps_taken, double[::1] final_loss,
+                     double[:, ::1] loss_rec, double[:, :, ::1] cons_rec) noexcept:
     c.rng = &rng[0]
     c.status = &status[0]
     c.steps_taken = &steps_taken[0]
     c.final_loss = &final_loss[0]
     c.loss_rec = &loss_rec[0, 0]
-    c.param_rec = &param_rec[0, 0, 0]
     c.cons_rec = &cons_rec[0, 0, 0]
+
+
+cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
+                      const double[:, ::1] X, const double[:, ::1] Y, TrainOptions o,
+                      TrainState state, const long long[:, ::1] layout,
+                      double[:, ::1] theta, double[:, ::1] state1, double[:, ::1] state2,
+                      double[:, :, ::1] param_rec, long long t_start, long long t_end,
+                      int n_threads):
+    cdef Layout L = make_layout(layout, o.act, o.slope, o.loss, theta.shape[1])
+    cdef Data D
+    cdef TrainCfg c
+    cdef Scratch* sc = NULL
+    cdef Py_ssize_t b, B = theta.shape[0]
+    cdef double[:, ::1] loss_rec = state.loss_rec
+    cdef double[:, :, ::1] cons_rec = state.cons_rec
+    D.Xb = &Xb[0, 0, 0]
+    D.Yb = &Yb[0, 0, 0]
+    D.X = &X[0, 0]
+    D.Y = &Y[0, 0]
+    D.N = X.shape[0]
+    fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
+    fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
+               loss_rec, cons_rec)
+    c.theta = &theta[0, 0]
+    c.st1 = &state1[0, 0] if c.opt != OPT_PLAIN else NULL
+    c.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
+    c.param_rec = &param_rec[0, 0, 0]
     # fewer networks than threads: the threads share the sample shards of each network
-    # (one parallel region per pass, opened by the calling thread)
-    if B < n_threads and batch_size <= 0 and shallow_ok(&L):
+    # (one parallel region per pass, opened by the calling thread) when a pass is large
+    # enough; otherwise no more threads than networks
+    if (B < n_threads and c.batch <= 0 and shallow_ok(&L)
+            and <double>D.N * L.P >= SPLIT_MIN_WORK_):
         with nogil:
             sc = scratch_new(&L, D.N, 0, 0, n_threads)
             for b in range(B):
@@ -899,6 +1017,8 @@ def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                     train_one(b, &L, &D, &c, sc)
             scratch_free(sc)
         return
+    if n_threads > B:
+        n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, D.N)
         for b in prange(B, schedule="static"):
@@ -909,6 +1029,520 @@ def train_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
         scratch_free(sc)
 
 
+# --- float32: the shallow fast path --------------------------------------------------------
+# The same steps as the float64 path for networks that qualify for ``shallow_ok`` (the owner
+# refuses others), in float arithmetic: data, parameters, optimizer moments, gradients and the
+# update in float; loss sums in double. Mini-batches are gathered into blocks and run through
+# the same sharded three-pass kernel (ta_shallow_f) as the full data.
+
+cdef struct DataF:
+    const float* Xb
+    const float* Yb
+    const float* X
+    const float* Y
+    int N
+
+
+cdef struct ScratchF:
+    int n_sets
+    int split
+    float* H
+    float* S
+    float* D
+    float* O
+    float* G
+    float* gacc         # n_sets * TA_W * P gradient lanes
+    float* part         # TA_SHARDS * P reduced shard gradients
+    double* val
+    double* hit
+    int* bad
+    float* grad
+    float* theta
+    long long* perm
+    float* Xg           # a gathered mini-batch, (n_blocks, d, NB) and (n_blocks, 1, NB)
+    float* Yg
+    float* Za           # segments: first-layer pre-activations at the ends, (l, NB) each
+    float* Zb
+    float* thetas       # parameters at a chunk of points, (Tc, P)
+    double* tot
+    double* hitp
+    int* flag
+
+
+cdef void scratch_free_f(ScratchF* sc) noexcept nogil:
+    if sc == NULL:
+        return
+    free(sc.H)
+    free(sc.S)
+    free(sc.D)
+    free(sc.O)
+    free(sc.G)
+    free(sc.gacc)
+    free(sc.part)
+    free(sc.val)
+    free(sc.hit)
+    free(sc.bad)
+    free(sc.grad)
+    free(sc.theta)
+    free(sc.perm)
+    free(sc.Xg)
+    free(sc.Yg)
+    free(sc.Za)
+    free(sc.Zb)
+    free(sc.thetas)
+    free(sc.tot)
+    free(sc.hitp)
+    free(sc.flag)
+    free(sc)
+
+
+cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_points,
+                             int chunk_points, int split) noexcept nogil:
+    cdef ScratchF* sc = <ScratchF*>malloc(sizeof(ScratchF))
+    cdef size_t nb = TA_NB
+    cdef size_t l1 = <size_t>L.rows[0]
+    cdef size_t P = <size_t>L.P
+    cdef size_t n_sets, bblk
+    if sc == NULL:
+        return NULL
+    memset(sc, 0, sizeof(ScratchF))
+    sc.split = split if split > 1 else 1
+    n_sets = TA_SHARDS if sc.split > 1 else 1
+    sc.n_sets = <int>n_sets
+    sc.H = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
+    sc.S = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
+    sc.D = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
+    sc.O = ta_alloc_f(n_sets * TA_GROUP * nb)
+    sc.G = ta_alloc_f(n_sets * TA_GROUP * nb)
+    sc.gacc = ta_alloc_f(n_sets * TA_W * P)
+    sc.part = ta_alloc_f(TA_SHARDS * P)
+    sc.val = ta_alloc(TA_SHARDS)
+    sc.hit = ta_alloc(TA_SHARDS)
+    sc.bad = <int*>malloc(sizeof(int) * TA_SHARDS)
+    sc.grad = ta_alloc_f(P)
+    sc.theta = ta_alloc_f(P)
+    sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
+    if (sc.H == NULL or sc.S == NULL or sc.D == NULL or sc.O == NULL or sc.G == NULL
+            or sc.gacc == NULL or sc.part == NULL or sc.val == NULL or sc.hit == NULL
+            or sc.bad == NULL or sc.grad == NULL or sc.theta == NULL or sc.perm == NULL):
+        scratch_free_f(sc)
+        return NULL
+    if batch > 0:
+        bblk = <size_t>((batch + TA_NB - 1) // TA_NB)
+        sc.Xg = ta_alloc_f(bblk * L.d * nb)
+        sc.Yg = ta_alloc_f(bblk * nb)
+        if sc.Xg == NULL or sc.Yg == NULL:
+            scratch_free_f(sc)
+            return NULL
+    if n_points > 0:
+        sc.Za = ta_alloc_f(nb * l1)
+        sc.Zb = ta_alloc_f(nb * l1)
+        sc.thetas = ta_alloc_f(<size_t>chunk_points * P)
+        sc.tot = ta_alloc(n_points)
+        sc.hitp = ta_alloc(n_points)
+        sc.flag = <int*>malloc(sizeof(int) * n_points)
+        if (sc.Za == NULL or sc.Zb == NULL or sc.thetas == NULL or sc.tot == NULL
+                or sc.hitp == NULL or sc.flag == NULL):
+            scratch_free_f(sc)
+            return NULL
+    return sc
+
+
+cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb, int N,
+                          const float* theta, int s, int nshards, int nblk, bint need_grad,
+                          bint need_loss, bint want_acc, double scale,
+                          ScratchF* sc) noexcept nogil:
+    cdef int set_ = s if sc.n_sets > 1 else 0
+    cdef int l = <int>L.rows[0], d = L.d
+    cdef size_t P = <size_t>L.P
+    cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    cdef float* gacc = sc.gacc + <size_t>set_ * TA_W * P
+    cdef ta_shallow_args_f a
+    cdef double val = 0.0, hit = 0.0
+    a.W1 = theta + r0[2]
+    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
+    a.w2 = theta + r1[2]
+    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
+    a.l = l
+    a.d = d
+    a.act = L.act
+    a.loss = L.loss
+    a.slope = L.slope
+    a.scale = scale
+    a.Xb = Xb
+    a.Yb = Yb
+    a.N = N
+    a.need_value = need_loss
+    a.need_grad = need_grad
+    a.want_hits = want_acc
+    a.gW1 = gacc + TA_W * r0[2]
+    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
+    a.gw2 = gacc + TA_W * r1[2]
+    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    a.H = sc.H + set_ * gsz
+    a.S = sc.S + set_ * gsz
+    a.D = sc.D + set_ * gsz
+    a.O = sc.O + <size_t>set_ * TA_GROUP * TA_NB
+    a.G = sc.G + <size_t>set_ * TA_GROUP * TA_NB
+    if need_grad:
+        memset(gacc, 0, sizeof(float) * TA_W * P)
+    sc.bad[s] = ta_shallow_f(&a, <int>((<long long>s * nblk) // nshards),
+                             <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
+    sc.val[s] = val
+    sc.hit[s] = hit
+    if need_grad:
+        ta_reduce_lanes_f(gacc, L.P, sc.part + <size_t>s * P)
+
+
+cdef int shallow_pass_f(const Layout* L, const float* Xb, const float* Yb, int N,
+                        const float* theta, bint need_grad, bint need_loss, bint want_acc,
+                        double* loss_out, double* acc_out, float* grad,
+                        ScratchF* sc) noexcept nogil:
+    """float32 ``shallow_pass`` over the ``N`` samples of the blocks ``Xb``, ``Yb``."""
+    cdef int nblk = (N + TA_NB - 1) // TA_NB
+    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int s, p, bad = 0, P = L.P
+    cdef double count = <double>N
+    cdef double total, hits
+    cdef float* part
+    if sc.split > 1 and nshards > 1:
+        for s in prange(nshards, num_threads=sc.split, schedule="static"):
+            shallow_shard_f(L, Xb, Yb, N, theta, s, nshards, nblk, need_grad, need_loss,
+                            want_acc, 1.0 / count, sc)
+    else:
+        for s in range(nshards):
+            shallow_shard_f(L, Xb, Yb, N, theta, s, nshards, nblk, need_grad, need_loss,
+                            want_acc, 1.0 / count, sc)
+    total = sc.val[0]
+    hits = sc.hit[0]
+    bad = sc.bad[0]
+    for s in range(1, nshards):
+        total = total + sc.val[s]
+        hits = hits + sc.hit[s]
+        bad |= sc.bad[s]
+    if need_grad:
+        memcpy(grad, sc.part, sizeof(float) * P)
+        for s in range(1, nshards):
+            part = sc.part + <size_t>s * P
+            for p in range(P):
+                grad[p] = grad[p] + part[p]
+    if need_loss:
+        loss_out[0] = total / count
+    if want_acc:
+        acc_out[0] = hits / count
+    return bad
+
+
+cdef void gather_f(const Layout* L, const DataF* D, const long long* idx, int n,
+                   ScratchF* sc) noexcept nogil:
+    """The rows ``idx[0:n]`` of the data as zero-padded blocks in ``sc.Xg``, ``sc.Yg``."""
+    cdef int nblk = (n + TA_NB - 1) // TA_NB, d = L.d
+    cdef int blk, m, i, nv
+    cdef long long r
+    cdef float* xb
+    for blk in range(nblk):
+        nv = n - blk * TA_NB
+        if nv > TA_NB:
+            nv = TA_NB
+        xb = sc.Xg + <size_t>blk * d * TA_NB
+        for m in range(nv):
+            r = idx[blk * TA_NB + m]
+            for i in range(d):
+                xb[i * TA_NB + m] = D.X[r * d + i]
+            sc.Yg[blk * TA_NB + m] = D.Y[r]
+        for m in range(nv, TA_NB):
+            for i in range(d):
+                xb[i * TA_NB + m] = 0.0
+            sc.Yg[blk * TA_NB + m] = 0.0
+
+
+cdef bint apply_update_f(const Layout* L, const TrainCfg* c, long long t, const float* th,
+                         float* m1, float* m2, const float* g, float* new) noexcept nogil:
+    """``apply_update`` in float: hyperparameters (and Adam's bias corrections, computed in
+    double) rounded to float, every operation on a parameter in float."""
+    cdef int p, P = L.P
+    cdef float lr = <float>c.lr, mom = <float>c.mom, step, w1, w2, b2, eps, bc2s, denom, x
+    cdef double bc1
+    cdef bint ok = True
+    if c.opt == OPT_PLAIN:
+        for p in range(P):
+            new[p] = th[p] - lr * g[p]
+    elif c.opt == OPT_MOMENTUM:
+        for p in range(P):
+            m1[p] = m1[p] * mom + g[p]
+            new[p] = th[p] - lr * m1[p]
+    else:
+        bc1 = 1.0 - pow(c.beta1, <double>(t + 1))
+        bc2s = <float>sqrt(1.0 - pow(c.beta2, <double>(t + 1)))
+        step = <float>(c.lr / bc1)
+        w1 = <float>(1.0 - c.beta1)
+        w2 = <float>(1.0 - c.beta2)
+        b2 = <float>c.beta2
+        eps = <float>c.eps
+        for p in range(P):
+            if w1 < 0.5:
+                m1[p] = m1[p] + w1 * (g[p] - m1[p])
+            else:
+                m1[p] = g[p] - (g[p] - m1[p]) * (<float>1.0 - w1)
+            m2[p] = m2[p] * b2 + (w2 * g[p]) * g[p]
+            denom = sqrtf(m2[p]) / bc2s + eps
+            new[p] = th[p] + (-step * m1[p]) / denom
+    for p in range(P):
+        x = new[p]
+        if not isfinite(x):
+            ok = False
+    return ok
+
+
+cdef void conserved_f(const Layout* L, const float* theta, double* out) noexcept nogil:
+    """``conserved`` of float parameters (sums in double)."""
+    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
+    cdef const long long* row
+    cdef const long long* nxt
+    cdef double sw, so, w
+    for li in range(L.n_layers - 1):
+        row = L.rows + 6 * li
+        nxt = L.rows + 6 * (li + 1)
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        n_next = <int>nxt[0]
+        for k in range(n_out):
+            sw = 0.0
+            for i in range(n_in):
+                w = theta[row[2] + k * n_in + i]
+                sw += w * w
+            so = 0.0
+            for j in range(n_next):
+                w = theta[nxt[2] + j * n_out + k]
+                so += w * w
+            w = 0.0
+            if row[3] >= 0:
+                w = theta[row[3] + k]
+            out[pos] = (sw - so) + w * w
+            pos += 1
+
+
+cdef struct TrainCfgF:
+    float* theta
+    float* st1
+    float* st2
+    float* param_rec
+
+
+cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const TrainCfg* c,
+                      const TrainCfgF* cf, ScratchF* sc) noexcept nogil:
+    cdef int P = L.P
+    cdef float* th = cf.theta + b * P
+    cdef float* m1 = cf.st1 + b * P if cf.st1 != NULL else NULL
+    cdef float* m2 = cf.st2 + b * P if cf.st2 != NULL else NULL
+    cdef long long t, slot, nbe = 1, epoch = -1, start, cnt
+    cdef uint64_t s_after = 0
+    cdef bint full = c.batch <= 0, final, need_loss, loss_known, bad
+    cdef double loss = NAN, dummy
+    if c.status[b] != RUNNING:
+        return
+    if not full:
+        nbe = (D.N + c.batch - 1) // c.batch
+    t = c.t_start
+    while t < c.t_end:
+        slot = record_slot(t, c)
+        final = t == c.total_steps
+        loss = NAN
+        bad = False
+        if full:
+            need_loss = slot >= 0 or c.has_target or final
+            bad = shallow_pass_f(L, D.Xb, D.Yb, D.N, th, not final, need_loss, False, &loss,
+                                 NULL, sc.grad, sc) != 0
+        else:
+            need_loss = slot >= 0 or final
+            if need_loss:
+                bad = shallow_pass_f(L, D.Xb, D.Yb, D.N, th, False, True, False, &loss, NULL,
+                                     NULL, sc) != 0
+            if not final and not bad:
+                if t // nbe != epoch:
+                    if epoch >= 0:
+                        c.rng[b] = s_after
+                    epoch = t // nbe
+                    s_after = shuffle(sc.perm, D.N, c.rng[b])
+                start = (t % nbe) * c.batch
+                cnt = D.N - start
+                if cnt > c.batch:
+                    cnt = c.batch
+                gather_f(L, D, sc.perm + start, <int>cnt, sc)
+                bad = shallow_pass_f(L, sc.Xg, sc.Yg, <int>cnt, th, True, False, False,
+                                     &dummy, NULL, sc.grad, sc) != 0
+        loss_known = need_loss
+        if slot >= 0:
+            c.loss_rec[b * c.n_records + slot] = loss
+            if c.rec_params:
+                memcpy(cf.param_rec + (b * c.n_records + slot) * P, th, sizeof(float) * P)
+            if c.rec_cons:
+                conserved_f(L, th, c.cons_rec + (b * c.n_records + slot) * c.n_hidden)
+        if loss_known and not isfinite(loss):
+            bad = True
+        if not bad and loss_known and c.has_target and loss <= c.target:
+            c.status[b] = REACHED_TARGET
+            c.steps_taken[b] = t
+            c.final_loss[b] = loss
+            return
+        if not bad and final:
+            c.status[b] = COMPLETED
+            c.steps_taken[b] = t
+            c.final_loss[b] = loss
+            return
+        if not bad:
+            bad = not apply_update_f(L, c, t, th, m1, m2, sc.grad, sc.theta)
+        if bad:
+            c.status[b] = DIVERGED
+            c.steps_taken[b] = t
+            if not loss_known:
+                shallow_pass_f(L, D.Xb, D.Yb, D.N, th, False, True, False, &loss, NULL, NULL,
+                               sc)
+            c.final_loss[b] = loss
+            return
+        memcpy(th, sc.theta, sizeof(float) * P)
+        t += 1
+    if not full and epoch >= 0 and c.t_end < c.total_steps and c.t_end // nbe != epoch:
+        c.rng[b] = s_after
+
+
+cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
+                      const float[:, ::1] X, const float[:, ::1] Y, TrainOptions o,
+                      TrainState state, const long long[:, ::1] layout,
+                      float[:, ::1] theta, float[:, ::1] state1, float[:, ::1] state2,
+                      float[:, :, ::1] param_rec, long long t_start, long long t_end,
+                      int n_threads):
+    cdef Layout L = make_layout(layout, o.act, o.slope, o.loss, theta.shape[1])
+    cdef DataF D
+    cdef TrainCfg c
+    cdef TrainCfgF cf
+    cdef ScratchF* sc = NULL
+    cdef Py_ssize_t b, B = theta.shape[0]
+    cdef double[:, ::1] loss_rec = state.loss_rec
+    cdef double[:, :, ::1] cons_rec = state.cons_rec
+    if not ta_have_f32() or not shallow_ok(&L):
+        raise ValueError("float32 kernels: " + FLOAT32_SCOPE)
+    D.Xb = &Xb[0, 0, 0]
+    D.Yb = &Yb[0, 0, 0]
+    D.X = &X[0, 0]
+    D.Y = &Y[0, 0]
+    D.N = X.shape[0]
+    fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
+    fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
+               loss_rec, cons_rec)
+    c.theta = NULL
+    c.st1 = NULL
+    c.st2 = NULL
+    c.param_rec = NULL
+    cf.theta = &theta[0, 0]
+    cf.st1 = &state1[0, 0] if c.opt != OPT_PLAIN else NULL
+    cf.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
+    cf.param_rec = &param_rec[0, 0, 0]
+    if B < n_threads and <double>(c.batch if c.batch > 0 else D.N) * L.P >= SPLIT_MIN_WORK_:
+        with nogil:
+            sc = scratch_new_f(&L, D.N, c.batch, 0, 0, n_threads)
+            for b in range(B):
+                if sc == NULL:
+                    c.status[b] = OUT_OF_MEMORY
+                else:
+                    train_one_f(b, &L, &D, &c, &cf, sc)
+            scratch_free_f(sc)
+        return
+    if n_threads > B:
+        n_threads = <int>B
+    with nogil, parallel(num_threads=n_threads):
+        sc = scratch_new_f(&L, D.N, c.batch, 0, 0, 1)
+        for b in prange(B, schedule="static"):
+            if sc == NULL:
+                c.status[b] = OUT_OF_MEMORY
+            else:
+                train_one_f(b, &L, &D, &c, &cf, sc)
+        scratch_free_f(sc)
+
+
+cdef void eval_segment_f(const Layout* L, const DataF* D, const float* a, const float* b,
+                         const float* ts, int T, int Tc, bint want_acc, double* loss_out,
+                         double* acc_out, int8_t* bad_out, ScratchF* sc) noexcept nogil:
+    """float32 ``eval_segment`` (the fused path): ``θ_t = (1 - t) a + t b`` in float."""
+    cdef const long long* row0 = L.rows
+    cdef const long long* row1 = L.rows + 6
+    cdef int l1 = <int>row0[0], d = L.d, nblk = (D.N + TA_NB - 1) // TA_NB
+    cdef int t0, tc, k, blk, nv, p, P = L.P
+    cdef float t, u
+    cdef double count = <double>D.N
+    cdef float scale = <float>(1.0 / count)
+    cdef float* th
+    cdef const float* X0
+    t0 = 0
+    while t0 < T:
+        tc = T - t0
+        if tc > Tc:
+            tc = Tc
+        for k in range(tc):
+            t = ts[t0 + k]
+            u = <float>1.0 - t
+            th = sc.thetas + <size_t>k * P
+            for p in range(P):
+                th[p] = u * a[p] + t * b[p]
+            sc.tot[k] = 0.0
+            sc.hitp[k] = 0.0
+            sc.flag[k] = 0
+        for blk in range(nblk):
+            nv = D.N - blk * TA_NB
+            if nv > TA_NB:
+                nv = TA_NB
+            X0 = D.Xb + <size_t>blk * d * TA_NB
+            ta_affine_f(a + row0[2], a + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Za,
+                        ACT_NONE, 0.0, NULL)
+            ta_affine_f(b + row0[2], b + row0[3] if row0[3] >= 0 else NULL, l1, d, X0, sc.Zb,
+                        ACT_NONE, 0.0, NULL)
+            ta_interp1_f(sc.Za, sc.Zb, l1, ts + t0, tc, sc.thetas, P, <int>row1[2],
+                         <int>row1[3], L.act, <float>L.slope, D.Yb + <size_t>blk * TA_NB, nv,
+                         scale, L.loss, want_acc, sc.tot, sc.hitp, sc.flag)
+        for k in range(tc):
+            loss_out[t0 + k] = sc.tot[k] / count
+            acc_out[t0 + k] = sc.hitp[k] / count
+            bad_out[t0 + k] = DIVERGED if sc.flag[k] else RUNNING
+        t0 += tc
+
+
+def evaluate_segments_f32(const float[:, ::1] table, const long long[::1] ia,
+                          const long long[::1] ib, const float[::1] ts,
+                          const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
+                          const float[:, ::1] X, const float[:, ::1] Y,
+                          const long long[:, ::1] layout, int act, double slope, int loss,
+                          double[:, ::1] loss_out, double[:, ::1] acc_out, bint want_acc,
+                          int8_t[:, ::1] bad_out, int n_threads):
+    """``evaluate_segments`` in float32 (networks in ``FLOAT32_SCOPE``; accuracy for bce)."""
+    cdef Layout L = make_layout(layout, act, slope, loss, table.shape[1])
+    cdef DataF D
+    cdef ScratchF* sc = NULL
+    cdef Py_ssize_t s, k, M = ia.shape[0]
+    cdef int T = <int>ts.shape[0]
+    cdef int Tc = T
+    if not ta_have_f32() or not shallow_ok(&L):
+        raise ValueError("float32 kernels: " + FLOAT32_SCOPE)
+    if Tc * <long long>L.P > (1 << 18):
+        Tc = max(1, (1 << 18) // L.P)
+    D.Xb = &Xb[0, 0, 0]
+    D.Yb = &Yb[0, 0, 0]
+    D.X = &X[0, 0]
+    D.Y = &Y[0, 0]
+    D.N = X.shape[0]
+    with nogil, parallel(num_threads=n_threads):
+        sc = scratch_new_f(&L, 0, 0, Tc, Tc, 1)
+        for s in prange(M, schedule="static"):
+            if sc == NULL:
+                for k in range(T):
+                    bad_out[s, k] = OUT_OF_MEMORY
+            else:
+                eval_segment_f(&L, &D, &table[ia[s], 0], &table[ib[s], 0], &ts[0], T, Tc,
+                               want_acc, &loss_out[s, 0], &acc_out[s, 0], &bad_out[s, 0], sc)
+        scratch_free_f(sc)
+
+
 def evaluate_segments(const double[:, ::1] table, const long long[::1] ia,
                       const long long[::1] ib, const double[::1] ts,
                       const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
@@ -917,7 +1551,8 @@ def evaluate_segments(const double[:, ::1] table, const long long[::1] ia,
                       double[:, ::1] loss_out, double[:, ::1] acc_out, bint want_acc,
                       int8_t[:, ::1] bad_out, int n_threads):
     """Loss (and accuracy) at ``(1 - t) table[ia[s]] + t table[ib[s]]`` for every segment
-    ``s`` and every ``t`` in ``ts``; ``bad_out`` flags non-finite evaluations (2: no memory).
+    ``s`` and every ``t`` in ``ts``; ``bad_out`` gets the status of each evaluation (STATUS_DIVERGED: not finite,
+    STATUS_OUT_OF_MEMORY: no scratch).
     Parallel over segments."""
     cdef Layout L = make_layout(layout, act, slope, loss, table.shape[1])
     cdef Data D
@@ -937,7 +1572,7 @@ def evaluate_segments(const double[:, ::1] table, const long long[::1] ia,
         for s in prange(M, schedule="static"):
             if sc == NULL:
                 for k in range(T):
-                    bad_out[s, k] = 2
+                    bad_out[s, k] = OUT_OF_MEMORY
             else:
                 eval_segment(&L, &D, &table[ia[s], 0], &table[ib[s], 0], &ts[0], T, Tc,
                              want_acc, &loss_out[s, 0], &acc_out[s, 0], &bad_out[s, 0], sc)
@@ -951,7 +1586,8 @@ def evaluate_networks(const double[:, ::1] theta,
                       bint want_loss, bint want_grad, bint want_acc, bint want_out,
                       double[::1] loss_out, double[:, ::1] grad_out, double[::1] acc_out,
                       double[:, :, ::1] out, int8_t[::1] bad_out, int n_threads):
-    """Per network: loss, gradient in the flat parameters, accuracy and outputs ``(N, e)``."""
+    """Per network: loss, gradient in the flat parameters, accuracy and outputs ``(N, e)``;
+    ``bad_out`` gets the status (STATUS_DIVERGED: not finite, STATUS_OUT_OF_MEMORY)."""
     cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
     cdef Data D
     cdef Scratch* sc = NULL
@@ -969,10 +1605,10 @@ def evaluate_networks(const double[:, ::1] theta,
         sc = scratch_new(&L, 0)
         for b in prange(B, schedule="static"):
             if sc == NULL:
-                bad_out[b] = 2
+                bad_out[b] = OUT_OF_MEMORY
             else:
-                bad_out[b] = net_pass(&L, &D, NULL, D.N, &theta[b, 0], want_grad, want_loss,
-                                      want_acc, &loss_out[b], &acc_out[b],
-                                      &grad_out[b, 0] if want_grad else NULL,
-                                      &out[b, 0, 0] if want_out else NULL, sc)
+                bad_out[b] = DIVERGED if net_pass(
+                    &L, &D, NULL, D.N, &theta[b, 0], want_grad, want_loss, want_acc,
+                    &loss_out[b], &acc_out[b], &grad_out[b, 0] if want_grad else NULL,
+                    &out[b, 0, 0] if want_out else NULL, sc) else RUNNING
         scratch_free(sc)

@@ -82,8 +82,13 @@ def is_positively_homogeneous(name):
 
 
 def activation_code(name):
-    """Integer code of an activation, shared with the compiled engine."""
-    return ACTIVATIONS.index(name)
+    """Integer code of an activation in the compiled engine.
+
+    The codes are defined once, in ``ext/codes.h``, and read here from the engine's table
+    ``ACTIVATION_CODES`` (not from positions in :data:`ACTIVATIONS`)."""
+    from ._kernels.engine import ACTIVATION_CODES
+
+    return ACTIVATION_CODES[parse_activation(name)[0]]
 
 
 def activate(name, z, negative_slope=0.01):

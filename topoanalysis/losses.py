@@ -24,8 +24,13 @@ LOSSES = ("mse", "l1", "bce", "cross_entropy")
 
 
 def loss_code(name):
-    """Integer code of a loss, shared with the compiled engine."""
-    return LOSSES.index(check_loss(name))
+    """Integer code of a loss in the compiled engine.
+
+    The codes are defined once, in ``ext/codes.h``, and read here from the engine's table
+    ``LOSS_CODES`` (not from positions in :data:`LOSSES`)."""
+    from ._kernels.engine import LOSS_CODES
+
+    return LOSS_CODES[check_loss(name)]
 
 
 def check_loss(name):

@@ -18,10 +18,10 @@ import numpy as np
 
 from .. import losses as _losses
 from .._resources import check_memory
-from .._validation import check_array, check_int
-from ..activations import activation_code
-from ..exceptions import DivergenceWarning, ShapeError, ValidationError
+from .._validation import check_array, check_int  # noqa: F401
+from ..exceptions import DivergenceWarning, NotSupportedError, ShapeError, ValidationError
 from ..network import Architecture, Network
+from ._shared import chunk_steps, estimate_step_seconds
 
 __all__ = ["batch_loss_and_gradient", "batch_forward"]
 
@@ -141,39 +141,73 @@ class EngineData:
         return self.X.shape[0]
 
 
-def prepare_data(arch, X, y, loss):
-    """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data."""
+def prepare_data(arch, X, y, loss, dtype="float64"):
+    """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data (rounded
+    to ``dtype``)."""
     X = arch.check_inputs(X)
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:
         raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got {Y.shape[0]}.")
-    return block_data(X, Y)
+    return block_data(X, Y, dtype)
 
 
-def block_data(X, Y):
+def block_data(X, Y, dtype="float64"):
     nb = kernels().BLOCK_SIZE
     n = X.shape[0]
     n_blocks = -(-n // nb)
 
     def blocked(A):
-        pad = np.zeros((n_blocks * nb, A.shape[1]))
+        pad = np.zeros((n_blocks * nb, A.shape[1]), dtype=dtype)
         pad[:n] = A
-        out = aligned_empty((n_blocks, A.shape[1], nb))
+        out = aligned_empty((n_blocks, A.shape[1], nb), dtype=dtype)
         out[...] = pad.reshape(n_blocks, nb, A.shape[1]).transpose(0, 2, 1)
         return out
 
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    Y = np.ascontiguousarray(Y, dtype=dtype)
     return EngineData(X, Y, blocked(X), blocked(Y))
 
 
-def aligned_empty(shape, alignment=64):
-    """Uninitialized C-contiguous float64 array whose data starts on an ``alignment``-byte
-    boundary (the kernels' vector loads then never split cache lines)."""
+def aligned_empty(shape, alignment=64, dtype="float64"):
+    """Uninitialized C-contiguous array whose data starts on an ``alignment``-byte boundary
+    (the kernels' vector loads then never split cache lines)."""
+    dtype = np.dtype(dtype)
     n = int(np.prod(shape))
-    raw = np.empty(n + alignment // 8, dtype=np.float64)
-    start = (-raw.ctypes.data % alignment) // 8
+    raw = np.empty(n + alignment // dtype.itemsize, dtype=dtype)
+    start = (-raw.ctypes.data % alignment) // dtype.itemsize
     return raw[start:start + n].reshape(shape)
+
+
+#: dtypes the engine computes in
+DTYPES = ("float64", "float32")
+
+
+def float32_supported(arch, loss):
+    """Whether the float32 kernels cover ``arch`` with ``loss``: one hidden layer, an activation
+    with a vectorized form (not tanh), one output and an elementwise loss."""
+    return (arch.n_layers == 2 and arch.outputs == 1 and arch.activation != "tanh"
+            and _losses.check_loss(loss) != "cross_entropy")
+
+
+def check_dtype(dtype, arch=None, loss=None):
+    """Canonical dtype name (``"float64"`` or ``"float32"``; NumPy dtypes accepted), refused
+    with NotSupportedError when the float32 kernels do not cover ``arch`` and ``loss``."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise ValidationError(f"`dtype` must be one of {', '.join(DTYPES)}; got {dtype!r}.")
+    if name == "float32":
+        if "float32" not in kernels().DTYPES:  # pragma: no cover - depends on the compiler
+            raise NotSupportedError(
+                "`dtype` 'float32' needs an engine built with GCC or Clang vector extensions; "
+                "this build has float64 kernels only.")
+        if arch is not None and not float32_supported(arch, loss):
+            raise NotSupportedError(
+                f"`dtype` 'float32' is implemented for {kernels().FLOAT32_SCOPE}; got "
+                f"{arch} with loss {loss!r}. Use dtype='float64'.")
+    return name
 
 
 def layout(arch):
@@ -191,9 +225,11 @@ def layout(arch):
 
 
 def kernel_arch_args(arch, loss):
-    """``(layout, activation code, slope, loss code)`` as the kernels take them."""
-    return (layout(arch), activation_code(arch.activation), float(arch.negative_slope),
-            _losses.loss_code(loss))
+    """``(layout, activation code, slope, loss code)`` as the kernels take them (codes from the
+    engine's tables ``ACTIVATION_CODES`` and ``LOSS_CODES``, defined once in ext/codes.h)."""
+    eng = kernels()
+    return (layout(arch), eng.ACTIVATION_CODES[arch.activation], float(arch.negative_slope),
+            eng.LOSS_CODES[_losses.check_loss(loss)])
 
 
 def resolve_threads(n_threads, n_tasks=None):
@@ -215,20 +251,61 @@ def resolve_threads(n_threads, n_tasks=None):
 
 
 def check_loss(loss):
+    """Canonical loss name (:func:`topoanalysis.losses.check_loss`)."""
     return _losses.check_loss(loss)
 
 
 # --- status ------------------------------------------------------------------------------
-def raise_for_status(status, what="networks"):
-    """Translate kernel status codes: out-of-memory raises, divergence warns.
+def raise_for_status(status, what="networks", detail="non-finite values", *,
+                     on_diverged="warn", stacklevel=3):
+    """Translate the kernels' status codes (ext/codes.h) into errors and warnings: the one
+    place where statuses become Python outcomes (as POT's ``check_result``).
 
-    ``status`` holds the engine's per-task codes; returns the boolean mask of diverged tasks.
+    Parameters
+    ----------
+    status : array_like of int
+        Per-task codes of a kernel (``STATUS_*`` of the engine): per network for training,
+        per evaluation for the batched evaluations and segments.
+    what : str, default="networks"
+        What the tasks are, for the messages (``"networks"``, ``"evaluation points"``, ...).
+    detail : str
+        Why a task counts as diverged, for the warning.
+    on_diverged : {"warn", "ignore"}, default="warn"
+        ``"warn"``: a :class:`~topoanalysis.exceptions.DivergenceWarning` naming ``what`` and
+        how many diverged; ``"ignore"``: only the returned mask (callers that handle
+        divergence themselves, e.g. a step-size controller).
+    stacklevel : int, default=3
+        Passed to :func:`warnings.warn` (3: the caller of the public function).
+
+    Returns
+    -------
+    diverged : ndarray of bool
+        Tasks with status ``STATUS_DIVERGED``.
+
+    Raises
+    ------
+    MemoryError
+        When some task has ``STATUS_OUT_OF_MEMORY`` (a thread's scratch buffers could not be
+        allocated); the message names ``what``.
+    ValueError
+        For a status code the engine does not define (a bug, never a user error).
     """
     eng = kernels()
     status = np.asarray(status)
-    if np.any(status == eng.STATUS_OUT_OF_MEMORY):
-        raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
+    if on_diverged not in ("warn", "ignore"):
+        raise ValueError(f"`on_diverged` must be 'warn' or 'ignore'; got {on_diverged!r}.")
+    unknown = ~np.isin(status, list(eng.STATUS_NAMES))
+    if np.any(unknown):
+        raise ValueError(f"the engine returned unknown status codes for {what}: "
+                         f"{sorted(set(np.asarray(status)[unknown].tolist()))}.")
+    n_oom = int(np.count_nonzero(status == eng.STATUS_OUT_OF_MEMORY))
+    if n_oom:
+        raise MemoryError(f"the engine could not allocate its per-thread scratch buffers for "
+                          f"{n_oom} of {status.size} {what}.")
     diverged = status == eng.STATUS_DIVERGED
+    if on_diverged == "warn":
+        warn_diverged(int(np.count_nonzero(diverged)), status.size, what, detail,
+                      stacklevel=stacklevel + 1)
     return diverged
 
 
@@ -241,7 +318,8 @@ def warn_diverged(n_bad, n_total, what, detail, stacklevel=3):
 
 
 # --- public batched evaluation -----------------------------------------------------------
-def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_acc, want_out):
+def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_acc, want_out,
+              on_diverged="ignore"):
     eng = kernels()
     arch, stack = resolve_params(theta, arch)
     loss = check_loss(loss)
@@ -261,12 +339,10 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
     threads = resolve_threads(n_threads, B)
     args = kernel_arch_args(arch, loss)
     # bounded kernel calls (about a quarter of a second each) so that Ctrl-C is seen quickly
-    from .train import _chunk_steps, estimate_step_seconds
-
     per_net = estimate_step_seconds(1, N, P, threads)
     i0, ramp = 0, 8
     while i0 < B:
-        i1 = min(B, i0 + min(ramp, _chunk_steps(B - i0, per_net)))
+        i1 = min(B, i0 + min(ramp, chunk_steps(B - i0, per_net)))
         ramp *= 8
         tic = time.perf_counter()
         eng.evaluate_networks(stack[i0:i1], data.Xb, data.Yb, data.X, data.Y, *args,
@@ -275,9 +351,9 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
                               out[i0:i1] if want_out else out, bad[i0:i1], threads)
         per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
-    if np.any(bad == 2):
-        raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
-    return arch, loss_out, grad, acc_out, out, bad.astype(bool)
+    diverged = raise_for_status(bad, "networks", "non-finite pre-activations or outputs",
+                                on_diverged=on_diverged, stacklevel=4)
+    return arch, loss_out, grad, acc_out, out, diverged
 
 
 def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=None):
@@ -325,8 +401,8 @@ def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=Non
     True
     """
     _, value, grad, _, _, bad = _evaluate(theta, X, y, arch, loss, n_threads, want_loss=True,
-                                          want_grad=True, want_acc=False, want_out=False)
-    warn_diverged(int(bad.sum()), bad.size, "networks", "non-finite pre-activations or outputs")
+                                          want_grad=True, want_acc=False, want_out=False,
+                                          on_diverged="warn")
     return value, grad
 
 
@@ -346,6 +422,6 @@ def batch_forward(theta, X, *, arch=None, n_threads=None):
     True
     """
     _, _, _, _, out, bad = _evaluate(theta, X, None, arch, "mse", n_threads, want_loss=False,
-                                     want_grad=False, want_acc=False, want_out=True)
-    warn_diverged(int(bad.sum()), bad.size, "networks", "non-finite pre-activations or outputs")
+                                     want_grad=False, want_acc=False, want_out=True,
+                                     on_diverged="warn")
     return out

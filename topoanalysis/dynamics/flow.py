@@ -18,7 +18,7 @@ from .._validation import check_array, check_float, check_int
 from ..exceptions import ValidationError
 from ..network import conserved_quantities
 from . import _engine
-from .train import TrainResult
+from ._shared import TrainResult
 
 __all__ = ["FlowResult", "gradient_flow", "train_flow"]
 
@@ -169,8 +169,7 @@ class _Gradient:
                 theta[sl], d.Xb, d.Yb, d.X, d.Y, *self.args, True, want_grad, False, False,
                 loss[sl], grad[sl] if want_grad else grad, acc[sl], self._out, bad[sl],
                 self.threads(min(n - s, self.max_rows)))
-        if np.any(bad == 2):
-            raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
+        _engine.raise_for_status(bad, "networks", on_diverged="ignore")
         if want_grad:
             np.negative(grad, out=grad)
         return loss, grad, bad != 0

@@ -17,7 +17,8 @@ from ..exceptions import ShapeError, ValidationError
 from ..losses import check_outputs_for_loss
 from ..network import Architecture, Network
 from . import _engine
-from .train import _chunk_steps, estimate_step_seconds
+from ._shared import chunk_steps as _chunk_steps
+from ._shared import estimate_step_seconds
 
 __all__ = [
     "InterpolationResult",
@@ -197,18 +198,21 @@ def _pair(theta_a, theta_b, arch):
     return arch_a, table, ia, ib
 
 
-def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads):
+def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
     """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``."""
     eng = _engine.kernels()
     loss = check_outputs_for_loss(loss, arch.outputs)
-    data = _engine.prepare_data(arch, X, y, loss)
+    dtype = _engine.check_dtype(dtype, arch, loss)
+    data = _engine.prepare_data(arch, X, y, loss, dtype=dtype)
     M, T = ia.size, ts.size
     want_acc = loss in _CLASSIFICATION
     check_memory(17.0 * M * T, f"{M} segments × {T} points")
     out = np.full((M, T), np.nan)
     acc = np.full((M, T), np.nan)
     bad = np.zeros((M, T), dtype=np.int8)
-    ts = np.ascontiguousarray(ts, dtype=np.float64)
+    ts = np.ascontiguousarray(ts, dtype=dtype)
+    table = np.ascontiguousarray(table, dtype=dtype)
+    kernel = eng.evaluate_segments if dtype == "float64" else eng.evaluate_segments_f32
     threads = _engine.resolve_threads(n_threads, M * T)
     args = _engine.kernel_arch_args(arch, loss)
     # Bounded kernel calls (about CHUNK_SECONDS each, from a cost model and then the measured
@@ -219,22 +223,18 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads):
         i1 = min(M, i0 + min(ramp, _chunk_steps(M - i0, per_row)))
         ramp *= 8
         tic = time.perf_counter()
-        eng.evaluate_segments(table, ia[i0:i1], ib[i0:i1], ts, data.Xb, data.Yb, data.X,
-                              data.Y, *args, out[i0:i1], acc[i0:i1], want_acc, bad[i0:i1],
-                              threads)
+        kernel(table, ia[i0:i1], ib[i0:i1], ts, data.Xb, data.Yb, data.X, data.Y, *args,
+               out[i0:i1], acc[i0:i1], want_acc, bad[i0:i1], threads)
         per_row = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
-    if np.any(bad == 2):
-        raise MemoryError("the engine could not allocate its per-thread scratch buffers.")
-    n_bad = int(np.count_nonzero(bad))
-    _engine.warn_diverged(n_bad, M * T, "evaluation points",
-                          "non-finite pre-activations, outputs or loss", stacklevel=4)
+    _engine.raise_for_status(bad, "evaluation points",
+                             "non-finite pre-activations, outputs or loss", stacklevel=4)
     return out, (acc if want_acc else None)
 
 
 # --- public ------------------------------------------------------------------------------
 def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, ts=None,
-                n_threads=None):
+                n_threads=None, dtype="float64"):
     """Loss (and accuracy) along the straight segments from ``theta_a`` to ``theta_b``.
 
     Parameters
@@ -253,6 +253,11 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
         Interpolation coefficients (values outside ``[0, 1]`` extrapolate).
     n_threads : int, optional
         OpenMP threads over the ``M`` segments; results do not depend on it.
+    dtype : {"float64", "float32"}, default="float64"
+        Arithmetic of the evaluation: ``"float32"`` rounds the endpoints, ``ts`` and the data
+        to float and forms ``θ_t`` and the losses in float (loss sums in double); for networks
+        with one hidden layer, a vectorized activation, one output and an elementwise loss
+        (see :func:`topoanalysis.dynamics.train`).
 
     Returns
     -------
@@ -280,19 +285,19 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     """
     arch, table, ia, ib = _pair(theta_a, theta_b, arch)
     ts = _check_ts(ts, n_points)
-    out, acc = _segments(arch, table, ia, ib, ts, X, y, loss, n_threads)
+    out, acc = _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype)
     return InterpolationResult(ts=ts, loss=out, accuracy=acc, loss_name=loss)
 
 
 def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=None,
-                n_threads=None):
+                n_threads=None, dtype="float64"):
     """Loss along polygonal paths through strings of beads.
 
     Parameters
     ----------
     beads : sequence of Network, or array_like of shape (K, P) or (Q, K, P)
         One path (networks or ``(K, P)``) or ``Q`` paths of ``K >= 2`` beads each.
-    X, y, arch, loss, n_threads
+    X, y, arch, loss, n_threads, dtype
         As in :func:`interpolate`.
     points_per_edge : int, default=11
         Equally spaced points on each edge, both beads included (ignored when ``ts`` given).
@@ -338,19 +343,19 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     ts = _check_ts(ts, points_per_edge, "points_per_edge")
     flat = np.ascontiguousarray(table.reshape(Q * K, P))
     start = (np.arange(Q)[:, None] * K + np.arange(K - 1)[None, :]).ravel().astype(np.int64)
-    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads)
+    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads, dtype)
     T = ts.size
     return PathLosses(ts=ts, loss=out.reshape(Q, K - 1, T),
                       accuracy=None if acc is None else acc.reshape(Q, K - 1, T), loss_name=loss)
 
 
 def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=101,
-                          ts=None, n_threads=None):
+                          ts=None, n_threads=None, dtype="float64"):
     """Loss barriers on the segments between pairs of networks.
 
     Parameters
     ----------
-    theta_a, theta_b, X, y, arch, loss, n_threads
+    theta_a, theta_b, X, y, arch, loss, n_threads, dtype
         As in :func:`interpolate`.
     n_points : int, default=101
         Equally spaced grid on ``[0, 1]``; ``0``, ``1/2`` and ``1`` are always added.
@@ -382,7 +387,7 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     arch, table, ia, ib = _pair(theta_a, theta_b, arch)
     grid = _check_ts(ts, n_points)
     grid = np.union1d(grid, [0.0, 0.5, 1.0])
-    out, acc = _segments(arch, table, ia, ib, grid, X, y, loss, n_threads)
+    out, acc = _segments(arch, table, ia, ib, grid, X, y, loss, n_threads, dtype)
     i0 = int(np.flatnonzero(grid == 0.0)[0])
     i1 = int(np.flatnonzero(grid == 1.0)[0])
     ih = int(np.flatnonzero(grid == 0.5)[0])

@@ -6,9 +6,7 @@ status into the fields of :class:`TrainResult` and a
 :class:`~topoanalysis.exceptions.DivergenceWarning`.
 """
 
-import dataclasses
 import hashlib
-import math
 import os
 import time
 import zipfile
@@ -19,78 +17,16 @@ from .._resources import check_memory
 from .._validation import check_choice, check_float, check_int, normalize_name
 from .. import losses as _losses
 from ..exceptions import ValidationError
-from ..network import Architecture, Network
 from . import _engine
+from ._shared import CHUNK_SECONDS, TrainResult, estimate_step_seconds  # noqa: F401 (re-exported)
+from ._shared import chunk_steps as _chunk_steps
+from ._shared import progress_bar
+from .flow import train_flow
 
 __all__ = ["OPTIMIZERS", "TrainResult", "train", "estimate_step_seconds", "train_memory"]
 
 #: Update rules accepted by :func:`train`.
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "flow")
-
-_OPT_NAMES = {"gd": "OPTIMIZER_PLAIN", "sgd": "OPTIMIZER_PLAIN", "momentum": "OPTIMIZER_MOMENTUM",
-              "adam": "OPTIMIZER_ADAM"}
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class TrainResult:
-    """Outcome of :func:`train` for a stack of ``B`` networks.
-
-    Attributes
-    ----------
-    arch : Architecture
-    params : ndarray of shape (B, P)
-        Final parameters. A network that diverged keeps its last finite parameters.
-    loss : ndarray of shape (B, R)
-        Loss on the full training data at the record steps; NaN at record steps after the
-        network stopped (see ``steps_taken``).
-    record_steps : ndarray of int64, shape (R,)
-        Steps of the records: ``0, k, 2k, ...`` and the last step ``steps``.
-    conserved : ndarray of shape (B, R, n_hidden) or None
-        Per-neuron ``||incoming||² − ||outgoing||²`` at the record steps (same definition as
-        :func:`topoanalysis.network.conserved_quantities`); NaN after a stop.
-    trajectory : ndarray of shape (B, R, P) or None
-        Parameters at the record steps when ``record_params=True``; NaN after a stop.
-    final_loss : ndarray of shape (B,)
-        Full-data loss at the final parameters (for a diverged network it may be non-finite:
-        it is the loss at the last finite parameters).
-    steps_taken : ndarray of int64, shape (B,)
-        Number of updates applied.
-    diverged : ndarray of bool, shape (B,)
-        Networks stopped because a loss, output, pre-activation or parameter became
-        non-finite.
-    reached_target : ndarray of bool, shape (B,)
-        Networks stopped because their loss reached ``target_loss``.
-    settings : dict
-        The optimizer settings used (loss, optimizer, lr, steps, batch_size, ...).
-    """
-
-    arch: Architecture
-    params: np.ndarray
-    loss: np.ndarray
-    record_steps: np.ndarray
-    conserved: object
-    trajectory: object
-    final_loss: np.ndarray
-    steps_taken: np.ndarray
-    diverged: np.ndarray
-    reached_target: np.ndarray
-    settings: dict
-
-    @property
-    def n_networks(self):
-        """Number ``B`` of networks trained."""
-        return self.params.shape[0]
-
-    def networks(self):
-        """The final networks as a list of :class:`~topoanalysis.network.Network`."""
-        return [Network(self.arch, p) for p in self.params]
-
-    def conserved_drift(self):
-        """``conserved − conserved[:, :1]``: drift of each neuron's conserved quantity from
-        step 0, shape ``(B, R, n_hidden)``."""
-        if self.conserved is None:
-            raise ValidationError("`record_conserved` was False: no conserved quantities recorded.")
-        return self.conserved - self.conserved[:, :1]
 
 
 def train_memory(n_networks, n_params, n_hidden, steps, record_every, optimizer="gd",
@@ -123,26 +59,8 @@ def _record_steps(steps, record_every):
     return np.array(rec, dtype=np.int64)
 
 
-#: Target wall time of one kernel call: long enough that thread synchronization costs little,
-#: short enough that Ctrl-C (handled between calls) stops a run within about a second.
-CHUNK_SECONDS = 0.25
 #: Least wall time between two checkpoint writes (raised to 10x the time a write takes).
 CHECKPOINT_SECONDS = 1.0
-
-
-def estimate_step_seconds(n_networks, n_samples, n_params, n_threads):
-    """Cost model of one training step: 2 µs of overhead plus 0.2 ns per sample, parameter and
-    network on one core (about what the engine does; the estimate used before the first
-    measurement)."""
-    return 2e-6 + 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
-
-
-def _chunk_steps(total, per_step, seconds=CHUNK_SECONDS):
-    """Steps per kernel call so that a call lasts about ``seconds`` at ``per_step`` seconds per
-    step (at least 1). Used whatever the progress setting: every kernel call is bounded in
-    time, so an interrupt is seen within about a second. Chunking never changes the
-    numbers."""
-    return int(max(1, min(total, math.floor(seconds / max(per_step, 1e-12)))))
 
 
 def _checkpoint_key(arch, state, data, *settings):
@@ -198,21 +116,11 @@ def _load_checkpoint(path, key, state):
         ) from None
 
 
-def _progress_bar(total, progress, desc):
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency; without it, train silently
-        return None
-    return tqdm(total=total, desc=desc, unit="step", delay=1.0, leave=False)
-
-
 def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps=None,
           batch_size=None, momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None,
           record_params=False, record_conserved=True, target_loss=None, seed=0, n_threads=None,
           progress=True, checkpoint=None, remove_checkpoint=True, t_end=None, rtol=None,
-          atol=None, record_times=None):
+          atol=None, record_times=None, dtype="float64"):
     """Train many networks of one architecture on one data set.
 
     Parameters
@@ -284,6 +192,14 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
         ``"momentum"``, ``"adam"``).
     t_end, rtol, atol, record_times : optional
         Only for ``optimizer="flow"``: see :func:`topoanalysis.dynamics.flow.gradient_flow`.
+    dtype : {"float64", "float32"}, default="float64"
+        Arithmetic of the run. ``"float32"`` (what PyTorch trains in) rounds the data and the
+        initial parameters to float and runs the float32 kernels: parameters, optimizer
+        moments, gradients and updates in float (8 lanes per AVX2 register, twice the
+        float64 throughput), loss sums in double; ``params`` and ``trajectory`` are then
+        float32. It covers networks with one hidden layer, a vectorized activation (not
+        tanh), one output and an elementwise loss (mse, l1, bce); others raise
+        NotSupportedError.
 
     Returns
     -------
@@ -335,14 +251,13 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     True
     """
     if isinstance(optimizer, str) and normalize_name(optimizer) == "flow":
-        from .flow import train_flow
-
+        extra = {} if dtype == "float64" else {"dtype": dtype}
         return train_flow(theta0, X, y, arch=arch, loss=loss, lr=lr, steps=steps,
                           batch_size=batch_size, record_every=record_every,
                           record_params=record_params, record_conserved=record_conserved,
                           target_loss=target_loss, n_threads=n_threads, progress=progress,
                           checkpoint=checkpoint, t_end=t_end, rtol=rtol, atol=atol,
-                          record_times=record_times)
+                          record_times=record_times, **extra)
     for name, value in (("t_end", t_end), ("rtol", rtol), ("atol", atol),
                         ("record_times", record_times)):
         if value is not None:
@@ -355,7 +270,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     steps = check_int("steps", steps, minimum=1)
     _losses.check_outputs_for_loss(loss, arch.outputs)
-    data = _engine.prepare_data(arch, X, y, loss)
+    dtype = _engine.check_dtype(dtype, arch, loss)
+    params = np.ascontiguousarray(params, dtype=dtype)
+    data = _engine.prepare_data(arch, X, y, loss, dtype=dtype)
     N = data.n_samples
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=1, maximum=N)
@@ -388,17 +305,26 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     check_memory(train_memory(B, P, H, steps, record_every, optimizer, record_params,
                               record_conserved),
                  f"training {B} networks of {P} parameters with {R} records")  # noqa
-    opt = getattr(eng, _OPT_NAMES[optimizer])
-    state1 = np.zeros((B, P)) if opt != eng.OPTIMIZER_PLAIN else np.zeros((1, 1))
-    state2 = np.zeros((B, P)) if opt == eng.OPTIMIZER_ADAM else np.zeros((1, 1))
+    opt = eng.OPTIMIZER_CODES[optimizer]
+    state1 = np.zeros((B, P), dtype) if opt != eng.OPTIMIZER_PLAIN else np.zeros((1, 1), dtype)
+    state2 = np.zeros((B, P), dtype) if opt == eng.OPTIMIZER_ADAM else np.zeros((1, 1), dtype)
     rng = np.random.SeedSequence(seed).generate_state(B, dtype=np.uint64)
     status = np.zeros(B, dtype=np.int8)
     steps_taken = np.zeros(B, dtype=np.int64)
     final_loss = np.full(B, np.nan)
     loss_rec = np.full((B, R), np.nan)
-    param_rec = np.full((B, R, P), np.nan) if record_params else np.zeros((1, 1, 1))
+    param_rec = (np.full((B, R, P), np.nan, dtype) if record_params
+                 else np.zeros((1, 1, 1), dtype))
     cons_rec = np.full((B, R, H), np.nan) if record_conserved else np.zeros((1, 1, 1))
     layout, act, slope, loss_c = _engine.kernel_arch_args(arch, loss)
+    options = eng.TrainOptions(
+        layout, act=act, slope=slope, loss=loss_c, optimizer=opt, lr=lr, momentum=momentum,
+        beta1=beta1, beta2=beta2, eps=eps, batch_size=0 if batch_size is None else batch_size,
+        total_steps=steps, record_every=record_every, target=target_loss,
+        record_params=record_params, record_conserved=record_conserved)
+    kstate = eng.TrainState(theta=params, state1=state1, state2=state2, rng=rng,
+                            status=status, steps_taken=steps_taken, final_loss=final_loss,
+                            loss_rec=loss_rec, param_rec=param_rec, cons_rec=cons_rec)
 
     total = steps + 1  # evaluation points t = 0..steps
     per_step = estimate_step_seconds(B, N if batch_size is None else batch_size, P, n_threads)
@@ -409,9 +335,10 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     if checkpoint is not None:
         key = _checkpoint_key(arch, state, data, loss, optimizer, lr, steps, batch_size,
                               momentum, beta1, beta2, eps, record_every, target_loss, seed,
-                              record_params, record_conserved)
+                              record_params, record_conserved,
+                              *(() if dtype == "float64" else (dtype,)))
         t0 = _load_checkpoint(checkpoint, key, state)
-    bar = _progress_bar(total, progress, f"train {optimizer}")
+    bar = progress_bar(total, progress, f"train {optimizer}", unit="step")
     if bar is not None and t0:
         bar.update(t0)
     last_save = time.perf_counter()
@@ -422,14 +349,8 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
             t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
             ramp *= 8
             tic = time.perf_counter()
-            eng.train_chunk(
-                data.Xb, data.Yb, data.X, data.Y, layout, act, slope, loss_c,
-                opt, lr, momentum, beta1, beta2, eps, 0 if batch_size is None else batch_size,
-                params, state1, state2, rng, status, steps_taken, final_loss,
-                t0, t1, steps, record_every, target_loss is not None,
-                0.0 if target_loss is None else target_loss,
-                loss_rec, param_rec, cons_rec, record_params, record_conserved, n_threads,
-            )
+            eng.train_chunk(data.Xb, data.Yb, data.X, data.Y, options, kstate, t0, t1,
+                            n_threads)
             done, t0 = t1 - t0, t1
             per_step = max((time.perf_counter() - tic) / done, 1e-12)
             if bar is not None:
@@ -454,16 +375,14 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
         else:  # the caller still writes outputs: keep the finished state for a rerun
             _save_checkpoint(checkpoint, key, state, total)
 
-    diverged = _engine.raise_for_status(status)
-    _engine.warn_diverged(
-        int(diverged.sum()), B, "networks",
-        "non-finite loss, outputs or parameters; stopped at their last finite parameters",
-    )
+    diverged = _engine.raise_for_status(
+        status, "networks",
+        "non-finite loss, outputs or parameters; stopped at their last finite parameters")
     settings = dict(loss=loss, optimizer=optimizer, lr=lr, steps=steps, batch_size=batch_size,
                     momentum=momentum if optimizer == "momentum" else None,
                     betas=(beta1, beta2) if optimizer == "adam" else None,
                     eps=eps if optimizer == "adam" else None, record_every=record_every,
-                    target_loss=target_loss, seed=seed)
+                    target_loss=target_loss, seed=seed, dtype=dtype)
     return TrainResult(
         arch=arch, params=params, loss=loss_rec, record_steps=rec_steps,
         conserved=cons_rec if record_conserved else None,

@@ -1,0 +1,118 @@
+"""What the owners of the engine share, below all of them: the result type of training
+(:class:`TrainResult`, which :class:`~topoanalysis.dynamics.flow.FlowResult` extends), the
+cost model that bounds every kernel call in time, and the progress bar.
+
+The modules of :mod:`topoanalysis.dynamics` import downwards only::
+
+    train -> flow -> _engine -> _shared
+    interpolate -> _engine -> _shared
+
+(``train``, ``flow`` and ``interpolate`` also import ``_shared`` directly; ``__init__``
+imports them all); ``tests/test_import_graph.py`` checks that the import graph of the package
+``dynamics`` has no circle.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..exceptions import ValidationError
+from ..network import Architecture, Network
+
+__all__ = ["TrainResult", "CHUNK_SECONDS", "estimate_step_seconds", "chunk_steps",
+           "progress_bar"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Outcome of :func:`~topoanalysis.dynamics.train` for a stack of ``B`` networks.
+
+    Attributes
+    ----------
+    arch : Architecture
+    params : ndarray of shape (B, P)
+        Final parameters (in the dtype of the run). A network that diverged keeps its last
+        finite parameters.
+    loss : ndarray of shape (B, R)
+        Loss on the full training data at the record steps; NaN at record steps after the
+        network stopped (see ``steps_taken``).
+    record_steps : ndarray of int64, shape (R,)
+        Steps of the records: ``0, k, 2k, ...`` and the last step ``steps``.
+    conserved : ndarray of shape (B, R, n_hidden) or None
+        Per-neuron ``||incoming||² − ||outgoing||²`` at the record steps (same definition as
+        :func:`topoanalysis.network.conserved_quantities`); NaN after a stop.
+    trajectory : ndarray of shape (B, R, P) or None
+        Parameters at the record steps when ``record_params=True``; NaN after a stop.
+    final_loss : ndarray of shape (B,)
+        Full-data loss at the final parameters (for a diverged network it may be non-finite:
+        it is the loss at the last finite parameters).
+    steps_taken : ndarray of int64, shape (B,)
+        Number of updates applied.
+    diverged : ndarray of bool, shape (B,)
+        Networks stopped because a loss, output, pre-activation or parameter became
+        non-finite.
+    reached_target : ndarray of bool, shape (B,)
+        Networks stopped because their loss reached ``target_loss``.
+    settings : dict
+        The optimizer settings used (loss, optimizer, lr, steps, batch_size, dtype, ...).
+    """
+
+    arch: Architecture
+    params: np.ndarray
+    loss: np.ndarray
+    record_steps: np.ndarray
+    conserved: object
+    trajectory: object
+    final_loss: np.ndarray
+    steps_taken: np.ndarray
+    diverged: np.ndarray
+    reached_target: np.ndarray
+    settings: dict
+
+    @property
+    def n_networks(self):
+        """Number ``B`` of networks trained."""
+        return self.params.shape[0]
+
+    def networks(self):
+        """The final networks as a list of :class:`~topoanalysis.network.Network`."""
+        return [Network(self.arch, p) for p in self.params]
+
+    def conserved_drift(self):
+        """``conserved − conserved[:, :1]``: drift of each neuron's conserved quantity from
+        step 0, shape ``(B, R, n_hidden)``."""
+        if self.conserved is None:
+            raise ValidationError("`record_conserved` was False: no conserved quantities recorded.")
+        return self.conserved - self.conserved[:, :1]
+
+
+#: Target wall time of one kernel call: long enough that thread synchronization costs little,
+#: short enough that Ctrl-C (handled between calls) stops a run within about a second.
+CHUNK_SECONDS = 0.25
+
+
+def estimate_step_seconds(n_networks, n_samples, n_params, n_threads):
+    """Cost model of one training step: 2 µs of overhead plus 0.2 ns per sample, parameter and
+    network on one core (about what the engine does; the estimate used before the first
+    measurement)."""
+    return 2e-6 + 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
+
+
+def chunk_steps(total, per_step, seconds=CHUNK_SECONDS):
+    """Steps per kernel call so that a call lasts about ``seconds`` at ``per_step`` seconds per
+    step (at least 1). Used whatever the progress setting: every kernel call is bounded in
+    time, so an interrupt is seen within about a second. Chunking never changes the
+    numbers."""
+    return int(max(1, min(total, math.floor(seconds / max(per_step, 1e-12)))))
+
+
+def progress_bar(total, progress, desc, **kwargs):
+    """A tqdm bar that appears after a second (None when ``progress`` is False)."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is a dependency; without it, run silently
+        return None
+    return tqdm(total=total, desc=desc, delay=1.0, leave=False, **kwargs)
