@@ -137,10 +137,12 @@ cdef struct Scratch:
     double* tmp        # error terms, (P,)
     double* grad       # (P,)
     double* y0         # copy of the state at the start of an event step, (P,)
-    # kink events: first-layer pre-activations and the frozen pattern, (l, n_blocks * NB)
+    # kink events: first-layer pre-activations of all blocks (n_blocks, l, NB), one block's
+    # pre-activations and activations (l, NB), the confirmed crossings (pair indices)
     double* zb
-    double* z1
-    int8_t* pat
+    double* ev_Z
+    double* ev_H
+    long long* cand
 
 
 cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
@@ -197,8 +199,9 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.grad)
     free(sc.y0)
     free(sc.zb)
-    free(sc.z1)
-    free(sc.pat)
+    free(sc.ev_Z)
+    free(sc.ev_H)
+    free(sc.cand)
     free(sc)
 
 
@@ -246,9 +249,10 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events) noexcept nogil:
             return NULL
     if events:
         sc.zb = ta_alloc(l1 * nblk * nb)
-        sc.z1 = ta_alloc(l1 * nblk * nb)
-        sc.pat = <int8_t*>malloc(l1 * nblk * nb + 1)
-        if sc.zb == NULL or sc.z1 == NULL or sc.pat == NULL:
+        sc.ev_Z = ta_alloc(l1 * nb)
+        sc.ev_H = ta_alloc(l1 * nb)
+        sc.cand = <long long*>malloc(sizeof(long long) * (l1 * nblk * nb + 1))
+        if sc.zb == NULL or sc.ev_Z == NULL or sc.ev_H == NULL or sc.cand == NULL:
             scratch_free(sc)
             return NULL
     return sc
@@ -422,6 +426,74 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
     return bad
 
 
+# --- the gradient with a frozen activation pattern (kink events) -----------------------------
+cdef inline double side_value(int act, double slope, bint active) noexcept nogil:
+    """Activation derivative on one side of the kink: relu 1 / 0, leaky relu 1 / slope,
+    abs 1 / -1."""
+    if active:
+        return 1.0
+    if act == 0:
+        return 0.0
+    if act == 1:
+        return slope
+    return -1.0
+
+
+cdef int net_pass_pat(const Layout* L, const Data* D, const double* theta, const int8_t* pat,
+                      bint need_grad, double* loss_out, double* grad,
+                      Scratch* sc) noexcept nogil:
+    """Loss and gradient of a one-hidden-layer, one-output network whose first-layer
+    activation derivative is taken from the pattern ``pat`` (n_blocks, l, NB) instead of the
+    sign of the pre-activation: 1 the active side, 0 the other side, 2 the sign of ``z``
+    (unfrozen). The activation is ``S z`` with ``S`` that derivative, so with a frozen
+    pattern the right-hand side is a polynomial in the parameters. Same primitives as the
+    general path of ``net_pass``."""
+    cdef int nblk = (D.N + TA_NB - 1) // TA_NB
+    cdef int blk, nv, k, m, bad = 0, d = L.d, l = <int>L.rows[0]
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    cdef const double* X0
+    cdef const int8_t* q
+    cdef double total = 0.0, part = 0.0, z, sv
+    cdef double scale = 1.0 / <double>D.N
+    cdef double* Z = sc.ev_Z
+    cdef double* H = sc.ev_H
+    cdef double* S = sc.S
+    cdef bint active
+    if need_grad:
+        memset(sc.gacc, 0, sizeof(double) * TA_W * L.P)
+    for blk in range(nblk):
+        nv = D.N - blk * TA_NB
+        if nv > TA_NB:
+            nv = TA_NB
+        X0 = D.Xb + <size_t>blk * d * TA_NB
+        ta_affine(theta + r0[2], theta + r0[3] if r0[3] >= 0 else NULL, l, d, X0, Z, -1, 0.0,
+                  NULL)
+        q = pat + <size_t>blk * l * TA_NB
+        for k in range(l * TA_NB):
+            z = Z[k]
+            active = q[k] == 1 or (q[k] == 2 and z > 0)
+            sv = side_value(L.act, L.slope, active)
+            S[k] = sv
+            H[k] = sv * z
+        bad |= ta_head1(theta + r1[2], theta + r1[3] if r1[3] >= 0 else NULL, l, H, S,
+                        D.Yb + <size_t>blk * TA_NB, nv, scale, L.loss, True, need_grad, sc.G,
+                        sc.gacc + TA_W * r1[2], sc.gacc + TA_W * r1[3] if r1[3] >= 0 else NULL,
+                        sc.D0, &part, NULL)
+        total += part
+        if need_grad:
+            memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l * TA_NB, sc.D0,
+                   sizeof(double) * l * TA_NB)
+            if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
+                ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
+                             blk % WG_GROUP + 1, l, d, sc.gacc + TA_W * r0[2],
+                             sc.gacc + TA_W * r0[3] if r0[3] >= 0 else NULL)
+    if need_grad:
+        ta_reduce_lanes(sc.gacc, L.P, grad)
+    loss_out[0] = total / <double>D.N
+    return bad
+
+
 # --- NumPy's arithmetic, reproduced ----------------------------------------------------------
 cdef double pairwise_sum(const double* a, Py_ssize_t n) noexcept nogil:
     """``np.add.reduce`` of a contiguous float64 row: pairwise summation with 8 accumulators
@@ -528,6 +600,12 @@ cdef struct FlowCfg:
     long long* rec_acc
     double* param_rec
     double* cons_rec
+    # kink events (NULL / 0 without)
+    int events
+    size_t pat_len           # n_blocks * l * NB
+    int8_t* pat              # (B, pat_len) frozen first-layer activation pattern
+    long long* n_events
+    long long* n_sliding
 
 
 cdef void conserved(const Layout* L, const double* theta, double* out) noexcept nogil:
@@ -560,10 +638,14 @@ cdef void conserved(const Layout* L, const double* theta, double* out) noexcept 
 
 
 cdef inline int rhs(const Layout* L, const Data* D, const double* y, double* loss,
-                    double* k, Scratch* sc) noexcept nogil:
-    """``k = −∇L(y)`` and the loss; returns the engine's non-finite flag."""
+                    double* k, const int8_t* pat, Scratch* sc) noexcept nogil:
+    """``k = −∇L(y)`` and the loss (with the frozen pattern ``pat`` unless NULL); returns
+    the engine's non-finite flag."""
     cdef int p, bad
-    bad = net_pass(L, D, y, True, loss, k, sc)
+    if pat != NULL:
+        bad = net_pass_pat(L, D, y, pat, True, loss, k, sc)
+    else:
+        bad = net_pass(L, D, y, True, loss, k, sc)
     for p in range(L.P):
         k[p] = -k[p]
     return bad
@@ -581,7 +663,7 @@ cdef inline void record(const Layout* L, const FlowCfg* c, Py_ssize_t b, int j,
 
 
 cdef double initial_step(const Layout* L, const Data* D, const FlowCfg* c, const double* y0,
-                         const double* f0, Scratch* sc) noexcept nogil:
+                         const double* f0, const int8_t* pat, Scratch* sc) noexcept nogil:
     """Hairer's starting step (``HINIT`` of DOPRI5), as ``_initial_step`` of flow.py: one
     gradient evaluation."""
     cdef int p, P = L.P, bad
@@ -606,7 +688,7 @@ cdef double initial_step(const Layout* L, const Data* D, const FlowCfg* c, const
     h = np_min(h, c.t_end)
     for p in range(P):
         sc.ys[p] = y0[p] + h * f0[p]
-    bad = rhs(L, D, sc.ys, &lv, f1, sc)
+    bad = rhs(L, D, sc.ys, &lv, f1, pat, sc)
     for p in range(P):
         v = (f1[p] - f0[p]) / sk[p]
         a[p] = v * v
@@ -673,19 +755,148 @@ cdef void dense(const double* y0, double h, const double* K, Py_ssize_t P, doubl
     """Continuous extension at fraction ``x`` of the step, as the records of flow.py:
     ``c_j = ((0 + P_j0 x) + P_j1 x²) + P_j2 x³ + P_j3 x⁴`` (x² as x·x, x³ and x⁴ by pow),
     ``y0 + h (c_0 K_0 + c_2 K_2 + ... + c_6 K_6)``."""
-    cdef double x2 = x * x, x3 = pow(x, 3.0), x4 = pow(x, 4.0)
     cdef double[7] cf
-    cdef int j
     cdef Py_ssize_t p
-    cdef double acc
+    dense_coeffs(x, cf)
+    for p in range(P):
+        out[p] = dense_entry(y0, h, K, P, cf, p)
+
+
+cdef inline void dense_coeffs(double x, double* cf) noexcept nogil:
+    cdef double x2 = x * x, x3 = pow(x, 3.0), x4 = pow(x, 4.0)
+    cdef int j
     for j in range(7):
         cf[j] = ((0.0 + PC[j][0] * x) + PC[j][1] * x2) + PC[j][2] * x3
         cf[j] = cf[j] + PC[j][3] * x4
-    for p in range(P):
-        acc = cf[0] * K[p]
-        for j in range(2, 7):
-            acc = acc + cf[j] * K[j * P + p]
-        out[p] = y0[p] + h * acc
+
+
+cdef inline double dense_entry(const double* y0, double h, const double* K, Py_ssize_t P,
+                               const double* cf, Py_ssize_t p) noexcept nogil:
+    cdef double acc = cf[0] * K[p]
+    cdef int j
+    for j in range(2, 7):
+        acc = acc + cf[j] * K[j * P + p]
+    return y0[p] + h * acc
+
+
+# --- kink events ------------------------------------------------------------------------------
+cdef inline double z_of(const Layout* L, const Data* D, const double* th,
+                        long long idx) noexcept nogil:
+    """First-layer pre-activation of pair ``idx = (blk l + k) NB + m`` (neuron k, sample
+    blk NB + m) at parameters ``th``: ``Σ_i W_ki x_i`` left to right, then ``+ b_k``. The
+    one formula that decides on which side of a kink a pair is."""
+    cdef int l = <int>L.rows[0], d = L.d, i
+    cdef long long blk = idx // (l * TA_NB)
+    cdef int k = <int>((idx // TA_NB) % l), m = <int>(idx % TA_NB)
+    cdef const double* X0 = D.Xb + <size_t>blk * d * TA_NB
+    cdef const double* W = th + L.rows[2] + <size_t>k * d
+    cdef double z = 0.0
+    for i in range(d):
+        z = z + W[i] * X0[i * TA_NB + m]
+    if L.rows[3] >= 0:
+        z = z + th[L.rows[3] + k]
+    return z
+
+
+cdef inline double z_dense(const Layout* L, const Data* D, const double* y0, double h,
+                           const double* K, const double* cf, long long idx) noexcept nogil:
+    """``z_of`` on the continuous extension (coefficients ``cf`` of ``dense_coeffs``): the
+    parameters are formed entry by entry as ``dense`` forms them, so ``z_dense`` at ``x`` and
+    ``z_of`` at ``dense(x)`` are the same number."""
+    cdef int l = <int>L.rows[0], d = L.d, i
+    cdef Py_ssize_t P = L.P
+    cdef long long blk = idx // (l * TA_NB)
+    cdef int k = <int>((idx // TA_NB) % l), m = <int>(idx % TA_NB)
+    cdef const double* X0 = D.Xb + <size_t>blk * d * TA_NB
+    cdef Py_ssize_t w0 = L.rows[2] + <Py_ssize_t>k * d
+    cdef double z = 0.0
+    for i in range(d):
+        z = z + dense_entry(y0, h, K, P, cf, w0 + i) * X0[i * TA_NB + m]
+    if L.rows[3] >= 0:
+        z = z + dense_entry(y0, h, K, P, cf, L.rows[3] + k)
+    return z
+
+
+cdef void init_pattern(const Layout* L, const Data* D, const double* th, int8_t* pat) noexcept nogil:
+    """The pattern of ``th``: 1 where ``z > 0``, else 0 (padding samples 0)."""
+    cdef int nblk = (D.N + TA_NB - 1) // TA_NB, l = <int>L.rows[0]
+    cdef int blk, k, m, nv
+    cdef long long idx
+    for blk in range(nblk):
+        nv = D.N - blk * TA_NB
+        if nv > TA_NB:
+            nv = TA_NB
+        for k in range(l):
+            for m in range(TA_NB):
+                idx = (<long long>blk * l + k) * TA_NB + m
+                pat[idx] = (z_of(L, D, th, idx) > 0) if m < nv else 0
+
+
+cdef double find_event(const Layout* L, const Data* D, const double* y0, double h,
+                       const double* K, const double* y1, const int8_t* pat, Scratch* sc,
+                       int* n_out) noexcept nogil:
+    """Earliest kink crossing inside an accepted step from ``y0`` to ``y1``: the fraction
+    ``x`` in (0, 1] of the step (2 when no frozen pair changed side), with the pairs that
+    change side by the end of the step in ``sc.cand[0:n_out]``.
+
+    Candidates are the pairs whose pre-activation at ``y1`` (``ta_affine``) is on the other
+    side of their frozen pattern; a candidate is confirmed when ``z_dense`` at ``x = 1`` is,
+    and its crossing is located by bisection on the continuous extension (to the last bit of
+    ``x``; the returned ``x`` is the upper end, where the pair has crossed)."""
+    cdef int nblk = (D.N + TA_NB - 1) // TA_NB, l = <int>L.rows[0], d = L.d
+    cdef int blk, k, m, nv, i, it, n = 0, nc = 0
+    cdef long long idx
+    cdef const long long* r0 = L.rows
+    cdef double[7] cf
+    cdef double xe = 1.0, lo, hi, mid, z
+    cdef bint q1
+    for blk in range(nblk):
+        nv = D.N - blk * TA_NB
+        if nv > TA_NB:
+            nv = TA_NB
+        ta_affine(y1 + r0[2], y1 + r0[3] if r0[3] >= 0 else NULL, l, d,
+                  D.Xb + <size_t>blk * d * TA_NB, sc.ev_Z, -1, 0.0, NULL)
+        for k in range(l):
+            for m in range(nv):
+                idx = (<long long>blk * l + k) * TA_NB + m
+                if pat[idx] == 2:
+                    continue
+                z = sc.ev_Z[k * TA_NB + m]
+                if (z > 0) != (pat[idx] == 1):
+                    sc.cand[n] = idx
+                    n += 1
+    n_out[0] = 0
+    if n == 0:
+        return 2.0
+    dense_coeffs(1.0, cf)
+    for i in range(n):
+        idx = sc.cand[i]
+        if (z_dense(L, D, y0, h, K, cf, idx) > 0) != (pat[idx] == 1):
+            sc.cand[nc] = idx
+            nc += 1
+    n_out[0] = nc
+    if nc == 0:
+        return 2.0
+    for i in range(nc):
+        idx = sc.cand[i]
+        q1 = pat[idx] == 1
+        if xe < 1.0:
+            dense_coeffs(xe, cf)
+            if (z_dense(L, D, y0, h, K, cf, idx) > 0) == q1:
+                continue        # this pair crosses after the earliest crossing found so far
+        lo = 0.0
+        hi = xe
+        for it in range(80):
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi:
+                break
+            dense_coeffs(mid, cf)
+            if (z_dense(L, D, y0, h, K, cf, idx) > 0) != q1:
+                hi = mid
+            else:
+                lo = mid
+        xe = hi
+    return xe
 
 
 cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* c,
@@ -699,15 +910,20 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
     cdef double* K = sc.K
     cdef double* y1
     cdef double lv, loss1, hh, remaining, en, v, fac11, fac, h_acc, h_rej, h_new, t_new, x
-    cdef double t0
-    cdef long long used = 0
-    cdef int s, bad, stage_bad, j, hi
+    cdef double t0, xe, t_e, zd
+    cdef double[7] cf
+    cdef long long used = 0, idx
+    cdef int s, bad, stage_bad, j, hi, i, n_cross, n_flip
+    cdef int8_t q
     cdef bint land, accept
+    cdef int8_t* pat = c.pat + <size_t>b * c.pat_len if c.events else NULL
     if c.status[b] != RUNNING:
         return
     if not c.started[b]:
         c.started[b] = 1
-        bad = rhs(L, D, th, &lv, k1, sc)
+        if pat != NULL:
+            init_pattern(L, D, th, pat)
+        bad = rhs(L, D, th, &lv, k1, pat, sc)
         c.n_eval[b] += 1
         used += 1
         c.cur_loss[b] = lv
@@ -723,7 +939,7 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             c.status[b] = REACHED_TARGET
             return
         if c.first_step <= 0:
-            c.h[b] = initial_step(L, D, c, th, k1, sc)
+            c.h[b] = initial_step(L, D, c, th, k1, pat, sc)
             c.n_eval[b] += 1
             used += 1
     while c.status[b] == RUNNING and used < c.budget:
@@ -734,7 +950,7 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         stage_bad = 0
         for s in range(1, 7):
             stage_arg(th, hh, K, P, s, sc.ys)
-            stage_bad |= rhs(L, D, sc.ys, &loss1, K + s * P, sc)
+            stage_bad |= rhs(L, D, sc.ys, &loss1, K + s * P, pat, sc)
         y1 = sc.ys
         c.n_eval[b] += 6
         used += 6
@@ -777,6 +993,60 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         t_new = c.t_end if land else t0 + hh
         c.n_acc[b] += 1
         c.consec[b] = 0
+        xe = 2.0
+        if pat != NULL:
+            xe = find_event(L, D, th, hh, K, y1, pat, sc, &n_cross)
+        if xe <= 1.0:
+            # a kink is crossed: cut the step at the crossing (state from the continuous
+            # extension), flip the pairs that crossed, restart with their new side
+            t_e = t_new if xe == 1.0 else t0 + xe * hh
+            if t_e > t_new:
+                t_e = t_new
+            j = <int>c.next_rec[b]
+            while j < c.R and c.rt[j] <= t_e:
+                x = (c.rt[j] - t0) / hh
+                if x > xe:
+                    x = xe
+                dense(th, hh, K, P, x, sc.grad)
+                net_pass(L, D, sc.grad, False, &lv, NULL, sc)
+                c.n_loss_eval[b] += 1
+                record(L, c, b, j, sc.grad, lv)
+                j += 1
+            c.next_rec[b] = j
+            dense_coeffs(xe, cf)
+            n_flip = 0
+            for i in range(n_cross):
+                idx = sc.cand[i]
+                q = pat[idx]
+                if (z_dense(L, D, th, hh, K, cf, idx) > 0) != (q == 1):
+                    pat[idx] = 1 - q
+                    sc.cand[n_flip] = idx
+                    n_flip += 1
+            dense(th, hh, K, P, xe, sc.y0)
+            memcpy(th, sc.y0, sizeof(double) * P)
+            bad = rhs(L, D, th, &lv, k1, pat, sc)
+            c.n_eval[b] += 1
+            used += 1
+            c.n_events[b] += 1
+            # sliding (Filippov) kinks: the new side's field points back across the kink;
+            # such a pair is unfrozen (its side follows the sign of z from now on)
+            for i in range(n_flip):
+                idx = sc.cand[i]
+                zd = z_of(L, D, k1, idx)
+                if (pat[idx] == 0 and zd > 0) or (pat[idx] == 1 and zd < 0):
+                    pat[idx] = 2
+                    c.n_sliding[b] += 1
+            c.cur_loss[b] = lv
+            c.t[b] = t_e
+            if bad or not isfinite(lv):
+                c.status[b] = DIVERGED
+            elif t_e >= c.t_end:
+                c.status[b] = DONE
+            elif c.has_target and lv <= c.target:
+                c.status[b] = REACHED_TARGET
+            elif c.max_steps > 0 and c.n_acc[b] >= c.max_steps:
+                c.status[b] = MAX_STEPS
+            continue
         # records in (t, t_new]
         j = <int>c.next_rec[b]
         while j < c.R and c.rt[j] <= t_new:
@@ -813,11 +1083,16 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                long long[::1] n_rej, long long[::1] n_eval, long long[::1] n_loss_eval,
                long long[::1] consec, long long[::1] next_rec,
                double[:, ::1] loss_rec, long long[:, ::1] rec_acc,
-               double[:, :, ::1] param_rec, double[:, :, ::1] cons_rec, int n_threads,
-               int clone):
+               double[:, :, ::1] param_rec, double[:, :, ::1] cons_rec, bint events,
+               int8_t[:, ::1] pattern, long long[::1] n_events, long long[::1] n_sliding,
+               int n_threads, int clone):
     """Advance every running network of the stack by whole Dormand-Prince steps until it
     stops or has spent ``budget`` gradient evaluations in this call (state updated in place;
     consecutive calls give the numbers of one long call). Parallel over networks.
+
+    ``events``: kink events (one hidden layer, one output, elementwise loss, relu / leaky
+    relu / abs): ``pattern`` (B, n_blocks l NB) holds each network's frozen first-layer
+    pattern, ``n_events`` and ``n_sliding`` count the crossings and the sliding pairs.
 
     ``clone``: the instruction-set clone of the block primitives (this module has its own
     dispatch table; the owner passes the engine's ``current_clone()``, so that the gradients
@@ -862,12 +1137,17 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
     c.rec_acc = &rec_acc[0, 0]
     c.param_rec = &param_rec[0, 0, 0]
     c.cons_rec = &cons_rec[0, 0, 0]
+    c.events = events
+    c.pat_len = <size_t>pattern.shape[1]
+    c.pat = &pattern[0, 0]
+    c.n_events = &n_events[0]
+    c.n_sliding = &n_sliding[0]
     if ta_current_clone() != clone:
         ta_select_clone(clone)
     if n_threads > B:
         n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
-        sc = scratch_new(&L, N, False)
+        sc = scratch_new(&L, N, events)
         for b in prange(B, schedule="dynamic"):
             if sc == NULL:
                 c.status[b] = OUT_OF_MEMORY

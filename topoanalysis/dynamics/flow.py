@@ -91,6 +91,11 @@ class FlowResult(TrainResult):
     status : ndarray of int8, shape (B,)
         1 reached ``t_end``, 2 reached ``target_loss``, 3 diverged, 4 stopped at
         ``max_steps``.
+    kink_events : ndarray of int64, shape (B,) or None
+        With ``kink_events=True``: steps cut at a kink crossing.
+    sliding_kinks : ndarray of int64, shape (B,) or None
+        With ``kink_events=True``: (neuron, sample) pairs found sliding along their kink
+        (unfrozen: stepped without events from then on).
     """
 
     record_times: np.ndarray
@@ -101,6 +106,8 @@ class FlowResult(TrainResult):
     rejected_steps: np.ndarray
     step_size: np.ndarray
     status: np.ndarray
+    kink_events: np.ndarray = None
+    sliding_kinks: np.ndarray = None
 
     def summary(self):
         """A few lines of text: settings, then one line per network (at most 20)."""
@@ -131,6 +138,7 @@ class FlowResult(TrainResult):
             "n_loss_evaluations": arr(self.n_loss_evaluations),
             "diverged": arr(self.diverged), "reached_target": arr(self.reached_target),
             "status": arr(self.status), "record_times": arr(self.record_times),
+            "kink_events": arr(self.kink_events), "sliding_kinks": arr(self.sliding_kinks),
             "loss": arr(self.loss), "conserved": arr(self.conserved),
         }
 
@@ -239,7 +247,7 @@ def _progress_bar(total, progress):
 def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol=1e-8,
                   record_times=None, max_steps=None, first_step=None, record_params=False,
                   record_conserved=True, target_loss=None, n_threads=None, progress=True,
-                  method="compiled"):
+                  method="compiled", kink_events=False):
     """Integrate the gradient flow ``dθ/dt = −∇L(θ)`` of many networks to time ``t_end``.
 
     Parameters
@@ -282,6 +290,16 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         0.25 s. ``"python"``: the reference integrator, which steps in NumPy and calls the
         engine once per stage for the whole stack; the same arithmetic (NumPy's pairwise
         sums included), so both give the same numbers up to rounding (tested to 1e-12).
+    kink_events : bool, default=False
+        Treat the kinks of a ReLU-like network as events (``method="compiled"``; one hidden
+        layer of ``relu``, ``leaky_relu`` or ``abs``, one output, an elementwise loss): the
+        first-layer activation pattern is frozen during a step, so each step integrates a
+        smooth field at full order; a pre-activation ``x·w_k + b_k`` of a frozen pair that
+        changes sign inside an accepted step is located on the continuous extension
+        (bisection to the last bit), the step is cut there and the integration restarts with
+        the pair on its new side (one extra gradient evaluation). A pair whose new side's
+        field points back (a sliding, Filippov kink) is unfrozen and follows the sign of
+        ``z`` from then on, as without events. See Notes.
 
     Returns
     -------
@@ -311,7 +329,8 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
 
     **ReLU kinks.** For ReLU-like activations the gradient jumps where a sample crosses a
     neuron's kink, and the flow is a differential equation with a discontinuous right-hand
-    side. A crossing costs a few rejected steps. But where the flow *slides* along a kink
+    side. A crossing costs a few rejected steps (``kink_events=True``: one extra
+    evaluation, no rejection). But where the flow *slides* along a kink
     (a pre-activation held at 0 by the fields on both sides: a Filippov sliding mode), every
     explicit step overshoots across it, the local error is of first order and the step size
     becomes proportional to the tolerance: the cost then grows like ``1/rtol``
@@ -359,12 +378,34 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         if not isinstance(flag, (bool, np.bool_)):
             raise ValidationError(f"`{name}` must be True or False; got {flag!r}.")
     method = check_choice("method", method, ("compiled", "python"))
+    if not isinstance(kink_events, (bool, np.bool_)):
+        raise ValidationError(f"`kink_events` must be True or False; got {kink_events!r}.")
+    if kink_events:
+        _check_kink_events(arch, loss, method)
     data = _engine.prepare_data(arch, X, y, loss)
     B, P = theta.shape
     n_threads = _engine.resolve_threads(n_threads, B)
-    run = _flow_compiled if method == "compiled" else _flow_python
-    return run(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
-               record_params, record_conserved, target_loss, n_threads, progress)
+    if method == "python":
+        return _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
+                            first_step, record_params, record_conserved, target_loss,
+                            n_threads, progress)
+    return _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
+                          first_step, record_params, record_conserved, target_loss, n_threads,
+                          progress, bool(kink_events))
+
+
+def _check_kink_events(arch, loss, method):
+    why = None
+    if method != "compiled":
+        why = f"method='compiled' (got method={method!r})"
+    elif len(arch.hidden) != 1:
+        why = f"one hidden layer (got hidden widths {tuple(arch.hidden)})"
+    elif arch.activation not in ("relu", "leaky_relu", "abs"):
+        why = f"a kinked activation relu, leaky_relu or abs (got {arch.activation!r})"
+    elif arch.outputs != 1 or loss == "cross_entropy":
+        why = f"one output and an elementwise loss (got {arch.outputs} outputs, {loss!r})"
+    if why is not None:
+        raise ValidationError(f"`kink_events` needs {why}; pass kink_events=False.")
 
 
 def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
@@ -573,7 +614,8 @@ def _eval_budget(n_running, per_eval, n_threads, seconds=_CALL_SECONDS):
 
 
 def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
-                   record_params, record_conserved, target_loss, n_threads, progress):
+                   record_params, record_conserved, target_loss, n_threads, progress,
+                   kink_events=False):
     """The whole step loop in ``topoanalysis._kernels.flow``, in calls of ~0.25 s."""
     eng = _engine.kernels()
     kern = _flow_kernels()
@@ -594,6 +636,13 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
     started = np.zeros(B, dtype=np.int8)
     counters = [np.zeros(B, dtype=np.int64) for _ in range(6)]
     n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec = counters
+    n_events = np.zeros(B, dtype=np.int64)
+    n_sliding = np.zeros(B, dtype=np.int64)
+    if kink_events:
+        n_blocks = -(-data.n_samples // eng.BLOCK_SIZE)
+        pattern = np.zeros((B, n_blocks * arch.hidden[0] * eng.BLOCK_SIZE), dtype=np.int8)
+    else:
+        pattern = np.zeros((1, 1), dtype=np.int8)
     clone = eng.current_clone()
     # cost model of one gradient evaluation of one network until the first measurement
     per_eval = 2e-6 + 2e-10 * max(1, data.n_samples) * P
@@ -616,7 +665,8 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
                 0.0 if first_step is None else first_step, rt, record_params,
                 record_conserved, b, theta, k1, t, h, facold, cur_loss, status, last_rej,
                 started, n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec, loss_rec,
-                rec_acc, param_rec, cons_rec, n_threads, clone)
+                rec_acc, param_rec, cons_rec, kink_events, pattern, n_events, n_sliding,
+                n_threads, clone)
             spent = int(n_eval.sum() + n_loss_eval.sum()) - before
             if spent > 0:
                 threads = max(1, min(n_threads, running))
@@ -632,10 +682,14 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
             bar.close()
     if np.any(status == kern.STATUS_OUT_OF_MEMORY):
         raise MemoryError("the compiled flow could not allocate its per-thread scratch buffers.")
-    return _result(arch, theta, loss, t_end, rtol, atol, rt, max_steps, first_step,
-                   target_loss, "compiled", loss_rec, cons_rec if record_conserved else None,
-                   param_rec if record_params else None, cur_loss, n_acc, status, rec_acc, t,
-                   n_eval, n_loss_eval, n_rej, h)
+    res = _result(arch, theta, loss, t_end, rtol, atol, rt, max_steps, first_step,
+                  target_loss, "compiled", loss_rec, cons_rec if record_conserved else None,
+                  param_rec if record_params else None, cur_loss, n_acc, status, rec_acc, t,
+                  n_eval, n_loss_eval, n_rej, h)
+    if not kink_events:
+        return res
+    res.settings["kink_events"] = True
+    return dataclasses.replace(res, kink_events=n_events, sliding_kinks=n_sliding)
 
 
 def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batch_size=None,
