@@ -143,6 +143,11 @@ cdef struct Scratch:
     double* ev_Z
     double* ev_H
     long long* cand
+    # sliding pairs of the last pattern pass: pair, w2_k g_n, solved fraction lambda
+    int n_sl
+    long long* sl_idx
+    double* sl_D
+    double* sl_lam
 
 
 cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
@@ -202,6 +207,9 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.ev_Z)
     free(sc.ev_H)
     free(sc.cand)
+    free(sc.sl_idx)
+    free(sc.sl_D)
+    free(sc.sl_lam)
     free(sc)
 
 
@@ -252,7 +260,11 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events) noexcept nogil:
         sc.ev_Z = ta_alloc(l1 * nb)
         sc.ev_H = ta_alloc(l1 * nb)
         sc.cand = <long long*>malloc(sizeof(long long) * (l1 * nblk * nb + 1))
-        if sc.zb == NULL or sc.ev_Z == NULL or sc.ev_H == NULL or sc.cand == NULL:
+        sc.sl_idx = <long long*>malloc(sizeof(long long) * (l1 * nblk * nb + 1))
+        sc.sl_D = ta_alloc(l1 * nblk * nb + 1)
+        sc.sl_lam = ta_alloc(l1 * nblk * nb + 1)
+        if (sc.zb == NULL or sc.ev_Z == NULL or sc.ev_H == NULL or sc.cand == NULL
+                or sc.sl_idx == NULL or sc.sl_D == NULL or sc.sl_lam == NULL):
             scratch_free(sc)
             return NULL
     return sc
@@ -445,9 +457,11 @@ cdef int net_pass_pat(const Layout* L, const Data* D, const double* theta, const
     """Loss and gradient of a one-hidden-layer, one-output network whose first-layer
     activation derivative is taken from the pattern ``pat`` (n_blocks, l, NB) instead of the
     sign of the pre-activation: 1 the active side, 0 the other side, 2 the sign of ``z``
-    (unfrozen). The activation is ``S z`` with ``S`` that derivative, so with a frozen
-    pattern the right-hand side is a polynomial in the parameters. Same primitives as the
-    general path of ``net_pass``."""
+    (unfrozen), 3 sliding along the kink (Filippov: the derivative is the convex combination
+    ``s0 + λ (1 − s0)`` of the two sides that keeps ``ż = 0``, ``λ`` solved after the pass
+    in ``sliding_correction``). The activation is ``S z`` with ``S`` that derivative, so with
+    a frozen pattern the right-hand side is a polynomial in the parameters. Same primitives
+    as the general path of ``net_pass``."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
     cdef int blk, nv, k, m, bad = 0, d = L.d, l = <int>L.rows[0]
     cdef const long long* r0 = L.rows
@@ -460,8 +474,10 @@ cdef int net_pass_pat(const Layout* L, const Data* D, const double* theta, const
     cdef double* H = sc.ev_H
     cdef double* S = sc.S
     cdef bint active
+    cdef int has_sl
     if need_grad:
         memset(sc.gacc, 0, sizeof(double) * TA_W * L.P)
+    sc.n_sl = 0
     for blk in range(nblk):
         nv = D.N - blk * TA_NB
         if nv > TA_NB:
@@ -470,9 +486,11 @@ cdef int net_pass_pat(const Layout* L, const Data* D, const double* theta, const
         ta_affine(theta + r0[2], theta + r0[3] if r0[3] >= 0 else NULL, l, d, X0, Z, -1, 0.0,
                   NULL)
         q = pat + <size_t>blk * l * TA_NB
+        has_sl = 0
         for k in range(l * TA_NB):
             z = Z[k]
-            active = q[k] == 1 or (q[k] == 2 and z > 0)
+            active = q[k] == 1 or q[k] == 3 or (q[k] == 2 and z > 0)
+            has_sl |= q[k] == 3
             sv = side_value(L.act, L.slope, active)
             S[k] = sv
             H[k] = sv * z
@@ -481,6 +499,12 @@ cdef int net_pass_pat(const Layout* L, const Data* D, const double* theta, const
                         sc.gacc + TA_W * r1[2], sc.gacc + TA_W * r1[3] if r1[3] >= 0 else NULL,
                         sc.D0, &part, NULL)
         total += part
+        if has_sl:      # sliding pairs were passed with S = 1: D = w2_k g_n
+            for k in range(l * TA_NB):
+                if q[k] == 3:
+                    sc.sl_idx[sc.n_sl] = <long long>blk * l * TA_NB + k
+                    sc.sl_D[sc.n_sl] = sc.D0[k]
+                    sc.n_sl += 1
         if need_grad:
             memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l * TA_NB, sc.D0,
                    sizeof(double) * l * TA_NB)
@@ -490,8 +514,112 @@ cdef int net_pass_pat(const Layout* L, const Data* D, const double* theta, const
                              sc.gacc + TA_W * r0[3] if r0[3] >= 0 else NULL)
     if need_grad:
         ta_reduce_lanes(sc.gacc, L.P, grad)
+        if sc.n_sl:
+            sliding_correction(L, D, grad, sc)
     loss_out[0] = total / <double>D.N
     return bad
+
+
+cdef inline double xt(const Layout* L, const Data* D, long long idx, int i) noexcept nogil:
+    """Entry ``i`` of the extended input ``(x_n, 1)`` of pair ``idx`` (the 1 only with a
+    hidden bias, ``i = d``)."""
+    cdef int l = <int>L.rows[0], d = L.d
+    cdef long long blk = idx // (l * TA_NB)
+    cdef int m = <int>(idx % TA_NB)
+    if i == d:
+        return 1.0
+    return D.Xb[<size_t>blk * d * TA_NB + <size_t>i * TA_NB + m]
+
+
+cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
+                             Scratch* sc) noexcept nogil:
+    """Filippov sliding: the gradient was formed with ``λ = 1`` (the active side) for the
+    sliding pairs; per neuron ``k`` with sliding samples ``n_1..n_r``, solve
+    ``Σ_j (x̃_i · x̃_j) ν_j = −x̃_i · g_k`` (``ż_{k n_i} = 0``) by Gaussian elimination with
+    partial pivoting (dependent rows dropped), set ``λ_j = 1 + ν_j / c_j`` with
+    ``c_j = (1 − s0) w2_k g_{n_j}``, clip it to [0, 1] and add ``Σ_j c_j (λ_j − 1) x̃_j`` to
+    ``g_k``. The unclipped ``λ`` go to ``sc.sl_lam`` (outside [0, 1]: the pair leaves the
+    kink)."""
+    cdef int l = <int>L.rows[0], d = L.d, k, i, j, r, col, piv, dx
+    cdef int[8] sel
+    cdef double[8][9] G
+    cdef double[8] nu
+    cdef double gk, big, tmp, s0 = side_value(L.act, L.slope, False), c, lam
+    cdef long long w0, b0
+    dx = d + 1 if L.rows[3] >= 0 else d
+    for i in range(sc.n_sl):
+        sc.sl_lam[i] = 1.0
+    for k in range(l):
+        r = 0
+        for i in range(sc.n_sl):
+            if <int>((sc.sl_idx[i] // TA_NB) % l) == k and r < 8:
+                sel[r] = i
+                r += 1
+        if r == 0:
+            continue
+        w0 = L.rows[2] + <long long>k * d
+        b0 = L.rows[3] + k if L.rows[3] >= 0 else -1
+        # Gram system [G | rhs]
+        for i in range(r):
+            for j in range(r):
+                tmp = 0.0
+                for col in range(dx):
+                    tmp = tmp + xt(L, D, sc.sl_idx[sel[i]], col) * xt(L, D, sc.sl_idx[sel[j]], col)
+                G[i][j] = tmp
+            tmp = 0.0
+            for col in range(d):
+                tmp = tmp + xt(L, D, sc.sl_idx[sel[i]], col) * grad[w0 + col]
+            if b0 >= 0:
+                tmp = tmp + grad[b0]
+            G[i][r] = -tmp
+            nu[i] = 0.0
+        big = 0.0
+        for i in range(r):
+            if fabs(G[i][i]) > big:
+                big = fabs(G[i][i])
+        # elimination with partial pivoting on the rows below
+        for col in range(r):
+            piv = col
+            for i in range(col + 1, r):
+                if fabs(G[i][col]) > fabs(G[piv][col]):
+                    piv = i
+            if fabs(G[piv][col]) <= 1e-12 * big:
+                for i in range(col, r):
+                    G[i][col] = 0.0
+                continue
+            if piv != col:
+                for j in range(r + 1):
+                    tmp = G[col][j]
+                    G[col][j] = G[piv][j]
+                    G[piv][j] = tmp
+            for i in range(col + 1, r):
+                tmp = G[i][col] / G[col][col]
+                for j in range(col, r + 1):
+                    G[i][j] = G[i][j] - tmp * G[col][j]
+        for col in range(r - 1, -1, -1):
+            if G[col][col] == 0.0:
+                nu[col] = 0.0
+                continue
+            tmp = G[col][r]
+            for j in range(col + 1, r):
+                tmp = tmp - G[col][j] * nu[j]
+            nu[col] = tmp / G[col][col]
+        # pivoting permuted the unknowns' equations only, not the unknowns: nu[j] is x̃_j's
+        for j in range(r):
+            c = (1.0 - s0) * sc.sl_D[sel[j]]
+            if c == 0.0:
+                continue
+            lam = 1.0 + nu[j] / c
+            sc.sl_lam[sel[j]] = lam
+            if lam > 1.0:
+                lam = 1.0
+            elif lam < 0.0:
+                lam = 0.0
+            tmp = c * (lam - 1.0)
+            for col in range(d):
+                grad[w0 + col] = grad[w0 + col] + tmp * xt(L, D, sc.sl_idx[sel[j]], col)
+            if b0 >= 0:
+                grad[b0] = grad[b0] + tmp
 
 
 # --- NumPy's arithmetic, reproduced ----------------------------------------------------------
@@ -859,7 +987,7 @@ cdef double find_event(const Layout* L, const Data* D, const double* y0, double 
         for k in range(l):
             for m in range(nv):
                 idx = (<long long>blk * l + k) * TA_NB + m
-                if pat[idx] == 2:
+                if pat[idx] >= 2:      # unfrozen or sliding: no events
                     continue
                 z = sc.ev_Z[k * TA_NB + m]
                 if (z > 0) != (pat[idx] == 1):
@@ -913,7 +1041,7 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
     cdef double t0, xe, t_e, zd
     cdef double[7] cf
     cdef long long used = 0, idx
-    cdef int s, bad, stage_bad, j, hi, i, n_cross, n_flip
+    cdef int s, bad, stage_bad, j, hi, i, n_cross, n_flip, n_sl_new
     cdef int8_t q
     cdef bint land, accept
     cdef int8_t* pat = c.pat + <size_t>b * c.pat_len if c.events else NULL
@@ -1029,13 +1157,19 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             used += 1
             c.n_events[b] += 1
             # sliding (Filippov) kinks: the new side's field points back across the kink;
-            # such a pair is unfrozen (its side follows the sign of z from now on)
+            # such a pair slides along it (code 3) and the field is evaluated again
+            n_sl_new = 0
             for i in range(n_flip):
                 idx = sc.cand[i]
                 zd = z_of(L, D, k1, idx)
                 if (pat[idx] == 0 and zd > 0) or (pat[idx] == 1 and zd < 0):
-                    pat[idx] = 2
+                    pat[idx] = 3
                     c.n_sliding[b] += 1
+                    n_sl_new += 1
+            if n_sl_new and not bad:
+                bad = rhs(L, D, th, &lv, k1, pat, sc)
+                c.n_eval[b] += 1
+                used += 1
             c.cur_loss[b] = lv
             c.t[b] = t_e
             if bad or not isfinite(lv):
@@ -1062,6 +1196,14 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         c.next_rec[b] = j
         memcpy(th, y1, sizeof(double) * P)
         memcpy(k1, K + 6 * P, sizeof(double) * P)
+        if pat != NULL and sc.n_sl:
+            # sliding pairs whose λ at y1 (the last evaluation) left [0, 1] leave the kink
+            # to that side; the field is continuous there (λ is clipped), no restart
+            for i in range(sc.n_sl):
+                if sc.sl_lam[i] > 1.0:
+                    pat[sc.sl_idx[i]] = 1
+                elif sc.sl_lam[i] < 0.0:
+                    pat[sc.sl_idx[i]] = 0
         c.cur_loss[b] = loss1
         c.t[b] = t_new
         if t_new >= c.t_end:
