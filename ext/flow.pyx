@@ -964,56 +964,71 @@ cdef double find_event(const Layout* L, const Data* D, const double* y0, double 
                        const double* K, const double* y1, const int8_t* pat, Scratch* sc,
                        int* n_out) noexcept nogil:
     """Earliest kink crossing inside an accepted step from ``y0`` to ``y1``: the fraction
-    ``x`` in (0, 1] of the step (2 when no frozen pair changed side), with the pairs that
-    change side by the end of the step in ``sc.cand[0:n_out]``.
+    ``x`` in (0, 1] of the step (2 when no frozen pair changes side), with the pairs that
+    may have changed side in ``sc.cand[0:n_out]``.
 
-    Candidates are the pairs whose pre-activation at ``y1`` (``ta_affine``) is on the other
-    side of their frozen pattern; a candidate is confirmed when ``z_dense`` at ``x = 1`` is,
-    and its crossing is located by bisection on the continuous extension (to the last bit of
-    ``x``; the returned ``x`` is the upper end, where the pair has crossed)."""
+    Candidates (one ``ta_affine`` pass over the data for each of ``z(y0)``, ``z(y1)``,
+    ``ż(y0) = z'(K_1)`` and ``ż(y1) = z'(K_7)``): the pairs on the other side of their frozen
+    pattern at ``y1``, and those on their side at both ends whose end slopes point to the
+    kink and away from it (a crossing and a return inside the step). Each candidate's
+    ``z_dense`` is scanned at ``x = j/16`` and the first change of side is located by
+    bisection to the last bit of ``x`` (the returned ``x`` is the upper end, where the pair
+    has crossed)."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB, l = <int>L.rows[0], d = L.d
-    cdef int blk, k, m, nv, i, it, n = 0, nc = 0
+    cdef int blk, k, m, nv, i, j, it, n = 0
     cdef long long idx
     cdef const long long* r0 = L.rows
+    cdef const double* K7 = K + 6 * L.P
+    cdef const double* Xblk
     cdef double[7] cf
-    cdef double xe = 1.0, lo, hi, mid, z
-    cdef bint q1
+    cdef double xe = 2.0, lo, hi, mid, z0, z1, s0, s1
+    cdef bint q1, found
     for blk in range(nblk):
         nv = D.N - blk * TA_NB
         if nv > TA_NB:
             nv = TA_NB
-        ta_affine(y1 + r0[2], y1 + r0[3] if r0[3] >= 0 else NULL, l, d,
-                  D.Xb + <size_t>blk * d * TA_NB, sc.ev_Z, -1, 0.0, NULL)
+        Xblk = D.Xb + <size_t>blk * d * TA_NB
+        ta_affine(y1 + r0[2], y1 + r0[3] if r0[3] >= 0 else NULL, l, d, Xblk, sc.ev_Z, -1,
+                  0.0, NULL)
+        ta_affine(y0 + r0[2], y0 + r0[3] if r0[3] >= 0 else NULL, l, d, Xblk, sc.ev_H, -1,
+                  0.0, NULL)
+        ta_affine(K + r0[2], K + r0[3] if r0[3] >= 0 else NULL, l, d, Xblk, sc.D0, -1,
+                  0.0, NULL)
+        ta_affine(K7 + r0[2], K7 + r0[3] if r0[3] >= 0 else NULL, l, d, Xblk, sc.D1, -1,
+                  0.0, NULL)
         for k in range(l):
             for m in range(nv):
                 idx = (<long long>blk * l + k) * TA_NB + m
                 if pat[idx] >= 2:      # unfrozen or sliding: no events
                     continue
-                z = sc.ev_Z[k * TA_NB + m]
-                if (z > 0) != (pat[idx] == 1):
+                q1 = pat[idx] == 1
+                z1 = sc.ev_Z[k * TA_NB + m]
+                z0 = sc.ev_H[k * TA_NB + m]
+                s0 = sc.D0[k * TA_NB + m]
+                s1 = sc.D1[k * TA_NB + m]
+                if ((z1 > 0) != q1 or (q1 and s0 < 0 and s1 > 0)
+                        or (not q1 and s0 > 0 and s1 < 0)):
                     sc.cand[n] = idx
                     n += 1
-    n_out[0] = 0
-    if n == 0:
-        return 2.0
-    dense_coeffs(1.0, cf)
+    n_out[0] = n
     for i in range(n):
         idx = sc.cand[i]
-        if (z_dense(L, D, y0, h, K, cf, idx) > 0) != (pat[idx] == 1):
-            sc.cand[nc] = idx
-            nc += 1
-    n_out[0] = nc
-    if nc == 0:
-        return 2.0
-    for i in range(nc):
-        idx = sc.cand[i]
         q1 = pat[idx] == 1
-        if xe < 1.0:
-            dense_coeffs(xe, cf)
-            if (z_dense(L, D, y0, h, K, cf, idx) > 0) == q1:
-                continue        # this pair crosses after the earliest crossing found so far
+        found = False
         lo = 0.0
-        hi = xe
+        for j in range(1, 17):
+            hi = j / 16.0
+            if hi >= xe:
+                hi = xe
+            dense_coeffs(hi, cf)
+            if (z_dense(L, D, y0, h, K, cf, idx) > 0) != q1:
+                found = True
+                break
+            if hi >= xe:
+                break
+            lo = hi
+        if not found:
+            continue
         for it in range(80):
             mid = 0.5 * (lo + hi)
             if mid <= lo or mid >= hi:
@@ -1025,7 +1040,6 @@ cdef double find_event(const Layout* L, const Data* D, const double* y0, double 
                 lo = mid
         xe = hi
     return xe
-
 
 cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* c,
                    Scratch* sc) noexcept nogil:
