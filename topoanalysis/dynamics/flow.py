@@ -52,6 +52,7 @@ _EXPO1 = 0.2 - _BETA * 0.75
 _MAX_REJECTS = 60          # consecutive rejections before a network counts as diverged
 _CALL_SECONDS = 0.25       # target duration of one compiled call (cost model of train)
 _THREAD_SECONDS = 2e-4     # least work per thread before a call uses a second thread
+_TEAM_SECONDS = 1e-3       # the same for a compiled flow call
 
 RUNNING, DONE, REACHED_TARGET, DIVERGED, MAX_STEPS = 0, 1, 2, 3, 4
 _STATUS_NAMES = {DONE: "reached t_end", REACHED_TARGET: "reached target_loss",
@@ -656,6 +657,9 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
                 break
             b = min(budget, _eval_budget(running, per_eval, n_threads))
             budget *= 8
+            # a second thread only for at least ~1 ms of work each: a thread team costs more
+            # than a short call, and much more on a loaded machine (results do not change)
+            threads = max(1, min(n_threads, running, int(running * b * per_eval / _TEAM_SECONDS)))
             before = int(n_eval.sum() + n_loss_eval.sum())
             tic = time.perf_counter()
             kern.flow_chunk(
@@ -666,10 +670,9 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
                 record_conserved, b, theta, k1, t, h, facold, cur_loss, status, last_rej,
                 started, n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec, loss_rec,
                 rec_acc, param_rec, cons_rec, kink_events, pattern, n_events, n_sliding,
-                n_threads, clone)
+                threads, clone)
             spent = int(n_eval.sum() + n_loss_eval.sum()) - before
             if spent > 0:
-                threads = max(1, min(n_threads, running))
                 per_eval = max((time.perf_counter() - tic) * threads / spent, 1e-12)
             if bar is not None:
                 still = status == RUNNING
