@@ -945,7 +945,8 @@ cdef inline double z_dense(const Layout* L, const Data* D, const double* y0, dou
     return z
 
 
-cdef void init_pattern(const Layout* L, const Data* D, const double* th, int8_t* pat) noexcept nogil:
+cdef void init_pattern(const Layout* L, const Data* D, const double* th,
+                       int8_t* pat) noexcept nogil:
     """The pattern of ``th``: 1 where ``z > 0``, else 0 (padding samples 0)."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB, l = <int>L.rows[0]
     cdef int blk, k, m, nv
