@@ -1140,45 +1140,34 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         if pat != NULL:
             xe = find_event(L, D, th, hh, K, y1, pat, sc, &n_cross)
         if xe <= 1.0:
-            # a kink is crossed: find the pairs that crossed by the crossing (on the
-            # continuous extension), redo the step to the crossing with the frozen pattern
-            # (a full Dormand-Prince step of size x h: error of order 5, not the order-4
-            # extension's), flip those pairs and restart with their new side
-            dense_coeffs(xe, cf)
-            n_flip = 0
-            for i in range(n_cross):
-                idx = sc.cand[i]
-                if (z_dense(L, D, th, hh, K, cf, idx) > 0) != (pat[idx] == 1):
-                    sc.cand[n_flip] = idx
-                    n_flip += 1
-            if xe < 1.0:
-                hh = xe * hh
-                for s in range(1, 7):
-                    stage_arg(th, hh, K, P, s, sc.ys)
-                    stage_bad |= rhs(L, D, sc.ys, &loss1, K + s * P, pat, sc)
-                c.n_eval[b] += 6
-                used += 6
-                t_e = t0 + hh
-                if t_e > t_new:
-                    t_e = t_new
-            else:
+            # a kink is crossed: cut the step at the crossing (state from the continuous
+            # extension), flip the pairs that crossed, restart with their new side
+            t_e = t_new if xe == 1.0 else t0 + xe * hh
+            if t_e > t_new:
                 t_e = t_new
             j = <int>c.next_rec[b]
             while j < c.R and c.rt[j] <= t_e:
                 x = (c.rt[j] - t0) / hh
-                if x > 1.0:
-                    x = 1.0
+                if x > xe:
+                    x = xe
                 dense(th, hh, K, P, x, sc.grad)
                 net_pass(L, D, sc.grad, False, &lv, NULL, sc)
                 c.n_loss_eval[b] += 1
                 record(L, c, b, j, sc.grad, lv)
                 j += 1
             c.next_rec[b] = j
-            for i in range(n_flip):
-                pat[sc.cand[i]] = 1 - pat[sc.cand[i]]
-            memcpy(th, sc.ys, sizeof(double) * P)
+            dense_coeffs(xe, cf)
+            n_flip = 0
+            for i in range(n_cross):
+                idx = sc.cand[i]
+                q = pat[idx]
+                if (z_dense(L, D, th, hh, K, cf, idx) > 0) != (q == 1):
+                    pat[idx] = 1 - q
+                    sc.cand[n_flip] = idx
+                    n_flip += 1
+            dense(th, hh, K, P, xe, sc.y0)
+            memcpy(th, sc.y0, sizeof(double) * P)
             bad = rhs(L, D, th, &lv, k1, pat, sc)
-            bad |= stage_bad
             c.n_eval[b] += 1
             used += 1
             c.n_events[b] += 1
