@@ -223,7 +223,7 @@ def test_interrupt_between_calls_propagates(monkeypatch):
     monkeypatch.setattr(flow_mod._Gradient, "__call__", interrupted)
     with pytest.raises(KeyboardInterrupt):
         gradient_flow(init_params(arch, seed=0), X, X[:, :1], arch=arch, t_end=100.0,
-                      progress=True)
+                      progress=True, method="python")
     assert calls["n"] == 20
 
 

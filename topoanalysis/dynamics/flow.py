@@ -11,10 +11,11 @@ and networks that are done leave the batch. ``train(..., optimizer="flow")`` cal
 """
 
 import dataclasses
+import time
 
 import numpy as np
 
-from .._validation import check_array, check_float, check_int
+from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
 from ..network import conserved_quantities
 from . import _engine
@@ -51,6 +52,7 @@ _EXPO1 = 0.2 - _BETA * 0.75
 _MAX_REJECTS = 60          # consecutive rejections before a network counts as diverged
 _CALL_SECONDS = 0.25       # target duration of one compiled call (cost model of train)
 _THREAD_SECONDS = 2e-4     # least work per thread before a call uses a second thread
+_TEAM_SECONDS = 1e-3       # the same for a compiled flow call
 
 RUNNING, DONE, REACHED_TARGET, DIVERGED, MAX_STEPS = 0, 1, 2, 3, 4
 _STATUS_NAMES = {DONE: "reached t_end", REACHED_TARGET: "reached target_loss",
@@ -90,6 +92,11 @@ class FlowResult(TrainResult):
     status : ndarray of int8, shape (B,)
         1 reached ``t_end``, 2 reached ``target_loss``, 3 diverged, 4 stopped at
         ``max_steps``.
+    kink_events : ndarray of int64, shape (B,) or None
+        With ``kink_events=True``: steps cut at a kink crossing.
+    sliding_kinks : ndarray of int64, shape (B,) or None
+        With ``kink_events=True``: (neuron, sample) pairs found sliding along their kink
+        (unfrozen: stepped without events from then on).
     """
 
     record_times: np.ndarray
@@ -100,6 +107,8 @@ class FlowResult(TrainResult):
     rejected_steps: np.ndarray
     step_size: np.ndarray
     status: np.ndarray
+    kink_events: np.ndarray = None
+    sliding_kinks: np.ndarray = None
 
     def summary(self):
         """A few lines of text: settings, then one line per network (at most 20)."""
@@ -130,6 +139,7 @@ class FlowResult(TrainResult):
             "n_loss_evaluations": arr(self.n_loss_evaluations),
             "diverged": arr(self.diverged), "reached_target": arr(self.reached_target),
             "status": arr(self.status), "record_times": arr(self.record_times),
+            "kink_events": arr(self.kink_events), "sliding_kinks": arr(self.sliding_kinks),
             "loss": arr(self.loss), "conserved": arr(self.conserved),
         }
 
@@ -236,7 +246,8 @@ def _progress_bar(total, progress):
 
 def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol=1e-8,
                   record_times=None, max_steps=None, first_step=None, record_params=False,
-                  record_conserved=True, target_loss=None, n_threads=None, progress=True):
+                  record_conserved=True, target_loss=None, n_threads=None, progress=True,
+                  method="compiled", kink_events=False):
     """Integrate the gradient flow ``dθ/dt = −∇L(θ)`` of many networks to time ``t_end``.
 
     Parameters
@@ -273,6 +284,22 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         nor on which other networks are integrated in the same stack.
     progress : bool, default=True
         tqdm progress bar over time (the smallest time of the networks still running).
+    method : {"compiled", "python"}, default="compiled"
+        ``"compiled"``: the whole step loop runs in the compiled engine
+        (``topoanalysis._kernels.flow``), each network on one thread, in calls of about
+        0.25 s. ``"python"``: the reference integrator, which steps in NumPy and calls the
+        engine once per stage for the whole stack; the same arithmetic (NumPy's pairwise
+        sums included), so both give the same numbers up to rounding (tested to 1e-12).
+    kink_events : bool, default=False
+        Treat the kinks of a ReLU-like network as events (``method="compiled"``; one hidden
+        layer of ``relu``, ``leaky_relu`` or ``abs``, one output, an elementwise loss): the
+        first-layer activation pattern is frozen during a step, so each step integrates a
+        smooth field at full order; a pre-activation ``x·w_k + b_k`` of a frozen pair that
+        changes sign inside an accepted step is located on the continuous extension
+        (bisection to the last bit), the step is cut there and the integration restarts with
+        the pair on its new side (one extra gradient evaluation). A pair whose new side's
+        field points back (a sliding, Filippov kink) is unfrozen and follows the sign of
+        ``z`` from then on, as without events. See Notes.
 
     Returns
     -------
@@ -302,7 +329,8 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
 
     **ReLU kinks.** For ReLU-like activations the gradient jumps where a sample crosses a
     neuron's kink, and the flow is a differential equation with a discontinuous right-hand
-    side. A crossing costs a few rejected steps. But where the flow *slides* along a kink
+    side. A crossing costs a few rejected steps (``kink_events=True``: one extra
+    evaluation, no rejection). But where the flow *slides* along a kink
     (a pre-activation held at 0 by the fields on both sides: a Filippov sliding mode), every
     explicit step overshoots across it, the local error is of first order and the step size
     becomes proportional to the tolerance: the cost then grows like ``1/rtol``
@@ -349,9 +377,41 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
                        ("progress", progress)):
         if not isinstance(flag, (bool, np.bool_)):
             raise ValidationError(f"`{name}` must be True or False; got {flag!r}.")
+    method = check_choice("method", method, ("compiled", "python"))
+    if not isinstance(kink_events, (bool, np.bool_)):
+        raise ValidationError(f"`kink_events` must be True or False; got {kink_events!r}.")
+    if kink_events:
+        _check_kink_events(arch, loss, method)
     data = _engine.prepare_data(arch, X, y, loss)
     B, P = theta.shape
     n_threads = _engine.resolve_threads(n_threads, B)
+    if method == "python":
+        return _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
+                            first_step, record_params, record_conserved, target_loss,
+                            n_threads, progress)
+    return _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
+                          first_step, record_params, record_conserved, target_loss, n_threads,
+                          progress, bool(kink_events))
+
+
+def _check_kink_events(arch, loss, method):
+    why = None
+    if method != "compiled":
+        why = f"method='compiled' (got method={method!r})"
+    elif len(arch.hidden) != 1:
+        why = f"one hidden layer (got hidden widths {tuple(arch.hidden)})"
+    elif arch.activation not in ("relu", "leaky_relu", "abs"):
+        why = f"a kinked activation relu, leaky_relu or abs (got {arch.activation!r})"
+    elif arch.outputs != 1 or loss == "cross_entropy":
+        why = f"one output and an elementwise loss (got {arch.outputs} outputs, {loss!r})"
+    if why is not None:
+        raise ValidationError(f"`kink_events` needs {why}; pass kink_events=False.")
+
+
+def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
+                 record_params, record_conserved, target_loss, n_threads, progress):
+    """The reference integrator: NumPy steps, one engine call per stage for the stack."""
+    B, P = theta.shape
     f = _Gradient(arch, loss, data, n_threads)
 
     R, H = rt.size, arch.neuron_count
@@ -505,15 +565,24 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         if bar is not None:
             bar.close()
 
+    return _result(arch, theta, loss, t_end, rtol, atol, rt, max_steps, first_step,
+                   target_loss, "python", loss_rec, cons_rec, param_rec, cur_loss, n_acc,
+                   status, rec_acc, t, n_eval, n_loss_eval, n_rej, h)
+
+
+def _result(arch, theta, loss, t_end, rtol, atol, rt, max_steps, first_step, target_loss,
+            method, loss_rec, cons_rec, param_rec, cur_loss, n_acc, status, rec_acc, t,
+            n_eval, n_loss_eval, n_rej, h):
+    B = theta.shape[0]
     diverged = status == DIVERGED
     _engine.warn_diverged(
         int(diverged.sum()), B, "networks",
         "the step size of the flow integrator collapsed or the loss was non-finite; stopped "
-        "at their last accepted parameters",
+        "at their last accepted parameters", stacklevel=5,
     )
     settings = dict(loss=loss, optimizer="flow", method="dopri5", t_end=t_end, rtol=rtol,
                     atol=atol, max_steps=max_steps, first_step=first_step,
-                    target_loss=target_loss, n_records=int(R))
+                    target_loss=target_loss, n_records=int(rt.size), integrator=method)
     rec_steps = rec_acc.max(axis=0)
     return FlowResult(
         arch=arch, params=theta, loss=loss_rec, record_steps=rec_steps,
@@ -522,6 +591,107 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         record_times=rt, record_accepted=rec_acc, final_time=t, n_evaluations=n_eval,
         n_loss_evaluations=n_loss_eval, rejected_steps=n_rej, step_size=h, status=status,
     )
+
+
+def _flow_kernels():
+    """The compiled integrator module, with a clear error when it has not been built."""
+    try:
+        from .._kernels import flow
+    except ImportError as exc:  # pragma: no cover - depends on the build
+        raise ImportError(
+            "topoanalysis' compiled flow (topoanalysis._kernels.flow) is not built: run "
+            "`python setup.py build_ext --inplace` or `pip install -e .` in the source tree "
+            f"({exc}); or pass method='python'."
+        ) from None
+    return flow
+
+
+def _eval_budget(n_running, per_eval, n_threads, seconds=_CALL_SECONDS):
+    """Gradient evaluations per network for one compiled call of about ``seconds`` (at
+    least one step); ``per_eval`` is the wall time of one evaluation of one network."""
+    per_call = max(per_eval, 1e-12) * n_running / max(1, min(n_threads, n_running))
+    return int(max(7, min(1 << 40, seconds / per_call)))
+
+
+def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
+                   record_params, record_conserved, target_loss, n_threads, progress,
+                   kink_events=False):
+    """The whole step loop in ``topoanalysis._kernels.flow``, in calls of ~0.25 s."""
+    eng = _engine.kernels()
+    kern = _flow_kernels()
+    B, P = theta.shape
+    R, H = rt.size, arch.neuron_count
+    layout, act, slope, loss_c = _engine.kernel_arch_args(arch, loss)
+    loss_rec = np.full((B, R), np.nan)
+    cons_rec = np.full((B, R, H), np.nan) if record_conserved else np.zeros((1, 1, 1))
+    param_rec = np.full((B, R, P), np.nan) if record_params else np.zeros((1, 1, 1))
+    rec_acc = np.full((B, R), -1, dtype=np.int64)
+    k1 = np.zeros((B, P))
+    t = np.zeros(B)
+    h = np.full(B, np.nan)
+    facold = np.full(B, 1e-4)
+    cur_loss = np.full(B, np.nan)
+    status = np.zeros(B, dtype=np.int8)
+    last_rej = np.zeros(B, dtype=np.int8)
+    started = np.zeros(B, dtype=np.int8)
+    counters = [np.zeros(B, dtype=np.int64) for _ in range(6)]
+    n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec = counters
+    n_events = np.zeros(B, dtype=np.int64)
+    n_sliding = np.zeros(B, dtype=np.int64)
+    if kink_events:
+        n_blocks = -(-data.n_samples // eng.BLOCK_SIZE)
+        pattern = np.zeros((B, n_blocks * arch.hidden[0] * eng.BLOCK_SIZE), dtype=np.int8)
+    else:
+        pattern = np.zeros((1, 1), dtype=np.int8)
+    clone = eng.current_clone()
+    # cost model of one gradient evaluation of one network until the first measurement
+    per_eval = 2e-6 + 2e-10 * max(1, data.n_samples) * P
+    budget = 8   # the first calls are short and grow (x8) as the measured cost comes in
+    bar = _progress_bar(t_end, progress)
+    shown = 0.0
+    try:
+        while True:
+            running = int(np.count_nonzero(status == RUNNING))
+            if running == 0:
+                break
+            b = min(budget, _eval_budget(running, per_eval, n_threads))
+            budget *= 8
+            # a second thread only for at least ~1 ms of work each: a thread team costs more
+            # than a short call, and much more on a loaded machine (results do not change)
+            threads = max(1, min(n_threads, running, int(running * b * per_eval / _TEAM_SECONDS)))
+            before = int(n_eval.sum() + n_loss_eval.sum())
+            tic = time.perf_counter()
+            kern.flow_chunk(
+                data.Xb, data.Yb, data.n_samples, layout, act, slope, loss_c, t_end, rtol,
+                atol, target_loss is not None, 0.0 if target_loss is None else target_loss,
+                0 if max_steps is None else max_steps,
+                0.0 if first_step is None else first_step, rt, record_params,
+                record_conserved, b, theta, k1, t, h, facold, cur_loss, status, last_rej,
+                started, n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec, loss_rec,
+                rec_acc, param_rec, cons_rec, kink_events, pattern, n_events, n_sliding,
+                threads, clone)
+            spent = int(n_eval.sum() + n_loss_eval.sum()) - before
+            if spent > 0:
+                per_eval = max((time.perf_counter() - tic) * threads / spent, 1e-12)
+            if bar is not None:
+                still = status == RUNNING
+                now = float(t[still].min()) if still.any() else t_end
+                if now > shown:
+                    bar.update(now - shown)
+                    shown = now
+    finally:
+        if bar is not None:
+            bar.close()
+    if np.any(status == kern.STATUS_OUT_OF_MEMORY):
+        raise MemoryError("the compiled flow could not allocate its per-thread scratch buffers.")
+    res = _result(arch, theta, loss, t_end, rtol, atol, rt, max_steps, first_step,
+                  target_loss, "compiled", loss_rec, cons_rec if record_conserved else None,
+                  param_rec if record_params else None, cur_loss, n_acc, status, rec_acc, t,
+                  n_eval, n_loss_eval, n_rej, h)
+    if not kink_events:
+        return res
+    res.settings["kink_events"] = True
+    return dataclasses.replace(res, kink_events=n_events, sliding_kinks=n_sliding)
 
 
 def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batch_size=None,
