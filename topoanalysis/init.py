@@ -46,6 +46,9 @@ def gain(activation, negative_slope=0.01):
     >>> round(gain("relu"), 6)
     1.414214
     """
+    from .activations import parse_activation
+
+    activation, negative_slope = parse_activation(activation, negative_slope)
     if activation == "relu":
         return float(np.sqrt(2.0))
     if activation == "leaky_relu":
@@ -57,6 +60,8 @@ def gain(activation, negative_slope=0.01):
 
 def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=None):
     """Standard deviation of the weights of one layer under ``scheme``."""
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    mode = check_choice("mode", mode, ("fan_in", "fan_out"))
     if scheme == "xavier_normal" or scheme == "xavier_uniform":
         return gain_value * np.sqrt(2.0 / (fan_in + fan_out))
     if scheme in ("kaiming_normal", "kaiming_uniform"):

@@ -138,6 +138,7 @@ def accuracy(out, y, loss):
 
     Returns shape ``out.shape[:-2]``; NaN-free. Raises for regression losses.
     """
+    loss = check_loss(loss)
     if loss == "bce":
         return np.mean((out > 0) == (y > 0.5), axis=(-2, -1))
     if loss == "cross_entropy":

@@ -248,6 +248,7 @@ def loss_and_gradient(arch, theta, X, Y, loss="mse"):
     Returns ``(loss of shape (...), grad of shape (..., P))``. At ReLU kinks the derivative
     convention of :func:`topoanalysis.activations.activation_derivative` is used.
     """
+    loss = _losses.check_loss(loss)
     layers, pre, post = _layer_forward(arch, theta, X)
     out = pre[-1]
     value = _losses.loss_value(loss, out, Y)

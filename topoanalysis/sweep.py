@@ -14,7 +14,7 @@ import csv
 import io
 import os
 
-from ._validation import check_choice
+from ._validation import check_choice, normalize_name
 from .exceptions import ValidationError
 
 __all__ = ["run_sweep", "completed_cells", "connect"]
@@ -143,7 +143,7 @@ def connect(scheduler):
         raise ValidationError(
             "`scheduler` needs Dask: install it with `pip install \"topoanalysis[distributed]\"`."
         ) from None
-    if scheduler == "local":
+    if normalize_name(scheduler) == "local":
         return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=True))
     check_choice("scheduler", scheduler.split("://")[0], ("tcp", "tls", "inproc", "ucx"))
     return Client(scheduler)

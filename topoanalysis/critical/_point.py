@@ -112,7 +112,7 @@ def shallow_point(net, X, y, loss="mse"):
         raise NotSupportedError(
             f"critical-point analysis needs a ReLU-like activation ('relu' or 'leaky_relu'); "
             f"`net` uses {arch.activation!r}.")
-    check_choice("loss", loss, CRITICAL_LOSSES)
+    loss = check_choice("loss", loss, CRITICAL_LOSSES)
     X = arch.check_inputs(X)
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from .._validation import check_int
+from .._validation import check_choice, check_int
 from ..network import Network
-from ._point import check_tol, shallow_point
+from ._point import CRITICAL_LOSSES, check_tol, shallow_point
 from .snap import _snap
 from .verdict import VERDICTS, _classify
 
@@ -68,6 +68,7 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     TrainedVerdicts
     """
     params = arch.check_params(params, "params", batch=True)
+    loss = check_choice("loss", loss, CRITICAL_LOSSES)
     kink_tol, zero_tol, tol = (check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol),
                                check_tol("tol", tol))
     seed = check_int("seed", seed, minimum=0)

@@ -162,8 +162,8 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
     max_iter = check_int("max_iter", max_iter, minimum=1)
     e = point.a.shape[1]
-    if loss != "mse" and e > 1:
-        raise NotSupportedError(f"snapping with loss {loss!r} needs one output; got e = {e}.")
+    if point.loss != "mse" and e > 1:
+        raise NotSupportedError(f"snapping with loss {point.loss!r} needs one output; got e = {e}.")
     return _snap(point, kink_tol, zero_tol, max_iter)
 
 

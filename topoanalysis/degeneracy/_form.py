@@ -20,6 +20,7 @@ import dataclasses
 
 import numpy as np
 
+from .._validation import check_choice
 from ..exceptions import NotSupportedError, ValidationError
 
 __all__ = ["ShallowForm", "shallow_form", "form_network", "augment_inputs", "AUGMENTATIONS"]
@@ -129,8 +130,7 @@ def shallow_form(net, augment=None, *, name="net"):
     has_bias = net.arch.hidden_bias or net.arch.output_bias
     if augment is None:
         augment = "bias" if has_bias else "none"
-    if augment not in AUGMENTATIONS:
-        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS} or None; got {augment!r}.")
+    augment = check_choice("augment", augment, AUGMENTATIONS)
     if augment == "none" and has_bias:
         raise ValidationError("`augment` must be 'bias' or 'c3' for a network with biases; "
                               "got 'none'.")

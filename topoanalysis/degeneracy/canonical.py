@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 import sympy as sp
 
-from .._validation import check_array, check_float, check_int, check_seed
+from .._validation import check_array, check_choice, check_float, check_int, check_seed
 from ..exceptions import ValidationError
 from ._form import (AUGMENTATIONS, ShallowForm, _check_net, augment_inputs, c3_augment,
                     form_network, shallow_form)
@@ -181,8 +181,7 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     from ..symmetry import balance, canonical_neuron_order, merge_redundant_neurons
 
     _check_net(net)
-    if augment not in AUGMENTATIONS:
-        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
+    augment = check_choice("augment", augment, AUGMENTATIONS)
     tol = check_float("tol", tol, minimum=0.0, maximum=0.5)
     d = net.arch.inputs
     if X is None:
@@ -310,8 +309,7 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     """
     A = sp.Matrix(A)
     C = sp.Matrix(C)
-    if augment not in ("c3", "bias"):
-        raise ValidationError(f"`augment` must be 'c3' or 'bias'; got {augment!r}.")
+    augment = check_choice("augment", augment, ("c3", "bias"))
     if A.rows != C.rows or A.cols < 2:
         raise ValidationError(f"`A` must have one row per row of `C` and >= 2 columns; got "
                               f"{A.shape} and {C.shape}.")

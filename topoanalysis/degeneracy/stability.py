@@ -23,7 +23,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_float, check_int, check_seed
+from .._validation import check_choice, check_float, check_int, check_seed
 from ..exceptions import ValidationError
 from ._form import form_network, pair_forms
 from .distance import Ball, sobolev_distance, uniform_distance
@@ -363,8 +363,7 @@ FAMILIES = {
 
 def counterexample(family, t):
     """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
-    if family not in FAMILIES:
-        raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
+    family = check_choice("family", family, tuple(FAMILIES))
     t = check_float("t", t, minimum=1.0)
     maker, reason = FAMILIES[family]
     theta, gamma = maker(t)
@@ -544,8 +543,7 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
     -------
     (Network, Network)
     """
-    if kind not in RESTRICTED_KINDS:
-        raise ValidationError(f"`kind` must be one of {RESTRICTED_KINDS}; got {kind!r}.")
+    kind = check_choice("kind", kind, RESTRICTED_KINDS)
     eta = check_float("eta", eta, minimum=0.0, strict_min=True)
     dim = check_int("dim", dim, minimum=2)
     width = check_int("width", width, minimum=2)

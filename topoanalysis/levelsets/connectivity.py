@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from .._validation import check_float, check_int
+from ..losses import check_loss
 from ..exceptions import ShapeError, ValidationError
 from ..network import Network
 
@@ -148,6 +149,7 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     """
     from ..dynamics import interpolation_barrier
 
+    loss = check_loss(loss)
     arch, A = _as_networks(theta_a, arch, "theta_a")
     arch_b, B = _as_networks(theta_b, arch, "theta_b")
     if A.shape[0] != B.shape[0]:
@@ -344,6 +346,7 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     from ..dynamics import interpolate, interpolation_barrier
 
     t0 = time.perf_counter()
+    loss = check_loss(loss)
     arch, P = _as_networks(networks, arch, "networks")
     N = P.shape[0]
     if N < 2:

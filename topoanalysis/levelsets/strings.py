@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from .._validation import check_choice, check_float, check_int
+from ..losses import check_loss
 from ..exceptions import ValidationError
 from ..network import Architecture, Network
 
@@ -400,7 +401,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     from ..dynamics.interpolate import paired_params
 
     arch, A, Bm = paired_params(theta_a, theta_b, arch)
-    _engine.check_loss(loss)
+    loss = check_loss(loss)
     L0 = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     method = check_choice("method", method, DSS_METHODS)
     t_star = check_choice("t_star", t_star, ("midpoint", "argmax"))

@@ -106,7 +106,7 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
     target = np.where(positive, ratio, 1.0 / ratio)
     with np.errstate(over="ignore"):     # overflow is detected (and named) below
         s_ratio = np.sqrt(target * a2 / w2)  # s = α²: ||αw||²/||a/α||² = s² w2/a2 = target
-    check_choice("balance", balance, BALANCES)
+    balance = check_choice("balance", balance, BALANCES)
     if balance == "ratio":
         s = s_ratio
     else:

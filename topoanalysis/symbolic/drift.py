@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 import sympy
 
-from .._validation import check_array, check_float
+from .._validation import check_array, check_choice, check_float
 from ..exceptions import ShapeError, ValidationError
 from .invariants import neuron_invariants
 from .networks import (
@@ -123,9 +123,7 @@ class GradientDescentDrift:
         -----
         The single place where symbolic results become NumPy code (``sympy.lambdify``).
         """
-        if which not in ("drift", "increment"):
-            raise ValidationError(
-                f"`which` must be one of 'drift', 'increment'; got {which!r}.")
+        which = check_choice("which", which, ("drift", "increment"))
         keys = list(self.invariants)
         P = self.network.n_params
         eta = self.learning_rate
