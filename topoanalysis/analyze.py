@@ -29,7 +29,7 @@ _EVENTS = ("per_neuron", "all_pathological", "obstructed", "disconnected",
            "expected_components", "expected_effective_components")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class AnalysisReport:
     """Result of :func:`analyze` (``to_dict()`` is what ``report.json`` holds)."""
 
@@ -51,6 +51,10 @@ class AnalysisReport:
                 dict(seeds=[p["seed"] for p in self.pairs], **self.aligned.to_dict()),
                 "degeneracy": None if self.degeneracy is None else self.degeneracy.to_dict(),
                 "critical": self.critical}
+
+    def summary(self):
+        """The report as text (same as :meth:`text`)."""
+        return self.text()
 
     def text(self):
         c = self.config

@@ -212,9 +212,45 @@ class Architecture:
         return sum(self.hidden)
 
     def to_dict(self):
+        """Plain data (``hidden`` as a list); :meth:`from_dict` is its inverse.
+
+        Returns
+        -------
+        dict
+        """
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict`.
+
+        Returns
+        -------
+        Architecture
+        """
+        d = dict(d)
+        d["hidden"] = tuple(d["hidden"])
+        return cls(**d)
+
+    def summary(self):
+        """One line: sizes, activation and biases.
+
+        Returns
+        -------
+        str
+        """
+        act = (f"leaky_relu({self.negative_slope})" if self.activation == "leaky_relu"
+               else self.activation)
+        return (f"{self.inputs} -> {' -> '.join(map(str, self.hidden))} -> {self.outputs}, "
+                f"{act}, hidden_bias={self.hidden_bias}, output_bias={self.output_bias} "
+                f"({self.n_params} parameters)")
 
 
 # --- NumPy reference forward / backward (any depth, any leading batch) -------------------

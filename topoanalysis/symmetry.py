@@ -151,7 +151,7 @@ def weight_matching(net_a, net_b, *, balanced=None):
     return perm
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlignResult:
     """Result of :func:`align`.
 
@@ -257,7 +257,7 @@ def canonical_neuron_order(net, *, decimals=9):
     return np.lexsort(keys.T[::-1]).astype(np.int64)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MergeResult:
     """Result of :func:`merge_redundant_neurons`.
 

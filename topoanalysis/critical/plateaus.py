@@ -45,7 +45,13 @@ class Plateau:
     loss: float
 
     def to_dict(self):
+        """Plain data (the fields)."""
         return dataclasses.asdict(self)
+
+    def summary(self):
+        """One line: steps spanned and the loss level."""
+        return (f"plateau at loss {self.loss:.6g}, steps {self.start_step} .. {self.end_step} "
+                f"(records {self.start} .. {self.end})")
 
 
 def _slopes(loss, steps):

@@ -37,7 +37,7 @@ STEPS = ("fold biases", "drop zero neurons", "merge redundant neurons", "augment
          "balance", "order")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StepCheck:
     """Numeric check of one step: realization and gradient before vs after."""
 
@@ -51,10 +51,18 @@ class StepCheck:
     holds: bool
 
     def to_dict(self):
+        """Plain data (the fields)."""
         return dataclasses.asdict(self)
 
+    def summary(self):
+        """One line: the step, widths and the largest errors found."""
+        return (f"{self.step}: width {self.width_before} -> {self.width_after}, value error "
+                f"{self.max_value_error:.2e}, gradient error {self.max_gradient_error:.2e} on "
+                f"{self.n_points} points / {self.n_regions} regions: "
+                f"{'holds' if self.holds else 'FAILS'}")
 
-@dataclasses.dataclass
+
+@dataclasses.dataclass(frozen=True)
 class CanonicalForm:
     """Canonical form of a network modulo permutation, rescaling and redundancy.
 
@@ -263,7 +271,7 @@ def _decimals(tol):
 
 
 # --- exact (SymPy) ---------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SymbolicStep:
     """One step in exact arithmetic: the weights after it and the simplified difference."""
 
@@ -277,8 +285,14 @@ class SymbolicStep:
         return all(r == 0 for r in self.residual)
 
     def to_dict(self):
+        """Plain data (matrices as ``str``)."""
         return {"step": self.step, "A": str(self.A.tolist()), "C": str(self.C.tolist()),
                 "residual": [str(r) for r in self.residual], "holds": self.holds}
+
+    def summary(self):
+        """One line: the step, the width after it and whether the realization is unchanged."""
+        return (f"{self.step}: {self.A.rows} neuron(s), realization "
+                f"{'unchanged (residual 0)' if self.holds else 'CHANGED'}")
 
 
 def canonical_form_symbolic(A, C, *, augment="c3"):

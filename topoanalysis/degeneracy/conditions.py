@@ -28,7 +28,7 @@ __all__ = ["SymbolicConditions", "symbolic_conditions", "Membership",
            "restricted_space_membership", "symbolic_realization"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SymbolicConditions:
     """C.1, C.2, C.3 as SymPy booleans (one per neuron / pair) and their conjunctions."""
 
@@ -133,7 +133,7 @@ def symbolic_realization(A, C, x=None):
     return out
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Membership:
     """Whether a network lies in the restricted space, condition by condition."""
 

@@ -36,7 +36,7 @@ DEFAULT_TOLERANCES = {
 }
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Degeneracy:
     """One detected degeneracy: its kind, the neurons involved, the value and the tolerance."""
 
@@ -47,11 +47,17 @@ class Degeneracy:
     detail: str
 
     def to_dict(self):
+        """Plain data (the fields; ``neurons`` as a list)."""
         return {"kind": self.kind, "neurons": list(self.neurons), "value": self.value,
                 "tol": self.tol, "detail": self.detail}
 
+    def summary(self):
+        """One line: kind, neurons, value against tolerance."""
+        return (f"{self.kind} neurons {list(self.neurons)}: value {self.value:.3g} "
+                f"(tol {self.tol:.3g}) {self.detail}")
 
-@dataclasses.dataclass
+
+@dataclasses.dataclass(frozen=True)
 class DegeneracyReport:
     """All degeneracies of one network, with the tolerances used."""
 

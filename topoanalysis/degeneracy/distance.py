@@ -38,7 +38,7 @@ __all__ = ["SobolevDistance", "UniformDistance", "Box", "Ball", "sobolev_distanc
 _MERGE_TOL = 1e-12
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SobolevDistance:
     """``|R(Γ) − R(Θ)|_{W^{1,∞}}``: value, certified bounds and how it was obtained."""
 
@@ -123,7 +123,7 @@ class Ball:
 
 
 # --- hyperplane groups -----------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class _Groups:
     normals: np.ndarray   # (G, D) unit normals
     plus: np.ndarray      # (G, e) contribution on n·x > 0
@@ -446,7 +446,7 @@ def sobolev_seminorm(net, **kwargs):
 
 
 # --- uniform norm ----------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class UniformDistance:
     """``sup_{x∈Ω} ||R(net_a)(x) − R(net_b)(x)||``; exact or sampled (a lower bound)."""
 

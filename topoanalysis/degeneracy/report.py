@@ -11,7 +11,7 @@ __all__ = ["NetworkStability", "network_stability", "StabilityOfNetworks",
            "stability_of_networks"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class NetworkStability:
     """Degeneracies, C.1–C.3 and the canonical form of one network."""
 
@@ -36,7 +36,7 @@ def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None
         canonical=canonical_form(net, augment=augment, tol=tol, X=X))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StabilityOfNetworks:
     """Per-network degeneracy counts and canonical widths (the ``analyze`` section)."""
 

@@ -35,7 +35,7 @@ __all__ = ["ParameterDistance", "parameter_distance", "StabilityMeasurement",
 
 
 # --- parameter distance ----------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class ParameterDistance:
     """``min |Θ − Γ'|_∞`` over permutations, rescalings and zero-neuron reshaping of ``Γ``.
 
@@ -206,7 +206,7 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
 
 
 # --- one pair ---------------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StabilityMeasurement:
     """Parameter distance, function distances and the inverse-stability ratios of a pair."""
 
@@ -271,7 +271,7 @@ def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **s
 
 
 # --- counterexample families (Section 2) ------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class CounterexamplePair:
     """``(Θ, Γ_t)`` of one family at parameter ``t``."""
 
@@ -280,6 +280,16 @@ class CounterexamplePair:
     theta: object
     gamma: object
     reason: str
+
+    def to_dict(self):
+        """Plain data: family, ``t``, the reason and both networks (architecture, params)."""
+        return {"family": self.family, "t": self.t, "reason": self.reason,
+                **{k: {"architecture": n.arch.to_dict(), "params": n.params.tolist()}
+                   for k, n in (("theta", self.theta), ("gamma", self.gamma))}}
+
+    def summary(self):
+        """One line: the family, ``t`` and why it is a counterexample."""
+        return f"counterexample {self.family!r} at t = {self.t:g}: {self.reason}"
 
 
 def _net(A, C):
@@ -409,7 +419,7 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     return float(np.sum(cf * cp) / np.sum(cf * cf)), np.array(local)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class FamilyMeasurement:
     """A family (or a restricted-space experiment) measured along its parameter."""
 

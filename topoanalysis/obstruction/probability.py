@@ -125,6 +125,26 @@ class NeuronLaw:
             out *= np.conj(_cf_square(f, s, t)) ** n
         return out
 
+    def summary(self):
+        """One line: the families of ``w_k`` and ``a_k`` entries and the variance of ``c_k``."""
+        def terms(ts):
+            return " + ".join(f"{n} x {f}({s:.4g})" for f, s, n in ts)
+        return (f"neuron law: w_k ({self.dimension_w} entries) {terms(self.w_terms)}; "
+                f"a_k ({self.e} entries) {terms(self.a_terms)}; Var c_k = {self.variance():.4g}")
+
+    def to_dict(self):
+        """Plain data (terms as ``[family, scale, count]`` lists)."""
+        return {"w_terms": [[f, float(s), int(n)] for f, s, n in self.w_terms],
+                "a_terms": [[f, float(s), int(n)] for f, s, n in self.a_terms],
+                "dimension_w": int(self.dimension_w), "e": int(self.e)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict`."""
+        return cls(w_terms=tuple(tuple(t) for t in d["w_terms"]),
+                   a_terms=tuple(tuple(t) for t in d["a_terms"]),
+                   dimension_w=d["dimension_w"], e=d["e"])
+
 
 def _cf_square(family, scale, t):
     """Characteristic function of ``Y²`` for ``Y ~ N(0, s²)`` or ``U(−b, b)``, ``t >= 0``.
@@ -333,6 +353,33 @@ class PathologicalProbability:
     dimension_w: np.ndarray
     settings: dict
     n_samples: object = None
+
+    def summary(self):
+        """A few lines: the method and the range of ``p`` over the grid."""
+        p = np.asarray(self.p, dtype=np.float64)
+        return (f"P(neuron pathological) by {self.method} ({self.settings.get('scheme')}): "
+                f"{p.min():.4g} .. {p.max():.4g} over {p.size} size(s), max error "
+                f"{np.max(self.error):.2g}")
+
+    def to_dict(self):
+        """Plain data: probabilities, errors, sizes, method and settings."""
+        from .._results import as_list, plain
+
+        return {"p": as_list(self.p), "error": as_list(self.error), "method": self.method,
+                "method_description": self.method_description, "d": as_list(self.d),
+                "l": as_list(self.l), "e": as_list(self.e),
+                "dimension_w": as_list(self.dimension_w), "settings": plain(self.settings),
+                "n_samples": None if self.n_samples is None else int(self.n_samples)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict`."""
+        from .._results import as_array
+
+        return cls(p=as_array(d["p"]), error=as_array(d["error"]), method=d["method"],
+                   method_description=d["method_description"],
+                   **{k: as_array(d[k], np.int64) for k in ("d", "l", "e", "dimension_w")},
+                   settings=dict(d["settings"]), n_samples=d["n_samples"])
 
 
 _METHOD_TEXT = {
@@ -677,6 +724,40 @@ class ObstructionGrid:
                 writer.writeheader()
             writer.writerows(self.rows())
         return path
+
+    def summary(self):
+        """A few lines: the grid, the method and the range of each event."""
+        lines = [f"obstruction grid ({self.scheme}, e = {self.e}, hidden_bias = "
+                 f"{self.hidden_bias}): d in {self.d_values.tolist()}, l in "
+                 f"{self.l_values.tolist()}, {self.method}"]
+        for name, v in self.events.items():
+            lines.append(f"  {name}: {np.nanmin(v):.4g} .. {np.nanmax(v):.4g}  "
+                         f"({EVENT_DESCRIPTIONS[name]})")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data: grid axes, ``p``, its error, every event (as nested lists, rows = d)
+        and the settings (scheme, biases, gain, method, ...)."""
+        from .._results import as_list, plain
+
+        return {"scheme": self.scheme, "e": int(self.e), "d_values": as_list(self.d_values),
+                "l_values": as_list(self.l_values), "hidden_bias": bool(self.hidden_bias),
+                "method": self.method, "method_description": self.method_description,
+                "p": as_list(self.p), "error": as_list(self.error),
+                "events": {k: as_list(v) for k, v in self.events.items()},
+                "settings": plain(self.settings)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
+        from .._results import as_array
+
+        return cls(scheme=d["scheme"], e=d["e"], d_values=as_array(d["d_values"], np.int64),
+                   l_values=as_array(d["l_values"], np.int64), hidden_bias=d["hidden_bias"],
+                   method=d["method"], method_description=d["method_description"],
+                   p=as_array(d["p"]), error=as_array(d["error"]),
+                   events={k: as_array(v) for k, v in d["events"].items()},
+                   settings=dict(d["settings"]))
 
 
 def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events=EVENTS,

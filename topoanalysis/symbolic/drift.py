@@ -72,6 +72,25 @@ class GradientDescentDrift:
         """Whether the step has a per-coordinate scaling ``D``."""
         return bool(self.scaling_symbols)
 
+    def summary(self):
+        """A few lines: the network and the drift of each invariant."""
+        lines = [f"drift of {len(self.invariants)} neuron invariant(s) under one "
+                 f"{'preconditioned ' if self.preconditioned else ''}gradient-descent step, "
+                 f"network {self.network.sizes} ({self.network.activation})"]
+        lines += [f"  {k}: {v}" for k, v in list(self.drift.items())[:10]]
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data: network settings, invariants, increments and drifts (as ``str``)."""
+        def strs(d):
+            return {str(k): str(v) for k, v in d.items()}
+        return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,
+                        "hidden_bias": self.network.hidden_bias,
+                        "output_bias": self.network.output_bias},
+                "preconditioned": self.preconditioned, "learning_rate": str(self.learning_rate),
+                "invariants": strs(self.invariants), "increments": strs(self.increments),
+                "first_order": strs(self.first_order), "drift": strs(self.drift)}
+
     def check(self):
         """Check that the first-order term vanishes when ``G`` is the true loss gradient.
 

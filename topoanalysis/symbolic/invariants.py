@@ -82,6 +82,22 @@ class ConservedQuadraticForms:
     def __repr__(self):
         return (f"ConservedQuadraticForms(count={self.count}, network={self.network!r})")
 
+    def summary(self):
+        """A few lines: the network, the dimension of the space and the basis."""
+        lines = [f"{self.count} conserved quadratic form(s) of gradient flow for the network "
+                 f"{self.network.sizes} ({self.network.activation}); {self.n_equations} "
+                 f"equations in {self.n_unknowns} unknowns"]
+        lines += [f"  q_{r + 1} = {q}" for r, q in enumerate(self.expressions[:10])]
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data: the network's settings and the basis (SymPy expressions as ``str``)."""
+        return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,
+                        "hidden_bias": self.network.hidden_bias,
+                        "output_bias": self.network.output_bias},
+                "count": self.count, "expressions": [str(q) for q in self.expressions],
+                "n_equations": int(self.n_equations), "n_unknowns": int(self.n_unknowns)}
+
 
 def _poly_terms(expr, gens):
     """``{exponent tuple: QQ coefficient}`` of a polynomial in ``gens``."""

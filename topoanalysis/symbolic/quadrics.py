@@ -507,6 +507,11 @@ class QuadricTopology:
     betti_numbers: tuple
     n_components: sympy.Integer
 
+    def summary(self):
+        """One line: the quadric, its homotopy type and components."""
+        return (f"Q(c = {self.c}) in R^{self.d} x R^{self.e}: {self.kind}, homotopy type "
+                f"{self.homotopy_type}, {int(self.n_components)} component(s)")
+
     def to_dict(self):
         """JSON-ready dictionary (numbers as ``str``/``int``)."""
         return {

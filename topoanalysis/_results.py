@@ -1,0 +1,48 @@
+"""Shared pieces of the result types: plain-data conversion for ``to_dict``/``from_dict``.
+
+Every public result type is a frozen dataclass with ``summary()`` (a short text) and
+``to_dict()`` (plain Python data: dicts, lists, str, int, float, bool, None). ``to_dict``
+keeps non-finite floats as ``float`` (``nan``, ``inf``); :func:`topoanalysis.io.write_json`
+writes them as ``null``, and :func:`as_array` reads ``null`` back as ``nan`` so that
+``from_dict(json.loads(...))`` rebuilds the arrays.
+"""
+
+import numpy as np
+
+__all__ = ["as_list", "as_array", "plain"]
+
+
+def as_list(a):
+    """``None``, or the array as nested lists of Python scalars."""
+    return None if a is None else np.asarray(a).tolist()
+
+
+def as_array(v, dtype=np.float64):
+    """Inverse of :func:`as_list`: ``None`` stays ``None``; ``null`` entries become NaN."""
+    if v is None:
+        return None
+    return np.asarray(v, dtype=dtype)   # NumPy reads None as NaN in float arrays
+
+
+def plain(obj):
+    """Plain Python data from NumPy scalars/arrays, tuples, dicts and SymPy objects.
+
+    Floats stay floats (NaN and infinities included); SymPy expressions become their ``str``.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return str(obj)
