@@ -96,10 +96,10 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
     if os.path.exists(out):
         _drop_partial_row(out)
 
-    from tqdm.auto import tqdm
+    from ._progress import progress_bar
 
-    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=desc,
-               disable=not progress, leave=False)
+    bar = progress_bar(progress, total=len(cells), initial=len(cells) - len(todo), desc=desc,
+                       delay=0.0)
     writer_state = {"fields": None}
 
     def write(row):
@@ -117,7 +117,8 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
             w.writerow(row)
             fh.flush()
             os.fsync(fh.fileno())
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
 
     try:
         if client is None:
@@ -130,7 +131,8 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
             for fut in as_completed(futures):
                 write({**futures[fut], **fut.result()})
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     with io.StringIO(_complete_text(out), newline="") as fh:
         return list(csv.DictReader(fh))
 

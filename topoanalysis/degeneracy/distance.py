@@ -274,13 +274,9 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     heap = [root]                   # (−upper, tiebreak, depth, signs, witness, pool, J_partial)
     counter = itertools.count(1)
     expanded = 0
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=max_nodes, desc="regions", unit="node", delay=1.0, leave=False)
-        except ImportError:  # pragma: no cover
-            bar = None
+    from .._progress import progress_bar
+
+    bar = progress_bar(progress, total=max_nodes, desc="regions", unit="node")
     while heap:
         node = heapq.heappop(heap)
         neg_ub, _, depth, signs, x, pool, Jp = node

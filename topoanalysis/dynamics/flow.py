@@ -225,14 +225,10 @@ def _check_record_times(record_times, t_end):
 
 
 def _progress_bar(total, progress):
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency; without it, integrate silently
-        return None
-    return tqdm(total=total, desc="gradient flow", unit="t", delay=1.0, leave=False,
-                bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
+    from .._progress import progress_bar
+
+    return progress_bar(progress, total=total, desc="gradient flow", unit="t",
+                        bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
 
 
 def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol=1e-8,

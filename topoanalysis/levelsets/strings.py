@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from .._validation import check_choice, check_float, check_int
+from .._progress import progress_bar
 from ..losses import check_loss
 from ..exceptions import ValidationError
 from ..network import Architecture, Network
@@ -256,6 +257,10 @@ def _penalized_adam(params, left, right, X, y, arch, loss, *, lr, steps, spring,
     """Batched Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``.
 
     Each network stops once its plain loss is ``<= target``. Returns ``(params, loss)``.
+    Used only when a penalty is on (the engine's kernels train the plain loss); without
+    penalty the bead is trained by :func:`topoanalysis.dynamics.train`, and the update here
+    is the engine's Adam update (``tests/test_levelsets.py`` checks they agree to rounding
+    at ``spring = plane = 0``).
     """
     from ..dynamics import batch_loss_and_gradient
 
@@ -449,13 +454,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                       f"L0 = {L0:g}: a gap touching them may never be accepted (train them to "
                       f"L0 first, e.g. with train_to_threshold).", UserWarning, stacklevel=2)
 
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(desc=f"DSS {method}", unit="round", delay=1.0, leave=False)
-        except ImportError:  # pragma: no cover
-            bar = None
+    bar = progress_bar(progress, desc=f"DSS {method}", unit="round")
     rounds = 0
     try:
         while True:
@@ -529,7 +528,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                 # neighbours at insertion are the two ends of the split gap
                 left = np.array([strings[q].beads[j - 1] for q, j in batch])
                 right = np.array([strings[q].beads[j + 1] for q, j in batch])
-            if method == "greedy":
+            if spring == 0.0 and plane == 0.0:   # no penalty: the engine's optimizers
                 tr = train(P0, X, Y, arch=arch, loss=loss, optimizer=optimizer, lr=lr,
                            steps=steps, target_loss=target, record_conserved=False,
                            record_every=steps, seed=seed, n_threads=n_threads, progress=False)
