@@ -9,7 +9,7 @@ writes them as ``null``, and :func:`as_array` reads ``null`` back as ``nan`` so 
 
 import numpy as np
 
-__all__ = ["as_list", "as_array", "plain"]
+__all__ = ["as_list", "as_array", "plain", "LossCurves"]
 
 
 def as_list(a):
@@ -46,3 +46,20 @@ def plain(obj):
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
     return str(obj)
+
+
+class LossCurves:
+    """``to_dict``/``from_dict`` of the loss-curve results (fields ``ts``, ``loss``,
+    ``accuracy``, ``loss_name``): :class:`~topoanalysis.dynamics.InterpolationResult` and
+    :class:`~topoanalysis.dynamics.PathLosses`."""
+
+    def to_dict(self):
+        """Plain data: loss name, coefficients and the losses (and accuracies)."""
+        return {"loss": self.loss_name, "ts": as_list(self.ts), "losses": as_list(self.loss),
+                "accuracy": as_list(self.accuracy)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
+        return cls(ts=as_array(d["ts"]), loss=as_array(d["losses"]),
+                   accuracy=as_array(d["accuracy"]), loss_name=d["loss"])

@@ -156,6 +156,62 @@ class Architecture:
             layers.append((W, None if b is None else theta[..., b]))
         return layers
 
+    def neuron_weights(self, theta):
+        """Per-neuron ``(w, a, b)`` of flat parameters of a shallow architecture.
+
+        The one implementation of the paper's per-neuron variables (critical points,
+        degeneracy): ``w_k`` the input weights with the hidden bias appended, ``a_k`` the
+        output weights, ``b`` the output bias.
+
+        Parameters
+        ----------
+        theta : array_like of shape (P,)
+            Flat parameters in this architecture's layout.
+
+        Returns
+        -------
+        w : ndarray of shape (l, d) or (l, d + 1)
+            Input weights of each neuron (bias appended when the hidden layer has biases).
+        a : ndarray of shape (l, e)
+            Output weights of each neuron (columns of ``W_2``).
+        b : ndarray of shape (e,) or None
+            Output bias.
+
+        See Also
+        --------
+        from_neuron_weights : the inverse.
+        Network.neuron_weights : the same for a network (without ``b``).
+        """
+        if not self.is_shallow:
+            raise NotSupportedError(f"neuron_weights is defined for shallow networks (one "
+                                    f"hidden layer); this one has hidden widths {self.hidden}.")
+        (W1, b1), (W2, b2) = self.unpack(np.asarray(theta, dtype=np.float64))
+        w = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
+        return np.array(w), np.array(np.swapaxes(W2, -1, -2)), (None if b2 is None
+                                                                 else np.array(b2))
+
+    def from_neuron_weights(self, w, a, b=None):
+        """Flat parameters from per-neuron ``(w, a, b)``: the inverse of :meth:`neuron_weights`.
+
+        Parameters
+        ----------
+        w : array_like of shape (l, d) or (l, d + 1)
+            Input weights (the last column is the hidden bias when the layer has biases).
+        a : array_like of shape (l, e)
+            Output weights.
+        b : array_like of shape (e,), optional
+            Output bias (zeros when omitted and the architecture has one).
+
+        Returns
+        -------
+        ndarray of shape (P,)
+        """
+        d = self.inputs
+        w = np.asarray(w, dtype=np.float64)
+        b1 = w[:, d] if self.hidden_bias else None
+        b2 = (np.zeros(self.outputs) if b is None else b) if self.output_bias else None
+        return self.pack([w[:, :d], np.asarray(a, dtype=np.float64).T], [b1, b2])
+
     def pack(self, weights, biases=None):
         """Inverse of :meth:`unpack`: ``weights[i]`` of shape ``(..., out, in)``."""
         if len(weights) != self.n_layers:
@@ -401,9 +457,8 @@ class Network:
             Output weights (columns of ``W_2``).
         """
         self._require_shallow("neuron_weights")
-        (W1, b1), (W2, _) = self.arch.unpack(self.params)
-        w = W1 if b1 is None else np.concatenate([W1, b1[:, None]], axis=1)
-        return np.array(w), np.array(W2.T)
+        w, a, _ = self.arch.neuron_weights(self.params)
+        return w, a
 
     def conserved_quantities(self):
         """``c = ||incoming||² − ||outgoing||²`` for every hidden neuron.

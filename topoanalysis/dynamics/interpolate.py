@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from .. import _results
 from .._resources import check_memory
 from .._validation import check_array, check_int
 from ..exceptions import ShapeError, ValidationError
@@ -32,7 +33,7 @@ _CLASSIFICATION = ("bce", "cross_entropy")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class InterpolationResult:
+class InterpolationResult(_results.LossCurves):
     """Loss along segments ``θ_t = (1 − t) θ_a + t θ_b``.
 
     Attributes
@@ -60,24 +61,9 @@ class InterpolationResult:
                          f"max {np.nanmax(row):.5g}")
         return "\n".join(lines)
 
-    def to_dict(self):
-        """Plain data: loss name, coefficients and the losses (and accuracies)."""
-        from .._results import as_list
-
-        return {"loss": self.loss_name, "ts": as_list(self.ts), "losses": as_list(self.loss),
-                "accuracy": as_list(self.accuracy)}
-
-    @classmethod
-    def from_dict(cls, d):
-        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
-        from .._results import as_array
-
-        return cls(ts=as_array(d["ts"]), loss=as_array(d["losses"]),
-                   accuracy=as_array(d["accuracy"]), loss_name=d["loss"])
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class PathLosses:
+class PathLosses(_results.LossCurves):
     """Loss along polygonal paths (strings of beads ``θ^0, …, θ^{K−1}``).
 
     Attributes
@@ -121,21 +107,6 @@ class PathLosses:
         lines = [f"{Q} path(s) of {E} edge(s), {T} points per edge, {self.loss_name} loss"]
         lines += [f"  path {q}: max loss {m:.5g}" for q, m in enumerate(self.max_loss[:8])]
         return "\n".join(lines)
-
-    def to_dict(self):
-        """Plain data: loss name, coefficients and the losses (and accuracies)."""
-        from .._results import as_list
-
-        return {"loss": self.loss_name, "ts": as_list(self.ts), "losses": as_list(self.loss),
-                "accuracy": as_list(self.accuracy)}
-
-    @classmethod
-    def from_dict(cls, d):
-        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
-        from .._results import as_array
-
-        return cls(ts=as_array(d["ts"]), loss=as_array(d["losses"]),
-                   accuracy=as_array(d["accuracy"]), loss_name=d["loss"])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

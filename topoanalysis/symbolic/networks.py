@@ -34,7 +34,6 @@ from ..exceptions import ValidationError
 from ..network import Architecture
 
 __all__ = [
-    "SYMBOLIC_ACTIVATIONS",
     "HOMOGENEOUS_SYMBOLIC_ACTIVATIONS",
     "MAX_SYMBOLIC_PARAMETERS",
     "SymbolicNetwork",
@@ -43,8 +42,19 @@ __all__ = [
     "gradient_flow_field",
 ]
 
-#: Activations the symbolic layer understands (same names as the numeric model).
-SYMBOLIC_ACTIVATIONS = ACTIVATIONS
+
+
+def __getattr__(name):
+    # ``SYMBOLIC_ACTIVATIONS`` was an alias of ``topoanalysis.activations.ACTIVATIONS``.
+    if name == "SYMBOLIC_ACTIVATIONS":
+        import warnings
+
+        warnings.warn("SYMBOLIC_ACTIVATIONS is deprecated; use "
+                      "topoanalysis.activations.ACTIVATIONS.", DeprecationWarning, stacklevel=2)
+        return ACTIVATIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: Activations represented through ``σ(z) = σ'(z) z`` with a free symbol for ``σ'(z)``.
 HOMOGENEOUS_SYMBOLIC_ACTIVATIONS = ("relu", "leaky_relu", "abs")
 #: Default cap on the number of parameters of a symbolic network.
