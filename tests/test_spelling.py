@@ -325,6 +325,7 @@ NOT_CHOICES = {
     "param": "the parameter name used in error messages",
     "description": "free text",
     "desc": "progress-bar label",
+    "unit": "progress-bar unit label",
     "out": "an output folder path",
     "dtype": "a NumPy dtype, checked by NumPy",
     "loss_name": "a result field, not an argument",

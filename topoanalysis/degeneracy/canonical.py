@@ -25,7 +25,8 @@ import dataclasses
 import numpy as np
 import sympy as sp
 
-from .._validation import check_array, check_choice, check_float, check_int, check_seed
+from .._validation import (check_array, check_choice, check_float, check_int, check_seed,
+                           renamed_kwargs)
 from ..exceptions import ValidationError
 from ._form import (AUGMENTATIONS, ShallowForm, _check_net, augment_inputs, c3_augment,
                     form_network, shallow_form)
@@ -295,15 +296,17 @@ class SymbolicStep:
                 f"{'unchanged (residual 0)' if self.holds else 'CHANGED'}")
 
 
-def canonical_form_symbolic(A, C, *, augment="c3"):
+@renamed_kwargs(A="w", C="a")
+def canonical_form_symbolic(w, a, *, augment="c3"):
     """The canonical-form steps in exact SymPy arithmetic on a small network.
 
     Parameters
     ----------
-    A : sympy.Matrix of shape (m, d + 1)
-        Weight vectors ``(w_k, b_k)`` on ``x ↦ (x, 1)`` (exact numbers, e.g. ``Rational``).
-    C : sympy.Matrix of shape (m, e)
-        Outputs.
+    w : sympy.Matrix of shape (m, d + 1)
+        Input weight vectors ``(w_k, b_k)`` on ``x ↦ (x, 1)`` (exact numbers, e.g.
+        ``Rational``); the paper's ``a_i`` (formerly the keyword ``A``).
+    a : sympy.Matrix of shape (m, e)
+        Output weights; the paper's ``c_i`` (formerly the keyword ``C``).
     augment : {"c3", "bias"}, default="c3"
 
     Returns
@@ -321,11 +324,11 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     >>> [(s.step, s.A.rows, s.holds) for s in steps]
     [('drop zero neurons', 3, True), ('merge redundant neurons', 2, True), ('augment for C.3', 2, True), ('balance', 2, True)]
     """
-    A = sp.Matrix(A)
-    C = sp.Matrix(C)
+    A = sp.Matrix(w)
+    C = sp.Matrix(a)
     augment = check_choice("augment", augment, ("c3", "bias"))
     if A.rows != C.rows or A.cols < 2:
-        raise ValidationError(f"`A` must have one row per row of `C` and >= 2 columns; got "
+        raise ValidationError(f"`w` must have one row per row of `a` and >= 2 columns; got "
                               f"{A.shape} and {C.shape}.")
     d = A.cols - 1
     x = sp.Matrix(sp.symbols(f"x0:{d}", real=True))

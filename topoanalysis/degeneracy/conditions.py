@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from .._validation import check_float
+from .._validation import check_float, renamed_kwargs
 from ..exceptions import ValidationError
 from ._form import shallow_form
 
@@ -69,13 +69,17 @@ def _as_matrix(M, name):
     return M
 
 
-def symbolic_conditions(A, C):
-    """C.1–C.3 on symbolic weight vectors ``A`` (rows ``a_i``) and outputs ``C`` (rows ``c_i``).
+@renamed_kwargs(A="w", C="a")
+def symbolic_conditions(w, a):
+    """C.1–C.3 on symbolic input weight vectors ``w`` and output weights ``a``.
 
     Parameters
     ----------
-    A : sympy.Matrix of shape (m, D)
-    C : sympy.Matrix of shape (m, e)
+    w : sympy.Matrix of shape (m, D)
+        Input weight vectors, one row per neuron: the paper's ``a_i`` (formerly the keyword
+        ``A``).
+    a : sympy.Matrix of shape (m, e)
+        Output weights, one row per neuron: the paper's ``c_i`` (formerly the keyword ``C``).
 
     Returns
     -------
@@ -96,12 +100,12 @@ def symbolic_conditions(A, C):
     >>> cond.evaluate(vals)
     {'C.1': True, 'C.2': False, 'C.3': True}
     """
-    A = _as_matrix(A, "A")
-    C = _as_matrix(C, "C")
+    A = _as_matrix(w, "w")
+    C = _as_matrix(a, "a")
     if A.rows != C.rows:
-        raise ValidationError(f"`C` must have {A.rows} rows (one per neuron); got {C.rows}.")
+        raise ValidationError(f"`a` must have {A.rows} rows (one per neuron); got {C.rows}.")
     if A.cols < 2:
-        raise ValidationError(f"`A` must have at least 2 columns for C.3; got {A.cols}.")
+        raise ValidationError(f"`w` must have at least 2 columns for C.3; got {A.cols}.")
     m, D = A.shape
     c1 = [sp.Eq(sum(C[i, k] ** 2 for k in range(C.cols)), sum(A[i, k] ** 2 for k in range(D)))
           for i in range(m)]

@@ -23,7 +23,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int, check_seed
+from .._validation import check_choice, check_float, check_int, check_seed, renamed_kwargs
 from ..exceptions import ValidationError
 from ._form import form_network, pair_forms
 from .distance import Ball, sobolev_distance, uniform_distance
@@ -155,14 +155,16 @@ def _reduced(form, tol=1e-9):
     return A[keep], C[keep]
 
 
-def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=True):
+@renamed_kwargs(theta="net_a", gamma="net_b")
+def parameter_distance(net_a, net_b, *, augment=None, zero_tol=1e-12, reduce=True):
     """Parameter distance from ``Θ`` to the parametrizations of ``R(Γ)`` (module docstring).
 
     Parameters
     ----------
-    theta, gamma : Network
-        Shallow ReLU networks with the same input/output dimensions (widths may differ: the
-        narrower one is padded with zero neurons).
+    net_a, net_b : Network
+        ``Θ`` and ``Γ`` (formerly the keywords ``theta``, ``gamma``): shallow ReLU networks
+        with the same input/output dimensions (widths may differ: the narrower one is padded
+        with zero neurons).
     augment : {"none", "bias", "c3"} or None
         Parameters compared in the bias-free form with this input augmentation.
     zero_tol : float, default=1e-12
@@ -184,7 +186,7 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=1e-12, reduce=Tru
     True
     """
     zero_tol = check_float("zero_tol", zero_tol, minimum=0.0)
-    ft, fg = pair_forms(theta, gamma, augment)
+    ft, fg = pair_forms(net_a, net_b, augment)
     opt, bal, gz = _cost_matrices(ft.A, ft.C, fg.A, fg.C, zero_tol)
     value, r, c = _bottleneck(opt)
     value_bal, _, _ = _bottleneck(bal)
@@ -244,12 +246,14 @@ class StabilityMeasurement:
                 "alpha": self.alpha, "ratio": self.ratio, "ratio_uniform": self.ratio_uniform}
 
 
-def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **sobolev_kwargs):
+@renamed_kwargs(theta="net_a", gamma="net_b")
+def inverse_stability(net_a, net_b, *, alpha=0.5, domain=None, augment=None, **sobolev_kwargs):
     """Measure one pair: parameter distance, ``W^{1,∞}`` (and uniform) distance, ratio.
 
     Parameters
     ----------
-    theta, gamma : Network
+    net_a, net_b : Network
+        ``Θ`` and ``Γ`` (formerly the keywords ``theta``, ``gamma``).
     alpha : float, default=0.5
         Exponent of the ratio (Theorem 3.3: 1/2).
     domain : Box or Ball, optional
@@ -264,9 +268,9 @@ def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **s
     StabilityMeasurement
     """
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True)
-    par = parameter_distance(theta, gamma, augment=augment)
-    sob = sobolev_distance(theta, gamma, augment=augment, **sobolev_kwargs)
-    uni = uniform_distance(theta, gamma, domain) if domain is not None else None
+    par = parameter_distance(net_a, net_b, augment=augment)
+    sob = sobolev_distance(net_a, net_b, augment=augment, **sobolev_kwargs)
+    uni = uniform_distance(net_a, net_b, domain) if domain is not None else None
     return StabilityMeasurement(parameter=par, sobolev=sob, uniform=uni, alpha=alpha)
 
 

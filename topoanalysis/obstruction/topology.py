@@ -38,7 +38,7 @@ import networkx as nx
 import numpy as np
 
 from .. import activations as _act
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_choice, check_float, check_int, renamed_kwargs
 from ..exceptions import NotSupportedError, ValidationError
 from ..graphs import components as _components
 from ..network import Network
@@ -264,12 +264,13 @@ def _listed(items, total=None, limit=_LISTED):
     return ", ".join(items[:limit]) + f", ... ({total - limit} more)"
 
 
-def network_topology(network, *, atol=DEFAULT_ATOL):
+@renamed_kwargs(network="net")
+def network_topology(net, *, atol=DEFAULT_ATOL):
     """Conserved quantities, pathological neurons and the component of ``H(c)`` of a network.
 
     Parameters
     ----------
-    network : Network
+    net : Network
         Shallow, with activation ``relu``, ``leaky_relu`` (slope ≠ 1) or ``abs``; any ``d``,
         ``l``, ``e``, biases. For ``abs`` the effective components also use ``w_k ↦ −w_k``.
     atol : float, default=1e-12
@@ -282,7 +283,7 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     Raises
     ------
     ValidationError
-        If ``network`` is not a :class:`Network` or ``atol`` is invalid.
+        If ``net`` is not a :class:`Network` or ``atol`` is invalid.
     NotSupportedError
         For deep networks, activations that are not positively homogeneous, and linear
         networks (their conserved set is cut out by the whole matrix ``W1 W1ᵀ − W2ᵀ W2``
@@ -308,11 +309,11 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     >>> top.betti_numbers
     (4, 4)
     """
-    _check_network("network", network, components=True)
+    _check_network("net", net, components=True)
     atol = check_float("atol", atol, minimum=0.0)
-    w, a = network.neuron_weights()
-    c = network.conserved_quantities()
-    flip_w = _sign_symmetry(network.arch) == "abs"
+    w, a = net.neuron_weights()
+    c = net.conserved_quantities()
+    flip_w = _sign_symmetry(net.arch) == "abs"
     dw, e = w.shape[1], a.shape[1]
     signs = _signs(c, atol)
     kinds = _components._kinds(tuple(int(s) for s in signs), dw, e)
@@ -326,8 +327,8 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
         Q = _components.quotient_component_graph(c, dw, e, atol=atol)
         q_component = component
     return NetworkTopology(
-        inputs=network.arch.inputs, outputs=e, width=len(c),
-        hidden_bias=network.arch.hidden_bias, dimension_w=dw, atol=atol,
+        inputs=net.arch.inputs, outputs=e, width=len(c),
+        hidden_bias=net.arch.hidden_bias, dimension_w=dw, atol=atol,
         conserved_quantities=c, signs=signs,
         treated_as_zero=tuple(int(k) for k in np.flatnonzero((np.abs(c) <= atol) & (c != 0))),
         pathological=tuple(int(k) for k in np.flatnonzero(signs < 0)),
@@ -342,7 +343,8 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     )
 
 
-def pathological_neurons(network, *, atol=DEFAULT_ATOL):
+@renamed_kwargs(network="net")
+def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     """Indices of the neurons with ``c_k < −atol`` (pathological).
 
     Examples
@@ -353,12 +355,13 @@ def pathological_neurons(network, *, atol=DEFAULT_ATOL):
     >>> pathological_neurons(net).tolist()
     [1]
     """
-    _check_network("network", network)
+    _check_network("net", net)
     atol = check_float("atol", atol, minimum=0.0)
-    return np.flatnonzero(network.conserved_quantities() < -atol)
+    return np.flatnonzero(net.conserved_quantities() < -atol)
 
 
-def zero_neurons(network, *, zero_atol=0.0):
+@renamed_kwargs(network="net")
+def zero_neurons(net, *, zero_atol=0.0):
     """Indices of neurons that contribute the zero function on all of ``R^d``.
 
     A neuron ``a σ(w·x + b)`` is a zero neuron when ``||a|| <= zero_atol``, or
@@ -374,9 +377,9 @@ def zero_neurons(network, *, zero_atol=0.0):
     >>> zero_neurons(net).tolist()
     [0, 1, 2]
     """
-    _check_network("network", network)
+    _check_network("net", net)
     zero_atol = check_float("zero_atol", zero_atol, minimum=0.0)
-    return np.flatnonzero(_zero_mask(network, zero_atol))
+    return np.flatnonzero(_zero_mask(net, zero_atol))
 
 
 def _zero_mask(net, zero_atol):
