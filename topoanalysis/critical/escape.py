@@ -71,6 +71,12 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
 
     Returns ``(nonzero, u, ||F_k(u)||)`` with ``u`` a unit vector (None when ``F_k ≡ 0``).
     ``tol`` bounds the coefficient norms treated as zero.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           first-order conditions of escape neurons (Section 4).
     """
     r = point.residual()
     pre = point.pre[:, k]
@@ -218,6 +224,12 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
     Returns
     -------
     EscapeReport
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           definition of escape neurons; Theorem 4.2 (no escape neuron: local minimum).
 
     Examples
     --------

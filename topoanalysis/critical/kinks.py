@@ -25,6 +25,12 @@ def kink_mask(point, tol):
 
     ``|w_k · x̃_n| <= tol · ||w_k|| · ||x̃_n||``; with ``tol = 0`` exactly ``w_k · x̃_n == 0``
     (a neuron with ``w_k = 0`` has every sample on its "hyperplane").
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           non-differentiability on the hyperplanes w_k · x_n = 0.
     """
     pre = point.pre
     scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
@@ -50,6 +56,13 @@ def neuron_first_order_map(point, k, U, kinks=None):
     Returns
     -------
     ndarray of shape (M, e)
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           one-sided derivative ρ(u · x_n) of a sample on the hyperplane; the tangential
+           conditions.
     """
     pre = point.pre[:, k]
     on = (pre == 0) if kinks is None else np.asarray(kinks, dtype=bool)
@@ -119,6 +132,12 @@ def kink_samples(net, X, *, tol=1e-9):
     -------
     KinkReport
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           non-differentiability on the hyperplanes w_k · x_n = 0.
+
     Examples
     --------
     >>> import numpy as np
@@ -161,6 +180,12 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Returns
     -------
     float
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           directional stationarity: one-sided directional derivatives of the loss.
 
     Examples
     --------

@@ -77,6 +77,12 @@ def detect_plateaus(loss, steps, *, slope_tol=0.05, min_length=0.02):
     -------
     list of Plateau
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           saddle-to-saddle dynamics from vanishing initialization: plateaus of the loss.
+
     Examples
     --------
     >>> import numpy as np
@@ -197,6 +203,13 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     Returns
     -------
     SaddleToSaddle
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           saddle-to-saddle dynamics: each plateau is a stationary point left through escape
+           neurons.
     """
     traj = check_array("trajectory", trajectory, ndim=2)
     steps = check_array("steps", steps, ndim=1)

@@ -66,6 +66,12 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     Returns
     -------
     TrainedVerdicts
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Theorem 4.2 and the escape-neuron statements applied to trained networks.
     """
     params = arch.check_params(params, "params", batch=True)
     loss = check_choice("loss", loss, CRITICAL_LOSSES)

@@ -148,6 +148,12 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     -------
     SnapResult
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           stationary points of a fixed activation pattern (squared loss).
+
     Examples
     --------
     >>> import numpy as np
@@ -363,6 +369,12 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
     Returns
     -------
     (SnapResult, Verdict)
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Theorem 4.2: certifying that a trained network is a local minimum.
     """
     s = snap(net, X, y, loss=loss, kink_tol=kink_tol, zero_tol=zero_tol)
     point = shallow_point(s.network, X, y, loss)

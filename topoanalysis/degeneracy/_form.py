@@ -125,6 +125,12 @@ def shallow_form(net, augment=None, *, name="net"):
     ------
     ValidationError
         ``augment="none"`` for a network with biases.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: two-layer
+           networks without biases, R(Θ)(x) = Σ_i c_i ρ(⟨a_i, x⟩).
     """
     _check_net(net, name)
     has_bias = net.arch.hidden_bias or net.arch.output_bias

@@ -175,6 +175,12 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     -------
     CanonicalForm
 
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 and Lemma A.3 (uniqueness up to permutation and balancing).
+
     Examples
     --------
     >>> import numpy as np
@@ -314,6 +320,12 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     list of SymbolicStep
         One per step (drop zero, merge, C.3 augmentation, balance); each ``residual`` is
         ``simplify(R_after − R_before)`` on the original input ``x`` — ``0`` when exact.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 and Lemma A.3.
 
     Examples
     --------

@@ -88,6 +88,12 @@ def symbolic_conditions(w, a):
         ``c2[(i, j)]``: not (both non-zero, parallel — all 2×2 minors of ``[a_i; a_j]`` zero —
         and ``⟨a_i, a_j⟩ > 0``); ``c3[i]``: ``a_{i,D−1} > 0 ∧ a_{i,D} > 0``.
 
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 of the restricted space.
+
     Examples
     --------
     >>> import sympy as sp
@@ -125,6 +131,12 @@ def symbolic_realization(A, C, x=None):
     """``Σ_i c_i ρ(⟨a_i, x⟩)`` with ``ρ(z) = (z + |z|)/2``, as a SymPy column (e rows).
 
     ``x`` defaults to real symbols ``x0, …, x{D−1}``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the realization
+           R(Θ)(x) = Σ_i c_i ρ(⟨a_i, x⟩).
     """
     A = _as_matrix(A, "A")
     C = _as_matrix(C, "C")
@@ -178,6 +190,12 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     Returns
     -------
     Membership
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions C.1
+           (balanced), C.2 (no redundant weight vectors), C.3.
     """
     tol = check_float("tol", tol, minimum=0.0)
     form = shallow_form(net, augment)

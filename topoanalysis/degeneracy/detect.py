@@ -127,6 +127,12 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     ``||Σ L|| ≤ cancel · Σ ||L||`` the pairs are flagged together (the paper's fourth
     pathology; exactly cancelling ones realize a linear function in many ways).
 
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
+           unbalanced, redundant, opposite and nearly cancelling neurons.
+
     Examples
     --------
     >>> import numpy as np

@@ -149,6 +149,12 @@ def hyperplane_groups(V, S, merge_tol=_MERGE_TOL):
     _Groups
         Unit normals, the Jacobian contributions ``P_g`` (side ``n·x > 0``) and ``N_g``,
         the constant part (hyperplanes that are no kink) and the neurons of each group.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the W^{1,∞}
+           semi-norm: gradient jumps across the neurons' hyperplanes.
     """
     V = np.asarray(V, dtype=np.float64)
     S = np.asarray(S, dtype=np.float64)
@@ -342,6 +348,12 @@ def linear_regions(V, S, *, max_nodes=100_000):
     2-D: sorted angles, ``O(G log G)``. Higher dimension: incremental enumeration with one LP
     per new side (no pruning); the number of regions of ``G`` generic central hyperplanes in
     ``R^D`` is ``2 Σ_{i<D} C(G−1, i)``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the W^{1,∞}
+           semi-norm |g| = ess sup ||∇g||, constant on each linear region.
     """
     groups = hyperplane_groups(V, S)
     G, D = groups.normals.shape
@@ -411,6 +423,12 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     Returns
     -------
     SobolevDistance
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the Sobolev
+           semi-norm W^{1,∞}(Ω) of Theorem 3.3.
 
     Examples
     --------
@@ -507,6 +525,12 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     for boxes with ``d ≤ exact_max_dim`` (``C(M + 2d, d)`` candidates); for a ball, exact when
     ``d = 1`` and, with one output, ``d = 2`` (vertices, line–circle points and each arc's
     stationary point). Otherwise sampled.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
+           inverse stability fails for the uniform norm.
     """
     if not isinstance(domain, (Box, Ball)):
         raise ValidationError(f"`domain` must be a Box or a Ball; got {type(domain).__name__}.")

@@ -77,6 +77,12 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
     labels : sequence of str, optional
     X : array_like, optional
         Data on which dead neurons are detected (and the canonical-form checks run).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2
+           (degeneracies) and the restricted space C.1–C.3.
     """
     labels = [f"network {i}" for i in range(len(nets))] if labels is None else list(labels)
     res = [network_stability(n, X=X, tolerances=tolerances) for n in nets]

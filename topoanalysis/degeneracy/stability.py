@@ -176,6 +176,12 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=1e-12, reduce=Tru
     -------
     ParameterDistance
 
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the parameter
+           distance |Γ − Θ|_∞ of inverse stability, minimized over parametrizations.
+
     Examples
     --------
     >>> import numpy as np
@@ -266,6 +272,12 @@ def inverse_stability(net_a, net_b, *, alpha=0.5, domain=None, augment=None, **s
     Returns
     -------
     StabilityMeasurement
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
+           (inverse stability on the restricted space, α = 1/2).
     """
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True)
     par = parameter_distance(net_a, net_b, augment=augment)
@@ -400,6 +412,12 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3: the
+           exponent α = 1/2.
     """
     f = np.asarray(function_distance, float)
     p = np.asarray(parameter_distance, float)
@@ -505,7 +523,14 @@ def _measure(name, pairs, ts, reason, alpha, groups=None):
 
 def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     """Ratios along a counterexample family (parameter distance, ``W^{1,∞}`` and uniform norm
-    on the unit ball, fitted exponent of ``dist ~ |dR|^α``)."""
+    on the unit ball, fitted exponent of ``dist ~ |dR|^α``).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
+           failure of inverse stability along the counterexample families.
+    """
     ts = [check_float("ts[]", t, minimum=1.0) for t in ts]
     if len(ts) < 2:
         raise ValidationError(f"`ts` must hold at least 2 parameters; got {len(ts)}.")
@@ -556,6 +581,12 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
     Returns
     -------
     (Network, Network)
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 of the restricted space (Theorem 3.3).
     """
     kind = check_choice("kind", kind, RESTRICTED_KINDS)
     eta = check_float("eta", eta, minimum=0.0, strict_min=True)

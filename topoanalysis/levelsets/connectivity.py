@@ -136,6 +136,14 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     Two batched engine calls (before and after); the alignment is ``M`` linear assignments of
     size ``l`` (SciPy), ``O(M l³)``.
 
+    References
+    ----------
+    .. [1] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: Eq. 1
+           (barrier above the chord).
+    .. [2] S. K. Ainsworth, J. Hayase, S. Srinivasa, "Git Re-Basin: merging models modulo
+           permutation symmetries", ICLR 2023: weight matching.
+
     Examples
     --------
     >>> import numpy as np
@@ -331,6 +339,15 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     One engine call for the ``N(N−1)/2`` straight segments, one more after alignment, and one
     DSS call (a few engine calls per round) for all strings. Cost ``O(N² · n_points · N_data · P)``
     for the segments.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3 (strings between minima).
+    .. [2] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: Eq. 1.
+    .. [3] S. K. Ainsworth, J. Hayase, S. Srinivasa, "Git Re-Basin: merging models modulo
+           permutation symmetries", ICLR 2023: weight matching.
 
     Examples
     --------

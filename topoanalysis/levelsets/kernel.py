@@ -154,6 +154,11 @@ def relu_kernel(w1, w2, cov=None):
     -------
     float or ndarray of shape (n,)
 
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3 (the expectation it bounds).
+
     Examples
     --------
     >>> round(float(relu_kernel([1.0, 0.0], [1.0, 0.0])), 6)    # E[relu(g)²] = 1/2
@@ -169,6 +174,11 @@ def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     Returns
     -------
     estimate, stderr : float
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3 (the expectation it bounds).
     """
     w1 = check_array("w1", w1, ndim=1)
     w2 = check_array("w2", w2, ndim=1, shape=w1.shape)
@@ -220,6 +230,12 @@ def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=
     Returns
     -------
     KernelCheck
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3; for Gaussian inputs the arc-cosine closed
+           form.
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     dim = check_int("dim", dim, minimum=2)
@@ -252,6 +268,11 @@ def proposition_2_3_terms(w1, w2, cov=None):
     -------
     lower, value, upper : float or ndarray
         ``value = E[z(w1) z(w2)]`` (closed form), ``||w_m||_Z² = w_mᵀ Σ w_m / 2``.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3.
 
     Examples
     --------
@@ -316,6 +337,11 @@ def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     Returns
     -------
     Proposition23Check
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3 (bounds on the ReLU kernel).
 
     Examples
     --------

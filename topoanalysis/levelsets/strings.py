@@ -384,6 +384,12 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     each round costs one segment evaluation over all open gaps and one training call over all new
     beads, ``O(beads · steps · N · P)``.
 
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1 (greedy Dynamic String Sampling), Section 3.2,
+           Appendix A (constrained variant).
+
     Examples
     --------
     >>> import numpy as np
@@ -608,6 +614,11 @@ def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=
     -------
     TrainResult
         ``reached_target`` marks the networks at or below the threshold.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1: endpoints trained to loss ≤ L0.
     """
     from ..dynamics import train
     from ..init import init_params

@@ -236,6 +236,12 @@ def neuron_law(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=False, bias_in
     -------
     NeuronLaw
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5 (Xavier and Kaiming normal
+           initializations).
+
     Examples
     --------
     >>> law = neuron_law(4, 8, 1, "xavier_normal")
@@ -435,6 +441,12 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     Paper: Nurisso, Leroy, Vaccarino, Figure 5 (``e = 1``); the general-``e`` form is derived
     in the module docstring and checked against Monte Carlo in the tests.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons c_k < 0 at
+           initialization; Figure 5.
+
     Examples
     --------
     >>> r = pathological_probability(4, [2, 8], 1, "kaiming_normal")
@@ -519,6 +531,11 @@ def l_minus_distribution(l, p):
     ndarray of shape (l + 1,)
         ``P(l_− = m)`` for ``m = 0..l``.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5; l_− ~ Binomial(l, p).
+
     Examples
     --------
     >>> l_minus_distribution(2, 0.5).round(6).tolist()
@@ -567,6 +584,12 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     Vectorized, O(grid). ``expected_effective_components`` equals
     ``Σ_m P(l_− = m) · number_effective_components_formula(l − m, m)``; the tests check this
     and the formula against the graphs.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5 (probability of the
+           obstruction).
 
     Examples
     --------
@@ -626,6 +649,11 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     NotSupportedError
         For the effective-component events (``obstructed``,
         ``expected_effective_components``) of linear networks.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5.
 
     Examples
     --------
@@ -783,6 +811,11 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     Reproduces the data of Nurisso, Leroy, Vaccarino, Figure 5 (``xavier_normal`` and
     ``kaiming_normal``, ``e = 1``, event ``all_pathological`` by default).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5 (heatmaps over d and l).
+
     Examples
     --------
     >>> g = obstruction_grid([2, 3], [1, 2], scheme="kaiming_normal")
@@ -845,6 +878,11 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
         When matplotlib is missing (the message says how to install it).
     ValidationError
         When a grid lacks the event.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5.
     """
     if isinstance(grids, ObstructionGrid):
         grids = [grids]
@@ -908,6 +946,11 @@ def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=
     -------
     list of str
         Paths written.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5.
     """
     import os
 

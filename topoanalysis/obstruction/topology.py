@@ -297,6 +297,12 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
     quotient graph (O(l) nodes unless ``d = e = 1``). Paper: Nurisso, Leroy, Vaccarino,
     Theorem 1 and the definition of pathological neurons.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1, Definition 2, pathological
+           neurons.
+
     Examples
     --------
     >>> import numpy as np
@@ -347,6 +353,11 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
 def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     """Indices of the neurons with ``c_k < −atol`` (pathological).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons, c_k < 0.
+
     Examples
     --------
     >>> import numpy as np
@@ -367,6 +378,11 @@ def zero_neurons(net, *, zero_atol=0.0):
     A neuron ``a σ(w·x + b)`` is a zero neuron when ``||a|| <= zero_atol``, or
     ``||(w, b)|| <= zero_atol`` (positively homogeneous ``σ`` has ``σ(0) = 0``), or, for ReLU
     only, ``||w|| <= zero_atol`` and ``b < 0`` (dead for every input).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: c_k = 0 and the cone of a zero neuron.
 
     Examples
     --------
@@ -558,6 +574,12 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     mean gradient flow finds it. When reachable, the constructed parameter is verified
     numerically (function on ``n_check`` Gaussian inputs, conserved quantities, component).
     Paper: Nurisso, Leroy, Vaccarino (the obstruction makes the optimum unreachable).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 and Definition 2: gradient
+           flow stays in one component of H(c).
 
     Examples
     --------
@@ -772,6 +794,12 @@ def _hall_reason(B, matching, unmatched, slot_req, feats, is_zero, mode, n_wild)
 
 def is_reachable(initial, target, **kwargs):
     """``reachability(initial, target, **kwargs).reachable``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 and Definition 2: gradient
+           flow stays in one component of H(c).
 
     Examples
     --------

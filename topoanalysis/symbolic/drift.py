@@ -214,6 +214,12 @@ def gd_drift(network, hidden=None, outputs=None, *, activation="relu", negative_
     cancellation. Paper: Nurisso, Leroy, Vaccarino (PAPERS.md section 1, "Discrete gradient
     descent breaks exact conservation", derived statement).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: conserved quantities c_k under gradient
+           flow; their drift under discrete gradient descent.
+
     Examples
     --------
     >>> from topoanalysis.symbolic import gd_drift
@@ -282,6 +288,12 @@ def predicted_drift(grad_w, grad_a, lr):
     -----
     ``O(size of the gradients)``. Exactness relies on ``∇L`` being the true gradient (the
     first-order term cancels, see :func:`gd_drift`); the output bias plays no role.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: conserved quantities c_k and gradient
+           descent.
 
     Examples
     --------

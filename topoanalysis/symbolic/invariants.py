@@ -277,6 +277,14 @@ def conserved_quadratic_forms(network, hidden=None, outputs=None, *, activation=
     hidden neuron for positively homogeneous σ; the follow-up's deep version (incoming minus
     outgoing squared norm per hidden neuron).
 
+    References
+    ----------
+    .. [1] S. Marcotte, R. Gribonval, G. Peyré, "Abide by the law and follow the flow:
+           conservation laws for gradient flows", NeurIPS 2023: number of conservation laws of
+           gradient flows.
+    .. [2] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: c_k = ||w_k||² − ||a_k||².
+
     Examples
     --------
     >>> from topoanalysis.symbolic import conserved_quadratic_forms
@@ -357,6 +365,12 @@ def neuron_invariants(network, hidden=None, outputs=None, *, activation="relu",
     For linear networks each unit still gets its diagonal entry
     ``||w̃_k||² − ||a_k||²`` of ``W̃_1 W̃_1ᵀ − W_2ᵀ W_2``. Paper: Nurisso, Leroy, Vaccarino,
     ``c_k`` per neuron; follow-up for deep networks (PAPERS.md section 1).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: c_k = ||w_k||² − ||a_k||² (Proposition
+           1, per-neuron decomposition).
 
     Examples
     --------
@@ -481,6 +495,14 @@ def check_conserved(expr, network, hidden=None, outputs=None, *, activation="rel
     whitelist parser (:func:`topoanalysis.symbolic._parse.parse_expression`): arithmetic over
     the parameter symbols and a few named functions only; no code from the text is run. Cost:
     ``P`` derivatives and one expansion.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: conserved quantities c_k = ||w_k||² −
+           ||a_k||².
+    .. [2] S. Marcotte, R. Gribonval, G. Peyré, "Abide by the law and follow the flow:
+           conservation laws for gradient flows", NeurIPS 2023: conservation laws.
 
     Examples
     --------

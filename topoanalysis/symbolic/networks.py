@@ -237,6 +237,12 @@ def symbolic_network(inputs, hidden=None, outputs=None, *, activation="relu",
     The representation of ``σ`` uses ``σ'(z) z = σ(z)`` for positively homogeneous
     activations (Nurisso, Leroy, Vaccarino; PAPERS.md section 1).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: the two-layer network f(x) = W2 σ(W1 x
+           + b1) + b2.
+
     Examples
     --------
     >>> from topoanalysis.symbolic import symbolic_network
@@ -424,6 +430,12 @@ def loss_gradient(net):
     ReLU-like activations ``σ''(z) = 0`` off the kinks, so differentiating ``σ'(z) z``
     with ``σ'(z)`` held constant is the true derivative. Cost ``O(N · P · width)``.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: gradient of the loss of the two-layer
+           network.
+
     Examples
     --------
     >>> from topoanalysis.symbolic import symbolic_network, loss_gradient
@@ -482,6 +494,12 @@ def gradient_flow_field(net):
     Notes
     -----
     See :func:`loss_gradient`. Holds for any differentiable loss because ``g`` is free.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: gradient flow θ̇ = −∇L of shallow
+           networks.
 
     Examples
     --------

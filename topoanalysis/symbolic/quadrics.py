@@ -102,6 +102,11 @@ def conserved_sign(c, *, atol=DEFAULT_ATOL, name="c"):
         If ``c`` is not a real number or expression, is not finite, or its sign cannot be
         decided from its assumptions.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons: the sign of c_k.
+
     Examples
     --------
     >>> import sympy
@@ -210,6 +215,12 @@ def betti_numbers(poincare_polynomial):
     ------
     ValidationError
         If the input is not such a polynomial.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Betti numbers of H(c) from the Poincaré
+           polynomial.
 
     Examples
     --------
@@ -568,6 +579,12 @@ def quadric_topology(c, d, e, *, atol=DEFAULT_ATOL):
     (their Lemma 1 / Figure 2) and checked in :func:`check_quadric_retraction` and in the
     tests by sampling. O(1).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 / Figure 2: Q(c) ≅ S^{d−1} ×
+           R^e (c > 0), R^d × S^{e−1} (c < 0), a cone (c = 0).
+
     Examples
     --------
     >>> q = quadric_topology(-1, 2, 1)
@@ -607,6 +624,11 @@ def quadric_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
 
     Per-neuron factor: ``1 + t^{d−1}`` (``c > 0``), ``1 + t^{e−1}`` (``c < 0``), ``1``
     (``c = 0``); ``1 + t^0 = 2``. See :func:`quadric_topology`.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 (topology of Q(c)).
 
     Examples
     --------
@@ -772,6 +794,12 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
     ``b_0 = 2^{l_−}`` (Nurisso et al., Theorem 1). Cost: O(l) classifications plus two
     polynomial powers.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1: H(c) = Q(c_1) × … × Q(c_l),
+           b_0 = 2^{l_−}.
+
     Examples
     --------
     >>> H = invariant_set_topology([1, -1, -2], 2, 1)
@@ -824,6 +852,12 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
 def invariant_set_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
     """Poincaré polynomial of ``H(c)`` as an exact ``sympy.Poly`` in ``t``.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 (Künneth product over
+           neurons).
+
     Examples
     --------
     >>> import sympy
@@ -857,6 +891,11 @@ def quadric_deformation_retraction(d, e, sign):
     ------
     ValidationError
         On bad dimensions or sign.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 / Figure 2.
 
     Examples
     --------
@@ -898,6 +937,12 @@ def check_quadric_retraction(d, e, sign):
     holds : bool
     residual : sympy.Expr
         Sum of the absolute values of all simplified residuals (``0`` when it holds).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 / Figure 2 (topology of the
+           quadric Q(c)).
 
     Examples
     --------
