@@ -77,17 +77,54 @@ def parse_activation(activation, negative_slope=0.01):
 
 
 def is_positively_homogeneous(name):
-    """Whether ``σ(αz) = ασ(z)`` for all ``α > 0`` (so neuron rescaling is a symmetry)."""
+    """Whether ``σ(αz) = ασ(z)`` for all ``α > 0`` (so neuron rescaling is a symmetry).
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    bool
+        Whether ``σ(αz) = ασ(z)`` for all ``α > 0``.
+    """
     return name in HOMOGENEOUS_ACTIVATIONS
 
 
 def activation_code(name):
-    """Integer code of an activation, shared with the compiled engine."""
+    """Integer code of an activation, shared with the compiled engine.
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    int
+        Its code in the compiled engine.
+    """
     return ACTIVATIONS.index(name)
 
 
 def activate(name, z, negative_slope=0.01):
-    """Apply the activation elementwise (NumPy reference)."""
+    """Apply the activation elementwise (NumPy reference).
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS` (canonical spelling).
+    z : ndarray
+        Pre-activations.
+    negative_slope : float, default=0.01
+        Slope of leaky ReLU for negative inputs.
+
+    Returns
+    -------
+    ndarray
+        ``σ(z)``, same shape as ``z``.
+    """
     if name == "relu":
         return np.maximum(z, 0.0)
     if name == "leaky_relu":
@@ -106,7 +143,22 @@ def activate(name, z, negative_slope=0.01):
 def activation_derivative(name, z, negative_slope=0.01):
     """Derivative of the activation at ``z``; at the kink of ReLU-like functions the
     derivative from the right is used for ``z > 0`` only (``σ'(0) = 0`` for ReLU,
-    ``negative_slope`` for leaky ReLU, ``0`` for abs), as in PyTorch."""
+    ``negative_slope`` for leaky ReLU, ``0`` for abs), as in PyTorch.
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS` (canonical spelling).
+    z : ndarray
+        Pre-activations.
+    negative_slope : float, default=0.01
+        Slope of leaky ReLU for negative inputs.
+
+    Returns
+    -------
+    ndarray
+        ``σ'(z)`` (at a kink, the convention of the engine), same shape as ``z``.
+    """
     if name == "relu":
         return (z > 0).astype(np.float64)
     if name == "leaky_relu":

@@ -130,16 +130,27 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         Progress bars.
     n_points : int, default=51
         Points on each segment for the barriers.
+    data_seed : int, default=0
+        Seed of the train/test split of the bundled breast cancer data.
+    n_threads : int, optional
+        Engine threads (default: all cores).
     std : float, optional
         Weight standard deviation for ``scheme="normal"``.
-
-    Training checkpoints into ``out`` (``checkpoint.npz``, removed once every output is
-    written), so an interrupted call resumes; every file is written atomically, and
-    ``report.json`` is strict JSON (non-finite values as ``null``).
 
     Returns
     -------
     AnalysisReport
+
+    Notes
+    -----
+    Training checkpoints into ``out`` (``checkpoint.npz``, removed once every output is
+    written), so an interrupted call resumes; every file is written atomically, and
+    ``report.json`` is strict JSON (non-finite values as ``null``).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1, Figures 4 and 5.
     """
     from .datasets import load_breast_cancer
     from .init import init_params

@@ -329,6 +329,20 @@ def forward(arch, theta, X):
     """Realization of the network(s) on ``X`` (NumPy reference).
 
     ``theta`` of shape ``(..., P)`` and ``X`` of shape ``(N, d)`` give ``(..., N, e)``.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+    X : ndarray of shape (N, d)
+        Inputs.
+
+    Returns
+    -------
+    ndarray of shape (..., N, e)
+        Outputs.
     """
     return _layer_forward(arch, theta, X)[1][-1]
 
@@ -339,6 +353,26 @@ def loss_and_gradient(arch, theta, X, Y, loss="mse"):
     ``theta`` of shape ``(..., P)``; ``Y`` of shape ``(N, e)`` already in target form.
     Returns ``(loss of shape (...), grad of shape (..., P))``. At ReLU kinks the derivative
     convention of :func:`topoanalysis.activations.activation_derivative` is used.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+    X : ndarray of shape (N, d)
+        Inputs.
+    Y : ndarray of shape (N, e)
+        Targets in loss form.
+    loss : str, default="mse"
+        Loss name (spelling-insensitive).
+
+    Returns
+    -------
+    loss : ndarray of shape (...)
+        Loss.
+    grad : ndarray of shape (..., P)
+        Gradient in the flat parameters.
     """
     loss = _losses.check_loss(loss)
     layers, pre, post = _layer_forward(arch, theta, X)

@@ -43,6 +43,18 @@ def completed_cells(path, keys):
     """Keys (tuples of strings) of the cells already written to ``path``.
 
     A last line without its newline (a row cut off when a run was killed) does not count.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV file of a sweep.
+    keys : sequence of str
+        Columns that identify a cell.
+
+    Returns
+    -------
+    set of tuple of str
+        Keys of the cells written.
     """
     if not os.path.exists(path):
         return set()
@@ -138,7 +150,18 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
 
 
 def connect(scheduler):
-    """Return a Dask client for ``scheduler`` (an address, or ``"local"`` for a local cluster)."""
+    """Return a Dask client for ``scheduler`` (an address, or ``"local"`` for a local cluster).
+
+    Parameters
+    ----------
+    scheduler : str
+        A Dask scheduler address, or ``"local"``.
+
+    Returns
+    -------
+    dask.distributed.Client
+        The client.
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:

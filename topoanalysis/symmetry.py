@@ -58,6 +58,18 @@ def balance_factors(arch, theta):
     """Factors ``α_k = sqrt(||a_k|| / ||w_k||)`` that balance each neuron (1 where either is 0).
 
     ``theta`` of shape ``(P,)`` or ``(B, P)``; returns ``(l,)`` or ``(B, l)``.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Shallow architecture.
+    theta : ndarray of shape (P,) or (B, P)
+        Flat parameters.
+
+    Returns
+    -------
+    ndarray of shape (l,) or (B, l)
+        Factors ``α_k``.
     """
     nw, na = _neuron_norms(arch, theta)
     ok = (nw > 0) & (na > 0)
@@ -72,6 +84,18 @@ def balance_params(arch, theta):
     After balancing ``||w_k|| = ||a_k||`` for every neuron whose weights are both non-zero
     (neurons with ``w_k = 0`` or ``a_k = 0`` are left as they are: no rescaling balances
     them). The realized functions are unchanged.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Shallow architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+
+    Returns
+    -------
+    ndarray of shape (..., P)
+        Balanced parameters.
     """
     if not arch.is_shallow:
         raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
@@ -90,6 +114,16 @@ def balance_params(arch, theta):
 
 def balance(net):
     """The balanced representative of ``net`` (``||w_k|| = ||a_k||``), same function.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+
+    Returns
+    -------
+    Network
+        Balanced network, same function.
 
     Examples
     --------
@@ -191,6 +225,18 @@ def align(net_a, net_b, *, balanced=None):
 
     For a network and a permuted, rescaled copy of itself the copy comes back exactly
     (``distance_after`` ≈ 0).
+
+    Parameters
+    ----------
+    net_a, net_b : Network
+        Shallow networks of the same architecture.
+    balanced : bool, optional
+        Balance both first (default: when the activation is positively homogeneous).
+
+    Returns
+    -------
+    AlignResult
+        The aligned ``net_b``, the permutation, the scales and distances.
 
     Examples
     --------

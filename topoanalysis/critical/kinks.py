@@ -26,6 +26,18 @@ def kink_mask(point, tol):
     ``|w_k · x̃_n| <= tol · ||w_k|| · ||x̃_n||``; with ``tol = 0`` exactly ``w_k · x̃_n == 0``
     (a neuron with ``w_k = 0`` has every sample on its "hyperplane").
 
+    Parameters
+    ----------
+    point : ShallowPoint
+        The network at its data (internal, from ``shallow_point``).
+    tol : float
+        Relative tolerance (0: exactly on the hyperplane).
+
+    Returns
+    -------
+    ndarray of bool, shape (N, l)
+        Sample ``n`` on neuron ``k``'s hyperplane.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

@@ -366,6 +366,27 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
                       check=True, seed=0, n_perturbations=200):
     """:func:`snap`, then :func:`~topoanalysis.critical.verdict.classify` the snapped point.
 
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU or leaky ReLU network near a stationary point.
+    X : array_like of shape (N, d)
+        Inputs.
+    y : array_like of shape (N,) or (N, e)
+        Targets.
+    loss : {"mse", "bce"}, default="mse"
+        Loss.
+    kink_tol, zero_tol : float, default=1e-3
+        As in :func:`snap`.
+    tol : float, default=1e-8
+        As in :func:`~topoanalysis.critical.classify`.
+    check : bool, default=True
+        Run the numerical checks of the verdict.
+    seed : int, default=0
+        Seed of the random perturbations.
+    n_perturbations : int, default=200
+        Random perturbations of the check.
+
     Returns
     -------
     (SnapResult, Verdict)

@@ -78,7 +78,26 @@ class ShallowForm:
 
 
 def augment_inputs(X, augment):
-    """Append the augmentation coordinates: ``(x)``, ``(x, 1)`` or ``(x, 1, −1)``."""
+    """Append the augmentation coordinates: ``(x)``, ``(x, 1)`` or ``(x, 1, −1)``.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d) or (d,)
+        Inputs.
+    augment : {"none", "bias", "c3"}
+        Augmentation.
+
+    Returns
+    -------
+    ndarray of shape (N, d), (N, d + 1) or (N, d + 2)
+        ``(x)``, ``(x, 1)`` or ``(x, 1, −1)``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: condition C.3:
+           the input augmented by two coordinates, absorbing the biases.
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[None, :]
@@ -116,6 +135,8 @@ def shallow_form(net, augment=None, *, name="net"):
     augment : {"none", "bias", "c3"} or None
         Input augmentation (module docstring). ``None``: ``"none"`` when the network has no
         biases, ``"bias"`` otherwise.
+    name : str, default="net"
+        Name of the argument, for error messages.
 
     Returns
     -------

@@ -132,6 +132,20 @@ def symbolic_realization(A, C, x=None):
 
     ``x`` defaults to real symbols ``x0, …, x{D−1}``.
 
+    Parameters
+    ----------
+    A : sympy.Matrix of shape (m, D)
+        Input weight vectors (rows; the paper's ``a_i``).
+    C : sympy.Matrix of shape (m, e)
+        Output weights (rows; the paper's ``c_i``).
+    x : sequence of sympy.Symbol, optional
+        Input symbols (default real ``x0, …, x{D−1}``).
+
+    Returns
+    -------
+    sympy.Matrix of shape (e, 1)
+        The realization, exact.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of

@@ -336,6 +336,15 @@ def _complete_ordered(normals, x):
 def linear_regions(V, S, *, max_nodes=100_000):
     """All regions of the central arrangement of the neurons ``s_k ρ(⟨v_k, x⟩)``.
 
+    Parameters
+    ----------
+    V : ndarray of shape (G, D)
+        Weight vectors ``v_k`` of the neurons.
+    S : ndarray of shape (G, e)
+        Output weights ``s_k``.
+    max_nodes : int, default=100000
+        Cap on the regions enumerated (refuses beyond).
+
     Returns
     -------
     signs : ndarray of shape (R, G)
@@ -455,7 +464,26 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
 
 
 def sobolev_seminorm(net, **kwargs):
-    """``|R(net)|_{W^{1,∞}}`` (see :func:`sobolev_distance`)."""
+    """``|R(net)|_{W^{1,∞}}`` (see :func:`sobolev_distance`).
+
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU network.
+    **kwargs
+        Passed to :func:`sobolev_distance`.
+
+    Returns
+    -------
+    SobolevDistance
+        ``|R(net) − 0|_{W^{1,∞}}``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the Sobolev
+           semi-norm W^{1,∞}(Ω).
+    """
     return sobolev_distance(net, None, **kwargs)
 
 

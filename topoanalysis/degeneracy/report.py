@@ -29,7 +29,34 @@ class NetworkStability:
 
 
 def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None, tol=1e-9):
-    """Detect degeneracies (dead on ``X``/``domain``), check C.1–C.3, build the canonical form."""
+    """Detect degeneracies (dead on ``X``/``domain``), check C.1–C.3, build the canonical form.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU network.
+    X : array_like of shape (N, d), optional
+        Data on which dead neurons are detected.
+    domain : Box or Ball, optional
+        Domain on which dead neurons are detected.
+    augment : {"c3", "bias", "none"}, default="c3"
+        Augmentation of the canonical form.
+    tolerances : dict, optional
+        Detector tolerances (default :data:`DEFAULT_TOLERANCES`).
+    tol : float, default=1e-9
+        Tolerance of the canonical form.
+
+    Returns
+    -------
+    NetworkStability
+        Degeneracies, membership of the restricted space and canonical form.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2
+           (degeneracies), conditions C.1–C.3, Lemma A.3.
+    """
     return NetworkStability(
         degeneracies=detect_degeneracies(net, X=X, domain=domain, tolerances=tolerances),
         membership=restricted_space_membership(net, tol=tol),
@@ -74,9 +101,18 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
     Parameters
     ----------
     nets : sequence of Network
+        Shallow ReLU networks.
     labels : sequence of str, optional
+        One label per network (default ``"network i"``).
     X : array_like, optional
         Data on which dead neurons are detected (and the canonical-form checks run).
+    tolerances : dict, optional
+        Detector tolerances (default :data:`DEFAULT_TOLERANCES`).
+
+    Returns
+    -------
+    StabilityOfNetworks
+        One row per network: degeneracies and canonical width.
 
     References
     ----------

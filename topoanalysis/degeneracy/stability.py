@@ -388,7 +388,26 @@ FAMILIES = {
 
 
 def counterexample(family, t):
-    """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
+    """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`).
+
+    Parameters
+    ----------
+    family : str
+        One of the keys of :data:`FAMILIES`.
+    t : float
+        Parameter of the family (>= 1).
+
+    Returns
+    -------
+    CounterexamplePair
+        ``(Θ, Γ_t)`` and why it breaks inverse stability.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2: the
+           counterexample families to inverse stability.
+    """
     family = check_choice("family", family, tuple(FAMILIES))
     t = check_float("t", t, minimum=1.0)
     maker, reason = FAMILIES[family]
@@ -525,6 +544,20 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     """Ratios along a counterexample family (parameter distance, ``W^{1,∞}`` and uniform norm
     on the unit ball, fitted exponent of ``dist ~ |dR|^α``).
 
+    Parameters
+    ----------
+    family : str
+        One of the keys of :data:`FAMILIES`.
+    ts : sequence of float, default=(1, 2, 4, 8, 16, 32, 64)
+        Parameters of the family.
+    alpha : float, default=0.5
+        Exponent of the ratio.
+
+    Returns
+    -------
+    FamilyMeasurement
+        One measurement per ``t`` and the fitted exponent.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -620,7 +653,34 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
 
 def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width=4, seeds=4,
                        alpha=0.5):
-    """Ratios for pairs inside the restricted space over ``etas`` and ``seeds``."""
+    """Ratios for pairs inside the restricted space over ``etas`` and ``seeds``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`RESTRICTED_KINDS`.
+    etas : sequence of float, default=(0.3, 0.1, 0.03, 0.01, 0.003)
+        Perturbation sizes.
+    dim : int, default=2
+        Input dimension.
+    width : int, default=4
+        Hidden width.
+    seeds : int, default=4
+        Pairs per ``eta``.
+    alpha : float, default=0.5
+        Exponent of the ratio.
+
+    Returns
+    -------
+    FamilyMeasurement
+        One measurement per pair and the fitted exponent.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3 on
+           pairs in the restricted space.
+    """
     seeds = check_int("seeds", seeds, minimum=1)
     pairs, ts, groups = [], [], []
     for s in range(seeds):

@@ -180,6 +180,16 @@ def _generator_pairs(l, generators):
 def component_label(node):
     """Readable name ``"C_{+-…}"`` of a component given by its sign tuple.
 
+    Parameters
+    ----------
+    node : tuple of int
+        Component as a tuple of signs.
+
+    Returns
+    -------
+    str
+        ``"C_{+-…}"``.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -474,6 +484,16 @@ def number_components(G):
     The node count of a :func:`component_graph`; the sum of the ``multiplicity`` attributes
     of a :func:`quotient_component_graph`. O(n).
 
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    int
+        Number of components of ``H(c)``.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -494,6 +514,16 @@ def effective_components(G):
 
     The connected components of the component graph (or of its quotient). O(n + m).
 
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    generator of set of tuple
+        One set of components (nodes of ``G``) per effective component.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -512,6 +542,16 @@ def effective_components(G):
 def number_effective_components(G):
     """Number of effective components: ``networkx.number_connected_components(G)``. O(n + m).
 
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    int
+        Number of effective components.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -528,6 +568,18 @@ def number_effective_components(G):
 
 def effective_component(G, node):
     """Set of components (nodes of ``G``) in the effective component of ``node``. O(n + m).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+    node : tuple of int
+        A component (node of ``G``).
+
+    Returns
+    -------
+    set of tuple
+        Components in the same effective component.
 
     References
     ----------
@@ -547,6 +599,16 @@ def effective_component(G, node):
 
 def is_obstructed(G):
     """True when ``H(c)`` has more than one effective component. O(n + m).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    bool
+        More than one effective component.
 
     References
     ----------
@@ -581,6 +643,20 @@ def number_components_formula(l_plus, l_minus, l_zero=0, d=2, e=1):
     ``n_a = l_−`` if ``e = 1`` else 0; ``n_w = l_+`` if ``d = 1`` else 0. Broadcasts over
     NumPy arrays (float64 result); plain integers give an exact ``int``.
 
+    Parameters
+    ----------
+    l_plus, l_minus : int or array_like of int
+        Numbers of neurons with ``c_k > 0`` and ``c_k < 0``.
+    l_zero : int or array_like of int, default=0
+        Neurons with ``c_k = 0``.
+    d, e : int, default=2, 1
+        Dimensions of ``w_k`` and ``a_k``.
+
+    Returns
+    -------
+    int or ndarray
+        ``b_0(H(c))``.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -608,6 +684,20 @@ def number_effective_components_formula(l_plus, l_minus, l_zero=0, d=2, e=1):
     ``e = 1``, ``d >= 2``: ``l_+ = l_0 = 0``, all neurons pathological); ``1`` otherwise (a
     slot that freezes nothing, or one freezing the other coordinate, can take over any frozen
     sign). Broadcasts over NumPy arrays (int64 result); plain integers give an ``int``.
+
+    Parameters
+    ----------
+    l_plus, l_minus : int or array_like of int
+        Numbers of neurons with ``c_k > 0`` and ``c_k < 0``.
+    l_zero : int or array_like of int, default=0
+        Neurons with ``c_k = 0``.
+    d, e : int, default=2, 1
+        Dimensions of ``w_k`` and ``a_k``.
+
+    Returns
+    -------
+    int or ndarray
+        Number of effective components.
 
     References
     ----------

@@ -171,6 +171,17 @@ def relu_kernel(w1, w2, cov=None):
 def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     """Monte Carlo estimate of ``E[relu(w1·X) relu(w2·X)]`` and its standard error.
 
+    Parameters
+    ----------
+    w1, w2 : array_like of shape (D,)
+        Weight vectors.
+    cov : array_like of shape (D, D), optional
+        Covariance of ``X`` (default identity).
+    n_samples : int, default=200000
+        Samples.
+    seed : int, default=0
+        Seed.
+
     Returns
     -------
     estimate, stderr : float
@@ -226,6 +237,19 @@ class KernelCheck:
 
 def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=0):
     """Compare the derived closed form with Monte Carlo on random ``w1, w2, Σ``.
+
+    Parameters
+    ----------
+    n_trials : int, default=10
+        Random ``(w1, w2, Σ)``.
+    dim : int, default=3
+        Dimension.
+    n_samples : int, default=200000
+        Monte Carlo samples per trial.
+    z_max : float, default=5.0
+        Largest accepted z-score of the difference.
+    seed : int, default=0
+        Seed.
 
     Returns
     -------
@@ -333,6 +357,15 @@ class Proposition23Check:
 def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     """Check Proposition 2.3's two-sided bound on random unit pairs (angles spread over
     ``[0, π)``) and random covariances.
+
+    Parameters
+    ----------
+    n_trials : int, default=1000
+        Random unit pairs.
+    dim : int, default=3
+        Dimension.
+    seed : int, default=0
+        Seed.
 
     Returns
     -------

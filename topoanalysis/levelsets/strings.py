@@ -172,7 +172,23 @@ class BeadString:
 
 
 def load_string(path):
-    """Read a :class:`BeadString` written by :meth:`BeadString.save`."""
+    """Read a :class:`BeadString` written by :meth:`BeadString.save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File written by :meth:`BeadString.save`.
+
+    Returns
+    -------
+    BeadString
+        The string.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1 (strings of beads).
+    """
     from ..io import FileError, load_npz
 
     f = load_npz(path, "path", keys=("beads", "bead_loss", "edge_max_loss", "edge_t_max", "meta",
@@ -609,6 +625,8 @@ def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=
         ``"kaiming_normal"`` otherwise).
     init_seed : int, optional
         Seed of the initializations (default ``seed``).
+    **init_kwargs
+        Passed to :func:`topoanalysis.init.init_params` (``gain_value``, ``bias_init``, ...).
 
     Returns
     -------

@@ -165,6 +165,20 @@ def kernel_trace(arch, theta, X):
     Returns an array of shape ``(..., l)`` for ``theta`` of shape ``(..., P)``. This is the
     quantity :func:`set_pathological_count` equalizes with ``balance="kernel"``.
 
+    Parameters
+    ----------
+    arch : Architecture
+        Shallow architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+    X : ndarray of shape (N, d)
+        Inputs.
+
+    Returns
+    -------
+    ndarray of shape (..., l)
+        Per-neuron trace.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -201,6 +215,33 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     ``ratio`` and ``balance`` choose the rescaling (see :func:`set_pathological_count`);
     ``balance="kernel"`` is the scale-controlled variant (equal tangent-kernel trace on the
     training inputs for every ``l_+``).
+
+    Parameters
+    ----------
+    width : int
+        Hidden width ``l``.
+    n_positive : int
+        Non-pathological neurons ``l_+`` (0 … ``width``).
+    n_init : int, default=100
+        Initializations.
+    steps : int, default=2000
+        Gradient-descent steps.
+    lr : float, default=0.1
+        Learning rate.
+    scheme : str, default="kaiming_normal"
+        Initialization scheme.
+    ratio : float, default=4.0
+        ``||w_k||²/||a_k||²`` of positive neurons after rescaling.
+    balance : {"ratio", "kernel"}, default="ratio"
+        Rescaling rule (:func:`set_pathological_count`).
+    seed : int, default=0
+        Seed of the initializations.
+    data_seed : int, default=0
+        Seed of the train/test split.
+    n_threads : int, optional
+        Engine threads.
+    progress : bool, default=False
+        Show a progress bar.
 
     Returns
     -------
@@ -267,6 +308,18 @@ def breast_cancer_sweep_cell(cell, **kwargs):
     A module-level function, so :func:`topoanalysis.sweep.run_sweep` can ship it (wrapped in
     ``functools.partial`` with the keyword arguments) to Dask workers that have topoanalysis
     installed.
+
+    Parameters
+    ----------
+    cell : dict
+        ``{"width": l, "n_positive": l_+}``.
+    **kwargs
+        Passed to :func:`breast_cancer_cell`.
+
+    Returns
+    -------
+    dict
+        The row of :func:`breast_cancer_cell`.
 
     References
     ----------

@@ -232,6 +232,19 @@ def neuron_law(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=False, bias_in
     Parameters mirror :func:`topoanalysis.init.init_params` for the architecture
     ``Architecture(d, (l,), e, hidden_bias=hidden_bias, activation=activation)``.
 
+    Parameters
+    ----------
+    d, l : int
+        Input dimension and hidden width.
+    e : int, default=1
+        Output dimension.
+    scheme : str, default="kaiming_normal"
+        Initialization scheme.
+    hidden_bias : bool, default=False
+        Whether the hidden layer has biases.
+    bias_init, bias_std, gain_value, mode, std, activation, negative_slope
+        As in :func:`topoanalysis.init.init_params`.
+
     Returns
     -------
     NeuronLaw

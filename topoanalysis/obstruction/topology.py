@@ -353,6 +353,18 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
 def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     """Indices of the neurons with ``c_k < −atol`` (pathological).
 
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+    atol : float, default=1e-12
+        ``c_k < −atol`` counts as negative.
+
+    Returns
+    -------
+    ndarray of int
+        Indices of the pathological neurons.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -378,6 +390,18 @@ def zero_neurons(net, *, zero_atol=0.0):
     A neuron ``a σ(w·x + b)`` is a zero neuron when ``||a|| <= zero_atol``, or
     ``||(w, b)|| <= zero_atol`` (positively homogeneous ``σ`` has ``σ(0) = 0``), or, for ReLU
     only, ``||w|| <= zero_atol`` and ``b < 0`` (dead for every input).
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+    zero_atol : float, default=0.0
+        Output weights up to this norm count as zero.
+
+    Returns
+    -------
+    ndarray of int
+        Indices of the zero neurons.
 
     References
     ----------
@@ -794,6 +818,18 @@ def _hall_reason(B, matching, unmatched, slot_req, feats, is_zero, mode, n_wild)
 
 def is_reachable(initial, target, **kwargs):
     """``reachability(initial, target, **kwargs).reachable``.
+
+    Parameters
+    ----------
+    initial, target : Network
+        As in :func:`reachability`.
+    **kwargs
+        Passed to :func:`reachability`.
+
+    Returns
+    -------
+    bool
+        Whether the target is reachable.
 
     References
     ----------

@@ -625,6 +625,20 @@ def quadric_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
     Per-neuron factor: ``1 + t^{d−1}`` (``c > 0``), ``1 + t^{e−1}`` (``c < 0``), ``1``
     (``c = 0``); ``1 + t^0 = 2``. See :func:`quadric_topology`.
 
+    Parameters
+    ----------
+    c : number
+        Conserved quantity.
+    d, e : int
+        Dimensions of ``w`` and ``a``.
+    atol : float, default=1e-12
+        A float with ``|c| <= atol`` counts as 0.
+
+    Returns
+    -------
+    sympy.Poly
+        Poincaré polynomial of ``Q(c)`` in ``t``.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -852,6 +866,20 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
 def invariant_set_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
     """Poincaré polynomial of ``H(c)`` as an exact ``sympy.Poly`` in ``t``.
 
+    Parameters
+    ----------
+    c : sequence of number
+        Conserved quantities ``c_k``.
+    d, e : int
+        Dimensions of ``w_k`` and ``a_k``.
+    atol : float, default=1e-12
+        Floats with ``|c_k| <= atol`` count as 0.
+
+    Returns
+    -------
+    sympy.Poly
+        Poincaré polynomial of ``H(c)`` in ``t``.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -931,6 +959,13 @@ def check_quadric_retraction(d, e, sign):
     ``h_s`` stays on ``Q(c)`` for every ``s``; (2) ``h_0`` is the identity; (3) ``h_1`` lands
     on the core sphere (``c > 0``: ``||w||² = c`` and ``a = 0``; ``c < 0``: ``w = 0`` and
     ``||a||² = −c``; ``c = 0``: the origin); (4) the core is fixed for every ``s``.
+
+    Parameters
+    ----------
+    d, e : int
+        Dimensions of ``w`` and ``a``.
+    sign : {1, 0, -1}
+        Sign of ``c``.
 
     Returns
     -------
