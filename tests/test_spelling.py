@@ -122,6 +122,12 @@ def _ds(name):
 
 LOSSES_CRIT = ["mse", "bce"]
 
+
+def _heatmap_data(fig):
+    """What a heatmap shows: the image data and titles of its panels."""
+    return [(ax.get_title(), [np.asarray(c.get_array()).tolist() for c in ax.collections])
+            for ax in fig.axes]
+
 # (module, qualname, parameter) -> (call(spelling), canonical values)
 CASES = {
     # network model
@@ -260,6 +266,11 @@ CASES = {
     # degeneracy (paper 3)
     ("topoanalysis.degeneracy._form", "shallow_form", "augment"): (
         lambda s: _deg("shallow_form")(NET, s), ["bias", "c3"]),
+    ("topoanalysis.degeneracy._form", "augment_inputs", "augment"): (
+        lambda s: _deg("augment_inputs")(X, s), ["none", "bias", "c3"]),
+    ("topoanalysis.obstruction.probability", "plot_obstruction_heatmap", "event"): (
+        lambda s: _heatmap_data(_obs("plot_obstruction_heatmap")(
+            _obs("obstruction_grid")((2, 3), (2, 3)), s)), ["all_pathological", "obstructed"]),
     ("topoanalysis.degeneracy.canonical", "canonical_form", "augment"): (
         lambda s: _deg("canonical_form")(NET, augment=s, n_check=16), ["c3", "bias"]),
     ("topoanalysis.degeneracy.canonical", "canonical_form_symbolic", "augment"): (
@@ -352,8 +363,6 @@ DEFERRED = {
         "family is checked by counterexample (covered)",
     ("topoanalysis.degeneracy.stability", "measure_restricted", "kind"):
         "kind is checked by restricted_pair (covered)",
-    ("topoanalysis.degeneracy._form", "augment_inputs", "augment"):
-        "internal helper given a ShallowForm's canonical augment",
     ("topoanalysis.degeneracy.detect", "DegeneracyReport.of_kind", "kind"):
         "filters by the degeneracy kind (exact strings from the report)",
     ("topoanalysis.degeneracy.detect", "DegeneracyReport.neurons", "kind"):
@@ -370,8 +379,6 @@ DEFERRED = {
         "passes scheme to init_params (covered); trains 100 networks",
     ("topoanalysis.obstruction.experiment", "breast_cancer_cell", "balance"):
         "passes balance to set_pathological_count (covered); trains 100 networks",
-    ("topoanalysis.obstruction.probability", "plot_obstruction_heatmap", "event"):
-        "draws a figure from an ObstructionGrid; the event is checked like obstruction_grid's",
     ("topoanalysis.obstruction.probability", "write_obstruction_outputs", "events"):
         "writes files for a grid's events",
     ("topoanalysis.dynamics.flow", "train_flow", "loss"):

@@ -98,6 +98,7 @@ def augment_inputs(X, augment):
            neural networks with the ReLU activation function?", NeurIPS 2019: condition C.3:
            the input augmented by two coordinates, absorbing the biases.
     """
+    augment = check_choice("augment", augment, AUGMENTATIONS)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[None, :]

@@ -902,6 +902,7 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
     grids = list(grids)
     if not grids or not all(isinstance(g, ObstructionGrid) for g in grids):
         raise ValidationError("`grids` must be an ObstructionGrid or a non-empty sequence of them.")
+    event = check_choice("event", event, (*EVENTS, "p"))
     for g in grids:
         if event != "p" and event not in g.events:
             raise ValidationError(
