@@ -68,3 +68,30 @@ def test_numpydoc_sections(name):
 def test_paper_functions_cite_the_paper(name):
     doc = FunctionDoc(FUNCTIONS[name])
     assert doc["References"], f"{name} has no References section"
+
+
+def _resolve(name, module):
+    """The object a See Also entry names: absolute, or relative to the function's module."""
+    for full in (name, f"{module}.{name}", f"topoanalysis.{name}"):
+        parts = full.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            try:
+                for attr in parts[cut:]:
+                    obj = getattr(obj, attr)
+                return obj
+            except AttributeError:
+                break
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_see_also_entries_resolve(name):
+    doc = FunctionDoc(FUNCTIONS[name])
+    for entries, _ in doc["See Also"]:
+        for target, _role in entries:
+            assert _resolve(target, FUNCTIONS[name].__module__) is not None, (
+                f"{name}: See Also names {target!r}, which does not exist")

@@ -125,6 +125,10 @@ def balance(net):
     Network
         Balanced network, same function.
 
+    See Also
+    --------
+    topoanalysis.symmetry.balance_params : The same on flat parameter stacks.
+
     Examples
     --------
     >>> import numpy as np
@@ -237,6 +241,11 @@ def align(net_a, net_b, *, balanced=None):
     -------
     AlignResult
         The aligned ``net_b``, the permutation, the scales and distances.
+
+    See Also
+    --------
+    topoanalysis.symmetry.weight_matching : The permutation alone.
+    topoanalysis.symmetry.balance : The balanced representative.
 
     Examples
     --------

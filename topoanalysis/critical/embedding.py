@@ -166,6 +166,11 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
     -------
     EmbeddingFamily
 
+    See Also
+    --------
+    topoanalysis.critical.split_neuron : One splitting embedding.
+    topoanalysis.critical.add_zero_neurons : One zero-neuron embedding.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

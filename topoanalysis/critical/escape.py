@@ -247,6 +247,11 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
     -------
     EscapeReport
 
+    See Also
+    --------
+    topoanalysis.critical.classify : The verdict built on them.
+    topoanalysis.critical.stationarity : Where escape neurons are meaningful.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

@@ -204,6 +204,11 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     -------
     SaddleToSaddle
 
+    See Also
+    --------
+    topoanalysis.critical.detect_plateaus : The plateau detector alone.
+    topoanalysis.critical.snap_and_classify : What is done at each plateau.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

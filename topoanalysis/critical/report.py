@@ -67,6 +67,10 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     -------
     TrainedVerdicts
 
+    See Also
+    --------
+    topoanalysis.critical.snap_and_classify : The same for one network.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

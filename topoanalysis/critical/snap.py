@@ -148,6 +148,11 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     -------
     SnapResult
 
+    See Also
+    --------
+    topoanalysis.critical.snap_and_classify : Snap, then classify.
+    topoanalysis.critical.classify_trained : Snap and classify a stack of networks.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
@@ -390,6 +395,11 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
     Returns
     -------
     (SnapResult, Verdict)
+
+    See Also
+    --------
+    topoanalysis.critical.snap : The snapping step alone.
+    topoanalysis.critical.classify : The classification step alone.
 
     References
     ----------

@@ -210,6 +210,11 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     -------
     StationarityReport
 
+    See Also
+    --------
+    topoanalysis.critical.classify : Stationarity, escape neurons and the verdict.
+    topoanalysis.critical.directional_derivative : One one-sided derivative.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

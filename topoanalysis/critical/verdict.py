@@ -190,6 +190,12 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     -------
     Verdict
 
+    See Also
+    --------
+    topoanalysis.critical.stationarity : Exact directional stationarity (the first step).
+    topoanalysis.critical.escape_neurons : Escape neurons (the second step).
+    topoanalysis.critical.snap_and_classify : Snap a trained network first, then classify.
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

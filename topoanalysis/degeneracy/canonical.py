@@ -175,6 +175,11 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0):
     -------
     CanonicalForm
 
+    See Also
+    --------
+    topoanalysis.degeneracy.restricted_space_membership : C.1–C.3 checked numerically.
+    topoanalysis.degeneracy.canonical_form_symbolic : The same steps in exact arithmetic.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of

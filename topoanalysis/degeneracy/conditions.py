@@ -205,6 +205,11 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     -------
     Membership
 
+    See Also
+    --------
+    topoanalysis.degeneracy.symbolic_conditions : C.1–C.3 as SymPy conditions.
+    topoanalysis.degeneracy.canonical_form : A form in the restricted space.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of

@@ -119,6 +119,10 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     -------
     DegeneracyReport
 
+    See Also
+    --------
+    topoanalysis.degeneracy.network_stability : Degeneracies, C.1–C.3 and the canonical form.
+
     Notes
     -----
     ``O(l² d)`` for the pairwise detectors. *Cancelling opposite pairs*: every (nearly)

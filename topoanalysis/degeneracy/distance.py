@@ -433,6 +433,10 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     -------
     SobolevDistance
 
+    See Also
+    --------
+    topoanalysis.degeneracy.uniform_distance : The uniform-norm distance.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -544,6 +548,10 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     Returns
     -------
     UniformDistance
+
+    See Also
+    --------
+    topoanalysis.degeneracy.sobolev_distance : The W^{1,∞} distance.
 
     Notes
     -----

@@ -176,6 +176,10 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=1e-12, reduce=Tru
     -------
     ParameterDistance
 
+    See Also
+    --------
+    topoanalysis.degeneracy.inverse_stability : Parameter and function distances of a pair.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -272,6 +276,11 @@ def inverse_stability(net_a, net_b, *, alpha=0.5, domain=None, augment=None, **s
     Returns
     -------
     StabilityMeasurement
+
+    See Also
+    --------
+    topoanalysis.degeneracy.parameter_distance : The parameter distance alone.
+    topoanalysis.degeneracy.sobolev_distance : The W^{1,∞} distance alone.
 
     References
     ----------

@@ -247,6 +247,11 @@ def component_graph(c, d=2, e=1, *, atol=DEFAULT_ATOL, generators="adjacent",
     ValidationError
         On bad input or more than ``max_frozen`` frozen slots.
 
+    See Also
+    --------
+    topoanalysis.graphs.number_effective_components : Effective components of the graph.
+    topoanalysis.obstruction.network_topology : The graph of a given network.
+
     Notes
     -----
     Nodes are the ``2^m`` sign vectors of the ``m`` frozen slots, so the node count is

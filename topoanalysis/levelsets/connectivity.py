@@ -131,6 +131,11 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     -------
     AlignedBarriers
 
+    See Also
+    --------
+    topoanalysis.symmetry.align : The alignment used.
+    topoanalysis.dynamics.interpolation_barrier : The barrier of one segment.
+
     Notes
     -----
     Two batched engine calls (before and after); the alignment is ``M`` linear assignments of
@@ -333,6 +338,11 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     Returns
     -------
     BarrierMatrix
+
+    See Also
+    --------
+    topoanalysis.levelsets.aligned_barriers : Barriers of one set of pairs.
+    topoanalysis.graphs.disconnectivity_tree : The tree of the barriers.
 
     Notes
     -----

@@ -392,6 +392,11 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     ValidationError
         For an invalid argument; the message names it.
 
+    See Also
+    --------
+    topoanalysis.levelsets.pairwise_barriers : Strings between every two of N minima.
+    topoanalysis.levelsets.train_to_threshold : Endpoints trained to the level.
+
     Notes
     -----
     A string's verdict is decided by the algorithm and then checked: the final string's every

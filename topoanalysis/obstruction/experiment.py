@@ -69,6 +69,11 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
         If a neuron has ``w_k = 0`` or ``a_k = 0`` (then no rescaling changes the sign of
         ``c_k``), or on bad arguments.
 
+    See Also
+    --------
+    topoanalysis.obstruction.breast_cancer_cell : The experiment that uses it.
+    topoanalysis.symmetry.balance : The balanced representative.
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of

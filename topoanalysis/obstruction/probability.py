@@ -443,6 +443,11 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     ValidationError
         On bad arguments, or ``method="closed_form"`` for a law without one.
 
+    See Also
+    --------
+    topoanalysis.obstruction.obstruction_grid : Every event over a (d, l) grid.
+    topoanalysis.obstruction.neuron_law : The law of one neuron's weights.
+
     Notes
     -----
     Closed form: ``p = P(F_{e,k} > k σ₁² / (e σ₂²))`` with ``k = d`` (``d + 1`` for
@@ -818,6 +823,11 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     Returns
     -------
     ObstructionGrid
+
+    See Also
+    --------
+    topoanalysis.obstruction.pathological_probability : The per-neuron probability p.
+    topoanalysis.obstruction.plot_obstruction_heatmap : Figure 5's heatmaps.
 
     Notes
     -----

@@ -289,6 +289,11 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
         networks (their conserved set is cut out by the whole matrix ``W1 W1ᵀ − W2ᵀ W2``
         and their symmetries include ``GL(l)``; see the module docstring).
 
+    See Also
+    --------
+    topoanalysis.obstruction.reachability : Which functions the component can reach.
+    topoanalysis.graphs.component_graph : The graph of the components.
+
     Notes
     -----
     Topology via :func:`topoanalysis.symbolic.quadrics.invariant_set_topology` (Künneth),
@@ -580,6 +585,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         On bad arguments or architectures that differ in ``d``, ``e``, biases or activation.
     NotSupportedError
         For deep networks, non-homogeneous activations and linear networks.
+
+    See Also
+    --------
+    topoanalysis.obstruction.network_topology : The component of the initial network.
+    topoanalysis.obstruction.is_reachable : Only the yes/no answer.
 
     Notes
     -----

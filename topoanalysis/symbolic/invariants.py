@@ -243,6 +243,11 @@ def conserved_quadratic_forms(network, hidden=None, outputs=None, *, activation=
     ValidationError
         On bad sizes, an unknown activation, or a network larger than ``max_parameters``.
 
+    See Also
+    --------
+    topoanalysis.symbolic.neuron_invariants : The per-neuron c_k inside the basis.
+    topoanalysis.symbolic.check_conserved : Check one expression.
+
     Notes
     -----
     Method. With ``θ̇ = −∇L`` from :func:`~topoanalysis.symbolic.gradient_flow_field`,
@@ -358,6 +363,11 @@ def neuron_invariants(network, hidden=None, outputs=None, *, activation="relu",
         more than one.
     ValidationError
         On bad input (see :func:`conserved_quadratic_forms`).
+
+    See Also
+    --------
+    topoanalysis.symbolic.conserved_quadratic_forms : The whole derived basis.
+    topoanalysis.symbolic.gd_drift : Their drift under gradient descent.
 
     Notes
     -----

@@ -801,6 +801,11 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
     ValidationError
         On an empty or non-sequence ``c``, bad dimensions or an undecidable sign.
 
+    See Also
+    --------
+    topoanalysis.symbolic.quadric_topology : One factor Q(c_k).
+    topoanalysis.graphs.component_graph : The components as a graph.
+
     Notes
     -----
     ``P_H(t) = (1 + t^{d−1})^{l_+} (1 + t^{e−1})^{l_−}`` (Künneth formula over a field; each
