@@ -89,7 +89,7 @@ def is_positively_homogeneous(name):
     bool
         Whether ``σ(αz) = ασ(z)`` for all ``α > 0``.
     """
-    return name in HOMOGENEOUS_ACTIVATIONS
+    return parse_activation(name)[0] in HOMOGENEOUS_ACTIVATIONS
 
 
 def activation_code(name):
