@@ -237,3 +237,15 @@ def test_degeneracy_results_are_frozen():
     report = FACTORIES["topoanalysis.degeneracy.detect.DegeneracyReport"]()
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.tolerances = {}
+
+
+def test_results_over_data_record_the_data_source():
+    """``to_dict`` says which data produced the numbers (sizes and a digest)."""
+    from topoanalysis._results import data_source
+    res = FACTORIES["topoanalysis.levelsets.connectivity.BarrierMatrix"]()
+    data = res.to_dict()["settings"]["data"]
+    assert data == data_source(X, Y) and data["n_samples"] == 6 and len(data["sha256"]) == 64
+    other = data_source(X, Y + 1.0)
+    assert other["sha256"] != data["sha256"]
+    dss = FACTORIES["topoanalysis.levelsets.strings.StringSamplingResult"]()
+    assert dss.to_dict()["settings"]["data"]["sha256"] == data["sha256"]

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from .._validation import check_float, check_int
+from .._results import data_source
 from ..losses import check_loss
 from ..exceptions import ShapeError, ValidationError
 from ..network import Network
@@ -427,7 +428,8 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
         n_beads = sym(res.n_beads, 0)
         norm_len = sym(res.normalized_length, np.nan)
     settings = dict(loss=loss, align=bool(align), strings=bool(strings), threshold=threshold,
-                    n_points=n_points, balanced=balanced, dss_options=dss_options)
+                    n_points=n_points, balanced=balanced, dss_options=dss_options,
+                    data=data_source(X, y))
     return BarrierMatrix(
         params=P, node_loss=node_loss, linear_max=linear_max, linear_barrier=linear_barrier,
         aligned_max=aligned_max, aligned_barrier=aligned_barrier, perms=perms,

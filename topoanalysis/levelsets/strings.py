@@ -37,6 +37,7 @@ import numpy as np
 
 from .._validation import check_choice, check_float, check_int
 from .._progress import progress_bar
+from .._results import data_source
 from ..losses import check_loss
 from ..exceptions import ValidationError
 from ..network import Architecture, Network
@@ -594,7 +595,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     settings = dict(method=method, threshold=L0, t_star=t_star, bead_fraction=bead_fraction,
                     accept_factor=accept_factor, n_points=n_points, max_depth=max_depth,
                     max_beads=max_beads, optimizer=optimizer if method == "greedy" else "adam",
-                    lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed)
+                    lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed,
+                    data=data_source(X, Y))
     out = []
     for q, s in enumerate(strings):
         rows = np.flatnonzero(owner == q)
