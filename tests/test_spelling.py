@@ -197,6 +197,9 @@ CASES = {
     ("topoanalysis.dynamics.interpolate", "interpolation_barrier", "loss"): (
         lambda s: _dyn("interpolation_barrier")(NET, NET2, X, YB, loss=s, n_points=5),
         ["mse", "bce"]),
+    ("topoanalysis.dynamics.interpolate", "InterpolationBarrier.get", "kind"): (
+        lambda s: _dyn("interpolation_barrier")(NET, NET2, X, YB, n_points=5).get(s),
+        ["linear", "mean", "midpoint"]),
     ("topoanalysis.dynamics._engine", "batch_loss_and_gradient", "loss"): (
         lambda s: _dyn("batch_loss_and_gradient")(NET.params, X, YB, arch=ARCH, loss=s),
         ["mse", "bce"]),
@@ -380,8 +383,6 @@ DEFERRED = {
         "filters by the degeneracy kind (exact strings from the report)",
     ("topoanalysis.degeneracy.detect", "DegeneracyReport.neurons", "kind"):
         "filters by the degeneracy kind (exact strings from the report)",
-    ("topoanalysis.dynamics.interpolate", "InterpolationBarrier.get", "kind"):
-        "TODO(engine helper owns interpolate.py): compares the raw string",
     ("topoanalysis.symbolic.invariants", "conserved_quadratic_forms", "activation"):
         "same parse_activation as neuron_invariants (covered)",
     ("topoanalysis.symbolic.invariants", "check_conserved", "activation"):
