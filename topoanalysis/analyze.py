@@ -44,6 +44,13 @@ class AnalysisReport:
     critical: object = None
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
                 "files": self.files,
@@ -53,10 +60,23 @@ class AnalysisReport:
                 "critical": self.critical}
 
     def summary(self):
-        """The report as text (same as :meth:`text`)."""
+        """The report as text (same as :meth:`text`).
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return self.text()
 
     def text(self):
+        """The report as text.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         c = self.config
         lines = [
             f"topoanalysis analyze: breast cancer ({c['n_train']} train / {c['n_test']} test), "

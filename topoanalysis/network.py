@@ -109,11 +109,33 @@ class Architecture:
         return len(self.hidden) == 1
 
     def has_bias(self, layer):
-        """Whether affine layer ``layer`` has a bias."""
+        """Whether affine layer ``layer`` has a bias.
+
+        Parameters
+        ----------
+        layer : int
+            Index of the affine layer (0 … ``n_layers − 1``).
+
+        Returns
+        -------
+        bool
+            Whether it has a bias.
+        """
         return self.output_bias if layer == self.n_layers - 1 else self.hidden_bias
 
     def layer_shape(self, layer):
-        """``(out, in)`` of the weight matrix of affine layer ``layer``."""
+        """``(out, in)`` of the weight matrix of affine layer ``layer``.
+
+        Parameters
+        ----------
+        layer : int
+            Index of the affine layer.
+
+        Returns
+        -------
+        tuple of int
+            ``(out, in)``.
+        """
         return (self.sizes[layer + 1], self.sizes[layer])
 
     @property
@@ -142,6 +164,16 @@ class Architecture:
 
         ``theta`` may have leading batch dimensions: shape ``(..., P)`` gives ``W_i`` of shape
         ``(..., out, in)``.
+
+        Parameters
+        ----------
+        theta : array_like of shape (..., P)
+            Flat parameters.
+
+        Returns
+        -------
+        list of tuple
+            ``(W_i, b_i)`` per layer, ``b_i`` None without bias.
         """
         theta = np.asarray(theta)
         if theta.shape[-1:] != (self.n_params,):
@@ -213,7 +245,20 @@ class Architecture:
         return self.pack([w[:, :d], np.asarray(a, dtype=np.float64).T], [b1, b2])
 
     def pack(self, weights, biases=None):
-        """Inverse of :meth:`unpack`: ``weights[i]`` of shape ``(..., out, in)``."""
+        """Inverse of :meth:`unpack`: ``weights[i]`` of shape ``(..., out, in)``.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            One ``(..., out, in)`` matrix per layer.
+        biases : sequence of array_like or None, optional
+            One bias per layer (None where the layer has none).
+
+        Returns
+        -------
+        ndarray of shape (..., P)
+            Flat parameters.
+        """
         if len(weights) != self.n_layers:
             raise ShapeError(f"`weights` must hold {self.n_layers} matrices; got {len(weights)}.")
         biases = [None] * self.n_layers if biases is None else list(biases)
@@ -243,7 +288,22 @@ class Architecture:
         return theta
 
     def check_params(self, theta, name="theta", batch=None):
-        """Validate a flat parameter vector (``batch=False``), stack (``True``) or either."""
+        """Validate a flat parameter vector (``batch=False``), stack (``True``) or either.
+
+        Parameters
+        ----------
+        theta : array_like
+            Flat parameters.
+        name : str, default="theta"
+            Name of the argument, for error messages.
+        batch : bool or None, optional
+            ``False``: one vector ``(P,)``; ``True``: a stack ``(B, P)``; None: either.
+
+        Returns
+        -------
+        ndarray
+            The parameters as float64, C-contiguous.
+        """
         ndim = {None: (1, 2), False: 1, True: 2}[batch]
         arr = check_array(name, theta, ndim=ndim)
         if arr.shape[-1] != self.n_params:
@@ -254,7 +314,20 @@ class Architecture:
         return arr
 
     def check_inputs(self, X, name="X"):
-        """Validate data ``X`` of shape ``(N, d)``."""
+        """Validate data ``X`` of shape ``(N, d)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+        name : str, default="X"
+            Name of the argument, for error messages.
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The inputs as float64.
+        """
         X = check_array(name, X, ndim=2)
         if X.shape[1] != self.inputs:
             raise ShapeError(f"`{name}` must have shape (N, {self.inputs}); got shape {X.shape}.")
@@ -427,7 +500,24 @@ class Network:
     # --- constructors -----------------------------------------------------------------
     @classmethod
     def initialize(cls, arch, scheme="kaiming_normal", *, seed=0, **kwargs):
-        """Seeded initialization; see :func:`topoanalysis.init.init_params` for schemes."""
+        """Seeded initialization; see :func:`topoanalysis.init.init_params` for schemes.
+
+        Parameters
+        ----------
+        arch : Architecture
+            Architecture.
+        scheme : str, default="kaiming_normal"
+            Initialization scheme (:data:`topoanalysis.init.SCHEMES`).
+        seed : int, default=0
+            Seed.
+        **kwargs
+            Passed to :func:`topoanalysis.init.init_params`.
+
+        Returns
+        -------
+        Network
+            A network with fresh parameters.
+        """
         return cls(arch, init_params(arch, scheme, seed=seed, **kwargs))
 
     @classmethod
@@ -435,6 +525,22 @@ class Network:
         """Build from weight matrices ``[W_1, ..., W_L]`` (``(out, in)``) and biases.
 
         A bias flag is set when its entry is not None; all hidden layers must agree.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            Weight matrices ``(out, in)``, one per layer.
+        biases : sequence of array_like or None, optional
+            Bias vectors (None: no bias for that layer).
+        activation : str, default="relu"
+            Activation.
+        negative_slope : float, default=0.01
+            Slope of leaky ReLU.
+
+        Returns
+        -------
+        Network
+            The network.
         """
         weights = [check_array(f"weights[{i}]", W, ndim=2) for i, W in enumerate(weights)]
         if len(weights) < 2:
@@ -501,25 +607,73 @@ class Network:
         ``c_k = ||w_k||² − ||a_k||²`` of shape ``(l,)``; for deeper nets the layers are
         concatenated, shape ``(sum(hidden),)``. Conserved by gradient flow for positively
         homogeneous activations (Nurisso et al.; the follow-up for deep networks).
+
+        Returns
+        -------
+        ndarray of shape (sum(hidden),)
+            ``c_k`` per hidden neuron.
         """
         return conserved_quantities(self.arch, self.params)
 
     # --- realization and loss ---------------------------------------------------------
     def forward(self, X):
-        """Realization on ``X`` of shape ``(N, d)``; returns ``(N, e)``."""
+        """Realization on ``X`` of shape ``(N, d)``; returns ``(N, e)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (N, e)
+            Outputs.
+        """
         return forward(self.arch, self.params, self.arch.check_inputs(X))
 
     __call__ = forward
 
     def loss(self, X, y, loss="mse"):
-        """Loss on data; see :mod:`topoanalysis.losses` for the conventions."""
+        """Loss on data; see :mod:`topoanalysis.losses` for the conventions.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+        y : array_like
+            Targets.
+        loss : str, default="mse"
+            Loss name.
+
+        Returns
+        -------
+        float
+            The loss.
+        """
         X = self.arch.check_inputs(X)
         Y = _losses.as_targets(y, loss, self.arch.outputs)
         _check_rows(X, Y)
         return float(_losses.loss_value(loss, forward(self.arch, self.params, X), Y))
 
     def loss_and_grad(self, X, y, loss="mse"):
-        """Loss and flat gradient ``(float, ndarray of shape (P,))`` (NumPy reference)."""
+        """Loss and flat gradient ``(float, ndarray of shape (P,))`` (NumPy reference).
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+        y : array_like
+            Targets.
+        loss : str, default="mse"
+            Loss name.
+
+        Returns
+        -------
+        loss : float
+            The loss.
+        grad : ndarray of shape (P,)
+            Its gradient.
+        """
         X = self.arch.check_inputs(X)
         Y = _losses.as_targets(y, loss, self.arch.outputs)
         _check_rows(X, Y)
@@ -540,6 +694,11 @@ class Network:
             Neurons of hidden layer ``layer`` (all when None).
         layer : int, default=0
             Hidden layer index.
+
+        Returns
+        -------
+        Network
+            The rescaled network (same function).
         """
         if not _act.is_positively_homogeneous(self.arch.activation):
             raise NotSupportedError(
@@ -568,7 +727,20 @@ class Network:
         return Network(self.arch, params)
 
     def permute_neurons(self, perm, layer=0):
-        """Reorder the neurons of hidden layer ``layer``: new neuron ``i`` is old ``perm[i]``."""
+        """Reorder the neurons of hidden layer ``layer``: new neuron ``i`` is old ``perm[i]``.
+
+        Parameters
+        ----------
+        perm : sequence of int
+            A permutation of the layer's neurons.
+        layer : int, default=0
+            Hidden layer index.
+
+        Returns
+        -------
+        Network
+            The permuted network (same function).
+        """
         layer = check_int("layer", layer, minimum=0, maximum=len(self.arch.hidden) - 1)
         width = self.arch.hidden[layer]
         try:
@@ -592,14 +764,31 @@ class Network:
     # --- files ------------------------------------------------------------------------
     def save(self, path):
         """Save to ``.npz`` (parameters and architecture), atomically; ``.npz`` is appended
-        when missing, as ``np.savez`` does. Returns the path written."""
+        when missing, as ``np.savez`` does. Returns the path written.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
         from .io import save_network
 
         return save_network(self, path, param="path")
 
     @classmethod
     def load(cls, path):
-        """Load a network written by :meth:`save` (the path given to ``save`` works too)."""
+        """Load a network written by :meth:`save` (the path given to ``save`` works too).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+        """
         from .io import load_network
 
         return load_network(path, param="path")

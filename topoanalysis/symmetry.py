@@ -216,10 +216,24 @@ class AlignResult:
     distance_after: float
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"aligned by permutation {self.perm.tolist()}; parameter distance "
                 f"{self.distance_before:.4g} -> {self.distance_after:.4g}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"perm": self.perm.tolist(), "scales": self.scales.tolist(),
                 "distance_before": self.distance_before, "distance_after": self.distance_after}
 
@@ -334,11 +348,25 @@ class MergeResult:
     tol: float
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         merged = [g for g in self.groups if len(g) > 1]
         return (f"{len(self.mapping)} neurons -> {len(self.groups)}; merged groups {merged} "
                 f"(cosine >= 1 - {self.tol:g})")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"mapping": self.mapping.tolist(), "groups": self.groups, "tol": self.tol,
                 "width": len(self.groups)}
 

@@ -73,7 +73,18 @@ class AlignedBarriers:
     loss_name: str
 
     def summary(self, labels=None):
-        """Text, one line per pair (``labels`` names the pairs, default ``pair m``)."""
+        """Text, one line per pair (``labels`` names the pairs, default ``pair m``).
+
+        Parameters
+        ----------
+        labels : sequence of str, optional
+            One name per pair (default ``pair m``).
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         lines = [f"{self.drop.size} pairs, {self.loss_name} barrier above the chord, linear -> "
                  f"aligned (balance + weight matching):"]
         for m in range(self.drop.size):
@@ -85,6 +96,13 @@ class AlignedBarriers:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"loss": self.loss_name, "barrier_linear": self.barrier_linear.tolist(),
                 "barrier_aligned": self.barrier_aligned.tolist(),
                 "max_linear": self.max_linear.tolist(), "max_aligned": self.max_aligned.tolist(),
@@ -250,19 +268,54 @@ class BarrierMatrix:
         return None if self.aligned_barrier is None else self.linear_barrier - self.aligned_barrier
 
     def level_set_graph(self, threshold):
-        """:func:`topoanalysis.graphs.level_set_graph` of the best known paths."""
+        """:func:`topoanalysis.graphs.level_set_graph` of the best known paths.
+
+        Parameters
+        ----------
+        threshold : float
+            Loss level.
+
+        Returns
+        -------
+        networkx.Graph
+            Minima joined by known paths below the level.
+        """
         from ..graphs.levelsets import level_set_graph
 
         return level_set_graph(self.path_max, threshold, self.node_loss)
 
     def component_counts(self, thresholds=None):
-        """``(thresholds, counts)`` of :func:`topoanalysis.graphs.component_counts`."""
+        """``(thresholds, counts)`` of :func:`topoanalysis.graphs.component_counts`.
+
+        Parameters
+        ----------
+        thresholds : array_like, optional
+            Loss levels (default: every merge level).
+
+        Returns
+        -------
+        thresholds : ndarray
+            The levels.
+        counts : ndarray of int
+            Components at each level.
+        """
         from ..graphs.levelsets import component_counts
 
         return component_counts(self.path_max, thresholds, self.node_loss)
 
     def disconnectivity_tree(self, labels=None):
-        """:func:`topoanalysis.graphs.disconnectivity_tree` of the best known paths."""
+        """:func:`topoanalysis.graphs.disconnectivity_tree` of the best known paths.
+
+        Parameters
+        ----------
+        labels : sequence of str, optional
+            One name per minimum.
+
+        Returns
+        -------
+        networkx.DiGraph
+            The disconnectivity tree.
+        """
         from ..graphs.levelsets import disconnectivity_tree
 
         return disconnectivity_tree(self.path_max, self.node_loss, labels)
@@ -271,6 +324,13 @@ class BarrierMatrix:
         return M[np.triu_indices(self.n_minima, 1)]
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         n = self.n_minima
         lb = self._offdiag(self.linear_barrier)
         lines = [f"{n} minima ({self.loss_name} {self.node_loss.min():.4g} .. "
@@ -292,6 +352,13 @@ class BarrierMatrix:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         t, c = self.component_counts()
 
         def m(a):

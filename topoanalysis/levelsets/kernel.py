@@ -65,11 +65,25 @@ class KernelDerivation:
     kernel: object
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         import sympy as sp
 
         return f"E[relu(w1.X) relu(w2.X)] = {sp.sstr(self.kernel)}"
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         import sympy as sp
 
         return {"kernel": sp.sstr(self.kernel), "angular": sp.sstr(self.angular),
@@ -227,10 +241,24 @@ class KernelCheck:
     stderr: np.ndarray
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"ReLU kernel closed form vs Monte Carlo over {self.closed.size} random cases: "
                 f"max |diff|/stderr = {self.max_z:.2f} -> {'holds' if self.holds else 'FAILS'}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"holds": self.holds, "max_z": self.max_z, "closed": self.closed.tolist(),
                 "monte_carlo": self.monte_carlo.tolist(), "stderr": self.stderr.tolist()}
 
@@ -343,11 +371,25 @@ class Proposition23Check:
     upper: np.ndarray
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"Proposition 2.3 over {self.angles.size} random (angle, covariance) cases: "
                 f"min slack lower {self.min_lower_slack:.3g}, upper {self.min_upper_slack:.3g}"
                 f" -> {'holds' if self.holds else 'FAILS'}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"holds": self.holds, "min_lower_slack": self.min_lower_slack,
                 "min_upper_slack": self.min_upper_slack, "angles": self.angles.tolist(),
                 "lower": self.lower.tolist(), "value": self.value.tolist(),

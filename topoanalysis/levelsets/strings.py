@@ -128,22 +128,48 @@ class BeadString:
         return float(np.max(self.edge_max_loss))
 
     def graph(self):
-        """The string as a NetworkX path graph (:func:`topoanalysis.graphs.string_graph`)."""
+        """The string as a NetworkX path graph (:func:`topoanalysis.graphs.string_graph`).
+
+        Returns
+        -------
+        networkx.Graph
+            The path graph of the beads.
+        """
         from ..graphs.levelsets import string_graph
 
         return string_graph(self.beads, self.bead_loss, self.edge_max_loss)
 
     def networks(self):
-        """The beads as :class:`~topoanalysis.network.Network` objects."""
+        """The beads as :class:`~topoanalysis.network.Network` objects.
+
+        Returns
+        -------
+        list of Network
+            One network per bead.
+        """
         return [Network(self.arch, p) for p in self.beads]
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"string {self.verdict} at L0 = {self.threshold:.4g} (accept < "
                 f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
                 f"normalized length {self.normalized_length:.4f}, max loss on the path "
                 f"{self.max_loss:.4g}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"verdict": self.verdict, "connected": bool(self.connected),
                 "threshold": self.threshold, "accept_level": self.accept_level,
                 "n_beads": self.n_beads, "depth": self.depth,
@@ -155,7 +181,18 @@ class BeadString:
 
     def save(self, path):
         """Write the string to ``.npz`` atomically (beads, losses, certificate, architecture,
-        settings); returns the path written (``.npz`` appended when missing)."""
+        settings); returns the path written (``.npz`` appended when missing).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
         meta = {k: v for k, v in self.to_dict().items()
                 if k not in ("bead_loss", "edge_max_loss", "edge_t_max")}
         arrays = dict(beads=self.beads, bead_loss=self.bead_loss,
@@ -168,7 +205,18 @@ class BeadString:
 
     @classmethod
     def load(cls, path):
-        """Read a string written by :meth:`save`."""
+        """Read a string written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        BeadString
+            The string.
+        """
         return load_string(path)
 
 
@@ -254,6 +302,13 @@ class StringSamplingResult:
         return np.array([s.depth for s in self.strings])
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         s = self.settings
         lines = [f"Dynamic String Sampling ({s['method']}), {len(self)} pairs at L0 = "
                  f"{s['threshold']:.4g}: {int(self.connected.sum())} connected, "
@@ -264,6 +319,13 @@ class StringSamplingResult:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"seconds": self.seconds, "rounds": self.rounds, "engine_calls": self.engine_calls,
                 "settings": self.settings, "strings": [s.to_dict() for s in self.strings]}
 

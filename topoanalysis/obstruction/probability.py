@@ -110,13 +110,30 @@ class NeuronLaw:
                 and self.w_terms[0][0] == "normal" and self.a_terms[0][0] == "normal")
 
     def variance(self):
-        """Variance of ``c_k``."""
+        """Variance of ``c_k``.
+
+        Returns
+        -------
+        float
+            ``Var c_k``.
+        """
         def var(family, s):
             return 2.0 * s ** 4 if family == "normal" else 4.0 * s ** 4 / 45.0
         return sum(n * var(f, s) for f, s, n in (*self.w_terms, *self.a_terms))
 
     def characteristic_function(self, t):
-        """``E exp(i t c_k)`` for an array ``t >= 0``."""
+        """``E exp(i t c_k)`` for an array ``t >= 0``.
+
+        Parameters
+        ----------
+        t : array_like
+            Arguments ``t >= 0``.
+
+        Returns
+        -------
+        ndarray of complex
+            ``E exp(i t c_k)``, same shape as ``t``.
+        """
         t = np.asarray(t, dtype=np.float64)
         out = np.ones(t.shape, dtype=np.complex128)
         for f, s, n in self.w_terms:
@@ -126,21 +143,39 @@ class NeuronLaw:
         return out
 
     def summary(self):
-        """One line: the families of ``w_k`` and ``a_k`` entries and the variance of ``c_k``."""
+        """One line: the families of ``w_k`` and ``a_k`` entries and the variance of ``c_k``.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         def terms(ts):
             return " + ".join(f"{n} x {f}({s:.4g})" for f, s, n in ts)
         return (f"neuron law: w_k ({self.dimension_w} entries) {terms(self.w_terms)}; "
                 f"a_k ({self.e} entries) {terms(self.a_terms)}; Var c_k = {self.variance():.4g}")
 
     def to_dict(self):
-        """Plain data (terms as ``[family, scale, count]`` lists)."""
+        """Plain data (terms as ``[family, scale, count]`` lists).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"w_terms": [[f, float(s), int(n)] for f, s, n in self.w_terms],
                 "a_terms": [[f, float(s), int(n)] for f, s, n in self.a_terms],
                 "dimension_w": int(self.dimension_w), "e": int(self.e)}
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict` (also after a JSON round trip).
+        """
         return cls(w_terms=tuple(tuple(t) for t in d["w_terms"]),
                    a_terms=tuple(tuple(t) for t in d["a_terms"]),
                    dimension_w=d["dimension_w"], e=d["e"])
@@ -374,14 +409,26 @@ class PathologicalProbability:
     n_samples: object = None
 
     def summary(self):
-        """A few lines: the method and the range of ``p`` over the grid."""
+        """A few lines: the method and the range of ``p`` over the grid.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         p = np.asarray(self.p, dtype=np.float64)
         return (f"P(neuron pathological) by {self.method} ({self.settings.get('scheme')}): "
                 f"{p.min():.4g} .. {p.max():.4g} over {p.size} size(s), max error "
                 f"{np.max(self.error):.2g}")
 
     def to_dict(self):
-        """Plain data: probabilities, errors, sizes, method and settings."""
+        """Plain data: probabilities, errors, sizes, method and settings.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         from .._results import as_list, plain
 
         return {"p": as_list(self.p), "error": as_list(self.error), "method": self.method,
@@ -392,7 +439,13 @@ class PathologicalProbability:
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict` (also after a JSON round trip).
+        """
         from .._results import as_array
 
         return cls(p=as_array(d["p"]), error=as_array(d["error"]), method=d["method"],
@@ -757,11 +810,30 @@ class ObstructionGrid:
                 yield row
 
     def header(self):
-        """CSV column names, in order (``note`` says why a value is infinite, if one is)."""
+        """CSV column names, in order (``note`` says why a value is infinite, if one is).
+
+        Returns
+        -------
+        list of str
+            Column names.
+        """
         return list(self.FIELDS) + list(self.events) + ["note"]
 
     def to_csv(self, path, *, append=False):
-        """Write (or append) the rows to a CSV file; returns ``path``."""
+        """Write (or append) the rows to a CSV file; returns ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+        append : bool, default=False
+            Append rows to an existing file (header written once).
+
+        Returns
+        -------
+        str
+            The path.
+        """
         fields = self.header()
         new = not (append and os.path.exists(path) and os.path.getsize(path) > 0)
         with open(path, "a" if append else "w", newline="") as fh:
@@ -772,7 +844,13 @@ class ObstructionGrid:
         return path
 
     def summary(self):
-        """A few lines: the grid, the method and the range of each event."""
+        """A few lines: the grid, the method and the range of each event.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         lines = [f"obstruction grid ({self.scheme}, e = {self.e}, hidden_bias = "
                  f"{self.hidden_bias}): d in {self.d_values.tolist()}, l in "
                  f"{self.l_values.tolist()}, {self.method}"]
@@ -783,7 +861,13 @@ class ObstructionGrid:
 
     def to_dict(self):
         """Plain data: grid axes, ``p``, its error, every event (as nested lists, rows = d)
-        and the settings (scheme, biases, gain, method, ...)."""
+        and the settings (scheme, biases, gain, method, ...).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         from .._results import as_list, plain
 
         return {"scheme": self.scheme, "e": int(self.e), "d_values": as_list(self.d_values),
@@ -795,7 +879,13 @@ class ObstructionGrid:
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
+        """Inverse of :meth:`to_dict` (also after a JSON round trip).
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict` (also after a JSON round trip).
+        """
         from .._results import as_array
 
         return cls(scheme=d["scheme"], e=d["e"], d_values=as_array(d["d_values"], np.int64),

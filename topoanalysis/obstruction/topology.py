@@ -183,7 +183,13 @@ class NetworkTopology:
         return self.n_effective_components > 1
 
     def summary(self):
-        """Multi-line human-readable description."""
+        """Multi-line human-readable description.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         path = _listed([str(k) for k in self.pathological]) or "none"
         frozen = {"a": "output weight", "w": "input weight"}
         lines = [
@@ -220,7 +226,13 @@ class NetworkTopology:
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-ready dictionary (lists, ints, floats, strings)."""
+        """JSON-ready dictionary (lists, ints, floats, strings).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         eff = self.effective_component
         return {
             "inputs": self.inputs, "outputs": self.outputs, "width": self.width,
@@ -485,7 +497,13 @@ class ReachabilityResult:
         return self.reachable
 
     def summary(self):
-        """Multi-line human-readable description."""
+        """Multi-line human-readable description.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         head = "reachable" if self.reachable else "NOT reachable"
         lines = [f"{head}: {self.reason}"]
         if self.reachable:
@@ -499,7 +517,13 @@ class ReachabilityResult:
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-ready dictionary (the realization as its flat parameter list)."""
+        """JSON-ready dictionary (the realization as its flat parameter list).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         def floats(x):
             return None if x is None else [None if np.isnan(v) else float(v) for v in x]
         return {

@@ -73,7 +73,13 @@ class GradientDescentDrift:
         return bool(self.scaling_symbols)
 
     def summary(self):
-        """A few lines: the network and the drift of each invariant."""
+        """A few lines: the network and the drift of each invariant.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         lines = [f"drift of {len(self.invariants)} neuron invariant(s) under one "
                  f"{'preconditioned ' if self.preconditioned else ''}gradient-descent step, "
                  f"network {self.network.sizes} ({self.network.activation})"]
@@ -81,7 +87,13 @@ class GradientDescentDrift:
         return "\n".join(lines)
 
     def to_dict(self):
-        """Plain data: network settings, invariants, increments and drifts (as ``str``)."""
+        """Plain data: network settings, invariants, increments and drifts (as ``str``).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         def strs(d):
             return {str(k): str(v) for k, v in d.items()}
         return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,

@@ -83,7 +83,13 @@ class ConservedQuadraticForms:
         return (f"ConservedQuadraticForms(count={self.count}, network={self.network!r})")
 
     def summary(self):
-        """A few lines: the network, the dimension of the space and the basis."""
+        """A few lines: the network, the dimension of the space and the basis.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         lines = [f"{self.count} conserved quadratic form(s) of gradient flow for the network "
                  f"{self.network.sizes} ({self.network.activation}); {self.n_equations} "
                  f"equations in {self.n_unknowns} unknowns"]
@@ -91,7 +97,13 @@ class ConservedQuadraticForms:
         return "\n".join(lines)
 
     def to_dict(self):
-        """Plain data: the network's settings and the basis (SymPy expressions as ``str``)."""
+        """Plain data: the network's settings and the basis (SymPy expressions as ``str``).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,
                         "hidden_bias": self.network.hidden_bias,
                         "output_bias": self.network.output_bias},

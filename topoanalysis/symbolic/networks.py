@@ -145,7 +145,20 @@ class SymbolicNetwork:
 
     def incoming(self, layer, k):
         """Incoming parameters of hidden unit ``k`` of hidden layer ``layer`` (from 1):
-        row ``k`` of ``W_layer`` followed by ``b_layer[k]`` when present (``w_k``)."""
+        row ``k`` of ``W_layer`` followed by ``b_layer[k]`` when present (``w_k``).
+
+        Parameters
+        ----------
+        layer : int
+            Hidden layer, counted from 1.
+        k : int
+            Unit of that layer.
+
+        Returns
+        -------
+        tuple of sympy.Symbol
+            ``w_k``: row ``k`` of ``W_layer`` and its bias.
+        """
         layer, k = self._check_unit(layer, k)
         W, b = self.layers[layer - 1]
         syms = list(W.row(k))
@@ -155,7 +168,20 @@ class SymbolicNetwork:
 
     def outgoing(self, layer, k):
         """Outgoing parameters of hidden unit ``k`` of hidden layer ``layer`` (from 1):
-        column ``k`` of ``W_{layer+1}`` (``a_k``)."""
+        column ``k`` of ``W_{layer+1}`` (``a_k``).
+
+        Parameters
+        ----------
+        layer : int
+            Hidden layer, counted from 1.
+        k : int
+            Unit of that layer.
+
+        Returns
+        -------
+        tuple of sympy.Symbol
+            ``a_k``: column ``k`` of ``W_{layer+1}``.
+        """
         layer, k = self._check_unit(layer, k)
         return tuple(self.layers[layer][0].col(k))
 

@@ -297,6 +297,17 @@ class PoincareProduct:
 
     @classmethod
     def of(cls, powers):
+        """The product ``∏ P(S^k)^n`` from ``(k, n)`` pairs (merged and sorted).
+
+        Parameters
+        ----------
+        powers : iterable of (int, int)
+            Pairs ``(k, n)``: ``n`` factors of the Poincaré polynomial of ``S^k``.
+
+        Returns
+        -------
+        PoincareProduct
+        """
         merged = {}
         for k, n in powers:
             k, n = int(k), int(n)
@@ -317,7 +328,18 @@ class PoincareProduct:
         return sum(k * n for k, n in self.powers)
 
     def betti(self, i):
-        """``b_i``: the coefficient of ``t^i``, exact, in O(∏ of the other exponents)."""
+        """``b_i``: the coefficient of ``t^i``, exact, in O(∏ of the other exponents).
+
+        Parameters
+        ----------
+        i : int
+            Degree.
+
+        Returns
+        -------
+        int
+            ``b_i``.
+        """
         i = check_int("i", i, minimum=0)
         scale = self.scale
         factors = [(k, n) for k, n in self.powers if k > 0]
@@ -352,7 +374,13 @@ class PoincareProduct:
             )
 
     def coefficients(self):
-        """``{degree: b_degree}`` of the nonzero Betti numbers (expansion; guarded)."""
+        """``{degree: b_degree}`` of the nonzero Betti numbers (expansion; guarded).
+
+        Returns
+        -------
+        dict of int to int
+            ``{degree: b_degree}``.
+        """
         self._check_expandable("expanding the Poincaré polynomial")
         return _sphere_product(self.powers, as_dict=True)
 
@@ -363,7 +391,13 @@ class PoincareProduct:
         return _sphere_product(self.powers)
 
     def as_expr(self):
-        """Factored SymPy expression, e.g. ``4*(t**2 + 1)**3`` (never expanded)."""
+        """Factored SymPy expression, e.g. ``4*(t**2 + 1)**3`` (never expanded).
+
+        Returns
+        -------
+        sympy.Expr
+            The factored polynomial in ``t``.
+        """
         n0 = dict(self.powers).get(0, 0)
         expr = sympy.Integer(2 ** n0) if n0 <= 64 else sympy.Pow(2, n0, evaluate=False)
         for k, n in self.powers:
@@ -391,7 +425,18 @@ class PoincareProduct:
         return "·".join(parts) if parts else "1"
 
     def betti_summary(self, max_listed=8):
-        """Short text of the Betti numbers: the nonzero ones while few, else the pattern."""
+        """Short text of the Betti numbers: the nonzero ones while few, else the pattern.
+
+        Parameters
+        ----------
+        max_listed : int, default=8
+            List the Betti numbers when at most this many are nonzero.
+
+        Returns
+        -------
+        str
+            The text.
+        """
         total = sum(n for k, n in self.powers if k > 0)
         if self.n_terms <= max_listed and total <= MAX_EXPANSION:
             coeffs = self.coefficients()
@@ -463,7 +508,18 @@ class BettiNumbers(Sequence):
         return f"BettiNumbers({self.poincare})"
 
     def to_list(self, max_length=MAX_LISTED):
-        """The list of Betti numbers, or None when longer than ``max_length``."""
+        """The list of Betti numbers, or None when longer than ``max_length``.
+
+        Parameters
+        ----------
+        max_length : int, default=MAX_LISTED
+            Longest list returned.
+
+        Returns
+        -------
+        list of int or None
+            The Betti numbers.
+        """
         if self.size > max_length:
             return None
         return [int(b) for b in self]
@@ -519,12 +575,24 @@ class QuadricTopology:
     n_components: sympy.Integer
 
     def summary(self):
-        """One line: the quadric, its homotopy type and components."""
+        """One line: the quadric, its homotopy type and components.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"Q(c = {self.c}) in R^{self.d} x R^{self.e}: {self.kind}, homotopy type "
                 f"{self.homotopy_type}, {int(self.n_components)} component(s)")
 
     def to_dict(self):
-        """JSON-ready dictionary (numbers as ``str``/``int``)."""
+        """JSON-ready dictionary (numbers as ``str``/``int``).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {
             "c": str(self.c), "d": self.d, "e": self.e, "sign": self.sign,
             "treated_as_zero": self.treated_as_zero, "kind": self.kind, "model": self.model,
@@ -709,14 +777,26 @@ class InvariantSetTopology:
         return self.poincare.betti(0)
 
     def summary(self):
-        """Short text: homotopy type, closed-form polynomial, Betti numbers, components."""
+        """Short text: homotopy type, closed-form polynomial, Betti numbers, components.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"H(c) ~ {self.homotopy_type}; Poincaré polynomial {self.poincare}; "
                 f"{self.poincare.betti_summary()}; components {int_text(self.n_components)}")
 
     def to_dict(self):
         """JSON-ready dictionary. ``betti_numbers`` is null when longer than
         :data:`MAX_LISTED` entries and ``n_components`` null beyond 2^128 (the closed-form
-        ``poincare_polynomial`` and ``log2_n_components`` are exact)."""
+        ``poincare_polynomial`` and ``log2_n_components`` are exact).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         n = int(self.n_components)
         return {
             "c": [str(x) for x in self.c], "d": self.d, "e": self.e,
