@@ -13,6 +13,7 @@ named choice fails here until it is added to ``CASES`` (or to ``NOT_CHOICES`` wi
 """
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import math
@@ -90,37 +91,21 @@ NOBIAS = Network.initialize(Architecture(2, (3,), 1, hidden_bias=False, output_b
                             seed=3)
 
 
-def _crit(name):
-    import topoanalysis.critical as c
-    return getattr(c, name)
+def _attr(module, name):
+    return getattr(importlib.import_module(f"topoanalysis.{module}"), name)
 
 
-def _deg(name):
-    import topoanalysis.degeneracy as d
-    return getattr(d, name)
-
-
-def _obs(name):
-    import topoanalysis.obstruction as o
-    return getattr(o, name)
-
-
-def _dyn(name):
-    import topoanalysis.dynamics as d
-    return getattr(d, name)
-
-
-def _ls(name):
-    import topoanalysis.levelsets as ls
-    return getattr(ls, name)
-
-
-def _ds(name):
-    import topoanalysis.datasets as ds
-    return getattr(ds, name)
+_crit, _deg, _obs, _dyn, _ls, _ds = (functools.partial(_attr, m) for m in (
+    "critical", "degeneracy", "obstruction", "dynamics", "levelsets", "datasets"))
 
 
 LOSSES_CRIT = ["mse", "bce"]
+
+
+def _dss(**choice):
+    """A short DSS run (one round of depth 1) with one named choice."""
+    return _ls("dynamic_string_sampling")(NET, NET2, X, Y, threshold=0.05, steps=3, n_points=5,
+                                          max_depth=1, progress=False, **choice)
 
 
 def _heatmap_data(fig):
@@ -307,20 +292,11 @@ CASES = {
                                                  steps=3, n_points=5, progress=False),
         ["mse", "bce"]),
     ("topoanalysis.levelsets.strings", "dynamic_string_sampling", "method"): (
-        lambda s: _ls("dynamic_string_sampling")(NET, NET2, X, Y, threshold=0.05, method=s,
-                                                 steps=3, n_points=5, max_depth=1,
-                                                 progress=False),
-        ["greedy", "breadth_first"]),
+        lambda s: _dss(method=s), ["greedy", "breadth_first"]),
     ("topoanalysis.levelsets.strings", "dynamic_string_sampling", "t_star"): (
-        lambda s: _ls("dynamic_string_sampling")(NET, NET2, X, Y, threshold=0.05, t_star=s,
-                                                 steps=3, n_points=5, max_depth=1,
-                                                 progress=False),
-        ["midpoint", "argmax"]),
+        lambda s: _dss(t_star=s), ["midpoint", "argmax"]),
     ("topoanalysis.levelsets.strings", "dynamic_string_sampling", "optimizer"): (
-        lambda s: _ls("dynamic_string_sampling")(NET, NET2, X, Y, threshold=0.05, optimizer=s,
-                                                 steps=3, n_points=5, max_depth=1,
-                                                 progress=False),
-        ["adam", "gd"]),
+        lambda s: _dss(optimizer=s), ["adam", "gd"]),
     # symbolic layer
     ("topoanalysis.symbolic.networks", "symbolic_network", "activation"): (
         lambda s: topoanalysis.symbolic.symbolic_network(1, 1, 1, activation=s).predictions,
