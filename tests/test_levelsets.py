@@ -128,6 +128,22 @@ def test_penalized_adam_pulls_to_the_equidistant_hyperplane():
     assert off1 < 0.2 * off0
 
 
+def test_unpenalized_beads_train_with_the_engine(monkeypatch):
+    """With ``spring = plane = 0`` the Python Adam is not used: beads train through
+    :func:`topoanalysis.dynamics.train` (one Adam, in the engine; issue #20)."""
+    from topoanalysis.levelsets import strings
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the penalty-free case must use the engine's Adam")
+
+    monkeypatch.setattr(strings, "_penalized_adam", refuse)
+    arch, ds, P = _nonconvex_pairs()
+    res = dynamic_string_sampling(P[:1], P[2:3], ds.X, ds.y, arch=arch, loss="l1",
+                                  threshold=0.02, method="breadth_first", spring=0.0, plane=0.0,
+                                  lr=1e-2, steps=50, max_depth=1, n_points=11, progress=False)
+    assert res.engine_calls["train"] >= 1
+
+
 @pytest.mark.parametrize("method", ["constrained", "breadth_first"])
 def test_penalized_variants_certificate(method):
     arch, ds, P = _nonconvex_pairs()

@@ -221,3 +221,21 @@ def test_network_errors():
         net.loss(np.zeros((1, 2)), [0.0], loss="hinge")
     with pytest.raises(NotSupportedError, match="shallow"):
         Network.initialize(Architecture(2, (3, 3), 1), seed=0).neuron_weights()
+
+
+def test_neuron_weights_one_implementation_round_trip():
+    """Per-neuron ``(w, a, b)`` live in one place (issue #20: critical/_point repeated them)."""
+    from topoanalysis.critical import _point
+
+    for hb, ob in [(True, True), (False, True), (True, False), (False, False)]:
+        arch = Architecture(3, (4,), 2, hidden_bias=hb, output_bias=ob)
+        theta = Network.initialize(arch, seed=5).params + 0.1
+        w, a, b = arch.neuron_weights(theta)
+        assert w.shape == (4, 3 + hb) and a.shape == (4, 2) and (b is None) == (not ob)
+        np.testing.assert_array_equal(arch.from_neuron_weights(w, a, b), theta)
+        net_w, net_a = Network(arch, theta).neuron_weights()
+        np.testing.assert_array_equal(net_w, w)
+        np.testing.assert_array_equal(net_a, a)
+        np.testing.assert_array_equal(_point.pack(arch, w, a, b), theta)
+        for got, want in zip(_point.unpack(arch, theta), (w, a, b)):
+            np.testing.assert_array_equal(got, want) if want is not None else None

@@ -85,7 +85,7 @@ def test_topology_errors():
     tanh = Network.initialize(Architecture(2, (3,), 1, activation="tanh"), seed=0)
     with pytest.raises(NotSupportedError, match="homogeneous"):
         network_topology(tanh)
-    with pytest.raises(ValidationError, match="`network`"):
+    with pytest.raises(ValidationError, match="`net`"):
         network_topology("net")
     with pytest.raises(ValidationError, match="`atol`"):
         network_topology(net_from([[1.0]], [[1.0]]), atol=-1.0)

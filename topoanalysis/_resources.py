@@ -51,7 +51,13 @@ def _parse_size(text):
 
 def available_memory():
     """Bytes of memory a request may use now (``MemAvailable``; capped by the environment
-    variable ``TOPOANALYSIS_MAX_MEMORY``)."""
+    variable ``TOPOANALYSIS_MAX_MEMORY``).
+
+    Returns
+    -------
+    int or None
+        Bytes of memory available to this process (None when unknown).
+    """
     avail = None
     try:
         with open("/proc/meminfo") as fh:
@@ -86,6 +92,8 @@ def check_memory(nbytes, what, param=None, fraction=MEMORY_FRACTION):
         What is being allocated, for the message (``"an array of 10 × 193 parameters"``).
     param : str, optional
         The parameter that set the size (named in the message).
+    fraction : float, default=MEMORY_FRACTION
+        Largest share of the available memory one request may take.
 
     Returns
     -------

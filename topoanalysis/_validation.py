@@ -5,7 +5,9 @@ message of the form "`name` must be <expectation>; got <value>." User input neve
 ``assert``.
 """
 
+import functools
 import numbers
+import warnings
 
 import numpy as np
 
@@ -18,6 +20,7 @@ __all__ = [
     "normalize_name",
     "check_array",
     "check_seed",
+    "renamed_kwargs",
 ]
 
 
@@ -149,3 +152,44 @@ def check_seed(name, seed):
         return np.random.default_rng()
     check_int(name, seed, minimum=0)
     return np.random.default_rng(int(seed))
+
+
+def renamed_kwargs(**renames):
+    """Decorator keeping old keyword names working: ``@renamed_kwargs(theta="net_a")``.
+
+    A call with an old name gets one :class:`DeprecationWarning` naming the new one and runs
+    with the argument under its new name; giving both names is a :class:`ValidationError`.
+    The signature shown by :func:`inspect.signature` (and the docs) is the new one.
+
+    >>> @renamed_kwargs(old="new")
+    ... def f(new):
+    ...     return new
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(old=3), str(w[0].message)
+    (3, '`old` is deprecated; use `new` (glossary: docs/guide/glossary.md).')
+    """
+    def decorate(func):
+        import inspect
+
+        positional = [p.name for p in inspect.signature(func).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs or new in positional[:len(args)]:
+                        raise ValidationError(
+                            f"`{old}` is the deprecated name of `{new}`: pass only `{new}`; "
+                            f"got both.")
+                    warnings.warn(f"`{old}` is deprecated; use `{new}` (glossary: "
+                                  f"docs/guide/glossary.md).", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        wrapper.renamed_kwargs = dict(renames)
+        return wrapper
+
+    return decorate

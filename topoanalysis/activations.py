@@ -77,22 +77,59 @@ def parse_activation(activation, negative_slope=0.01):
 
 
 def is_positively_homogeneous(name):
-    """Whether ``σ(αz) = ασ(z)`` for all ``α > 0`` (so neuron rescaling is a symmetry)."""
-    return name in HOMOGENEOUS_ACTIVATIONS
+    """Whether ``σ(αz) = ασ(z)`` for all ``α > 0`` (so neuron rescaling is a symmetry).
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    bool
+        Whether ``σ(αz) = ασ(z)`` for all ``α > 0``.
+    """
+    return parse_activation(name)[0] in HOMOGENEOUS_ACTIVATIONS
 
 
 def activation_code(name):
     """Integer code of an activation in the compiled engine.
 
     The codes are defined once, in ``ext/codes.h``, and read here from the engine's table
-    ``ACTIVATION_CODES`` (not from positions in :data:`ACTIVATIONS`)."""
+    ``ACTIVATION_CODES`` (not from positions in :data:`ACTIVATIONS`).
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    int
+        Its code in the compiled engine.
+    """
     from ._kernels.engine import ACTIVATION_CODES
 
     return ACTIVATION_CODES[parse_activation(name)[0]]
 
 
 def activate(name, z, negative_slope=0.01):
-    """Apply the activation elementwise (NumPy reference)."""
+    """Apply the activation elementwise (NumPy reference).
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS` (canonical spelling).
+    z : ndarray
+        Pre-activations.
+    negative_slope : float, default=0.01
+        Slope of leaky ReLU for negative inputs.
+
+    Returns
+    -------
+    ndarray
+        ``σ(z)``, same shape as ``z``.
+    """
     if name == "relu":
         return np.maximum(z, 0.0)
     if name == "leaky_relu":
@@ -111,7 +148,22 @@ def activate(name, z, negative_slope=0.01):
 def activation_derivative(name, z, negative_slope=0.01):
     """Derivative of the activation at ``z``; at the kink of ReLU-like functions the
     derivative from the right is used for ``z > 0`` only (``σ'(0) = 0`` for ReLU,
-    ``negative_slope`` for leaky ReLU, ``0`` for abs), as in PyTorch."""
+    ``negative_slope`` for leaky ReLU, ``0`` for abs), as in PyTorch.
+
+    Parameters
+    ----------
+    name : str
+        Activation, one of :data:`ACTIVATIONS` (canonical spelling).
+    z : ndarray
+        Pre-activations.
+    negative_slope : float, default=0.01
+        Slope of leaky ReLU for negative inputs.
+
+    Returns
+    -------
+    ndarray
+        ``σ'(z)`` (at a kink, the convention of the engine), same shape as ``z``.
+    """
     if name == "relu":
         return (z > 0).astype(np.float64)
     if name == "leaky_relu":

@@ -29,7 +29,7 @@ _EVENTS = ("per_neuron", "all_pathological", "obstructed", "disconnected",
            "expected_components", "expected_effective_components")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class AnalysisReport:
     """Result of :func:`analyze` (``to_dict()`` is what ``report.json`` holds)."""
 
@@ -45,6 +45,13 @@ class AnalysisReport:
     laws: object = None  # conservation laws of the architecture (symbolic.conservation_laws)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
                 "files": self.files,
@@ -55,7 +62,24 @@ class AnalysisReport:
                 "conservation_laws": None if self.laws is None else
                 {k: v for k, v in self.laws.items() if k != "text"}}
 
+    def summary(self):
+        """The report as text (same as :meth:`text`).
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        return self.text()
+
     def text(self):
+        """The report as text.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         c = self.config
         lines = [
             f"topoanalysis analyze: breast cancer ({c['n_train']} train / {c['n_test']} test), "
@@ -131,16 +155,27 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         Progress bars.
     n_points : int, default=51
         Points on each segment for the barriers.
+    data_seed : int, default=0
+        Seed of the train/test split of the bundled breast cancer data.
+    n_threads : int, optional
+        Engine threads (default: all cores).
     std : float, optional
         Weight standard deviation for ``scheme="normal"``.
-
-    Training checkpoints into ``out`` (``checkpoint.npz``, removed once every output is
-    written), so an interrupted call resumes; every file is written atomically, and
-    ``report.json`` is strict JSON (non-finite values as ``null``).
 
     Returns
     -------
     AnalysisReport
+
+    Notes
+    -----
+    Training checkpoints into ``out`` (``checkpoint.npz``, removed once every output is
+    written), so an interrupted call resumes; every file is written atomically, and
+    ``report.json`` is strict JSON (non-finite values as ``null``).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1, Figures 4 and 5.
     """
     from .datasets import load_breast_cancer
     from .init import init_params

@@ -41,11 +41,26 @@ BIAS_INITS = ("zeros", "same", "pytorch", "normal")
 def gain(activation, negative_slope=0.01):
     """Recommended gain of an activation (PyTorch's ``calculate_gain``).
 
+    Parameters
+    ----------
+    activation : str
+        Activation name (spelling-insensitive).
+    negative_slope : float, default=0.01
+        Slope of leaky ReLU.
+
+    Returns
+    -------
+    float
+        The gain ``g``.
+
     Examples
     --------
     >>> round(gain("relu"), 6)
     1.414214
     """
+    from .activations import parse_activation
+
+    activation, negative_slope = parse_activation(activation, negative_slope)
     if activation == "relu":
         return float(np.sqrt(2.0))
     if activation == "leaky_relu":
@@ -56,7 +71,28 @@ def gain(activation, negative_slope=0.01):
 
 
 def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=None):
-    """Standard deviation of the weights of one layer under ``scheme``."""
+    """Standard deviation of the weights of one layer under ``scheme``.
+
+    Parameters
+    ----------
+    scheme : str
+        One of :data:`SCHEMES`.
+    fan_in, fan_out : int
+        Input and output sizes of the layer.
+    gain_value : float, default=1.0
+        Gain ``g``.
+    mode : {"fan_in", "fan_out"}, default="fan_in"
+        Fan of Kaiming schemes.
+    std : float, optional
+        Standard deviation for ``scheme="normal"``.
+
+    Returns
+    -------
+    float
+        Standard deviation of the layer's weights.
+    """
+    scheme = check_choice("scheme", scheme, SCHEMES)
+    mode = check_choice("mode", mode, ("fan_in", "fan_out"))
     if scheme == "xavier_normal" or scheme == "xavier_uniform":
         return gain_value * np.sqrt(2.0 / (fan_in + fan_out))
     if scheme in ("kaiming_normal", "kaiming_uniform"):

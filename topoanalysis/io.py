@@ -70,6 +70,18 @@ def check_output_file(path, param="output"):
     """Check that ``path`` can be written as a file (its folder exists or can be created).
 
     Returns the absolute path. Raises :class:`FileError` naming ``param`` otherwise.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to be written.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    str
+        The path.
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.isdir(path):
@@ -109,6 +121,13 @@ def atomic_path(path, param="output"):
     (so the rename is atomic) and keeps the file's extension (so writers that add one, like
     ``np.savez``, write where expected). On an exception the temporary file is removed and
     ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final file.
+    param : str, default="output"
+        Name of the argument, for error messages.
     """
     path = check_output_file(path, param)
     folder, base = os.path.split(path)
@@ -132,6 +151,16 @@ def to_jsonable(obj):
 
     NumPy scalars and arrays, tuples, sets (sorted), paths, dataclasses and objects with a
     ``to_dict()`` method are converted; anything else becomes its ``str``.
+
+    Parameters
+    ----------
+    obj : object
+        Value to convert.
+
+    Returns
+    -------
+    object
+        Plain JSON data (dict, list, str, int, float, bool, None).
     """
     if obj is None or isinstance(obj, (bool, str)):
         return obj
@@ -162,7 +191,22 @@ def to_jsonable(obj):
 
 
 def write_json(path, obj, param="output"):
-    """Write ``obj`` as strict JSON (``allow_nan=False``; NaN/inf as ``null``), atomically."""
+    """Write ``obj`` as strict JSON (``allow_nan=False``; NaN/inf as ``null``), atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    obj : object
+        Data (converted by :func:`to_jsonable`).
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False)
     with atomic_path(path, param) as tmp:
         with open(tmp, "w") as fh:
@@ -171,7 +215,20 @@ def write_json(path, obj, param="output"):
 
 
 def read_json(path, param="file"):
-    """Read a JSON file; :class:`FileError` when it is missing or not JSON."""
+    """Read a JSON file; :class:`FileError` when it is missing or not JSON.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        JSON file.
+    param : str, default="file"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+    """
     _check_input_file(path, param)
     try:
         with open(path) as fh:
@@ -200,6 +257,22 @@ def write_csv(path, header, rows, param="output"):
     ``rows`` is a 2-D array or an iterable of sequences. Floats are written with full
     precision (``repr``); non-finite values as ``nan``/``inf`` — a caller that can produce
     them must also write a column saying why.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    header : sequence of str
+        Column names.
+    rows : iterable of sequence
+        Rows (non-finite floats as ``nan``/``inf``).
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    str
+        The path written.
     """
     header = [str(h) for h in header]
     lines = [",".join(_cell(h) for h in header)]
@@ -217,7 +290,22 @@ def write_csv(path, header, rows, param="output"):
 
 # --- npz ------------------------------------------------------------------------------------
 def save_npz(path, param="output", **arrays):
-    """``np.savez`` atomically (``path`` is used as given; ``.npz`` is appended if missing)."""
+    """``np.savez`` atomically (``path`` is used as given; ``.npz`` is appended if missing).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output ``.npz``.
+    param : str, default="output"
+        Name of the argument, for error messages.
+    **arrays
+        Arrays to store, by name.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
@@ -248,6 +336,20 @@ def load_npz(path, param="file", keys=None):
     """Read every array of a ``.npz`` into a dict (no pickles), with clear errors.
 
     ``keys``, when given, are required: a missing one is named in the error.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz`` file.
+    param : str, default="file"
+        Name of the argument, for error messages.
+    keys : sequence of str, optional
+        Arrays that must be present.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Every array of the file.
     """
     path = _check_input_file(path, param)
     with open(path, "rb") as fh:
@@ -296,6 +398,20 @@ def load_data(path, param="--data-file"):
 
     ``y`` may be ``(N,)`` (one output) or ``(N, e)``. Returns ``(X, Y)`` as float64 with
     ``Y`` of shape ``(N, e)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz`` file.
+    param : str, default="--data-file"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    X : ndarray of shape (N, d)
+        Inputs.
+    Y : ndarray of shape (N, e)
+        Targets.
     """
     arrays = load_npz(path, param, keys=("X", "y"))
     X = _real_array(param, path, "X", arrays["X"], (2,))
@@ -322,6 +438,18 @@ def load_network(path, param="--network"):
     """Load a network saved by :func:`save_network` / ``Network.save``.
 
     ``path`` without the ``.npz`` that ``save`` appended is accepted too.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz`` written by :func:`save_network`.
+    param : str, default="--network"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    Network
+        The network.
     """
     from .network import Architecture, Network
 
@@ -351,7 +479,22 @@ def load_network(path, param="--network"):
 
 
 def save_network(net, path, param="output"):
-    """Save a network atomically (``.npz`` appended if missing); returns the path written."""
+    """Save a network atomically (``.npz`` appended if missing); returns the path written.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    path : str or os.PathLike
+        Output ``.npz``.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     a = net.arch
     return save_npz(path, param, params=net.params, inputs=a.inputs, hidden=np.array(a.hidden),
                     outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
@@ -360,7 +503,26 @@ def save_network(net, path, param="output"):
 
 # --- figures --------------------------------------------------------------------------------
 def save_figure(fig, path, dpi=100, param="output", close=True):
-    """Save a matplotlib figure atomically (format from the extension)."""
+    """Save a matplotlib figure atomically (format from the extension).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        Output file (format from the extension).
+    dpi : int, default=100
+        Resolution.
+    param : str, default="output"
+        Name of the argument, for error messages.
+    close : bool, default=True
+        Close the figure afterwards.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
     path = os.fspath(path)
     fmt = os.path.splitext(path)[1].lstrip(".") or "png"
     with atomic_path(path, param) as tmp:

@@ -27,7 +27,18 @@ def loss_code(name):
     """Integer code of a loss in the compiled engine.
 
     The codes are defined once, in ``ext/codes.h``, and read here from the engine's table
-    ``LOSS_CODES`` (not from positions in :data:`LOSSES`)."""
+    ``LOSS_CODES`` (not from positions in :data:`LOSSES`).
+
+    Parameters
+    ----------
+    name : str
+        Loss name.
+
+    Returns
+    -------
+    int
+        Its code in the compiled engine.
+    """
     from ._kernels.engine import LOSS_CODES
 
     return LOSS_CODES[check_loss(name)]
@@ -40,7 +51,20 @@ def check_loss(name):
 
 def check_outputs_for_loss(loss, n_outputs):
     """Refuse ``"cross_entropy"`` on one output: the softmax of one logit is 1, the loss is 0
-    and its gradient vanishes, so training would silently do nothing."""
+    and its gradient vanishes, so training would silently do nothing.
+
+    Parameters
+    ----------
+    loss : str
+        Loss name (spelling-insensitive).
+    n_outputs : int
+        Output dimension ``e``.
+
+    Returns
+    -------
+    str
+        Canonical loss name.
+    """
     loss = check_loss(loss)
     if loss == "cross_entropy" and n_outputs < 2:
         raise ValidationError(
@@ -56,6 +80,20 @@ def as_targets(y, loss, n_outputs):
 
     Integer class labels of shape ``(N,)`` are one-hot encoded for ``"cross_entropy"``;
     a vector of shape ``(N,)`` is reshaped to ``(N, 1)`` when ``e = 1``.
+
+    Parameters
+    ----------
+    y : array_like of shape (N,) or (N, e)
+        Targets as given.
+    loss : str
+        Loss name.
+    n_outputs : int
+        Output dimension ``e``.
+
+    Returns
+    -------
+    ndarray of shape (N, e)
+        Targets in loss form.
     """
     loss = check_loss(loss)
     y = _as_real_array("y", y)
@@ -108,6 +146,20 @@ def loss_value(name, out, y):
     """Loss of outputs ``out`` (``(..., N, e)``) against targets ``y`` (``(N, e)``).
 
     Leading batch dimensions of ``out`` are kept: returns shape ``out.shape[:-2]``.
+
+    Parameters
+    ----------
+    name : str
+        Loss name.
+    out : ndarray of shape (..., N, e)
+        Network outputs.
+    y : ndarray of shape (N, e)
+        Targets in loss form.
+
+    Returns
+    -------
+    ndarray of shape (...)
+        Loss.
     """
     name = check_loss(name)
     if name == "mse":
@@ -123,7 +175,22 @@ def loss_value(name, out, y):
 
 
 def loss_gradient(name, out, y):
-    """Gradient of :func:`loss_value` with respect to ``out`` (same shape as ``out``)."""
+    """Gradient of :func:`loss_value` with respect to ``out`` (same shape as ``out``).
+
+    Parameters
+    ----------
+    name : str
+        Loss name.
+    out : ndarray of shape (..., N, e)
+        Network outputs.
+    y : ndarray of shape (N, e)
+        Targets in loss form.
+
+    Returns
+    -------
+    ndarray of shape (..., N, e)
+        Gradient of the loss in the outputs.
+    """
     name = check_loss(name)
     n, e = out.shape[-2], out.shape[-1]
     if name == "mse":
@@ -142,7 +209,22 @@ def accuracy(out, y, loss):
     """Classification accuracy for ``"bce"`` (logit > 0) and ``"cross_entropy"`` (argmax).
 
     Returns shape ``out.shape[:-2]``; NaN-free. Raises for regression losses.
+
+    Parameters
+    ----------
+    out : ndarray of shape (..., N, e)
+        Network outputs (logits).
+    y : ndarray of shape (N, e)
+        Targets in loss form (:func:`as_targets`).
+    loss : {"bce", "cross_entropy"}
+        Loss.
+
+    Returns
+    -------
+    ndarray of shape (...)
+        Accuracy.
     """
+    loss = check_loss(loss)
     if loss == "bce":
         return np.mean((out > 0) == (y > 0.5), axis=(-2, -1))
     if loss == "cross_entropy":

@@ -109,11 +109,33 @@ class Architecture:
         return len(self.hidden) == 1
 
     def has_bias(self, layer):
-        """Whether affine layer ``layer`` has a bias."""
+        """Whether affine layer ``layer`` has a bias.
+
+        Parameters
+        ----------
+        layer : int
+            Index of the affine layer (0 … ``n_layers − 1``).
+
+        Returns
+        -------
+        bool
+            Whether it has a bias.
+        """
         return self.output_bias if layer == self.n_layers - 1 else self.hidden_bias
 
     def layer_shape(self, layer):
-        """``(out, in)`` of the weight matrix of affine layer ``layer``."""
+        """``(out, in)`` of the weight matrix of affine layer ``layer``.
+
+        Parameters
+        ----------
+        layer : int
+            Index of the affine layer.
+
+        Returns
+        -------
+        tuple of int
+            ``(out, in)``.
+        """
         return (self.sizes[layer + 1], self.sizes[layer])
 
     @property
@@ -142,6 +164,16 @@ class Architecture:
 
         ``theta`` may have leading batch dimensions: shape ``(..., P)`` gives ``W_i`` of shape
         ``(..., out, in)``.
+
+        Parameters
+        ----------
+        theta : array_like of shape (..., P)
+            Flat parameters.
+
+        Returns
+        -------
+        list of tuple
+            ``(W_i, b_i)`` per layer, ``b_i`` None without bias.
         """
         theta = np.asarray(theta)
         if theta.shape[-1:] != (self.n_params,):
@@ -156,8 +188,77 @@ class Architecture:
             layers.append((W, None if b is None else theta[..., b]))
         return layers
 
+    def neuron_weights(self, theta):
+        """Per-neuron ``(w, a, b)`` of flat parameters of a shallow architecture.
+
+        The one implementation of the paper's per-neuron variables (critical points,
+        degeneracy): ``w_k`` the input weights with the hidden bias appended, ``a_k`` the
+        output weights, ``b`` the output bias.
+
+        Parameters
+        ----------
+        theta : array_like of shape (P,)
+            Flat parameters in this architecture's layout.
+
+        Returns
+        -------
+        w : ndarray of shape (l, d) or (l, d + 1)
+            Input weights of each neuron (bias appended when the hidden layer has biases).
+        a : ndarray of shape (l, e)
+            Output weights of each neuron (columns of ``W_2``).
+        b : ndarray of shape (e,) or None
+            Output bias.
+
+        See Also
+        --------
+        from_neuron_weights : the inverse.
+        Network.neuron_weights : the same for a network (without ``b``).
+        """
+        if not self.is_shallow:
+            raise NotSupportedError(f"neuron_weights is defined for shallow networks (one "
+                                    f"hidden layer); this one has hidden widths {self.hidden}.")
+        (W1, b1), (W2, b2) = self.unpack(np.asarray(theta, dtype=np.float64))
+        w = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
+        return np.array(w), np.array(np.swapaxes(W2, -1, -2)), (None if b2 is None
+                                                                 else np.array(b2))
+
+    def from_neuron_weights(self, w, a, b=None):
+        """Flat parameters from per-neuron ``(w, a, b)``: the inverse of :meth:`neuron_weights`.
+
+        Parameters
+        ----------
+        w : array_like of shape (l, d) or (l, d + 1)
+            Input weights (the last column is the hidden bias when the layer has biases).
+        a : array_like of shape (l, e)
+            Output weights.
+        b : array_like of shape (e,), optional
+            Output bias (zeros when omitted and the architecture has one).
+
+        Returns
+        -------
+        ndarray of shape (P,)
+        """
+        d = self.inputs
+        w = np.asarray(w, dtype=np.float64)
+        b1 = w[:, d] if self.hidden_bias else None
+        b2 = (np.zeros(self.outputs) if b is None else b) if self.output_bias else None
+        return self.pack([w[:, :d], np.asarray(a, dtype=np.float64).T], [b1, b2])
+
     def pack(self, weights, biases=None):
-        """Inverse of :meth:`unpack`: ``weights[i]`` of shape ``(..., out, in)``."""
+        """Inverse of :meth:`unpack`: ``weights[i]`` of shape ``(..., out, in)``.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            One ``(..., out, in)`` matrix per layer.
+        biases : sequence of array_like or None, optional
+            One bias per layer (None where the layer has none).
+
+        Returns
+        -------
+        ndarray of shape (..., P)
+            Flat parameters.
+        """
         if len(weights) != self.n_layers:
             raise ShapeError(f"`weights` must hold {self.n_layers} matrices; got {len(weights)}.")
         biases = [None] * self.n_layers if biases is None else list(biases)
@@ -187,7 +288,22 @@ class Architecture:
         return theta
 
     def check_params(self, theta, name="theta", batch=None):
-        """Validate a flat parameter vector (``batch=False``), stack (``True``) or either."""
+        """Validate a flat parameter vector (``batch=False``), stack (``True``) or either.
+
+        Parameters
+        ----------
+        theta : array_like
+            Flat parameters.
+        name : str, default="theta"
+            Name of the argument, for error messages.
+        batch : bool or None, optional
+            ``False``: one vector ``(P,)``; ``True``: a stack ``(B, P)``; None: either.
+
+        Returns
+        -------
+        ndarray
+            The parameters as float64, C-contiguous.
+        """
         ndim = {None: (1, 2), False: 1, True: 2}[batch]
         arr = check_array(name, theta, ndim=ndim)
         if arr.shape[-1] != self.n_params:
@@ -198,7 +314,20 @@ class Architecture:
         return arr
 
     def check_inputs(self, X, name="X"):
-        """Validate data ``X`` of shape ``(N, d)``."""
+        """Validate data ``X`` of shape ``(N, d)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+        name : str, default="X"
+            Name of the argument, for error messages.
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The inputs as float64.
+        """
         X = check_array(name, X, ndim=2)
         if X.shape[1] != self.inputs:
             raise ShapeError(f"`{name}` must have shape (N, {self.inputs}); got shape {X.shape}.")
@@ -212,9 +341,45 @@ class Architecture:
         return sum(self.hidden)
 
     def to_dict(self):
+        """Plain data (``hidden`` as a list); :meth:`from_dict` is its inverse.
+
+        Returns
+        -------
+        dict
+        """
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict`.
+
+        Returns
+        -------
+        Architecture
+        """
+        d = dict(d)
+        d["hidden"] = tuple(d["hidden"])
+        return cls(**d)
+
+    def summary(self):
+        """One line: sizes, activation and biases.
+
+        Returns
+        -------
+        str
+        """
+        act = (f"leaky_relu({self.negative_slope})" if self.activation == "leaky_relu"
+               else self.activation)
+        return (f"{self.inputs} -> {' -> '.join(map(str, self.hidden))} -> {self.outputs}, "
+                f"{act}, hidden_bias={self.hidden_bias}, output_bias={self.output_bias} "
+                f"({self.n_params} parameters)")
 
 
 # --- NumPy reference forward / backward (any depth, any leading batch) -------------------
@@ -237,6 +402,20 @@ def forward(arch, theta, X):
     """Realization of the network(s) on ``X`` (NumPy reference).
 
     ``theta`` of shape ``(..., P)`` and ``X`` of shape ``(N, d)`` give ``(..., N, e)``.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+    X : ndarray of shape (N, d)
+        Inputs.
+
+    Returns
+    -------
+    ndarray of shape (..., N, e)
+        Outputs.
     """
     return _layer_forward(arch, theta, X)[1][-1]
 
@@ -247,7 +426,28 @@ def loss_and_gradient(arch, theta, X, Y, loss="mse"):
     ``theta`` of shape ``(..., P)``; ``Y`` of shape ``(N, e)`` already in target form.
     Returns ``(loss of shape (...), grad of shape (..., P))``. At ReLU kinks the derivative
     convention of :func:`topoanalysis.activations.activation_derivative` is used.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+    X : ndarray of shape (N, d)
+        Inputs.
+    Y : ndarray of shape (N, e)
+        Targets in loss form.
+    loss : str, default="mse"
+        Loss name (spelling-insensitive).
+
+    Returns
+    -------
+    loss : ndarray of shape (...)
+        Loss.
+    grad : ndarray of shape (..., P)
+        Gradient in the flat parameters.
     """
+    loss = _losses.check_loss(loss)
     layers, pre, post = _layer_forward(arch, theta, X)
     out = pre[-1]
     value = _losses.loss_value(loss, out, Y)
@@ -300,7 +500,24 @@ class Network:
     # --- constructors -----------------------------------------------------------------
     @classmethod
     def initialize(cls, arch, scheme="kaiming_normal", *, seed=0, **kwargs):
-        """Seeded initialization; see :func:`topoanalysis.init.init_params` for schemes."""
+        """Seeded initialization; see :func:`topoanalysis.init.init_params` for schemes.
+
+        Parameters
+        ----------
+        arch : Architecture
+            Architecture.
+        scheme : str, default="kaiming_normal"
+            Initialization scheme (:data:`topoanalysis.init.SCHEMES`).
+        seed : int, default=0
+            Seed.
+        **kwargs
+            Passed to :func:`topoanalysis.init.init_params`.
+
+        Returns
+        -------
+        Network
+            A network with fresh parameters.
+        """
         return cls(arch, init_params(arch, scheme, seed=seed, **kwargs))
 
     @classmethod
@@ -308,6 +525,22 @@ class Network:
         """Build from weight matrices ``[W_1, ..., W_L]`` (``(out, in)``) and biases.
 
         A bias flag is set when its entry is not None; all hidden layers must agree.
+
+        Parameters
+        ----------
+        weights : sequence of array_like
+            Weight matrices ``(out, in)``, one per layer.
+        biases : sequence of array_like or None, optional
+            Bias vectors (None: no bias for that layer).
+        activation : str, default="relu"
+            Activation.
+        negative_slope : float, default=0.01
+            Slope of leaky ReLU.
+
+        Returns
+        -------
+        Network
+            The network.
         """
         weights = [check_array(f"weights[{i}]", W, ndim=2) for i, W in enumerate(weights)]
         if len(weights) < 2:
@@ -364,9 +597,8 @@ class Network:
             Output weights (columns of ``W_2``).
         """
         self._require_shallow("neuron_weights")
-        (W1, b1), (W2, _) = self.arch.unpack(self.params)
-        w = W1 if b1 is None else np.concatenate([W1, b1[:, None]], axis=1)
-        return np.array(w), np.array(W2.T)
+        w, a, _ = self.arch.neuron_weights(self.params)
+        return w, a
 
     def conserved_quantities(self):
         """``c = ||incoming||² − ||outgoing||²`` for every hidden neuron.
@@ -375,25 +607,73 @@ class Network:
         ``c_k = ||w_k||² − ||a_k||²`` of shape ``(l,)``; for deeper nets the layers are
         concatenated, shape ``(sum(hidden),)``. Conserved by gradient flow for positively
         homogeneous activations (Nurisso et al.; the follow-up for deep networks).
+
+        Returns
+        -------
+        ndarray of shape (sum(hidden),)
+            ``c_k`` per hidden neuron.
         """
         return conserved_quantities(self.arch, self.params)
 
     # --- realization and loss ---------------------------------------------------------
     def forward(self, X):
-        """Realization on ``X`` of shape ``(N, d)``; returns ``(N, e)``."""
+        """Realization on ``X`` of shape ``(N, d)``; returns ``(N, e)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (N, e)
+            Outputs.
+        """
         return forward(self.arch, self.params, self.arch.check_inputs(X))
 
     __call__ = forward
 
     def loss(self, X, y, loss="mse"):
-        """Loss on data; see :mod:`topoanalysis.losses` for the conventions."""
+        """Loss on data; see :mod:`topoanalysis.losses` for the conventions.
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+        y : array_like
+            Targets.
+        loss : str, default="mse"
+            Loss name.
+
+        Returns
+        -------
+        float
+            The loss.
+        """
         X = self.arch.check_inputs(X)
         Y = _losses.as_targets(y, loss, self.arch.outputs)
         _check_rows(X, Y)
         return float(_losses.loss_value(loss, forward(self.arch, self.params, X), Y))
 
     def loss_and_grad(self, X, y, loss="mse"):
-        """Loss and flat gradient ``(float, ndarray of shape (P,))`` (NumPy reference)."""
+        """Loss and flat gradient ``(float, ndarray of shape (P,))`` (NumPy reference).
+
+        Parameters
+        ----------
+        X : array_like of shape (N, d)
+            Inputs.
+        y : array_like
+            Targets.
+        loss : str, default="mse"
+            Loss name.
+
+        Returns
+        -------
+        loss : float
+            The loss.
+        grad : ndarray of shape (P,)
+            Its gradient.
+        """
         X = self.arch.check_inputs(X)
         Y = _losses.as_targets(y, loss, self.arch.outputs)
         _check_rows(X, Y)
@@ -414,6 +694,11 @@ class Network:
             Neurons of hidden layer ``layer`` (all when None).
         layer : int, default=0
             Hidden layer index.
+
+        Returns
+        -------
+        Network
+            The rescaled network (same function).
         """
         if not _act.is_positively_homogeneous(self.arch.activation):
             raise NotSupportedError(
@@ -442,7 +727,20 @@ class Network:
         return Network(self.arch, params)
 
     def permute_neurons(self, perm, layer=0):
-        """Reorder the neurons of hidden layer ``layer``: new neuron ``i`` is old ``perm[i]``."""
+        """Reorder the neurons of hidden layer ``layer``: new neuron ``i`` is old ``perm[i]``.
+
+        Parameters
+        ----------
+        perm : sequence of int
+            A permutation of the layer's neurons.
+        layer : int, default=0
+            Hidden layer index.
+
+        Returns
+        -------
+        Network
+            The permuted network (same function).
+        """
         layer = check_int("layer", layer, minimum=0, maximum=len(self.arch.hidden) - 1)
         width = self.arch.hidden[layer]
         try:
@@ -466,14 +764,31 @@ class Network:
     # --- files ------------------------------------------------------------------------
     def save(self, path):
         """Save to ``.npz`` (parameters and architecture), atomically; ``.npz`` is appended
-        when missing, as ``np.savez`` does. Returns the path written."""
+        when missing, as ``np.savez`` does. Returns the path written.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
         from .io import save_network
 
         return save_network(self, path, param="path")
 
     @classmethod
     def load(cls, path):
-        """Load a network written by :meth:`save` (the path given to ``save`` works too)."""
+        """Load a network written by :meth:`save` (the path given to ``save`` works too).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+        """
         from .io import load_network
 
         return load_network(path, param="path")

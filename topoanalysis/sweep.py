@@ -14,7 +14,7 @@ import csv
 import io
 import os
 
-from ._validation import check_choice
+from ._validation import check_choice, normalize_name
 from .exceptions import ValidationError
 
 __all__ = ["run_sweep", "completed_cells", "connect"]
@@ -43,6 +43,18 @@ def completed_cells(path, keys):
     """Keys (tuples of strings) of the cells already written to ``path``.
 
     A last line without its newline (a row cut off when a run was killed) does not count.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV file of a sweep.
+    keys : sequence of str
+        Columns that identify a cell.
+
+    Returns
+    -------
+    set of tuple of str
+        Keys of the cells written.
     """
     if not os.path.exists(path):
         return set()
@@ -96,10 +108,10 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
     if os.path.exists(out):
         _drop_partial_row(out)
 
-    from tqdm.auto import tqdm
+    from ._progress import progress_bar
 
-    bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=desc,
-               disable=not progress, leave=False)
+    bar = progress_bar(progress, total=len(cells), initial=len(cells) - len(todo), desc=desc,
+                       delay=0.0)
     writer_state = {"fields": None}
 
     def write(row):
@@ -117,7 +129,8 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
             w.writerow(row)
             fh.flush()
             os.fsync(fh.fileno())
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
 
     try:
         if client is None:
@@ -130,20 +143,32 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
             for fut in as_completed(futures):
                 write({**futures[fut], **fut.result()})
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     with io.StringIO(_complete_text(out), newline="") as fh:
         return list(csv.DictReader(fh))
 
 
 def connect(scheduler):
-    """Return a Dask client for ``scheduler`` (an address, or ``"local"`` for a local cluster)."""
+    """Return a Dask client for ``scheduler`` (an address, or ``"local"`` for a local cluster).
+
+    Parameters
+    ----------
+    scheduler : str
+        A Dask scheduler address, or ``"local"``.
+
+    Returns
+    -------
+    dask.distributed.Client
+        The client.
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ValidationError(
             "`scheduler` needs Dask: install it with `pip install \"topoanalysis[distributed]\"`."
         ) from None
-    if scheduler == "local":
+    if normalize_name(scheduler) == "local":
         return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=True))
     check_choice("scheduler", scheduler.split("://")[0], ("tcp", "tls", "inproc", "ucx"))
     return Client(scheduler)

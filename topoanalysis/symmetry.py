@@ -58,6 +58,18 @@ def balance_factors(arch, theta):
     """Factors ``α_k = sqrt(||a_k|| / ||w_k||)`` that balance each neuron (1 where either is 0).
 
     ``theta`` of shape ``(P,)`` or ``(B, P)``; returns ``(l,)`` or ``(B, l)``.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Shallow architecture.
+    theta : ndarray of shape (P,) or (B, P)
+        Flat parameters.
+
+    Returns
+    -------
+    ndarray of shape (l,) or (B, l)
+        Factors ``α_k``.
     """
     nw, na = _neuron_norms(arch, theta)
     ok = (nw > 0) & (na > 0)
@@ -72,6 +84,18 @@ def balance_params(arch, theta):
     After balancing ``||w_k|| = ||a_k||`` for every neuron whose weights are both non-zero
     (neurons with ``w_k = 0`` or ``a_k = 0`` are left as they are: no rescaling balances
     them). The realized functions are unchanged.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Shallow architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+
+    Returns
+    -------
+    ndarray of shape (..., P)
+        Balanced parameters.
     """
     if not arch.is_shallow:
         raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
@@ -90,6 +114,20 @@ def balance_params(arch, theta):
 
 def balance(net):
     """The balanced representative of ``net`` (``||w_k|| = ||a_k||``), same function.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+
+    Returns
+    -------
+    Network
+        Balanced network, same function.
+
+    See Also
+    --------
+    topoanalysis.symmetry.balance_params : The same on flat parameter stacks.
 
     Examples
     --------
@@ -151,7 +189,7 @@ def weight_matching(net_a, net_b, *, balanced=None):
     return perm
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlignResult:
     """Result of :func:`align`.
 
@@ -178,10 +216,24 @@ class AlignResult:
     distance_after: float
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"aligned by permutation {self.perm.tolist()}; parameter distance "
                 f"{self.distance_before:.4g} -> {self.distance_after:.4g}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"perm": self.perm.tolist(), "scales": self.scales.tolist(),
                 "distance_before": self.distance_before, "distance_after": self.distance_after}
 
@@ -191,6 +243,23 @@ def align(net_a, net_b, *, balanced=None):
 
     For a network and a permuted, rescaled copy of itself the copy comes back exactly
     (``distance_after`` ≈ 0).
+
+    Parameters
+    ----------
+    net_a, net_b : Network
+        Shallow networks of the same architecture.
+    balanced : bool, optional
+        Balance both first (default: when the activation is positively homogeneous).
+
+    Returns
+    -------
+    AlignResult
+        The aligned ``net_b``, the permutation, the scales and distances.
+
+    See Also
+    --------
+    topoanalysis.symmetry.weight_matching : The permutation alone.
+    topoanalysis.symmetry.balance : The balanced representative.
 
     Examples
     --------
@@ -257,7 +326,7 @@ def canonical_neuron_order(net, *, decimals=9):
     return np.lexsort(keys.T[::-1]).astype(np.int64)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MergeResult:
     """Result of :func:`merge_redundant_neurons`.
 
@@ -279,11 +348,25 @@ class MergeResult:
     tol: float
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         merged = [g for g in self.groups if len(g) > 1]
         return (f"{len(self.mapping)} neurons -> {len(self.groups)}; merged groups {merged} "
                 f"(cosine >= 1 - {self.tol:g})")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"mapping": self.mapping.tolist(), "groups": self.groups, "tol": self.tol,
                 "width": len(self.groups)}
 

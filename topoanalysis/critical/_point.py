@@ -75,17 +75,13 @@ class ShallowPoint:
 
 
 def pack(arch, w, a, b=None):
-    d = arch.inputs
-    W1 = np.asarray(w)[:, :d]
-    b1 = np.asarray(w)[:, d] if arch.hidden_bias else None
-    b2 = (np.zeros(arch.outputs) if b is None else b) if arch.output_bias else None
-    return arch.pack([W1, np.asarray(a).T], [b1, b2])
+    """Flat parameters of ``(w, a, b)`` (:meth:`Architecture.from_neuron_weights`)."""
+    return arch.from_neuron_weights(w, a, b)
 
 
 def unpack(arch, theta):
-    (W1, b1), (W2, b2) = arch.unpack(np.asarray(theta, dtype=np.float64))
-    w = W1 if b1 is None else np.concatenate([W1, b1[:, None]], axis=1)
-    return np.array(w), np.array(W2.T), (None if b2 is None else np.array(b2))
+    """``(w, a, b)`` of flat parameters (:meth:`Architecture.neuron_weights`)."""
+    return arch.neuron_weights(theta)
 
 
 def to_network(arch, w, a, b=None):
@@ -112,7 +108,7 @@ def shallow_point(net, X, y, loss="mse"):
         raise NotSupportedError(
             f"critical-point analysis needs a ReLU-like activation ('relu' or 'leaky_relu'); "
             f"`net` uses {arch.activation!r}.")
-    check_choice("loss", loss, CRITICAL_LOSSES)
+    loss = check_choice("loss", loss, CRITICAL_LOSSES)
     X = arch.check_inputs(X)
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:

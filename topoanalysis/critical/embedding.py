@@ -55,6 +55,12 @@ def split_neuron(net, neuron, lambdas):
     Network
         Width ``l + len(lambdas) − 1``, the same function.
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           network embedding by neuron splitting, output weights λ_j a_k with Σ λ_j = 1.
+
     Examples
     --------
     >>> import numpy as np
@@ -93,6 +99,12 @@ def add_zero_neurons(net, count=1, input_weights=None):
     Returns
     -------
     Network
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           network embedding by adding zero neurons.
     """
     check_network("net", net)
     shallow_point(net, np.zeros((1, net.arch.inputs)), np.zeros((1, net.arch.outputs)))
@@ -194,6 +206,18 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
     Returns
     -------
     EmbeddingFamily
+
+    See Also
+    --------
+    topoanalysis.critical.split_neuron : One splitting embedding.
+    topoanalysis.critical.add_zero_neurons : One zero-neuron embedding.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           network embedding (neuron splitting, zero neurons) and when it keeps a local
+           minimum.
     """
     import networkx as nx
 

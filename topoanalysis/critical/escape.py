@@ -76,6 +76,34 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
 
     Returns ``(nonzero, u, ||F_k(u)||)`` with ``u`` a unit vector (None when ``F_k ≡ 0``).
     ``tol`` bounds the coefficient norms treated as zero.
+
+    Parameters
+    ----------
+    point : ShallowPoint
+        The network at its data (internal, from ``shallow_point``).
+    k : int
+        Neuron.
+    kinks : ndarray of bool, shape (N, l)
+        Samples on each neuron's hyperplane (:func:`kink_mask`).
+    tol : float, default=1e-10
+        Coefficient norms at most ``tol`` count as zero.
+    seed : int, default=0
+        Seed of the random directions tried.
+
+    Returns
+    -------
+    nonzero : bool
+        Whether ``F_k`` is not identically zero.
+    u : ndarray or None
+        A unit direction with ``F_k(u) != 0`` (None when ``F_k ≡ 0``).
+    norm : float
+        ``||F_k(u)||``.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           first-order conditions of escape neurons (Section 4).
     """
     r = point.residual()
     pre = point.pre[:, k]
@@ -223,6 +251,17 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
     Returns
     -------
     EscapeReport
+
+    See Also
+    --------
+    topoanalysis.critical.classify : The verdict built on them.
+    topoanalysis.critical.stationarity : Where escape neurons are meaningful.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           definition of escape neurons; Theorem 4.2 (no escape neuron: local minimum).
 
     Examples
     --------

@@ -58,6 +58,13 @@ def neuron_first_order_map(point, k, U, kinks=None):
     Returns
     -------
     ndarray of shape (M, e)
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           one-sided derivative ρ(u · x_n) of a sample on the hyperplane; the tangential
+           conditions.
     """
     from ._point import ShallowPoint
 
@@ -147,6 +154,12 @@ def kink_samples(net, X, *, tol=1e-9):
     -------
     KinkReport
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           non-differentiability on the hyperplanes w_k · x_n = 0.
+
     Examples
     --------
     >>> import numpy as np
@@ -190,6 +203,12 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Returns
     -------
     float
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           directional stationarity: one-sided directional derivatives of the loss.
 
     Examples
     --------

@@ -58,7 +58,13 @@ class Plateau:
     loss: float
 
     def to_dict(self):
+        """Plain data (the fields)."""
         return dataclasses.asdict(self)
+
+    def summary(self):
+        """One line: steps spanned and the loss level."""
+        return (f"plateau at loss {self.loss:.6g}, steps {self.start_step} .. {self.end_step} "
+                f"(records {self.start} .. {self.end})")
 
 
 def _slopes(loss, steps):
@@ -266,6 +272,18 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     Returns
     -------
     SaddleToSaddle
+
+    See Also
+    --------
+    topoanalysis.critical.detect_plateaus : The plateau detector alone.
+    topoanalysis.critical.snap_and_classify : What is done at each plateau.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           saddle-to-saddle dynamics: each plateau is a stationary point left through escape
+           neurons.
     """
     traj = check_array("trajectory", trajectory, ndim=2)
     steps = check_array("steps", steps, ndim=1)

@@ -2,9 +2,10 @@
 
 import dataclasses
 
-from .._validation import check_int
+from .._validation import check_choice, check_int
 from ..network import Network
-from ._point import check_architecture, check_bool, check_labels, check_tol, shallow_point
+from ._point import (CRITICAL_LOSSES, check_architecture, check_bool, check_labels, check_tol,
+                     shallow_point)
 from .snap import _snap
 from .verdict import VERDICTS, _classify
 
@@ -66,10 +67,21 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     Returns
     -------
     TrainedVerdicts
+
+    See Also
+    --------
+    topoanalysis.critical.snap_and_classify : The same for one network.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Theorem 4.2 and the escape-neuron statements applied to trained networks.
     """
     check_architecture("arch", arch)
     params = arch.check_params(params, "params", batch=True)
     labels = check_labels(labels, params.shape[0])
+    loss = check_choice("loss", loss, CRITICAL_LOSSES)
     kink_tol, zero_tol, tol = (check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol),
                                check_tol("tol", tol))
     seed = check_int("seed", seed, minimum=0)

@@ -175,6 +175,17 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     -------
     SnapResult
 
+    See Also
+    --------
+    topoanalysis.critical.snap_and_classify : Snap, then classify.
+    topoanalysis.critical.classify_trained : Snap and classify a stack of networks.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           stationary points of a fixed activation pattern (squared loss).
+
     Examples
     --------
     >>> import numpy as np
@@ -189,8 +200,8 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
     max_iter = check_int("max_iter", max_iter, minimum=1)
     e = point.a.shape[1]
-    if loss != "mse" and e > 1:
-        raise NotSupportedError(f"snapping with loss {loss!r} needs one output; got e = {e}.")
+    if point.loss != "mse" and e > 1:
+        raise NotSupportedError(f"snapping with loss {point.loss!r} needs one output; got e = {e}.")
     return _snap(point, kink_tol, zero_tol, max_iter)
 
 
@@ -497,9 +508,41 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
                       check=True, seed=0, n_perturbations=200):
     """:func:`snap`, then :func:`~topoanalysis.critical.verdict.classify` the snapped point.
 
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU or leaky ReLU network near a stationary point.
+    X : array_like of shape (N, d)
+        Inputs.
+    y : array_like of shape (N,) or (N, e)
+        Targets.
+    loss : {"mse", "bce"}, default="mse"
+        Loss.
+    kink_tol, zero_tol : float, default=1e-3
+        As in :func:`snap`.
+    tol : float, default=1e-8
+        As in :func:`~topoanalysis.critical.classify`.
+    check : bool, default=True
+        Run the numerical checks of the verdict.
+    seed : int, default=0
+        Seed of the random perturbations.
+    n_perturbations : int, default=200
+        Random perturbations of the check.
+
     Returns
     -------
     (SnapResult, Verdict)
+
+    See Also
+    --------
+    topoanalysis.critical.snap : The snapping step alone.
+    topoanalysis.critical.classify : The classification step alone.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Theorem 4.2: certifying that a trained network is a local minimum.
     """
     tol = check_tol("tol", tol)
     check = check_bool("check", check)

@@ -70,6 +70,12 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     variables ``t_n >= max(x_n·u, 0)``; each term with ``c_n < 0`` is linear on either side of
     its hyperplane, giving ``2^{#(c_n<0)}`` LPs of ``D + #(c_n>0)`` variables.
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           tangential stationarity condition of a neuron with samples on its hyperplane.
+
     Examples
     --------
     >>> import numpy as np
@@ -355,6 +361,18 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     Returns
     -------
     StationarityReport
+
+    See Also
+    --------
+    topoanalysis.critical.classify : Stationarity, escape neurons and the verdict.
+    topoanalysis.critical.directional_derivative : One one-sided derivative.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           directional stationary points: zero derivative in the output weights and radial
+           directions, one-sided derivatives ≥ 0 tangentially.
 
     Examples
     --------

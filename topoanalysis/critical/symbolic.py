@@ -119,6 +119,12 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     -------
     SymbolicConditions
 
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           stationarity conditions of shallow ReLU-like networks.
+
     Examples
     --------
     >>> c = symbolic_conditions([[0.0]], [[1.0]], 1)        # one sample at the kink of w = 0

@@ -268,6 +268,19 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     -------
     Verdict
 
+    See Also
+    --------
+    topoanalysis.critical.stationarity : Exact directional stationarity (the first step).
+    topoanalysis.critical.escape_neurons : Escape neurons (the second step).
+    topoanalysis.critical.snap_and_classify : Snap a trained network first, then classify.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Theorem 4.2 (stationary without escape neurons: local minimum) and, for scalar
+           output, an escape neuron rules out a local minimum (Section 4).
+
     Examples
     --------
     >>> import numpy as np

@@ -20,6 +20,7 @@ import dataclasses
 
 import numpy as np
 
+from .._validation import check_choice
 from ..exceptions import NotSupportedError, ValidationError
 
 __all__ = ["ShallowForm", "shallow_form", "form_network", "augment_inputs", "AUGMENTATIONS"]
@@ -95,8 +96,7 @@ def augment_inputs(X, augment):
     """
     from .._validation import check_array
 
-    if augment not in AUGMENTATIONS:
-        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
+    augment = check_choice("augment", augment, AUGMENTATIONS)
     X = check_array("X", X, ndim=(1, 2))
     if X.ndim == 1:
         X = X[None, :]
@@ -134,6 +134,8 @@ def shallow_form(net, augment=None, *, name="net"):
     augment : {"none", "bias", "c3"} or None
         Input augmentation (module docstring). ``None``: ``"none"`` when the network has no
         biases, ``"bias"`` otherwise.
+    name : str, default="net"
+        Name of the argument, for error messages.
 
     Returns
     -------
@@ -143,13 +145,18 @@ def shallow_form(net, augment=None, *, name="net"):
     ------
     ValidationError
         ``augment="none"`` for a network with biases.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: two-layer
+           networks without biases, R(Θ)(x) = Σ_i c_i ρ(⟨a_i, x⟩).
     """
     _check_net(net, name)
     has_bias = net.arch.hidden_bias or net.arch.output_bias
     if augment is None:
         augment = "bias" if has_bias else "none"
-    if augment not in AUGMENTATIONS:
-        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS} or None; got {augment!r}.")
+    augment = check_choice("augment", augment, AUGMENTATIONS)
     if augment == "none" and has_bias:
         raise ValidationError("`augment` must be 'bias' or 'c3' for a network with biases; "
                               "got 'none'.")

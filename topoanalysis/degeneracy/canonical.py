@@ -25,7 +25,8 @@ import dataclasses
 import numpy as np
 import sympy as sp
 
-from .._validation import check_array, check_float, check_int, check_seed
+from .._validation import (check_array, check_choice, check_float, check_int, check_seed,
+                           renamed_kwargs)
 from ..exceptions import ValidationError
 from ._form import (AUGMENTATIONS, ShallowForm, _check_net, augment_inputs, c3_augment,
                     form_network, shallow_form)
@@ -37,7 +38,7 @@ STEPS = ("fold biases", "drop zero neurons", "merge redundant neurons", "augment
          "balance", "order")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StepCheck:
     """Numeric check of one step: realization and gradient before vs after."""
 
@@ -51,10 +52,18 @@ class StepCheck:
     holds: bool
 
     def to_dict(self):
+        """Plain data (the fields)."""
         return dataclasses.asdict(self)
 
+    def summary(self):
+        """One line: the step, widths and the largest errors found."""
+        return (f"{self.step}: width {self.width_before} -> {self.width_after}, value error "
+                f"{self.max_value_error:.2e}, gradient error {self.max_gradient_error:.2e} on "
+                f"{self.n_points} points / {self.n_regions} regions: "
+                f"{'holds' if self.holds else 'FAILS'}")
 
-@dataclasses.dataclass
+
+@dataclasses.dataclass(frozen=True)
 class CanonicalForm:
     """Canonical form of a network modulo permutation, rescaling and redundancy.
 
@@ -262,10 +271,8 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     from ..symmetry import balance, canonical_neuron_order, merge_redundant_neurons
 
     _check_net(net)
-    if augment not in AUGMENTATIONS:
-        raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
-    if certify != "exact":
-        raise ValidationError(f"`certify` must be 'exact'; got {certify!r}.")
+    augment = check_choice("augment", augment, AUGMENTATIONS)
+    certify = check_choice("certify", certify, ("exact",))
     tol = check_float("tol", tol, minimum=0.0, maximum=0.5)
     if merge_tol is not None:
         merge_tol = check_float("merge_tol", merge_tol, minimum=0.0, maximum=0.5)
@@ -383,7 +390,7 @@ def _decimals(tol):
 
 
 # --- exact (SymPy) ---------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SymbolicStep:
     """One step in exact arithmetic: the weights after it and the simplified difference."""
 
@@ -397,19 +404,27 @@ class SymbolicStep:
         return all(r == 0 for r in self.residual)
 
     def to_dict(self):
+        """Plain data (matrices as ``str``)."""
         return {"step": self.step, "A": str(self.A.tolist()), "C": str(self.C.tolist()),
                 "residual": [str(r) for r in self.residual], "holds": self.holds}
 
+    def summary(self):
+        """One line: the step, the width after it and whether the realization is unchanged."""
+        return (f"{self.step}: {self.A.rows} neuron(s), realization "
+                f"{'unchanged (residual 0)' if self.holds else 'CHANGED'}")
 
-def canonical_form_symbolic(A, C, *, augment="c3"):
+
+@renamed_kwargs(A="w", C="a")
+def canonical_form_symbolic(w, a, *, augment="c3"):
     """The canonical-form steps in exact SymPy arithmetic on a small network.
 
     Parameters
     ----------
-    A : sympy.Matrix of shape (m, d + 1)
-        Weight vectors ``(w_k, b_k)`` on ``x ↦ (x, 1)`` (exact numbers, e.g. ``Rational``).
-    C : sympy.Matrix of shape (m, e)
-        Outputs.
+    w : sympy.Matrix of shape (m, d + 1)
+        Input weight vectors ``(w_k, b_k)`` on ``x ↦ (x, 1)`` (exact numbers, e.g.
+        ``Rational``); the paper's ``a_i`` (formerly the keyword ``A``).
+    a : sympy.Matrix of shape (m, e)
+        Output weights; the paper's ``c_i`` (formerly the keyword ``C``).
     augment : {"c3", "bias"}, default="c3"
 
     Returns
@@ -417,6 +432,12 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     list of SymbolicStep
         One per step (drop zero, merge, C.3 augmentation, balance); each ``residual`` is
         ``simplify(R_after − R_before)`` on the original input ``x`` — ``0`` when exact.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 and Lemma A.3.
 
     Examples
     --------
@@ -429,15 +450,14 @@ def canonical_form_symbolic(A, C, *, augment="c3"):
     """
     from .conditions import _as_matrix
 
-    A = _as_matrix(A, "A")
-    C = _as_matrix(C, "C")
+    A = _as_matrix(w, "w")
+    C = _as_matrix(a, "a")
     if A.rows > 12:
-        raise ValidationError(f"`A` must have at most 12 rows for the exact SymPy steps "
+        raise ValidationError(f"`w` must have at most 12 rows for the exact SymPy steps "
                               f"(simplification grows fast); got {A.rows}.")
-    if augment not in ("c3", "bias"):
-        raise ValidationError(f"`augment` must be 'c3' or 'bias'; got {augment!r}.")
+    augment = check_choice("augment", augment, ("c3", "bias"))
     if A.rows != C.rows or A.cols < 2:
-        raise ValidationError(f"`A` must have one row per row of `C` and >= 2 columns; got "
+        raise ValidationError(f"`w` must have one row per row of `a` and >= 2 columns; got "
                               f"{A.shape} and {C.shape}.")
     d = A.cols - 1
     x = sp.Matrix(sp.symbols(f"x0:{d}", real=True))

@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from .._validation import check_float
+from .._validation import check_float, renamed_kwargs
 from ..exceptions import ValidationError
 from ._form import shallow_form
 
@@ -28,7 +28,7 @@ __all__ = ["SymbolicConditions", "symbolic_conditions", "Membership",
            "restricted_space_membership", "symbolic_realization"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class SymbolicConditions:
     """C.1, C.2, C.3 as SymPy booleans (one per neuron / pair) and their conjunctions."""
 
@@ -157,13 +157,17 @@ def _as_matrix(M, name):
                       for i, r in enumerate(rows)]) if rows else sp.zeros(0, 0)
 
 
-def symbolic_conditions(A, C):
-    """C.1–C.3 on symbolic weight vectors ``A`` (rows ``a_i``) and outputs ``C`` (rows ``c_i``).
+@renamed_kwargs(A="w", C="a")
+def symbolic_conditions(w, a):
+    """C.1–C.3 on symbolic input weight vectors ``w`` and output weights ``a``.
 
     Parameters
     ----------
-    A : sympy.Matrix of shape (m, D)
-    C : sympy.Matrix of shape (m, e)
+    w : sympy.Matrix of shape (m, D)
+        Input weight vectors, one row per neuron: the paper's ``a_i`` (formerly the keyword
+        ``A``).
+    a : sympy.Matrix of shape (m, e)
+        Output weights, one row per neuron: the paper's ``c_i`` (formerly the keyword ``C``).
 
     Returns
     -------
@@ -171,6 +175,12 @@ def symbolic_conditions(A, C):
         ``c1[i]``: ``Σ c_i² = Σ a_i²`` (an ``Eq``, equivalent to ``||c_i|| = ||a_i||``);
         ``c2[(i, j)]``: not (both non-zero, parallel — all 2×2 minors of ``[a_i; a_j]`` zero —
         and ``⟨a_i, a_j⟩ > 0``); ``c3[i]``: ``a_{i,D−1} > 0 ∧ a_{i,D} > 0``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 of the restricted space.
 
     Examples
     --------
@@ -184,12 +194,12 @@ def symbolic_conditions(A, C):
     >>> cond.evaluate(vals)
     {'C.1': True, 'C.2': False, 'C.3': True}
     """
-    A = _as_matrix(A, "A")
-    C = _as_matrix(C, "C")
+    A = _as_matrix(w, "w")
+    C = _as_matrix(a, "a")
     if A.rows != C.rows:
-        raise ValidationError(f"`C` must have {A.rows} rows (one per neuron); got {C.rows}.")
+        raise ValidationError(f"`a` must have {A.rows} rows (one per neuron); got {C.rows}.")
     if A.cols < 2:
-        raise ValidationError(f"`A` must have at least 2 columns for C.3; got {A.cols}.")
+        raise ValidationError(f"`w` must have at least 2 columns for C.3; got {A.cols}.")
     m, D = A.shape
     c1 = [sp.Eq(sum(C[i, k] ** 2 for k in range(C.cols)), sum(A[i, k] ** 2 for k in range(D)))
           for i in range(m)]
@@ -209,6 +219,26 @@ def symbolic_realization(A, C, x=None):
     """``Σ_i c_i ρ(⟨a_i, x⟩)`` with ``ρ(z) = (z + |z|)/2``, as a SymPy column (e rows).
 
     ``x`` defaults to real symbols ``x0, …, x{D−1}``.
+
+    Parameters
+    ----------
+    A : sympy.Matrix of shape (m, D)
+        Input weight vectors (rows; the paper's ``a_i``).
+    C : sympy.Matrix of shape (m, e)
+        Output weights (rows; the paper's ``c_i``).
+    x : sequence of sympy.Symbol, optional
+        Input symbols (default real ``x0, …, x{D−1}``).
+
+    Returns
+    -------
+    sympy.Matrix of shape (e, 1)
+        The realization, exact.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the realization
+           R(Θ)(x) = Σ_i c_i ρ(⟨a_i, x⟩).
     """
     A = _as_matrix(A, "A")
     C = _as_matrix(C, "C")
@@ -228,7 +258,7 @@ def symbolic_realization(A, C, x=None):
     return out
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Membership:
     """Whether a network lies in the restricted space, condition by condition."""
 
@@ -271,6 +301,17 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     Returns
     -------
     Membership
+
+    See Also
+    --------
+    topoanalysis.degeneracy.symbolic_conditions : C.1–C.3 as SymPy conditions.
+    topoanalysis.degeneracy.canonical_form : A form in the restricted space.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions C.1
+           (balanced), C.2 (no redundant weight vectors), C.3.
     """
     tol = check_float("tol", tol, minimum=0.0)
     form = shallow_form(net, augment)

@@ -37,7 +37,7 @@ DEFAULT_TOLERANCES = {
 }
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Degeneracy:
     """One detected degeneracy: its kind, the neurons involved, the value and the tolerance."""
 
@@ -48,11 +48,17 @@ class Degeneracy:
     detail: str
 
     def to_dict(self):
+        """Plain data (the fields; ``neurons`` as a list)."""
         return {"kind": self.kind, "neurons": list(self.neurons), "value": self.value,
                 "tol": self.tol, "detail": self.detail}
 
+    def summary(self):
+        """One line: kind, neurons, value against tolerance."""
+        return (f"{self.kind} neurons {list(self.neurons)}: value {self.value:.3g} "
+                f"(tol {self.tol:.3g}) {self.detail}")
 
-@dataclasses.dataclass
+
+@dataclasses.dataclass(frozen=True)
 class DegeneracyReport:
     """All degeneracies of one network, with the tolerances used."""
 
@@ -114,6 +120,10 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     -------
     DegeneracyReport
 
+    See Also
+    --------
+    topoanalysis.degeneracy.network_stability : Degeneracies, C.1–C.3 and the canonical form.
+
     Notes
     -----
     ``O(l² d)`` for the pairwise detectors. *Cancelling opposite pairs*: every (nearly)
@@ -121,6 +131,12 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     (``ρ(z) = (z + |z|)/2``); when at least two pairs exist and
     ``||Σ L|| ≤ cancel · Σ ||L||`` the pairs are flagged together (the paper's fourth
     pathology; exactly cancelling ones realize a linear function in many ways).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
+           unbalanced, redundant, opposite and nearly cancelling neurons.
 
     Examples
     --------

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._validation import check_float, check_int, check_seed
+from .._validation import check_choice, check_float, check_int, check_seed
 from ..exceptions import ValidationError
 from ._form import pair_forms, shallow_form
 
@@ -144,7 +144,7 @@ def _real_vector(name, value):
 
 
 # --- hyperplane groups -----------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class _Groups:
     normals: np.ndarray   # (G, D) unit normals (float)
     plus: np.ndarray      # (G, e) contribution on n·x > 0 (float, unit-normal convention)
@@ -689,13 +689,9 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     heap = [root]                   # (−upper, tiebreak, depth, signs, witness, pool, J_partial)
     counter = itertools.count(1)
     expanded = 0
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=max_nodes, desc="regions", unit="node", delay=1.0, leave=False)
-        except ImportError:  # pragma: no cover
-            bar = None
+    from .._progress import progress_bar
+
+    bar = progress_bar(progress, total=max_nodes, desc="regions", unit="node")
     while heap:
         node = heapq.heappop(heap)
         neg_ub, _, depth, signs, x, pool, Jp = node
@@ -987,8 +983,7 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     max_nodes = check_int("max_nodes", max_nodes, minimum=1)
     n_samples = check_int("n_samples", n_samples, minimum=0)
     seed = check_seed("seed", seed)
-    if certify not in ("exact", "float"):
-        raise ValidationError(f"`certify` must be 'exact' or 'float'; got {certify!r}.")
+    certify = check_choice("certify", certify, ("exact", "float"))
     if merge_tol is not None:
         merge_tol = check_float("merge_tol", merge_tol, minimum=0.0, maximum=1.0)
     if net_b is None:
@@ -1010,12 +1005,31 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
 
 
 def sobolev_seminorm(net, **kwargs):
-    """``|R(net)|_{W^{1,∞}}`` (see :func:`sobolev_distance`)."""
+    """``|R(net)|_{W^{1,∞}}`` (see :func:`sobolev_distance`).
+
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU network.
+    **kwargs
+        Passed to :func:`sobolev_distance`.
+
+    Returns
+    -------
+    SobolevDistance
+        ``|R(net) − 0|_{W^{1,∞}}``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: the Sobolev
+           semi-norm W^{1,∞}(Ω).
+    """
     return sobolev_distance(net, None, **kwargs)
 
 
 # --- uniform norm ----------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class UniformDistance:
     """``sup_{x∈Ω} ||R(net_a)(x) − R(net_b)(x)||``; exact or sampled (a lower bound)."""
 
@@ -1072,6 +1086,10 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     -------
     UniformDistance
 
+    See Also
+    --------
+    topoanalysis.degeneracy.sobolev_distance : The W^{1,∞} distance.
+
     Notes
     -----
     ``g = R(net_a) − R(net_b)`` is affine on each cell of its hyperplane arrangement, so
@@ -1080,6 +1098,12 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     for boxes with ``d ≤ exact_max_dim`` (``C(M + 2d, d)`` candidates); for a ball, exact when
     ``d = 1`` and, with one output, ``d = 2`` (vertices, line–circle points and each arc's
     stationary point). Otherwise sampled.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
+           inverse stability fails for the uniform norm.
     """
     if not isinstance(domain, (Box, Ball)):
         raise ValidationError(f"`domain` must be a Box or a Ball; got {type(domain).__name__}.")

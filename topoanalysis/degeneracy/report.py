@@ -11,7 +11,7 @@ __all__ = ["NetworkStability", "network_stability", "StabilityOfNetworks",
            "stability_of_networks"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class NetworkStability:
     """Degeneracies, C.1–C.3 and the canonical form of one network."""
 
@@ -41,7 +41,7 @@ def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None
         canonical=canonical_form(net, augment=augment, tol=tol, X=X))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StabilityOfNetworks:
     """Per-network degeneracy counts and canonical widths (the ``analyze`` section)."""
 
@@ -79,9 +79,24 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
     Parameters
     ----------
     nets : sequence of Network
+        Shallow ReLU networks.
     labels : sequence of str, optional
+        One label per network (default ``"network i"``).
     X : array_like, optional
         Data on which dead neurons are detected (and the canonical-form checks run).
+    tolerances : dict, optional
+        Detector tolerances (default :data:`DEFAULT_TOLERANCES`).
+
+    Returns
+    -------
+    StabilityOfNetworks
+        One row per network: degeneracies and canonical width.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2
+           (degeneracies) and the restricted space C.1–C.3.
     """
     labels = [f"network {i}" for i in range(len(nets))] if labels is None else list(labels)
     res = [network_stability(n, X=X, tolerances=tolerances) for n in nets]

@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._validation import check_float, check_int, check_seed
+from .._validation import check_choice, check_float, check_int, check_seed, renamed_kwargs
 from ..exceptions import ResourceError, ValidationError
 from ._form import form_network, pair_forms
 from .distance import Ball, sobolev_distance, uniform_distance
@@ -284,15 +284,17 @@ def _reduced(form):
     return A, C
 
 
-def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
+@renamed_kwargs(theta="net_a", gamma="net_b")
+def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
                        reparametrizations=(), certify="exact"):
     """Parameter distance from ``Θ`` to the parametrizations of ``R(Γ)`` (module docstring).
 
     Parameters
     ----------
-    theta, gamma : Network
-        Shallow ReLU networks with the same input/output dimensions (widths may differ: the
-        narrower one is padded with zero neurons).
+    net_a, net_b : Network
+        ``Θ`` and ``Γ`` (formerly the keywords ``theta``, ``gamma``): shallow ReLU networks
+        with the same input/output dimensions (widths may differ: the narrower one is padded
+        with zero neurons).
     augment : {"none", "bias", "c3"} or None
         Parameters compared in the bias-free form with this input augmentation.
     zero_tol : float, default=0.0
@@ -338,14 +340,13 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
     (True, True)
     """
     zero_tol = check_float("zero_tol", zero_tol, minimum=0.0, maximum=0.5)
-    if certify != "exact":
-        raise ValidationError(f"`certify` must be 'exact'; got {certify!r}.")
+    certify = check_choice("certify", certify, ("exact",))
     from .canonical import _check_finite_params
     from ._exact import exact_rank
 
-    _check_finite_params(theta, "theta")
-    _check_finite_params(gamma, "gamma")
-    ft, fg = pair_forms(theta, gamma, augment)
+    _check_finite_params(net_a, "net_a")
+    _check_finite_params(net_b, "net_b")
+    ft, fg = pair_forms(net_a, net_b, augment)
     opt, bal, gz = _cost_matrices(ft.A, ft.C, fg.A, fg.C, zero_tol)
     value, r, c = _bottleneck(opt)
     value_bal, _, _ = _bottleneck(bal)
@@ -362,9 +363,9 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
     assignment = [(int(i) if i < wt else -1, int(j) if 0 <= j < wg else (-1 if j >= 0 else int(j)))
                   for i, j in zip(r, c)]
     for k, other in enumerate(reparametrizations):
-        ft2, fo = pair_forms(theta, other, augment)
+        ft2, fo = pair_forms(net_a, other, augment)
         if fo.width != fg.width:
-            raise ValidationError(f"`reparametrizations[{k}]` must have the width of `gamma` "
+            raise ValidationError(f"`reparametrizations[{k}]` must have the width of `net_b` "
                                   f"({fg.width}); got {fo.width}.")
         opt_o, bal_o, _ = _cost_matrices(ft2.A, ft2.C, fo.A, fo.C, zero_tol)
         v_o, r_o, c_o = _bottleneck(opt_o)
@@ -397,7 +398,7 @@ def parameter_distance(theta, gamma, *, augment=None, zero_tol=0.0, reduce=True,
 
 
 # --- one pair ---------------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StabilityMeasurement:
     """Parameter distance, function distances and the inverse-stability ratios of a pair."""
 
@@ -435,12 +436,14 @@ class StabilityMeasurement:
                 "alpha": self.alpha, "ratio": self.ratio, "ratio_uniform": self.ratio_uniform}
 
 
-def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **sobolev_kwargs):
+@renamed_kwargs(theta="net_a", gamma="net_b")
+def inverse_stability(net_a, net_b, *, alpha=0.5, domain=None, augment=None, **sobolev_kwargs):
     """Measure one pair: parameter distance, ``W^{1,∞}`` (and uniform) distance, ratio.
 
     Parameters
     ----------
-    theta, gamma : Network
+    net_a, net_b : Network
+        ``Θ`` and ``Γ`` (formerly the keywords ``theta``, ``gamma``).
     alpha : float, default=0.5
         Exponent of the ratio (Theorem 3.3: 1/2).
     domain : Box or Ball, optional
@@ -453,16 +456,27 @@ def inverse_stability(theta, gamma, *, alpha=0.5, domain=None, augment=None, **s
     Returns
     -------
     StabilityMeasurement
+
+    See Also
+    --------
+    topoanalysis.degeneracy.parameter_distance : The parameter distance alone.
+    topoanalysis.degeneracy.sobolev_distance : The W^{1,∞} distance alone.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
+           (inverse stability on the restricted space, α = 1/2).
     """
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
-    par = parameter_distance(theta, gamma, augment=augment)
-    sob = sobolev_distance(theta, gamma, augment=augment, **sobolev_kwargs)
-    uni = uniform_distance(theta, gamma, domain) if domain is not None else None
+    par = parameter_distance(net_a, net_b, augment=augment)
+    sob = sobolev_distance(net_a, net_b, augment=augment, **sobolev_kwargs)
+    uni = uniform_distance(net_a, net_b, domain) if domain is not None else None
     return StabilityMeasurement(parameter=par, sobolev=sob, uniform=uni, alpha=alpha)
 
 
 # --- counterexample families (Section 2) ------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class CounterexamplePair:
     """``(Θ, Γ_t)`` of one family at parameter ``t``."""
 
@@ -472,6 +486,16 @@ class CounterexamplePair:
     gamma: object
     reason: str
     reparametrizations: tuple = ()
+
+    def to_dict(self):
+        """Plain data: family, ``t``, the reason and both networks (architecture, params)."""
+        return {"family": self.family, "t": self.t, "reason": self.reason,
+                **{k: {"architecture": n.arch.to_dict(), "params": n.params.tolist()}
+                   for k, n in (("theta", self.theta), ("gamma", self.gamma))}}
+
+    def summary(self):
+        """One line: the family, ``t`` and why it is a counterexample."""
+        return f"counterexample {self.family!r} at t = {self.t:g}: {self.reason}"
 
 
 def _net(A, C):
@@ -574,8 +598,7 @@ FAMILIES = {
 
 def counterexample(family, t):
     """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
-    if family not in FAMILIES:
-        raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
+    family = check_choice("family", family, tuple(FAMILIES))
     t = check_float("t", t, minimum=1.0, maximum=1e50)
     maker, reason = FAMILIES[family]
     made = maker(t)
@@ -607,6 +630,12 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3: the
+           exponent α = 1/2.
     """
     from .._validation import check_array
 
@@ -652,7 +681,7 @@ def _fit_exponent(f, p, groups=None):
     return float(np.sum(cf * cp) / np.sum(cf * cf)), np.array(local)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class FamilyMeasurement:
     """A family (or a restricted-space experiment) measured along its parameter."""
 
@@ -805,8 +834,7 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Section 2 (the counterexamples), Lemma A.5.
     """
-    if family not in FAMILIES:
-        raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
+    family = check_choice("family", family, tuple(FAMILIES))
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__"):
         raise ValidationError(f"`ts` must be a sequence of floats >= 1; got {ts!r}.")
@@ -875,9 +903,14 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
     Returns
     -------
     (Network, Network)
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: conditions
+           C.1–C.3 of the restricted space (Theorem 3.3).
     """
-    if kind not in RESTRICTED_KINDS:
-        raise ValidationError(f"`kind` must be one of {RESTRICTED_KINDS}; got {kind!r}.")
+    kind = check_choice("kind", kind, RESTRICTED_KINDS)
     eta = check_float("eta", eta, minimum=0.0, strict_min=True)
     dim = check_int("dim", dim, minimum=2)
     width = check_int("width", width, minimum=2)
@@ -911,7 +944,34 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
 
 def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width=4, seeds=4,
                        alpha=0.5):
-    """Ratios for pairs inside the restricted space over ``etas`` and ``seeds``."""
+    """Ratios for pairs inside the restricted space over ``etas`` and ``seeds``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`RESTRICTED_KINDS`.
+    etas : sequence of float, default=(0.3, 0.1, 0.03, 0.01, 0.003)
+        Perturbation sizes.
+    dim : int, default=2
+        Input dimension.
+    width : int, default=4
+        Hidden width.
+    seeds : int, default=4
+        Pairs per ``eta``.
+    alpha : float, default=0.5
+        Exponent of the ratio.
+
+    Returns
+    -------
+    FamilyMeasurement
+        One measurement per pair and the fitted exponent.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3 on
+           pairs in the restricted space.
+    """
     seeds = check_int("seeds", seeds, minimum=1)
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):

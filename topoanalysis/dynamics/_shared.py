@@ -86,6 +86,58 @@ class TrainResult:
             raise ValidationError("`record_conserved` was False: no conserved quantities recorded.")
         return self.conserved - self.conserved[:, :1]
 
+    def summary(self):
+        """A few lines: networks, loss, optimizer, final losses and stops."""
+        st = self.settings
+        fin = np.asarray(self.final_loss, dtype=np.float64)
+        finite = fin[np.isfinite(fin)]
+        span = (f"final {st.get('loss')} loss {finite.min():.5g} .. {finite.max():.5g} "
+                f"(median {np.median(finite):.5g})" if finite.size else "no finite final loss")
+        return "\n".join([
+            f"trained {self.n_networks} network(s) {self.arch.sizes} with {st.get('optimizer')} "
+            f"(lr {st.get('lr')}, {st.get('steps')} steps)",
+            f"  {span}",
+            f"  {int(np.sum(self.diverged))} diverged, {int(np.sum(self.reached_target))} "
+            f"reached the target loss {st.get('target_loss')}",
+        ])
+
+    def to_dict(self):
+        """Plain data: the keys ``topoanalysis train`` writes to ``train.json`` (architecture,
+        loss, settings, final_loss, steps_taken, diverged, reached_target, max_abs_drift), plus
+        the final parameters and the records, so that :meth:`from_dict` rebuilds the result."""
+        from .._results import as_list, plain
+
+        drift = (np.nanmax(np.abs(self.conserved_drift()), axis=(1, 2))
+                 if self.conserved is not None and np.size(self.conserved) else None)
+        return {
+            "architecture": self.arch.to_dict(), "loss": self.settings.get("loss"),
+            "settings": plain(self.settings), "final_loss": as_list(self.final_loss),
+            "steps_taken": as_list(self.steps_taken), "diverged": as_list(self.diverged),
+            "reached_target": as_list(self.reached_target), "max_abs_drift": as_list(drift),
+            "params": as_list(self.params), "record_steps": as_list(self.record_steps),
+            "loss_curves": as_list(self.loss), "conserved": as_list(self.conserved),
+            "trajectory": as_list(self.trajectory),
+        }
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict` (also after a JSON round trip: ``null`` reads as NaN)."""
+        from .._results import as_array
+
+        if cls.to_dict is not TrainResult.to_dict:   # a subclass with its own layout
+            raise NotImplementedError(f"{cls.__name__} does not define from_dict.")
+        settings = dict(d["settings"])
+        if isinstance(settings.get("betas"), list):
+            settings["betas"] = tuple(settings["betas"])
+        return cls(arch=Architecture.from_dict(d["architecture"]),
+                   params=as_array(d["params"]), loss=as_array(d["loss_curves"]),
+                   record_steps=as_array(d["record_steps"], np.int64),
+                   conserved=as_array(d["conserved"]), trajectory=as_array(d["trajectory"]),
+                   final_loss=as_array(d["final_loss"]),
+                   steps_taken=as_array(d["steps_taken"], np.int64),
+                   diverged=as_array(d["diverged"], bool),
+                   reached_target=as_array(d["reached_target"], bool), settings=settings)
+
 
 #: Target wall time of one kernel call: long enough that thread synchronization costs little,
 #: short enough that Ctrl-C (handled between calls) stops a run within about a second.

@@ -234,14 +234,10 @@ def _check_record_times(record_times, t_end):
 
 
 def _progress_bar(total, progress):
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency; without it, integrate silently
-        return None
-    return tqdm(total=total, desc="gradient flow", unit="t", delay=1.0, leave=False,
-                bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
+    from .._progress import progress_bar
+
+    return progress_bar(progress, total=total, desc="gradient flow", unit="t",
+                        bar_format="{l_bar}{bar}| t={n:.4g}/{total:.4g} [{elapsed}<{remaining}]")
 
 
 def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol=1e-8,
@@ -698,9 +694,30 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
                record_every=None, record_params=False, record_conserved=True, target_loss=None,
                n_threads=None, progress=True, checkpoint=None, t_end=None, rtol=None, atol=None,
                record_times=None):
-    """``train(..., optimizer="flow")``: map :func:`~topoanalysis.dynamics.train`'s arguments
-    onto :func:`gradient_flow` (``steps`` is the maximum number of accepted steps; ``rtol``
-    and ``atol`` default to 1e-5 and 1e-8) and reject those that have no meaning for the flow.
+    """``train(..., optimizer="flow")``: :func:`gradient_flow` with ``train``'s arguments.
+
+    Maps :func:`~topoanalysis.dynamics.train`'s arguments onto :func:`gradient_flow` and
+    rejects those that have no meaning for the flow.
+
+    Parameters
+    ----------
+    theta0, X, y, arch, loss, record_params, record_conserved, target_loss, n_threads, progress
+        As in :func:`gradient_flow` (``theta0`` its first argument).
+    lr, batch_size, record_every, checkpoint
+        Must be None: the flow has no learning rate, is full-batch, records at
+        ``record_times`` and does not checkpoint.
+    steps : int, optional
+        Maximum number of accepted steps.
+    t_end : float
+        Time to integrate to.
+    rtol, atol : float, optional
+        Tolerances of the integrator (default 1e-5 and 1e-8).
+    record_times : array_like, optional
+        Times of the records.
+
+    Returns
+    -------
+    FlowResult
     """
     for name, value, why in (
             ("lr", lr, "the flow has no learning rate (its step sizes are adaptive)"),

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from .. import _results
 from .._resources import check_memory
 from .._validation import check_array, check_int
 from ..exceptions import ShapeError, ValidationError
@@ -33,7 +34,7 @@ _CLASSIFICATION = ("bce", "cross_entropy")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class InterpolationResult:
+class InterpolationResult(_results.LossCurves):
     """Loss along segments ``θ_t = (1 − t) θ_a + t θ_b``.
 
     Attributes
@@ -53,9 +54,17 @@ class InterpolationResult:
     accuracy: object
     loss_name: str
 
+    def summary(self):
+        """One line per segment: the endpoint losses and the highest loss on it."""
+        lines = [f"{self.loss.shape[0]} segment(s), {self.ts.size} points, {self.loss_name} loss"]
+        for m, row in enumerate(self.loss[:8]):
+            lines.append(f"  segment {m}: L(0) {row[0]:.5g}, L(1) {row[-1]:.5g}, "
+                         f"max {np.nanmax(row):.5g}")
+        return "\n".join(lines)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class PathLosses:
+class PathLosses(_results.LossCurves):
     """Loss along polygonal paths (strings of beads ``θ^0, …, θ^{K−1}``).
 
     Attributes
@@ -92,6 +101,13 @@ class PathLosses:
     def max_loss(self):
         """Highest loss met along each path, shape ``(Q,)``."""
         return self.loss.max(axis=(1, 2))
+
+    def summary(self):
+        """One line per path: number of edges and the highest loss met."""
+        Q, E, T = self.loss.shape
+        lines = [f"{Q} path(s) of {E} edge(s), {T} points per edge, {self.loss_name} loss"]
+        lines += [f"  path {q}: max loss {m:.5g}" for q, m in enumerate(self.max_loss[:8])]
+        return "\n".join(lines)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -141,6 +157,9 @@ class InterpolationBarrier:
     def get(self, kind="linear"):
         """Barrier heights of one kind: ``"linear"`` (:attr:`barrier`), ``"mean"`` or
         ``"midpoint"``."""
+        from .._validation import check_choice
+
+        kind = check_choice("kind", kind, ("linear", "mean", "midpoint"))
         if kind == "linear":
             return self.barrier
         if kind == "mean":
@@ -148,6 +167,37 @@ class InterpolationBarrier:
         if kind == "midpoint":
             return self.midpoint
         raise ValidationError(f"`kind` must be one of 'linear', 'mean', 'midpoint'; got {kind!r}.")
+
+    _SCALARS = ("barrier", "t_barrier", "mean", "t_max", "midpoint", "loss_a", "loss_b")
+
+    def summary(self):
+        """One line per pair: endpoint losses, barrier above the chord and where."""
+        lines = [f"{self.barrier.size} pair(s), {self.ts.size} points, {self.loss_name} loss"]
+        for m in range(min(self.barrier.size, 8)):
+            lines.append(f"  pair {m}: L(a) {self.loss_a[m]:.5g}, L(b) {self.loss_b[m]:.5g}, "
+                         f"barrier {self.barrier[m]:.5g} at t = {self.t_barrier[m]:.3f}, "
+                         f"midpoint {self.midpoint[m]:.5g}")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data with the keys ``topoanalysis interpolate`` writes to ``barrier.json``
+        (loss, loss_a, loss_b, barrier, t_barrier, midpoint, mean, t_max; here one entry per
+        pair), plus ``ts``, ``losses`` and ``accuracy``."""
+        from .._results import as_list
+
+        d = {"loss": self.loss_name}
+        d.update({k: as_list(getattr(self, k)) for k in self._SCALARS})
+        d.update(ts=as_list(self.ts), losses=as_list(self.loss), accuracy=as_list(self.accuracy))
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
+        from .._results import as_array
+
+        return cls(**{k: as_array(d[k]) for k in cls._SCALARS}, ts=as_array(d["ts"]),
+                   loss=as_array(d["losses"]), accuracy=as_array(d["accuracy"]),
+                   loss_name=d["loss"])
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -94,6 +94,11 @@ def sign_pattern(l_plus, l_minus, l_zero=0):
     -------
     tuple of int
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons, c_k < 0.
+
     Examples
     --------
     >>> sign_pattern(1, 2)
@@ -141,6 +146,12 @@ def frozen_kinds(c, d=2, e=1, *, atol=DEFAULT_ATOL):
     tuple of {"a", "w", None}
         ``"a"``: ``c_k < 0`` and ``e = 1``; ``"w"``: ``c_k > 0`` and ``d = 1``; else None.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons: frozen
+           output-weight signs.
+
     Examples
     --------
     >>> frozen_kinds([1, -1, 0], d=1, e=1)
@@ -168,6 +179,22 @@ def _generator_pairs(l, generators):
 
 def component_label(node):
     """Readable name ``"C_{+-…}"`` of a component given by its sign tuple.
+
+    Parameters
+    ----------
+    node : tuple of int
+        Component as a tuple of signs.
+
+    Returns
+    -------
+    str
+        ``"C_{+-…}"``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 2: components C_{±∓} labelled by
+           signs.
 
     Examples
     --------
@@ -220,6 +247,11 @@ def component_graph(c, d=2, e=1, *, atol=DEFAULT_ATOL, generators="adjacent",
     ValidationError
         On bad input or more than ``max_frozen`` frozen slots.
 
+    See Also
+    --------
+    topoanalysis.graphs.number_effective_components : Effective components of the graph.
+    topoanalysis.obstruction.network_topology : The graph of a given network.
+
     Notes
     -----
     Nodes are the ``2^m`` sign vectors of the ``m`` frozen slots, so the node count is
@@ -229,6 +261,12 @@ def component_graph(c, d=2, e=1, *, atol=DEFAULT_ATOL, generators="adjacent",
     With ``l_− = 16`` pathological neurons (65,536 nodes) this takes about a second.
     Paper: Nurisso, Leroy, Vaccarino, Section on effective components and Figure 2
     (``l_− = 2``: 4 components, 3 effective components).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 (components of H(c)),
+           Definition 2 (effective components), Figure 2.
 
     Examples
     --------
@@ -322,6 +360,11 @@ def quotient_node(G, node):
         ``k_a`` (number of ``+1`` among ``"a"`` slots) when no slot is of kind ``"w"``,
         ``k_w`` when no slot is of kind ``"a"``, ``(k_a, k_w)`` when both kinds occur.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Definition 2 (effective components).
+
     Examples
     --------
     >>> G = component_graph(sign_pattern(0, 3))
@@ -380,6 +423,12 @@ def quotient_component_graph(c, d=2, e=1, *, atol=DEFAULT_ATOL, max_nodes=10 ** 
     Each class is connected inside the full graph (equal-kind transpositions act
     transitively on sign vectors with a given count), so the connected components of the
     quotient correspond one to one to the effective components. O(number of classes) time.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Definition 2: components identified by
+           observational equivalence.
 
     Examples
     --------
@@ -440,6 +489,21 @@ def number_components(G):
     The node count of a :func:`component_graph`; the sum of the ``multiplicity`` attributes
     of a :func:`quotient_component_graph`. O(n).
 
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    int
+        Number of components of ``H(c)``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1: b_0(H(c)) = 2^{l_−} (e = 1).
+
     Examples
     --------
     >>> number_components(component_graph(sign_pattern(2, 3)))
@@ -455,6 +519,22 @@ def effective_components(G):
 
     The connected components of the component graph (or of its quotient). O(n + m).
 
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    generator of set of tuple
+        One set of components (nodes of ``G``) per effective component.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Definition 2 (effective component),
+           Figure 2.
+
     Examples
     --------
     >>> G = component_graph(sign_pattern(0, 2))
@@ -467,6 +547,22 @@ def effective_components(G):
 def number_effective_components(G):
     """Number of effective components: ``networkx.number_connected_components(G)``. O(n + m).
 
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    int
+        Number of effective components.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Definition 2 (effective components),
+           Figure 2.
+
     Examples
     --------
     >>> number_effective_components(component_graph(sign_pattern(0, 4)))
@@ -477,6 +573,23 @@ def number_effective_components(G):
 
 def effective_component(G, node):
     """Set of components (nodes of ``G``) in the effective component of ``node``. O(n + m).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+    node : tuple of int
+        A component (node of ``G``).
+
+    Returns
+    -------
+    set of tuple
+        Components in the same effective component.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Definition 2 (effective component).
 
     Examples
     --------
@@ -491,6 +604,22 @@ def effective_component(G, node):
 
 def is_obstructed(G):
     """True when ``H(c)`` has more than one effective component. O(n + m).
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        A graph of :func:`component_graph`.
+
+    Returns
+    -------
+    bool
+        More than one effective component.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: topological obstruction: more than one
+           effective component.
 
     Examples
     --------
@@ -519,6 +648,26 @@ def number_components_formula(l_plus, l_minus, l_zero=0, d=2, e=1):
     ``n_a = l_−`` if ``e = 1`` else 0; ``n_w = l_+`` if ``d = 1`` else 0. Broadcasts over
     NumPy arrays (float64 result); plain integers give an exact ``int``.
 
+    Parameters
+    ----------
+    l_plus, l_minus : int or array_like of int
+        Numbers of neurons with ``c_k > 0`` and ``c_k < 0``.
+    l_zero : int or array_like of int, default=0
+        Neurons with ``c_k = 0``.
+    d, e : int, default=2, 1
+        Dimensions of ``w_k`` and ``a_k``.
+
+    Returns
+    -------
+    int or ndarray
+        ``b_0(H(c))``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1: b_0(H(c)) = 2^{l_−} (e = 1,
+           d ≥ 2).
+
     Examples
     --------
     >>> number_components_formula(3, 2)
@@ -540,6 +689,26 @@ def number_effective_components_formula(l_plus, l_minus, l_zero=0, d=2, e=1):
     ``e = 1``, ``d >= 2``: ``l_+ = l_0 = 0``, all neurons pathological); ``1`` otherwise (a
     slot that freezes nothing, or one freezing the other coordinate, can take over any frozen
     sign). Broadcasts over NumPy arrays (int64 result); plain integers give an ``int``.
+
+    Parameters
+    ----------
+    l_plus, l_minus : int or array_like of int
+        Numbers of neurons with ``c_k > 0`` and ``c_k < 0``.
+    l_zero : int or array_like of int, default=0
+        Neurons with ``c_k = 0``.
+    d, e : int, default=2, 1
+        Dimensions of ``w_k`` and ``a_k``.
+
+    Returns
+    -------
+    int or ndarray
+        Number of effective components.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Definition 2; Figure 2 (l_− = 2: 3
+           effective components).
 
     Examples
     --------

@@ -65,6 +65,12 @@ def string_graph(beads, bead_loss, edge_max_loss):
     -------
     networkx.Graph
 
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1: Dynamic String Sampling, normalized geodesic
+           length.
+
     Examples
     --------
     >>> import numpy as np
@@ -125,6 +131,11 @@ def level_set_graph(path_max, threshold, node_loss=None):
     networkx.Graph
         See the module docstring.
 
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 2: level sets Ω_F(λ) = {θ : F(θ) ≤ λ}.
+
     Examples
     --------
     >>> import numpy as np
@@ -181,6 +192,11 @@ def minimax_levels(path_max, node_loss=None):
     -----
     Read off a minimum spanning tree (the largest weight on the tree path), ``O(N² log N)``.
 
+    References
+    ----------
+    .. [1] D. J. Wales, "Energy Landscapes", Cambridge University Press, 2003:
+           disconnectivity graphs: minimax barriers.
+
     Examples
     --------
     >>> import numpy as np
@@ -224,6 +240,13 @@ def component_counts(path_max, thresholds=None, node_loss=None):
     counts : ndarray of int64, shape (T,)
         Connected components of :func:`level_set_graph` at each threshold (minima above the
         threshold are not in the level set and not counted).
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 2: connectedness of the level sets Ω_F(λ).
+    .. [2] D. J. Wales, "Energy Landscapes", Cambridge University Press, 2003:
+           disconnectivity graphs.
 
     Examples
     --------
@@ -269,6 +292,13 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
     Kruskal's algorithm on the complete graph with weights ``max(path_max[i, j], loss[i],
     loss[j])``: each spanning-tree edge, in increasing order, creates the merge node of the
     two groups it joins. ``O(N² log N)``.
+
+    References
+    ----------
+    .. [1] D. J. Wales, "Energy Landscapes", Cambridge University Press, 2003:
+           disconnectivity graphs.
+    .. [2] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3: geometry of level sets.
 
     Examples
     --------
@@ -349,6 +379,11 @@ def plot_disconnectivity_tree(T, ax=None, *, log=False, title=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] D. J. Wales, "Energy Landscapes", Cambridge University Press, 2003:
+           disconnectivity graphs.
     """
     import matplotlib.pyplot as plt
 

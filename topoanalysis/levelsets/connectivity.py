@@ -26,6 +26,8 @@ import time
 import numpy as np
 
 from .._validation import check_float, check_int
+from .._results import data_source
+from ..losses import check_loss
 from ..exceptions import ShapeError, ValidationError
 from ..network import Network
 
@@ -71,7 +73,18 @@ class AlignedBarriers:
     loss_name: str
 
     def summary(self, labels=None):
-        """Text, one line per pair (``labels`` names the pairs, default ``pair m``)."""
+        """Text, one line per pair (``labels`` names the pairs, default ``pair m``).
+
+        Parameters
+        ----------
+        labels : sequence of str, optional
+            One name per pair (default ``pair m``).
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         lines = [f"{self.drop.size} pairs, {self.loss_name} barrier above the chord, linear -> "
                  f"aligned (balance + weight matching):"]
         for m in range(self.drop.size):
@@ -83,6 +96,13 @@ class AlignedBarriers:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"loss": self.loss_name, "barrier_linear": self.barrier_linear.tolist(),
                 "barrier_aligned": self.barrier_aligned.tolist(),
                 "max_linear": self.max_linear.tolist(), "max_aligned": self.max_aligned.tolist(),
@@ -130,10 +150,23 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     -------
     AlignedBarriers
 
+    See Also
+    --------
+    topoanalysis.symmetry.align : The alignment used.
+    topoanalysis.dynamics.interpolation_barrier : The barrier of one segment.
+
     Notes
     -----
     Two batched engine calls (before and after); the alignment is ``M`` linear assignments of
     size ``l`` (SciPy), ``O(M l³)``.
+
+    References
+    ----------
+    .. [1] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: Eq. 1
+           (barrier above the chord).
+    .. [2] S. K. Ainsworth, J. Hayase, S. Srinivasa, "Git Re-Basin: merging models modulo
+           permutation symmetries", ICLR 2023: weight matching.
 
     Examples
     --------
@@ -148,6 +181,7 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     """
     from ..dynamics import interpolation_barrier
 
+    loss = check_loss(loss)
     arch, A = _as_networks(theta_a, arch, "theta_a")
     arch_b, B = _as_networks(theta_b, arch, "theta_b")
     if A.shape[0] != B.shape[0]:
@@ -234,19 +268,54 @@ class BarrierMatrix:
         return None if self.aligned_barrier is None else self.linear_barrier - self.aligned_barrier
 
     def level_set_graph(self, threshold):
-        """:func:`topoanalysis.graphs.level_set_graph` of the best known paths."""
+        """:func:`topoanalysis.graphs.level_set_graph` of the best known paths.
+
+        Parameters
+        ----------
+        threshold : float
+            Loss level.
+
+        Returns
+        -------
+        networkx.Graph
+            Minima joined by known paths below the level.
+        """
         from ..graphs.levelsets import level_set_graph
 
         return level_set_graph(self.path_max, threshold, self.node_loss)
 
     def component_counts(self, thresholds=None):
-        """``(thresholds, counts)`` of :func:`topoanalysis.graphs.component_counts`."""
+        """``(thresholds, counts)`` of :func:`topoanalysis.graphs.component_counts`.
+
+        Parameters
+        ----------
+        thresholds : array_like, optional
+            Loss levels (default: every merge level).
+
+        Returns
+        -------
+        thresholds : ndarray
+            The levels.
+        counts : ndarray of int
+            Components at each level.
+        """
         from ..graphs.levelsets import component_counts
 
         return component_counts(self.path_max, thresholds, self.node_loss)
 
     def disconnectivity_tree(self, labels=None):
-        """:func:`topoanalysis.graphs.disconnectivity_tree` of the best known paths."""
+        """:func:`topoanalysis.graphs.disconnectivity_tree` of the best known paths.
+
+        Parameters
+        ----------
+        labels : sequence of str, optional
+            One name per minimum.
+
+        Returns
+        -------
+        networkx.DiGraph
+            The disconnectivity tree.
+        """
         from ..graphs.levelsets import disconnectivity_tree
 
         return disconnectivity_tree(self.path_max, self.node_loss, labels)
@@ -255,6 +324,13 @@ class BarrierMatrix:
         return M[np.triu_indices(self.n_minima, 1)]
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         n = self.n_minima
         lb = self._offdiag(self.linear_barrier)
         lines = [f"{n} minima ({self.loss_name} {self.node_loss.min():.4g} .. "
@@ -276,6 +352,13 @@ class BarrierMatrix:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         t, c = self.component_counts()
 
         def m(a):
@@ -324,11 +407,25 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     -------
     BarrierMatrix
 
+    See Also
+    --------
+    topoanalysis.levelsets.aligned_barriers : Barriers of one set of pairs.
+    topoanalysis.graphs.disconnectivity_tree : The tree of the barriers.
+
     Notes
     -----
     One engine call for the ``N(N−1)/2`` straight segments, one more after alignment, and one
     DSS call (a few engine calls per round) for all strings. Cost ``O(N² · n_points · N_data · P)``
     for the segments.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3 (strings between minima).
+    .. [2] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: Eq. 1.
+    .. [3] S. K. Ainsworth, J. Hayase, S. Srinivasa, "Git Re-Basin: merging models modulo
+           permutation symmetries", ICLR 2023: weight matching.
 
     Examples
     --------
@@ -344,6 +441,7 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     from ..dynamics import interpolate, interpolation_barrier
 
     t0 = time.perf_counter()
+    loss = check_loss(loss)
     arch, P = _as_networks(networks, arch, "networks")
     N = P.shape[0]
     if N < 2:
@@ -397,7 +495,8 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
         n_beads = sym(res.n_beads, 0)
         norm_len = sym(res.normalized_length, np.nan)
     settings = dict(loss=loss, align=bool(align), strings=bool(strings), threshold=threshold,
-                    n_points=n_points, balanced=balanced, dss_options=dss_options)
+                    n_points=n_points, balanced=balanced, dss_options=dss_options,
+                    data=data_source(X, y))
     return BarrierMatrix(
         params=P, node_loss=node_loss, linear_max=linear_max, linear_barrier=linear_barrier,
         aligned_max=aligned_max, aligned_barrier=aligned_barrier, perms=perms,

@@ -65,11 +65,25 @@ class KernelDerivation:
     kernel: object
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         import sympy as sp
 
         return f"E[relu(w1.X) relu(w2.X)] = {sp.sstr(self.kernel)}"
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         import sympy as sp
 
         return {"kernel": sp.sstr(self.kernel), "angular": sp.sstr(self.angular),
@@ -154,6 +168,11 @@ def relu_kernel(w1, w2, cov=None):
     -------
     float or ndarray of shape (n,)
 
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3 (the expectation it bounds).
+
     Examples
     --------
     >>> round(float(relu_kernel([1.0, 0.0], [1.0, 0.0])), 6)    # E[relu(g)²] = 1/2
@@ -166,9 +185,25 @@ def relu_kernel(w1, w2, cov=None):
 def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     """Monte Carlo estimate of ``E[relu(w1·X) relu(w2·X)]`` and its standard error.
 
+    Parameters
+    ----------
+    w1, w2 : array_like of shape (D,)
+        Weight vectors.
+    cov : array_like of shape (D, D), optional
+        Covariance of ``X`` (default identity).
+    n_samples : int, default=200000
+        Samples.
+    seed : int, default=0
+        Seed.
+
     Returns
     -------
     estimate, stderr : float
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3 (the expectation it bounds).
     """
     w1 = check_array("w1", w1, ndim=1)
     w2 = check_array("w2", w2, ndim=1, shape=w1.shape)
@@ -206,10 +241,24 @@ class KernelCheck:
     stderr: np.ndarray
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"ReLU kernel closed form vs Monte Carlo over {self.closed.size} random cases: "
                 f"max |diff|/stderr = {self.max_z:.2f} -> {'holds' if self.holds else 'FAILS'}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"holds": self.holds, "max_z": self.max_z, "closed": self.closed.tolist(),
                 "monte_carlo": self.monte_carlo.tolist(), "stderr": self.stderr.tolist()}
 
@@ -217,9 +266,28 @@ class KernelCheck:
 def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=0):
     """Compare the derived closed form with Monte Carlo on random ``w1, w2, Σ``.
 
+    Parameters
+    ----------
+    n_trials : int, default=10
+        Random ``(w1, w2, Σ)``.
+    dim : int, default=3
+        Dimension.
+    n_samples : int, default=200000
+        Monte Carlo samples per trial.
+    z_max : float, default=5.0
+        Largest accepted z-score of the difference.
+    seed : int, default=0
+        Seed.
+
     Returns
     -------
     KernelCheck
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3; for Gaussian inputs the arc-cosine closed
+           form.
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     dim = check_int("dim", dim, minimum=2)
@@ -252,6 +320,11 @@ def proposition_2_3_terms(w1, w2, cov=None):
     -------
     lower, value, upper : float or ndarray
         ``value = E[z(w1) z(w2)]`` (closed form), ``||w_m||_Z² = w_mᵀ Σ w_m / 2``.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3.
 
     Examples
     --------
@@ -298,11 +371,25 @@ class Proposition23Check:
     upper: np.ndarray
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"Proposition 2.3 over {self.angles.size} random (angle, covariance) cases: "
                 f"min slack lower {self.min_lower_slack:.3g}, upper {self.min_upper_slack:.3g}"
                 f" -> {'holds' if self.holds else 'FAILS'}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"holds": self.holds, "min_lower_slack": self.min_lower_slack,
                 "min_upper_slack": self.min_upper_slack, "angles": self.angles.tolist(),
                 "lower": self.lower.tolist(), "value": self.value.tolist(),
@@ -313,9 +400,23 @@ def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     """Check Proposition 2.3's two-sided bound on random unit pairs (angles spread over
     ``[0, π)``) and random covariances.
 
+    Parameters
+    ----------
+    n_trials : int, default=1000
+        Random unit pairs.
+    dim : int, default=3
+        Dimension.
+    seed : int, default=0
+        Seed.
+
     Returns
     -------
     Proposition23Check
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Proposition 2.3 (bounds on the ReLU kernel).
 
     Examples
     --------

@@ -36,6 +36,9 @@ import time
 import numpy as np
 
 from .._validation import check_choice, check_float, check_int
+from .._progress import progress_bar
+from .._results import data_source
+from ..losses import check_loss
 from ..exceptions import ValidationError
 from ..network import Architecture, Network
 
@@ -125,22 +128,48 @@ class BeadString:
         return float(np.max(self.edge_max_loss))
 
     def graph(self):
-        """The string as a NetworkX path graph (:func:`topoanalysis.graphs.string_graph`)."""
+        """The string as a NetworkX path graph (:func:`topoanalysis.graphs.string_graph`).
+
+        Returns
+        -------
+        networkx.Graph
+            The path graph of the beads.
+        """
         from ..graphs.levelsets import string_graph
 
         return string_graph(self.beads, self.bead_loss, self.edge_max_loss)
 
     def networks(self):
-        """The beads as :class:`~topoanalysis.network.Network` objects."""
+        """The beads as :class:`~topoanalysis.network.Network` objects.
+
+        Returns
+        -------
+        list of Network
+            One network per bead.
+        """
         return [Network(self.arch, p) for p in self.beads]
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"string {self.verdict} at L0 = {self.threshold:.4g} (accept < "
                 f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
                 f"normalized length {self.normalized_length:.4f}, max loss on the path "
                 f"{self.max_loss:.4g}")
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"verdict": self.verdict, "connected": bool(self.connected),
                 "threshold": self.threshold, "accept_level": self.accept_level,
                 "n_beads": self.n_beads, "depth": self.depth,
@@ -152,7 +181,18 @@ class BeadString:
 
     def save(self, path):
         """Write the string to ``.npz`` atomically (beads, losses, certificate, architecture,
-        settings); returns the path written (``.npz`` appended when missing)."""
+        settings); returns the path written (``.npz`` appended when missing).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+
+        Returns
+        -------
+        str
+            The path written.
+        """
         meta = {k: v for k, v in self.to_dict().items()
                 if k not in ("bead_loss", "edge_max_loss", "edge_t_max")}
         arrays = dict(beads=self.beads, bead_loss=self.bead_loss,
@@ -165,12 +205,39 @@ class BeadString:
 
     @classmethod
     def load(cls, path):
-        """Read a string written by :meth:`save`."""
+        """Read a string written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        BeadString
+            The string.
+        """
         return load_string(path)
 
 
 def load_string(path):
-    """Read a :class:`BeadString` written by :meth:`BeadString.save`."""
+    """Read a :class:`BeadString` written by :meth:`BeadString.save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File written by :meth:`BeadString.save`.
+
+    Returns
+    -------
+    BeadString
+        The string.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1 (strings of beads).
+    """
     from ..io import FileError, load_npz
 
     f = load_npz(path, "path", keys=("beads", "bead_loss", "edge_max_loss", "edge_t_max", "meta",
@@ -235,6 +302,13 @@ class StringSamplingResult:
         return np.array([s.depth for s in self.strings])
 
     def summary(self):
+        """A short text of the result, for a terminal.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         s = self.settings
         lines = [f"Dynamic String Sampling ({s['method']}), {len(self)} pairs at L0 = "
                  f"{s['threshold']:.4g}: {int(self.connected.sum())} connected, "
@@ -245,6 +319,13 @@ class StringSamplingResult:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {"seconds": self.seconds, "rounds": self.rounds, "engine_calls": self.engine_calls,
                 "settings": self.settings, "strings": [s.to_dict() for s in self.strings]}
 
@@ -255,6 +336,10 @@ def _penalized_adam(params, left, right, X, y, arch, loss, *, lr, steps, spring,
     """Batched Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``.
 
     Each network stops once its plain loss is ``<= target``. Returns ``(params, loss)``.
+    Used only when a penalty is on (the engine's kernels train the plain loss); without
+    penalty the bead is trained by :func:`topoanalysis.dynamics.train`, and the update here
+    is the engine's Adam update (``tests/test_levelsets.py`` checks they agree to rounding
+    at ``spring = plane = 0``).
     """
     from ..dynamics import batch_loss_and_gradient
 
@@ -370,6 +455,11 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     ValidationError
         For an invalid argument; the message names it.
 
+    See Also
+    --------
+    topoanalysis.levelsets.pairwise_barriers : Strings between every two of N minima.
+    topoanalysis.levelsets.train_to_threshold : Endpoints trained to the level.
+
     Notes
     -----
     A string's verdict is decided by the algorithm and then checked: the final string's every
@@ -377,6 +467,12 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     all pieces are below ``accept_factor · L0``. Worst-case cost ``O(2^max_depth)`` beads per pair;
     each round costs one segment evaluation over all open gaps and one training call over all new
     beads, ``O(beads · steps · N · P)``.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1 (greedy Dynamic String Sampling), Section 3.2,
+           Appendix A (constrained variant).
 
     Examples
     --------
@@ -400,7 +496,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     from ..dynamics.interpolate import paired_params
 
     arch, A, Bm = paired_params(theta_a, theta_b, arch)
-    _engine.check_loss(loss)
+    loss = check_loss(loss)
     L0 = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     method = check_choice("method", method, DSS_METHODS)
     t_star = check_choice("t_star", t_star, ("midpoint", "argmax"))
@@ -448,13 +544,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                       f"L0 = {L0:g}: a gap touching them may never be accepted (train them to "
                       f"L0 first, e.g. with train_to_threshold).", UserWarning, stacklevel=2)
 
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(desc=f"DSS {method}", unit="round", delay=1.0, leave=False)
-        except ImportError:  # pragma: no cover
-            bar = None
+    bar = progress_bar(progress, desc=f"DSS {method}", unit="round")
     rounds = 0
     try:
         while True:
@@ -528,7 +618,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                 # neighbours at insertion are the two ends of the split gap
                 left = np.array([strings[q].beads[j - 1] for q, j in batch])
                 right = np.array([strings[q].beads[j + 1] for q, j in batch])
-            if method == "greedy":
+            if spring == 0.0 and plane == 0.0:   # no penalty: the engine's optimizers
                 tr = train(P0, X, Y, arch=arch, loss=loss, optimizer=optimizer, lr=lr,
                            steps=steps, target_loss=target, record_conserved=False,
                            record_every=steps, seed=seed, n_threads=n_threads, progress=False)
@@ -567,7 +657,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     settings = dict(method=method, threshold=L0, t_star=t_star, bead_fraction=bead_fraction,
                     accept_factor=accept_factor, n_points=n_points, max_depth=max_depth,
                     max_beads=max_beads, optimizer=optimizer if method == "greedy" else "adam",
-                    lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed)
+                    lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed,
+                    data=data_source(X, Y))
     out = []
     for q, s in enumerate(strings):
         rows = np.flatnonzero(owner == q)
@@ -603,11 +694,18 @@ def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=
         ``"kaiming_normal"`` otherwise).
     init_seed : int, optional
         Seed of the initializations (default ``seed``).
+    **init_kwargs
+        Passed to :func:`topoanalysis.init.init_params` (``gain_value``, ``bias_init``, ...).
 
     Returns
     -------
     TrainResult
         ``reached_target`` marks the networks at or below the threshold.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Section 3.1: endpoints trained to loss ≤ L0.
     """
     from ..dynamics import train
     from ..init import init_params

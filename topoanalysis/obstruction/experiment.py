@@ -69,6 +69,17 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
         If a neuron has ``w_k = 0`` or ``a_k = 0`` (then no rescaling changes the sign of
         ``c_k``), or on bad arguments.
 
+    See Also
+    --------
+    topoanalysis.obstruction.breast_cancer_cell : The experiment that uses it.
+    topoanalysis.symmetry.balance : The balanced representative.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 4: l_+ controlled by rescaling
+           neurons at initialization.
+
     Examples
     --------
     >>> import numpy as np
@@ -106,7 +117,7 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
     target = np.where(positive, ratio, 1.0 / ratio)
     with np.errstate(over="ignore"):     # overflow is detected (and named) below
         s_ratio = np.sqrt(target * a2 / w2)  # s = α²: ||αw||²/||a/α||² = s² w2/a2 = target
-    check_choice("balance", balance, BALANCES)
+    balance = check_choice("balance", balance, BALANCES)
     if balance == "ratio":
         s = s_ratio
     else:
@@ -159,6 +170,26 @@ def kernel_trace(arch, theta, X):
     Returns an array of shape ``(..., l)`` for ``theta`` of shape ``(..., P)``. This is the
     quantity :func:`set_pathological_count` equalizes with ``balance="kernel"``.
 
+    Parameters
+    ----------
+    arch : Architecture
+        Shallow architecture.
+    theta : ndarray of shape (..., P)
+        Flat parameters.
+    X : ndarray of shape (N, d)
+        Inputs.
+
+    Returns
+    -------
+    ndarray of shape (..., l)
+        Per-neuron trace.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 4 experiment (neuron rescaling
+           keeps the function, not the tangent kernel).
+
     Examples
     --------
     >>> import numpy as np
@@ -190,6 +221,33 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     ``balance="kernel"`` is the scale-controlled variant (equal tangent-kernel trace on the
     training inputs for every ``l_+``).
 
+    Parameters
+    ----------
+    width : int
+        Hidden width ``l``.
+    n_positive : int
+        Non-pathological neurons ``l_+`` (0 … ``width``).
+    n_init : int, default=100
+        Initializations.
+    steps : int, default=2000
+        Gradient-descent steps.
+    lr : float, default=0.1
+        Learning rate.
+    scheme : str, default="kaiming_normal"
+        Initialization scheme.
+    ratio : float, default=4.0
+        ``||w_k||²/||a_k||²`` of positive neurons after rescaling.
+    balance : {"ratio", "kernel"}, default="ratio"
+        Rescaling rule (:func:`set_pathological_count`).
+    seed : int, default=0
+        Seed of the initializations.
+    data_seed : int, default=0
+        Seed of the train/test split.
+    n_threads : int, optional
+        Engine threads.
+    progress : bool, default=False
+        Show a progress bar.
+
     Returns
     -------
     dict
@@ -199,6 +257,12 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
         ``max_abs_drift`` (largest ``|Δc_k|``), ``kernel_trace_mean`` (mean over networks of
         the initial tangent-kernel trace, summed over neurons), ``param_norm_mean`` (mean initial
         parameter norm), ``seconds``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 4 (breast cancer, test BCE over
+           100 initializations per (l, l_+)).
     """
     import time
 
@@ -249,6 +313,23 @@ def breast_cancer_sweep_cell(cell, **kwargs):
     A module-level function, so :func:`topoanalysis.sweep.run_sweep` can ship it (wrapped in
     ``functools.partial`` with the keyword arguments) to Dask workers that have topoanalysis
     installed.
+
+    Parameters
+    ----------
+    cell : dict
+        ``{"width": l, "n_positive": l_+}``.
+    **kwargs
+        Passed to :func:`breast_cancer_cell`.
+
+    Returns
+    -------
+    dict
+        The row of :func:`breast_cancer_cell`.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 4.
     """
     if not isinstance(cell, dict) or "width" not in cell or "n_positive" not in cell:
         raise ValidationError(

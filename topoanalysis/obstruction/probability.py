@@ -110,13 +110,30 @@ class NeuronLaw:
                 and self.w_terms[0][0] == "normal" and self.a_terms[0][0] == "normal")
 
     def variance(self):
-        """Variance of ``c_k``."""
+        """Variance of ``c_k``.
+
+        Returns
+        -------
+        float
+            ``Var c_k``.
+        """
         def var(family, s):
             return 2.0 * s ** 4 if family == "normal" else 4.0 * s ** 4 / 45.0
         return sum(n * var(f, s) for f, s, n in (*self.w_terms, *self.a_terms))
 
     def characteristic_function(self, t):
-        """``E exp(i t c_k)`` for an array ``t >= 0``."""
+        """``E exp(i t c_k)`` for an array ``t >= 0``.
+
+        Parameters
+        ----------
+        t : array_like
+            Arguments ``t >= 0``.
+
+        Returns
+        -------
+        ndarray of complex
+            ``E exp(i t c_k)``, same shape as ``t``.
+        """
         t = np.asarray(t, dtype=np.float64)
         out = np.ones(t.shape, dtype=np.complex128)
         for f, s, n in self.w_terms:
@@ -124,6 +141,44 @@ class NeuronLaw:
         for f, s, n in self.a_terms:
             out *= np.conj(_cf_square(f, s, t)) ** n
         return out
+
+    def summary(self):
+        """One line: the families of ``w_k`` and ``a_k`` entries and the variance of ``c_k``.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        def terms(ts):
+            return " + ".join(f"{n} x {f}({s:.4g})" for f, s, n in ts)
+        return (f"neuron law: w_k ({self.dimension_w} entries) {terms(self.w_terms)}; "
+                f"a_k ({self.e} entries) {terms(self.a_terms)}; Var c_k = {self.variance():.4g}")
+
+    def to_dict(self):
+        """Plain data (terms as ``[family, scale, count]`` lists).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
+        return {"w_terms": [[f, float(s), int(n)] for f, s, n in self.w_terms],
+                "a_terms": [[f, float(s), int(n)] for f, s, n in self.a_terms],
+                "dimension_w": int(self.dimension_w), "e": int(self.e)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict` (also after a JSON round trip).
+        """
+        return cls(w_terms=tuple(tuple(t) for t in d["w_terms"]),
+                   a_terms=tuple(tuple(t) for t in d["a_terms"]),
+                   dimension_w=d["dimension_w"], e=d["e"])
 
 
 def _cf_square(family, scale, t):
@@ -212,9 +267,28 @@ def neuron_law(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=False, bias_in
     Parameters mirror :func:`topoanalysis.init.init_params` for the architecture
     ``Architecture(d, (l,), e, hidden_bias=hidden_bias, activation=activation)``.
 
+    Parameters
+    ----------
+    d, l : int
+        Input dimension and hidden width.
+    e : int, default=1
+        Output dimension.
+    scheme : str, default="kaiming_normal"
+        Initialization scheme.
+    hidden_bias : bool, default=False
+        Whether the hidden layer has biases.
+    bias_init, bias_std, gain_value, mode, std, activation, negative_slope
+        As in :func:`topoanalysis.init.init_params`.
+
     Returns
     -------
     NeuronLaw
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5 (Xavier and Kaiming normal
+           initializations).
 
     Examples
     --------
@@ -334,6 +408,51 @@ class PathologicalProbability:
     settings: dict
     n_samples: object = None
 
+    def summary(self):
+        """A few lines: the method and the range of ``p`` over the grid.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        p = np.asarray(self.p, dtype=np.float64)
+        return (f"P(neuron pathological) by {self.method} ({self.settings.get('scheme')}): "
+                f"{p.min():.4g} .. {p.max():.4g} over {p.size} size(s), max error "
+                f"{np.max(self.error):.2g}")
+
+    def to_dict(self):
+        """Plain data: probabilities, errors, sizes, method and settings.
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
+        from .._results import as_list, plain
+
+        return {"p": as_list(self.p), "error": as_list(self.error), "method": self.method,
+                "method_description": self.method_description, "d": as_list(self.d),
+                "l": as_list(self.l), "e": as_list(self.e),
+                "dimension_w": as_list(self.dimension_w), "settings": plain(self.settings),
+                "n_samples": None if self.n_samples is None else int(self.n_samples)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict` (also after a JSON round trip).
+        """
+        from .._results import as_array
+
+        return cls(p=as_array(d["p"]), error=as_array(d["error"]), method=d["method"],
+                   method_description=d["method_description"],
+                   **{k: as_array(d[k], np.int64) for k in ("d", "l", "e", "dimension_w")},
+                   settings=dict(d["settings"]), n_samples=d["n_samples"])
+
 
 _METHOD_TEXT = {
     "closed_form": "closed form p = P(F_{e,k} > k s1^2 / (e s2^2)), k = entries of w_k",
@@ -377,6 +496,11 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     ValidationError
         On bad arguments, or ``method="closed_form"`` for a law without one.
 
+    See Also
+    --------
+    topoanalysis.obstruction.obstruction_grid : Every event over a (d, l) grid.
+    topoanalysis.obstruction.neuron_law : The law of one neuron's weights.
+
     Notes
     -----
     Closed form: ``p = P(F_{e,k} > k σ₁² / (e σ₂²))`` with ``k = d`` (``d + 1`` for
@@ -387,6 +511,12 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     O(grid · n_samples · l · d).
     Paper: Nurisso, Leroy, Vaccarino, Figure 5 (``e = 1``); the general-``e`` form is derived
     in the module docstring and checked against Monte Carlo in the tests.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons c_k < 0 at
+           initialization; Figure 5.
 
     Examples
     --------
@@ -472,6 +602,11 @@ def l_minus_distribution(l, p):
     ndarray of shape (l + 1,)
         ``P(l_− = m)`` for ``m = 0..l``.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5; l_− ~ Binomial(l, p).
+
     Examples
     --------
     >>> l_minus_distribution(2, 0.5).round(6).tolist()
@@ -520,6 +655,12 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     Vectorized, O(grid). ``expected_effective_components`` equals
     ``Σ_m P(l_− = m) · number_effective_components_formula(l − m, m)``; the tests check this
     and the formula against the graphs.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5 (probability of the
+           obstruction).
 
     Examples
     --------
@@ -579,6 +720,11 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     NotSupportedError
         For the effective-component events (``obstructed``,
         ``expected_effective_components``) of linear networks.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5.
 
     Examples
     --------
@@ -664,11 +810,30 @@ class ObstructionGrid:
                 yield row
 
     def header(self):
-        """CSV column names, in order (``note`` says why a value is infinite, if one is)."""
+        """CSV column names, in order (``note`` says why a value is infinite, if one is).
+
+        Returns
+        -------
+        list of str
+            Column names.
+        """
         return list(self.FIELDS) + list(self.events) + ["note"]
 
     def to_csv(self, path, *, append=False):
-        """Write (or append) the rows to a CSV file; returns ``path``."""
+        """Write (or append) the rows to a CSV file; returns ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output file.
+        append : bool, default=False
+            Append rows to an existing file (header written once).
+
+        Returns
+        -------
+        str
+            The path.
+        """
         fields = self.header()
         new = not (append and os.path.exists(path) and os.path.getsize(path) > 0)
         with open(path, "a" if append else "w", newline="") as fh:
@@ -677,6 +842,58 @@ class ObstructionGrid:
                 writer.writeheader()
             writer.writerows(self.rows())
         return path
+
+    def summary(self):
+        """A few lines: the grid, the method and the range of each event.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        lines = [f"obstruction grid ({self.scheme}, e = {self.e}, hidden_bias = "
+                 f"{self.hidden_bias}): d in {self.d_values.tolist()}, l in "
+                 f"{self.l_values.tolist()}, {self.method}"]
+        for name, v in self.events.items():
+            lines.append(f"  {name}: {np.nanmin(v):.4g} .. {np.nanmax(v):.4g}  "
+                         f"({EVENT_DESCRIPTIONS[name]})")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data: grid axes, ``p``, its error, every event (as nested lists, rows = d)
+        and the settings (scheme, biases, gain, method, ...).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
+        from .._results import as_list, plain
+
+        return {"scheme": self.scheme, "e": int(self.e), "d_values": as_list(self.d_values),
+                "l_values": as_list(self.l_values), "hidden_bias": bool(self.hidden_bias),
+                "method": self.method, "method_description": self.method_description,
+                "p": as_list(self.p), "error": as_list(self.error),
+                "events": {k: as_list(v) for k, v in self.events.items()},
+                "settings": plain(self.settings)}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict` (also after a JSON round trip).
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict` (also after a JSON round trip).
+        """
+        from .._results import as_array
+
+        return cls(scheme=d["scheme"], e=d["e"], d_values=as_array(d["d_values"], np.int64),
+                   l_values=as_array(d["l_values"], np.int64), hidden_bias=d["hidden_bias"],
+                   method=d["method"], method_description=d["method_description"],
+                   p=as_array(d["p"]), error=as_array(d["error"]),
+                   events={k: as_array(v) for k, v in d["events"].items()},
+                   settings=dict(d["settings"]))
 
 
 def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events=EVENTS,
@@ -697,10 +914,20 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     -------
     ObstructionGrid
 
+    See Also
+    --------
+    topoanalysis.obstruction.pathological_probability : The per-neuron probability p.
+    topoanalysis.obstruction.plot_obstruction_heatmap : Figure 5's heatmaps.
+
     Notes
     -----
     Reproduces the data of Nurisso, Leroy, Vaccarino, Figure 5 (``xavier_normal`` and
     ``kaiming_normal``, ``e = 1``, event ``all_pathological`` by default).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5 (heatmaps over d and l).
 
     Examples
     --------
@@ -764,12 +991,18 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
         When matplotlib is missing (the message says how to install it).
     ValidationError
         When a grid lacks the event.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5.
     """
     if isinstance(grids, ObstructionGrid):
         grids = [grids]
     grids = list(grids)
     if not grids or not all(isinstance(g, ObstructionGrid) for g in grids):
         raise ValidationError("`grids` must be an ObstructionGrid or a non-empty sequence of them.")
+    event = check_choice("event", event, (*EVENTS, "p"))
     for g in grids:
         if event != "p" and event not in g.events:
             raise ValidationError(
@@ -827,6 +1060,11 @@ def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=
     -------
     list of str
         Paths written.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 5.
     """
     import os
 

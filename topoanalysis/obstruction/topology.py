@@ -38,7 +38,7 @@ import networkx as nx
 import numpy as np
 
 from .. import activations as _act
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_choice, check_float, check_int, renamed_kwargs
 from ..exceptions import NotSupportedError, ValidationError
 from ..graphs import components as _components
 from ..network import Network
@@ -183,7 +183,13 @@ class NetworkTopology:
         return self.n_effective_components > 1
 
     def summary(self):
-        """Multi-line human-readable description."""
+        """Multi-line human-readable description.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         path = _listed([str(k) for k in self.pathological]) or "none"
         frozen = {"a": "output weight", "w": "input weight"}
         lines = [
@@ -220,7 +226,13 @@ class NetworkTopology:
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-ready dictionary (lists, ints, floats, strings)."""
+        """JSON-ready dictionary (lists, ints, floats, strings).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         eff = self.effective_component
         return {
             "inputs": self.inputs, "outputs": self.outputs, "width": self.width,
@@ -264,12 +276,13 @@ def _listed(items, total=None, limit=_LISTED):
     return ", ".join(items[:limit]) + f", ... ({total - limit} more)"
 
 
-def network_topology(network, *, atol=DEFAULT_ATOL):
+@renamed_kwargs(network="net")
+def network_topology(net, *, atol=DEFAULT_ATOL):
     """Conserved quantities, pathological neurons and the component of ``H(c)`` of a network.
 
     Parameters
     ----------
-    network : Network
+    net : Network
         Shallow, with activation ``relu``, ``leaky_relu`` (slope ≠ 1) or ``abs``; any ``d``,
         ``l``, ``e``, biases. For ``abs`` the effective components also use ``w_k ↦ −w_k``.
     atol : float, default=1e-12
@@ -282,11 +295,16 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     Raises
     ------
     ValidationError
-        If ``network`` is not a :class:`Network` or ``atol`` is invalid.
+        If ``net`` is not a :class:`Network` or ``atol`` is invalid.
     NotSupportedError
         For deep networks, activations that are not positively homogeneous, and linear
         networks (their conserved set is cut out by the whole matrix ``W1 W1ᵀ − W2ᵀ W2``
         and their symmetries include ``GL(l)``; see the module docstring).
+
+    See Also
+    --------
+    topoanalysis.obstruction.reachability : Which functions the component can reach.
+    topoanalysis.graphs.component_graph : The graph of the components.
 
     Notes
     -----
@@ -295,6 +313,12 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     :func:`topoanalysis.graphs.components.quotient_component_graph`. O(l) plus the
     quotient graph (O(l) nodes unless ``d = e = 1``). Paper: Nurisso, Leroy, Vaccarino,
     Theorem 1 and the definition of pathological neurons.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1, Definition 2, pathological
+           neurons.
 
     Examples
     --------
@@ -308,11 +332,11 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     >>> top.betti_numbers
     (4, 4)
     """
-    _check_network("network", network, components=True)
+    _check_network("net", net, components=True)
     atol = check_float("atol", atol, minimum=0.0)
-    w, a = network.neuron_weights()
-    c = network.conserved_quantities()
-    flip_w = _sign_symmetry(network.arch) == "abs"
+    w, a = net.neuron_weights()
+    c = net.conserved_quantities()
+    flip_w = _sign_symmetry(net.arch) == "abs"
     dw, e = w.shape[1], a.shape[1]
     signs = _signs(c, atol)
     kinds = _components._kinds(tuple(int(s) for s in signs), dw, e)
@@ -326,8 +350,8 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
         Q = _components.quotient_component_graph(c, dw, e, atol=atol)
         q_component = component
     return NetworkTopology(
-        inputs=network.arch.inputs, outputs=e, width=len(c),
-        hidden_bias=network.arch.hidden_bias, dimension_w=dw, atol=atol,
+        inputs=net.arch.inputs, outputs=e, width=len(c),
+        hidden_bias=net.arch.hidden_bias, dimension_w=dw, atol=atol,
         conserved_quantities=c, signs=signs,
         treated_as_zero=tuple(int(k) for k in np.flatnonzero((np.abs(c) <= atol) & (c != 0))),
         pathological=tuple(int(k) for k in np.flatnonzero(signs < 0)),
@@ -342,8 +366,26 @@ def network_topology(network, *, atol=DEFAULT_ATOL):
     )
 
 
-def pathological_neurons(network, *, atol=DEFAULT_ATOL):
+@renamed_kwargs(network="net")
+def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     """Indices of the neurons with ``c_k < −atol`` (pathological).
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+    atol : float, default=1e-12
+        ``c_k < −atol`` counts as negative.
+
+    Returns
+    -------
+    ndarray of int
+        Indices of the pathological neurons.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons, c_k < 0.
 
     Examples
     --------
@@ -353,17 +395,35 @@ def pathological_neurons(network, *, atol=DEFAULT_ATOL):
     >>> pathological_neurons(net).tolist()
     [1]
     """
-    _check_network("network", network)
+    _check_network("net", net)
     atol = check_float("atol", atol, minimum=0.0)
-    return np.flatnonzero(network.conserved_quantities() < -atol)
+    return np.flatnonzero(net.conserved_quantities() < -atol)
 
 
-def zero_neurons(network, *, zero_atol=0.0):
+@renamed_kwargs(network="net")
+def zero_neurons(net, *, zero_atol=0.0):
     """Indices of neurons that contribute the zero function on all of ``R^d``.
 
     A neuron ``a σ(w·x + b)`` is a zero neuron when ``||a|| <= zero_atol``, or
     ``||(w, b)|| <= zero_atol`` (positively homogeneous ``σ`` has ``σ(0) = 0``), or, for ReLU
     only, ``||w|| <= zero_atol`` and ``b < 0`` (dead for every input).
+
+    Parameters
+    ----------
+    net : Network
+        Shallow network.
+    zero_atol : float, default=0.0
+        Output weights up to this norm count as zero.
+
+    Returns
+    -------
+    ndarray of int
+        Indices of the zero neurons.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: c_k = 0 and the cone of a zero neuron.
 
     Examples
     --------
@@ -374,9 +434,9 @@ def zero_neurons(network, *, zero_atol=0.0):
     >>> zero_neurons(net).tolist()
     [0, 1, 2]
     """
-    _check_network("network", network)
+    _check_network("net", net)
     zero_atol = check_float("zero_atol", zero_atol, minimum=0.0)
-    return np.flatnonzero(_zero_mask(network, zero_atol))
+    return np.flatnonzero(_zero_mask(net, zero_atol))
 
 
 def _zero_mask(net, zero_atol):
@@ -437,7 +497,13 @@ class ReachabilityResult:
         return self.reachable
 
     def summary(self):
-        """Multi-line human-readable description."""
+        """Multi-line human-readable description.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         head = "reachable" if self.reachable else "NOT reachable"
         lines = [f"{head}: {self.reason}"]
         if self.reachable:
@@ -451,7 +517,13 @@ class ReachabilityResult:
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-ready dictionary (the realization as its flat parameter list)."""
+        """JSON-ready dictionary (the realization as its flat parameter list).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         def floats(x):
             return None if x is None else [None if np.isnan(v) else float(v) for v in x]
         return {
@@ -538,6 +610,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     NotSupportedError
         For deep networks, non-homogeneous activations and linear networks.
 
+    See Also
+    --------
+    topoanalysis.obstruction.network_topology : The component of the initial network.
+    topoanalysis.obstruction.is_reachable : Only the yes/no answer.
+
     Notes
     -----
     A target neuron with ``w ≠ 0`` and ``a ≠ 0`` can be rescaled onto any ``Q(c)``
@@ -555,6 +632,12 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     mean gradient flow finds it. When reachable, the constructed parameter is verified
     numerically (function on ``n_check`` Gaussian inputs, conserved quantities, component).
     Paper: Nurisso, Leroy, Vaccarino (the obstruction makes the optimum unreachable).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 and Definition 2: gradient
+           flow stays in one component of H(c).
 
     Examples
     --------
@@ -769,6 +852,24 @@ def _hall_reason(B, matching, unmatched, slot_req, feats, is_zero, mode, n_wild)
 
 def is_reachable(initial, target, **kwargs):
     """``reachability(initial, target, **kwargs).reachable``.
+
+    Parameters
+    ----------
+    initial, target : Network
+        As in :func:`reachability`.
+    **kwargs
+        Passed to :func:`reachability`.
+
+    Returns
+    -------
+    bool
+        Whether the target is reachable.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 and Definition 2: gradient
+           flow stays in one component of H(c).
 
     Examples
     --------

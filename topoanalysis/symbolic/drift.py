@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 import sympy
 
-from .._validation import check_array, check_float
+from .._validation import check_array, check_choice, check_float
 from ..exceptions import ShapeError, ValidationError
 from .invariants import neuron_invariants
 from .networks import (
@@ -72,6 +72,37 @@ class GradientDescentDrift:
         """Whether the step has a per-coordinate scaling ``D``."""
         return bool(self.scaling_symbols)
 
+    def summary(self):
+        """A few lines: the network and the drift of each invariant.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        lines = [f"drift of {len(self.invariants)} neuron invariant(s) under one "
+                 f"{'preconditioned ' if self.preconditioned else ''}gradient-descent step, "
+                 f"network {self.network.sizes} ({self.network.activation})"]
+        lines += [f"  {k}: {v}" for k, v in list(self.drift.items())[:10]]
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data: network settings, invariants, increments and drifts (as ``str``).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
+        def strs(d):
+            return {str(k): str(v) for k, v in d.items()}
+        return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,
+                        "hidden_bias": self.network.hidden_bias,
+                        "output_bias": self.network.output_bias},
+                "preconditioned": self.preconditioned, "learning_rate": str(self.learning_rate),
+                "invariants": strs(self.invariants), "increments": strs(self.increments),
+                "first_order": strs(self.first_order), "drift": strs(self.drift)}
+
     def check(self):
         """Check that the first-order term vanishes when ``G`` is the true loss gradient.
 
@@ -123,9 +154,7 @@ class GradientDescentDrift:
         -----
         The single place where symbolic results become NumPy code (``sympy.lambdify``).
         """
-        if which not in ("drift", "increment"):
-            raise ValidationError(
-                f"`which` must be one of 'drift', 'increment'; got {which!r}.")
+        which = check_choice("which", which, ("drift", "increment"))
         keys = list(self.invariants)
         P = self.network.n_params
         eta = self.learning_rate
@@ -197,6 +226,12 @@ def gd_drift(network, hidden=None, outputs=None, *, activation="relu", negative_
     cancellation. Paper: Nurisso, Leroy, Vaccarino (PAPERS.md section 1, "Discrete gradient
     descent breaks exact conservation", derived statement).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: conserved quantities c_k under gradient
+           flow; their drift under discrete gradient descent.
+
     Examples
     --------
     >>> from topoanalysis.symbolic import gd_drift
@@ -265,6 +300,12 @@ def predicted_drift(grad_w, grad_a, lr):
     -----
     ``O(size of the gradients)``. Exactness relies on ``∇L`` being the true gradient (the
     first-order term cancels, see :func:`gd_drift`); the output bias plays no role.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: conserved quantities c_k and gradient
+           descent.
 
     Examples
     --------

@@ -82,6 +82,34 @@ class ConservedQuadraticForms:
     def __repr__(self):
         return (f"ConservedQuadraticForms(count={self.count}, network={self.network!r})")
 
+    def summary(self):
+        """A few lines: the network, the dimension of the space and the basis.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        lines = [f"{self.count} conserved quadratic form(s) of gradient flow for the network "
+                 f"{self.network.sizes} ({self.network.activation}); {self.n_equations} "
+                 f"equations in {self.n_unknowns} unknowns"]
+        lines += [f"  q_{r + 1} = {q}" for r, q in enumerate(self.expressions[:10])]
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """Plain data: the network's settings and the basis (SymPy expressions as ``str``).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
+        return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,
+                        "hidden_bias": self.network.hidden_bias,
+                        "output_bias": self.network.output_bias},
+                "count": self.count, "expressions": [str(q) for q in self.expressions],
+                "n_equations": int(self.n_equations), "n_unknowns": int(self.n_unknowns)}
+
 
 def _poly_terms(expr, gens):
     """``{exponent tuple: QQ coefficient}`` of a polynomial in ``gens``."""
@@ -227,6 +255,11 @@ def conserved_quadratic_forms(network, hidden=None, outputs=None, *, activation=
     ValidationError
         On bad sizes, an unknown activation, or a network larger than ``max_parameters``.
 
+    See Also
+    --------
+    topoanalysis.symbolic.neuron_invariants : The per-neuron c_k inside the basis.
+    topoanalysis.symbolic.check_conserved : Check one expression.
+
     Notes
     -----
     Method. With ``θ̇ = −∇L`` from :func:`~topoanalysis.symbolic.gradient_flow_field`,
@@ -260,6 +293,14 @@ def conserved_quadratic_forms(network, hidden=None, outputs=None, *, activation=
     Paper: Nurisso, Leroy, Vaccarino (PAPERS.md section 1): ``c_k = ||w_k||² − ||a_k||²`` per
     hidden neuron for positively homogeneous σ; the follow-up's deep version (incoming minus
     outgoing squared norm per hidden neuron).
+
+    References
+    ----------
+    .. [1] S. Marcotte, R. Gribonval, G. Peyré, "Abide by the law and follow the flow:
+           conservation laws for gradient flows", NeurIPS 2023: number of conservation laws of
+           gradient flows.
+    .. [2] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: c_k = ||w_k||² − ||a_k||².
 
     Examples
     --------
@@ -335,12 +376,23 @@ def neuron_invariants(network, hidden=None, outputs=None, *, activation="relu",
     ValidationError
         On bad input (see :func:`conserved_quadratic_forms`).
 
+    See Also
+    --------
+    topoanalysis.symbolic.conserved_quadratic_forms : The whole derived basis.
+    topoanalysis.symbolic.gd_drift : Their drift under gradient descent.
+
     Notes
     -----
     Cost: the derivation, plus one small exact nullspace per unit (size = basis dimension).
     For linear networks each unit still gets its diagonal entry
     ``||w̃_k||² − ||a_k||²`` of ``W̃_1 W̃_1ᵀ − W_2ᵀ W_2``. Paper: Nurisso, Leroy, Vaccarino,
     ``c_k`` per neuron; follow-up for deep networks (PAPERS.md section 1).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: c_k = ||w_k||² − ||a_k||² (Proposition
+           1, per-neuron decomposition).
 
     Examples
     --------
@@ -465,6 +517,14 @@ def check_conserved(expr, network, hidden=None, outputs=None, *, activation="rel
     whitelist parser (:func:`topoanalysis.symbolic._parse.parse_expression`): arithmetic over
     the parameter symbols and a few named functions only; no code from the text is run. Cost:
     ``P`` derivatives and one expansion.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: conserved quantities c_k = ||w_k||² −
+           ||a_k||².
+    .. [2] S. Marcotte, R. Gribonval, G. Peyré, "Abide by the law and follow the flow:
+           conservation laws for gradient flows", NeurIPS 2023: conservation laws.
 
     Examples
     --------

@@ -34,7 +34,6 @@ from ..exceptions import ValidationError
 from ..network import Architecture
 
 __all__ = [
-    "SYMBOLIC_ACTIVATIONS",
     "HOMOGENEOUS_SYMBOLIC_ACTIVATIONS",
     "MAX_SYMBOLIC_PARAMETERS",
     "SymbolicNetwork",
@@ -43,8 +42,19 @@ __all__ = [
     "gradient_flow_field",
 ]
 
-#: Activations the symbolic layer understands (same names as the numeric model).
-SYMBOLIC_ACTIVATIONS = ACTIVATIONS
+
+
+def __getattr__(name):
+    # ``SYMBOLIC_ACTIVATIONS`` was an alias of ``topoanalysis.activations.ACTIVATIONS``.
+    if name == "SYMBOLIC_ACTIVATIONS":
+        import warnings
+
+        warnings.warn("SYMBOLIC_ACTIVATIONS is deprecated; use "
+                      "topoanalysis.activations.ACTIVATIONS.", DeprecationWarning, stacklevel=2)
+        return ACTIVATIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: Activations represented through ``σ(z) = σ'(z) z`` with a free symbol for ``σ'(z)``.
 HOMOGENEOUS_SYMBOLIC_ACTIVATIONS = ("relu", "leaky_relu", "abs")
 #: Default cap on the number of parameters of a symbolic network.
@@ -135,7 +145,20 @@ class SymbolicNetwork:
 
     def incoming(self, layer, k):
         """Incoming parameters of hidden unit ``k`` of hidden layer ``layer`` (from 1):
-        row ``k`` of ``W_layer`` followed by ``b_layer[k]`` when present (``w_k``)."""
+        row ``k`` of ``W_layer`` followed by ``b_layer[k]`` when present (``w_k``).
+
+        Parameters
+        ----------
+        layer : int
+            Hidden layer, counted from 1.
+        k : int
+            Unit of that layer.
+
+        Returns
+        -------
+        tuple of sympy.Symbol
+            ``w_k``: row ``k`` of ``W_layer`` and its bias.
+        """
         layer, k = self._check_unit(layer, k)
         W, b = self.layers[layer - 1]
         syms = list(W.row(k))
@@ -145,7 +168,20 @@ class SymbolicNetwork:
 
     def outgoing(self, layer, k):
         """Outgoing parameters of hidden unit ``k`` of hidden layer ``layer`` (from 1):
-        column ``k`` of ``W_{layer+1}`` (``a_k``)."""
+        column ``k`` of ``W_{layer+1}`` (``a_k``).
+
+        Parameters
+        ----------
+        layer : int
+            Hidden layer, counted from 1.
+        k : int
+            Unit of that layer.
+
+        Returns
+        -------
+        tuple of sympy.Symbol
+            ``a_k``: column ``k`` of ``W_{layer+1}``.
+        """
         layer, k = self._check_unit(layer, k)
         return tuple(self.layers[layer][0].col(k))
 
@@ -226,6 +262,12 @@ def symbolic_network(inputs, hidden=None, outputs=None, *, activation="relu",
     Building is ``O(P · N)`` symbolic operations for ``P`` parameters and ``N`` samples.
     The representation of ``σ`` uses ``σ'(z) z = σ(z)`` for positively homogeneous
     activations (Nurisso, Leroy, Vaccarino; PAPERS.md section 1).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: the two-layer network f(x) = W2 σ(W1 x
+           + b1) + b2.
 
     Examples
     --------
@@ -414,6 +456,12 @@ def loss_gradient(net):
     ReLU-like activations ``σ''(z) = 0`` off the kinks, so differentiating ``σ'(z) z``
     with ``σ'(z)`` held constant is the true derivative. Cost ``O(N · P · width)``.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: gradient of the loss of the two-layer
+           network.
+
     Examples
     --------
     >>> from topoanalysis.symbolic import symbolic_network, loss_gradient
@@ -472,6 +520,12 @@ def gradient_flow_field(net):
     Notes
     -----
     See :func:`loss_gradient`. Holds for any differentiable loss because ``g`` is free.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: gradient flow θ̇ = −∇L of shallow
+           networks.
 
     Examples
     --------

@@ -102,6 +102,11 @@ def conserved_sign(c, *, atol=DEFAULT_ATOL, name="c"):
         If ``c`` is not a real number or expression, is not finite, or its sign cannot be
         decided from its assumptions.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: pathological neurons: the sign of c_k.
+
     Examples
     --------
     >>> import sympy
@@ -211,6 +216,12 @@ def betti_numbers(poincare_polynomial):
     ValidationError
         If the input is not such a polynomial.
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Betti numbers of H(c) from the Poincaré
+           polynomial.
+
     Examples
     --------
     >>> import sympy
@@ -286,6 +297,17 @@ class PoincareProduct:
 
     @classmethod
     def of(cls, powers):
+        """The product ``∏ P(S^k)^n`` from ``(k, n)`` pairs (merged and sorted).
+
+        Parameters
+        ----------
+        powers : iterable of (int, int)
+            Pairs ``(k, n)``: ``n`` factors of the Poincaré polynomial of ``S^k``.
+
+        Returns
+        -------
+        PoincareProduct
+        """
         merged = {}
         for k, n in powers:
             k, n = int(k), int(n)
@@ -306,7 +328,18 @@ class PoincareProduct:
         return sum(k * n for k, n in self.powers)
 
     def betti(self, i):
-        """``b_i``: the coefficient of ``t^i``, exact, in O(∏ of the other exponents)."""
+        """``b_i``: the coefficient of ``t^i``, exact, in O(∏ of the other exponents).
+
+        Parameters
+        ----------
+        i : int
+            Degree.
+
+        Returns
+        -------
+        int
+            ``b_i``.
+        """
         i = check_int("i", i, minimum=0)
         scale = self.scale
         factors = [(k, n) for k, n in self.powers if k > 0]
@@ -341,7 +374,13 @@ class PoincareProduct:
             )
 
     def coefficients(self):
-        """``{degree: b_degree}`` of the nonzero Betti numbers (expansion; guarded)."""
+        """``{degree: b_degree}`` of the nonzero Betti numbers (expansion; guarded).
+
+        Returns
+        -------
+        dict of int to int
+            ``{degree: b_degree}``.
+        """
         self._check_expandable("expanding the Poincaré polynomial")
         return _sphere_product(self.powers, as_dict=True)
 
@@ -352,7 +391,13 @@ class PoincareProduct:
         return _sphere_product(self.powers)
 
     def as_expr(self):
-        """Factored SymPy expression, e.g. ``4*(t**2 + 1)**3`` (never expanded)."""
+        """Factored SymPy expression, e.g. ``4*(t**2 + 1)**3`` (never expanded).
+
+        Returns
+        -------
+        sympy.Expr
+            The factored polynomial in ``t``.
+        """
         n0 = dict(self.powers).get(0, 0)
         expr = sympy.Integer(2 ** n0) if n0 <= 64 else sympy.Pow(2, n0, evaluate=False)
         for k, n in self.powers:
@@ -380,7 +425,18 @@ class PoincareProduct:
         return "·".join(parts) if parts else "1"
 
     def betti_summary(self, max_listed=8):
-        """Short text of the Betti numbers: the nonzero ones while few, else the pattern."""
+        """Short text of the Betti numbers: the nonzero ones while few, else the pattern.
+
+        Parameters
+        ----------
+        max_listed : int, default=8
+            List the Betti numbers when at most this many are nonzero.
+
+        Returns
+        -------
+        str
+            The text.
+        """
         total = sum(n for k, n in self.powers if k > 0)
         if self.n_terms <= max_listed and total <= MAX_EXPANSION:
             coeffs = self.coefficients()
@@ -452,7 +508,18 @@ class BettiNumbers(Sequence):
         return f"BettiNumbers({self.poincare})"
 
     def to_list(self, max_length=MAX_LISTED):
-        """The list of Betti numbers, or None when longer than ``max_length``."""
+        """The list of Betti numbers, or None when longer than ``max_length``.
+
+        Parameters
+        ----------
+        max_length : int, default=MAX_LISTED
+            Longest list returned.
+
+        Returns
+        -------
+        list of int or None
+            The Betti numbers.
+        """
         if self.size > max_length:
             return None
         return [int(b) for b in self]
@@ -507,8 +574,25 @@ class QuadricTopology:
     betti_numbers: tuple
     n_components: sympy.Integer
 
+    def summary(self):
+        """One line: the quadric, its homotopy type and components.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
+        return (f"Q(c = {self.c}) in R^{self.d} x R^{self.e}: {self.kind}, homotopy type "
+                f"{self.homotopy_type}, {int(self.n_components)} component(s)")
+
     def to_dict(self):
-        """JSON-ready dictionary (numbers as ``str``/``int``)."""
+        """JSON-ready dictionary (numbers as ``str``/``int``).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         return {
             "c": str(self.c), "d": self.d, "e": self.e, "sign": self.sign,
             "treated_as_zero": self.treated_as_zero, "kind": self.kind, "model": self.model,
@@ -563,6 +647,12 @@ def quadric_topology(c, d, e, *, atol=DEFAULT_ATOL):
     (their Lemma 1 / Figure 2) and checked in :func:`check_quadric_retraction` and in the
     tests by sampling. O(1).
 
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 / Figure 2: Q(c) ≅ S^{d−1} ×
+           R^e (c > 0), R^d × S^{e−1} (c < 0), a cone (c = 0).
+
     Examples
     --------
     >>> q = quadric_topology(-1, 2, 1)
@@ -602,6 +692,25 @@ def quadric_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
 
     Per-neuron factor: ``1 + t^{d−1}`` (``c > 0``), ``1 + t^{e−1}`` (``c < 0``), ``1``
     (``c = 0``); ``1 + t^0 = 2``. See :func:`quadric_topology`.
+
+    Parameters
+    ----------
+    c : number
+        Conserved quantity.
+    d, e : int
+        Dimensions of ``w`` and ``a``.
+    atol : float, default=1e-12
+        A float with ``|c| <= atol`` counts as 0.
+
+    Returns
+    -------
+    sympy.Poly
+        Poincaré polynomial of ``Q(c)`` in ``t``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 (topology of Q(c)).
 
     Examples
     --------
@@ -668,14 +777,26 @@ class InvariantSetTopology:
         return self.poincare.betti(0)
 
     def summary(self):
-        """Short text: homotopy type, closed-form polynomial, Betti numbers, components."""
+        """Short text: homotopy type, closed-form polynomial, Betti numbers, components.
+
+        Returns
+        -------
+        str
+            Lines of text.
+        """
         return (f"H(c) ~ {self.homotopy_type}; Poincaré polynomial {self.poincare}; "
                 f"{self.poincare.betti_summary()}; components {int_text(self.n_components)}")
 
     def to_dict(self):
         """JSON-ready dictionary. ``betti_numbers`` is null when longer than
         :data:`MAX_LISTED` entries and ``n_components`` null beyond 2^128 (the closed-form
-        ``poincare_polynomial`` and ``log2_n_components`` are exact)."""
+        ``poincare_polynomial`` and ``log2_n_components`` are exact).
+
+        Returns
+        -------
+        dict
+            Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
+        """
         n = int(self.n_components)
         return {
             "c": [str(x) for x in self.c], "d": self.d, "e": self.e,
@@ -760,12 +881,23 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
     ValidationError
         On an empty or non-sequence ``c``, bad dimensions or an undecidable sign.
 
+    See Also
+    --------
+    topoanalysis.symbolic.quadric_topology : One factor Q(c_k).
+    topoanalysis.graphs.component_graph : The components as a graph.
+
     Notes
     -----
     ``P_H(t) = (1 + t^{d−1})^{l_+} (1 + t^{e−1})^{l_−}`` (Künneth formula over a field; each
     factor has torsion-free homology). With ``e = 1`` and ``d >= 2``:
     ``b_0 = 2^{l_−}`` (Nurisso et al., Theorem 1). Cost: O(l) classifications plus two
     polynomial powers.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1: H(c) = Q(c_1) × … × Q(c_l),
+           b_0 = 2^{l_−}.
 
     Examples
     --------
@@ -819,6 +951,26 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
 def invariant_set_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
     """Poincaré polynomial of ``H(c)`` as an exact ``sympy.Poly`` in ``t``.
 
+    Parameters
+    ----------
+    c : sequence of number
+        Conserved quantities ``c_k``.
+    d, e : int
+        Dimensions of ``w_k`` and ``a_k``.
+    atol : float, default=1e-12
+        Floats with ``|c_k| <= atol`` count as 0.
+
+    Returns
+    -------
+    sympy.Poly
+        Poincaré polynomial of ``H(c)`` in ``t``.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Theorem 1 (Künneth product over
+           neurons).
+
     Examples
     --------
     >>> import sympy
@@ -852,6 +1004,11 @@ def quadric_deformation_retraction(d, e, sign):
     ------
     ValidationError
         On bad dimensions or sign.
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 / Figure 2.
 
     Examples
     --------
@@ -888,11 +1045,24 @@ def check_quadric_retraction(d, e, sign):
     on the core sphere (``c > 0``: ``||w||² = c`` and ``a = 0``; ``c < 0``: ``w = 0`` and
     ``||a||² = −c``; ``c = 0``: the origin); (4) the core is fixed for every ``s``.
 
+    Parameters
+    ----------
+    d, e : int
+        Dimensions of ``w`` and ``a``.
+    sign : {1, 0, -1}
+        Sign of ``c``.
+
     Returns
     -------
     holds : bool
     residual : sympy.Expr
         Sum of the absolute values of all simplified residuals (``0`` when it holds).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Lemma 1 / Figure 2 (topology of the
+           quadric Q(c)).
 
     Examples
     --------

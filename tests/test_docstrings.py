@@ -1,0 +1,132 @@
+"""numpydoc validation of the public API (issue #20).
+
+Every public function — in ``topoanalysis.__all__``, in each subpackage's ``__all__`` and in the
+``__all__`` of each public module — has a numpydoc docstring with a summary, every parameter
+documented (and none unknown) and a Returns section when it returns something. The functions
+that implement a paper's statement (the paper subpackages) also cite it under ``References``.
+"""
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+from numpydoc.docscrape import FunctionDoc
+from numpydoc.validate import validate
+
+import topoanalysis
+
+#: numpydoc checks that must pass: no docstring, no summary, a parameter not documented, an
+#: unknown parameter documented, no Returns section for a function that returns a value.
+CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01")
+
+#: Subpackages whose functions implement a paper: each cites it under ``References``.
+PAPER_PACKAGES = ("topoanalysis.obstruction", "topoanalysis.critical", "topoanalysis.degeneracy",
+                  "topoanalysis.levelsets", "topoanalysis.symbolic", "topoanalysis.graphs")
+
+#: Modules owned by the engine-contract work (issue #20's "engine contract" section), being
+#: rewritten concurrently: their docstrings are completed there (TODO at merge).
+PENDING_MODULES = {"topoanalysis.dynamics._engine", "topoanalysis.dynamics.train"}
+
+
+def _public_functions():
+    found = {}
+    names = ["topoanalysis"] + [info.name for info in pkgutil.walk_packages(
+        topoanalysis.__path__, "topoanalysis.")]
+    for name in names:
+        if any(part.startswith("_") for part in name.split(".")[1:]) and not name.endswith(
+                "__init__"):
+            continue            # private modules: only reached through a public __all__
+        if name.rsplit(".", 1)[-1] in ("cli", "__main__"):
+            continue
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", ()):
+            obj = getattr(module, attr, None)
+            if inspect.isfunction(obj):
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
+    return found
+
+
+FUNCTIONS = _public_functions()
+
+
+def test_the_public_api_is_found():
+    assert len(FUNCTIONS) > 150
+    assert "topoanalysis.critical.snap.snap_and_classify" in FUNCTIONS
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_numpydoc_sections(name):
+    if FUNCTIONS[name].__module__ in PENDING_MODULES:
+        pytest.skip("docstrings completed with the engine-contract rewrite (TODO at merge)")
+    errors = [f"{code}: {msg}" for code, msg in validate(name)["errors"] if code in CHECKS]
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FUNCTIONS.items()
+                                        if f.__module__.startswith(PAPER_PACKAGES)))
+def test_paper_functions_cite_the_paper(name):
+    doc = FunctionDoc(FUNCTIONS[name])
+    assert doc["References"], f"{name} has no References section"
+
+
+def _resolve(name, module):
+    """The object a See Also entry names: absolute, or relative to the function's module."""
+    for full in (name, f"{module}.{name}", f"topoanalysis.{name}"):
+        parts = full.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            try:
+                for attr in parts[cut:]:
+                    obj = getattr(obj, attr)
+                return obj
+            except AttributeError:
+                break
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_see_also_entries_resolve(name):
+    doc = FunctionDoc(FUNCTIONS[name])
+    for entries, _ in doc["See Also"]:
+        for target, _role in entries:
+            assert _resolve(target, FUNCTIONS[name].__module__) is not None, (
+                f"{name}: See Also names {target!r}, which does not exist")
+
+
+#: Methods of public classes are checked in these modules; the classes of critical/,
+#: degeneracy/, dynamics/ and io.py are owned by concurrent work and follow at merge (TODO).
+METHOD_MODULES = ("topoanalysis.network", "topoanalysis.symmetry", "topoanalysis.obstruction",
+                  "topoanalysis.symbolic", "topoanalysis.graphs", "topoanalysis.levelsets",
+                  "topoanalysis.init", "topoanalysis.sweep", "topoanalysis.datasets",
+                  "topoanalysis.analyze")
+
+
+def _public_methods():
+    found = {}
+    for name in [info.name for info in pkgutil.walk_packages(topoanalysis.__path__,
+                                                             "topoanalysis.")]:
+        if any(part.startswith("_") for part in name.split(".")[1:]) or name.endswith("cli"):
+            continue
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", ()):
+            cls = getattr(module, attr, None)
+            if not inspect.isclass(cls) or not cls.__module__.startswith(METHOD_MODULES):
+                continue
+            for meth, raw in vars(cls).items():
+                func = raw.__func__ if isinstance(raw, (classmethod, staticmethod)) else raw
+                if not meth.startswith("_") and inspect.isfunction(func):
+                    found[f"{cls.__module__}.{cls.__qualname__}.{meth}"] = func
+    return found
+
+
+METHODS = _public_methods()
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_numpydoc_sections_of_methods(name):
+    errors = [f"{code}: {msg}" for code, msg in validate(name)["errors"] if code in CHECKS]
+    assert not errors, "\n".join(errors)
