@@ -171,6 +171,24 @@ def _tolerance(text):
     return value
 
 
+#: Defaults of ``--tol`` per command.
+TOLERANCES = {"critical": 1e-8, "stability": 1e-9}
+
+
+def add_tol_arg(g):
+    """``--tol``: the command's numerical tolerance, in [0, 1) (default per command,
+    :data:`TOLERANCES`; read it with :func:`tol_of`)."""
+    g.add_argument("--tol", type=_tolerance, default=None,
+                   help="tolerance in [0, 1): critical: of the stationarity conditions (loss per "
+                        "unit direction; default 1e-8); stability: of the degeneracy tests "
+                        "(default 1e-9)")
+
+
+def tol_of(args):
+    """``--tol`` of a command line, or the command's default."""
+    return TOLERANCES[args.command] if args.tol is None else args.tol
+
+
 def _spelling(text):
     """Choices on the command line follow the library's rule: any case, ``-`` or ``_``."""
     return normalize_name(text)
@@ -352,6 +370,16 @@ def _apply_threads(args):
         os.sched_setaffinity(0, cores[:n])
 
 
+#: Defaults of ``--steps`` (training steps) per command; ``--lr`` is 0.05 everywhere.
+_STEPS = {"train": 1000, "analyze": 2000}
+
+
+def _add_lr_steps(g):
+    g.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    g.add_argument("--steps", type=int, default=None,
+                   help="training steps (default: train 1000, analyze 2000)")
+
+
 def add_architecture_args(p, *, default_inputs=None):
     """How to build a network from flags: ``-d``, ``-l``, ``-e``, activation and
     initialization."""
@@ -503,6 +531,8 @@ def _record_bytes(B, steps, record_every, H):
 
 
 def cmd_train(args):
+    if args.steps is None:
+        args.steps = _STEPS["train"]
     from ._resources import format_seconds
     from .dynamics import train
     from .dynamics._engine import _evaluate, resolve_threads
@@ -563,7 +593,7 @@ def cmd_train(args):
                     record_every=args.record_every, checkpoint=checkpoint,
                     remove_checkpoint=False, n_threads=args.threads)
         if flow:  # gradient flow to time --t-end (topoanalysis.dynamics.flow)
-            opts = dict(t_end=args.t_end, rtol=args.rtol, atol=args.atol)
+            opts = dict(t_end=args.t_end, rtol=args.flow_rtol, atol=args.flow_atol)
         res = train(theta, X, y, arch=arch, loss=loss, optimizer=args.optimizer,
                     target_loss=args.target_loss, seed=args.seed, progress=not args.quiet,
                     **opts)
@@ -661,6 +691,8 @@ def cmd_interpolate(args):
 
 
 def cmd_analyze(args):
+    if args.steps is None:
+        args.steps = _STEPS["analyze"]
     from .analyze import analyze
     from .io import OutputFolder
 
@@ -740,14 +772,19 @@ def build_parser():
     g = p.add_argument_group("optimization")
     g.add_argument("--optimizer", default="gd",
                    help="gd, sgd, momentum, adam or flow (gradient flow; default gd)")
-    g.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
-    g.add_argument("--steps", type=int, default=1000, help="steps (default 1000)")
+    _add_lr_steps(g)
     g.add_argument("--batch-size", type=int, default=None, help="mini-batch size for sgd")
     g.add_argument("--record-every", type=int, default=10, help="record every k steps")
     g.add_argument("--target-loss", type=float, default=None, help="stop a network at this loss")
     g.add_argument("--t-end", type=float, default=None, help="final time for --optimizer flow")
-    g.add_argument("--rtol", type=float, default=None, help="flow: relative tolerance (1e-5)")
-    g.add_argument("--atol", type=float, default=None, help="flow: absolute tolerance (1e-8)")
+    g.add_argument("--flow-rtol", type=float, default=None,
+                   help="flow: relative tolerance (default 1e-5)")
+    g.add_argument("--flow-atol", type=float, default=None,
+                   help="flow: absolute tolerance (default 1e-8)")
+    g.add_argument("--rtol", dest="flow_rtol", action=_Deprecated, type=float,
+                   new="--flow-rtol", help=argparse.SUPPRESS)
+    g.add_argument("--atol", dest="flow_atol", action=_Deprecated, type=float,
+                   new="--flow-atol", help=argparse.SUPPRESS)
     add_output_args(p)
     add_common_args(p)
     p.set_defaults(func=cmd_train, _resumable=True)
@@ -776,8 +813,7 @@ def build_parser():
                         "pytorch or normal (default kaiming_normal)")
     p.add_argument("--init-std", type=float, default=None,
                    help="weight standard deviation for the scheme normal")
-    p.add_argument("--steps", type=int, default=2000, help="gradient-descent steps (default 2000)")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    _add_lr_steps(p)
     p.add_argument("--no-train", action="store_true", help="skip training")
     add_output_args(p)
     add_common_args(p, seed=False)

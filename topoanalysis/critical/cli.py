@@ -36,7 +36,7 @@ def _perturbation_bytes(n, net, n_samples):
 
 def cmd_critical(args):
     from .. import io
-    from ..cli import check_memory_budget, data_of, networks_of, output_of
+    from ..cli import check_memory_budget, data_of, networks_of, output_of, tol_of
     from ..exceptions import ValidationError
     from . import classify, kink_samples, snap
 
@@ -59,7 +59,7 @@ def cmd_critical(args):
     report = {"network": os.fspath(path), "data": data.name, "loss": loss,
               "architecture": net.arch.to_dict(),
               "settings": {"no_snap": args.no_snap, "kink_tol": args.kink_tol,
-                           "zero_tol": args.zero_tol, "tol": args.tol,
+                           "zero_tol": args.zero_tol, "tol": tol_of(args),
                            "perturbations": args.perturbations, "check": not args.no_check,
                            "seed": args.seed, "n_samples": args.n_samples,
                            "data_seed": args.data_seed}}
@@ -79,7 +79,7 @@ def cmd_critical(args):
         kr = kink_samples(point, X, tol=1e-9)
         lines.append(kr.summary())
         report["kinks"] = kr.to_dict()
-        v = classify(point, X, Y, loss=loss, tol=args.tol, check=not args.no_check,
+        v = classify(point, X, Y, loss=loss, tol=tol_of(args), check=not args.no_check,
                      n_perturbations=args.perturbations, seed=args.seed)
         lines.append(v.summary())
         report["verdict"] = v.to_dict()
@@ -108,7 +108,7 @@ def cmd_critical(args):
 def add_subcommand(subparsers):
     """Add ``critical`` to the ``topoanalysis`` command's subparsers."""
     from ..cli import (_positive_int, _tolerance, add_common_args, add_data_args,
-                       add_network_args, add_output_args)
+                       add_network_args, add_output_args, add_tol_arg)
 
     p = subparsers.add_parser(
         "critical", help="stationarity, escape neurons and local-minimum verdict of a network",
@@ -126,9 +126,7 @@ def add_subcommand(subparsers):
                         "[0, 1) (default 1e-3)")
     g.add_argument("--zero-tol", type=_tolerance, default=1e-3,
                    help="snap: relative amplitude of a zero neuron, in [0, 1) (default 1e-3)")
-    g.add_argument("--tol", type=_tolerance, default=1e-8,
-                   help="stationarity tolerance (loss per unit direction), in [0, 1) "
-                        "(default 1e-8)")
+    add_tol_arg(g)
     g.add_argument("--perturbations", type=_positive_int, default=200,
                    help="random perturbations per radius for the check (default 200)")
     g.add_argument("--no-check", action="store_true", help="skip the numerical checks")

@@ -33,7 +33,7 @@ def estimate_seconds(net, other=None):
 
 def cmd_stability(args):
     from .. import io
-    from ..cli import check_time_budget, data_of, networks_of, output_of
+    from ..cli import check_time_budget, data_of, networks_of, output_of, tol_of
     from .distance import Ball
     from .report import network_stability
     from .stability import inverse_stability
@@ -53,12 +53,12 @@ def cmd_stability(args):
                       + ("" if other is None else f" against width {sum(other.arch.hidden)}"),
                       "use smaller networks", force=args.force)
     settings = {"networks": [os.path.abspath(p) for p in paths], "augment": args.augment,
-                "tol": args.tol, "data": None if data is None else data.name,
+                "tol": tol_of(args), "data": None if data is None else data.name,
                 "n_samples": args.n_samples, "data_seed": args.data_seed, "radius": args.radius,
                 "seed": args.seed}
     with io.OutputFolder(output_of(args), command="stability", settings=settings,
                          force=args.force) as out:
-        res = network_stability(net, X=X, augment=args.augment, tol=args.tol)
+        res = network_stability(net, X=X, augment=args.augment, tol=tol_of(args))
         print(res.summary())
         payload = {"network": res.to_dict()}
         path = io.save_network(res.canonical.network, out.path("canonical.npz"))
@@ -80,7 +80,8 @@ def cmd_stability(args):
 
 def add_subcommand(subparsers):
     """Register ``stability`` on the ``topoanalysis`` command."""
-    from ..cli import add_common_args, add_data_args, add_network_args, add_output_args
+    from ..cli import (add_common_args, add_data_args, add_network_args, add_output_args,
+                       add_tol_arg)
 
     p = subparsers.add_parser(
         "stability", help="degeneracies, conditions C.1-C.3, canonical form, inverse stability",
@@ -96,7 +97,7 @@ def add_subcommand(subparsers):
     g = p.add_argument_group("stability")
     g.add_argument("--augment", type=normalize_name, default="c3", choices=("c3", "bias", "none"),
                    help="input augmentation of the canonical form (default c3: x -> (x, 1, -1))")
-    g.add_argument("--tol", type=float, default=1e-9, help="tolerance (default 1e-9)")
+    add_tol_arg(g)
     g.add_argument("--radius", type=float, default=1.0,
                    help="radius of the ball around 0 for the uniform distance (0: skip)")
     add_output_args(p)

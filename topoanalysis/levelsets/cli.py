@@ -15,6 +15,7 @@ Both speak the command's one vocabulary (:mod:`topoanalysis.cli`): positional ne
 ``--force``.
 """
 
+import argparse
 import os
 
 import numpy as np
@@ -45,14 +46,23 @@ def _dss_work(args, arch, n_samples, pairs=1):
                         f"(--max-depth {args.max_depth})",
                         "reduce --max-depth or give --max-beads")
     per_step = estimate_step_seconds(1, n_samples, P, resolve_threads(args.threads, 1))
-    seconds = pairs * beads * (args.steps * per_step + args.points * per_step)
+    seconds = pairs * beads * (args.bead_steps * per_step + args.points * per_step)
     check_time_budget(seconds, f"a worst-case string search ({beads:,.0f} beads per pair × "
-                               f"{args.steps} steps × {pairs} pair(s))",
-                      "reduce --max-depth or --steps, or give --max-beads", force=args.force)
+                               f"{args.bead_steps} steps × {pairs} pair(s))",
+                      "reduce --max-depth or --bead-steps, or give --max-beads", force=args.force)
+
+
+def _add_threshold_align(p):
+    p.add_argument("--threshold", type=float, default=None,
+                   help="loss level L0 of the strings (connect: default the higher of the two "
+                        "networks' losses; barrier: needed with --strings)")
+    p.add_argument("--align", action="store_true",
+                   help="also align by the symmetries first: balance, then permute each second "
+                        "network onto the first (shallow homogeneous networks)")
 
 
 def _add_dss(p):
-    from ..cli import _nonnegative_int, _positive_int
+    from ..cli import _Deprecated, _nonnegative_int, _positive_int
 
     g = p.add_argument_group("Dynamic String Sampling (defaults: the authors' settings)")
     g.add_argument("--method", type=normalize_name, default="greedy", choices=("greedy", "constrained", "breadth_first"))
@@ -68,14 +78,20 @@ def _add_dss(p):
                    help="recursion budget: at most 2^max-depth - 1 beads per pair (default 10)")
     g.add_argument("--max-beads", type=_nonnegative_int, default=None,
                    help="bead budget per pair")
-    g.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    g.add_argument("--steps", type=int, default=5000, help="training steps per bead (default 5000)")
+    g.add_argument("--bead-lr", type=float, default=1e-3,
+                   help="Adam learning rate of the beads (default 1e-3)")
+    g.add_argument("--bead-steps", type=_positive_int, default=5000,
+                   help="training steps per bead (default 5000)")
+    g.add_argument("--lr", dest="bead_lr", action=_Deprecated, type=float, new="--bead-lr",
+                   help=argparse.SUPPRESS)
+    g.add_argument("--steps", dest="bead_steps", action=_Deprecated, type=_positive_int,
+                   new="--bead-steps", help=argparse.SUPPRESS)
 
 
 def _dss_options(args):
     return dict(method=args.method, t_star=args.t_star, bead_fraction=args.bead_fraction,
                 accept_factor=args.accept_factor, n_points=args.points, max_depth=args.max_depth,
-                max_beads=args.max_beads, lr=args.lr, steps=args.steps, seed=args.seed,
+                max_beads=args.max_beads, lr=args.bead_lr, steps=args.bead_steps, seed=args.seed,
                 n_threads=args.threads)
 
 
@@ -256,10 +272,7 @@ def add_subcommand(subparsers):
                     "beads) is estimated first and refused past the memory and time budgets.")
     add_network_args(p, 2, "A B: the two ends of the string")
     add_data_args(p)
-    p.add_argument("--threshold", type=float, default=None,
-                   help="level L0 (default: the higher of the two networks' losses)")
-    p.add_argument("--align", action="store_true",
-                   help="balance and permute B onto A first (shallow homogeneous networks)")
+    _add_threshold_align(p)
     _add_dss(p)
     add_output_args(p)
     add_common_args(p)
@@ -273,9 +286,8 @@ def add_subcommand(subparsers):
                     "disconnectivity tree.")
     add_network_args(p, "2+", "two or more networks: every pair is compared")
     add_data_args(p)
-    p.add_argument("--align", action="store_true", help="also after balance + weight matching")
+    _add_threshold_align(p)
     p.add_argument("--strings", action="store_true", help="also Dynamic String Sampling")
-    p.add_argument("--threshold", type=float, default=None, help="L0 of the strings")
     p.add_argument("--n-points", type=_positive_int, default=101,
                    help="points on each segment (default 101)")
     _add_dss(p)
