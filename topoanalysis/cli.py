@@ -56,7 +56,8 @@ from .exceptions import ResourceError, TopoAnalysisError
 __all__ = ["main", "build_parser", "add_network_args", "add_data_args", "add_output_args",
            "add_common_args", "add_architecture_args", "networks_of", "data_of", "output_of",
            "check_memory_budget", "check_time_budget", "memory_budget", "time_budget",
-           "MEMORY_BUDGET", "TIME_BUDGET", "LOSSES", "SUBCOMMAND_MODULES"]
+           "add_tol_arg", "tol_of", "add_init_args", "MEMORY_BUDGET", "TIME_BUDGET", "LOSSES",
+           "TOLERANCES", "SUBCOMMAND_MODULES"]
 
 #: Bytes a command may allocate for sizes set on the command line (``TOPOANALYSIS_MEMORY_BUDGET``
 #: overrides it; the machine's available memory caps it).
@@ -380,14 +381,18 @@ def _add_lr_steps(g):
                    help="training steps (default: train 1000, analyze 2000)")
 
 
+def _add_hidden(g):
+    g.add_argument("--hidden", "-l", type=int, nargs="+", default=None, metavar="L",
+                   help="hidden widths, one per hidden layer (analyze: one width, default 6)")
+
+
 def add_architecture_args(p, *, default_inputs=None):
     """How to build a network from flags: ``-d``, ``-l``, ``-e``, activation and
     initialization."""
     g = p.add_argument_group("architecture and initialization (when no NET.npz is given)")
     g.add_argument("--inputs", "-d", type=int, default=default_inputs, metavar="D",
                    help="input dimension d (default: the data's, or required)")
-    g.add_argument("--hidden", "-l", type=int, nargs="+", default=None, metavar="L",
-                   help="hidden widths, one per hidden layer")
+    _add_hidden(g)
     g.add_argument("--outputs", "-e", type=int, default=1, metavar="E",
                    help="output dimension e (default 1)")
     g.add_argument("--activation", default="relu",
@@ -693,6 +698,11 @@ def cmd_interpolate(args):
 def cmd_analyze(args):
     if args.steps is None:
         args.steps = _STEPS["analyze"]
+    if args.hidden is None:
+        args.hidden = [6]
+    if len(args.hidden) != 1:
+        raise _UserError(f"`--hidden` of analyze must be one width (one hidden layer); got "
+                         f"{len(args.hidden)} widths.")
     from .analyze import analyze
     from .io import OutputFolder
 
@@ -701,7 +711,7 @@ def cmd_analyze(args):
         for name in ("report.json", "analysis.png", "checkpoint.npz"):
             folder.path(name)  # recorded, so that --force knows what to replace
         report = analyze(
-            hidden=args.hidden_width, seeds=args.seeds, scheme=args.init, steps=args.steps,
+            hidden=args.hidden[0], seeds=args.seeds, scheme=args.init, steps=args.steps,
             lr=args.lr, train=not args.no_train, out=folder.root, progress=not args.quiet,
             std=args.init_std, n_threads=args.threads,
         )
@@ -806,7 +816,9 @@ def build_parser():
                        description="Shallow ReLU networks on the bundled breast cancer data, "
                                    "several seeds: invariants, components, effective components, "
                                    "obstruction probabilities, training and barriers.")
-    p.add_argument("--hidden-width", "-l", type=int, default=6, help="hidden width (default 6)")
+    _add_hidden(p)
+    p.add_argument("--hidden-width", dest="hidden", action=_Deprecated, type=int, nargs=1,
+                   new="--hidden", help=argparse.SUPPRESS)
     p.add_argument("--seeds", type=int, default=8, help="number of initializations (default 8)")
     p.add_argument("--init", default="kaiming_normal", metavar="SCHEME",
                    help="xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform, "
