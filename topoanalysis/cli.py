@@ -256,7 +256,7 @@ def networks_of(args):
         if pos is None:
             paths.extend(value if isinstance(value, list) else [value])
         else:
-            while len(paths) < pos:
+            if len(paths) < pos:
                 raise _UserError(f"`{flag}` needs the networks before it; give them as "
                                  "positional NET.npz.")
             paths.insert(pos, value)
@@ -282,12 +282,12 @@ def add_data_args(p):
                           "stability: none)")
     g.add_argument("--data-file", dest="data", action=_Deprecated, new="--data PATH",
                    metavar="PATH", help=argparse.SUPPRESS)
-    g.add_argument("--data-seed", type=_nonnegative_int, default=0,
+    g.add_argument("--data-seed", type=_nonnegative_int, default=0, metavar="S",
                    help="seed of the data split or generator (default 0)")
-    g.add_argument("--n-samples", type=_positive_int, default=None,
+    g.add_argument("--n-samples", type=_positive_int, default=None, metavar="N",
                    help="samples of the generated data sets (quadratic, cubic, blobs, xor, "
                         "circles, moons; default 200)")
-    g.add_argument("--loss", type=_spelling, choices=LOSSES, default=None,
+    g.add_argument("--loss", type=_spelling, choices=LOSSES, default=None, metavar="LOSS",
                    help="loss: mse, l1, bce or cross_entropy (default: the data set's natural "
                         "loss; mse for files)")
 
@@ -351,11 +351,11 @@ def add_common_args(p, *, seed=True, threads=True):
                    help="reuse an output folder written with other arguments (its old files are "
                         "removed), and run past the time budget")
     if seed:
-        g.add_argument("--seed", type=_nonnegative_int, default=0,
+        g.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S",
                        help="seed of every random choice of the command (initialization, "
                             "shuffling, checks; default 0)")
     if threads:
-        g.add_argument("--threads", type=_positive_int, default=None,
+        g.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="engine threads (default: all usable cores; results do not depend "
                             "on it)")
 
@@ -465,6 +465,10 @@ def _settings(args, *skip):
          if k not in ignore and not k.startswith("_legacy_")}
     if "networks" in s:
         s["networks"] = [os.path.abspath(p) for p in networks_of(args)]
+    if s.get("data") is not None:  # one name per data set: `wu5` and `wu_five_point` agree
+        from .datasets import canonical_data_name
+
+        s["data"] = canonical_data_name(s["data"]) or os.path.abspath(s["data"])
     return s
 
 
