@@ -301,3 +301,33 @@ def test_stability_of_a_huge_width_is_refused_unless_force(tmp_path, capsys, mon
     code, _, err = run(["stability", small, "-q", "--out", tmp_path / "o"], capsys)
     assert "TOPOANALYSIS_TIME_BUDGET" in one_line_error(code, err, "stability")
     assert run(["stability", small, "-q", "--force", "--out", tmp_path / "o"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["components", "-d", "2", "-l", "3", "--init-std", "nan"],
+    ["components", "-d", "2", "-l", "3", "--bias-std", "-1"],
+    ["components", "-d", "2", "-l", "3", "--atol", "inf"],
+    ["train", "-l", "2", "--steps", "3", "--init-std", "inf"],  # ignored without --init normal
+    ["train", "-l", "2", "--steps", "3", "--t-end", "nan"],     # ignored without flow
+    ["train", "-l", "2", "--steps", "3", "--flow-rtol", "-1"],
+    ["train", "-l", "2", "--steps", "3", "--target-loss", "-1"],
+    ["stability", "{net}", "--radius", "nan"],
+    ["stability", "{net}", "--radius", "-1"],
+    ["barrier", "{net}", "{net}", "--threshold", "nan"],       # ignored without --strings
+    ["barrier", "{net}", "{net}", "--bead-fraction", "inf"],
+    ["barrier", "{net}", "{net}", "--bead-lr", "-1"],
+    ["connect", "{net}", "{net}", "--max-depth", "-1"],
+    ["connect", "{net}", "{net}", "--points", "0"],
+    ["interpolate", "{net}", "{net}", "--n-points", "0"],
+    ["critical", "{net}", "--data", "wu5", "--n-samples", "0"],
+    ["train", "-l", "2", "--data-seed", "-1"],
+    ["train", "-l", "2", "--threads", "0"],
+])
+def test_nonsense_is_refused_even_where_a_flag_is_unused(argv, net1, tmp_path, capsys):
+    """Found by the malformed-command-line campaign: flags that the run ignores (the std of
+    another scheme, flow tolerances of a GD run, string settings without --strings) accepted
+    NaN, inf and negative values without a word."""
+    argv = [a.format(net=net1) for a in argv] + ["--out", str(tmp_path / "o")]
+    code, _, err = run(argv, capsys)
+    one_line_error(code, err, argv[0])
+    assert not os.path.exists(tmp_path / "o")

@@ -161,6 +161,26 @@ def _nonnegative_int(text):
     return value
 
 
+def _float(text, ok, expected):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}") from None
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text}")
+    return value
+
+
+def _positive_float(text):
+    """A finite number > 0 (a standard deviation, a time, a tolerance of the flow)."""
+    return _float(text, lambda v: v > 0, "a finite number > 0")
+
+
+def _nonnegative_float(text):
+    """A finite number >= 0."""
+    return _float(text, lambda v: v >= 0, "a finite number >= 0")
+
+
 def _tolerance(text):
     """A relative tolerance: a finite number in [0, 1)."""
     try:
@@ -408,11 +428,12 @@ def add_init_args(g, *, flag="--init"):
         g.add_argument("--init", default="kaiming_normal", metavar="SCHEME",
                        help="xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform, "
                             "pytorch or normal (default kaiming_normal)")
-    g.add_argument("--init-std", type=float, default=None,
+    g.add_argument("--init-std", type=_positive_float, default=None,
                    help="weight standard deviation for the scheme normal")
     g.add_argument("--bias-init", default="zeros",
                    help="hidden biases: zeros, same, pytorch or normal (default zeros)")
-    g.add_argument("--bias-std", type=float, default=None, help="std for --bias-init normal")
+    g.add_argument("--bias-std", type=_positive_float, default=None,
+                   help="std for --bias-init normal")
 
 
 # --- helpers of the commands ----------------------------------------------------------------
@@ -742,7 +763,7 @@ def build_parser():
     add_network_args(p, "?", "the network (default: built from -d, -l and --init)",
                      legacy=[("--network", None, None)])
     add_architecture_args(p)
-    p.add_argument("--atol", type=float, default=None,
+    p.add_argument("--atol", type=_nonnegative_float, default=None,
                    help="|c_k| <= atol counts as c_k = 0 (default: the library's tolerance)")
     add_output_args(p, json=True)
     add_common_args(p)
@@ -789,15 +810,17 @@ def build_parser():
     _add_lr_steps(g)
     g.add_argument("--batch-size", type=int, default=None, help="mini-batch size for sgd")
     g.add_argument("--record-every", type=int, default=10, help="record every k steps")
-    g.add_argument("--target-loss", type=float, default=None, help="stop a network at this loss")
-    g.add_argument("--t-end", type=float, default=None, help="final time for --optimizer flow")
-    g.add_argument("--flow-rtol", type=float, default=None,
+    g.add_argument("--target-loss", type=_nonnegative_float, default=None,
+                   help="stop a network at this loss")
+    g.add_argument("--t-end", type=_positive_float, default=None,
+                   help="final time for --optimizer flow")
+    g.add_argument("--flow-rtol", type=_positive_float, default=None,
                    help="flow: relative tolerance (default 1e-5)")
-    g.add_argument("--flow-atol", type=float, default=None,
+    g.add_argument("--flow-atol", type=_positive_float, default=None,
                    help="flow: absolute tolerance (default 1e-8)")
-    g.add_argument("--rtol", dest="flow_rtol", action=_Deprecated, type=float,
+    g.add_argument("--rtol", dest="flow_rtol", action=_Deprecated, type=_positive_float,
                    new="--flow-rtol", help=argparse.SUPPRESS)
-    g.add_argument("--atol", dest="flow_atol", action=_Deprecated, type=float,
+    g.add_argument("--atol", dest="flow_atol", action=_Deprecated, type=_positive_float,
                    new="--flow-atol", help=argparse.SUPPRESS)
     add_output_args(p)
     add_common_args(p)
@@ -827,7 +850,7 @@ def build_parser():
     p.add_argument("--init", default="kaiming_normal", metavar="SCHEME",
                    help="xavier_normal, xavier_uniform, kaiming_normal, kaiming_uniform, "
                         "pytorch or normal (default kaiming_normal)")
-    p.add_argument("--init-std", type=float, default=None,
+    p.add_argument("--init-std", type=_positive_float, default=None,
                    help="weight standard deviation for the scheme normal")
     _add_lr_steps(p)
     p.add_argument("--no-train", action="store_true", help="skip training")

@@ -80,8 +80,8 @@ def cmd_stability(args):
 
 def add_subcommand(subparsers):
     """Register ``stability`` on the ``topoanalysis`` command."""
-    from ..cli import (add_common_args, add_data_args, add_network_args, add_output_args,
-                       add_tol_arg)
+    from ..cli import (_nonnegative_float, add_common_args, add_data_args, add_network_args,
+                       add_output_args, add_tol_arg)
 
     p = subparsers.add_parser(
         "stability", help="degeneracies, conditions C.1-C.3, canonical form, inverse stability",
@@ -98,7 +98,7 @@ def add_subcommand(subparsers):
     g.add_argument("--augment", type=normalize_name, default="c3", choices=("c3", "bias", "none"),
                    help="input augmentation of the canonical form (default c3: x -> (x, 1, -1))")
     add_tol_arg(g)
-    g.add_argument("--radius", type=float, default=1.0,
+    g.add_argument("--radius", type=_nonnegative_float, default=1.0,
                    help="radius of the ball around 0 for the uniform distance (0: skip)")
     add_output_args(p)
     add_common_args(p)

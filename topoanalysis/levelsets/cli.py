@@ -53,7 +53,9 @@ def _dss_work(args, arch, n_samples, pairs=1):
 
 
 def _add_threshold_align(p):
-    p.add_argument("--threshold", type=float, default=None,
+    from ..cli import _positive_float
+
+    p.add_argument("--threshold", type=_positive_float, default=None,
                    help="loss level L0 of the strings (connect: default the higher of the two "
                         "networks' losses; barrier: needed with --strings)")
     p.add_argument("--align", action="store_true",
@@ -62,15 +64,15 @@ def _add_threshold_align(p):
 
 
 def _add_dss(p):
-    from ..cli import _Deprecated, _nonnegative_int, _positive_int
+    from ..cli import _Deprecated, _nonnegative_int, _positive_float, _positive_int
 
     g = p.add_argument_group("Dynamic String Sampling (defaults: the authors' settings)")
     g.add_argument("--method", type=normalize_name, default="greedy", choices=("greedy", "constrained", "breadth_first"))
     g.add_argument("--t-star", type=normalize_name, default="midpoint", choices=("midpoint", "argmax"),
                    help="where a new bead starts on a failing gap (default midpoint)")
-    g.add_argument("--bead-fraction", type=float, default=0.95,
+    g.add_argument("--bead-fraction", type=_positive_float, default=0.95,
                    help="beads are trained to this fraction of L0 (default 0.95)")
-    g.add_argument("--accept-factor", type=float, default=1.1,
+    g.add_argument("--accept-factor", type=_positive_float, default=1.1,
                    help="a gap is accepted below accept-factor * L0 (default 1.1)")
     g.add_argument("--points", type=_positive_int, default=100,
                    help="grid points per gap (default 100)")
@@ -78,11 +80,12 @@ def _add_dss(p):
                    help="recursion budget: at most 2^max-depth - 1 beads per pair (default 10)")
     g.add_argument("--max-beads", type=_nonnegative_int, default=None,
                    help="bead budget per pair")
-    g.add_argument("--bead-lr", type=float, default=1e-3,
+    g.add_argument("--bead-lr", type=_positive_float, default=1e-3,
                    help="Adam learning rate of the beads (default 1e-3)")
     g.add_argument("--bead-steps", type=_positive_int, default=5000,
                    help="training steps per bead (default 5000)")
-    g.add_argument("--lr", dest="bead_lr", action=_Deprecated, type=float, new="--bead-lr",
+    g.add_argument("--lr", dest="bead_lr", action=_Deprecated, type=_positive_float,
+                   new="--bead-lr",
                    help=argparse.SUPPRESS)
     g.add_argument("--steps", dest="bead_steps", action=_Deprecated, type=_positive_int,
                    new="--bead-steps", help=argparse.SUPPRESS)
