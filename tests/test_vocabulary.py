@@ -87,7 +87,8 @@ def test_registry_is_the_one_list():
 
 
 @pytest.mark.parametrize("command", DATA_COMMANDS)
-@pytest.mark.parametrize("name", dataset_names() + list(DATA_ALIASES) + ["WU5", "Cyclic-Permutation"])
+@pytest.mark.parametrize("name", dataset_names() + list(DATA_ALIASES)
+                         + ["WU5", "Cyclic-Permutation"])
 def test_every_data_name_in_every_data_subcommand(command, name):
     nets = {"train": [], "interpolate": ["a.npz", "b.npz"], "critical": ["a.npz"],
             "stability": ["a.npz"], "connect": ["a.npz", "b.npz"],
@@ -207,3 +208,17 @@ def test_a_new_subcommand_adopts_the_vocabulary(monkeypatch, tmp_path, capsys):
                                                "topoanalysis_fakeslice"]
     assert main(["fakeslice", "a", "--data", "cyclic"]) == 2
     test_same_flag_same_meaning_everywhere()  # its shared flags match everyone's
+
+
+def test_the_issues_example_now_works(tmp_path, monkeypatch, capsys):
+    """Issue 19's report: train on wu_five_point, then critical with the same --data name
+    (was: "`--data`: no such file 'wu_five_point'"). Fewer steps than the issue's 600,000."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "wu_five_point", "-l", "50", "--init", "normal",
+                 "--init-std", "8e-6", "--lr", "1e-3", "--steps", "600", "--loss", "mse",
+                 "--out", "run", "-q"]) == 0
+    assert main(["critical", "run/network_0.npz", "--data", "wu_five_point",
+                 "--perturbations", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict:" in out and "on wu_five_point" in out
+    assert sorted(os.listdir(tmp_path)) == ["run", "topoanalysis_critical"]

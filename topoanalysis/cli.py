@@ -929,7 +929,7 @@ def _name_flag(msg, args):
     for name, flag in flags.items():
         token = f"`{name}`"
         if msg.startswith(token) or f" {token}" in msg:
-            dest = {"--perturbations": "perturbations"}.get(flag, flag.lstrip("-").replace("-", "_"))
+            dest = flag.lstrip("-").replace("-", "_")
             if hasattr(args, dest):
                 return msg.replace(token, f"{token} ({flag})", 1)
     return msg

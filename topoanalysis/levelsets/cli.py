@@ -67,8 +67,10 @@ def _add_dss(p):
     from ..cli import _Deprecated, _nonnegative_int, _positive_float, _positive_int
 
     g = p.add_argument_group("Dynamic String Sampling (defaults: the authors' settings)")
-    g.add_argument("--method", type=normalize_name, default="greedy", choices=("greedy", "constrained", "breadth_first"))
-    g.add_argument("--t-star", type=normalize_name, default="midpoint", choices=("midpoint", "argmax"),
+    g.add_argument("--method", type=normalize_name, default="greedy",
+                   choices=("greedy", "constrained", "breadth_first"))
+    g.add_argument("--t-star", type=normalize_name, default="midpoint",
+                   choices=("midpoint", "argmax"),
                    help="where a new bead starts on a failing gap (default midpoint)")
     g.add_argument("--bead-fraction", type=_positive_float, default=0.95,
                    help="beads are trained to this fraction of L0 (default 0.95)")
