@@ -222,3 +222,24 @@ def test_the_issues_example_now_works(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "verdict:" in out and "on wu_five_point" in out
     assert sorted(os.listdir(tmp_path)) == ["run", "topoanalysis_critical"]
+
+
+def test_threads_flag_limits_the_engine_and_is_restored(tmp_path, capsys):
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs 2 cores")
+    from topoanalysis.dynamics._engine import resolve_threads
+
+    before = os.sched_getaffinity(0)
+    seen = []
+
+    def probe(args):
+        seen.append(resolve_threads(None))
+        return 0
+
+    parser_func = cli.cmd_components
+    try:
+        cli.cmd_components = probe
+        assert main(["components", "-d", "2", "-l", "2", "--threads", "1"]) == 0
+    finally:
+        cli.cmd_components = parser_func
+    assert seen == [1] and os.sched_getaffinity(0) == before

@@ -382,13 +382,16 @@ def add_common_args(p, *, seed=True, threads=True):
 
 def _apply_threads(args):
     """``--threads N``: the engine's default thread count becomes ``N`` (the process is
-    limited to ``N`` cores, which every ``n_threads=None`` default reads)."""
+    limited to ``N`` cores, which every ``n_threads=None`` default reads). Returns the
+    previous core set, to restore when the command ends (``None``: nothing changed)."""
     n = getattr(args, "threads", None)
     if n is None or not hasattr(os, "sched_setaffinity"):
-        return
+        return None
     cores = sorted(os.sched_getaffinity(0))
-    if n < len(cores):
-        os.sched_setaffinity(0, cores[:n])
+    if n >= len(cores):
+        return None
+    os.sched_setaffinity(0, cores[:n])
+    return cores
 
 
 #: Defaults of ``--steps`` (training steps) per command; ``--lr`` is 0.05 everywhere.
@@ -890,8 +893,9 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    cores = None
     try:
-        _apply_threads(args)
+        cores = _apply_threads(args)
         return args.func(args) or 0
     except KeyboardInterrupt:
         if getattr(args, "_resumable", False):
@@ -910,6 +914,9 @@ def main(argv=None):
             raise
         print(_error_line(args, exc), file=sys.stderr)
         return 2
+    finally:
+        if cores is not None:  # main() called in-process (tests, notebooks): give them back
+            os.sched_setaffinity(0, cores)
 
 
 #: Library parameter names and the flags that set them (an error names both).
