@@ -15,7 +15,11 @@ expected and what was found, and every output is written atomically.
   computation, takes a lock (a second run on the same folder is refused), and keeps a
   manifest of the command and settings that produced it: a rerun with the same settings
   resumes, a rerun with other settings is refused unless ``force=True`` (which removes the
-  files the earlier run recorded).
+  files the earlier run recorded). Entering also removes the temporary files a killed run left
+  (:func:`clean_stale_temporaries`). Single-file outputs take a lock of their own
+  (:func:`locked_file`).
+- **Checkpoints**: :func:`check_checkpoint` refuses a damaged or edited training checkpoint
+  (step out of range, wrong shapes, non-finite parameters) with one line before a resume.
 """
 
 import contextlib
