@@ -31,7 +31,7 @@ def test_components_from_file(capsys, tmp_path):
     net = Network.initialize(Architecture(2, (3,), 1, hidden_bias=False), seed=1)
     net = net.rescale_neurons([0.2, 0.2, 0.2])  # all pathological: 2^3 components, 4 effective
     net.save(tmp_path / "n.npz")
-    code, out, _ = run(["components", "--network", str(tmp_path / "n.npz")], capsys)
+    code, out, _ = run(["components", str(tmp_path / "n.npz")], capsys)
     assert code == 0
     assert "components of H(c): 8" in out
     assert "effective components: 4" in out
@@ -39,7 +39,7 @@ def test_components_from_file(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, fragment", [
     (["components", "-d", "0", "-l", "4"], "`inputs`"),
-    (["components", "--network", "missing.npz"], "`--network`"),
+    (["components", "missing.npz"], "`NET.npz`"),
     (["components", "-d", "3"], "--hidden"),
     (["components", "-d", "3", "-l", "2", "--init", "glorot"], "`scheme`"),
     (["components", "-d", "3", "-l", "2", "--activation", "softplus"], "`activation`"),

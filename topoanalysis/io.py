@@ -15,7 +15,11 @@ expected and what was found, and every output is written atomically.
   computation, takes a lock (a second run on the same folder is refused), and keeps a
   manifest of the command and settings that produced it: a rerun with the same settings
   resumes, a rerun with other settings is refused unless ``force=True`` (which removes the
-  files the earlier run recorded).
+  files the earlier run recorded). Entering also removes the temporary files a killed run left
+  (:func:`clean_stale_temporaries`). Single-file outputs take a lock of their own
+  (:func:`locked_file`).
+- **Checkpoints**: :func:`check_checkpoint` refuses a damaged or edited training checkpoint
+  (step out of range, wrong shapes, non-finite parameters) with one line before a resume.
 """
 
 import contextlib
@@ -23,6 +27,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 
@@ -49,6 +54,9 @@ __all__ = [
     "save_figure",
     "check_output_file",
     "OutputFolder",
+    "locked_file",
+    "check_checkpoint",
+    "clean_stale_temporaries",
     "MANIFEST",
     "LOCK",
 ]
@@ -546,6 +554,124 @@ def _pid_alive(pid):
     return True
 
 
+def _take_lock(lock, param, what):
+    """Create the lock file ``lock`` holding this process id; refuse if a live process holds
+    it (a lock of a dead process is stale and replaced)."""
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(lock) as fh:
+                    pid = int(fh.read().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _pid_alive(pid):
+                raise FileError(f"`{param}`: {what} is in use by another run (process {pid}); "
+                                f"wait for it or choose another.") from None
+            with contextlib.suppress(OSError):
+                os.remove(lock)  # stale lock of a dead process
+            continue
+        except OSError as exc:
+            raise FileError(f"`{param}`: cannot write the lock {_describe(lock)} "
+                            f"({exc.strerror or exc}).") from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return
+    raise FileError(f"`{param}`: could not lock {what}.")
+
+
+@contextlib.contextmanager
+def locked_file(path, param="output"):
+    """Hold a lock on the output file ``path`` (``.NAME.lock`` beside it) while writing it:
+    a second run writing the same file at the same time is refused with one line.
+
+    Yields the absolute path. Used for single-file outputs such as ``critical --json``;
+    folders use :class:`OutputFolder`.
+    """
+    path = check_output_file(path, param)
+    folder, base = os.path.split(path)
+    lock = os.path.join(folder, f".{base}.lock")
+    _take_lock(lock, param, f"the file {_describe(path)}")
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(lock)
+
+
+#: Temporary files of interrupted writes: ``train``'s ``.checkpoint-*.npz.tmp`` and
+#: :func:`atomic_path`'s ``.NAME.*.tmp.EXT``.
+_STALE = re.compile(r"^\.(checkpoint-.*\.npz\.tmp|.+\.tmp(\.[A-Za-z0-9]+)?)$")
+
+
+def clean_stale_temporaries(folder):
+    """Remove the temporary files an interrupted (killed) run left in ``folder``.
+
+    Call only while holding the folder's lock (:class:`OutputFolder` does on entering): no
+    other run can be writing them then. Returns the names removed.
+    """
+    removed = []
+    for name in os.listdir(folder):
+        p = os.path.join(folder, name)
+        if _STALE.match(name) and os.path.isfile(p):
+            with contextlib.suppress(OSError):
+                os.remove(p)
+                removed.append(name)
+    return removed
+
+
+def check_checkpoint(path, *, steps, n_networks, n_params, param="checkpoint"):
+    """Check a training checkpoint against the run about to resume from it.
+
+    The run's own settings digest is checked by :func:`topoanalysis.dynamics.train`; this
+    checks what a damaged or edited file can get wrong beyond it: the step it resumes at
+    (``0 <= t0 <= steps + 1``), the shapes of the parameters and per-network arrays, finite
+    parameters, and per-network step counts within ``[0, steps]``.
+
+    Raises
+    ------
+    FileError
+        One line naming the checkpoint, what was expected and what was found (delete the
+        file to start over).
+    """
+    path = os.fspath(path)
+
+    def bad(why):
+        return FileError(f"`{param}`: the checkpoint {_describe(path)} is damaged or does not "
+                         f"belong to this run ({why}); delete it to start over.")
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        raise bad("not an .npz archive, or truncated") from None
+    for key in ("key", "t0", "params"):
+        if key not in arrays:
+            raise bad(f"missing array {key!r}")
+    t0 = arrays["t0"]
+    if t0.shape != () or t0.dtype.kind not in "iu":
+        raise bad(f"t0 must be an integer; got {t0!r}")
+    t0 = int(t0)
+    if not 0 <= t0 <= steps + 1:
+        raise bad(f"t0 = {t0} outside [0, {steps + 1}]")
+    params = arrays["params"]
+    if params.shape != (n_networks, n_params):
+        raise bad(f"params of shape {params.shape}, expected {(n_networks, n_params)}")
+    if params.dtype.kind != "f" or not np.all(np.isfinite(params)):
+        raise bad("non-finite parameters")
+    for key in ("status", "steps_taken", "final_loss"):
+        if key in arrays and arrays[key].shape != (n_networks,):
+            raise bad(f"{key} of shape {arrays[key].shape}, expected {(n_networks,)}")
+    if "steps_taken" in arrays:
+        taken = arrays["steps_taken"]
+        if taken.size and (taken.min() < 0 or taken.max() > steps):
+            raise bad(f"steps_taken outside [0, {steps}]")
+    if "loss_rec" in arrays and arrays["loss_rec"].shape[:1] != (n_networks,):
+        raise bad(f"loss_rec of shape {arrays['loss_rec'].shape}")
+    return t0
+
+
 class OutputFolder:
     """An output folder with a lock and a manifest of what produced it.
 
@@ -595,31 +721,9 @@ class OutputFolder:
 
     # -- lock
     def _lock(self):
-        lock = os.path.join(self.root, LOCK)
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                try:
-                    with open(lock) as fh:
-                        pid = int(fh.read().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and pid != os.getpid() and _pid_alive(pid):
-                    raise FileError(f"`{self.param}`: the folder {_describe(self.root)} is in use "
-                                    f"by another run (process {pid}); wait for it or choose "
-                                    f"another folder.") from None
-                with contextlib.suppress(OSError):
-                    os.remove(lock)  # stale lock of a dead process
-                continue
-            except OSError as exc:
-                raise FileError(f"`{self.param}`: cannot write in {_describe(self.root)} "
-                                f"({exc.strerror or exc}).") from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(str(os.getpid()))
-            self._locked = True
-            return
-        raise FileError(f"`{self.param}`: could not lock {_describe(self.root)}.")
+        _take_lock(os.path.join(self.root, LOCK), self.param,
+                   f"the folder {_describe(self.root)}")
+        self._locked = True
 
     def _unlock(self):
         if self._locked:
@@ -648,6 +752,7 @@ class OutputFolder:
         _ensure_folder(self.root, self.param)
         self._lock()
         try:
+            clean_stale_temporaries(self.root)  # left by a killed run; we hold the lock
             self._check_manifest()
             self._write_manifest(False)
         except BaseException:

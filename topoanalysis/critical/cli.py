@@ -1,106 +1,137 @@
-"""``topoanalysis critical NET.npz --data ...``: what kind of point is this network?"""
+"""``topoanalysis critical NET.npz --data ...``: what kind of point is this network?
+
+The subcommand calls the public, validating API only (:func:`~topoanalysis.critical.snap`,
+:func:`~topoanalysis.critical.kink_samples`, :func:`~topoanalysis.critical.classify`), after
+checking its own flags (tolerances in ``[0, 1)``, ``--perturbations`` a positive integer within
+the memory budget, ``--seed >= 0``). The report goes to ``--out DIR`` (``critical.json`` and the
+snapped network ``snapped.npz``, with the folder's manifest and lock); ``--json PATH`` writes an
+extra copy, under a lock of its own.
+"""
 
 import os
-
-from .._validation import normalize_name
+import sys
 
 __all__ = ["add_subcommand", "cmd_critical", "DATA_NAMES"]
 
-DATA_NAMES = ("wu5", "quadratic", "cubic", "cyclic", "breast_cancer")
+
+def _data_names():
+    from ..datasets import dataset_names
+
+    return tuple(dataset_names(aliases=True))
 
 
-def _data(name, net, n_samples):
-    """(X, y, natural loss) for a data name or a .npz file."""
-    from .. import datasets, io
+#: Names ``--data`` accepts (the one registry of :mod:`topoanalysis.datasets`).
+DATA_NAMES = _data_names()
 
-    if normalize_name(name) not in DATA_NAMES:
-        X, Y = io.load_data(name, param="--data")
-        return _check_inputs(X, Y, net, name) + ("mse",)
-    name = normalize_name(name)
-    if name == "wu5":
-        ds = datasets.wu_five_point_regression(with_bias_column=net.arch.inputs == 2)
-        return _check_inputs(ds.X, ds.y, net, name) + ("mse",)
-    if name in ("quadratic", "cubic"):
-        ds = datasets.polynomial_regression(name, n_samples=n_samples, sampling="grid")
-        return _check_inputs(ds.X, ds.y, net, name) + ("mse",)
-    if name == "cyclic":
-        ds = datasets.cyclic_permutation_task()
-        return _check_inputs(ds.X, ds.y, net, name) + ("mse",)
-    ds = datasets.load_breast_cancer(seed=0)
-    return _check_inputs(ds.X_train, ds.y_train, net, name) + ("bce",)
+#: Losses the critical-point certificates support.
+_LOSSES = ("mse", "bce")
 
 
-def _check_inputs(X, Y, net, name):
-    from ..io import FileError
-
-    if X.shape[1] != net.arch.inputs:
-        raise FileError(f"`--data` {name!r} has {X.shape[1]} input columns but NET has "
-                        f"{net.arch.inputs} inputs.")
-    return X, Y
+def _perturbation_bytes(n, net, n_samples):
+    """Arrays of the perturbation check at one radius: the perturbed parameters and the
+    forward pass of ``n`` networks."""
+    P = net.arch.n_params
+    return 8.0 * n * (3 * P + n_samples * (sum(net.arch.hidden) + net.arch.outputs + 2))
 
 
 def cmd_critical(args):
     from .. import io
-    from ._point import shallow_point
-    from .kinks import kink_samples
-    from .snap import _snap
-    from .verdict import _classify
+    from ..cli import check_memory_budget, data_of, networks_of, output_of, tol_of
+    from ..exceptions import ValidationError
+    from . import classify, kink_samples, snap
 
-    net = io.load_network(args.network, param="NET")
-    X, Y, natural = _data(args.data, net, args.n_samples)
-    loss = args.loss or natural
-    point = shallow_point(net, X, Y, loss)
-    report = {"network": os.fspath(args.network), "data": args.data, "loss": loss,
-              "architecture": net.arch.to_dict()}
-    lines = [f"topoanalysis critical: {args.network} on {args.data} ({X.shape[0]} samples), "
+    (path,) = networks_of(args)
+    net = io.load_network(path, param="NET.npz")
+    data = data_of(args, inputs=net.arch.inputs)
+    X, Y = data.X, data.y
+    loss = args.loss or ("bce" if data.loss == "bce" else "mse")
+    if loss not in _LOSSES:
+        raise ValidationError(f"`--loss` must be one of {', '.join(_LOSSES)} for critical "
+                              f"points; got {loss!r}.")
+    if not args.no_check:
+        check_memory_budget(_perturbation_bytes(args.perturbations, net, X.shape[0]),
+                            f"{args.perturbations:,} perturbations", "reduce --perturbations")
+    json_only = args.json is not None and args.out is None
+    if json_only:
+        print("topoanalysis critical: `--json` without `--out` is deprecated and will be "
+              "removed in the next release; use --out DIR (--json stays as an extra copy).",
+              file=sys.stderr)
+    report = {"network": os.fspath(path), "data": data.name, "loss": loss,
+              "architecture": net.arch.to_dict(),
+              "settings": {"no_snap": args.no_snap, "kink_tol": args.kink_tol,
+                           "zero_tol": args.zero_tol, "tol": tol_of(args),
+                           "perturbations": args.perturbations, "check": not args.no_check,
+                           "seed": args.seed, "n_samples": args.n_samples,
+                           "data_seed": args.data_seed}}
+    lines = [f"topoanalysis critical: {path} on {data.name} ({X.shape[0]} samples), "
              f"loss {loss}, {net.arch.activation}, width {net.arch.hidden[0]}, "
              f"e = {net.arch.outputs}"]
-    if not args.no_snap:
-        s = _snap(point, args.kink_tol, args.zero_tol)
-        lines.append(s.summary())
-        report["snap"] = s.to_dict()
-        net = s.network
-        point = shallow_point(net, X, Y, loss)
-    kr = kink_samples(net, X, tol=1e-9)
-    lines.append(kr.summary())
-    report["kinks"] = kr.to_dict()
-    v = _classify(point, 1e-9, args.tol, 0.0, not args.no_check, (1e-6, 1e-4, 1e-2),
-                  args.perturbations, args.seed)
-    lines.append(v.summary())
-    report["verdict"] = v.to_dict()
-    if args.json:
-        io.write_json(args.json, report, param="--json")
+
+    def compute(folder):
+        point = net
+        if not args.no_snap:
+            s = snap(net, X, Y, loss=loss, kink_tol=args.kink_tol, zero_tol=args.zero_tol)
+            lines.append(s.summary())
+            report["snap"] = s.to_dict()
+            point = s.network
+            if folder is not None:
+                io.save_network(point, folder.path("snapped.npz"))
+        kr = kink_samples(point, X, tol=1e-9)
+        lines.append(kr.summary())
+        report["kinks"] = kr.to_dict()
+        v = classify(point, X, Y, loss=loss, tol=tol_of(args), check=not args.no_check,
+                     n_perturbations=args.perturbations, seed=args.seed)
+        lines.append(v.summary())
+        report["verdict"] = v.to_dict()
+
+    if json_only:
+        with io.locked_file(args.json, param="--json") as target:
+            compute(None)
+            io.write_json(target, report, param="--json")
         lines.append(f"wrote {args.json}")
+    else:
+        if args.json is not None:
+            io.check_output_file(args.json, "--json")  # before computing
+        settings = dict(report, network=os.path.abspath(path))
+        with io.OutputFolder(output_of(args), command="critical", settings=settings,
+                             force=args.force) as folder:
+            compute(folder)
+            written = [io.write_json(folder.path("critical.json"), report)]
+            if args.json is not None:
+                with io.locked_file(args.json, param="--json") as target:
+                    written.append(io.write_json(target, report, param="--json"))
+        lines += [f"wrote {f}" for f in written]
     print("\n".join(lines))
     return 0
 
 
 def add_subcommand(subparsers):
     """Add ``critical`` to the ``topoanalysis`` command's subparsers."""
+    from ..cli import (_positive_int, _tolerance, add_common_args, add_data_args,
+                       add_network_args, add_output_args, add_tol_arg)
+
     p = subparsers.add_parser(
         "critical", help="stationarity, escape neurons and local-minimum verdict of a network",
         description="Snap a (trained) shallow ReLU/leaky ReLU network to the exact stationary "
                     "point of its activation pattern, decide directional stationarity exactly "
                     "(LPs), find escape neurons and classify the point as local minimum, "
-                    "saddle or undetermined (Wu, Simsek & Ged), with numerical checks.")
-    p.add_argument("network", metavar="NET.npz", help="network saved by Network.save / io.save_network")
-    p.add_argument("--data", required=True, metavar="{" + ",".join(DATA_NAMES) + "|file.npz}",
-                   help="bundled data (wu5 appends the bias column when NET has 2 inputs) or a "
-                        ".npz with arrays X and y")
-    p.add_argument("--loss", type=normalize_name, choices=("mse", "bce"), default=None,
-                   help="loss (default: mse; bce for breast_cancer)")
-    p.add_argument("--n-samples", type=int, default=50, help="grid size for quadratic/cubic")
-    p.add_argument("--no-snap", action="store_true", help="classify the point as it is")
-    p.add_argument("--kink-tol", type=float, default=1e-3,
-                   help="snap: relative distance to a hyperplane that counts as on it (1e-3)")
-    p.add_argument("--zero-tol", type=float, default=1e-3,
-                   help="snap: relative amplitude of a zero neuron (1e-3)")
-    p.add_argument("--tol", type=float, default=1e-8, help="stationarity tolerance (1e-8)")
-    p.add_argument("--perturbations", type=int, default=200,
-                   help="random perturbations per radius for the check (200)")
-    p.add_argument("--no-check", action="store_true", help="skip the numerical checks")
-    p.add_argument("--seed", type=int, default=0, help="seed of the checks")
-    p.add_argument("--json", default="critical_report.json", metavar="PATH",
-                   help="write the report as JSON (default critical_report.json; '' for none)")
+                    "saddle or undetermined (Wu, Simsek & Ged), with numerical checks. "
+                    "Losses: mse (default) and bce (default for breast_cancer).")
+    add_network_args(p, 1, "the network (saved by Network.save / io.save_network)")
+    add_data_args(p)
+    g = p.add_argument_group("verdict")
+    g.add_argument("--no-snap", action="store_true", help="classify the point as it is")
+    g.add_argument("--kink-tol", type=_tolerance, default=1e-3,
+                   help="snap: relative distance to a hyperplane that counts as on it, in "
+                        "[0, 1) (default 1e-3)")
+    g.add_argument("--zero-tol", type=_tolerance, default=1e-3,
+                   help="snap: relative amplitude of a zero neuron, in [0, 1) (default 1e-3)")
+    add_tol_arg(g)
+    g.add_argument("--perturbations", type=_positive_int, default=200,
+                   help="random perturbations per radius for the check (default 200)")
+    g.add_argument("--no-check", action="store_true", help="skip the numerical checks")
+    add_output_args(p, json=True)
+    add_common_args(p)
     p.set_defaults(func=cmd_critical)
     return p
+

@@ -27,6 +27,12 @@ toy_classification_2d
     Blobs, xor, circles and moons.
 teacher_student
     Regression labelled by a random ReLU teacher.
+
+Registry
+--------
+load_dataset, dataset_names, canonical_data_name
+    The one list of bundled names every ``--data`` flag accepts (long names canonical,
+    aliases ``wu5``, ``cyclic``, ``bc``).
 """
 
 from .breast_cancer import (
@@ -46,6 +52,15 @@ from .generators import (
     wu_three_d_regression,
     wu_two_d_two_d_regression,
 )
+from .registry import (
+    DATA_ALIASES,
+    DATASETS,
+    BundledData,
+    canonical_data_name,
+    dataset_names,
+    is_data_name,
+    load_dataset,
+)
 
 __all__ = [
     "Dataset",
@@ -61,4 +76,11 @@ __all__ = [
     "wu_two_d_two_d_regression",
     "toy_classification_2d",
     "teacher_student",
+    "DATASETS",
+    "DATA_ALIASES",
+    "BundledData",
+    "dataset_names",
+    "canonical_data_name",
+    "is_data_name",
+    "load_dataset",
 ]

@@ -9,11 +9,13 @@
     component count against the threshold and the disconnectivity tree: ``barriers.csv``,
     ``components.csv``, ``barrier.json``, ``tree.json``, ``tree.png``, ``components.png``.
 
-``--data`` is a bundled data set (``breast_cancer``, ``quadratic``, ``cubic``,
-``cyclic_permutation``) or a ``.npz`` file with arrays ``X`` and ``y``
-(:func:`topoanalysis.io.load_data`).
+Both speak the command's one vocabulary (:mod:`topoanalysis.cli`): positional networks,
+``--data NAME|PATH`` with every bundled name (:func:`topoanalysis.datasets.dataset_names`) or a
+``.npz`` file with arrays ``X`` and ``y``, ``--out``, ``--seed``, ``--threads``, ``--quiet``,
+``--force``.
 """
 
+import argparse
 import os
 
 import numpy as np
@@ -22,59 +24,80 @@ from .._validation import normalize_name
 
 __all__ = ["add_subcommand", "cmd_connect", "cmd_barrier"]
 
-_BUNDLED = {"breast_cancer": "bce", "quadratic": "l1", "cubic": "l1", "cyclic_permutation": "mse"}
+def _dss_work(args, arch, n_samples, pairs=1):
+    """Refuse, before any work, a string search whose worst case does not fit the budgets.
+
+    A pair needs at most ``min(2^max_depth - 1, max_beads)`` inner beads (each failing gap is
+    halved at most ``--max-depth`` times); each bead is trained for ``--steps`` steps (the
+    engine's cost model) and its gaps are evaluated at ``--points`` points. Memory: the beads
+    with their optimizer states (x4) and one gap's grid; time: refused past the time budget
+    unless ``--force``.
+    """
+    from ..cli import check_memory_budget, check_time_budget
+    from ..dynamics._engine import resolve_threads
+    from ..dynamics.train import estimate_step_seconds
+
+    depth_beads = 2.0 ** min(args.max_depth, 1023) - 1
+    beads = depth_beads if args.max_beads is None else min(depth_beads, args.max_beads)
+    P = arch.n_params
+    check_memory_budget(8.0 * pairs * (beads + 2) * P * 4
+                        + 8.0 * args.points * (P + n_samples * (sum(arch.hidden) + arch.outputs)),
+                        f"up to {beads:,.0f} beads per pair × {pairs} pair(s) "
+                        f"(--max-depth {args.max_depth})",
+                        "reduce --max-depth or give --max-beads")
+    per_step = estimate_step_seconds(1, n_samples, P, resolve_threads(args.threads, 1))
+    seconds = pairs * beads * (args.bead_steps * per_step + args.points * per_step)
+    check_time_budget(seconds, f"a worst-case string search ({beads:,.0f} beads per pair × "
+                               f"{args.bead_steps} steps × {pairs} pair(s))",
+                      "reduce --max-depth or --bead-steps, or give --max-beads", force=args.force)
 
 
-def _load_data(spec, n_samples, data_seed):
-    """``(X, y, natural loss)`` from a bundled name or a data file."""
-    from .. import datasets
-    from ..io import load_data
+def _add_threshold_align(p):
+    from ..cli import _positive_float
 
-    if spec in _BUNDLED:
-        if spec == "breast_cancer":
-            ds = datasets.load_breast_cancer(seed=data_seed)
-            return ds.X_train, ds.y_train, "bce"
-        if spec == "cyclic_permutation":
-            ds = datasets.cyclic_permutation_task()
-            return ds.X, ds.y, "mse"
-        ds = datasets.polynomial_regression(spec, n_samples=n_samples, seed=data_seed)
-        return ds.X, ds.y, "l1"
-    X, Y = load_data(spec, "--data")
-    return X, Y, "mse"
-
-
-def _add_data(p):
-    g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, metavar="NAME|PATH",
-                   help="bundled data set (" + ", ".join(_BUNDLED) + ") or a .npz with arrays X "
-                        "(N, d) and y")
-    g.add_argument("--data-seed", type=int, default=0, help="seed of the split / generator")
-    g.add_argument("--n-samples", type=int, default=1000,
-                   help="samples of the polynomial tasks (default 1000)")
-    g.add_argument("--loss", type=normalize_name, default=None, choices=("mse", "l1", "bce", "cross_entropy"),
-                   help="default: the data set's natural loss (mse for files)")
+    p.add_argument("--threshold", type=_positive_float, default=None,
+                   help="loss level L0 of the strings (connect: default the higher of the two "
+                        "networks' losses; barrier: needed with --strings)")
+    p.add_argument("--align", action="store_true",
+                   help="also align by the symmetries first: balance, then permute each second "
+                        "network onto the first (shallow homogeneous networks)")
 
 
 def _add_dss(p):
+    from ..cli import _Deprecated, _nonnegative_int, _positive_float, _positive_int
+
     g = p.add_argument_group("Dynamic String Sampling (defaults: the authors' settings)")
-    g.add_argument("--method", type=normalize_name, default="greedy", choices=("greedy", "constrained", "breadth_first"))
-    g.add_argument("--t-star", type=normalize_name, default="midpoint", choices=("midpoint", "argmax"),
+    g.add_argument("--method", type=normalize_name, default="greedy",
+                   choices=("greedy", "constrained", "breadth_first"))
+    g.add_argument("--t-star", type=normalize_name, default="midpoint",
+                   choices=("midpoint", "argmax"),
                    help="where a new bead starts on a failing gap (default midpoint)")
-    g.add_argument("--bead-fraction", type=float, default=0.95,
+    g.add_argument("--bead-fraction", type=_positive_float, default=0.95,
                    help="beads are trained to this fraction of L0 (default 0.95)")
-    g.add_argument("--accept-factor", type=float, default=1.1,
+    g.add_argument("--accept-factor", type=_positive_float, default=1.1,
                    help="a gap is accepted below accept-factor * L0 (default 1.1)")
-    g.add_argument("--points", type=int, default=100, help="grid points per gap (default 100)")
-    g.add_argument("--max-depth", type=int, default=10, help="recursion budget (default 10)")
-    g.add_argument("--max-beads", type=int, default=None, help="bead budget per pair")
-    g.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    g.add_argument("--steps", type=int, default=5000, help="training steps per bead (default 5000)")
+    g.add_argument("--points", type=_positive_int, default=100,
+                   help="grid points per gap (default 100)")
+    g.add_argument("--max-depth", type=_nonnegative_int, default=10,
+                   help="recursion budget: at most 2^max-depth - 1 beads per pair (default 10)")
+    g.add_argument("--max-beads", type=_nonnegative_int, default=None,
+                   help="bead budget per pair")
+    g.add_argument("--bead-lr", type=_positive_float, default=1e-3,
+                   help="Adam learning rate of the beads (default 1e-3)")
+    g.add_argument("--bead-steps", type=_positive_int, default=5000,
+                   help="training steps per bead (default 5000)")
+    g.add_argument("--lr", dest="bead_lr", action=_Deprecated, type=_positive_float,
+                   new="--bead-lr",
+                   help=argparse.SUPPRESS)
+    g.add_argument("--steps", dest="bead_steps", action=_Deprecated, type=_positive_int,
+                   new="--bead-steps", help=argparse.SUPPRESS)
 
 
 def _dss_options(args):
     return dict(method=args.method, t_star=args.t_star, bead_fraction=args.bead_fraction,
                 accept_factor=args.accept_factor, n_points=args.points, max_depth=args.max_depth,
-                max_beads=args.max_beads, lr=args.lr, steps=args.steps)
+                max_beads=args.max_beads, lr=args.bead_lr, steps=args.bead_steps, seed=args.seed,
+                n_threads=args.threads)
 
 
 def _plt():
@@ -90,22 +113,28 @@ def _plt():
 def cmd_connect(args):
     from ..dynamics import interpolate, path_losses
     from ..exceptions import ValidationError
+    from ..cli import data_of, networks_of, output_of
     from ..io import OutputFolder, load_network, save_figure, write_csv, write_json
     from .connectivity import aligned_barriers
     from .strings import dynamic_string_sampling
 
-    a = load_network(args.a, "A")
-    b = load_network(args.b, "B")
+    path_a, path_b = networks_of(args)
+    a = load_network(path_a, "A")
+    b = load_network(path_b, "B")
     if a.arch != b.arch:
         raise ValidationError(f"`B` must have the architecture of `A` ({a!r}); got {b!r}.")
-    X, y, natural = _load_data(args.data, args.n_samples, args.data_seed)
-    loss = args.loss or natural
+    data = data_of(args, inputs=a.arch.inputs)
+    X, y = data.X, data.y
+    loss = args.loss or data.loss
+    _dss_work(args, a.arch, X.shape[0])
     ends = interpolate(a, b, X, y, loss=loss, ts=[0.0, 1.0]).loss[0]
     threshold = args.threshold if args.threshold is not None else float(max(ends))
-    settings = dict(a=os.path.abspath(args.a), b=os.path.abspath(args.b), data=args.data,
+    options = _dss_options(args)
+    settings = dict(a=os.path.abspath(path_a), b=os.path.abspath(path_b), data=data.name,
                     n_samples=args.n_samples, data_seed=args.data_seed, loss=loss,
-                    threshold=threshold, align=args.align, **_dss_options(args))
-    with OutputFolder(args.out, command="connect", settings=settings, force=args.force) as out:
+                    threshold=threshold, align=args.align,
+                    **{k: v for k, v in options.items() if k != "n_threads"})
+    with OutputFolder(output_of(args), command="connect", settings=settings, force=args.force) as out:
         pb = b
         if args.align:
             ab = aligned_barriers(a, b, X, y, loss=loss)
@@ -155,30 +184,42 @@ def cmd_barrier(args):
     from ..io import OutputFolder, load_network, save_figure, write_csv, write_json
     from .connectivity import pairwise_barriers
 
-    nets = [load_network(p, "NETS") for p in args.nets]
-    if len(nets) < 2:
-        raise ValidationError(f"`NETS` must name at least 2 network files; got {len(nets)}.")
+    from ..cli import check_memory_budget, data_of, networks_of, output_of
+
+    paths = networks_of(args)
+    nets = [load_network(p, "NET.npz") for p in paths]
     if any(n.arch != nets[0].arch for n in nets):
-        raise ValidationError("`NETS` must all have the same architecture; got a mixture.")
+        raise ValidationError("`NET.npz` files must all have the same architecture; got a "
+                              "mixture.")
     if args.strings and args.threshold is None:
         raise ValidationError("`--threshold` must be given with --strings; got none.")
-    X, y, natural = _load_data(args.data, args.n_samples, args.data_seed)
-    loss = args.loss or natural
-    settings = dict(nets=[os.path.abspath(p) for p in args.nets], data=args.data,
+    data = data_of(args, inputs=nets[0].arch.inputs)
+    X, y = data.X, data.y
+    loss = args.loss or data.loss
+    arch = nets[0].arch
+    pairs = len(nets) * (len(nets) - 1) // 2
+    check_memory_budget(8.0 * pairs * args.n_points
+                        * (arch.n_params + X.shape[0] * (sum(arch.hidden) + arch.outputs) + 8),
+                        f"{pairs} segments × {args.n_points:,} points", "reduce --n-points")
+    if args.strings:
+        _dss_work(args, arch, X.shape[0], pairs=pairs)
+    options = _dss_options(args)
+    dss = {k: v for k, v in options.items() if k not in ("n_threads", "seed")}
+    settings = dict(nets=[os.path.abspath(p) for p in paths], data=data.name,
                     n_samples=args.n_samples, data_seed=args.data_seed, loss=loss,
                     align=args.align, strings=args.strings, threshold=args.threshold,
-                    n_points=args.n_points, dss=_dss_options(args) if args.strings else None)
-    with OutputFolder(args.out, command="barrier", settings=settings, force=args.force) as out:
+                    n_points=args.n_points, dss=dss if args.strings else None, seed=args.seed)
+    with OutputFolder(output_of(args), command="barrier", settings=settings, force=args.force) as out:
         bm = pairwise_barriers(nets, X, y, loss=loss, align=args.align, strings=args.strings,
                                threshold=args.threshold, n_points=args.n_points,
-                               dss_options=_dss_options(args) if args.strings else None,
-                               progress=not args.quiet)
+                               dss_options=dss if args.strings else None,
+                               n_threads=args.threads, progress=not args.quiet)
         print(bm.summary())
         N = bm.n_minima
         rows = []
         for i in range(N):
             for j in range(i + 1, N):
-                row = [i, j, args.nets[i], args.nets[j], bm.linear_barrier[i, j],
+                row = [i, j, paths[i], paths[j], bm.linear_barrier[i, j],
                        bm.linear_max[i, j]]
                 if bm.aligned_barrier is not None:
                     row += [bm.aligned_barrier[i, j], bm.aligned_max[i, j], bm.drop[i, j]]
@@ -201,7 +242,7 @@ def cmd_barrier(args):
         write_csv(files[-1], ["threshold", "components"], list(zip(t, c)))
         files.append(out.path("barrier.json"))
         write_json(files[-1], bm.to_dict())
-        T = bm.disconnectivity_tree(labels=[os.path.basename(p) for p in args.nets])
+        T = bm.disconnectivity_tree(labels=[os.path.basename(p) for p in paths])
         files.append(out.path("tree.json"))
         write_json(files[-1], {"root": str(T.graph["root"]), "order": T.graph["order"],
                                "nodes": [{"id": str(u), **{k: v for k, v in d.items()}}
@@ -225,37 +266,36 @@ def cmd_barrier(args):
 
 def add_subcommand(subparsers):
     """Add ``connect`` and ``barrier`` to the ``topoanalysis`` parser."""
+    from ..cli import (_positive_int, add_common_args, add_data_args, add_network_args,
+                       add_output_args)
+
     p = subparsers.add_parser(
         "connect", help="Dynamic String Sampling between two saved networks",
-        description="Connect two saved networks by a string of trained beads below a loss "
-                    "level (Freeman & Bruna's Dynamic String Sampling); the verdict is "
-                    "'connected' or 'not connected within budget'.")
-    p.add_argument("a", metavar="A.npz", help="first network")
-    p.add_argument("b", metavar="B.npz", help="second network")
-    _add_data(p)
-    p.add_argument("--threshold", type=float, default=None,
-                   help="level L0 (default: the higher of the two networks' losses)")
-    p.add_argument("--align", action="store_true",
-                   help="balance and permute B onto A first (shallow homogeneous networks)")
+        description="Connect two saved networks A and B by a string of trained beads below a "
+                    "loss level (Freeman & Bruna's Dynamic String Sampling); the verdict is "
+                    "'connected' or 'not connected within budget'. The worst case (2^max-depth "
+                    "beads) is estimated first and refused past the memory and time budgets.")
+    add_network_args(p, 2, "A B: the two ends of the string")
+    add_data_args(p)
+    _add_threshold_align(p)
     _add_dss(p)
-    p.add_argument("--out", default="topoanalysis_connect", metavar="DIR")
-    p.add_argument("--force", action="store_true", help="reuse an output folder of other settings")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_output_args(p)
+    add_common_args(p)
     p.set_defaults(func=cmd_connect)
 
     p = subparsers.add_parser(
         "barrier", help="pairwise barriers and the disconnectivity tree of many networks",
-        description="Barriers between every two saved networks (straight segments, after "
-                    "symmetry alignment with --align, strings with --strings), the number of "
-                    "level-set components against the threshold and the disconnectivity tree.")
-    p.add_argument("nets", nargs="+", metavar="NETS", help="network files (.npz)")
-    _add_data(p)
-    p.add_argument("--align", action="store_true", help="also after balance + weight matching")
+        description="Barriers between every two of the saved networks NET.npz ... (straight "
+                    "segments, after symmetry alignment with --align, strings with --strings), "
+                    "the number of level-set components against the threshold and the "
+                    "disconnectivity tree.")
+    add_network_args(p, "2+", "two or more networks: every pair is compared")
+    add_data_args(p)
+    _add_threshold_align(p)
     p.add_argument("--strings", action="store_true", help="also Dynamic String Sampling")
-    p.add_argument("--threshold", type=float, default=None, help="L0 of the strings")
-    p.add_argument("--n-points", type=int, default=101, help="points per segment (default 101)")
+    p.add_argument("--n-points", type=_positive_int, default=101,
+                   help="points on each segment (default 101)")
     _add_dss(p)
-    p.add_argument("--out", default="topoanalysis_barrier", metavar="DIR")
-    p.add_argument("--force", action="store_true", help="reuse an output folder of other settings")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_output_args(p)
+    add_common_args(p)
     p.set_defaults(func=cmd_barrier)
