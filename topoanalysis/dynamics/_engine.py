@@ -142,7 +142,13 @@ class EngineData:
 
 
 def prepare_data(arch, X, y, loss):
-    """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data."""
+    """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data.
+
+    ``X`` may also be data this function prepared before (an :class:`EngineData`, passed with
+    ``y=None`` by :class:`topoanalysis.Landscape`, which prepares its data once): it is used as
+    it is."""
+    if isinstance(X, EngineData):
+        return X
     X = arch.check_inputs(X)
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:
@@ -245,7 +251,7 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
     eng = kernels()
     arch, stack = resolve_params(theta, arch)
     loss = check_loss(loss)
-    if y is None:
+    if y is None and not isinstance(X, EngineData):
         data = block_data(arch.check_inputs(X), np.zeros((np.shape(X)[0], arch.outputs)))
     else:
         data = prepare_data(arch, X, y, loss)
