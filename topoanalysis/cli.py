@@ -484,6 +484,8 @@ def build_parser():
     p.set_defaults(func=cmd_analyze)
 
     levelsets_cli.add_subcommand(sub)
+    from .levelsets import _slice_cli
+    _slice_cli.add_parser(sub)
     add_stability_subcommand(sub)
 
     from .critical.cli import add_subcommand as add_critical
