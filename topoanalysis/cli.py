@@ -366,7 +366,7 @@ def cmd_analyze(args):
 
     with OutputFolder(args.out, command="analyze", settings=_settings(args),
                       force=args.force) as folder:
-        for name in ("report.json", "analysis.png", "checkpoint.npz"):
+        for name in ("report.json", "analysis.png", "report.html", "checkpoint.npz"):
             folder.path(name)  # recorded, so that --force knows what to replace
         report = analyze(
             hidden=args.hidden_width, seeds=args.seeds, scheme=args.init, steps=args.steps,
