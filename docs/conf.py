@@ -67,6 +67,15 @@ API_MODULES = [
 ]
 
 
+def public_names(mod):
+    """``mod.__all__``, or (for a module without one) its public names defined in the package
+    below it."""
+    if hasattr(mod, "__all__"):
+        return list(mod.__all__)
+    return [n for n in sorted(vars(mod)) if not n.startswith("_")
+            and getattr(getattr(mod, n), "__module__", "").startswith(mod.__name__)]
+
+
 def _write_api():
     import inspect
 
@@ -80,7 +89,7 @@ def _write_api():
         except ImportError:  # an optional piece missing: leave it out, say so in the page
             continue
         names = []
-        for name in getattr(mod, "__all__", []):
+        for name in public_names(mod):
             obj = getattr(mod, name, None)
             if obj is None or not (inspect.isclass(obj) or callable(obj)):
                 continue  # constants are described in their module's text
