@@ -176,3 +176,19 @@ def test_network_io_init_are_in_no_import_circle():
         assert not core & set(cycle), f"import circle: {' -> '.join(cycle)}"
     assert not nx.has_path(g, "topoanalysis.network", "topoanalysis.io")
     assert not nx.has_path(g, "topoanalysis.init", "topoanalysis.network")
+
+
+def test_float32_landscape_uses_the_float32_engine_or_says_it_is_missing(problem):
+    from topoanalysis import NotSupportedError
+    from topoanalysis.landscape import _takes_dtype
+
+    arch, X, y, nets = problem
+    land = Landscape(arch, X, y, "mse", dtype="float32")
+    assert land.dtype == "float32"
+    if not _takes_dtype(train):
+        with pytest.raises(NotSupportedError, match="float32"):
+            land.train(nets, lr=0.1, steps=5, progress=False)
+        return
+    r32 = land.train(nets, lr=0.1, steps=5, progress=False)
+    r64 = Landscape(arch, X, y, "mse").train(nets, lr=0.1, steps=5, progress=False)
+    np.testing.assert_allclose(r32.final_loss, r64.final_loss, rtol=1e-4)

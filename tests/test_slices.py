@@ -120,6 +120,8 @@ def test_bad_input_is_one_clear_error(land):
         random_slice(land, Network.initialize(Architecture(2, (3,), 1), seed=0))
     with pytest.raises(ValidationError, match="`n`"):
         random_slice(land, net, n=1)
+    with pytest.raises(ShapeError, match="`theta` must be one network"):
+        random_slice(land, np.stack([net.params, net.params]))
 
 
 def test_save_json_and_figures(land, tmp_path):

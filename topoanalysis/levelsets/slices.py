@@ -170,7 +170,11 @@ def _flat(theta, arch, name):
             raise ValidationError(f"`{name}` must have the landscape's architecture ({arch}); "
                                   f"got {theta.arch}.")
         return np.array(theta.params, dtype=np.float64)
-    return np.array(arch.check_params(theta, name), dtype=np.float64).reshape(-1)
+    arr = np.array(arch.check_params(theta, name), dtype=np.float64)
+    if arr.ndim != 1:
+        raise ShapeError(f"`{name}` must be one network (a Network or shape ({arch.n_params},)); "
+                         f"got shape {arr.shape}.")
+    return arr
 
 
 def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
