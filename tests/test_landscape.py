@@ -192,3 +192,22 @@ def test_float32_landscape_uses_the_float32_engine_or_says_it_is_missing(problem
     r32 = land.train(nets, lr=0.1, steps=5, progress=False)
     r64 = Landscape(arch, X, y, "mse").train(nets, lr=0.1, steps=5, progress=False)
     np.testing.assert_allclose(r32.final_loss, r64.final_loss, rtol=1e-4)
+
+
+def test_pairwise_and_aligned_barriers_accept_a_landscape(problem, monkeypatch):
+    from topoanalysis.levelsets import aligned_barriers, pairwise_barriers
+
+    arch, X, y, nets = problem
+    loose = pairwise_barriers(nets, X, y, align=True, n_points=11, progress=False)
+    land = Landscape(arch, X, y)
+    calls = []
+    real = _engine.block_data
+    monkeypatch.setattr(_engine, "block_data", lambda *a_: calls.append(1) or real(*a_))
+    via = pairwise_barriers(nets, land, align=True, n_points=11, progress=False)
+    assert calls == []
+    np.testing.assert_array_equal(loose.linear_max, via.linear_max)
+    np.testing.assert_array_equal(loose.aligned_max, via.aligned_max)
+    assert via.loss_name == "mse"
+    a1 = aligned_barriers(nets[0], nets[1:], X, y, n_points=11)
+    a2 = aligned_barriers(nets[0], nets[1:], land, n_points=11)
+    np.testing.assert_array_equal(a1.barrier_aligned, a2.barrier_aligned)
