@@ -39,7 +39,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "README_short_plan.md", "examples/README.txt",
                     "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.json", "**.ipynb_checkpoints"]
-templates_path = []
+templates_path = ["_templates"]
 
 # --- API reference from __all__ ------------------------------------------------------------
 #: Public modules, in reading order. An object is documented once, under the first module

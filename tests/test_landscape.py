@@ -117,6 +117,8 @@ def test_landscape_refuses_bad_input(problem):
         as_landscape(X, None, arch)
     with pytest.raises(ValueError):
         land.X[0, 0] = 1.0   # read-only: a landscape never changes under its users
+    X[0, 0] += 1.0           # ... and the caller's arrays stay the caller's
+    assert land.X[0, 0] != X[0, 0]
 
 
 def test_landscape_pickles_and_reports(problem):

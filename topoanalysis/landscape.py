@@ -108,7 +108,12 @@ class Landscape:
         self.arch = arch
         self.loss_name = loss
         self.n_threads = None if n_threads is None else _engine.resolve_threads(n_threads)
-        self._data = _engine.prepare_data(arch, X, y, loss)
+        data = _engine.prepare_data(arch, X, y, loss)
+        # own copies (the validated arrays may be the caller's), then frozen: a landscape
+        # never changes under its users, and never freezes the caller's arrays
+        import dataclasses
+
+        self._data = dataclasses.replace(data, X=data.X.copy(), Y=data.Y.copy())
         for a in (self._data.X, self._data.Y, self._data.Xb, self._data.Yb):
             a.flags.writeable = False
 
