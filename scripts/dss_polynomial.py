@@ -25,9 +25,8 @@ import sys
 
 import numpy as np
 
-from topoanalysis import Architecture, TopoAnalysisError
+from topoanalysis import Architecture, Landscape, TopoAnalysisError
 from topoanalysis.datasets import polynomial_regression
-from topoanalysis.dynamics import train
 from topoanalysis.init import init_params
 from topoanalysis.io import OutputFolder, save_figure, write_csv
 from topoanalysis.levelsets import dynamic_string_sampling
@@ -93,11 +92,11 @@ def run_cell(task, name, arch, lr, levels, args, log):
     n = 2 * args.pairs + args.spare
     scheme = "xavier_normal" if arch.activation == "sigmoid" else "kaiming_normal"
     theta = init_params(arch, scheme, seed=args.seed, n_networks=n)
+    land = Landscape(arch, ds.X, ds.y, "l1")      # prepared once for every call of the cell
     rows = []
     for L0 in sorted(levels, reverse=True):
-        tr = train(theta, ds.X, ds.y, arch=arch, loss="l1", optimizer="adam", lr=lr,
-                   steps=args.train_steps, target_loss=L0, record_conserved=False,
-                   record_every=args.train_steps, progress=False)
+        tr = land.train(theta, optimizer="adam", lr=lr, steps=args.train_steps, target_loss=L0,
+                        record_conserved=False, record_every=args.train_steps, progress=False)
         theta = tr.params
         ok = np.flatnonzero(tr.reached_target)
         m = min(args.pairs, ok.size // 2)
@@ -105,7 +104,7 @@ def run_cell(task, name, arch, lr, levels, args, log):
             log(f"  {task} {name} L0={L0:g}: fewer than 2 networks reached the level; skipped")
             continue
         A, B = theta[ok[:m]], theta[ok[m:2 * m]]
-        res = dynamic_string_sampling(A, B, ds.X, ds.y, arch=arch, loss="l1", threshold=L0,
+        res = dynamic_string_sampling(A, B, land, threshold=L0,
                                       lr=lr, steps=args.bead_steps, max_depth=args.max_depth,
                                       n_points=args.n_points, progress=not args.quiet)
         for q, s in enumerate(res.strings):

@@ -44,3 +44,74 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
                         f"{type(exc).__name__}: {exc}")
         timings.append((line, time.perf_counter() - t0))
     print("README blocks (line, seconds):", [(n, round(t, 2)) for n, t in timings])
+
+
+# --- the guide pages of the documentation site ------------------------------------------------
+GUIDE = os.path.join(ROOT, "docs", "guide")
+_GENERATED = re.compile(r"<!-- Generated from README.md section \"([^\"]+)\"")
+
+
+def guide_pages():
+    if not os.path.isdir(GUIDE):
+        return []
+    return sorted(f for f in os.listdir(GUIDE) if f.endswith(".md"))
+
+
+def _still_in_readme(text):
+    """A page copied from a README section that the README still holds: its blocks already
+    run in :func:`test_readme_python_blocks_run` (docs/_tools/readme_sections.py)."""
+    m = _GENERATED.search(text)
+    if not m:
+        return False
+    with open(README, encoding="utf-8") as fh:
+        return f"\n## {m.group(1)}\n" in fh.read()
+
+
+def run_blocks(path, tmp_path, monkeypatch):
+    """Run the python blocks of one Markdown file in order, in one fresh namespace, in
+    ``tmp_path``; returns ``[(line, seconds), ...]``."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__guide__"}
+    name = os.path.relpath(path, ROOT)
+    timings = []
+    for line, code in python_blocks(text):
+        t0 = time.perf_counter()
+        try:
+            exec(compile(code, f"{name}:{line}", "exec"), namespace)
+        except Exception as exc:  # noqa: BLE001 - report which block failed, then fail
+            pytest.fail(f"{name} python block at line {line} failed: "
+                        f"{type(exc).__name__}: {exc}")
+        timings.append((line, time.perf_counter() - t0))
+    return timings
+
+
+@pytest.mark.parametrize("page", guide_pages() or ["(none)"])
+def test_guide_python_blocks_run(page, tmp_path, monkeypatch):
+    if page == "(none)":
+        pytest.skip("docs/guide has no pages")
+    pytest.importorskip("matplotlib").use("Agg")
+    path = os.path.join(GUIDE, page)
+    with open(path, encoding="utf-8") as fh:
+        if _still_in_readme(fh.read()):
+            pytest.skip(f"{page} copies a README section still in README.md (run there)")
+    timings = run_blocks(path, tmp_path, monkeypatch)
+    print(f"{page} blocks (line, seconds):", [(n, round(t, 2)) for n, t in timings])
+
+
+def test_guide_runner_uses_one_namespace_per_file_and_a_tmp_folder(tmp_path, monkeypatch):
+    a = tmp_path / "a.md"
+    a.write_text("```python\nx = 1\nopen('made.txt', 'w').write('1')\n```\n"
+                 "```python\nassert x == 1\n```\n")
+    b = tmp_path / "b.md"
+    b.write_text("```python\nassert 'x' not in dir()\n```\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    assert len(run_blocks(str(a), run_dir, monkeypatch)) == 2
+    assert (run_dir / "made.txt").exists()
+    run_blocks(str(b), run_dir, monkeypatch)
+    bad = tmp_path / "c.md"
+    bad.write_text("```python\nraise ValueError('boom')\n```\n")
+    with pytest.raises(pytest.fail.Exception, match="c.md python block at line 2"):
+        run_blocks(str(bad), run_dir, monkeypatch)

@@ -8,12 +8,14 @@ from .exceptions import (
     ValidationError,
 )
 from .network import Architecture, Network
+from .landscape import Landscape
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Architecture",
     "Network",
+    "Landscape",
     "TopoAnalysisError",
     "ValidationError",
     "ShapeError",

@@ -12,7 +12,9 @@ component, the drift of ``c_k``, and the loss barrier on the segment between eac
 its obstructed twin (two trained networks in different components).
 
 The report is printed as text and written as ``report.json`` (plus ``analysis.png`` when
-matplotlib is installed) into ``out``.
+matplotlib is installed) into ``out``, and as one self-contained ``report.html`` (every section,
+verdict and figure, slices of the landscape around a trained network and its twin;
+:mod:`topoanalysis.report`).
 """
 
 import dataclasses
@@ -299,6 +301,17 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
             png = _figure(curves, seeds, pairs, out)
             if png:
                 report.files.append(png)
+        from .report import landscape_figures, write_report_html   # one self-contained page
+
+        figs = [("training", "Training curves and barriers.", f) for f in report.files
+                if str(f).endswith(".png")]
+        if train and pairs:
+            i = pairs[0]["seed"]
+            figs += [("landscape", cap, png) for cap, png in landscape_figures(
+                arch, data.X_train, data.y_train, "bce", final[i], final[seeds + i],
+                labels=(f"trained network {i}", f"its trained twin"))]
+        report.files.append(os.path.join(out, "report.html"))
+        write_report_html(report, os.path.join(out, "report.html"), figs)
         if os.path.exists(checkpoint):  # every output is written: only now may it go
             os.remove(checkpoint)
     return report

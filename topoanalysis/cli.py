@@ -72,6 +72,7 @@ LOSSES = ("mse", "l1", "bce", "cross_entropy")
 #: the parser it added) and ``run(args)``. Adding a subcommand is one line here.
 SUBCOMMAND_MODULES = [
     "topoanalysis.symbolic.cli",         # laws
+    "topoanalysis.levelsets._slice_cli",  # slice
 ]
 
 
@@ -737,7 +738,7 @@ def cmd_analyze(args):
 
     with OutputFolder(output_of(args), command="analyze", settings=_settings(args),
                       force=args.force) as folder:
-        for name in ("report.json", "analysis.png", "checkpoint.npz"):
+        for name in ("report.json", "analysis.png", "report.html", "checkpoint.npz"):
             folder.path(name)  # recorded, so that --force knows what to replace
         report = analyze(
             hidden=args.hidden[0], seeds=args.seeds, scheme=args.init, steps=args.steps,

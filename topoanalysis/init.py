@@ -110,6 +110,14 @@ def _draw(rng, scheme, shape, sd):
     return sd * rng.standard_normal(shape)
 
 
+def _is_architecture(arch):
+    """``isinstance(arch, topoanalysis.network.Architecture)`` without importing network.py,
+    which imports this module (no import circle): the class is recognized by its qualified
+    name and its module."""
+    return any(c.__name__ == "Architecture" and c.__module__ == "topoanalysis.network"
+               for c in type(arch).__mro__)
+
+
 def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_value=None,
                 mode="fan_in", std=None, bias_init="zeros", bias_std=None):
     """Draw flat parameter vectors for ``arch``.
@@ -140,9 +148,7 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     -------
     ndarray of shape (P,) or (n_networks, P)
     """
-    from .network import Architecture  # noqa: PLC0415 (network imports this module)
-
-    if not isinstance(arch, Architecture):
+    if not _is_architecture(arch):
         raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")
     scheme = check_choice("scheme", scheme, SCHEMES)
     bias_init = check_choice("bias_init", bias_init, BIAS_INITS)

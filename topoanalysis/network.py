@@ -22,6 +22,7 @@ import numpy as np
 
 from . import activations as _act
 from . import losses as _losses
+from ._files import _NETWORK_KEYS, FileError, _describe, _npz_name, _real_array, load_npz, save_npz
 from ._validation import check_array, check_int
 from .exceptions import NotSupportedError, ShapeError, ValidationError
 from .init import init_params
@@ -776,8 +777,6 @@ class Network:
         str
             The path written.
         """
-        from .io import save_network
-
         return save_network(self, path, param="path")
 
     @classmethod
@@ -789,8 +788,6 @@ class Network:
         path : str or os.PathLike
             File written by :meth:`save`.
         """
-        from .io import load_network
-
         return load_network(path, param="path")
 
     def __repr__(self):
@@ -855,3 +852,42 @@ def _check_neurons(neurons, width):
 def _check_rows(X, Y):
     if X.shape[0] != Y.shape[0]:
         raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got {Y.shape[0]}.")
+
+
+# --- files (io.py re-exports these; network.py never imports io.py) ---------------------
+def load_network(path, param="--network"):
+    """Load a network saved by :func:`save_network` / ``Network.save``.
+
+    ``path`` without the ``.npz`` that ``save`` appended is accepted too.
+    """
+    path = _npz_name(path) if path is not None else path
+    arrays = load_npz(path, param)
+    missing = [k for k in _NETWORK_KEYS if k not in arrays]
+    if missing:
+        raise FileError(f"`{param}` must be a topoanalysis network .npz (see Network.save); "
+                        f"{_describe(path)} lacks the arrays {', '.join(missing)}.")
+    try:
+        arch = Architecture(
+            inputs=int(arrays["inputs"]), hidden=tuple(int(h) for h in
+                                                       np.atleast_1d(arrays["hidden"])),
+            outputs=int(arrays["outputs"]), hidden_bias=bool(arrays["hidden_bias"]),
+            output_bias=bool(arrays["output_bias"]), activation=str(arrays["activation"]),
+            negative_slope=float(arrays["negative_slope"]),
+        )
+    except (TypeError, ValueError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FileError(f"`{param}`: {_describe(path)} does not describe a valid architecture "
+                        f"({msg})") from None
+    params = _real_array(param, path, "params", arrays["params"], (1,))
+    if params.shape != (arch.n_params,):
+        raise FileError(f"`{param}`: {_describe(path)} must hold {arch.n_params} parameters for "
+                        f"its architecture; got {params.shape[0]}.")
+    return Network(arch, params)
+
+
+def save_network(net, path, param="output"):
+    """Save a network atomically (``.npz`` appended if missing); returns the path written."""
+    a = net.arch
+    return save_npz(path, param, params=net.params, inputs=a.inputs, hidden=np.array(a.hidden),
+                    outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
+                    activation=a.activation, negative_slope=a.negative_slope, format_version=1)

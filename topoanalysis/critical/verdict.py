@@ -229,7 +229,7 @@ def _perturb(point, radii, n, seed, certified=None):
             else float(certified)}
 
 
-def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, check=True,
+def classify(net, X, y=None, *, loss=None, kink_tol=1e-9, tol=1e-8, zero_tol=0.0, check=True,
              radii=(1e-6, 1e-4, 1e-2), n_perturbations=200, seed=0, max_pieces=4096,
              certify="exact"):
     """Classify ``net`` as a point of the loss landscape on ``(X, y)``.
@@ -240,9 +240,13 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
         Shallow, ReLU or leaky ReLU. A point from training should be snapped first
         (:func:`~topoanalysis.critical.snap.snap`); :func:`~topoanalysis.critical.snap.snap_and_classify`
         does both.
-    X : array_like of shape (N, d)
-    y : array_like of shape (N, e)
-    loss : {"mse", "bce"}, default="mse"
+    X : Landscape or array_like of shape (N, d)
+        The data, or a :class:`~topoanalysis.landscape.Landscape` of ``net``'s architecture
+        (then ``y`` and ``loss`` are omitted).
+    y : array_like of shape (N, e), optional
+        Required with array data.
+    loss : {"mse", "bce"}, optional
+        Default ``"mse"`` (or the landscape's).
     kink_tol : float, default=1e-9
         Relative tolerance for samples on hyperplanes.
     tol : float, default=1e-8
@@ -293,7 +297,12 @@ def classify(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, zero_tol=0.0, ch
     >>> classify(fit, X, y).verdict
     'local minimum'
     """
-    point = shallow_point(net, X, y, loss)
+    from ..landscape import Landscape, as_landscape
+
+    if isinstance(X, Landscape):
+        land = as_landscape(X, y, getattr(net, "arch", None), loss)
+        X, y, loss = land.X, land.Y, land.loss_name
+    point = shallow_point(net, X, y, "mse" if loss is None else loss)
     kink_tol, tol, zero_tol = (check_tol("kink_tol", kink_tol), check_tol("tol", tol),
                                check_tol("zero_tol", zero_tol))
     n_perturbations = check_perturbations(n_perturbations, net.arch.n_params)

@@ -143,7 +143,15 @@ class EngineData:
 
 def prepare_data(arch, X, y, loss, dtype="float64"):
     """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data (rounded
-    to ``dtype``)."""
+    to ``dtype``).
+
+    ``X`` may also be data this function prepared before (an :class:`EngineData`, passed with
+    ``y=None`` by :class:`topoanalysis.Landscape`, which prepares its data once): it is used as
+    it is when its dtype is ``dtype``, and re-blocked in ``dtype`` otherwise."""
+    if isinstance(X, EngineData):
+        if X.X.dtype == np.dtype(dtype):
+            return X
+        return block_data(X.X, X.Y, dtype)
     X = arch.check_inputs(X)
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:
@@ -323,7 +331,7 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
     eng = kernels()
     arch, stack = resolve_params(theta, arch)
     loss = check_loss(loss)
-    if y is None:
+    if y is None and not isinstance(X, EngineData):
         data = block_data(arch.check_inputs(X), np.zeros((np.shape(X)[0], arch.outputs)))
     else:
         data = prepare_data(arch, X, y, loss)

@@ -17,6 +17,16 @@ pairwise_barriers, BarrierMatrix
 aligned_barriers, AlignedBarriers
     Segment barriers of pairs before and after symmetry alignment (balance + weight matching).
 
+Pictures and persistence
+------------------------
+random_slice, pca_slice, plane_slice, segment_slice, string_slice, loss_surface, LossSurface
+    1-D and 2-D slices of the loss around networks (filter-normalized random directions, the
+    principal directions of a trajectory, the plane through three networks, a segment, a
+    string of beads), evaluated in one batched engine call, drawn with overlays.
+surface_persistence, minima_persistence, merge_tree, PersistenceDiagram
+    Sublevel-set persistence (gudhi) of a sampled slice and of the graph of minima; the merge
+    tree of the barrier matrix.
+
 Theory checks
 -------------
 relu_kernel_derivation, relu_kernel, relu_kernel_monte_carlo, check_relu_kernel
@@ -37,6 +47,18 @@ from .kernel import (
     relu_kernel_derivation,
     relu_kernel_monte_carlo,
 )
+from .persistence import PersistenceDiagram, merge_tree, minima_persistence, surface_persistence
+from .slices import (
+    LossSurface,
+    filter_normalized_directions,
+    loss_surface,
+    pca_directions,
+    pca_slice,
+    plane_slice,
+    random_slice,
+    segment_slice,
+    string_slice,
+)
 from .strings import (
     DSS_METHODS,
     BeadString,
@@ -47,6 +69,19 @@ from .strings import (
 )
 
 __all__ = [
+    "LossSurface",
+    "loss_surface",
+    "random_slice",
+    "pca_slice",
+    "plane_slice",
+    "segment_slice",
+    "string_slice",
+    "filter_normalized_directions",
+    "pca_directions",
+    "PersistenceDiagram",
+    "surface_persistence",
+    "minima_persistence",
+    "merge_tree",
     "DSS_METHODS",
     "BeadString",
     "StringSamplingResult",

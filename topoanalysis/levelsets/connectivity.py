@@ -133,7 +133,7 @@ def _align_rows(arch, A, B, balanced=None):
     return ref, out, perms, d0, d1
 
 
-def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=101,
+def aligned_barriers(theta_a, theta_b, X, y=None, *, arch=None, loss=None, n_points=101,
                      balanced=None, n_threads=None):
     """Barriers on the segments ``θ_a → θ_b`` before and after symmetry alignment.
 
@@ -142,7 +142,9 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
         Pairs of shallow networks, row by row (a single network pairs with every row).
     X, y, arch, loss, n_points, n_threads
-        As in :func:`topoanalysis.dynamics.interpolation_barrier`.
+        As in :func:`topoanalysis.dynamics.interpolation_barrier` (``loss`` default
+        ``"mse"``); ``X`` may be a :class:`~topoanalysis.landscape.Landscape` (then ``y`` is
+        omitted).
     balanced : bool, optional
         Balance before matching (default: for positively homogeneous activations).
 
@@ -179,11 +181,14 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
     >>> res.perms[0].tolist(), bool(res.barrier_aligned[0] < 1e-12)
     ([1, 2, 0], True)
     """
-    from ..dynamics import interpolation_barrier
+    from ..landscape import Landscape, as_landscape
 
-    loss = check_loss(loss)
+    if isinstance(X, Landscape) and arch is None:
+        arch = X.arch
     arch, A = _as_networks(theta_a, arch, "theta_a")
     arch_b, B = _as_networks(theta_b, arch, "theta_b")
+    land = as_landscape(X, y, arch, loss)
+    loss = land.loss_name
     if A.shape[0] != B.shape[0]:
         if A.shape[0] == 1:
             A = np.repeat(A, B.shape[0], axis=0)
@@ -193,11 +198,9 @@ def aligned_barriers(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=
             raise ShapeError(f"`theta_a` and `theta_b` must hold the same number of networks; "
                              f"got {A.shape[0]} and {B.shape[0]}.")
     n_points = check_int("n_points", n_points, minimum=3)
-    lin = interpolation_barrier(A, B, X, y, arch=arch, loss=loss, n_points=n_points,
-                                n_threads=n_threads)
+    lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
     ref, al, perms, d0, d1 = _align_rows(arch, A, B, balanced)
-    ali = interpolation_barrier(ref, al, X, y, arch=arch, loss=loss, n_points=n_points,
-                                n_threads=n_threads)
+    ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
     return AlignedBarriers(
         barrier_linear=lin.barrier, barrier_aligned=ali.barrier,
         max_linear=lin.loss.max(axis=1), max_aligned=ali.loss.max(axis=1),
@@ -377,7 +380,7 @@ class BarrierMatrix:
                 "seconds": self.seconds, "settings": self.settings}
 
 
-def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, strings=False,
+def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False, strings=False,
                       threshold=None, n_points=101, balanced=None, dss_options=None,
                       n_threads=None, progress=True):
     """Paths between every two of ``N`` minima, in batched engine calls.
@@ -387,7 +390,9 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     networks : sequence of Network, or array_like of shape (N, P)
         ``N >= 2`` minima of one architecture; arrays need ``arch``.
     X, y, arch, loss, n_threads
-        As in :func:`topoanalysis.dynamics.interpolation_barrier`.
+        As in :func:`topoanalysis.dynamics.interpolation_barrier` (``loss`` default
+        ``"mse"``); ``X`` may be a :class:`~topoanalysis.landscape.Landscape` (then ``y`` is
+        omitted), and every engine call of the run uses it.
     align : bool, default=False
         Also measure the segments after symmetry alignment (shallow networks).
     strings : bool, default=False
@@ -438,11 +443,14 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
     >>> bm.linear_max.shape, bool(np.all(bm.path_max <= bm.linear_max))
     ((4, 4), True)
     """
-    from ..dynamics import interpolate, interpolation_barrier
+    from ..landscape import Landscape, as_landscape
 
     t0 = time.perf_counter()
-    loss = check_loss(loss)
+    if isinstance(X, Landscape) and arch is None:
+        arch = X.arch
     arch, P = _as_networks(networks, arch, "networks")
+    land = as_landscape(X, y, arch, loss)     # one preparation for every engine call below
+    loss = land.loss_name
     N = P.shape[0]
     if N < 2:
         raise ValidationError(f"`networks` must hold at least 2 networks; got {N}.")
@@ -453,7 +461,7 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
                                   "strings=True; got None.")
         threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     iu, ju = np.triu_indices(N, 1)
-    ends = interpolate(P, P, X, y, arch=arch, loss=loss, ts=[0.0], n_threads=n_threads)
+    ends = land.interpolate(P, P, ts=[0.0], n_threads=n_threads)
     node_loss = ends.loss[:, 0]
 
     def sym(vals, diag):
@@ -463,16 +471,14 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
         np.fill_diagonal(M, diag)
         return M
 
-    lin = interpolation_barrier(P[iu], P[ju], X, y, arch=arch, loss=loss, n_points=n_points,
-                                n_threads=n_threads)
+    lin = land.interpolation_barrier(P[iu], P[ju], n_points=n_points, n_threads=n_threads)
     linear_max = sym(lin.loss.max(axis=1), node_loss)
     linear_barrier = sym(lin.barrier, 0.0)
     aligned_max = aligned_barrier = perms = None
     A, B = P[iu], P[ju]
     if align:
         ref, al, pm, _, _ = _align_rows(arch, A, B, balanced)
-        ali = interpolation_barrier(ref, al, X, y, arch=arch, loss=loss, n_points=n_points,
-                                    n_threads=n_threads)
+        ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
         aligned_max = sym(ali.loss.max(axis=1), node_loss)
         aligned_barrier = sym(ali.barrier, 0.0)
         perms = np.full((N, N, arch.hidden[0]), -1, dtype=np.int64)
@@ -485,7 +491,7 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
 
         opts = dict(dss_options or {})
         opts.setdefault("progress", progress)
-        res = dynamic_string_sampling(A, B, X, y, arch=arch, loss=loss, threshold=threshold,
+        res = dynamic_string_sampling(A, B, land, threshold=threshold,
                                       n_threads=n_threads, **opts)
         smax = np.array([s.max_loss if s.connected else np.inf for s in res.strings])
         string_max = sym(smax, node_loss)
@@ -496,7 +502,7 @@ def pairwise_barriers(networks, X, y, *, arch=None, loss="mse", align=False, str
         norm_len = sym(res.normalized_length, np.nan)
     settings = dict(loss=loss, align=bool(align), strings=bool(strings), threshold=threshold,
                     n_points=n_points, balanced=balanced, dss_options=dss_options,
-                    data=data_source(X, y))
+                    data=data_source(land.X, land.Y))
     return BarrierMatrix(
         params=P, node_loss=node_loss, linear_max=linear_max, linear_barrier=linear_barrier,
         aligned_max=aligned_max, aligned_barrier=aligned_barrier, perms=perms,

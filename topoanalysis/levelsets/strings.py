@@ -331,18 +331,21 @@ class StringSamplingResult:
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _penalized_adam(params, left, right, X, y, arch, loss, *, lr, steps, spring, plane, target,
+def _penalized_adam(params, left, right, land, y=None, arch=None, loss=None, *, lr, steps,
+                    spring, plane, target,
                     betas=(0.9, 0.999), eps=1e-8, n_threads=None):
     """Batched Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``.
 
-    Each network stops once its plain loss is ``<= target``. Returns ``(params, loss)``.
-    Used only when a penalty is on (the engine's kernels train the plain loss); without
-    penalty the bead is trained by :func:`topoanalysis.dynamics.train`, and the update here
-    is the engine's Adam update (``tests/test_levelsets.py`` checks they agree to rounding
-    at ``spring = plane = 0``).
+    ``land`` is the :class:`~topoanalysis.landscape.Landscape` (its data are blocked once, not
+    at every step; ``land, y, arch, loss`` may also be the loose data). Each network stops once
+    its plain loss is ``<= target``. Returns ``(params, loss)``. Used only when a penalty is on
+    (the engine's kernels train the plain loss); without penalty the bead is trained by
+    :meth:`topoanalysis.Landscape.train`, and the update here is the engine's Adam update
+    (``tests/test_levelsets.py`` checks they agree to rounding at ``spring = plane = 0``).
     """
-    from ..dynamics import batch_loss_and_gradient
+    from ..landscape import as_landscape
 
+    land = as_landscape(land, y, arch, loss)
     theta = params.copy()
     B = theta.shape[0]
     m1 = np.zeros_like(theta)
@@ -358,8 +361,7 @@ def _penalized_adam(params, left, right, X, y, arch, loss, *, lr, steps, spring,
         idx = np.flatnonzero(running)
         if idx.size == 0:
             break
-        L, G = batch_loss_and_gradient(theta[idx], X, y, arch=arch, loss=loss,
-                                       n_threads=n_threads)
+        L, G = land.loss_and_gradient(theta[idx], n_threads=n_threads)
         loss_now[idx] = L
         done = L <= target
         if t == steps + 1:
@@ -396,7 +398,7 @@ class _String:
         self.max_depth = 0
 
 
-def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, loss="mse",
+def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None, loss=None,
                             method="greedy", t_star="midpoint", bead_fraction=0.95,
                             accept_factor=1.1, n_points=100, max_depth=10, max_beads=None,
                             optimizer="adam", lr=1e-3, steps=5000, spring=None, plane=None,
@@ -408,12 +410,17 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
         The ``M`` pairs of endpoints (a single network is paired with every network of the
         other argument); arrays need ``arch``. They should have loss ``<= threshold``.
-    X : array_like of shape (N, d)
-    y : array_like of shape (N, e)
+    X : Landscape or array_like of shape (N, d)
+        The data, or the whole :class:`~topoanalysis.landscape.Landscape` (then ``y`` is
+        omitted, ``arch`` and ``loss`` are omitted or equal to the landscape's). Every engine
+        call of the run uses the one prepared landscape.
+    y : array_like of shape (N, e), optional
+        Required with array data.
     threshold : float
         ``L0 > 0``, the level.
     arch : Architecture, optional
-    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+    loss : {"mse", "l1", "bce", "cross_entropy"}, optional
+        Default ``"mse"`` (or the landscape's).
     method : {"greedy", "constrained", "breadth_first"}, default="greedy"
         See the module docstring.
     t_star : {"midpoint", "argmax"}, default="midpoint"
@@ -490,13 +497,16 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
     >>> res[0].connected, res[0].n_beads >= 1
     (True, True)
     """
-    from ..dynamics import OPTIMIZERS, _engine, interpolate, train
+    from ..dynamics import OPTIMIZERS
+    from ..dynamics.interpolate import paired_params
+    from ..landscape import Landscape, as_landscape
 
     t_start = time.perf_counter()
-    from ..dynamics.interpolate import paired_params
-
+    if isinstance(X, Landscape) and arch is None:
+        arch = X.arch
     arch, A, Bm = paired_params(theta_a, theta_b, arch)
-    loss = check_loss(loss)
+    land = as_landscape(X, y, arch, loss)
+    loss = land.loss_name
     L0 = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     method = check_choice("method", method, DSS_METHODS)
     t_star = check_choice("t_star", t_star, ("midpoint", "argmax"))
@@ -526,14 +536,12 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                 f"`optimizer` must be 'adam' for method {method!r} (penalized training); "
                 f"got {optimizer!r}."
             )
-    data = _engine.prepare_data(arch, X, y, loss)
-    X, Y = data.X, data.Y
     target = bead_fraction * L0
     accept = accept_factor * L0
     grid = np.linspace(0.0, 1.0, n_points)
     calls = {"interpolate": 0, "train": 0}
 
-    ends = interpolate(A, Bm, X, Y, arch=arch, loss=loss, ts=[0.0, 1.0], n_threads=n_threads)
+    ends = land.interpolate(A, Bm, ts=[0.0, 1.0], n_threads=n_threads)
     calls["interpolate"] += 1
     strings = [_String(A[q], Bm[q], ends.loss[q, 0], ends.loss[q, 1]) for q in range(A.shape[0])]
     above = int(np.count_nonzero(~(ends.loss <= L0 * (1 + 1e-9))))
@@ -556,7 +564,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
             rounds += 1
             ga = np.array([strings[q].beads[k] for q, k in todo])
             gb = np.array([strings[q].beads[k + 1] for q, k in todo])
-            res = interpolate(ga, gb, X, Y, arch=arch, loss=loss, ts=grid, n_threads=n_threads)
+            res = land.interpolate(ga, gb, ts=grid, n_threads=n_threads)
             calls["interpolate"] += 1
             curve = np.where(np.isfinite(res.loss), res.loss, np.inf)
             new = []        # (q, k, t)
@@ -619,12 +627,12 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                 left = np.array([strings[q].beads[j - 1] for q, j in batch])
                 right = np.array([strings[q].beads[j + 1] for q, j in batch])
             if spring == 0.0 and plane == 0.0:   # no penalty: the engine's optimizers
-                tr = train(P0, X, Y, arch=arch, loss=loss, optimizer=optimizer, lr=lr,
-                           steps=steps, target_loss=target, record_conserved=False,
-                           record_every=steps, seed=seed, n_threads=n_threads, progress=False)
+                tr = land.train(P0, optimizer=optimizer, lr=lr, steps=steps, target_loss=target,
+                                record_conserved=False, record_every=steps, seed=seed,
+                                n_threads=n_threads, progress=False)
                 P1, L1 = tr.params, tr.final_loss
             else:
-                P1, L1 = _penalized_adam(P0, left, right, X, Y, arch, loss, lr=lr, steps=steps,
+                P1, L1 = _penalized_adam(P0, left, right, land, lr=lr, steps=steps,
                                          spring=spring, plane=plane, target=target,
                                          n_threads=n_threads)
             calls["train"] += 1
@@ -648,8 +656,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
             pa.append(s.beads[k])
             pb.append(s.beads[k + 1])
             owner.append(q)
-    fin = interpolate(np.array(pa), np.array(pb), X, Y, arch=arch, loss=loss, ts=grid,
-                      n_threads=n_threads)
+    fin = land.interpolate(np.array(pa), np.array(pb), ts=grid, n_threads=n_threads)
     calls["interpolate"] += 1
     curve = np.where(np.isfinite(fin.loss), fin.loss, np.inf)
     owner = np.array(owner)
@@ -658,7 +665,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y, *, threshold, arch=None, los
                     accept_factor=accept_factor, n_points=n_points, max_depth=max_depth,
                     max_beads=max_beads, optimizer=optimizer if method == "greedy" else "adam",
                     lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed,
-                    data=data_source(X, Y))
+                    data=data_source(land.X, land.Y))
     out = []
     for q, s in enumerate(strings):
         rows = np.flatnonzero(owner == q)

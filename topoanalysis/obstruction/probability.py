@@ -630,17 +630,17 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     event : str, default="all_pathological"
         One of :data:`EVENTS`:
 
-        ``all_pathological``  ``p^l``.
-        ``obstructed``        ``P(more than one effective component)``: every slot freezes
-                              a sign of the same kind; ``p^l`` for ``e = 1``, ``d >= 2``.
-        ``disconnected``      ``1 − (1 − q)^l``, ``q = P(Q(c_k) has two components)``
-                              (``q = p`` for ``e = 1``, ``d >= 2``).
-        ``expected_components``  ``E[2^{frozen}] = (1 + q)^l`` (``E[2^{l_−}]``).
-        ``expected_effective_components``  ``1 + l · P(obstructed)`` (closed form
-                              validated by the component graphs: ``l + 1`` effective
-                              components when obstructed, else 1).
-        ``expected_pathological``  ``l p``.
-        ``per_neuron``        ``p``.
+        - ``all_pathological``: ``p^l``.
+        - ``obstructed``: ``P(more than one effective component)``: every slot freezes
+          a sign of the same kind; ``p^l`` for ``e = 1``, ``d >= 2``.
+        - ``disconnected``: ``1 − (1 − q)^l``, ``q = P(Q(c_k) has two components)``
+          (``q = p`` for ``e = 1``, ``d >= 2``).
+        - ``expected_components``: ``E[2^{frozen}] = (1 + q)^l`` (``E[2^{l_−}]``).
+        - ``expected_effective_components``: ``1 + l · P(obstructed)`` (closed form
+          validated by the component graphs: ``l + 1`` effective components when
+          obstructed, else 1).
+        - ``expected_pathological``: ``l p``.
+        - ``per_neuron``: ``p``.
     dimension_w : int or array_like of int, default=2
         Dimension of ``w_k`` (``d + 1`` with hidden biases).
     e : int or array_like of int, default=1
