@@ -95,6 +95,12 @@ FACTORIES = {
                                                          [[1], [-2]])[0],
     "topoanalysis.degeneracy.stability.CounterexamplePair":
         lambda: _m("degeneracy").counterexample("unbalanced", 2.0),
+    "topoanalysis.levelsets.slices.LossSurface":
+        lambda: _m("levelsets.slices").random_slice(_m("landscape").Landscape(ARCH, X, Y, "mse"),
+                                                    NET, dim=2, n=5, seed=0),
+    "topoanalysis.levelsets.persistence.PersistenceDiagram":
+        lambda: (pytest.importorskip("gudhi") and _m("levelsets.persistence").minima_persistence(
+            np.array([[0.1, 0.5, 0.9], [0.5, 0.2, 0.9], [0.9, 0.9, 0.1]]))),
     "topoanalysis.symbolic.conservation.ConservationLaws":
         lambda: _m("symbolic").conservation_laws(1, 1, 1, activation="linear"),
     "topoanalysis.dynamics._shared.TrainResult":
@@ -147,6 +153,7 @@ FACTORIES = {
 
 # public dataclasses that are inputs, models or values rather than results
 NOT_RESULTS = {
+    "topoanalysis.datasets.registry.BundledData": "input data (arrays and names)",
     "topoanalysis.datasets.generators.Dataset": "input data (arrays and names)",
     "topoanalysis.datasets.generators.SplitDataset": "input data (arrays and names)",
     "topoanalysis.degeneracy._form.ShallowForm": "the bias-free form, an intermediate value",

@@ -21,6 +21,9 @@ class FileError(ValidationError):
     """A file given by the user cannot be read or written as required."""
 
 
+FileError.__module__ = "topoanalysis.io"   # its public home (re-exported there)
+
+
 # --- atomic writes ------------------------------------------------------------------------
 def _describe(path):
     return repr(os.fspath(path))

@@ -160,11 +160,9 @@ def chunk_steps(total, per_step, seconds=CHUNK_SECONDS):
 
 
 def progress_bar(total, progress, desc, **kwargs):
-    """A tqdm bar that appears after a second (None when ``progress`` is False)."""
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency; without it, run silently
-        return None
-    return tqdm(total=total, desc=desc, delay=1.0, leave=False, **kwargs)
+    """A tqdm bar that appears after a second (None when ``progress`` is False): the
+    project's one bar helper (:func:`topoanalysis._progress.progress_bar`) with the argument
+    order of the engine's callers."""
+    from .._progress import progress_bar as _bar
+
+    return _bar(progress, total=total, desc=desc, **kwargs)

@@ -336,7 +336,8 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     arch, table, ia, ib = _pair(theta_a, theta_b, arch)
     ts = _check_ts(ts, n_points)
     out, acc = _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype)
-    return InterpolationResult(ts=ts, loss=out, accuracy=acc, loss_name=loss)
+    return InterpolationResult(ts=ts, loss=out, accuracy=acc,
+                               loss_name=_engine.check_loss(loss))
 
 
 def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=None,
@@ -396,7 +397,8 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads, dtype)
     T = ts.size
     return PathLosses(ts=ts, loss=out.reshape(Q, K - 1, T),
-                      accuracy=None if acc is None else acc.reshape(Q, K - 1, T), loss_name=loss)
+                      accuracy=None if acc is None else acc.reshape(Q, K - 1, T),
+                      loss_name=_engine.check_loss(loss))
 
 
 def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=101,
@@ -451,5 +453,5 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     return InterpolationBarrier(
         barrier=above[rows, j], t_barrier=grid[j], mean=out[rows, jm] - mean_end,
         t_max=grid[jm], midpoint=out[:, ih] - mean_end, loss_a=l0, loss_b=l1, ts=grid,
-        loss=out, accuracy=acc, loss_name=loss,
+        loss=out, accuracy=acc, loss_name=_engine.check_loss(loss),
     )

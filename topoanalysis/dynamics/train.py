@@ -32,6 +32,7 @@ OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "flow")
 def train_memory(n_networks, n_params, n_hidden, steps, record_every, optimizer="gd",
                  record_params=False, record_conserved=True):
     """Bytes :func:`train` allocates for its state and records (estimated before running)."""
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     n_records = steps // record_every + 2
     state = {"momentum": 2, "adam": 3}.get(optimizer, 1)
     floats = n_networks * (n_params * state + n_records + 4)

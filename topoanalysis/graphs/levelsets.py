@@ -313,6 +313,33 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
     if labels is not None and len(labels) != n:
         raise ValidationError(f"`labels` must hold {n} names; got {len(labels)}.")
     events, _ = _kruskal(M, loss)
+    return merge_tree_from_events(loss, events, labels)
+
+
+def merge_tree_from_events(loss, events, labels=None):
+    """Merge tree of ``n`` minima from merge events ``(level, i, j)`` sorted by level.
+
+    Each event joins the groups of minima ``i`` and ``j`` (skipped when they are already
+    joined) in a merge node ``("merge", r)`` with ``level`` and ``members``; the leaves are
+    ``("min", i)`` at ``loss[i]``. Shared by :func:`disconnectivity_tree` (Kruskal events) and
+    :func:`topoanalysis.levelsets.persistence.merge_tree` (gudhi's killing edges), so that the
+    two trees differ only in where their events come from.
+
+    Parameters
+    ----------
+    loss : ndarray of shape (n,)
+        Loss of each minimum.
+    events : sequence of (float, int, int)
+        Merge level and two minima, in increasing level.
+    labels : sequence of str, optional
+        Leaf labels (default the indices).
+
+    Returns
+    -------
+    networkx.DiGraph
+        The tree, with ``graph["root"]`` and ``graph["order"]`` (leaf order for drawing).
+    """
+    n = len(loss)
     T = nx.DiGraph()
     top = {}
     for i in range(n):
@@ -327,9 +354,13 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
             i = parent[i]
         return i
 
-    for r, (w, i, j) in enumerate(events):
+    r = 0
+    for w, i, j in events:
         ri, rj = find(i), find(j)
+        if ri == rj:
+            continue
         node = ("merge", r)
+        r += 1
         members = tuple(sorted(T.nodes[top[ri]]["members"] + T.nodes[top[rj]]["members"]))
         T.add_node(node, kind="merge", level=float(w), members=members)
         T.add_edge(node, top[ri])

@@ -22,7 +22,6 @@ elder rule; the merge tree / disconnectivity graph of Becker & Karplus (1997).
 
 import dataclasses
 
-import networkx as nx
 import numpy as np
 
 from .._validation import check_float
@@ -268,35 +267,7 @@ def merge_tree(minima, node_loss=None, labels=None):
         if len(birth) == 1 and len(death) == 2:
             kills.append((st.filtration(death), tuple(sorted(death))))
     kills.sort()
-    T = nx.DiGraph()
-    top, parent = {}, list(range(n))
-    for i in range(n):
-        T.add_node(("min", i), kind="minimum", level=float(loss[i]), members=(i,),
-                   label=str(labels[i]) if labels is not None else str(i))
-        top[i] = ("min", i)
+    from ..graphs.levelsets import merge_tree_from_events
 
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    return merge_tree_from_events(loss, [(w, i, j) for w, (i, j) in kills], labels)
 
-    for r, (w, (i, j)) in enumerate(kills):
-        ri, rj = find(i), find(j)
-        node = ("merge", r)
-        members = tuple(sorted(T.nodes[top[ri]]["members"] + T.nodes[top[rj]]["members"]))
-        T.add_node(node, kind="merge", level=float(w), members=members)
-        T.add_edge(node, top[ri])
-        T.add_edge(node, top[rj])
-        parent[rj] = ri
-        top[ri] = node
-    roots = sorted({top[find(i)] for i in range(n)}, key=str)
-    if len(roots) == 1:
-        root = roots[0]
-    else:
-        root = ("merge", "virtual")
-        T.add_node(root, kind="merge", level=float("inf"), members=tuple(range(n)))
-        for r in roots:
-            T.add_edge(root, r)
-    T.graph["root"] = root
-    return T
