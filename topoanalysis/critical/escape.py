@@ -151,10 +151,13 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
     return True, U[j], float(norms[j])
 
 
-def _degenerate_direction(point, k, kinks, tol, max_pieces):
-    """Vector output, ``a_k != 0``: a ``u`` with ``a_k·F_k(u) = 0`` and ``F_k(u) != 0`` (LPs)."""
-    from scipy.optimize import linprog
+def _kink_split(point, k, kinks):
+    """Neuron ``k``'s first-order map split at its kinks (shared with ``radius.py``).
 
+    Returns ``(r, X, alpha, D, e, B, Xon, ron)``: residuals, augmented inputs, the leaky
+    slope, the input and output dimensions, the smooth part ``B`` (``e × D``: samples off the
+    hyperplane, plus ``alpha`` times those on it) and the samples on the hyperplane with their
+    residuals."""
     r = point.residual()
     pre = point.pre[:, k]
     on = kinks[:, k]
@@ -163,7 +166,14 @@ def _degenerate_direction(point, k, kinks, tol, max_pieces):
     alpha = point.alpha
     D, e = X.shape[1], r.shape[1]
     B = (r[off] * point.slope(pre[off])[:, None]).T @ X[off] + alpha * r[on].T @ X[on]
-    Xon, ron = X[on], r[on]
+    return r, X, alpha, D, e, B, X[on], r[on]
+
+
+def _degenerate_direction(point, k, kinks, tol, max_pieces):
+    """Vector output, ``a_k != 0``: a ``u`` with ``a_k·F_k(u) = 0`` and ``F_k(u) != 0`` (LPs)."""
+    from scipy.optimize import linprog
+
+    r, X, alpha, D, e, B, Xon, ron = _kink_split(point, k, kinks)
     if 2 ** len(Xon) > max_pieces:
         raise NotSupportedError(
             f"`max_pieces` ({max_pieces}) is below the 2^{len(Xon)} sign pieces of neuron {k}.")

@@ -38,15 +38,9 @@ def _c_vector(point, k, kinks, max_lps):
     """Lower bound on ``min a_k·F_k(u)/||F_k(u)||`` over ``F_k(u) != 0`` (vector output)."""
     from scipy.optimize import linprog
 
-    r = point.residual()
-    pre = point.pre[:, k]
-    on = kinks[:, k]
-    off = ~on
-    X = point.Xa
-    alpha = point.alpha
-    D, e = X.shape[1], r.shape[1]
-    B = (r[off] * point.slope(pre[off])[:, None]).T @ X[off] + alpha * r[on].T @ X[on]
-    Xon, ron = X[on], r[on]
+    from .escape import _kink_split
+
+    r, X, alpha, D, e, B, Xon, ron = _kink_split(point, k, kinks)
     if 2 ** len(Xon) * 2 * e > max_lps:
         return None
     a = point.a[k]
