@@ -59,7 +59,6 @@ __all__ = [
     "available_memory",
     "to_jsonable",
     "write_json",
-    "read_json",
     "write_csv",
     "save_npz",
     "load_npz",
@@ -148,30 +147,6 @@ def write_json(path, obj, param="output"):
         with open(tmp, "w") as fh:
             fh.write(text + "\n")
     return os.fspath(path)
-
-
-def read_json(path, param="file"):
-    """Read a JSON file; :class:`FileError` when it is missing or not JSON.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        JSON file.
-    param : str, default="file"
-        Name of the argument, for error messages.
-
-    Returns
-    -------
-    object
-        The parsed JSON.
-    """
-    _check_input_file(path, param)
-    try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise FileError(f"`{param}` must be a JSON file; could not read {_describe(path)} "
-                        f"({type(exc).__name__}).") from None
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class Landscape:
 
         if not isinstance(arch, Architecture):
             raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")
-        loss = _engine.check_loss(loss)
+        loss = _losses.check_loss(loss)
         _losses.check_outputs_for_loss(loss, arch.outputs)
         self.dtype = check_choice("dtype", dtype, DTYPES)
         self.arch = arch

@@ -258,11 +258,6 @@ def resolve_threads(n_threads, n_tasks=None):
     return n
 
 
-def check_loss(loss):
-    """Canonical loss name (:func:`topoanalysis.losses.check_loss`)."""
-    return _losses.check_loss(loss)
-
-
 # --- status ------------------------------------------------------------------------------
 def raise_for_status(status, what="networks", detail="non-finite values", *,
                      on_diverged="warn", stacklevel=3):
@@ -330,7 +325,7 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
               on_diverged="ignore"):
     eng = kernels()
     arch, stack = resolve_params(theta, arch)
-    loss = check_loss(loss)
+    loss = _losses.check_loss(loss)
     if y is None and not isinstance(X, EngineData):
         data = block_data(arch.check_inputs(X), np.zeros((np.shape(X)[0], arch.outputs)))
     else:

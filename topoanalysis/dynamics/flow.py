@@ -353,7 +353,9 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     True
     """
     arch, theta = _engine.resolve_params(theta0, arch, "theta0")
-    loss = _engine.check_loss(loss)
+    from ..losses import check_loss
+
+    loss = check_loss(loss)
     t_end = check_float("t_end", t_end, minimum=0.0, strict_min=True)
     rtol = check_float("rtol", rtol, minimum=0.0, maximum=1.0)
     atol = check_float("atol", atol, minimum=0.0)

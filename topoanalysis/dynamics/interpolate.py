@@ -15,7 +15,7 @@ from .. import _results
 from .._resources import check_memory
 from .._validation import check_array, check_int
 from ..exceptions import ShapeError, ValidationError
-from ..losses import check_outputs_for_loss
+from ..losses import check_loss, check_outputs_for_loss
 from ..network import Architecture, Network
 from . import _engine
 from ._shared import chunk_steps as _chunk_steps
@@ -337,7 +337,7 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     ts = _check_ts(ts, n_points)
     out, acc = _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype)
     return InterpolationResult(ts=ts, loss=out, accuracy=acc,
-                               loss_name=_engine.check_loss(loss))
+                               loss_name=check_loss(loss))
 
 
 def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=None,
@@ -398,7 +398,7 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     T = ts.size
     return PathLosses(ts=ts, loss=out.reshape(Q, K - 1, T),
                       accuracy=None if acc is None else acc.reshape(Q, K - 1, T),
-                      loss_name=_engine.check_loss(loss))
+                      loss_name=check_loss(loss))
 
 
 def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=101,
@@ -453,5 +453,5 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     return InterpolationBarrier(
         barrier=above[rows, j], t_barrier=grid[j], mean=out[rows, jm] - mean_end,
         t_max=grid[jm], midpoint=out[:, ih] - mean_end, loss_a=l0, loss_b=l1, ts=grid,
-        loss=out, accuracy=acc, loss_name=_engine.check_loss(loss),
+        loss=out, accuracy=acc, loss_name=check_loss(loss),
     )

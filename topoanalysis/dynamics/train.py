@@ -266,7 +266,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
                                   f"with optimizer={optimizer!r}.")
     eng = _engine.kernels()
     arch, params = _engine.resolve_params(theta0, arch, "theta0")
-    loss = _engine.check_loss(loss)
+    loss = _losses.check_loss(loss)
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     steps = check_int("steps", steps, minimum=1)
