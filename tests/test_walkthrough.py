@@ -59,7 +59,7 @@ def test_walkthrough_runs_as_written(tmp_path, monkeypatch, capsys):
     pytest.importorskip("matplotlib").use("Agg")
     commands = bash_commands(open(GUIDE, encoding="utf-8").read())
     subcommands = [c[1] for c in commands]
-    assert subcommands == ["train", "critical", "stability", "connect", "barrier"]
+    assert subcommands == ["train", "critical", "stability", "connect", "barrier", "slice"]
     monkeypatch.chdir(tmp_path)
     timings = []
     for words in commands:
@@ -87,4 +87,6 @@ def test_walkthrough_runs_as_written(tmp_path, monkeypatch, capsys):
                                             "undetermined")
     barrier = json.loads((tmp_path / "barrier" / "barrier.json").read_text())
     assert barrier["n_minima"] == 3
+    surface = json.loads((tmp_path / "slice" / "slice.json").read_text())
+    assert surface["kind"] == "plane" and len(surface["loss"]) == 21
     assert sum(t for _, t in timings) < 60  # ~8 s on a 2-core laptop
