@@ -9,6 +9,8 @@
   arrangement and the uniform distance on a box or ball;
 - :mod:`~topoanalysis.degeneracy.stability`: parameter distance modulo the symmetries, the
   inverse-stability ratio, the counterexample families, measured exponents;
+- :mod:`~topoanalysis.degeneracy.theory`: the constants of the statements (Theorem 3.3's
+  ``s``) measured beside the exponents;
 - :mod:`~topoanalysis.degeneracy.report`: the summary used by ``topoanalysis stability`` and
   ``topoanalysis analyze``.
 
@@ -30,6 +32,8 @@ from .report import NetworkStability, network_stability, stability_of_networks
 from .stability import (FAMILIES, RESTRICTED_KINDS, FamilyMeasurement, ParameterDistance,
                         StabilityMeasurement, counterexample, fit_exponent, inverse_stability,
                         measure_family, measure_restricted, parameter_distance, restricted_pair)
+from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, ConstantEstimate,
+                     flipped_pair, measure_flipped, search_constant, stability_constant)
 
 __all__ = [
     "ShallowForm", "shallow_form", "augment_inputs",
@@ -43,4 +47,6 @@ __all__ = [
     "ParameterDistance", "parameter_distance", "StabilityMeasurement", "inverse_stability",
     "FAMILIES", "RESTRICTED_KINDS", "counterexample", "FamilyMeasurement", "measure_family",
     "measure_restricted", "restricted_pair", "fit_exponent",
+    "THEOREM_3_3_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate", "stability_constant",
+    "flipped_pair", "measure_flipped", "search_constant",
 ]

@@ -1,0 +1,268 @@
+"""The constants of the inverse-stability statements, measured beside the exponents.
+
+Berner, Elbrächter & Grohs (NeurIPS 2019) call the realization map ``(s, α)`` inverse stable on
+a set ``P`` w.r.t. a (semi)norm if for every ``Γ ∈ P`` and realizable ``g`` there is ``Φ ∈ P``
+with ``R(Φ) = g`` and ``|Φ − Γ|_∞ ≤ s ||g − R(Γ)||^α`` (Definition 1.1). Theorem 3.3 states it
+on the restricted space (C.1–C.3) for the ``W^{1,∞}`` semi-norm with ``α = 1/2`` and a constant
+``s`` that does not depend on the width or the input dimension.
+
+The constant of the statement, :data:`THEOREM_3_3_CONSTANT` ``= 2``, is read off the proof
+(Appendix A.3.2): across the hyperplane of a neuron ``i`` of ``Γ`` the gradient jump of
+``g − R(Γ)`` is at most ``2 δ``, ``δ = |g − R(Γ)|_{W^{1,∞}}``; for balanced neurons on the same
+ray (``a^Γ = p u``, ``a^Φ = q u``, ``|c| = ||a||``) this gives ``|p² − q²| ≤ 2δ`` with equal
+output signs, so ``|p − q| ≤ (2δ)^{1/2}``, and ``p² + q² ≤ 2δ`` with opposite signs, so
+``|c^Γ − c^Φ| = p + q ≤ 2 δ^{1/2}``; an unmatched neuron has ``||a||² ≤ 2δ``. The worst case is
+``s = 2``. (Our text of the paper lacks the formulas; the value is our reading of the proof's
+case analysis, stated as such in the docs.)
+
+:func:`stability_constant` turns a measurement (:func:`~topoanalysis.degeneracy.measure_family`,
+:func:`~topoanalysis.degeneracy.measure_restricted`, :func:`search_constant`) into the measured
+constant ``max dist / |dR|^{1/2}`` (over the balanced parametrizations ``Φ ∈ P`` the theorem asks
+for, and over all parametrizations), the constant of the fitted power law, and the comparison
+with the statement. :func:`flipped_pair` is the adversarial pair inside the restricted space with
+the largest ratio we know (``√2``), :func:`search_constant` a seeded random search over
+restricted pairs at all scales.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from .._validation import check_float, check_int, check_seed
+from ..exceptions import ValidationError
+from ._form import form_network
+from .stability import FamilyMeasurement, _check_budget, _measure, _round_bits
+
+__all__ = ["THEOREM_3_3_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate",
+           "stability_constant", "flipped_pair", "measure_flipped", "search_constant"]
+
+#: ``s`` of Theorem 3.3 as read off its proof (module docstring)
+THEOREM_3_3_CONSTANT = 2.0
+#: ``α`` of Theorem 3.3
+THEOREM_3_3_EXPONENT = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class ConstantEstimate:
+    """Measured inverse-stability constant of one experiment, against the statement's.
+
+    Attributes
+    ----------
+    name : str
+    alpha : float
+        Exponent of the ratio ``dist / |dR|^α``.
+    constant : float
+        ``max`` of the ratio with ``Φ`` balanced (``Φ ∈ P``, what Theorem 3.3 asks for).
+    constant_any : float
+        ``max`` of the ratio over all parametrizations tried (``≤ constant``).
+    fitted_exponent : float
+        Slope of ``log dist`` against ``log |dR|`` (``nan`` when ``|dR|`` spans < a decade).
+    fitted_constant : float
+        ``exp(mean(log dist − α̂ log |dR|))`` with the fitted exponent ``α̂`` (``nan`` likewise).
+    stated_constant : float
+        ``s`` of the statement compared with.
+    within_statement : bool
+        ``constant ≤ stated_constant``.
+    blowup : float
+        ``α − fitted_exponent``: the ratio behaves like ``|dR|^{−blowup}`` as ``|dR| → 0``;
+        ``> 0`` means it grows without bound (no constant exists); ``nan`` when ``|dR|`` does
+        not shrink over a decade.
+    pairs : int
+    """
+
+    name: str
+    alpha: float
+    constant: float
+    constant_any: float
+    fitted_exponent: float
+    fitted_constant: float
+    stated_constant: float
+    within_statement: bool
+    blowup: float
+    pairs: int
+
+    def summary(self):
+        fit = (f"power law dist ≈ {self.fitted_constant:.3g}·|dR|^{self.fitted_exponent:.3f}"
+               if np.isfinite(self.fitted_exponent) else "no power law (|dR| < a decade)")
+        verdict = ("within" if self.within_statement else "ABOVE") + \
+            f" the stated s = {self.stated_constant:g}"
+        grow = (f"; ratio ~ |dR|^-{self.blowup:.2f} as |dR| -> 0 (unbounded: no constant)"
+                if np.isfinite(self.blowup) and self.blowup > 0.05 else "")
+        return (f"{self.name:26s} constant max dist/|dR|^{self.alpha:g} = {self.constant:.4g} "
+                f"(balanced Φ; any Φ {self.constant_any:.4g}), {verdict}; {fit}{grow} "
+                f"[{self.pairs} pairs]")
+
+    def to_dict(self):
+        f = lambda x: None if not np.isfinite(x) else float(x)   # strict JSON
+        return {"name": self.name, "alpha": self.alpha, "constant": f(self.constant),
+                "constant_any": f(self.constant_any), "fitted_exponent": f(self.fitted_exponent),
+                "fitted_constant": f(self.fitted_constant),
+                "stated_constant": self.stated_constant,
+                "within_statement": self.within_statement, "blowup": f(self.blowup),
+                "pairs": self.pairs}
+
+
+def stability_constant(measurement, *, alpha=THEOREM_3_3_EXPONENT, stated=THEOREM_3_3_CONSTANT):
+    """The measured inverse-stability constant of a measurement, beside its exponent.
+
+    Parameters
+    ----------
+    measurement : FamilyMeasurement
+        From :func:`~topoanalysis.degeneracy.measure_family`,
+        :func:`~topoanalysis.degeneracy.measure_restricted`, :func:`measure_flipped` or
+        :func:`search_constant`, measured with the same ``alpha``.
+    alpha : float, default=0.5
+        The exponent the measurement's ratios were taken with.
+    stated : float, default=THEOREM_3_3_CONSTANT
+        The statement's ``s`` to compare with.
+
+    Returns
+    -------
+    ConstantEstimate
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Definition 1.1 and Theorem 3.3 (``(s, 1/2)``
+    inverse stability on the restricted space w.r.t. ``|·|_{W^{1,∞}}``).
+
+    See Also
+    --------
+    measure_restricted, measure_family, search_constant
+
+    Examples
+    --------
+    >>> from topoanalysis.degeneracy import measure_flipped, stability_constant
+    >>> est = stability_constant(measure_flipped((0.1, 0.01, 0.001)))
+    >>> round(est.constant, 6), est.within_statement
+    (1.414214, True)
+    """
+    if not isinstance(measurement, FamilyMeasurement):
+        raise ValidationError(f"`measurement` must be a FamilyMeasurement; got "
+                              f"{type(measurement).__name__}.")
+    stated = check_float("stated", stated, minimum=0.0, strict_min=True)
+    m = measurement
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    rb = m.ratio_balanced if m.ratio_balanced is not None else m.ratio
+    const, const_any = float(np.max(rb)), float(np.max(m.ratio))
+    f, p = np.asarray(m.sobolev_distance), np.asarray(m.parameter_distance)
+    ok = (f > 0) & (p > 0) & np.isfinite(f) & np.isfinite(p)
+    slope = m.exponent
+    if np.isfinite(slope) and ok.sum() >= 2:
+        fitted = float(np.exp(np.mean(np.log(p[ok]) - slope * np.log(f[ok]))))
+    else:
+        fitted = float("nan")
+    blowup = alpha - float(slope) if np.isfinite(slope) else float("nan")
+    t = np.asarray(m.t, float)
+    return ConstantEstimate(name=m.name, alpha=alpha, constant=const, constant_any=const_any,
+                            fitted_exponent=float(slope), fitted_constant=fitted,
+                            stated_constant=stated, within_statement=bool(const <= stated),
+                            blowup=blowup, pairs=int(len(t)))
+
+
+def _unit_c3(rng, dim):
+    """A random unit vector whose last two coordinates are positive (C.3), 24-bit entries."""
+    v = np.abs(rng.normal(size=dim)) + 0.05
+    v[:-2] = rng.normal(size=dim - 2)
+    return v / np.linalg.norm(v)
+
+
+def flipped_pair(eta, *, dim=2, seed=0):
+    """A tiny balanced neuron with its output sign flipped: both networks in the restricted space.
+
+    ``Θ``: one neuron ``(η u, +η)``; ``Γ``: ``(η u, −η)`` (``u`` a unit vector with positive last
+    two coordinates, 24-bit entries so that scaling is exact). Then
+    ``|R(Γ) − R(Θ)|_{W^{1,∞}} = 2η²`` and the nearest balanced parametrization of ``R(Γ)`` is
+    ``Γ`` itself at distance ``2η``: the ratio is ``2η / (2η²)^{1/2} = √2`` at every scale, the
+    largest we know inside the restricted space (Theorem 3.3 bounds it by ``s = 2``).
+
+    Parameters
+    ----------
+    eta : float
+        Neuron size, ``> 0``.
+    dim : int, default=2
+    seed : int, default=0
+
+    Returns
+    -------
+    (Network, Network)
+    """
+    eta = check_float("eta", eta, minimum=0.0, strict_min=True, maximum=1e100)
+    dim = check_int("dim", dim, minimum=2, maximum=64)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    u = _round_bits(_unit_c3(rng, dim)[None, :])[0]
+    e = float(_round_bits(np.array([eta]))[0])
+    a = u * e
+    c = float(np.linalg.norm(a))
+    return form_network(a[None, :], [[c]]), form_network(a[None, :], [[-c]])
+
+
+def measure_flipped(etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, seeds=1,
+                    alpha=THEOREM_3_3_EXPONENT):
+    """Ratios along :func:`flipped_pair` (a ``FamilyMeasurement`` named ``restricted:flipped``)."""
+    seeds = check_int("seeds", seeds, minimum=1, maximum=1000)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__") or len(etas) < 2:
+        raise ValidationError(f"`etas` must be a sequence of at least 2 positive floats; got "
+                              f"{etas!r}.")
+    _check_budget(len(etas) * seeds, "etas × seeds", dim)
+    pairs, ts, groups = [], [], []
+    for s in range(seeds):
+        for eta in etas:
+            pairs.append(flipped_pair(eta, dim=dim, seed=s))
+            ts.append(eta)
+            groups.append(s)
+    reason = ("a tiny balanced neuron with its output sign flipped: |dR| = 2η², nearest "
+              "balanced parametrization at 2η, ratio √2 at every scale")
+    out = _measure("restricted:flipped", pairs, ts, reason, alpha, groups)
+    return out
+
+
+def _random_restricted(rng, dim, width):
+    A = np.stack([_unit_c3(rng, dim) for _ in range(width)])
+    size = np.exp(rng.uniform(np.log(1e-3), np.log(1.0), size=width))   # all scales
+    A = _round_bits(A * size[:, None])
+    C = rng.choice([-1.0, 1.0], size=(width, 1)) * np.linalg.norm(A, axis=1, keepdims=True)
+    return A, C
+
+
+def search_constant(n_pairs=40, *, dim=2, width=2, seed=0, alpha=THEOREM_3_3_EXPONENT):
+    """Seeded random search for the largest ratio inside the restricted space.
+
+    Each pair is two independent random restricted networks (C.1–C.3) whose neurons have
+    sizes log-uniform in ``[1e-3, 1]`` and random output signs, and half of the pairs share the
+    weight directions of ``Θ`` (same hyperplanes, sizes and signs redrawn), where the theorem's
+    matched case applies.
+
+    Parameters
+    ----------
+    n_pairs : int, default=40
+    dim : int, default=2
+    width : int, default=2
+    seed : int, default=0
+    alpha : float, default=0.5
+
+    Returns
+    -------
+    FamilyMeasurement
+        Named ``restricted:search``; ``t = 1`` for every pair (independent pairs).
+    """
+    n_pairs = check_int("n_pairs", n_pairs, minimum=2)
+    dim = check_int("dim", dim, minimum=2, maximum=8)
+    width = check_int("width", width, minimum=1, maximum=64)
+    alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
+    _check_budget(n_pairs, "n_pairs", dim)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    pairs = []
+    for k in range(n_pairs):
+        A, C = _random_restricted(rng, dim, width)
+        A2, C2 = _random_restricted(rng, dim, width)
+        if k % 2:                                   # same hyperplanes, new sizes and signs
+            scale = _round_bits(np.exp(rng.uniform(np.log(1e-2), np.log(1e2), size=width)))
+            A2 = A * scale[:, None]                 # 24-bit × 24-bit: exact, the same rays
+            C2 = rng.choice([-1.0, 1.0], size=(width, 1)) * np.linalg.norm(A2, axis=1,
+                                                                           keepdims=True)
+        pairs.append((form_network(A, C), form_network(A2, C2)))
+    reason = "random restricted pairs at all scales (half sharing Θ's hyperplanes)"
+    # independent pairs: no family parameter (t = 1) and no power law across pairs
+    return _measure("restricted:search", pairs, np.ones(n_pairs), reason, alpha,
+                    np.arange(n_pairs))
