@@ -54,3 +54,104 @@ def test_stability_constant_rejects_bad_input():
         stability_constant(measure_flipped((0.1, 0.01)), stated=-1)
     with pytest.raises(ValidationError, match="eta"):
         flipped_pair(0.0)
+
+
+# --- item 2: Theorem 3.1's conditions for an unrestricted Γ ------------------------------------
+from topoanalysis import Network  # noqa: E402
+from topoanalysis.degeneracy import (restricted_pair, sobolev_distance as _sob,  # noqa: E402
+                                     theorem_3_1_conditions)
+
+
+def _net(A, C):
+    A = np.asarray(A, float)
+    return Network.from_weights([A, np.asarray(C, float).reshape(len(A), -1).T])
+
+
+def test_theorem_3_1_conditions_hold_for_restricted_pairs():
+    for kind in ("random", "tiny"):
+        theta, gamma = restricted_pair(kind, 0.01, dim=3, width=4, seed=2)
+        res = theorem_3_1_conditions(gamma, theta)
+        assert res.holds is True and res.c1 and res.c2 and res.c3a_given and res.c3b_given
+        assert res.c3 is True and res.kink_lines == 4
+        json.dumps(res.to_dict(), allow_nan=False)
+        assert "Theorem 3.1 applies" in res.summary()
+
+
+def test_c1_balance_exact_and_tolerance():
+    bal = _net([[3.0, 4.0]], [[5.0]])                  # 9 + 16 = 25 exactly
+    res = theorem_3_1_conditions(bal, bal)
+    assert res.c1 and res.c1_exact and res.balance_defect == 0
+    unb = _net([[1.0, 0.0]], [[0.0]])                  # the paper's Γ = ((r, 0), 0), r = 1
+    res = theorem_3_1_conditions(unb, bal)
+    assert not res.c1 and res.c1_failing == (0,) and res.holds is False
+    near = _net([[1.0, 1.0]], [[np.sqrt(2.0)]])        # balanced up to rounding
+    res = theorem_3_1_conditions(near, near)
+    assert res.c1 and not res.c1_exact and 0 < res.balance_defect < 1e-15
+    assert not theorem_3_1_conditions(near, near, balance_tol=0.0).c1
+
+
+def test_c2_redundant_exact_not_tolerance():
+    s = np.sqrt(2.0)
+    red = _net([[1.0, 1.0], [4.0, 4.0]], [[s], [4 * s]])     # same ray (factor 4: exact)
+    res = theorem_3_1_conditions(red, red)
+    assert not res.c2 and res.c2_failing == ((0, 1),)
+    a = np.array([1.0, 1.0])
+    b = np.array([1.0, 1.0 + 2.0 ** -40])                    # 1e-12 apart: different rays
+    close = _net([a, b], [[np.linalg.norm(a)], [np.linalg.norm(b)]])
+    assert theorem_3_1_conditions(close, close).c2
+
+
+def test_c3a_c3b_and_existence():
+    # Γ with an exactly opposite pair: C.3a fails for every Θ
+    opp = _net([[1.0, 2.0], [-1.0, -2.0]], [[1.0], [1.0]])
+    res = theorem_3_1_conditions(opp, _net([[1.0, 0.0], [0.0, 0.0]], [[1.0], [0.0]]))
+    assert not res.c3a_given and ("Γ", 0, 1) in res.c3a_failing and res.c3 is False
+    # |x1| = ρ(x1) + ρ(−x1) needs an opposite pair in every parametrization
+    absx = _net([[1.0, 0.0], [-1.0, 0.0]], [[1.0], [1.0]])
+    gam = _net([[0.0, 1.0], [1.0, 1.0]], [[1.0], [np.sqrt(2.0)]])
+    res = theorem_3_1_conditions(gam, absx)
+    assert not res.c3a_given and res.c3 is False and res.holds is False
+    assert "opposite pair" in res.c3_certificate
+    # ρ(x1) + ρ(x2) − (x1 + x2) = ρ(−x1) + ρ(−x2): re-paired without opposite vectors
+    theta = _net([[1, 0], [0, 1], [1, 1], [-1, -1]], [[1], [1], [-1], [1]])
+    gam = _net([[1, 2], [2, 1], [1, 3], [3, 1]], [[1], [1], [1], [1]])
+    res = theorem_3_1_conditions(gam, theta)
+    assert not res.c3a_given and res.c3 is True and res.kink_lines == 2
+    W1 = np.asarray(res.witness.weights[0])
+    assert {tuple(r) for r in W1 if np.any(r)} == {(-1.0, 0.0), (0.0, -1.0)}
+    assert _sob(res.witness, theta).value == 0.0 and _sob(res.witness, theta).exact
+    # ... unless Γ has a neuron on the ray +e1: C.3b fixes that line's orientation
+    gam_e1 = _net([[1, 0], [2, 1], [1, 3], [3, 1]], [[1], [np.sqrt(5)], [1], [1]])
+    res = theorem_3_1_conditions(gam_e1, theta)
+    assert res.c3 is False and res.c3b_given and "no orientation" in res.c3_certificate
+    # Θ opposite to Γ across the networks: C.3b fails for the given Θ
+    gam_neg = _net([[-1, 0], [2, 1]], [[1], [1]])
+    res = theorem_3_1_conditions(gam_neg, _net([[1, 0], [0, 0]], [[1], [0]]))
+    assert not res.c3b_given and res.c3b_failing == ((0, 0),)
+    assert res.c3 is False      # g = ρ(x1) has one orientation only, opposite to Γ's
+
+
+def test_c3_subset_search_dependent_lines():
+    # five kink lines in the plane (dependent γ n^T): the exact subset search decides
+    rng = np.random.default_rng(0)
+    dirs = [[1, 0], [0, 1], [1, 1], [1, -1], [1, 2]]
+    theta = _net(dirs + [[-1, -1], [1, 1]], [[1], [2], [3], [-1], [1], [1], [-1]])
+    gam = _net(rng.normal(size=(7, 2)), rng.normal(size=(7, 1)))
+    res = theorem_3_1_conditions(gam, theta)
+    assert res.kink_lines == 5 and res.c3 is False and "subset search" in res.c3_certificate
+    # the (1,1) pair now leaves a linear part −2(x1 + x2)... cancelled by flipping two lines
+    theta2 = _net(dirs + [[-1, -1], [1, 1]], [[1], [2], [3], [-1], [1], [2], [-1]])
+    res = theorem_3_1_conditions(gam, theta2)
+    assert res.c3 is True and "2 of them flipped" in res.c3_certificate
+    d = _sob(res.witness, theta2)
+    assert d.exact and d.value == 0.0
+
+
+def test_theorem_3_1_conditions_bad_input():
+    net = _net([[1.0, 0.0]], [[1.0]])
+    with pytest.raises(ValidationError, match="theta|net_b"):
+        theorem_3_1_conditions(net, _net([[1.0, 0.0, 0.0]], [[1.0]]))
+    with pytest.raises(ValidationError, match="balance_tol"):
+        theorem_3_1_conditions(net, net, balance_tol=-1)
+    with pytest.raises(ValidationError, match="gamma"):
+        theorem_3_1_conditions("x", net)

@@ -3,6 +3,8 @@
 - :mod:`~topoanalysis.degeneracy.detect`: detectors of the degeneracies (neurons, tolerance);
 - :mod:`~topoanalysis.degeneracy.conditions`: C.1–C.3 as SymPy predicates and numeric checks,
   membership in the restricted space;
+- :mod:`~topoanalysis.degeneracy.conditions_unrestricted`: Theorem 3.1's conditions (C.1, C.2,
+  C.3a/C.3b) for an unrestricted ``Γ``, decided exactly, C.3 as an existence question;
 - :mod:`~topoanalysis.degeneracy.canonical`: the canonical form modulo the symmetries, each
   step checked (numerically, and exactly with SymPy);
 - :mod:`~topoanalysis.degeneracy.distance`: the exact ``W^{1,∞}`` semi-norm from the hyperplane
@@ -25,6 +27,7 @@ from ._form import ShallowForm, augment_inputs, shallow_form
 from .canonical import CanonicalForm, canonical_form, canonical_form_symbolic
 from .conditions import (Membership, SymbolicConditions, restricted_space_membership,
                          symbolic_conditions, symbolic_realization)
+from .conditions_unrestricted import Theorem31Conditions, theorem_3_1_conditions
 from .detect import DEFAULT_TOLERANCES, Degeneracy, DegeneracyReport, detect_degeneracies
 from .distance import (Ball, Box, SobolevDistance, UniformDistance, linear_regions,
                        sobolev_distance, sobolev_seminorm, uniform_distance)
@@ -39,7 +42,7 @@ __all__ = [
     "ShallowForm", "shallow_form", "augment_inputs",
     "CanonicalForm", "canonical_form", "canonical_form_symbolic",
     "Membership", "SymbolicConditions", "restricted_space_membership", "symbolic_conditions",
-    "symbolic_realization",
+    "symbolic_realization", "Theorem31Conditions", "theorem_3_1_conditions",
     "Degeneracy", "DegeneracyReport", "detect_degeneracies", "DEFAULT_TOLERANCES",
     "Box", "Ball", "SobolevDistance", "UniformDistance", "sobolev_distance", "sobolev_seminorm",
     "uniform_distance", "linear_regions",
