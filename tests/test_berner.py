@@ -155,3 +155,49 @@ def test_theorem_3_1_conditions_bad_input():
         theorem_3_1_conditions(net, net, balance_tol=-1)
     with pytest.raises(ValidationError, match="gamma"):
         theorem_3_1_conditions("x", net)
+
+
+# --- item 3: Proposition 1.2 and Example A.1 ----------------------------------------------------
+from topoanalysis.degeneracy import (certify_zero_output_minimum, example_a1,  # noqa: E402
+                                     exact_mse, probe_local_minimum, realization_radius)
+
+
+def test_example_a1_parameter_minimum_is_no_realization_minimum():
+    ex = example_a1(ks=(1, 100, 10_000))
+    assert ex.certificate.holds and ex.radius == 0.5 and ex.certificate.loss == 0.5
+    # sharp: beyond 1/2 a perturbed weight vector can activate the labelled sample
+    assert not certify_zero_output_minimum(ex.gamma_star, ex.X, ex.y, 0.5 + 2 ** -20).holds
+    assert all(l < 0.5 for l in ex.sequence_losses)
+    np.testing.assert_allclose(ex.sequence_distances, [1, 1e-2, 1e-4], rtol=1e-12)
+    # exact loss of g_k = ρ(⟨v,x⟩)/k: (1 − √2/k)²/2 up to the rounding of v and 1/k
+    assert ex.sequence_losses[1] == pytest.approx((1 - np.sqrt(2) / 100) ** 2 / 2, rel=1e-12)
+    assert ex.balanced_losses[0] == 0.5 and min(ex.balanced_losses[1:]) < 0.5
+    assert probe_local_minimum(ex.gamma_star, ex.X, ex.y, 0.5, samples=200).no_lower_found
+    json.dumps(ex.to_dict(), allow_nan=False)
+
+
+def test_certificate_refuses_nonzero_output_and_exact_mse():
+    net = _net([[1.0, 0.0]], [[1.0]])
+    X, y = np.array([[1.0, 0.0]]), np.array([0.0])
+    cert = certify_zero_output_minimum(net, X, y, 0.1)
+    assert not cert.holds and "not 0" in cert.reason
+    assert exact_mse(net, X, y) == 1
+    assert realization_radius(0.1) == pytest.approx(0.0025)
+    assert realization_radius(0.1, s=1, alpha=1) == pytest.approx(0.1)
+    with pytest.raises(ValidationError, match="radius"):
+        certify_zero_output_minimum(net, X, y, 0)
+    with pytest.raises(ValidationError, match="`y`"):
+        certify_zero_output_minimum(net, X, np.zeros(3), 0.1)
+
+
+def test_berner_local_minima_script_tiny(load_script, tmp_path, capsys):
+    mod = load_script("berner_local_minima")
+    out = tmp_path / "lm"
+    assert mod.main(["--out", str(out), "--steps", "2000", "--probes", "100",
+                     "--realizations", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "local minimum with radius 0.5" in text
+    report = json.loads((out / "berner_local_minima.json").read_text())
+    assert report["example_a1"]["certificate"]["holds"] is True
+    rp = report["realization_probe"]
+    assert max(rp["parameter"]) <= 2 * np.sqrt(rp["delta"])      # Theorem 3.3's bound

@@ -13,6 +13,8 @@
   inverse-stability ratio, the counterexample families, measured exponents;
 - :mod:`~topoanalysis.degeneracy.theory`: the constants of the statements (Theorem 3.3's
   ``s``) measured beside the exponents;
+- :mod:`~topoanalysis.degeneracy.optimization`: Proposition 1.2 and Example A.1 (local minima
+  in parameter space vs realization space), exact certificates and seeded probes;
 - :mod:`~topoanalysis.degeneracy.report`: the summary used by ``topoanalysis stability`` and
   ``topoanalysis analyze``.
 
@@ -35,6 +37,10 @@ from .report import NetworkStability, network_stability, stability_of_networks
 from .stability import (FAMILIES, RESTRICTED_KINDS, FamilyMeasurement, ParameterDistance,
                         StabilityMeasurement, counterexample, fit_exponent, inverse_stability,
                         measure_family, measure_restricted, parameter_distance, restricted_pair)
+from .optimization import (ExampleA1, LocalMinimumProbe, RealizationProbe,
+                           ZeroOutputCertificate, certify_zero_output_minimum, example_a1,
+                           exact_mse, probe_local_minimum, probe_realizations,
+                           realization_radius)
 from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, ConstantEstimate,
                      flipped_pair, measure_flipped, search_constant, stability_constant)
 
@@ -52,4 +58,7 @@ __all__ = [
     "measure_restricted", "restricted_pair", "fit_exponent",
     "THEOREM_3_3_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate", "stability_constant",
     "flipped_pair", "measure_flipped", "search_constant",
+    "realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum", "ExampleA1",
+    "example_a1", "exact_mse", "LocalMinimumProbe", "probe_local_minimum", "RealizationProbe",
+    "probe_realizations",
 ]
