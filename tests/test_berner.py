@@ -201,3 +201,54 @@ def test_berner_local_minima_script_tiny(load_script, tmp_path, capsys):
     assert report["example_a1"]["certificate"]["holds"] is True
     rp = report["realization_probe"]
     assert max(rp["parameter"]) <= 2 * np.sqrt(rp["delta"])      # Theorem 3.3's bound
+
+
+# --- item 3: Theorem 1.3 / A.2 and Corollary 1.4 ------------------------------------------------
+from topoanalysis import Architecture  # noqa: E402
+from topoanalysis.degeneracy import (almost_optimality_bound,  # noqa: E402
+                                     restricted_representative)
+
+
+def test_almost_optimality_bound():
+    assert almost_optimality_bound(2.0, 0.1, 1.0, 0.5) == pytest.approx(0.2)      # λ = 1
+    assert almost_optimality_bound(1.0, 0.1, 0.5, 4.0) == pytest.approx(0.1 * 4.0 / 0.4)
+    assert almost_optimality_bound(1.0, 0.0, 0.5, 4.0) == 0.0
+    with pytest.raises(ValidationError, match="eps"):
+        almost_optimality_bound(1.0, 0.5, 0.5, 1.0)
+
+
+def test_restricted_representative_keeps_loss_with_output_bias():
+    net = Network.initialize(Architecture(2, (4,), 1), seed=1)
+    W, b = net.weights, net.biases
+    net = Network.from_weights(W, [b[0], np.array([0.7])])             # an output bias
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = X[:, :1] ** 2
+    rep = restricted_representative(net, X, y)
+    assert rep.in_restricted_space and rep.exact and rep.width == 5      # bias -> one neuron
+    assert rep.max_output_change < 1e-12
+    assert rep.loss == pytest.approx(rep.loss_before, rel=1e-12)
+    json.dumps(rep.to_dict(), allow_nan=False)
+
+
+def test_berner_almost_optimal_script_tiny(load_script, tmp_path, capsys):
+    mod = load_script("berner_almost_optimal")
+    out = tmp_path / "ao"
+    assert mod.main(["--out", str(out), "--widths", "2", "8", "--seeds", "2", "--steps",
+                     "3000", "--h", "0.2"]) == 0
+    report = json.loads((out / "berner_almost_optimal.json").read_text())
+    assert report["grid"]["violations"] == 0
+    assert any(r[5] is not None for r in report["grid"]["rows"])
+    sweep = report["width_sweep"]
+    assert sweep["8"]["all_in_restricted_space"]
+    assert np.median(sweep["8"]["losses"]) < np.median(sweep["2"]["losses"])
+    assert "violations" in capsys.readouterr().out
+
+
+def test_berner_restricted_training_script_tiny(load_script, tmp_path):
+    mod = load_script("berner_restricted_training")
+    out = tmp_path / "rt"
+    assert mod.main(["--out", str(out), "--width", "3", "--seeds", "2", "--steps", "500"]) == 0
+    r = json.loads((out / "berner_restricted_training.json").read_text())
+    assert all(r["mapped_in_restricted"]) and all(r["restricted_end_remapped_in"])
+    np.testing.assert_allclose(r["mapped_losses"], r["unrestricted_losses"], rtol=1e-10)
+    assert max(r["restricted_end_remapped_change"]) < 1e-12

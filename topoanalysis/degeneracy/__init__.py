@@ -38,9 +38,10 @@ from .stability import (FAMILIES, RESTRICTED_KINDS, FamilyMeasurement, Parameter
                         StabilityMeasurement, counterexample, fit_exponent, inverse_stability,
                         measure_family, measure_restricted, parameter_distance, restricted_pair)
 from .optimization import (ExampleA1, LocalMinimumProbe, RealizationProbe,
-                           ZeroOutputCertificate, certify_zero_output_minimum, example_a1,
+                           RestrictedRepresentative, ZeroOutputCertificate,
+                           almost_optimality_bound, certify_zero_output_minimum, example_a1,
                            exact_mse, probe_local_minimum, probe_realizations,
-                           realization_radius)
+                           realization_radius, restricted_representative)
 from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, ConstantEstimate,
                      flipped_pair, measure_flipped, search_constant, stability_constant)
 
@@ -60,5 +61,6 @@ __all__ = [
     "flipped_pair", "measure_flipped", "search_constant",
     "realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum", "ExampleA1",
     "example_a1", "exact_mse", "LocalMinimumProbe", "probe_local_minimum", "RealizationProbe",
-    "probe_realizations",
+    "probe_realizations", "almost_optimality_bound", "RestrictedRepresentative",
+    "restricted_representative",
 ]

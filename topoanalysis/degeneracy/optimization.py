@@ -29,7 +29,8 @@ from .theory import THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT
 
 __all__ = ["realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum",
            "ExampleA1", "example_a1", "exact_mse", "LocalMinimumProbe", "probe_local_minimum",
-           "RealizationProbe", "probe_realizations", "balanced"]
+           "RealizationProbe", "probe_realizations", "balanced", "almost_optimality_bound",
+           "RestrictedRepresentative", "restricted_representative"]
 
 
 def realization_radius(r, *, s=THEOREM_3_3_CONSTANT, alpha=THEOREM_3_3_EXPONENT):
@@ -419,3 +420,107 @@ def probe_realizations(net, X, y, delta, *, samples=20, seed=0):
     return RealizationProbe(delta=delta, loss=_mse(A, C, X, y), sobolev=np.array(sob),
                             parameter=np.array(par), parameter_exact=np.array(ex),
                             losses=np.array(los), in_restricted=np.array(inr), seed=seed)
+
+
+# --- Theorem 1.3 / A.2: local minima of the realization problem are almost optimal ------------
+def almost_optimality_bound(lipschitz, eps, radius, distance):
+    """Bound on ``L(f*) − L(g)`` for a local minimum ``f*`` of radius ``r`` (Theorem A.2's argument).
+
+    Setting: ``L`` convex and ``c``-Lipschitz on a normed space, ``f*`` a local minimum of ``L`` on
+    a set ``R`` with radius ``r`` (``L(f*) ≤ L(f)`` for ``f ∈ R``, ``||f − f*|| ≤ r``), and every
+    point of the segment ``[f*, g]`` within ``ε < r`` of ``R`` (the approximability assumption).
+    With ``λ = min(1, (r − ε)/||g − f*||)`` and ``h = f* + λ(g − f*)`` there is ``f ∈ R`` with
+    ``||f − h|| ≤ ε``, so ``||f − f*|| ≤ r`` and
+    ``L(f*) ≤ L(f) ≤ L(h) + cε ≤ (1 − λ)L(f*) + λL(g) + cε``, i.e.
+    ``L(f*) − L(g) ≤ c ε / λ``.
+
+    This is our derivation along the proof outline of Theorem A.2 (the statement's formula is
+    not in our copy of the paper); its constants may differ from the paper's.
+
+    Parameters
+    ----------
+    lipschitz, eps, radius, distance : float
+        ``c ≥ 0``, ``ε ≥ 0``, ``r > ε`` and ``||g − f*|| ≥ 0``.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Theorem A.2 and Theorem 1.3.
+    """
+    c = check_float("lipschitz", lipschitz, minimum=0.0)
+    eps = check_float("eps", eps, minimum=0.0)
+    r = check_float("radius", radius, minimum=0.0, strict_min=True)
+    dist = check_float("distance", distance, minimum=0.0)
+    if eps >= r:
+        raise ValidationError(f"`eps` must be smaller than `radius` ({r}); got {eps}.")
+    lam = 1.0 if dist == 0 else min(1.0, (r - eps) / dist)
+    return c * eps / lam
+
+
+# --- Corollary 1.4: the restricted problem is at least as good ---------------------------------
+@dataclasses.dataclass(frozen=True)
+class RestrictedRepresentative:
+    """A network mapped into the restricted space (Corollary 1.4, claim 2)."""
+
+    network: object
+    in_restricted_space: bool
+    width_before: int
+    width: int
+    loss_before: float
+    loss: float
+    max_output_change: float
+    exact: bool
+
+    def summary(self):
+        return (f"restricted representative: width {self.width_before} -> {self.width}, "
+                f"{'in' if self.in_restricted_space else 'NOT in'} the restricted space "
+                f"(C.1–C.3 on (x, 1, −1)), loss {self.loss_before:.6g} -> {self.loss:.6g} "
+                f"(max output change {self.max_output_change:.2g} on the data; decisions "
+                f"{'exact' if self.exact else 'with a tolerance'})")
+
+    def to_dict(self):
+        W1, W2 = self.network.weights
+        return {"in_restricted_space": self.in_restricted_space,
+                "width_before": self.width_before, "width": self.width,
+                "loss_before": self.loss_before, "loss": self.loss,
+                "max_output_change": self.max_output_change, "exact": self.exact,
+                "A": np.asarray(W1).tolist(), "C": np.asarray(W2).T.tolist()}
+
+
+def restricted_representative(net, X, y, *, loss="mse"):
+    """The restricted-space parametrization of ``R(net)`` and its loss on ``(X, y)``.
+
+    :func:`~topoanalysis.degeneracy.canonical_form` with ``augment="c3"`` folds biases into the
+    input ``(x, 1, −1)``, drops zero neurons, merges same-ray neurons (exactly) and balances:
+    C.1–C.3 hold and the realization on ``(x, 1, −1)`` equals ``R(net)(x)`` up to the rounding of
+    merged outputs and of the balancing. So every loss the unrestricted problem attains, the
+    restricted one attains (Corollary 1.4, claim 2; Lemma A.6). An output bias becomes one more
+    neuron ``(0, …, 0, τ, τ')``.
+
+    Returns
+    -------
+    RestrictedRepresentative
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Corollary 1.4 and Lemma A.6.
+    """
+    from ..losses import loss_value
+    from ._form import augment_inputs
+    from .canonical import canonical_form
+    from .conditions import restricted_space_membership
+
+    X, y = _xy(X, y, net.arch.inputs)
+    cf = canonical_form(net, augment="c3", X=X)
+    Xa = augment_inputs(X, "c3")
+    before = net.forward(X)
+    after = cf.network.forward(Xa)
+    member = restricted_space_membership(cf.network, augment="none")
+    return RestrictedRepresentative(
+        network=cf.network, in_restricted_space=member.in_restricted_space,
+        width_before=net.arch.hidden[0], width=cf.width,
+        loss_before=float(loss_value(loss, before, y)), loss=float(loss_value(loss, after, y)),
+        max_output_change=float(np.max(np.abs(after - before))), exact=cf.exact)
