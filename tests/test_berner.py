@@ -252,3 +252,54 @@ def test_berner_restricted_training_script_tiny(load_script, tmp_path):
     assert all(r["mapped_in_restricted"]) and all(r["restricted_end_remapped_in"])
     np.testing.assert_allclose(r["mapped_losses"], r["unrestricted_losses"], rtol=1e-10)
     assert max(r["restricted_end_remapped_change"]) < 1e-12
+
+
+# --- item 4: Section A.4, uniform norm and hyperplane angles ------------------------------------
+from topoanalysis.degeneracy import (counterexample, measure_angle_bins,  # noqa: E402
+                                     measure_family_angles, measure_wedge,
+                                     smallest_hyperplane_angle, wedge_pair)
+
+
+def test_smallest_hyperplane_angle_exact_lines():
+    a = _net([[1.0, 0.0], [0.0, 1.0]], [[1.0], [1.0]])
+    assert smallest_hyperplane_angle(a) == pytest.approx(np.pi / 2)
+    # the same lines in two networks (and an opposite vector) are one hyperplane each
+    b = _net([[-2.0, 0.0], [0.0, 4.0]], [[1.0], [1.0]])
+    assert smallest_hyperplane_angle(a, b) == pytest.approx(np.pi / 2)
+    eps = 1e-9
+    c = _net([[np.cos(eps), np.sin(eps)]], [[1.0]])
+    assert smallest_hyperplane_angle(a, c) == pytest.approx(eps, rel=1e-6)
+    p = counterexample("uniform", 8)
+    assert smallest_hyperplane_angle(p.theta, p.gamma) == pytest.approx(1 / 64, rel=1e-3)
+
+
+def test_wedge_ratio_grows_like_inverse_sqrt_angle():
+    m = measure_wedge((0.1, 0.01, 0.001))
+    np.testing.assert_allclose(m.angle, [0.1, 0.01, 0.001], rtol=1e-4)
+    assert m.exponent == pytest.approx(-0.5, abs=0.02)
+    assert m.sobolev_over_uniform[-1] > 100 * m.sobolev_over_uniform[0] / 2
+    # with the W^{1,∞} norm the same pairs stay within Theorem 3.3's constant
+    assert np.all(m.parameter_distance / np.sqrt(m.sobolev_distance) <= 2.0)
+    theta, gamma = wedge_pair(0.01)
+    assert theorem_3_1_conditions(gamma, theta).holds
+    json.dumps(m.to_dict(), allow_nan=False)
+    with pytest.raises(ValidationError, match="omega"):
+        wedge_pair(1.0)
+
+
+def test_uniform_family_and_random_angles():
+    u = measure_family_angles("uniform", (1, 4, 16))
+    assert u.exponent == pytest.approx(-0.5, abs=0.05)
+    r = measure_angle_bins(6, seed=1)
+    assert np.all(r.angle > 0) and r.constant_above(0.0) == np.max(r.ratio_uniform)
+    assert np.isnan(r.constant_above(10.0))
+
+
+def test_berner_uniform_angles_script_tiny(load_script, tmp_path):
+    mod = load_script("berner_uniform_angles")
+    out = tmp_path / "ua"
+    assert mod.main(["--out", str(out), "--omegas", "0.1", "0.01", "--ts", "1", "4",
+                     "--pairs", "4"]) == 0
+    report = json.loads((out / "berner_uniform_angles.json").read_text())
+    names = [m["name"] for m in report["measurements"]]
+    assert names == ["wedge", "uniform", "restricted:random-angles"]

@@ -15,6 +15,8 @@
   ``s``) measured beside the exponents;
 - :mod:`~topoanalysis.degeneracy.optimization`: Proposition 1.2 and Example A.1 (local minima
   in parameter space vs realization space), exact certificates and seeded probes;
+- :mod:`~topoanalysis.degeneracy.uniform_stability`: Section A.4, uniform-norm inverse stability
+  against the smallest angle between hyperplanes;
 - :mod:`~topoanalysis.degeneracy.report`: the summary used by ``topoanalysis stability`` and
   ``topoanalysis analyze``.
 
@@ -42,6 +44,8 @@ from .optimization import (ExampleA1, LocalMinimumProbe, RealizationProbe,
                            almost_optimality_bound, certify_zero_output_minimum, example_a1,
                            exact_mse, probe_local_minimum, probe_realizations,
                            realization_radius, restricted_representative)
+from .uniform_stability import (AngleMeasurement, measure_angle_bins, measure_family_angles,
+                                measure_wedge, smallest_hyperplane_angle, wedge_pair)
 from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, ConstantEstimate,
                      flipped_pair, measure_flipped, search_constant, stability_constant)
 
@@ -62,5 +66,6 @@ __all__ = [
     "realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum", "ExampleA1",
     "example_a1", "exact_mse", "LocalMinimumProbe", "probe_local_minimum", "RealizationProbe",
     "probe_realizations", "almost_optimality_bound", "RestrictedRepresentative",
-    "restricted_representative",
+    "restricted_representative", "AngleMeasurement", "smallest_hyperplane_angle",
+    "wedge_pair", "measure_wedge", "measure_angle_bins", "measure_family_angles",
 ]
