@@ -66,7 +66,8 @@ def figure(families, restricted):
     for m, marker in zip(restricted, "os^v<>"):
         exp = f", exp. {m.exponent:.2f}" if np.isfinite(m.exponent) else ""
         ax.loglog(m.sobolev_distance, m.parameter_distance, marker, ms=4, alpha=0.7,
-                  label=f"restricted {m.name.split(':')[1]} (constant {m.max_ratio_balanced:.2g}{exp})")
+                  label=f"restricted {m.name.split(':')[1]} "
+                        f"(constant {m.max_ratio_balanced:.2g}{exp})")
     for m, marker in zip([m for m in families if m.name != "uniform"], "x+1234"):
         ax.loglog(m.sobolev_distance, m.parameter_distance, marker + "-", ms=6, alpha=0.8,
                   label=f"{m.name} (exponent {m.exponent:.2f})")

@@ -303,3 +303,19 @@ def test_berner_uniform_angles_script_tiny(load_script, tmp_path):
     report = json.loads((out / "berner_uniform_angles.json").read_text())
     names = [m["name"] for m in report["measurements"]]
     assert names == ["wedge", "uniform", "restricted:random-angles"]
+
+
+def test_guide_python_blocks_run():
+    """The fenced python blocks of docs/guide/berner.md run, in order, in one namespace."""
+    import os
+    import re
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "docs", "guide", "berner.md")
+    with open(path, encoding="utf-8") as fh:
+        blocks = re.findall(r"```python\n(.*?)```", fh.read(), re.S)
+    assert len(blocks) == 5
+    namespace = {}
+    for code in blocks:
+        exec(compile(code, path, "exec"), namespace)
+    assert namespace["res"].holds is True

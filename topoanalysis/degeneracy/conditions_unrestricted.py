@@ -21,7 +21,8 @@ three together; :class:`Theorem31Conditions` reports each.
 **C.3 is existential** ("there exists ``Θ``"), and decided exactly here, not only for the given
 ``Θ``. Group the neurons of ``Θ`` by line (``a_j = λ_j n_L``, line key ``n_L``, rationals):
 ``Σ_{j∈L} c_j ρ(λ_j ⟨n_L, x⟩) = γ_L ρ(⟨n_L, x⟩) − N_L ⟨n_L, x⟩`` with ``γ_L = Σ_j c_j |λ_j|`` over
-both orientations (``ρ(−s) = ρ(s) − s``) and ``N_L = Σ_{λ_j<0} c_j |λ_j|``. So ``g = Σ_{γ_L≠0} γ_L ρ(⟨n_L,x⟩) + V⟨·,x⟩``
+both orientations (``ρ(−s) = ρ(s) − s``) and ``N_L = Σ_{λ_j<0} c_j |λ_j|``. So
+``g = Σ_{γ_L≠0} γ_L ρ(⟨n_L,x⟩) + V⟨·,x⟩``
 with ``V = −Σ_L N_L n_L^T``. A parametrization without opposite pairs has at most one ray per
 line (same-ray neurons merge), so it is a choice of orientation ``σ_L`` per kink line; flipping
 line ``L`` (``γ ρ(⟨n,x⟩) = γ ρ(⟨−n,x⟩) + γ ⟨n,x⟩``) adds ``γ_L n_L^T`` to the linear part, which
@@ -397,7 +398,8 @@ def theorem_3_1_conditions(gamma, theta, *, augment=None, balance_tol=1e-12,
             witness = form_network(np.array(rows_a).reshape(-1, D),
                                    np.array(rows_c).reshape(-1, e))
             cert = (f"one neuron per kink line ({len(kink)}), {len(flipped)} of them flipped, "
-                    f"cancels g's linear part exactly ({'linear solve' if how == 'unique' else 'subset search'})")
+                    "cancels g's linear part exactly ("
+                    + ("linear solve)" if how == "unique" else "subset search)"))
     c3a_ok, c3b_ok = not c3a_failing, not c3b_failing
     holds = (c1 and not c2_failing and c3) if c3 is not None else (
         None if c1 and not c2_failing else False)

@@ -117,8 +117,8 @@ def certify_zero_output_minimum(net, X, y, radius):
     Sufficient conditions, decided in rationals from the float parameters: (i) ``R(Γ*)(x_i) = 0``
     on every sample; (ii) for every sample with ``y_i ≠ 0`` and every neuron,
     ``⟨a_k, x_i⟩ + r ||x_i||_1 ≤ 0`` — the neuron stays inactive at ``x_i`` (``⟨a'_k, x_i⟩ ≤ 0``)
-    for every ``Γ'`` with ``|Γ' − Γ*|_∞ ≤ r``. Then such ``Γ'`` output 0 at every labelled sample (loss term
-    ``y_i²``, as for ``Γ*``) and a square ``≥ 0 = `` ``Γ*``'s term elsewhere: ``L(Γ') ≥ L(Γ*)``.
+    for every ``Γ'`` with ``|Γ' − Γ*|_∞ ≤ r``. Then such ``Γ'`` output 0 at every labelled
+    sample (loss term ``y_i²``, as for ``Γ*``) and a square ``≥ 0 = `` ``Γ*``'s term elsewhere: ``L(Γ') ≥ L(Γ*)``.
 
     Parameters
     ----------
@@ -424,7 +424,7 @@ def probe_realizations(net, X, y, delta, *, samples=20, seed=0):
 
 # --- Theorem 1.3 / A.2: local minima of the realization problem are almost optimal ------------
 def almost_optimality_bound(lipschitz, eps, radius, distance):
-    """Bound on ``L(f*) − L(g)`` for a local minimum ``f*`` of radius ``r`` (Theorem A.2's argument).
+    """Bound on ``L(f*) − L(g)`` for a local minimum ``f*`` of radius ``r`` (Theorem A.2).
 
     Setting: ``L`` convex and ``c``-Lipschitz on a normed space, ``f*`` a local minimum of ``L`` on
     a set ``R`` with radius ``r`` (``L(f*) ≤ L(f)`` for ``f ∈ R``, ``||f − f*|| ≤ r``), and every

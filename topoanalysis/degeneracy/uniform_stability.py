@@ -1,4 +1,4 @@
-"""Uniform-norm inverse stability under a lower bound on the angles between hyperplanes (Section A.4).
+"""Uniform-norm inverse stability with the angles between hyperplanes bounded below (Section A.4).
 
 Inverse stability fails for the uniform norm in general (Section 2: two neurons whose
 hyperplanes meet at a tiny angle ``ω`` give a realization of sup-norm ``~ω`` and gradient of
@@ -40,7 +40,8 @@ def smallest_hyperplane_angle(*nets, augment=None):
 
     The hyperplanes are those of ``f = R(Γ) − R(Θ)``'s pieces: zero neurons are skipped and
     neurons on the same line (decided exactly in rationals, within or across the networks) are
-    one hyperplane. The angle between two distinct lines is ``arccos(|⟨a_i, a_j⟩| / (||a_i|| ||a_j||))``
+    one hyperplane. The angle between two distinct lines is
+    ``arccos(|⟨a_i, a_j⟩| / (||a_i|| ||a_j||))``
     is computed in float64 (``arctan2`` of the cross and dot parts, accurate at tiny angles).
 
     Parameters
