@@ -21,8 +21,10 @@ over the balanced parametrizations Theorem 3.3 asks for, compared with the state
 ``flipped`` pairs (ratio √2) and a seeded random search over restricted pairs; the constants go
 to ``constants.json`` and the scatter panel draws ``dist = 2·|dR|^{1/2}``.
 
-Settings: ``ts``, ``etas``, ``seeds``, ``dim``, ``width``, ``search`` are our choice (the paper
-has no experiment; its families are Section 2's, with its parameters ``t``).
+Settings: ``ts``, ``etas``, ``seeds``, ``dim``, ``width``, ``search`` are our choice; the families
+and their parameters ``t`` are the paper's Section 2 examples.
+Differs from the paper: the paper has no experiment (its statements are proven); ``s = 2`` is our
+reading of the proof of Theorem 3.3 (the formula is not in our text copy).
 
 Writes ``inverse_stability.csv`` (one row per pair), ``constants.json`` and
 ``inverse_stability.png`` to ``--out``.
