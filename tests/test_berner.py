@@ -319,3 +319,28 @@ def test_guide_python_blocks_run():
     for code in blocks:
         exec(compile(code, path, "exec"), namespace)
     assert namespace["res"].holds is True
+
+
+def test_adversarial_constant_seeded_within_statement():
+    from topoanalysis.degeneracy import adversarial_constant
+
+    a = adversarial_constant(restarts=1, iterations=6, seed=2)
+    b = adversarial_constant(restarts=1, iterations=6, seed=2)
+    assert a.constant == b.constant and a.per_restart == b.per_restart
+    assert 0 < a.constant <= THEOREM_3_3_CONSTANT and a.exact
+    assert a.parameter / np.sqrt(a.sobolev) == pytest.approx(a.constant)
+    json.dumps(a.to_dict(), allow_nan=False)
+
+
+def test_inverse_stability_script_writes_constants(load_script, tmp_path):
+    mod = load_script("inverse_stability")
+    out = tmp_path / "inv"
+    assert mod.main(["--out", str(out), "--ts", "1", "4", "--etas", "0.1", "0.01", "--seeds",
+                     "1", "--dim", "2", "--width", "2", "--search", "2", "--adversarial", "1",
+                     "--adversarial-iterations", "2"]) == 0
+    c = json.loads((out / "constants.json").read_text())
+    assert c["stated"]["s"] == 2.0
+    by = {m["name"]: m for m in c["measured"]}
+    assert by["restricted:flipped"]["constant"] == pytest.approx(np.sqrt(2), rel=1e-9)
+    assert not by["unbalanced"]["within_statement"]
+    assert c["adversarial"]["constant"] <= 2.0

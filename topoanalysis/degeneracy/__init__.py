@@ -46,8 +46,9 @@ from .optimization import (ExampleA1, LocalMinimumProbe, RealizationProbe,
                            realization_radius, restricted_representative)
 from .uniform_stability import (AngleMeasurement, measure_angle_bins, measure_family_angles,
                                 measure_wedge, smallest_hyperplane_angle, wedge_pair)
-from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, ConstantEstimate,
-                     flipped_pair, measure_flipped, search_constant, stability_constant)
+from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, AdversarialConstant,
+                     ConstantEstimate, adversarial_constant, flipped_pair, measure_flipped,
+                     search_constant, stability_constant)
 
 __all__ = [
     "ShallowForm", "shallow_form", "augment_inputs",
@@ -62,7 +63,8 @@ __all__ = [
     "FAMILIES", "RESTRICTED_KINDS", "counterexample", "FamilyMeasurement", "measure_family",
     "measure_restricted", "restricted_pair", "fit_exponent",
     "THEOREM_3_3_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate", "stability_constant",
-    "flipped_pair", "measure_flipped", "search_constant",
+    "flipped_pair", "measure_flipped", "search_constant", "AdversarialConstant",
+    "adversarial_constant",
     "realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum", "ExampleA1",
     "example_a1", "exact_mse", "LocalMinimumProbe", "probe_local_minimum", "RealizationProbe",
     "probe_realizations", "almost_optimality_bound", "RestrictedRepresentative",

@@ -34,7 +34,8 @@ from ._form import form_network
 from .stability import FamilyMeasurement, _check_budget, _measure, _round_bits
 
 __all__ = ["THEOREM_3_3_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate",
-           "stability_constant", "flipped_pair", "measure_flipped", "search_constant"]
+           "stability_constant", "flipped_pair", "measure_flipped", "search_constant",
+           "AdversarialConstant", "adversarial_constant"]
 
 #: ``s`` of Theorem 3.3 as read off its proof (module docstring)
 THEOREM_3_3_CONSTANT = 2.0
@@ -52,7 +53,11 @@ class ConstantEstimate:
     alpha : float
         Exponent of the ratio ``dist / |dR|^α``.
     constant : float
-        ``max`` of the ratio with ``Φ`` balanced (``Φ ∈ P``, what Theorem 3.3 asks for).
+        ``max`` of the ratio with ``Φ`` balanced (``Φ ∈ P``, what Theorem 3.3 asks for). The
+        balanced parameter distance is the best balanced parametrization found — exact when
+        ``Γ``'s weight vectors are independent (Lemma A.3), an upper bound otherwise — so a
+        value ``≤ s`` is consistent with the theorem, and one ``> s`` would need the exact flag
+        to refute it.
     constant_any : float
         ``max`` of the ratio over all parametrizations tried (``≤ constant``).
     fitted_exponent : float
@@ -266,3 +271,119 @@ def search_constant(n_pairs=40, *, dim=2, width=2, seed=0, alpha=THEOREM_3_3_EXP
     # independent pairs: no family parameter (t = 1) and no power law across pairs
     return _measure("restricted:search", pairs, np.ones(n_pairs), reason, alpha,
                     np.arange(n_pairs))
+
+
+@dataclasses.dataclass(frozen=True)
+class AdversarialConstant:
+    """Result of :func:`adversarial_constant`: the largest ratio a seeded hill climb found.
+
+    Attributes
+    ----------
+    constant : float
+        Largest ``dist / |dR|^{1/2}`` over balanced parametrizations found.
+    exact : bool
+        The parameter distance of the best pair is exact (Lemma A.3: independent weight
+        vectors), and ``|dR|`` is exact; then ``constant`` is a proven lower bound on the best
+        possible ``s`` of Theorem 3.3 for this width.
+    per_restart : tuple of float
+    theta, gamma : Network
+        The best pair.
+    sobolev, parameter : float
+    stated_constant : float
+    """
+
+    constant: float
+    exact: bool
+    per_restart: tuple
+    theta: object
+    gamma: object
+    sobolev: float
+    parameter: float
+    stated_constant: float = THEOREM_3_3_CONSTANT
+
+    def summary(self):
+        return (f"adversarial search (hill climb, {len(self.per_restart)} restarts): largest "
+                f"dist/|dR|^1/2 = {self.constant:.4g} ({'exact' if self.exact else 'upper bound'}; "
+                f"|dR| = {self.sobolev:.4g}, dist = {self.parameter:.4g}), "
+                f"{'within' if self.constant <= self.stated_constant else 'ABOVE'} the stated "
+                f"s = {self.stated_constant:g}")
+
+    def to_dict(self):
+        nets = {}
+        for name, net in (("theta", self.theta), ("gamma", self.gamma)):
+            W1, W2 = net.weights
+            nets[name] = {"A": np.asarray(W1).tolist(), "C": np.asarray(W2).T.tolist()}
+        return {"constant": self.constant, "exact": self.exact,
+                "per_restart": list(self.per_restart), "sobolev": self.sobolev,
+                "parameter": self.parameter, "stated_constant": self.stated_constant, **nets}
+
+
+def _adversarial_pair(x, width):
+    w = width
+    ang = 0.02 + (np.pi / 2 - 0.04) / (1.0 + np.exp(-x[:2 * w]))     # C.3: open quadrant
+    size = np.exp(np.clip(x[2 * w:4 * w], -8.0, 0.0))
+    sg = np.where(x[4 * w:6 * w] >= 0, 1.0, -1.0)
+    U = _round_bits(np.stack([np.cos(ang), np.sin(ang)], axis=1))
+    A = U * _round_bits(size)[:, None]                                 # exact rays
+    C = sg[:, None] * np.linalg.norm(A, axis=1, keepdims=True)
+    return form_network(A[:w], C[:w]), form_network(A[w:], C[w:])
+
+
+def adversarial_constant(*, width=2, restarts=4, iterations=150, seed=0):
+    """Seeded hill climb for the largest inverse-stability ratio inside the restricted space.
+
+    Pairs of restricted networks in the plane (directions in the open positive quadrant, sizes in
+    ``[e^-8, 1]``, output signs free, balanced, 24-bit weights so that rays are exact) are
+    perturbed coordinate-wise (step 0.3, then 0.05), keeping a move when the ratio
+    ``dist / |dR|_{W^{1,∞}}^{1/2}`` (balanced parametrizations) does not decrease.
+
+    Parameters
+    ----------
+    width : int, default=2
+    restarts : int, default=4
+    iterations : int, default=150
+        Moves per restart (each costs one exact ``W^{1,∞}`` distance and one parameter distance).
+    seed : int, default=0
+
+    Returns
+    -------
+    AdversarialConstant
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Theorem 3.3.
+    """
+    from .distance import sobolev_distance
+    from .stability import parameter_distance
+
+    width = check_int("width", width, minimum=1, maximum=8)
+    restarts = check_int("restarts", restarts, minimum=1, maximum=1000)
+    iterations = check_int("iterations", iterations, minimum=1, maximum=100_000)
+    _check_budget(restarts * (iterations + 1), "restarts × iterations")
+    rng = np.random.default_rng(check_seed("seed", seed))
+    n = 6 * width
+
+    def ratio(x):
+        t, g = _adversarial_pair(x, width)
+        s = sobolev_distance(t, g).value
+        if s == 0:
+            return 0.0, (t, g, s, 0.0, True)
+        p = parameter_distance(t, g)
+        return p.value_balanced / np.sqrt(s), (t, g, s, p.value_balanced, p.exact)
+
+    best, best_info, per = -1.0, None, []
+    for _ in range(restarts):
+        x = rng.normal(size=n)
+        f, info = ratio(x)
+        for it in range(iterations):
+            step = 0.3 if it < iterations // 2 else 0.05
+            y = x + step * rng.normal(size=n) * (rng.random(n) < 0.4)
+            fy, iy = ratio(y)
+            if fy >= f:
+                x, f, info = y, fy, iy
+        per.append(float(f))
+        if f > best:
+            best, best_info = f, info
+    t, g, s, p, ex = best_info
+    return AdversarialConstant(constant=float(best), exact=bool(ex), per_restart=tuple(per),
+                               theta=t, gamma=g, sobolev=float(s), parameter=float(p))
