@@ -7,8 +7,9 @@ parametrization of neural networks with the ReLU activation function?":
   minimum of the MSE in parameter space — proven exactly (rationals) with radius 1/2 — while
   realizations ``g_k → R(Γ*)`` in ``W^{1,∞}`` have a smaller loss; the balanced parametrization
   of the same function is no local minimum.
-* **Proposition 1.2** (restricted space, Theorem 3.3: ``(2, 1/2)`` inverse stable): for a trained,
-  balanced ``Γ*`` inside the restricted space, realizations within ``(r/2)²`` of ``R(Γ*)`` in
+* **Proposition 1.2** (restricted space, Theorem 3.3: ``(s, 1/2)`` inverse stable, ``s = 2√2``
+  from the proof's bounds): for a trained, balanced ``Γ*`` inside the restricted space,
+  realizations within ``(r/s)²`` of ``R(Γ*)`` in
   ``W^{1,∞}`` have parametrizations within ``r`` of ``Γ*`` (parameter distance measured exactly)
   and, as ``Γ*`` is (by sampling) a local minimum of radius ``r``, no smaller loss.
 
@@ -59,7 +60,7 @@ def main(argv=None):
     parser.add_argument("--radius", type=float, default=0.05, help="parameter radius r")
     parser.add_argument("--probes", type=int, default=2000, help="parameter-ball samples")
     parser.add_argument("--realizations", type=int, default=20,
-                        help="realizations sampled within (r/2)^2")
+                        help="realizations sampled within (r/s)^2")
     parser.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
     settings = {k: getattr(args, k) for k in ("seed", "steps", "radius", "probes", "realizations")}
@@ -71,8 +72,8 @@ def main(argv=None):
         probe = probe_local_minimum(ex.gamma_star, ex.X, ex.y, ex.radius, samples=args.probes,
                                     seed=args.seed)
         print("  " + probe.summary())
-        print("\nProposition 1.2 (restricted space, Theorem 3.3 with s = "
-              f"{THEOREM_3_3_CONSTANT:g}, alpha = 1/2):")
+        print("\nProposition 1.2 (restricted space, Theorem 3.3 with s = 2√2 = "
+              f"{THEOREM_3_3_CONSTANT:.4g}, alpha = 1/2):")
         star, X, y = trained_minimum(args.seed, 16, 3, args.steps, 0.05, 0.1)
         member = restricted_space_membership(star)
         print("  Γ*: " + member.summary())
@@ -110,11 +111,11 @@ def main(argv=None):
         ax = axes[1]
         ax.loglog(rp.sobolev, rp.parameter, "o", label="sampled restricted realizations")
         f = np.logspace(np.log10(max(rp.sobolev.min(), 1e-12)), np.log10(delta), 20)
-        ax.loglog(f, THEOREM_3_3_CONSTANT * np.sqrt(f), "r-", label="2·|dR|^1/2 (Thm 3.3)")
+        ax.loglog(f, THEOREM_3_3_CONSTANT * np.sqrt(f), "r-", label="2√2·|dR|^1/2 (Thm 3.3)")
         ax.axhline(args.radius, color="k", ls="--", label=f"r = {args.radius:g}")
         ax.set_xlabel("|g − R(Γ*)|  W^{1,∞}")
         ax.set_ylabel("parameter distance (balanced)")
-        ax.set_title("Proposition 1.2: within (r/2)² ⇒ within r")
+        ax.set_title("Proposition 1.2: within (r/s)² ⇒ within r")
         ax.legend(fontsize=7)
         fig.tight_layout()
         print(f"wrote {save_figure(fig, out.path('berner_local_minima.png'), dpi=110)}")

@@ -16,16 +16,16 @@ lines of ``R(Γ)``, exact where the two meet), against the exact ``W^{1,∞}`` d
   unit ball).
 
 Beside each exponent the script measures the *constant* (issue 15): ``max dist / |dR|^{1/2}``
-over the balanced parametrizations Theorem 3.3 asks for, compared with the statement's
-``s = 2`` (read off the proof of Theorem 3.3, Appendix A.3.2), including the adversarial
+over the balanced parametrizations Theorem 3.3 asks for, compared with ``s = 2√2`` (the proof's
+case bounds, Appendix A.3.2, as we re-derive them; the matched case alone gives 2), including the adversarial
 ``flipped`` pairs (ratio √2), a seeded random search over restricted pairs and a seeded hill
 climb (``adversarial_constant``); the constants go to ``constants.json`` and the scatter panel
-draws ``dist = 2·|dR|^{1/2}``.
+draws ``dist = 2√2·|dR|^{1/2}``.
 
 Settings: ``ts``, ``etas``, ``seeds``, ``dim``, ``width``, ``search``, ``adversarial`` are our
 choice; the families and their parameters ``t`` are the paper's Section 2 examples.
 Differs from the paper: the paper has no experiment (its statements are proven); ``s = 2`` is our
-reading of the proof of Theorem 3.3 (the formula is not in our text copy).
+re-derivation from the proof of Theorem 3.3 (the formula is not in our text copy).
 
 Writes ``inverse_stability.csv`` (one row per pair), ``constants.json`` and
 ``inverse_stability.png`` to ``--out``.
@@ -77,7 +77,7 @@ def figure(families, restricted):
     f = np.logspace(-5, 1, 20)
     ax.loglog(f, f ** 0.5, "k--", lw=1, label="dist = |dR|^1/2")
     ax.loglog(f, THEOREM_3_3_CONSTANT * f ** 0.5, "r-", lw=1,
-              label=f"Theorem 3.3: dist = {THEOREM_3_3_CONSTANT:g}·|dR|^1/2")
+              label="Theorem 3.3: dist = 2√2·|dR|^1/2 (proof's bounds)")
     ax.set_xlabel("|R(Γ) − R(Θ)|  W^{1,∞}")
     ax.set_ylabel("min |Θ − Γ'|∞")
     ax.set_title("restricted vs unrestricted space")
@@ -133,8 +133,8 @@ def main(argv=None):
             print(m.summary())
             print(f"    reason: {m.reason}")
         print(f"wrote {csv_path}")
-        print(f"constants (Theorem 3.3 states s = {THEOREM_3_3_CONSTANT:g}, alpha = 1/2 on the "
-              "restricted space; the families lie outside it):")
+        print(f"constants (Theorem 3.3: s = 2√2 = {THEOREM_3_3_CONSTANT:.4g} from the proof's case "
+              "bounds, alpha = 1/2, on the restricted space; the families lie outside it):")
         consts = [stability_constant(m) for m in families + restricted]
         for c in consts:
             print("  " + c.summary())
@@ -144,7 +144,8 @@ def main(argv=None):
                                        iterations=args.adversarial_iterations, seed=0)
             print("  " + adv.summary())
         js = write_json(out.path("constants.json"),
-                        {"stated": {"s": THEOREM_3_3_CONSTANT, "alpha": 0.5},
+                        {"stated": {"s": THEOREM_3_3_CONSTANT, "alpha": 0.5,
+                                    "source": "re-derived from the proof's case bounds"},
                          "measured": [c.to_dict() for c in consts],
                          "adversarial": None if adv is None else adv.to_dict()})
         print(f"wrote {js}")

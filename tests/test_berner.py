@@ -35,7 +35,7 @@ def test_constant_of_restricted_kinds_within_statement_and_families_above():
     assert unb.blowup == pytest.approx(0.5, abs=1e-6)   # ratio ~ |dR|^{-1/2}: no constant
     d = unb.to_dict()
     json.dumps(d, allow_nan=False)
-    assert d["stated_constant"] == 2.0 and "constant" in unb.summary()
+    assert d["stated_constant"] == pytest.approx(2 * np.sqrt(2)) and "constant" in unb.summary()
 
 
 def test_search_constant_seeded_and_bounded():
@@ -182,7 +182,8 @@ def test_certificate_refuses_nonzero_output_and_exact_mse():
     cert = certify_zero_output_minimum(net, X, y, 0.1)
     assert not cert.holds and "not 0" in cert.reason
     assert exact_mse(net, X, y) == 1
-    assert realization_radius(0.1) == pytest.approx(0.0025)
+    assert realization_radius(0.1) == pytest.approx(0.1 ** 2 / 8)     # s = 2√2
+    assert realization_radius(0.1, s=2) == pytest.approx(0.0025)
     assert realization_radius(0.1, s=1, alpha=1) == pytest.approx(0.1)
     with pytest.raises(ValidationError, match="radius"):
         certify_zero_output_minimum(net, X, y, 0)
@@ -339,8 +340,48 @@ def test_inverse_stability_script_writes_constants(load_script, tmp_path):
                      "1", "--dim", "2", "--width", "2", "--search", "2", "--adversarial", "1",
                      "--adversarial-iterations", "2"]) == 0
     c = json.loads((out / "constants.json").read_text())
-    assert c["stated"]["s"] == 2.0
+    assert c["stated"]["s"] == pytest.approx(2 * np.sqrt(2))
     by = {m["name"]: m for m in c["measured"]}
     assert by["restricted:flipped"]["constant"] == pytest.approx(np.sqrt(2), rel=1e-9)
     assert not by["unbalanced"]["within_statement"]
-    assert c["adversarial"]["constant"] <= 2.0
+    assert c["adversarial"]["constant"] <= 2 * np.sqrt(2)
+
+
+def test_exact_restricted_pair_refutes_matched_case_constant_2():
+    """Found by adversarial_constant(width=3, seed=3): both networks in P, ratio 2.10 > 2.
+
+    In P the parametrization of R(Γ) is unique up to permutation (one neuron per kink line,
+    C.3 fixes the orientation, C.1 the scale), so the balanced distance over permutations is the
+    distance over P; checked here by brute force as well.
+    """
+    import itertools
+
+    from topoanalysis.degeneracy import MATCHED_CASE_CONSTANT, restricted_space_membership
+    from topoanalysis.degeneracy.theory import _unique_in_p
+
+    At = np.array([[0.03351006662928313, 0.5049500365368687],
+                   [0.6927579883450292, 0.1749533438257611],
+                   [0.17524071819763165, 0.46946844597729154]])
+    Ct = np.array([[-0.5060607314977956], [-0.7145084344720268], [-0.501108701862934]])
+    Ag = np.array([[0.9081539511680603, 0.41863641142845154],
+                   [0.8248522877693176, 0.5653483271598816],
+                   [0.5384101850050769, 0.7925820237262116]])
+    Cg = np.array([[-1.0000000219979255], [1.0000000138303768], [-0.9581606293576971]])
+    theta, gamma = _net(At, Ct), _net(Ag, Cg)
+    assert restricted_space_membership(theta).in_restricted_space
+    assert restricted_space_membership(gamma).in_restricted_space
+    assert _unique_in_p(Ag, Cg)
+    d = sobolev_distance(theta, gamma)
+    p = parameter_distance(theta, gamma)
+    assert d.exact
+    ang = np.linspace(0, 2 * np.pi, 400_001)
+    X = np.stack([np.cos(ang), np.sin(ang)], 1)
+    grad = lambda A, C: ((X @ A.T) > 0) @ (C * A)
+    assert d.value == pytest.approx(np.linalg.norm(grad(Ag, Cg) - grad(At, Ct), axis=1).max(),
+                                    rel=1e-9)
+    brute = min(max(np.abs(At - Ag[list(q)]).max(), np.abs(Ct - Cg[list(q)]).max())
+                for q in itertools.permutations(range(3)))
+    assert p.value_balanced == pytest.approx(brute, rel=1e-12)
+    ratio = p.value_balanced / np.sqrt(d.value)
+    assert MATCHED_CASE_CONSTANT < ratio < THEOREM_3_3_CONSTANT
+    assert ratio == pytest.approx(2.1009, abs=1e-4)

@@ -46,7 +46,8 @@ from .optimization import (ExampleA1, LocalMinimumProbe, RealizationProbe,
                            realization_radius, restricted_representative)
 from .uniform_stability import (AngleMeasurement, measure_angle_bins, measure_family_angles,
                                 measure_wedge, smallest_hyperplane_angle, wedge_pair)
-from .theory import (THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT, AdversarialConstant,
+from .theory import (MATCHED_CASE_CONSTANT, THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT,
+                     AdversarialConstant,
                      ConstantEstimate, adversarial_constant, flipped_pair, measure_flipped,
                      search_constant, stability_constant)
 
@@ -62,7 +63,7 @@ __all__ = [
     "ParameterDistance", "parameter_distance", "StabilityMeasurement", "inverse_stability",
     "FAMILIES", "RESTRICTED_KINDS", "counterexample", "FamilyMeasurement", "measure_family",
     "measure_restricted", "restricted_pair", "fit_exponent",
-    "THEOREM_3_3_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate", "stability_constant",
+    "THEOREM_3_3_CONSTANT", "MATCHED_CASE_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate", "stability_constant",
     "flipped_pair", "measure_flipped", "search_constant", "AdversarialConstant",
     "adversarial_constant",
     "realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum", "ExampleA1",

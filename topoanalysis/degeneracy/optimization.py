@@ -41,7 +41,8 @@ def realization_radius(r, *, s=THEOREM_3_3_CONSTANT, alpha=THEOREM_3_3_EXPONENT)
     r : float
         Radius (``|·|_∞``) of the local minimum in parameter space, ``> 0``.
     s, alpha : float
-        Inverse-stability constants (default Theorem 3.3's ``s = 2``, ``α = 1/2``).
+        Inverse-stability constants (default Theorem 3.3's ``s = 2√2`` as re-derived in
+        :mod:`~topoanalysis.degeneracy.theory`, ``α = 1/2``).
 
     Returns
     -------
@@ -53,7 +54,7 @@ def realization_radius(r, *, s=THEOREM_3_3_CONSTANT, alpha=THEOREM_3_3_EXPONENT)
 
     Examples
     --------
-    >>> realization_radius(0.1)
+    >>> realization_radius(0.1, s=2.0)
     0.0025000000000000005
     """
     r = check_float("r", r, minimum=0.0, strict_min=True)
