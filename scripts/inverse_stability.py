@@ -38,8 +38,10 @@ import argparse
 import numpy as np
 
 from topoanalysis.degeneracy import (FAMILIES, RESTRICTED_KINDS, THEOREM_3_3_CONSTANT,
-                                     adversarial_constant, measure_family, measure_flipped,
-                                     measure_restricted, search_constant, stability_constant)
+                                     adversarial_constant, matched_case_counterexample,
+                                     measure_family, measure_flipped, measure_restricted,
+                                     parameter_distance, search_constant, sobolev_distance,
+                                     stability_constant)
 from topoanalysis.degeneracy.stability import ROW_HEADER
 from topoanalysis.io import OutputFolder, save_figure, write_csv, write_json
 
@@ -143,11 +145,19 @@ def main(argv=None):
             adv = adversarial_constant(restarts=args.adversarial,
                                        iterations=args.adversarial_iterations, seed=0)
             print("  " + adv.summary())
+        theta, gamma = matched_case_counterexample()
+        d, pd = sobolev_distance(theta, gamma), parameter_distance(theta, gamma)
+        mc = {"sobolev": d.value, "sobolev_exact": d.exact, "parameter": pd.value_balanced,
+              "ratio": pd.value_balanced / d.value ** 0.5}
+        print(f"  matched_case_counterexample (restricted, exact): dist {mc['parameter']:.4g}, "
+              f"|dR| {mc['sobolev']:.4g}, ratio {mc['ratio']:.4f} > 2 (the matched case alone), "
+              f"< 2√2")
         js = write_json(out.path("constants.json"),
                         {"stated": {"s": THEOREM_3_3_CONSTANT, "alpha": 0.5,
                                     "source": "re-derived from the proof's case bounds"},
                          "measured": [c.to_dict() for c in consts],
-                         "adversarial": None if adv is None else adv.to_dict()})
+                         "adversarial": None if adv is None else adv.to_dict(),
+                         "matched_case_counterexample": mc})
         print(f"wrote {js}")
         try:
             fig = figure(families, restricted)

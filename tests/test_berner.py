@@ -345,6 +345,7 @@ def test_inverse_stability_script_writes_constants(load_script, tmp_path):
     assert by["restricted:flipped"]["constant"] == pytest.approx(np.sqrt(2), rel=1e-9)
     assert not by["unbalanced"]["within_statement"]
     assert c["adversarial"]["constant"] <= 2 * np.sqrt(2)
+    assert 2 < c["matched_case_counterexample"]["ratio"] < 2 * np.sqrt(2)
 
 
 def test_exact_restricted_pair_refutes_matched_case_constant_2():

@@ -47,7 +47,7 @@ from .optimization import (ExampleA1, LocalMinimumProbe, RealizationProbe,
 from .uniform_stability import (AngleMeasurement, measure_angle_bins, measure_family_angles,
                                 measure_wedge, smallest_hyperplane_angle, wedge_pair)
 from .theory import (MATCHED_CASE_CONSTANT, THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT,
-                     AdversarialConstant,
+                     AdversarialConstant, matched_case_counterexample,
                      ConstantEstimate, adversarial_constant, flipped_pair, measure_flipped,
                      search_constant, stability_constant)
 
@@ -65,7 +65,7 @@ __all__ = [
     "measure_restricted", "restricted_pair", "fit_exponent",
     "THEOREM_3_3_CONSTANT", "MATCHED_CASE_CONSTANT", "THEOREM_3_3_EXPONENT", "ConstantEstimate", "stability_constant",
     "flipped_pair", "measure_flipped", "search_constant", "AdversarialConstant",
-    "adversarial_constant",
+    "adversarial_constant", "matched_case_counterexample",
     "realization_radius", "ZeroOutputCertificate", "certify_zero_output_minimum", "ExampleA1",
     "example_a1", "exact_mse", "LocalMinimumProbe", "probe_local_minimum", "RealizationProbe",
     "probe_realizations", "almost_optimality_bound", "RestrictedRepresentative",

@@ -46,7 +46,7 @@ from .stability import FamilyMeasurement, _check_budget, _measure, _round_bits
 __all__ = ["THEOREM_3_3_CONSTANT", "MATCHED_CASE_CONSTANT", "THEOREM_3_3_EXPONENT",
            "ConstantEstimate",
            "stability_constant", "flipped_pair", "measure_flipped", "search_constant",
-           "AdversarialConstant", "adversarial_constant"]
+           "AdversarialConstant", "adversarial_constant", "matched_case_counterexample"]
 
 #: ``s`` of Theorem 3.3 as the proof's case bounds give it (our re-derivation, module docstring)
 THEOREM_3_3_CONSTANT = 2.0 * 2.0 ** 0.5
@@ -427,3 +427,32 @@ def adversarial_constant(*, width=2, restarts=4, iterations=150, seed=0):
     t, g, s, p, ex = best_info
     return AdversarialConstant(constant=float(best), exact=bool(ex), per_restart=tuple(per),
                                theta=t, gamma=g, sobolev=float(s), parameter=float(p))
+
+
+def matched_case_counterexample():
+    """The exact restricted pair with ratio 2.10 (> 2, the matched-case reading of Theorem 3.3).
+
+    Found by ``adversarial_constant(width=3, restarts=4, iterations=300, seed=3)`` and stored
+    with its float64 weights: three balanced neurons in the open positive quadrant each (C.1–C.3
+    hold), ``|R(Γ) − R(Θ)|_{W^{1,∞}} = 0.5105`` (exact), and the restricted parametrization of
+    ``R(Γ)`` is unique up to permutation, so the distance over ``P``, 1.5011, is exact:
+    ``1.5011 / 0.5105^{1/2} = 2.1009``. Within ``2√2``, the constant the proof's case bounds give.
+
+    Returns
+    -------
+    (Network, Network)
+        ``(Θ, Γ)``.
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Theorem 3.3 and its proof (Appendix A.3.2).
+    """
+    At = [[0.03351006662928313, 0.5049500365368687],
+          [0.6927579883450292, 0.1749533438257611],
+          [0.17524071819763165, 0.46946844597729154]]
+    Ct = [[-0.5060607314977956], [-0.7145084344720268], [-0.501108701862934]]
+    Ag = [[0.9081539511680603, 0.41863641142845154],
+          [0.8248522877693176, 0.5653483271598816],
+          [0.5384101850050769, 0.7925820237262116]]
+    Cg = [[-1.0000000219979255], [1.0000000138303768], [-0.9581606293576971]]
+    return form_network(At, Ct), form_network(Ag, Cg)
