@@ -28,7 +28,8 @@ import argparse
 
 import numpy as np
 
-from topoanalysis.degeneracy import measure_angle_bins, measure_family_angles, measure_wedge
+from topoanalysis.degeneracy import (THEOREM_3_3_CONSTANT, measure_angle_bins,
+                                     measure_family_angles, measure_wedge)
 from topoanalysis.degeneracy.uniform_stability import ROW_HEADER
 from topoanalysis.io import OutputFolder, save_figure, write_csv, write_json
 
@@ -57,8 +58,8 @@ def main(argv=None):
         print("s(ω) = max uniform-norm ratio over pairs with smallest angle ≥ ω:")
         for w in levels:
             print(f"  ω ≥ {w:<6g} random restricted pairs {s_w[w]:.3g}, wedge family "
-                  f"{wedge_s[w]:.3g}; reference 2·ω^-1/2 = {2 / np.sqrt(w):.3g} "
-                  "(Theorem 3.3 with C = 1/ω)")
+                  f"{wedge_s[w]:.3g}; reference s·ω^-1/2 = "
+                  f"{THEOREM_3_3_CONSTANT / np.sqrt(w):.3g} (Theorem 3.3, s = 2√2, with C = 1/ω)")
         csv_path = write_csv(out.path("berner_uniform_angles.csv"), ROW_HEADER,
                              [r for m in ms for r in m.rows()])
         js = write_json(out.path("berner_uniform_angles.json"),

@@ -6,7 +6,7 @@ order 1 in the thin wedge). Section A.4 of Berner, Elbrächter & Grohs restores 
 uniform norm on a bounded domain ``Ω`` when the angles between the hyperplanes are bounded
 below: then every linear region of ``g − R(Γ)`` inside ``Ω`` is "fat", so
 ``|f|_{W^{1,∞}} ≤ C(ω) ||f||_{L^∞(Ω)}`` for the piecewise linear ``f = g − R(Γ)``, and Theorem
-3.3 gives ``|Φ − Γ|_∞ ≤ 2 (C(ω) ||g − R(Γ)||_{L^∞})^{1/2}``.
+3.3 gives ``|Φ − Γ|_∞ ≤ s (C(ω) ||g − R(Γ)||_{L^∞})^{1/2}``.
 
 Our copy of the paper lacks the formulas of Section A.4; we measure the hypothesis the proof
 needs — the smallest angle ``ω`` between the hyperplanes of *both* networks of a pair (those of
