@@ -15,7 +15,20 @@ lines of ``R(Γ)``, exact where the two meet), against the exact ``W^{1,∞}`` d
   ``dist / |dR|^{1/2}`` along the family parameter ``t`` (and with the uniform norm on the
   unit ball).
 
-Writes ``inverse_stability.csv`` (one row per pair) and ``inverse_stability.png`` to ``--out``.
+Beside each exponent the script measures the *constant* (issue 15): ``max dist / |dR|^{1/2}``
+over the balanced parametrizations Theorem 3.3 asks for, compared with ``s = 2√2`` (the proof's
+case bounds, Appendix A.3.2, as we re-derive them; the matched case alone gives 2), including the adversarial
+``flipped`` pairs (ratio √2), a seeded random search over restricted pairs and a seeded hill
+climb (``adversarial_constant``); the constants go to ``constants.json`` and the scatter panel
+draws ``dist = 2√2·|dR|^{1/2}``.
+
+Settings: ``ts``, ``etas``, ``seeds``, ``dim``, ``width``, ``search``, ``adversarial`` are our
+choice; the families and their parameters ``t`` are the paper's Section 2 examples.
+Differs from the paper: the paper has no experiment (its statements are proven); ``s = 2`` is our
+re-derivation from the proof of Theorem 3.3 (the formula is not in our text copy).
+
+Writes ``inverse_stability.csv`` (one row per pair), ``constants.json`` and
+``inverse_stability.png`` to ``--out``.
 
     python scripts/inverse_stability.py --out figures/inverse_stability
 """
@@ -24,15 +37,22 @@ import argparse
 
 import numpy as np
 
-from topoanalysis.degeneracy import FAMILIES, RESTRICTED_KINDS, measure_family, measure_restricted
+from topoanalysis.degeneracy import (FAMILIES, RESTRICTED_KINDS, THEOREM_3_3_CONSTANT,
+                                     adversarial_constant, matched_case_counterexample,
+                                     measure_family, measure_flipped, measure_restricted,
+                                     parameter_distance, search_constant, sobolev_distance,
+                                     stability_constant)
 from topoanalysis.degeneracy.stability import ROW_HEADER
-from topoanalysis.io import OutputFolder, save_figure, write_csv
+from topoanalysis.io import OutputFolder, save_figure, write_csv, write_json
 
 
-def run(ts, etas, seeds, dim, width):
+def run(ts, etas, seeds, dim, width, search=40):
     families = [measure_family(f, ts) for f in FAMILIES]
     restricted = [measure_restricted(k, etas, dim=dim, width=width, seeds=seeds)
                   for k in RESTRICTED_KINDS]
+    restricted.append(measure_flipped(etas, dim=dim, seeds=seeds))
+    if search >= 2:
+        restricted.append(search_constant(search, dim=dim, width=2, seed=0))
     return families, restricted
 
 
@@ -48,15 +68,18 @@ def figure(families, restricted):
     fig, axes = plt.subplots(rows, cols, figsize=(4.3 * cols, 3.6 * rows))
     axes = np.atleast_1d(axes).ravel()
     ax = axes[0]
-    for m, marker in zip(restricted, "os^v"):
+    for m, marker in zip(restricted, "os^v<>"):
         exp = f", exp. {m.exponent:.2f}" if np.isfinite(m.exponent) else ""
         ax.loglog(m.sobolev_distance, m.parameter_distance, marker, ms=4, alpha=0.7,
-                  label=f"restricted {m.name.split(':')[1]} (max ratio {m.max_ratio:.2g}{exp})")
+                  label=f"restricted {m.name.split(':')[1]} "
+                        f"(constant {m.max_ratio_balanced:.2g}{exp})")
     for m, marker in zip([m for m in families if m.name != "uniform"], "x+1234"):
         ax.loglog(m.sobolev_distance, m.parameter_distance, marker + "-", ms=6, alpha=0.8,
                   label=f"{m.name} (exponent {m.exponent:.2f})")
     f = np.logspace(-5, 1, 20)
     ax.loglog(f, f ** 0.5, "k--", lw=1, label="dist = |dR|^1/2")
+    ax.loglog(f, THEOREM_3_3_CONSTANT * f ** 0.5, "r-", lw=1,
+              label="Theorem 3.3: dist = 2√2·|dR|^1/2 (proof's bounds)")
     ax.set_xlabel("|R(Γ) − R(Θ)|  W^{1,∞}")
     ax.set_ylabel("min |Θ − Γ'|∞")
     ax.set_title("restricted vs unrestricted space")
@@ -92,18 +115,50 @@ def main(argv=None):
     parser.add_argument("--dim", type=int, default=3,
                         help="input dimension of the restricted pairs (default 3)")
     parser.add_argument("--width", type=int, default=5, help="width of the restricted pairs")
+    parser.add_argument("--search", type=int, default=40,
+                        help="random restricted pairs searched for the constant (0: none)")
+    parser.add_argument("--adversarial", type=int, default=4,
+                        help="restarts of the adversarial hill climb for the constant (0: none)")
+    parser.add_argument("--adversarial-iterations", type=int, default=150,
+                        help="moves per restart of the hill climb (default 150)")
     parser.add_argument("--force", action="store_true", help="reuse a folder with other settings")
     args = parser.parse_args(argv)
-    settings = {k: getattr(args, k) for k in ("ts", "etas", "seeds", "dim", "width")}
+    settings = {k: getattr(args, k) for k in ("ts", "etas", "seeds", "dim", "width", "search",
+                                                  "adversarial", "adversarial_iterations")}
     with OutputFolder(args.out, command="inverse_stability", settings=settings,
                       force=args.force) as out:
-        families, restricted = run(args.ts, args.etas, args.seeds, args.dim, args.width)
+        families, restricted = run(args.ts, args.etas, args.seeds, args.dim, args.width,
+                                   args.search)
         rows = [r for m in families + restricted for r in m.rows()]
         csv_path = write_csv(out.path("inverse_stability.csv"), ROW_HEADER, rows)
         for m in families + restricted:
             print(m.summary())
             print(f"    reason: {m.reason}")
         print(f"wrote {csv_path}")
+        print(f"constants (Theorem 3.3: s = 2√2 = {THEOREM_3_3_CONSTANT:.4g} from the proof's case "
+              "bounds, alpha = 1/2, on the restricted space; the families lie outside it):")
+        consts = [stability_constant(m) for m in families + restricted]
+        for c in consts:
+            print("  " + c.summary())
+        adv = None
+        if args.adversarial > 0:
+            adv = adversarial_constant(restarts=args.adversarial,
+                                       iterations=args.adversarial_iterations, seed=0)
+            print("  " + adv.summary())
+        theta, gamma = matched_case_counterexample()
+        d, pd = sobolev_distance(theta, gamma), parameter_distance(theta, gamma)
+        mc = {"sobolev": d.value, "sobolev_exact": d.exact, "parameter": pd.value_balanced,
+              "ratio": pd.value_balanced / d.value ** 0.5}
+        print(f"  matched_case_counterexample (restricted, exact): dist {mc['parameter']:.4g}, "
+              f"|dR| {mc['sobolev']:.4g}, ratio {mc['ratio']:.4f} > 2 (the matched case alone), "
+              f"< 2√2")
+        js = write_json(out.path("constants.json"),
+                        {"stated": {"s": THEOREM_3_3_CONSTANT, "alpha": 0.5,
+                                    "source": "re-derived from the proof's case bounds"},
+                         "measured": [c.to_dict() for c in consts],
+                         "adversarial": None if adv is None else adv.to_dict(),
+                         "matched_case_counterexample": mc})
+        print(f"wrote {js}")
         try:
             fig = figure(families, restricted)
         except ImportError:

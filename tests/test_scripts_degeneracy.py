@@ -14,7 +14,8 @@ def test_inverse_stability_script_tiny(load_script, tmp_path, capsys):
     mod = load_script("inverse_stability")
     out = tmp_path / "fig"
     assert mod.main(["--out", str(out), "--ts", "1", "8", "--etas", "0.1", "0.001",
-                     "--seeds", "1", "--dim", "2", "--width", "3"]) == 0
+                     "--seeds", "1", "--dim", "2", "--width", "3", "--search", "4",
+                     "--adversarial", "1", "--adversarial-iterations", "2"]) == 0
     text = capsys.readouterr().out
     rows = list(csv.DictReader(open(out / "inverse_stability.csv")))
     names = {r["experiment"] for r in rows}
