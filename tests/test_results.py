@@ -101,6 +101,30 @@ FACTORIES = {
     "topoanalysis.levelsets.persistence.PersistenceDiagram":
         lambda: (pytest.importorskip("gudhi") and _m("levelsets.persistence").minima_persistence(
             np.array([[0.1, 0.5, 0.9], [0.5, 0.2, 0.9], [0.9, 0.9, 0.1]]))),
+    "topoanalysis.degeneracy.conditions_unrestricted.Theorem31Conditions":
+        lambda: _m("degeneracy").theorem_3_1_conditions(
+            *_m("degeneracy").restricted_pair("random", 0.01, dim=2, width=3, seed=1)[::-1]),
+    "topoanalysis.degeneracy.optimization.ExampleA1":
+        lambda: _m("degeneracy.optimization").example_a1(ks=(1, 10)),
+    "topoanalysis.degeneracy.optimization.ZeroOutputCertificate":
+        lambda: _m("degeneracy.optimization").example_a1(ks=(1, 10)).certificate,
+    "topoanalysis.degeneracy.optimization.LocalMinimumProbe":
+        lambda: (lambda ex: _m("degeneracy.optimization").probe_local_minimum(
+            ex.gamma_star, ex.X, ex.y, 0.5, samples=20))(
+            _m("degeneracy.optimization").example_a1(ks=(1,))),
+    "topoanalysis.degeneracy.optimization.RealizationProbe":
+        lambda: (lambda ex: _m("degeneracy.optimization").probe_realizations(
+            ex.gamma_star, ex.X, ex.y, 1e-3, samples=3))(
+            _m("degeneracy.optimization").example_a1(ks=(1,))),
+    "topoanalysis.degeneracy.optimization.RestrictedRepresentative":
+        lambda: _m("degeneracy.optimization").restricted_representative(NET, X, Y),
+    "topoanalysis.degeneracy.theory.AdversarialConstant":
+        lambda: _m("degeneracy.theory").adversarial_constant(restarts=1, iterations=2, seed=0),
+    "topoanalysis.degeneracy.theory.ConstantEstimate":
+        lambda: _m("degeneracy.theory").stability_constant(
+            _m("degeneracy.theory").measure_flipped((0.1, 0.01))),
+    "topoanalysis.degeneracy.uniform_stability.AngleMeasurement":
+        lambda: _m("degeneracy.uniform_stability").measure_wedge((0.5, 0.1)),
     "topoanalysis.symbolic.conservation.ConservationLaws":
         lambda: _m("symbolic").conservation_laws(1, 1, 1, activation="linear"),
     "topoanalysis.dynamics._shared.TrainResult":

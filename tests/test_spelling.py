@@ -279,6 +279,15 @@ CASES = {
         lambda s: topoanalysis.levelsets.slices.filter_normalized_directions(
             topoanalysis.landscape.Landscape(ARCH, X, YB), NET, seed=0, bias=s),
         ["zero", "filter"]),
+    ("topoanalysis.degeneracy.conditions_unrestricted", "theorem_3_1_conditions", "augment"): (
+        lambda s: _deg("theorem_3_1_conditions")(NOBIAS, NOBIAS, augment=s), ["none", "bias"]),
+    ("topoanalysis.degeneracy.uniform_stability", "smallest_hyperplane_angle", "augment"): (
+        lambda s: _deg("smallest_hyperplane_angle")(NOBIAS, NOBIAS, augment=s),
+        ["none", "bias"]),
+    ("topoanalysis.degeneracy.uniform_stability", "measure_family_angles", "family"): (
+        lambda s: _deg("measure_family_angles")(s, (1, 2)), ["unbalanced"]),
+    ("topoanalysis.degeneracy.optimization", "restricted_representative", "loss"): (
+        lambda s: _deg("restricted_representative")(NET, X, YB, loss=s), ["mse", "l1"]),
     ("topoanalysis.degeneracy.stability", "parameter_distance", "certify"): (
         lambda s: _deg("parameter_distance")(NOBIAS, NOBIAS, certify=s), ["exact"]),
     ("topoanalysis.degeneracy.canonical", "canonical_form", "certify"): (

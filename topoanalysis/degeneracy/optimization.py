@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._validation import check_array, check_float, check_int, check_seed
+from .._validation import check_array, check_float, check_int
 from ..exceptions import ValidationError
 from ._form import form_network, shallow_form
 from .theory import THEOREM_3_3_CONSTANT, THEOREM_3_3_EXPONENT
@@ -320,7 +320,7 @@ def probe_local_minimum(net, X, y, radius, *, samples=2000, seed=0):
     X, y = _xy(X, y, form.dim)
     r = check_float("radius", radius, minimum=0.0, strict_min=True)
     samples = check_int("samples", samples, minimum=1, maximum=10_000_000)
-    seed = check_seed("seed", seed)
+    seed = check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     A, C = form.A, form.C
     best = np.inf
@@ -394,7 +394,7 @@ def probe_realizations(net, X, y, delta, *, samples=20, seed=0):
     X, y = _xy(X, y, form.dim)
     delta = check_float("delta", delta, minimum=0.0, strict_min=True)
     samples = check_int("samples", samples, minimum=1, maximum=10_000)
-    seed = check_seed("seed", seed)
+    seed = check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     A = _round_bits(form.A)
     C = np.where(form.C >= 0, 1.0, -1.0) * np.linalg.norm(A, axis=1, keepdims=True)
@@ -509,7 +509,9 @@ def restricted_representative(net, X, y, *, loss="mse"):
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Corollary 1.4 and Lemma A.6.
     """
-    from ..losses import loss_value
+    from ..losses import check_loss, loss_value
+
+    loss = check_loss(loss)
     from ._form import augment_inputs
     from .canonical import canonical_form
     from .conditions import restricted_space_membership

@@ -25,7 +25,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_float, check_int, check_seed
+from .._validation import check_choice, check_float, check_int, check_seed
 from ..exceptions import ValidationError
 from ._exact import line_key
 from ._form import form_network, pair_forms
@@ -249,8 +249,7 @@ def measure_family_angles(family, ts=(1, 2, 4, 8, 16, 32)):
     uniform-norm ratio grows)."""
     from .stability import FAMILIES, counterexample
 
-    if family not in FAMILIES:
-        raise ValidationError(f"`family` must be one of {sorted(FAMILIES)}; got {family!r}.")
+    family = check_choice("family", family, tuple(FAMILIES))
     if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__") or len(ts) < 2:
         raise ValidationError(f"`ts` must be a sequence of at least 2 floats >= 1; got {ts!r}.")
     _check_budget(len(ts), "ts")
