@@ -24,9 +24,8 @@ CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01")
 PAPER_PACKAGES = ("topoanalysis.obstruction", "topoanalysis.critical", "topoanalysis.degeneracy",
                   "topoanalysis.levelsets", "topoanalysis.symbolic", "topoanalysis.graphs")
 
-#: Modules owned by the engine-contract work (issue #20's "engine contract" section), being
-#: rewritten concurrently: their docstrings are completed there (TODO at merge).
-PENDING_MODULES = {"topoanalysis.dynamics._engine", "topoanalysis.dynamics.train"}
+#: Modules whose docstrings are completed elsewhere (none since the session-2 merge).
+PENDING_MODULES = set()
 
 
 def _public_functions():

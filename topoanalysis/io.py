@@ -334,6 +334,27 @@ def locked_file(path, param="output"):
 
     Yields the absolute path. Used for single-file outputs such as ``critical --json``;
     folders use :class:`OutputFolder`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file to lock.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Yields
+    ------
+    str
+        The absolute path of the file.
+
+    Raises
+    ------
+    FileError
+        When another live process holds the lock, or the lock cannot be written.
+
+    See Also
+    --------
+    OutputFolder, atomic_path
     """
     path = check_output_file(path, param)
     folder, base = os.path.split(path)
@@ -356,6 +377,20 @@ def clean_stale_temporaries(folder):
 
     Call only while holding the folder's lock (:class:`OutputFolder` does on entering): no
     other run can be writing them then. Returns the names removed.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Output folder whose lock the caller holds.
+
+    Returns
+    -------
+    list of str
+        Names of the files removed.
+
+    See Also
+    --------
+    OutputFolder
     """
     removed = []
     for name in os.listdir(folder):
@@ -374,6 +409,24 @@ def check_checkpoint(path, *, steps, n_networks, n_params, param="checkpoint"):
     checks what a damaged or edited file can get wrong beyond it: the step it resumes at
     (``0 <= t0 <= steps + 1``), the shapes of the parameters and per-network arrays, finite
     parameters, and per-network step counts within ``[0, steps]``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Checkpoint ``.npz`` written by :func:`topoanalysis.dynamics.train`.
+    steps : int
+        Number of steps of the run about to resume.
+    n_networks : int
+        Number of networks trained together.
+    n_params : int
+        Number of parameters of one network.
+    param : str, default="checkpoint"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    int
+        ``t0``, the step the run resumes at.
 
     Raises
     ------

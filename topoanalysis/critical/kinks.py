@@ -28,6 +28,29 @@ def kink_mask(point, tol):
     (a neuron with ``w_k = 0`` has every sample on its "hyperplane"). The exact zeros are
     decided in exact arithmetic (:func:`~topoanalysis.critical._exact.exact_signs`), never by
     the rounding of the float dot product; ``tol > 0`` is the user's modelling choice.
+
+    Parameters
+    ----------
+    point : ShallowPoint
+        The network at its data (``critical._point.shallow_point``).
+    tol : float
+        Relative tolerance; ``0`` decides the exact zeros only.
+
+    Returns
+    -------
+    ndarray of bool, shape (N, l)
+        ``True`` where sample ``n`` lies on neuron ``k``'s hyperplane.
+
+    See Also
+    --------
+    kink_samples, neuron_first_order_map
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Section 3: the loss is not differentiable where a sample lies on a neuron's
+           hyperplane w_k · x_n = 0.
     """
     signs, _ = exact_signs(point.Xa, point.w)
     on = signs == 0
@@ -84,7 +107,35 @@ def neuron_first_order_map(point, k, U, kinks=None):
 
 
 def _first_order_map(point, k, U, kinks=None):
-    """:func:`neuron_first_order_map` without validation (internal callers)."""
+    """:func:`neuron_first_order_map` without validation (internal callers).
+
+    Parameters
+    ----------
+    point : ShallowPoint
+        The network at its data.
+    k : int
+        The neuron.
+    U : ndarray of shape (M, D)
+        Directions of ``w_k`` (rows).
+    kinks : ndarray of bool, shape (N,), optional
+        Samples on the hyperplane (default: exactly zero pre-activation).
+
+    Returns
+    -------
+    ndarray of shape (M, e)
+        ``F_k(u)`` for every row ``u`` of ``U``.
+
+    See Also
+    --------
+    neuron_first_order_map
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           one-sided derivative ρ(u · x_n) of a sample on the hyperplane; the tangential
+           conditions.
+    """
     pre = point.pre[:, k]
     on = (exact_signs(point.Xa, point.w[k:k + 1])[0][:, 0] == 0 if kinks is None
           else np.asarray(kinks, dtype=bool))

@@ -112,6 +112,14 @@ def second_order_test(point, esc, kinks, *, certify=True):
         group"`` or ``"escape with output-weight correction"``), ``direction`` (unit flat
         direction or None), ``step`` and ``exact_change`` (the rational loss change at that
         step, as a float, or None), ``tried`` (per neuron: ``c2``).
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Section 4 (escape neurons and the first-order conditions); the paper leaves the
+           vector-output case with a_k != 0 open, the second-order test is this toolkit's
+           derivation (module docstring).
     """
     tried = []
     best = None

@@ -93,6 +93,13 @@ def augment_inputs(X, augment):
     Raises
     ------
     ValidationError
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: condition C.3
+           and the augmentation of the input by two coordinates, which also absorbs the
+           biases.
     """
     from .._validation import check_array
 

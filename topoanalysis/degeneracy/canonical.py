@@ -188,6 +188,13 @@ def exact_merge(A, C):
     are equal — all 2×2 minors vanish in rational arithmetic and the dot product is positive.
     No tolerance: rows at any angle ``ε > 0`` stay apart (merging them would change the
     function by ``|c| ||a||`` in ``W^{1,∞}`` on the wedge between them).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: redundant
+           weight vectors (same direction) and condition C.2; Lemma A.3 (uniqueness up to
+           permutation and balancing).
     """
     from ._exact import rat, ray_key
 
@@ -254,7 +261,7 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
 
     See Also
     --------
-    canonical_form_symbolic, parameter_distance
+    canonical_form_symbolic, topoanalysis.degeneracy.parameter_distance
 
     Examples
     --------

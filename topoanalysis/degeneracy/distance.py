@@ -201,6 +201,13 @@ def hyperplane_groups(V, S, merge_tol=None):
         Unit normals, the Jacobian contributions ``P_g`` (side ``n·x > 0``) and ``N_g``,
         the constant part (hyperplanes that are no kink) and the neurons of each group, plus
         their exact rational counterparts.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 3: the
+           gradient of a realization jumps by c_i a_i across the hyperplane of neuron i (the
+           W^{1,∞} semi-norm).
     """
     from ._exact import rat
 
@@ -814,6 +821,15 @@ def linear_regions(V, S, *, max_nodes=100_000):
     ``O(G log G)``. Higher dimension: incremental enumeration with one LP per new side (no
     pruning), every witness verified exactly; the number of regions of ``G`` generic central
     hyperplanes in ``R^D`` is ``2 Σ_{i<D} C(G−1, i)``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 3 (the
+           W^{1,∞} semi-norm is the largest Jacobian over the linear regions).
+    .. [2] T. Zaslavsky, "Facing up to arrangements: face-count formulas for partitions of
+           space by hyperplanes", Mem. AMS 154, 1975: the number of regions of a central
+           arrangement.
     """
     V, S = _check_vs(V, S)
     max_nodes = check_int("max_nodes", max_nodes, minimum=1)
@@ -968,7 +984,7 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
 
     See Also
     --------
-    parameter_distance, uniform_distance, linear_regions
+    topoanalysis.degeneracy.parameter_distance, uniform_distance, linear_regions
 
     Examples
     --------

@@ -34,6 +34,38 @@ def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None
     ``tol`` is the numeric tolerance of C.1/C.3 and of the canonical form's step checks; the
     combinatorial decisions (zero, redundant, opposite, dead neurons, C.2, the canonical
     merges) are exact (see ``docs/guide/certificates_degeneracy.md``).
+
+    Parameters
+    ----------
+    net : Network
+        A shallow ReLU network.
+    X : array_like of shape (N, d), optional
+        Data on which a neuron is dead when its pre-activation is ``≤ 0`` at every row
+        (also the data of the canonical form's checks).
+    domain : Box or Ball, optional
+        Domain ``Ω`` on which a neuron is dead when ``max_Ω ⟨w, x⟩ + b ≤ 0`` (exact).
+    augment : {"c3", "bias", "none"}, default="c3"
+        Augmentation of the canonical form (:func:`~topoanalysis.degeneracy.canonical_form`).
+    tolerances : dict, optional
+        Overrides of the detection tolerances (:func:`~topoanalysis.degeneracy.detect_degeneracies`).
+    tol : float, default=1e-9
+        Numeric tolerance of C.1/C.3 and of the canonical form's step checks.
+
+    Returns
+    -------
+    NetworkStability
+        ``degeneracies``, ``membership`` (C.1–C.3) and ``canonical``.
+
+    See Also
+    --------
+    topoanalysis.degeneracy.detect_degeneracies, topoanalysis.degeneracy.restricted_space_membership,
+    topoanalysis.degeneracy.canonical_form
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (the
+           four degeneracies), conditions C.1–C.3 and Lemma A.3.
     """
     return NetworkStability(
         degeneracies=detect_degeneracies(net, X=X, domain=domain, tolerances=tolerances),

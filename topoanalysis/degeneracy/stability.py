@@ -159,6 +159,32 @@ def kink_lower_bound(theta_A, gamma_A, gamma_C):
     ``|Θ − Γ'|_∞ ≥ max_L ||a_{i(L)} − w'_L||_∞ ≥ max_L dist_∞(a_{i(L)}, L)``. The minimum over
     injective maps (a bottleneck matching) is the bound; ``inf`` when there are more kink
     lines than neurons. The distances to the lines are exact rationals (rounded down).
+
+    Parameters
+    ----------
+    theta_A : ndarray of shape (m, D)
+        Weight vectors of ``Θ`` (rows).
+    gamma_A : ndarray of shape (M, D)
+        Weight vectors of ``Γ``.
+    gamma_C : ndarray of shape (M, e)
+        Output vectors of ``Γ``.
+
+    Returns
+    -------
+    float
+        The lower bound (``0.0`` when ``R(Γ)`` has no kink, ``inf`` when it has more kink
+        lines than ``Θ`` has neurons).
+
+    See Also
+    --------
+    topoanalysis.degeneracy.distance.hyperplane_groups
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: inverse
+           stability of the realization map, Section 2 (its failure) and the distance |Θ −
+           Γ|_∞ to the parametrizations of R(Γ).
     """
     from .distance import hyperplane_groups
 
@@ -597,7 +623,28 @@ FAMILIES = {
 
 
 def counterexample(family, t):
-    """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
+    """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`).
+
+    Parameters
+    ----------
+    family : str
+        A key of :data:`FAMILIES`.
+    t : float
+        Parameter of the family, ``1 <= t <= 1e50``.
+
+    Returns
+    -------
+    CounterexamplePair
+        ``theta``, ``gamma`` (networks), the family's ``reason`` and known
+        reparametrizations.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (the
+           counterexamples to inverse stability: unbalanced, redundant and opposite neurons,
+           nearly cancelling pairs).
+    """
     family = check_choice("family", family, tuple(FAMILIES))
     t = check_float("t", t, minimum=1.0, maximum=1e50)
     maker, reason = FAMILIES[family]

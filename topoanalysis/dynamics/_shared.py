@@ -147,7 +147,24 @@ CHUNK_SECONDS = 0.25
 def estimate_step_seconds(n_networks, n_samples, n_params, n_threads):
     """Cost model of one training step: 2 µs of overhead plus 0.2 ns per sample, parameter and
     network on one core (about what the engine does; the estimate used before the first
-    measurement)."""
+    measurement).
+
+    Parameters
+    ----------
+    n_networks : int
+        Networks trained together.
+    n_samples : int
+        Training samples.
+    n_params : int
+        Parameters of one network.
+    n_threads : int
+        Threads of the engine.
+
+    Returns
+    -------
+    float
+        Estimated seconds of one step.
+    """
     return 2e-6 + 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
 
 

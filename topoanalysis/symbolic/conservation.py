@@ -637,7 +637,14 @@ class ConservationLaws:
                f"{self.activation}{bias}"
 
     def summary(self):
-        """Human-readable report."""
+        """Human-readable report.
+
+        Returns
+        -------
+        str
+            Several lines: the architecture, ``dim Lie``, the count of laws, the laws found,
+            completeness and the method.
+        """
         lines = [f"Conservation laws of gradient flow: {self.architecture}",
                  f"  parameters D = {self.n_params}, dim Lie = {self.lie_dimension} "
                  f"(bracket tower: " + ", ".join(
@@ -666,7 +673,13 @@ class ConservationLaws:
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-ready dictionary (laws as strings)."""
+        """JSON-ready dictionary (laws as strings).
+
+        Returns
+        -------
+        dict
+            Every field, laws as strings.
+        """
         return {
             "inputs": self.inputs, "hidden": list(self.hidden), "outputs": self.outputs,
             "activation": self.activation, "negative_slope": self.negative_slope,
@@ -758,7 +771,7 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
 
     See Also
     --------
-    conserved_quadratic_forms : the quadratic laws alone, derived from the symbolic network.
+    topoanalysis.symbolic.conserved_quadratic_forms : the quadratic laws alone, derived from the symbolic network.
     law_drift : one-step change of each law under gradient descent.
     momentum_laws : what survives under the heavy-ball ODE.
 
@@ -1057,6 +1070,15 @@ def law_drift(result):
     See Also
     --------
     topoanalysis.symbolic.gd_drift : the same for the neuron invariants ``c_k``.
+
+    References
+    ----------
+    .. [1] S. Marcotte, R. Gribonval, G. Peyré, "Abide by the law and follow the flow:
+           conservation laws for gradient flows", NeurIPS 2023 (arXiv:2307.00144): a
+           conservation law h satisfies ∇h · ∇L = 0 for every data set (Section 2).
+    .. [2] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: discrete gradient descent changes
+           the invariants c_k at order η².
     """
     if not isinstance(result, ConservationLaws):
         raise ValidationError(
