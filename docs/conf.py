@@ -36,7 +36,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "README_short_plan.md", "examples/README.txt",
+exclude_patterns = ["_build", "examples/README.txt",
                     "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.json", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
