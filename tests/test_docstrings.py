@@ -96,12 +96,8 @@ def test_see_also_entries_resolve(name):
                 f"{name}: See Also names {target!r}, which does not exist")
 
 
-#: Methods of public classes are checked in these modules; the classes of critical/,
-#: degeneracy/, dynamics/ and io.py are owned by concurrent work and follow at merge (TODO).
-METHOD_MODULES = ("topoanalysis.network", "topoanalysis.symmetry", "topoanalysis.obstruction",
-                  "topoanalysis.symbolic", "topoanalysis.graphs", "topoanalysis.levelsets",
-                  "topoanalysis.init", "topoanalysis.sweep", "topoanalysis.datasets",
-                  "topoanalysis.analyze")
+#: Methods of public classes are checked in every public module of the package.
+METHOD_MODULES = ("topoanalysis",)
 
 
 def _public_methods():

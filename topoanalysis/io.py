@@ -612,7 +612,18 @@ class OutputFolder:
         return False
 
     def path(self, name):
-        """Path of the file ``name`` inside the folder (recorded in the manifest)."""
+        """Path of the file ``name`` inside the folder (recorded in the manifest).
+
+        Parameters
+        ----------
+        name : str
+            A file name inside the folder (no absolute path, no ``..``).
+
+        Returns
+        -------
+        str
+            The path to write to.
+        """
         name = os.fspath(name)
         if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
             raise ValidationError(f"`name` must be a file name inside the output folder; "
@@ -622,7 +633,18 @@ class OutputFolder:
         return os.path.join(self.root, name)
 
     def exists(self, name):
-        """Whether ``name`` already exists in the folder (e.g. a checkpoint to resume)."""
+        """Whether ``name`` already exists in the folder (e.g. a checkpoint to resume).
+
+        Parameters
+        ----------
+        name : str
+            A file name inside the folder.
+
+        Returns
+        -------
+        bool
+            Whether the file exists.
+        """
         return os.path.exists(os.path.join(self.root, name))
 
     def __repr__(self):

@@ -176,9 +176,23 @@ class EmbeddingFamily:
     rows: list
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"rows": self.rows}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"{'embedding':34s} {'width':>5} {'verdict':>15}  function change"]
         for r in self.rows:
             lines.append(f"{r['name']:34s} {r['width']:>5} {r['verdict']:>15}  "

@@ -217,10 +217,24 @@ class EscapeReport:
         return [n["neuron"] for n in self.neurons if n["escape"] and n["zero_output"]]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"escape_neurons": self.escape, "zero_output_escape": self.zero_output_escape,
                 "outputs": self.outputs, "tol": self.tol, "neurons": self.neurons}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         if not self.escape:
             return "escape neurons: none"
         parts = [f"{n['neuron']} ({n['kind']}, rate {n['rate']:.3g})"

@@ -167,7 +167,18 @@ class KinkReport:
     tol: float
 
     def samples(self, k):
-        """Indices of the samples on neuron ``k``'s hyperplane."""
+        """Indices of the samples on neuron ``k``'s hyperplane.
+
+        Parameters
+        ----------
+        k : int
+            The neuron.
+
+        Returns
+        -------
+        list of int
+            The sample indices, increasing.
+        """
         return np.flatnonzero(self.on_hyperplane[:, k]).tolist()
 
     @property
@@ -175,12 +186,26 @@ class KinkReport:
         return int(self.on_hyperplane.sum())
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         l = self.on_hyperplane.shape[1]
         return {"tol": self.tol, "n_kinks": self.n_kinks,
                 "kink_samples": {str(k): self.samples(k) for k in range(l) if self.samples(k)},
                 "pattern": self.pattern.T.tolist()}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         l = self.on_hyperplane.shape[1]
         lines = [f"kink samples (|w_k·x̃_n| <= {self.tol:g}·||w_k||·||x̃_n||): {self.n_kinks}"]
         for k in range(l):

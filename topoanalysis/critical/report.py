@@ -30,9 +30,23 @@ class TrainedVerdicts:
     loss: str
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"loss": self.loss, "counts": self.counts, "networks": self.rows}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"Critical points of the trained networks (after snapping, loss {self.loss}): "
                  + ", ".join(f"{v} {n}" for v, n in self.counts.items() if n)]
         for r in self.rows:

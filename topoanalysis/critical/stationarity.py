@@ -312,6 +312,13 @@ class StationarityReport:
     certificate: object = None
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"is_stationary": self.is_stationary, "loss": self.loss, "tol": self.tol,
                 "kink_tol": self.kink_tol, "certificate": self.certificate,
                 "conditions": self.conditions,
@@ -321,6 +328,13 @@ class StationarityReport:
                 "descent_slope": self.descent_slope}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"directional stationarity (tol {self.tol:g}): "
                  + ("holds" if self.is_stationary else f"fails ({len(self.failures)} conditions)")
                  + ("" if not self.certificate or self.certificate["all_proved"] is None else

@@ -65,7 +65,18 @@ class ShallowForm:
         return self.C.shape[1]
 
     def realization(self, Z):
-        """``Σ_i c_i ρ(⟨a_i, z⟩)`` on augmented points ``Z`` of shape ``(N, D)``."""
+        """``Σ_i c_i ρ(⟨a_i, z⟩)`` on augmented points ``Z`` of shape ``(N, D)``.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (N, D)
+            Augmented points.
+
+        Returns
+        -------
+        ndarray of shape (N, e)
+            The realization at every point.
+        """
         return np.maximum(Z @ self.A.T, 0.0) @ self.C
 
     def __call__(self, X):
@@ -73,7 +84,13 @@ class ShallowForm:
         return self.realization(augment_inputs(X, self.augment))
 
     def to_network(self):
-        """The form as a bias-free :class:`~topoanalysis.Network` on ``D`` inputs."""
+        """The form as a bias-free :class:`~topoanalysis.Network` on ``D`` inputs.
+
+        Returns
+        -------
+        Network
+            The network ``D``-``m``-``e`` without biases.
+        """
         return form_network(self.A, self.C)
 
 

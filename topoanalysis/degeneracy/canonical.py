@@ -52,11 +52,23 @@ class StepCheck:
     holds: bool
 
     def to_dict(self):
-        """Plain data (the fields)."""
+        """Plain data (the fields).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return dataclasses.asdict(self)
 
     def summary(self):
-        """One line: the step, widths and the largest errors found."""
+        """One line: the step, widths and the largest errors found.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"{self.step}: width {self.width_before} -> {self.width_after}, value error "
                 f"{self.max_value_error:.2e}, gradient error {self.max_gradient_error:.2e} on "
                 f"{self.n_points} points / {self.n_regions} regions: "
@@ -110,6 +122,13 @@ class CanonicalForm:
         return self.network.forward(augment_inputs(X, self.augment))
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"canonical form: {self.width_before} neurons -> {self.width} "
                  f"(input augmented {self.augment!r}, {self.network.arch.inputs} inputs); "
                  f"old -> new {self.mapping.tolist()}; "
@@ -123,6 +142,13 @@ class CanonicalForm:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         W1, W2 = self.network.weights
         return {"width_before": self.width_before, "width": self.width, "augment": self.augment,
                 "mapping": self.mapping.tolist(), "output_bias_neuron": self.output_bias_neuron,
@@ -411,12 +437,24 @@ class SymbolicStep:
         return all(r == 0 for r in self.residual)
 
     def to_dict(self):
-        """Plain data (matrices as ``str``)."""
+        """Plain data (matrices as ``str``).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return {"step": self.step, "A": str(self.A.tolist()), "C": str(self.C.tolist()),
                 "residual": [str(r) for r in self.residual], "holds": self.holds}
 
     def summary(self):
-        """One line: the step, the width after it and whether the realization is unchanged."""
+        """One line: the step, the width after it and whether the realization is unchanged.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"{self.step}: {self.A.rows} neuron(s), realization "
                 f"{'unchanged (residual 0)' if self.holds else 'CHANGED'}")
 

@@ -63,6 +63,13 @@ class SobolevDistance:
     squared: str = None
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         if self.exact:
             head = f"W^(1,inf) distance {self.value:.6g} (exact, {self.method})"
         else:
@@ -72,6 +79,13 @@ class SobolevDistance:
                 f"{self.n_regions} regions visited, input augmentation {self.augment!r}")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return dataclasses.asdict(self)
 
 
@@ -99,11 +113,32 @@ class Box:
         return len(self.low)
 
     def sample(self, n, rng):
+        """Uniform samples of the box.
+
+        Parameters
+        ----------
+        n : int
+            Number of points.
+        rng : numpy.random.Generator
+            The random stream.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+            The points.
+        """
         lo, hi = np.array(self.low), np.array(self.high)
         r = rng.random((n, self.dim))
         return lo * (1.0 - r) + hi * r                # no overflow of hi - lo
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"kind": "box", "low": list(self.low), "high": list(self.high)}
 
 
@@ -128,12 +163,33 @@ class Ball:
         return len(self.center)
 
     def sample(self, n, rng):
+        """Uniform samples of the ball.
+
+        Parameters
+        ----------
+        n : int
+            Number of points.
+        rng : numpy.random.Generator
+            The random stream.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+            The points.
+        """
         z = rng.normal(size=(n, self.dim))
         z /= np.linalg.norm(z, axis=1, keepdims=True)
         r = self.radius * rng.random(n) ** (1.0 / self.dim)
         return np.array(self.center) + z * r[:, None]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"kind": "ball", "center": list(self.center), "radius": self.radius}
 
 
@@ -1056,11 +1112,25 @@ class UniformDistance:
     n_points: int
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         kind = "exact" if self.exact else "sampled, a lower bound"
         return (f"uniform distance {self.value:.6g} on {self.domain['kind']} ({kind}: "
                 f"{self.method}, {self.n_points} points)")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return dataclasses.asdict(self)
 
 

@@ -20,10 +20,24 @@ class NetworkStability:
     canonical: object
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return "\n".join([self.degeneracies.summary(), "conditions: " + self.membership.summary(),
                           self.canonical.summary()])
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"degeneracies": self.degeneracies.to_dict(),
                 "conditions": self.membership.to_dict(), "canonical": self.canonical.to_dict()}
 
@@ -86,6 +100,13 @@ class StabilityOfNetworks:
     output_bias_neuron: list = dataclasses.field(default_factory=list)
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         kinds = sorted({k for c in self.counts for k, v in c.items() if v})
         lines = ["Degeneracies (Berner et al.) and canonical forms modulo permutation, rescaling "
                  "and redundancy:"]
@@ -99,6 +120,13 @@ class StabilityOfNetworks:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"labels": self.labels, "counts": self.counts, "widths": self.widths,
                 "canonical_widths": self.canonical_widths,
                 "in_restricted_space": self.in_restricted_space, "verified": self.verified,

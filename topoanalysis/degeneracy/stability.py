@@ -74,6 +74,13 @@ class ParameterDistance:
     certificate: str = ""
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         how = (self.certificate if self.exact else
                f"in [{self.lower:.6g}, {self.value:.6g}]: certified lower bound (kink lines), "
                "upper bound over permutation, rescaling and re-pairing tried")
@@ -82,6 +89,13 @@ class ParameterDistance:
                 f"{'exact: ' if self.exact else ''}{how})")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"value": self.value, "value_balanced": self.value_balanced,
                 "assignment": [list(p) for p in self.assignment], "exact": self.exact,
                 "widths": list(self.widths), "lower": self.lower,
@@ -448,6 +462,13 @@ class StabilityMeasurement:
         return float(self.parameter.value / f ** self.alpha) if f > 0 else float("inf")
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [self.parameter.summary(), self.sobolev.summary()]
         if self.uniform is not None:
             lines.append(self.uniform.summary())
@@ -457,6 +478,13 @@ class StabilityMeasurement:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"parameter": self.parameter.to_dict(), "sobolev": self.sobolev.to_dict(),
                 "uniform": None if self.uniform is None else self.uniform.to_dict(),
                 "alpha": self.alpha, "ratio": self.ratio, "ratio_uniform": self.ratio_uniform}
@@ -514,13 +542,25 @@ class CounterexamplePair:
     reparametrizations: tuple = ()
 
     def to_dict(self):
-        """Plain data: family, ``t``, the reason and both networks (architecture, params)."""
+        """Plain data: family, ``t``, the reason and both networks (architecture, params).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return {"family": self.family, "t": self.t, "reason": self.reason,
                 **{k: {"architecture": n.arch.to_dict(), "params": n.params.tolist()}
                    for k, n in (("theta", self.theta), ("gamma", self.gamma))}}
 
     def summary(self):
-        """One line: the family, ``t`` and why it is a counterexample."""
+        """One line: the family, ``t`` and why it is a counterexample.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return f"counterexample {self.family!r} at t = {self.t:g}: {self.reason}"
 
 
@@ -756,6 +796,13 @@ class FamilyMeasurement:
         return float(np.max(self.ratio_balanced))
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         loc = self.local_exponents[np.isfinite(self.local_exponents)]
         loc_txt = (f"local exponents {loc.min():.3f}..{loc.max():.3f}" if len(loc)
                    else "no local exponents (|dR| constant)")
@@ -766,6 +813,14 @@ class FamilyMeasurement:
                 f"{self.ratio_uniform[-1]:.3g}, {exp_txt}")
 
     def rows(self):
+        """One CSV row per value of ``t``.
+
+        Returns
+        -------
+        list of tuple
+            ``(name, t, parameter distance, Sobolev distance, uniform distance, ratio, uniform
+            ratio, balanced ratio, parameter lower bound, parameter exact)``.
+        """
         lower = self.parameter_lower if self.parameter_lower is not None else self.parameter_distance
         ex = self.parameter_exact if self.parameter_exact is not None else [False] * len(self.t)
         return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru),
@@ -777,6 +832,13 @@ class FamilyMeasurement:
                                                         lower, ex)]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"name": self.name, "t": self.t.tolist(),
                 "parameter_distance": self.parameter_distance.tolist(),
                 "sobolev_distance": self.sobolev_distance.tolist(),

@@ -111,7 +111,13 @@ class FlowResult(TrainResult):
     sliding_kinks: np.ndarray = None
 
     def summary(self):
-        """A few lines of text: settings, then one line per network (at most 20)."""
+        """A few lines of text: settings, then one line per network (at most 20).
+
+        Returns
+        -------
+        str
+            The report.
+        """
         s = self.settings
         lines = [f"gradient flow (Dormand-Prince 5(4)), {self.n_networks} network(s), "
                  f"{s['loss']} loss, t_end={s['t_end']:g}, rtol={s['rtol']:g}, "
@@ -127,7 +133,13 @@ class FlowResult(TrainResult):
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-able summary (per-network arrays as lists; records included)."""
+        """JSON-able summary (per-network arrays as lists; records included).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         def arr(a):
             return None if a is None else np.asarray(a).tolist()
 
