@@ -502,7 +502,7 @@ class OutputFolder:
     >>> open(os.path.join(d, "result.json")).read().split()
     ['{', '"x":', 'null', '}']
     >>> with OutputFolder(d, command="demo", settings={"n": 2}) as out:
-    ...     pass
+    ...     pass  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
     topoanalysis.io.FileError: `--out`: ...
