@@ -197,8 +197,8 @@ def kink_lower_bound(theta_A, gamma_A, gamma_C):
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: inverse
-           stability of the realization map, Section 2 (its failure) and the distance |Θ −
-           Γ|_∞ to the parametrizations of R(Γ).
+           stability of the realization map, Section 2 (its failure) and the distance
+           ``|Θ − Γ|_∞`` to the parametrizations of ``R(Γ)``.
     """
     from .distance import hyperplane_groups
 
