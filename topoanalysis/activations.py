@@ -43,6 +43,10 @@ def parse_activation(activation, negative_slope=0.01):
     name : str
     negative_slope : float
 
+    See Also
+    --------
+    activate, activation_code
+
     Examples
     --------
     >>> parse_activation("leaky_relu(0.2)")
@@ -88,6 +92,10 @@ def is_positively_homogeneous(name):
     -------
     bool
         Whether ``σ(αz) = ασ(z)`` for all ``α > 0``.
+
+    See Also
+    --------
+    activate, topoanalysis.symbolic.conserved_quadratic_forms
     """
     return parse_activation(name)[0] in HOMOGENEOUS_ACTIVATIONS
 
@@ -107,6 +115,10 @@ def activation_code(name):
     -------
     int
         Its code in the compiled engine.
+
+    See Also
+    --------
+    parse_activation, topoanalysis.losses.loss_code
     """
     from ._kernels.engine import ACTIVATION_CODES
 
@@ -129,6 +141,10 @@ def activate(name, z, negative_slope=0.01):
     -------
     ndarray
         ``σ(z)``, same shape as ``z``.
+
+    See Also
+    --------
+    activation_derivative, is_positively_homogeneous
     """
     if name == "relu":
         return np.maximum(z, 0.0)
@@ -163,6 +179,10 @@ def activation_derivative(name, z, negative_slope=0.01):
     -------
     ndarray
         ``σ'(z)`` (at a kink, the convention of the engine), same shape as ``z``.
+
+    See Also
+    --------
+    activate
     """
     if name == "relu":
         return (z > 0).astype(np.float64)

@@ -53,6 +53,10 @@ def gain(activation, negative_slope=0.01):
     float
         The gain ``g``.
 
+    See Also
+    --------
+    layer_std, init_params
+
     Examples
     --------
     >>> round(gain("relu"), 6)
@@ -90,6 +94,10 @@ def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=Non
     -------
     float
         Standard deviation of the layer's weights.
+
+    See Also
+    --------
+    gain, init_params
     """
     scheme = check_choice("scheme", scheme, SCHEMES)
     mode = check_choice("mode", mode, ("fan_in", "fan_out"))
@@ -147,6 +155,10 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     Returns
     -------
     ndarray of shape (P,) or (n_networks, P)
+
+    See Also
+    --------
+    layer_std, topoanalysis.network.Network.initialize
     """
     if not _is_architecture(arch):
         raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")

@@ -200,6 +200,10 @@ def report_html(report, figures=(), title="topoanalysis analyze"):
     Returns
     -------
     str
+
+    See Also
+    --------
+    write_report_html, landscape_figures
     """
     d = report.to_dict()
     c = d["config"]

@@ -70,6 +70,10 @@ def balance_factors(arch, theta):
     -------
     ndarray of shape (l,) or (B, l)
         Factors ``α_k``.
+
+    See Also
+    --------
+    balance, balance_params
     """
     nw, na = _neuron_norms(arch, theta)
     ok = (nw > 0) & (na > 0)
@@ -96,6 +100,10 @@ def balance_params(arch, theta):
     -------
     ndarray of shape (..., P)
         Balanced parameters.
+
+    See Also
+    --------
+    balance, balance_factors
     """
     if not arch.is_shallow:
         raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
@@ -170,6 +178,10 @@ def weight_matching(net_a, net_b, *, balanced=None):
     Returns
     -------
     perm : ndarray of int of shape (l,)
+
+    See Also
+    --------
+    align, topoanalysis.levelsets.aligned_barriers
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -312,6 +324,10 @@ def canonical_neuron_order(net, *, decimals=9):
     -------
     perm : ndarray of int of shape (l,)
 
+    See Also
+    --------
+    topoanalysis.degeneracy.canonical_form
+
     Examples
     --------
     >>> import numpy as np
@@ -392,6 +408,10 @@ def merge_redundant_neurons(net, *, tol=1e-9):
     Returns
     -------
     MergeResult
+
+    See Also
+    --------
+    topoanalysis.degeneracy.canonical_form
 
     Examples
     --------

@@ -55,6 +55,10 @@ def split_neuron(net, neuron, lambdas):
     Network
         Width ``l + len(lambdas) − 1``, the same function.
 
+    See Also
+    --------
+    add_zero_neurons, embedding_family
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
@@ -99,6 +103,10 @@ def add_zero_neurons(net, count=1, input_weights=None):
     Returns
     -------
     Network
+
+    See Also
+    --------
+    split_neuron, embedding_family
 
     References
     ----------

@@ -99,6 +99,10 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
     norm : float
         ``||F_k(u)||``.
 
+    See Also
+    --------
+    escape_neurons, topoanalysis.critical.kinks.neuron_first_order_map
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

@@ -82,6 +82,10 @@ def neuron_first_order_map(point, k, U, kinks=None):
     -------
     ndarray of shape (M, e)
 
+    See Also
+    --------
+    directional_derivative, topoanalysis.critical.escape.escape_neurons
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
@@ -230,6 +234,10 @@ def kink_samples(net, X, *, tol=1e-9):
     -------
     KinkReport
 
+    See Also
+    --------
+    kink_mask, directional_derivative
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
@@ -279,6 +287,10 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Returns
     -------
     float
+
+    See Also
+    --------
+    kink_samples, neuron_first_order_map
 
     References
     ----------

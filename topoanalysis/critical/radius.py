@@ -94,6 +94,10 @@ def certified_radius(point, kinks, *, max_lps=2048):
         (``{neuron: distance of w_k to its activation region}``) and ``kink_shift`` (largest
         ``|w_k·x̃_n| / ||x̃_n||`` over the samples counted as kinks).
 
+    See Also
+    --------
+    topoanalysis.critical.classify, topoanalysis.critical.escape.escape_neurons
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

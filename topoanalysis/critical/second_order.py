@@ -113,6 +113,10 @@ def second_order_test(point, esc, kinks, *, certify=True):
         direction or None), ``step`` and ``exact_change`` (the rational loss change at that
         step, as a float, or None), ``tried`` (per neuron: ``c2``).
 
+    See Also
+    --------
+    topoanalysis.critical.classify, topoanalysis.critical.escape.escape_neurons
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

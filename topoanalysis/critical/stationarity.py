@@ -64,6 +64,10 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     n_lps : int
         Linear programs solved.
 
+    See Also
+    --------
+    stationarity
+
     Notes
     -----
     ``ρ(z) = αz + (1 − α) max(z, 0)``. The terms with ``c_n > 0`` are convex and use epigraph

@@ -159,6 +159,10 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     -------
     SymbolicConditions
 
+    See Also
+    --------
+    topoanalysis.critical.stationarity.stationarity
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:

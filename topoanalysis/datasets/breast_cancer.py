@@ -99,6 +99,10 @@ def load_breast_cancer_raw():
         0.0 = malignant, 1.0 = benign; ``feature_names`` = :data:`BREAST_CANCER_FEATURES`,
         ``class_names = ("malignant", "benign")``. The arrays are fresh copies.
 
+    See Also
+    --------
+    load_breast_cancer
+
     Notes
     -----
     Data: W. H. Wolberg, W. N. Street, O. L. Mangasarian (1995), Breast Cancer Wisconsin
@@ -153,6 +157,10 @@ def load_breast_cancer(*, test_size=0.2, seed=0, standardize=True, stratify=True
     ------
     ValidationError
         If ``test_size`` is not in ``(0, 1)`` or ``seed`` is invalid.
+
+    See Also
+    --------
+    load_breast_cancer_raw, topoanalysis.datasets.load_dataset
 
     Notes
     -----

@@ -452,6 +452,10 @@ def polynomial_regression(kind="quadratic", n_samples=10000, *, sampling="unifor
     ValidationError
         Unknown ``kind`` or ``sampling``, ``n_samples < 1``, or negative ``noise``.
 
+    See Also
+    --------
+    cyclic_permutation_task, topoanalysis.levelsets.dynamic_string_sampling
+
     Notes
     -----
     Freeman & Bruna, "Topology and geometry of half-rectified network optimization"
@@ -519,6 +523,10 @@ def cyclic_permutation_task(points="triangle", *, seed=0):
     ------
     ValidationError
         Unknown ``points`` name, fewer than 2 points, or repeated points.
+
+    See Also
+    --------
+    polynomial_regression, topoanalysis.levelsets.dynamic_string_sampling
 
     Notes
     -----
@@ -588,6 +596,10 @@ def wu_five_point_regression(with_bias_column=False):
     -------
     Dataset
         ``X`` of shape ``(5, 1)`` (or ``(5, 2)``), ``y`` of shape ``(5, 1)``. Not random.
+
+    See Also
+    --------
+    topoanalysis.critical.classify, topoanalysis.datasets.load_dataset
 
     Notes
     -----
@@ -744,6 +756,10 @@ def toy_classification_2d(n_samples=200, kind="blobs", *, seed=0, noise=None):
     ValidationError
         Unknown ``kind``, too few samples, or negative ``noise``.
 
+    See Also
+    --------
+    teacher_student, topoanalysis.datasets.load_dataset
+
     Examples
     --------
     >>> from topoanalysis.datasets import toy_classification_2d
@@ -821,6 +837,10 @@ def teacher_student(n_samples=100, n_features=2, n_hidden=4, n_outputs=1, *, see
     -------
     Dataset or (Dataset, (list of ndarray, list of ndarray or None))
         ``X`` of shape ``(n, d)``, ``y`` of shape ``(n, e)``.
+
+    See Also
+    --------
+    toy_classification_2d, topoanalysis.datasets.load_dataset
 
     Notes
     -----

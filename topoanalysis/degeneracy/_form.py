@@ -111,6 +111,10 @@ def augment_inputs(X, augment):
     ------
     ValidationError
 
+    See Also
+    --------
+    shallow_form, topoanalysis.degeneracy.canonical_form
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -169,6 +173,10 @@ def shallow_form(net, augment=None, *, name="net"):
     ------
     ValidationError
         ``augment="none"`` for a network with biases.
+
+    See Also
+    --------
+    augment_inputs, topoanalysis.degeneracy.canonical_form
 
     References
     ----------

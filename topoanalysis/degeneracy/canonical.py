@@ -208,6 +208,10 @@ def exact_merge(A, C):
     group : ndarray of int of shape (m,)
         Row of every old neuron in the new form (``-1``: its group cancelled exactly).
 
+    See Also
+    --------
+    canonical_form, topoanalysis.symmetry.merge_redundant_neurons
+
     Notes
     -----
     Two rows are on the same ray iff their ray keys (:func:`~topoanalysis.degeneracy._exact.ray_key`)
@@ -477,6 +481,10 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     list of SymbolicStep
         One per step (drop zero, merge, C.3 augmentation, balance); each ``residual`` is
         ``simplify(R_after − R_before)`` on the original input ``x`` — ``0`` when exact.
+
+    See Also
+    --------
+    canonical_form
 
     References
     ----------

@@ -201,6 +201,10 @@ def symbolic_conditions(w, a):
         ``c2[(i, j)]``: not (both non-zero, parallel — all 2×2 minors of ``[a_i; a_j]`` zero —
         and ``⟨a_i, a_j⟩ > 0``); ``c3[i]``: ``a_{i,D−1} > 0 ∧ a_{i,D} > 0``.
 
+    See Also
+    --------
+    symbolic_realization, restricted_space_membership
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -258,6 +262,10 @@ def symbolic_realization(A, C, x=None):
     -------
     sympy.Matrix of shape (e, 1)
         The realization, exact.
+
+    See Also
+    --------
+    symbolic_conditions
 
     References
     ----------

@@ -258,6 +258,10 @@ def hyperplane_groups(V, S, merge_tol=None):
         the constant part (hyperplanes that are no kink) and the neurons of each group, plus
         their exact rational counterparts.
 
+    See Also
+    --------
+    linear_regions, sobolev_distance
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -871,6 +875,10 @@ def linear_regions(V, S, *, max_nodes=100_000):
     ValidationError
         Non-real, non-finite or mismatched ``V``/``S``; a budget too small to enumerate.
 
+    See Also
+    --------
+    hyperplane_groups, sobolev_distance
+
     Notes
     -----
     Hyperplanes are grouped exactly (rational 2×2 minors). 2-D: exact angular sort,
@@ -1090,6 +1098,10 @@ def sobolev_seminorm(net, **kwargs):
     -------
     SobolevDistance
         ``|R(net) − 0|_{W^{1,∞}}``.
+
+    See Also
+    --------
+    sobolev_distance, uniform_distance
 
     References
     ----------

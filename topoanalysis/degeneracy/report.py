@@ -152,6 +152,10 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
     StabilityOfNetworks
         One row per network: degeneracies and canonical width.
 
+    See Also
+    --------
+    network_stability
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of

@@ -678,6 +678,10 @@ def counterexample(family, t):
         ``theta``, ``gamma`` (networks), the family's ``reason`` and known
         reparametrizations.
 
+    See Also
+    --------
+    FAMILIES, measure_family
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -717,6 +721,10 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
+
+    See Also
+    --------
+    measure_family, measure_restricted
 
     References
     ----------
@@ -939,6 +947,10 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     ------
     ValidationError, ResourceError
 
+    See Also
+    --------
+    counterexample, inverse_stability, fit_exponent
+
     References
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Section 2 (the counterexamples), Lemma A.5.
@@ -1013,6 +1025,10 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
     -------
     (Network, Network)
 
+    See Also
+    --------
+    measure_restricted, topoanalysis.degeneracy.restricted_space_membership
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -1074,6 +1090,10 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     -------
     FamilyMeasurement
         One measurement per pair and the fitted exponent.
+
+    See Also
+    --------
+    restricted_pair, inverse_stability, fit_exponent
 
     References
     ----------

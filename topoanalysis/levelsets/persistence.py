@@ -205,6 +205,10 @@ def surface_persistence(surface, *, min_persistence=0.0):
     PersistenceDiagram
         ``pairs[0]``: basins of the slice; ``pairs[1]``: loops.
 
+    See Also
+    --------
+    minima_persistence, topoanalysis.levelsets.slices.random_slice
+
     Notes
     -----
     Non-finite grid values (diverged outputs) are set above the largest finite value.
@@ -288,6 +292,10 @@ def minima_persistence(minima, node_loss=None):
         ``pairs[0]``: ``(L_i, level)`` for every minimum but the deepest of each group, the
         level where it joins a deeper minimum; ``(L_min, inf)`` for the deepest.
 
+    See Also
+    --------
+    merge_tree, surface_persistence
+
     References
     ----------
     .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
@@ -331,6 +339,10 @@ def merge_tree(minima, node_loss=None, labels=None):
         The node and graph attributes of :func:`topoanalysis.graphs.disconnectivity_tree`
         (leaves ``("min", i)``, merge nodes ``("merge", r)`` with ``level`` and ``members``,
         ``root``), which it equals up to the numbering of merge nodes at tied levels.
+
+    See Also
+    --------
+    minima_persistence, topoanalysis.graphs.disconnectivity_tree
 
     References
     ----------

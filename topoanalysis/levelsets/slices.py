@@ -235,6 +235,10 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     -------
     ndarray of shape (n, P)
 
+    See Also
+    --------
+    random_slice, loss_surface
+
     Notes
     -----
     A filter of a fully connected layer is one neuron's incoming weight row. A filter of
@@ -300,6 +304,10 @@ def pca_directions(trajectory, n=2, *, center=None):
         Fraction of the variance of the steps each direction explains.
     coords : ndarray of shape (R, n)
         The trajectory's coordinates in the directions (relative to ``center``).
+
+    See Also
+    --------
+    pca_slice
 
     References
     ----------
@@ -381,6 +389,10 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     Returns
     -------
     LossSurface
+
+    See Also
+    --------
+    random_slice, pca_slice, plane_slice
 
     Notes
     -----
@@ -517,6 +529,10 @@ def pca_slice(landscape, trajectory, *, dim=2, n=51, margin=0.25, n_threads=None
         ``paths["trajectory"]`` (and ``"trajectory:loss"``), ``points["start"]``, ``"end"``;
         ``info["explained_variance"]``.
 
+    See Also
+    --------
+    pca_directions, loss_surface
+
     References
     ----------
     .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
@@ -594,6 +610,10 @@ def plane_slice(landscape, theta_a, theta_b, theta_c, *, n=51, margin=0.25, n_th
     LossSurface
         ``points`` ``"a"``, ``"b"``, ``"c"``, with their losses in ``info["loss_points"]``.
 
+    See Also
+    --------
+    segment_slice, loss_surface
+
     References
     ----------
     .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
@@ -636,6 +656,10 @@ def segment_slice(landscape, theta_a, theta_b, *, n=101, extend=0.25, width=None
     -------
     LossSurface
         Coordinates in units of ``||θ_b − θ_a||``; ``points`` ``"a"`` and ``"b"``.
+
+    See Also
+    --------
+    plane_slice, string_slice, topoanalysis.dynamics.interpolate
 
     References
     ----------
@@ -692,6 +716,10 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
         ``paths["string"]`` (the beads' coordinates: exact when the string lies in the
         plane, its projection otherwise; ``info["off_plane"]`` is the largest distance of a
         bead from the plane) and ``"string:loss"``; ``points`` ``"a"``, ``"b"``.
+
+    See Also
+    --------
+    segment_slice, topoanalysis.levelsets.dynamic_string_sampling
 
     References
     ----------

@@ -284,6 +284,10 @@ def neuron_law(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=False, bias_in
     -------
     NeuronLaw
 
+    See Also
+    --------
+    pathological_probability
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -602,6 +606,10 @@ def l_minus_distribution(l, p):
     ndarray of shape (l + 1,)
         ``P(l_− = m)`` for ``m = 0..l``.
 
+    See Also
+    --------
+    event_probability, pathological_probability
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -649,6 +657,10 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     Returns
     -------
     ndarray (broadcast shape) of float
+
+    See Also
+    --------
+    obstruction_probability, l_minus_distribution
 
     Notes
     -----
@@ -720,6 +732,10 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     NotSupportedError
         For the effective-component events (``obstructed``,
         ``expected_effective_components``) of linear networks.
+
+    See Also
+    --------
+    pathological_probability, event_probability, obstruction_grid
 
     References
     ----------
@@ -992,6 +1008,10 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
     ValidationError
         When a grid lacks the event.
 
+    See Also
+    --------
+    obstruction_grid, write_obstruction_outputs
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -1060,6 +1080,10 @@ def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=
     -------
     list of str
         Paths written.
+
+    See Also
+    --------
+    obstruction_grid, plot_obstruction_heatmap
 
     References
     ----------

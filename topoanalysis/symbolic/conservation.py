@@ -1122,6 +1122,10 @@ def momentum_laws(result):
         ``rate`` (``2 θ̇ᵀSθ̇`` as an Expr in velocity symbols ``v_<parameter>``, to be
         multiplied by ``τ``).
 
+    See Also
+    --------
+    heavy_ball_quadratic_laws, conservation_laws
+
     References
     ----------
     Marcotte, Gribonval, Peyré, "Keep the momentum", ICML 2024: for ReLU networks no
@@ -1198,6 +1202,10 @@ def heavy_ball_quadratic_laws(result):
         If ``result`` is not a :class:`ConservationLaws`.
     NotSupportedError
         For tanh and sigmoid.
+
+    See Also
+    --------
+    momentum_laws, conservation_laws
 
     References
     ----------
