@@ -96,6 +96,15 @@ def is_positively_homogeneous(name):
     See Also
     --------
     activate, topoanalysis.symbolic.conserved_quadratic_forms
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: positive homogeneity makes neuron
+           rescaling a symmetry and conserves c_k.
+    .. [2] S. S. Du, W. Hu, J. D. Lee, "Algorithmic regularization in learning deep
+           homogeneous models: layers are automatically balanced", NeurIPS 2018: the balance
+           ``||w_k||² − ||a_k||²`` is conserved by gradient flow of homogeneous networks.
     """
     return parse_activation(name)[0] in HOMOGENEOUS_ACTIVATIONS
 

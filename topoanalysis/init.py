@@ -57,6 +57,14 @@ def gain(activation, negative_slope=0.01):
     --------
     layer_std, init_params
 
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers: surpassing
+           human-level performance on ImageNet classification", ICCV 2015: the gain √2 of
+           ReLU.
+    .. [2] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+           neural networks", AISTATS 2010: the variance-preserving scale.
+
     Examples
     --------
     >>> round(gain("relu"), 6)
@@ -98,6 +106,14 @@ def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=Non
     See Also
     --------
     gain, init_params
+
+    References
+    ----------
+    .. [1] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+           neural networks", AISTATS 2010: Xavier initialization.
+    .. [2] K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers: surpassing
+           human-level performance on ImageNet classification", ICCV 2015: Kaiming
+           initialization.
     """
     scheme = check_choice("scheme", scheme, SCHEMES)
     mode = check_choice("mode", mode, ("fan_in", "fan_out"))
@@ -159,6 +175,14 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     See Also
     --------
     layer_std, topoanalysis.network.Network.initialize
+
+    References
+    ----------
+    .. [1] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+           neural networks", AISTATS 2010: Xavier initialization.
+    .. [2] K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers: surpassing
+           human-level performance on ImageNet classification", ICCV 2015: Kaiming
+           initialization.
     """
     if not _is_architecture(arch):
         raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")

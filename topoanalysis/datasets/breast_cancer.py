@@ -110,6 +110,12 @@ def load_breast_cancer_raw():
     redistributed with scikit-learn (BSD-3-Clause). Read from the package with
     :mod:`importlib.resources` and parsed once per process.
 
+    References
+    ----------
+    .. [1] W. H. Wolberg, W. N. Street, O. L. Mangasarian, "Breast Cancer Wisconsin
+           (Diagnostic)", UCI Machine Learning Repository, 1995, doi:10.24432/C5DW2B: the
+           data.
+
     Examples
     --------
     >>> from topoanalysis.datasets import load_breast_cancer_raw
@@ -171,6 +177,15 @@ def load_breast_cancer(*, test_size=0.2, seed=0, standardize=True, stratify=True
     Data: W. H. Wolberg, W. N. Street, O. L. Mangasarian (1995), Breast Cancer Wisconsin
     (Diagnostic), UCI Machine Learning Repository, doi:10.24432/C5DW2B, CC BY 4.0; the copy
     redistributed with scikit-learn (BSD-3-Clause).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 4 (breast cancer, binary
+           cross-entropy).
+    .. [2] W. H. Wolberg, W. N. Street, O. L. Mangasarian, "Breast Cancer Wisconsin
+           (Diagnostic)", UCI Machine Learning Repository, 1995, doi:10.24432/C5DW2B: the
+           data.
 
     Examples
     --------

@@ -463,6 +463,12 @@ def polynomial_regression(kind="quadratic", n_samples=10000, *, sampling="unifor
     network under L1 loss, used to measure normalized geodesic lengths of level-set
     strings. Cost ``O(n)``.
 
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: the quadratic and cubic regression tasks of Table 1
+           (Section 4).
+
     Examples
     --------
     >>> from topoanalysis.datasets import polynomial_regression
@@ -533,6 +539,11 @@ def cyclic_permutation_task(points="triangle", *, seed=0):
     Freeman & Bruna (ICLR 2017), Section 5: a 2-3-2 ReLU network (12 parameters) trained
     on this task; the string between a solution ``theta`` and ``theta`` with two hidden
     neurons permuted does not converge, exhibiting a disconnected level set.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: the disconnection example (Appendix E.1).
 
     Examples
     --------
@@ -607,6 +618,12 @@ def wu_five_point_regression(with_bias_column=False):
     ``f(x) = sum_i h_i relu(w_i . (x, 1))`` trained by full-batch gradient descent on the
     squared loss from a tiny initialization (``sigma = 50^-3``, learning rate ``1e-3``,
     ``6e5`` steps), showing saddle-to-saddle dynamics.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626: the
+           five-point 1-D regression of the saddle-to-saddle experiment.
 
     Examples
     --------

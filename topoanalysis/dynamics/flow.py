@@ -350,6 +350,14 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     ``c_k = ||w_k||² − ||a_k||²`` of positively homogeneous networks exactly; their drift is
     of the order of the tolerances (it vanishes as ``rtol, atol → 0``).
 
+    References
+    ----------
+    .. [1] J. R. Dormand, P. J. Prince, "A family of embedded Runge-Kutta formulae", J.
+           Comput. Appl. Math. 6, 1980: the 5(4) pair.
+    .. [2] E. Hairer, S. P. Nørsett, G. Wanner, "Solving Ordinary Differential Equations I",
+           2nd ed., Springer 1993: Section II.4 (step-size control, starting step) and the
+           DOPRI5 code.
+
     Examples
     --------
     >>> import numpy as np
@@ -730,6 +738,13 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
     Returns
     -------
     FlowResult
+
+    References
+    ----------
+    .. [1] J. R. Dormand, P. J. Prince, "A family of embedded Runge-Kutta formulae", J.
+           Comput. Appl. Math. 6, 1980: the 5(4) pair.
+    .. [2] E. Hairer, S. P. Nørsett, G. Wanner, "Solving Ordinary Differential Equations I",
+           2nd ed., Springer 1993: Section II.4 and the DOPRI5 code.
     """
     for name, value, why in (
             ("lr", lr, "the flow has no learning rate (its step sizes are adaptive)"),

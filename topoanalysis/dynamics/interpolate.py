@@ -368,6 +368,12 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     rounding in floating point); the later layers are evaluated at ``θ_t``. Cost
     ``O(M · N · (d · l_1 + T · (P − d · l_1)))``, parallel over the ``M`` segments.
 
+    References
+    ----------
+    .. [1] I. J. Goodfellow, O. Vinyals, A. M. Saxe, "Qualitatively characterizing neural
+           network optimization problems", ICLR 2015: the loss along the straight segment
+           between two parameter vectors.
+
     Examples
     --------
     >>> import numpy as np
@@ -404,6 +410,12 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     -------
     PathLosses
         ``loss`` of shape ``(Q, K − 1, T)``; :meth:`PathLosses.along_path` joins the edges.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: strings of beads, Dynamic String Sampling (Section
+           3.1).
 
     Examples
     --------
@@ -468,6 +480,14 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     -----
     Heights are maxima over the grid, so they are lower bounds of the suprema over
     ``t ∈ [0, 1]``; refine with ``n_points`` or ``ts``. Cost as :func:`interpolate`.
+
+    References
+    ----------
+    .. [1] J. Frankle, G. K. Dziugaite, D. M. Roy, M. Carbin, "Linear mode connectivity and
+           the lottery ticket hypothesis", ICML 2020: the barrier above the endpoints' mean.
+    .. [2] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: the
+           barrier above the chord.
 
     Examples
     --------
