@@ -668,6 +668,10 @@ def wu_three_d_regression():
     Dataset
         ``X`` of shape ``(7, 3)``, ``y`` of shape ``(7, 1)``. Not random.
 
+    See Also
+    --------
+    wu_five_point_regression, wu_two_d_two_d_regression
+
     Notes
     -----
     Authors' setting (notebook ``02_3D_input_1D_output``): bias-free width-50 ReLU network,
@@ -678,10 +682,6 @@ def wu_three_d_regression():
     References
     ----------
     .. [1] Wu, Simsek & Ged, public code ``helpers.generate_3D_input_dataset``.
-
-    See Also
-    --------
-    wu_five_point_regression, wu_two_d_two_d_regression
 
     Examples
     --------
@@ -704,6 +704,10 @@ def wu_two_d_two_d_regression():
     Dataset
         ``X`` of shape ``(4, 2)``, ``y`` of shape ``(4, 2)``. Not random.
 
+    See Also
+    --------
+    wu_five_point_regression, wu_three_d_regression
+
     Notes
     -----
     Authors' setting (notebook ``03_2D_input_2D_output``): bias-free width-50 ReLU network,
@@ -713,10 +717,6 @@ def wu_two_d_two_d_regression():
     References
     ----------
     .. [1] Wu, Simsek & Ged, public code ``helpers.generate_2D_dataset``.
-
-    See Also
-    --------
-    wu_five_point_regression, wu_three_d_regression
 
     Examples
     --------

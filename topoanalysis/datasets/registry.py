@@ -195,7 +195,7 @@ def load_dataset(name, *, n_samples=None, seed=0, inputs=None):
 
     See Also
     --------
-    topoanalysis.io.load_data : data from a ``.npz`` file.
+    topoanalysis.io.load_data : Data from a ``.npz`` file.
 
     Examples
     --------

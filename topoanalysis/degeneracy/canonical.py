@@ -285,13 +285,13 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     -------
     CanonicalForm
 
-    References
-    ----------
-    Berner, Elbrächter & Grohs, NeurIPS 2019, conditions C.1–C.3 and Lemma A.3.
-
     See Also
     --------
     canonical_form_symbolic, topoanalysis.degeneracy.parameter_distance
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, conditions C.1–C.3 and Lemma A.3.
 
     Examples
     --------

@@ -1034,6 +1034,10 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     -------
     SobolevDistance
 
+    See Also
+    --------
+    topoanalysis.degeneracy.parameter_distance, uniform_distance, linear_regions
+
     Notes
     -----
     Two neurons whose weight vectors differ by an angle ``ε > 0`` (however small) leave a wedge
@@ -1045,10 +1049,6 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     ----------
     Berner, Elbrächter & Grohs, "How degenerate is the parametrization of neural networks with
     the ReLU activation function?", NeurIPS 2019, Section 3 (the ``W^{1,∞}`` semi-norm).
-
-    See Also
-    --------
-    topoanalysis.degeneracy.parameter_distance, uniform_distance, linear_regions
 
     Examples
     --------

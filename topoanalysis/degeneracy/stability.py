@@ -354,6 +354,10 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     -------
     ParameterDistance
 
+    See Also
+    --------
+    sobolev_distance, inverse_stability
+
     Notes
     -----
     ``value`` is an upper bound attained by an explicit parametrization (rescalings found by
@@ -364,10 +368,6 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Lemma A.3 (uniqueness for linearly independent
     weight vectors) and Section 2 (why re-pairing opposite neurons matters, Lemma A.5).
-
-    See Also
-    --------
-    sobolev_distance, inverse_stability
 
     Examples
     --------
@@ -708,12 +708,6 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     groups : array_like, optional
         Runs (e.g. seeds): local slopes are taken between consecutive points of one run.
 
-    Raises
-    ------
-    ValidationError
-        Non-finite, negative, complex or mismatched inputs, or fewer than two pairs with both
-        distances positive.
-
     Returns
     -------
     slope : float
@@ -721,6 +715,12 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
+
+    Raises
+    ------
+    ValidationError
+        Non-finite, negative, complex or mismatched inputs, or fewer than two pairs with both
+        distances positive.
 
     See Also
     --------

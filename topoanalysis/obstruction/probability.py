@@ -813,7 +813,14 @@ class ObstructionGrid:
     FIELDS = ("scheme", "e", "d", "l", "hidden_bias", "method", "p", "error")
 
     def rows(self):
-        """Yield one dict per cell (CSV-ready)."""
+        """Yield one dict per cell (CSV-ready).
+
+        Yields
+        ------
+        dict
+            ``scheme``, ``e``, ``d``, ``l``, ``hidden_bias``, ``method``, ``p``, ``error``, one key
+            per event, and ``note`` (why a value is ``inf``).
+        """
         for i, d in enumerate(self.d_values):
             for j, l in enumerate(self.l_values):
                 row = dict(scheme=self.scheme, e=self.e, d=int(d), l=int(l),

@@ -771,9 +771,10 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
 
     See Also
     --------
-    topoanalysis.symbolic.conserved_quadratic_forms : the quadratic laws alone, derived from the symbolic network.
-    law_drift : one-step change of each law under gradient descent.
-    momentum_laws : what survives under the heavy-ball ODE.
+    topoanalysis.symbolic.conserved_quadratic_forms
+        The quadratic laws alone, derived from the symbolic network.
+    law_drift : One-step change of each law under gradient descent.
+    momentum_laws : What survives under the heavy-ball ODE.
 
     Notes
     -----
@@ -1069,7 +1070,7 @@ def law_drift(result):
 
     See Also
     --------
-    topoanalysis.symbolic.gd_drift : the same for the neuron invariants ``c_k``.
+    topoanalysis.symbolic.gd_drift : The same for the neuron invariants ``c_k``.
 
     References
     ----------
