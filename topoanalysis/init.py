@@ -149,6 +149,7 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     Parameters
     ----------
     arch : Architecture
+        Architecture of the networks.
     scheme : str, default="kaiming_normal"
         One of :data:`SCHEMES`.
     seed : int, default=0

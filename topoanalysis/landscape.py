@@ -205,7 +205,9 @@ class Landscape:
         Parameters
         ----------
         theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            One network or a stack.
         n_threads : int, optional
+            Engine threads (default: the landscape's).
 
         Returns
         -------
@@ -298,6 +300,7 @@ class Landscape:
         Parameters
         ----------
         theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            Initial network(s).
         **kwargs
             Every keyword of :func:`~topoanalysis.dynamics.train` but ``X, y, arch, loss``.
 
@@ -403,10 +406,15 @@ def as_landscape(X, y=None, arch=None, loss=None, *, dtype="float64"):
     Parameters
     ----------
     X : Landscape or array_like of shape (N, d)
+        Inputs, or a landscape (returned as it is).
     y : array_like of shape (N, e), optional
+        Targets.
     arch : Architecture, optional
+        Architecture.
     loss : str, optional
+        Loss name.
     dtype : str, default="float64"
+        Precision of the engine.
 
     Returns
     -------

@@ -193,9 +193,11 @@ def report_html(report, figures=(), title="topoanalysis analyze"):
     Parameters
     ----------
     report : AnalysisReport
+        The report of ``topoanalysis analyze``.
     figures : sequence of (section id, caption, png bytes or path)
         Extra figures; ``section id`` is one of the section ids or ``"landscape"``.
     title : str
+        Title of the page.
 
     Returns
     -------

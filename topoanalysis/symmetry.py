@@ -354,6 +354,7 @@ def canonical_neuron_order(net, *, decimals=9):
     net : Network
         Shallow network.
     decimals : int, default=9
+        Decimal digits the sort keys are rounded to.
 
     Returns
     -------

@@ -47,6 +47,7 @@ def split_neuron(net, neuron, lambdas):
     net : Network
         Shallow.
     neuron : int
+        The neuron to split.
     lambdas : sequence of float
         At least 2 factors summing to 1 (either sign).
 
@@ -95,7 +96,9 @@ def add_zero_neurons(net, count=1, input_weights=None):
     Parameters
     ----------
     net : Network
+        A shallow network.
     count : int, default=1
+        Number of neurons to add.
     input_weights : array_like of shape (count, D), optional
         Their input weights (bias appended when the network has hidden biases); zeros by
         default.
@@ -217,6 +220,7 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
     net : Network
         The narrow point (usually a stationary point).
     X, y : array_like
+        Inputs and targets.
     splits : sequence of (neuron, lambdas), optional
         Default: every neuron with ``a_k != 0`` split with ``λ = (1/2, 1/2)``, ``(2, −1)``
         and ``(1, 0)``.

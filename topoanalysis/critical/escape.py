@@ -253,7 +253,9 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
     Parameters
     ----------
     net : Network
+        A shallow ReLU-like network.
     X, y : array_like
+        Inputs and targets.
     loss : {"mse", "bce"}, default="mse"
     kink_tol : float, default=1e-9
         Relative tolerance for kink samples.

@@ -73,8 +73,11 @@ def neuron_first_order_map(point, k, U, kinks=None):
     Parameters
     ----------
     point : ShallowPoint
+        The network at its data (``critical._point.shallow_point``).
     k : int
+        The neuron.
     U : ndarray of shape (M, D)
+        Directions ``u`` of ``w_k`` (rows).
     kinks : ndarray of bool, shape (N,), optional
         Samples on the hyperplane (default: exactly zero pre-activation).
 
@@ -227,6 +230,7 @@ def kink_samples(net, X, *, tol=1e-9):
     net : Network
         Shallow, ReLU or leaky ReLU.
     X : array_like of shape (N, d)
+        Inputs.
     tol : float, default=1e-9
         Relative tolerance (``0``: exact zeros only).
 
@@ -276,8 +280,11 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Parameters
     ----------
     net : Network
+        A shallow ReLU-like network.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     direction : array_like of shape (P,)
         A direction in the network's flat parameter layout.
     loss : {"mse", "bce"}, default="mse"

@@ -100,7 +100,9 @@ def second_order_test(point, esc, kinks, *, certify=True):
     point : ShallowPoint
         A directional stationary point (``mse``).
     esc : EscapeReport
+        The escape neurons (:func:`~topoanalysis.critical.escape.escape_neurons`).
     kinks : ndarray of bool, shape (N, l)
+        Samples counted as lying on each neuron's hyperplane.
     certify : bool, default=True
         Confirm the decrease in exact rational arithmetic.
 

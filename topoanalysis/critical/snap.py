@@ -174,7 +174,9 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     net : Network
         Shallow, ReLU or leaky ReLU.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     loss : {"mse", "bce"}, default="mse"
         ``bce`` needs ``e = 1``.
     kink_tol : float, default=1e-3

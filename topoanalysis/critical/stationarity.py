@@ -46,6 +46,7 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     Parameters
     ----------
     g : array_like of shape (D,)
+        Linear part of the objective.
     kink_inputs : array_like of shape (m, D)
         The kink samples ``x_n``.
     coefficients : array_like of shape (m,)
@@ -361,7 +362,9 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     net : Network
         Shallow, ReLU or leaky ReLU, any output dimension, hidden/output biases optional.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     loss : {"mse", "bce"}, default="mse"
         ``bce`` (convex in the outputs) is accepted as an extension of the paper's squared loss.
     kink_tol : float, default=1e-9

@@ -149,9 +149,11 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     X : array_like of shape (N, d)
         Exact data (floats are rationalized).
     y : array_like of shape (N, e)
+        Targets (exact rationals are used).
     hidden : int
         Width ``l`` (at most 4: the expressions grow quickly).
     hidden_bias, output_bias : bool
+        Whether the network has hidden and output biases.
     negative_slope : number, default=0
         ``0`` for ReLU, ``α`` in ``(0, 1)`` for leaky ReLU.
 

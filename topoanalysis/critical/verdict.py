@@ -274,6 +274,7 @@ def classify(net, X, y=None, *, loss=None, kink_tol=1e-9, tol=1e-8, zero_tol=0.0
     n_perturbations : int, default=200
         Perturbations per radius.
     seed : int, default=0
+        Seed of the random perturbations of the check.
     max_pieces : int, default=4096
         Largest number of LP pieces per neuron.
     certify : {"exact", "float"}, default="exact"

@@ -198,6 +198,7 @@ def exact_merge(A, C):
     A : ndarray of shape (m, D)
         Non-zero weight vectors (rows).
     C : ndarray of shape (m, e)
+        Output vectors (rows).
 
     Returns
     -------
@@ -270,7 +271,9 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     X : array_like of shape (N, d), optional
         Points for the checks (default: ``n_check`` standard normal points, seeded).
     n_check : int, default=512
+        Number of check points when ``X`` is not given.
     seed : int, default=0
+        Seed of those points.
     merge_tol : float or None, default=None
         ``None``: zero neurons (``w = 0`` or ``a = 0``), redundant neurons (same ray) and
         cancelled groups are decided exactly from the float parameters. A float is a

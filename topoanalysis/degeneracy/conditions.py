@@ -335,6 +335,7 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     Parameters
     ----------
     net : Network
+        A shallow ReLU network.
     augment : {"none", "bias", "c3"} or None
         The weight vectors checked are those of :func:`shallow_form` with this augmentation
         (default: as they are, ``(w_k, b_k)`` with hidden biases). ``"c3"`` checks the

@@ -1017,6 +1017,7 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     n_samples : int, default=2000
         Random regions added to the lower bound when the budget runs out.
     seed : int, default=0
+        Seed of the random regions of the lower bound.
     progress : bool, default=False
         Progress bar over the nodes.
     certify : {"exact", "float"}, default="exact"
@@ -1179,6 +1180,7 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     n_samples : int, default=20000
         Points of the sampled method (a lower bound, labelled so).
     seed : int, default=0
+        Seed of the sampled method.
 
     Returns
     -------

@@ -705,6 +705,7 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     Parameters
     ----------
     function_distance, parameter_distance : array_like
+        ``|dR|`` and the parameter distance of each pair (positive values are used).
     groups : array_like, optional
         Runs (e.g. seeds): local slopes are taken between consecutive points of one run.
 
@@ -1019,7 +1020,9 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
     dim : int, default=2
         Input dimension of the bias-free networks (≥ 2 for C.3).
     width : int, default=4
+        Number of hidden neurons.
     seed : int, default=0
+        Seed of the random networks.
 
     Returns
     -------

@@ -263,6 +263,7 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
         Initial networks; arrays need ``arch``.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
         Targets as for :func:`~topoanalysis.dynamics.train`.
     arch : Architecture, optional

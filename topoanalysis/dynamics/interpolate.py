@@ -339,7 +339,9 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
         Segment endpoints, paired row by row; a single network is paired with every network
         of the other argument.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     arch : Architecture, optional
         Required when the endpoints are arrays.
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"

@@ -58,8 +58,11 @@ def string_graph(beads, bead_loss, edge_max_loss):
     Parameters
     ----------
     beads : array_like of shape (K, P)
+        The beads from end to end.
     bead_loss : array_like of shape (K,)
+        Loss of each bead.
     edge_max_loss : array_like of shape (K − 1,)
+        Highest loss on each edge between neighbouring beads.
 
     Returns
     -------
@@ -392,9 +395,11 @@ def plot_disconnectivity_tree(T, ax=None, *, log=False, title=None):
     T : networkx.DiGraph
         From :func:`disconnectivity_tree`.
     ax : matplotlib Axes, optional
+        Axes to draw in (default: a new figure).
     log : bool, default=False
         Logarithmic loss axis.
     title : str, optional
+        Title of the axes.
 
     Returns
     -------

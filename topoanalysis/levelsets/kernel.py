@@ -161,6 +161,7 @@ def relu_kernel(w1, w2, cov=None):
     Parameters
     ----------
     w1, w2 : array_like of shape (d,) or (n, d)
+        Weight vectors (one pair, or ``n`` pairs).
     cov : array_like of shape (d, d), optional
         Covariance (identity by default).
 
@@ -327,6 +328,7 @@ def proposition_2_3_terms(w1, w2, cov=None):
     w1, w2 : array_like of shape (d,) or (n, d)
         Normalized to unit length here (the proposition is stated for unit vectors).
     cov : array_like of shape (d, d), optional
+        Covariance of ``X`` (default: the identity).
 
     Returns
     -------

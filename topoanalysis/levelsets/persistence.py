@@ -332,6 +332,7 @@ def merge_tree(minima, node_loss=None, labels=None):
     minima, node_loss
         As in :func:`minima_persistence`.
     labels : sequence of str, optional
+        Name of each minimum (default: its index).
 
     Returns
     -------

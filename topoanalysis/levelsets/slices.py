@@ -193,7 +193,9 @@ class LossSurface:
         log : bool, optional
             Logarithmic loss scale (default: when the loss spans more than two decades).
         title : str, optional
+            Title of the axes.
         levels : int, default=30
+            Number of contour levels.
 
         Returns
         -------
@@ -225,8 +227,11 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     landscape : Landscape or Architecture
         Gives the layout of the parameters.
     theta : Network or array_like of shape (P,)
+        The network whose filter norms are used.
     n : int, default=2
+        Number of directions.
     seed : int, default=0
+        Seed of the Gaussian draws.
     bias : {"zero", "filter"}, default="zero"
         Directions of the biases: zero (Li et al.'s setting for biases) or rescaled like the
         weights, each bias entry as a filter of its own.
@@ -293,6 +298,7 @@ def pca_directions(trajectory, n=2, *, center=None):
     trajectory : array_like of shape (R, P)
         Parameters at ``R >= 2`` record steps (``TrainResult.trajectory[b]``).
     n : int, default=2
+        Number of directions.
     center : array_like of shape (P,), optional
         Default: the last point.
 
@@ -373,7 +379,9 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     origin : Network or array_like of shape (P,)
+        Centre of the grid.
     directions : array_like of shape (k, P), k in {1, 2}
     spans : float, or sequence of one entry per direction, default=1.0
         Coordinate range of each direction, a float ``s`` for ``[-s, s]`` or a pair
@@ -382,9 +390,11 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     n : int or sequence of int, default=51
         Grid points along each direction (``>= 2``).
     kind : str, default="custom"
+        Label of the slice (stored with the result).
     points, paths, info : dict, optional
         Overlays and provenance stored with the result.
     n_threads : int, optional
+        Engine threads (default: the landscape's).
 
     Returns
     -------
@@ -474,14 +484,19 @@ def random_slice(landscape, theta, *, dim=2, span=1.0, n=51, seed=0, bias="zero"
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     theta : Network or array_like of shape (P,)
+        Centre of the slice.
     dim : {1, 2}, default=2
     span : float or pair, default=1.0
         Coordinates in ``[-span, span]`` (1 = one filter norm).
     n : int, default=51
+        Grid points along each direction.
     seed : int, default=0
+        Seed of the random directions.
     bias : {"zero", "filter"}
     n_threads : int, optional
+        Engine threads (default: the landscape's).
 
     Returns
     -------
@@ -512,11 +527,13 @@ def pca_slice(landscape, trajectory, *, dim=2, n=51, margin=0.25, n_threads=None
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     trajectory : array_like of shape (R, P) or TrainResult
         A recorded trajectory (``train(..., record_params=True)``; the first network of a
         ``TrainResult``).
     dim : {1, 2}, default=2
     n : int, default=51
+        Grid points along each direction.
     margin : float, default=0.25
         The grid covers the trajectory's coordinates plus this fraction on each side.
 
@@ -597,8 +614,11 @@ def plane_slice(landscape, theta_a, theta_b, theta_c, *, n=51, margin=0.25, n_th
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     theta_a, theta_b, theta_c : Network or array_like of shape (P,)
+        The three networks.
     n : int, default=51
+        Grid points along each direction.
     margin : float, default=0.25
         Grid beyond the three points, as a fraction of their extent.
 
@@ -641,13 +661,17 @@ def segment_slice(landscape, theta_a, theta_b, *, n=101, extend=0.25, width=None
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     theta_a, theta_b : Network or array_like of shape (P,)
+        The ends of the segment.
     n : int, default=101
+        Grid points along each direction.
     extend : float, default=0.25
         The grid runs over ``t ∈ [−extend, 1 + extend]`` (``theta_a`` at 0, ``theta_b`` at 1).
     width : float, optional
         2-D: the second coordinate in ``[-width, width]`` times ``||θ_b − θ_a||``.
     seed : int, default=0
+        Seed of the random direction (2-D).
 
     n_threads : int, optional
         Threads of the batched evaluation (default: all cores).
@@ -702,10 +726,13 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     string : BeadString or array_like of shape (K, P)
         Beads from end to end, ``K >= 2``.
     n : int, default=51
+        Grid points along each direction.
     margin : float, default=0.25
+        Grid beyond the string, as a fraction of its extent.
 
     n_threads : int, optional
         Threads of the batched evaluation (default: all cores).

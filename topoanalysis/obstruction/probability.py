@@ -716,7 +716,9 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     Parameters
     ----------
     d, l, e : int or array_like of int
+        Input dimension, hidden width and output dimension.
     scheme : str
+        Initialization scheme (:mod:`topoanalysis.init`).
     event : str, default="all_pathological"
         One of :data:`EVENTS`.
     **kwargs
@@ -928,8 +930,11 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     d_values, l_values : sequence of int
         Grid axes (input dimensions, hidden widths).
     e : int, default=1
+        Output dimension.
     scheme : str, default="kaiming_normal"
+        Initialization scheme (:mod:`topoanalysis.init`).
     events : sequence of str, default=EVENTS
+        Events to evaluate (:data:`EVENTS`).
     **kwargs
         Passed to :func:`pathological_probability` (``hidden_bias``, ``method``, ...).
 

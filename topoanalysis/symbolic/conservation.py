@@ -1060,6 +1060,7 @@ def law_drift(result):
     Parameters
     ----------
     result : ConservationLaws
+        Laws found by :func:`conservation_laws`.
 
     Returns
     -------
@@ -1115,6 +1116,7 @@ def momentum_laws(result):
     Parameters
     ----------
     result : ConservationLaws
+        Laws found by :func:`conservation_laws`.
 
     Returns
     -------

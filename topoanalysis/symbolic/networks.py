@@ -440,6 +440,7 @@ def loss_gradient(net):
     Parameters
     ----------
     net : SymbolicNetwork
+        A network of :func:`symbolic_network`.
 
     Returns
     -------
@@ -513,6 +514,7 @@ def gradient_flow_field(net):
     Parameters
     ----------
     net : SymbolicNetwork
+        A network of :func:`symbolic_network`.
 
     Returns
     -------
