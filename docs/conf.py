@@ -36,7 +36,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "README_short_plan.md", "examples/README.txt",
+exclude_patterns = ["_build", "examples/README.txt",
                     "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.json", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
@@ -64,6 +64,7 @@ API_MODULES = [
     ("topoanalysis.analyze", "The main job"),
     ("topoanalysis.report", "HTML report"),
     ("topoanalysis.exceptions", "Exceptions"),
+    ("topoanalysis.torch_interop", "PyTorch interoperability"),
 ]
 
 
@@ -74,6 +75,44 @@ def public_names(mod):
         return list(mod.__all__)
     return [n for n in sorted(vars(mod)) if not n.startswith("_")
             and getattr(getattr(mod, n), "__module__", "").startswith(mod.__name__)]
+
+
+def _autosummary(names):
+    return [".. autosummary::", "   :toctree: generated/", "   :nosignatures:", ""] + [
+        f"   {n}" for n in names]
+
+
+def _submodule_names(pkg, seen):
+    """``[(module, [names])]``: the public functions and classes of the public modules below
+    the package ``pkg`` that no earlier page documents (``seen`` is updated)."""
+    import inspect
+    import pkgutil
+
+    if not hasattr(pkg, "__path__"):
+        return []
+    found = []
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts[1:]) or parts[-1] in ("cli", "__main__"):
+            continue
+        try:
+            sub = importlib.import_module(info.name)
+        except ImportError:
+            continue
+        names = []
+        for name in getattr(sub, "__all__", ()):
+            obj = getattr(sub, name, None)
+            if name.startswith("_") or obj is None or not (inspect.isclass(obj)
+                                                           or callable(obj)):
+                continue
+            key = (getattr(obj, "__module__", ""), getattr(obj, "__qualname__", name))
+            if key in seen:
+                continue
+            seen.add(key)
+            names.append(name)
+        if names:
+            found.append((info.name, names))
+    return found
 
 
 def _write_api():
@@ -103,8 +142,12 @@ def _write_api():
         lines = [title, "=" * len(title), "", f".. currentmodule:: {modname}", "",
                  f"``{modname}`` — {doc}", ""]
         if names:
-            lines += [".. autosummary::", "   :toctree: generated/", "   :nosignatures:", ""]
-            lines += [f"   {n}" for n in names]
+            lines += _autosummary(names)
+        # the public modules of a package: what their __all__ adds beyond the package's
+        for subname, subnames in _submodule_names(mod, seen):
+            head = f"Also in ``{subname}``"
+            lines += ["", head, "-" * len(head), "", f".. currentmodule:: {subname}", ""]
+            lines += _autosummary(subnames)
         (out / f"{slug}.rst").write_text("\n".join(lines) + "\n")
         toc.append(f"api/{slug}")
     index = ["API reference", "=============", "",

@@ -24,9 +24,8 @@ CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01")
 PAPER_PACKAGES = ("topoanalysis.obstruction", "topoanalysis.critical", "topoanalysis.degeneracy",
                   "topoanalysis.levelsets", "topoanalysis.symbolic", "topoanalysis.graphs")
 
-#: Modules owned by the engine-contract work (issue #20's "engine contract" section), being
-#: rewritten concurrently: their docstrings are completed there (TODO at merge).
-PENDING_MODULES = {"topoanalysis.dynamics._engine", "topoanalysis.dynamics.train"}
+#: Modules whose docstrings are completed elsewhere (none since the session-2 merge).
+PENDING_MODULES = set()
 
 
 def _public_functions():
@@ -97,12 +96,8 @@ def test_see_also_entries_resolve(name):
                 f"{name}: See Also names {target!r}, which does not exist")
 
 
-#: Methods of public classes are checked in these modules; the classes of critical/,
-#: degeneracy/, dynamics/ and io.py are owned by concurrent work and follow at merge (TODO).
-METHOD_MODULES = ("topoanalysis.network", "topoanalysis.symmetry", "topoanalysis.obstruction",
-                  "topoanalysis.symbolic", "topoanalysis.graphs", "topoanalysis.levelsets",
-                  "topoanalysis.init", "topoanalysis.sweep", "topoanalysis.datasets",
-                  "topoanalysis.analyze")
+#: Methods of public classes are checked in every public module of the package.
+METHOD_MODULES = ("topoanalysis",)
 
 
 def _public_methods():

@@ -48,23 +48,12 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
 
 # --- the guide pages of the documentation site ------------------------------------------------
 GUIDE = os.path.join(ROOT, "docs", "guide")
-_GENERATED = re.compile(r"<!-- Generated from README.md section \"([^\"]+)\"")
 
 
 def guide_pages():
     if not os.path.isdir(GUIDE):
         return []
     return sorted(f for f in os.listdir(GUIDE) if f.endswith(".md"))
-
-
-def _still_in_readme(text):
-    """A page copied from a README section that the README still holds: its blocks already
-    run in :func:`test_readme_python_blocks_run` (docs/_tools/readme_sections.py)."""
-    m = _GENERATED.search(text)
-    if not m:
-        return False
-    with open(README, encoding="utf-8") as fh:
-        return f"\n## {m.group(1)}\n" in fh.read()
 
 
 def run_blocks(path, tmp_path, monkeypatch):
@@ -93,9 +82,6 @@ def test_guide_python_blocks_run(page, tmp_path, monkeypatch):
         pytest.skip("docs/guide has no pages")
     pytest.importorskip("matplotlib").use("Agg")
     path = os.path.join(GUIDE, page)
-    with open(path, encoding="utf-8") as fh:
-        if _still_in_readme(fh.read()):
-            pytest.skip(f"{page} copies a README section still in README.md (run there)")
     timings = run_blocks(path, tmp_path, monkeypatch)
     print(f"{page} blocks (line, seconds):", [(n, round(t, 2)) for n, t in timings])
 
@@ -115,3 +101,17 @@ def test_guide_runner_uses_one_namespace_per_file_and_a_tmp_folder(tmp_path, mon
     bad.write_text("```python\nraise ValueError('boom')\n```\n")
     with pytest.raises(pytest.fail.Exception, match="c.md python block at line 2"):
         run_blocks(str(bad), run_dir, monkeypatch)
+
+
+def test_readme_is_short_and_links_its_guide_pages():
+    """Issue 18: the README is what a newcomer needs (<= 300 lines); the long sections live in
+    docs/guide/ and every guide page the README links exists."""
+    with open(README, encoding="utf-8") as fh:
+        text = fh.read()
+    assert text.count("\n") <= 300, f"README.md has {text.count(chr(10))} lines (at most 300)"
+    links = re.findall(r"\]\((docs/guide/[^)#]+)", text)
+    assert links, "README.md links no guide page"
+    for link in links:
+        assert os.path.exists(os.path.join(ROOT, link)), f"README.md links a missing {link}"
+    for page in guide_pages():
+        assert f"docs/guide/{page}" in text, f"README.md does not link docs/guide/{page}"

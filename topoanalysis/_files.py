@@ -33,6 +33,23 @@ def check_output_file(path, param="output"):
     """Check that ``path`` can be written as a file (its folder exists or can be created).
 
     Returns the absolute path. Raises :class:`FileError` naming ``param`` otherwise.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to be written.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    str
+        The path.
+
+    Raises
+    ------
+    FileError
+        When ``path`` is a folder, or its folder cannot be created or written.
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.isdir(path):
@@ -72,6 +89,22 @@ def atomic_path(path, param="output"):
     (so the rename is atomic) and keeps the file's extension (so writers that add one, like
     ``np.savez``, write where expected). On an exception the temporary file is removed and
     ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final file.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Yields
+    ------
+    str
+        The temporary path to write to.
+
+    See Also
+    --------
+    check_output_file, save_npz
     """
     path = check_output_file(path, param)
     folder, base = os.path.split(path)
@@ -89,7 +122,26 @@ def atomic_path(path, param="output"):
 
 
 def save_npz(path, param="output", **arrays):
-    """``np.savez`` atomically (``path`` is used as given; ``.npz`` is appended if missing)."""
+    """``np.savez`` atomically (``path`` is used as given; ``.npz`` is appended if missing).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output ``.npz``.
+    param : str, default="output"
+        Name of the argument, for error messages.
+    **arrays
+        Arrays to store, by name.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    See Also
+    --------
+    load_npz, atomic_path
+    """
     path = os.fspath(path)
     if not path.endswith(".npz"):
         path += ".npz"
@@ -120,6 +172,30 @@ def load_npz(path, param="file", keys=None):
     """Read every array of a ``.npz`` into a dict (no pickles), with clear errors.
 
     ``keys``, when given, are required: a missing one is named in the error.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz`` file.
+    param : str, default="file"
+        Name of the argument, for error messages.
+    keys : sequence of str, optional
+        Arrays that must be present.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Every array of the file.
+
+    Raises
+    ------
+    FileError
+        When the file is missing, unreadable, empty, not an ``.npz`` archive, holds pickles,
+        or lacks one of ``keys``.
+
+    See Also
+    --------
+    save_npz
     """
     path = _check_input_file(path, param)
     with open(path, "rb") as fh:

@@ -43,6 +43,10 @@ def parse_activation(activation, negative_slope=0.01):
     name : str
     negative_slope : float
 
+    See Also
+    --------
+    activate, activation_code
+
     Examples
     --------
     >>> parse_activation("leaky_relu(0.2)")
@@ -88,6 +92,19 @@ def is_positively_homogeneous(name):
     -------
     bool
         Whether ``σ(αz) = ασ(z)`` for all ``α > 0``.
+
+    See Also
+    --------
+    activate, topoanalysis.symbolic.conserved_quadratic_forms
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: positive homogeneity makes neuron
+           rescaling a symmetry and conserves c_k.
+    .. [2] S. S. Du, W. Hu, J. D. Lee, "Algorithmic regularization in learning deep
+           homogeneous models: layers are automatically balanced", NeurIPS 2018: the balance
+           ``||w_k||² − ||a_k||²`` is conserved by gradient flow of homogeneous networks.
     """
     return parse_activation(name)[0] in HOMOGENEOUS_ACTIVATIONS
 
@@ -107,6 +124,10 @@ def activation_code(name):
     -------
     int
         Its code in the compiled engine.
+
+    See Also
+    --------
+    parse_activation, topoanalysis.losses.loss_code
     """
     from ._kernels.engine import ACTIVATION_CODES
 
@@ -129,6 +150,10 @@ def activate(name, z, negative_slope=0.01):
     -------
     ndarray
         ``σ(z)``, same shape as ``z``.
+
+    See Also
+    --------
+    activation_derivative, is_positively_homogeneous
     """
     if name == "relu":
         return np.maximum(z, 0.0)
@@ -163,6 +188,10 @@ def activation_derivative(name, z, negative_slope=0.01):
     -------
     ndarray
         ``σ'(z)`` (at a kink, the convention of the engine), same shape as ``z``.
+
+    See Also
+    --------
+    activate
     """
     if name == "relu":
         return (z > 0).astype(np.float64)

@@ -53,6 +53,18 @@ def gain(activation, negative_slope=0.01):
     float
         The gain ``g``.
 
+    See Also
+    --------
+    layer_std, init_params
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers: surpassing
+           human-level performance on ImageNet classification", ICCV 2015: the gain √2 of
+           ReLU.
+    .. [2] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+           neural networks", AISTATS 2010: the variance-preserving scale.
+
     Examples
     --------
     >>> round(gain("relu"), 6)
@@ -90,6 +102,18 @@ def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=Non
     -------
     float
         Standard deviation of the layer's weights.
+
+    See Also
+    --------
+    gain, init_params
+
+    References
+    ----------
+    .. [1] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+           neural networks", AISTATS 2010: Xavier initialization.
+    .. [2] K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers: surpassing
+           human-level performance on ImageNet classification", ICCV 2015: Kaiming
+           initialization.
     """
     scheme = check_choice("scheme", scheme, SCHEMES)
     mode = check_choice("mode", mode, ("fan_in", "fan_out"))
@@ -125,6 +149,7 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     Parameters
     ----------
     arch : Architecture
+        Architecture of the networks.
     scheme : str, default="kaiming_normal"
         One of :data:`SCHEMES`.
     seed : int, default=0
@@ -147,6 +172,18 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     Returns
     -------
     ndarray of shape (P,) or (n_networks, P)
+
+    See Also
+    --------
+    layer_std, topoanalysis.network.Network.initialize
+
+    References
+    ----------
+    .. [1] X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+           neural networks", AISTATS 2010: Xavier initialization.
+    .. [2] K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers: surpassing
+           human-level performance on ImageNet classification", ICCV 2015: Kaiming
+           initialization.
     """
     if not _is_architecture(arch):
         raise ValidationError(f"`arch` must be an Architecture; got {type(arch).__name__}.")

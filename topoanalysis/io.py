@@ -309,6 +309,27 @@ def locked_file(path, param="output"):
 
     Yields the absolute path. Used for single-file outputs such as ``critical --json``;
     folders use :class:`OutputFolder`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file to lock.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Yields
+    ------
+    str
+        The absolute path of the file.
+
+    Raises
+    ------
+    FileError
+        When another live process holds the lock, or the lock cannot be written.
+
+    See Also
+    --------
+    OutputFolder, atomic_path
     """
     path = check_output_file(path, param)
     folder, base = os.path.split(path)
@@ -331,6 +352,20 @@ def clean_stale_temporaries(folder):
 
     Call only while holding the folder's lock (:class:`OutputFolder` does on entering): no
     other run can be writing them then. Returns the names removed.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Output folder whose lock the caller holds.
+
+    Returns
+    -------
+    list of str
+        Names of the files removed.
+
+    See Also
+    --------
+    OutputFolder
     """
     removed = []
     for name in os.listdir(folder):
@@ -349,6 +384,24 @@ def check_checkpoint(path, *, steps, n_networks, n_params, param="checkpoint"):
     checks what a damaged or edited file can get wrong beyond it: the step it resumes at
     (``0 <= t0 <= steps + 1``), the shapes of the parameters and per-network arrays, finite
     parameters, and per-network step counts within ``[0, steps]``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Checkpoint ``.npz`` written by :func:`topoanalysis.dynamics.train`.
+    steps : int
+        Number of steps of the run about to resume.
+    n_networks : int
+        Number of networks trained together.
+    n_params : int
+        Number of parameters of one network.
+    param : str, default="checkpoint"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    int
+        ``t0``, the step the run resumes at.
 
     Raises
     ------
@@ -424,7 +477,7 @@ class OutputFolder:
     >>> open(os.path.join(d, "result.json")).read().split()
     ['{', '"x":', 'null', '}']
     >>> with OutputFolder(d, command="demo", settings={"n": 2}) as out:
-    ...     pass
+    ...     pass  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
     topoanalysis.io.FileError: `--out`: ...
@@ -534,7 +587,18 @@ class OutputFolder:
         return False
 
     def path(self, name):
-        """Path of the file ``name`` inside the folder (recorded in the manifest)."""
+        """Path of the file ``name`` inside the folder (recorded in the manifest).
+
+        Parameters
+        ----------
+        name : str
+            A file name inside the folder (no absolute path, no ``..``).
+
+        Returns
+        -------
+        str
+            The path to write to.
+        """
         name = os.fspath(name)
         if os.path.isabs(name) or ".." in name.replace("\\", "/").split("/"):
             raise ValidationError(f"`name` must be a file name inside the output folder; "
@@ -544,7 +608,18 @@ class OutputFolder:
         return os.path.join(self.root, name)
 
     def exists(self, name):
-        """Whether ``name`` already exists in the folder (e.g. a checkpoint to resume)."""
+        """Whether ``name`` already exists in the folder (e.g. a checkpoint to resume).
+
+        Parameters
+        ----------
+        name : str
+            A file name inside the folder.
+
+        Returns
+        -------
+        bool
+            Whether the file exists.
+        """
         return os.path.exists(os.path.join(self.root, name))
 
     def __repr__(self):

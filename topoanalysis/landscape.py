@@ -145,12 +145,24 @@ class Landscape:
                            self.n_threads))
 
     def to_dict(self):
-        """Architecture, data size, loss and precision as plain JSON types."""
+        """Architecture, data size, loss and precision as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return {"architecture": self.arch.to_dict(), "n_samples": self.n_samples,
                 "n_params": self.n_params, "loss": self.loss_name, "dtype": self.dtype}
 
     def summary(self):
-        """One line: architecture, samples, loss, precision."""
+        """One line: architecture, samples, loss, precision.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"loss landscape of {self.arch} ({self.n_params} parameters) on "
                 f"{self.n_samples} samples, loss {self.loss_name}, {self.dtype}")
 
@@ -193,7 +205,9 @@ class Landscape:
         Parameters
         ----------
         theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            One network or a stack.
         n_threads : int, optional
+            Engine threads (default: the landscape's).
 
         Returns
         -------
@@ -219,6 +233,18 @@ class Landscape:
 
         Stacks of any size are evaluated in bounded engine calls, parallel over networks
         (a 101 × 101 grid of a slice is one call of this method).
+
+        Parameters
+        ----------
+        theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            One network or a stack.
+        n_threads : int, optional
+            Engine threads (default: the landscape's).
+
+        Returns
+        -------
+        float or ndarray of shape (B,)
+            The loss.
         """
         from .dynamics import _engine
 
@@ -231,11 +257,37 @@ class Landscape:
         return float(L[0]) if self._single(theta) else L
 
     def gradient(self, theta, *, n_threads=None):
-        """Flat gradient ``∇L(θ)``: shape ``(P,)`` for one network, ``(B, P)`` for a stack."""
+        """Flat gradient ``∇L(θ)``: shape ``(P,)`` for one network, ``(B, P)`` for a stack.
+
+        Parameters
+        ----------
+        theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            One network or a stack.
+        n_threads : int, optional
+            Engine threads (default: the landscape's).
+
+        Returns
+        -------
+        ndarray of shape (P,) or (B, P)
+            The flat gradient.
+        """
         return self.loss_and_gradient(theta, n_threads=n_threads)[1]
 
     def forward(self, theta, *, n_threads=None):
-        """Outputs on the landscape's inputs, shape ``(B, N, e)``."""
+        """Outputs on the landscape's inputs, shape ``(B, N, e)``.
+
+        Parameters
+        ----------
+        theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            One network or a stack.
+        n_threads : int, optional
+            Engine threads (default: the landscape's).
+
+        Returns
+        -------
+        ndarray of shape (B, N, e)
+            Outputs of every network.
+        """
         from .dynamics import batch_forward
 
         self._check_arch(theta, "theta")
@@ -248,6 +300,7 @@ class Landscape:
         Parameters
         ----------
         theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+            Initial network(s).
         **kwargs
             Every keyword of :func:`~topoanalysis.dynamics.train` but ``X, y, arch, loss``.
 
@@ -265,20 +318,60 @@ class Landscape:
 
     def interpolate(self, theta_a, theta_b, **kwargs):
         """:func:`topoanalysis.dynamics.interpolate` on this landscape (``n_points``, ``ts``,
-        ``n_threads``): loss along the segments from ``theta_a`` to ``theta_b``."""
+        ``n_threads``): loss along the segments from ``theta_a`` to ``theta_b``.
+
+        Parameters
+        ----------
+        theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+            The ends of the segments.
+        **kwargs
+            Every keyword of :func:`~topoanalysis.dynamics.interpolate` but ``X, y, arch, loss``.
+
+        Returns
+        -------
+        InterpolationResult
+            Loss along every segment.
+        """
         from .dynamics import interpolate
 
         return self._path(interpolate, kwargs, theta_a, theta_b)
 
     def interpolation_barrier(self, theta_a, theta_b, **kwargs):
-        """:func:`topoanalysis.dynamics.interpolation_barrier` on this landscape."""
+        """:func:`topoanalysis.dynamics.interpolation_barrier` on this landscape.
+
+        Parameters
+        ----------
+        theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+            The ends of the segments.
+        **kwargs
+            Every keyword of :func:`~topoanalysis.dynamics.interpolation_barrier` but ``X, y, arch,
+            loss``.
+
+        Returns
+        -------
+        InterpolationBarrier
+            The barriers of every pair.
+        """
         from .dynamics import interpolation_barrier
 
         return self._path(interpolation_barrier, kwargs, theta_a, theta_b)
 
     def path_losses(self, beads, **kwargs):
         """:func:`topoanalysis.dynamics.path_losses` on this landscape: loss along strings of
-        beads (``points_per_edge``, ``ts``, ``n_threads``)."""
+        beads (``points_per_edge``, ``ts``, ``n_threads``).
+
+        Parameters
+        ----------
+        beads : array_like of shape (K, P) or (M, K, P)
+            One or several strings of beads.
+        **kwargs
+            Every keyword of :func:`~topoanalysis.dynamics.path_losses` but ``X, y, arch, loss``.
+
+        Returns
+        -------
+        PathLosses
+            Loss along every edge of every string.
+        """
         from .dynamics import path_losses
 
         return self._path(path_losses, kwargs, beads)
@@ -313,10 +406,15 @@ def as_landscape(X, y=None, arch=None, loss=None, *, dtype="float64"):
     Parameters
     ----------
     X : Landscape or array_like of shape (N, d)
+        Inputs, or a landscape (returned as it is).
     y : array_like of shape (N, e), optional
+        Targets.
     arch : Architecture, optional
+        Architecture.
     loss : str, optional
+        Loss name.
     dtype : str, default="float64"
+        Precision of the engine.
 
     Returns
     -------

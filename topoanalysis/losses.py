@@ -38,6 +38,10 @@ def loss_code(name):
     -------
     int
         Its code in the compiled engine.
+
+    See Also
+    --------
+    loss_value, topoanalysis.activations.activation_code
     """
     from ._kernels.engine import LOSS_CODES
 
@@ -64,6 +68,10 @@ def check_outputs_for_loss(loss, n_outputs):
     -------
     str
         Canonical loss name.
+
+    See Also
+    --------
+    as_targets, loss_value
     """
     loss = check_loss(loss)
     if loss == "cross_entropy" and n_outputs < 2:
@@ -94,6 +102,10 @@ def as_targets(y, loss, n_outputs):
     -------
     ndarray of shape (N, e)
         Targets in loss form.
+
+    See Also
+    --------
+    loss_value, check_outputs_for_loss
     """
     loss = check_loss(loss)
     y = _as_real_array("y", y)
@@ -160,6 +172,10 @@ def loss_value(name, out, y):
     -------
     ndarray of shape (...)
         Loss.
+
+    See Also
+    --------
+    loss_gradient, accuracy
     """
     name = check_loss(name)
     if name == "mse":
@@ -190,6 +206,10 @@ def loss_gradient(name, out, y):
     -------
     ndarray of shape (..., N, e)
         Gradient of the loss in the outputs.
+
+    See Also
+    --------
+    loss_value
     """
     name = check_loss(name)
     n, e = out.shape[-2], out.shape[-1]
@@ -223,6 +243,10 @@ def accuracy(out, y, loss):
     -------
     ndarray of shape (...)
         Accuracy.
+
+    See Also
+    --------
+    loss_value
     """
     loss = check_loss(loss)
     if loss == "bce":

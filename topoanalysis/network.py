@@ -859,6 +859,28 @@ def load_network(path, param="--network"):
     """Load a network saved by :func:`save_network` / ``Network.save``.
 
     ``path`` without the ``.npz`` that ``save`` appended is accepted too.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npz`` written by :func:`save_network`.
+    param : str, default="--network"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    Network
+        The network.
+
+    Raises
+    ------
+    FileError
+        When the file is not a topoanalysis network ``.npz`` (missing arrays, an invalid
+        architecture, or a parameter count that does not match it).
+
+    See Also
+    --------
+    save_network, Network.save
     """
     path = _npz_name(path) if path is not None else path
     arrays = load_npz(path, param)
@@ -886,7 +908,26 @@ def load_network(path, param="--network"):
 
 
 def save_network(net, path, param="output"):
-    """Save a network atomically (``.npz`` appended if missing); returns the path written."""
+    """Save a network atomically (``.npz`` appended if missing); returns the path written.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    path : str or os.PathLike
+        Output ``.npz``.
+    param : str, default="output"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    See Also
+    --------
+    load_network
+    """
     a = net.arch
     return save_npz(path, param, params=net.params, inputs=a.inputs, hidden=np.array(a.hidden),
                     outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,

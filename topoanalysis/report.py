@@ -127,6 +127,35 @@ def landscape_figures(arch, X, y, loss, theta_a, theta_b, *, n=41, seed=0, label
     The plane of the segment from ``theta_a`` to ``theta_b`` and a filter-normalized random
     direction, a 2-D random slice around ``theta_a``, and (with gudhi) the persistence
     diagram of that slice; an empty list without matplotlib.
+
+    Parameters
+    ----------
+    arch : Architecture
+        Architecture of both networks.
+    X : ndarray of shape (N, d)
+        Inputs.
+    y : ndarray of shape (N, e)
+        Targets.
+    loss : str
+        Loss name.
+    theta_a, theta_b : Network or array_like of shape (P,)
+        The two networks.
+    n : int, default=41
+        Grid points along each direction.
+    seed : int, default=0
+        Seed of the random directions.
+    labels : pair of str, default=("a", "b")
+        Names of the two networks in the captions.
+
+    Returns
+    -------
+    list of (str, bytes)
+        Caption and PNG bytes of every figure.
+
+    See Also
+    --------
+    topoanalysis.levelsets.slices.segment_slice, topoanalysis.levelsets.slices.random_slice,
+    topoanalysis.levelsets.persistence.surface_persistence
     """
     try:
         import matplotlib
@@ -164,13 +193,19 @@ def report_html(report, figures=(), title="topoanalysis analyze"):
     Parameters
     ----------
     report : AnalysisReport
+        The report of ``topoanalysis analyze``.
     figures : sequence of (section id, caption, png bytes or path)
         Extra figures; ``section id`` is one of the section ids or ``"landscape"``.
     title : str
+        Title of the page.
 
     Returns
     -------
     str
+
+    See Also
+    --------
+    write_report_html, landscape_figures
     """
     d = report.to_dict()
     c = d["config"]
@@ -270,7 +305,26 @@ def report_html(report, figures=(), title="topoanalysis analyze"):
 
 
 def write_report_html(report, path, figures=()):
-    """Write :func:`report_html` atomically to ``path``; returns the path."""
+    """Write :func:`report_html` atomically to ``path``; returns the path.
+
+    Parameters
+    ----------
+    report : AnalysisReport
+        The report of ``topoanalysis analyze``.
+    path : str or os.PathLike
+        Output ``.html``.
+    figures : sequence of (section id, caption, png bytes or path), default=()
+        Extra figures (as in :func:`report_html`).
+
+    Returns
+    -------
+    str
+        The path written.
+
+    See Also
+    --------
+    report_html
+    """
     from .io import atomic_path
 
     text = report_html(report, figures)

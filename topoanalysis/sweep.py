@@ -55,6 +55,10 @@ def completed_cells(path, keys):
     -------
     set of tuple of str
         Keys of the cells written.
+
+    See Also
+    --------
+    run_sweep
     """
     if not os.path.exists(path):
         return set()
@@ -94,6 +98,10 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
     -------
     list of dict
         All rows of ``out`` after the sweep (previous and new), as read back from the file.
+
+    See Also
+    --------
+    completed_cells, connect
     """
     cells = list(cells)
     if not cells:
@@ -161,6 +169,10 @@ def connect(scheduler):
     -------
     dask.distributed.Client
         The client.
+
+    See Also
+    --------
+    run_sweep
     """
     try:
         from dask.distributed import Client, LocalCluster

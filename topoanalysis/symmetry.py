@@ -70,6 +70,16 @@ def balance_factors(arch, theta):
     -------
     ndarray of shape (l,) or (B, l)
         Factors ``α_k``.
+
+    See Also
+    --------
+    balance, balance_params
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: condition C.1
+           (balanced neurons).
     """
     nw, na = _neuron_norms(arch, theta)
     ok = (nw > 0) & (na > 0)
@@ -96,6 +106,16 @@ def balance_params(arch, theta):
     -------
     ndarray of shape (..., P)
         Balanced parameters.
+
+    See Also
+    --------
+    balance, balance_factors
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: condition C.1
+           (balanced neurons).
     """
     if not arch.is_shallow:
         raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
@@ -128,6 +148,15 @@ def balance(net):
     See Also
     --------
     topoanalysis.symmetry.balance_params : The same on flat parameter stacks.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: condition C.1
+           (balanced neurons).
+    .. [2] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: the rescaling symmetry (w_k, a_k) ->
+           (α w_k, a_k / α).
 
     Examples
     --------
@@ -170,6 +199,16 @@ def weight_matching(net_a, net_b, *, balanced=None):
     Returns
     -------
     perm : ndarray of int of shape (l,)
+
+    See Also
+    --------
+    align, topoanalysis.levelsets.aligned_barriers
+
+    References
+    ----------
+    .. [1] S. K. Ainsworth, J. Hayase, S. Srinivasa, "Git Re-Basin: merging models modulo
+           permutation symmetries", ICLR 2023: weight matching by a linear assignment per
+           layer.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -261,6 +300,14 @@ def align(net_a, net_b, *, balanced=None):
     topoanalysis.symmetry.weight_matching : The permutation alone.
     topoanalysis.symmetry.balance : The balanced representative.
 
+    References
+    ----------
+    .. [1] S. K. Ainsworth, J. Hayase, S. Srinivasa, "Git Re-Basin: merging models modulo
+           permutation symmetries", ICLR 2023: weight matching.
+    .. [2] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: aligning
+           permutations before interpolating.
+
     Examples
     --------
     >>> import numpy as np
@@ -307,10 +354,21 @@ def canonical_neuron_order(net, *, decimals=9):
     net : Network
         Shallow network.
     decimals : int, default=9
+        Decimal digits the sort keys are rounded to.
 
     Returns
     -------
     perm : ndarray of int of shape (l,)
+
+    See Also
+    --------
+    topoanalysis.degeneracy.canonical_form
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Lemma A.3
+           (uniqueness up to permutation and balancing).
 
     Examples
     --------
@@ -392,6 +450,16 @@ def merge_redundant_neurons(net, *, tol=1e-9):
     Returns
     -------
     MergeResult
+
+    See Also
+    --------
+    topoanalysis.degeneracy.canonical_form
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: redundant
+           weight vectors and condition C.2.
 
     Examples
     --------

@@ -119,6 +119,10 @@ def to_torch(net, dtype=None):
     ValidationError
         If ``net`` is not a :class:`Network` or ``dtype`` is not a floating torch dtype.
 
+    See Also
+    --------
+    from_torch
+
     Notes
     -----
     ``parameters_to_vector(module.parameters())`` reproduces the flat layout of
@@ -371,6 +375,10 @@ def from_torch(module_or_state_dict, *, activation=None, negative_slope=None):
     ValidationError, ShapeError
         Missing ``activation`` for a ``state_dict``, disagreeing ``activation``, shapes that
         do not chain, non-finite or non-real parameters.
+
+    See Also
+    --------
+    to_torch
 
     Notes
     -----

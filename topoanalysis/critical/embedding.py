@@ -47,6 +47,7 @@ def split_neuron(net, neuron, lambdas):
     net : Network
         Shallow.
     neuron : int
+        The neuron to split.
     lambdas : sequence of float
         At least 2 factors summing to 1 (either sign).
 
@@ -54,6 +55,10 @@ def split_neuron(net, neuron, lambdas):
     -------
     Network
         Width ``l + len(lambdas) − 1``, the same function.
+
+    See Also
+    --------
+    add_zero_neurons, embedding_family
 
     References
     ----------
@@ -91,7 +96,9 @@ def add_zero_neurons(net, count=1, input_weights=None):
     Parameters
     ----------
     net : Network
+        A shallow network.
     count : int, default=1
+        Number of neurons to add.
     input_weights : array_like of shape (count, D), optional
         Their input weights (bias appended when the network has hidden biases); zeros by
         default.
@@ -99,6 +106,10 @@ def add_zero_neurons(net, count=1, input_weights=None):
     Returns
     -------
     Network
+
+    See Also
+    --------
+    split_neuron, embedding_family
 
     References
     ----------
@@ -176,9 +187,23 @@ class EmbeddingFamily:
     rows: list
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"rows": self.rows}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"{'embedding':34s} {'width':>5} {'verdict':>15}  function change"]
         for r in self.rows:
             lines.append(f"{r['name']:34s} {r['width']:>5} {r['verdict']:>15}  "
@@ -195,6 +220,7 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
     net : Network
         The narrow point (usually a stationary point).
     X, y : array_like
+        Inputs and targets.
     splits : sequence of (neuron, lambdas), optional
         Default: every neuron with ``a_k != 0`` split with ``λ = (1/2, 1/2)``, ``(2, −1)``
         and ``(1, 0)``.

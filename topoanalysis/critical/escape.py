@@ -99,6 +99,10 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
     norm : float
         ``||F_k(u)||``.
 
+    See Also
+    --------
+    escape_neurons, topoanalysis.critical.kinks.neuron_first_order_map
+
     References
     ----------
     .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
@@ -227,10 +231,24 @@ class EscapeReport:
         return [n["neuron"] for n in self.neurons if n["escape"] and n["zero_output"]]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"escape_neurons": self.escape, "zero_output_escape": self.zero_output_escape,
                 "outputs": self.outputs, "tol": self.tol, "neurons": self.neurons}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         if not self.escape:
             return "escape neurons: none"
         parts = [f"{n['neuron']} ({n['kind']}, rate {n['rate']:.3g})"
@@ -245,7 +263,9 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
     Parameters
     ----------
     net : Network
+        A shallow ReLU-like network.
     X, y : array_like
+        Inputs and targets.
     loss : {"mse", "bce"}, default="mse"
     kink_tol : float, default=1e-9
         Relative tolerance for kink samples.

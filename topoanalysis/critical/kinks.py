@@ -28,6 +28,29 @@ def kink_mask(point, tol):
     (a neuron with ``w_k = 0`` has every sample on its "hyperplane"). The exact zeros are
     decided in exact arithmetic (:func:`~topoanalysis.critical._exact.exact_signs`), never by
     the rounding of the float dot product; ``tol > 0`` is the user's modelling choice.
+
+    Parameters
+    ----------
+    point : ShallowPoint
+        The network at its data (``critical._point.shallow_point``).
+    tol : float
+        Relative tolerance; ``0`` decides the exact zeros only.
+
+    Returns
+    -------
+    ndarray of bool, shape (N, l)
+        ``True`` where sample ``n`` lies on neuron ``k``'s hyperplane.
+
+    See Also
+    --------
+    kink_samples, neuron_first_order_map
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Section 3: the loss is not differentiable where a sample lies on a neuron's
+           hyperplane w_k · x_n = 0.
     """
     signs, _ = exact_signs(point.Xa, point.w)
     on = signs == 0
@@ -50,14 +73,21 @@ def neuron_first_order_map(point, k, U, kinks=None):
     Parameters
     ----------
     point : ShallowPoint
+        The network at its data (``critical._point.shallow_point``).
     k : int
+        The neuron.
     U : ndarray of shape (M, D)
+        Directions ``u`` of ``w_k`` (rows).
     kinks : ndarray of bool, shape (N,), optional
         Samples on the hyperplane (default: exactly zero pre-activation).
 
     Returns
     -------
     ndarray of shape (M, e)
+
+    See Also
+    --------
+    directional_derivative, topoanalysis.critical.escape.escape_neurons
 
     References
     ----------
@@ -84,7 +114,35 @@ def neuron_first_order_map(point, k, U, kinks=None):
 
 
 def _first_order_map(point, k, U, kinks=None):
-    """:func:`neuron_first_order_map` without validation (internal callers)."""
+    """:func:`neuron_first_order_map` without validation (internal callers).
+
+    Parameters
+    ----------
+    point : ShallowPoint
+        The network at its data.
+    k : int
+        The neuron.
+    U : ndarray of shape (M, D)
+        Directions of ``w_k`` (rows).
+    kinks : ndarray of bool, shape (N,), optional
+        Samples on the hyperplane (default: exactly zero pre-activation).
+
+    Returns
+    -------
+    ndarray of shape (M, e)
+        ``F_k(u)`` for every row ``u`` of ``U``.
+
+    See Also
+    --------
+    neuron_first_order_map
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           one-sided derivative ρ(u · x_n) of a sample on the hyperplane; the tangential
+           conditions.
+    """
     pre = point.pre[:, k]
     on = (exact_signs(point.Xa, point.w[k:k + 1])[0][:, 0] == 0 if kinks is None
           else np.asarray(kinks, dtype=bool))
@@ -116,7 +174,18 @@ class KinkReport:
     tol: float
 
     def samples(self, k):
-        """Indices of the samples on neuron ``k``'s hyperplane."""
+        """Indices of the samples on neuron ``k``'s hyperplane.
+
+        Parameters
+        ----------
+        k : int
+            The neuron.
+
+        Returns
+        -------
+        list of int
+            The sample indices, increasing.
+        """
         return np.flatnonzero(self.on_hyperplane[:, k]).tolist()
 
     @property
@@ -124,12 +193,26 @@ class KinkReport:
         return int(self.on_hyperplane.sum())
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         l = self.on_hyperplane.shape[1]
         return {"tol": self.tol, "n_kinks": self.n_kinks,
                 "kink_samples": {str(k): self.samples(k) for k in range(l) if self.samples(k)},
                 "pattern": self.pattern.T.tolist()}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         l = self.on_hyperplane.shape[1]
         lines = [f"kink samples (|w_k·x̃_n| <= {self.tol:g}·||w_k||·||x̃_n||): {self.n_kinks}"]
         for k in range(l):
@@ -147,12 +230,17 @@ def kink_samples(net, X, *, tol=1e-9):
     net : Network
         Shallow, ReLU or leaky ReLU.
     X : array_like of shape (N, d)
+        Inputs.
     tol : float, default=1e-9
         Relative tolerance (``0``: exact zeros only).
 
     Returns
     -------
     KinkReport
+
+    See Also
+    --------
+    kink_mask, directional_derivative
 
     References
     ----------
@@ -192,8 +280,11 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Parameters
     ----------
     net : Network
+        A shallow ReLU-like network.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     direction : array_like of shape (P,)
         A direction in the network's flat parameter layout.
     loss : {"mse", "bce"}, default="mse"
@@ -203,6 +294,10 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Returns
     -------
     float
+
+    See Also
+    --------
+    kink_samples, neuron_first_order_map
 
     References
     ----------

@@ -58,11 +58,23 @@ class Plateau:
     loss: float
 
     def to_dict(self):
-        """Plain data (the fields)."""
+        """Plain data (the fields).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return dataclasses.asdict(self)
 
     def summary(self):
-        """One line: steps spanned and the loss level."""
+        """One line: steps spanned and the loss level.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"plateau at loss {self.loss:.6g}, steps {self.start_step} .. {self.end_step} "
                 f"(records {self.start} .. {self.end})")
 
@@ -224,9 +236,23 @@ class SaddleToSaddle:
         return [p["loss"] for p in self.plateaus]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"plateaus": self.plateaus, "checks": self.checks, "settings": self.settings}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"{len(self.plateaus)} plateaus ({self.settings['criterion']})"]
         for i, p in enumerate(self.plateaus):
             lines.append(f"  plateau {i}: steps {p['start_step']}-{p['end_step']}, loss "

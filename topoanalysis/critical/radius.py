@@ -74,6 +74,10 @@ def certified_radius(point, kinks, *, max_lps=2048):
     point : ShallowPoint
         A directional stationary point without escape neurons.
     kinks : ndarray of bool, shape (N, l)
+        Samples counted as lying on each neuron's hyperplane (:func:`~topoanalysis.critical.kinks.kink_mask`).
+    max_lps : int, default=2048
+        Budget of linear programs for the output-weight bound of a vector-output neuron;
+        beyond it that bound (and ``radius``) is None.
 
     Returns
     -------
@@ -83,6 +87,18 @@ def certified_radius(point, kinks, *, max_lps=2048):
         sentence), ``pattern_radius``, ``output_weight_radius``, ``dead_distances``
         (``{neuron: distance of w_k to its activation region}``) and ``kink_shift`` (largest
         ``|w_k·x̃_n| / ||x̃_n||`` over the samples counted as kinks).
+
+    See Also
+    --------
+    topoanalysis.critical.classify, topoanalysis.critical.escape.escape_neurons
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Theorem 4.2 (a directional stationary point without escape neurons is a local
+           minimum); the radius of the neighbourhood is this toolkit's quantification of
+           that proof.
     """
     pre = point.pre
     xn = np.linalg.norm(point.Xa, axis=1)

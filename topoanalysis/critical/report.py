@@ -30,9 +30,23 @@ class TrainedVerdicts:
     loss: str
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"loss": self.loss, "counts": self.counts, "networks": self.rows}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"Critical points of the trained networks (after snapping, loss {self.loss}): "
                  + ", ".join(f"{v} {n}" for v, n in self.counts.items() if n)]
         for r in self.rows:
@@ -48,8 +62,11 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     Parameters
     ----------
     arch : Architecture
+        Architecture of the networks.
     params : array_like of shape (B, P)
+        Flat parameters, one row per trained network.
     X, y : array_like
+        Inputs and targets.
     loss : {"mse", "bce"}, default="mse"
     kink_tol, zero_tol : float
         Snapping tolerances.
@@ -58,6 +75,7 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     check : bool, default=False
         Numerical checks of each verdict.
     seed : int, default=0
+        Seed of the random perturbations of the checks.
     labels : sequence, optional
         A label per network (reported as ``index``).
     max_iter : int, default=5

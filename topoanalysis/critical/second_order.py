@@ -100,7 +100,9 @@ def second_order_test(point, esc, kinks, *, certify=True):
     point : ShallowPoint
         A directional stationary point (``mse``).
     esc : EscapeReport
+        The escape neurons (:func:`~topoanalysis.critical.escape.escape_neurons`).
     kinks : ndarray of bool, shape (N, l)
+        Samples counted as lying on each neuron's hyperplane.
     certify : bool, default=True
         Confirm the decrease in exact rational arithmetic.
 
@@ -112,6 +114,18 @@ def second_order_test(point, esc, kinks, *, certify=True):
         group"`` or ``"escape with output-weight correction"``), ``direction`` (unit flat
         direction or None), ``step`` and ``exact_change`` (the rational loss change at that
         step, as a float, or None), ``tried`` (per neuron: ``c2``).
+
+    See Also
+    --------
+    topoanalysis.critical.classify, topoanalysis.critical.escape.escape_neurons
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626:
+           Section 4 (escape neurons and the first-order conditions); the paper leaves the
+           vector-output case with a_k != 0 open, the second-order test is this toolkit's
+           derivation (module docstring).
     """
     tried = []
     best = None

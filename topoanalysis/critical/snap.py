@@ -97,6 +97,13 @@ class SnapResult:
         return self.dead_relative_margin
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"moved": self.moved, "loss_before": self.loss_before,
                 "loss_after": self.loss_after, "loss_change": self.loss_after - self.loss_before,
                 "pattern_kept": self.pattern_kept, "zero_neurons": self.zero_neurons,
@@ -109,6 +116,13 @@ class SnapResult:
                 "gradient_norm": self.gradient_norm, "method": self.method}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"snapped ({self.method}): moved {self.moved:.3g}, loss {self.loss_before:.6g} -> "
                 f"{self.loss_after:.6g} (change {self.loss_after - self.loss_before:+.2e}), "
                 f"pattern kept: {self.pattern_kept}, zero neurons: {len(self.zero_neurons)}, "
@@ -160,7 +174,9 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     net : Network
         Shallow, ReLU or leaky ReLU.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     loss : {"mse", "bce"}, default="mse"
         ``bce`` needs ``e = 1``.
     kink_tol : float, default=1e-3

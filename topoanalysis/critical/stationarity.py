@@ -46,6 +46,7 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
     Parameters
     ----------
     g : array_like of shape (D,)
+        Linear part of the objective.
     kink_inputs : array_like of shape (m, D)
         The kink samples ``x_n``.
     coefficients : array_like of shape (m,)
@@ -63,6 +64,10 @@ def tangential_minimum(g, kink_inputs, coefficients, negative_slope=0.0, *, max_
         A minimizer (a descent direction when ``value < 0``).
     n_lps : int
         Linear programs solved.
+
+    See Also
+    --------
+    stationarity
 
     Notes
     -----
@@ -312,6 +317,13 @@ class StationarityReport:
     certificate: object = None
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"is_stationary": self.is_stationary, "loss": self.loss, "tol": self.tol,
                 "kink_tol": self.kink_tol, "certificate": self.certificate,
                 "conditions": self.conditions,
@@ -321,6 +333,13 @@ class StationarityReport:
                 "descent_slope": self.descent_slope}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"directional stationarity (tol {self.tol:g}): "
                  + ("holds" if self.is_stationary else f"fails ({len(self.failures)} conditions)")
                  + ("" if not self.certificate or self.certificate["all_proved"] is None else
@@ -343,7 +362,9 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     net : Network
         Shallow, ReLU or leaky ReLU, any output dimension, hidden/output biases optional.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     loss : {"mse", "bce"}, default="mse"
         ``bce`` (convex in the outputs) is accepted as an extension of the paper's squared loss.
     kink_tol : float, default=1e-9

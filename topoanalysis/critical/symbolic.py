@@ -60,7 +60,18 @@ class SymbolicConditions:
     escape_map: list
 
     def substitutions(self, net):
-        """``{symbol: Rational}`` for the parameters of ``net`` (same sizes)."""
+        """``{symbol: Rational}`` for the parameters of ``net`` (same sizes).
+
+        Parameters
+        ----------
+        net : Network
+            A network of the same sizes.
+
+        Returns
+        -------
+        dict of sympy.Symbol to sympy.Rational
+            The exact value of every parameter symbol.
+        """
         from ._point import unpack
 
         w, a, b = unpack(net.arch, net.params)
@@ -75,7 +86,22 @@ class SymbolicConditions:
         return subs
 
     def at(self, net):
-        """The conditions at ``net``: ``(output values, directional derivatives in u, F_k(u))``."""
+        """The conditions at ``net``: ``(output values, directional derivatives in u, F_k(u))``.
+
+        Parameters
+        ----------
+        net : Network
+            A network of the same sizes.
+
+        Returns
+        -------
+        output : list of sympy.Expr
+            The output-weight conditions, exact.
+        directional : list of sympy.Expr
+            The directional derivatives, in the direction symbols ``u``.
+        escape_map : list of sympy.Expr
+            ``F_k(u)`` of every neuron.
+        """
         subs = self.substitutions(net)
         out = [sp.nsimplify(sp.simplify(c.subs(subs))) for c in self.output]
         der = [sp.simplify(d.subs(subs)) for d in self.directional]
@@ -83,11 +109,25 @@ class SymbolicConditions:
         return out, der, esc
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"loss": str(self.loss), "output": [str(c) for c in self.output],
                 "directional": [str(d) for d in self.directional],
                 "escape_map": [str(F) for F in self.escape_map]}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"L = {self.loss}"]
         lines += [f"0 = {c}" for c in self.output]
         lines += [f"D_{k}(u) = {d}" for k, d in enumerate(self.directional)]
@@ -109,15 +149,21 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     X : array_like of shape (N, d)
         Exact data (floats are rationalized).
     y : array_like of shape (N, e)
+        Targets (exact rationals are used).
     hidden : int
         Width ``l`` (at most 4: the expressions grow quickly).
     hidden_bias, output_bias : bool
+        Whether the network has hidden and output biases.
     negative_slope : number, default=0
         ``0`` for ReLU, ``α`` in ``(0, 1)`` for leaky ReLU.
 
     Returns
     -------
     SymbolicConditions
+
+    See Also
+    --------
+    topoanalysis.critical.stationarity.stationarity
 
     References
     ----------

@@ -100,6 +100,13 @@ class Verdict:
         return None
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"verdict": self.verdict, "reason": self.reason, "loss": self.loss,
                 "check_agrees": self.check_agrees,
                 "stationarity": self.stationarity.to_dict(),
@@ -112,6 +119,13 @@ class Verdict:
                     for k, v in _finite_dict(self.second_order).items()}}
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"verdict: {self.verdict} (loss {self.loss:.6g})", f"  reason: {self.reason}",
                  "  " + self.stationarity.summary().replace("\n", "\n  ")]
         if self.escape is not None:
@@ -260,6 +274,7 @@ def classify(net, X, y=None, *, loss=None, kink_tol=1e-9, tol=1e-8, zero_tol=0.0
     n_perturbations : int, default=200
         Perturbations per radius.
     seed : int, default=0
+        Seed of the random perturbations of the check.
     max_pieces : int, default=4096
         Largest number of LP pieces per neuron.
     certify : {"exact", "float"}, default="exact"

@@ -99,12 +99,22 @@ def load_breast_cancer_raw():
         0.0 = malignant, 1.0 = benign; ``feature_names`` = :data:`BREAST_CANCER_FEATURES`,
         ``class_names = ("malignant", "benign")``. The arrays are fresh copies.
 
+    See Also
+    --------
+    load_breast_cancer
+
     Notes
     -----
     Data: W. H. Wolberg, W. N. Street, O. L. Mangasarian (1995), Breast Cancer Wisconsin
     (Diagnostic), UCI Machine Learning Repository, doi:10.24432/C5DW2B, CC BY 4.0; the copy
     redistributed with scikit-learn (BSD-3-Clause). Read from the package with
     :mod:`importlib.resources` and parsed once per process.
+
+    References
+    ----------
+    .. [1] W. H. Wolberg, W. N. Street, O. L. Mangasarian, "Breast Cancer Wisconsin
+           (Diagnostic)", UCI Machine Learning Repository, 1995, doi:10.24432/C5DW2B: the
+           data.
 
     Examples
     --------
@@ -154,6 +164,10 @@ def load_breast_cancer(*, test_size=0.2, seed=0, standardize=True, stratify=True
     ValidationError
         If ``test_size`` is not in ``(0, 1)`` or ``seed`` is invalid.
 
+    See Also
+    --------
+    load_breast_cancer_raw, topoanalysis.datasets.load_dataset
+
     Notes
     -----
     Used by Nurisso, Leroy & Vaccarino (Figure 4): test binary cross-entropy of shallow
@@ -163,6 +177,15 @@ def load_breast_cancer(*, test_size=0.2, seed=0, standardize=True, stratify=True
     Data: W. H. Wolberg, W. N. Street, O. L. Mangasarian (1995), Breast Cancer Wisconsin
     (Diagnostic), UCI Machine Learning Repository, doi:10.24432/C5DW2B, CC BY 4.0; the copy
     redistributed with scikit-learn (BSD-3-Clause).
+
+    References
+    ----------
+    .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: Figure 4 (breast cancer, binary
+           cross-entropy).
+    .. [2] W. H. Wolberg, W. N. Street, O. L. Mangasarian, "Breast Cancer Wisconsin
+           (Diagnostic)", UCI Machine Learning Repository, 1995, doi:10.24432/C5DW2B: the
+           data.
 
     Examples
     --------

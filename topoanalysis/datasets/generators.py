@@ -452,12 +452,22 @@ def polynomial_regression(kind="quadratic", n_samples=10000, *, sampling="unifor
     ValidationError
         Unknown ``kind`` or ``sampling``, ``n_samples < 1``, or negative ``noise``.
 
+    See Also
+    --------
+    cyclic_permutation_task, topoanalysis.levelsets.dynamic_string_sampling
+
     Notes
     -----
     Freeman & Bruna, "Topology and geometry of half-rectified network optimization"
     (ICLR 2017), Section 5: regression of these two polynomials with a 1-4-4-1 sigmoid
     network under L1 loss, used to measure normalized geodesic lengths of level-set
     strings. Cost ``O(n)``.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: the quadratic and cubic regression tasks of Table 1
+           (Section 4).
 
     Examples
     --------
@@ -520,11 +530,20 @@ def cyclic_permutation_task(points="triangle", *, seed=0):
     ValidationError
         Unknown ``points`` name, fewer than 2 points, or repeated points.
 
+    See Also
+    --------
+    polynomial_regression, topoanalysis.levelsets.dynamic_string_sampling
+
     Notes
     -----
     Freeman & Bruna (ICLR 2017), Section 5: a 2-3-2 ReLU network (12 parameters) trained
     on this task; the string between a solution ``theta`` and ``theta`` with two hidden
     neurons permuted does not converge, exhibiting a disconnected level set.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: the disconnection example (Appendix E.1).
 
     Examples
     --------
@@ -589,12 +608,22 @@ def wu_five_point_regression(with_bias_column=False):
     Dataset
         ``X`` of shape ``(5, 1)`` (or ``(5, 2)``), ``y`` of shape ``(5, 1)``. Not random.
 
+    See Also
+    --------
+    topoanalysis.critical.classify, topoanalysis.datasets.load_dataset
+
     Notes
     -----
     Wu, Simsek & Ged, experiment of their public code: width-50 ReLU network
     ``f(x) = sum_i h_i relu(w_i . (x, 1))`` trained by full-batch gradient descent on the
     squared loss from a tiny initialization (``sigma = 50^-3``, learning rate ``1e-3``,
     ``6e5`` steps), showing saddle-to-saddle dynamics.
+
+    References
+    ----------
+    .. [1] Z. Wu, B. Simsek, F. Ged, "Loss landscape of shallow ReLU-like neural networks:
+           stationary points, saddle escaping, and network embedding", arXiv:2402.05626: the
+           five-point 1-D regression of the saddle-to-saddle experiment.
 
     Examples
     --------
@@ -639,6 +668,10 @@ def wu_three_d_regression():
     Dataset
         ``X`` of shape ``(7, 3)``, ``y`` of shape ``(7, 1)``. Not random.
 
+    See Also
+    --------
+    wu_five_point_regression, wu_two_d_two_d_regression
+
     Notes
     -----
     Authors' setting (notebook ``02_3D_input_1D_output``): bias-free width-50 ReLU network,
@@ -649,10 +682,6 @@ def wu_three_d_regression():
     References
     ----------
     .. [1] Wu, Simsek & Ged, public code ``helpers.generate_3D_input_dataset``.
-
-    See Also
-    --------
-    wu_five_point_regression, wu_two_d_two_d_regression
 
     Examples
     --------
@@ -675,6 +704,10 @@ def wu_two_d_two_d_regression():
     Dataset
         ``X`` of shape ``(4, 2)``, ``y`` of shape ``(4, 2)``. Not random.
 
+    See Also
+    --------
+    wu_five_point_regression, wu_three_d_regression
+
     Notes
     -----
     Authors' setting (notebook ``03_2D_input_2D_output``): bias-free width-50 ReLU network,
@@ -684,10 +717,6 @@ def wu_two_d_two_d_regression():
     References
     ----------
     .. [1] Wu, Simsek & Ged, public code ``helpers.generate_2D_dataset``.
-
-    See Also
-    --------
-    wu_five_point_regression, wu_three_d_regression
 
     Examples
     --------
@@ -743,6 +772,10 @@ def toy_classification_2d(n_samples=200, kind="blobs", *, seed=0, noise=None):
     ------
     ValidationError
         Unknown ``kind``, too few samples, or negative ``noise``.
+
+    See Also
+    --------
+    teacher_student, topoanalysis.datasets.load_dataset
 
     Examples
     --------
@@ -821,6 +854,10 @@ def teacher_student(n_samples=100, n_features=2, n_hidden=4, n_outputs=1, *, see
     -------
     Dataset or (Dataset, (list of ndarray, list of ndarray or None))
         ``X`` of shape ``(n, d)``, ``y`` of shape ``(n, e)``.
+
+    See Also
+    --------
+    toy_classification_2d, topoanalysis.datasets.load_dataset
 
     Notes
     -----

@@ -57,13 +57,43 @@ DEFAULT_N_SAMPLES = 200
 
 
 def dataset_names(aliases=False):
-    """Canonical names of the bundled data sets (and the aliases with ``aliases=True``)."""
+    """Canonical names of the bundled data sets (and the aliases with ``aliases=True``).
+
+    Parameters
+    ----------
+    aliases : bool, default=False
+        Also list the short aliases (``wu5``, ``bc``, ...).
+
+    Returns
+    -------
+    list of str
+        The names.
+
+    See Also
+    --------
+    canonical_data_name, load_dataset
+    """
     names = list(DATASETS)
     return names + list(DATA_ALIASES) if aliases else names
 
 
 def canonical_data_name(name):
-    """The canonical name of a bundled data set, or ``None`` if ``name`` is not one."""
+    """The canonical name of a bundled data set, or ``None`` if ``name`` is not one.
+
+    Parameters
+    ----------
+    name : str
+        A name in any spelling (case, ``-``/``_``), canonical or alias.
+
+    Returns
+    -------
+    str or None
+        The canonical name, or ``None``.
+
+    See Also
+    --------
+    is_data_name, dataset_names
+    """
     if not isinstance(name, str):
         return None
     key = normalize_name(name)
@@ -72,7 +102,22 @@ def canonical_data_name(name):
 
 
 def is_data_name(name):
-    """Whether ``name`` names a bundled data set (canonical or alias, any spelling)."""
+    """Whether ``name`` names a bundled data set (canonical or alias, any spelling).
+
+    Parameters
+    ----------
+    name : str
+        A name in any spelling, canonical or alias.
+
+    Returns
+    -------
+    bool
+        ``True`` when :func:`canonical_data_name` recognises it.
+
+    See Also
+    --------
+    canonical_data_name
+    """
     return canonical_data_name(name) is not None
 
 
@@ -100,10 +145,24 @@ class BundledData:
     loss: str
 
     def summary(self):
+        """One line: name, samples, inputs, outputs and the natural loss.
+
+        Returns
+        -------
+        str
+            The summary.
+        """
         return (f"{self.name}: {self.X.shape[0]} samples, {self.X.shape[1]} inputs, "
                 f"{self.y.shape[1]} outputs, natural loss {self.loss}")
 
     def to_dict(self):
+        """The data set's description as plain JSON types (the arrays are not included).
+
+        Returns
+        -------
+        dict
+            ``name``, ``n_samples``, ``inputs``, ``outputs`` and ``loss``.
+        """
         return {"name": self.name, "n_samples": int(self.X.shape[0]),
                 "inputs": int(self.X.shape[1]), "outputs": int(self.y.shape[1]),
                 "loss": self.loss}
@@ -136,7 +195,7 @@ def load_dataset(name, *, n_samples=None, seed=0, inputs=None):
 
     See Also
     --------
-    topoanalysis.io.load_data : data from a ``.npz`` file.
+    topoanalysis.io.load_data : Data from a ``.npz`` file.
 
     Examples
     --------

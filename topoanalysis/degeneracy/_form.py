@@ -65,7 +65,18 @@ class ShallowForm:
         return self.C.shape[1]
 
     def realization(self, Z):
-        """``Σ_i c_i ρ(⟨a_i, z⟩)`` on augmented points ``Z`` of shape ``(N, D)``."""
+        """``Σ_i c_i ρ(⟨a_i, z⟩)`` on augmented points ``Z`` of shape ``(N, D)``.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (N, D)
+            Augmented points.
+
+        Returns
+        -------
+        ndarray of shape (N, e)
+            The realization at every point.
+        """
         return np.maximum(Z @ self.A.T, 0.0) @ self.C
 
     def __call__(self, X):
@@ -73,7 +84,13 @@ class ShallowForm:
         return self.realization(augment_inputs(X, self.augment))
 
     def to_network(self):
-        """The form as a bias-free :class:`~topoanalysis.Network` on ``D`` inputs."""
+        """The form as a bias-free :class:`~topoanalysis.Network` on ``D`` inputs.
+
+        Returns
+        -------
+        Network
+            The network ``D``-``m``-``e`` without biases.
+        """
         return form_network(self.A, self.C)
 
 
@@ -93,6 +110,17 @@ def augment_inputs(X, augment):
     Raises
     ------
     ValidationError
+
+    See Also
+    --------
+    shallow_form, topoanalysis.degeneracy.canonical_form
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: condition C.3
+           and the augmentation of the input by two coordinates, which also absorbs the
+           biases.
     """
     from .._validation import check_array
 
@@ -145,6 +173,10 @@ def shallow_form(net, augment=None, *, name="net"):
     ------
     ValidationError
         ``augment="none"`` for a network with biases.
+
+    See Also
+    --------
+    augment_inputs, topoanalysis.degeneracy.canonical_form
 
     References
     ----------

@@ -52,11 +52,23 @@ class StepCheck:
     holds: bool
 
     def to_dict(self):
-        """Plain data (the fields)."""
+        """Plain data (the fields).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return dataclasses.asdict(self)
 
     def summary(self):
-        """One line: the step, widths and the largest errors found."""
+        """One line: the step, widths and the largest errors found.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"{self.step}: width {self.width_before} -> {self.width_after}, value error "
                 f"{self.max_value_error:.2e}, gradient error {self.max_gradient_error:.2e} on "
                 f"{self.n_points} points / {self.n_regions} regions: "
@@ -110,6 +122,13 @@ class CanonicalForm:
         return self.network.forward(augment_inputs(X, self.augment))
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"canonical form: {self.width_before} neurons -> {self.width} "
                  f"(input augmented {self.augment!r}, {self.network.arch.inputs} inputs); "
                  f"old -> new {self.mapping.tolist()}; "
@@ -123,6 +142,13 @@ class CanonicalForm:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         W1, W2 = self.network.weights
         return {"width_before": self.width_before, "width": self.width, "augment": self.augment,
                 "mapping": self.mapping.tolist(), "output_bias_neuron": self.output_bias_neuron,
@@ -172,6 +198,7 @@ def exact_merge(A, C):
     A : ndarray of shape (m, D)
         Non-zero weight vectors (rows).
     C : ndarray of shape (m, e)
+        Output vectors (rows).
 
     Returns
     -------
@@ -182,12 +209,23 @@ def exact_merge(A, C):
     group : ndarray of int of shape (m,)
         Row of every old neuron in the new form (``-1``: its group cancelled exactly).
 
+    See Also
+    --------
+    canonical_form, topoanalysis.symmetry.merge_redundant_neurons
+
     Notes
     -----
     Two rows are on the same ray iff their ray keys (:func:`~topoanalysis.degeneracy._exact.ray_key`)
     are equal — all 2×2 minors vanish in rational arithmetic and the dot product is positive.
     No tolerance: rows at any angle ``ε > 0`` stay apart (merging them would change the
     function by ``|c| ||a||`` in ``W^{1,∞}`` on the wedge between them).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: redundant
+           weight vectors (same direction) and condition C.2; Lemma A.3 (uniqueness up to
+           permutation and balancing).
     """
     from ._exact import rat, ray_key
 
@@ -233,7 +271,9 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     X : array_like of shape (N, d), optional
         Points for the checks (default: ``n_check`` standard normal points, seeded).
     n_check : int, default=512
+        Number of check points when ``X`` is not given.
     seed : int, default=0
+        Seed of those points.
     merge_tol : float or None, default=None
         ``None``: zero neurons (``w = 0`` or ``a = 0``), redundant neurons (same ray) and
         cancelled groups are decided exactly from the float parameters. A float is a
@@ -248,13 +288,13 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     -------
     CanonicalForm
 
+    See Also
+    --------
+    canonical_form_symbolic, topoanalysis.degeneracy.parameter_distance
+
     References
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, conditions C.1–C.3 and Lemma A.3.
-
-    See Also
-    --------
-    canonical_form_symbolic, parameter_distance
 
     Examples
     --------
@@ -404,12 +444,24 @@ class SymbolicStep:
         return all(r == 0 for r in self.residual)
 
     def to_dict(self):
-        """Plain data (matrices as ``str``)."""
+        """Plain data (matrices as ``str``).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return {"step": self.step, "A": str(self.A.tolist()), "C": str(self.C.tolist()),
                 "residual": [str(r) for r in self.residual], "holds": self.holds}
 
     def summary(self):
-        """One line: the step, the width after it and whether the realization is unchanged."""
+        """One line: the step, the width after it and whether the realization is unchanged.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"{self.step}: {self.A.rows} neuron(s), realization "
                 f"{'unchanged (residual 0)' if self.holds else 'CHANGED'}")
 
@@ -432,6 +484,10 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     list of SymbolicStep
         One per step (drop zero, merge, C.3 augmentation, balance); each ``residual`` is
         ``simplify(R_after − R_before)`` on the original input ``x`` — ``0`` when exact.
+
+    See Also
+    --------
+    canonical_form
 
     References
     ----------

@@ -41,7 +41,18 @@ class SymbolicConditions:
         return sp.And(*self.c1, *self.c2, *self.c3)
 
     def evaluate(self, subs):
-        """``{"C.1": bool, "C.2": bool, "C.3": bool}`` after substituting ``subs``."""
+        """``{"C.1": bool, "C.2": bool, "C.3": bool}`` after substituting ``subs``.
+
+        Parameters
+        ----------
+        subs : dict
+            Values of the symbols (symbols or their names as keys).
+
+        Returns
+        -------
+        dict of str to bool
+            Whether C.1, C.2 and C.3 hold.
+        """
         if not isinstance(subs, dict):
             raise ValidationError(f"`subs` must be a dict of symbol -> value; got "
                                   f"{type(subs).__name__}.")
@@ -69,10 +80,24 @@ class SymbolicConditions:
         return out
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"C.1: {len(self.c1)} balance equations, C.2: {len(self.c2)} pair conditions, "
                 f"C.3: {len(self.c3)} positivity conditions")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"C.1": [str(p) for p in self.c1], "C.2": [str(p) for p in self.c2],
                 "C.3": [str(p) for p in self.c3]}
 
@@ -176,6 +201,10 @@ def symbolic_conditions(w, a):
         ``c2[(i, j)]``: not (both non-zero, parallel — all 2×2 minors of ``[a_i; a_j]`` zero —
         and ``⟨a_i, a_j⟩ > 0``); ``c3[i]``: ``a_{i,D−1} > 0 ∧ a_{i,D} > 0``.
 
+    See Also
+    --------
+    symbolic_realization, restricted_space_membership
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -234,6 +263,10 @@ def symbolic_realization(A, C, x=None):
     sympy.Matrix of shape (e, 1)
         The realization, exact.
 
+    See Also
+    --------
+    symbolic_conditions
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -269,6 +302,13 @@ class Membership:
     tol: float
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         head = ("in the restricted space" if self.in_restricted_space
                 else "not in the restricted space: " + ", ".join(
                     f"{c} fails (neurons {self.failing[c]})" for c in self.failing))
@@ -276,6 +316,13 @@ class Membership:
         return f"{head} [{conds}; weight vectors on the input augmented {self.augment!r}, tol {self.tol:g}]"
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"in_restricted_space": self.in_restricted_space, "conditions": self.conditions,
                 "failing": {k: [list(v) if isinstance(v, tuple) else v for v in vals]
                             for k, vals in self.failing.items()},
@@ -288,6 +335,7 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     Parameters
     ----------
     net : Network
+        A shallow ReLU network.
     augment : {"none", "bias", "c3"} or None
         The weight vectors checked are those of :func:`shallow_form` with this augmentation
         (default: as they are, ``(w_k, b_k)`` with hidden biases). ``"c3"`` checks the

@@ -48,12 +48,24 @@ class Degeneracy:
     detail: str
 
     def to_dict(self):
-        """Plain data (the fields; ``neurons`` as a list)."""
+        """Plain data (the fields; ``neurons`` as a list).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return {"kind": self.kind, "neurons": list(self.neurons), "value": self.value,
                 "tol": self.tol, "detail": self.detail}
 
     def summary(self):
-        """One line: kind, neurons, value against tolerance."""
+        """One line: kind, neurons, value against tolerance.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return (f"{self.kind} neurons {list(self.neurons)}: value {self.value:.3g} "
                 f"(tol {self.tol:.3g}) {self.detail}")
 
@@ -68,13 +80,35 @@ class DegeneracyReport:
     dead_on: str
 
     def of_kind(self, kind):
-        """Degeneracies of one kind."""
+        """Degeneracies of one kind.
+
+        Parameters
+        ----------
+        kind : str
+            One of :data:`KINDS`.
+
+        Returns
+        -------
+        list of Degeneracy
+            The findings of that kind.
+        """
         if kind not in KINDS:
             raise ValidationError(f"`kind` must be one of {KINDS}; got {kind!r}.")
         return [it for it in self.items if it.kind == kind]
 
     def neurons(self, kind):
-        """Sorted neurons involved in degeneracies of ``kind``."""
+        """Sorted neurons involved in degeneracies of ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            One of :data:`KINDS`.
+
+        Returns
+        -------
+        list of int
+            The neurons, increasing.
+        """
         return sorted({n for it in self.of_kind(kind) for n in it.neurons})
 
     @property
@@ -86,6 +120,13 @@ class DegeneracyReport:
         return bool(self.items)
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"degeneracies of a width-{self.width} network "
                  f"({'none' if not self.items else len(self.items)} found; dead on "
                  f"{self.dead_on}):"]
@@ -97,6 +138,13 @@ class DegeneracyReport:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"width": self.width, "tolerances": dict(self.tolerances), "dead_on": self.dead_on,
                 "counts": self.counts, "items": [it.to_dict() for it in self.items]}
 

@@ -63,6 +63,13 @@ class SobolevDistance:
     squared: str = None
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         if self.exact:
             head = f"W^(1,inf) distance {self.value:.6g} (exact, {self.method})"
         else:
@@ -72,6 +79,13 @@ class SobolevDistance:
                 f"{self.n_regions} regions visited, input augmentation {self.augment!r}")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return dataclasses.asdict(self)
 
 
@@ -99,11 +113,32 @@ class Box:
         return len(self.low)
 
     def sample(self, n, rng):
+        """Uniform samples of the box.
+
+        Parameters
+        ----------
+        n : int
+            Number of points.
+        rng : numpy.random.Generator
+            The random stream.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+            The points.
+        """
         lo, hi = np.array(self.low), np.array(self.high)
         r = rng.random((n, self.dim))
         return lo * (1.0 - r) + hi * r                # no overflow of hi - lo
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"kind": "box", "low": list(self.low), "high": list(self.high)}
 
 
@@ -128,12 +163,33 @@ class Ball:
         return len(self.center)
 
     def sample(self, n, rng):
+        """Uniform samples of the ball.
+
+        Parameters
+        ----------
+        n : int
+            Number of points.
+        rng : numpy.random.Generator
+            The random stream.
+
+        Returns
+        -------
+        ndarray of shape (n, dim)
+            The points.
+        """
         z = rng.normal(size=(n, self.dim))
         z /= np.linalg.norm(z, axis=1, keepdims=True)
         r = self.radius * rng.random(n) ** (1.0 / self.dim)
         return np.array(self.center) + z * r[:, None]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"kind": "ball", "center": list(self.center), "radius": self.radius}
 
 
@@ -201,6 +257,17 @@ def hyperplane_groups(V, S, merge_tol=None):
         Unit normals, the Jacobian contributions ``P_g`` (side ``n·x > 0``) and ``N_g``,
         the constant part (hyperplanes that are no kink) and the neurons of each group, plus
         their exact rational counterparts.
+
+    See Also
+    --------
+    linear_regions, sobolev_distance
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 3: the
+           gradient of a realization jumps by c_i a_i across the hyperplane of neuron i (the
+           W^{1,∞} semi-norm).
     """
     from ._exact import rat
 
@@ -808,12 +875,25 @@ def linear_regions(V, S, *, max_nodes=100_000):
     ValidationError
         Non-real, non-finite or mismatched ``V``/``S``; a budget too small to enumerate.
 
+    See Also
+    --------
+    hyperplane_groups, sobolev_distance
+
     Notes
     -----
     Hyperplanes are grouped exactly (rational 2×2 minors). 2-D: exact angular sort,
     ``O(G log G)``. Higher dimension: incremental enumeration with one LP per new side (no
     pruning), every witness verified exactly; the number of regions of ``G`` generic central
     hyperplanes in ``R^D`` is ``2 Σ_{i<D} C(G−1, i)``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 3 (the
+           W^{1,∞} semi-norm is the largest Jacobian over the linear regions).
+    .. [2] T. Zaslavsky, "Facing up to arrangements: face-count formulas for partitions of
+           space by hyperplanes", Mem. AMS 154, 1975: the number of regions of a central
+           arrangement.
     """
     V, S = _check_vs(V, S)
     max_nodes = check_int("max_nodes", max_nodes, minimum=1)
@@ -937,6 +1017,7 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     n_samples : int, default=2000
         Random regions added to the lower bound when the budget runs out.
     seed : int, default=0
+        Seed of the random regions of the lower bound.
     progress : bool, default=False
         Progress bar over the nodes.
     certify : {"exact", "float"}, default="exact"
@@ -954,6 +1035,10 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     -------
     SobolevDistance
 
+    See Also
+    --------
+    topoanalysis.degeneracy.parameter_distance, uniform_distance, linear_regions
+
     Notes
     -----
     Two neurons whose weight vectors differ by an angle ``ε > 0`` (however small) leave a wedge
@@ -965,10 +1050,6 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     ----------
     Berner, Elbrächter & Grohs, "How degenerate is the parametrization of neural networks with
     the ReLU activation function?", NeurIPS 2019, Section 3 (the ``W^{1,∞}`` semi-norm).
-
-    See Also
-    --------
-    parameter_distance, uniform_distance, linear_regions
 
     Examples
     --------
@@ -1019,6 +1100,10 @@ def sobolev_seminorm(net, **kwargs):
     SobolevDistance
         ``|R(net) − 0|_{W^{1,∞}}``.
 
+    See Also
+    --------
+    sobolev_distance, uniform_distance
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
@@ -1040,11 +1125,25 @@ class UniformDistance:
     n_points: int
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         kind = "exact" if self.exact else "sampled, a lower bound"
         return (f"uniform distance {self.value:.6g} on {self.domain['kind']} ({kind}: "
                 f"{self.method}, {self.n_points} points)")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return dataclasses.asdict(self)
 
 
@@ -1081,6 +1180,7 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     n_samples : int, default=20000
         Points of the sampled method (a lower bound, labelled so).
     seed : int, default=0
+        Seed of the sampled method.
 
     Returns
     -------

@@ -20,10 +20,24 @@ class NetworkStability:
     canonical: object
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return "\n".join([self.degeneracies.summary(), "conditions: " + self.membership.summary(),
                           self.canonical.summary()])
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"degeneracies": self.degeneracies.to_dict(),
                 "conditions": self.membership.to_dict(), "canonical": self.canonical.to_dict()}
 
@@ -34,6 +48,38 @@ def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None
     ``tol`` is the numeric tolerance of C.1/C.3 and of the canonical form's step checks; the
     combinatorial decisions (zero, redundant, opposite, dead neurons, C.2, the canonical
     merges) are exact (see ``docs/guide/certificates_degeneracy.md``).
+
+    Parameters
+    ----------
+    net : Network
+        A shallow ReLU network.
+    X : array_like of shape (N, d), optional
+        Data on which a neuron is dead when its pre-activation is ``≤ 0`` at every row
+        (also the data of the canonical form's checks).
+    domain : Box or Ball, optional
+        Domain ``Ω`` on which a neuron is dead when ``max_Ω ⟨w, x⟩ + b ≤ 0`` (exact).
+    augment : {"c3", "bias", "none"}, default="c3"
+        Augmentation of the canonical form (:func:`~topoanalysis.degeneracy.canonical_form`).
+    tolerances : dict, optional
+        Overrides of the detection tolerances (:func:`~topoanalysis.degeneracy.detect_degeneracies`).
+    tol : float, default=1e-9
+        Numeric tolerance of C.1/C.3 and of the canonical form's step checks.
+
+    Returns
+    -------
+    NetworkStability
+        ``degeneracies``, ``membership`` (C.1–C.3) and ``canonical``.
+
+    See Also
+    --------
+    topoanalysis.degeneracy.detect_degeneracies, topoanalysis.degeneracy.restricted_space_membership,
+    topoanalysis.degeneracy.canonical_form
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (the
+           four degeneracies), conditions C.1–C.3 and Lemma A.3.
     """
     return NetworkStability(
         degeneracies=detect_degeneracies(net, X=X, domain=domain, tolerances=tolerances),
@@ -54,6 +100,13 @@ class StabilityOfNetworks:
     output_bias_neuron: list = dataclasses.field(default_factory=list)
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         kinds = sorted({k for c in self.counts for k, v in c.items() if v})
         lines = ["Degeneracies (Berner et al.) and canonical forms modulo permutation, rescaling "
                  "and redundancy:"]
@@ -67,6 +120,13 @@ class StabilityOfNetworks:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"labels": self.labels, "counts": self.counts, "widths": self.widths,
                 "canonical_widths": self.canonical_widths,
                 "in_restricted_space": self.in_restricted_space, "verified": self.verified,
@@ -91,6 +151,10 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
     -------
     StabilityOfNetworks
         One row per network: degeneracies and canonical width.
+
+    See Also
+    --------
+    network_stability
 
     References
     ----------

@@ -74,6 +74,13 @@ class ParameterDistance:
     certificate: str = ""
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         how = (self.certificate if self.exact else
                f"in [{self.lower:.6g}, {self.value:.6g}]: certified lower bound (kink lines), "
                "upper bound over permutation, rescaling and re-pairing tried")
@@ -82,6 +89,13 @@ class ParameterDistance:
                 f"{'exact: ' if self.exact else ''}{how})")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"value": self.value, "value_balanced": self.value_balanced,
                 "assignment": [list(p) for p in self.assignment], "exact": self.exact,
                 "widths": list(self.widths), "lower": self.lower,
@@ -159,6 +173,32 @@ def kink_lower_bound(theta_A, gamma_A, gamma_C):
     ``|Θ − Γ'|_∞ ≥ max_L ||a_{i(L)} − w'_L||_∞ ≥ max_L dist_∞(a_{i(L)}, L)``. The minimum over
     injective maps (a bottleneck matching) is the bound; ``inf`` when there are more kink
     lines than neurons. The distances to the lines are exact rationals (rounded down).
+
+    Parameters
+    ----------
+    theta_A : ndarray of shape (m, D)
+        Weight vectors of ``Θ`` (rows).
+    gamma_A : ndarray of shape (M, D)
+        Weight vectors of ``Γ``.
+    gamma_C : ndarray of shape (M, e)
+        Output vectors of ``Γ``.
+
+    Returns
+    -------
+    float
+        The lower bound (``0.0`` when ``R(Γ)`` has no kink, ``inf`` when it has more kink
+        lines than ``Θ`` has neurons).
+
+    See Also
+    --------
+    topoanalysis.degeneracy.distance.hyperplane_groups
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: inverse
+           stability of the realization map, Section 2 (its failure) and the distance
+           ``|Θ − Γ|_∞`` to the parametrizations of ``R(Γ)``.
     """
     from .distance import hyperplane_groups
 
@@ -314,6 +354,10 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     -------
     ParameterDistance
 
+    See Also
+    --------
+    sobolev_distance, inverse_stability
+
     Notes
     -----
     ``value`` is an upper bound attained by an explicit parametrization (rescalings found by
@@ -324,10 +368,6 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Lemma A.3 (uniqueness for linearly independent
     weight vectors) and Section 2 (why re-pairing opposite neurons matters, Lemma A.5).
-
-    See Also
-    --------
-    sobolev_distance, inverse_stability
 
     Examples
     --------
@@ -422,6 +462,13 @@ class StabilityMeasurement:
         return float(self.parameter.value / f ** self.alpha) if f > 0 else float("inf")
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [self.parameter.summary(), self.sobolev.summary()]
         if self.uniform is not None:
             lines.append(self.uniform.summary())
@@ -431,6 +478,13 @@ class StabilityMeasurement:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"parameter": self.parameter.to_dict(), "sobolev": self.sobolev.to_dict(),
                 "uniform": None if self.uniform is None else self.uniform.to_dict(),
                 "alpha": self.alpha, "ratio": self.ratio, "ratio_uniform": self.ratio_uniform}
@@ -488,13 +542,25 @@ class CounterexamplePair:
     reparametrizations: tuple = ()
 
     def to_dict(self):
-        """Plain data: family, ``t``, the reason and both networks (architecture, params)."""
+        """Plain data: family, ``t``, the reason and both networks (architecture, params).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         return {"family": self.family, "t": self.t, "reason": self.reason,
                 **{k: {"architecture": n.arch.to_dict(), "params": n.params.tolist()}
                    for k, n in (("theta", self.theta), ("gamma", self.gamma))}}
 
     def summary(self):
-        """One line: the family, ``t`` and why it is a counterexample."""
+        """One line: the family, ``t`` and why it is a counterexample.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         return f"counterexample {self.family!r} at t = {self.t:g}: {self.reason}"
 
 
@@ -597,7 +663,32 @@ FAMILIES = {
 
 
 def counterexample(family, t):
-    """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`)."""
+    """The pair ``(Θ, Γ_t)`` of a counterexample family (keys of :data:`FAMILIES`).
+
+    Parameters
+    ----------
+    family : str
+        A key of :data:`FAMILIES`.
+    t : float
+        Parameter of the family, ``1 <= t <= 1e50``.
+
+    Returns
+    -------
+    CounterexamplePair
+        ``theta``, ``gamma`` (networks), the family's ``reason`` and known
+        reparametrizations.
+
+    See Also
+    --------
+    FAMILIES, measure_family
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (the
+           counterexamples to inverse stability: unbalanced, redundant and opposite neurons,
+           nearly cancelling pairs).
+    """
     family = check_choice("family", family, tuple(FAMILIES))
     t = check_float("t", t, minimum=1.0, maximum=1e50)
     maker, reason = FAMILIES[family]
@@ -614,14 +705,9 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
     Parameters
     ----------
     function_distance, parameter_distance : array_like
+        ``|dR|`` and the parameter distance of each pair (positive values are used).
     groups : array_like, optional
         Runs (e.g. seeds): local slopes are taken between consecutive points of one run.
-
-    Raises
-    ------
-    ValidationError
-        Non-finite, negative, complex or mismatched inputs, or fewer than two pairs with both
-        distances positive.
 
     Returns
     -------
@@ -630,6 +716,16 @@ def fit_exponent(function_distance, parameter_distance, groups=None):
         every run (then no exponent can be read off: the function distance does not shrink).
     local : ndarray
         Slopes between consecutive points (``nan`` where ``|dR|`` did not change).
+
+    Raises
+    ------
+    ValidationError
+        Non-finite, negative, complex or mismatched inputs, or fewer than two pairs with both
+        distances positive.
+
+    See Also
+    --------
+    measure_family, measure_restricted
 
     References
     ----------
@@ -709,6 +805,13 @@ class FamilyMeasurement:
         return float(np.max(self.ratio_balanced))
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         loc = self.local_exponents[np.isfinite(self.local_exponents)]
         loc_txt = (f"local exponents {loc.min():.3f}..{loc.max():.3f}" if len(loc)
                    else "no local exponents (|dR| constant)")
@@ -719,6 +822,14 @@ class FamilyMeasurement:
                 f"{self.ratio_uniform[-1]:.3g}, {exp_txt}")
 
     def rows(self):
+        """One CSV row per value of ``t``.
+
+        Returns
+        -------
+        list of tuple
+            ``(name, t, parameter distance, Sobolev distance, uniform distance, ratio, uniform
+            ratio, balanced ratio, parameter lower bound, parameter exact)``.
+        """
         lower = self.parameter_lower if self.parameter_lower is not None else self.parameter_distance
         ex = self.parameter_exact if self.parameter_exact is not None else [False] * len(self.t)
         return [(self.name, float(t), float(p), float(s), float(u), float(r), float(ru),
@@ -730,6 +841,13 @@ class FamilyMeasurement:
                                                         lower, ex)]
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
+        """
         return {"name": self.name, "t": self.t.tolist(),
                 "parameter_distance": self.parameter_distance.tolist(),
                 "sobolev_distance": self.sobolev_distance.tolist(),
@@ -830,6 +948,10 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     ------
     ValidationError, ResourceError
 
+    See Also
+    --------
+    counterexample, inverse_stability, fit_exponent
+
     References
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Section 2 (the counterexamples), Lemma A.5.
@@ -898,11 +1020,17 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
     dim : int, default=2
         Input dimension of the bias-free networks (≥ 2 for C.3).
     width : int, default=4
+        Number of hidden neurons.
     seed : int, default=0
+        Seed of the random networks.
 
     Returns
     -------
     (Network, Network)
+
+    See Also
+    --------
+    measure_restricted, topoanalysis.degeneracy.restricted_space_membership
 
     References
     ----------
@@ -965,6 +1093,10 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     -------
     FamilyMeasurement
         One measurement per pair and the fitted exponent.
+
+    See Also
+    --------
+    restricted_pair, inverse_stability, fit_exponent
 
     References
     ----------

@@ -415,6 +415,27 @@ def batch_forward(theta, X, *, arch=None, n_threads=None):
     Same values as :func:`topoanalysis.network.forward` up to rounding. See
     :func:`batch_loss_and_gradient` for the parameters.
 
+    Parameters
+    ----------
+    theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+        The networks; arrays need ``arch``.
+    X : array_like of shape (N, d)
+        Inputs.
+    arch : Architecture, optional
+        Required when ``theta`` is an array.
+    n_threads : int, optional
+        OpenMP threads over the networks (default: all usable cores). Results do not depend
+        on it.
+
+    Returns
+    -------
+    ndarray of shape (B, N, e)
+        Outputs of every network on every sample.
+
+    See Also
+    --------
+    batch_loss_and_gradient, topoanalysis.network.forward
+
     Examples
     --------
     >>> import numpy as np

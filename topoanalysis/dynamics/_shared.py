@@ -76,18 +76,36 @@ class TrainResult:
         return self.params.shape[0]
 
     def networks(self):
-        """The final networks as a list of :class:`~topoanalysis.network.Network`."""
+        """The final networks as a list of :class:`~topoanalysis.network.Network`.
+
+        Returns
+        -------
+        list of Network
+            One network per trained parameter vector.
+        """
         return [Network(self.arch, p) for p in self.params]
 
     def conserved_drift(self):
         """``conserved − conserved[:, :1]``: drift of each neuron's conserved quantity from
-        step 0, shape ``(B, R, n_hidden)``."""
+        step 0, shape ``(B, R, n_hidden)``.
+
+        Returns
+        -------
+        ndarray of shape (B, R, n_hidden)
+            The drift at every record.
+        """
         if self.conserved is None:
             raise ValidationError("`record_conserved` was False: no conserved quantities recorded.")
         return self.conserved - self.conserved[:, :1]
 
     def summary(self):
-        """A few lines: networks, loss, optimizer, final losses and stops."""
+        """A few lines: networks, loss, optimizer, final losses and stops.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         st = self.settings
         fin = np.asarray(self.final_loss, dtype=np.float64)
         finite = fin[np.isfinite(fin)]
@@ -104,7 +122,13 @@ class TrainResult:
     def to_dict(self):
         """Plain data: the keys ``topoanalysis train`` writes to ``train.json`` (architecture,
         loss, settings, final_loss, steps_taken, diverged, reached_target, max_abs_drift), plus
-        the final parameters and the records, so that :meth:`from_dict` rebuilds the result."""
+        the final parameters and the records, so that :meth:`from_dict` rebuilds the result.
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         from .._results import as_list, plain
 
         drift = (np.nanmax(np.abs(self.conserved_drift()), axis=(1, 2))
@@ -121,7 +145,18 @@ class TrainResult:
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict` (also after a JSON round trip: ``null`` reads as NaN)."""
+        """Inverse of :meth:`to_dict` (also after a JSON round trip: ``null`` reads as NaN).
+
+        Parameters
+        ----------
+        d : dict
+            A dictionary written by :meth:`to_dict`.
+
+        Returns
+        -------
+        TrainResult
+            The result.
+        """
         from .._results import as_array
 
         if cls.to_dict is not TrainResult.to_dict:   # a subclass with its own layout
@@ -147,7 +182,24 @@ CHUNK_SECONDS = 0.25
 def estimate_step_seconds(n_networks, n_samples, n_params, n_threads):
     """Cost model of one training step: 2 µs of overhead plus 0.2 ns per sample, parameter and
     network on one core (about what the engine does; the estimate used before the first
-    measurement)."""
+    measurement).
+
+    Parameters
+    ----------
+    n_networks : int
+        Networks trained together.
+    n_samples : int
+        Training samples.
+    n_params : int
+        Parameters of one network.
+    n_threads : int
+        Threads of the engine.
+
+    Returns
+    -------
+    float
+        Estimated seconds of one step.
+    """
     return 2e-6 + 2e-10 * n_networks * n_samples * n_params / max(n_threads, 1)
 
 

@@ -111,7 +111,13 @@ class FlowResult(TrainResult):
     sliding_kinks: np.ndarray = None
 
     def summary(self):
-        """A few lines of text: settings, then one line per network (at most 20)."""
+        """A few lines of text: settings, then one line per network (at most 20).
+
+        Returns
+        -------
+        str
+            The report.
+        """
         s = self.settings
         lines = [f"gradient flow (Dormand-Prince 5(4)), {self.n_networks} network(s), "
                  f"{s['loss']} loss, t_end={s['t_end']:g}, rtol={s['rtol']:g}, "
@@ -127,7 +133,13 @@ class FlowResult(TrainResult):
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-able summary (per-network arrays as lists; records included)."""
+        """JSON-able summary (per-network arrays as lists; records included).
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         def arr(a):
             return None if a is None else np.asarray(a).tolist()
 
@@ -251,6 +263,7 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
         Initial networks; arrays need ``arch``.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
         Targets as for :func:`~topoanalysis.dynamics.train`.
     arch : Architecture, optional
@@ -337,6 +350,14 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     An explicit Runge–Kutta method does not conserve the quadratic invariants
     ``c_k = ||w_k||² − ||a_k||²`` of positively homogeneous networks exactly; their drift is
     of the order of the tolerances (it vanishes as ``rtol, atol → 0``).
+
+    References
+    ----------
+    .. [1] J. R. Dormand, P. J. Prince, "A family of embedded Runge-Kutta formulae", J.
+           Comput. Appl. Math. 6, 1980: the 5(4) pair.
+    .. [2] E. Hairer, S. P. Nørsett, G. Wanner, "Solving Ordinary Differential Equations I",
+           2nd ed., Springer 1993: Section II.4 (step-size control, starting step) and the
+           DOPRI5 code.
 
     Examples
     --------
@@ -720,6 +741,13 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
     Returns
     -------
     FlowResult
+
+    References
+    ----------
+    .. [1] J. R. Dormand, P. J. Prince, "A family of embedded Runge-Kutta formulae", J.
+           Comput. Appl. Math. 6, 1980: the 5(4) pair.
+    .. [2] E. Hairer, S. P. Nørsett, G. Wanner, "Solving Ordinary Differential Equations I",
+           2nd ed., Springer 1993: Section II.4 and the DOPRI5 code.
     """
     for name, value, why in (
             ("lr", lr, "the flow has no learning rate (its step sizes are adaptive)"),

@@ -55,7 +55,13 @@ class InterpolationResult(_results.LossCurves):
     loss_name: str
 
     def summary(self):
-        """One line per segment: the endpoint losses and the highest loss on it."""
+        """One line per segment: the endpoint losses and the highest loss on it.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         lines = [f"{self.loss.shape[0]} segment(s), {self.ts.size} points, {self.loss_name} loss"]
         for m, row in enumerate(self.loss[:8]):
             lines.append(f"  segment {m}: L(0) {row[0]:.5g}, L(1) {row[-1]:.5g}, "
@@ -103,7 +109,13 @@ class PathLosses(_results.LossCurves):
         return self.loss.max(axis=(1, 2))
 
     def summary(self):
-        """One line per path: number of edges and the highest loss met."""
+        """One line per path: number of edges and the highest loss met.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         Q, E, T = self.loss.shape
         lines = [f"{Q} path(s) of {E} edge(s), {T} points per edge, {self.loss_name} loss"]
         lines += [f"  path {q}: max loss {m:.5g}" for q, m in enumerate(self.max_loss[:8])]
@@ -156,7 +168,18 @@ class InterpolationBarrier:
 
     def get(self, kind="linear"):
         """Barrier heights of one kind: ``"linear"`` (:attr:`barrier`), ``"mean"`` or
-        ``"midpoint"``."""
+        ``"midpoint"``.
+
+        Parameters
+        ----------
+        kind : {"linear", "mean", "midpoint"}, default="linear"
+            Which barrier.
+
+        Returns
+        -------
+        ndarray of shape (M,)
+            The barrier of every pair.
+        """
         from .._validation import check_choice
 
         kind = check_choice("kind", kind, ("linear", "mean", "midpoint"))
@@ -171,7 +194,13 @@ class InterpolationBarrier:
     _SCALARS = ("barrier", "t_barrier", "mean", "t_max", "midpoint", "loss_a", "loss_b")
 
     def summary(self):
-        """One line per pair: endpoint losses, barrier above the chord and where."""
+        """One line per pair: endpoint losses, barrier above the chord and where.
+
+        Returns
+        -------
+        str
+            The report.
+        """
         lines = [f"{self.barrier.size} pair(s), {self.ts.size} points, {self.loss_name} loss"]
         for m in range(min(self.barrier.size, 8)):
             lines.append(f"  pair {m}: L(a) {self.loss_a[m]:.5g}, L(b) {self.loss_b[m]:.5g}, "
@@ -182,7 +211,13 @@ class InterpolationBarrier:
     def to_dict(self):
         """Plain data with the keys ``topoanalysis interpolate`` writes to ``barrier.json``
         (loss, loss_a, loss_b, barrier, t_barrier, midpoint, mean, t_max; here one entry per
-        pair), plus ``ts``, ``losses`` and ``accuracy``."""
+        pair), plus ``ts``, ``losses`` and ``accuracy``.
+
+        Returns
+        -------
+        dict
+            Plain JSON types.
+        """
         from .._results import as_list
 
         d = {"loss": self.loss_name}
@@ -192,7 +227,18 @@ class InterpolationBarrier:
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict` (also after a JSON round trip)."""
+        """Inverse of :meth:`to_dict` (also after a JSON round trip).
+
+        Parameters
+        ----------
+        d : dict
+            A dictionary written by :meth:`to_dict`.
+
+        Returns
+        -------
+        InterpolationBarrier
+            The result.
+        """
         from .._results import as_array
 
         return cls(**{k: as_array(d[k]) for k in cls._SCALARS}, ts=as_array(d["ts"]),
@@ -293,7 +339,9 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
         Segment endpoints, paired row by row; a single network is paired with every network
         of the other argument.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
+        Targets.
     arch : Architecture, optional
         Required when the endpoints are arrays.
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
@@ -321,6 +369,12 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     and mixed, ``(1 − t) Z_a + t Z_b`` (equal to those of ``θ_t`` in exact arithmetic, to
     rounding in floating point); the later layers are evaluated at ``θ_t``. Cost
     ``O(M · N · (d · l_1 + T · (P − d · l_1)))``, parallel over the ``M`` segments.
+
+    References
+    ----------
+    .. [1] I. J. Goodfellow, O. Vinyals, A. M. Saxe, "Qualitatively characterizing neural
+           network optimization problems", ICLR 2015: the loss along the straight segment
+           between two parameter vectors.
 
     Examples
     --------
@@ -359,6 +413,12 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     -------
     PathLosses
         ``loss`` of shape ``(Q, K − 1, T)``; :meth:`PathLosses.along_path` joins the edges.
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: strings of beads, Dynamic String Sampling (Section
+           3.1).
 
     Examples
     --------
@@ -424,6 +484,14 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     -----
     Heights are maxima over the grid, so they are lower bounds of the suprema over
     ``t ∈ [0, 1]``; refine with ``n_points`` or ``ts``. Cost as :func:`interpolate`.
+
+    References
+    ----------
+    .. [1] J. Frankle, G. K. Dziugaite, D. M. Roy, M. Carbin, "Linear mode connectivity and
+           the lottery ticket hypothesis", ICML 2020: the barrier above the endpoints' mean.
+    .. [2] R. Entezari, H. Sedghi, O. Saukh, B. Neyshabur, "The role of permutation
+           invariance in linear mode connectivity of neural networks", ICLR 2022: the
+           barrier above the chord.
 
     Examples
     --------

@@ -31,7 +31,36 @@ OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "flow")
 
 def train_memory(n_networks, n_params, n_hidden, steps, record_every, optimizer="gd",
                  record_params=False, record_conserved=True):
-    """Bytes :func:`train` allocates for its state and records (estimated before running)."""
+    """Bytes :func:`train` allocates for its state and records (estimated before running).
+
+    Parameters
+    ----------
+    n_networks : int
+        Networks trained together.
+    n_params : int
+        Parameters of one network.
+    n_hidden : int
+        Hidden neurons of one network (one conserved quantity each).
+    steps : int
+        Training steps.
+    record_every : int
+        Record every ``k`` steps.
+    optimizer : {"gd", "sgd", "momentum", "adam", "flow"}, default="gd"
+        Sets the optimizer state kept per parameter.
+    record_params : bool, default=False
+        Whether the parameters are recorded.
+    record_conserved : bool, default=True
+        Whether the per-neuron conserved quantities are recorded.
+
+    Returns
+    -------
+    float
+        Bytes.
+
+    See Also
+    --------
+    train
+    """
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     n_records = steps // record_every + 2
     state = {"momentum": 2, "adam": 3}.get(optimizer, 1)

@@ -94,6 +94,10 @@ def sign_pattern(l_plus, l_minus, l_zero=0):
     -------
     tuple of int
 
+    See Also
+    --------
+    component_graph, component_label
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -146,6 +150,10 @@ def frozen_kinds(c, d=2, e=1, *, atol=DEFAULT_ATOL):
     tuple of {"a", "w", None}
         ``"a"``: ``c_k < 0`` and ``e = 1``; ``"w"``: ``c_k > 0`` and ``d = 1``; else None.
 
+    See Also
+    --------
+    component_graph, quotient_component_graph
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -189,6 +197,10 @@ def component_label(node):
     -------
     str
         ``"C_{+-…}"``.
+
+    See Also
+    --------
+    sign_pattern, component_graph
 
     References
     ----------
@@ -360,6 +372,10 @@ def quotient_node(G, node):
         ``k_a`` (number of ``+1`` among ``"a"`` slots) when no slot is of kind ``"w"``,
         ``k_w`` when no slot is of kind ``"a"``, ``(k_a, k_w)`` when both kinds occur.
 
+    See Also
+    --------
+    quotient_component_graph
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -417,6 +433,10 @@ def quotient_component_graph(c, d=2, e=1, *, atol=DEFAULT_ATOL, max_nodes=10 ** 
         the edges of ``component_graph(c, d, e, generators="transpositions")`` (no
         self-loops). Graph attributes as for :func:`component_graph`, with
         ``quotient=True`` and ``generators="transpositions"``.
+
+    See Also
+    --------
+    component_graph, quotient_node
 
     Notes
     -----
@@ -499,6 +519,10 @@ def number_components(G):
     int
         Number of components of ``H(c)``.
 
+    See Also
+    --------
+    number_components_formula, number_effective_components
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -529,6 +553,10 @@ def effective_components(G):
     generator of set of tuple
         One set of components (nodes of ``G``) per effective component.
 
+    See Also
+    --------
+    effective_component, number_effective_components
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -556,6 +584,10 @@ def number_effective_components(G):
     -------
     int
         Number of effective components.
+
+    See Also
+    --------
+    number_effective_components_formula, effective_components
 
     References
     ----------
@@ -586,6 +618,10 @@ def effective_component(G, node):
     set of tuple
         Components in the same effective component.
 
+    See Also
+    --------
+    effective_components, component_graph
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -614,6 +650,10 @@ def is_obstructed(G):
     -------
     bool
         More than one effective component.
+
+    See Also
+    --------
+    number_effective_components, topoanalysis.obstruction.topology.network_topology
 
     References
     ----------
@@ -662,6 +702,10 @@ def number_components_formula(l_plus, l_minus, l_zero=0, d=2, e=1):
     int or ndarray
         ``b_0(H(c))``.
 
+    See Also
+    --------
+    number_components, number_effective_components_formula
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -703,6 +747,10 @@ def number_effective_components_formula(l_plus, l_minus, l_zero=0, d=2, e=1):
     -------
     int or ndarray
         Number of effective components.
+
+    See Also
+    --------
+    number_effective_components, number_components_formula
 
     References
     ----------

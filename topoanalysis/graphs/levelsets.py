@@ -58,12 +58,19 @@ def string_graph(beads, bead_loss, edge_max_loss):
     Parameters
     ----------
     beads : array_like of shape (K, P)
+        The beads from end to end.
     bead_loss : array_like of shape (K,)
+        Loss of each bead.
     edge_max_loss : array_like of shape (K − 1,)
+        Highest loss on each edge between neighbouring beads.
 
     Returns
     -------
     networkx.Graph
+
+    See Also
+    --------
+    topoanalysis.levelsets.dynamic_string_sampling
 
     References
     ----------
@@ -131,6 +138,10 @@ def level_set_graph(path_max, threshold, node_loss=None):
     networkx.Graph
         See the module docstring.
 
+    See Also
+    --------
+    component_counts, minimax_levels
+
     References
     ----------
     .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
@@ -188,6 +199,10 @@ def minimax_levels(path_max, node_loss=None):
         ``inf`` between minima no chain of known paths joins; the diagonal holds the minima's
         losses.
 
+    See Also
+    --------
+    level_set_graph, disconnectivity_tree
+
     Notes
     -----
     Read off a minimum spanning tree (the largest weight on the tree path), ``O(N² log N)``.
@@ -241,6 +256,10 @@ def component_counts(path_max, thresholds=None, node_loss=None):
         Connected components of :func:`level_set_graph` at each threshold (minima above the
         threshold are not in the level set and not counted).
 
+    See Also
+    --------
+    level_set_graph, disconnectivity_tree
+
     References
     ----------
     .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
@@ -286,6 +305,10 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
     networkx.DiGraph
         Rooted at ``G.graph["root"]``; when some groups of minima are joined by no known
         path, a virtual root at level ``inf`` holds them.
+
+    See Also
+    --------
+    minimax_levels, plot_disconnectivity_tree, topoanalysis.levelsets.persistence.merge_tree
 
     Notes
     -----
@@ -403,13 +426,19 @@ def plot_disconnectivity_tree(T, ax=None, *, log=False, title=None):
     T : networkx.DiGraph
         From :func:`disconnectivity_tree`.
     ax : matplotlib Axes, optional
+        Axes to draw in (default: a new figure).
     log : bool, default=False
         Logarithmic loss axis.
     title : str, optional
+        Title of the axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    See Also
+    --------
+    disconnectivity_tree
 
     References
     ----------

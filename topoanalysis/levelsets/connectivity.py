@@ -407,6 +407,7 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
     dss_options : dict, optional
         Keyword arguments for :func:`~topoanalysis.levelsets.dynamic_string_sampling`.
     progress : bool, default=True
+        Show progress bars.
 
     Returns
     -------

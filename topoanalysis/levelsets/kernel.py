@@ -161,12 +161,17 @@ def relu_kernel(w1, w2, cov=None):
     Parameters
     ----------
     w1, w2 : array_like of shape (d,) or (n, d)
+        Weight vectors (one pair, or ``n`` pairs).
     cov : array_like of shape (d, d), optional
         Covariance (identity by default).
 
     Returns
     -------
     float or ndarray of shape (n,)
+
+    See Also
+    --------
+    relu_kernel_monte_carlo, check_relu_kernel
 
     References
     ----------
@@ -199,6 +204,10 @@ def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     Returns
     -------
     estimate, stderr : float
+
+    See Also
+    --------
+    relu_kernel, check_relu_kernel
 
     References
     ----------
@@ -283,6 +292,10 @@ def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=
     -------
     KernelCheck
 
+    See Also
+    --------
+    relu_kernel, relu_kernel_monte_carlo
+
     References
     ----------
     .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
@@ -315,11 +328,16 @@ def proposition_2_3_terms(w1, w2, cov=None):
     w1, w2 : array_like of shape (d,) or (n, d)
         Normalized to unit length here (the proposition is stated for unit vectors).
     cov : array_like of shape (d, d), optional
+        Covariance of ``X`` (default: the identity).
 
     Returns
     -------
     lower, value, upper : float or ndarray
         ``value = E[z(w1) z(w2)]`` (closed form), ``||w_m||_Z² = w_mᵀ Σ w_m / 2``.
+
+    See Also
+    --------
+    check_proposition_2_3, relu_kernel
 
     References
     ----------
@@ -412,6 +430,10 @@ def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     Returns
     -------
     Proposition23Check
+
+    See Also
+    --------
+    proposition_2_3_terms, relu_kernel
 
     References
     ----------

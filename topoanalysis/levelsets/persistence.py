@@ -64,20 +64,62 @@ class PersistenceDiagram:
     info: dict
 
     def diagram(self, dim=0):
-        """``(m, 2)`` pairs of dimension ``dim`` (empty when there are none)."""
+        """``(m, 2)`` pairs of dimension ``dim`` (empty when there are none).
+
+        Parameters
+        ----------
+        dim : int, default=0
+            Homology dimension.
+
+        Returns
+        -------
+        ndarray of shape (m, 2)
+            ``(birth, death)`` pairs (``death = inf`` for essential classes).
+        """
         return self.pairs.get(dim, np.zeros((0, 2)))
 
     def persistence(self, dim=0):
         """Lifetimes ``death − birth`` of the pairs of dimension ``dim`` (``inf`` for essential
-        classes), sorted decreasing."""
+        classes), sorted decreasing.
+
+        Parameters
+        ----------
+        dim : int, default=0
+            Homology dimension.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            The lifetimes.
+        """
         D = self.diagram(dim)
         return np.sort(D[:, 1] - D[:, 0])[::-1]
 
     def n_features(self, dim=0, min_persistence=0.0):
-        """Number of classes of dimension ``dim`` living longer than ``min_persistence``."""
+        """Number of classes of dimension ``dim`` living longer than ``min_persistence``.
+
+        Parameters
+        ----------
+        dim : int, default=0
+            Homology dimension.
+        min_persistence : float, default=0.0
+            Count only classes living longer than this.
+
+        Returns
+        -------
+        int
+            The number of classes.
+        """
         return int(np.sum(self.persistence(dim) > min_persistence))
 
     def summary(self):
+        """One line: the number of classes and the longest finite lifetime of each dimension.
+
+        Returns
+        -------
+        str
+            The summary.
+        """
         parts = []
         for dim in sorted(self.pairs):
             p = self.persistence(dim)
@@ -89,6 +131,13 @@ class PersistenceDiagram:
         return f"sublevel-set persistence of the {what}: " + "; ".join(parts)
 
     def to_dict(self):
+        """The diagram as plain JSON types (``inf`` deaths as ``null``).
+
+        Returns
+        -------
+        dict
+            ``source``, ``info`` and ``pairs`` (the pairs of every dimension).
+        """
         def enc(D):
             return [[float(b), None if not np.isfinite(d) else float(d)] for b, d in D]
 
@@ -97,6 +146,13 @@ class PersistenceDiagram:
 
     def plot(self, ax=None, title=None):
         """Persistence diagram (birth against death; essential classes on a top line).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw in (default: a new figure).
+        title : str, optional
+            Title of the axes.
 
         Returns
         -------
@@ -148,10 +204,22 @@ def surface_persistence(surface, *, min_persistence=0.0):
     PersistenceDiagram
         ``pairs[0]``: basins of the slice; ``pairs[1]``: loops.
 
+    See Also
+    --------
+    minima_persistence, topoanalysis.levelsets.slices.random_slice
+
     Notes
     -----
     Non-finite grid values (diverged outputs) are set above the largest finite value.
     ``O(n log n)`` in the ``n = n1 · n2`` cells.
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: 2-D slices of the loss (Sections 4 and 7).
+    .. [2] H. Edelsbrunner, J. Harer, "Computational Topology: An Introduction", AMS 2010:
+           Persistent homology: sublevel-set filtrations, 0-dimensional persistence and
+           merge trees (Chapters V–VII).
 
     Examples
     --------
@@ -223,6 +291,20 @@ def minima_persistence(minima, node_loss=None):
         ``pairs[0]``: ``(L_i, level)`` for every minimum but the deepest of each group, the
         level where it joins a deeper minimum; ``(L_min, inf)`` for the deepest.
 
+    See Also
+    --------
+    merge_tree, surface_persistence
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: level sets Ω_F(λ) = {θ : F(θ) ≤ λ} and their
+           connectivity (Section 2); the barrier levels come from their paths between minima
+           (Section 3).
+    .. [2] H. Edelsbrunner, J. Harer, "Computational Topology: An Introduction", AMS 2010:
+           Persistent homology: sublevel-set filtrations, 0-dimensional persistence and
+           merge trees (Chapters V–VII).
+
     Examples
     --------
     >>> import numpy as np
@@ -249,6 +331,7 @@ def merge_tree(minima, node_loss=None, labels=None):
     minima, node_loss
         As in :func:`minima_persistence`.
     labels : sequence of str, optional
+        Name of each minimum (default: its index).
 
     Returns
     -------
@@ -256,6 +339,22 @@ def merge_tree(minima, node_loss=None, labels=None):
         The node and graph attributes of :func:`topoanalysis.graphs.disconnectivity_tree`
         (leaves ``("min", i)``, merge nodes ``("merge", r)`` with ``level`` and ``members``,
         ``root``), which it equals up to the numbering of merge nodes at tied levels.
+
+    See Also
+    --------
+    minima_persistence, topoanalysis.graphs.disconnectivity_tree
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: connectivity of the level sets between minima (Sections
+           2–3).
+    .. [2] H. Edelsbrunner, J. Harer, "Computational Topology: An Introduction", AMS 2010:
+           Persistent homology: sublevel-set filtrations, 0-dimensional persistence and
+           merge trees (Chapters V–VII).
+    .. [3] O. M. Becker, M. Karplus, "The topology of multidimensional potential energy
+           surfaces: theory and application to peptide structure and kinetics", J. Chem.
+           Phys. 106, 1997: disconnectivity graphs.
     """
     M, loss = _minima_matrix(minima, node_loss)
     n = M.shape[0]

@@ -98,16 +98,37 @@ class LossSurface:
         return self.loss.shape
 
     def parameters(self):
-        """The grid as a ``(n1·n2, P)`` stack of parameter vectors (row-major)."""
+        """The grid as a ``(n1·n2, P)`` stack of parameter vectors (row-major).
+
+        Returns
+        -------
+        ndarray of shape (n1·n2, P)
+            One parameter vector per grid point.
+        """
         return _grid_params(self.origin, self.directions, self.coords)
 
     def minimum(self):
-        """``(coordinates, loss)`` of the lowest grid point."""
+        """``(coordinates, loss)`` of the lowest grid point.
+
+        Returns
+        -------
+        coordinates : ndarray of shape (dim,)
+            Coordinates of the lowest grid point.
+        loss : float
+            Its loss.
+        """
         i = int(np.nanargmin(self.loss))
         idx = np.unravel_index(i, self.loss.shape)
         return np.array([c[j] for c, j in zip(self.coords, idx)]), float(self.loss[idx])
 
     def summary(self):
+        """One line: kind, grid, loss range, the lowest grid point and the wall time.
+
+        Returns
+        -------
+        str
+            The summary.
+        """
         lo, hi = np.nanmin(self.loss), np.nanmax(self.loss)
         c, lmin = self.minimum()
         shape = " × ".join(str(n) for n in self.loss.shape)
@@ -115,7 +136,14 @@ class LossSurface:
                 f"lowest at {np.round(c, 4).tolist()} ({lmin:.4g}); {self.seconds:.3f} s")
 
     def to_dict(self):
-        """Everything but the (large) origin and directions, as plain JSON types."""
+        """Everything but the (large) origin and directions, as plain JSON types.
+
+        Returns
+        -------
+        dict
+            ``kind``, ``dim``, ``shape``, ``coords``, ``loss`` (non-finite as NaN), ``loss_min``,
+            ``loss_max``, ``points``, ``paths``, ``landscape``, ``seconds`` and ``info``.
+        """
         return {"kind": self.kind, "dim": self.dim, "shape": list(self.loss.shape),
                 "coords": [c.tolist() for c in self.coords],
                 "loss": np.where(np.isfinite(self.loss), self.loss, np.nan).tolist(),
@@ -126,7 +154,18 @@ class LossSurface:
 
     def save(self, path):
         """Write the slice to ``.npz`` atomically (grid, loss, directions, overlays); returns
-        the path written."""
+        the path written.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output ``.npz`` (appended if missing).
+
+        Returns
+        -------
+        str
+            The path written.
+        """
         from ..io import save_npz, to_jsonable
 
         arrays = {"origin": self.origin, "directions": self.directions, "loss": self.loss}
@@ -154,7 +193,9 @@ class LossSurface:
         log : bool, optional
             Logarithmic loss scale (default: when the loss spans more than two decades).
         title : str, optional
+            Title of the axes.
         levels : int, default=30
+            Number of contour levels.
 
         Returns
         -------
@@ -186,8 +227,11 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     landscape : Landscape or Architecture
         Gives the layout of the parameters.
     theta : Network or array_like of shape (P,)
+        The network whose filter norms are used.
     n : int, default=2
+        Number of directions.
     seed : int, default=0
+        Seed of the Gaussian draws.
     bias : {"zero", "filter"}, default="zero"
         Directions of the biases: zero (Li et al.'s setting for biases) or rescaled like the
         weights, each bias entry as a filter of its own.
@@ -196,11 +240,20 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     -------
     ndarray of shape (n, P)
 
+    See Also
+    --------
+    random_slice, loss_surface
+
     Notes
     -----
     A filter of a fully connected layer is one neuron's incoming weight row. A filter of
     ``theta`` that is zero gives a zero filter of the direction. Directions are not
     orthogonalized (independent Gaussians in high dimension are nearly orthogonal).
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: filter normalization, Eq. 1 and Section 4.
 
     Examples
     --------
@@ -245,6 +298,7 @@ def pca_directions(trajectory, n=2, *, center=None):
     trajectory : array_like of shape (R, P)
         Parameters at ``R >= 2`` record steps (``TrainResult.trajectory[b]``).
     n : int, default=2
+        Number of directions.
     center : array_like of shape (P,), optional
         Default: the last point.
 
@@ -256,6 +310,16 @@ def pca_directions(trajectory, n=2, *, center=None):
         Fraction of the variance of the steps each direction explains.
     coords : ndarray of shape (R, n)
         The trajectory's coordinates in the directions (relative to ``center``).
+
+    See Also
+    --------
+    pca_slice
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: optimization trajectories in the PCA directions
+           (Section 7).
     """
     T = np.asarray(trajectory, dtype=np.float64)
     if T.ndim != 2 or T.shape[0] < 2:
@@ -315,7 +379,9 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     origin : Network or array_like of shape (P,)
+        Centre of the grid.
     directions : array_like of shape (k, P), k in {1, 2}
     spans : float, or sequence of one entry per direction, default=1.0
         Coordinate range of each direction, a float ``s`` for ``[-s, s]`` or a pair
@@ -324,18 +390,30 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     n : int or sequence of int, default=51
         Grid points along each direction (``>= 2``).
     kind : str, default="custom"
+        Label of the slice (stored with the result).
     points, paths, info : dict, optional
         Overlays and provenance stored with the result.
     n_threads : int, optional
+        Engine threads (default: the landscape's).
 
     Returns
     -------
     LossSurface
 
+    See Also
+    --------
+    random_slice, pca_slice, plane_slice
+
     Notes
     -----
     Cost ``O(n1 · n2 · N · P)``: the ``(n1 · n2, P)`` stack is evaluated by the compiled
     engine in blocks of at most :data:`BLOCK_BYTES`, parallel over the grid points.
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: 1-D and 2-D plots of the loss along directions
+           (Section 3).
 
     Examples
     --------
@@ -406,14 +484,19 @@ def random_slice(landscape, theta, *, dim=2, span=1.0, n=51, seed=0, bias="zero"
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     theta : Network or array_like of shape (P,)
+        Centre of the slice.
     dim : {1, 2}, default=2
     span : float or pair, default=1.0
         Coordinates in ``[-span, span]`` (1 = one filter norm).
     n : int, default=51
+        Grid points along each direction.
     seed : int, default=0
+        Seed of the random directions.
     bias : {"zero", "filter"}
     n_threads : int, optional
+        Engine threads (default: the landscape's).
 
     Returns
     -------
@@ -423,6 +506,11 @@ def random_slice(landscape, theta, *, dim=2, span=1.0, n=51, seed=0, bias="zero"
     See Also
     --------
     filter_normalized_directions, loss_surface
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: filter-normalized random directions (Section 4).
     """
     land = _check_landscape(landscape)
     dim = check_int("dim", dim, minimum=1, maximum=2)
@@ -439,19 +527,34 @@ def pca_slice(landscape, trajectory, *, dim=2, n=51, margin=0.25, n_threads=None
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     trajectory : array_like of shape (R, P) or TrainResult
         A recorded trajectory (``train(..., record_params=True)``; the first network of a
         ``TrainResult``).
     dim : {1, 2}, default=2
     n : int, default=51
+        Grid points along each direction.
     margin : float, default=0.25
         The grid covers the trajectory's coordinates plus this fraction on each side.
+
+    n_threads : int, optional
+        Threads of the batched evaluation (default: all cores).
 
     Returns
     -------
     LossSurface
         ``paths["trajectory"]`` (and ``"trajectory:loss"``), ``points["start"]``, ``"end"``;
         ``info["explained_variance"]``.
+
+    See Also
+    --------
+    pca_directions, loss_surface
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: optimization trajectories in the PCA directions
+           (Section 7).
     """
     land = _check_landscape(landscape)
     if hasattr(trajectory, "trajectory"):
@@ -511,15 +614,32 @@ def plane_slice(landscape, theta_a, theta_b, theta_c, *, n=51, margin=0.25, n_th
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     theta_a, theta_b, theta_c : Network or array_like of shape (P,)
+        The three networks.
     n : int, default=51
+        Grid points along each direction.
     margin : float, default=0.25
         Grid beyond the three points, as a fraction of their extent.
+
+    n_threads : int, optional
+        Threads of the batched evaluation (default: all cores).
 
     Returns
     -------
     LossSurface
         ``points`` ``"a"``, ``"b"``, ``"c"``, with their losses in ``info["loss_points"]``.
+
+    See Also
+    --------
+    segment_slice, loss_surface
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: 2-D plots of the loss in a plane (Section 3).
+    .. [2] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: level sets and paths between minima (Section 3).
     """
     land = _check_landscape(landscape)
     A, B, C = (_flat(t, land.arch, nm) for t, nm in
@@ -541,18 +661,38 @@ def segment_slice(landscape, theta_a, theta_b, *, n=101, extend=0.25, width=None
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     theta_a, theta_b : Network or array_like of shape (P,)
+        The ends of the segment.
     n : int, default=101
+        Grid points along each direction.
     extend : float, default=0.25
         The grid runs over ``t ∈ [−extend, 1 + extend]`` (``theta_a`` at 0, ``theta_b`` at 1).
     width : float, optional
         2-D: the second coordinate in ``[-width, width]`` times ``||θ_b − θ_a||``.
     seed : int, default=0
+        Seed of the random direction (2-D).
+
+    n_threads : int, optional
+        Threads of the batched evaluation (default: all cores).
 
     Returns
     -------
     LossSurface
         Coordinates in units of ``||θ_b − θ_a||``; ``points`` ``"a"`` and ``"b"``.
+
+    See Also
+    --------
+    plane_slice, string_slice, topoanalysis.dynamics.interpolate
+
+    References
+    ----------
+    .. [1] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: 1-D linear interpolation and 2-D plots (Section
+           3).
+    .. [2] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: the interpolated loss between two minima, the first
+           step of Dynamic String Sampling (Section 3.1).
     """
     land = _check_landscape(landscape)
     A, B = _flat(theta_a, land.arch, "theta_a"), _flat(theta_b, land.arch, "theta_b")
@@ -586,10 +726,16 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
     Parameters
     ----------
     landscape : Landscape
+        The loss landscape.
     string : BeadString or array_like of shape (K, P)
         Beads from end to end, ``K >= 2``.
     n : int, default=51
+        Grid points along each direction.
     margin : float, default=0.25
+        Grid beyond the string, as a fraction of its extent.
+
+    n_threads : int, optional
+        Threads of the batched evaluation (default: all cores).
 
     Returns
     -------
@@ -597,6 +743,18 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
         ``paths["string"]`` (the beads' coordinates: exact when the string lies in the
         plane, its projection otherwise; ``info["off_plane"]`` is the largest distance of a
         bead from the plane) and ``"string:loss"``; ``points`` ``"a"``, ``"b"``.
+
+    See Also
+    --------
+    segment_slice, topoanalysis.levelsets.dynamic_string_sampling
+
+    References
+    ----------
+    .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
+           optimization", ICLR 2017: Dynamic String Sampling, the string of beads (Section
+           3.1).
+    .. [2] H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein, "Visualizing the loss landscape
+           of neural nets", NeurIPS 2018: 2-D plots of the loss in a plane (Section 3).
     """
     land = _check_landscape(landscape)
     beads = np.asarray(getattr(string, "beads", string), dtype=np.float64)

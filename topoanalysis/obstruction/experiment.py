@@ -184,6 +184,10 @@ def kernel_trace(arch, theta, X):
     ndarray of shape (..., l)
         Per-neuron trace.
 
+    See Also
+    --------
+    set_pathological_count, breast_cancer_cell
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -258,6 +262,10 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
         the initial tangent-kernel trace, summed over neurons), ``param_norm_mean`` (mean initial
         parameter norm), ``seconds``.
 
+    See Also
+    --------
+    breast_cancer_sweep_cell, kernel_trace, set_pathological_count
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -325,6 +333,10 @@ def breast_cancer_sweep_cell(cell, **kwargs):
     -------
     dict
         The row of :func:`breast_cancer_cell`.
+
+    See Also
+    --------
+    breast_cancer_cell, topoanalysis.sweep.run_sweep
 
     References
     ----------

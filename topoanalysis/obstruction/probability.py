@@ -284,6 +284,10 @@ def neuron_law(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=False, bias_in
     -------
     NeuronLaw
 
+    See Also
+    --------
+    pathological_probability
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -602,6 +606,10 @@ def l_minus_distribution(l, p):
     ndarray of shape (l + 1,)
         ``P(l_− = m)`` for ``m = 0..l``.
 
+    See Also
+    --------
+    event_probability, pathological_probability
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -649,6 +657,10 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     Returns
     -------
     ndarray (broadcast shape) of float
+
+    See Also
+    --------
+    obstruction_probability, l_minus_distribution
 
     Notes
     -----
@@ -704,7 +716,9 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     Parameters
     ----------
     d, l, e : int or array_like of int
+        Input dimension, hidden width and output dimension.
     scheme : str
+        Initialization scheme (:mod:`topoanalysis.init`).
     event : str, default="all_pathological"
         One of :data:`EVENTS`.
     **kwargs
@@ -720,6 +734,10 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     NotSupportedError
         For the effective-component events (``obstructed``,
         ``expected_effective_components``) of linear networks.
+
+    See Also
+    --------
+    pathological_probability, event_probability, obstruction_grid
 
     References
     ----------
@@ -797,7 +815,14 @@ class ObstructionGrid:
     FIELDS = ("scheme", "e", "d", "l", "hidden_bias", "method", "p", "error")
 
     def rows(self):
-        """Yield one dict per cell (CSV-ready)."""
+        """Yield one dict per cell (CSV-ready).
+
+        Yields
+        ------
+        dict
+            ``scheme``, ``e``, ``d``, ``l``, ``hidden_bias``, ``method``, ``p``, ``error``, one key
+            per event, and ``note`` (why a value is ``inf``).
+        """
         for i, d in enumerate(self.d_values):
             for j, l in enumerate(self.l_values):
                 row = dict(scheme=self.scheme, e=self.e, d=int(d), l=int(l),
@@ -905,8 +930,11 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     d_values, l_values : sequence of int
         Grid axes (input dimensions, hidden widths).
     e : int, default=1
+        Output dimension.
     scheme : str, default="kaiming_normal"
+        Initialization scheme (:mod:`topoanalysis.init`).
     events : sequence of str, default=EVENTS
+        Events to evaluate (:data:`EVENTS`).
     **kwargs
         Passed to :func:`pathological_probability` (``hidden_bias``, ``method``, ...).
 
@@ -992,6 +1020,10 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
     ValidationError
         When a grid lacks the event.
 
+    See Also
+    --------
+    obstruction_grid, write_obstruction_outputs
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -1060,6 +1092,10 @@ def write_obstruction_outputs(grids, out, events, *, plot=True, log=False, echo=
     -------
     list of str
         Paths written.
+
+    See Also
+    --------
+    obstruction_grid, plot_obstruction_heatmap
 
     References
     ----------

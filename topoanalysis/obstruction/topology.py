@@ -382,6 +382,10 @@ def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     ndarray of int
         Indices of the pathological neurons.
 
+    See Also
+    --------
+    network_topology, zero_neurons
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -419,6 +423,10 @@ def zero_neurons(net, *, zero_atol=0.0):
     -------
     ndarray of int
         Indices of the zero neurons.
+
+    See Also
+    --------
+    network_topology, pathological_neurons
 
     References
     ----------
@@ -864,6 +872,10 @@ def is_reachable(initial, target, **kwargs):
     -------
     bool
         Whether the target is reachable.
+
+    See Also
+    --------
+    reachability
 
     References
     ----------

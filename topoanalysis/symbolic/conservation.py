@@ -637,7 +637,14 @@ class ConservationLaws:
                f"{self.activation}{bias}"
 
     def summary(self):
-        """Human-readable report."""
+        """Human-readable report.
+
+        Returns
+        -------
+        str
+            Several lines: the architecture, ``dim Lie``, the count of laws, the laws found,
+            completeness and the method.
+        """
         lines = [f"Conservation laws of gradient flow: {self.architecture}",
                  f"  parameters D = {self.n_params}, dim Lie = {self.lie_dimension} "
                  f"(bracket tower: " + ", ".join(
@@ -666,7 +673,13 @@ class ConservationLaws:
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-ready dictionary (laws as strings)."""
+        """JSON-ready dictionary (laws as strings).
+
+        Returns
+        -------
+        dict
+            Every field, laws as strings.
+        """
         return {
             "inputs": self.inputs, "hidden": list(self.hidden), "outputs": self.outputs,
             "activation": self.activation, "negative_slope": self.negative_slope,
@@ -758,9 +771,10 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
 
     See Also
     --------
-    conserved_quadratic_forms : the quadratic laws alone, derived from the symbolic network.
-    law_drift : one-step change of each law under gradient descent.
-    momentum_laws : what survives under the heavy-ball ODE.
+    topoanalysis.symbolic.conserved_quadratic_forms
+        The quadratic laws alone, derived from the symbolic network.
+    law_drift : One-step change of each law under gradient descent.
+    momentum_laws : What survives under the heavy-ball ODE.
 
     Notes
     -----
@@ -1046,6 +1060,7 @@ def law_drift(result):
     Parameters
     ----------
     result : ConservationLaws
+        Laws found by :func:`conservation_laws`.
 
     Returns
     -------
@@ -1056,7 +1071,16 @@ def law_drift(result):
 
     See Also
     --------
-    topoanalysis.symbolic.gd_drift : the same for the neuron invariants ``c_k``.
+    topoanalysis.symbolic.gd_drift : The same for the neuron invariants ``c_k``.
+
+    References
+    ----------
+    .. [1] S. Marcotte, R. Gribonval, G. Peyré, "Abide by the law and follow the flow:
+           conservation laws for gradient flows", NeurIPS 2023 (arXiv:2307.00144): a
+           conservation law h satisfies ∇h · ∇L = 0 for every data set (Section 2).
+    .. [2] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
+           shallow ReLU neural networks", NeurIPS 2024: discrete gradient descent changes
+           the invariants c_k at order η².
     """
     if not isinstance(result, ConservationLaws):
         raise ValidationError(
@@ -1092,6 +1116,7 @@ def momentum_laws(result):
     Parameters
     ----------
     result : ConservationLaws
+        Laws found by :func:`conservation_laws`.
 
     Returns
     -------
@@ -1099,6 +1124,10 @@ def momentum_laws(result):
         One per quadratic law: ``law``, ``matrix`` (``S``), ``norm`` (``‖S‖₂`` as a float),
         ``rate`` (``2 θ̇ᵀSθ̇`` as an Expr in velocity symbols ``v_<parameter>``, to be
         multiplied by ``τ``).
+
+    See Also
+    --------
+    heavy_ball_quadratic_laws, conservation_laws
 
     References
     ----------
@@ -1176,6 +1205,10 @@ def heavy_ball_quadratic_laws(result):
         If ``result`` is not a :class:`ConservationLaws`.
     NotSupportedError
         For tanh and sigmoid.
+
+    See Also
+    --------
+    momentum_laws, conservation_laws
 
     References
     ----------

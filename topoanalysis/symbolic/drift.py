@@ -217,6 +217,10 @@ def gd_drift(network, hidden=None, outputs=None, *, activation="relu", negative_
     ValidationError
         On bad network arguments.
 
+    See Also
+    --------
+    predicted_drift, topoanalysis.symbolic.conservation.law_drift
+
     Notes
     -----
     For any conserved quadratic form ``q = θᵀ S θ``,
@@ -295,6 +299,10 @@ def predicted_drift(grad_w, grad_a, lr):
         If ``lr`` is not a positive finite number or an array is not finite.
     ShapeError
         If the shapes do not match as described.
+
+    See Also
+    --------
+    gd_drift
 
     Notes
     -----

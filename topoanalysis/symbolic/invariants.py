@@ -508,6 +508,10 @@ def check_conserved(expr, network, hidden=None, outputs=None, *, activation="rel
         If ``expr`` is not a scalar SymPy expression, cannot be parsed, or involves symbols
         that are not parameters of the network; on bad network arguments.
 
+    See Also
+    --------
+    conserved_quadratic_forms, topoanalysis.symbolic.conservation_laws
+
     Notes
     -----
     For polynomial ``expr`` the expanded residual is a canonical form, so ``holds`` is

@@ -257,6 +257,10 @@ def symbolic_network(inputs, hidden=None, outputs=None, *, activation="relu",
         On sizes ``< 1``, an unknown activation, bad flags, or more than ``max_parameters``
         parameters.
 
+    See Also
+    --------
+    gradient_flow_field, loss_gradient
+
     Notes
     -----
     Building is ``O(P · N)`` symbolic operations for ``P`` parameters and ``N`` samples.
@@ -436,6 +440,7 @@ def loss_gradient(net):
     Parameters
     ----------
     net : SymbolicNetwork
+        A network of :func:`symbolic_network`.
 
     Returns
     -------
@@ -447,6 +452,10 @@ def loss_gradient(net):
     ------
     ValidationError
         If ``net`` is not a :class:`SymbolicNetwork`.
+
+    See Also
+    --------
+    symbolic_network, gradient_flow_field
 
     Notes
     -----
@@ -505,6 +514,7 @@ def gradient_flow_field(net):
     Parameters
     ----------
     net : SymbolicNetwork
+        A network of :func:`symbolic_network`.
 
     Returns
     -------
@@ -516,6 +526,10 @@ def gradient_flow_field(net):
     ------
     ValidationError
         If ``net`` is not a :class:`SymbolicNetwork`.
+
+    See Also
+    --------
+    symbolic_network, loss_gradient
 
     Notes
     -----

@@ -102,6 +102,10 @@ def conserved_sign(c, *, atol=DEFAULT_ATOL, name="c"):
         If ``c`` is not a real number or expression, is not finite, or its sign cannot be
         decided from its assumptions.
 
+    See Also
+    --------
+    quadric_topology
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -215,6 +219,10 @@ def betti_numbers(poincare_polynomial):
     ------
     ValidationError
         If the input is not such a polynomial.
+
+    See Also
+    --------
+    invariant_set_poincare_polynomial, quadric_poincare_polynomial
 
     References
     ----------
@@ -639,6 +647,10 @@ def quadric_topology(c, d, e, *, atol=DEFAULT_ATOL):
     ValidationError
         On bad dimensions, a non-real ``c`` or an undecidable sign.
 
+    See Also
+    --------
+    quadric_poincare_polynomial, quadric_deformation_retraction
+
     Notes
     -----
     ``c > 0``: ``(w, a) ↦ (w/||w||, a)`` is a diffeomorphism onto ``S^{d−1} × R^e``, so
@@ -706,6 +718,10 @@ def quadric_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
     -------
     sympy.Poly
         Poincaré polynomial of ``Q(c)`` in ``t``.
+
+    See Also
+    --------
+    quadric_topology, invariant_set_poincare_polynomial
 
     References
     ----------
@@ -965,6 +981,10 @@ def invariant_set_poincare_polynomial(c, d, e, *, atol=DEFAULT_ATOL):
     sympy.Poly
         Poincaré polynomial of ``H(c)`` in ``t``.
 
+    See Also
+    --------
+    quadric_poincare_polynomial, betti_numbers, invariant_set_topology
+
     References
     ----------
     .. [1] M. Nurisso, P. Leroy, F. Vaccarino, "Topological obstruction to the training of
@@ -1004,6 +1024,10 @@ def quadric_deformation_retraction(d, e, sign):
     ------
     ValidationError
         On bad dimensions or sign.
+
+    See Also
+    --------
+    check_quadric_retraction, quadric_topology
 
     References
     ----------
@@ -1057,6 +1081,10 @@ def check_quadric_retraction(d, e, sign):
     holds : bool
     residual : sympy.Expr
         Sum of the absolute values of all simplified residuals (``0`` when it holds).
+
+    See Also
+    --------
+    quadric_deformation_retraction
 
     References
     ----------
