@@ -248,9 +248,7 @@ def load_string(path):
     meta = json.loads(str(f["meta"]))
     beads, bl, em, et = f["beads"], f["bead_loss"], f["edge_max_loss"], f["edge_t_max"]
     a = meta["architecture"]
-    arch = Architecture(inputs=a["inputs"], hidden=tuple(a["hidden"]), outputs=a["outputs"],
-                        hidden_bias=a["hidden_bias"], output_bias=a["output_bias"],
-                        activation=a["activation"], negative_slope=a.get("negative_slope", 0.01))
+    arch = Architecture.from_dict({"negative_slope": 0.01, **a})
     return BeadString(arch=arch, beads=beads, bead_loss=bl, edge_max_loss=em, edge_t_max=et,
                       threshold=meta["threshold"], accept_level=meta["accept_level"],
                       connected=meta["connected"], verdict=meta["verdict"], depth=meta["depth"],
