@@ -71,3 +71,16 @@ def test_budget_arguments_are_validated():
         dynamic_string_sampling(A, B, X, Y, max_steps=0, **KW)
     with pytest.raises(ValidationError, match="min_progress"):
         dynamic_string_sampling(A, B, X, Y, min_progress=2.0, **KW)
+
+
+def test_first_bead_inserts_the_authors_initial_bead_even_on_an_accepted_segment():
+    a = ARCH.pack([np.array([[1.0, -2.0]]), np.array([[1.0]])])
+    b = ARCH.pack([np.array([[1.001, -2.002]]), np.array([[1 / 1.001]])])
+    plain = dynamic_string_sampling(a, b, X, Y, arch=ARCH, threshold=1e-3, progress=False)[0]
+    assert plain.connected and plain.n_beads_total == 2
+    s = dynamic_string_sampling(a, b, X, Y, arch=ARCH, threshold=1e-3, first_bead=True,
+                                progress=False)[0]
+    assert s.connected and s.n_beads_total == 3 and s.depth == 1
+    assert s.settings["first_bead"] is True
+    with pytest.raises(ValidationError, match="first_bead"):
+        dynamic_string_sampling(a, b, X, Y, arch=ARCH, threshold=1e-3, first_bead="yes")

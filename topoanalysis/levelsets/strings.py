@@ -538,7 +538,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                             accept_factor=1.1, n_points=100, max_depth=10, max_beads=None,
                             optimizer="adam", lr=1e-3, steps=None, spring=None, plane=None,
                             seed=0, n_threads=None, progress=True, first_steps=1000,
-                            max_steps=200_000, min_progress=0.01):
+                            max_steps=200_000, min_progress=0.01, first_bead=False):
     """Connect pairs of minima by strings of trained beads below a loss level (batched DSS).
 
     Parameters
@@ -590,6 +590,10 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     min_progress : float, default=0.01
         Adaptive budget: a bead above its target stops ("stalled") when a chunk lowers its
         loss by less than this fraction.
+    first_bead : bool, default=False
+        Insert and train one bead at ``t = 1/2`` before the first check, even when the straight
+        segment is already below the level, as the authors' code does (``WeightString(...,
+        1, 1)``, QUADRATICS.py line 520); every string then has at least 3 beads.
     spring, plane : float, optional
         Penalty weights of ``"constrained"`` and ``"breadth_first"`` (default ``1e-3`` and
         ``1.0``; ``0`` for ``"greedy"``, which accepts no penalty).
@@ -670,6 +674,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     first_steps = check_int("first_steps", first_steps, minimum=1)
     max_steps = check_int("max_steps", max_steps, minimum=1)
     min_progress = check_float("min_progress", min_progress, minimum=0.0, maximum=1.0)
+    if not isinstance(first_bead, (bool, np.bool_)):
+        raise ValidationError(f"`first_bead` must be True or False; got {first_bead!r}.")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     if method == "greedy":
         for name, val in (("spring", spring), ("plane", plane)):
@@ -723,7 +729,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 s = strings[q]
                 jm = int(np.argmax(curve[m]))
                 s.emax[k], s.tmax[k] = float(curve[m, jm]), float(grid[jm])
-                if curve[m, jm] < accept:
+                forced = first_bead and len(s.beads) == 2
+                if curve[m, jm] < accept and not forced:
                     s.checked[k] = True
                     continue
                 if s.failed:
@@ -732,7 +739,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 if s.depth[k] >= max_depth or (max_beads is not None and n_inner >= max_beads):
                     s.failed = True
                     continue
-                if t_star == "argmax":
+                if t_star == "argmax" and not forced:
                     inner = curve[m, 1:-1]
                     t = float(grid[1 + int(np.argmax(inner))])
                 else:
@@ -829,7 +836,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     settings = dict(method=method, threshold=L0, t_star=t_star, bead_fraction=bead_fraction,
                     accept_factor=accept_factor, n_points=n_points, max_depth=max_depth,
                     max_beads=max_beads, optimizer=optimizer if method == "greedy" else "adam",
-                    lr=lr, steps=None if adaptive else steps,
+                    first_bead=bool(first_bead), lr=lr, steps=None if adaptive else steps,
                     budget=(dict(first_steps=first_steps, max_steps=max_steps,
                                  min_progress=min_progress) if adaptive else None),
                     spring=spring, plane=plane, loss=loss, seed=seed,
