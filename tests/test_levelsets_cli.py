@@ -113,15 +113,21 @@ def test_dss_polynomial_script(load_script, tmp_path, capsys):
 
 def test_permutation_disconnection_script(load_script, tmp_path, capsys):
     script = load_script("permutation_disconnection")
-    assert script.main(["--out", str(tmp_path), "--networks", "2", "--bead-steps", "1000",
-                        "--max-depth", "3", "--quiet", "--no-plot"]) == 0
+    assert script.main(["--out", str(tmp_path), "--networks", "2", "--max-bead-steps", "3000",
+                        "--max-depth", "3", "--images", "8", "--neb-steps", "100", "--quiet",
+                        "--no-plot"]) == 0
     rows = read(tmp_path / "permutation_disconnection.csv")
     assert len(rows) == 2
     for r in rows:
         assert r["dss_verdict"] == "not connected within budget"
         assert r["recovered_perm"] == "1 0 2"
-        assert float(r["aligned_barrier"]) < 1e-12
-        assert r["aligned_dss_verdict"] == "connected"
+        # the lowest path found is the lower NEB, never above the DSS string it started from
+        low = float(r["lowest_height"])
+        assert low == min(float(r["neb_height_from_dss"]), float(r["neb_height_from_segment"]))
+        assert low <= float(r["segment_height"])
+        assert low > 1.1e-3                          # far above the level: disconnected
+        assert "aligned_barrier" not in r            # the tautological column is gone
+    assert len(list((tmp_path / "strings").glob("*.npz"))) == 2
 
 
 def test_minima_connectivity_script(load_script, tmp_path, capsys):
