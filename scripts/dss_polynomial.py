@@ -71,13 +71,60 @@ SUMMARY_FIELDS = ["task", "model", "L0", "n_pairs", "n_connected", "n_budget_lim
                   "n_depth_limited", "mean_normalized_length", "std_normalized_length",
                   "min_normalized_length", "max_normalized_length", "mean_beads", "std_beads",
                   "min_beads", "max_beads", "mean_normalized_length_all_params",
-                  "mean_test_max_loss", "max_test_max_loss", "max_bead_steps", "call_seconds"]
+                  "mean_test_max_loss", "max_test_max_loss", "max_bead_steps", "call_seconds",
+                  "paper_normalized_length", "paper_beads"]
 
 #: The authors' levels (Q 20; C 22).
 PAPER_LEVELS = {"quadratic": [0.125, 0.1, 0.075, 0.05, 0.025, 0.01, 0.0075, 0.005, 0.0025,
                               0.001],
                 "cubic": [0.32, 0.24, 0.2, 0.18, 0.16, 0.14, 0.12, 0.1, 0.08, 0.07, 0.06, 0.05,
                           0.04, 0.03, 0.02, 0.01]}
+#: The paper's Fig. 2 values, level -> (normalized length, its error bar, beads, its error bar):
+#: digitized from the authors' plots Writeup/Plots/normlength{quadratics,cubics}.pdf and
+#: numbeads{quadratics,cubics}.pdf (matplotlib 1.3 PDFs: the marker positions mapped through
+#: the axes' tick labels; "error bar" is half the plotted bar). Means over connected pairs.
+PAPER_VALUES = {
+    "quadratic": {
+        0.125: (1.27, 0.05, 3.98, 0.24),
+        0.1: (1.35, 0.06, 5.04, 0.33),
+        0.075: (1.29, 0.07, 5.4, 0.4),
+        0.05: (1.37, 0.08, 6.81, 0.55),
+        0.025: (1.33, 0.07, 8.17, 0.66),
+        0.01: (1.48, 0.1, 13.83, 1.38),
+        0.0075: (1.65, 0.12, 18.76, 2.0),
+        0.005: (1.66, 0.13, 23.45, 2.35),
+        0.0025: (1.75, 0.14, 38.34, 4.7),
+        0.001: (1.86, 0.16, 62.43, 5.94),
+    },
+    "cubic": {
+        0.32: (1.0, 0.0, 3.11, 0.06),
+        0.24: (1.0, 0.01, 3.26, 0.11),
+        0.2: (1.0, 0.01, 3.2, 0.12),
+        0.18: (1.0, 0.01, 3.16, 0.09),
+        0.17: (1.0, 0.01, 3.15, 0.09),
+        0.168: (1.01, 0.01, 3.16, 0.11),
+        0.164: (1.52, 0.07, 3.08, 0.05),
+        0.162: (1.87, 0.08, 3.23, 0.11),
+        0.16: (2.28, 0.07, 3.28, 0.08),
+        0.158: (2.54, 0.15, 3.43, 0.21),
+        0.156: (2.42, 0.14, 3.6, 0.3),
+        0.154: (1.99, 0.12, 3.6, 0.24),
+        0.152: (1.78, 0.11, 3.79, 0.28),
+        0.15: (1.66, 0.09, 3.74, 0.29),
+        0.14: (1.42, 0.05, 4.52, 0.33),
+        0.12: (1.38, 0.05, 5.96, 0.5),
+        0.1: (1.38, 0.05, 7.61, 0.62),
+        0.08: (1.39, 0.04, 9.5, 0.55),
+        0.07: (1.42, 0.04, 10.86, 0.58),
+        0.06: (1.43, 0.05, 12.43, 0.69),
+        0.05: (1.43, 0.05, 14.05, 0.79),
+        0.04: (1.45, 0.05, 15.91, 0.92),
+        0.03: (1.51, 0.06, 18.72, 1.15),
+        0.02: (1.69, 0.07, 27.29, 1.91),
+        0.01: (1.87, 0.08, 46.33, 2.68),
+    },
+}
+
 #: A few minutes on two busy cores (ours).
 DEFAULT_LEVELS = {"quadratic": [0.05, 0.01], "cubic": [0.16, 0.08]}
 
@@ -227,7 +274,9 @@ def summarize(rows):
                     st(nl, np.max), st(nb, np.mean), st(nb, np.std), st(nb, np.min),
                     st(nb, np.max), st(nla, np.mean), st(tm, np.mean), st(tm, np.max),
                     max(int(r[col["bead_steps_max"]]) for r in sel),
-                    float(sel[0][col["call_seconds"]])])
+                    float(sel[0][col["call_seconds"]]),
+                    PAPER_VALUES.get(task, {}).get(L0, (np.nan,) * 4)[0],
+                    PAPER_VALUES.get(task, {}).get(L0, (np.nan,) * 4)[2]])
     return out
 
 
@@ -251,6 +300,11 @@ def plot(summary, path):
             ax.errorbar(L0, mean, yerr=[s[i + 1] for s in sel], fmt="-o", capsize=3,
                         label="mean ± s.d.")
             ax.fill_between(L0, lo, hi, alpha=0.2, label="min-max")
+            paper = sorted(PAPER_VALUES[task].items())
+            j = 0 if i == 7 else 2
+            ax.errorbar([p[0] for p in paper], [p[1][j] for p in paper],
+                        yerr=[p[1][j + 1] for p in paper], fmt="s", ms=3, color="0.4",
+                        capsize=2, label="paper (digitized)")
             for s in sel:
                 if s[4] < s[3]:
                     ax.annotate(f"{s[4]}/{s[3]}", (s[2], s[i]), fontsize=7,
