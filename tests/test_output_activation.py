@@ -136,3 +136,15 @@ def test_logit_losses_on_a_sigmoid_output_are_refused_by_the_engine():
     with warnings.catch_warnings(), pytest.raises(NotSupportedError, match="output unit"):
         batch_loss_and_gradient(np.zeros((1, arch.n_params)), X, (y > 0.2), arch=arch,
                                 loss="bce")
+
+
+def test_gradient_flow_follows_small_step_gradient_descent():
+    arch = authors_quadratic()
+    X, y = data(100)
+    th = np.random.default_rng(1).uniform(-1, 1, (1, arch.n_params))
+    kw = dict(arch=arch, loss="mse", progress=False, record_conserved=False)
+    fl = train(th, X, y, optimizer="flow", t_end=2.0, rtol=1e-10, atol=1e-12, **kw)
+    gd = train(th, X, y, optimizer="gd", lr=1e-3, steps=2000, record_every=2000, **kw)
+    # the flow and 2000 Euler steps of size 1e-3 agree to O(lr)
+    assert np.max(np.abs(fl.params - gd.params)) < 1e-4
+    assert fl.final_loss[0] < loss_and_gradient(arch, th[0], X, y, "mse")[0]
