@@ -148,3 +148,20 @@ def test_gradient_flow_follows_small_step_gradient_descent():
     # the flow and 2000 Euler steps of size 1e-3 agree to O(lr)
     assert np.max(np.abs(fl.params - gd.params)) < 1e-4
     assert fl.final_loss[0] < loss_and_gradient(arch, th[0], X, y, "mse")[0]
+
+
+def test_dss_strings_of_the_authors_model_are_certified_with_the_sigmoid_output():
+    from topoanalysis.levelsets import dynamic_string_sampling
+
+    arch = authors_quadratic()
+    X, y = data(200)
+    theta0 = np.random.default_rng(6).uniform(-1, 1, (2, arch.n_params))
+    tr = train(theta0, X, y, arch=arch, loss="l1", optimizer="adam", lr=1e-2, steps=5000,
+               target_loss=0.03, record_conserved=False, progress=False)
+    assert tr.reached_target.all()
+    s = dynamic_string_sampling(tr.params[0], tr.params[1], X, y, arch=arch, loss="l1",
+                                threshold=0.03, lr=1e-2, max_depth=4, first_bead=True,
+                                n_points=21, progress=False)[0]
+    ref = [loss_and_gradient(arch, b, X, y, "l1")[0] for b in s.beads]
+    assert rel_err(s.bead_loss, ref) < 1e-12
+    assert s.n_beads_total >= 3
