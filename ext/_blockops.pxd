@@ -70,6 +70,8 @@ cdef extern from "codes.h":
         TA_LOSS_L1
         TA_LOSS_BCE
         TA_LOSS_CE
+        TA_LOSS_MSE_SIGMOID
+        TA_LOSS_L1_SIGMOID
     enum ta_act_code:
         TA_ACT_NONE
         TA_ACT_RELU

@@ -326,7 +326,7 @@ static void TA_FN(ta_backprop)(const TA_REAL *W, const TA_REAL *D, const TA_REAL
 }
 
 /* Loss of the TA_NB samples of one output row held in TA_NV vectors (TA_LOSS_MSE, TA_LOSS_L1,
-   TA_LOSS_BCE of ext/codes.h): g = scale * dloss/do (0 where not valid; only when need_grad); the valid per-entry
+   TA_LOSS_BCE, TA_LOSS_MSE_SIGMOID, TA_LOSS_L1_SIGMOID of ext/codes.h): g = scale * dloss/do (0 where not valid; only when need_grad); the valid per-entry
    losses are added to the lane sums *acc when need_value. Returns the mask of non-finite valid
    outputs. BCE: e = exp(-|o|), the sigmoid 1 / (1 + e) (correctly rounded division, for the
    gradient only) and log1p(e) = 2 atanh(e / (2 + e)) with 1 / (2 + e) from Newton steps (no
@@ -342,7 +342,25 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
         bad = VI_OR(bad, VI_AND(valid[m], V_NONFINITE(o[m])));
         g[m] = zero;
     }
-    if (code == TA_LOSS_MSE) {
+    if (code == TA_LOSS_MSE_SIGMOID || code == TA_LOSS_L1_SIGMOID) {
+        /* sigmoid output unit: s = 1 / (1 + e) or e / (1 + e) with e = exp(-|o|) (as the
+           hidden sigmoid), ds/do = e / (1 + e)^2; loss on s, gradient chained through ds/do */
+        for (m = 0; m < TA_NV; m++) {
+            ta_vd e = TA_FN(ta_vexp)(V_SUB(zero, V_ABS(o[m])));
+            ta_vd q = V_DIV(one, V_ADD(one, e));
+            ta_vd sg = V_SEL(V_GE(o[m], zero), q, V_MUL(e, q));
+            ta_vd ds = V_MUL(V_MUL(e, q), q);
+            r = V_SUB(sg, y[m]);
+            if (code == TA_LOSS_MSE_SIGMOID) {
+                if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(V_MUL(two, r), ds), sc));
+                if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_MUL(r, r)));
+            } else {
+                s = V_SUB(V_AND(V_GT(r, zero), one), V_AND(V_LT(r, zero), one));
+                if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(s, ds), sc));
+                if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_ABS(r)));
+            }
+        }
+    } else if (code == TA_LOSS_MSE) {
         for (m = 0; m < TA_NV; m++) {
             r = V_SUB(o[m], y[m]);
             if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(two, r), sc));

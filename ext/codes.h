@@ -11,7 +11,12 @@ enum ta_loss_code {
     TA_LOSS_MSE = 0,
     TA_LOSS_L1 = 1,
     TA_LOSS_BCE = 2,            /* binary cross-entropy with logits */
-    TA_LOSS_CE = 3              /* softmax cross-entropy with logits (not elementwise) */
+    TA_LOSS_CE = 3,             /* softmax cross-entropy with logits (not elementwise) */
+    /* elementwise losses of a sigmoid output unit: the network's last affine value o goes
+       through s = sigmoid(o) and the loss is taken on s (Architecture.output_activation =
+       "sigmoid"); the kernels' stored outputs stay o, the owner applies the sigmoid */
+    TA_LOSS_MSE_SIGMOID = 4,
+    TA_LOSS_L1_SIGMOID = 5
 };
 
 /* activations (topoanalysis.activations.ACTIVATIONS); TA_ACT_NONE: store pre-activations */

@@ -65,6 +65,10 @@ STATUS_NAMES = {RUNNING: "running", COMPLETED: "completed", REACHED_TARGET: "rea
 #: loss name -> code (names of topoanalysis.losses.LOSSES)
 LOSS_CODES = {"mse": TA_LOSS_MSE, "l1": TA_LOSS_L1, "bce": TA_LOSS_BCE,
               "cross_entropy": TA_LOSS_CE}
+#: (loss name, output activation) -> code, for networks whose output unit is not linear
+#: (Architecture.output_activation): the loss is taken on the activated output
+OUTPUT_LOSS_CODES = {("mse", "sigmoid"): TA_LOSS_MSE_SIGMOID,
+                     ("l1", "sigmoid"): TA_LOSS_L1_SIGMOID}
 #: activation name -> code (names of topoanalysis.activations.ACTIVATIONS)
 ACTIVATION_CODES = {"relu": TA_ACT_RELU, "leaky_relu": TA_ACT_LEAKY_RELU,
                     "linear": TA_ACT_LINEAR, "tanh": TA_ACT_TANH, "sigmoid": TA_ACT_SIGMOID,

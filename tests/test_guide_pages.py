@@ -6,7 +6,7 @@ import re
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGES = ["docs/guide/glossary.md", "docs/guide/results.md"]
+PAGES = ["docs/guide/glossary.md", "docs/guide/results.md", "docs/guide/freeman_bruna.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -86,30 +86,48 @@ def test_cli_errors(saved_nets, tmp_path, capsys):
 def test_dss_polynomial_script(load_script, tmp_path, capsys):
     script = load_script("dss_polynomial")
     assert script.main(["--out", str(tmp_path), "--pairs", "2", "--spare", "1",
-                        "--n-samples", "100", "--levels-quadratic", "0.05", "0.03",
-                        "--levels-cubic", "0.2", "--train-steps", "4000", "--bead-steps", "500",
-                        "--max-depth", "3", "--relu-width", "4", "--n-points", "21",
+                        "--n-samples", "100", "--test-samples", "200", "--levels-quadratic",
+                        "0.05", "--levels-cubic", "0.2", "--max-train-steps", "4000",
+                        "--max-bead-steps", "2000", "--max-depth", "3", "--n-points", "21",
                         "--quiet", "--no-plot"]) == 0
     rows = read(tmp_path / "dss_polynomial.csv")
     assert {r["task"] for r in rows} == {"quadratic", "cubic"}
-    assert all(float(r["normalized_length"]) >= 1.0 for r in rows)
+    assert all(float(r["normalized_length_weights"]) >= 1.0 for r in rows)
     assert all(int(r["depth"]) <= 3 for r in rows)
+    # the authors' first bead: every string has its endpoints and at least one bead
+    assert all(int(r["beads"]) == int(r["inner_beads"]) + 2 >= 3 for r in rows)
+    assert all(float(r["test_max_loss"]) > 0 for r in rows)
+    assert all(r["failure"] in ("", "budget", "depth") for r in rows)
+    assert all((r["failure"] == "") == (r["connected"] == "True") for r in rows)
+    # every string is saved, in the authors' model of its task
+    from topoanalysis.levelsets import load_string
+    saved = sorted((tmp_path / "strings").glob("*.npz"))
+    assert len(saved) == len(rows)
+    arch = {p.name.split("_")[0]: load_string(p).arch for p in saved}
+    assert arch["quadratic"].output_activation == "sigmoid" and not arch["quadratic"].hidden_bias
+    assert arch["cubic"].output_activation == "linear" and arch["cubic"].hidden_bias
     summary = read(tmp_path / "dss_polynomial_summary.csv")
-    assert {(r["network"]) for r in summary} == {"sigmoid_1-4-4-1", "relu_1-4-1"}
+    assert {r["model"] for r in summary} == {"authors"}
     assert "dss_polynomial_summary.csv" in capsys.readouterr().out
 
 
 def test_permutation_disconnection_script(load_script, tmp_path, capsys):
     script = load_script("permutation_disconnection")
-    assert script.main(["--out", str(tmp_path), "--networks", "2", "--bead-steps", "1000",
-                        "--max-depth", "3", "--quiet", "--no-plot"]) == 0
+    assert script.main(["--out", str(tmp_path), "--networks", "2", "--max-bead-steps", "3000",
+                        "--max-depth", "3", "--images", "8", "--neb-steps", "100", "--quiet",
+                        "--no-plot"]) == 0
     rows = read(tmp_path / "permutation_disconnection.csv")
     assert len(rows) == 2
     for r in rows:
         assert r["dss_verdict"] == "not connected within budget"
         assert r["recovered_perm"] == "1 0 2"
-        assert float(r["aligned_barrier"]) < 1e-12
-        assert r["aligned_dss_verdict"] == "connected"
+        # the lowest path found is the lower NEB, never above the DSS string it started from
+        low = float(r["lowest_height"])
+        assert low == min(float(r["neb_height_from_dss"]), float(r["neb_height_from_segment"]))
+        assert low <= float(r["segment_height"])
+        assert low > 1.1e-3                          # far above the level: disconnected
+        assert "aligned_barrier" not in r            # the tautological column is gone
+    assert len(list((tmp_path / "strings").glob("*.npz"))) == 2
 
 
 def test_minima_connectivity_script(load_script, tmp_path, capsys):

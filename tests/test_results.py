@@ -144,6 +144,10 @@ FACTORIES = {
     "topoanalysis.levelsets.strings.StringSamplingResult":
         lambda: _m("levelsets").dynamic_string_sampling(NET, NET2, X, Y, threshold=10.0, steps=3,
                                                         n_points=5, progress=False),
+    "topoanalysis.levelsets.neb.MinimumEnergyPath":
+        lambda: _m("levelsets").minimum_energy_path(
+            NET.params, NET2.params, __import__("topoanalysis").Landscape(NET.arch, X, Y, "mse"),
+            n_images=3, steps=5),
     "topoanalysis.levelsets.connectivity.BarrierMatrix":
         lambda: _m("levelsets").pairwise_barriers([NET, NET2], X, Y, n_points=5, progress=False),
     "topoanalysis.levelsets.connectivity.AlignedBarriers":

@@ -120,6 +120,8 @@ CASES = {
     # network model
     ("topoanalysis.network", "Architecture.__init__", "activation"): (
         lambda s: Architecture(2, (3,), 1, activation=s), ["relu", "leaky_relu", "abs"]),
+    ("topoanalysis.network", "Architecture.__init__", "output_activation"): (
+        lambda s: Architecture(2, (3,), 1, output_activation=s), ["linear", "sigmoid"]),
     ("topoanalysis.network", "Network.from_weights", "activation"): (
         lambda s: Network.from_weights([np.ones((2, 1)), np.ones((1, 2))], activation=s),
         ["relu", "leaky_relu"]),

@@ -1,7 +1,8 @@
 """The parameter model shared by every layer of topoanalysis.
 
-A fully connected network ``x -> W_L σ(… σ(W_1 x + b_1) …) + b_L`` of any depth is described
-by an :class:`Architecture` (sizes, bias flags, activation) and a flat parameter vector.
+A fully connected network ``x -> ρ(W_L σ(… σ(W_1 x + b_1) …) + b_L)`` of any depth is described
+by an :class:`Architecture` (sizes, bias flags, hidden activation ``σ``, output activation ``ρ``,
+the identity by default) and a flat parameter vector.
 
 Flat layout
 -----------
@@ -23,11 +24,14 @@ import numpy as np
 from . import activations as _act
 from . import losses as _losses
 from ._files import _NETWORK_KEYS, FileError, _describe, _npz_name, _real_array, load_npz, save_npz
-from ._validation import check_array, check_int
+from ._validation import check_array, check_choice, check_int
 from .exceptions import NotSupportedError, ShapeError, ValidationError
 from .init import init_params
 
-__all__ = ["Architecture", "Network", "forward", "loss_and_gradient"]
+__all__ = ["Architecture", "Network", "forward", "loss_and_gradient", "OUTPUT_ACTIVATIONS"]
+
+#: Output activations of :class:`Architecture` (``"linear"``: the identity).
+OUTPUT_ACTIVATIONS = ("linear", "sigmoid")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +53,10 @@ class Architecture:
         ``"leaky_relu(s)"``.
     negative_slope : float, default=0.01
         Leaky ReLU slope.
+    output_activation : {"linear", "sigmoid"}, default="linear"
+        Activation ``ρ`` of the output units: ``"linear"`` (the identity, the usual
+        regression/logit output) or ``"sigmoid"`` (the output unit of Freeman & Bruna's
+        quadratic-regression network; losses are then taken on ``sigmoid(o)``).
 
     Examples
     --------
@@ -66,6 +74,7 @@ class Architecture:
     output_bias: bool = True
     activation: str = "relu"
     negative_slope: float = 0.01
+    output_activation: str = "linear"
 
     def __post_init__(self):
         hidden = self.hidden
@@ -92,6 +101,9 @@ class Architecture:
             slope = 0.01  # irrelevant for other activations; keep equality meaningful
         object.__setattr__(self, "activation", name)
         object.__setattr__(self, "negative_slope", slope)
+        object.__setattr__(self, "output_activation",
+                           check_choice("output_activation", self.output_activation,
+                                        OUTPUT_ACTIVATIONS))
 
     # --- layout -------------------------------------------------------------------------
     @property
@@ -367,6 +379,7 @@ class Architecture:
         """
         d = dict(d)
         d["hidden"] = tuple(d["hidden"])
+        d.setdefault("output_activation", "linear")   # dicts written before the option
         return cls(**d)
 
     def summary(self):
@@ -378,8 +391,9 @@ class Architecture:
         """
         act = (f"leaky_relu({self.negative_slope})" if self.activation == "leaky_relu"
                else self.activation)
+        out = "" if self.output_activation == "linear" else f", {self.output_activation} output"
         return (f"{self.inputs} -> {' -> '.join(map(str, self.hidden))} -> {self.outputs}, "
-                f"{act}, hidden_bias={self.hidden_bias}, output_bias={self.output_bias} "
+                f"{act}{out}, hidden_bias={self.hidden_bias}, output_bias={self.output_bias} "
                 f"({self.n_params} parameters)")
 
 
@@ -396,6 +410,9 @@ def _layer_forward(arch, theta, X):
         if i < len(layers) - 1:
             h = _act.activate(arch.activation, z, arch.negative_slope)
             post.append(h)
+    # the network's outputs: the output activation of the last affine values
+    post.append(z if arch.output_activation == "linear"
+                else _act.activate(arch.output_activation, z))
     return layers, pre, post
 
 
@@ -418,7 +435,7 @@ def forward(arch, theta, X):
     ndarray of shape (..., N, e)
         Outputs.
     """
-    return _layer_forward(arch, theta, X)[1][-1]
+    return _layer_forward(arch, theta, X)[2][-1]
 
 
 def loss_and_gradient(arch, theta, X, Y, loss="mse"):
@@ -450,9 +467,11 @@ def loss_and_gradient(arch, theta, X, Y, loss="mse"):
     """
     loss = _losses.check_loss(loss)
     layers, pre, post = _layer_forward(arch, theta, X)
-    out = pre[-1]
+    out = post[-1]
     value = _losses.loss_value(loss, out, Y)
     g = _losses.loss_gradient(loss, out, Y)
+    if arch.output_activation != "linear":      # chain rule through the output unit
+        g = g * _act.activation_derivative(arch.output_activation, pre[-1])
     grad = np.zeros(np.shape(theta))
     slices = arch.layer_slices
     for i in range(len(layers) - 1, -1, -1):
@@ -794,7 +813,9 @@ class Network:
         a = self.arch
         return (f"Network(d={a.inputs}, hidden={a.hidden}, e={a.outputs}, "
                 f"activation={a.activation!r}, hidden_bias={a.hidden_bias}, "
-                f"output_bias={a.output_bias})")
+                f"output_bias={a.output_bias}"
+                + ("" if a.output_activation == "linear"
+                   else f", output_activation={a.output_activation!r}") + ")")
 
     def __eq__(self, other):
         return (isinstance(other, Network) and self.arch == other.arch
@@ -895,6 +916,8 @@ def load_network(path, param="--network"):
             outputs=int(arrays["outputs"]), hidden_bias=bool(arrays["hidden_bias"]),
             output_bias=bool(arrays["output_bias"]), activation=str(arrays["activation"]),
             negative_slope=float(arrays["negative_slope"]),
+            output_activation=(str(arrays["output_activation"]) if "output_activation" in arrays
+                               else "linear"),        # files written before the option
         )
     except (TypeError, ValueError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -931,4 +954,5 @@ def save_network(net, path, param="output"):
     a = net.arch
     return save_npz(path, param, params=net.params, inputs=a.inputs, hidden=np.array(a.hidden),
                     outputs=a.outputs, hidden_bias=a.hidden_bias, output_bias=a.output_bias,
-                    activation=a.activation, negative_slope=a.negative_slope, format_version=1)
+                    activation=a.activation, negative_slope=a.negative_slope,
+                    output_activation=a.output_activation, format_version=1)

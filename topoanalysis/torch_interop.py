@@ -109,7 +109,8 @@ def to_torch(net, dtype=None):
         ``Linear, act, Linear, act, ..., Linear``: one ``nn.Linear(in, out, bias=...)`` per
         affine layer with ``weight`` = ``W_i`` (shape ``(out, in)``) and ``bias`` = ``b_i``
         (``bias=False`` where the layer has none), and the activation module of
-        ``net.arch.activation`` after every hidden layer (none after the output layer).
+        ``net.arch.activation`` after every hidden layer (after the output layer only the
+        output activation, when it is not linear).
         Parameters are fresh tensors with ``requires_grad=True``, on the CPU.
 
     Raises
@@ -165,6 +166,8 @@ def to_torch(net, dtype=None):
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(_activation_module(nn, arch.activation, arch.negative_slope))
+    if arch.output_activation != "linear":      # Architecture.output_activation
+        layers.append(_activation_module(nn, arch.output_activation, 0.01))
     return nn.Sequential(*layers)
 
 

@@ -232,12 +232,32 @@ def layout(arch):
     return rows
 
 
+def kernel_loss_code(arch, loss):
+    """Engine code of ``loss`` on the outputs of ``arch``: ``LOSS_CODES[loss]`` for a linear
+    output unit, ``OUTPUT_LOSS_CODES[(loss, output_activation)]`` otherwise (the kernels take
+    the loss of the activated output and chain its derivative; ext/codes.h). An output
+    activation with a loss the kernels do not pair it with raises NotSupportedError."""
+    eng = kernels()
+    loss = _losses.check_loss(loss)
+    if arch.output_activation == "linear":
+        return eng.LOSS_CODES[loss]
+    try:
+        return eng.OUTPUT_LOSS_CODES[(loss, arch.output_activation)]
+    except KeyError:
+        pairs = ", ".join(f"{a} output with loss {l!r}" for l, a in sorted(eng.OUTPUT_LOSS_CODES))
+        raise NotSupportedError(
+            f"`loss` {loss!r} on a {arch.output_activation} output unit is not implemented in "
+            f"the engine (it has: {pairs}; 'bce' and 'cross_entropy' take logits, so use "
+            f"output_activation='linear' with them).") from None
+
+
 def kernel_arch_args(arch, loss):
     """``(layout, activation code, slope, loss code)`` as the kernels take them (codes from the
-    engine's tables ``ACTIVATION_CODES`` and ``LOSS_CODES``, defined once in ext/codes.h)."""
+    engine's tables ``ACTIVATION_CODES``, ``LOSS_CODES`` and ``OUTPUT_LOSS_CODES``, defined
+    once in ext/codes.h; see :func:`kernel_loss_code`)."""
     eng = kernels()
     return (layout(arch), eng.ACTIVATION_CODES[arch.activation], float(arch.negative_slope),
-            eng.LOSS_CODES[_losses.check_loss(loss)])
+            kernel_loss_code(arch, loss))
 
 
 def resolve_threads(n_threads, n_tasks=None):
@@ -445,7 +465,11 @@ def batch_forward(theta, X, *, arch=None, n_threads=None):
     >>> bool(np.allclose(batch_forward(net, X)[0], net.forward(X)))
     True
     """
-    _, _, _, _, out, bad = _evaluate(theta, X, None, arch, "mse", n_threads, want_loss=False,
-                                     want_grad=False, want_acc=False, want_out=True,
-                                     on_diverged="warn")
+    arch, _, _, _, out, bad = _evaluate(theta, X, None, arch, "mse", n_threads, want_loss=False,
+                                        want_grad=False, want_acc=False, want_out=True,
+                                        on_diverged="warn")
+    if arch.output_activation != "linear":   # the kernels store the last affine values
+        from ..activations import activate
+
+        out = activate(arch.output_activation, out)
     return out

@@ -17,6 +17,10 @@ pairwise_barriers, BarrierMatrix
 aligned_barriers, AlignedBarriers
     Segment barriers of pairs before and after symmetry alignment (balance + weight matching).
 
+minimum_energy_path, MinimumEnergyPath
+    Climbing-image nudged elastic band between two networks: the lowest path it finds and
+    its height.
+
 Pictures and persistence
 ------------------------
 random_slice, pca_slice, plane_slice, segment_slice, string_slice, loss_surface, LossSurface
@@ -47,6 +51,7 @@ from .kernel import (
     relu_kernel_derivation,
     relu_kernel_monte_carlo,
 )
+from .neb import MinimumEnergyPath, minimum_energy_path
 from .persistence import PersistenceDiagram, merge_tree, minima_persistence, surface_persistence
 from .slices import (
     LossSurface,
@@ -69,6 +74,8 @@ from .strings import (
 )
 
 __all__ = [
+    "MinimumEnergyPath",
+    "minimum_energy_path",
     "LossSurface",
     "loss_surface",
     "random_slice",

@@ -9,6 +9,14 @@ inserted; each half is then checked again, recursively, up to ``max_depth`` halv
 pair still failing there is reported *not connected within budget* — never "disconnected":
 a failure does not prove a disconnection.
 
+Bead budget: by default (``steps=None``) a bead trains until it reaches its target, in
+chunks of doubling length (``first_steps``, then twice as many, ...) that continue from where
+the previous chunk stopped, and stops early only when it no longer improves (less than
+``min_progress`` relative loss decrease over a chunk as long as all its training before) or at
+``max_steps``, the stated maximum. A string that fails is reported as *budget-limited* when
+some bead stopped above its target, and as *depth-limited* when every bead reached its target
+and a gap still failed at ``max_depth`` (or ``max_beads``).
+
 Batching: all gaps of all pairs are checked in one engine call per round
 (:func:`topoanalysis.dynamics.interpolate`), and all new beads of all pairs are trained in
 one engine call per round (:func:`topoanalysis.dynamics.train`; the penalized variants run
@@ -44,6 +52,8 @@ from ..network import Architecture, Network
 
 __all__ = [
     "DSS_METHODS",
+    "FAILURES",
+    "BEAD_STOPS",
     "BeadString",
     "StringSamplingResult",
     "dynamic_string_sampling",
@@ -56,6 +66,11 @@ DSS_METHODS = ("greedy", "constrained", "breadth_first")
 
 CONNECTED = "connected"
 NOT_CONNECTED = "not connected within budget"
+#: Why a string failed: some bead stopped above its target (training budget), or every bead
+#: reached it and a gap still failed at the depth / bead limit.
+FAILURES = ("budget", "depth")
+#: Why a bead's training stopped (``"endpoint"``: given, not trained).
+BEAD_STOPS = ("target", "stalled", "max_steps", "diverged", "endpoint")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -85,6 +100,14 @@ class BeadString:
     seconds : float
         Wall time of the whole batched call this string was computed in.
     settings : dict
+    bead_steps : ndarray of shape (K,), optional
+        Training steps each bead took (0 for the endpoints).
+    bead_stop : tuple of str, optional
+        Why each bead's training stopped, one of :data:`BEAD_STOPS`.
+    failure : str or None
+        None when connected; ``"budget"`` when some bead stopped above its target,
+        ``"depth"`` when every bead reached it and a gap still failed at the depth (or bead)
+        limit. See :data:`FAILURES`.
     """
 
     arch: Architecture
@@ -99,11 +122,56 @@ class BeadString:
     depth: int
     seconds: float
     settings: dict
+    bead_steps: np.ndarray = None
+    bead_stop: tuple = None
+    failure: str = None
 
     @property
     def n_beads(self):
         """Number of inserted beads (``K − 2``)."""
         return int(self.beads.shape[0] - 2)
+
+    @property
+    def n_beads_total(self):
+        """Number of beads counted as the paper does, endpoints included (``K``; the authors'
+        ``len(test.AllBeads)``, QUADRATICS.py line 596)."""
+        return int(self.beads.shape[0])
+
+    def evaluate(self, X, y=None, *, loss=None, n_points=None, n_threads=None):
+        """Losses of this string on other data (e.g. a test set): the beads and the highest
+        loss of each straight piece on the grid.
+
+        Parameters
+        ----------
+        X : Landscape or array_like of shape (N, d)
+            Data (or a landscape of this string's architecture).
+        y : array_like of shape (N, e), optional
+            Targets (with array data).
+        loss : str, optional
+            Loss (default: the one the string was built with).
+        n_points : int, optional
+            Grid points per piece (default: the string's ``n_points``).
+        n_threads : int, optional
+            Engine threads.
+
+        Returns
+        -------
+        bead_loss : ndarray of shape (K,)
+            Loss of each bead.
+        edge_max_loss : ndarray of shape (K − 1,)
+            Highest loss on the grid of each piece.
+        """
+        from ..landscape import Landscape, as_landscape
+
+        if isinstance(X, Landscape):
+            land = X
+        else:
+            land = as_landscape(X, y, self.arch, loss or self.settings.get("loss", "mse"))
+        n = n_points or self.settings.get("n_points", 100)
+        grid = np.linspace(0.0, 1.0, check_int("n_points", n, minimum=2))
+        res = land.interpolate(self.beads[:-1], self.beads[1:], ts=grid, n_threads=n_threads)
+        curve = np.where(np.isfinite(res.loss), res.loss, np.inf)
+        return (np.concatenate([curve[:, 0], curve[-1:, -1]]), curve.max(axis=1))
 
     @property
     def length(self):
@@ -160,7 +228,8 @@ class BeadString:
         return (f"string {self.verdict} at L0 = {self.threshold:.4g} (accept < "
                 f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
                 f"normalized length {self.normalized_length:.4f}, max loss on the path "
-                f"{self.max_loss:.4g}")
+                f"{self.max_loss:.4g}"
+                + ("" if self.failure is None else f" ({self.failure}-limited)"))
 
     def to_dict(self):
         """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
@@ -171,8 +240,13 @@ class BeadString:
             Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
         """
         return {"verdict": self.verdict, "connected": bool(self.connected),
+                "failure": self.failure,
                 "threshold": self.threshold, "accept_level": self.accept_level,
-                "n_beads": self.n_beads, "depth": self.depth,
+                "n_beads": self.n_beads, "n_beads_total": self.n_beads_total,
+                "depth": self.depth,
+                "bead_steps": None if self.bead_steps is None else
+                [int(v) for v in self.bead_steps],
+                "bead_stop": None if self.bead_stop is None else list(self.bead_stop),
                 "normalized_length": self.normalized_length, "length": self.length,
                 "distance": self.distance, "max_loss": self.max_loss,
                 "bead_loss": self.bead_loss.tolist(), "edge_max_loss": self.edge_max_loss.tolist(),
@@ -248,13 +322,16 @@ def load_string(path):
     meta = json.loads(str(f["meta"]))
     beads, bl, em, et = f["beads"], f["bead_loss"], f["edge_max_loss"], f["edge_t_max"]
     a = meta["architecture"]
-    arch = Architecture(inputs=a["inputs"], hidden=tuple(a["hidden"]), outputs=a["outputs"],
-                        hidden_bias=a["hidden_bias"], output_bias=a["output_bias"],
-                        activation=a["activation"], negative_slope=a.get("negative_slope", 0.01))
+    arch = Architecture.from_dict({"negative_slope": 0.01, **a})
+    steps = meta.get("bead_steps")
+    stop = meta.get("bead_stop")
     return BeadString(arch=arch, beads=beads, bead_loss=bl, edge_max_loss=em, edge_t_max=et,
                       threshold=meta["threshold"], accept_level=meta["accept_level"],
                       connected=meta["connected"], verdict=meta["verdict"], depth=meta["depth"],
-                      seconds=meta["seconds"], settings=meta["settings"])
+                      seconds=meta["seconds"], settings=meta["settings"],
+                      bead_steps=None if steps is None else np.array(steps, dtype=np.int64),
+                      bead_stop=None if stop is None else tuple(stop),
+                      failure=meta.get("failure"))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -301,6 +378,11 @@ class StringSamplingResult:
     def depth(self):
         return np.array([s.depth for s in self.strings])
 
+    @property
+    def failure(self):
+        """Per string: None (connected), ``"budget"`` or ``"depth"``."""
+        return [s.failure for s in self.strings]
+
     def summary(self):
         """A short text of the result, for a terminal.
 
@@ -312,7 +394,9 @@ class StringSamplingResult:
         s = self.settings
         lines = [f"Dynamic String Sampling ({s['method']}), {len(self)} pairs at L0 = "
                  f"{s['threshold']:.4g}: {int(self.connected.sum())} connected, "
-                 f"{int((~self.connected).sum())} not connected within budget; "
+                 f"{int((~self.connected).sum())} not connected within budget "
+                 f"({self.failure.count('budget')} budget-limited: a bead stopped above its "
+                 f"target; {self.failure.count('depth')} depth-limited); "
                  f"{self.rounds} rounds, {self.seconds:.2f} s"]
         for i, st in enumerate(self.strings):
             lines.append(f"  pair {i}: {st.summary()}")
@@ -384,12 +468,63 @@ def _penalized_adam(params, left, right, land, y=None, arch=None, loss=None, *, 
     return theta, loss_now
 
 
+def _stops(reached, diverged, otherwise):
+    """Stop reasons (:data:`BEAD_STOPS`) from reached / diverged masks."""
+    return ["target" if r else "diverged" if d else otherwise
+            for r, d in zip(np.asarray(reached), np.asarray(diverged))]
+
+
+def _train_to_target(land, P0, target, *, optimizer, lr, seed, first_steps, max_steps,
+                     min_progress, n_threads):
+    """Train beads to ``target`` with the adaptive budget (module docstring).
+
+    Chunks of ``first_steps``, ``2·first_steps``, ... steps, each an engine call on the beads
+    still above target from where they stopped; a bead stops at the target, when a chunk lowers
+    its loss by less than ``min_progress`` ("stalled"), on divergence, or at ``max_steps``.
+    Returns ``(params, loss, steps, stop reasons, engine calls)``.
+    """
+    P = np.array(P0, dtype=np.float64, copy=True)
+    B = P.shape[0]
+    loss = np.full(B, np.nan)
+    used = np.zeros(B, dtype=np.int64)
+    stop = [""] * B
+    active = np.arange(B)
+    chunk, calls = first_steps, 0
+    while active.size:
+        n = int(min(chunk, max_steps - used[active[0]]))
+        tr = land.train(P[active], optimizer=optimizer, lr=lr, steps=n, target_loss=target,
+                        record_conserved=False, record_every=n, seed=seed,
+                        n_threads=n_threads, progress=False)
+        calls += 1
+        before = loss[active].copy()
+        P[active] = tr.params
+        loss[active] = tr.final_loss
+        used[active] += tr.steps_taken
+        keep = []
+        for i, b in enumerate(active):
+            if tr.reached_target[i]:
+                stop[b] = "target"
+            elif tr.diverged[i] or not np.isfinite(loss[b]):
+                stop[b] = "diverged"
+            elif used[b] >= max_steps:
+                stop[b] = "max_steps"
+            elif np.isfinite(before[i]) and loss[b] > (1.0 - min_progress) * before[i]:
+                stop[b] = "stalled"
+            else:
+                keep.append(b)
+        active = np.array(keep, dtype=np.int64)
+        chunk *= 2
+    return P, loss, used, stop, calls
+
+
 class _String:
     """Mutable state of one string during the algorithm."""
 
     def __init__(self, a, b, la, lb):
         self.beads = [a, b]
         self.loss = [la, lb]
+        self.steps = [0, 0]
+        self.stop = ["endpoint", "endpoint"]
         self.depth = [0]            # recursion depth of each gap
         self.checked = [False]      # gap accepted (certificate known and below the level)
         self.emax = [np.nan]
@@ -401,8 +536,9 @@ class _String:
 def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None, loss=None,
                             method="greedy", t_star="midpoint", bead_fraction=0.95,
                             accept_factor=1.1, n_points=100, max_depth=10, max_beads=None,
-                            optimizer="adam", lr=1e-3, steps=5000, spring=None, plane=None,
-                            seed=0, n_threads=None, progress=True):
+                            optimizer="adam", lr=1e-3, steps=None, spring=None, plane=None,
+                            seed=0, n_threads=None, progress=True, first_steps=1000,
+                            max_steps=200_000, min_progress=0.01, first_bead=False):
     """Connect pairs of minima by strings of trained beads below a loss level (batched DSS).
 
     Parameters
@@ -441,8 +577,23 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     optimizer : {"adam", "gd", "sgd", "momentum"}, default="adam"
         Bead training for ``"greedy"`` (the penalized variants use Adam).
     lr : float, default=1e-3
-    steps : int, default=5000
-        Maximum training steps per bead (per round for ``"breadth_first"``).
+    steps : int, optional
+        A fixed cap of training steps per bead (per round for ``"breadth_first"``). Default
+        None: ``"greedy"`` trains every bead to its target with the adaptive budget
+        (``first_steps``, ``max_steps``, ``min_progress``; the authors' code has no cap); the
+        penalized variants use 5000.
+    first_steps : int, default=1000
+        Adaptive budget: length of a bead's first training chunk; each further chunk is twice
+        as long and continues from the previous one's parameters (Adam's moments restart).
+    max_steps : int, default=200000
+        Adaptive budget: the stated maximum of training steps per bead.
+    min_progress : float, default=0.01
+        Adaptive budget: a bead above its target stops ("stalled") when a chunk lowers its
+        loss by less than this fraction.
+    first_bead : bool, default=False
+        Insert and train one bead at ``t = 1/2`` before the first check, even when the straight
+        segment is already below the level, as the authors' code does (``WeightString(...,
+        1, 1)``, QUADRATICS.py line 520); every string then has at least 3 beads.
     spring, plane : float, optional
         Penalty weights of ``"constrained"`` and ``"breadth_first"`` (default ``1e-3`` and
         ``1.0``; ``0`` for ``"greedy"``, which accepts no penalty).
@@ -518,7 +669,13 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     if max_beads is not None:
         max_beads = check_int("max_beads", max_beads, minimum=0)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
-    steps = check_int("steps", steps, minimum=1)
+    adaptive = steps is None and method == "greedy"
+    steps = 5000 if steps is None else check_int("steps", steps, minimum=1)
+    first_steps = check_int("first_steps", first_steps, minimum=1)
+    max_steps = check_int("max_steps", max_steps, minimum=1)
+    min_progress = check_float("min_progress", min_progress, minimum=0.0, maximum=1.0)
+    if not isinstance(first_bead, (bool, np.bool_)):
+        raise ValidationError(f"`first_bead` must be True or False; got {first_bead!r}.")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     if method == "greedy":
         for name, val in (("spring", spring), ("plane", plane)):
@@ -572,7 +729,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 s = strings[q]
                 jm = int(np.argmax(curve[m]))
                 s.emax[k], s.tmax[k] = float(curve[m, jm]), float(grid[jm])
-                if curve[m, jm] < accept:
+                forced = first_bead and len(s.beads) == 2
+                if curve[m, jm] < accept and not forced:
                     s.checked[k] = True
                     continue
                 if s.failed:
@@ -581,7 +739,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 if s.depth[k] >= max_depth or (max_beads is not None and n_inner >= max_beads):
                     s.failed = True
                     continue
-                if t_star == "argmax":
+                if t_star == "argmax" and not forced:
                     inner = curve[m, 1:-1]
                     t = float(grid[1 + int(np.argmax(inner))])
                 else:
@@ -602,6 +760,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 d = s.depth[k] + 1
                 s.beads.insert(k + 1, p)
                 s.loss.insert(k + 1, np.nan)
+                s.steps.insert(k + 1, 0)
+                s.stop.insert(k + 1, "")
                 s.depth[k:k + 1] = [d, d]
                 s.checked[k:k + 1] = [False, False]
                 s.emax[k:k + 1] = [np.nan, np.nan]
@@ -626,20 +786,32 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 # neighbours at insertion are the two ends of the split gap
                 left = np.array([strings[q].beads[j - 1] for q, j in batch])
                 right = np.array([strings[q].beads[j + 1] for q, j in batch])
-            if spring == 0.0 and plane == 0.0:   # no penalty: the engine's optimizers
+            if adaptive:
+                P1, L1, S1, R1, n_calls = _train_to_target(
+                    land, P0, target, optimizer=optimizer, lr=lr, seed=seed,
+                    first_steps=first_steps, max_steps=max_steps, min_progress=min_progress,
+                    n_threads=n_threads)
+                calls["train"] += n_calls
+            elif spring == 0.0 and plane == 0.0:   # no penalty: the engine's optimizers
                 tr = land.train(P0, optimizer=optimizer, lr=lr, steps=steps, target_loss=target,
                                 record_conserved=False, record_every=steps, seed=seed,
                                 n_threads=n_threads, progress=False)
-                P1, L1 = tr.params, tr.final_loss
+                P1, L1, S1 = tr.params, tr.final_loss, tr.steps_taken
+                R1 = _stops(tr.reached_target, tr.diverged, "max_steps")
+                calls["train"] += 1
             else:
                 P1, L1 = _penalized_adam(P0, left, right, land, lr=lr, steps=steps,
                                          spring=spring, plane=plane, target=target,
                                          n_threads=n_threads)
-            calls["train"] += 1
-            for (q, j), p, lv in zip(batch, P1, L1):
+                S1 = np.full(len(batch), steps)
+                R1 = _stops(L1 <= target, ~np.isfinite(L1), "max_steps")
+                calls["train"] += 1
+            for (q, j), p, lv, sv, rv in zip(batch, P1, L1, S1, R1):
                 s = strings[q]
                 s.beads[j] = p
                 s.loss[j] = float(lv)
+                s.steps[j] += int(sv)
+                s.stop[j] = rv
                 if method == "breadth_first":
                     s.checked[j - 1] = False
                     s.checked[j] = False
@@ -664,7 +836,10 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     settings = dict(method=method, threshold=L0, t_star=t_star, bead_fraction=bead_fraction,
                     accept_factor=accept_factor, n_points=n_points, max_depth=max_depth,
                     max_beads=max_beads, optimizer=optimizer if method == "greedy" else "adam",
-                    lr=lr, steps=steps, spring=spring, plane=plane, loss=loss, seed=seed,
+                    first_bead=bool(first_bead), lr=lr, steps=None if adaptive else steps,
+                    budget=(dict(first_steps=first_steps, max_steps=max_steps,
+                                 min_progress=min_progress) if adaptive else None),
+                    spring=spring, plane=plane, loss=loss, seed=seed,
                     data=data_source(land.X, land.Y))
     out = []
     for q, s in enumerate(strings):
@@ -673,11 +848,15 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         tmax = grid[np.argmax(curve[rows], axis=1)]
         bead_loss = np.concatenate([curve[rows, 0], curve[rows[-1:], -1]])
         ok = bool(np.all(emax < accept))
+        failure = None
+        if not ok:
+            failure = ("budget" if np.any(~(bead_loss[1:-1] <= target)) else "depth")
         out.append(BeadString(
             arch=arch, beads=np.array(s.beads), bead_loss=bead_loss, edge_max_loss=emax,
             edge_t_max=tmax, threshold=L0, accept_level=accept, connected=ok,
             verdict=CONNECTED if ok else NOT_CONNECTED, depth=int(s.max_depth),
-            seconds=seconds, settings=settings))
+            seconds=seconds, settings=settings, bead_steps=np.array(s.steps, dtype=np.int64),
+            bead_stop=tuple(s.stop), failure=failure))
     return StringSamplingResult(strings=out, seconds=seconds, rounds=rounds, engine_calls=calls,
                                 settings=settings)
 
