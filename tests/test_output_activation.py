@@ -165,3 +165,23 @@ def test_dss_strings_of_the_authors_model_are_certified_with_the_sigmoid_output(
     ref = [loss_and_gradient(arch, b, X, y, "l1")[0] for b in s.beads]
     assert rel_err(s.bead_loss, ref) < 1e-12
     assert s.n_beads_total >= 3
+
+
+def test_paper_layers_refuse_a_sigmoid_output_unit():
+    """The critical-point and degeneracy layers assume a linear output unit: a sigmoid one is
+    refused with one line (was: silently wrong verdicts and distances)."""
+    import numpy as np
+    import pytest
+
+    from topoanalysis import Architecture, Network
+    from topoanalysis.critical import classify
+    from topoanalysis.degeneracy import canonical_form, sobolev_distance
+    from topoanalysis.exceptions import NotSupportedError
+
+    net = Network.initialize(Architecture(2, (3,), 1, output_activation="sigmoid"), seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    y = np.zeros((5, 1))
+    for call in (lambda: classify(net, X, y), lambda: canonical_form(net),
+                 lambda: sobolev_distance(net, net)):
+        with pytest.raises(NotSupportedError, match="output"):
+            call()

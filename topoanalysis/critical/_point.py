@@ -108,6 +108,10 @@ def shallow_point(net, X, y, loss="mse"):
         raise NotSupportedError(
             f"critical-point analysis needs a ReLU-like activation ('relu' or 'leaky_relu'); "
             f"`net` uses {arch.activation!r}.")
+    if arch.output_activation != "linear":
+        raise NotSupportedError(
+            f"critical-point analysis needs a linear output unit (the paper's setting); `net` "
+            f"has output_activation={arch.output_activation!r}.")
     loss = check_choice("loss", loss, CRITICAL_LOSSES)
     X = arch.check_inputs(X)
     Y = _losses.as_targets(y, loss, arch.outputs)

@@ -149,6 +149,10 @@ def _check_net(net, name="net"):
     if net.arch.activation != "relu":
         raise NotSupportedError(f"`{name}` must use the ReLU activation (the paper's setting); "
                                 f"got {net.arch.activation!r}.")
+    if net.arch.output_activation != "linear":
+        raise NotSupportedError(f"`{name}` must have a linear output unit (the paper's "
+                                f"realization); got output_activation="
+                                f"{net.arch.output_activation!r}.")
     return net
 
 
