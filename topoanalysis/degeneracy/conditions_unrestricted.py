@@ -106,6 +106,13 @@ class Theorem31Conditions:
     balance_tol: float = 0.0
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         def word(v):
             return "undecided" if v is None else ("holds" if v else "fails")
 
@@ -124,6 +131,14 @@ class Theorem31Conditions:
                 f"{word(self.c3)}: {self.c3_certificate}")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         w = None
         if self.witness is not None:
             W1, W2 = self.witness.weights
@@ -298,8 +313,9 @@ def theorem_3_1_conditions(gamma, theta, *, augment=None, balance_tol=1e-12,
 
     See Also
     --------
-    restricted_space_membership : C.1–C.3 of the restricted space (Definition 3.2).
-    parameter_distance : the distance Theorem 3.1 bounds.
+    topoanalysis.degeneracy.restricted_space_membership : C.1–C.3 of the restricted space
+        (Definition 3.2).
+    topoanalysis.degeneracy.parameter_distance : the distance Theorem 3.1 bounds.
 
     Examples
     --------

@@ -78,7 +78,35 @@ def _xy(X, y, d=None):
 
 
 def exact_mse(net, X, y):
-    """The MSE ``mean (R(Θ)(x_i) − y_i)²`` of a bias-free network, as an exact ``Fraction``."""
+    """The MSE ``mean (R(Θ)(x_i) − y_i)²`` of a bias-free network, as an exact ``Fraction``.
+
+    Every float (weights, samples, labels) is read as the rational it is, so the loss carries
+    no rounding error (:func:`example_a1` and :func:`certify_zero_output_minimum` report it).
+
+    Parameters
+    ----------
+    net : Network
+        Bias-free shallow ReLU network.
+    X : array_like of shape (N, d)
+        Samples, ``d`` the network's input dimension.
+    y : array_like of shape (N,) or (N, e)
+        Labels, ``e`` the network's output dimension.
+
+    Returns
+    -------
+    fractions.Fraction
+        The mean over samples and outputs of the squared errors.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Example A.1
+           (the MSE whose local minima in parameter and realization space are compared).
+
+    See Also
+    --------
+    certify_zero_output_minimum, example_a1
+    """
     form = shallow_form(net, "none")
     X, y = _xy(X, y, form.dim)
     A = [[Fraction(float(v)) for v in row] for row in form.A]
@@ -104,10 +132,25 @@ class ZeroOutputCertificate:
     margins: tuple
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"{'local minimum' if self.holds else 'not certified'} with radius "
                 f"{self.radius:g} (|·|_inf), loss {self.loss:.6g}: {self.reason}")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         return {"holds": self.holds, "radius": self.radius, "loss": self.loss,
                 "reason": self.reason, "margins": list(self.margins)}
 
@@ -126,7 +169,9 @@ def certify_zero_output_minimum(net, X, y, radius):
     net : Network
         Bias-free shallow ReLU network.
     X : array_like of shape (N, d)
+        Samples.
     y : array_like of shape (N,) or (N, e)
+        Labels.
     radius : float
         ``r > 0``.
 
@@ -187,6 +232,13 @@ class ExampleA1:
     balanced_losses: tuple
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         lines = [f"Γ* = (a = {self.gamma_star.weights[0][0].tolist()}, c = 0) on samples "
                  f"{self.X.tolist()} with labels {self.y.ravel().tolist()}: "
                  + self.certificate.summary()]
@@ -199,6 +251,14 @@ class ExampleA1:
         return "\n".join(lines)
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         return {"X": self.X.tolist(), "y": self.y.tolist(),
                 "gamma_star": {"A": np.asarray(self.gamma_star.weights[0]).tolist(),
                                "C": np.asarray(self.gamma_star.weights[1]).T.tolist()},
@@ -266,7 +326,30 @@ def example_a1(ks=(1, 10, 100, 1000)):
 def balanced(net):
     """``net`` with every neuron rescaled so that ``||c_k|| = ||a_k||`` (realization unchanged).
 
-    Neurons with ``a = 0`` or ``c = 0`` are set to zero (they realize 0).
+    Neurons with ``a = 0`` or ``c = 0`` are set to zero (they realize 0). The rescaling
+    ``(a, c) ↦ (λ a, c / λ)``, ``λ > 0``, leaves the realization unchanged by positive
+    homogeneity of the ReLU.
+
+    Parameters
+    ----------
+    net : Network
+        Bias-free shallow ReLU network.
+
+    Returns
+    -------
+    Network
+        The balanced network (condition C.1), same width.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.1
+           (condition C.1, balancedness), Section 2 (unbalanced parametrizations break inverse
+           stability) and Example A.1.
+
+    See Also
+    --------
+    topoanalysis.degeneracy.canonical_form, probe_realizations
     """
     form = shallow_form(net, "none")
     A, C = form.A.copy(), form.C.copy()
@@ -294,12 +377,27 @@ class LocalMinimumProbe:
         return bool(self.min_loss >= self.loss)
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"{self.samples} samples of the |·|_inf ball of radius {self.radius:g}: lowest "
                 f"loss {self.min_loss:.6g} vs L(Γ*) = {self.loss:.6g} "
                 f"({'none lower' if self.no_lower_found else 'LOWER FOUND'}; sampling is "
                 "evidence, not a proof)")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         return dataclasses.asdict(self) | {"no_lower_found": self.no_lower_found}
 
 
@@ -312,9 +410,36 @@ def probe_local_minimum(net, X, y, radius, *, samples=2000, seed=0):
     """Sample ``Γ' = Γ* + U`` (``U`` uniform in the ``∞``-ball, half on its boundary) and report
     the lowest MSE found.
 
+    Parameters
+    ----------
+    net : Network
+        Bias-free shallow ReLU network ``Γ*``.
+    X : array_like of shape (N, d)
+        Samples.
+    y : array_like of shape (N,) or (N, e)
+        Labels.
+    radius : float
+        Radius ``r > 0`` of the ``|·|_∞`` ball around ``Γ*``.
+    samples : int, default=2000
+        Number of perturbations, in ``[1, 10^7]``.
+    seed : int, default=0
+        Seed of the perturbations.
+
     Returns
     -------
     LocalMinimumProbe
+        The loss of ``Γ*`` and the lowest loss sampled (evidence, not a proof).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Proposition 1.2
+           and Example A.1 (local minima of ``L∘R`` in parameter space).
+
+    See Also
+    --------
+    certify_zero_output_minimum : the exact certificate.
+    probe_realizations : the realization-space side.
     """
     form = shallow_form(net, "none")
     X, y = _xy(X, y, form.dim)
@@ -354,12 +479,27 @@ class RealizationProbe:
         return float(np.max(self.parameter[ok] / np.sqrt(self.sobolev[ok]))) if ok.any() else 0.0
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"{len(self.losses)} restricted realizations g with |g − R(Γ*)|_W1inf ≤ "
                 f"{self.delta:.3g}: parameter distance ≤ {self.parameter.max():.3g} (max "
                 f"dist/|dR|^1/2 = {self.max_ratio:.3g}), lowest loss {self.losses.min():.6g} vs "
                 f"L(Γ*) = {self.loss:.6g}")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         return {"delta": self.delta, "loss": self.loss, "sobolev": self.sobolev.tolist(),
                 "parameter": self.parameter.tolist(),
                 "parameter_exact": [bool(x) for x in self.parameter_exact],
@@ -379,12 +519,38 @@ def probe_realizations(net, X, y, delta, *, samples=20, seed=0):
     ``δ``. ``Γ*`` itself is first rounded to 24-bit weights and balanced (``c = ±||a||``); that
     network is the one compared with.
 
+    Parameters
+    ----------
+    net : Network
+        Bias-free shallow ReLU network ``Γ*``.
+    X : array_like of shape (N, d)
+        Samples.
+    y : array_like of shape (N,) or (N, e)
+        Labels.
+    delta : float
+        Bound ``δ > 0`` on ``|R(Φ) − R(Γ*)|_{W^{1,∞}}``.
+    samples : int, default=20
+        Number of realizations ``Φ``, in ``[1, 10000]``.
+    seed : int, default=0
+        Seed of the size factors.
+
     Returns
     -------
     RealizationProbe
         For each ``Φ``: the exact ``W^{1,∞}`` distance, the balanced parameter distance to ``Γ*``
         (exact when the weight vectors are independent), the loss and membership in the
         restricted space.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Proposition 1.2
+           (a local minimum in parameter space gives one in realization space under inverse
+           stability) and Theorem 3.3 (the ``(s, 1/2)`` bound the distances are compared with).
+
+    See Also
+    --------
+    probe_local_minimum, realization_radius
     """
     from .conditions import restricted_space_membership
     from .distance import sobolev_distance
@@ -476,6 +642,13 @@ class RestrictedRepresentative:
     exact: bool
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"restricted representative: width {self.width_before} -> {self.width}, "
                 f"{'in' if self.in_restricted_space else 'NOT in'} the restricted space "
                 f"(C.1–C.3 on (x, 1, −1)), loss {self.loss_before:.6g} -> {self.loss:.6g} "
@@ -483,6 +656,14 @@ class RestrictedRepresentative:
                 f"{'exact' if self.exact else 'with a tolerance'})")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         W1, W2 = self.network.weights
         return {"in_restricted_space": self.in_restricted_space,
                 "width_before": self.width_before, "width": self.width,
@@ -500,6 +681,17 @@ def restricted_representative(net, X, y, *, loss="mse"):
     merged outputs and of the balancing. So every loss the unrestricted problem attains, the
     restricted one attains (Corollary 1.4, claim 2; Lemma A.6). An output bias becomes one more
     neuron ``(0, …, 0, τ, τ')``.
+
+    Parameters
+    ----------
+    net : Network
+        Shallow ReLU network (biases allowed).
+    X : array_like of shape (N, d)
+        Samples.
+    y : array_like of shape (N,) or (N, e)
+        Labels.
+    loss : str, default="mse"
+        Loss of the comparison (a name :func:`topoanalysis.losses.check_loss` accepts).
 
     Returns
     -------

@@ -100,6 +100,13 @@ class ConstantEstimate:
     pairs: int
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         fit = (f"power law dist ≈ {self.fitted_constant:.3g}·|dR|^{self.fitted_exponent:.3f}"
                if np.isfinite(self.fitted_exponent) else "no power law (|dR| < a decade)")
         verdict = ("within" if self.within_statement else "ABOVE") + \
@@ -111,6 +118,14 @@ class ConstantEstimate:
                 f"[{self.pairs} pairs]")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         f = lambda x: None if not np.isfinite(x) else float(x)   # strict JSON
         return {"name": self.name, "alpha": self.alpha, "constant": f(self.constant),
                 "constant_any": f(self.constant_any), "fitted_exponent": f(self.fitted_exponent),
@@ -145,7 +160,8 @@ def stability_constant(measurement, *, alpha=THEOREM_3_3_EXPONENT, stated=THEORE
 
     See Also
     --------
-    measure_restricted, measure_family, search_constant
+    topoanalysis.degeneracy.measure_restricted, topoanalysis.degeneracy.measure_family
+    search_constant
 
     Examples
     --------
@@ -199,11 +215,25 @@ def flipped_pair(eta, *, dim=2, seed=0):
     eta : float
         Neuron size, ``> 0``.
     dim : int, default=2
+        Input dimension, in ``[2, 64]``.
     seed : int, default=0
+        Seed of the direction ``u``.
 
     Returns
     -------
     (Network, Network)
+        ``(Θ, Γ)``, one balanced neuron each, both in the restricted space.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
+           (``(s, 1/2)`` inverse stability on the restricted space w.r.t. ``|·|_{W^{1,∞}}``;
+           this pair shows ``s ≥ √2``).
+
+    See Also
+    --------
+    measure_flipped, adversarial_constant
     """
     eta = check_float("eta", eta, minimum=0.0, strict_min=True, maximum=1e100)
     dim = check_int("dim", dim, minimum=2, maximum=64)
@@ -217,7 +247,34 @@ def flipped_pair(eta, *, dim=2, seed=0):
 
 def measure_flipped(etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, seeds=1,
                     alpha=THEOREM_3_3_EXPONENT):
-    """Ratios along :func:`flipped_pair` (a ``FamilyMeasurement`` named ``restricted:flipped``)."""
+    """Ratios along :func:`flipped_pair` (a ``FamilyMeasurement`` named ``restricted:flipped``).
+
+    Parameters
+    ----------
+    etas : sequence of float, default=(0.3, 0.1, 0.03, 0.01, 0.003)
+        At least two neuron sizes ``η > 0``, one pair each (per seed).
+    dim : int, default=2
+        Input dimension, in ``[2, 64]``.
+    seeds : int, default=1
+        Number of directions ``u`` (seeds ``0 … seeds − 1``), in ``[1, 1000]``.
+    alpha : float, default=0.5
+        Exponent of the ratio ``dist / |dR|^α``.
+
+    Returns
+    -------
+    FamilyMeasurement
+        Named ``restricted:flipped``, ``t = η``; its balanced ratio is ``√2`` at every scale.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
+           (the exponent ``α = 1/2`` and the constant ``s``, here bounded below by ``√2``).
+
+    See Also
+    --------
+    flipped_pair, stability_constant
+    """
     seeds = check_int("seeds", seeds, minimum=1, maximum=1000)
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__") or len(etas) < 2:
@@ -255,15 +312,31 @@ def search_constant(n_pairs=40, *, dim=2, width=2, seed=0, alpha=THEOREM_3_3_EXP
     Parameters
     ----------
     n_pairs : int, default=40
+        Number of pairs, ``≥ 2``.
     dim : int, default=2
+        Input dimension, in ``[2, 8]``.
     width : int, default=2
+        Neurons per network, in ``[1, 64]``.
     seed : int, default=0
+        Seed of the random pairs.
     alpha : float, default=0.5
+        Exponent of the ratio ``dist / |dR|^α``.
 
     Returns
     -------
     FamilyMeasurement
         Named ``restricted:search``; ``t = 1`` for every pair (independent pairs).
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
+           (inverse stability on the restricted space, conditions C.1–C.3) and its proof
+           (Appendix A.3.2, the matched case).
+
+    See Also
+    --------
+    stability_constant, adversarial_constant
     """
     n_pairs = check_int("n_pairs", n_pairs, minimum=2)
     dim = check_int("dim", dim, minimum=2, maximum=8)
@@ -317,6 +390,13 @@ class AdversarialConstant:
     stated_constant: float = THEOREM_3_3_CONSTANT
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         return (f"adversarial search (hill climb, {len(self.per_restart)} restarts): largest "
                 f"dist/|dR|^1/2 = {self.constant:.4g} ({'exact' if self.exact else 'upper bound'}; "
                 f"|dR| = {self.sobolev:.4g}, dist = {self.parameter:.4g}), "
@@ -325,6 +405,14 @@ class AdversarialConstant:
                 f"{MATCHED_CASE_CONSTANT:g}: {'within' if self.constant <= MATCHED_CASE_CONSTANT else 'refuted'})")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         nets = {}
         for name, net in (("theta", self.theta), ("gamma", self.gamma)):
             W1, W2 = net.weights

@@ -102,6 +102,18 @@ def wedge_pair(omega, *, eta=1e-3):
     -------
     (Network, Network)
         ``(Θ, Γ)``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (failure
+           of inverse stability for the uniform norm: hyperplanes at a small angle) and
+           Section A.4 (its recovery when the angles are bounded below).
+
+    See Also
+    --------
+    measure_wedge : the ratios along ``ω``.
+    smallest_hyperplane_angle : the angle the hypothesis of Section A.4 bounds.
     """
     omega = check_float("omega", omega, minimum=0.0, strict_min=True, maximum=np.pi / 4)
     eta = check_float("eta", eta, minimum=0.0, strict_min=True, maximum=1.0, strict_max=True)
@@ -148,11 +160,30 @@ class AngleMeasurement:
     reason: str
 
     def constant_above(self, omega):
-        """``s(ω)``: the largest uniform-norm ratio over pairs with smallest angle ``≥ ω``."""
+        """``s(ω)``: the largest uniform-norm ratio over pairs with smallest angle ``≥ ω``.
+
+        Parameters
+        ----------
+        omega : float
+            Lower bound on the smallest hyperplane angle (radians).
+
+        Returns
+        -------
+        float
+            ``max ratio_uniform`` over the pairs with ``angle ≥ omega``; ``nan`` when there are
+            none.
+        """
         sel = self.angle >= omega
         return float(np.max(self.ratio_uniform[sel])) if sel.any() else float("nan")
 
     def summary(self):
+        """Human-readable report of the result.
+
+        Returns
+        -------
+        str
+            The report (one or more lines).
+        """
         exp = (f", ratio ~ angle^{self.exponent:.2f}" if np.isfinite(self.exponent) else "")
         return (f"{self.name}: {len(self.angle)} pairs, smallest angles "
                 f"{self.angle.min():.3g}..{self.angle.max():.3g} rad; max uniform-norm ratio "
@@ -160,6 +191,14 @@ class AngleMeasurement:
                 f"{np.max(self.sobolev_over_uniform):.3g}{exp}")
 
     def to_dict(self):
+        """The result as plain JSON types.
+
+        Returns
+        -------
+        dict
+            Its fields as JSON values: arrays and networks' weights as nested lists (ready
+            for :func:`topoanalysis.io.write_json`).
+        """
         f = lambda a: [None if not np.isfinite(x) else float(x) for x in np.asarray(a)]
         return {"name": self.name, "angle": f(self.angle),
                 "parameter_distance": f(self.parameter_distance),
@@ -171,6 +210,14 @@ class AngleMeasurement:
                 "reason": self.reason}
 
     def rows(self):
+        """One CSV row per pair, in the column order of ``ROW_HEADER``.
+
+        Returns
+        -------
+        list of tuple
+            ``(name, angle, parameter_distance, sobolev_distance, uniform_distance,
+            sobolev_over_uniform, ratio_uniform)`` per pair.
+        """
         return [(self.name, float(a), float(p), float(s), float(u), float(c), float(r))
                 for a, p, s, u, c, r in zip(self.angle, self.parameter_distance,
                                             self.sobolev_distance, self.uniform_distance,
@@ -202,9 +249,26 @@ def _angle_measurement(name, pairs, reason):
 def measure_wedge(omegas=(0.5, 0.1, 0.03, 0.01, 0.003, 0.001), *, eta=1e-3):
     """:func:`wedge_pair` along ``omegas`` (an :class:`AngleMeasurement` named ``wedge``).
 
+    Parameters
+    ----------
+    omegas : sequence of float, default=(0.5, 0.1, 0.03, 0.01, 0.003, 0.001)
+        At least two angles in ``(0, π/4]``, one pair each.
+    eta : float, default=1e-3
+        Size of ``Θ``'s neurons, in ``(0, 1)`` (see :func:`wedge_pair`).
+
+    Returns
+    -------
+    AngleMeasurement
+        Named ``wedge``; ``exponent`` is the slope of the uniform-norm ratio against the angle
+        (about ``−1/2``).
+
     References
     ----------
     Berner, Elbrächter & Grohs, NeurIPS 2019, Section A.4 (and Section 2, the uniform norm).
+
+    See Also
+    --------
+    wedge_pair, measure_angle_bins
     """
     if isinstance(omegas, (str, bytes)) or not hasattr(omegas, "__len__") or len(omegas) < 2:
         raise ValidationError(f"`omegas` must be a sequence of at least 2 angles in (0, π/4]; "
@@ -222,6 +286,31 @@ def measure_angle_bins(n_pairs=40, *, width=2, seed=0):
     Each pair is two independent restricted networks whose weight directions are drawn in the
     positive quadrant; the smallest angle of the union of their hyperplanes spreads over
     several decades, so :meth:`AngleMeasurement.constant_above` shows ``s(ω)``.
+
+    Parameters
+    ----------
+    n_pairs : int, default=40
+        Number of independent pairs, ``≥ 2``.
+    width : int, default=2
+        Neurons per network, in ``[1, 16]``.
+    seed : int, default=0
+        Seed of the random pairs.
+
+    Returns
+    -------
+    AngleMeasurement
+        Named ``restricted:random-angles``, one entry per pair.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section A.4
+           (uniform-norm inverse stability on a bounded domain when the angles between the
+           hyperplanes are bounded below) and Theorem 3.3 (the restricted space, C.1–C.3).
+
+    See Also
+    --------
+    measure_wedge, smallest_hyperplane_angle
     """
     n_pairs = check_int("n_pairs", n_pairs, minimum=2)
     width = check_int("width", width, minimum=1, maximum=16)
@@ -246,7 +335,31 @@ def measure_angle_bins(n_pairs=40, *, width=2, seed=0):
 def measure_family_angles(family, ts=(1, 2, 4, 8, 16, 32)):
     """A counterexample family of :data:`~topoanalysis.degeneracy.FAMILIES` as an
     :class:`AngleMeasurement` (e.g. ``"uniform"``: its hyperplane angle ``~1/t²`` shrinks, and the
-    uniform-norm ratio grows)."""
+    uniform-norm ratio grows).
+
+    Parameters
+    ----------
+    family : str
+        A key of :data:`~topoanalysis.degeneracy.FAMILIES`.
+    ts : sequence of float, default=(1, 2, 4, 8, 16, 32)
+        At least two family parameters ``t ≥ 1``, one pair each.
+
+    Returns
+    -------
+    AngleMeasurement
+        Named after ``family``, one entry per ``t``.
+
+    References
+    ----------
+    .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
+           neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (the
+           counterexamples to inverse stability, among them the uniform-norm one) and
+           Section A.4 (the angle hypothesis that restores it).
+
+    See Also
+    --------
+    topoanalysis.degeneracy.counterexample, topoanalysis.degeneracy.measure_family
+    """
     from .stability import FAMILIES, counterexample
 
     family = check_choice("family", family, tuple(FAMILIES))
