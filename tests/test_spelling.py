@@ -426,6 +426,8 @@ DEFERRED = {
         "passes `loss` to Landscape (covered); draws figures",
     ("topoanalysis.report", "report_html", "title"):
         "free text: the page title",
+    ("topoanalysis.levelsets.strings", "BeadString.evaluate", "loss"):
+        "passes `loss` to as_landscape (covered)",
     ("topoanalysis.torch_interop", "from_torch", "activation"):
         "needs PyTorch; uses parse_activation (covered)",
 }
