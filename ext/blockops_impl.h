@@ -274,13 +274,10 @@ TA_INL void TA_FN(ta_affine_in)(const TA_REAL *W, const TA_REAL *b, int n_out, i
         TA_FN(TA_AFF_TILE)(W, b, k, TA_AFF_ROWS, n_in, H, Z, code, slope, S);
 #ifdef TA_HALVES
     /* the rest in one tile of n_out - k rows (a constant at each call: one branch per size) */
-    switch (n_out - k) {
-    case 5: TA_FN(TA_AFF_TILE)(W, b, k, 5, n_in, H, Z, code, slope, S); k = n_out; break;
-    case 4: TA_FN(TA_AFF_TILE)(W, b, k, 4, n_in, H, Z, code, slope, S); k = n_out; break;
-    case 3: TA_FN(TA_AFF_TILE)(W, b, k, 3, n_in, H, Z, code, slope, S); k = n_out; break;
-    case 2: TA_FN(TA_AFF_TILE)(W, b, k, 2, n_in, H, Z, code, slope, S); k = n_out; break;
-    default: break;
-    }
+    if (n_out - k == 5) { TA_FN(TA_AFF_TILE)(W, b, k, 5, n_in, H, Z, code, slope, S); k = n_out; }
+    if (n_out - k == 4) { TA_FN(TA_AFF_TILE)(W, b, k, 4, n_in, H, Z, code, slope, S); k = n_out; }
+    if (n_out - k == 3) { TA_FN(TA_AFF_TILE)(W, b, k, 3, n_in, H, Z, code, slope, S); k = n_out; }
+    if (n_out - k == 2) { TA_FN(TA_AFF_TILE)(W, b, k, 2, n_in, H, Z, code, slope, S); k = n_out; }
 #endif
     for (; k < n_out; k++)
         TA_FN(TA_AFF_TILE)(W, b, k, 1, n_in, H, Z, code, slope, S);
