@@ -314,7 +314,7 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
 }
 /* x86-64-v3 (AVX2 + FMA): 16 ymm registers. Tiles of single ymm halves (TA_HALVES): forward 6
    rows x 8 samples (12 ymm accumulators + 2 ymm of inputs + a broadcast), weight gradient
-   3 x 3 per half (9 accumulators + 3 ymm of errors + 1 of inputs). Tiles of pairs of ymm
+   3 x 3 per half (9 accumulators + 3 ymm of errors + 1 of inputs; 2 x 4 for 1-2 rows). Tiles of pairs of ymm
    either spill the operands (every FMA then reloads one from memory: the 2 x 3 pair tile ran
    two 256-bit loads per FMA on Zen 3) or, for 2 x 2 pairs, an accumulator (its dependency
    chain then runs through a store and a load every iteration). */
@@ -347,7 +347,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v3(const double *x,
 #define TA_HALVES 1     /* ta_aff_tile_h and ta_wg_tile_h: tiles of single ymm halves */
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 3
-#define TA_WG_IT 3
+#define TA_WG_IT 4      /* 3 x 3 tiles, 2 x 4 and 1 x 4 for the last rows */
 #define ta_vd ta_p8d
 #define ta_vi ta_p8i
 #define V_LOAD p_load

@@ -270,17 +270,28 @@ TA_INL void TA_FN(ta_affine_in)(const TA_REAL *W, const TA_REAL *b, int n_out, i
                                 const TA_REAL *H, TA_REAL *Z, int code, TA_REAL slope, TA_REAL *S)
 {
     int k = 0;
+#ifdef TA_HALVES
+    /* row tiles of 3-6 rows on ymm halves (6-12 accumulators: the two FMA pipes of latency 4
+       need 8 independent chains), balanced so that a rest of 1 or 2 rows is never left
+       behind a 6-row tile (7 = 4 + 3, 8 = 4 + 4, 9 = 5 + 4); 1 or 2 rows in all: the pair
+       tile (4 accumulators per row over the whole block). Each R is a constant per call. */
+    while (k < n_out) {
+        const int r = n_out - k;
+        const int R = r >= 10 ? 6 : r >= 7 ? (r + 1) / 2 : r;
+        if (R == 6) TA_FN(ta_aff_tile_h)(W, b, k, 6, n_in, H, Z, code, slope, S);
+        else if (R == 5) TA_FN(ta_aff_tile_h)(W, b, k, 5, n_in, H, Z, code, slope, S);
+        else if (R == 4) TA_FN(ta_aff_tile_h)(W, b, k, 4, n_in, H, Z, code, slope, S);
+        else if (R == 3) TA_FN(ta_aff_tile_h)(W, b, k, 3, n_in, H, Z, code, slope, S);
+        else if (R == 2) TA_FN(ta_aff_tile)(W, b, k, 2, n_in, H, Z, code, slope, S);
+        else TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S);
+        k += R;
+    }
+#else
     for (; k + TA_AFF_ROWS <= n_out; k += TA_AFF_ROWS)
         TA_FN(TA_AFF_TILE)(W, b, k, TA_AFF_ROWS, n_in, H, Z, code, slope, S);
-#ifdef TA_HALVES
-    /* the rest in one tile of n_out - k rows (a constant at each call: one branch per size) */
-    if (n_out - k == 5) { TA_FN(TA_AFF_TILE)(W, b, k, 5, n_in, H, Z, code, slope, S); k = n_out; }
-    if (n_out - k == 4) { TA_FN(TA_AFF_TILE)(W, b, k, 4, n_in, H, Z, code, slope, S); k = n_out; }
-    if (n_out - k == 3) { TA_FN(TA_AFF_TILE)(W, b, k, 3, n_in, H, Z, code, slope, S); k = n_out; }
-    if (n_out - k == 2) { TA_FN(TA_AFF_TILE)(W, b, k, 2, n_in, H, Z, code, slope, S); k = n_out; }
-#endif
     for (; k < n_out; k++)
         TA_FN(TA_AFF_TILE)(W, b, k, 1, n_in, H, Z, code, slope, S);
+#endif
 }
 
 static void TA_FN(ta_affine)(const TA_REAL *W, const TA_REAL *b, int n_out, int n_in,
@@ -587,14 +598,15 @@ TA_INL void TA_FN(ta_wg_tile)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, 
    then lanes 4-7, each with kt x it one-ymm accumulators, the kt error halves and one input
    half in registers (9 + 3 + 1 of the 16 ymm for 3 x 3: no spill; a pair-of-ymm tile of the
    same size spilled an accumulator, whose dependency chain then ran through memory). Each lane
-   adds the same products in the same order as ta_wg_tile: the same bits. */
+   adds the same products in the same order as ta_wg_tile: the same bits. Tiles of 1 or 2
+   rows are 4 features wide (8 accumulators for the latency of the FMA pipes). */
 TA_INL void TA_FN(ta_wg_tile_h)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
                                 int n_in, int k, int i, const int kt, const int it,
                                 TA_REAL *gacc)
 {
     int a, c, blk, v, half;
     for (half = 0; half < 2; half++) {
-        ta_v4d acc[TA_WG_KT * TA_WG_IT];
+        ta_v4d acc[TA_WG_KT * TA_WG_IT];    /* at most 3 x 3 or 2 x 4 used */
         for (a = 0; a < kt * it; a++) acc[a] = (ta_v4d){0.0, 0.0, 0.0, 0.0};
         for (blk = 0; blk < nblk; blk++) {
             const TA_REAL *d = Dall + ((size_t)blk * n_out + k) * TA_NB + 4 * half;
@@ -628,11 +640,16 @@ TA_INL void TA_FN(ta_wg_tile_h)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk
 TA_INL void TA_FN(ta_wgrad_all_in)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
                                    int n_in, TA_REAL *gacc, TA_REAL *bacc)
 {
-    int k, i, blk, kt, it, v;
-    for (k = 0; k < n_out; k += TA_WG_KT) {
+    int k, i, blk, kt, it, v, it_max = TA_WG_IT;
+    for (k = 0; k < n_out; k += kt) {
         kt = n_out - k < TA_WG_KT ? n_out - k : TA_WG_KT;
-        for (i = 0; i < n_in; i += TA_WG_IT) {
-            it = n_in - i < TA_WG_IT ? n_in - i : TA_WG_IT;
+#ifdef TA_HALVES
+        /* 3 x 3 tiles; 4 rows as 2 + 2, and tiles of 1 or 2 rows 4 features wide (8 chains) */
+        if (n_out - k == 4) kt = 2;
+        it_max = kt <= 2 ? 4 : 3;
+#endif
+        for (i = 0; i < n_in; i += it_max) {
+            it = n_in - i < it_max ? n_in - i : it_max;
             switch (kt * 8 + it) {
 #define TA_WGT(A, B) case A * 8 + B: \
                 if (A <= TA_WG_KT && B <= TA_WG_IT) \
