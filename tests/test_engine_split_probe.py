@@ -37,6 +37,7 @@ def run(monkeypatch, slow_threads, n_threads=2, B=1):
 def test_one_network_keeps_the_faster_thread_count(monkeypatch):
     seen, res = run(monkeypatch, slow_threads=2)
     assert seen[:2] == [2, 1] and len(seen) >= 3 and set(seen[2:]) == {1}
+    assert len(seen) <= 6    # two probe calls of 8 steps, then the usual ramp
     seen2, res2 = run(monkeypatch, slow_threads=1)
     assert seen2[:2] == [2, 1] and set(seen2[2:]) == {2}
     assert np.array_equal(res.params, res2.params)

@@ -354,9 +354,11 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     try:
         while t0 < total:
             t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
-            ramp *= 8
-            if probe is not None:
+            if probe is not None:   # two short timed calls (8 steps each) decide
                 threads = n_threads if not probe else 1
+                t1 = min(t1, t0 + 8)
+            else:
+                ramp *= 8
             tic = time.perf_counter()
             eng.train_chunk(data.Xb, data.Yb, data.X, data.Y, options, kstate, t0, t1,
                             threads)
