@@ -347,16 +347,16 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     # Fewer networks than threads: the kernel may share each network's sample shards among
     # the threads. Whether that pays depends on N and on the machine's load (on a busy
     # machine a descheduled thread holds the other at every step's join), so the first two
-    # calls are timed with all threads and with one, and the faster is kept. The numbers do
+    # calls are timed with one thread and with all, and the faster is kept. The numbers do
     # not depend on it (fixed shards added in a fixed order).
     probe = {} if 1 < n_threads and B < n_threads else None
     threads = n_threads
     try:
         while t0 < total:
             t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
-            if probe is not None:   # two short timed calls (8 steps each) decide
-                threads = n_threads if not probe else 1
-                t1 = min(t1, t0 + 8)
+            if probe is not None:   # two short timed calls (4 steps each) decide
+                threads = 1 if not probe else n_threads
+                t1 = min(t1, t0 + 4)
             else:
                 ramp *= 8
             tic = time.perf_counter()
