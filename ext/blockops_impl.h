@@ -287,10 +287,22 @@ TA_INL void TA_FN(ta_affine_in)(const TA_REAL *W, const TA_REAL *b, int n_out, i
         k += R;
     }
 #else
-    for (; k + TA_AFF_ROWS <= n_out; k += TA_AFF_ROWS)
-        TA_FN(TA_AFF_TILE)(W, b, k, TA_AFF_ROWS, n_in, H, Z, code, slope, S);
-    for (; k < n_out; k++)
-        TA_FN(TA_AFF_TILE)(W, b, k, 1, n_in, H, Z, code, slope, S);
+    /* tiles of TA_AFF_ROWS rows, the last rows balanced in the same way (with 6-row tiles:
+       9 = 5 + 4, not 6 + 1 + 1 + 1: a 1-row tile has only TA_NV accumulators) */
+    while (k < n_out) {
+        const int r = n_out - k;
+        int R = r >= TA_AFF_ROWS + 4 ? TA_AFF_ROWS : r > TA_AFF_ROWS ? (r + 1) / 2 : r;
+        if (R > TA_AFF_ROWS) R = TA_AFF_ROWS;
+        if (R >= 6 && TA_AFF_ROWS >= 6) {
+            TA_FN(ta_aff_tile)(W, b, k, TA_AFF_ROWS >= 6 ? 6 : 1, n_in, H, Z, code, slope, S);
+            R = TA_AFF_ROWS >= 6 ? 6 : 1;
+        } else if (R == 5) TA_FN(ta_aff_tile)(W, b, k, 5 <= TA_AFF_ROWS ? 5 : 1, n_in, H, Z, code, slope, S);
+        else if (R == 4) TA_FN(ta_aff_tile)(W, b, k, 4 <= TA_AFF_ROWS ? 4 : 1, n_in, H, Z, code, slope, S);
+        else if (R == 3) TA_FN(ta_aff_tile)(W, b, k, 3 <= TA_AFF_ROWS ? 3 : 1, n_in, H, Z, code, slope, S);
+        else if (R == 2) TA_FN(ta_aff_tile)(W, b, k, 2, n_in, H, Z, code, slope, S);
+        else { R = 1; TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S); }
+        k += R;
+    }
 #endif
 }
 
