@@ -572,13 +572,30 @@ static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
     return (ta_v8f)_mm256_broadcastss_ps(_mm_set_ss(x));
 }
 #define V_SET1(x) (__builtin_constant_p(x) ? V_SET1_F(x) : pf_set1_v3(x))
+/* ta_reduce_lanes of 8 entries (8 x TA_W floats, one ymm each) with the additions of
+   ta_sum_lanes_f: hadd of two entries gives their (l0 + l1), (l2 + l3) per 128-bit half, a
+   second hadd their (l0 + l1) + (l2 + l3) and (l4 + l5) + (l6 + l7) for 4 entries, and the
+   two 128-bit halves are added last (addition is commutative: the same bits). */
+static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x, float *out)
+{
+    __m256 q0 = _mm256_hadd_ps(_mm256_hadd_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                               _mm256_hadd_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+    __m256 q1 = _mm256_hadd_ps(_mm256_hadd_ps(_mm256_loadu_ps(x + 32), _mm256_loadu_ps(x + 40)),
+                               _mm256_hadd_ps(_mm256_loadu_ps(x + 48), _mm256_loadu_ps(x + 56)));
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20),
+                                        _mm256_permute2f128_ps(q0, q1, 0x31)));
+}
+#define TA_REDUCE8 ta_reduce8_f_v3
 #undef TA_KEEP
 #define TA_KEEP(v) __asm__("" : "+x"(v))
 #define TA_SUFFIX _f_v3
-#define TA_AFF_ROWS 6
+/* 5-row forward tiles (10 accumulators): a 6-row tile (12 + 2 inputs + a broadcast) spilled
+   an accumulator with GCC 12, whose chain then ran through memory (l = 6 runs as 3 + 3) */
+#define TA_AFF_ROWS 5
 #define TA_WG_KT 3
 #define TA_WG_IT 3
 #include "blockops_impl.h"
+#undef TA_REDUCE8
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
