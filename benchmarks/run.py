@@ -22,8 +22,11 @@ Workloads (breast cancer training split, 455 x 30, BCE with logits, ReLU with bi
 batch GD lr = 0.1, loss recorded every step): the target (one hidden layer l = 6, B = 100
 networks, 200 steps), the target in float32 (engine float32 and float64, NumPy, JAX ``pmap``
 and ``torch.compile`` in float32), widths l = 2, 9, 64, 256 and two hidden layers (16, 16)
-against JAX ``pmap``, one network (B = 1) on 1 and all threads, and interpolation (1,000 pairs
-x 100 points, l = 6).
+against JAX ``pmap``, one network (B = 1) on 1 and all threads (N = 455, and N = 1,024, 8,192,
+65,536 resampled: ``--only split``), interpolation (1,000 pairs x 100 points, l = 6), and the
+gradient-flow rows of ``benchmarks/flow.py`` (``--only flow``: the compiled flow per
+evaluation against a GD step, against SciPy ``solve_ivp`` on the same problem, against the GD
+steps reaching the same loss, and the gain of kink events).
 """
 
 import argparse
