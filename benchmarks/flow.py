@@ -1,5 +1,7 @@
 """Gradient-flow rows: the compiled flow against a GD step, the Python flow, SciPy's
-``solve_ivp`` and the GD run reaching the same time, plus the gain of kink events.
+``solve_ivp`` on the same problem, the GD run reaching the same time and the GD steps
+reaching the same loss, plus the gain of kink events (``run.py`` includes them via
+:func:`run`).
 
 Usage::
 
@@ -161,6 +163,32 @@ def flow_vs_gd_and_scipy(w, repeat, n_scipy):
     return rows
 
 
+def gd_to_same_loss(w, n_max=4):
+    """GD steps (and their wall time) until each network's loss first reaches the compiled
+    flow's final loss at ``t_end = lr · steps`` (GD run for up to ``n_max · steps`` steps,
+    the loss recorded every step); the flow's evaluations beside them."""
+    t_end = w["lr"] * w["steps"]
+    B = w["theta"].shape[0]
+    s_fl, fl = timed(lambda: gradient_flow(
+        w["theta"], w["X"], w["y"], arch=w["arch"], loss=w["loss"], t_end=t_end,
+        rtol=w["rtol"], atol=w["atol"], record_times=[0.0, t_end], record_conserved=False,
+        progress=False))
+    n = n_max * w["steps"]
+    s_gd, gd = timed(lambda: train(w["theta"], w["X"], w["y"], arch=w["arch"], loss=w["loss"],
+                                   lr=w["lr"], steps=n, record_every=1, record_conserved=False,
+                                   progress=False))
+    curve = gd.loss[:, :n + 1]
+    reached = curve <= fl.final_loss[:, None]
+    first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+    ok = first >= 0
+    steps = first[ok]
+    per_step = s_gd / (B * n)
+    return [(w["name"], f"{int(ok.sum())} of {B}",
+             f"{np.median(steps):.0f} ({steps.min()}-{steps.max()})" if ok.any() else "-",
+             f"{per_step * steps.sum():.3g}" if ok.any() else "-",
+             f"{fl.n_evaluations.sum() / B:.0f}", f"{s_fl:.3g}")]
+
+
 def kink_gain(w, tols, B):
     """Evaluations and wall time with and without kink events at several tolerances."""
     t_end = w["lr"] * w["steps"]
@@ -187,14 +215,10 @@ def table(header, rows):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeat", type=int, default=None)
-    ap.add_argument("--out", default=None, help="folder for flow.md")
-    args = ap.parse_args(argv)
-    repeat = args.repeat or (3 if args.quick else 7)
-    B = 20 if args.quick else 100
+def run(quick=False, repeat=None, kinks=True):
+    """All the flow rows as Markdown text (``run.py`` calls this for its flow section)."""
+    repeat = repeat or (3 if quick else 7)
+    B = 20 if quick else 100
     eng = _engine.kernels()
     head = (f"CPU: {cpu_name()}; {_engine.resolve_threads(None)} threads; engine clone "
             f"{eng.CLONES[eng.current_clone()]}; medians of {repeat} alternating runs "
@@ -202,28 +226,44 @@ def main(argv=None):
     print(head, flush=True)
     out = [head, ""]
     ws = workloads(B)
-    rows, cmp_rows, gain_rows = [], [], []
+    rows, cmp_rows, gain_rows, loss_rows = [], [], [], []
     for w in ws:
-        if args.quick:
+        if quick:
             w["steps"] //= 10
-        if args.quick:
             w["t_eval"] /= 10
         r = per_evaluation(w, repeat, python=True)
         rows += r
-        cmp_rows += flow_vs_gd_and_scipy(w, max(1, repeat // 2), 2 if args.quick else 5)
+        cmp_rows += flow_vs_gd_and_scipy(w, max(1, repeat // 2), 2 if quick else 5)
+        loss_rows += gd_to_same_loss(w)
         print(table(("workload", "what", "µs", "flow / GD"), r), flush=True)
-    tols = (1e-4, 1e-6) if args.quick else (1e-4, 1e-5, 1e-6, 1e-7)
-    for w in ws:
-        gain_rows += kink_gain(w, tols, 10)
-        print(gain_rows[-1], flush=True)
+    tols = (1e-4, 1e-6) if quick else (1e-4, 1e-5, 1e-6, 1e-7)
+    if kinks:
+        for w in ws:
+            gain_rows += kink_gain(w, tols, 10)
+            print(gain_rows[-1], flush=True)
     out += ["Wall time per gradient evaluation (flow) and per network-step (GD):", "",
             table(("workload", "what", "µs", "flow / GD"), rows), "",
             "To the same time t_end = lr · steps (loss gap: largest |final loss GD − flow|):",
             "", table(("workload", "run", "seconds", "gradient evaluations", "gap"), cmp_rows),
-            "", "Kink events (10 networks): gradient evaluations and seconds without / with",
-            "", table(("workload", "rtol", "evals", "evals (events)", "events", "sliding",
-                       "s", "s (events)", "final loss gap"), gain_rows)]
-    text = "\n".join(out)
+            "", "GD to the flow's final loss at t_end (per network; GD up to 4x the steps):",
+            "", table(("workload", "networks reaching it", "GD steps median (min-max)",
+                       "GD seconds (all networks)", "flow evaluations per network",
+                       "flow seconds (all networks)"), loss_rows)]
+    if gain_rows:
+        out += ["", "Kink events (10 networks): gradient evaluations and seconds without / "
+                "with", "", table(("workload", "rtol", "evals", "evals (events)", "events",
+                                   "sliding", "s", "s (events)", "final loss gap"), gain_rows)]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument("--no-kinks", action="store_true", help="skip the kink-event rows")
+    ap.add_argument("--out", default=None, help="folder for flow.md")
+    args = ap.parse_args(argv)
+    text = run(args.quick, args.repeat, kinks=not args.no_kinks)
     print(text)
     if args.out:
         os.makedirs(args.out, exist_ok=True)

@@ -22,8 +22,11 @@ Workloads (breast cancer training split, 455 x 30, BCE with logits, ReLU with bi
 batch GD lr = 0.1, loss recorded every step): the target (one hidden layer l = 6, B = 100
 networks, 200 steps), the target in float32 (engine float32 and float64, NumPy, JAX ``pmap``
 and ``torch.compile`` in float32), widths l = 2, 9, 64, 256 and two hidden layers (16, 16)
-against JAX ``pmap``, one network (B = 1) on 1 and all threads, and interpolation (1,000 pairs
-x 100 points, l = 6).
+against JAX ``pmap``, one network (B = 1) on 1 and all threads (N = 455, and N = 1,024, 8,192,
+65,536 resampled: ``--only split``), interpolation (1,000 pairs x 100 points, l = 6), and the
+gradient-flow rows of ``benchmarks/flow.py`` (``--only flow``: the compiled flow per
+evaluation against a GD step, against SciPy ``solve_ivp`` on the same problem, against the GD
+steps reaching the same loss, and the gain of kink events).
 """
 
 import argparse
@@ -233,6 +236,10 @@ def targets(rows, T, peak):
               find(rows, w, "JAX pmap"), 1.5)
     ratio(f"one network (B=1), {T} threads vs 1", find(rows, "l=6, B=1", "engine", T),
           find(rows, "l=6, B=1", "engine", 1), 1.7)
+    for n in (1024, 8192, 65536):
+        w = f"l=6, B=1, N={n}"
+        ratio(f"one network (B=1, N={n}), {T} threads vs 1", find(rows, w, "engine", T),
+              find(rows, w, "engine", 1), 1.7 if n >= 8192 else 1.0)
     f32 = "l=6, B=100 (target), float32"
     ratio("engine float32 vs float64, target workload", find(rows, f32, "engine float32", T),
           find(rows, f32, "engine float64", T), 1.8)
@@ -270,7 +277,7 @@ def main(argv=None):
                         help="threads of the multi-threaded runs (default: all usable cores)")
     parser.add_argument("--no-peers", action="store_true", help="engine and NumPy only")
     parser.add_argument("--only", choices=("target", "float32", "widths", "latency",
-                                           "interpolate"),
+                                           "split", "interpolate", "flow"),
                         default=None)
     parser.add_argument("--out", default=os.path.join(HERE, "results"),
                         help="folder for results.md / results.csv")
@@ -327,6 +334,17 @@ def main(argv=None):
             print("one network: l=6, B=1 ...", flush=True)
             rows += train_workload("l=6, B=1", (6,), 1, 2000 // q, X, y, T, {"1"}, None, None,
                                    repeat)
+        if args.only in (None, "split"):
+            # one network on 1 and T threads at growing N (the sample split pays from
+            # SPLIT_MIN_WORK on): the breast cancer rows resampled with a little noise
+            rng = np.random.default_rng(0)
+            for n in (1024, 8192, 65536):
+                idx = rng.integers(0, X.shape[0], n)
+                Xn = X[idx] + 0.05 * rng.standard_normal((n, X.shape[1]))
+                steps = max(20, int(2000 * 455 / n)) // q
+                print(f"one network: l=6, B=1, N={n} ...", flush=True)
+                rows += train_workload(f"l=6, B=1, N={n}", (6,), 1, steps, Xn, y[idx], T,
+                                       {"1"}, None, None, repeat)
         if args.only in (None, "interpolate"):
             pairs = 1000 // q
             name = f"interpolation {pairs} pairs x 100 points, l=6"
@@ -335,6 +353,13 @@ def main(argv=None):
     finally:
         if jaxw is not None:
             jaxw.close()
+    flow_text = ""
+    if args.only in (None, "flow"):
+        # the flow rows (benchmarks/flow.py): per evaluation vs a GD step, vs SciPy
+        # solve_ivp on the same problem, vs the GD steps reaching the same loss, kink events
+        import flow as flow_bench
+        print("flow ...", flush=True)
+        flow_text = flow_bench.run(quick=args.quick, repeat=args.repeat)
 
     header = [
         f"# topoanalysis engine benchmark{' (quick)' if args.quick else ''}",
@@ -359,6 +384,8 @@ def main(argv=None):
     table = markdown(rows, header, peak)
     tlines = targets(rows, T, peak)
     text = table + "\nTargets (issue 16), this run:\n\n" + "\n".join(tlines) + "\n"
+    if flow_text:
+        text += "\n## Gradient flow (benchmarks/flow.py)\n\n" + flow_text + "\n"
     os.makedirs(args.out, exist_ok=True)
     stem = "results-quick" if args.quick else "results"
     with atomic_path(os.path.join(args.out, stem + ".md")) as tmp:

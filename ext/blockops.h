@@ -312,17 +312,42 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
     r.b = r.a;
     return r;
 }
-/* x86-64-v3 (AVX2 + FMA): 16 ymm registers. Tiles that fit with their operands: forward 2 rows
-   (8 ymm accumulators + 4 ymm of inputs + a broadcast), weight gradient 2 x 2 (8 accumulators +
-   4 ymm of errors + 2 of inputs). Larger tiles (3 rows, 2 x 3) spill the operands, and every
-   FMA then reloads one from memory: measured on Zen 3, the 2 x 3 weight-gradient loop ran two
-   256-bit loads per FMA (load-bound at half the FMA rate). */
+/* x86-64-v3 (AVX2 + FMA): 16 ymm registers. Tiles of single ymm halves (TA_HALVES): forward 6
+   rows x 8 samples (12 ymm accumulators + 2 ymm of inputs + a broadcast), weight gradient
+   3 x 3 per half (9 accumulators + 3 ymm of errors + 1 of inputs; 2 x 4 for 1-2 rows). Tiles of pairs of ymm
+   either spill the operands (every FMA then reloads one from memory: the 2 x 3 pair tile ran
+   two 256-bit loads per FMA on Zen 3) or, for 2 x 2 pairs, an accumulator (its dependency
+   chain then runs through a store and a load every iteration). */
+/* ta_reduce_lanes of 4 entries (4 x TA_W doubles) with the additions of ta_sum_lanes: hadd
+   gives (l0 + l1, l4 + l5, l2 + l3, l6 + l7) of one entry, the 128-bit permutes pair
+   (l0 + l1) with (l2 + l3) and (l4 + l5) with (l6 + l7) of two entries, a last hadd adds the
+   two halves (addition is commutative, so the bits are those of ta_sum_lanes). */
+static inline __attribute__((always_inline)) void ta_reduce4_v3(const double *x, double *out)
+{
+    __m256d u0 = _mm256_hadd_pd(_mm256_loadu_pd(x), _mm256_loadu_pd(x + 4));
+    __m256d u1 = _mm256_hadd_pd(_mm256_loadu_pd(x + 8), _mm256_loadu_pd(x + 12));
+    __m256d u2 = _mm256_hadd_pd(_mm256_loadu_pd(x + 16), _mm256_loadu_pd(x + 20));
+    __m256d u3 = _mm256_hadd_pd(_mm256_loadu_pd(x + 24), _mm256_loadu_pd(x + 28));
+    __m256d w01 = _mm256_add_pd(_mm256_permute2f128_pd(u0, u1, 0x20),
+                                _mm256_permute2f128_pd(u0, u1, 0x31));
+    __m256d w23 = _mm256_add_pd(_mm256_permute2f128_pd(u2, u3, 0x20),
+                                _mm256_permute2f128_pd(u2, u3, 0x31));
+    /* w01 = (e0 l0-3, e0 l4-7, e1 l0-3, e1 l4-7); hadd -> (e0, e2, e1, e3) */
+    _mm256_storeu_pd(out, _mm256_permute4x64_pd(_mm256_hadd_pd(w01, w23), 0xD8));
+}
+static inline __attribute__((always_inline)) void ta_reduce8_v3(const double *x, double *out)
+{
+    ta_reduce4_v3(x, out);
+    ta_reduce4_v3(x + 32, out + 4);
+}
+#define TA_REDUCE8 ta_reduce8_v3
 #undef TA_KEEP
 #define TA_KEEP(v) __asm__("" : "+x"((v).a), "+x"((v).b))
 #define TA_SUFFIX _v3
-#define TA_AFF_ROWS 2
-#define TA_WG_KT 2
-#define TA_WG_IT 2
+#define TA_HALVES 1     /* ta_aff_tile_h and ta_wg_tile_h: tiles of single ymm halves */
+#define TA_AFF_ROWS 6
+#define TA_WG_KT 3
+#define TA_WG_IT 4      /* 3 x 3 tiles, 2 x 4 and 1 x 4 for the last rows */
 #define ta_vd ta_p8d
 #define ta_vi ta_p8i
 #define V_LOAD p_load
@@ -380,6 +405,8 @@ static inline __attribute__((always_inline)) ta_p8d p_set1_v3(double x)
 #undef VI_XOR
 #undef VI_ANDNOT
 #undef TA_SUFFIX
+#undef TA_HALVES
+#undef TA_REDUCE8
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
 #undef TA_WG_IT
@@ -545,13 +572,30 @@ static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
     return (ta_v8f)_mm256_broadcastss_ps(_mm_set_ss(x));
 }
 #define V_SET1(x) (__builtin_constant_p(x) ? V_SET1_F(x) : pf_set1_v3(x))
+/* ta_reduce_lanes of 8 entries (8 x TA_W floats, one ymm each) with the additions of
+   ta_sum_lanes_f: hadd of two entries gives their (l0 + l1), (l2 + l3) per 128-bit half, a
+   second hadd their (l0 + l1) + (l2 + l3) and (l4 + l5) + (l6 + l7) for 4 entries, and the
+   two 128-bit halves are added last (addition is commutative: the same bits). */
+static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x, float *out)
+{
+    __m256 q0 = _mm256_hadd_ps(_mm256_hadd_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                               _mm256_hadd_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+    __m256 q1 = _mm256_hadd_ps(_mm256_hadd_ps(_mm256_loadu_ps(x + 32), _mm256_loadu_ps(x + 40)),
+                               _mm256_hadd_ps(_mm256_loadu_ps(x + 48), _mm256_loadu_ps(x + 56)));
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20),
+                                        _mm256_permute2f128_ps(q0, q1, 0x31)));
+}
+#define TA_REDUCE8 ta_reduce8_f_v3
 #undef TA_KEEP
 #define TA_KEEP(v) __asm__("" : "+x"(v))
 #define TA_SUFFIX _f_v3
-#define TA_AFF_ROWS 6
+/* 5-row forward tiles (10 accumulators): a 6-row tile (12 + 2 inputs + a broadcast) spilled
+   an accumulator with GCC 12, whose chain then ran through memory (l = 6 runs as 3 + 3) */
+#define TA_AFF_ROWS 5
 #define TA_WG_KT 3
 #define TA_WG_IT 3
 #include "blockops_impl.h"
+#undef TA_REDUCE8
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT

@@ -219,6 +219,50 @@ TA_INL void TA_FN(ta_aff_tile)(const TA_REAL *W, const TA_REAL *b, int k, const 
         }
 }
 
+#ifdef TA_HALVES
+/* The same R rows on the x86-64-v3 clone, one logical vector (8 samples, two ymm halves) at a
+   time: R x 2 ymm accumulators, the two input halves and a broadcast fit in 16 registers for
+   R <= 6, so the l pre-activations of 8 samples stay in registers while each input row is
+   loaded once per row tile (instead of once per 2 rows). Every z is still b[k] + sum_i W[k, i]
+   H[i, m] in increasing i with one fused multiply-add per term, so the bits are those of
+   ta_aff_tile. */
+TA_INL void TA_FN(ta_aff_tile_h)(const TA_REAL *W, const TA_REAL *b, int k, const int R,
+                                 int n_in, const TA_REAL *H, TA_REAL *Z, int code,
+                                 TA_REAL slope, TA_REAL *S)
+{
+    int r, v, i;
+    for (v = 0; v < TA_NV; v++) {
+        ta_v4d a0[TA_AFF_ROWS], a1[TA_AFF_ROWS];
+        for (r = 0; r < R; r++) {
+            TA_REAL bb = b ? b[k + r] : 0.0;
+            a0[r] = (ta_v4d)_mm256_broadcastsd_pd(_mm_set_sd(bb));
+            a1[r] = a0[r];
+        }
+        for (i = 0; i < n_in; i++) {
+            const TA_REAL *h = H + (size_t)i * TA_NB + v * TA_W;
+            ta_v4d x0 = *(const ta_v4d *)h, x1 = *(const ta_v4d *)(h + 4);
+            __asm__("" : "+x"(x0), "+x"(x1));
+            for (r = 0; r < R; r++) {
+                ta_v4d u = (ta_v4d)_mm256_broadcastsd_pd(
+                    _mm_set_sd(W[(size_t)(k + r) * n_in + i]));
+                a0[r] = a0[r] + u * x0;
+                a1[r] = a1[r] + u * x1;
+            }
+        }
+        for (r = 0; r < R; r++) {
+            size_t off = (size_t)(k + r) * TA_NB + v * TA_W;
+            ta_vd z;
+            z.a = a0[r];
+            z.b = a1[r];
+            TA_FN(ta_store_act)(Z + off, S ? S + off : NULL, z, code, slope);
+        }
+    }
+}
+#define TA_AFF_TILE ta_aff_tile_h
+#else
+#define TA_AFF_TILE ta_aff_tile
+#endif
+
 /* Z[k, :] = sigma(b[k] + sum_i W[k, i] H[i, :]) with the sum in increasing i (b may be NULL),
    S[k, :] = sigma'(...) when S is not NULL; codes as ta_store_act (tanh: use -1, then
    ta_tanh). */
@@ -226,10 +270,40 @@ TA_INL void TA_FN(ta_affine_in)(const TA_REAL *W, const TA_REAL *b, int n_out, i
                                 const TA_REAL *H, TA_REAL *Z, int code, TA_REAL slope, TA_REAL *S)
 {
     int k = 0;
-    for (; k + TA_AFF_ROWS <= n_out; k += TA_AFF_ROWS)
-        TA_FN(ta_aff_tile)(W, b, k, TA_AFF_ROWS, n_in, H, Z, code, slope, S);
-    for (; k < n_out; k++)
-        TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S);
+#ifdef TA_HALVES
+    /* row tiles of 3-6 rows on ymm halves (6-12 accumulators: the two FMA pipes of latency 4
+       need 8 independent chains), balanced so that a rest of 1 or 2 rows is never left
+       behind a 6-row tile (7 = 4 + 3, 8 = 4 + 4, 9 = 5 + 4); 1 or 2 rows in all: the pair
+       tile (4 accumulators per row over the whole block). Each R is a constant per call. */
+    while (k < n_out) {
+        const int r = n_out - k;
+        const int R = r >= 10 ? 6 : r >= 7 ? (r + 1) / 2 : r;
+        if (R == 6) TA_FN(ta_aff_tile_h)(W, b, k, 6, n_in, H, Z, code, slope, S);
+        else if (R == 5) TA_FN(ta_aff_tile_h)(W, b, k, 5, n_in, H, Z, code, slope, S);
+        else if (R == 4) TA_FN(ta_aff_tile_h)(W, b, k, 4, n_in, H, Z, code, slope, S);
+        else if (R == 3) TA_FN(ta_aff_tile_h)(W, b, k, 3, n_in, H, Z, code, slope, S);
+        else if (R == 2) TA_FN(ta_aff_tile)(W, b, k, 2, n_in, H, Z, code, slope, S);
+        else TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S);
+        k += R;
+    }
+#else
+    /* tiles of TA_AFF_ROWS rows, the last rows balanced in the same way (with 6-row tiles:
+       9 = 5 + 4, not 6 + 1 + 1 + 1: a 1-row tile has only TA_NV accumulators) */
+    while (k < n_out) {
+        const int r = n_out - k;
+        int R = r >= TA_AFF_ROWS + 4 ? TA_AFF_ROWS : r > TA_AFF_ROWS ? (r + 1) / 2 : r;
+        if (R > TA_AFF_ROWS) R = TA_AFF_ROWS;
+        if (R >= 6 && TA_AFF_ROWS >= 6) {
+            TA_FN(ta_aff_tile)(W, b, k, TA_AFF_ROWS >= 6 ? 6 : 1, n_in, H, Z, code, slope, S);
+            R = TA_AFF_ROWS >= 6 ? 6 : 1;
+        } else if (R == 5) TA_FN(ta_aff_tile)(W, b, k, 5 <= TA_AFF_ROWS ? 5 : 1, n_in, H, Z, code, slope, S);
+        else if (R == 4) TA_FN(ta_aff_tile)(W, b, k, 4 <= TA_AFF_ROWS ? 4 : 1, n_in, H, Z, code, slope, S);
+        else if (R == 3) TA_FN(ta_aff_tile)(W, b, k, 3 <= TA_AFF_ROWS ? 3 : 1, n_in, H, Z, code, slope, S);
+        else if (R == 2) TA_FN(ta_aff_tile)(W, b, k, 2, n_in, H, Z, code, slope, S);
+        else { R = 1; TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S); }
+        k += R;
+    }
+#endif
 }
 
 static void TA_FN(ta_affine)(const TA_REAL *W, const TA_REAL *b, int n_out, int n_in,
@@ -549,18 +623,67 @@ TA_INL void TA_FN(ta_wg_tile)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, 
         }
 }
 
+#ifdef TA_HALVES
+/* ta_wg_tile on the x86-64-v3 clone: lanes 0-3 (the first ymm half of each logical vector),
+   then lanes 4-7, each with kt x it one-ymm accumulators, the kt error halves and one input
+   half in registers (9 + 3 + 1 of the 16 ymm for 3 x 3: no spill; a pair-of-ymm tile of the
+   same size spilled an accumulator, whose dependency chain then ran through memory). Each lane
+   adds the same products in the same order as ta_wg_tile: the same bits. Tiles of 1 or 2
+   rows are 4 features wide (8 accumulators for the latency of the FMA pipes). */
+TA_INL void TA_FN(ta_wg_tile_h)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
+                                int n_in, int k, int i, const int kt, const int it,
+                                TA_REAL *gacc)
+{
+    int a, c, blk, v, half;
+    for (half = 0; half < 2; half++) {
+        ta_v4d acc[TA_WG_KT * TA_WG_IT];    /* at most 3 x 3 or 2 x 4 used */
+        for (a = 0; a < kt * it; a++) acc[a] = (ta_v4d){0.0, 0.0, 0.0, 0.0};
+        for (blk = 0; blk < nblk; blk++) {
+            const TA_REAL *d = Dall + ((size_t)blk * n_out + k) * TA_NB + 4 * half;
+            const TA_REAL *x = Xb + ((size_t)blk * n_in + i) * TA_NB + 4 * half;
+            for (v = 0; v < TA_NV; v++) {
+                ta_v4d dv[TA_WG_KT];
+                for (a = 0; a < kt; a++) {
+                    dv[a] = *(const ta_v4d *)(d + a * TA_NB + TA_W * v);
+                    __asm__("" : "+x"(dv[a]));
+                }
+                for (c = 0; c < it; c++) {
+                    ta_v4d xv = *(const ta_v4d *)(x + c * TA_NB + TA_W * v);
+                    __asm__("" : "+x"(xv));
+                    for (a = 0; a < kt; a++)
+                        acc[a * it + c] = acc[a * it + c] + dv[a] * xv;
+                }
+            }
+        }
+        for (a = 0; a < kt; a++)
+            for (c = 0; c < it; c++) {
+                TA_REAL *g = gacc + TA_W * ((size_t)(k + a) * n_in + i + c) + 4 * half;
+                *(ta_v4d *)g = *(const ta_v4d *)g + acc[a * it + c];
+            }
+    }
+}
+#define TA_WG_TILE ta_wg_tile_h
+#else
+#define TA_WG_TILE ta_wg_tile
+#endif
+
 TA_INL void TA_FN(ta_wgrad_all_in)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk, int n_out,
                                    int n_in, TA_REAL *gacc, TA_REAL *bacc)
 {
-    int k, i, blk, kt, it, v;
-    for (k = 0; k < n_out; k += TA_WG_KT) {
+    int k, i, blk, kt, it, v, it_max = TA_WG_IT;
+    for (k = 0; k < n_out; k += kt) {
         kt = n_out - k < TA_WG_KT ? n_out - k : TA_WG_KT;
-        for (i = 0; i < n_in; i += TA_WG_IT) {
-            it = n_in - i < TA_WG_IT ? n_in - i : TA_WG_IT;
+#ifdef TA_HALVES
+        /* 3 x 3 tiles; 4 rows as 2 + 2, and tiles of 1 or 2 rows 4 features wide (8 chains) */
+        if (n_out - k == 4) kt = 2;
+        it_max = kt <= 2 ? 4 : 3;
+#endif
+        for (i = 0; i < n_in; i += it_max) {
+            it = n_in - i < it_max ? n_in - i : it_max;
             switch (kt * 8 + it) {
 #define TA_WGT(A, B) case A * 8 + B: \
                 if (A <= TA_WG_KT && B <= TA_WG_IT) \
-                    TA_FN(ta_wg_tile)(Dall, Xb, nblk, n_out, n_in, k, i, \
+                    TA_FN(TA_WG_TILE)(Dall, Xb, nblk, n_out, n_in, k, i, \
                                       A <= TA_WG_KT ? A : 1, B <= TA_WG_IT ? B : 1, gacc); \
                 break;
             TA_WGT(6, 4) TA_WGT(6, 3) TA_WGT(6, 2) TA_WGT(6, 1)
@@ -730,4 +853,6 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
         out[p] = TA_SUM_LANES(lanes + (size_t)TA_W * p);
 }
 
+#undef TA_AFF_TILE
+#undef TA_WG_TILE
 #undef TA_INL

@@ -1616,3 +1616,32 @@ def evaluate_networks(const double[:, ::1] theta,
                     &loss_out[b], &acc_out[b], &grad_out[b, 0] if want_grad else NULL,
                     &out[b, 0, 0] if want_out else NULL, sc) else RUNNING
         scratch_free(sc)
+
+
+def evaluate_networks_f32(const float[:, ::1] theta,
+                          const float[:, :, ::1] Xb, const float[:, :, ::1] Yb, int N,
+                          const long long[:, ::1] layout, int act, double slope, int loss,
+                          bint want_loss, bint want_grad, bint want_acc,
+                          double[::1] loss_out, float[:, ::1] grad_out, double[::1] acc_out,
+                          int8_t[::1] bad_out, int n_threads):
+    """``evaluate_networks`` in float32 (networks in ``FLOAT32_SCOPE``): loss (summed in
+    double), gradient in float (the two shard sums added in float, as in training) and bce
+    accuracy per network; ``bad_out`` gets the status."""
+    cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
+    cdef ScratchF* sc = NULL
+    cdef Py_ssize_t b, B = theta.shape[0]
+    if not ta_have_f32() or not shallow_ok(&L):
+        raise ValueError("float32 kernels: " + FLOAT32_SCOPE)
+    if n_threads > B:
+        n_threads = <int>B
+    with nogil, parallel(num_threads=n_threads):
+        sc = scratch_new_f(&L, 0, 0, 0, 0, 1)
+        for b in prange(B, schedule="static"):
+            if sc == NULL:
+                bad_out[b] = OUT_OF_MEMORY
+            else:
+                bad_out[b] = DIVERGED if shallow_pass_f(
+                    &L, &Xb[0, 0, 0], &Yb[0, 0, 0], N, &theta[b, 0], want_grad, want_loss,
+                    want_acc, &loss_out[b], &acc_out[b],
+                    &grad_out[b, 0] if want_grad else NULL, sc) else RUNNING
+        scratch_free_f(sc)

@@ -27,9 +27,10 @@ from libc.stdint cimport int8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS, TA_W, ta_affine, ta_alloc, ta_backprop,
-                        ta_current_clone, ta_head1, ta_loss_block, ta_reduce_lanes,
-                        ta_select_clone, ta_shallow, ta_shallow_args, ta_tanh, ta_wgrad,
+from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS, TA_W, ta_affine, ta_alloc, ta_alloc_f,
+                        ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
+                        ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
+                        ta_shallow_args, ta_shallow_args_f, ta_shallow_f, ta_tanh, ta_wgrad,
                         ta_wgrad_all)
 
 cdef enum:
@@ -111,6 +112,11 @@ cdef struct Data:
     const double* Xb
     const double* Yb
     int N
+    # float32 right-hand side (one hidden layer, one output): the data in float blocks; the
+    # gradient is evaluated by the float32 kernels at the float rounding of the state
+    bint f32
+    const float* Xb32
+    const float* Yb32
 
 
 cdef struct Scratch:
@@ -148,6 +154,16 @@ cdef struct Scratch:
     long long* sl_idx
     double* sl_D
     double* sl_lam
+    # float32 right-hand side: the shallow kernel's scratch, lanes and parts in float, the
+    # state rounded to float
+    float* f_H
+    float* f_S
+    float* f_D
+    float* f_O
+    float* f_G
+    float* f_gacc
+    float* f_part
+    float* f_theta
 
 
 cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
@@ -210,10 +226,18 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.sl_idx)
     free(sc.sl_D)
     free(sc.sl_lam)
+    free(sc.f_H)
+    free(sc.f_S)
+    free(sc.f_D)
+    free(sc.f_O)
+    free(sc.f_G)
+    free(sc.f_gacc)
+    free(sc.f_part)
+    free(sc.f_theta)
     free(sc)
 
 
-cdef Scratch* scratch_new(const Layout* L, int N, bint events) noexcept nogil:
+cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcept nogil:
     cdef Scratch* sc = <Scratch*>malloc(sizeof(Scratch))
     cdef size_t nb = TA_NB
     cdef size_t l1 = <size_t>L.rows[0]
@@ -253,6 +277,20 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events) noexcept nogil:
         if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
                 or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
                 or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
+            scratch_free(sc)
+            return NULL
+    if f32:
+        sc.f_H = ta_alloc_f(TA_GROUP * l1 * nb)
+        sc.f_S = ta_alloc_f(TA_GROUP * l1 * nb)
+        sc.f_D = ta_alloc_f(TA_GROUP * l1 * nb)
+        sc.f_O = ta_alloc_f(TA_GROUP * nb)
+        sc.f_G = ta_alloc_f(TA_GROUP * nb)
+        sc.f_gacc = ta_alloc_f(TA_W * P)
+        sc.f_part = ta_alloc_f(TA_SHARDS * P)
+        sc.f_theta = ta_alloc_f(P)
+        if (sc.f_H == NULL or sc.f_S == NULL or sc.f_D == NULL or sc.f_O == NULL
+                or sc.f_G == NULL or sc.f_gacc == NULL or sc.f_part == NULL
+                or sc.f_theta == NULL):
             scratch_free(sc)
             return NULL
     if events:
@@ -314,6 +352,82 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
         ta_reduce_lanes(gacc, L.P, sc.sh_part + <size_t>s * P)
 
 
+cdef void shallow_shard_f32(const Layout* L, const Data* D, const float* theta, int s,
+                            int nshards, int nblk, bint need_grad, bint need_loss,
+                            double scale, Scratch* sc) noexcept nogil:
+    """``shallow_shard`` with the float32 kernels (``shallow_shard_f`` of engine.pyx)."""
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    cdef float* gacc = sc.f_gacc
+    cdef ta_shallow_args_f a
+    cdef double val = 0.0, hit = 0.0
+    a.W1 = theta + r0[2]
+    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
+    a.w2 = theta + r1[2]
+    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
+    a.l = <int>r0[0]
+    a.d = L.d
+    a.act = L.act
+    a.loss = L.loss
+    a.slope = L.slope
+    a.scale = scale
+    a.Xb = D.Xb32
+    a.Yb = D.Yb32
+    a.N = D.N
+    a.need_value = need_loss
+    a.need_grad = need_grad
+    a.want_hits = 0
+    a.gW1 = gacc + TA_W * r0[2]
+    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
+    a.gw2 = gacc + TA_W * r1[2]
+    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    a.H = sc.f_H
+    a.S = sc.f_S
+    a.D = sc.f_D
+    a.O = sc.f_O
+    a.G = sc.f_G
+    if need_grad:
+        memset(gacc, 0, sizeof(float) * TA_W * L.P)
+    sc.sh_bad[s] = ta_shallow_f(&a, <int>((<long long>s * nblk) // nshards),
+                                <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
+    sc.sh_val[s] = val
+    if need_grad:
+        ta_reduce_lanes_f(gacc, L.P, sc.f_part + <size_t>s * L.P)
+
+
+cdef int shallow_pass_f32(const Layout* L, const Data* D, const double* theta, bint need_grad,
+                          bint need_loss, double* loss_out, double* grad,
+                          Scratch* sc) noexcept nogil:
+    """The float32 right-hand side: the loss and gradient that ``evaluate_networks_f32`` of
+    engine.pyx gives at the float rounding of ``theta`` (shard gradients added in float),
+    returned in double."""
+    cdef int nblk = (D.N + TA_NB - 1) // TA_NB
+    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int s, p, bad = 0, P = L.P
+    cdef double count = <double>D.N
+    cdef double total
+    cdef float g
+    for p in range(P):
+        sc.f_theta[p] = <float>theta[p]
+    for s in range(nshards):
+        shallow_shard_f32(L, D, sc.f_theta, s, nshards, nblk, need_grad, need_loss,
+                          1.0 / count, sc)
+    total = sc.sh_val[0]
+    bad = sc.sh_bad[0]
+    for s in range(1, nshards):
+        total = total + sc.sh_val[s]
+        bad |= sc.sh_bad[s]
+    if need_grad:
+        for p in range(P):
+            g = sc.f_part[p]
+            for s in range(1, nshards):
+                g = g + sc.f_part[<size_t>s * P + p]
+            grad[p] = <double>g
+    if need_loss:
+        loss_out[0] = total / count
+    return bad
+
+
 cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
                       bint need_loss, double* loss_out, double* grad, Scratch* sc) noexcept nogil:
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
@@ -322,6 +436,8 @@ cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint 
     cdef double count = <double>D.N
     cdef double total
     cdef double* part
+    if D.f32:
+        return shallow_pass_f32(L, D, theta, need_grad, need_loss, loss_out, grad, sc)
     for s in range(nshards):
         shallow_shard(L, D, theta, s, nshards, nblk, need_grad, need_loss, 1.0 / count, sc)
     total = sc.sh_val[0]
@@ -1242,7 +1358,8 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                double[:, ::1] loss_rec, long long[:, ::1] rec_acc,
                double[:, :, ::1] param_rec, double[:, :, ::1] cons_rec, bint events,
                int8_t[:, ::1] pattern, long long[::1] n_events, long long[::1] n_sliding,
-               int n_threads, int clone):
+               int n_threads, int clone, const float[:, :, ::1] Xb32=None,
+               const float[:, :, ::1] Yb32=None):
     """Advance every running network of the stack by whole Dormand-Prince steps until it
     stops or has spent ``budget`` gradient evaluations in this call (state updated in place;
     consecutive calls give the numbers of one long call). Parallel over networks.
@@ -1253,7 +1370,11 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
 
     ``clone``: the instruction-set clone of the block primitives (this module has its own
     dispatch table; the owner passes the engine's ``current_clone()``, so that the gradients
-    are the engine's bit for bit)."""
+    are the engine's bit for bit).
+
+    ``Xb32``, ``Yb32`` (float blocks of the data): the right-hand side in float32 (one hidden
+    layer, one output, elementwise loss, no events): the loss and gradient of the float32
+    kernels at the float rounding of the state; the integrator itself stays in double."""
     cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
     cdef Data D
     cdef FlowCfg c
@@ -1262,6 +1383,15 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
     D.Xb = &Xb[0, 0, 0]
     D.Yb = &Yb[0, 0, 0]
     D.N = N
+    D.f32 = Xb32 is not None
+    D.Xb32 = NULL
+    D.Yb32 = NULL
+    if D.f32:
+        if not ta_have_f32() or not shallow_ok(&L) or events:
+            raise ValueError("float32 flow: one hidden layer, a vectorized activation, one "
+                             "output, an elementwise loss, no kink events")
+        D.Xb32 = &Xb32[0, 0, 0]
+        D.Yb32 = &Yb32[0, 0, 0]
     c.t_end = t_end
     c.rtol = rtol
     c.atol = atol
@@ -1304,7 +1434,7 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
     if n_threads > B:
         n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
-        sc = scratch_new(&L, N, events)
+        sc = scratch_new(&L, N, events, D.f32)
         for b in prange(B, schedule="dynamic"):
             if sc == NULL:
                 c.status[b] = OUT_OF_MEMORY

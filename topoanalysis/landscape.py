@@ -180,6 +180,25 @@ class Landscape:
                 f"dtype='float64'.")
         return self.X, self.Y, {"dtype": self.dtype}
 
+    def _f32(self):
+        """Whether evaluations run the float32 kernels: a float32 landscape whose network the
+        float32 kernels cover (others evaluate in float64, as before float32 evaluation)."""
+        from .dynamics import _engine
+
+        return self.dtype == "float32" and _engine.float32_supported(self.arch, self.loss_name)
+
+    def _engine_data(self):
+        """The prepared data in the landscape's dtype (float32 blocks made once, on first use)."""
+        if not self._f32():
+            return self._data
+        d32 = self.__dict__.get("_data32")
+        if d32 is None:
+            from .dynamics import _engine
+
+            d32 = _engine.block_data(self._data.X, self._data.Y, "float32")
+            self.__dict__["_data32"] = d32
+        return d32
+
     def _threads(self, n_threads):
         return self.n_threads if n_threads is None else n_threads
 
@@ -214,6 +233,7 @@ class Landscape:
         loss : float or ndarray of shape (B,)
             A float for one network (a ``Network`` or a ``(P,)`` vector).
         grad : ndarray of shape (P,) or (B, P)
+            float32 on a float32 landscape (the float32 kernels, as in its training).
 
         See Also
         --------
@@ -222,8 +242,9 @@ class Landscape:
         from .dynamics import batch_loss_and_gradient
 
         self._check_arch(theta, "theta")
-        L, G = batch_loss_and_gradient(theta, self._data, None, arch=self.arch,
-                                       loss=self.loss_name, n_threads=self._threads(n_threads))
+        L, G = batch_loss_and_gradient(theta, self._engine_data(), None, arch=self.arch,
+                                       loss=self.loss_name, n_threads=self._threads(n_threads),
+                                       dtype="float32" if self._f32() else "float64")
         if self._single(theta):
             return float(L[0]), G[0]
         return L, G
@@ -249,6 +270,11 @@ class Landscape:
         from .dynamics import _engine
 
         self._check_arch(theta, "theta")
+        if self._f32():
+            _, L, _, _, _ = _engine._evaluate_f32(
+                theta, self._engine_data(), None, self.arch, self.loss_name,
+                self._threads(n_threads), want_grad=False, on_diverged="warn")
+            return float(L[0]) if self._single(theta) else L
         _, L, _, _, _, bad = _engine._evaluate(
             theta, self._data, None, self.arch, self.loss_name, self._threads(n_threads),
             want_loss=True, want_grad=False, want_acc=False, want_out=False)

@@ -379,7 +379,45 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
     return arch, loss_out, grad, acc_out, out, diverged
 
 
-def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=None):
+def _evaluate_f32(theta, X, y, arch, loss, n_threads, *, want_grad, want_acc=False,
+                  on_diverged="ignore"):
+    """float32 ``_evaluate``: loss (double sums of float terms), float gradient, accuracy;
+    ``theta`` and the data rounded to float once (``X`` may be float32 EngineData)."""
+    eng = kernels()
+    arch, stack = resolve_params(theta, arch)
+    loss = check_loss(loss)
+    check_dtype("float32", arch, loss)
+    data = prepare_data(arch, X, y, loss, "float32")
+    stack = np.ascontiguousarray(stack, dtype=np.float32)
+    B, P = stack.shape
+    N = data.n_samples
+    check_memory(4.0 * B * (6 + (P if want_grad else 0)),
+                 f"evaluating {B} networks on {N} samples")
+    loss_out = np.full(B, np.nan)
+    acc_out = np.full(B, np.nan)
+    grad = np.zeros((B, P), dtype=np.float32) if want_grad else np.zeros((1, 1), np.float32)
+    bad = np.zeros(B, dtype=np.int8)
+    threads = resolve_threads(n_threads, B)
+    args = kernel_arch_args(arch, loss)
+    per_net = estimate_step_seconds(1, N, P, threads) / 2
+    i0, ramp = 0, 8
+    while i0 < B:
+        i1 = min(B, i0 + min(ramp, chunk_steps(B - i0, per_net)))
+        ramp *= 8
+        tic = time.perf_counter()
+        eng.evaluate_networks_f32(stack[i0:i1], data.Xb, data.Yb, N, *args, True, want_grad,
+                                  want_acc, loss_out[i0:i1],
+                                  grad[i0:i1] if want_grad else grad, acc_out[i0:i1],
+                                  bad[i0:i1], min(threads, i1 - i0))
+        per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
+        i0 = i1
+    diverged = raise_for_status(bad, "networks", "non-finite pre-activations or outputs",
+                                on_diverged=on_diverged, stacklevel=4)
+    return arch, loss_out, grad, acc_out, diverged
+
+
+def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=None,
+                            dtype="float64"):
     """Loss and flat gradient of many networks on one data set (compiled engine).
 
     Parameters
@@ -395,11 +433,17 @@ def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=Non
     n_threads : int, optional
         OpenMP threads over the networks (default: all usable cores). Results do not depend
         on it.
+    dtype : {"float64", "float32"}, default="float64"
+        ``"float32"`` rounds the data and the parameters to float and runs the float32 kernels
+        (the arithmetic of ``train(..., dtype="float32")``; one hidden layer, a vectorized
+        activation, one output, an elementwise loss): the loss is a double sum of float
+        terms, the gradient is float32.
 
     Returns
     -------
     loss : ndarray of shape (B,)
     grad : ndarray of shape (B, P)
+        float32 for ``dtype="float32"``.
 
     Notes
     -----
@@ -423,6 +467,10 @@ def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=Non
     >>> bool(np.isclose(L[2], ref[0]) and np.allclose(G[2], ref[1]))
     True
     """
+    if check_dtype(dtype) == "float32":
+        _, value, grad, _, _ = _evaluate_f32(theta, X, y, arch, loss, n_threads,
+                                             want_grad=True, on_diverged="warn")
+        return value, grad
     _, value, grad, _, _, bad = _evaluate(theta, X, y, arch, loss, n_threads, want_loss=True,
                                           want_grad=True, want_acc=False, want_out=False,
                                           on_diverged="warn")

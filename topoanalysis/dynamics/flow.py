@@ -161,9 +161,10 @@ class _Gradient:
     ``max_rows`` networks (each call bounded to about ``_CALL_SECONDS``, so a
     KeyboardInterrupt is seen between calls)."""
 
-    def __init__(self, arch, loss, data, n_threads):
+    def __init__(self, arch, loss, data, n_threads, data32=None):
         self.eng = _engine.kernels()
         self.data = data
+        self.data32 = data32    # float32 blocks: the float32 right-hand side
         self.args = _engine.kernel_arch_args(arch, loss)
         self.P = arch.n_params
         self.n_threads = n_threads
@@ -185,12 +186,26 @@ class _Gradient:
         grad = np.zeros((n, self.P)) if want_grad else np.zeros((1, 1))
         bad = np.zeros(n, dtype=np.int8)
         d = self.data
-        for s in range(0, n, self.max_rows):
-            sl = slice(s, s + self.max_rows)
-            self.eng.evaluate_networks(
-                theta[sl], d.Xb, d.Yb, d.X, d.Y, *self.args, True, want_grad, False, False,
-                loss[sl], grad[sl] if want_grad else grad, acc[sl], self._out, bad[sl],
-                self.threads(min(n - s, self.max_rows)))
+        if self.data32 is not None:
+            # the float32 kernels at the float rounding of the state (as the compiled flow)
+            th32 = np.ascontiguousarray(theta, dtype=np.float32)
+            g32 = np.zeros((n, self.P), np.float32) if want_grad else np.zeros((1, 1), np.float32)
+            for s in range(0, n, self.max_rows):
+                sl = slice(s, s + self.max_rows)
+                self.eng.evaluate_networks_f32(
+                    th32[sl], self.data32.Xb, self.data32.Yb, self.data32.n_samples,
+                    *self.args, True, want_grad, False, loss[sl],
+                    g32[sl] if want_grad else g32, acc[sl], bad[sl],
+                    self.threads(min(n - s, self.max_rows)))
+            if want_grad:
+                grad[...] = g32
+        else:
+            for s in range(0, n, self.max_rows):
+                sl = slice(s, s + self.max_rows)
+                self.eng.evaluate_networks(
+                    theta[sl], d.Xb, d.Yb, d.X, d.Y, *self.args, True, want_grad, False,
+                    False, loss[sl], grad[sl] if want_grad else grad, acc[sl], self._out,
+                    bad[sl], self.threads(min(n - s, self.max_rows)))
         _engine.raise_for_status(bad, "networks", on_diverged="ignore")
         if want_grad:
             np.negative(grad, out=grad)
@@ -255,7 +270,7 @@ def _progress_bar(total, progress):
 def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol=1e-8,
                   record_times=None, max_steps=None, first_step=None, record_params=False,
                   record_conserved=True, target_loss=None, n_threads=None, progress=True,
-                  method="compiled", kink_events=False):
+                  method="compiled", kink_events=False, dtype="float64"):
     """Integrate the gradient flow ``dθ/dt = −∇L(θ)`` of many networks to time ``t_end``.
 
     Parameters
@@ -309,6 +324,13 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         the pair on its new side (one extra gradient evaluation). A pair whose new side's
         field points back (a sliding, Filippov kink) is unfrozen and follows the sign of
         ``z`` from then on, as without events. See Notes.
+    dtype : {"float64", "float32"}, default="float64"
+        Arithmetic of the right-hand side. ``"float32"`` evaluates the loss and its gradient
+        (the work of the flow) with the float32 kernels of ``train(..., dtype="float32")`` on
+        the data rounded to float, at the float rounding of the current state; the
+        integrator (state, stages, error norm, step control, records) stays in double, so
+        tolerances down to about ``1e-6`` remain meaningful. One hidden layer, an activation
+        other than tanh, one output and an elementwise loss; not with ``kink_events``.
 
     Returns
     -------
@@ -401,16 +423,25 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         raise ValidationError(f"`kink_events` must be True or False; got {kink_events!r}.")
     if kink_events:
         _check_kink_events(arch, loss, method)
+    dtype = _engine.check_dtype(dtype, arch, loss)
+    if dtype == "float32" and kink_events:
+        raise ValidationError("`kink_events` needs dtype='float64' (the event location runs "
+                              "in double); got dtype='float32' with kink_events=True.")
     data = _engine.prepare_data(arch, X, y, loss)
+    data32 = _engine.block_data(data.X, data.Y, "float32") if dtype == "float32" else None
     B, P = theta.shape
     n_threads = _engine.resolve_threads(n_threads, B)
     if method == "python":
-        return _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
-                            first_step, record_params, record_conserved, target_loss,
-                            n_threads, progress)
-    return _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
-                          first_step, record_params, record_conserved, target_loss, n_threads,
-                          progress, bool(kink_events))
+        res = _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
+                           first_step, record_params, record_conserved, target_loss,
+                           n_threads, progress, data32)
+    else:
+        res = _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
+                             first_step, record_params, record_conserved, target_loss,
+                             n_threads, progress, bool(kink_events), data32)
+    if dtype == "float32":
+        res.settings["dtype"] = "float32"
+    return res
 
 
 def _check_kink_events(arch, loss, method):
@@ -428,10 +459,11 @@ def _check_kink_events(arch, loss, method):
 
 
 def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
-                 record_params, record_conserved, target_loss, n_threads, progress):
+                 record_params, record_conserved, target_loss, n_threads, progress,
+                 data32=None):
     """The reference integrator: NumPy steps, one engine call per stage for the stack."""
     B, P = theta.shape
-    f = _Gradient(arch, loss, data, n_threads)
+    f = _Gradient(arch, loss, data, n_threads, data32)
 
     R, H = rt.size, arch.neuron_count
     loss_rec = np.full((B, R), np.nan)
@@ -634,7 +666,7 @@ def _eval_budget(n_running, per_eval, n_threads, seconds=_CALL_SECONDS):
 
 def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, first_step,
                    record_params, record_conserved, target_loss, n_threads, progress,
-                   kink_events=False):
+                   kink_events=False, data32=None):
     """The whole step loop in ``topoanalysis._kernels.flow``, in calls of ~0.25 s."""
     eng = _engine.kernels()
     kern = _flow_kernels()
@@ -688,7 +720,7 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
                 record_conserved, b, theta, k1, t, h, facold, cur_loss, status, last_rej,
                 started, n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec, loss_rec,
                 rec_acc, param_rec, cons_rec, kink_events, pattern, n_events, n_sliding,
-                threads, clone)
+                threads, clone, *(() if data32 is None else (data32.Xb, data32.Yb)))
             spent = int(n_eval.sum() + n_loss_eval.sum()) - before
             if spent > 0:
                 per_eval = max((time.perf_counter() - tic) * threads / spent, 1e-12)
@@ -716,7 +748,7 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
 def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batch_size=None,
                record_every=None, record_params=False, record_conserved=True, target_loss=None,
                n_threads=None, progress=True, checkpoint=None, t_end=None, rtol=None, atol=None,
-               record_times=None):
+               record_times=None, dtype="float64"):
     """``train(..., optimizer="flow")``: :func:`gradient_flow` with ``train``'s arguments.
 
     Maps :func:`~topoanalysis.dynamics.train`'s arguments onto :func:`gradient_flow` and
@@ -737,6 +769,8 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
         Tolerances of the integrator (default 1e-5 and 1e-8).
     record_times : array_like, optional
         Times of the records.
+    dtype : {"float64", "float32"}, default="float64"
+        Arithmetic of the right-hand side (see :func:`gradient_flow`).
 
     Returns
     -------
@@ -764,4 +798,5 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
                          rtol=1e-5 if rtol is None else rtol, atol=1e-8 if atol is None else atol,
                          record_times=record_times, max_steps=steps,
                          record_params=record_params, record_conserved=record_conserved,
-                         target_loss=target_loss, n_threads=n_threads, progress=progress)
+                         target_loss=target_loss, n_threads=n_threads, progress=progress,
+                         dtype=dtype)

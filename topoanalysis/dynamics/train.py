@@ -374,15 +374,32 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     last_save = time.perf_counter()
     save_every = CHECKPOINT_SECONDS
     ramp = 64  # the first calls are short and grow (x8) as the measured cost comes in
+    # Fewer networks than threads: the kernel may share each network's sample shards among
+    # the threads. Whether that pays depends on N and on the machine's load (on a busy
+    # machine a descheduled thread holds the other at every step's join), so the first two
+    # calls are timed with one thread and with all, and the faster is kept. The numbers do
+    # not depend on it (fixed shards added in a fixed order).
+    probe = {} if 1 < n_threads and B < n_threads else None
+    threads = n_threads
     try:
         while t0 < total:
             t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
-            ramp *= 8
+            if probe is not None:   # two short timed calls (4 steps each) decide
+                threads = 1 if not probe else n_threads
+                t1 = min(t1, t0 + 4)
+            else:
+                ramp *= 8
             tic = time.perf_counter()
             eng.train_chunk(data.Xb, data.Yb, data.X, data.Y, options, kstate, t0, t1,
-                            n_threads)
+                            threads)
             done, t0 = t1 - t0, t1
             per_step = max((time.perf_counter() - tic) / done, 1e-12)
+            if probe is not None:
+                probe[threads] = per_step
+                if len(probe) == 2:
+                    threads = min(probe, key=probe.get)
+                    per_step = probe[threads]
+                    probe = None
             if bar is not None:
                 bar.update(done)
             if np.all(status != eng.STATUS_RUNNING):

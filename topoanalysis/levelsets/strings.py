@@ -430,7 +430,10 @@ def _penalized_adam(params, left, right, land, y=None, arch=None, loss=None, *, 
     from ..landscape import as_landscape
 
     land = as_landscape(land, y, arch, loss)
-    theta = params.copy()
+    # a float32 landscape: the whole update in float32, as the engine's float32 Adam
+    dt = np.float32 if land._f32() else np.float64
+    theta = params.astype(dt)
+    left, right = left.astype(dt), right.astype(dt)
     B = theta.shape[0]
     m1 = np.zeros_like(theta)
     m2 = np.zeros_like(theta)
@@ -465,7 +468,7 @@ def _penalized_adam(params, left, right, land, y=None, arch=None, loss=None, *, 
         mh = m1[idx] / (1 - b1 ** t)
         vh = m2[idx] / (1 - b2 ** t)
         theta[idx] = th - lr * mh / (np.sqrt(vh) + eps)
-    return theta, loss_now
+    return theta.astype(np.float64), loss_now
 
 
 def _stops(reached, diverged, otherwise):

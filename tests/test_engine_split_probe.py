@@ -1,0 +1,51 @@
+"""One network on two threads (issue #16): ``train`` times its first calls with one thread
+and with the samples split over all threads, and keeps the faster, so that a loaded machine
+(where every step's join waits for a descheduled thread) never makes B = 1 slower than one
+thread. The numbers do not depend on the choice."""
+
+import time
+
+import numpy as np
+
+from topoanalysis import Architecture
+from topoanalysis.dynamics import _engine, train
+from topoanalysis.init import init_params
+
+
+def run(monkeypatch, slow_threads, n_threads=2, B=1):
+    eng = _engine.kernels()
+    real = eng.train_chunk
+    seen = []
+
+    def chunk(*args):
+        threads = args[-1]
+        seen.append(threads)
+        if threads == slow_threads:
+            time.sleep(0.02)    # this thread count is made the slow one
+        return real(*args)
+
+    monkeypatch.setattr(eng, "train_chunk", chunk)
+    arch = Architecture(3, (4,), 1)
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = X[:, :1] * X[:, 1:2]
+    res = train(init_params(arch, n_networks=B, seed=1), X, y, arch=arch, lr=0.05,
+                steps=1000, progress=False, n_threads=n_threads)
+    monkeypatch.setattr(eng, "train_chunk", real)
+    return seen, res
+
+
+def test_one_network_keeps_the_faster_thread_count(monkeypatch):
+    seen, res = run(monkeypatch, slow_threads=2)
+    assert seen[:2] == [1, 2] and len(seen) >= 3 and set(seen[2:]) == {1}
+    assert len(seen) <= 6    # two probe calls of 4 steps, then the usual ramp
+    seen2, res2 = run(monkeypatch, slow_threads=1)
+    assert seen2[:2] == [1, 2] and set(seen2[2:]) == {2}
+    assert np.array_equal(res.params, res2.params)
+    assert np.array_equal(res.loss, res2.loss)
+
+
+def test_no_probe_with_one_network_per_thread(monkeypatch):
+    seen, _ = run(monkeypatch, slow_threads=2, B=4)
+    assert set(seen) == {2}
+    seen, _ = run(monkeypatch, slow_threads=2, n_threads=1)
+    assert set(seen) == {1}
