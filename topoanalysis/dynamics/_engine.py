@@ -385,7 +385,7 @@ def _evaluate_f32(theta, X, y, arch, loss, n_threads, *, want_grad, want_acc=Fal
     ``theta`` and the data rounded to float once (``X`` may be float32 EngineData)."""
     eng = kernels()
     arch, stack = resolve_params(theta, arch)
-    loss = check_loss(loss)
+    loss = _losses.check_loss(loss)
     check_dtype("float32", arch, loss)
     data = prepare_data(arch, X, y, loss, "float32")
     stack = np.ascontiguousarray(stack, dtype=np.float32)
