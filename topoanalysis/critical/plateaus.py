@@ -244,7 +244,8 @@ class SaddleToSaddle:
 
 def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="mse",
                      slope_tol=None, min_length=None, kink_tol=1e-3, zero_tol=1e-3,
-                     growth_factor=10.0, check=True, seed=0):
+                     growth_factor=10.0, check=True, seed=0, zero_escaping=True,
+                     zero_tol_ladder=(1.0, 10 ** 0.5, 10.0)):
     """Detect plateaus, then snap, classify and explain each one for one training run.
 
     Parameters
@@ -268,6 +269,16 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     check : bool, default=True
         Numerical checks of each verdict.
     seed : int, default=0
+    zero_escaping : bool, default=True
+        Snap the neurons that grow later (by more than ``growth_factor`` after the plateau's
+        representative record) and are still below ``1/growth_factor`` of the plateau's largest amplitude
+        to the origin, whatever ``zero_tol`` says: they are escape neurons already leaving
+        the saddle, at the origin in the vanishing-initialization limit. Listed per plateau as
+        ``escaping_zeroed``. ``False``: ``zero_tol`` alone decides (the former behaviour).
+    zero_tol_ladder : tuple of float, default=(1, 10**0.5, 10)
+        Factors of ``zero_tol`` tried in turn when a snapped plateau point is not stationary:
+        the first stationary snapped point is kept (``zero_tol_used`` per plateau, with the
+        distance ``moved`` and the loss change it costs); ``(1,)`` snaps once.
 
     Returns
     -------
@@ -294,6 +305,11 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     seed = check_int("seed", seed, minimum=0)
     kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
     check = check_bool("check", check)
+    zero_escaping = check_bool("zero_escaping", zero_escaping)
+    zero_tol_ladder = [check_float("zero_tol_ladder", f, minimum=1.0) for f in
+                       (zero_tol_ladder if np.ndim(zero_tol_ladder) else [zero_tol_ladder])]
+    if not zero_tol_ladder:
+        raise ValidationError("`zero_tol_ladder` must hold at least one factor >= 1; got ().")
     check_architecture("arch", arch)
     traj = arch.check_params(traj, "trajectory", batch=True)
     first = shallow_point(Network(arch, traj[0]), X, y, loss)
@@ -316,10 +332,6 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     rows = []
     for i, pl in enumerate(plats):
         rep = pl.representative
-        point = shallow_point(Network(arch, traj[rep]), X, y, loss)
-        s = _snap(point, kink_tol, zero_tol)
-        v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
-                      (1e-6, 1e-4, 1e-2), 100, seed)
         if i + 1 < len(plats):
             nxt = plats[i + 1].representative
         else:                                   # the last plateau: compare with the end
@@ -330,6 +342,27 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
             ref = max(amp[nxt].max(), 1e-300)
             grows = [int(k) for k in range(amp.shape[1])
                      if amp[nxt, k] > growth_factor * amp[rep, k] and amp[nxt, k] > zero_tol * ref]
+        # escape neurons already on their way out: they grow by more than growth_factor
+        # later in the run (at the next plateau or after) and are still small against the plateau's grown neurons
+        # (below 1/growth_factor of the largest). In the vanishing-initialization limit they
+        # are at the origin at this saddle, so the snap puts them there whatever their size
+        # (a fixed zero_tol alone leaves such a neuron live, and its growth direction is then
+        # a descent direction: "not stationary", Wu et al.'s 3-D task, plateaus 1 and 2)
+        later = amp[rep:].max(axis=0)
+        escaping = [k for k in range(amp.shape[1])
+                    if later[k] > growth_factor * amp[rep, k]
+                    and amp[rep, k] * growth_factor <= amp[rep].max()] if zero_escaping else []
+        point = shallow_point(Network(arch, traj[rep]), X, y, loss)
+        # the nearest stationary point: partly grown neurons that stopped growing (amplitude
+        # ~1e-3 of the grown ones at finite sigma, 0 in the vanishing limit) can keep the
+        # first snap off it; a larger zero_tol is tried, at most zero_tol_ladder[-1], and the
+        # first snapped point that is stationary (exactly, by the LPs) is kept
+        for zt in [zero_tol * f for f in zero_tol_ladder]:
+            s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping)
+            v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+                          (1e-6, 1e-4, 1e-2), 100, seed)
+            if v.verdict != "not stationary":
+                break
         esc = [] if v.escape is None else v.escape.escape
         # first-order escape rate of each growing neuron along its own direction at the
         # plateau: G(ŵ_k) = Σ_n r_n ρ(ŵ_k·x̃_n) at the snapped point; it grows when a_k·G < 0
@@ -347,6 +380,8 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                      "moved": s.moved, "pattern_kept": s.pattern_kept, "verdict": v.verdict,
                      "reason": v.reason, "check_agrees": v.check_agrees, "escape_neurons": esc,
                      "zero_neurons": s.zero_neurons, "dead_neurons": s.dead_neurons,
+                     "escaping_zeroed": escaping, "snap_method": s.method,
+                     "zero_tol_used": min(zt, 0.5),
                      "grows_next": grows, "growth_rates": rates,
                      "grow_along_descent": all(descending)})
     through = all(set(r["grows_next"]) <= set(r["escape_neurons"]) for r in rows)
@@ -380,4 +415,5 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                                f"{0.1 if slope_tol is None else slope_tol} (or a shoulder between "
                                f"two falls) for >= {0.05 if min_length is None else min_length} "
                                f"in log-time", "slope_tol": slope_tol, "min_length": min_length,
-                  "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor})
+                  "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor,
+                  "zero_escaping": zero_escaping, "zero_tol_ladder": list(zero_tol_ladder)})
