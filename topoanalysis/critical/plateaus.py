@@ -382,6 +382,8 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                      "zero_neurons": s.zero_neurons, "dead_neurons": s.dead_neurons,
                      "escaping_zeroed": escaping, "snap_method": s.method,
                      "zero_tol_used": min(zt, 0.5),
+                     "descent_slope": (None if v.stationarity.is_stationary
+                                       else v.stationarity.descent_slope),
                      "grows_next": grows, "growth_rates": rates,
                      "grow_along_descent": all(descending)})
     through = all(set(r["grows_next"]) <= set(r["escape_neurons"]) for r in rows)
