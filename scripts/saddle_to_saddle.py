@@ -13,23 +13,35 @@ task      data                                       width  sigma         lr    
 
 All bias-free two-layer ReLU networks, both layers ``N(0, sigma^2)``, full-batch gradient
 descent on ``mse_loss`` (mean over all ``N·e`` entries), in **float32** as the authors'
-``torch.FloatTensor`` (``--dtype float64`` to compare). Source of every setting: the authors'
-code; ours: the seed (the authors use ``torch.manual_seed(12)``, whose draws we cannot
-replay — differs from the paper: the initial point, not its distribution), the record
-interval, and the seed count (the paper shows one run per task).
+``torch.FloatTensor`` (``--dtype float64`` to compare). The engine's float32 kernels cover one
+output; the two-output task runs in float32 through :func:`gd_float32_numpy`, a NumPy loop
+taking PyTorch's steps (tested against the engine on a one-output task).
 
-For each task the loss curve's plateaus are found (:func:`topoanalysis.critical.detect_plateaus`),
-the point of each plateau is snapped and classified (:func:`topoanalysis.critical.saddle_to_saddle`),
-the final point is classified on its own, and the figure shows the loss with the plateaus and
-their verdicts, the neuron amplitudes and the input-weight directions. Then each task runs for
-``--seeds`` seeds in one engine call and the sequences of plateau losses and final verdicts are
-tabulated.
+Settings and their source: data, width, sigma, lr, steps, loss, no biases, float32 — the
+authors' code. Ours: the seeds (the authors use ``torch.manual_seed(12)``, whose draws we
+cannot replay; seed ``i`` is network ``i`` of ``init_params(seed=--seed, n_networks=--seeds)``),
+the record interval (steps/600; theirs 2000) and the seed count (the paper shows one run per
+task). **Differs from the paper**: the initial points (same distribution, other draws), hence
+the step at which each plateau ends; each task's line ``differs from the paper`` in
+``summary.json`` and in the figures' footers adds what else differs in a run (precision,
+scale, width).
 
-Writes to ``--out`` (default ``saddle_to_saddle/``): ``plateaus_<task>.csv``,
-``seeds_<task>.csv``, ``summary.json`` and ``saddle_to_saddle_<task>.png``,
-``seeds_<task>.png``.
+Per task all seeds train in one call; seed 0 is analysed in full (plateaus by
+:func:`topoanalysis.critical.detect_plateaus`, the point of each snapped and classified by
+:func:`topoanalysis.critical.saddle_to_saddle`, the final point on its own), every seed's
+plateaus and verdicts are tabulated, plateaus are grouped by loss level across seeds (median,
+range, the spread of the step where each ends, verdicts), and each level the authors' notebook
+shows is compared with them (their marks, read off their figures: 1-D 42k, 152k; 3-D 80k,
+120k, 170k, 330k; 2-D -> 2-D 25k, 51k, 100k).
+
+Writes to ``--out`` (default ``saddle_to_saddle/``): ``runs_<task>.npz`` (the training runs,
+read back by a rerun with the same settings, so re-analysing does not retrain),
+``curves_<task>.npz`` (loss curves), ``plateaus_<task>.csv`` (seed 0), ``seeds_<task>.csv``,
+``summary.json``, ``saddle_to_saddle_<task>.png`` and ``seeds_<task>.png``.
 
     python scripts/saddle_to_saddle.py                       # all three tasks, 100 seeds each
+    python scripts/saddle_to_saddle.py --tasks 3d --figures docs/figures   # one task's figures
+    python scripts/saddle_to_saddle.py --tasks 2d2d --dtype float64 --out s2s64  # precision
     python scripts/saddle_to_saddle.py --tasks 1d --scale 0.05 --seeds 4 --out /tmp/s2s  # quick
 """
 
@@ -37,6 +49,7 @@ import argparse
 import collections
 import json
 import os
+import shutil
 import time
 
 import numpy as np
@@ -363,6 +376,13 @@ def run_task(name, args, out, summary):
     if not args.no_plot:
         figure(rec_steps, loss[0], s2s, task, footer, out.path(f"saddle_to_saddle_{name}.png"))
         seeds_figure(rec_steps, loss, per_seed, task, footer, out.path(f"seeds_{name}.png"))
+        if args.figures:                   # the copies shown by the README and the guide
+            tag = "" if settings["dtype"] == "float32" else "_" + settings["dtype"]
+            os.makedirs(args.figures, exist_ok=True)
+            for src, dst in ((f"saddle_to_saddle_{name}.png", f"saddle_to_saddle_{name}{tag}.png"),
+                             (f"seeds_{name}.png", f"saddle_to_saddle_{name}{tag}_seeds.png")):
+                shutil.copyfile(os.path.join(out.root, src), os.path.join(args.figures, dst))
+                print(f"wrote {os.path.join(args.figures, dst)}")
     summary[name] = entry
 
 
@@ -388,6 +408,9 @@ def main(argv=None):
     ap.add_argument("--rtol", type=float, default=1e-4,
                     help="relative tolerance of the flow integrator (default 1e-4)")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--figures", default=None,
+                    help="also copy the figures into this folder (docs/figures for the README)"
+                         " as saddle_to_saddle_<task>[_float64][_seeds].png")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     ap.add_argument("--force", action="store_true", help="reuse --out with other settings")
     args = ap.parse_args(argv)
