@@ -103,22 +103,40 @@ BAND_SLOPE = 0.25
 
 def _bands(logL, tau, band, need):
     """Intervals inside a window of at least ``need`` in log-time over which the loss stays
-    within a factor ``exp(band)`` (max over min): a level held with a small but steady
-    slope (a shoulder whose slope never falls below ``slope_tol``)."""
+    within a factor ``exp(band)`` (max over min): a level held with a small steady slope.
+
+    Two pointers with monotone queues: the longest window from ``j`` never ends before the
+    one from ``j - 1``, so the scan is ``O(R)``."""
+    import collections
+
     n = logL.size
-    out = np.zeros(n - 1, dtype=bool)
-    k = 0
+    out = np.zeros(max(n - 1, 0), dtype=bool)
+    lo, hi = collections.deque(), collections.deque()      # indices, increasing / decreasing
+    k = -1
     for j in range(n - 1):
-        k = max(k, j)
-        lo = hi = logL[j]
-        kk = j
-        while kk + 1 < n:
-            lo2, hi2 = min(lo, logL[kk + 1]), max(hi, logL[kk + 1])
-            if hi2 - lo2 > band:
+        while lo and lo[0] < j:
+            lo.popleft()
+        while hi and hi[0] < j:
+            hi.popleft()
+        if k < j:
+            k = j
+            lo.clear(), hi.clear()
+            lo.append(j), hi.append(j)
+        while k + 1 < n:
+            v = logL[k + 1]
+            vmin = min(logL[lo[0]], v)
+            vmax = max(logL[hi[0]], v)
+            if vmax - vmin > band:
                 break
-            lo, hi, kk = lo2, hi2, kk + 1
-        if kk > j and tau[kk] - tau[j] >= need:
-            out[j:kk] = True
+            k += 1
+            while lo and logL[lo[-1]] >= v:
+                lo.pop()
+            lo.append(k)
+            while hi and logL[hi[-1]] <= v:
+                hi.pop()
+            hi.append(k)
+        if k > j and tau[k] - tau[j] >= need:
+            out[j:k] = True
     return out
 
 
@@ -219,9 +237,14 @@ def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log"
             seg = np.abs(s[j:k + 1])
             rep = j + int(np.flatnonzero(seg == seg.min())[-1]) + 1
             rep = min(rep, end)
+            # the level: the median over the strictly flat core (|s| < slope_tol) when it
+            # has two intervals, so that shoulder intervals at the edges do not pull it
+            core = np.flatnonzero(np.abs(s[j:k + 1]) < slope_tol) + j
+            level = (np.median(loss[np.unique(np.concatenate([core, core + 1]))])
+                     if core.size >= 2 else np.median(loss[start:end + 1]))
             out.append(Plateau(start=int(start), end=int(end), start_step=int(steps[start]),
                                end_step=int(steps[end]), representative=int(rep),
-                               loss=float(np.median(loss[start:end + 1]))))
+                               loss=float(level)))
         j = k + 1
     return out
 
