@@ -236,6 +236,8 @@ def figure(steps, loss0, s2s, task, footer, path):
                     p["loss"]), ha="center", va="bottom", fontsize=8)
     ax.set(xlabel="step", ylabel="loss", yscale="log",
            title=f"{task['title']}: loss, plateaus (dotted: authors' marks)")
+    for a in axes:
+        a.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     W, A = s2s.amplitudes["w_norm"], s2s.amplitudes["a_norm"]
     grown = np.flatnonzero(W[-1] * A[-1] > 1e-3 * (W[-1] * A[-1]).max())
     for k in grown:
@@ -248,7 +250,7 @@ def figure(steps, loss0, s2s, task, footer, path):
         axes[2].plot(steps, ang[:, k], lw=0.8)
     axes[2].set(xlabel="step", ylabel="angle of w_k in its first two coordinates (deg)",
                 title="input-weight directions")
-    fig.text(0.01, 0.01, footer, fontsize=7, va="bottom", family="monospace")
+    fig.text(0.01, 0.01, _wrap(footer, 200), fontsize=7, va="bottom", family="monospace")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     io.save_figure(fig, path)
 
@@ -278,9 +280,14 @@ def seeds_figure(steps, loss, per_seed, task, footer, path):
     axes[1].set(xlabel="step where the plateau ends", ylabel="plateau loss", yscale="log",
                 title="plateaus of every seed, by verdict (dashed: authors' levels)")
     axes[1].legend(fontsize=8)
-    fig.text(0.01, 0.01, footer, fontsize=7, va="bottom", family="monospace")
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.text(0.01, 0.01, _wrap(footer, 150), fontsize=7, va="bottom", family="monospace")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     io.save_figure(fig, path)
+
+
+def _wrap(text, width):
+    import textwrap
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
 
 
 def run_task(name, args, out, summary):
