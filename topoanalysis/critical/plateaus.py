@@ -21,6 +21,9 @@ lasting at least ``min_length`` in ``τ`` (default ``0.05``: at least 5 % of its
 and at least two intervals (three records).
 An interval whose slope is below ``relative_tol`` (``0.1``) times the smaller of the steepest
 falls within ``window`` (``0.5``) before and after it also counts: a shoulder between two falls.
+So does an interval whose slope is below ``0.25`` times those falls inside a stretch of at least
+``min_length`` over which the loss stays within 2 % (``band``): a shoulder held a little
+longer than it is flat (the 0.046 level of Wu et al.'s 3-D task in 6 of 100 float32 seeds).
 The falls between plateaus of a saddle-to-saddle run have slopes of order 1 to 10, and the
 slow tail of a run converging to zero loss has slopes >= 1, so neither counts.
 
@@ -106,8 +109,51 @@ def _valleys(s, mid, rel, window):
     return out
 
 
+#: a band interval must also be a shoulder at this fraction of the neighbouring falls' slope
+BAND_SLOPE = 0.25
+
+
+def _bands(logL, tau, band, need):
+    """Intervals inside a window of at least ``need`` in log-time over which the loss stays
+    within a factor ``exp(band)`` (max over min): a level held with a small steady slope.
+
+    Two pointers with monotone queues: the longest window from ``j`` never ends before the
+    one from ``j - 1``, so the scan is ``O(R)``."""
+    import collections
+
+    n = logL.size
+    out = np.zeros(max(n - 1, 0), dtype=bool)
+    lo, hi = collections.deque(), collections.deque()      # indices, increasing / decreasing
+    k = -1
+    for j in range(n - 1):
+        while lo and lo[0] < j:
+            lo.popleft()
+        while hi and hi[0] < j:
+            hi.popleft()
+        if k < j:
+            k = j
+            lo.clear(), hi.clear()
+            lo.append(j), hi.append(j)
+        while k + 1 < n:
+            v = logL[k + 1]
+            vmin = min(logL[lo[0]], v)
+            vmax = max(logL[hi[0]], v)
+            if vmax - vmin > band:
+                break
+            k += 1
+            while lo and logL[lo[-1]] >= v:
+                lo.pop()
+            lo.append(k)
+            while hi and logL[hi[-1]] <= v:
+                hi.pop()
+            hi.append(k)
+        if k > j and tau[k] - tau[j] >= need:
+            out[j:k] = True
+    return out
+
+
 def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log",
-                    relative_tol=0.1, window=0.5):
+                    relative_tol=0.1, window=0.5, band=0.02):
     """Plateaus of a loss curve, scale-free in log-loss and log-time (see the module docstring).
 
     Parameters
@@ -130,6 +176,13 @@ def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log"
         between two falls, e.g. the 0.046 plateau of Wu et al.'s 3-D task); ``0`` turns this off.
     window : float, default=0.5
         Log-time half-width of that neighbourhood.
+    band : float, default=0.02
+        (``scale="log"``) an interval also counts as flat when it lies in a stretch of at
+        least ``min_length`` in log-time over which the loss stays within a factor
+        ``exp(band)`` (2 %) and its slope is below ``0.25`` times the steepest falls within
+        ``window`` before and after it: a level held with a small steady slope (up to
+        ``band / min_length``), such as the 0.046 shoulder of Wu et al.'s 3-D task, whose
+        slope stays at 0.16-0.27 in 6 of 100 seeds; ``0`` turns this off.
 
     Returns
     -------
@@ -166,6 +219,7 @@ def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log"
     min_length = check_float("min_length", min_length, minimum=0.0)
     relative_tol = check_float("relative_tol", relative_tol, minimum=0.0, maximum=1.0)
     window = check_float("window", window, minimum=0.0)
+    band = check_float("band", band, minimum=0.0)
     if scale == "log":
         s, tau = _log_slopes(loss, steps)
         length = lambda a, b: tau[b] - tau[a]                       # noqa: E731
@@ -177,6 +231,9 @@ def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log"
     flat = np.abs(s) < slope_tol
     if scale == "log" and relative_tol > 0:
         flat |= _valleys(s, 0.5 * (tau[1:] + tau[:-1]), relative_tol, window)
+    if scale == "log" and band > 0:
+        flat |= _bands(np.log(np.maximum(loss, np.finfo(np.float64).tiny)), tau, band,
+                       need) & _valleys(s, 0.5 * (tau[1:] + tau[:-1]), BAND_SLOPE, window)
     out, j = [], 0
     while j < flat.size:
         if not flat[j]:
@@ -192,9 +249,14 @@ def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log"
             seg = np.abs(s[j:k + 1])
             rep = j + int(np.flatnonzero(seg == seg.min())[-1]) + 1
             rep = min(rep, end)
+            # the level: the median over the strictly flat core (|s| < slope_tol) when it
+            # has two intervals, so that shoulder intervals at the edges do not pull it
+            core = np.flatnonzero(np.abs(s[j:k + 1]) < slope_tol) + j
+            level = (np.median(loss[np.unique(np.concatenate([core, core + 1]))])
+                     if core.size >= 2 else np.median(loss[start:end + 1]))
             out.append(Plateau(start=int(start), end=int(end), start_step=int(steps[start]),
                                end_step=int(steps[end]), representative=int(rep),
-                               loss=float(np.median(loss[start:end + 1]))))
+                               loss=float(level)))
         j = k + 1
     return out
 
@@ -270,7 +332,8 @@ class SaddleToSaddle:
 
 def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="mse",
                      slope_tol=None, min_length=None, kink_tol=1e-3, zero_tol=1e-3,
-                     growth_factor=10.0, check=True, seed=0):
+                     growth_factor=10.0, check=True, seed=0, zero_escaping=True,
+                     zero_tol_ladder=(1.0, 10 ** 0.5, 10.0)):
     """Detect plateaus, then snap, classify and explain each one for one training run.
 
     Parameters
@@ -294,6 +357,16 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     check : bool, default=True
         Numerical checks of each verdict.
     seed : int, default=0
+    zero_escaping : bool, default=True
+        Snap the neurons that grow later (by more than ``growth_factor`` after the plateau's
+        representative record) and are still below ``1/growth_factor`` of the plateau's largest amplitude
+        to the origin, whatever ``zero_tol`` says: they are escape neurons already leaving
+        the saddle, at the origin in the vanishing-initialization limit. Listed per plateau as
+        ``escaping_zeroed``. ``False``: ``zero_tol`` alone decides (the former behaviour).
+    zero_tol_ladder : tuple of float, default=(1, 10**0.5, 10)
+        Factors of ``zero_tol`` tried in turn when a snapped plateau point is not stationary:
+        the first stationary snapped point is kept (``zero_tol_used`` per plateau, with the
+        distance ``moved`` and the loss change it costs); ``(1,)`` snaps once.
 
     Returns
     -------
@@ -320,6 +393,11 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     seed = check_int("seed", seed, minimum=0)
     kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
     check = check_bool("check", check)
+    zero_escaping = check_bool("zero_escaping", zero_escaping)
+    zero_tol_ladder = [check_float("zero_tol_ladder", f, minimum=1.0) for f in
+                       (zero_tol_ladder if np.ndim(zero_tol_ladder) else [zero_tol_ladder])]
+    if not zero_tol_ladder:
+        raise ValidationError("`zero_tol_ladder` must hold at least one factor >= 1; got ().")
     check_architecture("arch", arch)
     traj = arch.check_params(traj, "trajectory", batch=True)
     first = shallow_point(Network(arch, traj[0]), X, y, loss)
@@ -342,10 +420,6 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     rows = []
     for i, pl in enumerate(plats):
         rep = pl.representative
-        point = shallow_point(Network(arch, traj[rep]), X, y, loss)
-        s = _snap(point, kink_tol, zero_tol)
-        v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
-                      (1e-6, 1e-4, 1e-2), 100, seed)
         if i + 1 < len(plats):
             nxt = plats[i + 1].representative
         else:                                   # the last plateau: compare with the end
@@ -356,6 +430,27 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
             ref = max(amp[nxt].max(), 1e-300)
             grows = [int(k) for k in range(amp.shape[1])
                      if amp[nxt, k] > growth_factor * amp[rep, k] and amp[nxt, k] > zero_tol * ref]
+        # escape neurons already on their way out: they grow by more than growth_factor
+        # later in the run (at the next plateau or after) and are still small against the plateau's grown neurons
+        # (below 1/growth_factor of the largest). In the vanishing-initialization limit they
+        # are at the origin at this saddle, so the snap puts them there whatever their size
+        # (a fixed zero_tol alone leaves such a neuron live, and its growth direction is then
+        # a descent direction: "not stationary", Wu et al.'s 3-D task, plateaus 1 and 2)
+        later = amp[rep:].max(axis=0)
+        escaping = [k for k in range(amp.shape[1])
+                    if later[k] > growth_factor * amp[rep, k]
+                    and amp[rep, k] * growth_factor <= amp[rep].max()] if zero_escaping else []
+        point = shallow_point(Network(arch, traj[rep]), X, y, loss)
+        # the nearest stationary point: partly grown neurons that stopped growing (amplitude
+        # ~1e-3 of the grown ones at finite sigma, 0 in the vanishing limit) can keep the
+        # first snap off it; a larger zero_tol is tried, at most zero_tol_ladder[-1], and the
+        # first snapped point that is stationary (exactly, by the LPs) is kept
+        for zt in [zero_tol * f for f in zero_tol_ladder]:
+            s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping)
+            v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+                          (1e-6, 1e-4, 1e-2), 100, seed)
+            if v.verdict != "not stationary":
+                break
         esc = [] if v.escape is None else v.escape.escape
         # first-order escape rate of each growing neuron along its own direction at the
         # plateau: G(ŵ_k) = Σ_n r_n ρ(ŵ_k·x̃_n) at the snapped point; it grows when a_k·G < 0
@@ -373,6 +468,10 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                      "moved": s.moved, "pattern_kept": s.pattern_kept, "verdict": v.verdict,
                      "reason": v.reason, "check_agrees": v.check_agrees, "escape_neurons": esc,
                      "zero_neurons": s.zero_neurons, "dead_neurons": s.dead_neurons,
+                     "escaping_zeroed": escaping, "snap_method": s.method,
+                     "zero_tol_used": min(zt, 0.5),
+                     "descent_slope": (None if v.stationarity.is_stationary
+                                       else v.stationarity.descent_slope),
                      "grows_next": grows, "growth_rates": rates,
                      "grow_along_descent": all(descending)})
     through = all(set(r["grows_next"]) <= set(r["escape_neurons"]) for r in rows)
@@ -406,4 +505,5 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                                f"{0.1 if slope_tol is None else slope_tol} (or a shoulder between "
                                f"two falls) for >= {0.05 if min_length is None else min_length} "
                                f"in log-time", "slope_tol": slope_tol, "min_length": min_length,
-                  "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor})
+                  "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor,
+                  "zero_escaping": zero_escaping, "zero_tol_ladder": list(zero_tol_ladder)})

@@ -221,7 +221,10 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     return _snap(point, kink_tol, zero_tol, max_iter)
 
 
-def _snap(point, kink_tol, zero_tol, max_iter=200):
+def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
+    """``escaping``: live neurons known (from the trajectory) to be escape neurons on their way
+    out of this saddle; they go to the origin whatever their amplitude (see
+    :func:`~topoanalysis.critical.saddle_to_saddle`)."""
     Xa, Y = point.Xa, point.Y
     N, D = Xa.shape
     l, e = point.a.shape
@@ -246,11 +249,13 @@ def _snap(point, kink_tol, zero_tol, max_iter=200):
     def key(k):
         return (tuple(sides[:, k]), bool(a0[k, 0] >= 0) if e == 1 else None)
 
-    big = {key(k) for k in range(l) if k not in dead and amp[k] > zero_tol * ref}
+    escaping = set(escaping)
+    big = {key(k) for k in range(l) if k not in dead and k not in escaping
+           and amp[k] > zero_tol * ref}
     # a small neuron aligned with a grown one (same pattern, kinks, sign) stays in its group;
     # the other small ones are the vanishing neurons of the saddle: the origin
-    zero = [k for k in range(l) if k not in dead and amp[k] <= zero_tol * ref
-            and key(k) not in big]
+    zero = [k for k in range(l) if k not in dead and (k in escaping or (
+            amp[k] <= zero_tol * ref and key(k) not in big))]
     w, a = w0.copy(), a0.copy()
     b = None if b0 is None else b0.copy()
     kinks, bases, D_pat, live = {}, {}, np.zeros((N, l)), []
