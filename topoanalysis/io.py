@@ -59,6 +59,7 @@ __all__ = [
     "available_memory",
     "to_jsonable",
     "write_json",
+    "read_json",
     "write_csv",
     "save_npz",
     "load_npz",
@@ -160,6 +161,34 @@ def _cell(v):
     if any(c in s for c in ',"\n'):
         s = '"' + s.replace('"', '""') + '"'
     return s
+
+
+def read_json(path, param="file"):
+    """Read a JSON file; :class:`FileError` when it is missing or not JSON.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        JSON file.
+    param : str, default="file"
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+
+    See Also
+    --------
+    write_json : The writer (strict JSON, atomic).
+    """
+    _check_input_file(path, param)
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise FileError(f"`{param}` must be a JSON file; could not read {_describe(path)} "
+                        f"({type(exc).__name__}).") from None
 
 
 def write_csv(path, header, rows, param="output"):
