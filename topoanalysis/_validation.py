@@ -248,7 +248,8 @@ def check_magnitude(name, value, limit, *, what="entries"):
     return big
 
 
-def check_work(name, amount, *, limit=MAX_WORK, unit="operations", fix=None):
+def check_work(name, amount, *, limit=MAX_WORK, unit="operations", fix=None,
+               about="about a minute of work"):
     """Refuse, before any work, a request of ``amount`` units beyond ``limit``.
 
     ``name`` names the parameter(s) that set the size; the message gives the figure.
@@ -259,7 +260,7 @@ def check_work(name, amount, *, limit=MAX_WORK, unit="operations", fix=None):
     if not amount <= limit:
         hint = f"; {fix}" if fix else f"; reduce `{name}`"
         raise ResourceError(f"`{name}` asks for {amount:.3g} {unit}, more than the limit of "
-                            f"{limit:.3g} (about a minute of work){hint}.")
+                            f"{limit:.3g} ({about}){hint}.")
     return amount
 
 

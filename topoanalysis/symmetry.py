@@ -57,6 +57,13 @@ def _scaled_norm(M, axis):
 
 def _neuron_norms(arch, theta):
     (W1, b1), (W2, _) = arch.unpack(theta)
+    big = float(np.max(np.abs(theta), initial=0.0))
+    if 1e-150 <= big <= 1e150 or big == 0:   # squares neither overflow nor vanish
+        nw2 = np.sum(W1 ** 2, axis=-1)
+        if b1 is not None:
+            nw2 = nw2 + b1 ** 2
+        na2 = np.sum(W2 ** 2, axis=-2)
+        return np.sqrt(nw2), np.sqrt(na2)
     W = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
     return _scaled_norm(W, -1), _scaled_norm(W2, -2)
 
@@ -102,7 +109,9 @@ def _balance_factors(arch, theta):
     nw, na = _neuron_norms(arch, theta)
     ok = (nw > 0) & (na > 0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        alpha = np.where(ok, np.sqrt(na) / np.sqrt(np.where(ok, nw, 1.0)), 1.0)
+        alpha = np.where(ok, np.sqrt(na / np.where(ok, nw, 1.0)), 1.0)
+        if not np.all(np.isfinite(alpha) & (alpha > 0)):   # the ratio left float64
+            alpha = np.where(ok, np.sqrt(na) / np.sqrt(np.where(ok, nw, 1.0)), 1.0)
     if not np.all(np.isfinite(alpha) & (alpha > 0)):
         raise ValidationError("`theta` must have neurons whose balancing factors "
                               "sqrt(||a_k|| / ||w_k||) fit in float64; got a ratio of weight "

@@ -110,7 +110,7 @@ def augment_inputs(X, augment):
     raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
 
 
-def _check_net(net, name="net"):
+def _check_net(net, name="net", *, limit=None):
     from ..network import Network
 
     if not isinstance(net, Network):
@@ -121,7 +121,16 @@ def _check_net(net, name="net"):
     if net.arch.activation != "relu":
         raise NotSupportedError(f"`{name}` must use the ReLU activation (the paper's setting); "
                                 f"got {net.arch.activation!r}.")
+    if limit is not None:
+        from .._validation import check_magnitude
+
+        check_magnitude(name, net.params, limit, what="parameters")
     return net
+
+
+#: Largest parameter magnitude the degeneracy tests and the canonical form accept (their norms
+#: square the weights; the distances scale or decide in rationals instead).
+MAX_PARAMETER = 1e150
 
 
 def shallow_form(net, augment=None, *, name="net"):

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import check_array, check_float
 from ..exceptions import ValidationError
-from ._form import _check_net
+from ._form import MAX_PARAMETER, _check_net
 from .distance import Ball, Box
 
 __all__ = ["Degeneracy", "DegeneracyReport", "detect_degeneracies", "DEFAULT_TOLERANCES",
@@ -147,7 +147,7 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     >>> rep.neurons("opposite"), rep.neurons("redundant"), rep.neurons("unbalanced")
     ([0, 1, 2], [0, 2], [2])
     """
-    _check_net(net)
+    _check_net(net, limit=MAX_PARAMETER)
     tol = dict(DEFAULT_TOLERANCES)
     if tolerances is not None:
         if not isinstance(tolerances, dict) or set(tolerances) - set(tol):

@@ -380,6 +380,17 @@ class BarrierMatrix:
                 "seconds": self.seconds, "settings": self.settings}
 
 
+def _check_finite_losses(losses, name):
+    """Refuse, in one line, losses that left float64 (outputs of 1e150+ networks or data)."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        where = (f"`{name}[{int(bad[0])}]`" if name.isidentifier() else f"{name} (pair "
+                 f"{int(bad[0])})")
+        raise ValidationError(f"{where} must have a finite loss on the data; got "
+                              f"{float(losses[bad[0]])} (the outputs overflow float64: rescale "
+                              "the networks or the data).")
+
+
 def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False, strings=False,
                       threshold=None, n_points=101, balanced=None, dss_options=None,
                       n_threads=None, progress=True):
@@ -461,8 +472,10 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
                                   "strings=True; got None.")
         threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     iu, ju = np.triu_indices(N, 1)
-    ends = land.interpolate(P, P, ts=[0.0], n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ends = land.interpolate(P, P, ts=[0.0], n_threads=n_threads)
     node_loss = ends.loss[:, 0]
+    _check_finite_losses(node_loss, "networks")
 
     def sym(vals, diag):
         M = np.zeros((N, N))
@@ -471,7 +484,9 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
         np.fill_diagonal(M, diag)
         return M
 
-    lin = land.interpolation_barrier(P[iu], P[ju], n_points=n_points, n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lin = land.interpolation_barrier(P[iu], P[ju], n_points=n_points, n_threads=n_threads)
+    _check_finite_losses(lin.loss.max(axis=1), "the segments between `networks`")
     linear_max = sym(lin.loss.max(axis=1), node_loss)
     linear_barrier = sym(lin.barrier, 0.0)
     aligned_max = aligned_barrier = perms = None

@@ -714,9 +714,11 @@ def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=
     .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
            optimization", ICLR 2017: Section 3.1: endpoints trained to loss ≤ L0.
     """
+    from .._validation import check_architecture
     from ..dynamics import train
     from ..init import init_params
 
+    arch = check_architecture("arch", arch)
     n_networks = check_int("n_networks", n_networks, minimum=1)
     threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     if scheme is None:
