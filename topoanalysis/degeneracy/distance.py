@@ -779,8 +779,8 @@ def _check_vs(V, S):
     return V, S
 
 
-#: Largest number of LPs :func:`linear_regions` may be asked for (about 10 min at ~3 ms each).
-LINEAR_REGIONS_MAX_LPS = 200_000
+#: Largest number of LPs :func:`linear_regions` may be asked for (about a minute at ~3 ms each).
+LINEAR_REGIONS_MAX_LPS = 20_000
 
 
 def linear_regions(V, S, *, max_nodes=100_000):
@@ -829,7 +829,7 @@ def linear_regions(V, S, *, max_nodes=100_000):
         check_work("V", float(min(bound, max_nodes)) * G, limit=LINEAR_REGIONS_MAX_LPS,
                    unit=f"LPs ({G} hyperplanes in dimension {D}: up to {bound:.3g} regions)",
                    fix="use fewer neurons or a lower dimension, or lower `max_nodes`",
-                   about="about 10 minutes at ~3 ms per LP")
+                   about="about a minute at ~3 ms per LP")
     if G == 0:
         signs = np.zeros((1, 0))
     elif D == 1:

@@ -1,0 +1,130 @@
+"""A large fuzz campaign over the public surface, with a JSON summary (issue 14).
+
+Runs ``tests/test_fuzz.py`` in campaign mode (failures are recorded, not raised; Hypothesis
+draws fresh random examples) in several pytest processes, each under an address-space limit
+so that an allocation past it is a ``MemoryError`` (a library traceback) instead of a kernel
+kill, and with small ``TOPOANALYSIS_TIME_BUDGET`` / ``TOPOANALYSIS_MEMORY_BUDGET`` so that the
+commands refuse long runs. Then it counts:
+
+- code executions: canary files a payload string would have created;
+- silent wrong results: results failing an oracle (NaN/inf, a "local minimum" beaten by a
+  sampled descent, a distance below its sampled lower bound, Proposition 2.3 violated, ...);
+- library tracebacks: exceptions other than ``TopoAnalysisError`` (API) or a traceback / exit
+  status other than 0 and 2 (command line);
+- kernel kills: pytest processes ended by a signal;
+- runs past their estimate: calls longer than ``--slow`` seconds (the work limits and budgets
+  promise about a minute at most).
+
+Usage::
+
+    python scripts/fuzz_campaign.py --examples 20000 --out fuzz_campaign.json
+
+``--examples`` is the total number of examples, spread evenly over the properties.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEST = os.path.join(HERE, "tests", "test_fuzz.py")
+
+
+def collect():
+    out = subprocess.run([sys.executable, "-m", "pytest", TEST, "--collect-only", "-q",
+                          "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=HERE,
+                         env=_env({}))
+    return [line.strip() for line in out.stdout.splitlines() if "::" in line]
+
+
+def _env(extra):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def _limit(max_bytes):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+    return apply
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--examples", type=int, default=20_000, help="total examples (default 20000)")
+    p.add_argument("--out", default="fuzz_campaign.json", help="JSON summary path")
+    p.add_argument("--slow", type=float, default=60.0,
+                   help="seconds after which a call counts as past its estimate (default 60)")
+    p.add_argument("--chunk", type=int, default=25, help="tests per pytest process")
+    p.add_argument("--memory", type=float, default=8e9,
+                   help="address-space limit of each pytest process in bytes (default 8e9)")
+    p.add_argument("-k", default=None, help="only tests matching this pytest -k expression")
+    args = p.parse_args(argv)
+
+    tests = collect()
+    if args.k:
+        tests = [t for t in tests if args.k in t]
+    if not tests:
+        raise SystemExit("no tests collected")
+    per_test = max(1, math.ceil(args.examples / len(tests)))
+    work = tempfile.mkdtemp(prefix="ta-campaign-")
+    report = os.path.join(work, "report.json")
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "topoanalysis-fuzz-canary-*")))
+    env = _env({"TOPOANALYSIS_FUZZ_EXAMPLES": str(per_test), "TOPOANALYSIS_FUZZ_CAMPAIGN": "1",
+                "TOPOANALYSIS_FUZZ_REPORT": report, "TOPOANALYSIS_FUZZ_SLOW": str(args.slow),
+                "TOPOANALYSIS_TIME_BUDGET": "20", "TOPOANALYSIS_MEMORY_BUDGET": "1G",
+                "OMP_NUM_THREADS": "1"})
+    kills, failures, t0 = [], [], time.time()
+    chunks = [tests[i:i + args.chunk] for i in range(0, len(tests), args.chunk)]
+    for n, chunk in enumerate(chunks):
+        start = time.time()
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               *chunk], cwd=HERE, env=env,
+                              capture_output=True, text=True, preexec_fn=_limit(int(args.memory)))
+        if proc.returncode < 0:
+            kills.append({"tests": chunk, "signal": -proc.returncode})
+        elif proc.returncode not in (0,):
+            tail = proc.stdout.strip().splitlines()[-15:]
+            failures.append({"tests": chunk[:3] + (["..."] if len(chunk) > 3 else []),
+                             "returncode": proc.returncode, "tail": tail})
+        print(f"[{n + 1}/{len(chunks)}] {len(chunk)} tests, {time.time() - start:.0f} s, "
+              f"exit {proc.returncode}", flush=True)
+    data = json.load(open(report)) if os.path.exists(report) else {"total": {}, "by_target": {}}
+    canaries = sorted(set(glob.glob(os.path.join(tempfile.gettempdir(),
+                                                 "topoanalysis-fuzz-canary-*"))) - before)
+    total = data.get("total", {})
+    summary = {
+        "examples": total.get("tried", 0),
+        "results": total.get("result", 0),
+        "clean_errors": total.get("clean_error", 0),
+        "code_executions": len(canaries),
+        "silent_wrong_results": total.get("wrong", 0),
+        "library_tracebacks": total.get("other", 0),
+        "kernel_kills": len(kills),
+        "past_estimate": total.get("slow", 0),
+    }
+    out = {"summary": summary, "settings": {
+        "examples_requested": args.examples, "tests": len(tests), "examples_per_test": per_test,
+        "slow_seconds": args.slow, "memory_limit": args.memory, "seconds": round(
+            time.time() - t0), "python": sys.version.split()[0]},
+        "kills": kills, "pytest_failures": failures, "canaries": canaries,
+        "examples_of_failures": data.get("examples", {}), "by_target": data.get("by_target", {})}
+    with open(args.out, "w") as fh:
+        json.dump(out, fh, indent=2)
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {args.out}")
+    return 0 if not any(summary[k] for k in ("code_executions", "silent_wrong_results",
+                                             "library_tracebacks", "kernel_kills",
+                                             "past_estimate")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
