@@ -198,6 +198,10 @@ def aligned_barriers(theta_a, theta_b, X, y=None, *, arch=None, loss=None, n_poi
             raise ShapeError(f"`theta_a` and `theta_b` must hold the same number of networks; "
                              f"got {A.shape[0]} and {B.shape[0]}.")
     n_points = check_int("n_points", n_points, minimum=3)
+    from .._resources import check_memory
+
+    check_memory(48.0 * A.shape[0] * n_points, f"{A.shape[0]} pairs × {n_points} points, "
+                 "before and after alignment", param="n_points")
     lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
     ref, al, perms, d0, d1 = _align_rows(arch, A, B, balanced)
     ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
@@ -466,6 +470,10 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
     if N < 2:
         raise ValidationError(f"`networks` must hold at least 2 networks; got {N}.")
     n_points = check_int("n_points", n_points, minimum=3)
+    from .._resources import check_memory
+
+    check_memory(24.0 * N * (N - 1) / 2 * n_points, f"{N * (N - 1) // 2} segments × {n_points} "
+                 "points", param="n_points")
     if strings:
         if threshold is None:
             raise ValidationError("`threshold` must be given (a positive loss level) when "
