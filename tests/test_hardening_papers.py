@@ -262,3 +262,28 @@ def test_connect_refusal_figures_are_finite(tmp_path):
              "1000000000", "--threshold", "1e-12", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert r.returncode == 2 and "inf" not in r.stderr.split("error:")[-1]
     assert len(r.stderr.split("error:")[-1]) < 400
+
+
+def test_hardening_guide_python_blocks_run(tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    page = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "guide",
+                        "hardening.md")
+    blocks = re.findall(r"```python\n(.*?)```", open(page, encoding="utf-8").read(), re.S)
+    assert blocks
+    namespace = {}
+    for code in blocks:
+        exec(compile(code, page, "exec"), namespace)
+
+
+def test_segments_estimate_n_points():
+    """`aligned_barriers(n_points=10**12)` ran np.linspace for minutes (found by the fuzz)."""
+    from topoanalysis.levelsets import aligned_barriers, pairwise_barriers
+
+    X = np.ones((4, 2))
+    for call in (lambda: aligned_barriers(NET, NET_B, X, X[:, :1], n_points=10 ** 12),
+                 lambda: pairwise_barriers([NET, NET_B], X, X[:, :1], n_points=10 ** 12,
+                                           progress=False)):
+        with pytest.raises(ResourceError, match="n_points"):
+            call()
