@@ -287,3 +287,29 @@ def test_segments_estimate_n_points():
                                            progress=False)):
         with pytest.raises(ResourceError, match="n_points"):
             call()
+
+
+def test_string_between_coinciding_ends_has_length_one():
+    """`connect A A` reported "normalized length nan" (found by the fuzz)."""
+    from topoanalysis.levelsets import dynamic_string_sampling
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    y = X[:, :1]
+    loss = NET.loss(X, y)
+    res = dynamic_string_sampling(NET, NET, X, y, threshold=2 * loss + 1, steps=5, n_points=5,
+                                  max_depth=1, progress=False)
+    s = res.strings[0] if hasattr(res, "strings") else res[0]
+    assert s.normalized_length == 1.0 and "nan" not in s.summary()
+
+
+def test_string_search_estimates_its_worst_case():
+    """`dynamic_string_sampling(max_depth=10**9)` doubled its beads until killed (fuzz)."""
+    from topoanalysis.levelsets import dynamic_string_sampling
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(ResourceError, match="max_depth"):
+        dynamic_string_sampling(NET, NET_B, X, X[:, :1], threshold=0.01, max_depth=10 ** 9,
+                                steps=5, n_points=5, progress=False)
+    with pytest.raises(ResourceError, match="max_depth"):
+        dynamic_string_sampling(NET, NET_B, X, X[:, :1], threshold=0.01, max_depth=40,
+                                steps=5000, n_points=5, progress=False)
