@@ -19,7 +19,12 @@ Usage::
 
     python scripts/fuzz_campaign.py --examples 20000 --out fuzz_campaign.json
 
-``--examples`` is the total number of examples, spread evenly over the properties.
+``--examples`` is the total number of examples, spread evenly over the properties; with
+``--seconds S`` a calibration pass measures each property's cost per example first and the
+examples are spread so that the campaign takes about ``S`` seconds (cheap properties get more,
+each at least ``--min-examples``), still at least ``--examples`` in total::
+
+    python scripts/fuzz_campaign.py --examples 20000 --seconds 1800 --out fuzz_campaign.json
 """
 
 import argparse
@@ -57,6 +62,32 @@ def _limit(max_bytes):
     return apply
 
 
+def _run(tests, args, report, extra, kills, failures):
+    env = _env({"TOPOANALYSIS_FUZZ_CAMPAIGN": "1", "TOPOANALYSIS_FUZZ_REPORT": report,
+                "TOPOANALYSIS_FUZZ_SLOW": str(args.slow), "TOPOANALYSIS_TIME_BUDGET": "20",
+                "TOPOANALYSIS_MEMORY_BUDGET": "1G", "OMP_NUM_THREADS": "1", **extra})
+    chunks = [tests[i:i + args.chunk] for i in range(0, len(tests), args.chunk)]
+    for n, chunk in enumerate(chunks):
+        start = time.time()
+        try:
+            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p",
+                                   "no:cacheprovider", *chunk], cwd=HERE, env=env,
+                                  capture_output=True, text=True,
+                                  preexec_fn=_limit(int(args.memory)), timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            failures.append({"tests": chunk, "returncode": None, "tail": ["timed out"]})
+            print(f"[{n + 1}/{len(chunks)}] timed out", flush=True)
+            continue
+        if proc.returncode < 0:
+            kills.append({"tests": chunk, "signal": -proc.returncode})
+        elif proc.returncode != 0:
+            tail = proc.stdout.strip().splitlines()[-15:]
+            failures.append({"tests": chunk[:3] + (["..."] if len(chunk) > 3 else []),
+                             "returncode": proc.returncode, "tail": tail})
+        print(f"[{n + 1}/{len(chunks)}] {len(chunk)} tests, {time.time() - start:.0f} s, "
+              f"exit {proc.returncode}", flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--examples", type=int, default=20_000, help="total examples (default 20000)")
@@ -66,7 +97,15 @@ def main(argv=None):
     p.add_argument("--chunk", type=int, default=25, help="tests per pytest process")
     p.add_argument("--memory", type=float, default=8e9,
                    help="address-space limit of each pytest process in bytes (default 8e9)")
-    p.add_argument("-k", default=None, help="only tests matching this pytest -k expression")
+    p.add_argument("-k", default=None, help="only tests whose id contains this text")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="spread the examples by cost (a calibration pass first) to fit about "
+                        "this many seconds")
+    p.add_argument("--calibrate", type=int, default=3, help="examples per test to calibrate")
+    p.add_argument("--min-examples", type=int, default=20)
+    p.add_argument("--max-examples", type=int, default=2000)
+    p.add_argument("--timeout", type=float, default=3600.0,
+                   help="seconds after which a pytest process is stopped (counted)")
     args = p.parse_args(argv)
 
     tests = collect()
@@ -74,29 +113,42 @@ def main(argv=None):
         tests = [t for t in tests if args.k in t]
     if not tests:
         raise SystemExit("no tests collected")
-    per_test = max(1, math.ceil(args.examples / len(tests)))
     work = tempfile.mkdtemp(prefix="ta-campaign-")
     report = os.path.join(work, "report.json")
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "topoanalysis-fuzz-canary-*")))
-    env = _env({"TOPOANALYSIS_FUZZ_EXAMPLES": str(per_test), "TOPOANALYSIS_FUZZ_CAMPAIGN": "1",
-                "TOPOANALYSIS_FUZZ_REPORT": report, "TOPOANALYSIS_FUZZ_SLOW": str(args.slow),
-                "TOPOANALYSIS_TIME_BUDGET": "20", "TOPOANALYSIS_MEMORY_BUDGET": "1G",
-                "OMP_NUM_THREADS": "1"})
-    kills, failures, t0 = [], [], time.time()
-    chunks = [tests[i:i + args.chunk] for i in range(0, len(tests), args.chunk)]
-    for n, chunk in enumerate(chunks):
+    per_test = max(1, math.ceil(args.examples / len(tests)))
+    examples_map = {}
+    if args.seconds:
+        # calibration: a few examples of every test measure its cost per example; then the
+        # examples are spread so that the campaign fits in --seconds (cheap targets get more,
+        # every target at least --min-examples), for at least --examples in total
+        print(f"calibration: {args.calibrate} examples per test", flush=True)
         start = time.time()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               *chunk], cwd=HERE, env=env,
-                              capture_output=True, text=True, preexec_fn=_limit(int(args.memory)))
-        if proc.returncode < 0:
-            kills.append({"tests": chunk, "signal": -proc.returncode})
-        elif proc.returncode not in (0,):
-            tail = proc.stdout.strip().splitlines()[-15:]
-            failures.append({"tests": chunk[:3] + (["..."] if len(chunk) > 3 else []),
-                             "returncode": proc.returncode, "tail": tail})
-        print(f"[{n + 1}/{len(chunks)}] {len(chunk)} tests, {time.time() - start:.0f} s, "
-              f"exit {proc.returncode}", flush=True)
+        _run(tests, args, report, {"TOPOANALYSIS_FUZZ_EXAMPLES": str(args.calibrate)}, [], [])
+        wall = time.time() - start
+        cal = json.load(open(report))["by_target"] if os.path.exists(report) else {}
+        # the calls' own seconds miss imports and example generation: scale by the wall time
+        factor = max(1.0, wall / max(sum(r.get("seconds", 0.0) for r in cal.values()), 1e-9))
+        share = args.seconds / max(1, len(cal))
+        for target, row in cal.items():
+            cost = factor * max(row.get("seconds", 0.0) / max(row.get("tried", 1), 1), 1e-3)
+            examples_map[target] = int(min(args.max_examples,
+                                           max(args.min_examples, share / cost)))
+        planned = sum(examples_map.values())
+        if planned < args.examples:            # top up the cheapest targets
+            for target in sorted(examples_map, key=lambda t: cal[t].get("seconds", 0) / max(
+                    cal[t].get("tried", 1), 1)):
+                add = min(args.max_examples - examples_map[target], args.examples - planned)
+                examples_map[target] += max(0, add)
+                planned += max(0, add)
+                if planned >= args.examples:
+                    break
+        print(f"planned {planned} examples over {len(examples_map)} targets", flush=True)
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "topoanalysis-fuzz-canary-*")))
+    kills, failures, t0 = [], [], time.time()
+    _run(tests, args, report, {"TOPOANALYSIS_FUZZ_EXAMPLES": str(per_test if not examples_map
+                                                                  else args.min_examples),
+                               "TOPOANALYSIS_FUZZ_EXAMPLES_MAP": json.dumps(examples_map)},
+         kills, failures)
     data = json.load(open(report)) if os.path.exists(report) else {"total": {}, "by_target": {}}
     canaries = sorted(set(glob.glob(os.path.join(tempfile.gettempdir(),
                                                  "topoanalysis-fuzz-canary-*"))) - before)
@@ -112,7 +164,8 @@ def main(argv=None):
         "past_estimate": total.get("slow", 0),
     }
     out = {"summary": summary, "settings": {
-        "examples_requested": args.examples, "tests": len(tests), "examples_per_test": per_test,
+        "examples_requested": args.examples, "tests": len(tests),
+        "examples_per_test": examples_map or per_test,
         "slow_seconds": args.slow, "memory_limit": args.memory, "seconds": round(
             time.time() - t0), "python": sys.version.split()[0]},
         "kills": kills, "pytest_failures": failures, "canaries": canaries,

@@ -41,16 +41,25 @@ settings.register_profile("campaign", max_examples=EXAMPLES, deadline=None, dera
                           suppress_health_check=list(HealthCheck), database=None,
                           phases=[hypothesis.Phase.generate])
 FUZZ = settings(settings.get_profile("campaign" if CAMPAIGN else "ci"))
+#: Per-target example counts of a campaign (``TOPOANALYSIS_FUZZ_EXAMPLES_MAP``, a JSON object
+#: written by scripts/fuzz_campaign.py from a calibration pass: cheap targets get more).
+EXAMPLES_MAP = json.loads(os.environ.get("TOPOANALYSIS_FUZZ_EXAMPLES_MAP", "{}") or "{}")
+
+
+def fuzz_settings(target):
+    n = EXAMPLES_MAP.get(target)
+    return FUZZ if n is None else settings(FUZZ, max_examples=int(n))
 COUNTS = {}
 OUTCOMES = ("tried", "result", "clean_error", "other", "wrong", "slow")
 #: Up to 5 examples per target and failure kind, for the report.
 EXAMPLES_SEEN = {}
 
 
-def tally(target, outcome, detail=None):
-    row = COUNTS.setdefault(target, dict.fromkeys(OUTCOMES, 0))
+def tally(target, outcome, detail=None, seconds=0.0):
+    row = COUNTS.setdefault(target, dict.fromkeys(OUTCOMES + ("seconds",), 0))
     row["tried"] += 1
     row[outcome] += 1
+    row["seconds"] = row.get("seconds", 0) + seconds
     if detail is not None and outcome in ("other", "wrong", "slow"):
         seen = EXAMPLES_SEEN.setdefault(f"{target} [{outcome}]", [])
         if len(seen) < 5:
@@ -70,7 +79,7 @@ def report():
         by_target = old.get("by_target", {})
         for k, row in COUNTS.items():
             prev = by_target.get(k, dict.fromkeys(OUTCOMES, 0))
-            by_target[k] = {o: prev.get(o, 0) + row[o] for o in OUTCOMES}
+            by_target[k] = {o: prev.get(o, 0) + row.get(o, 0) for o in OUTCOMES + ("seconds",)}
         examples = old.get("examples", {})
         for k, v in EXAMPLES_SEEN.items():
             examples[k] = (examples.get(k, []) + v)[:5]
@@ -111,16 +120,16 @@ def check(target, call, oracle=None, args=None):
             raise
     seconds = time.perf_counter() - t0
     if seconds > SLOW:
-        tally(target, "slow", f"{seconds:.0f} s{where}")
+        tally(target, "slow", f"{seconds:.0f} s{where}", seconds)
         if not CAMPAIGN:
             raise AssertionError(f"{target} ran {seconds:.0f} s (> {SLOW:.0f} s){where}")
         return
     if verdict == "clean_error":
-        tally(target, "clean_error")
+        tally(target, "clean_error", seconds=seconds)
     elif verdict is None:
-        tally(target, "result")
+        tally(target, "result", seconds=seconds)
     else:
-        tally(target, "wrong", f"{verdict}{where}")
+        tally(target, "wrong", f"{verdict}{where}", seconds)
         if not CAMPAIGN:
             raise AssertionError(f"{target}: silent wrong result: {verdict}{where}")
 
@@ -258,7 +267,7 @@ def test_api_entry_points(target):
     call = API[target]
     shape, kind = VALID[target]
 
-    @FUZZ
+    @fuzz_settings(target)
     @given(st.one_of(arrays(), valid_shaped(shape, kind)))
     def run(A):
         check(target, lambda: call(A))
@@ -670,10 +679,23 @@ _OTHER_NETS = [Network.initialize(Architecture(2, (3, 2), 1), seed=0),        # 
 
 
 # oracles ------------------------------------------------------------------------------------
+#: Fields where NaN is a documented marker said in words in the summary: no exponent when the
+#: distances span less than a decade; loss records after a run stopped; slice points whose loss
+#: overflows (counted in ``info["non_finite_points"]``).
+NAN_MARKERS = ("['exponent']", "['local_exponents']", "['loss_curves']", "['accuracy_curves']")
+
+
 def _nan_free(obj, path="result"):
     """None when ``obj`` (numbers, arrays, dicts, lists, dataclasses) holds no NaN."""
     import dataclasses
 
+    if path == "result" and getattr(obj, "info", None) and isinstance(obj.info, dict) and \
+            obj.info.get("non_finite_points"):
+        n = int(np.sum(np.isnan(np.asarray(obj.loss, dtype=float))))
+        return None if n == obj.info["non_finite_points"] else (
+            f"{n} NaN losses but info says {obj.info['non_finite_points']}")
+    if any(path.endswith(m) or m + "[" in path for m in NAN_MARKERS):
+        return None
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         if hasattr(obj, "to_dict"):
             try:
@@ -1136,8 +1158,8 @@ def _paper_calls():
         lambda v: dg.counterexample(v, 2.0), lambda v: _nan_free)
     add("degeneracy.counterexample(t)", _bad_numbers,
         lambda v: dg.counterexample("redundant", v), lambda v: _nan_free)
-    add("degeneracy.measure_family(ts)", st.one_of(A(np.array([1.0, 2.0, 4.0])), st.integers(
-        2, 10 ** 6).map(lambda n: np.arange(1.0, n + 1))),
+    add("degeneracy.measure_family(ts)", st.one_of(A(np.array([1.0, 2.0, 4.0])), st.one_of(
+        st.integers(2, 100), st.just(10 ** 6)).map(lambda n: np.arange(1.0, n + 1))),
         lambda v: dg.measure_family("redundant", ts=v), lambda v: _nan_free)
     add("degeneracy.measure_family(alpha)", _bad_numbers,
         lambda v: dg.measure_family("redundant", ts=(1, 2), alpha=v), lambda v: _nan_free)
@@ -1321,10 +1343,11 @@ def test_fuzz_covers_the_paper_surface():
 def test_paper_entry_points(target):
     strategy, call, oracle_of = PAPER[target]
 
-    @FUZZ
+    @fuzz_settings(target)
     @given(strategy)
     def run(value):
-        oracle = oracle_of(value) if oracle_of is not None else _nan_free
+        def oracle(res):                 # built lazily: it may construct invalid domains
+            return (oracle_of(value) if oracle_of is not None else _nan_free)(res)
         check(target, lambda: call(value), oracle, args=value)
 
     run()
@@ -1468,7 +1491,7 @@ def test_paper_command_lines(command, paper_folder, monkeypatch):
     monkeypatch.setenv("TOPOANALYSIS_MEMORY_BUDGET",
                        os.environ.get("TOPOANALYSIS_MEMORY_BUDGET", "1G"))
 
-    @FUZZ
+    @fuzz_settings(f"cli:{command}")
     @given(paper_command_lines(command, paper_folder))
     def run(argv):
         t0 = time.perf_counter()
@@ -1483,7 +1506,8 @@ def test_paper_command_lines(command, paper_folder, monkeypatch):
         outcome, detail = _command_oracle(argv, code, out, err)
         if seconds > SLOW:
             outcome, detail = "slow", f"{seconds:.0f} s"
-        tally(f"cli:{command}", outcome, None if detail is None else f"{detail} with {argv}")
+        tally(f"cli:{command}", outcome, None if detail is None else f"{detail} with {argv}",
+              seconds)
         if outcome in ("other", "wrong", "slow") and not CAMPAIGN:
             raise AssertionError(f"{argv}: {outcome}: {detail}")
 

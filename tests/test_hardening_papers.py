@@ -313,3 +313,60 @@ def test_string_search_estimates_its_worst_case():
     with pytest.raises(ResourceError, match="max_depth"):
         dynamic_string_sampling(NET, NET_B, X, X[:, :1], threshold=0.01, max_depth=40,
                                 steps=5000, n_points=5, progress=False)
+
+
+# --- found by the fuzz campaign -----------------------------------------------------------------
+def test_distances_refuse_non_networks():
+    from topoanalysis.degeneracy import inverse_stability, parameter_distance, uniform_distance
+
+    box = __import__("topoanalysis.degeneracy", fromlist=["Box"]).Box((-1.0, -1.0), (1.0, 1.0))
+    for call in (lambda: parameter_distance(NET.params, NET_B),
+                 lambda: parameter_distance(NET, ARCH),
+                 lambda: uniform_distance(3, NET_B, box),
+                 lambda: uniform_distance(NET, np.ones(13), box),
+                 lambda: inverse_stability(NET, [NET, NET_B])):
+        with pytest.raises(ValidationError, match="must be a Network"):
+            call()
+
+
+def test_huge_integers_are_refused_not_overflowed():
+    from topoanalysis.degeneracy import restricted_pair
+
+    with pytest.raises(ValidationError, match="digits"):
+        restricted_pair("random", 10 ** 400)
+
+
+def test_stability_of_networks_checks_labels():
+    from topoanalysis.degeneracy import stability_of_networks
+
+    for bad in (np.nan, "ab", ["a"], [1, 2]):
+        with pytest.raises(ValidationError, match="labels"):
+            stability_of_networks([NET, NET_B], bad)
+
+
+def test_linear_regions_refuses_overflowing_products():
+    from topoanalysis.degeneracy import linear_regions
+
+    V = np.random.default_rng(0).normal(size=(5, 3))
+    with pytest.raises(ValidationError, match="products"):
+        linear_regions(V, np.array([1e200, -1e200, 2e200, 5e199, -5e199]))
+
+
+def test_slices_check_trajectories_and_say_when_points_overflow():
+    from topoanalysis.landscape import Landscape
+    from topoanalysis.levelsets import loss_surface, pca_directions, pca_slice
+
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    land = Landscape(ARCH, X, X[:, :1])
+    with pytest.raises(ValidationError, match="trajectory"):
+        pca_directions(np.array([["x"], [None]], dtype=object))
+    with pytest.raises(ValidationError, match="trajectory"):
+        pca_slice(land, [list(NET.params), [1.0]], n=5)
+    D = np.stack([NET_B.params - NET.params, np.ones(ARCH.n_params)])
+    s = loss_surface(land, NET.params, D, n=5, spans=1e160)
+    n_bad = int(np.isnan(s.loss).sum())
+    assert n_bad == s.info.get("non_finite_points", 0)
+    if n_bad:
+        assert "overflow" in s.summary()
+    with pytest.raises(ValidationError, match="every point"):
+        loss_surface(land, NET.params * 1e300, D, n=3)

@@ -50,7 +50,11 @@ def check_float(name, value, *, minimum=None, maximum=None, strict_min=False,
         value = value[()]  # a 0-d array is its scalar
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValidationError(f"`{name}` must be a real number; got {_short(value)}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:                       # an int beyond float64 (10**400)
+        raise ValidationError(f"`{name}` must be a finite real number; got an integer of "
+                              f"{len(str(abs(int(value))))} digits.") from None
     if np.isnan(value) or (not allow_inf and not np.isfinite(value)):
         raise ValidationError(f"`{name}` must be a finite real number; got {value}.")
     if minimum is not None:

@@ -379,6 +379,10 @@ def _same_ray(u, v):
 
 
 def _check_finite_params(net, name="net"):
+    from ..network import Network
+
+    if not isinstance(net, Network):
+        raise ValidationError(f"`{name}` must be a Network; got {type(net).__name__}.")
     p = np.asarray(net.params)
     if p.dtype.kind == "c" or not np.all(np.isfinite(p)):
         raise ValidationError(f"`{name}` must have finite real parameters; got non-finite or "

@@ -780,7 +780,7 @@ def _check_vs(V, S):
 
 
 #: Largest number of LPs :func:`linear_regions` may be asked for (about a minute at ~3 ms each).
-LINEAR_REGIONS_MAX_LPS = 20_000
+LINEAR_REGIONS_MAX_LPS = 10_000
 
 
 def linear_regions(V, S, *, max_nodes=100_000):
@@ -816,6 +816,12 @@ def linear_regions(V, S, *, max_nodes=100_000):
     """
     V, S = _check_vs(V, S)
     max_nodes = check_int("max_nodes", max_nodes, minimum=1)
+    big = float(np.abs(V).max(initial=0.0)) * float(np.abs(S).max(initial=0.0)) * len(V)
+    if not big <= 1e150:
+        raise ValidationError(f"`V` and `S` must have products |s_k| |v_k| of size at most 1e150 "
+                              f"(the Jacobians' squared norms must fit in float64); got about "
+                              f"{big:.3g}. Rescale them: "
+                              "the regions depend only on the directions of `V`.")
     groups = hyperplane_groups(V, S)
     G, D = groups.normals.shape
     if D >= 3 and G:
@@ -1116,6 +1122,10 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
            neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
            inverse stability fails for the uniform norm.
     """
+    from .canonical import _check_finite_params
+
+    _check_finite_params(net_a, "net_a")
+    _check_finite_params(net_b, "net_b")
     if not isinstance(domain, (Box, Ball)):
         raise ValidationError(f"`domain` must be a Box or a Ball; got {type(domain).__name__}.")
     if domain.dim != net_a.arch.inputs:

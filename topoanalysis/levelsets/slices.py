@@ -28,7 +28,7 @@ import json
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ShapeError, ValidationError
 from ..landscape import Landscape
 from ..network import Network
@@ -112,7 +112,9 @@ class LossSurface:
         c, lmin = self.minimum()
         shape = " × ".join(str(n) for n in self.loss.shape)
         return (f"{self.kind} slice, {self.dim}-D grid {shape}: loss in [{lo:.4g}, {hi:.4g}], "
-                f"lowest at {np.round(c, 4).tolist()} ({lmin:.4g}); {self.seconds:.3f} s")
+                f"lowest at {np.round(c, 4).tolist()} ({lmin:.4g}); {self.seconds:.3f} s"
+                + (f"; {self.info['non_finite_points']} grid points overflow float64 (NaN)"
+                   if self.info.get("non_finite_points") else ""))
 
     def to_dict(self):
         """Everything but the (large) origin and directions, as plain JSON types."""
@@ -257,14 +259,14 @@ def pca_directions(trajectory, n=2, *, center=None):
     coords : ndarray of shape (R, n)
         The trajectory's coordinates in the directions (relative to ``center``).
     """
-    T = np.asarray(trajectory, dtype=np.float64)
+    T = check_array("trajectory", trajectory, ndim=2, finite=False)
     if T.ndim != 2 or T.shape[0] < 2:
         raise ShapeError(f"`trajectory` must have shape (R, P) with R >= 2; got {T.shape}.")
     if not np.all(np.isfinite(T)):
         raise ValidationError("`trajectory` must be finite (a run that diverged or stopped "
                               "early has NaN records: drop them first).")
     n = check_int("n", n, minimum=1, maximum=min(T.shape))
-    c = T[-1] if center is None else np.asarray(center, dtype=np.float64)
+    c = T[-1] if center is None else check_array("center", center, shape=(T.shape[1],))
     M = T - c
     _, s, Vt = np.linalg.svd(M, full_matrices=False)
     total = float(np.sum(s ** 2))
@@ -393,7 +395,15 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
             stack = origin[None, :] + C[i0:i0 + rows] @ D
             out[i0:i0 + rows] = land.loss(stack, n_threads=n_threads)
     seconds = time.perf_counter() - tic
-    out[~np.isfinite(out)] = np.nan
+    bad = ~np.isfinite(out)
+    if bad.all():
+        raise ValidationError("`origin`/`directions`/`spans` must give a loss within float64 "
+                              "somewhere on the grid; got non-finite losses at every point "
+                              "(rescale the networks, the data or the spans).")
+    out[bad] = np.nan                 # said in words: info["non_finite_points"]
+    if bad.any():
+        info = dict(info or {}, non_finite_points=int(bad.sum()),
+                    note="NaN marks grid points whose loss overflows float64")
     return LossSurface(kind=kind, origin=origin, directions=D, coords=coords,
                        loss=out.reshape(ns), points=dict(points or {}), paths=dict(paths or {}),
                        landscape=land.to_dict(), seconds=seconds, info=dict(info or {}))
@@ -461,7 +471,7 @@ def pca_slice(landscape, trajectory, *, dim=2, n=51, margin=0.25, n_threads=None
         T = trajectory.trajectory[0]
         T = T[np.all(np.isfinite(T), axis=1)]
     else:
-        T = np.asarray(trajectory, dtype=np.float64)
+        T = check_array("trajectory", trajectory, ndim=2, finite=False)
     if T.ndim != 2 or T.shape[-1] != land.n_params:
         raise ShapeError(f"`trajectory` must have shape (R, {land.n_params}); got {T.shape}.")
     dim = check_int("dim", dim, minimum=1, maximum=2)
