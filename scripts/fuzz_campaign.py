@@ -103,7 +103,9 @@ def main(argv=None):
                         "this many seconds")
     p.add_argument("--calibrate", type=int, default=3, help="examples per test to calibrate")
     p.add_argument("--min-examples", type=int, default=20)
-    p.add_argument("--max-examples", type=int, default=2000)
+    p.add_argument("--max-examples", type=int, default=5000)
+    p.add_argument("--overplan", type=float, default=2.5,
+                   help="plan this many times --examples (small search spaces end early)")
     p.add_argument("--timeout", type=float, default=3600.0,
                    help="seconds after which a pytest process is stopped (counted)")
     args = p.parse_args(argv)
@@ -134,13 +136,15 @@ def main(argv=None):
             examples_map[target] = int(min(args.max_examples,
                                            max(args.min_examples, share / cost)))
         planned = sum(examples_map.values())
-        if planned < args.examples:            # top up the cheapest targets
+        # Hypothesis stops early on small search spaces (a few sampled values): plan more
+        wanted = int(args.overplan * args.examples)
+        if planned < wanted:                   # top up the cheapest targets
             for target in sorted(examples_map, key=lambda t: cal[t].get("seconds", 0) / max(
                     cal[t].get("tried", 1), 1)):
-                add = min(args.max_examples - examples_map[target], args.examples - planned)
+                add = min(args.max_examples - examples_map[target], wanted - planned)
                 examples_map[target] += max(0, add)
                 planned += max(0, add)
-                if planned >= args.examples:
+                if planned >= wanted:
                     break
         print(f"planned {planned} examples over {len(examples_map)} targets", flush=True)
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "topoanalysis-fuzz-canary-*")))

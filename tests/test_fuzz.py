@@ -1516,7 +1516,18 @@ def test_paper_command_lines(command, paper_folder, monkeypatch):
 
 
 def test_paper_command_flags_are_all_fuzzed():
-    """Every option of the four subcommands is reachable by the strategy above."""
-    flags = _paper_flags()
+    """Every option of the four subcommands is drawn by the strategy above (it reads them from
+    the parsers), and every option with choices or a file gets values of its own."""
+    import argparse
+
+    from topoanalysis.cli import build_parser
+
+    sub = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)][0]
     for command in PAPER_COMMANDS:
-        assert len(flags[command]) >= 10, (command, flags[command])
+        drawn = {f for f, _ in _paper_flags()[command]}
+        for action in sub.choices[command]._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            assert action.option_strings[0] in drawn
+            if action.choices or action.option_strings[0] in ("--data", "--data-file"):
+                assert action.option_strings[0] in _FLAG_VALUES, (command, action.option_strings)

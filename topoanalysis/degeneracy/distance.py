@@ -779,7 +779,7 @@ def _check_vs(V, S):
     return V, S
 
 
-#: Largest number of LPs :func:`linear_regions` may be asked for (about a minute at ~3 ms each).
+#: Largest number of LPs :func:`linear_regions` may be asked for (about 30 s at ~3 ms each).
 LINEAR_REGIONS_MAX_LPS = 10_000
 
 
@@ -835,7 +835,7 @@ def linear_regions(V, S, *, max_nodes=100_000):
         check_work("V", float(min(bound, max_nodes)) * G, limit=LINEAR_REGIONS_MAX_LPS,
                    unit=f"LPs ({G} hyperplanes in dimension {D}: up to {bound:.3g} regions)",
                    fix="use fewer neurons or a lower dimension, or lower `max_nodes`",
-                   about="about a minute at ~3 ms per LP")
+                   about="about half a minute at ~3 ms per LP")
     if G == 0:
         signs = np.zeros((1, 0))
     elif D == 1:

@@ -242,7 +242,8 @@ def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     if w1.size == 0:
         raise ShapeError("`w1` must have at least one coordinate; got shape (0,).")
     n = check_int("n_samples", n_samples, minimum=2)
-    check_work("n_samples", float(n) * w1.size, unit="sample coordinates")
+    check_work("n_samples", float(n) * w1.size, limit=MAX_SAMPLE_COORDINATES,
+               unit="sample coordinates", about="about 10 s")
     cov = _check_cov(cov, w1.size)
     rng = check_seed("seed", seed)
     p, q, r = power_of_two_scale(w1), power_of_two_scale(w2), power_of_two_scale(cov)
@@ -267,6 +268,10 @@ def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     stderr = np.sqrt(m2 / (n - 1)) / np.sqrt(n)
     return (float(_unscale(mean, exponent, "the kernel estimate")),
             float(_unscale(stderr, exponent, "the standard error")))
+
+
+#: Most Gaussian sample coordinates a Monte Carlo check may draw (about 10 s of work).
+MAX_SAMPLE_COORDINATES = 2e8
 
 
 def _random_cov(rng, d):
@@ -346,7 +351,8 @@ def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=
     dim = check_int("dim", dim, minimum=2)
     n_samples = check_int("n_samples", n_samples, minimum=2)
     check_work("n_trials × n_samples × dim", float(n_trials) * n_samples * dim,
-               unit="sample coordinates", fix="reduce `n_trials`, `n_samples` or `dim`")
+               limit=MAX_SAMPLE_COORDINATES, unit="sample coordinates",
+               fix="reduce `n_trials`, `n_samples` or `dim`", about="about 10 s")
     z_max = check_float("z_max", z_max, minimum=0.0, strict_min=True)
     rng = check_seed("seed", seed)
     closed, mc, se = [], [], []
