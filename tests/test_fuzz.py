@@ -1475,7 +1475,7 @@ def _command_oracle(argv, code, out, err):
         if not lines or "error:" not in lines[-1]:
             return "other", f"exit 2 without a one-line error: {err.strip()[-300:]}"
         return "clean_error", None
-    if re.search(r"(?<![\w./-])-?(nan|inf)(?![\w.-])", out, flags=re.I):
+    if re.search(r"(?<![\w./,^(-])-?(nan|inf)(?![\w.-])", out, flags=re.I):
         return "wrong", f"a NaN/inf in the report: {out.strip()[-300:]}"
     if "local minimum" in out and "decrease found: True" in out:
         return "wrong", "'local minimum' with 'decrease found: True'"

@@ -370,3 +370,14 @@ def test_slices_check_trajectories_and_say_when_points_overflow():
         assert "overflow" in s.summary()
     with pytest.raises(ValidationError, match="every point"):
         loss_surface(land, NET.params * 1e300, D, n=3)
+
+
+def test_aligned_barriers_refuse_overflowing_losses_and_slices_ragged_directions():
+    from topoanalysis.landscape import Landscape
+    from topoanalysis.levelsets import aligned_barriers, loss_surface
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(ValidationError, match="finite loss"):
+        aligned_barriers(NET, Network(ARCH, NET_B.params * 1e150), X, X[:, :1], n_points=5)
+    with pytest.raises(ValidationError, match="directions"):
+        loss_surface(Landscape(ARCH, X, X[:, :1]), NET.params, [[1.0, 2.0], [1.0]], n=3)

@@ -202,9 +202,13 @@ def aligned_barriers(theta_a, theta_b, X, y=None, *, arch=None, loss=None, n_poi
 
     check_memory(48.0 * A.shape[0] * n_points, f"{A.shape[0]} pairs × {n_points} points, "
                  "before and after alignment", param="n_points")
-    lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
+    _check_finite_losses(lin.loss.max(axis=1), "the segments between `theta_a` and `theta_b`")
     ref, al, perms, d0, d1 = _align_rows(arch, A, B, balanced)
-    ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
+    _check_finite_losses(ali.loss.max(axis=1), "the aligned segments")
     return AlignedBarriers(
         barrier_linear=lin.barrier, barrier_aligned=ali.barrier,
         max_linear=lin.loss.max(axis=1), max_aligned=ali.loss.max(axis=1),

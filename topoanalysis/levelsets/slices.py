@@ -355,7 +355,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
 
     land = _check_landscape(landscape)
     origin = _flat(origin, land.arch, "origin")
-    D = np.array(directions, dtype=np.float64)
+    D = np.array(check_array("directions", directions, ndim=(1, 2)))
     if D.ndim == 1:
         D = D[None]
     if D.ndim != 2 or D.shape[0] not in (1, 2) or D.shape[1] != land.n_params:
