@@ -381,3 +381,19 @@ def test_aligned_barriers_refuse_overflowing_losses_and_slices_ragged_directions
         aligned_barriers(NET, Network(ARCH, NET_B.params * 1e150), X, X[:, :1], n_points=5)
     with pytest.raises(ValidationError, match="directions"):
         loss_surface(Landscape(ARCH, X, X[:, :1]), NET.params, [[1.0, 2.0], [1.0]], n=3)
+
+
+def test_empty_inputs_and_huge_counts_found_by_ci_fuzz():
+    from topoanalysis.degeneracy import detect_degeneracies, measure_restricted
+    from topoanalysis.landscape import Landscape
+    from topoanalysis.levelsets import filter_normalized_directions
+
+    with pytest.raises(ValidationError, match="at least one row"):
+        detect_degeneracies(NET, X=np.zeros((0, 2)))
+    with pytest.raises(ValidationError, match="size at most"):
+        detect_degeneracies(NET, X=np.ones((3, 2)) * 1e200)
+    with pytest.raises(ValidationError, match="etas"):
+        measure_restricted("outputs", etas=np.array([]))
+    X = np.ones((4, 2))
+    with pytest.raises(ResourceError, match="`n`"):
+        filter_normalized_directions(Landscape(ARCH, X, X[:, :1]), NET.params, 10 ** 9)

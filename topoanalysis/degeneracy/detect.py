@@ -175,8 +175,12 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     pre_max = None
     if X is not None:
         X = check_array("X", X, ndim=2)
-        if X.shape[1] != d:
-            raise ValidationError(f"`X` must have {d} columns; got {X.shape[1]}.")
+        if X.shape[1] != d or X.shape[0] == 0:
+            raise ValidationError(f"`X` must have {d} columns and at least one row; got shape "
+                                  f"{X.shape}.")
+        from .._validation import check_magnitude
+
+        check_magnitude("X", X, MAX_PARAMETER)    # pre-activations X·w must fit in float64
         pre = X @ w[:, :d].T + (w[:, d] if w.shape[1] > d else 0.0)
         pre_max = pre.max(axis=0)
         dead_on = f"data ({X.shape[0]} rows)"

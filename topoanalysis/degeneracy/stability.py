@@ -1017,6 +1017,8 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
         raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
+    if len(etas) == 0:
+        raise ValidationError("`etas` must hold at least one perturbation size; got none.")
     dim = check_int("dim", dim, minimum=2, maximum=64)
     width = check_int("width", width, minimum=2, maximum=1000)
     _check_budget(len(etas) * seeds, "etas × seeds", dim)

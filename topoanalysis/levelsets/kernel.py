@@ -493,7 +493,7 @@ def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     dim = check_int("dim", dim, minimum=2)
-    check_work("n_trials × dim³", float(n_trials) * dim ** 3, unit="operations",
+    check_work("n_trials × dim³", float(n_trials) * dim ** 3, limit=2e8, unit="operations",
                fix="reduce `n_trials` or `dim`")
     rng = check_seed("seed", seed)
     angles = rng.uniform(0.0, np.pi * 0.999, n_trials)

@@ -217,6 +217,10 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     arch = landscape.arch if isinstance(landscape, Landscape) else landscape
     theta = _flat(theta, arch, "theta")
     n = check_int("n", n, minimum=1)
+    from .._validation import check_work
+
+    check_work("n", float(n) * arch.n_params, limit=1e8, unit="direction entries",
+               about="0.8 GB")
     seed = check_int("seed", seed, minimum=0)
     bias = check_choice("bias", bias, ("zero", "filter"))
     rng = np.random.default_rng(seed)
