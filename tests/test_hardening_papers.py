@@ -397,3 +397,35 @@ def test_empty_inputs_and_huge_counts_found_by_ci_fuzz():
     X = np.ones((4, 2))
     with pytest.raises(ResourceError, match="`n`"):
         filter_normalized_directions(Landscape(ARCH, X, X[:, :1]), NET.params, 10 ** 9)
+
+
+def test_campaign_findings():
+    """Found by scripts/fuzz_campaign.py (88,758 examples, first run)."""
+    import topoanalysis.critical as cr
+    from topoanalysis import datasets
+    from topoanalysis.degeneracy import detect_degeneracies
+    from topoanalysis.levelsets import (dynamic_string_sampling, pca_directions,
+                                        proposition_2_3_terms, surface_persistence)
+
+    wu = datasets.wu_five_point_regression()
+    X1, y1 = np.asarray(wu.X, float), np.asarray(wu.y, float).reshape(len(wu.X), -1)
+    net = Network.initialize(Architecture(1, (3,), 1), seed=0)
+    # classify with a kink tolerance that leaves no descent direction: a verdict, no TypeError
+    v = cr.classify(net, X1, y1, kink_tol=0.05, n_perturbations=10)
+    assert v.verdict in ("not stationary", "local minimum", "saddle", "undetermined")
+    for bad in (np.array("x"), 1.7976931348623157e308):
+        with pytest.raises(ValidationError, match="radii"):
+            cr.classify(net, X1, y1, radii=bad)
+    with pytest.raises(ValidationError, match="surface"):
+        surface_persistence([[1.0, 1.0, 1.0], [1.0]])
+    # subnormal covariances are scaled (the scale stays finite), not an SVD failure
+    lo, va, up = proposition_2_3_terms(W1, W2, np.array([[1e-323, 0.0], [0.0, 5e-324]]))
+    assert np.isfinite([lo, va, up]).all()
+    D, explained, _ = pca_directions(np.random.default_rng(0).normal(size=(5, 13)) * 1e307)
+    assert np.all(np.isfinite(explained)) and np.all(np.isfinite(D))
+    with pytest.raises(ValidationError, match="theta_b"):
+        dynamic_string_sampling(NET, Network(ARCH, NET_B.params * 1e300), X1[:, [0, 0]], y1,
+                                threshold=1.0, steps=5, n_points=5, max_depth=1,
+                                progress=False)
+    with pytest.raises(ValidationError, match="underflow"):
+        detect_degeneracies(Network(ARCH, NET.params * 5e-324 * 4))

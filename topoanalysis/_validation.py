@@ -304,4 +304,5 @@ def power_of_two_scale(*arrays):
     if not big or not np.isfinite(big):
         return 1.0
     _, exp = np.frexp(big)
-    return float(np.ldexp(1.0, -int(exp)))
+    # at most 2^1000: subnormal inputs come out near 2^-74 instead of an infinite scale
+    return float(np.ldexp(1.0, min(-int(exp), 1000)))

@@ -205,6 +205,10 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
                                     f"max pre-activation {pre_max[k]:.3g} on {dead_on}"))
 
     for k in np.flatnonzero(~zero):
+        if not max(nw[k], na[k]) > 0:      # non-zero weights whose norms underflow
+            raise ValidationError(f"`net` must have neurons whose weight norms fit in float64; "
+                                  f"neuron {int(k)}'s underflow to 0 (weights below about "
+                                  "1e-160): rescale it (the degeneracies are scale-invariant).")
         gap = abs(nw[k] - na[k]) / max(nw[k], na[k])
         if gap > tol["balance"]:
             items.append(Degeneracy("unbalanced", (int(k),), float(gap), tol["balance"],

@@ -462,8 +462,11 @@ class StabilityMeasurement:
         lines = [self.parameter.summary(), self.sobolev.summary()]
         if self.uniform is not None:
             lines.append(self.uniform.summary())
-        lines.append(f"ratio dist / |dR|_W1inf^{self.alpha:g} = {self.ratio:.6g}"
-                     + (f"; with the uniform norm {self.ratio_uniform:.6g}"
+        def text(r):
+            return f"{r:.6g}" if np.isfinite(r) else "unbounded (|dR| = 0 but dist > 0)"
+
+        lines.append(f"ratio dist / |dR|_W1inf^{self.alpha:g} = {text(self.ratio)}"
+                     + (f"; with the uniform norm {text(self.ratio_uniform)}"
                         if self.uniform is not None else ""))
         return "\n".join(lines)
 

@@ -272,7 +272,10 @@ def pca_directions(trajectory, n=2, *, center=None):
     n = check_int("n", n, minimum=1, maximum=min(T.shape))
     c = T[-1] if center is None else check_array("center", center, shape=(T.shape[1],))
     M = T - c
-    _, s, Vt = np.linalg.svd(M, full_matrices=False)
+    from .._validation import power_of_two_scale
+
+    p = power_of_two_scale(M)           # directions and shares are scale-invariant: no overflow
+    _, s, Vt = np.linalg.svd(M * p, full_matrices=False)
     total = float(np.sum(s ** 2))
     D = Vt[:n]
     # deterministic signs: the first point has positive coordinates
@@ -613,7 +616,7 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
         bead from the plane) and ``"string:loss"``; ``points`` ``"a"``, ``"b"``.
     """
     land = _check_landscape(landscape)
-    beads = np.asarray(getattr(string, "beads", string), dtype=np.float64)
+    beads = check_array("string", getattr(string, "beads", string), finite=False)
     if beads.ndim != 2 or beads.shape[0] < 2 or beads.shape[1] != land.n_params:
         raise ShapeError(f"`string` must have shape (K >= 2, {land.n_params}); got "
                          f"{beads.shape}.")

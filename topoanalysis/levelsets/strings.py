@@ -551,6 +551,10 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     steps = check_int("steps", steps, minimum=1)
     _check_dss_work(A.shape[0], arch.n_params, max_depth, max_beads, steps, n_points)
+    from .._validation import check_magnitude
+
+    check_magnitude("theta_a", A, 1e150, what="parameters")   # lengths square them
+    check_magnitude("theta_b", Bm, 1e150, what="parameters")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     if method == "greedy":
         for name, val in (("spring", spring), ("plane", plane)):
