@@ -429,3 +429,26 @@ def test_campaign_findings():
                                 progress=False)
     with pytest.raises(ValidationError, match="underflow"):
         detect_degeneracies(Network(ARCH, NET.params * 5e-324 * 4))
+
+
+def test_campaign_2_findings():
+    """Found by the second campaign (51,894 examples): 0-d arrays as sequences, and a
+    "not stationary" point without a computed descent direction."""
+    import topoanalysis.critical as cr
+    from topoanalysis import datasets
+    from topoanalysis.degeneracy import measure_family, measure_restricted
+
+    with pytest.raises(ValidationError, match="ts"):
+        measure_family("redundant", ts=np.array(0.0))
+    with pytest.raises(ValidationError, match="etas"):
+        measure_restricted("outputs", etas=np.array(0.0))
+    wu = datasets.wu_five_point_regression()
+    X1, y1 = np.asarray(wu.X, float), np.asarray(wu.y, float).reshape(len(wu.X), -1)
+    m = Network(Architecture(1, (3,), 1), np.array([
+        0.17542765439562555, -0.08849063244654962, 1.0862059681804261, -0.05520238817187748,
+        -0.08967769168366446, -0.3258617904541281, -0.09833938275510548, -0.41456694079430284,
+        -0.7442247722250365, 0.11]))
+    for kt in (0.01, 0.02):
+        v = cr.classify(m, X1, y1, kink_tol=kt, n_perturbations=10)
+        assert v.verdict in ("not stationary", "local minimum", "saddle", "undetermined")
+        assert "nan" not in v.summary().lower()

@@ -354,7 +354,8 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
                   + (f"one-sided slope {st.descent_slope:.3g} along the descent direction"
                      if st.descent_slope is not None else "no descent direction was computed")
                   + _proof_note(st))
-        curve = _curve(point, st.descent_direction) if check else None
+        curve = (_curve(point, st.descent_direction)
+                 if check and st.descent_direction is not None else None)
         return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
                        decided_by="first order")
     esc = _escape(point, kink_tol, max(tol * 1e-2, 1e-14), zero_tol, seed, max_pieces)

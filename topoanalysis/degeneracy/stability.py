@@ -876,7 +876,7 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     """
     family = check_choice("family", family, tuple(FAMILIES))
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
-    if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__"):
+    if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__") or np.ndim(ts) == 0:
         raise ValidationError(f"`ts` must be a sequence of floats >= 1; got {ts!r}.")
     _check_budget(len(ts), "ts")
     ts = [check_float("ts[]", t, minimum=1.0, maximum=1e50) for t in ts]
@@ -1018,7 +1018,7 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     """
     seeds = check_int("seeds", seeds, minimum=1)
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
-    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
+    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__") or np.ndim(etas) == 0:
         raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
     if len(etas) == 0:
         raise ValidationError("`etas` must hold at least one perturbation size; got none.")
