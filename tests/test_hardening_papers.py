@@ -452,3 +452,11 @@ def test_campaign_2_findings():
         v = cr.classify(m, X1, y1, kink_tol=kt, n_perturbations=10)
         assert v.verdict in ("not stationary", "local minimum", "saddle", "undetermined")
         assert "nan" not in v.summary().lower()
+
+
+def test_campaign_3_finding_ragged_etas():
+    from topoanalysis.degeneracy import measure_restricted
+
+    with pytest.raises(ValidationError, match="etas"):
+        measure_restricted("outputs", etas=[[], [1e-74, 1.0]])
+    assert measure_restricted("outputs", etas=[0.3, 0.1], seeds=1).summary()

@@ -876,8 +876,11 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     """
     family = check_choice("family", family, tuple(FAMILIES))
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
-    if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__") or np.ndim(ts) == 0:
+    if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__"):
         raise ValidationError(f"`ts` must be a sequence of floats >= 1; got {ts!r}.")
+    from .._validation import check_array
+
+    ts = check_array("ts", ts, ndim=1)            # 0-d, ragged or nested: refused here
     _check_budget(len(ts), "ts")
     ts = [check_float("ts[]", t, minimum=1.0, maximum=1e50) for t in ts]
     if len(ts) < 2:
@@ -1018,8 +1021,11 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     """
     seeds = check_int("seeds", seeds, minimum=1)
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
-    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__") or np.ndim(etas) == 0:
+    if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
         raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
+    from .._validation import check_array
+
+    etas = check_array("etas", etas, ndim=1)      # ragged or nested lists refused here
     if len(etas) == 0:
         raise ValidationError("`etas` must hold at least one perturbation size; got none.")
     dim = check_int("dim", dim, minimum=2, maximum=64)
