@@ -50,7 +50,11 @@ def check_float(name, value, *, minimum=None, maximum=None, strict_min=False,
         value = value[()]  # a 0-d array is its scalar
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValidationError(f"`{name}` must be a real number; got {_short(value)}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:                       # an int beyond float64 (10**400)
+        raise ValidationError(f"`{name}` must be a finite real number; got an integer of "
+                              f"{len(str(abs(int(value))))} digits.") from None
     if np.isnan(value) or (not allow_inf and not np.isfinite(value)):
         raise ValidationError(f"`{name}` must be a finite real number; got {value}.")
     if minimum is not None:
@@ -193,3 +197,112 @@ def renamed_kwargs(**renames):
         return wrapper
 
     return decorate
+
+
+# --- the public surface of the paper subpackages (issue 14) ----------------------------------
+__all__ += ["check_network", "check_architecture", "check_magnitude", "check_work",
+            "check_covariance", "power_of_two_scale"]
+
+#: Largest number of elementary operations (array entries written, samples drawn, LP rows) a
+#: public function may be asked for before it refuses with the figure (about a minute of work).
+MAX_WORK = 2e9
+
+
+def check_network(name, value, *, shallow=False):
+    """Return ``value`` after checking it is a :class:`~topoanalysis.network.Network`."""
+    from .exceptions import NotSupportedError
+    from .network import Network
+
+    if not isinstance(value, Network):
+        raise ValidationError(f"`{name}` must be a topoanalysis Network; got "
+                              f"{type(value).__name__}.")
+    if shallow and not value.arch.is_shallow:
+        raise NotSupportedError(f"`{name}` must be a shallow network (one hidden layer); got "
+                                f"hidden widths {value.arch.hidden}.")
+    return value
+
+
+def check_architecture(name, value, *, shallow=False):
+    """Return ``value`` after checking it is an :class:`~topoanalysis.network.Architecture`."""
+    from .exceptions import NotSupportedError
+    from .network import Architecture
+
+    if not isinstance(value, Architecture):
+        raise ValidationError(f"`{name}` must be an Architecture (e.g. Architecture(2, (4,), "
+                              f"1)); got {_short(value)}.")
+    if shallow and not value.is_shallow:
+        raise NotSupportedError(f"`{name}` must be a shallow architecture (one hidden layer); "
+                                f"got hidden widths {value.hidden}.")
+    return value
+
+
+def check_magnitude(name, value, limit, *, what="entries"):
+    """Refuse an array whose largest ``|entry|`` exceeds ``limit`` (finite but so large that the
+    computation would overflow float64); return the largest magnitude.
+
+    The message says to rescale: every ReLU verdict and distance is scale-covariant.
+    """
+    arr = np.asarray(value, dtype=np.float64)
+    big = float(np.max(np.abs(arr), initial=0.0))
+    if not big <= limit:
+        raise ValidationError(
+            f"`{name}` must have {what} of size at most {limit:.3g} (beyond it float64 "
+            f"overflows); got {big:.3g}. Rescale it: ReLU verdicts and distances are "
+            "scale-covariant.")
+    return big
+
+
+def check_work(name, amount, *, limit=MAX_WORK, unit="operations", fix=None,
+               about="about a minute of work"):
+    """Refuse, before any work, a request of ``amount`` units beyond ``limit``.
+
+    ``name`` names the parameter(s) that set the size; the message gives the figure.
+    """
+    from .exceptions import ResourceError
+
+    amount = float(amount)
+    if not amount <= limit:
+        hint = f"; {fix}" if fix else f"; reduce `{name}`"
+        raise ResourceError(f"`{name}` asks for {amount:.3g} {unit}, more than the limit of "
+                            f"{limit:.3g} ({about}){hint}.")
+    return amount
+
+
+def check_covariance(name, value, dim):
+    """Return a symmetric positive semi-definite ``(dim, dim)`` covariance, or refuse.
+
+    Symmetry is required up to 1e-12 relative (then symmetrized); the smallest eigenvalue must
+    be ``>= -1e-12 · ||Σ||`` (an indefinite matrix is no covariance: the kernels would take
+    square roots of negative variances).
+    """
+    cov = check_array(name, value, ndim=2)
+    if cov.shape != (dim, dim):
+        raise ShapeError(f"`{name}` must have shape ({dim}, {dim}); got shape {cov.shape}.")
+    scale = float(np.max(np.abs(cov), initial=0.0))
+    if scale > 0:
+        c = cov / scale
+        if np.max(np.abs(c - c.T)) > 1e-12:
+            raise ValidationError(f"`{name}` must be a symmetric matrix (a covariance); got "
+                                  f"one with |Σ - Σᵀ| up to {np.max(np.abs(cov - cov.T)):.3g}.")
+        c = 0.5 * (c + c.T)
+        low = float(np.linalg.eigvalsh(c).min())
+        if low < -1e-12:
+            raise ValidationError(f"`{name}` must be positive semi-definite (a covariance); got "
+                                  f"smallest eigenvalue {low * scale:.3g}.")
+        cov = 0.5 * (cov + cov.T)
+    return np.ascontiguousarray(cov)
+
+
+def power_of_two_scale(*arrays):
+    """The power of two ``s`` with ``max |entry| · s`` in ``[0.5, 1)`` (1 for all-zero input).
+
+    Multiplying by ``s`` is exact in float64 unless entries underflow; use it to bring huge or
+    tiny inputs of a scale-covariant computation to unit size.
+    """
+    big = max((float(np.max(np.abs(np.asarray(a, dtype=np.float64)), initial=0.0))
+               for a in arrays), default=0.0)
+    if not big or not np.isfinite(big):
+        return 1.0
+    _, exp = np.frexp(big)
+    # at most 2^1000: subnormal inputs come out near 2^-74 instead of an infinite scale
+    return float(np.ldexp(1.0, min(-int(exp), 1000)))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as _act
+from ._validation import check_architecture, check_int
 from .exceptions import NotSupportedError, ValidationError
 from .network import Network
 
@@ -45,13 +46,36 @@ def _require_homogeneous(arch, name):
             f"activations ({', '.join(_act.HOMOGENEOUS_ACTIVATIONS)}); got {arch.activation!r}.")
 
 
+def _scaled_norm(M, axis):
+    """Euclidean norms along ``axis`` without overflow or underflow (scaled by the largest
+    entry first): 1e300-sized weights give 1e300-sized norms, not inf."""
+    big = np.max(np.abs(M), axis=axis, keepdims=True)
+    safe = np.where(big > 0, big, 1.0)
+    return np.squeeze(safe * np.sqrt(np.sum((M / safe) ** 2, axis=axis, keepdims=True)),
+                      axis=axis)
+
+
 def _neuron_norms(arch, theta):
     (W1, b1), (W2, _) = arch.unpack(theta)
-    nw2 = np.sum(W1 ** 2, axis=-1)
-    if b1 is not None:
-        nw2 = nw2 + b1 ** 2
-    na2 = np.sum(W2 ** 2, axis=-2)
-    return np.sqrt(nw2), np.sqrt(na2)
+    big = float(np.max(np.abs(theta), initial=0.0))
+    if 1e-150 <= big <= 1e150 or big == 0:   # squares neither overflow nor vanish
+        nw2 = np.sum(W1 ** 2, axis=-1)
+        if b1 is not None:
+            nw2 = nw2 + b1 ** 2
+        na2 = np.sum(W2 ** 2, axis=-2)
+        return np.sqrt(nw2), np.sqrt(na2)
+    W = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
+    return _scaled_norm(W, -1), _scaled_norm(W2, -2)
+
+
+def _check_balance_args(arch, theta):
+    """The one entry check of :func:`balance_factors` and :func:`balance_params`."""
+    arch = check_architecture("arch", arch)
+    if not arch.is_shallow:
+        raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
+                                f"hidden widths {arch.hidden}.")
+    _require_homogeneous(arch, "arch")
+    return arch, arch.check_params(theta, "theta")
 
 
 def balance_factors(arch, theta):
@@ -71,6 +95,12 @@ def balance_factors(arch, theta):
     ndarray of shape (l,) or (B, l)
         Factors ``α_k``.
 
+    Raises
+    ------
+    ValidationError
+        ``arch`` not an architecture, ``theta`` not finite real parameters of it, or a factor
+        beyond float64 (``||a_k|| / ||w_k||`` above about ``1e308²``).
+
     See Also
     --------
     balance, balance_params
@@ -81,10 +111,21 @@ def balance_factors(arch, theta):
            neural networks with the ReLU activation function?", NeurIPS 2019: condition C.1
            (balanced neurons).
     """
+    arch, theta = _check_balance_args(arch, theta)
+    return _balance_factors(arch, theta)
+
+
+def _balance_factors(arch, theta):
     nw, na = _neuron_norms(arch, theta)
     ok = (nw > 0) & (na > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         alpha = np.where(ok, np.sqrt(na / np.where(ok, nw, 1.0)), 1.0)
+        if not np.all(np.isfinite(alpha) & (alpha > 0)):   # the ratio left float64
+            alpha = np.where(ok, np.sqrt(na) / np.sqrt(np.where(ok, nw, 1.0)), 1.0)
+    if not np.all(np.isfinite(alpha) & (alpha > 0)):
+        raise ValidationError("`theta` must have neurons whose balancing factors "
+                              "sqrt(||a_k|| / ||w_k||) fit in float64; got a ratio of weight "
+                              "norms beyond it (rescale the network).")
     return alpha
 
 
@@ -117,13 +158,9 @@ def balance_params(arch, theta):
            neural networks with the ReLU activation function?", NeurIPS 2019: condition C.1
            (balanced neurons).
     """
-    if not arch.is_shallow:
-        raise NotSupportedError(f"`arch`: balancing is implemented for shallow networks; got "
-                                f"hidden widths {arch.hidden}.")
-    _require_homogeneous(arch, "arch")
-    theta = arch.check_params(theta, "theta")
+    arch, theta = _check_balance_args(arch, theta)
     out = np.array(theta, dtype=np.float64, copy=True)
-    alpha = balance_factors(arch, out)
+    alpha = _balance_factors(arch, out)
     (W1, b1), (W2, _) = arch.unpack(out)
     W1 *= alpha[..., :, None]
     if b1 is not None:
@@ -354,7 +391,8 @@ def canonical_neuron_order(net, *, decimals=9):
     net : Network
         Shallow network.
     decimals : int, default=9
-        Decimal digits the sort keys are rounded to.
+        Digits kept when rounding, in ``[0, 300]`` (weights so huge that rounding would
+        overflow, or so tiny that all would round to 0, are scaled by a power of two first).
 
     Returns
     -------
@@ -379,8 +417,15 @@ def canonical_neuron_order(net, *, decimals=9):
     [1, 0]
     """
     _check_network(net, "net")
+    decimals = check_int("decimals", decimals, minimum=0, maximum=300)
     w, a = net.neuron_weights()
-    keys = np.round(np.concatenate([w, a], axis=1), decimals) + 0.0   # -0.0 -> 0.0
+    keys = np.concatenate([w, a], axis=1)
+    big = float(np.max(np.abs(keys), initial=0.0))
+    if big > 0 and not 1.0 <= big * 10.0 ** decimals <= 1e300:
+        # rounding multiplies by 10^decimals: scale by a power of two first (order-preserving,
+        # exact) so that huge weights do not all round to inf, nor tiny ones all to 0, and tie
+        keys = keys * np.ldexp(1.0, -int(np.frexp(big)[1]))
+    keys = np.round(keys, decimals) + 0.0   # -0.0 -> 0.0
     return np.lexsort(keys.T[::-1]).astype(np.int64)
 
 

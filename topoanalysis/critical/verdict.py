@@ -341,6 +341,8 @@ def _proof_note(st):
 
 def check_radii(radii):
     """Perturbation radii: one positive finite number or a non-empty sequence of them."""
+    if isinstance(radii, np.ndarray) and radii.ndim == 0:
+        radii = radii[()]
     if isinstance(radii, (numbers.Real, np.floating)) and not isinstance(radii, (bool, np.bool_)):
         radii = (radii,)
     if isinstance(radii, (str, bytes)) or not hasattr(radii, "__iter__"):
@@ -349,7 +351,9 @@ def check_radii(radii):
     radii = tuple(radii)
     if not radii or len(radii) > 100:
         raise ValidationError(f"`radii` must hold 1 to 100 radii; got {len(radii)}.")
-    return tuple(check_float("radii", r, minimum=0.0, strict_min=True) for r in radii)
+    # absolute radii; beyond 1e100 the perturbed losses overflow float64
+    return tuple(check_float("radii", r, minimum=0.0, strict_min=True, maximum=1e100)
+                 for r in radii)
 
 
 def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4, 1e-2),
@@ -361,9 +365,12 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
         f = max(st.failures, key=lambda f: f["amount"])
         where = "the output bias" if f["neuron"] is None else f"neuron {f['neuron']}"
         reason = (f"not a directional stationary point: the {f['condition']} condition fails at "
-                  f"{where} by {f['amount']:.3g}; one-sided slope {st.descent_slope:.3g} along "
-                  f"the descent direction" + _proof_note(st))
-        curve = _curve(point, st.descent_direction) if check else None
+                  f"{where} by {f['amount']:.3g}; "
+                  + (f"one-sided slope {st.descent_slope:.3g} along the descent direction"
+                     if st.descent_slope is not None else "no descent direction was computed")
+                  + _proof_note(st))
+        curve = (_curve(point, st.descent_direction)
+                 if check and st.descent_direction is not None else None)
         return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
                        decided_by="first order")
     esc = _escape(point, kink_tol, max(tol * 1e-2, 1e-14), zero_tol, seed, max_pieces)

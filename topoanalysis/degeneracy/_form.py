@@ -138,7 +138,7 @@ def augment_inputs(X, augment):
     raise ValidationError(f"`augment` must be one of {AUGMENTATIONS}; got {augment!r}.")
 
 
-def _check_net(net, name="net"):
+def _check_net(net, name="net", *, limit=None):
     from ..network import Network
 
     if not isinstance(net, Network):
@@ -153,7 +153,16 @@ def _check_net(net, name="net"):
         raise NotSupportedError(f"`{name}` must have a linear output unit (the paper's "
                                 f"realization); got output_activation="
                                 f"{net.arch.output_activation!r}.")
+    if limit is not None:
+        from .._validation import check_magnitude
+
+        check_magnitude(name, net.params, limit, what="parameters")
     return net
+
+
+#: Largest parameter magnitude the degeneracy tests and the canonical form accept (their norms
+#: square the weights; the distances scale or decide in rationals instead).
+MAX_PARAMETER = 1e150
 
 
 def shallow_form(net, augment=None, *, name="net"):

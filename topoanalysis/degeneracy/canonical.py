@@ -28,8 +28,8 @@ import sympy as sp
 from .._validation import (check_array, check_choice, check_float, check_int, check_seed,
                            renamed_kwargs)
 from ..exceptions import ValidationError
-from ._form import (AUGMENTATIONS, ShallowForm, _check_net, augment_inputs, c3_augment,
-                    form_network, shallow_form)
+from ._form import (AUGMENTATIONS, MAX_PARAMETER, ShallowForm, _check_net, augment_inputs,
+                    c3_augment, form_network, shallow_form)
 
 __all__ = ["CanonicalForm", "StepCheck", "canonical_form", "canonical_form_symbolic",
            "SymbolicStep", "exact_merge"]
@@ -310,7 +310,7 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     """
     from ..symmetry import balance, canonical_neuron_order, merge_redundant_neurons
 
-    _check_net(net)
+    _check_net(net, limit=MAX_PARAMETER)
     augment = check_choice("augment", augment, AUGMENTATIONS)
     certify = check_choice("certify", certify, ("exact",))
     tol = check_float("tol", tol, minimum=0.0, maximum=0.5)
@@ -419,6 +419,10 @@ def _same_ray(u, v):
 
 
 def _check_finite_params(net, name="net"):
+    from ..network import Network
+
+    if not isinstance(net, Network):
+        raise ValidationError(f"`{name}` must be a Network; got {type(net).__name__}.")
     p = np.asarray(net.params)
     if p.dtype.kind == "c" or not np.all(np.isfinite(p)):
         raise ValidationError(f"`{name}` must have finite real parameters; got non-finite or "

@@ -362,6 +362,9 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
            (balanced), C.2 (no redundant weight vectors), C.3.
     """
     tol = check_float("tol", tol, minimum=0.0)
+    from ._form import MAX_PARAMETER, _check_net
+
+    _check_net(net, limit=MAX_PARAMETER)
     form = shallow_form(net, augment)
     A, C = form.A, form.C
     na, nc = np.linalg.norm(A, axis=1), np.linalg.norm(C, axis=1)

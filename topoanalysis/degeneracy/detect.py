@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import check_array, check_float
 from ..exceptions import ValidationError
-from ._form import _check_net
+from ._form import MAX_PARAMETER, _check_net
 from .distance import Ball, Box
 
 __all__ = ["Degeneracy", "DegeneracyReport", "detect_degeneracies", "DEFAULT_TOLERANCES",
@@ -195,7 +195,7 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     >>> rep.neurons("opposite"), rep.neurons("redundant"), rep.neurons("unbalanced")
     ([0, 1, 2], [0, 2], [2])
     """
-    _check_net(net)
+    _check_net(net, limit=MAX_PARAMETER)
     tol = dict(DEFAULT_TOLERANCES)
     if tolerances is not None:
         if not isinstance(tolerances, dict) or set(tolerances) - set(tol):
@@ -223,8 +223,12 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     pre_max = None
     if X is not None:
         X = check_array("X", X, ndim=2)
-        if X.shape[1] != d:
-            raise ValidationError(f"`X` must have {d} columns; got {X.shape[1]}.")
+        if X.shape[1] != d or X.shape[0] == 0:
+            raise ValidationError(f"`X` must have {d} columns and at least one row; got shape "
+                                  f"{X.shape}.")
+        from .._validation import check_magnitude
+
+        check_magnitude("X", X, MAX_PARAMETER)    # pre-activations X·w must fit in float64
         pre = X @ w[:, :d].T + (w[:, d] if w.shape[1] > d else 0.0)
         pre_max = pre.max(axis=0)
         dead_on = f"data ({X.shape[0]} rows)"
@@ -249,6 +253,10 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
                                     f"max pre-activation {pre_max[k]:.3g} on {dead_on}"))
 
     for k in np.flatnonzero(~zero):
+        if not max(nw[k], na[k]) > 0:      # non-zero weights whose norms underflow
+            raise ValidationError(f"`net` must have neurons whose weight norms fit in float64; "
+                                  f"neuron {int(k)}'s underflow to 0 (weights below about "
+                                  "1e-160): rescale it (the degeneracies are scale-invariant).")
         gap = abs(nw[k] - na[k]) / max(nw[k], na[k])
         if gap > tol["balance"]:
             items.append(Degeneracy("unbalanced", (int(k),), float(gap), tol["balance"],

@@ -834,11 +834,6 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         exact = False
     return lower, float(upper), exact, expanded, leaves, best_sq
 def _check_vs(V, S):
-    V = np.asarray(V)
-    S = np.asarray(S)
-    if V.dtype.kind == "c" or S.dtype.kind == "c":
-        raise ValidationError("`V` and `S` must be real arrays; got complex numbers (the "
-                              "imaginary part would be dropped).")
     from .._validation import check_array
 
     V = check_array("V", V, ndim=2)
@@ -849,6 +844,10 @@ def _check_vs(V, S):
         raise ValidationError(f"`S` must have one row per row of `V` (and `V` at least one "
                               f"column); got shapes {V.shape} and {S.shape}.")
     return V, S
+
+
+#: Largest number of LPs :func:`linear_regions` may be asked for (about 30 s at ~3 ms each).
+LINEAR_REGIONS_MAX_LPS = 10_000
 
 
 def linear_regions(V, S, *, max_nodes=100_000):
@@ -897,8 +896,26 @@ def linear_regions(V, S, *, max_nodes=100_000):
     """
     V, S = _check_vs(V, S)
     max_nodes = check_int("max_nodes", max_nodes, minimum=1)
+    big = float(np.abs(V).max(initial=0.0)) * float(np.abs(S).max(initial=0.0)) * len(V)
+    if not big <= 1e150:
+        raise ValidationError(f"`V` and `S` must have products |s_k| |v_k| of size at most 1e150 "
+                              f"(the Jacobians' squared norms must fit in float64); got about "
+                              f"{big:.3g}. Rescale them: "
+                              "the regions depend only on the directions of `V`.")
     groups = hyperplane_groups(V, S)
     G, D = groups.normals.shape
+    if D >= 3 and G:
+        # estimated before enumerating: one LP (~3 ms) per side of every region, at most
+        # 2 Σ_{i<D} C(G−1, i) regions (capped by max_nodes)
+        from math import comb
+
+        from .._validation import check_work
+
+        bound = 2 * sum(comb(G - 1, i) for i in range(min(D, G)))
+        check_work("V", float(min(bound, max_nodes)) * G, limit=LINEAR_REGIONS_MAX_LPS,
+                   unit=f"LPs ({G} hyperplanes in dimension {D}: up to {bound:.3g} regions)",
+                   fix="use fewer neurons or a lower dimension, or lower `max_nodes`",
+                   about="about half a minute at ~3 ms per LP")
     if G == 0:
         signs = np.zeros((1, 0))
     elif D == 1:
@@ -1205,6 +1222,10 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
            neural networks with the ReLU activation function?", NeurIPS 2019: Section 2:
            inverse stability fails for the uniform norm.
     """
+    from .canonical import _check_finite_params
+
+    _check_finite_params(net_a, "net_a")
+    _check_finite_params(net_b, "net_b")
     if not isinstance(domain, (Box, Ball)):
         raise ValidationError(f"`domain` must be a Box or a Ball; got {type(domain).__name__}.")
     if domain.dim != net_a.arch.inputs:

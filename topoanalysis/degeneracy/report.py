@@ -162,7 +162,20 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
            neural networks with the ReLU activation function?", NeurIPS 2019: Section 2
            (degeneracies) and the restricted space C.1–C.3.
     """
-    labels = [f"network {i}" for i in range(len(nets))] if labels is None else list(labels)
+    from ..exceptions import ValidationError
+
+    try:
+        nets = list(nets)
+    except TypeError:
+        raise ValidationError(f"`nets` must be a sequence of Networks; got "
+                              f"{type(nets).__name__}.") from None
+    if labels is None:
+        labels = [f"network {i}" for i in range(len(nets))]
+    elif isinstance(labels, str) or not hasattr(labels, "__len__") or len(labels) != len(
+            nets) or not all(isinstance(t, str) for t in labels):
+        raise ValidationError(f"`labels` must be a sequence of {len(nets)} strings (one per "
+                              f"network); got {labels!r:.80}.")
+    labels = list(labels)
     res = [network_stability(n, X=X, tolerances=tolerances) for n in nets]
     return StabilityOfNetworks(
         labels=labels, counts=[r.degeneracies.counts for r in res],

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._validation import check_choice, check_float, check_int, check_seed, renamed_kwargs
 from ..exceptions import ResourceError, ValidationError
+from ..network import Network
 from ._form import form_network, pair_forms
 from .distance import Ball, sobolev_distance, uniform_distance
 
@@ -324,6 +325,33 @@ def _reduced(form):
     return A, C
 
 
+def _scaled_pair(net_a, net_b, reparametrizations):
+    """``(s, sΘ, sΓ, s·reparametrizations)`` when the parameters are beyond 1e±100 (else None).
+
+    ``s`` is a power of two bringing the largest entry to unit size; parameters spanning more
+    than 1e280 in magnitude (which would underflow) are refused in one line.
+    """
+    from .._validation import power_of_two_scale
+
+    nets = [net_a, net_b, *reparametrizations]
+    for k, other in enumerate(reparametrizations):
+        if not isinstance(other, Network):
+            raise ValidationError(f"`reparametrizations[{k}]` must be a Network; got "
+                                  f"{type(other).__name__}.")
+    params = [np.abs(np.asarray(n.params, dtype=np.float64)) for n in nets]
+    big = max(float(p.max(initial=0.0)) for p in params)
+    if big == 0 or 1e-100 <= big <= 1e100:
+        return None
+    s = power_of_two_scale(*params)
+    small = min(float(p[p > 0].min(initial=np.inf)) for p in params)
+    if small * s < 1e-280:
+        raise ValidationError(f"`net_a`/`net_b` must have non-zero parameters within a factor "
+                              f"1e280 of each other for a float64 distance; got sizes from "
+                              f"{small:.3g} to {big:.3g}.")
+    scaled = [Network(n.arch, np.asarray(n.params) * s) for n in nets]
+    return s, scaled[0], scaled[1], scaled[2:]
+
+
 @renamed_kwargs(theta="net_a", gamma="net_b")
 def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
                        reparametrizations=(), certify="exact"):
@@ -386,6 +414,15 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
 
     _check_finite_params(net_a, "net_a")
     _check_finite_params(net_b, "net_b")
+    scaled = _scaled_pair(net_a, net_b, reparametrizations)
+    if scaled is not None:
+        # the distance is scale-covariant: Θ, Γ ↦ sΘ, sΓ maps parametrizations of R(Γ) onto
+        # those of R(sΓ) = s²R(Γ), so d(sΘ, sΓ) = s d(Θ, Γ); s a power of two keeps it exact
+        s, a, b, reps = scaled
+        res = parameter_distance(a, b, augment=augment, zero_tol=zero_tol, reduce=reduce,
+                                 reparametrizations=reps, certify=certify)
+        return dataclasses.replace(res, value=res.value / s,
+                                   value_balanced=res.value_balanced / s, lower=res.lower / s)
     ft, fg = pair_forms(net_a, net_b, augment)
     opt, bal, gz = _cost_matrices(ft.A, ft.C, fg.A, fg.C, zero_tol)
     value, r, c = _bottleneck(opt)
@@ -472,8 +509,11 @@ class StabilityMeasurement:
         lines = [self.parameter.summary(), self.sobolev.summary()]
         if self.uniform is not None:
             lines.append(self.uniform.summary())
-        lines.append(f"ratio dist / |dR|_W1inf^{self.alpha:g} = {self.ratio:.6g}"
-                     + (f"; with the uniform norm {self.ratio_uniform:.6g}"
+        def text(r):
+            return f"{r:.6g}" if np.isfinite(r) else "unbounded (|dR| = 0 but dist > 0)"
+
+        lines.append(f"ratio dist / |dR|_W1inf^{self.alpha:g} = {text(self.ratio)}"
+                     + (f"; with the uniform norm {text(self.ratio_uniform)}"
                         if self.uniform is not None else ""))
         return "\n".join(lines)
 
@@ -960,6 +1000,9 @@ def measure_family(family, ts=(1, 2, 4, 8, 16, 32, 64), *, alpha=0.5):
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(ts, (str, bytes)) or not hasattr(ts, "__len__"):
         raise ValidationError(f"`ts` must be a sequence of floats >= 1; got {ts!r}.")
+    from .._validation import check_array
+
+    ts = check_array("ts", ts, ndim=1)            # 0-d, ragged or nested: refused here
     _check_budget(len(ts), "ts")
     ts = [check_float("ts[]", t, minimum=1.0, maximum=1e50) for t in ts]
     if len(ts) < 2:
@@ -1039,9 +1082,13 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
            C.1–C.3 of the restricted space (Theorem 3.3).
     """
     kind = check_choice("kind", kind, RESTRICTED_KINDS)
-    eta = check_float("eta", eta, minimum=0.0, strict_min=True)
+    eta = check_float("eta", eta, minimum=0.0, strict_min=True, maximum=1e100)
     dim = check_int("dim", dim, minimum=2)
     width = check_int("width", width, minimum=2)
+    from .._validation import check_work
+
+    check_work("dim × width", float(dim) * width, limit=1e7, unit="weights",
+               fix="use a smaller `dim` or `width`", about="80 MB")
     rng = np.random.default_rng(check_seed("seed", seed))
     if kind == "outputs":
         A, C = _restricted_theta(rng, dim, width)
@@ -1108,6 +1155,11 @@ def measure_restricted(kind, etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, width
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
     if isinstance(etas, (str, bytes)) or not hasattr(etas, "__len__"):
         raise ValidationError(f"`etas` must be a sequence of positive floats; got {etas!r}.")
+    from .._validation import check_array
+
+    etas = check_array("etas", etas, ndim=1)      # ragged or nested lists refused here
+    if len(etas) == 0:
+        raise ValidationError("`etas` must hold at least one perturbation size; got none.")
     dim = check_int("dim", dim, minimum=2, maximum=64)
     width = check_int("width", width, minimum=2, maximum=1000)
     _check_budget(len(etas) * seeds, "etas × seeds", dim)

@@ -248,13 +248,22 @@ class InterpolationBarrier:
 
 # --- helpers -----------------------------------------------------------------------------
 def _check_ts(ts, n_points, name_points="n_points"):
+    from .._validation import check_work
+
     if ts is None:
         n = check_int(name_points, n_points, minimum=2)
+        # estimated before allocating: each point is one engine evaluation per pair
+        check_work(name_points, n, limit=MAX_GRID_POINTS, unit="grid points per segment",
+                   about="a 0.8 GB grid and minutes of engine time")
         return np.linspace(0.0, 1.0, n)
     ts = check_array("ts", ts, ndim=1)
     if ts.size < 1:
         raise ShapeError(f"`ts` must hold at least one coefficient; got shape {ts.shape}.")
     return ts
+
+
+#: Most grid points a segment may be asked for (``n_points``): 1e8 (0.8 GB per grid row).
+MAX_GRID_POINTS = 1e8
 
 
 def _resolve_pair(theta_a, theta_b, arch):

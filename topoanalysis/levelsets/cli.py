@@ -24,6 +24,11 @@ from .._validation import normalize_name
 
 __all__ = ["add_subcommand", "cmd_connect", "cmd_barrier"]
 
+
+def _count(n):
+    return f"{n:,.0f}" if n < 1e9 else f"{n:.3g}"
+
+
 def _dss_work(args, arch, n_samples, pairs=1):
     """Refuse, before any work, a string search whose worst case does not fit the budgets.
 
@@ -37,17 +42,18 @@ def _dss_work(args, arch, n_samples, pairs=1):
     from ..dynamics._engine import resolve_threads
     from ..dynamics.train import estimate_step_seconds
 
-    depth_beads = 2.0 ** min(args.max_depth, 1023) - 1
+    # 2^60 beads is past every budget already; capping keeps the figures finite and short
+    depth_beads = 2.0 ** min(args.max_depth, 60) - 1
     beads = depth_beads if args.max_beads is None else min(depth_beads, args.max_beads)
     P = arch.n_params
     check_memory_budget(8.0 * pairs * (beads + 2) * P * 4
                         + 8.0 * args.points * (P + n_samples * (sum(arch.hidden) + arch.outputs)),
-                        f"up to {beads:,.0f} beads per pair × {pairs} pair(s) "
+                        f"up to {_count(beads)} beads per pair × {pairs} pair(s) "
                         f"(--max-depth {args.max_depth})",
                         "reduce --max-depth or give --max-beads")
     per_step = estimate_step_seconds(1, n_samples, P, resolve_threads(args.threads, 1))
     seconds = pairs * beads * (args.bead_steps * per_step + args.points * per_step)
-    check_time_budget(seconds, f"a worst-case string search ({beads:,.0f} beads per pair × "
+    check_time_budget(seconds, f"a worst-case string search ({_count(beads)} beads per pair × "
                                f"{args.bead_steps} steps × {pairs} pair(s))",
                       "reduce --max-depth or --bead-steps, or give --max-beads", force=args.force)
 

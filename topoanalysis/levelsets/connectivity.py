@@ -198,9 +198,17 @@ def aligned_barriers(theta_a, theta_b, X, y=None, *, arch=None, loss=None, n_poi
             raise ShapeError(f"`theta_a` and `theta_b` must hold the same number of networks; "
                              f"got {A.shape[0]} and {B.shape[0]}.")
     n_points = check_int("n_points", n_points, minimum=3)
-    lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
+    from .._resources import check_memory
+
+    check_memory(48.0 * A.shape[0] * n_points, f"{A.shape[0]} pairs × {n_points} points, "
+                 "before and after alignment", param="n_points")
+    with np.errstate(over="ignore", invalid="ignore"):
+        lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
+    _check_finite_losses(lin.loss.max(axis=1), "the segments between `theta_a` and `theta_b`")
     ref, al, perms, d0, d1 = _align_rows(arch, A, B, balanced)
-    ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
+    _check_finite_losses(ali.loss.max(axis=1), "the aligned segments")
     return AlignedBarriers(
         barrier_linear=lin.barrier, barrier_aligned=ali.barrier,
         max_linear=lin.loss.max(axis=1), max_aligned=ali.loss.max(axis=1),
@@ -380,6 +388,17 @@ class BarrierMatrix:
                 "seconds": self.seconds, "settings": self.settings}
 
 
+def _check_finite_losses(losses, name):
+    """Refuse, in one line, losses that left float64 (outputs of 1e150+ networks or data)."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        where = (f"`{name}[{int(bad[0])}]`" if name.isidentifier() else f"{name} (pair "
+                 f"{int(bad[0])})")
+        raise ValidationError(f"{where} must have a finite loss on the data; got "
+                              f"{float(losses[bad[0]])} (the outputs overflow float64: rescale "
+                              "the networks or the data).")
+
+
 def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False, strings=False,
                       threshold=None, n_points=101, balanced=None, dss_options=None,
                       n_threads=None, progress=True):
@@ -456,14 +475,20 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
     if N < 2:
         raise ValidationError(f"`networks` must hold at least 2 networks; got {N}.")
     n_points = check_int("n_points", n_points, minimum=3)
+    from .._resources import check_memory
+
+    check_memory(24.0 * N * (N - 1) / 2 * n_points, f"{N * (N - 1) // 2} segments × {n_points} "
+                 "points", param="n_points")
     if strings:
         if threshold is None:
             raise ValidationError("`threshold` must be given (a positive loss level) when "
                                   "strings=True; got None.")
         threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     iu, ju = np.triu_indices(N, 1)
-    ends = land.interpolate(P, P, ts=[0.0], n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ends = land.interpolate(P, P, ts=[0.0], n_threads=n_threads)
     node_loss = ends.loss[:, 0]
+    _check_finite_losses(node_loss, "networks")
 
     def sym(vals, diag):
         M = np.zeros((N, N))
@@ -472,7 +497,9 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
         np.fill_diagonal(M, diag)
         return M
 
-    lin = land.interpolation_barrier(P[iu], P[ju], n_points=n_points, n_threads=n_threads)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lin = land.interpolation_barrier(P[iu], P[ju], n_points=n_points, n_threads=n_threads)
+    _check_finite_losses(lin.loss.max(axis=1), "the segments between `networks`")
     linear_max = sym(lin.loss.max(axis=1), node_loss)
     linear_barrier = sym(lin.barrier, 0.0)
     aligned_max = aligned_barrier = perms = None

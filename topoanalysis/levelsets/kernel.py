@@ -25,8 +25,9 @@ import functools
 
 import numpy as np
 
-from .._validation import check_array, check_int, check_seed
-from ..exceptions import ShapeError
+from .._validation import (check_array, check_covariance, check_float, check_int, check_seed,
+                           check_work, power_of_two_scale)
+from ..exceptions import ShapeError, ValidationError
 
 __all__ = [
     "KernelDerivation",
@@ -135,24 +136,55 @@ def _kernel_fn():
 def _check_cov(cov, dim):
     if cov is None:
         return np.eye(dim)
-    cov = check_array("cov", cov, ndim=2)
-    if cov.shape != (dim, dim):
-        raise ShapeError(f"`cov` must have shape ({dim}, {dim}); got shape {cov.shape}.")
-    return cov
+    return check_covariance("cov", cov, dim)
+
+
+def _weights(w1, w2):
+    w1 = check_array("w1", w1, ndim=(1, 2))
+    w2 = check_array("w2", w2, ndim=(1, 2))
+    if w1.shape[-1] == 0:
+        raise ShapeError(f"`w1` must have at least one coordinate; got shape {w1.shape}.")
+    if w1.shape[-1] != w2.shape[-1]:
+        raise ShapeError(f"`w2` must have last dimension {w1.shape[-1]}; got shape {w2.shape}.")
+    return w1, w2
+
+
+def _unscale(value, exponent, what):
+    """``value · 2^exponent`` (exact), refused in one line when it leaves float64."""
+    with np.errstate(over="ignore"):
+        out = np.ldexp(value, exponent)
+    if not np.all(np.isfinite(out)):
+        raise ValidationError(f"{what} overflows float64 (it is about 2^{int(exponent)}); "
+                              "rescale `w1`, `w2` or `cov` (the kernel is "
+                              "homogeneous of degree 1 in each).")
+    return out
+
+
+def _unit(w, name):
+    """Rows of ``w`` scaled to unit length without overflow; zero rows refused."""
+    big = np.max(np.abs(w), axis=-1, keepdims=True)
+    if np.any(big == 0):
+        raise ValidationError(f"`{name}` must be non-zero (it is normalized to unit length); got "
+                              "a zero vector.")
+    w = w / big
+    return w / np.linalg.norm(w, axis=-1, keepdims=True)
 
 
 def _scales(w1, w2, cov):
-    w1 = check_array("w1", w1, ndim=(1, 2))
-    w2 = check_array("w2", w2, ndim=(1, 2))
-    if w1.shape[-1] != w2.shape[-1]:
-        raise ShapeError(f"`w2` must have last dimension {w1.shape[-1]}; got shape {w2.shape}.")
+    """``s1, s2, θ`` of unit-scaled inputs and the power of two (exponent) that undoes it."""
+    w1, w2 = _weights(w1, w2)
     cov = _check_cov(cov, w1.shape[-1])
+    # the kernel is homogeneous: K(p w1, q w2, r Σ) = p q r K(w1, w2, Σ); scaling by powers of
+    # two brings 1e-300 ... 1e300 inputs to unit size without rounding
+    p, q, r = power_of_two_scale(w1), power_of_two_scale(w2), power_of_two_scale(cov)
+    w1, w2, cov = w1 * p, w2 * q, cov * r
+    exponent = -(np.frexp(p)[1] + np.frexp(q)[1] + np.frexp(r)[1] - 3)
     a = np.einsum("...i,ij,...j->...", w1, cov, w1)
     b = np.einsum("...i,ij,...j->...", w2, cov, w2)
     c = np.einsum("...i,ij,...j->...", w1, cov, w2)
-    s1, s2 = np.sqrt(a), np.sqrt(b)
+    s1, s2 = np.sqrt(np.maximum(a, 0.0)), np.sqrt(np.maximum(b, 0.0))
     cos = np.clip(c / np.maximum(s1 * s2, 1e-300), -1.0, 1.0)
-    return s1, s2, np.arccos(cos)
+    return s1, s2, np.arccos(cos), exponent
 
 
 def relu_kernel(w1, w2, cov=None):
@@ -183,8 +215,8 @@ def relu_kernel(w1, w2, cov=None):
     >>> round(float(relu_kernel([1.0, 0.0], [1.0, 0.0])), 6)    # E[relu(g)²] = 1/2
     0.5
     """
-    s1, s2, th = _scales(w1, w2, cov)
-    return _kernel_fn()(s1, s2, th)
+    s1, s2, th, exponent = _scales(w1, w2, cov)
+    return _unscale(_kernel_fn()(s1, s2, th), exponent, "the kernel value")
 
 
 def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
@@ -216,13 +248,39 @@ def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
     """
     w1 = check_array("w1", w1, ndim=1)
     w2 = check_array("w2", w2, ndim=1, shape=w1.shape)
+    if w1.size == 0:
+        raise ShapeError("`w1` must have at least one coordinate; got shape (0,).")
     n = check_int("n_samples", n_samples, minimum=2)
+    check_work("n_samples", float(n) * w1.size, limit=MAX_SAMPLE_COORDINATES,
+               unit="sample coordinates", about="about 10 s")
     cov = _check_cov(cov, w1.size)
     rng = check_seed("seed", seed)
-    L = np.linalg.cholesky(cov + 1e-300 * np.eye(w1.size))
-    X = rng.standard_normal((n, w1.size)) @ L.T
-    z = np.maximum(X @ w1, 0.0) * np.maximum(X @ w2, 0.0)
-    return float(z.mean()), float(z.std(ddof=1) / np.sqrt(n))
+    p, q, r = power_of_two_scale(w1), power_of_two_scale(w2), power_of_two_scale(cov)
+    w1, w2, cov = w1 * p, w2 * q, cov * r
+    exponent = -(np.frexp(p)[1] + np.frexp(q)[1] + np.frexp(r)[1] - 3)
+    lam, vec = np.linalg.eigh(cov)          # a square root that also takes singular Σ
+    L = vec * np.sqrt(np.maximum(lam, 0.0))
+    # stream in blocks of rows (the same random numbers as one block: memory stays bounded)
+    count, mean, m2 = 0, 0.0, 0.0
+    block = 1 << 18
+    while count < n:
+        k = min(block, n - count)
+        X = rng.standard_normal((k, w1.size)) @ L.T
+        z = np.maximum(X @ w1, 0.0) * np.maximum(X @ w2, 0.0)
+        zm = float(z.mean())
+        zm2 = float(((z - zm) ** 2).sum())
+        delta = zm - mean
+        total = count + k
+        mean += delta * k / total
+        m2 += zm2 + delta ** 2 * count * k / total
+        count = total
+    stderr = np.sqrt(m2 / (n - 1)) / np.sqrt(n)
+    return (float(_unscale(mean, exponent, "the kernel estimate")),
+            float(_unscale(stderr, exponent, "the standard error")))
+
+
+#: Most Gaussian sample coordinates a Monte Carlo check may draw (about 10 s of work).
+MAX_SAMPLE_COORDINATES = 2e8
 
 
 def _random_cov(rng, d):
@@ -304,6 +362,11 @@ def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     dim = check_int("dim", dim, minimum=2)
+    n_samples = check_int("n_samples", n_samples, minimum=2)
+    check_work("n_trials × n_samples × dim", float(n_trials) * n_samples * dim,
+               limit=MAX_SAMPLE_COORDINATES, unit="sample coordinates",
+               fix="reduce `n_trials`, `n_samples` or `dim`", about="about 10 s")
+    z_max = check_float("z_max", z_max, minimum=0.0, strict_min=True)
     rng = check_seed("seed", seed)
     closed, mc, se = [], [], []
     for _ in range(n_trials):
@@ -350,19 +413,24 @@ def proposition_2_3_terms(w1, w2, cov=None):
     >>> bool(lo <= v <= up)
     True
     """
-    w1 = check_array("w1", w1, ndim=(1, 2))
-    w2 = check_array("w2", w2, ndim=(1, 2))
-    w1 = w1 / np.linalg.norm(w1, axis=-1, keepdims=True)
-    w2 = w2 / np.linalg.norm(w2, axis=-1, keepdims=True)
+    w1, w2 = _weights(w1, w2)
+    w1, w2 = _unit(w1, "w1"), _unit(w2, "w2")
     cov = _check_cov(cov, w1.shape[-1])
+    r = power_of_two_scale(cov)         # every term is linear in Σ: compute at unit size
+    exponent = -(np.frexp(r)[1] - 1)
+    cov = cov * r
     cos_a = np.clip(np.sum(w1 * w2, axis=-1), -1.0, 1.0)
     wm = w1 + w2
-    wm = wm / np.linalg.norm(wm, axis=-1, keepdims=True)
+    nm = np.linalg.norm(wm, axis=-1, keepdims=True)
+    # opposite vectors (α = π) have no bisector, but its factor (1 + cos α)/2 is 0
+    wm = np.where(nm > 0, wm / np.where(nm > 0, nm, 1.0), 0.0)
     norm_z = 0.5 * np.einsum("...i,ij,...j->...", wm, cov, wm)
     op = float(np.linalg.norm(cov, 2))
     value = relu_kernel(w1, w2, cov)
     upper = 0.5 * (1.0 + cos_a) * norm_z
     lower = upper - 2.0 * op * (0.5 * (1.0 - cos_a) + (1.0 - cos_a**2))
+    lower, value, upper = (_unscale(t, exponent, "a term of Proposition 2.3")
+                           for t in (lower, value, upper))
     return lower, value, upper
 
 
@@ -447,6 +515,8 @@ def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     """
     n_trials = check_int("n_trials", n_trials, minimum=1)
     dim = check_int("dim", dim, minimum=2)
+    check_work("n_trials × dim³", float(n_trials) * dim ** 3, limit=2e8, unit="operations",
+               fix="reduce `n_trials` or `dim`")
     rng = check_seed("seed", seed)
     angles = rng.uniform(0.0, np.pi * 0.999, n_trials)
     lo, va, up = [], [], []

@@ -24,7 +24,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_float
+from .._validation import check_array, check_float
 from ..exceptions import ValidationError
 
 __all__ = [
@@ -231,7 +231,7 @@ def surface_persistence(surface, *, min_persistence=0.0):
     2
     """
     gudhi = _gudhi()
-    Z = np.asarray(getattr(surface, "loss", surface), dtype=np.float64)
+    Z = check_array("surface", getattr(surface, "loss", surface), finite=False)
     if Z.ndim != 2 or min(Z.shape) < 2:
         raise ValidationError(f"`surface` must be a 2-D slice (a grid of shape (n1, n2)); got "
                               f"shape {Z.shape}.")

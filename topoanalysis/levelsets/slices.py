@@ -28,7 +28,7 @@ import json
 
 import numpy as np
 
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ShapeError, ValidationError
 from ..landscape import Landscape
 from ..network import Network
@@ -133,7 +133,9 @@ class LossSurface:
         c, lmin = self.minimum()
         shape = " × ".join(str(n) for n in self.loss.shape)
         return (f"{self.kind} slice, {self.dim}-D grid {shape}: loss in [{lo:.4g}, {hi:.4g}], "
-                f"lowest at {np.round(c, 4).tolist()} ({lmin:.4g}); {self.seconds:.3f} s")
+                f"lowest at {np.round(c, 4).tolist()} ({lmin:.4g}); {self.seconds:.3f} s"
+                + (f"; {self.info['non_finite_points']} grid points overflow float64 (NaN)"
+                   if self.info.get("non_finite_points") else ""))
 
     def to_dict(self):
         """Everything but the (large) origin and directions, as plain JSON types.
@@ -268,6 +270,10 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     arch = landscape.arch if isinstance(landscape, Landscape) else landscape
     theta = _flat(theta, arch, "theta")
     n = check_int("n", n, minimum=1)
+    from .._validation import check_work
+
+    check_work("n", float(n) * arch.n_params, limit=1e8, unit="direction entries",
+               about="0.8 GB")
     seed = check_int("seed", seed, minimum=0)
     bias = check_choice("bias", bias, ("zero", "filter"))
     rng = np.random.default_rng(seed)
@@ -321,16 +327,19 @@ def pca_directions(trajectory, n=2, *, center=None):
            of neural nets", NeurIPS 2018: optimization trajectories in the PCA directions
            (Section 7).
     """
-    T = np.asarray(trajectory, dtype=np.float64)
+    T = check_array("trajectory", trajectory, ndim=2, finite=False)
     if T.ndim != 2 or T.shape[0] < 2:
         raise ShapeError(f"`trajectory` must have shape (R, P) with R >= 2; got {T.shape}.")
     if not np.all(np.isfinite(T)):
         raise ValidationError("`trajectory` must be finite (a run that diverged or stopped "
                               "early has NaN records: drop them first).")
     n = check_int("n", n, minimum=1, maximum=min(T.shape))
-    c = T[-1] if center is None else np.asarray(center, dtype=np.float64)
+    c = T[-1] if center is None else check_array("center", center, shape=(T.shape[1],))
     M = T - c
-    _, s, Vt = np.linalg.svd(M, full_matrices=False)
+    from .._validation import power_of_two_scale
+
+    p = power_of_two_scale(M)           # directions and shares are scale-invariant: no overflow
+    _, s, Vt = np.linalg.svd(M * p, full_matrices=False)
     total = float(np.sum(s ** 2))
     D = Vt[:n]
     # deterministic signs: the first point has positive coordinates
@@ -431,7 +440,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
 
     land = _check_landscape(landscape)
     origin = _flat(origin, land.arch, "origin")
-    D = np.array(directions, dtype=np.float64)
+    D = np.array(check_array("directions", directions, ndim=(1, 2)))
     if D.ndim == 1:
         D = D[None]
     if D.ndim != 2 or D.shape[0] not in (1, 2) or D.shape[1] != land.n_params:
@@ -471,7 +480,15 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
             stack = origin[None, :] + C[i0:i0 + rows] @ D
             out[i0:i0 + rows] = land.loss(stack, n_threads=n_threads)
     seconds = time.perf_counter() - tic
-    out[~np.isfinite(out)] = np.nan
+    bad = ~np.isfinite(out)
+    if bad.all():
+        raise ValidationError("`origin`/`directions`/`spans` must give a loss within float64 "
+                              "somewhere on the grid; got non-finite losses at every point "
+                              "(rescale the networks, the data or the spans).")
+    out[bad] = np.nan                 # said in words: info["non_finite_points"]
+    if bad.any():
+        info = dict(info or {}, non_finite_points=int(bad.sum()),
+                    note="NaN marks grid points whose loss overflows float64")
     return LossSurface(kind=kind, origin=origin, directions=D, coords=coords,
                        loss=out.reshape(ns), points=dict(points or {}), paths=dict(paths or {}),
                        landscape=land.to_dict(), seconds=seconds, info=dict(info or {}))
@@ -564,7 +581,7 @@ def pca_slice(landscape, trajectory, *, dim=2, n=51, margin=0.25, n_threads=None
         T = trajectory.trajectory[0]
         T = T[np.all(np.isfinite(T), axis=1)]
     else:
-        T = np.asarray(trajectory, dtype=np.float64)
+        T = check_array("trajectory", trajectory, ndim=2, finite=False)
     if T.ndim != 2 or T.shape[-1] != land.n_params:
         raise ShapeError(f"`trajectory` must have shape (R, {land.n_params}); got {T.shape}.")
     dim = check_int("dim", dim, minimum=1, maximum=2)
@@ -757,7 +774,7 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
            of neural nets", NeurIPS 2018: 2-D plots of the loss in a plane (Section 3).
     """
     land = _check_landscape(landscape)
-    beads = np.asarray(getattr(string, "beads", string), dtype=np.float64)
+    beads = check_array("string", getattr(string, "beads", string), finite=False)
     if beads.ndim != 2 or beads.shape[0] < 2 or beads.shape[1] != land.n_params:
         raise ShapeError(f"`string` must have shape (K >= 2, {land.n_params}); got "
                          f"{beads.shape}.")

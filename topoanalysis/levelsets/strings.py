@@ -73,6 +73,34 @@ FAILURES = ("budget", "depth")
 BEAD_STOPS = ("target", "stalled", "max_steps", "diverged", "endpoint")
 
 
+def _check_dss_work(pairs, n_params, max_depth, max_beads, steps, n_points):
+    """Refuse, before any work, a string search whose worst case (``2^max_depth − 1`` beads per
+    pair unless ``max_beads``) does not fit in memory or in about an hour of bead training."""
+    from .._resources import check_memory
+    from .._validation import check_work
+
+    beads = 2.0 ** min(max_depth, 60) - 1
+    if max_beads is not None:
+        beads = min(beads, float(max_beads))
+    shown = f"{beads:,.0f}" if beads < 1e9 else f"{beads:.3g}"
+    check_memory(32.0 * pairs * (beads + 2) * n_params,
+                 f"up to {shown} beads per pair × {pairs} pair(s) with their optimizer states "
+                 f"(max_depth={max_depth}; give max_beads to bound it)", param="max_depth")
+    check_work("max_depth", pairs * beads * (steps + n_points), limit=MAX_DSS_STEPS,
+               unit=f"bead training steps and grid points ({shown} beads per pair × {pairs} "
+                    f"pair(s) × ({steps} steps + {n_points} points))",
+               fix="reduce `max_depth`, give `max_beads`, or reduce `steps`",
+               about="about an hour")
+
+
+#: Most bead training steps plus grid points a string search may be asked for in its worst case.
+MAX_DSS_STEPS = 1e9
+
+
+def _ratio_text(x):
+    return f"{x:.4f}" if np.isfinite(x) else "undefined (a loop: the two ends coincide)"
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class BeadString:
     """One string of beads between two minima.
@@ -185,10 +213,13 @@ class BeadString:
 
     @property
     def normalized_length(self):
-        """``Σ ||θ_i − θ_{i+1}|| / ||θ_first − θ_last||`` (1 for a straight string; NaN when the
-        two ends coincide)."""
+        """``Σ ||θ_i − θ_{i+1}|| / ||θ_first − θ_last||`` (1 for a straight string, also for the
+        zero-length string between coinciding ends; NaN only for a string of positive length
+        whose ends coincide, where the ratio is undefined)."""
         d = self.distance
-        return self.length / d if d > 0 else float("nan")
+        if d > 0:
+            return self.length / d
+        return 1.0 if self.length == 0 else float("nan")
 
     @property
     def max_loss(self):
@@ -227,7 +258,7 @@ class BeadString:
         """
         return (f"string {self.verdict} at L0 = {self.threshold:.4g} (accept < "
                 f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
-                f"normalized length {self.normalized_length:.4f}, max loss on the path "
+                f"normalized length {_ratio_text(self.normalized_length)}, max loss on the path "
                 f"{self.max_loss:.4g}"
                 + ("" if self.failure is None else f" ({self.failure}-limited)"))
 
@@ -679,6 +710,13 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     min_progress = check_float("min_progress", min_progress, minimum=0.0, maximum=1.0)
     if not isinstance(first_bead, (bool, np.bool_)):
         raise ValidationError(f"`first_bead` must be True or False; got {first_bead!r}.")
+    # worst case of the bead budget: the nominal `steps` per bead (adaptive beads stop at their
+    # target or when they stall, up to `max_steps`)
+    _check_dss_work(A.shape[0], arch.n_params, max_depth, max_beads, steps, n_points)
+    from .._validation import check_magnitude
+
+    check_magnitude("theta_a", A, 1e150, what="parameters")   # lengths square them
+    check_magnitude("theta_b", Bm, 1e150, what="parameters")
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     if method == "greedy":
         for name, val in (("spring", spring), ("plane", plane)):
@@ -896,9 +934,11 @@ def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=
     .. [1] C. D. Freeman, J. Bruna, "Topology and geometry of half-rectified network
            optimization", ICLR 2017: Section 3.1: endpoints trained to loss ≤ L0.
     """
+    from .._validation import check_architecture
     from ..dynamics import train
     from ..init import init_params
 
+    arch = check_architecture("arch", arch)
     n_networks = check_int("n_networks", n_networks, minimum=1)
     threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     if scheme is None:
