@@ -94,7 +94,7 @@ def check_choice(name, value, choices):
         try:
             if value in choices:
                 return value
-        except TypeError:  # unhashable / incomparable values are simply not choices
+        except (TypeError, ValueError):  # unhashable / incomparable / array values are not choices
             pass
     allowed = ", ".join(repr(c) for c in choices)
     raise ValidationError(f"`{name}` must be one of {allowed}; got {_short(value)}.")

@@ -60,7 +60,14 @@ def realization_radius(r, *, s=THEOREM_3_3_CONSTANT, alpha=THEOREM_3_3_EXPONENT)
     r = check_float("r", r, minimum=0.0, strict_min=True)
     s = check_float("s", s, minimum=0.0, strict_min=True)
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
-    return float((r / s) ** (1.0 / alpha))
+    try:
+        value = float((r / s) ** (1.0 / alpha))
+    except OverflowError:
+        value = float("inf")
+    if not np.isfinite(value):
+        raise ValidationError(f"`r`, `s` and `alpha` give a radius (r/s)^(1/alpha) beyond float64 "
+                              f"(r={r:g}, s={s:g}, alpha={alpha:g}); rescale the problem.")
+    return value
 
 
 def _xy(X, y, d=None):
@@ -704,7 +711,9 @@ def restricted_representative(net, X, y, *, loss="mse"):
     from ..losses import check_loss, loss_value
 
     loss = check_loss(loss)
-    from ._form import augment_inputs
+    from ._form import _check_net, augment_inputs
+
+    _check_net(net)
     from .canonical import canonical_form
     from .conditions import restricted_space_membership
 
