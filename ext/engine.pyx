@@ -109,18 +109,7 @@ OPTIMIZER_MOMENTUM = OPT_MOMENTUM
 OPTIMIZER_ADAM = OPT_ADAM
 
 
-cdef struct Layout:
-    int n_layers
-    const long long* rows      # (n_layers, 6)
-    int act
-    double slope
-    int loss
-    int P
-    int d
-    int e
-    int z_rows                 # sum of n_out over layers
-    int s_rows                 # sum of n_out over hidden layers
-    int max_width
+include "_common.pxi"
 
 
 cdef struct Data:
@@ -195,36 +184,6 @@ cdef struct TrainCfg:
     double* loss_rec
     double* param_rec
     double* cons_rec
-
-
-cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
-                        int P) noexcept:
-    cdef Layout L
-    cdef int li
-    L.n_layers = layout.shape[0]
-    L.rows = &layout[0, 0]
-    L.act = act
-    L.slope = slope
-    L.loss = loss
-    L.P = P
-    L.d = <int>layout[0, 1]
-    L.e = <int>layout[L.n_layers - 1, 0]
-    L.z_rows = 0
-    L.s_rows = 0
-    L.max_width = L.d
-    for li in range(L.n_layers):
-        L.z_rows += <int>layout[li, 0]
-        if li < L.n_layers - 1:
-            L.s_rows += <int>layout[li, 0]
-        if layout[li, 0] > L.max_width:
-            L.max_width = <int>layout[li, 0]
-    return L
-
-
-cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
-    """One hidden layer with a vectorized activation, one output, an elementwise loss: the
-    full-data passes go through ``ta_shallow`` (three passes per group of blocks, sharded)."""
-    return L.n_layers == 2 and L.e == 1 and L.loss != LOSS_CE and L.act != ACT_TANH
 
 
 cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_points=0,
@@ -436,20 +395,6 @@ cdef inline double block_hits(int loss, const double* O, const double* Y, int e,
             if ao == ay:
                 hits += 1.0
     return hits
-
-
-cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const double* Hin,
-                             double* Z, double* S) noexcept nogil:
-    """Affine map and activation of hidden layer ``li`` on one block (``S``: activation
-    derivatives, or NULL). Returns the non-finite flag of tanh (other activations leave
-    non-finite values to be caught at the outputs)."""
-    cdef const long long* row = L.rows + 6 * li
-    cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
-    if L.act == ACT_TANH:      # tanh is not vectorized: activate in a second pass
-        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, ACT_NONE, 0.0, NULL)
-        return ta_tanh(Z, S, <int>row[0] * TA_NB)
-    ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
-    return 0
 
 
 cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
@@ -712,34 +657,6 @@ cdef inline uint64_t shuffle(long long* perm, long long n, uint64_t state) noexc
         perm[i] = perm[j]
         perm[j] = tmp
     return state
-
-
-cdef void conserved(const Layout* L, const double* theta, double* out) noexcept nogil:
-    """||incoming||^2 (with bias) - ||outgoing||^2 per hidden neuron, layers concatenated."""
-    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
-    cdef const long long* row
-    cdef const long long* nxt
-    cdef double sw, so, w
-    for li in range(L.n_layers - 1):
-        row = L.rows + 6 * li
-        nxt = L.rows + 6 * (li + 1)
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        n_next = <int>nxt[0]
-        for k in range(n_out):
-            sw = 0.0
-            for i in range(n_in):
-                w = theta[row[2] + k * n_in + i]
-                sw += w * w
-            so = 0.0
-            for j in range(n_next):
-                w = theta[nxt[2] + j * n_out + k]
-                so += w * w
-            w = 0.0
-            if row[3] >= 0:
-                w = theta[row[3] + k]
-            out[pos] = (sw - so) + w * w
-            pos += 1
 
 
 cdef inline long long record_slot(long long t, const TrainCfg* c) noexcept nogil:
@@ -1300,34 +1217,6 @@ cdef bint apply_update_f(const Layout* L, const TrainCfg* c, long long t, const 
     return ok
 
 
-cdef void conserved_f(const Layout* L, const float* theta, double* out) noexcept nogil:
-    """``conserved`` of float parameters (sums in double)."""
-    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
-    cdef const long long* row
-    cdef const long long* nxt
-    cdef double sw, so, w
-    for li in range(L.n_layers - 1):
-        row = L.rows + 6 * li
-        nxt = L.rows + 6 * (li + 1)
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        n_next = <int>nxt[0]
-        for k in range(n_out):
-            sw = 0.0
-            for i in range(n_in):
-                w = theta[row[2] + k * n_in + i]
-                sw += w * w
-            so = 0.0
-            for j in range(n_next):
-                w = theta[nxt[2] + j * n_out + k]
-                so += w * w
-            w = 0.0
-            if row[3] >= 0:
-                w = theta[row[3] + k]
-            out[pos] = (sw - so) + w * w
-            pos += 1
-
-
 cdef struct TrainCfgF:
     float* theta
     float* st1
@@ -1383,7 +1272,7 @@ cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const Train
             if c.rec_params:
                 memcpy(cf.param_rec + (b * c.n_records + slot) * P, th, sizeof(float) * P)
             if c.rec_cons:
-                conserved_f(L, th, c.cons_rec + (b * c.n_records + slot) * c.n_hidden)
+                conserved(L, th, c.cons_rec + (b * c.n_records + slot) * c.n_hidden)
         if loss_known and not isfinite(loss):
             bad = True
         if not bad and loss_known and c.has_target and loss <= c.target:

@@ -94,18 +94,7 @@ def tableau():
 
 
 # --- the engine's full-data pass (same primitives and order as net_pass in engine.pyx) --------
-cdef struct Layout:
-    int n_layers
-    const long long* rows      # (n_layers, 6)
-    int act
-    double slope
-    int loss
-    int P
-    int d
-    int e
-    int z_rows
-    int s_rows
-    int max_width
+include "_common.pxi"
 
 
 cdef struct Data:
@@ -164,34 +153,6 @@ cdef struct Scratch:
     float* f_gacc
     float* f_part
     float* f_theta
-
-
-cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
-                        int P) noexcept:
-    cdef Layout L
-    cdef int li
-    L.n_layers = layout.shape[0]
-    L.rows = &layout[0, 0]
-    L.act = act
-    L.slope = slope
-    L.loss = loss
-    L.P = P
-    L.d = <int>layout[0, 1]
-    L.e = <int>layout[L.n_layers - 1, 0]
-    L.z_rows = 0
-    L.s_rows = 0
-    L.max_width = L.d
-    for li in range(L.n_layers):
-        L.z_rows += <int>layout[li, 0]
-        if li < L.n_layers - 1:
-            L.s_rows += <int>layout[li, 0]
-        if layout[li, 0] > L.max_width:
-            L.max_width = <int>layout[li, 0]
-    return L
-
-
-cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
-    return L.n_layers == 2 and L.e == 1 and L.loss != 3 and L.act != 3
 
 
 cdef void scratch_free(Scratch* sc) noexcept nogil:
@@ -454,17 +415,6 @@ cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint 
     if need_loss:
         loss_out[0] = total / count
     return bad
-
-
-cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const double* Hin,
-                             double* Z, double* S) noexcept nogil:
-    cdef const long long* row = L.rows + 6 * li
-    cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
-    if L.act == 3:
-        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, -1, 0.0, NULL)
-        return ta_tanh(Z, S, <int>row[0] * TA_NB)
-    ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
-    return 0
 
 
 cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
@@ -850,35 +800,6 @@ cdef struct FlowCfg:
     int8_t* pat              # (B, pat_len) frozen first-layer activation pattern
     long long* n_events
     long long* n_sliding
-
-
-cdef void conserved(const Layout* L, const double* theta, double* out) noexcept nogil:
-    """||incoming||^2 (with bias) - ||outgoing||^2 per hidden neuron, layers concatenated
-    (as ``conserved`` of engine.pyx)."""
-    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
-    cdef const long long* row
-    cdef const long long* nxt
-    cdef double sw, so, w
-    for li in range(L.n_layers - 1):
-        row = L.rows + 6 * li
-        nxt = L.rows + 6 * (li + 1)
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        n_next = <int>nxt[0]
-        for k in range(n_out):
-            sw = 0.0
-            for i in range(n_in):
-                w = theta[row[2] + k * n_in + i]
-                sw += w * w
-            so = 0.0
-            for j in range(n_next):
-                w = theta[nxt[2] + j * n_out + k]
-                so += w * w
-            w = 0.0
-            if row[3] >= 0:
-                w = theta[row[3] + k]
-            out[pos] = (sw - so) + w * w
-            pos += 1
 
 
 cdef inline int rhs(const Layout* L, const Data* D, const double* y, double* loss,
