@@ -1,14 +1,22 @@
 # Pieces shared by ext/engine.pyx and ext/flow.pyx, textually ``include``d by both (cdef inline
 # and cdef functions cannot be cimported across two extension modules without a shared .pxd
 # and a cross-module call; an include keeps each module's generated code what it was).
-# Needs in the including module: ``from _blockops cimport ...`` of ta_affine, ta_tanh, TA_NB
-# (cimported here as well) and nothing else.
+# Needs in the including module: the enum constant WG_GROUP (blocks per first-layer
+# weight-gradient update), defined before the ``include``.
 
-from _blockops cimport TA_ACT_NONE, TA_ACT_TANH, TA_LOSS_CE, TA_NB, ta_affine, ta_tanh
+from libc.string cimport memcpy
+
+from _blockops cimport (TA_ACT_NONE, TA_ACT_TANH, TA_LOSS_CE, TA_NB, TA_W, ta_affine,
+                        ta_backprop, ta_shallow_args, ta_shallow_args_f, ta_tanh, ta_wgrad,
+                        ta_wgrad_all)
 
 ctypedef fused real_t:
     float
     double
+
+ctypedef fused shallow_args_t:
+    ta_shallow_args
+    ta_shallow_args_f
 
 
 cdef struct Layout:
@@ -97,3 +105,69 @@ cdef void conserved(const Layout* L, const real_t* theta, double* out) noexcept 
                 w = theta[row[3] + k]
             out[pos] = (sw - so) + w * w
             pos += 1
+
+
+cdef inline void shallow_args_layout(shallow_args_t* a, const Layout* L, int N, bint need_grad,
+                                     bint need_loss, bint want_hits,
+                                     double scale) noexcept nogil:
+    """Fill the arguments of ``ta_shallow`` / ``ta_shallow_f`` that follow from the layout: on
+    entry ``a.W1`` holds the parameter vector and ``a.gW1`` the gradient lanes (``TA_W`` per
+    parameter); on return the weight, bias and gradient pointers point into them and the sizes,
+    codes and flags are set. The caller sets the data (``Xb``, ``Yb``) and the group scratch
+    (``H``, ``S``, ``D``, ``O``, ``G``)."""
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    a.b1 = a.W1 + r0[3] if r0[3] >= 0 else NULL
+    a.w2 = a.W1 + r1[2]
+    a.b2 = a.W1 + r1[3] if r1[3] >= 0 else NULL
+    a.W1 = a.W1 + r0[2]
+    a.gb1 = a.gW1 + TA_W * r0[3] if r0[3] >= 0 else NULL
+    a.gw2 = a.gW1 + TA_W * r1[2]
+    a.gb2 = a.gW1 + TA_W * r1[3] if r1[3] >= 0 else NULL
+    a.gW1 = a.gW1 + TA_W * r0[2]
+    a.l = <int>r0[0]
+    a.d = L.d
+    a.act = L.act
+    a.loss = L.loss
+    a.slope = L.slope
+    a.scale = scale
+    a.N = N
+    a.need_value = need_loss
+    a.need_grad = need_grad
+    a.want_hits = want_hits
+
+
+cdef inline void backward_block(const Layout* L, const double* theta, int li, double* Dcur,
+                                const double* X0, const double* Xb, int blk, int nblk,
+                                bint grad_all, const double* Z, const double* S, double* D0,
+                                double* D1, double* Dall, double* gacc) noexcept nogil:
+    """Backward pass of block ``blk`` (inputs ``X0``) from layer ``li`` down to the first layer:
+    ``Dcur`` holds the errors of layer ``li``; weight gradients go into the lanes ``gacc``, the
+    errors alternate between ``D0`` and ``D1``. With ``grad_all`` (full data, ``Xb`` the data
+    blocks) the first layer's errors are stored in ``Dall`` and its weight gradient is taken
+    over groups of WG_GROUP blocks (``ta_wgrad_all``)."""
+    cdef const long long* row
+    cdef const double* Hin
+    cdef double* Dnext
+    cdef int n_out, n_in, l1 = <int>L.rows[0], d = L.d
+    while li >= 0:
+        row = L.rows + 6 * li
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        Hin = X0 if li == 0 else Z + L.rows[6 * (li - 1) + 4] * TA_NB
+        if li == 0 and grad_all:
+            memcpy(Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
+                   sizeof(double) * l1 * TA_NB)
+            if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
+                ta_wgrad_all(Dall, Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
+                             blk % WG_GROUP + 1, l1, d, gacc + TA_W * L.rows[2],
+                             gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
+        else:
+            ta_wgrad(Dcur, Hin, n_out, n_in, gacc + TA_W * row[2],
+                     gacc + TA_W * row[3] if row[3] >= 0 else NULL)
+        if li > 0:
+            Dnext = D1 if Dcur == D0 else D0
+            ta_backprop(theta + row[2], Dcur, S + L.rows[6 * (li - 1) + 5] * TA_NB,
+                        n_out, n_in, Dnext)
+            Dcur = Dnext
+        li -= 1

@@ -290,34 +290,17 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     """Shard ``s`` of ``nshards`` (blocks ``[s nblk / nshards, (s + 1) nblk / nshards)``) of the
     shallow full-data pass: reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
     cdef int set_ = s if sc.n_sets > 1 else 0
-    cdef int l = <int>L.rows[0], d = L.d
+    cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef double* gacc = sc.sh_gacc + <size_t>set_ * TA_W * P
     cdef ta_shallow_args a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = l
-    a.d = d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = D.Xb
     a.Yb = D.Yb
-    a.N = D.N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = want_acc
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, D.N, need_grad, need_loss, want_acc, scale)
     a.H = sc.sh_H + set_ * gsz
     a.S = sc.sh_S + set_ * gsz
     a.D = sc.sh_D + set_ * gsz
@@ -417,7 +400,6 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     cdef double* Sl
     cdef double* O
     cdef double* Dcur
-    cdef double* Dnext
     cdef double total = 0.0, part = 0.0, hits = 0.0, part_hits = 0.0
     cdef double count = <double>n * e if L.loss != LOSS_CE else <double>n
     cdef double scale = 1.0 / count
@@ -429,7 +411,6 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     # stored errors of the group (lane sums kept in registers through the group instead of
     # per-block updates of the gradient lanes)
     cdef bint grad_all = need_grad and idx == NULL
-    cdef int l1 = <int>L.rows[0]
     if idx == NULL and fwd_out == NULL and sc.sh_part != NULL and (not want_acc or L.loss == LOSS_BCE):
         return shallow_pass(L, D, theta, need_grad, need_loss, want_acc, loss_out, acc_out,
                             grad, sc)
@@ -503,27 +484,8 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                     fwd_out[(<size_t>blk * TA_NB + m) * e + j] = O[j * TA_NB + m]
         # backward
         if need_grad:
-            while li >= 0:
-                row = L.rows + 6 * li
-                n_out = <int>row[0]
-                n_in = <int>row[1]
-                Hin = X0 if li == 0 else sc.Z + L.rows[6 * (li - 1) + 4] * TA_NB
-                if li == 0 and grad_all:
-                    memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
-                           sizeof(double) * l1 * TA_NB)
-                    if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
-                        ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
-                                     blk % WG_GROUP + 1, l1, d, sc.gacc + TA_W * L.rows[2],
-                                     sc.gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
-                else:
-                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + TA_W * row[2],
-                             sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL)
-                if li > 0:
-                    Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
-                    ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
-                                n_out, n_in, Dnext)
-                    Dcur = Dnext
-                li -= 1
+            backward_block(L, theta, li, Dcur, X0, D.Xb, blk, nblk, grad_all, sc.Z, sc.S,
+                           sc.D0, sc.D1, sc.Dall, sc.gacc)
     if need_grad:
         ta_reduce_lanes(sc.gacc, L.P, grad)
     if need_loss:
@@ -1074,34 +1036,17 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb, int
                           bint need_loss, bint want_acc, double scale,
                           ScratchF* sc) noexcept nogil:
     cdef int set_ = s if sc.n_sets > 1 else 0
-    cdef int l = <int>L.rows[0], d = L.d
+    cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef float* gacc = sc.gacc + <size_t>set_ * TA_W * P
     cdef ta_shallow_args_f a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = l
-    a.d = d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = Xb
     a.Yb = Yb
-    a.N = N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = want_acc
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, N, need_grad, need_loss, want_acc, scale)
     a.H = sc.H + set_ * gsz
     a.S = sc.S + set_ * gsz
     a.D = sc.D + set_ * gsz

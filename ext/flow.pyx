@@ -272,33 +272,15 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
 cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int s,
                         int nshards, int nblk, bint need_grad, bint need_loss,
                         double scale, Scratch* sc) noexcept nogil:
-    cdef int l = <int>L.rows[0], d = L.d
     cdef size_t P = <size_t>L.P
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef double* gacc = sc.sh_gacc
     cdef ta_shallow_args a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = l
-    a.d = d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = D.Xb
     a.Yb = D.Yb
-    a.N = D.N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = 0
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, D.N, need_grad, need_loss, 0, scale)
     a.H = sc.sh_H
     a.S = sc.sh_S
     a.D = sc.sh_D
@@ -317,31 +299,14 @@ cdef void shallow_shard_f32(const Layout* L, const Data* D, const float* theta, 
                             int nshards, int nblk, bint need_grad, bint need_loss,
                             double scale, Scratch* sc) noexcept nogil:
     """``shallow_shard`` with the float32 kernels (``shallow_shard_f`` of engine.pyx)."""
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef float* gacc = sc.f_gacc
     cdef ta_shallow_args_f a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = <int>r0[0]
-    a.d = L.d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = D.Xb32
     a.Yb = D.Yb32
-    a.N = D.N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = 0
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, D.N, need_grad, need_loss, 0, scale)
     a.H = sc.f_H
     a.S = sc.f_S
     a.D = sc.f_D
@@ -433,13 +398,11 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
     cdef double* Sl
     cdef double* O
     cdef double* Dcur
-    cdef double* Dnext
     cdef double total = 0.0, part = 0.0
     cdef double count = <double>D.N * e if L.loss != 3 else <double>D.N
     cdef double scale = 1.0 / count
     cdef int n_hidden_layers = L.n_layers - 1
     cdef bint use_head = e == 1 and L.loss != 3
-    cdef int l1 = <int>L.rows[0]
     if sc.sh_part != NULL:
         return shallow_pass(L, D, theta, need_grad, True, loss_out, grad, sc)
     if need_grad:
@@ -477,27 +440,8 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
             bad |= ta_loss_block(L.loss, O, Yblk, e, nv, scale, True, sc.G, &part)
         total += part
         if need_grad:
-            while li >= 0:
-                row = L.rows + 6 * li
-                n_out = <int>row[0]
-                n_in = <int>row[1]
-                Hin = X0 if li == 0 else sc.Z + L.rows[6 * (li - 1) + 4] * TA_NB
-                if li == 0:
-                    memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
-                           sizeof(double) * l1 * TA_NB)
-                    if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
-                        ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
-                                     blk % WG_GROUP + 1, l1, d, sc.gacc + TA_W * L.rows[2],
-                                     sc.gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
-                else:
-                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + TA_W * row[2],
-                             sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL)
-                if li > 0:
-                    Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
-                    ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
-                                n_out, n_in, Dnext)
-                    Dcur = Dnext
-                li -= 1
+            backward_block(L, theta, li, Dcur, X0, D.Xb, blk, nblk, True, sc.Z, sc.S,
+                           sc.D0, sc.D1, sc.Dall, sc.gacc)
     if need_grad:
         ta_reduce_lanes(sc.gacc, L.P, grad)
     loss_out[0] = total / count
