@@ -70,7 +70,8 @@ def extensions():
         exts.append(Extension(
             f"topoanalysis._kernels.{name}", [src],
             include_dirs=[np.get_include(), "ext"],
-            depends=sorted(glob.glob(os.path.join("ext", "*.h")) + glob.glob(os.path.join("ext", "*.pxd"))),
+            depends=sorted(glob.glob(os.path.join("ext", "*.h")) + glob.glob(os.path.join("ext", "*.pxd"))
+                           + glob.glob(os.path.join("ext", "*.pxi"))),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=opt + omp_c,
             extra_link_args=omp_l,

@@ -109,18 +109,7 @@ OPTIMIZER_MOMENTUM = OPT_MOMENTUM
 OPTIMIZER_ADAM = OPT_ADAM
 
 
-cdef struct Layout:
-    int n_layers
-    const long long* rows      # (n_layers, 6)
-    int act
-    double slope
-    int loss
-    int P
-    int d
-    int e
-    int z_rows                 # sum of n_out over layers
-    int s_rows                 # sum of n_out over hidden layers
-    int max_width
+include "_common.pxi"
 
 
 cdef struct Data:
@@ -195,36 +184,6 @@ cdef struct TrainCfg:
     double* loss_rec
     double* param_rec
     double* cons_rec
-
-
-cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
-                        int P) noexcept:
-    cdef Layout L
-    cdef int li
-    L.n_layers = layout.shape[0]
-    L.rows = &layout[0, 0]
-    L.act = act
-    L.slope = slope
-    L.loss = loss
-    L.P = P
-    L.d = <int>layout[0, 1]
-    L.e = <int>layout[L.n_layers - 1, 0]
-    L.z_rows = 0
-    L.s_rows = 0
-    L.max_width = L.d
-    for li in range(L.n_layers):
-        L.z_rows += <int>layout[li, 0]
-        if li < L.n_layers - 1:
-            L.s_rows += <int>layout[li, 0]
-        if layout[li, 0] > L.max_width:
-            L.max_width = <int>layout[li, 0]
-    return L
-
-
-cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
-    """One hidden layer with a vectorized activation, one output, an elementwise loss: the
-    full-data passes go through ``ta_shallow`` (three passes per group of blocks, sharded)."""
-    return L.n_layers == 2 and L.e == 1 and L.loss != LOSS_CE and L.act != ACT_TANH
 
 
 cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_points=0,
@@ -331,34 +290,17 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     """Shard ``s`` of ``nshards`` (blocks ``[s nblk / nshards, (s + 1) nblk / nshards)``) of the
     shallow full-data pass: reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
     cdef int set_ = s if sc.n_sets > 1 else 0
-    cdef int l = <int>L.rows[0], d = L.d
+    cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef double* gacc = sc.sh_gacc + <size_t>set_ * TA_W * P
     cdef ta_shallow_args a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = l
-    a.d = d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = D.Xb
     a.Yb = D.Yb
-    a.N = D.N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = want_acc
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, D.N, need_grad, need_loss, want_acc, scale)
     a.H = sc.sh_H + set_ * gsz
     a.S = sc.sh_S + set_ * gsz
     a.D = sc.sh_D + set_ * gsz
@@ -438,20 +380,6 @@ cdef inline double block_hits(int loss, const double* O, const double* Y, int e,
     return hits
 
 
-cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const double* Hin,
-                             double* Z, double* S) noexcept nogil:
-    """Affine map and activation of hidden layer ``li`` on one block (``S``: activation
-    derivatives, or NULL). Returns the non-finite flag of tanh (other activations leave
-    non-finite values to be caught at the outputs)."""
-    cdef const long long* row = L.rows + 6 * li
-    cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
-    if L.act == ACT_TANH:      # tanh is not vectorized: activate in a second pass
-        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, ACT_NONE, 0.0, NULL)
-        return ta_tanh(Z, S, <int>row[0] * TA_NB)
-    ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
-    return 0
-
-
 cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                   const double* theta, bint need_grad, bint need_loss, bint want_acc,
                   double* loss_out, double* acc_out, double* grad, double* fwd_out,
@@ -472,7 +400,6 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     cdef double* Sl
     cdef double* O
     cdef double* Dcur
-    cdef double* Dnext
     cdef double total = 0.0, part = 0.0, hits = 0.0, part_hits = 0.0
     cdef double count = <double>n * e if L.loss != LOSS_CE else <double>n
     cdef double scale = 1.0 / count
@@ -484,7 +411,6 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     # stored errors of the group (lane sums kept in registers through the group instead of
     # per-block updates of the gradient lanes)
     cdef bint grad_all = need_grad and idx == NULL
-    cdef int l1 = <int>L.rows[0]
     if idx == NULL and fwd_out == NULL and sc.sh_part != NULL and (not want_acc or L.loss == LOSS_BCE):
         return shallow_pass(L, D, theta, need_grad, need_loss, want_acc, loss_out, acc_out,
                             grad, sc)
@@ -558,27 +484,8 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
                     fwd_out[(<size_t>blk * TA_NB + m) * e + j] = O[j * TA_NB + m]
         # backward
         if need_grad:
-            while li >= 0:
-                row = L.rows + 6 * li
-                n_out = <int>row[0]
-                n_in = <int>row[1]
-                Hin = X0 if li == 0 else sc.Z + L.rows[6 * (li - 1) + 4] * TA_NB
-                if li == 0 and grad_all:
-                    memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
-                           sizeof(double) * l1 * TA_NB)
-                    if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
-                        ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
-                                     blk % WG_GROUP + 1, l1, d, sc.gacc + TA_W * L.rows[2],
-                                     sc.gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
-                else:
-                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + TA_W * row[2],
-                             sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL)
-                if li > 0:
-                    Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
-                    ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
-                                n_out, n_in, Dnext)
-                    Dcur = Dnext
-                li -= 1
+            backward_block(L, theta, li, Dcur, X0, D.Xb, blk, nblk, grad_all, sc.Z, sc.S,
+                           sc.D0, sc.D1, sc.Dall, sc.gacc)
     if need_grad:
         ta_reduce_lanes(sc.gacc, L.P, grad)
     if need_loss:
@@ -712,34 +619,6 @@ cdef inline uint64_t shuffle(long long* perm, long long n, uint64_t state) noexc
         perm[i] = perm[j]
         perm[j] = tmp
     return state
-
-
-cdef void conserved(const Layout* L, const double* theta, double* out) noexcept nogil:
-    """||incoming||^2 (with bias) - ||outgoing||^2 per hidden neuron, layers concatenated."""
-    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
-    cdef const long long* row
-    cdef const long long* nxt
-    cdef double sw, so, w
-    for li in range(L.n_layers - 1):
-        row = L.rows + 6 * li
-        nxt = L.rows + 6 * (li + 1)
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        n_next = <int>nxt[0]
-        for k in range(n_out):
-            sw = 0.0
-            for i in range(n_in):
-                w = theta[row[2] + k * n_in + i]
-                sw += w * w
-            so = 0.0
-            for j in range(n_next):
-                w = theta[nxt[2] + j * n_out + k]
-                so += w * w
-            w = 0.0
-            if row[3] >= 0:
-                w = theta[row[3] + k]
-            out[pos] = (sw - so) + w * w
-            pos += 1
 
 
 cdef inline long long record_slot(long long t, const TrainCfg* c) noexcept nogil:
@@ -1157,34 +1036,17 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb, int
                           bint need_loss, bint want_acc, double scale,
                           ScratchF* sc) noexcept nogil:
     cdef int set_ = s if sc.n_sets > 1 else 0
-    cdef int l = <int>L.rows[0], d = L.d
+    cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef float* gacc = sc.gacc + <size_t>set_ * TA_W * P
     cdef ta_shallow_args_f a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = l
-    a.d = d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = Xb
     a.Yb = Yb
-    a.N = N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = want_acc
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, N, need_grad, need_loss, want_acc, scale)
     a.H = sc.H + set_ * gsz
     a.S = sc.S + set_ * gsz
     a.D = sc.D + set_ * gsz
@@ -1300,34 +1162,6 @@ cdef bint apply_update_f(const Layout* L, const TrainCfg* c, long long t, const 
     return ok
 
 
-cdef void conserved_f(const Layout* L, const float* theta, double* out) noexcept nogil:
-    """``conserved`` of float parameters (sums in double)."""
-    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
-    cdef const long long* row
-    cdef const long long* nxt
-    cdef double sw, so, w
-    for li in range(L.n_layers - 1):
-        row = L.rows + 6 * li
-        nxt = L.rows + 6 * (li + 1)
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        n_next = <int>nxt[0]
-        for k in range(n_out):
-            sw = 0.0
-            for i in range(n_in):
-                w = theta[row[2] + k * n_in + i]
-                sw += w * w
-            so = 0.0
-            for j in range(n_next):
-                w = theta[nxt[2] + j * n_out + k]
-                so += w * w
-            w = 0.0
-            if row[3] >= 0:
-                w = theta[row[3] + k]
-            out[pos] = (sw - so) + w * w
-            pos += 1
-
-
 cdef struct TrainCfgF:
     float* theta
     float* st1
@@ -1383,7 +1217,7 @@ cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const Train
             if c.rec_params:
                 memcpy(cf.param_rec + (b * c.n_records + slot) * P, th, sizeof(float) * P)
             if c.rec_cons:
-                conserved_f(L, th, c.cons_rec + (b * c.n_records + slot) * c.n_hidden)
+                conserved(L, th, c.cons_rec + (b * c.n_records + slot) * c.n_hidden)
         if loss_known and not isfinite(loss):
             bad = True
         if not bad and loss_known and c.has_target and loss <= c.target:

@@ -94,18 +94,7 @@ def tableau():
 
 
 # --- the engine's full-data pass (same primitives and order as net_pass in engine.pyx) --------
-cdef struct Layout:
-    int n_layers
-    const long long* rows      # (n_layers, 6)
-    int act
-    double slope
-    int loss
-    int P
-    int d
-    int e
-    int z_rows
-    int s_rows
-    int max_width
+include "_common.pxi"
 
 
 cdef struct Data:
@@ -164,34 +153,6 @@ cdef struct Scratch:
     float* f_gacc
     float* f_part
     float* f_theta
-
-
-cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
-                        int P) noexcept:
-    cdef Layout L
-    cdef int li
-    L.n_layers = layout.shape[0]
-    L.rows = &layout[0, 0]
-    L.act = act
-    L.slope = slope
-    L.loss = loss
-    L.P = P
-    L.d = <int>layout[0, 1]
-    L.e = <int>layout[L.n_layers - 1, 0]
-    L.z_rows = 0
-    L.s_rows = 0
-    L.max_width = L.d
-    for li in range(L.n_layers):
-        L.z_rows += <int>layout[li, 0]
-        if li < L.n_layers - 1:
-            L.s_rows += <int>layout[li, 0]
-        if layout[li, 0] > L.max_width:
-            L.max_width = <int>layout[li, 0]
-    return L
-
-
-cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
-    return L.n_layers == 2 and L.e == 1 and L.loss != 3 and L.act != 3
 
 
 cdef void scratch_free(Scratch* sc) noexcept nogil:
@@ -311,33 +272,15 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
 cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int s,
                         int nshards, int nblk, bint need_grad, bint need_loss,
                         double scale, Scratch* sc) noexcept nogil:
-    cdef int l = <int>L.rows[0], d = L.d
     cdef size_t P = <size_t>L.P
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef double* gacc = sc.sh_gacc
     cdef ta_shallow_args a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = l
-    a.d = d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = D.Xb
     a.Yb = D.Yb
-    a.N = D.N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = 0
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, D.N, need_grad, need_loss, 0, scale)
     a.H = sc.sh_H
     a.S = sc.sh_S
     a.D = sc.sh_D
@@ -356,31 +299,14 @@ cdef void shallow_shard_f32(const Layout* L, const Data* D, const float* theta, 
                             int nshards, int nblk, bint need_grad, bint need_loss,
                             double scale, Scratch* sc) noexcept nogil:
     """``shallow_shard`` with the float32 kernels (``shallow_shard_f`` of engine.pyx)."""
-    cdef const long long* r0 = L.rows
-    cdef const long long* r1 = L.rows + 6
     cdef float* gacc = sc.f_gacc
     cdef ta_shallow_args_f a
     cdef double val = 0.0, hit = 0.0
-    a.W1 = theta + r0[2]
-    a.b1 = theta + r0[3] if r0[3] >= 0 else NULL
-    a.w2 = theta + r1[2]
-    a.b2 = theta + r1[3] if r1[3] >= 0 else NULL
-    a.l = <int>r0[0]
-    a.d = L.d
-    a.act = L.act
-    a.loss = L.loss
-    a.slope = L.slope
-    a.scale = scale
+    a.W1 = theta
+    a.gW1 = gacc
     a.Xb = D.Xb32
     a.Yb = D.Yb32
-    a.N = D.N
-    a.need_value = need_loss
-    a.need_grad = need_grad
-    a.want_hits = 0
-    a.gW1 = gacc + TA_W * r0[2]
-    a.gb1 = gacc + TA_W * r0[3] if r0[3] >= 0 else NULL
-    a.gw2 = gacc + TA_W * r1[2]
-    a.gb2 = gacc + TA_W * r1[3] if r1[3] >= 0 else NULL
+    shallow_args_layout(&a, L, D.N, need_grad, need_loss, 0, scale)
     a.H = sc.f_H
     a.S = sc.f_S
     a.D = sc.f_D
@@ -456,17 +382,6 @@ cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint 
     return bad
 
 
-cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const double* Hin,
-                             double* Z, double* S) noexcept nogil:
-    cdef const long long* row = L.rows + 6 * li
-    cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
-    if L.act == 3:
-        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, -1, 0.0, NULL)
-        return ta_tanh(Z, S, <int>row[0] * TA_NB)
-    ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
-    return 0
-
-
 cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
                   double* loss_out, double* grad, Scratch* sc) noexcept nogil:
     """Loss and (``need_grad``) gradient of one network on all data: ``net_pass`` of
@@ -483,13 +398,11 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
     cdef double* Sl
     cdef double* O
     cdef double* Dcur
-    cdef double* Dnext
     cdef double total = 0.0, part = 0.0
     cdef double count = <double>D.N * e if L.loss != 3 else <double>D.N
     cdef double scale = 1.0 / count
     cdef int n_hidden_layers = L.n_layers - 1
     cdef bint use_head = e == 1 and L.loss != 3
-    cdef int l1 = <int>L.rows[0]
     if sc.sh_part != NULL:
         return shallow_pass(L, D, theta, need_grad, True, loss_out, grad, sc)
     if need_grad:
@@ -527,27 +440,8 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
             bad |= ta_loss_block(L.loss, O, Yblk, e, nv, scale, True, sc.G, &part)
         total += part
         if need_grad:
-            while li >= 0:
-                row = L.rows + 6 * li
-                n_out = <int>row[0]
-                n_in = <int>row[1]
-                Hin = X0 if li == 0 else sc.Z + L.rows[6 * (li - 1) + 4] * TA_NB
-                if li == 0:
-                    memcpy(sc.Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
-                           sizeof(double) * l1 * TA_NB)
-                    if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
-                        ta_wgrad_all(sc.Dall, D.Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
-                                     blk % WG_GROUP + 1, l1, d, sc.gacc + TA_W * L.rows[2],
-                                     sc.gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
-                else:
-                    ta_wgrad(Dcur, Hin, n_out, n_in, sc.gacc + TA_W * row[2],
-                             sc.gacc + TA_W * row[3] if row[3] >= 0 else NULL)
-                if li > 0:
-                    Dnext = sc.D1 if Dcur == sc.D0 else sc.D0
-                    ta_backprop(theta + row[2], Dcur, sc.S + L.rows[6 * (li - 1) + 5] * TA_NB,
-                                n_out, n_in, Dnext)
-                    Dcur = Dnext
-                li -= 1
+            backward_block(L, theta, li, Dcur, X0, D.Xb, blk, nblk, True, sc.Z, sc.S,
+                           sc.D0, sc.D1, sc.Dall, sc.gacc)
     if need_grad:
         ta_reduce_lanes(sc.gacc, L.P, grad)
     loss_out[0] = total / count
@@ -850,35 +744,6 @@ cdef struct FlowCfg:
     int8_t* pat              # (B, pat_len) frozen first-layer activation pattern
     long long* n_events
     long long* n_sliding
-
-
-cdef void conserved(const Layout* L, const double* theta, double* out) noexcept nogil:
-    """||incoming||^2 (with bias) - ||outgoing||^2 per hidden neuron, layers concatenated
-    (as ``conserved`` of engine.pyx)."""
-    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
-    cdef const long long* row
-    cdef const long long* nxt
-    cdef double sw, so, w
-    for li in range(L.n_layers - 1):
-        row = L.rows + 6 * li
-        nxt = L.rows + 6 * (li + 1)
-        n_out = <int>row[0]
-        n_in = <int>row[1]
-        n_next = <int>nxt[0]
-        for k in range(n_out):
-            sw = 0.0
-            for i in range(n_in):
-                w = theta[row[2] + k * n_in + i]
-                sw += w * w
-            so = 0.0
-            for j in range(n_next):
-                w = theta[nxt[2] + j * n_out + k]
-                so += w * w
-            w = 0.0
-            if row[3] >= 0:
-                w = theta[row[3] + k]
-            out[pos] = (sw - so) + w * w
-            pos += 1
 
 
 cdef inline int rhs(const Layout* L, const Data* D, const double* y, double* loss,

@@ -1,0 +1,173 @@
+# Pieces shared by ext/engine.pyx and ext/flow.pyx, textually ``include``d by both (cdef inline
+# and cdef functions cannot be cimported across two extension modules without a shared .pxd
+# and a cross-module call; an include keeps each module's generated code what it was).
+# Needs in the including module: the enum constant WG_GROUP (blocks per first-layer
+# weight-gradient update), defined before the ``include``.
+
+from libc.string cimport memcpy
+
+from _blockops cimport (TA_ACT_NONE, TA_ACT_TANH, TA_LOSS_CE, TA_NB, TA_W, ta_affine,
+                        ta_backprop, ta_shallow_args, ta_shallow_args_f, ta_tanh, ta_wgrad,
+                        ta_wgrad_all)
+
+ctypedef fused real_t:
+    float
+    double
+
+ctypedef fused shallow_args_t:
+    ta_shallow_args
+    ta_shallow_args_f
+
+
+cdef struct Layout:
+    int n_layers
+    const long long* rows      # (n_layers, 6)
+    int act
+    double slope
+    int loss
+    int P
+    int d
+    int e
+    int z_rows                 # sum of n_out over layers
+    int s_rows                 # sum of n_out over hidden layers
+    int max_width
+
+
+cdef Layout make_layout(const long long[:, ::1] layout, int act, double slope, int loss,
+                        int P) noexcept:
+    cdef Layout L
+    cdef int li
+    L.n_layers = layout.shape[0]
+    L.rows = &layout[0, 0]
+    L.act = act
+    L.slope = slope
+    L.loss = loss
+    L.P = P
+    L.d = <int>layout[0, 1]
+    L.e = <int>layout[L.n_layers - 1, 0]
+    L.z_rows = 0
+    L.s_rows = 0
+    L.max_width = L.d
+    for li in range(L.n_layers):
+        L.z_rows += <int>layout[li, 0]
+        if li < L.n_layers - 1:
+            L.s_rows += <int>layout[li, 0]
+        if layout[li, 0] > L.max_width:
+            L.max_width = <int>layout[li, 0]
+    return L
+
+
+cdef inline bint shallow_ok(const Layout* L) noexcept nogil:
+    """One hidden layer with a vectorized activation, one output, an elementwise loss: the
+    full-data passes go through ``ta_shallow`` (three passes per group of blocks, sharded)."""
+    return L.n_layers == 2 and L.e == 1 and L.loss != TA_LOSS_CE and L.act != TA_ACT_TANH
+
+
+cdef inline int hidden_layer(const Layout* L, const double* theta, int li, const double* Hin,
+                             double* Z, double* S) noexcept nogil:
+    """Affine map and activation of hidden layer ``li`` on one block (``S``: activation
+    derivatives, or NULL). Returns the non-finite flag of tanh (other activations leave
+    non-finite values to be caught at the outputs)."""
+    cdef const long long* row = L.rows + 6 * li
+    cdef const double* bias = theta + row[3] if row[3] >= 0 else NULL
+    if L.act == TA_ACT_TANH:   # tanh is not vectorized: activate in a second pass
+        ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, TA_ACT_NONE, 0.0,
+                  NULL)
+        return ta_tanh(Z, S, <int>row[0] * TA_NB)
+    ta_affine(theta + row[2], bias, <int>row[0], <int>row[1], Hin, Z, L.act, L.slope, S)
+    return 0
+
+
+cdef void conserved(const Layout* L, const real_t* theta, double* out) noexcept nogil:
+    """||incoming||^2 (with bias) - ||outgoing||^2 per hidden neuron, layers concatenated
+    (float or double parameters; sums in double)."""
+    cdef int li, k, i, j, n_out, n_in, n_next, pos = 0
+    cdef const long long* row
+    cdef const long long* nxt
+    cdef double sw, so, w
+    for li in range(L.n_layers - 1):
+        row = L.rows + 6 * li
+        nxt = L.rows + 6 * (li + 1)
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        n_next = <int>nxt[0]
+        for k in range(n_out):
+            sw = 0.0
+            for i in range(n_in):
+                w = theta[row[2] + k * n_in + i]
+                sw += w * w
+            so = 0.0
+            for j in range(n_next):
+                w = theta[nxt[2] + j * n_out + k]
+                so += w * w
+            w = 0.0
+            if row[3] >= 0:
+                w = theta[row[3] + k]
+            out[pos] = (sw - so) + w * w
+            pos += 1
+
+
+cdef inline void shallow_args_layout(shallow_args_t* a, const Layout* L, int N, bint need_grad,
+                                     bint need_loss, bint want_hits,
+                                     double scale) noexcept nogil:
+    """Fill the arguments of ``ta_shallow`` / ``ta_shallow_f`` that follow from the layout: on
+    entry ``a.W1`` holds the parameter vector and ``a.gW1`` the gradient lanes (``TA_W`` per
+    parameter); on return the weight, bias and gradient pointers point into them and the sizes,
+    codes and flags are set. The caller sets the data (``Xb``, ``Yb``) and the group scratch
+    (``H``, ``S``, ``D``, ``O``, ``G``)."""
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    a.b1 = a.W1 + r0[3] if r0[3] >= 0 else NULL
+    a.w2 = a.W1 + r1[2]
+    a.b2 = a.W1 + r1[3] if r1[3] >= 0 else NULL
+    a.W1 = a.W1 + r0[2]
+    a.gb1 = a.gW1 + TA_W * r0[3] if r0[3] >= 0 else NULL
+    a.gw2 = a.gW1 + TA_W * r1[2]
+    a.gb2 = a.gW1 + TA_W * r1[3] if r1[3] >= 0 else NULL
+    a.gW1 = a.gW1 + TA_W * r0[2]
+    a.l = <int>r0[0]
+    a.d = L.d
+    a.act = L.act
+    a.loss = L.loss
+    a.slope = L.slope
+    a.scale = scale
+    a.N = N
+    a.need_value = need_loss
+    a.need_grad = need_grad
+    a.want_hits = want_hits
+
+
+cdef inline void backward_block(const Layout* L, const double* theta, int li, double* Dcur,
+                                const double* X0, const double* Xb, int blk, int nblk,
+                                bint grad_all, const double* Z, const double* S, double* D0,
+                                double* D1, double* Dall, double* gacc) noexcept nogil:
+    """Backward pass of block ``blk`` (inputs ``X0``) from layer ``li`` down to the first layer:
+    ``Dcur`` holds the errors of layer ``li``; weight gradients go into the lanes ``gacc``, the
+    errors alternate between ``D0`` and ``D1``. With ``grad_all`` (full data, ``Xb`` the data
+    blocks) the first layer's errors are stored in ``Dall`` and its weight gradient is taken
+    over groups of WG_GROUP blocks (``ta_wgrad_all``)."""
+    cdef const long long* row
+    cdef const double* Hin
+    cdef double* Dnext
+    cdef int n_out, n_in, l1 = <int>L.rows[0], d = L.d
+    while li >= 0:
+        row = L.rows + 6 * li
+        n_out = <int>row[0]
+        n_in = <int>row[1]
+        Hin = X0 if li == 0 else Z + L.rows[6 * (li - 1) + 4] * TA_NB
+        if li == 0 and grad_all:
+            memcpy(Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
+                   sizeof(double) * l1 * TA_NB)
+            if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
+                ta_wgrad_all(Dall, Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
+                             blk % WG_GROUP + 1, l1, d, gacc + TA_W * L.rows[2],
+                             gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
+        else:
+            ta_wgrad(Dcur, Hin, n_out, n_in, gacc + TA_W * row[2],
+                     gacc + TA_W * row[3] if row[3] >= 0 else NULL)
+        if li > 0:
+            Dnext = D1 if Dcur == D0 else D0
+            ta_backprop(theta + row[2], Dcur, S + L.rows[6 * (li - 1) + 5] * TA_NB,
+                        n_out, n_in, Dnext)
+            Dcur = Dnext
+        li -= 1
