@@ -428,6 +428,10 @@ DEFERRED = {
         "free text: the page title",
     ("topoanalysis.levelsets.strings", "BeadString.evaluate", "loss"):
         "passes `loss` to as_landscape (covered)",
+    ("topoanalysis._validation", "check_magnitude", "what"):
+        "free text naming the entries in the message",
+    ("topoanalysis._validation", "check_work", "about"):
+        "free text describing the time budget in the message",
     ("topoanalysis.torch_interop", "from_torch", "activation"):
         "needs PyTorch; uses parse_activation (covered)",
 }

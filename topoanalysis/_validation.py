@@ -7,6 +7,7 @@ message of the form "`name` must be <expectation>; got <value>." User input neve
 
 import functools
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -208,12 +209,18 @@ __all__ += ["check_network", "check_architecture", "check_magnitude", "check_wor
 MAX_WORK = 2e9
 
 
+def _network_class(name):
+    """``topoanalysis.network.<name>`` without importing it (``network.py`` imports this module:
+    an instance can only exist once ``network.py`` is loaded; before that nothing matches)."""
+    module = sys.modules.get(__package__ + ".network")
+    return getattr(module, name, ()) if module is not None else ()
+
+
 def check_network(name, value, *, shallow=False):
     """Return ``value`` after checking it is a :class:`~topoanalysis.network.Network`."""
     from .exceptions import NotSupportedError
-    from .network import Network
 
-    if not isinstance(value, Network):
+    if not isinstance(value, _network_class("Network")):
         raise ValidationError(f"`{name}` must be a topoanalysis Network; got "
                               f"{type(value).__name__}.")
     if shallow and not value.arch.is_shallow:
@@ -225,9 +232,8 @@ def check_network(name, value, *, shallow=False):
 def check_architecture(name, value, *, shallow=False):
     """Return ``value`` after checking it is an :class:`~topoanalysis.network.Architecture`."""
     from .exceptions import NotSupportedError
-    from .network import Architecture
 
-    if not isinstance(value, Architecture):
+    if not isinstance(value, _network_class("Architecture")):
         raise ValidationError(f"`{name}` must be an Architecture (e.g. Architecture(2, (4,), "
                               f"1)); got {_short(value)}.")
     if shallow and not value.is_shallow:
