@@ -460,3 +460,16 @@ def test_campaign_3_finding_ragged_etas():
     with pytest.raises(ValidationError, match="etas"):
         measure_restricted("outputs", etas=[[], [1e-74, 1.0]])
     assert measure_restricted("outputs", etas=[0.3, 0.1], seeds=1).summary()
+
+
+def test_string_summary_never_prints_a_bare_inf():
+    """Campaign finding (2026-12-04): `connect A A` on data whose loss overflows on the path
+    printed "max loss on the path inf"; the summary now says what happened in words."""
+    import numpy as np
+
+    from topoanalysis.levelsets.strings import _loss_text
+
+    assert _loss_text(0.25) == "0.25"
+    for x in (np.inf, np.nan, -np.inf):
+        text = _loss_text(x)
+        assert "inf" not in text.split() and "nan" not in text.split() and "overflow" in text

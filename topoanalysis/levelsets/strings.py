@@ -101,6 +101,11 @@ def _ratio_text(x):
     return f"{x:.4f}" if np.isfinite(x) else "undefined (a loop: the two ends coincide)"
 
 
+def _loss_text(x):
+    return (f"{x:.4g}" if np.isfinite(x)
+            else "not finite (the loss overflows float64 somewhere on the path)")
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class BeadString:
     """One string of beads between two minima.
@@ -259,7 +264,7 @@ class BeadString:
         return (f"string {self.verdict} at L0 = {self.threshold:.4g} (accept < "
                 f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
                 f"normalized length {_ratio_text(self.normalized_length)}, max loss on the path "
-                f"{self.max_loss:.4g}"
+                f"{_loss_text(self.max_loss)}"
                 + ("" if self.failure is None else f" ({self.failure}-limited)"))
 
     def to_dict(self):
