@@ -174,6 +174,10 @@ cdef struct TrainCfg:
     int rec_params
     int rec_cons
     int n_hidden
+    double spring              # DSS penalty (0, 0 without): see add_penalty
+    double plane
+    double* mid                # (B, P) midpoints of the neighbours, NULL without penalty
+    double* udir               # (B, P) unit directions left -> right
     double* theta
     double* st1
     double* st2
@@ -629,6 +633,21 @@ cdef inline long long record_slot(long long t, const TrainCfg* c) noexcept nogil
     return -1
 
 
+cdef inline void add_penalty(int P, const real_t* th, const real_t* mid, const real_t* u,
+                             double spring, double plane, real_t* g) noexcept nogil:
+    """g += ∇ of the DSS bead penalty ``spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``
+    with ``m = (l + r)/2``, ``u`` the unit vector from ``l`` to ``r``: ``2·spring·(θ − m) +
+    plane·((θ − m)·u)·u`` (Freeman & Bruna, Appendix A), in the run's arithmetic."""
+    cdef int p
+    cdef real_t s2 = <real_t>(2.0 * spring), proj = 0
+    if plane != 0.0:
+        for p in range(P):
+            proj = proj + (th[p] - mid[p]) * u[p]
+        proj = proj * <real_t>plane
+    for p in range(P):
+        g[p] = g[p] + (s2 * (th[p] - mid[p]) + proj * u[p])
+
+
 cdef bint apply_update(const Layout* L, const TrainCfg* c, long long t, double* th,
                        double* m1, double* m2, const double* g, double* new) noexcept nogil:
     """new = optimizer step from th with gradient g (state m1/m2 updated); returns finiteness."""
@@ -725,6 +744,8 @@ cdef void train_one(Py_ssize_t b, const Layout* L, const Data* D, const TrainCfg
             c.final_loss[b] = loss
             return
         if not bad:
+            if c.mid != NULL:
+                add_penalty(P, th, c.mid + b * P, c.udir + b * P, c.spring, c.plane, sc.grad)
             bad = not apply_update(L, c, t, th, m1, m2, sc.grad, sc.theta)
         if bad:
             c.status[b] = DIVERGED
@@ -749,11 +770,12 @@ cdef class TrainOptions:
 
     ``layout``: ``(n_layers, 6)`` int64 rows (see the top of this file); ``act``, ``loss``,
     ``optimizer``: codes of ``ACTIVATION_CODES``, ``LOSS_CODES``, ``OPTIMIZER_CODES``;
-    ``batch_size`` 0 means full batch; ``target`` None means no target loss.
+    ``batch_size`` 0 means full batch; ``target`` None means no target loss; ``spring``,
+    ``plane`` weigh the DSS bead penalty (used when the state has ``mid`` and ``udir``).
     """
     cdef readonly object layout
     cdef readonly int act, loss, optimizer
-    cdef readonly double slope, lr, momentum, beta1, beta2, eps, target
+    cdef readonly double slope, lr, momentum, beta1, beta2, eps, target, spring, plane
     cdef readonly long long batch_size, total_steps, record_every
     cdef readonly bint has_target, record_params, record_conserved
 
@@ -761,7 +783,7 @@ cdef class TrainOptions:
                  long long total_steps, long long record_every, double momentum=0.0,
                  double beta1=0.9, double beta2=0.999, double eps=1e-8,
                  long long batch_size=0, target=None, bint record_params=False,
-                 bint record_conserved=False):
+                 bint record_conserved=False, double spring=0.0, double plane=0.0):
         cdef const long long[:, ::1] rows = layout
         self.layout = layout
         self.act = act
@@ -780,6 +802,8 @@ cdef class TrainOptions:
         self.target = 0.0 if target is None else <double>target
         self.record_params = record_params
         self.record_conserved = record_conserved
+        self.spring = spring
+        self.plane = plane
 
 
 cdef class TrainState:
@@ -788,12 +812,22 @@ cdef class TrainState:
     in the run's dtype; per network ``rng`` (uint64), ``status`` (int8), ``steps_taken``
     (int64), ``final_loss``; records ``loss_rec`` (B, R), ``param_rec`` (B, R, P; run dtype;
     (1, 1, 1) when unused) and ``cons_rec`` (B, R, H; (1, 1, 1) when unused). Loss and
-    conserved records are float64 for both dtypes."""
+    conserved records are float64 for both dtypes. ``mid``, ``udir`` (B, P; run dtype;
+    None without penalty): the DSS penalty's midpoints and unit directions."""
     cdef readonly object theta, state1, state2, rng, status, steps_taken, final_loss
-    cdef readonly object loss_rec, param_rec, cons_rec
+    cdef readonly object loss_rec, param_rec, cons_rec, mid, udir
 
     def __init__(self, *, theta, state1, state2, rng, status, steps_taken, final_loss,
-                 loss_rec, param_rec, cons_rec):
+                 loss_rec, param_rec, cons_rec, mid=None, udir=None):
+        if (mid is None) != (udir is None):
+            raise ValueError("mid and udir go together")
+        if mid is not None and (mid.shape != theta.shape or udir.shape != theta.shape
+                                or mid.dtype != theta.dtype or udir.dtype != theta.dtype
+                                or not mid.flags.c_contiguous
+                                or not udir.flags.c_contiguous):
+            raise ValueError("mid and udir must be C-contiguous arrays like theta")
+        self.mid = mid
+        self.udir = udir
         self.theta = theta
         self.state1 = state1
         self.state2 = state2
@@ -825,6 +859,10 @@ cdef void fill_cfg(TrainCfg* c, TrainOptions o, long long t_start, long long t_e
     c.rec_params = o.record_params
     c.rec_cons = o.record_conserved
     c.n_hidden = n_hidden
+    c.spring = o.spring
+    c.plane = o.plane
+    c.mid = NULL
+    c.udir = NULL
 
 
 def train_chunk(Xb, Yb, X, Y, TrainOptions options, TrainState state, long long t_start,
@@ -886,6 +924,12 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     c.st1 = &state1[0, 0] if c.opt != OPT_PLAIN else NULL
     c.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
     c.param_rec = &param_rec[0, 0, 0]
+    cdef double[:, ::1] pmid, pdir
+    if state.mid is not None:
+        pmid = state.mid
+        pdir = state.udir
+        c.mid = &pmid[0, 0]
+        c.udir = &pdir[0, 0]
     # fewer networks than threads: the threads share the sample shards of each network
     # (one parallel region per pass, opened by the calling thread) when a pass is large
     # enough; otherwise no more threads than networks
@@ -1163,6 +1207,8 @@ cdef bint apply_update_f(const Layout* L, const TrainCfg* c, long long t, const 
 
 
 cdef struct TrainCfgF:
+    float* mid
+    float* udir
     float* theta
     float* st1
     float* st2
@@ -1231,6 +1277,8 @@ cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const Train
             c.final_loss[b] = loss
             return
         if not bad:
+            if cf.mid != NULL:
+                add_penalty(P, th, cf.mid + b * P, cf.udir + b * P, c.spring, c.plane, sc.grad)
             bad = not apply_update_f(L, c, t, th, m1, m2, sc.grad, sc.theta)
         if bad:
             c.status[b] = DIVERGED
@@ -1278,6 +1326,14 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     cf.st1 = &state1[0, 0] if c.opt != OPT_PLAIN else NULL
     cf.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
     cf.param_rec = &param_rec[0, 0, 0]
+    cf.mid = NULL
+    cf.udir = NULL
+    cdef float[:, ::1] pmid, pdir
+    if state.mid is not None:
+        pmid = state.mid
+        pdir = state.udir
+        cf.mid = &pmid[0, 0]
+        cf.udir = &pdir[0, 0]
     if B < n_threads and <double>(c.batch if c.batch > 0 else D.N) * L.P >= SPLIT_MIN_WORK_:
         with nogil:
             sc = scratch_new_f(&L, D.N, c.batch, 0, 0, n_threads)

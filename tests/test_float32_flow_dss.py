@@ -122,11 +122,11 @@ def test_dss_on_float32_landscape_runs_float32_kernels(monkeypatch):
     # the penalized Adam of DSS: float32 loss and gradient, float32 update
     left, right = nets[:1].astype(np.float64), nets[1:].astype(np.float64)
     start = 0.5 * (left + right)
-    p32, l32 = _penalized_adam(start, left, right, land32, lr=1e-2, steps=5, spring=0.1,
-                               plane=0.1, target=-1.0)
+    p32 = _penalized_adam(start, left, right, land32, lr=1e-2, steps=5, spring=0.1,
+                          plane=0.1, target=-1.0)[0]
     land64 = Landscape(arch, X, y, "bce")
-    p64, l64 = _penalized_adam(start, left, right, land64, lr=1e-2, steps=5, spring=0.1,
-                               plane=0.1, target=-1.0)
+    p64 = _penalized_adam(start, left, right, land64, lr=1e-2, steps=5, spring=0.1,
+                          plane=0.1, target=-1.0)[0]
     assert np.array_equal(p32, p32.astype(np.float32).astype(np.float64))
     assert 0 < np.max(np.abs(p32 - p64)) < 1e-4
     # the whole DSS run on the float32 landscape: every loss and gradient in float32

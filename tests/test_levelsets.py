@@ -98,8 +98,8 @@ def test_dss_batched_certificate_and_engine_calls():
 
 
 def test_penalized_adam_without_penalty_is_engine_adam():
-    """The penalized trainer of the constrained variants is PyTorch's Adam: with zero penalties
-    it follows the engine's Adam step for step (same stop at the target)."""
+    """The penalized trainer of the constrained variants is the engine's Adam (one
+    implementation, issue #20): with zero penalties it is bit for bit the plain run."""
     from topoanalysis.dynamics import train
     from topoanalysis.levelsets.strings import _penalized_adam
 
@@ -107,10 +107,122 @@ def test_penalized_adam_without_penalty_is_engine_adam():
     start = 0.5 * (P[:2] + P[2:])
     ref = train(start, ds.X, ds.y, arch=arch, loss="l1", optimizer="adam", lr=1e-2, steps=300,
                 target_loss=0.019, record_conserved=False, progress=False)
-    got, loss = _penalized_adam(start, P[:2], P[2:], ds.X, ds.y, arch, "l1", lr=1e-2,
-                                steps=300, spring=0.0, plane=0.0, target=0.019)
-    assert np.allclose(got, ref.params, rtol=0, atol=1e-10)
-    assert np.allclose(loss, ref.final_loss, rtol=0, atol=1e-12)
+    got, loss, steps, reached, _ = _penalized_adam(start, P[:2], P[2:], ds.X, ds.y, arch, "l1",
+                                                   lr=1e-2, steps=300, spring=0.0, plane=0.0,
+                                                   target=0.019)
+    assert np.array_equal(got, ref.params)
+    assert np.array_equal(loss, ref.final_loss)
+    assert np.array_equal(steps, ref.steps_taken) and np.array_equal(reached, ref.reached_target)
+
+
+def _numpy_penalized(theta, left, right, X, y, arch, loss, *, lr, steps, spring, plane,
+                     dtype=np.float64, optimizer="adam", betas=(0.9, 0.999), eps=1e-8,
+                     want_loss=False):
+    """Plain NumPy reference: gradient descent or PyTorch's Adam on the penalized loss of a
+    one-hidden-layer ReLU network with the MSE, every operation in ``dtype``."""
+    Xd, Yd = X.astype(dtype), np.asarray(y, dtype).reshape(-1, 1)
+    (sw1, sb1), (sw2, sb2) = arch.layer_slices
+    width, n_in = arch.layer_shape(0)
+
+    def loss_and_grad(th):
+        Z = Xd @ th[sw1].reshape(width, n_in).T + th[sb1]
+        H = np.maximum(Z, dtype(0))
+        r = H @ th[sw2].reshape(1, width).T + th[sb2] - Yd
+        g = dtype(2) * r / dtype(len(Xd))
+        grad = np.zeros_like(th)
+        grad[sw2] = (g.T @ H).ravel()
+        grad[sb2] = g.sum(axis=0)
+        D = (g @ th[sw2].reshape(1, width)) * (Z > 0)
+        grad[sw1] = (D.T @ Xd).ravel()
+        grad[sb1] = D.sum(axis=0)
+        return float(np.mean(r.astype(np.float64) ** 2)), grad
+    theta = np.array(theta, dtype=dtype)
+    left, right = left.astype(np.float64), right.astype(np.float64)
+    mid = (0.5 * left + 0.5 * right).astype(dtype)
+    u = right - left
+    u = (u / np.linalg.norm(u, axis=1, keepdims=True)).astype(dtype)
+    if want_loss:
+        return np.array([loss_and_grad(th)[0] for th in theta])
+    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
+    b1, b2 = betas
+    for t in range(steps):
+        G = np.array([loss_and_grad(th)[1] for th in theta], dtype=dtype)
+        d = theta - mid
+        proj = np.einsum("ij,ij->i", d, u).astype(dtype) * dtype(plane)
+        G = G + (dtype(2.0 * spring) * d + proj[:, None] * u)
+        if optimizer == "gd":
+            theta = theta - dtype(lr) * G
+            continue
+        m1 = m1 + dtype(1 - b1) * (G - m1)
+        m2 = m2 * dtype(b2) + (dtype(1 - b2) * G) * G
+        bc1 = 1.0 - b1 ** (t + 1)
+        bc2s = dtype(np.sqrt(1.0 - b2 ** (t + 1)))
+        theta = theta + (dtype(-lr / bc1) * m1) / (np.sqrt(m2) / bc2s + dtype(eps))
+    return theta
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_penalized_training_matches_numpy_reference(dtype, optimizer):
+    """The compiled penalty (``train(..., penalty=...)``) against a plain NumPy loop, in float64
+    and in float32. Gradient descent is followed for 40 steps; Adam for 1 step tightly (its
+    ``m/√v`` turns rounding-level gradients of dead neurons into steps of size ``lr``, so two
+    correct implementations part after a few steps) and for 40 steps in the loss."""
+    from topoanalysis.datasets import polynomial_regression
+    from topoanalysis.dynamics import train
+    from topoanalysis.init import init_params
+
+    ds = polynomial_regression("quadratic", n_samples=100, seed=0)
+    arch = Architecture(1, (6,), 1)
+    P = init_params(arch, n_networks=4, seed=5)
+    if dtype == "float32":
+        P = P.astype(np.float32).astype(np.float64)
+    left, right = P[:2], P[2:]
+    start = 0.5 * left + 0.5 * right[::-1]
+    if dtype == "float32":
+        start = start.astype(np.float32).astype(np.float64)
+    dt = np.float32 if dtype == "float32" else np.float64
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    lr = 0.05 if optimizer == "gd" else 1e-2
+
+    def run(steps, spring=0.3, plane=2.0):
+        return train(start, ds.X, ds.y, arch=arch, loss="mse", optimizer=optimizer, lr=lr,
+                     steps=steps, penalty=(spring, plane, left, right), record_every=steps,
+                     record_conserved=False, progress=False, dtype=dtype, n_threads=1)
+
+    for steps in ((1, 40) if optimizer == "gd" else (1,)):
+        got = run(steps).params
+        ref = _numpy_penalized(start, left, right, ds.X, ds.y, arch, "mse", lr=lr, steps=steps,
+                               spring=0.3, plane=2.0, dtype=dt, optimizer=optimizer)
+        assert np.max(np.abs(got - ref)) < tol * (1 + np.max(np.abs(ref)))
+    res = run(40)
+    ref = _numpy_penalized(start, left, right, ds.X, ds.y, arch, "mse", lr=lr, steps=40,
+                           spring=0.3, plane=2.0, dtype=dt, optimizer=optimizer)
+    ref_loss = _numpy_penalized(ref, left, right, ds.X, ds.y, arch, "mse", lr=lr, steps=0,
+                                spring=0.0, plane=0.0, dtype=dt, want_loss=True)
+    assert np.allclose(res.final_loss, ref_loss, rtol=1e-4)
+    assert np.max(np.abs(run(40, 0.0, 0.0).params - res.params)) > 1e-3   # the penalty acts
+
+
+def test_penalty_is_checked_and_thread_independent():
+    from topoanalysis.dynamics import train
+    from topoanalysis.exceptions import ValidationError
+
+    arch, ds, P = _nonconvex_pairs()
+    kw = dict(arch=arch, loss="l1", optimizer="adam", lr=1e-2, steps=30,
+              record_conserved=False, progress=False)
+    with pytest.raises(ValidationError, match="penalty"):
+        train(P[:2], ds.X, ds.y, penalty=(1.0, 1.0, P[:1], P[2:]), **kw)
+    with pytest.raises(ValidationError, match="penalty"):
+        train(P[:2], ds.X, ds.y, penalty=(1.0, 1.0, P[:2]), **kw)
+    with pytest.raises(ValidationError, match="spring"):
+        train(P[:2], ds.X, ds.y, penalty=(-1.0, 1.0, P[:2], P[2:]), **kw)
+    with pytest.raises(ValidationError, match="penalty"):
+        train(P[:2], ds.X, ds.y, arch=arch, optimizer="flow", t_end=1.0, progress=False,
+              penalty=(1.0, 1.0, P[:2], P[2:]))
+    one = train(P[:2], ds.X, ds.y, penalty=(0.5, 3.0, P[:2], P[2:]), n_threads=1, **kw)
+    two = train(P[:2], ds.X, ds.y, penalty=(0.5, 3.0, P[:2], P[2:]), n_threads=2, **kw)
+    assert np.array_equal(one.params, two.params)
 
 
 def test_penalized_adam_pulls_to_the_equidistant_hyperplane():
@@ -121,15 +233,35 @@ def test_penalized_adam_pulls_to_the_equidistant_hyperplane():
     start = 0.8 * left + 0.2 * right              # off the equidistant hyperplane
     u = (right - left) / np.linalg.norm(right - left)
     mid = 0.5 * (left + right)
-    got, _ = _penalized_adam(start, left, right, ds.X, ds.y, arch, "l1", lr=1e-2, steps=400,
-                             spring=0.0, plane=50.0, target=-1.0)
+    got = _penalized_adam(start, left, right, ds.X, ds.y, arch, "l1", lr=1e-2, steps=400,
+                          spring=0.0, plane=50.0, target=-1.0)[0]
     off0 = abs(float((start - mid)[0] @ u[0]))
     off1 = abs(float((got - mid)[0] @ u[0]))
     assert off1 < 0.2 * off0
 
 
+def test_penalized_beads_train_with_the_engine(monkeypatch):
+    """With a penalty the beads train through :func:`topoanalysis.dynamics.train` too (its
+    ``penalty``): one Adam, in the engine, for every DSS method (issue #20)."""
+    import topoanalysis.dynamics as dyn
+
+    seen = []
+    real = dyn.train
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("penalty"))
+        return real(*args, **kwargs)
+
+    arch, ds, P = _nonconvex_pairs()
+    monkeypatch.setattr(dyn, "train", spy)
+    dynamic_string_sampling(P[:1], P[2:3], ds.X, ds.y, arch=arch, loss="l1", threshold=0.02,
+                            method="constrained", spring=1e-3, plane=1.0, lr=1e-2, steps=50,
+                            max_depth=1, n_points=11, progress=False)
+    assert seen and all(p is not None and p[0] == 1e-3 and p[1] == 1.0 for p in seen)
+
+
 def test_unpenalized_beads_train_with_the_engine(monkeypatch):
-    """With ``spring = plane = 0`` the Python Adam is not used: beads train through
+    """With ``spring = plane = 0`` beads train through
     :func:`topoanalysis.dynamics.train` (one Adam, in the engine; issue #20)."""
     from topoanalysis.levelsets import strings
 

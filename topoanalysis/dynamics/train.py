@@ -82,6 +82,39 @@ def _check_betas(betas):
     return b1, b2
 
 
+def _check_penalty(penalty, params):
+    """``(spring, plane, mid, udir)`` for the kernel from ``penalty`` (see :func:`train`);
+    ``(0, 0, None, None)`` without penalty."""
+    if penalty is None:
+        return 0.0, 0.0, None, None
+    if not isinstance(penalty, (tuple, list)) or len(penalty) != 4:
+        raise ValidationError("`penalty` must be a tuple (spring, plane, left, right); got "
+                              f"{type(penalty).__name__} {penalty!r:.80}.")
+    spring = check_float("penalty spring", penalty[0], minimum=0.0)
+    plane = check_float("penalty plane", penalty[1], minimum=0.0)
+    ends = []
+    for name, arr in (("left", penalty[2]), ("right", penalty[3])):
+        try:
+            a = np.asarray(arr, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(f"`penalty` {name} must be an array of shape "
+                                  f"{params.shape}; got {type(arr).__name__}.") from None
+        if a.shape != params.shape:
+            raise ValidationError(f"`penalty` {name} must have the shape of the networks "
+                                  f"{params.shape}; got {a.shape}.")
+        if not np.all(np.isfinite(a)):
+            raise ValidationError(f"`penalty` {name} must be finite; got non-finite entries.")
+        ends.append(a)
+    left, right = ends
+    mid = 0.5 * left + 0.5 * right
+    u = right - left
+    nu = np.linalg.norm(u, axis=1, keepdims=True)
+    u = np.divide(u, nu, out=np.zeros_like(u), where=nu > 0)
+    dt = params.dtype
+    return (spring, plane, np.ascontiguousarray(mid, dtype=dt),
+            np.ascontiguousarray(u, dtype=dt))
+
+
 def _record_steps(steps, record_every):
     rec = list(range(0, steps + 1, record_every))
     if rec[-1] != steps:
@@ -150,7 +183,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
           batch_size=None, momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None,
           record_params=False, record_conserved=True, target_loss=None, seed=0, n_threads=None,
           progress=True, checkpoint=None, remove_checkpoint=True, t_end=None, rtol=None,
-          atol=None, record_times=None, dtype="float64"):
+          atol=None, record_times=None, dtype="float64", penalty=None):
     """Train many networks of one architecture on one data set.
 
     Parameters
@@ -230,6 +263,13 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
         float32. It covers networks with one hidden layer, a vectorized activation (not
         tanh), one output and an elementwise loss (mse, l1, bce); others raise
         NotSupportedError.
+    penalty : (float, float, array_like, array_like), optional
+        ``(spring, plane, left, right)``, with ``left`` and ``right`` of shape ``(B, P)``:
+        descend ``L(θ) + spring/2 (||θ − l||² + ||θ − r||²) + plane/2 ((θ − m)·u)²`` instead of
+        ``L`` (``m = (l + r)/2``, ``u`` the unit vector from ``l`` to ``r``, zero when they
+        coincide): the bead penalty of Dynamic String Sampling (Freeman & Bruna, Appendix A),
+        in the same compiled step as every optimizer (not for ``"flow"``). Recorded losses,
+        ``final_loss`` and ``target_loss`` are the plain loss ``L``.
 
     Returns
     -------
@@ -281,6 +321,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     True
     """
     if isinstance(optimizer, str) and normalize_name(optimizer) == "flow":
+        if penalty is not None:
+            raise ValidationError("`penalty` is not available for optimizer='flow' (it applies "
+                                  "to the update of 'gd', 'sgd', 'momentum' and 'adam').")
         extra = {} if dtype == "float64" else {"dtype": dtype}
         return train_flow(theta0, X, y, arch=arch, loss=loss, lr=lr, steps=steps,
                           batch_size=batch_size, record_every=record_every,
@@ -346,15 +389,18 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     param_rec = (np.full((B, R, P), np.nan, dtype) if record_params
                  else np.zeros((1, 1, 1), dtype))
     cons_rec = np.full((B, R, H), np.nan) if record_conserved else np.zeros((1, 1, 1))
+    spring, plane, mid, udir = _check_penalty(penalty, params)
     layout, act, slope, loss_c = _engine.kernel_arch_args(arch, loss)
     options = eng.TrainOptions(
         layout, act=act, slope=slope, loss=loss_c, optimizer=opt, lr=lr, momentum=momentum,
         beta1=beta1, beta2=beta2, eps=eps, batch_size=0 if batch_size is None else batch_size,
         total_steps=steps, record_every=record_every, target=target_loss,
-        record_params=record_params, record_conserved=record_conserved)
+        record_params=record_params, record_conserved=record_conserved, spring=spring,
+        plane=plane)
     kstate = eng.TrainState(theta=params, state1=state1, state2=state2, rng=rng,
                             status=status, steps_taken=steps_taken, final_loss=final_loss,
-                            loss_rec=loss_rec, param_rec=param_rec, cons_rec=cons_rec)
+                            loss_rec=loss_rec, param_rec=param_rec, cons_rec=cons_rec,
+                            mid=mid, udir=udir)
 
     total = steps + 1  # evaluation points t = 0..steps
     per_step = estimate_step_seconds(B, N if batch_size is None else batch_size, P, n_threads)
@@ -366,7 +412,10 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
         key = _checkpoint_key(arch, state, data, loss, optimizer, lr, steps, batch_size,
                               momentum, beta1, beta2, eps, record_every, target_loss, seed,
                               record_params, record_conserved,
-                              *(() if dtype == "float64" else (dtype,)))
+                              *(() if dtype == "float64" else (dtype,)),
+                              *(() if mid is None else (
+                                  spring, plane,
+                                  hashlib.sha256(mid.tobytes() + udir.tobytes()).hexdigest())))
         t0 = _load_checkpoint(checkpoint, key, state)
     bar = progress_bar(total, progress, f"train {optimizer}", unit="step")
     if bar is not None and t0:

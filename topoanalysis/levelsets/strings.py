@@ -454,57 +454,23 @@ class StringSamplingResult:
 def _penalized_adam(params, left, right, land, y=None, arch=None, loss=None, *, lr, steps,
                     spring, plane, target,
                     betas=(0.9, 0.999), eps=1e-8, n_threads=None):
-    """Batched Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``.
+    """Adam on ``L(θ) + spring/2 (||θ−l||² + ||θ−r||²) + plane/2 ((θ−m)·u)²``: the engine's
+    Adam with its ``penalty`` (:func:`topoanalysis.dynamics.train`), one implementation for
+    the plain and the penalized beads.
 
-    ``land`` is the :class:`~topoanalysis.landscape.Landscape` (its data are blocked once, not
-    at every step; ``land, y, arch, loss`` may also be the loose data). Each network stops once
-    its plain loss is ``<= target``. Returns ``(params, loss)``. Used only when a penalty is on
-    (the engine's kernels train the plain loss); without penalty the bead is trained by
-    :meth:`topoanalysis.Landscape.train`, and the update here is the engine's Adam update
-    (``tests/test_levelsets.py`` checks they agree to rounding at ``spring = plane = 0``).
+    ``land`` is the :class:`~topoanalysis.landscape.Landscape` (``land, y, arch, loss`` may also
+    be the loose data). Each network stops once its plain loss is ``<= target``. Returns
+    ``(params, loss, steps taken, reached, diverged)``.
     """
     from ..landscape import as_landscape
 
     land = as_landscape(land, y, arch, loss)
-    # a float32 landscape: the whole update in float32, as the engine's float32 Adam
-    dt = np.float32 if land._f32() else np.float64
-    theta = params.astype(dt)
-    left, right = left.astype(dt), right.astype(dt)
-    B = theta.shape[0]
-    m1 = np.zeros_like(theta)
-    m2 = np.zeros_like(theta)
-    mid = 0.5 * (left + right)
-    u = right - left
-    nu = np.linalg.norm(u, axis=1, keepdims=True)
-    u = np.divide(u, nu, out=np.zeros_like(u), where=nu > 0)
-    running = np.ones(B, dtype=bool)
-    loss_now = np.full(B, np.nan)
-    b1, b2 = betas
-    for t in range(1, steps + 2):
-        idx = np.flatnonzero(running)
-        if idx.size == 0:
-            break
-        L, G = land.loss_and_gradient(theta[idx], n_threads=n_threads)
-        loss_now[idx] = L
-        done = L <= target
-        if t == steps + 1:
-            break
-        if np.any(done):
-            running[idx[done]] = False
-            keep = ~done
-            idx, G = idx[keep], G[keep]
-            if idx.size == 0:
-                break
-        th = theta[idx]
-        G = G + spring * (2.0 * th - left[idx] - right[idx])
-        proj = np.einsum("ij,ij->i", th - mid[idx], u[idx])
-        G = G + plane * proj[:, None] * u[idx]
-        m1[idx] = b1 * m1[idx] + (1 - b1) * G
-        m2[idx] = b2 * m2[idx] + (1 - b2) * G * G
-        mh = m1[idx] / (1 - b1 ** t)
-        vh = m2[idx] / (1 - b2 ** t)
-        theta[idx] = th - lr * mh / (np.sqrt(vh) + eps)
-    return theta.astype(np.float64), loss_now
+    tr = land.train(np.asarray(params), optimizer="adam", lr=lr, steps=steps, betas=betas,
+                    eps=eps, target_loss=target, record_conserved=False, record_every=steps,
+                    penalty=(spring, plane, left, right), n_threads=n_threads,
+                    progress=False)
+    return (np.asarray(tr.params, dtype=np.float64), tr.final_loss, tr.steps_taken,
+            tr.reached_target, tr.diverged)
 
 
 def _stops(reached, diverged, otherwise):
@@ -846,11 +812,10 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                 R1 = _stops(tr.reached_target, tr.diverged, "max_steps")
                 calls["train"] += 1
             else:
-                P1, L1 = _penalized_adam(P0, left, right, land, lr=lr, steps=steps,
-                                         spring=spring, plane=plane, target=target,
-                                         n_threads=n_threads)
-                S1 = np.full(len(batch), steps)
-                R1 = _stops(L1 <= target, ~np.isfinite(L1), "max_steps")
+                P1, L1, S1, reached, diverged = _penalized_adam(
+                    P0, left, right, land, lr=lr, steps=steps, spring=spring, plane=plane,
+                    target=target, n_threads=n_threads)
+                R1 = _stops(reached, diverged, "max_steps")
                 calls["train"] += 1
             for (q, j), p, lv, sv, rv in zip(batch, P1, L1, S1, R1):
                 s = strings[q]
