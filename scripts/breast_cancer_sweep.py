@@ -15,6 +15,14 @@ over ``(l, l_+)``) and ``breast_cancer_fraction.png`` (test BCE against ``l_+`` 
 instead of this process (an address such as ``tcp://host:8786`` of a running
 ``dask scheduler``, or ``local``).
 
+Settings and their source: the data (breast cancer, 569 x 30, binary), the widths
+``l = 2..9``, every ``l_+ <= l``, 100 initializations per cell and the test BCE are the paper's
+(Figure 4); the split (80/20, standardized), full-batch GD, 2000 steps, learning rate 0.1,
+Kaiming normal initialization and the rescaling ratio 4 are our choices.
+Differs from the paper: it does not state its optimizer, learning rate, number of steps,
+initialization, split or how it rescales neurons to set ``l_+``, and no code of the authors is
+public (searched: GitHub, the NeurIPS 2024 page); every one of these is a flag here.
+
 How ``l_+`` is set matters (see :mod:`topoanalysis.obstruction`): ``--ratio R`` is
 ``||w_k||²/||a_k||²`` after rescaling (``1/R`` for pathological neurons; default 4, the size of
 the effect grows with it), and ``--balance kernel`` is the scale-controlled variant: every
@@ -35,7 +43,7 @@ from topoanalysis.obstruction import BALANCES, breast_cancer_sweep_cell
 from topoanalysis.sweep import connect, run_sweep
 
 
-def plot(rows, folder, variant=""):
+def plot(rows, folder, variant="", footer=None):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -55,7 +63,7 @@ def plot(rows, folder, variant=""):
     ax.set_ylabel("non-pathological neurons $l_+$")
     ax.set_title("Breast cancer: test BCE after training")
     fig.tight_layout()
-    heat = save_figure(fig, folder.path("breast_cancer_heatmap.png"), dpi=110)
+    heat = save_figure(fig, folder.path("breast_cancer_heatmap.png"), dpi=110, footer=footer)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     axes[1].sharey(axes[0])
     cmap = plt.get_cmap("plasma")
@@ -77,7 +85,7 @@ def plot(rows, folder, variant=""):
     fig.suptitle("Test BCE against the count (left) and the fraction (middle) of non-pathological "
                  "neurons; train BCE (right)" + (f" — {variant}" if variant else ""))
     fig.tight_layout()
-    frac = save_figure(fig, folder.path("breast_cancer_fraction.png"), dpi=110)
+    frac = save_figure(fig, folder.path("breast_cancer_fraction.png"), dpi=110, footer=footer)
     return [heat, frac]
 
 
@@ -133,7 +141,14 @@ def main(argv=None):
               f"(finished cells of earlier runs skipped)")
         print(f"wrote {csv_path}")
         variant = f"rescaling ratio {args.ratio:g}, balance '{args.balance}'"
-        for path in plot(rows, folder, variant):
+        footer = (
+            f"settings: breast cancer 569 x 30, widths {lo}..{hi}, every l+ <= l, {args.n_init} "
+            "initializations per cell, test BCE (paper, Fig. 4); 80/20 split, standardized, "
+            f"full-batch GD, {args.steps} steps, lr {args.lr:g}, {args.init}, ratio "
+            f"{args.ratio:g}, balance '{args.balance}', seed {args.seed} (our choices).\n"
+            "differs from the paper: its optimizer, learning rate, steps, initialization, "
+            "split and rescaling are not stated and no code is public.")
+        for path in plot(rows, folder, variant, footer):
             print(f"wrote {path}")
     return 0
 

@@ -9,6 +9,11 @@ components (counted on the component graph, :mod:`topoanalysis.graphs.components
 Betti numbers, the exact probability ``Binomial(l, p)`` and the frequency among seeded sampled
 initializations (:func:`topoanalysis.init.init_params`).
 
+Settings and their source: the counts are the paper's statements (Theorem 1 and the
+effective components of its Section 4) evaluated exactly; the grid of ``(d, l, e)``, the
+number of sampled initializations and the seed are our choices (a table, not a figure of the
+paper; ``e > 1`` extends it).
+
 Outputs (in ``--out``): ``component_counts.csv`` (one row per scheme, d, l, e, l_-) and
 ``component_summary.csv`` (one row per scheme, d, l, e: sampled means beside the exact
 expectations).

@@ -9,6 +9,10 @@ on the straight segment between every two of them before and after symmetry alig
 the level-set graph against the threshold; the disconnectivity tree. Optionally
 (``--strings``) Dynamic String Sampling between a subset of pairs at a level.
 
+Settings and their source: not a figure of the paper (its Section 2 is a theorem; its
+experiments are the DSS ones, ``scripts/dss_polynomial.py``); data, widths, optimizer, number
+of networks, thresholds and seeds are our choices, each a flag.
+
 Outputs (in ``--out``): ``minima_connectivity_pairs.csv`` (one row per width and pair),
 ``minima_connectivity_components.csv`` (width, kind, threshold, components),
 ``minima_connectivity_summary.csv`` (one row per width), ``minima_connectivity.png``

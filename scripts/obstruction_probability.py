@@ -13,6 +13,12 @@ other event of :data:`topoanalysis.obstruction.probability.EVENTS` is written to
 well, so "more than one effective component" is ``p^l + (1 − p)^l`` (event ``obstructed``), not ``p^l``: the
 default ``--d-min`` is therefore 2 (pass ``--d-min 1`` for the ``d = 1`` row).
 
+Settings and their source: the schemes (Xavier normal, Kaiming normal), scalar output and the
+``(d, l)`` grid are the paper's (Figure 5); the probabilities are exact (closed form of the
+per-neuron probability, :mod:`topoanalysis.obstruction.probability`), not sampled.
+Differs from the paper: which event its heatmap shows is not stated (our default reading is
+above; every event is written), and its grid's range is read off the figure.
+
 Outputs (in ``--out``): ``obstruction_probability.csv`` (one row per scheme, d, l with the
 per-neuron probability, its method and every event) and ``obstruction_<event>.png`` (one
 figure per event, one panel per scheme; needs matplotlib, skipped with a message otherwise).

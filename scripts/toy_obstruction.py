@@ -9,6 +9,15 @@ positive and one negative output weight. Both initializations realize the *same*
 training can produce the negative output weight, while the unobstructed one (the same
 function, neurons rescaled onto one-sheet hyperboloids) can.
 
+Settings and their source: the architecture (2 inputs, 2 hidden ReLU neurons without biases,
+1 output), the 500 gradient-descent steps and the two panels per initialization are the paper's
+(Figure 3 and its caption); the data (60 Gaussian inputs, target ``relu(x_1) − relu(x_2)``), the
+squared loss, the learning rate 0.1 and the two initializations (one function, both neurons
+rescaled to ``||w||²/a² = 1/4`` or ``4``) are our choices.
+Differs from the paper: the paper does not print its data, loss, learning rate or
+initial weights, and no code of the authors is public (searched: GitHub, the NeurIPS 2024
+page); our figure shows the same phenomenon, not the same curves.
+
 Writes ``toy_obstruction.png`` (3-D trajectories of the 500 gradient-descent steps on the
 hyperboloids, and the two loss curves) and ``toy_obstruction.csv`` (loss curves) to ``--out``.
 
@@ -118,7 +127,12 @@ def main(argv=None):
     fig.suptitle("Gradient descent stays on the quadrics ||w||² − a² = c (Nurisso et al., Fig. 3)")
     fig.tight_layout()
     png = os.path.join(args.out, "toy_obstruction.png")
-    save_figure(fig, png, dpi=110)
+    save_figure(fig, png, dpi=110, footer=(
+        f"settings: 2-2-1 ReLU, no biases, {args.steps} GD steps (paper, Fig. 3); data: 60 "
+        f"N(0, I) inputs, y = relu(x1) - relu(x2), seed {args.seed}; MSE; lr {args.lr:g}; "
+        "neurons rescaled to ||w||^2/a^2 = 1/4 (obstructed) or 4 (our choices).\n"
+        "differs from the paper: its data, loss, learning rate and initial weights are not "
+        "given and no code is public; same phenomenon, not the same curves."))
     print(f"wrote {png}")
     return 0
 

@@ -260,7 +260,7 @@ def load_data(path, param="--data-file"):
 
 
 # --- figures --------------------------------------------------------------------------------
-def save_figure(fig, path, dpi=100, param="output", close=True):
+def save_figure(fig, path, dpi=100, param="output", close=True, footer=None):
     """Save a matplotlib figure atomically (format from the extension).
 
     Parameters
@@ -275,6 +275,10 @@ def save_figure(fig, path, dpi=100, param="output", close=True):
         Name of the argument, for error messages.
     close : bool, default=True
         Close the figure afterwards.
+    footer : str, optional
+        Provenance printed below the figure (small monospace text, wrapped to the figure's
+        width; the canvas grows to hold it): the settings, their source and what differs
+        from the paper, so that a figure read on its own says how it was made.
 
     Returns
     -------
@@ -283,8 +287,17 @@ def save_figure(fig, path, dpi=100, param="output", close=True):
     """
     path = os.fspath(path)
     fmt = os.path.splitext(path)[1].lstrip(".") or "png"
+    extra = {}
+    if footer:
+        import textwrap
+
+        width = max(40, int(fig.get_figwidth() * 72 / 4.3))   # characters at 7 pt monospace
+        lines = [textwrap.fill(part, width) for part in str(footer).split("\n")]
+        fig.text(0.005, -0.01, "\n".join(lines), fontsize=7, family="monospace", va="top",
+                 ha="left")
+        extra["bbox_inches"] = "tight"
     with atomic_path(path, param) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=fmt)
+        fig.savefig(tmp, dpi=dpi, format=fmt, **extra)
     if close:
         import matplotlib.pyplot as plt
         plt.close(fig)
