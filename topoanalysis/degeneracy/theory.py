@@ -6,8 +6,11 @@ with ``R(Φ) = g`` and ``|Φ − Γ|_∞ ≤ s ||g − R(Γ)||^α`` (Definition 
 on the restricted space (C.1–C.3) for the ``W^{1,∞}`` semi-norm with ``α = 1/2`` and a constant
 ``s`` that does not depend on the width or the input dimension.
 
-Our text of the paper lacks the formulas, so the constant is re-derived from the proof's case
-analysis (Appendix A.3.2). Across the hyperplane of a neuron the gradient jump of
+Our text of the paper lacks the formulas, and no source we could reach has them (ar5iv, the
+NeurIPS proceedings and reviews pages are stored only up to the abstract; the authors'
+repository has no formulas: docs/guide/berner.md, "Sources"), so the constant is re-derived
+from the proof's case analysis (Appendix A.3.2), with the Euclidean norm in the balance and
+in the ``W^{1,∞}`` gradient (:func:`_convention_ratios` measures the other conventions). Across the hyperplane of a neuron the gradient jump of
 ``f = g − R(Γ)`` is at most ``2δ``, ``δ = |f|_{W^{1,∞}}``. With balanced neurons
 (``||c|| = ||a|| = p`` for ``Γ``, ``q`` for ``Φ``):
 
