@@ -24,8 +24,12 @@ draws ``dist = 2√2·|dR|^{1/2}``.
 
 Settings: ``ts``, ``etas``, ``seeds``, ``dim``, ``width``, ``search``, ``adversarial`` are our
 choice; the families and their parameters ``t`` are the paper's Section 2 examples.
-Differs from the paper: the paper has no experiment (its statements are proven); ``s = 2`` is our
-re-derivation from the proof of Theorem 3.3 (the formula is not in our text copy).
+Differs from the paper: the paper has no experiment (its statements are proven); ``s = 2√2`` is
+our re-derivation from the proof of Theorem 3.3 (the formula is not in our text copy, nor in any
+source we could reach: docs/guide/berner.md, "Sources"). The norms are ours too: the Euclidean
+gradient norm in ``W^{1,∞}``, Euclidean balance ``|c| = ||a||`` and the max-entry parameter
+distance; ``constants.json`` also gives the exact pair's ratio with the largest partial derivative
+as the gradient norm and over all (not only balanced) parametrizations.
 
 Writes ``inverse_stability.csv`` (one row per pair), ``constants.json`` and
 ``inverse_stability.png`` to ``--out``.
@@ -43,6 +47,7 @@ from topoanalysis.degeneracy import (FAMILIES, RESTRICTED_KINDS, THEOREM_3_3_CON
                                      parameter_distance, search_constant, sobolev_distance,
                                      stability_constant)
 from topoanalysis.degeneracy.stability import ROW_HEADER
+from topoanalysis.degeneracy.theory import _convention_ratios
 from topoanalysis.io import OutputFolder, save_figure, write_csv, write_json
 
 
@@ -148,13 +153,19 @@ def main(argv=None):
         theta, gamma = matched_case_counterexample()
         d, pd = sobolev_distance(theta, gamma), parameter_distance(theta, gamma)
         mc = {"sobolev": d.value, "sobolev_exact": d.exact, "parameter": pd.value_balanced,
-              "ratio": pd.value_balanced / d.value ** 0.5}
+              "ratio": pd.value_balanced / d.value ** 0.5,
+              "conventions": _convention_ratios(theta, gamma)}
         print(f"  matched_case_counterexample (restricted, exact): dist {mc['parameter']:.4g}, "
               f"|dR| {mc['sobolev']:.4g}, ratio {mc['ratio']:.4f} > 2 (the matched case alone), "
               f"< 2√2")
+        cv = mc["conventions"]
+        print(f"    other norm conventions: largest partial derivative as gradient norm "
+              f"{cv['ratio_linf_balanced']:.4f}; over all (unbalanced too) parametrizations "
+              f"{cv['ratio_l2_any']:.4f}")
         js = write_json(out.path("constants.json"),
                         {"stated": {"s": THEOREM_3_3_CONSTANT, "alpha": 0.5,
-                                    "source": "re-derived from the proof's case bounds"},
+                                    "source": ("re-derived from the proof's case bounds; the printed formula "
+                                               "was not reachable (docs/guide/berner.md, Sources)")},
                          "measured": [c.to_dict() for c in consts],
                          "adversarial": None if adv is None else adv.to_dict(),
                          "matched_case_counterexample": mc})

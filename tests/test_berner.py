@@ -386,3 +386,42 @@ def test_exact_restricted_pair_refutes_matched_case_constant_2():
     ratio = p.value_balanced / np.sqrt(d.value)
     assert MATCHED_CASE_CONSTANT < ratio < THEOREM_3_3_CONSTANT
     assert ratio == pytest.approx(2.1009, abs=1e-4)
+
+
+# --- the norm conventions (no source with the paper's formulas could be reached) -----------------
+def test_exact_pair_under_other_norm_conventions():
+    """The 2.10 pair: > 2 only when Φ must be balanced; the max-partial gradient norm moves it
+    to 2.13, still below 2√2."""
+    from topoanalysis.degeneracy import MATCHED_CASE_CONSTANT, matched_case_counterexample
+    from topoanalysis.degeneracy.theory import _convention_ratios
+
+    c = _convention_ratios(*matched_case_counterexample())
+    assert c["ratio_l2_balanced"] == pytest.approx(2.1009, abs=1e-4)
+    assert c["ratio_linf_balanced"] == pytest.approx(2.1336, abs=1e-4)
+    assert c["ratio_l2_any"] == pytest.approx(1.5844, abs=1e-4)
+    for k in ("ratio_l2_balanced", "ratio_linf_balanced"):
+        assert MATCHED_CASE_CONSTANT < c[k] < THEOREM_3_3_CONSTANT
+    assert c["ratio_l2_any"] < MATCHED_CASE_CONSTANT
+    json.dumps(c, allow_nan=False)
+
+
+@pytest.mark.parametrize("d,r", [(4, 2), (16, 4), (64, 8)])
+def test_max_partial_gradient_norm_with_euclidean_balance_has_no_dimension_free_constant(d, r):
+    """One balanced neuron on the diagonal, output sign flipped (both networks in P, the
+    parametrization unique in P): the ratio is √2 with the Euclidean gradient norm in every
+    dimension, √2·d^{1/4} with the largest partial derivative (4 > 2√2 at d = 64). The paper's
+    constant does not depend on the architecture, so its W^{1,∞} semi-norm and its balance must
+    use matching norms; ours (Euclidean both) do."""
+    from topoanalysis import Network
+    from topoanalysis.degeneracy import restricted_space_membership
+    from topoanalysis.degeneracy.theory import _convention_ratios, _unique_in_p
+
+    a = np.full(d, 0.5 / r)        # ||a||_2 = 1/2 = |c|: balanced, exact in binary
+    theta = Network.from_weights([[list(a)], [[0.5]]])
+    gamma = Network.from_weights([[list(a)], [[-0.5]]])
+    assert restricted_space_membership(theta).in_restricted_space
+    assert restricted_space_membership(gamma).in_restricted_space
+    assert _unique_in_p(a[None, :], np.array([[-0.5]]))
+    c = _convention_ratios(theta, gamma)
+    assert c["ratio_l2_balanced"] == pytest.approx(np.sqrt(2), rel=1e-12)
+    assert c["ratio_linf_balanced"] == pytest.approx(np.sqrt(2) * d ** 0.25, rel=1e-12)

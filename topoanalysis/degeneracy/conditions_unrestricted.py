@@ -12,7 +12,10 @@ and the conclusion — a parametrization ``Φ`` of ``g`` with ``|Φ − Γ|_∞`
   within ``Θ``, and **C.3b** no non-zero weight vector of ``Γ`` exactly opposite to one of
   ``Θ``.
 
-Our copy of the paper lacks the formulas; the split of C.3 into C.3a/C.3b follows its proof
+Our copy of the paper lacks the formulas (and no reachable source has them: docs/guide/berner.md,
+"Sources"). Its prose keeps the statement's skeleton: ``Θ = ([a_1^Θ|…|a_m^Θ]^T, c^Θ) ∈ N_N`` (so
+the width of ``Γ``), C.3a with two clauses (within ``Γ``, within ``Θ``), C.3b with one over
+pairs, output dimension one; the formulas in the clauses are ours, read off the proof
 (Appendix A.3.2: "by C.2 and C.3a" the weight vectors of ``Γ`` are pairwise linearly
 independent, those of ``Θ`` after merging same-ray neurons likewise, and C.3b is what lets a
 hyperplane of ``Γ`` be matched only with a neuron of ``Θ`` on the same ray). The proof uses the
