@@ -224,8 +224,8 @@ class Architecture:
 
         See Also
         --------
-        from_neuron_weights : the inverse.
-        Network.neuron_weights : the same for a network (without ``b``).
+        from_neuron_weights : The inverse.
+        Network.neuron_weights : The same for a network (without ``b``).
         """
         if not self.is_shallow:
             raise NotSupportedError(f"neuron_weights is defined for shallow networks (one "
@@ -250,6 +250,7 @@ class Architecture:
         Returns
         -------
         ndarray of shape (P,)
+            Flat parameters in this architecture's layout.
         """
         d = self.inputs
         w = np.asarray(w, dtype=np.float64)
@@ -359,6 +360,7 @@ class Architecture:
         Returns
         -------
         dict
+            The architecture's fields, JSON-serializable.
         """
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
@@ -388,6 +390,8 @@ class Architecture:
         Returns
         -------
         str
+            For example ``"2 -> 6 -> 1, relu, hidden_bias=True, output_bias=True (25
+            parameters)"``.
         """
         act = (f"leaky_relu({self.negative_slope})" if self.activation == "leaky_relu"
                else self.activation)

@@ -382,6 +382,8 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     Returns
     -------
     StationarityReport
+        Whether every stationarity condition holds within ``tol``, each neuron's conditions,
+        the failures with a descent direction, and (``certify="exact"``) the certificate.
 
     See Also
     --------

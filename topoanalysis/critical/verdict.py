@@ -286,6 +286,8 @@ def classify(net, X, y=None, *, loss=None, kink_tol=1e-9, tol=1e-8, zero_tol=0.0
     Returns
     -------
     Verdict
+        The kind of point (one of :data:`VERDICTS`), the statement that decided it, the
+        stationarity and escape reports, and the numerical checks.
 
     See Also
     --------

@@ -96,6 +96,7 @@ class PathLosses(_results.LossCurves):
         position : ndarray of shape ((K − 1)(T − 1) + 1,)
             Position ``k + t`` along the path (bead ``k`` sits at ``k``).
         loss : ndarray of shape (Q, (K − 1)(T − 1) + 1)
+            Loss of each path at these positions (a bead shared by two edges appears once).
         """
         Q, E, T = self.loss.shape
         pos = (np.arange(E)[:, None] + self.ts[None, :-1]).ravel()
