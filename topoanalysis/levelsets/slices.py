@@ -190,6 +190,7 @@ class LossSurface:
         Parameters
         ----------
         kind : {"contour", "surface"}
+            Filled contours, or a 3-D surface.
         ax : matplotlib Axes, optional
             Axes to draw on (a 3-D one for ``"surface"``); a new figure when None.
         log : bool, optional
@@ -202,6 +203,7 @@ class LossSurface:
         Returns
         -------
         matplotlib.figure.Figure
+            The figure drawn in (that of ``ax`` when given).
         """
         return plot_surface(self, kind=kind, ax=ax, log=log, title=title, levels=levels)
 
@@ -241,6 +243,7 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     Returns
     -------
     ndarray of shape (n, P)
+        The directions in ``theta``'s flat parameter layout.
 
     See Also
     --------
@@ -392,6 +395,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     origin : Network or array_like of shape (P,)
         Centre of the grid.
     directions : array_like of shape (k, P), k in {1, 2}
+        Grid directions ``d_i`` in the flat parameter layout.
     spans : float, or sequence of one entry per direction, default=1.0
         Coordinate range of each direction, a float ``s`` for ``[-s, s]`` or a pair
         ``(lo, hi)``; a single float applies to every direction (and for one direction a
@@ -408,6 +412,8 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     Returns
     -------
     LossSurface
+        The grid coordinates and the loss at every grid point, with the directions, the
+        overlays and the provenance.
 
     See Also
     --------
