@@ -287,6 +287,8 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     Returns
     -------
     CanonicalForm
+        The canonical bias-free network, the augmentation, the map from the original neurons,
+        the reduction steps taken and whether the form is exact.
 
     See Also
     --------

@@ -349,6 +349,7 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     Returns
     -------
     Membership
+        Whether the network satisfies C.1–C.3, each condition's outcome and the failing ones.
 
     See Also
     --------

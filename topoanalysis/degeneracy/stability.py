@@ -381,6 +381,8 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     Returns
     -------
     ParameterDistance
+        The upper bound ``value`` (best parametrization found), the balanced value, the neuron
+        assignment, a lower bound and whether it is exact.
 
     See Also
     --------
@@ -550,6 +552,8 @@ def inverse_stability(net_a, net_b, *, alpha=0.5, domain=None, augment=None, **s
     Returns
     -------
     StabilityMeasurement
+        The parameter distance, the ``W^{1,∞}`` (and uniform) distance and the
+        inverse-stability ratios.
 
     See Also
     --------
@@ -1069,7 +1073,10 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
 
     Returns
     -------
-    (Network, Network)
+    theta : Network
+        ``Θ``, in the restricted space.
+    gamma : Network
+        ``Γ``, the perturbed network.
 
     See Also
     --------
