@@ -250,6 +250,8 @@ def symbolic_network(inputs, hidden=None, outputs=None, *, activation="relu",
     Returns
     -------
     SymbolicNetwork
+        SymPy symbols of the parameters, data and loss gradients, the pre-activations, the
+        activation and its derivative, and the predictions.
 
     Raises
     ------

@@ -641,6 +641,8 @@ def quadric_topology(c, d, e, *, atol=DEFAULT_ATOL):
     Returns
     -------
     QuadricTopology
+        The kind of quadric, its homotopy model and type, the Betti numbers, the Poincaré
+        polynomial and the number of components.
 
     Raises
     ------
@@ -891,6 +893,8 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
     Returns
     -------
     InvariantSetTopology
+        The signs of the ``c_k``, the counts ``l_+``, ``l_−``, ``l_0``, the topology of each factor
+        ``Q(c_k)``, the Poincaré polynomial and the homotopy type of the product.
 
     Raises
     ------
@@ -1079,6 +1083,7 @@ def check_quadric_retraction(d, e, sign):
     Returns
     -------
     holds : bool
+        True when the four conditions hold identically (every residual simplifies to 0).
     residual : sympy.Expr
         Sum of the absolute values of all simplified residuals (``0`` when it holds).
 
