@@ -16,9 +16,19 @@ from numpydoc.validate import validate
 
 import topoanalysis
 
-#: numpydoc checks that must pass: no docstring, no summary, a parameter not documented, an
-#: unknown parameter documented, no Returns section for a function that returns a value.
-CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01")
+#: numpydoc checks that must pass (the same set as ``[tool.numpydoc_validation]`` in
+#: pyproject.toml, which enables "all" and lists the codes it does not enforce):
+#:
+#: - GL08 no docstring, SS01 no summary, SS03 summary without a final period;
+#: - GL07 sections out of numpydoc's order;
+#: - PR01 a parameter not documented, PR02 an unknown parameter documented, PR03 parameters
+#:   documented in another order than the signature's, PR04 a parameter without a type,
+#:   PR07 a parameter without a description, PR08 a description not capitalized;
+#: - RT01 no Returns section for a function that returns a value, RT02 a name on a single
+#:   return value, RT03 a return value without a description, RT04 one not capitalized;
+#: - SA03 a See Also description not capitalized.
+CHECKS = ("GL08", "SS01", "SS03", "GL07", "PR01", "PR02", "PR03", "PR04", "PR07", "PR08",
+          "RT01", "RT02", "RT03", "RT04", "SA03")
 
 #: Subpackages whose functions implement a paper: each cites it under ``References``.
 PAPER_PACKAGES = ("topoanalysis.obstruction", "topoanalysis.critical", "topoanalysis.degeneracy",

@@ -120,10 +120,12 @@ class Landscape:
     # --- what it is -------------------------------------------------------------------------
     @property
     def X(self):
+        """The inputs, shape ``(N, d)``, float64, read-only."""
         return self._data.X
 
     @property
     def Y(self):
+        """The targets as the engine uses them, shape ``(N, e)``, read-only."""
         return self._data.Y
 
     @property

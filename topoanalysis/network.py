@@ -378,6 +378,7 @@ class Architecture:
         Returns
         -------
         Architecture
+            The architecture the dict describes.
         """
         d = dict(d)
         d["hidden"] = tuple(d["hidden"])
@@ -497,6 +498,7 @@ class Network:
     Parameters
     ----------
     arch : Architecture
+        Sizes, bias flags and activation.
     params : array_like of shape (P,)
         Flat parameters in the layout documented in :mod:`topoanalysis.network`
         (copied; must be finite).
@@ -810,6 +812,11 @@ class Network:
         ----------
         path : str or os.PathLike
             File written by :meth:`save`.
+
+        Returns
+        -------
+        Network
+            The network saved there.
         """
         return load_network(path, param="path")
 
@@ -831,7 +838,18 @@ class Network:
 def conserved_quantities(arch, theta):
     """Per-hidden-neuron ``||incoming||² − ||outgoing||²`` for ``theta`` of shape ``(..., P)``.
 
-    Returns shape ``(..., sum(hidden))``.
+    Parameters
+    ----------
+    arch : Architecture
+        Layout of the parameters.
+    theta : array_like of shape (..., P)
+        Flat parameters (any leading shape).
+
+    Returns
+    -------
+    ndarray of shape (..., sum(hidden))
+        For each hidden neuron, the squared norm of its incoming weights (bias included)
+        minus that of its outgoing weights.
     """
     layers = arch.unpack(theta)
     out = []

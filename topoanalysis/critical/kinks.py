@@ -191,6 +191,7 @@ class KinkReport:
 
     @property
     def n_kinks(self):
+        """Number of (sample, neuron) pairs on a hyperplane."""
         return int(self.on_hyperplane.sum())
 
     def to_dict(self):

@@ -297,6 +297,7 @@ class SaddleToSaddle:
 
     @property
     def plateau_losses(self):
+        """Loss of each plateau, in order of time."""
         return [p["loss"] for p in self.plateaus]
 
     def to_dict(self):

@@ -342,7 +342,18 @@ def _proof_note(st):
 
 
 def check_radii(radii):
-    """Perturbation radii: one positive finite number or a non-empty sequence of them."""
+    """Check perturbation radii: one positive finite number or a non-empty sequence of them.
+
+    Parameters
+    ----------
+    radii : float or sequence of float
+        The radii given by the user.
+
+    Returns
+    -------
+    tuple of float
+        The radii.
+    """
     if isinstance(radii, np.ndarray) and radii.ndim == 0:
         radii = radii[()]
     if isinstance(radii, (numbers.Real, np.floating)) and not isinstance(radii, (bool, np.bool_)):

@@ -115,6 +115,7 @@ class CanonicalForm:
 
     @property
     def verified(self):
+        """Whether every step's numeric check passed."""
         return all(s.holds for s in self.steps)
 
     def __call__(self, X):
@@ -447,6 +448,7 @@ class SymbolicStep:
 
     @property
     def holds(self):
+        """Whether every residual of the step simplifies to 0."""
         return all(r == 0 for r in self.residual)
 
     def to_dict(self):

@@ -113,10 +113,12 @@ class DegeneracyReport:
 
     @property
     def counts(self):
+        """Number of degeneracies of each kind (a dict over :data:`KINDS`)."""
         return {k: len(self.of_kind(k)) for k in KINDS}
 
     @property
     def degenerate(self):
+        """Whether any degeneracy was found."""
         return bool(self.items)
 
     def summary(self):

@@ -110,6 +110,7 @@ class Box:
 
     @property
     def dim(self):
+        """Dimension of the box."""
         return len(self.low)
 
     def sample(self, n, rng):
@@ -160,6 +161,7 @@ class Ball:
 
     @property
     def dim(self):
+        """Dimension of the ball."""
         return len(self.center)
 
     def sample(self, n, rng):

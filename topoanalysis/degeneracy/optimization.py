@@ -384,6 +384,7 @@ class LocalMinimumProbe:
 
     @property
     def no_lower_found(self):
+        """Whether no sampled perturbation had a lower loss than ``Γ*``."""
         return bool(self.min_loss >= self.loss)
 
     def summary(self):
@@ -485,6 +486,7 @@ class RealizationProbe:
 
     @property
     def max_ratio(self):
+        """Largest ``dist / |dR|^{1/2}`` over the realizations with ``|dR| > 0`` (0 when none)."""
         ok = self.sobolev > 0
         return float(np.max(self.parameter[ok] / np.sqrt(self.sobolev[ok]))) if ok.any() else 0.0
 

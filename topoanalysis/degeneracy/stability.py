@@ -495,6 +495,7 @@ class StabilityMeasurement:
 
     @property
     def ratio_uniform(self):
+        """``dist / ||R(Γ) − R(Θ)||_∞^α`` on the domain (None without a domain, inf when 0)."""
         if self.uniform is None:
             return None
         f = self.uniform.value
@@ -841,6 +842,7 @@ class FamilyMeasurement:
 
     @property
     def max_ratio(self):
+        """Largest ratio ``dist / |dR|^α`` over the pairs."""
         return float(np.max(self.ratio))
 
     @property

@@ -288,6 +288,20 @@ def paired_params(theta_a, theta_b, arch=None):
     """Two stacks of one architecture as ``(arch, A, B)`` of equal length ``(M, P)``.
 
     A single network on either side is repeated to the other side's length.
+
+    Parameters
+    ----------
+    theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+        The two sides.
+    arch : Architecture, optional
+        Required when both sides are arrays.
+
+    Returns
+    -------
+    arch : Architecture
+        The common architecture.
+    A, B : ndarray of shape (M, P)
+        The two stacks, row ``m`` of each paired.
     """
     arch, A, B = _resolve_pair(theta_a, theta_b, arch)
     m = max(A.shape[0], B.shape[0])

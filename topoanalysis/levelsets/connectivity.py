@@ -273,12 +273,14 @@ class BarrierMatrix:
 
     @property
     def n_minima(self):
+        """Number ``N`` of minima."""
         return self.params.shape[0]
 
     @property
     def path_max(self):
         """Best known path value between every two minima: the elementwise minimum of the
-        kinds measured, shape ``(N, N)``."""
+        kinds measured, shape ``(N, N)``.
+        """
         best = self.linear_max.copy()
         for other in (self.aligned_max, self.string_max):
             if other is not None:

@@ -103,6 +103,8 @@ def relu_kernel_derivation():
     Returns
     -------
     KernelDerivation
+        The symbols and the SymPy expressions of the radial and angular integrals and of the
+        kernel.
 
     Examples
     --------

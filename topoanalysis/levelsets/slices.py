@@ -95,6 +95,7 @@ class LossSurface:
 
     @property
     def shape(self):
+        """Shape of the loss grid."""
         return self.loss.shape
 
     def parameters(self):
@@ -811,7 +812,28 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
 
 # --- figures ------------------------------------------------------------------------------
 def plot_surface(surface, kind="contour", ax=None, log=None, title=None, levels=30):
-    """See :meth:`LossSurface.plot`."""
+    """Plot a loss surface (the implementation of :meth:`LossSurface.plot`).
+
+    Parameters
+    ----------
+    surface : LossSurface
+        The surface to draw.
+    kind : {"contour", "surface"}, default="contour"
+        Filled contours, or a 3-D surface.
+    ax : matplotlib Axes, optional
+        Axes to draw on (a 3-D one for ``"surface"``); a new figure when None.
+    log : bool, optional
+        Logarithmic loss scale (default: when the loss spans more than two decades).
+    title : str, optional
+        Title of the axes.
+    levels : int, default=30
+        Number of contour levels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn in (that of ``ax`` when given).
+    """
     try:
         import matplotlib.pyplot as plt
         from matplotlib import colors

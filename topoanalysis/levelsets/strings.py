@@ -167,7 +167,8 @@ class BeadString:
     @property
     def n_beads_total(self):
         """Number of beads counted as the paper does, endpoints included (``K``; the authors'
-        ``len(test.AllBeads)``, QUADRATICS.py line 596)."""
+        ``len(test.AllBeads)``, QUADRATICS.py line 596).
+        """
         return int(self.beads.shape[0])
 
     def evaluate(self, X, y=None, *, loss=None, n_points=None, n_threads=None):
@@ -220,7 +221,8 @@ class BeadString:
     def normalized_length(self):
         """``Σ ||θ_i − θ_{i+1}|| / ||θ_first − θ_last||`` (1 for a straight string, also for the
         zero-length string between coinciding ends; NaN only for a string of positive length
-        whose ends coincide, where the ratio is undefined)."""
+        whose ends coincide, where the ratio is undefined).
+        """
         d = self.distance
         if d > 0:
             return self.length / d
@@ -400,18 +402,22 @@ class StringSamplingResult:
 
     @property
     def connected(self):
+        """Per pair: whether every piece of its string is below ``accept_factor · L0``."""
         return np.array([s.connected for s in self.strings])
 
     @property
     def normalized_length(self):
+        """Per pair: the string's length over the endpoints' distance."""
         return np.array([s.normalized_length for s in self.strings])
 
     @property
     def n_beads(self):
+        """Per pair: the number of inserted beads of its string."""
         return np.array([s.n_beads for s in self.strings])
 
     @property
     def depth(self):
+        """Per pair: the deepest recursion level its string reached."""
         return np.array([s.depth for s in self.strings])
 
     @property

@@ -175,6 +175,11 @@ class NeuronLaw:
         ----------
         d : dict
             As written by :meth:`to_dict` (also after a JSON round trip).
+
+        Returns
+        -------
+        NeuronLaw
+            The law the dict describes.
         """
         return cls(w_terms=tuple(tuple(t) for t in d["w_terms"]),
                    a_terms=tuple(tuple(t) for t in d["a_terms"]),
@@ -463,6 +468,11 @@ class PathologicalProbability:
         ----------
         d : dict
             As written by :meth:`to_dict` (also after a JSON round trip).
+
+        Returns
+        -------
+        PathologicalProbability
+            The result the dict describes.
         """
         from .._results import as_array
 
@@ -941,6 +951,11 @@ class ObstructionGrid:
         ----------
         d : dict
             As written by :meth:`to_dict` (also after a JSON round trip).
+
+        Returns
+        -------
+        ObstructionGrid
+            The grid the dict describes.
         """
         from .._results import as_array
 
