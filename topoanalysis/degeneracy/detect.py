@@ -169,8 +169,8 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     Returns
     -------
     DegeneracyReport
-        Every degeneracy found (zero, unbalanced, redundant, cancelling, dead neurons, ...),
-        with the width and the tolerances used.
+        Every degeneracy found (zero, dead, unbalanced, redundant or opposite neurons,
+        coinciding hyperplanes, ...), with the width and the tolerances used.
 
     See Also
     --------

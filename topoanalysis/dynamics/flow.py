@@ -337,8 +337,8 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     -------
     FlowResult
         Final parameters and losses, the loss (conserved quantities, parameters) at
-        ``record_times``, accepted and rejected step counts and the stop reasons of each
-        network.
+        ``record_times``, the accepted and rejected steps, the final time and the status of
+        each network.
 
     Raises
     ------
