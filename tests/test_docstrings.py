@@ -8,17 +8,29 @@ that implement a paper's statement (the paper subpackages) also cite it under ``
 
 import importlib
 import inspect
+import pathlib
 import pkgutil
+import re
 
 import pytest
 from numpydoc.docscrape import FunctionDoc
-from numpydoc.validate import validate
+from numpydoc.validate import ERROR_MSGS, validate
 
 import topoanalysis
 
-#: numpydoc checks that must pass: no docstring, no summary, a parameter not documented, an
-#: unknown parameter documented, no Returns section for a function that returns a value.
-CHECKS = ("GL08", "SS01", "PR01", "PR02", "RT01")
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+#: numpydoc checks deliberately not enforced (``checks = ["all", ...]`` in pyproject.toml's
+#: ``[tool.numpydoc_validation]``, which says why): extended summary, Examples and See Also on
+#: every function, See Also entries without a description, infinitive and one-line summaries.
+NOT_ENFORCED = ("ES01", "EX01", "SA01", "SA04", "SS05", "SS06")
+
+#: numpydoc checks that must pass: every other one, among them GL08 no docstring, SS01 no
+#: summary, SS03 no final period, GL07 sections out of order, PR01/PR02 a parameter missing
+#: or unknown, PR03 parameters out of the signature's order, PR04 a parameter without a type,
+#: PR07 without a description, RT01 no Returns section, RT02 a name on a single return value,
+#: RT03 a return value without a description, SA03 a See Also description not capitalized.
+CHECKS = tuple(sorted(set(ERROR_MSGS) - set(NOT_ENFORCED)))
 
 #: Subpackages whose functions implement a paper: each cites it under ``References``.
 PAPER_PACKAGES = ("topoanalysis.obstruction", "topoanalysis.critical", "topoanalysis.degeneracy",
@@ -125,3 +137,48 @@ METHODS = _public_methods()
 def test_numpydoc_sections_of_methods(name):
     errors = [f"{code}: {msg}" for code, msg in validate(name)["errors"] if code in CHECKS]
     assert not errors, "\n".join(errors)
+
+
+def _hook_config():
+    tomllib = pytest.importorskip("tomllib")
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["tool"]["numpydoc_validation"]
+
+
+def test_pyproject_enforces_the_same_checks():
+    config = _hook_config()
+    assert config["checks"] == ["all", *NOT_ENFORCED]
+
+
+def test_numpydoc_hook_passes_on_the_public_modules():
+    """``python -m numpydoc lint`` (the pre-commit hook) with pyproject.toml's settings."""
+    hook = pytest.importorskip("numpydoc.hooks.validate_docstrings")
+    config = hook.parse_config(ROOT)
+    findings, checked = [], 0
+    for path in sorted((ROOT / "topoanalysis").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if config["exclude_files"] and config["exclude_files"].match(rel):
+            continue
+        checked += 1
+        findings += [f"{rel}: {name}: {code} {msg}"
+                     for _, name, code, msg in hook.process_file(str(path), config)]
+    assert checked > 40
+    assert not findings, "\n".join(findings)
+
+
+def test_hook_excludes_only_properties_by_name():
+    """The per-class entries of ``exclude`` name properties (documented as attributes), not
+    methods that would then escape the checks."""
+    stems = {}
+    for info in pkgutil.walk_packages(topoanalysis.__path__, "topoanalysis."):
+        stems.setdefault(info.name.rsplit(".", 1)[-1], []).append(info.name)
+    entries = [re.fullmatch(r"\^(\w+)\\\.(\w+)\\\.\(([\w|]+)\)\$", e)
+               for e in _hook_config()["exclude"]]
+    entries = [m for m in entries if m]
+    assert len(entries) > 20
+    for m in entries:
+        stem, cls_name, attrs = m.group(1), m.group(2), m.group(3).split("|")
+        classes = [getattr(importlib.import_module(mod), cls_name, None) for mod in stems[stem]]
+        cls = next(c for c in classes if inspect.isclass(c))
+        for attr in attrs:
+            assert isinstance(vars(cls).get(attr), property), f"{stem}.{cls_name}.{attr}"

@@ -41,7 +41,10 @@ def parse_activation(activation, negative_slope=0.01):
     Returns
     -------
     name : str
+        The canonical activation name (one of :data:`ACTIVATIONS`).
     negative_slope : float
+        The leaky-ReLU slope: the one written in ``"leaky_relu(s)"`` if any, else the
+        ``negative_slope`` argument.
 
     See Also
     --------

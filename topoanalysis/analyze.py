@@ -167,6 +167,9 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     Returns
     -------
     AnalysisReport
+        Configuration, pathological-neuron probabilities, the trained networks, their pairwise
+        barriers and the degeneracy, critical-point and conservation-law sections (what
+        ``report.json`` holds), with the files written.
 
     Notes
     -----

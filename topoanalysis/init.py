@@ -172,6 +172,7 @@ def init_params(arch, scheme="kaiming_normal", *, seed=0, n_networks=None, gain_
     Returns
     -------
     ndarray of shape (P,) or (n_networks, P)
+        Flat parameters in ``arch``'s layout, drawn from the scheme's law.
 
     See Also
     --------

@@ -491,6 +491,11 @@ def check_checkpoint(path, *, steps, n_networks, n_params, param="checkpoint"):
 class OutputFolder:
     """An output folder with a lock and a manifest of what produced it.
 
+    Use as a context manager: entering checks and locks the folder and writes the manifest
+    (``complete: false``); leaving without an exception marks it complete; the lock is always
+    released. :meth:`path` returns a file path inside the folder and records the file in the
+    manifest, so a later ``force`` knows what to remove.
+
     Parameters
     ----------
     path : str
@@ -504,11 +509,6 @@ class OutputFolder:
         Reuse a folder produced with other settings: the files its manifest lists are removed.
     param : str
         Name of the parameter that gave the folder (for messages), e.g. ``"--out"``.
-
-    Use as a context manager: entering checks and locks the folder and writes the manifest
-    (``complete: false``); leaving without an exception marks it complete; the lock is always
-    released. :meth:`path` returns a file path inside the folder and records the file in the
-    manifest, so a later ``force`` knows what to remove.
 
     Examples
     --------
@@ -550,6 +550,7 @@ class OutputFolder:
     # -- manifest
     @property
     def manifest_path(self):
+        """Path of the manifest file inside the folder."""
         return os.path.join(self.root, MANIFEST)
 
     def _write_manifest(self, complete):

@@ -120,10 +120,12 @@ class Landscape:
     # --- what it is -------------------------------------------------------------------------
     @property
     def X(self):
+        """The inputs, shape ``(N, d)``, float64, read-only."""
         return self._data.X
 
     @property
     def Y(self):
+        """The targets as the engine uses them, shape ``(N, e)``, read-only."""
         return self._data.Y
 
     @property
@@ -233,7 +235,7 @@ class Landscape:
         loss : float or ndarray of shape (B,)
             A float for one network (a ``Network`` or a ``(P,)`` vector).
         grad : ndarray of shape (P,) or (B, P)
-            float32 on a float32 landscape (the float32 kernels, as in its training).
+            Gradient with respect to the flat parameters; float32 on a float32 landscape (the float32 kernels, as in its training).
 
         See Also
         --------
@@ -332,7 +334,9 @@ class Landscape:
 
         Returns
         -------
-        TrainResult (or FlowResult for ``optimizer="flow"``)
+        TrainResult or FlowResult
+            The result of :func:`~topoanalysis.dynamics.train` on this landscape's data and
+            loss (a ``FlowResult`` for ``optimizer="flow"``).
         """
         from .dynamics import train
 
@@ -445,6 +449,8 @@ def as_landscape(X, y=None, arch=None, loss=None, *, dtype="float64"):
     Returns
     -------
     Landscape
+        ``X`` itself when it is a landscape, else a new one of these data, architecture and
+        loss (``"mse"`` when None).
     """
     if isinstance(X, Landscape):
         if y is not None:

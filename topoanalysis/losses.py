@@ -49,7 +49,18 @@ def loss_code(name):
 
 
 def check_loss(name):
-    """Return the canonical name of a loss (``"Cross-Entropy"`` is ``"cross_entropy"``)."""
+    """Return the canonical name of a loss (``"Cross-Entropy"`` is ``"cross_entropy"``).
+
+    Parameters
+    ----------
+    name : str
+        A loss name in any case, with ``-``, ``_`` or spaces.
+
+    Returns
+    -------
+    str
+        One of :data:`LOSSES`.
+    """
     return check_choice("loss", name, LOSSES)
 
 

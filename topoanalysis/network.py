@@ -224,8 +224,8 @@ class Architecture:
 
         See Also
         --------
-        from_neuron_weights : the inverse.
-        Network.neuron_weights : the same for a network (without ``b``).
+        from_neuron_weights : The inverse.
+        Network.neuron_weights : The same for a network (without ``b``).
         """
         if not self.is_shallow:
             raise NotSupportedError(f"neuron_weights is defined for shallow networks (one "
@@ -250,6 +250,7 @@ class Architecture:
         Returns
         -------
         ndarray of shape (P,)
+            Flat parameters in this architecture's layout.
         """
         d = self.inputs
         w = np.asarray(w, dtype=np.float64)
@@ -359,6 +360,7 @@ class Architecture:
         Returns
         -------
         dict
+            The architecture's fields, JSON-serializable.
         """
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
@@ -376,6 +378,7 @@ class Architecture:
         Returns
         -------
         Architecture
+            The architecture the dict describes.
         """
         d = dict(d)
         d["hidden"] = tuple(d["hidden"])
@@ -388,6 +391,8 @@ class Architecture:
         Returns
         -------
         str
+            For example ``"2 -> 6 -> 1, relu, hidden_bias=True, output_bias=True (25
+            parameters)"``.
         """
         act = (f"leaky_relu({self.negative_slope})" if self.activation == "leaky_relu"
                else self.activation)
@@ -493,6 +498,7 @@ class Network:
     Parameters
     ----------
     arch : Architecture
+        Sizes, bias flags and activation.
     params : array_like of shape (P,)
         Flat parameters in the layout documented in :mod:`topoanalysis.network`
         (copied; must be finite).
@@ -806,6 +812,11 @@ class Network:
         ----------
         path : str or os.PathLike
             File written by :meth:`save`.
+
+        Returns
+        -------
+        Network
+            The network saved there.
         """
         return load_network(path, param="path")
 
@@ -827,7 +838,18 @@ class Network:
 def conserved_quantities(arch, theta):
     """Per-hidden-neuron ``||incoming||² − ||outgoing||²`` for ``theta`` of shape ``(..., P)``.
 
-    Returns shape ``(..., sum(hidden))``.
+    Parameters
+    ----------
+    arch : Architecture
+        Layout of the parameters.
+    theta : array_like of shape (..., P)
+        Flat parameters (any leading shape).
+
+    Returns
+    -------
+    ndarray of shape (..., sum(hidden))
+        For each hidden neuron, the squared norm of its incoming weights (bias included)
+        minus that of its outgoing weights.
     """
     layers = arch.unpack(theta)
     out = []

@@ -202,6 +202,7 @@ def report_html(report, figures=(), title="topoanalysis analyze"):
     Returns
     -------
     str
+        A self-contained HTML page (figures embedded as base64 PNG).
 
     See Also
     --------

@@ -235,7 +235,8 @@ def weight_matching(net_a, net_b, *, balanced=None):
 
     Returns
     -------
-    perm : ndarray of int of shape (l,)
+    ndarray of int of shape (l,)
+        The permutation ``perm``: the neuron of ``net_b`` matched to each neuron of ``net_a``.
 
     See Also
     --------
@@ -396,7 +397,8 @@ def canonical_neuron_order(net, *, decimals=9):
 
     Returns
     -------
-    perm : ndarray of int of shape (l,)
+    ndarray of int of shape (l,)
+        The permutation ``perm``: the old index of the neuron at each sorted position.
 
     See Also
     --------
@@ -495,6 +497,8 @@ def merge_redundant_neurons(net, *, tol=1e-9):
     Returns
     -------
     MergeResult
+        The merged network (one neuron per direction, same function), the new neuron of each
+        old one and the groups merged.
 
     See Also
     --------

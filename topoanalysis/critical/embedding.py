@@ -106,6 +106,8 @@ def add_zero_neurons(net, count=1, input_weights=None):
     Returns
     -------
     Network
+        The wider network: ``net`` with ``count`` neurons of zero output weights appended
+        (the same function).
 
     See Also
     --------
@@ -226,12 +228,22 @@ def embedding_family(net, X, y, *, splits=None, zero_neurons=None, loss="mse", k
         and ``(1, 0)``.
     zero_neurons : sequence of array_like of shape (D,), optional
         Input weights of single zero neurons to add (default: ``w = 0``).
-    loss, kink_tol, tol, check, seed
-        Passed to the classifier.
+    loss : {"mse", "bce"}, default="mse"
+        Loss.
+    kink_tol : float, default=1e-9
+        Relative tolerance for samples on hyperplanes (:func:`~topoanalysis.critical.classify`).
+    tol : float, default=1e-8
+        Tolerance of the stationarity conditions (:func:`~topoanalysis.critical.classify`).
+    check : bool, default=False
+        Run the numerical checks of each verdict.
+    seed : int, default=0
+        Seed of the random perturbations of the checks.
 
     Returns
     -------
     EmbeddingFamily
+        The narrow point's verdict and each embedding's, as a graph (edges say whether the
+        embedding keeps the verdict) and as a table.
 
     See Also
     --------

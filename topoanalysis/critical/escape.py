@@ -281,6 +281,8 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
     Returns
     -------
     EscapeReport
+        Per neuron: whether it is an escape neuron (``F_k(u) != 0`` for some ``u``), its
+        kind, a witness direction and its rate.
 
     See Also
     --------

@@ -84,6 +84,7 @@ def neuron_first_order_map(point, k, U, kinks=None):
     Returns
     -------
     ndarray of shape (M, e)
+        Row ``m`` is ``F_k(U[m])``, the one-sided derivative of ``G_k`` at ``w_k`` along it.
 
     See Also
     --------
@@ -190,6 +191,7 @@ class KinkReport:
 
     @property
     def n_kinks(self):
+        """Number of (sample, neuron) pairs on a hyperplane."""
         return int(self.on_hyperplane.sum())
 
     def to_dict(self):
@@ -237,6 +239,8 @@ def kink_samples(net, X, *, tol=1e-9):
     Returns
     -------
     KinkReport
+        Which samples lie on which neuron's hyperplane, the activation pattern and the
+        relative margins.
 
     See Also
     --------
@@ -294,6 +298,7 @@ def directional_derivative(net, X, y, direction, *, loss="mse", kink_tol=0.0):
     Returns
     -------
     float
+        ``L'(θ; direction)``, exact for the given data.
 
     See Also
     --------

@@ -187,6 +187,8 @@ def detect_plateaus(loss, steps, *, slope_tol=None, min_length=None, scale="log"
     Returns
     -------
     list of Plateau
+        The plateaus in order of time: record indices and steps of their start and end, a
+        representative record and its loss.
 
     References
     ----------
@@ -295,6 +297,7 @@ class SaddleToSaddle:
 
     @property
     def plateau_losses(self):
+        """Loss of each plateau, in order of time."""
         return [p["loss"] for p in self.plateaus]
 
     def to_dict(self):
@@ -345,6 +348,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     X, y : array_like
         Training data.
     arch : Architecture
+        Architecture of the trajectory's parameters (shallow, ReLU-like).
     loss_curve : array_like of shape (R,), optional
         Recorded losses (computed from the trajectory when omitted).
     loss : {"mse", "bce"}, default="mse"
@@ -357,6 +361,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     check : bool, default=True
         Numerical checks of each verdict.
     seed : int, default=0
+        Seed of the random perturbations of the checks.
     zero_escaping : bool, default=True
         Snap the neurons that grow later (by more than ``growth_factor`` after the plateau's
         representative record) and are still below ``1/growth_factor`` of the plateau's largest amplitude
@@ -371,6 +376,9 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     Returns
     -------
     SaddleToSaddle
+        Per plateau: the snapped point, its verdict and reason, escape neurons, the neurons
+        that grow next and their growth rates; with the checks, the neuron amplitudes along
+        the run and the settings.
 
     See Also
     --------

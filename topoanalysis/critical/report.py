@@ -85,6 +85,8 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     Returns
     -------
     TrainedVerdicts
+        Per network the verdict, reason, loss before and after snapping and escape neurons,
+        with the number of networks per verdict.
 
     See Also
     --------

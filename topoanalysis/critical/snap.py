@@ -190,6 +190,8 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     Returns
     -------
     SnapResult
+        The snapped network, how far it moved, the loss before and after, whether the
+        activation pattern was kept, and the zero and dead neurons.
 
     See Also
     --------
@@ -552,7 +554,11 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
 
     Returns
     -------
-    (SnapResult, Verdict)
+    snapped : SnapResult
+        The outcome of :func:`snap`.
+    verdict : Verdict
+        The classification of the snapped network
+        (:func:`~topoanalysis.critical.classify`).
 
     See Also
     --------

@@ -382,6 +382,8 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
     Returns
     -------
     StationarityReport
+        Whether every stationarity condition holds within ``tol``, each neuron's conditions,
+        the failures with a descent direction, and (``certify="exact"``) the certificate.
 
     See Also
     --------
@@ -411,7 +413,20 @@ def stationarity(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-8, max_pieces=4
 
 
 def check_certify(certify, point):
-    """``"exact"`` or ``"float"``; ``"exact"`` becomes ``"float"`` for a loss without rationals."""
+    """Check the ``certify`` choice; ``"exact"`` becomes ``"float"`` for a loss without rationals.
+
+    Parameters
+    ----------
+    certify : {"exact", "float"}
+        The user's choice (any spelling :func:`~topoanalysis._validation.check_choice` accepts).
+    point : ShallowPoint
+        The network at its data; its loss decides whether rationals are available.
+
+    Returns
+    -------
+    str
+        ``"exact"`` or ``"float"``.
+    """
     certify = check_choice("certify", certify, ("exact", "float"))
     return "float" if point.loss != "mse" else certify
 

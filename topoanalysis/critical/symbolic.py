@@ -160,6 +160,8 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     Returns
     -------
     SymbolicConditions
+        SymPy expressions of the loss, the output conditions, each neuron's directional
+        derivative and escape map, in the symbols ``w``, ``a``, ``b``, ``u``.
 
     See Also
     --------

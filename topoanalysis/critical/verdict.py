@@ -286,6 +286,8 @@ def classify(net, X, y=None, *, loss=None, kink_tol=1e-9, tol=1e-8, zero_tol=0.0
     Returns
     -------
     Verdict
+        The kind of point (one of :data:`VERDICTS`), the statement that decided it, the
+        stationarity and escape reports, and the numerical checks.
 
     See Also
     --------
@@ -340,7 +342,18 @@ def _proof_note(st):
 
 
 def check_radii(radii):
-    """Perturbation radii: one positive finite number or a non-empty sequence of them."""
+    """Check perturbation radii: one positive finite number or a non-empty sequence of them.
+
+    Parameters
+    ----------
+    radii : float or sequence of float
+        The radii given by the user.
+
+    Returns
+    -------
+    tuple of float
+        The radii.
+    """
     if isinstance(radii, np.ndarray) and radii.ndim == 0:
         radii = radii[()]
     if isinstance(radii, (numbers.Real, np.floating)) and not isinstance(radii, (bool, np.bool_)):

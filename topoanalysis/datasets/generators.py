@@ -249,12 +249,19 @@ class SplitDataset:
     Parameters
     ----------
     X_train : ndarray of shape (n_train, n_features)
+        Training inputs.
     y_train : ndarray of shape (n_train, n_outputs)
+        Training targets.
     X_test : ndarray of shape (n_test, n_features)
+        Held-out inputs.
     y_test : ndarray of shape (n_test, n_outputs)
+        Held-out targets.
     feature_names : tuple of str
+        One name per column of the inputs.
     class_names : tuple of str or None
+        Names of the label values (classification), or None (regression).
     description : str
+        What the data are and where they come from.
     mean, scale : ndarray of shape (n_features,) or None
         When the inputs were standardized: the training-set mean and scale (in the raw
         units) such that ``X_standardized = (X_raw - mean) / scale``. ``None`` otherwise.

@@ -187,6 +187,8 @@ def load_dataset(name, *, n_samples=None, seed=0, inputs=None):
     Returns
     -------
     BundledData
+        The canonical name, the training data (and the held-out part for breast cancer) and
+        the task's natural loss.
 
     Raises
     ------

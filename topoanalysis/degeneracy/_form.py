@@ -102,10 +102,12 @@ def augment_inputs(X, augment):
     X : array_like of shape (N, d) or (d,)
         Real, finite inputs (complex input is refused, not truncated).
     augment : {"none", "bias", "c3"}
+        Coordinates appended to each row: none, ``1``, or ``(1, −1)``.
 
     Returns
     -------
     ndarray of shape (N, d), (N, d + 1) or (N, d + 2)
+        The augmented inputs (a single row gives shape ``(1, ·)``).
 
     Raises
     ------
@@ -181,6 +183,8 @@ def shallow_form(net, augment=None, *, name="net"):
     Returns
     -------
     ShallowForm
+        The weight vectors ``A`` (rows, on the augmented input) and output vectors ``C`` of
+        the bias-free form, with the augmentation.
 
     Raises
     ------

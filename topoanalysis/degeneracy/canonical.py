@@ -115,6 +115,7 @@ class CanonicalForm:
 
     @property
     def verified(self):
+        """Whether every step's numeric check passed."""
         return all(s.holds for s in self.steps)
 
     def __call__(self, X):
@@ -287,6 +288,8 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     Returns
     -------
     CanonicalForm
+        The canonical bias-free network, the augmentation, the map from the original neurons,
+        the reduction steps taken and whether the form is exact.
 
     See Also
     --------
@@ -445,6 +448,7 @@ class SymbolicStep:
 
     @property
     def holds(self):
+        """Whether every residual of the step simplifies to 0."""
         return all(r == 0 for r in self.residual)
 
     def to_dict(self):

@@ -38,6 +38,7 @@ class SymbolicConditions:
 
     @property
     def all(self):
+        """The conjunction of C.1, C.2 and C.3 (a SymPy boolean)."""
         return sp.And(*self.c1, *self.c2, *self.c3)
 
     def evaluate(self, subs):
@@ -349,6 +350,7 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     Returns
     -------
     Membership
+        Whether the network satisfies C.1–C.3, each condition's outcome and the failing ones.
 
     See Also
     --------

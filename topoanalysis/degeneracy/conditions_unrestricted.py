@@ -300,6 +300,14 @@ def theorem_3_1_conditions(gamma, theta, *, augment=None, balance_tol=1e-12,
     Returns
     -------
     Theorem31Conditions
+        Whether C.1, C.2, C.3a, C.3b and C.3 hold (``holds`` None when C.3 was left
+        undecided), with the failing neurons and the certificate or witness of C.3.
+
+    See Also
+    --------
+    topoanalysis.degeneracy.restricted_space_membership : C.1–C.3 of the restricted space
+        (Definition 3.2).
+    topoanalysis.degeneracy.parameter_distance : The distance Theorem 3.1 bounds.
 
     Notes
     -----
@@ -313,12 +321,6 @@ def theorem_3_1_conditions(gamma, theta, *, augment=None, balance_tol=1e-12,
     Berner, Elbrächter & Grohs, "How degenerate is the parametrization of neural networks with
     the ReLU activation function?", NeurIPS 2019, Theorem 3.1 (conditions C.1, C.2, C.3a,
     C.3b), Appendix A.3.2 (proof), Lemma A.5 (re-pairing opposite neurons).
-
-    See Also
-    --------
-    topoanalysis.degeneracy.restricted_space_membership : C.1–C.3 of the restricted space
-        (Definition 3.2).
-    topoanalysis.degeneracy.parameter_distance : the distance Theorem 3.1 bounds.
 
     Examples
     --------

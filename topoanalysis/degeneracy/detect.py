@@ -113,10 +113,12 @@ class DegeneracyReport:
 
     @property
     def counts(self):
+        """Number of degeneracies of each kind (a dict over :data:`KINDS`)."""
         return {k: len(self.of_kind(k)) for k in KINDS}
 
     @property
     def degenerate(self):
+        """Whether any degeneracy was found."""
         return bool(self.items)
 
     def summary(self):
@@ -167,6 +169,8 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     Returns
     -------
     DegeneracyReport
+        Every degeneracy found (zero, dead, unbalanced, redundant or opposite neurons,
+        coinciding hyperplanes, ...), with the width and the tolerances used.
 
     See Also
     --------

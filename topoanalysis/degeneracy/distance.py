@@ -110,6 +110,7 @@ class Box:
 
     @property
     def dim(self):
+        """Dimension of the box."""
         return len(self.low)
 
     def sample(self, n, rng):
@@ -160,6 +161,7 @@ class Ball:
 
     @property
     def dim(self):
+        """Dimension of the ball."""
         return len(self.center)
 
     def sample(self, n, rng):
@@ -1051,6 +1053,8 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
     Returns
     -------
     SobolevDistance
+        The ``W^{1,∞}`` distance, its certified lower and upper bounds, whether it is exact,
+        the method and the numbers of hyperplanes and regions.
 
     See Also
     --------
@@ -1202,6 +1206,8 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     Returns
     -------
     UniformDistance
+        The sup-norm distance on ``domain``, whether it is exact (else a sampled lower bound),
+        the method and the number of points evaluated.
 
     See Also
     --------

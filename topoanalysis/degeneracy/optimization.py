@@ -47,6 +47,7 @@ def realization_radius(r, *, s=THEOREM_3_3_CONSTANT, alpha=THEOREM_3_3_EXPONENT)
     Returns
     -------
     float
+        ``(r / s)^{1/α}``, the radius in realization space (``|·|_{W^{1,∞}}``).
 
     References
     ----------
@@ -104,15 +105,15 @@ def exact_mse(net, X, y):
     fractions.Fraction
         The mean over samples and outputs of the squared errors.
 
+    See Also
+    --------
+    certify_zero_output_minimum, example_a1
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Example A.1
            (the MSE whose local minima in parameter and realization space are compared).
-
-    See Also
-    --------
-    certify_zero_output_minimum, example_a1
     """
     form = shallow_form(net, "none")
     X, y = _xy(X, y, form.dim)
@@ -301,6 +302,8 @@ def example_a1(ks=(1, 10, 100, 1000)):
     Returns
     -------
     ExampleA1
+        The data, the minimum ``Γ*`` and its radius, the escape direction with its exact
+        certificate, and the sequence's losses and distances.
 
     References
     ----------
@@ -347,16 +350,16 @@ def balanced(net):
     Network
         The balanced network (condition C.1), same width.
 
+    See Also
+    --------
+    topoanalysis.degeneracy.canonical_form, probe_realizations
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.1
            (condition C.1, balancedness), Section 2 (unbalanced parametrizations break inverse
            stability) and Example A.1.
-
-    See Also
-    --------
-    topoanalysis.degeneracy.canonical_form, probe_realizations
     """
     form = shallow_form(net, "none")
     A, C = form.A.copy(), form.C.copy()
@@ -381,6 +384,7 @@ class LocalMinimumProbe:
 
     @property
     def no_lower_found(self):
+        """Whether no sampled perturbation had a lower loss than ``Γ*``."""
         return bool(self.min_loss >= self.loss)
 
     def summary(self):
@@ -437,16 +441,16 @@ def probe_local_minimum(net, X, y, radius, *, samples=2000, seed=0):
     LocalMinimumProbe
         The loss of ``Γ*`` and the lowest loss sampled (evidence, not a proof).
 
+    See Also
+    --------
+    certify_zero_output_minimum : The exact certificate.
+    probe_realizations : The realization-space side.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Proposition 1.2
            and Example A.1 (local minima of ``L∘R`` in parameter space).
-
-    See Also
-    --------
-    certify_zero_output_minimum : the exact certificate.
-    probe_realizations : the realization-space side.
     """
     form = shallow_form(net, "none")
     X, y = _xy(X, y, form.dim)
@@ -482,6 +486,7 @@ class RealizationProbe:
 
     @property
     def max_ratio(self):
+        """Largest ``dist / |dR|^{1/2}`` over the realizations with ``|dR| > 0`` (0 when none)."""
         ok = self.sobolev > 0
         return float(np.max(self.parameter[ok] / np.sqrt(self.sobolev[ok]))) if ok.any() else 0.0
 
@@ -548,16 +553,16 @@ def probe_realizations(net, X, y, delta, *, samples=20, seed=0):
         (exact when the weight vectors are independent), the loss and membership in the
         restricted space.
 
+    See Also
+    --------
+    probe_local_minimum, realization_radius
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Proposition 1.2
            (a local minimum in parameter space gives one in realization space under inverse
            stability) and Theorem 3.3 (the ``(s, 1/2)`` bound the distances are compared with).
-
-    See Also
-    --------
-    probe_local_minimum, realization_radius
     """
     from .conditions import restricted_space_membership
     from .distance import sobolev_distance
@@ -619,6 +624,7 @@ def almost_optimality_bound(lipschitz, eps, radius, distance):
     Returns
     -------
     float
+        The bound ``c ε / λ`` on ``L(f*) − L(g)``, with ``λ = min(1, (r − ε)/||g − f*||)``.
 
     References
     ----------
@@ -703,6 +709,8 @@ def restricted_representative(net, X, y, *, loss="mse"):
     Returns
     -------
     RestrictedRepresentative
+        The network in the restricted space, its width and loss before and after, and the
+        largest change of the output on ``X``.
 
     References
     ----------

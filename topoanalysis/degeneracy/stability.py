@@ -381,6 +381,8 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     Returns
     -------
     ParameterDistance
+        The upper bound ``value`` (best parametrization found), the balanced value, the neuron
+        assignment, a lower bound and whether it is exact.
 
     See Also
     --------
@@ -493,6 +495,7 @@ class StabilityMeasurement:
 
     @property
     def ratio_uniform(self):
+        """``dist / ||R(Γ) − R(Θ)||_∞^α`` on the domain (None without a domain, inf when 0)."""
         if self.uniform is None:
             return None
         f = self.uniform.value
@@ -550,6 +553,8 @@ def inverse_stability(net_a, net_b, *, alpha=0.5, domain=None, augment=None, **s
     Returns
     -------
     StabilityMeasurement
+        The parameter distance, the ``W^{1,∞}`` (and uniform) distance and the
+        inverse-stability ratios.
 
     See Also
     --------
@@ -837,6 +842,7 @@ class FamilyMeasurement:
 
     @property
     def max_ratio(self):
+        """Largest ratio ``dist / |dR|^α`` over the pairs."""
         return float(np.max(self.ratio))
 
     @property
@@ -1069,7 +1075,10 @@ def restricted_pair(kind, eta, *, dim=2, width=4, seed=0):
 
     Returns
     -------
-    (Network, Network)
+    theta : Network
+        ``Θ``, in the restricted space.
+    gamma : Network
+        ``Γ``, the perturbed network.
 
     See Also
     --------

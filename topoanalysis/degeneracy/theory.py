@@ -155,16 +155,18 @@ def stability_constant(measurement, *, alpha=THEOREM_3_3_EXPONENT, stated=THEORE
     Returns
     -------
     ConstantEstimate
-
-    References
-    ----------
-    Berner, Elbrächter & Grohs, NeurIPS 2019, Definition 1.1 and Theorem 3.3 (``(s, 1/2)``
-    inverse stability on the restricted space w.r.t. ``|·|_{W^{1,∞}}``).
+        The measured constant (largest ratio over the pairs), the fitted exponent and constant,
+        the stated constant and whether the measurement stays within it.
 
     See Also
     --------
     topoanalysis.degeneracy.measure_restricted, topoanalysis.degeneracy.measure_family
     search_constant
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Definition 1.1 and Theorem 3.3 (``(s, 1/2)``
+    inverse stability on the restricted space w.r.t. ``|·|_{W^{1,∞}}``).
 
     Examples
     --------
@@ -227,16 +229,16 @@ def flipped_pair(eta, *, dim=2, seed=0):
     (Network, Network)
         ``(Θ, Γ)``, one balanced neuron each, both in the restricted space.
 
+    See Also
+    --------
+    measure_flipped, adversarial_constant
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
            (``(s, 1/2)`` inverse stability on the restricted space w.r.t. ``|·|_{W^{1,∞}}``;
            this pair shows ``s ≥ √2``).
-
-    See Also
-    --------
-    measure_flipped, adversarial_constant
     """
     eta = check_float("eta", eta, minimum=0.0, strict_min=True, maximum=1e100)
     dim = check_int("dim", dim, minimum=2, maximum=64)
@@ -268,15 +270,15 @@ def measure_flipped(etas=(0.3, 0.1, 0.03, 0.01, 0.003), *, dim=2, seeds=1,
     FamilyMeasurement
         Named ``restricted:flipped``, ``t = η``; its balanced ratio is ``√2`` at every scale.
 
+    See Also
+    --------
+    flipped_pair, stability_constant
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
            (the exponent ``α = 1/2`` and the constant ``s``, here bounded below by ``√2``).
-
-    See Also
-    --------
-    flipped_pair, stability_constant
     """
     seeds = check_int("seeds", seeds, minimum=1, maximum=1000)
     alpha = check_float("alpha", alpha, minimum=0.0, strict_min=True, maximum=16.0)
@@ -330,16 +332,16 @@ def search_constant(n_pairs=40, *, dim=2, width=2, seed=0, alpha=THEOREM_3_3_EXP
     FamilyMeasurement
         Named ``restricted:search``; ``t = 1`` for every pair (independent pairs).
 
+    See Also
+    --------
+    stability_constant, adversarial_constant
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Theorem 3.3
            (inverse stability on the restricted space, conditions C.1–C.3) and its proof
            (Appendix A.3.2, the matched case).
-
-    See Also
-    --------
-    stability_constant, adversarial_constant
     """
     n_pairs = check_int("n_pairs", n_pairs, minimum=2)
     dim = check_int("dim", dim, minimum=2, maximum=8)
@@ -463,14 +465,19 @@ def adversarial_constant(*, width=2, restarts=4, iterations=150, seed=0):
     Parameters
     ----------
     width : int, default=2
+        Neurons per network, in ``[1, 8]``.
     restarts : int, default=4
+        Independent hill climbs from random starts.
     iterations : int, default=150
         Moves per restart (each costs one exact ``W^{1,∞}`` distance and one parameter distance).
     seed : int, default=0
+        Seed of the starts and the moves.
 
     Returns
     -------
     AdversarialConstant
+        The largest ratio found, whether its parameter distance is exact, the best ratio of each
+        restart and the pair that attains it.
 
     References
     ----------

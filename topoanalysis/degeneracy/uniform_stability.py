@@ -103,17 +103,17 @@ def wedge_pair(omega, *, eta=1e-3):
     (Network, Network)
         ``(Θ, Γ)``.
 
+    See Also
+    --------
+    measure_wedge : The ratios along ``ω``.
+    smallest_hyperplane_angle : The angle the hypothesis of Section A.4 bounds.
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (failure
            of inverse stability for the uniform norm: hyperplanes at a small angle) and
            Section A.4 (its recovery when the angles are bounded below).
-
-    See Also
-    --------
-    measure_wedge : the ratios along ``ω``.
-    smallest_hyperplane_angle : the angle the hypothesis of Section A.4 bounds.
     """
     omega = check_float("omega", omega, minimum=0.0, strict_min=True, maximum=np.pi / 4)
     eta = check_float("eta", eta, minimum=0.0, strict_min=True, maximum=1.0, strict_max=True)
@@ -262,13 +262,13 @@ def measure_wedge(omegas=(0.5, 0.1, 0.03, 0.01, 0.003, 0.001), *, eta=1e-3):
         Named ``wedge``; ``exponent`` is the slope of the uniform-norm ratio against the angle
         (about ``−1/2``).
 
-    References
-    ----------
-    Berner, Elbrächter & Grohs, NeurIPS 2019, Section A.4 (and Section 2, the uniform norm).
-
     See Also
     --------
     wedge_pair, measure_angle_bins
+
+    References
+    ----------
+    Berner, Elbrächter & Grohs, NeurIPS 2019, Section A.4 (and Section 2, the uniform norm).
     """
     if isinstance(omegas, (str, bytes)) or not hasattr(omegas, "__len__") or len(omegas) < 2:
         raise ValidationError(f"`omegas` must be a sequence of at least 2 angles in (0, π/4]; "
@@ -301,16 +301,16 @@ def measure_angle_bins(n_pairs=40, *, width=2, seed=0):
     AngleMeasurement
         Named ``restricted:random-angles``, one entry per pair.
 
+    See Also
+    --------
+    measure_wedge, smallest_hyperplane_angle
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Section A.4
            (uniform-norm inverse stability on a bounded domain when the angles between the
            hyperplanes are bounded below) and Theorem 3.3 (the restricted space, C.1–C.3).
-
-    See Also
-    --------
-    measure_wedge, smallest_hyperplane_angle
     """
     n_pairs = check_int("n_pairs", n_pairs, minimum=2)
     width = check_int("width", width, minimum=1, maximum=16)
@@ -349,16 +349,16 @@ def measure_family_angles(family, ts=(1, 2, 4, 8, 16, 32)):
     AngleMeasurement
         Named after ``family``, one entry per ``t``.
 
+    See Also
+    --------
+    topoanalysis.degeneracy.counterexample, topoanalysis.degeneracy.measure_family
+
     References
     ----------
     .. [1] J. Berner, D. Elbrächter, P. Grohs, "How degenerate is the parametrization of
            neural networks with the ReLU activation function?", NeurIPS 2019: Section 2 (the
            counterexamples to inverse stability, among them the uniform-norm one) and
            Section A.4 (the angle hypothesis that restores it).
-
-    See Also
-    --------
-    topoanalysis.degeneracy.counterexample, topoanalysis.degeneracy.measure_family
     """
     from .stability import FAMILIES, counterexample
 

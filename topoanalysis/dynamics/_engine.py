@@ -425,7 +425,9 @@ def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=Non
     theta : Network, sequence of Network, or array_like of shape (P,) or (B, P)
         The networks; arrays need ``arch``.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e) (or (N,) for e = 1 or class labels with cross-entropy)
+        Targets in the form of :func:`topoanalysis.losses.as_targets`.
     arch : Architecture, optional
         Required when ``theta`` is an array.
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
@@ -442,8 +444,10 @@ def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=Non
     Returns
     -------
     loss : ndarray of shape (B,)
+        Loss of each network on the full data.
     grad : ndarray of shape (B, P)
-        float32 for ``dtype="float32"``.
+        Gradient of each network's loss with respect to its flat parameters (float32 for
+        ``dtype="float32"``).
 
     Notes
     -----

@@ -284,6 +284,7 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     arch : Architecture, optional
         Required when ``theta0`` is an array.
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses`.
     t_end : float
         Final time ``> 0`` (gradient descent with rate ``η`` for ``n`` steps approximates
         the flow up to ``t = η n``).
@@ -307,7 +308,7 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         OpenMP threads over the networks of each engine call. Results do not depend on it,
         nor on which other networks are integrated in the same stack.
     progress : bool, default=True
-        tqdm progress bar over time (the smallest time of the networks still running).
+        Show a tqdm progress bar over time (the smallest time of the networks still running).
     method : {"compiled", "python"}, default="compiled"
         ``"compiled"``: the whole step loop runs in the compiled engine
         (``topoanalysis._kernels.flow``), each network on one thread, in calls of about
@@ -335,6 +336,9 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     Returns
     -------
     FlowResult
+        Final parameters and losses, the loss (conserved quantities, parameters) at
+        ``record_times``, the accepted and rejected steps, the final time and the status of
+        each network.
 
     Raises
     ------
@@ -756,13 +760,34 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
 
     Parameters
     ----------
-    theta0, X, y, arch, loss, record_params, record_conserved, target_loss, n_threads, progress
-        As in :func:`gradient_flow` (``theta0`` its first argument).
-    lr, batch_size, record_every, checkpoint
-        Must be None: the flow has no learning rate, is full-batch, records at
-        ``record_times`` and does not checkpoint.
+    theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
+        Initial networks; arrays need ``arch``.
+    X : array_like of shape (N, d)
+        Inputs.
+    y : array_like of shape (N, e)
+        Targets.
+    arch : Architecture, optional
+        Required when ``theta0`` is an array.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses`.
+    lr : None
+        Must be None: the flow has no learning rate.
     steps : int, optional
         Maximum number of accepted steps.
+    batch_size : None
+        Must be None: the flow is full-batch.
+    record_every : None
+        Must be None: the flow records at ``record_times``.
+    record_params, record_conserved : bool
+        As in :func:`gradient_flow`.
+    target_loss : float, optional
+        As in :func:`gradient_flow`.
+    n_threads : int, optional
+        As in :func:`gradient_flow`.
+    progress : bool, default=True
+        As in :func:`gradient_flow`.
+    checkpoint : None
+        Must be None: the flow integrator does not checkpoint.
     t_end : float
         Time to integrate to.
     rtol, atol : float, optional
@@ -775,6 +800,7 @@ def train_flow(theta0, X, y, *, arch=None, loss="mse", lr=None, steps=None, batc
     Returns
     -------
     FlowResult
+        The result of :func:`gradient_flow`.
 
     References
     ----------

@@ -96,6 +96,7 @@ class PathLosses(_results.LossCurves):
         position : ndarray of shape ((K − 1)(T − 1) + 1,)
             Position ``k + t`` along the path (bead ``k`` sits at ``k``).
         loss : ndarray of shape (Q, (K − 1)(T − 1) + 1)
+            Loss of each path at these positions (a bead shared by two edges appears once).
         """
         Q, E, T = self.loss.shape
         pos = (np.arange(E)[:, None] + self.ts[None, :-1]).ravel()
@@ -287,6 +288,20 @@ def paired_params(theta_a, theta_b, arch=None):
     """Two stacks of one architecture as ``(arch, A, B)`` of equal length ``(M, P)``.
 
     A single network on either side is repeated to the other side's length.
+
+    Parameters
+    ----------
+    theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+        The two sides.
+    arch : Architecture, optional
+        Required when both sides are arrays.
+
+    Returns
+    -------
+    arch : Architecture
+        The common architecture.
+    A, B : ndarray of shape (M, P)
+        The two stacks, row ``m`` of each paired.
     """
     arch, A, B = _resolve_pair(theta_a, theta_b, arch)
     m = max(A.shape[0], B.shape[0])
@@ -354,6 +369,7 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     arch : Architecture, optional
         Required when the endpoints are arrays.
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses`.
     n_points : int, default=51
         Number of equally spaced ``t`` in ``[0, 1]`` (ignored when ``ts`` is given).
     ts : array_like of shape (T,), optional
@@ -411,12 +427,22 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     ----------
     beads : sequence of Network, or array_like of shape (K, P) or (Q, K, P)
         One path (networks or ``(K, P)``) or ``Q`` paths of ``K >= 2`` beads each.
-    X, y, arch, loss, n_threads, dtype
-        As in :func:`interpolate`.
+    X : array_like of shape (N, d)
+        Inputs.
+    y : array_like of shape (N, e)
+        Targets.
+    arch : Architecture, optional
+        Required when the beads are arrays.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses`.
     points_per_edge : int, default=11
         Equally spaced points on each edge, both beads included (ignored when ``ts`` given).
     ts : array_like of shape (T,), optional
         Coefficients on each edge.
+    n_threads : int, optional
+        As in :func:`interpolate`.
+    dtype : {"float64", "float32"}, default="float64"
+        As in :func:`interpolate`.
 
     Returns
     -------
@@ -476,12 +502,24 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
 
     Parameters
     ----------
-    theta_a, theta_b, X, y, arch, loss, n_threads, dtype
-        As in :func:`interpolate`.
+    theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
+        Segment endpoints, paired as in :func:`interpolate`.
+    X : array_like of shape (N, d)
+        Inputs.
+    y : array_like of shape (N, e)
+        Targets.
+    arch : Architecture, optional
+        Required when the endpoints are arrays.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
+        Conventions of :mod:`topoanalysis.losses`.
     n_points : int, default=101
         Equally spaced grid on ``[0, 1]``; ``0``, ``1/2`` and ``1`` are always added.
     ts : array_like, optional
         Grid to use instead (``0``, ``1/2`` and ``1`` are added).
+    n_threads : int, optional
+        As in :func:`interpolate`.
+    dtype : {"float64", "float32"}, default="float64"
+        As in :func:`interpolate`.
 
     Returns
     -------

@@ -191,6 +191,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     theta0 : Network, sequence of Network, or array_like of shape (P,) or (B, P)
         Initial networks; arrays need ``arch``. One network is trained as a stack of one.
     X : array_like of shape (N, d)
+        Inputs.
     y : array_like of shape (N, e)
         Targets in the form of :func:`topoanalysis.losses.as_targets` (``(N,)`` accepted for
         ``e = 1`` and for integer class labels with ``"cross_entropy"``).
@@ -274,6 +275,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     Returns
     -------
     TrainResult
+        Final parameters and losses, the recorded losses (conserved quantities, parameters),
+        the steps taken, which networks diverged or reached ``target_loss``, and the settings
+        (a :class:`~topoanalysis.dynamics.flow.FlowResult` for ``optimizer="flow"``).
 
     Raises
     ------

@@ -93,6 +93,7 @@ def sign_pattern(l_plus, l_minus, l_zero=0):
     Returns
     -------
     tuple of int
+        ``l_plus`` ones, then ``l_minus`` minus ones, then ``l_zero`` zeros.
 
     See Also
     --------

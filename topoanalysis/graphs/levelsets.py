@@ -67,6 +67,8 @@ def string_graph(beads, bead_loss, edge_max_loss):
     Returns
     -------
     networkx.Graph
+        A path graph: node ``k`` is bead ``k`` (attributes as in the module docstring),
+        edge ``(k, k + 1)`` carries the highest loss on that edge.
 
     See Also
     --------
@@ -190,7 +192,9 @@ def minimax_levels(path_max, node_loss=None):
 
     Parameters
     ----------
-    path_max, node_loss
+    path_max : array_like of shape (N, N)
+        As in :func:`level_set_graph`.
+    node_loss : array_like of shape (N,), optional
         As in :func:`level_set_graph`.
 
     Returns
@@ -243,15 +247,18 @@ def component_counts(path_max, thresholds=None, node_loss=None):
 
     Parameters
     ----------
-    path_max, node_loss
+    path_max : array_like of shape (N, N)
         As in :func:`level_set_graph`.
     thresholds : array_like of shape (T,), optional
         Levels to evaluate; default: every level where the count can change (the minima's
         losses and the finite entries of ``path_max``), sorted.
+    node_loss : array_like of shape (N,), optional
+        As in :func:`level_set_graph`.
 
     Returns
     -------
     thresholds : ndarray of shape (T,)
+        The levels evaluated.
     counts : ndarray of int64, shape (T,)
         Connected components of :func:`level_set_graph` at each threshold (minima above the
         threshold are not in the level set and not counted).
@@ -295,7 +302,9 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
 
     Parameters
     ----------
-    path_max, node_loss
+    path_max : array_like of shape (N, N)
+        As in :func:`level_set_graph`.
+    node_loss : array_like of shape (N,), optional
         As in :func:`level_set_graph`.
     labels : sequence of str, optional
         Names of the minima (node attribute ``label``).
@@ -435,6 +444,7 @@ def plot_disconnectivity_tree(T, ax=None, *, log=False, title=None):
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn in (that of ``ax`` when given).
 
     See Also
     --------

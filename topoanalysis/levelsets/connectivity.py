@@ -141,16 +141,28 @@ def aligned_barriers(theta_a, theta_b, X, y=None, *, arch=None, loss=None, n_poi
     ----------
     theta_a, theta_b : Network, sequence of Network, or array_like of shape (P,) or (M, P)
         Pairs of shallow networks, row by row (a single network pairs with every row).
-    X, y, arch, loss, n_points, n_threads
-        As in :func:`topoanalysis.dynamics.interpolation_barrier` (``loss`` default
-        ``"mse"``); ``X`` may be a :class:`~topoanalysis.landscape.Landscape` (then ``y`` is
-        omitted).
+    X : Landscape or array_like of shape (N, d)
+        Inputs, or a :class:`~topoanalysis.landscape.Landscape` (then ``y`` is omitted).
+    y : array_like of shape (N, e), optional
+        Targets; required with array data.
+    arch : Architecture, optional
+        Required when the networks are arrays.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, optional
+        Default ``"mse"`` (or the landscape's).
+    n_points : int, default=101
+        Grid points on each segment (as in
+        :func:`topoanalysis.dynamics.interpolation_barrier`).
     balanced : bool, optional
         Balance before matching (default: for positively homogeneous activations).
+    n_threads : int, optional
+        Engine threads; results do not depend on it.
 
     Returns
     -------
     AlignedBarriers
+        Barriers and highest losses of each pair on the straight segment before and after
+        aligning ``theta_b``'s neurons to ``theta_a``'s, the drop, the permutations, the
+        parameter distances and the aligned networks.
 
     See Also
     --------
@@ -261,12 +273,14 @@ class BarrierMatrix:
 
     @property
     def n_minima(self):
+        """Number ``N`` of minima."""
         return self.params.shape[0]
 
     @property
     def path_max(self):
         """Best known path value between every two minima: the elementwise minimum of the
-        kinds measured, shape ``(N, N)``."""
+        kinds measured, shape ``(N, N)``.
+        """
         best = self.linear_max.copy()
         for other in (self.aligned_max, self.string_max):
             if other is not None:
@@ -408,10 +422,15 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
     ----------
     networks : sequence of Network, or array_like of shape (N, P)
         ``N >= 2`` minima of one architecture; arrays need ``arch``.
-    X, y, arch, loss, n_threads
-        As in :func:`topoanalysis.dynamics.interpolation_barrier` (``loss`` default
-        ``"mse"``); ``X`` may be a :class:`~topoanalysis.landscape.Landscape` (then ``y`` is
-        omitted), and every engine call of the run uses it.
+    X : Landscape or array_like of shape (N, d)
+        Inputs, or a :class:`~topoanalysis.landscape.Landscape` (then ``y`` is omitted); every
+        engine call of the run uses it.
+    y : array_like of shape (N, e), optional
+        Targets; required with array data.
+    arch : Architecture, optional
+        Required when ``networks`` is an array.
+    loss : {"mse", "l1", "bce", "cross_entropy"}, optional
+        Default ``"mse"`` (or the landscape's).
     align : bool, default=False
         Also measure the segments after symmetry alignment (shallow networks).
     strings : bool, default=False
@@ -425,12 +444,17 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
         Passed to :func:`topoanalysis.symmetry.align`.
     dss_options : dict, optional
         Keyword arguments for :func:`~topoanalysis.levelsets.dynamic_string_sampling`.
+    n_threads : int, optional
+        Engine threads; results do not depend on it.
     progress : bool, default=True
         Show progress bars.
 
     Returns
     -------
     BarrierMatrix
+        ``N × N`` matrices of the highest loss and the barrier on the straight segment of
+        each pair (after alignment with ``align``, through the bead strings with ``strings``),
+        with the minima's losses and the settings.
 
     See Also
     --------

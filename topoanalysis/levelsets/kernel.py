@@ -103,6 +103,8 @@ def relu_kernel_derivation():
     Returns
     -------
     KernelDerivation
+        The symbols and the SymPy expressions of the radial and angular integrals and of the
+        kernel.
 
     Examples
     --------
@@ -200,6 +202,7 @@ def relu_kernel(w1, w2, cov=None):
     Returns
     -------
     float or ndarray of shape (n,)
+        The expectation for each pair (a float for one pair).
 
     See Also
     --------
@@ -235,7 +238,10 @@ def relu_kernel_monte_carlo(w1, w2, cov=None, *, n_samples=200_000, seed=0):
 
     Returns
     -------
-    estimate, stderr : float
+    estimate : float
+        Sample mean of ``relu(w1·X) relu(w2·X)``.
+    stderr : float
+        Its standard error.
 
     See Also
     --------
@@ -349,6 +355,8 @@ def check_relu_kernel(n_trials=10, dim=3, *, n_samples=200_000, z_max=5.0, seed=
     Returns
     -------
     KernelCheck
+        Whether every closed-form value lies within ``z_max`` standard errors of its Monte
+        Carlo estimate, the largest z-score, and the values of each trial.
 
     See Also
     --------
@@ -395,8 +403,13 @@ def proposition_2_3_terms(w1, w2, cov=None):
 
     Returns
     -------
-    lower, value, upper : float or ndarray
-        ``value = E[z(w1) z(w2)]`` (closed form), ``||w_m||_Z² = w_mᵀ Σ w_m / 2``.
+    lower : float or ndarray
+        ``(1 + cos α)/2 · ||w_m||_Z² − 2 ||Σ_X|| ((1 − cos α)/2 + sin² α)``, with
+        ``||w_m||_Z² = w_mᵀ Σ w_m / 2``.
+    value : float or ndarray
+        ``E[z(w1) z(w2)]`` (closed form).
+    upper : float or ndarray
+        ``(1 + cos α)/2 · ||w_m||_Z²``.
 
     See Also
     --------
@@ -498,6 +511,8 @@ def check_proposition_2_3(n_trials=1000, dim=3, *, seed=0):
     Returns
     -------
     Proposition23Check
+        Whether both inequalities hold in every trial, the smallest slacks, and the angles and
+        three terms of each trial.
 
     See Also
     --------

@@ -157,6 +157,7 @@ class PersistenceDiagram:
         Returns
         -------
         matplotlib.figure.Figure
+            The figure drawn in (that of ``ax`` when given).
         """
         import matplotlib.pyplot as plt
 
@@ -328,7 +329,9 @@ def merge_tree(minima, node_loss=None, labels=None):
 
     Parameters
     ----------
-    minima, node_loss
+    minima : BarrierMatrix or array_like of shape (N, N)
+        As in :func:`minima_persistence`.
+    node_loss : array_like of shape (N,), optional
         As in :func:`minima_persistence`.
     labels : sequence of str, optional
         Name of each minimum (default: its index).

@@ -95,6 +95,7 @@ class LossSurface:
 
     @property
     def shape(self):
+        """Shape of the loss grid."""
         return self.loss.shape
 
     def parameters(self):
@@ -190,6 +191,7 @@ class LossSurface:
         Parameters
         ----------
         kind : {"contour", "surface"}
+            Filled contours, or a 3-D surface.
         ax : matplotlib Axes, optional
             Axes to draw on (a 3-D one for ``"surface"``); a new figure when None.
         log : bool, optional
@@ -202,6 +204,7 @@ class LossSurface:
         Returns
         -------
         matplotlib.figure.Figure
+            The figure drawn in (that of ``ax`` when given).
         """
         return plot_surface(self, kind=kind, ax=ax, log=log, title=title, levels=levels)
 
@@ -241,6 +244,7 @@ def filter_normalized_directions(landscape, theta, n=2, *, seed=0, bias="zero"):
     Returns
     -------
     ndarray of shape (n, P)
+        The directions in ``theta``'s flat parameter layout.
 
     See Also
     --------
@@ -392,6 +396,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     origin : Network or array_like of shape (P,)
         Centre of the grid.
     directions : array_like of shape (k, P), k in {1, 2}
+        Grid directions ``d_i`` in the flat parameter layout.
     spans : float, or sequence of one entry per direction, default=1.0
         Coordinate range of each direction, a float ``s`` for ``[-s, s]`` or a pair
         ``(lo, hi)``; a single float applies to every direction (and for one direction a
@@ -408,6 +413,8 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     Returns
     -------
     LossSurface
+        The grid coordinates and the loss at every grid point, with the directions, the
+        overlays and the provenance.
 
     See Also
     --------
@@ -805,7 +812,28 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
 
 # --- figures ------------------------------------------------------------------------------
 def plot_surface(surface, kind="contour", ax=None, log=None, title=None, levels=30):
-    """See :meth:`LossSurface.plot`."""
+    """Plot a loss surface (the implementation of :meth:`LossSurface.plot`).
+
+    Parameters
+    ----------
+    surface : LossSurface
+        The surface to draw.
+    kind : {"contour", "surface"}, default="contour"
+        Filled contours, or a 3-D surface.
+    ax : matplotlib Axes, optional
+        Axes to draw on (a 3-D one for ``"surface"``); a new figure when None.
+    log : bool, optional
+        Logarithmic loss scale (default: when the loss spans more than two decades).
+    title : str, optional
+        Title of the axes.
+    levels : int, default=30
+        Number of contour levels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn in (that of ``ax`` when given).
+    """
     try:
         import matplotlib.pyplot as plt
         from matplotlib import colors

@@ -167,7 +167,8 @@ class BeadString:
     @property
     def n_beads_total(self):
         """Number of beads counted as the paper does, endpoints included (``K``; the authors'
-        ``len(test.AllBeads)``, QUADRATICS.py line 596)."""
+        ``len(test.AllBeads)``, QUADRATICS.py line 596).
+        """
         return int(self.beads.shape[0])
 
     def evaluate(self, X, y=None, *, loss=None, n_points=None, n_threads=None):
@@ -220,7 +221,8 @@ class BeadString:
     def normalized_length(self):
         """``Σ ||θ_i − θ_{i+1}|| / ||θ_first − θ_last||`` (1 for a straight string, also for the
         zero-length string between coinciding ends; NaN only for a string of positive length
-        whose ends coincide, where the ratio is undefined)."""
+        whose ends coincide, where the ratio is undefined).
+        """
         d = self.distance
         if d > 0:
             return self.length / d
@@ -400,18 +402,22 @@ class StringSamplingResult:
 
     @property
     def connected(self):
+        """Per pair: whether every piece of its string is below ``accept_factor · L0``."""
         return np.array([s.connected for s in self.strings])
 
     @property
     def normalized_length(self):
+        """Per pair: the string's length over the endpoints' distance."""
         return np.array([s.normalized_length for s in self.strings])
 
     @property
     def n_beads(self):
+        """Per pair: the number of inserted beads of its string."""
         return np.array([s.n_beads for s in self.strings])
 
     @property
     def depth(self):
+        """Per pair: the deepest recursion level its string reached."""
         return np.array([s.depth for s in self.strings])
 
     @property
@@ -560,6 +566,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     threshold : float
         ``L0 > 0``, the level.
     arch : Architecture, optional
+        Required when the endpoints are arrays.
     loss : {"mse", "l1", "bce", "cross_entropy"}, optional
         Default ``"mse"`` (or the landscape's).
     method : {"greedy", "constrained", "breadth_first"}, default="greedy"
@@ -582,11 +589,21 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     optimizer : {"adam", "gd", "sgd", "momentum"}, default="adam"
         Bead training for ``"greedy"`` (the penalized variants use Adam).
     lr : float, default=1e-3
+        Learning rate of the bead training.
     steps : int, optional
         A fixed cap of training steps per bead (per round for ``"breadth_first"``). Default
         None: ``"greedy"`` trains every bead to its target with the adaptive budget
         (``first_steps``, ``max_steps``, ``min_progress``; the authors' code has no cap); the
         penalized variants use 5000.
+    spring, plane : float, optional
+        Penalty weights of ``"constrained"`` and ``"breadth_first"`` (default ``1e-3`` and
+        ``1.0``; ``0`` for ``"greedy"``, which accepts no penalty).
+    seed : int, default=0
+        Seed of the training's mini-batch order (full-batch training does not use it).
+    n_threads : int, optional
+        Engine threads; results do not depend on it.
+    progress : bool, default=True
+        A tqdm bar over rounds.
     first_steps : int, default=1000
         Adaptive budget: length of a bead's first training chunk; each further chunk is twice
         as long and continues from the previous one's parameters (Adam's moments restart).
@@ -599,14 +616,6 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         Insert and train one bead at ``t = 1/2`` before the first check, even when the straight
         segment is already below the level, as the authors' code does (``WeightString(...,
         1, 1)``, QUADRATICS.py line 520); every string then has at least 3 beads.
-    spring, plane : float, optional
-        Penalty weights of ``"constrained"`` and ``"breadth_first"`` (default ``1e-3`` and
-        ``1.0``; ``0`` for ``"greedy"``, which accepts no penalty).
-    seed : int, default=0
-        Seed of the training's mini-batch order (full-batch training does not use it).
-    n_threads : int, optional
-    progress : bool, default=True
-        A tqdm bar over rounds.
 
     Returns
     -------
@@ -880,17 +889,34 @@ def train_to_threshold(arch, X, y, n_networks, threshold, *, loss="mse", scheme=
     Parameters
     ----------
     arch : Architecture
-    X, y : arrays
+        Architecture of the networks.
+    X : array_like of shape (N, d)
+        Inputs.
+    y : array_like of shape (N, e)
+        Targets.
     n_networks : int
+        Number of networks to initialize and train.
     threshold : float
         Target loss ``L0``.
-    loss, lr, optimizer, steps, seed, n_threads, progress
+    loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
         As in :func:`topoanalysis.dynamics.train`.
     scheme : str, optional
         Initialization scheme (default ``"xavier_normal"`` for sigmoid/tanh networks,
         ``"kaiming_normal"`` otherwise).
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {"adam", "gd", "sgd", "momentum"}, default="adam"
+        As in :func:`topoanalysis.dynamics.train`.
+    steps : int, default=20000
+        Maximum number of training steps.
+    seed : int, default=0
+        Seed of the mini-batch orders (and of the initializations unless ``init_seed``).
     init_seed : int, optional
         Seed of the initializations (default ``seed``).
+    n_threads : int, optional
+        Engine threads; results do not depend on it.
+    progress : bool, default=False
+        Show a progress bar.
     **init_kwargs
         Passed to :func:`topoanalysis.init.init_params` (``gain_value``, ``bias_init``, ...).
 

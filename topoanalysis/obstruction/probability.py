@@ -175,6 +175,11 @@ class NeuronLaw:
         ----------
         d : dict
             As written by :meth:`to_dict` (also after a JSON round trip).
+
+        Returns
+        -------
+        NeuronLaw
+            The law the dict describes.
         """
         return cls(w_terms=tuple(tuple(t) for t in d["w_terms"]),
                    a_terms=tuple(tuple(t) for t in d["a_terms"]),
@@ -277,12 +282,26 @@ def neuron_law(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=False, bias_in
         Initialization scheme.
     hidden_bias : bool, default=False
         Whether the hidden layer has biases.
-    bias_init, bias_std, gain_value, mode, std, activation, negative_slope
-        As in :func:`topoanalysis.init.init_params`.
+    bias_init : str, default="zeros"
+        Hidden-bias initialization, one of :data:`topoanalysis.init.BIAS_INITS`.
+    bias_std : float, optional
+        Standard deviation for ``bias_init="normal"``.
+    gain_value : float, optional
+        Gain (default: as in :func:`topoanalysis.init.init_params`).
+    mode : {"fan_in", "fan_out"}, default="fan_in"
+        Fan used by Kaiming schemes.
+    std : float, optional
+        Standard deviation for ``scheme="normal"``.
+    activation : str, default="relu"
+        Activation whose gain Kaiming schemes use.
+    negative_slope : float, default=0.01
+        Leaky-ReLU slope (for the gain).
 
     Returns
     -------
     NeuronLaw
+        The laws of the entries of ``w_k`` and ``a_k`` (family, scale and count of each
+        group of i.i.d. entries).
 
     See Also
     --------
@@ -449,6 +468,11 @@ class PathologicalProbability:
         ----------
         d : dict
             As written by :meth:`to_dict` (also after a JSON round trip).
+
+        Returns
+        -------
+        PathologicalProbability
+            The result the dict describes.
         """
         from .._results import as_array
 
@@ -481,8 +505,20 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
         One of :data:`topoanalysis.init.SCHEMES`.
     hidden_bias : bool, default=False
         Whether the hidden layer has biases (they enter ``w_k``).
-    bias_init, bias_std, gain_value, mode, std, activation, negative_slope
-        As in :func:`topoanalysis.init.init_params` (``std > 0`` for ``scheme="normal"``).
+    bias_init : str, default="zeros"
+        Hidden-bias initialization, one of :data:`topoanalysis.init.BIAS_INITS`.
+    bias_std : float, optional
+        Standard deviation for ``bias_init="normal"``.
+    gain_value : float, optional
+        Gain (default: as in :func:`topoanalysis.init.init_params`).
+    mode : {"fan_in", "fan_out"}, default="fan_in"
+        Fan used by Kaiming schemes.
+    std : float, optional
+        Standard deviation for ``scheme="normal"`` (required there, ``> 0``).
+    activation : str, default="relu"
+        Activation whose gain Kaiming schemes use.
+    negative_slope : float, default=0.01
+        Leaky-ReLU slope (for the gain).
     method : {"auto", "closed_form", "quadrature", "monte_carlo"}, default="auto"
         ``"auto"``: closed form for normal schemes with zero or ``"same"`` biases, else
         quadrature.
@@ -494,6 +530,8 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     Returns
     -------
     PathologicalProbability
+        ``p = P(c_k < 0)`` over the broadcast ``(d, l, e)``, its error, the method and the
+        settings.
 
     Raises
     ------
@@ -657,6 +695,8 @@ def event_probability(p, l, event="all_pathological", *, dimension_w=2, e=1):
     Returns
     -------
     ndarray (broadcast shape) of float
+        The event's probability (or expectation, for the ``expected_*`` events) for each
+        broadcast ``(p, l, dimension_w, e)``.
 
     See Also
     --------
@@ -728,6 +768,7 @@ def obstruction_probability(d, l, e=1, scheme="kaiming_normal", event="all_patho
     Returns
     -------
     ndarray of float
+        The event's probability (or expectation) for each broadcast ``(d, l, e)``.
 
     Raises
     ------
@@ -910,6 +951,11 @@ class ObstructionGrid:
         ----------
         d : dict
             As written by :meth:`to_dict` (also after a JSON round trip).
+
+        Returns
+        -------
+        ObstructionGrid
+            The grid the dict describes.
         """
         from .._results import as_array
 
@@ -941,6 +987,8 @@ def obstruction_grid(d_values, l_values, e=1, scheme="kaiming_normal", *, events
     Returns
     -------
     ObstructionGrid
+        The per-neuron probability and each event's value over the ``(d, l)`` grid, with the
+        method, its error and the settings.
 
     See Also
     --------
@@ -1012,6 +1060,7 @@ def plot_obstruction_heatmap(grids, event="all_pathological", *, path=None, log=
     Returns
     -------
     matplotlib.figure.Figure
+        One heatmap panel per grid.
 
     Raises
     ------

@@ -291,6 +291,9 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
     Returns
     -------
     NetworkTopology
+        The conserved quantities and their signs, the pathological and frozen neurons, the
+        component of ``H(c)`` holding the network, the number of components, the Betti numbers
+        and the effective components.
 
     Raises
     ------
@@ -574,7 +577,7 @@ def _plural(n, text):
 
 def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neurons="replace",
                  n_check=256, seed=0):
-    """Can the target's function be realized in the initial network's component of ``H(c)``?
+    """Whether the target's function can be realized in the initial network's component of ``H(c)``.
 
     Gradient flow from ``initial`` stays in one component of ``H(c)``. This asks whether some
     parameter realizing the same function as ``target`` lies in that component, using the
@@ -610,6 +613,8 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     Returns
     -------
     ReachabilityResult
+        Whether it can, why, and (when it can) the neuron assignment, the rescalings and the
+        realizing network with the checks of its function and invariants.
 
     Raises
     ------

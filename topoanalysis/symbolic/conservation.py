@@ -760,6 +760,8 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
     Returns
     -------
     ConservationLaws
+        The number of independent conservation laws (the count from the Lie algebra), the laws
+        found, whether they are all of them, and how they were found.
 
     Raises
     ------

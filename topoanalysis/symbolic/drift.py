@@ -144,6 +144,7 @@ class GradientDescentDrift:
         Returns
         -------
         callable
+            A NumPy function with the signature described under ``which``.
 
         Raises
         ------
@@ -198,11 +199,21 @@ def gd_drift(network, hidden=None, outputs=None, *, activation="relu", negative_
     network : SymbolicNetwork, Architecture or int
         As in :func:`~topoanalysis.symbolic.conserved_quadratic_forms` (shallow or deep,
         with a positively homogeneous activation).
-    hidden, outputs, activation, negative_slope, hidden_bias, output_bias, max_parameters
+    hidden : int or tuple of int, optional
+        Hidden widths (see :func:`~topoanalysis.symbolic.symbolic_network`).
+    outputs : int, optional
+        Output dimension ``e``.
+    activation : str, default="relu"
         See :func:`~topoanalysis.symbolic.symbolic_network`.
+    negative_slope : float, default=0.01
+        Leaky ReLU slope.
+    hidden_bias, output_bias : bool, default=True
+        Whether hidden layers / the output layer have biases.
     preconditioned : bool, default=False
         Step ``θ' = θ − η D G`` with a generic diagonal ``D`` (symbols ``D_<parameter>``),
         the form of Adam's and RMSProp's per-coordinate scaling, instead of ``θ − η G``.
+    max_parameters : int, default=60
+        Refuse networks with more parameters than this.
 
     Returns
     -------

@@ -241,8 +241,16 @@ def conserved_quadratic_forms(network, hidden=None, outputs=None, *, activation=
         Hidden widths.
     outputs : int, optional
         Output dimension ``e``.
-    activation, negative_slope, hidden_bias, output_bias, samples, max_parameters
+    activation : str, default="relu"
         See :func:`~topoanalysis.symbolic.symbolic_network`.
+    negative_slope : float, default=0.01
+        Leaky ReLU slope.
+    hidden_bias, output_bias : bool, default=True
+        Whether hidden layers / the output layer have biases.
+    samples : int, default=1
+        Number of symbolic data points ``N``.
+    max_parameters : int, default=60
+        Refuse networks with more parameters than this.
 
     Returns
     -------
@@ -359,8 +367,20 @@ def neuron_invariants(network, hidden=None, outputs=None, *, activation="relu",
     ----------
     network : SymbolicNetwork, Architecture, int or ConservedQuadraticForms
         As in :func:`conserved_quadratic_forms`; an already derived result is reused.
-    hidden, outputs, activation, negative_slope, hidden_bias, output_bias, samples, max_parameters
-        See :func:`conserved_quadratic_forms`.
+    hidden : int or tuple of int, optional
+        Hidden widths (see :func:`~topoanalysis.symbolic.symbolic_network`).
+    outputs : int, optional
+        Output dimension ``e``.
+    activation : str, default="relu"
+        See :func:`~topoanalysis.symbolic.symbolic_network`.
+    negative_slope : float, default=0.01
+        Leaky ReLU slope.
+    hidden_bias, output_bias : bool, default=True
+        Whether hidden layers / the output layer have biases.
+    samples : int, default=1
+        Number of symbolic data points ``N``.
+    max_parameters : int, default=60
+        Refuse networks with more parameters than this.
 
     Returns
     -------
@@ -490,8 +510,20 @@ def check_conserved(expr, network, hidden=None, outputs=None, *, activation="rel
         ``sympy.Symbol("W1_0_0")`` etc.); a string is parsed with those names.
     network : SymbolicNetwork, Architecture or int
         As in :func:`conserved_quadratic_forms`.
-    hidden, outputs, activation, negative_slope, hidden_bias, output_bias, samples, max_parameters
-        See :func:`conserved_quadratic_forms`.
+    hidden : int or tuple of int, optional
+        Hidden widths (see :func:`~topoanalysis.symbolic.symbolic_network`).
+    outputs : int, optional
+        Output dimension ``e``.
+    activation : str, default="relu"
+        See :func:`~topoanalysis.symbolic.symbolic_network`.
+    negative_slope : float, default=0.01
+        Leaky ReLU slope.
+    hidden_bias, output_bias : bool, default=True
+        Whether hidden layers / the output layer have biases.
+    samples : int, default=1
+        Number of symbolic data points ``N``.
+    max_parameters : int, default=60
+        Refuse networks with more parameters than this.
 
     Returns
     -------

@@ -135,7 +135,8 @@ class SymbolicNetwork:
     @property
     def free_symbols(self):
         """Every symbol the gradient field may contain: parameters, data, loss gradients,
-        activation symbols (in this order), as a tuple."""
+        activation symbols (in this order), as a tuple.
+        """
         syms = list(self.parameters)
         for n in range(self.samples):
             syms.extend(self.data[n])
@@ -250,6 +251,8 @@ def symbolic_network(inputs, hidden=None, outputs=None, *, activation="relu",
     Returns
     -------
     SymbolicNetwork
+        SymPy symbols of the parameters, data and loss gradients, the pre-activations, the
+        activation and its derivative, and the predictions.
 
     Raises
     ------
@@ -415,6 +418,22 @@ def as_symbolic_network(network, hidden=None, outputs=None, **options):
     :class:`SymbolicNetwork` (then ``hidden``, ``outputs`` and ``options`` must be left at
     their defaults), an ``Architecture`` or the input dimension; ``options`` are the keyword
     arguments of :func:`symbolic_network`.
+
+    Parameters
+    ----------
+    network : SymbolicNetwork, Architecture or int
+        The network, an architecture or the input dimension.
+    hidden : int or tuple of int, optional
+        Hidden widths (with an input dimension).
+    outputs : int, optional
+        Output dimension (with an input dimension).
+    **options
+        Keyword arguments of :func:`symbolic_network`.
+
+    Returns
+    -------
+    SymbolicNetwork
+        ``network`` itself, or the network built from the arguments.
     """
     if isinstance(network, SymbolicNetwork):
         given = dict(hidden=hidden, outputs=outputs, **options)

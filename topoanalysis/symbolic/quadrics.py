@@ -264,12 +264,38 @@ MAX_LISTED = 64
 
 
 def short_text(text, limit=200):
-    """``text`` cut to ``limit`` characters (with the number of characters left out)."""
+    """Cut ``text`` to ``limit`` characters (with the number of characters left out).
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    limit : int, default=200
+        Largest number of characters kept.
+
+    Returns
+    -------
+    str
+        ``text`` itself when short enough, else its start and a note of what was left out.
+    """
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def int_text(n, max_digits=30):
-    """An exact int as text, written as a power of two or by its size when it is long."""
+    """Write an exact int as text, as a power of two or by its size when it is long.
+
+    Parameters
+    ----------
+    n : int
+        The number.
+    max_digits : int, default=30
+        Longest decimal expansion written in full.
+
+    Returns
+    -------
+    str
+        The decimal digits, ``2^k``, or a description of the number's size.
+    """
     n = int(n)
     if n > 0 and n & (n - 1) == 0 and n.bit_length() > 20:
         return f"2^{n.bit_length() - 1}"
@@ -315,6 +341,7 @@ class PoincareProduct:
         Returns
         -------
         PoincareProduct
+            The product, with equal spheres merged and sorted by dimension.
         """
         merged = {}
         for k, n in powers:
@@ -466,6 +493,11 @@ class BettiNumbers(Sequence):
     Indexing is exact and costs no expansion; ``len`` is ``top + 1`` (it may be huge);
     iterating expands the polynomial (guarded by :data:`MAX_EXPANSION`). Compares equal to
     the tuple of its entries.
+
+    Parameters
+    ----------
+    poincare : PoincareProduct
+        The Poincaré polynomial whose coefficients are the Betti numbers.
     """
 
     def __init__(self, poincare):
@@ -641,6 +673,8 @@ def quadric_topology(c, d, e, *, atol=DEFAULT_ATOL):
     Returns
     -------
     QuadricTopology
+        The kind of quadric, its homotopy model and type, the Betti numbers, the Poincaré
+        polynomial and the number of components.
 
     Raises
     ------
@@ -891,6 +925,8 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
     Returns
     -------
     InvariantSetTopology
+        The signs of the ``c_k``, the counts ``l_+``, ``l_−``, ``l_0``, the topology of each factor
+        ``Q(c_k)``, the Poincaré polynomial and the homotopy type of the product.
 
     Raises
     ------
@@ -1079,6 +1115,7 @@ def check_quadric_retraction(d, e, sign):
     Returns
     -------
     holds : bool
+        True when the four conditions hold identically (every residual simplifies to 0).
     residual : sympy.Expr
         Sum of the absolute values of all simplified residuals (``0`` when it holds).
 
