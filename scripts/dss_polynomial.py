@@ -40,8 +40,8 @@ Differs from the paper (our choices, each a flag):
   fail are reported as budget-limited (a bead above its target) or depth-limited;
 * endpoints: at most ``--max-train-steps`` (default 200000) steps; networks that miss the
   level are replaced by the next ones of the level's batch (``2·pairs + spare`` are trained);
-* float64 arithmetic (the authors' TensorFlow graphs are float32): ``--dtype float32`` runs
-  training and DSS in the engine's float32 kernels;
+* float64 arithmetic (the authors' TensorFlow graphs are float32; the engine's float32 kernels
+  cover one hidden layer only: ``scripts/dss_spike_window.py --dtype float32`` measures it);
 * beads trained with the adaptive budget (Adam restarted per chunk); ``--bead-budget
   continuous`` trains each bead in one Adam run, as the authors' one session per bead.
 
@@ -202,8 +202,6 @@ def build_parser():
                    help="adaptive: chunks of doubling length, Adam restarted per chunk, stall "
                         "stop (default); continuous: one Adam run per bead to its target or "
                         "--max-bead-steps (the authors: one Adam session per bead, Q 331-384)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
-                   help="arithmetic of training and DSS (authors: TensorFlow float32)")
     p.add_argument("--max-depth", type=int, default=10, help="authors 10")
     p.add_argument("--n-points", type=int, default=100, help="authors 100")
     p.add_argument("--endpoints", choices=["independent", "continue"], default="independent",
@@ -350,8 +348,8 @@ def main(argv=None):
                 ds = polynomial_regression(task, n_samples=args.n_samples, seed=args.seed)
                 te = polynomial_regression(task, n_samples=args.test_samples,
                                            seed=args.seed + 1000)
-                land = Landscape(arch, ds.X, ds.y, "l1", dtype=args.dtype)
-                test = Landscape(arch, te.X, te.y, "l1", dtype=args.dtype)
+                land = Landscape(arch, ds.X, ds.y, "l1")
+                test = Landscape(arch, te.X, te.y, "l1")
                 log(f"{task}: {arch.summary()}")
                 n = 2 * args.pairs + args.spare
                 theta = None
