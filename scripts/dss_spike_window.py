@@ -330,6 +330,44 @@ def table(dirs, labels, out_path):
         print(f"{r[0]:40s} {r[1]:<6g} {r[3]}/{r[2]}  {r[4]:.2f} ± {r[5]:.2f}  (paper {r[6]})")
 
 
+def segment_check(folder, n_samples, seed, out_path=None):
+    """For the saved strings of a ``dss_polynomial.py`` run (``folder/strings``): how many
+    connected pairs' straight segment A -> B is already below ``1.1 L0`` on the training set
+    (the authors' forced first bead, C 526, is then the only reason for a detour), and the
+    level's normalized length if those pairs counted 1.00."""
+    import re
+
+    from topoanalysis.levelsets import load_string
+
+    arch = authors_model("cubic")
+    mask = weight_mask(arch)
+    ds = polynomial_regression("cubic", n_samples=n_samples, seed=seed)
+    land = Landscape(arch, ds.X, ds.y, "l1")
+    by = {}
+    d = os.path.join(folder, "strings")
+    for f in sorted(os.listdir(d)):
+        m = re.search(r"cubic_L0_([0-9.e-]+)_pair", f)
+        if m:
+            by.setdefault(float(m.group(1)), []).append(load_string(os.path.join(d, f)))
+    rows = []
+    for L0 in sorted(by, reverse=True):
+        S = [s for s in by[L0] if s.connected]
+        A = np.array([s.beads[0] for s in S])
+        B = np.array([s.beads[-1] for s in S])
+        seg = np.asarray(land.interpolate(A, B, ts=np.linspace(0, 1, 100)).loss).max(axis=1)
+        ok = seg < 1.1 * L0
+        nl = np.array([normalized_length(s.beads, mask) for s in S])
+        alt = np.where(ok, 1.0, nl)
+        rows.append([L0, len(S), int(ok.sum()), nl.mean(), nl.std(), alt.mean(), alt.std()])
+        print(f"L0={L0:g}: straight segment below 1.1 L0 for {ok.sum()}/{len(S)} pairs; "
+              f"normalized length {nl.mean():.2f} ± {nl.std():.2f}, with those at 1.00: "
+              f"{alt.mean():.2f} ± {alt.std():.2f}")
+    if out_path:
+        write_csv(out_path, ["L0", "n_connected", "n_segment_below", "mean_normalized_length",
+                             "std_normalized_length", "mean_without_forced_bead",
+                             "std_without_forced_bead"], rows)
+
+
 def build_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", help="output directory")
@@ -351,11 +389,18 @@ def build_parser():
                    help="summarize runs (this script's or dss_polynomial.py's folders)")
     p.add_argument("--labels", nargs="+", help="one label per --table folder")
     p.add_argument("--table-out", help="CSV of the --table summary")
+    p.add_argument("--segments", metavar="DIR",
+                   help="straight-segment check of a dss_polynomial.py run's strings (its "
+                        "--n-samples and --seed must be given again)")
     return p
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.segments:
+        segment_check(args.segments, args.n_samples, args.seed,
+                      os.path.join(args.out, "segments.csv") if args.out else None)
+        return 0
     if args.table:
         table(args.table, args.labels or args.table, args.table_out)
         return 0
