@@ -169,3 +169,51 @@ def test_connect_with_a_data_file(saved_nets, tmp_path):
     s = load_string(out / "string.npz")
     assert s.settings["loss"] == "mse" and s.depth <= 2
     assert s.connected == bool(np.all(s.edge_max_loss < 1.1e-3))
+
+
+def test_dss_spike_window_script(load_script, tmp_path, capsys):
+    """Issue 15: the authors' per-bead procedure (scripts/dss_spike_window.py) and the switches
+    that measure the cubic spike's cause."""
+    import numpy as np
+
+    script = load_script("dss_spike_window")
+    arch = script.authors_model("cubic")
+    script.check_model(arch)                       # NumPy model == engine (float64)
+    from topoanalysis.datasets import polynomial_regression
+    ds = polynomial_regression("cubic", n_samples=300, seed=1)
+    th = script.authors_init(arch, 2, seed=4)
+    m64, m32 = (script.Model(arch, ds.X, ds.y, d) for d in ("float64", "float32"))
+    l64, g64 = m64.loss_and_gradient(th[0])
+    l32, g32 = m32.loss_and_gradient(th[0])
+    assert g32.dtype == np.float32 and np.allclose(g32, g64, atol=1e-5) and abs(l32 - l64) < 1e-5
+    # TensorFlow's Adam: the first step is lr·√(1−β₂)/(1−β₁) · 0.1g / (√(0.001 g²) + ε),
+    # about lr in every coordinate
+    opt = script.Adam(th[0], 1e-3, "float64")
+    opt.step(m64)
+    lr_t = 1e-3 * np.sqrt(1 - 0.999) / (1 - 0.9)
+    expected = lr_t * 0.1 * g64 / (np.sqrt(0.001 * g64 ** 2) + 1e-8)
+    assert np.allclose(th[0] - opt.theta, expected, rtol=1e-12, atol=1e-18)
+    assert np.allclose(np.abs(opt.theta - th[0])[np.abs(g64) > 1e-3], 1e-3, rtol=1e-3)
+    out = tmp_path / "w"
+    assert script.main(["--out", str(out), "--levels", "0.2", "--pairs", "1", "--n-samples",
+                        "300", "--test-samples", "300", "--fresh-data", "--criterion", "test",
+                        "--dtype", "float32", "--max-steps", "3000", "--max-depth", "3"]) == 0
+    rows = read(out / "rows.csv")
+    assert len(rows) == 1 and int(rows[0]["beads"]) >= 3     # the forced first bead
+    assert float(rows[0]["normalized_length_weights"]) >= 1.0
+    assert script.main(["--table", str(out), "--labels", "x", "--table-out",
+                        str(tmp_path / "t.csv")]) == 0
+    t = read(tmp_path / "t.csv")
+    assert t[0]["candidate"] == "x" and float(t[0]["L0"]) == 0.2
+
+
+def test_dss_polynomial_continuous_budget(load_script, tmp_path):
+    script = load_script("dss_polynomial")
+    assert script.main(["--out", str(tmp_path), "--pairs", "1", "--spare", "1", "--tasks",
+                        "cubic", "--n-samples", "100", "--test-samples", "100", "--levels",
+                        "0.2", "--max-train-steps", "4000", "--max-bead-steps", "3000",
+                        "--max-depth", "2", "--n-points", "11", "--bead-budget", "continuous",
+                        "--quiet", "--no-plot"]) == 0
+    from topoanalysis.levelsets import load_string
+    s = load_string(next((tmp_path / "strings").glob("*.npz")))
+    assert s.settings["steps"] == 3000 and s.settings["budget"] is None

@@ -33,10 +33,11 @@ def _dss_work(args, arch, n_samples, pairs=1):
     """Refuse, before any work, a string search whose worst case does not fit the budgets.
 
     A pair needs at most ``min(2^max_depth - 1, max_beads)`` inner beads (each failing gap is
-    halved at most ``--max-depth`` times); each bead is trained for ``--steps`` steps (the
-    engine's cost model) and its gaps are evaluated at ``--points`` points. Memory: the beads
-    with their optimizer states (x4) and one gap's grid; time: refused past the time budget
-    unless ``--force``.
+    halved at most ``--max-depth`` times); each bead is trained for at most its step budget
+    (:func:`_bead_step_budget`: ``--bead-steps`` when given, else the adaptive budget's stated
+    maximum ``--bead-max-steps``; the engine's cost model) and its gaps are evaluated at
+    ``--points`` points. Memory: the beads with their optimizer states (x4) and one gap's grid;
+    time: refused past the time budget unless ``--force``.
     """
     from ..cli import check_memory_budget, check_time_budget
     from ..dynamics._engine import resolve_threads
@@ -52,10 +53,30 @@ def _dss_work(args, arch, n_samples, pairs=1):
                         f"(--max-depth {args.max_depth})",
                         "reduce --max-depth or give --max-beads")
     per_step = estimate_step_seconds(1, n_samples, P, resolve_threads(args.threads, 1))
-    seconds = pairs * beads * (args.bead_steps * per_step + args.points * per_step)
+    steps, flag = _bead_step_budget(args)
+    seconds = pairs * beads * (steps * per_step + args.points * per_step)
     check_time_budget(seconds, f"a worst-case string search ({_count(beads)} beads per pair × "
-                               f"{args.bead_steps} steps × {pairs} pair(s))",
-                      "reduce --max-depth or --bead-steps, or give --max-beads", force=args.force)
+                               f"{_count(steps)} steps × {pairs} pair(s))",
+                      f"reduce --max-depth or {flag}, or give --max-beads", force=args.force)
+
+
+def _bead_step_budget(args):
+    """The most training steps one bead may take, and the flag that sets it.
+
+    ``--bead-steps N`` is a fixed cap. Without it the greedy method trains every bead to its
+    target with the adaptive budget (:func:`~topoanalysis.levelsets.dynamic_string_sampling`,
+    ``steps=None``), whose stated maximum is ``--bead-max-steps``: the honest worst case of a
+    bead. The penalized methods use the API's fixed 5000 steps.
+    """
+    if args.bead_steps is not None:
+        return args.bead_steps, "--bead-steps"
+    if args.method == "greedy":
+        return args.bead_max_steps, "--bead-max-steps (or give a fixed --bead-steps)"
+    return DEFAULT_PENALIZED_STEPS, "--bead-steps"
+
+
+#: Steps per bead of the penalized methods when ``--bead-steps`` is not given (the API's).
+DEFAULT_PENALIZED_STEPS = 5000
 
 
 def _add_threshold_align(p):
@@ -90,8 +111,14 @@ def _add_dss(p):
                    help="bead budget per pair")
     g.add_argument("--bead-lr", type=_positive_float, default=1e-3,
                    help="Adam learning rate of the beads (default 1e-3)")
-    g.add_argument("--bead-steps", type=_positive_int, default=5000,
-                   help="training steps per bead (default 5000)")
+    g.add_argument("--bead-steps", type=_positive_int, default=None,
+                   help="a fixed cap of training steps per bead (default: each bead is trained "
+                        "to its target with the adaptive budget, at most --bead-max-steps; the "
+                        "penalized methods: 5000)")
+    g.add_argument("--bead-max-steps", type=_positive_int, default=200_000,
+                   help="the adaptive budget's stated maximum of training steps per bead "
+                        "(default 200000); a string whose bead stops above its target is "
+                        "reported as budget-limited")
     g.add_argument("--lr", dest="bead_lr", action=_Deprecated, type=_positive_float,
                    new="--bead-lr",
                    help=argparse.SUPPRESS)
@@ -102,8 +129,8 @@ def _add_dss(p):
 def _dss_options(args):
     return dict(method=args.method, t_star=args.t_star, bead_fraction=args.bead_fraction,
                 accept_factor=args.accept_factor, n_points=args.points, max_depth=args.max_depth,
-                max_beads=args.max_beads, lr=args.bead_lr, steps=args.bead_steps, seed=args.seed,
-                n_threads=args.threads)
+                max_beads=args.max_beads, lr=args.bead_lr, steps=args.bead_steps,
+                max_steps=args.bead_max_steps, seed=args.seed, n_threads=args.threads)
 
 
 def _plt():
