@@ -213,3 +213,18 @@ def test_pairwise_and_aligned_barriers_accept_a_landscape(problem, monkeypatch):
     a1 = aligned_barriers(nets[0], nets[1:], X, y, n_points=11)
     a2 = aligned_barriers(nets[0], nets[1:], land, n_points=11)
     np.testing.assert_array_equal(a1.barrier_aligned, a2.barrier_aligned)
+
+
+def test_float32_landscape_refuses_networks_without_float32_kernels():
+    """A float32 landscape evaluates in float32 or refuses at construction: a deep network
+    used to evaluate silently in float64 (found in the session-3 freeman2 work)."""
+    from topoanalysis.exceptions import NotSupportedError
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    with pytest.raises(NotSupportedError, match="float32"):
+        Landscape(Architecture(3, (4, 4), 1), X, X[:, 0], "mse", "float32")
+    with pytest.raises(NotSupportedError, match="float32"):
+        Landscape(Architecture(3, (4,), 1, activation="tanh"), X, X[:, 0], "mse", "float32")
+    land = Landscape(Architecture(3, (4,), 1), X, X[:, 0], "mse", "float32")
+    assert land._f32()

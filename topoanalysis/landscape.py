@@ -51,8 +51,10 @@ class Landscape:
     loss : {"mse", "l1", "bce", "cross_entropy"}, default="mse"
         Conventions of :mod:`topoanalysis.losses`.
     dtype : {"float64", "float32"}, default="float64"
-        Precision of training and paths. ``"float32"`` is passed to the engine's float32
-        kernels (data are then blocked by the engine at each call).
+        Precision of evaluation, training and paths. ``"float32"`` runs the engine's float32
+        kernels, which cover one hidden layer, a vectorized activation (not tanh), one output
+        and an elementwise loss; other networks raise NotSupportedError here, not a silent
+        float64 evaluation later.
     n_threads : int, optional
         Default OpenMP threads of every call (results never depend on it).
 
@@ -70,6 +72,8 @@ class Landscape:
     ------
     ValidationError
         For a bad architecture, data, loss or dtype; the message names the parameter.
+    NotSupportedError
+        For ``dtype="float32"`` with a network the float32 kernels do not cover.
 
     See Also
     --------
@@ -105,6 +109,8 @@ class Landscape:
         loss = _losses.check_loss(loss)
         _losses.check_outputs_for_loss(loss, arch.outputs)
         self.dtype = check_choice("dtype", dtype, DTYPES)
+        # a float32 landscape evaluates in float32 or not at all (never silently in float64)
+        _engine.check_dtype(self.dtype, arch, loss)
         self.arch = arch
         self.loss_name = loss
         self.n_threads = None if n_threads is None else _engine.resolve_threads(n_threads)
@@ -183,8 +189,8 @@ class Landscape:
         return self.X, self.Y, {"dtype": self.dtype}
 
     def _f32(self):
-        """Whether evaluations run the float32 kernels: a float32 landscape whose network the
-        float32 kernels cover (others evaluate in float64, as before float32 evaluation)."""
+        """Whether evaluations run the float32 kernels (a float32 landscape; the constructor
+        refuses float32 for networks the float32 kernels do not cover)."""
         from .dynamics import _engine
 
         return self.dtype == "float32" and _engine.float32_supported(self.arch, self.loss_name)
