@@ -221,10 +221,12 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     return _snap(point, kink_tol, zero_tol, max_iter)
 
 
-def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
+def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=(), keep=()):
     """``escaping``: live neurons known (from the trajectory) to be escape neurons on their way
     out of this saddle; they go to the origin whatever their amplitude (see
-    :func:`~topoanalysis.critical.saddle_to_saddle`)."""
+    :func:`~topoanalysis.critical.saddle_to_saddle`). ``keep``: neurons known (from the
+    trajectory) to have settled — their amplitude stays put — which stay live whatever their
+    amplitude: a small settled neuron is part of the trained network, not a vanishing one."""
     Xa, Y = point.Xa, point.Y
     N, D = Xa.shape
     l, e = point.a.shape
@@ -249,13 +251,13 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
     def key(k):
         return (tuple(sides[:, k]), bool(a0[k, 0] >= 0) if e == 1 else None)
 
-    escaping = set(escaping)
+    escaping, keep = set(escaping), set(keep) - set(escaping)
     big = {key(k) for k in range(l) if k not in dead and k not in escaping
            and amp[k] > zero_tol * ref}
     # a small neuron aligned with a grown one (same pattern, kinks, sign) stays in its group;
     # the other small ones are the vanishing neurons of the saddle: the origin
     zero = [k for k in range(l) if k not in dead and (k in escaping or (
-            amp[k] <= zero_tol * ref and key(k) not in big))]
+            amp[k] <= zero_tol * ref and key(k) not in big and k not in keep))]
     w, a = w0.copy(), a0.copy()
     b = None if b0 is None else b0.copy()
     kinks, bases, D_pat, live = {}, {}, np.zeros((N, l)), []
