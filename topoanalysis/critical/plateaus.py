@@ -282,7 +282,10 @@ class SaddleToSaddle:
         point**, snapped and classified — not the last plateau's verdict, which is
         ``last_plateau_verdict``), ``final_in_plateau`` (whether the run ends on a plateau;
         if not, the loss is still falling and the final point is not yet a stationary point),
-        ``final_loss``, ``final_snapped_loss``, ``final_moved``.
+        ``final_loss``, ``final_snapped_loss``, ``final_moved``, ``final_zero_neurons``
+        (put at the origin by the final snap) and ``final_kept_live`` (neurons that settled
+        over the final stretch and stay live although ``zero_tol`` alone would put them at the
+        origin; see ``final_settled`` of :func:`saddle_to_saddle`).
     amplitudes : dict
         ``steps``, ``w_norm`` and ``a_norm`` of shape ``(R, l)`` and ``angles`` (directions of
         ``w_k`` in the plane of its first two coordinates, degrees).
