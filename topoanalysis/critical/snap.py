@@ -338,7 +338,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=(), keep=()):
         # rescaling and splitting symmetries; the least-squares step is the shortest one)
         newton = _newton_pattern(point, live, bases, D_pat, w_proj, a_proj, b, zero, max_iter)
         if newton is not None:
-            w, a, b = newton
+            (w, a), b = _rebalance(*newton[:2], w0, a0, live), newton[2]
             method = "Newton on the fixed-pattern gradient"
             new = point.with_params(w, a, b)
             if _kept(new, live, kinks, pre, xn) and not _far(new, point):
@@ -379,6 +379,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=(), keep=()):
             if prev - val <= 1e-15 * max(val, 1e-300):
                 break
             prev = val
+        w, a = _rebalance(w, a, w0, a0, live)
     new = point.with_params(w, a, b)
     kept = _kept(new, live, kinks, pre, xn)
     L_before, L_new = point.loss_value(), new.loss_value()
@@ -393,6 +394,26 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=(), keep=()):
                        "||θ||); kink projection only")
     return _result(point, new, kept, zero, dead, (dead_margin, dead_distances), kinks, live,
                    bases, method)
+
+
+def _rebalance(w, a, w0, a0, live):
+    """Give each live neuron back its original ratio ``||w_k|| / ||a_k||``.
+
+    ``(a_k, w_k) -> (a_k / λ, λ w_k)`` with ``λ > 0`` leaves the network's function, its
+    activation pattern, stationarity and the verdict unchanged (positive homogeneity); the
+    fixed-pattern Newton and least-squares steps move along that flat direction freely (a
+    neuron of amplitude 6e-8 came out with ``||a_k|| = 0.54``, ``||w_k|| = 2.5e-4``), so the
+    snapped point is taken back to the rescaling nearest to the trained neuron's balance.
+    """
+    w, a = w.copy(), a.copy()
+    for k in live:
+        nw, na = np.linalg.norm(w[k]), np.linalg.norm(a[k])
+        nw0, na0 = np.linalg.norm(w0[k]), np.linalg.norm(a0[k])
+        if nw > 0 and na > 0 and nw0 > 0 and na0 > 0:
+            lam = np.sqrt((nw0 / na0) * na / nw)
+            w[k] *= lam
+            a[k] /= lam
+    return w, a
 
 
 def _far(new, point):
