@@ -285,7 +285,8 @@ class SaddleToSaddle:
         ``final_loss``, ``final_snapped_loss``, ``final_moved``, ``final_zero_neurons``
         (put at the origin by the final snap) and ``final_kept_live`` (neurons that settled
         over the final stretch and stay live although ``zero_tol`` alone would put them at the
-        origin; see ``final_settled`` of :func:`saddle_to_saddle`).
+        origin; see ``final_settled`` of :func:`saddle_to_saddle`); ``final_settled_fallback``
+        (keeping them live left the point not stationary, so they went to the origin).
     amplitudes : dict
         ``steps``, ``w_norm`` and ``a_norm`` of shape ``(R, l)`` and ``angles`` (directions of
         ``w_k`` in the plane of its first two coordinates, degrees).
@@ -376,7 +377,10 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         and stay live whatever their size; only the others (still growing or vanishing) may
         go to the origin (``zero_tol``). The final verdict is then about the network as
         trained: a small settled neuron put at the origin can become an escape neuron there
-        and turn a local minimum into a "saddle" of another point. Listed in ``checks`` as
+        and turn a local minimum into a "saddle" of another point. When the point with them
+        live is not stationary (a neuron still leaving slowly along its own direction, whose
+        growth direction is then a descent direction), they go to the origin as ``zero_tol``
+        alone decides. The plateau the run ends in is snapped the same way. Listed in ``checks`` as
         ``final_kept_live`` (settled neurons that ``zero_tol`` alone would put at the origin) and
         ``final_zero_neurons``. ``False``: ``zero_tol`` alone decides (the former behaviour).
 
@@ -474,9 +478,11 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         # ~1e-3 of the grown ones at finite sigma, 0 in the vanishing limit) can keep the
         # first snap off it; a larger zero_tol is tried, at most zero_tol_ladder[-1], and the
         # first snapped point that is stationary (exactly, by the LPs) is kept
-        for zt in [zero_tol * f for f in zero_tol_ladder]:
-            s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping,
-                      keep=settled if i == len(plats) - 1 and in_plateau else ())
+        # (the plateau the run ends in is the final point's: its settled neurons stay live
+        # first, as at the final point)
+        keeps = [settled, ()] if i == len(plats) - 1 and in_plateau and settled else [()]
+        for keep, zt in [(kp, zero_tol * f) for kp in keeps for f in zero_tol_ladder]:
+            s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping, keep=keep)
             v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
                           (1e-6, 1e-4, 1e-2), 100, seed)
             if v.verdict != "not stationary":
@@ -518,10 +524,18 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     fs = _snap(fpoint, kink_tol, zero_tol, keep=settled)
     fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
                    (1e-6, 1e-4, 1e-2), 100, seed)
+    former = _snap(fpoint, kink_tol, zero_tol) if settled else fs
+    settled_fallback = False
+    if fv.verdict == "not stationary" and set(former.zero_neurons) != set(fs.zero_neurons):
+        # a neuron slowly leaving along its own direction keeps the point off stationarity
+        # when live (its growth direction is a descent direction): then it was not settled,
+        # and the snap puts it at the origin as zero_tol alone does
+        fs, settled_fallback = former, True
+        fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+                       (1e-6, 1e-4, 1e-2), 100, seed)
     # the settled neurons that stay live only because they settled (zero_tol alone would
     # put them at the origin)
-    kept_live = sorted(set(_snap(fpoint, kink_tol, zero_tol).zero_neurons)
-                       - set(fs.zero_neurons)) if settled else []
+    kept_live = sorted(set(former.zero_neurons) - set(fs.zero_neurons))
     checks = {"escape_through_escape_neurons": bool(through), "balanced_growth": bal,
               "grow_along_descent": all(r["grow_along_descent"] for r in rows),
               "final_verdict": fv.verdict, "final_reason": fv.reason,
@@ -529,6 +543,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
               "final_moved": fs.moved, "final_in_plateau": in_plateau,
               "final_zero_neurons": [int(k) for k in fs.zero_neurons],
               "final_kept_live": [int(k) for k in kept_live],
+              "final_settled_fallback": settled_fallback,
               "last_plateau_verdict": rows[-1]["verdict"] if rows else None,
               "n_plateaus": len(rows)}
     return SaddleToSaddle(
