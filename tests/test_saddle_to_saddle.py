@@ -197,3 +197,31 @@ def test_2d2d_settled_final_point_passes_the_perturbation_test(seed2_final):
             L = [shallow_point(Network(arch, net.params + u), d.X, d.y, "mse").loss_value()
                  for u in U]
             assert min(L) >= L0, (r, min(L) - L0)
+
+
+def test_snap_keeps_each_neurons_trained_balance():
+    """Seed 5's final point: two settled neurons (amplitudes 1.6e-8, 6.4e-8, ``||w|| ≈ ||a||``)
+    kept live. The fixed-pattern Newton step drifted along their rescaling symmetry (``||a_k||``
+    0.54, moved 0.61); rescaled back to each neuron's trained ratio ``||w_k|| / ||a_k||`` (same
+    function, pattern and verdict), the snap moves 0.018."""
+    import os
+    from topoanalysis import Network
+    from topoanalysis.critical._point import shallow_point
+    from topoanalysis.critical.snap import _snap
+    from topoanalysis.critical.verdict import _classify
+    from topoanalysis.datasets import wu_two_d_two_d_regression
+
+    path = os.path.join(os.path.dirname(__file__), "data", "wu_2d2d_seed2_final.npz")
+    with np.load(path) as z:
+        theta = z["seed5_final"].astype(np.float64)
+    d = wu_two_d_two_d_regression()
+    arch = Architecture(2, (50,), 2, hidden_bias=False, output_bias=False)
+    trained = shallow_point(Network(arch, theta), d.X, d.y, "mse")
+    s = _snap(trained, 1e-3, 1e-3, keep=[11, 40])
+    assert s.zero_neurons == [] and s.pattern_kept and s.moved < 0.05
+    new = shallow_point(s.network, d.X, d.y, "mse")
+    for k in (11, 40):
+        r0 = np.linalg.norm(trained.w[k]) / np.linalg.norm(trained.a[k])
+        assert np.linalg.norm(new.w[k]) / np.linalg.norm(new.a[k]) == pytest.approx(r0, rel=1e-9)
+    v = _classify(new, 1e-9, 1e-8, 0.0, False, (1e-6,), 10, 0)
+    assert v.verdict == "local minimum"

@@ -402,8 +402,8 @@ def _rebalance(w, a, w0, a0, live):
     ``(a_k, w_k) -> (a_k / λ, λ w_k)`` with ``λ > 0`` leaves the network's function, its
     activation pattern, stationarity and the verdict unchanged (positive homogeneity); the
     fixed-pattern Newton and least-squares steps move along that flat direction freely (a
-    neuron of amplitude 6e-8 came out with ``||a_k|| = 0.54``, ``||w_k|| = 2.5e-4``), so the
-    snapped point is taken back to the rescaling nearest to the trained neuron's balance.
+    neuron trained to ``||w_k|| = ||a_k|| = 2.5e-4`` came out with ``||a_k|| = 0.54``), so each
+    neuron of the snapped point is rescaled to the ratio it had as trained.
     """
     w, a = w.copy(), a.copy()
     for k in live:
