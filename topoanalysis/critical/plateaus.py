@@ -284,7 +284,11 @@ class SaddleToSaddle:
         point**, snapped and classified — not the last plateau's verdict, which is
         ``last_plateau_verdict``), ``final_in_plateau`` (whether the run ends on a plateau;
         if not, the loss is still falling and the final point is not yet a stationary point),
-        ``final_loss``, ``final_snapped_loss``, ``final_moved``.
+        ``final_loss``, ``final_snapped_loss``, ``final_moved``, ``final_zero_neurons``
+        (put at the origin by the final snap) and ``final_kept_live`` (neurons that settled
+        over the final stretch and stay live although ``zero_tol`` alone would put them at the
+        origin; see ``final_settled`` of :func:`saddle_to_saddle`); ``final_settled_fallback``
+        (keeping them live left the point not stationary, so they went to the origin).
     amplitudes : dict
         ``steps``, ``w_norm`` and ``a_norm`` of shape ``(R, l)`` and ``angles`` (directions of
         ``w_k`` in the plane of its first two coordinates, degrees).
@@ -336,7 +340,7 @@ class SaddleToSaddle:
 def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="mse",
                      slope_tol=None, min_length=None, kink_tol=1e-3, zero_tol=1e-3,
                      growth_factor=10.0, check=True, seed=0, zero_escaping=True,
-                     zero_tol_ladder=(1.0, 10 ** 0.5, 10.0)):
+                     zero_tol_ladder=(1.0, 10 ** 0.5, 10.0), final_settled=True):
     """Detect plateaus, then snap, classify and explain each one for one training run.
 
     Parameters
@@ -372,6 +376,18 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         Factors of ``zero_tol`` tried in turn when a snapped plateau point is not stationary:
         the first stationary snapped point is kept (``zero_tol_used`` per plateau, with the
         distance ``moved`` and the loss change it costs); ``(1,)`` snaps once.
+    final_settled : bool, default=True
+        At the final point, neurons whose amplitude changes by at most ``growth_factor`` over
+        the final stretch (the final plateau, or since the last plateau ended) have settled
+        and stay live whatever their size; only the others (still growing or vanishing) may
+        go to the origin (``zero_tol``). The final verdict is then about the network as
+        trained: a small settled neuron put at the origin can become an escape neuron there
+        and turn a local minimum into a "saddle" of another point. When the point with them
+        live is not stationary (a neuron still leaving slowly along its own direction, whose
+        growth direction is then a descent direction), they go to the origin as ``zero_tol``
+        alone decides. The plateau the run ends in is snapped the same way. Listed in ``checks`` as
+        ``final_kept_live`` (settled neurons that ``zero_tol`` alone would put at the origin) and
+        ``final_zero_neurons``. ``False``: ``zero_tol`` alone decides (the former behaviour).
 
     Returns
     -------
@@ -402,6 +418,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
     check = check_bool("check", check)
     zero_escaping = check_bool("zero_escaping", zero_escaping)
+    final_settled = check_bool("final_settled", final_settled)
     zero_tol_ladder = [check_float("zero_tol_ladder", f, minimum=1.0) for f in
                        (zero_tol_ladder if np.ndim(zero_tol_ladder) else [zero_tol_ladder])]
     if not zero_tol_ladder:
@@ -425,6 +442,22 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     w_all = np.array([first.split(th)[0] for th in traj])
     angles = np.degrees(np.arctan2(w_all[..., 1], w_all[..., 0])) if w_all.shape[-1] > 1 else \
         np.where(w_all[..., 0] >= 0, 0.0, 180.0)
+    last = traj.shape[0] - 1
+    in_plateau = bool(plats) and plats[-1].end == last
+    # which small neurons are at the origin is read off the trajectory, as at the plateaus:
+    # over the final stretch (the final plateau when the run ends in one, else since the last
+    # plateau ended) a neuron whose amplitude grows or shrinks by more than growth_factor is
+    # still leaving (an escape neuron) or vanishing, and the snap may put it at the origin
+    # when it is small (zero_tol); a neuron whose amplitude stays within that factor has
+    # settled and stays live whatever its size — it is part of the network as trained (a
+    # small member of a split group, amplitude 6e-4 of 0.3, would otherwise be put at the
+    # origin, where it is an escape neuron: the verdict would be about another point)
+    w_start = plats[-1].start if in_plateau else (plats[-1].end if plats else 0)
+    if final_settled and w_start < last:
+        lo, hi = np.minimum(amp[w_start], amp[last]), np.maximum(amp[w_start], amp[last])
+        settled = [int(k) for k in range(amp.shape[1]) if hi[k] <= growth_factor * lo[k]]
+    else:
+        settled = []
     rows = []
     for i, pl in enumerate(plats):
         rep = pl.representative
@@ -453,8 +486,11 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         # ~1e-3 of the grown ones at finite sigma, 0 in the vanishing limit) can keep the
         # first snap off it; a larger zero_tol is tried, at most zero_tol_ladder[-1], and the
         # first snapped point that is stationary (exactly, by the LPs) is kept
-        for zt in [zero_tol * f for f in zero_tol_ladder]:
-            s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping)
+        # (the plateau the run ends in is the final point's: its settled neurons stay live
+        # first, as at the final point)
+        keeps = [settled, ()] if i == len(plats) - 1 and in_plateau and settled else [()]
+        for keep, zt in [(kp, zero_tol * f) for kp in keeps for f in zero_tol_ladder]:
+            s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping, keep=keep)
             v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
                           (1e-6, 1e-4, 1e-2), 100, seed)
             if v.verdict != "not stationary":
@@ -492,17 +528,30 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         bal = float(np.max(np.abs(Wg - Ag)[mask] / big[mask])) if mask.any() else 0.0
     # the final verdict is the final point's (snapped and classified), not the last plateau's:
     # while the loss is still falling the run has not reached that plateau's point
-    last = traj.shape[0] - 1
     fpoint = shallow_point(Network(arch, traj[last]), X, y, loss)
-    fs = _snap(fpoint, kink_tol, zero_tol)
+    fs = _snap(fpoint, kink_tol, zero_tol, keep=settled)
     fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
                    (1e-6, 1e-4, 1e-2), 100, seed)
-    in_plateau = bool(plats) and plats[-1].end == last
+    former = _snap(fpoint, kink_tol, zero_tol) if settled else fs
+    settled_fallback = False
+    if fv.verdict == "not stationary" and set(former.zero_neurons) != set(fs.zero_neurons):
+        # a neuron slowly leaving along its own direction keeps the point off stationarity
+        # when live (its growth direction is a descent direction): then it was not settled,
+        # and the snap puts it at the origin as zero_tol alone does
+        fs, settled_fallback = former, True
+        fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+                       (1e-6, 1e-4, 1e-2), 100, seed)
+    # the settled neurons that stay live only because they settled (zero_tol alone would
+    # put them at the origin)
+    kept_live = sorted(set(former.zero_neurons) - set(fs.zero_neurons))
     checks = {"escape_through_escape_neurons": bool(through), "balanced_growth": bal,
               "grow_along_descent": all(r["grow_along_descent"] for r in rows),
               "final_verdict": fv.verdict, "final_reason": fv.reason,
               "final_loss": float(loss_curve[last]), "final_snapped_loss": fs.loss_after,
               "final_moved": fs.moved, "final_in_plateau": in_plateau,
+              "final_zero_neurons": [int(k) for k in fs.zero_neurons],
+              "final_kept_live": [int(k) for k in kept_live],
+              "final_settled_fallback": settled_fallback,
               "last_plateau_verdict": rows[-1]["verdict"] if rows else None,
               "n_plateaus": len(rows)}
     return SaddleToSaddle(
@@ -514,4 +563,5 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                                f"two falls) for >= {0.05 if min_length is None else min_length} "
                                f"in log-time", "slope_tol": slope_tol, "min_length": min_length,
                   "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor,
-                  "zero_escaping": zero_escaping, "zero_tol_ladder": list(zero_tol_ladder)})
+                  "zero_escaping": zero_escaping, "zero_tol_ladder": list(zero_tol_ladder),
+                  "final_settled": final_settled})

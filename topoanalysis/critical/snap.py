@@ -223,10 +223,12 @@ def snap(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, max_iter=200):
     return _snap(point, kink_tol, zero_tol, max_iter)
 
 
-def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
+def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=(), keep=()):
     """``escaping``: live neurons known (from the trajectory) to be escape neurons on their way
     out of this saddle; they go to the origin whatever their amplitude (see
-    :func:`~topoanalysis.critical.saddle_to_saddle`)."""
+    :func:`~topoanalysis.critical.saddle_to_saddle`). ``keep``: neurons known (from the
+    trajectory) to have settled — their amplitude stays put — which stay live whatever their
+    amplitude: a small settled neuron is part of the trained network, not a vanishing one."""
     Xa, Y = point.Xa, point.Y
     N, D = Xa.shape
     l, e = point.a.shape
@@ -251,13 +253,13 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
     def key(k):
         return (tuple(sides[:, k]), bool(a0[k, 0] >= 0) if e == 1 else None)
 
-    escaping = set(escaping)
+    escaping, keep = set(escaping), set(keep) - set(escaping)
     big = {key(k) for k in range(l) if k not in dead and k not in escaping
            and amp[k] > zero_tol * ref}
     # a small neuron aligned with a grown one (same pattern, kinks, sign) stays in its group;
     # the other small ones are the vanishing neurons of the saddle: the origin
     zero = [k for k in range(l) if k not in dead and (k in escaping or (
-            amp[k] <= zero_tol * ref and key(k) not in big))]
+            amp[k] <= zero_tol * ref and key(k) not in big and k not in keep))]
     w, a = w0.copy(), a0.copy()
     b = None if b0 is None else b0.copy()
     kinks, bases, D_pat, live = {}, {}, np.zeros((N, l)), []
@@ -338,7 +340,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
         # rescaling and splitting symmetries; the least-squares step is the shortest one)
         newton = _newton_pattern(point, live, bases, D_pat, w_proj, a_proj, b, zero, max_iter)
         if newton is not None:
-            w, a, b = newton
+            (w, a), b = _rebalance(*newton[:2], w0, a0, live), newton[2]
             method = "Newton on the fixed-pattern gradient"
             new = point.with_params(w, a, b)
             if _kept(new, live, kinks, pre, xn) and not _far(new, point):
@@ -379,6 +381,7 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
             if prev - val <= 1e-15 * max(val, 1e-300):
                 break
             prev = val
+        w, a = _rebalance(w, a, w0, a0, live)
     new = point.with_params(w, a, b)
     kept = _kept(new, live, kinks, pre, xn)
     L_before, L_new = point.loss_value(), new.loss_value()
@@ -393,6 +396,26 @@ def _snap(point, kink_tol, zero_tol, max_iter=200, escaping=()):
                        "||θ||); kink projection only")
     return _result(point, new, kept, zero, dead, (dead_margin, dead_distances), kinks, live,
                    bases, method)
+
+
+def _rebalance(w, a, w0, a0, live):
+    """Give each live neuron back its original ratio ``||w_k|| / ||a_k||``.
+
+    ``(a_k, w_k) -> (a_k / λ, λ w_k)`` with ``λ > 0`` leaves the network's function, its
+    activation pattern, stationarity and the verdict unchanged (positive homogeneity); the
+    fixed-pattern Newton and least-squares steps move along that flat direction freely (a
+    neuron trained to ``||w_k|| = ||a_k|| = 2.5e-4`` came out with ``||a_k|| = 0.54``), so each
+    neuron of the snapped point is rescaled to the ratio it had as trained.
+    """
+    w, a = w.copy(), a.copy()
+    for k in live:
+        nw, na = np.linalg.norm(w[k]), np.linalg.norm(a[k])
+        nw0, na0 = np.linalg.norm(w0[k]), np.linalg.norm(a0[k])
+        if nw > 0 and na > 0 and nw0 > 0 and na0 > 0:
+            lam = np.sqrt((nw0 / na0) * na / nw)
+            w[k] *= lam
+            a[k] /= lam
+    return w, a
 
 
 def _far(new, point):
