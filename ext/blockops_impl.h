@@ -879,38 +879,85 @@ TA_INL ta_v4d TA_FN(ta_hlog1p01)(ta_v4d e)
     return l + kk * TA_H1(6.93147180369123816490e-01);
 }
 
-/* BCE (with logits) over the samples [0, n) of a group (n a multiple of TA_NB), the first
-   n_valid of them real: G = scale * dloss/dO (0 on padding) when need_grad, the valid
-   per-sample losses added to the value lanes vacc (sample m in lane m % TA_W: vacc[0] holds
-   lanes 0-3, vacc[1] lanes 4-7), the hit counts to hacc when want_hits. Returns the
-   non-finite mask of the valid outputs, or-ed over the group (as a 0/1). */
-static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(const TA_REAL *O, const TA_REAL *Y, int n, int n_valid,
-                                TA_REAL scale, int need_value, int need_grad, int want_hits,
-                                TA_REAL *G, ta_v4d *vacc, ta_v4d *hacc)
+/* BCE (with logits) over the samples [0, n) of a group (n a multiple of TA_NB, at most
+   TA_GROUP * TA_NB), the first n_valid of them real: G = scale * dloss/dO (0 on padding)
+   when need_grad, the valid per-sample losses added to the value lanes vacc (sample m in lane
+   m % TA_W: vacc[0] holds lanes 0-3, vacc[1] lanes 4-7), the hit counts to hacc when
+   want_hits; ta_lossv's operations lane by lane. Returns 1 when a valid output is not
+   finite. In phases over all samples of the group (exp, then the gradient, then the value):
+   one sample's exp -> division -> log1p chain is ~130 cycles of latency and ~110
+   instructions, so a loop doing all three per 4 samples kept only two chains in the
+   out-of-order window (latency-bound, ~80 cycles per 4 samples); each phase alone is short
+   enough for the window to overlap many iterations. Masks only in the padded tail (an and
+   with all ones changes no bit). */
+static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
+    const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
+    int need_grad, int want_hits, TA_REAL *G, ta_v4d *vacc, ta_v4d *hacc)
 {
     const ta_v4d zero = TA_H1(0.0), one = TA_H1(1.0), sc = TA_H1(scale);
     const ta_v4d iota = {0.0, 1.0, 2.0, 3.0};
+    TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
     ta_v4i bad = {0, 0, 0, 0};
+    const int nfull = n_valid / 8 * 8;      /* samples of the pairs of chunks with no padding */
     int m;
     for (m = 0; m < n; m += 4) {
-        const int h = (m >> 2) & 1;
-        ta_v4d o = *(const ta_v4d *)(O + m), y = *(const ta_v4d *)(Y + m), e;
-        ta_v4i valid = (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
-        bad |= valid & ((o - o) != (o - o));
-        e = TA_FN(ta_hexp)(zero - (ta_v4d)((ta_v4i)o & 0x7fffffffffffffffLL));
-        if (need_grad) {
+        ta_v4d o = *(const ta_v4d *)(O + m);
+        ta_v4i nf = (o - o) != (o - o);
+        if (m >= nfull) nf &= (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
+        bad |= nf;
+        *(ta_v4d *)(E + m) = TA_FN(ta_hexp)(zero - (ta_v4d)((ta_v4i)o & 0x7fffffffffffffffLL));
+    }
+    if (need_grad) {
+        for (m = 0; m < n; m += 4) {
+            ta_v4d o = *(const ta_v4d *)(O + m), y = *(const ta_v4d *)(Y + m);
+            ta_v4d e = *(const ta_v4d *)(E + m);
             ta_v4d r = one / (one + e);
             ta_v4d s = TA_HSEL(o >= zero, r, e * r);
-            *(ta_v4d *)(G + m) = TA_HAND(valid, (s - y) * sc);
+            *(ta_v4d *)(G + m) = (s - y) * sc;
         }
-        if (need_value) {
-            ta_v4d lv = TA_HAND(o > zero, o) - o * y;
-            vacc[h] = vacc[h] + TA_HAND(valid, lv + TA_FN(ta_hlog1p01)(e));
+        for (m = nfull; m < n; m += 4)
+            *(ta_v4d *)(G + m) = TA_HAND((TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid),
+                                         *(ta_v4d *)(G + m));
+    }
+    if (need_value) {
+        ta_v4d v0 = vacc[0], v1 = vacc[1];
+        for (m = 0; m < nfull; m += 8) {
+            ta_v4d o0 = *(const ta_v4d *)(O + m), y0 = *(const ta_v4d *)(Y + m);
+            ta_v4d o1 = *(const ta_v4d *)(O + m + 4), y1 = *(const ta_v4d *)(Y + m + 4);
+            ta_v4d l0 = (TA_HAND(o0 > zero, o0) - o0 * y0)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m));
+            ta_v4d l1 = (TA_HAND(o1 > zero, o1) - o1 * y1)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m + 4));
+            v0 = v0 + l0;
+            v1 = v1 + l1;
         }
-        if (want_hits) {
-            ta_v4i wrong = (o > zero) ^ (y > TA_H1(0.5));
-            hacc[h] = hacc[h] + TA_HAND(~wrong & valid, one);
+        for (; m < n; m += 8) {
+            ta_v4d o0 = *(const ta_v4d *)(O + m), y0 = *(const ta_v4d *)(Y + m);
+            ta_v4d o1 = *(const ta_v4d *)(O + m + 4), y1 = *(const ta_v4d *)(Y + m + 4);
+            ta_v4i va = (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4i vb = (TA_H1((TA_REAL)(m + 4)) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4d l0 = (TA_HAND(o0 > zero, o0) - o0 * y0)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m));
+            ta_v4d l1 = (TA_HAND(o1 > zero, o1) - o1 * y1)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m + 4));
+            v0 = v0 + TA_HAND(va, l0);
+            v1 = v1 + TA_HAND(vb, l1);
         }
+        vacc[0] = v0;
+        vacc[1] = v1;
+    }
+    if (want_hits) {
+        ta_v4d h0 = hacc[0], h1 = hacc[1];
+        for (m = 0; m < n; m += 8) {
+            ta_v4i va = (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4i vb = (TA_H1((TA_REAL)(m + 4)) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4d o0 = *(const ta_v4d *)(O + m), y0 = *(const ta_v4d *)(Y + m);
+            ta_v4d o1 = *(const ta_v4d *)(O + m + 4), y1 = *(const ta_v4d *)(Y + m + 4);
+            h0 = h0 + TA_HAND(~((o0 > zero) ^ (y0 > TA_H1(0.5))) & va, one);
+            h1 = h1 + TA_HAND(~((o1 > zero) ^ (y1 > TA_H1(0.5))) & vb, one);
+        }
+        hacc[0] = h0;
+        hacc[1] = h1;
     }
     return (bad[0] | bad[1] | bad[2] | bad[3]) != 0;
 }
