@@ -966,47 +966,6 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
 #undef TA_HAND
 #endif
 
-#ifdef TA_HALVES
-/* Pass 3 of ta_shallow on the x86-64-v3 clone in native 4-lane vectors: for each hidden unit
-   k, its output-weight gradient lanes held in two ymm through the group's blocks (lanes 0-3
-   get samples 0-3 then 8-11 of each block, lanes 4-7 samples 4-7 then 12-15, as in the pair
-   form) and the hidden errors D[k] = S[k] * (w2[k] g); the bias lanes the same way. Lane by
-   lane the operations of the pair form: the same bits. */
-static __attribute__((noinline)) void TA_FN(ta_head_back_h)(
-    const TA_REAL *H, const TA_REAL *S, const TA_REAL *G, const TA_REAL *w2, int l, int nb,
-    TA_REAL *gw2, TA_REAL *gb2, TA_REAL *D)
-{
-    const ta_v4d zero = {0.0, 0.0, 0.0, 0.0};
-    int j, k, q;
-    if (gb2) {
-        ta_v4d b0 = *(const ta_v4d *)gb2, b1 = *(const ta_v4d *)(gb2 + 4);
-        for (j = 0; j < nb; j++) {
-            const TA_REAL *g = G + (size_t)j * TA_NB;
-            b0 = b0 + (*(const ta_v4d *)g + *(const ta_v4d *)(g + 8));
-            b1 = b1 + (*(const ta_v4d *)(g + 4) + *(const ta_v4d *)(g + 12));
-        }
-        *(ta_v4d *)gb2 = b0;
-        *(ta_v4d *)(gb2 + 4) = b1;
-    }
-    for (k = 0; k < l; k++) {
-        const ta_v4d u = (ta_v4d)_mm256_broadcastsd_pd(_mm_set_sd(w2[k]));
-        ta_v4d c0 = *(const ta_v4d *)(gw2 + TA_W * k), c1 = *(const ta_v4d *)(gw2 + TA_W * k + 4);
-        for (j = 0; j < nb; j++) {
-            const size_t off = ((size_t)j * l + k) * TA_NB;
-            const TA_REAL *h = H + off, *sk = S + off, *g = G + (size_t)j * TA_NB;
-            ta_v4d gq[4];
-            for (q = 0; q < 4; q++) gq[q] = *(const ta_v4d *)(g + 4 * q);
-            c0 = (c0 + gq[0] * *(const ta_v4d *)h) + gq[2] * *(const ta_v4d *)(h + 8);
-            c1 = (c1 + gq[1] * *(const ta_v4d *)(h + 4)) + gq[3] * *(const ta_v4d *)(h + 12);
-            for (q = 0; q < 4; q++)
-                *(ta_v4d *)(D + off + 4 * q) = *(const ta_v4d *)(sk + 4 * q) * (zero + u * gq[q]);
-        }
-        *(ta_v4d *)(gw2 + TA_W * k) = c0;
-        *(ta_v4d *)(gw2 + TA_W * k + 4) = c1;
-    }
-}
-#endif
-
 /* The full-data pass of a network with one hidden layer and one output (elementwise loss,
    vectorized activation) over blocks [blk0, blk1), in groups of TA_GROUP blocks, each in three
    passes: (1) hidden activations, their derivatives and the output logits of the group into
@@ -1072,10 +1031,6 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
         }
         if (!a->need_grad) continue;
         /* pass 3: backward */
-#ifdef TA_HALVES
-        TA_FN(ta_head_back_h)(a->H, a->S, a->G, a->w2, l, nb, a->gw2, a->gb2, a->D);
-        if (0)
-#endif
         for (j = 0; j < nb; j++) {
             const TA_REAL *H = a->H + (size_t)j * l * TA_NB, *S = a->S + (size_t)j * l * TA_NB;
             TA_REAL *D = a->D + (size_t)j * l * TA_NB;
