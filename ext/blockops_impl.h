@@ -966,6 +966,61 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
 #undef TA_HAND
 #endif
 
+#ifdef TA_F32
+/* The float clones' BCE loss pass of a group in the same phases as ta_bce_pass_h (all exps,
+   then all gradients, then all values; one float vector is one logical vector of TA_W
+   lanes): ta_lossv's operations vector by vector, in the same order, so the same bits. */
+static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
+    const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
+    int need_grad, int want_hits, TA_REAL *G, ta_vd *vacc, ta_vd *hacc)
+{
+    const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), two = V_SET1(2.0), sc = V_SET1(scale);
+    TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
+    ta_vi bad = VI_SET1(0), vb[TA_NV];
+    const int nfull = n_valid / TA_W * TA_W;     /* samples of the vectors with no padding */
+    int m;
+#define TA_VALID_AT(m) (TA_FN(ta_valid)(n_valid - (m) / TA_NB * TA_NB, vb), \
+                        vb[((m) % TA_NB) / TA_W])
+    for (m = 0; m < n; m += TA_W) {
+        ta_vd o = V_LOAD(O + m);
+        ta_vi nf = V_NONFINITE(o);
+        if (m >= nfull) nf = VI_AND(TA_VALID_AT(m), nf);
+        bad = VI_OR(bad, nf);
+        V_STORE(E + m, TA_FN(ta_vexp)(V_SUB(zero, V_ABS(o))));
+    }
+    if (need_grad)
+        for (m = 0; m < n; m += TA_W) {
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), r, sg, g;
+            r = V_DIV(one, V_ADD(one, e));
+            sg = V_SEL(V_GE(o, zero), r, V_MUL(e, r));
+            g = V_MUL(V_SUB(sg, V_LOAD(Y + m)), sc);
+            V_STORE(G + m, m >= nfull ? V_AND(TA_VALID_AT(m), g) : g);
+        }
+    if (need_value) {
+        ta_vd acc = *vacc;
+        for (m = 0; m < n; m += TA_W) {
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, sq, l;
+            lv = V_SUB(V_AND(V_GT(o, zero), o), V_MUL(o, V_LOAD(Y + m)));
+            sq = V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(two, e)));
+            l = V_ADD(lv, TA_FN(ta_v2atanh)(sq));
+            acc = V_ADD(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
+        }
+        *vacc = acc;
+    }
+    if (want_hits) {
+        ta_vd cnt = *hacc;
+        for (m = 0; m < n; m += TA_W) {
+            ta_vd o = V_LOAD(O + m), y = V_LOAD(Y + m);
+            ta_vi right = VI_ANDNOT(VI_XOR(V_GT(o, zero), V_GT(y, V_SET1(0.5))), TA_VALID_AT(m));
+            cnt = V_ADD(cnt, V_AND(right, one));
+        }
+        *hacc = cnt;
+    }
+#undef TA_VALID_AT
+    return V_ANY(bad);
+}
+#endif
+
 /* The full-data pass of a network with one hidden layer and one output (elementwise loss,
    vectorized activation) over blocks [blk0, blk1), in groups of TA_GROUP blocks, each in three
    passes: (1) hidden activations, their derivatives and the output logits of the group into
@@ -1011,6 +1066,15 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                                      a->G, hv, hh))
                 bad = VI_SET1(-1);
             vacc.a = hv[0]; vacc.b = hv[1]; hacc.a = hh[0]; hacc.b = hh[1];
+        } else
+#elif defined(TA_F32)
+        if (a->loss == TA_LOSS_BCE) {
+            int nvg = a->N - g0 * TA_NB;
+            if (nvg > nb * TA_NB) nvg = nb * TA_NB;
+            if (TA_FN(ta_bce_pass_v)(a->O, a->Yb + (size_t)g0 * TA_NB, nb * TA_NB, nvg,
+                                     a->scale, a->need_value, a->need_grad, a->want_hits,
+                                     a->G, &vacc, &hacc))
+                bad = VI_SET1(-1);
         } else
 #endif
         for (j = 0; j < nb; j++) {
