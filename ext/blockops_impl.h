@@ -149,6 +149,36 @@ TA_INL ta_vd TA_FN(ta_vrecip23)(ta_vd x)
     return y;
 }
 
+#ifndef TA_F32
+/* log1p(e) for e in [0, 1] (the BCE value, e = exp(-|o|)): e <= sqrt 2 - 1 is used as it is
+   (f = e, k = 0), larger e as 1 + e = 2 (1 + f) with f = (e - 1) / 2 = fma(e, 1/2, -1/2)
+   (k = 1); then log1p(f) = 2 s + s R(s^2) with s = f / (2 + f), |s| <= 0.1716, and R the
+   degree-7 minimax polynomial of fdlibm's log (Lg1..Lg7, error below 2^-58.45), and
+   k ln 2 added in two parts. Max error 2.1 ulp (the previous series: 5.0), measured against
+   mpmath on 6e4 points of [0, 1] (docs/guide/performance.md). Every sum has one product, so every
+   clone with FMA fuses the same operations. NaN stays NaN. */
+TA_INL ta_vd TA_FN(ta_vlog1p01)(ta_vd e)
+{
+    const ta_vd half = V_SET1(0.5);
+    ta_vi big = V_GT(e, V_SET1(0.41421356237309503));
+    ta_vd f = V_SEL(big, V_ADD(V_MUL(e, half), V_SET1(-0.5)), e);
+    ta_vd c = V_AND(big, V_SUB(V_MUL(e, half), V_ADD(half, f)));   /* exact: f's rounding */
+    ta_vd kk = V_AND(big, V_SET1(1.0));
+    ta_vd s = V_DIV(f, V_ADD(V_SET1(2.0), f));
+    ta_vd z = V_MUL(s, s), p, l;
+    p = V_ADD(V_SET1(1.531383769920937332e-01), V_MUL(z, V_SET1(1.479819860511658591e-01)));
+    p = V_ADD(V_SET1(1.818357216161805012e-01), V_MUL(z, p));
+    p = V_ADD(V_SET1(2.222219843214978396e-01), V_MUL(z, p));
+    p = V_ADD(V_SET1(2.857142874366239149e-01), V_MUL(z, p));
+    p = V_ADD(V_SET1(3.999999999940941908e-01), V_MUL(z, p));
+    p = V_ADD(V_SET1(6.666666666666735130e-01), V_MUL(z, p));
+    l = V_ADD(V_ADD(s, s), V_MUL(s, V_MUL(z, p)));
+    l = V_ADD(l, V_MUL(c, V_SET1(1.3738)));      /* c / (1 + f), 1 + f in [0.707, 0.75] */
+    l = V_ADD(l, V_MUL(kk, V_SET1(1.90821492927058770002e-10)));
+    return V_ADD(l, V_MUL(kk, V_SET1(6.93147180369123816490e-01)));
+}
+#endif
+
 /* sigma(z), and sigma'(z) in *sp, for the vectorized activations; ta_store_act stores one
    vector of pre-activations z as Z <- sigma(z) and S <- sigma'(z) (S may be NULL);
    TA_ACT_NONE and TA_ACT_LINEAR store z. Codes: enum ta_act_code
@@ -258,6 +288,20 @@ TA_INL void TA_FN(ta_aff_tile_h)(const TA_REAL *W, const TA_REAL *b, int k, cons
         }
     }
 }
+/* Each tile height in a function of its own: inlined into the large ta_shallow, the 6-row
+   tile's 15 live registers depended on the register allocation of the whole function (a
+   change in the loss pass made GCC 12 spill one accumulator, whose chain then ran through a
+   store and a load every iteration: the forward pass at half speed). */
+#define TA_AFF_H(R) \
+static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_h), R)( \
+    const TA_REAL *W, const TA_REAL *b, int k, int n_in, const TA_REAL *H, TA_REAL *Z, \
+    int code, TA_REAL slope, TA_REAL *S) \
+{ TA_FN(ta_aff_tile_h)(W, b, k, R, n_in, H, Z, code, slope, S); }
+TA_AFF_H(6)
+TA_AFF_H(5)
+TA_AFF_H(4)
+TA_AFF_H(3)
+#undef TA_AFF_H
 #define TA_AFF_TILE ta_aff_tile_h
 #else
 #define TA_AFF_TILE ta_aff_tile
@@ -278,10 +322,10 @@ TA_INL void TA_FN(ta_affine_in)(const TA_REAL *W, const TA_REAL *b, int n_out, i
     while (k < n_out) {
         const int r = n_out - k;
         const int R = r >= 10 ? 6 : r >= 7 ? (r + 1) / 2 : r;
-        if (R == 6) TA_FN(ta_aff_tile_h)(W, b, k, 6, n_in, H, Z, code, slope, S);
-        else if (R == 5) TA_FN(ta_aff_tile_h)(W, b, k, 5, n_in, H, Z, code, slope, S);
-        else if (R == 4) TA_FN(ta_aff_tile_h)(W, b, k, 4, n_in, H, Z, code, slope, S);
-        else if (R == 3) TA_FN(ta_aff_tile_h)(W, b, k, 3, n_in, H, Z, code, slope, S);
+        if (R == 6) TA_CAT(TA_FN(ta_aff_h), 6)(W, b, k, n_in, H, Z, code, slope, S);
+        else if (R == 5) TA_CAT(TA_FN(ta_aff_h), 5)(W, b, k, n_in, H, Z, code, slope, S);
+        else if (R == 4) TA_CAT(TA_FN(ta_aff_h), 4)(W, b, k, n_in, H, Z, code, slope, S);
+        else if (R == 3) TA_CAT(TA_FN(ta_aff_h), 3)(W, b, k, n_in, H, Z, code, slope, S);
         else if (R == 2) TA_FN(ta_aff_tile)(W, b, k, 2, n_in, H, Z, code, slope, S);
         else TA_FN(ta_aff_tile)(W, b, k, 1, n_in, H, Z, code, slope, S);
         k += R;
@@ -457,8 +501,12 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
             }
             if (need_value) {
                 ta_vd lv = V_SUB(V_AND(V_GT(o[m], zero), o[m]), V_MUL(o[m], y[m]));
+#ifndef TA_F32
+                *acc = V_ADD(*acc, V_AND(valid[m], V_ADD(lv, TA_FN(ta_vlog1p01)(e))));
+#else
                 ta_vd sq = V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(two, e)));
                 *acc = V_ADD(*acc, V_AND(valid[m], V_ADD(lv, TA_FN(ta_v2atanh)(sq))));
+#endif
             }
         }
     }
@@ -759,6 +807,220 @@ static void TA_FN(ta_interp1)(const TA_REAL *Za, const TA_REAL *Zb, int l, const
     }
 }
 
+#ifdef TA_HALVES
+/* The loss pass of a group on the x86-64-v3 clone in native 4-lane vectors (one ymm each).
+   The pair-of-ymm form of ta_lossv (ta_p8d structs passed by pointer) compiled to code that
+   kept its operands in memory and rebuilt every constant with two shuffles (about 85 cycles
+   per 4 samples for the BCE value and gradient, against ~30 for its operations). The
+   functions below perform, lane by lane, exactly the operations of ta_vexp, ta_vlog1p01 and
+   ta_lossv (the same expressions, so the same fused multiply-adds): the same bits as the
+   v4 clone (checked against the previous build and by the clone tests). */
+#define TA_H1(x) ((ta_v4d){(x), (x), (x), (x)})
+#define TA_HSEL(m, x, y) ((ta_v4d)(((m) & (ta_v4i)(x)) | (~(m) & (ta_v4i)(y))))
+#define TA_HAND(m, x) ((ta_v4d)((m) & (ta_v4i)(x)))
+
+TA_INL ta_v4d TA_FN(ta_hexp)(ta_v4d x)
+{
+    const ta_v4d shifter = TA_H1(6755399441055744.0);
+    const ta_v4i shifter_bits = (ta_v4i)shifter;
+    ta_v4d kd, k1d, k2d, r, p, s1, s2;
+    ta_v4i e1, e2;
+    x = TA_HSEL(x < TA_H1(-1000.0), TA_H1(-1000.0), x);
+    x = TA_HSEL(x > TA_H1(709.0), TA_H1(709.0), x);
+    kd = (x * TA_H1(1.4426950408889634074) + shifter) - shifter;
+    r = x - kd * TA_H1(6.93147180369123816490e-01);
+    r = r - kd * TA_H1(1.90821492927058770002e-10);
+    {
+        ta_v4d r2 = r * r, r4, r8, p01, p23, p45, p67, p89, pab, pcd;
+        r4 = r2 * r2;
+        r8 = r4 * r4;
+        p01 = TA_H1(1.0) + r;
+        p23 = TA_H1(0.5) + TA_H1(1.0 / 6.0) * r;
+        p45 = TA_H1(1.0 / 24.0) + TA_H1(1.0 / 120.0) * r;
+        p67 = TA_H1(1.0 / 720.0) + TA_H1(1.0 / 5040.0) * r;
+        p89 = TA_H1(1.0 / 40320.0) + TA_H1(1.0 / 362880.0) * r;
+        pab = TA_H1(1.0 / 3628800.0) + TA_H1(1.0 / 39916800.0) * r;
+        pcd = TA_H1(1.0 / 479001600.0) + TA_H1(1.0 / 6227020800.0) * r;
+        p01 = p01 + p23 * r2;
+        p45 = p45 + p67 * r2;
+        p89 = p89 + pab * r2;
+        p01 = p01 + p45 * r4;
+        p89 = p89 + pcd * r4;
+        p = p01 + p89 * r8;
+    }
+    k1d = (kd * TA_H1(0.5) + shifter) - shifter;
+    k2d = kd - k1d;
+    e1 = (ta_v4i)(k1d + shifter) - shifter_bits;
+    e2 = (ta_v4i)(k2d + shifter) - shifter_bits;
+    s1 = (ta_v4d)((e1 + 1023) << 52);
+    s2 = (ta_v4d)((e2 + 1023) << 52);
+    return (p * s1) * s2;
+}
+
+/* ta_vlog1p01 in 4 lanes */
+TA_INL ta_v4d TA_FN(ta_hlog1p01)(ta_v4d e)
+{
+    const ta_v4d half = TA_H1(0.5);
+    ta_v4i big = e > TA_H1(0.41421356237309503);
+    ta_v4d f = TA_HSEL(big, e * half + TA_H1(-0.5), e);
+    ta_v4d c = TA_HAND(big, e * half - (half + f));
+    ta_v4d kk = TA_HAND(big, TA_H1(1.0));
+    ta_v4d s = f / (TA_H1(2.0) + f);
+    ta_v4d z = s * s, p, l;
+    p = TA_H1(1.531383769920937332e-01) + z * TA_H1(1.479819860511658591e-01);
+    p = TA_H1(1.818357216161805012e-01) + z * p;
+    p = TA_H1(2.222219843214978396e-01) + z * p;
+    p = TA_H1(2.857142874366239149e-01) + z * p;
+    p = TA_H1(3.999999999940941908e-01) + z * p;
+    p = TA_H1(6.666666666666735130e-01) + z * p;
+    l = (s + s) + s * (z * p);
+    l = l + c * TA_H1(1.3738);
+    l = l + kk * TA_H1(1.90821492927058770002e-10);
+    return l + kk * TA_H1(6.93147180369123816490e-01);
+}
+
+/* BCE (with logits) over the samples [0, n) of a group (n a multiple of TA_NB, at most
+   TA_GROUP * TA_NB), the first n_valid of them real: G = scale * dloss/dO (0 on padding)
+   when need_grad, the valid per-sample losses added to the value lanes vacc (sample m in lane
+   m % TA_W: vacc[0] holds lanes 0-3, vacc[1] lanes 4-7), the hit counts to hacc when
+   want_hits; ta_lossv's operations lane by lane. Returns 1 when a valid output is not
+   finite. In phases over all samples of the group (exp, then the gradient, then the value):
+   one sample's exp -> division -> log1p chain is ~130 cycles of latency and ~110
+   instructions, so a loop doing all three per 4 samples kept only two chains in the
+   out-of-order window (latency-bound, ~80 cycles per 4 samples); each phase alone is short
+   enough for the window to overlap many iterations. Masks only in the padded tail (an and
+   with all ones changes no bit). */
+static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
+    const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
+    int need_grad, int want_hits, TA_REAL *G, ta_v4d *vacc, ta_v4d *hacc)
+{
+    const ta_v4d zero = TA_H1(0.0), one = TA_H1(1.0), sc = TA_H1(scale);
+    const ta_v4d iota = {0.0, 1.0, 2.0, 3.0};
+    TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
+    ta_v4i bad = {0, 0, 0, 0};
+    const int nfull = n_valid / 8 * 8;      /* samples of the pairs of chunks with no padding */
+    int m;
+    for (m = 0; m < n; m += 4) {
+        ta_v4d o = *(const ta_v4d *)(O + m);
+        ta_v4i nf = (o - o) != (o - o);
+        if (m >= nfull) nf &= (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
+        bad |= nf;
+        *(ta_v4d *)(E + m) = TA_FN(ta_hexp)(zero - (ta_v4d)((ta_v4i)o & 0x7fffffffffffffffLL));
+    }
+    if (need_grad) {
+        for (m = 0; m < n; m += 4) {
+            ta_v4d o = *(const ta_v4d *)(O + m), y = *(const ta_v4d *)(Y + m);
+            ta_v4d e = *(const ta_v4d *)(E + m);
+            ta_v4d r = one / (one + e);
+            ta_v4d s = TA_HSEL(o >= zero, r, e * r);
+            *(ta_v4d *)(G + m) = (s - y) * sc;
+        }
+        for (m = nfull; m < n; m += 4)
+            *(ta_v4d *)(G + m) = TA_HAND((TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid),
+                                         *(ta_v4d *)(G + m));
+    }
+    if (need_value) {
+        ta_v4d v0 = vacc[0], v1 = vacc[1];
+        for (m = 0; m < nfull; m += 8) {
+            ta_v4d o0 = *(const ta_v4d *)(O + m), y0 = *(const ta_v4d *)(Y + m);
+            ta_v4d o1 = *(const ta_v4d *)(O + m + 4), y1 = *(const ta_v4d *)(Y + m + 4);
+            ta_v4d l0 = (TA_HAND(o0 > zero, o0) - o0 * y0)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m));
+            ta_v4d l1 = (TA_HAND(o1 > zero, o1) - o1 * y1)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m + 4));
+            v0 = v0 + l0;
+            v1 = v1 + l1;
+        }
+        for (; m < n; m += 8) {
+            ta_v4d o0 = *(const ta_v4d *)(O + m), y0 = *(const ta_v4d *)(Y + m);
+            ta_v4d o1 = *(const ta_v4d *)(O + m + 4), y1 = *(const ta_v4d *)(Y + m + 4);
+            ta_v4i va = (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4i vb = (TA_H1((TA_REAL)(m + 4)) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4d l0 = (TA_HAND(o0 > zero, o0) - o0 * y0)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m));
+            ta_v4d l1 = (TA_HAND(o1 > zero, o1) - o1 * y1)
+                        + TA_FN(ta_hlog1p01)(*(const ta_v4d *)(E + m + 4));
+            v0 = v0 + TA_HAND(va, l0);
+            v1 = v1 + TA_HAND(vb, l1);
+        }
+        vacc[0] = v0;
+        vacc[1] = v1;
+    }
+    if (want_hits) {
+        ta_v4d h0 = hacc[0], h1 = hacc[1];
+        for (m = 0; m < n; m += 8) {
+            ta_v4i va = (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4i vb = (TA_H1((TA_REAL)(m + 4)) + iota) < TA_H1((TA_REAL)n_valid);
+            ta_v4d o0 = *(const ta_v4d *)(O + m), y0 = *(const ta_v4d *)(Y + m);
+            ta_v4d o1 = *(const ta_v4d *)(O + m + 4), y1 = *(const ta_v4d *)(Y + m + 4);
+            h0 = h0 + TA_HAND(~((o0 > zero) ^ (y0 > TA_H1(0.5))) & va, one);
+            h1 = h1 + TA_HAND(~((o1 > zero) ^ (y1 > TA_H1(0.5))) & vb, one);
+        }
+        hacc[0] = h0;
+        hacc[1] = h1;
+    }
+    return (bad[0] | bad[1] | bad[2] | bad[3]) != 0;
+}
+#undef TA_H1
+#undef TA_HSEL
+#undef TA_HAND
+#endif
+
+#ifdef TA_F32
+/* The float clones' BCE loss pass of a group in the same phases as ta_bce_pass_h (all exps,
+   then all gradients, then all values; one float vector is one logical vector of TA_W
+   lanes): ta_lossv's operations vector by vector, in the same order, so the same bits. */
+static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
+    const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
+    int need_grad, int want_hits, TA_REAL *G, ta_vd *vacc, ta_vd *hacc)
+{
+    const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), two = V_SET1(2.0), sc = V_SET1(scale);
+    TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
+    ta_vi bad = VI_SET1(0), vb[TA_NV];
+    const int nfull = n_valid / TA_W * TA_W;     /* samples of the vectors with no padding */
+    int m;
+#define TA_VALID_AT(m) (TA_FN(ta_valid)(n_valid - (m) / TA_NB * TA_NB, vb), \
+                        vb[((m) % TA_NB) / TA_W])
+    for (m = 0; m < n; m += TA_W) {
+        ta_vd o = V_LOAD(O + m);
+        ta_vi nf = V_NONFINITE(o);
+        if (m >= nfull) nf = VI_AND(TA_VALID_AT(m), nf);
+        bad = VI_OR(bad, nf);
+        V_STORE(E + m, TA_FN(ta_vexp)(V_SUB(zero, V_ABS(o))));
+    }
+    if (need_grad)
+        for (m = 0; m < n; m += TA_W) {
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), r, sg, g;
+            r = V_DIV(one, V_ADD(one, e));
+            sg = V_SEL(V_GE(o, zero), r, V_MUL(e, r));
+            g = V_MUL(V_SUB(sg, V_LOAD(Y + m)), sc);
+            V_STORE(G + m, m >= nfull ? V_AND(TA_VALID_AT(m), g) : g);
+        }
+    if (need_value) {
+        ta_vd acc = *vacc;
+        for (m = 0; m < n; m += TA_W) {
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, sq, l;
+            lv = V_SUB(V_AND(V_GT(o, zero), o), V_MUL(o, V_LOAD(Y + m)));
+            sq = V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(two, e)));
+            l = V_ADD(lv, TA_FN(ta_v2atanh)(sq));
+            acc = V_ADD(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
+        }
+        *vacc = acc;
+    }
+    if (want_hits) {
+        ta_vd cnt = *hacc;
+        for (m = 0; m < n; m += TA_W) {
+            ta_vd o = V_LOAD(O + m), y = V_LOAD(Y + m);
+            ta_vi right = VI_ANDNOT(VI_XOR(V_GT(o, zero), V_GT(y, V_SET1(0.5))), TA_VALID_AT(m));
+            cnt = V_ADD(cnt, V_AND(right, one));
+        }
+        *hacc = cnt;
+    }
+#undef TA_VALID_AT
+    return V_ANY(bad);
+}
+#endif
+
 /* The full-data pass of a network with one hidden layer and one output (elementwise loss,
    vectorized activation) over blocks [blk0, blk1), in groups of TA_GROUP blocks, each in three
    passes: (1) hidden activations, their derivatives and the output logits of the group into
@@ -793,6 +1055,28 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
             for (m = 0; m < TA_NV; m++) V_STORE(a->O + (size_t)j * TA_NB + TA_W * m, o[m]);
         }
         /* pass 2: loss and its derivative */
+#ifdef TA_HALVES
+        if (a->loss == TA_LOSS_BCE) {
+            ta_v4d hv[2], hh[2];
+            int nvg = a->N - g0 * TA_NB;
+            if (nvg > nb * TA_NB) nvg = nb * TA_NB;
+            hv[0] = vacc.a; hv[1] = vacc.b; hh[0] = hacc.a; hh[1] = hacc.b;
+            if (TA_FN(ta_bce_pass_h)(a->O, a->Yb + (size_t)g0 * TA_NB, nb * TA_NB, nvg,
+                                     a->scale, a->need_value, a->need_grad, a->want_hits,
+                                     a->G, hv, hh))
+                bad = VI_SET1(-1);
+            vacc.a = hv[0]; vacc.b = hv[1]; hacc.a = hh[0]; hacc.b = hh[1];
+        } else
+#elif defined(TA_F32)
+        if (a->loss == TA_LOSS_BCE) {
+            int nvg = a->N - g0 * TA_NB;
+            if (nvg > nb * TA_NB) nvg = nb * TA_NB;
+            if (TA_FN(ta_bce_pass_v)(a->O, a->Yb + (size_t)g0 * TA_NB, nb * TA_NB, nvg,
+                                     a->scale, a->need_value, a->need_grad, a->want_hits,
+                                     a->G, &vacc, &hacc))
+                bad = VI_SET1(-1);
+        } else
+#endif
         for (j = 0; j < nb; j++) {
             const int blk = g0 + j;
             const int nv = a->N - blk * TA_NB < TA_NB ? a->N - blk * TA_NB : TA_NB;
