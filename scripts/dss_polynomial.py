@@ -291,7 +291,21 @@ def summarize(rows):
     return out
 
 
-def plot(summary, path):
+def footer_text(args):
+    """Provenance of a run, printed below its figure."""
+    return (f"settings (authors' code, github.com/danielfreeman11/convex-nets): 1-4-4-1 sigmoid "
+            "models (quadratic: no biases, sigmoid output; cubic: biases, linear output), L1 "
+            f"loss, Adam lr {args.lr:g}, DSS beads to 0.95 L0, gaps below 1.1 L0, "
+            f"{args.n_points} points, depth {args.max_depth}; ours: {args.n_samples} training "
+            f"points (one set per task), {args.test_samples} test points, {args.pairs} pairs "
+            f"per level, seed {args.seed}, float64.\n"
+            "differs from the paper: the authors draw a fresh 10,000-point set per model and bead "
+            "and stop beads on a test set (measured: +0.2-0.3 normalized length in the cubic "
+            "0.158-0.164 window), in float32 (no effect measured); see "
+            "docs/guide/freeman_bruna.md.")
+
+
+def plot(summary, path, footer=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -331,7 +345,7 @@ def plot(summary, path):
     fig.suptitle("Dynamic String Sampling, the authors' 1-4-4-1 models (Freeman & Bruna, "
                  "Fig. 2): connected pairs; k/n where not all connected", fontsize=10)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, footer=footer)
 
 
 def main(argv=None):
@@ -376,7 +390,8 @@ def main(argv=None):
             print(f"wrote {folder.path('strings')}/ ({len(rows)} strings)")
             if not args.no_plot:
                 try:
-                    print(f"wrote {plot(summary, folder.path('dss_polynomial.png'))}")
+                    png = plot(summary, folder.path("dss_polynomial.png"), footer_text(args))
+                    print(f"wrote {png}")
                 except ImportError:
                     print("matplotlib not installed: no figure")
     except TopoAnalysisError as exc:
