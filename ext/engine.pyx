@@ -648,6 +648,14 @@ cdef inline void add_penalty(int P, const real_t* th, const real_t* mid, const r
         g[p] = g[p] + (s2 * (th[p] - mid[p]) + proj * u[p])
 
 
+cdef inline void penalty_arrays(real_t[:, ::1] mid, real_t[:, ::1] udir, real_t** pm,
+                                real_t** pu) noexcept:
+    """Pointers to a run's penalty midpoints and directions (TrainState.mid, .udir), which
+    the state keeps alive for the call."""
+    pm[0] = &mid[0, 0]
+    pu[0] = &udir[0, 0]
+
+
 cdef bint apply_update(const Layout* L, const TrainCfg* c, long long t, double* th,
                        double* m1, double* m2, const double* g, double* new) noexcept nogil:
     """new = optimizer step from th with gradient g (state m1/m2 updated); returns finiteness."""
@@ -924,12 +932,8 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     c.st1 = &state1[0, 0] if c.opt != OPT_PLAIN else NULL
     c.st2 = &state2[0, 0] if c.opt == OPT_ADAM else NULL
     c.param_rec = &param_rec[0, 0, 0]
-    cdef double[:, ::1] pmid, pdir
     if state.mid is not None:
-        pmid = state.mid
-        pdir = state.udir
-        c.mid = &pmid[0, 0]
-        c.udir = &pdir[0, 0]
+        penalty_arrays[double](state.mid, state.udir, &c.mid, &c.udir)
     # fewer networks than threads: the threads share the sample shards of each network
     # (one parallel region per pass, opened by the calling thread) when a pass is large
     # enough; otherwise no more threads than networks
@@ -1328,12 +1332,8 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     cf.param_rec = &param_rec[0, 0, 0]
     cf.mid = NULL
     cf.udir = NULL
-    cdef float[:, ::1] pmid, pdir
     if state.mid is not None:
-        pmid = state.mid
-        pdir = state.udir
-        cf.mid = &pmid[0, 0]
-        cf.udir = &pdir[0, 0]
+        penalty_arrays[float](state.mid, state.udir, &cf.mid, &cf.udir)
     if B < n_threads and <double>(c.batch if c.batch > 0 else D.N) * L.P >= SPLIT_MIN_WORK_:
         with nogil:
             sc = scratch_new_f(&L, D.N, c.batch, 0, 0, n_threads)
