@@ -34,7 +34,13 @@ cdef extern from "blockops.h":
         double* D
         double* O
         double* G
+        const double* Xp
+        long long pstride
+        double* G1
     double* ta_alloc(size_t n) noexcept nogil
+    int ta_n_panels(int d) noexcept nogil
+    void ta_panels(const double* Xb, int nblk, int d, int N, double* Xp) noexcept nogil
+    void ta_panels_f(const float* Xb, int nblk, int d, int N, float* Xp) noexcept nogil
     int ta_clone_supported(int which) noexcept nogil
     int ta_select_clone(int which) noexcept nogil
     int ta_current_clone() noexcept nogil
@@ -120,6 +126,9 @@ cdef extern from "blockops.h":
         float* D
         float* O
         float* G
+        const float* Xp
+        long long pstride
+        float* G1
     int ta_have_f32() noexcept nogil
     float* ta_alloc_f(size_t n) noexcept nogil
     void ta_affine_f(const float* W, const float* b, int n_out, int n_in,

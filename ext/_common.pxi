@@ -6,9 +6,11 @@
 
 from libc.string cimport memcpy
 
+from libc.string cimport memset
+
 from _blockops cimport (TA_ACT_NONE, TA_ACT_TANH, TA_LOSS_CE, TA_NB, TA_W, ta_affine,
-                        ta_backprop, ta_shallow_args, ta_shallow_args_f, ta_tanh, ta_wgrad,
-                        ta_wgrad_all)
+                        ta_backprop, ta_n_panels, ta_reduce_lanes, ta_reduce_lanes_f,
+                        ta_shallow_args, ta_shallow_args_f, ta_tanh, ta_wgrad, ta_wgrad_all)
 
 ctypedef fused real_t:
     float
@@ -135,6 +137,49 @@ cdef inline void shallow_args_layout(shallow_args_t* a, const Layout* L, int N, 
     a.need_value = need_loss
     a.need_grad = need_grad
     a.want_hits = want_hits
+
+
+cdef inline void shallow_zero(const Layout* L, real_t* gacc, bint panels) noexcept nogil:
+    """Zero the gradient lanes ``ta_shallow`` adds to: with the panel path (``a.Xp`` set) only
+    the output layer's (the first layer's gradient is in the chains ``a.G1``), else all."""
+    cdef const long long* r1 = L.rows + 6
+    if not panels:
+        memset(gacc, 0, sizeof(real_t) * TA_W * L.P)
+        return
+    memset(gacc + TA_W * r1[2], 0, sizeof(real_t) * TA_W * L.rows[0])
+    if r1[3] >= 0:
+        memset(gacc + TA_W * r1[3], 0, sizeof(real_t) * TA_W)
+
+
+cdef inline void shallow_collect(const Layout* L, const real_t* gacc, const real_t* G1,
+                                 bint panels, real_t* out) noexcept nogil:
+    """The reduced gradient of a ``ta_shallow`` shard in ``out`` (P entries): with the panel
+    path, the first layer from the chains ``G1`` (neuron k's row of ``ta_n_panels(d) * TA_W``
+    entries, the bias in column d) and the output layer from its lanes; else all from the
+    lanes."""
+    cdef const long long* r0 = L.rows
+    cdef const long long* r1 = L.rows + 6
+    cdef int l = <int>r0[0], d = L.d, k, i
+    cdef int rowlen = ta_n_panels(d) * TA_W
+    if not panels:
+        if real_t is double:
+            ta_reduce_lanes(gacc, L.P, out)
+        else:
+            ta_reduce_lanes_f(gacc, L.P, out)
+        return
+    for k in range(l):
+        for i in range(d):
+            out[r0[2] + <long long>k * d + i] = G1[<size_t>k * rowlen + i]
+        if r0[3] >= 0:
+            out[r0[3] + k] = G1[<size_t>k * rowlen + d]
+    if real_t is double:
+        ta_reduce_lanes(gacc + TA_W * r1[2], l, out + r1[2])
+        if r1[3] >= 0:
+            ta_reduce_lanes(gacc + TA_W * r1[3], 1, out + r1[3])
+    else:
+        ta_reduce_lanes_f(gacc + TA_W * r1[2], l, out + r1[2])
+        if r1[3] >= 0:
+            ta_reduce_lanes_f(gacc + TA_W * r1[3], 1, out + r1[3])
 
 
 cdef inline void backward_block(const Layout* L, const double* theta, int li, double* Dcur,

@@ -163,6 +163,9 @@ typedef struct {
     int need_value, need_grad, want_hits;
     double *gW1, *gb1, *gw2, *gb2;      /* gradient lanes (TA_W per parameter), added to */
     double *H, *S, *D, *O, *G;          /* scratch: TA_GROUP * l * NB (H, S, D), TA_GROUP * NB (O, G) */
+    const double *Xp;                   /* samples x features panels (ta_panels) or NULL */
+    long long pstride;                  /* samples per panel (n_blocks * NB) */
+    double *G1;                         /* scratch: l * ta_n_panels(d) * TA_W gradient chains */
 } ta_shallow_args;
 
 /* The same arguments for the float32 kernels (ta_shallow_f): data, parameters, gradient lanes
@@ -176,7 +179,38 @@ typedef struct {
     int need_value, need_grad, want_hits;
     float *gW1, *gb1, *gw2, *gb2;
     float *H, *S, *D, *O, *G;
+    const float *Xp;
+    long long pstride;
+    float *G1;
 } ta_shallow_args_f;
+
+/* Samples x features panels of blocked data (the first-layer weight gradient of ta_shallow):
+   panel t holds features 8t .. 8t + 7 of every sample, Xp[(t * nblk * NB + n) * 8 + f], with
+   feature d the constant 1 of the bias (for the N real samples) and features beyond it 0;
+   ta_n_panels(d) = d / 8 + 1 panels. */
+static inline int ta_n_panels(int d) { return d / TA_W + 1; }
+
+#define TA_PANELS_DEF(NAME, T) \
+static inline void NAME(const T *Xb, int nblk, int d, int N, T *Xp) \
+{ \
+    const size_t pst = (size_t)nblk * TA_NB; \
+    const int np = ta_n_panels(d); \
+    int t, f, blk, m; \
+    for (t = 0; t < np; t++) \
+        for (blk = 0; blk < nblk; blk++) \
+            for (m = 0; m < TA_NB; m++) { \
+                const size_t n = (size_t)blk * TA_NB + m; \
+                T *row = Xp + ((size_t)t * pst + n) * TA_W; \
+                for (f = 0; f < TA_W; f++) { \
+                    const int i = TA_W * t + f; \
+                    row[f] = i < d ? Xb[((size_t)blk * d + i) * TA_NB + m] \
+                           : (i == d && (long long)n < (long long)N) ? (T)1 : (T)0; \
+                } \
+            } \
+}
+TA_PANELS_DEF(ta_panels, double)
+TA_PANELS_DEF(ta_panels_f, float)
+#undef TA_PANELS_DEF
 
 /* 64-byte aligned allocation of n doubles (free with free()); NULL on failure. */
 static inline double *ta_alloc(size_t n)

@@ -763,6 +763,139 @@ static void TA_FN(ta_wgrad_all)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk
     TA_FN(ta_wgrad_all_in)(Dall, Xb, nblk, n_out, n_in, gacc, bacc);
 }
 
+/* First-layer weight gradient in samples x features panels (ta_shallow with a->Xp): for each
+   neuron k and feature i (feature d the bias' constant 1), G1[k * rowlen + i] continues the
+   chain G1 += D[n, k] * X[n, i] over the samples n of a group in increasing order, one fused
+   multiply-add per sample. A tile of R neurons x T panels keeps its R x T logical vectors
+   (8 features each) in registers through the group: per sample, T panel rows are loaded and
+   each of the R errors is broadcast once (no lane sums, no reduction). Every entry is a
+   single chain whatever the tile or clone: tiles and clones change only which chains run
+   together, so all clones with FMA give the same bits. Dg is the group's errors
+   [blk][k][NB], Xg the group's first panel row (panel t at Xg + t * pst * TA_W). */
+#define TA_WGP_ROWS TA_AFF_ROWS        /* rows of a tile */
+#ifdef TA_HALVES
+#define TA_WGP_ACC 6                    /* accumulators (logical vectors) of a tile */
+#elif TA_AFF_ROWS <= 2 && defined(TA_F32)
+#define TA_WGP_ACC 4
+#elif TA_AFF_ROWS <= 2
+#define TA_WGP_ACC 2
+#else
+#define TA_WGP_ACC (2 * TA_AFF_ROWS)
+#endif
+TA_INL void TA_FN(ta_wgp_tile)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst, int nblk,
+                               int n_out, int k, int t, const int R, const int T,
+                               TA_REAL *G1, int rowlen)
+{
+    ta_vd acc[TA_WGP_ACC];
+    int r, p, blk, m;
+    for (r = 0; r < R; r++)
+        for (p = 0; p < T; p++)
+            acc[r * T + p] = V_LOAD(G1 + (size_t)(k + r) * rowlen + (size_t)(t + p) * TA_W);
+    for (blk = 0; blk < nblk; blk++) {
+        const TA_REAL *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
+        const TA_REAL *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
+        for (m = 0; m < TA_NB; m++) {
+            ta_vd xv[TA_WGP_ACC];
+            for (p = 0; p < T; p++) {
+                xv[p] = V_LOAD(x + ((size_t)p * pst + m) * TA_W);
+                TA_KEEP(xv[p]);
+            }
+            for (r = 0; r < R; r++) {
+                ta_vd u = V_SET1(dd[r * TA_NB + m]);
+                for (p = 0; p < T; p++)
+                    acc[r * T + p] = V_ADD(acc[r * T + p], V_MUL(u, xv[p]));
+            }
+        }
+    }
+    for (r = 0; r < R; r++)
+        for (p = 0; p < T; p++)
+            V_STORE(G1 + (size_t)(k + r) * rowlen + (size_t)(t + p) * TA_W, acc[r * T + p]);
+}
+
+#ifdef TA_HALVES
+/* ta_wgp_tile on the x86-64-v3 clone with single-ymm accumulators (each logical vector in two
+   halves, 2 R T + 2 T + 1 <= 16 registers: no spill); the same chains, the same bits. */
+TA_INL void TA_FN(ta_wgp_tile_h)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst, int nblk,
+                                 int n_out, int k, int t, const int R, const int T,
+                                 TA_REAL *G1, int rowlen)
+{
+    ta_v4d a0[6], a1[6];
+    int r, p, blk, m;
+    for (r = 0; r < R; r++)
+        for (p = 0; p < T; p++) {
+            const TA_REAL *g = G1 + (size_t)(k + r) * rowlen + (size_t)(t + p) * TA_W;
+            a0[r * T + p] = *(const ta_v4d *)g;
+            a1[r * T + p] = *(const ta_v4d *)(g + 4);
+        }
+    for (blk = 0; blk < nblk; blk++) {
+        const TA_REAL *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
+        const TA_REAL *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
+        for (m = 0; m < TA_NB; m++) {
+            ta_v4d x0[4], x1[4];
+            for (p = 0; p < T; p++) {
+                x0[p] = *(const ta_v4d *)(x + ((size_t)p * pst + m) * TA_W);
+                x1[p] = *(const ta_v4d *)(x + ((size_t)p * pst + m) * TA_W + 4);
+                __asm__("" : "+x"(x0[p]), "+x"(x1[p]));
+            }
+            for (r = 0; r < R; r++) {
+                ta_v4d u = (ta_v4d)_mm256_broadcast_sd(dd + r * TA_NB + m);
+                for (p = 0; p < T; p++) {
+                    a0[r * T + p] = a0[r * T + p] + u * x0[p];
+                    a1[r * T + p] = a1[r * T + p] + u * x1[p];
+                }
+            }
+        }
+    }
+    for (r = 0; r < R; r++)
+        for (p = 0; p < T; p++) {
+            TA_REAL *g = G1 + (size_t)(k + r) * rowlen + (size_t)(t + p) * TA_W;
+            *(ta_v4d *)g = a0[r * T + p];
+            *(ta_v4d *)(g + 4) = a1[r * T + p];
+        }
+}
+/* (R, T) tiles of at most 6 ymm-pair accumulators with the inputs held: 6x1 5x1 4x1 3x1 2x2
+   1x3 */
+#define TA_WGP_TMAX(R) ((R) >= 3 ? 1 : (R) == 2 ? 2 : 3)
+#define TA_WGP_TILE ta_wgp_tile_h
+#else
+#define TA_WGP_TMAX(R) (TA_WGP_ACC / (R) < 1 ? 1 : TA_WGP_ACC / (R) > 4 ? 4 : TA_WGP_ACC / (R))
+#define TA_WGP_TILE ta_wgp_tile
+#endif
+
+/* ta_wgp_tile over all neurons and panels of a group: row tiles of at most TA_WGP_ROWS rows
+   (balanced as the forward tiles: 7 = 4 + 3, 9 = 5 + 4), panel tiles of TA_WGP_TMAX(R). */
+static void TA_FN(ta_wgrad_panels)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst, int nblk,
+                                   int n_out, int d, TA_REAL *G1)
+{
+    const int np = ta_n_panels(d), rowlen = np * TA_W;
+    int k = 0, t, R, T;
+    while (k < n_out) {
+        const int rest = n_out - k;
+        R = rest >= TA_WGP_ROWS + 4 ? TA_WGP_ROWS : rest > TA_WGP_ROWS ? (rest + 1) / 2 : rest;
+        if (R > TA_WGP_ROWS) R = TA_WGP_ROWS;
+        for (t = 0; t < np; t += T) {
+            T = np - t < TA_WGP_TMAX(R) ? np - t : TA_WGP_TMAX(R);
+            switch (R * 8 + T) {
+#define TA_WGPT(A, B) case A * 8 + B: \
+                if (A <= TA_WGP_ROWS && A * B <= TA_WGP_ACC) \
+                    TA_FN(TA_WGP_TILE)(Dg, Xg, pst, nblk, n_out, k, t, \
+                                       A <= TA_WGP_ROWS ? A : 1, A * B <= TA_WGP_ACC ? B : 1, \
+                                       G1, rowlen); \
+                break;
+            TA_WGPT(6, 4) TA_WGPT(6, 3) TA_WGPT(6, 2) TA_WGPT(6, 1)
+            TA_WGPT(5, 4) TA_WGPT(5, 3) TA_WGPT(5, 2) TA_WGPT(5, 1)
+            TA_WGPT(4, 4) TA_WGPT(4, 3) TA_WGPT(4, 2) TA_WGPT(4, 1)
+            TA_WGPT(3, 4) TA_WGPT(3, 3) TA_WGPT(3, 2) TA_WGPT(3, 1)
+            TA_WGPT(2, 4) TA_WGPT(2, 3) TA_WGPT(2, 2) TA_WGPT(2, 1)
+            TA_WGPT(1, 4) TA_WGPT(1, 3) TA_WGPT(1, 2) TA_WGPT(1, 1)
+#undef TA_WGPT
+            default: break;
+            }
+        }
+        k += R;
+    }
+}
+
 /* Interpolation of a network with one hidden layer and one output (elementwise loss,
    vectorized activation), one block: Za, Zb are the first-layer pre-activations (l x NB) at the
    ends of a segment; for each of the tc points k, with u = 1 - ts[k]: hidden activations
@@ -1037,6 +1170,8 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
     ta_vi bad = VI_SET1(0);
     TA_REAL lanes[TA_W];
     int g0, j, k, m;
+    if (a->need_grad && a->Xp)
+        memset(a->G1, 0, sizeof(TA_REAL) * (size_t)l * ta_n_panels(d) * TA_W);
     for (g0 = blk0; g0 < blk1; g0 += TA_GROUP) {
         const int nb = blk1 - g0 < TA_GROUP ? blk1 - g0 : TA_GROUP;
         /* pass 1: forward */
@@ -1111,7 +1246,12 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                             V_MUL(V_LOAD(s + TA_W * m), V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
             }
         }
-        TA_FN(ta_wgrad_all_in)(a->D, a->Xb + (size_t)g0 * d * TA_NB, nb, l, d, a->gW1, a->gb1);
+        if (a->Xp)
+            TA_FN(ta_wgrad_panels)(a->D, a->Xp + (size_t)g0 * TA_NB * TA_W, (size_t)a->pstride,
+                                   nb, l, d, a->G1);
+        else
+            TA_FN(ta_wgrad_all_in)(a->D, a->Xb + (size_t)g0 * d * TA_NB, nb, l, d, a->gW1,
+                                   a->gb1);
     }
     if (a->need_value) {
         V_STORE(lanes, vacc);
@@ -1139,4 +1279,8 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 
 #undef TA_AFF_TILE
 #undef TA_WG_TILE
+#undef TA_WGP_TILE
+#undef TA_WGP_TMAX
+#undef TA_WGP_ROWS
+#undef TA_WGP_ACC
 #undef TA_INL

@@ -118,6 +118,8 @@ cdef struct Data:
     const double* X
     const double* Y
     int N
+    const double* Xp    # samples x features panels (ta_panels) or NULL
+    long long pstride
 
 
 cdef struct Scratch:
@@ -143,6 +145,7 @@ cdef struct Scratch:
     double* sh_O
     double* sh_G
     double* sh_gacc
+    double* sh_G1       # n_sets first-layer gradient chains (panels)
     double* sh_part
     double* sh_val
     double* sh_hit
@@ -231,13 +234,14 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
         sc.sh_O = ta_alloc(n_sets * TA_GROUP * nb)
         sc.sh_G = ta_alloc(n_sets * TA_GROUP * nb)
         sc.sh_gacc = ta_alloc(n_sets * TA_W * P)
+        sc.sh_G1 = ta_alloc(n_sets * l1 * ta_n_panels(L.d) * TA_W)
         sc.sh_part = ta_alloc(TA_SHARDS * P)
         sc.sh_val = ta_alloc(TA_SHARDS)
         sc.sh_hit = ta_alloc(TA_SHARDS)
         sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS)
         if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
                 or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
-                or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
+                or sc.sh_G1 == NULL or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
             scratch_free(sc)
             return NULL
     if n_points > 0:
@@ -281,6 +285,7 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.sh_O)
     free(sc.sh_G)
     free(sc.sh_gacc)
+    free(sc.sh_G1)
     free(sc.sh_part)
     free(sc.sh_val)
     free(sc.sh_hit)
@@ -310,14 +315,17 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     a.D = sc.sh_D + set_ * gsz
     a.O = sc.sh_O + <size_t>set_ * TA_GROUP * TA_NB
     a.G = sc.sh_G + <size_t>set_ * TA_GROUP * TA_NB
+    a.Xp = D.Xp
+    a.pstride = D.pstride
+    a.G1 = sc.sh_G1 + <size_t>set_ * l * ta_n_panels(L.d) * TA_W
     if need_grad:
-        memset(gacc, 0, sizeof(double) * TA_W * P)
+        shallow_zero(L, gacc, a.Xp != NULL)
     sc.sh_bad[s] = ta_shallow(&a, <int>((<long long>s * nblk) // nshards),
                               <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
     sc.sh_val[s] = val
     sc.sh_hit[s] = hit
     if need_grad:
-        ta_reduce_lanes(gacc, L.P, sc.sh_part + <size_t>s * P)
+        shallow_collect(L, gacc, a.G1, a.Xp != NULL, sc.sh_part + <size_t>s * P)
 
 
 cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
@@ -907,6 +915,23 @@ cdef void fill_state(TrainCfg* c, TrainState state, uint64_t[::1] rng, int8_t[::
     c.cons_rec = &cons_rec[0, 0, 0]
 
 
+cdef double* new_panels(const double* Xb, int nblk, int d, int N) noexcept nogil:
+    """A samples x features panel copy of the blocks ``Xb`` (ta_panels; free() it), or NULL
+    when out of memory (the kernels then use the lane path: same values, other bits)."""
+    cdef double* p = ta_alloc(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
+    if p != NULL:
+        ta_panels(Xb, nblk, d, N, p)
+    return p
+
+
+cdef float* new_panels_f(const float* Xb, int nblk, int d, int N) noexcept nogil:
+    """``new_panels`` in float."""
+    cdef float* p = ta_alloc_f(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
+    if p != NULL:
+        ta_panels_f(Xb, nblk, d, N, p)
+    return p
+
+
 cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                       const double[:, ::1] X, const double[:, ::1] Y, TrainOptions o,
                       TrainState state, const long long[:, ::1] layout,
@@ -925,6 +950,9 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
+    cdef double* own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
+    D.Xp = own_xp
+    D.pstride = <long long>Xb.shape[0] * TA_NB
     fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
     fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
                loss_rec, cons_rec)
@@ -947,6 +975,7 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                 else:
                     train_one(b, &L, &D, &c, sc)
             scratch_free(sc)
+        free(own_xp)
         return
     if n_threads > B:
         n_threads = <int>B
@@ -958,6 +987,7 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
             else:
                 train_one(b, &L, &D, &c, sc)
         scratch_free(sc)
+    free(own_xp)
 
 
 # --- float32: the shallow fast path --------------------------------------------------------
@@ -972,6 +1002,8 @@ cdef struct DataF:
     const float* X
     const float* Y
     int N
+    const float* Xp     # samples x features panels (ta_panels_f) or NULL
+    long long pstride
 
 
 cdef struct ScratchF:
@@ -983,6 +1015,7 @@ cdef struct ScratchF:
     float* O
     float* G
     float* gacc         # n_sets * TA_W * P gradient lanes
+    float* G1           # n_sets first-layer gradient chains (panels)
     float* part         # TA_SHARDS * P reduced shard gradients
     double* val
     double* hit
@@ -1009,6 +1042,7 @@ cdef void scratch_free_f(ScratchF* sc) noexcept nogil:
     free(sc.O)
     free(sc.G)
     free(sc.gacc)
+    free(sc.G1)
     free(sc.part)
     free(sc.val)
     free(sc.hit)
@@ -1046,6 +1080,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     sc.O = ta_alloc_f(n_sets * TA_GROUP * nb)
     sc.G = ta_alloc_f(n_sets * TA_GROUP * nb)
     sc.gacc = ta_alloc_f(n_sets * TA_W * P)
+    sc.G1 = ta_alloc_f(n_sets * l1 * ta_n_panels(L.d) * TA_W)
     sc.part = ta_alloc_f(TA_SHARDS * P)
     sc.val = ta_alloc(TA_SHARDS)
     sc.hit = ta_alloc(TA_SHARDS)
@@ -1054,7 +1089,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     sc.theta = ta_alloc_f(P)
     sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
     if (sc.H == NULL or sc.S == NULL or sc.D == NULL or sc.O == NULL or sc.G == NULL
-            or sc.gacc == NULL or sc.part == NULL or sc.val == NULL or sc.hit == NULL
+            or sc.gacc == NULL or sc.G1 == NULL or sc.part == NULL or sc.val == NULL or sc.hit == NULL
             or sc.bad == NULL or sc.grad == NULL or sc.theta == NULL or sc.perm == NULL):
         scratch_free_f(sc)
         return NULL
@@ -1079,8 +1114,8 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     return sc
 
 
-cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb, int N,
-                          const float* theta, int s, int nshards, int nblk, bint need_grad,
+cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb,
+                          const float* Xp, int N, const float* theta, int s, int nshards, int nblk, bint need_grad,
                           bint need_loss, bint want_acc, double scale,
                           ScratchF* sc) noexcept nogil:
     cdef int set_ = s if sc.n_sets > 1 else 0
@@ -1100,18 +1135,21 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb, int
     a.D = sc.D + set_ * gsz
     a.O = sc.O + <size_t>set_ * TA_GROUP * TA_NB
     a.G = sc.G + <size_t>set_ * TA_GROUP * TA_NB
+    a.Xp = Xp
+    a.pstride = <long long>nblk * TA_NB
+    a.G1 = sc.G1 + <size_t>set_ * l * ta_n_panels(L.d) * TA_W
     if need_grad:
-        memset(gacc, 0, sizeof(float) * TA_W * P)
+        shallow_zero(L, gacc, a.Xp != NULL)
     sc.bad[s] = ta_shallow_f(&a, <int>((<long long>s * nblk) // nshards),
                              <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
     sc.val[s] = val
     sc.hit[s] = hit
     if need_grad:
-        ta_reduce_lanes_f(gacc, L.P, sc.part + <size_t>s * P)
+        shallow_collect(L, gacc, a.G1, a.Xp != NULL, sc.part + <size_t>s * P)
 
 
-cdef int shallow_pass_f(const Layout* L, const float* Xb, const float* Yb, int N,
-                        const float* theta, bint need_grad, bint need_loss, bint want_acc,
+cdef int shallow_pass_f(const Layout* L, const float* Xb, const float* Yb, const float* Xp,
+                        int N, const float* theta, bint need_grad, bint need_loss, bint want_acc,
                         double* loss_out, double* acc_out, float* grad,
                         ScratchF* sc) noexcept nogil:
     """float32 ``shallow_pass`` over the ``N`` samples of the blocks ``Xb``, ``Yb``."""
@@ -1123,11 +1161,11 @@ cdef int shallow_pass_f(const Layout* L, const float* Xb, const float* Yb, int N
     cdef float* part
     if sc.split > 1 and nshards > 1:
         for s in prange(nshards, num_threads=sc.split, schedule="static"):
-            shallow_shard_f(L, Xb, Yb, N, theta, s, nshards, nblk, need_grad, need_loss,
+            shallow_shard_f(L, Xb, Yb, Xp, N, theta, s, nshards, nblk, need_grad, need_loss,
                             want_acc, 1.0 / count, sc)
     else:
         for s in range(nshards):
-            shallow_shard_f(L, Xb, Yb, N, theta, s, nshards, nblk, need_grad, need_loss,
+            shallow_shard_f(L, Xb, Yb, Xp, N, theta, s, nshards, nblk, need_grad, need_loss,
                             want_acc, 1.0 / count, sc)
     total = sc.val[0]
     hits = sc.hit[0]
@@ -1241,12 +1279,12 @@ cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const Train
         bad = False
         if full:
             need_loss = slot >= 0 or c.has_target or final
-            bad = shallow_pass_f(L, D.Xb, D.Yb, D.N, th, not final, need_loss, False, &loss,
+            bad = shallow_pass_f(L, D.Xb, D.Yb, D.Xp, D.N, th, not final, need_loss, False, &loss,
                                  NULL, sc.grad, sc) != 0
         else:
             need_loss = slot >= 0 or final
             if need_loss:
-                bad = shallow_pass_f(L, D.Xb, D.Yb, D.N, th, False, True, False, &loss, NULL,
+                bad = shallow_pass_f(L, D.Xb, D.Yb, D.Xp, D.N, th, False, True, False, &loss, NULL,
                                      NULL, sc) != 0
             if not final and not bad:
                 if t // nbe != epoch:
@@ -1259,7 +1297,7 @@ cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const Train
                 if cnt > c.batch:
                     cnt = c.batch
                 gather_f(L, D, sc.perm + start, <int>cnt, sc)
-                bad = shallow_pass_f(L, sc.Xg, sc.Yg, <int>cnt, th, True, False, False,
+                bad = shallow_pass_f(L, sc.Xg, sc.Yg, NULL, <int>cnt, th, True, False, False,
                                      &dummy, NULL, sc.grad, sc) != 0
         loss_known = need_loss
         if slot >= 0:
@@ -1288,7 +1326,7 @@ cdef void train_one_f(Py_ssize_t b, const Layout* L, const DataF* D, const Train
             c.status[b] = DIVERGED
             c.steps_taken[b] = t
             if not loss_known:
-                shallow_pass_f(L, D.Xb, D.Yb, D.N, th, False, True, False, &loss, NULL, NULL,
+                shallow_pass_f(L, D.Xb, D.Yb, D.Xp, D.N, th, False, True, False, &loss, NULL, NULL,
                                sc)
             c.final_loss[b] = loss
             return
@@ -1319,6 +1357,9 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
+    cdef float* own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
+    D.Xp = own_xp
+    D.pstride = <long long>Xb.shape[0] * TA_NB
     fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
     fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
                loss_rec, cons_rec)
@@ -1343,6 +1384,7 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
                 else:
                     train_one_f(b, &L, &D, &c, &cf, sc)
             scratch_free_f(sc)
+        free(own_xp)
         return
     if n_threads > B:
         n_threads = <int>B
@@ -1354,6 +1396,7 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
             else:
                 train_one_f(b, &L, &D, &c, &cf, sc)
         scratch_free_f(sc)
+    free(own_xp)
 
 
 cdef void eval_segment_f(const Layout* L, const DataF* D, const float* a, const float* b,
@@ -1425,6 +1468,8 @@ def evaluate_segments_f32(const float[:, ::1] table, const long long[::1] ia,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
+    D.Xp = NULL
+    D.pstride = 0
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new_f(&L, 0, 0, Tc, Tc, 1)
         for s in prange(M, schedule="static"):
@@ -1461,6 +1506,8 @@ def evaluate_segments(const double[:, ::1] table, const long long[::1] ia,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
+    D.Xp = NULL
+    D.pstride = 0
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, 0, Tc, Tc)
         for s in prange(M, schedule="static"):
@@ -1491,6 +1538,9 @@ def evaluate_networks(const double[:, ::1] theta,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
+    cdef double* own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
+    D.Xp = own_xp
+    D.pstride = <long long>Xb.shape[0] * TA_NB
     # one pass per call: splitting a network's samples over threads would cost a fork and a
     # join per pass for a few microseconds of work (training splits, see train_chunk)
     if n_threads > B:
@@ -1506,6 +1556,7 @@ def evaluate_networks(const double[:, ::1] theta,
                     &loss_out[b], &acc_out[b], &grad_out[b, 0] if want_grad else NULL,
                     &out[b, 0, 0] if want_out else NULL, sc) else RUNNING
         scratch_free(sc)
+    free(own_xp)
 
 
 def evaluate_networks_f32(const float[:, ::1] theta,
@@ -1522,6 +1573,7 @@ def evaluate_networks_f32(const float[:, ::1] theta,
     cdef Py_ssize_t b, B = theta.shape[0]
     if not ta_have_f32() or not shallow_ok(&L):
         raise ValueError("float32 kernels: " + FLOAT32_SCOPE)
+    cdef float* own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], N)
     if n_threads > B:
         n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
@@ -1531,7 +1583,9 @@ def evaluate_networks_f32(const float[:, ::1] theta,
                 bad_out[b] = OUT_OF_MEMORY
             else:
                 bad_out[b] = DIVERGED if shallow_pass_f(
-                    &L, &Xb[0, 0, 0], &Yb[0, 0, 0], N, &theta[b, 0], want_grad, want_loss,
+                    &L, &Xb[0, 0, 0], &Yb[0, 0, 0], own_xp, N, &theta[b, 0], want_grad,
+                    want_loss,
                     want_acc, &loss_out[b], &acc_out[b],
                     &grad_out[b, 0] if want_grad else NULL, sc) else RUNNING
         scratch_free_f(sc)
+    free(own_xp)

@@ -29,7 +29,7 @@ from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS, TA_W, ta_affine, ta_alloc, ta_alloc_f,
                         ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
-                        ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
+                        ta_n_panels, ta_panels, ta_panels_f, ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
                         ta_shallow_args, ta_shallow_args_f, ta_shallow_f, ta_tanh, ta_wgrad,
                         ta_wgrad_all)
 
@@ -106,6 +106,9 @@ cdef struct Data:
     bint f32
     const float* Xb32
     const float* Yb32
+    const double* Xp    # samples x features panels (ta_panels) or NULL
+    const float* Xp32
+    long long pstride
 
 
 cdef struct Scratch:
@@ -122,6 +125,7 @@ cdef struct Scratch:
     double* sh_O
     double* sh_G
     double* sh_gacc
+    double* sh_G1
     double* sh_part
     double* sh_val
     double* sh_hit
@@ -151,6 +155,7 @@ cdef struct Scratch:
     float* f_O
     float* f_G
     float* f_gacc
+    float* f_G1
     float* f_part
     float* f_theta
 
@@ -171,6 +176,7 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.sh_O)
     free(sc.sh_G)
     free(sc.sh_gacc)
+    free(sc.sh_G1)
     free(sc.sh_part)
     free(sc.sh_val)
     free(sc.sh_hit)
@@ -193,6 +199,7 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.f_O)
     free(sc.f_G)
     free(sc.f_gacc)
+    free(sc.f_G1)
     free(sc.f_part)
     free(sc.f_theta)
     free(sc)
@@ -231,12 +238,14 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.sh_O = ta_alloc(TA_GROUP * nb)
         sc.sh_G = ta_alloc(TA_GROUP * nb)
         sc.sh_gacc = ta_alloc(TA_W * P)
+        sc.sh_G1 = ta_alloc(l1 * ta_n_panels(L.d) * TA_W)
         sc.sh_part = ta_alloc(TA_SHARDS * P)
         sc.sh_val = ta_alloc(TA_SHARDS)
         sc.sh_hit = ta_alloc(TA_SHARDS)
         sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS)
         if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
                 or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
+                or sc.sh_G1 == NULL
                 or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
             scratch_free(sc)
             return NULL
@@ -247,10 +256,12 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.f_O = ta_alloc_f(TA_GROUP * nb)
         sc.f_G = ta_alloc_f(TA_GROUP * nb)
         sc.f_gacc = ta_alloc_f(TA_W * P)
+        sc.f_G1 = ta_alloc_f(l1 * ta_n_panels(L.d) * TA_W)
         sc.f_part = ta_alloc_f(TA_SHARDS * P)
         sc.f_theta = ta_alloc_f(P)
         if (sc.f_H == NULL or sc.f_S == NULL or sc.f_D == NULL or sc.f_O == NULL
                 or sc.f_G == NULL or sc.f_gacc == NULL or sc.f_part == NULL
+                or sc.f_G1 == NULL
                 or sc.f_theta == NULL):
             scratch_free(sc)
             return NULL
@@ -286,13 +297,16 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     a.D = sc.sh_D
     a.O = sc.sh_O
     a.G = sc.sh_G
+    a.Xp = D.Xp
+    a.pstride = D.pstride
+    a.G1 = sc.sh_G1
     if need_grad:
-        memset(gacc, 0, sizeof(double) * TA_W * P)
+        shallow_zero(L, gacc, a.Xp != NULL)
     sc.sh_bad[s] = ta_shallow(&a, <int>((<long long>s * nblk) // nshards),
                               <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
     sc.sh_val[s] = val
     if need_grad:
-        ta_reduce_lanes(gacc, L.P, sc.sh_part + <size_t>s * P)
+        shallow_collect(L, gacc, a.G1, a.Xp != NULL, sc.sh_part + <size_t>s * P)
 
 
 cdef void shallow_shard_f32(const Layout* L, const Data* D, const float* theta, int s,
@@ -312,13 +326,16 @@ cdef void shallow_shard_f32(const Layout* L, const Data* D, const float* theta, 
     a.D = sc.f_D
     a.O = sc.f_O
     a.G = sc.f_G
+    a.Xp = D.Xp32
+    a.pstride = D.pstride
+    a.G1 = sc.f_G1
     if need_grad:
-        memset(gacc, 0, sizeof(float) * TA_W * L.P)
+        shallow_zero(L, gacc, a.Xp != NULL)
     sc.sh_bad[s] = ta_shallow_f(&a, <int>((<long long>s * nblk) // nshards),
                                 <int>((<long long>(s + 1) * nblk) // nshards), &val, &hit)
     sc.sh_val[s] = val
     if need_grad:
-        ta_reduce_lanes_f(gacc, L.P, sc.f_part + <size_t>s * L.P)
+        shallow_collect(L, gacc, a.G1, a.Xp != NULL, sc.f_part + <size_t>s * L.P)
 
 
 cdef int shallow_pass_f32(const Layout* L, const Data* D, const double* theta, bint need_grad,
@@ -1298,6 +1315,22 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
         ta_select_clone(clone)
     if n_threads > B:
         n_threads = <int>B
+    D.pstride = <long long>Xb.shape[0] * TA_NB
+    D.Xp = NULL
+    D.Xp32 = NULL
+    cdef double* own_xp = NULL
+    cdef float* own_xp32 = NULL
+    if shallow_ok(&L):
+        if D.f32:
+            own_xp32 = ta_alloc_f(<size_t>ta_n_panels(L.d) * D.pstride * TA_W)
+            if own_xp32 != NULL:
+                ta_panels_f(D.Xb32, <int>Xb.shape[0], L.d, N, own_xp32)
+        else:
+            own_xp = ta_alloc(<size_t>ta_n_panels(L.d) * D.pstride * TA_W)
+            if own_xp != NULL:
+                ta_panels(D.Xb, <int>Xb.shape[0], L.d, N, own_xp)
+    D.Xp = own_xp
+    D.Xp32 = own_xp32
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, N, events, D.f32)
         for b in prange(B, schedule="dynamic"):
@@ -1306,3 +1339,5 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
             else:
                 flow_one(b, &L, &D, &c, sc)
         scratch_free(sc)
+    free(own_xp)
+    free(own_xp32)
