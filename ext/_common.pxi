@@ -139,6 +139,21 @@ cdef inline void shallow_args_layout(shallow_args_t* a, const Layout* L, int N, 
     a.want_hits = want_hits
 
 
+# The panel copy doubles the data the shallow path streams through when the two layouts no
+# longer stay in the last-level cache between steps (measured on a 32 MiB L3: at N = 65,536,
+# d = 30 the panel path ran 1.3x slower per step than the lane path); above this size the
+# first-layer gradient keeps the lane path. A fixed size, not the machine's cache: the
+# numbers may not depend on the machine (only the lane/chain choice changes the last bits).
+cdef enum:
+    PANEL_MAX_BYTES = 16 * 1024 * 1024
+
+
+cdef inline bint panels_wanted(Py_ssize_t nblk, int d, int itemsize) noexcept nogil:
+    """Whether the shallow path reads samples x features panels for data of ``nblk`` blocks
+    and ``d`` features (blocks plus panels at most PANEL_MAX_BYTES)."""
+    return <double>nblk * TA_NB * (d + ta_n_panels(d) * TA_W) * itemsize <= PANEL_MAX_BYTES
+
+
 cdef inline void shallow_zero(const Layout* L, real_t* gacc, bint panels) noexcept nogil:
     """Zero the gradient lanes ``ta_shallow`` adds to: with the panel path (``a.Xp`` set) only
     the output layer's (the first layer's gradient is in the chains ``a.G1``), else all."""

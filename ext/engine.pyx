@@ -882,7 +882,7 @@ cdef void fill_cfg(TrainCfg* c, TrainOptions o, long long t_start, long long t_e
 
 
 def train_chunk(Xb, Yb, X, Y, TrainOptions options, TrainState state, long long t_start,
-                long long t_end, int n_threads):
+                long long t_end, int n_threads, Xp=None):
     """Advance every running network through the global steps ``[t_start, t_end)``.
 
     Step ``t`` evaluates the network at its current parameters (gradient on the full data or
@@ -893,15 +893,18 @@ def train_chunk(Xb, Yb, X, Y, TrainOptions options, TrainState state, long long 
     epoch, records) is updated in place, so consecutive chunks give the same numbers as one
     call. The data (``Xb``, ``Yb``, ``X``, ``Y``, see the top of this file) and
     ``state.theta`` are float64, or float32 for the float32 kernels (``FLOAT32_SCOPE``).
+    ``Xp``: the samples x features panels of ``Xb`` (``ta_panels`` of ext/blockops.h,
+    ``(d // TA_W + 1, n_blocks * NB, TA_W)``, the owner's ``EngineData.Xp``), built here when
+    None.
     """
     if getattr(state.theta, "dtype", None) is not None and state.theta.dtype.itemsize == 4:
         _train_chunk_f32(Xb, Yb, X, Y, options, state, options.layout, state.theta,
                          state.state1, state.state2, state.param_rec, t_start, t_end,
-                         n_threads)
+                         n_threads, Xp)
     else:
         _train_chunk_f64(Xb, Yb, X, Y, options, state, options.layout, state.theta,
                          state.state1, state.state2, state.param_rec, t_start, t_end,
-                         n_threads)
+                         n_threads, Xp)
 
 
 cdef void fill_state(TrainCfg* c, TrainState state, uint64_t[::1] rng, int8_t[::1] status,
@@ -913,6 +916,20 @@ cdef void fill_state(TrainCfg* c, TrainState state, uint64_t[::1] rng, int8_t[::
     c.final_loss = &final_loss[0]
     c.loss_rec = &loss_rec[0, 0]
     c.cons_rec = &cons_rec[0, 0, 0]
+
+
+def panels_used(Py_ssize_t n_blocks, int d, int itemsize):
+    """Whether the shallow path reads samples x features panels of data with ``n_blocks``
+    blocks of ``d`` features (``itemsize`` 8 or 4): the blocks and panels together at most
+    PANEL_MAX_BYTES (ext/_common.pxi); otherwise the first-layer gradient uses lane sums."""
+    return panels_wanted(n_blocks, d, itemsize)
+
+
+cdef int check_panels(tuple shape, Py_ssize_t nblk, int d) except -1:
+    if shape[:3] != (ta_n_panels(d), nblk * TA_NB, TA_W):
+        raise ValueError(f"panels: expected shape {(ta_n_panels(d), nblk * TA_NB, TA_W)}; "
+                         f"got {shape[:3]}")
+    return 0
 
 
 cdef double* new_panels(const double* Xb, int nblk, int d, int N) noexcept nogil:
@@ -937,7 +954,7 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                       TrainState state, const long long[:, ::1] layout,
                       double[:, ::1] theta, double[:, ::1] state1, double[:, ::1] state2,
                       double[:, :, ::1] param_rec, long long t_start, long long t_end,
-                      int n_threads):
+                      int n_threads, const double[:, :, ::1] Xp):
     cdef Layout L = make_layout(layout, o.act, o.slope, o.loss, theta.shape[1])
     cdef Data D
     cdef TrainCfg c
@@ -950,8 +967,15 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
-    cdef double* own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
-    D.Xp = own_xp
+    cdef double* own_xp = NULL
+    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 8):
+        D.Xp = NULL
+    elif Xp is not None:
+        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
+        D.Xp = &Xp[0, 0, 0]
+    else:
+        own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
+        D.Xp = own_xp
     D.pstride = <long long>Xb.shape[0] * TA_NB
     fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
     fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
@@ -1341,7 +1365,7 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
                       TrainState state, const long long[:, ::1] layout,
                       float[:, ::1] theta, float[:, ::1] state1, float[:, ::1] state2,
                       float[:, :, ::1] param_rec, long long t_start, long long t_end,
-                      int n_threads):
+                      int n_threads, const float[:, :, ::1] Xp):
     cdef Layout L = make_layout(layout, o.act, o.slope, o.loss, theta.shape[1])
     cdef DataF D
     cdef TrainCfg c
@@ -1357,8 +1381,15 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
-    cdef float* own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
-    D.Xp = own_xp
+    cdef float* own_xp = NULL
+    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 4):
+        D.Xp = NULL
+    elif Xp is not None:
+        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
+        D.Xp = &Xp[0, 0, 0]
+    else:
+        own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
+        D.Xp = own_xp
     D.pstride = <long long>Xb.shape[0] * TA_NB
     fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
     fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
@@ -1526,9 +1557,11 @@ def evaluate_networks(const double[:, ::1] theta,
                       const long long[:, ::1] layout, int act, double slope, int loss,
                       bint want_loss, bint want_grad, bint want_acc, bint want_out,
                       double[::1] loss_out, double[:, ::1] grad_out, double[::1] acc_out,
-                      double[:, :, ::1] out, int8_t[::1] bad_out, int n_threads):
+                      double[:, :, ::1] out, int8_t[::1] bad_out, int n_threads,
+                      const double[:, :, ::1] Xp=None):
     """Per network: loss, gradient in the flat parameters, accuracy and outputs ``(N, e)``;
-    ``bad_out`` gets the status (STATUS_DIVERGED: not finite, STATUS_OUT_OF_MEMORY)."""
+    ``bad_out`` gets the status (STATUS_DIVERGED: not finite, STATUS_OUT_OF_MEMORY).
+    ``Xp``: the panels of ``Xb`` (see ``train_chunk``), built here when None."""
     cdef Layout L = make_layout(layout, act, slope, loss, theta.shape[1])
     cdef Data D
     cdef Scratch* sc = NULL
@@ -1538,8 +1571,15 @@ def evaluate_networks(const double[:, ::1] theta,
     D.X = &X[0, 0]
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
-    cdef double* own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
-    D.Xp = own_xp
+    cdef double* own_xp = NULL
+    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 8):
+        D.Xp = NULL
+    elif Xp is not None:
+        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
+        D.Xp = &Xp[0, 0, 0]
+    else:
+        own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
+        D.Xp = own_xp
     D.pstride = <long long>Xb.shape[0] * TA_NB
     # one pass per call: splitting a network's samples over threads would cost a fork and a
     # join per pass for a few microseconds of work (training splits, see train_chunk)
@@ -1564,7 +1604,8 @@ def evaluate_networks_f32(const float[:, ::1] theta,
                           const long long[:, ::1] layout, int act, double slope, int loss,
                           bint want_loss, bint want_grad, bint want_acc,
                           double[::1] loss_out, float[:, ::1] grad_out, double[::1] acc_out,
-                          int8_t[::1] bad_out, int n_threads):
+                          int8_t[::1] bad_out, int n_threads,
+                          const float[:, :, ::1] Xp=None):
     """``evaluate_networks`` in float32 (networks in ``FLOAT32_SCOPE``): loss (summed in
     double), gradient in float (the two shard sums added in float, as in training) and bce
     accuracy per network; ``bad_out`` gets the status."""
@@ -1573,7 +1614,16 @@ def evaluate_networks_f32(const float[:, ::1] theta,
     cdef Py_ssize_t b, B = theta.shape[0]
     if not ta_have_f32() or not shallow_ok(&L):
         raise ValueError("float32 kernels: " + FLOAT32_SCOPE)
-    cdef float* own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], N)
+    cdef float* own_xp = NULL
+    cdef const float* xp = NULL
+    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 4):
+        pass
+    elif Xp is not None:
+        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
+        xp = &Xp[0, 0, 0]
+    else:
+        own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], N)
+        xp = own_xp
     if n_threads > B:
         n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):
@@ -1583,7 +1633,7 @@ def evaluate_networks_f32(const float[:, ::1] theta,
                 bad_out[b] = OUT_OF_MEMORY
             else:
                 bad_out[b] = DIVERGED if shallow_pass_f(
-                    &L, &Xb[0, 0, 0], &Yb[0, 0, 0], own_xp, N, &theta[b, 0], want_grad,
+                    &L, &Xb[0, 0, 0], &Yb[0, 0, 0], xp, N, &theta[b, 0], want_grad,
                     want_loss,
                     want_acc, &loss_out[b], &acc_out[b],
                     &grad_out[b, 0] if want_grad else NULL, sc) else RUNNING

@@ -1227,6 +1227,13 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             c.status[b] = MAX_STEPS
 
 
+cdef int check_panels(tuple shape, Py_ssize_t nblk, int d) except -1:
+    if shape[:3] != (ta_n_panels(d), nblk * TA_NB, TA_W):
+        raise ValueError(f"panels: expected shape {(ta_n_panels(d), nblk * TA_NB, TA_W)}; "
+                         f"got {shape[:3]}")
+    return 0
+
+
 def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                const long long[:, ::1] layout, int act, double slope, int loss,
                double t_end, double rtol, double atol, bint has_target, double target,
@@ -1241,7 +1248,8 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                double[:, :, ::1] param_rec, double[:, :, ::1] cons_rec, bint events,
                int8_t[:, ::1] pattern, long long[::1] n_events, long long[::1] n_sliding,
                int n_threads, int clone, const float[:, :, ::1] Xb32=None,
-               const float[:, :, ::1] Yb32=None):
+               const float[:, :, ::1] Yb32=None, const double[:, :, ::1] Xp=None,
+               const float[:, :, ::1] Xp32=None):
     """Advance every running network of the stack by whole Dormand-Prince steps until it
     stops or has spent ``budget`` gradient evaluations in this call (state updated in place;
     consecutive calls give the numbers of one long call). Parallel over networks.
@@ -1320,7 +1328,15 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
     D.Xp32 = NULL
     cdef double* own_xp = NULL
     cdef float* own_xp32 = NULL
-    if shallow_ok(&L):
+    if not panels_wanted(Xb.shape[0], L.d, 4 if D.f32 else 8):
+        pass
+    elif shallow_ok(&L) and Xp32 is not None and D.f32:
+        check_panels(tuple(Xp32.shape), Xb.shape[0], L.d)
+        D.Xp32 = &Xp32[0, 0, 0]
+    elif shallow_ok(&L) and Xp is not None and not D.f32:
+        check_panels(tuple(Xp.shape), Xb.shape[0], L.d)
+        D.Xp = &Xp[0, 0, 0]
+    elif shallow_ok(&L):
         if D.f32:
             own_xp32 = ta_alloc_f(<size_t>ta_n_panels(L.d) * D.pstride * TA_W)
             if own_xp32 != NULL:
@@ -1329,8 +1345,10 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
             own_xp = ta_alloc(<size_t>ta_n_panels(L.d) * D.pstride * TA_W)
             if own_xp != NULL:
                 ta_panels(D.Xb, <int>Xb.shape[0], L.d, N, own_xp)
-    D.Xp = own_xp
-    D.Xp32 = own_xp32
+    if own_xp != NULL:
+        D.Xp = own_xp
+    if own_xp32 != NULL:
+        D.Xp32 = own_xp32
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, N, events, D.f32)
         for b in prange(B, schedule="dynamic"):

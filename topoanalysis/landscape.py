@@ -120,7 +120,7 @@ class Landscape:
         import dataclasses
 
         self._data = dataclasses.replace(data, X=data.X.copy(), Y=data.Y.copy())
-        for a in (self._data.X, self._data.Y, self._data.Xb, self._data.Yb):
+        for a in (self._data.X, self._data.Y, self._data.Xb, self._data.Yb, self._data.Xp):
             a.flags.writeable = False
 
     # --- what it is -------------------------------------------------------------------------

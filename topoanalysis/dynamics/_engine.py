@@ -135,6 +135,7 @@ class EngineData:
     Y: np.ndarray   # (N, e) targets in loss form
     Xb: np.ndarray  # (n_blocks, d, NB)
     Yb: np.ndarray  # (n_blocks, e, NB)
+    Xp: np.ndarray  # (d // W + 1, n_blocks * NB, W) samples x features panels (see panels)
 
     @property
     def n_samples(self):
@@ -163,17 +164,43 @@ def block_data(X, Y, dtype="float64"):
     nb = kernels().BLOCK_SIZE
     n = X.shape[0]
     n_blocks = -(-n // nb)
+    full = n // nb * nb
 
     def blocked(A):
-        pad = np.zeros((n_blocks * nb, A.shape[1]), dtype=dtype)
-        pad[:n] = A
         out = aligned_empty((n_blocks, A.shape[1], nb), dtype=dtype)
-        out[...] = pad.reshape(n_blocks, nb, A.shape[1]).transpose(0, 2, 1)
+        out[:n // nb] = A[:full].reshape(n // nb, nb, A.shape[1]).transpose(0, 2, 1)
+        if full < n:
+            tail = np.zeros((nb, A.shape[1]), dtype=dtype)
+            tail[:n - full] = A[full:]
+            out[-1] = tail.T
         return out
 
     X = np.ascontiguousarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=dtype)
-    return EngineData(X, Y, blocked(X), blocked(Y))
+    if kernels().panels_used(n_blocks, X.shape[1], np.dtype(dtype).itemsize):
+        Xp = panels(X, n_blocks * nb, dtype)
+    else:   # large data: the kernels use lane sums (no second copy, see ext/_common.pxi)
+        Xp = np.zeros((0, 0, 0), dtype=dtype)
+    return EngineData(X, Y, blocked(X), blocked(Y), Xp)
+
+
+def panels(X, n_padded, dtype="float64"):
+    """The samples x features panels of ``X`` (N, d) that the first-layer weight gradient of
+    the compiled shallow path reads (``ta_panels`` in ext/blockops.h): shape
+    ``(d // W + 1, n_padded, W)`` with ``W`` the kernels' lane count, panel ``t`` holding
+    features ``W t .. W t + W - 1`` of every sample, feature ``d`` the constant 1 of the hidden
+    bias for the ``N`` real samples and everything else 0."""
+    n, d = X.shape
+    w = kernels().LANES
+    n_pan = d // w + 1
+    out = aligned_empty((n_pan, n_padded, w), dtype=dtype)
+    out[...] = 0
+    for t in range(n_pan):
+        lo, hi = w * t, min(w * t + w, d)
+        if lo < hi:
+            out[t, :n, :hi - lo] = X[:, lo:hi]
+    out[d // w, :n, d % w] = 1
+    return out
 
 
 def aligned_empty(shape, alignment=64, dtype="float64"):
@@ -371,7 +398,7 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
         eng.evaluate_networks(stack[i0:i1], data.Xb, data.Yb, data.X, data.Y, *args,
                               want_loss, want_grad, want_acc, want_out, loss_out[i0:i1],
                               grad[i0:i1] if want_grad else grad, acc_out[i0:i1],
-                              out[i0:i1] if want_out else out, bad[i0:i1], threads)
+                              out[i0:i1] if want_out else out, bad[i0:i1], threads, data.Xp)
         per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
     diverged = raise_for_status(bad, "networks", "non-finite pre-activations or outputs",
@@ -408,7 +435,7 @@ def _evaluate_f32(theta, X, y, arch, loss, n_threads, *, want_grad, want_acc=Fal
         eng.evaluate_networks_f32(stack[i0:i1], data.Xb, data.Yb, N, *args, True, want_grad,
                                   want_acc, loss_out[i0:i1],
                                   grad[i0:i1] if want_grad else grad, acc_out[i0:i1],
-                                  bad[i0:i1], min(threads, i1 - i0))
+                                  bad[i0:i1], min(threads, i1 - i0), data.Xp)
         per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
     diverged = raise_for_status(bad, "networks", "non-finite pre-activations or outputs",

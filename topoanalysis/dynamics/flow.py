@@ -196,7 +196,7 @@ class _Gradient:
                     th32[sl], self.data32.Xb, self.data32.Yb, self.data32.n_samples,
                     *self.args, True, want_grad, False, loss[sl],
                     g32[sl] if want_grad else g32, acc[sl], bad[sl],
-                    self.threads(min(n - s, self.max_rows)))
+                    self.threads(min(n - s, self.max_rows)), self.data32.Xp)
             if want_grad:
                 grad[...] = g32
         else:
@@ -205,7 +205,7 @@ class _Gradient:
                 self.eng.evaluate_networks(
                     theta[sl], d.Xb, d.Yb, d.X, d.Y, *self.args, True, want_grad, False,
                     False, loss[sl], grad[sl] if want_grad else grad, acc[sl], self._out,
-                    bad[sl], self.threads(min(n - s, self.max_rows)))
+                    bad[sl], self.threads(min(n - s, self.max_rows)), d.Xp)
         _engine.raise_for_status(bad, "networks", on_diverged="ignore")
         if want_grad:
             np.negative(grad, out=grad)
@@ -724,7 +724,8 @@ def _flow_compiled(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, fi
                 record_conserved, b, theta, k1, t, h, facold, cur_loss, status, last_rej,
                 started, n_acc, n_rej, n_eval, n_loss_eval, consec, next_rec, loss_rec,
                 rec_acc, param_rec, cons_rec, kink_events, pattern, n_events, n_sliding,
-                threads, clone, *(() if data32 is None else (data32.Xb, data32.Yb)))
+                threads, clone, *((None, None, data.Xp, None) if data32 is None
+                                  else (data32.Xb, data32.Yb, None, data32.Xp)))
             spent = int(n_eval.sum() + n_loss_eval.sum()) - before
             if spent > 0:
                 per_eval = max((time.perf_counter() - tic) * threads / spent, 1e-12)

@@ -444,7 +444,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
                 ramp *= 8
             tic = time.perf_counter()
             eng.train_chunk(data.Xb, data.Yb, data.X, data.Y, options, kstate, t0, t1,
-                            threads)
+                            threads, data.Xp)
             done, t0 = t1 - t0, t1
             per_step = max((time.perf_counter() - tic) / done, 1e-12)
             if probe is not None:
