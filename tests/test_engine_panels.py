@@ -192,6 +192,28 @@ CASES = [
 ]
 
 
+# --- the emulator itself ----------------------------------------------------------------------
+def test_emulated_rounding_is_ieee_round_to_nearest_even():
+    """``round_bits`` is IEEE rounding to nearest, ties to even: at 53 bits it agrees with
+    Python's correctly rounded ``int / int`` on exact sums of float products; at 24 bits with
+    NumPy's float64 -> float32 conversion (one rounding of an exact double), exact halfway
+    cases included."""
+    rng = np.random.default_rng(7)
+    a, b, c = (rng.standard_normal(400) * 2.0 ** rng.integers(-20, 20, 400) for _ in range(3))
+    for x, y, z in zip(a, b, c):
+        (Mx, My, Mz), K = exact_ints([x, y, z])  # one scale 2**-K for x, y and z
+        exact = Mx * My + (Mz << K)                # x y + z at the scale 2**-2K
+        want = exact / (1 << 2 * K)                # int / int: correctly rounded
+        assert math.ldexp(float(round_bits(exact, 53)), -2 * K) == want
+    f32 = rng.standard_normal(400).astype(np.float32).astype(np.float64)
+    ulp = np.spacing(f32.astype(np.float32)).astype(np.float64)
+    doubles = np.concatenate([rng.standard_normal(400), f32 + ulp / 2, f32 - ulp / 4,
+                              f32 + 3 * ulp / 2])
+    M, K = exact_ints(doubles)
+    for m, v in zip(M, doubles):
+        assert math.ldexp(float(round_bits(m, 24)), -K) == float(np.float32(v)), v
+
+
 # --- 1, 2: the evaluation gradient is the documented chain ---------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("l, d, N, activation", CASES)
