@@ -21,8 +21,8 @@ weights are small dyadic numbers, so the forward pass (``z``, ``h``, ``o``, ``o 
 and "probe" features carry random floats with many significant bits but first-layer weights
 that are exactly 0 (``fma(0, x, acc) == acc``: they do not change the forward pass). ``G`` and
 ``D`` are then single correctly rounded operations that NumPy reproduces, and ``1 / N`` with
-``N`` not a power of two gives every ``D`` a full significand, so every chain (active, probe
-and bias columns) rounds at most of its steps. The chains are emulated exactly in integer
+``N`` not a power of two gives every ``D`` a full significand, so the chains of every column
+(active, probe and bias) round at many of their steps. The chains are emulated exactly in integer
 arithmetic (each step rounded once to 53 or 24 bits, nearest-even; never through float64 for
 float32, which could round twice) and compared with the engine's bits.
 """
