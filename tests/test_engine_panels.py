@@ -286,9 +286,9 @@ def train_on_threads(monkeypatch, threads, land, theta0, **kw):
     real = eng.train_chunk
     seen = []
 
-    def chunk(*args):
+    def chunk(*args):   # (Xb, Yb, X, Y, options, state, t0, t1, n_threads, Xp)
         seen.append(threads)
-        return real(*args[:-1], threads)
+        return real(*args[:8], threads, *args[9:])
 
     with monkeypatch.context() as m:
         m.setattr(eng, "train_chunk", chunk)

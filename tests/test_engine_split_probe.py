@@ -18,7 +18,7 @@ def run(monkeypatch, slow_threads, n_threads=2, B=1):
     seen = []
 
     def chunk(*args):
-        threads = args[-1]
+        threads = args[8]   # (Xb, Yb, X, Y, options, state, t0, t1, n_threads, Xp)
         seen.append(threads)
         if threads == slow_threads:
             time.sleep(0.02)    # this thread count is made the slow one
