@@ -302,6 +302,55 @@ TA_AFF_H(5)
 TA_AFF_H(4)
 TA_AFF_H(3)
 #undef TA_AFF_H
+
+/* The forward pass of ta_shallow over the nb blocks of a group for the rows k .. k + R - 1
+   (one call per row tile and group, not per block: the tile's setup is paid once per group),
+   with the output logits' chains continued in O: O = b2 (first tile) then + w2[k + r] h_r in
+   increasing r, the operations of ta_shallow's per-block output loop, so the same bits. Hg,
+   Sg: the group's activations and derivatives, [blk][l][NB]. */
+#define TA_AFF_G(R, TILE) \
+static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
+    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
+    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
+    TA_REAL *O) \
+{ \
+    int j, v, r; \
+    for (j = 0; j < nb; j++) { \
+        TA_REAL *Hj = Hg + (size_t)j * l * TA_NB; \
+        if (code == TA_ACT_RELU)   /* the activation's switch folded away */ \
+            TA_FN(TILE)(W, b, k, R, n_in, Xg + (size_t)j * n_in * TA_NB, Hj, TA_ACT_RELU, \
+                        slope, Sg ? Sg + (size_t)j * l * TA_NB : NULL); \
+        else \
+            TA_FN(TILE)(W, b, k, R, n_in, Xg + (size_t)j * n_in * TA_NB, Hj, code, slope, \
+                        Sg ? Sg + (size_t)j * l * TA_NB : NULL); \
+        for (v = 0; v < TA_NV; v++) { \
+            TA_REAL *op = O + (size_t)j * TA_NB + v * TA_W; \
+            ta_v4d o0, o1; \
+            if (k == 0) { \
+                o0 = (ta_v4d)_mm256_broadcastsd_pd(_mm_set_sd(b2 ? b2[0] : 0.0)); \
+                o1 = o0; \
+            } else { \
+                o0 = *(const ta_v4d *)op; \
+                o1 = *(const ta_v4d *)(op + 4); \
+            } \
+            for (r = 0; r < R; r++) { \
+                const TA_REAL *h = Hj + (size_t)(k + r) * TA_NB + v * TA_W; \
+                ta_v4d u = (ta_v4d)_mm256_broadcastsd_pd(_mm_set_sd(w2[k + r])); \
+                o0 = o0 + u * *(const ta_v4d *)h; \
+                o1 = o1 + u * *(const ta_v4d *)(h + 4); \
+            } \
+            *(ta_v4d *)op = o0; \
+            *(ta_v4d *)(op + 4) = o1; \
+        } \
+    } \
+}
+TA_AFF_G(6, ta_aff_tile_h)
+TA_AFF_G(5, ta_aff_tile_h)
+TA_AFF_G(4, ta_aff_tile_h)
+TA_AFF_G(3, ta_aff_tile_h)
+TA_AFF_G(2, ta_aff_tile)
+TA_AFF_G(1, ta_aff_tile)
+#undef TA_AFF_G
 #define TA_AFF_TILE ta_aff_tile_h
 #else
 #define TA_AFF_TILE ta_aff_tile
@@ -1175,6 +1224,25 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
     for (g0 = blk0; g0 < blk1; g0 += TA_GROUP) {
         const int nb = blk1 - g0 < TA_GROUP ? blk1 - g0 : TA_GROUP;
         /* pass 1: forward */
+#ifdef TA_HALVES
+        for (k = 0; k < l; ) {
+            const int r = l - k;
+            const int R = r >= 10 ? 6 : r >= 7 ? (r + 1) / 2 : r;
+            const TA_REAL *Xg = a->Xb + (size_t)g0 * d * TA_NB;
+            TA_REAL *Sg = a->need_grad ? a->S : NULL;
+#define TA_AFFG(RR) TA_CAT(TA_FN(ta_aff_g), RR)(a->W1, a->b1, k, l, d, Xg, nb, a->H, Sg, \
+                                                 a->act, a->slope, a->w2, a->b2, a->O)
+            if (R == 6) TA_AFFG(6);
+            else if (R == 5) TA_AFFG(5);
+            else if (R == 4) TA_AFFG(4);
+            else if (R == 3) TA_AFFG(3);
+            else if (R == 2) TA_AFFG(2);
+            else TA_AFFG(1);
+#undef TA_AFFG
+            k += R;
+        }
+        if (0)
+#endif
         for (j = 0; j < nb; j++) {
             const TA_REAL *X = a->Xb + (size_t)(g0 + j) * d * TA_NB;
             TA_REAL *H = a->H + (size_t)j * l * TA_NB;
