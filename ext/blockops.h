@@ -624,14 +624,22 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_KEEP(v) __asm__("" : "+x"(v))
 #define TA_SUFFIX _f_v3
 /* 5-row forward tiles (10 accumulators): a 6-row tile (12 + 2 inputs + a broadcast) spilled
-   an accumulator with GCC 12, whose chain then ran through memory (l = 6 runs as 3 + 3) */
+   an accumulator with GCC 12 inside the large ta_shallow, whose chain then ran through memory
+   (l = 6 ran as 3 + 3, 6 chains); the shallow path's group forward pass (a function of its
+   own per tile height) and its panel weight-gradient tiles do use 6 rows (12 accumulators) */
 #define TA_AFF_ROWS 5
+#define TA_AFFG_ROWS_C 6
+#define TA_WGP_ROWS_C 6
+#define TA_WGP_ACC_C 12
 #define TA_WG_KT 3
 #define TA_WG_IT 3
 #include "blockops_impl.h"
 #undef TA_REDUCE8
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
+#undef TA_AFFG_ROWS_C
+#undef TA_WGP_ROWS_C
+#undef TA_WGP_ACC_C
 #undef TA_WG_KT
 #undef TA_WG_IT
 #undef V_SET1

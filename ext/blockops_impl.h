@@ -227,7 +227,7 @@ TA_INL void TA_FN(ta_store_act)(TA_REAL *Z, TA_REAL *S, ta_vd z, int code, TA_RE
 TA_INL void TA_FN(ta_aff_tile)(const TA_REAL *W, const TA_REAL *b, int k, const int R, int n_in,
                                const TA_REAL *H, TA_REAL *Z, int code, TA_REAL slope, TA_REAL *S)
 {
-    ta_vd acc[TA_AFF_ROWS * TA_NV];
+    ta_vd acc[(TA_AFF_ROWS > 6 ? TA_AFF_ROWS : 6) * TA_NV];
     int r, v, i;
     for (r = 0; r < R; r++)
         for (v = 0; v < TA_NV; v++)
@@ -351,9 +351,47 @@ TA_AFF_G(3, ta_aff_tile_h)
 TA_AFF_G(2, ta_aff_tile)
 TA_AFF_G(1, ta_aff_tile)
 #undef TA_AFF_G
+#define TA_AFFG_ROWS 6
 #define TA_AFF_TILE ta_aff_tile_h
 #else
 #define TA_AFF_TILE ta_aff_tile
+#ifdef TA_AFFG_ROWS_C
+/* The same group forward pass on a clone whose logical vector is one register (float32 v3:
+   TA_AFFG_ROWS_C rows, 2 R accumulators) */
+#define TA_AFF_G(R) \
+static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
+    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
+    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
+    TA_REAL *O) \
+{ \
+    int j, v, r; \
+    for (j = 0; j < nb; j++) { \
+        TA_REAL *Hj = Hg + (size_t)j * l * TA_NB; \
+        if (code == TA_ACT_RELU) \
+            TA_FN(ta_aff_tile)(W, b, k, R, n_in, Xg + (size_t)j * n_in * TA_NB, Hj, TA_ACT_RELU, \
+                               slope, Sg ? Sg + (size_t)j * l * TA_NB : NULL); \
+        else \
+            TA_FN(ta_aff_tile)(W, b, k, R, n_in, Xg + (size_t)j * n_in * TA_NB, Hj, code, slope, \
+                               Sg ? Sg + (size_t)j * l * TA_NB : NULL); \
+        for (v = 0; v < TA_NV; v++) { \
+            TA_REAL *op = O + (size_t)j * TA_NB + v * TA_W; \
+            ta_vd o = k == 0 ? V_SET1(b2 ? b2[0] : (TA_REAL)0) : V_LOAD(op); \
+            for (r = 0; r < R; r++) \
+                o = V_ADD(o, V_MUL(V_SET1(w2[k + r]), \
+                                   V_LOAD(Hj + (size_t)(k + r) * TA_NB + v * TA_W))); \
+            V_STORE(op, o); \
+        } \
+    } \
+}
+TA_AFF_G(6)
+TA_AFF_G(5)
+TA_AFF_G(4)
+TA_AFF_G(3)
+TA_AFF_G(2)
+TA_AFF_G(1)
+#undef TA_AFF_G
+#define TA_AFFG_ROWS TA_AFFG_ROWS_C
+#endif
 #endif
 
 /* Z[k, :] = sigma(b[k] + sum_i W[k, i] H[i, :]) with the sum in increasing i (b may be NULL),
@@ -821,8 +859,14 @@ static void TA_FN(ta_wgrad_all)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk
    single chain whatever the tile or clone: tiles and clones change only which chains run
    together, so all clones with FMA give the same bits. Dg is the group's errors
    [blk][k][NB], Xg the group's first panel row (panel t at Xg + t * pst * TA_W). */
-#define TA_WGP_ROWS TA_AFF_ROWS        /* rows of a tile */
-#ifdef TA_HALVES
+#ifdef TA_WGP_ROWS_C
+#define TA_WGP_ROWS TA_WGP_ROWS_C       /* rows of a tile */
+#else
+#define TA_WGP_ROWS TA_AFF_ROWS
+#endif
+#ifdef TA_WGP_ACC_C
+#define TA_WGP_ACC TA_WGP_ACC_C
+#elif defined(TA_HALVES)
 #define TA_WGP_ACC 6                    /* accumulators (logical vectors) of a tile */
 #elif TA_AFF_ROWS <= 2 && defined(TA_F32)
 #define TA_WGP_ACC 4
@@ -922,8 +966,12 @@ static void TA_FN(ta_wgrad_panels)(const TA_REAL *Dg, const TA_REAL *Xg, size_t 
         const int rest = n_out - k;
         R = rest >= TA_WGP_ROWS + 4 ? TA_WGP_ROWS : rest > TA_WGP_ROWS ? (rest + 1) / 2 : rest;
         if (R > TA_WGP_ROWS) R = TA_WGP_ROWS;
+        /* panel tiles of equal width (4 panels as 2 + 2, not 3 + 1: a 1-panel tile of few
+           rows has too few chains for the FMA latency) */
+        const int ntile = (np + TA_WGP_TMAX(R) - 1) / TA_WGP_TMAX(R);
+        const int Tw = (np + ntile - 1) / ntile;
         for (t = 0; t < np; t += T) {
-            T = np - t < TA_WGP_TMAX(R) ? np - t : TA_WGP_TMAX(R);
+            T = np - t < Tw ? np - t : Tw;
             switch (R * 8 + T) {
 #define TA_WGPT(A, B) case A * 8 + B: \
                 if (A <= TA_WGP_ROWS && A * B <= TA_WGP_ACC) \
@@ -1224,10 +1272,11 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
     for (g0 = blk0; g0 < blk1; g0 += TA_GROUP) {
         const int nb = blk1 - g0 < TA_GROUP ? blk1 - g0 : TA_GROUP;
         /* pass 1: forward */
-#ifdef TA_HALVES
+#ifdef TA_AFFG_ROWS
         for (k = 0; k < l; ) {
             const int r = l - k;
-            const int R = r >= 10 ? 6 : r >= 7 ? (r + 1) / 2 : r;
+            const int R = r >= TA_AFFG_ROWS + 4 ? TA_AFFG_ROWS
+                          : r > TA_AFFG_ROWS ? (r + 1) / 2 : r;
             const TA_REAL *Xg = a->Xb + (size_t)g0 * d * TA_NB;
             TA_REAL *Sg = a->need_grad ? a->S : NULL;
 #define TA_AFFG(RR) TA_CAT(TA_FN(ta_aff_g), RR)(a->W1, a->b1, k, l, d, Xg, nb, a->H, Sg, \
@@ -1351,4 +1400,7 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 #undef TA_WGP_TMAX
 #undef TA_WGP_ROWS
 #undef TA_WGP_ACC
+#ifdef TA_AFFG_ROWS
+#undef TA_AFFG_ROWS
+#endif
 #undef TA_INL
