@@ -179,6 +179,10 @@ def _load_checkpoint(path, key, state):
         ) from None
 
 
+#: target duration of each of the two timed calls that choose 1 or all threads when there are
+#: fewer networks than threads (see ``train``)
+PROBE_SECONDS = 0.01
+
 def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps=None,
           batch_size=None, momentum=0.9, betas=(0.9, 0.999), eps=1e-8, record_every=None,
           record_params=False, record_conserved=True, target_loss=None, seed=0, n_threads=None,
@@ -433,13 +437,17 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     # calls are timed with one thread and with all, and the faster is kept. The numbers do
     # not depend on it (fixed shards added in a fixed order).
     probe = {} if 1 < n_threads and B < n_threads else None
+    # each probe call lasts about PROBE_SECONDS (at least 4 steps, at most 1/16 of the
+    # run): a few steps of a large network last under a millisecond, which the scheduler's
+    # noise decides instead of the thread count
+    probe_steps = max(4, min(int(PROBE_SECONDS / max(per_step, 1e-9)), total // 16))
     threads = n_threads
     try:
         while t0 < total:
             t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
-            if probe is not None:   # two short timed calls (4 steps each) decide
+            if probe is not None:   # two short timed calls decide
                 threads = 1 if not probe else n_threads
-                t1 = min(t1, t0 + 4)
+                t1 = min(total, t0 + probe_steps)
             else:
                 ramp *= 8
             tic = time.perf_counter()
