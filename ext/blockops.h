@@ -19,6 +19,11 @@
    bits (tested); the baseline clone has no FMA instructions, so its results differ in the last
    bits. Gradient sums over samples are kept in 8 lanes (sample m of a block goes to lane
    m % 8) and reduced once per pass as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)).
+   Exception: the first-layer weight and bias gradient of the shallow path (ta_shallow with
+   a->Xp, data of at most 16 MiB with its panels) reads a samples x features copy of the data
+   (ta_panels) and is one fused multiply-add chain per entry over the samples of a shard in
+   increasing order (ta_wgrad_panels): no lanes and no reduction, so every clone with FMA gives
+   the same bits whatever its tiles (tests/test_engine_panels.py replays the chains exactly).
 
    Clones: with GCC on x86-64 Linux, blockops_impl.h is compiled three times (TA_FN suffixes
    _default, _v3, _v4, under #pragma GCC target) and ta_select_clone() points the dispatch
