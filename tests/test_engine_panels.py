@@ -367,3 +367,47 @@ def test_gd_step_uses_the_evaluation_gradient(dtype, l, d, N, activation):
     recovered = F(0) - theta1[probe] / F(LR)     # +0.0 where g is +0.0 (chains start at +0)
     assert same_bits(recovered, g[probe], dtype)
     assert same_bits(engine_first_layer(g, l, d), reference_first_layer(prob), dtype)
+
+
+# --- large data: the lane path ---------------------------------------------------------------
+def test_panels_threshold_is_a_fixed_size():
+    """Blocks plus panels up to PANEL_MAX_BYTES (16 MiB) use the panel path, larger data the
+    lane sums; the size depends on the data only (``d = 30``: 496 bytes per float64 sample,
+    248 per float32 sample), and ``block_data`` builds the panels only when they are used."""
+    per64 = (30 + eng.LANES * (30 // eng.LANES + 1)) * 8
+    limit = 16 * 1024 * 1024 // (NB * per64)          # blocks
+    assert eng.panels_used(limit, 30, 8) and not eng.panels_used(limit + 1, 30, 8)
+    assert eng.panels_used(2 * limit, 30, 4) and not eng.panels_used(2 * limit + 1, 30, 4)
+    small = _engine.block_data(np.ones((40, 30)), np.zeros((40, 1)))
+    assert small.Xp.shape == (30 // eng.LANES + 1, 48, eng.LANES)
+    assert np.array_equal(small.Xp[30 // eng.LANES, :40, 30 % eng.LANES], np.ones(40))
+
+
+def test_large_data_lane_path_gradient_and_threads(monkeypatch):
+    """Above the size limit the first-layer gradient takes the lane path (no panels built): it
+    matches a float64 NumPy reference, and one network on 1 and 2 threads (the sample split)
+    trains to the same bits."""
+    l, d = 3, 30
+    N = (16 * 1024 * 1024 // (NB * (d + 32) * 8) + 2) * NB - 5    # just above the limit
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((N, d))
+    y = (X[:, 0] + 0.3 * X[:, 1] > 0).astype(float)
+    arch = Architecture(d, (l,), 1)
+    land = Landscape(arch, X, y, loss="bce")
+    assert land._data.Xp.size == 0 and not eng.panels_used(land._data.Xb.shape[0], d, 8)
+    theta = rng.standard_normal(arch.n_params) * 0.3
+    g = land.gradient(theta, n_threads=1)
+    W1, b1 = theta[:l * d].reshape(l, d), theta[l * d:l * d + l]
+    w2, b2 = theta[l * d + l:l * d + 2 * l], theta[-1]
+    z = X @ W1.T + b1
+    h = np.maximum(z, 0)
+    o = h @ w2 + b2
+    G = (1 / (1 + np.exp(-o)) - y) / N
+    D = (z > 0) * (G[:, None] * w2[None, :])
+    ref = np.concatenate([(D.T @ X).ravel(), D.sum(0), h.T @ G, [G.sum()]])
+    np.testing.assert_allclose(np.asarray(g).ravel(), ref, rtol=1e-9, atol=1e-15)
+    kw = dict(optimizer="gd", lr=0.5, steps=3, progress=False, record_every=1)
+    one = train_on_threads(monkeypatch, 1, land, theta[None], **kw)
+    two = train_on_threads(monkeypatch, 2, land, theta[None], **kw)
+    assert same_bits(one.params, two.params, "float64")
+    assert np.array_equal(one.loss, two.loss)
