@@ -125,6 +125,10 @@ CASES = {
     ("topoanalysis.network", "Network.from_weights", "activation"): (
         lambda s: Network.from_weights([np.ones((2, 1)), np.ones((1, 2))], activation=s),
         ["relu", "leaky_relu"]),
+    ("topoanalysis.network", "Network.from_weights", "output_activation"): (
+        lambda s: Network.from_weights([np.ones((2, 1)), np.ones((1, 2))],
+                                       output_activation=s),
+        ["linear", "sigmoid"]),
     ("topoanalysis.network", "Network.initialize", "scheme"): (
         lambda s: Network.initialize(ARCH, s, seed=0), ["kaiming_normal", "xavier_uniform"]),
     ("topoanalysis.network", "Network.loss", "loss"): (

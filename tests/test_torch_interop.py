@@ -204,6 +204,24 @@ def test_leaky_relu_slope_is_read():
         from_torch(module, negative_slope=0.1)
 
 
+def test_trailing_sigmoid_is_the_output_unit_and_round_trips():
+    """A trailing nn.Sigmoid is read as ``output_activation="sigmoid"`` (what to_torch writes
+    for such a network): Network -> to_torch -> from_torch gives the same network, and the
+    module's outputs are the network's."""
+    arch = Architecture(3, (4,), 1, activation="tanh", output_activation="sigmoid")
+    net = Network(arch, np.random.default_rng(0).standard_normal(arch.n_params))
+    module = to_torch(net)
+    assert type(list(module.children())[-1]) is nn.Sigmoid
+    back = from_torch(module)
+    assert back == net and back.arch.output_activation == "sigmoid"
+    X = np.random.default_rng(1).standard_normal((5, 3))
+    with torch.no_grad():
+        out = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(back.forward(X), out, rtol=1e-12)
+    plain = from_torch(nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)))
+    assert plain.arch.activation == "sigmoid" and plain.arch.output_activation == "linear"
+
+
 @pytest.mark.parametrize(
     "layers, error, match",
     [
@@ -213,8 +231,8 @@ def test_leaky_relu_slope_is_read():
          NotSupportedError, r"mixed activations.*layer '1' is ReLU\(\).*layer '3' is Tanh\(\)"),
         (lambda: [nn.Linear(2, 3), nn.LeakyReLU(0.1), nn.Linear(3, 3), nn.LeakyReLU(0.2),
                   nn.Linear(3, 1)], NotSupportedError, "mixed activations"),
-        (lambda: [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Sigmoid()],
-         NotSupportedError, r"layer '3' \(Sigmoid\(\)\) is an output activation"),
+        (lambda: [nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Tanh()],
+         NotSupportedError, r"layer '3' \(Tanh\(\)\) is an output activation other than"),
         (lambda: [nn.ReLU(), nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)], ValidationError,
          "starts with layer '0'"),
         (lambda: [nn.Linear(2, 3), nn.ReLU(), nn.ReLU(), nn.Linear(3, 1)], ValidationError,

@@ -547,7 +547,8 @@ class Network:
         return cls(arch, init_params(arch, scheme, seed=seed, **kwargs))
 
     @classmethod
-    def from_weights(cls, weights, biases=None, *, activation="relu", negative_slope=0.01):
+    def from_weights(cls, weights, biases=None, *, activation="relu", negative_slope=0.01,
+                     output_activation="linear"):
         """Build from weight matrices ``[W_1, ..., W_L]`` (``(out, in)``) and biases.
 
         A bias flag is set when its entry is not None; all hidden layers must agree.
@@ -562,6 +563,8 @@ class Network:
             Activation.
         negative_slope : float, default=0.01
             Slope of leaky ReLU.
+        output_activation : {"linear", "sigmoid"}, default="linear"
+            Unit applied to the output layer (see :class:`Architecture`).
 
         Returns
         -------
@@ -593,6 +596,7 @@ class Network:
             output_bias=biases[-1] is not None,
             activation=activation,
             negative_slope=negative_slope,
+            output_activation=output_activation,
         )
         return cls(arch, arch.pack(weights, biases))
 

@@ -270,13 +270,17 @@ def _layers_from_sequential(module, torch):
         expect_linear = True
     if not weights:
         raise ValidationError("the Sequential holds no nn.Linear layer.")
+    output = "linear"
     if expect_linear:
-        name, child, _ = found[-1]
-        raise NotSupportedError(
-            f"layer {name!r} ({child}) is an output activation, which a Network does not "
-            "have (its output layer is affine): drop it and apply it in the loss (e.g. "
-            "BCEWithLogitsLoss instead of Sigmoid + BCELoss)."
-        )
+        name, child, (kind, _) = found[-1]
+        if kind != "sigmoid":
+            raise NotSupportedError(
+                f"layer {name!r} ({child}) is an output activation other than nn.Sigmoid, "
+                "which a Network does not have (its output unit is affine or a sigmoid): "
+                "drop it and apply it in the loss."
+            )
+        output = "sigmoid"      # the output unit to_torch writes for output_activation
+        found = found[:-1]
     if len(weights) < 2:
         raise NotSupportedError(
             "the Sequential must hold at least 2 nn.Linear layers (a Network has a hidden "
@@ -289,7 +293,7 @@ def _layers_from_sequential(module, torch):
                 f"mixed activations are not supported: layer {first_name!r} is {first_child} "
                 f"but layer {name!r} is {child}."
             )
-    return weights, biases, first
+    return weights, biases, first, output
 
 
 def _layers_from_state_dict(state):
@@ -373,8 +377,10 @@ def from_torch(module_or_state_dict, *, activation=None, negative_slope=None):
     ImportError
         If a ``torch.nn.Module`` path is taken and PyTorch is not installed.
     NotSupportedError
-        Unsupported layers (named in the message), an output activation, mixed
-        activations, a module that is not a ``Sequential``, or fewer than 2 linear layers.
+        Unsupported layers (named in the message), an output activation other than a
+        trailing ``nn.Sigmoid`` (read as ``output_activation="sigmoid"``, what
+        :func:`to_torch` writes), mixed activations, a module that is not a ``Sequential``,
+        or fewer than 2 linear layers.
     ValidationError, ShapeError
         Missing ``activation`` for a ``state_dict``, disagreeing ``activation``, shapes that
         do not chain, non-finite or non-real parameters.
@@ -406,6 +412,7 @@ def from_torch(module_or_state_dict, *, activation=None, negative_slope=None):
                 "layers), one of relu, leaky_relu, linear, tanh, sigmoid, abs; got None."
             )
         weights, biases = _layers_from_state_dict(module_or_state_dict)
+        output = "linear"
         name, slope = parse_activation(
             activation, 0.01 if negative_slope is None else negative_slope
         )
@@ -417,7 +424,8 @@ def from_torch(module_or_state_dict, *, activation=None, negative_slope=None):
                 "`module_or_state_dict` must be a torch.nn.Sequential or a state_dict "
                 f"mapping; got {type(module_or_state_dict).__name__}."
             )
-        weights, biases, (name, slope) = _layers_from_sequential(module_or_state_dict, torch)
+        weights, biases, (name, slope), output = _layers_from_sequential(module_or_state_dict,
+                                                                          torch)
         if name == "leaky_relu":
             if negative_slope is not None and negative_slope != slope:
                 raise ValidationError(
@@ -443,4 +451,5 @@ def from_torch(module_or_state_dict, *, activation=None, negative_slope=None):
             f"the {source}'s hidden Linear layers must all have a bias or all have none; got "
             f"bias flags {[b is not None for b in biases[:-1]]}."
         )
-    return Network.from_weights(weights, biases, activation=name, negative_slope=slope)
+    return Network.from_weights(weights, biases, activation=name, negative_slope=slope,
+                                output_activation=output)
