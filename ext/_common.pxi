@@ -9,8 +9,9 @@ from libc.string cimport memcpy
 from libc.string cimport memset
 
 from _blockops cimport (TA_ACT_NONE, TA_ACT_TANH, TA_LOSS_CE, TA_NB, TA_W, ta_affine,
-                        ta_backprop, ta_n_panels, ta_reduce_lanes, ta_reduce_lanes_f,
-                        ta_shallow_args, ta_shallow_args_f, ta_tanh, ta_wgrad, ta_wgrad_all)
+                        ta_alloc, ta_alloc_f, ta_backprop, ta_n_panels, ta_panels, ta_panels_f,
+                        ta_reduce_lanes, ta_reduce_lanes_f, ta_shallow_args, ta_shallow_args_f,
+                        ta_tanh, ta_wgrad, ta_wgrad_all)
 
 ctypedef fused real_t:
     float
@@ -152,6 +153,36 @@ cdef inline bint panels_wanted(Py_ssize_t nblk, int d, int itemsize) noexcept no
     """Whether the shallow path reads samples x features panels for data of ``nblk`` blocks
     and ``d`` features (blocks plus panels at most PANEL_MAX_BYTES)."""
     return <double>nblk * TA_NB * (d + ta_n_panels(d) * TA_W) * itemsize <= PANEL_MAX_BYTES
+
+
+cdef int data_panels(const real_t[:, :, ::1] Xb, int N, const real_t[:, :, ::1] Xp,
+                     real_t** use, real_t** own) except -1:
+    """The panels the shallow path reads for the blocks ``Xb`` of ``N`` samples, in ``*use``:
+    NULL when blocks and panels would exceed PANEL_MAX_BYTES (lane path), ``Xp`` when given
+    (``ta_panels`` layout, shape checked; the owner's ``EngineData.Xp``), else a copy built
+    here and also returned in ``*own`` for the caller to free() (NULL when out of memory: the
+    lane path, same values, other bits)."""
+    cdef int nblk = <int>Xb.shape[0], d = <int>Xb.shape[1]
+    cdef tuple want = (ta_n_panels(d), <Py_ssize_t>nblk * TA_NB, TA_W)
+    use[0] = NULL
+    own[0] = NULL
+    if not panels_wanted(nblk, d, sizeof(real_t)):
+        return 0
+    if Xp is not None:
+        if tuple(Xp.shape)[:3] != want:
+            raise ValueError(f"panels: expected shape {want}; got {tuple(Xp.shape)[:3]}")
+        use[0] = <real_t*>&Xp[0, 0, 0]
+        return 0
+    if real_t is double:
+        own[0] = ta_alloc(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
+        if own[0] != NULL:
+            ta_panels(&Xb[0, 0, 0], nblk, d, N, own[0])
+    else:
+        own[0] = ta_alloc_f(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
+        if own[0] != NULL:
+            ta_panels_f(&Xb[0, 0, 0], nblk, d, N, own[0])
+    use[0] = own[0]
+    return 0
 
 
 cdef inline void shallow_zero(const Layout* L, real_t* gacc, bint panels) noexcept nogil:

@@ -8,6 +8,13 @@
 
 #define TA_INL static inline __attribute__((always_inline))
 
+/* The register-tile shapes (rows, columns) the weight-gradient dispatchers switch over, each
+   M(rows, cols) one case of a switch on rows * 8 + cols. */
+#define TA_TILE_SHAPES(M) \
+    M(6, 4) M(6, 3) M(6, 2) M(6, 1) M(5, 4) M(5, 3) M(5, 2) M(5, 1) \
+    M(4, 4) M(4, 3) M(4, 2) M(4, 1) M(3, 4) M(3, 3) M(3, 2) M(3, 1) \
+    M(2, 4) M(2, 3) M(2, 2) M(2, 1) M(1, 4) M(1, 3) M(1, 2) M(1, 1)
+
 /* TA_KEEP(v): keep a loaded vector in registers (an empty asm that "modifies" it), so that the
    compiler does not fold the load into every FMA that uses it and reload it each time (GCC 12
    does that in the tile loops below, doubling their loads). Changes no value. */
@@ -821,12 +828,7 @@ TA_INL void TA_FN(ta_wgrad_all_in)(const TA_REAL *Dall, const TA_REAL *Xb, int n
                     TA_FN(TA_WG_TILE)(Dall, Xb, nblk, n_out, n_in, k, i, \
                                       A <= TA_WG_KT ? A : 1, B <= TA_WG_IT ? B : 1, gacc); \
                 break;
-            TA_WGT(6, 4) TA_WGT(6, 3) TA_WGT(6, 2) TA_WGT(6, 1)
-            TA_WGT(5, 4) TA_WGT(5, 3) TA_WGT(5, 2) TA_WGT(5, 1)
-            TA_WGT(4, 4) TA_WGT(4, 3) TA_WGT(4, 2) TA_WGT(4, 1)
-            TA_WGT(3, 4) TA_WGT(3, 3) TA_WGT(3, 2) TA_WGT(3, 1)
-            TA_WGT(2, 4) TA_WGT(2, 3) TA_WGT(2, 2) TA_WGT(2, 1)
-            TA_WGT(1, 4) TA_WGT(1, 3) TA_WGT(1, 2) TA_WGT(1, 1)
+            TA_TILE_SHAPES(TA_WGT)
 #undef TA_WGT
             default: break;
             }
@@ -979,12 +981,7 @@ static void TA_FN(ta_wgrad_panels)(const TA_REAL *Dg, const TA_REAL *Xg, size_t 
                                        A <= TA_WGP_ROWS ? A : 1, A * B <= TA_WGP_ACC ? B : 1, \
                                        G1, rowlen); \
                 break;
-            TA_WGPT(6, 4) TA_WGPT(6, 3) TA_WGPT(6, 2) TA_WGPT(6, 1)
-            TA_WGPT(5, 4) TA_WGPT(5, 3) TA_WGPT(5, 2) TA_WGPT(5, 1)
-            TA_WGPT(4, 4) TA_WGPT(4, 3) TA_WGPT(4, 2) TA_WGPT(4, 1)
-            TA_WGPT(3, 4) TA_WGPT(3, 3) TA_WGPT(3, 2) TA_WGPT(3, 1)
-            TA_WGPT(2, 4) TA_WGPT(2, 3) TA_WGPT(2, 2) TA_WGPT(2, 1)
-            TA_WGPT(1, 4) TA_WGPT(1, 3) TA_WGPT(1, 2) TA_WGPT(1, 1)
+            TA_TILE_SHAPES(TA_WGPT)
 #undef TA_WGPT
             default: break;
             }
@@ -1397,6 +1394,7 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 #undef TA_AFF_TILE
 #undef TA_WG_TILE
 #undef TA_WGP_TILE
+#undef TA_TILE_SHAPES
 #undef TA_WGP_TMAX
 #undef TA_WGP_ROWS
 #undef TA_WGP_ACC

@@ -925,30 +925,6 @@ def panels_used(Py_ssize_t n_blocks, int d, int itemsize):
     return panels_wanted(n_blocks, d, itemsize)
 
 
-cdef int check_panels(tuple shape, Py_ssize_t nblk, int d) except -1:
-    if shape[:3] != (ta_n_panels(d), nblk * TA_NB, TA_W):
-        raise ValueError(f"panels: expected shape {(ta_n_panels(d), nblk * TA_NB, TA_W)}; "
-                         f"got {shape[:3]}")
-    return 0
-
-
-cdef double* new_panels(const double* Xb, int nblk, int d, int N) noexcept nogil:
-    """A samples x features panel copy of the blocks ``Xb`` (ta_panels; free() it), or NULL
-    when out of memory (the kernels then use the lane path: same values, other bits)."""
-    cdef double* p = ta_alloc(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
-    if p != NULL:
-        ta_panels(Xb, nblk, d, N, p)
-    return p
-
-
-cdef float* new_panels_f(const float* Xb, int nblk, int d, int N) noexcept nogil:
-    """``new_panels`` in float."""
-    cdef float* p = ta_alloc_f(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
-    if p != NULL:
-        ta_panels_f(Xb, nblk, d, N, p)
-    return p
-
-
 cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                       const double[:, ::1] X, const double[:, ::1] Y, TrainOptions o,
                       TrainState state, const long long[:, ::1] layout,
@@ -968,14 +944,9 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
     cdef double* own_xp = NULL
-    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 8):
-        D.Xp = NULL
-    elif Xp is not None:
-        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
-        D.Xp = &Xp[0, 0, 0]
-    else:
-        own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
-        D.Xp = own_xp
+    cdef double* use_xp = NULL
+    data_panels(Xb, D.N, Xp, &use_xp, &own_xp)
+    D.Xp = use_xp
     D.pstride = <long long>Xb.shape[0] * TA_NB
     fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
     fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
@@ -1382,14 +1353,9 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
     cdef float* own_xp = NULL
-    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 4):
-        D.Xp = NULL
-    elif Xp is not None:
-        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
-        D.Xp = &Xp[0, 0, 0]
-    else:
-        own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
-        D.Xp = own_xp
+    cdef float* use_xp = NULL
+    data_panels(Xb, D.N, Xp, &use_xp, &own_xp)
+    D.Xp = use_xp
     D.pstride = <long long>Xb.shape[0] * TA_NB
     fill_cfg(&c, o, t_start, t_end, loss_rec.shape[1], cons_rec.shape[2])
     fill_state(&c, state, state.rng, state.status, state.steps_taken, state.final_loss,
@@ -1572,14 +1538,9 @@ def evaluate_networks(const double[:, ::1] theta,
     D.Y = &Y[0, 0]
     D.N = X.shape[0]
     cdef double* own_xp = NULL
-    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 8):
-        D.Xp = NULL
-    elif Xp is not None:
-        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
-        D.Xp = &Xp[0, 0, 0]
-    else:
-        own_xp = new_panels(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], D.N)
-        D.Xp = own_xp
+    cdef double* use_xp = NULL
+    data_panels(Xb, D.N, Xp, &use_xp, &own_xp)
+    D.Xp = use_xp
     D.pstride = <long long>Xb.shape[0] * TA_NB
     # one pass per call: splitting a network's samples over threads would cost a fork and a
     # join per pass for a few microseconds of work (training splits, see train_chunk)
@@ -1615,15 +1576,8 @@ def evaluate_networks_f32(const float[:, ::1] theta,
     if not ta_have_f32() or not shallow_ok(&L):
         raise ValueError("float32 kernels: " + FLOAT32_SCOPE)
     cdef float* own_xp = NULL
-    cdef const float* xp = NULL
-    if not panels_wanted(Xb.shape[0], <int>Xb.shape[1], 4):
-        pass
-    elif Xp is not None:
-        check_panels(tuple(Xp.shape), Xb.shape[0], <int>Xb.shape[1])
-        xp = &Xp[0, 0, 0]
-    else:
-        own_xp = new_panels_f(&Xb[0, 0, 0], <int>Xb.shape[0], <int>Xb.shape[1], N)
-        xp = own_xp
+    cdef float* xp = NULL
+    data_panels(Xb, N, Xp, &xp, &own_xp)
     if n_threads > B:
         n_threads = <int>B
     with nogil, parallel(num_threads=n_threads):

@@ -29,7 +29,7 @@ from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS, TA_W, ta_affine, ta_alloc, ta_alloc_f,
                         ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
-                        ta_n_panels, ta_panels, ta_panels_f, ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
+                        ta_n_panels, ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
                         ta_shallow_args, ta_shallow_args_f, ta_shallow_f, ta_tanh, ta_wgrad,
                         ta_wgrad_all)
 
@@ -1227,13 +1227,6 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             c.status[b] = MAX_STEPS
 
 
-cdef int check_panels(tuple shape, Py_ssize_t nblk, int d) except -1:
-    if shape[:3] != (ta_n_panels(d), nblk * TA_NB, TA_W):
-        raise ValueError(f"panels: expected shape {(ta_n_panels(d), nblk * TA_NB, TA_W)}; "
-                         f"got {shape[:3]}")
-    return 0
-
-
 def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                const long long[:, ::1] layout, int act, double slope, int loss,
                double t_end, double rtol, double atol, bint has_target, double target,
@@ -1324,31 +1317,17 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
     if n_threads > B:
         n_threads = <int>B
     D.pstride = <long long>Xb.shape[0] * TA_NB
-    D.Xp = NULL
-    D.Xp32 = NULL
     cdef double* own_xp = NULL
     cdef float* own_xp32 = NULL
-    if not panels_wanted(Xb.shape[0], L.d, 4 if D.f32 else 8):
-        pass
-    elif shallow_ok(&L) and Xp32 is not None and D.f32:
-        check_panels(tuple(Xp32.shape), Xb.shape[0], L.d)
-        D.Xp32 = &Xp32[0, 0, 0]
-    elif shallow_ok(&L) and Xp is not None and not D.f32:
-        check_panels(tuple(Xp.shape), Xb.shape[0], L.d)
-        D.Xp = &Xp[0, 0, 0]
-    elif shallow_ok(&L):
+    cdef double* use_xp = NULL
+    cdef float* use_xp32 = NULL
+    if shallow_ok(&L):
         if D.f32:
-            own_xp32 = ta_alloc_f(<size_t>ta_n_panels(L.d) * D.pstride * TA_W)
-            if own_xp32 != NULL:
-                ta_panels_f(D.Xb32, <int>Xb.shape[0], L.d, N, own_xp32)
+            data_panels(Xb32, N, Xp32, &use_xp32, &own_xp32)
         else:
-            own_xp = ta_alloc(<size_t>ta_n_panels(L.d) * D.pstride * TA_W)
-            if own_xp != NULL:
-                ta_panels(D.Xb, <int>Xb.shape[0], L.d, N, own_xp)
-    if own_xp != NULL:
-        D.Xp = own_xp
-    if own_xp32 != NULL:
-        D.Xp32 = own_xp32
+            data_panels(Xb, N, Xp, &use_xp, &own_xp)
+    D.Xp = use_xp
+    D.Xp32 = use_xp32
     with nogil, parallel(num_threads=n_threads):
         sc = scratch_new(&L, N, events, D.f32)
         for b in prange(B, schedule="dynamic"):

@@ -411,3 +411,30 @@ def test_large_data_lane_path_gradient_and_threads(monkeypatch):
     two = train_on_threads(monkeypatch, 2, land, theta[None], **kw)
     assert same_bits(one.params, two.params, "float64")
     assert np.array_equal(one.loss, two.loss)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d, N", [(1, 5), (7, 37), (8, 64), (30, 455)])
+def test_python_and_c_panels_are_the_same(dtype, d, N):
+    """``block_data``'s panels (NumPy) are exactly the ones the kernels build themselves when
+    called without them (``ta_panels``): the same gradient bits either way."""
+    rng = np.random.default_rng(d * 1000 + N)
+    X, y = rng.standard_normal((N, d)), (rng.random((N, 1)) > 0.5).astype(float)
+    arch = Architecture(d, (5,), 1)
+    data = _engine.block_data(X, y, dtype)
+    theta = (rng.standard_normal((3, arch.n_params)) * 0.5).astype(dtype)
+    args = _engine.kernel_arch_args(arch, "bce")
+    grads = []
+    for xp in (data.Xp, None):
+        loss, grad = np.zeros(3), np.zeros((3, arch.n_params), dtype)
+        acc, bad = np.zeros(3), np.zeros(3, np.int8)
+        if dtype == "float64":
+            eng.evaluate_networks(theta, data.Xb, data.Yb, data.X, data.Y, *args, True, True,
+                                  False, False, loss, grad, acc, np.zeros((1, 1, 1)), bad, 1,
+                                  xp)
+        else:
+            eng.evaluate_networks_f32(theta, data.Xb, data.Yb, N, *args, True, True, False,
+                                      loss, grad, acc, bad, 1, xp)
+        assert not bad.any()
+        grads.append(grad)
+    assert same_bits(grads[0], grads[1], dtype)
