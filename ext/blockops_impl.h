@@ -23,22 +23,17 @@
 #endif
 
 #ifndef TA_F32
-/* exp(x) for a vector, accurate to about 2 ulp on [-1000, 709] (inputs are clamped there,
-   NaN stays NaN). Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, Taylor polynomial of
-   degree 13 (truncation error < 5e-18), and 2^k applied as two exact power-of-two factors
-   so that subnormal results are rounded once. */
-TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
+/* The reduction and polynomial of ta_vexp: x = kd ln2 + r, |r| <= ln2/2 (Cody-Waite, kd an
+   integer), p = exp(r) by the Taylor polynomial of degree 13 (truncation error < 5e-18),
+   Estrin's scheme (short dependency chains); *tp = x log2e + 1.5 2^52, whose low bits hold kd. */
+TA_INL ta_vd TA_FN(ta_vexp_red)(ta_vd x, ta_vd *kdp, ta_vd *tp)
 {
     const ta_vd shifter = V_SET1(6755399441055744.0);       /* 1.5 * 2^52 */
-    const ta_vi shifter_bits = V_BITS(shifter);
-    ta_vd kd, k1d, k2d, r, p, s1, s2;
-    ta_vi e1, e2;
-    x = V_SEL(V_LT(x, V_SET1(-1000.0)), V_SET1(-1000.0), x);
-    x = V_SEL(V_GT(x, V_SET1(709.0)), V_SET1(709.0), x);
-    kd = V_SUB(V_ADD(V_MUL(x, V_SET1(1.4426950408889634074)), shifter), shifter);
+    ta_vd t = V_ADD(V_MUL(x, V_SET1(1.4426950408889634074)), shifter), kd, r, p;
+    kd = V_SUB(t, shifter);
     r = V_SUB(x, V_MUL(kd, V_SET1(6.93147180369123816490e-01)));
     r = V_SUB(r, V_MUL(kd, V_SET1(1.90821492927058770002e-10)));
-    {   /* Taylor coefficients 1/n!, Estrin's scheme (short dependency chains) */
+    {   /* Taylor coefficients 1/n! */
         ta_vd r2 = V_MUL(r, r), r4, r8, p01, p23, p45, p67, p89, pab, pcd;
         r4 = V_MUL(r2, r2);
         r8 = V_MUL(r4, r4);
@@ -56,6 +51,23 @@ TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
         p89 = V_ADD(p89, V_MUL(pcd, r4));
         p = V_ADD(p01, V_MUL(p89, r8));
     }
+    *kdp = kd;
+    *tp = t;
+    return p;
+}
+
+/* exp(x) for a vector, accurate to about 2 ulp on [-1000, 709] (inputs are clamped there,
+   NaN stays NaN): ta_vexp_red, then 2^k applied as two exact power-of-two factors so that
+   subnormal results are rounded once. */
+TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
+{
+    const ta_vd shifter = V_SET1(6755399441055744.0);
+    const ta_vi shifter_bits = V_BITS(shifter);
+    ta_vd kd, t, k1d, k2d, p, s1, s2;
+    ta_vi e1, e2;
+    x = V_SEL(V_LT(x, V_SET1(-1000.0)), V_SET1(-1000.0), x);
+    x = V_SEL(V_GT(x, V_SET1(709.0)), V_SET1(709.0), x);
+    p = TA_FN(ta_vexp_red)(x, &kd, &t);
     /* k = k1 + k2 with both halves in the normal exponent range */
     k1d = V_SUB(V_ADD(V_MUL(kd, V_SET1(0.5)), shifter), shifter);
     k2d = V_SUB(kd, k1d);
@@ -66,19 +78,28 @@ TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
     return V_MUL(V_MUL(p, s1), s2);
 }
 
+/* exp(-|z|), the bits of ta_vexp(-|z|): when every lane has -|z| >= -708 (k >= -1021, so 2^k
+   is a normal number) no clamp is needed and p 2^k is one multiplication by 2^k (p 2^k1 is
+   exact, so ta_vexp's (p 2^k1) 2^k2 rounds the same exact product once); other vectors take
+   ta_vexp. 2^k from t's bits: bits(t) - bits(1.5 2^52) = k. */
+TA_INL ta_vd TA_FN(ta_vexpn)(ta_vd z)
+{
+    ta_vd x = V_SUB(V_SET1(0.0), V_ABS(z)), kd, t, p;
+    if (V_ANY(V_LT(x, V_SET1(-708.0))))
+        return TA_FN(ta_vexp)(x);
+    p = TA_FN(ta_vexp_red)(x, &kd, &t);
+    return V_MUL(p, V_FROMBITS(VI_SHL(VI_ADD(V_BITS(t),
+                                             VI_SET1(1023 - 0x4338000000000000LL)), 52)));
+}
+
 #else
-/* exp(x) for a vector of floats, accurate to about 1 ulp on [-104, 88.5] (inputs are clamped
-   there, NaN stays NaN): the same reduction as the double version with a two-part ln 2, a
-   Taylor polynomial of degree 7 (truncation error < 6e-9 relative) and 2^k as two factors. */
-TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
+/* The float reduction and polynomial: a two-part ln 2, a Taylor polynomial of degree 7
+   (truncation error < 6e-9 relative); *tp = x log2e + 1.5 2^23, whose low bits hold kd. */
+TA_INL ta_vd TA_FN(ta_vexp_red)(ta_vd x, ta_vd *kdp, ta_vd *tp)
 {
     const ta_vd shifter = V_SET1(12582912.0f);       /* 1.5 * 2^23 */
-    const ta_vi shifter_bits = V_BITS(shifter);
-    ta_vd kd, k1d, k2d, r, p, s1, s2;
-    ta_vi e1, e2;
-    x = V_SEL(V_LT(x, V_SET1(-104.0f)), V_SET1(-104.0f), x);
-    x = V_SEL(V_GT(x, V_SET1(88.5f)), V_SET1(88.5f), x);
-    kd = V_SUB(V_ADD(V_MUL(x, V_SET1(1.44269504088896341f)), shifter), shifter);
+    ta_vd t = V_ADD(V_MUL(x, V_SET1(1.44269504088896341f)), shifter), kd, r, p;
+    kd = V_SUB(t, shifter);
     r = V_SUB(x, V_MUL(kd, V_SET1(0.693145751953125f)));
     r = V_SUB(r, V_MUL(kd, V_SET1(1.428606765330187045e-06f)));
     {
@@ -92,6 +113,22 @@ TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
         p45 = V_ADD(p45, V_MUL(p67, r2));
         p = V_ADD(p01, V_MUL(p45, r4));
     }
+    *kdp = kd;
+    *tp = t;
+    return p;
+}
+
+/* exp(x) for a vector of floats, accurate to about 1 ulp on [-104, 88.5] (inputs are clamped
+   there, NaN stays NaN): ta_vexp_red and 2^k as two factors. */
+TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
+{
+    const ta_vd shifter = V_SET1(12582912.0f);
+    const ta_vi shifter_bits = V_BITS(shifter);
+    ta_vd kd, t, k1d, k2d, p, s1, s2;
+    ta_vi e1, e2;
+    x = V_SEL(V_LT(x, V_SET1(-104.0f)), V_SET1(-104.0f), x);
+    x = V_SEL(V_GT(x, V_SET1(88.5f)), V_SET1(88.5f), x);
+    p = TA_FN(ta_vexp_red)(x, &kd, &t);
     k1d = V_SUB(V_ADD(V_MUL(kd, V_SET1(0.5f)), shifter), shifter);
     k2d = V_SUB(kd, k1d);
     e1 = VI_SUB(V_BITS(V_ADD(k1d, shifter)), shifter_bits);
@@ -99,6 +136,17 @@ TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
     s1 = V_FROMBITS(VI_SHL(VI_ADD(e1, VI_SET1(127)), 23));
     s2 = V_FROMBITS(VI_SHL(VI_ADD(e2, VI_SET1(127)), 23));
     return V_MUL(V_MUL(p, s1), s2);
+}
+
+/* exp(-|z|) in floats, the bits of ta_vexp(-|z|) (as the double version: one factor 2^k when
+   every lane has -|z| >= -87, k >= -126) */
+TA_INL ta_vd TA_FN(ta_vexpn)(ta_vd z)
+{
+    ta_vd x = V_SUB(V_SET1(0.0f), V_ABS(z)), kd, t, p;
+    if (V_ANY(V_LT(x, V_SET1(-87.0f))))
+        return TA_FN(ta_vexp)(x);
+    p = TA_FN(ta_vexp_red)(x, &kd, &t);
+    return V_MUL(p, V_FROMBITS(VI_SHL(VI_ADD(V_BITS(t), VI_SET1(127 - 0x4B400000)), 23)));
 }
 #endif
 
@@ -205,7 +253,7 @@ TA_INL ta_vd TA_FN(ta_act)(ta_vd z, int code, TA_REAL slope, ta_vd *sp)
         h = V_MUL(z, s);
         break;
     case TA_ACT_SIGMOID:
-        e = TA_FN(ta_vexp)(V_SUB(zero, V_ABS(z)));
+        e = TA_FN(ta_vexpn)(z);
         d = V_DIV(one, V_ADD(one, e));
         h = V_SEL(V_GE(z, zero), d, V_MUL(e, d));
         s = V_MUL(h, V_SUB(one, h));
@@ -558,7 +606,7 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
         /* sigmoid output unit: s = 1 / (1 + e) or e / (1 + e) with e = exp(-|o|) (as the
            hidden sigmoid), ds/do = e / (1 + e)^2; loss on s, gradient chained through ds/do */
         for (m = 0; m < TA_NV; m++) {
-            ta_vd e = TA_FN(ta_vexp)(V_SUB(zero, V_ABS(o[m])));
+            ta_vd e = TA_FN(ta_vexpn)(o[m]);
             ta_vd q = V_DIV(one, V_ADD(one, e));
             ta_vd sg = V_SEL(V_GE(o[m], zero), q, V_MUL(e, q));
             ta_vd ds = V_MUL(V_MUL(e, q), q);
@@ -587,7 +635,7 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
         }
     } else {
         for (m = 0; m < TA_NV; m++) {
-            ta_vd e = TA_FN(ta_vexp)(V_SUB(zero, V_ABS(o[m])));
+            ta_vd e = TA_FN(ta_vexpn)(o[m]);
             if (need_grad) {
                 r = V_DIV(one, V_ADD(one, e));
                 s = V_SEL(V_GE(o[m], zero), r, V_MUL(e, r));
@@ -1046,15 +1094,11 @@ static void TA_FN(ta_interp1)(const TA_REAL *Za, const TA_REAL *Zb, int l, const
 #define TA_HSEL(m, x, y) ((ta_v4d)(((m) & (ta_v4i)(x)) | (~(m) & (ta_v4i)(y))))
 #define TA_HAND(m, x) ((ta_v4d)((m) & (ta_v4i)(x)))
 
-TA_INL ta_v4d TA_FN(ta_hexp)(ta_v4d x)
+TA_INL ta_v4d TA_FN(ta_hexp_red)(ta_v4d x, ta_v4d *kdp, ta_v4d *tp)
 {
     const ta_v4d shifter = TA_H1(6755399441055744.0);
-    const ta_v4i shifter_bits = (ta_v4i)shifter;
-    ta_v4d kd, k1d, k2d, r, p, s1, s2;
-    ta_v4i e1, e2;
-    x = TA_HSEL(x < TA_H1(-1000.0), TA_H1(-1000.0), x);
-    x = TA_HSEL(x > TA_H1(709.0), TA_H1(709.0), x);
-    kd = (x * TA_H1(1.4426950408889634074) + shifter) - shifter;
+    ta_v4d t = x * TA_H1(1.4426950408889634074) + shifter, kd, r, p;
+    kd = t - shifter;
     r = x - kd * TA_H1(6.93147180369123816490e-01);
     r = r - kd * TA_H1(1.90821492927058770002e-10);
     {
@@ -1075,6 +1119,20 @@ TA_INL ta_v4d TA_FN(ta_hexp)(ta_v4d x)
         p89 = p89 + pcd * r4;
         p = p01 + p89 * r8;
     }
+    *kdp = kd;
+    *tp = t;
+    return p;
+}
+
+TA_INL ta_v4d TA_FN(ta_hexp)(ta_v4d x)
+{
+    const ta_v4d shifter = TA_H1(6755399441055744.0);
+    const ta_v4i shifter_bits = (ta_v4i)shifter;
+    ta_v4d kd, t, k1d, k2d, p, s1, s2;
+    ta_v4i e1, e2;
+    x = TA_HSEL(x < TA_H1(-1000.0), TA_H1(-1000.0), x);
+    x = TA_HSEL(x > TA_H1(709.0), TA_H1(709.0), x);
+    p = TA_FN(ta_hexp_red)(x, &kd, &t);
     k1d = (kd * TA_H1(0.5) + shifter) - shifter;
     k2d = kd - k1d;
     e1 = (ta_v4i)(k1d + shifter) - shifter_bits;
@@ -1082,6 +1140,17 @@ TA_INL ta_v4d TA_FN(ta_hexp)(ta_v4d x)
     s1 = (ta_v4d)((e1 + 1023) << 52);
     s2 = (ta_v4d)((e2 + 1023) << 52);
     return (p * s1) * s2;
+}
+
+/* ta_vexpn in 4 lanes: exp(-|o|) with -|o| as o with its sign bit set (for o = +-0 the
+   result is 1 either way) */
+TA_INL ta_v4d TA_FN(ta_hexpn)(ta_v4d o)
+{
+    ta_v4d x = (ta_v4d)((ta_v4i)o | (ta_v4i)TA_H1(-0.0)), kd, t, p;
+    if (!_mm256_testz_si256((__m256i)(x < TA_H1(-708.0)), (__m256i)(x < TA_H1(-708.0))))
+        return TA_FN(ta_hexp)(x);
+    p = TA_FN(ta_hexp_red)(x, &kd, &t);
+    return p * (ta_v4d)(((ta_v4i)t + (1023 - 0x4338000000000000LL)) << 52);
 }
 
 /* ta_vlog1p01 in 4 lanes */
@@ -1132,7 +1201,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
         ta_v4i nf = (o - o) != (o - o);
         if (m >= nfull) nf &= (TA_H1((TA_REAL)m) + iota) < TA_H1((TA_REAL)n_valid);
         bad |= nf;
-        *(ta_v4d *)(E + m) = TA_FN(ta_hexp)(zero - (ta_v4d)((ta_v4i)o & 0x7fffffffffffffffLL));
+        *(ta_v4d *)(E + m) = TA_FN(ta_hexpn)(o);
     }
     if (need_grad) {
         for (m = 0; m < n; m += 4) {
@@ -1213,7 +1282,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
         ta_vi nf = V_NONFINITE(o);
         if (m >= nfull) nf = VI_AND(TA_VALID_AT(m), nf);
         bad = VI_OR(bad, nf);
-        V_STORE(E + m, TA_FN(ta_vexp)(V_SUB(zero, V_ABS(o))));
+        V_STORE(E + m, TA_FN(ta_vexpn)(o));
     }
     if (need_grad)
         for (m = 0; m < n; m += TA_W) {
