@@ -87,8 +87,12 @@ class Impl:
         self.times = []
 
 
-def alternate(impls, repeat, pause=0.05):
-    """Run every implementation ``repeat`` times in alternation; fills ``impl.times``."""
+def alternate(impls, repeat, pause=0.25):
+    """Run every implementation ``repeat`` times in alternation; fills ``impl.times``.
+    ``pause``: seconds of sleep before each run, longer than the previous run's idle threads
+    keep spinning (OpenBLAS's server threads spin for about 0.11 s after a GEMM, measured on
+    the machine of docs/guide/performance.md; the engine's OpenMP threads for under 10 ms), so
+    that no implementation starts with a core taken by the previous one's threads."""
     for _ in range(repeat):
         for im in impls:
             if im.max_runs is not None and len(im.times) >= im.max_runs:
