@@ -58,6 +58,8 @@ cdef extern from "blockops.h":
     void ta_reduce_lanes(const double* lanes, int n, double* out) noexcept nogil
     void ta_wgrad_all(const double* Dall, const double* Xb, int nblk, int n_out, int n_in,
                       double* gacc, double* bacc) noexcept nogil
+    void ta_wgrad_panels(const double* Dg, const double* Xg, size_t pst, int nblk, int n_out,
+                         int d, double* G1) noexcept nogil
     int ta_head1(const double* w, const double* b, int n_in, const double* H, const double* S,
                  const double* Y, int n_valid, double scale, int code, int need_value,
                  int need_grad, double* O, double* gw, double* gb, double* D,

@@ -197,27 +197,34 @@ cdef inline void shallow_zero(const Layout* L, real_t* gacc, bint panels) noexce
         memset(gacc + TA_W * r1[3], 0, sizeof(real_t) * TA_W)
 
 
+cdef inline void panel_rows_out(const Layout* L, const real_t* G1, real_t* out) noexcept nogil:
+    """The first layer's weight and bias gradient from the panel chains ``G1`` (neuron k's row
+    of ``ta_n_panels(d) * TA_W`` entries, the bias in column d) into ``out``."""
+    cdef const long long* r0 = L.rows
+    cdef int l = <int>r0[0], d = L.d, k, i
+    cdef int rowlen = ta_n_panels(d) * TA_W
+    for k in range(l):
+        for i in range(d):
+            out[r0[2] + <long long>k * d + i] = G1[<size_t>k * rowlen + i]
+        if r0[3] >= 0:
+            out[r0[3] + k] = G1[<size_t>k * rowlen + d]
+
+
 cdef inline void shallow_collect(const Layout* L, const real_t* gacc, const real_t* G1,
                                  bint panels, real_t* out) noexcept nogil:
     """The reduced gradient of a ``ta_shallow`` shard in ``out`` (P entries): with the panel
     path, the first layer from the chains ``G1`` (neuron k's row of ``ta_n_panels(d) * TA_W``
     entries, the bias in column d) and the output layer from its lanes; else all from the
     lanes."""
-    cdef const long long* r0 = L.rows
     cdef const long long* r1 = L.rows + 6
-    cdef int l = <int>r0[0], d = L.d, k, i
-    cdef int rowlen = ta_n_panels(d) * TA_W
+    cdef int l = <int>L.rows[0]
     if not panels:
         if real_t is double:
             ta_reduce_lanes(gacc, L.P, out)
         else:
             ta_reduce_lanes_f(gacc, L.P, out)
         return
-    for k in range(l):
-        for i in range(d):
-            out[r0[2] + <long long>k * d + i] = G1[<size_t>k * rowlen + i]
-        if r0[3] >= 0:
-            out[r0[3] + k] = G1[<size_t>k * rowlen + d]
+    panel_rows_out(L, G1, out)
     if real_t is double:
         ta_reduce_lanes(gacc + TA_W * r1[2], l, out + r1[2])
         if r1[3] >= 0:
@@ -231,16 +238,19 @@ cdef inline void shallow_collect(const Layout* L, const real_t* gacc, const real
 cdef inline void backward_block(const Layout* L, const double* theta, int li, double* Dcur,
                                 const double* X0, const double* Xb, int blk, int nblk,
                                 bint grad_all, const double* Z, const double* S, double* D0,
-                                double* D1, double* Dall, double* gacc) noexcept nogil:
+                                double* D1, double* Dall, double* gacc, const double* Xp,
+                                long long pstride, double* G1) noexcept nogil:
     """Backward pass of block ``blk`` (inputs ``X0``) from layer ``li`` down to the first layer:
     ``Dcur`` holds the errors of layer ``li``; weight gradients go into the lanes ``gacc``, the
     errors alternate between ``D0`` and ``D1``. With ``grad_all`` (full data, ``Xb`` the data
     blocks) the first layer's errors are stored in ``Dall`` and its weight gradient is taken
-    over groups of WG_GROUP blocks (``ta_wgrad_all``)."""
+    over groups of WG_GROUP blocks: from the panels ``Xp`` (``ta_wgrad_panels``: one chain per
+    entry over the samples in order, in ``G1``; ``general_collect``) when given, else from the
+    blocks (``ta_wgrad_all``, lanes)."""
     cdef const long long* row
     cdef const double* Hin
     cdef double* Dnext
-    cdef int n_out, n_in, l1 = <int>L.rows[0], d = L.d
+    cdef int n_out, n_in, l1 = <int>L.rows[0], d = L.d, g0
     while li >= 0:
         row = L.rows + 6 * li
         n_out = <int>row[0]
@@ -250,9 +260,14 @@ cdef inline void backward_block(const Layout* L, const double* theta, int li, do
             memcpy(Dall + <size_t>(blk % WG_GROUP) * l1 * TA_NB, Dcur,
                    sizeof(double) * l1 * TA_NB)
             if blk % WG_GROUP == WG_GROUP - 1 or blk == nblk - 1:
-                ta_wgrad_all(Dall, Xb + <size_t>(blk - blk % WG_GROUP) * d * TA_NB,
-                             blk % WG_GROUP + 1, l1, d, gacc + TA_W * L.rows[2],
-                             gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
+                g0 = blk - blk % WG_GROUP
+                if Xp != NULL:
+                    ta_wgrad_panels(Dall, Xp + <size_t>g0 * TA_NB * TA_W, <size_t>pstride,
+                                    blk % WG_GROUP + 1, l1, d, G1)
+                else:
+                    ta_wgrad_all(Dall, Xb + <size_t>g0 * d * TA_NB, blk % WG_GROUP + 1, l1, d,
+                                 gacc + TA_W * L.rows[2],
+                                 gacc + TA_W * L.rows[3] if L.rows[3] >= 0 else NULL)
         else:
             ta_wgrad(Dcur, Hin, n_out, n_in, gacc + TA_W * row[2],
                      gacc + TA_W * row[3] if row[3] >= 0 else NULL)
@@ -262,3 +277,13 @@ cdef inline void backward_block(const Layout* L, const double* theta, int li, do
                         n_out, n_in, Dnext)
             Dcur = Dnext
         li -= 1
+
+
+cdef inline void general_collect(const Layout* L, const double* gacc, const double* G1,
+                                 bint panels, double* out) noexcept nogil:
+    """The reduced gradient of a full-data pass of the general path in ``out`` (P entries):
+    all from the lanes ``gacc``, then, with the panels (``backward_block``), the first layer
+    from the chains ``G1`` (its lanes are zero)."""
+    ta_reduce_lanes(gacc, L.P, out)
+    if panels:
+        panel_rows_out(L, G1, out)

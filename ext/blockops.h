@@ -719,6 +719,7 @@ typedef struct {
                  const double *, int, double, int, int, int, double *, double *, double *,
                  double *, double *, double *);
     void (*wgrad_all)(const double *, const double *, int, int, int, double *, double *);
+    void (*wgrad_panels)(const double *, const double *, size_t, int, int, int, double *);
     int (*shallow)(const ta_shallow_args *, int, int, double *, double *);
     void (*interp1)(const double *, const double *, int, const double *, int, const double *,
                     int, int, int, int, double, const double *, int, double, int, int,
@@ -729,7 +730,8 @@ typedef struct {
 
 #define TA_OPS(S) { TA_CAT(ta_affine, S), TA_CAT(ta_tanh, S), TA_CAT(ta_mix, S), \
                     TA_CAT(ta_wgrad, S), TA_CAT(ta_backprop, S), TA_CAT(ta_loss_block, S), \
-                    TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), TA_CAT(ta_shallow, S), \
+                    TA_CAT(ta_head1, S), TA_CAT(ta_wgrad_all, S), \
+                    TA_CAT(ta_wgrad_panels, S), TA_CAT(ta_shallow, S), \
                     TA_CAT(ta_interp1, S), TA_CAT(ta_reduce_lanes, S), 0 }
 
 static ta_ops_t ta_ops_default_ = TA_OPS(_default);
@@ -829,6 +831,7 @@ static int ta_current_clone(void) { return ta_ops.id; }
 #define ta_loss_block (ta_ops.loss_block)
 #define ta_head1 (ta_ops.head1)
 #define ta_wgrad_all (ta_ops.wgrad_all)
+#define ta_wgrad_panels (ta_ops.wgrad_panels)
 #define ta_shallow (ta_ops.shallow)
 #define ta_interp1 (ta_ops.interp1)
 #define ta_reduce_lanes (ta_ops.reduce)

@@ -135,6 +135,7 @@ cdef struct Scratch:
     double* theta
     long long* perm
     double* Dall        # first-layer errors of the last WG_GROUP blocks of a full-data pass
+    double* G1p         # first-layer gradient chains of a full-data pass with panels
     # shallow fast path (ta_shallow; NULL otherwise): n_sets sets of group scratch and
     # gradient lanes, per-shard reduced gradients, losses and hit counts
     int n_sets
@@ -220,9 +221,10 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
     sc.theta = ta_alloc(P)
     sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
     sc.Dall = ta_alloc(nb * l1 * WG_GROUP)
+    sc.G1p = ta_alloc(l1 * ta_n_panels(L.d) * TA_W)
     if (sc.Z == NULL or sc.S == NULL or sc.D0 == NULL or sc.D1 == NULL or sc.G == NULL
             or sc.xblk == NULL or sc.yblk == NULL or sc.gacc == NULL or sc.grad == NULL
-            or sc.theta == NULL or sc.perm == NULL or sc.Dall == NULL):
+            or sc.theta == NULL or sc.perm == NULL or sc.Dall == NULL or sc.G1p == NULL):
         scratch_free(sc)
         return NULL
     if shallow_ok(L) and n_points == 0:
@@ -273,6 +275,7 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.theta)
     free(sc.perm)
     free(sc.Dall)
+    free(sc.G1p)
     free(sc.Za)
     free(sc.Zb)
     free(sc.thetas)
@@ -423,11 +426,15 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
     # stored errors of the group (lane sums kept in registers through the group instead of
     # per-block updates of the gradient lanes)
     cdef bint grad_all = need_grad and idx == NULL
+    # ... from the samples x features panels when the data has them (one chain per entry)
+    cdef bint panels = grad_all and D.Xp != NULL
     if idx == NULL and fwd_out == NULL and sc.sh_part != NULL and (not want_acc or L.loss == LOSS_BCE):
         return shallow_pass(L, D, theta, need_grad, need_loss, want_acc, loss_out, acc_out,
                             grad, sc)
     if need_grad:
         memset(sc.gacc, 0, sizeof(double) * TA_W * L.P)
+    if panels:
+        memset(sc.G1p, 0, sizeof(double) * L.rows[0] * ta_n_panels(d) * TA_W)
     for blk in range(nblk):
         nv = n - blk * TA_NB
         if nv > TA_NB:
@@ -497,9 +504,10 @@ cdef int net_pass(const Layout* L, const Data* D, const long long* idx, int n,
         # backward
         if need_grad:
             backward_block(L, theta, li, Dcur, X0, D.Xb, blk, nblk, grad_all, sc.Z, sc.S,
-                           sc.D0, sc.D1, sc.Dall, sc.gacc)
+                           sc.D0, sc.D1, sc.Dall, sc.gacc, D.Xp if panels else NULL,
+                           D.pstride, sc.G1p)
     if need_grad:
-        ta_reduce_lanes(sc.gacc, L.P, grad)
+        general_collect(L, sc.gacc, sc.G1p, panels, grad)
     if need_loss:
         loss_out[0] = total / count
     if want_acc:

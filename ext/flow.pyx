@@ -31,7 +31,7 @@ from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS, TA_W, ta_affine, ta_alloc, t
                         ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
                         ta_n_panels, ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
                         ta_shallow_args, ta_shallow_args_f, ta_shallow_f, ta_tanh, ta_wgrad,
-                        ta_wgrad_all)
+                        ta_wgrad_all, ta_wgrad_panels)
 
 cdef enum:
     RUNNING = 0
@@ -119,6 +119,7 @@ cdef struct Scratch:
     double* G
     double* gacc
     double* Dall
+    double* G1p         # first-layer gradient chains of a full-data pass with panels
     double* sh_H
     double* sh_S
     double* sh_D
@@ -170,6 +171,7 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.G)
     free(sc.gacc)
     free(sc.Dall)
+    free(sc.G1p)
     free(sc.sh_H)
     free(sc.sh_S)
     free(sc.sh_D)
@@ -221,14 +223,15 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
     sc.G = ta_alloc(nb * L.e)
     sc.gacc = ta_alloc(TA_W * P)
     sc.Dall = ta_alloc(nb * l1 * WG_GROUP)
+    sc.G1p = ta_alloc(l1 * ta_n_panels(L.d) * TA_W)
     sc.K = ta_alloc(7 * P)
     sc.ys = ta_alloc(P)
     sc.tmp = ta_alloc(P)
     sc.grad = ta_alloc(P)
     sc.y0 = ta_alloc(P)
     if (sc.Z == NULL or sc.S == NULL or sc.D0 == NULL or sc.D1 == NULL or sc.G == NULL
-            or sc.gacc == NULL or sc.Dall == NULL or sc.K == NULL or sc.ys == NULL
-            or sc.tmp == NULL or sc.grad == NULL or sc.y0 == NULL):
+            or sc.gacc == NULL or sc.Dall == NULL or sc.G1p == NULL or sc.K == NULL
+            or sc.ys == NULL or sc.tmp == NULL or sc.grad == NULL or sc.y0 == NULL):
         scratch_free(sc)
         return NULL
     if shallow_ok(L):
@@ -422,8 +425,11 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
     cdef bint use_head = e == 1 and L.loss != 3
     if sc.sh_part != NULL:
         return shallow_pass(L, D, theta, need_grad, True, loss_out, grad, sc)
+    cdef bint panels = need_grad and D.Xp != NULL
     if need_grad:
         memset(sc.gacc, 0, sizeof(double) * TA_W * L.P)
+    if panels:
+        memset(sc.G1p, 0, sizeof(double) * L.rows[0] * ta_n_panels(d) * TA_W)
     for blk in range(nblk):
         nv = D.N - blk * TA_NB
         if nv > TA_NB:
@@ -458,9 +464,9 @@ cdef int net_pass(const Layout* L, const Data* D, const double* theta, bint need
         total += part
         if need_grad:
             backward_block(L, theta, li, Dcur, X0, D.Xb, blk, nblk, True, sc.Z, sc.S,
-                           sc.D0, sc.D1, sc.Dall, sc.gacc)
+                           sc.D0, sc.D1, sc.Dall, sc.gacc, D.Xp, D.pstride, sc.G1p)
     if need_grad:
-        ta_reduce_lanes(sc.gacc, L.P, grad)
+        general_collect(L, sc.gacc, sc.G1p, panels, grad)
     loss_out[0] = total / count
     return bad
 
@@ -1321,11 +1327,12 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
     cdef float* own_xp32 = NULL
     cdef double* use_xp = NULL
     cdef float* use_xp32 = NULL
-    if shallow_ok(&L):
-        if D.f32:
-            data_panels(Xb32, N, Xp32, &use_xp32, &own_xp32)
-        else:
-            data_panels(Xb, N, Xp, &use_xp, &own_xp)
+    # the panels of the first-layer gradient (shallow path and, in float64, the general path
+    # as in engine.pyx, so that both flows evaluate the same bits)
+    if D.f32:
+        data_panels(Xb32, N, Xp32, &use_xp32, &own_xp32)
+    else:
+        data_panels(Xb, N, Xp, &use_xp, &own_xp)
     D.Xp = use_xp
     D.Xp32 = use_xp32
     with nogil, parallel(num_threads=n_threads):

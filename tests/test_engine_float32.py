@@ -304,6 +304,26 @@ def test_float32_scope_and_dtype_validation():
               loss="cross_entropy", lr=0.1, steps=2, dtype="float32")
 
 
+def test_float32_refuses_values_beyond_its_range():
+    """Finite float64 parameters or data beyond float32's range would round to inf: one clear
+    error naming the argument, before any computation (no overflow warning, no divergence)."""
+    arch, X, Y, theta0 = problem()
+    big = np.array(theta0, dtype=float)
+    big[0, 0] = 1e39
+    with np.errstate(over="raise"):
+        with pytest.raises(ValidationError, match=r"`theta` must lie within float32's range"):
+            train(big, X, Y, arch=arch, loss="bce", lr=0.1, steps=2, dtype="float32")
+        with pytest.raises(ValidationError, match=r"`theta`.*1 entries beyond it"):
+            _engine.batch_loss_and_gradient(big, X, Y, arch=arch, loss="bce", dtype="float32")
+        Xb = np.array(X, dtype=float)
+        Xb[3, 1] = -5e38
+        with pytest.raises(ValidationError, match=r"`X` must lie within float32's range"):
+            train(theta0, Xb, Y, arch=arch, loss="bce", lr=0.1, steps=2, dtype="float32")
+    # float64 takes the same values
+    res = train(big, X, Y, arch=arch, loss="bce", lr=0.1, steps=2, progress=False)
+    assert res.params.dtype == np.float64
+
+
 def test_float32_checkpoint_resume_is_bit_identical(tmp_path, monkeypatch):
     import importlib
 

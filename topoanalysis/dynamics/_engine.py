@@ -142,6 +142,23 @@ class EngineData:
         return self.X.shape[0]
 
 
+def as_dtype(name, a, dtype):
+    """The finite array ``a`` as a C-contiguous array of ``dtype``; in float32, entries beyond
+    its range (|x| > 3.4e38, which would round to inf) are refused with one line naming
+    ``name``, before any computation."""
+    if np.dtype(dtype) != np.float32:
+        return np.ascontiguousarray(a, dtype=dtype)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(a, dtype=np.float32)
+    over = ~np.isfinite(out) & np.isfinite(np.asarray(a))
+    if over.any():
+        raise ValidationError(
+            f"`{name}` must lie within float32's range (|x| <= 3.4e38) with dtype='float32'; "
+            f"got {int(over.sum())} entries beyond it (largest magnitude "
+            f"{float(np.max(np.abs(np.asarray(a)[over]))):.3g}). Use dtype='float64' or rescale.")
+    return out
+
+
 def prepare_data(arch, X, y, loss, dtype="float64"):
     """Validate ``X`` (N, d) and ``y`` against ``arch`` and ``loss``; block the data (rounded
     to ``dtype``).
@@ -157,6 +174,8 @@ def prepare_data(arch, X, y, loss, dtype="float64"):
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:
         raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got {Y.shape[0]}.")
+    as_dtype("X", X, dtype)
+    as_dtype("y", Y, dtype)
     return block_data(X, Y, dtype)
 
 
@@ -415,7 +434,7 @@ def _evaluate_f32(theta, X, y, arch, loss, n_threads, *, want_grad, want_acc=Fal
     loss = _losses.check_loss(loss)
     check_dtype("float32", arch, loss)
     data = prepare_data(arch, X, y, loss, "float32")
-    stack = np.ascontiguousarray(stack, dtype=np.float32)
+    stack = as_dtype("theta", stack, np.float32)
     B, P = stack.shape
     N = data.n_samples
     check_memory(4.0 * B * (6 + (P if want_grad else 0)),

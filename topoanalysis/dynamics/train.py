@@ -352,7 +352,7 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     steps = check_int("steps", steps, minimum=1)
     _losses.check_outputs_for_loss(loss, arch.outputs)
     dtype = _engine.check_dtype(dtype, arch, loss)
-    params = np.ascontiguousarray(params, dtype=dtype)
+    params = _engine.as_dtype("theta", params, dtype)
     data = _engine.prepare_data(arch, X, y, loss, dtype=dtype)
     N = data.n_samples
     if batch_size is not None:
