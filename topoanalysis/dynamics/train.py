@@ -433,20 +433,22 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     ramp = 64  # the first calls are short and grow (x8) as the measured cost comes in
     # Fewer networks than threads: the kernel may share each network's sample shards among
     # the threads. Whether that pays depends on N and on the machine's load (on a busy
-    # machine a descheduled thread holds the other at every step's join), so the first two
-    # calls are timed with one thread and with all, and the faster is kept. The numbers do
-    # not depend on it (fixed shards added in a fixed order).
-    probe = {} if 1 < n_threads and B < n_threads else None
-    # each probe call lasts about PROBE_SECONDS (at least 4 steps, at most 1/16 of the
+    # machine a descheduled thread holds the other at every step's join), so the first four
+    # calls are timed, with one thread and with all in the order 1, all, all, 1 (a drift of
+    # the machine's speed during the probes weighs on both), and the faster minimum is kept.
+    # The numbers do not depend on it (fixed shards added in a fixed order).
+    plan = [1, n_threads, n_threads, 1] if 1 < n_threads and B < n_threads else []
+    probe = {}
+    # each probe call lasts about PROBE_SECONDS (at least 4 steps, at most 1/32 of the
     # run): a few steps of a large network last under a millisecond, which the scheduler's
     # noise decides instead of the thread count
-    probe_steps = max(4, min(int(PROBE_SECONDS / max(per_step, 1e-9)), total // 16))
+    probe_steps = max(4, min(int(PROBE_SECONDS / max(per_step, 1e-9)), total // 32))
     threads = n_threads
     try:
         while t0 < total:
             t1 = min(total, t0 + min(ramp, _chunk_steps(total - t0, per_step)))
-            if probe is not None:   # two short timed calls decide
-                threads = 1 if not probe else n_threads
+            if plan:   # short timed calls decide
+                threads = plan[0]
                 t1 = min(total, t0 + probe_steps)
             else:
                 ramp *= 8
@@ -455,12 +457,12 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
                             threads, data.Xp)
             done, t0 = t1 - t0, t1
             per_step = max((time.perf_counter() - tic) / done, 1e-12)
-            if probe is not None:
-                probe[threads] = per_step
-                if len(probe) == 2:
+            if plan:
+                probe[threads] = min(probe.get(threads, np.inf), per_step)
+                plan.pop(0)
+                if not plan:
                     threads = min(probe, key=probe.get)
                     per_step = probe[threads]
-                    probe = None
             if bar is not None:
                 bar.update(done)
             if np.all(status != eng.STATUS_RUNNING):
