@@ -933,6 +933,18 @@ def panels_used(Py_ssize_t n_blocks, int d, int itemsize):
     return panels_wanted(n_blocks, d, itemsize)
 
 
+def split_used(TrainOptions options, long long N, long long P, bint f32=False):
+    """Whether ``train_chunk`` with fewer networks than threads shares each network's sample
+    shards among the threads for these options, ``N`` samples and ``P`` parameters (float64:
+    full batch, ``shallow_ok`` and ``N P >= SPLIT_MIN_WORK``; float32: the batch's
+    ``n P >= SPLIT_MIN_WORK``); otherwise it runs one thread per network."""
+    cdef Layout L = make_layout(options.layout, options.act, 0.0, options.loss, P)
+    if f32:
+        return <double>(options.batch_size if options.batch_size > 0 else N) * P >= SPLIT_MIN_WORK_
+    return (options.batch_size <= 0 and shallow_ok(&L)
+            and <double>N * P >= SPLIT_MIN_WORK_)
+
+
 cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
                       const double[:, ::1] X, const double[:, ::1] Y, TrainOptions o,
                       TrainState state, const long long[:, ::1] layout,

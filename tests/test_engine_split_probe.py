@@ -25,12 +25,14 @@ def run(monkeypatch, slow_threads, n_threads=2, B=1):
         return real(*args)
 
     monkeypatch.setattr(eng, "train_chunk", chunk)
+    # this small problem would not split (``split_used``): pretend it does
+    monkeypatch.setattr(eng, "split_used", lambda *args: True)
     arch = Architecture(3, (4,), 1)
     X = np.random.default_rng(0).standard_normal((40, 3))
     y = X[:, :1] * X[:, 1:2]
     res = train(init_params(arch, n_networks=B, seed=1), X, y, arch=arch, lr=0.05,
                 steps=1000, progress=False, n_threads=n_threads)
-    monkeypatch.setattr(eng, "train_chunk", real)
+    monkeypatch.undo()
     return seen, res
 
 
@@ -50,3 +52,28 @@ def test_no_probe_with_one_network_per_thread(monkeypatch):
     assert set(seen) == {2}
     seen, _ = run(monkeypatch, slow_threads=2, n_threads=1)
     assert set(seen) == {1}
+
+
+def test_probe_only_when_the_kernel_would_split(monkeypatch):
+    """Below SPLIT_MIN_WORK samples x parameters, and for networks outside the shallow path in
+    float64, the kernel runs one thread per network whatever the thread count: nothing to
+    time, no probe calls. Above it (one hidden layer, full batch) the four probes run."""
+    eng = _engine.kernels()
+    real = eng.train_chunk
+    seen = []
+
+    def chunk(*args):
+        seen.append(args[8])
+        return real(*args)
+
+    monkeypatch.setattr(eng, "train_chunk", chunk)
+    rng = np.random.default_rng(0)
+    for hidden, n, probes in (((4,), 40, False), ((16,), 3000, True), ((4, 4), 20000, False)):
+        arch = Architecture(3, hidden, 1)
+        assert (n * arch.n_params >= eng.SPLIT_MIN_WORK) == (n > 40)
+        X = rng.standard_normal((n, 3))
+        seen.clear()
+        train(init_params(arch, n_networks=1, seed=1), X, X[:, :1] * X[:, 1:2], arch=arch,
+              lr=0.05, steps=200, progress=False, n_threads=2)
+        assert (seen[:4] == [1, 2, 2, 1]) == probes, (hidden, seen)
+        assert probes or set(seen) == {2}

@@ -437,7 +437,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     # calls are timed, with one thread and with all in the order 1, all, all, 1 (a drift of
     # the machine's speed during the probes weighs on both), and the faster minimum is kept.
     # The numbers do not depend on it (fixed shards added in a fixed order).
-    plan = [1, n_threads, n_threads, 1] if 1 < n_threads and B < n_threads else []
+    plan = [1, n_threads, n_threads, 1] if (
+        1 < n_threads and B < n_threads
+        and eng.split_used(options, N, P, dtype == "float32")) else []
     probe = {}
     # each probe call lasts about PROBE_SECONDS (at least 4 steps, at most 1/32 of the
     # run): a few steps of a large network last under a millisecond, which the scheduler's
