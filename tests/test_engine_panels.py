@@ -438,3 +438,47 @@ def test_python_and_c_panels_are_the_same(dtype, d, N):
         assert not bad.any()
         grads.append(grad)
     assert same_bits(grads[0], grads[1], dtype)
+
+
+@pytest.mark.parametrize("hidden, outputs, above", [((4, 3), 1, False), ((3,), 2, False),
+                                                    ((4, 3), 1, True)])
+def test_general_path_first_layer_gradient_from_panels(hidden, outputs, above):
+    """Networks outside the shallow path (more hidden layers, several outputs) take their
+    first-layer weight gradient from the panels too when the data has them (and from lane
+    sums above the size limit): the full gradient matches a float64 NumPy reference on both
+    sides of the limit, and the compiled value equals the one-network reference whatever the
+    thread count."""
+    d = 6
+    N = (16 * 1024 * 1024 // (NB * (d + 8) * 8) + 2) * NB - 5 if above else 203
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((N, d))
+    arch = Architecture(d, hidden, outputs, activation="leaky_relu")
+    Y = np.tanh(X[:, :outputs] - 0.5 * X[:, 1:outputs + 1])
+    land = Landscape(arch, X, Y, loss="mse")
+    assert (land._data.Xp.size == 0) == above
+    theta = rng.standard_normal((3, arch.n_params)) * 0.5
+    one = np.asarray(land.gradient(theta, n_threads=1))
+    two = np.asarray(land.gradient(theta, n_threads=2))
+    assert same_bits(one, two, "float64")
+    for b in range(3):
+        Ws, bs, pos = [], [], 0
+        sizes = (d,) + tuple(hidden) + (outputs,)
+        for i in range(len(sizes) - 1):
+            Ws.append(theta[b, pos:pos + sizes[i + 1] * sizes[i]].reshape(sizes[i + 1], sizes[i]))
+            pos += sizes[i + 1] * sizes[i]
+            bs.append(theta[b, pos:pos + sizes[i + 1]])
+            pos += sizes[i + 1]
+        assert pos == arch.n_params
+        hs, zs = [X], []
+        for i in range(len(Ws)):
+            z = hs[-1] @ Ws[i].T + bs[i]
+            zs.append(z)
+            hs.append(np.where(z > 0, z, 0.01 * z) if i < len(Ws) - 1 else z)
+        G = 2 * (hs[-1] - Y) / (N * outputs)
+        grads = []
+        for i in range(len(Ws) - 1, -1, -1):
+            grads = [(G.T @ hs[i]).ravel(), G.sum(0)] + grads
+            if i:
+                G = (G @ Ws[i]) * np.where(zs[i - 1] > 0, 1.0, 0.01)
+        ref = np.concatenate(grads)
+        np.testing.assert_allclose(one[b], ref, rtol=1e-9, atol=1e-14)
