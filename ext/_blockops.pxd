@@ -8,6 +8,7 @@ cdef extern from "blockops.h":
     enum: TA_W
     enum: TA_GROUP
     enum: TA_SHARDS
+    enum: TA_SHARDS_MAX
     ctypedef struct ta_shallow_args:
         const double* W1
         const double* b1
@@ -39,6 +40,7 @@ cdef extern from "blockops.h":
         double* G1
     double* ta_alloc(size_t n) noexcept nogil
     int ta_n_panels(int d) noexcept nogil
+    int ta_n_shards(int nblk) noexcept nogil
     void ta_panels(const double* Xb, int nblk, int d, int N, double* Xp) noexcept nogil
     void ta_panels_f(const float* Xb, int nblk, int d, int N, float* Xp) noexcept nogil
     int ta_clone_supported(int which) noexcept nogil

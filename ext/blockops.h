@@ -31,7 +31,7 @@
    engine.pyx / TOPOANALYSIS_CLONE). Other compilers get the portable version only.
 
    Every network is computed by one thread in a fixed order of operations, or its samples are
-   split into TA_SHARDS fixed shards whose partial sums are added in shard order (ta_shallow),
+   split into fixed shards (ta_n_shards) whose partial sums are added in shard order (ta_shallow),
    so the numbers are bit-identical whatever the number of threads and however the networks are
    split into chunks.
 
@@ -61,7 +61,9 @@
 #define TA_W 8          /* lanes of a logical vector */
 #define TA_NV 2         /* vectors per block row (TA_NB / TA_W) */
 #define TA_GROUP 8      /* blocks whose first-layer gradient is accumulated in registers */
-#define TA_SHARDS 2     /* fixed sample shards of a full-data pass (ta_shallow) */
+#define TA_SHARDS 2     /* fixed sample shards of a full-data pass (ta_shallow), at least */
+#define TA_SHARDS_MAX 16    /* ... and at most */
+#define TA_SHARD_BLOCKS 32  /* blocks per shard beyond TA_SHARDS shards */
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"   /* vector helpers are always inlined */
@@ -194,6 +196,19 @@ typedef struct {
    feature d the constant 1 of the bias (for the N real samples) and features beyond it 0;
    ta_n_panels(d) = d / 8 + 1 panels. */
 static inline int ta_n_panels(int d) { return d / TA_W + 1; }
+
+/* The fixed sample shards of a full-data pass over nblk blocks (shard s: blocks
+   [s nblk / n, (s + 1) nblk / n)): TA_SHARDS (fewer when there are fewer blocks) up to
+   3 TA_SHARD_BLOCKS - 1 blocks, then one per TA_SHARD_BLOCKS blocks, at most TA_SHARDS_MAX.
+   A function of the data size only, so the numbers never depend on the threads; the many
+   shards of large data let threads sharing one network balance their work. */
+static inline int ta_n_shards(int nblk)
+{
+    int k = nblk / TA_SHARD_BLOCKS;
+    if (nblk < TA_SHARDS) return nblk;
+    if (k < TA_SHARDS) return TA_SHARDS;
+    return k < TA_SHARDS_MAX ? k : TA_SHARDS_MAX;
+}
 
 #define TA_PANELS_DEF(NAME, T) \
 static inline void NAME(const T *Xb, int nblk, int d, int N, T *Xp) \

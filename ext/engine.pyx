@@ -4,9 +4,9 @@
 # thread team over independent networks (or segments). Every network (segment) is computed
 # entirely by one thread with thread-private scratch, so results do not depend on the number of
 # threads. Exception, with the same guarantee: full-data passes of a shallow one-output network
-# (``shallow_pass``) always split the samples into the same TA_SHARDS shards and add the shard
-# results in shard order; when training fewer networks than threads, the threads share them
-# (if a pass is large enough to pay for it, SPLIT_MIN_WORK).
+# (``shallow_pass``) always split the samples into the same shards (``ta_n_shards``, a function
+# of the data size) and add the shard results in shard order; when training fewer networks than
+# threads, the threads share them (if a pass is large enough to pay for it, SPLIT_MIN_WORK).
 # The C primitives come from ext/blockops.h through the dispatch table of the selected clone
 # (default, x86-64-v3, x86-64-v4; ``select_clone``).
 # The Python owners live in topoanalysis/dynamics/_engine.py: they validate, lay out the data
@@ -20,7 +20,7 @@
 # (-1 when absent), offset of the layer's outputs in the activation scratch, offset of its
 # activation derivative in the derivative scratch (hidden layers only).
 
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport NAN, isfinite, pow, sqrt, sqrtf
 from libc.stdint cimport int8_t, uint64_t
 from libc.stdlib cimport free, malloc
@@ -81,6 +81,13 @@ DTYPES = ("float64", "float32") if ta_have_f32() else ("float64",)
 BLOCK_SIZE = TA_NB
 LANES = TA_W
 SHARDS = TA_SHARDS
+
+
+def n_shards(int n_blocks):
+    """The fixed sample shards of a full-data pass over ``n_blocks`` blocks (``ta_n_shards``
+    of ext/blockops.h: 2 up to 95 blocks, then one per 32 blocks, at most 16); shard ``s``
+    holds blocks ``[s n_blocks // n, (s + 1) n_blocks // n)``."""
+    return ta_n_shards(n_blocks)
 CLONES = ("default", "v3", "v4")     # ids 0, 1, 2 of ta_select_clone
 
 
@@ -228,7 +235,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
         scratch_free(sc)
         return NULL
     if shallow_ok(L) and n_points == 0:
-        n_sets = TA_SHARDS if sc.split > 1 else 1
+        n_sets = <size_t>sc.split      # one set of group scratch per thread
         sc.n_sets = <int>n_sets
         sc.sh_H = ta_alloc(n_sets * TA_GROUP * l1 * nb)
         sc.sh_S = ta_alloc(n_sets * TA_GROUP * l1 * nb)
@@ -237,10 +244,10 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
         sc.sh_G = ta_alloc(n_sets * TA_GROUP * nb)
         sc.sh_gacc = ta_alloc(n_sets * TA_W * P)
         sc.sh_G1 = ta_alloc(n_sets * l1 * ta_n_panels(L.d) * TA_W)
-        sc.sh_part = ta_alloc(TA_SHARDS * P)
-        sc.sh_val = ta_alloc(TA_SHARDS)
-        sc.sh_hit = ta_alloc(TA_SHARDS)
-        sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS)
+        sc.sh_part = ta_alloc(TA_SHARDS_MAX * P)
+        sc.sh_val = ta_alloc(TA_SHARDS_MAX)
+        sc.sh_hit = ta_alloc(TA_SHARDS_MAX)
+        sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS_MAX)
         if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
                 or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
                 or sc.sh_G1 == NULL or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
@@ -298,10 +305,10 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
 
 cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int s,
                         int nshards, int nblk, bint need_grad, bint need_loss, bint want_acc,
-                        double scale, Scratch* sc) noexcept nogil:
+                        double scale, Scratch* sc, int set_) noexcept nogil:
     """Shard ``s`` of ``nshards`` (blocks ``[s nblk / nshards, (s + 1) nblk / nshards)``) of the
-    shallow full-data pass: reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
-    cdef int set_ = s if sc.n_sets > 1 else 0
+    shallow full-data pass, with the group scratch of set ``set_`` (the calling thread's):
+    reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
     cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
@@ -335,23 +342,24 @@ cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint 
                       bint need_loss, bint want_acc, double* loss_out, double* acc_out,
                       double* grad, Scratch* sc) noexcept nogil:
     """Full-data pass of a shallow one-output network (``shallow_ok``): the blocks go in
-    ``min(TA_SHARDS, n_blocks)`` fixed shards whose reduced gradients, loss sums and hit
+    ``ta_n_shards(n_blocks)`` fixed shards whose reduced gradients, loss sums and hit
     counts are added in shard order, so the result is the same whether one thread does all
-    shards or ``sc.split`` threads share them."""
+    shards or ``sc.split`` threads share them (dealt one at a time, so that a thread slowed
+    down by the machine takes fewer)."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
-    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int nshards = ta_n_shards(nblk)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>D.N
     cdef double total, hits
     cdef double* part
     if sc.split > 1 and nshards > 1:
-        for s in prange(nshards, num_threads=sc.split, schedule="static"):
+        for s in prange(nshards, num_threads=sc.split, schedule="dynamic", chunksize=1):
             shallow_shard(L, D, theta, s, nshards, nblk, need_grad, need_loss, want_acc,
-                          1.0 / count, sc)
+                          1.0 / count, sc, threadid())
     else:
         for s in range(nshards):
             shallow_shard(L, D, theta, s, nshards, nblk, need_grad, need_loss, want_acc,
-                          1.0 / count, sc)
+                          1.0 / count, sc, 0)
     total = sc.sh_val[0]
     hits = sc.sh_hit[0]
     bad = sc.sh_bad[0]
@@ -1031,7 +1039,7 @@ cdef struct ScratchF:
     float* G
     float* gacc         # n_sets * TA_W * P gradient lanes
     float* G1           # n_sets first-layer gradient chains (panels)
-    float* part         # TA_SHARDS * P reduced shard gradients
+    float* part         # TA_SHARDS_MAX * P reduced shard gradients
     double* val
     double* hit
     int* bad
@@ -1087,7 +1095,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
         return NULL
     memset(sc, 0, sizeof(ScratchF))
     sc.split = split if split > 1 else 1
-    n_sets = TA_SHARDS if sc.split > 1 else 1
+    n_sets = <size_t>sc.split      # one set of group scratch per thread
     sc.n_sets = <int>n_sets
     sc.H = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
     sc.S = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
@@ -1096,10 +1104,10 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     sc.G = ta_alloc_f(n_sets * TA_GROUP * nb)
     sc.gacc = ta_alloc_f(n_sets * TA_W * P)
     sc.G1 = ta_alloc_f(n_sets * l1 * ta_n_panels(L.d) * TA_W)
-    sc.part = ta_alloc_f(TA_SHARDS * P)
-    sc.val = ta_alloc(TA_SHARDS)
-    sc.hit = ta_alloc(TA_SHARDS)
-    sc.bad = <int*>malloc(sizeof(int) * TA_SHARDS)
+    sc.part = ta_alloc_f(TA_SHARDS_MAX * P)
+    sc.val = ta_alloc(TA_SHARDS_MAX)
+    sc.hit = ta_alloc(TA_SHARDS_MAX)
+    sc.bad = <int*>malloc(sizeof(int) * TA_SHARDS_MAX)
     sc.grad = ta_alloc_f(P)
     sc.theta = ta_alloc_f(P)
     sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
@@ -1132,8 +1140,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
 cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb,
                           const float* Xp, int N, const float* theta, int s, int nshards, int nblk, bint need_grad,
                           bint need_loss, bint want_acc, double scale,
-                          ScratchF* sc) noexcept nogil:
-    cdef int set_ = s if sc.n_sets > 1 else 0
+                          ScratchF* sc, int set_) noexcept nogil:
     cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
@@ -1169,19 +1176,19 @@ cdef int shallow_pass_f(const Layout* L, const float* Xb, const float* Yb, const
                         ScratchF* sc) noexcept nogil:
     """float32 ``shallow_pass`` over the ``N`` samples of the blocks ``Xb``, ``Yb``."""
     cdef int nblk = (N + TA_NB - 1) // TA_NB
-    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int nshards = ta_n_shards(nblk)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>N
     cdef double total, hits
     cdef float* part
     if sc.split > 1 and nshards > 1:
-        for s in prange(nshards, num_threads=sc.split, schedule="static"):
+        for s in prange(nshards, num_threads=sc.split, schedule="dynamic", chunksize=1):
             shallow_shard_f(L, Xb, Yb, Xp, N, theta, s, nshards, nblk, need_grad, need_loss,
-                            want_acc, 1.0 / count, sc)
+                            want_acc, 1.0 / count, sc, threadid())
     else:
         for s in range(nshards):
             shallow_shard_f(L, Xb, Yb, Xp, N, theta, s, nshards, nblk, need_grad, need_loss,
-                            want_acc, 1.0 / count, sc)
+                            want_acc, 1.0 / count, sc, 0)
     total = sc.val[0]
     hits = sc.hit[0]
     bad = sc.bad[0]

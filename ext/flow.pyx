@@ -27,11 +27,11 @@ from libc.stdint cimport int8_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS, TA_W, ta_affine, ta_alloc, ta_alloc_f,
+from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS_MAX, TA_W, ta_affine, ta_alloc, ta_alloc_f,
                         ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
-                        ta_n_panels, ta_reduce_lanes, ta_reduce_lanes_f, ta_select_clone, ta_shallow,
-                        ta_shallow_args, ta_shallow_args_f, ta_shallow_f, ta_tanh, ta_wgrad,
-                        ta_wgrad_all, ta_wgrad_panels)
+                        ta_n_panels, ta_n_shards, ta_reduce_lanes, ta_reduce_lanes_f,
+                        ta_select_clone, ta_shallow, ta_shallow_args, ta_shallow_args_f,
+                        ta_shallow_f, ta_tanh, ta_wgrad, ta_wgrad_all, ta_wgrad_panels)
 
 cdef enum:
     RUNNING = 0
@@ -242,10 +242,10 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.sh_G = ta_alloc(TA_GROUP * nb)
         sc.sh_gacc = ta_alloc(TA_W * P)
         sc.sh_G1 = ta_alloc(l1 * ta_n_panels(L.d) * TA_W)
-        sc.sh_part = ta_alloc(TA_SHARDS * P)
-        sc.sh_val = ta_alloc(TA_SHARDS)
-        sc.sh_hit = ta_alloc(TA_SHARDS)
-        sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS)
+        sc.sh_part = ta_alloc(TA_SHARDS_MAX * P)
+        sc.sh_val = ta_alloc(TA_SHARDS_MAX)
+        sc.sh_hit = ta_alloc(TA_SHARDS_MAX)
+        sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS_MAX)
         if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
                 or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
                 or sc.sh_G1 == NULL
@@ -260,7 +260,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.f_G = ta_alloc_f(TA_GROUP * nb)
         sc.f_gacc = ta_alloc_f(TA_W * P)
         sc.f_G1 = ta_alloc_f(l1 * ta_n_panels(L.d) * TA_W)
-        sc.f_part = ta_alloc_f(TA_SHARDS * P)
+        sc.f_part = ta_alloc_f(TA_SHARDS_MAX * P)
         sc.f_theta = ta_alloc_f(P)
         if (sc.f_H == NULL or sc.f_S == NULL or sc.f_D == NULL or sc.f_O == NULL
                 or sc.f_G == NULL or sc.f_gacc == NULL or sc.f_part == NULL
@@ -348,7 +348,7 @@ cdef int shallow_pass_f32(const Layout* L, const Data* D, const double* theta, b
     engine.pyx gives at the float rounding of ``theta`` (shard gradients added in float),
     returned in double."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
-    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int nshards = ta_n_shards(nblk)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>D.N
     cdef double total
@@ -377,7 +377,7 @@ cdef int shallow_pass_f32(const Layout* L, const Data* D, const double* theta, b
 cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
                       bint need_loss, double* loss_out, double* grad, Scratch* sc) noexcept nogil:
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
-    cdef int nshards = TA_SHARDS if nblk >= TA_SHARDS else nblk
+    cdef int nshards = ta_n_shards(nblk)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>D.N
     cdef double total

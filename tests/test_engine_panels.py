@@ -5,15 +5,17 @@ the gradient of the first-layer weights ``W1`` and of the hidden bias ``b1`` fro
 features panel copy of the data (ext/blockops_impl.h ``ta_wgrad_panels``, ``ta_wgp_tile``;
 ext/blockops.h ``ta_panels``; ext/_common.pxi ``shallow_collect``; ext/engine.pyx
 ``shallow_shard``, ``shallow_pass``). Its documented semantics: the ``N`` samples, in
-``nblk = ceil(N / 16)`` blocks of 16, go in ``TA_SHARDS = 2`` fixed shards (shard ``s`` holds
-blocks ``[s nblk // 2, (s + 1) nblk // 2)``, one shard when ``nblk < 2``); in each shard every
+``nblk = ceil(N / 16)`` blocks of 16, go in ``n = n_shards(nblk)`` fixed shards (2 up to 95
+blocks, one when ``nblk < 2``, then ``nblk // 32`` up to 16; shard ``s`` holds blocks
+``[s nblk // n, (s + 1) nblk // n)``); in each shard every
 entry is one fused multiply-add chain in increasing sample order from ``+0.0``,
 
     g = fma(D[n, k], X[n, i], g),     D[n, k] = S[n, k] * (0 + w2[k] * G[n]),
 
 with ``X[n, d] := 1`` for the hidden bias and ``G[n] = scale * dloss/do[n]`` (``scale = 1/N``;
 mse: ``G = (2 (o - y)) * scale``, ext/blockops_impl.h ``ta_lossv``); the gradient is
-``shard0 + shard1`` (one addition in the working precision), whatever the number of threads.
+``((shard0 + shard1) + shard2) + ...`` (additions in the working precision), whatever the
+number of threads.
 float32 does the same in float arithmetic.
 
 The tests make ``D`` exactly computable in NumPy: "active" input features and first-layer
@@ -37,7 +39,7 @@ from topoanalysis.dynamics import _engine
 
 eng = _engine.kernels()
 NB = eng.BLOCK_SIZE          # samples per block (16)
-SHARDS = eng.SHARDS          # fixed sample shards of a full-data pass (2)
+SHARDS = eng.SHARDS          # fixed sample shards of a full-data pass, at least (2)
 DTYPES = eng.DTYPES
 PRECISION = {"float64": 53, "float32": 24}
 UINT = {"float64": np.uint64, "float32": np.uint32}
@@ -73,11 +75,26 @@ def exact_ints(values):
     return [num << (K - (den.bit_length() - 1)) for num, den in ratios], K
 
 
-def shard_ranges(N, shards=SHARDS):
+def n_shards(nblk):
+    """The documented shard count (``ta_n_shards``), written out independently."""
+    if nblk < SHARDS:
+        return nblk
+    return min(16, max(SHARDS, nblk // 32))
+
+
+def shard_ranges(N):
     """Sample ranges of the fixed shards of a pass over ``N`` samples (padding excluded)."""
     nblk = -(-N // NB)
-    ns = shards if nblk >= shards else nblk
+    ns = n_shards(nblk)
     return [(s * nblk // ns * NB, min((s + 1) * nblk // ns * NB, N)) for s in range(ns)]
+
+
+def test_shard_count_rule():
+    """The kernels' shard count is the documented rule (a function of the data size only)."""
+    for nblk in list(range(0, 130)) + [511, 512, 513, 4096, 10 ** 6]:
+        assert eng.n_shards(nblk) == n_shards(nblk), nblk
+    assert [n_shards(b) for b in (1, 2, 95, 96, 128, 511, 512, 4096)] == [1, 2, 2, 3, 4, 15, 16,
+                                                                        16]
 
 
 def chain_sums(D, X1, ranges, p, fused=True):
@@ -178,6 +195,7 @@ def fma_clone(request):
 # shards (20) and one shard (13).
 CASES = [
     (1, 1, 37, "relu"),
+    (3, 9, 1700, "leaky_relu"),     # 107 blocks: 3 shards
     (2, 7, 455, "leaky_relu"),
     (3, 8, 37, "relu"),
     (4, 15, 20, "relu"),
