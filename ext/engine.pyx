@@ -88,6 +88,8 @@ def n_shards(int n_blocks):
     of ext/blockops.h: 2 up to 95 blocks, then one per 32 blocks, at most 16); shard ``s``
     holds blocks ``[s n_blocks // n, (s + 1) n_blocks // n)``."""
     return ta_n_shards(n_blocks)
+
+
 CLONES = ("default", "v3", "v4")     # ids 0, 1, 2 of ta_select_clone
 
 
@@ -941,16 +943,22 @@ def panels_used(Py_ssize_t n_blocks, int d, int itemsize):
     return panels_wanted(n_blocks, d, itemsize)
 
 
+cdef inline bint split_wanted(const Layout* L, long long batch, long long N,
+                              bint f32) noexcept nogil:
+    """Whether training with fewer networks than threads shares each network's sample shards
+    among the threads: float64, full batch on the shallow path with ``N P >= SPLIT_MIN_WORK``;
+    float32 (always the shallow path), the batch's ``n P >= SPLIT_MIN_WORK``."""
+    if f32:
+        return <double>(batch if batch > 0 else N) * L.P >= SPLIT_MIN_WORK_
+    return batch <= 0 and shallow_ok(L) and <double>N * L.P >= SPLIT_MIN_WORK_
+
+
 def split_used(TrainOptions options, long long N, long long P, bint f32=False):
     """Whether ``train_chunk`` with fewer networks than threads shares each network's sample
-    shards among the threads for these options, ``N`` samples and ``P`` parameters (float64:
-    full batch, ``shallow_ok`` and ``N P >= SPLIT_MIN_WORK``; float32: the batch's
-    ``n P >= SPLIT_MIN_WORK``); otherwise it runs one thread per network."""
+    shards among the threads for these options, ``N`` samples and ``P`` parameters
+    (``split_wanted``); otherwise it runs one thread per network."""
     cdef Layout L = make_layout(options.layout, options.act, 0.0, options.loss, P)
-    if f32:
-        return <double>(options.batch_size if options.batch_size > 0 else N) * P >= SPLIT_MIN_WORK_
-    return (options.batch_size <= 0 and shallow_ok(&L)
-            and <double>N * P >= SPLIT_MIN_WORK_)
+    return split_wanted(&L, options.batch_size, N, f32)
 
 
 cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
@@ -988,8 +996,7 @@ cdef _train_chunk_f64(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb,
     # fewer networks than threads: the threads share the sample shards of each network
     # (one parallel region per pass, opened by the calling thread) when a pass is large
     # enough; otherwise no more threads than networks
-    if (B < n_threads and c.batch <= 0 and shallow_ok(&L)
-            and <double>D.N * L.P >= SPLIT_MIN_WORK_):
+    if B < n_threads and split_wanted(&L, c.batch, D.N, False):
         with nogil:
             sc = scratch_new(&L, D.N, 0, 0, n_threads)
             for b in range(B):
@@ -1399,7 +1406,7 @@ cdef _train_chunk_f32(const float[:, :, ::1] Xb, const float[:, :, ::1] Yb,
     cf.udir = NULL
     if state.mid is not None:
         penalty_arrays[float](state.mid, state.udir, &cf.mid, &cf.udir)
-    if B < n_threads and <double>(c.batch if c.batch > 0 else D.N) * L.P >= SPLIT_MIN_WORK_:
+    if B < n_threads and split_wanted(&L, c.batch, D.N, True):
         with nogil:
             sc = scratch_new_f(&L, D.N, c.batch, 0, 0, n_threads)
             for b in range(B):

@@ -316,11 +316,12 @@ def train_on_threads(monkeypatch, threads, land, theta0, **kw):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_one_network_split_over_two_threads_is_the_same_chain(monkeypatch, dtype):
+@pytest.mark.parametrize("l, d, N", [(13, 30, 500), (9, 15, 2300)])
+def test_one_network_split_over_two_threads_is_the_same_chain(monkeypatch, dtype, l, d, N):
     """B = 1 with the samples' shards run by two threads (``N P >= SPLIT_MIN_WORK``, the
-    split path of ``train_chunk``) and by one thread give identical bits over a few GD steps;
-    the first step of the split run is ``theta0 - lr g`` with ``g`` the documented chains."""
-    l, d, N = 13, 30, 500
+    split path of ``train_chunk``; N = 2,300: 4 shards dealt dynamically) and by one thread
+    give identical bits over a few GD steps; the first step of the split run is
+    ``theta0 - lr g`` with ``g`` the documented chains."""
     prob = make_problem(dtype, l, d, N, seed=2)
     arch = prob["arch"]
     assert N * arch.n_params >= eng.SPLIT_MIN_WORK
