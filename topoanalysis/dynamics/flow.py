@@ -188,7 +188,8 @@ class _Gradient:
         d = self.data
         if self.data32 is not None:
             # the float32 kernels at the float rounding of the state (as the compiled flow)
-            th32 = np.ascontiguousarray(theta, dtype=np.float32)
+            with np.errstate(over="ignore"):   # a state beyond float32's range diverges
+                th32 = np.ascontiguousarray(theta, dtype=np.float32)
             g32 = np.zeros((n, self.P), np.float32) if want_grad else np.zeros((1, 1), np.float32)
             for s in range(0, n, self.max_rows):
                 sl = slice(s, s + self.max_rows)
