@@ -1333,6 +1333,8 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
     ta_vi bad = VI_SET1(0);
     TA_REAL lanes[TA_W];
     int g0, j, k, m;
+    /* ReLU: the forward pass stores no derivative S; the backward pass takes it from H */
+    const int relu = a->act == TA_ACT_RELU;
     if (a->need_grad && a->Xp)
         memset(a->G1, 0, sizeof(TA_REAL) * (size_t)l * ta_n_panels(d) * TA_W);
     for (g0 = blk0; g0 < blk1; g0 += TA_GROUP) {
@@ -1344,7 +1346,7 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
             const int R = r >= TA_AFFG_ROWS + 4 ? TA_AFFG_ROWS
                           : r > TA_AFFG_ROWS ? (r + 1) / 2 : r;
             const TA_REAL *Xg = a->Xb + (size_t)g0 * d * TA_NB;
-            TA_REAL *Sg = a->need_grad ? a->S : NULL;
+            TA_REAL *Sg = a->need_grad && !relu ? a->S : NULL;
 #define TA_AFFG(RR) TA_CAT(TA_FN(ta_aff_g), RR)(a->W1, a->b1, k, l, d, Xg, nb, a->H, Sg, \
                                                  a->act, a->slope, a->w2, a->b2, a->O)
             if (R == 6) TA_AFFG(6);
@@ -1363,7 +1365,7 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
             TA_REAL *H = a->H + (size_t)j * l * TA_NB;
             ta_vd o[TA_NV];
             TA_FN(ta_affine_in)(a->W1, a->b1, l, d, X, H, a->act, a->slope,
-                                a->need_grad ? a->S + (size_t)j * l * TA_NB : NULL);
+                                a->need_grad && !relu ? a->S + (size_t)j * l * TA_NB : NULL);
             for (m = 0; m < TA_NV; m++) o[m] = V_SET1(a->b2 ? a->b2[0] : 0.0);
             for (k = 0; k < l; k++) {
                 ta_vd u = V_SET1(a->w2[k]);
@@ -1424,9 +1426,14 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                 ta_vd u = V_SET1(a->w2[k]);
                 ta_vd p = V_ADD(V_LOAD(a->gw2 + TA_W * k), V_MUL(g[0], V_LOAD(h)));
                 V_STORE(a->gw2 + TA_W * k, V_ADD(p, V_MUL(g[1], V_LOAD(h + TA_W))));
-                for (m = 0; m < TA_NV; m++)
+                for (m = 0; m < TA_NV; m++) {
+                    /* ReLU's derivative from its activation: h > 0 exactly where z > 0 (z <= 0
+                       gives +-0, NaN and -inf give NaN), the S ta_act would have stored */
+                    ta_vd sv = relu ? V_AND(V_GT(V_LOAD(h + TA_W * m), V_SET1(0.0)), V_SET1(1.0))
+                                    : V_LOAD(s + TA_W * m);
                     V_STORE(D + (size_t)k * TA_NB + TA_W * m,
-                            V_MUL(V_LOAD(s + TA_W * m), V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
+                            V_MUL(sv, V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
+                }
             }
         }
         if (a->Xp)
