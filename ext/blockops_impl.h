@@ -56,42 +56,6 @@ TA_INL ta_vd TA_FN(ta_vexp_red)(ta_vd x, ta_vd *kdp, ta_vd *tp)
     return p;
 }
 
-/* exp(x) for a vector, accurate to about 2 ulp on [-1000, 709] (inputs are clamped there,
-   NaN stays NaN): ta_vexp_red, then 2^k applied as two exact power-of-two factors so that
-   subnormal results are rounded once. */
-TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
-{
-    const ta_vd shifter = V_SET1(6755399441055744.0);
-    const ta_vi shifter_bits = V_BITS(shifter);
-    ta_vd kd, t, k1d, k2d, p, s1, s2;
-    ta_vi e1, e2;
-    x = V_SEL(V_LT(x, V_SET1(-1000.0)), V_SET1(-1000.0), x);
-    x = V_SEL(V_GT(x, V_SET1(709.0)), V_SET1(709.0), x);
-    p = TA_FN(ta_vexp_red)(x, &kd, &t);
-    /* k = k1 + k2 with both halves in the normal exponent range */
-    k1d = V_SUB(V_ADD(V_MUL(kd, V_SET1(0.5)), shifter), shifter);
-    k2d = V_SUB(kd, k1d);
-    e1 = VI_SUB(V_BITS(V_ADD(k1d, shifter)), shifter_bits);
-    e2 = VI_SUB(V_BITS(V_ADD(k2d, shifter)), shifter_bits);
-    s1 = V_FROMBITS(VI_SHL(VI_ADD(e1, VI_SET1(1023)), 52));
-    s2 = V_FROMBITS(VI_SHL(VI_ADD(e2, VI_SET1(1023)), 52));
-    return V_MUL(V_MUL(p, s1), s2);
-}
-
-/* exp(-|z|), the bits of ta_vexp(-|z|): when every lane has -|z| >= -708 (k >= -1021, so 2^k
-   is a normal number) no clamp is needed and p 2^k is one multiplication by 2^k (p 2^k1 is
-   exact, so ta_vexp's (p 2^k1) 2^k2 rounds the same exact product once); other vectors take
-   ta_vexp. 2^k from t's bits: bits(t) - bits(1.5 2^52) = k. */
-TA_INL ta_vd TA_FN(ta_vexpn)(ta_vd z)
-{
-    ta_vd x = V_SUB(V_SET1(0.0), V_ABS(z)), kd, t, p;
-    if (V_ANY(V_LT(x, V_SET1(-708.0))))
-        return TA_FN(ta_vexp)(x);
-    p = TA_FN(ta_vexp_red)(x, &kd, &t);
-    return V_MUL(p, V_FROMBITS(VI_SHL(VI_ADD(V_BITS(t),
-                                             VI_SET1(1023 - 0x4338000000000000LL)), 52)));
-}
-
 #else
 /* The float reduction and polynomial: a two-part ln 2, a Taylor polynomial of degree 7
    (truncation error < 6e-9 relative); *tp = x log2e + 1.5 2^23, whose low bits hold kd. */
@@ -118,37 +82,77 @@ TA_INL ta_vd TA_FN(ta_vexp_red)(ta_vd x, ta_vd *kdp, ta_vd *tp)
     return p;
 }
 
-/* exp(x) for a vector of floats, accurate to about 1 ulp on [-104, 88.5] (inputs are clamped
-   there, NaN stays NaN): ta_vexp_red and 2^k as two factors. */
+#endif
+
+/* exp's constants in the clone's precision: the shifter 1.5 2^p (p mantissa bits) and its
+   bits, the clamps, the exponent bias, and the smallest -|z| for which 2^k is normal. */
+#ifndef TA_F32
+#define TA_EXP_SHIFTER 6755399441055744.0
+#define TA_EXP_SHIFTER_BITS 0x4338000000000000LL
+#define TA_EXP_LO (-1000.0)
+#define TA_EXP_HI 709.0
+#define TA_EXP_FAST (-708.0)      /* k >= -1021 */
+#define TA_EXP_HALF 0.5
+#define TA_EXP_ZERO 0.0
+#define TA_EXP_BIAS 1023
+#define TA_EXP_MANT 52
+#else
+#define TA_EXP_SHIFTER 12582912.0f
+#define TA_EXP_SHIFTER_BITS 0x4B400000
+#define TA_EXP_LO (-104.0f)
+#define TA_EXP_HI 88.5f
+#define TA_EXP_FAST (-87.0f)      /* k >= -126 */
+#define TA_EXP_HALF 0.5f
+#define TA_EXP_ZERO 0.0f
+#define TA_EXP_BIAS 127
+#define TA_EXP_MANT 23
+#endif
+
+/* exp(x) for a vector, accurate to about 2 ulp (float: 1 ulp) on [TA_EXP_LO, TA_EXP_HI]
+   (inputs are clamped there, NaN stays NaN): ta_vexp_red, then 2^k applied as two exact
+   power-of-two factors so that subnormal results are rounded once. */
 TA_INL ta_vd TA_FN(ta_vexp)(ta_vd x)
 {
-    const ta_vd shifter = V_SET1(12582912.0f);
+    const ta_vd shifter = V_SET1(TA_EXP_SHIFTER);
     const ta_vi shifter_bits = V_BITS(shifter);
     ta_vd kd, t, k1d, k2d, p, s1, s2;
     ta_vi e1, e2;
-    x = V_SEL(V_LT(x, V_SET1(-104.0f)), V_SET1(-104.0f), x);
-    x = V_SEL(V_GT(x, V_SET1(88.5f)), V_SET1(88.5f), x);
+    x = V_SEL(V_LT(x, V_SET1(TA_EXP_LO)), V_SET1(TA_EXP_LO), x);
+    x = V_SEL(V_GT(x, V_SET1(TA_EXP_HI)), V_SET1(TA_EXP_HI), x);
     p = TA_FN(ta_vexp_red)(x, &kd, &t);
-    k1d = V_SUB(V_ADD(V_MUL(kd, V_SET1(0.5f)), shifter), shifter);
+    /* k = k1 + k2 with both halves in the normal exponent range */
+    k1d = V_SUB(V_ADD(V_MUL(kd, V_SET1(TA_EXP_HALF)), shifter), shifter);
     k2d = V_SUB(kd, k1d);
     e1 = VI_SUB(V_BITS(V_ADD(k1d, shifter)), shifter_bits);
     e2 = VI_SUB(V_BITS(V_ADD(k2d, shifter)), shifter_bits);
-    s1 = V_FROMBITS(VI_SHL(VI_ADD(e1, VI_SET1(127)), 23));
-    s2 = V_FROMBITS(VI_SHL(VI_ADD(e2, VI_SET1(127)), 23));
+    s1 = V_FROMBITS(VI_SHL(VI_ADD(e1, VI_SET1(TA_EXP_BIAS)), TA_EXP_MANT));
+    s2 = V_FROMBITS(VI_SHL(VI_ADD(e2, VI_SET1(TA_EXP_BIAS)), TA_EXP_MANT));
     return V_MUL(V_MUL(p, s1), s2);
 }
 
-/* exp(-|z|) in floats, the bits of ta_vexp(-|z|) (as the double version: one factor 2^k when
-   every lane has -|z| >= -87, k >= -126) */
+/* exp(-|z|), the bits of ta_vexp(-|z|): when every lane has -|z| >= TA_EXP_FAST (2^k is a
+   normal number) no clamp is needed and p 2^k is one multiplication by 2^k (p 2^k1 is exact,
+   so ta_vexp's (p 2^k1) 2^k2 rounds the same exact product once); other vectors take
+   ta_vexp. 2^k from t's bits: bits(t) - bits(shifter) = k. */
 TA_INL ta_vd TA_FN(ta_vexpn)(ta_vd z)
 {
-    ta_vd x = V_SUB(V_SET1(0.0f), V_ABS(z)), kd, t, p;
-    if (V_ANY(V_LT(x, V_SET1(-87.0f))))
+    ta_vd x = V_SUB(V_SET1(TA_EXP_ZERO), V_ABS(z)), kd, t, p;
+    if (V_ANY(V_LT(x, V_SET1(TA_EXP_FAST))))
         return TA_FN(ta_vexp)(x);
     p = TA_FN(ta_vexp_red)(x, &kd, &t);
-    return V_MUL(p, V_FROMBITS(VI_SHL(VI_ADD(V_BITS(t), VI_SET1(127 - 0x4B400000)), 23)));
+    return V_MUL(p, V_FROMBITS(VI_SHL(VI_ADD(V_BITS(t),
+                                             VI_SET1(TA_EXP_BIAS - TA_EXP_SHIFTER_BITS)),
+                                      TA_EXP_MANT)));
 }
-#endif
+#undef TA_EXP_SHIFTER
+#undef TA_EXP_SHIFTER_BITS
+#undef TA_EXP_LO
+#undef TA_EXP_HI
+#undef TA_EXP_FAST
+#undef TA_EXP_HALF
+#undef TA_EXP_ZERO
+#undef TA_EXP_BIAS
+#undef TA_EXP_MANT
 
 #ifndef TA_F32
 /* 2 atanh(s) = log((1 + s) / (1 - s)) for s in [0, 1/3]: log1p(x) = 2 atanh(x / (2 + x)) for
