@@ -142,21 +142,25 @@ class EngineData:
         return self.X.shape[0]
 
 
-def as_dtype(name, a, dtype):
-    """The finite array ``a`` as a C-contiguous array of ``dtype``; in float32, entries beyond
-    its range (|x| > 3.4e38, which would round to inf) are refused with one line naming
-    ``name``, before any computation."""
-    if np.dtype(dtype) != np.float32:
-        return np.ascontiguousarray(a, dtype=dtype)
-    with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(a, dtype=np.float32)
-    over = ~np.isfinite(out) & np.isfinite(np.asarray(a))
+def check_float32_range(name, a):
+    """Refuse, with one line naming ``name``, finite entries of ``a`` beyond float32's range
+    (|x| > 3.4e38 would round to inf), before any computation."""
+    a = np.asarray(a)
+    with np.errstate(invalid="ignore"):
+        over = np.abs(a) > np.finfo(np.float32).max
     if over.any():
         raise ValidationError(
             f"`{name}` must lie within float32's range (|x| <= 3.4e38) with dtype='float32'; "
             f"got {int(over.sum())} entries beyond it (largest magnitude "
-            f"{float(np.max(np.abs(np.asarray(a)[over]))):.3g}). Use dtype='float64' or rescale.")
-    return out
+            f"{float(np.max(np.abs(a[over]))):.3g}). Use dtype='float64' or rescale.")
+
+
+def as_dtype(name, a, dtype):
+    """The finite array ``a`` as a C-contiguous array of ``dtype`` (float32: after
+    ``check_float32_range``)."""
+    if np.dtype(dtype) == np.float32:
+        check_float32_range(name, a)
+    return np.ascontiguousarray(a, dtype=dtype)
 
 
 def prepare_data(arch, X, y, loss, dtype="float64"):
@@ -174,8 +178,9 @@ def prepare_data(arch, X, y, loss, dtype="float64"):
     Y = _losses.as_targets(y, loss, arch.outputs)
     if Y.shape[0] != X.shape[0]:
         raise ShapeError(f"`y` must have one row per sample of X ({X.shape[0]}); got {Y.shape[0]}.")
-    as_dtype("X", X, dtype)
-    as_dtype("y", Y, dtype)
+    if np.dtype(dtype) == np.float32:
+        check_float32_range("X", X)
+        check_float32_range("y", Y)
     return block_data(X, Y, dtype)
 
 
