@@ -11,6 +11,7 @@ and networks that are done leave the batch. ``train(..., optimizer="flow")`` cal
 """
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -213,6 +214,20 @@ class _Gradient:
         return loss, grad, bad != 0
 
 
+def _pow(a, p):
+    """``a ** p`` elementwise by the C library's ``pow``, as the compiled flow computes it.
+
+    NumPy's own power loops differ by CPU (its AVX-512 build rounds some results differently
+    from libm), which would move the reference integrator's step sizes by an ulp on some
+    machines and not on others. Bases here are non-negative (error norms, step factors)."""
+    a = np.asarray(a, dtype=float)
+    out = np.empty(a.shape)
+    flat = out.reshape(-1)
+    for i, v in enumerate(a.reshape(-1).tolist()):
+        flat[i] = math.pow(v, p) if v >= 0.0 else math.nan
+    return out
+
+
 def _rms(a):
     return np.sqrt(np.mean(a * a, axis=1))
 
@@ -240,7 +255,7 @@ def _initial_step(f, y0, f0, t_span, rtol, atol):
     der12 = np.maximum(np.abs(der2), np.sqrt(dnf))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         h1 = np.where(der12 <= 1e-15, np.maximum(1e-6, h * 1e-3),
-                      (0.01 / np.maximum(der12, 1e-300)) ** 0.2)
+                      _pow(0.01 / np.maximum(der12, 1e-300), 0.2))
     h1 = np.where(bad | ~np.isfinite(h1), h, h1)
     return np.minimum(np.minimum(100 * h, h1), t_span)
 
@@ -542,8 +557,8 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
 
             # step-size control (DOPRI5)
             with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                fac11 = en ** _EXPO1
-                fac = fac11 / facold[run] ** _BETA
+                fac11 = _pow(en, _EXPO1)
+                fac = fac11 / _pow(facold[run], _BETA)
                 fac = np.clip(fac / _SAFE, 1.0 / _FAC_MAX, 1.0 / _FAC_MIN)
                 h_acc = hh / fac
                 h_rej = hh / np.minimum(1.0 / _FAC_MIN, fac11 / _SAFE)
