@@ -674,7 +674,9 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
 #define TA_WG_IT 4
+#define TA_Z16 1        /* 16-float (zmm) forward and panel tiles, see blockops_impl.h */
 #include "blockops_impl.h"
+#undef TA_Z16
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT

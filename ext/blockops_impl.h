@@ -451,6 +451,84 @@ TA_AFF_G(1)
 #undef TA_AFF_G
 #define TA_AFFG_ROWS TA_AFFG_ROWS_C
 #endif
+#ifdef TA_Z16
+/* The group forward pass on the float32 x86-64-v4 clone with 16-float vectors (TA_Z16): a
+   block row of 16 samples is one zmm register, and two blocks are computed together (R rows
+   x 2 blocks = 2 R accumulators, each weight broadcast once for both). Every lane is the chain
+   of ta_aff_tile (bias, then + W[k, i] x_i in increasing i, one fused multiply-add each), and
+   the activation is ta_store_act on the stored pre-activations: the same bits as the 8-float
+   tiles of the other clones. */
+TA_INL void TA_FN(ta_aff_z16)(const float *W, const float *b, int k, const int R, const int NBK,
+                              int n_in, const float *X0, const float *X1, float *Z0, float *Z1)
+{
+    __m512 acc[12], x0, x1 = _mm512_setzero_ps();
+    int r, i;
+    for (r = 0; r < R; r++) {
+        acc[r] = _mm512_set1_ps(b ? b[k + r] : 0.0f);
+        if (NBK == 2) acc[R + r] = acc[r];
+    }
+    for (i = 0; i < n_in; i++) {
+        x0 = _mm512_loadu_ps(X0 + (size_t)i * TA_NB);
+        TA_KEEP(x0);
+        if (NBK == 2) {
+            x1 = _mm512_loadu_ps(X1 + (size_t)i * TA_NB);
+            TA_KEEP(x1);
+        }
+        for (r = 0; r < R; r++) {
+            __m512 u = _mm512_set1_ps(W[(size_t)(k + r) * n_in + i]);
+            acc[r] = _mm512_fmadd_ps(u, x0, acc[r]);
+            if (NBK == 2) acc[R + r] = _mm512_fmadd_ps(u, x1, acc[R + r]);
+        }
+    }
+    for (r = 0; r < R; r++) {
+        _mm512_storeu_ps(Z0 + (size_t)(k + r) * TA_NB, acc[r]);
+        if (NBK == 2) _mm512_storeu_ps(Z1 + (size_t)(k + r) * TA_NB, acc[R + r]);
+    }
+}
+/* ta_aff_g of the other clones (same arguments, same output chains in O), blocks in pairs */
+#define TA_AFF_G(R) \
+static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
+    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
+    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
+    TA_REAL *O) \
+{ \
+    int j, v, r; \
+    for (j = 0; j < nb; j += 2) { \
+        const TA_REAL *X0 = Xg + (size_t)j * n_in * TA_NB; \
+        TA_REAL *H0 = Hg + (size_t)j * l * TA_NB; \
+        if (j + 1 < nb) \
+            TA_FN(ta_aff_z16)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
+                              H0 + (size_t)l * TA_NB); \
+        else \
+            TA_FN(ta_aff_z16)(W, b, k, R, 1, n_in, X0, X0, H0, H0); \
+    } \
+    for (j = 0; j < nb; j++) { \
+        TA_REAL *Hj = Hg + (size_t)j * l * TA_NB; \
+        TA_REAL *Sj = Sg ? Sg + (size_t)j * l * TA_NB : NULL; \
+        for (v = 0; v < R * TA_NV; v++) { \
+            const size_t off = (size_t)k * TA_NB + (size_t)v * TA_W; \
+            TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), code, slope); \
+        } \
+        { \
+            /* explicit fused multiply-adds: GCC left a contracted chain unfused here */ \
+            TA_REAL *op = O + (size_t)j * TA_NB; \
+            __m512 o = k == 0 ? _mm512_set1_ps(b2 ? b2[0] : 0.0f) : _mm512_loadu_ps(op); \
+            for (r = 0; r < R; r++) \
+                o = _mm512_fmadd_ps(_mm512_set1_ps(w2[k + r]), \
+                                    _mm512_loadu_ps(Hj + (size_t)(k + r) * TA_NB), o); \
+            _mm512_storeu_ps(op, o); \
+        } \
+    } \
+}
+TA_AFF_G(6)
+TA_AFF_G(5)
+TA_AFF_G(4)
+TA_AFF_G(3)
+TA_AFF_G(2)
+TA_AFF_G(1)
+#undef TA_AFF_G
+#define TA_AFFG_ROWS 6
+#endif
 #endif
 
 /* Z[k, :] = sigma(b[k] + sum_i W[k, i] H[i, :]) with the sum in increasing i (b may be NULL),
@@ -920,6 +998,8 @@ static void TA_FN(ta_wgrad_all)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk
 #endif
 #ifdef TA_WGP_ACC_C
 #define TA_WGP_ACC TA_WGP_ACC_C
+#elif defined(TA_Z16)
+#define TA_WGP_ACC 24                   /* 8-float vectors: 12 zmm of ta_wgp_z16 */
 #elif defined(TA_HALVES)
 #define TA_WGP_ACC 6                    /* accumulators (logical vectors) of a tile */
 #elif TA_AFF_ROWS <= 2 && defined(TA_F32)
@@ -1004,6 +1084,54 @@ TA_INL void TA_FN(ta_wgp_tile_h)(const TA_REAL *Dg, const TA_REAL *Xg, size_t ps
    1x3 */
 #define TA_WGP_TMAX(R) ((R) >= 3 ? 1 : (R) == 2 ? 2 : 3)
 #define TA_WGP_TILE ta_wgp_tile_h
+#elif defined(TA_Z16)
+/* ta_wgp_tile on the float32 x86-64-v4 clone (TA_Z16): two panels in one zmm register (panel
+   t + 2q in the low half, t + 2q + 1 in the high half; G1 holds their chains side by side), an
+   odd last panel zero-extended (its high half is never stored). R x ceil(T / 2) <= 12
+   accumulators. The same chains, the same bits. */
+TA_INL void TA_FN(ta_wgp_z16)(const float *Dg, const float *Xg, size_t pst, int nblk,
+                              int n_out, int k, int t, const int R, const int T,
+                              float *G1, int rowlen)
+{
+    const int Q = (T + 1) / 2;
+    const size_t pw = pst * TA_W;      /* floats from one panel to the next */
+    __m512 acc[12];
+    int r, q, blk, m;
+    for (r = 0; r < R; r++)
+        for (q = 0; q < Q; q++) {
+            const float *g = G1 + (size_t)(k + r) * rowlen + (size_t)(t + 2 * q) * TA_W;
+            acc[r * Q + q] = 2 * q + 1 < T ? _mm512_loadu_ps(g)
+                                           : _mm512_zextps256_ps512(_mm256_loadu_ps(g));
+        }
+    for (blk = 0; blk < nblk; blk++) {
+        const float *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
+        const float *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
+        for (m = 0; m < TA_NB; m++) {
+            __m512 xv[2];
+            for (q = 0; q < Q; q++) {
+                const float *xp = x + (size_t)2 * q * pw + (size_t)m * TA_W;
+                xv[q] = 2 * q + 1 < T
+                    ? _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(xp)),
+                                         _mm256_loadu_ps(xp + pw), 1)
+                    : _mm512_zextps256_ps512(_mm256_loadu_ps(xp));
+                TA_KEEP(xv[q]);
+            }
+            for (r = 0; r < R; r++) {
+                __m512 u = _mm512_set1_ps(dd[r * TA_NB + m]);
+                for (q = 0; q < Q; q++)
+                    acc[r * Q + q] = _mm512_fmadd_ps(u, xv[q], acc[r * Q + q]);
+            }
+        }
+    }
+    for (r = 0; r < R; r++)
+        for (q = 0; q < Q; q++) {
+            float *g = G1 + (size_t)(k + r) * rowlen + (size_t)(t + 2 * q) * TA_W;
+            if (2 * q + 1 < T) _mm512_storeu_ps(g, acc[r * Q + q]);
+            else _mm256_storeu_ps(g, _mm512_castps512_ps256(acc[r * Q + q]));
+        }
+}
+#define TA_WGP_TMAX(R) 4
+#define TA_WGP_TILE ta_wgp_z16
 #else
 #define TA_WGP_TMAX(R) (TA_WGP_ACC / (R) < 1 ? 1 : TA_WGP_ACC / (R) > 4 ? 4 : TA_WGP_ACC / (R))
 #define TA_WGP_TILE ta_wgp_tile
