@@ -493,6 +493,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
 #define TA_WG_IT 4
+#define TA_WGP_ACC_C 24  /* panel tiles of up to 6 x 4 zmm accumulators (32 registers) */
 #define ta_vd ta_v8d
 #define ta_vi ta_v8i
 #define V_LOAD(p) (*(const ta_v8d *)(p))
@@ -552,6 +553,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
 #undef TA_WG_IT
+#undef TA_WGP_ACC_C
 #undef TA_REDUCE8
 #pragma GCC pop_options
 #endif
