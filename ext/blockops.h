@@ -494,6 +494,13 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #define TA_WG_KT 6
 #define TA_WG_IT 4
 #define TA_WGP_ACC_C 24  /* panel tiles of up to 6 x 4 zmm accumulators (32 registers) */
+#define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
+#define TA_ZV __m512d
+#define TA_ZPB 2
+#define TA_ZLOAD _mm512_loadu_pd
+#define TA_ZSTORE _mm512_storeu_pd
+#define TA_ZSET1 _mm512_set1_pd
+#define TA_ZFMA _mm512_fmadd_pd
 #define ta_vd ta_v8d
 #define ta_vi ta_v8i
 #define V_LOAD(p) (*(const ta_v8d *)(p))
@@ -554,6 +561,13 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #undef TA_WG_KT
 #undef TA_WG_IT
 #undef TA_WGP_ACC_C
+#undef TA_ZMM
+#undef TA_ZV
+#undef TA_ZPB
+#undef TA_ZLOAD
+#undef TA_ZSTORE
+#undef TA_ZSET1
+#undef TA_ZFMA
 #undef TA_REDUCE8
 #pragma GCC pop_options
 #endif
@@ -676,9 +690,23 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_AFF_ROWS 6
 #define TA_WG_KT 6
 #define TA_WG_IT 4
-#define TA_Z16 1        /* 16-float (zmm) forward and panel tiles, see blockops_impl.h */
+#define TA_Z16 1        /* 16-float (zmm) panel tiles, see blockops_impl.h */
+#define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
+#define TA_ZV __m512
+#define TA_ZPB 1
+#define TA_ZLOAD _mm512_loadu_ps
+#define TA_ZSTORE _mm512_storeu_ps
+#define TA_ZSET1 _mm512_set1_ps
+#define TA_ZFMA _mm512_fmadd_ps
 #include "blockops_impl.h"
 #undef TA_Z16
+#undef TA_ZMM
+#undef TA_ZV
+#undef TA_ZPB
+#undef TA_ZLOAD
+#undef TA_ZSTORE
+#undef TA_ZSET1
+#undef TA_ZFMA
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT

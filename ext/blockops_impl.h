@@ -437,39 +437,44 @@ TA_AFF_G(1)
 #undef TA_AFF_G
 #define TA_AFFG_ROWS TA_AFFG_ROWS_C
 #endif
-#ifdef TA_Z16
-/* The group forward pass on the float32 x86-64-v4 clone with 16-float vectors (TA_Z16): a
-   block row of 16 samples is one zmm register, and two blocks are computed together (R rows
-   x 2 blocks = 2 R accumulators, each weight broadcast once for both). Every lane is the chain
-   of ta_aff_tile (bias, then + W[k, i] x_i in increasing i, one fused multiply-add each), and
-   the activation is ta_store_act on the stored pre-activations: the same bits as the 8-float
-   tiles of the other clones. */
-TA_INL void TA_FN(ta_aff_z16)(const float *W, const float *b, int k, const int R, const int NBK,
-                              int n_in, const float *X0, const float *X1, float *Z0, float *Z1)
+#ifdef TA_ZMM
+/* The group forward pass on the x86-64-v4 clones in native zmm vectors (TA_ZMM: TA_ZPB
+   registers per block row, one of 16 floats or two of 8 doubles), two blocks per tile (R rows x
+   2 blocks: 2 R TA_ZPB <= 24 accumulators, each weight broadcast once for both blocks). Every
+   lane is the chain of ta_aff_tile (bias, then + W[k, i] x_i in increasing i, one fused
+   multiply-add each), the activation is ta_store_act on the stored pre-activations and the
+   output chains are those of ta_shallow's per-block loop, as explicit fused multiply-adds
+   (GCC left one contracted chain unfused in an earlier version): the same bits as the tiles
+   of the other clones. */
+TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const int R,
+                              const int NBK, int n_in, const TA_REAL *X0, const TA_REAL *X1,
+                              TA_REAL *Z0, TA_REAL *Z1)
 {
-    __m512 acc[12], x0, x1 = _mm512_setzero_ps();
-    int r, i;
-    for (r = 0; r < R; r++) {
-        acc[r] = _mm512_set1_ps(b ? b[k + r] : 0.0f);
-        if (NBK == 2) acc[R + r] = acc[r];
-    }
+    TA_ZV acc[24], u[6];
+    int r, i, q;
+    const int NQ = NBK * TA_ZPB;           /* registers of the tile's inputs per feature */
+    for (r = 0; r < R; r++)
+        for (q = 0; q < NQ; q++)
+            acc[r * NQ + q] = TA_ZSET1(b ? b[k + r] : (TA_REAL)0);
     for (i = 0; i < n_in; i++) {
-        x0 = _mm512_loadu_ps(X0 + (size_t)i * TA_NB);
-        TA_KEEP(x0);
-        if (NBK == 2) {
-            x1 = _mm512_loadu_ps(X1 + (size_t)i * TA_NB);
-            TA_KEEP(x1);
-        }
+        /* the R weights of feature i in registers, then one input register at a time
+           (2 R TA_ZPB accumulators + R weights + 1 input <= 31 registers) */
         for (r = 0; r < R; r++) {
-            __m512 u = _mm512_set1_ps(W[(size_t)(k + r) * n_in + i]);
-            acc[r] = _mm512_fmadd_ps(u, x0, acc[r]);
-            if (NBK == 2) acc[R + r] = _mm512_fmadd_ps(u, x1, acc[R + r]);
+            u[r] = TA_ZSET1(W[(size_t)(k + r) * n_in + i]);
+            TA_KEEP(u[r]);
+        }
+        for (q = 0; q < NQ; q++) {
+            const TA_REAL *xb = q < TA_ZPB ? X0 : X1;
+            TA_ZV x = TA_ZLOAD(xb + (size_t)i * TA_NB + (size_t)(q % TA_ZPB) * (TA_NB / TA_ZPB));
+            TA_KEEP(x);
+            for (r = 0; r < R; r++)
+                acc[r * NQ + q] = TA_ZFMA(u[r], x, acc[r * NQ + q]);
         }
     }
-    for (r = 0; r < R; r++) {
-        _mm512_storeu_ps(Z0 + (size_t)(k + r) * TA_NB, acc[r]);
-        if (NBK == 2) _mm512_storeu_ps(Z1 + (size_t)(k + r) * TA_NB, acc[R + r]);
-    }
+    for (r = 0; r < R; r++)
+        for (q = 0; q < NQ; q++)
+            TA_ZSTORE((q < TA_ZPB ? Z0 : Z1) + (size_t)(k + r) * TA_NB
+                      + (size_t)(q % TA_ZPB) * (TA_NB / TA_ZPB), acc[r * NQ + q]);
 }
 /* ta_aff_g of the other clones (same arguments, same output chains in O), blocks in pairs */
 #define TA_AFF_G(R) \
@@ -483,26 +488,31 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
         const TA_REAL *X0 = Xg + (size_t)j * n_in * TA_NB; \
         TA_REAL *H0 = Hg + (size_t)j * l * TA_NB; \
         if (j + 1 < nb) \
-            TA_FN(ta_aff_z16)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
+            TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
                               H0 + (size_t)l * TA_NB); \
         else \
-            TA_FN(ta_aff_z16)(W, b, k, R, 1, n_in, X0, X0, H0, H0); \
+            TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, X0, X0, H0, H0); \
     } \
     for (j = 0; j < nb; j++) { \
         TA_REAL *Hj = Hg + (size_t)j * l * TA_NB; \
         TA_REAL *Sj = Sg ? Sg + (size_t)j * l * TA_NB : NULL; \
         for (v = 0; v < R * TA_NV; v++) { \
             const size_t off = (size_t)k * TA_NB + (size_t)v * TA_W; \
-            TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), code, slope); \
+            if (code == TA_ACT_RELU)   /* the activation's switch folded away */ \
+                TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), \
+                                    TA_ACT_RELU, slope); \
+            else \
+                TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), code, \
+                                    slope); \
         } \
-        { \
-            /* explicit fused multiply-adds: GCC left a contracted chain unfused here */ \
-            TA_REAL *op = O + (size_t)j * TA_NB; \
-            __m512 o = k == 0 ? _mm512_set1_ps(b2 ? b2[0] : 0.0f) : _mm512_loadu_ps(op); \
+        for (v = 0; v < TA_ZPB; v++) { \
+            TA_REAL *op = O + (size_t)j * TA_NB + (size_t)v * (TA_NB / TA_ZPB); \
+            TA_ZV o = k == 0 ? TA_ZSET1(b2 ? b2[0] : (TA_REAL)0) : TA_ZLOAD(op); \
             for (r = 0; r < R; r++) \
-                o = _mm512_fmadd_ps(_mm512_set1_ps(w2[k + r]), \
-                                    _mm512_loadu_ps(Hj + (size_t)(k + r) * TA_NB), o); \
-            _mm512_storeu_ps(op, o); \
+                o = TA_ZFMA(TA_ZSET1(w2[k + r]), \
+                            TA_ZLOAD(Hj + (size_t)(k + r) * TA_NB + (size_t)v * (TA_NB / TA_ZPB)), \
+                            o); \
+            TA_ZSTORE(op, o); \
         } \
     } \
 }
