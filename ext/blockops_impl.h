@@ -448,7 +448,8 @@ TA_AFF_G(1)
    of the other clones. */
 TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const int R,
                               const int NBK, int n_in, const TA_REAL *X0, const TA_REAL *X1,
-                              TA_REAL *Z0, TA_REAL *Z1)
+                              TA_REAL *Z0, TA_REAL *Z1, const int RELU, const TA_REAL *w2,
+                              const TA_REAL *b2, TA_REAL *O0, TA_REAL *O1)
 {
     TA_ZV acc[24], u[6];
     int r, i, q;
@@ -471,6 +472,19 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
                 acc[r * NQ + q] = TA_ZFMA(u[r], x, acc[r * NQ + q]);
         }
     }
+    if (RELU) {
+        /* ReLU in registers, h = z * 1[z > 0] (ta_act's operations: -0 for z < 0, NaN for
+           NaN and -inf), then the output chains o += w2[k + r] h_r in increasing r */
+        for (r = 0; r < R * NQ; r++)
+            acc[r] = TA_ZMUL(acc[r], TA_ZMASKZ(TA_ZGT0(acc[r]), TA_ZSET1((TA_REAL)1)));
+        for (q = 0; q < NQ; q++) {
+            TA_REAL *op = (q < TA_ZPB ? O0 : O1) + (size_t)(q % TA_ZPB) * (TA_NB / TA_ZPB);
+            TA_ZV o = k == 0 ? TA_ZSET1(b2 ? b2[0] : (TA_REAL)0) : TA_ZLOAD(op);
+            for (r = 0; r < R; r++)
+                o = TA_ZFMA(TA_ZSET1(w2[k + r]), acc[r * NQ + q], o);
+            TA_ZSTORE(op, o);
+        }
+    }
     for (r = 0; r < R; r++)
         for (q = 0; q < NQ; q++)
             TA_ZSTORE((q < TA_ZPB ? Z0 : Z1) + (size_t)(k + r) * TA_NB
@@ -484,26 +498,29 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
     TA_REAL *O) \
 { \
     int j, v, r; \
+    const int relu = code == TA_ACT_RELU && !Sg; \
     for (j = 0; j < nb; j += 2) { \
         const TA_REAL *X0 = Xg + (size_t)j * n_in * TA_NB; \
-        TA_REAL *H0 = Hg + (size_t)j * l * TA_NB; \
-        if (j + 1 < nb) \
+        TA_REAL *H0 = Hg + (size_t)j * l * TA_NB, *O0 = O + (size_t)j * TA_NB; \
+        if (j + 1 < nb && relu) \
             TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
-                              H0 + (size_t)l * TA_NB); \
+                              H0 + (size_t)l * TA_NB, 1, w2, b2, O0, O0 + TA_NB); \
+        else if (relu) \
+            TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, X0, X0, H0, H0, 1, w2, b2, O0, O0); \
+        else if (j + 1 < nb) \
+            TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
+                              H0 + (size_t)l * TA_NB, 0, w2, b2, O0, O0 + TA_NB); \
         else \
-            TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, X0, X0, H0, H0); \
+            TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, X0, X0, H0, H0, 0, w2, b2, O0, O0); \
     } \
+    if (relu) \
+        return; \
     for (j = 0; j < nb; j++) { \
         TA_REAL *Hj = Hg + (size_t)j * l * TA_NB; \
         TA_REAL *Sj = Sg ? Sg + (size_t)j * l * TA_NB : NULL; \
         for (v = 0; v < R * TA_NV; v++) { \
             const size_t off = (size_t)k * TA_NB + (size_t)v * TA_W; \
-            if (code == TA_ACT_RELU)   /* the activation's switch folded away */ \
-                TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), \
-                                    TA_ACT_RELU, slope); \
-            else \
-                TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), code, \
-                                    slope); \
+            TA_FN(ta_store_act)(Hj + off, Sj ? Sj + off : NULL, V_LOAD(Hj + off), code, slope); \
         } \
         for (v = 0; v < TA_ZPB; v++) { \
             TA_REAL *op = O + (size_t)j * TA_NB + (size_t)v * (TA_NB / TA_ZPB); \
