@@ -497,6 +497,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
 #define TA_ZV __m512d
 #define TA_ZPB 2
+#define TA_ZBLK 2       /* blocks per zmm forward tile */
 #define TA_ZLOAD _mm512_loadu_pd
 #define TA_ZSTORE _mm512_storeu_pd
 #define TA_ZSET1 _mm512_set1_pd
@@ -567,6 +568,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #undef TA_ZMM
 #undef TA_ZV
 #undef TA_ZPB
+#undef TA_ZBLK
 #undef TA_ZLOAD
 #undef TA_ZSTORE
 #undef TA_ZSET1
@@ -700,6 +702,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
 #define TA_ZV __m512
 #define TA_ZPB 1
+#define TA_ZBLK 4       /* blocks per zmm forward tile */
 #define TA_ZLOAD _mm512_loadu_ps
 #define TA_ZSTORE _mm512_storeu_ps
 #define TA_ZSET1 _mm512_set1_ps
@@ -712,6 +715,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #undef TA_ZMM
 #undef TA_ZV
 #undef TA_ZPB
+#undef TA_ZBLK
 #undef TA_ZLOAD
 #undef TA_ZSTORE
 #undef TA_ZSET1

@@ -447,10 +447,12 @@ TA_AFF_G(1)
    (GCC left one contracted chain unfused in an earlier version): the same bits as the tiles
    of the other clones. */
 TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const int R,
-                              const int NBK, int n_in, const TA_REAL *X0, const TA_REAL *X1,
-                              TA_REAL *Z0, TA_REAL *Z1, const int RELU, const TA_REAL *w2,
-                              const TA_REAL *b2, TA_REAL *O0, TA_REAL *O1)
+                              const int NBK, int n_in, int l, const TA_REAL *X0, TA_REAL *Z0,
+                              const int RELU, const TA_REAL *w2, const TA_REAL *b2, TA_REAL *O0)
 {
+    /* NBK consecutive blocks: inputs X0 + j n_in NB, activations Z0 + j l NB, outputs O0 + j NB;
+       register q holds lanes (q % TA_ZPB) of block q / TA_ZPB */
+#define TA_ZOFF(q) ((size_t)((q) % TA_ZPB) * (TA_NB / TA_ZPB))
     TA_ZV acc[24], u[6];
     int r, i, q;
     const int NQ = NBK * TA_ZPB;           /* registers of the tile's inputs per feature */
@@ -459,14 +461,13 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
             acc[r * NQ + q] = TA_ZSET1(b ? b[k + r] : (TA_REAL)0);
     for (i = 0; i < n_in; i++) {
         /* the R weights of feature i in registers, then one input register at a time
-           (2 R TA_ZPB accumulators + R weights + 1 input <= 31 registers) */
+           (R NQ <= 24 accumulators + R weights + 1 input <= 31 registers) */
         for (r = 0; r < R; r++) {
             u[r] = TA_ZSET1(W[(size_t)(k + r) * n_in + i]);
             TA_KEEP(u[r]);
         }
         for (q = 0; q < NQ; q++) {
-            const TA_REAL *xb = q < TA_ZPB ? X0 : X1;
-            TA_ZV x = TA_ZLOAD(xb + (size_t)i * TA_NB + (size_t)(q % TA_ZPB) * (TA_NB / TA_ZPB));
+            TA_ZV x = TA_ZLOAD(X0 + ((size_t)(q / TA_ZPB) * n_in + i) * TA_NB + TA_ZOFF(q));
             TA_KEEP(x);
             for (r = 0; r < R; r++)
                 acc[r * NQ + q] = TA_ZFMA(u[r], x, acc[r * NQ + q]);
@@ -478,7 +479,7 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
         for (r = 0; r < R * NQ; r++)
             acc[r] = TA_ZMUL(acc[r], TA_ZMASKZ(TA_ZGT0(acc[r]), TA_ZSET1((TA_REAL)1)));
         for (q = 0; q < NQ; q++) {
-            TA_REAL *op = (q < TA_ZPB ? O0 : O1) + (size_t)(q % TA_ZPB) * (TA_NB / TA_ZPB);
+            TA_REAL *op = O0 + (size_t)(q / TA_ZPB) * TA_NB + TA_ZOFF(q);
             TA_ZV o = k == 0 ? TA_ZSET1(b2 ? b2[0] : (TA_REAL)0) : TA_ZLOAD(op);
             for (r = 0; r < R; r++)
                 o = TA_ZFMA(TA_ZSET1(w2[k + r]), acc[r * NQ + q], o);
@@ -487,31 +488,39 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
     }
     for (r = 0; r < R; r++)
         for (q = 0; q < NQ; q++)
-            TA_ZSTORE((q < TA_ZPB ? Z0 : Z1) + (size_t)(k + r) * TA_NB
-                      + (size_t)(q % TA_ZPB) * (TA_NB / TA_ZPB), acc[r * NQ + q]);
+            TA_ZSTORE(Z0 + ((size_t)(q / TA_ZPB) * l + k + r) * TA_NB + TA_ZOFF(q),
+                      acc[r * NQ + q]);
+#undef TA_ZOFF
 }
-/* ta_aff_g of the other clones (same arguments, same output chains in O), blocks in pairs */
+/* ta_aff_g of the other clones (same arguments, same output chains in O): TA_ZBLK blocks per
+   tile while they last (4 float32 or 2 float64 blocks: 24 accumulators at R = 6), then 2, 1 */
 #define TA_AFF_G(R) \
 static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
     const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
     TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
     TA_REAL *O) \
 { \
-    int j, v, r; \
+    int j, v, r, n; \
     const int relu = code == TA_ACT_RELU && !Sg; \
-    for (j = 0; j < nb; j += 2) { \
+    for (j = 0; j < nb; j += n) { \
         const TA_REAL *X0 = Xg + (size_t)j * n_in * TA_NB; \
         TA_REAL *H0 = Hg + (size_t)j * l * TA_NB, *O0 = O + (size_t)j * TA_NB; \
-        if (j + 1 < nb && relu) \
-            TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
-                              H0 + (size_t)l * TA_NB, 1, w2, b2, O0, O0 + TA_NB); \
-        else if (relu) \
-            TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, X0, X0, H0, H0, 1, w2, b2, O0, O0); \
-        else if (j + 1 < nb) \
-            TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, X0, X0 + (size_t)n_in * TA_NB, H0, \
-                              H0 + (size_t)l * TA_NB, 0, w2, b2, O0, O0 + TA_NB); \
-        else \
-            TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, X0, X0, H0, H0, 0, w2, b2, O0, O0); \
+        n = nb - j >= TA_ZBLK ? TA_ZBLK : nb - j >= 2 ? 2 : 1; \
+        if (relu) { \
+            if (n == TA_ZBLK) \
+                TA_FN(ta_aff_zmm)(W, b, k, R, TA_ZBLK, n_in, l, X0, H0, 1, w2, b2, O0); \
+            else if (n == 2) \
+                TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, l, X0, H0, 1, w2, b2, O0); \
+            else \
+                TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, l, X0, H0, 1, w2, b2, O0); \
+        } else { \
+            if (n == TA_ZBLK) \
+                TA_FN(ta_aff_zmm)(W, b, k, R, TA_ZBLK, n_in, l, X0, H0, 0, w2, b2, O0); \
+            else if (n == 2) \
+                TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, l, X0, H0, 0, w2, b2, O0); \
+            else \
+                TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, l, X0, H0, 0, w2, b2, O0); \
+        } \
     } \
     if (relu) \
         return; \
