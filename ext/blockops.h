@@ -495,16 +495,6 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #define TA_WG_IT 4
 #define TA_WGP_ACC_C 24  /* panel tiles of up to 6 x 4 zmm accumulators (32 registers) */
 #define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
-#define TA_ZV __m512d
-#define TA_ZPB 2
-#define TA_ZBLK 2       /* blocks per zmm forward tile */
-#define TA_ZLOAD _mm512_loadu_pd
-#define TA_ZSTORE _mm512_storeu_pd
-#define TA_ZSET1 _mm512_set1_pd
-#define TA_ZFMA _mm512_fmadd_pd
-#define TA_ZMUL _mm512_mul_pd
-#define TA_ZMASKZ _mm512_maskz_mov_pd
-#define TA_ZGT0(z) _mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_GT_OQ)
 #define ta_vd ta_v8d
 #define ta_vi ta_v8i
 #define V_LOAD(p) (*(const ta_v8d *)(p))
@@ -566,16 +556,6 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #undef TA_WG_IT
 #undef TA_WGP_ACC_C
 #undef TA_ZMM
-#undef TA_ZV
-#undef TA_ZPB
-#undef TA_ZBLK
-#undef TA_ZLOAD
-#undef TA_ZSTORE
-#undef TA_ZSET1
-#undef TA_ZFMA
-#undef TA_ZMUL
-#undef TA_ZMASKZ
-#undef TA_ZGT0
 #undef TA_REDUCE8
 #pragma GCC pop_options
 #endif
@@ -700,29 +680,9 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_WG_IT 4
 #define TA_Z16 1        /* 16-float (zmm) panel tiles, see blockops_impl.h */
 #define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
-#define TA_ZV __m512
-#define TA_ZPB 1
-#define TA_ZBLK 4       /* blocks per zmm forward tile */
-#define TA_ZLOAD _mm512_loadu_ps
-#define TA_ZSTORE _mm512_storeu_ps
-#define TA_ZSET1 _mm512_set1_ps
-#define TA_ZFMA _mm512_fmadd_ps
-#define TA_ZMUL _mm512_mul_ps
-#define TA_ZMASKZ _mm512_maskz_mov_ps
-#define TA_ZGT0(z) _mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_GT_OQ)
 #include "blockops_impl.h"
 #undef TA_Z16
 #undef TA_ZMM
-#undef TA_ZV
-#undef TA_ZPB
-#undef TA_ZBLK
-#undef TA_ZLOAD
-#undef TA_ZSTORE
-#undef TA_ZSET1
-#undef TA_ZFMA
-#undef TA_ZMUL
-#undef TA_ZMASKZ
-#undef TA_ZGT0
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT

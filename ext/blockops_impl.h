@@ -15,6 +15,14 @@
     M(4, 4) M(4, 3) M(4, 2) M(4, 1) M(3, 4) M(3, 3) M(3, 2) M(3, 1) \
     M(2, 4) M(2, 3) M(2, 2) M(2, 1) M(1, 4) M(1, 3) M(1, 2) M(1, 1)
 
+/* The group forward functions ta_aff_g1 ... ta_aff_g6 of a clone, from its TA_AFF_G(R) */
+#define TA_AFF_G_ALL TA_AFF_G(6) TA_AFF_G(5) TA_AFF_G(4) TA_AFF_G(3) TA_AFF_G(2) TA_AFF_G(1)
+#define TA_AFF_G_HEAD(R) \
+static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
+    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
+    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
+    TA_REAL *O)
+
 /* TA_KEEP(v): keep a loaded vector in registers (an empty asm that "modifies" it), so that the
    compiler does not fold the load into every FMA that uses it and reload it each time (GCC 12
    does that in the tile loops below, doubling their loads). Changes no value. */
@@ -354,10 +362,7 @@ TA_AFF_H(3)
    increasing r, the operations of ta_shallow's per-block output loop, so the same bits. Hg,
    Sg: the group's activations and derivatives, [blk][l][NB]. */
 #define TA_AFF_G(R, TILE) \
-static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
-    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
-    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
-    TA_REAL *O) \
+TA_AFF_G_HEAD(R) \
 { \
     int j, v, r; \
     for (j = 0; j < nb; j++) { \
@@ -404,10 +409,7 @@ TA_AFF_G(1, ta_aff_tile)
 /* The same group forward pass on a clone whose logical vector is one register (float32 v3:
    TA_AFFG_ROWS_C rows, 2 R accumulators) */
 #define TA_AFF_G(R) \
-static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
-    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
-    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
-    TA_REAL *O) \
+TA_AFF_G_HEAD(R) \
 { \
     int j, v, r; \
     for (j = 0; j < nb; j++) { \
@@ -428,16 +430,34 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
         } \
     } \
 }
-TA_AFF_G(6)
-TA_AFF_G(5)
-TA_AFF_G(4)
-TA_AFF_G(3)
-TA_AFF_G(2)
-TA_AFF_G(1)
+TA_AFF_G_ALL
 #undef TA_AFF_G
 #define TA_AFFG_ROWS TA_AFFG_ROWS_C
 #endif
 #ifdef TA_ZMM
+#ifdef TA_F32
+#define TA_ZV __m512
+#define TA_ZPB 1        /* zmm registers per block row */
+#define TA_ZBLK 4       /* blocks per forward tile */
+#define TA_ZLOAD _mm512_loadu_ps
+#define TA_ZSTORE _mm512_storeu_ps
+#define TA_ZSET1 _mm512_set1_ps
+#define TA_ZFMA _mm512_fmadd_ps
+#define TA_ZMUL _mm512_mul_ps
+#define TA_ZMASKZ _mm512_maskz_mov_ps
+#define TA_ZGT0(z) _mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_GT_OQ)
+#else
+#define TA_ZV __m512d
+#define TA_ZPB 2
+#define TA_ZBLK 2
+#define TA_ZLOAD _mm512_loadu_pd
+#define TA_ZSTORE _mm512_storeu_pd
+#define TA_ZSET1 _mm512_set1_pd
+#define TA_ZFMA _mm512_fmadd_pd
+#define TA_ZMUL _mm512_mul_pd
+#define TA_ZMASKZ _mm512_maskz_mov_pd
+#define TA_ZGT0(z) _mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_GT_OQ)
+#endif
 /* The group forward pass on the x86-64-v4 clones in native zmm vectors (TA_ZMM: TA_ZPB
    registers per block row, one of 16 floats or two of 8 doubles), two blocks per tile (R rows x
    2 blocks: 2 R TA_ZPB <= 24 accumulators, each weight broadcast once for both blocks). Every
@@ -492,13 +512,19 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
                       acc[r * NQ + q]);
 #undef TA_ZOFF
 }
+/* ta_aff_zmm on n = TA_ZBLK, 2 or 1 blocks (each a compile-time constant in its call) */
+TA_INL void TA_FN(ta_aff_zmm_n)(const TA_REAL *W, const TA_REAL *b, int k, const int R, int n,
+                                int n_in, int l, const TA_REAL *X0, TA_REAL *Z0, const int RELU,
+                                const TA_REAL *w2, const TA_REAL *b2, TA_REAL *O0)
+{
+    if (n == TA_ZBLK) TA_FN(ta_aff_zmm)(W, b, k, R, TA_ZBLK, n_in, l, X0, Z0, RELU, w2, b2, O0);
+    else if (n == 2) TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, l, X0, Z0, RELU, w2, b2, O0);
+    else TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, l, X0, Z0, RELU, w2, b2, O0);
+}
 /* ta_aff_g of the other clones (same arguments, same output chains in O): TA_ZBLK blocks per
    tile while they last (4 float32 or 2 float64 blocks: 24 accumulators at R = 6), then 2, 1 */
 #define TA_AFF_G(R) \
-static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
-    const TA_REAL *W, const TA_REAL *b, int k, int l, int n_in, const TA_REAL *Xg, int nb, \
-    TA_REAL *Hg, TA_REAL *Sg, int code, TA_REAL slope, const TA_REAL *w2, const TA_REAL *b2, \
-    TA_REAL *O) \
+TA_AFF_G_HEAD(R) \
 { \
     int j, v, r, n; \
     const int relu = code == TA_ACT_RELU && !Sg; \
@@ -506,21 +532,10 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
         const TA_REAL *X0 = Xg + (size_t)j * n_in * TA_NB; \
         TA_REAL *H0 = Hg + (size_t)j * l * TA_NB, *O0 = O + (size_t)j * TA_NB; \
         n = nb - j >= TA_ZBLK ? TA_ZBLK : nb - j >= 2 ? 2 : 1; \
-        if (relu) { \
-            if (n == TA_ZBLK) \
-                TA_FN(ta_aff_zmm)(W, b, k, R, TA_ZBLK, n_in, l, X0, H0, 1, w2, b2, O0); \
-            else if (n == 2) \
-                TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, l, X0, H0, 1, w2, b2, O0); \
-            else \
-                TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, l, X0, H0, 1, w2, b2, O0); \
-        } else { \
-            if (n == TA_ZBLK) \
-                TA_FN(ta_aff_zmm)(W, b, k, R, TA_ZBLK, n_in, l, X0, H0, 0, w2, b2, O0); \
-            else if (n == 2) \
-                TA_FN(ta_aff_zmm)(W, b, k, R, 2, n_in, l, X0, H0, 0, w2, b2, O0); \
-            else \
-                TA_FN(ta_aff_zmm)(W, b, k, R, 1, n_in, l, X0, H0, 0, w2, b2, O0); \
-        } \
+        if (relu) \
+            TA_FN(ta_aff_zmm_n)(W, b, k, R, n, n_in, l, X0, H0, 1, w2, b2, O0); \
+        else \
+            TA_FN(ta_aff_zmm_n)(W, b, k, R, n, n_in, l, X0, H0, 0, w2, b2, O0); \
     } \
     if (relu) \
         return; \
@@ -542,13 +557,18 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
         } \
     } \
 }
-TA_AFF_G(6)
-TA_AFF_G(5)
-TA_AFF_G(4)
-TA_AFF_G(3)
-TA_AFF_G(2)
-TA_AFF_G(1)
+TA_AFF_G_ALL
 #undef TA_AFF_G
+#undef TA_ZV
+#undef TA_ZPB
+#undef TA_ZBLK
+#undef TA_ZLOAD
+#undef TA_ZSTORE
+#undef TA_ZSET1
+#undef TA_ZFMA
+#undef TA_ZMUL
+#undef TA_ZMASKZ
+#undef TA_ZGT0
 #define TA_AFFG_ROWS 6
 #endif
 #endif
@@ -1625,6 +1645,8 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 #undef TA_WG_TILE
 #undef TA_WGP_TILE
 #undef TA_TILE_SHAPES
+#undef TA_AFF_G_ALL
+#undef TA_AFF_G_HEAD
 #undef TA_WGP_TMAX
 #undef TA_WGP_ROWS
 #undef TA_WGP_ACC
