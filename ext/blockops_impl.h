@@ -1436,15 +1436,16 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
 #undef TA_HAND
 #endif
 
-#ifdef TA_F32
-/* The float clones' BCE loss pass of a group in the same phases as ta_bce_pass_h (all exps,
-   then all gradients, then all values; one float vector is one logical vector of TA_W
-   lanes): ta_lossv's operations vector by vector, in the same order, so the same bits. */
+#ifndef TA_HALVES
+/* The BCE loss pass of a group in the same phases as ta_bce_pass_h (all exps, then all
+   gradients, then all values) on the clones whose logical vector is one vector type (float32,
+   and float64 outside the v3 halves): ta_lossv's operations vector by vector, in the same
+   order, so the same bits. */
 static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
     const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
     int need_grad, int want_hits, TA_REAL *G, ta_vd *vacc, ta_vd *hacc)
 {
-    const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), two = V_SET1(2.0), sc = V_SET1(scale);
+    const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), sc = V_SET1(scale);
     TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
     ta_vi bad = VI_SET1(0), vb[TA_NV];
     const int nfull = n_valid / TA_W * TA_W;     /* samples of the vectors with no padding */
@@ -1469,10 +1470,13 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
     if (need_value) {
         ta_vd acc = *vacc;
         for (m = 0; m < n; m += TA_W) {
-            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, sq, l;
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, l;
             lv = V_SUB(V_AND(V_GT(o, zero), o), V_MUL(o, V_LOAD(Y + m)));
-            sq = V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(two, e)));
-            l = V_ADD(lv, TA_FN(ta_v2atanh)(sq));
+#ifdef TA_F32
+            l = V_ADD(lv, TA_FN(ta_v2atanh)(V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(V_SET1(2.0), e)))));
+#else
+            l = V_ADD(lv, TA_FN(ta_vlog1p01)(e));
+#endif
             acc = V_ADD(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
         }
         *vacc = acc;
@@ -1561,7 +1565,7 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                 bad = VI_SET1(-1);
             vacc.a = hv[0]; vacc.b = hv[1]; hacc.a = hh[0]; hacc.b = hh[1];
         } else
-#elif defined(TA_F32)
+#else
         if (a->loss == TA_LOSS_BCE) {
             int nvg = a->N - g0 * TA_NB;
             if (nvg > nb * TA_NB) nvg = nb * TA_NB;
