@@ -45,7 +45,9 @@
    loss and its backward pass), ta_wgrad (weight-gradient lanes), ta_backprop (errors of the
    layer below), ta_wgrad_all (first-layer weight-gradient lanes over a group of blocks, register
    tiles), ta_shallow (the three-pass full-data step of a one-hidden-layer, one-output network
-   over a range of blocks), ta_reduce_lanes. exp and log1p are vectorized (about 2-3 ulp).
+   over a range of blocks), ta_reduce_lanes. exp and log1p are vectorized (about 2-3 ulp), in
+   blockops_math.h; the float32 x86-64-v4 clone's BCE loss pass on zmm vectors is in
+   blockops_bcew.h.
 
    Nothing here validates or prints: the Cython kernels in engine.pyx own the loops over
    networks, blocks and layers. */
@@ -580,11 +582,25 @@ typedef int ta_v8fi __attribute__((vector_size(32), aligned(4)));
 #define TA_REAL float
 #define TA_SHALLOW_ARGS ta_shallow_args_f
 #define TA_SUM_LANES ta_sum_lanes_f
+/* The float vector macros name the vector types through ta_vd / ta_vi and the lane count
+   TA_VFL (8; the float32 v4 clone rebinds the three to 16 lanes for its zmm loss pass) */
+typedef float ta_v16f __attribute__((vector_size(64), aligned(4)));
+typedef int ta_v16fi __attribute__((vector_size(64), aligned(4)));
+#define ta_vf_set1_8(x) ((ta_vd){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define ta_vf_set1_16(x) ((ta_vd){(x), (x), (x), (x), (x), (x), (x), (x), \
+                                  (x), (x), (x), (x), (x), (x), (x), (x)})
+#define ta_vfi_set1_8(x) ((ta_vi){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define ta_vfi_set1_16(x) ((ta_vi){(x), (x), (x), (x), (x), (x), (x), (x), \
+                                   (x), (x), (x), (x), (x), (x), (x), (x)})
+#define ta_vf_any_8(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] \
+                         | (m)[7]) != 0)
+#define ta_vf_any_16(m) (_mm512_test_epi32_mask((__m512i)(m), (__m512i)(m)) != 0)  /* v4 only */
 #define ta_vd ta_v8f
 #define ta_vi ta_v8fi
-#define V_LOAD(p) (*(const ta_v8f *)(p))
-#define V_STORE(p, v) (*(ta_v8f *)(p) = (v))
-#define V_SET1_F(x) ((ta_v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define TA_VFL 8
+#define V_LOAD(p) (*(const ta_vd *)(p))
+#define V_STORE(p, v) (*(ta_vd *)(p) = (v))
+#define V_SET1_F(x) TA_CAT(ta_vf_set1_, TA_VFL)(x)
 #define V_ADD(a, b) ((a) + (b))
 #define V_SUB(a, b) ((a) - (b))
 #define V_MUL(a, b) ((a) * (b))
@@ -593,13 +609,13 @@ typedef int ta_v8fi __attribute__((vector_size(32), aligned(4)));
 #define V_GE(a, b) ((a) >= (b))
 #define V_LT(a, b) ((a) < (b))
 #define V_NE(a, b) ((a) != (b))
-#define V_AND(m, v) ((ta_v8f)((m) & (ta_v8fi)(v)))
-#define V_SEL(m, a, b) ((ta_v8f)(((m) & (ta_v8fi)(a)) | (~(m) & (ta_v8fi)(b))))
-#define V_ABS(a) ((ta_v8f)((ta_v8fi)(a) & VI_SET1(0x7fffffff)))
-#define V_ANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
-#define V_BITS(v) ((ta_v8fi)(v))
-#define V_FROMBITS(m) ((ta_v8f)(m))
-#define VI_SET1(x) ((ta_v8fi){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define V_AND(m, v) ((ta_vd)((m) & (ta_vi)(v)))
+#define V_SEL(m, a, b) ((ta_vd)(((m) & (ta_vi)(a)) | (~(m) & (ta_vi)(b))))
+#define V_ABS(a) ((ta_vd)((ta_vi)(a) & VI_SET1(0x7fffffff)))
+#define V_ANY(m) TA_CAT(ta_vf_any_, TA_VFL)(m)
+#define V_BITS(v) ((ta_vi)(v))
+#define V_FROMBITS(m) ((ta_vd)(m))
+#define VI_SET1(x) TA_CAT(ta_vfi_set1_, TA_VFL)(x)
 #define VI_SHL(m, s) ((m) << (s))
 #define VI_ADD(a, b) ((a) + (b))
 #define VI_SUB(a, b) ((a) - (b))
@@ -680,9 +696,35 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_WG_IT 4
 #define TA_Z16 1        /* 16-float (zmm) panel tiles, see blockops_impl.h */
 #define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
+/* the BCE loss pass on zmm vectors (blockops_bcew.h), defined after the clone */
+static int ta_bce_pass_z_f_v4(const float *O, const float *Y, int n, int n_valid, float scale,
+                              int need_value, int need_grad, int want_hits, float *G,
+                              ta_v8f *vacc, ta_v8f *hacc);
+#define TA_BCE_PASS_CLONE ta_bce_pass_z_f_v4
 #include "blockops_impl.h"
+#undef TA_BCE_PASS_CLONE
 #undef TA_Z16
 #undef TA_ZMM
+/* 16-float instantiation of the elementary functions, and the zmm loss pass */
+#undef ta_vd
+#undef ta_vi
+#undef TA_VFL
+#define ta_vd ta_v16f
+#define ta_vi ta_v16fi
+#define TA_VFL 16
+#define TA_INL static inline __attribute__((always_inline))
+#undef TA_SUFFIX
+#define TA_SUFFIX _f_v4w
+#include "blockops_math.h"
+#include "blockops_bcew.h"
+#undef TA_SUFFIX
+#undef TA_INL
+#undef ta_vd
+#undef ta_vi
+#undef TA_VFL
+#define ta_vd ta_v8f
+#define ta_vi ta_v8fi
+#define TA_VFL 8
 #undef TA_SUFFIX
 #undef TA_AFF_ROWS
 #undef TA_WG_KT
@@ -721,6 +763,13 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #undef TA_SHALLOW_ARGS
 #undef TA_SUM_LANES
 #undef TA_F32
+#undef TA_VFL
+#undef ta_vf_set1_8
+#undef ta_vf_set1_16
+#undef ta_vfi_set1_8
+#undef ta_vfi_set1_16
+#undef ta_vf_any_8
+#undef ta_vf_any_16
 #else
 #define TA_HAVE_F32 0
 #endif
