@@ -572,8 +572,10 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
    v4 clone), so a block row of TA_NB = 16 samples is two registers, and the block layout, lane
    order, reduction trees and the rule "one product per fused sum" are those of the float64
    clones. exp is a float version (about 1 ulp); the other functions are the same code. The
-   v3 and v4 clones give identical bits; the baseline clone (no FMA) differs in the last bits.
-   Needs GCC or Clang vector extensions (TA_HAVE_F32). */
+   v4 clone computes its hot loops on 16-float zmm registers (forward and panel tiles, the BCE
+   loss pass: TA_ZMM, TA_Z16, blockops_bcew.h) with the same operations per result. The v3
+   and v4 clones give identical bits (tests/test_engine_clone_sweep.py); the baseline clone
+   (no FMA) differs in the last bits. Needs GCC or Clang vector extensions (TA_HAVE_F32). */
 #ifdef TA_VECEXT
 #define TA_HAVE_F32 1
 #define TA_F32 1
