@@ -46,8 +46,8 @@
    layer below), ta_wgrad_all (first-layer weight-gradient lanes over a group of blocks, register
    tiles), ta_shallow (the three-pass full-data step of a one-hidden-layer, one-output network
    over a range of blocks), ta_reduce_lanes. exp and log1p are vectorized (about 2-3 ulp), in
-   blockops_math.h; the float32 x86-64-v4 clone's BCE loss pass on zmm vectors is in
-   blockops_bcew.h.
+   blockops_math.h; the BCE loss pass of a group (one code for every vector width, the
+   float32 x86-64-v4 clone's on zmm vectors) in blockops_bce.h.
 
    Nothing here validates or prints: the Cython kernels in engine.pyx own the loops over
    networks, blocks and layers. */
@@ -573,7 +573,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
    order, reduction trees and the rule "one product per fused sum" are those of the float64
    clones. exp is a float version (about 1 ulp); the other functions are the same code. The
    v4 clone computes its hot loops on 16-float zmm registers (forward and panel tiles, the BCE
-   loss pass: TA_ZMM, TA_Z16, blockops_bcew.h) with the same operations per result. The v3
+   loss pass: TA_ZMM, TA_Z16, blockops_bce.h) with the same operations per result. The v3
    and v4 clones give identical bits (tests/test_engine_clone_sweep.py); the baseline clone
    (no FMA) differs in the last bits. Needs GCC or Clang vector extensions (TA_HAVE_F32). */
 #ifdef TA_VECEXT
@@ -698,11 +698,11 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 #define TA_WG_IT 4
 #define TA_Z16 1        /* 16-float (zmm) panel tiles, see blockops_impl.h */
 #define TA_ZMM 1        /* zmm forward tiles, see blockops_impl.h */
-/* the BCE loss pass on zmm vectors (blockops_bcew.h), defined after the clone */
-static int ta_bce_pass_z_f_v4(const float *O, const float *Y, int n, int n_valid, float scale,
-                              int need_value, int need_grad, int want_hits, float *G,
-                              ta_v8f *vacc, ta_v8f *hacc);
-#define TA_BCE_PASS_CLONE ta_bce_pass_z_f_v4
+/* the BCE loss pass on zmm vectors (blockops_bce.h), defined after the clone */
+static int ta_bce_pass_v_f_v4w(const float *O, const float *Y, int n, int n_valid, float scale,
+                               int need_value, int need_grad, int want_hits, float *G,
+                               ta_v8f *vacc, ta_v8f *hacc);
+#define TA_BCE_PASS_CLONE ta_bce_pass_v_f_v4w
 #include "blockops_impl.h"
 #undef TA_BCE_PASS_CLONE
 #undef TA_Z16
@@ -717,8 +717,10 @@ static int ta_bce_pass_z_f_v4(const float *O, const float *Y, int n, int n_valid
 #define TA_INL static inline __attribute__((always_inline))
 #undef TA_SUFFIX
 #define TA_SUFFIX _f_v4w
+#define TA_BCE_WIDE 1
 #include "blockops_math.h"
-#include "blockops_bcew.h"
+#include "blockops_bce.h"
+#undef TA_BCE_WIDE
 #undef TA_SUFFIX
 #undef TA_INL
 #undef ta_vd

@@ -1237,70 +1237,15 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
 #endif
 
 #ifndef TA_HALVES
-/* the pass ta_shallow calls: this one, or the clone's own (TA_BCE_PASS_CLONE: the float32 v4
-   clone's zmm pass, blockops_bcew.h) */
+/* the group's BCE pass ta_shallow calls: ta_bce_pass_v of this clone, or the clone's own
+   (TA_BCE_PASS_CLONE: the float32 v4 clone's 16-float instantiation, blockops_bce.h) */
 #ifdef TA_BCE_PASS_CLONE
 #define TA_BCE_PASS TA_BCE_PASS_CLONE
 #else
 #define TA_BCE_PASS TA_FN(ta_bce_pass_v)
 #endif
-/* The BCE loss pass of a group in the same phases as ta_bce_pass_h (all exps, then all
-   gradients, then all values) on the clones whose logical vector is one vector type (float32,
-   and float64 outside the v3 halves): ta_lossv's operations vector by vector, in the same
-   order, so the same bits. */
 #ifndef TA_BCE_PASS_CLONE
-static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
-    const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
-    int need_grad, int want_hits, TA_REAL *G, ta_vd *vacc, ta_vd *hacc)
-{
-    const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), sc = V_SET1(scale);
-    TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
-    ta_vi bad = VI_SET1(0), vb[TA_NV];
-    const int nfull = n_valid / TA_W * TA_W;     /* samples of the vectors with no padding */
-    int m;
-#define TA_VALID_AT(m) (TA_FN(ta_valid)(n_valid - (m) / TA_NB * TA_NB, vb), \
-                        vb[((m) % TA_NB) / TA_W])
-    for (m = 0; m < n; m += TA_W) {
-        ta_vd o = V_LOAD(O + m);
-        ta_vi nf = V_NONFINITE(o);
-        if (m >= nfull) nf = VI_AND(TA_VALID_AT(m), nf);
-        bad = VI_OR(bad, nf);
-        V_STORE(E + m, TA_FN(ta_vexpn)(o));
-    }
-    if (need_grad)
-        for (m = 0; m < n; m += TA_W) {
-            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), r, sg, g;
-            r = V_DIV(one, V_ADD(one, e));
-            sg = V_SEL(V_GE(o, zero), r, V_MUL(e, r));
-            g = V_MUL(V_SUB(sg, V_LOAD(Y + m)), sc);
-            V_STORE(G + m, m >= nfull ? V_AND(TA_VALID_AT(m), g) : g);
-        }
-    if (need_value) {
-        ta_vd acc = *vacc;
-        for (m = 0; m < n; m += TA_W) {
-            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, l;
-            lv = V_SUB(V_AND(V_GT(o, zero), o), V_MUL(o, V_LOAD(Y + m)));
-#ifdef TA_F32
-            l = V_ADD(lv, TA_FN(ta_v2atanh)(V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(V_SET1(2.0), e)))));
-#else
-            l = V_ADD(lv, TA_FN(ta_vlog1p01)(e));
-#endif
-            acc = V_ADD(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
-        }
-        *vacc = acc;
-    }
-    if (want_hits) {
-        ta_vd cnt = *hacc;
-        for (m = 0; m < n; m += TA_W) {
-            ta_vd o = V_LOAD(O + m), y = V_LOAD(Y + m);
-            ta_vi right = VI_ANDNOT(VI_XOR(V_GT(o, zero), V_GT(y, V_SET1(0.5))), TA_VALID_AT(m));
-            cnt = V_ADD(cnt, V_AND(right, one));
-        }
-        *hacc = cnt;
-    }
-#undef TA_VALID_AT
-    return V_ANY(bad);
-}
+#include "blockops_bce.h"       /* ta_bce_pass_v */
 #endif
 #endif
 

@@ -1,7 +1,7 @@
 /* The vectorized elementary functions of the engine (exp, exp(-|z|), log1p on [0, 1], 2 atanh,
    a division-free reciprocal on [2, 3]) in the current clone's vector macros and precision.
    Included by blockops_impl.h for every clone, and once more by the float32 x86-64-v4 clone
-   with 16-float vector macros (suffix _f_v4w) for its zmm BCE loss pass (blockops_bcew.h).
+   with 16-float vector macros (suffix _f_v4w) for its zmm BCE loss pass (blockops_bce.h).
    No include guard on purpose. Lane by lane the operations do not depend on the vector
    width, so the wide instantiation gives the bits of the 8-float one. */
 

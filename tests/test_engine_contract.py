@@ -42,7 +42,7 @@ def test_codes_are_defined_in_the_header_and_not_as_literals_in_the_kernels():
     # no comparison of a loss / activation code or a status with a bare number
     literal = re.compile(r"\b(loss|act|code)\s*[!=]=\s*-?\d|bad_out\[[^\]]*\]\s*=\s*\d"
                          r"|case\s+-?\d+\s*:")
-    for fname in ("engine.pyx", "blockops_impl.h", "blockops_math.h", "blockops_bcew.h"):
+    for fname in ("engine.pyx", "blockops_impl.h", "blockops_math.h", "blockops_bce.h"):
         src = open(os.path.join(ROOT, "ext", fname)).read()
         src = re.sub(r"TA_WGT\(.*", "", src)     # register-tile switch, not a code
         assert not literal.findall(src), (fname, literal.findall(src))

@@ -1,0 +1,75 @@
+/* The BCE loss pass of a group of blocks (ta_shallow's pass 2) in phases: all exps, then all
+   gradients, then all values and hits; ta_lossv's operations vector by vector, in the same
+   order, so the bits of the per-block pass. Included by blockops_impl.h for the clones
+   without the v3 halves (vectors of TA_W lanes), and once more by the float32 x86-64-v4 clone
+   with 16-float vector macros (TA_BCE_WIDE, suffix _f_v4w): there a 16-sample block is one
+   vector, and the loss and hit lanes are added into the 8-lane sums half by half (low half,
+   then high half: the order of the 8-float pass), so the same bits. n is a multiple of the
+   vector width; lanes of samples n_valid and beyond are padding. No include guard on purpose. */
+#ifdef TA_BCE_WIDE
+#define TA_PL 16                                    /* lanes of a vector */
+#define TA_BACC ta_v8f                              /* the 8-lane loss and hit sums */
+#define TA_ADDL(acc, v) ((acc) + (ta_v8f)_mm512_castps512_ps256((__m512)(v)) \
+                         + (ta_v8f)_mm512_extractf32x8_ps((__m512)(v), 1))
+#else
+#define TA_PL TA_W
+#define TA_BACC ta_vd
+#define TA_ADDL(acc, v) V_ADD((acc), (v))
+#endif
+static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
+    const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
+    int need_grad, int want_hits, TA_REAL *G, TA_BACC *vacc, TA_BACC *hacc)
+{
+    static const TA_REAL iota[16] = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0,
+                                     8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0};
+    const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), sc = V_SET1(scale), lanes = V_LOAD(iota);
+    TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
+    ta_vi bad = VI_SET1(0);
+    const int nfull = n_valid / TA_PL * TA_PL;     /* samples of the vectors with no padding */
+    int m;
+    /* the lanes of the vector at m that hold real samples */
+#define TA_VALID_AT(m) V_LT(V_ADD(lanes, V_SET1((TA_REAL)(m))), V_SET1((TA_REAL)n_valid))
+    for (m = 0; m < n; m += TA_PL) {
+        ta_vd o = V_LOAD(O + m);
+        ta_vi nf = V_NONFINITE(o);
+        if (m >= nfull) nf = VI_AND(TA_VALID_AT(m), nf);
+        bad = VI_OR(bad, nf);
+        V_STORE(E + m, TA_FN(ta_vexpn)(o));
+    }
+    if (need_grad)
+        for (m = 0; m < n; m += TA_PL) {
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), r, sg, g;
+            r = V_DIV(one, V_ADD(one, e));
+            sg = V_SEL(V_GE(o, zero), r, V_MUL(e, r));
+            g = V_MUL(V_SUB(sg, V_LOAD(Y + m)), sc);
+            V_STORE(G + m, m >= nfull ? V_AND(TA_VALID_AT(m), g) : g);
+        }
+    if (need_value) {
+        TA_BACC acc = *vacc;
+        for (m = 0; m < n; m += TA_PL) {
+            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, l;
+            lv = V_SUB(V_AND(V_GT(o, zero), o), V_MUL(o, V_LOAD(Y + m)));
+#ifdef TA_F32
+            l = V_ADD(lv, TA_FN(ta_v2atanh)(V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(V_SET1(2.0), e)))));
+#else
+            l = V_ADD(lv, TA_FN(ta_vlog1p01)(e));
+#endif
+            acc = TA_ADDL(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
+        }
+        *vacc = acc;
+    }
+    if (want_hits) {
+        TA_BACC cnt = *hacc;
+        for (m = 0; m < n; m += TA_PL) {
+            ta_vd o = V_LOAD(O + m), y = V_LOAD(Y + m);
+            ta_vi right = VI_ANDNOT(VI_XOR(V_GT(o, zero), V_GT(y, V_SET1(0.5))), TA_VALID_AT(m));
+            cnt = TA_ADDL(cnt, V_AND(right, one));
+        }
+        *hacc = cnt;
+    }
+#undef TA_VALID_AT
+    return V_ANY(bad);
+}
+#undef TA_PL
+#undef TA_BACC
+#undef TA_ADDL
