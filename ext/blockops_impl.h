@@ -29,6 +29,9 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
 #ifndef TA_KEEP
 #define TA_KEEP(v) ((void)0)
 #endif
+#ifndef TA_UNROLL
+#define TA_UNROLL _Pragma("GCC unroll 32")
+#endif
 
 #include "blockops_math.h"
 
@@ -276,9 +279,14 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
     TA_ZV acc[24], u[6];
     int r, i, q;
     const int NQ = NBK * TA_ZPB;           /* registers of the tile's inputs per feature */
+    /* every loop over the tile fully unrolled (TA_UNROLL): a loop GCC leaves rolled keeps acc
+       in memory, a round trip through the stack per accumulator at each end of the tile */
+    TA_UNROLL
     for (r = 0; r < R; r++)
+        TA_UNROLL
         for (q = 0; q < NQ; q++)
             acc[r * NQ + q] = TA_ZSET1(b ? b[k + r] : (TA_REAL)0);
+    _Pragma("GCC unroll 2")
     for (i = 0; i < n_in; i++) {
         /* the R weights of feature i in registers, then one input register at a time
            (R NQ <= 24 accumulators + R weights + 1 input <= 31 registers) */
@@ -296,17 +304,22 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
     if (RELU) {
         /* ReLU in registers, h = z * 1[z > 0] (ta_act's operations: -0 for z < 0, NaN for
            NaN and -inf), then the output chains o += w2[k + r] h_r in increasing r */
+        TA_UNROLL
         for (r = 0; r < R * NQ; r++)
             acc[r] = TA_ZMUL(acc[r], TA_ZMASKZ(TA_ZGT0(acc[r]), TA_ZSET1((TA_REAL)1)));
+        TA_UNROLL
         for (q = 0; q < NQ; q++) {
             TA_REAL *op = O0 + (size_t)(q / TA_ZPB) * TA_NB + TA_ZOFF(q);
             TA_ZV o = k == 0 ? TA_ZSET1(b2 ? b2[0] : (TA_REAL)0) : TA_ZLOAD(op);
+            TA_UNROLL
             for (r = 0; r < R; r++)
                 o = TA_ZFMA(TA_ZSET1(w2[k + r]), acc[r * NQ + q], o);
             TA_ZSTORE(op, o);
         }
     }
+    TA_UNROLL
     for (r = 0; r < R; r++)
+        TA_UNROLL
         for (q = 0; q < NQ; q++)
             TA_ZSTORE(Z0 + ((size_t)(q / TA_ZPB) * l + k + r) * TA_NB + TA_ZOFF(q),
                       acc[r * NQ + q]);
@@ -863,6 +876,7 @@ TA_INL void TA_FN(ta_wgp_tile)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst,
     for (blk = 0; blk < nblk; blk++) {
         const TA_REAL *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
         const TA_REAL *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
+        _Pragma("GCC unroll 2")
         for (m = 0; m < TA_NB; m++) {
             ta_vd xv[TA_WGP_ACC];
             for (p = 0; p < T; p++) {
