@@ -246,9 +246,8 @@ TA_AFF_G_ALL
 #define TA_ZSTORE _mm512_storeu_ps
 #define TA_ZSET1 _mm512_set1_ps
 #define TA_ZFMA _mm512_fmadd_ps
-#define TA_ZMUL _mm512_mul_ps
-#define TA_ZMASKZ _mm512_maskz_mov_ps
-#define TA_ZGT0(z) _mm512_cmp_ps_mask((z), _mm512_setzero_ps(), _CMP_GT_OQ)
+#define TA_ZRELU(z) _mm512_mask_mul_ps((z), _mm512_cmp_ps_mask((z), _mm512_setzero_ps(), \
+                                   _CMP_NGT_UQ), (z), _mm512_setzero_ps())
 #else
 #define TA_ZV __m512d
 #define TA_ZPB 2
@@ -257,9 +256,8 @@ TA_AFF_G_ALL
 #define TA_ZSTORE _mm512_storeu_pd
 #define TA_ZSET1 _mm512_set1_pd
 #define TA_ZFMA _mm512_fmadd_pd
-#define TA_ZMUL _mm512_mul_pd
-#define TA_ZMASKZ _mm512_maskz_mov_pd
-#define TA_ZGT0(z) _mm512_cmp_pd_mask((z), _mm512_setzero_pd(), _CMP_GT_OQ)
+#define TA_ZRELU(z) _mm512_mask_mul_pd((z), _mm512_cmp_pd_mask((z), _mm512_setzero_pd(), \
+                                   _CMP_NGT_UQ), (z), _mm512_setzero_pd())
 #endif
 /* The group forward pass on the x86-64-v4 clones in native zmm vectors (TA_ZMM: TA_ZPB
    registers per block row, one of 16 floats or two of 8 doubles), two blocks per tile (R rows x
@@ -302,11 +300,12 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
         }
     }
     if (RELU) {
-        /* ReLU in registers, h = z * 1[z > 0] (ta_act's operations: -0 for z < 0, NaN for
-           NaN and -inf), then the output chains o += w2[k + r] h_r in increasing r */
+        /* ReLU in registers, h = z * 1[z > 0] (ta_act's values: z where z > 0, else z * 0:
+           -0 for z < 0, NaN for NaN and -inf; one compare and one masked multiplication),
+           then the output chains o += w2[k + r] h_r in increasing r */
         TA_UNROLL
         for (r = 0; r < R * NQ; r++)
-            acc[r] = TA_ZMUL(acc[r], TA_ZMASKZ(TA_ZGT0(acc[r]), TA_ZSET1((TA_REAL)1)));
+            acc[r] = TA_ZRELU(acc[r]);
         TA_UNROLL
         for (q = 0; q < NQ; q++) {
             TA_REAL *op = O0 + (size_t)(q / TA_ZPB) * TA_NB + TA_ZOFF(q);
@@ -379,9 +378,7 @@ TA_AFF_G_ALL
 #undef TA_ZSTORE
 #undef TA_ZSET1
 #undef TA_ZFMA
-#undef TA_ZMUL
-#undef TA_ZMASKZ
-#undef TA_ZGT0
+#undef TA_ZRELU
 #define TA_AFFG_ROWS 6
 #endif
 #endif
@@ -1360,27 +1357,35 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                 for (m = 0; m < TA_NV; m++) V_STORE(a->G + (size_t)j * TA_NB + TA_W * m, g[m]);
         }
         if (!a->need_grad) continue;
-        /* pass 3: backward */
-        for (j = 0; j < nb; j++) {
-            const TA_REAL *H = a->H + (size_t)j * l * TA_NB, *S = a->S + (size_t)j * l * TA_NB;
-            TA_REAL *D = a->D + (size_t)j * l * TA_NB;
-            ta_vd g[TA_NV];
-            for (m = 0; m < TA_NV; m++) g[m] = V_LOAD(a->G + (size_t)j * TA_NB + TA_W * m);
-            if (a->gb2) V_STORE(a->gb2, V_ADD(V_LOAD(a->gb2), V_ADD(g[0], g[1])));
-            for (k = 0; k < l; k++) {
-                const TA_REAL *h = H + (size_t)k * TA_NB, *s = S + (size_t)k * TA_NB;
-                ta_vd u = V_SET1(a->w2[k]);
-                ta_vd p = V_ADD(V_LOAD(a->gw2 + TA_W * k), V_MUL(g[0], V_LOAD(h)));
-                V_STORE(a->gw2 + TA_W * k, V_ADD(p, V_MUL(g[1], V_LOAD(h + TA_W))));
+        /* pass 3: backward, neuron by neuron: the output-layer gradient lanes gw2[k] (and gb2)
+           in registers over the group's blocks (the same sums in the same block order as
+           through memory, without a store-to-load round trip per block), and the hidden errors
+           D[k] */
+        if (a->gb2) {
+            ta_vd s2 = V_LOAD(a->gb2);
+            for (j = 0; j < nb; j++)
+                s2 = V_ADD(s2, V_ADD(V_LOAD(a->G + (size_t)j * TA_NB),
+                                     V_LOAD(a->G + (size_t)j * TA_NB + TA_W)));
+            V_STORE(a->gb2, s2);
+        }
+        for (k = 0; k < l; k++) {
+            const ta_vd u = V_SET1(a->w2[k]);
+            ta_vd p = V_LOAD(a->gw2 + TA_W * k);
+            for (j = 0; j < nb; j++) {
+                const size_t off = ((size_t)j * l + k) * TA_NB;
+                const TA_REAL *h = a->H + off, *s = a->S + off;
+                ta_vd g[TA_NV];
+                for (m = 0; m < TA_NV; m++) g[m] = V_LOAD(a->G + (size_t)j * TA_NB + TA_W * m);
+                p = V_ADD(V_ADD(p, V_MUL(g[0], V_LOAD(h))), V_MUL(g[1], V_LOAD(h + TA_W)));
                 for (m = 0; m < TA_NV; m++) {
                     /* ReLU's derivative from its activation: h > 0 exactly where z > 0 (z <= 0
                        gives +-0, NaN and -inf give NaN), the S ta_act would have stored */
                     ta_vd sv = relu ? V_AND(V_GT(V_LOAD(h + TA_W * m), V_SET1(0.0)), V_SET1(1.0))
                                     : V_LOAD(s + TA_W * m);
-                    V_STORE(D + (size_t)k * TA_NB + TA_W * m,
-                            V_MUL(sv, V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
+                    V_STORE(a->D + off + TA_W * m, V_MUL(sv, V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
                 }
             }
+            V_STORE(a->gw2 + TA_W * k, p);
         }
         if (a->Xp)
             TA_FN(ta_wgrad_panels)(a->D, a->Xp + (size_t)g0 * TA_NB * TA_W, (size_t)a->pstride,
