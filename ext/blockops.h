@@ -421,7 +421,8 @@ static inline __attribute__((always_inline)) void ta_reduce8_v3(const double *x,
 #define V_AND p_and
 #define V_SEL p_sel
 #define V_ABS p_abs
-#define V_ANY p_any
+/* any lane set: one vptest (the generic form extracts every lane) */
+#define V_ANY(m) (!_mm256_testz_si256((__m256i)((m).a | (m).b), (__m256i)((m).a | (m).b)))
 #define V_BITS p_bits
 #define V_FROMBITS p_frombits
 #define VI_SET1 pi_set1
@@ -513,7 +514,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #define V_AND(m, v) ((ta_v8d)((m) & (ta_v8i)(v)))
 #define V_SEL(m, a, b) ((ta_v8d)(((m) & (ta_v8i)(a)) | (~(m) & (ta_v8i)(b))))
 #define V_ABS(a) ((ta_v8d)((ta_v8i)(a) & VI_SET1(0x7fffffffffffffffLL)))
-#define V_ANY(m) (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
+#define V_ANY(m) (_mm512_test_epi64_mask((__m512i)(m), (__m512i)(m)) != 0)   /* vptestmq */
 #define V_BITS(v) ((ta_v8i)(v))
 #define V_FROMBITS(m) ((ta_v8d)(m))
 #define VI_SET1(x) ((ta_v8i){(x), (x), (x), (x), (x), (x), (x), (x)})
@@ -642,6 +643,9 @@ typedef int ta_v16fi __attribute__((vector_size(64), aligned(4)));
 #ifdef TA_MULTI
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v3")
+/* the v3 and v4 float clones: any lane set by one vptest (the baseline extracts every lane) */
+#undef ta_vf_any_8
+#define ta_vf_any_8(m) (!_mm256_testz_si256((__m256i)(m), (__m256i)(m)))
 #undef V_SET1
 static inline __attribute__((always_inline)) ta_v8f pf_set1_v3(float x)
 {
