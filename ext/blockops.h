@@ -421,8 +421,13 @@ static inline __attribute__((always_inline)) void ta_reduce8_v3(const double *x,
 #define V_AND p_and
 #define V_SEL p_sel
 #define V_ABS p_abs
-/* any lane set: one vptest (the generic form extracts every lane) */
-#define V_ANY(m) (!_mm256_testz_si256((__m256i)((m).a | (m).b), (__m256i)((m).a | (m).b)))
+/* any lane set: one vptest (p_any extracts every lane) */
+static inline __attribute__((always_inline)) int p_any_v3(ta_p8i m)
+{
+    const __m256i o = (__m256i)(m.a | m.b);
+    return !_mm256_testz_si256(o, o);
+}
+#define V_ANY p_any_v3
 #define V_BITS p_bits
 #define V_FROMBITS p_frombits
 #define VI_SET1 pi_set1
