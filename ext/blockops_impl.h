@@ -30,7 +30,8 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
 #define TA_KEEP(v) ((void)0)
 #endif
 #ifndef TA_UNROLL
-#define TA_UNROLL _Pragma("GCC unroll 32")
+#define TA_UNROLL _Pragma("GCC unroll 32")   /* a loop over a tile's registers: all of it */
+#define TA_UNROLL2 _Pragma("GCC unroll 2")   /* a loop over features or samples: by two */
 #endif
 
 #include "blockops_math.h"
@@ -284,7 +285,7 @@ TA_INL void TA_FN(ta_aff_zmm)(const TA_REAL *W, const TA_REAL *b, int k, const i
         TA_UNROLL
         for (q = 0; q < NQ; q++)
             acc[r * NQ + q] = TA_ZSET1(b ? b[k + r] : (TA_REAL)0);
-    _Pragma("GCC unroll 2")
+    TA_UNROLL2
     for (i = 0; i < n_in; i++) {
         /* the R weights of feature i in registers, then one input register at a time
            (R NQ <= 24 accumulators + R weights + 1 input <= 31 registers) */
@@ -873,7 +874,7 @@ TA_INL void TA_FN(ta_wgp_tile)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst,
     for (blk = 0; blk < nblk; blk++) {
         const TA_REAL *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
         const TA_REAL *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
-        _Pragma("GCC unroll 2")
+        TA_UNROLL2
         for (m = 0; m < TA_NB; m++) {
             ta_vd xv[TA_WGP_ACC];
             for (p = 0; p < T; p++) {
