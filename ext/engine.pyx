@@ -239,13 +239,13 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
     if shallow_ok(L) and n_points == 0:
         n_sets = <size_t>sc.split      # one set of group scratch per thread
         sc.n_sets = <int>n_sets
-        sc.sh_H = ta_alloc(n_sets * TA_GROUP * l1 * nb)
-        sc.sh_S = ta_alloc(n_sets * TA_GROUP * l1 * nb)
-        sc.sh_D = ta_alloc(n_sets * TA_GROUP * l1 * nb)
-        sc.sh_O = ta_alloc(n_sets * TA_GROUP * nb)
-        sc.sh_G = ta_alloc(n_sets * TA_GROUP * nb)
-        sc.sh_gacc = ta_alloc(n_sets * TA_W * P)
-        sc.sh_G1 = ta_alloc(n_sets * l1 * ta_n_panels(L.d) * TA_W)
+        sc.sh_H = ta_alloc(n_sets * set_stride(TA_GROUP * l1 * nb, 8))
+        sc.sh_S = ta_alloc(n_sets * set_stride(TA_GROUP * l1 * nb, 8))
+        sc.sh_D = ta_alloc(n_sets * set_stride(TA_GROUP * l1 * nb, 8))
+        sc.sh_O = ta_alloc(n_sets * set_stride(TA_GROUP * nb, 8))
+        sc.sh_G = ta_alloc(n_sets * set_stride(TA_GROUP * nb, 8))
+        sc.sh_gacc = ta_alloc(n_sets * set_stride(TA_W * P, 8))
+        sc.sh_G1 = ta_alloc(n_sets * set_stride(l1 * ta_n_panels(L.d) * TA_W, 8))
         sc.sh_part = ta_alloc(TA_SHARDS_MAX * P)
         sc.sh_val = ta_alloc(TA_SHARDS_MAX)
         sc.sh_hit = ta_alloc(TA_SHARDS_MAX)
@@ -313,8 +313,8 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
     cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
-    cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
-    cdef double* gacc = sc.sh_gacc + <size_t>set_ * TA_W * P
+    cdef size_t gsz = set_stride(<size_t>TA_GROUP * l * TA_NB, 8)
+    cdef double* gacc = sc.sh_gacc + <size_t>set_ * set_stride(TA_W * P, 8)
     cdef ta_shallow_args a
     cdef double val = 0.0, hit = 0.0
     a.W1 = theta
@@ -325,11 +325,11 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     a.H = sc.sh_H + set_ * gsz
     a.S = sc.sh_S + set_ * gsz
     a.D = sc.sh_D + set_ * gsz
-    a.O = sc.sh_O + <size_t>set_ * TA_GROUP * TA_NB
-    a.G = sc.sh_G + <size_t>set_ * TA_GROUP * TA_NB
+    a.O = sc.sh_O + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 8)
+    a.G = sc.sh_G + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 8)
     a.Xp = D.Xp
     a.pstride = D.pstride
-    a.G1 = sc.sh_G1 + <size_t>set_ * l * ta_n_panels(L.d) * TA_W
+    a.G1 = sc.sh_G1 + <size_t>set_ * set_stride(<size_t>l * ta_n_panels(L.d) * TA_W, 8)
     if need_grad:
         shallow_zero(L, gacc, a.Xp != NULL)
     sc.sh_bad[s] = ta_shallow(&a, <int>((<long long>s * nblk) // nshards),
@@ -1104,13 +1104,13 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     sc.split = split if split > 1 else 1
     n_sets = <size_t>sc.split      # one set of group scratch per thread
     sc.n_sets = <int>n_sets
-    sc.H = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
-    sc.S = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
-    sc.D = ta_alloc_f(n_sets * TA_GROUP * l1 * nb)
-    sc.O = ta_alloc_f(n_sets * TA_GROUP * nb)
-    sc.G = ta_alloc_f(n_sets * TA_GROUP * nb)
-    sc.gacc = ta_alloc_f(n_sets * TA_W * P)
-    sc.G1 = ta_alloc_f(n_sets * l1 * ta_n_panels(L.d) * TA_W)
+    sc.H = ta_alloc_f(n_sets * set_stride(TA_GROUP * l1 * nb, 4))
+    sc.S = ta_alloc_f(n_sets * set_stride(TA_GROUP * l1 * nb, 4))
+    sc.D = ta_alloc_f(n_sets * set_stride(TA_GROUP * l1 * nb, 4))
+    sc.O = ta_alloc_f(n_sets * set_stride(TA_GROUP * nb, 4))
+    sc.G = ta_alloc_f(n_sets * set_stride(TA_GROUP * nb, 4))
+    sc.gacc = ta_alloc_f(n_sets * set_stride(TA_W * P, 4))
+    sc.G1 = ta_alloc_f(n_sets * set_stride(l1 * ta_n_panels(L.d) * TA_W, 4))
     sc.part = ta_alloc_f(TA_SHARDS_MAX * P)
     sc.val = ta_alloc(TA_SHARDS_MAX)
     sc.hit = ta_alloc(TA_SHARDS_MAX)
@@ -1150,8 +1150,8 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb,
                           ScratchF* sc, int set_) noexcept nogil:
     cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
-    cdef size_t gsz = <size_t>TA_GROUP * l * TA_NB
-    cdef float* gacc = sc.gacc + <size_t>set_ * TA_W * P
+    cdef size_t gsz = set_stride(<size_t>TA_GROUP * l * TA_NB, 4)
+    cdef float* gacc = sc.gacc + <size_t>set_ * set_stride(TA_W * P, 4)
     cdef ta_shallow_args_f a
     cdef double val = 0.0, hit = 0.0
     a.W1 = theta
@@ -1162,11 +1162,11 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb,
     a.H = sc.H + set_ * gsz
     a.S = sc.S + set_ * gsz
     a.D = sc.D + set_ * gsz
-    a.O = sc.O + <size_t>set_ * TA_GROUP * TA_NB
-    a.G = sc.G + <size_t>set_ * TA_GROUP * TA_NB
+    a.O = sc.O + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 4)
+    a.G = sc.G + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 4)
     a.Xp = Xp
     a.pstride = <long long>nblk * TA_NB
-    a.G1 = sc.G1 + <size_t>set_ * l * ta_n_panels(L.d) * TA_W
+    a.G1 = sc.G1 + <size_t>set_ * set_stride(<size_t>l * ta_n_panels(L.d) * TA_W, 4)
     if need_grad:
         shallow_zero(L, gacc, a.Xp != NULL)
     sc.bad[s] = ta_shallow_f(&a, <int>((<long long>s * nblk) // nshards),
