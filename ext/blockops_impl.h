@@ -1358,10 +1358,11 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                 for (m = 0; m < TA_NV; m++) V_STORE(a->G + (size_t)j * TA_NB + TA_W * m, g[m]);
         }
         if (!a->need_grad) continue;
-        /* pass 3: backward, neuron by neuron: the output-layer gradient lanes gw2[k] (and gb2)
-           in registers over the group's blocks (the same sums in the same block order as
-           through memory, without a store-to-load round trip per block), and the hidden errors
-           D[k] */
+        /* pass 3: backward, neuron by neuron: the hidden errors D[k] and the output-layer
+           gradient lanes gw2[k] (and gb2). A block row's two halves (samples 0-7 and 8-15)
+           give two chains over the group's blocks (one zmm of 16 floats on the float32
+           x86-64-v4 clone), added to gw2 at the end of the group: gw2 + (lo + hi) on every
+           clone, so the same bits on v3 and v4 */
         if (a->gb2) {
             ta_vd s2 = V_LOAD(a->gb2);
             for (j = 0; j < nb; j++)
@@ -1370,23 +1371,44 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
             V_STORE(a->gb2, s2);
         }
         for (k = 0; k < l; k++) {
+#ifdef TA_Z16
+            const __m512 u = _mm512_set1_ps(a->w2[k]), z0 = _mm512_setzero_ps();
+            __m512 p = z0;
+            for (j = 0; j < nb; j++) {
+                const size_t off = ((size_t)j * l + k) * TA_NB;
+                const __m512 g = _mm512_loadu_ps(a->G + (size_t)j * TA_NB);
+                const __m512 h = _mm512_loadu_ps(a->H + off);
+                /* ReLU's derivative from its activation (see below) */
+                const __m512 sv = relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(h, z0, _CMP_GT_OQ),
+                                                             _mm512_set1_ps(1.0f))
+                                       : _mm512_loadu_ps(a->S + off);
+                p = _mm512_fmadd_ps(g, h, p);
+                _mm512_storeu_ps(a->D + off, _mm512_mul_ps(sv, _mm512_fmadd_ps(u, g, z0)));
+            }
+            V_STORE(a->gw2 + TA_W * k,
+                    V_ADD(V_LOAD(a->gw2 + TA_W * k),
+                          V_ADD((ta_vd)_mm512_castps512_ps256(p),
+                                (ta_vd)_mm512_extractf32x8_ps(p, 1))));
+#else
             const ta_vd u = V_SET1(a->w2[k]);
-            ta_vd p = V_LOAD(a->gw2 + TA_W * k);
+            ta_vd p[TA_NV];
+            for (m = 0; m < TA_NV; m++) p[m] = V_SET1(0.0);
             for (j = 0; j < nb; j++) {
                 const size_t off = ((size_t)j * l + k) * TA_NB;
                 const TA_REAL *h = a->H + off, *s = a->S + off;
-                ta_vd g[TA_NV];
-                for (m = 0; m < TA_NV; m++) g[m] = V_LOAD(a->G + (size_t)j * TA_NB + TA_W * m);
-                p = V_ADD(V_ADD(p, V_MUL(g[0], V_LOAD(h))), V_MUL(g[1], V_LOAD(h + TA_W)));
                 for (m = 0; m < TA_NV; m++) {
+                    const ta_vd g = V_LOAD(a->G + (size_t)j * TA_NB + TA_W * m);
+                    const ta_vd hv = V_LOAD(h + TA_W * m);
                     /* ReLU's derivative from its activation: h > 0 exactly where z > 0 (z <= 0
                        gives +-0, NaN and -inf give NaN), the S ta_act would have stored */
-                    ta_vd sv = relu ? V_AND(V_GT(V_LOAD(h + TA_W * m), V_SET1(0.0)), V_SET1(1.0))
+                    ta_vd sv = relu ? V_AND(V_GT(hv, V_SET1(0.0)), V_SET1(1.0))
                                     : V_LOAD(s + TA_W * m);
-                    V_STORE(a->D + off + TA_W * m, V_MUL(sv, V_ADD(V_SET1(0.0), V_MUL(u, g[m]))));
+                    p[m] = V_ADD(p[m], V_MUL(g, hv));
+                    V_STORE(a->D + off + TA_W * m, V_MUL(sv, V_ADD(V_SET1(0.0), V_MUL(u, g))));
                 }
             }
-            V_STORE(a->gw2 + TA_W * k, p);
+            V_STORE(a->gw2 + TA_W * k, V_ADD(V_LOAD(a->gw2 + TA_W * k), V_ADD(p[0], p[1])));
+#endif
         }
         if (a->Xp)
             TA_FN(ta_wgrad_panels)(a->D, a->Xp + (size_t)g0 * TA_NB * TA_W, (size_t)a->pstride,
