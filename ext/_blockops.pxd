@@ -9,6 +9,7 @@ cdef extern from "blockops.h":
     enum: TA_GROUP
     enum: TA_SHARDS
     enum: TA_SHARDS_MAX
+    double TA_SPLIT_MIN_WORK
     ctypedef struct ta_shallow_args:
         const double* W1
         const double* b1
@@ -41,6 +42,7 @@ cdef extern from "blockops.h":
     double* ta_alloc(size_t n) noexcept nogil
     int ta_n_panels(int d) noexcept nogil
     int ta_n_shards(int nblk) noexcept nogil
+    int ta_pass_shards(int N, long long P) noexcept nogil
     void ta_panels(const double* Xb, int nblk, int d, int N, double* Xp) noexcept nogil
     void ta_panels_f(const float* Xb, int nblk, int d, int N, float* Xp) noexcept nogil
     int ta_clone_supported(int which) noexcept nogil

@@ -212,6 +212,20 @@ static inline int ta_n_shards(int nblk)
     return k < TA_SHARDS_MAX ? k : TA_SHARDS_MAX;
 }
 
+/* Sample x parameter products of a pass from which threads may share one network's shards
+   (engine.pyx SPLIT_MIN_WORK): about 40 us of work on one core. */
+#define TA_SPLIT_MIN_WORK 2e5
+
+/* The shards of a pass over N samples of a network with P parameters: one below
+   TA_SPLIT_MIN_WORK sample x parameter products (such a pass always runs on one thread, and
+   every shard costs its own setup and reductions: 0.15 us of the float32 target step's 3.2),
+   else ta_n_shards of its blocks. A function of the problem's size only, like ta_n_shards. */
+static inline int ta_pass_shards(int N, long long P)
+{
+    if ((double)N * (double)P < TA_SPLIT_MIN_WORK) return N > 0 ? 1 : 0;
+    return ta_n_shards((N + TA_NB - 1) / TA_NB);
+}
+
 #define TA_PANELS_DEF(NAME, T) \
 static inline void NAME(const T *Xb, int nblk, int d, int N, T *Xp) \
 { \

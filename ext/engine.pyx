@@ -4,8 +4,8 @@
 # thread team over independent networks (or segments). Every network (segment) is computed
 # entirely by one thread with thread-private scratch, so results do not depend on the number of
 # threads. Exception, with the same guarantee: full-data passes of a shallow one-output network
-# (``shallow_pass``) always split the samples into the same shards (``ta_n_shards``, a function
-# of the data size) and add the shard results in shard order; when training fewer networks than
+# (``shallow_pass``) always split the samples into the same shards (``ta_pass_shards``, a
+# function of the problem size) and add the shard results in shard order; when training fewer networks than
 # threads, the threads share them (if a pass is large enough to pay for it, SPLIT_MIN_WORK).
 # The C primitives come from ext/blockops.h through the dispatch table of the selected clone
 # (default, x86-64-v3, x86-64-v4; ``select_clone``).
@@ -50,8 +50,9 @@ cdef enum:
 # shards of each pass only when a pass has at least this many sample x parameter products
 # (about 40 us of work on one core); below it the fork and join of every pass cost about what
 # they save (1.02x measured for 455 samples x 193 parameters on a quiet machine, far slower on
-# a busy one), and the network runs on one thread. The numbers are the same either way.
-cdef double SPLIT_MIN_WORK_ = 2e5
+# a busy one), and the network runs on one thread. The numbers are the same either way. Below it
+# a pass has one shard (ta_pass_shards).
+cdef double SPLIT_MIN_WORK_ = TA_SPLIT_MIN_WORK
 SPLIT_MIN_WORK = SPLIT_MIN_WORK_
 
 STATUS_RUNNING = RUNNING
@@ -88,6 +89,14 @@ def n_shards(int n_blocks):
     of ext/blockops.h: 2 up to 95 blocks, then one per 32 blocks, at most 16); shard ``s``
     holds blocks ``[s n_blocks // n, (s + 1) n_blocks // n)``."""
     return ta_n_shards(n_blocks)
+
+
+def pass_shards(int n_samples, long long n_params):
+    """The shards of a full-data pass over ``n_samples`` samples of a network with
+    ``n_params`` parameters (``ta_pass_shards`` of ext/blockops.h): one when
+    ``n_samples * n_params < SPLIT_MIN_WORK`` (such a pass runs on one thread), else
+    ``n_shards`` of its blocks."""
+    return ta_pass_shards(n_samples, n_params)
 
 
 CLONES = ("default", "v3", "v4")     # ids 0, 1, 2 of ta_select_clone
@@ -344,12 +353,12 @@ cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint 
                       bint need_loss, bint want_acc, double* loss_out, double* acc_out,
                       double* grad, Scratch* sc) noexcept nogil:
     """Full-data pass of a shallow one-output network (``shallow_ok``): the blocks go in
-    ``ta_n_shards(n_blocks)`` fixed shards whose reduced gradients, loss sums and hit
+    ``ta_pass_shards(N, P)`` fixed shards whose reduced gradients, loss sums and hit
     counts are added in shard order, so the result is the same whether one thread does all
     shards or ``sc.split`` threads share them (dealt one at a time, so that a thread slowed
     down by the machine takes fewer)."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
-    cdef int nshards = ta_n_shards(nblk)
+    cdef int nshards = ta_pass_shards(D.N, L.P)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>D.N
     cdef double total, hits
@@ -1183,7 +1192,7 @@ cdef int shallow_pass_f(const Layout* L, const float* Xb, const float* Yb, const
                         ScratchF* sc) noexcept nogil:
     """float32 ``shallow_pass`` over the ``N`` samples of the blocks ``Xb``, ``Yb``."""
     cdef int nblk = (N + TA_NB - 1) // TA_NB
-    cdef int nshards = ta_n_shards(nblk)
+    cdef int nshards = ta_pass_shards(N, L.P)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>N
     cdef double total, hits

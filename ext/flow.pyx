@@ -29,7 +29,7 @@ from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS_MAX, TA_W, ta_affine, ta_alloc, ta_alloc_f,
                         ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
-                        ta_n_panels, ta_n_shards, ta_reduce_lanes, ta_reduce_lanes_f,
+                        ta_n_panels, ta_pass_shards, ta_reduce_lanes, ta_reduce_lanes_f,
                         ta_select_clone, ta_shallow, ta_shallow_args, ta_shallow_args_f,
                         ta_shallow_f, ta_tanh, ta_wgrad, ta_wgrad_all, ta_wgrad_panels)
 
@@ -348,7 +348,7 @@ cdef int shallow_pass_f32(const Layout* L, const Data* D, const double* theta, b
     engine.pyx gives at the float rounding of ``theta`` (shard gradients added in float),
     returned in double."""
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
-    cdef int nshards = ta_n_shards(nblk)
+    cdef int nshards = ta_pass_shards(D.N, L.P)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>D.N
     cdef double total
@@ -377,7 +377,7 @@ cdef int shallow_pass_f32(const Layout* L, const Data* D, const double* theta, b
 cdef int shallow_pass(const Layout* L, const Data* D, const double* theta, bint need_grad,
                       bint need_loss, double* loss_out, double* grad, Scratch* sc) noexcept nogil:
     cdef int nblk = (D.N + TA_NB - 1) // TA_NB
-    cdef int nshards = ta_n_shards(nblk)
+    cdef int nshards = ta_pass_shards(D.N, L.P)
     cdef int s, p, bad = 0, P = L.P
     cdef double count = <double>D.N
     cdef double total

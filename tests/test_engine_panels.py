@@ -5,8 +5,9 @@ the gradient of the first-layer weights ``W1`` and of the hidden bias ``b1`` fro
 features panel copy of the data (ext/blockops_impl.h ``ta_wgrad_panels``, ``ta_wgp_tile``;
 ext/blockops.h ``ta_panels``; ext/_common.pxi ``shallow_collect``; ext/engine.pyx
 ``shallow_shard``, ``shallow_pass``). Its documented semantics: the ``N`` samples, in
-``nblk = ceil(N / 16)`` blocks of 16, go in ``n = n_shards(nblk)`` fixed shards (2 up to 95
-blocks, one when ``nblk < 2``, then ``nblk // 32`` up to 16; shard ``s`` holds blocks
+``nblk = ceil(N / 16)`` blocks of 16, go in ``n`` fixed shards (one when ``N P`` is below
+``SPLIT_MIN_WORK`` = 2e5 for ``P`` parameters, else ``n_shards(nblk)``: 2 up to 95 blocks, one
+when ``nblk < 2``, then ``nblk // 32`` up to 16; shard ``s`` holds blocks
 ``[s nblk // n, (s + 1) nblk // n)``); in each shard every
 entry is one fused multiply-add chain in increasing sample order from ``+0.0``,
 
@@ -82,10 +83,20 @@ def n_shards(nblk):
     return min(16, max(SHARDS, nblk // 32))
 
 
-def shard_ranges(N):
-    """Sample ranges of the fixed shards of a pass over ``N`` samples (padding excluded)."""
+def pass_shards(N, P):
+    """The documented shard count of a pass (``ta_pass_shards``): one when ``N P`` is below
+    ``SPLIT_MIN_WORK`` (such a pass never runs on two threads), else ``n_shards`` of its
+    blocks."""
+    if N * P < 2e5:
+        return 1 if N > 0 else 0
+    return n_shards(-(-N // NB))
+
+
+def shard_ranges(N, P):
+    """Sample ranges of the fixed shards of a pass over ``N`` samples of a network with ``P``
+    parameters (padding excluded)."""
     nblk = -(-N // NB)
-    ns = n_shards(nblk)
+    ns = pass_shards(N, P)
     return [(s * nblk // ns * NB, min((s + 1) * nblk // ns * NB, N)) for s in range(ns)]
 
 
@@ -93,6 +104,11 @@ def test_shard_count_rule():
     """The kernels' shard count is the documented rule (a function of the data size only)."""
     for nblk in list(range(0, 130)) + [511, 512, 513, 4096, 10 ** 6]:
         assert eng.n_shards(nblk) == n_shards(nblk), nblk
+    assert eng.SPLIT_MIN_WORK == 2e5
+    for N in (0, 1, 16, 17, 455, 1036, 1037, 5000, 10 ** 5):
+        for P in (1, 193, 8193):
+            assert eng.pass_shards(N, P) == pass_shards(N, P), (N, P)
+    assert [pass_shards(455, 193), pass_shards(1037, 193), pass_shards(30, 8193)] == [1, 2, 2]
     assert [n_shards(b) for b in (1, 2, 95, 96, 128, 511, 512, 4096)] == [1, 2, 2, 3, 4, 15, 16,
                                                                         16]
 
@@ -127,7 +143,8 @@ def reference_first_layer(prob, fused=True, ranges=None):
     """The documented first-layer gradient ``(l, d + 1)`` (bias last) of ``prob`` in its
     dtype: the shard chains added in shard order in the working precision."""
     F = prob["F"]
-    parts = chain_sums(prob["D"], prob["X1"], ranges or shard_ranges(prob["N"]),
+    ranges = ranges or shard_ranges(prob["N"], prob["arch"].n_params)
+    parts = chain_sums(prob["D"], prob["X1"], ranges,
                        PRECISION[prob["dtype"]], fused)
     total = parts[0].astype(F)
     for part in parts[1:]:
@@ -259,7 +276,7 @@ def test_reference_is_sensitive_to_the_order(fma_clone, dtype):
     products (NumPy's pairwise ``sum`` of rounded products, one chain over all samples without
     the shard split, a multiply then an add per step) give other bits for some entries, while
     the engine keeps the documented ones."""
-    l, d, N = 13, 30, 455
+    l, d, N = 13, 30, 600         # N P >= SPLIT_MIN_WORK: two shards
     prob = make_problem(dtype, l, d, N)
     F, p = prob["F"], PRECISION[dtype]
     ref = reference_first_layer(prob)
