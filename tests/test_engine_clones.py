@@ -6,6 +6,7 @@ a clone the CPU cannot run is skipped with the reason. The C header ``ext/blocko
 compiled on its own with ``-Wall -Wextra -Werror``.
 """
 
+import math
 import os
 import shutil
 import subprocess
@@ -219,6 +220,43 @@ def test_reduce_lanes_same_bits_in_every_clone():
                               exe, "-lm"], capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr[-2000:]
         assert subprocess.run([exe]).returncode == 0
+
+
+def test_bce_exp_flush_and_large_logits(clone):
+    """exp(-|o|) is flushed to 0 below exp(-708) (ext/blockops_math.h ``ta_vexpn``: no subnormal
+    numbers in the loss and backward passes, whose products cost microcode assists), so for
+    logits beyond 708 on the right side the BCE value and gradient are exactly 0, at most
+    exp(-708) = 3.3e-308 from the exact values; just inside the threshold, and from |o| = 18
+    (where log1p's polynomial is taken of 0) to 700, the value is within 3 ulp of the
+    correctly rounded one and the gradient within 3 ulp. One sample, y = 0, o < 0."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 113
+    arch = Architecture(1, (1,), 1, hidden_bias=True, output_bias=True, activation="relu")
+    rng = np.random.default_rng(4)
+    inside = -np.concatenate([rng.uniform(17.0, 700.0, 300), [18.0, 707.9, 707.999]])
+    beyond = -np.array([708.001, 708.4, 720.0, 745.2, 746.0, 1000.0, 1e300])
+    o = np.concatenate([inside, beyond])
+    theta = np.zeros((o.size, arch.n_params))
+    theta[:, 3] = o            # W1 = b1 = w2 = 0: the output is the output bias
+    loss, grad = batch_loss_and_gradient(theta, np.zeros((1, 1)), np.zeros((1, 1)), arch=arch,
+                                         loss="bce", n_threads=1)
+    n = inside.size
+    worst = worst_g = 0.0
+    for oo, val, g in zip(o[:n], loss[:n], grad[:n, 3]):
+        x = mpmath.mpf(float(oo))
+        ref = mpmath.log1p(mpmath.exp(x))
+        worst = max(worst, abs(float((mpmath.mpf(float(val)) - ref) / np.spacing(float(ref)))))
+        refg = 1 / (1 + mpmath.exp(-x))
+        worst_g = max(worst_g, abs(float((mpmath.mpf(float(g)) - refg) / np.spacing(float(refg)))))
+    assert worst <= 3.0, worst
+    assert worst_g <= 3.0, worst_g
+    assert np.all(loss[n:] == 0.0) and np.all(grad[n:] == 0.0)
+    exact = [float(mpmath.log1p(mpmath.exp(mpmath.mpf(float(oo))))) for oo in o[n:]]
+    assert max(exact) <= math.exp(-708.0)
+    # the other side (y = 1): the loss is |o| and the gradient -1, both normal
+    loss1, grad1 = batch_loss_and_gradient(theta[n:n + 4], np.zeros((1, 1)), np.ones((1, 1)),
+                                           arch=arch, loss="bce", n_threads=1)
+    assert np.array_equal(loss1, -o[n:n + 4]) and np.all(grad1[:, 3] == -1.0)
 
 
 def test_bce_value_accuracy_in_ulps(clone):

@@ -360,6 +360,27 @@ def test_float32_checkpoint_resume_is_bit_identical(tmp_path, monkeypatch):
         train(theta0, X, Y, checkpoint=ckpt, **dict(common, dtype="float64"))
 
 
+def test_float32_bce_exp_flush(clone):
+    """float32 exp(-|o|) is flushed to 0 below exp(-87) (1.6e-38, just above the smallest normal
+    float; ext/blockops_math.h ``ta_vexpn``): for logits beyond 87 on the right side the BCE
+    value and gradient are exactly 0; just inside, the value is within 4 float32 ulp of the
+    correctly rounded one. One sample, y = 0, o < 0."""
+    from topoanalysis.dynamics import batch_loss_and_gradient
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.prec = 80
+    arch = Architecture(1, (1,), 1, hidden_bias=True, output_bias=True, activation="relu")
+    o = -np.array([80.0, 86.5, 86.99, 87.01, 87.4, 95.0, 103.9, 104.5, 1e30], dtype=F)
+    theta = np.zeros((o.size, arch.n_params), dtype=F)
+    theta[:, 3] = o
+    loss, grad = batch_loss_and_gradient(theta, np.zeros((1, 1)), np.zeros((1, 1)), arch=arch,
+                                         loss="bce", n_threads=1, dtype="float32")
+    n = 3
+    for oo, val in zip(o[:n], loss[:n]):
+        ref = mpmath.log1p(mpmath.exp(mpmath.mpf(float(oo))))
+        assert abs(float((mpmath.mpf(float(val)) - ref) / float(np.spacing(F(float(ref)))))) <= 4
+    assert np.all(loss[n:] == 0.0) and np.all(grad[n:] == 0.0)
+
+
 def test_float32_bce_value_accuracy_in_ulps(clone):
     """The float32 BCE value log1p(exp(-|o|)) (float exp, then 2 atanh(e / (2 + e)) by a
     series) against the correctly rounded value, in float32 ulps, for logits from 0.2 to 85:
