@@ -290,6 +290,7 @@ static inline float *ta_alloc_f(size_t n)
 
 /* the float64 instantiations (TA_REAL: the element type of the clone being compiled) */
 #define TA_REAL double
+#define TA_REAL_MIN 0x1p-1022      /* the smallest normal number */
 #define TA_SHALLOW_ARGS ta_shallow_args
 #define TA_SUM_LANES ta_sum_lanes
 
@@ -583,6 +584,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #endif
 
 #undef TA_REAL
+#undef TA_REAL_MIN
 #undef TA_SHALLOW_ARGS
 #undef TA_SUM_LANES
 
@@ -602,6 +604,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 typedef float ta_v8f __attribute__((vector_size(32), aligned(4)));
 typedef int ta_v8fi __attribute__((vector_size(32), aligned(4)));
 #define TA_REAL float
+#define TA_REAL_MIN 0x1p-126f
 #define TA_SHALLOW_ARGS ta_shallow_args_f
 #define TA_SUM_LANES ta_sum_lanes_f
 /* The float vector macros name the vector types through ta_vd / ta_vi and the lane count
@@ -787,6 +790,7 @@ static int ta_bce_pass_v_f_v4w(const float *O, const float *Y, int n, int n_vali
 #undef VI_XOR
 #undef VI_ANDNOT
 #undef TA_REAL
+#undef TA_REAL_MIN
 #undef TA_SHALLOW_ARGS
 #undef TA_SUM_LANES
 #undef TA_F32

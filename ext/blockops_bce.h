@@ -23,6 +23,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
     static const TA_REAL iota[16] = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0,
                                      8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0};
     const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), sc = V_SET1(scale), lanes = V_LOAD(iota);
+    const ta_vd sg_min = V_SET1(TA_REAL_MIN / scale);  /* below it sg * scale is subnormal */
     TA_REAL E[TA_GROUP * TA_NB] __attribute__((aligned(64)));
     ta_vi bad = VI_SET1(0);
     const int nfull = n_valid / TA_PL * TA_PL;     /* samples of the vectors with no padding */
@@ -41,6 +42,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
             ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), r, sg, g;
             r = V_DIV(one, V_ADD(one, e));
             sg = V_SEL(V_GE(o, zero), r, V_MUL(e, r));
+            sg = V_AND(V_GE(sg, sg_min), sg);
             g = V_MUL(V_SUB(sg, V_LOAD(Y + m)), sc);
             V_STORE(G + m, m >= nfull ? V_AND(TA_VALID_AT(m), g) : g);
         }

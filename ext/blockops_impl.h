@@ -572,8 +572,12 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
         for (m = 0; m < TA_NV; m++) {
             ta_vd e = TA_FN(ta_vexpn)(o[m]);
             if (need_grad) {
+                /* the sigmoid flushed to 0 where its product with scale would be subnormal
+                   (its difference with y is then y's: the bits change only where the
+                   gradient would be subnormal) */
                 r = V_DIV(one, V_ADD(one, e));
                 s = V_SEL(V_GE(o[m], zero), r, V_MUL(e, r));
+                s = V_AND(V_GE(s, V_SET1(TA_REAL_MIN / scale)), s);
                 g[m] = V_AND(valid[m], V_MUL(V_SUB(s, y[m]), sc));
             }
             if (need_value) {
@@ -1178,6 +1182,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_h)(
             ta_v4d e = *(const ta_v4d *)(E + m);
             ta_v4d r = one / (one + e);
             ta_v4d s = TA_HSEL(o >= zero, r, e * r);
+            s = TA_HAND(s >= TA_H1(TA_REAL_MIN / scale), s);
             *(ta_v4d *)(G + m) = (s - y) * sc;
         }
         for (m = nfull; m < n; m += 4)

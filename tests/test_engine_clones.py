@@ -257,6 +257,12 @@ def test_bce_exp_flush_and_large_logits(clone):
     loss1, grad1 = batch_loss_and_gradient(theta[n:n + 4], np.zeros((1, 1)), np.ones((1, 1)),
                                            arch=arch, loss="bce", n_threads=1)
     assert np.array_equal(loss1, -o[n:n + 4]) and np.all(grad1[:, 3] == -1.0)
+    # per-sample gradient terms below the smallest normal number are flushed too: with 1,000
+    # samples at o = -707.9 each term sigmoid(o) / 1000 ~ 3.6e-311 is subnormal, so the
+    # gradient is 0 where the exact mean is sigmoid(o) = 3.6e-308 (within N * 2.2e-308)
+    _, gN = batch_loss_and_gradient(theta[n - 2:n - 1], np.zeros((1000, 1)), np.zeros((1000, 1)),
+                                    arch=arch, loss="bce", n_threads=1)
+    assert gN[0, 3] == 0.0 and math.exp(-707.9) <= 1000 * 2.0 ** -1022
 
 
 def test_bce_value_accuracy_in_ulps(clone):
