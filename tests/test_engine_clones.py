@@ -222,6 +222,20 @@ def test_reduce_lanes_same_bits_in_every_clone():
         assert subprocess.run([exe]).returncode == 0
 
 
+def bce_ulps(mpmath, o, loss, grad_b2):
+    """The largest distances, in ulps of the correctly rounded values, of the one-sample BCE
+    values ``loss`` (y = 0, logits ``o``: log1p(exp(o))) and output-bias gradients ``grad_b2``
+    (sigmoid(o))."""
+    worst = worst_g = 0.0
+    for oo, val, g in zip(o, loss, grad_b2):
+        x = mpmath.mpf(float(oo))
+        ref = mpmath.log1p(mpmath.exp(x))
+        worst = max(worst, abs(float((mpmath.mpf(float(val)) - ref) / np.spacing(float(ref)))))
+        refg = 1 / (1 + mpmath.exp(-x))
+        worst_g = max(worst_g, abs(float((mpmath.mpf(float(g)) - refg) / np.spacing(float(refg)))))
+    return worst, worst_g
+
+
 def test_bce_exp_flush_and_large_logits(clone):
     """exp(-|o|) is flushed to 0 below exp(-708) (ext/blockops_math.h ``ta_vexpn``: no subnormal
     numbers in the loss and backward passes, whose products cost microcode assists), so for
@@ -241,13 +255,7 @@ def test_bce_exp_flush_and_large_logits(clone):
     loss, grad = batch_loss_and_gradient(theta, np.zeros((1, 1)), np.zeros((1, 1)), arch=arch,
                                          loss="bce", n_threads=1)
     n = inside.size
-    worst = worst_g = 0.0
-    for oo, val, g in zip(o[:n], loss[:n], grad[:n, 3]):
-        x = mpmath.mpf(float(oo))
-        ref = mpmath.log1p(mpmath.exp(x))
-        worst = max(worst, abs(float((mpmath.mpf(float(val)) - ref) / np.spacing(float(ref)))))
-        refg = 1 / (1 + mpmath.exp(-x))
-        worst_g = max(worst_g, abs(float((mpmath.mpf(float(g)) - refg) / np.spacing(float(refg)))))
+    worst, worst_g = bce_ulps(mpmath, o[:n], loss[:n], grad[:n, 3])
     assert worst <= 3.0, worst
     assert worst_g <= 3.0, worst_g
     assert np.all(loss[n:] == 0.0) and np.all(grad[n:] == 0.0)
@@ -280,12 +288,6 @@ def test_bce_value_accuracy_in_ulps(clone):
     theta[:, 3] = o            # W1 = b1 = w2 = 0: the output is the output bias
     loss, grad = batch_loss_and_gradient(theta, np.zeros((1, 1)), np.zeros((1, 1)), arch=arch,
                                          loss="bce", n_threads=1)
-    worst = worst_g = 0.0
-    for oo, val, g in zip(o, loss, grad[:, 3]):
-        x = mpmath.mpf(float(oo))
-        ref = mpmath.log1p(mpmath.exp(x))
-        worst = max(worst, abs(float((mpmath.mpf(float(val)) - ref) / np.spacing(float(ref)))))
-        refg = 1 / (1 + mpmath.exp(-x))
-        worst_g = max(worst_g, abs(float((mpmath.mpf(float(g)) - refg) / np.spacing(float(refg)))))
+    worst, worst_g = bce_ulps(mpmath, o, loss, grad[:, 3])
     assert worst <= 3.0, worst
     assert worst_g <= 3.0, worst_g
