@@ -160,6 +160,26 @@ cdef inline size_t set_stride(size_t n, size_t itemsize) noexcept nogil:
     return (n * itemsize + 4095) // 4096 * 4096 // itemsize
 
 
+cdef struct SetSizes:
+    size_t act          # activations, derivatives, errors of a group (H, S, D)
+    size_t blk          # outputs and loss derivatives of a group (O, G)
+    size_t lanes        # gradient lanes
+    size_t chains       # first-layer gradient chains (panels)
+
+
+cdef inline SetSizes set_sizes(const Layout* L, size_t itemsize) noexcept nogil:
+    """The items from one thread's set of each group-scratch buffer to the next's (whole 4 KiB
+    pages, ``set_stride``): the one place the allocation and the offsets of the sets take
+    them from."""
+    cdef size_t l1 = <size_t>L.rows[0]
+    cdef SetSizes z
+    z.act = set_stride(<size_t>TA_GROUP * l1 * TA_NB, itemsize)
+    z.blk = set_stride(<size_t>TA_GROUP * TA_NB, itemsize)
+    z.lanes = set_stride(<size_t>TA_W * L.P, itemsize)
+    z.chains = set_stride(l1 * ta_n_panels(L.d) * TA_W, itemsize)
+    return z
+
+
 cdef inline bint panels_wanted(Py_ssize_t nblk, int d, int itemsize) noexcept nogil:
     """Whether the shallow path reads samples x features panels for data of ``nblk`` blocks
     and ``d`` features (blocks plus panels at most PANEL_MAX_BYTES)."""

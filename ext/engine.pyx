@@ -223,6 +223,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
     cdef size_t l1 = <size_t>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t n_sets
+    cdef SetSizes z
     if sc == NULL:
         return NULL
     memset(sc, 0, sizeof(Scratch))
@@ -248,13 +249,14 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
     if shallow_ok(L) and n_points == 0:
         n_sets = <size_t>sc.split      # one set of group scratch per thread
         sc.n_sets = <int>n_sets
-        sc.sh_H = ta_alloc(n_sets * set_stride(TA_GROUP * l1 * nb, 8))
-        sc.sh_S = ta_alloc(n_sets * set_stride(TA_GROUP * l1 * nb, 8))
-        sc.sh_D = ta_alloc(n_sets * set_stride(TA_GROUP * l1 * nb, 8))
-        sc.sh_O = ta_alloc(n_sets * set_stride(TA_GROUP * nb, 8))
-        sc.sh_G = ta_alloc(n_sets * set_stride(TA_GROUP * nb, 8))
-        sc.sh_gacc = ta_alloc(n_sets * set_stride(TA_W * P, 8))
-        sc.sh_G1 = ta_alloc(n_sets * set_stride(l1 * ta_n_panels(L.d) * TA_W, 8))
+        z = set_sizes(L, sizeof(double))
+        sc.sh_H = ta_alloc(n_sets * z.act)
+        sc.sh_S = ta_alloc(n_sets * z.act)
+        sc.sh_D = ta_alloc(n_sets * z.act)
+        sc.sh_O = ta_alloc(n_sets * z.blk)
+        sc.sh_G = ta_alloc(n_sets * z.blk)
+        sc.sh_gacc = ta_alloc(n_sets * z.lanes)
+        sc.sh_G1 = ta_alloc(n_sets * z.chains)
         sc.sh_part = ta_alloc(TA_SHARDS_MAX * P)
         sc.sh_val = ta_alloc(TA_SHARDS_MAX)
         sc.sh_hit = ta_alloc(TA_SHARDS_MAX)
@@ -320,10 +322,9 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     """Shard ``s`` of ``nshards`` (blocks ``[s nblk / nshards, (s + 1) nblk / nshards)``) of the
     shallow full-data pass, with the group scratch of set ``set_`` (the calling thread's):
     reduced gradient into ``sh_part[s]``, loss sum, hits, flag."""
-    cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
-    cdef size_t gsz = set_stride(<size_t>TA_GROUP * l * TA_NB, 8)
-    cdef double* gacc = sc.sh_gacc + <size_t>set_ * set_stride(TA_W * P, 8)
+    cdef SetSizes z = set_sizes(L, sizeof(double))
+    cdef double* gacc = sc.sh_gacc + <size_t>set_ * z.lanes
     cdef ta_shallow_args a
     cdef double val = 0.0, hit = 0.0
     a.W1 = theta
@@ -331,14 +332,14 @@ cdef void shallow_shard(const Layout* L, const Data* D, const double* theta, int
     a.Xb = D.Xb
     a.Yb = D.Yb
     shallow_args_layout(&a, L, D.N, need_grad, need_loss, want_acc, scale)
-    a.H = sc.sh_H + set_ * gsz
-    a.S = sc.sh_S + set_ * gsz
-    a.D = sc.sh_D + set_ * gsz
-    a.O = sc.sh_O + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 8)
-    a.G = sc.sh_G + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 8)
+    a.H = sc.sh_H + set_ * z.act
+    a.S = sc.sh_S + set_ * z.act
+    a.D = sc.sh_D + set_ * z.act
+    a.O = sc.sh_O + set_ * z.blk
+    a.G = sc.sh_G + set_ * z.blk
     a.Xp = D.Xp
     a.pstride = D.pstride
-    a.G1 = sc.sh_G1 + <size_t>set_ * set_stride(<size_t>l * ta_n_panels(L.d) * TA_W, 8)
+    a.G1 = sc.sh_G1 + set_ * z.chains
     if need_grad:
         shallow_zero(L, gacc, a.Xp != NULL)
     sc.sh_bad[s] = ta_shallow(&a, <int>((<long long>s * nblk) // nshards),
@@ -1107,19 +1108,21 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     cdef size_t l1 = <size_t>L.rows[0]
     cdef size_t P = <size_t>L.P
     cdef size_t n_sets, bblk
+    cdef SetSizes z
     if sc == NULL:
         return NULL
     memset(sc, 0, sizeof(ScratchF))
     sc.split = split if split > 1 else 1
     n_sets = <size_t>sc.split      # one set of group scratch per thread
     sc.n_sets = <int>n_sets
-    sc.H = ta_alloc_f(n_sets * set_stride(TA_GROUP * l1 * nb, 4))
-    sc.S = ta_alloc_f(n_sets * set_stride(TA_GROUP * l1 * nb, 4))
-    sc.D = ta_alloc_f(n_sets * set_stride(TA_GROUP * l1 * nb, 4))
-    sc.O = ta_alloc_f(n_sets * set_stride(TA_GROUP * nb, 4))
-    sc.G = ta_alloc_f(n_sets * set_stride(TA_GROUP * nb, 4))
-    sc.gacc = ta_alloc_f(n_sets * set_stride(TA_W * P, 4))
-    sc.G1 = ta_alloc_f(n_sets * set_stride(l1 * ta_n_panels(L.d) * TA_W, 4))
+    z = set_sizes(L, sizeof(float))
+    sc.H = ta_alloc_f(n_sets * z.act)
+    sc.S = ta_alloc_f(n_sets * z.act)
+    sc.D = ta_alloc_f(n_sets * z.act)
+    sc.O = ta_alloc_f(n_sets * z.blk)
+    sc.G = ta_alloc_f(n_sets * z.blk)
+    sc.gacc = ta_alloc_f(n_sets * z.lanes)
+    sc.G1 = ta_alloc_f(n_sets * z.chains)
     sc.part = ta_alloc_f(TA_SHARDS_MAX * P)
     sc.val = ta_alloc(TA_SHARDS_MAX)
     sc.hit = ta_alloc(TA_SHARDS_MAX)
@@ -1157,10 +1160,9 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb,
                           const float* Xp, int N, const float* theta, int s, int nshards, int nblk, bint need_grad,
                           bint need_loss, bint want_acc, double scale,
                           ScratchF* sc, int set_) noexcept nogil:
-    cdef int l = <int>L.rows[0]
     cdef size_t P = <size_t>L.P
-    cdef size_t gsz = set_stride(<size_t>TA_GROUP * l * TA_NB, 4)
-    cdef float* gacc = sc.gacc + <size_t>set_ * set_stride(TA_W * P, 4)
+    cdef SetSizes z = set_sizes(L, sizeof(float))
+    cdef float* gacc = sc.gacc + <size_t>set_ * z.lanes
     cdef ta_shallow_args_f a
     cdef double val = 0.0, hit = 0.0
     a.W1 = theta
@@ -1168,14 +1170,14 @@ cdef void shallow_shard_f(const Layout* L, const float* Xb, const float* Yb,
     a.Xb = Xb
     a.Yb = Yb
     shallow_args_layout(&a, L, N, need_grad, need_loss, want_acc, scale)
-    a.H = sc.H + set_ * gsz
-    a.S = sc.S + set_ * gsz
-    a.D = sc.D + set_ * gsz
-    a.O = sc.O + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 4)
-    a.G = sc.G + <size_t>set_ * set_stride(TA_GROUP * TA_NB, 4)
+    a.H = sc.H + set_ * z.act
+    a.S = sc.S + set_ * z.act
+    a.D = sc.D + set_ * z.act
+    a.O = sc.O + set_ * z.blk
+    a.G = sc.G + set_ * z.blk
     a.Xp = Xp
     a.pstride = <long long>nblk * TA_NB
-    a.G1 = sc.G1 + <size_t>set_ * set_stride(<size_t>l * ta_n_panels(L.d) * TA_W, 4)
+    a.G1 = sc.G1 + set_ * z.chains
     if need_grad:
         shallow_zero(L, gacc, a.Xp != NULL)
     sc.bad[s] = ta_shallow_f(&a, <int>((<long long>s * nblk) // nshards),
