@@ -30,22 +30,24 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
     int m;
     /* the lanes of the vector at m that hold real samples */
 #define TA_VALID_AT(m) V_LT(V_ADD(lanes, V_SET1((TA_REAL)(m))), V_SET1((TA_REAL)n_valid))
+    /* the exps and the gradients in one loop: the divisions run on the divider while the
+       next vectors' exps take the vector ports (two loops leave the divider alone) */
     for (m = 0; m < n; m += TA_PL) {
-        ta_vd o = V_LOAD(O + m);
+        ta_vd o = V_LOAD(O + m), e;
         ta_vi nf = V_NONFINITE(o);
         if (m >= nfull) nf = VI_AND(TA_VALID_AT(m), nf);
         bad = VI_OR(bad, nf);
-        V_STORE(E + m, TA_FN(ta_vexpn)(o));
-    }
-    if (need_grad)
-        for (m = 0; m < n; m += TA_PL) {
-            ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), r, sg, g;
+        e = TA_FN(ta_vexpn)(o);
+        V_STORE(E + m, e);
+        if (need_grad) {
+            ta_vd r, sg, g;
             r = V_DIV(one, V_ADD(one, e));
             sg = V_SEL(V_GE(o, zero), r, V_MUL(e, r));
             sg = V_AND(V_GE(sg, sg_min), sg);
             g = V_MUL(V_SUB(sg, V_LOAD(Y + m)), sc);
             V_STORE(G + m, m >= nfull ? V_AND(TA_VALID_AT(m), g) : g);
         }
+    }
     if (need_value) {
         TA_BACC acc = *vacc;
         for (m = 0; m < n; m += TA_PL) {

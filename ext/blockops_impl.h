@@ -1366,17 +1366,44 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                 const size_t off = ((size_t)j * l + k) * TA_NB;
                 const __m512 g = _mm512_loadu_ps(a->G + (size_t)j * TA_NB);
                 const __m512 h = _mm512_loadu_ps(a->H + off);
-                /* ReLU's derivative from its activation (see below) */
-                const __m512 sv = relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(h, z0, _CMP_GT_OQ),
-                                                             _mm512_set1_ps(1.0f))
-                                       : _mm512_loadu_ps(a->S + off);
+                const __m512 e = _mm512_fmadd_ps(u, g, z0);
                 p = _mm512_fmadd_ps(g, h, p);
-                _mm512_storeu_ps(a->D + off, _mm512_mul_ps(sv, _mm512_fmadd_ps(u, g, z0)));
+                /* ReLU's derivative from its activation (see below), as one masked product:
+                   e where h > 0, 0 x e (the S x e of the other clones) where not */
+                _mm512_storeu_ps(a->D + off,
+                                 relu ? _mm512_mask_mul_ps(e, _mm512_cmp_ps_mask(h, z0, _CMP_NGT_UQ),
+                                                           e, z0)
+                                      : _mm512_mul_ps(_mm512_loadu_ps(a->S + off), e));
             }
             V_STORE(a->gw2 + TA_W * k,
                     V_ADD(V_LOAD(a->gw2 + TA_W * k),
                           V_ADD((ta_vd)_mm512_castps512_ps256(p),
                                 (ta_vd)_mm512_extractf32x8_ps(p, 1))));
+#elif defined(TA_ZMM)
+            /* the chains of the #else branch on zmm registers, the ReLU derivative as one masked
+               product (e where h > 0, else 0 x e: the S x e of the other clones) */
+            const __m512d u = _mm512_set1_pd(a->w2[k]), z0 = _mm512_setzero_pd();
+            __m512d p0 = z0, p1 = z0;
+            for (j = 0; j < nb; j++) {
+                const size_t off = ((size_t)j * l + k) * TA_NB;
+                const TA_REAL *gp = a->G + (size_t)j * TA_NB, *h = a->H + off;
+                const __m512d g0 = _mm512_loadu_pd(gp), g1 = _mm512_loadu_pd(gp + TA_W);
+                const __m512d h0 = _mm512_loadu_pd(h), h1 = _mm512_loadu_pd(h + TA_W);
+                const __m512d e0 = _mm512_fmadd_pd(u, g0, z0), e1 = _mm512_fmadd_pd(u, g1, z0);
+                p0 = _mm512_fmadd_pd(g0, h0, p0);
+                p1 = _mm512_fmadd_pd(g1, h1, p1);
+                if (relu) {
+                    _mm512_storeu_pd(a->D + off, _mm512_mask_mul_pd(
+                        e0, _mm512_cmp_pd_mask(h0, z0, _CMP_NGT_UQ), e0, z0));
+                    _mm512_storeu_pd(a->D + off + TA_W, _mm512_mask_mul_pd(
+                        e1, _mm512_cmp_pd_mask(h1, z0, _CMP_NGT_UQ), e1, z0));
+                } else {
+                    _mm512_storeu_pd(a->D + off, _mm512_mul_pd(_mm512_loadu_pd(a->S + off), e0));
+                    _mm512_storeu_pd(a->D + off + TA_W,
+                                     _mm512_mul_pd(_mm512_loadu_pd(a->S + off + TA_W), e1));
+                }
+            }
+            V_STORE(a->gw2 + TA_W * k, V_ADD(V_LOAD(a->gw2 + TA_W * k), V_ADD((ta_vd)p0, (ta_vd)p1)));
 #else
             const ta_vd u = V_SET1(a->w2[k]);
             ta_vd p[TA_NV];
