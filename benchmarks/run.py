@@ -26,7 +26,9 @@ against JAX ``pmap``, one network (B = 1) on 1 and all threads (N = 455, and N =
 65,536 resampled: ``--only split``), interpolation (1,000 pairs x 100 points, l = 6), and the
 gradient-flow rows of ``benchmarks/flow.py`` (``--only flow``: the compiled flow per
 evaluation against a GD step, against SciPy ``solve_ivp`` on the same problem, against the GD
-steps reaching the same loss, and the gain of kink events).
+steps reaching the same loss, and the gain of kink events), and the ceiling of
+``benchmarks/ceiling.py`` (``--only ceiling``: the target step's two dense loops alone, as a
+fraction of the one-thread peak).
 """
 
 import argparse
@@ -297,7 +299,7 @@ def main(argv=None):
                         help="threads of the multi-threaded runs (default: all usable cores)")
     parser.add_argument("--no-peers", action="store_true", help="engine and NumPy only")
     parser.add_argument("--only", choices=("target", "float32", "widths", "latency",
-                                           "split", "interpolate", "flow"),
+                                           "split", "interpolate", "flow", "ceiling"),
                         default=None)
     parser.add_argument("--out", default=os.path.join(HERE, "results"),
                         help="folder for results.md / results.csv")
@@ -383,6 +385,14 @@ def main(argv=None):
         print("flow ...", flush=True)
         flow_text = flow_bench.run(quick=args.quick, repeat=args.repeat)
 
+    ceiling_lines, ceiling = [], None
+    if args.only in (None, "ceiling"):
+        # the step's two dense loops alone (benchmarks/ceiling.py): what 70% of peak asks of
+        # the rest of the step on this machine
+        import ceiling as ceiling_bench
+        print("ceiling ...", flush=True)
+        ceiling_lines, ceiling = ceiling_bench.run(repeat=max(3, repeat))
+
     header = [
         f"# topoanalysis engine benchmark{' (quick)' if args.quick else ''}",
         "",
@@ -405,9 +415,17 @@ def main(argv=None):
     ]
     table = markdown(rows, header, peak)
     tlines = targets(rows, T, peak)
+    if ceiling:
+        tlines.insert(1, f"  (for scale, benchmarks/ceiling.py: the step's two dense loops alone, "
+                         f"everything else free, run at {100 * ceiling['ceiling_frac']:.0f}% of "
+                         f"the one-thread peak on this machine; the engine's one-thread step at "
+                         f"{100 * ceiling['engine_frac']:.0f}%)")
     text = table + "\nTargets (issue 16), this run:\n\n" + "\n".join(tlines) + "\n"
     if flow_text:
         text += "\n## Gradient flow (benchmarks/flow.py)\n\n" + flow_text + "\n"
+    if ceiling_lines:
+        text += ("\n## The step's dense loops alone (benchmarks/ceiling.py)\n\n"
+                 + "\n".join(ceiling_lines) + "\n")
     os.makedirs(args.out, exist_ok=True)
     stem = "results-quick" if args.quick else "results"
     with atomic_path(os.path.join(args.out, stem + ".md")) as tmp:
