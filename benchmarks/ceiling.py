@@ -44,8 +44,9 @@ try:
 except ImportError:  # running from a source checkout without installation
     sys.path.insert(0, os.path.dirname(HERE))
 
-from common import architecture, initial_params, load_workload, train_step_flops  # noqa: E402
-from peak import measure_peak  # noqa: E402
+from common import (architecture, cpu_name, initial_params, load_workload,  # noqa: E402
+                    train_step_flops)
+from peak import build_c, calibrate, measure_peak  # noqa: E402
 
 SOURCE = r"""
 #include <stddef.h>
@@ -118,18 +119,7 @@ N, D_IN, L, GROUP = 455, 30, 6, 128
 
 def build(tmpdir):
     """Compile the two loops into ``tmpdir``; returns the ctypes library or None."""
-    cc = os.environ.get("CC") or "cc"
-    if shutil.which(cc.split()[0]) is None:
-        return None
-    src = os.path.join(tmpdir, "ceiling.c")
-    lib = os.path.join(tmpdir, "ceiling.so")
-    with open(src, "w") as fh:
-        fh.write(SOURCE)
-    res = subprocess.run(cc.split() + ["-O3", "-ffp-contract=fast", "-fPIC", "-shared", src,
-                                       "-o", lib], capture_output=True, text=True)
-    if res.returncode != 0:
-        return None
-    return ctypes.CDLL(lib)
+    return build_c(SOURCE, tmpdir, "ceiling", opt="-O3")
 
 
 def _ptr(a):
@@ -188,17 +178,7 @@ def measure_loops(lib, repeat=7, seconds=0.2):
     calls = {"fwd": lambda r: fwd(_ptr(W), _ptr(b), _ptr(w2), _ptr(X), _ptr(Z), _ptr(O),
                                   ntiles, D_IN, r),
              "wgrad": lambda r: wg(_ptr(Dv), _ptr(Xp), _ptr(G), N, GROUP, r)}
-    reps = {}
-    for k, fn in calls.items():       # calibrate to about `seconds` a run
-        r = 1000
-        while True:
-            t0 = time.perf_counter()
-            fn(r)
-            dt = time.perf_counter() - t0
-            if dt > 0.02:
-                break
-            r *= 4
-        reps[k] = max(1, int(r * seconds / dt))
+    reps = {k: calibrate(fn, 1000, seconds, 0.02) for k, fn in calls.items()}
     runs = {k: [] for k in calls}
     for _ in range(repeat):
         for k, fn in calls.items():   # alternate the loops
@@ -254,7 +234,7 @@ def run(repeat=7):
                 f"({100 * flops / ts[-1] / 1e9 / p1:.0f}-{100 * flops / ts[0] / 1e9 / p1:.0f}%)")
 
     lines = [
-        f"- {_cpu()}, {isa} loops, one thread; FMA peak {p1:.1f} GFLOP/s ({peak['isa']}); "
+        f"- {cpu_name()}, {isa} loops, one thread; FMA peak {p1:.1f} GFLOP/s ({peak['isa']}); "
         f"medians of {repeat} alternating runs (min-max)",
         f"- forward loop (tiles, ReLU, output chains, stores): {med(loops['fwd']) * 1e6:.2f} us "
         f"per network-step, {pct(fl_fwd, loops['fwd'])} of peak",
@@ -279,17 +259,6 @@ def main(argv=None):
     lines, _ = run(args.repeat)
     print("\n".join(lines))
     return 0
-
-
-def _cpu():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ logits, full-batch gradient descent, PyTorch-default initialization, seeded.
 """
 
 import gc
+import platform
 import time
 
 import numpy as np
@@ -40,6 +41,18 @@ def matmul_macs(arch):
     """Multiply-accumulates of the matrix products of one sample's forward pass."""
     sizes = arch.sizes
     return sum(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
+
+
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo (else the platform's processor string)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def train_step_flops(arch, n_samples):

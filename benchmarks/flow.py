@@ -28,7 +28,6 @@ record only at 0 and ``t_end`` there, so loss-only evaluations do not count.
 import argparse
 import gc
 import os
-import platform
 import sys
 import time
 
@@ -41,26 +40,13 @@ try:
 except ImportError:  # running from a source checkout without installation
     sys.path.insert(0, os.path.dirname(HERE))
 
-from common import architecture, initial_params, load_workload  # noqa: E402
+from common import architecture, cpu_name, initial_params, load_workload  # noqa: E402
 
 from topoanalysis import Architecture  # noqa: E402
 from topoanalysis.datasets import wu_five_point_regression  # noqa: E402
 from topoanalysis.dynamics import _engine, batch_loss_and_gradient, gradient_flow  # noqa: E402
 from topoanalysis.dynamics import train  # noqa: E402
 from topoanalysis.init import init_params  # noqa: E402
-
-
-def cpu_name():
-    """The CPU's model name (as ``run.py`` prints it; not imported from there, which loads
-    the peers' frameworks and their thread pools)."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def workloads(B):

@@ -48,20 +48,40 @@ LANES = {"fma512": 8, "fma256": 4, "sse128": 2}
 CHAINS = 12
 
 
-def build(tmpdir):
-    """Compile the loops into ``tmpdir``; returns the ctypes library or None."""
+def build_c(source, tmpdir, stem, opt="-O2"):
+    """Compile C ``source`` into ``tmpdir/stem.so`` (``$CC`` or ``cc``, ``opt``
+    ``-ffp-contract=fast``); returns the ctypes library, or None without a compiler or when
+    it fails."""
     cc = os.environ.get("CC") or "cc"
     if shutil.which(cc.split()[0]) is None:
         return None
-    src = os.path.join(tmpdir, "peak.c")
-    lib = os.path.join(tmpdir, "peak.so")
+    src = os.path.join(tmpdir, stem + ".c")
+    lib = os.path.join(tmpdir, stem + ".so")
     with open(src, "w") as fh:
-        fh.write(SOURCE)
-    res = subprocess.run(cc.split() + ["-O2", "-ffp-contract=fast", "-fPIC", "-shared", src,
+        fh.write(source)
+    res = subprocess.run(cc.split() + [opt, "-ffp-contract=fast", "-fPIC", "-shared", src,
                                        "-o", lib], capture_output=True, text=True)
     if res.returncode != 0:
         return None
     return ctypes.CDLL(lib)
+
+
+def build(tmpdir):
+    """Compile the loops into ``tmpdir``; returns the ctypes library or None."""
+    return build_c(SOURCE, tmpdir, "peak")
+
+
+def calibrate(fn, count, seconds, min_dt):
+    """A count for ``fn(count)`` to run about ``seconds``: ``count`` is multiplied by 4 until
+    one call takes longer than ``min_dt`` seconds, then scaled."""
+    while True:
+        t0 = time.perf_counter()
+        fn(count)
+        dt = time.perf_counter() - t0
+        if dt > min_dt:
+            break
+        count *= 4
+    return max(1, int(count * seconds / dt))
 
 
 def measure_peak(threads=(1, 2), seconds=0.4, repeat=3):
@@ -79,16 +99,7 @@ def measure_peak(threads=(1, 2), seconds=0.4, repeat=3):
         fn.restype = ctypes.c_double
         fn.argtypes = [ctypes.c_long]
         flops_per_iter = CHAINS * LANES[name] * 2
-        # calibrate the iteration count to about `seconds`
-        iters = 100000
-        while True:
-            t0 = time.perf_counter()
-            fn(iters)
-            dt = time.perf_counter() - t0
-            if dt > 0.05:
-                break
-            iters *= 4
-        iters = max(1, int(iters * seconds / dt))
+        iters = calibrate(fn, 100000, seconds, 0.05)
         out = {"isa": name, "gflops": {}, "spread": {}}
         runs = {n: [] for n in threads}
         for _ in range(repeat):

@@ -48,8 +48,8 @@ try:
 except ImportError:  # running from a source checkout without installation
     sys.path.insert(0, os.path.dirname(HERE))
 
-from common import (architecture, eval_flops, initial_params, load_workload,  # noqa: E402
-                    train_step_flops)
+from common import (architecture, cpu_name, eval_flops, initial_params,  # noqa: E402
+                    load_workload, train_step_flops)
 from jax_baseline import JaxWorker, jax_available  # noqa: E402
 from numpy_baseline import NumpyGD, numpy_interpolation_mixed  # noqa: E402
 from peak import measure_peak  # noqa: E402
@@ -59,17 +59,6 @@ from topoanalysis.dynamics import _engine, interpolate, train  # noqa: E402
 from topoanalysis.io import atomic_path, write_csv  # noqa: E402
 
 LR = 0.1
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def close(a, b, rtol=1e-8):
