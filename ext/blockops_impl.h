@@ -1371,8 +1371,8 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                 /* ReLU's derivative from its activation (see below), as one masked product:
                    e where h > 0, 0 x e (the S x e of the other clones) where not */
                 _mm512_storeu_ps(a->D + off,
-                                 relu ? _mm512_mask_mul_ps(e, _mm512_cmp_ps_mask(h, z0, _CMP_NGT_UQ),
-                                                           e, z0)
+                                 relu ? _mm512_mask_mul_ps(
+                                            e, _mm512_cmp_ps_mask(h, z0, _CMP_NGT_UQ), e, z0)
                                       : _mm512_mul_ps(_mm512_loadu_ps(a->S + off), e));
             }
             V_STORE(a->gw2 + TA_W * k,
@@ -1403,7 +1403,8 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                                      _mm512_mul_pd(_mm512_loadu_pd(a->S + off + TA_W), e1));
                 }
             }
-            V_STORE(a->gw2 + TA_W * k, V_ADD(V_LOAD(a->gw2 + TA_W * k), V_ADD((ta_vd)p0, (ta_vd)p1)));
+            V_STORE(a->gw2 + TA_W * k,
+                    V_ADD(V_LOAD(a->gw2 + TA_W * k), V_ADD((ta_vd)p0, (ta_vd)p1)));
 #else
             const ta_vd u = V_SET1(a->w2[k]);
             ta_vd p[TA_NV];
