@@ -59,7 +59,7 @@ SOURCE = r"""
 #define SET1_y _mm256_set1_pd
 #define RELU_y(v) ((v) * _mm256_and_pd(_mm256_cmp_pd((v), _mm256_setzero_pd(), _CMP_GT_OQ), \
                                        _mm256_set1_pd(1.0)))
-#define KERNELS(SFX, V, VW, NQ, CH, TARGET)                                                \
+#define KERNELS(SFX, V, VW, NQ, CH, HOLDX, TARGET)                                                \
 TARGET void fwd_##SFX(const double *W, const double *b, const double *w2, const double *X,   \
                       double *Z, double *O, int ntiles, int nin, long reps) {              \
     for (long rep = 0; rep < reps; rep++)                                                  \
@@ -70,10 +70,20 @@ TARGET void fwd_##SFX(const double *W, const double *b, const double *w2, const 
             acc[r * NQ + q] = SET1_##SFX(b[r]);                                            \
         _Pragma("GCC unroll 2")                                                            \
         for (int i = 0; i < nin; i++) {                                                    \
-            U for (int r = 0; r < 6; r++) u[r] = SET1_##SFX(W[r * nin + i]);               \
-            U for (int q = 0; q < NQ; q++) {                                               \
-                V x = *(const V *)(X0 + ((size_t)i * NQ + q) * VW);                        \
-                U for (int r = 0; r < 6; r++) acc[r * NQ + q] += u[r] * x;                 \
+            if (HOLDX) {    /* 16 registers: the inputs held, one weight at a time */      \
+                V xq[NQ];                                                                  \
+                U for (int q = 0; q < NQ; q++)                                             \
+                    xq[q] = *(const V *)(X0 + ((size_t)i * NQ + q) * VW);                  \
+                U for (int r = 0; r < 6; r++) {                                            \
+                    V w = SET1_##SFX(W[r * nin + i]);                                      \
+                    U for (int q = 0; q < NQ; q++) acc[r * NQ + q] += w * xq[q];           \
+                }                                                                          \
+            } else {        /* 32 registers: the weights held, one input at a time */      \
+                U for (int r = 0; r < 6; r++) u[r] = SET1_##SFX(W[r * nin + i]);           \
+                U for (int q = 0; q < NQ; q++) {                                           \
+                    V x = *(const V *)(X0 + ((size_t)i * NQ + q) * VW);                    \
+                    U for (int r = 0; r < 6; r++) acc[r * NQ + q] += u[r] * x;             \
+                }                                                                          \
             }                                                                              \
         }                                                                                  \
         U for (int r = 0; r < 6 * NQ; r++) acc[r] = RELU_##SFX(acc[r]);                    \
@@ -96,10 +106,20 @@ TARGET void wgrad_##SFX(const double *D, const double *Xp, double *G, int n, int
                 acc[r * CH + q] = *(V *)(G + ((size_t)r * 32 + (c + q) * VW));             \
             _Pragma("GCC unroll 2")                                                        \
             for (int s = g0; s < g1; s++) {                                                \
-                U for (int r = 0; r < 6; r++) d[r] = SET1_##SFX(D[(size_t)s * 6 + r]);     \
-                U for (int q = 0; q < CH; q++) {                                           \
-                    V x = *(const V *)(Xp + (size_t)s * 32 + (c + q) * VW);                \
-                    U for (int r = 0; r < 6; r++) acc[r * CH + q] += d[r] * x;             \
+                if (HOLDX) {                                                               \
+                    V xq[CH];                                                              \
+                    U for (int q = 0; q < CH; q++)                                         \
+                        xq[q] = *(const V *)(Xp + (size_t)s * 32 + (c + q) * VW);          \
+                    U for (int r = 0; r < 6; r++) {                                        \
+                        V e = SET1_##SFX(D[(size_t)s * 6 + r]);                            \
+                        U for (int q = 0; q < CH; q++) acc[r * CH + q] += e * xq[q];       \
+                    }                                                                      \
+                } else {                                                                   \
+                    U for (int r = 0; r < 6; r++) d[r] = SET1_##SFX(D[(size_t)s * 6 + r]); \
+                    U for (int q = 0; q < CH; q++) {                                       \
+                        V x = *(const V *)(Xp + (size_t)s * 32 + (c + q) * VW);            \
+                        U for (int r = 0; r < 6; r++) acc[r * CH + q] += d[r] * x;         \
+                    }                                                                      \
                 }                                                                          \
             }                                                                              \
             U for (int r = 0; r < 6; r++) U for (int q = 0; q < CH; q++)                   \
@@ -107,8 +127,8 @@ TARGET void wgrad_##SFX(const double *D, const double *Xp, double *G, int n, int
         }                                                                                  \
     }                                                                                      \
 }
-KERNELS(z, __m512d, 8, 4, 4, __attribute__((target("avx512f,avx512dq,avx512vl,fma"))))
-KERNELS(y, __m256d, 4, 2, 2, __attribute__((target("avx2,fma"))))
+KERNELS(z, __m512d, 8, 4, 4, 0, __attribute__((target("avx512f,avx512dq,avx512vl,fma"))))
+KERNELS(y, __m256d, 4, 2, 2, 1, __attribute__((target("avx2,fma"))))
 int has_avx512(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx512f"); }
 int has_fma256(void) { __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
@@ -134,9 +154,12 @@ def _aligned(n, rng):
     return a
 
 
-def _bind(lib):
-    """The widest loops the CPU runs: (fwd, wgrad, vector width, vectors per forward tile)."""
-    sfx, vw, nq = ("z", 8, 4) if lib.has_avx512() else ("y", 4, 2)
+def _bind(lib, isa=None):
+    """The loops of ``isa`` ("zmm", "ymm"; None: the widest the CPU runs): (fwd, wgrad, vector
+    width, vectors per forward tile)."""
+    if isa is None:
+        isa = "zmm" if lib.has_avx512() else "ymm"
+    sfx, vw, nq = ("z", 8, 4) if isa == "zmm" else ("y", 4, 2)
     fwd, wg = getattr(lib, "fwd_" + sfx), getattr(lib, "wgrad_" + sfx)
     fwd.restype = wg.restype = None
     fwd.argtypes = [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_int, ctypes.c_long]
@@ -144,9 +167,9 @@ def _bind(lib):
     return fwd, wg, vw, nq
 
 
-def check(lib, rtol=1e-12):
+def check(lib, rtol=1e-12, isa=None):
     """Both loops against plain NumPy on random data (one call each); raises AssertionError."""
-    fwd, wg, vw, nq = _bind(lib)
+    fwd, wg, vw, nq = _bind(lib, isa)
     rng = np.random.default_rng(1)
     ntiles, nin, n = 3, 7, 300
     W, b, w2 = _aligned(L * nin, rng), _aligned(8, rng), _aligned(8, rng)
@@ -166,9 +189,10 @@ def check(lib, rtol=1e-12):
         "ceiling.py: weight-gradient loop != NumPy"
 
 
-def measure_loops(lib, repeat=7, seconds=0.2):
-    """Median and min-max seconds per network-step of the two loops: {'fwd': ..., 'wgrad': ...}."""
-    fwd, wg, vw, nq = _bind(lib)
+def measure_loops(lib, repeat=7, seconds=0.2, isa=None):
+    """Sorted seconds per network-step of the two loops, {'fwd': [...], 'wgrad': [...]}, and
+    the vectors' name."""
+    fwd, wg, vw, nq = _bind(lib, isa)
     rng = np.random.default_rng(0)
     ntiles = -(-N // (vw * nq))
     W, b, w2 = _aligned(L * D_IN, rng), _aligned(8, rng), _aligned(8, rng)
@@ -186,6 +210,12 @@ def measure_loops(lib, repeat=7, seconds=0.2):
             fn(reps[k])
             runs[k].append((time.perf_counter() - t0) / reps[k])
     return {k: sorted(v) for k, v in runs.items()}, ("zmm" if vw == 8 else "ymm")
+
+
+def current_clone():
+    """The engine clone that runs (default / v3 / v4; ``TOPOANALYSIS_CLONE`` forces one)."""
+    from topoanalysis.dynamics import _engine
+    return _engine.current_clone()
 
 
 def engine_step(repeat=7, steps=200, B=100):
@@ -206,17 +236,25 @@ def engine_step(repeat=7, steps=200, B=100):
     return sorted(out)
 
 
-def run(repeat=7):
+def run(repeat=7, isa=None):
     """Measure; returns (lines of text, figures) or (lines, None) without a compiler or vector
-    FMA. figures: the one-thread peak, the loops' and the engine's seconds per network-step
+    FMA. ``isa``: "zmm" or "ymm" loops (and the matching FMA peak); None: the widest the CPU
+    runs. figures: the one-thread peak, the loops' and the engine's seconds per network-step
     (sorted), and the ceiling and the engine as fractions of the peak (medians)."""
+    if isa not in (None, "zmm", "ymm"):
+        raise ValueError(f"isa: expected 'zmm', 'ymm' or None, got {isa!r}")
     with tempfile.TemporaryDirectory() as tmp:
         lib = build(tmp)
         if lib is None or not (lib.has_avx512() or lib.has_fma256()):
             return ["- not measured: no C compiler, or no AVX2 / AVX-512"], None
-        check(lib)
-        peak = measure_peak(threads=(1,), repeat=repeat)
-        loops, isa = measure_loops(lib, repeat)
+        if isa == "zmm" and not lib.has_avx512():
+            return ["- not measured: --isa zmm on a CPU without AVX-512"], None
+        if isa == "ymm" and not lib.has_fma256():
+            return ["- not measured: --isa ymm on a CPU without AVX2 and FMA"], None
+        check(lib, isa=isa)
+        loops, isa = measure_loops(lib, repeat, isa=isa)
+        peak = measure_peak(threads=(1,), repeat=repeat,
+                            isa="fma512" if isa == "zmm" else "fma256")
     if peak is None:
         return ["- not measured: the FMA peak could not be measured"], None
     eng = engine_step(repeat)
@@ -242,8 +280,8 @@ def run(repeat=7):
         f"{pct(fl_wg, loops['wgrad'])} of peak",
         f"- ceiling, both loops with the rest of the step free: {med(both) * 1e6:.2f} us for "
         f"the step's {fl / 1e3:.0f} kFLOP, {pct(fl, both)} of peak",
-        f"- engine step, one thread: {med(eng) * 1e6:.2f} us, {pct(fl, eng)} of peak, "
-        f"{100 * med(both) / med(eng):.0f}% of the ceiling's speed",
+        f"- engine step (clone {current_clone()}), one thread: {med(eng) * 1e6:.2f} us, "
+        f"{pct(fl, eng)} of peak, {100 * med(both) / med(eng):.0f}% of the ceiling's speed",
     ]
     figures = {"peak": p1, "loops": loops, "engine": eng,
                "ceiling_frac": fl / med(both) / 1e9 / p1, "engine_frac": fl / med(eng) / 1e9 / p1}
@@ -253,10 +291,14 @@ def run(repeat=7):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=7, help="alternating runs (default 7)")
+    ap.add_argument("--isa", choices=("zmm", "ymm"), default=None,
+                    help="the loops' vectors and the peak they are measured against (default: "
+                         "the widest the CPU runs); with TOPOANALYSIS_CLONE=v3 and ymm, the "
+                         "AVX2 clone against the 256-bit peak")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error(f"--repeat: expected a positive integer, got {args.repeat}")
-    lines, _ = run(args.repeat)
+    lines, _ = run(args.repeat, args.isa)
     print("\n".join(lines))
     return 0
 

@@ -84,17 +84,24 @@ def calibrate(fn, count, seconds, min_dt):
     return max(1, int(count * seconds / dt))
 
 
-def measure_peak(threads=(1, 2), seconds=0.4, repeat=3):
-    """Peak GFLOP/s of the widest FMA loop the CPU runs, for each thread count in ``threads``.
+def measure_peak(threads=(1, 2), seconds=0.4, repeat=3, isa=None):
+    """Peak GFLOP/s of the widest FMA loop the CPU runs (or of ``isa``: "fma512", "fma256" or
+    "sse128", when the CPU runs it), for each thread count in ``threads``.
 
     Returns ``{"isa": name, "gflops": {n: median GFLOP/s}, "spread": {n: (min, max)}}`` or
-    None without a compiler. Each measurement runs ``seconds`` of FMAs per thread.
+    None without a compiler (or for an ``isa`` the CPU lacks). Each measurement runs
+    ``seconds`` of FMAs per thread.
     """
+    if isa not in (None, *LANES):
+        raise ValueError(f"isa: expected one of {', '.join(LANES)} or None, got {isa!r}")
     with tempfile.TemporaryDirectory() as tmp:
         lib = build(tmp)
         if lib is None:
             return None
-        name = "fma512" if lib.has_avx512() else "fma256" if lib.has_fma256() else "sse128"
+        has = {"fma512": lib.has_avx512(), "fma256": lib.has_fma256(), "sse128": True}
+        name = isa or next(k for k in ("fma512", "fma256", "sse128") if has[k])
+        if not has[name]:
+            return None
         fn = getattr(lib, name)
         fn.restype = ctypes.c_double
         fn.argtypes = [ctypes.c_long]

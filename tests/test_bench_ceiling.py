@@ -1,5 +1,5 @@
 """benchmarks/ceiling.py: its two compiled loops (the target step's dense loops in the engine's
-register tiling) agree with plain NumPy, on the widest vectors this CPU runs."""
+register tiling) agree with plain NumPy, on each vector width this CPU runs."""
 import importlib.util
 import os
 import tempfile
@@ -27,11 +27,16 @@ def test_ceiling_loops_match_numpy():
         if lib is None or not (lib.has_avx512() or lib.has_fma256()):
             pytest.skip("no C compiler, or no AVX2 / AVX-512")
         ceiling.check(lib)
+        # both vector widths the CPU runs (zmm holds the weights, ymm the inputs)
+        for isa, ok, shape in (("zmm", lib.has_avx512(), (8, 4)),
+                               ("ymm", lib.has_fma256(), (4, 2))):
+            if ok:
+                ceiling.check(lib, isa=isa)
+                assert ceiling._bind(lib, isa)[2:] == shape
         fwd, wg, vw, nq = ceiling._bind(lib)
-        assert (vw, nq) in ((8, 4), (4, 2))
         # the check can fail: outputs read with a wrong tile shape (larger buffers) disagree
         bind = ceiling._bind
-        ceiling._bind = lambda lib_: bind(lib_)[:3] + (2 * nq,)
+        ceiling._bind = lambda lib_, isa=None: bind(lib_, isa)[:3] + (2 * nq,)
         try:
             with pytest.raises(AssertionError, match="forward loop"):
                 ceiling.check(lib)
