@@ -41,6 +41,7 @@ cdef extern from "blockops.h":
         double* G1
     double* ta_alloc(size_t n) noexcept nogil
     int ta_n_panels(int d) noexcept nogil
+    int ta_n_panels_f(int d) noexcept nogil
     int ta_n_shards(int nblk) noexcept nogil
     int ta_pass_shards(int N, long long P) noexcept nogil
     void ta_panels(const double* Xb, int nblk, int d, int N, double* Xp) noexcept nogil

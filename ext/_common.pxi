@@ -9,7 +9,8 @@ from libc.string cimport memcpy
 from libc.string cimport memset
 
 from _blockops cimport (TA_ACT_NONE, TA_ACT_TANH, TA_LOSS_CE, TA_NB, TA_W, ta_affine,
-                        ta_alloc, ta_alloc_f, ta_backprop, ta_n_panels, ta_panels, ta_panels_f,
+                        ta_alloc, ta_alloc_f, ta_backprop, ta_n_panels, ta_n_panels_f, ta_panels,
+                        ta_panels_f,
                         ta_reduce_lanes, ta_reduce_lanes_f, ta_shallow_args, ta_shallow_args_f,
                         ta_tanh, ta_wgrad, ta_wgrad_all)
 
@@ -176,25 +177,37 @@ cdef inline SetSizes set_sizes(const Layout* L, size_t itemsize) noexcept nogil:
     z.act = set_stride(<size_t>TA_GROUP * l1 * TA_NB, itemsize)
     z.blk = set_stride(<size_t>TA_GROUP * TA_NB, itemsize)
     z.lanes = set_stride(<size_t>TA_W * L.P, itemsize)
-    z.chains = set_stride(l1 * ta_n_panels(L.d) * TA_W, itemsize)
+    z.chains = set_stride(l1 * n_panels(L.d, itemsize) * TA_W, itemsize)
     return z
+
+
+cdef inline int n_panels(int d, size_t itemsize) noexcept nogil:
+    """The panels of data with ``d`` features in the precision of ``itemsize`` bytes
+    (``ta_n_panels``, float32 ``ta_n_panels_f``: an even count, stored in pairs)."""
+    return ta_n_panels_f(d) if itemsize == 4 else ta_n_panels(d)
 
 
 cdef inline bint panels_wanted(Py_ssize_t nblk, int d, int itemsize) noexcept nogil:
     """Whether the shallow path reads samples x features panels for data of ``nblk`` blocks
     and ``d`` features (blocks plus panels at most PANEL_MAX_BYTES)."""
-    return <double>nblk * TA_NB * (d + ta_n_panels(d) * TA_W) * itemsize <= PANEL_MAX_BYTES
+    return (<double>nblk * TA_NB * (d + n_panels(d, itemsize) * TA_W) * itemsize
+            <= PANEL_MAX_BYTES)
 
 
 cdef int data_panels(const real_t[:, :, ::1] Xb, int N, const real_t[:, :, ::1] Xp,
                      real_t** use, real_t** own) except -1:
     """The panels the shallow path reads for the blocks ``Xb`` of ``N`` samples, in ``*use``:
     NULL when blocks and panels would exceed PANEL_MAX_BYTES (lane path), ``Xp`` when given
-    (``ta_panels`` layout, shape checked; the owner's ``EngineData.Xp``), else a copy built
-    here and also returned in ``*own`` for the caller to free() (NULL when out of memory: the
-    lane path, same values, other bits)."""
+    (``ta_panels`` layout, shape checked: float64 (panels, samples, 8), float32 the pairs
+    (panels / 2, samples, 16); the owner's ``EngineData.Xp``), else a copy built here and also
+    returned in ``*own`` for the caller to free() (NULL when out of memory: the lane path,
+    same values, other bits)."""
     cdef int nblk = <int>Xb.shape[0], d = <int>Xb.shape[1]
-    cdef tuple want = (ta_n_panels(d), <Py_ssize_t>nblk * TA_NB, TA_W)
+    cdef tuple want
+    if real_t is double:
+        want = (ta_n_panels(d), <Py_ssize_t>nblk * TA_NB, TA_W)
+    else:
+        want = (ta_n_panels_f(d) // 2, <Py_ssize_t>nblk * TA_NB, 2 * TA_W)
     use[0] = NULL
     own[0] = NULL
     if not panels_wanted(nblk, d, sizeof(real_t)):
@@ -209,7 +222,7 @@ cdef int data_panels(const real_t[:, :, ::1] Xb, int N, const real_t[:, :, ::1] 
         if own[0] != NULL:
             ta_panels(&Xb[0, 0, 0], nblk, d, N, own[0])
     else:
-        own[0] = ta_alloc_f(<size_t>ta_n_panels(d) * nblk * TA_NB * TA_W)
+        own[0] = ta_alloc_f(<size_t>ta_n_panels_f(d) * nblk * TA_NB * TA_W)
         if own[0] != NULL:
             ta_panels_f(&Xb[0, 0, 0], nblk, d, N, own[0])
     use[0] = own[0]
@@ -230,10 +243,10 @@ cdef inline void shallow_zero(const Layout* L, real_t* gacc, bint panels) noexce
 
 cdef inline void panel_rows_out(const Layout* L, const real_t* G1, real_t* out) noexcept nogil:
     """The first layer's weight and bias gradient from the panel chains ``G1`` (neuron k's row
-    of ``ta_n_panels(d) * TA_W`` entries, the bias in column d) into ``out``."""
+    of ``n_panels(d) * TA_W`` entries, the bias in column d) into ``out``."""
     cdef const long long* r0 = L.rows
     cdef int l = <int>r0[0], d = L.d, k, i
-    cdef int rowlen = ta_n_panels(d) * TA_W
+    cdef int rowlen = n_panels(d, sizeof(real_t)) * TA_W
     for k in range(l):
         for i in range(d):
             out[r0[2] + <long long>k * d + i] = G1[<size_t>k * rowlen + i]
@@ -244,7 +257,7 @@ cdef inline void panel_rows_out(const Layout* L, const real_t* G1, real_t* out) 
 cdef inline void shallow_collect(const Layout* L, const real_t* gacc, const real_t* G1,
                                  bint panels, real_t* out) noexcept nogil:
     """The reduced gradient of a ``ta_shallow`` shard in ``out`` (P entries): with the panel
-    path, the first layer from the chains ``G1`` (neuron k's row of ``ta_n_panels(d) * TA_W``
+    path, the first layer from the chains ``G1`` (neuron k's row of ``n_panels(d) * TA_W``
     entries, the bias in column d) and the output layer from its lanes; else all from the
     lanes."""
     cdef const long long* r1 = L.rows + 6

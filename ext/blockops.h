@@ -194,10 +194,18 @@ typedef struct {
 } ta_shallow_args_f;
 
 /* Samples x features panels of blocked data (the first-layer weight gradient of ta_shallow):
-   panel t holds features 8t .. 8t + 7 of every sample, Xp[(t * nblk * NB + n) * 8 + f], with
-   feature d the constant 1 of the bias (for the N real samples) and features beyond it 0;
-   ta_n_panels(d) = d / 8 + 1 panels. */
+   panel t holds features 8t .. 8t + 7 of every sample, with feature d the constant 1 of the
+   bias (for the N real samples) and features beyond it 0. Float64: ta_n_panels(d) = d / 8 + 1
+   panels, panel t of sample n at Xp[(t * pst + n) * 8] (pst = nblk * NB samples). Float32:
+   ta_n_panels_f(d) = 2 (d / 16 + 1) panels (an even count) stored in pairs, the 16 features
+   16q .. 16q + 15 of sample n at Xp[(q * pst + n) * 16], so that panel t of sample n is at
+   Xp[TA_PAN_OFF_F(t, n, pst)]: one 16-float load for the zmm tiles of the float32 v4 clone,
+   two 8-float halves for the others. */
 static inline int ta_n_panels(int d) { return d / TA_W + 1; }
+static inline int ta_n_panels_f(int d) { return 2 * (d / 16 + 1); }
+#define TA_PAN_OFF(t, n, pst) (((size_t)(t) * (pst) + (size_t)(n)) * TA_W)
+#define TA_PAN_OFF_F(t, n, pst) \
+    ((((size_t)(t) >> 1) * (pst) + (size_t)(n)) * 16 + ((size_t)(t) & 1) * 8)
 
 /* The fixed sample shards of a full-data pass over nblk blocks (shard s: blocks
    [s nblk / n, (s + 1) nblk / n)): TA_SHARDS (fewer when there are fewer blocks) up to
@@ -226,17 +234,17 @@ static inline int ta_pass_shards(int N, long long P)
     return ta_n_shards((N + TA_NB - 1) / TA_NB);
 }
 
-#define TA_PANELS_DEF(NAME, T) \
+#define TA_PANELS_DEF(NAME, T, NPAN, OFF) \
 static inline void NAME(const T *Xb, int nblk, int d, int N, T *Xp) \
 { \
     const size_t pst = (size_t)nblk * TA_NB; \
-    const int np = ta_n_panels(d); \
+    const int np = NPAN(d); \
     int t, f, blk, m; \
     for (t = 0; t < np; t++) \
         for (blk = 0; blk < nblk; blk++) \
             for (m = 0; m < TA_NB; m++) { \
                 const size_t n = (size_t)blk * TA_NB + m; \
-                T *row = Xp + ((size_t)t * pst + n) * TA_W; \
+                T *row = Xp + OFF(t, n, pst); \
                 for (f = 0; f < TA_W; f++) { \
                     const int i = TA_W * t + f; \
                     row[f] = i < d ? Xb[((size_t)blk * d + i) * TA_NB + m] \
@@ -244,8 +252,8 @@ static inline void NAME(const T *Xb, int nblk, int d, int N, T *Xp) \
                 } \
             } \
 }
-TA_PANELS_DEF(ta_panels, double)
-TA_PANELS_DEF(ta_panels_f, float)
+TA_PANELS_DEF(ta_panels, double, ta_n_panels, TA_PAN_OFF)
+TA_PANELS_DEF(ta_panels_f, float, ta_n_panels_f, TA_PAN_OFF_F)
 #undef TA_PANELS_DEF
 
 /* 64-byte aligned allocation of n doubles (free with free()); NULL on failure. */

@@ -847,7 +847,17 @@ static void TA_FN(ta_wgrad_all)(const TA_REAL *Dall, const TA_REAL *Xb, int nblk
    each of the R errors is broadcast once (no lane sums, no reduction). Every entry is a
    single chain whatever the tile or clone: tiles and clones change only which chains run
    together, so all clones with FMA give the same bits. Dg is the group's errors
-   [blk][k][NB], Xg the group's first panel row (panel t at Xg + t * pst * TA_W). */
+   [blk][k][NB], Xg the group's first sample in the panels (panel t of its sample n at
+   Xg + TA_PAN(t, n, pst): the float32 panels are stored in pairs, see ta_n_panels_f). */
+#ifdef TA_F32
+#define TA_NPAN(d) ta_n_panels_f(d)
+#define TA_PAN(t, n, pst) TA_PAN_OFF_F(t, n, pst)
+#define TA_PSAMP 16                     /* items from one sample to the next in the panels */
+#else
+#define TA_NPAN(d) ta_n_panels(d)
+#define TA_PAN(t, n, pst) TA_PAN_OFF(t, n, pst)
+#define TA_PSAMP TA_W
+#endif
 #ifdef TA_WGP_ROWS_C
 #define TA_WGP_ROWS TA_WGP_ROWS_C       /* rows of a tile */
 #else
@@ -877,12 +887,11 @@ TA_INL void TA_FN(ta_wgp_tile)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst,
             acc[r * T + p] = V_LOAD(G1 + (size_t)(k + r) * rowlen + (size_t)(t + p) * TA_W);
     for (blk = 0; blk < nblk; blk++) {
         const TA_REAL *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
-        const TA_REAL *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
         TA_UNROLL2
         for (m = 0; m < TA_NB; m++) {
             ta_vd xv[TA_WGP_ACC];
             for (p = 0; p < T; p++) {
-                xv[p] = V_LOAD(x + ((size_t)p * pst + m) * TA_W);
+                xv[p] = V_LOAD(Xg + TA_PAN(t + p, (size_t)blk * TA_NB + m, pst));
                 TA_KEEP(xv[p]);
             }
             for (r = 0; r < R; r++) {
@@ -944,15 +953,14 @@ TA_INL void TA_FN(ta_wgp_tile_h)(const TA_REAL *Dg, const TA_REAL *Xg, size_t ps
 #define TA_WGP_TILE ta_wgp_tile_h
 #elif defined(TA_Z16)
 /* ta_wgp_tile on the float32 x86-64-v4 clone (TA_Z16): two panels in one zmm register (panel
-   t + 2q in the low half, t + 2q + 1 in the high half; G1 holds their chains side by side), an
-   odd last panel zero-extended (its high half is never stored). R x ceil(T / 2) <= 12
-   accumulators. The same chains, the same bits. */
+   t + 2q in the low half, t + 2q + 1 in the high half, t even: one stored pair, one load; G1
+   holds their chains side by side), an odd last panel zero-extended (its high half is never
+   stored). R x ceil(T / 2) <= 12 accumulators. The same chains, the same bits. */
 TA_INL void TA_FN(ta_wgp_z16)(const float *Dg, const float *Xg, size_t pst, int nblk,
                               int n_out, int k, int t, const int R, const int T,
                               float *G1, int rowlen)
 {
     const int Q = (T + 1) / 2;
-    const size_t pw = pst * TA_W;      /* floats from one panel to the next */
     __m512 acc[12];
     int r, q, blk, m;
     for (r = 0; r < R; r++)
@@ -963,15 +971,12 @@ TA_INL void TA_FN(ta_wgp_z16)(const float *Dg, const float *Xg, size_t pst, int 
         }
     for (blk = 0; blk < nblk; blk++) {
         const float *dd = Dg + ((size_t)blk * n_out + k) * TA_NB;
-        const float *x = Xg + ((size_t)t * pst + (size_t)blk * TA_NB) * TA_W;
         for (m = 0; m < TA_NB; m++) {
             __m512 xv[2];
             for (q = 0; q < Q; q++) {
-                const float *xp = x + (size_t)2 * q * pw + (size_t)m * TA_W;
-                xv[q] = 2 * q + 1 < T
-                    ? _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(xp)),
-                                         _mm256_loadu_ps(xp + pw), 1)
-                    : _mm512_zextps256_ps512(_mm256_loadu_ps(xp));
+                const float *xp = Xg + TA_PAN(t + 2 * q, (size_t)blk * TA_NB + m, pst);
+                xv[q] = 2 * q + 1 < T ? _mm512_loadu_ps(xp)
+                                      : _mm512_zextps256_ps512(_mm256_loadu_ps(xp));
                 TA_KEEP(xv[q]);
             }
             for (r = 0; r < R; r++) {
@@ -1000,7 +1005,7 @@ TA_INL void TA_FN(ta_wgp_z16)(const float *Dg, const float *Xg, size_t pst, int 
 static void TA_FN(ta_wgrad_panels)(const TA_REAL *Dg, const TA_REAL *Xg, size_t pst, int nblk,
                                    int n_out, int d, TA_REAL *G1)
 {
-    const int np = ta_n_panels(d), rowlen = np * TA_W;
+    const int np = TA_NPAN(d), rowlen = np * TA_W;
     int k = 0, t, R, T;
     while (k < n_out) {
         const int rest = n_out - k;
@@ -1009,7 +1014,12 @@ static void TA_FN(ta_wgrad_panels)(const TA_REAL *Dg, const TA_REAL *Xg, size_t 
         /* panel tiles of equal width (4 panels as 2 + 2, not 3 + 1: a 1-panel tile of few
            rows has too few chains for the FMA latency) */
         const int ntile = (np + TA_WGP_TMAX(R) - 1) / TA_WGP_TMAX(R);
+#ifdef TA_Z16
+        /* tiles of whole stored pairs (np is even): each starts at an even panel */
+        const int Tw = ((np + ntile - 1) / ntile + 1) / 2 * 2;
+#else
         const int Tw = (np + ntile - 1) / ntile;
+#endif
         for (t = 0; t < np; t += T) {
             T = np - t < Tw ? np - t : Tw;
             switch (R * 8 + T) {
@@ -1268,7 +1278,7 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
     /* ReLU: the forward pass stores no derivative S; the backward pass takes it from H */
     const int relu = a->act == TA_ACT_RELU;
     if (a->need_grad && a->Xp)
-        memset(a->G1, 0, sizeof(TA_REAL) * (size_t)l * ta_n_panels(d) * TA_W);
+        memset(a->G1, 0, sizeof(TA_REAL) * (size_t)l * TA_NPAN(d) * TA_W);
     for (g0 = blk0; g0 < blk1; g0 += TA_GROUP) {
         const int nb = blk1 - g0 < TA_GROUP ? blk1 - g0 : TA_GROUP;
         /* pass 1: forward */
@@ -1427,7 +1437,7 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
 #endif
         }
         if (a->Xp)
-            TA_FN(ta_wgrad_panels)(a->D, a->Xp + (size_t)g0 * TA_NB * TA_W, (size_t)a->pstride,
+            TA_FN(ta_wgrad_panels)(a->D, a->Xp + (size_t)g0 * TA_NB * TA_PSAMP, (size_t)a->pstride,
                                    nb, l, d, a->G1);
         else
             TA_FN(ta_wgrad_all_in)(a->D, a->Xb + (size_t)g0 * d * TA_NB, nb, l, d, a->gW1,
@@ -1460,6 +1470,9 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 #undef TA_AFF_TILE
 #undef TA_WG_TILE
 #undef TA_WGP_TILE
+#undef TA_NPAN
+#undef TA_PAN
+#undef TA_PSAMP
 #undef TA_TILE_SHAPES
 #undef TA_AFF_G_ALL
 #undef TA_BCE_PASS

@@ -29,7 +29,8 @@ from libc.string cimport memcpy, memset
 
 from _blockops cimport (TA_GROUP, TA_NB, TA_SHARDS_MAX, TA_W, ta_affine, ta_alloc, ta_alloc_f,
                         ta_backprop, ta_current_clone, ta_have_f32, ta_head1, ta_loss_block,
-                        ta_n_panels, ta_pass_shards, ta_reduce_lanes, ta_reduce_lanes_f,
+                        ta_n_panels, ta_n_panels_f, ta_pass_shards, ta_reduce_lanes,
+                        ta_reduce_lanes_f,
                         ta_select_clone, ta_shallow, ta_shallow_args, ta_shallow_args_f,
                         ta_shallow_f, ta_tanh, ta_wgrad, ta_wgrad_all, ta_wgrad_panels)
 
@@ -259,7 +260,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.f_O = ta_alloc_f(TA_GROUP * nb)
         sc.f_G = ta_alloc_f(TA_GROUP * nb)
         sc.f_gacc = ta_alloc_f(TA_W * P)
-        sc.f_G1 = ta_alloc_f(l1 * ta_n_panels(L.d) * TA_W)
+        sc.f_G1 = ta_alloc_f(l1 * ta_n_panels_f(L.d) * TA_W)
         sc.f_part = ta_alloc_f(TA_SHARDS_MAX * P)
         sc.f_theta = ta_alloc_f(P)
         if (sc.f_H == NULL or sc.f_S == NULL or sc.f_D == NULL or sc.f_O == NULL

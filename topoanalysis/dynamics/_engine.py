@@ -210,12 +210,14 @@ def block_data(X, Y, dtype="float64"):
 
 def panels(X, n_padded, dtype="float64"):
     """The samples x features panels of ``X`` (N, d) that the first-layer weight gradient of
-    the compiled shallow path reads (``ta_panels`` in ext/blockops.h): shape
-    ``(d // W + 1, n_padded, W)`` with ``W`` the kernels' lane count, panel ``t`` holding
-    features ``W t .. W t + W - 1`` of every sample, feature ``d`` the constant 1 of the hidden
-    bias for the ``N`` real samples and everything else 0."""
+    the compiled shallow path reads (``ta_panels`` in ext/blockops.h): float64 shape
+    ``(d // W + 1, n_padded, W)`` with ``W`` the kernels' lane count (8), panel ``t`` holding
+    features ``W t .. W t + W - 1`` of every sample; float32 the panels in pairs, shape
+    ``(d // (2 W) + 1, n_padded, 2 W)`` (``ta_n_panels_f``: one 16-float row per pair and
+    sample). Feature ``d`` is the constant 1 of the hidden bias for the ``N`` real samples,
+    everything else 0."""
     n, d = X.shape
-    w = kernels().LANES
+    w = kernels().LANES * (2 if np.dtype(dtype) == np.float32 else 1)
     n_pan = d // w + 1
     out = aligned_empty((n_pan, n_padded, w), dtype=dtype)
     out[...] = 0
