@@ -419,6 +419,24 @@ def test_panels_threshold_is_a_fixed_size():
     assert np.array_equal(small.Xp[30 // eng.LANES, :40, 30 % eng.LANES], np.ones(40))
 
 
+@pytest.mark.parametrize("d", [1, 7, 8, 15, 16, 20, 31, 32, 47])
+def test_float32_panels_are_stored_in_pairs(d):
+    """Float32 panels: ``ta_n_panels_f(d) = 2 (d // 16 + 1)`` panels of 8 features stored in
+    pairs, shape ``(d // 16 + 1, samples, 16)``: row (q, n) holds features 16q .. 16q + 15 of
+    sample n, feature d the bias' 1 for the real samples, the rest 0 (float64: one panel of 8
+    features a row, ``d // 8 + 1`` rows)."""
+    rng = np.random.default_rng(d)
+    X = rng.standard_normal((21, d))
+    data = _engine.block_data(X, np.zeros((21, 1)), dtype="float32")
+    q = d // 16 + 1
+    assert data.Xp.shape == (q, 32, 16) and data.Xp.dtype == np.float32
+    want = np.zeros((32, 16 * q), dtype=np.float32)
+    want[:21, :d] = X
+    want[:21, d] = 1
+    assert np.array_equal(data.Xp.transpose(1, 0, 2).reshape(32, 16 * q), want)
+    assert _engine.block_data(X, np.zeros((21, 1))).Xp.shape == (d // 8 + 1, 32, 8)
+
+
 def test_large_data_lane_path_gradient_and_threads(monkeypatch):
     """Above the size limit the first-layer gradient takes the lane path (no panels built): it
     matches a float64 NumPy reference, and one network on 1 and 2 threads (the sample split)
