@@ -181,6 +181,31 @@ cdef inline SetSizes set_sizes(const Layout* L, size_t itemsize) noexcept nogil:
     return z
 
 
+cdef inline bint alloc_sets(size_t n_sets, const SetSizes* z, real_t** H, real_t** S,
+                            real_t** D, real_t** O, real_t** G, real_t** gacc,
+                            real_t** G1) noexcept nogil:
+    """The seven group-scratch buffers of ``n_sets`` thread sets (sizes from ``set_sizes``):
+    activations, derivatives, errors, outputs, loss derivatives, gradient lanes and chains.
+    Returns whether all were allocated (the caller frees them either way)."""
+    cdef size_t n[7]
+    cdef real_t** out[7]
+    cdef int i
+    n[0] = n[1] = n[2] = n_sets * z.act
+    n[3] = n[4] = n_sets * z.blk
+    n[5] = n_sets * z.lanes
+    n[6] = n_sets * z.chains
+    out[0] = H; out[1] = S; out[2] = D; out[3] = O; out[4] = G; out[5] = gacc; out[6] = G1
+    for i in range(7):
+        if real_t is double:
+            out[i][0] = ta_alloc(n[i])
+        else:
+            out[i][0] = ta_alloc_f(n[i])
+    for i in range(7):
+        if out[i][0] == NULL:
+            return False
+    return True
+
+
 cdef inline int n_panels(int d, size_t itemsize) noexcept nogil:
     """The panels of data with ``d`` features in the precision of ``itemsize`` bytes
     (``ta_n_panels``, float32 ``ta_n_panels_f``: an even count, stored in pairs)."""

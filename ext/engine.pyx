@@ -224,6 +224,7 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
     cdef size_t P = <size_t>L.P
     cdef size_t n_sets
     cdef SetSizes z
+    cdef bint sets_ok
     if sc == NULL:
         return NULL
     memset(sc, 0, sizeof(Scratch))
@@ -250,20 +251,14 @@ cdef Scratch* scratch_new(const Layout* L, int N, int n_points=0, int chunk_poin
         n_sets = <size_t>sc.split      # one set of group scratch per thread
         sc.n_sets = <int>n_sets
         z = set_sizes(L, sizeof(double))
-        sc.sh_H = ta_alloc(n_sets * z.act)
-        sc.sh_S = ta_alloc(n_sets * z.act)
-        sc.sh_D = ta_alloc(n_sets * z.act)
-        sc.sh_O = ta_alloc(n_sets * z.blk)
-        sc.sh_G = ta_alloc(n_sets * z.blk)
-        sc.sh_gacc = ta_alloc(n_sets * z.lanes)
-        sc.sh_G1 = ta_alloc(n_sets * z.chains)
+        sets_ok = alloc_sets(n_sets, &z, &sc.sh_H, &sc.sh_S, &sc.sh_D, &sc.sh_O, &sc.sh_G,
+                             &sc.sh_gacc, &sc.sh_G1)
         sc.sh_part = ta_alloc(TA_SHARDS_MAX * P)
         sc.sh_val = ta_alloc(TA_SHARDS_MAX)
         sc.sh_hit = ta_alloc(TA_SHARDS_MAX)
         sc.sh_bad = <int*>malloc(sizeof(int) * TA_SHARDS_MAX)
-        if (sc.sh_H == NULL or sc.sh_S == NULL or sc.sh_D == NULL or sc.sh_O == NULL
-                or sc.sh_G == NULL or sc.sh_gacc == NULL or sc.sh_part == NULL
-                or sc.sh_G1 == NULL or sc.sh_val == NULL or sc.sh_hit == NULL or sc.sh_bad == NULL):
+        if (not sets_ok or sc.sh_part == NULL or sc.sh_val == NULL or sc.sh_hit == NULL
+                or sc.sh_bad == NULL):
             scratch_free(sc)
             return NULL
     if n_points > 0:
@@ -1109,6 +1104,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     cdef size_t P = <size_t>L.P
     cdef size_t n_sets, bblk
     cdef SetSizes z
+    cdef bint sets_ok
     if sc == NULL:
         return NULL
     memset(sc, 0, sizeof(ScratchF))
@@ -1116,13 +1112,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     n_sets = <size_t>sc.split      # one set of group scratch per thread
     sc.n_sets = <int>n_sets
     z = set_sizes(L, sizeof(float))
-    sc.H = ta_alloc_f(n_sets * z.act)
-    sc.S = ta_alloc_f(n_sets * z.act)
-    sc.D = ta_alloc_f(n_sets * z.act)
-    sc.O = ta_alloc_f(n_sets * z.blk)
-    sc.G = ta_alloc_f(n_sets * z.blk)
-    sc.gacc = ta_alloc_f(n_sets * z.lanes)
-    sc.G1 = ta_alloc_f(n_sets * z.chains)
+    sets_ok = alloc_sets(n_sets, &z, &sc.H, &sc.S, &sc.D, &sc.O, &sc.G, &sc.gacc, &sc.G1)
     sc.part = ta_alloc_f(TA_SHARDS_MAX * P)
     sc.val = ta_alloc(TA_SHARDS_MAX)
     sc.hit = ta_alloc(TA_SHARDS_MAX)
@@ -1130,9 +1120,8 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
     sc.grad = ta_alloc_f(P)
     sc.theta = ta_alloc_f(P)
     sc.perm = <long long*>malloc(sizeof(long long) * (N + 1))
-    if (sc.H == NULL or sc.S == NULL or sc.D == NULL or sc.O == NULL or sc.G == NULL
-            or sc.gacc == NULL or sc.G1 == NULL or sc.part == NULL or sc.val == NULL or sc.hit == NULL
-            or sc.bad == NULL or sc.grad == NULL or sc.theta == NULL or sc.perm == NULL):
+    if (not sets_ok or sc.part == NULL or sc.val == NULL or sc.hit == NULL or sc.bad == NULL
+            or sc.grad == NULL or sc.theta == NULL or sc.perm == NULL):
         scratch_free_f(sc)
         return NULL
     if batch > 0:
