@@ -50,3 +50,34 @@ def test_ceiling_rejects_bad_repeat(capsys):
         ceiling.main(["--repeat", "0"])
     assert exc.value.code == 2
     assert "--repeat: expected a positive integer, got 0" in capsys.readouterr().err
+
+
+def test_ceiling_states_what_70_percent_asks(monkeypatch):
+    """The budget line: 70% of the one-thread peak as a step time, minus the two loops."""
+    ceiling = _load("ceiling")
+
+    class FakeLib:
+        def has_avx512(self):
+            return True
+
+        def has_fma256(self):
+            return True
+
+    flops = ceiling.train_step_flops(ceiling.architecture((ceiling.L,)), ceiling.N)
+    monkeypatch.setattr(ceiling, "build", lambda tmp: FakeLib())
+    monkeypatch.setattr(ceiling, "check", lambda lib, isa=None: None)
+    monkeypatch.setattr(ceiling, "measure_peak",
+                        lambda threads, repeat, isa: {"gflops": {1: 100.0}, "isa": isa})
+    monkeypatch.setattr(ceiling, "current_clone", lambda: "v4")
+    goal = flops / 70e9                       # seconds per step at 70% of 100 GFLOP/s
+    for fwd, wg, expect in ((1e-6, 1e-6, f"{(goal - 2e-6) * 1e6:.2f} us for everything"),
+                            (3e-6, 3e-6, "less than the two loops alone take (6.00 us)")):
+        monkeypatch.setattr(ceiling, "measure_loops",
+                            lambda lib, repeat, isa=None: ({"fwd": [fwd] * 3, "wgrad": [wg] * 3},
+                                                           "zmm"))
+        monkeypatch.setattr(ceiling, "engine_step", lambda repeat: [7e-6] * 3)
+        lines, fig = ceiling.run(repeat=3)
+        assert fig["goal_seconds"] == pytest.approx(goal)
+        assert f"70% of this peak needs a step of {goal * 1e6:.2f} us" in lines[-1]
+        assert expect in lines[-1]
+    assert "the engine's step spends" not in lines[-1]
