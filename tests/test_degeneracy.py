@@ -252,7 +252,11 @@ def test_uniqueness_fails_for_opposite_pairs():
         assert sobolev_distance(n, nets[0]).value < 1e-12
     forms = [canonical_form(n, augment="none").network.params for n in nets]
     assert not np.allclose(forms[0], forms[1]) and not np.allclose(forms[1], forms[2])
-    assert parameter_distance(nets[0], nets[2]).value > 1.0
+    # the symmetries (permutations, rescalings) do not relate them: far apart in the orbit ...
+    d = parameter_distance(nets[0], nets[2])
+    assert d.value_balanced > 1.0
+    # ... but Θ itself is a parametrization of R(Γ): the distance is 0, exactly
+    assert d.value == 0.0 and d.exact
 
 
 # --- symmetry additions -------------------------------------------------------------------------

@@ -10,7 +10,8 @@ Steps (each leaves the realization unchanged, and each is checked):
    outputs cancelled;
 4. **augment for C.3** — ``x ↦ (x, 1, −1)``, last two coordinates strictly positive;
 5. **balance** — ``||w_k|| = ||a_k||`` (:func:`topoanalysis.symmetry.balance`);
-6. **order** — :func:`topoanalysis.symmetry.canonical_neuron_order`.
+6. **order** — lexicographic on the rounded weights (as
+   :func:`topoanalysis.symmetry.canonical_neuron_order`), ties broken by the exact floats.
 
 The result is a bias-free :class:`~topoanalysis.Network` on the augmented input plus the map
 from old to new neurons. Numerically every step is checked on sampled points and on every
@@ -21,6 +22,7 @@ same realization have the same canonical form.
 """
 
 import dataclasses
+import math
 
 import numpy as np
 import sympy as sp
@@ -204,9 +206,11 @@ def exact_merge(A, C):
     Returns
     -------
     A_new, C_new : ndarrays
-        One neuron per ray whose merged output is not exactly zero: the weight vector of the
-        group's largest member ``n`` and output ``Σ_j λ_j c_j`` with ``a_j = λ_j n`` (``λ_j``
-        rational, the sum rational, rounded once to float64).
+        One neuron per ray whose merged output is not exactly zero: a member's weight vector
+        ``n`` scaled by a power of two (the member and the power chosen so that the float
+        vector does not depend on permutations or power-of-two rescalings of the members)
+        and output ``Σ_j λ_j c_j`` with ``a_j = λ_j n`` (``λ_j`` rational, the sum rational,
+        rounded once to float64).
     group : ndarray of int of shape (m,)
         Row of every old neuron in the new form (``-1``: its group cancelled exactly).
 
@@ -228,6 +232,8 @@ def exact_merge(A, C):
            weight vectors (same direction) and condition C.2; Lemma A.3 (uniqueness up to
            permutation and balancing).
     """
+    from fractions import Fraction
+
     from ._exact import rat, ray_key
 
     index, groups, lams = {}, [], []
@@ -242,13 +248,22 @@ def exact_merge(A, C):
     rows_a, rows_c = [], []
     group = np.full(len(A), -1)
     for members, lam in zip(groups, lams):
-        lead = max(range(len(members)), key=lambda i: (lam[i], -i))
-        total = [sum((lam[i] / lam[lead]) * rat(C[members[i], j]) for i in range(len(members)))
+        # the group's vector: the member whose largest entry has the largest significand,
+        # scaled by a power of two to put that entry in [1, 2) -- the same float vector
+        # whatever power-of-two rescalings or permutations the members underwent
+        sig = [math.frexp(float(np.abs(A[k]).max())) for k in members]
+        lead = max(range(len(members)), key=lambda i: (sig[i][0], -i))
+        shift = 1 - sig[lead][1]
+        vec = np.ldexp(A[members[lead]], shift)
+        if not np.array_equal(np.ldexp(vec, -shift), A[members[lead]]):   # subnormal loss
+            vec, shift = A[members[lead]], 0
+        lam_lead = lam[lead] * (Fraction(2) ** shift)
+        total = [sum((lam[i] / lam_lead) * rat(C[members[i], j]) for i in range(len(members)))
                  for j in range(C.shape[1])]
         if all(t == 0 for t in total):
             continue
         group[members] = len(rows_a)
-        rows_a.append(A[members[lead]])
+        rows_a.append(vec)
         rows_c.append([float(t) for t in total])
     D, e = A.shape[1], C.shape[1]
     return (np.array(rows_a, dtype=np.float64).reshape(-1, D),
@@ -311,7 +326,7 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     >>> bool(np.allclose(cf(X), net.forward(X)))
     True
     """
-    from ..symmetry import balance, canonical_neuron_order, merge_redundant_neurons
+    from ..symmetry import merge_redundant_neurons
 
     _check_net(net, limit=MAX_PARAMETER)
     augment = check_choice("augment", augment, AUGMENTATIONS)
@@ -384,18 +399,16 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
         steps.append(_check_step(STEPS[3], form, new, X, d, rtol))
         form = new
 
-    net_f = form_network(form.A, form.C)
     if form.width:
-        bal = balance(net_f)
-        W1, W2 = bal.weights
-        new = ShallowForm(np.array(W1), np.array(W2.T), form.augment, d, form.origin)
+        A, C = _balanced(form.A, form.C)
+        new = ShallowForm(A, C, form.augment, d, form.origin)
     else:
         new = form
     steps.append(_check_step(STEPS[4], form, new, X, d, rtol))
     form = new
 
     if form.width:
-        perm = canonical_neuron_order(form_network(form.A, form.C), decimals=_decimals(tol))
+        perm = _neuron_order(form.A, form.C, _decimals(tol))
         inv = np.empty_like(perm)
         inv[perm] = np.arange(len(perm))
         new = ShallowForm(form.A[perm], form.C[perm], form.augment, d, form.origin)
@@ -434,6 +447,67 @@ def _check_finite_params(net, name="net"):
 
 def _decimals(tol):
     return int(max(1, min(12, round(-np.log10(max(tol, 1e-12))))))
+
+
+def _balanced(A, C):
+    """Balance every neuron (``||a_k|| = ||c_k||`` up to rounding), reproducibly.
+
+    The factor ``α = sqrt(||c||/||a||)`` is split as ``2^j β`` with ``β² = m ∈ (1/2, 2)``, ``m``
+    and the parity of ``j`` read off the binary exponents of the two norms. The power of two is
+    applied first (exact), then ``β`` — unless the neuron is already balanced to within the
+    rounding of one balancing (``|m − 1| ≤ T``), in which case nothing is rounded. Hence a
+    neuron rescaled by a power of two gives bit-identical results, and balancing a balanced
+    form changes no bit (the canonical form is idempotent). Falls back to
+    :func:`topoanalysis.symmetry.balance` if a power of two would leave float64.
+    """
+    from ..symmetry import balance
+    from ._exact import float_sum_error
+    from .distance import _norm
+
+    A0, C0 = A, C
+    A = np.array(A, dtype=np.float64)
+    C = np.array(C, dtype=np.float64)
+    T = 4.0 * (float_sum_error(A.shape[1] + 2) + float_sum_error(C.shape[1] + 2)) + 16 * 2.0 ** -53
+    for k in range(len(A)):
+        na, nc = _norm(A[k]), _norm(C[k])
+        if not (na > 0 and nc > 0):
+            continue
+        fa, ea = math.frexp(na)
+        fc, ec = math.frexp(nc)
+        m, E = fc / fa, ec - ea                 # ||c||/||a|| = m 2^E, m in (1/2, 2)
+        if E % 2:
+            if m < 1:
+                m, E = 2.0 * m, E - 1
+            else:
+                m, E = 0.5 * m, E + 1
+        j = E // 2
+        a_k, c_k = np.ldexp(A[k], j), np.ldexp(C[k], -j)
+        if not (np.array_equal(np.ldexp(a_k, -j), A[k])
+                and np.array_equal(np.ldexp(c_k, j), C[k])):
+            W1, W2 = balance(form_network(A0, C0)).weights
+            return np.array(W1), np.array(W2.T)
+        if abs(m - 1.0) > T:
+            beta = math.sqrt(m)
+            a_k, c_k = a_k * beta, c_k / beta
+        A[k], C[k] = a_k, c_k
+    return A, C
+
+
+def _neuron_order(A, C, decimals):
+    """Permutation sorting the neurons: rounded keys first (as
+    :func:`topoanalysis.symmetry.canonical_neuron_order`), ties broken by the exact floats.
+
+    Rounding to ``decimals`` digits alone leaves neurons that agree to that many digits in
+    their input order, so two permutations of one network would get different forms; the
+    exact keys make the order total on distinct neurons.
+    """
+    keys = np.concatenate([A, C], axis=1) + 0.0
+    big = float(np.max(np.abs(keys), initial=0.0))
+    scaled = keys
+    if big > 0 and not 1.0 <= big * 10.0 ** decimals <= 1e300:
+        scaled = keys * np.ldexp(1.0, -int(np.frexp(big)[1]))
+    rounded = np.round(scaled, decimals) + 0.0
+    return np.lexsort(np.concatenate([rounded, keys], axis=1).T[::-1]).astype(np.int64)
 
 
 # --- exact (SymPy) ---------------------------------------------------------------------------

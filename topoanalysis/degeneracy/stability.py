@@ -54,8 +54,9 @@ class ParameterDistance:
         ``Γ``).
     exact : bool
         ``value`` is the distance: by Lemma A.3 (equal widths, ``Γ``'s outputs non-zero and
-        its weight vectors linearly independent — rank decided in rationals), or because the
-        certified ``lower`` bound meets ``value`` (within 8 ulp).
+        its weight vectors linearly independent — rank decided in rationals), because the
+        certified ``lower`` bound meets ``value`` (within 8 ulp), or because
+        ``R(Θ) = R(Γ)`` exactly (decided in rationals; then ``value = lower = 0``).
     widths : tuple of int
     lower : float
         Certified lower bound over *all* parametrizations of ``R(Γ)`` of that width: every
@@ -314,6 +315,23 @@ def _cost_matrices(At, Ct, Ag, Cg, zero_tol):
     return opt, bal, gz
 
 
+def _same_realization(fa, fb):
+    """``R(fa) = R(fb)`` on the whole augmented space, decided in rational arithmetic.
+
+    The difference ``Σ c_k ρ(⟨a_k, z⟩) − Σ c'_k ρ(⟨a'_k, z⟩)`` is grouped by exact lines
+    (:func:`~topoanalysis.degeneracy.distance.hyperplane_groups`); kinks on distinct lines
+    cannot cancel, so it vanishes iff no line is a kink and the remaining linear part is 0.
+    """
+    from .distance import hyperplane_groups
+
+    V = np.concatenate([fa.A, fb.A])
+    S = np.concatenate([fa.C, -fb.C])
+    if not np.any(V != 0):
+        return True
+    g = hyperplane_groups(V, S)
+    return len(g.normals) == 0 and all(x == 0 for row in g.const_q for x in row)
+
+
 def _reduced(form):
     """``Γ`` with redundant neurons merged and cancelled ones dropped, decided exactly."""
     from .canonical import exact_merge
@@ -371,7 +389,9 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
         counts as zero); the result is then not exact.
     reduce : bool, default=True
         Also try ``Γ`` with its redundant neurons merged and the cancelled ones removed
-        (decided exactly: another parametrization of ``R(Γ)``) and keep the smaller distance.
+        (decided exactly: another parametrization of ``R(Γ)``) and keep the smaller distance;
+        and ``Θ`` itself when ``R(Θ) = R(Γ)`` exactly (distance 0). ``False``: only the
+        symmetry orbit of ``Γ`` and ``reparametrizations``.
     reparametrizations : sequence of Network, default=()
         Further known parametrizations of ``R(Γ)`` (e.g. re-pairings of opposite neurons,
         Lemma A.5); the smallest distance over all is the upper bound ``value``.
@@ -457,7 +477,12 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
     lower = min(value, kink_lower_bound(At, fg.A, fg.C))
     independent = bool(wt == wg and zero_tol == 0 and np.all(np.any(fg.C != 0, axis=1))
                        and exact_rank(fg.A) == wg)
-    if independent:
+    if reduce and _same_realization(ft, fg):
+        # Θ itself (padded with zero neurons) is a parametrization of R(Γ): the distance is 0
+        value, lower, exact = 0.0, 0.0, zero_tol == 0
+        cert = ("R(Θ) = R(Γ) exactly (every hyperplane of the difference is no kink and its "
+                "linear part vanishes, in rationals): Θ is a parametrization of R(Γ)")
+    elif independent:
         exact, lower = True, value
         cert = ("Lemma A.3: Γ's weight vectors are linearly independent (rank in rationals) "
                 "and its outputs non-zero, so every parametrization of R(Γ) is a permutation "
@@ -495,11 +520,13 @@ class StabilityMeasurement:
 
     @property
     def ratio_uniform(self):
-        """``dist / ||R(Γ) − R(Θ)||_∞^α`` on the domain (None without a domain, inf when 0)."""
+        """``dist / ||R(Γ) − R(Θ)||_∞^α`` on the domain (None without a domain; like
+        :attr:`ratio`, 0 when both vanish and inf when only the function distance does)."""
         if self.uniform is None:
             return None
         f = self.uniform.value
-        return float(self.parameter.value / f ** self.alpha) if f > 0 else float("inf")
+        return float(self.parameter.value / f ** self.alpha) if f > 0 else (
+            0.0 if self.parameter.value == 0 else float("inf"))
 
     def summary(self):
         """Human-readable report of the result.

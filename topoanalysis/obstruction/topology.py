@@ -99,6 +99,33 @@ def _signs(c, atol):
     return s
 
 
+def _exact_signs(w, a, c, atol):
+    """Signs of ``c_k = ||w_k||² − ||a_k||²`` against ``atol``, decided exactly.
+
+    The float ``c_k`` has absolute error at most ``γ_n (||w_k||² + ||a_k||²)`` (``n`` terms,
+    Higham (3.5)); where ``|c_k|`` is farther than twice that from ``0`` and from ``atol`` the
+    float decides, otherwise ``c_k`` is recomputed in ``Fraction`` from the float weights and
+    compared with the rational ``atol``. Returns ``(signs, treated_as_zero mask)``.
+    """
+    from fractions import Fraction
+
+    n = w.shape[1] + a.shape[1] + 2
+    gamma = n * 2.0 ** -53 / (1.0 - n * 2.0 ** -53)
+    with np.errstate(over="ignore"):
+        bound = 2.0 * gamma * (np.sum(w * w, axis=1) + np.sum(a * a, axis=1)) + 1e-300
+    signs = _signs(c, atol)
+    nonzero = c != 0
+    unsure = (np.abs(c) <= bound) | (np.abs(np.abs(c) - atol) <= bound) | ~np.isfinite(bound)
+    if unsure.any():
+        q_atol = Fraction(float(atol))
+        for k in np.flatnonzero(unsure):
+            q = (sum(Fraction(float(x)) ** 2 for x in w[k])
+                 - sum(Fraction(float(x)) ** 2 for x in a[k]))
+            signs[k] = 0 if abs(q) <= q_atol else (1 if q > 0 else -1)
+            nonzero[k] = q != 0
+    return signs, (signs == 0) & nonzero
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class NetworkTopology:
     """Where a shallow network sits in ``H(c)``.
@@ -341,22 +368,24 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
     c = net.conserved_quantities()
     flip_w = _sign_symmetry(net.arch) == "abs"
     dw, e = w.shape[1], a.shape[1]
-    signs = _signs(c, atol)
+    signs, treated = _exact_signs(w, a, c, atol)
     kinds = _components._kinds(tuple(int(s) for s in signs), dw, e)
     slots = tuple(k for k, kind in enumerate(kinds) if kind is not None)
     component = tuple(int(np.sign(a[k, 0] if kinds[k] == "a" else w[k, 0])) for k in slots)
-    H = _quadrics.invariant_set_topology([float(x) for x in c], dw, e, atol=atol)
+    # the topology depends on the signs only: pass them (decided exactly above)
+    sgn = [float(s) for s in signs]
+    H = _quadrics.invariant_set_topology(sgn, dw, e, atol=0.0)
     if flip_w:  # w_k -> -w_k: frozen signs of w_k are free up to observational equivalence
-        Q = _components.quotient_component_graph(c, max(dw, 2), e, atol=atol)
+        Q = _components.quotient_component_graph(sgn, max(dw, 2), e, atol=0.0)
         q_component = tuple(s for s, k in zip(component, slots) if kinds[k] == "a")
     else:
-        Q = _components.quotient_component_graph(c, dw, e, atol=atol)
+        Q = _components.quotient_component_graph(sgn, dw, e, atol=0.0)
         q_component = component
     return NetworkTopology(
         inputs=net.arch.inputs, outputs=e, width=len(c),
         hidden_bias=net.arch.hidden_bias, dimension_w=dw, atol=atol,
         conserved_quantities=c, signs=signs,
-        treated_as_zero=tuple(int(k) for k in np.flatnonzero((np.abs(c) <= atol) & (c != 0))),
+        treated_as_zero=tuple(int(k) for k in np.flatnonzero(treated)),
         pathological=tuple(int(k) for k in np.flatnonzero(signs < 0)),
         l_plus=int(np.sum(signs > 0)), l_minus=int(np.sum(signs < 0)),
         l_zero=int(np.sum(signs == 0)), frozen_slots=slots,
@@ -404,7 +433,9 @@ def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     """
     _check_network("net", net)
     atol = check_float("atol", atol, minimum=0.0)
-    return np.flatnonzero(net.conserved_quantities() < -atol)
+    w, a = net.neuron_weights()
+    signs, _ = _exact_signs(w, a, net.conserved_quantities(), atol)
+    return np.flatnonzero(signs < 0)
 
 
 @renamed_kwargs(network="net")
