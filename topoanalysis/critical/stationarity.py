@@ -198,12 +198,27 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
       so the epigraph variables' reduced costs are ``>= 0``), the minimum over the piece is at
       least ``−||cost_u + Aᵀy||_1`` (exact), and the neuron's minimum is the smallest piece.
 
+    The data are first multiplied by a power of two ``S`` (exact) that brings them to size
+    about 1, so data far below the float range (residuals of ``1e-170``, whose products
+    underflow) reach the LP intact; ``tol`` is compared in the same units (``tol · S``).
+
     Returns ``(value_float, u, n_lps, certificate)`` with ``certificate`` a dict: ``bound``
-    (the proved lower bound, or the proved value of ``u``), ``proved`` (bool) and ``how``.
+    (the proved lower bound, or the proved value of ``u``), ``proved`` (bool), ``fails``
+    (the decision: the condition fails by more than ``tol`` only when a direction proves it
+    in rationals; an answer neither proof closes is reported with ``proved=False``) and
+    ``how``.
     """
-    from ._exact import fmpq, to_float
+    from ._exact import fmpq, pow2_scale, to_float
 
     D = len(g)
+    S0 = pow2_scale(list(g) + list(c))
+    g = [v * S0 for v in g]
+    c = [v * S0 for v in c]
+    tolq = fmpq(tol) * S0
+
+    def back(q):                                       # a scaled rational in the caller's units
+        return to_float(q / S0)
+
     gf = np.array([to_float(v) for v in g])
     cf = np.array([to_float(v) for v in c])
     duals = []
@@ -230,13 +245,13 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
     def dot(xs, us):
         return sum((a * b for a, b in zip(xs, us)), fmpq(0))
 
-    if value < -tol:                                   # prove the failure with the primal u
-        m = max(1.0, float(np.max(np.abs(u), initial=0.0)))
-        uq = [fmpq(v) / fmpq(m) for v in u]
-        val = dot(g, uq) + sum((cv * rho_q(dot(x, uq)) for cv, x in zip(cq, Xq)), fmpq(0))
-        proved = bool(val < -fmpq(tol))
-        return value, u / m, n_lps, {"bound": to_float(val), "proved": proved,
-                                     "how": "exact value of the LP's descent direction"}
+    m = max(1.0, float(np.max(np.abs(u), initial=0.0)))
+    uq = [fmpq(v) / fmpq(m) for v in u]
+    val = dot(g, uq) + sum((cv * rho_q(dot(x, uq)) for cv, x in zip(cq, Xq)), fmpq(0))
+    if val < -tolq:                                    # the failure, proved by the primal u
+        return back(val), u / m, n_lps, {
+            "bound": back(val), "proved": True, "fails": True,
+            "how": "exact value of the LP's descent direction"}
     # prove the hold: the smallest weak-duality bound over the pieces
     glin = [g[i] + aq * sum((cq[n] * Xq[n][i] for n in range(len(cq))), fmpq(0))
             for i in range(D)]
@@ -250,6 +265,9 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
                     cost[i] += cc[n] * Xq[n][i]
         red = list(cost)
         extra = fmpq(0)
+        for n in range(len(cq)):                       # rows the scaled LP lost (underflow)
+            if n not in pos and n not in neg and cc[n] < 0:
+                extra += cc[n] * sum((abs(v) for v in Xq[n]), fmpq(0))
         for r, n in enumerate(pos):                    # convex rows: x_n·u − t_n <= 0
             yn = fmpq(S * float(y[r]) / rws[n]) if r < len(y) else fmpq(0)
             if cc[n] < 0:                              # rounding flipped the sign: bound it
@@ -268,9 +286,19 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
         worst = bound if worst is None or bound < worst else worst
     if worst is None:
         worst = fmpq(0)
-    proved = bool(worst >= -fmpq(tol))
-    return value, u, n_lps, {"bound": to_float(worst), "proved": proved,
-                             "how": "weak duality from the LP's multipliers, in rationals"}
+    proved = bool(worst >= -tolq)
+    value_back = back(fmpq(value)) if np.isfinite(value) else value
+    if proved:
+        return value_back, u, n_lps, {
+            "bound": back(worst), "proved": True, "fails": False,
+            "how": "weak duality from the LP's multipliers, in rationals"}
+    # neither proof closes: the LP's own direction is not a descent direction beyond tol (its
+    # exact value was computed above), so the condition is not declared failed on the LP's
+    # rounded value alone; reported as not proved
+    return value_back, u, n_lps, {
+        "bound": back(worst), "proved": False, "fails": False,
+        "how": "weak duality from the LP's multipliers, in rationals (not closed; the LP's "
+               "direction is no descent direction in rationals)"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -479,6 +507,7 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
                 gq, cq = exact_neuron_terms(state, k, on)
                 value, u, n_lps, cert = _tangential_exact(gq, point.Xa[on], cq, point.alpha,
                                                           max_pieces, tol)
+                fails = cert["fails"]
                 cond["tangential_bound"], cond["tangential_proved"] = cert["bound"], cert["proved"]
                 cond["tangential_how"] = cert["how"]
                 if not cert["proved"]:            # reported; the verdict says it is unproved
@@ -489,8 +518,9 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
                 c = r[on] @ point.a[k]
                 value, u, n_lps = tangential_minimum(g, point.Xa[on], c, point.alpha,
                                                      max_pieces=max_pieces)
+                fails = value < -tol
             cond["tangential"], cond["lps"] = value, n_lps
-            if value < -tol:
+            if fails:
                 failures.append({"condition": "tangential", "neuron": k, "amount": -value})
                 dw = zero_w.copy()
                 dw[k] = u / np.linalg.norm(u)

@@ -386,7 +386,11 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
                  if check and st.descent_direction is not None else None)
         return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
                        decided_by="first order")
-    esc = _escape(point, kink_tol, max(tol * 1e-2, 1e-14), zero_tol, seed, max_pieces)
+    exact = certify == "exact"
+    # exact: F_k ≢ 0 decided in rationals, so tol = 0 means "exactly not identically zero" at
+    # any scale of the data; float: a floor against the rounding noise of the float path
+    esc = _escape(point, kink_tol, tol * 1e-2 if exact else max(tol * 1e-2, 1e-14), zero_tol,
+                  seed, max_pieces, exact=exact)
     e = point.a.shape[1]
     kinks = kink_mask(point, kink_tol)
     if not esc.escape:

@@ -1,0 +1,191 @@
+"""Audit of ``topoanalysis.critical`` at the degenerate edges of Wu, Simsek & Ged.
+
+Every case is built by hand with exact numbers and checked against an independent computation
+written here: the loss in exact rationals (``fractions.Fraction``, no python-flint and nothing
+from ``topoanalysis.critical``), one-sided directional derivatives from that exact loss, and
+exact loss changes along the directions the verdicts name.
+"""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from topoanalysis import Architecture, Network
+from topoanalysis.critical import (classify, directional_derivative, escape_neurons,
+                                   split_neuron, stationarity)
+from topoanalysis.critical._point import pack
+
+pytest.importorskip("flint")
+
+# ---------------------------------------------------------------------------------------------
+# the oracle: exact loss of a shallow ReLU-like network in Fractions, written independently
+
+
+def _q(x):
+    return Fraction(float(x))
+
+
+def oracle_loss(arch, theta, X, Y):
+    """``mse`` (mean over the ``N·e`` entries) at the float parameters ``theta``, exactly."""
+    w, a, b = arch.neuron_weights(np.asarray(theta, dtype=np.float64))
+    return _loss_q([[_q(v) for v in row] for row in w], [[_q(v) for v in row] for row in a],
+                   None if b is None else [_q(v) for v in b], arch, X, Y)
+
+
+def _loss_q(wq, aq, bq, arch, X, Y):
+    alpha = _q(arch.negative_slope) if arch.activation == "leaky_relu" else Fraction(0)
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+    N, e = Y.shape
+    total = Fraction(0)
+    for n in range(N):
+        x = [_q(v) for v in X[n]] + ([Fraction(1)] if arch.hidden_bias else [])
+        f = [Fraction(0) if bq is None else bq[j] for j in range(e)]
+        for wk, ak in zip(wq, aq):
+            z = sum((p * q for p, q in zip(wk, x)), Fraction(0))
+            h = z if z > 0 else alpha * z
+            for j in range(e):
+                f[j] += ak[j] * h
+        total += sum(((f[j] - _q(Y[n, j])) ** 2 for j in range(e)), Fraction(0))
+    return total / (N * e)
+
+
+def oracle_moved_loss(arch, theta, delta, s, X, Y):
+    """``L(θ + s δ)`` exactly, the moved point not rounded."""
+    w, a, b = arch.neuron_weights(np.asarray(theta, dtype=np.float64))
+    dw, da, db = arch.neuron_weights(np.asarray(delta, dtype=np.float64))
+    s = Fraction(s)
+    wq = [[_q(p) + s * _q(d) for p, d in zip(r, dr)] for r, dr in zip(w, dw)]
+    aq = [[_q(p) + s * _q(d) for p, d in zip(r, dr)] for r, dr in zip(a, da)]
+    bq = None if b is None else [_q(p) + s * _q(d) for p, d in zip(b, db)]
+    return _loss_q(wq, aq, bq, arch, X, Y)
+
+
+def oracle_slope(arch, theta, delta, X, Y, t=Fraction(1, 2 ** 200)):
+    """One-sided derivative ``L'(θ; δ)`` exactly: ``L(θ + sδ) = L + c₁ s + c₂ s²`` on a small
+    ``(0, s₀)`` (the pattern is fixed there), so ``c₁ = (4ΔL(t) − ΔL(2t)) / (2t)``."""
+    L0 = oracle_loss(arch, theta, X, Y)
+    d1 = oracle_moved_loss(arch, theta, delta, t, X, Y) - L0
+    d2 = oracle_moved_loss(arch, theta, delta, 2 * t, X, Y) - L0
+    return (4 * d1 - d2) / (2 * t)
+
+
+def net_of(arch, w, a, b=None):
+    return Network(arch, pack(arch, np.asarray(w, float), np.asarray(a, float),
+                              None if b is None else np.asarray(b, float)))
+
+
+# the README's narrow point: f(x) = relu(x) on x = 0, 1, 2 with y = -1, 1, 2; x = 0 sits on the
+# kink, the one-sided derivative there is strictly positive: a local minimum
+X1 = np.array([[0.0], [1.0], [2.0]])
+Y1 = np.array([[-1.0], [1.0], [2.0]])
+A11 = Architecture(1, (1,), 1, output_bias=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. the activation pattern is exact, not the sign of the rounded float pre-activation
+
+T60 = 2.0 ** -60
+X_CANCEL = np.array([[1.0, T60]])       # w·x̃ = 1 + 2^-60 − 1 = 2^-60 > 0; float: 0
+A_CANCEL = Architecture(2, (1,), 1, output_bias=False)
+W_CANCEL = [[1.0, 1.0, -1.0]]
+
+
+def test_float_dot_product_rounds_the_active_sample_to_zero():
+    """The case the next tests rest on: the float pre-activation is 0, the exact one 2^-60."""
+    pre = np.array([[1.0, T60, 1.0]]) @ np.array(W_CANCEL[0])
+    assert pre[0] == 0.0
+    assert Fraction(1) + Fraction(T60) - Fraction(1) == Fraction(T60)
+
+
+def test_directional_derivative_uses_the_exact_side_of_the_hyperplane():
+    """Moving the hidden bias of an active neuron: slope −2(1 − 2^-60)·1 ≈ −2, not 0."""
+    net = net_of(A_CANCEL, W_CANCEL, [[1.0]])
+    y = np.array([[1.0]])
+    d = pack(A_CANCEL, np.array([[0.0, 0.0, 1.0]]), np.zeros((1, 1)))
+    want = oracle_slope(A_CANCEL, net.params, d, X_CANCEL, y)
+    got = directional_derivative(net, X_CANCEL, y, d, kink_tol=0.0)
+    assert want == Fraction(-2) * (1 - Fraction(T60))
+    assert got == pytest.approx(float(want), rel=1e-12)
+
+
+def test_zero_output_neuron_active_by_2_pow_minus_60_is_an_escape_neuron():
+    """a_k = 0 on a sample the neuron activates (exactly): F_k(u) = r (u·x̃) ≠ 0, a saddle."""
+    net = net_of(A_CANCEL, W_CANCEL, [[0.0]])
+    y = np.array([[1.0]])
+    assert escape_neurons(net, X_CANCEL, y, kink_tol=0.0).escape == [0]
+    v = classify(net, X_CANCEL, y, kink_tol=0.0, check=False)   # stationary within tol
+    assert v.verdict == "saddle"                 # formerly "local minimum": it is not one
+    L0 = oracle_loss(A_CANCEL, net.params, X_CANCEL, y)
+    up = pack(A_CANCEL, np.zeros((1, 3)), np.ones((1, 1)))
+    assert oracle_moved_loss(A_CANCEL, net.params, up, Fraction(1, 2 ** 20), X_CANCEL, y) < L0
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. verdicts are scale-covariant (powers of two: the scaled points are exactly equivalent)
+
+SCALES = [2.0 ** -997, 2.0 ** -565, 2.0 ** -332, 2.0 ** -66, 1.0, 2.0 ** 66, 2.0 ** 199]
+A12 = Architecture(1, (2,), 1, output_bias=False)
+CASES = {
+    # name: (arch, w, a, X, y, verdict)
+    "narrow (kink, one-sided > 0)": (A11, [[1.0, 0.0]], [[1.0]], X1, Y1, "local minimum"),
+    "zero network": (Architecture(1, (1,), 1, hidden_bias=False, output_bias=False), [[0.0]],
+                     [[0.0]], np.array([[1.0]]), np.array([[1.0]]), "saddle"),
+    "split (2, -1)": (A12, [[1.0, 0.0], [1.0, 0.0]], [[2.0], [-1.0]], X1, Y1,
+                      "not stationary"),
+    "split (1, 0)": (A12, [[1.0, 0.0], [1.0, 0.0]], [[1.0], [0.0]], X1, Y1, "saddle"),
+    "dead neuron": (A12, [[1.0, 0.0], [-1.0, -2.0 ** -20]], [[1.0], [-1.0]], X1, Y1,
+                    "local minimum"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("c", SCALES)
+def test_verdict_is_invariant_under_output_scaling(name, c):
+    """``(a, y) -> (c a, c y)`` multiplies the loss by ``c²``: the same verdict, with tol = 0."""
+    arch, w, a, X, y, want = CASES[name]
+    net = net_of(arch, w, np.asarray(a) * c)
+    v = classify(net, X, y * c, tol=0.0, kink_tol=0.0, check=False)
+    assert v.verdict == want
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("c", SCALES[1:-1])
+def test_verdict_is_invariant_under_neuron_rescaling(name, c):
+    """``(w_k, a_k) -> (c w_k, a_k / c)`` keeps the function: the same verdict."""
+    arch, w, a, X, y, want = CASES[name]
+    net = net_of(arch, np.asarray(w) * c, np.asarray(a) / c)
+    assert classify(net, X, y, tol=0.0, kink_tol=0.0, check=False).verdict == want
+
+
+def test_tiny_scale_saddle_is_a_real_escape():
+    """The zero network at y = 2^-565: stationary exactly, and the loss falls (exactly)."""
+    arch, w, a, X, y, _ = CASES["zero network"]
+    y = y * 2.0 ** -565
+    net = net_of(arch, w, a)
+    v = classify(net, X, y, tol=0.0, kink_tol=0.0, check=False)
+    assert v.verdict == "saddle"
+    L0 = oracle_loss(arch, net.params, X, y)
+    assert L0 == Fraction(2.0 ** -565) ** 2
+    assert oracle_moved_loss(arch, net.params, v.direction, Fraction(1, 2 ** 600), X, y) < L0
+
+
+def test_tiny_scale_not_stationary_has_a_real_descent_direction():
+    """The (2, −1) split at output scale 2^-565: the LP sees the failure (exact oracle)."""
+    arch, w, a, X, y, _ = CASES["split (2, -1)"]
+    c = 2.0 ** -565
+    net = net_of(arch, w, np.asarray(a) * c)
+    st = stationarity(net, X, y * c, tol=0.0, kink_tol=0.0)
+    assert not st.is_stationary
+    assert oracle_slope(arch, net.params, st.descent_direction, X, y * c) < 0
+
+
+def test_tiny_nonzero_output_weight_is_not_a_zero_output():
+    """a_k = 2^-565 (its float norm underflows to 0) is not a zero output weight."""
+    c = 2.0 ** -565
+    net = net_of(A11, [[1.0, 0.0]], [[c]])
+    assert np.linalg.norm(np.array([c])) == 0.0          # the trap
+    esc = escape_neurons(net, X1, Y1 * c, kink_tol=0.0, tol=0.0)
+    assert esc.neurons[0]["zero_output"] is False
+    assert esc.escape == []
