@@ -189,3 +189,92 @@ def test_tiny_nonzero_output_weight_is_not_a_zero_output():
     esc = escape_neurons(net, X1, Y1 * c, kink_tol=0.0, tol=0.0)
     assert esc.neurons[0]["zero_output"] is False
     assert esc.escape == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. exactly stationary points whose float sums are not exactly zero
+
+# f(x) = relu(x + 1) on x = 0, 1, 3 with residuals d = f − y = (2, −3, 1): Σ d = Σ d x = 0, so
+# the point is exactly stationary; r = 2d/3 rounds, and the float sums leave ~1e-16
+LSQ = (A11, [[1.0, 1.0]], [[1.0]], np.array([[0.0], [1.0], [3.0]]),
+       np.array([[-1.0], [5.0], [3.0]]))
+
+
+def test_least_squares_point_is_exactly_stationary_in_the_oracle():
+    arch, w, a, X, y = LSQ
+    net = net_of(arch, w, a)
+    for i in range(net.arch.n_params):
+        e_i = np.zeros(net.arch.n_params)
+        e_i[i] = 1.0
+        assert oracle_slope(arch, net.params, e_i, X, y) == 0
+        assert oracle_slope(arch, net.params, -e_i, X, y) == 0
+
+
+def test_float_noise_is_not_a_radial_failure():
+    """tol = 0: the radial condition is compared in rationals, not as a float sum ~2.5e-16."""
+    arch, w, a, X, y = LSQ
+    net = net_of(arch, w, a)
+    st = stationarity(net, X, y, tol=0.0, kink_tol=0.0)
+    assert st.is_stationary, st.failures
+    assert st.conditions[0]["radial"] == 0.0 and st.conditions[0]["output"] == 0.0
+    assert classify(net, X, y, tol=0.0, kink_tol=0.0, check=False).verdict == "local minimum"
+
+
+def test_output_failure_below_the_float_gradient_has_a_finite_descent_direction():
+    """A failure the exact gradient sees and the float one rounds to 0: no NaN direction."""
+    # the output weights 0.7 and 0.3 of two copies of relu(x) sum to 1 − 2^-54 in rationals
+    net = net_of(A12, [[1.0, 0.0], [1.0, 0.0]], [[0.7], [0.3]])
+    assert Fraction(0.7) + Fraction(0.3) != 1
+    with np.errstate(all="raise"):
+        st = stationarity(net, X1, Y1, tol=0.0, kink_tol=0.0)
+    assert not st.is_stationary
+    assert np.all(np.isfinite(st.descent_direction))
+    assert oracle_slope(A12, net.params, st.descent_direction, X1, Y1) < 0
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. embedding: a split of a stationary point computes the same function exactly
+
+LAMBDAS = [(0.5, 0.5), (0.1, 0.9), (0.7, 0.3), (1 / 3, 1 / 3, 1 / 3), (0.25, 0.25, 0.5),
+           (1e-20, 1 - 1e-20), (2.0, -1.0), (3.0, -2.0), (1.0, 0.0)]
+
+
+def _same_function_exactly(narrow, wide, X):
+    """The wide network's outputs equal the narrow one's in rationals (oracle: loss at y = f)."""
+    Fn = narrow.forward(X)
+    return oracle_loss(wide.arch, wide.params, X, Fn) == oracle_loss(narrow.arch,
+                                                                      narrow.params, X, Fn)
+
+
+@pytest.mark.parametrize("lam", LAMBDAS)
+@pytest.mark.parametrize("case", ["narrow", "lsq"])
+def test_split_keeps_the_function_and_exact_stationarity(case, lam):
+    arch, w, a, X, y = (A11, [[1.0, 0.0]], [[1.0]], X1, Y1) if case == "narrow" else LSQ
+    narrow = net_of(arch, w, a)
+    a_vals = np.array(lam) * a[0][0]
+    wide = split_neuron(narrow, 0, lam)
+    # the outputs of the wide network, exactly: Σ_j a_j = a_k in rationals
+    _, a2, _ = wide.arch.neuron_weights(wide.params)
+    assert sum((Fraction(v) for v in a2[:, 0]), Fraction(0)) == Fraction(a[0][0])
+    assert _same_function_exactly(narrow, wide, X)
+    # signs kept (the verdict depends on them): a copy with λ_j > 0 has a_j > 0, etc.
+    order = [0] + list(range(1, len(lam)))
+    assert [np.sign(a2[i, 0]) for i in order] == [np.sign(v) for v in a_vals]
+    wide_st = stationarity(wide, X, y, tol=0.0, kink_tol=0.0)
+    has_negative = min(lam) < 0
+    if case == "lsq" or not has_negative:
+        # no kink with a positive one-sided derivative to turn around: still stationary
+        assert wide_st.is_stationary, (lam, wide_st.failures)
+    else:
+        assert not wide_st.is_stationary          # λ < 0 reverses the kink's one-sided term
+        assert oracle_slope(wide.arch, wide.params, wide_st.descent_direction, X, y) < 0
+
+
+def test_split_exactness_leaves_the_verdicts_of_the_papers_family():
+    """The README family: (½, ½) and (0.1, 0.9) keep the local minimum, (2, −1) breaks it."""
+    narrow = net_of(A11, [[1.0, 0.0]], [[1.0]])
+    verdict = {lam: classify(split_neuron(narrow, 0, lam), X1, Y1, tol=0.0, kink_tol=0.0,
+                             check=False).verdict for lam in [(0.5, 0.5), (0.1, 0.9),
+                                                              (2.0, -1.0), (1.0, 0.0)]}
+    assert verdict == {(0.5, 0.5): "local minimum", (0.1, 0.9): "local minimum",
+                       (2.0, -1.0): "not stationary", (1.0, 0.0): "saddle"}

@@ -468,7 +468,8 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
     conditions, failures = [], []
     exact = certify == "exact"
     if exact:
-        from ._exact import exact_neuron_terms, exact_output_gradients, exact_state, fmpq
+        from ._exact import (exact_neuron_terms, exact_output_gradients, exact_state, fmpq,
+                             to_float, to_floats)
         state = exact_state(point)
         Gq, srq = exact_output_gradients(state)
         tol2 = fmpq(tol) * fmpq(tol)
@@ -482,20 +483,29 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
                 "tangential": 0.0, "kink_samples": np.flatnonzero(kinks[:, k]).tolist(),
                 "lps": 0}
         out_fails = cond["output"] > tol
+        gdir = G[k]
         if exact:                                 # ||G_k||² against tol², in rationals
             sq = sum((Gq[k, j] * Gq[k, j] for j in range(Gq.ncols())), fmpq(0))
             out_fails = bool(sq > tol2)
             cond["output_proved"] = True
+            cond["output"] = float(np.sqrt(to_float(sq)))
+            # the direction from the exact gradient, rescaled exactly (its float may be 0)
+            gdir = to_floats([Gq[k, j] for j in range(Gq.ncols())])[0]
         if out_fails:
             failures.append({"condition": "output", "neuron": k, "amount": cond["output"]})
             da = zero_a.copy()
-            da[k] = -G[k] / np.linalg.norm(G[k])
+            da[k] = -gdir / np.linalg.norm(gdir)
             cand = point.flat(zero_w, da, None if point.b is None else np.zeros_like(point.b))
             best = _better(best, point, cand, kinks)
         if np.any(point.a[k] != 0):
             on = kinks[:, k]
             nw = np.linalg.norm(point.w[k])
-            if nw > 0:
+            if exact and np.any(point.w[k] != 0):
+                rad_fails, cond["radial"] = _radial_exact(state, point, k, on, tol2)
+                if rad_fails:
+                    failures.append({"condition": "radial", "neuron": k,
+                                     "amount": cond["radial"]})
+            elif nw > 0:
                 rad = _first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
                                              on) @ point.a[k]
                 cond["radial"] = float(np.max(np.abs(rad)))
@@ -547,6 +557,36 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
         descent_direction=None if ok or best is None else best[1],
         descent_slope=None if ok or best is None else best[0],
         loss=point.loss_value(), tol=tol, kink_tol=kink_tol, certificate=proofs)
+
+
+def _radial_exact(state, point, k, on, tol2):
+    """The radial condition of neuron ``k`` in rationals: ``a_k · F_k(±w_k)`` against
+    ``tol ||w_k||`` (so ``tol = 0`` is exact, never the rounding noise of a float sum).
+
+    Returns ``(fails, amount)`` with ``amount = max |a_k · F_k(±ŵ_k)|`` as a float.
+    """
+    from ._exact import fmpq, to_float
+
+    pre, R, alpha = state["pre"], state["R"], state["alpha"]
+    N, e = R.nrows(), R.ncols()
+    ak = [fmpq(v) for v in point.a[k]]
+    pos = state["positive"][:, k]
+    plus = minus = fmpq(0)
+    for n in range(N):
+        ra = sum((R[n, j] * ak[j] for j in range(e)), fmpq(0))
+        if ra == 0:
+            continue
+        z = pre[n, k]
+        if on[n]:                                  # one-sided: ρ(±z)
+            plus += ra * (z if z > 0 else alpha * z)
+            minus += ra * (-z if -z > 0 else -alpha * z)
+        else:
+            s = fmpq(1) if pos[n] else alpha
+            plus += ra * s * z
+            minus -= ra * s * z
+    ww = sum((fmpq(v) * fmpq(v) for v in point.w[k]), fmpq(0))
+    big = max(plus * plus, minus * minus)
+    return bool(big > tol2 * ww), float(np.sqrt(to_float(big / ww)))
 
 
 def _better(best, point, cand, kinks):

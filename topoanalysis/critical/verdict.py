@@ -202,10 +202,18 @@ def _escape_direction(point, k, u, kinks):
     phi = _first_order_map(point, k, u[None, :], kinks[:, k])[0]
     N, e = point.Y.shape
     Q0 = float(np.sum(point.act(point.pre[:, k]) ** 2)) / (N * e)
-    kappa = 1.0 / (2.0 * Q0) if Q0 > 0 else 1.0
+    with np.errstate(over="ignore", divide="ignore"):
+        kappa = 1.0 / (2.0 * Q0) if Q0 > 0 else 1.0
+        # scaled before it is formed: κ F_k(u) may overflow (a neuron barely active)
+        top = kappa * float(np.max(np.abs(phi), initial=0.0))
     dw, da = np.zeros_like(point.w), np.zeros_like(point.a)
-    dw[k], da[k] = u, -kappa * phi
+    if np.isfinite(top) and top <= 1e150:
+        dw[k], da[k] = u, -kappa * phi
+    else:
+        pm = float(np.max(np.abs(phi)))
+        dw[k], da[k] = (u / top if np.isfinite(top) else 0.0 * u), -phi / pm
     d = point.flat(dw, da, None if point.b is None else np.zeros_like(point.b))
+    d = d / np.max(np.abs(d))
     return d / np.linalg.norm(d)
 
 
