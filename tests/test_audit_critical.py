@@ -278,3 +278,102 @@ def test_split_exactness_leaves_the_verdicts_of_the_papers_family():
                                                               (2.0, -1.0), (1.0, 0.0)]}
     assert verdict == {(0.5, 0.5): "local minimum", (0.1, 0.9): "local minimum",
                        (2.0, -1.0): "not stationary", (1.0, 0.0): "saddle"}
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. vector output: escape neurons with a_k != 0 decided on the exact F_k
+
+A12V = Architecture(1, (1,), 2, output_bias=False)
+
+
+def test_vector_output_exact_fit_is_a_local_minimum_not_undetermined():
+    """LSQ point in both outputs: F_k ≡ 0 exactly (no kink, Σ r_n x̃_n = 0), no escape neuron;
+    the float sums left ~1e-16 and the LP called it an escape neuron ("undetermined")."""
+    arch, w, a, X, y = LSQ
+    net = net_of(A12V, w, [[1.0, 1.0]])
+    Y = np.hstack([y, y])
+    for i in range(net.arch.n_params):         # exactly stationary, smooth: the oracle agrees
+        e_i = np.zeros(net.arch.n_params)
+        e_i[i] = 1.0
+        assert oracle_slope(A12V, net.params, e_i, X, Y) == 0
+    assert escape_neurons(net, X, Y, kink_tol=0.0, tol=0.0).escape == []
+    assert classify(net, X, Y, tol=0.0, kink_tol=0.0, check=False).verdict == "local minimum"
+
+
+def _rank_one_split(c):
+    """The best rank-1 fit of a 2x2 target, split (½, ½): a second-order saddle (an aligned
+    group), with outputs and targets scaled by ``c`` (a power of two)."""
+    X = np.array([[1.0, 0.1], [0.1, 1.0]])
+    Y = np.array([[3.0, 1.0], [1.0, 2.0]])
+    U, S, Vt = np.linalg.svd(Y)
+    sg = np.sign(U[0, 0])
+    w = np.linalg.solve(X, U[:, 0] * sg)
+    a = S[0] * Vt[0] * sg
+    arch = Architecture(2, (1,), 2, hidden_bias=False, output_bias=False)
+    wide = split_neuron(net_of(arch, w[None, :], a[None, :] * c), 0, [0.5, 0.5])
+    return wide, X, Y * c
+
+
+@pytest.mark.parametrize("c", [1.0, 2.0 ** -66, 2.0 ** -332])
+def test_aligned_split_stays_a_saddle_at_small_output_scales(c):
+    """Formerly "local minimum" below ~1e-10 (the escape LP's absolute floor): a saddle, and
+    the loss falls along its direction (exact oracle)."""
+    wide, X, Y = _rank_one_split(c)
+    v = classify(wide, X, Y, tol=1e-8 * c, check=False)
+    assert v.verdict == "saddle", v.reason
+    s = Fraction(v.second_order["step"])
+    assert (oracle_moved_loss(wide.arch, wide.params, v.direction, s, X, Y)
+            < oracle_loss(wide.arch, wide.params, X, Y))
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. kinks: Clarke-stationary is not enough, several neurons on one sample, (nearly) parallel
+#    kink samples
+
+
+def test_clarke_but_not_directional_stationary_point_is_not_stationary():
+    """The README point with y(0) = +1: 0 is in the Clarke subdifferential (the kink sample's
+    gradient is 0 on one side), yet moving the bias up is a descent direction."""
+    net = net_of(A11, [[1.0, 0.0]], [[1.0]])
+    y = np.array([[1.0], [1.0], [2.0]])
+    up = pack(A11, np.array([[0.0, 1.0]]), np.zeros((1, 1)))
+    assert oracle_slope(A11, net.params, up, X1, y) < 0
+    assert oracle_slope(A11, net.params, -up, X1, y) == 0
+    v = classify(net, X1, y, tol=0.0, kink_tol=0.0, check=False)
+    assert v.verdict == "not stationary"
+    assert oracle_slope(A11, net.params, v.direction, X1, y) < 0
+
+
+@pytest.mark.parametrize("scale", [2.0, 0.5, 2.0 ** 30])
+def test_parallel_neurons_kinked_on_the_same_sample(scale):
+    """w and c·w (c > 0) both kinked at x = 0, output weights summing to the README fit."""
+    arch = Architecture(1, (2,), 1, output_bias=False)
+    net = net_of(arch, [[1.0, 0.0], [scale, 0.0]], [[0.5], [0.5 / scale]])
+    assert classify(net, X1, Y1, tol=0.0, kink_tol=0.0, check=False).verdict == "local minimum"
+    # the opposite neuron −w is kinked there too: a zero-output copy of it can fit y(0) = −1?
+    # no: relu(−x) is 0 on x >= 0 and the x = 0 sample has residual of the wrong sign for it
+    net2 = net_of(Architecture(1, (2,), 1, output_bias=False), [[1.0, 0.0], [-scale, 0.0]],
+                  [[1.0], [0.0]])
+    v = classify(net2, X1, Y1, tol=0.0, kink_tol=0.0, check=False)
+    assert v.verdict == "saddle"          # F ≢ 0 at the kink sample: r ρ(u·x̃_0) with r > 0
+    L0 = oracle_loss(net2.arch, net2.params, X1, Y1)
+    assert oracle_moved_loss(net2.arch, net2.params, v.direction, Fraction(1, 2 ** 30),
+                             X1, Y1) < L0
+
+
+@pytest.mark.parametrize("nearly", [False, True])
+def test_parallel_and_nearly_parallel_kink_samples(nearly):
+    """Zero neuron w = 0 (every sample on its hyperplane), no biases, x2 = 2 x1 with
+    r1 = −2 r2: F_k(u) = (r1 + 2 r2) ρ(u·x1) ≡ 0, a global minimum; x2 = (2, 2(1 + 2^-52))
+    is not parallel: F_k ≢ 0 and the loss falls (a saddle)."""
+    arch = Architecture(2, (1,), 1, hidden_bias=False, output_bias=False)
+    x2 = [2.0, 2.0 * (1 + 2.0 ** -52)] if nearly else [2.0, 2.0]
+    X = np.array([[1.0, 1.0], x2])
+    y = np.array([[2.0], [-1.0]])
+    net = net_of(arch, [[0.0, 0.0]], [[0.0]])
+    v = classify(net, X, y, tol=0.0, kink_tol=0.0, check=False)
+    assert v.verdict == ("saddle" if nearly else "local minimum")
+    if nearly:
+        L0 = oracle_loss(arch, net.params, X, y)
+        assert oracle_moved_loss(arch, net.params, v.direction, Fraction(1, 2 ** 10),
+                                 X, y) < L0

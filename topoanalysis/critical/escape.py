@@ -260,6 +260,67 @@ def _degenerate_direction(point, k, kinks, tol, max_pieces):
     return None, n_lps
 
 
+def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
+    """:func:`_degenerate_direction` on the exact coefficients of ``F_k``.
+
+    ``F_k ≡ 0`` is decided in rationals first (then there is no escape direction, whatever
+    the rounding of the float sums). Otherwise ``F_k`` is written with one term per kink line
+    (:func:`~topoanalysis.critical._exact.exact_first_order`), each sign piece's matrix is
+    formed exactly and rescaled by one power of two to size about 1 (no underflow at tiny
+    data scales), and the LPs run on it; an LP optimum counts when above ``tol`` (in the
+    rescaled units) and above ``1e-12`` relative to the data, the LP solver's noise floor.
+
+    Returns ``(u, n_lps, rate)``: a unit direction or None, the LPs solved and the exact
+    ``||F_k(u)||`` as a float.
+    """
+    from scipy.optimize import linprog
+
+    from ._exact import (exact_first_order, exact_first_order_value, fmpq, to_float,
+                         to_floats)
+
+    B, lines = exact_first_order(state, k, kinks[:, k], point.Xa)
+    if all(v == 0 for row in B for v in row) and all(p == 0 for _, P, _ in lines for p in P):
+        return None, 0, 0.0
+    L = len(lines)
+    if 2 ** L > max_pieces:
+        raise NotSupportedError(
+            f"`max_pieces` ({max_pieces}) is below the 2^{L} sign pieces of neuron {k}.")
+    e, D = len(B), point.Xa.shape[1]
+    pieces = []
+    for signs in itertools.product((1.0, -1.0), repeat=L):
+        M = [list(row) for row in B]
+        for s, (v, P, _) in zip(signs, lines):
+            if s > 0:
+                vq = [fmpq(x) for x in v]
+                for j in range(e):
+                    for i in range(D):
+                        M[j][i] += P[j] * vq[i]
+        pieces.append((signs, M))
+    flat = [x for _, M in pieces for row in M for x in row]
+    _, S = to_floats(flat)
+    thr = max(to_float(fmpq(tol) * S), 1e-12)
+    a = point.a[k] / np.max(np.abs(point.a[k]))
+    V = np.array([v / np.max(np.abs(v)) for v, _, _ in lines]).reshape(L, D)
+    n_lps = 0
+    for signs, Mq in pieces:
+        M = to_floats([x for row in Mq for x in row], S)[0].reshape(e, D)
+        A_ub = -(np.array(signs)[:, None] * V) if L else None
+        b_ub = np.zeros(L) if L else None
+        A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
+        for j in range(e):
+            for sgn in (1.0, -1.0):
+                res = linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                              bounds=[(-1.0, 1.0)] * D, method="highs")
+                n_lps += 1
+                if res.status == 0 and -res.fun > thr:
+                    u = np.array(res.x)
+                    u = u / np.linalg.norm(u)
+                    F = exact_first_order_value(B, lines, u)
+                    rate = float(np.sqrt(to_float(sum((x * x for x in F), fmpq(0)))))
+                    return u, n_lps, rate
+    return None, n_lps, 0.0
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class EscapeReport:
     """Escape neurons of a stationary point (see the module docstring for the definition).
@@ -404,6 +465,11 @@ def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096, exact=N
             nonzero, u, rate = first_order_nonzero(point, k, kinks, tol=tol, seed=seed)
             if nonzero and rate > tol:
                 entry.update(escape=True, kind="zero output", direction=u.tolist(), rate=rate)
+        elif e > 1 and exact:
+            u, _, rate = _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces)
+            if u is not None:
+                entry.update(escape=True, kind="vector output, a_k != 0", direction=u.tolist(),
+                             rate=rate)
         elif e > 1:
             u, _ = _degenerate_direction(point, k, kinks, tol, max_pieces)
             if u is not None:
