@@ -225,7 +225,7 @@ def test_output_failure_below_the_float_gradient_has_a_finite_descent_direction(
     # the output weights 0.7 and 0.3 of two copies of relu(x) sum to 1 − 2^-54 in rationals
     net = net_of(A12, [[1.0, 0.0], [1.0, 0.0]], [[0.7], [0.3]])
     assert Fraction(0.7) + Fraction(0.3) != 1
-    with np.errstate(all="raise"):
+    with np.errstate(divide="raise", invalid="raise"):
         st = stationarity(net, X1, Y1, tol=0.0, kink_tol=0.0)
     assert not st.is_stationary
     assert np.all(np.isfinite(st.descent_direction))
@@ -377,3 +377,15 @@ def test_parallel_and_nearly_parallel_kink_samples(nearly):
         L0 = oracle_loss(arch, net.params, X, y)
         assert oracle_moved_loss(arch, net.params, v.direction, Fraction(1, 2 ** 10),
                                  X, y) < L0
+
+
+@pytest.mark.parametrize("c", [1.0, 2.0 ** -565])
+def test_output_bias_failure_at_tiny_scale_has_a_finite_descent_direction(c):
+    """Σ_n r_n ≠ 0 with an output bias; at c = 2^-565 the float norm of Σ r_n underflows."""
+    arch = Architecture(1, (1,), 1, output_bias=True)
+    net = net_of(arch, [[1.0, 0.0]], [[c]], [0.0])
+    with np.errstate(divide="raise", invalid="raise"):
+        st = stationarity(net, X1, Y1 * c, tol=0.0, kink_tol=0.0)
+    assert [f["condition"] for f in st.failures] == ["output bias"]
+    assert np.all(np.isfinite(st.descent_direction))
+    assert oracle_slope(arch, net.params, st.descent_direction, X1, Y1 * c) < 0

@@ -543,7 +543,10 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
         bias = float(np.linalg.norm(sr))
         bias_fails = bias > tol
         if exact:
-            bias_fails = bool(sum((v * v for v in srq), fmpq(0)) > tol2)
+            sq = sum((v * v for v in srq), fmpq(0))
+            bias_fails = bool(sq > tol2)
+            bias = float(np.sqrt(to_float(sq)))
+            sr = to_floats(list(srq))[0]            # exactly rescaled: its float may be 0
         if bias_fails:
             failures.append({"condition": "output bias", "neuron": None, "amount": bias})
             cand = point.flat(zero_w, zero_a, -sr / np.linalg.norm(sr))
