@@ -15,8 +15,8 @@ product is recomputed in rationals (python-flint's ``fmpq``).
 
 import numpy as np
 
-__all__ = ["fmpq", "fmpq_matrix", "exact_signs", "exact_parallel", "exact_dot_sign", "exact_outputs",
-           "exact_mse_loss", "exact_loss_change", "to_float"]
+__all__ = ["fmpq", "fmpq_matrix", "exact_signs", "exact_pre", "exact_parallel", "exact_dot_sign",
+           "exact_outputs", "exact_mse_loss", "exact_loss_change", "to_float"]
 
 _U = 2.0 ** -53
 _ETA = 2.0 ** -1074
@@ -53,7 +53,10 @@ def to_float(q):
     """Nearest float of an ``fmpq`` (correctly rounded through Python's Fraction)."""
     from fractions import Fraction
 
-    return float(Fraction(int(q.p), int(q.q)))
+    try:
+        return float(Fraction(int(q.p), int(q.q)))
+    except OverflowError:                         # beyond the float range: ±inf
+        return float(np.inf) if q > 0 else float(-np.inf)
 
 
 def exact_dot_sign(x, w):
@@ -71,6 +74,26 @@ def exact_signs(Xa, w):
     n_exact : int
         How many entries the filter could not decide (recomputed in rationals).
     """
+    pre, signs, n_exact = exact_pre(Xa, w)
+    return signs, n_exact
+
+
+def exact_pre(Xa, w):
+    """``Xa @ w.T`` with every sign exact: float filter, then rationals where it cannot decide.
+
+    The entries the float filter decides are the float products (their sign is proved); the
+    others are recomputed in rationals and rounded to the nearest float, and a nonzero value
+    that would underflow to ``0`` becomes ``±2^-1074``. So ``pre > 0``, ``pre < 0`` and
+    ``pre == 0`` are the exact facts about ``x̃_n · w_k`` (activation pattern, kinks, dead
+    neurons), whatever the rounding of the float dot product.
+
+    Returns
+    -------
+    pre : ndarray of float64, shape (N, l)
+    signs : ndarray of int8, shape (N, l)
+    n_exact : int
+        How many entries the filter could not decide (recomputed in rationals).
+    """
     Xa = np.asarray(Xa, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     n = Xa.shape[1]
@@ -82,10 +105,15 @@ def exact_signs(Xa, w):
         bound = gamma * mag * (1.0 + 2.0 * gamma) + n * _ETA
         sure = np.isfinite(pre) & np.isfinite(bound) & (np.abs(pre) > bound)
     signs = np.where(sure, np.sign(pre), 0).astype(np.int8)
+    pre = np.where(sure, pre, 0.0)
     todo = np.argwhere(~sure)
     for i, k in todo:
-        signs[i, k] = exact_dot_sign(Xa[i], w[k])
-    return signs, int(len(todo))
+        q = sum((fmpq(a) * fmpq(b) for a, b in zip(Xa[i], w[k])), fmpq(0))
+        sgn = (q > 0) - (q < 0)
+        signs[i, k] = sgn
+        v = to_float(q) if sgn else 0.0
+        pre[i, k] = v if (v != 0.0 or not sgn) else sgn * _ETA
+    return pre, signs, int(len(todo))
 
 
 def _act_exact(z, alpha):
@@ -242,3 +270,110 @@ def exact_parallel(v, w):
                 return 0
     d = sum((a * b for a, b in zip(vq, wq)), fmpq(0))
     return 1 if d > 0 else -1
+
+
+def pow2_scale(values):
+    """A power of two ``S`` (``fmpq``) with ``max |v·S|`` in ``[1, 2)`` (``1`` when all are 0).
+
+    Multiplying by ``S`` is exact, so rationals far below (or above) the float range can be
+    rounded to floats of size about 1 without underflow and the scaling undone exactly.
+    """
+    big = None
+    for v in values:
+        if v != 0:
+            # floor(log2 |v|) up to one: bit lengths of the numerator and denominator
+            e = int(abs(v.p)).bit_length() - int(v.q).bit_length()
+            big = e if big is None or e > big else big
+    if big is None:
+        return fmpq(1)
+    Q = _flint().fmpq
+    S = Q(1, 2 ** big) if big >= 0 else Q(2 ** (-big), 1)
+    top = max(abs(v * S) for v in values)
+    while top >= 2:
+        S, top = S / 2, top / 2
+    while top < 1:
+        S, top = S * 2, top * 2
+    return S
+
+
+def to_floats(values, S=None):
+    """Floats of ``v·S`` (``S`` from :func:`pow2_scale` by default) and ``S``."""
+    S = pow2_scale(values) if S is None else S
+    return np.array([to_float(v * S) for v in values], dtype=np.float64), S
+
+
+def exact_first_order(state, k, kinks, Xa):
+    """Neuron ``k``'s first-order map ``F_k`` in exact coefficients.
+
+    ``F_k(u) = B u + Σ_ℓ P_ℓ max(v_ℓ · u, 0)`` with one term per line ``ℓ`` spanned by kink
+    samples (``v_ℓ`` the first kink sample on it, a float row of ``Xa``, exact as it is), the
+    lines found by :func:`exact_parallel` (no tolerance). ``F_k ≡ 0`` iff ``B = 0`` and every
+    ``P_ℓ = 0`` (the functions ``max(v_ℓ·u, 0)`` of distinct lines are independent modulo
+    linear functions).
+
+    Returns
+    -------
+    B : list of list of fmpq, shape (e, D)
+    lines : list of (v, P, vv)
+        ``v`` the float representative, ``P`` (list of ``e`` fmpq) its coefficient and ``vv``
+        the exact ``||v||²``.
+    """
+    X, R, alpha = state["X"], state["R"], state["alpha"]
+    N, D = X.nrows(), X.ncols()
+    e = R.ncols()
+    pos = state["positive"][:, k]
+    one = fmpq(1)
+    B = [[fmpq(0) for _ in range(D)] for _ in range(e)]
+    reps = []                                     # (row index, v float, P, first nonzero coord)
+    for n in range(N):
+        on = bool(kinks[n])
+        if not on:
+            s = one if pos[n] else alpha
+            if s == 0:
+                continue
+            for j in range(e):
+                rj = R[n, j] * s
+                if rj != 0:
+                    for i in range(D):
+                        B[j][i] += rj * X[n, i]
+            continue
+        x = Xa[n]
+        if not np.any(x != 0):
+            continue                              # ρ(u · 0) = 0
+        if alpha != 0:                            # ρ(z) = α z + (1 − α) max(z, 0)
+            for j in range(e):
+                for i in range(D):
+                    B[j][i] += alpha * R[n, j] * X[n, i]
+        for rep in reps:
+            s = exact_parallel(x, rep[1])
+            if s:
+                break
+        else:
+            i0 = int(np.flatnonzero(x != 0)[0])
+            rep = [n, x, [fmpq(0)] * e, i0]
+            reps.append(rep)
+            s = 1
+        t = X[n, rep[3]] / X[rep[0], rep[3]]      # x_n = t v, exactly
+        at = abs(t) * (one - alpha)
+        for j in range(e):
+            rep[2][j] += at * R[n, j]             # max(t v·u, 0) = |t| max(±v·u, 0)
+        if s < 0:                                 # max(−v·u, 0) = max(v·u, 0) − v·u
+            for j in range(e):
+                for i in range(D):
+                    B[j][i] -= at * R[n, j] * X[rep[0], i]
+    lines = []
+    for n0, v, P, _ in reps:
+        vv = sum((X[n0, i] * X[n0, i] for i in range(D)), fmpq(0))
+        lines.append((v, P, vv))
+    return B, lines
+
+
+def exact_first_order_value(B, lines, u):
+    """``F_k(u)`` (list of ``e`` fmpq) from :func:`exact_first_order` at a float direction."""
+    uq = [fmpq(x) for x in u]
+    out = [sum((b * x for b, x in zip(row, uq)), fmpq(0)) for row in B]
+    for v, P, _ in lines:
+        z = sum((fmpq(a) * b for a, b in zip(v, uq)), fmpq(0))
+        if z > 0:
+            out = [o + p * z for o, p in zip(out, P)]
+    return out

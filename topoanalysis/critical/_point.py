@@ -9,6 +9,7 @@ network's outputs. :func:`shallow_point` is the one boundary that validates a
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -37,10 +38,30 @@ class ShallowPoint:
     alpha: float         # negative slope: 0 for ReLU
     loss: str
 
+    @functools.cached_property
+    def _pre_signs(self):
+        from ._exact import exact_pre
+
+        pre, signs, _ = exact_pre(self.Xa, self.w)
+        pre.flags.writeable = False
+        signs.flags.writeable = False
+        return pre, signs
+
     @property
     def pre(self):
-        """Pre-activations ``w_k · x̃_n``, shape ``(N, l)``."""
-        return self.Xa @ self.w.T
+        """Pre-activations ``w_k · x̃_n``, shape ``(N, l)``, read-only, with exact signs.
+
+        The float products where their sign is proved, the correctly rounded rational value
+        elsewhere (:func:`~topoanalysis.critical._exact.exact_pre`): ``pre > 0`` (the
+        activation pattern), ``pre == 0`` (kinks) and ``pre < 0`` are exact facts, so
+        :meth:`act` and :meth:`slope` of it never take the wrong side of a hyperplane.
+        """
+        return self._pre_signs[0]
+
+    @property
+    def signs(self):
+        """Exact signs of ``w_k · x̃_n`` (int8, shape ``(N, l)``, read-only)."""
+        return self._pre_signs[1]
 
     def act(self, z):
         return np.where(z > 0, z, self.alpha * z)

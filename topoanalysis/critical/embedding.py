@@ -85,9 +85,60 @@ def split_neuron(net, neuron, lambdas):
                               f"{lam.tolist()} (sum {lam.sum():.6g}).")
     w, a, b = unpack(net.arch, net.params)
     w2 = np.concatenate([w, np.repeat(w[neuron:neuron + 1], lam.size - 1, axis=0)])
-    a2 = np.concatenate([a, lam[1:, None] * a[neuron][None, :]])
-    a2[neuron] = lam[0] * a[neuron]
+    parts = _exact_parts(a[neuron], lam)
+    a2 = np.concatenate([a, parts[1:]])
+    a2[neuron] = parts[0]
     return _wider(net, w2, a2, b)
+
+
+def _exact_parts(ak, lam):
+    """Output weights ``≈ λ_j a_k`` (rows) whose sum is ``a_k`` exactly whenever floats allow.
+
+    The copies share ``w_k``, so the realized function depends only on the sum of their output
+    weights: when it is ``a_k`` exactly the wide network computes the narrow one's outputs bit
+    for bit and a stationary point stays exactly stationary. Per output coordinate ``A``: every
+    copy but the one with the largest ``|λ_j|`` takes ``fl(λ_j A)`` and that one the remainder
+    ``A − Σ`` when it is a float; otherwise the others are rounded to multiples of ``ulp(A)``
+    (a nonzero one keeps its sign: at least ``± ulp(A)``), which makes the remainder a float
+    whenever every ``|λ_j| <= 1`` — the sign of each ``λ_j``, all the verdict depends on, is
+    kept. When neither works (``|λ_j| > 1`` with a remainder beyond 53 bits) the plain
+    products ``fl(λ_j A)`` are used and the function changes by their rounding.
+    """
+    import math
+    from fractions import Fraction
+
+    m = lam.size
+    out = lam[:, None] * ak[None, :]
+    big = int(np.argmax(np.abs(lam)))
+    others = [j for j in range(m) if j != big]
+    for i, A in enumerate(ak.tolist()):
+        if A == 0 or not np.all(np.isfinite(out[:, i])):
+            continue
+        col = out[:, i].copy()
+        for attempt in range(2):
+            if attempt == 1:                       # round the others to multiples of ulp(A)
+                g = Fraction(math.ulp(A))
+                for j in others:
+                    t = Fraction(float(lam[j])) * Fraction(A)
+                    q = round(t / g) * g
+                    if q == 0 and t != 0:
+                        q = g if t > 0 else -g
+                    col[j] = float(q)
+                    if Fraction(col[j]) != q:      # not a float: give up on this coordinate
+                        col = None
+                        break
+                if col is None:
+                    break
+            rest = Fraction(A) - sum((Fraction(col[j]) for j in others), Fraction(0))
+            try:
+                top = float(rest)
+            except OverflowError:
+                break
+            if Fraction(top) == rest:
+                col[big] = top
+                out[:, i] = col
+                break
+    return out
 
 
 def add_zero_neurons(net, count=1, input_weights=None):

@@ -155,6 +155,64 @@ def first_order_nonzero(point, k, kinks, *, tol=1e-10, seed=0):
     return True, U[j], float(norms[j])
 
 
+def _exact_first_order_nonzero(point, state, k, kinks, tol, seed=0):
+    """:func:`first_order_nonzero` decided in exact rationals (``mse``).
+
+    ``F_k ≢ 0`` is decided on the exact coefficients of
+    :func:`~topoanalysis.critical._exact.exact_first_order` (``||B||² > tol²`` or
+    ``||P_ℓ||² ||v_ℓ||² > tol²`` for a line, compared in rationals: with ``tol = 0`` exactly
+    "not identically zero", at any scale of the data), and the witness ``u`` is proved by the
+    exact value of ``F_k(u)`` (``||F_k(u)||² > tol² ||u||²``).
+
+    Returns ``(nonzero, u, rate)`` as :func:`first_order_nonzero`; ``rate`` (a float) may
+    underflow to ``0`` for data of size near ``1e-160`` and below, the decision does not.
+    """
+    from ._exact import exact_first_order, exact_first_order_value, fmpq, to_float, to_floats
+
+    B, lines = exact_first_order(state, k, kinks[:, k], point.Xa)
+    tq = fmpq(tol) * fmpq(tol)
+    bb = sum((v * v for row in B for v in row), fmpq(0))
+    strengths = [sum((p * p for p in P), fmpq(0)) * vv for _, P, vv in lines]
+    if not (bb > tq or any(st > tq for st in strengths)):
+        return False, None, 0.0
+    D = point.Xa.shape[1]
+    # witness candidates: rows of B (exactly rescaled to float size), around the strongest
+    # kink line, and seeded random directions; each proved by its exact value
+    flat = [v for row in B for v in row]
+    Bf = to_floats(flat)[0].reshape(len(B), D) if flat else np.zeros((0, D))
+    rng = np.random.default_rng(seed)
+    cands = [row for row in Bf] + [-row for row in Bf]
+    if lines:
+        j = max(range(len(lines)), key=lambda i: strengths[i])
+        v = lines[j][0] / np.max(np.abs(lines[j][0]))
+        v = v / np.linalg.norm(v)
+        for _ in range(4):
+            u0 = rng.normal(size=D)
+            u0 -= (u0 @ v) * v
+            n0 = np.linalg.norm(u0)
+            u0 = u0 / n0 if n0 > 0 else u0
+            for eps in (1.0, 0.1, 1e-2, 1e-3):
+                cands += [u0 + eps * v, u0 - eps * v]
+        cands += [v, -v]
+    cands += list(rng.normal(size=(64, D)))
+    best = None
+    for c in cands:
+        nc = np.linalg.norm(c)
+        if not nc > 0 or not np.all(np.isfinite(c)):
+            continue
+        u = c / nc
+        F = exact_first_order_value(B, lines, u)
+        f2 = sum((x * x for x in F), fmpq(0))
+        uu = sum((fmpq(x) * fmpq(x) for x in u), fmpq(0))
+        r2 = f2 / uu
+        if best is None or r2 > best[0]:
+            best = (r2, u)
+    r2, u = best
+    if not r2 > tq:            # F_k ≢ 0 is proved, but no candidate shows it above tol
+        return True, u, 0.0
+    return True, u, float(np.sqrt(to_float(r2)))
+
+
 def _kink_split(point, k, kinks):
     """Neuron ``k``'s first-order map split at its kinks (shared with ``radius.py``).
 
@@ -200,6 +258,67 @@ def _degenerate_direction(point, k, kinks, tol, max_pieces):
                     u = np.array(res.x)
                     return u / np.linalg.norm(u), n_lps
     return None, n_lps
+
+
+def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
+    """:func:`_degenerate_direction` on the exact coefficients of ``F_k``.
+
+    ``F_k ≡ 0`` is decided in rationals first (then there is no escape direction, whatever
+    the rounding of the float sums). Otherwise ``F_k`` is written with one term per kink line
+    (:func:`~topoanalysis.critical._exact.exact_first_order`), each sign piece's matrix is
+    formed exactly and rescaled by one power of two to size about 1 (no underflow at tiny
+    data scales), and the LPs run on it; an LP optimum counts when above ``tol`` (in the
+    rescaled units) and above ``1e-12`` relative to the data, the LP solver's noise floor.
+
+    Returns ``(u, n_lps, rate)``: a unit direction or None, the LPs solved and the exact
+    ``||F_k(u)||`` as a float.
+    """
+    from scipy.optimize import linprog
+
+    from ._exact import (exact_first_order, exact_first_order_value, fmpq, to_float,
+                         to_floats)
+
+    B, lines = exact_first_order(state, k, kinks[:, k], point.Xa)
+    if all(v == 0 for row in B for v in row) and all(p == 0 for _, P, _ in lines for p in P):
+        return None, 0, 0.0
+    L = len(lines)
+    if 2 ** L > max_pieces:
+        raise NotSupportedError(
+            f"`max_pieces` ({max_pieces}) is below the 2^{L} sign pieces of neuron {k}.")
+    e, D = len(B), point.Xa.shape[1]
+    pieces = []
+    for signs in itertools.product((1.0, -1.0), repeat=L):
+        M = [list(row) for row in B]
+        for s, (v, P, _) in zip(signs, lines):
+            if s > 0:
+                vq = [fmpq(x) for x in v]
+                for j in range(e):
+                    for i in range(D):
+                        M[j][i] += P[j] * vq[i]
+        pieces.append((signs, M))
+    flat = [x for _, M in pieces for row in M for x in row]
+    _, S = to_floats(flat)
+    thr = max(to_float(fmpq(tol) * S), 1e-12)
+    a = point.a[k] / np.max(np.abs(point.a[k]))
+    V = np.array([v / np.max(np.abs(v)) for v, _, _ in lines]).reshape(L, D)
+    n_lps = 0
+    for signs, Mq in pieces:
+        M = to_floats([x for row in Mq for x in row], S)[0].reshape(e, D)
+        A_ub = -(np.array(signs)[:, None] * V) if L else None
+        b_ub = np.zeros(L) if L else None
+        A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
+        for j in range(e):
+            for sgn in (1.0, -1.0):
+                res = linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                              bounds=[(-1.0, 1.0)] * D, method="highs")
+                n_lps += 1
+                if res.status == 0 and -res.fun > thr:
+                    u = np.array(res.x)
+                    u = u / np.linalg.norm(u)
+                    F = exact_first_order_value(B, lines, u)
+                    rate = float(np.sqrt(to_float(sum((x * x for x in F), fmpq(0)))))
+                    return u, n_lps, rate
+    return None, n_lps, 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -313,18 +432,44 @@ def escape_neurons(net, X, y, *, loss="mse", kink_tol=1e-9, tol=1e-10, zero_tol=
                    check_int("max_pieces", max_pieces, minimum=1))
 
 
-def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096):
+def _is_zero_output(a, zero_tol):
+    """``||a_k|| <= zero_tol`` decided exactly (a float norm underflows for entries below
+    ``1e-154``: ``a_k = 1e-170`` is not a zero output weight)."""
+    if zero_tol == 0:
+        return not np.any(a != 0)
+    from ._exact import fmpq
+
+    return sum((fmpq(v) * fmpq(v) for v in a), fmpq(0)) <= fmpq(zero_tol) * fmpq(zero_tol)
+
+
+def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096, exact=None):
+    """Escape neurons; ``exact`` (default: for ``mse``) decides ``F_k ≢ 0`` in rationals."""
     kinks = kink_mask(point, kink_tol)
     e = point.a.shape[1]
+    exact = point.loss == "mse" if exact is None else (exact and point.loss == "mse")
+    state = None
+    if exact:
+        from ._exact import exact_state
+
+        state = exact_state(point)
     neurons = []
     for k in range(point.w.shape[0]):
-        zero = bool(np.linalg.norm(point.a[k]) <= zero_tol)
+        zero = bool(_is_zero_output(point.a[k], zero_tol))
         entry = {"neuron": k, "zero_output": zero, "escape": False, "kind": None,
                  "direction": None, "rate": 0.0}
-        if zero:
+        if zero and exact:
+            nonzero, u, rate = _exact_first_order_nonzero(point, state, k, kinks, tol, seed)
+            if nonzero:
+                entry.update(escape=True, kind="zero output", direction=u.tolist(), rate=rate)
+        elif zero:
             nonzero, u, rate = first_order_nonzero(point, k, kinks, tol=tol, seed=seed)
             if nonzero and rate > tol:
                 entry.update(escape=True, kind="zero output", direction=u.tolist(), rate=rate)
+        elif e > 1 and exact:
+            u, _, rate = _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces)
+            if u is not None:
+                entry.update(escape=True, kind="vector output, a_k != 0", direction=u.tolist(),
+                             rate=rate)
         elif e > 1:
             u, _ = _degenerate_direction(point, k, kinks, tol, max_pieces)
             if u is not None:

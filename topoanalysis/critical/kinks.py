@@ -14,7 +14,6 @@ import numpy as np
 
 from .._validation import check_array, check_int
 from ..exceptions import ShapeError, ValidationError
-from ._exact import exact_signs
 from ._point import check_network, check_tol, shallow_point
 
 __all__ = ["KinkReport", "kink_samples", "directional_derivative", "neuron_first_order_map",
@@ -52,8 +51,7 @@ def kink_mask(point, tol):
            Section 3: the loss is not differentiable where a sample lies on a neuron's
            hyperplane w_k · x_n = 0.
     """
-    signs, _ = exact_signs(point.Xa, point.w)
-    on = signs == 0
+    on = point.signs == 0
     if tol > 0:
         pre = point.pre
         scale = (np.linalg.norm(point.Xa, axis=1)[:, None]
@@ -145,8 +143,7 @@ def _first_order_map(point, k, U, kinks=None):
            conditions.
     """
     pre = point.pre[:, k]
-    on = (exact_signs(point.Xa, point.w[k:k + 1])[0][:, 0] == 0 if kinks is None
-          else np.asarray(kinks, dtype=bool))
+    on = point.signs[:, k] == 0 if kinks is None else np.asarray(kinks, dtype=bool)
     r = point.residual()
     Z = U @ point.Xa.T                                       # (M, N)
     coef = np.where(on[None, :], point.act(Z), point.slope(pre)[None, :] * Z)
@@ -266,7 +263,7 @@ def kink_samples(net, X, *, tol=1e-9):
     point = shallow_point(net, X, np.zeros((X.shape[0], net.arch.outputs)))
     on = kink_mask(point, tol)
     pre = point.pre
-    pattern = np.where(on, 0, exact_signs(point.Xa, point.w)[0]).astype(np.int8)
+    pattern = np.where(on, 0, point.signs).astype(np.int8)
     scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(scale > 0, np.abs(pre) / scale, np.nan)

@@ -198,12 +198,27 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
       so the epigraph variables' reduced costs are ``>= 0``), the minimum over the piece is at
       least ``−||cost_u + Aᵀy||_1`` (exact), and the neuron's minimum is the smallest piece.
 
+    The data are first multiplied by a power of two ``S`` (exact) that brings them to size
+    about 1, so data far below the float range (residuals of ``1e-170``, whose products
+    underflow) reach the LP intact; ``tol`` is compared in the same units (``tol · S``).
+
     Returns ``(value_float, u, n_lps, certificate)`` with ``certificate`` a dict: ``bound``
-    (the proved lower bound, or the proved value of ``u``), ``proved`` (bool) and ``how``.
+    (the proved lower bound, or the proved value of ``u``), ``proved`` (bool), ``fails``
+    (the decision: the condition fails by more than ``tol`` only when a direction proves it
+    in rationals; an answer neither proof closes is reported with ``proved=False``) and
+    ``how``.
     """
-    from ._exact import fmpq, to_float
+    from ._exact import fmpq, pow2_scale, to_float
 
     D = len(g)
+    S0 = pow2_scale(list(g) + list(c))
+    g = [v * S0 for v in g]
+    c = [v * S0 for v in c]
+    tolq = fmpq(tol) * S0
+
+    def back(q):                                       # a scaled rational in the caller's units
+        return to_float(q / S0)
+
     gf = np.array([to_float(v) for v in g])
     cf = np.array([to_float(v) for v in c])
     duals = []
@@ -230,13 +245,13 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
     def dot(xs, us):
         return sum((a * b for a, b in zip(xs, us)), fmpq(0))
 
-    if value < -tol:                                   # prove the failure with the primal u
-        m = max(1.0, float(np.max(np.abs(u), initial=0.0)))
-        uq = [fmpq(v) / fmpq(m) for v in u]
-        val = dot(g, uq) + sum((cv * rho_q(dot(x, uq)) for cv, x in zip(cq, Xq)), fmpq(0))
-        proved = bool(val < -fmpq(tol))
-        return value, u / m, n_lps, {"bound": to_float(val), "proved": proved,
-                                     "how": "exact value of the LP's descent direction"}
+    m = max(1.0, float(np.max(np.abs(u), initial=0.0)))
+    uq = [fmpq(v) / fmpq(m) for v in u]
+    val = dot(g, uq) + sum((cv * rho_q(dot(x, uq)) for cv, x in zip(cq, Xq)), fmpq(0))
+    if val < -tolq:                                    # the failure, proved by the primal u
+        return back(val), u / m, n_lps, {
+            "bound": back(val), "proved": True, "fails": True,
+            "how": "exact value of the LP's descent direction"}
     # prove the hold: the smallest weak-duality bound over the pieces
     glin = [g[i] + aq * sum((cq[n] * Xq[n][i] for n in range(len(cq))), fmpq(0))
             for i in range(D)]
@@ -250,6 +265,9 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
                     cost[i] += cc[n] * Xq[n][i]
         red = list(cost)
         extra = fmpq(0)
+        for n in range(len(cq)):                       # rows the scaled LP lost (underflow)
+            if n not in pos and n not in neg and cc[n] < 0:
+                extra += cc[n] * sum((abs(v) for v in Xq[n]), fmpq(0))
         for r, n in enumerate(pos):                    # convex rows: x_n·u − t_n <= 0
             yn = fmpq(S * float(y[r]) / rws[n]) if r < len(y) else fmpq(0)
             if cc[n] < 0:                              # rounding flipped the sign: bound it
@@ -268,9 +286,19 @@ def _tangential_exact(g, Xk, c, alpha, max_pieces, tol):
         worst = bound if worst is None or bound < worst else worst
     if worst is None:
         worst = fmpq(0)
-    proved = bool(worst >= -fmpq(tol))
-    return value, u, n_lps, {"bound": to_float(worst), "proved": proved,
-                             "how": "weak duality from the LP's multipliers, in rationals"}
+    proved = bool(worst >= -tolq)
+    value_back = back(fmpq(value)) if np.isfinite(value) else value
+    if proved:
+        return value_back, u, n_lps, {
+            "bound": back(worst), "proved": True, "fails": False,
+            "how": "weak duality from the LP's multipliers, in rationals"}
+    # neither proof closes: the LP's own direction is not a descent direction beyond tol (its
+    # exact value was computed above), so the condition is not declared failed on the LP's
+    # rounded value alone; reported as not proved
+    return value_back, u, n_lps, {
+        "bound": back(worst), "proved": False, "fails": False,
+        "how": "weak duality from the LP's multipliers, in rationals (not closed; the LP's "
+               "direction is no descent direction in rationals)"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -440,7 +468,8 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
     conditions, failures = [], []
     exact = certify == "exact"
     if exact:
-        from ._exact import exact_neuron_terms, exact_output_gradients, exact_state, fmpq
+        from ._exact import (exact_neuron_terms, exact_output_gradients, exact_state, fmpq,
+                             to_float, to_floats)
         state = exact_state(point)
         Gq, srq = exact_output_gradients(state)
         tol2 = fmpq(tol) * fmpq(tol)
@@ -454,20 +483,29 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
                 "tangential": 0.0, "kink_samples": np.flatnonzero(kinks[:, k]).tolist(),
                 "lps": 0}
         out_fails = cond["output"] > tol
+        gdir = G[k]
         if exact:                                 # ||G_k||² against tol², in rationals
             sq = sum((Gq[k, j] * Gq[k, j] for j in range(Gq.ncols())), fmpq(0))
             out_fails = bool(sq > tol2)
             cond["output_proved"] = True
+            cond["output"] = float(np.sqrt(to_float(sq)))
+            # the direction from the exact gradient, rescaled exactly (its float may be 0)
+            gdir = to_floats([Gq[k, j] for j in range(Gq.ncols())])[0]
         if out_fails:
             failures.append({"condition": "output", "neuron": k, "amount": cond["output"]})
             da = zero_a.copy()
-            da[k] = -G[k] / np.linalg.norm(G[k])
+            da[k] = -gdir / np.linalg.norm(gdir)
             cand = point.flat(zero_w, da, None if point.b is None else np.zeros_like(point.b))
             best = _better(best, point, cand, kinks)
         if np.any(point.a[k] != 0):
             on = kinks[:, k]
             nw = np.linalg.norm(point.w[k])
-            if nw > 0:
+            if exact and np.any(point.w[k] != 0):
+                rad_fails, cond["radial"] = _radial_exact(state, point, k, on, tol2)
+                if rad_fails:
+                    failures.append({"condition": "radial", "neuron": k,
+                                     "amount": cond["radial"]})
+            elif nw > 0:
                 rad = _first_order_map(point, k, np.stack([point.w[k], -point.w[k]]) / nw,
                                              on) @ point.a[k]
                 cond["radial"] = float(np.max(np.abs(rad)))
@@ -479,6 +517,7 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
                 gq, cq = exact_neuron_terms(state, k, on)
                 value, u, n_lps, cert = _tangential_exact(gq, point.Xa[on], cq, point.alpha,
                                                           max_pieces, tol)
+                fails = cert["fails"]
                 cond["tangential_bound"], cond["tangential_proved"] = cert["bound"], cert["proved"]
                 cond["tangential_how"] = cert["how"]
                 if not cert["proved"]:            # reported; the verdict says it is unproved
@@ -489,8 +528,9 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
                 c = r[on] @ point.a[k]
                 value, u, n_lps = tangential_minimum(g, point.Xa[on], c, point.alpha,
                                                      max_pieces=max_pieces)
+                fails = value < -tol
             cond["tangential"], cond["lps"] = value, n_lps
-            if value < -tol:
+            if fails:
                 failures.append({"condition": "tangential", "neuron": k, "amount": -value})
                 dw = zero_w.copy()
                 dw[k] = u / np.linalg.norm(u)
@@ -503,7 +543,10 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
         bias = float(np.linalg.norm(sr))
         bias_fails = bias > tol
         if exact:
-            bias_fails = bool(sum((v * v for v in srq), fmpq(0)) > tol2)
+            sq = sum((v * v for v in srq), fmpq(0))
+            bias_fails = bool(sq > tol2)
+            bias = float(np.sqrt(to_float(sq)))
+            sr = to_floats(list(srq))[0]            # exactly rescaled: its float may be 0
         if bias_fails:
             failures.append({"condition": "output bias", "neuron": None, "amount": bias})
             cand = point.flat(zero_w, zero_a, -sr / np.linalg.norm(sr))
@@ -517,6 +560,36 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
         descent_direction=None if ok or best is None else best[1],
         descent_slope=None if ok or best is None else best[0],
         loss=point.loss_value(), tol=tol, kink_tol=kink_tol, certificate=proofs)
+
+
+def _radial_exact(state, point, k, on, tol2):
+    """The radial condition of neuron ``k`` in rationals: ``a_k · F_k(±w_k)`` against
+    ``tol ||w_k||`` (so ``tol = 0`` is exact, never the rounding noise of a float sum).
+
+    Returns ``(fails, amount)`` with ``amount = max |a_k · F_k(±ŵ_k)|`` as a float.
+    """
+    from ._exact import fmpq, to_float
+
+    pre, R, alpha = state["pre"], state["R"], state["alpha"]
+    N, e = R.nrows(), R.ncols()
+    ak = [fmpq(v) for v in point.a[k]]
+    pos = state["positive"][:, k]
+    plus = minus = fmpq(0)
+    for n in range(N):
+        ra = sum((R[n, j] * ak[j] for j in range(e)), fmpq(0))
+        if ra == 0:
+            continue
+        z = pre[n, k]
+        if on[n]:                                  # one-sided: ρ(±z)
+            plus += ra * (z if z > 0 else alpha * z)
+            minus += ra * (-z if -z > 0 else -alpha * z)
+        else:
+            s = fmpq(1) if pos[n] else alpha
+            plus += ra * s * z
+            minus -= ra * s * z
+    ww = sum((fmpq(v) * fmpq(v) for v in point.w[k]), fmpq(0))
+    big = max(plus * plus, minus * minus)
+    return bool(big > tol2 * ww), float(np.sqrt(to_float(big / ww)))
 
 
 def _better(best, point, cand, kinks):

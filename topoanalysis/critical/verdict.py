@@ -202,10 +202,18 @@ def _escape_direction(point, k, u, kinks):
     phi = _first_order_map(point, k, u[None, :], kinks[:, k])[0]
     N, e = point.Y.shape
     Q0 = float(np.sum(point.act(point.pre[:, k]) ** 2)) / (N * e)
-    kappa = 1.0 / (2.0 * Q0) if Q0 > 0 else 1.0
+    with np.errstate(over="ignore", divide="ignore"):
+        kappa = 1.0 / (2.0 * Q0) if Q0 > 0 else 1.0
+        # scaled before it is formed: κ F_k(u) may overflow (a neuron barely active)
+        top = kappa * float(np.max(np.abs(phi), initial=0.0))
     dw, da = np.zeros_like(point.w), np.zeros_like(point.a)
-    dw[k], da[k] = u, -kappa * phi
+    if np.isfinite(top) and top <= 1e150:
+        dw[k], da[k] = u, -kappa * phi
+    else:
+        pm = float(np.max(np.abs(phi)))
+        dw[k], da[k] = (u / top if np.isfinite(top) else 0.0 * u), -phi / pm
     d = point.flat(dw, da, None if point.b is None else np.zeros_like(point.b))
+    d = d / np.max(np.abs(d))
     return d / np.linalg.norm(d)
 
 
@@ -386,7 +394,11 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
                  if check and st.descent_direction is not None else None)
         return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
                        decided_by="first order")
-    esc = _escape(point, kink_tol, max(tol * 1e-2, 1e-14), zero_tol, seed, max_pieces)
+    exact = certify == "exact"
+    # exact: F_k ≢ 0 decided in rationals, so tol = 0 means "exactly not identically zero" at
+    # any scale of the data; float: a floor against the rounding noise of the float path
+    esc = _escape(point, kink_tol, tol * 1e-2 if exact else max(tol * 1e-2, 1e-14), zero_tol,
+                  seed, max_pieces, exact=exact)
     e = point.a.shape[1]
     kinks = kink_mask(point, kink_tol)
     if not esc.escape:
