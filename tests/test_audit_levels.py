@@ -335,3 +335,28 @@ def test_landscape_at_a_kink_and_under_exact_symmetries():
     for dtype in ("float64",):
         land = Landscape(arch, X, y, "mse", dtype=dtype)
         assert land.loss(net.rescale_neurons(s)) == land.loss(net)
+
+
+def test_neb_straight_band_ends_exactly_at_the_endpoints():
+    from topoanalysis.levelsets import minimum_energy_path
+
+    arch = Architecture(1, (1,), 1, activation="linear", hidden_bias=False, output_bias=False)
+    X, y = np.array([[1.0], [2.0]]), np.array([[1.0], [2.0]])
+    land = Landscape(arch, X, y)
+    a = np.array([1.0, 1.0])
+    b = np.array([1e-17, 1e17])          # a + 1·(b − a) = (0, 1e17) ≠ b
+    assert not np.array_equal(a + 1.0 * (b - a), b)
+    res = minimum_energy_path(a, b, land, n_images=4, steps=0)
+    assert np.array_equal(res.images[0], a) and np.array_equal(res.images[-1], b)
+    assert res.image_loss[-1] == _ref_loss(arch, b, X, y, "mse")
+    assert res.edge_max_loss[-1] >= res.image_loss[-1]
+
+
+def test_bead_string_evaluate_treats_coinciding_beads_as_one_point():
+    arch, X, y = _problem()
+    land = Landscape(arch, X, y)
+    for seed in range(6):
+        net = Network.initialize(arch, seed=seed)
+        s = dynamic_string_sampling(net, net, land, threshold=land.loss(net), progress=False)[0]
+        bl, em = s.evaluate(land)
+        assert em[0] == bl[0] == bl[1]

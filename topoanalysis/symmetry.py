@@ -319,7 +319,9 @@ def align(net_a, net_b, *, balanced=None):
     """Balance both networks and permute ``net_b``'s neurons onto ``net_a``'s.
 
     For a network and a permuted, rescaled copy of itself the copy comes back exactly
-    (``distance_after`` ≈ 0).
+    (``distance_after`` ≈ 0; exactly 0 for rescalings by powers of two), except at neurons
+    with ``w_k = 0`` or ``a_k = 0``, which balancing cannot rescale back (they realize 0
+    whatever the other weight, so the copy is the same function at a positive distance).
 
     Parameters
     ----------

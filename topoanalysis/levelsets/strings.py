@@ -204,7 +204,8 @@ class BeadString:
         n = n_points or self.settings.get("n_points", 100)
         grid = np.linspace(0.0, 1.0, check_int("n_points", n, minimum=2))
         res = land.interpolate(self.beads[:-1], self.beads[1:], ts=grid, n_threads=n_threads)
-        curve = np.where(np.isfinite(res.loss), res.loss, np.inf)
+        curve = _point_pieces(self.beads[:-1], self.beads[1:],
+                              np.where(np.isfinite(res.loss), res.loss, np.inf))
         return (np.concatenate([curve[:, 0], curve[-1:, -1]]), curve.max(axis=1))
 
     @property
