@@ -308,7 +308,8 @@ class Landscape:
         return self.loss_and_gradient(theta, n_threads=n_threads)[1]
 
     def forward(self, theta, *, n_threads=None):
-        """Outputs on the landscape's inputs, shape ``(B, N, e)``.
+        """Outputs on the landscape's inputs, shape ``(B, N, e)``, in float64 whatever the
+        landscape's ``dtype`` (the engine's float32 kernels have no forward pass).
 
         Parameters
         ----------

@@ -319,7 +319,9 @@ def align(net_a, net_b, *, balanced=None):
     """Balance both networks and permute ``net_b``'s neurons onto ``net_a``'s.
 
     For a network and a permuted, rescaled copy of itself the copy comes back exactly
-    (``distance_after`` ≈ 0).
+    (``distance_after`` ≈ 0; exactly 0 for rescalings by powers of two), except at neurons
+    with ``w_k = 0`` or ``a_k = 0``, which balancing cannot rescale back (they realize 0
+    whatever the other weight, so the copy is the same function at a positive distance).
 
     Parameters
     ----------
@@ -444,7 +446,7 @@ class MergeResult:
     groups : list of list of int
         Old neurons merged into each new neuron.
     tol : float
-        Directions with cosine ``>= 1 − tol`` were merged.
+        Directions with cosine ``>= 1 − tol`` were merged (exactly parallel ones always).
     """
 
     network: Network
@@ -476,6 +478,19 @@ class MergeResult:
                 "width": len(self.groups)}
 
 
+def _same_ray(u, v):
+    """Whether ``u = λ v`` for some ``λ > 0``, in exact rational arithmetic on the floats."""
+    from fractions import Fraction
+
+    if not np.array_equal(np.sign(u), np.sign(v)):
+        return False
+    p = int(np.argmax(np.abs(v)))
+    if v[p] == 0:
+        return not np.any(u)
+    lam = Fraction(float(u[p])) / Fraction(float(v[p]))
+    return all(Fraction(float(ui)) == lam * Fraction(float(vi)) for ui, vi in zip(u, v))
+
+
 def merge_redundant_neurons(net, *, tol=1e-9):
     """Merge neurons whose weight vectors have the same direction into one neuron.
 
@@ -483,16 +498,20 @@ def merge_redundant_neurons(net, *, tol=1e-9):
     ``w_j = λ_j n`` realize ``Σ_j a_j σ(⟨w_j, x⟩) = (Σ_j λ_j a_j) σ(⟨n, x⟩)``: one neuron with
     weight ``n`` (unit, the direction of the group's largest ``w_j``) and output
     ``Σ_j ||w_j|| a_j``. Neurons with ``w_j = 0`` form one group of their own (they realize
-    the constant ``σ(0) a_j = 0``). The realization is unchanged (exactly when the directions
-    are exactly equal; up to ``tol`` relative to the weights otherwise). Berner et al.'s
-    condition C.2 asks for no redundant non-zero weight vectors.
+    the constant ``σ(0) a_j = 0``). Exactly parallel weight vectors (``w_j = λ w_k``,
+    ``λ > 0``, decided in exact rational arithmetic on the float weights) are always merged;
+    with ``tol > 0`` also those whose directions have cosine ``>= 1 − tol``. The realization
+    is unchanged (up to rounding when the directions are exactly equal; up to ``tol``
+    relative to the weights otherwise). Berner et al.'s condition C.2 asks for no redundant
+    non-zero weight vectors.
 
     Parameters
     ----------
     net : Network
         Shallow network with a positively homogeneous activation (``w_k`` includes the bias).
     tol : float, default=1e-9
-        Directions with cosine ``>= 1 − tol`` are the same.
+        Directions with cosine ``>= 1 − tol`` are the same; ``0``: only exactly parallel
+        weight vectors are (the exact test, without a rounded cosine).
 
     Returns
     -------
@@ -528,7 +547,7 @@ def merge_redundant_neurons(net, *, tol=1e-9):
         raise ValidationError(f"`tol` must be a float in [0, 1); got {tol!r}.")
     w, a = net.neuron_weights()
     norms = np.linalg.norm(w, axis=1)
-    groups, dirs, zero_group = [], [], None
+    groups, dirs, reps, zero_group = [], [], [], None
     mapping = np.empty(len(w), dtype=np.int64)
     for k in range(len(w)):
         if norms[k] == 0:
@@ -536,12 +555,17 @@ def merge_redundant_neurons(net, *, tol=1e-9):
                 zero_group = len(groups)
                 groups.append([])
                 dirs.append(None)
+                reps.append(None)
             groups[zero_group].append(k)
             mapping[k] = zero_group
             continue
         n = w[k] / norms[k]
         for g, m in enumerate(dirs):
-            if m is not None and float(n @ m) >= 1.0 - tol:
+            if m is None:
+                continue
+            # exact parallels always merge (decided in rational arithmetic, not by the
+            # rounded cosine, which can miss them); near-parallels only when tol > 0
+            if _same_ray(w[k], w[reps[g]]) or (tol > 0 and float(n @ m) >= 1.0 - tol):
                 groups[g].append(k)
                 mapping[k] = g
                 break
@@ -549,6 +573,7 @@ def merge_redundant_neurons(net, *, tol=1e-9):
             mapping[k] = len(groups)
             groups.append([k])
             dirs.append(n)
+            reps.append(k)
     d_in = w.shape[1]
     W_new = np.zeros((len(groups), d_in))
     A_new = np.zeros((len(groups), a.shape[1]))

@@ -46,9 +46,10 @@ class AlignedBarriers:
     Attributes
     ----------
     barrier_linear, barrier_aligned : ndarray of shape (M,)
-        Height above the chord of the endpoint losses (Entezari et al.), before/after.
+        Height above the chord of the endpoint losses (Entezari et al.), before/after;
+        exactly 0 for a segment whose two ends coincide (it is one point).
     max_linear, max_aligned : ndarray of shape (M,)
-        Highest loss on the segment, before/after.
+        Highest loss on the segment, before/after (the point's loss when the ends coincide).
     drop : ndarray of shape (M,)
         ``barrier_linear − barrier_aligned``.
     perms : ndarray of int of shape (M, l)
@@ -116,6 +117,29 @@ def _as_networks(theta, arch, name):
 
     arch, stack = _engine.resolve_params(theta, arch, name)
     return arch, stack
+
+
+def _segment_barriers(land, A, B, n_points, n_threads):
+    """``(curve (M, T), barrier (M,))`` of the segments ``A[m] → B[m]``.
+
+    A segment whose two ends are the same parameter vector (bit for bit: duplicate minima,
+    or a copy that alignment mapped exactly onto its reference) is a single point: its loss
+    curve is that point's loss at every ``t`` and its barrier is exactly 0. The engine forms
+    ``(1 − t) z_a + t z_b`` in floating point, which can differ from ``z_a`` by a rounding
+    error even when ``z_a = z_b``, so without this the "path" from a minimum to itself could
+    rise above the minimum and the level-set graph at the minimum's own loss would not join
+    two copies of one network.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
+    curve = np.array(res.loss, dtype=np.float64, copy=True)
+    barrier = np.array(res.barrier, dtype=np.float64, copy=True)
+    same = np.all(A == B, axis=1)
+    if same.any():
+        i0 = int(np.flatnonzero(res.ts == 0.0)[0])
+        curve[same] = curve[same, i0][:, None]
+        barrier[same] = 0.0
+    return curve, barrier
 
 
 def _align_rows(arch, A, B, balanced=None):
@@ -214,17 +238,15 @@ def aligned_barriers(theta_a, theta_b, X, y=None, *, arch=None, loss=None, n_poi
 
     check_memory(48.0 * A.shape[0] * n_points, f"{A.shape[0]} pairs × {n_points} points, "
                  "before and after alignment", param="n_points")
-    with np.errstate(over="ignore", invalid="ignore"):
-        lin = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
-    _check_finite_losses(lin.loss.max(axis=1), "the segments between `theta_a` and `theta_b`")
+    lin_curve, lin_barrier = _segment_barriers(land, A, B, n_points, n_threads)
+    _check_finite_losses(lin_curve.max(axis=1), "the segments between `theta_a` and `theta_b`")
     ref, al, perms, d0, d1 = _align_rows(arch, A, B, balanced)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
-    _check_finite_losses(ali.loss.max(axis=1), "the aligned segments")
+    ali_curve, ali_barrier = _segment_barriers(land, ref, al, n_points, n_threads)
+    _check_finite_losses(ali_curve.max(axis=1), "the aligned segments")
     return AlignedBarriers(
-        barrier_linear=lin.barrier, barrier_aligned=ali.barrier,
-        max_linear=lin.loss.max(axis=1), max_aligned=ali.loss.max(axis=1),
-        drop=lin.barrier - ali.barrier, perms=perms, distance_before=d0, distance_after=d1,
+        barrier_linear=lin_barrier, barrier_aligned=ali_barrier,
+        max_linear=lin_curve.max(axis=1), max_aligned=ali_curve.max(axis=1),
+        drop=lin_barrier - ali_barrier, perms=perms, distance_before=d0, distance_after=d1,
         aligned_params=al, reference_params=ref, loss_name=loss)
 
 
@@ -237,13 +259,16 @@ class BarrierMatrix:
     params : ndarray of shape (N, P)
     node_loss : ndarray of shape (N,)
     linear_max : ndarray of shape (N, N)
-        Highest loss on each straight segment (diagonal: the minima's losses).
+        Highest loss on each straight segment (diagonal: the minima's losses; two identical
+        minima: their loss, the segment being one point).
     linear_barrier : ndarray of shape (N, N)
         Height above the chord (diagonal 0).
     aligned_max, aligned_barrier : ndarray of shape (N, N) or None
         The same after alignment (``align=True``).
     perms : ndarray of int of shape (N, N, l) or None
-        ``perms[i, j]``: permutation aligning ``j`` onto ``i`` (``i < j``; mirrored).
+        ``perms[i, j]``: permutation aligning ``j`` onto ``i`` (neuron ``k`` of the aligned
+        ``j`` is neuron ``perms[i, j, k]`` of ``j``); computed for ``i < j``, and
+        ``perms[j, i]`` is its inverse. Diagonal: ``-1``.
     string_max : ndarray of shape (N, N) or None
         Highest loss on the connected DSS string (``inf`` where not connected within budget).
     string_connected : ndarray of bool of shape (N, N) or None
@@ -521,21 +546,21 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
         np.fill_diagonal(M, diag)
         return M
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        lin = land.interpolation_barrier(P[iu], P[ju], n_points=n_points, n_threads=n_threads)
-    _check_finite_losses(lin.loss.max(axis=1), "the segments between `networks`")
-    linear_max = sym(lin.loss.max(axis=1), node_loss)
-    linear_barrier = sym(lin.barrier, 0.0)
+    lin_curve, lin_barrier = _segment_barriers(land, P[iu], P[ju], n_points, n_threads)
+    _check_finite_losses(lin_curve.max(axis=1), "the segments between `networks`")
+    linear_max = sym(lin_curve.max(axis=1), node_loss)
+    linear_barrier = sym(lin_barrier, 0.0)
     aligned_max = aligned_barrier = perms = None
     A, B = P[iu], P[ju]
     if align:
         ref, al, pm, _, _ = _align_rows(arch, A, B, balanced)
-        ali = land.interpolation_barrier(ref, al, n_points=n_points, n_threads=n_threads)
-        aligned_max = sym(ali.loss.max(axis=1), node_loss)
-        aligned_barrier = sym(ali.barrier, 0.0)
+        ali_curve, ali_barrier = _segment_barriers(land, ref, al, n_points, n_threads)
+        aligned_max = sym(ali_curve.max(axis=1), node_loss)
+        aligned_barrier = sym(ali_barrier, 0.0)
         perms = np.full((N, N, arch.hidden[0]), -1, dtype=np.int64)
         perms[iu, ju] = pm
-        perms[ju, iu] = pm
+        # aligning i onto j undoes aligning j onto i: the inverse permutation
+        perms[ju, iu] = np.argsort(pm, axis=1)
         A, B = ref, al
     string_max = string_connected = n_beads = norm_len = None
     if strings:

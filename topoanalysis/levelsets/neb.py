@@ -240,6 +240,7 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
         n_threads = 1       # a small band: one thread (a thread team costs more than it saves)
     if init is None:
         path = np.linspace(0.0, 1.0, K + 1)[:, None] * (b - a) + a
+        path[0], path[-1] = a, b        # a + 1·(b − a) is not always b in floating point
     else:
         init = arch.check_params(init, "init", batch=True)
         if init.shape[0] < 2:
