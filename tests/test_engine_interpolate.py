@@ -149,3 +149,25 @@ def test_bad_inputs_name_the_parameter():
         path_losses(a, X, Y, arch=arch, points_per_edge=0)
     with pytest.raises(ValidationError, match="`loss`"):
         interpolation_barrier(a, a, X, Y, arch=arch, loss="hinge")
+
+
+def test_barrier_of_a_segment_to_itself_is_exactly_zero():
+    """Identical endpoints are one point: constant curve, barrier, mean and midpoint exactly 0
+    (the kernel's (1 - t) z_a + t z_b of equal pre-activations rounds away from z_a)."""
+    from topoanalysis.dynamics import interpolation_barrier
+
+    rng = np.random.default_rng(3)
+    arch = Architecture(3, (5,), 1, hidden_bias=True, output_bias=True, activation="relu")
+    X = rng.standard_normal((40, 3))
+    y = rng.standard_normal((40, 1))
+    theta = rng.standard_normal((6, arch.n_params)) * 1.7
+    res = interpolation_barrier(theta, theta.copy(), X, y, arch=arch, loss="mse", n_points=37)
+    assert np.all(res.barrier == 0.0) and np.all(res.mean == 0.0)
+    assert np.all(res.midpoint == 0.0)
+    assert np.all(res.loss == res.loss_a[:, None])
+    # the chord is exact at both ends: a pair of distinct endpoints keeps barrier >= 0 and
+    # its ends on the chord
+    other = rng.standard_normal((6, arch.n_params))
+    res2 = interpolation_barrier(theta, other, X, y, arch=arch, loss="mse", n_points=37)
+    assert np.all(res2.barrier >= 0.0)
+    assert np.all(res2.loss[:, 0] == res2.loss_a) and np.all(res2.loss[:, -1] == res2.loss_b)

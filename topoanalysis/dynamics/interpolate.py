@@ -135,8 +135,11 @@ class InterpolationBarrier:
     barrier : ndarray of shape (M,)
         ``max_t [L(θ_t) − ((1 − t) L0 + t L1)]``: height above the chord of the endpoint
         losses (Entezari et al. 2022, "The role of permutation invariance in linear mode
-        connectivity of neural networks", Eq. 1). Zero when the loss is convex along the
-        segment; ``>= 0`` always (t = 0 is on the grid).
+        connectivity of neural networks", Eq. 1). Zero, up to the rounding of the evaluated
+        losses, when the loss is convex along the segment; exactly 0 when the two endpoints
+        are the same parameter vector (the segment is one point) and when the loss is
+        constant along it (the chord is computed exact at both ends and constant for equal
+        end losses); ``>= 0`` always (t = 0 is on the grid).
     t_barrier : ndarray of shape (M,)
         The ``t`` where ``barrier`` is attained (first one on ties).
     mean : ndarray of shape (M,)
@@ -558,8 +561,21 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     i0 = int(np.flatnonzero(grid == 0.0)[0])
     i1 = int(np.flatnonzero(grid == 1.0)[0])
     ih = int(np.flatnonzero(grid == 0.5)[0])
+    # a pair of identical endpoints (bit for bit) is one point: its curve is the point's loss
+    # (the kernel's mix (1 - t) z_a + t z_b of equal pre-activations can round away from z_a)
+    same = np.all(table[ia] == table[ib], axis=1)
+    if same.any():
+        out[same] = out[same, i0][:, None]
+        if acc is not None:
+            acc[same] = acc[same, i0][:, None]
     l0, l1 = out[:, i0], out[:, i1]
-    chord = (1.0 - grid)[None, :] * l0[:, None] + grid[None, :] * l1[:, None]
+    # the chord, exact at both ends and constant when l0 == l1 (l0 + t (l1 - l0) up to the
+    # middle, l1 - (1 - t) (l1 - l0) after it): a segment between two points of equal loss
+    # along which the loss is constant has barrier exactly 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = (l1 - l0)[:, None]
+        g = grid[None, :]
+        chord = np.where(g <= 0.5, l0[:, None] + g * diff, l1[:, None] - (1.0 - g) * diff)
     above = out - chord
     j = np.argmax(above, axis=1)
     jm = np.argmax(out, axis=1)
