@@ -385,9 +385,10 @@ def canonical_neuron_order(net, *, decimals=9):
 
     Neurons are sorted lexicographically by their incoming weights ``w_k`` (bias appended),
     then by their outgoing weights ``a_k``, all rounded to ``decimals`` digits so that
-    rounding noise does not flip the order; ``net.permute_neurons(perm)`` is the sorted
-    network. Two networks that differ by a permutation of their neurons get the same sorted
-    network (for the same rescaling, e.g. after :func:`balance`).
+    rounding noise does not flip the order, and neurons equal after rounding by their exact
+    weights; ``net.permute_neurons(perm)`` is the sorted network. Two networks that differ by
+    a permutation of their neurons get the same sorted network (for the same rescaling, e.g.
+    after :func:`balance`).
 
     Parameters
     ----------
@@ -423,14 +424,18 @@ def canonical_neuron_order(net, *, decimals=9):
     _check_network(net, "net")
     decimals = check_int("decimals", decimals, minimum=0, maximum=300)
     w, a = net.neuron_weights()
-    keys = np.concatenate([w, a], axis=1)
+    exact = np.concatenate([w, a], axis=1) + 0.0      # -0.0 -> 0.0
+    keys = exact
     big = float(np.max(np.abs(keys), initial=0.0))
     if big > 0 and not 1.0 <= big * 10.0 ** decimals <= 1e300:
         # rounding multiplies by 10^decimals: scale by a power of two first (order-preserving,
         # exact) so that huge weights do not all round to inf, nor tiny ones all to 0, and tie
         keys = keys * np.ldexp(1.0, -int(np.frexp(big)[1]))
     keys = np.round(keys, decimals) + 0.0   # -0.0 -> 0.0
-    return np.lexsort(keys.T[::-1]).astype(np.int64)
+    # ties of the rounded keys broken by the exact floats: without them neurons that agree to
+    # `decimals` digits keep their input order, and two permutations of one network would sort
+    # differently
+    return np.lexsort(np.concatenate([keys, exact], axis=1).T[::-1]).astype(np.int64)
 
 
 @dataclass(frozen=True)

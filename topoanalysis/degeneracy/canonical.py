@@ -10,8 +10,8 @@ Steps (each leaves the realization unchanged, and each is checked):
    outputs cancelled;
 4. **augment for C.3** — ``x ↦ (x, 1, −1)``, last two coordinates strictly positive;
 5. **balance** — ``||w_k|| = ||a_k||`` (:func:`topoanalysis.symmetry.balance`);
-6. **order** — lexicographic on the rounded weights (as
-   :func:`topoanalysis.symmetry.canonical_neuron_order`), ties broken by the exact floats.
+6. **order** — :func:`topoanalysis.symmetry.canonical_neuron_order` (lexicographic on the
+   rounded weights, ties broken by the exact floats).
 
 The result is a bias-free :class:`~topoanalysis.Network` on the augmented input plus the map
 from old to new neurons. Numerically every step is checked on sampled points and on every
@@ -326,7 +326,7 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     >>> bool(np.allclose(cf(X), net.forward(X)))
     True
     """
-    from ..symmetry import merge_redundant_neurons
+    from ..symmetry import canonical_neuron_order, merge_redundant_neurons
 
     _check_net(net, limit=MAX_PARAMETER)
     augment = check_choice("augment", augment, AUGMENTATIONS)
@@ -408,7 +408,7 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
     form = new
 
     if form.width:
-        perm = _neuron_order(form.A, form.C, _decimals(tol))
+        perm = canonical_neuron_order(form_network(form.A, form.C), decimals=_decimals(tol))
         inv = np.empty_like(perm)
         inv[perm] = np.arange(len(perm))
         new = ShallowForm(form.A[perm], form.C[perm], form.augment, d, form.origin)
@@ -491,23 +491,6 @@ def _balanced(A, C):
             a_k, c_k = a_k * beta, c_k / beta
         A[k], C[k] = a_k, c_k
     return A, C
-
-
-def _neuron_order(A, C, decimals):
-    """Permutation sorting the neurons: rounded keys first (as
-    :func:`topoanalysis.symmetry.canonical_neuron_order`), ties broken by the exact floats.
-
-    Rounding to ``decimals`` digits alone leaves neurons that agree to that many digits in
-    their input order, so two permutations of one network would get different forms; the
-    exact keys make the order total on distinct neurons.
-    """
-    keys = np.concatenate([A, C], axis=1) + 0.0
-    big = float(np.max(np.abs(keys), initial=0.0))
-    scaled = keys
-    if big > 0 and not 1.0 <= big * 10.0 ** decimals <= 1e300:
-        scaled = keys * np.ldexp(1.0, -int(np.frexp(big)[1]))
-    rounded = np.round(scaled, decimals) + 0.0
-    return np.lexsort(np.concatenate([rounded, keys], axis=1).T[::-1]).astype(np.int64)
 
 
 # --- exact (SymPy) ---------------------------------------------------------------------------
