@@ -71,7 +71,7 @@ def test_segment_equals_interpolate_and_the_plane_holds_its_three_networks(land)
         for j in range(2):
             assert pl.coords[j][0] < pl.points[name][j] < pl.coords[j][-1]
     np.testing.assert_allclose(pl.info["loss_points"], [land.loss(n) for n in (a, b, c)])
-    with pytest.raises(ValidationError, match="one line"):
+    with pytest.raises(ValidationError, match="must span a plane"):
         plane_slice(land, a, b, Network(land.arch, 2 * b.params - a.params))
     seg2 = segment_slice(land, a, b, n=5, width=0.5)
     assert seg2.loss.shape == (5, 5) and abs(seg2.directions[0] @ seg2.directions[1]) < 1e-9

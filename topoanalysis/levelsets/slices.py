@@ -618,8 +618,13 @@ def _plane(origin, a, b):
     v = b - origin
     w = v - (v @ e1) * e1
     nw = np.linalg.norm(w)
-    if nw <= 1e-12 * max(nu, np.linalg.norm(v)):
-        raise ValidationError("the three networks must not lie on one line (they span no plane).")
+    scale = max(nu, np.linalg.norm(v))
+    if nw <= 1e-12 * scale:
+        # a conditioning limit, not an exact collinearity test: below it the second direction
+        # is mostly rounding noise
+        raise ValidationError(
+            "the three networks must span a plane: expected the third at a distance above "
+            f"1e-12 (relative) from the line through the first two, got {nw / scale:.3g}.")
     e2 = w / nw
     return np.stack([e1, e2]), np.array([[0.0, 0.0], [nu, 0.0], [v @ e1, v @ e2]])
 
