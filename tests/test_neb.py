@@ -56,3 +56,18 @@ def test_arguments_are_validated():
         minimum_energy_path(A, B, LAND, n_images=1)
     with pytest.raises(ShapeError, match="init"):
         minimum_energy_path(A, B, LAND, init=A[None])
+
+
+def test_reported_force_is_the_force_at_the_returned_images():
+    """max_force / converged describe the returned images (not the ones before the last
+    update): a run one step longer with force_tol = that force stops there, on the same
+    images; the climbing image is an interior one."""
+    kw = dict(n_images=6, lr=5e-3, climb_after=3)
+    for n in (0, 1, 7):
+        p = minimum_energy_path(A, B, LAND, steps=n, force_tol=0.0, **kw)
+        assert np.isfinite(p.max_force) and np.all(np.isfinite(p.image_loss))
+        assert 1 <= p.climbing_image <= 5
+        q = minimum_energy_path(A, B, LAND, steps=n + 1, force_tol=p.max_force, **kw)
+        assert q.converged and q.steps == n + 1 and q.max_force == p.max_force
+        assert np.array_equal(q.images, p.images)
+        np.testing.assert_array_equal(q.image_loss, p.image_loss)

@@ -46,11 +46,11 @@ class MinimumEnergyPath:
     height : float
         Highest loss on the whole path (the maximum of ``edge_max_loss``).
     climbing_image : int
-        Index of the highest image (the one that climbed).
+        Index of the highest interior image (the one that climbs; the endpoints never move).
     steps : int
         Relaxation steps taken.
     max_force : float
-        Largest norm of an image's NEB force at the end.
+        Largest norm of an interior image's NEB force at the returned images.
     converged : bool
         ``max_force <= force_tol``.
     seconds : float
@@ -253,7 +253,9 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
     e = np.empty(K + 1)
     e[0], e[-1] = land.loss(np.stack([a, b]), n_threads=n_threads)
     max_force, taken = np.inf, 0
-    for t in range(1, steps + 1):
+
+    def forces(climb):
+        """NEB forces on the interior images at the current ``x`` (``e`` updated)."""
         L, G = land.loss_and_gradient(x[1:-1], n_threads=n_threads)
         e[1:-1] = L
         tau = _tangents(x, e)
@@ -261,18 +263,24 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
         F = -(G - gpar[:, None] * tau)
         d = np.linalg.norm(np.diff(x, axis=0), axis=1)
         F += spring * (d[1:] - d[:-1])[:, None] * tau
-        if t > climb_after:
+        if climb:
             i = int(np.argmax(L))
             F[i] = -G[i] + 2.0 * gpar[i] * tau[i]
-        max_force = float(np.max(np.linalg.norm(F, axis=1)))
-        taken = t
+        return F, float(np.max(np.linalg.norm(F, axis=1)))
+
+    moved = True        # the images have moved since their force was last measured
+    for t in range(1, steps + 1):
+        F, max_force = forces(t > climb_after)
+        taken, moved = t, False
         if max_force <= force_tol:
             break
         g = -F
         m1 = b1 * m1 + (1 - b1) * g
         m2 = b2 * m2 + (1 - b2) * g * g
         x[1:-1] -= lr * (m1 / (1 - b1 ** t)) / (np.sqrt(m2 / (1 - b2 ** t)) + eps)
-    e[1:-1] = land.loss(x[1:-1], n_threads=n_threads) if K > 1 else e[1:-1]
+        moved = True
+    if moved:   # the loss and force where the images are now (the next step's force)
+        _, max_force = forces(taken + 1 > climb_after)
     grid = np.linspace(0.0, 1.0, ppe)
     seg = land.interpolate(x[:-1], x[1:], ts=grid, n_threads=n_threads)
     curve = np.where(np.isfinite(seg.loss), seg.loss, np.inf)
@@ -282,7 +290,7 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
                     init="straight segment" if init is None else "given path",
                     loss=land.loss_name)
     return MinimumEnergyPath(arch=arch, images=x, image_loss=e.copy(), edge_max_loss=emax,
-                             height=float(emax.max()), climbing_image=int(np.argmax(e)),
+                             height=float(emax.max()), climbing_image=1 + int(np.argmax(e[1:-1])),
                              steps=taken, max_force=max_force,
                              converged=bool(max_force <= force_tol),
                              seconds=time.perf_counter() - t0, settings=settings)
