@@ -140,19 +140,43 @@ def test_zero_neurons_exact_for_tiny_nonzero_weights():
 
 
 def test_set_pathological_count_signs_hold_exactly_or_refuse():
+    # ratio = 1 + 2^-52: c_k = ±(√r − 1/√r)||w|| ||a|| ~ 1e-16, below the rounding of the
+    # rescaled weights: the promised signs used to fail silently for some seeds
     arch = Architecture(2, (3,), 1)
-    net = Network.initialize(arch, seed=0)
-    for ratio in (4.0, 1.0 + 2.0 ** -40):
-        try:
-            theta = set_pathological_count(arch, net.params, 2, ratio=ratio)
-        except ValidationError as exc:
-            assert "ratio" in str(exc)
-            continue
-        (W1, b1), (W2, _) = arch.unpack(theta)
-        for k in range(3):
-            c = sum(Q(float(x)) ** 2 for x in W1[k]) + Q(float(b1[k])) ** 2 \
-                - sum(Q(float(x)) ** 2 for x in W2[:, k])
-            assert (c > 0) == (k < 2) and c != 0, (ratio, k, c)
+    refused = 0
+    for seed in range(40):
+        net = Network.initialize(arch, seed=seed)
+        for ratio in (4.0, 1.0 + 2.0 ** -52):
+            try:
+                theta = set_pathological_count(arch, net.params, 2, ratio=ratio)
+            except ValidationError as exc:
+                assert "`ratio`" in str(exc) and ratio != 4.0
+                refused += 1
+                continue
+            (W1, b1), (W2, _) = arch.unpack(theta)
+            for k in range(3):
+                c = sum(Q(float(x)) ** 2 for x in W1[k]) + Q(float(b1[k])) ** 2 \
+                    - sum(Q(float(x)) ** 2 for x in W2[:, k])
+                assert (c > 0) == (k < 2) and c != 0, (seed, ratio, k, c)
+    assert refused > 0
+
+
+def test_breast_cancer_and_monte_carlo_count_signs_exactly(monkeypatch):
+    # the counts of pathological neurons use the exact signs (same helper as the topology)
+    from topoanalysis.obstruction import topology
+
+    calls = []
+    orig = topology._exact_c_signs
+    monkeypatch.setattr(topology, "_exact_c_signs",
+                        lambda *a, **k: calls.append(1) or orig(*a, **k))
+    from topoanalysis.obstruction.probability import pathological_probability
+
+    pathological_probability(2, 3, 1, "kaiming_normal", method="monte_carlo", n_samples=50)
+    assert calls
+    # a batch where the float c rounds to 0 but the exact c is ±2^-60
+    arch = Architecture(2, (2,), 1, hidden_bias=False, output_bias=False)
+    theta = arch.pack([np.array([[1.0, 2.0 ** -30], [1.0, 0.0]]), np.array([[1.0, 1.0]])])
+    assert orig(arch, np.stack([theta, theta])).tolist() == [[1, 0], [1, 0]]
 
 
 # --- 3. power-of-two scale invariance of the detectors ---------------------------------------
