@@ -4,7 +4,17 @@ Berner, Elbrächter & Grohs (Section 2) list the pathologies: unbalanced neurons
 weight vectors (same direction), weight vectors of (exactly) opposite direction, and several
 opposite pairs whose linear parts nearly cancel; zero and dead neurons and coinciding
 hyperplanes are their limits. Each detector returns the neurons involved, the measured value
-and the tolerance it was compared with.
+and the tolerance it was compared with, and whether the finding is exact.
+
+Exact findings (``Degeneracy.exact``) are decided in rationals from the float parameters:
+zero neurons, redundant (same ray), opposite and coinciding pairs (``(w, b)`` on one line,
+either orientation: one hyperplane) with the default ``direction=0``, dead neurons with the
+default ``dead=0``. ``nearly_opposite``, nearly coinciding hyperplanes (``coinciding_hyperplanes``
+with ``exact=False``: ``|cos| ≥ 1 − near`` but not exactly parallel; the detail gives the
+angle, computed from exact rationals), ``unbalanced`` and ``cancelling_opposite_pairs`` are
+tolerance categories. Every row is scaled by an exact power of two before norms and angles,
+so the report is invariant under rescaling the network by a power of two (weights around
+``2^-600`` or ``2^600`` included).
 
 The weight vectors are those of the bias-free form (``(w_k, b_k)`` when the network has
 hidden biases: the input augmented by ``x ↦ (x, 1)``); an output bias is no neuron here.
@@ -12,6 +22,8 @@ hidden biases: the input augmented by ``x ↦ (x, 1)``); an output bias is no ne
 
 import dataclasses
 import itertools
+import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -31,7 +43,8 @@ DEFAULT_TOLERANCES = {
     "balance": 1e-6,       # | ||w_k|| − ||a_k|| | > tol · max(||w_k||, ||a_k||)
     "direction": 0.0,      # 0: same/opposite ray decided exactly (rational 2×2 minors);
                            # > 0: cosine ≥ 1 − tol (a modelling choice)
-    "near": 1e-2,          # cosine ≤ −1 + near: nearly opposite; |cos| ≥ 1 − near: coinciding
+    "near": 1e-2,          # tolerance categories: cos ≤ −1 + near: nearly opposite;
+                           # |cos| ≥ 1 − near: nearly coinciding (exactly coinciding: exact)
     "cancel": 0.1,         # ||Σ linear parts|| ≤ cancel · Σ ||linear parts||
     "dead": 0.0,           # pre-activation ≤ dead everywhere on the data / domain (0: exact)
 }
@@ -39,13 +52,35 @@ DEFAULT_TOLERANCES = {
 
 @dataclasses.dataclass(frozen=True)
 class Degeneracy:
-    """One detected degeneracy: its kind, the neurons involved, the value and the tolerance."""
+    """One detected degeneracy: its kind, the neurons involved, the value and the tolerance.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    neurons : tuple of int
+        The neurons involved.
+    value : float
+        The measured value compared with ``tol`` (a cosine, a relative gap, a norm, ...).
+    tol : float
+        The tolerance of the category (unused by an exact finding).
+    detail : str
+        What was found, and whether exactly or within the tolerance (with the measured
+        angle for the direction kinds).
+    exact : bool, default=False
+        The finding is a proven fact about the float parameters, decided in rationals
+        without a tolerance (zero, redundant, opposite and coinciding pairs decided exactly,
+        dead neurons with ``dead=0``). False for the tolerance categories (``unbalanced``,
+        ``nearly_opposite``, ``cancelling_opposite_pairs``, nearly coinciding hyperplanes)
+        and for findings that only a positive tolerance made.
+    """
 
     kind: str
     neurons: tuple
     value: float
     tol: float
     detail: str
+    exact: bool = False
 
     def to_dict(self):
         """Plain data (the fields; ``neurons`` as a list).
@@ -56,7 +91,7 @@ class Degeneracy:
             Plain JSON types.
         """
         return {"kind": self.kind, "neurons": list(self.neurons), "value": self.value,
-                "tol": self.tol, "detail": self.detail}
+                "tol": self.tol, "detail": self.detail, "exact": bool(self.exact)}
 
     def summary(self):
         """One line: kind, neurons, value against tolerance.
@@ -66,8 +101,8 @@ class Degeneracy:
         str
             The report.
         """
-        return (f"{self.kind} neurons {list(self.neurons)}: value {self.value:.3g} "
-                f"(tol {self.tol:.3g}) {self.detail}")
+        how = "exact" if self.exact else f"value {self.value:.3g} (tol {self.tol:.3g})"
+        return f"{self.kind} neurons {list(self.neurons)}: {how} {self.detail}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,13 +114,16 @@ class DegeneracyReport:
     tolerances: dict
     dead_on: str
 
-    def of_kind(self, kind):
+    def of_kind(self, kind, exact=None):
         """Degeneracies of one kind.
 
         Parameters
         ----------
         kind : str
             One of :data:`KINDS`.
+        exact : bool or None, default=None
+            ``True``: only the findings decided exactly; ``False``: only those within a
+            tolerance (e.g. nearly coinciding hyperplanes); ``None``: all.
 
         Returns
         -------
@@ -94,7 +132,10 @@ class DegeneracyReport:
         """
         if kind not in KINDS:
             raise ValidationError(f"`kind` must be one of {KINDS}; got {kind!r}.")
-        return [it for it in self.items if it.kind == kind]
+        if exact not in (None, True, False):
+            raise ValidationError(f"`exact` must be None, True or False; got {exact!r}.")
+        return [it for it in self.items
+                if it.kind == kind and (exact is None or bool(it.exact) == exact)]
 
     def neurons(self, kind):
         """Sorted neurons involved in degeneracies of ``kind``.
@@ -135,7 +176,10 @@ class DegeneracyReport:
         for k in KINDS:
             its = self.of_kind(k)
             if its:
-                lines.append(f"  {k:26s} {len(its):3d}  neurons {self.neurons(k)}")
+                n_exact = sum(1 for it in its if it.exact)
+                how = ("exact" if n_exact == len(its) else "within tolerance" if not n_exact
+                       else f"{n_exact} exact, {len(its) - n_exact} within tolerance")
+                lines.append(f"  {k:26s} {len(its):3d}  neurons {self.neurons(k)} ({how})")
         lines.append("  tolerances: " + ", ".join(f"{k}={v:g}" for k, v in self.tolerances.items()))
         return "\n".join(lines)
 
@@ -199,7 +243,7 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
     >>> rep.neurons("opposite"), rep.neurons("redundant"), rep.neurons("unbalanced")
     ([0, 1, 2], [0, 2], [2])
     """
-    _check_net(net, limit=MAX_PARAMETER)
+    _check_net(net)
     tol = dict(DEFAULT_TOLERANCES)
     if tolerances is not None:
         if not isinstance(tolerances, dict) or set(tolerances) - set(tol):
@@ -207,24 +251,47 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
                                   f"got {tolerances!r}.")
         for k, v in tolerances.items():
             tol[k] = check_float(f"tolerances[{k!r}]", v, minimum=0.0)
+    p = np.asarray(net.params, dtype=np.float64)
+    sub = p[(p != 0) & (np.abs(p) < np.finfo(np.float64).tiny)]
+    if sub.size:
+        raise ValidationError(
+            "`net` must have parameters that are 0 or at least 2^-1022 in magnitude (normal "
+            f"floats); got {float(sub[0])!r}, a subnormal (its bits were lost to underflow). "
+            "Rescale the network by a power of two (the degeneracies are scale-invariant).")
     w, a = net.neuron_weights()
     d = net.arch.inputs
     l = len(w)
-    nw = np.linalg.norm(w, axis=1)
-    na = np.linalg.norm(a, axis=1)
-    scale = max(float(nw.max(initial=0.0)), float(na.max(initial=0.0)), 1e-300)
+    # every row scaled by an exact power of two (largest entry in [1/2, 1)): norms, angles and
+    # ratios below neither underflow nor overflow and are invariant, bit for bit, under
+    # rescaling the network (or a neuron) by a power of two
+    ws, ew = _pow2_rows(w)
+    as_, ea = _pow2_rows(a)
+    nws = np.linalg.norm(ws, axis=1)
+    nas = np.linalg.norm(as_, axis=1)
+    with np.errstate(over="ignore", under="ignore"):
+        nw = np.ldexp(nws, ew)              # the norms, for reporting only
+        na = np.ldexp(nas, ea)
+    w_zero = ~np.any(w != 0, axis=1)
+    a_zero = ~np.any(a != 0, axis=1)
+    exactly_zero = w_zero | a_zero
     items = []
 
     if tol["zero"] == 0:
-        zero = ~np.any(w != 0, axis=1) | ~np.any(a != 0, axis=1)          # exact
-    else:
-        zero = (nw <= tol["zero"] * scale) | (na <= tol["zero"] * scale)
+        zero = exactly_zero
+    else:                                   # ||v|| ≤ tol · scale, on a common power of two
+        big = max(int(ew[~w_zero].max(initial=-10 ** 6)), int(ea[~a_zero].max(initial=-10 ** 6)))
+        with np.errstate(under="ignore"):
+            nw_rel, na_rel = np.ldexp(nws, ew - big), np.ldexp(nas, ea - big)
+        scale = max(float(nw_rel.max(initial=0.0)), float(na_rel.max(initial=0.0)))
+        zero = exactly_zero | (nw_rel <= tol["zero"] * scale) | (na_rel <= tol["zero"] * scale)
     for k in np.flatnonzero(zero):
         items.append(Degeneracy("zero", (int(k),), float(min(nw[k], na[k])), tol["zero"],
-                                f"||w||={nw[k]:.3g}, ||a||={na[k]:.3g}: realizes 0"))
+                                f"||w||={nw[k]:.3g}, ||a||={na[k]:.3g}: realizes 0"
+                                + ("" if exactly_zero[k] else " (within the tolerance)"),
+                                exact=bool(exactly_zero[k])))
 
     dead_on = "nothing (no data or domain given)"
-    pre_max = None
+    pre_max = None                          # of the scaled rows ws
     if X is not None:
         X = check_array("X", X, ndim=2)
         if X.shape[1] != d or X.shape[0] == 0:
@@ -233,103 +300,172 @@ def detect_degeneracies(net, *, X=None, domain=None, tolerances=None):
         from .._validation import check_magnitude
 
         check_magnitude("X", X, MAX_PARAMETER)    # pre-activations X·w must fit in float64
-        pre = X @ w[:, :d].T + (w[:, d] if w.shape[1] > d else 0.0)
+        pre = X @ ws[:, :d].T + (ws[:, d] if ws.shape[1] > d else 0.0)
         pre_max = pre.max(axis=0)
         dead_on = f"data ({X.shape[0]} rows)"
     if domain is not None:
         if not isinstance(domain, (Box, Ball)) or domain.dim != d:
             raise ValidationError(f"`domain` must be a Box or Ball of dimension {d}; got {domain!r}.")
-        b = w[:, d] if w.shape[1] > d else np.zeros(l)
-        W = w[:, :d]
-        if isinstance(domain, Box):
-            lo, hi = np.array(domain.low), np.array(domain.high)
-            dmax = np.maximum(W * lo, W * hi).sum(axis=1) + b
-        else:
-            dmax = W @ np.array(domain.center) + domain.radius * np.linalg.norm(W, axis=1) + b
+        b = ws[:, d] if ws.shape[1] > d else np.zeros(l)
+        W = ws[:, :d]
+        with np.errstate(over="ignore"):
+            if isinstance(domain, Box):
+                lo, hi = np.array(domain.low), np.array(domain.high)
+                dmax = np.maximum(W * lo, W * hi).sum(axis=1) + b
+            else:
+                dmax = W @ np.array(domain.center) + domain.radius * np.linalg.norm(W, axis=1) + b
         pre_max = dmax if pre_max is None else np.maximum(pre_max, dmax)
         dead_on = (dead_on + " and " if X is not None else "") + f"{type(domain).__name__.lower()}"
     if pre_max is not None:
-        dead = pre_max <= tol["dead"]
+        with np.errstate(over="ignore", under="ignore"):
+            pre_max = np.ldexp(pre_max, ew)          # the true scale (reported, tolerance)
         if tol["dead"] == 0:
-            dead = _exact_dead(w, d, X, domain)
+            dead = _exact_dead(w, ws, d, X, domain)
+        else:
+            dead = pre_max <= tol["dead"]
         for k in np.flatnonzero(dead & ~zero):
             items.append(Degeneracy("dead", (int(k),), float(pre_max[k]), tol["dead"],
-                                    f"max pre-activation {pre_max[k]:.3g} on {dead_on}"))
+                                    f"max pre-activation {pre_max[k]:.3g} on {dead_on}",
+                                    exact=tol["dead"] == 0))
 
     for k in np.flatnonzero(~zero):
-        if not max(nw[k], na[k]) > 0:      # non-zero weights whose norms underflow
-            raise ValidationError(f"`net` must have neurons whose weight norms fit in float64; "
-                                  f"neuron {int(k)}'s underflow to 0 (weights below about "
-                                  "1e-160): rescale it (the degeneracies are scale-invariant).")
-        gap = abs(nw[k] - na[k]) / max(nw[k], na[k])
+        top = max(ew[k], ea[k])             # both norms on the neuron's larger power of two
+        with np.errstate(under="ignore"):
+            nw_k, na_k = float(np.ldexp(nws[k], ew[k] - top)), float(np.ldexp(nas[k], ea[k] - top))
+        gap = abs(nw_k - na_k) / max(nw_k, na_k)
         if gap > tol["balance"]:
             items.append(Degeneracy("unbalanced", (int(k),), float(gap), tol["balance"],
                                     f"||w||={nw[k]:.4g} vs ||a||={na[k]:.4g} (C.1 fails)"))
 
-    nz = np.flatnonzero(nw > tol["zero"] * scale) if tol["zero"] > 0 else \
-        np.flatnonzero(np.any(w != 0, axis=1))
-    unit = w[nz] / nw[nz, None] if len(nz) else np.zeros((0, w.shape[1]))
+    if tol["zero"] > 0:
+        nz = np.flatnonzero(~w_zero & (nw_rel > tol["zero"] * scale))
+    else:
+        nz = np.flatnonzero(~w_zero)
+    unit = ws[nz] / nws[nz, None] if len(nz) else np.zeros((0, w.shape[1]))
     cos = np.clip(unit @ unit.T, -1.0, 1.0)
-    if tol["direction"] == 0:
-        from ._exact import line_key
-        keys = [line_key(w[k]) for k in nz]
+    from ._exact import line_key
+
+    keys = [line_key(w[k]) for k in nz]     # exact: (w, b) = λ · key, key's first entry 1
     pairs_opp = []
     for ii, jj in itertools.combinations(range(len(nz)), 2):
         i, j, c = int(nz[ii]), int(nz[jj]), float(cos[ii, jj])
+        same_line = keys[ii][0] == keys[jj][0]
+        same_ray = same_line and (keys[ii][1] > 0) == (keys[jj][1] > 0)
         if tol["direction"] == 0:
-            same_line = keys[ii][0] == keys[jj][0]
-            same = same_line and (keys[ii][1] > 0) == (keys[jj][1] > 0)
-            opposite = same_line and not same
+            same, opposite = same_ray, same_line and not same_ray
         else:
-            same = c >= 1.0 - tol["direction"]
-            opposite = c <= -1.0 + tol["direction"]
+            same = same_ray or c >= 1.0 - tol["direction"]
+            opposite = (same_line and not same_ray) or (not same and c <= -1.0 + tol["direction"])
+        nearly = not opposite and not same_line and c <= -1.0 + tol["near"]
+        coinciding = same_line or same or opposite or abs(c) >= 1.0 - tol["near"]
+        if not (same or opposite or nearly or coinciding):
+            continue
+        angle, cos_line = (0.0, 1.0) if same_line else _line_angle(w[i], w[j])
+        how = ("exactly, decided in rationals" if same_line else
+               f"within the tolerance: angle {angle:.3g} rad = {math.degrees(angle):.3g} deg "
+               "between the lines")
         if same:
             items.append(Degeneracy("redundant", (i, j), c, tol["direction"],
-                                    f"same direction (cos={c:.12g}; C.2 fails)"))
+                                    f"same direction ({how}; C.2 fails)", exact=same_ray))
         if opposite:
             items.append(Degeneracy("opposite", (i, j), c, tol["direction"],
-                                    f"exactly opposite (cos={c:.12g})"))
+                                    f"opposite directions ({how})", exact=same_line))
             pairs_opp.append((i, j))
-        elif c <= -1.0 + tol["near"]:
+        elif nearly:
             items.append(Degeneracy("nearly_opposite", (i, j), c, tol["near"],
-                                    f"nearly opposite (cos={c:.6g})"))
+                                    f"nearly opposite, a tolerance category (cos ≤ −1 + "
+                                    f"near={tol['near']:g}): angle {angle:.3g} rad = "
+                                    f"{math.degrees(angle):.3g} deg from exactly opposite"))
             pairs_opp.append((i, j))
-        if abs(c) >= 1.0 - tol["near"] or same or opposite:
-            items.append(Degeneracy("coinciding_hyperplanes", (i, j), abs(c), tol["near"],
-                                    f"hyperplanes at angle {np.degrees(np.arccos(abs(c))):.3g} deg"))
+        if coinciding:
+            if same_line:
+                detail = ("exactly coinciding hyperplanes: (w, b) on one line, decided in "
+                          "rationals (" + ("same" if same_ray else "opposite") + " orientation)")
+            else:
+                detail = (f"nearly coinciding hyperplanes, a tolerance category (|cos| ≥ 1 − "
+                          f"near={tol['near']:g}): angle {angle:.3g} rad = "
+                          f"{math.degrees(angle):.3g} deg; not exactly parallel")
+            items.append(Degeneracy("coinciding_hyperplanes", (i, j), cos_line, tol["near"],
+                                    detail, exact=same_line))
     if len(pairs_opp) >= 2:
-        parts = [0.5 * (np.outer(a[i], w[i]) + np.outer(a[j], w[j])) for i, j in pairs_opp]
+        # linear parts a_k w_kᵀ on a common power of two (exact shifts of the scaled rows)
+        members = sorted({n for p_ in pairs_opp for n in p_})
+        top = max(int(ew[k] + ea[k]) for k in members)
+        with np.errstate(under="ignore"):
+            lin = {k: np.ldexp(np.outer(as_[k], ws[k]), int(ew[k] + ea[k]) - top)
+                   for k in members}
+        parts = [0.5 * (lin[i] + lin[j]) for i, j in pairs_opp]
         total = float(np.linalg.norm(sum(parts)))
-        size = float(sum(np.linalg.norm(p) for p in parts))
+        size = float(sum(np.linalg.norm(p_) for p_ in parts))
         if size > 0 and total <= tol["cancel"] * size:
-            neurons = tuple(sorted({n for p in pairs_opp for n in p}))
-            items.append(Degeneracy("cancelling_opposite_pairs", neurons, total / size,
+            items.append(Degeneracy("cancelling_opposite_pairs", tuple(members), total / size,
                                     tol["cancel"],
-                                    f"{len(pairs_opp)} opposite pairs: ||sum of linear parts||="
-                                    f"{total:.3g} vs {size:.3g}"))
+                                    f"{len(pairs_opp)} opposite pairs: ||sum of linear parts|| "
+                                    f"= {total / size:.3g} × the sum of their norms"))
     return DegeneracyReport(items=items, width=l, tolerances=tol, dead_on=dead_on)
 
 
-def _exact_dead(w, d, X, domain):
+def _pow2_rows(v):
+    """Rows of ``v`` scaled by exact powers of two: ``(v_k · 2^{−e_k}, e_k)``.
+
+    ``e_k`` is the exponent of the row's largest ``|entry|`` (``frexp``), so the scaled row's
+    largest entry lies in ``[1/2, 1)``; ``e_k = 0`` for a zero row.
+    """
+    v = np.asarray(v, dtype=np.float64)
+    m = np.max(np.abs(v), axis=1, initial=0.0)
+    _, e = np.frexp(m)
+    with np.errstate(under="ignore"):
+        return np.ldexp(v, -e[:, None]), e.astype(np.int64)
+
+
+def _sqrt_q(q):
+    """``sqrt`` of a non-negative ``Fraction`` as a float, without under- or overflow."""
+    if q == 0:
+        return 0.0
+    e = q.numerator.bit_length() - q.denominator.bit_length()
+    e -= e % 2
+    m = q / Fraction(2) ** e if e >= 0 else q * Fraction(2) ** (-e)     # in [1/4, 4)
+    return math.ldexp(math.sqrt(float(m)), e // 2)
+
+
+def _line_angle(u, v):
+    """Angle between the lines of ``u ≠ 0`` and ``v ≠ 0`` and its cosine, from exact rationals.
+
+    ``sin² = 1 − ⟨u,v⟩² / (‖u‖² ‖v‖²)`` and ``cos²`` are computed in ``Fraction`` from the
+    float entries (Lagrange's identity), so the angle is accurate even when it is far below
+    the rounding of unit vectors (``acos`` of a float cosine returns 0 there).
+    """
+    uq = [Fraction(float(x)) for x in u]
+    vq = [Fraction(float(x)) for x in v]
+    uv = sum(x * y for x, y in zip(uq, vq))
+    cos2 = uv * uv / (sum(x * x for x in uq) * sum(y * y for y in vq))
+    sin_, cos_ = _sqrt_q(1 - cos2), _sqrt_q(cos2)
+    return math.atan2(sin_, cos_), cos_
+
+
+def _exact_dead(w, ws, d, X, domain):
     """``max pre-activation ≤ 0`` on the data and/or domain, decided exactly per neuron.
 
-    Data: ``⟨w, x⟩ + b`` with a float filter (error ``γ_{d+1} Σ|w_i x_i| + |b|``) and
-    ``Fraction`` for rows inside the filter. Box: ``Σ_i max(w_i lo_i, w_i hi_i) + b`` in
-    ``Fraction``. Ball: ``⟨w, c⟩ + b + r ||w|| ≤ 0`` iff ``s = −(⟨w, c⟩ + b) ≥ 0`` and
-    ``r² ||w||² ≤ s²`` (rationals, no square root).
+    ``ws`` are the rows of ``w`` scaled by powers of two (signs unchanged). Data:
+    ``⟨ws, x⟩ + b_s`` with a float filter (error ``γ_{d+2} Σ|ws_i x_i| + |b_s|``, plus
+    ``(d + 2) 2^{-1074} (1 + Σ|x_i|)`` for underflow and subnormal rounding of ``ws``) and
+    ``Fraction`` on the unscaled ``w`` for rows inside the filter. Box:
+    ``Σ_i max(w_i lo_i, w_i hi_i) + b`` in ``Fraction``. Ball: ``⟨w, c⟩ + b + r ||w|| ≤ 0``
+    iff ``s = −(⟨w, c⟩ + b) ≥ 0`` and ``r² ||w||² ≤ s²`` (rationals, no square root).
     """
-    from fractions import Fraction
-
     from ._exact import float_sum_error
 
     l = len(w)
     W = w[:, :d]
     b = w[:, d] if w.shape[1] > d else np.zeros(l)
+    Ws = ws[:, :d]
+    bs = ws[:, d] if ws.shape[1] > d else np.zeros(l)
     dead = np.ones(l, dtype=bool)
     q = lambda v: Fraction(float(v))
     if X is not None:
-        pre = X @ W.T + b
-        err = 2 * float_sum_error(d + 2) * (np.abs(X) @ np.abs(W).T + np.abs(b))
+        pre = X @ Ws.T + bs
+        err = 2 * float_sum_error(d + 2) * (np.abs(X) @ np.abs(Ws).T + np.abs(bs))
+        err += (d + 2) * 2.0 ** -1074 * (1.0 + np.abs(X).sum(axis=1))[:, None]
         sure_pos = (pre > err).any(axis=0)
         dead &= ~sure_pos
         for k in np.flatnonzero(dead):

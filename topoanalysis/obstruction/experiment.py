@@ -87,7 +87,7 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
     >>> arch = Architecture(3, (4,), 1)
     >>> net = Network.initialize(arch, seed=0)
     >>> moved = Network(arch, set_pathological_count(arch, net.params, 1))
-    >>> (moved.conserved_quantities() > 0).tolist()
+    >>> (moved.conserved_quantities() > 0).tolist()       # exactly: checked in rationals
     [True, False, False, False]
     >>> X = np.ones((2, 3))
     >>> bool(np.allclose(net.forward(X), moved.forward(X)))
@@ -142,6 +142,17 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
         raise ValidationError(
             f"`ratio` {ratio:g} with balance={balance!r} rescales some neuron beyond the "
             f"floating-point range; use a smaller ratio.")
+    from .topology import _exact_c_signs
+
+    signs = _exact_c_signs(arch, out)          # the promise is exact: check it in rationals
+    wrong = signs != np.where(positive, 1, -1)
+    if np.any(wrong):
+        k = int(np.argwhere(wrong)[0][-1])
+        raise ValidationError(
+            f"`ratio` must be far enough from 1 that the rescaled c_k keep their signs after "
+            f"rounding; got ratio={ratio!r}: neuron {k} gets c_k "
+            f"{'= 0' if signs[np.nonzero(wrong)][0] == 0 else 'of the wrong sign'} exactly "
+            f"(use a ratio ≥ 1 + 1e-6).")
     return out
 
 
@@ -279,6 +290,7 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     from ..init import init_params
     from ..losses import accuracy, loss_value
     from ..network import Architecture, conserved_quantities, forward
+    from .topology import _exact_c_signs
 
     width = check_int("width", width, minimum=1)
     t0 = time.perf_counter()
@@ -306,7 +318,8 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
         "test_acc_mean": float(np.mean(acc)) if ok.any() else float("nan"),
         "train_bce_mean": float(np.mean(res.final_loss[ok])) if ok.any() else float("nan"),
         "n_diverged": int((~ok).sum()),
-        "n_pathological_final": float(np.mean(np.sum(c1 < 0, axis=1))) if ok.any() else float("nan"),
+        "n_pathological_final": (float(np.mean(np.sum(_exact_c_signs(arch, final) < 0, axis=1)))
+                                 if ok.any() else float("nan")),
         "max_abs_drift": float(np.max(np.abs(c1 - c0))) if ok.any() else float("nan"),
         "kernel_trace_mean": float(np.mean(np.sum(kernel_trace(arch, theta, data.X_train),
                                                   axis=-1))),

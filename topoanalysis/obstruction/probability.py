@@ -624,7 +624,10 @@ def _monte_carlo(d, l, e, st, n_samples, seed):
     theta = init_params(arch, st["scheme"], seed=seed, n_networks=n_samples,
                         gain_value=st["gain_value"], mode=st["mode"], std=st["std"],
                         bias_init=st["bias_init"], bias_std=st["bias_std"])
-    c = conserved_quantities(arch, theta)
+    from .topology import _exact_c_signs
+
+    conserved_quantities(arch, theta)          # refuses overflowing variances (named)
+    c = _exact_c_signs(arch, theta)            # signs of c_k decided exactly
     p = float(np.mean(c < 0))
     return p, float(np.sqrt(p * (1.0 - p) / c.size))
 

@@ -33,6 +33,7 @@ decide reachability, so both functions refuse them with :class:`NotSupportedErro
 """
 
 import dataclasses
+import math
 
 import networkx as nx
 import numpy as np
@@ -124,6 +125,24 @@ def _exact_signs(w, a, c, atol):
             signs[k] = 0 if abs(q) <= q_atol else (1 if q > 0 else -1)
             nonzero[k] = q != 0
     return signs, (signs == 0) & nonzero
+
+
+def _exact_c_signs(arch, theta):
+    """Exact signs of ``c_k`` for shallow parameters ``theta`` of shape ``(..., P)``.
+
+    Returns an int array of shape ``(..., l)`` with entries in {-1, 0, 1}
+    (:func:`_exact_signs` with ``atol = 0``: float filter, ``Fraction`` fallback).
+    """
+    (W1, b1), (W2, _) = arch.unpack(np.asarray(theta, dtype=np.float64))
+    w = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)   # (..., l, dw)
+    a = np.swapaxes(W2, -1, -2)                                             # (..., l, e)
+    lead = w.shape[:-1]
+    w = w.reshape(-1, w.shape[-1])
+    a = a.reshape(-1, a.shape[-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = np.sum(w * w, axis=1) - np.sum(a * a, axis=1)
+    signs, _ = _exact_signs(w, a, c, 0.0)
+    return signs.reshape(lead)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -481,12 +500,38 @@ def zero_neurons(net, *, zero_atol=0.0):
     return np.flatnonzero(_zero_mask(net, zero_atol))
 
 
+def _small(v, zero_atol):
+    """Rows with ``||v_k|| <= zero_atol``: exactly ``v_k = 0`` for ``zero_atol = 0``, else the
+    norm taken on the row scaled by a power of two (no underflow to 0 of a non-zero row)."""
+    v = np.asarray(v, dtype=np.float64)
+    if zero_atol == 0:
+        return ~np.any(v != 0, axis=1)
+    _, e = np.frexp(np.max(np.abs(v), axis=1, initial=0.0))
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.ldexp(np.linalg.norm(np.ldexp(v, -e[:, None]), axis=1), e)
+    return norms <= zero_atol
+
+
+def _unit(v):
+    """``v / ||v||`` for ``v ≠ 0``, computed on ``v`` scaled by a power of two."""
+    _, e = np.frexp(np.max(np.abs(v)))
+    u = np.ldexp(np.asarray(v, dtype=np.float64), -e)
+    return u / np.linalg.norm(u)
+
+
+def _exact_c(w, a):
+    """``c = ||w||² − ||a||²`` of one neuron as an exact ``Fraction``."""
+    from fractions import Fraction
+
+    return (sum(Fraction(float(x)) ** 2 for x in w) - sum(Fraction(float(x)) ** 2 for x in a))
+
+
 def _zero_mask(net, zero_atol):
     w, a = net.neuron_weights()
-    mask = (np.linalg.norm(a, axis=1) <= zero_atol) | (np.linalg.norm(w, axis=1) <= zero_atol)
+    mask = _small(a, zero_atol) | _small(w, zero_atol)
     if net.arch.activation == "relu" and net.arch.hidden_bias:
         d = net.arch.inputs
-        mask |= (np.linalg.norm(w[:, :d], axis=1) <= zero_atol) & (w[:, d] < 0)
+        mask |= _small(w[:, :d], zero_atol) & (w[:, d] < 0)
     return mask
 
 
@@ -720,6 +765,13 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     l, dw, e = topo.width, topo.dimension_w, topo.outputs
     wt, at_ = target.neuron_weights()
     is_zero = _zero_mask(target, zero_atol)
+    w_small, a_small = _small(wt, zero_atol), _small(at_, zero_atol)
+    # the signs of c_k decide verdicts and constructions: decided exactly (topo.signs against
+    # atol; c_sign without it), never from the float c0 (which can round to 0 or the wrong side)
+    c_sign, _ = _exact_signs(w0, a0, c0, 0.0)
+    c_val = np.array(c0, dtype=np.float64)
+    for k in np.flatnonzero((np.sign(c0) != c_sign) | (c0 == 0)):
+        c_val[k] = float(_exact_c(w0[k], a0[k]))
     zeros = tuple(int(j) for j in np.flatnonzero(is_zero))
     req = {k: (kind, s) for k, kind, s in zip(topo.frozen_slots, topo.frozen_kinds,
                                                topo.component)}
@@ -749,12 +801,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
 
     def fits(j, k):
         if zero_neurons == "orbit" and is_zero[j]:
-            wn, an = np.linalg.norm(wt[j]), np.linalg.norm(at_[j])
-            if wn > zero_atol and an <= zero_atol:       # (w, 0): c > 0 only
-                ok = c0[k] > 0
-            elif an > zero_atol and wn <= zero_atol:     # (0, a): c < 0 only
-                ok = c0[k] < 0
-            elif wn <= zero_atol and an <= zero_atol:    # (0, 0): c = 0 only
+            if not w_small[j] and a_small[j]:            # (w, 0): c > 0 only
+                ok = topo.signs[k] > 0
+            elif not a_small[j] and w_small[j]:          # (0, a): c < 0 only
+                ok = topo.signs[k] < 0
+            elif w_small[j] and a_small[j]:              # (0, 0): c = 0 only
                 ok = topo.signs[k] == 0
             else:                                        # ReLU dead neuron with a ≠ 0
                 ok = True
@@ -788,12 +839,13 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
             j = idx
             assignment[k] = j
             W, A = float(wt[j] @ wt[j]), float(at_[j] @ at_[j])
-            if W > 0 and A > 0:
-                al = _alpha(W, A, float(c0[k]))
-            elif W > 0:            # orbit mode, (w, 0)
-                al = float(np.sqrt(c0[k] / W))
-            elif A > 0:            # orbit mode, (0, a)
-                al = float(np.sqrt(A / -c0[k]))
+            w_nz, a_nz = bool(np.any(wt[j] != 0)), bool(np.any(at_[j] != 0))
+            if w_nz and a_nz:
+                al = _alpha(W, A, float(c_val[k]))
+            elif w_nz:             # orbit mode, (w, 0): α² ||w||² = c_k > 0 (exact ratio)
+                al = math.sqrt(float(_exact_c(w0[k], a0[k]) / _exact_c(wt[j], [])))
+            elif a_nz:             # orbit mode, (0, a): ||a||² / α² = −c_k > 0
+                al = math.sqrt(float(_exact_c([], at_[j]) / _exact_c(w0[k], a0[k])))
             else:
                 al = 1.0
             alphas[k] = al
@@ -804,10 +856,10 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         else:
             assignment[k] = spare_zero.pop(0) if spare_zero else -1
             replaced.append(k)
-            if c0[k] > 0:
-                w_new[k] = np.sqrt(c0[k]) * w0[k] / np.linalg.norm(w0[k])  # keeps w0's sign
-            elif c0[k] < 0:
-                a_new[k] = np.sqrt(-c0[k]) * a0[k] / np.linalg.norm(a0[k])
+            if c_sign[k] > 0:      # exact sign: c_k > 0 implies w0 ≠ 0
+                w_new[k] = np.sqrt(c_val[k]) * _unit(w0[k])  # keeps w0's sign
+            elif c_sign[k] < 0:
+                a_new[k] = np.sqrt(-c_val[k]) * _unit(a0[k])
     d = ai.inputs
     W1 = w_new[:, :d]
     b1 = w_new[:, d] if ai.hidden_bias else None
