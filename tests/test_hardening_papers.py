@@ -149,8 +149,8 @@ def test_parameter_distance_is_scaled_not_overflowed():
     assert np.isfinite(d.value) and d.lower <= d.value
 
 
-@pytest.mark.parametrize("fn", ["detect_degeneracies", "restricted_space_membership",
-                                "canonical_form", "network_stability"])
+@pytest.mark.parametrize("fn", ["restricted_space_membership", "canonical_form",
+                                "network_stability"])
 def test_degeneracy_tests_refuse_overflowing_parameters(fn):
     import warnings
 
@@ -160,6 +160,22 @@ def test_degeneracy_tests_refuse_overflowing_parameters(fn):
         warnings.simplefilter("error")            # and no overflow warnings on the way
         with pytest.raises(ValidationError, match="`net` must have parameters of size"):
             getattr(dg, fn)(Network(ARCH, NET.params * 1e200))
+
+
+def test_detect_degeneracies_is_scale_free_at_huge_parameters():
+    # detect_degeneracies scales each neuron by an exact power of two before any norm, so
+    # it no longer refuses huge parameters: the same findings as the unscaled network
+    import warnings
+
+    from topoanalysis.degeneracy import detect_degeneracies
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = detect_degeneracies(Network(ARCH, NET.params * 2.0 ** 664))
+    ref = detect_degeneracies(NET)
+    assert [(f.kind, f.neurons, f.exact) for f in big.items] == \
+        [(f.kind, f.neurons, f.exact) for f in ref.items]
+    assert len(ref.items) > 0
 
 
 def test_linear_regions_ragged_and_estimated():
