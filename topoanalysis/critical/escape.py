@@ -411,8 +411,14 @@ class EscapeReport:
 
     @property
     def unproved(self):
-        """Neurons found without an escape direction by the float LPs but not proved so."""
-        # a verdict that needs "no escape neuron" (a local minimum) cannot rest on them
+        """Neurons found without an escape direction by the float LPs but not proved so.
+
+        Returns
+        -------
+        list of int
+            Their indices: a verdict that needs "no escape neuron" (a local minimum) cannot
+            rest on them.
+        """
         return [n["neuron"] for n in self.neurons
                 if not n["escape"] and n.get("absence_proved") is False]
 
