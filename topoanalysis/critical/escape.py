@@ -274,7 +274,9 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
     LP's float multipliers give the support of a dual certificate, which is solved for and
     checked in rationals (:func:`_exact_dual_bound`: ``sgn·M_j = Σ_ℓ μ_ℓ (−σ_ℓ v_ℓ) +
     ν (a_k M)`` exactly with ``μ >= 0``, so ``sgn·M_j·u <= 0`` on the piece's cone where
-    ``a_k·F_k(u) = 0``). A float LP alone, with its noise floor, is not a proof.
+    ``a_k·F_k(u) = 0``), or, with ``tol > 0``, the exact weak-duality bound of the LP's
+    multipliers is at most ``tol`` (:func:`_exact_weak_duality`). A float LP alone, with its
+    noise floor, is not a proof.
 
     Returns ``(u, n_lps, rate, proved)``: a unit direction or None, the LPs solved, the exact
     ``||F_k(u)||`` as a float, and (when ``u`` is None) whether the absence of an escape
@@ -330,8 +332,52 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
                     return u, n_lps, rate, True
                 if proved:
                     c = [fmpq(int(sgn)) * x for x in Mq[j]]
-                    proved = _exact_dual_bound(c, signs, lines, aM, res)
+                    proved = (_exact_dual_bound(c, signs, lines, aM, res)
+                              or _exact_weak_duality(c, signs, lines, aM, res, fmpq(tol), S,
+                                                     float(np.max(np.abs(point.a[k])))))
     return None, n_lps, 0.0, proved
+
+
+def _exact_weak_duality(c, signs, lines, aM, res, tolq, S, amax):
+    """Prove ``max {c·u : σ_ℓ v_ℓ·u >= 0, aM·u = 0, |u_i| <= 1} <= tol`` exactly.
+
+    Weak duality with the LP's float multipliers taken as exact rationals (undoing the LP's
+    rescaling: ``S`` of ``M``, ``max|a_k|`` of the equality, ``max|v_ℓ|`` of each row): for
+    ``μ >= 0`` and any ``ν``, ``c·u <= ||c − Σ μ_ℓ(−σ_ℓ v_ℓ) − ν aM||₁`` on the feasible set.
+    The escape threshold ``tol`` is the user's (``F_k(u)`` components up to ``tol`` count as
+    zero, as for zero output weights); with ``tol = 0`` only :func:`_exact_dual_bound` proves.
+    """
+    from ._exact import fmpq
+
+    if tolq <= 0 or res.status != 0 or getattr(res, "eqlin", None) is None:
+        return False
+    lam = []
+    if lines:
+        mu = np.asarray(res.ineqlin.marginals, dtype=np.float64)
+        if mu.shape != (len(lines),) or not np.all(np.isfinite(mu)):
+            return False
+        for ell, (v, _, _) in enumerate(lines):
+            m = max(-float(mu[ell]), 0.0)
+            lam.append(fmpq(m) / (S * fmpq(float(np.max(np.abs(v))))) if m > 0 else fmpq(0))
+    nu_s = np.asarray(res.eqlin.marginals, dtype=np.float64).ravel()
+    if nu_s.size != 1 or not np.isfinite(nu_s[0]):
+        return False
+    base = list(c)
+    for ell, (v, _, _) in enumerate(lines):
+        if lam[ell] != 0:
+            sg = fmpq(int(signs[ell]))
+            for i in range(len(base)):
+                base[i] += lam[ell] * sg * fmpq(v[i])     # c − μ(−σ v)
+    # ν: the LP's (undoing its rescaling of the equality, either sign convention), 0, and the
+    # exact minimizers of the L1 norm in ν (a weighted median: one of base_i / aM_i)
+    nus = {fmpq(0), fmpq(float(nu_s[0])) / fmpq(amax), -fmpq(float(nu_s[0])) / fmpq(amax)}
+    if len(aM) <= 64:
+        nus |= {b / x for b, x in zip(base, aM) if x != 0}
+    for nu in nus:
+        bound = sum((abs(b - nu * x) for b, x in zip(base, aM)), fmpq(0))
+        if bound <= tolq:
+            return True
+    return False
 
 
 def _exact_dual_bound(c, signs, lines, aM, res):
