@@ -149,8 +149,35 @@ def shallow_point(net, X, y, loss="mse"):
                         loss=loss)
 
 
+def safe_norm(x, axis=None):
+    """Euclidean norm without overflow or underflow of the squares (scaled by the largest
+    entry first): ``||(1e300, 1e300)|| = 1.41e300``, not ``inf``."""
+    x = np.asarray(x, dtype=np.float64)
+    m = np.max(np.abs(x), axis=axis, keepdims=True, initial=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = np.where(m > 0, m * np.sqrt(np.sum(np.square(np.where(m > 0, x / np.where(m > 0, m, 1.0), 0.0)),
+                                                  axis=axis, keepdims=True)), 0.0)
+    return n.reshape(()) if axis is None else np.squeeze(n, axis=axis)
+
+
 def check_tol(name, value):
     return check_float(name, value, minimum=0.0)
+
+
+#: Kink tolerance of the classifier (``classify``'s default ``kink_tol``).
+VERDICT_KINK_TOL = 1e-9
+
+
+def verdict_kink_tol(value, snap_kink_tol):
+    """The kink tolerance of the verdict at a snapped point.
+
+    ``None`` means ``min(snap_kink_tol, 1e-9)``: the classifier never counts a sample as on a
+    hyperplane at a larger tolerance than the snap was given (``kink_tol=0`` classifies with
+    exact signs only), and by default it is ``classify``'s ``1e-9``.
+    """
+    if value is None:
+        return min(snap_kink_tol, VERDICT_KINK_TOL)
+    return check_tol("verdict_kink_tol", value)
 
 
 #: Largest bound on ``|f(x_n) − y_n|`` the analysis accepts: squares and the products in the
@@ -161,29 +188,43 @@ MAX_MAGNITUDE = 1e140
 def check_magnitudes(X, Y, w, a, b, hidden_bias):
     """Refuse data and parameters whose losses or gradients would overflow float64.
 
-    ``M = l · max||x̃_n|| · max||w_k|| · max||a_k|| + max|b| + max|y|`` bounds every output
-    error ``|f(x_n) − y_n|``; the loss is at most ``M²`` and each gradient entry at most
-    ``M²`` times the largest factor. Values with ``M >= MAX_MAGNITUDE`` are refused with one
-    line naming the largest of the four: ReLU verdicts are scale-covariant, so the caller can
-    rescale (``X/c`` with input weights ``·c``, or ``y/c`` with output weights ``/c``) and
-    classify the same point.
+    With ``d`` inputs, ``ξ = max_n ||x_n||`` (the raw inputs, without the constant
+    coordinate) and ``w_k = (u_k, β_k)`` (input weights and, with hidden biases, the bias),
+    ``|w_k·x̃_n| <= ξ ||u_k|| + |β_k|`` bounds every pre-activation, so
+    ``M = Σ_k (ξ ||u_k|| + |β_k|) ||a_k|| + max|b| + max|y|`` bounds every output error
+    ``|f(x_n) − y_n|``; the loss is at most ``M²`` and each gradient entry at most ``M²``
+    times the largest factor. The product ``ξ ||u_k||`` is what the pre-activations hold (the
+    same function as ``X/c`` with ``u_k·c``), so ``X`` of ``1e-300`` with input weights of
+    ``1e300`` is accepted, as is the same network at ``X`` of ``1``; only a bound ``M >=
+    MAX_MAGNITUDE`` (or one that overflows) is refused, with one line naming the largest
+    factor: ReLU verdicts are scale-covariant, so the caller can rescale (``X/c`` with input
+    weights ``·c``, or ``y/c`` with output weights ``/c``) and classify the same point.
+    Norms are bounded by ``max|entry| · sqrt(size)`` (no overflow of the squares).
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        xs = float(np.max(np.abs(X), initial=0.0)) if X.size else 0.0
-        xs = max(xs, 1.0) if hidden_bias else xs
-        parts = {"X": xs * np.sqrt(X.shape[1] + 1.0),
+    d = X.shape[1]
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        xi = (float(np.max(np.abs(X), initial=0.0)) if X.size else 0.0) * np.sqrt(d)
+        u, beta = (w[:, :d], w[:, d]) if hidden_bias else (w, np.zeros(w.shape[0]))
+        un = np.max(np.abs(u), axis=1, initial=0.0) * np.sqrt(max(d, 1))
+        an = np.max(np.abs(a), axis=1, initial=0.0) * np.sqrt(a.shape[1])
+        # ξ ||u_k|| as a product of the two (1e-300 · 1e300 = 1, no overflow on the way)
+        pre_bound = xi * un + np.abs(beta)
+        parts = {"X": xi,
                  "y": float(np.max(np.abs(Y), initial=0.0)),
-                 "input weights": float(np.max(np.abs(w), initial=0.0)) * np.sqrt(w.shape[1]),
-                 "output weights": float(np.max(np.abs(a), initial=0.0)) * np.sqrt(a.shape[1]),
+                 "input weights": float(np.max(un, initial=0.0)),
+                 "hidden biases": float(np.max(np.abs(beta), initial=0.0)),
+                 "output weights": float(np.max(an, initial=0.0)),
                  "output bias": 0.0 if b is None else float(np.max(np.abs(b), initial=0.0))}
-        M = (w.shape[0] * parts["X"] * parts["input weights"] * parts["output weights"]
-             + parts["output bias"] + parts["y"])
+        # zero output weights contribute nothing, whatever the (finite) pre-activation bound
+        terms = np.where(an > 0, pre_bound * an, 0.0)
+        M = float(np.sum(terms)) + parts["output bias"] + parts["y"]
     if not np.isfinite(M) or M >= MAX_MAGNITUDE:
         worst = max(parts, key=lambda k: parts[k])
         raise ValidationError(
             f"the values are too large for a float64 certificate: the output errors may reach "
-            f"{f'{M:.3g}' if np.isfinite(M) else 'beyond 1e308'} (largest: `{worst}` of size {parts[worst]:.3g}; must stay below "
-            f"{MAX_MAGNITUDE:g}); rescale it (ReLU verdicts are scale-covariant).")
+            f"{f'{M:.3g}' if np.isfinite(M) else 'beyond 1e308'} (largest: `{worst}` of size "
+            f"{parts[worst]:.3g}; must stay below {MAX_MAGNITUDE:g}); rescale it (ReLU "
+            f"verdicts are scale-covariant).")
 
 
 def check_network(name, net):

@@ -76,11 +76,14 @@ def cmd_critical(args):
             point = s.network
             if folder is not None:
                 io.save_network(point, folder.path("snapped.npz"))
-        kr = kink_samples(point, X, tol=1e-9)
+        # the verdict's kink tolerance never exceeds the snap's (--kink-tol 0: exact signs)
+        vkt = 1e-9 if args.no_snap else min(args.kink_tol, 1e-9)
+        kr = kink_samples(point, X, tol=vkt)
         lines.append(kr.summary())
         report["kinks"] = kr.to_dict()
-        v = classify(point, X, Y, loss=loss, tol=tol_of(args), check=not args.no_check,
-                     n_perturbations=args.perturbations, seed=args.seed)
+        v = classify(point, X, Y, loss=loss, kink_tol=vkt, tol=tol_of(args),
+                     check=not args.no_check, n_perturbations=args.perturbations,
+                     seed=args.seed)
         lines.append(v.summary())
         report["verdict"] = v.to_dict()
 

@@ -270,8 +270,17 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
     data scales), and the LPs run on it; an LP optimum counts when above ``tol`` (in the
     rescaled units) and above ``1e-12`` relative to the data, the LP solver's noise floor.
 
-    Returns ``(u, n_lps, rate)``: a unit direction or None, the LPs solved and the exact
-    ``||F_k(u)||`` as a float.
+    When no LP finds an escape, its absence is **proved** only if every LP's answer is: the
+    LP's float multipliers give the support of a dual certificate, which is solved for and
+    checked in rationals (:func:`_exact_dual_bound`: ``sgn·M_j = Σ_ℓ μ_ℓ (−σ_ℓ v_ℓ) +
+    ν (a_k M)`` exactly with ``μ >= 0``, so ``sgn·M_j·u <= 0`` on the piece's cone where
+    ``a_k·F_k(u) = 0``), or, with ``tol > 0``, the exact weak-duality bound of the LP's
+    multipliers is at most ``tol`` (:func:`_exact_weak_duality`). A float LP alone, with its
+    noise floor, is not a proof.
+
+    Returns ``(u, n_lps, rate, proved)``: a unit direction or None, the LPs solved, the exact
+    ``||F_k(u)||`` as a float, and (when ``u`` is None) whether the absence of an escape
+    direction was proved exactly (``True`` with a witness too).
     """
     from scipy.optimize import linprog
 
@@ -280,7 +289,7 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
 
     B, lines = exact_first_order(state, k, kinks[:, k], point.Xa)
     if all(v == 0 for row in B for v in row) and all(p == 0 for _, P, _ in lines for p in P):
-        return None, 0, 0.0
+        return None, 0, 0.0, True
     L = len(lines)
     if 2 ** L > max_pieces:
         raise NotSupportedError(
@@ -302,11 +311,14 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
     a = point.a[k] / np.max(np.abs(point.a[k]))
     V = np.array([v / np.max(np.abs(v)) for v, _, _ in lines]).reshape(L, D)
     n_lps = 0
+    proved = True
+    aq = [fmpq(x) for x in point.a[k]]
     for signs, Mq in pieces:
         M = to_floats([x for row in Mq for x in row], S)[0].reshape(e, D)
         A_ub = -(np.array(signs)[:, None] * V) if L else None
         b_ub = np.zeros(L) if L else None
         A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
+        aM = [sum((aq[j] * Mq[j][i] for j in range(e)), fmpq(0)) for i in range(D)]
         for j in range(e):
             for sgn in (1.0, -1.0):
                 res = linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
@@ -317,8 +329,104 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
                     u = u / np.linalg.norm(u)
                     F = exact_first_order_value(B, lines, u)
                     rate = float(np.sqrt(to_float(sum((x * x for x in F), fmpq(0)))))
-                    return u, n_lps, rate
-    return None, n_lps, 0.0
+                    return u, n_lps, rate, True
+                if proved:
+                    c = [fmpq(int(sgn)) * x for x in Mq[j]]
+                    proved = (_exact_dual_bound(c, signs, lines, aM, res)
+                              or _exact_weak_duality(c, signs, lines, aM, res, fmpq(tol), S,
+                                                     float(np.max(np.abs(point.a[k])))))
+    return None, n_lps, 0.0, proved
+
+
+def _exact_weak_duality(c, signs, lines, aM, res, tolq, S, amax):
+    """Prove ``max {c·u : σ_ℓ v_ℓ·u >= 0, aM·u = 0, |u_i| <= 1} <= tol`` exactly.
+
+    Weak duality with the LP's float multipliers taken as exact rationals (undoing the LP's
+    rescaling: ``S`` of ``M``, ``max|a_k|`` of the equality, ``max|v_ℓ|`` of each row): for
+    ``μ >= 0`` and any ``ν``, ``c·u <= ||c − Σ μ_ℓ(−σ_ℓ v_ℓ) − ν aM||₁`` on the feasible set.
+    The escape threshold ``tol`` is the user's (``F_k(u)`` components up to ``tol`` count as
+    zero, as for zero output weights); with ``tol = 0`` only :func:`_exact_dual_bound` proves.
+    """
+    from ._exact import fmpq
+
+    if tolq <= 0 or res.status != 0 or getattr(res, "eqlin", None) is None:
+        return False
+    lam = []
+    if lines:
+        mu = np.asarray(res.ineqlin.marginals, dtype=np.float64)
+        if mu.shape != (len(lines),) or not np.all(np.isfinite(mu)):
+            return False
+        for ell, (v, _, _) in enumerate(lines):
+            m = max(-float(mu[ell]), 0.0)
+            lam.append(fmpq(m) / (S * fmpq(float(np.max(np.abs(v))))) if m > 0 else fmpq(0))
+    nu_s = np.asarray(res.eqlin.marginals, dtype=np.float64).ravel()
+    if nu_s.size != 1 or not np.isfinite(nu_s[0]):
+        return False
+    base = list(c)
+    for ell, (v, _, _) in enumerate(lines):
+        if lam[ell] != 0:
+            sg = fmpq(int(signs[ell]))
+            for i in range(len(base)):
+                base[i] += lam[ell] * sg * fmpq(v[i])     # c − μ(−σ v)
+    # ν: the LP's (undoing its rescaling of the equality, either sign convention), 0, and the
+    # exact minimizers of the L1 norm in ν (a weighted median: one of base_i / aM_i)
+    nus = {fmpq(0), fmpq(float(nu_s[0])) / fmpq(amax), -fmpq(float(nu_s[0])) / fmpq(amax)}
+    if len(aM) <= 64:
+        nus |= {b / x for b, x in zip(base, aM) if x != 0}
+    for nu in nus:
+        bound = sum((abs(b - nu * x) for b, x in zip(base, aM)), fmpq(0))
+        if bound <= tolq:
+            return True
+    return False
+
+
+def _exact_dual_bound(c, signs, lines, aM, res):
+    """Prove ``max {c·u : σ_ℓ v_ℓ·u >= 0, aM·u = 0} = 0`` exactly from an LP's multipliers.
+
+    The columns ``−σ_ℓ v_ℓ`` of the inequalities whose float multiplier is nonzero and the
+    equality's ``aM`` are the support; a maximal independent subset of them (exact row
+    reduction) is solved for ``c = Σ μ_ℓ (−σ_ℓ v_ℓ) + ν aM`` in rationals. The bound holds
+    when the solution reproduces ``c`` exactly and every ``μ_ℓ >= 0``: then
+    ``c·u = Σ μ_ℓ (−σ_ℓ v_ℓ·u) + ν aM·u <= 0`` on the cone (weak duality, no box needed).
+    Any other outcome (a degenerate or noisy multiplier, an LP without an answer) is "not
+    proved", never "proved".
+    """
+    import flint
+
+    from ._exact import fmpq
+
+    D = len(c)
+    if all(x == 0 for x in c):
+        return True
+    if res.status != 0 or getattr(res, "ineqlin", None) is None and lines:
+        return False
+    cols, nonneg = [list(aM)], [False]
+    if lines:
+        mu = np.asarray(res.ineqlin.marginals, dtype=np.float64)
+        if mu.shape != (len(lines),) or not np.all(np.isfinite(mu)):
+            return False
+        for ell in np.argsort(-np.abs(mu), kind="stable"):
+            if mu[ell] != 0:
+                s = fmpq(int(signs[ell]))
+                cols.append([-s * fmpq(x) for x in lines[ell][0]])
+                nonneg.append(True)
+    G = flint.fmpq_mat(D, len(cols), [cols[m][i] for i in range(D) for m in range(len(cols))])
+    R, rank = G.rref()
+    if rank == 0:
+        return False
+    piv = []
+    for r in range(rank):
+        for m in range(len(cols)):
+            if R[r, m] != 0:
+                piv.append(m)
+                break
+    Gp = flint.fmpq_mat(D, len(piv), [cols[m][i] for i in range(D) for m in piv])
+    cq = flint.fmpq_mat(D, 1, list(c))
+    Gt = Gp.transpose()
+    y = (Gt * Gp).solve(Gt * cq)
+    if Gp * y != cq:
+        return False
+    return all(y[i, 0] >= 0 for i, m in enumerate(piv) if nonneg[m])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -330,7 +438,10 @@ class EscapeReport:
     neurons : list of dict
         Per neuron: ``neuron``, ``zero_output`` (``a_k = 0``), ``escape`` (bool), ``kind``
         (``"zero output"``, ``"vector output, a_k != 0"`` or None), ``direction`` (unit
-        ``u`` with ``F_k(u) != 0``, or None), ``rate`` (``||F_k(u)||``).
+        ``u`` with ``F_k(u) != 0``, or None), ``rate`` (``||F_k(u)||``); for a vector-output
+        neuron with ``a_k != 0`` on the exact path also ``absence_proved``: when no escape
+        direction was found, whether its absence was proved in rationals (an exact dual
+        certificate of every escape LP, or ``F_k ≡ 0`` exactly).
     outputs : int
         Output dimension ``e``.
     """
@@ -343,6 +454,19 @@ class EscapeReport:
     def escape(self):
         """Indices of the escape neurons."""
         return [n["neuron"] for n in self.neurons if n["escape"]]
+
+    @property
+    def unproved(self):
+        """Neurons found without an escape direction by the float LPs but not proved so.
+
+        Returns
+        -------
+        list of int
+            Their indices: a verdict that needs "no escape neuron" (a local minimum) cannot
+            rest on them.
+        """
+        return [n["neuron"] for n in self.neurons
+                if not n["escape"] and n.get("absence_proved") is False]
 
     @property
     def zero_output_escape(self):
@@ -358,7 +482,7 @@ class EscapeReport:
             Its fields, arrays as lists (ready for :func:`topoanalysis.io.write_json`).
         """
         return {"escape_neurons": self.escape, "zero_output_escape": self.zero_output_escape,
-                "outputs": self.outputs, "tol": self.tol, "neurons": self.neurons}
+                "unproved": self.unproved, "outputs": self.outputs, "tol": self.tol, "neurons": self.neurons}
 
     def summary(self):
         """Human-readable report of the result.
@@ -369,7 +493,9 @@ class EscapeReport:
             The report (one or more lines).
         """
         if not self.escape:
-            return "escape neurons: none"
+            return "escape neurons: none" + (
+                f" (absence not proved exactly for neurons {self.unproved})"
+                if self.unproved else "")
         parts = [f"{n['neuron']} ({n['kind']}, rate {n['rate']:.3g})"
                  for n in self.neurons if n["escape"]]
         return "escape neurons: " + ", ".join(parts)
@@ -466,7 +592,9 @@ def _escape(point, kink_tol, tol, zero_tol=0.0, seed=0, max_pieces=4096, exact=N
             if nonzero and rate > tol:
                 entry.update(escape=True, kind="zero output", direction=u.tolist(), rate=rate)
         elif e > 1 and exact:
-            u, _, rate = _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces)
+            u, _, rate, proved = _degenerate_direction_exact(point, state, k, kinks, tol,
+                                                             max_pieces)
+            entry["absence_proved"] = bool(proved)
             if u is not None:
                 entry.update(escape=True, kind="vector output, a_k != 0", direction=u.tolist(),
                              rate=rate)

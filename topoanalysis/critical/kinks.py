@@ -14,7 +14,7 @@ import numpy as np
 
 from .._validation import check_array, check_int
 from ..exceptions import ShapeError, ValidationError
-from ._point import check_network, check_tol, shallow_point
+from ._point import check_network, check_tol, safe_norm, shallow_point
 
 __all__ = ["KinkReport", "kink_samples", "directional_derivative", "neuron_first_order_map",
            "kink_mask", "_first_order_map"]
@@ -54,8 +54,8 @@ def kink_mask(point, tol):
     on = point.signs == 0
     if tol > 0:
         pre = point.pre
-        scale = (np.linalg.norm(point.Xa, axis=1)[:, None]
-                 * np.linalg.norm(point.w, axis=1)[None, :])
+        scale = (safe_norm(point.Xa, axis=1)[:, None]
+                 * safe_norm(point.w, axis=1)[None, :])
         on |= np.abs(pre) <= tol * scale
     return on
 
@@ -264,7 +264,7 @@ def kink_samples(net, X, *, tol=1e-9):
     on = kink_mask(point, tol)
     pre = point.pre
     pattern = np.where(on, 0, point.signs).astype(np.int8)
-    scale = np.linalg.norm(point.Xa, axis=1)[:, None] * np.linalg.norm(point.w, axis=1)[None, :]
+    scale = safe_norm(point.Xa, axis=1)[:, None] * safe_norm(point.w, axis=1)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(scale > 0, np.abs(pre) / scale, np.nan)
     return KinkReport(on_hyperplane=on, pattern=pattern, margin=margin, tol=tol)

@@ -42,7 +42,8 @@ import numpy as np
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
 from ..network import Network
-from ._point import check_architecture, check_bool, check_tol, shallow_point
+from ._point import (check_architecture, check_bool, check_tol, shallow_point,
+                     verdict_kink_tol as _verdict_kink_tol)
 from .snap import _snap
 from .verdict import _classify
 
@@ -340,7 +341,8 @@ class SaddleToSaddle:
 def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="mse",
                      slope_tol=None, min_length=None, kink_tol=1e-3, zero_tol=1e-3,
                      growth_factor=10.0, check=True, seed=0, zero_escaping=True,
-                     zero_tol_ladder=(1.0, 10 ** 0.5, 10.0), final_settled=True):
+                     zero_tol_ladder=(1.0, 10 ** 0.5, 10.0), final_settled=True, tol=1e-8,
+                     verdict_kink_tol=None):
     """Detect plateaus, then snap, classify and explain each one for one training run.
 
     Parameters
@@ -359,7 +361,8 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     slope_tol, min_length : float, optional
         Plateau criterion (:func:`detect_plateaus`, log-log slope and log-time length).
     kink_tol, zero_tol : float
-        Snapping tolerances (:func:`~topoanalysis.critical.snap.snap`).
+        Snapping tolerances (:func:`~topoanalysis.critical.snap.snap`; defaults ``1e-3``):
+        heuristic, they choose the point to classify, never its verdict.
     growth_factor : float, default=10.0
         A neuron "grows next" when its amplitude grows by more than this factor.
     check : bool, default=True
@@ -388,6 +391,13 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         alone decides. The plateau the run ends in is snapped the same way. Listed in ``checks`` as
         ``final_kept_live`` (settled neurons that ``zero_tol`` alone would put at the origin) and
         ``final_zero_neurons``. ``False``: ``zero_tol`` alone decides (the former behaviour).
+    tol : float, default=1e-8
+        Tolerance of the stationarity conditions of every verdict (plateaus and final point),
+        as in :func:`~topoanalysis.critical.classify`.
+    verdict_kink_tol : float, optional
+        Kink tolerance of the verdicts at the snapped points (``classify``'s ``kink_tol``):
+        default ``min(kink_tol, 1e-9)`` (``1e-9`` with the default ``kink_tol``; ``0`` when
+        ``kink_tol=0``, exact signs only).
 
     Returns
     -------
@@ -416,6 +426,8 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     growth_factor = check_float("growth_factor", growth_factor, minimum=1.0)
     seed = check_int("seed", seed, minimum=0)
     kink_tol, zero_tol = check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol)
+    tol = check_tol("tol", tol)
+    vkt = _verdict_kink_tol(verdict_kink_tol, kink_tol)
     check = check_bool("check", check)
     zero_escaping = check_bool("zero_escaping", zero_escaping)
     final_settled = check_bool("final_settled", final_settled)
@@ -491,7 +503,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         keeps = [settled, ()] if i == len(plats) - 1 and in_plateau and settled else [()]
         for keep, zt in [(kp, zero_tol * f) for kp in keeps for f in zero_tol_ladder]:
             s = _snap(point, kink_tol, min(zt, 0.5), escaping=escaping, keep=keep)
-            v = _classify(shallow_point(s.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+            v = _classify(shallow_point(s.network, X, y, loss), vkt, tol, 0.0, check,
                           (1e-6, 1e-4, 1e-2), 100, seed)
             if v.verdict != "not stationary":
                 break
@@ -530,7 +542,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
     # while the loss is still falling the run has not reached that plateau's point
     fpoint = shallow_point(Network(arch, traj[last]), X, y, loss)
     fs = _snap(fpoint, kink_tol, zero_tol, keep=settled)
-    fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+    fv = _classify(shallow_point(fs.network, X, y, loss), vkt, tol, 0.0, check,
                    (1e-6, 1e-4, 1e-2), 100, seed)
     former = _snap(fpoint, kink_tol, zero_tol) if settled else fs
     settled_fallback = False
@@ -539,7 +551,7 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
         # when live (its growth direction is a descent direction): then it was not settled,
         # and the snap puts it at the origin as zero_tol alone does
         fs, settled_fallback = former, True
-        fv = _classify(shallow_point(fs.network, X, y, loss), 1e-9, 1e-8, 0.0, check,
+        fv = _classify(shallow_point(fs.network, X, y, loss), vkt, tol, 0.0, check,
                        (1e-6, 1e-4, 1e-2), 100, seed)
     # the settled neurons that stay live only because they settled (zero_tol alone would
     # put them at the origin)
@@ -564,4 +576,4 @@ def saddle_to_saddle(trajectory, steps, X, y, *, arch, loss_curve=None, loss="ms
                                f"in log-time", "slope_tol": slope_tol, "min_length": min_length,
                   "kink_tol": kink_tol, "zero_tol": zero_tol, "growth_factor": growth_factor,
                   "zero_escaping": zero_escaping, "zero_tol_ladder": list(zero_tol_ladder),
-                  "final_settled": final_settled})
+                  "final_settled": final_settled, "tol": tol, "verdict_kink_tol": vkt})

@@ -29,6 +29,7 @@ import itertools
 import numpy as np
 
 from ._exact import exact_signs
+from ._point import safe_norm
 from .kinks import _first_order_map
 
 __all__ = ["certified_radius"]
@@ -101,7 +102,7 @@ def certified_radius(point, kinks, *, max_lps=2048):
            that proof.
     """
     pre = point.pre
-    xn = np.linalg.norm(point.Xa, axis=1)
+    xn = safe_norm(point.Xa, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         dist = np.abs(pre) / xn[:, None]                  # (N, l) distance to each hyperplane
     dist = np.where(xn[:, None] > 0, dist, np.inf)

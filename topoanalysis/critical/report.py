@@ -5,7 +5,7 @@ import dataclasses
 from .._validation import check_choice, check_int
 from ..network import Network
 from ._point import (CRITICAL_LOSSES, check_architecture, check_bool, check_labels, check_tol,
-                     shallow_point)
+                     shallow_point, verdict_kink_tol as _verdict_kink_tol)
 from .snap import _snap
 from .verdict import VERDICTS, _classify
 
@@ -56,7 +56,7 @@ class TrainedVerdicts:
 
 
 def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, tol=1e-8,
-                     check=False, seed=0, labels=None, max_iter=5):
+                     check=False, seed=0, labels=None, max_iter=5, verdict_kink_tol=None):
     """Snap every network of a stack and classify it.
 
     Parameters
@@ -81,6 +81,9 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     max_iter : int, default=5
         Newton iterations of the ``bce`` snap (its optimum is often at infinity: separable
         data; the snap then keeps the kink projection only).
+    verdict_kink_tol : float, optional
+        Kink tolerance of each verdict at the snapped point: default ``min(kink_tol, 1e-9)``
+        (``kink_tol=0``: exact signs only).
 
     Returns
     -------
@@ -104,13 +107,14 @@ def classify_trained(arch, params, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=
     loss = check_choice("loss", loss, CRITICAL_LOSSES)
     kink_tol, zero_tol, tol = (check_tol("kink_tol", kink_tol), check_tol("zero_tol", zero_tol),
                                check_tol("tol", tol))
+    vkt = _verdict_kink_tol(verdict_kink_tol, kink_tol)
     seed = check_int("seed", seed, minimum=0)
     check = check_bool("check", check)
     rows = []
     for i, th in enumerate(params):
         point = shallow_point(Network(arch, th), X, y, loss)
         s = _snap(point, kink_tol, zero_tol, check_int("max_iter", max_iter, minimum=1))
-        v = _classify(shallow_point(s.network, X, y, loss), 1e-9, tol, 0.0, check,
+        v = _classify(shallow_point(s.network, X, y, loss), vkt, tol, 0.0, check,
                       (1e-6, 1e-4, 1e-2), 100, seed)
         short = v.reason.split(";")[0].split(" (certificate")[0]
         rows.append({"index": i if labels is None else labels[i], "verdict": v.verdict,

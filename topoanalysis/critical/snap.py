@@ -28,7 +28,8 @@ import numpy as np
 from .. import losses as _losses
 from .._validation import check_int
 from ..exceptions import NotSupportedError
-from ._point import check_bool, check_perturbations, check_tol, shallow_point
+from ._point import (check_bool, check_perturbations, check_tol, shallow_point,
+                     verdict_kink_tol as _verdict_kink_tol)
 from ._exact import exact_signs
 from .verdict import _classify
 
@@ -551,7 +552,7 @@ def _pattern_gradient(point, live, kinks, bases):
 
 
 def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, tol=1e-8,
-                      check=True, seed=0, n_perturbations=200):
+                      check=True, seed=0, n_perturbations=200, verdict_kink_tol=None):
     """:func:`snap`, then :func:`~topoanalysis.critical.verdict.classify` the snapped point.
 
     Parameters
@@ -574,6 +575,11 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
         Seed of the random perturbations.
     n_perturbations : int, default=200
         Random perturbations of the check.
+    verdict_kink_tol : float, optional
+        Kink tolerance of the verdict at the snapped point (``classify``'s ``kink_tol``):
+        default ``min(kink_tol, 1e-9)``, so ``kink_tol=0`` classifies with exact signs only.
+        The snap (``kink_tol``, ``zero_tol``) is a heuristic that chooses the point; the
+        verdict is decided afresh at it, from its own exact signs.
 
     Returns
     -------
@@ -598,7 +604,10 @@ def snap_and_classify(net, X, y, *, loss="mse", kink_tol=1e-3, zero_tol=1e-3, to
     check = check_bool("check", check)
     seed = check_int("seed", seed, minimum=0)
     s = snap(net, X, y, loss=loss, kink_tol=kink_tol, zero_tol=zero_tol)
+    vkt = _verdict_kink_tol(verdict_kink_tol, check_tol("kink_tol", kink_tol))
     n_perturbations = check_perturbations(n_perturbations, s.network.arch.n_params)
+    # a fresh point of the snapped parameters: its kinks, activation pattern and dead neurons
+    # come from its own exact signs, nothing from the snap's tolerance decisions
     point = shallow_point(s.network, X, y, loss)
-    v = _classify(point, 1e-9, tol, 0.0, check, (1e-6, 1e-4, 1e-2), n_perturbations, seed)
+    v = _classify(point, vkt, tol, 0.0, check, (1e-6, 1e-4, 1e-2), n_perturbations, seed)
     return s, v

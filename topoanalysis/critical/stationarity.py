@@ -34,7 +34,7 @@ import numpy as np
 
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import NotSupportedError, ShapeError, ValidationError
-from ._point import check_tol, shallow_point
+from ._point import check_tol, safe_norm, shallow_point
 from .kinks import _directional_derivative, _first_order_map, kink_mask
 
 __all__ = ["StationarityReport", "stationarity", "tangential_minimum"]
@@ -499,7 +499,7 @@ def _stationarity(point, kink_tol, tol, max_pieces=4096, certify="float"):
             best = _better(best, point, cand, kinks)
         if np.any(point.a[k] != 0):
             on = kinks[:, k]
-            nw = np.linalg.norm(point.w[k])
+            nw = safe_norm(point.w[k])
             if exact and np.any(point.w[k] != 0):
                 rad_fails, cond["radial"] = _radial_exact(state, point, k, on, tol2)
                 if rad_fails:

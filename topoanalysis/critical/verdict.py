@@ -10,7 +10,10 @@ and names the statement that decided it:
   direction ``w_k → w_k + s u``, ``a_k → −s κ F_k(u)`` lowers the loss (the paper's
   scalar-output theorem; for vector output the toolkit's derived extension, see
   :mod:`~topoanalysis.critical.escape`);
-* **undetermined** — vector output whose escape neurons all have ``a_k != 0``.
+* **undetermined** — vector output whose escape neurons all have ``a_k != 0`` (and the
+  second-order test does not decide), or vector output where the escape LPs found no escape
+  neuron but their answer could not be proved in rationals (no certificate of "no escape
+  neuron", so no local minimum either).
 
 Each verdict is then checked numerically (the check never changes the verdict): the loss along
 the escape (or descent) direction on a grid of steps, and seeded random perturbations at several
@@ -26,7 +29,7 @@ from .. import losses as _losses
 from .._validation import check_float, check_int
 from ..exceptions import ValidationError
 from ..network import forward
-from ._point import check_bool, check_perturbations, check_tol, shallow_point
+from ._point import check_bool, check_perturbations, check_tol, safe_norm, shallow_point
 from .escape import _escape
 from .kinks import _first_order_map, kink_mask
 from .radius import certified_radius
@@ -186,7 +189,7 @@ def _curve(point, direction, n_steps=25, s0=1.0):
     """Loss along ``θ + s d``: halve the range until the loss strictly decreases on it."""
     theta = point.net.params
     L0 = point.loss_value()
-    s_max = s0 * max(1.0, float(np.linalg.norm(theta)))
+    s_max = s0 * max(1.0, float(safe_norm(theta)))
     for _ in range(60):
         steps = np.linspace(0.0, s_max, n_steps + 1)
         vals = _losses_at(point, theta[None, :] + steps[:, None] * direction[None, :])
@@ -227,7 +230,7 @@ def _perturb(point, radii, n, seed, certified=None):
     rng = np.random.default_rng(seed)
     theta = point.net.params
     L0 = point.loss_value()
-    scale = max(1.0, float(np.linalg.norm(theta)))
+    scale = max(1.0, float(safe_norm(theta)))
     absolute = [float(r * scale) for r in radii]
     if certified is not None and np.isfinite(certified) and certified > 0:
         absolute = sorted(set(absolute + [0.5 * certified, 0.99 * certified]))
@@ -401,6 +404,15 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
                   seed, max_pieces, exact=exact)
     e = point.a.shape[1]
     kinks = kink_mask(point, kink_tol)
+    if not esc.escape and esc.unproved:
+        # the float escape LPs found nothing, but no exact dual certificate closes them: "no
+        # escape neuron" is not proved, so Theorem 4.2 does not apply
+        reason = (f"vector output (e = {e}): stationary, and the escape LPs found no escape "
+                  f"neuron, but their absence is not proved in exact arithmetic for neurons "
+                  f"{esc.unproved} (the LPs' dual certificates do not close in rationals), so "
+                  f"Theorem 4.2 is not applied" + _proof_note(st))
+        pert = _perturb(point, radii, n_perturbations, seed) if check else None
+        return Verdict("undetermined", reason, st, esc, None, None, pert, L0, decided_by=None)
     if not esc.escape:
         rad = certified_radius(point, kinks)
         where = ("every radius" if rad["radius"] is not None and not np.isfinite(rad["radius"])
