@@ -233,8 +233,6 @@ def _kink_split(point, k, kinks):
 
 def _degenerate_direction(point, k, kinks, tol, max_pieces):
     """Vector output, ``a_k != 0``: a ``u`` with ``a_k·F_k(u) = 0`` and ``F_k(u) != 0`` (LPs)."""
-    from scipy.optimize import linprog
-
     r, X, alpha, D, e, B, Xon, ron = _kink_split(point, k, kinks)
     if 2 ** len(Xon) > max_pieces:
         raise NotSupportedError(
@@ -246,18 +244,27 @@ def _degenerate_direction(point, k, kinks, tol, max_pieces):
         for s, x, rr in zip(signs, Xon, ron):
             if s > 0:
                 M += (1 - alpha) * np.outer(rr, x)
-        A_ub = -(np.array(signs)[:, None] * Xon) if len(Xon) else None
-        b_ub = np.zeros(len(Xon)) if len(Xon) else None
-        A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
-        for j in range(e):
-            for sgn in (1.0, -1.0):
-                res = linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
-                              bounds=[(-1.0, 1.0)] * D, method="highs")
-                n_lps += 1
-                if res.status == 0 and -res.fun > tol:
-                    u = np.array(res.x)
-                    return u / np.linalg.norm(u), n_lps
+        for j, sgn, res in _piece_lps(M, signs, Xon, a):
+            n_lps += 1
+            if res.status == 0 and -res.fun > tol:
+                u = np.array(res.x)
+                return u / np.linalg.norm(u), n_lps
     return None, n_lps
+
+
+def _piece_lps(M, signs, V, a):
+    """The LPs of one sign piece: for every output ``j`` and sign ``sgn``,
+    ``max sgn·M_j·u`` subject to ``σ_ℓ v_ℓ·u >= 0`` (the piece's cone; rows of ``V``),
+    ``a·M·u = 0`` and ``|u_i| <= 1`` (HiGHS). Yields ``(j, sgn, result)``."""
+    from scipy.optimize import linprog
+
+    A_ub = -(np.array(signs)[:, None] * V) if len(V) else None
+    b_ub = np.zeros(len(V)) if len(V) else None
+    A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
+    for j in range(M.shape[0]):
+        for sgn in (1.0, -1.0):
+            yield j, sgn, linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
+                                  bounds=[(-1.0, 1.0)] * M.shape[1], method="highs")
 
 
 def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
@@ -282,8 +289,6 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
     ``||F_k(u)||`` as a float, and (when ``u`` is None) whether the absence of an escape
     direction was proved exactly (``True`` with a witness too).
     """
-    from scipy.optimize import linprog
-
     from ._exact import (exact_first_order, exact_first_order_value, fmpq, to_float,
                          to_floats)
 
@@ -315,26 +320,20 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
     aq = [fmpq(x) for x in point.a[k]]
     for signs, Mq in pieces:
         M = to_floats([x for row in Mq for x in row], S)[0].reshape(e, D)
-        A_ub = -(np.array(signs)[:, None] * V) if L else None
-        b_ub = np.zeros(L) if L else None
-        A_eq, b_eq = (a @ M)[None, :], np.zeros(1)
         aM = [sum((aq[j] * Mq[j][i] for j in range(e)), fmpq(0)) for i in range(D)]
-        for j in range(e):
-            for sgn in (1.0, -1.0):
-                res = linprog(-sgn * M[j], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
-                              bounds=[(-1.0, 1.0)] * D, method="highs")
-                n_lps += 1
-                if res.status == 0 and -res.fun > thr:
-                    u = np.array(res.x)
-                    u = u / np.linalg.norm(u)
-                    F = exact_first_order_value(B, lines, u)
-                    rate = float(np.sqrt(to_float(sum((x * x for x in F), fmpq(0)))))
-                    return u, n_lps, rate, True
-                if proved:
-                    c = [fmpq(int(sgn)) * x for x in Mq[j]]
-                    proved = (_exact_dual_bound(c, signs, lines, aM, res)
-                              or _exact_weak_duality(c, signs, lines, aM, res, fmpq(tol), S,
-                                                     float(np.max(np.abs(point.a[k])))))
+        for j, sgn, res in _piece_lps(M, signs, V, a):
+            n_lps += 1
+            if res.status == 0 and -res.fun > thr:
+                u = np.array(res.x)
+                u = u / np.linalg.norm(u)
+                F = exact_first_order_value(B, lines, u)
+                rate = float(np.sqrt(to_float(sum((x * x for x in F), fmpq(0)))))
+                return u, n_lps, rate, True
+            if proved:
+                c = [fmpq(int(sgn)) * x for x in Mq[j]]
+                proved = (_exact_dual_bound(c, signs, lines, aM, res)
+                          or _exact_weak_duality(c, signs, lines, aM, res, fmpq(tol), S,
+                                                 float(np.max(np.abs(point.a[k])))))
     return None, n_lps, 0.0, proved
 
 
