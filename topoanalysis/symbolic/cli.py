@@ -39,7 +39,7 @@ def add_parser(subparsers):
     add_architecture_args(p)
     p.add_argument("--input-signs", default=None, metavar="SIGNS",
                    help="one input, no hidden bias: the signs of the w_k fixing the activation "
-                        "region, e.g. ++- (default all +)")
+                        "region, e.g. ++- (default: those of NET.npz's weights, else all +)")
     p.add_argument("--max-degree", type=_positive_int, default=4,
                    help="largest degree of the polynomial ansatz (default 4)")
     p.add_argument("--json", default=None, metavar="PATH",
@@ -63,6 +63,33 @@ def _signs(text):
     return tuple(1 if ch == "+" else -1 for ch in text)
 
 
+def _network_signs(net, path):
+    """The activation region of a saved one-input network without hidden bias: the signs of
+    its incoming weights ``w_k`` (None when the architecture has every pattern, so no region).
+
+    The count of laws depends on that region (``conservation_laws``, Notes); the region of the
+    network in the file is the one asked about, not the all-``+`` default. A ``w_k = 0`` lies
+    on the boundary of two regions: no region is implied, and ``--input-signs`` must choose.
+    """
+    from ..exceptions import ValidationError
+    from .conservation import _HOMOGENEOUS, _arch
+
+    arch = net.arch
+    kind = _arch(arch.inputs, arch.hidden, arch.outputs, arch.activation, arch.negative_slope,
+                 arch.hidden_bias, arch.output_bias).kind
+    if not (arch.inputs == 1 and not arch.hidden_bias and len(arch.hidden) == 1
+            and kind in _HOMOGENEOUS):
+        return None
+    w = [float(v) for v in net.weights[0][:, 0]]
+    zero = [k for k, v in enumerate(w) if v == 0.0]
+    if zero:
+        raise ValidationError(
+            f"`input_signs` (--input-signs) must be given for {path}: its incoming weights "
+            f"w_k are exactly 0 for neuron(s) {zero}, so its activation region (the signs of "
+            f"the w_k) is not determined; got no --input-signs.")
+    return tuple(1 if v > 0 else -1 for v in w)
+
+
 def run(args):
     """Run ``topoanalysis laws`` (returns the exit status)."""
     from ..exceptions import ValidationError
@@ -74,13 +101,17 @@ def run(args):
     from ..cli import networks_of
 
     paths = networks_of(args)
+    signs = _signs(args.input_signs)
     if paths:
         from ..io import load_network
 
-        arch = load_network(paths[0], param="NET.npz").arch
+        net = load_network(paths[0], param="NET.npz")
+        arch = net.arch
         inputs, hidden, outputs = arch.inputs, arch.hidden, arch.outputs
         activation, hb, ob = arch.activation, arch.hidden_bias, arch.output_bias
         slope = arch.negative_slope
+        if signs is None:
+            signs = _network_signs(net, paths[0])
     else:
         if args.inputs is None or args.hidden is None:
             raise ValidationError(
@@ -90,7 +121,7 @@ def run(args):
         slope = 0.01
     res = conservation_laws(inputs, hidden, outputs, activation=activation,
                             negative_slope=slope, hidden_bias=hb, output_bias=ob,
-                            input_signs=_signs(args.input_signs), max_degree=args.max_degree,
+                            input_signs=signs, max_degree=args.max_degree,
                             seed=args.seed)
     print(res.summary())
     if args.json:

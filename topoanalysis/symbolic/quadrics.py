@@ -129,7 +129,7 @@ def conserved_sign(c, *, atol=DEFAULT_ATOL, name="c"):
             raise ValidationError(
                 f"`{name}` must be a finite real SymPy expression; got {_short(c)}.")
         if c.is_number and c.has(sympy.Float):
-            return _classify_float(name, c, float(sympy.re(c)) if c.is_real else None, atol)
+            return _classify_float(name, c, _exact_value(c), atol)
         if c.is_real is False:
             raise ValidationError(f"`{name}` must be real; got {_short(c)}.")
         if c.is_zero:
@@ -148,17 +148,65 @@ def conserved_sign(c, *, atol=DEFAULT_ATOL, name="c"):
         value = sympy.Rational(c.numerator, c.denominator)
         return value, int(np.sign(c)), False
     if isinstance(c, numbers.Real):
-        return _classify_float(name, sympy.Float(float(c)), float(c), atol)
+        if isinstance(c, float) or type(c) in _DOUBLE_EXACT:
+            return _classify_float(name, sympy.Float(float(c)), fractions.Fraction(float(c))
+                                   if math.isfinite(c) else None, atol)
+        # wider or foreign reals (np.longdouble, ...): their exact value, not a rounded double
+        x = _exact_value(c)
+        return _classify_float(name, sympy.Float(float(c)) if x is None else _exact_sympy(c, x),
+                               x, atol)
     raise ValidationError(
         f"`{name}` must be a real number or SymPy expression; got {type(c).__name__} "
         f"{_short(c)}.")
 
 
+#: Real scalar types whose every value is a double (classified through ``float``).
+_DOUBLE_EXACT = (np.float64, np.float32, np.float16)
+
+
+def _exact_value(c):
+    """``c`` (a finite real number or numeric SymPy expression with floats) as an exact
+    ``Fraction``, or None when it is not a finite real.
+
+    A ``sympy.Float`` or ``np.longdouble`` holds a binary fraction: it is converted exactly
+    (``float(c)`` would underflow ``Float("1e-400")`` to ``0.0``). A numeric expression that
+    mixes floats with exact numbers (``sqrt(2) − Float(1.414…)``) is evaluated at 60 digits,
+    which decides its sign and its size against ``atol`` (SymPy's evalf bounds the relative
+    error of a nonzero value).
+    """
+    try:
+        if isinstance(c, sympy.Basic):
+            if c.is_Float:
+                if not c.is_finite:
+                    return None
+                return fractions.Fraction(int(sympy.Rational(c).p), int(sympy.Rational(c).q))
+            if c.is_real is False:
+                return None
+            v = sympy.re(c).evalf(60)
+            if not (v.is_Float or v.is_Rational) or not v.is_finite:
+                return None
+            r = sympy.Rational(v)
+            return fractions.Fraction(int(r.p), int(r.q))
+        if not np.isfinite(c):
+            return None
+        return fractions.Fraction(*c.as_integer_ratio())
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return None
+
+
+def _exact_sympy(c, x):
+    """SymPy value of a wide float ``c`` (a ``Float`` with its own precision)."""
+    return sympy.Float(sympy.Rational(x.numerator, x.denominator),
+                       max(15, int(getattr(np.finfo(type(c)), "precision", 15)) + 2))
+
+
 def _classify_float(name, value, x, atol):
-    if x is None or not np.isfinite(x):
+    """Sign of the float-valued ``value`` with exact value ``x`` (a ``Fraction``; None when
+    not a finite real); ``|x| <= atol`` counts as zero, compared exactly."""
+    if x is None:
         raise ValidationError(f"`{name}` must be a finite real number; got {_short(value)}.")
-    if abs(x) <= atol:
-        return value, 0, x != 0.0
+    if abs(x) <= fractions.Fraction(atol):
+        return value, 0, x != 0
     return value, (1 if x > 0 else -1), False
 
 
@@ -967,7 +1015,7 @@ def invariant_set_topology(c, d, e, *, atol=DEFAULT_ATOL):
         raise ValidationError("`c` must contain at least one conserved quantity; got [].")
     atol = check_float("atol", atol, minimum=0.0)
     cache = {}
-    if all(isinstance(x, (float, np.floating)) for x in values):
+    if all(isinstance(x, float) or type(x) in _DOUBLE_EXACT for x in values):
         # floats (the numeric case, possibly 10^5 neurons): classified at once with NumPy;
         # the per-neuron QuadricTopology objects are built only when asked for
         x = np.asarray(values, dtype=np.float64)
