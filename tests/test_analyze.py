@@ -28,3 +28,18 @@ def test_analyze_twins_keep_the_function_and_are_fully_pathological():
 def test_analyze_errors(kwargs, name):
     with pytest.raises(ValidationError, match=f"`{name}`"):
         analyze(out=None, progress=False, **kwargs)
+
+
+def test_laws_section_follows_the_analyzed_architecture():
+    """The conservation-law section reads widths, activation and biases off the architecture:
+    a linear network without biases has l(l+1)/2 laws (for l <= d), ReLU l."""
+    from topoanalysis import Architecture
+    from topoanalysis.analyze import _conservation_laws_section
+
+    relu = _conservation_laws_section(Architecture(3, (2,), 1))
+    assert relu["count"] == 2 and relu["complete"]
+    lin = _conservation_laws_section(Architecture(3, (2,), 1, activation="linear",
+                                                  hidden_bias=False, output_bias=False))
+    assert lin["count"] == 3 and lin["complete"]
+    assert "3 independent" in lin["text"] and "there are no others" in lin["text"]
+    assert "the c_k are all of them" in relu["text"]

@@ -293,7 +293,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
         seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy, critical=critical,
-        laws=_conservation_laws_section(d, hidden),
+        laws=_conservation_laws_section(arch),
     )
     if out is not None:
         from .io import write_json
@@ -320,18 +320,25 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     return report
 
 
-def _conservation_laws_section(d, hidden):
-    """Count and completeness of the conservation laws of the analyzed architecture."""
+def _conservation_laws_section(arch):
+    """Count and completeness of the conservation laws of the analyzed architecture (its
+    widths, activation and biases, read off ``arch`` so that they cannot drift apart)."""
     from .exceptions import NotSupportedError
     from .symbolic import conservation_laws
 
     try:
-        res = conservation_laws(d, hidden, 1)
+        res = conservation_laws(arch.inputs, arch.hidden, arch.outputs,
+                                activation=arch.activation, hidden_bias=arch.hidden_bias,
+                                output_bias=arch.output_bias,
+                                negative_slope=arch.negative_slope)
     except NotSupportedError as exc:
         return {"count": None, "complete": None, "text": f"Conservation laws: {exc}"}
+    # shallow and positively homogeneous: the laws are the neurons' c_k
+    balance = len(arch.hidden) == 1 and arch.activation in ("relu", "leaky_relu", "abs")
+    what = "the c_k are all of them" if balance else "there are no others"
     text = (f"Conservation laws of gradient flow ({res.architecture}): {res.count} independent "
             f"(D = {res.n_params}, dim Lie = {res.lie_dimension}); {res.n_found} found, "
-            + ("complete: the c_k are all of them" if res.complete else "not complete")
+            + (f"complete: {what}" if res.complete else "not complete")
             + f" ({res.seconds:.2f} s)")
     return {"count": res.count, "n_found": res.n_found, "complete": res.complete,
             "dim_lie": res.lie_dimension, "n_params": res.n_params, "text": text}
