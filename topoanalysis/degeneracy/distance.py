@@ -1245,9 +1245,11 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
 
     _check_finite_params(net_a, "net_a")
     _check_finite_params(net_b, "net_b")
-    W, b, S = _affine_pieces(net_a, net_b)
+    W0, b0, S0 = _affine_pieces(net_a, net_b)
+    W, b, S = W0, b0, S0
     # scale-covariance: sup_{x∈λΩ} |Σ s ρ(w·x + b)| = λ sup_{y∈Ω} |Σ s ρ(w·y + b/λ)|, and
-    # ρ(σ z) = σ ρ(z); with powers of two (exact) everything is brought near 1 first
+    # ρ(σ z) = σ ρ(z); with powers of two everything is brought near 1 first (exact unless a
+    # scaled entry becomes subnormal: checked below, the exact method then uses the rationals)
     lam = _pow2_exponent(np.concatenate([np.abs(domain.low), np.abs(domain.high)])
                          if isinstance(domain, Box) else
                          np.concatenate([np.abs(domain.center), [domain.radius]]))
@@ -1257,17 +1259,27 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
         domain = Ball(tuple(np.ldexp(domain.center, -lam)), float(np.ldexp(domain.radius, -lam)))
     b = np.ldexp(b, -lam)
     rows = np.concatenate([W, b[:, None]], axis=1)
-    ek = np.array([_pow2_exponent(np.abs(r)) for r in rows])
+    ek = np.array([_pow2_exponent(np.abs(r)) for r in rows], dtype=int).reshape(len(rows))
     W, b = np.ldexp(W, -ek[:, None]), np.ldexp(b, -ek)
-    S = np.ldexp(S, ek[:, None])  if np.all(np.isfinite(np.ldexp(S, ek[:, None]))) else None
-    if S is None:
-        S0 = _affine_pieces(net_a, net_b)[2]
+    with np.errstate(over="ignore"):
+        S = np.ldexp(S0, ek[:, None])
+    if np.all(np.isfinite(S)):
+        m = 0
+    else:
         m = int(max(_pow2_exponent(np.abs(S0[k])) + ek[k] for k in range(len(S0))))
         S = np.ldexp(S0, (ek - m)[:, None])
+    exact_data = _ScaledRationals(W0, b0, S0, orig_domain, lam, ek, m)
+    res, gmax = _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed,
+                                exact_data)
+    if gmax is not None:                # the exact maximum of the scaled problem: rescale exactly
+        scale = Fraction(2) ** (lam + m)
+        try:
+            value = float(abs(gmax[0]) * scale) if len(gmax) == 1 else \
+                _sqrt_fraction(sum(x * x for x in gmax) * scale * scale)
+        except OverflowError:
+            value = math.inf
     else:
-        m = 0
-    res = _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed)
-    value = float(np.ldexp(res.value, lam + m))
+        value = float(np.ldexp(res.value, lam + m))
     if not np.isfinite(value):
         raise ValidationError("`net_a`/`net_b`/`domain` must give a uniform distance within "
                               f"float64; got one beyond {np.finfo(float).max:.3g} (rescale).")
@@ -1280,83 +1292,279 @@ def _pow2_exponent(values):
     return math.frexp(v)[1] if v > 0 else 0
 
 
-def _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed):
+class _ScaledRationals:
+    """The scaled problem of :func:`uniform_distance` in rationals (built lazily).
+
+    ``W_k 2^{-e_k}``, ``b_k 2^{-λ-e_k}``, ``S_k 2^{e_k-m}`` and the domain times ``2^{-λ}``,
+    computed exactly from the float parameters (the float scaling may lose bits to
+    underflow; these never do).
+    """
+
+    def __init__(self, W0, b0, S0, domain0, lam, ek, m):
+        self._args = (W0, b0, S0, domain0, lam, ek, m)
+        self._done = None
+
+    def __call__(self):
+        if self._done is None:
+            W0, b0, S0, domain0, lam, ek, m = self._args
+            two = Fraction(2)
+            W = [[Fraction(float(x)) / two ** int(k) for x in w] for w, k in zip(W0, ek)]
+            b = [Fraction(float(x)) / two ** (lam + int(k)) for x, k in zip(b0, ek)]
+            S = [[Fraction(float(x)) * two ** (int(k) - m) for x in s] for s, k in zip(S0, ek)]
+            if isinstance(domain0, Box):
+                dom = ([Fraction(x) / two ** lam for x in domain0.low],
+                       [Fraction(x) / two ** lam for x in domain0.high])
+            else:
+                dom = ([Fraction(x) / two ** lam for x in domain0.center],
+                       Fraction(domain0.radius) / two ** lam)
+            self._done = (W, b, S, dom)
+        return self._done
+
+    def matches(self, W, b, S, domain):
+        """True when the float scaled data equal the rationals (no bit lost in scaling)."""
+        Wq, bq, Sq, dom = self()
+        flat = [(W, Wq), (b[:, None], [[x] for x in bq]), (S, Sq)]
+        if isinstance(domain, Box):
+            flat += [(np.array([domain.low, domain.high]), dom)]
+        else:
+            flat += [(np.array([list(domain.center) + [domain.radius]]),
+                      [list(dom[0]) + [dom[1]]])]
+        return all(Fraction(float(x)) == y for A, Aq in flat
+                   for row, rq in zip(np.asarray(A), Aq) for x, y in zip(row, rq))
+
+
+def _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, seed,
+                    exact_data=None):
+    """The scaled problem; returns ``(UniformDistance, g)`` with ``g`` the exact maximizing
+    value vector (``Fraction``) of the exact methods, ``None`` for the sampled one."""
     d = W.shape[1]
     rng = np.random.default_rng(check_seed("seed", seed))
     if isinstance(domain, Ball) and d == 1:
         domain_box = Box((domain.center[0] - domain.radius,), (domain.center[0] + domain.radius,))
     else:
         domain_box = domain
+    if exact_data is None:
+        exact_data = _ScaledRationals(W, b, S, domain, 0, np.zeros(len(W), dtype=int), 0)
     if isinstance(domain_box, Box) and d <= exact_max_dim and \
             math.comb(len(W) + 2 * d, d) <= max_candidates:
-        pts = _box_vertices(W, b, domain_box)
-        vals = np.linalg.norm(_eval(W, b, S, pts), axis=1)
-        return UniformDistance(float(vals.max()), True, "arrangement vertices in the box",
-                               domain.to_dict(), len(pts))
+        Wq, bq, Sq, dom = exact_data()
+        if isinstance(domain, Ball):              # d = 1: the interval [c − r, c + r], exact
+            dom = ([dom[0][0] - dom[1]], [dom[0][0] + dom[1]])
+        filt = isinstance(domain, Box) and exact_data.matches(W, b, S, domain) and \
+            bool(np.all(np.isfinite(S)))
+        g, n_in = _box_max(W, b, S, domain_box, Wq, bq, Sq, dom[0], dom[1], filt)
+        return UniformDistance(0.0, True, "arrangement vertices in the box", domain.to_dict(),
+                               n_in), g
     if isinstance(domain, Ball) and d == 2 and S.shape[1] == 1:
-        pts = _disk_candidates(W, b, S, domain)
-        vals = np.linalg.norm(_eval(W, b, S, pts), axis=1)
-        return UniformDistance(float(vals.max()), True,
+        Wq, bq, Sq, dom = exact_data()
+        pts = _disk_candidates(W, b, S, domain, Wq, bq, dom)
+        best = max((_exact_g(Wq, bq, Sq, x) for x in pts), key=lambda g: abs(g[0]))
+        return UniformDistance(0.0, True,
                                "vertices, line-circle points and arc maxima in the disk",
-                               domain.to_dict(), len(pts))
+                               domain.to_dict(), len(pts)), best
     X = domain.sample(n_samples, rng)
     vals = np.linalg.norm(_eval(W, b, S, X), axis=1)
     return UniformDistance(float(vals.max()), False, "uniform random points", domain.to_dict(),
-                           n_samples)
+                           n_samples), None
 
 
-def _box_vertices(W, b, box):
-    d = W.shape[1]
-    lo, hi = np.array(box.low), np.array(box.high)
-    planes_n = [w for w in W if np.any(w != 0)]
-    planes_c = [-bb for w, bb in zip(W, b) if np.any(w != 0)]
+def _exact_g(Wq, bq, Sq, x):
+    """``g(x) = Σ_k s_k ρ(⟨w_k, x⟩ + b_k)`` in rationals at the point ``x`` (floats or
+    ``Fraction``); a list of ``Fraction``, one per output."""
+    x = [v if isinstance(v, Fraction) else Fraction(float(v)) for v in x]
+    e = len(Sq[0]) if Sq else 1
+    g = [Fraction(0)] * e
+    for w, bb, s in zip(Wq, bq, Sq):
+        z = bb + sum(a * c for a, c in zip(w, x) if a)
+        if z > 0:
+            g = [gi + si * z for gi, si in zip(g, s)]
+    return g
+
+
+def _leibniz(M):
+    """Signed products of the Leibniz expansion of ``det M`` for a stack ``(n, d, d)``."""
+    d = M.shape[-1]
+    out = []
+    for perm in itertools.permutations(range(d)):
+        sgn = -1.0 if sum(perm[i] > perm[j] for i in range(d) for j in range(i + 1, d)) % 2 \
+            else 1.0
+        t = sgn * np.ones(M.shape[0])
+        for i in range(d):
+            t = t * M[:, i, perm[i]]
+        out.append(t)
+    return np.stack(out, axis=1)
+
+
+def _box_planes(n_neurons_rows, d):
+    """Index combinations of ``d`` planes (neurons first, then the facets ``x_i = lo_i``,
+    ``x_i = hi_i``), without two facets of one axis (parallel: never a vertex)."""
+    G = n_neurons_rows
+    idx = np.array(list(itertools.combinations(range(G + 2 * d), d)), dtype=int).reshape(-1, d)
+    axis = np.where(idx >= G, (idx - G) // 2, -1 - np.arange(d)[None, :])
+    ok = np.ones(len(idx), dtype=bool)
     for i in range(d):
-        e = np.zeros(d)
-        e[i] = 1.0
-        planes_n += [e, e]
-        planes_c += [lo[i], hi[i]]
-    Nm, Cm = np.array(planes_n), np.array(planes_c)
-    pts = []
-    for idx in itertools.combinations(range(len(Nm)), d):
-        M = Nm[list(idx)]
-        det = np.linalg.det(M)
-        # singularity decided exactly: the float determinant is trusted only far from 0
-        # (its error is below d! d eps prod ||rows||), otherwise the rank in rationals
-        if not abs(det) > 4 * math.factorial(d) * d * 2.0 ** -52 * float(
-                np.prod(np.linalg.norm(M, axis=1))):
-            from ._exact import exact_rank
-            if exact_rank(M) < d:
-                continue
-        try:
-            x = np.linalg.solve(M, Cm[list(idx)])
-        except np.linalg.LinAlgError:       # regular in rationals, singular in floats
-            x = np.linalg.lstsq(M, Cm[list(idx)], rcond=None)[0]
-        if not np.all(np.isfinite(x)):
-            continue
-        if np.all(x >= lo - 1e-12) and np.all(x <= hi + 1e-12):
-            pts.append(np.clip(x, lo, hi))
-    return np.array(pts).reshape(-1, d)
+        for j in range(i + 1, d):
+            ok &= axis[:, i] != axis[:, j]
+    return idx[ok]
 
 
-def _disk_candidates(W, b, S, ball):
+def _box_max(W, b, S, box, Wq, bq, Sq, loq, hiq, filt):
+    """Exact maximum of ``||g||`` over the vertices of the arrangement inside the box.
+
+    A vertex is the solution of ``d`` independent plane equations (neurons ``⟨w, x⟩ = −b``
+    and facets ``x_i = lo_i`` / ``hi_i``). With ``filt`` (float data equal to the rationals)
+    each candidate is first classified by a float filter: the determinant and the signs of
+    ``x_i − lo_i``, ``hi_i − x_i`` are degree-``d``/``d+1`` polynomials in the data (Cramer's
+    rule, Leibniz expansion), trusted only beyond the proven bound ``γ_{k} Σ|terms|`` of
+    their float evaluation; the value at a certified vertex gets a proven interval. Undecided
+    candidates, and every vertex whose interval reaches the best certified lower bound, are
+    solved, tested and evaluated in rationals. Returns ``(g, n_vertices)`` with ``g`` the
+    maximizing value vector in rationals.
+    """
+    from ._exact import float_sum_error
+
+    d = len(loq)
+    nz = [k for k in range(len(Wq)) if any(x != 0 for x in Wq[k])]
+    planes_q = [(Wq[k], -bq[k]) for k in nz]
+    for i in range(d):
+        e_i = [Fraction(int(i == j)) for j in range(d)]
+        planes_q += [(e_i, loq[i]), (e_i, hiq[i])]
+    G = len(nz)
+    idx = _box_planes(G, d)
+    exact_idx = []
+    n_in = 0
+    best_g, best_sq = None, Fraction(-1)
+    if filt and len(idx):
+        lo, hi = np.array(box.low), np.array(box.high)
+        Nm = np.concatenate([W[nz], np.repeat(np.eye(d), 2, axis=0)]).reshape(-1, d)
+        Cm = np.concatenate([-b[nz], np.stack([lo, hi], axis=1).ravel()])
+        M, C = Nm[idx], Cm[idx]                                   # (n, d, d), (n, d)
+        fixed = np.full((len(idx), d), np.nan)                    # coordinates set by a facet
+        for j in range(d):
+            f = idx[:, j] >= G
+            ax = (idx[f, j] - G) // 2
+            fixed[np.flatnonzero(f), ax] = C[f, j]
+        P = math.factorial(d)
+        tiny = 4 * (d + 2 * P + 2) * P * 2.0 ** -1074
+        with np.errstate(all="ignore"):
+            td = _leibniz(M)
+            det = td.sum(axis=1)
+            Bdet = 2 * float_sum_error(d + P + 2) * np.abs(td).sum(axis=1) + tiny
+            sure = np.abs(det) > Bdet
+            inside = np.ones(len(idx), dtype=bool)
+            xh = np.zeros((len(idx), d))
+            ex = np.zeros((len(idx), d))
+            for i in range(d):
+                Mi = M.copy()
+                Mi[:, :, i] = C
+                tn = _leibniz(Mi)
+                num = tn.sum(axis=1)
+                Bn = 2 * float_sum_error(d + P + 2) * np.abs(tn).sum(axis=1) + tiny
+                xi = num / det
+                exi = (Bn + np.abs(xi) * Bdet) / (np.abs(det) - Bdet) + 4 * 2.0 ** -53 * np.abs(xi)
+                isfix = ~np.isnan(fixed[:, i])
+                for bound, side in ((lo[i], 1.0), (hi[i], -1.0)):
+                    terms = np.concatenate([tn, -bound * td], axis=1)
+                    val = terms.sum(axis=1)
+                    B = 2 * float_sum_error(d + 1 + 2 * P + 2) * np.abs(terms).sum(axis=1) + tiny
+                    ok = np.abs(val) > B
+                    sure &= ok | isfix
+                    inside &= isfix | (side * np.sign(val) * np.sign(det) > 0)
+                xh[:, i] = np.where(isfix, fixed[:, i], np.clip(xi, lo[i], hi[i]))
+                ex[:, i] = np.where(isfix, 0.0, exi)
+            sure &= np.all(np.isfinite(xh), axis=1) & np.all(np.isfinite(ex), axis=1)
+        exact_idx = list(np.flatnonzero(~sure))
+        cert = np.flatnonzero(sure & inside)
+        n_in += len(cert)
+        if len(cert):
+            X, dx = xh[cert], ex[cert].max(axis=1)
+            M_ = len(W)
+            with np.errstate(all="ignore"):
+                Z = X @ W.T + b
+                R = np.maximum(Z, 0.0)
+                gv = R @ S
+                absS = np.abs(S)
+                zerr = dx[:, None] * np.abs(W).sum(axis=1)[None, :] + \
+                    float_sum_error(d + 2) * (np.abs(X) @ np.abs(W).T + np.abs(b)[None, :])
+                delta = (zerr @ absS + float_sum_error(M_ + 2) * (R @ absS)) * (1 + 1e-6) + 2.0 ** -1000
+                dn = np.sqrt(np.sum(delta * delta, axis=1)) * (1 + 1e-6)
+                gn = np.sqrt(np.sum(gv * gv, axis=1))
+                ge = float_sum_error(S.shape[1] + 4) * gn
+                low, up = gn - ge - dn, gn + ge + dn
+            if np.all(np.isfinite(low)) and np.all(np.isfinite(up)):
+                L = float(low.max())
+                recheck = cert[up >= L]
+            else:
+                recheck = cert
+            for c in recheck:
+                g = _exact_vertex_value(planes_q, idx[c], loq, hiq, Wq, bq, Sq)
+                if g is not None:
+                    sq = sum(x * x for x in g)
+                    if sq > best_sq:
+                        best_g, best_sq = g, sq
+    elif len(idx):
+        exact_idx = range(len(idx))
+    for c in exact_idx:
+        g = _exact_vertex_value(planes_q, idx[c], loq, hiq, Wq, bq, Sq)
+        if g is not None:
+            n_in += 1
+            sq = sum(x * x for x in g)
+            if sq > best_sq:
+                best_g, best_sq = g, sq
+    return best_g, n_in
+
+
+def _exact_vertex_value(planes_q, combo, loq, hiq, Wq, bq, Sq):
+    """``g`` at the vertex of the planes ``combo`` in rationals, ``None`` if the planes are
+    dependent or the vertex lies outside the box (both decided exactly)."""
+    rows = [planes_q[j] for j in combo]
+    d = len(rows)
+    A = [list(r[0]) + [r[1]] for r in rows]
+    for col in range(d):                        # Gauss–Jordan in Fractions
+        piv = next((r for r in range(col, d) if A[r][col] != 0), None)
+        if piv is None:
+            return None
+        A[col], A[piv] = A[piv], A[col]
+        p = A[col][col]
+        A[col] = [v / p for v in A[col]]
+        for r in range(d):
+            if r != col and A[r][col] != 0:
+                f = A[r][col]
+                A[r] = [v - f * w for v, w in zip(A[r], A[col])]
+    x = [A[i][d] for i in range(d)]
+    if not all(lo <= xi <= hi for xi, lo, hi in zip(x, loq, hiq)):
+        return None
+    return _exact_g(Wq, bq, Sq, x)
+
+
+def _disk_candidates(W, b, S, ball, Wq=None, bq=None, dom=None):
+    """Candidate maximizers of ``|g|`` on a disk (``d = 2``, one output).
+
+    Vertices of the arrangement are rational: they are computed, tested against the disk
+    (``||x − c||² ≤ r²``) in rationals and returned as tuples of ``Fraction``. Line–circle
+    points and each arc's stationary point are irrational in general: float points.
+    """
     c, r = np.array(ball.center), ball.radius
-    keep = np.linalg.norm(W, axis=1) > 0
+    if Wq is None:
+        Wq = [[Fraction(float(x)) for x in w] for w in W]
+        bq = [Fraction(float(x)) for x in b]
+        dom = ([Fraction(float(x)) for x in c], Fraction(float(r)))
+    cq, rq = dom
+    keep = [k for k in range(len(Wq)) if any(x != 0 for x in Wq[k])]      # exact, not a norm
     W2, b2 = W[keep], b[keep]
     pts = [c]
-    for i, j in itertools.combinations(range(len(W2)), 2):
-        M = W2[[i, j]]
-        if Fraction(float(M[0, 0])) * Fraction(float(M[1, 1])) != \
-                Fraction(float(M[0, 1])) * Fraction(float(M[1, 0])):       # exactly regular
-            try:
-                x = np.linalg.solve(M, -b2[[i, j]])
-            except np.linalg.LinAlgError:
-                x = np.linalg.lstsq(M, -b2[[i, j]], rcond=None)[0]
-            if np.all(np.isfinite(x)) and np.linalg.norm(x - c) <= r:
+    for i, j in itertools.combinations(keep, 2):
+        (a11, a12), (a21, a22) = Wq[i], Wq[j]
+        det = a11 * a22 - a12 * a21
+        if det != 0:                                                  # exactly regular
+            c1, c2 = -bq[i], -bq[j]
+            x = ((c1 * a22 - c2 * a12) / det, (a11 * c2 - a21 * c1) / det)
+            if (x[0] - cq[0]) ** 2 + (x[1] - cq[1]) ** 2 <= rq * rq:
                 pts.append(x)
     angles = [0.0]
     for w, bb in zip(W2, b2):
         # w·(c + r u) + b = 0, u = (cos φ, sin φ): r|w| cos(φ − α) = −(w·c + b)
-        rho = -(w @ c + bb) / (r * np.linalg.norm(w))
+        rho = -(w @ c + bb) / (r * _norm(w))
         if abs(rho) <= 1:
             alpha = math.atan2(w[1], w[0])
             delta = math.acos(rho)
@@ -1377,4 +1585,4 @@ def _disk_candidates(W, b, S, ball):
             phi = a0 + np.mod(phi - a0, 2 * np.pi)
             if phi <= a1:
                 pts.append(c + r * np.array([math.cos(phi), math.sin(phi)]))
-    return np.array(pts)
+    return pts
