@@ -1137,7 +1137,13 @@ def sobolev_seminorm(net, **kwargs):
 # --- uniform norm ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class UniformDistance:
-    """``sup_{x∈Ω} ||R(net_a)(x) − R(net_b)(x)||``; exact or sampled (a lower bound)."""
+    """``sup_{x∈Ω} ||R(net_a)(x) − R(net_b)(x)||``; exact or sampled (a lower bound).
+
+    ``exact=True`` on a box: the candidate vertices are decided in rational arithmetic (float
+    filter with proven bounds) and ``value`` is the exact maximum rounded once (within 2 ulp
+    for several outputs). On a disk: rational vertices and the float line–circle and arc
+    points, ``g`` evaluated exactly at each (error about ``Lip(g) r 2⁻⁵²``).
+    """
 
     value: float
     exact: bool
@@ -1218,9 +1224,13 @@ def uniform_distance(net_a, net_b, domain, *, exact_max_dim=3, max_candidates=20
     ``g = R(net_a) − R(net_b)`` is affine on each cell of its hyperplane arrangement, so
     ``||g||`` (convex on each cell) attains its maximum over a box at a vertex of some cell:
     an intersection point of ``d`` hyperplanes among the neurons' and the box's facets. Exact
-    for boxes with ``d ≤ exact_max_dim`` (``C(M + 2d, d)`` candidates); for a ball, exact when
-    ``d = 1`` and, with one output, ``d = 2`` (vertices, line–circle points and each arc's
-    stationary point). Otherwise sampled.
+    for boxes with ``d ≤ exact_max_dim`` (``C(M + 2d, d)`` candidates): which candidates are
+    vertices in the box is decided from the float parameters as rationals (a float filter
+    with proven error bounds, ``Fraction`` fallback) and the maximum is evaluated in
+    rationals, then rounded once (within 2 ulp for several outputs). For a ball: exact when
+    ``d = 1`` and, with one output, ``d = 2`` (vertices decided and evaluated in rationals;
+    line–circle points and each arc's stationary point are float points at which ``g`` is
+    evaluated exactly). Otherwise sampled. See ``docs/guide/certificates_degeneracy.md``.
 
     References
     ----------
