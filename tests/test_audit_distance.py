@@ -130,7 +130,7 @@ def test_cancelling_huge_neurons_are_evaluated_exactly():
     box = uniform_distance(a, b, Box((0.0, 0.0), (1.0, 1.0)))
     assert box.exact and box.value == 1.0
     disk = uniform_distance(a, b, Ball((0.0, 0.0), 1.0))
-    assert disk.exact and disk.value == 1.0
+    assert not disk.exact and disk.value == 1.0  # circle points in floats: not proven
     line = uniform_distance(Network.from_weights([[[1.0], [1.0]], [[1.0, T]]], [[0.0, 1.0], None]),
                             Network.from_weights([[[1.0]], [[T]]], [[1.0], None]),
                             Ball((0.0,), 1.0))

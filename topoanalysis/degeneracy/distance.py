@@ -1139,10 +1139,12 @@ def sobolev_seminorm(net, **kwargs):
 class UniformDistance:
     """``sup_{x∈Ω} ||R(net_a)(x) − R(net_b)(x)||``; exact or sampled (a lower bound).
 
-    ``exact=True`` on a box: the candidate vertices are decided in rational arithmetic (float
-    filter with proven bounds) and ``value`` is the exact maximum rounded once (within 2 ulp
-    for several outputs). On a disk: rational vertices and the float line–circle and arc
-    points, ``g`` evaluated exactly at each (error about ``Lip(g) r 2⁻⁵²``).
+    ``exact=True`` on a box (and an interval): the candidate vertices are decided in rational
+    arithmetic (float filter with proven bounds) and ``value`` is the exact maximum rounded
+    once (within 2 ulp for several outputs). On a disk (``d = 2``) ``exact=False``: rational
+    vertices and the float line–circle and arc points, ``g`` evaluated exactly at each (within
+    about ``Lip(g) r 2⁻⁵²`` of the maximum, not proven). ``exact=False`` with ``method``
+    "uniform random points": sampled, a lower bound.
     """
 
     value: float
@@ -1159,7 +1161,8 @@ class UniformDistance:
         str
             The report (one or more lines).
         """
-        kind = "exact" if self.exact else "sampled, a lower bound"
+        kind = ("exact" if self.exact else "sampled, a lower bound"
+                if self.method == "uniform random points" else "circle points in float64")
         return (f"uniform distance {self.value:.6g} on {self.domain['kind']} ({kind}: "
                 f"{self.method}, {self.n_points} points)")
 
@@ -1369,7 +1372,8 @@ def _uniform_scaled(W, b, S, domain, exact_max_dim, max_candidates, n_samples, s
         Wq, bq, Sq, dom = exact_data()
         pts = _disk_candidates(W, b, S, domain, Wq, bq, dom)
         best = max((_exact_g(Wq, bq, Sq, x) for x in pts), key=lambda g: abs(g[0]))
-        return UniformDistance(0.0, True,
+        # the circle points are irrational in general (float64 here): close, not proven
+        return UniformDistance(0.0, False,
                                "vertices, line-circle points and arc maxima in the disk",
                                domain.to_dict(), len(pts)), best
     X = domain.sample(n_samples, rng)
