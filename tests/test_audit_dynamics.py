@@ -464,3 +464,29 @@ def test_barrier_zero_for_endpoints_equal_in_float32():
     assert np.array_equal(a.astype(np.float32), b.astype(np.float32))
     res = interpolation_barrier(a, b, X, y, arch=arch, dtype="float32", n_points=11)
     assert res.barrier[0] == 0.0 and np.ptp(res.loss) == 0.0
+
+
+@pytest.mark.parametrize("opt", ["gd", "momentum", "adam"])
+def test_penalty_matches_reference(opt):
+    arch = Architecture(3, (5,), 1)
+    X, y, Y = _problem(arch, "mse", n=13, seed=1)
+    th0, left, right = np.random.default_rng(0).standard_normal((3, 2, arch.n_params))
+    res = train(th0, X, y, arch=arch, lr=0.05, steps=6, optimizer=opt, record_every=1,
+                penalty=(0.3, 0.7, left, right), progress=False)
+    for b in range(2):
+        th, m1, m2 = th0[b].copy(), np.zeros(arch.n_params), np.zeros(arch.n_params)
+        mid = (left[b] + right[b]) / 2
+        u = (right[b] - left[b]) / np.linalg.norm(right[b] - left[b])
+        for t in range(6):
+            g = ref_loss_grad(arch, th, X, Y, "mse")[1]
+            g = g + 2 * 0.3 * (th - mid) + 0.7 * ((th - mid) @ u) * u
+            if opt == "gd":
+                th = th - 0.05 * g
+            elif opt == "momentum":
+                m1 = 0.9 * m1 + g
+                th = th - 0.05 * m1
+            else:
+                m1, m2 = 0.9 * m1 + 0.1 * g, 0.999 * m2 + 0.001 * g * g
+                th = th - 0.05 * (m1 / (1 - 0.9 ** (t + 1))) / (
+                    np.sqrt(m2 / (1 - 0.999 ** (t + 1))) + 1e-8)
+        np.testing.assert_allclose(res.params[b], th, rtol=0, atol=1e-12)
