@@ -137,7 +137,7 @@ class InterpolationBarrier:
         losses (Entezari et al. 2022, "The role of permutation invariance in linear mode
         connectivity of neural networks", Eq. 1). Zero, up to the rounding of the evaluated
         losses, when the loss is convex along the segment; exactly 0 when the two endpoints
-        are the same parameter vector (the segment is one point) and when the loss is
+        are the same parameter vector in the run's dtype (the segment is one point) and when the loss is
         constant along it (the chord is computed exact at both ends and constant for equal
         end losses); ``>= 0`` always (t = 0 is on the grid).
     t_barrier : ndarray of shape (M,)
@@ -518,7 +518,8 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     n_points : int, default=101
         Equally spaced grid on ``[0, 1]``; ``0``, ``1/2`` and ``1`` are always added.
     ts : array_like, optional
-        Grid to use instead (``0``, ``1/2`` and ``1`` are added).
+        Grid to use instead (``0``, ``1/2`` and ``1`` are added); values in ``[0, 1]`` (the
+        heights are over the segment: use :func:`interpolate` to extrapolate).
     n_threads : int, optional
         As in :func:`interpolate`.
     dtype : {"float64", "float32"}, default="float64"
@@ -556,6 +557,13 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     """
     arch, table, ia, ib = _pair(theta_a, theta_b, arch)
     grid = _check_ts(ts, n_points)
+    if ts is not None and (grid.min() < 0.0 or grid.max() > 1.0):
+        # a point off the segment would count in the heights (and the chord extrapolated
+        # there), which are then no longer lower bounds of the suprema over [0, 1]
+        raise ValidationError(
+            f"`ts` must lie in [0, 1] for interpolation_barrier (barriers are over the segment; "
+            f"use interpolate to extrapolate); got values from {grid.min():g} to "
+            f"{grid.max():g}.")
     grid = np.union1d(grid, [0.0, 0.5, 1.0])
     out, acc = _segments(arch, table, ia, ib, grid, X, y, loss, n_threads, dtype)
     i0 = int(np.flatnonzero(grid == 0.0)[0])
@@ -563,7 +571,10 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     ih = int(np.flatnonzero(grid == 0.5)[0])
     # a pair of identical endpoints (bit for bit) is one point: its curve is the point's loss
     # (the kernel's mix (1 - t) z_a + t z_b of equal pre-activations can round away from z_a)
-    same = np.all(table[ia] == table[ib], axis=1)
+    # compared in the arithmetic of the run: endpoints that float32 rounds to one vector are
+    # one point of the float32 evaluation
+    run_table = table.astype(_engine.check_dtype(dtype), copy=False)
+    same = np.all(run_table[ia] == run_table[ib], axis=1)
     if same.any():
         out[same] = out[same, i0][:, None]
         if acc is not None:
