@@ -404,3 +404,21 @@ def test_float32_bce_value_accuracy_in_ulps(clone):
         ulp = float(np.spacing(F(float(ref))))
         worst = max(worst, abs(float((mpmath.mpf(float(val)) - ref) / ulp)))
     assert worst <= 4.0, worst     # measured 3.34 (v3, v4) and 3.66 (default) ulp
+
+
+def test_float32_train_refuses_a_step_size_beyond_float32():
+    """An lr above float32's largest number would round to inf in the float32 kernels: one
+    line naming `lr` instead of a silent divergence."""
+    import pytest as _pytest
+
+    from topoanalysis import Architecture, ValidationError
+    from topoanalysis.dynamics import train
+    from topoanalysis.init import init_params
+
+    arch = Architecture(2, (3,), 1)
+    X = np.ones((4, 2))
+    y = np.ones((4, 1))
+    th = init_params(arch, "pytorch", n_networks=1, seed=0)
+    with _pytest.raises(ValidationError, match="`lr` must be at most 3.403e\\+38"):
+        train(th, X, y, arch=arch, lr=1e39, steps=1, dtype="float32", progress=False)
+    train(th, X, y, arch=arch, lr=1e38, steps=1, dtype="float32", progress=False)

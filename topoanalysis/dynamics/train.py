@@ -352,6 +352,10 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     steps = check_int("steps", steps, minimum=1)
     _losses.check_outputs_for_loss(loss, arch.outputs)
     dtype = _engine.check_dtype(dtype, arch, loss)
+    if dtype == "float32" and lr > float(np.finfo(np.float32).max):
+        # the float32 kernels take the step size as a float: it would round to inf
+        raise ValidationError(f"`lr` must be at most {float(np.finfo(np.float32).max):.4g} "
+                              f"(the float32 range) with dtype='float32'; got {lr!r}.")
     params = _engine.as_dtype("theta", params, dtype)
     data = _engine.prepare_data(arch, X, y, loss, dtype=dtype)
     N = data.n_samples
