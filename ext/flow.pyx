@@ -1077,6 +1077,15 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         c.cur_loss[b] = lv
         if c.first_step > 0:
             c.h[b] = np_min(c.first_step, c.t_end)
+        # a non-finite loss or gradient at the start (finite outputs can still give an
+        # infinite loss): stopped at once, as the reference integrator does
+        if not bad and not isfinite(lv):
+            bad = 1
+        p = 0
+        while not bad and p < P:
+            if not isfinite(k1[p]):
+                bad = 1
+            p += 1
         if bad:
             c.status[b] = DIVERGED
             return

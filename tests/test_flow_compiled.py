@@ -253,3 +253,28 @@ def test_kink_events_need_a_shallow_kinked_network(arch, loss, match):
     with pytest.raises(ValidationError, match=match):
         gradient_flow(init_params(arch, seed=0), X, np.ones((4, arch.outputs)), arch=arch,
                       loss=loss, t_end=1.0, kink_events=True)
+
+
+def test_infinite_loss_at_the_start_stops_at_once_in_both_methods():
+    """Finite outputs (~1e300) with an infinite MSE loss: the network is stopped as diverged
+    after its first evaluation (was: 60 rejected steps, hundreds of evaluations), the other
+    network of the stack is untouched; both methods agree."""
+    import warnings
+
+    from topoanalysis import Architecture
+    from topoanalysis.dynamics import gradient_flow
+    from topoanalysis.init import init_params
+
+    arch = Architecture(2, (4,), 1)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 2)), rng.standard_normal((10, 1))
+    th = init_params(arch, "pytorch", n_networks=2, seed=0)
+    th[0] *= 1e150
+    out = {}
+    for m in ("compiled", "python"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[m] = gradient_flow(th, X, y, arch=arch, t_end=1.0, method=m)
+        assert out[m].status[0] == 3 and out[m].n_evaluations[0] == 1
+        assert out[m].status[1] == 1
+    np.testing.assert_array_equal(out["compiled"].n_evaluations, out["python"].n_evaluations)

@@ -512,6 +512,9 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
     # --- start: f(θ0), the records at t = 0, the first step --------------------------------
     cur_loss, k1, bad = f(theta)
     n_eval += 1
+    # a non-finite loss or gradient at the start (finite outputs can still give an infinite
+    # loss): stopped at once
+    bad = bad | ~np.isfinite(cur_loss) | ~np.all(np.isfinite(k1), axis=1)
     status[bad] = DIVERGED
     ok = ~bad
     if rt[0] == 0.0:
