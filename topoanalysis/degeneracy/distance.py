@@ -445,8 +445,26 @@ def _jacobians(groups, signs):
     return groups.const[None] + np.einsum("rge,gd->red", contrib, groups.normals)
 
 
+def _fro(X, axis=None):
+    """Euclidean/Frobenius norm over ``axis`` without underflow or spurious overflow.
+
+    Each norm is taken of the block scaled by a power of two (exact) that brings its largest
+    entry to ``[1/2, 1)``: squares of entries near ``2^{-540}`` would otherwise flush to
+    (sub)normal zero with an absolute error far above the proven bound ``E``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if axis is None:
+        axis = tuple(range(X.ndim))
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = np.max(np.abs(X), axis=axis, keepdims=True, initial=0.0)
+        k = np.frexp(m)[1]                       # 0 for m = 0, inf or nan
+        Y = np.ldexp(X, -k)
+        n = np.sqrt(np.sum(Y * Y, axis=axis, keepdims=True))
+        return np.squeeze(np.ldexp(n, k), axis=axis)
+
+
 def _norms(J):
-    return np.sqrt(np.sum(J * J, axis=(-2, -1)))
+    return _fro(J, (-2, -1))
 
 
 def _exact_sq_norm(groups, sign):
@@ -478,13 +496,39 @@ def _sqrt_fraction(q):
         return math.inf
 
 
+def _sqrt_bounds(q):
+    """``(down, nearest, up)``: floats with ``down ≤ sqrt(q) ≤ up`` proven in rationals.
+
+    ``nearest`` is the correctly rounded square root (the closer of ``down`` and ``up``,
+    decided exactly); all three are equal when ``sqrt(q)`` is a float. Beyond float64 all
+    three are ``inf`` (the caller refuses it).
+    """
+    q = Fraction(q)
+    v = _sqrt_fraction(q)
+    if not math.isfinite(v):
+        return v, v, v
+    down = up = v
+    while down > 0 and Fraction(down) ** 2 > q:
+        down = math.nextafter(down, 0.0)
+    while Fraction(down) ** 2 < q and Fraction(math.nextafter(down, math.inf)) ** 2 <= q:
+        down = math.nextafter(down, math.inf)
+    up = down if Fraction(down) ** 2 == q else math.nextafter(down, math.inf)
+    if not math.isfinite(up):
+        return up, up, up
+    if down == up:
+        return down, down, up
+    mid = (Fraction(down) + Fraction(up)) / 2
+    nearest = down if mid * mid >= q else up      # a tie (never for a rational q) goes down
+    return down, nearest, up
+
+
 def _global_error(groups):
     """Absolute bound on the float error of any region's ``||J||`` or node bound."""
     from ._exact import float_sum_error
 
     G = len(groups.normals)
-    mag = float(np.linalg.norm(groups.const)) + float(
-        np.sum(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)))
+    mag = float(_fro(groups.const)) + float(
+        np.sum(_fro(groups.plus, 1) + _fro(groups.minus, 1)))
     e, D = groups.const.shape
     return 8.0 * float_sum_error(G + D * e + 8) * mag + 1e-300
 
@@ -709,8 +753,8 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     def suffix(values):
         return np.concatenate([np.cumsum(values[::-1], axis=0)[::-1], np.zeros((1,) + values.shape[1:])])
 
-    rest_max = suffix(np.maximum(np.linalg.norm(P, axis=1), np.linalg.norm(N, axis=1)))
-    rest_jump = suffix(np.linalg.norm(P - N, axis=1))
+    rest_max = suffix(np.maximum(_fro(P, 1), _fro(N, 1)))
+    rest_jump = suffix(_fro(P - N, 1))
     rest_N = suffix(np.einsum("ge,gd->ged", N, nrm))            # (G+1, e, D)
     rest_P = suffix(np.einsum("ge,gd->ged", P, nrm))
     const = groups.const
@@ -720,9 +764,9 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         return const + np.einsum("...ge,gd->...ed", contrib, nrm)
 
     def upper_bound(Jp, depth):
-        return min(float(np.linalg.norm(Jp)) + rest_max[depth],
-                   float(np.linalg.norm(Jp + rest_N[depth])) + rest_jump[depth],
-                   float(np.linalg.norm(Jp + rest_P[depth])) + rest_jump[depth])
+        return min(float(_fro(Jp)) + rest_max[depth],
+                   float(_fro(Jp + rest_N[depth])) + rest_jump[depth],
+                   float(_fro(Jp + rest_P[depth])) + rest_jump[depth])
 
     def signs_of(Zm, upto=None):
         lo_, hi_ = (0, G) if upto is None else upto
@@ -748,7 +792,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     cands = []                                   # (float norm, sign vector) of genuine regions
     best = -1.0
     if prune and ok_rows.any():
-        norms = np.linalg.norm(jac(Zs[ok_rows]), axis=(-2, -1))
+        norms = _norms(jac(Zs[ok_rows]))
         best = float(norms.max())
         for r in np.flatnonzero(norms >= best - 2 * E):
             cands.append((float(norms[r]), Zs[ok_rows][r].copy()))
@@ -770,7 +814,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         rest = signs_of(point(x), (depth, G))[0]
         if np.all(rest != 0):
             full = np.concatenate([signs, rest])
-            val = float(np.linalg.norm(jac(full)))
+            val = float(_fro(jac(full)))
             if val >= best - 2 * E:
                 cands.append((val, full))
             best = max(best, val)
@@ -827,7 +871,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     if certify and cands:
         top_c = max(c[0] for c in cands)
         best_sq = max(_exact_sq_norm(groups, c[1][inv]) for c in cands if c[0] >= top_c - 2 * E)
-        lower = _sqrt_fraction(best_sq)
+        lower = _sqrt_bounds(best_sq)[0]
     else:
         lower = max(best, 0.0)
     upper = lower if exact else max(lower, (top if not closed else -np.inf) + 2 * E,
@@ -942,8 +986,8 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
     if G == 0:
         if groups.exact:
             sq = sum(x * x for row in groups.const_q for x in row)
-            v = _sqrt_fraction(sq)
-            return (v, v, v, True, "no hyperplanes", 1, 0,
+            lo, v, hi = _sqrt_bounds(sq)
+            return (v, lo, hi, True, "no hyperplanes", 1, 0,
                     "every hyperplane is no kink (decided in rationals): the gradient is the "
                     "constant Jacobian, its norm computed in rationals", 0.0, str(sq))
         v = float(np.linalg.norm(groups.const))
@@ -971,8 +1015,8 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         else:
             cand = np.arange(len(signs))
         sq = max(_exact_sq_norm(groups, signs[r]) for r in cand)
-        v = _sqrt_fraction(sq)
-        return (v, v, v, True, method, len(signs), G,
+        lo, v, hi = _sqrt_bounds(sq)
+        return (v, lo, hi, True, method, len(signs), G,
                 "hyperplanes grouped and regions enumerated in rationals (exact angular "
                 "sort); the largest squared Jacobian norm computed in rationals "
                 f"({len(cand)} candidate region(s) within the float filter's bound)",
@@ -996,7 +1040,7 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
             if len(signs):
                 vals = _norms(_jacobians(groups, signs))
                 r = int(np.argmax(vals))
-                lower = max(lower, _sqrt_fraction(_exact_sq_norm(groups, signs[r])))
+                lower = max(lower, _sqrt_bounds(_exact_sq_norm(groups, signs[r]))[0])
         else:
             signs = np.sign(Z @ groups.normals.T)
             signs[signs == 0] = 1.0
@@ -1013,6 +1057,8 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         cert = ("budget exhausted or a side unresolved: lower bound from exactly verified "
                 "regions, upper bound from the open nodes plus the float error bound")
     v = lower if exact else 0.5 * (lower + upper)
+    if exact and sq is not None:
+        lower, v, upper = _sqrt_bounds(sq)
     return (float(v), float(lower), float(upper), bool(exact), method, n_nodes, G, cert, cb,
             str(sq) if (exact and sq is not None) else None)
 
