@@ -277,3 +277,22 @@ def test_exact_value_is_correctly_rounded_and_bracketed():
         for other in (math.nextafter(r.value, 0.0), math.nextafter(r.value, math.inf)):
             mid = (v + Fraction(other)) / 2
             assert (ref - mid * mid) * (v - Fraction(other)) >= 0
+
+
+def _pencil_through(z):
+    """Three planes containing the line ``span z`` exactly (float entries, rational zeros)."""
+    return np.array([[z[1], -z[0], 0.0], [z[2], 0.0, -z[0]], [0.0, z[2], -z[1]]])
+
+
+def test_points_on_concurrent_planes_get_no_impossible_sign_pattern():
+    # The branch and bound's witness pool is normal(seed 0); its point 8 lies exactly on all
+    # three planes of this pencil. Its signs were decided exactly but against the *rounded*
+    # unit normals, which gave it the pattern (−, −, +) no point has: exact=True with 4.2999
+    # for a true value of 3.8093.
+    z = np.random.default_rng(0).normal(size=(4096, 3))[8]
+    r, ref = check(_net(_pencil_through(z), [-3.0, -3.0, 1.0]))
+    assert r.exact and math.isclose(r.value, 3.809301712294957, rel_tol=1e-15)
+    for i in range(6):                            # the first pool points, all on their pencils
+        z = np.random.default_rng(0).normal(size=(4096, 3))[i]
+        for c in ([-3.0, -3.0, 1.0], [4.0, -3.0, 1.0], [1.0, 4.0, -3.0]):
+            assert check(_net(_pencil_through(z), c))[0].exact

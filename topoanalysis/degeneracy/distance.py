@@ -522,6 +522,27 @@ def _sqrt_bounds(q):
     return down, nearest, up
 
 
+def _sign_rows(groups):
+    """Float rows with exactly the hyperplanes' directions, for exact sign decisions.
+
+    The unit normals are rounded (``v / ||v||`` is not a float vector in general), so a point
+    on or within rounding of a hyperplane could get a sign the true hyperplane does not give
+    it (a pool point on three concurrent planes received an impossible sign pattern). The
+    first neuron's weight vector is exact; it is scaled by a power of two (exactly, else kept
+    as it is) to keep the float filter of :func:`exact_signs` away from under/overflow.
+    """
+    rows = np.array(groups.dirs, dtype=np.float64, copy=True)
+    for i, d in enumerate(rows):
+        m = float(np.abs(d).max(initial=0.0))
+        if m == 0 or not math.isfinite(m):
+            continue
+        k = math.frexp(m)[1]
+        sc = np.ldexp(d, -k)
+        if np.array_equal(np.ldexp(sc, k), d):
+            rows[i] = sc
+    return rows
+
+
 def _global_error(groups):
     """Absolute bound on the float error of any region's ``||J||`` or node bound."""
     from ._exact import float_sum_error
@@ -747,6 +768,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     P, N = groups.plus[order], groups.minus[order]
     keys = [groups.keys[g] for g in order] if groups.keys is not None else None
     certify = keys is not None
+    sgn_rows = _sign_rows(groups)[order] if certify else None
     e = P.shape[1]
     E = _global_error(groups) if certify else 0.0
 
@@ -777,8 +799,8 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
                 out.append((v > 0) - (v < 0))
             return np.array([out], dtype=float).reshape(1, hi_ - lo_)
         Nm = nrm[lo_:hi_]
-        if certify:
-            return exact_signs(Nm, Zm)
+        if certify:                       # exact directions, not the rounded unit normals
+            return exact_signs(sgn_rows[lo_:hi_], Zm)
         sg = np.sign(Zm @ Nm.T)
         return sg
 
@@ -1035,7 +1057,7 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         Z = rng.normal(size=(n_samples, D))
         if groups.exact:
             from ._exact import exact_signs
-            signs = exact_signs(groups.normals, Z)
+            signs = exact_signs(_sign_rows(groups), Z)
             signs = signs[np.all(signs != 0, axis=1)]
             if len(signs):
                 vals = _norms(_jacobians(groups, signs))
