@@ -296,3 +296,26 @@ def test_points_on_concurrent_planes_get_no_impossible_sign_pattern():
         z = np.random.default_rng(0).normal(size=(4096, 3))[i]
         for c in ([-3.0, -3.0, 1.0], [4.0, -3.0, 1.0], [1.0, 4.0, -3.0]):
             assert check(_net(_pencil_through(z), c))[0].exact
+
+
+def test_cancelling_members_of_one_hyperplane_keep_the_float_filter_sound():
+    # 1e10 ρ(x) + s ρ(3x), s = fl(−1e10/3), leaves the kink 1e10 + 3s = −2^-21 exactly, but the
+    # float sum of the members' contributions was 0 and the error bound E (from that sum) tiny:
+    # the region x > 0 was filtered out and exact=True gave δ = 2^-22 (the region x < 0)
+    s = -1e10 / 3
+    jump = Fraction(1e10) + 3 * Fraction(s)
+    assert jump == -Fraction(1, 2 ** 21)
+    net = _net([[1.0], [3.0], [-1.0]], [1e10, s, 2.0 ** -22])
+    r, ref = check(net)
+    assert r.exact and ref == jump ** 2 and r.value == 2.0 ** -21
+    # the same on the augmented input (bias) and with a second output
+    check(_net([[1.0], [3.0], [-1.0]], [1e10, s, 2.0 ** -22], [1.0, 3.0, 0.5]))
+    check(_net([[1.0, 0.5], [3.0, 1.5], [-1.0, 2.0]], [[1e10, s, 2.0 ** -22], [1.0, 0.0, 0.0]]))
+
+
+def test_members_far_below_their_lead_are_rounded_once():
+    # a member 2^-1060 times its group's lead: its exact share of the group's sum is
+    # subnormal relative to the lead's scale, and must not be flushed before the product
+    net = _net([[2.0 ** 1000, 0.0], [2.0 ** -60, 0.0], [0.0, 1.0]],
+               [1e-300, 1 + 2 ** -52, 1.0])
+    assert check(net)[0].exact

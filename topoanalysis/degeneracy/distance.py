@@ -308,19 +308,19 @@ def hyperplane_groups(V, S, merge_tol=None):
             keep.append(g)
         Pq.append(P)
         Nq.append(N)
-    # float versions in the unit-normal convention: gradient P_g n_g^T with n_g = key / ||key||
+    # float versions in the unit-normal convention: gradient P_g n_g^T with n_g = key / ||key||,
+    # i.e. P_g ||key||, rounded from the exact sums (a float sum over the members would carry
+    # the rounding of cancelling members, far above the error bound E computed from the sums)
     normals, plus, minus = [], [], []
     for g in keep:
-        n = _unit(V[members[g][0]])
-        pl, mi = np.zeros(e), np.zeros(e)
-        for k, lam in zip(members[g], lams[g]):
-            with np.errstate(over="ignore", invalid="ignore"):     # overflow: refused later
-                u = S[k] * _norm(V[k])
-            with np.errstate(over="ignore", invalid="ignore"):
-                if lam > 0:
-                    pl += u
-                else:
-                    mi -= u
+        lead = V[members[g][0]]
+        n = _unit(lead)
+        kn = math.frexp(_norm(lead))[1]         # ||key|| = 2^kn · m, m in [1/2, 1)
+        m = math.ldexp(_norm(lead), -kn)
+        two = Fraction(2) ** kn
+        with np.errstate(over="ignore", invalid="ignore"):     # overflow: refused later
+            pl = np.array([_float_or_inf(x * two) for x in Pq[g]]) * m
+            mi = np.array([_float_or_inf(x * two) for x in Nq[g]]) * m
         normals.append(n)
         plus.append(pl)
         minus.append(mi)
