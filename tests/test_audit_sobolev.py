@@ -319,3 +319,25 @@ def test_members_far_below_their_lead_are_rounded_once():
     net = _net([[2.0 ** 1000, 0.0], [2.0 ** -60, 0.0], [0.0, 1.0]],
                [1e-300, 1 + 2 ** -52, 1.0])
     assert check(net)[0].exact
+
+
+def test_merge_tol_counts_neurons_whose_float_normals_coincide_but_lines_differ():
+    # (1, fl(31/47)) and (47, 31) have equal float unit normals but different lines: with
+    # merge_tol=0 they were merged without any change bound, [lower, upper] = [0, 0] for a
+    # true distance 56.3 (the wedge between the lines)
+    v1, v2 = [1.0, 31.0 / 47.0], [47.0, 31.0]
+    a, b = _net([v1], [47.0]), _net([v2], [1.0])
+    ref = exact_sq(a, b)
+    for tol in (0.0, 1e-12, 0.5, 1.0):
+        r = sobolev_distance(a, b, merge_tol=tol)
+        assert not r.exact and Fraction(r.lower) ** 2 <= ref <= Fraction(r.upper) ** 2, tol
+        assert r.change_bound >= 47.0
+
+
+@pytest.mark.parametrize("tol", [1e-9, 0.3, 1.0])
+def test_merge_tol_bounds_hold_the_true_value(tol):
+    rng = np.random.default_rng(11)
+    for d, bias in ((1, False), (2, False), (1, True), (2, True)):
+        for _ in range(4):
+            r, _ = check(*_random_pair(rng, d, 2, bias), merge_tol=tol)
+            assert not r.exact

@@ -402,8 +402,13 @@ def _groups_tolerance(V, S, merge_tol):
     """The tolerance grouping (a user's modelling choice): not exact, with a change bound."""
     D, e = V.shape[1], S.shape[1]
     norms = np.linalg.norm(V, axis=1)
-    normals, plus, minus, members = [], [], [], []
+    from ._exact import line_key
+
+    normals, plus, minus, members, lines = [], [], [], [], []
     moved = 0.0
+    # a neuron moved onto the normal m of its group changes the gradient by at most
+    # ||s_k|| ||v_k|| max(1, ||n_k ∓ m||), ||n_k ∓ m||² = 2 − 2|n_k·m| ≤ 2 merge_tol
+    factor = max(1.0, math.sqrt(2.0 * merge_tol))
     for k in np.flatnonzero(norms > 0):
         n = V[k] / norms[k]
         u = S[k] * norms[k]
@@ -415,14 +420,17 @@ def _groups_tolerance(V, S, merge_tol):
                 else:              # v_k = −||v_k|| n: gradient −u nᵀ where n·x < 0
                     minus[g] -= u
                 members[g].append(int(k))
-                if abs(dot) != 1.0 or np.any(n != np.sign(dot) * m):
-                    moved += float(np.linalg.norm(u))    # ||s_k|| ||v_k||
+                # not moved only when exactly on the group's line (equal float normals can
+                # belong to different lines: the wedge between them has gradient jump s_k v_k)
+                if line_key(V[k])[0] != lines[g]:
+                    moved += factor * float(np.linalg.norm(u))    # ||s_k|| ||v_k||
                 break
         else:
             normals.append(n)
             plus.append(u.copy())
             minus.append(np.zeros(e))
             members.append([int(k)])
+            lines.append(line_key(V[k])[0])
     const = np.zeros((e, D))
     keep = []
     for g in range(len(normals)):
@@ -435,7 +443,9 @@ def _groups_tolerance(V, S, merge_tol):
         normals=np.array([normals[g] for g in keep]).reshape(len(keep), D),
         plus=np.array([plus[g] for g in keep]).reshape(len(keep), e),
         minus=np.array([minus[g] for g in keep]).reshape(len(keep), e),
-        const=const, members=[members[g] for g in keep], exact=False, change_bound=moved)
+        const=const, members=[members[g] for g in keep], exact=False, change_bound=moved,
+        # the merged function's lines are the float normals themselves (2-D sort needs them)
+        dirs=np.array([normals[g] for g in keep]).reshape(len(keep), D))
 
 
 def _jacobians(groups, signs):
@@ -1005,6 +1015,16 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
     groups = hyperplane_groups(V, S, merge_tol)
     G, D = groups.normals.shape
     cb = groups.change_bound
+    if not groups.exact:
+        # the tolerance grouping sums the members' contributions in floats (cancellation):
+        # widen by a bound on every float error, from the members' magnitudes
+        from ._exact import float_sum_error
+
+        with np.errstate(all="ignore"):
+            mag = float(sum(_norm(S[k]) * _norm(V[k]) for k in range(len(V))))
+        wide = cb + 16.0 * float_sum_error(len(V) + D * S.shape[1] + 8) * mag + 1e-300
+    else:
+        wide = cb
     if G == 0:
         if groups.exact:
             sq = sum(x * x for row in groups.const_q for x in row)
@@ -1013,7 +1033,7 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
                     "every hyperplane is no kink (decided in rationals): the gradient is the "
                     "constant Jacobian, its norm computed in rationals", 0.0, str(sq))
         v = float(np.linalg.norm(groups.const))
-        return (v, max(0.0, v - cb), v + cb, False, "no hyperplanes (merged with merge_tol)", 1,
+        return (v, max(0.0, v - wide), v + wide, False, "no hyperplanes (merged with merge_tol)", 1,
                 0, "tolerance grouping: not exact", cb, None)
     if D <= 2:
         signs = _regions_1d(groups) if D == 1 else _regions_2d(groups)
@@ -1023,7 +1043,7 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
             E = _global_error(groups)
         if not groups.exact:
             v = float(vals.max())
-            return (v, max(0.0, v - cb), v + cb, False, method + " (merged with merge_tol)",
+            return (v, max(0.0, v - wide), v + wide, False, method + " (merged with merge_tol)",
                     len(signs), G, "tolerance grouping: the true distance is within "
                     "change_bound of the value", cb, None)
         finite = bool(np.all(np.isfinite(vals))) and math.isfinite(E)
@@ -1069,7 +1089,8 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
             lower = max(lower, float(_norms(_jacobians(groups, signs)).max()))
         method += f" + {n_samples} sampled regions"
     if not groups.exact:
-        lower, upper = max(0.0, lower - cb), upper + cb
+        w2 = 2 * wide - cb          # cb plus twice the float error (the pruning had no margin)
+        lower, upper = max(0.0, lower - w2), upper + w2
         cert = "tolerance grouping: bounds widened by change_bound"
     elif exact:
         cert = ("branch and bound closed: witnesses' signs decided exactly, empty sides proven "
