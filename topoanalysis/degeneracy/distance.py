@@ -44,9 +44,10 @@ class SobolevDistance:
 
     ``exact=True`` means: hyperplanes grouped and regions decided in rational arithmetic and
     the largest squared Jacobian norm computed in rationals (``squared``); ``value`` is its
-    square root rounded to float64 (within 2 ulp). Otherwise ``lower ≤ true value ≤ upper``
-    are certified bounds; ``certificate`` says what proves them, ``change_bound`` is the
-    change caused by a user's ``merge_tol`` (0 without one).
+    square root correctly rounded to float64, ``lower``/``upper`` the adjacent floats below
+    and above it (equal to ``value`` when the root is a float). Otherwise
+    ``lower ≤ true value ≤ upper`` are certified bounds; ``certificate`` says what proves
+    them, ``change_bound`` is the change caused by a user's ``merge_tol`` (0 without one).
     """
 
     value: float
@@ -1130,14 +1131,17 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
         Progress bar over the nodes.
     certify : {"exact", "float"}, default="exact"
         ``"exact"``: the value is the square root of a squared Jacobian norm computed in
-        rationals (``exact=True``, ``squared`` holds the rational). ``"float"``: norms in
+        rationals (``exact=True``, ``squared`` holds the rational, ``value`` its correctly
+        rounded square root, ``lower ≤ √squared ≤ upper``). ``"float"``: norms in
         float64 with a proven error bound (``lower``/``upper``, ``exact=False``). Hyperplanes
         and regions are decided exactly in both modes.
     merge_tol : float or None, default=None
         ``None``: no tolerance (coinciding hyperplanes decided exactly). A float treats unit
         normals with ``|cos| ≥ 1 − merge_tol`` as one hyperplane — a modelling choice: the
         result is then not exact and ``change_bound`` bounds the change of the
-        ``W^{1,∞}`` semi-norm it causes.
+        ``W^{1,∞}`` semi-norm it causes (every neuron not exactly on its group's line counts,
+        ``||c_k|| ||a_k|| max(1, √(2 merge_tol))``); ``lower``/``upper`` are widened by it and
+        by the float error.
 
     Returns
     -------
