@@ -83,6 +83,11 @@ def exact_sq(net_a, net_b=None):
             rb = [(v + [Fraction(0)], s) for v, s in rb] if ba else rb
             rows = ra if bb else [(v + [Fraction(0)], s) for v, s in ra]
         rows = rows + rb
+    return _rows_sq(rows)
+
+
+def _rows_sq(rows):
+    """``max ||J||_F²`` for rational rows ``(v_k, s_k)``."""
     D, e = len(rows[0][0]), len(rows[0][1])
     rows = [(v, s) for v, s in rows if any(v)]
     best = Fraction(0)
@@ -341,3 +346,20 @@ def test_merge_tol_bounds_hold_the_true_value(tol):
         for _ in range(4):
             r, _ = check(*_random_pair(rng, d, 2, bias), merge_tol=tol)
             assert not r.exact
+
+
+@pytest.mark.parametrize("augment", ["bias", "c3"])
+def test_augmentations_match_the_reference_on_their_forms(augment):
+    # "c3" lifts (w, b) to (w, b⁺ + τ, b⁻ + τ) in floats: the distance is that of the lifted
+    # (float) forms, compared here with the reference on exactly those rows
+    from topoanalysis.degeneracy._form import pair_forms
+
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        a, b = _random_pair(rng, 1, 2, True)
+        fa, fb = pair_forms(a, b, augment)
+        rows = [([_q(x) for x in v], [_q(x) for x in c]) for v, c in zip(fa.A, fa.C)]
+        rows += [([_q(x) for x in v], [-_q(x) for x in c]) for v, c in zip(fb.A, fb.C)]
+        rows = [(v, c) for v, c in rows if any(v)]
+        r = sobolev_distance(a, b, augment=augment)
+        assert r.exact and Fraction(r.squared) == _rows_sq(rows)

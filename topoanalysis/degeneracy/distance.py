@@ -773,8 +773,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     from ._exact import exact_signs
 
     G, D = groups.normals.shape
-    order = np.argsort(-(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)),
-                       kind="stable")
+    order = np.argsort(-(_fro(groups.plus, 1) + _fro(groups.minus, 1)), kind="stable")
     nrm = groups.normals[order]
     P, N = groups.plus[order], groups.minus[order]
     keys = [groups.keys[g] for g in order] if groups.keys is not None else None
