@@ -79,9 +79,10 @@ def exact_sq(net_a, net_b=None):
     rows = ra
     if net_b is not None:
         rb, bb = _form(net_b, -1)
-        if ba != bb:     # lift the bias-free one: neuron (w, 0)
-            rb = [(v + [Fraction(0)], s) for v, s in rb] if ba else rb
-            rows = ra if bb else [(v + [Fraction(0)], s) for v, s in ra]
+        if ba and not bb:     # lift the bias-free one: neuron (w, 0)
+            rb = [(v + [Fraction(0)], s) for v, s in rb]
+        if bb and not ba:
+            rows = [(v + [Fraction(0)], s) for v, s in ra]
         rows = rows + rb
     return _rows_sq(rows)
 
@@ -363,3 +364,23 @@ def test_augmentations_match_the_reference_on_their_forms(augment):
         rows = [(v, c) for v, c in rows if any(v)]
         r = sobolev_distance(a, b, augment=augment)
         assert r.exact and Fraction(r.squared) == _rows_sq(rows)
+
+
+def test_dead_neurons_zero_outputs_mixed_biases_and_seminorm():
+    from topoanalysis import Network
+
+    cases = [
+        (_net([[0.0, 0.0], [1.0, 2.0]], [5.0, 1.0]), _net([[1.0, 2.0]], [0.5])),
+        (_net([[1.0, 2.0], [3.0, -1.0]], [0.0, 1.0]), _net([[3.0, -1.0]], [1.0])),
+        (_net([[1.0, 2.0]], [1.0]), _net([[1.0, 2.0]], [1.0], [0.5])),
+        (_net([[1.0, 2.0]], [1.0], [0.5]), _net([[1.0, 2.0]], [1.0])),
+        (Network.from_weights([np.array([[1.0, -1.0]]), np.array([[2.0]])],
+                              [None, np.array([0.75])]), _net([[1.0, -1.0]], [2.0])),
+        (_net([[1.0], [-2.0], [0.5]], [[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]], [0.5, 1.0, -1.0],
+              [0.25, 0.5]), None),
+        (_net([[0.0, 0.0]], [0.0]), None),
+    ]
+    expected = [Fraction(5, 4), 0, Fraction(21, 4), Fraction(21, 4), Fraction(9, 16), None, 0]
+    for (a, b), want in zip(cases, expected):
+        r, ref = check(a, b)
+        assert r.exact and (want is None or ref == want)
