@@ -44,9 +44,10 @@ class SobolevDistance:
 
     ``exact=True`` means: hyperplanes grouped and regions decided in rational arithmetic and
     the largest squared Jacobian norm computed in rationals (``squared``); ``value`` is its
-    square root rounded to float64 (within 2 ulp). Otherwise ``lower ≤ true value ≤ upper``
-    are certified bounds; ``certificate`` says what proves them, ``change_bound`` is the
-    change caused by a user's ``merge_tol`` (0 without one).
+    square root correctly rounded to float64, ``lower``/``upper`` the adjacent floats below
+    and above it (equal to ``value`` when the root is a float). Otherwise
+    ``lower ≤ true value ≤ upper`` are certified bounds; ``certificate`` says what proves
+    them, ``change_bound`` is the change caused by a user's ``merge_tol`` (0 without one).
     """
 
     value: float
@@ -308,19 +309,19 @@ def hyperplane_groups(V, S, merge_tol=None):
             keep.append(g)
         Pq.append(P)
         Nq.append(N)
-    # float versions in the unit-normal convention: gradient P_g n_g^T with n_g = key / ||key||
+    # float versions in the unit-normal convention: gradient P_g n_g^T with n_g = key / ||key||,
+    # i.e. P_g ||key||, rounded from the exact sums (a float sum over the members would carry
+    # the rounding of cancelling members, far above the error bound E computed from the sums)
     normals, plus, minus = [], [], []
     for g in keep:
-        n = _unit(V[members[g][0]])
-        pl, mi = np.zeros(e), np.zeros(e)
-        for k, lam in zip(members[g], lams[g]):
-            with np.errstate(over="ignore", invalid="ignore"):     # overflow: refused later
-                u = S[k] * _norm(V[k])
-            with np.errstate(over="ignore", invalid="ignore"):
-                if lam > 0:
-                    pl += u
-                else:
-                    mi -= u
+        lead = V[members[g][0]]
+        n = _unit(lead)
+        kn = math.frexp(_norm(lead))[1]         # ||key|| = 2^kn · m, m in [1/2, 1)
+        m = math.ldexp(_norm(lead), -kn)
+        two = Fraction(2) ** kn
+        with np.errstate(over="ignore", invalid="ignore"):     # overflow: refused later
+            pl = np.array([_float_or_inf(x * two) for x in Pq[g]]) * m
+            mi = np.array([_float_or_inf(x * two) for x in Nq[g]]) * m
         normals.append(n)
         plus.append(pl)
         minus.append(mi)
@@ -402,8 +403,13 @@ def _groups_tolerance(V, S, merge_tol):
     """The tolerance grouping (a user's modelling choice): not exact, with a change bound."""
     D, e = V.shape[1], S.shape[1]
     norms = np.linalg.norm(V, axis=1)
-    normals, plus, minus, members = [], [], [], []
+    from ._exact import line_key
+
+    normals, plus, minus, members, lines = [], [], [], [], []
     moved = 0.0
+    # a neuron moved onto the normal m of its group changes the gradient by at most
+    # ||s_k|| ||v_k|| max(1, ||n_k ∓ m||), ||n_k ∓ m||² = 2 − 2|n_k·m| ≤ 2 merge_tol
+    factor = max(1.0, math.sqrt(2.0 * merge_tol))
     for k in np.flatnonzero(norms > 0):
         n = V[k] / norms[k]
         u = S[k] * norms[k]
@@ -415,14 +421,17 @@ def _groups_tolerance(V, S, merge_tol):
                 else:              # v_k = −||v_k|| n: gradient −u nᵀ where n·x < 0
                     minus[g] -= u
                 members[g].append(int(k))
-                if abs(dot) != 1.0 or np.any(n != np.sign(dot) * m):
-                    moved += float(np.linalg.norm(u))    # ||s_k|| ||v_k||
+                # not moved only when exactly on the group's line (equal float normals can
+                # belong to different lines: the wedge between them has gradient jump s_k v_k)
+                if line_key(V[k])[0] != lines[g]:
+                    moved += factor * float(np.linalg.norm(u))    # ||s_k|| ||v_k||
                 break
         else:
             normals.append(n)
             plus.append(u.copy())
             minus.append(np.zeros(e))
             members.append([int(k)])
+            lines.append(line_key(V[k])[0])
     const = np.zeros((e, D))
     keep = []
     for g in range(len(normals)):
@@ -435,7 +444,9 @@ def _groups_tolerance(V, S, merge_tol):
         normals=np.array([normals[g] for g in keep]).reshape(len(keep), D),
         plus=np.array([plus[g] for g in keep]).reshape(len(keep), e),
         minus=np.array([minus[g] for g in keep]).reshape(len(keep), e),
-        const=const, members=[members[g] for g in keep], exact=False, change_bound=moved)
+        const=const, members=[members[g] for g in keep], exact=False, change_bound=moved,
+        # the merged function's lines are the float normals themselves (2-D sort needs them)
+        dirs=np.array([normals[g] for g in keep]).reshape(len(keep), D))
 
 
 def _jacobians(groups, signs):
@@ -445,8 +456,26 @@ def _jacobians(groups, signs):
     return groups.const[None] + np.einsum("rge,gd->red", contrib, groups.normals)
 
 
+def _fro(X, axis=None):
+    """Euclidean/Frobenius norm over ``axis`` without underflow or spurious overflow.
+
+    Each norm is taken of the block scaled by a power of two (exact) that brings its largest
+    entry to ``[1/2, 1)``: squares of entries near ``2^{-540}`` would otherwise flush to
+    (sub)normal zero with an absolute error far above the proven bound ``E``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if axis is None:
+        axis = tuple(range(X.ndim))
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = np.max(np.abs(X), axis=axis, keepdims=True, initial=0.0)
+        k = np.frexp(m)[1]                       # 0 for m = 0, inf or nan
+        Y = np.ldexp(X, -k)
+        n = np.sqrt(np.sum(Y * Y, axis=axis, keepdims=True))
+        return np.squeeze(np.ldexp(n, k), axis=axis)
+
+
 def _norms(J):
-    return np.sqrt(np.sum(J * J, axis=(-2, -1)))
+    return _fro(J, (-2, -1))
 
 
 def _exact_sq_norm(groups, sign):
@@ -478,13 +507,60 @@ def _sqrt_fraction(q):
         return math.inf
 
 
+def _sqrt_bounds(q):
+    """``(down, nearest, up)``: floats with ``down ≤ sqrt(q) ≤ up`` proven in rationals.
+
+    ``nearest`` is the correctly rounded square root (the closer of ``down`` and ``up``,
+    decided exactly); all three are equal when ``sqrt(q)`` is a float. Beyond float64 all
+    three are ``inf`` (the caller refuses it).
+    """
+    q = Fraction(q)
+    v = _sqrt_fraction(q)
+    if not math.isfinite(v):
+        return v, v, v
+    down = up = v
+    while down > 0 and Fraction(down) ** 2 > q:
+        down = math.nextafter(down, 0.0)
+    while Fraction(down) ** 2 < q and Fraction(math.nextafter(down, math.inf)) ** 2 <= q:
+        down = math.nextafter(down, math.inf)
+    up = down if Fraction(down) ** 2 == q else math.nextafter(down, math.inf)
+    if not math.isfinite(up):
+        return up, up, up
+    if down == up:
+        return down, down, up
+    mid = (Fraction(down) + Fraction(up)) / 2
+    nearest = down if mid * mid >= q else up      # a tie (never for a rational q) goes down
+    return down, nearest, up
+
+
+def _sign_rows(groups):
+    """Float rows with exactly the hyperplanes' directions, for exact sign decisions.
+
+    The unit normals are rounded (``v / ||v||`` is not a float vector in general), so a point
+    on or within rounding of a hyperplane could get a sign the true hyperplane does not give
+    it (a pool point on three concurrent planes received an impossible sign pattern). The
+    first neuron's weight vector is exact; it is scaled by a power of two (exactly, else kept
+    as it is) to keep the float filter of :func:`exact_signs` away from under/overflow.
+    """
+    rows = np.array(groups.dirs, dtype=np.float64, copy=True)
+    for i, d in enumerate(rows):
+        m = float(np.abs(d).max(initial=0.0))
+        if m == 0 or not math.isfinite(m):
+            continue
+        k = math.frexp(m)[1]
+        sc = np.ldexp(d, -k)
+        if np.array_equal(np.ldexp(sc, k), d):
+            rows[i] = sc
+    return rows
+
+
 def _global_error(groups):
     """Absolute bound on the float error of any region's ``||J||`` or node bound."""
     from ._exact import float_sum_error
 
     G = len(groups.normals)
-    mag = float(np.linalg.norm(groups.const)) + float(
-        np.sum(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)))
+    mag = float(_fro(groups.const)) + float(
+        np.sum(_fro(groups.plus, 1) + _fro(groups.minus, 1)))
     e, D = groups.const.shape
     return 8.0 * float_sum_error(G + D * e + 8) * mag + 1e-300
 
@@ -697,20 +773,20 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     from ._exact import exact_signs
 
     G, D = groups.normals.shape
-    order = np.argsort(-(np.linalg.norm(groups.plus, axis=1) + np.linalg.norm(groups.minus, axis=1)),
-                       kind="stable")
+    order = np.argsort(-(_fro(groups.plus, 1) + _fro(groups.minus, 1)), kind="stable")
     nrm = groups.normals[order]
     P, N = groups.plus[order], groups.minus[order]
     keys = [groups.keys[g] for g in order] if groups.keys is not None else None
     certify = keys is not None
+    sgn_rows = _sign_rows(groups)[order] if certify else None
     e = P.shape[1]
     E = _global_error(groups) if certify else 0.0
 
     def suffix(values):
         return np.concatenate([np.cumsum(values[::-1], axis=0)[::-1], np.zeros((1,) + values.shape[1:])])
 
-    rest_max = suffix(np.maximum(np.linalg.norm(P, axis=1), np.linalg.norm(N, axis=1)))
-    rest_jump = suffix(np.linalg.norm(P - N, axis=1))
+    rest_max = suffix(np.maximum(_fro(P, 1), _fro(N, 1)))
+    rest_jump = suffix(_fro(P - N, 1))
     rest_N = suffix(np.einsum("ge,gd->ged", N, nrm))            # (G+1, e, D)
     rest_P = suffix(np.einsum("ge,gd->ged", P, nrm))
     const = groups.const
@@ -720,9 +796,9 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         return const + np.einsum("...ge,gd->...ed", contrib, nrm)
 
     def upper_bound(Jp, depth):
-        return min(float(np.linalg.norm(Jp)) + rest_max[depth],
-                   float(np.linalg.norm(Jp + rest_N[depth])) + rest_jump[depth],
-                   float(np.linalg.norm(Jp + rest_P[depth])) + rest_jump[depth])
+        return min(float(_fro(Jp)) + rest_max[depth],
+                   float(_fro(Jp + rest_N[depth])) + rest_jump[depth],
+                   float(_fro(Jp + rest_P[depth])) + rest_jump[depth])
 
     def signs_of(Zm, upto=None):
         lo_, hi_ = (0, G) if upto is None else upto
@@ -733,8 +809,8 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
                 out.append((v > 0) - (v < 0))
             return np.array([out], dtype=float).reshape(1, hi_ - lo_)
         Nm = nrm[lo_:hi_]
-        if certify:
-            return exact_signs(Nm, Zm)
+        if certify:                       # exact directions, not the rounded unit normals
+            return exact_signs(sgn_rows[lo_:hi_], Zm)
         sg = np.sign(Zm @ Nm.T)
         return sg
 
@@ -748,7 +824,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     cands = []                                   # (float norm, sign vector) of genuine regions
     best = -1.0
     if prune and ok_rows.any():
-        norms = np.linalg.norm(jac(Zs[ok_rows]), axis=(-2, -1))
+        norms = _norms(jac(Zs[ok_rows]))
         best = float(norms.max())
         for r in np.flatnonzero(norms >= best - 2 * E):
             cands.append((float(norms[r]), Zs[ok_rows][r].copy()))
@@ -770,7 +846,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
         rest = signs_of(point(x), (depth, G))[0]
         if np.all(rest != 0):
             full = np.concatenate([signs, rest])
-            val = float(np.linalg.norm(jac(full)))
+            val = float(_fro(jac(full)))
             if val >= best - 2 * E:
                 cands.append((val, full))
             best = max(best, val)
@@ -827,7 +903,7 @@ def _branch_and_bound(groups, *, max_nodes, prune, progress, n_pool=4096, seed=0
     if certify and cands:
         top_c = max(c[0] for c in cands)
         best_sq = max(_exact_sq_norm(groups, c[1][inv]) for c in cands if c[0] >= top_c - 2 * E)
-        lower = _sqrt_fraction(best_sq)
+        lower = _sqrt_bounds(best_sq)[0]
     else:
         lower = max(best, 0.0)
     upper = lower if exact else max(lower, (top if not closed else -np.inf) + 2 * E,
@@ -939,15 +1015,25 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
     groups = hyperplane_groups(V, S, merge_tol)
     G, D = groups.normals.shape
     cb = groups.change_bound
+    if not groups.exact:
+        # the tolerance grouping sums the members' contributions in floats (cancellation):
+        # widen by a bound on every float error, from the members' magnitudes
+        from ._exact import float_sum_error
+
+        with np.errstate(all="ignore"):
+            mag = float(sum(_norm(S[k]) * _norm(V[k]) for k in range(len(V))))
+        wide = cb + 16.0 * float_sum_error(len(V) + D * S.shape[1] + 8) * mag + 1e-300
+    else:
+        wide = cb
     if G == 0:
         if groups.exact:
             sq = sum(x * x for row in groups.const_q for x in row)
-            v = _sqrt_fraction(sq)
-            return (v, v, v, True, "no hyperplanes", 1, 0,
+            lo, v, hi = _sqrt_bounds(sq)
+            return (v, lo, hi, True, "no hyperplanes", 1, 0,
                     "every hyperplane is no kink (decided in rationals): the gradient is the "
                     "constant Jacobian, its norm computed in rationals", 0.0, str(sq))
         v = float(np.linalg.norm(groups.const))
-        return (v, max(0.0, v - cb), v + cb, False, "no hyperplanes (merged with merge_tol)", 1,
+        return (v, max(0.0, v - wide), v + wide, False, "no hyperplanes (merged with merge_tol)", 1,
                 0, "tolerance grouping: not exact", cb, None)
     if D <= 2:
         signs = _regions_1d(groups) if D == 1 else _regions_2d(groups)
@@ -957,7 +1043,7 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
             E = _global_error(groups)
         if not groups.exact:
             v = float(vals.max())
-            return (v, max(0.0, v - cb), v + cb, False, method + " (merged with merge_tol)",
+            return (v, max(0.0, v - wide), v + wide, False, method + " (merged with merge_tol)",
                     len(signs), G, "tolerance grouping: the true distance is within "
                     "change_bound of the value", cb, None)
         finite = bool(np.all(np.isfinite(vals))) and math.isfinite(E)
@@ -971,8 +1057,8 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         else:
             cand = np.arange(len(signs))
         sq = max(_exact_sq_norm(groups, signs[r]) for r in cand)
-        v = _sqrt_fraction(sq)
-        return (v, v, v, True, method, len(signs), G,
+        lo, v, hi = _sqrt_bounds(sq)
+        return (v, lo, hi, True, method, len(signs), G,
                 "hyperplanes grouped and regions enumerated in rationals (exact angular "
                 "sort); the largest squared Jacobian norm computed in rationals "
                 f"({len(cand)} candidate region(s) within the float filter's bound)",
@@ -991,19 +1077,20 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         Z = rng.normal(size=(n_samples, D))
         if groups.exact:
             from ._exact import exact_signs
-            signs = exact_signs(groups.normals, Z)
+            signs = exact_signs(_sign_rows(groups), Z)
             signs = signs[np.all(signs != 0, axis=1)]
             if len(signs):
                 vals = _norms(_jacobians(groups, signs))
                 r = int(np.argmax(vals))
-                lower = max(lower, _sqrt_fraction(_exact_sq_norm(groups, signs[r])))
+                lower = max(lower, _sqrt_bounds(_exact_sq_norm(groups, signs[r]))[0])
         else:
             signs = np.sign(Z @ groups.normals.T)
             signs[signs == 0] = 1.0
             lower = max(lower, float(_norms(_jacobians(groups, signs)).max()))
         method += f" + {n_samples} sampled regions"
     if not groups.exact:
-        lower, upper = max(0.0, lower - cb), upper + cb
+        w2 = 2 * wide - cb          # cb plus twice the float error (the pruning had no margin)
+        lower, upper = max(0.0, lower - w2), upper + w2
         cert = "tolerance grouping: bounds widened by change_bound"
     elif exact:
         cert = ("branch and bound closed: witnesses' signs decided exactly, empty sides proven "
@@ -1013,6 +1100,8 @@ def _seminorm(V, S, *, max_nodes, n_samples, seed, progress, certify="exact", me
         cert = ("budget exhausted or a side unresolved: lower bound from exactly verified "
                 "regions, upper bound from the open nodes plus the float error bound")
     v = lower if exact else 0.5 * (lower + upper)
+    if exact and sq is not None:
+        lower, v, upper = _sqrt_bounds(sq)
     return (float(v), float(lower), float(upper), bool(exact), method, n_nodes, G, cert, cb,
             str(sq) if (exact and sq is not None) else None)
 
@@ -1041,14 +1130,17 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
         Progress bar over the nodes.
     certify : {"exact", "float"}, default="exact"
         ``"exact"``: the value is the square root of a squared Jacobian norm computed in
-        rationals (``exact=True``, ``squared`` holds the rational). ``"float"``: norms in
+        rationals (``exact=True``, ``squared`` holds the rational, ``value`` its correctly
+        rounded square root, ``lower ≤ √squared ≤ upper``). ``"float"``: norms in
         float64 with a proven error bound (``lower``/``upper``, ``exact=False``). Hyperplanes
         and regions are decided exactly in both modes.
     merge_tol : float or None, default=None
         ``None``: no tolerance (coinciding hyperplanes decided exactly). A float treats unit
         normals with ``|cos| ≥ 1 − merge_tol`` as one hyperplane — a modelling choice: the
         result is then not exact and ``change_bound`` bounds the change of the
-        ``W^{1,∞}`` semi-norm it causes.
+        ``W^{1,∞}`` semi-norm it causes (every neuron not exactly on its group's line counts,
+        ``||c_k|| ||a_k|| max(1, √(2 merge_tol))``); ``lower``/``upper`` are widened by it and
+        by the float error.
 
     Returns
     -------
