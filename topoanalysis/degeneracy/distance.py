@@ -1132,8 +1132,10 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
         ``"exact"``: the value is the square root of a squared Jacobian norm computed in
         rationals (``exact=True``, ``squared`` holds the rational, ``value`` its correctly
         rounded square root, ``lower ≤ √squared ≤ upper``). ``"float"``: norms in
-        float64 with a proven error bound (``lower``/``upper``, ``exact=False``). Hyperplanes
-        and regions are decided exactly in both modes.
+        float64 with a proven error bound (``lower``/``upper``, ``exact=False``) where the
+        regions are enumerated (``D <= 2`` after augmentation); the branch and bound of higher
+        dimensions computes in rationals either way (``exact=True``). Hyperplanes and regions
+        are decided exactly in both modes.
     merge_tol : float or None, default=None
         ``None``: no tolerance (coinciding hyperplanes decided exactly). A float treats unit
         normals with ``|cos| ≥ 1 − merge_tol`` as one hyperplane — a modelling choice: the
