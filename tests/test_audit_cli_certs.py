@@ -142,3 +142,14 @@ def test_critical_vector_output_report_has_unproved(tmp_path, capsys):
     assert esc["outputs"] == 2 and isinstance(esc["unproved"], list)
     assert all("absence_proved" in n for n in esc["neurons"])
     assert (rep["verdict"]["verdict"] == "undetermined") or not esc["unproved"]
+
+
+def test_report_html_does_not_call_the_snap_exact(tmp_path):
+    pytest.importorskip("matplotlib")
+    from topoanalysis.analyze import analyze
+    from topoanalysis.report import report_html
+
+    rep = analyze(hidden=3, seeds=1, steps=30, n_points=5, out=str(tmp_path), progress=False)
+    text = " ".join(report_html(rep).split())
+    assert "nearest exact kink" not in text
+    assert "heuristic projection" in text and "afresh" in text
