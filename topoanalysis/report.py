@@ -275,9 +275,11 @@ def report_html(report, figures=(), title="topoanalysis analyze"):
         cols = [k for k in ("label", "index", "verdict", "snapped_loss", "moved", "short_reason",
                             "reason") if any(k in r for r in rows)]
         sections.append(("critical", "Critical points: verdicts and reasons",
-                         "<p>Every trained network snapped to the nearest exact kink "
-                         "configuration and classified; the reason is the statement that "
-                         "decided the verdict.</p>" + _table(rows, cols or None)
+                         "<p>Every trained network snapped to a nearby kink "
+                         "configuration (a heuristic projection that only chooses the "
+                         "point) and classified afresh at the snapped parameters from their "
+                         "own exact signs; the reason is the statement that decided the "
+                         "verdict (and whether its certificates were proved exactly).</p>" + _table(rows, cols or None)
                          + _pre(cr.get("text", ""))))
     if d.get("degeneracy"):
         rows = _columns_to_rows(d["degeneracy"])

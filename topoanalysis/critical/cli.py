@@ -2,7 +2,8 @@
 
 The subcommand calls the public, validating API only (:func:`~topoanalysis.critical.snap`,
 :func:`~topoanalysis.critical.kink_samples`, :func:`~topoanalysis.critical.classify`), after
-checking its own flags (tolerances in ``[0, 1)``, ``--perturbations`` a positive integer within
+checking its own flags (tolerances ``--tol``, ``--kink-tol``, ``--zero-tol`` and
+``--verdict-kink-tol`` in ``[0, 1)``, ``--perturbations`` a positive integer within
 the memory budget, ``--seed >= 0``). The report goes to ``--out DIR`` (``critical.json`` and the
 snapped network ``snapped.npz``, with the folder's manifest and lock); ``--json PATH`` writes an
 extra copy, under a lock of its own.
@@ -51,6 +52,11 @@ def cmd_critical(args):
     if not args.no_check:
         check_memory_budget(_perturbation_bytes(args.perturbations, net, X.shape[0]),
                             f"{args.perturbations:,} perturbations", "reduce --perturbations")
+    # the verdict's kink tolerance: --verdict-kink-tol, else never more than the snap's
+    # (--kink-tol 0: exact signs only); classify's 1e-9 with --no-snap
+    vkt = args.verdict_kink_tol
+    if vkt is None:
+        vkt = 1e-9 if args.no_snap else min(args.kink_tol, 1e-9)
     json_only = args.json is not None and args.out is None
     if json_only:
         print("topoanalysis critical: `--json` without `--out` is deprecated and will be "
@@ -60,6 +66,7 @@ def cmd_critical(args):
               "architecture": net.arch.to_dict(),
               "settings": {"no_snap": args.no_snap, "kink_tol": args.kink_tol,
                            "zero_tol": args.zero_tol, "tol": tol_of(args),
+                           "verdict_kink_tol": vkt,
                            "perturbations": args.perturbations, "check": not args.no_check,
                            "seed": args.seed, "n_samples": args.n_samples,
                            "data_seed": args.data_seed}}
@@ -76,8 +83,6 @@ def cmd_critical(args):
             point = s.network
             if folder is not None:
                 io.save_network(point, folder.path("snapped.npz"))
-        # the verdict's kink tolerance never exceeds the snap's (--kink-tol 0: exact signs)
-        vkt = 1e-9 if args.no_snap else min(args.kink_tol, 1e-9)
         kr = kink_samples(point, X, tol=vkt)
         lines.append(kr.summary())
         report["kinks"] = kr.to_dict()
@@ -129,6 +134,10 @@ def add_subcommand(subparsers):
                         "[0, 1) (default 1e-3)")
     g.add_argument("--zero-tol", type=_tolerance, default=1e-3,
                    help="snap: relative amplitude of a zero neuron, in [0, 1) (default 1e-3)")
+    g.add_argument("--verdict-kink-tol", type=_tolerance, default=None,
+                   help="verdict: relative distance to a hyperplane that counts as on it at "
+                        "the (snapped) point, in [0, 1) (default min(--kink-tol, 1e-9); 0: "
+                        "exact signs only)")
     add_tol_arg(g)
     g.add_argument("--perturbations", type=_positive_int, default=200,
                    help="random perturbations per radius for the check (default 200)")

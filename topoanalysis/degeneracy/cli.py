@@ -88,8 +88,9 @@ def add_subcommand(subparsers):
         description="Degenerate parametrizations of a shallow ReLU network A (Berner, "
                     "Elbrächter & Grohs): the degeneracy report, conditions C.1-C.3 of the "
                     "restricted space, the canonical form modulo permutation, rescaling and "
-                    "redundancy (written as canonical.npz); with a second network B, the exact "
-                    "W^(1,inf) distance, the uniform distance on a ball, the parameter distance "
+                    "redundancy (written as canonical.npz); with a second network B, the "
+                    "W^(1,inf) distance (exact, or certified bounds), the uniform distance on a "
+                    "ball (close, not proven: circle points in float64), the parameter distance "
                     "modulo the symmetries and the inverse-stability ratio of A against B.")
     add_network_args(p, "1-2", "A [B]: the network, and optionally a second one to compare "
                                "with", legacy=[("--against", 1, None)])
