@@ -243,3 +243,19 @@ def test_mixed_scales_within_one_network():
     assert [it.neurons for it in rep.of_kind("opposite")] == [(0, 1)]
     assert rep.of_kind("coinciding_hyperplanes", exact=True)[0].neurons == (0, 1)
     assert rep.of_kind("unbalanced") == [] and rep.of_kind("zero") == []
+
+
+def test_stability_of_networks_says_which_findings_are_exact():
+    """analyze's degeneracy section: exactly and nearly coinciding hyperplanes are told apart
+    (exact_counts beside counts; the summary says '(1 exact)')."""
+    from topoanalysis import Network
+    from topoanalysis.degeneracy import stability_of_networks
+
+    W1 = np.array([[1.0, 0.5], [2.0, 1.0], [1.0, 0.5001], [-0.3, 2.0]])
+    b1 = np.array([0.2, 0.4, 0.2, 0.1])
+    net = Network.from_weights([W1, np.array([[1.0, -0.5, 0.7, 1.3]])], [b1, None])
+    rep = stability_of_networks([net], ["n"])
+    c, e = rep.counts[0], rep.exact_counts[0]
+    assert c["coinciding_hyperplanes"] > e["coinciding_hyperplanes"] >= 1
+    assert f"({e['coinciding_hyperplanes']} exact)" in rep.summary()
+    assert rep.to_dict()["exact_counts"] == rep.exact_counts

@@ -286,6 +286,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         [f"{'trained ' if train else ''}{k} {i % seeds}" for i, k in enumerate(kinds)],
         X=data.X_train)
 
+    laws = _conservation_laws_section(arch)
     report = AnalysisReport(
         config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
                 "n_test": int(data.X_test.shape[0]), "inputs": d, "width": hidden,
@@ -293,7 +294,7 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
         seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy, critical=critical,
-        laws=_conservation_laws_section(arch),
+        laws=laws,
     )
     if out is not None:
         from .io import write_json

@@ -89,7 +89,11 @@ def network_stability(net, *, X=None, domain=None, augment="c3", tolerances=None
 
 @dataclasses.dataclass(frozen=True)
 class StabilityOfNetworks:
-    """Per-network degeneracy counts and canonical widths (the ``analyze`` section)."""
+    """Per-network degeneracy counts and canonical widths (the ``analyze`` section).
+
+    ``counts`` has every finding of each kind, ``exact_counts`` those decided exactly (in
+    rationals: e.g. exactly against nearly coinciding hyperplanes); the summary says which.
+    """
 
     labels: list
     counts: list
@@ -98,6 +102,7 @@ class StabilityOfNetworks:
     in_restricted_space: list
     verified: list
     output_bias_neuron: list = dataclasses.field(default_factory=list)
+    exact_counts: list = dataclasses.field(default_factory=list)
 
     def summary(self):
         """Human-readable report of the result.
@@ -111,9 +116,16 @@ class StabilityOfNetworks:
         lines = ["Degeneracies (Berner et al.) and canonical forms modulo permutation, rescaling "
                  "and redundancy:"]
         obn = self.output_bias_neuron or [False] * len(self.labels)
-        for lab, c, w, cw, ok, ob in zip(self.labels, self.counts, self.widths,
-                                         self.canonical_widths, self.verified, obn):
-            found = ", ".join(f"{k} {c[k]}" for k in kinds if c[k]) or "none"
+        exc = self.exact_counts or [{} for _ in self.labels]
+
+        def count(k, c, e):
+            n = e.get(k, 0)
+            return f"{k} {c[k]}" + ("" if n == 0 else " (exact)" if n == c[k] else
+                                    f" ({n} exact)")
+
+        for lab, c, w, cw, ok, ob, e in zip(self.labels, self.counts, self.widths,
+                                            self.canonical_widths, self.verified, obn, exc):
+            found = ", ".join(count(k, c, e) for k in kinds if c[k]) or "none"
             cw_txt = f"{cw - 1} + 1 (output bias)" if ob else f"{cw}"
             lines.append(f"  {lab:>14s}: width {w} -> canonical {cw_txt}"
                          f"{'' if ok else ' (check FAILED)'}; {found}")
@@ -130,7 +142,7 @@ class StabilityOfNetworks:
         return {"labels": self.labels, "counts": self.counts, "widths": self.widths,
                 "canonical_widths": self.canonical_widths,
                 "in_restricted_space": self.in_restricted_space, "verified": self.verified,
-                "output_bias_neuron": self.output_bias_neuron}
+                "output_bias_neuron": self.output_bias_neuron, "exact_counts": self.exact_counts}
 
 
 def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
@@ -179,6 +191,8 @@ def stability_of_networks(nets, labels=None, *, X=None, tolerances=None):
     res = [network_stability(n, X=X, tolerances=tolerances) for n in nets]
     return StabilityOfNetworks(
         labels=labels, counts=[r.degeneracies.counts for r in res],
+        exact_counts=[{k: len(r.degeneracies.of_kind(k, exact=True))
+                       for k in r.degeneracies.counts} for r in res],
         widths=[int(n.arch.hidden[0]) for n in nets],
         canonical_widths=[int(r.canonical.width) for r in res],
         in_restricted_space=[bool(r.membership.in_restricted_space) for r in res],
