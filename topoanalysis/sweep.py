@@ -2,17 +2,21 @@
 
 A sweep is a list of cells (dicts of parameters, e.g. ``{"l": 4, "l_plus": 2}``) and a function
 mapping a cell to a dict of results. :func:`run_sweep` writes one CSV row per finished cell as
-soon as it finishes (and flushes), so an interruption loses at most the cells in flight, and a
-rerun with the same file skips every cell already present.
+soon as it finishes, so an interruption loses at most the cells in flight, and a rerun with the
+same file skips every cell already present. Each write replaces the whole file atomically (a
+temporary file in the same folder, synced, then renamed onto it), so a reader never sees a
+partial row or file; the file is locked while a sweep writes it.
 
 Cells run in this process one after another (the compiled engine already uses all cores
 inside a cell), or on a Dask ``distributed`` cluster when a client is given — the same code
 path, the function is shipped to the workers.
 """
 
+import contextlib
 import csv
 import io
 import os
+import re
 
 from ._validation import check_choice, normalize_name
 from .exceptions import ValidationError
@@ -20,8 +24,30 @@ from .exceptions import ValidationError
 __all__ = ["run_sweep", "completed_cells", "connect"]
 
 
+def _as_text(v):
+    """A value as the CSV module writes it (``None`` is an empty field)."""
+    return "" if v is None else str(v)
+
+
 def _cell_key(cell, keys):
-    return tuple(str(cell[k]) for k in keys)
+    return tuple(_as_text(cell[k]) for k in keys)
+
+
+def _row_text(fields, row):
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerow([row.get(k) for k in fields])
+    return buf.getvalue()
+
+
+def _write_text(path, text):
+    """Replace ``path`` by ``text`` atomically (synced temporary file, then a rename)."""
+    from ._files import atomic_path
+
+    with atomic_path(path, "out") as tmp:
+        with open(tmp, "w", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def _complete_text(path):
@@ -29,14 +55,6 @@ def _complete_text(path):
     with open(path, newline="") as fh:
         text = fh.read()
     return text[:text.rfind("\n") + 1]
-
-
-def _drop_partial_row(path):
-    """Truncate ``path`` after its last newline (a row being written when a run was killed)."""
-    size = len(_complete_text(path).encode())
-    if size != os.path.getsize(path):
-        with open(path, "r+b") as fh:
-            fh.truncate(size)
 
 
 def completed_cells(path, keys):
@@ -76,17 +94,21 @@ def completed_cells(path, keys):
 
 
 def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
-    """Run ``func(cell)`` for every cell not yet in ``out`` and append its row.
+    """Run ``func(cell)`` for every cell not yet in ``out`` and add its row to ``out``.
 
     Parameters
     ----------
     cells : list of dict
         Cell parameters; all cells have the same keys, which identify a cell.
     func : callable
-        ``func(cell) -> dict`` of results; the row written is ``{**cell, **result}``.
-        Must be picklable when ``client`` is given.
+        ``func(cell) -> dict`` of results; the row written is ``{**cell, **result}``. Every
+        cell must give the same keys (the CSV's columns; a missing one is an empty field),
+        none of them a key of the cell. Must be picklable when ``client`` is given.
     out : str or path
-        CSV file; created with a header, or appended to (resume).
+        CSV file; created with a header, or extended (resume). After every finished cell the
+        whole file is replaced atomically, so a reader never sees a partial row; the file is
+        locked (``.NAME.lock`` beside it) while the sweep runs. A cell listed twice runs once;
+        ``None`` in a cell is written as an empty field and matched as one on resume.
     client : dask.distributed.Client or None
         Run cells on a Dask cluster; ``None`` runs them here, in order.
     progress : bool, default=True
@@ -110,51 +132,81 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
     for cell in cells:
         if list(cell) != keys:
             raise ValidationError(f"`cells` must all have the keys {keys}; got {list(cell)}.")
-    done = completed_cells(out, keys)
-    todo = [c for c in cells if _cell_key(c, keys) not in done]
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    if os.path.exists(out):
-        _drop_partial_row(out)
+    todo, seen = [], set()
+    from .io import locked_file
 
-    from ._progress import progress_bar
+    with locked_file(out, "out") as out:
+        # a killed run's temporary files (ours only: `.NAME.*.tmp.csv` beside `out`); we hold
+        # the file's lock, so no other sweep is writing them
+        folder, base = os.path.split(out)
+        stem, ext = os.path.splitext(base)
+        ours = re.compile(rf"\.{re.escape(stem)}\.[a-z0-9_]{{8}}\.tmp{re.escape(ext)}")
+        for name in os.listdir(folder):
+            if ours.fullmatch(name):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(folder, name))
+        done = completed_cells(out, keys)
+        for c in cells:
+            key = _cell_key(c, keys)
+            if key not in done and key not in seen:   # a cell listed twice runs once
+                seen.add(key)
+                todo.append(c)
+        text = _complete_text(out) if os.path.exists(out) else ""
+        fields = next(csv.reader(io.StringIO(text, newline=""))) if text else None
+        if text and os.path.getsize(out) != len(text.encode()):
+            _write_text(out, text)           # drop a row cut off when a run was killed
 
-    bar = progress_bar(progress, total=len(cells), initial=len(cells) - len(todo), desc=desc,
-                       delay=0.0)
-    writer_state = {"fields": None}
+        from ._progress import progress_bar
 
-    def write(row):
-        exists = os.path.exists(out) and os.path.getsize(out) > 0
-        if writer_state["fields"] is None:
-            if exists:
-                with open(out, newline="") as fh:
-                    writer_state["fields"] = next(csv.reader(fh))
+        n_done = len({_cell_key(c, keys) for c in cells}) - len(todo)
+        bar = progress_bar(progress, total=n_done + len(todo), initial=n_done, desc=desc,
+                           delay=0.0)
+        state = {"text": text, "fields": fields}
+
+        def write(cell, result):
+            if not isinstance(result, dict):
+                raise ValidationError(f"`func` must return a dict of results; got "
+                                      f"{type(result).__name__} for the cell {cell}.")
+            clash = [k for k in result if k in cell]
+            if clash:
+                raise ValidationError(f"`func` must not return the cell's own keys {clash} "
+                                      f"(they identify the cell); got them for {cell}.")
+            row = {**cell, **result}
+            if state["fields"] is None:
+                state["fields"] = list(row)
+                state["text"] = _row_text(state["fields"], {k: k for k in row})
+            extra = [k for k in row if k not in state["fields"]]
+            if extra:
+                raise ValidationError(f"`func` must return the same keys for every cell (the "
+                                      f"columns of {str(out)!r}: {state['fields']}); got the "
+                                      f"new keys {extra} for the cell {cell}.")
+            state["text"] += _row_text(state["fields"], row)
+            _write_text(out, state["text"])
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            if client is None:
+                for cell in todo:
+                    write(cell, func(cell))
             else:
-                writer_state["fields"] = list(row)
-        with open(out, "a", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=writer_state["fields"], extrasaction="ignore")
-            if not exists:
-                w.writeheader()
-            w.writerow(row)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if bar is not None:
-            bar.update(1)
+                from dask.distributed import as_completed
 
-    try:
-        if client is None:
-            for cell in todo:
-                write({**cell, **func(cell)})
-        else:
-            from dask.distributed import as_completed
-
-            futures = {client.submit(func, cell, pure=False): cell for cell in todo}
-            for fut in as_completed(futures):
-                write({**futures[fut], **fut.result()})
-    finally:
-        if bar is not None:
-            bar.close()
-    with io.StringIO(_complete_text(out), newline="") as fh:
+                futures = {client.submit(func, cell, pure=False): cell for cell in todo}
+                try:
+                    for fut in as_completed(futures):
+                        write(futures[fut], fut.result())
+                finally:
+                    pending = [f for f in futures if not f.done()]
+                    if pending:
+                        client.cancel(pending)
+        finally:
+            if bar is not None:
+                bar.close()
+        text = state["text"]
+    with io.StringIO(text, newline="") as fh:
         return list(csv.DictReader(fh))
+
 
 
 def connect(scheduler):
