@@ -284,3 +284,11 @@ def test_breast_cancer_split_is_seeded_and_disjoint(stratify):
     # no row of the test part appears (as values) in the training part either
     rows = {r.tobytes() for r in a.X_train}
     assert not any(r.tobytes() in rows for r in a.X_test)
+
+
+def test_write_csv_quotes_carriage_returns(tmp_path):
+    from topoanalysis.io import write_csv
+    path = write_csv(tmp_path / "t.csv", ["name", "x"],
+                     [["a\rb", 1.0], ["c\r\nd", float("nan")], ['say "hi", ok', np.int64(2)]])
+    rows = list(csv.reader(open(path, newline="")))
+    assert rows == [["name", "x"], ["a\rb", "1.0"], ["c\r\nd", "nan"], ['say "hi", ok', "2"]]

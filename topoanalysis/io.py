@@ -158,7 +158,7 @@ def _cell(v):
     if isinstance(v, (np.integer,)):
         return str(int(v))
     s = str(v)
-    if any(c in s for c in ',"\n'):
+    if any(c in s for c in ',"\n\r'):   # a bare carriage return would end the row
         s = '"' + s.replace('"', '""') + '"'
     return s
 
@@ -223,7 +223,7 @@ def write_csv(path, header, rows, param="output"):
                                   f"got a row of {len(row)}.")
         lines.append(",".join(_cell(v) for v in row))
     with atomic_path(path, param) as tmp:
-        with open(tmp, "w") as fh:
+        with open(tmp, "w", newline="") as fh:      # quoted line breaks kept as given
             fh.write("\n".join(lines) + "\n")
     return os.fspath(path)
 
