@@ -180,6 +180,9 @@ def test_sweep_never_writes_its_file_in_place(tmp_path, monkeypatch):
             assert text.endswith("\n") and len(text.splitlines()) == cell["a"] + 1
         return {"sq": cell["a"] ** 2}
 
+    import topoanalysis.sweep as sweep_mod
+
+    monkeypatch.setattr(sweep_mod, "WRITE_SECONDS", 0.0)     # a rewrite after every cell
     monkeypatch.setattr(builtins, "open", spy)
     run_sweep([{"a": a} for a in range(4)], func, out, progress=False)
     assert in_place == [] and len(seen) == 3
@@ -292,3 +295,27 @@ def test_write_csv_quotes_carriage_returns(tmp_path):
                      [["a\rb", 1.0], ["c\r\nd", float("nan")], ['say "hi", ok', np.int64(2)]])
     rows = list(csv.reader(open(path, newline="")))
     assert rows == [["name", "x"], ["a\rb", "1.0"], ["c\r\nd", "nan"], ['say "hi", ok', "2"]]
+
+
+def test_sweep_of_quick_cells_rewrites_its_file_rarely_and_loses_nothing(tmp_path, monkeypatch):
+    """Rewrites are at most every WRITE_SECONDS (a rewrite per cell made many quick cells
+    quadratic), and an error mid-sweep still writes every finished cell before it propagates."""
+    import topoanalysis.sweep as sweep_mod
+
+    writes = []
+    real = sweep_mod._write_text
+    monkeypatch.setattr(sweep_mod, "_write_text", lambda p, t: (writes.append(len(t)), real(p, t)))
+    out = tmp_path / "q.csv"
+    rows = run_sweep([{"a": a} for a in range(500)], _square, out, progress=False)
+    assert len(rows) == 500 and len(writes) < 50
+    assert len(out.read_text().splitlines()) == 501
+
+    def boom(cell):
+        if cell["a"] == 7:
+            raise RuntimeError("cell 7")
+        return {"sq": cell["a"] ** 2}
+
+    out2 = tmp_path / "r.csv"
+    with pytest.raises(RuntimeError, match="cell 7"):
+        run_sweep([{"a": a} for a in range(10)], boom, out2, progress=False)
+    assert len(out2.read_text().splitlines()) == 8          # header + the 7 finished cells

@@ -2,10 +2,11 @@
 
 A sweep is a list of cells (dicts of parameters, e.g. ``{"l": 4, "l_plus": 2}``) and a function
 mapping a cell to a dict of results. :func:`run_sweep` writes one CSV row per finished cell as
-soon as it finishes, so an interruption loses at most the cells in flight, and a rerun with the
-same file skips every cell already present. Each write replaces the whole file atomically (a
-temporary file in the same folder, synced, then renamed onto it), so a reader never sees a
-partial row or file; the file is locked while a sweep writes it.
+soon as it finishes (at most ``WRITE_SECONDS`` later), so an interruption loses at most the
+cells in flight, and a rerun with the same file skips every cell already present. Each write
+replaces the whole file atomically (a temporary file in the same folder, synced, then renamed
+onto it), so a reader never sees a partial row or file; the file is locked while a sweep
+writes it.
 
 Cells run in this process one after another (the compiled engine already uses all cores
 inside a cell), or on a Dask ``distributed`` cluster when a client is given — the same code
@@ -17,11 +18,15 @@ import csv
 import io
 import os
 import re
+import time
 
 from ._validation import check_choice, normalize_name
 from .exceptions import ValidationError
 
 __all__ = ["run_sweep", "completed_cells", "connect"]
+
+#: Longest time between two rewrites of a sweep's CSV file (seconds).
+WRITE_SECONDS = 0.5
 
 
 def _as_text(v):
@@ -105,8 +110,9 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
         cell must give the same keys (the CSV's columns; a missing one is an empty field),
         none of them a key of the cell. Must be picklable when ``client`` is given.
     out : str or path
-        CSV file; created with a header, or extended (resume). After every finished cell the
-        whole file is replaced atomically, so a reader never sees a partial row; the file is
+        CSV file; created with a header, or extended (resume). After finished cells (at most
+        every ``WRITE_SECONDS``, and always at the end, on an error or Ctrl-C) the whole file
+        is replaced atomically, so a reader never sees a partial row; the file is
         locked (``.NAME.lock`` beside it) while the sweep runs. A cell listed twice runs once;
         ``None`` in a cell is written as an empty field and matched as one on resume.
     client : dask.distributed.Client or None
@@ -161,7 +167,15 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
         n_done = len({_cell_key(c, keys) for c in cells}) - len(todo)
         bar = progress_bar(progress, total=n_done + len(todo), initial=n_done, desc=desc,
                            delay=0.0)
-        state = {"text": text, "fields": fields}
+        # the file is rewritten at most every WRITE_SECONDS (and always at the end, also on an
+        # error or Ctrl-C): one rewrite per cell would make a sweep of many quick cells
+        # quadratic in its length; a killed process loses at most that much work
+        state = {"text": text, "fields": fields, "written": len(text), "at": time.monotonic()}
+
+        def flush():
+            if len(state["text"]) != state["written"]:
+                _write_text(out, state["text"])
+                state["written"], state["at"] = len(state["text"]), time.monotonic()
 
         def write(cell, result):
             if not isinstance(result, dict):
@@ -181,7 +195,8 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
                                       f"columns of {str(out)!r}: {state['fields']}); got the "
                                       f"new keys {extra} for the cell {cell}.")
             state["text"] += _row_text(state["fields"], row)
-            _write_text(out, state["text"])
+            if time.monotonic() - state["at"] >= WRITE_SECONDS:
+                flush()
             if bar is not None:
                 bar.update(1)
 
@@ -201,6 +216,7 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
                     if pending:
                         client.cancel(pending)
         finally:
+            flush()
             if bar is not None:
                 bar.close()
         text = state["text"]
