@@ -50,7 +50,10 @@ generating set of transpositions (adjacent ``(k, k+1)``, a star ``(0, k)``, or a
 gives the same connected components; it only changes the edges.
 """
 
+import decimal
 import math
+import numbers
+from fractions import Fraction
 
 import networkx as nx
 import numpy as np
@@ -118,6 +121,26 @@ def sign_pattern(l_plus, l_minus, l_zero=0):
     return (1,) * l_plus + (-1,) * l_minus + (0,) * l_zero
 
 
+def _exact(x):
+    """``x`` as a Fraction when rounding it to float64 could lose its sign, else None."""
+    if isinstance(x, (bool, np.bool_, float)):  # float64 (and np.float64): already exact
+        return None
+    if isinstance(x, numbers.Integral):
+        return Fraction(int(x))
+    if isinstance(x, numbers.Rational):  # Fraction, SymPy Rational
+        return Fraction(int(x.numerator), int(x.denominator))
+    if isinstance(x, decimal.Decimal) and x.is_finite():
+        return Fraction(x)
+    if isinstance(x, np.floating) and np.isfinite(x):  # np.longdouble, float32, float16
+        return Fraction(*x.as_integer_ratio())
+    mpf = getattr(x, "_mpf_", None)  # SymPy / mpmath Float: (sign, mantissa, exponent, bits)
+    if isinstance(mpf, tuple) and len(mpf) == 4 and (mpf[1] or mpf == (0, 0, 0, 0)):
+        sign, man, exp, _ = mpf
+        q = Fraction(int(man)) * (Fraction(2) ** int(exp))
+        return -q if sign else q
+    return None
+
+
 def _signs(c, atol):
     atol = check_float("atol", atol, minimum=0.0)
     arr = check_array("c", c, ndim=1)
@@ -125,6 +148,14 @@ def _signs(c, atol):
         raise ValidationError("`c` must contain at least one conserved quantity; got [].")
     s = np.sign(arr).astype(np.int64)
     s[np.abs(arr) <= atol] = 0
+    if not (isinstance(c, np.ndarray) and c.dtype in (np.float64, np.float32, np.float16)):
+        # the sign of c_k is a combinatorial fact: decide it on the value given, not on its
+        # float64 rounding (a rational 10**-400 rounds to 0.0)
+        q_atol = Fraction(atol)
+        for k, x in enumerate(np.asarray(c, dtype=object).reshape(-1)):
+            q = _exact(x)
+            if q is not None:
+                s[k] = 0 if abs(q) <= q_atol else (1 if q > 0 else -1)
     return tuple(int(x) for x in s)
 
 
@@ -236,7 +267,9 @@ def component_graph(c, d=2, e=1, *, atol=DEFAULT_ATOL, generators="adjacent",
     ----------
     c : array_like of shape (l,)
         Conserved quantities ``c_k`` of the hidden neurons (only their signs matter; e.g.
-        :func:`sign_pattern` output).
+        :func:`sign_pattern` output). Signs are decided on the values given: integers,
+        ``Fraction``, ``Decimal``, ``np.longdouble`` and SymPy numbers are compared with
+        ``atol`` exactly, not after rounding to float64.
     d : int, default=2
         Dimension of ``w_k`` (input dimension, plus 1 with hidden biases).
     e : int, default=1

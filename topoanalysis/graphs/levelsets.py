@@ -14,7 +14,8 @@ Graph models
 
 * **nodes** the minima ``i`` with ``loss[i] <= λ`` (attribute ``loss``);
 * **edges** ``{i, j}`` when the path found between them stays at or below ``λ``
-  (``path_max[i, j] <= λ``), attribute ``max_loss``.
+  (``path_max[i, j] <= λ``; never for ``path_max[i, j] = inf``, no known path, even at
+  ``λ = inf``), attribute ``max_loss``.
 
 Its connected components are the components of the level set ``{θ : L(θ) <= λ}`` that the
 known paths certify (two minima in different components may still be connected by a path
@@ -166,7 +167,7 @@ def level_set_graph(path_max, threshold, node_loss=None):
     for a in range(keep.size):
         for b in range(a + 1, keep.size):
             i, j = keep[a], keep[b]
-            if M[i, j] <= lam:
+            if np.isfinite(M[i, j]) and M[i, j] <= lam:  # inf: no path known, not a path
                 G.add_edge(int(i), int(j), max_loss=float(M[i, j]))
     return G
 
