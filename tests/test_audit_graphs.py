@@ -23,17 +23,10 @@ import sympy
 
 from topoanalysis import Network
 from topoanalysis.cli import main
-from topoanalysis.graphs import (
-    component_counts,
-    component_graph,
-    level_set_graph,
-    number_components,
-    number_components_formula,
-    number_effective_components,
-    number_effective_components_formula,
-    quotient_component_graph,
-    quotient_node,
-)
+from topoanalysis.graphs import (component_counts, component_graph, level_set_graph,
+                                 number_components, number_components_formula,
+                                 number_effective_components, number_effective_components_formula,
+                                 quotient_component_graph, quotient_node)
 from topoanalysis.obstruction.topology import network_topology
 
 
