@@ -312,3 +312,39 @@ def power_of_two_scale(*arrays):
     _, exp = np.frexp(big)
     # at most 2^1000: subnormal inputs come out near 2^-74 instead of an infinite scale
     return float(np.ldexp(1.0, min(-int(exp), 1000)))
+
+
+__all__ += ["exact_fraction"]
+
+
+def exact_fraction(x):
+    """The exact value of a finite real number as a ``Fraction`` (None: not a finite real).
+
+    Integers, rationals (``Fraction``, SymPy ``Rational``), ``Decimal``, Python and NumPy floats
+    of every width (``np.longdouble`` included) and SymPy / mpmath ``Float`` (binary fractions,
+    read off their mantissa and exponent): no rounding to float64 on the way, so a sign or a
+    comparison with a tolerance is decided on the value given (``Float("1e-400")`` is not 0).
+    """
+    import decimal
+    from fractions import Fraction
+
+    if isinstance(x, numbers.Integral):
+        return Fraction(int(x))
+    if isinstance(x, numbers.Rational):
+        return Fraction(int(x.numerator), int(x.denominator))
+    if isinstance(x, decimal.Decimal):
+        return Fraction(x) if x.is_finite() else None
+    mpf = getattr(x, "_mpf_", None)          # SymPy / mpmath Float: (sign, mantissa, exp, bits)
+    if isinstance(mpf, tuple) and len(mpf) == 4:
+        if not (mpf[1] or mpf == (0, 0, 0, 0)):
+            return None                      # inf, nan
+        sign, man, exp, _ = mpf
+        q = Fraction(int(man)) * (Fraction(2) ** int(exp))
+        return -q if sign else q
+    ratio = getattr(x, "as_integer_ratio", None)
+    if ratio is None:
+        return None
+    try:
+        return Fraction(*ratio())
+    except (OverflowError, ValueError, TypeError):   # inf, nan
+        return None

@@ -50,15 +50,14 @@ generating set of transpositions (adjacent ``(k, k+1)``, a star ``(0, k)``, or a
 gives the same connected components; it only changes the edges.
 """
 
-import decimal
 import math
-import numbers
 from fractions import Fraction
 
 import networkx as nx
 import numpy as np
 
-from .._validation import check_array, check_choice, check_float, check_int
+from .._validation import (check_array, check_choice, check_float, check_int,
+                           exact_fraction)
 from ..exceptions import ValidationError
 
 __all__ = [
@@ -125,20 +124,7 @@ def _exact(x):
     """``x`` as a Fraction when rounding it to float64 could lose its sign, else None."""
     if isinstance(x, (bool, np.bool_, float)):  # float64 (and np.float64): already exact
         return None
-    if isinstance(x, numbers.Integral):
-        return Fraction(int(x))
-    if isinstance(x, numbers.Rational):  # Fraction, SymPy Rational
-        return Fraction(int(x.numerator), int(x.denominator))
-    if isinstance(x, decimal.Decimal) and x.is_finite():
-        return Fraction(x)
-    if isinstance(x, np.floating) and np.isfinite(x):  # np.longdouble, float32, float16
-        return Fraction(*x.as_integer_ratio())
-    mpf = getattr(x, "_mpf_", None)  # SymPy / mpmath Float: (sign, mantissa, exponent, bits)
-    if isinstance(mpf, tuple) and len(mpf) == 4 and (mpf[1] or mpf == (0, 0, 0, 0)):
-        sign, man, exp, _ = mpf
-        q = Fraction(int(man)) * (Fraction(2) ** int(exp))
-        return -q if sign else q
-    return None
+    return exact_fraction(x)
 
 
 def _signs(c, atol):

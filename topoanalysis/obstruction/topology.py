@@ -120,8 +120,7 @@ def _exact_signs(w, a, c, atol):
     if unsure.any():
         q_atol = Fraction(float(atol))
         for k in np.flatnonzero(unsure):
-            q = (sum(Fraction(float(x)) ** 2 for x in w[k])
-                 - sum(Fraction(float(x)) ** 2 for x in a[k]))
+            q = _exact_c(w[k], a[k])
             signs[k] = 0 if abs(q) <= q_atol else (1 if q > 0 else -1)
             nonzero[k] = q != 0
     return signs, (signs == 0) & nonzero

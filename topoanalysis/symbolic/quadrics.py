@@ -41,7 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 
-from .._validation import check_float, check_int
+from .._validation import check_float, check_int, exact_fraction
 from ..exceptions import ResourceError, ValidationError
 
 __all__ = [
@@ -177,9 +177,7 @@ def _exact_value(c):
     try:
         if isinstance(c, sympy.Basic):
             if c.is_Float:
-                if not c.is_finite:
-                    return None
-                return fractions.Fraction(int(sympy.Rational(c).p), int(sympy.Rational(c).q))
+                return exact_fraction(c)
             if c.is_real is False:
                 return None
             v = sympy.re(c).evalf(60)
@@ -187,9 +185,7 @@ def _exact_value(c):
                 return None
             r = sympy.Rational(v)
             return fractions.Fraction(int(r.p), int(r.q))
-        if not np.isfinite(c):
-            return None
-        return fractions.Fraction(*c.as_integer_ratio())
+        return exact_fraction(c)
     except (TypeError, ValueError, AttributeError, OverflowError):
         return None
 
