@@ -171,3 +171,17 @@ def test_barrier_of_a_segment_to_itself_is_exactly_zero():
     res2 = interpolation_barrier(theta, other, X, y, arch=arch, loss="mse", n_points=37)
     assert np.all(res2.barrier >= 0.0)
     assert np.all(res2.loss[:, 0] == res2.loss_a) and np.all(res2.loss[:, -1] == res2.loss_b)
+
+
+def test_interpolate_between_identical_endpoints_is_the_point_everywhere():
+    """The segment kernel's owner treats identical ends as one point: the curve is the
+    point's loss at every t (also for grids without t = 0, and in float32)."""
+    rng = np.random.default_rng(5)
+    arch = Architecture(3, (5,), 1, hidden_bias=True, output_bias=True, activation="relu")
+    X, y = rng.standard_normal((30, 3)), rng.standard_normal((30, 1))
+    theta = rng.standard_normal((4, arch.n_params)) * 1.9
+    for dtype in ("float64", "float32"):
+        ref = interpolate(theta, theta, X, y, arch=arch, ts=[0.0], dtype=dtype).loss[:, 0]
+        res = interpolate(theta, theta.copy(), X, y, arch=arch, ts=[0.13, 0.5, 0.77, 1.0],
+                          dtype=dtype)
+        assert np.array_equal(res.loss, np.repeat(ref[:, None], 4, axis=1))

@@ -350,6 +350,18 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
                out[i0:i1], acc[i0:i1], want_acc, bad[i0:i1], threads)
         per_row = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
+    # a segment whose two ends are the same vector (bit for bit, in the run's arithmetic) is
+    # one point: its curve is that point's loss at every t (the kernel's (1 - t) z_a + t z_b of
+    # equal pre-activations can round away from z_a, so the "path" from a minimum to itself
+    # could rise above it); one evaluation at t = 0 per such segment
+    same = np.flatnonzero(np.all(table[ia] == table[ib], axis=1)) if T else np.zeros(0, int)
+    if same.size:
+        one, one_acc = np.full((same.size, 1), np.nan), np.full((same.size, 1), np.nan)
+        one_bad = np.zeros((same.size, 1), dtype=np.int8)
+        kernel(table, np.ascontiguousarray(ia[same]), np.ascontiguousarray(ia[same]),
+               np.zeros(1, dtype=dtype), data.Xb, data.Yb, data.X, data.Y, *args, one, one_acc,
+               want_acc, one_bad, threads)
+        out[same], acc[same], bad[same] = one, one_acc, one_bad
     _engine.raise_for_status(bad, "evaluation points",
                              "non-finite pre-activations, outputs or loss", stacklevel=4)
     return out, (acc if want_acc else None)
@@ -569,16 +581,6 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
     i0 = int(np.flatnonzero(grid == 0.0)[0])
     i1 = int(np.flatnonzero(grid == 1.0)[0])
     ih = int(np.flatnonzero(grid == 0.5)[0])
-    # a pair of identical endpoints (bit for bit) is one point: its curve is the point's loss
-    # (the kernel's mix (1 - t) z_a + t z_b of equal pre-activations can round away from z_a)
-    # compared in the arithmetic of the run: endpoints that float32 rounds to one vector are
-    # one point of the float32 evaluation
-    run_table = table.astype(_engine.check_dtype(dtype), copy=False)
-    same = np.all(run_table[ia] == run_table[ib], axis=1)
-    if same.any():
-        out[same] = out[same, i0][:, None]
-        if acc is not None:
-            acc[same] = acc[same, i0][:, None]
     l0, l1 = out[:, i0], out[:, i1]
     # the chord, exact at both ends and constant when l0 == l1 (l0 + t (l1 - l0) up to the
     # middle, l1 - (1 - t) (l1 - l0) after it): a segment between two points of equal loss

@@ -122,24 +122,13 @@ def _as_networks(theta, arch, name):
 def _segment_barriers(land, A, B, n_points, n_threads):
     """``(curve (M, T), barrier (M,))`` of the segments ``A[m] → B[m]``.
 
-    A segment whose two ends are the same parameter vector (bit for bit: duplicate minima,
-    or a copy that alignment mapped exactly onto its reference) is a single point: its loss
-    curve is that point's loss at every ``t`` and its barrier is exactly 0. The engine forms
-    ``(1 − t) z_a + t z_b`` in floating point, which can differ from ``z_a`` by a rounding
-    error even when ``z_a = z_b``, so without this the "path" from a minimum to itself could
-    rise above the minimum and the level-set graph at the minimum's own loss would not join
-    two copies of one network.
+    A segment whose two ends are the same parameter vector (duplicate minima, or a copy that
+    alignment mapped exactly onto its reference) is a single point: the engine's segment
+    evaluation gives it that point's loss at every ``t``, and the barrier is exactly 0.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         res = land.interpolation_barrier(A, B, n_points=n_points, n_threads=n_threads)
-    curve = np.array(res.loss, dtype=np.float64, copy=True)
-    barrier = np.array(res.barrier, dtype=np.float64, copy=True)
-    same = np.all(A == B, axis=1)
-    if same.any():
-        i0 = int(np.flatnonzero(res.ts == 0.0)[0])
-        curve[same] = curve[same, i0][:, None]
-        barrier[same] = 0.0
-    return curve, barrier
+    return res.loss, res.barrier
 
 
 def _align_rows(arch, A, B, balanced=None):

@@ -204,8 +204,7 @@ class BeadString:
         n = n_points or self.settings.get("n_points", 100)
         grid = np.linspace(0.0, 1.0, check_int("n_points", n, minimum=2))
         res = land.interpolate(self.beads[:-1], self.beads[1:], ts=grid, n_threads=n_threads)
-        curve = _point_pieces(self.beads[:-1], self.beads[1:],
-                              np.where(np.isfinite(res.loss), res.loss, np.inf))
+        curve = np.where(np.isfinite(res.loss), res.loss, np.inf)
         return (np.concatenate([curve[:, 0], curve[-1:, -1]]), curve.max(axis=1))
 
     @property
@@ -480,16 +479,6 @@ def _penalized_adam(params, left, right, land, y=None, arch=None, loss=None, *, 
             tr.reached_target, tr.diverged)
 
 
-def _point_pieces(ga, gb, curve):
-    """Pieces whose two ends are the same parameter vector (bit for bit) are one point: their
-    loss is that point's (``t = 0``) everywhere, not the engine's rounded mix
-    ``(1 − t) z_a + t z_b`` of two equal pre-activations. Modifies and returns ``curve``."""
-    same = np.all(ga == gb, axis=1)
-    if same.any():
-        curve[same] = curve[same, :1]
-    return curve
-
-
 def _stops(reached, diverged, otherwise):
     """Stop reasons (:data:`BEAD_STOPS`) from reached / diverged masks."""
     return ["target" if r else "diverged" if d else otherwise
@@ -762,7 +751,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
             gb = np.array([strings[q].beads[k + 1] for q, k in todo])
             res = land.interpolate(ga, gb, ts=grid, n_threads=n_threads)
             calls["interpolate"] += 1
-            curve = _point_pieces(ga, gb, np.where(np.isfinite(res.loss), res.loss, np.inf))
+            curve = np.where(np.isfinite(res.loss), res.loss, np.inf)
             new = []        # (q, k, t)
             for m, (q, k) in enumerate(todo):
                 s = strings[q]
@@ -869,7 +858,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     pa, pb = np.array(pa), np.array(pb)
     fin = land.interpolate(pa, pb, ts=grid, n_threads=n_threads)
     calls["interpolate"] += 1
-    curve = _point_pieces(pa, pb, np.where(np.isfinite(fin.loss), fin.loss, np.inf))
+    curve = np.where(np.isfinite(fin.loss), fin.loss, np.inf)
     owner = np.array(owner)
     seconds = time.perf_counter() - t_start
     settings = dict(method=method, threshold=L0, t_star=t_star, bead_fraction=bead_fraction,
