@@ -13,8 +13,9 @@ tolerance.
   one dictionary pass, ``O(m D)`` exact operations.
 * **Signs.** ``sign(⟨n, x⟩)`` is computed in floats first; the float sum has absolute error at
   most ``γ_D Σ |n_i x_i|`` with ``γ_D = D u / (1 − D u)``, ``u = 2^{-53}`` (Higham, *Accuracy
-  and Stability of Numerical Algorithms*, (3.5)). Where ``|⟨n, x⟩|`` exceeds twice that bound the
-  float sign is proven; the rest are recomputed in ``Fraction`` (a filter with an exact fallback).
+  and Stability of Numerical Algorithms*, (3.5)), plus ``(D + 2) 2^{-1074}`` for products and sums
+  in the subnormal range (gradual underflow adds an absolute error no relative bound covers).
+  Where ``|⟨n, x⟩|`` exceeds twice that bound the float sign is proven; the rest are recomputed in ``Fraction`` (a filter with an exact fallback).
 * **Rank** with ``flint.fmpq_mat`` (exact Gaussian elimination over ℚ).
 """
 
@@ -81,9 +82,13 @@ def exact_signs(N, Z):
     N = np.asarray(N, dtype=np.float64)
     Z = np.asarray(Z, dtype=np.float64)
     D = N.shape[1]
-    val = Z @ N.T
-    bound = 2.0 * float_sum_error(D + 2) * (np.abs(Z) @ np.abs(N).T)
-    # the bound itself is computed in floats: a factor 2 covers its own rounding
+    with np.errstate(over="ignore", invalid="ignore"):
+        val = Z @ N.T
+        # the bound itself is computed in floats: a factor 2 covers its own rounding; each
+        # product and partial sum below the normal range may also be off by half the
+        # subnormal spacing (2^-1075) in absolute terms, which no relative bound covers
+        bound = (2.0 * float_sum_error(D + 2) * (np.abs(Z) @ np.abs(N).T)
+                 + (D + 2) * 2.0 ** -1074)
     s = np.sign(val)
     unsure = ~(np.abs(val) > bound) | (bound == 0) & (val == 0)
     if unsure.any():

@@ -1,0 +1,35 @@
+"""Session 12 audit: wrong answers at the edges, each test failing before its fix."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from topoanalysis.degeneracy._exact import exact_signs
+
+
+def _exact_sign(n, z):
+    v = sum(Fraction(float(a)) * Fraction(float(b)) for a, b in zip(n, z))
+    return (v > 0) - (v < 0)
+
+
+@pytest.mark.parametrize("scale", [2.0 ** -537, 2.0 ** -540, 2.0 ** -530])
+def test_degeneracy_exact_signs_subnormal_products(scale):
+    # three products near the subnormal spacing: 1.4 + 1.4 - 2.6 (x 2^-1074) is +0.2, but the
+    # rounded products give 1 + 1 - 3 = -1: the relative error bound underflows to 0 and
+    # proved the wrong sign
+    Z = np.array([[scale, scale, scale]])
+    N = np.array([[1.4 * scale, 1.4 * scale, -2.6 * scale]])
+    assert exact_signs(N, Z)[0, 0] == _exact_sign(N[0], Z[0])
+
+
+def test_degeneracy_exact_signs_random_tiny_against_fractions():
+    rng = np.random.default_rng(12)
+    for _ in range(200):
+        D = int(rng.integers(1, 6))
+        N = rng.standard_normal((3, D)) * 2.0 ** -537
+        Z = rng.standard_normal((2, D)) * 2.0 ** -537
+        s = exact_signs(N, Z)
+        for r in range(2):
+            for g in range(3):
+                assert s[r, g] == _exact_sign(N[g], Z[r])
