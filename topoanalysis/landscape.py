@@ -115,6 +115,9 @@ class Landscape:
         self.loss_name = loss
         self.n_threads = None if n_threads is None else _engine.resolve_threads(n_threads)
         data = _engine.prepare_data(arch, X, y, loss)
+        if self.dtype == "float32":   # refused here, not rounded to inf at the first call
+            _engine.check_float32_range("X", data.X)
+            _engine.check_float32_range("y", data.Y)
         # own copies (the validated arrays may be the caller's), then frozen: a landscape
         # never changes under its users, and never freezes the caller's arrays
         import dataclasses

@@ -321,8 +321,10 @@ def _pair(theta_a, theta_b, arch):
     return arch_a, table, ia, ib
 
 
-def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
-    """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``."""
+def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64",
+              names=("theta_a", "theta_b")):
+    """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``;
+    ``names`` name the rows ``ia`` and ``ib`` of ``table`` in errors."""
     eng = _engine.kernels()
     loss = check_outputs_for_loss(loss, arch.outputs)
     dtype = _engine.check_dtype(dtype, arch, loss)
@@ -333,6 +335,10 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
     out = np.full((M, T), np.nan)
     acc = np.full((M, T), np.nan)
     bad = np.zeros((M, T), dtype=np.int8)
+    if dtype == "float32":   # refused in one line, not rounded to inf and reported diverged
+        for name, rows in zip(names, (ia, ib)):
+            _engine.check_float32_range(name, table[rows])
+        _engine.check_float32_range("ts", ts)
     ts = np.ascontiguousarray(ts, dtype=dtype)
     table = np.ascontiguousarray(table, dtype=dtype)
     kernel = eng.evaluate_segments if dtype == "float64" else eng.evaluate_segments_f32
@@ -504,7 +510,8 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     ts = _check_ts(ts, points_per_edge, "points_per_edge")
     flat = np.ascontiguousarray(table.reshape(Q * K, P))
     start = (np.arange(Q)[:, None] * K + np.arange(K - 1)[None, :]).ravel().astype(np.int64)
-    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads, dtype)
+    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads, dtype,
+                         names=("beads", "beads"))
     T = ts.size
     return PathLosses(ts=ts, loss=out.reshape(Q, K - 1, T),
                       accuracy=None if acc is None else acc.reshape(Q, K - 1, T),
