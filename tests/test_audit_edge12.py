@@ -187,3 +187,44 @@ def test_float32_subnormal_data_and_weights_follow_the_reference(sx, st):
         val, g = loss_and_grad(arch, loss, th[0].astype(F), X.astype(F), y.astype(F))
         assert np.all(np.isfinite(G)) and abs(L[0] - val) <= 1e-6 * abs(val)
         assert np.max(np.abs(G[0] - g)) <= 8 * np.finfo(F).eps * np.max(np.abs(g))
+
+
+# --- a loss overflowing from finite outputs is reported --------------------------------------
+@f32
+def test_loss_overflow_from_finite_outputs_is_reported_as_diverged():
+    """float32 mse with parameters 1e10 (outputs ~1e20, finite in float) has float terms r^2
+    beyond float32: the loss is inf. It came back silently from batch_loss_and_gradient, the
+    landscape and interpolate (train did report it); float64 at 1e150 the same, with a NaN
+    gradient. Now a DivergenceWarning, as for non-finite outputs."""
+    from topoanalysis.exceptions import DivergenceWarning
+
+    arch = Architecture(2, (3,), 1)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((5, 2)), rng.standard_normal(5)
+    th = rng.standard_normal(arch.n_params) * 1e10
+    land32 = Landscape(arch, X, y, "mse", "float32")
+    with pytest.warns(DivergenceWarning, match="loss or gradient"):
+        L, _ = batch_loss_and_gradient(th, X, y, arch=arch, dtype="float32", n_threads=1)
+    assert L[0] == np.inf
+    with pytest.warns(DivergenceWarning):
+        assert land32.loss(th) == np.inf
+    with pytest.warns(DivergenceWarning, match="evaluation points"):
+        interpolate(th, 1.1 * th, X, y, arch=arch, n_points=3, dtype="float32", n_threads=1)
+    # float64 holds that loss ...
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(Landscape(arch, X, y).loss(th))
+    # ... and overflows at 1e150: inf loss, NaN gradient, reported
+    land = Landscape(arch, X, y, n_threads=1)
+    big = th * 1e140
+    with pytest.warns(DivergenceWarning):
+        assert land.loss(big) == np.inf
+    with pytest.warns(DivergenceWarning):
+        assert not np.all(np.isfinite(land.gradient(big)))
+    # the barrier of a non-finite segment is NaN, with the DivergenceWarning and no NumPy
+    # "invalid value" RuntimeWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bar = land.interpolation_barrier(big, big, n_points=3)
+    assert np.isnan(bar.barrier[0])
+    assert [w.category for w in caught] == [DivergenceWarning]

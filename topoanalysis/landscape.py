@@ -289,8 +289,7 @@ class Landscape:
         _, L, _, _, _, bad = _engine._evaluate(
             theta, self._data, None, self.arch, self.loss_name, self._threads(n_threads),
             want_loss=True, want_grad=False, want_acc=False, want_out=False)
-        _engine.warn_diverged(int(bad.sum()), bad.size, "networks",
-                              "non-finite pre-activations or outputs")
+        _engine.warn_diverged(int(bad.sum()), bad.size, "networks", _engine.NONFINITE)
         return float(L[0]) if self._single(theta) else L
 
     def gradient(self, theta, *, n_threads=None):

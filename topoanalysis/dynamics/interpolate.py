@@ -368,6 +368,7 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64",
                np.zeros(1, dtype=dtype), data.Xb, data.Yb, data.X, data.Y, *args, one, one_acc,
                want_acc, one_bad, threads)
         out[same], acc[same], bad[same] = one, one_acc, one_bad
+    _engine.flag_nonfinite(bad, out)   # a loss overflowing from finite outputs, too
     _engine.raise_for_status(bad, "evaluation points",
                              "non-finite pre-activations, outputs or loss", stacklevel=4)
     return out, (acc if want_acc else None)
@@ -596,13 +597,16 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
         diff = (l1 - l0)[:, None]
         g = grid[None, :]
         chord = np.where(g <= 0.5, l0[:, None] + g * diff, l1[:, None] - (1.0 - g) * diff)
-    above = out - chord
-    j = np.argmax(above, axis=1)
-    jm = np.argmax(out, axis=1)
-    rows = np.arange(out.shape[0])
-    mean_end = 0.5 * (l0 + l1)
+    # non-finite losses (already reported by a DivergenceWarning) give NaN heights (inf - inf)
+    with np.errstate(invalid="ignore"):
+        above = out - chord
+        j = np.argmax(above, axis=1)
+        jm = np.argmax(out, axis=1)
+        rows = np.arange(out.shape[0])
+        mean_end = 0.5 * (l0 + l1)
+        mean, midpoint = out[rows, jm] - mean_end, out[:, ih] - mean_end
     return InterpolationBarrier(
-        barrier=above[rows, j], t_barrier=grid[j], mean=out[rows, jm] - mean_end,
-        t_max=grid[jm], midpoint=out[:, ih] - mean_end, loss_a=l0, loss_b=l1, ts=grid,
+        barrier=above[rows, j], t_barrier=grid[j], mean=mean,
+        t_max=grid[jm], midpoint=midpoint, loss_a=l0, loss_b=l1, ts=grid,
         loss=out, accuracy=acc, loss_name=check_loss(loss),
     )
