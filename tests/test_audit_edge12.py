@@ -228,3 +228,24 @@ def test_loss_overflow_from_finite_outputs_is_reported_as_diverged():
         bar = land.interpolation_barrier(big, big, n_points=3)
     assert np.isnan(bar.barrier[0])
     assert [w.category for w in caught] == [DivergenceWarning]
+
+
+@f32
+def test_float32_leaky_relu_slope_beyond_float32_is_refused():
+    """The float32 kernels take the leaky-ReLU slope as a float: 1e39 became inf (every
+    network 'diverged', NaN gradient), 1e-50 became 0 (a ReLU, silently)."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((30, 3)), rng.standard_normal(30)
+    for slope in (1e39, -1e39, 1e-50):
+        arch = Architecture(3, (4,), 1, activation="leaky_relu", negative_slope=slope)
+        th = init_params(arch, n_networks=1, seed=0)
+        with pytest.raises(ValidationError, match=r"^`negative_slope` must be 0 or"):
+            batch_loss_and_gradient(th, X, y, arch=arch, dtype="float32")
+        with pytest.raises(ValidationError, match=r"^`negative_slope`"):
+            Landscape(arch, X, y, "mse", "float32")
+        with pytest.raises(ValidationError, match=r"^`negative_slope`"):
+            train(th, X, y, arch=arch, lr=0.1, steps=1, dtype="float32", progress=False)
+        assert np.isfinite(batch_loss_and_gradient(th, X, y, arch=arch)[0][0])   # float64
+    for slope in (0.0, -0.5, 1e-45, 1e38):
+        arch = Architecture(3, (4,), 1, activation="leaky_relu", negative_slope=slope)
+        Landscape(arch, X, y, "mse", "float32")

@@ -268,6 +268,15 @@ def check_dtype(dtype, arch=None, loss=None):
             raise NotSupportedError(
                 f"`dtype` 'float32' is implemented for {kernels().FLOAT32_SCOPE}; got "
                 f"{arch} with loss {loss!r}. Use dtype='float64'.")
+        if arch is not None and arch.activation == "leaky_relu":
+            # the kernels take the slope as a float: it must not round to inf or to 0 (a
+            # leaky ReLU that would silently be a ReLU)
+            s = abs(arch.negative_slope)
+            if s > float(np.finfo(np.float32).max) or (s > 0 and np.float32(s) == 0):
+                raise ValidationError(
+                    f"`negative_slope` must be 0 or of magnitude within float32's range "
+                    f"(7.006e-46 to 3.403e+38) with dtype='float32'; got "
+                    f"{arch.negative_slope!r}. Use dtype='float64'.")
     return name
 
 
