@@ -249,3 +249,37 @@ def test_float32_leaky_relu_slope_beyond_float32_is_refused():
     for slope in (0.0, -0.5, 1e-45, 1e38):
         arch = Architecture(3, (4,), 1, activation="leaky_relu", negative_slope=slope)
         Landscape(arch, X, y, "mse", "float32")
+
+
+# --- Landscape: results of another architecture -----------------------------------------------
+def test_results_of_another_architecture_are_refused_by_a_landscape():
+    """A BeadString (evaluate, string_slice) or a TrainResult (pca_slice) of another
+    architecture with the same number of parameters (2-3-1 and 1-4-1: 13; relu and abs) was
+    read in the landscape's layout: the losses of other networks, silently. And evaluate
+    ignored a `loss` different from the landscape's."""
+    from topoanalysis.levelsets import dynamic_string_sampling, pca_slice, string_slice
+
+    rng = np.random.default_rng(0)
+    arch = Architecture(2, (3,), 1)
+    X, y = rng.standard_normal((20, 2)), rng.standard_normal(20)
+    land = Landscape(arch, X, y, n_threads=1)
+    th = init_params(arch, n_networks=2, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = dynamic_string_sampling(th[0], th[1], land, threshold=10.0, progress=False)[0]
+    tr = land.train(th[0], lr=0.05, steps=4, record_params=True, record_every=1, progress=False)
+    assert s.evaluate(land)[1].shape == (s.beads.shape[0] - 1,)
+    others = [Landscape(Architecture(1, (4,), 1), X[:, :1], y),
+              Landscape(Architecture(2, (3,), 1, activation="abs"), X, y)]
+    for other in others:
+        assert other.n_params == arch.n_params
+        with pytest.raises(ValidationError, match=r"^`X` must be a landscape of the string's"):
+            s.evaluate(other)
+        with pytest.raises(ValidationError, match=r"^`string` must be of the landscape's"):
+            string_slice(other, s, n=5)
+        with pytest.raises(ValidationError, match=r"^`trajectory` must be of the landscape's"):
+            pca_slice(other, tr, n=5)
+    with pytest.raises(ValidationError, match=r"^`loss` must be None or the landscape's"):
+        s.evaluate(land, loss="l1")
+    # plain arrays are read in the landscape's layout, as documented
+    assert string_slice(land, s.beads, n=5).loss.shape == (5, 5)
