@@ -283,3 +283,37 @@ def test_results_of_another_architecture_are_refused_by_a_landscape():
         s.evaluate(land, loss="l1")
     # plain arrays are read in the landscape's layout, as documented
     assert string_slice(land, s.beads, n=5).loss.shape == (5, 5)
+
+
+@f32
+def test_float32_landscape_blocks_its_data_once_and_matches_the_loose_calls(monkeypatch):
+    """The guide: a landscape's methods give the loose functions' numbers bit for bit,
+    without validating and re-blocking the data at every call. A float32 landscape did that
+    for loss and gradient only: train, interpolate, path_losses and interpolation_barrier
+    (every bead and gap check of Dynamic String Sampling) re-blocked the data at each call."""
+    arch = Architecture(2, (3,), 1)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 2)), rng.standard_normal(50)
+    th = rng.standard_normal((3, arch.n_params))
+    land = Landscape(arch, X, y, "mse", "float32", n_threads=1)
+    land.loss(th)                                    # the float32 blocks, made once
+    calls = []
+    real = _engine.block_data
+    monkeypatch.setattr(_engine, "block_data", lambda *a: calls.append(1) or real(*a))
+    kw = dict(optimizer="adam", lr=0.1, steps=5, batch_size=20, record_params=True,
+              progress=False)
+    got = [land.interpolate(th[0], th[1:], n_points=7).loss, land.train(th, **kw).trajectory,
+           land.path_losses(th, points_per_edge=4).loss,
+           land.interpolation_barrier(th[0], th[1]).loss]
+    assert calls == []
+    monkeypatch.setattr(_engine, "block_data", real)
+    one = dict(arch=arch, dtype="float32", n_threads=1)
+    want = [interpolate(th[0], th[1:], X, y, n_points=7, **one).loss,
+            train(th, X, y, **kw, **one).trajectory,
+            path_losses(th, X, y, points_per_edge=4, **one).loss,
+            interpolation_barrier(th[0], th[1], X, y, **one).loss]
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w)
+    flow = land.train(th, optimizer="flow", t_end=0.2, progress=False)
+    assert np.array_equal(flow.params, gradient_flow(th, X, y, t_end=0.2, progress=False,
+                                                     **one).params)

@@ -17,7 +17,7 @@ Functions that accept a landscape in place of their data arguments:
 import numpy as np
 
 from . import losses as _losses
-from ._validation import check_choice
+from ._validation import check_choice, normalize_name
 from .exceptions import ValidationError
 from .network import Architecture, Network
 
@@ -178,8 +178,10 @@ class Landscape:
                 f"{self.n_samples} samples, loss {self.loss_name}, {self.dtype}")
 
     # --- the arguments every engine call receives -----------------------------------------
-    def _xy(self, func):
-        """``(X, y, extra kwargs)`` for ``func``: the prepared blocks in float64."""
+    def _xy(self, func, blocks=True):
+        """``(X, y, extra kwargs)`` for ``func``: the prepared blocks in the landscape's dtype
+        (``blocks=False``: the float64 arrays, for the flow, which blocks its float32 copy
+        itself)."""
         if self.dtype == "float64":
             return self._data, None, {}
         if not _takes_dtype(func):
@@ -189,6 +191,8 @@ class Landscape:
                 f"`dtype` 'float32' needs the engine's float32 kernels, which "
                 f"{func.__module__}.{func.__name__} does not offer in this build; use "
                 f"dtype='float64'.")
+        if blocks:   # the float32 blocks made once, as the float64 ones (same bits as X, y)
+            return self._engine_data(), None, {"dtype": self.dtype}
         return self.X, self.Y, {"dtype": self.dtype}
 
     def _f32(self):
@@ -351,7 +355,9 @@ class Landscape:
 
         self._no_data_kwargs(kwargs)
         self._check_arch(theta0, "theta0")
-        X, y, extra = self._xy(train)
+        opt = kwargs.get("optimizer")
+        flow = isinstance(opt, str) and normalize_name(opt) == "flow"
+        X, y, extra = self._xy(train, blocks=not flow)
         kwargs.setdefault("n_threads", self.n_threads)
         return train(theta0, X, y, arch=self.arch, loss=self.loss_name, **extra, **kwargs)
 
