@@ -17,7 +17,7 @@ Functions that accept a landscape in place of their data arguments:
 import numpy as np
 
 from . import losses as _losses
-from ._validation import check_choice
+from ._validation import check_choice, normalize_name
 from .exceptions import ValidationError
 from .network import Architecture, Network
 
@@ -115,6 +115,9 @@ class Landscape:
         self.loss_name = loss
         self.n_threads = None if n_threads is None else _engine.resolve_threads(n_threads)
         data = _engine.prepare_data(arch, X, y, loss)
+        if self.dtype == "float32":   # refused here, not rounded to inf at the first call
+            _engine.check_float32_range("X", data.X)
+            _engine.check_float32_range("y", data.Y)
         # own copies (the validated arrays may be the caller's), then frozen: a landscape
         # never changes under its users, and never freezes the caller's arrays
         import dataclasses
@@ -175,8 +178,10 @@ class Landscape:
                 f"{self.n_samples} samples, loss {self.loss_name}, {self.dtype}")
 
     # --- the arguments every engine call receives -----------------------------------------
-    def _xy(self, func):
-        """``(X, y, extra kwargs)`` for ``func``: the prepared blocks in float64."""
+    def _xy(self, func, blocks=True):
+        """``(X, y, extra kwargs)`` for ``func``: the prepared blocks in the landscape's dtype
+        (``blocks=False``: the float64 arrays, for the flow, which blocks its float32 copy
+        itself)."""
         if self.dtype == "float64":
             return self._data, None, {}
         if not _takes_dtype(func):
@@ -186,6 +191,8 @@ class Landscape:
                 f"`dtype` 'float32' needs the engine's float32 kernels, which "
                 f"{func.__module__}.{func.__name__} does not offer in this build; use "
                 f"dtype='float64'.")
+        if blocks:   # the float32 blocks made once, as the float64 ones (same bits as X, y)
+            return self._engine_data(), None, {"dtype": self.dtype}
         return self.X, self.Y, {"dtype": self.dtype}
 
     def _f32(self):
@@ -286,8 +293,7 @@ class Landscape:
         _, L, _, _, _, bad = _engine._evaluate(
             theta, self._data, None, self.arch, self.loss_name, self._threads(n_threads),
             want_loss=True, want_grad=False, want_acc=False, want_out=False)
-        _engine.warn_diverged(int(bad.sum()), bad.size, "networks",
-                              "non-finite pre-activations or outputs")
+        _engine.warn_diverged(int(bad.sum()), bad.size, "networks", _engine.NONFINITE)
         return float(L[0]) if self._single(theta) else L
 
     def gradient(self, theta, *, n_threads=None):
@@ -349,7 +355,9 @@ class Landscape:
 
         self._no_data_kwargs(kwargs)
         self._check_arch(theta0, "theta0")
-        X, y, extra = self._xy(train)
+        opt = kwargs.get("optimizer")
+        flow = isinstance(opt, str) and normalize_name(opt) == "flow"
+        X, y, extra = self._xy(train, blocks=not flow)
         kwargs.setdefault("n_threads", self.n_threads)
         return train(theta0, X, y, arch=self.arch, loss=self.loss_name, **extra, **kwargs)
 

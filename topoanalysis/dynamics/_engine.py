@@ -268,6 +268,15 @@ def check_dtype(dtype, arch=None, loss=None):
             raise NotSupportedError(
                 f"`dtype` 'float32' is implemented for {kernels().FLOAT32_SCOPE}; got "
                 f"{arch} with loss {loss!r}. Use dtype='float64'.")
+        if arch is not None and arch.activation == "leaky_relu":
+            # the kernels take the slope as a float: it must not round to inf or to 0 (a
+            # leaky ReLU that would silently be a ReLU)
+            s = abs(arch.negative_slope)
+            if s > float(np.finfo(np.float32).max) or (s > 0 and np.float32(s) == 0):
+                raise ValidationError(
+                    f"`negative_slope` must be 0 or of magnitude within float32's range "
+                    f"(7.006e-46 to 3.403e+38) with dtype='float32'; got "
+                    f"{arch.negative_slope!r}. Use dtype='float64'.")
     return name
 
 
@@ -332,6 +341,9 @@ def resolve_threads(n_threads, n_tasks=None):
 
 
 # --- status ------------------------------------------------------------------------------
+#: Why an evaluation counts as diverged, for the warnings.
+NONFINITE = "non-finite pre-activations, outputs, loss or gradient"
+
 def raise_for_status(status, what="networks", detail="non-finite values", *,
                      on_diverged="warn", stacklevel=3):
     """Translate the kernels' status codes (ext/codes.h) into errors and warnings: the one
@@ -385,6 +397,20 @@ def raise_for_status(status, what="networks", detail="non-finite values", *,
     return diverged
 
 
+def flag_nonfinite(bad, *values):
+    """Mark as diverged (``STATUS_DIVERGED``) the running tasks whose values are not finite:
+    the kernels flag non-finite pre-activations and outputs, but a loss or gradient can
+    overflow from finite outputs (an mse term beyond 1.3e154 in float64, beyond 1.8e19 in
+    float32), which would otherwise come back as a silent inf or NaN. ``values`` are arrays
+    whose first axes are those of ``bad`` (extra axes are reduced)."""
+    eng = kernels()
+    for v in values:
+        v = np.asarray(v)
+        ok = np.isfinite(v).reshape(bad.shape + (-1,)).all(axis=-1)
+        bad[(bad == eng.STATUS_RUNNING) & ~ok] = eng.STATUS_DIVERGED
+    return bad
+
+
 def warn_diverged(n_bad, n_total, what, detail, stacklevel=3):
     if n_bad:
         warnings.warn(
@@ -427,8 +453,9 @@ def _evaluate(theta, X, y, arch, loss, n_threads, *, want_loss, want_grad, want_
                               out[i0:i1] if want_out else out, bad[i0:i1], threads, data.Xp)
         per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
-    diverged = raise_for_status(bad, "networks", "non-finite pre-activations or outputs",
-                                on_diverged=on_diverged, stacklevel=4)
+    flag_nonfinite(bad, *([loss_out] if want_loss else []), *([grad] if want_grad else []))
+    diverged = raise_for_status(bad, "networks", NONFINITE, on_diverged=on_diverged,
+                                stacklevel=4)
     return arch, loss_out, grad, acc_out, out, diverged
 
 
@@ -464,8 +491,9 @@ def _evaluate_f32(theta, X, y, arch, loss, n_threads, *, want_grad, want_acc=Fal
                                   bad[i0:i1], min(threads, i1 - i0), data.Xp)
         per_net = max((time.perf_counter() - tic) / (i1 - i0), 1e-12)
         i0 = i1
-    diverged = raise_for_status(bad, "networks", "non-finite pre-activations or outputs",
-                                on_diverged=on_diverged, stacklevel=4)
+    flag_nonfinite(bad, loss_out, *([grad] if want_grad else []))
+    diverged = raise_for_status(bad, "networks", NONFINITE, on_diverged=on_diverged,
+                                stacklevel=4)
     return arch, loss_out, grad, acc_out, diverged
 
 
@@ -506,8 +534,11 @@ def batch_loss_and_gradient(theta, X, y, *, arch=None, loss="mse", n_threads=Non
     -----
     Same values as :func:`topoanalysis.network.loss_and_gradient` up to rounding (about
     1e-15 relative), including the derivative convention at ReLU kinks. Cost
-    ``O(B · N · P)``, parallel over networks. Networks whose pre-activations or outputs are
-    not finite give non-finite values and a :class:`~topoanalysis.exceptions.DivergenceWarning`.
+    ``O(B · N · P)``, parallel over networks. Networks whose pre-activations, outputs, loss or
+    gradient are not finite give non-finite values and a
+    :class:`~topoanalysis.exceptions.DivergenceWarning` (a loss can overflow from finite
+    outputs: mse residuals beyond about 1.3e154, or 1.8e19 in float32, whose squares are
+    float terms).
 
     Examples
     --------

@@ -448,7 +448,12 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         raise ValidationError("`kink_events` needs dtype='float64' (the event location runs "
                               "in double); got dtype='float32' with kink_events=True.")
     data = _engine.prepare_data(arch, X, y, loss)
-    data32 = _engine.block_data(data.X, data.Y, "float32") if dtype == "float32" else None
+    data32 = None
+    if dtype == "float32":   # as train: refuse what would round to inf, before any work
+        _engine.check_float32_range("theta0", theta)
+        _engine.check_float32_range("X", data.X)
+        _engine.check_float32_range("y", data.Y)
+        data32 = _engine.block_data(data.X, data.Y, "float32")
     B, P = theta.shape
     n_threads = _engine.resolve_threads(n_threads, B)
     if method == "python":

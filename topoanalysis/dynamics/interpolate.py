@@ -321,8 +321,10 @@ def _pair(theta_a, theta_b, arch):
     return arch_a, table, ia, ib
 
 
-def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
-    """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``."""
+def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64",
+              names=("theta_a", "theta_b")):
+    """Run the segment kernel; returns ``(loss (M, T), accuracy (M, T) or None)``;
+    ``names`` name the rows ``ia`` and ``ib`` of ``table`` in errors."""
     eng = _engine.kernels()
     loss = check_outputs_for_loss(loss, arch.outputs)
     dtype = _engine.check_dtype(dtype, arch, loss)
@@ -333,6 +335,10 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
     out = np.full((M, T), np.nan)
     acc = np.full((M, T), np.nan)
     bad = np.zeros((M, T), dtype=np.int8)
+    if dtype == "float32":   # refused in one line, not rounded to inf and reported diverged
+        for name, rows in zip(names, (ia, ib)):
+            _engine.check_float32_range(name, table[rows])
+        _engine.check_float32_range("ts", ts)
     ts = np.ascontiguousarray(ts, dtype=dtype)
     table = np.ascontiguousarray(table, dtype=dtype)
     kernel = eng.evaluate_segments if dtype == "float64" else eng.evaluate_segments_f32
@@ -362,6 +368,7 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64"):
                np.zeros(1, dtype=dtype), data.Xb, data.Yb, data.X, data.Y, *args, one, one_acc,
                want_acc, one_bad, threads)
         out[same], acc[same], bad[same] = one, one_acc, one_bad
+    _engine.flag_nonfinite(bad, out)   # a loss overflowing from finite outputs, too
     _engine.raise_for_status(bad, "evaluation points",
                              "non-finite pre-activations, outputs or loss", stacklevel=4)
     return out, (acc if want_acc else None)
@@ -504,7 +511,8 @@ def path_losses(beads, X, y, *, arch=None, loss="mse", points_per_edge=11, ts=No
     ts = _check_ts(ts, points_per_edge, "points_per_edge")
     flat = np.ascontiguousarray(table.reshape(Q * K, P))
     start = (np.arange(Q)[:, None] * K + np.arange(K - 1)[None, :]).ravel().astype(np.int64)
-    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads, dtype)
+    out, acc = _segments(arch, flat, start, start + 1, ts, X, y, loss, n_threads, dtype,
+                         names=("beads", "beads"))
     T = ts.size
     return PathLosses(ts=ts, loss=out.reshape(Q, K - 1, T),
                       accuracy=None if acc is None else acc.reshape(Q, K - 1, T),
@@ -589,13 +597,16 @@ def interpolation_barrier(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_po
         diff = (l1 - l0)[:, None]
         g = grid[None, :]
         chord = np.where(g <= 0.5, l0[:, None] + g * diff, l1[:, None] - (1.0 - g) * diff)
-    above = out - chord
-    j = np.argmax(above, axis=1)
-    jm = np.argmax(out, axis=1)
-    rows = np.arange(out.shape[0])
-    mean_end = 0.5 * (l0 + l1)
+    # non-finite losses (already reported by a DivergenceWarning) give NaN heights (inf - inf)
+    with np.errstate(invalid="ignore"):
+        above = out - chord
+        j = np.argmax(above, axis=1)
+        jm = np.argmax(out, axis=1)
+        rows = np.arange(out.shape[0])
+        mean_end = 0.5 * (l0 + l1)
+        mean, midpoint = out[rows, jm] - mean_end, out[:, ih] - mean_end
     return InterpolationBarrier(
-        barrier=above[rows, j], t_barrier=grid[j], mean=out[rows, jm] - mean_end,
-        t_max=grid[jm], midpoint=out[:, ih] - mean_end, loss_a=l0, loss_b=l1, ts=grid,
+        barrier=above[rows, j], t_barrier=grid[j], mean=mean,
+        t_max=grid[jm], midpoint=midpoint, loss_a=l0, loss_b=l1, ts=grid,
         loss=out, accuracy=acc, loss_name=check_loss(loss),
     )

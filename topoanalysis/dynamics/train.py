@@ -82,6 +82,21 @@ def _check_betas(betas):
     return b1, b2
 
 
+def _check_float32_scalar(name, value, limit=None):
+    """Refuse a positive hyperparameter that the float32 kernels would round to inf (above
+    ``limit``, by default float32's largest number) or to 0 (below half its smallest
+    subnormal), in one line naming it."""
+    fmax = float(np.finfo(np.float32).max)
+    limit = fmax if limit is None else limit
+    if value > limit:
+        raise ValidationError(f"`{name}` must be at most {limit:.4g} (the float32 range) with "
+                              f"dtype='float32'; got {value!r}.")
+    if value > 0 and np.float32(value) == 0:
+        half = float(np.finfo(np.float32).smallest_subnormal) / 2
+        raise ValidationError(f"`{name}` must be above {half:.4g} with dtype='float32' (smaller "
+                              f"values round to 0 in float32); got {value!r}.")
+
+
 def _check_penalty(penalty, params):
     """``(spring, plane, mid, udir)`` for the kernel from ``penalty`` (see :func:`train`);
     ``(0, 0, None, None)`` without penalty."""
@@ -104,8 +119,13 @@ def _check_penalty(penalty, params):
                                   f"{params.shape}; got {a.shape}.")
         if not np.all(np.isfinite(a)):
             raise ValidationError(f"`penalty` {name} must be finite; got non-finite entries.")
+        if params.dtype == np.float32:
+            _engine.check_float32_range(f"penalty {name}", a)
         ends.append(a)
     left, right = ends
+    if params.dtype == np.float32:   # the kernel forms 2 spring and plane in float
+        _check_float32_scalar("penalty spring", spring, float(np.finfo(np.float32).max) / 2)
+        _check_float32_scalar("penalty plane", plane)
     mid = 0.5 * left + 0.5 * right
     u = right - left
     nu = np.linalg.norm(u, axis=1, keepdims=True)
@@ -352,10 +372,9 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     steps = check_int("steps", steps, minimum=1)
     _losses.check_outputs_for_loss(loss, arch.outputs)
     dtype = _engine.check_dtype(dtype, arch, loss)
-    if dtype == "float32" and lr > float(np.finfo(np.float32).max):
-        # the float32 kernels take the step size as a float: it would round to inf
-        raise ValidationError(f"`lr` must be at most {float(np.finfo(np.float32).max):.4g} "
-                              f"(the float32 range) with dtype='float32'; got {lr!r}.")
+    if dtype == "float32":
+        # the float32 kernels take the step size as a float: it must not round to inf or 0
+        _check_float32_scalar("lr", lr)
     params = _engine.as_dtype("theta", params, dtype)
     data = _engine.prepare_data(arch, X, y, loss, dtype=dtype)
     N = data.n_samples
@@ -371,6 +390,10 @@ def train(theta0, X, y, *, arch=None, loss="mse", optimizer="gd", lr=None, steps
     momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0, strict_max=True)
     beta1, beta2 = _check_betas(betas)
     eps = check_float("eps", eps, minimum=0.0, strict_min=True)
+    if dtype == "float32" and optimizer == "adam":
+        # an eps rounding to 0 in float makes Adam's update 0/0 = NaN wherever the gradient
+        # has always been 0 (a dead neuron): the network would be reported as diverged
+        _check_float32_scalar("eps", eps)
     if record_every is None:
         record_every = max(1, steps // 100)
     record_every = check_int("record_every", record_every, minimum=1)

@@ -31,7 +31,7 @@ import numpy as np
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ShapeError, ValidationError
 from ..landscape import Landscape
-from ..network import Network
+from ..network import Architecture, Network
 
 __all__ = [
     "LossSurface",
@@ -371,6 +371,16 @@ def _check_landscape(landscape):
     return landscape
 
 
+def _check_result_arch(land, result, name):
+    """Refuse a result (TrainResult, BeadString) of another architecture than the
+    landscape's: its parameter vectors would be read in the landscape's layout (silently, when
+    the two have the same number of parameters)."""
+    arch = getattr(result, "arch", None)
+    if isinstance(arch, Architecture) and arch != land.arch:
+        raise ValidationError(f"`{name}` must be of the landscape's architecture ({land.arch}); "
+                              f"got {arch}.")
+
+
 def _check_span(span, name="span"):
     if np.ndim(span) == 0:
         s = check_float(name, span, minimum=0.0, strict_min=True)
@@ -581,6 +591,7 @@ def pca_slice(landscape, trajectory, *, dim=2, n=51, margin=0.25, n_threads=None
            (Section 7).
     """
     land = _check_landscape(landscape)
+    _check_result_arch(land, trajectory, "trajectory")
     if hasattr(trajectory, "trajectory"):
         if trajectory.trajectory is None:
             raise ValidationError("`trajectory` is a TrainResult without recorded parameters; "
@@ -786,6 +797,7 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
            of neural nets", NeurIPS 2018: 2-D plots of the loss in a plane (Section 3).
     """
     land = _check_landscape(landscape)
+    _check_result_arch(land, string, "string")
     beads = check_array("string", getattr(string, "beads", string), finite=False)
     if beads.ndim != 2 or beads.shape[0] < 2 or beads.shape[1] != land.n_params:
         raise ShapeError(f"`string` must have shape (K >= 2, {land.n_params}); got "

@@ -198,7 +198,11 @@ class BeadString:
         from ..landscape import Landscape, as_landscape
 
         if isinstance(X, Landscape):
-            land = X
+            # beads read in another architecture's layout would give another network's loss
+            if X.arch != self.arch:
+                raise ValidationError(f"`X` must be a landscape of the string's architecture "
+                                      f"({self.arch}); got one of {X.arch}.")
+            land = as_landscape(X, y, None, loss)    # y must be None, loss None or its own
         else:
             land = as_landscape(X, y, self.arch, loss or self.settings.get("loss", "mse"))
         n = n_points or self.settings.get("n_points", 100)
