@@ -33,3 +33,14 @@ def test_degeneracy_exact_signs_random_tiny_against_fractions():
         for r in range(2):
             for g in range(3):
                 assert s[r, g] == _exact_sign(N[g], Z[r])
+
+
+@pytest.mark.parametrize("std", [0.0, 1e-200, 1e150])
+def test_analyze_refuses_std_outside_its_range_before_any_work(std):
+    # was: `theta` named in an error from the obstruction section (0, 1e-200), or a failure
+    # in the critical section after training (1e150)
+    from topoanalysis.analyze import analyze
+    from topoanalysis.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="`std`"):
+        analyze(std=std, scheme="normal", out=None, progress=False, steps=1, seeds=1)

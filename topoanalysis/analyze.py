@@ -162,7 +162,8 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     n_threads : int, optional
         Engine threads (default: all cores).
     std : float, optional
-        Weight standard deviation for ``scheme="normal"``.
+        Weight standard deviation for ``scheme="normal"``, between ``1e-100`` and ``1e100``
+        (the sections' float64 certificates need weights of that range).
 
     Returns
     -------
@@ -194,6 +195,10 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     steps = check_int("steps", steps, minimum=1)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     n_points = check_int("n_points", n_points, minimum=3)
+    if std is not None:
+        # the sections decide signs of c_k = |a_k|^2 - ||w_k||^2 and certify verdicts in
+        # float64: weights far below 1e-100 underflow there, far above 1e100 overflow
+        std = check_float("std", std, minimum=1e-100, maximum=1e100)
     t0 = time.perf_counter()
     data = load_breast_cancer(seed=data_seed)
     d = data.X_train.shape[1]
