@@ -161,6 +161,21 @@ def test_data_file_without_columns_is_named(tmp_path, capsys):
     assert "d.npz" in line and "at least one column" in line and "--inputs" not in line
 
 
+@pytest.mark.parametrize("extra, why", [
+    (["--lr", "1e300"], "loss_0: diverged"),
+    (["--target-loss", "0.3"], "loss_0: stopped after 0 steps (target loss reached)"),
+])
+def test_loss_curves_say_why_a_value_is_not_finite(extra, why, tmp_path, capsys):
+    """``loss_curves.csv`` held bare ``nan`` after a network diverged or reached its target
+    (``write_csv`` asks its callers for a column saying why); the steps were written 10.0."""
+    argv = ["train", "-l", "3", "--data", "wu5", "--steps", "20", "-q", *extra,
+            "--out", tmp_path / "o"]
+    assert run(argv, capsys)[0] == 0
+    lines = (tmp_path / "o" / "loss_curves.csv").read_text().splitlines()
+    assert lines[0] == "step,loss_0,note" and lines[1].startswith("0,")
+    assert lines[2].startswith("10,nan,") and lines[2].endswith(why)
+
+
 # --- values silently ignored ------------------------------------------------------------------
 @pytest.mark.parametrize("command", ["components", "laws"])
 def test_empty_json_path_is_refused(command, tmp_path, capsys):

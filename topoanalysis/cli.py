@@ -649,8 +649,8 @@ def cmd_train(args):
             save_network(_network_of(arch, p), folder.path(f"network_{i}.npz"))
         curves = folder.path("loss_curves.csv")
         x, x_name = (res.record_times, "time") if flow else (res.record_steps, "step")
-        write_csv(curves, [x_name] + [f"loss_{i}" for i in range(B)],
-                  np.column_stack([x, res.loss.T]))
+        write_csv(curves, [x_name] + [f"loss_{i}" for i in range(B)] + ["note"],
+                  _curve_rows(x, res, flow))
         write_json(folder.path("train.json"), summary)
         # every output is written: only now may the checkpoint go
         if os.path.exists(checkpoint):
@@ -668,6 +668,24 @@ def cmd_train(args):
     out = output_of(args)
     print(f"wrote {out}/network_*.npz, {curves}, {out}/train.json")
     return 0
+
+
+def _curve_rows(x, res, flow):
+    """Rows of ``loss_curves.csv``: the step (an integer) or time, the loss of every network,
+    and a ``note`` saying why a value is not finite (the network diverged, or it stopped
+    earlier: at its target loss, or at the end of the flow) -- never a bare NaN."""
+    loss = np.asarray(res.loss, dtype=np.float64)
+    rows = []
+    for r in range(loss.shape[1]):
+        bad = np.flatnonzero(~np.isfinite(loss[:, r]))
+        note = "; ".join(
+            f"loss_{i}: " + ("diverged" if res.diverged[i] else
+                             f"stopped after {int(res.steps_taken[i])} step"
+                             + ("" if int(res.steps_taken[i]) == 1 else "s")
+                             + (" (target loss reached)" if res.reached_target[i] else ""))
+            for i in bad[:8]) + (f"; {bad.size - 8} more" if bad.size > 8 else "")
+        rows.append([float(x[r]) if flow else int(x[r]), *loss[:, r], note])
+    return rows
 
 
 def _network_of(arch, params):
