@@ -185,6 +185,23 @@ def test_empty_json_path_is_refused(command, tmp_path, capsys):
     assert "`--json`" in line
 
 
+@pytest.mark.parametrize("argv", [
+    ["components", "-d", "2", "-l", "3"],
+    ["critical", "{net}", "--data", "wu5", "-q"],
+])
+@pytest.mark.parametrize("name", ["manifest.json", ".topoanalysis.lock"])
+def test_json_copy_is_not_the_folders_manifest_or_lock(argv, name, nets, tmp_path, capsys):
+    """``--json OUT/manifest.json`` was overwritten by the manifest (critical: the report lost)
+    or overwrote it (components: every rerun then refused, "unreadable manifest"); the lock was
+    removed with the report in it."""
+    argv = [a.format(net=nets["a"]) for a in argv]
+    out = tmp_path / "o"
+    line = one_line_error(*run(argv + ["--out", out, "--json", out / name], capsys)[::2],
+                          argv[0])
+    assert f"`--json` must not be the {name}" in line
+    assert not os.path.exists(out)
+
+
 # --- interruption -----------------------------------------------------------------------------
 def test_interrupted_flow_does_not_promise_a_resume(tmp_path, capsys, monkeypatch):
     """``train --optimizer flow`` keeps no checkpoint, yet Ctrl-C said "run the same command

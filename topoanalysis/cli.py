@@ -361,6 +361,20 @@ def add_output_args(p, *, json=False):
                        help="also write the report as JSON to PATH")
 
 
+def _check_json(args):
+    """``--json PATH`` (an extra copy of the report), checked before any work: a writable file
+    path, and not the manifest or the lock of the ``--out`` folder, which the command writes
+    (and removes) itself after the copy -- the copy would be lost or the folder unusable."""
+    from .io import LOCK, MANIFEST, check_output_file
+
+    if args.out is not None and args.json:
+        path, root = os.path.realpath(args.json), os.path.realpath(args.out)
+        if path in (os.path.join(root, MANIFEST), os.path.join(root, LOCK)):
+            raise _UserError(f"`--json` must not be the {os.path.basename(path)} of the output "
+                             f"folder (the command writes it itself); got {args.json!r}.")
+    return check_output_file(args.json, "--json")
+
+
 def output_of(args):
     """The ``--out`` folder of a command line (``./topoanalysis_COMMAND`` by default)."""
     return args.out if args.out is not None else f"topoanalysis_{args.command}"
@@ -511,7 +525,7 @@ def cmd_components(args):
     from .io import OutputFolder, check_output_file, write_json
 
     if args.json is not None:
-        check_output_file(args.json, "--json")  # before computing ("" is refused, not ignored)
+        _check_json(args)  # before computing ("" is refused, not ignored)
     paths = networks_of(args)
     if paths:
         from .io import load_network
