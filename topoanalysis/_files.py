@@ -209,9 +209,12 @@ def load_npz(path, param="file", keys=None):
     try:
         with np.load(path, allow_pickle=False) as f:
             out = {k: np.array(f[k]) for k in f.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, MemoryError) as exc:
         reason = ("holds Python objects (pickles), which are never loaded"
-                  if "pickle" in str(exc) else "is truncated or not an .npz archive")
+                  if "pickle" in str(exc) else
+                  "declares arrays larger than this machine's memory (damaged, or not a "
+                  "file this program wrote)" if isinstance(exc, MemoryError) else
+                  "is truncated or not an .npz archive")
         raise FileError(f"`{param}` must be a .npz file of arrays; {_describe(path)} "
                         f"{reason}.") from None
     if keys is not None:

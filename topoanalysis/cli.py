@@ -46,12 +46,13 @@ import argparse
 import math
 import os
 import sys
+import warnings
 
 import numpy as np
 
 from . import __version__
 from ._validation import normalize_name
-from .exceptions import ResourceError, TopoAnalysisError
+from .exceptions import DivergenceWarning, ResourceError, TopoAnalysisError
 
 __all__ = ["main", "build_parser", "add_network_args", "add_data_args", "add_output_args",
            "add_common_args", "add_architecture_args", "networks_of", "data_of", "output_of",
@@ -360,6 +361,20 @@ def add_output_args(p, *, json=False):
                        help="also write the report as JSON to PATH")
 
 
+def _check_json(args):
+    """``--json PATH`` (an extra copy of the report), checked before any work: a writable file
+    path, and not the manifest or the lock of the ``--out`` folder, which the command writes
+    (and removes) itself after the copy -- the copy would be lost or the folder unusable."""
+    from .io import LOCK, MANIFEST, check_output_file
+
+    if args.out is not None and args.json:
+        path, root = os.path.realpath(args.json), os.path.realpath(args.out)
+        if path in (os.path.join(root, MANIFEST), os.path.join(root, LOCK)):
+            raise _UserError(f"`--json` must not be the {os.path.basename(path)} of the output "
+                             f"folder (the command writes it itself); got {args.json!r}.")
+    return check_output_file(args.json, "--json")
+
+
 def output_of(args):
     """The ``--out`` folder of a command line (``./topoanalysis_COMMAND`` by default)."""
     return args.out if args.out is not None else f"topoanalysis_{args.command}"
@@ -509,8 +524,8 @@ def cmd_components(args):
 
     from .io import OutputFolder, check_output_file, write_json
 
-    if args.json:
-        check_output_file(args.json, "--json")  # before computing
+    if args.json is not None:
+        _check_json(args)  # before computing ("" is refused, not ignored)
     paths = networks_of(args)
     if paths:
         from .io import load_network
@@ -527,7 +542,7 @@ def cmd_components(args):
                           force=args.force) as folder:
             path = write_json(folder.path("components.json"), topo.to_dict())
         print(f"wrote {path}")
-    if args.json:
+    if args.json is not None:
         write_json(args.json, topo.to_dict(), "--json")
         print(f"wrote {args.json}")
     return 0
@@ -594,6 +609,8 @@ def cmd_train(args):
                             output_bias=not args.no_output_bias, activation=args.activation)
     B = len(nets) if nets else args.n_networks
     flow = normalize_name(args.optimizer) == "flow"
+    if flow:   # the flow integrator keeps no checkpoint: Ctrl-C must not promise a resume
+        args._resumable = False
     if B > 0:  # memory first, then time: both before any work
         check_memory(8.0 * B * arch.n_params,
                      f"an array of {B} networks × {arch.n_params} parameters",
@@ -646,8 +663,8 @@ def cmd_train(args):
             save_network(_network_of(arch, p), folder.path(f"network_{i}.npz"))
         curves = folder.path("loss_curves.csv")
         x, x_name = (res.record_times, "time") if flow else (res.record_steps, "step")
-        write_csv(curves, [x_name] + [f"loss_{i}" for i in range(B)],
-                  np.column_stack([x, res.loss.T]))
+        write_csv(curves, [x_name] + [f"loss_{i}" for i in range(B)] + ["note"],
+                  _curve_rows(x, res, flow))
         write_json(folder.path("train.json"), summary)
         # every output is written: only now may the checkpoint go
         if os.path.exists(checkpoint):
@@ -665,6 +682,24 @@ def cmd_train(args):
     out = output_of(args)
     print(f"wrote {out}/network_*.npz, {curves}, {out}/train.json")
     return 0
+
+
+def _curve_rows(x, res, flow):
+    """Rows of ``loss_curves.csv``: the step (an integer) or time, the loss of every network,
+    and a ``note`` saying why a value is not finite (the network diverged, or it stopped
+    earlier: at its target loss, or at the end of the flow) -- never a bare NaN."""
+    loss = np.asarray(res.loss, dtype=np.float64)
+    rows = []
+    for r in range(loss.shape[1]):
+        bad = np.flatnonzero(~np.isfinite(loss[:, r]))
+        note = "; ".join(
+            f"loss_{i}: " + ("diverged" if res.diverged[i] else
+                             f"stopped after {int(res.steps_taken[i])} step"
+                             + ("" if int(res.steps_taken[i]) == 1 else "s")
+                             + (" (target loss reached)" if res.reached_target[i] else ""))
+            for i in bad[:8]) + (f"; {bad.size - 8} more" if bad.size > 8 else "")
+        rows.append([float(x[r]) if flow else int(x[r]), *loss[:, r], note])
+    return rows
 
 
 def _network_of(arch, params):
@@ -688,8 +723,12 @@ def cmd_interpolate(args):
                         f"{args.n_points:,} points on the segment", "reduce --n-points")
     with OutputFolder(output_of(args), command="interpolate", settings=_settings(args),
                       force=args.force) as folder:
-        bar = interpolation_barrier(a, b, X, y, loss=loss, n_points=args.n_points,
-                                    n_threads=args.threads)
+        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+            # divergence (a non-finite loss) is refused below in one line, not warned about
+            warnings.simplefilter("ignore", DivergenceWarning)
+            bar = interpolation_barrier(a, b, X, y, loss=loss, n_points=args.n_points,
+                                        n_threads=args.threads)
+        _check_finite_segment(bar)
         csv_path = folder.path("interpolation.csv")
         cols = [bar.ts, bar.loss[0]]
         header = ["t", "loss"]
@@ -723,6 +762,20 @@ def cmd_interpolate(args):
         png = save_figure(fig, folder.path("interpolation.png"))
         print(f"wrote {png}")
     return 0
+
+
+def _check_finite_segment(bar):
+    """Refuse, in one line and before anything is written, a segment whose loss left float64
+    (networks or data of 1e150 and beyond): never a barrier of NaN or an ``inf`` curve."""
+    ends = (("A", bar.loss_a[0]), ("B", bar.loss_b[0]))
+    bad = [(f"`{name}`", v) for name, v in ends if not np.isfinite(v)]
+    inner = np.asarray(bar.loss[0], dtype=np.float64)
+    if not bad and not np.all(np.isfinite(inner)):
+        bad = [("the segment from `A` to `B`", inner[~np.isfinite(inner)][0])]
+    if bad:
+        where, value = bad[0]
+        raise _UserError(f"{where} must have a finite loss on the data; got {float(value)} "
+                         "(the outputs overflow float64: rescale the networks or the data).")
 
 
 def cmd_analyze(args):
@@ -802,7 +855,7 @@ def build_parser():
                                    "architecture flags, and write the final networks, loss "
                                    "curves and c_k drift. The run checkpoints into --out; "
                                    "rerunning an interrupted command resumes it with identical "
-                                   "results.")
+                                   "results (not --optimizer flow, which starts over).")
     add_network_args(p, "*", "start from these saved networks (default: initialize "
                              "--n-networks networks from the architecture flags)",
                      legacy=[("--network", None, "+")])

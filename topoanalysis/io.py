@@ -253,6 +253,9 @@ def load_data(path, param="--data-file"):
     X = _real_array(param, path, "X", arrays["X"], (2,))
     y = _real_array(param, path, "y", arrays["y"], (1, 2))
     Y = y[:, None] if y.ndim == 1 else y
+    if X.shape[1] == 0 or Y.shape[1] == 0:
+        raise FileError(f"`{param}`: X and y of {_describe(path)} must have at least one column "
+                        f"each; got shapes {X.shape} and {y.shape}.")
     if X.shape[0] != Y.shape[0] or X.shape[0] == 0:
         raise FileError(f"`{param}`: X and y of {_describe(path)} must have the same, non-zero "
                         f"number of rows; got {X.shape[0]} and {Y.shape[0]}.")

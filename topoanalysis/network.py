@@ -937,15 +937,15 @@ def load_network(path, param="--network"):
                         f"{_describe(path)} lacks the arrays {', '.join(missing)}.")
     try:
         arch = Architecture(
-            inputs=int(arrays["inputs"]), hidden=tuple(int(h) for h in
-                                                       np.atleast_1d(arrays["hidden"])),
-            outputs=int(arrays["outputs"]), hidden_bias=bool(arrays["hidden_bias"]),
-            output_bias=bool(arrays["output_bias"]), activation=str(arrays["activation"]),
+            inputs=_file_int(arrays, "inputs"),
+            hidden=tuple(int(h) for h in np.atleast_1d(_file_whole(arrays, "hidden"))),
+            outputs=_file_int(arrays, "outputs"), hidden_bias=_file_flag(arrays, "hidden_bias"),
+            output_bias=_file_flag(arrays, "output_bias"), activation=str(arrays["activation"]),
             negative_slope=float(arrays["negative_slope"]),
             output_activation=(str(arrays["output_activation"]) if "output_activation" in arrays
                                else "linear"),        # files written before the option
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FileError(f"`{param}`: {_describe(path)} does not describe a valid architecture "
                         f"({msg})") from None
@@ -954,6 +954,32 @@ def load_network(path, param="--network"):
         raise FileError(f"`{param}`: {_describe(path)} must hold {arch.n_params} parameters for "
                         f"its architecture; got {params.shape[0]}.")
     return Network(arch, params)
+
+
+def _file_whole(arrays, key):
+    """Array ``key`` of a network file, checked to hold whole numbers (sizes are never
+    truncated: ``inputs = 1.7`` or ``inf`` is refused, not read as 1)."""
+    a = np.asarray(arrays[key])
+    whole = a.dtype.kind in "iu" or (a.dtype.kind == "f" and bool(np.all(np.isfinite(a)))
+                                     and bool(np.all(a == np.round(a))))
+    if not whole:
+        raise ValueError(f"`{key}` must hold whole numbers; got {_short_list(a)} "
+                         f"(dtype {a.dtype})")
+    return a
+
+
+def _file_int(arrays, key):
+    return int(_file_whole(arrays, key))
+
+
+def _file_flag(arrays, key):
+    """A bias flag of a network file: a boolean (or 0/1); the string ``"False"`` is refused
+    rather than read as true."""
+    a = np.asarray(arrays[key])
+    if a.size != 1 or a.dtype.kind not in "biu" or a.item() not in (0, 1):
+        raise ValueError(f"`{key}` must be True or False; got {_short_list(a)} "
+                         f"(dtype {a.dtype})")
+    return bool(a.item())
 
 
 def save_network(net, path, param="output"):

@@ -37,7 +37,7 @@ def _perturbation_bytes(n, net, n_samples):
 
 def cmd_critical(args):
     from .. import io
-    from ..cli import check_memory_budget, data_of, networks_of, output_of, tol_of
+    from ..cli import _check_json, check_memory_budget, data_of, networks_of, output_of, tol_of
     from ..exceptions import ValidationError
     from . import classify, kink_samples, snap
 
@@ -99,7 +99,7 @@ def cmd_critical(args):
         lines.append(f"wrote {args.json}")
     else:
         if args.json is not None:
-            io.check_output_file(args.json, "--json")  # before computing
+            _check_json(args)  # before computing; not the folder's manifest or lock
         settings = dict(report, network=os.path.abspath(path))
         with io.OutputFolder(output_of(args), command="critical", settings=settings,
                              force=args.force) as folder:

@@ -78,7 +78,7 @@ def run(args):
         raise ValidationError(f"`--margin` must be in (-0.5, 10]; got {args.margin}.")
     points = args.n ** args.dim
     check_memory_budget(points * 8.0 * 4, f"a grid of {points} points",
-                        "reduce --n-points")
+                        "reduce --grid-points")
     net = load_network(paths[0], param="NET")
     others = [load_network(p, param="NET") for p in paths[1:]]
     for o in others:
@@ -91,6 +91,7 @@ def run(args):
     X, y = data.X, data.y
     loss = args.loss or data.loss
     land = Landscape(net.arch, X, y, loss, n_threads=args.threads)
+    _check_finite_losses(land, [net, *others], paths)
     settings = dict(networks=[os.path.abspath(p) for p in paths], data=data.name,
                     n_samples=args.n_samples, data_seed=args.data_seed, loss=loss, dim=args.dim,
                     n=args.n, span=args.span, margin=args.margin, seed=args.seed)
@@ -136,3 +137,23 @@ def run(args):
     for f in files:
         print(f"wrote {f}")
     return 0
+
+
+def _check_finite_losses(land, nets, paths):
+    """Refuse, in one line, networks whose loss on the data left float64 (parameters or data
+    of 1e150 and beyond): their slice would be NaN everywhere, and the directions built from
+    them are not finite."""
+    import warnings
+
+    import numpy as np
+
+    from ..exceptions import ValidationError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")            # the refusal below says it in one line
+        losses = np.atleast_1d(land.loss(nets))
+    for path, value in zip(paths, losses):
+        if not np.isfinite(value):
+            raise ValidationError(f"`NET.npz` {path!r} must have a finite loss on the data; "
+                                  f"got {float(value)} (the outputs overflow float64: rescale "
+                                  "the network or the data).")

@@ -17,6 +17,7 @@ Both speak the command's one vocabulary (:mod:`topoanalysis.cli`): positional ne
 
 import argparse
 import os
+import warnings
 
 import numpy as np
 
@@ -145,7 +146,7 @@ def _plt():
 
 def cmd_connect(args):
     from ..dynamics import interpolate, path_losses
-    from ..exceptions import ValidationError
+    from ..exceptions import DivergenceWarning, ValidationError
     from ..cli import data_of, networks_of, output_of
     from ..io import OutputFolder, load_network, save_figure, write_csv, write_json
     from .connectivity import aligned_barriers
@@ -160,7 +161,14 @@ def cmd_connect(args):
     X, y = data.X, data.y
     loss = args.loss or data.loss
     _dss_work(args, a.arch, X.shape[0])
-    ends = interpolate(a, b, X, y, loss=loss, ts=[0.0, 1.0]).loss[0]
+    with warnings.catch_warnings():   # a divergence is refused below in one line
+        warnings.simplefilter("ignore", DivergenceWarning)
+        ends = interpolate(a, b, X, y, loss=loss, ts=[0.0, 1.0]).loss[0]
+    for name, value in zip("AB", ends):   # named here, not as the derived threshold
+        if not np.isfinite(value):
+            raise ValidationError(f"`{name}` must have a finite loss on the data; got "
+                                  f"{float(value)} (the outputs overflow float64: rescale the "
+                                  "networks or the data).")
     threshold = args.threshold if args.threshold is not None else float(max(ends))
     options = _dss_options(args)
     settings = dict(a=os.path.abspath(path_a), b=os.path.abspath(path_b), data=data.name,

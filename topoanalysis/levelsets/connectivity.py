@@ -22,13 +22,14 @@ and :func:`~topoanalysis.graphs.disconnectivity_tree`.
 
 import dataclasses
 import time
+import warnings
 
 import numpy as np
 
 from .._validation import check_float, check_int
 from .._results import data_source
 from ..losses import check_loss
-from ..exceptions import ShapeError, ValidationError
+from ..exceptions import DivergenceWarning, ShapeError, ValidationError
 from ..network import Network
 
 __all__ = [
@@ -523,7 +524,8 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
                                   "strings=True; got None.")
         threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
     iu, ju = np.triu_indices(N, 1)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)   # refused below, in one line
         ends = land.interpolate(P, P, ts=[0.0], n_threads=n_threads)
     node_loss = ends.loss[:, 0]
     _check_finite_losses(node_loss, "networks")

@@ -349,7 +349,12 @@ def _gil_pelaez(law, *, kappa_max=2e4, tol=1e-14):
     ``O(κ^{−(n+1)/2−1})``). Error estimate: 12- vs 20-point rule plus the size of the
     dropped oscillatory part.
     """
-    sigma = np.sqrt(law.variance())
+    try:
+        sigma = np.sqrt(law.variance())
+    except OverflowError:                 # s**4 of a Python float beyond float64
+        sigma = np.inf
+    if not 0.0 < sigma < np.inf:          # the variance overflows or underflows float64:
+        return np.nan, np.nan             # refused by the caller, naming the scale
     n = sum(c for *_, c in (*law.w_terms, *law.a_terms))
     uniform = [s for f, s, _ in (*law.w_terms, *law.a_terms) if f == "uniform"]
     b2max = max(uniform) ** 2 if uniform else 0.0
@@ -607,7 +612,9 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
                     cache[key] = _monte_carlo(*key, st, n_samples, seed + len(cache))
             p[idx], err[idx] = cache[key]
     if not np.all(np.isfinite(p)):
-        culprit = "std" if st["scheme"] == "normal" else "bias_std"
+        scales = {k: st[k] for k in ("std", "bias_std") if st[k]}   # the scales set, > 0
+        culprit = (max(scales, key=lambda k: abs(np.log(scales[k]))) if scales
+                   else "std" if st["scheme"] == "normal" else "bias_std")
         raise ValidationError(
             f"`{culprit}` is outside the range where the probability of a pathological neuron "
             f"can be computed in float64 (the variances overflow or underflow); got "

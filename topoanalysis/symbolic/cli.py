@@ -96,7 +96,7 @@ def run(args):
     from ..io import check_output_file, write_json
     from .conservation import conservation_laws
 
-    if args.json:
+    if args.json is not None:
         check_output_file(args.json, "--json")
     from ..cli import networks_of
 
@@ -124,7 +124,7 @@ def run(args):
                             input_signs=signs, max_degree=args.max_degree,
                             seed=args.seed)
     print(res.summary())
-    if args.json:
+    if args.json is not None:
         write_json(args.json, res.to_dict(), "--json")
         print(f"wrote {args.json}")
     return 0
