@@ -173,3 +173,18 @@ def test_leaky_relu_with_slope_zero_has_the_dead_neurons_of_relu():
         assert np.all(_forward(dead, np.linspace(-5, 5, 11)[:, None]) == 0)
         verdicts.append((zero_neurons(dead).tolist(), reachability(init, dead).reachable))
     assert verdicts == [([0], True), ([0], True)]
+
+
+# --- component graphs: exact conserved quantities beyond float64 ------------------------------
+def test_component_graph_decides_signs_of_exact_values_beyond_float64():
+    # the docstring promises signs decided on the values given; 10**400 was refused as "not a
+    # real number" (it overflows float64 before any sign is read)
+    from topoanalysis.graphs import component_graph, frozen_kinds, number_effective_components
+
+    assert frozen_kinds([10 ** 400, -1]) == (None, "a")
+    assert frozen_kinds([-(10 ** 400), Fraction(10 ** 400, 3), 0.0], d=1) == ("a", "w", None)
+    G = component_graph([-(10 ** 400), -1])
+    assert sorted(G.nodes) == [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+    assert number_effective_components(G) == 3
+    with pytest.raises(Exception, match="`c`"):
+        frozen_kinds([10 ** 400, float("nan")])

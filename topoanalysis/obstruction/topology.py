@@ -933,11 +933,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         with np.errstate(over="ignore", invalid="ignore"):
             c_r = np.sum(w_new * w_new, axis=1) - np.sum(a_new * a_new, axis=1)
         c_r = np.where(np.isfinite(c_r), c_r, 0.0)   # decided exactly below (unsure bound)
-        signs_r, _ = _exact_signs(w_new, a_new, c_r, atol)
-        same_component = (tuple(int(x) for x in signs_r) == tuple(int(x) for x in topo.signs)
-                          and tuple(int(np.sign(a_new[k, 0] if kind == "a" else w_new[k, 0]))
-                                    for k, kind in zip(topo.frozen_slots, topo.frozen_kinds))
-                          == topo.component)
+        signs_r, _ = _exact_signs(w_new, a_new, c_r, atol)   # as network_topology(real)
+        kinds_r = _components._kinds(tuple(int(x) for x in signs_r), dw, e)
+        same_component = tuple(
+            int(np.sign(a_new[k, 0] if kind == "a" else w_new[k, 0]))
+            for k, kind in enumerate(kinds_r) if kind is not None) == topo.component
     verified = bool(function_error <= 1e-8 * scale_f and invariant_ok and same_component)
     n_frozen = len(topo.frozen_slots)
     reason = (f"a permutation of the target's neurons, rescaled onto the initial quadrics, lies "
