@@ -188,3 +188,21 @@ def test_component_graph_decides_signs_of_exact_values_beyond_float64():
     assert number_effective_components(G) == 3
     with pytest.raises(Exception, match="`c`"):
         frozen_kinds([10 ** 400, float("nan")])
+
+
+@pytest.mark.parametrize("s", [1e200, 1e-200, 2.0 ** -1070])
+def test_align_distances_of_huge_and_tiny_networks(s):
+    # ||θ_a − θ_b|| overflowed to inf at 1e200 and underflowed to 0 (two different networks
+    # "at distance 0") at 1e-200
+    arch = Architecture(2, (3,), 1)
+    a, b = Network.initialize(arch, seed=0), Network.initialize(arch, seed=1)
+    a = Network(arch, np.round(a.params * 8) / 8)       # multiples of 1/8: exact times s
+    b = Network(arch, np.round(b.params * 8) / 8)
+    r0 = align(a, b)
+    r = align(Network(arch, a.params * s), Network(arch, b.params * s))
+    ref = float(sum((_q(x) - _q(y)) ** 2 for x, y in zip(a.params, b.params))) ** 0.5 * s
+    assert r.distance_before == pytest.approx(ref, rel=1e-14)
+    assert r.distance_before > 0 and np.isfinite(r.distance_before)
+    assert r.perm.tolist() == r0.perm.tolist()
+    if s >= 1e-200:
+        assert r.distance_after == pytest.approx(r0.distance_after * s, rel=1e-12)

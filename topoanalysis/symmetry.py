@@ -542,9 +542,20 @@ def align(net_a, net_b, *, balanced=None):
     aligned = moved.permute_neurons(perm)
     return AlignResult(
         network=aligned, reference=ref, perm=perm, scales=scales,
-        distance_before=float(np.linalg.norm(net_a.params - net_b.params)),
-        distance_after=float(np.linalg.norm(ref.params - aligned.params)),
+        distance_before=_distance(net_a.params, net_b.params),
+        distance_after=_distance(ref.params, aligned.params),
     )
+
+
+def _distance(u, v):
+    """``||u − v||`` on vectors scaled by a power of two first (exact scaling): 1e200-sized
+    parameters no longer give inf, nor 1e-200-sized ones 0 for different networks."""
+    big = float(max(np.max(np.abs(u), initial=0.0), np.max(np.abs(v), initial=0.0)))
+    if big == 0 or 1e-100 <= big <= 1e100:
+        return float(np.linalg.norm(u - v))
+    e = int(np.frexp(big)[1])
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(np.linalg.norm(np.ldexp(u, -e) - np.ldexp(v, -e)), e))
 
 
 # --- canonical order and merging (Berner, Elbrächter & Grohs: the canonical form) ------------
