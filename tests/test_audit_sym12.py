@@ -206,3 +206,21 @@ def test_align_distances_of_huge_and_tiny_networks(s):
     assert r.perm.tolist() == r0.perm.tolist()
     if s >= 1e-200:
         assert r.distance_after == pytest.approx(r0.distance_after * s, rel=1e-12)
+
+
+@pytest.mark.parametrize("balance_mode", ["ratio", "kernel"])
+def test_set_pathological_count_with_a_tiny_neuron(balance_mode):
+    # ||w_k||² of a 1e-200-sized neuron underflowed to 0: refused as "zero input weights"
+    from topoanalysis.obstruction import set_pathological_count
+
+    net = Network.from_weights([np.array([[1.0, 0.5], [1e-200, 2e-200], [0.3, 1e-170]]),
+                                np.array([[2.0, 1e-170, 1.0]])])
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    for n in range(4):
+        th = set_pathological_count(net.arch, net.params, n, balance=balance_mode, X=X)
+        out = Network(net.arch, th)
+        w, a = out.neuron_weights()
+        signs = [1 if sum(_q(x) ** 2 for x in w[k]) > sum(_q(x) ** 2 for x in a[k]) else -1
+                 for k in range(3)]
+        assert signs == [1] * n + [-1] * (3 - n)
+        assert np.allclose(_forward(out, X), _forward(net, X), rtol=1e-13, atol=0)
