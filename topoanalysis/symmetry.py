@@ -367,6 +367,16 @@ def _exact_matching(Fa, Fb):
     improved and certified in exact integer arithmetic."""
     from scipy.optimize import linear_sum_assignment
 
+    # scale each side by a power of two to unit size when that is exact: the optimum is the
+    # same and huge (1e300) or tiny (1e-300) weights keep the float filter
+    for name in ("Fa", "Fb"):
+        F = Fa if name == "Fa" else Fb
+        big = float(np.max(np.abs(F), initial=0.0))
+        if big > 0:
+            e = int(np.frexp(big)[1])
+            G = np.ldexp(F, -e)
+            if np.array_equal(np.ldexp(G, e), F):
+                Fa, Fb = (G, Fb) if name == "Fa" else (Fa, G)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         S = Fa @ Fb.T
     finite = np.all(np.isfinite(S))
