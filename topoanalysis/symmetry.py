@@ -55,17 +55,35 @@ def _scaled_norm(M, axis):
                       axis=axis)
 
 
+def _row_norms(M):
+    """Euclidean norms of the rows of ``M`` (the plain formula, or :func:`_scaled_norm` on the
+    rows whose squares would overflow or vanish: a 1e-200-sized ``w_k`` is not 0)."""
+    with np.errstate(over="ignore", under="ignore"):
+        plain = np.sqrt(np.sum(M ** 2, axis=-1))
+    big = np.max(np.abs(M), axis=-1)
+    fine = ((big >= 1e-150) & (big <= 1e150)) | (big == 0)
+    return plain if np.all(fine) else np.where(fine, plain, _scaled_norm(M, -1))
+
+
 def _neuron_norms(arch, theta):
     (W1, b1), (W2, _) = arch.unpack(theta)
-    big = float(np.max(np.abs(theta), initial=0.0))
-    if 1e-150 <= big <= 1e150 or big == 0:   # squares neither overflow nor vanish
+    W = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
+    with np.errstate(over="ignore", under="ignore"):
         nw2 = np.sum(W1 ** 2, axis=-1)
         if b1 is not None:
             nw2 = nw2 + b1 ** 2
-        na2 = np.sum(W2 ** 2, axis=-2)
-        return np.sqrt(nw2), np.sqrt(na2)
-    W = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
-    return _scaled_norm(W, -1), _scaled_norm(W2, -2)
+        nw, na = np.sqrt(nw2), np.sqrt(np.sum(W2 ** 2, axis=-2))
+    # decided per neuron, not on the largest entry of theta: a neuron of 1e-200-sized weights
+    # next to one of size 1 has squares that vanish (it read as w_k = 0 and stayed unbalanced)
+    bw, ba = np.max(np.abs(W), axis=-1), np.max(np.abs(W2), axis=-2)
+    with np.errstate(invalid="ignore"):
+        fine_w = ((bw >= 1e-150) & (bw <= 1e150)) | (bw == 0)   # squares neither overflow
+        fine_a = ((ba >= 1e-150) & (ba <= 1e150)) | (ba == 0)   # nor vanish: the plain sum
+    if not np.all(fine_w):
+        nw = np.where(fine_w, nw, _scaled_norm(W, -1))
+    if not np.all(fine_a):
+        na = np.where(fine_a, na, _scaled_norm(W2, -2))
+    return nw, na
 
 
 def _check_balance_args(arch, theta):
@@ -217,12 +235,177 @@ def _features(net):
     return np.concatenate([w, a], axis=1)
 
 
+def _exact_integers(F, e0):
+    """The floats of ``F`` as exact integers ``F · 2^-e0`` (object array)."""
+    m, e = np.frexp(F)
+    mant = (m * 2.0 ** 53).astype(np.int64).astype(object)
+    shift = np.where(F != 0, e.astype(np.int64) - 53 - e0, 0)   # zeros: mantissa 0
+    return np.left_shift(mant, shift.astype(object))
+
+
+def _exact_scores(Fa, Fb):
+    """``Fa @ Fb.T`` exactly (Python ints, a common power-of-two scale: order-preserving)."""
+    import flint
+
+    nz = np.concatenate([Fa[Fa != 0], Fb[Fb != 0]])
+    e0 = int(np.frexp(np.min(np.abs(nz)))[1]) - 53 if nz.size else 0
+    A, B = _exact_integers(Fa, e0), _exact_integers(Fb, e0)
+    la, n = A.shape
+    P = flint.fmpz_mat(la, n, [int(x) for x in A.ravel()]) * flint.fmpz_mat(
+        n, la, [int(x) for x in B.T.ravel()])
+    return np.array([int(x) for x in P.entries()], dtype=object).reshape(la, la), 2 * e0
+
+
+def _float_potentials(S, perm):
+    """Longest-path potentials of the exchange gains in float (a warm start)."""
+    l = len(perm)
+    G = S[:, perm] - S[np.arange(l), perm][:, None]
+    np.fill_diagonal(G, 0.0)
+    y = np.zeros(l)
+    for _ in range(l + 1):
+        new = np.maximum(y, np.max(y[:, None] + G, axis=0))
+        if np.array_equal(new, y):
+            break
+        y = new
+    return y
+
+
+def _float_certified(S, perm, Fa, Fb):
+    """True when float potentials prove that ``perm`` maximizes ``Σ_i S[i, perm[i]]`` for the
+    exact scores (every cycle of neuron exchanges loses more than the rounding of ``S``)."""
+    l = len(perm)
+    n = Fa.shape[1]
+    u = 2.0 ** -53
+    err = (2 * n + 2) * u * (np.abs(Fa) @ np.abs(Fb).T) + (n + 1) * 2.0 ** -1074
+    G = S[:, perm] - S[np.arange(l), perm][:, None]      # row i takes neuron k's partner
+    Gerr = err[:, perm] + err[np.arange(l), perm][:, None] + u * np.abs(G)
+    # potentials: longest paths for the gains raised by a margin above every rounding bound,
+    # so that every exchange keeps a strict loss (they do not settle when a cycle is nearly
+    # free: a near-tie, decided exactly by the caller)
+    big = float(np.max(np.abs(G))) + float(np.max(Gerr))
+    delta = 2.0 * float(np.max(Gerr)) + 8.0 * u * (2 * l + 2) * big
+    Gd = G + delta
+    np.fill_diagonal(Gd, 0.0)
+    y = np.zeros(l)
+    for _ in range(l + 1):
+        new = np.maximum(y, np.max(y[:, None] + Gd, axis=0))
+        if np.array_equal(new, y):
+            break
+        y = new
+    T = G + y[:, None] - y[None, :]
+    slack = Gerr + 4 * u * (np.abs(G) + np.abs(y)[:, None] + np.abs(y)[None, :])
+    np.fill_diagonal(T, -np.inf)
+    return bool(np.all(np.isfinite(err)) and np.all(T + slack < 0))
+
+
+def _parent_cycle(parent, start):
+    """A cycle of the parent pointers reached from ``start`` (list of nodes), or None."""
+    seen, k = {}, start
+    while k >= 0 and k not in seen:
+        seen[k] = len(seen)
+        k = int(parent[k])
+    if k < 0:
+        return None
+    cycle, j = [k], int(parent[k])
+    while j != k:
+        cycle.append(j)
+        j = int(parent[j])
+    return cycle
+
+
+def _exact_improve(S, perm, y0=None):
+    """Cancel the exchange cycles of positive exact gain (Bellman-Ford on Python ints, from
+    the potentials ``y0`` if given) until none is left: then ``perm`` is an exact maximum of
+    ``Σ_i S[i, perm[i]]`` (the converged potentials are the certificate)."""
+    l = len(perm)
+    idx = np.arange(l)
+    perm = perm.copy()
+    while True:                       # exchanges of two neurons first (near-duplicates)
+        G = S[:, perm] - S[idx, perm][:, None]
+        gain = G + G.T
+        np.fill_diagonal(gain, 0)
+        pos = np.argwhere(gain > 0)
+        if not len(pos):
+            break
+        i, k = (int(x) for x in pos[0])
+        perm[i], perm[k] = perm[k], perm[i]
+    y = np.zeros(l, dtype=object) if y0 is None else y0.copy()
+    while True:
+        G = S[:, perm] - S[idx, perm][:, None]
+        np.fill_diagonal(G, 0)
+        parent = np.full(l, -1)
+        cycle = None
+        for _ in range(l + 1):
+            cand = y[:, None] + G
+            best_i = np.argmax(cand, axis=0)
+            best = cand[best_i, idx]
+            upd = best > y
+            if not upd.any():
+                return perm
+            y = np.where(upd, best, y)
+            parent = np.where(upd, best_i, parent)
+            cycle = _parent_cycle(parent, int(np.flatnonzero(upd)[0]))
+            if cycle is not None and sum(G[parent[k], k] for k in cycle) > 0:
+                break
+            cycle = None
+        if cycle is None:             # after l + 1 rounds the parent graph holds one
+            k = int(np.flatnonzero(upd)[0])
+            for _ in range(l):
+                k = int(parent[k])
+            cycle = _parent_cycle(parent, k)
+        new = perm.copy()
+        for k in cycle:                                   # edge parent[k] -> k
+            new[parent[k]] = perm[k]
+        if sum(S[i, new[i]] for i in cycle) <= sum(S[i, perm[i]] for i in cycle):
+            raise AssertionError("exact matching: a cycle without gain")  # pragma: no cover
+        perm = new
+
+
+def _exact_matching(Fa, Fb):
+    """Assignment maximizing ``Σ_i <Fa_i, Fb_perm[i]>`` exactly (for the float features):
+    SciPy's float solution, certified by float potentials with rounding bounds, or else
+    improved and certified in exact integer arithmetic."""
+    from scipy.optimize import linear_sum_assignment
+
+    # scale each side by a power of two to unit size when that is exact: the optimum is the
+    # same and huge (1e300) or tiny (1e-300) weights keep the float filter
+    for name in ("Fa", "Fb"):
+        F = Fa if name == "Fa" else Fb
+        big = float(np.max(np.abs(F), initial=0.0))
+        if big > 0:
+            e = int(np.frexp(big)[1])
+            G = np.ldexp(F, -e)
+            if np.array_equal(np.ldexp(G, e), F):
+                Fa, Fb = (G, Fb) if name == "Fa" else (Fa, G)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        S = Fa @ Fb.T
+    finite = np.all(np.isfinite(S))
+    rows, cols = linear_sum_assignment(np.where(np.isfinite(S), S, 0.0), maximize=True)
+    perm = np.empty(len(rows), dtype=np.int64)
+    perm[rows] = cols
+    y0 = None
+    if finite:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            if _float_certified(S, perm, Fa, Fb):
+                return perm
+            y = _float_potentials(S, perm)
+    Sx, scale = _exact_scores(Fa, Fb)
+    if finite and np.all(np.isfinite(y)):
+        from fractions import Fraction
+
+        y0 = np.array([max(0, round(Fraction(float(v)) / Fraction(2) ** scale)) for v in y],
+                      dtype=object)
+    return _exact_improve(Sx, perm, y0).astype(np.int64)
+
+
 def weight_matching(net_a, net_b, *, balanced=None):
     """Permutation of ``net_b``'s neurons that best matches ``net_a``'s (linear assignment).
 
     Neuron ``i`` of ``net_a`` is matched to neuron ``perm[i]`` of ``net_b``, maximizing
-    ``Σ_i <(w_i, a_i)^A, (w_perm[i], a_perm[i])^B>`` with SciPy's ``linear_sum_assignment``
-    (exact, ``O(l³)``). ``net_b.permute_neurons(perm)`` then has its neurons in ``net_a``'s
+    ``Σ_i <(w_i, a_i)^A, (w_perm[i], a_perm[i])^B>``: an exact optimum for the float weights
+    (SciPy's ``linear_sum_assignment`` in float, ``O(l³)``, certified by dual potentials with
+    rounding bounds; near-ties such as 1-ulp neighbours are improved and certified in integer
+    arithmetic). ``net_b.permute_neurons(perm)`` then has its neurons in ``net_a``'s
     order.
 
     Parameters
@@ -248,8 +431,6 @@ def weight_matching(net_a, net_b, *, balanced=None):
            permutation symmetries", ICLR 2023: weight matching by a linear assignment per
            layer.
     """
-    from scipy.optimize import linear_sum_assignment
-
     _check_network(net_a, "net_a")
     _check_network(net_b, "net_b")
     if net_a.arch != net_b.arch:
@@ -259,11 +440,8 @@ def weight_matching(net_a, net_b, *, balanced=None):
         balanced = _act.is_positively_homogeneous(net_a.arch.activation)
     if balanced:
         net_a, net_b = balance(net_a), balance(net_b)
-    score = _features(net_a) @ _features(net_b).T
-    rows, cols = linear_sum_assignment(score, maximize=True)
-    perm = np.empty(len(rows), dtype=np.int64)
-    perm[rows] = cols
-    return perm
+    # the optimum is decided exactly on the float weights (1-ulp near-duplicates included)
+    return _exact_matching(_features(net_a), _features(net_b))
 
 
 @dataclass(frozen=True)
@@ -374,9 +552,20 @@ def align(net_a, net_b, *, balanced=None):
     aligned = moved.permute_neurons(perm)
     return AlignResult(
         network=aligned, reference=ref, perm=perm, scales=scales,
-        distance_before=float(np.linalg.norm(net_a.params - net_b.params)),
-        distance_after=float(np.linalg.norm(ref.params - aligned.params)),
+        distance_before=_distance(net_a.params, net_b.params),
+        distance_after=_distance(ref.params, aligned.params),
     )
+
+
+def _distance(u, v):
+    """``||u − v||`` on vectors scaled by a power of two first (exact scaling): 1e200-sized
+    parameters no longer give inf, nor 1e-200-sized ones 0 for different networks."""
+    big = float(max(np.max(np.abs(u), initial=0.0), np.max(np.abs(v), initial=0.0)))
+    if big == 0 or 1e-100 <= big <= 1e100:
+        return float(np.linalg.norm(u - v))
+    e = int(np.frexp(big)[1])
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(np.linalg.norm(np.ldexp(u, -e) - np.ldexp(v, -e)), e))
 
 
 # --- canonical order and merging (Berner, Elbrächter & Grohs: the canonical form) ------------
@@ -551,7 +740,7 @@ def merge_redundant_neurons(net, *, tol=1e-9):
     if not (isinstance(tol, (int, float)) and 0 <= tol < 1):
         raise ValidationError(f"`tol` must be a float in [0, 1); got {tol!r}.")
     w, a = net.neuron_weights()
-    norms = np.linalg.norm(w, axis=1)
+    norms = _row_norms(w)      # not np.linalg.norm: it reads a 1e-200-sized w_k as 0
     groups, dirs, reps, zero_group = [], [], [], None
     mapping = np.empty(len(w), dtype=np.int64)
     for k in range(len(w)):
@@ -588,7 +777,7 @@ def merge_redundant_neurons(net, *, tol=1e-9):
         lead = members[int(np.argmax(norms[members]))]
         n = w[lead] / norms[lead]
         W_new[g] = n
-        A_new[g] = sum(norms[k] * (w[k] @ n) / norms[k] * a[k] for k in members)
+        A_new[g] = sum((w[k] @ n) * a[k] for k in members)   # ||w_k|| cos = w_k·n
     arch = net.arch
     (_, _), (_, b2) = arch.unpack(net.params)
     new_arch = type(arch)(arch.inputs, (len(groups),), arch.outputs, arch.hidden_bias,

@@ -129,7 +129,18 @@ def _exact(x):
 
 def _signs(c, atol):
     atol = check_float("atol", atol, minimum=0.0)
-    arr = check_array("c", c, ndim=1)
+    try:
+        arr = check_array("c", c, ndim=1)
+    except ValidationError:
+        # exact numbers beyond float64 (the integer 10**400, a Fraction): their signs are
+        # still decided on the values given; anything else keeps the error
+        vals = np.asarray(c, dtype=object) if isinstance(c, (list, tuple, np.ndarray)) \
+            else None
+        q = None if vals is None or vals.ndim != 1 else [exact_fraction(x) for x in vals]
+        if not q or any(x is None for x in q):
+            raise
+        q_atol = Fraction(atol)
+        return tuple(0 if abs(x) <= q_atol else (1 if x > 0 else -1) for x in q)
     if arr.size == 0:
         raise ValidationError("`c` must contain at least one conserved quantity; got [].")
     s = np.sign(arr).astype(np.int64)

@@ -106,9 +106,11 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
     theta = arch.check_params(theta)
     out = theta.copy()
     (W1, b1), (W2, _) = arch.unpack(out)
-    w2 = np.sum(W1 ** 2, axis=-1) + (0.0 if b1 is None else b1 ** 2)
-    a2 = np.sum(W2 ** 2, axis=-2)
-    if np.any(w2 == 0) or np.any(a2 == 0):
+    with np.errstate(over="ignore", under="ignore"):
+        w2 = np.sum(W1 ** 2, axis=-1) + (0.0 if b1 is None else b1 ** 2)
+        a2 = np.sum(W2 ** 2, axis=-2)
+    W = W1 if b1 is None else np.concatenate([W1, b1[..., None]], axis=-1)
+    if np.any(np.all(W == 0, axis=-1)) or np.any(np.all(W2 == 0, axis=-2)):   # exactly 0
         raise ValidationError(
             "`theta` has a neuron with zero input or zero output weights; its c_k cannot be "
             "given either sign by rescaling."
@@ -117,6 +119,15 @@ def set_pathological_count(arch, theta, n_positive, *, ratio=4.0, balance="ratio
     target = np.where(positive, ratio, 1.0 / ratio)
     with np.errstate(over="ignore"):     # overflow is detected (and named) below
         s_ratio = np.sqrt(target * a2 / w2)  # s = α²: ||αw||²/||a/α||² = s² w2/a2 = target
+    from ..symmetry import _row_norms
+    bw, ba = np.max(np.abs(W), axis=-1), np.max(np.abs(W2), axis=-2)
+    odd = (bw < 1e-150) | (bw > 1e150) | (ba < 1e-150) | (ba > 1e150)
+    if np.any(odd):   # squares beyond float64 (1e-200-sized neurons): the ratio of the norms
+        with np.errstate(over="ignore"):
+            s_ratio = np.where(odd, np.sqrt(target) * (_row_norms(np.swapaxes(W2, -1, -2))
+                                                        / _row_norms(W)), s_ratio)
+        w2 = np.where(odd, 1.0, w2)
+        a2 = np.where(odd, np.square(s_ratio) / target, a2)   # the same ratio a2 / w2
     balance = check_choice("balance", balance, BALANCES)
     if balance == "ratio":
         s = s_ratio

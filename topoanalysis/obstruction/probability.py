@@ -530,7 +530,8 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     n_samples : int, default=2000
         Networks per grid cell for Monte Carlo (``n_samples · l`` neurons).
     seed : int, default=0
-        Monte Carlo seed (cell ``i`` uses ``seed + i``).
+        Monte Carlo seed (the ``i``-th distinct ``(d, l, e)`` of the grid, in C order, uses
+        ``seed + i``; repeated cells share it).
 
     Returns
     -------

@@ -462,7 +462,8 @@ def zero_neurons(net, *, zero_atol=0.0):
 
     A neuron ``a σ(w·x + b)`` is a zero neuron when ``||a|| <= zero_atol``, or
     ``||(w, b)|| <= zero_atol`` (positively homogeneous ``σ`` has ``σ(0) = 0``), or, for ReLU
-    only, ``||w|| <= zero_atol`` and ``b < 0`` (dead for every input).
+    only (``leaky_relu`` with slope 0 included), ``||w|| <= zero_atol`` and ``b < 0`` (dead
+    for every input).
 
     Parameters
     ----------
@@ -528,7 +529,9 @@ def _exact_c(w, a):
 def _zero_mask(net, zero_atol):
     w, a = net.neuron_weights()
     mask = _small(a, zero_atol) | _small(w, zero_atol)
-    if net.arch.activation == "relu" and net.arch.hidden_bias:
+    relu = net.arch.activation == "relu" or (net.arch.activation == "leaky_relu"
+                                             and net.arch.negative_slope == 0.0)
+    if relu and net.arch.hidden_bias:   # leaky_relu(0) is ReLU: its dead neurons too
         d = net.arch.inputs
         mask |= _small(w[:, :d], zero_atol) & (w[:, d] < 0)
     return mask
@@ -631,6 +634,47 @@ def _alpha(W, A, c):
     root = np.sqrt(c * c + 4.0 * W * A)
     u = (c + root) / (2.0 * W) if c >= 0 else (2.0 * A) / (root - c)
     return float(np.sqrt(u))
+
+
+def _to_float(q):
+    """A positive ``Fraction`` (or mpmath number) as a float, ``inf`` beyond float64."""
+    import mpmath
+
+    return float(mpmath.mpf(q.numerator) / q.denominator) if hasattr(q, "numerator") \
+        else float(q)
+
+
+def _alpha_exact(W, A, c):
+    """:func:`_alpha` without overflow or underflow: ``W``, ``A``, ``c`` exact ``Fraction``;
+    returns an mpmath number (any exponent)."""
+    import mpmath
+
+    with mpmath.workprec(120):
+        W, A, c = (mpmath.mpf(x.numerator) / x.denominator for x in (W, A, c))
+        root = mpmath.sqrt(c * c + 4 * W * A)
+        u = (c + root) / (2 * W) if c >= 0 else (2 * A) / (root - c)
+        return mpmath.sqrt(u)
+
+
+def _sqrt_ratio(p, q):
+    """``sqrt(p / q)`` of exact positive ``Fraction`` as an mpmath number (any exponent)."""
+    import mpmath
+
+    with mpmath.workprec(120):
+        return mpmath.sqrt((mpmath.mpf(p.numerator) * q.denominator)
+                           / (mpmath.mpf(p.denominator) * q.numerator))
+
+
+def _rescaled(al, w, a):
+    """``(α w, a / α)`` in float64; ``α`` a float, or an mpmath number beyond float64's range
+    (then each entry is rounded once from the exact product)."""
+    if isinstance(al, float):
+        return al * w, a / al
+    import mpmath
+
+    with mpmath.workprec(120):
+        return (np.array([float(al * mpmath.mpf(float(x))) for x in w]),
+                np.array([float(mpmath.mpf(float(x)) / al) for x in a]))
 
 
 _SLOT_TEXT = {
@@ -837,18 +881,23 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         if kind == "t":
             j = idx
             assignment[k] = j
-            W, A = float(wt[j] @ wt[j]), float(at_[j] @ at_[j])
+            with np.errstate(over="ignore", under="ignore"):
+                W, A = float(wt[j] @ wt[j]), float(at_[j] @ at_[j])
             w_nz, a_nz = bool(np.any(wt[j] != 0)), bool(np.any(at_[j] != 0))
             if w_nz and a_nz:
-                al = _alpha(W, A, float(c_val[k]))
+                al = _alpha(W, A, float(c_val[k])) if 0 < W < math.inf and 0 < A < math.inf \
+                    else math.nan
+                if not 0 < al < math.inf:   # squares beyond float64 (1e-200 or 1e160 weights)
+                    al = _alpha_exact(_exact_c(wt[j], []), -_exact_c([], at_[j]),
+                                      _exact_c(w0[k], a0[k]))
             elif w_nz:             # orbit mode, (w, 0): α² ||w||² = c_k > 0 (exact ratio)
-                al = math.sqrt(float(_exact_c(w0[k], a0[k]) / _exact_c(wt[j], [])))
+                al = _sqrt_ratio(_exact_c(w0[k], a0[k]), _exact_c(wt[j], []))
             elif a_nz:             # orbit mode, (0, a): ||a||² / α² = −c_k > 0
-                al = math.sqrt(float(_exact_c([], at_[j]) / _exact_c(w0[k], a0[k])))
+                al = _sqrt_ratio(_exact_c([], at_[j]), _exact_c(w0[k], a0[k]))
             else:
                 al = 1.0
-            alphas[k] = al
-            w_new[k], a_new[k] = al * wt[j], at_[j] / al
+            w_new[k], a_new[k] = _rescaled(al, wt[j], at_[j])
+            alphas[k] = float(al)
             if k in w_sign and np.sign(w_new[k, 0]) == -w_sign[k]:
                 w_new[k] = -w_new[k]   # abs: |(-w)·x| = |w·x|
                 flipped.append(k)
@@ -868,13 +917,28 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     X *= np.exp(np.random.default_rng([seed, 1]).uniform(-2, 2, size=(n_check, 1)))
     f_t, f_r = target.forward(X), real.forward(X)
     function_error = float(np.max(np.abs(f_t - f_r)))
-    c_r = real.conserved_quantities()
-    invariant_error = float(np.max(np.abs(c_r - c0)))
     scale_f = 1.0 + float(np.max(np.abs(f_t)))
-    scale_c = 1.0 + float(np.max(np.abs(c0))) + float(np.max(np.sum(w_new ** 2, axis=1)))
-    same_component = network_topology(real, atol=atol).component == topo.component
-    verified = bool(function_error <= 1e-8 * scale_f and invariant_error <= 1e-9 * scale_c
-                    and same_component)
+    if float(np.max(np.abs(real.params), initial=0.0)) <= 1e150:
+        c_r = real.conserved_quantities()
+        invariant_error = float(np.max(np.abs(c_r - c0)))
+        scale_c = 1.0 + float(np.max(np.abs(c0))) + float(np.max(np.sum(w_new ** 2, axis=1)))
+        invariant_ok = invariant_error <= 1e-9 * scale_c
+        same_component = network_topology(real, atol=atol).component == topo.component
+    else:   # squares beyond float64: the invariants and the component checked exactly
+        dc = [abs(_exact_c(w_new[k], a_new[k]) - _exact_c(w0[k], a0[k])) for k in range(l)]
+        scale = 1 + max(abs(_exact_c(w0[k], a0[k])) + _exact_c(w_new[k], [])
+                        for k in range(l))
+        invariant_error = _to_float(max(dc))
+        invariant_ok = max(dc) <= scale / 10 ** 9
+        with np.errstate(over="ignore", invalid="ignore"):
+            c_r = np.sum(w_new * w_new, axis=1) - np.sum(a_new * a_new, axis=1)
+        c_r = np.where(np.isfinite(c_r), c_r, 0.0)   # decided exactly below (unsure bound)
+        signs_r, _ = _exact_signs(w_new, a_new, c_r, atol)   # as network_topology(real)
+        kinds_r = _components._kinds(tuple(int(x) for x in signs_r), dw, e)
+        same_component = tuple(
+            int(np.sign(a_new[k, 0] if kind == "a" else w_new[k, 0]))
+            for k, kind in enumerate(kinds_r) if kind is not None) == topo.component
+    verified = bool(function_error <= 1e-8 * scale_f and invariant_ok and same_component)
     n_frozen = len(topo.frozen_slots)
     reason = (f"a permutation of the target's neurons, rescaled onto the initial quadrics, lies "
               f"in the initial component {_components.component_label(topo.component)} "
