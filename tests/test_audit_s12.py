@@ -44,3 +44,15 @@ def test_analyze_refuses_std_outside_its_range_before_any_work(std):
 
     with pytest.raises(ValidationError, match="`std`"):
         analyze(std=std, scheme="normal", out=None, progress=False, steps=1, seeds=1)
+
+
+def test_time_budget_error_gives_a_time_example(monkeypatch):
+    # the example was "8G", a memory size, for a number of seconds
+    from topoanalysis import cli
+
+    monkeypatch.setenv("TOPOANALYSIS_TIME_BUDGET", "soon")
+    with pytest.raises(cli.TopoAnalysisError, match="TOPOANALYSIS_TIME_BUDGET.*e.g. 3600"):
+        cli.time_budget()
+    monkeypatch.setenv("TOPOANALYSIS_MEMORY_BUDGET", "lots")
+    with pytest.raises(cli.TopoAnalysisError, match="e.g. 8G"):
+        cli.memory_budget()

@@ -82,7 +82,7 @@ class _UserError(TopoAnalysisError, ValueError):
 
 
 # --- budgets --------------------------------------------------------------------------------
-def _env_number(name, default):
+def _env_number(name, default, example="8G"):
     from ._resources import _parse_size
 
     text = os.environ.get(name)
@@ -91,7 +91,7 @@ def _env_number(name, default):
     try:
         value = _parse_size(text)
     except ValueError:
-        raise _UserError(f"the environment variable {name} must be a number (e.g. 8G); got "
+        raise _UserError(f"the environment variable {name} must be a number (e.g. {example}); got "
                          f"{text!r}.") from None
     if not math.isfinite(value) or value <= 0:
         raise _UserError(f"the environment variable {name} must be a positive number; got "
@@ -111,7 +111,7 @@ def memory_budget():
 def time_budget():
     """Seconds a command may be estimated to run: :data:`TIME_BUDGET` (or
     ``TOPOANALYSIS_TIME_BUDGET``)."""
-    return _env_number("TOPOANALYSIS_TIME_BUDGET", TIME_BUDGET)
+    return _env_number("TOPOANALYSIS_TIME_BUDGET", TIME_BUDGET, example="3600 for an hour")
 
 
 def check_memory_budget(nbytes, what, fix):
