@@ -182,3 +182,26 @@ def test_analyze_claims_the_c_k_only_when_they_are_the_count():
     assert "sign(w) = ++" in region["text"]
     relu = _conservation_laws_section(Architecture(2, (2,), 1))
     assert relu["count"] == 2 and "c_k are all of them" in relu["text"]
+
+
+def test_symbolic_conditions_vanish_at_a_split_stationary_point_with_vector_output():
+    """Least-squares fit by one active neuron (e = 2, output bias), split λ = (1/4, 3/4): every
+    output condition and directional derivative is exactly 0, as the numeric verdict says."""
+    from topoanalysis.critical import stationarity, symbolic_conditions
+    from topoanalysis.critical._point import pack
+
+    X = [[1.0], [2.0], [3.0]]
+    Y = [[1.0, 0.0], [3.0, 1.0], [2.0, 2.0]]      # column 0: LS line 0.5 x + 1; column 1: x − 1
+    arch = Architecture(1, (2,), 2, output_bias=True)
+    w = np.array([[0.5, 1.0], [0.5, 1.0]])
+    a = np.array([[1.0, 2.0]]) * np.array([[0.25], [0.75]])
+    net = Network(arch, pack(arch, w, a, np.array([0.0, -3.0])))
+    c = symbolic_conditions(X, Y, 2, output_bias=True)
+    out, der, esc = c.at(net)
+    assert out == [0] * len(out) and len(out) == 2 * 2 + 2
+    assert der == [0, 0] and all(F == sympy.zeros(2, 1) for F in esc)
+    assert stationarity(net, X, Y).is_stationary
+    # the zero network: every output condition and directional derivative vanishes too
+    zero = Network(arch, np.zeros(arch.n_params))
+    out0, der0, _ = c.at(zero)
+    assert out0[:4] == [0] * 4 and der0 == [0, 0]
