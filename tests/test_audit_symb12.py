@@ -109,9 +109,8 @@ def test_laws_conserved_along_the_compiled_gradient_flow():
     X, Y = rng.normal(size=(6, 2)), rng.normal(size=(6, 3))
     theta0 = rng.normal(size=arch.n_params)
     out = gradient_flow(theta0, X, Y, arch=arch, t_end=0.5, rtol=1e-10, atol=1e-12,
-                        record_params=True, progress=False)
-    th = np.asarray(out.final_params if hasattr(out, "final_params") else out.params[-1])
-    th = th.reshape(-1, arch.n_params)[-1]
+                        progress=False)
+    th = np.asarray(out.params).reshape(-1, arch.n_params)[-1]        # final parameters
     assert np.linalg.norm(th - theta0) > 1e-2
     for h in laws:
         assert abs(h(th) - h(theta0)) < 1e-7
