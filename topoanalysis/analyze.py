@@ -339,10 +339,14 @@ def _conservation_laws_section(arch):
                                 negative_slope=arch.negative_slope)
     except NotSupportedError as exc:
         return {"count": None, "complete": None, "text": f"Conservation laws: {exc}"}
-    # shallow and positively homogeneous: the laws are the neurons' c_k
-    balance = len(arch.hidden) == 1 and arch.activation in ("relu", "leaky_relu", "abs")
+    # shallow and positively homogeneous: the laws are the neurons' c_k -- unless leaky_relu
+    # with slope 1 is linear, or one input without hidden bias leaves a region with more laws
+    balance = (len(arch.hidden) == 1 and arch.activation in ("relu", "leaky_relu", "abs")
+               and res.count == arch.hidden[0])
     what = "the c_k are all of them" if balance else "there are no others"
-    text = (f"Conservation laws of gradient flow ({res.architecture}): {res.count} independent "
+    region = ("" if res.input_signs is None else " in the activation region sign(w) = "
+              + "".join("+" if s > 0 else "-" for s in res.input_signs))
+    text = (f"Conservation laws of gradient flow ({res.architecture}{region}): {res.count} independent "
             f"(D = {res.n_params}, dim Lie = {res.lie_dimension}); {res.n_found} found, "
             + (f"complete: {what}" if res.complete else "not complete")
             + f" ({res.seconds:.2f} s)")

@@ -48,6 +48,10 @@ class SymbolicConditions:
         ``u``).
     escape_map : list of sympy.Matrix
         Per neuron, ``F_k(u)`` (shape ``(e, 1)``).
+    alpha : sympy.Rational or None
+        The negative slope the conditions were built with (None: not recorded).
+    hidden_bias : bool or None
+        Whether ``w_k`` ends with a bias coordinate (None: not recorded).
     """
 
     w: object
@@ -58,6 +62,36 @@ class SymbolicConditions:
     output: list
     directional: list
     escape_map: list
+    alpha: object = None
+    hidden_bias: object = None
+
+    def _check_network(self, net):
+        """Refuse a network whose sizes, biases or slope differ from the conditions'."""
+        from ..network import Network
+
+        if not isinstance(net, Network):
+            raise ValidationError(f"`net` must be a topoanalysis Network; got "
+                                  f"{type(net).__name__}.")
+        arch = net.arch
+        l, D = self.w.shape
+        e = self.a.cols
+        hb = self.hidden_bias if self.hidden_bias is not None else arch.hidden_bias
+        want = dict(hidden=(l,), outputs=e, inputs=D - int(bool(hb)), hidden_bias=bool(hb),
+                    output_bias=self.b is not None)
+        for key, value in want.items():
+            if getattr(arch, key) != value:
+                raise ValidationError(
+                    f"`net` must have the architecture the conditions were built for "
+                    f"({key}={value!r}); got {key}={getattr(arch, key)!r}.")
+        if arch.activation not in ("relu", "leaky_relu"):
+            raise ValidationError(f"`net` must have a relu or leaky_relu activation; got "
+                                  f"{arch.activation!r}.")
+        if self.alpha is not None:
+            slope = 0.0 if arch.activation == "relu" else float(arch.negative_slope)
+            if slope != float(self.alpha):
+                raise ValidationError(
+                    f"`net` must have the negative slope the conditions were built with "
+                    f"({self.alpha}); got {slope}.")
 
     def substitutions(self, net):
         """``{symbol: Rational}`` for the parameters of ``net`` (same sizes).
@@ -65,24 +99,32 @@ class SymbolicConditions:
         Parameters
         ----------
         net : Network
-            A network of the same sizes.
+            A network of the same sizes, biases and slope.
 
         Returns
         -------
         dict of sympy.Symbol to sympy.Rational
-            The exact value of every parameter symbol.
+            The exact value of every parameter symbol: the exact binary value of the float64
+            (``0.1`` becomes ``3602879701896397/36028797018963968``), as in the numeric
+            certificates, so a kink ``w_k · x̃_n = 0`` is decided on the network as stored.
+
+        Raises
+        ------
+        ValidationError
+            If ``net`` has other sizes, biases or negative slope than the conditions.
         """
         from ._point import unpack
 
+        self._check_network(net)
         w, a, b = unpack(net.arch, net.params)
         subs = {}
         for M, V in ((self.w, w), (self.a, a)):
             for i in range(M.rows):
                 for j in range(M.cols):
-                    subs[M[i, j]] = sp.nsimplify(float(V[i, j]), rational=True)
+                    subs[M[i, j]] = _exact(V[i, j])
         if self.b is not None and b is not None:
             for j in range(self.b.cols):
-                subs[self.b[0, j]] = sp.nsimplify(float(b[j]), rational=True)
+                subs[self.b[0, j]] = _exact(b[j])
         return subs
 
     def at(self, net):
@@ -134,6 +176,11 @@ class SymbolicConditions:
         return "\n".join(lines)
 
 
+def _exact(value):
+    """The exact rational value of a float64 (no decimal rounding, unlike ``nsimplify``)."""
+    return sp.Rational(*float(value).as_integer_ratio())
+
+
 def _rho_dir(z, v, alpha):
     """One-sided derivative of ρ(z + t v) at t = 0+."""
     kink = alpha * v + (1 - alpha) * sp.Max(0, v)
@@ -147,9 +194,10 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
     Parameters
     ----------
     X : array_like of shape (N, d)
-        Exact data (floats are rationalized).
+        Data; each float64 is used at its exact binary value (``0.5`` is ``1/2``, ``0.1`` is
+        ``3602879701896397/36028797018963968``), as in the numeric certificates.
     y : array_like of shape (N, e)
-        Targets (exact rationals are used).
+        Targets, at their exact binary values likewise.
     hidden : int
         Width ``l`` (at most 4: the expressions grow quickly).
     hidden_bias, output_bias : bool
@@ -202,11 +250,11 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
             f"`X`, `y` and `hidden` would build {N * e * hidden} piecewise terms (samples × "
             f"outputs × width); the symbolic conditions are for small cases (at most "
             f"{MAX_TERMS}).")
-    Xa = [[sp.nsimplify(float(v), rational=True) for v in row] + ([sp.Integer(1)] if hidden_bias
+    Xa = [[_exact(v) for v in row] + ([sp.Integer(1)] if hidden_bias
                                                                     else []) for row in X]
     Xm = sp.Matrix(Xa)
     D = Xm.cols
-    Ym = sp.Matrix([[sp.nsimplify(float(v), rational=True) for v in row] for row in Y])
+    Ym = sp.Matrix([[_exact(v) for v in row] for row in Y])
     w = sp.Matrix(hidden, D, lambda i, j: sp.Symbol(f"w_{i}_{j}", real=True))
     a = sp.Matrix(hidden, e, lambda i, j: sp.Symbol(f"a_{i}_{j}", real=True))
     b = sp.Matrix(1, e, lambda i, j: sp.Symbol(f"b_{j}", real=True)) if output_bias else None
@@ -232,4 +280,5 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
         escape_map.append(F)
         directional.append(sum(a[k, j] * F[j, 0] for j in range(e)))
     return SymbolicConditions(w=w, a=a, b=b, u=u, loss=L, output=output,
-                              directional=directional, escape_map=escape_map)
+                              directional=directional, escape_map=escape_map, alpha=alpha,
+                              hidden_bias=bool(hidden_bias))

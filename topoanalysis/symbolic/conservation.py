@@ -870,8 +870,11 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
                 "inputs=1 and hidden_bias=False (elsewhere every pattern is realizable); got "
                 f"{input_signs!r} for {arch.sizes}.")
         try:
-            signs = tuple(int(s) for s in input_signs)
-        except (TypeError, ValueError):
+            # numbers equal to ±1 only: int() would truncate 1.5 to 1; bool and str are no sign
+            signs = tuple(int(s) if isinstance(s, (int, float, np.integer, np.floating))
+                          and not isinstance(s, (bool, np.bool_)) and s in (1, -1) else None
+                          for s in input_signs)
+        except TypeError:
             signs = None
         if signs is None or len(signs) != arch.hidden[0] or any(s not in (1, -1) for s in signs):
             raise ValidationError(
