@@ -56,3 +56,12 @@ def test_time_budget_error_gives_a_time_example(monkeypatch):
     monkeypatch.setenv("TOPOANALYSIS_MEMORY_BUDGET", "lots")
     with pytest.raises(cli.TopoAnalysisError, match="e.g. 8G"):
         cli.memory_budget()
+
+
+def test_cli_names_the_flag_of_a_library_parameter_with_underscores(capsys):
+    # `max_degree` was named without its flag (--max-degree), unlike --init-std and others
+    from topoanalysis.cli import main
+
+    assert main(["laws", "--inputs", "2", "--hidden", "2", "--max-degree", "99"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "`max_degree` (--max-degree)" in err

@@ -994,6 +994,14 @@ def _name_flag(msg, args):
             dest = flag.lstrip("-").replace("-", "_")
             if hasattr(args, dest):
                 return msg.replace(token, f"{token} ({flag})", 1)
+    # otherwise a parameter whose flag is its name with dashes (`max_degree` -> --max-degree):
+    # the command's own destinations are exactly those names
+    import re
+
+    for name in re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", msg):
+        if hasattr(args, name):
+            token = f"`{name}`"
+            return msg.replace(token, f"{token} (--{name.replace('_', '-')})", 1)
     return msg
 
 
