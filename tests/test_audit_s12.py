@@ -65,3 +65,14 @@ def test_cli_names_the_flag_of_a_library_parameter_with_underscores(capsys):
     assert main(["laws", "--inputs", "2", "--hidden", "2", "--max-degree", "99"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "`max_degree` (--max-degree)" in err
+
+
+def test_conserved_quadratic_forms_to_dict_records_the_slope():
+    # the leaky ReLU slope was left out of the plain data (two slopes gave the same dict)
+    import json
+
+    from topoanalysis.symbolic import conserved_quadratic_forms
+
+    d = conserved_quadratic_forms(1, 1, 1, activation="leaky_relu", negative_slope=0.25).to_dict()
+    assert d["network"]["negative_slope"] == 0.25
+    json.dumps(d, allow_nan=False)

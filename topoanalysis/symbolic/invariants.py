@@ -105,8 +105,9 @@ class ConservedQuadraticForms:
             Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
         """
         return {"network": {"sizes": list(self.network.sizes), "activation": self.network.activation,
-                        "hidden_bias": self.network.hidden_bias,
-                        "output_bias": self.network.output_bias},
+                            "negative_slope": float(self.network.negative_slope),
+                            "hidden_bias": self.network.hidden_bias,
+                            "output_bias": self.network.output_bias},
                 "count": self.count, "expressions": [str(q) for q in self.expressions],
                 "n_equations": int(self.n_equations), "n_unknowns": int(self.n_unknowns)}
 
