@@ -239,7 +239,11 @@ def surface_persistence(surface, *, min_persistence=0.0):
     fin = np.isfinite(Z)
     if not fin.any():
         raise ValidationError("`surface` holds no finite loss value.")
-    Z = np.where(fin, Z, Z[fin].max() + 1.0)
+    top = Z[fin].max()
+    # strictly above: `top + 1` rounds back to `top` from 2^53 on (inf above the largest float)
+    with np.errstate(over="ignore"):
+        above = top + 1.0 if top + 1.0 > top else np.nextafter(top, np.inf)
+    Z = np.where(fin, Z, above)
     mp = check_float("min_persistence", min_persistence, minimum=0.0)
     cc = gudhi.CubicalComplex(top_dimensional_cells=Z)
     raw = cc.persistence(homology_coeff_field=2, min_persistence=mp)
@@ -270,8 +274,11 @@ def _simplex_tree(M, loss):
             st.insert([int(i), int(j)], filtration=float(w))
     st.make_filtration_non_decreasing()
     # min_persistence=-1 keeps the zero-length pairs: a minimum whose best path rises no
-    # higher than itself merges at its own level (a real merge of the tree)
-    st.compute_persistence(homology_coeff_field=2, min_persistence=-1.0)
+    # higher than itself merges at its own level (a real merge of the tree);
+    # persistence_dim_max: a complex of vertices only (one minimum, or no finite edge) has
+    # dimension 0, and gudhi would otherwise compute no class at all, not one per minimum
+    st.compute_persistence(homology_coeff_field=2, min_persistence=-1.0,
+                           persistence_dim_max=True)
     return st
 
 
