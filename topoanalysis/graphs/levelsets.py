@@ -251,8 +251,9 @@ def component_counts(path_max, thresholds=None, node_loss=None):
     path_max : array_like of shape (N, N)
         As in :func:`level_set_graph`.
     thresholds : array_like of shape (T,), optional
-        Levels to evaluate; default: every level where the count can change (the minima's
-        losses and the finite entries of ``path_max``), sorted.
+        Levels to evaluate (``±inf`` allowed, as in :func:`level_set_graph`); default: every
+        level where the count can change (the minima's losses and the finite entries of
+        ``path_max``), sorted.
     node_loss : array_like of shape (N,), optional
         As in :func:`level_set_graph`.
 
@@ -288,7 +289,12 @@ def component_counts(path_max, thresholds=None, node_loss=None):
         vals = np.concatenate([loss, M[np.triu_indices(M.shape[0], 1)]])
         thresholds = np.unique(vals[np.isfinite(vals)])
     else:
-        thresholds = check_array("thresholds", thresholds, ndim=1)
+        # levels as level_set_graph takes them: ±inf allowed (at inf every minimum is in the
+        # level set and only known paths join them), NaN refused
+        thresholds = check_array("thresholds", thresholds, ndim=1, finite=False)
+        if np.any(np.isnan(thresholds)):
+            raise ValidationError(f"`thresholds` must be real numbers (inf allowed); got "
+                                  f"{int(np.count_nonzero(np.isnan(thresholds)))} NaN entries.")
     events, _ = _kruskal(M, loss)
     counts = np.empty(thresholds.size, dtype=np.int64)
     for k, lam in enumerate(thresholds):
