@@ -428,6 +428,32 @@ def _check_finite_losses(losses, name):
                               "the networks or the data).")
 
 
+#: Arguments of dynamic_string_sampling that pairwise_barriers sets itself.
+_DSS_OWN = ("theta_a", "theta_b", "X", "y", "arch", "loss", "threshold", "n_threads")
+
+
+def _check_dss_options(dss_options):
+    """``dss_options`` as a dict of keyword arguments of dynamic_string_sampling, refused in one
+    line when it is not a dict or names an argument that does not exist or that
+    :func:`pairwise_barriers` sets itself (before any work, not as a TypeError after it)."""
+    import inspect
+
+    from .strings import dynamic_string_sampling
+
+    if dss_options is None:
+        return None
+    if not isinstance(dss_options, dict):
+        raise ValidationError(f"`dss_options` must be a dict of keyword arguments of "
+                              f"dynamic_string_sampling; got {type(dss_options).__name__}.")
+    known = set(inspect.signature(dynamic_string_sampling).parameters) - set(_DSS_OWN)
+    bad = sorted(str(k) for k in dss_options if k not in known)
+    if bad:
+        raise ValidationError(
+            f"`dss_options` must hold keyword arguments of dynamic_string_sampling other than "
+            f"{', '.join(_DSS_OWN)} (pairwise_barriers sets those); got {', '.join(bad)}.")
+    return dss_options
+
+
 def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False, strings=False,
                       threshold=None, n_points=101, balanced=None, dss_options=None,
                       n_threads=None, progress=True):
@@ -458,7 +484,9 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
     balanced : bool, optional
         Passed to :func:`topoanalysis.symmetry.align`.
     dss_options : dict, optional
-        Keyword arguments for :func:`~topoanalysis.levelsets.dynamic_string_sampling`.
+        Keyword arguments for :func:`~topoanalysis.levelsets.dynamic_string_sampling` (not
+        the ones set here: the endpoints, data, ``arch``, ``loss``, ``threshold``,
+        ``n_threads``).
     n_threads : int, optional
         Engine threads; results do not depend on it.
     progress : bool, default=True
@@ -523,6 +551,7 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
             raise ValidationError("`threshold` must be given (a positive loss level) when "
                                   "strings=True; got None.")
         threshold = check_float("threshold", threshold, minimum=0.0, strict_min=True)
+        dss_options = _check_dss_options(dss_options)
     iu, ju = np.triu_indices(N, 1)
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)   # refused below, in one line
