@@ -309,14 +309,15 @@ class BeadString:
         str
             The path written.
         """
+        from ..io import save_npz, to_jsonable
+
         meta = {k: v for k, v in self.to_dict().items()
                 if k not in ("bead_loss", "edge_max_loss", "edge_t_max")}
+        # strict JSON: a non-finite max_loss or normalized_length is null (the arrays keep inf)
         arrays = dict(beads=self.beads, bead_loss=self.bead_loss,
                       edge_max_loss=self.edge_max_loss, edge_t_max=self.edge_t_max,
-                      meta=np.array(json.dumps(meta)),
+                      meta=np.array(json.dumps(to_jsonable(meta), allow_nan=False)),
                       format=np.array("topoanalysis.bead_string.v1"))
-        from ..io import save_npz
-
         return save_npz(path, **arrays)
 
     @classmethod
