@@ -142,3 +142,18 @@ def test_saved_string_metadata_is_strict_json(tmp_path):
     back = load_string(path)
     assert back.max_loss == np.inf and back.verdict == s.verdict
     np.testing.assert_array_equal(back.edge_max_loss, s.edge_max_loss)
+
+
+# --- the string graph of a zero-length string ---------------------------------------------
+def test_string_graph_normalized_length_agrees_with_the_bead_string():
+    from topoanalysis.graphs import string_graph
+
+    arch = Architecture(1, (2,), 1)
+    X = np.linspace(-1, 1, 6)[:, None]
+    theta = np.random.default_rng(1).standard_normal(arch.n_params)
+    s = dynamic_string_sampling(theta, theta, X, np.abs(X), arch=arch, threshold=10.0,
+                                progress=False, n_threads=1)[0]
+    assert s.connected and s.normalized_length == 1.0
+    assert s.graph().graph["normalized_length"] == 1.0            # was NaN
+    loop = string_graph(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]), [0.0] * 3, [0.0] * 2)
+    assert np.isnan(loop.graph["normalized_length"])

@@ -8,7 +8,8 @@ Graph models
 * **nodes** ``0..K−1`` in path order, attributes ``params`` (ndarray ``(P,)``), ``loss``;
 * **edges** ``(k, k+1)``, attributes ``length`` (``||θ^{k+1} − θ^k||``) and ``max_loss``
   (the highest loss met on the straight segment between the two beads);
-* **graph attributes** ``normalized_length`` (``Σ length / ||θ^0 − θ^{K−1}||``).
+* **graph attributes** ``normalized_length`` (``Σ length / ||θ^0 − θ^{K−1}||``; 1 when all
+  beads coincide, NaN for a loop of positive length).
 
 :func:`level_set_graph` returns the graph of ``N`` minima at a threshold ``λ``:
 
@@ -103,7 +104,11 @@ def string_graph(beads, bead_loss, edge_max_loss):
         G.edges[k, k + 1]["length"] = float(lengths[k])
         G.edges[k, k + 1]["max_loss"] = float(edge_max_loss[k])
     dist = float(np.linalg.norm(beads[-1] - beads[0])) if K else 0.0
-    G.graph["normalized_length"] = float(lengths.sum() / dist) if dist > 0 else float("nan")
+    total = float(lengths.sum())
+    # as BeadString.normalized_length: 1 for the zero-length string between coinciding ends,
+    # NaN only for a loop of positive length
+    G.graph["normalized_length"] = (total / dist if dist > 0
+                                    else 1.0 if total == 0 else float("nan"))
     return G
 
 

@@ -348,7 +348,8 @@ def merge_tree(minima, node_loss=None, labels=None):
     networkx.DiGraph
         The node and graph attributes of :func:`topoanalysis.graphs.disconnectivity_tree`
         (leaves ``("min", i)``, merge nodes ``("merge", r)`` with ``level`` and ``members``,
-        ``root``), which it equals up to the numbering of merge nodes at tied levels.
+        ``root``), which it equals up to the numbering of merge nodes at tied levels and the
+        order of several merges at one level (the groups joined at each level are the same).
 
     See Also
     --------
