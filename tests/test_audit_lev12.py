@@ -157,3 +157,10 @@ def test_string_graph_normalized_length_agrees_with_the_bead_string():
     assert s.graph().graph["normalized_length"] == 1.0            # was NaN
     loop = string_graph(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]), [0.0] * 3, [0.0] * 2)
     assert np.isnan(loop.graph["normalized_length"])
+
+
+def test_persistence_to_dict_is_strict_json_with_an_infinite_minimum():
+    M = np.array([[0.1, 0.5], [0.5, np.inf]])       # node losses from the diagonal
+    d = minima_persistence(M)
+    out = _strict(json.dumps(d.to_dict(), allow_nan=False))
+    assert sorted(map(tuple, out["pairs"]["0"]), key=str) == [(0.1, None), (None, None)]

@@ -131,15 +131,19 @@ class PersistenceDiagram:
         return f"sublevel-set persistence of the {what}: " + "; ".join(parts)
 
     def to_dict(self):
-        """The diagram as plain JSON types (``inf`` deaths as ``null``).
+        """The diagram as plain JSON types (``inf`` deaths as ``null``; so is the birth of a
+        minimum of infinite loss, the diagonal of a ``path_max`` without ``node_loss``).
 
         Returns
         -------
         dict
             ``source``, ``info`` and ``pairs`` (the pairs of every dimension).
         """
+        def num(v):
+            return float(v) if np.isfinite(v) else None
+
         def enc(D):
-            return [[float(b), None if not np.isfinite(d) else float(d)] for b, d in D]
+            return [[num(b), num(d)] for b, d in D]
 
         return {"source": self.source, "info": self.info,
                 "pairs": {str(k): enc(v) for k, v in sorted(self.pairs.items())}}
