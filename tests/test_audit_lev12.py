@@ -164,3 +164,22 @@ def test_persistence_to_dict_is_strict_json_with_an_infinite_minimum():
     d = minima_persistence(M)
     out = _strict(json.dumps(d.to_dict(), allow_nan=False))
     assert sorted(map(tuple, out["pairs"]["0"]), key=str) == [(0.1, None), (None, None)]
+
+
+# --- every random thing takes a seed: the second direction of a straight string ----------
+def test_string_slice_of_a_straight_string_takes_a_seed():
+    from topoanalysis import Landscape
+    from topoanalysis.levelsets import string_slice
+
+    arch = Architecture(1, (3,), 1)
+    X = np.linspace(-1, 1, 8)[:, None]
+    land = Landscape(arch, X, np.abs(X))
+    a, b = np.random.default_rng(2).standard_normal((2, arch.n_params))
+    beads = np.stack([a, 0.5 * (a + b), b])                  # straight: no deviation
+    s0, s1 = (string_slice(land, beads, n=3, seed=k, n_threads=1) for k in (0, 1))
+    again = string_slice(land, beads, n=3, seed=1, n_threads=1)
+    assert not np.array_equal(s0.directions[1], s1.directions[1])
+    np.testing.assert_array_equal(s1.directions, again.directions)
+    assert s1.info["seed"] == 1
+    with pytest.raises(ValidationError, match="`seed`"):
+        string_slice(land, beads, seed=-1)

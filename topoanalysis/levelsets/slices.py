@@ -759,7 +759,7 @@ def segment_slice(landscape, theta_a, theta_b, *, n=101, extend=0.25, width=None
                         n_threads=n_threads)
 
 
-def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
+def string_slice(landscape, string, *, n=51, margin=0.25, seed=0, n_threads=None):
     """The plane of the segment between a string's ends and of the string's largest deviation
     from it, with the string drawn (Dynamic String Sampling, Freeman & Bruna 2017).
 
@@ -773,7 +773,9 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
         Grid points along each direction.
     margin : float, default=0.25
         Grid beyond the string, as a fraction of its extent.
-
+    seed : int, default=0
+        Seed of the second direction of a straight string (a filter-normalized random
+        direction orthogonal to it; a bent string gives its own).
     n_threads : int, optional
         Threads of the batched evaluation (default: all cores).
 
@@ -802,6 +804,7 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
     if beads.ndim != 2 or beads.shape[0] < 2 or beads.shape[1] != land.n_params:
         raise ShapeError(f"`string` must have shape (K >= 2, {land.n_params}); got "
                          f"{beads.shape}.")
+    seed = check_int("seed", seed, minimum=0)
     A, B = beads[0], beads[-1]
     u = B - A
     if not np.any(u):
@@ -812,7 +815,7 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
     if np.linalg.norm(off[j]) > 1e-12 * np.linalg.norm(u):
         e2 = off[j] / np.linalg.norm(off[j])
     else:   # a straight string: any orthogonal direction
-        r = filter_normalized_directions(land, A, 1, seed=0)[0]
+        r = filter_normalized_directions(land, A, 1, seed=seed)[0]
         r = r - (r @ e1) * e1
         e2 = r / np.linalg.norm(r)
     D = np.stack([e1, e2])
@@ -824,7 +827,8 @@ def string_slice(landscape, string, *, n=51, margin=0.25, n_threads=None):
                         paths={"string": C, "string:loss": bl},
                         info={"directions": "segment between the ends; largest deviation of "
                                             "the string", "off_plane": float(resid.max()),
-                              "n_beads": int(beads.shape[0] - 2)}, n_threads=n_threads)
+                              "n_beads": int(beads.shape[0] - 2), "seed": seed},
+                        n_threads=n_threads)
 
 
 # --- figures ------------------------------------------------------------------------------
