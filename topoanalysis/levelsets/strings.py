@@ -117,7 +117,8 @@ class BeadString:
         ``θ_a``, the inserted beads in path order, ``θ_b``.
     bead_loss : ndarray of shape (K,)
     edge_max_loss : ndarray of shape (K − 1,)
-        Highest loss on the grid of each straight piece (its certificate).
+        Highest loss on the grid of each straight piece (the grid check behind "connected",
+        not a bound between grid points).
     edge_t_max : ndarray of shape (K − 1,)
         Where on the piece (``t ∈ [0, 1]``) that maximum sits.
     threshold : float
@@ -853,7 +854,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         if bar is not None:
             bar.close()
 
-    # 4. certificate: evaluate every piece of every final string again, in one call
+    # 4. the grid check: evaluate every piece of every final string again, in one call
     pa, pb, owner = [], [], []
     for q, s in enumerate(strings):
         for k in range(len(s.beads) - 1):
