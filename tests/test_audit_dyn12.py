@@ -485,3 +485,41 @@ def test_segments_at_block_edges_match_the_reference(arch, loss, N):
     assert bar.ts.tolist() == [0.0, 0.5, 1.0]
     chord = (res.loss[:, 0] + res.loss[:, 1]) / 2
     np.testing.assert_allclose(bar.midpoint, res.loss[:, 2] - chord, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_segment_from_a_finite_loss_to_an_overflowing_end_is_finite_near_the_finite_end(dtype):
+    """Before: the kernel mixes the ends' first-layer pre-activations, ``(1 − t) Z_a + t Z_b``;
+    with ``Z_b`` beyond the float range (an endpoint whose own loss is infinite, such as the
+    last finite parameters of a diverged run) that gave ``0 · inf = NaN`` at ``t = 0`` and inf
+    at tiny ``t``, reported as diverged, where ``θ_t`` and its loss are finite."""
+    arch = Architecture(1, (1,), 1)
+    a = np.array([1.0, 0.0, 1.0, 0.0])
+    b = np.array([1e30, 0.0, 1e30, 0.0])       # z_b = 1e40 (beyond float32), output 1e70
+    X, y = np.array([[1e10]]), np.array([0.0])
+    big = 1e300 if dtype == "float64" else 1e30
+    ts = [0.0, 1e-30, 1.0] if dtype == "float32" else [0.0, 1e-320, 1.0]
+    b = b * (big / 1e30)
+    with pytest.warns(DivergenceWarning, match="1 of 3 evaluation points"):
+        res = interpolate(a, b, X, y, arch=arch, loss="mse", ts=ts, dtype=dtype)
+    want = [ref(arch, (1 - t) * a + t * b, X, y[:, None], "mse")[0] for t in ts[:2]]
+    np.testing.assert_allclose(res.loss[0, :2], want, rtol=1e-6 if dtype == "float32" else 1e-15)
+    assert not np.isfinite(res.loss[0, 2])
+    with pytest.warns(DivergenceWarning):
+        bce = interpolate(a, b, X, [1.0], arch=arch, loss="bce", ts=ts, dtype=dtype)
+    assert bce.loss[0, 0] == 0.0 and bce.accuracy[0, 0] == 1.0
+
+
+def test_diverged_training_endpoint_segment_starts_at_the_initial_loss():
+    arch = Architecture(2, (4,), 2)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 2)), rng.integers(0, 2, 40)
+    th0 = rng.standard_normal((2, arch.n_params))
+    with pytest.warns(DivergenceWarning):
+        res = train(th0, X, y, arch=arch, loss="cross_entropy", lr=1e300, steps=5,
+                    progress=False)
+    assert res.diverged.all() and np.isfinite(res.params).all()
+    with pytest.warns(DivergenceWarning):
+        seg = interpolate(th0, res.params, X, y, arch=arch, loss="cross_entropy", ts=[0, 1])
+    L0, _ = batch_loss_and_gradient(th0, X, y, arch=arch, loss="cross_entropy")
+    assert np.array_equal(seg.loss[:, 0], L0)
