@@ -131,8 +131,14 @@ class TrainResult:
         """
         from .._results import as_list, plain
 
-        drift = (np.nanmax(np.abs(self.conserved_drift()), axis=(1, 2))
-                 if self.conserved is not None and np.size(self.conserved) else None)
+        drift = None
+        if self.conserved is not None and np.size(self.conserved):
+            # a network stopped at step 0 (non-finite initial loss) has no finite record: its
+            # drift is NaN, without NumPy's "All-NaN slice" RuntimeWarning
+            a = np.abs(self.conserved_drift()).reshape(self.conserved.shape[0], -1)
+            seen = ~np.isnan(a).all(axis=1)
+            drift = np.full(a.shape[0], np.nan)
+            drift[seen] = np.nanmax(a[seen], axis=1)
         return {
             "architecture": self.arch.to_dict(), "loss": self.settings.get("loss"),
             "settings": plain(self.settings), "final_loss": as_list(self.final_loss),

@@ -268,8 +268,8 @@ def _check_record_times(record_times, t_end):
         raise ValidationError("`record_times` must hold at least one time; got an empty array.")
     if rt[0] < 0 or rt[-1] > t_end:
         raise ValidationError(
-            f"`record_times` must lie in [0, t_end] = [0, {t_end:g}]; got times from "
-            f"{rt.min():g} to {rt.max():g}.")
+            f"`record_times` must lie in [0, t_end] = [0, {t_end:.17g}]; got times from "
+            f"{rt.min():.17g} to {rt.max():.17g}.")
     if np.any(np.diff(rt) <= 0):
         raise ValidationError("`record_times` must be strictly increasing; got "
                               f"{np.array2string(rt, threshold=8)}.")
@@ -612,7 +612,9 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
                                 continue
                             term = c[:, None] * k[rows]
                             acc = term if acc is None else acc + term
-                        th[mid] = y0[rows] + hh[rows][:, None] * acc
+                        # records at x = 0 (default times of a subnormal t_end, which
+                        # round to 0): every coefficient is 0 and the state is y0
+                        th[mid] = y0[rows] + hh[rows][:, None] * (0.0 if acc is None else acc)
                         lv[mid], _, _ = f(np.ascontiguousarray(th[mid]), want_grad=False)
                         np.add.at(n_loss_eval, ga[sel[mid]], 1)
                     n_acc_now = n_acc[ga[sel]]

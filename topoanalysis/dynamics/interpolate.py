@@ -369,9 +369,43 @@ def _segments(arch, table, ia, ib, ts, X, y, loss, n_threads, dtype="float64",
                want_acc, one_bad, threads)
         out[same], acc[same], bad[same] = one, one_acc, one_bad
     _engine.flag_nonfinite(bad, out)   # a loss overflowing from finite outputs, too
+    _redo_direct(arch, table, ia, ib, ts, data, loss, want_acc, n_threads, out, acc, bad)
     _engine.raise_for_status(bad, "evaluation points",
                              "non-finite pre-activations, outputs or loss", stacklevel=4)
     return out, (acc if want_acc else None)
+
+
+def _redo_direct(arch, table, ia, ib, ts, data, loss, want_acc, n_threads, out, acc, bad):
+    """Evaluate the flagged points again at ``θ_t`` formed directly, in place.
+
+    The mix ``(1 − t) Z_a + t Z_b`` of the first-layer pre-activations is NaN or infinite when
+    one end's pre-activations overflow (an endpoint whose own loss is infinite, such as the
+    last finite parameters of a diverged run), even where ``θ_t`` and its loss are finite
+    (``t = 0`` gives ``0 · inf = NaN``). Only points the kernel flagged are evaluated again;
+    the others keep their bits."""
+    eng = _engine.kernels()
+    rows, cols = np.nonzero(bad == eng.STATUS_DIVERGED)
+    step = 4096
+    for s in range(0, rows.size, step):
+        r, c = rows[s:s + step], cols[s:s + step]
+        t = ts[c][:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = (1 - t) * table[ia[r]] + t * table[ib[r]]
+        ok = np.all(np.isfinite(theta), axis=1)
+        if not ok.any():
+            continue
+        r, c, theta = r[ok], c[ok], np.ascontiguousarray(theta[ok])
+        if table.dtype == np.float32:
+            _, lv, _, av, div = _engine._evaluate_f32(theta, data, None, arch, loss, n_threads,
+                                                      want_grad=False, want_acc=want_acc)
+        else:
+            _, lv, _, av, _, div = _engine._evaluate(theta, data, None, arch, loss, n_threads,
+                                                     want_loss=True, want_grad=False,
+                                                     want_acc=want_acc, want_out=False)
+        fine = ~div & np.isfinite(lv)
+        out[r[fine], c[fine]] = lv[fine]
+        acc[r[fine], c[fine]] = av[fine]
+        bad[r[fine], c[fine]] = eng.STATUS_RUNNING
 
 
 # --- public ------------------------------------------------------------------------------
@@ -414,7 +448,10 @@ def interpolate(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=51, t
     ``θ_t = (1 − t) θ_a + t θ_b`` is formed in the engine. The first layer's pre-activations
     are affine in the parameters, so on each segment they are computed at the two ends only
     and mixed, ``(1 − t) Z_a + t Z_b`` (equal to those of ``θ_t`` in exact arithmetic, to
-    rounding in floating point); the later layers are evaluated at ``θ_t``. Cost
+    rounding in floating point); the later layers are evaluated at ``θ_t``. A point whose
+    mix is not finite (one end's pre-activations beyond the float range, as at the last
+    finite parameters of a diverged run) is evaluated again at ``θ_t`` formed directly, and
+    counts as diverged only if that is not finite either. Cost
     ``O(M · N · (d · l_1 + T · (P − d · l_1)))``, parallel over the ``M`` segments.
 
     References
