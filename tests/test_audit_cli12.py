@@ -14,16 +14,7 @@ import numpy as np
 import pytest
 
 from topoanalysis import Architecture, Network
-from topoanalysis.cli import main
-
-
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse's own errors
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from test_cli_hardening import one_line_error, run  # noqa: E402 (the shared CLI checks)
 
 
 def run_quietly(argv, capsys):
@@ -34,16 +25,6 @@ def run_quietly(argv, capsys):
         result = run(argv, capsys)
     assert not caught, [str(w.message) for w in caught]
     return result
-
-
-def one_line_error(code, err, command):
-    assert code == 2, err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 2, err
-    assert lines[0].startswith(f"usage: topoanalysis {command}")
-    assert lines[1].startswith(f"topoanalysis {command}: error: ")
-    return lines[1]
 
 
 @pytest.fixture

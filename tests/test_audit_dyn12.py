@@ -9,7 +9,6 @@ the update rules of ``train``'s docstring, splitmix64 + Fisher-Yates epoch order
 """
 
 import json
-import os
 import sys
 import warnings
 
@@ -29,6 +28,7 @@ from topoanalysis.dynamics import (
 from topoanalysis.exceptions import DivergenceWarning
 from topoanalysis.io import to_jsonable
 from topoanalysis.network import loss_and_gradient
+from test_audit_dynamics import interrupted_then_resumed  # noqa: E402 (shared resume check)
 
 TRAIN_MODULE = sys.modules["topoanalysis.dynamics.train"]
 
@@ -310,26 +310,7 @@ def test_resumed_run_is_the_uninterrupted_one(monkeypatch, tmp_path, opt, kw):
         assert one.reached_target.all() and (one.final_loss <= kw["target_loss"]).all()
         if opt == "sgd":        # checked at the record steps for mini-batches
             assert np.all(one.steps_taken % 3 == 0)
-    eng = TRAIN_MODULE._engine.kernels()
-    real, calls = eng.train_chunk, []
-
-    def interrupting(*a, **k):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    ck = os.fspath(tmp_path / "run.npz")
-    monkeypatch.setattr(TRAIN_MODULE, "CHECKPOINT_SECONDS", 0.0)
-    monkeypatch.setattr(TRAIN_MODULE, "_chunk_steps", lambda total, per: 5)
-    monkeypatch.setattr(eng, "train_chunk", interrupting)
-    with pytest.raises(KeyboardInterrupt):
-        run(checkpoint=ck)
-    monkeypatch.setattr(eng, "train_chunk", real)
-    monkeypatch.setattr(TRAIN_MODULE, "_chunk_steps", lambda total, per: 7)
-    assert os.path.exists(ck)
-    _same(one, run(checkpoint=ck))
-    assert not os.path.exists(ck)
+    _same(one, interrupted_then_resumed(monkeypatch, tmp_path, run, 3, 7))
 
 
 def _json_round_trip(res):

@@ -327,13 +327,21 @@ def test_threads_chunks_and_resume_are_bit_identical(monkeypatch, tmp_path, dtyp
         monkeypatch.setattr(TRAIN_MODULE, "_chunk_steps", lambda total, per, c=c: c)
         _same(one, run(n_threads=2))
     # interrupted after three chunks of 5 steps, resumed in chunks of 4 on two threads
+    _same(one, interrupted_then_resumed(monkeypatch, tmp_path, run, 4, 4,
+                                        first=dict(n_threads=1), then=dict(n_threads=2)))
+
+
+def interrupted_then_resumed(monkeypatch, tmp_path, run, interrupt_at, resume_chunk, *,
+                             first=None, then=None):
+    """``run(checkpoint=...)`` in chunks of 5 steps, interrupted by a KeyboardInterrupt at the
+    ``interrupt_at``-th engine chunk, then resumed from its checkpoint in chunks of
+    ``resume_chunk`` steps; returns the resumed result (the checkpoint gone after it)."""
     eng = TRAIN_MODULE._engine.kernels()
-    real = eng.train_chunk
-    calls = []
+    real, calls = eng.train_chunk, []
 
     def interrupting(*a, **k):
         calls.append(1)
-        if len(calls) == 4:
+        if len(calls) == interrupt_at:
             raise KeyboardInterrupt
         return real(*a, **k)
 
@@ -342,12 +350,13 @@ def test_threads_chunks_and_resume_are_bit_identical(monkeypatch, tmp_path, dtyp
     monkeypatch.setattr(TRAIN_MODULE, "_chunk_steps", lambda total, per: 5)
     monkeypatch.setattr(eng, "train_chunk", interrupting)
     with pytest.raises(KeyboardInterrupt):
-        run(n_threads=1, checkpoint=ck)
+        run(checkpoint=ck, **(first or {}))
     monkeypatch.setattr(eng, "train_chunk", real)
     assert os.path.exists(ck)
-    monkeypatch.setattr(TRAIN_MODULE, "_chunk_steps", lambda total, per: 4)
-    _same(one, run(n_threads=2, checkpoint=ck))
+    monkeypatch.setattr(TRAIN_MODULE, "_chunk_steps", lambda total, per: resume_chunk)
+    res = run(checkpoint=ck, **(then or {}))
     assert not os.path.exists(ck)
+    return res
 
 
 # --- gradient flow --------------------------------------------------------------------------

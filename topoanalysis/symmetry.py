@@ -256,18 +256,24 @@ def _exact_scores(Fa, Fb):
     return np.array([int(x) for x in P.entries()], dtype=object).reshape(la, la), 2 * e0
 
 
-def _float_potentials(S, perm):
-    """Longest-path potentials of the exchange gains in float (a warm start)."""
-    l = len(perm)
-    G = S[:, perm] - S[np.arange(l), perm][:, None]
+def _longest_paths(G):
+    """Bellman-Ford longest-path potentials ``y`` (from 0) of the gain matrix ``G`` (diagonal
+    set to 0 on a copy), at most ``l + 1`` rounds: settled when no cycle gains."""
+    G = np.array(G, dtype=np.float64)
     np.fill_diagonal(G, 0.0)
-    y = np.zeros(l)
-    for _ in range(l + 1):
+    y = np.zeros(len(G))
+    for _ in range(len(G) + 1):
         new = np.maximum(y, np.max(y[:, None] + G, axis=0))
         if np.array_equal(new, y):
             break
         y = new
     return y
+
+
+def _float_potentials(S, perm):
+    """Longest-path potentials of the exchange gains in float (a warm start)."""
+    l = len(perm)
+    return _longest_paths(S[:, perm] - S[np.arange(l), perm][:, None])
 
 
 def _float_certified(S, perm, Fa, Fb):
@@ -284,14 +290,7 @@ def _float_certified(S, perm, Fa, Fb):
     # free: a near-tie, decided exactly by the caller)
     big = float(np.max(np.abs(G))) + float(np.max(Gerr))
     delta = 2.0 * float(np.max(Gerr)) + 8.0 * u * (2 * l + 2) * big
-    Gd = G + delta
-    np.fill_diagonal(Gd, 0.0)
-    y = np.zeros(l)
-    for _ in range(l + 1):
-        new = np.maximum(y, np.max(y[:, None] + Gd, axis=0))
-        if np.array_equal(new, y):
-            break
-        y = new
+    y = _longest_paths(G + delta)
     T = G + y[:, None] - y[None, :]
     slack = Gerr + 4 * u * (np.abs(G) + np.abs(y)[:, None] + np.abs(y)[None, :])
     np.fill_diagonal(T, -np.inf)
