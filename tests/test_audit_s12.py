@@ -76,3 +76,82 @@ def test_conserved_quadratic_forms_to_dict_records_the_slope():
     d = conserved_quadratic_forms(1, 1, 1, activation="leaky_relu", negative_slope=0.25).to_dict()
     assert d["network"]["negative_slope"] == 0.25
     json.dumps(d, allow_nan=False)
+
+
+# --- the loss between grid points: an upper bound (levelsets.bounds) ------------------------
+def _dense_piece_max(arch, a, b, X, Y, loss, lo, hi, n=300):
+    from topoanalysis.losses import loss_value
+    from topoanalysis.network import Network
+
+    return max(float(loss_value(loss, Network(arch, (1 - t) * a + t * b).forward(X), Y))
+               for t in np.linspace(lo, hi, n))
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce", "l1", "cross_entropy"])
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "abs", "linear"])
+def test_segment_loss_bounds_hold_between_grid_points(loss, act):
+    from topoanalysis import Architecture
+    from topoanalysis.levelsets import segment_loss_bounds
+    from topoanalysis.losses import as_targets
+
+    rng = np.random.default_rng([["mse", "bce", "l1", "cross_entropy"].index(loss),
+                                 ["relu", "leaky_relu", "abs", "linear"].index(act)])
+    for trial in range(6):
+        e = 3 if loss == "cross_entropy" else 1 if loss == "bce" else 1 + trial % 2
+        arch = Architecture(int(rng.integers(1, 4)), (int(rng.integers(1, 6)),), e,
+                            activation=act, negative_slope=0.3, hidden_bias=bool(trial % 3),
+                            output_bias=bool(trial % 2))
+        N = int(rng.integers(1, 15))
+        X = rng.standard_normal((N, arch.inputs))
+        y = (np.eye(e)[rng.integers(0, e, N)] if loss == "cross_entropy" else
+             rng.integers(0, 2, (N, 1)).astype(float) if loss == "bce" else
+             rng.standard_normal((N, e)))
+        a, b = rng.standard_normal((2, arch.n_params)) * 2
+        res = segment_loss_bounds(a, b, X, y, arch=arch, loss=loss, n_points=4)
+        Y = as_targets(y, loss, e)
+        for i in range(3):      # coarse grid: the loss rises between grid points
+            dense = _dense_piece_max(arch, a, b, X, Y, loss, res.ts[i], res.ts[i + 1])
+            assert dense <= res.upper[i] * (1 + 1e-12) + 1e-15
+        assert res.max_upper >= res.grid_max
+
+
+def test_segment_loss_bounds_tighten_with_the_grid_and_refuse_other_networks():
+    from topoanalysis import Architecture, NotSupportedError
+    from topoanalysis.levelsets import segment_loss_bounds
+
+    rng = np.random.default_rng(5)
+    arch = Architecture(3, (5,), 1)
+    X, y = rng.standard_normal((50, 3)), rng.integers(0, 2, (50, 1)).astype(float)
+    a, b = rng.standard_normal((2, arch.n_params))
+    gaps = [segment_loss_bounds(a, b, X, y, arch=arch, loss="bce", n_points=n)
+            for n in (10, 100, 1000)]
+    gap = [g.max_upper - g.grid_max for g in gaps]
+    assert gap[0] > gap[1] > gap[2] >= 0 and gap[2] < 1e-5 * gaps[2].grid_max
+    with pytest.raises(NotSupportedError, match="one hidden layer"):
+        deep = Architecture(3, (2, 2), 1)
+        segment_loss_bounds(np.zeros(deep.n_params), np.zeros(deep.n_params), X, y, arch=deep)
+
+
+def test_a_connected_string_is_proven_or_not_by_its_loss_bounds():
+    # a DSS string checked on a grid of 3 points per piece: its bounds on that grid do not
+    # prove it; on 200 points they do, and every piece's dense maximum is below them
+    from topoanalysis import Architecture
+    from topoanalysis.dynamics import train
+    from topoanalysis.levelsets import dynamic_string_sampling
+
+    rng = np.random.default_rng(0)
+    arch = Architecture(2, (4,), 1)
+    X = rng.standard_normal((40, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    r = train(rng.standard_normal((2, arch.n_params)), X, y, arch=arch, loss="bce", lr=0.5,
+              steps=2000, progress=False)
+    s = dynamic_string_sampling(r.params[0], r.params[1], X, y, arch=arch, loss="bce",
+                                threshold=float(max(r.final_loss)), n_points=3,
+                                progress=False).strings[0]
+    assert s.verdict == "connected"
+    coarse, fine = s.loss_bounds(X, y), s.loss_bounds(X, y, n_points=200)
+    assert np.all(coarse >= s.edge_max_loss) and np.any(coarse >= s.accept_level)
+    assert np.all(fine < s.accept_level)
+    for k in range(len(fine)):
+        dense = _dense_piece_max(arch, s.beads[k], s.beads[k + 1], X, y, "bce", 0.0, 1.0, 400)
+        assert dense <= fine[k]

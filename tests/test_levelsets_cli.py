@@ -51,6 +51,12 @@ def test_connect_permuted_copy(saved_nets, tmp_path, capsys):
                  "--threshold", "1e-3", "--align", "--out", str(out2), "-q"]) == 0
     s2 = load_string(out2 / "string.npz")
     assert s2.connected and s2.n_beads == 0
+    # the loss between grid points: bounded, in the report and on the screen
+    assert "between grid points the loss is at most" in capsys.readouterr().out
+    rep = json.loads((out / "string.json").read_text())
+    assert len(rep["loss_bounds"]) == s.n_beads + 1
+    assert all(b >= m for b, m in zip(rep["loss_bounds"], s.edge_max_loss))
+    assert rep["proven_below_accept_level"] is False      # not connected: not below it
 
 
 def test_barrier_command(saved_nets, tmp_path, capsys):

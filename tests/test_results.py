@@ -152,6 +152,8 @@ FACTORIES = {
         lambda: _m("levelsets").pairwise_barriers([NET, NET2], X, Y, n_points=5, progress=False),
     "topoanalysis.levelsets.connectivity.AlignedBarriers":
         lambda: _m("levelsets").aligned_barriers(NET, NET2, X, Y, n_points=5),
+    "topoanalysis.levelsets.bounds.SegmentBounds":
+        lambda: _m("levelsets").segment_loss_bounds(NET, NET2, X, Y, n_points=5),
     "topoanalysis.levelsets.kernel.KernelDerivation":
         lambda: _m("levelsets").relu_kernel_derivation(),
     "topoanalysis.levelsets.kernel.KernelCheck":

@@ -193,6 +193,9 @@ CASES = {
     ("topoanalysis.dynamics.interpolate", "InterpolationBarrier.get", "kind"): (
         lambda s: _dyn("interpolation_barrier")(NET, NET2, X, YB, n_points=5).get(s),
         ["linear", "mean", "midpoint"]),
+    ("topoanalysis.levelsets.bounds", "segment_loss_bounds", "loss"): (
+        lambda s: __import__("topoanalysis.levelsets", fromlist=["x"]).segment_loss_bounds(
+            NET, NET2, X, YB, loss=s, n_points=3), ["mse", "bce"]),
     ("topoanalysis.dynamics._engine", "batch_loss_and_gradient", "loss"): (
         lambda s: _dyn("batch_loss_and_gradient")(NET.params, X, YB, arch=ARCH, loss=s),
         ["mse", "bce"]),
@@ -432,6 +435,8 @@ DEFERRED = {
         "free text: the page title",
     ("topoanalysis.levelsets.strings", "BeadString.evaluate", "loss"):
         "passes `loss` to as_landscape (covered)",
+    ("topoanalysis.levelsets.strings", "BeadString.loss_bounds", "loss"):
+        "passes `loss` to segment_loss_bounds (covered)",
     ("topoanalysis._validation", "check_magnitude", "what"):
         "free text naming the entries in the message",
     ("topoanalysis._validation", "check_work", "about"):

@@ -39,6 +39,7 @@ proposition_2_3_terms, check_proposition_2_3
     Freeman & Bruna's two-sided bound on the ReLU kernel.
 """
 
+from .bounds import SegmentBounds, segment_loss_bounds
 from .connectivity import AlignedBarriers, BarrierMatrix, aligned_barriers, pairwise_barriers
 from .kernel import (
     KernelCheck,
@@ -74,6 +75,8 @@ from .strings import (
 )
 
 __all__ = [
+    "SegmentBounds",
+    "segment_loss_bounds",
     "MinimumEnergyPath",
     "minimum_energy_path",
     "LossSurface",

@@ -146,7 +146,7 @@ def _plt():
 
 def cmd_connect(args):
     from ..dynamics import interpolate, path_losses
-    from ..exceptions import DivergenceWarning, ValidationError
+    from ..exceptions import DivergenceWarning, NotSupportedError, ValidationError
     from ..cli import data_of, networks_of, output_of
     from ..io import OutputFolder, load_network, save_figure, write_csv, write_json
     from .connectivity import aligned_barriers
@@ -189,9 +189,21 @@ def cmd_connect(args):
         s = res[0]
         print(f"L(A) = {ends[0]:.5g}, L(B) = {ends[1]:.5g}, L0 = {threshold:.5g}")
         print(s.summary())
+        report = s.to_dict()
+        try:        # the loss between grid points (one hidden layer of piecewise-linear units)
+            bounds = s.loss_bounds(X, y, loss=loss)
+        except NotSupportedError:
+            bounds = None
+        if bounds is not None:
+            proven = bool(np.all(bounds < s.accept_level))
+            print(f"between grid points the loss is at most {float(np.max(bounds)):.5g}: "
+                  + ("proven below the accept level" if proven else
+                     "not proven below the accept level (a finer --points grid may prove it)"))
+            report["loss_bounds"] = [float(v) for v in bounds]
+            report["proven_below_accept_level"] = proven
         files = [s.save(out.path("string.npz"))]
         files.append(out.path("string.json"))
-        write_json(files[-1], s.to_dict())
+        write_json(files[-1], report)
         pl = path_losses(s.beads, X, y, arch=s.arch, loss=loss, points_per_edge=21)
         pos, curve = pl.along_path()
         seg = np.linalg.norm(np.diff(s.beads, axis=0), axis=1)

@@ -172,6 +172,46 @@ class BeadString:
         """
         return int(self.beads.shape[0])
 
+    def loss_bounds(self, X, y=None, *, loss=None, n_points=None):
+        """Upper bounds of the loss on each piece, between its grid points too.
+
+        ``"connected"`` is a grid check (``edge_max_loss``); for a network with one hidden
+        layer of ``relu``, ``leaky_relu``, ``abs`` or ``linear`` units these bounds
+        (:func:`~topoanalysis.levelsets.bounds.segment_loss_bounds`: the grid values plus
+        curvature and kink terms) hold at every ``t``, so
+        ``(string.loss_bounds(X, y) < string.accept_level).all()`` proves the pieces stay below
+        the accept level everywhere (float64 evaluation, a relative margin for its rounding).
+
+        Parameters
+        ----------
+        X : Landscape or array_like of shape (N, d)
+            Data (or a landscape of this string's architecture).
+        y : array_like, optional
+            Targets (with array data).
+        loss : str, optional
+            Loss (default: the landscape's, else the one the string was built with).
+        n_points : int, optional
+            Grid points per piece (default: the string's ``n_points``).
+
+        Returns
+        -------
+        ndarray of shape (K − 1,)
+            Upper bound of the loss on each piece.
+        """
+        from ..landscape import Landscape
+        from .bounds import segment_loss_bounds
+
+        if isinstance(X, Landscape):
+            if X.arch != self.arch:
+                raise ValidationError(f"`X` must be a landscape of the string's architecture "
+                                      f"({self.arch}); got one of {X.arch}.")
+            X, y, loss = X.X, X.Y, loss or X.loss_name
+        loss = loss or self.settings.get("loss", "mse")
+        n = n_points or self.settings.get("n_points", 100)
+        return np.array([segment_loss_bounds(a, b, X, y, arch=self.arch, loss=loss,
+                                             n_points=n).max_upper
+                         for a, b in zip(self.beads[:-1], self.beads[1:])])
+
     def evaluate(self, X, y=None, *, loss=None, n_points=None, n_threads=None):
         """Losses of this string on other data (e.g. a test set): the beads and the highest
         loss of each straight piece on the grid.
