@@ -155,3 +155,13 @@ def test_a_connected_string_is_proven_or_not_by_its_loss_bounds():
     for k in range(len(fine)):
         dense = _dense_piece_max(arch, s.beads[k], s.beads[k + 1], X, y, "bce", 0.0, 1.0, 400)
         assert dense <= fine[k]
+
+
+def test_analyze_bounds_the_loss_between_the_barrier_grid_points():
+    from topoanalysis.analyze import analyze
+
+    rep = analyze(seeds=2, steps=40, out=None, progress=False, n_threads=1, n_points=11)
+    assert rep.pairs
+    for p in rep.pairs:
+        assert p["max_loss_bound"] >= p["max_loss_grid"] > 0
+    assert "loss on the segment at most" in rep.summary()

@@ -115,7 +115,8 @@ class AnalysisReport:
                           "and its trained obstructed twin:"]
             for p in self.pairs:
                 lines.append(f"  seed {p['seed']:>3}: barrier {p['barrier']:.4f} at t={p['t_max']:.2f}"
-                             f" (midpoint {p['midpoint']:.4f})")
+                             f" (midpoint {p['midpoint']:.4f}; loss on the segment at most "
+                             f"{p.get('max_loss_bound', float('nan')):.4f})")
             b = np.array([p["barrier"] for p in self.pairs])
             lines.append(f"  mean barrier {b.mean():.4f}, max {b.max():.4f}")
         if self.aligned is not None:
@@ -270,10 +271,15 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                                         data.X_train, data.y_train, arch=arch, loss="bce",
                                         n_points=n_points,
                                         n_threads=n_threads)
+            from .levelsets import segment_loss_bounds
             for j, i in enumerate(idx):
+                # the grid's highest loss, and a bound of the loss between the grid points
+                sb = segment_loss_bounds(final[i], final[seeds + i], data.X_train, data.y_train,
+                                         arch=arch, loss="bce", n_points=n_points)
                 pairs.append({"seed": i, "barrier": float(bar.barrier[j]),
                               "t_max": float(bar.t_barrier[j]), "midpoint": float(bar.midpoint[j]),
-                              "mean": float(bar.mean[j])})
+                              "mean": float(bar.mean[j]), "max_loss_grid": sb.grid_max,
+                              "max_loss_bound": sb.max_upper})
             from .levelsets import aligned_barriers
             aligned = aligned_barriers(final[idx], final[[seeds + i for i in idx]], data.X_train,
                                        data.y_train, arch=arch, loss="bce", n_points=n_points,
