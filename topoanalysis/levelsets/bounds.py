@@ -86,6 +86,11 @@ class SegmentBounds:
                 "grid_max": fin([self.grid_max])[0], "max_upper": fin([self.max_upper])[0]}
 
 
+def _width(arch):
+    """Hidden width of a one-hidden-layer architecture (the pre-activations per sample)."""
+    return int(arch.hidden[0])
+
+
 def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=100,
                         ts=None, margin=1e-9):
     """Upper bound of the loss on the segment from ``theta_a`` to ``theta_b``.
@@ -169,6 +174,14 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     margin = check_float("margin", margin, minimum=0.0)
 
     N, e = Y.shape
+    if Y.shape[0] != X.shape[0]:
+        raise ShapeError(f"`y` must have one row per sample of `X` ({X.shape[0]}); got "
+                         f"{Y.shape[0]}.")
+    from .._resources import check_memory
+
+    # the outputs on the grid, the corner sizes and the deviations: a few (T, N, e) arrays
+    check_memory(40.0 * ts.size * N * e + 8.0 * N * _width(arch),
+                 f"{ts.size} grid points × {N} samples × {e} outputs", "n_points")
     (W1a, b1a), (W2a, b2a) = arch.unpack(ta)
     (W1b, b1b), (W2b, b2b) = arch.unpack(tb)
     zero_l, zero_e = np.zeros(W1a.shape[0]), np.zeros(e)
