@@ -208,6 +208,7 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
         # kinks: z_nk changes sign strictly inside the segment, at tau = Z0 / (Z0 - Z1); a
         # kink within rounding of a grid point counts in both intervals around it
         Jf = np.zeros((T1, N, e))                             # corner sizes of f per interval
+        Jm = np.zeros((T1, N))                                # the same, largest output each
         n_idx, k_idx = np.nonzero(Z0 * Z1 < 0)
         if n_idx.size and jump > 0:
             tau = Z0[n_idx, k_idx] / (Z0[n_idx, k_idx] - Z1[n_idx, k_idx])
@@ -216,18 +217,23 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
             lo = np.clip(np.searchsorted(ts, tau - eps, side="right") - 1, 0, T1 - 1)
             hi = np.clip(np.searchsorted(ts, tau + eps, side="left") - 1, 0, T1 - 1)
             np.add.at(Jf, (lo, n_idx), size)
+            np.add.at(Jm, (lo, n_idx), size.max(axis=1))
             other = hi != lo
             np.add.at(Jf, (hi[other], n_idx[other]), size[other])
+            np.add.at(Jm, (hi[other], n_idx[other]), size[other].max(axis=1))
         if loss == "cross_entropy":
             G = ((1.0 + np.sum(np.abs(Y), axis=1)) / N)[None, :, None]   # per sample
             M = np.sum(G[..., 0] * np.max(fpp, axis=1)[None, :], axis=1)
-            K = np.sum(G[..., 0] * np.max(Jf, axis=2), axis=1)
+            K = np.sum(G[..., 0] * Jm, axis=1)             # per corner: its largest output
         else:
             if loss == "mse":
                 dev = np.maximum(np.abs(F[:-1] - Y), np.abs(F[1:] - Y))
                 Fb = dev + fpp[None] * (h ** 2 / 8)[:, None, None] + Jf * (h / 4)[:, None, None]
                 G = 2.0 * Fb / (N * e)
-            else:                                             # bce, l1: |l'| <= 1 per entry
+            elif loss == "bce":                               # |sigma(f) - y| <= max(|y|, |1 - y|)
+                G = np.broadcast_to(np.maximum(np.abs(Y), np.abs(1.0 - Y)) / (N * e),
+                                    (T1, N, e))
+            else:                                             # l1: |l'| <= 1 per entry
                 G = np.full((T1, N, e), 1.0 / (N * e))
             M = np.sum(G * fpp[None], axis=(1, 2))
             K = np.sum(G * Jf, axis=(1, 2))
