@@ -165,3 +165,33 @@ def test_analyze_bounds_the_loss_between_the_barrier_grid_points():
     for p in rep.pairs:
         assert p["max_loss_bound"] >= p["max_loss_grid"] > 0
     assert "loss on the segment at most" in rep.summary()
+
+
+def test_segment_loss_bounds_degenerate_cases():
+    from topoanalysis import Architecture, ShapeError
+    from topoanalysis.levelsets import segment_loss_bounds
+
+    arch = Architecture(2, (3,), 2)
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    y = np.array([[0.5, -1.0], [0.0, 0.2], [1.0, 1.0]])
+    theta = np.zeros(arch.n_params)
+    (W, b), (A, c) = arch.unpack(theta)
+    W[0] = [1.0, 1.0]          # neurons 0 and 1 parallel, neuron 2 dead 1e-12 from activating
+    W[1] = [2.0, 2.0]
+    W[2] = [0.0, 0.0]
+    b[2] = -1e-12
+    A[:] = [[1.0, -1.0, 3.0], [0.5, 0.5, -2.0]]
+    other_b = -0.5 * theta
+    (_, bo), _ = arch.unpack(other_b)
+    bo[2] = 1e-12              # the dead neuron activates along the segment
+    for end in (theta, other_b):
+        res = segment_loss_bounds(theta, end, X, y, arch=arch, n_points=3)
+        dense = _dense_piece_max(arch, theta, end, X, y, "mse", 0.0, 1.0, 2001)
+        assert res.grid_max <= dense <= res.max_upper
+    same = segment_loss_bounds(theta, theta, X, y, arch=arch, n_points=3)
+    assert same.max_upper == pytest.approx(same.grid_max, rel=1e-8)   # a point: no rise
+    huge = segment_loss_bounds(np.full(arch.n_params, 1e308), theta, X, y, arch=arch,
+                               n_points=3)
+    assert huge.grid_max == np.inf and huge.max_upper == np.inf        # never NaN
+    with pytest.raises(ShapeError, match="at least one sample"):
+        segment_loss_bounds(theta, theta, np.zeros((0, 2)), np.zeros((0, 2)), arch=arch)

@@ -26,6 +26,7 @@ import dataclasses
 
 import numpy as np
 
+from .._results import as_list
 from .._validation import check_array, check_float, check_int
 from ..exceptions import NotSupportedError, ShapeError, ValidationError
 from ..losses import as_targets, check_loss, check_outputs_for_loss, loss_value
@@ -73,22 +74,17 @@ class SegmentBounds:
                 f"{self.max_upper:.6g} anywhere on the segment")
 
     def to_dict(self):
-        """The bounds as plain JSON types (non-finite values as ``None``).
+        """The bounds as plain JSON types (non-finite floats stay floats: ``write_json`` writes
+        them as ``null``).
 
         Returns
         -------
         dict
             The fields, arrays as lists.
         """
-        def fin(v):
-            return [float(x) if np.isfinite(x) else None for x in np.ravel(v)]
-        return {"ts": fin(self.ts), "loss": fin(self.loss), "upper": fin(self.upper),
-                "grid_max": fin([self.grid_max])[0], "max_upper": fin([self.max_upper])[0]}
-
-
-def _width(arch):
-    """Hidden width of a one-hidden-layer architecture (the pre-activations per sample)."""
-    return int(arch.hidden[0])
+        return {"ts": as_list(self.ts), "loss": as_list(self.loss),
+                "upper": as_list(self.upper), "grid_max": float(self.grid_max),
+                "max_upper": float(self.max_upper)}
 
 
 def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=100,
@@ -162,6 +158,9 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     ta = check_array("theta_a", theta_a, shape=(P,))
     tb = check_array("theta_b", theta_b, shape=(P,))
     X = check_array("X", X, ndim=2)
+    if X.shape[0] == 0:
+        raise ShapeError("`X` must hold at least one sample; got shape (0, "
+                         f"{X.shape[1]}).")
     if X.shape[1] != arch.inputs:
         raise ShapeError(f"`X` must have {arch.inputs} columns; got shape {X.shape}.")
     Y = np.asarray(as_targets(y, loss, arch.outputs), dtype=np.float64)
@@ -180,13 +179,14 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     from .._resources import check_memory
 
     # the outputs on the grid, the corner sizes and the deviations: a few (T, N, e) arrays
-    check_memory(40.0 * ts.size * N * e + 8.0 * N * _width(arch),
+    check_memory(40.0 * ts.size * N * e + 8.0 * N * arch.hidden[0],
                  f"{ts.size} grid points × {N} samples × {e} outputs", "n_points")
     (W1a, b1a), (W2a, b2a) = arch.unpack(ta)
     (W1b, b1b), (W2b, b2b) = arch.unpack(tb)
     zero_l, zero_e = np.zeros(W1a.shape[0]), np.zeros(e)
-    Z0 = X @ W1a.T + (zero_l if b1a is None else b1a)
-    Z1 = X @ W1b.T + (zero_l if b1b is None else b1b)
+    with np.errstate(over="ignore", invalid="ignore"):     # beyond float64: an inf bound
+        Z0 = X @ W1a.T + (zero_l if b1a is None else b1a)
+        Z1 = X @ W1b.T + (zero_l if b1b is None else b1b)
     A0, A1 = W2a.T, W2b.T                                     # (l, e)
     B0 = zero_e if b2a is None else b2a
     B1 = zero_e if b2b is None else b2b
@@ -199,6 +199,7 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
         F = np.stack([act((1 - t) * Z0 + t * Z1) @ ((1 - t) * A0 + t * A1)
                       + (1 - t) * B0 + t * B1 for t in ts])   # (T, N, e)
         L = np.asarray(loss_value(loss, F, Y), dtype=np.float64)
+        L = np.where(np.isnan(L), np.inf, L)      # a loss beyond float64 (inf - inf): not finite
         dZ, dA = np.abs(Z1 - Z0), np.abs(A1 - A0)
         smax, jump = max(abs(left), abs(right)), abs(right - left)
         fpp = 2.0 * smax * (dZ @ dA)                          # (N, e): |f''| off the kinks
