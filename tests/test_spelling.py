@@ -385,6 +385,9 @@ NOT_CHOICES = {
 
 # (module, qualname, parameter) covered by another entry or deliberately left out, with reason
 DEFERRED = {
+    ("topoanalysis.levelsets.strings", "dynamic_string_sampling", "certify"):
+        "'auto', True or False: one spelling, matched exactly (tested in "
+        "test_certified_strings.py)",
     ("topoanalysis.analyze", "analyze", "scheme"):
         "passes `scheme` to init_params (covered) after check_choice; trains real networks",
     ("topoanalysis.critical.plateaus", "saddle_to_saddle", "loss"):

@@ -18,8 +18,10 @@ activation), and every loss ``ℓ`` of the package is convex in the outputs, so
 most ``m h / 4`` above the chord). ``|ℓ'|`` is bounded by the loss: ``1/(N e)`` for ``bce`` and
 ``l1``, ``(1 + Σ_j |y_nj|)/N`` for ``cross_entropy``, and ``2 F_nj/(N e)`` for ``mse`` with
 ``F_nj`` a bound of ``|f_nj − y_nj|`` on the interval (its values at the two ends plus the same
-curvature and corner terms). The losses at the grid points are evaluated in float64 and the
-bound is raised by a relative ``margin`` for their rounding.
+curvature and corner terms). The losses at the grid points are evaluated in float64 with an
+a-priori rounding analysis (``loss_error``), and a kink counts in every interval its rounded
+position may fall in. With a ``level`` the grid is refined (intervals halved) until every
+bound is below it or ``max_points`` is reached.
 """
 
 import dataclasses
@@ -38,6 +40,182 @@ _SLOPES = {"relu": lambda a: (0.0, 1.0), "leaky_relu": lambda a: (a, 1.0),
            "abs": lambda a: (-1.0, 1.0), "linear": lambda a: (1.0, 1.0)}
 
 
+#: unit roundoff of float64
+_U = 2.0 ** -53
+#: a bound of the error of one float64 exp, log or log1p of NumPy, in units of _U (NumPy's
+#: SIMD implementations are accurate to 4 ulp, 8 _U; 32 leaves room)
+_LIBM = 32.0
+
+
+def _gamma(n):
+    """Higham's ``γ_n = n u / (1 − n u)``: the relative error of ``n`` roundings."""
+    return n * _U / (1.0 - n * _U)
+
+
+class _Segment:
+    """The segment's float64 evaluation with an error bound at every grid point.
+
+    A loss ``L̂(t)`` computed in float64 differs from the exact ``L(θ_t)`` by at most
+    ``loss_error(t)``: the pre-activations of the two ends are sums of ``d`` products plus a bias
+    (``|ẑ − z| <= γ_{d+2} (|X| |W|ᵀ + |b|)``, in any summation order, with or without FMA), the
+    mixing ``(1 − t) ẑ_0 + t ẑ_1`` and ``(1 − t) a_0 + t a_1`` adds ``γ_4`` of the magnitudes,
+    the activation is exact (``relu``, ``abs``, ``linear``) or one rounding (``leaky_relu``) and
+    ``smax``-Lipschitz, the output sum ``γ_{l+2}`` of its magnitudes; the loss turns an output
+    error ``E`` into ``|ℓ'| E`` (``2 |f − y| E + E²`` for ``mse``) and its own evaluation adds
+    ``γ_{Ne+4}`` of the summed magnitudes plus ``_LIBM`` roundings per ``exp``/``log``. Each bound
+    is computed in float64 and raised by ``γ`` of its own operation count.
+    """
+
+    def __init__(self, arch, ta, tb, X, Y, loss):
+        (W1a, b1a), (W2a, b2a) = arch.unpack(ta)
+        (W1b, b1b), (W2b, b2b) = arch.unpack(tb)
+        self.N, self.e = Y.shape
+        self.d, self.l = X.shape[1], W1a.shape[0]
+        zero_l, zero_e = np.zeros(self.l), np.zeros(self.e)
+        b1a = zero_l if b1a is None else b1a
+        b1b = zero_l if b1b is None else b1b
+        g = _gamma(self.d + 2)
+        with np.errstate(over="ignore", invalid="ignore"):     # beyond float64: an inf bound
+            aX = np.abs(X)
+            self.Z0 = X @ W1a.T + b1a
+            self.Z1 = X @ W1b.T + b1b
+            self.E0 = (g * (1 + g)) * (aX @ np.abs(W1a).T + np.abs(b1a))
+            self.E1 = (g * (1 + g)) * (aX @ np.abs(W1b).T + np.abs(b1b))
+        self.A0, self.A1 = W2a.T, W2b.T                        # (l, e)
+        self.B0 = zero_e if b2a is None else b2a
+        self.B1 = zero_e if b2b is None else b2b
+        self.left, self.right = _SLOPES[arch.activation](float(arch.negative_slope))
+        self.smax = max(abs(self.left), abs(self.right))
+        self.leaky = arch.activation == "leaky_relu"
+        self.X, self.Y, self.loss = X, Y, loss
+
+    def _act(self, z):
+        return np.where(z > 0, self.right * z, self.left * z)
+
+    def points(self, ts):
+        """Loss, its error bound, outputs and their error bounds at the grid points ``ts``."""
+        N, e, l = self.N, self.e, self.l
+        T = ts.size
+        F, EF = np.empty((T, N, e)), np.empty((T, N, e))
+        g4, gl = _gamma(4), _gamma(l + 2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, t in enumerate(ts):
+                c0, c1 = 1.0 - t, t
+                Z = c0 * self.Z0 + c1 * self.Z1
+                EZ = (c0 * self.E0 + c1 * self.E1
+                      + g4 * (c0 * np.abs(self.Z0) + c1 * np.abs(self.Z1))) * (1 + g4)
+                S = self._act(Z)
+                ES = self.smax * EZ + (_U * np.abs(S) if self.leaky else 0.0)
+                A, B = c0 * self.A0 + c1 * self.A1, c0 * self.B0 + c1 * self.B1
+                EA = g4 * (c0 * np.abs(self.A0) + c1 * np.abs(self.A1))
+                EB = g4 * (c0 * np.abs(self.B0) + c1 * np.abs(self.B1))
+                aS, aA = np.abs(S), np.abs(A)
+                F[i] = S @ A + B
+                EF[i] = (ES @ aA + (aS + ES) @ EA + EB + gl * (aS @ aA + np.abs(B))) \
+                    * (1 + _gamma(l + 8))
+            L = np.asarray(loss_value(self.loss, F, self.Y), dtype=np.float64)
+            L = np.where(np.isnan(L), np.inf, L)   # a loss beyond float64 (inf - inf): not finite
+            EL = self._loss_error(F, EF, L)
+        EL = np.where(np.isnan(EL), np.inf, EL)
+        return L, EL, F, EF
+
+    def _loss_error(self, F, EF, L):
+        """``|L(θ_t) − L̂(t)|`` at each grid point from the output errors ``EF``."""
+        N, e, Y = self.N, self.e, self.Y
+        gs = _gamma(N * e + 4)
+        lib = _LIBM * _U
+        if self.loss == "mse":
+            prop = np.mean(2.0 * np.abs(F - Y) * EF + EF * EF, axis=(1, 2))
+            own = 2.0 * gs * L
+        elif self.loss == "l1":
+            prop = np.mean(EF, axis=(1, 2))
+            own = 2.0 * gs * L
+        elif self.loss == "bce":            # |sigma(f) - y| <= max(|y|, |1 - y|)
+            prop = np.mean(np.maximum(np.abs(Y), np.abs(1.0 - Y)) * EF, axis=(1, 2))
+            own = (2 * lib + gs) * np.mean(np.abs(F) * (1.0 + np.abs(Y)) + 1.0, axis=(1, 2))
+        else:                               # cross-entropy: |l'| <= |sum y| + sum |y| per sample
+            ay = np.sum(np.abs(Y), axis=1)
+            lip = np.abs(np.sum(Y, axis=1)) + ay
+            prop = np.mean(lip * np.max(EF, axis=2), axis=1)
+            own = (4 * lib + _gamma(N + e + 8)) * np.mean(
+                ay * (2.0 * np.max(np.abs(F), axis=2) + np.log(e) + 1.0), axis=1)
+        return (prop + own) * (1 + _gamma(N * e + 16))
+
+    def intervals(self, ts, L, EL, F, EF, margin):
+        """Upper bound of the exact loss on each interval of the grid ``ts``."""
+        N, e, l, Y = self.N, self.e, self.l, self.Y
+        gs = _gamma(N * e + l + 16)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # exact |z_1 - z_0| and |a_1 - a_0| are at most these
+            dZ = (np.abs(self.Z1 - self.Z0) + self.E0 + self.E1) * (1 + 2 * _U)
+            dA = np.abs(self.A1 - self.A0) * (1 + 2 * _U)
+            jump = abs(self.right - self.left)
+            fpp = (2.0 * self.smax * (dZ @ dA)) * (1 + _gamma(l + 4))   # (N, e): |f''| off kinks
+            Amax = np.maximum(np.abs(self.A0), np.abs(self.A1))        # (l, e)
+            h = np.diff(ts) * (1 + 2 * _U)
+            T1 = ts.size - 1
+            # kinks: the exact z_nk(t) = (1 - t) z0 + t z1 with z0, z1 within E0, E1 of the
+            # computed values can vanish only where the lower line is <= 0 <= the upper line;
+            # a kink counts in every grid interval meeting that range (widened by 1e-12)
+            Jf = np.zeros((T1, N, e))                          # corner sizes of f per interval
+            Jm = np.zeros((T1, N))                             # the same, largest output each
+            lo0, lo1 = self.Z0 - self.E0, self.Z1 - self.E1
+            up0, up1 = self.Z0 + self.E0, self.Z1 + self.E1
+            n_idx, k_idx = np.nonzero(~((lo0 > 0) & (lo1 > 0)) & ~((up0 < 0) & (up1 < 0)))
+            if n_idx.size and jump > 0:
+                a_lo, b_lo = _zero_range(lo0[n_idx, k_idx], lo1[n_idx, k_idx], below=True)
+                a_up, b_up = _zero_range(up0[n_idx, k_idx], up1[n_idx, k_idx], below=False)
+                t_lo = np.maximum(a_lo, a_up) - 1e-12
+                t_hi = np.minimum(b_lo, b_up) + 1e-12
+                keep = t_lo <= t_hi
+                n_idx, k_idx, t_lo, t_hi = n_idx[keep], k_idx[keep], t_lo[keep], t_hi[keep]
+                size = (jump * dZ[n_idx, k_idx])[:, None] * Amax[k_idx]    # (K, e)
+                first = np.clip(np.searchsorted(ts, t_lo, side="right") - 1, 0, T1 - 1)
+                last = np.clip(np.searchsorted(ts, t_hi, side="left") - 1, 0, T1 - 1)
+                count = np.maximum(last - first + 1, 1)
+                # every interval first..last gets the corner (sums of nonnegative terms only)
+                rows = np.repeat(np.arange(first.size), count)
+                cell = first[rows] + (np.arange(rows.size) - np.repeat(np.cumsum(count) - count,
+                                                                        count))
+                np.add.at(Jf, (cell, n_idx[rows]), size[rows])
+                np.add.at(Jm, (cell, n_idx[rows]), size[rows].max(axis=1))
+                Jf, Jm = Jf * (1 + gs), Jm * (1 + gs)
+            if self.loss == "cross_entropy":
+                ay = np.sum(np.abs(Y), axis=1)
+                G = (np.abs(np.sum(Y, axis=1)) + ay) / N                 # per sample
+                M = np.sum(G * np.max(fpp, axis=1))
+                K = np.sum(G[None, :] * Jm, axis=1)       # per corner: its largest output
+            else:
+                if self.loss == "mse":
+                    dev = np.maximum(np.abs(F[:-1] - Y) + EF[:-1], np.abs(F[1:] - Y) + EF[1:])
+                    Fb = (dev + fpp[None] * (h ** 2 / 8)[:, None, None]
+                          + Jf * (h / 4)[:, None, None])
+                    G = 2.0 * Fb / (N * e)
+                elif self.loss == "bce":                  # |sigma(f) - y| <= max(|y|, |1 - y|)
+                    G = np.broadcast_to(np.maximum(np.abs(Y), np.abs(1.0 - Y)) / (N * e),
+                                        (T1, N, e))
+                else:                                     # l1: |l'| <= 1 per entry
+                    G = np.full((T1, N, e), 1.0 / (N * e))
+                M = np.sum(G * fpp[None], axis=(1, 2))
+                K = np.sum(G * Jf, axis=(1, 2))
+            M, K = M * (1 + gs), K * (1 + gs)
+            top = np.maximum(L[:-1] + EL[:-1], L[1:] + EL[1:])
+            upper = (top + M * h ** 2 / 8 + K * h / 4) * (1 + 8 * _U)
+            upper = upper + margin * (np.abs(upper) + np.abs(top))
+        return np.where(np.isnan(upper), np.inf, upper)
+
+
+def _zero_range(v0, v1, *, below):
+    """Range ``[a, b]`` of ``t ∈ [0, 1]`` where the line ``(1 − t) v0 + t v1`` is ``<= 0``
+    (``below``) or ``>= 0`` (empty: ``a > b``)."""
+    s0, s1 = (v0, v1) if below else (-v0, -v1)            # the set where s(t) <= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = s0 / (s0 - s1)
+    a = np.where(s0 <= 0, 0.0, np.where(s1 <= 0, root, 2.0))
+    b = np.where(s1 <= 0, 1.0, np.where(s0 <= 0, root, -1.0))
+    return np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=1.0)
+
+
 @dataclasses.dataclass(frozen=True)
 class SegmentBounds:
     """Loss on the grid of a segment and an upper bound between its grid points.
@@ -54,6 +232,15 @@ class SegmentBounds:
         Highest loss on the grid.
     max_upper : float
         Upper bound of the loss on the whole segment.
+    loss_error : ndarray of shape (T,)
+        Bound of the float64 rounding error of ``loss`` (the exact loss at ``ts[i]`` lies in
+        ``loss[i] ± loss_error[i]``).
+    level : float or None
+        The level the bound was refined against (None: the grid as given).
+    proven : bool or None
+        With a ``level``: True when every interval's bound is below it (the loss is below the
+        level on the whole segment), False when the refinement stopped first (at
+        ``max_points`` or a grid point certainly at or above the level).
     """
 
     ts: np.ndarray
@@ -61,6 +248,9 @@ class SegmentBounds:
     upper: np.ndarray
     grid_max: float
     max_upper: float
+    loss_error: np.ndarray = None
+    level: float = None
+    proven: bool = None
 
     def summary(self):
         """One line: the highest loss on the grid and the bound on the whole segment.
@@ -70,8 +260,11 @@ class SegmentBounds:
         str
             The line.
         """
-        return (f"segment loss: {self.grid_max:.6g} on a grid of {self.ts.size} points, at most "
+        line = (f"segment loss: {self.grid_max:.6g} on a grid of {self.ts.size} points, at most "
                 f"{self.max_upper:.6g} anywhere on the segment")
+        if self.level is not None:
+            line += (f"; {'proven' if self.proven else 'not proven'} below {self.level:.6g}")
+        return line
 
     def to_dict(self):
         """The bounds as plain JSON types (non-finite floats stay floats: ``write_json`` writes
@@ -84,11 +277,14 @@ class SegmentBounds:
         """
         return {"ts": as_list(self.ts), "loss": as_list(self.loss),
                 "upper": as_list(self.upper), "grid_max": float(self.grid_max),
-                "max_upper": float(self.max_upper)}
+                "max_upper": float(self.max_upper),
+                "loss_error": None if self.loss_error is None else as_list(self.loss_error),
+                "level": None if self.level is None else float(self.level),
+                "proven": None if self.proven is None else bool(self.proven)}
 
 
 def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=100,
-                        ts=None, margin=1e-9):
+                        ts=None, level=None, max_points=4096, margin=0.0):
     """Upper bound of the loss on the segment from ``theta_a`` to ``theta_b``.
 
     Parameters
@@ -108,8 +304,15 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
         Grid points (``0`` and ``1`` included) when ``ts`` is not given.
     ts : array_like of shape (T,), optional
         Increasing grid on ``[0, 1]`` starting at 0 and ending at 1.
-    margin : float, default=1e-9
-        Relative amount added to each bound for the rounding of the float64 evaluation.
+    level : float, optional
+        Refine the grid until the loss is proven below ``level`` on the whole segment:
+        intervals whose bound is not below it are halved, until every bound is below (``proven``
+        True), a grid point's loss is certainly ``>= level``, or the grid would exceed
+        ``max_points`` (``proven`` False).
+    max_points : int, default=4096
+        Largest grid of the refinement (with ``level``).
+    margin : float, default=0.0
+        Relative amount added to each bound on top of the rounding analysis (``loss_error``).
 
     Returns
     -------
@@ -176,71 +379,41 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     if Y.shape[0] != X.shape[0]:
         raise ShapeError(f"`y` must have one row per sample of `X` ({X.shape[0]}); got "
                          f"{Y.shape[0]}.")
+    if level is not None:
+        level = check_float("level", level)
+        if not np.isfinite(level):
+            raise ValidationError(f"`level` must be a finite float; got {level!r}.")
+        max_points = check_int("max_points", max_points, minimum=ts.size)
     from .._resources import check_memory
 
-    # the outputs on the grid, the corner sizes and the deviations: a few (T, N, e) arrays
-    check_memory(40.0 * ts.size * N * e + 8.0 * N * arch.hidden[0],
-                 f"{ts.size} grid points × {N} samples × {e} outputs", "n_points")
-    (W1a, b1a), (W2a, b2a) = arch.unpack(ta)
-    (W1b, b1b), (W2b, b2b) = arch.unpack(tb)
-    zero_l, zero_e = np.zeros(W1a.shape[0]), np.zeros(e)
-    with np.errstate(over="ignore", invalid="ignore"):     # beyond float64: an inf bound
-        Z0 = X @ W1a.T + (zero_l if b1a is None else b1a)
-        Z1 = X @ W1b.T + (zero_l if b1b is None else b1b)
-    A0, A1 = W2a.T, W2b.T                                     # (l, e)
-    B0 = zero_e if b2a is None else b2a
-    B1 = zero_e if b2b is None else b2b
-    left, right = _SLOPES[arch.activation](float(arch.negative_slope))
-
-    def act(z):
-        return np.where(z > 0, right * z, left * z)
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        F = np.stack([act((1 - t) * Z0 + t * Z1) @ ((1 - t) * A0 + t * A1)
-                      + (1 - t) * B0 + t * B1 for t in ts])   # (T, N, e)
-        L = np.asarray(loss_value(loss, F, Y), dtype=np.float64)
-        L = np.where(np.isnan(L), np.inf, L)      # a loss beyond float64 (inf - inf): not finite
-        dZ, dA = np.abs(Z1 - Z0), np.abs(A1 - A0)
-        smax, jump = max(abs(left), abs(right)), abs(right - left)
-        fpp = 2.0 * smax * (dZ @ dA)                          # (N, e): |f''| off the kinks
-        Amax = np.maximum(np.abs(A0), np.abs(A1))             # (l, e)
-        h = np.diff(ts)
-        T1 = ts.size - 1
-        # kinks: z_nk changes sign strictly inside the segment, at tau = Z0 / (Z0 - Z1); a
-        # kink within rounding of a grid point counts in both intervals around it
-        Jf = np.zeros((T1, N, e))                             # corner sizes of f per interval
-        Jm = np.zeros((T1, N))                                # the same, largest output each
-        n_idx, k_idx = np.nonzero(Z0 * Z1 < 0)
-        if n_idx.size and jump > 0:
-            tau = Z0[n_idx, k_idx] / (Z0[n_idx, k_idx] - Z1[n_idx, k_idx])
-            size = (jump * dZ[n_idx, k_idx])[:, None] * Amax[k_idx]   # (K, e)
-            eps = 1e-12
-            lo = np.clip(np.searchsorted(ts, tau - eps, side="right") - 1, 0, T1 - 1)
-            hi = np.clip(np.searchsorted(ts, tau + eps, side="left") - 1, 0, T1 - 1)
-            np.add.at(Jf, (lo, n_idx), size)
-            np.add.at(Jm, (lo, n_idx), size.max(axis=1))
-            other = hi != lo
-            np.add.at(Jf, (hi[other], n_idx[other]), size[other])
-            np.add.at(Jm, (hi[other], n_idx[other]), size[other].max(axis=1))
-        if loss == "cross_entropy":
-            G = ((1.0 + np.sum(np.abs(Y), axis=1)) / N)[None, :, None]   # per sample
-            M = np.sum(G[..., 0] * np.max(fpp, axis=1)[None, :], axis=1)
-            K = np.sum(G[..., 0] * Jm, axis=1)             # per corner: its largest output
-        else:
-            if loss == "mse":
-                dev = np.maximum(np.abs(F[:-1] - Y), np.abs(F[1:] - Y))
-                Fb = dev + fpp[None] * (h ** 2 / 8)[:, None, None] + Jf * (h / 4)[:, None, None]
-                G = 2.0 * Fb / (N * e)
-            elif loss == "bce":                               # |sigma(f) - y| <= max(|y|, |1 - y|)
-                G = np.broadcast_to(np.maximum(np.abs(Y), np.abs(1.0 - Y)) / (N * e),
-                                    (T1, N, e))
-            else:                                             # l1: |l'| <= 1 per entry
-                G = np.full((T1, N, e), 1.0 / (N * e))
-            M = np.sum(G * fpp[None], axis=(1, 2))
-            K = np.sum(G * Jf, axis=(1, 2))
-        top = np.maximum(L[:-1], L[1:])
-        upper = top + M * h ** 2 / 8 + K * h / 4
-        upper = upper + margin * (np.abs(upper) + np.abs(top))
-    upper = np.where(np.isnan(upper), np.inf, upper)
+    # the outputs and their error bounds on the grid: a few (T, N, e) arrays
+    T_max = ts.size if level is None else max_points
+    check_memory(40.0 * T_max * N * e + 48.0 * N * arch.hidden[0],
+                 f"{T_max} grid points × {N} samples × {e} outputs",
+                 "n_points" if level is None else "max_points")
+    seg = _Segment(arch, ta, tb, X, Y, loss)
+    L, EL, F, EF = seg.points(ts)
+    while True:
+        upper = seg.intervals(ts, L, EL, F, EF, margin)
+        if level is None:
+            proven = None
+            break
+        bad = ~(upper < level)
+        if not bad.any():
+            proven = True
+            break
+        proven = False
+        if np.any(L - EL >= level):          # the loss certainly reaches the level there
+            break
+        mid = 0.5 * (ts[:-1][bad] + ts[1:][bad])
+        mid = mid[(mid > ts[:-1][bad]) & (mid < ts[1:][bad])]   # intervals still divisible
+        if mid.size == 0 or ts.size + mid.size > max_points:
+            break
+        Lm, ELm, Fm, EFm = seg.points(mid)
+        order = np.argsort(np.concatenate([ts, mid]), kind="stable")
+        ts = np.concatenate([ts, mid])[order]
+        L, EL = np.concatenate([L, Lm])[order], np.concatenate([EL, ELm])[order]
+        F, EF = np.concatenate([F, Fm])[order], np.concatenate([EF, EFm])[order]
     return SegmentBounds(ts=ts, loss=L, upper=upper, grid_max=float(np.max(L)),
-                         max_upper=float(np.max(upper)))
+                         max_upper=float(np.max(upper)), loss_error=EL, level=level,
+                         proven=proven)

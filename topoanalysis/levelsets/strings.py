@@ -47,7 +47,7 @@ from .._validation import check_choice, check_float, check_int
 from .._progress import progress_bar
 from .._results import data_source
 from ..losses import check_loss
-from ..exceptions import ValidationError
+from ..exceptions import NotSupportedError, ValidationError
 from ..network import Architecture, Network
 
 __all__ = [
@@ -68,9 +68,29 @@ CONNECTED = "connected"
 NOT_CONNECTED = "not connected within budget"
 #: Why a string failed: some bead stopped above its target (training budget), or every bead
 #: reached it and a gap still failed at the depth / bead limit.
-FAILURES = ("budget", "depth")
+FAILURES = ("budget", "depth", "certificate")
 #: Why a bead's training stopped (``"endpoint"``: given, not trained).
 BEAD_STOPS = ("target", "stalled", "max_steps", "diverged", "endpoint")
+
+
+def _bound_covers(arch):
+    """Whether :func:`~topoanalysis.levelsets.segment_loss_bounds` covers ``arch``."""
+    return (len(arch.hidden) == 1 and arch.output_activation == "linear"
+            and arch.activation in ("relu", "leaky_relu", "abs", "linear"))
+
+
+def _check_certify(certify, arch):
+    """``certify`` as a bool: "auto" is True when the segment bound covers ``arch``."""
+    if isinstance(certify, str) and certify == "auto":
+        return _bound_covers(arch)
+    if not isinstance(certify, (bool, np.bool_)):
+        raise ValidationError(f"`certify` must be 'auto', True or False; got {certify!r}.")
+    if certify and not _bound_covers(arch):
+        raise NotSupportedError(
+            f"`certify` True needs one hidden layer of relu, leaky_relu, abs or linear units and "
+            f"a linear output (the segment bound); got {arch}. Use certify='auto' or False for "
+            f"the grid check.")
+    return bool(certify)
 
 
 def _check_dss_work(pairs, n_params, max_depth, max_beads, steps, n_points):
@@ -126,7 +146,8 @@ class BeadString:
     accept_level : float
         ``accept_factor · L0``: a piece is accepted when its maximum is below it.
     connected : bool
-        True when every piece is below ``accept_level`` (checked on the final string).
+        True when every piece is below ``accept_level``: on the grid of the final string, and
+        everywhere on it when ``certified``.
     verdict : str
         ``"connected"`` or ``"not connected within budget"``.
     depth : int
@@ -141,7 +162,14 @@ class BeadString:
     failure : str or None
         None when connected; ``"budget"`` when some bead stopped above its target,
         ``"depth"`` when every bead reached it and a gap still failed at the depth (or bead)
-        limit. See :data:`FAILURES`.
+        limit, ``"certificate"`` when the grid check passed but the bound between grid points
+        did not prove it. See :data:`FAILURES`.
+    certified : bool or None
+        True when the segment bound proved every piece below ``accept_level`` (then
+        ``connected``), False when it did not; None when not tried (the grid check failed, the
+        network is not covered, or ``certify=False``).
+    edge_upper : ndarray of shape (K − 1,) or None
+        The proven upper bound of the loss on each piece (with ``certified``).
     """
 
     arch: Architecture
@@ -159,6 +187,8 @@ class BeadString:
     bead_steps: np.ndarray = None
     bead_stop: tuple = None
     failure: str = None
+    certified: bool = None
+    edge_upper: np.ndarray = None
 
     @property
     def n_beads(self):
@@ -180,7 +210,8 @@ class BeadString:
         (:func:`~topoanalysis.levelsets.bounds.segment_loss_bounds`: the grid values plus
         curvature and kink terms) hold at every ``t``, so
         ``(string.loss_bounds(X, y) < string.accept_level).all()`` proves the pieces stay below
-        the accept level everywhere (float64 evaluation, a relative margin for its rounding).
+        the accept level everywhere (float64 evaluation with a rounding analysis). The search
+        itself does this by default (``certify``), refining the grid where needed.
 
         Parameters
         ----------
@@ -312,7 +343,12 @@ class BeadString:
                 f"{self.accept_level:.4g}): {self.n_beads} beads, depth {self.depth}, "
                 f"normalized length {_ratio_text(self.normalized_length)}, max loss on the path "
                 f"{_loss_text(self.max_loss)}"
-                + ("" if self.failure is None else f" ({self.failure}-limited)"))
+                + ("" if self.failure is None else f" ({self.failure}-limited)")
+                + ("" if self.certified is not True else
+                   f"; proven below {self.accept_level:.4g} between the grid points too "
+                   f"(bound {float(np.max(self.edge_upper)):.6g})")
+                + ("" if self.certified is not None or not self.connected else
+                   "; a grid check (no bound between grid points)"))
 
     def to_dict(self):
         """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
@@ -334,6 +370,9 @@ class BeadString:
                 "distance": self.distance, "max_loss": self.max_loss,
                 "bead_loss": self.bead_loss.tolist(), "edge_max_loss": self.edge_max_loss.tolist(),
                 "edge_t_max": self.edge_t_max.tolist(), "seconds": self.seconds,
+                "certified": None if self.certified is None else bool(self.certified),
+                "edge_upper": None if self.edge_upper is None else
+                [float(v) for v in self.edge_upper],
                 "architecture": self.arch.to_dict(), "settings": self.settings}
 
     def save(self, path):
@@ -415,7 +454,10 @@ def load_string(path):
                       seconds=meta["seconds"], settings=meta["settings"],
                       bead_steps=None if steps is None else np.array(steps, dtype=np.int64),
                       bead_stop=None if stop is None else tuple(stop),
-                      failure=meta.get("failure"))
+                      failure=meta.get("failure"), certified=meta.get("certified"),
+                      edge_upper=None if meta.get("edge_upper") is None else
+                      np.array([np.inf if v is None else v for v in meta["edge_upper"]],
+                               dtype=np.float64))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -595,7 +637,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                             accept_factor=1.1, n_points=100, max_depth=10, max_beads=None,
                             optimizer="adam", lr=1e-3, steps=None, spring=None, plane=None,
                             seed=0, n_threads=None, progress=True, first_steps=1000,
-                            max_steps=200_000, min_progress=0.01, first_bead=False):
+                            max_steps=200_000, min_progress=0.01, first_bead=False,
+                            certify="auto", certify_points=4096):
     """Connect pairs of minima by strings of trained beads below a loss level (batched DSS).
 
     Parameters
@@ -662,6 +705,16 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         Insert and train one bead at ``t = 1/2`` before the first check, even when the straight
         segment is already below the level, as the authors' code does (``WeightString(...,
         1, 1)``, QUADRATICS.py line 520); every string then has at least 3 beads.
+    certify : {"auto", True, False}, default="auto"
+        Prove the verdict between the grid points: a string that passes the grid check is
+        "connected" only when :func:`~topoanalysis.levelsets.segment_loss_bounds` proves every
+        piece below the accept level (the grid refined where needed, up to ``certify_points``
+        per piece); else it is "not connected within budget" with ``failure="certificate"``.
+        ``"auto"``: for the networks the bound covers (one hidden layer of ``relu``,
+        ``leaky_relu``, ``abs`` or ``linear`` units, linear output), a grid check for the
+        others (``certified`` None); True refuses the others; False: the grid check only.
+    certify_points : int, default=4096
+        Largest refined grid per piece for ``certify``.
 
     Returns
     -------
@@ -681,8 +734,10 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     Notes
     -----
     A string's verdict is decided by the algorithm and then checked: the final string's every
-    piece is evaluated again on the grid (one batched call) and ``connected`` is True only when
-    all pieces are below ``accept_factor · L0``. Worst-case cost ``O(2^max_depth)`` beads per pair;
+    piece is evaluated again on the grid (one batched call) and must be below
+    ``accept_factor · L0`` there; with ``certify`` the bound between grid points must then be
+    below it too (``certified``, ``edge_upper``), so that ``connected`` is a proof (float64
+    evaluation with a rounding analysis), not a sample. Worst-case cost ``O(2^max_depth)`` beads per pair;
     each round costs one segment evaluation over all open gaps and one training call over all new
     beads, ``O(beads · steps · N · P)``.
 
@@ -736,6 +791,8 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     min_progress = check_float("min_progress", min_progress, minimum=0.0, maximum=1.0)
     if not isinstance(first_bead, (bool, np.bool_)):
         raise ValidationError(f"`first_bead` must be True or False; got {first_bead!r}.")
+    certify = _check_certify(certify, arch)
+    certify_points = check_int("certify_points", certify_points, minimum=n_points)
     # worst case of the bead budget: the nominal `steps` per bead (adaptive beads stop at their
     # target or when they stall, up to `max_steps`)
     _check_dss_work(A.shape[0], arch.n_params, max_depth, max_beads, steps, n_points)
@@ -914,6 +971,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
                     budget=(dict(first_steps=first_steps, max_steps=max_steps,
                                  min_progress=min_progress) if adaptive else None),
                     spring=spring, plane=plane, loss=loss, seed=seed,
+                    certify=certify, certify_points=certify_points,
                     data=data_source(land.X, land.Y))
     out = []
     for q, s in enumerate(strings):
@@ -923,14 +981,28 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         bead_loss = np.concatenate([curve[rows, 0], curve[rows[-1:], -1]])
         ok = bool(np.all(emax < accept))
         failure = None
+        certified, upper = None, None
         if not ok:
             failure = ("budget" if np.any(~(bead_loss[1:-1] <= target)) else "depth")
+        elif certify:
+            from .bounds import segment_loss_bounds
+
+            cert = [segment_loss_bounds(s.beads[k], s.beads[k + 1], land.X, land.Y, arch=arch,
+                                        loss=loss, ts=grid, level=accept,
+                                        max_points=certify_points)
+                    for k in range(len(s.beads) - 1)]
+            upper = np.array([c.max_upper for c in cert])
+            certified = all(c.proven for c in cert)
+            if not certified:
+                ok, failure = False, "certificate"
         out.append(BeadString(
             arch=arch, beads=np.array(s.beads), bead_loss=bead_loss, edge_max_loss=emax,
             edge_t_max=tmax, threshold=L0, accept_level=accept, connected=ok,
             verdict=CONNECTED if ok else NOT_CONNECTED, depth=int(s.max_depth),
             seconds=seconds, settings=settings, bead_steps=np.array(s.steps, dtype=np.int64),
-            bead_stop=tuple(s.stop), failure=failure))
+            bead_stop=tuple(s.stop), failure=failure, certified=certified, edge_upper=upper))
+    seconds = time.perf_counter() - t_start
+    out = [dataclasses.replace(b, seconds=seconds) for b in out]
     return StringSamplingResult(strings=out, seconds=seconds, rounds=rounds, engine_calls=calls,
                                 settings=settings)
 

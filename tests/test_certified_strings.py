@@ -1,0 +1,182 @@
+"""Certified segment bounds (rounding analysis, refinement) and the certified DSS verdict."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from topoanalysis import Architecture
+from topoanalysis.levelsets import segment_loss_bounds
+
+
+def _exact_loss(arch, ta, tb, X, y, t, loss):
+    """The loss at the exact point (1 - t) θ_a + t θ_b of the segment, in rationals."""
+    t = Fraction(t)
+    th = [(1 - t) * Fraction(a) + t * Fraction(b) for a, b in zip(ta, tb)]
+    (W, b), (A, c) = arch.unpack(np.arange(arch.n_params, dtype=float))
+    slope = Fraction(float(arch.negative_slope))
+    act = {"relu": lambda z: max(z, 0), "leaky_relu": lambda z: z if z > 0 else slope * z,
+           "abs": abs, "linear": lambda z: z}[arch.activation]
+    total = Fraction(0)
+    for n in range(X.shape[0]):
+        h = [act(sum(Fraction(X[n, i]) * th[int(W[k, i])] for i in range(X.shape[1]))
+                 + (th[int(b[k])] if b is not None else 0)) for k in range(W.shape[0])]
+        for j in range(A.shape[0]):
+            f = sum(th[int(A[j, k])] * h[k] for k in range(len(h))) \
+                + (th[int(c[j])] if c is not None else 0)
+            r = f - Fraction(y[n, j])
+            total += r * r if loss == "mse" else abs(r)
+    return total / (X.shape[0] * A.shape[0])
+
+
+def test_rounding_is_bounded_where_a_relative_margin_was_wrong():
+    # outputs ~1e4 computed in float64, targets equal to the computed outputs: the float loss
+    # is exactly 0 while the exact loss is not; a relative margin (the old bound) said <= 0
+    rng = np.random.default_rng(0)
+    arch = Architecture(3, (2,), 1)
+    X = rng.standard_normal((4, 3))
+    theta = rng.standard_normal(arch.n_params) * 1e4
+    (W, b), (A, c) = arch.unpack(theta)
+    y = np.maximum(X @ W.T + b, 0) @ A.T + c
+    for loss in ("mse", "l1"):
+        res = segment_loss_bounds(theta, theta, X, y, arch=arch, loss=loss, n_points=2)
+        exact = _exact_loss(arch, theta, theta, X, y, 0, loss)
+        assert res.grid_max == 0.0 < exact              # the float evaluation misses it
+        assert exact <= Fraction(res.max_upper)        # the bound does not
+        assert np.all(res.loss_error > 0)
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "abs", "linear"])
+def test_bounds_hold_against_exact_rationals(act):
+    rng = np.random.default_rng(["relu", "leaky_relu", "abs", "linear"].index(act))
+    for case in range(6):
+        arch = Architecture(2, (3,), 2, activation=act, negative_slope=0.1)
+        scale = [1.0, 1e4, 1e-3][case % 3]
+        X = rng.standard_normal((3, 2))
+        ta = rng.standard_normal(arch.n_params) * scale
+        tb = rng.standard_normal(arch.n_params) * scale
+        (W, b), (A, c) = arch.unpack(ta)
+        y = np.maximum(X @ W.T + b, 0) @ A.T + c + rng.standard_normal((3, 2)) * 1e-6 * scale
+        for loss in ("mse", "l1"):
+            res = segment_loss_bounds(ta, tb, X, y, arch=arch, loss=loss, n_points=4)
+            for i in range(res.ts.size - 1):
+                s, s1 = Fraction(res.ts[i]), Fraction(res.ts[i + 1])
+                for u in (Fraction(0), Fraction(1, 3), Fraction(1, 2), Fraction(5, 7)):
+                    t = s + u * (s1 - s)
+                    assert _exact_loss(arch, ta, tb, X, y, t, loss) <= Fraction(res.upper[i])
+
+
+def test_refinement_proves_a_level_the_coarse_grid_cannot():
+    rng = np.random.default_rng(3)
+    arch = Architecture(2, (4,), 1)
+    X = rng.standard_normal((20, 2))
+    y = rng.standard_normal((20, 1))
+    ta, tb = rng.standard_normal(arch.n_params), rng.standard_normal(arch.n_params)
+    coarse = segment_loss_bounds(ta, tb, X, y, arch=arch, n_points=3)
+    ts = np.linspace(0, 1, 4001)
+    dense = segment_loss_bounds(ta, tb, X, y, arch=arch, ts=ts).grid_max
+    level = dense + 0.2 * (coarse.max_upper - dense)
+    assert coarse.max_upper > level > dense
+    res = segment_loss_bounds(ta, tb, X, y, arch=arch, n_points=3, level=level)
+    assert res.proven is True and res.max_upper < level and res.ts.size > 3
+    assert res.ts[0] == 0.0 and res.ts[-1] == 1.0 and np.all(np.diff(res.ts) > 0)
+    assert "proven below" in res.summary() and res.to_dict()["proven"] is True
+    # a level below the dense maximum is never proven; the grid stops at max_points
+    low = segment_loss_bounds(ta, tb, X, y, arch=arch, n_points=3, level=dense * 0.999,
+                              max_points=200)
+    assert low.proven is False and low.ts.size <= 200
+    with pytest.raises(Exception, match="max_points"):
+        segment_loss_bounds(ta, tb, X, y, arch=arch, n_points=10, level=1.0, max_points=5)
+    with pytest.raises(Exception, match="level"):
+        segment_loss_bounds(ta, tb, X, y, arch=arch, level=float("nan"))
+
+
+def test_uncertain_kinks_count_everywhere_they_may_be():
+    # a neuron whose pre-activation is 0 within rounding on the whole segment, one with zero
+    # weights (no kink size), one crossing exactly at a grid point
+    arch = Architecture(1, (3,), 1)
+    X = np.array([[1.0], [3.0], [-2.0]])
+    y = np.array([[0.1], [0.2], [0.3]])
+    ta = np.zeros(arch.n_params)
+    (W, b), (A, c) = arch.unpack(ta)
+    W[:, 0] = [0.1, 0.0, 1.0]
+    b[:] = [-0.1, 0.0, -1.0]            # neuron 0: 0.1 * 1 - 0.1 = 0 (exactly? rounding)
+    A[0] = [1e6, 5.0, 1.0]
+    tb = ta.copy()
+    (W2, b2), _ = arch.unpack(tb)
+    W2[:, 0] = [0.3, 0.0, -1.0]
+    b2[:] = [-0.3, 0.0, 1.0]           # neuron 2 crosses at t = 1/2 on sample 0
+    for loss in ("mse", "l1"):
+        res = segment_loss_bounds(ta, tb, X, y, arch=arch, loss=loss, n_points=3)
+        for i in range(2):
+            for u in np.linspace(0, 1, 11):
+                t = Fraction(res.ts[i]) + Fraction(u) * Fraction(res.ts[i + 1] - res.ts[i])
+                assert _exact_loss(arch, ta, tb, X, y, t, loss) <= Fraction(res.upper[i])
+
+
+def _dss_problem():
+    from topoanalysis.dynamics import train
+
+    rng = np.random.default_rng(0)
+    arch = Architecture(2, (4,), 1)
+    X = rng.standard_normal((40, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    r = train(rng.standard_normal((2, arch.n_params)), X, y, arch=arch, loss="bce", lr=0.5,
+              steps=2000, progress=False)
+    return arch, X, y, r.params, float(max(r.final_loss))
+
+
+def _dense_max(arch, a, b, X, y, loss, n=801):
+    from topoanalysis.dynamics import interpolate
+
+    return float(np.max(interpolate(a, b, X, y, arch=arch, loss=loss, n_points=n).loss))
+
+
+def test_dss_connected_is_proven_between_the_grid_points(tmp_path):
+    from topoanalysis.levelsets import BeadString, dynamic_string_sampling
+
+    arch, X, y, P, L0 = _dss_problem()
+    # a grid of 3 points per piece: the grid check passes, the bound refines until it proves
+    s = dynamic_string_sampling(P[0], P[1], X, y, arch=arch, loss="bce", threshold=L0,
+                                n_points=3, progress=False).strings[0]
+    assert s.connected and s.certified is True and s.failure is None
+    assert np.all(s.edge_upper < s.accept_level) and np.all(s.edge_upper >= s.edge_max_loss)
+    for k in range(len(s.edge_upper)):
+        assert _dense_max(arch, s.beads[k], s.beads[k + 1], X, y, "bce") <= s.edge_upper[k]
+    assert "proven below" in s.summary()
+    back = BeadString.load(s.save(tmp_path / "s.npz"))
+    assert back.certified is True and np.array_equal(back.edge_upper, s.edge_upper)
+    d = s.to_dict()
+    assert d["certified"] is True and d["edge_upper"] == [float(v) for v in s.edge_upper]
+    # the same string with no room to refine: the grid check passes, the proof does not
+    t = dynamic_string_sampling(P[0], P[1], X, y, arch=arch, loss="bce", threshold=L0,
+                                n_points=3, certify_points=3, progress=False).strings[0]
+    assert not t.connected and t.certified is False and t.failure == "certificate"
+    assert t.verdict == "not connected within budget" and np.any(t.edge_upper >= t.accept_level)
+    # certify=False: the grid check alone (the previous behaviour)
+    g = dynamic_string_sampling(P[0], P[1], X, y, arch=arch, loss="bce", threshold=L0,
+                                n_points=3, certify=False, progress=False).strings[0]
+    assert g.connected and g.certified is None and g.edge_upper is None
+
+
+def test_dss_certify_choices_and_uncovered_networks():
+    from topoanalysis import NotSupportedError, ValidationError
+    from topoanalysis.levelsets import dynamic_string_sampling
+
+    deep = Architecture(1, (2, 2), 1, activation="linear", hidden_bias=False,
+                        output_bias=False)
+    X = np.array([[1.0], [2.0]])
+    y = 4.0 * X                                  # the all-ones network fits it
+    a = np.ones(deep.n_params)
+    with pytest.raises(NotSupportedError, match="certify"):
+        dynamic_string_sampling(a, a, X, y, arch=deep, threshold=1.0, certify=True,
+                                progress=False)
+    s = dynamic_string_sampling(a, a, X, y, arch=deep, threshold=0.1, progress=False)[0]
+    assert s.connected and s.certified is None and "grid check" in s.summary()
+    for bad in ("yes", 1, None):
+        with pytest.raises(ValidationError, match="certify"):
+            dynamic_string_sampling(a, a, X, y, arch=deep, threshold=1.0, certify=bad,
+                                    progress=False)
+    with pytest.raises(ValidationError, match="certify_points"):
+        dynamic_string_sampling(a, a, X, y, arch=deep, threshold=1.0, n_points=10,
+                                certify_points=5, progress=False)
