@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -10,7 +11,9 @@ from topoanalysis.levelsets import segment_loss_bounds
 
 
 def _exact_loss(arch, ta, tb, X, y, t, loss):
-    """The loss at the exact point (1 - t) θ_a + t θ_b of the segment, in rationals."""
+    """The loss at the exact point (1 - t) θ_a + t θ_b of the segment, in rationals (60-digit
+    mpmath for the logarithms of bce and cross-entropy)."""
+    mpmath.mp.dps = 60
     t = Fraction(t)
     th = [(1 - t) * Fraction(a) + t * Fraction(b) for a, b in zip(ta, tb)]
     (W, b), (A, c) = arch.unpack(np.arange(arch.n_params, dtype=float))
@@ -18,14 +21,28 @@ def _exact_loss(arch, ta, tb, X, y, t, loss):
     act = {"relu": lambda z: max(z, 0), "leaky_relu": lambda z: z if z > 0 else slope * z,
            "abs": abs, "linear": lambda z: z}[arch.activation]
     total = Fraction(0)
+    smooth = mpmath.mpf(0)
     for n in range(X.shape[0]):
         h = [act(sum(Fraction(X[n, i]) * th[int(W[k, i])] for i in range(X.shape[1]))
                  + (th[int(b[k])] if b is not None else 0)) for k in range(W.shape[0])]
+        f = [sum(th[int(A[j, k])] * h[k] for k in range(len(h)))
+             + (th[int(c[j])] if c is not None else 0) for j in range(A.shape[0])]
+        if loss == "cross_entropy":          # -sum_j y_j log softmax_j(f), 60 digits
+            fm = [mpmath.mpf(v.numerator) / v.denominator for v in f]
+            lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in fm))
+            smooth += mpmath.fsum(-mpmath.mpf(float(y[n, j])) * (fm[j] - lse)
+                                  for j in range(len(f)))
+            continue
         for j in range(A.shape[0]):
-            f = sum(th[int(A[j, k])] * h[k] for k in range(len(h))) \
-                + (th[int(c[j])] if c is not None else 0)
-            r = f - Fraction(y[n, j])
-            total += r * r if loss == "mse" else abs(r)
+            r = f[j] - Fraction(y[n, j])
+            if loss == "bce":                 # log(1 + e^f) - y f, 60 digits
+                fm = mpmath.mpf(f[j].numerator) / f[j].denominator
+                smooth += mpmath.log1p(mpmath.exp(fm)) - mpmath.mpf(float(y[n, j])) * fm
+            else:
+                total += r * r if loss == "mse" else abs(r)
+    if loss in ("bce", "cross_entropy"):
+        per = X.shape[0] * (A.shape[0] if loss == "bce" else 1)
+        return Fraction(str(mpmath.nstr(smooth / per, 55)))
     return total / (X.shape[0] * A.shape[0])
 
 
@@ -57,13 +74,17 @@ def test_bounds_hold_against_exact_rationals(act):
         tb = rng.standard_normal(arch.n_params) * scale
         (W, b), (A, c) = arch.unpack(ta)
         y = np.maximum(X @ W.T + b, 0) @ A.T + c + rng.standard_normal((3, 2)) * 1e-6 * scale
-        for loss in ("mse", "l1"):
-            res = segment_loss_bounds(ta, tb, X, y, arch=arch, loss=loss, n_points=4)
+        yb = (y > np.median(y)).astype(float)
+        for loss in ("mse", "l1", "bce", "cross_entropy"):
+            yl = y if loss in ("mse", "l1") else yb
+            if loss == "cross_entropy":
+                yl = np.stack([yb[:, 0], 1.0 - yb[:, 0]], axis=1)
+            res = segment_loss_bounds(ta, tb, X, yl, arch=arch, loss=loss, n_points=4)
             for i in range(res.ts.size - 1):
                 s, s1 = Fraction(res.ts[i]), Fraction(res.ts[i + 1])
                 for u in (Fraction(0), Fraction(1, 3), Fraction(1, 2), Fraction(5, 7)):
                     t = s + u * (s1 - s)
-                    assert _exact_loss(arch, ta, tb, X, y, t, loss) <= Fraction(res.upper[i])
+                    assert _exact_loss(arch, ta, tb, X, yl, t, loss) <= Fraction(res.upper[i])
 
 
 def test_refinement_proves_a_level_the_coarse_grid_cannot():
