@@ -201,3 +201,53 @@ def test_dss_certify_choices_and_uncovered_networks():
     with pytest.raises(ValidationError, match="certify_points"):
         dynamic_string_sampling(a, a, X, y, arch=deep, threshold=1.0, n_points=10,
                                 certify_points=5, progress=False)
+
+
+def test_pairwise_barriers_prove_upper_bounds_of_every_path():
+    from topoanalysis import Network, NotSupportedError, ValidationError
+    from topoanalysis.dynamics import interpolate
+    from topoanalysis.levelsets import pairwise_barriers
+
+    arch = Architecture(2, (3,), 1)
+    nets = [Network.initialize(arch, seed=s) for s in range(4)]
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = X[:, :1]
+    bm = pairwise_barriers(nets, X, y, align=True, n_points=7, progress=False, bounds=True)
+    up = bm.path_upper
+    assert np.all(up >= bm.path_max) and np.all(bm.linear_upper >= bm.linear_max)
+    iu, ju = np.triu_indices(4, 1)
+    for i, j in zip(iu, ju):     # the straight segments' dense maxima lie below their bounds
+        dense = interpolate(nets[i], nets[j], X, y, n_points=1001).loss.max()
+        assert dense <= bm.linear_upper[i, j]
+    t, c = bm.component_counts(proven=True)
+    assert len(t) == len(c) and bm.level_set_graph(float(up.max()), proven=True).number_of_edges() == 6
+    assert bm.to_dict()["path_upper"] == up.tolist() and "proven" in bm.summary()
+    plain = pairwise_barriers(nets, X, y, n_points=7, progress=False)
+    assert plain.path_upper is None
+    with pytest.raises(ValidationError, match="bounds=True"):
+        plain.component_counts(proven=True)
+    with pytest.raises(ValidationError, match="proven"):
+        bm.component_counts(proven="yes")
+    with pytest.raises(ValidationError, match="bounds"):
+        pairwise_barriers(nets, X, y, progress=False, bounds=1)
+    deep = Architecture(2, (2, 2), 1)
+    with pytest.raises(NotSupportedError, match="bounds"):
+        pairwise_barriers([Network.initialize(deep, seed=s) for s in range(2)], X, y,
+                          progress=False, bounds=True)
+
+
+def test_barrier_command_writes_proven_bounds(tmp_path):
+    from topoanalysis import Network
+    from topoanalysis.cli import main
+
+    arch = Architecture(30, (3,), 1)
+    paths = []
+    for s in range(3):
+        p = tmp_path / f"n{s}.npz"
+        Network.initialize(arch, seed=s).save(p)
+        paths.append(str(p))
+    out = tmp_path / "out"
+    assert main(["barrier", *paths, "--bounds", "--n-points", "5", "--quiet",
+                 "--out", str(out)]) == 0
+    head = (out / "barriers.csv").read_text().splitlines()[0]
+    assert head.endswith("best_path_upper") and (out / "components_proven.csv").exists()

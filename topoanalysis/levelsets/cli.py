@@ -273,12 +273,20 @@ def cmd_barrier(args):
     settings = dict(nets=[os.path.abspath(p) for p in paths], data=data.name,
                     n_samples=args.n_samples, data_seed=args.data_seed, loss=loss,
                     align=args.align, strings=args.strings, threshold=args.threshold,
-                    n_points=args.n_points, dss=dss if args.strings else None, seed=args.seed)
+                    n_points=args.n_points, dss=dss if args.strings else None, seed=args.seed,
+                    bounds=args.bounds)
+    if args.bounds:
+        from .strings import _bound_covers
+
+        if not _bound_covers(arch):
+            raise ValidationError(f"`--bounds` needs one hidden layer of relu, leaky_relu, abs "
+                                  f"or linear units and a linear output; got {arch}.")
     with OutputFolder(output_of(args), command="barrier", settings=settings, force=args.force) as out:
         bm = pairwise_barriers(nets, X, y, loss=loss, align=args.align, strings=args.strings,
                                threshold=args.threshold, n_points=args.n_points,
                                dss_options=dss if args.strings else None,
-                               n_threads=args.threads, progress=not args.quiet)
+                               n_threads=args.threads, progress=not args.quiet,
+                               bounds=args.bounds)
         print(bm.summary())
         N = bm.n_minima
         rows = []
@@ -292,6 +300,8 @@ def cmd_barrier(args):
                     row += [bool(bm.string_connected[i, j]), bm.string_max[i, j],
                             bm.string_n_beads[i, j], bm.string_normalized_length[i, j]]
                 row.append(bm.path_max[i, j])
+                if args.bounds:
+                    row.append(bm.path_upper[i, j])
                 rows.append(row)
         header = ["i", "j", "net_i", "net_j", "linear_barrier", "linear_max"]
         if bm.aligned_barrier is not None:
@@ -300,8 +310,14 @@ def cmd_barrier(args):
             header += ["string_connected", "string_max", "string_beads",
                        "string_normalized_length"]
         header.append("best_path_max")
+        if args.bounds:
+            header.append("best_path_upper")
         files = [out.path("barriers.csv")]
         write_csv(files[-1], header, rows)
+        if args.bounds:
+            tp, cp = bm.component_counts(proven=True)
+            files.append(out.path("components_proven.csv"))
+            write_csv(files[-1], ["threshold", "components"], list(zip(tp, cp)))
         t, c = bm.component_counts()
         files.append(out.path("components.csv"))
         write_csv(files[-1], ["threshold", "components"], list(zip(t, c)))
@@ -360,6 +376,10 @@ def add_subcommand(subparsers):
     p.add_argument("--strings", action="store_true", help="also Dynamic String Sampling")
     p.add_argument("--n-points", type=_positive_int, default=101,
                    help="points on each segment (default 101)")
+    p.add_argument("--bounds", action="store_true",
+                   help="also prove an upper bound of the loss on every path (one hidden layer "
+                        "of relu/leaky_relu/abs/linear units): best_path_upper in barriers.csv, "
+                        "components_proven.csv")
     _add_dss(p)
     add_output_args(p)
     add_common_args(p)
