@@ -1,0 +1,140 @@
+"""Audit 13: exact promises behind float approximations (nsimplify, float lifts, tolerances)
+and the self-serialization of FlowResult."""
+
+import dataclasses
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from topoanalysis import Network
+from topoanalysis.exceptions import ValidationError
+
+
+def _q(x):
+    return sp.Rational(*float(x).as_integer_ratio())
+
+
+# --- 1. critical.symbolic_conditions: the negative slope is exact ---------------------------
+def test_symbolic_slope_strings_are_exact_not_guessed():
+    from topoanalysis.critical import symbolic_conditions
+
+    X, Y = [[1.0]], [[0.0]]
+    # a float is its binary value; a float literal in a string is the same float
+    for v in (0.1, "0.1", 0.01 + 2.0 ** -60, 0.3333333333333333):
+        assert symbolic_conditions(X, Y, 1, negative_slope=v).alpha == _q(float(v))
+    # nsimplify guessed: "0.3333333333333333" became 1/3, "0.01 + 2**-60" became 1/100
+    c = symbolic_conditions(X, Y, 1, negative_slope="0.01 + 2**-60")
+    assert c.alpha == _q(0.01) + sp.Rational(1, 2 ** 60)
+    assert symbolic_conditions(X, Y, 1, negative_slope="1/10").alpha == sp.Rational(1, 10)
+    assert symbolic_conditions(X, Y, 1, negative_slope="sqrt(2)/10").alpha == sp.sqrt(2) / 10
+
+
+def test_symbolic_slope_at_a_kink_is_the_networks_slope():
+    from topoanalysis.critical import symbolic_conditions
+
+    # leaky_relu(0.1), one sample x = -1, w = 1, a = 1, y = -0.1: the output is -0.1 exactly
+    # (binary), a zero residual: the conditions with slope 0.1 vanish
+    net = Network.from_weights([np.array([[1.0]]), np.array([[1.0]])],
+                               activation="leaky_relu(0.1)")
+    X, Y = [[-1.0]], [[-0.1]]
+    for slope in (0.1, "0.1"):
+        c = symbolic_conditions(X, Y, 1, hidden_bias=False, negative_slope=slope)
+        assert c.at(net)[0] == [0]
+        # at the kink w = 0: F(u) = r·(α v + (1 − α) max(0, v)), v = −u, r = 2·0.1, with the
+        # network's α = 0.1 exactly (binary), not 1/10
+        F = c.escape_map[0][0, 0].subs({c.w[0, 0]: 0, c.a[0, 0]: 1})
+        u = c.u[0]
+        assert F.subs(u, 1) == -2 * _q(0.1) * _q(0.1)
+        assert F.subs(u, -1) == 2 * _q(0.1)
+    # the conditions of slope 1/10 are not those of this network: refused (they were
+    # evaluated with the slope 1/10 and the residual -1/10 + 0.1 ≠ 0)
+    c = symbolic_conditions(X, Y, 1, hidden_bias=False, negative_slope="1/10")
+    with pytest.raises(ValidationError, match="negative slope"):
+        c.at(net)
+
+
+def test_symbolic_at_keeps_exact_outputs():
+    from topoanalysis.critical import symbolic_conditions
+
+    c = symbolic_conditions([[1.0]], [[0.0]], 1, hidden_bias=False)
+    # output condition 2·(a w x − 0)·(w x) = 2·0.1 with a = 0.1, w = 1: nsimplify gave 1/5
+    net = Network.from_weights([np.array([[1.0]]), np.array([[0.1]])])
+    assert c.at(net)[0] == [2 * _q(0.1)]
+    # a tiny nonzero condition, 2·(1e-20)³: nsimplify gave 0 (stationary!)
+    net = Network.from_weights([np.array([[1e-20]]), np.array([[1e-20]])])
+    out = c.at(net)[0]
+    assert out == [2 * _q(1e-20) ** 3] and out[0] != 0
+
+
+# --- 2. canonical_form_symbolic: no nsimplify, floats exact ---------------------------------
+def test_canonical_form_symbolic_merge_is_exact():
+    from topoanalysis.degeneracy import canonical_form_symbolic
+
+    t = _q(0.1)
+    steps = canonical_form_symbolic([[1, 0], [t, 0]], [[1], [1]], augment="bias")
+    merge = steps[1]
+    # nsimplify(t) = 1/10: merged output 11/10 and a CHANGED realization
+    assert merge.C[0, 0] == 1 + t and merge.holds
+    third = sp.Rational(10 ** 20 + 1, 3 * 10 ** 20)
+    merge = canonical_form_symbolic([[1, 0], [third, 0]], [[1], [1]], augment="bias")[1]
+    assert merge.C[0, 0] == 1 + third and merge.holds
+    # floats: their binary values (0.3 is not 3·0.1 in binary: two rays stay two neurons?
+    # no: both are multiples of (1, 0), one ray, merged with the exact ratio)
+    steps = canonical_form_symbolic([[0.1, 0.0], [0.3, 0.0]], [[1.0], [1.0]])
+    assert all(s.holds for s in steps)
+    assert steps[1].C[0, 0] == 1 + _q(0.3) / _q(0.1)
+    assert not any(s.A.has(sp.Float) or s.C.has(sp.Float) for s in steps)
+
+
+# --- 3. FlowResult.from_dict -----------------------------------------------------------------
+@pytest.mark.parametrize("kw", [{}, {"kink_events": True, "record_params": True},
+                                {"dtype": "float32", "record_conserved": False}])
+def test_flow_result_round_trip(kw):
+    from topoanalysis.dynamics import FlowResult, gradient_flow
+    from topoanalysis.io import to_jsonable
+
+    X = np.array([[1.0, 0.5], [-0.5, 1.0], [0.3, -1.2], [2.0, 0.1]])
+    Y = np.array([[0.5], [-0.2], [0.1], [1.0]])
+    from topoanalysis import Architecture
+    nets = [Network.initialize(Architecture(2, (3,), 1), seed=s) for s in (1, 2)]
+    res = gradient_flow(nets, X, Y, t_end=0.5, progress=False, **kw)
+    text = json.dumps(to_jsonable(res.to_dict()), allow_nan=False)
+    back = FlowResult.from_dict(json.loads(text))
+    for f in dataclasses.fields(res):
+        x, y = getattr(res, f.name), getattr(back, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and x.shape == y.shape, f.name
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+    assert back.summary() == res.summary()
+    with pytest.raises(ValidationError, match="params"):
+        FlowResult.from_dict({k: v for k, v in res.to_dict().items() if k != "params"})
+
+
+# --- 4. the C.3 lift rounds: C.2 decided before it -------------------------------------------
+def test_c2_after_the_c3_lift_is_decided_on_the_exact_rays():
+    from topoanalysis.degeneracy import restricted_space_membership
+    from topoanalysis.degeneracy._exact import ray_key
+    from topoanalysis.degeneracy._form import shallow_form
+
+    # two rays (biases 1e-20 and 0) whose float lifts coincide (τ = 1 swallows 1e-20)
+    two = Network.from_weights([np.array([[1.0], [1.0]]), np.array([[1.0, 1.0]])],
+                               [np.array([1e-20, 0.0]), None])
+    lifted = shallow_form(two, "c3").A
+    assert ray_key(lifted[0])[0] == ray_key(lifted[1])[0]           # the float lift merges
+    assert "C.2" not in restricted_space_membership(two, augment="c3").failing
+    # one ray, (1, 1) and (3, 3), whose float lifts are not parallel
+    one = Network.from_weights([np.array([[1.0], [3.0]]), np.array([[1.0, 1.0]])],
+                               [np.array([1.0, 3.0]), None])
+    lifted = shallow_form(one, "c3").A
+    assert ray_key(lifted[0])[0] != ray_key(lifted[1])[0]           # the float lift splits
+    assert restricted_space_membership(one, augment="c3").failing["C.2"] == [(0, 1)]
+    assert restricted_space_membership(one, augment="bias").failing["C.2"] == [(0, 1)]
+
+
+def test_exact_fraction_helper_is_consistent():
+    assert _q(0.1) == sp.Rational(Fraction(0.1).numerator, Fraction(0.1).denominator)
