@@ -138,3 +138,46 @@ def test_c2_after_the_c3_lift_is_decided_on_the_exact_rays():
 
 def test_exact_fraction_helper_is_consistent():
     assert _q(0.1) == sp.Rational(Fraction(0.1).numerator, Fraction(0.1).denominator)
+
+
+# --- 5. the sign of c_k behind the topology and reachability verdicts is exact ---------------
+def _one_d(ws, as_):
+    return Network.from_weights([np.array([[w] for w in ws]), np.array([as_])])
+
+
+def test_topology_signs_of_tiny_c_are_exact_by_default():
+    from topoanalysis.obstruction import network_topology, pathological_neurons
+
+    e = 1.0 + 2.0 ** -44                 # c = e² − 1 = 2^-43 + 2^-88 ≈ 1.1e-13 (and −that)
+    net = _one_d([e, 1.0, 1.0], [1.0, 1.0, e])
+    top = network_topology(net)
+    assert top.signs.tolist() == [1, 0, -1] and top.treated_as_zero == ()
+    assert top.pathological == (2,) and pathological_neurons(net).tolist() == [2]
+    # d = e = 1: c > 0 freezes the sign of w, c < 0 that of a: 2 · 2 components, not 1
+    assert top.n_components == 4 and top.frozen_kinds == ("w", "a")
+    assert "c = 0 exactly" in top.summary()
+    # the tolerance is still there as a modelling choice
+    loose = network_topology(net, atol=1e-12)
+    assert loose.signs.tolist() == [0, 0, 0] and loose.treated_as_zero == (0, 2)
+    assert loose.n_components == 1
+
+
+def test_reachability_is_not_decided_by_a_tolerance():
+    from topoanalysis.obstruction import reachability
+
+    # slot 0 has c = 5·2^-44 ≈ 2.8e-13 > 0 exactly (and in floats) and w > 0: gradient flow
+    # keeps w_0 > 0 (w_0² >= c > 0); the target has only neurons with w < 0
+    init = _one_d([3 * 2.0 ** -22, 1.0], [2.0 ** -21, 1.0])
+    target = _one_d([-1.0, -2.0], [1.0, 1.0])
+    res = reachability(init, target)
+    assert not res.reachable                      # was reachable (and "verified") with 1e-12
+    assert reachability(init, target, atol=1e-12).reachable
+    # c exactly 0 (a cone): any target neuron fits, the construction is verified although its
+    # rescaled c_k are 0 only up to rounding
+    init0 = _one_d([1.0, 1.0], [1.0, 1.0])
+    res = reachability(init0, _one_d([-0.3, 2.0], [0.7, -1.1]))
+    assert res.reachable and res.verified
+    # c tiny negative: the sign of a is frozen
+    initn = _one_d([1.0, 1.0], [1.0 + 2.0 ** -44, 1.0])
+    assert not reachability(initn, _one_d([1.0, 1.0], [-1.0, -1.0])).reachable
+    assert reachability(initn, _one_d([1.0, 1.0], [1.0, -1.0])).reachable
