@@ -229,9 +229,7 @@ def test_result_is_frozen_and_serializes_itself(path):
     # strict JSON through the io boundary, and back
     strict = json.dumps(to_jsonable(d), allow_nan=False)
     assert json.loads(strict) == to_jsonable(d)
-    # FlowResult inherits TrainResult.from_dict but writes its own to_dict (its from_dict is
-    # for dynamics/flow.py to add; TrainResult.from_dict refuses it explicitly)
-    if hasattr(type(obj), "from_dict") and type(obj).__name__ != "FlowResult":
+    if hasattr(type(obj), "from_dict"):
         again = type(obj).from_dict(json.loads(strict))
         assert to_jsonable(again.to_dict()) == to_jsonable(d)
         again = type(obj).from_dict(json.loads(text))

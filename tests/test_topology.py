@@ -73,9 +73,10 @@ def test_bias_counts_in_dimension_and_one_dimensional_w():
 
 def test_tolerance_reports_zero():
     net = net_from([[1.0, 0.0], [0.5, 0.0]], [[1.0 + 1e-14], [-0.1]])
-    top = network_topology(net)
+    top = network_topology(net, atol=1e-12)
     assert top.treated_as_zero == (0,) and top.l_zero == 1 and top.signs.tolist() == [0, 1]
     assert network_topology(net, atol=0.0).l_minus == 1
+    assert network_topology(net).l_minus == 1            # the default decides exactly
 
 
 def test_topology_errors():

@@ -822,7 +822,7 @@ def build_parser():
                      legacy=[("--network", None, None)])
     add_architecture_args(p)
     p.add_argument("--atol", type=_nonnegative_float, default=None,
-                   help="|c_k| <= atol counts as c_k = 0 (default: the library's tolerance)")
+                   help="|c_k| <= atol counts as c_k = 0 (default 0: signs decided exactly)")
     add_output_args(p, json=True)
     add_common_args(p)
     p.set_defaults(func=cmd_components)

@@ -88,10 +88,13 @@ class SymbolicConditions:
                                   f"{arch.activation!r}.")
         if self.alpha is not None:
             slope = 0.0 if arch.activation == "relu" else float(arch.negative_slope)
-            if slope != float(self.alpha):
+            # compared exactly: conditions built with "1/10" are not those of a network whose
+            # slope is the float 0.1 (the substitution would keep the slope 1/10)
+            if _exact(slope) != self.alpha:
                 raise ValidationError(
                     f"`net` must have the negative slope the conditions were built with "
-                    f"({self.alpha}); got {slope}.")
+                    f"({self.alpha}); got {slope!r} (exactly {_exact(slope)}): build the "
+                    f"conditions with negative_slope={slope!r} for this network.")
 
     def substitutions(self, net):
         """``{symbol: Rational}`` for the parameters of ``net`` (same sizes).
@@ -145,7 +148,9 @@ class SymbolicConditions:
             ``F_k(u)`` of every neuron.
         """
         subs = self.substitutions(net)
-        out = [sp.nsimplify(sp.simplify(c.subs(subs))) for c in self.output]
+        # exact already: nsimplify would replace an exact value by a nearby "simple" one
+        # (3602879701896397/36028797018963968 -> 1/10, 10**-40 -> 0)
+        out = [sp.simplify(c.subs(subs)) for c in self.output]
         der = [sp.simplify(d.subs(subs)) for d in self.directional]
         esc = [sp.simplify(F.subs(subs)) for F in self.escape_map]
         return out, der, esc
@@ -202,8 +207,11 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
         Width ``l`` (at most 4: the expressions grow quickly).
     hidden_bias, output_bias : bool
         Whether the network has hidden and output biases.
-    negative_slope : number, default=0
-        ``0`` for ReLU, ``α`` in ``(0, 1)`` for leaky ReLU.
+    negative_slope : number or str, default=0
+        ``0`` for ReLU, ``α`` in ``(0, 1)`` for leaky ReLU, kept exact: a float (or a float
+        literal in a string, ``"0.1"``) is its exact binary value, as the data; a string such
+        as ``"1/10"`` is that exact number (:meth:`SymbolicConditions.at` refuses a network
+        whose float slope is not exactly it).
 
     Returns
     -------
@@ -238,9 +246,10 @@ def symbolic_conditions(X, y, hidden, *, hidden_bias=True, output_bias=False,
         raise ValidationError(f"`hidden_bias` and `output_bias` must be booleans; got "
                               f"{hidden_bias!r} and {output_bias!r}.")
     hidden = check_int("hidden", hidden, minimum=1, maximum=4)
-    # strings reach SymPy only through the whitelist parser (sympify would eval them)
-    alpha = sp.nsimplify(parse_real_number(negative_slope, name="negative_slope"),
-                         rational=True)
+    # strings reach SymPy only through the whitelist parser (sympify would eval them); the
+    # value is exact (a float is its binary value): no nsimplify, which guesses a nearby
+    # "simple" number (0.3333333333333333 -> 1/3, 0.01 + 2**-60 -> 1/100)
+    alpha = parse_real_number(negative_slope, name="negative_slope")
     if not (alpha.is_real and 0 <= alpha < 1):
         raise NotSupportedError(f"`negative_slope` must lie in [0, 1); got {negative_slope}.")
     N, d = X.shape

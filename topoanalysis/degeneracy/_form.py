@@ -228,7 +228,14 @@ def shallow_form(net, augment=None, *, name="net"):
 
 
 def c3_augment(form):
-    """``(w, b)`` on ``(x, 1)`` ↦ ``(w, b⁺ + τ, b⁻ + τ)`` on ``(x, 1, −1)``, ``τ = ||(w, b)||``."""
+    """``(w, b)`` on ``(x, 1)`` ↦ ``(w, b⁺ + τ, b⁻ + τ)`` on ``(x, 1, −1)``, ``τ = ||(w, b)||``.
+
+    In float64: ``τ``, ``b⁺ + τ`` and ``b⁻ + τ`` are rounded, so the lifted row realizes
+    ``ρ(w·x + b')`` with ``|b' − b|`` up to about ``ulp(τ)`` (a bias ``1e-20`` next to
+    ``||w|| = 1`` is lost), and rows on one ray may leave it (``(1, 1)`` and ``(3, 3)``) or
+    rows on two rays share one. No exact float lift keeps a margin ``τ``: exact decisions
+    (C.2) are taken on the rows before it.
+    """
     if form.augment == "c3":
         return form
     if form.augment == "none":

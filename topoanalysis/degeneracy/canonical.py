@@ -95,7 +95,9 @@ class CanonicalForm:
     exact : bool
         Every decision (zero neuron, same ray, cancelled group) was made in rational
         arithmetic: the form realizes the same function up to float rounding of the merged
-        outputs and of the balancing (checked by ``steps``). False when ``merge_tol`` was used.
+        outputs, of the C.3 lift (``b⁺ + τ``, ``b⁻ + τ``: a kink moves by up to about
+        ``ulp(||(w, b)||)``) and of the balancing (checked by ``steps``). False when
+        ``merge_tol`` was used.
     change_bound : float
         Bound on ``|R(form) − R(net)|_{W^{1,∞}}`` caused by ``merge_tol`` (0 without it).
     """
@@ -539,9 +541,12 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     ----------
     w : sympy.Matrix of shape (m, d + 1)
         Input weight vectors ``(w_k, b_k)`` on ``x ↦ (x, 1)`` (exact numbers, e.g.
-        ``Rational``); the paper's ``a_i`` (formerly the keyword ``A``).
+        ``Rational``; a float, or a SymPy ``Float``, is taken at its exact binary value:
+        ``0.1`` is ``3602879701896397/36028797018963968``); the paper's ``a_i`` (formerly
+        the keyword ``A``).
     a : sympy.Matrix of shape (m, e)
-        Output weights; the paper's ``c_i`` (formerly the keyword ``C``).
+        Output weights (floats likewise exact); the paper's ``c_i`` (formerly the keyword
+        ``C``).
     augment : {"c3", "bias"}, default="c3"
 
     Returns
@@ -571,8 +576,10 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     """
     from .conditions import _as_matrix
 
-    A = _as_matrix(w, "w")
-    C = _as_matrix(a, "a")
+    # floats at their exact binary values: the steps decide parallel rows (rank 1) and
+    # cancelled groups, and a Float would decide them in rounded arithmetic
+    A = _as_matrix(w, "w").applyfunc(_exact_floats)
+    C = _as_matrix(a, "a").applyfunc(_exact_floats)
     if A.rows > 12:
         raise ValidationError(f"`w` must have at most 12 rows for the exact SymPy steps "
                               f"(simplification grows fast); got {A.rows}.")
@@ -617,7 +624,9 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     A2_rows, C2_rows = [], []
     for g in groups:
         lead = A1.row(g[0])
-        out = sum((sp.nsimplify(A1.row(k).dot(lead) / lead.dot(lead)) * C1.row(k) for k in g),
+        # the ratio is exact (nsimplify would replace 3602879701896397/36028797018963968 by
+        # 1/10 and change the realization)
+        out = sum((sp.radsimp(A1.row(k).dot(lead) / lead.dot(lead)) * C1.row(k) for k in g),
                   sp.zeros(1, C1.cols))
         if any(sp.simplify(v) != 0 for v in out):
             A2_rows.append(lead)
@@ -648,6 +657,12 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
     C4 = sp.Matrix.vstack(*rows_c) if rows_c else C2
     record("balance", A4, C4, aug)
     return steps
+
+
+def _exact_floats(e):
+    """``e`` with every SymPy ``Float`` replaced by its exact rational value."""
+    floats = e.atoms(sp.Float)
+    return e.xreplace({f: sp.Rational(f) for f in floats}) if floats else e
 
 
 def _exact_zero(e):

@@ -340,7 +340,9 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     augment : {"none", "bias", "c3"} or None
         The weight vectors checked are those of :func:`shallow_form` with this augmentation
         (default: as they are, ``(w_k, b_k)`` with hidden biases). ``"c3"`` checks the
-        network after the two-dimensional augmentation (C.3 then holds by construction).
+        network after the two-dimensional augmentation (C.3 then holds by construction; C.2
+        is decided on the rays of ``(w_k, b_k)``, which the exact augmentation keeps one to one
+        while its float rows may merge or split them).
     tol : float, default=1e-9
         C.1: ``| ||c_i|| − ||a_i|| | ≤ tol · max``; C.3: coordinates ``> tol · ||a_i||``.
         C.2 uses no tolerance: two weight vectors are on the same ray iff all 2×2 minors
@@ -369,14 +371,18 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     _check_net(net, limit=MAX_PARAMETER)
     form = shallow_form(net, augment)
     A, C = form.A, form.C
+    # C.2 on the rays of the exact vectors: the C.3 lift (w, b) -> (w, b+ + τ, b- + τ), τ =
+    # ||(w, b)||, maps rays to rays one to one in exact arithmetic, but its float rows may not
+    # (b = 1e-20 next to τ = 1 is lost, and 3·fl(τ) need not be fl(3τ)): decided before it
+    rays = shallow_form(net, "bias").A if form.augment == "c3" else A
     na, nc = np.linalg.norm(A, axis=1), np.linalg.norm(C, axis=1)
     big = np.maximum(np.maximum(na, nc), 1e-300)
     fail1 = [int(i) for i in np.flatnonzero(np.abs(na - nc) > tol * big)]
     fail2 = []
     from ._exact import ray_key
 
-    nz = np.flatnonzero(np.any(A != 0, axis=1))
-    keys = [ray_key(A[k])[0] for k in nz]              # C.2 decided exactly: same ray
+    nz = np.flatnonzero(np.any(rays != 0, axis=1))
+    keys = [ray_key(rays[k])[0] for k in nz]           # C.2 decided exactly: same ray
     for ii, jj in itertools.combinations(range(len(nz)), 2):
         if keys[ii] == keys[jj]:
             fail2.append((int(nz[ii]), int(nz[jj])))

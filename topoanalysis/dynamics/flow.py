@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
-from ..network import conserved_quantities
+from ..network import Architecture, conserved_quantities
 from . import _engine
 from ._shared import TrainResult
 
@@ -134,27 +134,82 @@ class FlowResult(TrainResult):
         return "\n".join(lines)
 
     def to_dict(self):
-        """JSON-able summary (per-network arrays as lists; records included).
+        """JSON-able summary (per-network arrays as lists; records included), with every field,
+        so that :meth:`from_dict` rebuilds the result.
 
         Returns
         -------
         dict
             Plain JSON types.
         """
-        def arr(a):
-            return None if a is None else np.asarray(a).tolist()
+        from .._results import as_list, plain
 
         return {
-            "architecture": self.arch.to_dict(), "settings": self.settings,
-            "final_loss": arr(self.final_loss), "final_time": arr(self.final_time),
-            "steps_taken": arr(self.steps_taken), "rejected_steps": arr(self.rejected_steps),
-            "n_evaluations": arr(self.n_evaluations),
-            "n_loss_evaluations": arr(self.n_loss_evaluations),
-            "diverged": arr(self.diverged), "reached_target": arr(self.reached_target),
-            "status": arr(self.status), "record_times": arr(self.record_times),
-            "kink_events": arr(self.kink_events), "sliding_kinks": arr(self.sliding_kinks),
-            "loss": arr(self.loss), "conserved": arr(self.conserved),
+            "architecture": self.arch.to_dict(), "settings": plain(self.settings),
+            "final_loss": as_list(self.final_loss), "final_time": as_list(self.final_time),
+            "steps_taken": as_list(self.steps_taken),
+            "rejected_steps": as_list(self.rejected_steps),
+            "n_evaluations": as_list(self.n_evaluations),
+            "n_loss_evaluations": as_list(self.n_loss_evaluations),
+            "diverged": as_list(self.diverged), "reached_target": as_list(self.reached_target),
+            "status": as_list(self.status), "record_times": as_list(self.record_times),
+            "kink_events": as_list(self.kink_events),
+            "sliding_kinks": as_list(self.sliding_kinks),
+            "loss": as_list(self.loss), "conserved": as_list(self.conserved),
+            "params": as_list(self.params), "params_dtype": str(np.asarray(self.params).dtype),
+            "record_steps": as_list(self.record_steps),
+            "record_accepted": as_list(self.record_accepted),
+            "step_size": as_list(self.step_size), "trajectory": as_list(self.trajectory),
         }
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of :meth:`to_dict` (also after a JSON round trip: ``null`` reads as NaN).
+
+        Parameters
+        ----------
+        d : dict
+            A dictionary written by :meth:`to_dict`.
+
+        Returns
+        -------
+        FlowResult
+            The result, every field restored (records, record times, kink counts).
+
+        Raises
+        ------
+        ValidationError
+            If ``d`` is not a dictionary or lacks a key of :meth:`to_dict` (a dictionary
+            written before the parameters and records were saved).
+        """
+        from .._results import as_array
+
+        if not isinstance(d, dict):
+            raise ValidationError(f"`d` must be a dict written by FlowResult.to_dict; got "
+                                  f"{type(d).__name__}.")
+        need = ("architecture", "settings", "params", "loss", "record_steps", "record_times",
+                "record_accepted", "final_loss", "final_time", "steps_taken", "diverged",
+                "reached_target", "n_evaluations", "n_loss_evaluations", "rejected_steps",
+                "step_size", "status")
+        missing = [k for k in need if k not in d]
+        if missing:
+            raise ValidationError(f"`d` must hold every key FlowResult.to_dict writes; got none "
+                                  f"for {', '.join(missing)}.")
+        ints = lambda k, dt=np.int64: as_array(d.get(k), dt)      # noqa: E731
+        return cls(
+            arch=Architecture.from_dict(d["architecture"]),
+            params=as_array(d["params"], np.dtype(d.get("params_dtype", "float64"))),
+            loss=as_array(d["loss"]), record_steps=ints("record_steps"),
+            conserved=as_array(d.get("conserved")), trajectory=as_array(d.get("trajectory")),
+            final_loss=as_array(d["final_loss"]), steps_taken=ints("steps_taken"),
+            diverged=as_array(d["diverged"], bool),
+            reached_target=as_array(d["reached_target"], bool), settings=dict(d["settings"]),
+            record_times=as_array(d["record_times"]), record_accepted=ints("record_accepted"),
+            final_time=as_array(d["final_time"]), n_evaluations=ints("n_evaluations"),
+            n_loss_evaluations=ints("n_loss_evaluations"),
+            rejected_steps=ints("rejected_steps"), step_size=as_array(d["step_size"]),
+            status=ints("status", np.int8), kink_events=ints("kink_events"),
+            sliding_kinks=ints("sliding_kinks"))
 
 
 class _Gradient:

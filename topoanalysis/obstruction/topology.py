@@ -56,8 +56,10 @@ __all__ = [
     "is_reachable",
 ]
 
-#: ``|c_k| <= atol`` counts as ``c_k = 0``.
-DEFAULT_ATOL = 1e-12
+#: ``|c_k| <= atol`` counts as ``c_k = 0``. ``0``: the signs of the ``c_k`` of the float
+#: parameters, decided exactly (they decide the topology of ``H(c)``, its components and
+#: reachability); a positive ``atol`` is a modelling choice, reported in ``treated_as_zero``.
+DEFAULT_ATOL = 0.0
 
 
 def _sign_symmetry(arch):
@@ -243,7 +245,8 @@ class NetworkTopology:
             "conserved quantities c_k = ||w_k||^2 - ||a_k||^2: "
             + np.array2string(self.conserved_quantities, precision=4, separator=", "),
             f"l_+ = {self.l_plus} (c > 0), l_- = {self.l_minus} (c < 0), "
-            f"l_0 = {self.l_zero} (|c| <= {self.atol:g})",
+            f"l_0 = {self.l_zero} "
+            + (f"(|c| <= {self.atol:g})" if self.atol else "(c = 0 exactly)"),
             f"pathological neurons (c_k < 0): {path}",
         ]
         if self.treated_as_zero:
@@ -330,8 +333,10 @@ def network_topology(net, *, atol=DEFAULT_ATOL):
     net : Network
         Shallow, with activation ``relu``, ``leaky_relu`` (slope ≠ 1) or ``abs``; any ``d``,
         ``l``, ``e``, biases. For ``abs`` the effective components also use ``w_k ↦ −w_k``.
-    atol : float, default=1e-12
-        ``|c_k| <= atol`` counts as ``c_k = 0``.
+    atol : float, default=0.0
+        ``|c_k| <= atol`` counts as ``c_k = 0``. The default decides every sign exactly from
+        the float parameters (``c = 2⁻⁴³`` is positive); a positive ``atol`` is a modelling
+        choice (e.g. for a network meant to be balanced), listed in ``treated_as_zero``.
 
     Returns
     -------
@@ -424,8 +429,8 @@ def pathological_neurons(net, *, atol=DEFAULT_ATOL):
     ----------
     net : Network
         Shallow network.
-    atol : float, default=1e-12
-        ``c_k < −atol`` counts as negative.
+    atol : float, default=0.0
+        ``c_k < −atol`` counts as negative (default: exactly ``c_k < 0``).
 
     Returns
     -------
@@ -712,8 +717,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         flipped, ``w ↦ −w``, which frees the frozen signs of ``w_k``). The target may be
         narrower (padded with zero neurons) or wider (only if the surplus neurons are zero
         neurons).
-    atol : float, default=1e-12
+    atol : float, default=0.0
         ``|c_k| <= atol`` counts as ``c_k = 0`` for the initial network (a connected cone).
+        The default decides the signs exactly: gradient flow conserves ``c_k`` exactly, so a
+        ``c_k = 2⁻⁴³ > 0`` of a one-dimensional ``w_k`` freezes its sign; a positive ``atol``
+        is a modelling choice.
     zero_atol : float, default=0.0
         Target neurons with ``||a|| <= zero_atol`` or ``||w|| <= zero_atol`` are zero neurons
         (see :func:`zero_neurons`).
@@ -923,7 +931,11 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         invariant_error = float(np.max(np.abs(c_r - c0)))
         scale_c = 1.0 + float(np.max(np.abs(c0))) + float(np.max(np.sum(w_new ** 2, axis=1)))
         invariant_ok = invariant_error <= 1e-9 * scale_c
-        same_component = network_topology(real, atol=atol).component == topo.component
+        # the frozen signs of the initial component, read on the construction (its c_k are
+        # c0 up to rounding, checked above: a slot with c0_k = 0 may come out ±1e-17)
+        same_component = tuple(
+            int(np.sign(a_new[k, 0] if kind == "a" else w_new[k, 0]))
+            for k, kind in zip(topo.frozen_slots, topo.frozen_kinds)) == topo.component
     else:   # squares beyond float64: the invariants and the component checked exactly
         dc = [abs(_exact_c(w_new[k], a_new[k]) - _exact_c(w0[k], a0[k])) for k in range(l)]
         scale = 1 + max(abs(_exact_c(w0[k], a0[k])) + _exact_c(w_new[k], [])
@@ -932,12 +944,9 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
         invariant_ok = max(dc) <= scale / 10 ** 9
         with np.errstate(over="ignore", invalid="ignore"):
             c_r = np.sum(w_new * w_new, axis=1) - np.sum(a_new * a_new, axis=1)
-        c_r = np.where(np.isfinite(c_r), c_r, 0.0)   # decided exactly below (unsure bound)
-        signs_r, _ = _exact_signs(w_new, a_new, c_r, atol)   # as network_topology(real)
-        kinds_r = _components._kinds(tuple(int(x) for x in signs_r), dw, e)
         same_component = tuple(
             int(np.sign(a_new[k, 0] if kind == "a" else w_new[k, 0]))
-            for k, kind in enumerate(kinds_r) if kind is not None) == topo.component
+            for k, kind in zip(topo.frozen_slots, topo.frozen_kinds)) == topo.component
     verified = bool(function_error <= 1e-8 * scale_f and invariant_ok and same_component)
     n_frozen = len(topo.frozen_slots)
     reason = (f"a permutation of the target's neurons, rescaled onto the initial quadrics, lies "

@@ -49,7 +49,7 @@ def _fail(name, text, why):
     )
 
 
-def parse_expression(text, symbols, *, name="expr"):
+def parse_expression(text, symbols, *, name="expr", exact_floats=False):
     """Parse ``text`` into a SymPy expression over ``symbols`` without evaluating any code.
 
     Parameters
@@ -59,6 +59,10 @@ def parse_expression(text, symbols, *, name="expr"):
         The only names (besides :data:`FUNCTIONS` and ``pi``, ``E``) the text may use.
     name : str
         Parameter name used in error messages.
+    exact_floats : bool, default=False
+        Read a float literal (``0.1``, ``1e-3``) as the exact ``Rational`` of the float64 it
+        denotes (``0.1`` is ``3602879701896397/36028797018963968``), so that arithmetic on it
+        stays exact; by default it is a SymPy ``Float``.
 
     Returns
     -------
@@ -101,7 +105,11 @@ def parse_expression(text, symbols, *, name="expr"):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 _fail(name, text, f"the literal {value!r} is not a real number")
-            return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+            if isinstance(value, int):
+                return sympy.Integer(value)
+            if exact_floats:
+                return sympy.Rational(*value.as_integer_ratio())
+            return sympy.Float(value)
         if isinstance(node, ast.Name):
             if node.id in symbols:
                 return symbols[node.id]
@@ -144,7 +152,10 @@ def parse_real_number(value, *, name="value"):
     Python/NumPy integers and floats (finite) become ``Integer`` / the exact ``Rational`` of the
     float; ``fractions.Fraction`` and SymPy rationals are kept; strings go through
     :func:`parse_expression` with an empty symbol table (``"1/100"``, ``"sqrt(2)/10"``) and must
-    come out a real number. Anything else (and ``bool``, complex, NaN, inf) is refused.
+    come out a real number; a float literal in a string is the float, as when the float is
+    passed (``"0.1"`` is the exact binary value of ``0.1``, ``"1/10"`` is one tenth), and the
+    arithmetic on it is exact (``"0.01 + 2**-60"`` keeps the ``2**-60``). Anything else (and
+    ``bool``, complex, NaN, inf) is refused.
 
     Parameters
     ----------
@@ -163,12 +174,14 @@ def parse_real_number(value, *, name="value"):
     1/100
     >>> parse_real_number(0.5)
     1/2
+    >>> parse_real_number("0.1") == parse_real_number(0.1)
+    True
     """
     import fractions
     import numbers
 
     if isinstance(value, str):
-        out = parse_expression(value, {}, name=name)
+        out = parse_expression(value, {}, name=name, exact_floats=True)
     elif isinstance(value, bool) or (hasattr(value, "dtype") and value.dtype.kind == "b"):
         raise ValidationError(f"`{name}` must be a real number; got {value!r}.")
     elif isinstance(value, fractions.Fraction):
