@@ -793,6 +793,12 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         raise ValidationError(f"`first_bead` must be True or False; got {first_bead!r}.")
     certify = _check_certify(certify, arch)
     certify_points = check_int("certify_points", certify_points, minimum=n_points)
+    if certify:
+        from .._resources import check_memory
+
+        check_memory(40.0 * certify_points * land.n_samples * arch.outputs,
+                     f"a refined grid of {certify_points} points × {land.n_samples} samples × "
+                     f"{arch.outputs} outputs", param="certify_points")
     # worst case of the bead budget: the nominal `steps` per bead (adaptive beads stop at their
     # target or when they stall, up to `max_steps`)
     _check_dss_work(A.shape[0], arch.n_params, max_depth, max_beads, steps, n_points)
