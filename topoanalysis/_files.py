@@ -150,7 +150,7 @@ def save_npz(path, param="output", **arrays):
     return path
 
 
-def _check_input_file(path, param):
+def _check_input_file(path, param, kind="a .npz file"):
     if path is None or (isinstance(path, str) and not path.strip()):
         raise FileError(f"`{param}` must name a file; got {path!r}.")
     try:
@@ -164,7 +164,7 @@ def _check_input_file(path, param):
     if not os.access(path, os.R_OK):
         raise FileError(f"`{param}`: the file {_describe(path)} is not readable.")
     if os.path.getsize(path) == 0:
-        raise FileError(f"`{param}` must be a .npz file; {_describe(path)} is empty.")
+        raise FileError(f"`{param}` must be {kind}; {_describe(path)} is empty.")
     return path
 
 
@@ -232,7 +232,8 @@ def _real_array(param, path, key, a, ndim):
     if a.dtype.kind not in "biuf":
         raise FileError(f"`{param}`: array {key} of {_describe(path)} must be numeric; got "
                         f"dtype {a.dtype}.")
-    a = a.astype(np.float64)
+    with np.errstate(over="ignore"):
+        a = a.astype(np.float64)    # a long double beyond float64 becomes inf: refused below
     if a.ndim not in ndim:
         raise FileError(f"`{param}`: array {key} of {_describe(path)} must have "
                         f"{' or '.join(map(str, ndim))} dimensions; got shape {a.shape}.")
@@ -247,7 +248,10 @@ _NETWORK_KEYS = ("params", "inputs", "hidden", "outputs", "hidden_bias", "output
 
 
 def _npz_name(path):
-    path = os.fspath(path)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        return path                 # refused with one line by _check_input_file
     if not os.path.exists(path) and not path.endswith(".npz") and os.path.exists(path + ".npz"):
         return path + ".npz"
     return path

@@ -462,9 +462,27 @@ def _architecture(args):
 
     if args.inputs is None or args.hidden is None:
         raise _UserError("give NET.npz, or --inputs D and --hidden L to build a network.")
-    return Architecture(inputs=args.inputs, hidden=tuple(args.hidden), outputs=args.outputs,
+    arch = Architecture(inputs=args.inputs, hidden=tuple(args.hidden), outputs=args.outputs,
                         hidden_bias=not args.no_hidden_bias, output_bias=not args.no_output_bias,
                         activation=args.activation)
+    _check_network_size(arch, 1)
+    return arch
+
+
+#: Float64 copies of the parameters a command works with (measured: ``components`` peaks at
+#: about 7 for one network of 4e7 parameters).
+_WORKING_COPIES = 8
+
+
+def _check_network_size(arch, count):
+    """Refuse, before any allocation, networks built from ``--inputs``/``--hidden``/
+    ``--outputs`` (and ``--n-networks``) whose working arrays exceed the memory budget."""
+    check_memory_budget(8.0 * _WORKING_COPIES * count * arch.n_params,
+                        f"the working memory of {count:,} network{'s' if count != 1 else ''} of "
+                        f"{arch.n_params:,} "
+                        f"parameters (the sizes set by --inputs, --hidden, --outputs)",
+                        "reduce --hidden or --inputs"
+                        + (" or --n-networks" if count != 1 else ""))
 
 
 def _load_networks(args, names=None):
@@ -607,6 +625,8 @@ def cmd_train(args):
         arch = Architecture(inputs=args.inputs or X.shape[1], hidden=tuple(args.hidden),
                             outputs=args.outputs, hidden_bias=not args.no_hidden_bias,
                             output_bias=not args.no_output_bias, activation=args.activation)
+        if isinstance(args.n_networks, int) and args.n_networks >= 1:
+            _check_network_size(arch, args.n_networks)
     B = len(nets) if nets else args.n_networks
     flow = normalize_name(args.optimizer) == "flow"
     if flow:   # the flow integrator keeps no checkpoint: Ctrl-C must not promise a resume

@@ -89,19 +89,26 @@ def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=Non
     ----------
     scheme : str
         One of :data:`SCHEMES`.
-    fan_in, fan_out : int
-        Input and output sizes of the layer.
+    fan_in, fan_out : int or ndarray of int
+        Input and output sizes of the layer (integers >= 1; integer arrays work
+        elementwise).
     gain_value : float, default=1.0
         Gain ``g``.
     mode : {"fan_in", "fan_out"}, default="fan_in"
         Fan of Kaiming schemes.
     std : float, optional
-        Standard deviation for ``scheme="normal"``.
+        Standard deviation for ``scheme="normal"`` (required there).
 
     Returns
     -------
     float
         Standard deviation of the layer's weights.
+
+    Raises
+    ------
+    ValidationError
+        A fan that is not an integer >= 1, a gain or ``std`` that is not a finite number
+        >= 0, or ``std`` missing for ``scheme="normal"``.
 
     See Also
     --------
@@ -117,6 +124,14 @@ def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=Non
     """
     scheme = check_choice("scheme", scheme, SCHEMES)
     mode = check_choice("mode", mode, ("fan_in", "fan_out"))
+    fan_in = _check_fan("fan_in", fan_in)
+    fan_out = _check_fan("fan_out", fan_out)
+    gain_value = check_float("gain_value", gain_value, minimum=0.0)
+    if scheme == "normal":
+        if std is None:
+            raise ValidationError("`std` must be given (a float >= 0) for scheme 'normal'; "
+                                  "got None.")
+        std = check_float("std", std, minimum=0.0)
     if scheme == "xavier_normal" or scheme == "xavier_uniform":
         return gain_value * np.sqrt(2.0 / (fan_in + fan_out))
     if scheme in ("kaiming_normal", "kaiming_uniform"):
@@ -125,6 +140,18 @@ def layer_std(scheme, fan_in, fan_out, *, gain_value=1.0, mode="fan_in", std=Non
     if scheme == "pytorch":
         return 1.0 / np.sqrt(3.0 * fan_in)
     return float(std)
+
+
+def _check_fan(name, value):
+    """A fan: an integer >= 1, or an integer array of them (grids of sizes, elementwise)."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        if value.dtype.kind not in "iu" or value.size == 0 or np.any(value < 1):
+            raise ValidationError(f"`{name}` must hold integers >= 1; got an array of dtype "
+                                  f"{value.dtype} and shape {value.shape}"
+                                  + (f", minimum {value.min()}." if value.size and
+                                     value.dtype.kind in "iuf" else "."))
+        return value
+    return check_int(name, value, minimum=1)
 
 
 def _draw(rng, scheme, shape, sd):

@@ -164,7 +164,10 @@ def _cell(v):
 
 
 def read_json(path, param="file"):
-    """Read a JSON file; :class:`FileError` when it is missing or not JSON.
+    """Read a JSON file; :class:`FileError` when it is missing or not strict JSON.
+
+    The non-standard literals ``NaN``, ``Infinity`` and ``-Infinity`` (which Python's
+    :mod:`json` reads by default) are refused: :func:`write_json` writes ``null`` there.
 
     Parameters
     ----------
@@ -182,13 +185,27 @@ def read_json(path, param="file"):
     --------
     write_json : The writer (strict JSON, atomic).
     """
-    _check_input_file(path, param)
+    _check_input_file(path, param, kind="a JSON file")
     try:
-        with open(path) as fh:
-            return json.load(fh)
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh, parse_constant=_refuse_constant)
+    except _NonFiniteJSON as exc:
+        raise FileError(f"`{param}` must be a strict JSON file; {_describe(path)} holds the "
+                        f"non-standard literal {exc.args[0]} (write null for a missing "
+                        f"number).") from None
     except (OSError, ValueError) as exc:
         raise FileError(f"`{param}` must be a JSON file; could not read {_describe(path)} "
                         f"({type(exc).__name__}).") from None
+
+
+class _NonFiniteJSON(Exception):
+    pass
+
+
+def _refuse_constant(name):
+    """``parse_constant`` of :func:`read_json`: ``NaN``, ``Infinity``, ``-Infinity`` are not
+    JSON; they are refused, never read as a silent NaN."""
+    raise _NonFiniteJSON(name)
 
 
 def write_csv(path, header, rows, param="output"):

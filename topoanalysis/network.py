@@ -941,7 +941,7 @@ def load_network(path, param="--network"):
             hidden=tuple(int(h) for h in np.atleast_1d(_file_whole(arrays, "hidden"))),
             outputs=_file_int(arrays, "outputs"), hidden_bias=_file_flag(arrays, "hidden_bias"),
             output_bias=_file_flag(arrays, "output_bias"), activation=str(arrays["activation"]),
-            negative_slope=float(arrays["negative_slope"]),
+            negative_slope=_file_real(arrays, "negative_slope"),
             output_activation=(str(arrays["output_activation"]) if "output_activation" in arrays
                                else "linear"),        # files written before the option
         )
@@ -951,7 +951,9 @@ def load_network(path, param="--network"):
                         f"({msg})") from None
     params = _real_array(param, path, "params", arrays["params"], (1,))
     if params.shape != (arch.n_params,):
-        raise FileError(f"`{param}`: {_describe(path)} must hold {arch.n_params} parameters for "
+        n = arch.n_params
+        shown = str(n) if n < 10**18 else f"a {len(str(n))}-digit number of"
+        raise FileError(f"`{param}`: {_describe(path)} must hold {shown} parameters for "
                         f"its architecture; got {params.shape[0]}.")
     return Network(arch, params)
 
@@ -969,7 +971,21 @@ def _file_whole(arrays, key):
 
 
 def _file_int(arrays, key):
-    return int(_file_whole(arrays, key))
+    a = _file_whole(arrays, key)
+    if a.size != 1:
+        raise ValueError(f"`{key}` must be one whole number; got {_short_list(a)} "
+                         f"(shape {a.shape})")
+    return int(a.item())
+
+
+def _file_real(arrays, key):
+    """A real number of a network file (``negative_slope``): one int or float value; a
+    string, a complex number or several values are refused with the key's name."""
+    a = np.asarray(arrays[key])
+    if a.size != 1 or a.dtype.kind not in "iuf":
+        raise ValueError(f"`{key}` must be one real number; got {_short_list(a)} "
+                         f"(dtype {a.dtype})")
+    return float(a.item())
 
 
 def _file_flag(arrays, key):

@@ -13,6 +13,7 @@ import html
 import io
 import math
 import os
+import re
 
 import numpy as np
 
@@ -38,7 +39,13 @@ img{max-width:100%}
 
 
 def _esc(x):
-    return html.escape(str(x), quote=True)
+    """``x`` as HTML text: escaped, and valid UTF-8 (the lone surrogates Python decodes the
+    undecodable bytes of a file name to show as U+FFFD instead of failing the write)."""
+    text = _SURROGATES.sub("\ufffd", str(x))
+    return html.escape(text, quote=True)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _fmt(v):

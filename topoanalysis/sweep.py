@@ -49,16 +49,30 @@ def _write_text(path, text):
     from ._files import atomic_path
 
     with atomic_path(path, "out") as tmp:
-        with open(tmp, "w", newline="") as fh:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
 
 
 def _complete_text(path):
-    """The file's text up to its last newline: a row cut off by a crash is not a row."""
-    with open(path, newline="") as fh:
-        text = fh.read()
+    """The file's text up to its last newline: a row cut off by a crash is not a row.
+
+    A folder, an unreadable file or one that is not UTF-8 text (not a CSV this module wrote)
+    is refused with one line naming it."""
+    from ._files import FileError
+
+    if os.path.isdir(path):
+        raise FileError(f"`out` must be a CSV file; got the folder {str(path)!r}.")
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise FileError(f"`out` {str(path)!r} exists but is not a UTF-8 CSV file (not a sweep "
+                        "this program wrote); pass a new file or delete it.") from None
+    except OSError as exc:
+        raise FileError(f"`out`: cannot read {str(path)!r} "
+                        f"({exc.strerror or type(exc).__name__}).") from None
     return text[:text.rfind("\n") + 1]
 
 
@@ -134,6 +148,13 @@ def run_sweep(cells, func, out, *, client=None, progress=True, desc="sweep"):
     cells = list(cells)
     if not cells:
         raise ValidationError("`cells` must hold at least one cell; got none.")
+    for cell in cells:
+        if not isinstance(cell, dict):
+            raise ValidationError(f"`cells` must be dicts of parameters; got "
+                                  f"{type(cell).__name__} {cell!r:.60}.")
+    if not callable(func):
+        raise ValidationError(f"`func` must be callable (cell -> dict of results); got "
+                              f"{type(func).__name__}.")
     keys = list(cells[0])
     for cell in cells:
         if list(cell) != keys:

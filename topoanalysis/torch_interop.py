@@ -22,6 +22,7 @@ a parameter-free module defined here (available as ``topoanalysis.torch_interop.
 PyTorch is installed).
 """
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -118,7 +119,9 @@ def to_torch(net, dtype=None):
     ImportError
         If PyTorch is not installed.
     ValidationError
-        If ``net`` is not a :class:`Network` or ``dtype`` is not a floating torch dtype.
+        If ``net`` is not a :class:`Network`, ``dtype`` is not a floating torch dtype, or
+        ``dtype`` is too narrow for the parameters (a value that would overflow to ``inf``
+        in float16, bfloat16 or float32 is refused, not written as ``inf``).
 
     See Also
     --------
@@ -163,6 +166,15 @@ def to_torch(net, dtype=None):
             linear.weight.copy_(torch.from_numpy(np.array(W, dtype=np.float64)))
             if b is not None:
                 linear.bias.copy_(torch.from_numpy(np.array(b, dtype=np.float64)))
+        if not (bool(torch.isfinite(linear.weight).all())
+                and (b is None or bool(torch.isfinite(linear.bias).all()))):
+            big = max(float(np.max(np.abs(W), initial=0.0)),
+                      0.0 if b is None else float(np.max(np.abs(b), initial=0.0)))
+            raise ValidationError(
+                f"`dtype` {dtype} cannot hold the parameters of layer {i}: values up to "
+                f"{big:.3g} overflow to inf (largest finite {torch.finfo(dtype).max:.3g}); use "
+                "torch.float64 or rescale the network."
+            )
         layers.append(linear)
         if i < len(weights) - 1:
             layers.append(_activation_module(nn, arch.activation, arch.negative_slope))
@@ -200,7 +212,11 @@ def _flatten_sequential(module, nn, prefix=""):
 
 
 def _tensor_to_numpy(value, name):
-    """A tensor or array-like as a float64 NumPy array (copied, detached, on the CPU)."""
+    """A tensor or array-like as a float64 NumPy array (copied, detached, on the CPU).
+
+    Only real numbers are taken: complex values (whose imaginary part a cast would drop),
+    booleans and strings (which NumPy would otherwise read as numbers) are refused, and so is
+    a tensor on the ``meta`` device, which holds shapes but no values."""
     if hasattr(value, "detach") and hasattr(value, "cpu") and type(value).__module__.startswith(
         "torch"
     ):
@@ -209,14 +225,33 @@ def _tensor_to_numpy(value, name):
             raise ValidationError(
                 f"`{name}` must be a real floating tensor; got dtype {value.dtype}."
             )
+        if value.device.type == "meta":
+            raise ValidationError(
+                f"`{name}` must hold values; got a tensor on the 'meta' device (shapes only): "
+                "materialize the module first (e.g. module.to_empty(device='cpu') and load "
+                "its weights)."
+            )
         value = value.detach().to(device="cpu", dtype=torch.float64).numpy()
     try:
-        arr = np.array(value, dtype=np.float64)
+        arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             f"`{name}` must be a tensor or array of real numbers; got "
-            f"{type(value).__name__} ({exc})."
+            f"{type(value).__name__} ({exc}).".replace("\n", " ")
         ) from None
+    if arr.dtype.kind == "O" and arr.size and all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+            for v in arr.flat):
+        arr = arr.astype(np.float64)            # e.g. Fractions or Decimals: real numbers
+    if arr.dtype.kind not in "iuf":
+        what = {"c": "complex numbers (the imaginary part would be dropped)", "b": "booleans",
+                "U": "strings", "S": "bytes", "O": "Python objects or a ragged nesting"}.get(
+                    arr.dtype.kind, f"dtype {arr.dtype}")
+        raise ValidationError(
+            f"`{name}` must be a tensor or array of real numbers; got {what}."
+        )
+    with np.errstate(over="ignore"):
+        arr = arr.astype(np.float64)            # a long double beyond float64 becomes inf
     if not np.all(np.isfinite(arr)):
         raise ValidationError(f"`{name}` must contain only finite numbers.")
     return arr
@@ -357,7 +392,8 @@ def from_torch(module_or_state_dict, *, activation=None, negative_slope=None):
         flattened; every activation module must be of the same kind), or a ``state_dict``
         (any mapping) whose keys are ``<prefix>.weight`` / ``<prefix>.bias`` of linear
         layers, taken in key order (the order ``state_dict()`` produces). The values may be
-        tensors (any device, any real dtype; converted to float64) or NumPy arrays.
+        tensors (any device but ``meta``, any real dtype; converted to float64) or NumPy
+        arrays of real numbers (complex, boolean and string arrays are refused).
     activation : str or None, default None
         Required for a ``state_dict``: one of ``relu``, ``leaky_relu``, ``linear``,
         ``tanh``, ``sigmoid``, ``abs`` (or ``"leaky_relu(slope)"``). For a ``Sequential``

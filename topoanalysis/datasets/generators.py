@@ -75,6 +75,11 @@ def _as_xy(X, y, x_name="X", y_name="y"):
     y = check_array(y_name, y, ndim=(1, 2))
     if y.ndim == 1:
         y = y.reshape(-1, 1)
+    if X.shape[0] == 0 or X.shape[1] == 0 or y.shape[1] == 0:
+        raise ShapeError(
+            f"`{x_name}` and `{y_name}` must have at least one row and one column; got shapes "
+            f"{X.shape} and {y.shape}."
+        )
     if X.shape[0] != y.shape[0]:
         raise ShapeError(
             f"`{y_name}` must have as many rows as `{x_name}` ({X.shape[0]}); "
@@ -190,6 +195,8 @@ class Dataset:
             If true, every feature is centred and scaled with the *training* set's mean and
             standard deviation (population, ``ddof=0``; a constant feature gets scale 1),
             and the same affine map is applied to the test set. ``y`` is never changed.
+            Each column is brought to unit size by a power of two first, so columns near
+            ``1e308`` or ``1e-300`` are standardized too (no overflow, no underflow).
 
         Returns
         -------
@@ -200,8 +207,9 @@ class Dataset:
         Raises
         ------
         ValidationError
-            If ``test_size`` is out of range or leaves a part empty, or if ``stratify`` is
-            requested and some class has fewer than two rows.
+            If ``test_size`` is out of range or leaves a part empty, if ``stratify`` is
+            requested and some class has fewer than two rows, or if a standardized held-out
+            value would leave float64.
 
         Examples
         --------
@@ -222,11 +230,28 @@ class Dataset:
                 f"`standardize` must be a bool; got {type(standardize).__name__}."
             )
         if standardize:
-            mean = X_train.mean(axis=0)
-            std = X_train.std(axis=0)
-            scale = np.where(std > 0.0, std, 1.0)
-            X_train = (X_train - mean) / scale
-            X_test = (X_test - mean) / scale
+            # each column brought to unit size by a power of two first (exact): the mean and
+            # standard deviation of values near 1e308 must not overflow to inf / NaN
+            big = np.max(np.abs(X_train), axis=0)
+            exps = np.frexp(np.where(big > 0.0, big, 1.0))[1]
+            unit = np.ldexp(1.0, np.minimum(-exps, 1000))
+            Xs = X_train * unit
+            mean_s = Xs.mean(axis=0)
+            std_s = Xs.std(axis=0)
+            scale = std_s / unit
+            spread = (std_s > 0.0) & (scale > 0.0)   # a spread that underflows: constant
+            div = np.where(spread, std_s, unit)
+            mean = mean_s / unit
+            scale = np.where(spread, scale, 1.0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                X_train = (Xs - mean_s) / div
+                X_test = (X_test * unit - mean_s) / div
+            if not np.all(np.isfinite(X_test)):
+                raise ValidationError(
+                    "`standardize` cannot express the held-out rows in units of the training "
+                    "standard deviation within float64 (a held-out value lies beyond 1e308 "
+                    "standard deviations from the training mean); rescale the columns of `X`."
+                )
         return SplitDataset(
             X_train=X_train,
             y_train=self.y[train_idx],
