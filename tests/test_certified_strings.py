@@ -251,3 +251,35 @@ def test_barrier_command_writes_proven_bounds(tmp_path):
                  "--out", str(out)]) == 0
     head = (out / "barriers.csv").read_text().splitlines()[0]
     assert head.endswith("best_path_upper") and (out / "components_proven.csv").exists()
+
+
+def test_a_damaged_string_file_is_one_line(tmp_path):
+    from topoanalysis.io import FileError
+    from topoanalysis.levelsets import BeadString, dynamic_string_sampling
+
+    arch = Architecture(1, (1,), 1, activation="linear", hidden_bias=False, output_bias=False)
+    X = np.array([[1.0], [2.0]])
+    a = np.ones(arch.n_params)
+    s = dynamic_string_sampling(a, a, X, X, arch=arch, threshold=0.1, progress=False)[0]
+    path = s.save(tmp_path / "s.npz")
+    good = dict(np.load(path))
+    for meta in ("{", "3", '{"architecture": {"inputs": 1}}', "[]"):
+        bad = tmp_path / "bad.npz"
+        np.savez(bad, **{**good, "meta": np.array(meta)})
+        with pytest.raises(FileError, match="damaged record|architecture|inputs"):
+            BeadString.load(bad)
+
+
+def test_cli_warnings_are_one_line(tmp_path, monkeypatch, capsys):
+    import warnings
+
+    from topoanalysis.cli import main
+
+    # a terminal: Python's own warning display (pytest installs its own handler)
+    monkeypatch.setattr(warnings, "showwarning", warnings._showwarning_orig)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["train", "--hidden", "3", "--lr", "1e308", "--steps", "3", "--quiet",
+                     "--out", str(tmp_path / "t")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and all(line.startswith("topoanalysis train: warning:") for line in err)

@@ -962,6 +962,12 @@ def build_parser():
 USER_ERRORS = (TopoAnalysisError, OSError, MemoryError)
 
 
+def _one_line_warning(command):
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"topoanalysis {command}: warning: {message}", file=file or sys.stderr)
+    return show
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -971,7 +977,12 @@ def main(argv=None):
     cores = None
     try:
         cores = _apply_threads(args)
-        return args.func(args) or 0
+        with warnings.catch_warnings():
+            if warnings.showwarning is getattr(warnings, "_showwarning_orig", None):
+                # a terminal user sees one line per warning, not Python's source excerpt
+                # (an embedding program or a test harness keeps its own handler)
+                warnings.showwarning = _one_line_warning(args.command)
+            return args.func(args) or 0
     except KeyboardInterrupt:
         if getattr(args, "_resumable", False):
             msg = "interrupted; run the same command again to resume"

@@ -442,7 +442,16 @@ def load_string(path):
     if str(f["format"]) != "topoanalysis.bead_string.v1":
         raise FileError(f"`path` must be a string of beads saved by BeadString.save; "
                         f"{str(path)!r} has format {str(f['format'])!r}.")
-    meta = json.loads(str(f["meta"]))
+    try:
+        return _string_from(f, json.loads(str(f["meta"])))
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise FileError(f"`path` must be a string of beads saved by BeadString.save; "
+                        f"{str(path)!r} has a damaged record ({type(exc).__name__}: "
+                        f"{str(exc)[:120]}).") from None
+
+
+def _string_from(f, meta):
+    """The BeadString of a loaded ``.npz`` and its decoded ``meta`` record."""
     beads, bl, em, et = f["beads"], f["bead_loss"], f["edge_max_loss"], f["edge_t_max"]
     a = meta["architecture"]
     arch = Architecture.from_dict({"negative_slope": 0.01, **a})
