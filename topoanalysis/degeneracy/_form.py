@@ -9,8 +9,9 @@ augmenting its input:
   bias ``β`` becomes one more neuron with weight vector ``(0, …, 0, 1)`` and output ``β``
   (``ρ(1) = 1``);
 * ``"c3"``: ``x ↦ (x, 1, −1)``, the paper's two-dimensional augmentation: ``(w, b)`` becomes
-  ``(w, b⁺ + τ, b⁻ + τ)`` with ``τ = ||(w, b)||`` so that the last two coordinates are strictly
-  positive (condition C.3) and ``u − v = b`` keeps the realization on the slice.
+  ``(w, b⁺ + τ, b⁻ + τ)`` with a float ``τ > 0`` (``|b|``, or ``||w||`` when ``b = 0``; see
+  :func:`c3_augment`: the lift is exact in float64) so that the last two coordinates are strictly positive
+  (condition C.3) and ``u − v = b`` keeps the realization on the slice.
 
 Internally a network is the pair ``A`` (``(m, D)``, weight vectors as rows, the paper's
 ``a_i``) and ``C`` (``(m, e)``, output vectors, the paper's ``c_i``).
@@ -227,27 +228,151 @@ def shallow_form(net, augment=None, *, name="net"):
     return c3_augment(form) if augment == "c3" else form
 
 
-def c3_augment(form):
-    """``(w, b)`` on ``(x, 1)`` ↦ ``(w, b⁺ + τ, b⁻ + τ)`` on ``(x, 1, −1)``, ``τ = ||(w, b)||``.
+def c3_augment(form, *others):
+    """``(w, b)`` on ``(x, 1)`` ↦ ``(w, b⁺ + τ, b⁻ + τ)`` on ``(x, 1, −1)``, exact in float64.
 
-    In float64: ``τ``, ``b⁺ + τ`` and ``b⁻ + τ`` are rounded, so the lifted row realizes
-    ``ρ(w·x + b')`` with ``|b' − b|`` up to about ``ulp(τ)`` (a bias ``1e-20`` next to
-    ``||w|| = 1`` is lost), and rows on one ray may leave it (``(1, 1)`` and ``(3, 3)``) or
-    rows on two rays share one. No exact float lift keeps a margin ``τ``: exact decisions
-    (C.2) are taken on the rows before it.
+    Parameters
+    ----------
+    form : ShallowForm
+        Form with ``augment`` ``"bias"`` or ``"none"`` (a ``"c3"`` form is returned as is).
+    *others : ShallowForm
+        Forms lifted together with ``form`` (the rows of all of them on one ray get one ``τ``
+        rule, so that they stay on one ray); one form is returned per argument.
+
+    Returns
+    -------
+    ShallowForm or tuple of ShallowForm
+        The lifted forms: every row exactly ``(w, b⁺ + τ, b⁻ + τ)`` for its ``τ > 0``, rows on
+        one ray of ``(w, b)`` on one ray, rows on different rays on different rays.
+
+    Raises
+    ------
+    ValidationError
+        No rule below is exact: a bias that is the largest float, or a bias
+        ``|b| ≥ 2¹⁰²³`` on one ray with another row by a ratio that is not a power of two.
+
+    Notes
+    -----
+    Any ``τ > 0`` gives a valid lift (Berner et al. only need the last two coordinates
+    strictly positive, C.3, and ``u − v = b``). The float lift with ``τ = fl(||(w, b)||)``
+    rounds ``b⁺ + τ`` for about two thirds of random neurons (a bias ``1e-20`` next to
+    ``||w|| = 1`` is lost and two rays share a row), and ``fl(||·||)`` is not homogeneous
+    (``fl(√18) ≠ 3 fl(√2)``: one ray splits). A bias with a full significand admits no exact
+    ``τ`` much above ``2|b|`` (``b + τ`` would need more than 53 bits). So ``τ`` is chosen per
+    class of rows on one ray of ``(w, b)`` (decided exactly), the first rule that is exact for
+    every row of the class (checked in rationals: ``u = b⁺ + τ``, ``v = b⁻ + τ`` and
+    ``τ_k / λ_k`` constant over the class, ``(w_k, b_k) = λ_k n``):
+
+    * ``b ≠ 0``: ``τ = |b|``, the rows ``(w, 2b, b)`` or ``(w, |b|, 2|b|)``; else (only for
+      ``|b| ≥ 2¹⁰²³``) ``τ = ulp(b)``. A fixed rule, not the first exact one: which ``τ`` is
+      exact depends on the last bits, so a rounded rescaling of the network would jump to
+      another lift (and the canonical form with it).
+    * ``b = 0``: ``τ = fl(||w||)`` (``0 + τ`` never rounds; homogeneous on the class under
+      power-of-two ratios), else ``τ = 2^p ||w||_∞ ≥ fl(||w||)``, else ``||w||_∞``.
+
+    Proof that the rules keep rays and are exact. If ``z' = λ z`` (``λ > 0``) for float
+    vectors, then ``|b'| = λ |b|`` and ``||z'||_∞ = λ ||z||_∞`` exactly (an absolute value and
+    a maximum round nothing), and ``2^p`` is exact barring overflow; so ``τ' = λ τ``, and with
+    exact additions the lifted rows are ``λ``-multiples: one ray. Conversely
+    ``(w, u − v) = (w, b)`` recovers the row, so distinct rays stay distinct. ``|b| + |b| =
+    2|b|`` is exact (only the exponent changes; subnormals included) unless ``|b| ≥ 2¹⁰²³``;
+    then ``|b| = M ulp(b)`` with an integer ``2⁵² ≤ M < 2⁵³`` and ``|b| + ulp(b) = (M + 1)
+    ulp(b)`` has at most 53 bits: exact unless ``|b|`` is the largest float (``ulp`` is
+    homogeneous only under power-of-two ratios, checked). If no rule is exact the input is
+    refused: no result rests on a rounded lift.
+
+    The margin of C.3 is ``|b|`` for ``b ≠ 0``. The lift (and so a ``W^{1,∞}`` distance on the
+    lifted space) depends on the ``τ`` chosen; the realization on ``(x, 1, −1)`` does not.
     """
-    if form.augment == "c3":
-        return form
-    if form.augment == "none":
-        A = np.concatenate([form.A, np.zeros((form.width, 1))], axis=1)
-    else:
-        A = form.A
-    w, b = A[:, :-1], A[:, -1]
-    tau = np.linalg.norm(A, axis=1)
-    u = np.maximum(b, 0.0) + tau
-    v = np.maximum(-b, 0.0) + tau
-    A3 = np.concatenate([w, u[:, None], v[:, None]], axis=1)
-    return ShallowForm(A3, form.C.copy(), "c3", form.inputs, form.origin.copy())
+    forms = (form,) + others
+    lifted = [f.augment == "c3" for f in forms]
+    if any(lifted):
+        if all(lifted):
+            return form if not others else forms
+        raise ValidationError("`form` must be lifted together with forms of the same "
+                              "augmentation; got a mix of 'c3' and others.")
+    rows = []
+    for f in forms:
+        rows.append(np.concatenate([f.A, np.zeros((f.width, 1))], axis=1)
+                    if f.augment == "none" else f.A)
+    Z = np.concatenate(rows) if rows else np.zeros((0, 1))
+    A3, ok = _c3_rows(Z)
+    if not np.all(ok):
+        k = int(np.flatnonzero(~ok)[0])
+        raise ValidationError(f"`augment` 'c3' needs biases with an exact float lift "
+                              f"(|b| below 2^1023 always has one, see "
+                              f"c3_augment); got |b| = {abs(Z[k, -1]):.6g}.")
+    out, start = [], 0
+    for f in forms:
+        n = f.width
+        out.append(ShallowForm(A3[start:start + n], f.C.copy(), "c3", f.inputs,
+                               f.origin.copy()))
+        start += n
+    return out[0] if not others else tuple(out)
+
+
+def _c3_rows(Z):
+    """The lifted rows of ``Z`` (rows ``(w, b)``) and, per row, whether the lift is exact."""
+    from fractions import Fraction
+
+    from ._exact import ray_key
+
+    Z = np.asarray(Z, dtype=np.float64)
+    m = Z.shape[0]
+    w, b = Z[:, :-1], Z[:, -1]
+    A3 = np.zeros((m, Z.shape[1] + 1))
+    A3[:, :-2] = w
+    ok = np.ones(m, dtype=bool)
+    classes = {}
+    for k in range(m):
+        rk = ray_key(Z[k])
+        if rk is not None:                      # a zero row lifts to zero (a zero neuron)
+            classes.setdefault(rk[0], []).append((k, rk[1]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.linalg.norm(Z, axis=1)
+        sup = np.abs(Z).max(axis=1, initial=0.0)
+    for members in classes.values():
+        idx = np.array([k for k, _ in members])
+        lam = [lm for _, lm in members]
+        bk = b[idx]
+        if bk[0] != 0:
+            # a fixed rule, not the first exact one: which rule is exact depends on the last
+            # bits, so a rounded rescaling of the network would jump to another lift
+            cands = [np.abs(bk), np.ldexp(1.0, np.frexp(bk)[1] - 53)]
+        else:
+            p = 0
+            with np.errstate(over="ignore"):
+                while p < 64 and not np.all(np.ldexp(sup[idx], p) >= norms[idx]):
+                    p += 1                      # ||z||_2 <= √D ||z||_∞ <= 2^p ||z||_∞
+                cands = [norms[idx], np.ldexp(sup[idx], p), sup[idx]]
+        for tau in cands:
+            with np.errstate(over="ignore", invalid="ignore"):
+                u = np.maximum(bk, 0.0) + tau
+                v = np.maximum(-bk, 0.0) + tau
+            if _exact_lift(bk, tau, u, v, lam, Fraction):
+                A3[idx, -2] = u
+                A3[idx, -1] = v
+                break
+        else:
+            ok[idx] = False
+    return A3, ok
+
+
+def _exact_lift(b, tau, u, v, lam, Fraction):
+    """``u = b⁺ + τ``, ``v = b⁻ + τ`` exactly, ``τ > 0`` finite, ``τ_k / λ_k`` constant."""
+    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(v)) and np.all(tau > 0)):
+        return False
+    t0 = None
+    for bk, tk, uk, vk, lk in zip(b.tolist(), tau.tolist(), u.tolist(), v.tolist(), lam):
+        fb, ft = Fraction(bk), Fraction(tk)
+        if Fraction(uk) != max(fb, 0) + ft or Fraction(vk) != max(-fb, 0) + ft:
+            return False
+        r = ft / lk
+        if t0 is None:
+            t0 = r
+        elif r != t0:
+            return False
+    return True
 
 
 def form_network(A, C):
@@ -274,4 +399,8 @@ def pair_forms(net_a, net_b, augment=None):
     if augment is None:
         biased = any(n.arch.hidden_bias or n.arch.output_bias for n in (net_a, net_b))
         augment = "bias" if biased else "none"
+    if check_choice("augment", augment, AUGMENTATIONS) == "c3":
+        # lifted together: rows of both networks on one ray of (w, b) stay on one ray
+        return c3_augment(shallow_form(net_a, "bias", name="net_a"),
+                          shallow_form(net_b, "bias", name="net_b"))
     return shallow_form(net_a, augment, name="net_a"), shallow_form(net_b, augment, name="net_b")

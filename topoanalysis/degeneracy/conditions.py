@@ -340,9 +340,10 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     augment : {"none", "bias", "c3"} or None
         The weight vectors checked are those of :func:`shallow_form` with this augmentation
         (default: as they are, ``(w_k, b_k)`` with hidden biases). ``"c3"`` checks the
-        network after the two-dimensional augmentation (C.3 then holds by construction; C.2
-        is decided on the rays of ``(w_k, b_k)``, which the exact augmentation keeps one to one
-        while its float rows may merge or split them).
+        network after the two-dimensional augmentation (C.3 holds by construction, though
+        with a margin below ``tol`` when the exact lift needs ``τ = |b|`` for a bias far below
+        ``||w||``; C.2 is decided on the rays of ``(w_k, b_k)``, which the lift keeps one to
+        one).
     tol : float, default=1e-9
         C.1: ``| ||c_i|| − ||a_i|| | ≤ tol · max``; C.3: coordinates ``> tol · ||a_i||``.
         C.2 uses no tolerance: two weight vectors are on the same ray iff all 2×2 minors
@@ -371,9 +372,8 @@ def restricted_space_membership(net, *, augment=None, tol=1e-9):
     _check_net(net, limit=MAX_PARAMETER)
     form = shallow_form(net, augment)
     A, C = form.A, form.C
-    # C.2 on the rays of the exact vectors: the C.3 lift (w, b) -> (w, b+ + τ, b- + τ), τ =
-    # ||(w, b)||, maps rays to rays one to one in exact arithmetic, but its float rows may not
-    # (b = 1e-20 next to τ = 1 is lost, and 3·fl(τ) need not be fl(3τ)): decided before it
+    # C.2 on the rays of (w, b): the C.3 lift (c3_augment) maps them one to one onto the rays
+    # of its rows (exact additions, τ homogeneous on each ray), so the verdicts agree
     rays = shallow_form(net, "bias").A if form.augment == "c3" else A
     na, nc = np.linalg.norm(A, axis=1), np.linalg.norm(C, axis=1)
     big = np.maximum(np.maximum(na, nc), 1e-300)

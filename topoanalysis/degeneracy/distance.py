@@ -1119,9 +1119,10 @@ def sobolev_distance(net_a, net_b=None, *, augment=None, max_nodes=20_000, n_sam
         ``R(net_a)``.
     augment : {"none", "bias", "c3"} or None
         Input augmentation of both networks (default: ``"bias"`` when either has biases).
-        ``"c3"``: the distance is that of the float-lifted forms (see
-        :func:`~topoanalysis.degeneracy._form.c3_augment`: a bias far below ``||w||`` can be
-        rounded away), exact for those rows; ``"bias"`` is exact for the networks as stored.
+        ``"c3"``: the distance of the two forms lifted together to ``(x, 1, −1)`` by
+        :func:`~topoanalysis.degeneracy._form.c3_augment`, whose rows are exact
+        (``u − v = b`` without rounding, one ray per ray of ``(w, b)``); it depends on the
+        ``τ`` chosen there (e.g. ``|b|`` for a bias far below ``||w||``).
     max_nodes : int, default=20000
         Budget of branch-and-bound nodes in dimension ≥ 3; past it the result holds certified
         bounds and ``exact=False``.
