@@ -135,19 +135,13 @@ def test_segment_loss_bounds_tighten_with_the_grid_and_refuse_other_networks():
 def test_a_connected_string_is_proven_or_not_by_its_loss_bounds():
     # a DSS string checked on a grid of 3 points per piece: its bounds on that grid do not
     # prove it; on 200 points they do, and every piece's dense maximum is below them
-    from topoanalysis import Architecture
-    from topoanalysis.dynamics import train
+    from test_certified_strings import _dss_problem
+
     from topoanalysis.levelsets import dynamic_string_sampling
 
-    rng = np.random.default_rng(0)
-    arch = Architecture(2, (4,), 1)
-    X = rng.standard_normal((40, 2))
-    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
-    r = train(rng.standard_normal((2, arch.n_params)), X, y, arch=arch, loss="bce", lr=0.5,
-              steps=2000, progress=False)
-    s = dynamic_string_sampling(r.params[0], r.params[1], X, y, arch=arch, loss="bce",
-                                threshold=float(max(r.final_loss)), n_points=3,
-                                progress=False).strings[0]
+    arch, X, y, P, L0 = _dss_problem()
+    s = dynamic_string_sampling(P[0], P[1], X, y, arch=arch, loss="bce", threshold=L0,
+                                n_points=3, progress=False).strings[0]
     assert s.verdict == "connected"
     coarse, fine = s.loss_bounds(X, y), s.loss_bounds(X, y, n_points=200)
     assert np.all(coarse >= s.edge_max_loss) and np.any(coarse >= s.accept_level)
