@@ -40,6 +40,13 @@ _SLOPES = {"relu": lambda a: (0.0, 1.0), "leaky_relu": lambda a: (a, 1.0),
            "abs": lambda a: (-1.0, 1.0), "linear": lambda a: (1.0, 1.0)}
 
 
+def _covers(arch):
+    """Whether :func:`segment_loss_bounds` covers ``arch`` (one hidden layer of ``relu``,
+    ``leaky_relu``, ``abs`` or ``linear`` units, a linear output)."""
+    return (len(arch.hidden) == 1 and arch.activation in _SLOPES
+            and arch.output_activation == "linear")
+
+
 #: unit roundoff of float64
 _U = 2.0 ** -53
 #: a bound of the error of one float64 exp, log or log1p of NumPy, in units of _U (NumPy's
@@ -350,8 +357,7 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
                               f"got {type(arch).__name__}.")
     theta_a = theta_a.params if isinstance(theta_a, Network) else theta_a
     theta_b = theta_b.params if isinstance(theta_b, Network) else theta_b
-    if len(arch.hidden) != 1 or arch.activation not in _SLOPES \
-            or arch.output_activation != "linear":
+    if not _covers(arch):
         raise NotSupportedError(
             f"`arch` must have one hidden layer of relu, leaky_relu, abs or linear units and a "
             f"linear output for the segment bound; got {arch}.")

@@ -276,9 +276,9 @@ def cmd_barrier(args):
                     n_points=args.n_points, dss=dss if args.strings else None, seed=args.seed,
                     bounds=args.bounds)
     if args.bounds:
-        from .strings import _bound_covers
+        from .bounds import _covers
 
-        if not _bound_covers(arch):
+        if not _covers(arch):
             raise ValidationError(f"`--bounds` needs one hidden layer of relu, leaky_relu, abs "
                                   f"or linear units and a linear output; got {arch}.")
     with OutputFolder(output_of(args), command="barrier", settings=settings, force=args.force) as out:

@@ -608,9 +608,9 @@ def pairwise_barriers(networks, X, y=None, *, arch=None, loss=None, align=False,
     if not isinstance(bounds, (bool, np.bool_)):
         raise ValidationError(f"`bounds` must be True or False; got {bounds!r}.")
     if bounds:
-        from .strings import _bound_covers
+        from .bounds import _covers
 
-        if not _bound_covers(arch):
+        if not _covers(arch):
             from ..exceptions import NotSupportedError
 
             raise NotSupportedError(

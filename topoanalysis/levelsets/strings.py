@@ -73,19 +73,15 @@ FAILURES = ("budget", "depth", "certificate")
 BEAD_STOPS = ("target", "stalled", "max_steps", "diverged", "endpoint")
 
 
-def _bound_covers(arch):
-    """Whether :func:`~topoanalysis.levelsets.segment_loss_bounds` covers ``arch``."""
-    return (len(arch.hidden) == 1 and arch.output_activation == "linear"
-            and arch.activation in ("relu", "leaky_relu", "abs", "linear"))
-
-
 def _check_certify(certify, arch):
     """``certify`` as a bool: "auto" is True when the segment bound covers ``arch``."""
+    from .bounds import _covers
+
     if isinstance(certify, str) and certify == "auto":
-        return _bound_covers(arch)
+        return _covers(arch)
     if not isinstance(certify, (bool, np.bool_)):
         raise ValidationError(f"`certify` must be 'auto', True or False; got {certify!r}.")
-    if certify and not _bound_covers(arch):
+    if certify and not _covers(arch):
         raise NotSupportedError(
             f"`certify` True needs one hidden layer of relu, leaky_relu, abs or linear units and "
             f"a linear output (the segment bound); got {arch}. Use certify='auto' or False for "
