@@ -129,7 +129,8 @@ def test_segment_loss_bounds_tighten_with_the_grid_and_refuse_other_networks():
     assert gap[0] > gap[1] > gap[2] >= 0 and gap[2] < 1e-5 * gaps[2].grid_max
     with pytest.raises(NotSupportedError, match="one hidden layer"):
         deep = Architecture(3, (2, 2), 1)
-        segment_loss_bounds(np.zeros(deep.n_params), np.zeros(deep.n_params), X, y, arch=deep)
+        segment_loss_bounds(np.zeros(deep.n_params), np.zeros(deep.n_params), X, y, arch=deep,
+                            method="curvature")
 
 
 def test_a_connected_string_is_proven_or_not_by_its_loss_bounds():

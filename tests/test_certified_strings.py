@@ -180,8 +180,8 @@ def test_dss_connected_is_proven_between_the_grid_points(tmp_path):
     assert g.connected and g.certified is None and g.edge_upper is None
 
 
-def test_dss_certify_choices_and_uncovered_networks():
-    from topoanalysis import NotSupportedError, ValidationError
+def test_dss_certify_choices_and_deep_networks():
+    from topoanalysis import ValidationError
     from topoanalysis.levelsets import dynamic_string_sampling
 
     deep = Architecture(1, (2, 2), 1, activation="linear", hidden_bias=False,
@@ -189,11 +189,12 @@ def test_dss_certify_choices_and_uncovered_networks():
     X = np.array([[1.0], [2.0]])
     y = 4.0 * X                                  # the all-ones network fits it
     a = np.ones(deep.n_params)
-    with pytest.raises(NotSupportedError, match="certify"):
-        dynamic_string_sampling(a, a, X, y, arch=deep, threshold=1.0, certify=True,
-                                progress=False)
+    # deep networks are certified by interval arithmetic (refined until proven)
     s = dynamic_string_sampling(a, a, X, y, arch=deep, threshold=0.1, progress=False)[0]
-    assert s.connected and s.certified is None and "grid check" in s.summary()
+    assert s.connected and s.certified is True and "proven below" in s.summary()
+    g = dynamic_string_sampling(a, a, X, y, arch=deep, threshold=0.1, certify=False,
+                                progress=False)[0]
+    assert g.connected and g.certified is None and "grid check" in g.summary()
     for bad in ("yes", 1, None):
         with pytest.raises(ValidationError, match="certify"):
             dynamic_string_sampling(a, a, X, y, arch=deep, threshold=1.0, certify=bad,
@@ -204,7 +205,7 @@ def test_dss_certify_choices_and_uncovered_networks():
 
 
 def test_pairwise_barriers_prove_upper_bounds_of_every_path():
-    from topoanalysis import Network, NotSupportedError, ValidationError
+    from topoanalysis import Network, ValidationError
     from topoanalysis.dynamics import interpolate
     from topoanalysis.levelsets import pairwise_barriers
 
@@ -230,10 +231,11 @@ def test_pairwise_barriers_prove_upper_bounds_of_every_path():
         bm.component_counts(proven="yes")
     with pytest.raises(ValidationError, match="bounds"):
         pairwise_barriers(nets, X, y, progress=False, bounds=1)
-    deep = Architecture(2, (2, 2), 1)
-    with pytest.raises(NotSupportedError, match="bounds"):
-        pairwise_barriers([Network.initialize(deep, seed=s) for s in range(2)], X, y,
-                          progress=False, bounds=True)
+    deep = Architecture(2, (2, 2), 1, activation="tanh")      # interval arithmetic
+    dn = [Network.initialize(deep, seed=s) for s in range(2)]
+    db = pairwise_barriers(dn, X, y, n_points=9, progress=False, bounds=True)
+    dense = interpolate(dn[0], dn[1], X, y, n_points=2001).loss.max()
+    assert db.linear_max[0, 1] <= dense <= db.linear_upper[0, 1]
 
 
 def test_barrier_command_writes_proven_bounds(tmp_path):
@@ -283,3 +285,107 @@ def test_cli_warnings_are_one_line(tmp_path, monkeypatch, capsys):
                      "--out", str(tmp_path / "t")]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err and all(line.startswith("topoanalysis train: warning:") for line in err)
+
+
+def _exact_deep_loss(arch, ta, tb, X, y, t, loss):
+    """The loss of any architecture at the exact point of the segment: rationals through
+    piecewise-linear layers, 60-digit mpmath through tanh / sigmoid and the logarithms."""
+    mpmath.mp.dps = 60
+    t = Fraction(t)
+    th = [(1 - t) * Fraction(a) + t * Fraction(b) for a, b in zip(ta, tb)]
+    slope = Fraction(float(arch.negative_slope))
+    layers = arch.unpack(np.arange(arch.n_params, dtype=float))
+
+    def mp(v):
+        return mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
+
+    def act(name, z):
+        if name == "relu":
+            return max(z, 0)
+        if name == "leaky_relu":
+            return z if z > 0 else slope * z
+        if name == "abs":
+            return abs(z)
+        if name == "tanh":
+            return mpmath.tanh(mp(z))
+        if name == "sigmoid":
+            return 1 / (1 + mpmath.exp(-mp(z)))
+        return z
+
+    total = mpmath.mpf(0)
+    for n in range(X.shape[0]):
+        h = [Fraction(v) for v in X[n]]
+        for i, (W, b) in enumerate(layers):
+            z = [sum((th[int(W[k, j])] if not isinstance(h[j], mpmath.mpf) else
+                      mp(th[int(W[k, j])])) * h[j] for j in range(W.shape[1]))
+                 + (th[int(b[k])] if b is not None else 0) for k in range(W.shape[0])]
+            name = arch.activation if i < len(layers) - 1 else arch.output_activation
+            h = [act(name, v) for v in z]
+        f = [mp(v) for v in h]
+        yn = [mpmath.mpf(float(v)) for v in y[n]]
+        if loss == "mse":
+            total += mpmath.fsum((a - b) ** 2 for a, b in zip(f, yn)) / len(f)
+        elif loss == "l1":
+            total += mpmath.fsum(abs(a - b) for a, b in zip(f, yn)) / len(f)
+        elif loss == "bce":
+            total += mpmath.fsum(mpmath.log1p(mpmath.exp(a)) - b * a
+                                 for a, b in zip(f, yn)) / len(f)
+        else:
+            lse = mpmath.log(mpmath.fsum(mpmath.exp(a) for a in f))
+            total += mpmath.fsum(-b * (a - lse) for a, b in zip(f, yn))
+    return total / X.shape[0]
+
+
+@pytest.mark.parametrize("act,hidden,out_act", [("relu", (3, 2), "linear"),
+                                                 ("abs", (2, 2), "linear"),
+                                                 ("leaky_relu", (3,), "linear"),
+                                                 ("tanh", (2, 2), "linear"),
+                                                 ("relu", (3,), "sigmoid")])
+def test_interval_bounds_hold_against_exact_losses(act, hidden, out_act):
+    rng = np.random.default_rng(len(hidden) * 10 + ["relu", "abs", "leaky_relu",
+                                                     "tanh"].index(act))
+    for case in range(4):
+        e = 2 if case % 2 else 1
+        arch = Architecture(2, hidden, e, activation=act, negative_slope=0.1,
+                            output_activation=out_act if e == 1 else "linear")
+        scale = [1.0, 30.0][case // 2]
+        X = rng.standard_normal((3, 2))
+        ta = rng.standard_normal(arch.n_params) * scale
+        tb = rng.standard_normal(arch.n_params) * scale
+        yb = (rng.random((3, 1)) > 0.5).astype(float)
+        targets = {"mse": rng.standard_normal((3, e)), "l1": rng.standard_normal((3, e)),
+                   "bce": np.repeat(yb, e, axis=1),
+                   "cross_entropy": np.concatenate([yb, 1 - yb], axis=1)}
+        for loss, yl in targets.items():
+            if loss == "cross_entropy" and e == 1:
+                continue
+            res = segment_loss_bounds(ta, tb, X, yl, arch=arch, loss=loss, n_points=3,
+                                      method="interval")
+            for i in range(res.ts.size - 1):
+                s, s1 = Fraction(res.ts[i]), Fraction(res.ts[i + 1])
+                for u in (Fraction(0), Fraction(1, 3), Fraction(5, 7), Fraction(1)):
+                    exact = _exact_deep_loss(arch, ta, tb, X, yl, s + u * (s1 - s), loss)
+                    assert exact <= mpmath.mpf(res.upper[i])
+
+
+def test_interval_bounds_cover_rounding_and_refine_on_deep_networks():
+    from topoanalysis.dynamics import interpolate
+    from topoanalysis.network import forward
+
+    rng = np.random.default_rng(11)
+    arch = Architecture(3, (3, 2), 1)
+    X = rng.standard_normal((4, 3))
+    theta = rng.standard_normal(arch.n_params) * 100.0
+    y = forward(arch, theta, X)                  # the float outputs: float loss exactly 0
+    res = segment_loss_bounds(theta, theta, X, y, arch=arch, n_points=2, method="interval")
+    exact = _exact_deep_loss(arch, theta, theta, X, y, 0, "mse")
+    assert res.grid_max == 0.0 and exact <= mpmath.mpf(res.max_upper)
+    # refinement proves a level 1% above the dense maximum with a few points
+    X = rng.standard_normal((40, 3))
+    y = rng.standard_normal((40, 1))
+    a, b = rng.standard_normal((2, arch.n_params))
+    dense = interpolate(a, b, X, y, arch=arch, n_points=4001).loss.max()
+    coarse = segment_loss_bounds(a, b, X, y, arch=arch, n_points=3)
+    assert coarse.max_upper > 1.01 * dense
+    res = segment_loss_bounds(a, b, X, y, arch=arch, n_points=3, level=1.01 * dense)
+    assert res.proven is True and res.ts.size < 400 and res.max_upper < 1.01 * dense

@@ -196,6 +196,9 @@ CASES = {
     ("topoanalysis.levelsets.bounds", "segment_loss_bounds", "loss"): (
         lambda s: __import__("topoanalysis.levelsets", fromlist=["x"]).segment_loss_bounds(
             NET, NET2, X, YB, loss=s, n_points=3), ["mse", "bce"]),
+    ("topoanalysis.levelsets.bounds", "segment_loss_bounds", "method"): (
+        lambda s: __import__("topoanalysis.levelsets", fromlist=["x"]).segment_loss_bounds(
+            NET, NET2, X, YB, method=s, n_points=3), ["interval", "curvature", "auto"]),
     ("topoanalysis.dynamics._engine", "batch_loss_and_gradient", "loss"): (
         lambda s: _dyn("batch_loss_and_gradient")(NET.params, X, YB, arch=ARCH, loss=s),
         ["mse", "bce"]),

@@ -20,7 +20,9 @@ most ``m h / 4`` above the chord). ``|ℓ'|`` is bounded by the loss: ``1/(N e)`
 ``F_nj`` a bound of ``|f_nj − y_nj|`` on the interval (its values at the two ends plus the same
 curvature and corner terms). The losses at the grid points are evaluated in float64 with an
 a-priori rounding analysis (``loss_error``), and a kink counts in every interval its rounded
-position may fall in. With a ``level`` the grid is refined (intervals halved) until every
+position may fall in. Every other architecture (deeper networks, ``tanh``, ``sigmoid``, a
+sigmoid output) is bounded by interval arithmetic through the layers on each grid interval
+(``method="interval"``, first order in the spacing). With a ``level`` the grid is refined (intervals halved) until every
 bound is below it or ``max_points`` is reached.
 """
 
@@ -212,6 +214,187 @@ class _Segment:
         return np.where(np.isnan(upper), np.inf, upper)
 
 
+
+def _refine_curvature(seg, ts, level, max_points, margin):
+    """The curvature bound on ``ts``, refined against ``level`` (halving the intervals whose
+    bound is not below it)."""
+    L, EL, F, EF = seg.points(ts)
+    while True:
+        upper = seg.intervals(ts, L, EL, F, EF, margin)
+        if level is None:
+            proven = None
+            break
+        bad = ~(upper < level)
+        if not bad.any():
+            proven = True
+            break
+        proven = False
+        if np.any(L - EL >= level):          # the loss certainly reaches the level there
+            break
+        mid = 0.5 * (ts[:-1][bad] + ts[1:][bad])
+        mid = mid[(mid > ts[:-1][bad]) & (mid < ts[1:][bad])]   # intervals still divisible
+        if mid.size == 0 or ts.size + mid.size > max_points:
+            break
+        Lm, ELm, Fm, EFm = seg.points(mid)
+        order = np.argsort(np.concatenate([ts, mid]), kind="stable")
+        ts = np.concatenate([ts, mid])[order]
+        L, EL = np.concatenate([L, Lm])[order], np.concatenate([EL, ELm])[order]
+        F, EF = np.concatenate([F, Fm])[order], np.concatenate([EF, EFm])[order]
+    return ts, L, EL, upper, proven
+
+
+def _refine_intervals(seg, ts, level, max_points, margin):
+    """The interval bound on ``ts``, refined against ``level`` (each new half bounded alone)."""
+    L, EL = seg.points(ts)
+
+    def bound(a, b):
+        u = seg.upper(a, b)
+        return u + margin * abs(u)
+
+    upper = np.array([bound(a, b) for a, b in zip(ts[:-1], ts[1:])])
+    proven = None
+    while level is not None:
+        bad = ~(upper < level)
+        if not bad.any():
+            proven = True
+            break
+        proven = False
+        mid = 0.5 * (ts[:-1] + ts[1:])
+        split = bad & (mid > ts[:-1]) & (mid < ts[1:])
+        if not split.any() or ts.size + int(split.sum()) > max_points:
+            break
+        Lm, ELm = seg.points(mid[split])
+        new_ts, new_L, new_EL, new_up = [ts[0]], [L[0]], [EL[0]], []
+        k = 0
+        for i in range(ts.size - 1):
+            if split[i]:
+                new_ts += [mid[i], ts[i + 1]]
+                new_L += [Lm[k], L[i + 1]]
+                new_EL += [ELm[k], EL[i + 1]]
+                new_up += [bound(ts[i], mid[i]), bound(mid[i], ts[i + 1])]
+                k += 1
+            else:
+                new_ts.append(ts[i + 1])
+                new_L.append(L[i + 1])
+                new_EL.append(EL[i + 1])
+                new_up.append(upper[i])
+        ts, L, EL = np.array(new_ts), np.array(new_L), np.array(new_EL)
+        upper = np.array(new_up)
+    return ts, L, EL, np.where(np.isnan(upper), np.inf, upper), proven
+
+
+class _IntervalSegment:
+    """Interval bounds of the loss on ``t ∈ [s, s']`` for any architecture of the package.
+
+    The parameters on the interval are ``θ_c ± θ_r`` (midpoint and radius, with the rounding of
+    ``θ_a + t Δ``); every layer maps midpoint-radius inputs to midpoint-radius pre-activations
+    (``|W h − W_c h_c| <= W_r (|h_c| + h_r) + |W_c| h_r`` plus ``γ_{n+2}`` of the magnitudes),
+    the activations are monotone (``abs``: by cases), their endpoints moved outward by 32 ulp
+    for ``tanh``/``sigmoid`` and one float for the rest; every loss is convex in the outputs,
+    so its largest value on a box of outputs is at a corner, bounded per entry (cross-entropy:
+    ``(Σ y) lse(f_hi) − Σ_j y_j f_j`` at the worse end). First order in ``s' − s``: refine to
+    tighten.
+    """
+
+    def __init__(self, arch, ta, tb, X, Y, loss):
+        self.arch, self.X, self.Y, self.loss = arch, X, Y, loss
+        self.ta, self.d = ta, tb - ta
+        self.N, self.e = Y.shape
+
+    def _act(self, name, lo, hi):
+        """Outward interval of a monotone activation (``abs`` by cases) of ``[lo, hi]``."""
+        from ..activations import activate
+
+        if name == "abs":
+            nlo = np.where(lo >= 0, lo, np.where(hi <= 0, -hi, 0.0))
+            return nlo, np.maximum(np.abs(lo), np.abs(hi))
+        slope = self.arch.negative_slope
+        flo, fhi = activate(name, lo, slope), activate(name, hi, slope)
+        if name in ("tanh", "sigmoid"):
+            w = _LIBM * _U
+            return flo - w * np.abs(flo) - 1e-300, fhi + w * np.abs(fhi) + 1e-300
+        return np.nextafter(flo, -np.inf), np.nextafter(fhi, np.inf)
+
+    def upper(self, s, s1):
+        """Upper bound of the exact loss on ``[s, s1]`` (``s <= s1``)."""
+        m, hw = 0.5 * (s + s1), 0.5 * (s1 - s)
+        g3 = _gamma(4)
+        ad = np.abs(self.d)
+        tc = self.ta + m * self.d
+        # exact theta(t) = ta + t (tb - ta) for t in [s, s1]: radius of the rounding of d, of
+        # the product and the sum, and of |t - m| <= hw (+ the rounding of m and hw)
+        tr = (hw * (1 + 2 * _U) + 2 * _U * abs(m)) * ad + g3 * (np.abs(self.ta) + abs(m) * ad)
+        layers_c = self.arch.unpack(tc)
+        layers_r = self.arch.unpack(tr * (1 + g3))
+        hc, hr = self.X, np.zeros_like(self.X)
+        n_layers = len(layers_c)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i, ((Wc, bc), (Wr, br)) in enumerate(zip(layers_c, layers_r)):
+                n = Wc.shape[1]
+                aW, ah = np.abs(Wc), np.abs(hc)
+                zc = hc @ Wc.T
+                mag = ah @ aW.T
+                zr = ah @ Wr.T + hr @ (aW + Wr).T
+                if bc is not None:
+                    zc = zc + bc
+                    mag = mag + np.abs(bc)
+                    zr = zr + br
+                zr = (zr + _gamma(n + 2) * mag) * (1 + _gamma(n + 6))
+                lo = np.nextafter(zc - zr, -np.inf)
+                hi = np.nextafter(zc + zr, np.inf)
+                name = (self.arch.activation if i < n_layers - 1
+                        else self.arch.output_activation)
+                if name != "linear" or i < n_layers - 1:
+                    lo, hi = self._act(name, lo, hi)
+                if i < n_layers - 1:
+                    hc = 0.5 * lo + 0.5 * hi
+                    hr = np.nextafter(np.maximum(hi - hc, hc - lo), np.inf)
+            return self._loss_upper(lo, hi)
+
+    def _loss_upper(self, lo, hi):
+        """Largest loss over the box of outputs ``[lo, hi]`` (per entry), rounded up."""
+        Y, N, e = self.Y, self.N, self.e
+        lib = _LIBM * _U
+        gs = _gamma(N * e + 8)
+        if self.loss == "mse":
+            v = np.maximum((lo - Y) ** 2, (hi - Y) ** 2)
+            out = np.mean(v) * (1 + gs + 4 * _U)
+        elif self.loss == "l1":
+            out = np.mean(np.maximum(np.abs(lo - Y), np.abs(hi - Y))) * (1 + gs + 4 * _U)
+        elif self.loss == "bce":
+            def val(f):
+                return np.maximum(f, 0) - f * Y + np.log1p(np.exp(-np.abs(f)))
+            big = np.maximum(np.abs(lo), np.abs(hi))
+            v = np.maximum(val(lo), val(hi)) + (2 * lib + gs) * (big * (1 + np.abs(Y)) + 1)
+            out = np.mean(v) * (1 + gs)
+        else:
+            sy = np.sum(Y, axis=1)
+            end = np.where(sy[:, None] >= 0, hi, lo)
+            mx = np.max(end, axis=1, keepdims=True)
+            lse = (mx + np.log(np.sum(np.exp(end - mx), axis=1, keepdims=True)))[:, 0]
+            lin = np.sum(Y * np.where(Y >= 0, lo, hi), axis=1)
+            big = np.maximum(np.max(np.abs(lo), axis=1), np.max(np.abs(hi), axis=1))
+            ay = np.sum(np.abs(Y), axis=1)
+            v = sy * lse - lin + (4 * lib + _gamma(e + 8)) * (ay + np.abs(sy)) * (
+                2 * big + np.log(e) + 1)
+            out = np.mean(v) * (1 + gs)
+        return float(out) if np.isfinite(out) else np.inf
+
+    def points(self, ts):
+        """Float loss at the grid points and a one-sided bound of its rounding."""
+        from ..network import forward
+
+        tb = self.ta + self.d
+        L = np.empty(ts.size)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in range(0, ts.size, 32):     # (32, N, width) at a time
+                t = ts[i:i + 32, None]
+                L[i:i + 32] = loss_value(self.loss, forward(self.arch, (1.0 - t) * self.ta
+                                                            + t * tb, self.X), self.Y)
+        L = np.where(np.isnan(L), np.inf, L)
+        up = np.array([self.upper(t, t) for t in ts])
+        return L, np.maximum(up - L, 0.0)
+
 def _zero_range(v0, v1, *, below):
     """Range ``[a, b]`` of ``t ∈ [0, 1]`` where the line ``(1 − t) v0 + t v1`` is ``<= 0``
     (``below``) or ``>= 0`` (empty: ``a > b``)."""
@@ -291,7 +474,7 @@ class SegmentBounds:
 
 
 def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_points=100,
-                        ts=None, level=None, max_points=4096, margin=0.0):
+                        ts=None, level=None, max_points=4096, margin=0.0, method="auto"):
     """Upper bound of the loss on the segment from ``theta_a`` to ``theta_b``.
 
     Parameters
@@ -320,6 +503,12 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
         Largest grid of the refinement (with ``level``).
     margin : float, default=0.0
         Relative amount added to each bound on top of the rounding analysis (``loss_error``).
+    method : {"auto", "curvature", "interval"}, default="auto"
+        ``"curvature"``: the grid values plus the second-order and kink terms (one hidden layer
+        of ``relu``, ``leaky_relu``, ``abs`` or ``linear`` units, linear output; tight,
+        ``O(h²)`` off the kinks); ``"interval"``: interval arithmetic through every layer on each
+        grid interval (any architecture and activation of the package; ``O(h)``, so it needs
+        finer grids); ``"auto"``: the first where it applies, else the second.
 
     Returns
     -------
@@ -329,7 +518,8 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     Raises
     ------
     NotSupportedError
-        For deeper networks, other activations or an output activation.
+        For ``method="curvature"`` on deeper networks, other activations or an output
+        activation.
 
     References
     ----------
@@ -357,10 +547,15 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
                               f"got {type(arch).__name__}.")
     theta_a = theta_a.params if isinstance(theta_a, Network) else theta_a
     theta_b = theta_b.params if isinstance(theta_b, Network) else theta_b
-    if not _covers(arch):
+    from .._validation import check_choice
+
+    method = check_choice("method", method, ("auto", "curvature", "interval"))
+    if method == "auto":
+        method = "curvature" if _covers(arch) else "interval"
+    if method == "curvature" and not _covers(arch):
         raise NotSupportedError(
             f"`arch` must have one hidden layer of relu, leaky_relu, abs or linear units and a "
-            f"linear output for the segment bound; got {arch}.")
+            f"linear output for the curvature bound; got {arch} (method='interval' covers it).")
     loss = check_loss(loss)
     check_outputs_for_loss(loss, arch.outputs)
     P = arch.n_params
@@ -397,29 +592,12 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     check_memory(40.0 * T_max * N * e + 48.0 * N * arch.hidden[0],
                  f"{T_max} grid points × {N} samples × {e} outputs",
                  "n_points" if level is None else "max_points")
-    seg = _Segment(arch, ta, tb, X, Y, loss)
-    L, EL, F, EF = seg.points(ts)
-    while True:
-        upper = seg.intervals(ts, L, EL, F, EF, margin)
-        if level is None:
-            proven = None
-            break
-        bad = ~(upper < level)
-        if not bad.any():
-            proven = True
-            break
-        proven = False
-        if np.any(L - EL >= level):          # the loss certainly reaches the level there
-            break
-        mid = 0.5 * (ts[:-1][bad] + ts[1:][bad])
-        mid = mid[(mid > ts[:-1][bad]) & (mid < ts[1:][bad])]   # intervals still divisible
-        if mid.size == 0 or ts.size + mid.size > max_points:
-            break
-        Lm, ELm, Fm, EFm = seg.points(mid)
-        order = np.argsort(np.concatenate([ts, mid]), kind="stable")
-        ts = np.concatenate([ts, mid])[order]
-        L, EL = np.concatenate([L, Lm])[order], np.concatenate([EL, ELm])[order]
-        F, EF = np.concatenate([F, Fm])[order], np.concatenate([EF, EFm])[order]
+    if method == "interval":
+        ts, L, EL, upper, proven = _refine_intervals(
+            _IntervalSegment(arch, ta, tb, X, Y, loss), ts, level, max_points, margin)
+    else:
+        ts, L, EL, upper, proven = _refine_curvature(
+            _Segment(arch, ta, tb, X, Y, loss), ts, level, max_points, margin)
     return SegmentBounds(ts=ts, loss=L, upper=upper, grid_max=float(np.max(L)),
                          max_upper=float(np.max(upper)), loss_error=EL, level=level,
                          proven=proven)

@@ -121,8 +121,7 @@ def _add_dss(p):
                         "(default 200000); a string whose bead stops above its target is "
                         "reported as budget-limited")
     g.add_argument("--grid-check-only", action="store_true",
-                   help="accept a string on its grid of --points per piece only (default: a "
-                        "string one hidden layer of relu/leaky_relu/abs/linear units is "
+                   help="accept a string on its grid of --points per piece only (default: "
                         "'connected' only when the loss is proven below the accept level "
                         "between the grid points too)")
     g.add_argument("--certify-points", type=_positive_int, default=4096,
@@ -155,7 +154,7 @@ def _plt():
 
 def cmd_connect(args):
     from ..dynamics import interpolate, path_losses
-    from ..exceptions import DivergenceWarning, NotSupportedError, ValidationError
+    from ..exceptions import DivergenceWarning, ValidationError
     from ..cli import data_of, networks_of, output_of
     from ..io import OutputFolder, load_network, save_figure, write_csv, write_json
     from .connectivity import aligned_barriers
@@ -201,10 +200,8 @@ def cmd_connect(args):
         report = s.to_dict()
         bounds = s.edge_upper
         if bounds is None and s.certified is None and not args.grid_check_only:
-            try:    # a string failing its grid check: the bound on the same grid, for the record
-                bounds = s.loss_bounds(X, y, loss=loss)
-            except NotSupportedError:
-                bounds = None
+            # a string failing its grid check: the bound on the same grid, for the record
+            bounds = s.loss_bounds(X, y, loss=loss)
         if bounds is not None:
             proven = bool(np.all(bounds < s.accept_level))
             print(f"between grid points the loss is at most {float(np.max(bounds)):.5g}: "
@@ -275,12 +272,6 @@ def cmd_barrier(args):
                     align=args.align, strings=args.strings, threshold=args.threshold,
                     n_points=args.n_points, dss=dss if args.strings else None, seed=args.seed,
                     bounds=args.bounds)
-    if args.bounds:
-        from .bounds import _covers
-
-        if not _covers(arch):
-            raise ValidationError(f"`--bounds` needs one hidden layer of relu, leaky_relu, abs "
-                                  f"or linear units and a linear output; got {arch}.")
     with OutputFolder(output_of(args), command="barrier", settings=settings, force=args.force) as out:
         bm = pairwise_barriers(nets, X, y, loss=loss, align=args.align, strings=args.strings,
                                threshold=args.threshold, n_points=args.n_points,
@@ -377,9 +368,8 @@ def add_subcommand(subparsers):
     p.add_argument("--n-points", type=_positive_int, default=101,
                    help="points on each segment (default 101)")
     p.add_argument("--bounds", action="store_true",
-                   help="also prove an upper bound of the loss on every path (one hidden layer "
-                        "of relu/leaky_relu/abs/linear units): best_path_upper in barriers.csv, "
-                        "components_proven.csv")
+                   help="also prove an upper bound of the loss on every path: best_path_upper "
+                        "in barriers.csv, components_proven.csv")
     _add_dss(p)
     add_output_args(p)
     add_common_args(p)

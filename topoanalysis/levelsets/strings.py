@@ -47,7 +47,7 @@ from .._validation import check_choice, check_float, check_int
 from .._progress import progress_bar
 from .._results import data_source
 from ..losses import check_loss
-from ..exceptions import NotSupportedError, ValidationError
+from ..exceptions import ValidationError
 from ..network import Architecture, Network
 
 __all__ = [
@@ -73,19 +73,12 @@ FAILURES = ("budget", "depth", "certificate")
 BEAD_STOPS = ("target", "stalled", "max_steps", "diverged", "endpoint")
 
 
-def _check_certify(certify, arch):
-    """``certify`` as a bool: "auto" is True when the segment bound covers ``arch``."""
-    from .bounds import _covers
-
+def _check_certify(certify):
+    """``certify`` as a bool ("auto" is True: every architecture has a segment bound)."""
     if isinstance(certify, str) and certify == "auto":
-        return _covers(arch)
+        return True
     if not isinstance(certify, (bool, np.bool_)):
         raise ValidationError(f"`certify` must be 'auto', True or False; got {certify!r}.")
-    if certify and not _covers(arch):
-        raise NotSupportedError(
-            f"`certify` True needs one hidden layer of relu, leaky_relu, abs or linear units and "
-            f"a linear output (the segment bound); got {arch}. Use certify='auto' or False for "
-            f"the grid check.")
     return bool(certify)
 
 
@@ -201,10 +194,10 @@ class BeadString:
     def loss_bounds(self, X, y=None, *, loss=None, n_points=None):
         """Upper bounds of the loss on each piece, between its grid points too.
 
-        ``"connected"`` is a grid check (``edge_max_loss``); for a network with one hidden
-        layer of ``relu``, ``leaky_relu``, ``abs`` or ``linear`` units these bounds
+        The grid check looks at ``edge_max_loss`` only; these bounds
         (:func:`~topoanalysis.levelsets.bounds.segment_loss_bounds`: the grid values plus
-        curvature and kink terms) hold at every ``t``, so
+        curvature and kink terms for one hidden layer of ``relu``, ``leaky_relu``, ``abs`` or
+        ``linear`` units, interval arithmetic for other networks) hold at every ``t``, so
         ``(string.loss_bounds(X, y) < string.accept_level).all()`` proves the pieces stay below
         the accept level everywhere (float64 evaluation with a rounding analysis). The search
         itself does this by default (``certify``), refining the grid where needed.
@@ -715,9 +708,9 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
         "connected" only when :func:`~topoanalysis.levelsets.segment_loss_bounds` proves every
         piece below the accept level (the grid refined where needed, up to ``certify_points``
         per piece); else it is "not connected within budget" with ``failure="certificate"``.
-        ``"auto"``: for the networks the bound covers (one hidden layer of ``relu``,
-        ``leaky_relu``, ``abs`` or ``linear`` units, linear output), a grid check for the
-        others (``certified`` None); True refuses the others; False: the grid check only.
+        ``"auto"`` and True are the same (the curvature bound for one hidden layer of
+        ``relu``, ``leaky_relu``, ``abs`` or ``linear`` units, interval arithmetic for every
+        other network); False: the grid check only (``certified`` None).
     certify_points : int, default=4096
         Largest refined grid per piece for ``certify``.
 
@@ -796,7 +789,7 @@ def dynamic_string_sampling(theta_a, theta_b, X, y=None, *, threshold, arch=None
     min_progress = check_float("min_progress", min_progress, minimum=0.0, maximum=1.0)
     if not isinstance(first_bead, (bool, np.bool_)):
         raise ValidationError(f"`first_bead` must be True or False; got {first_bead!r}.")
-    certify = _check_certify(certify, arch)
+    certify = _check_certify(certify)
     certify_points = check_int("certify_points", certify_points, minimum=n_points)
     if certify:
         from .._resources import check_memory
