@@ -423,8 +423,9 @@ class SegmentBounds:
     max_upper : float
         Upper bound of the loss on the whole segment.
     loss_error : ndarray of shape (T,)
-        Bound of the float64 rounding error of ``loss`` (the exact loss at ``ts[i]`` lies in
-        ``loss[i] ± loss_error[i]``).
+        Bound of the float64 rounding error of ``loss``: the exact loss at ``ts[i]`` is at most
+        ``loss[i] + loss_error[i]`` (with the curvature method also at least
+        ``loss[i] − loss_error[i]``).
     level : float or None
         The level the bound was refined against (None: the grid as given).
     proven : bool or None
