@@ -389,3 +389,20 @@ def test_interval_bounds_cover_rounding_and_refine_on_deep_networks():
     assert coarse.max_upper > 1.01 * dense
     res = segment_loss_bounds(a, b, X, y, arch=arch, n_points=3, level=1.01 * dense)
     assert res.proven is True and res.ts.size < 400 and res.max_upper < 1.01 * dense
+
+
+def test_landscape_segment_loss_bounds():
+    from topoanalysis import Landscape, ValidationError
+
+    rng = np.random.default_rng(2)
+    arch = Architecture(2, (3, 2), 1)
+    X, y = rng.standard_normal((10, 2)), rng.standard_normal((10, 1))
+    a, b = rng.standard_normal((2, arch.n_params))
+    land = Landscape(arch, X, y)
+    res = land.segment_loss_bounds(a, b, n_points=5)
+    ref = segment_loss_bounds(a, b, X, y, arch=arch, n_points=5)
+    assert np.array_equal(res.upper, ref.upper) and np.array_equal(res.loss, ref.loss)
+    with pytest.raises(ValidationError, match="fixed by the landscape"):
+        land.segment_loss_bounds(a, b, loss="l1")
+    with pytest.raises(Exception, match="theta_a"):
+        land.segment_loss_bounds(np.zeros(3), b)

@@ -401,6 +401,32 @@ class Landscape:
 
         return self._path(interpolation_barrier, kwargs, theta_a, theta_b)
 
+    def segment_loss_bounds(self, theta_a, theta_b, **kwargs):
+        """:func:`topoanalysis.levelsets.segment_loss_bounds` on this landscape: the loss on the
+        grid of one segment and a proven upper bound between its points (``n_points``, ``ts``,
+        ``level``, ``max_points``, ``method``).
+
+        Parameters
+        ----------
+        theta_a, theta_b : Network or array_like of shape (P,)
+            The two ends.
+        **kwargs
+            Every keyword of :func:`~topoanalysis.levelsets.segment_loss_bounds` but
+            ``arch, loss``.
+
+        Returns
+        -------
+        SegmentBounds
+            The grid, the losses on it and the bound of each grid interval.
+        """
+        from .levelsets.bounds import segment_loss_bounds
+
+        self._no_data_kwargs(kwargs)
+        self._check_arch(theta_a, "theta_a")
+        self._check_arch(theta_b, "theta_b")
+        return segment_loss_bounds(theta_a, theta_b, self.X, self.Y, arch=self.arch,
+                                   loss=self.loss_name, **kwargs)
+
     def path_losses(self, beads, **kwargs):
         """:func:`topoanalysis.dynamics.path_losses` on this landscape: loss along strings of
         beads (``points_per_edge``, ``ts``, ``n_threads``).
