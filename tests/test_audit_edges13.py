@@ -222,3 +222,17 @@ def test_cli_train_huge_n_networks_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "budget" in err and "--n-networks" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_network_file_with_boolean_parameters_is_refused(tmp_path):
+    from topoanalysis import Architecture, Network
+    from topoanalysis.io import FileError
+    from topoanalysis.network import load_network
+
+    arch = Architecture(2, (2,), 1)
+    path = Network.initialize(arch, seed=0).save(tmp_path / "n.npz")
+    arrays = dict(np.load(path))
+    arrays["params"] = arrays["params"] > 0
+    np.savez(tmp_path / "b.npz", **arrays)
+    with pytest.raises(FileError, match="booleans"):
+        load_network(tmp_path / "b.npz")

@@ -406,3 +406,4 @@ def test_landscape_segment_loss_bounds():
         land.segment_loss_bounds(a, b, loss="l1")
     with pytest.raises(Exception, match="theta_a"):
         land.segment_loss_bounds(np.zeros(3), b)
+

@@ -225,7 +225,10 @@ def load_npz(path, param="file", keys=None):
     return out
 
 
-def _real_array(param, path, key, a, ndim):
+def _real_array(param, path, key, a, ndim, *, booleans=True):
+    if a.dtype.kind == "b" and not booleans:
+        raise FileError(f"`{param}`: array {key} of {_describe(path)} must be real numbers; got "
+                        f"booleans (dtype bool).")
     if a.dtype.kind == "c":
         raise FileError(f"`{param}`: array {key} of {_describe(path)} must be real; got "
                         f"complex values.")

@@ -949,7 +949,7 @@ def load_network(path, param="--network"):
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FileError(f"`{param}`: {_describe(path)} does not describe a valid architecture "
                         f"({msg})") from None
-    params = _real_array(param, path, "params", arrays["params"], (1,))
+    params = _real_array(param, path, "params", arrays["params"], (1,), booleans=False)
     if params.shape != (arch.n_params,):
         n = arch.n_params
         shown = str(n) if n < 10**18 else f"a {len(str(n))}-digit number of"
