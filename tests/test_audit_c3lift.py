@@ -140,3 +140,22 @@ def test_c3_augment_lifts_forms_together_and_refuses_a_mix():
     assert ray_key(la.A[0])[0] == ray_key(lb.A[0])[0]
     with pytest.raises(TopoAnalysisError, match="augment"):
         c3_augment(la, b)
+
+
+def test_symbolic_canonical_form_lifts_as_the_float_one():
+    import sympy as sp
+
+    from topoanalysis import Architecture, Network
+    from topoanalysis.degeneracy import canonical_form_symbolic
+    from topoanalysis.degeneracy._form import c3_augment, shallow_form
+
+    A = sp.Matrix([[1, sp.Rational(1, 2)], [-2, 0], [3, -1], [sp.Rational(3, 4), 5]])
+    C = sp.Matrix([[3], [1], [2], [-1]])
+    lift = [s for s in canonical_form_symbolic(A, C) if s.step == "augment for C.3"][0]
+    arch = Architecture(1, (4,), 1, output_bias=False)
+    net = Network(arch, arch.pack([np.array([[1.0], [-2.0], [3.0], [0.75]]),
+                                   np.array([[3.0, 1.0, 2.0, -1.0]])],
+                                  [np.array([0.5, 0.0, -1.0, 5.0]), None]))
+    rows = c3_augment(shallow_form(net, "bias")).A
+    assert lift.holds
+    assert lift.A.tolist() == [[sp.Rational(v) for v in r] for r in rows.tolist()]

@@ -640,7 +640,10 @@ def canonical_form_symbolic(w, a, *, augment="c3"):
         rows3 = []
         for i in range(A2.rows):
             w, b = A2.row(i)[:, :d], A2[i, d]
-            tau = sp.sqrt(sum(v ** 2 for v in A2.row(i)))
+            # the float lift's rule (degeneracy._form.c3_augment): τ = |b| for b ≠ 0, else ||w||
+            # (rows on one ray were merged above, so each ray has one row)
+            tau = sp.Piecewise((sp.Abs(b), sp.Ne(b, 0)),
+                               (sp.sqrt(sum(v ** 2 for v in w)), True))
             rows3.append(sp.Matrix.hstack(w, sp.Matrix([[sp.Max(b, 0) + tau, sp.Max(-b, 0) + tau]])))
         A2 = sp.Matrix.vstack(*rows3) if rows3 else sp.zeros(0, d + 2)
         aug = "c3"
