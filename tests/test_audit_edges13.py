@@ -236,3 +236,22 @@ def test_a_network_file_with_boolean_parameters_is_refused(tmp_path):
     np.savez(tmp_path / "b.npz", **arrays)
     with pytest.raises(FileError, match="booleans"):
         load_network(tmp_path / "b.npz")
+
+
+def test_sweep_cells_of_float32_and_float64_values_are_distinct(tmp_path):
+    from topoanalysis.sweep import run_sweep
+
+    out = tmp_path / "s.csv"
+    cells = [{"x": np.float32(0.1)}, {"x": 0.1}, {"x": np.int64(3)}]
+    calls = []
+
+    def func(cell):
+        calls.append(cell["x"])
+        return {"y": float(cell["x"]) * 2}
+
+    run_sweep(cells, func, out=out, progress=False)
+    assert len(calls) == 3            # 0.1 in float32 is another cell than 0.1
+    lines = out.read_text().splitlines()
+    assert lines[1].startswith("0.10000000149011612,") and lines[2].startswith("0.1,")
+    run_sweep(cells, func, out=out, progress=False)
+    assert len(calls) == 3            # the rerun resumes: nothing runs again

@@ -30,8 +30,14 @@ WRITE_SECONDS = 0.5
 
 
 def _as_text(v):
-    """A value as the CSV module writes it (``None`` is an empty field)."""
-    return "" if v is None else str(v)
+    """A value as the sweep writes it to its CSV (``None`` is an empty field; a NumPy scalar as
+    the Python number of the same value, so ``np.float32(0.1)`` is ``0.10000000149011612``,
+    not the ``0.1`` of the float ``0.1``)."""
+    if v is None:
+        return ""
+    if hasattr(v, "dtype") and getattr(v, "shape", None) == () and hasattr(v, "item"):
+        v = v.item()
+    return str(v)
 
 
 def _cell_key(cell, keys):
@@ -40,7 +46,7 @@ def _cell_key(cell, keys):
 
 def _row_text(fields, row):
     buf = io.StringIO(newline="")
-    csv.writer(buf).writerow([row.get(k) for k in fields])
+    csv.writer(buf).writerow([_as_text(row.get(k)) for k in fields])
     return buf.getvalue()
 
 
