@@ -71,13 +71,14 @@ ROW_FIELDS = ["task", "model", "L0", "pair", "connected", "failure", "beads", "i
               "depth", "normalized_length_weights", "normalized_length", "max_loss",
               "test_max_loss", "test_max_bead_loss", "loss_a", "loss_b", "test_loss_a",
               "test_loss_b", "bead_steps_max", "beads_stalled", "endpoint_steps_max",
-              "call_seconds"]
+              "call_seconds", "certified", "max_loss_bound"]
 SUMMARY_FIELDS = ["task", "model", "L0", "n_pairs", "n_connected", "n_budget_limited",
                   "n_depth_limited", "mean_normalized_length", "std_normalized_length",
                   "min_normalized_length", "max_normalized_length", "mean_beads", "std_beads",
                   "min_beads", "max_beads", "mean_normalized_length_all_params",
                   "mean_test_max_loss", "max_test_max_loss", "max_bead_steps", "call_seconds",
-                  "paper_normalized_length", "paper_beads"]
+                  "paper_normalized_length", "paper_beads", "n_certificate_limited",
+                  "n_proven"]
 
 #: The authors' levels (Q 20; C 22).
 PAPER_LEVELS = {"quadratic": [0.125, 0.1, 0.075, 0.05, 0.025, 0.01, 0.0075, 0.005, 0.0025,
@@ -219,7 +220,7 @@ def _read_rows(path):
     import csv
 
     with open(path, newline="") as fh:
-        return [[r[f] for f in ROW_FIELDS] for r in csv.DictReader(fh)]
+        return [[r.get(f, "") for f in ROW_FIELDS] for r in csv.DictReader(fh)]   # older: blank
 
 
 def run_level(task, arch, land, test, L0, theta0, args, folder, log):
@@ -249,9 +250,13 @@ def run_level(task, arch, land, test, L0, theta0, args, folder, log):
                      s.max_loss, float(te.max()), float(tb[1:-1].max(initial=tb[0])),
                      s.bead_loss[0], s.bead_loss[-1], tb[0], tb[-1], int(s.bead_steps.max()),
                      int(sum(v == "stalled" for v in s.bead_stop)),
-                     int(tr.steps_taken[ok[:2 * m]].max()), res.seconds])
+                     int(tr.steps_taken[ok[:2 * m]].max()), res.seconds,
+                     "" if s.certified is None else bool(s.certified),
+                     float(np.max(s.edge_upper)) if s.edge_upper is not None else float("nan")])
     log(f"  {task:9s} L0={L0:<7g} {int(res.connected.sum())}/{m} connected "
-        f"({res.failure.count('budget')} budget-, {res.failure.count('depth')} depth-limited), "
+        f"({res.failure.count('budget')} budget-, {res.failure.count('depth')} depth-, "
+        f"{res.failure.count('certificate')} certificate-limited; every connected string "
+        f"proven below 1.1 L0 between its grid points), "
         f"normalized length {np.nanmean([r[9] for r in rows]):.3f}, beads "
         f"{np.mean([r[6] for r in rows]):.1f}, {res.seconds:.1f} s")
     return rows, tr.params
@@ -287,7 +292,9 @@ def summarize(rows):
                     max(int(r[col["bead_steps_max"]]) for r in sel),
                     float(sel[0][col["call_seconds"]]),
                     PAPER_VALUES.get(task, {}).get(L0, (np.nan,) * 4)[0],
-                    PAPER_VALUES.get(task, {}).get(L0, (np.nan,) * 4)[2]])
+                    PAPER_VALUES.get(task, {}).get(L0, (np.nan,) * 4)[2],
+                    fail.count("certificate"),
+                    sum(str(r[col["certified"]]) == "True" for r in sel)])
     return out
 
 

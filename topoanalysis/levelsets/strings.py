@@ -508,7 +508,7 @@ class StringSamplingResult:
 
     @property
     def failure(self):
-        """Per string: None (connected), ``"budget"`` or ``"depth"``."""
+        """Per string: None (connected), ``"budget"``, ``"depth"`` or ``"certificate"``."""
         return [s.failure for s in self.strings]
 
     def summary(self):
@@ -524,8 +524,12 @@ class StringSamplingResult:
                  f"{s['threshold']:.4g}: {int(self.connected.sum())} connected, "
                  f"{int((~self.connected).sum())} not connected within budget "
                  f"({self.failure.count('budget')} budget-limited: a bead stopped above its "
-                 f"target; {self.failure.count('depth')} depth-limited); "
-                 f"{self.rounds} rounds, {self.seconds:.2f} s"]
+                 f"target; {self.failure.count('depth')} depth-limited"
+                 + (f"; {self.failure.count('certificate')} not proven between grid points"
+                    if "certificate" in self.failure else "")
+                 + ("; every connected string proven below the accept level"
+                    if s.get("certify") else "; a grid check")
+                 + f"); {self.rounds} rounds, {self.seconds:.2f} s"]
         for i, st in enumerate(self.strings):
             lines.append(f"  pair {i}: {st.summary()}")
         return "\n".join(lines)
