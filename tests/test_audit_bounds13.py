@@ -1,5 +1,6 @@
 """Audit of the certified segment bounds (session 13): the exact loss as the oracle."""
 
+import warnings
 from fractions import Fraction
 
 import mpmath
@@ -105,3 +106,18 @@ def test_interval_bound_of_a_leaky_relu_with_a_negative_slope():
     res = segment_loss_bounds(ta2, tb2, X, y0, arch=deep, n_points=2)
     assert _worst_gap(res, lambda t: _exact_deep_loss(deep, ta2, tb2, X, y0, t, "mse")) <= 0
 
+
+
+def test_interval_radius_on_a_subnormal_grid_interval():
+    # ts = [0, 5e-324, ...]: the midpoint and half-width of the first interval both round to
+    # 0, so the radius of t around them was 0 while the parameter moves by 5e-324 · 1e300
+    arch = Architecture(1, (1,), 1)
+    ta, tb = np.array([0, 0, 1., 0]), np.array([1e300, 0, 1, 0])
+    X, y = np.array([[1.0]]), np.zeros((1, 1))
+    ts = np.array([0, 5e-324, 1e-323, 1.0])
+    with warnings.catch_warnings():      # and no warning from inf - inf at t = 1
+        warnings.simplefilter("error")
+        res = segment_loss_bounds(ta, tb, X, y, arch=arch, ts=ts, method="interval")
+    assert not np.any(np.isnan(res.loss_error))
+    exact = _exact_deep_loss(arch, ta, tb, X, y, Fraction(5e-324), "mse")
+    assert exact > 0 and exact <= mpmath.mpf(res.upper[0])

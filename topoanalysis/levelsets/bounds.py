@@ -350,7 +350,9 @@ class _IntervalSegment:
         tc = self.ta + m * self.d
         # exact theta(t) = ta + t (tb - ta) for t in [s, s1]: radius of the rounding of d, of
         # the product and the sum, and of |t - m| <= hw (+ the rounding of m and hw)
-        tr = (hw * (1 + 2 * _U) + 2 * _U * abs(m)) * ad + g3 * (np.abs(self.ta) + abs(m) * ad)
+        # (m and hw of subnormal ends may each be off by _ETA / 2: the 2 _ETA |d| term)
+        tr = ((hw * (1 + 2 * _U) + 2 * _U * abs(m) + 2 * _ETA) * ad
+              + g3 * (np.abs(self.ta) + abs(m) * ad))
         # + the underflow of m d (in tc) and of the products of tr itself
         tr = tr * (1 + g3) + 4 * _ETA
         layers_c = self.arch.unpack(tc)
@@ -426,7 +428,9 @@ class _IntervalSegment:
                                                             + t * tb, self.X), self.Y)
         L = np.where(np.isnan(L), np.inf, L)
         up = np.array([self.upper(t, t) for t in ts])
-        return L, np.maximum(up - L, 0.0)
+        with np.errstate(invalid="ignore"):
+            gap = up - L                        # inf - inf: an unknown error, inf
+        return L, np.where(np.isnan(gap), np.inf, np.maximum(gap, 0.0))
 
 def _zero_range(v0, v1, *, below):
     """Range ``[a, b]`` of ``t ∈ [0, 1]`` where the line ``(1 − t) v0 + t v1`` is ``<= 0``
