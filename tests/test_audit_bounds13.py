@@ -121,3 +121,14 @@ def test_interval_radius_on_a_subnormal_grid_interval():
     assert not np.any(np.isnan(res.loss_error))
     exact = _exact_deep_loss(arch, ta, tb, X, y, Fraction(5e-324), "mse")
     assert exact > 0 and exact <= mpmath.mpf(res.upper[0])
+
+
+def test_a_target_row_sum_rounded_to_zero_is_still_negative():
+    # 2^54 − 1 − 2^54 = −1, but np.sum rounds 2^54 − 1 to 2^54 and returns 0
+    arch = Architecture(1, (1,), 3, activation="linear")
+    y = np.array([[2.0 ** 54, -1.0, -2.0 ** 54]])
+    assert np.sum(y) == 0.0
+    ta = np.zeros(arch.n_params)
+    with pytest.raises(NotSupportedError, match="row sum of -1"):
+        segment_loss_bounds(ta, ta, np.ones((1, 1)), y, arch=arch, loss="cross_entropy",
+                            n_points=2, method="curvature")

@@ -30,6 +30,7 @@ bound is below it or ``max_points`` is reached.
 """
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -608,12 +609,14 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     Y = np.asarray(as_targets(y, loss, arch.outputs), dtype=np.float64)
     # a cross-entropy row whose targets sum below 0 is concave in the outputs: the curvature
     # bound (convexity of the loss) does not hold there
-    concave = loss == "cross_entropy" and bool(np.any(np.sum(Y, axis=1) < 0))
+    # (the sign of the exact sum: math.fsum rounds it correctly, np.sum may round -1 to 0)
+    sums = [math.fsum(row) for row in Y] if loss == "cross_entropy" else [0.0]
+    concave = min(sums) < 0
     if method == "curvature" and concave:
         raise NotSupportedError(
             "`y` must have rows summing to >= 0 for the curvature bound with 'cross_entropy' "
             f"(the loss is concave in the outputs otherwise); got a row sum of "
-            f"{float(np.min(np.sum(Y, axis=1))):.6g} (method='interval' covers it).")
+            f"{min(sums):.6g} (method='interval' covers it).")
     if method == "auto":
         method = "curvature" if _covers(arch) and not concave else "interval"
     if ts is None:
