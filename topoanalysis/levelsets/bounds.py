@@ -11,22 +11,26 @@ linear output, the loss along ``θ_t = (1 − t) θ_a + t θ_b`` is bounded on e
 from a lower bound on its second derivative: the pre-activations ``z_nk(t)`` and the output
 weights ``a_k(t)`` are affine in ``t``, so away from the kinks each output ``f_n(t)`` is a
 quadratic with ``|f_n''| <= 2 s Σ_k |Δa_k| |Δz_nk|`` (``s`` the largest slope of the
-activation), and every loss ``ℓ`` of the package is convex in the outputs, so
+activation), and every loss ``ℓ`` of the package is convex in the outputs (``cross_entropy``
+when each row of targets sums to ``>= 0``; a row summing below 0 makes it concave, and the
+interval method below takes that case), so
 ``L'' >= Σ_n ℓ'(f_n) f_n'' >= −M``; a kink of neuron ``k`` on sample ``n`` inside the interval
 (``z_nk`` changes sign there) lowers the slope of ``L`` by at most
 ``|ℓ'| |a_k| |Δσ'| |Δz_nk|``, whose sum is ``K`` (a concave corner of slope drop ``m`` lies at
 most ``m h / 4`` above the chord). ``|ℓ'|`` is bounded by the loss: ``1/(N e)`` for ``bce`` and
-``l1``, ``(1 + Σ_j |y_nj|)/N`` for ``cross_entropy``, and ``2 F_nj/(N e)`` for ``mse`` with
+``l1``, ``(|Σ_j y_nj| + Σ_j |y_nj|)/N`` for ``cross_entropy``, and ``2 F_nj/(N e)`` for ``mse`` with
 ``F_nj`` a bound of ``|f_nj − y_nj|`` on the interval (its values at the two ends plus the same
 curvature and corner terms). The losses at the grid points are evaluated in float64 with an
-a-priori rounding analysis (``loss_error``), and a kink counts in every interval its rounded
-position may fall in. Every other architecture (deeper networks, ``tanh``, ``sigmoid``, a
+a-priori rounding analysis (``loss_error``: relative ``γ_n`` bounds plus the absolute error of
+every product that may underflow), and a kink counts in every interval its rounded position
+may fall in. Every other architecture (deeper networks, ``tanh``, ``sigmoid``, a
 sigmoid output) is bounded by interval arithmetic through the layers on each grid interval
 (``method="interval"``, first order in the spacing). With a ``level`` the grid is refined (intervals halved) until every
 bound is below it or ``max_points`` is reached.
 """
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -51,6 +55,9 @@ def _covers(arch):
 
 #: unit roundoff of float64
 _U = 2.0 ** -53
+#: the smallest subnormal float64: a product, quotient or library call whose result underflows
+#: errs by up to half of it in absolute terms (the relative bounds ``γ_n`` do not cover that)
+_ETA = 2.0 ** -1074
 #: a bound of the error of one float64 exp, log or log1p of NumPy, in units of _U (NumPy's
 #: SIMD implementations are accurate to 4 ulp, 8 _U; 32 leaves room)
 _LIBM = 32.0
@@ -72,7 +79,9 @@ class _Segment:
     ``smax``-Lipschitz, the output sum ``γ_{l+2}`` of its magnitudes; the loss turns an output
     error ``E`` into ``|ℓ'| E`` (``2 |f − y| E + E²`` for ``mse``) and its own evaluation adds
     ``γ_{Ne+4}`` of the summed magnitudes plus ``_LIBM`` roundings per ``exp``/``log``. Each bound
-    is computed in float64 and raised by ``γ`` of its own operation count.
+    is computed in float64 and raised by ``γ`` of its own operation count, and by ``_ETA`` per
+    product, of the values or of the bounds, that may underflow (no relative bound holds
+    there).
     """
 
     def __init__(self, arch, ta, tb, X, Y, loss):
@@ -88,8 +97,9 @@ class _Segment:
             aX = np.abs(X)
             self.Z0 = X @ W1a.T + b1a
             self.Z1 = X @ W1b.T + b1b
-            self.E0 = (g * (1 + g)) * (aX @ np.abs(W1a).T + np.abs(b1a))
-            self.E1 = (g * (1 + g)) * (aX @ np.abs(W1b).T + np.abs(b1b))
+            # + the underflow of the d products (and of the bound's own products)
+            self.E0 = (g * (1 + g)) * (aX @ np.abs(W1a).T + np.abs(b1a)) + (self.d + 4) * _ETA
+            self.E1 = (g * (1 + g)) * (aX @ np.abs(W1b).T + np.abs(b1b)) + (self.d + 4) * _ETA
         self.A0, self.A1 = W2a.T, W2b.T                        # (l, e)
         self.B0 = zero_e if b2a is None else b2a
         self.B1 = zero_e if b2b is None else b2b
@@ -111,17 +121,19 @@ class _Segment:
             for i, t in enumerate(ts):
                 c0, c1 = 1.0 - t, t
                 Z = c0 * self.Z0 + c1 * self.Z1
+                # every product below may underflow: _ETA per product, of the values and of
+                # the bounds alike
                 EZ = (c0 * self.E0 + c1 * self.E1
-                      + g4 * (c0 * np.abs(self.Z0) + c1 * np.abs(self.Z1))) * (1 + g4)
+                      + g4 * (c0 * np.abs(self.Z0) + c1 * np.abs(self.Z1))) * (1 + g4) + 8 * _ETA
                 S = self._act(Z)
-                ES = self.smax * EZ + (_U * np.abs(S) if self.leaky else 0.0)
+                ES = self.smax * EZ + (_U * np.abs(S) + 2 * _ETA if self.leaky else 0.0)
                 A, B = c0 * self.A0 + c1 * self.A1, c0 * self.B0 + c1 * self.B1
-                EA = g4 * (c0 * np.abs(self.A0) + c1 * np.abs(self.A1))
-                EB = g4 * (c0 * np.abs(self.B0) + c1 * np.abs(self.B1))
+                EA = g4 * (c0 * np.abs(self.A0) + c1 * np.abs(self.A1)) + 4 * _ETA
+                EB = g4 * (c0 * np.abs(self.B0) + c1 * np.abs(self.B1)) + 4 * _ETA
                 aS, aA = np.abs(S), np.abs(A)
                 F[i] = S @ A + B
                 EF[i] = (ES @ aA + (aS + ES) @ EA + EB + gl * (aS @ aA + np.abs(B))) \
-                    * (1 + _gamma(l + 8))
+                    * (1 + _gamma(l + 8)) + (4 * l + 4) * _ETA
             L = np.asarray(loss_value(self.loss, F, self.Y), dtype=np.float64)
             L = np.where(np.isnan(L), np.inf, L)   # a loss beyond float64 (inf - inf): not finite
             EL = self._loss_error(F, EF, L)
@@ -148,7 +160,9 @@ class _Segment:
             prop = np.mean(lip * np.max(EF, axis=2), axis=1)
             own = (4 * lib + _gamma(N + e + 8)) * np.mean(
                 ay * (2.0 * np.max(np.abs(F), axis=2) + np.log(e) + 1.0), axis=1)
-        return (prop + own) * (1 + _gamma(N * e + 16))
+        # + the underflow of the squares, products and library calls of the loss and of the
+        # bound (a mean of terms each short by at most _ETA)
+        return (prop + own) * (1 + _gamma(N * e + 16)) + 16 * _ETA
 
     def intervals(self, ts, L, EL, F, EF, margin):
         """Upper bound of the exact loss on each interval of the grid ``ts``."""
@@ -159,7 +173,8 @@ class _Segment:
             dZ = (np.abs(self.Z1 - self.Z0) + self.E0 + self.E1) * (1 + 2 * _U)
             dA = np.abs(self.A1 - self.A0) * (1 + 2 * _U)
             jump = abs(self.right - self.left)
-            fpp = (2.0 * self.smax * (dZ @ dA)) * (1 + _gamma(l + 4))   # (N, e): |f''| off kinks
+            fpp = ((2.0 * self.smax * (dZ @ dA)) * (1 + _gamma(l + 4))   # (N, e): |f''| off kinks
+                   + (2 * l + 2) * self.smax * _ETA)
             Amax = np.maximum(np.abs(self.A0), np.abs(self.A1))        # (l, e)
             h = np.diff(ts) * (1 + 2 * _U)
             T1 = ts.size - 1
@@ -178,7 +193,8 @@ class _Segment:
                 t_hi = np.minimum(b_lo, b_up) + 1e-12
                 keep = t_lo <= t_hi
                 n_idx, k_idx, t_lo, t_hi = n_idx[keep], k_idx[keep], t_lo[keep], t_hi[keep]
-                size = (jump * dZ[n_idx, k_idx])[:, None] * Amax[k_idx]    # (K, e)
+                size = ((jump * dZ[n_idx, k_idx])[:, None] * Amax[k_idx]    # (K, e)
+                        * (1 + 4 * _U) + 2 * jump * _ETA)
                 first = np.clip(np.searchsorted(ts, t_lo, side="right") - 1, 0, T1 - 1)
                 last = np.clip(np.searchsorted(ts, t_hi, side="left") - 1, 0, T1 - 1)
                 count = np.maximum(last - first + 1, 1)
@@ -197,8 +213,8 @@ class _Segment:
             else:
                 if self.loss == "mse":
                     dev = np.maximum(np.abs(F[:-1] - Y) + EF[:-1], np.abs(F[1:] - Y) + EF[1:])
-                    Fb = (dev + fpp[None] * (h ** 2 / 8)[:, None, None]
-                          + Jf * (h / 4)[:, None, None])
+                    hh = h[:, None, None]             # (f'' h) h: no underflow of h² alone
+                    Fb = dev + fpp[None] * hh * hh / 8 + Jf * hh / 4
                     G = 2.0 * Fb / (N * e)
                 elif self.loss == "bce":                  # |sigma(f) - y| <= max(|y|, |1 - y|)
                     G = np.broadcast_to(np.maximum(np.abs(Y), np.abs(1.0 - Y)) / (N * e),
@@ -207,9 +223,16 @@ class _Segment:
                     G = np.full((T1, N, e), 1.0 / (N * e))
                 M = np.sum(G * fpp[None], axis=(1, 2))
                 K = np.sum(G * Jf, axis=(1, 2))
-            M, K = M * (1 + gs), K * (1 + gs)
+            # G may underflow (a subnormal |l'| bound times a huge f''): one _ETA per product
+            # (summed: at most N e of them) covers that and the products' own underflow
+            M = M * (1 + gs) + 4 * (N * e + 2) * _ETA * np.sum(np.max(fpp, axis=1) + 1.0)
+            K = K * (1 + gs) + 4 * (N * e + 2) * _ETA * (np.sum(np.max(Jf, axis=2), axis=1)
+                                                         + 1.0)
             top = np.maximum(L[:-1] + EL[:-1], L[1:] + EL[1:])
-            upper = (top + M * h ** 2 / 8 + K * h / 4) * (1 + 8 * _U)
+            rise = M * h * h / 8 + K * h / 4
+            # the rounding of the sum relative to its terms (``top`` may be negative for a
+            # cross-entropy with negative targets), and the products' underflow
+            upper = top + rise + 8 * _U * (np.abs(top) + rise) + 4 * _ETA
             upper = upper + margin * (np.abs(upper) + np.abs(top))
         return np.where(np.isnan(upper), np.inf, upper)
 
@@ -289,11 +312,13 @@ class _IntervalSegment:
     The parameters on the interval are ``θ_c ± θ_r`` (midpoint and radius, with the rounding of
     ``θ_a + t Δ``); every layer maps midpoint-radius inputs to midpoint-radius pre-activations
     (``|W h − W_c h_c| <= W_r (|h_c| + h_r) + |W_c| h_r`` plus ``γ_{n+2}`` of the magnitudes),
-    the activations are monotone (``abs``: by cases), their endpoints moved outward by 32 ulp
-    for ``tanh``/``sigmoid`` and one float for the rest; every loss is convex in the outputs,
-    so its largest value on a box of outputs is at a corner, bounded per entry (cross-entropy:
-    ``(Σ y) lse(f_hi) − Σ_j y_j f_j`` at the worse end). First order in ``s' − s``: refine to
-    tighten.
+    plus ``_ETA`` per product that may underflow; the activations map intervals to the hull of
+    their values at the ends (and at the kink 0 of the piecewise-linear ones: ``abs`` and a
+    leaky ReLU with a negative slope are not monotone), moved outward by ``_LIBM`` unit
+    roundoffs for ``tanh``, ``2 _LIBM + 4`` for ``sigmoid`` and one float for the rest; every
+    loss is convex in each output, so its largest value on a box of outputs is at a corner,
+    bounded per entry (cross-entropy: ``(Σ y) lse(f) − Σ_j y_j f_j``, each term at its worse
+    end, which needs no convexity). First order in ``s' − s``: refine to tighten.
     """
 
     def __init__(self, arch, ta, tb, X, Y, loss):
@@ -302,18 +327,21 @@ class _IntervalSegment:
         self.N, self.e = Y.shape
 
     def _act(self, name, lo, hi):
-        """Outward interval of a monotone activation (``abs`` by cases) of ``[lo, hi]``."""
+        """Outward interval of the activation of ``[lo, hi]``: ``tanh`` and ``sigmoid`` are
+        monotone; the piecewise-linear ones (a kink at 0) take the hull of the two ends and
+        of ``σ(0) = 0`` when ``0 ∈ [lo, hi]`` (``abs`` and a leaky ReLU with a negative slope
+        are not monotone)."""
         from ..activations import activate
 
-        if name == "abs":
-            nlo = np.where(lo >= 0, lo, np.where(hi <= 0, -hi, 0.0))
-            return nlo, np.maximum(np.abs(lo), np.abs(hi))
         slope = self.arch.negative_slope
         flo, fhi = activate(name, lo, slope), activate(name, hi, slope)
         if name in ("tanh", "sigmoid"):
-            w = _LIBM * _U
+            # sigmoid: e^z / (1 + e^z) carries the error of exp twice, plus two roundings
+            w = (_LIBM if name == "tanh" else 2 * _LIBM + 4) * _U
             return flo - w * np.abs(flo) - 1e-300, fhi + w * np.abs(fhi) + 1e-300
-        return np.nextafter(flo, -np.inf), np.nextafter(fhi, np.inf)
+        nlo, nhi = np.minimum(flo, fhi), np.maximum(flo, fhi)
+        nlo = np.where((lo <= 0) & (hi >= 0), np.minimum(nlo, 0.0), nlo)
+        return np.nextafter(nlo, -np.inf), np.nextafter(nhi, np.inf)
 
     def upper(self, s, s1):
         """Upper bound of the exact loss on ``[s, s1]`` (``s <= s1``)."""
@@ -323,9 +351,13 @@ class _IntervalSegment:
         tc = self.ta + m * self.d
         # exact theta(t) = ta + t (tb - ta) for t in [s, s1]: radius of the rounding of d, of
         # the product and the sum, and of |t - m| <= hw (+ the rounding of m and hw)
-        tr = (hw * (1 + 2 * _U) + 2 * _U * abs(m)) * ad + g3 * (np.abs(self.ta) + abs(m) * ad)
+        # (m and hw of subnormal ends may each be off by _ETA / 2: the 2 _ETA |d| term)
+        tr = ((hw * (1 + 2 * _U) + 2 * _U * abs(m) + 2 * _ETA) * ad
+              + g3 * (np.abs(self.ta) + abs(m) * ad))
+        # + the underflow of m d (in tc) and of the products of tr itself
+        tr = tr * (1 + g3) + 4 * _ETA
         layers_c = self.arch.unpack(tc)
-        layers_r = self.arch.unpack(tr * (1 + g3))
+        layers_r = self.arch.unpack(tr)
         hc, hr = self.X, np.zeros_like(self.X)
         n_layers = len(layers_c)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -339,7 +371,8 @@ class _IntervalSegment:
                     zc = zc + bc
                     mag = mag + np.abs(bc)
                     zr = zr + br
-                zr = (zr + _gamma(n + 2) * mag) * (1 + _gamma(n + 6))
+                # + the underflow of the n products of zc and of the 3 n products of the bound
+                zr = (zr + _gamma(n + 2) * mag) * (1 + _gamma(n + 6)) + (2 * n + 4) * _ETA
                 lo = np.nextafter(zc - zr, -np.inf)
                 hi = np.nextafter(zc + zr, np.inf)
                 name = (self.arch.activation if i < n_layers - 1
@@ -358,9 +391,10 @@ class _IntervalSegment:
         gs = _gamma(N * e + 8)
         if self.loss == "mse":
             v = np.maximum((lo - Y) ** 2, (hi - Y) ** 2)
-            out = np.mean(v) * (1 + gs + 4 * _U)
+            out = np.mean(v) * (1 + gs + 4 * _U) + 4 * _ETA     # + underflow of the squares
         elif self.loss == "l1":
-            out = np.mean(np.maximum(np.abs(lo - Y), np.abs(hi - Y))) * (1 + gs + 4 * _U)
+            out = np.mean(np.maximum(np.abs(lo - Y), np.abs(hi - Y))) * (1 + gs + 4 * _U) \
+                + 4 * _ETA
         elif self.loss == "bce":
             def val(f):
                 return np.maximum(f, 0) - f * Y + np.log1p(np.exp(-np.abs(f)))
@@ -377,7 +411,9 @@ class _IntervalSegment:
             ay = np.sum(np.abs(Y), axis=1)
             v = sy * lse - lin + (4 * lib + _gamma(e + 8)) * (ay + np.abs(sy)) * (
                 2 * big + np.log(e) + 1)
-            out = np.mean(v) * (1 + gs)
+            # v may be negative (negative targets): the mean's rounding is relative to the
+            # mean of |v|, and scaling a negative mean by 1 + gs would lower it
+            out = np.mean(v) + 2 * gs * np.mean(np.abs(v)) + 4 * _ETA
         return float(out) if np.isfinite(out) else np.inf
 
     def points(self, ts):
@@ -393,7 +429,9 @@ class _IntervalSegment:
                                                             + t * tb, self.X), self.Y)
         L = np.where(np.isnan(L), np.inf, L)
         up = np.array([self.upper(t, t) for t in ts])
-        return L, np.maximum(up - L, 0.0)
+        with np.errstate(invalid="ignore"):
+            gap = up - L                        # inf - inf: an unknown error, inf
+        return L, np.where(np.isnan(gap), np.inf, np.maximum(gap, 0.0))
 
 def _zero_range(v0, v1, *, below):
     """Range ``[a, b]`` of ``t ∈ [0, 1]`` where the line ``(1 − t) v0 + t v1`` is ``<= 0``
@@ -509,7 +547,8 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
         of ``relu``, ``leaky_relu``, ``abs`` or ``linear`` units, linear output; tight,
         ``O(h²)`` off the kinks); ``"interval"``: interval arithmetic through every layer on each
         grid interval (any architecture and activation of the package; ``O(h)``, so it needs
-        finer grids); ``"auto"``: the first where it applies, else the second.
+        finer grids); ``"auto"``: the first where it applies, else the second (also for
+        ``"cross_entropy"`` targets of a row summing below 0).
 
     Returns
     -------
@@ -520,7 +559,8 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     ------
     NotSupportedError
         For ``method="curvature"`` on deeper networks, other activations or an output
-        activation.
+        activation, or with ``"cross_entropy"`` targets of a row summing below 0 (the loss is
+        concave in the outputs there).
 
     References
     ----------
@@ -551,8 +591,6 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     from .._validation import check_choice
 
     method = check_choice("method", method, ("auto", "curvature", "interval"))
-    if method == "auto":
-        method = "curvature" if _covers(arch) else "interval"
     if method == "curvature" and not _covers(arch):
         raise NotSupportedError(
             f"`arch` must have one hidden layer of relu, leaky_relu, abs or linear units and a "
@@ -569,6 +607,18 @@ def segment_loss_bounds(theta_a, theta_b, X, y, *, arch=None, loss="mse", n_poin
     if X.shape[1] != arch.inputs:
         raise ShapeError(f"`X` must have {arch.inputs} columns; got shape {X.shape}.")
     Y = np.asarray(as_targets(y, loss, arch.outputs), dtype=np.float64)
+    # a cross-entropy row whose targets sum below 0 is concave in the outputs: the curvature
+    # bound (convexity of the loss) does not hold there
+    # (the sign of the exact sum: math.fsum rounds it correctly, np.sum may round -1 to 0)
+    sums = [math.fsum(row) for row in Y] if loss == "cross_entropy" else [0.0]
+    concave = min(sums) < 0
+    if method == "curvature" and concave:
+        raise NotSupportedError(
+            "`y` must have rows summing to >= 0 for the curvature bound with 'cross_entropy' "
+            f"(the loss is concave in the outputs otherwise); got a row sum of "
+            f"{min(sums):.6g} (method='interval' covers it).")
+    if method == "auto":
+        method = "curvature" if _covers(arch) and not concave else "interval"
     if ts is None:
         ts = np.linspace(0.0, 1.0, check_int("n_points", n_points, minimum=2))
     ts = check_array("ts", ts, ndim=1)
