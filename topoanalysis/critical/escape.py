@@ -324,17 +324,79 @@ def _degenerate_direction_exact(point, state, k, kinks, tol, max_pieces):
         for j, sgn, res in _piece_lps(M, signs, V, a):
             n_lps += 1
             if res.status == 0 and -res.fun > thr:
-                u = np.array(res.x)
-                u = u / np.linalg.norm(u)
-                F = exact_first_order_value(B, lines, u)
-                rate = float(np.sqrt(to_float(sum((x * x for x in F), fmpq(0)))))
-                return u, n_lps, rate, True
+                # the float LP only proposes u (HiGHS drops coefficients below 1e-9 and
+                # accepts |a_k·M u| up to its feasibility tolerance): an escape is declared
+                # only when an exact one is shown near it (a_k·F_k(u) = 0, F_k(u) != 0)
+                wit = _exact_escape_witness(np.array(res.x), signs, lines, Mq, aM,
+                                            fmpq(tol))
+                if wit is not None:
+                    u, rate = wit
+                    return u, n_lps, rate, True
             if proved:
                 c = [fmpq(int(sgn)) * x for x in Mq[j]]
                 proved = (_exact_dual_bound(c, signs, lines, aM, res)
                           or _exact_weak_duality(c, signs, lines, aM, res, fmpq(tol), S,
                                                  float(np.max(np.abs(point.a[k])))))
     return None, n_lps, 0.0, proved
+
+
+def _exact_escape_witness(u, signs, lines, Mq, aM, tolq):
+    """An exact escape direction of one sign piece near the LP's float point ``u``, or None.
+
+    ``u`` is projected in rationals onto ``{aM·u = 0}`` and the hyperplanes ``v_ℓ·u = 0`` of
+    the cone constraints it (nearly) meets (exact Gram-Schmidt); the projection ``u_q`` is an
+    escape direction when, exactly, ``σ_ℓ v_ℓ·u_q >= 0`` for every line (so ``F_k(u_q) =
+    M u_q`` on the piece), ``a_k·F_k(u_q) = aM·u_q = 0`` and ``||M u_q||² > tol² ||u_q||²``.
+    The float LP only chooses the candidate; the fact is decided in rationals.
+
+    Returns ``(direction, rate)``: the unit float direction of ``u_q`` and the exact
+    ``||F_k(u_q)|| / ||u_q||`` as a float.
+    """
+    from ._exact import fmpq, to_float, to_floats
+
+    u = np.asarray(u, dtype=np.float64)
+    if not np.all(np.isfinite(u)) or not np.any(u != 0):
+        return None
+    u = u / np.max(np.abs(u))
+    D = u.size
+    zero = fmpq(0)
+
+    def dot(p, q):
+        return sum((x * y for x, y in zip(p, q)), zero)
+
+    rows = [list(aM)]
+    for s, (v, _, _) in zip(signs, lines):
+        vn = v / np.max(np.abs(v))
+        if s * float(vn @ u) <= 1e-9 * D:          # a constraint it meets: keep it active
+            rows.append([fmpq(x) for x in v])
+    basis = []
+    for r in rows:                                  # exact Gram-Schmidt
+        q = list(r)
+        for b, bb in basis:
+            t = dot(q, b) / bb
+            q = [x - t * y for x, y in zip(q, b)]
+        qq = dot(q, q)
+        if qq != 0:
+            basis.append((q, qq))
+    uq = [fmpq(x) for x in u]
+    for b, bb in basis:
+        t = dot(uq, b) / bb
+        uq = [x - t * y for x, y in zip(uq, b)]
+    if dot(aM, uq) != 0:
+        return None
+    for s, (v, _, _) in zip(signs, lines):
+        z = dot([fmpq(x) for x in v], uq)
+        if (z < 0) if s > 0 else (z > 0):
+            return None
+    F = [dot(row, uq) for row in Mq]
+    f2, uu = dot(F, F), dot(uq, uq)
+    if uu == 0 or not f2 > tolq * tolq * uu:
+        return None
+    d = to_floats(uq)[0]
+    nd = np.linalg.norm(d)
+    if not nd > 0:
+        return None
+    return d / nd, float(np.sqrt(to_float(f2 / uu)))
 
 
 def _exact_weak_duality(c, signs, lines, aM, res, tolq, S, amax):
