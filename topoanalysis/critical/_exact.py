@@ -16,7 +16,8 @@ product is recomputed in rationals (python-flint's ``fmpq``).
 import numpy as np
 
 __all__ = ["fmpq", "fmpq_matrix", "exact_signs", "exact_pre", "exact_parallel", "exact_dot_sign",
-           "exact_outputs", "exact_mse_loss", "exact_loss_change", "to_float"]
+           "exact_outputs", "exact_mse_loss", "exact_loss_change", "exact_ray", "ray_certificate",
+           "to_float"]
 
 _U = 2.0 ** -53
 _ETA = 2.0 ** -1074
@@ -178,6 +179,183 @@ def exact_loss_change(point, direction, s):
     if point.b is not None:
         b1 = fmpq_matrix(point.b[None, :]) + fmpq_matrix(db[None, :]) * S
     return exact_mse_loss(point, w1, a1, b1) - exact_mse_loss(point)
+
+
+def exact_ray(point, direction, kinks=None):
+    """The ``mse`` loss along ``θ + s δ`` on its first sign piece, exactly (one hidden layer).
+
+    ``δ`` is the float ``direction`` read as the rational it holds. Each pre-activation is
+    linear in ``s``, ``z_nk(s) = z_nk + s δz_nk``, so on ``(0, s₀)`` every sign is that of
+    ``z_nk``, or of ``δz_nk`` when ``z_nk = 0`` exactly (``ρ(0) = 0`` when both vanish), and
+    ``s₀`` is the first root ``−z_nk/δz_nk > 0``. There the outputs are
+    ``E₀ + s E₁ + s² E₂`` (``E₁ = H₁A + H₀δA + 1δbᵀ``, ``E₂ = H₁δA``, ``H₀ = S∘Z``,
+    ``H₁ = S∘δZ``, ``S`` the exact slopes of the piece) and
+
+        L(θ + s δ) − L(θ) = c₁ s + c₂ s² + c₃ s³ + c₄ s⁴    for 0 <= s <= s₀
+
+    with rational ``c_j``. ``θ`` is **not a local minimum** exactly when the lowest-order
+    nonzero ``c_j`` of some ray is negative; this ray proves it when its own is.
+
+    ``kinks`` (bool, shape ``(N, l)``, optional) are the samples the analysis counts as on a
+    hyperplane (``kink_tol > 0``): their ``z_nk`` is taken as ``0`` — the modelled point with
+    those samples projected on, as the rest of the verdict. Without it (or with
+    ``kink_tol = 0``, where the mask is exactly ``z_nk = 0``) the polynomial is the float
+    point's own.
+
+    Returns
+    -------
+    dict or None
+        None for losses other than ``mse``. ``coefficients`` (``[c₁, c₂, c₃, c₄]``,
+        ``fmpq``), ``order`` (the lowest ``j`` with ``c_j != 0``, None when the loss is
+        constant on the piece), ``value`` (that ``c_j``, ``fmpq`` or None), ``proves`` (the
+        value is negative) and ``piece_end`` (``s₀`` as ``fmpq``, None when the piece is
+        ``(0, ∞)``).
+    """
+    if point.loss != "mse":
+        return None
+    flint = _flint()
+    dw, da, db = point.split(np.asarray(direction, dtype=np.float64))
+    X = fmpq_matrix(point.Xa)
+    Z = (X * fmpq_matrix(point.w).transpose()).entries()
+    dZ = (X * fmpq_matrix(dw).transpose()).entries()
+    N, e = point.Y.shape
+    l = point.w.shape[0]
+    one, zero, alpha = fmpq(1), fmpq(0), fmpq(point.alpha)
+    if kinks is not None:
+        flags = np.asarray(kinks, dtype=bool).ravel().tolist()
+        Z = [zero if f else z for z, f in zip(Z, flags)]
+    h0, h1 = [], []
+    end = None
+    for z, dz in zip(Z, dZ):
+        side = z if z != 0 else dz
+        s = one if side > 0 else (alpha if side < 0 else zero)
+        h0.append(s * z)
+        h1.append(s * dz)
+        if z != 0 and dz != 0 and (z > 0) != (dz > 0):
+            r = -z / dz
+            end = r if end is None or r < end else end
+    H0 = flint.fmpq_mat(N, l, h0)
+    H1 = flint.fmpq_mat(N, l, h1)
+    A, dA = fmpq_matrix(point.a), fmpq_matrix(da)
+    E0 = H0 * A - fmpq_matrix(point.Y)
+    E1 = H1 * A + H0 * dA
+    E2 = H1 * dA
+    e0, e1, e2 = E0.entries(), E1.entries(), E2.entries()
+    if point.b is not None:
+        bq = [fmpq(v) for v in point.b]
+        dbq = [fmpq(v) for v in db]
+        e0 = [v + bq[i % e] for i, v in enumerate(e0)]
+        e1 = [v + dbq[i % e] for i, v in enumerate(e1)]
+
+    def dot(p, q):
+        return sum((x * y for x, y in zip(p, q)), zero)
+
+    ne = fmpq(N * e)
+    c = [2 * dot(e0, e1) / ne, (dot(e1, e1) + 2 * dot(e0, e2)) / ne, 2 * dot(e1, e2) / ne,
+         dot(e2, e2) / ne]
+    order = next((j + 1 for j, v in enumerate(c) if v != 0), None)
+    value = None if order is None else c[order - 1]
+    return {"coefficients": c, "order": order, "value": value,
+            "proves": bool(value is not None and value < 0), "piece_end": end}
+
+
+def _poly(c, s):
+    """``c₁ s + c₂ s² + c₃ s³ + c₄ s⁴`` exactly."""
+    out, p = fmpq(0), s
+    for v in c:
+        out += v * p
+        p = p * s
+    return out
+
+
+def _descent_step(c, end, scale, largest):
+    """A dyadic ``s`` in ``(0, end]`` with ``Σ c_j s^j < 0`` (exact), or None.
+
+    Tried: ``s = 2^j`` from ``min(end, 2^60 scale)`` down to ``2^-1100``; the first (largest)
+    one found when ``largest``, else the smallest of the first run of them.
+    """
+    top = end if end is not None else fmpq(2) ** 60 * scale
+    if not top > 0:
+        return None
+    j = int(abs(top.p)).bit_length() - int(top.q).bit_length() + 1
+    found = None
+    while j >= -1100:
+        s = _flint().fmpq(2 ** j) if j >= 0 else _flint().fmpq(1, 2 ** (-j))
+        if s <= top:
+            if _poly(c, s) < 0:
+                found = s
+                if largest:
+                    break
+            elif found is not None:
+                break                      # below the first descent interval found
+        j -= 1
+    return found
+
+
+def ray_certificate(point, direction, tol=None, kinks=None):
+    """:func:`exact_ray` as a report, optionally up to the stationarity tolerance.
+
+    Parameters
+    ----------
+    point : ShallowPoint
+    direction : ndarray of shape (P,)
+        The flat direction ``δ`` (read as the rational it holds).
+    tol : float, optional
+        The stationarity tolerance of a "saddle" verdict. When the point is stationary only
+        up to ``tol``, the first-order coefficient along an escape direction is the residue
+        it allows: ``0 < c₁ <= tol ||δ||`` with the lowest-order nonzero ``c_j`` (``j >= 2``)
+        negative and an exact step ``s`` inside the first piece with ``L(θ + s δ) < L(θ)``
+        is reported as ``up_to_tol`` (the point is not a local minimum up to the tolerance,
+        as "local minimum" holds up to it; any basin around the float point is shorter than
+        that step along the ray). None (or 0) asks for the exact proof only.
+    kinks : ndarray of bool, shape (N, l), optional
+        Samples counted as on each hyperplane (:func:`exact_ray`).
+
+    Returns
+    -------
+    dict or None
+        None for losses other than ``mse``. ``proved`` (the lowest-order nonzero coefficient
+        is negative: the point as given is not a local minimum), ``up_to_tol`` (see
+        ``tol``), ``order`` and ``coefficient`` (the lowest-order nonzero coefficient,
+        rounded; None when the loss is constant on the piece), ``coefficients`` (``c₁..c₄``
+        rounded), ``descent_order`` and ``descent_coefficient`` (the lowest-order negative
+        term that decides, ``order`` when ``proved``), ``step`` and ``change`` (a
+        dyadic step inside the first piece with an exact decrease — the largest tried when
+        ``proved``, the smallest when ``up_to_tol`` — and that decrease, rounded; None when
+        none was found), ``piece_end`` (``s₀`` rounded, None
+        for ``(0, ∞)``) and ``arithmetic``.
+    """
+    ray = exact_ray(point, direction, kinks)
+    if ray is None:
+        return None
+    c = ray["coefficients"]
+    proved = ray["proves"]
+    descent = ray["order"] if proved else None
+    up = False
+    if not proved and tol and ray["order"] == 1 and c[0] > 0:
+        dd = sum((fmpq(v) * fmpq(v) for v in np.asarray(direction, dtype=np.float64)), fmpq(0))
+        if c[0] * c[0] <= fmpq(tol) * fmpq(tol) * dd:
+            nxt = next((j + 2 for j, v in enumerate(c[1:]) if v != 0), None)
+            if nxt is not None and c[nxt - 1] < 0:
+                descent = nxt
+    from ._point import safe_norm
+
+    scale = fmpq(min(max(1.0, float(safe_norm(point.net.params))), 1e300))
+    step = (_descent_step(c, ray["piece_end"], scale, proved) if descent is not None
+            else None)
+    if not proved and descent is not None:
+        up = step is not None                  # the decrease is shown inside the piece
+        descent = descent if up else None
+    return {"proved": proved, "up_to_tol": up, "order": ray["order"],
+            "coefficient": None if ray["value"] is None else to_float(ray["value"]),
+            "coefficients": [to_float(v) for v in c],
+            "descent_order": descent,
+            "descent_coefficient": None if descent is None else to_float(c[descent - 1]),
+            "step": None if step is None else to_float(step),
+            "change": None if step is None else to_float(_poly(c, step)),
+            "piece_end": None if ray["piece_end"] is None else to_float(ray["piece_end"]),
+            "arithmetic": "exact rationals (python-flint) along the float direction read as "
+                          "a rational, on the first sign piece of the ray"}
 
 
 def exact_state(point):

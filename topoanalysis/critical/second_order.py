@@ -20,11 +20,15 @@ side of ``u``), so the outputs are exactly ``f + s Δ₁ + s² Δ₂`` with
 another neuron has the same activation column as ``k``, an **aligned group**: splitting the
 group (``V_k = −t F``, ``V_j = +t F ·(h_k/h_j)``) leaves the function unchanged at first order
 and lowers the loss by ``t s² ||F||²`` at second order. Otherwise the infimum is finite, from
-one least-squares solve. ``c₂ < 0`` decides **saddle at second order** (the point is not a local
-minimum); the decrease is then confirmed in exact rational arithmetic at a step ``s``
-(:func:`~topoanalysis.critical._exact.exact_loss_change`). When ``c₂ >= 0`` for every escape
-direction tried, neither order decides and the verdict stays "undetermined" (a positive
-second-order term along these directions does not exclude descent along others).
+one least-squares solve. The float ``c₂ < 0`` only proposes the direction: **saddle at second
+order** (the point is not a local minimum) is decided by the exact loss along it
+(:func:`~topoanalysis.critical._exact.exact_ray`): on the ray's first sign piece
+``L(θ + s δ) − L(θ)`` is a polynomial of degree 4 in ``s`` with rational coefficients, and
+its lowest-order nonzero coefficient must be negative (formerly one exact loss change at a
+finite step ``s >= 2^-30 ||θ||`` was taken, which a step leaving a small basin also shows).
+When it is not, or when ``c₂ >= 0`` for every escape direction tried, neither order decides
+and the verdict stays "undetermined" (a positive second-order term along these directions
+does not exclude descent along others).
 
 This is the toolkit's derivation (Wu, Simsek & Ged, arXiv 2402.05626, section 4, leave the
 vector-output case with ``a_k != 0`` open); the tests check each step against the loss.
@@ -32,7 +36,7 @@ vector-output case with ``a_k != 0`` open); the tests check each step against th
 
 import numpy as np
 
-from ._exact import exact_loss_change, to_float
+from ._exact import ray_certificate
 from .kinks import _first_order_map
 
 __all__ = ["second_order_test"]
@@ -92,7 +96,7 @@ def _c2_minimum(point, k, u, kinks, design=None):
     return (-np.inf if unbounded else val), val, V, beta, F
 
 
-def second_order_test(point, esc, kinks, *, certify=True):
+def second_order_test(point, esc, kinks, *, certify=True, tol=None):
     """Second-order test at the escape neurons with ``a_k != 0`` (see the module docstring).
 
     Parameters
@@ -104,7 +108,13 @@ def second_order_test(point, esc, kinks, *, certify=True):
     kinks : ndarray of bool, shape (N, l)
         Samples counted as lying on each neuron's hyperplane.
     certify : bool, default=True
-        Confirm the decrease in exact rational arithmetic.
+        Decide by the exact loss polynomial along the direction (``mse``); False takes the
+        float ``c₂ < 0`` as it is.
+    tol : float, optional
+        The stationarity tolerance: a first-order residue ``0 < c₁ <= tol`` along the
+        direction is allowed (``ray["up_to_tol"]``,
+        :func:`~topoanalysis.critical._exact.ray_certificate`); None asks for the exact
+        proof only.
 
     Returns
     -------
@@ -112,8 +122,12 @@ def second_order_test(point, esc, kinks, *, certify=True):
         ``decided`` (bool), ``neuron``, ``c2`` (the infimum; ``-inf`` for an aligned split),
         ``c2_direction`` (``c₂`` of the returned direction), ``kind`` (``"split of an aligned
         group"`` or ``"escape with output-weight correction"``), ``direction`` (unit flat
-        direction or None), ``step`` and ``exact_change`` (the rational loss change at that
-        step, as a float, or None), ``tried`` (per neuron: ``c2``).
+        direction or None), ``ray`` (the exact ray certificate of the direction,
+        :func:`~topoanalysis.critical._exact.ray_certificate`: ``proved``, ``up_to_tol``,
+        ``order``, ``coefficient`` of the lowest-order nonzero term; it decides), ``step``
+        and ``exact_change`` (the ray's ``step`` and ``change``: an exact decrease inside its
+        first sign piece, as floats, or None),
+        ``tried`` (per neuron: ``c2``).
 
     See Also
     --------
@@ -142,7 +156,7 @@ def second_order_test(point, esc, kinks, *, certify=True):
         if np.isinf(inf):           # an aligned split: unbounded below, no need to go on
             break
     out = {"decided": False, "neuron": None, "c2": None, "c2_direction": None, "kind": None,
-           "direction": None, "step": None, "exact_change": None, "tried": tried}
+           "direction": None, "step": None, "exact_change": None, "ray": None, "tried": tried}
     if best is None:
         return out
     _, k, u, V, beta, inf = best
@@ -156,14 +170,12 @@ def second_order_test(point, esc, kinks, *, certify=True):
                c2_direction=float(c2), direction=d,
                kind="split of an aligned group" if np.isinf(inf)
                else "escape with output-weight correction")
-    # a step where the quadratic term dominates: s with |c2| s² above the cubic/quartic terms
     if certify and point.loss == "mse":
-        for s in _steps(point, d):
-            ch = exact_loss_change(point, d, s)
-            # a decrease of the second-order size (not the rounding residue of c1)
-            if ch is not None and to_float(ch) <= 0.5 * c2 * s * s:
-                out.update(step=float(s), exact_change=to_float(ch), decided=True)
-                break
+        # the proof: the lowest-order nonzero coefficient of the exact loss polynomial on the
+        # ray's first sign piece is negative (a finite step may leave a small basin)
+        ray = ray_certificate(point, d, tol, kinks)
+        out.update(ray=ray, decided=bool(ray["proved"] or ray["up_to_tol"]),
+                   step=ray["step"], exact_change=ray["change"])
     else:
         out["decided"] = True
     return out
@@ -173,8 +185,3 @@ def _norm(u, V, beta):
     return float(np.sqrt(np.sum(u ** 2) + np.sum(V ** 2)
                          + (0.0 if beta is None else np.sum(beta ** 2))))
 
-
-def _steps(point, d):
-    """Candidate steps, smallest first (the decrease is shown as close to θ as it shows)."""
-    scale = max(1.0, float(np.linalg.norm(point.net.params)))
-    return [scale * 2.0 ** -j for j in range(30, 1, -2)]

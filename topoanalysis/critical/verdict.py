@@ -15,6 +15,12 @@ and names the statement that decided it:
   neuron but their answer could not be proved in rationals (no certificate of "no escape
   neuron", so no local minimum either).
 
+"Saddle" and "not stationary" are confirmed by the exact loss polynomial along their direction
+(:func:`~topoanalysis.critical._exact.ray_certificate`, ``Verdict.ray``): its lowest-order
+nonzero coefficient on the ray's first sign piece is negative (or, at a point stationary up to
+``tol``, a first-order residue within ``tol`` followed by a negative coefficient); otherwise
+the verdict is "undetermined" (``mse``; ``bce`` keeps its float check).
+
 Each verdict is then checked numerically (the check never changes the verdict): the loss along
 the escape (or descent) direction on a grid of steps, and seeded random perturbations at several
 radii around a certified local minimum (how many were tried and the smallest change found).
@@ -79,6 +85,16 @@ class Verdict:
         each dead neuron's distance to its activation region.
     second_order : dict or None
         The second-order test (vector output with escape neurons of nonzero output weight).
+    ray : dict or None
+        The exact proof that the point is **not a local minimum** ("saddle", "not
+        stationary"; ``mse``): :func:`~topoanalysis.critical._exact.ray_certificate` of the
+        loss along ``direction`` — ``proved``, ``order`` and ``coefficient`` (the
+        lowest-order nonzero coefficient of ``L(θ + s δ) − L(θ)`` on the ray's first sign
+        piece, negative when proved), ``up_to_tol`` (a saddle of a point stationary up to
+        ``tol``: ``0 < c₁ <= tol`` and the next nonzero coefficient negative),
+        ``coefficients``, ``step``, ``change``, ``piece_end``. Also set when the check failed
+        and the verdict fell back to "undetermined"; None for ``bce`` (float check only) and
+        when there is no direction.
     """
 
     verdict: str
@@ -92,6 +108,7 @@ class Verdict:
     decided_by: object = None
     radius: object = None
     second_order: object = None
+    ray: object = None
 
     @property
     def check_agrees(self):
@@ -119,7 +136,8 @@ class Verdict:
                 "decided_by": self.decided_by, "radius": _finite_dict(self.radius),
                 "second_order": None if self.second_order is None else {
                     k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                    for k, v in _finite_dict(self.second_order).items()}}
+                    for k, v in _finite_dict(self.second_order).items()},
+                "ray": self.ray}
 
     def summary(self):
         """Human-readable report of the result.
@@ -138,6 +156,8 @@ class Verdict:
             lines.append(f"  check: loss along the direction for s in (0, {c['steps'][-1]:.3g}]: "
                          f"{c['loss'][0]:.6g} -> {c['loss'][-1]:.6g}, strictly decreasing: "
                          f"{c['decreasing']}")
+        if self.ray is not None:
+            lines.append("  " + _ray_text(self.ray))
         if self.radius is not None:
             r = self.radius
             rad = "every radius" if r["radius"] is None and r.get("unbounded") else (
@@ -148,8 +168,8 @@ class Verdict:
             so = self.second_order
             if so["decided"]:
                 lines.append(f"  second order: {so['kind']} at neuron {so['neuron']}, c2 = "
-                             f"{so['c2_direction']:.3g} along the unit direction; exact loss "
-                             f"change {so['exact_change']} at step {so['step']}")
+                             f"{so['c2_direction']:.3g} along the unit direction (decided by "
+                             f"the exact ray check)")
             else:
                 lines.append(f"  second order: c2 >= 0 along the {len(so['tried'])} escape "
                              f"directions tried (smallest {min(t['c2'] for t in so['tried']):.3g})")
@@ -163,6 +183,41 @@ class Verdict:
                          + (f" (beyond the certified radius: {p['decrease_beyond_radius']})"
                             if p.get("certified_radius") is not None else ""))
         return "\n".join(lines)
+
+
+def _ray_text(ray):
+    """One sentence on the exact ray check (``_exact.ray_certificate``)."""
+    if ray["order"] is None:
+        what = "the loss is constant on the ray's first sign piece"
+    else:
+        what = (f"lowest-order coefficient c{ray['order']} = {ray['coefficient']:.3g} of "
+                f"L(θ + s·direction) − L(θ) on its first sign piece")
+    end = ("s in (0, ∞)" if ray["piece_end"] is None
+           else f"s in (0, {ray['piece_end']:.3g}]")
+    if ray["proved"]:
+        out = "not a local minimum, proved"
+    elif ray["up_to_tol"]:
+        out = (f"c1 is the first-order residue the tolerance allows and "
+               f"c{ray['descent_order']} = {ray['descent_coefficient']:.3g} < 0: not a local "
+               f"minimum up to the stationarity tolerance (the exact loss change is "
+               f"{ray['change']:.3g} at s = {ray['step']:.3g})")
+    else:
+        out = "no proof of descent"
+    return f"exact ray check ({end}, rationals): {what} — {out}"
+
+
+def _certifies(ray):
+    """Whether a ray certificate supports a "saddle" (exactly, or up to the tolerance)."""
+    return ray is None or ray["proved"] or ray["up_to_tol"]
+
+
+def _ray(point, direction, kinks, tol=None):
+    """The exact ray certificate of ``direction`` (None for ``bce`` or no direction)."""
+    if direction is None or point.loss != "mse":
+        return None
+    from ._exact import ray_certificate
+
+    return ray_certificate(point, direction, tol, kinks)
 
 
 def _finite_dict(d):
@@ -395,8 +450,23 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
                   + _proof_note(st))
         curve = (_curve(point, st.descent_direction)
                  if check and st.descent_direction is not None else None)
+        ray = _ray(point, st.descent_direction, kink_mask(point, kink_tol))
+        if ray is not None and not ray["proved"]:
+            # the LPs' failure is not shown by the exact loss along their direction at the
+            # point as given (e.g. a kink_tol sample off its hyperplane): no certificate
+            reason = (f"the {f['condition']} condition fails at {where} by {f['amount']:.3g} "
+                      f"(stationarity LPs), but the exact loss along the descent direction "
+                      f"does not prove a decrease ({_ray_text(ray)}), so 'not stationary' is not "
+                      f"certified" + _proof_note(st))
+            pert = _perturb(point, radii, n_perturbations, seed) if check else None
+            return Verdict("undetermined", reason, st, None, None, None, pert, L0,
+                           decided_by=None, ray=ray)
+        if ray is not None:
+            reason += "; " + _ray_text(ray)
+        elif point.loss != "mse" and st.descent_direction is not None:
+            reason += "; bce: the decrease is checked in float64 only (no exact ray check)"
         return Verdict("not stationary", reason, st, None, st.descent_direction, curve, None, L0,
-                       decided_by="first order")
+                       decided_by="first order", ray=ray)
     exact = certify == "exact"
     # exact: F_k ≢ 0 decided in rationals, so tol = 0 means "exactly not identically zero" at
     # any scale of the data; float: a floor against the rounding noise of the float path
@@ -431,26 +501,50 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
         k = max(zero, key=lambda j: esc.neurons[j]["rate"])
         u = np.array(esc.neurons[k]["direction"])
         d = _escape_direction(point, k, u, kinks)
+        ray = _ray(point, d, kinks, tol)
+        flipped = False
+        if not _certifies(ray):
+            # at a point stationary only up to tol, the output-weight residue G_k may make the
+            # first-order term along u positive; −u (when F_k(−u) != 0) is an escape too
+            d2 = _escape_direction(point, k, -u, kinks)
+            ray2 = _ray(point, d2, kinks, tol)
+            if _certifies(ray2):
+                d, ray, u = d2, ray2, -u
+                flipped = True
         stmt = THEOREM_SADDLE if e == 1 else (
             "escape neuron with zero output weight gives a strict second-order descent for any "
             "output dimension (toolkit's derived extension of Wu-Simsek-Ged, section 4)")
         reason = (f"{stmt}; escape neuron {k} (a_k = 0, ||F_k(u)|| = {esc.neurons[k]['rate']:.3g}):"
-                  f" escape direction w_k += s u, a_k -= s κ F_k(u)")
+                  f" escape direction w_k += s u, a_k -= s κ F_k(u)"
+                  + (" (u reversed: along the LP's u the output-weight residue allowed by tol "
+                     "makes the first-order term positive)" if flipped else ""))
+        if not _certifies(ray):
+            reason = (f"{stmt}; escape neuron {k} (a_k = 0), but the exact loss along its escape "
+                      f"direction does not prove a decrease at the point as given "
+                      f"({_ray_text(ray)}), so the saddle is not certified" + _proof_note(st))
+            pert = _perturb(point, radii, n_perturbations, seed) if check else None
+            return Verdict("undetermined", reason, st, esc, None, None, pert, L0,
+                           decided_by=None, ray=ray)
+        reason += ("; " + _ray_text(ray) if ray is not None
+                   else "; bce: the decrease is checked in float64 only (no exact ray check)")
         curve = _curve(point, d) if check else None
-        return Verdict("saddle", reason, st, esc, d, curve, None, L0, decided_by="first order")
-    so = second_order_test(point, esc, kinks) if point.loss == "mse" else None
+        return Verdict("saddle", reason, st, esc, d, curve, None, L0, decided_by="first order",
+                       ray=ray)
+    so = second_order_test(point, esc, kinks, tol=tol) if point.loss == "mse" else None
     if so is not None and so["decided"]:
         reason = (f"vector output (e = {e}): the first-order term vanishes along the escape "
                   f"direction of neuron {so['neuron']} (a_k != 0), and the second-order term is "
                   f"negative — {so['kind']}: c2 = {so['c2_direction']:.3g} along the unit "
                   f"direction"
-                  + (f", exact rational loss change {so['exact_change']:.3g} at step "
-                     f"{so['step']:.3g}" if so["exact_change"] is not None else "")
-                  + " (toolkit's second-order test, see critical.second_order)")
+                  + " (toolkit's second-order test, see critical.second_order); "
+                  + _ray_text(so["ray"]))
         curve = _curve(point, so["direction"]) if check else None
         return Verdict("saddle", reason, st, esc, so["direction"], curve, None, L0,
-                       decided_by="second order", second_order=so)
-    why = ("the second-order term is >= 0 along every escape direction tried (smallest c2 "
+                       decided_by="second order", second_order=so, ray=so["ray"])
+    why = (f"c2 = {so['c2_direction']:.3g} < 0 along the direction of neuron {so['neuron']}, "
+           f"but the exact loss along it does not prove a decrease ({_ray_text(so['ray'])})"
+           if so is not None and so.get("ray") is not None
+           else "the second-order term is >= 0 along every escape direction tried (smallest c2 "
            f"{min(t['c2'] for t in so['tried']):.3g})" if so is not None and so["tried"]
            else "no second-order test for this loss" if so is None
            else "no escape direction to test at second order")
@@ -459,4 +553,4 @@ def _classify(point, kink_tol, tol, zero_tol=0.0, check=True, radii=(1e-6, 1e-4,
               f"the second: {why}")
     pert = _perturb(point, radii, n_perturbations, seed) if check else None
     return Verdict("undetermined", reason, st, esc, None, None, pert, L0, decided_by=None,
-                   second_order=so)
+                   second_order=so, ray=None if so is None else so.get("ray"))
