@@ -425,8 +425,9 @@ def test_counterexample_families_blow_up(family):
         assert m.parameter_distance.min() >= 0.5
         assert np.all(m.parameter_lower <= m.parameter_distance)
         if family in ("opposite", "nearly_cancelling"):
-            # re-pairing (Lemma A.5) brings the distance down to exactly 1/2 (t >= 2^(3/4))
-            assert np.all(m.parameter_distance[1:] == 0.5) and np.all(m.parameter_exact[1:])
+            # re-pairing (Lemma A.5) brings the distance down to 1/2 (t >= 2^(3/4)): pinned by
+            # the exact lower bound and a float parametrization, not decided exactly
+            assert np.all(m.parameter_distance[1:] == 0.5) and not np.any(m.parameter_exact[1:])
             assert np.all(m.parameter_lower == 0.5)
             assert m.ratio[1:] == pytest.approx(m.t[1:] / 2, rel=1e-12)
     json.dumps(m.to_dict())

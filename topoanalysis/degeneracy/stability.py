@@ -54,9 +54,11 @@ class ParameterDistance:
         ``Γ``).
     exact : bool
         ``value`` is the distance: by Lemma A.3 (equal widths, ``Γ``'s outputs non-zero and
-        its weight vectors linearly independent — rank decided in rationals), because the
-        certified ``lower`` bound meets ``value`` (within 8 ulp), or because
-        ``R(Θ) = R(Γ)`` exactly (decided in rationals; then ``value = lower = 0``).
+        its weight vectors linearly independent — rank decided in rationals), or because
+        ``R(Θ) = R(Γ)`` exactly (decided in rationals; then ``value = lower = 0``). When the
+        certified ``lower`` bound meets ``value`` within 8 ulp (a float parametrization), the
+        distance is pinned to ``[lower, value]`` but ``exact`` is False (certificate
+        ``"sandwich"``).
     widths : tuple of int
     lower : float
         Certified lower bound over *all* parametrizations of ``R(Γ)`` of that width: every
@@ -488,9 +490,11 @@ def parameter_distance(net_a, net_b, *, augment=None, zero_tol=0.0, reduce=True,
                 "and its outputs non-zero, so every parametrization of R(Γ) is a permutation "
                 "and rescaling of Γ")
     elif zero_tol == 0 and value <= lower + 8 * np.finfo(float).eps * value:
-        exact, value = True, lower
-        cert = ("sandwich: the kink-line lower bound (exact rationals) is attained by an "
-                "explicit parametrization (evaluated in float64, within 8 ulp)")
+        # pinned, not proven: the explicit parametrization is a float rounding of one of R(Γ)
+        exact = False
+        cert = ("sandwich: the kink-line lower bound (exact rationals) is met within 8 ulp by "
+                "an explicit parametrization evaluated in float64: the distance lies in "
+                "[lower, value], not decided exactly")
     else:
         exact = False
         cert = ("bounds only: Γ's weight vectors are dependent (other parametrizations, e.g. "
