@@ -238,3 +238,13 @@ def test_every_law_is_orthogonal_to_the_real_gradients(arch, kw):
         for gh in grads:
             gv = gh(theta)
             assert all(sum(a * b for a, b in zip(gv, r)) == 0 for r in rows)
+
+
+@pytest.mark.parametrize("bad", [{1: 2}, {1, -1}, frozenset({1})])
+def test_input_signs_without_an_order_are_refused(bad):
+    """Before: ``input_signs={1: 2}`` was accepted (its keys read as the signs)."""
+    from topoanalysis.exceptions import ValidationError
+
+    n = len(bad)
+    with pytest.raises(ValidationError, match="`input_signs` must be"):
+        conservation_laws(1, n, 1, hidden_bias=False, input_signs=bad)

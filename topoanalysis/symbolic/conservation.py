@@ -888,7 +888,10 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
                 "inputs=1 and hidden_bias=False (elsewhere every pattern is realizable); got "
                 f"{input_signs!r} for {arch.sizes}.")
         try:
-            # numbers equal to ±1 only: int() would truncate 1.5 to 1; bool and str are no sign
+            # numbers equal to ±1 only: int() would truncate 1.5 to 1; bool and str are no sign;
+            # a set or a mapping has no neuron order (a dict would give its keys)
+            if isinstance(input_signs, (set, frozenset, dict, str, bytes)):
+                raise TypeError
             signs = tuple(int(s) if isinstance(s, (int, float, np.integer, np.floating))
                           and not isinstance(s, (bool, np.bool_)) and s in (1, -1) else None
                           for s in input_signs)
