@@ -75,6 +75,8 @@ SAMPLING_RANGE = 2 ** 30
 _HOMOGENEOUS = ("relu", "leaky_relu", "abs")
 _ANALYTIC = ("tanh", "sigmoid")
 _MAX_PARAMETERS = 200
+#: Working precisions (bits) tried in turn for the certified rank of tanh / sigmoid networks.
+_ANALYTIC_PRECISIONS = (160, 320, 640, 1280)
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,6 +96,21 @@ class _Arch:
     @property
     def sizes(self):
         return (self.inputs, *self.hidden, self.outputs)
+
+    @property
+    def n_params(self):
+        """``D``, counted without building the layout (a huge size is refused first)."""
+        sizes, n = self.sizes, len(self.sizes) - 1
+        return sum(sizes[i] * sizes[i + 1] for i in range(n)) + \
+            sum(self.hidden) * self.hidden_bias + self.outputs * self.output_bias
+
+    def label(self):
+        """The sizes for a message (long tuples abbreviated)."""
+        sizes = self.sizes
+        if len(sizes) <= 8:
+            return str(sizes)
+        return f"({', '.join(map(str, sizes[:3]))}, …, {', '.join(map(str, sizes[-2:]))}; " \
+               f"{len(self.hidden)} hidden layers)"
 
     def layout(self):
         """``[(W name matrix, b names or None)]`` and the flat list of names."""
@@ -595,7 +612,8 @@ class ConservationLaws:
         What "generic θ" means for this architecture.
     error_bound : float
         Schwartz–Zippel bound on the probability that ``count`` exceeds the true number (0
-        when ``complete`` or certified).
+        when ``complete`` or certified; 1 for tanh / sigmoid when no full-rank minor could be
+        certified: ``count = D`` is then only an upper bound).
     seed : int
         Seed of the random evaluation points.
     seconds : float
@@ -852,13 +870,13 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
     max_unknowns = check_int("max_unknowns", max_unknowns, minimum=1)
     max_fields = check_int("max_fields", max_fields, minimum=1)
     seed = check_int("seed", seed, minimum=0)
-    _, names = arch.layout()
-    D = len(names)
-    if D > _MAX_PARAMETERS:
+    D = arch.n_params
+    if D > _MAX_PARAMETERS:   # refused before anything of size D is built
         raise NotSupportedError(
-            f"the network {arch.sizes} has {D} parameters; conservation_laws handles at most "
-            f"{_MAX_PARAMETERS} (use smaller sizes: the counts of small sizes are the general "
-            f"pattern).")
+            f"the network {arch.label()} has {D} parameters; conservation_laws handles at "
+            f"most {_MAX_PARAMETERS} (use smaller sizes: the counts of small sizes are the "
+            f"general pattern).")
+    _, names = arch.layout()
     rng = random.Random(seed)
 
     one_d = (arch.inputs == 1 and not arch.hidden_bias and arch.kind in _HOMOGENEOUS)
@@ -870,7 +888,10 @@ def conservation_laws(inputs, hidden, outputs, *, activation="relu", negative_sl
                 "inputs=1 and hidden_bias=False (elsewhere every pattern is realizable); got "
                 f"{input_signs!r} for {arch.sizes}.")
         try:
-            # numbers equal to ±1 only: int() would truncate 1.5 to 1; bool and str are no sign
+            # numbers equal to ±1 only: int() would truncate 1.5 to 1; bool and str are no sign;
+            # a set or a mapping has no neuron order (a dict would give its keys)
+            if isinstance(input_signs, (set, frozenset, dict, str, bytes)):
+                raise TypeError
             signs = tuple(int(s) if isinstance(s, (int, float, np.integer, np.floating))
                           and not isinstance(s, (bool, np.bool_)) and s in (1, -1) else None
                           for s in input_signs)
@@ -1012,11 +1033,27 @@ def _analytic(arch, names, rng, seed, t0):
     from fractions import Fraction
 
     D = len(names)
-    theta = [Fraction(rng.randint(-64, 64), 32) or Fraction(1, 32) for _ in range(D)]
+    # a fine grid: on a coarse one two neurons often get w_m = ±w_k (no hidden bias), which
+    # makes their columns dependent at that θ (a true zero of the minor, not a generic one)
+    theta = [Fraction(rng.randint(-2 ** 16, 2 ** 16), 2 ** 15) or Fraction(1, 2 ** 15)
+             for _ in range(D)]
     n = -(-D // arch.outputs) + 2
-    xs = [[Fraction(rng.randint(-64, 64), 16) for _ in range(arch.inputs)] for _ in range(n)]
-    rows = _ball_jacobian(arch, theta, xs)
-    certified = _certified_full_rank(rows, D)
+    # pairwise distinct inputs (a repeated input repeats its rows: with fewer than D / e
+    # distinct inputs no D × D minor can be non-zero), on a grid fine enough for D ≤ 200
+    # one-dimensional points
+    xs, seen = [], set()
+    while len(xs) < n:
+        x = tuple(Fraction(rng.randint(-4096, 4096), 1024) for _ in range(arch.inputs))
+        if x not in seen:
+            seen.add(x)
+            xs.append(list(x))
+    # the minor of a one-input network is badly conditioned (its rows sample D analytic
+    # functions of one variable): raise the precision until the ball excludes 0
+    for prec in _ANALYTIC_PRECISIONS:
+        rows = _ball_jacobian(arch, theta, xs, prec=prec)
+        certified = _certified_full_rank(rows, D, prec=prec)
+        if certified:
+            break
     rank = D if certified else 0
     count = D - rank
     return ConservationLaws(
@@ -1028,9 +1065,10 @@ def _analytic(arch, names, rng, seed, t0):
         tower=(dict(level=0, fields=len(rows), rank=rank, degree=0),),
         stopped="certified" if certified else "budget",
         method=("Jacobian rows on rational data in ball arithmetic (flint arb, 160 bits); a "
-                "D × D minor excluding 0 certifies full rank" if certified else
-                "ball arithmetic could not certify a full-rank minor: count is only ≤ D"),
-        generic=_generic_text(arch, None), error_bound=0.0, seed=seed,
+                f"D × D minor excluding 0 certifies full rank ({prec} bits)" if certified else
+                f"ball arithmetic (up to {prec} bits) could not certify a full-rank minor: "
+                f"count is only ≤ D"),
+        generic=_generic_text(arch, None), error_bound=0.0 if certified else 1.0, seed=seed,
         seconds=time.perf_counter() - t0,
     )
 
