@@ -135,12 +135,13 @@ class NeuronLaw:
             ``E exp(i t c_k)``, same shape as ``t``.
         """
         t = np.asarray(t, dtype=np.float64)
-        out = np.ones(t.shape, dtype=np.complex128)
+        log = np.zeros(t.shape, dtype=np.complex128)   # n · log φ: no overflow of φ ** n
         for f, s, n in self.w_terms:
-            out *= _cf_square(f, s, t) ** n
+            log += n * _log_cf_square(f, s, t)
         for f, s, n in self.a_terms:
-            out *= np.conj(_cf_square(f, s, t)) ** n
-        return out
+            log += n * np.conj(_log_cf_square(f, s, t))
+        with np.errstate(under="ignore"):
+            return np.exp(log)
 
     def summary(self):
         """One line: the families of ``w_k`` and ``a_k`` entries and the variance of ``c_k``.
@@ -204,6 +205,45 @@ def _cf_square(family, scale, t):
     k = kappa[~small]
     S, C = special.fresnel(np.sqrt(2.0 * k / np.pi))
     out[~small] = np.sqrt(np.pi / (2.0 * k)) * (C + 1j * S)
+    return out
+
+
+def _log_cf_square(family, scale, t):
+    """``log`` of :func:`_cf_square` (principal branch), accurate near ``t = 0``.
+
+    Normal: ``−(1/4) log(1 + 4κ²) + (i/2) arctan(2κ)``, ``κ = s² t``. Uniform, ``κ < 1/4``: the
+    series ``Σ_j (iκ)^j / (j! (2j + 1))`` of ``∫_0^1 exp(iκu²) du``, with ``log|φ|`` taken as
+    ``(1/2) log1p(|φ|² − 1)`` from the series' real and imaginary parts (``φ ≈ 1`` there).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    kappa = scale ** 2 * t
+    if family == "normal":
+        return -0.25 * np.log1p(4.0 * kappa ** 2) + 0.5j * np.arctan(2.0 * kappa)
+    if family == "stationary":
+        with np.errstate(divide="ignore"):
+            return 0.5 * np.log(np.pi / kappa) - np.log(2.0) + 0.25j * np.pi
+    out = np.empty(t.shape, dtype=np.complex128)
+    small = kappa < 0.25
+    k = kappa[small]
+    re_m1 = np.zeros_like(k)      # Re φ − 1
+    im = np.zeros_like(k)
+    term = np.ones_like(k)        # κ^j / j!
+    for j in range(1, 14):
+        term = term * k / j
+        c = term / (2 * j + 1)
+        if j % 4 == 1:
+            im += c
+        elif j % 4 == 2:
+            re_m1 -= c
+        elif j % 4 == 3:
+            im -= c
+        else:
+            re_m1 += c
+    out[small] = 0.5 * np.log1p(re_m1 * (re_m1 + 2.0) + im ** 2) + 1j * np.arctan2(
+        im, 1.0 + re_m1)
+    big = ~small
+    with np.errstate(divide="ignore"):
+        out[big] = np.log(_cf_square(family, scale, t[big]))
     return out
 
 
@@ -337,35 +377,82 @@ def _panel_integral(func, edges, n_nodes):
     return float(np.sum(func(t.ravel()).reshape(t.shape) * wts[None, :] * half))
 
 
+def _normalized(law):
+    """``law`` with every scale divided by the largest one (``P(c < 0)`` is scale-invariant).
+
+    Terms whose scaled variance underflows float64 are dropped (they change ``c`` by a factor
+    below ``1e-300`` of the others); ``None`` when a side is then empty or a scale is not
+    finite and positive.
+    """
+    scales = [float(s) for _, s, _ in (*law.w_terms, *law.a_terms)]
+    if not all(np.isfinite(s) and s > 0 for s in scales):
+        return None
+    top = max(scales)
+
+    def keep(terms):
+        out = []
+        for f, s, c in terms:
+            s = float(s) / top
+            if s ** 4 > 1e-300:
+                out.append((f, s, c))
+        return tuple(out)
+
+    w, a = keep(law.w_terms), keep(law.a_terms)
+    if not w or not a:
+        return None
+    return NeuronLaw(w_terms=w, a_terms=a, dimension_w=law.dimension_w, e=law.e)
+
+
+def _phase_edges(law, T, panels=np.pi):
+    """Panel edges on ``(0, T]`` where a bound of the phase of ``φ`` grows by ``panels``.
+
+    The phase of each side is at most ``Σ n · (1/2) arctan(2 s² t)`` (normal entries) plus
+    ``Σ n · arctan(b² t)`` (uniform ones, whose phase is at most ``κ`` and below ``π/2``); the
+    two sides' phases subtract, so the larger bound bounds the phase of ``φ``. A large mean of
+    ``c`` (many entries) makes ``φ`` turn ``E[c] t`` radians before it decays.
+    """
+    def bound(terms, t):   # the stationary part of a uniform factor has a constant phase
+        return sum((c * (0.5 * np.arctan(2.0 * s * s * t) if f == "normal"
+                         else np.arctan(s * s * t)) for f, s, c in terms if f != "stationary"),
+                   np.zeros_like(t))
+
+    grid = np.concatenate([[0.0], T * np.logspace(-30, 0, 3001)])
+    phase = np.maximum(bound(law.w_terms, grid), bound(law.a_terms, grid))
+    levels = np.arange(panels, phase[-1], panels)
+    if levels.size > 5_000_000:             # refuse rather than exhaust the memory
+        levels = np.linspace(panels, phase[-1], 5_000_000)
+    return np.interp(levels, phase, grid)
+
+
 def _gil_pelaez(law, *, kappa_max=2e4, tol=1e-14):
     """``P(c < 0)`` and an error estimate by Gil–Pelaez inversion.
 
-    ``P(X < 0) = 1/2 − (1/π) ∫_0^∞ Im φ(t)/t dt``. The integral is split into Gauss–Legendre
-    panels that are short both in ``log t`` (the decay at scale ``1/σ``) and in ``t`` (one
-    oscillation ``exp(i b² t)`` of a squared-uniform factor at most), up to the point where
-    ``|φ|`` is negligible or the phase ``b² t`` of the fastest uniform factor reaches
+    ``P(X < 0) = 1/2 − (1/π) ∫_0^∞ Im φ(t)/t dt``. The law is first scaled so its largest
+    scale is 1 (the probability is scale-invariant, so common scales never overflow). The
+    integral is split into Gauss–Legendre panels that are short in ``log t`` (the decay at
+    scale ``1/σ``), in the phase of ``φ`` (``exp(i E[c] t)`` for many entries) and in ``t``
+    (one oscillation ``exp(i b² t)`` of a squared-uniform factor at most), up to the point
+    where ``|φ|`` is negligible or the phase ``b² t`` of the fastest uniform factor reaches
     ``kappa_max``. Beyond that, each uniform factor is replaced by its stationary-phase part
     ``(1/2) sqrt(π/κ) e^{iπ/4}`` (the rest oscillates and integrates to
     ``O(κ^{−(n+1)/2−1})``). Error estimate: 12- vs 20-point rule plus the size of the
-    dropped oscillatory part.
+    dropped part: its oscillating first order and its second order, which does not oscillate
+    when ``w_k`` and ``a_k`` have uniform entries of equal half-width.
     """
-    try:
-        sigma = np.sqrt(law.variance())
-    except OverflowError:                 # s**4 of a Python float beyond float64
-        sigma = np.inf
-    if not 0.0 < sigma < np.inf:          # the variance overflows or underflows float64:
-        return np.nan, np.nan             # refused by the caller, naming the scale
+    law = _normalized(law)
+    if law is None:                       # a scale outside float64, or a ratio of scales
+        return np.nan, np.nan             # beyond it: refused by the caller, naming it
+    sigma = np.sqrt(law.variance())
     n = sum(c for *_, c in (*law.w_terms, *law.a_terms))
     uniform = [s for f, s, _ in (*law.w_terms, *law.a_terms) if f == "uniform"]
     b2max = max(uniform) ** 2 if uniform else 0.0
-    b2min = min(uniform) ** 2 if uniform else 0.0
     t0 = 1e-13 / sigma
     mean = sum(c * (s ** 2 if f == "normal" else s ** 2 / 3.0)
                for f, s, c in law.w_terms) - sum(
         c * (s ** 2 if f == "normal" else s ** 2 / 3.0) for f, s, c in law.a_terms)
     # where the remaining integral (≈ |φ| · 2/n in log t) is negligible
     grid = t0 * np.logspace(0, 40, 2001)
-    mag = np.abs(law.characteristic_function(grid)) * (2.0 / n)
+    mag = np.abs(law.characteristic_function(grid)) * (2.0 / min(n, 1e6))
     above = np.flatnonzero(mag > tol)
     t_decay = grid[min(above[-1] + 1, grid.size - 1)] if above.size else grid[1]
     T = min(t_decay, kappa_max / b2max) if b2max > 0 else t_decay
@@ -374,6 +461,7 @@ def _gil_pelaez(law, *, kappa_max=2e4, tol=1e-14):
         return np.imag(law.characteristic_function(t)) / t
 
     edges = np.exp(np.arange(np.log(t0), np.log(T), 0.25))
+    edges = np.union1d(edges, _phase_edges(law, T))
     if b2max > 0:
         edges = np.union1d(edges, np.arange(0.0, T, np.pi / b2max))
     edges = np.union1d(edges[edges > t0], [t0, T])
@@ -382,25 +470,40 @@ def _gil_pelaez(law, *, kappa_max=2e4, tol=1e-14):
     # ∫_0^{t0} Im φ(t)/t dt = E[X] t0 + O(t0³); the cut at |φ| <= tol costs about tol
     total, err = main20 + mean * t0, abs(main20 - main12) + tol
     if T < t_decay:  # stationary-phase tail
+        def asymptotic(f, s):   # uniform factors far in their oscillating regime at T
+            return f == "uniform" and s * s * T >= 1e3
+
         stat = NeuronLaw(
-            w_terms=tuple(("stationary" if f == "uniform" else f, s, c) for f, s, c in
+            w_terms=tuple(("stationary" if asymptotic(f, s) else f, s, c) for f, s, c in
                           law.w_terms),
-            a_terms=tuple(("stationary" if f == "uniform" else f, s, c) for f, s, c in
+            a_terms=tuple(("stationary" if asymptotic(f, s) else f, s, c) for f, s, c in
                           law.a_terms),
             dimension_w=law.dimension_w, e=law.e)
+        b2stat = min(s * s for f, s, _ in (*law.w_terms, *law.a_terms) if asymptotic(f, s))
+        b2kept = max([s * s for f, s, _ in (*stat.w_terms, *stat.a_terms) if f == "uniform"],
+                     default=0.0)
 
         def tail(t):
             return np.imag(stat.characteristic_function(t)) / t
 
         tail_grid = T * np.logspace(0, 40, 2001)
-        tmag = np.abs(stat.characteristic_function(tail_grid)) * (2.0 / n)
+        tmag = np.abs(stat.characteristic_function(tail_grid)) * (2.0 / min(n, 1e6))
         keep = np.flatnonzero(tmag > tol)
         t_end = tail_grid[min(keep[-1] + 1, tail_grid.size - 1)] if keep.size else T * 10
         tedges = np.exp(np.arange(np.log(T), np.log(t_end) + 0.25, 0.25))
+        tedges = np.union1d(tedges, _phase_edges(stat, t_end))
+        if b2kept > 0:   # at most 5e6 panels (the rest is covered by the log steps)
+            tedges = np.union1d(tedges, np.arange(
+                0.0, min(t_end, 5e6 * np.pi / b2kept), np.pi / b2kept))
+        tedges = np.union1d(tedges[tedges > T], [T])
         total += _panel_integral(tail, tedges, 20)
-        gap = abs(law.characteristic_function(np.array([T]))[0]
-                  - stat.characteristic_function(np.array([T]))[0])
-        err += gap / (b2min * T)
+        at_T = np.array([T])
+        phi_T, stat_T = law.characteristic_function(at_T)[0], stat.characteristic_function(at_T)[0]
+        gap = abs(phi_T - stat_T)
+        # first order: oscillates at frequency >= b2min, integrates to about gap / (b2min T);
+        # second order (two dropped parts, one of w_k and one of a_k): need not oscillate,
+        # about gap² / |stat| at T, decaying at least like 1/t: bounded by that size
+        err += gap / (b2stat * T) + gap ** 2 / max(abs(stat_T), 1e-300)
     return float(np.clip(0.5 - total / np.pi, 0.0, 1.0)), float(err / np.pi)
 
 
@@ -614,8 +717,9 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
             p[idx], err[idx] = cache[key]
     if not np.all(np.isfinite(p)):
         scales = {k: st[k] for k in ("std", "bias_std") if st[k]}   # the scales set, > 0
-        culprit = (max(scales, key=lambda k: abs(np.log(scales[k]))) if scales
-                   else "std" if st["scheme"] == "normal" else "bias_std")
+        if not scales or st["gain_value"] != 1.0:
+            scales["gain_value"] = st["gain_value"]
+        culprit = max(scales, key=lambda k: abs(np.log(scales[k])))
         raise ValidationError(
             f"`{culprit}` is outside the range where the probability of a pathological neuron "
             f"can be computed in float64 (the variances overflow or underflow); got "
