@@ -22,6 +22,9 @@ from topoanalysis.critical.kinks import kink_mask
 from topoanalysis.critical.second_order import second_order_test
 from topoanalysis.io import write_json
 
+from test_audit_critical import _rank_one_split, oracle_moved_loss   # shared oracle, case
+from test_critical import net_from
+
 
 def _q(v):
     return Fraction(*float(v).as_integer_ratio())
@@ -30,31 +33,6 @@ def _q(v):
 def _fr(x):
     """An ``fmpq`` as a ``Fraction``."""
     return Fraction(int(x.p), int(x.q))
-
-
-def _moved_loss(arch, theta, delta, s, X, Y):
-    """``L(θ + s δ)`` (``mse``) in ``Fraction``s, the moved point not rounded."""
-    w, a, b = arch.neuron_weights(np.asarray(theta, dtype=np.float64))
-    dw, da, db = arch.neuron_weights(np.asarray(delta, dtype=np.float64))
-    s = Fraction(s)
-    alpha = _q(arch.negative_slope) if arch.activation == "leaky_relu" else Fraction(0)
-    wq = [[_q(p) + s * _q(d) for p, d in zip(r, dr)] for r, dr in zip(w, dw)]
-    aq = [[_q(p) + s * _q(d) for p, d in zip(r, dr)] for r, dr in zip(a, da)]
-    bq = None if b is None else [_q(p) + s * _q(d) for p, d in zip(b, db)]
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
-    N, e = Y.shape
-    total = Fraction(0)
-    for n in range(N):
-        x = [_q(v) for v in X[n]] + ([Fraction(1)] if arch.hidden_bias else [])
-        f = [Fraction(0) if bq is None else bq[j] for j in range(e)]
-        for wk, ak in zip(wq, aq):
-            z = sum((p * q for p, q in zip(wk, x)), Fraction(0))
-            h = z if z > 0 else alpha * z
-            for j in range(e):
-                f[j] += ak[j] * h
-        total += sum(((f[j] - _q(Y[n, j])) ** 2 for j in range(e)), Fraction(0))
-    return total / (N * e)
 
 
 def _oracle_piece_end(arch, theta, delta, X):
@@ -76,9 +54,9 @@ def _oracle_coefficients(arch, theta, delta, X, Y):
     """``c₁..c₄`` of the loss change on the first piece: 4 exact points, checked at a 5th."""
     end = _oracle_piece_end(arch, theta, delta, X)
     t = Fraction(1, 8) if end is None else end / 8
-    L0 = _moved_loss(arch, theta, delta, 0, X, Y)
+    L0 = oracle_moved_loss(arch, theta, delta, 0, X, Y)
     pts = [t * i for i in range(1, 6)]
-    vals = [_moved_loss(arch, theta, delta, s, X, Y) - L0 for s in pts]
+    vals = [oracle_moved_loss(arch, theta, delta, s, X, Y) - L0 for s in pts]
     # solve the 4x4 Vandermonde system s, s², s³, s⁴ exactly (Gauss-Jordan)
     M = [[s ** j for j in range(1, 5)] + [v] for s, v in zip(pts[:4], vals[:4])]
     for i in range(4):
@@ -93,15 +71,6 @@ def _oracle_coefficients(arch, theta, delta, X, Y):
     return c, end
 
 
-def _net(w, a, b=None, *, hidden_bias=True, activation="relu", slope=0.01):
-    w, a = np.atleast_2d(np.asarray(w, float)), np.asarray(a, float)
-    a = a.reshape(w.shape[0], -1)
-    d = w.shape[1] - (1 if hidden_bias else 0)
-    arch = Architecture(d, (w.shape[0],), a.shape[1], hidden_bias=hidden_bias,
-                        output_bias=b is not None, activation=activation, negative_slope=slope)
-    return Network(arch, pack(arch, w, a, None if b is None else np.atleast_1d(b)))
-
-
 # degenerate points: samples exactly on a kink, dead neurons, duplicated and parallel neurons,
 # zero output weights, vector outputs (with an output bias), leaky ReLU
 X1 = np.array([[0.0], [1.0], [2.0], [-1.0]])
@@ -109,15 +78,15 @@ Y1 = np.array([[-1.0], [1.0], [2.0], [0.5]])
 X2 = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0], [-1.0, 3.0], [0.5, 0.25]])
 Y2 = np.array([[0.3, -1.0], [1.0, 2.0], [-0.5, 0.5], [0.25, 1.0], [1.0, 0.0]])
 CASES = {
-    "kink samples": (_net([[1.0, 0.0], [-1.0, 1.0]], [[1.0], [0.5]]), X1, Y1),
-    "dead neuron": (_net([[1.0, 0.0], [-1.0, -3.0]], [[1.0], [2.0]]), X1, Y1),
-    "duplicated neurons": (_net([[1.0, 0.0], [1.0, 0.0], [2.0, 0.0]], [[0.5], [0.5], [0.25]]),
+    "kink samples": (net_from([[1.0, 0.0], [-1.0, 1.0]], [[1.0], [0.5]]), X1, Y1),
+    "dead neuron": (net_from([[1.0, 0.0], [-1.0, -3.0]], [[1.0], [2.0]]), X1, Y1),
+    "duplicated neurons": (net_from([[1.0, 0.0], [1.0, 0.0], [2.0, 0.0]], [[0.5], [0.5], [0.25]]),
                            X1, Y1),
-    "zero output weights": (_net([[1.0, 0.0], [-1.0, 1.0]], [[0.0], [0.0]]), X1, Y1),
-    "vector output with bias": (_net([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [1.0, 1.0, 0.0]],
+    "zero output weights": (net_from([[1.0, 0.0], [-1.0, 1.0]], [[0.0], [0.0]]), X1, Y1),
+    "vector output with bias": (net_from([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [1.0, 1.0, 0.0]],
                                      [[1.0, -1.0], [0.0, 0.0], [0.5, 0.5]], [0.25, -0.5]),
                                 X2, Y2),
-    "leaky relu on kinks": (_net([[1.0, 0.0], [-1.0, 1.0], [1.0, 0.0]], [[1.0], [0.0], [-0.5]],
+    "leaky relu on kinks": (net_from([[1.0, 0.0], [-1.0, 1.0], [1.0, 0.0]], [[1.0], [0.0], [-0.5]],
                                  activation="leaky_relu", slope=0.01), X1, Y1),
 }
 
@@ -168,21 +137,21 @@ def test_a_finite_step_leaving_a_tiny_basin_is_no_proof():
     change at s = 2^-30 — the former confirmation of a second-order saddle — shows a decrease;
     the ray's lowest-order coefficient (c₂ = 1/2 > 0) does not."""
     eps = 2.0 ** -40
-    net = _net([[1.0, -1.0 - eps], [-1.0, 0.0]], [[1.0], [1.0]])
+    net = net_from([[1.0, -1.0 - eps], [-1.0, 0.0]], [[1.0], [1.0]])
     X, Y = np.array([[1.0], [-1.0]]), np.array([[1.0], [1.0]])
     w, a, _ = net.arch.neuron_weights(net.params)
     dw, da = np.zeros_like(w), np.zeros_like(a)
     dw[0, 1], da[1, 0] = 1.0, 1.0
     d = net.arch.from_neuron_weights(dw, da)
     point = shallow_point(net, X, Y, "mse")
-    L0 = _moved_loss(net.arch, net.params, d, 0, X, Y)
-    assert _moved_loss(net.arch, net.params, d, Fraction(1, 2 ** 30), X, Y) < L0     # oracle
+    L0 = oracle_moved_loss(net.arch, net.params, d, 0, X, Y)
+    assert oracle_moved_loss(net.arch, net.params, d, Fraction(1, 2 ** 30), X, Y) < L0     # oracle
     assert exact_loss_change(point, d, 2.0 ** -30) < 0                              # old check
     ray = ray_certificate(point, d)
     assert not ray["proved"] and ray["order"] == 2 and ray["coefficient"] == 0.5
     assert ray["piece_end"] == eps
     for s in (Fraction(1, 2 ** 41), Fraction(1, 2 ** 60)):                          # the basin
-        assert _moved_loss(net.arch, net.params, d, s, X, Y) > L0
+        assert oracle_moved_loss(net.arch, net.params, d, s, X, Y) > L0
     v = classify(net, X, Y, kink_tol=0.0, tol=0.0, check=False)
     assert v.verdict == "local minimum"
     assert v.radius["radius"] <= eps
@@ -203,8 +172,8 @@ def test_second_order_test_does_not_certify_a_direction_its_ray_does_not_prove()
     c, _ = _oracle_coefficients(wide.arch, wide.params, so["direction"], X, Y)
     assert so["ray"]["coefficients"] == [float(v) for v in c]
     assert so["ray"]["descent_coefficient"] < 0
-    L0 = _moved_loss(wide.arch, wide.params, so["direction"], 0, X, Y)
-    assert _moved_loss(wide.arch, wide.params, so["direction"], _q(so["step"]), X, Y) < L0
+    L0 = oracle_moved_loss(wide.arch, wide.params, so["direction"], 0, X, Y)
+    assert oracle_moved_loss(wide.arch, wide.params, so["direction"], _q(so["step"]), X, Y) < L0
     if not so["ray"]["proved"]:          # a first-order residue within the tolerance only
         assert 0 < c[0] <= 1e-8
     # with no tolerance for a first-order residue the same direction is decided exactly only
@@ -214,21 +183,6 @@ def test_second_order_test_does_not_certify_a_direction_its_ray_does_not_prove()
     # an empty escape report: nothing to test
     none = second_order_test(point, EscapeReport(neurons=[], outputs=2, tol=0.0), kinks)
     assert not none["decided"] and none["ray"] is None
-
-
-def _rank_one_split(c):
-    """The best rank-1 fit of a 2x2 target split (½, ½): a second-order saddle (aligned)."""
-    from topoanalysis.critical import split_neuron
-
-    X = np.array([[1.0, 0.1], [0.1, 1.0]])
-    Y = np.array([[3.0, 1.0], [1.0, 2.0]])
-    U, S, Vt = np.linalg.svd(Y)
-    sg = np.sign(U[0, 0])
-    w = np.linalg.solve(X, U[:, 0] * sg)
-    a = S[0] * Vt[0] * sg
-    arch = Architecture(2, (1,), 2, hidden_bias=False, output_bias=False)
-    net = Network(arch, pack(arch, w[None, :], a[None, :] * c))
-    return split_neuron(net, 0, [0.5, 0.5]), X, Y * c
 
 
 def test_vector_output_split_saddle_reports_its_ray():
@@ -248,7 +202,7 @@ def test_exactly_stationary_vector_split_is_proved_without_tolerance():
 
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     Y = np.array([[1.0, 1.0], [1.0, -1.0]])
-    net = _net([[1.0, 1.0]], [[1.0, 0.0]], hidden_bias=False)
+    net = net_from([[1.0, 1.0]], [[1.0, 0.0]], hidden_bias=False)
     v1 = classify(net, X, Y, tol=0.0, kink_tol=0.0, check=False)
     assert v1.verdict == "undetermined"
     wide = split_neuron(net, 0, [0.5, 0.5])
@@ -257,8 +211,8 @@ def test_exactly_stationary_vector_split_is_proved_without_tolerance():
     assert v.ray["proved"] and v.ray["order"] == 2
     c, _ = _oracle_coefficients(wide.arch, wide.params, v.direction, X, Y)
     assert c[0] == 0 and c[1] < 0 and v.ray["coefficient"] == float(c[1])
-    L0 = _moved_loss(wide.arch, wide.params, v.direction, 0, X, Y)
-    assert _moved_loss(wide.arch, wide.params, v.direction, _q(v.ray["step"]), X, Y) < L0
+    L0 = oracle_moved_loss(wide.arch, wide.params, v.direction, 0, X, Y)
+    assert oracle_moved_loss(wide.arch, wide.params, v.direction, _q(v.ray["step"]), X, Y) < L0
 
 
 def test_zero_output_escape_at_a_tolerance_stationary_point_uses_the_descending_sign():
