@@ -40,8 +40,6 @@ def nets(tmp_path):
 # --- tracebacks -----------------------------------------------------------------------------
 @pytest.mark.parametrize("extra, name", [
     (["--bias-init", "normal", "--bias-std", "1e300"], "`bias_std` (--bias-std)"),
-    (["--scheme", "normal", "--init-std", "1e300", "--bias-init", "pytorch"],
-     "`std` (--init-std)"),
     (["--scheme", "normal", "--init-std", "1e-300", "--bias-init", "normal",
       "--bias-std", "1e-300"], "`std` (--init-std)"),
 ])
@@ -54,6 +52,18 @@ def test_probability_scales_beyond_float64_are_one_line(extra, name, tmp_path, c
     line = one_line_error(*run(argv, capsys)[::2], "probability")
     assert name in line and "float64" in line
     assert not os.path.exists(tmp_path / "o")
+
+
+def test_probability_weights_far_above_the_bias_scale_are_answered():
+    """Since the quadrature is scale-invariant (audit 13), weights of std 1e300 beside a
+    pytorch bias are answered: the bias no longer matters, as with a zero bias."""
+    from topoanalysis.obstruction.probability import pathological_probability
+
+    far = pathological_probability(3, 3, 1, "normal", std=1e300, bias_init="pytorch",
+                                   hidden_bias=True)
+    zero = pathological_probability(3, 3, 1, "normal", std=1.0, bias_init="zeros",
+                                    hidden_bias=True)
+    assert abs(float(far.p) - float(zero.p)) <= float(far.error) + 1e-14
 
 
 def _network_file(tmp_path, **changes):
