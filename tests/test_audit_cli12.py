@@ -40,8 +40,6 @@ def nets(tmp_path):
 # --- tracebacks -----------------------------------------------------------------------------
 @pytest.mark.parametrize("extra, name", [
     (["--bias-init", "normal", "--bias-std", "1e300"], "`bias_std` (--bias-std)"),
-    (["--scheme", "normal", "--init-std", "1e-300", "--bias-init", "normal",
-      "--bias-std", "1e-300"], "`std` (--init-std)"),
 ])
 def test_probability_scales_beyond_float64_are_one_line(extra, name, tmp_path, capsys):
     """The quadrature (hidden biases of another law) raised OverflowError from ``s ** 4`` and a
@@ -64,6 +62,12 @@ def test_probability_weights_far_above_the_bias_scale_are_answered():
     zero = pathological_probability(3, 3, 1, "normal", std=1.0, bias_init="zeros",
                                     hidden_bias=True)
     assert abs(float(far.p) - float(zero.p)) <= float(far.error) + 1e-14
+    # both laws at 1e-300: the same probability as both at 1
+    tiny = pathological_probability(3, 3, 1, "normal", std=1e-300, bias_init="normal",
+                                    bias_std=1e-300, hidden_bias=True)
+    one = pathological_probability(3, 3, 1, "normal", std=1.0, bias_init="normal",
+                                   bias_std=1.0, hidden_bias=True)
+    assert abs(float(tiny.p) - float(one.p)) <= float(tiny.error) + float(one.error) + 1e-14
 
 
 def _network_file(tmp_path, **changes):
