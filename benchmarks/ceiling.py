@@ -15,6 +15,13 @@ like ``peak.py`` (``$CC`` or ``cc``, ``-O3 -ffp-contract=fast``), called through
   column and padding included) loaded once, 6 x 4 register accumulators over a group of 128
   samples (loaded and stored per group), as ``ta_wgrad_panels``.
 
+With AVX-512 it also times the issue's recipe as a whole standalone step (``recipe_z``: the
+four points of issue 16 written in C independently of the engine -- forward tiles, the BCE pass
+over all samples with a vectorized exp, hidden errors, the weight gradient in samples x features
+rows, the update in place -- with the loss recorded every step), checked against plain NumPy and
+against the engine's ``train`` and timed in alternation with the engine's step: whether the
+engine lags the recipe on this machine, or the recipe itself is what the machine gives.
+
 With AVX-512 the vectors are 8 doubles (zmm); with AVX2 4 (ymm: 2 vectors of samples per
 forward tile, 2 feature vectors per gradient tile, the 16 registers). The ceiling is the
 step's FLOPs (``common.train_step_flops``) over the sum of the two loops' times, as a fraction
@@ -129,6 +136,153 @@ TARGET void wgrad_##SFX(const double *D, const double *Xp, double *G, int n, int
 }
 KERNELS(z, __m512d, 8, 4, 4, 0, __attribute__((target("avx512f,avx512dq,avx512vl,fma"))))
 KERNELS(y, __m256d, 4, 2, 2, 1, __attribute__((target("avx2,fma"))))
+/* The issue-16 recipe as one standalone full-batch GD step of the target network (float64,
+   AVX-512 only): l = 6, d = 30, N = 455, BCE with logits, ReLU with biases, one network at a
+   time, parameters updated in place.  (1) forward in a features x samples copy (tiles of 32
+   samples, 6 x 4 accumulators, each weight broadcast once per feature), ReLU, output chains;
+   (2) the BCE pass over all samples with a vectorized exp(-|o|), the sigmoid's division and
+   the value's log1p (the engine's formulas and flushes); (3) hidden errors and the output-layer
+   gradient; (4) the first-layer weight gradient in a samples x (features, 1, 0) copy with its
+   6 x 4 accumulators in registers over all samples, each error broadcast once; (5) the update.
+   Written from the issue's four points, independently of the engine's code. */
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,fma")
+#define RN 455
+#define RNP 480
+#define RD 30
+typedef __m512d RV;
+#define RC(a) _mm512_set1_pd(a)
+static inline RV r_expn(RV z) {            /* exp(-|z|), 0 below exp(-708) */
+    const RV sh = RC(6755399441055744.0);
+    RV x = _mm512_sub_pd(_mm512_setzero_pd(), _mm512_abs_pd(z));
+    __mmask8 tiny = _mm512_cmp_pd_mask(x, RC(-708.0), _CMP_LT_OQ);
+    x = _mm512_mask_mov_pd(x, tiny, RC(-708.0));
+    RV t = _mm512_fmadd_pd(x, RC(1.4426950408889634074), sh), kd = _mm512_sub_pd(t, sh);
+    RV r = _mm512_fnmadd_pd(kd, RC(6.93147180369123816490e-01), x);
+    r = _mm512_fnmadd_pd(kd, RC(1.90821492927058770002e-10), r);
+    RV r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    RV p01 = _mm512_fmadd_pd(RC(1.0), r, RC(1.0));
+    RV p23 = _mm512_fmadd_pd(RC(1.0 / 6.0), r, RC(0.5));
+    RV p45 = _mm512_fmadd_pd(RC(1.0 / 120.0), r, RC(1.0 / 24.0));
+    RV p67 = _mm512_fmadd_pd(RC(1.0 / 5040.0), r, RC(1.0 / 720.0));
+    RV p89 = _mm512_fmadd_pd(RC(1.0 / 362880.0), r, RC(1.0 / 40320.0));
+    RV pab = _mm512_fmadd_pd(RC(1.0 / 39916800.0), r, RC(1.0 / 3628800.0));
+    RV pcd = _mm512_fmadd_pd(RC(1.0 / 6227020800.0), r, RC(1.0 / 479001600.0));
+    p01 = _mm512_fmadd_pd(p23, r2, p01);
+    p45 = _mm512_fmadd_pd(p67, r2, p45);
+    p89 = _mm512_fmadd_pd(pab, r2, p89);
+    p01 = _mm512_fmadd_pd(p45, r4, p01);
+    p89 = _mm512_fmadd_pd(pcd, r4, p89);
+    RV p = _mm512_fmadd_pd(p89, r8, p01);
+    __m512i bits = _mm512_slli_epi64(_mm512_add_epi64(_mm512_castpd_si512(t),
+                                     _mm512_set1_epi64(1023 - 0x4338000000000000LL)), 52);
+    return _mm512_maskz_mov_pd((__mmask8)~tiny, p * _mm512_castsi512_pd(bits));
+}
+static inline RV r_log1p01(RV e) {         /* log1p(e), e in [0, 1] */
+    const RV half = RC(0.5);
+    __mmask8 big = _mm512_cmp_pd_mask(e, RC(0.41421356237309503), _CMP_GT_OQ);
+    RV f = _mm512_mask_mov_pd(e, big, _mm512_fmadd_pd(e, half, RC(-0.5)));
+    RV c = _mm512_maskz_mov_pd(big, _mm512_fmsub_pd(e, half, half + f));
+    RV kk = _mm512_maskz_mov_pd(big, RC(1.0));
+    RV s = f / (RC(2.0) + f);
+    RV s0 = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(_mm512_abs_pd(s), RC(0x1p-27), _CMP_GE_OQ), s);
+    RV z = s0 * s0, p, l;
+    p = _mm512_fmadd_pd(z, RC(1.479819860511658591e-01), RC(1.531383769920937332e-01));
+    p = _mm512_fmadd_pd(z, p, RC(1.818357216161805012e-01));
+    p = _mm512_fmadd_pd(z, p, RC(2.222219843214978396e-01));
+    p = _mm512_fmadd_pd(z, p, RC(2.857142874366239149e-01));
+    p = _mm512_fmadd_pd(z, p, RC(3.999999999940941908e-01));
+    p = _mm512_fmadd_pd(z, p, RC(6.666666666666735130e-01));
+    l = _mm512_fmadd_pd(s, z * p, s + s);
+    l = _mm512_fmadd_pd(c, RC(1.3738), l);
+    l = _mm512_fmadd_pd(kk, RC(1.90821492927058770002e-10), l);
+    return _mm512_fmadd_pd(kk, RC(6.93147180369123816490e-01), l);
+}
+static inline __mmask8 r_lanes(int m) { return (__mmask8)(m >= RN ? 0 : m + 8 <= RN ? 0xFF : (1u << (RN - m)) - 1); }
+/* theta (B x 193): W (6 x 30), b (6), w2 (6), b2; Xf: 15 tiles x 30 features x 32 samples;
+   Xp: 455 x 32 (features, 1, 0); Y: 480 (padding 0); scratch: 9,600 doubles, 64-aligned;
+   hist (B x steps): the loss before each step */
+void recipe_z(double *theta, int B, const double *Xf, const double *Xp, const double *Y,
+              double lr, int steps, double *hist, double *scratch) {
+    double *H = scratch, *O = H + 15 * 6 * 32, *E = O + RNP, *G = E + RNP, *D = G + RNP;
+    const double sc = 1.0 / RN;
+    const RV one = RC(1.0), vsc = RC(sc), sgmin = RC(2.2250738585072014e-308 / sc);
+    for (int k = 0; k < B; k++) {
+    double *W = theta + (size_t)k * 193, *b = W + 180, *w2 = W + 186, *b2 = W + 192;
+    for (int st = 0; st < steps; st++) {
+        for (int t = 0; t < 15; t++) {                          /* (1) forward */
+            const double *X0 = Xf + (size_t)t * RD * 32;
+            RV acc[24], u[6];
+            U for (int r = 0; r < 6; r++) U for (int q = 0; q < 4; q++) acc[r * 4 + q] = RC(b[r]);
+            _Pragma("GCC unroll 2")
+            for (int i = 0; i < RD; i++) {
+                U for (int r = 0; r < 6; r++) { u[r] = RC(W[r * RD + i]); __asm__("" : "+v"(u[r])); }
+                U for (int q = 0; q < 4; q++) {
+                    RV x = _mm512_load_pd(X0 + i * 32 + q * 8);
+                    __asm__("" : "+v"(x));
+                    U for (int r = 0; r < 6; r++) acc[r * 4 + q] = _mm512_fmadd_pd(u[r], x, acc[r * 4 + q]);
+                }
+            }
+            U for (int r = 0; r < 24; r++) acc[r] = RELU_z(acc[r]);
+            U for (int q = 0; q < 4; q++) {
+                RV o = RC(b2[0]);
+                U for (int r = 0; r < 6; r++) o = _mm512_fmadd_pd(RC(w2[r]), acc[r * 4 + q], o);
+                _mm512_store_pd(O + t * 32 + q * 8, o);
+            }
+            U for (int r = 0; r < 6; r++) U for (int q = 0; q < 4; q++)
+                _mm512_store_pd(H + ((size_t)t * 6 + r) * 32 + q * 8, acc[r * 4 + q]);
+        }
+        RV vacc = _mm512_setzero_pd();                          /* (2) BCE pass */
+        for (int m = 0; m < RNP; m += 8) {
+            RV o = _mm512_load_pd(O + m), e = r_expn(o);
+            _mm512_store_pd(E + m, e);
+            RV r = one / (one + e);
+            RV sg = _mm512_mask_mul_pd(r, _mm512_cmp_pd_mask(o, _mm512_setzero_pd(), _CMP_NGE_UQ), e, r);
+            sg = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(sg, sgmin, _CMP_GE_OQ), sg);
+            _mm512_store_pd(G + m, _mm512_maskz_mov_pd(r_lanes(m), (sg - _mm512_load_pd(Y + m)) * vsc));
+        }
+        for (int m = 0; m < RNP; m += 8) {
+            RV o = _mm512_load_pd(O + m), e = _mm512_load_pd(E + m);
+            RV lv = _mm512_max_pd(o, _mm512_setzero_pd()) - o * _mm512_load_pd(Y + m);
+            vacc = vacc + _mm512_maskz_mov_pd(r_lanes(m), lv + r_log1p01(e));
+        }
+        hist[(size_t)k * steps + st] = _mm512_reduce_add_pd(vacc) * sc;
+        RV gw[6], gb = _mm512_setzero_pd();                     /* (3) backward */
+        U for (int r = 0; r < 6; r++) gw[r] = _mm512_setzero_pd();
+        for (int m = 0; m < RNP; m += 8) {
+            RV g = _mm512_load_pd(G + m);
+            gb = gb + g;
+            U for (int r = 0; r < 6; r++) {
+                RV h = _mm512_load_pd(H + ((size_t)(m / 32) * 6 + r) * 32 + m % 32);
+                gw[r] = _mm512_fmadd_pd(g, h, gw[r]);
+                RV e = g * RC(w2[r]);
+                _mm512_store_pd(D + (size_t)r * RNP + m, _mm512_mask_mul_pd(e,
+                    _mm512_cmp_pd_mask(h, _mm512_setzero_pd(), _CMP_NGT_UQ), e, _mm512_setzero_pd()));
+            }
+        }
+        RV acc[24], d[6];                                       /* (4) weight gradient */
+        U for (int r = 0; r < 24; r++) acc[r] = _mm512_setzero_pd();
+        _Pragma("GCC unroll 2")
+        for (int s = 0; s < RN; s++) {
+            U for (int r = 0; r < 6; r++) { d[r] = RC(D[(size_t)r * RNP + s]); __asm__("" : "+v"(d[r])); }
+            U for (int q = 0; q < 4; q++) {
+                RV x = _mm512_load_pd(Xp + (size_t)s * 32 + q * 8);
+                __asm__("" : "+v"(x));
+                U for (int r = 0; r < 6; r++) acc[r * 4 + q] = _mm512_fmadd_pd(d[r], x, acc[r * 4 + q]);
+            }
+        }
+        U for (int r = 0; r < 6; r++) {                         /* (5) update */
+            double gr[32] __attribute__((aligned(64)));
+            U for (int q = 0; q < 4; q++) _mm512_store_pd(gr + q * 8, acc[r * 4 + q]);
+            for (int i = 0; i < RD; i++) W[r * RD + i] -= lr * gr[i];
+            b[r] -= lr * gr[30];
+            w2[r] -= lr * _mm512_reduce_add_pd(gw[r]);
+        }
+        b2[0] -= lr * _mm512_reduce_add_pd(gb);
+    }
+    }
+}
+#pragma GCC pop_options
 int has_avx512(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx512f"); }
 int has_fma256(void) { __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
@@ -189,6 +343,89 @@ def check(lib, rtol=1e-12, isa=None):
         "ceiling.py: weight-gradient loop != NumPy"
 
 
+RECIPE_SCRATCH = 15 * 6 * 32 + 3 * 480 + 6 * 480     # H, O, E, G, D (doubles)
+
+
+def _recipe_bind(lib):
+    fn = lib.recipe_z
+    fn.restype = None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int] + [ctypes.c_void_p] * 3 + \
+        [ctypes.c_double, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    return fn
+
+
+def recipe_data(X, y):
+    """The recipe step's copies of the data (N = 455, d = 30): features x samples tiles of 32
+    samples, samples x (features, 1, 0) rows, targets padded to 480; 64-byte aligned."""
+    n, d = X.shape
+    if (n, d) != (N, D_IN):
+        raise ValueError(f"recipe_data: expected X of shape ({N}, {D_IN}), got {X.shape}")
+    rng = np.random.default_rng(0)
+    pad = np.zeros((480, D_IN))
+    pad[:n] = X
+    xf = _aligned(480 * D_IN, rng)
+    xf[:] = pad.reshape(15, 32, D_IN).transpose(0, 2, 1).ravel()
+    xp = _aligned(n * 32, rng)
+    rows = np.zeros((n, 32))
+    rows[:, :D_IN], rows[:, D_IN] = X, 1.0
+    xp[:] = rows.ravel()
+    yy = _aligned(480, rng)
+    yy[:] = 0.0
+    yy[:n] = np.asarray(y, dtype=float).reshape(-1)
+    return xf, xp, yy
+
+
+def recipe_run(lib, theta, X, y, lr, steps, data=None):
+    """``steps`` GD steps of each row of ``theta`` (B x 193) by the standalone recipe step;
+    returns (parameters, loss history B x steps)."""
+    fn = _recipe_bind(lib)
+    xf, xp, yy = data if data is not None else recipe_data(X, y)
+    rng = np.random.default_rng(0)
+    th = _aligned(theta.size, rng)
+    th[:] = np.asarray(theta, dtype=float).ravel()
+    hist = np.zeros(theta.shape[0] * steps)
+    scratch = _aligned(RECIPE_SCRATCH, rng)
+    fn(_ptr(th), theta.shape[0], _ptr(xf), _ptr(xp), _ptr(yy), lr, steps, _ptr(hist),
+       _ptr(scratch))
+    return th.reshape(theta.shape), hist.reshape(theta.shape[0], steps)
+
+
+def recipe_reference(theta, X, y, lr, steps):
+    """Plain NumPy: the same full-batch GD steps (ReLU, one output, BCE with logits)."""
+    th = np.array(theta, dtype=float)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    n = X.shape[0]
+    hist = []
+    for _ in range(steps):
+        W, b, w2, b2 = th[:, :180].reshape(-1, L, D_IN), th[:, 180:186], th[:, 186:192], th[:, 192]
+        z = np.einsum("nd,bld->bnl", X, W) + b[:, None, :]
+        h = np.maximum(z, 0.0)
+        o = np.einsum("bnl,bl->bn", h, w2) + b2[:, None]
+        hist.append(np.mean(np.logaddexp(0.0, o) - y * o, axis=1))
+        g = (1.0 / (1.0 + np.exp(-o)) - y) / n
+        dz = g[:, :, None] * w2[:, None, :] * (z > 0)
+        grad = np.concatenate([np.einsum("bnl,nd->bld", dz, X).reshape(len(th), -1),
+                               dz.sum(1), np.einsum("bnl,bn->bl", h, g), g.sum(1)[:, None]],
+                              axis=1)
+        th = th - lr * grad
+    return th, np.array(hist).T
+
+
+def recipe_check(lib, rtol=1e-11):
+    """The recipe step against plain NumPy (parameters and losses after 4 steps of 3 networks)
+    and against the engine's ``train`` from the same start; raises AssertionError."""
+    from topoanalysis.dynamics import train
+    X, y, _ = load_workload()
+    th0 = initial_params(architecture((L,)), 3)
+    th, hist = recipe_run(lib, th0, X, y, 0.1, 4)
+    ref, rhist = recipe_reference(th0, X, y, 0.1, 4)
+    assert np.allclose(th, ref, rtol=rtol, atol=1e-13), "ceiling.py: recipe step != NumPy"
+    assert np.allclose(hist, rhist, rtol=rtol, atol=0), "ceiling.py: recipe losses != NumPy"
+    eng = train(th0, X, y, arch=architecture((L,)), loss="bce", optimizer="gd", lr=0.1, steps=4,
+                record_conserved=False, progress=False, n_threads=1)
+    assert np.allclose(th, eng.params, rtol=rtol, atol=1e-13), "ceiling.py: recipe step != engine"
+
+
 def measure_loops(lib, repeat=7, seconds=0.2, isa=None):
     """Sorted seconds per network-step of the two loops, {'fwd': [...], 'wgrad': [...]}, and
     the vectors' name."""
@@ -218,8 +455,10 @@ def current_clone():
     return _engine.current_clone()
 
 
-def engine_step(repeat=7, steps=200, B=100):
-    """Sorted seconds per network-step of the engine's target step on one thread."""
+def engine_step(repeat=7, steps=200, B=100, lib=None):
+    """Sorted seconds per network-step of the engine's target step on one thread; with
+    ``lib`` (AVX-512) also of the standalone recipe step, the two taken in alternation:
+    (engine, recipe or None)."""
     from topoanalysis.dynamics import train
     X, y, _ = load_workload()
     arch = architecture((L,))
@@ -227,13 +466,19 @@ def engine_step(repeat=7, steps=200, B=100):
     kw = dict(arch=arch, loss="bce", optimizer="gd", lr=0.1, steps=steps, record_every=1,
               record_conserved=False, progress=False, n_threads=1)
     train(th, X, y, **{**kw, "steps": 10})
-    out = []
+    data = recipe_data(X, y) if lib is not None else None
+    out, rec = [], []
     for _ in range(repeat):
         time.sleep(0.2)
         t0 = time.perf_counter()
         train(th, X, y, **kw)
         out.append((time.perf_counter() - t0) / (B * steps))
-    return sorted(out)
+        if data is not None:
+            time.sleep(0.2)
+            t0 = time.perf_counter()
+            recipe_run(lib, th, X, y, 0.1, steps, data)
+            rec.append((time.perf_counter() - t0) / (B * steps))
+    return sorted(out), (sorted(rec) if rec else None)
 
 
 def run(repeat=7, isa=None):
@@ -256,9 +501,12 @@ def run(repeat=7, isa=None):
         loops, isa = measure_loops(lib, repeat, isa=isa)
         peak = measure_peak(threads=(1,), repeat=repeat,
                             isa="fma512" if isa == "zmm" else "fma256")
-    if peak is None:
-        return ["- not measured: the FMA peak could not be measured"], None
-    eng = engine_step(repeat)
+        if peak is None:
+            return ["- not measured: the FMA peak could not be measured"], None
+        rlib = lib if isa == "zmm" else None
+        if rlib is not None:
+            recipe_check(rlib)
+        eng, rec = engine_step(repeat, lib=rlib)
     p1 = peak["gflops"][1]
     fl = train_step_flops(architecture((L,)), N)
     fl_fwd = 2.0 * N * (D_IN * L + L)     # forward products and output chains
@@ -284,6 +532,14 @@ def run(repeat=7, isa=None):
         f"- engine step (clone {current_clone()}), one thread: {med(eng) * 1e6:.2f} us, "
         f"{pct(fl, eng)} of peak, {100 * med(both) / med(eng):.0f}% of the ceiling's speed",
     ]
+    if rec is not None:
+        lines.append(
+            f"- the issue's recipe as a standalone C step (the whole step, loss recorded every "
+            f"step; checked against NumPy and the engine), alternating with the engine: "
+            f"{med(rec) * 1e6:.2f} us, {pct(fl, rec)} of peak; the engine's step "
+            f"{100 * med(rec) / med(eng):.0f}% of its speed")
+    else:
+        lines.append("- the issue's recipe as a standalone step: not measured (zmm only)")
     # what 70% of the peak asks of everything besides the two loops (one thread; two threads
     # need a little more, each core's peak drops when both are busy)
     goal = fl / (0.7 * p1 * 1e9)
@@ -295,8 +551,9 @@ def run(repeat=7, isa=None):
     else:
         lines.append(f"- 70% of this peak needs a step of {goal * 1e6:.2f} us, less than the "
                      f"two loops alone take ({med(both) * 1e6:.2f} us)")
-    figures = {"peak": p1, "loops": loops, "engine": eng, "goal_seconds": goal,
-               "ceiling_frac": fl / med(both) / 1e9 / p1, "engine_frac": fl / med(eng) / 1e9 / p1}
+    figures = {"peak": p1, "loops": loops, "engine": eng, "recipe": rec, "goal_seconds": goal,
+               "ceiling_frac": fl / med(both) / 1e9 / p1, "engine_frac": fl / med(eng) / 1e9 / p1,
+               "recipe_frac": fl / med(rec) / 1e9 / p1 if rec else None}
     return lines, figures
 
 

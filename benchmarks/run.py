@@ -408,7 +408,10 @@ def main(argv=None):
         tlines.insert(1, f"  (for scale, benchmarks/ceiling.py: the step's two dense loops alone, "
                          f"everything else free, run at {100 * ceiling['ceiling_frac']:.0f}% of "
                          f"the one-thread peak on this machine; the engine's one-thread step at "
-                         f"{100 * ceiling['engine_frac']:.0f}%)")
+                         f"{100 * ceiling['engine_frac']:.0f}%"
+                         + (f", the issue's recipe as a standalone C step at "
+                            f"{100 * ceiling['recipe_frac']:.0f}%" if ceiling.get("recipe_frac")
+                            else "") + ")")
     text = table + "\nTargets (issue 16), this run:\n\n" + "\n".join(tlines) + "\n"
     if flow_text:
         text += "\n## Gradient flow (benchmarks/flow.py)\n\n" + flow_text + "\n"

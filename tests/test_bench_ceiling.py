@@ -4,6 +4,7 @@ import importlib.util
 import os
 import tempfile
 
+import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,9 +76,35 @@ def test_ceiling_states_what_70_percent_asks(monkeypatch):
         monkeypatch.setattr(ceiling, "measure_loops",
                             lambda lib, repeat, isa=None: ({"fwd": [fwd] * 3, "wgrad": [wg] * 3},
                                                            "zmm"))
-        monkeypatch.setattr(ceiling, "engine_step", lambda repeat: [7e-6] * 3)
+        monkeypatch.setattr(ceiling, "recipe_check", lambda lib: None)
+        monkeypatch.setattr(ceiling, "engine_step",
+                            lambda repeat, lib=None: ([7e-6] * 3, [6e-6] * 3))
         lines, fig = ceiling.run(repeat=3)
+        assert "the issue's recipe as a standalone C step" in lines[-2]
+        assert "6.00 us" in lines[-2] and "the engine's step 86% of its speed" in lines[-2]
         assert fig["goal_seconds"] == pytest.approx(goal)
         assert f"70% of this peak needs a step of {goal * 1e6:.2f} us" in lines[-1]
         assert expect in lines[-1]
     assert "the engine's step spends" not in lines[-1]
+
+
+def test_recipe_step_matches_numpy_and_engine():
+    """The issue's recipe as a standalone C step (zmm): the same GD steps as plain NumPy and
+    as the engine; the check fails on a wrong learning rate."""
+    ceiling = _load("ceiling")
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = ceiling.build(tmp)
+        if lib is None or not lib.has_avx512():
+            pytest.skip("no C compiler, or no AVX-512")
+        ceiling.recipe_check(lib)
+        X, y, _ = ceiling.load_workload()
+        th0 = ceiling.initial_params(ceiling.architecture((ceiling.L,)), 2)
+        th, hist = ceiling.recipe_run(lib, th0, X, y, 0.1, 3)
+        ref, rhist = ceiling.recipe_reference(th0, X, y, 0.1, 3)
+        assert np.allclose(th, ref, rtol=1e-11, atol=1e-13)
+        assert np.allclose(hist, rhist, rtol=1e-11)
+        assert hist[0, 2] < hist[0, 0]           # GD decreases the loss
+        bad, _ = ceiling.recipe_reference(th0, X, y, 0.11, 3)
+        assert not np.allclose(th, bad, rtol=1e-11, atol=1e-13)
+        with pytest.raises(ValueError, match="expected X of shape"):
+            ceiling.recipe_data(X[:10], y[:10])
