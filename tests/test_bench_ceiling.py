@@ -68,7 +68,8 @@ def test_ceiling_states_what_70_percent_asks(monkeypatch):
     monkeypatch.setattr(ceiling, "build", lambda tmp: FakeLib())
     monkeypatch.setattr(ceiling, "check", lambda lib, isa=None: None)
     monkeypatch.setattr(ceiling, "measure_peak",
-                        lambda threads, repeat, isa: {"gflops": {1: 100.0}, "isa": isa})
+                        lambda threads, repeat, isa: {"gflops": {1: 100.0, 2: 200.0},
+                                                      "isa": isa})
     monkeypatch.setattr(ceiling, "current_clone", lambda: "v4")
     goal = flops / 70e9                       # seconds per step at 70% of 100 GFLOP/s
     for fwd, wg, expect in ((1e-6, 1e-6, f"{(goal - 2e-6) * 1e6:.2f} us for everything"),
@@ -79,9 +80,13 @@ def test_ceiling_states_what_70_percent_asks(monkeypatch):
         monkeypatch.setattr(ceiling, "recipe_check", lambda lib: None)
         monkeypatch.setattr(ceiling, "engine_step",
                             lambda repeat, lib=None: ([7e-6] * 3, [6e-6] * 3))
+        monkeypatch.setattr(ceiling, "two_threads", lambda lib, repeat: ([4e-6] * 3, [3e-6] * 3))
         lines, fig = ceiling.run(repeat=3)
-        assert "the issue's recipe as a standalone C step" in lines[-2]
-        assert "6.00 us" in lines[-2] and "the engine's step 86% of its speed" in lines[-2]
+        assert "the issue's recipe as a standalone C step" in lines[-3]
+        assert "6.00 us" in lines[-3] and "the engine's step 86% of its speed" in lines[-3]
+        assert "on 2 threads (FMA peak 200.0 GFLOP/s" in lines[-2]
+        assert fig["recipe2_frac"] == pytest.approx(flops / 3e-6 / 200e9)
+        assert fig["engine2_frac"] == pytest.approx(flops / 4e-6 / 200e9)
         assert fig["goal_seconds"] == pytest.approx(goal)
         assert f"70% of this peak needs a step of {goal * 1e6:.2f} us" in lines[-1]
         assert expect in lines[-1]
@@ -104,6 +109,9 @@ def test_recipe_step_matches_numpy_and_engine():
         assert np.allclose(th, ref, rtol=1e-11, atol=1e-13)
         assert np.allclose(hist, rhist, rtol=1e-11)
         assert hist[0, 2] < hist[0, 0]           # GD decreases the loss
+        # two threads, networks split in halves: the same numbers
+        th2 = ceiling.recipe_threads(lib, th0, X, y, 0.1, 3, 2)
+        assert np.array_equal(th2, th)
         bad, _ = ceiling.recipe_reference(th0, X, y, 0.11, 3)
         assert not np.allclose(th, bad, rtol=1e-11, atol=1e-13)
         with pytest.raises(ValueError, match="expected X of shape"):
