@@ -119,6 +119,12 @@ def _check_matrix(path_max, node_loss):
         raise ShapeError(f"`path_max` must be a square (N, N) matrix; got shape {M.shape}.")
     if np.any(np.isnan(M)):
         raise ValidationError("`path_max` must not contain NaN (use inf for 'no path known').")
+    if np.any(M == -np.inf):
+        # no loss is -inf: level_set_graph would drop such an edge (not finite) while the
+        # spanning forest joined the two minima at max(-inf, L_i, L_j), so counts and trees
+        # disagreed with the graph
+        raise ValidationError(f"`path_max` must hold real losses or inf ('no path known'); got "
+                              f"{int(np.count_nonzero(M == -np.inf))} entries -inf.")
     if not np.array_equal(M, M.T):
         raise ValidationError("`path_max` must be symmetric; got an asymmetric matrix.")
     if node_loss is None:
@@ -128,6 +134,14 @@ def _check_matrix(path_max, node_loss):
     return M, loss
 
 
+def _check_tree_size(M):
+    """Number of minima of a tree: at least one (a tree of no minima has no root)."""
+    if M.shape[0] == 0:
+        raise ValidationError("`path_max` must hold at least one minimum for a tree; got "
+                              "shape (0, 0).")
+    return M.shape[0]
+
+
 def level_set_graph(path_max, threshold, node_loss=None):
     """Graph of the minima in the level set ``{L <= threshold}`` joined by known paths below it.
 
@@ -135,7 +149,7 @@ def level_set_graph(path_max, threshold, node_loss=None):
     ----------
     path_max : array_like of shape (N, N)
         Symmetric; ``path_max[i, j]`` is the highest loss on the best known path from minimum
-        ``i`` to minimum ``j`` (``inf`` when none is known).
+        ``i`` to minimum ``j`` (``inf`` when none is known; NaN and ``-inf`` are refused).
     threshold : float
         The level ``λ``.
     node_loss : array_like of shape (N,), optional
@@ -327,6 +341,12 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
         Rooted at ``G.graph["root"]``; when some groups of minima are joined by no known
         path, a virtual root at level ``inf`` holds them.
 
+    Raises
+    ------
+    ValidationError
+        For a ``path_max`` of no minima (shape ``(0, 0)``: a tree needs a root) or with NaN
+        or ``-inf`` entries.
+
     See Also
     --------
     minimax_levels, plot_disconnectivity_tree, topoanalysis.levelsets.persistence.merge_tree
@@ -353,7 +373,7 @@ def disconnectivity_tree(path_max, node_loss=None, labels=None):
     (0.9, (0, 1))
     """
     M, loss = _check_matrix(path_max, node_loss)
-    n = M.shape[0]
+    n = _check_tree_size(M)
     if labels is not None and len(labels) != n:
         raise ValidationError(f"`labels` must hold {n} names; got {len(labels)}.")
     events, _ = _kruskal(M, loss)

@@ -371,8 +371,10 @@ def merge_tree(minima, node_loss=None, labels=None):
            surfaces: theory and application to peptide structure and kinetics", J. Chem.
            Phys. 106, 1997: disconnectivity graphs.
     """
+    from ..graphs.levelsets import _check_tree_size
+
     M, loss = _minima_matrix(minima, node_loss)
-    n = M.shape[0]
+    n = _check_tree_size(M)
     if labels is not None and len(labels) != n:
         raise ValidationError(f"`labels` must hold {n} names; got {len(labels)}.")
     st = _simplex_tree(M, loss)
