@@ -49,13 +49,14 @@ def add_parser(subparsers):
     add_data_args(p)
     p.add_argument("--dim", type=int, default=2, choices=(1, 2), help="1-D or 2-D (default 2)")
     p.add_argument("--grid-points", dest="n", type=_positive_int, default=51,
-                   metavar="N", help="grid points per direction (default 51)")
+                   metavar="N", help="grid points per direction, at least 2 (default 51)")
     p.add_argument("--n", dest="n", action=_Deprecated, type=_positive_int,
                    new="--grid-points", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.add_argument("--span", type=_positive_float, default=1.0,
                    help="random directions: coordinates in [-span, span] (default 1)")
     p.add_argument("--margin", type=float, default=0.25,
-                   help="segment and plane: grid beyond the networks, fraction (default 0.25)")
+                   help="segment and plane: grid beyond the networks, a fraction in [0, 10] "
+                        "(default 0.25)")
     add_output_args(p)
     add_common_args(p)
     p.set_defaults(func=run)
@@ -74,8 +75,12 @@ def run(args):
     paths = list(networks_of(args)) + list(args.other)
     if len(paths) > 3:
         raise ValidationError(f"`NET.npz` takes one to three networks; got {len(paths)}.")
-    if not -0.5 < args.margin <= 10:
-        raise ValidationError(f"`--margin` must be in (-0.5, 10]; got {args.margin}.")
+    # checked here, named by their flags: the library would name its own parameters
+    # (`n`, `extend`) and refuses a negative margin anyway
+    if args.n < 2:
+        raise ValidationError(f"`--grid-points` must be an integer >= 2; got {args.n}.")
+    if not 0 <= args.margin <= 10:
+        raise ValidationError(f"`--margin` must be in [0, 10]; got {args.margin}.")
     points = args.n ** args.dim
     check_memory_budget(points * 8.0 * 4, f"a grid of {points} points",
                         "reduce --grid-points")

@@ -395,6 +395,48 @@ def _check_span(span, name="span"):
     return (lo, hi)
 
 
+def _linspace(lo, hi, m):
+    """``np.linspace(lo, hi, m)`` also when ``hi − lo`` overflows (spans near the float64
+    range): the halved ends, exact, then doubled."""
+    with np.errstate(over="ignore"):
+        width = hi - lo
+    if np.isfinite(width):
+        return np.linspace(lo, hi, m)
+    return 2.0 * np.linspace(lo / 2.0, hi / 2.0, m)
+
+
+def _check_directions(D):
+    """Refuse a zero direction, and two directions on one line (decided exactly): the grid
+    of such a slice is not the slice it claims to be (constant along a direction, or a line
+    drawn as a plane)."""
+    from fractions import Fraction
+
+    for i in range(D.shape[0]):
+        if not np.any(D[i]):
+            raise ValidationError(
+                f"`directions` must be non-zero vectors; got direction {i} all zeros (a "
+                "filter-normalized direction of a network whose filters are all zero is zero).")
+    if D.shape[0] != 2:
+        return
+    u, v = D
+    # exactly parallel (v = λ u) needs the same zeros and the same rounded ratio v_i / u_i
+    # everywhere (the exact ratio is λ at every entry); the candidates are decided in exact
+    # rational arithmetic on the floats
+    nz = u != 0
+    if not np.array_equal(nz, v != 0):
+        return
+    with np.errstate(over="ignore", under="ignore"):
+        r = v[nz] / u[nz]
+    if not np.all(r == r[0]):
+        return
+    p = int(np.flatnonzero(nz)[0])
+    lam = Fraction(float(v[p])) / Fraction(float(u[p]))
+    if all(Fraction(float(b)) == lam * Fraction(float(a)) for a, b in zip(u[nz], v[nz])):
+        raise ValidationError(
+            f"`directions` must span a plane; got two parallel directions (the second is "
+            f"{float(lam):.6g} times the first, exactly).")
+
+
 def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom",
                  points=None, paths=None, info=None, n_threads=None):
     """Loss on the grid ``origin + Σ c_i d_i``, all grid points in one batched evaluation.
@@ -406,7 +448,8 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     origin : Network or array_like of shape (P,)
         Centre of the grid.
     directions : array_like of shape (k, P), k in {1, 2}
-        Grid directions ``d_i`` in the flat parameter layout.
+        Grid directions ``d_i`` in the flat parameter layout: non-zero, and two of them not
+        parallel (both decided exactly; refused otherwise).
     spans : float, or sequence of one entry per direction, default=1.0
         Coordinate range of each direction, a float ``s`` for ``[-s, s]`` or a pair
         ``(lo, hi)``; a single float applies to every direction (and for one direction a
@@ -433,7 +476,9 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     Notes
     -----
     Cost ``O(n1 · n2 · N · P)``: the ``(n1 · n2, P)`` stack is evaluated by the compiled
-    engine in blocks of at most :data:`BLOCK_BYTES`, parallel over the grid points.
+    engine in blocks of at most :data:`BLOCK_BYTES`, parallel over the grid points. Spans
+    may reach the float64 range: grid points whose parameters or loss overflow are NaN
+    (counted in ``info["non_finite_points"]``).
 
     References
     ----------
@@ -466,6 +511,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     if not np.all(np.isfinite(D)):
         raise ValidationError("`directions` must be finite.")
     k = D.shape[0]
+    _check_directions(D)
     ns = [n] * k if np.ndim(n) == 0 else list(n)
     if len(ns) != k:
         raise ValidationError(f"`n` must be an int or {k} ints; got {n!r}.")
@@ -477,7 +523,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
         spans = list(spans)   # one half-width per direction
     if len(spans) != k:
         raise ValidationError(f"`spans` must give one range per direction ({k}); got {spans!r}.")
-    coords = tuple(np.linspace(*_check_span(s, "spans"), m) for s, m in zip(spans, ns))
+    coords = tuple(_linspace(*_check_span(s, "spans"), m) for s, m in zip(spans, ns))
     B = int(np.prod(ns))
     rows = max(1, BLOCK_BYTES // (8 * land.n_params))
     out = np.empty(B)
@@ -494,8 +540,16 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)   # far grid points may overflow
         for i0 in range(0, B, rows):
-            stack = origin[None, :] + C[i0:i0 + rows] @ D
-            out[i0:i0 + rows] = land.loss(stack, n_threads=n_threads)
+            with np.errstate(over="ignore", invalid="ignore"):
+                stack = origin[None, :] + C[i0:i0 + rows] @ D
+            # far grid points whose parameters leave float64 have no loss (NaN below); the
+            # engine refuses non-finite parameters, so they are not handed to it
+            ok = np.all(np.isfinite(stack), axis=1)
+            block = np.full(stack.shape[0], np.nan)
+            if ok.any():
+                block[ok] = land.loss(stack[ok] if not ok.all() else stack,
+                                      n_threads=n_threads)
+            out[i0:i0 + rows] = block
     seconds = time.perf_counter() - tic
     bad = ~np.isfinite(out)
     if bad.all():
@@ -505,7 +559,7 @@ def loss_surface(landscape, origin, directions, *, spans=1.0, n=51, kind="custom
     out[bad] = np.nan                 # said in words: info["non_finite_points"]
     if bad.any():
         info = dict(info or {}, non_finite_points=int(bad.sum()),
-                    note="NaN marks grid points whose loss overflows float64")
+                    note="NaN marks grid points whose loss (or parameters) overflow float64")
     return LossSurface(kind=kind, origin=origin, directions=D, coords=coords,
                        loss=out.reshape(ns), points=dict(points or {}), paths=dict(paths or {}),
                        landscape=land.to_dict(), seconds=seconds, info=dict(info or {}))
