@@ -14,7 +14,8 @@ the lowest path we can find between the two copies and its height:
 * a minimum-energy path: a climbing-image nudged elastic band
   (:func:`topoanalysis.levelsets.minimum_energy_path`) started from the DSS string, and one
   started from the straight segment; the lower of the two heights is reported as the lowest
-  path found (an upper bound on the true lowest barrier; a lower bound is not computed).
+  path found (its grid maximum, at or below the path's maximum, which bounds the true lowest
+  barrier from above; a lower bound is not computed).
 
 Symmetry alignment (:func:`topoanalysis.levelsets.aligned_barriers`) is reported only as the
 check that it recovers the swap: after it the two ends coincide, so a barrier "after

