@@ -193,3 +193,47 @@ def test_band_height_is_a_grid_value_and_height_upper_a_proven_bound():
     r = minimum_energy_path(np.array([2.0, 0.5]), np.array([-0.5, -2.0]), NEB_LAND,
                             n_images=8, steps=3000, lr=1e-2, bounds=True)
     assert 1.0 - 1e-9 <= r.height <= r.height_upper <= 1.0 + 1e-3
+
+
+def test_straight_string_from_the_zero_network_is_refused_in_one_line():
+    # before: 0/0 in NumPy (RuntimeWarning) and a refusal of `directions`, never passed
+    from topoanalysis.levelsets.slices import string_slice
+
+    B = _rng.standard_normal(ARCH.n_params)
+    beads = np.stack([np.zeros(ARCH.n_params), 0.5 * B, B])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValidationError, match="string.*orthogonal"):
+            string_slice(LAND, beads, n=3)
+
+
+def test_persistence_of_a_minimum_of_infinite_loss_is_essential():
+    pytest.importorskip("gudhi")
+    from topoanalysis.levelsets import minima_persistence
+
+    # minimum 0 has loss inf (the diagonal, no node_loss): born and never dead, (inf, inf);
+    # its lifetime was inf − inf = NaN, so n_features(0) said 1 while summary said 2
+    # essential classes and component_counts(M, [inf]) counts 2 groups
+    M = np.array([[np.inf, 1.0], [1.0, 0.0]])
+    d = minima_persistence(M)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert d.persistence(0).tolist() == [np.inf, np.inf]
+        assert d.n_features(0) == 2 == component_counts(M, [np.inf])[1][0]
+    assert "2 essential" in d.summary()
+
+
+def test_band_that_diverges_stops_at_finite_images_with_one_warning():
+    # before: the images became NaN and the engine refused "`theta` must contain only finite
+    # numbers" after a cascade of RuntimeWarnings
+    from topoanalysis.exceptions import DivergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        p = minimum_energy_path(np.array([2.0, 0.5]), np.array([-0.5, -2.0]), NEB_LAND,
+                                n_images=4, steps=20, lr=1e300)
+    kinds = {type(w.message) for w in caught}
+    assert RuntimeWarning not in {k for k in kinds if not issubclass(k, DivergenceWarning)}
+    assert any("band diverged" in str(w.message) for w in caught)
+    assert np.all(np.isfinite(p.images)) and not p.converged
+    assert p.settings["diverged_at_step"] is not None and p.steps <= 20

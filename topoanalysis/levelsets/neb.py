@@ -62,6 +62,8 @@ class MinimumEnergyPath:
         ``max_force <= force_tol``.
     seconds : float
     settings : dict
+        The arguments, and ``diverged_at_step``: the step whose update would have left float64
+        (the band stopped at the last finite images, with a ``DivergenceWarning``), or None.
     """
 
     arch: Architecture
@@ -276,27 +278,44 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
         """NEB forces on the interior images at the current ``x`` (``e`` updated)."""
         L, G = land.loss_and_gradient(x[1:-1], n_threads=n_threads)
         e[1:-1] = L
-        tau = _tangents(x, e)
-        gpar = np.einsum("ij,ij->i", G, tau)
-        F = -(G - gpar[:, None] * tau)
-        d = np.linalg.norm(np.diff(x, axis=0), axis=1)
-        F += spring * (d[1:] - d[:-1])[:, None] * tau
-        if climb:
-            i = int(np.argmax(L))
-            F[i] = -G[i] + 2.0 * gpar[i] * tau[i]
-        return F, float(np.max(np.linalg.norm(F, axis=1)))
+        # a diverged image (the engine warns) gives a non-finite force, and the step after
+        # it is refused below: no cascade of NumPy warnings on the way
+        with np.errstate(over="ignore", invalid="ignore"):
+            tau = _tangents(x, e)
+            gpar = np.einsum("ij,ij->i", G, tau)
+            F = -(G - gpar[:, None] * tau)
+            d = np.linalg.norm(np.diff(x, axis=0), axis=1)
+            F += spring * (d[1:] - d[:-1])[:, None] * tau
+            if climb:
+                i = int(np.argmax(L))
+                F[i] = -G[i] + 2.0 * gpar[i] * tau[i]
+            return F, float(np.max(np.linalg.norm(F, axis=1)))
 
     moved = True        # the images have moved since their force was last measured
+    diverged = None     # the step whose update would leave float64 (the band stops before it)
     for t in range(1, steps + 1):
         F, max_force = forces(t > climb_after)
         taken, moved = t, False
         if max_force <= force_tol:
             break
         g = -F
-        m1 = b1 * m1 + (1 - b1) * g
-        m2 = b2 * m2 + (1 - b2) * g * g
-        x[1:-1] -= lr * (m1 / (1 - b1 ** t)) / (np.sqrt(m2 / (1 - b2 ** t)) + eps)
+        with np.errstate(over="ignore", invalid="ignore"):
+            m1 = b1 * m1 + (1 - b1) * g
+            m2 = b2 * m2 + (1 - b2) * g * g
+            new = x[1:-1] - lr * (m1 / (1 - b1 ** t)) / (np.sqrt(m2 / (1 - b2 ** t)) + eps)
+        if not (np.isfinite(max_force) and np.all(np.isfinite(new))):
+            diverged = t
+            break
+        x[1:-1] = new
         moved = True
+    if diverged is not None:
+        import warnings
+
+        from ..exceptions import DivergenceWarning
+
+        warnings.warn(f"the band diverged at step {diverged} (non-finite loss, force or "
+                      f"images; lr = {lr:g} too large?): it stopped at the last finite images.",
+                      DivergenceWarning, stacklevel=2)
     if moved:   # the loss and force where the images are now (the next step's force)
         _, max_force = forces(taken + 1 > climb_after)
     grid = np.linspace(0.0, 1.0, ppe)
@@ -309,6 +328,7 @@ def minimum_energy_path(theta_a, theta_b, land, *, n_images=24, init=None, steps
                            for k in range(K))
     settings = dict(n_images=K, steps=steps, lr=lr, spring=spring, climb_after=climb_after,
                     force_tol=force_tol, points_per_edge=ppe, bounds=bool(bounds),
+                    diverged_at_step=diverged,
                     init="straight segment" if init is None else "given path",
                     loss=land.loss_name)
     return MinimumEnergyPath(arch=arch, images=x, image_loss=e.copy(), edge_max_loss=emax,

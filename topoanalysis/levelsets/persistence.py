@@ -93,7 +93,11 @@ class PersistenceDiagram:
             The lifetimes.
         """
         D = self.diagram(dim)
-        return np.sort(D[:, 1] - D[:, 0])[::-1]
+        # essential classes live forever, also a minimum of infinite loss ((inf, inf): its
+        # inf − inf was NaN, counted as essential by summary but by no n_features)
+        with np.errstate(invalid="ignore"):
+            life = np.where(np.isinf(D[:, 1]), np.inf, D[:, 1] - D[:, 0])
+        return np.sort(life)[::-1]
 
     def n_features(self, dim=0, min_persistence=0.0):
         """Number of classes of dimension ``dim`` living longer than ``min_persistence``.

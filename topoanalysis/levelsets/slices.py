@@ -871,7 +871,11 @@ def string_slice(landscape, string, *, n=51, margin=0.25, seed=0, n_threads=None
     else:   # a straight string: any orthogonal direction
         r = filter_normalized_directions(land, A, 1, seed=seed)[0]
         r = r - (r @ e1) * e1
-        e2 = r / np.linalg.norm(r)
+        nr = np.linalg.norm(r)
+        if not nr > 0:      # as segment_slice (a zero first bead has zero filters)
+            raise ValidationError("`string` is straight and no direction is orthogonal to it "
+                                  "(the network at its first bead is zero).")
+        e2 = r / nr
     D = np.stack([e1, e2])
     C = (beads - A) @ D.T
     resid = np.linalg.norm((beads - A) - C @ D, axis=1)
