@@ -237,3 +237,22 @@ def test_band_that_diverges_stops_at_finite_images_with_one_warning():
     assert any("band diverged" in str(w.message) for w in caught)
     assert np.all(np.isfinite(p.images)) and not p.converged
     assert p.settings["diverged_at_step"] is not None and p.steps <= 20
+
+
+# --- symmetry: a copy rescaled by powers of two comes back exactly -------------------------
+@pytest.mark.parametrize("scale", [3e149, 9e-151])
+def test_align_brings_back_power_of_two_copies_across_the_norm_switch(scale):
+    # `align` promises distance_after exactly 0 for rescalings by powers of two; the norms of
+    # the neurons switched formula at entries of 1e150 (and 1e-150), and a neuron rescaled
+    # across the switch got a norm that was not 2^k times the original's: distance ~1e-16
+    # relative, in about half of these draws
+    from topoanalysis import Network
+    from topoanalysis.symmetry import align
+
+    rng = np.random.default_rng(5)
+    arch = Architecture(3, (3,), 2)
+    for _ in range(20):
+        net = Network(arch, rng.standard_normal(arch.n_params) * scale)
+        copy = net.rescale_neurons(2.0 ** rng.integers(-12, 13, 3)).permute_neurons(
+            rng.permutation(3))
+        assert align(net, copy).distance_after == 0.0

@@ -47,10 +47,15 @@ def _require_homogeneous(arch, name):
 
 
 def _scaled_norm(M, axis):
-    """Euclidean norms along ``axis`` without overflow or underflow (scaled by the largest
-    entry first): 1e300-sized weights give 1e300-sized norms, not inf."""
+    """Euclidean norms along ``axis`` without overflow or underflow (scaled by the power of two
+    just above the largest entry first): 1e300-sized weights give 1e300-sized norms, not inf.
+
+    The scaling is exact, so where the plain formula neither overflows nor underflows the two
+    agree bit for bit, and ``norm(2^k M) = 2^k norm(M)`` exactly: a neuron rescaled by a power
+    of two across the 1e150 switch between them keeps its norm's scaling (its balanced copy
+    comes back exactly)."""
     big = np.max(np.abs(M), axis=axis, keepdims=True)
-    safe = np.where(big > 0, big, 1.0)
+    safe = np.where(big > 0, np.ldexp(1.0, np.frexp(big)[1]), 1.0)
     return np.squeeze(safe * np.sqrt(np.sum((M / safe) ** 2, axis=axis, keepdims=True)),
                       axis=axis)
 
