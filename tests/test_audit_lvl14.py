@@ -256,3 +256,25 @@ def test_align_brings_back_power_of_two_copies_across_the_norm_switch(scale):
         copy = net.rescale_neurons(2.0 ** rng.integers(-12, 13, 3)).permute_neurons(
             rng.permutation(3))
         assert align(net, copy).distance_after == 0.0
+
+
+def test_slices_near_the_float64_range_can_be_drawn():
+    # before: matplotlib failed on its ticks ("arange: cannot compute length", or a singular
+    # matrix in 3-D) for coordinates or losses near 1e308; they are drawn scaled by 2^k
+    pytest.importorskip("matplotlib")
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    s1 = loss_surface(LAND, THETA, D[:1], spans=1e308, n=3)
+    s2 = loss_surface(LAND, THETA, D, spans=(1e308, 1.0), n=3)
+    huge = dataclasses.replace(s2, loss=np.linspace(1e307, 1.7e308, 9).reshape(3, 3))
+    for s, kinds in ((s1, ("contour",)), (s2, ("contour", "surface")),
+                     (huge, ("contour", "surface"))):
+        for kind in kinds:
+            fig = s.plot(kind, log=False)
+            fig.canvas.draw()
+            plt.close(fig)
+    fig = huge.plot("contour", log=False)
+    assert "2^1024" in fig.axes[-1].get_ylabel()      # the colour bar names the scale
+    plt.close(fig)

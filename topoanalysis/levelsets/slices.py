@@ -890,6 +890,25 @@ def string_slice(landscape, string, *, n=51, margin=0.25, seed=0, n_threads=None
 
 
 # --- figures ------------------------------------------------------------------------------
+def _drawable(surface):
+    """Coordinates, points and paths of ``surface`` scaled by a power of two (exact) when
+    they reach beyond 1e300, where matplotlib cannot place ticks (spans near the float64
+    range); returns them with the axis-label suffix naming the scale."""
+    big = max([float(np.max(np.abs(c))) for c in surface.coords]
+              + [float(np.max(np.abs(v), initial=0.0)) for v in surface.points.values()]
+              + [float(np.max(np.abs(v), initial=0.0)) for k, v in surface.paths.items()
+                 if not k.endswith(":loss")])
+    if not big > 1e300:
+        return surface.coords, surface.points, surface.paths, ""
+    e = int(np.frexp(big)[1])
+    f = np.ldexp(1.0, -e)
+    return ([c * f for c in surface.coords],
+            {k: np.asarray(v) * f for k, v in surface.points.items()},
+            {k: (v if k.endswith(":loss") else np.asarray(v) * f)
+             for k, v in surface.paths.items()},
+            f" (× 2^{e})")
+
+
 def plot_surface(surface, kind="contour", ax=None, log=None, title=None, levels=30):
     """Plot a loss surface (the implementation of :meth:`LossSurface.plot`).
 
@@ -924,23 +943,30 @@ def plot_surface(surface, kind="contour", ax=None, log=None, title=None, levels=
     pos = finite[finite > 0]
     if log is None:
         log = pos.size > 0 and pos.size == finite.size and pos.max() / pos.min() > 100
+    lf, lunit = 1.0, ""
+    big = float(np.max(np.abs(finite), initial=0.0))
+    if not log and big > 1e300:     # losses near the float64 maximum: no ticks, drawn scaled
+        e = int(np.frexp(big)[1])
+        lf, lunit = np.ldexp(1.0, -e), f" (× 2^{e})"
+        L = L * lf
     overlay_colors = iter(["white", "red", "cyan", "yellow", "magenta", "lime"])
+    coords, points, paths, unit = _drawable(surface)
     if surface.dim == 1:
         if ax is None:
             fig, ax = plt.subplots(figsize=(6, 4))
         fig = ax.figure
-        ax.plot(surface.coords[0], L, "-", color="C0")
-        for name, c in surface.points.items():
-            i = int(np.argmin(np.abs(surface.coords[0] - c[0])))
+        ax.plot(coords[0], L, "-", color="C0")
+        for name, c in points.items():
+            i = int(np.argmin(np.abs(coords[0] - c[0])))
             ax.plot([c[0]], [L[i]], "o", label=name)
         if log:
             ax.set_yscale("log")
-        ax.set_xlabel("coordinate along the direction")
-        ax.set_ylabel(f"loss ({surface.landscape.get('loss', '')})")
+        ax.set_xlabel("coordinate along the direction" + unit)
+        ax.set_ylabel(f"loss ({surface.landscape.get('loss', '')}){lunit}")
         if surface.points:
             ax.legend(fontsize=8)
     else:
-        a, b = np.meshgrid(surface.coords[0], surface.coords[1], indexing="ij")
+        a, b = np.meshgrid(coords[0], coords[1], indexing="ij")
         Z = np.log10(np.where(L > 0, L, np.nan)) if log else L
         if kind == "contour":
             if ax is None:
@@ -948,14 +974,14 @@ def plot_surface(surface, kind="contour", ax=None, log=None, title=None, levels=
             fig = ax.figure
             cs = ax.contourf(a, b, Z, levels=levels, cmap="viridis")
             ax.contour(a, b, Z, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
-            fig.colorbar(cs, ax=ax, label="log10 loss" if log else "loss")
-            for name, C in surface.paths.items():
+            fig.colorbar(cs, ax=ax, label="log10 loss" if log else "loss" + lunit)
+            for name, C in paths.items():
                 if name.endswith(":loss"):
                     continue
                 C = np.asarray(C)
                 ax.plot(C[:, 0], C[:, 1], "-o", ms=3, lw=1.5, color=next(overlay_colors),
                         label=name)
-            for name, c in surface.points.items():
+            for name, c in points.items():
                 ax.plot([c[0]], [c[1]], "*", ms=12, mec="k", label=name)
             ax.set_aspect("auto")
             if surface.points or surface.paths:
@@ -967,16 +993,16 @@ def plot_surface(surface, kind="contour", ax=None, log=None, title=None, levels=
             fig = ax.figure
             ax.plot_surface(a, b, Z, cmap="viridis", linewidth=0, antialiased=True,
                             norm=colors.Normalize(np.nanmin(Z), np.nanmax(Z)))
-            ax.set_zlabel("log10 loss" if log else "loss")
-            for name, C in surface.paths.items():
-                if name.endswith(":loss") or name + ":loss" not in surface.paths:
+            ax.set_zlabel("log10 loss" if log else "loss" + lunit)
+            for name, C in paths.items():
+                if name.endswith(":loss") or name + ":loss" not in paths:
                     continue
                 C = np.asarray(C)
                 zl = np.asarray(surface.paths[name + ":loss"])
-                ax.plot(C[:, 0], C[:, 1], np.log10(zl) if log else zl, "-o", ms=3,
+                ax.plot(C[:, 0], C[:, 1], np.log10(zl) if log else zl * lf, "-o", ms=3,
                         color=next(overlay_colors), label=name)
-        ax.set_xlabel("direction 1")
-        ax.set_ylabel("direction 2")
+        ax.set_xlabel("direction 1" + unit)
+        ax.set_ylabel("direction 2" + unit)
     ax.set_title(title or f"{surface.kind} slice of the loss landscape")
     fig.tight_layout()
     return fig
