@@ -134,8 +134,19 @@ def test_zero_and_parallel_directions_are_refused_exactly():
     s = loss_surface(LAND, THETA, np.stack([D[0], near]), n=3)
     assert s.loss.shape == (3, 3)
     # the zero network: its filter-normalized directions are zero
-    with pytest.raises(ValidationError, match="directions.*zero"):
+    with pytest.raises(ValidationError, match="theta.*directions.*zero"):
         random_slice(LAND, np.zeros(ARCH.n_params), n=3)
+    # one weight per filter: the two directions are ± the same vector for some seeds
+    tiny = Landscape(NEB_ARCH, np.array([[1.0]]), np.array([[1.0]]), "mse")
+    verdicts = set()
+    for seed in range(8):
+        try:
+            random_slice(tiny, np.array([1.0, 2.0]), n=3, seed=seed)
+            verdicts.add("plane")
+        except ValidationError as exc:
+            assert "`theta`" in str(exc) and f"parallel for seed {seed}" in str(exc)
+            verdicts.add("parallel")
+    assert verdicts == {"plane", "parallel"}
 
 
 # --- the slice command --------------------------------------------------------------------

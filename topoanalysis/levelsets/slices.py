@@ -603,6 +603,15 @@ def random_slice(landscape, theta, *, dim=2, span=1.0, n=51, seed=0, bias="zero"
     land = _check_landscape(landscape)
     dim = check_int("dim", dim, minimum=1, maximum=2)
     D = filter_normalized_directions(land, theta, dim, seed=seed, bias=bias)
+    try:
+        _check_directions(D)
+    except ValidationError as exc:
+        # the caller gave no directions: say what made them degenerate
+        what = ("zero (every filter of `theta` is zero)" if "zero" in str(exc) else
+                f"parallel for seed {seed} (few non-zero filters, each of one weight: try "
+                "another seed or dim=1)")
+        raise ValidationError(f"`theta` must give filter-normalized directions that span the "
+                              f"slice; got directions {what}.") from None
     return loss_surface(land, theta, D, spans=[span] * dim, n=n, kind="random",
                         points={"theta": np.zeros(dim)},
                         info={"directions": "filter-normalized random (Li et al. 2018)",
