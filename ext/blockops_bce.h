@@ -22,17 +22,25 @@
 #endif
 #ifdef TA_BCE_WIDE
 #define TA_PL 16                                    /* lanes of a vector */
-#define TA_BACC ta_v8f                              /* the 8-lane loss and hit sums */
+#define TA_BACC ta_v8f                              /* the 8-lane hit sums */
 #define TA_ADDL(acc, v) ((acc) + (ta_v8f)_mm512_castps512_ps256((__m512)(v)) \
                          + (ta_v8f)_mm512_extractf32x8_ps((__m512)(v), 1))
+/* the 8 double lanes of the loss sums (TA_LACC of blockops_impl.h): each float term converted
+   before it is added, low half then high half */
+#define TA_VACC ta_lacc_f
+#define TA_ADDV(acc, v) TA_LACC_F_ADD(TA_LACC_F_ADD((acc), \
+                            (ta_v8f)_mm512_castps512_ps256((__m512)(v))), \
+                            (ta_v8f)_mm512_extractf32x8_ps((__m512)(v), 1))
 #else
 #define TA_PL TA_W
 #define TA_BACC ta_vd
 #define TA_ADDL(acc, v) V_ADD((acc), (v))
+#define TA_VACC TA_LACC
+#define TA_ADDV(acc, v) TA_LACC_ADD((acc), (v))
 #endif
 static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
     const TA_REAL *O, const TA_REAL *Y, int n, int n_valid, TA_REAL scale, int need_value,
-    int need_grad, int want_hits, TA_REAL *G, TA_BACC *vacc, TA_BACC *hacc)
+    int need_grad, int want_hits, TA_REAL *G, TA_VACC *vacc, TA_BACC *hacc)
 {
     static const TA_REAL iota[16] = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0,
                                      8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0};
@@ -63,7 +71,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
         }
     }
     if (need_value) {
-        TA_BACC acc = *vacc;
+        TA_VACC acc = *vacc;
         for (m = 0; m < n; m += TA_PL) {
             ta_vd o = V_LOAD(O + m), e = V_LOAD(E + m), lv, l;
             lv = V_SUB(V_AND(V_GT(o, zero), o), V_MUL(o, V_LOAD(Y + m)));
@@ -72,7 +80,7 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
 #else
             l = V_ADD(lv, TA_FN(ta_vlog1p01)(e));
 #endif
-            acc = TA_ADDL(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
+            acc = TA_ADDV(acc, m >= nfull ? V_AND(TA_VALID_AT(m), l) : l);
         }
         *vacc = acc;
     }
@@ -91,4 +99,6 @@ static __attribute__((noinline)) int TA_FN(ta_bce_pass_v)(
 #undef TA_PL
 #undef TA_BACC
 #undef TA_ADDL
+#undef TA_VACC
+#undef TA_ADDV
 #undef TA_SIGSEL

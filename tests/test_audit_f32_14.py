@@ -1,0 +1,91 @@
+"""Audit of the float32 dynamics layer (session 14): independent oracles (exact sums of float32
+terms, float64 and hand-made float32 references) against ``batch_loss_and_gradient``,
+``Landscape``, ``train``, ``gradient_flow`` and the segment functions with
+``dtype="float32"``."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from topoanalysis import Architecture, Landscape
+from topoanalysis.dynamics import (_engine, batch_loss_and_gradient, gradient_flow, interpolate,
+                                   train)
+from topoanalysis.exceptions import DivergenceWarning
+
+F = np.float32
+pytestmark = pytest.mark.skipif("float32" not in _engine.kernels().DTYPES,
+                                reason="engine built without float32 kernels")
+
+
+@pytest.fixture(params=["default", "v3", "v4"])
+def clone(request):
+    if request.param not in _engine.supported_clones():
+        pytest.skip(f"clone {request.param} not supported by this CPU")
+    before = _engine.set_clone(request.param)
+    yield request.param
+    _engine.set_clone(before)
+
+
+def constant_output(y, o=0.0):
+    """A network whose output is the constant ``o`` (W1 = b1 = w2 = 0, output bias ``o``), so
+    that every mse term is ``(o - y_n)^2``: the loss is known exactly from ``y``."""
+    arch = Architecture(1, (1,), 1)
+    theta = np.zeros((1, arch.n_params))
+    theta[0, -1] = o
+    return arch, np.zeros((len(y), 1)), np.asarray(y, dtype=float), theta
+
+
+def exact_mean_of_float32_terms(y, o=0.0):
+    """The documented float32 loss: float32 terms (o - y)^2, summed in double."""
+    r = F(o) - np.asarray(y, dtype=F)
+    return float(np.sum((r * r).astype(np.float64))) / len(y)
+
+
+def float32_losses(arch, X, y, theta):
+    """The full-data float32 loss at ``theta`` through every float32 entry point."""
+    a = theta[0]
+    b = a.copy()
+    b[0] = 0.5                       # W1 only: the output stays the output bias
+    out = {"batch": batch_loss_and_gradient(theta, X, y, arch=arch, loss="mse", n_threads=1,
+                                            dtype="float32")[0][0],
+           "landscape": Landscape(arch, X, y, "mse", "float32").loss(a)}
+    seg = interpolate(a, b, X, y, arch=arch, loss="mse", ts=[0.0, 0.5, 1.0], dtype="float32")
+    out.update(("segment t=%g" % t, v) for t, v in zip(seg.ts, seg.loss[0]))
+    res = train(theta, X, y, arch=arch, loss="mse", lr=1e-30, steps=1, progress=False,
+                dtype="float32")
+    out["train record"] = res.loss[0, 0]
+    for method in ("compiled", "python"):
+        fl = gradient_flow(theta, X, y, arch=arch, loss="mse", t_end=1e-30, method=method,
+                           progress=False, dtype="float32")
+        out[f"flow {method}"] = fl.loss[0, 0]
+    return out
+
+
+def test_float32_loss_is_a_double_sum_of_float_terms(clone):
+    """The documented float32 loss sums float terms in double. A term of 2^24 followed by
+    terms of 1 in the same lanes: a float partial sum drops every 1 (2^24 + 1 rounds to
+    2^24), a double sum keeps them; the expected mean is exact. Before: lane sums in float
+    over a whole shard, 62 float32 ulps off at N = 1000."""
+    y = np.ones(1000)
+    y[0] = 4096.0
+    arch, X, y, theta = constant_output(y)
+    want = (2.0 ** 24 + 999) / 1000
+    assert exact_mean_of_float32_terms(y) == want
+    for where, got in float32_losses(arch, X, y, theta).items():
+        assert got == want, (clone, where, got, want)
+
+
+def test_float32_loss_of_finite_terms_is_not_inf(clone):
+    """mse residuals of 1e19 (terms 1e38, below float32's 3.4e38): the loss is the finite mean
+    1e38, with no DivergenceWarning. Before: 4 terms added in float lanes overflowed, the loss
+    was inf and the networks were reported as diverged (the documented threshold is a term
+    beyond 3.4e38, a residual beyond 1.8e19)."""
+    y = np.full(20, 1e19)
+    arch, X, y, theta = constant_output(y)
+    want = exact_mean_of_float32_terms(y)
+    assert np.isfinite(want)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        for where, got in float32_losses(arch, X, y, theta).items():
+            assert got == want, (clone, where, got, want)
