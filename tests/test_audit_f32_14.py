@@ -89,3 +89,50 @@ def test_float32_loss_of_finite_terms_is_not_inf(clone):
         warnings.simplefilter("error", DivergenceWarning)
         for where, got in float32_losses(arch, X, y, theta).items():
             assert got == want, (clone, where, got, want)
+
+
+# float32 rounds x to inf exactly when |x| >= FMAX + ulp(FMAX) / 2 (round half to even: the
+# midpoint itself goes to the even neighbour, 2^128 = inf)
+FMAX = float(np.finfo(F).max)
+TO_FMAX = float(np.nextafter(FMAX + 2.0 ** 103, 0.0))   # largest double rounding to FMAX
+TO_INF = FMAX + 2.0 ** 103                      # smallest double rounding to inf
+
+
+def test_float32_refuses_exactly_what_rounds_to_inf():
+    """Values above float32's largest number that still round to it are finite float32
+    values: accepted (as the smallest values rounding to 0 are refused and the larger ones
+    taken), and only what rounds to inf is refused. Before: everything above FMAX was refused
+    (data, parameters, ``ts``, ``lr``, Adam's ``eps``, a leaky ReLU slope)."""
+    from topoanalysis.exceptions import ValidationError
+
+    with np.errstate(over="ignore"):
+        assert F(TO_FMAX) == F(FMAX) and np.isinf(F(TO_INF))
+    arch = Architecture(1, (1,), 1)
+    theta = np.zeros((1, arch.n_params))
+    X, y = np.zeros((3, 1)), np.zeros(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        for big, ok in ((TO_FMAX, True), (TO_INF, False)):
+            th = theta.copy()
+            th[0, 0] = big            # W1 * 0 = 0: a finite loss
+            Xb = X.copy()
+            Xb[0, 0] = big
+            calls = [
+                lambda: batch_loss_and_gradient(th, X, y, arch=arch, dtype="float32"),
+                lambda: batch_loss_and_gradient(theta, Xb, y, arch=arch, loss="l1",
+                                                dtype="float32"),
+                lambda: train(theta, X, y, arch=arch, lr=big, steps=1, progress=False,
+                              dtype="float32"),
+                lambda: train(theta, X, y, arch=arch, optimizer="adam", lr=0.1, eps=big,
+                              steps=1, progress=False, dtype="float32"),
+                lambda: interpolate(th[0], theta[0], X, y, arch=arch, ts=[0.0, 1.0],
+                                    dtype="float32"),
+                lambda: Landscape(Architecture(1, (1,), 1, activation=f"leaky_relu({big!r})"),
+                                  X, y, "mse", "float32").loss(theta),
+            ]
+            for i, call in enumerate(calls):
+                if ok:
+                    call()
+                else:
+                    with pytest.raises(ValidationError, match="float32"):
+                        call()
