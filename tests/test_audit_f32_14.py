@@ -136,3 +136,36 @@ def test_float32_refuses_exactly_what_rounds_to_inf():
                 else:
                     with pytest.raises(ValidationError, match="float32"):
                         call()
+
+
+@pytest.mark.parametrize("N", [1, 15, 16, 17, 31, 33, 257, 4099])
+def test_float32_loss_is_exact_sum_of_its_terms_at_block_edges(N):
+    """With a constant output the float32 terms are known (mse, l1: from y alone; bce: the
+    two values of one-sample evaluations, y = 0 and y = 1), and a double sum of them is exact:
+    every float32 entry point, every clone, 1 and 2 threads, at the edges of the 16-sample
+    blocks (padding lanes masked in the 8-float and the v4 clone's 16-float loss passes)."""
+    rng = np.random.default_rng(N)
+    y01 = (rng.random(N) > 0.5) * 1.0
+    yr = rng.standard_normal(N).astype(F).astype(float)
+    arch, X, _, theta = constant_output(yr, o=0.25)
+    th3 = np.repeat(theta, 3, axis=0)
+    r = F(0.25) - yr.astype(F)
+    want = {"mse": float(np.sum((r * r).astype(np.float64))) / N,
+            "l1": float(np.sum(np.abs(r).astype(np.float64))) / N}
+    for clone in _engine.supported_clones():
+        before = _engine.set_clone(clone)
+        try:
+            one = [batch_loss_and_gradient(theta, np.zeros((1, 1)), [v], arch=arch, loss="bce",
+                                           dtype="float32")[0][0] for v in (0.0, 1.0)]
+            want["bce"] = (np.sum(y01 == 0) * one[0] + np.sum(y01 == 1) * one[1]) / N
+            for loss, y in (("mse", yr), ("l1", yr), ("bce", y01)):
+                for threads in (1, 2):
+                    L = batch_loss_and_gradient(th3, X, y, arch=arch, loss=loss,
+                                                n_threads=threads, dtype="float32")[0]
+                    assert np.all(L == want[loss]), (clone, loss, threads, L, want[loss])
+                seg = interpolate(theta[0], theta[0] + 1.0 * (np.arange(arch.n_params) == 0),
+                                  X, y, arch=arch, loss=loss, ts=[0.0, 0.5, 1.0],
+                                  dtype="float32", n_threads=2).loss
+                assert np.all(seg == want[loss]), (clone, loss, seg, want[loss])
+        finally:
+            _engine.set_clone(before)
