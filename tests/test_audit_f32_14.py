@@ -169,3 +169,26 @@ def test_float32_loss_is_exact_sum_of_its_terms_at_block_edges(N):
                 assert np.all(seg == want[loss]), (clone, loss, seg, want[loss])
         finally:
             _engine.set_clone(before)
+
+
+def test_float32_train_result_survives_a_json_round_trip():
+    """``TrainResult.from_dict`` is the inverse of ``to_dict``: a float32 run's parameters and
+    trajectory come back float32 (the values are exact: float32 -> float -> JSON -> float32).
+    Before: they came back float64 while ``settings["dtype"]`` said float32."""
+    import json
+
+    from topoanalysis.dynamics import TrainResult
+
+    arch = Architecture(2, (3,), 1)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 2))
+    y = (X[:, 0] > 0) * 1.0
+    res = train(rng.standard_normal((2, arch.n_params)), X, y, arch=arch, loss="bce", lr=0.1,
+                steps=3, record_params=True, progress=False, dtype="float32")
+    back = TrainResult.from_dict(json.loads(json.dumps(res.to_dict())))
+    for name in ("params", "trajectory"):
+        a, b = getattr(res, name), getattr(back, name)
+        assert b.dtype == a.dtype == np.float32 and np.array_equal(a, b)
+    res64 = train(res.params.astype(float), X, y, arch=arch, loss="bce", lr=0.1, steps=1,
+                  progress=False)
+    assert TrainResult.from_dict(res64.to_dict()).params.dtype == np.float64
