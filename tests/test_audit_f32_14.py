@@ -192,3 +192,35 @@ def test_float32_train_result_survives_a_json_round_trip():
     res64 = train(res.params.astype(float), X, y, arch=arch, loss="bce", lr=0.1, steps=1,
                   progress=False)
     assert TrainResult.from_dict(res64.to_dict()).params.dtype == np.float64
+
+
+def test_float32_loss_lanes_identical_for_threads_shards_and_clones():
+    """One network on 20,000 samples (the pass is split into sample shards, which the threads
+    share): the double loss lanes give the same bits on 1 and 2 threads, in the flow as in
+    training, and on the v3 and v4 clones (the v4 BCE pass adds each 16-float vector's halves
+    low, then high)."""
+    from topoanalysis.init import init_params
+
+    arch = Architecture(5, (6,), 1)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20000, 5))
+    y = (X[:, 0] * X[:, 1] > 0) * 1.0
+    theta = init_params(arch, n_networks=1, seed=2)
+    kw = dict(arch=arch, loss="bce", lr=0.1, steps=6, record_every=1, progress=False,
+              dtype="float32")
+    clones = [c for c in ("v3", "v4") if c in _engine.supported_clones()] or [None]
+    runs = []
+    for clone in clones:
+        before = _engine.set_clone(clone) if clone else None
+        try:
+            for threads in (1, 2):
+                res = train(theta, X, y, n_threads=threads, **kw)
+                fl = gradient_flow(theta, X, y, arch=arch, loss="bce", t_end=0.05,
+                                   n_threads=threads, progress=False, dtype="float32")
+                runs.append((res.loss, res.params, fl.loss, fl.params))
+        finally:
+            if clone:
+                _engine.set_clone(before)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert np.array_equal(a, b)
