@@ -601,7 +601,8 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
    vector is 8 floats, one 256-bit register (the ymm registers of AVX2, and of AVX-512VL in the
    v4 clone), so a block row of TA_NB = 16 samples is two registers, and the block layout, lane
    order, reduction trees and the rule "one product per fused sum" are those of the float64
-   clones. exp is a float version (about 1 ulp); the other functions are the same code. The
+   clones, except that the loss values are added in double lanes (ta_lacc_f: a double sum of
+   float terms). exp is a float version (about 1 ulp); the other functions are the same code. The
    v4 clone computes its hot loops on 16-float zmm registers (forward and panel tiles, the BCE
    loss pass: TA_ZMM, TA_Z16, blockops_bce.h) with the same operations per result. The v3
    and v4 clones give identical bits (tests/test_engine_clone_sweep.py); the baseline clone
