@@ -601,7 +601,8 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
    vector is 8 floats, one 256-bit register (the ymm registers of AVX2, and of AVX-512VL in the
    v4 clone), so a block row of TA_NB = 16 samples is two registers, and the block layout, lane
    order, reduction trees and the rule "one product per fused sum" are those of the float64
-   clones. exp is a float version (about 1 ulp); the other functions are the same code. The
+   clones, except that the loss values are added in double lanes (ta_lacc_f: a double sum of
+   float terms). exp is a float version (about 1 ulp); the other functions are the same code. The
    v4 clone computes its hot loops on 16-float zmm registers (forward and panel tiles, the BCE
    loss pass: TA_ZMM, TA_Z16, blockops_bce.h) with the same operations per result. The v3
    and v4 clones give identical bits (tests/test_engine_clone_sweep.py); the baseline clone
@@ -611,6 +612,18 @@ static inline __attribute__((always_inline)) void ta_reduce8_v4(const double *x,
 #define TA_F32 1
 typedef float ta_v8f __attribute__((vector_size(32), aligned(4)));
 typedef int ta_v8fi __attribute__((vector_size(32), aligned(4)));
+/* The 8 double lanes of the float32 loss sums (TA_LACC in blockops_impl.h), as two 4-double
+   (256-bit) halves: lanes 0-3 and 4-7 of a float vector, each float converted exactly before
+   it is added (a 512-bit accumulator put zmm instructions into the ymm loops of the v4 clone,
+   whose interpolation kernel then ran 1.4x slower). */
+typedef double ta_v4fd __attribute__((vector_size(32)));
+typedef struct { ta_v4fd a, b; } ta_lacc_f;
+#define TA_LACC_F_ZERO ((ta_lacc_f){{0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0}})
+#define TA_LACC_F_ADD(acc, v) ({ \
+    ta_lacc_f acc_ = (acc); const ta_v8f v_ = (v); \
+    acc_.a += __builtin_convertvector(__builtin_shufflevector(v_, v_, 0, 1, 2, 3), ta_v4fd); \
+    acc_.b += __builtin_convertvector(__builtin_shufflevector(v_, v_, 4, 5, 6, 7), ta_v4fd); \
+    acc_; })
 #define TA_REAL float
 #define TA_REAL_MIN 0x1p-126f
 #define TA_SHALLOW_ARGS ta_shallow_args_f
@@ -735,7 +748,7 @@ static inline __attribute__((always_inline)) void ta_reduce8_f_v3(const float *x
 /* the BCE loss pass on zmm vectors (blockops_bce.h), defined after the clone */
 static int ta_bce_pass_v_f_v4w(const float *O, const float *Y, int n, int n_valid, float scale,
                                int need_value, int need_grad, int want_hits, float *G,
-                               ta_v8f *vacc, ta_v8f *hacc);
+                               ta_lacc_f *vacc, ta_v8f *hacc);
 #define TA_BCE_PASS_CLONE ta_bce_pass_v_f_v4w
 #include "blockops_impl.h"
 #undef TA_BCE_PASS_CLONE

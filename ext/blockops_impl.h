@@ -36,6 +36,36 @@ static __attribute__((noinline)) void TA_CAT(TA_FN(ta_aff_g), R)( \
 
 #include "blockops_math.h"
 
+/* The lane sums of loss values (TA_LACC): the clone's vector for float64; for float32 eight
+   double lanes, each float term converted (exactly) before it is added, so the float32 loss is
+   a double sum of float terms, as documented: a float partial sum dropped small terms next to
+   large ones (2^24 + 1 = 2^24) and overflowed to inf from finite terms (four mse terms of 1e38).
+   One conversion and one double addition per 8 samples, only when the value is wanted; the
+   additions are in the order of the float lanes they replace, so the v3 and v4 clones (whose
+   zmm BCE pass adds the low half, then the high half) keep identical bits. */
+#ifdef TA_F32
+#define TA_LACC ta_lacc_f
+#define TA_LACC_ZERO TA_LACC_F_ZERO
+#define TA_LACC_ADD(acc, v) TA_LACC_F_ADD((acc), (v))
+TA_INL double TA_FN(ta_lacc_sum)(TA_LACC acc)
+{
+    double lanes[8];
+    memcpy(lanes, &acc.a, sizeof(acc.a));
+    memcpy(lanes + 4, &acc.b, sizeof(acc.b));
+    return ta_sum_lanes(lanes);
+}
+#else
+#define TA_LACC ta_vd
+#define TA_LACC_ZERO V_SET1(0.0)
+#define TA_LACC_ADD(acc, v) V_ADD((acc), (v))
+TA_INL double TA_FN(ta_lacc_sum)(TA_LACC acc)
+{
+    TA_REAL lanes[TA_W];
+    V_STORE(lanes, acc);
+    return TA_SUM_LANES(lanes);
+}
+#endif
+
 /* sigma(z), and sigma'(z) in *sp, for the vectorized activations; ta_store_act stores one
    vector of pre-activations z as Z <- sigma(z) and S <- sigma'(z) (S may be NULL);
    TA_ACT_NONE and TA_ACT_LINEAR store z. Codes: enum ta_act_code
@@ -527,7 +557,7 @@ static void TA_FN(ta_backprop)(const TA_REAL *W, const TA_REAL *D, const TA_REAL
    gradient only) and log1p(e) = 2 atanh(e / (2 + e)) with 1 / (2 + e) from Newton steps (no
    division in a loss evaluation). */
 TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_vi *valid,
-                             TA_REAL scale, int need_value, int need_grad, ta_vd *g, ta_vd *acc)
+                             TA_REAL scale, int need_value, int need_grad, ta_vd *g, TA_LACC *acc)
 {
     const ta_vd zero = V_SET1(0.0), one = V_SET1(1.0), two = V_SET1(2.0), sc = V_SET1(scale);
     ta_vd r, s;
@@ -548,25 +578,25 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
             r = V_SUB(sg, y[m]);
             if (code == TA_LOSS_MSE_SIGMOID) {
                 if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(V_MUL(two, r), ds), sc));
-                if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_MUL(r, r)));
+                if (need_value) *acc = TA_LACC_ADD(*acc, V_AND(valid[m], V_MUL(r, r)));
             } else {
                 s = V_SUB(V_AND(V_GT(r, zero), one), V_AND(V_LT(r, zero), one));
                 if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(s, ds), sc));
-                if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_ABS(r)));
+                if (need_value) *acc = TA_LACC_ADD(*acc, V_AND(valid[m], V_ABS(r)));
             }
         }
     } else if (code == TA_LOSS_MSE) {
         for (m = 0; m < TA_NV; m++) {
             r = V_SUB(o[m], y[m]);
             if (need_grad) g[m] = V_AND(valid[m], V_MUL(V_MUL(two, r), sc));
-            if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_MUL(r, r)));
+            if (need_value) *acc = TA_LACC_ADD(*acc, V_AND(valid[m], V_MUL(r, r)));
         }
     } else if (code == TA_LOSS_L1) {
         for (m = 0; m < TA_NV; m++) {
             r = V_SUB(o[m], y[m]);
             s = V_SUB(V_AND(V_GT(r, zero), one), V_AND(V_LT(r, zero), one));
             if (need_grad) g[m] = V_AND(valid[m], V_MUL(s, sc));
-            if (need_value) *acc = V_ADD(*acc, V_AND(valid[m], V_ABS(r)));
+            if (need_value) *acc = TA_LACC_ADD(*acc, V_AND(valid[m], V_ABS(r)));
         }
     } else {
         for (m = 0; m < TA_NV; m++) {
@@ -583,10 +613,10 @@ TA_INL ta_vi TA_FN(ta_lossv)(int code, const ta_vd *o, const ta_vd *y, const ta_
             if (need_value) {
                 ta_vd lv = V_SUB(V_AND(V_GT(o[m], zero), o[m]), V_MUL(o[m], y[m]));
 #ifndef TA_F32
-                *acc = V_ADD(*acc, V_AND(valid[m], V_ADD(lv, TA_FN(ta_vlog1p01)(e))));
+                *acc = TA_LACC_ADD(*acc, V_AND(valid[m], V_ADD(lv, TA_FN(ta_vlog1p01)(e))));
 #else
                 ta_vd sq = V_MUL(e, TA_FN(ta_vrecip23)(V_ADD(two, e)));
-                *acc = V_ADD(*acc, V_AND(valid[m], V_ADD(lv, TA_FN(ta_v2atanh)(sq))));
+                *acc = TA_LACC_ADD(*acc, V_AND(valid[m], V_ADD(lv, TA_FN(ta_v2atanh)(sq))));
 #endif
             }
         }
@@ -612,8 +642,7 @@ static int TA_FN(ta_loss_block)(int code, const TA_REAL *O, const TA_REAL *Y, in
                                 TA_REAL scale, int need_value, TA_REAL *G, double *value)
 {
     ta_vi bad = VI_SET1(0), valid[TA_NV];
-    ta_vd acc = V_SET1(0.0);
-    TA_REAL lanes[TA_W];
+    TA_LACC acc = TA_LACC_ZERO;
     int j, m;
     if (code == TA_LOSS_CE) {
         int nonfinite = 0;
@@ -649,10 +678,8 @@ static int TA_FN(ta_loss_block)(int code, const TA_REAL *O, const TA_REAL *Y, in
         for (m = 0; m < TA_NV; m++)
             V_STORE(G + (size_t)j * TA_NB + TA_W * m, g[m]);
     }
-    if (need_value) {
-        V_STORE(lanes, acc);
-        *value = TA_SUM_LANES(lanes);
-    }
+    if (need_value)
+        *value = TA_FN(ta_lacc_sum)(acc);
     return V_ANY(bad);
 }
 
@@ -679,7 +706,8 @@ static int TA_FN(ta_head1)(const TA_REAL *w, const TA_REAL *b, int n_in, const T
                            int code, int need_value, int need_grad, TA_REAL *O, TA_REAL *gw,
                            TA_REAL *gb, TA_REAL *D, double *value, double *hits)
 {
-    ta_vd o[TA_NV], y[TA_NV], g[TA_NV], acc = V_SET1(0.0);
+    ta_vd o[TA_NV], y[TA_NV], g[TA_NV];
+    TA_LACC acc = TA_LACC_ZERO;
     ta_vi valid[TA_NV], bad;
     TA_REAL lanes[TA_W];
     int i, m;
@@ -697,8 +725,7 @@ static int TA_FN(ta_head1)(const TA_REAL *w, const TA_REAL *b, int n_in, const T
     }
     bad = TA_FN(ta_lossv)(code, o, y, valid, scale, need_value, need_grad, g, &acc);
     if (need_value) {
-        V_STORE(lanes, acc);
-        *value = TA_SUM_LANES(lanes);
+        *value = TA_FN(ta_lacc_sum)(acc);
     }
     if (hits) {
         V_STORE(lanes, TA_FN(ta_hitv)(o, y, valid));
@@ -1042,9 +1069,11 @@ static void TA_FN(ta_wgrad_panels)(const TA_REAL *Dg, const TA_REAL *Xg, size_t 
    vectorized activation), one block: Za, Zb are the first-layer pre-activations (l x NB) at the
    ends of a segment; for each of the tc points k, with u = 1 - ts[k]: hidden activations
    sigma(u Za + ts[k] Zb), the output with the point's output layer (thetas + k P + w2_off,
-   bias at b2_off or none when < 0) and the loss; the block's loss sum is added to tot[k], its
-   bce hit count to hit[k] (want_hits), the non-finite flag or-ed into flag[k]. The same
-   operations as ta_mix + ta_head1 (forward only), in one call per block. */
+   bias at b2_off or none when < 0) and the loss; the block's loss sum is added to tot[k]
+   (float32: the block's float terms are added to the point's 8 double lanes tot[8 k .. 8 k + 7],
+   which the caller reduces once with ta_sum_lanes), its bce hit count to hit[k] (want_hits),
+   the non-finite flag or-ed into flag[k]. The same operations as ta_mix + ta_head1 (forward
+   only), in one call per block. */
 static void TA_FN(ta_interp1)(const TA_REAL *Za, const TA_REAL *Zb, int l, const TA_REAL *ts,
                               int tc, const TA_REAL *thetas, int P, int w2_off, int b2_off,
                               int act, TA_REAL slope, const TA_REAL *Y, int n_valid, TA_REAL scale,
@@ -1060,7 +1089,14 @@ static void TA_FN(ta_interp1)(const TA_REAL *Za, const TA_REAL *Zb, int l, const
         const TA_REAL t = ts[k], u = 1.0 - t;
         const TA_REAL *w2 = thetas + (size_t)k * P + w2_off;
         const ta_vd uu = V_SET1(u), tt = V_SET1(t);
-        ta_vd o[TA_NV], acc = V_SET1(0.0), sd;
+        ta_vd o[TA_NV], sd;
+#ifdef TA_F32
+        TA_LACC acc;
+        memcpy(&acc.a, tot + 8 * (size_t)k, sizeof(acc.a));
+        memcpy(&acc.b, tot + 8 * (size_t)k + 4, sizeof(acc.b));
+#else
+        TA_LACC acc = TA_LACC_ZERO;
+#endif
         for (m = 0; m < TA_NV; m++) o[m] = V_SET1(b2_off >= 0 ? thetas[(size_t)k * P + b2_off] : 0.0);
         for (j = 0; j < l; j++) {
             const ta_vd w = V_SET1(w2[j]);
@@ -1073,8 +1109,12 @@ static void TA_FN(ta_interp1)(const TA_REAL *Za, const TA_REAL *Zb, int l, const
         }
         ta_vi bad = TA_FN(ta_lossv)(loss, o, y, valid, scale, 1, 0, dummy, &acc);
         if (V_ANY(bad)) flag[k] |= 1;     /* V_ANY may expand its argument more than once */
-        V_STORE(lanes, acc);
-        tot[k] += TA_SUM_LANES(lanes);
+#ifdef TA_F32
+        memcpy(tot + 8 * (size_t)k, &acc.a, sizeof(acc.a));
+        memcpy(tot + 8 * (size_t)k + 4, &acc.b, sizeof(acc.b));
+#else
+        tot[k] += TA_FN(ta_lacc_sum)(acc);
+#endif
         if (want_hits) {
             V_STORE(lanes, TA_FN(ta_hitv)(o, y, valid));
             hit[k] += TA_SUM_LANES(lanes);
@@ -1271,7 +1311,8 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                              double *hits)
 {
     const int l = a->l, d = a->d;
-    ta_vd vacc = V_SET1(0.0), hacc = V_SET1(0.0);
+    TA_LACC vacc = TA_LACC_ZERO;
+    ta_vd hacc = V_SET1(0.0);
     ta_vi bad = VI_SET1(0);
     TA_REAL lanes[TA_W];
     int g0, j, k, m;
@@ -1444,8 +1485,7 @@ static int TA_FN(ta_shallow)(const TA_SHALLOW_ARGS *a, int blk0, int blk1, doubl
                                    a->gb1);
     }
     if (a->need_value) {
-        V_STORE(lanes, vacc);
-        *value = TA_SUM_LANES(lanes);
+        *value = TA_FN(ta_lacc_sum)(vacc);
     }
     if (a->want_hits) {
         V_STORE(lanes, hacc);
@@ -1484,3 +1524,6 @@ static void TA_FN(ta_reduce_lanes)(const TA_REAL *lanes, int n, TA_REAL *out)
 #undef TA_AFFG_ROWS
 #endif
 #undef TA_INL
+#undef TA_LACC
+#undef TA_LACC_ZERO
+#undef TA_LACC_ADD

@@ -1063,7 +1063,7 @@ cdef struct ScratchF:
     float* Za           # segments: first-layer pre-activations at the ends, (l, NB) each
     float* Zb
     float* thetas       # parameters at a chunk of points, (Tc, P)
-    double* tot
+    double* tot         # segments: per-point loss lanes (Tc, 8), hit counts, flags (Tc,)
     double* hitp
     int* flag
 
@@ -1135,7 +1135,7 @@ cdef ScratchF* scratch_new_f(const Layout* L, int N, long long batch, int n_poin
         sc.Za = ta_alloc_f(nb * l1)
         sc.Zb = ta_alloc_f(nb * l1)
         sc.thetas = ta_alloc_f(<size_t>chunk_points * P)
-        sc.tot = ta_alloc(n_points)
+        sc.tot = ta_alloc(8 * <size_t>n_points)   # 8 double lanes per point (ta_interp1_f)
         sc.hitp = ta_alloc(n_points)
         sc.flag = <int*>malloc(sizeof(int) * n_points)
         if (sc.Za == NULL or sc.Zb == NULL or sc.thetas == NULL or sc.tot == NULL
@@ -1442,6 +1442,7 @@ cdef void eval_segment_f(const Layout* L, const DataF* D, const float* a, const 
     cdef double count = <double>D.N
     cdef float scale = <float>(1.0 / count)
     cdef float* th
+    cdef double* lanes
     cdef const float* X0
     t0 = 0
     while t0 < T:
@@ -1454,7 +1455,8 @@ cdef void eval_segment_f(const Layout* L, const DataF* D, const float* a, const 
             th = sc.thetas + <size_t>k * P
             for p in range(P):
                 th[p] = u * a[p] + t * b[p]
-            sc.tot[k] = 0.0
+            for p in range(8):
+                sc.tot[8 * k + p] = 0.0
             sc.hitp[k] = 0.0
             sc.flag[k] = 0
         for blk in range(nblk):
@@ -1470,7 +1472,10 @@ cdef void eval_segment_f(const Layout* L, const DataF* D, const float* a, const 
                          <int>row1[3], L.act, <float>L.slope, D.Yb + <size_t>blk * TA_NB, nv,
                          scale, L.loss, want_acc, sc.tot, sc.hitp, sc.flag)
         for k in range(tc):
-            loss_out[t0 + k] = sc.tot[k] / count
+            # the point's double lanes of float terms, added as ta_sum_lanes adds them
+            lanes = sc.tot + 8 * k
+            loss_out[t0 + k] = (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+                                + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))) / count
             acc_out[t0 + k] = sc.hitp[k] / count
             bad_out[t0 + k] = DIVERGED if sc.flag[k] else RUNNING
         t0 += tc

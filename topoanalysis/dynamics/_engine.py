@@ -142,12 +142,20 @@ class EngineData:
         return self.X.shape[0]
 
 
+def rounds_to_inf32(a):
+    """Mask of the finite entries of ``a`` that round to inf in float32: ``|x| >= FMAX +
+    ulp(FMAX) / 2`` (3.4028235677973366e38; the finite values between FMAX and that round to
+    FMAX and are float32 numbers like any other)."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.isinf(a.astype(np.float32)) & np.isfinite(a)
+
+
 def check_float32_range(name, a):
     """Refuse, with one line naming ``name``, finite entries of ``a`` beyond float32's range
-    (|x| > 3.4e38 would round to inf), before any computation."""
+    (those that round to inf, |x| >= 3.4028235677973366e38), before any computation."""
     a = np.asarray(a)
-    with np.errstate(invalid="ignore"):
-        over = np.abs(a) > np.finfo(np.float32).max
+    over = rounds_to_inf32(a)
     if over.any():
         raise ValidationError(
             f"`{name}` must lie within float32's range (|x| <= 3.4e38) with dtype='float32'; "
@@ -272,7 +280,7 @@ def check_dtype(dtype, arch=None, loss=None):
             # the kernels take the slope as a float: it must not round to inf or to 0 (a
             # leaky ReLU that would silently be a ReLU)
             s = abs(arch.negative_slope)
-            if s > float(np.finfo(np.float32).max) or (s > 0 and np.float32(s) == 0):
+            if rounds_to_inf32(s) or (s > 0 and np.float32(s) == 0):
                 raise ValidationError(
                     f"`negative_slope` must be 0 or of magnitude within float32's range "
                     f"(7.006e-46 to 3.403e+38) with dtype='float32'; got "

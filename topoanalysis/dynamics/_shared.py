@@ -170,10 +170,12 @@ class TrainResult:
         settings = dict(d["settings"])
         if isinstance(settings.get("betas"), list):
             settings["betas"] = tuple(settings["betas"])
+        # parameters and trajectory in the dtype of the run (float32 values are exact in JSON)
+        dt = np.dtype(settings.get("dtype") or "float64")
         return cls(arch=Architecture.from_dict(d["architecture"]),
-                   params=as_array(d["params"]), loss=as_array(d["loss_curves"]),
+                   params=as_array(d["params"], dt), loss=as_array(d["loss_curves"]),
                    record_steps=as_array(d["record_steps"], np.int64),
-                   conserved=as_array(d["conserved"]), trajectory=as_array(d["trajectory"]),
+                   conserved=as_array(d["conserved"]), trajectory=as_array(d["trajectory"], dt),
                    final_loss=as_array(d["final_loss"]),
                    steps_taken=as_array(d["steps_taken"], np.int64),
                    diverged=as_array(d["diverged"], bool),

@@ -83,12 +83,12 @@ def _check_betas(betas):
 
 
 def _check_float32_scalar(name, value, limit=None):
-    """Refuse a positive hyperparameter that the float32 kernels would round to inf (above
-    ``limit``, by default float32's largest number) or to 0 (below half its smallest
-    subnormal), in one line naming it."""
+    """Refuse a positive hyperparameter whose float32 rounding the float32 kernels cannot use:
+    above ``limit`` (by default float32's largest number: it rounds to inf) or 0 (below half
+    the smallest subnormal), in one line naming it."""
     fmax = float(np.finfo(np.float32).max)
     limit = fmax if limit is None else limit
-    if value > limit:
+    if _engine.rounds_to_inf32(value) or float(np.float32(value)) > limit:
         raise ValidationError(f"`{name}` must be at most {limit:.4g} (the float32 range) with "
                               f"dtype='float32'; got {value!r}.")
     if value > 0 and np.float32(value) == 0:
