@@ -60,3 +60,48 @@ def test_an_unreachable_absolute_tolerance_stops_at_once_without_numpy_warnings(
         assert out[m].status.tolist() == [3, 3] and out[m].n_evaluations.tolist() == [2, 2]
     assert np.array_equal(out["compiled"].params, out["python"].params)
 
+
+# --- compiled == reference: the records bit for bit ---------------------------------------------
+@pytest.mark.parametrize("arch, loss", [
+    (Architecture(4, (3, 6, 1), 2, activation="linear"), "cross_entropy"),
+    (Architecture(3, (6,), 3, output_bias=False), "bce"),
+    (Architecture(1, (5, 3, 5), 3, activation="tanh"), "l1"),
+    (Architecture(4, (6,), 1, activation="leaky_relu"), "mse"),
+])
+def test_records_between_steps_agree_bit_for_bit(arch, loss):
+    """The continuous extension of the reference integrator took x³ and x⁴ from NumPy's power
+    (its AVX-512 loop rounds ~5% of them differently from the C library's pow the compiled
+    flow uses), and its conserved quantities from ``conserved_quantities`` (another order of
+    the sums): loss, trajectory and conserved records differed in the last bits on AVX-512
+    machines (params and step counts did not)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((17, arch.inputs))
+    y = (rng.integers(0, arch.outputs, 17) if loss == "cross_entropy" else
+         (rng.random((17, arch.outputs)) < .5) * 1.0)
+    th = rng.standard_normal((2, arch.n_params))
+    kw = dict(arch=arch, loss=loss, t_end=0.9, rtol=1e-6, atol=1e-9, progress=False,
+              record_times=np.linspace(0, 0.9, 37), record_params=True)
+    c = gradient_flow(th, X, y, method="compiled", **kw)
+    p = gradient_flow(th, X, y, method="python", **kw)
+    for f in ("params", "loss", "trajectory", "conserved", "final_loss", "n_evaluations"):
+        assert np.array_equal(getattr(c, f), getattr(p, f)), f
+
+
+def test_huge_incoming_weights_are_recorded_alike_by_both_methods():
+    """Incoming weights ~1e155 with outgoing weights ~1e-160 (finite outputs and loss): the
+    reference integrator raised the ValidationError of ``conserved_quantities`` (squares
+    overflow) where the compiled flow records inf; now both stop the network as diverged
+    (its starting step is 0: the gradient norm overflows) with the same records."""
+    arch, X, y, th = _small(B=2)
+    th[0, :9] *= 1e155
+    th[0, 9:12] *= 1e-160
+    out = {}
+    for m in METHODS:
+        with pytest.warns(DivergenceWarning, match="1 of 2"):
+            out[m] = gradient_flow(th, X, y, arch=arch, t_end=1.0, progress=False, method=m,
+                                   record_times=[0.0, 0.5, 1.0])
+        assert out[m].status.tolist() == [3, 1]
+        assert np.isinf(out[m].conserved[0, 0]).all()
+    for f in ("params", "loss", "conserved", "n_evaluations"):
+        assert np.array_equal(getattr(out["compiled"], f), getattr(out["python"], f),
+                              equal_nan=True), f

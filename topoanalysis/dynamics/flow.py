@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
-from ..network import Architecture, conserved_quantities
+from ..network import Architecture
 from . import _engine
 from ._shared import TrainResult
 
@@ -281,6 +281,28 @@ def _pow(a, p):
     for i, v in enumerate(a.reshape(-1).tolist()):
         flat[i] = math.pow(v, p) if v >= 0.0 else math.nan
     return out
+
+
+def _conserved(arch, theta):
+    """``||incoming||² − ||outgoing||²`` per hidden neuron of the rows of ``theta``, summed
+    as the compiled flow sums them (``conserved`` of ext/_common.pxi: squares added left to
+    right, ``(in − out) + b²``); a square that overflows gives inf or NaN, as there (not the
+    ValidationError of :func:`~topoanalysis.network.conserved_quantities`)."""
+    layers = arch.unpack(np.asarray(theta))
+    out = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(len(arch.hidden)):
+            W_in, b_in = layers[i]
+            W_out, _ = layers[i + 1]
+            sw = np.zeros(W_in.shape[:-1])
+            for c in range(W_in.shape[-1]):
+                sw = sw + W_in[..., c] * W_in[..., c]
+            so = np.zeros(W_in.shape[:-1])
+            for r in range(W_out.shape[-2]):
+                so = so + W_out[..., r, :] * W_out[..., r, :]
+            b = 0.0 if b_in is None else b_in * b_in
+            out.append((sw - so) + b)
+    return np.concatenate(out, axis=-1)
 
 
 def _rms(a):
@@ -570,7 +592,7 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
         loss_rec[rows, j] = lv
         rec_acc[rows, j] = n_acc[rows]
         if record_conserved:
-            cons_rec[rows, j] = conserved_quantities(arch, th)
+            cons_rec[rows, j] = _conserved(arch, th)
         if record_params:
             param_rec[rows, j] = th
 
@@ -673,7 +695,10 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
                     if np.any(mid):
                         rows = ia[sel[mid]]
                         xm = x[mid]
-                        coeffs = [sum(p[m] * xm ** (m + 1) for m in range(4)) for p in _P]
+                        # x² as x·x, x³ and x⁴ by the C library's pow (as the compiled
+                        # flow's dense_coeffs: NumPy's AVX-512 power rounds differently)
+                        powers = (xm, xm * xm, _pow(xm, 3.0), _pow(xm, 4.0))
+                        coeffs = [sum(p[m] * powers[m] for m in range(4)) for p in _P]
                         acc = None
                         for c, k in zip(coeffs, K):
                             if np.all(c == 0.0):
@@ -689,7 +714,7 @@ def _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps, firs
                     loss_rec[ga[sel], j] = lv
                     rec_acc[ga[sel], j] = n_acc_now
                     if record_conserved:
-                        cons_rec[ga[sel], j] = conserved_quantities(arch, th)
+                        cons_rec[ga[sel], j] = _conserved(arch, th)
                     if record_params:
                         param_rec[ga[sel], j] = th
                     next_rec[ga] = hi
