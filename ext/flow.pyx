@@ -6,9 +6,11 @@
 # GIL, one OpenMP team over independent networks. Each network is integrated entirely by one
 # thread with thread-private scratch, in a fixed order of operations, so the numbers do not
 # depend on the number of threads, on the other networks of the stack, nor on how the run is
-# cut into calls: a call advances every running network by at most ``budget`` gradient
-# evaluations and returns (the owner, topoanalysis/dynamics/flow.py, calls again; a Ctrl-C is
-# seen between calls). All per-network state lives in the owner's arrays.
+# cut into calls: a call advances every running network by at most ``budget`` evaluations
+# (gradients and the records' losses; a step whose records the budget cuts is redone by the
+# next call, nothing of it stored before) and returns (the owner,
+# topoanalysis/dynamics/flow.py, calls again; a Ctrl-C is seen between calls). All
+# per-network state lives in the owner's arrays.
 #
 # The right-hand side is the engine's full-data loss gradient, computed with the same C block
 # primitives (ext/_blockops.pxd) in the same order as ``net_pass`` of ext/engine.pyx, so the
@@ -1047,21 +1049,39 @@ cdef double find_event(const Layout* L, const Data* D, const double* y0, double 
         xe = hi
     return xe
 
+cdef inline void pause_step(const FlowCfg* c, Py_ssize_t b) noexcept nogil:
+    """Stop inside the records of an accepted step (the call's budget is spent): nothing of
+    the step is kept but its records so far (``next_rec``); the next call redoes the step from
+    the same state, with the same numbers, without counting its evaluations again."""
+    c.n_acc[b] -= 1
+    c.started[b] = 2
+
+
+cdef inline void commit_control(const FlowCfg* c, Py_ssize_t b, double h_acc,
+                                double en) noexcept nogil:
+    """The step-size controller's state after an accepted step (``h_acc`` already capped at
+    the step's size right after a rejection)."""
+    c.facold[b] = np_max(en, 1e-4)
+    c.last_rej[b] = 0
+    c.h[b] = h_acc
+    c.consec[b] = 0
+
+
 cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* c,
                    Scratch* sc) noexcept nogil:
     """Advance network ``b`` by whole steps until it stops or has spent ``c.budget``
-    gradient evaluations in this call. Operation for operation the reference integrator
+    evaluations in this call (gradients and record losses; see ``pause_step``). Operation for operation the reference integrator
     (``gradient_flow(..., method="python")``) restricted to one network."""
     cdef Py_ssize_t P = L.P, p
     cdef double* th = c.theta + b * P
     cdef double* k1 = c.k1 + b * P
     cdef double* K = sc.K
     cdef double* y1
-    cdef double lv, loss1, hh, remaining, en, v, fac11, fac, h_acc, h_rej, h_new, t_new, x
+    cdef double lv, loss1, hh, remaining, en, v, fac11, fac, h_acc, h_rej, t_new, x
     cdef double t0, xe, t_e, zd
     cdef double[7] cf
     cdef long long used = 0, idx
-    cdef int s, bad, stage_bad, j, hi, i, n_cross, n_flip, n_sl_new
+    cdef int s, bad, stage_bad, j, j0, hi, i, n_cross, n_flip, n_sl_new
     cdef int8_t q
     cdef bint land, accept
     cdef int8_t* pat = c.pat + <size_t>b * c.pat_len if c.events else NULL
@@ -1114,8 +1134,13 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             stage_arg(th, hh, K, P, s, sc.ys)
             stage_bad |= rhs(L, D, sc.ys, &loss1, K + s * P, pat, sc)
         y1 = sc.ys
-        c.n_eval[b] += 6
         used += 6
+        if c.started[b] == 2:
+            # the step is redone after a call that stopped inside its records (same state,
+            # same numbers): its evaluations were counted the first time
+            c.started[b] = 1
+        else:
+            c.n_eval[b] += 6
         # error norm: sqrt(mean((h Σ E_j K_j / (atol + rtol max(|y0|, |y1|)))²))
         for p in range(P):
             v = 0.0 + E1 * K[p]
@@ -1139,22 +1164,21 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         h_rej = hh / np_min(1.0 / FAC_MIN, fac11 / SAFE)
         if c.last_rej[b]:
             h_acc = np_min(h_acc, hh)
-        h_new = h_acc if accept else h_rej
-        if accept:
-            c.facold[b] = np_max(en, 1e-4)
-        c.last_rej[b] = not accept
-        c.h[b] = h_new
         if not accept:
+            c.last_rej[b] = 1
+            c.h[b] = h_rej
             c.n_rej[b] += 1
             c.consec[b] += 1
-            if (h_new <= 16 * EPS * np_max(c.t[b], 1e-300)
+            if (h_rej <= 16 * EPS * np_max(c.t[b], 1e-300)
                     or c.consec[b] >= MAX_REJECTS):
                 c.status[b] = DIVERGED
             continue
+        # an accepted step: the records it passes first (a call whose budget runs out
+        # among them stops there and the next call redoes the step: nothing of the step is
+        # stored before its records are done), then the controller and the state
         t0 = c.t[b]
         t_new = c.t_end if land else t0 + hh
-        c.n_acc[b] += 1
-        c.consec[b] = 0
+        c.n_acc[b] += 1    # as the records see it
         xe = 2.0
         if pat != NULL:
             xe = find_event(L, D, th, hh, K, y1, pat, sc, &n_cross)
@@ -1165,16 +1189,24 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             if t_e > t_new:
                 t_e = t_new
             j = <int>c.next_rec[b]
+            j0 = j
             while j < c.R and c.rt[j] <= t_e:
+                if used >= c.budget and j > j0:
+                    break
                 x = (c.rt[j] - t0) / hh
                 if x > xe:
                     x = xe
                 dense(th, hh, K, P, x, sc.grad)
                 net_pass(L, D, sc.grad, False, &lv, NULL, sc)
                 c.n_loss_eval[b] += 1
+                used += 1
                 record(L, c, b, j, sc.grad, lv)
                 j += 1
             c.next_rec[b] = j
+            if j < c.R and c.rt[j] <= t_e:
+                pause_step(c, b)
+                return
+            commit_control(c, b, h_acc, en)
             dense_coeffs(xe, cf)
             n_flip = 0
             for i in range(n_cross):
@@ -1217,7 +1249,10 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             continue
         # records in (t, t_new]
         j = <int>c.next_rec[b]
+        j0 = j
         while j < c.R and c.rt[j] <= t_new:
+            if used >= c.budget and j > j0:
+                break
             if c.rt[j] >= t_new:
                 record(L, c, b, j, y1, loss1)
             else:
@@ -1225,9 +1260,14 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
                 dense(th, hh, K, P, x, sc.grad)
                 net_pass(L, D, sc.grad, False, &lv, NULL, sc)
                 c.n_loss_eval[b] += 1
+                used += 1
                 record(L, c, b, j, sc.grad, lv)
             j += 1
         c.next_rec[b] = j
+        if j < c.R and c.rt[j] <= t_new:
+            pause_step(c, b)
+            return
+        commit_control(c, b, h_acc, en)
         memcpy(th, y1, sizeof(double) * P)
         memcpy(k1, K + 6 * P, sizeof(double) * P)
         if pat != NULL and sc.n_sl:
@@ -1265,8 +1305,10 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                const float[:, :, ::1] Yb32=None, const double[:, :, ::1] Xp=None,
                const float[:, :, ::1] Xp32=None):
     """Advance every running network of the stack by whole Dormand-Prince steps until it
-    stops or has spent ``budget`` gradient evaluations in this call (state updated in place;
-    consecutive calls give the numbers of one long call). Parallel over networks.
+    stops or has spent ``budget`` evaluations in this call (gradients, and the loss
+    evaluations of the records between steps; a call may stop inside the records of an
+    accepted step, which the next call redoes: ``started`` 2). State updated in place;
+    consecutive calls give the numbers of one long call. Parallel over networks.
 
     ``events``: kink events (one hidden layer, one output, elementwise loss, relu / leaky
     relu / abs): ``pattern`` (B, n_blocks l NB) holds each network's frozen first-layer

@@ -105,3 +105,61 @@ def test_huge_incoming_weights_are_recorded_alike_by_both_methods():
     for f in ("params", "loss", "conserved", "n_evaluations"):
         assert np.array_equal(getattr(out["compiled"], f), getattr(out["python"], f),
                               equal_nan=True), f
+
+
+# --- interruptible: a call's records count against its budget -----------------------------------
+class _Calls:
+    """The compiled module with a ``flow_chunk`` that notes each call's budget and the loss
+    evaluations (records between steps) it spent."""
+
+    def __init__(self, kern):
+        self.kern, self.calls = kern, []
+
+    def __getattr__(self, name):
+        return getattr(self.kern, name)
+
+    def flow_chunk(self, *args):
+        n_loss = args[30]
+        before = int(n_loss.sum())
+        out = self.kern.flow_chunk(*args)
+        self.calls.append((args[17], int(n_loss.sum()) - before))
+        return out
+
+
+@pytest.mark.parametrize("events", [False, True])
+def test_records_inside_one_step_do_not_make_a_call_unbounded(monkeypatch, events):
+    """20,001 record times over a flow of ~10 steps: every step passes ~2,000 records, each a
+    loss evaluation on all data. Before: a call spent all records of its steps whatever its
+    budget (measured: 10,000 records of a 4,000-sample network kept one call, and Ctrl-C,
+    busy for 392 s). Now records count against the budget and a call may stop inside a
+    step's records (the step is redone at the next call, not counted twice): each call
+    spends at most its budget, and the numbers are those of one uncut call and of the
+    reference integrator."""
+    from topoanalysis.dynamics import flow as flow_mod
+
+    arch = Architecture(2, (4,), 1)
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((40, 2)), rng.standard_normal(40)
+    th = rng.standard_normal((2, arch.n_params))
+    kw = dict(arch=arch, loss="l1", t_end=1.0, rtol=1e-3, atol=1e-6, progress=False,
+              record_times=np.linspace(0.0, 1.0, 20001), record_params=True,
+              kink_events=events)
+    with monkeypatch.context() as m:
+        m.setattr(flow_mod, "_eval_budget", lambda *a, **k: 1 << 40)
+        one = gradient_flow(th, X, y, **kw)
+    calls = _Calls(flow_mod._flow_kernels())
+    monkeypatch.setattr(flow_mod, "_flow_kernels", lambda: calls)
+    monkeypatch.setattr(flow_mod, "_eval_budget", lambda *a, **k: 500)
+    cut = gradient_flow(th, X, y, **kw)
+    assert len(calls.calls) > 40
+    assert max(spent for _, spent in calls.calls) <= 2 * 500      # two networks
+    for f in ("params", "loss", "trajectory", "conserved", "final_loss", "final_time",
+              "steps_taken", "rejected_steps", "n_evaluations", "n_loss_evaluations",
+              "record_accepted", "step_size", "status", "kink_events", "sliding_kinks"):
+        a, b = getattr(one, f), getattr(cut, f)
+        assert (a is None and b is None) or np.array_equal(a, b, equal_nan=True), f
+    assert (one.n_loss_evaluations > 15000).all()
+    if not events:
+        ref = gradient_flow(th, X, y, method="python", **kw)
+        for f in ("params", "loss", "trajectory", "n_evaluations", "n_loss_evaluations"):
+            assert np.array_equal(getattr(one, f), getattr(ref, f)), f

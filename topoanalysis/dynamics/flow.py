@@ -83,7 +83,9 @@ class FlowResult(TrainResult):
     final_time : ndarray of shape (B,)
         Time each network reached (``t_end`` unless it stopped early).
     n_evaluations : ndarray of int64, shape (B,)
-        Gradient evaluations spent on each network (6 per attempted step, 2 to start).
+        Gradient evaluations spent on each network (6 per attempted step, 2 to start; a
+        step the compiled flow redoes because a call stopped among its records counts
+        once).
     n_loss_evaluations : ndarray of int64, shape (B,)
         Extra loss-only evaluations for records between steps.
     rejected_steps : ndarray of int64, shape (B,)
