@@ -567,20 +567,71 @@ cdef inline double xt(const Layout* L, const Data* D, long long idx, int i) noex
     return D.Xb[<size_t>blk * d * TA_NB + <size_t>i * TA_NB + m]
 
 
+cdef int solve_small(double* G, int r, double* x) noexcept nogil:
+    """Solve the ``r × r`` system ``[G | rhs]`` (row stride 9, right-hand side in column
+    ``r``; overwritten) by Gaussian elimination with partial pivoting, dependent rows dropped
+    (pivot ``<= 1e-12`` of the largest diagonal entry: that unknown is set to 0). Returns the
+    number of dropped pivots (0: ``G`` was of full rank, ``x`` the unique solution)."""
+    cdef int i, j, col, piv, dropped = 0
+    cdef double big = 0.0, tmp
+    for i in range(r):
+        x[i] = 0.0
+        if fabs(G[i * 9 + i]) > big:
+            big = fabs(G[i * 9 + i])
+    for col in range(r):
+        piv = col
+        for i in range(col + 1, r):
+            if fabs(G[i * 9 + col]) > fabs(G[piv * 9 + col]):
+                piv = i
+        if fabs(G[piv * 9 + col]) <= 1e-12 * big:
+            for i in range(col, r):
+                G[i * 9 + col] = 0.0
+            dropped += 1
+            continue
+        if piv != col:
+            for j in range(r + 1):
+                tmp = G[col * 9 + j]
+                G[col * 9 + j] = G[piv * 9 + j]
+                G[piv * 9 + j] = tmp
+        for i in range(col + 1, r):
+            tmp = G[i * 9 + col] / G[col * 9 + col]
+            for j in range(col, r + 1):
+                G[i * 9 + j] = G[i * 9 + j] - tmp * G[col * 9 + j]
+    for col in range(r - 1, -1, -1):
+        if G[col * 9 + col] == 0.0:
+            x[col] = 0.0
+            continue
+        tmp = G[col * 9 + r]
+        for j in range(col + 1, r):
+            tmp = tmp - G[col * 9 + j] * x[j]
+        x[col] = tmp / G[col * 9 + col]
+    return dropped
+
+
 cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
                              Scratch* sc) noexcept nogil:
     """Filippov sliding: the gradient was formed with ``λ = 1`` (the active side) for the
     sliding pairs; per neuron ``k`` with sliding samples ``n_1..n_r``, solve
     ``Σ_j (x̃_i · x̃_j) ν_j = −x̃_i · g_k`` (``ż_{k n_i} = 0``) by Gaussian elimination with
-    partial pivoting (dependent rows dropped), set ``λ_j = 1 + ν_j / c_j`` with
-    ``c_j = (1 − s0) w2_k g_{n_j}``, clip it to [0, 1] and add ``Σ_j c_j (λ_j − 1) x̃_j`` to
-    ``g_k``. The unclipped ``λ`` go to ``sc.sl_lam`` (outside [0, 1]: the pair leaves the
-    kink)."""
-    cdef int l = <int>L.rows[0], d = L.d, k, i, j, r, col, piv, dx
+    partial pivoting, set ``λ_j = 1 + ν_j / c_j`` with ``c_j = (1 − s0) w2_k g_{n_j}``, clip
+    it to [0, 1] and add ``Σ_j c_j (λ_j − 1) x̃_j`` to ``g_k``. The unclipped ``λ`` go to
+    ``sc.sl_lam`` (outside [0, 1]: the pair leaves the kink).
+
+    When the inputs ``x̃_j`` are dependent (duplicate samples, or every sample at once at
+    ``w_k = 0`` without hidden bias) the fractions are not unique: the ones closest to 1/2
+    are taken, ``μ = λ − 1 = −1/2 + C G ζ`` with ``(G C² G) ζ = q + G C / 2`` (``G`` the Gram
+    matrix, ``C = diag(c)``, ``q`` the right-hand side; the minimum-norm solution of
+    ``G C μ = q`` about ``−1/2``). A basic solution (the dropped rows' ``ν = 0``) put the
+    whole correction on one pair, outside [0, 1], and the clipped field left the kink."""
+    cdef int l = <int>L.rows[0], d = L.d, k, i, j, m, r, col, dx
     cdef int[8] sel
-    cdef double[8][9] G
+    cdef double[8][8] G0
+    cdef double[72] G
     cdef double[8] nu
-    cdef double gk, big, tmp, s0 = side_value(L.act, L.slope, False), c, lam
+    cdef double[8] q
+    cdef double[8] cc
+    cdef double[8] zeta
+    cdef double tmp, s0 = side_value(L.act, L.slope, False), c, lam
     cdef long long w0, b0
     dx = d + 1 if L.rows[3] >= 0 else d
     for i in range(sc.n_sl):
@@ -601,48 +652,37 @@ cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
                 tmp = 0.0
                 for col in range(dx):
                     tmp = tmp + xt(L, D, sc.sl_idx[sel[i]], col) * xt(L, D, sc.sl_idx[sel[j]], col)
-                G[i][j] = tmp
+                G0[i][j] = tmp
+                G[i * 9 + j] = tmp
             tmp = 0.0
             for col in range(d):
                 tmp = tmp + xt(L, D, sc.sl_idx[sel[i]], col) * grad[w0 + col]
             if b0 >= 0:
                 tmp = tmp + grad[b0]
-            G[i][r] = -tmp
-            nu[i] = 0.0
-        big = 0.0
-        for i in range(r):
-            if fabs(G[i][i]) > big:
-                big = fabs(G[i][i])
-        # elimination with partial pivoting on the rows below
-        for col in range(r):
-            piv = col
-            for i in range(col + 1, r):
-                if fabs(G[i][col]) > fabs(G[piv][col]):
-                    piv = i
-            if fabs(G[piv][col]) <= 1e-12 * big:
-                for i in range(col, r):
-                    G[i][col] = 0.0
-                continue
-            if piv != col:
-                for j in range(r + 1):
-                    tmp = G[col][j]
-                    G[col][j] = G[piv][j]
-                    G[piv][j] = tmp
-            for i in range(col + 1, r):
-                tmp = G[i][col] / G[col][col]
-                for j in range(col, r + 1):
-                    G[i][j] = G[i][j] - tmp * G[col][j]
-        for col in range(r - 1, -1, -1):
-            if G[col][col] == 0.0:
-                nu[col] = 0.0
-                continue
-            tmp = G[col][r]
-            for j in range(col + 1, r):
-                tmp = tmp - G[col][j] * nu[j]
-            nu[col] = tmp / G[col][col]
+            q[i] = -tmp
+            G[i * 9 + r] = -tmp
+            cc[i] = (1.0 - s0) * sc.sl_D[sel[i]]
+        if solve_small(G, r, nu) > 0:
+            # dependent inputs: the fractions closest to 1/2 (see above)
+            for i in range(r):
+                for j in range(r):
+                    tmp = 0.0
+                    for m in range(r):
+                        tmp = tmp + G0[i][m] * cc[m] * cc[m] * G0[m][j]
+                    G[i * 9 + j] = tmp
+                tmp = q[i]
+                for m in range(r):
+                    tmp = tmp + 0.5 * G0[i][m] * cc[m]
+                G[i * 9 + r] = tmp
+            solve_small(G, r, zeta)
+            for j in range(r):
+                tmp = 0.0
+                for m in range(r):
+                    tmp = tmp + G0[j][m] * zeta[m]
+                nu[j] = cc[j] * (-0.5 + cc[j] * tmp)
         # pivoting permuted the unknowns' equations only, not the unknowns: nu[j] is x̃_j's
         for j in range(r):
-            c = (1.0 - s0) * sc.sl_D[sel[j]]
+            c = cc[j]
             if c == 0.0:
                 continue
             lam = 1.0 + nu[j] / c
