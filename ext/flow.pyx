@@ -151,6 +151,9 @@ cdef struct Scratch:
     long long* sl_idx
     double* sl_D
     double* sl_lam
+    # more than 8 sliding pairs on a neuron: the (dx, dx + 1) system and 3 dx-vectors
+    double* sl_M
+    double* sl_v
     # float32 right-hand side: the shallow kernel's scratch, lanes and parts in float, the
     # state rounded to float
     float* f_H
@@ -198,6 +201,8 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.sl_idx)
     free(sc.sl_D)
     free(sc.sl_lam)
+    free(sc.sl_M)
+    free(sc.sl_v)
     free(sc.f_H)
     free(sc.f_S)
     free(sc.f_D)
@@ -279,8 +284,11 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.sl_idx = <long long*>malloc(sizeof(long long) * (l1 * nblk * nb + 1))
         sc.sl_D = ta_alloc(l1 * nblk * nb + 1)
         sc.sl_lam = ta_alloc(l1 * nblk * nb + 1)
+        sc.sl_M = ta_alloc(<size_t>(L.d + 1) * (L.d + 2) + <size_t>2 * (L.d + 1) * (L.d + 1))
+        sc.sl_v = ta_alloc(<size_t>3 * (L.d + 1))
         if (sc.zb == NULL or sc.ev_Z == NULL or sc.ev_H == NULL or sc.cand == NULL
-                or sc.sl_idx == NULL or sc.sl_D == NULL or sc.sl_lam == NULL):
+                or sc.sl_idx == NULL or sc.sl_D == NULL or sc.sl_lam == NULL
+                or sc.sl_M == NULL or sc.sl_v == NULL):
             scratch_free(sc)
             return NULL
     return sc
@@ -567,45 +575,125 @@ cdef inline double xt(const Layout* L, const Data* D, long long idx, int i) noex
     return D.Xb[<size_t>blk * d * TA_NB + <size_t>i * TA_NB + m]
 
 
-cdef int solve_small(double* G, int r, double* x) noexcept nogil:
-    """Solve the ``r × r`` system ``[G | rhs]`` (row stride 9, right-hand side in column
+cdef inline int solve_small(double* G, int r, double* x) noexcept nogil:
+    """``solve_rows`` with row stride 9 (the ``8 × 9`` systems of ``sliding_correction``)."""
+    return solve_rows(G, r, 9, x)
+
+
+cdef int solve_rows(double* G, int r, int S, double* x) noexcept nogil:
+    """Solve the ``r × r`` system ``[G | rhs]`` (row stride ``S``, right-hand side in column
     ``r``; overwritten) by Gaussian elimination with partial pivoting, dependent rows dropped
-    (pivot ``<= 1e-12`` of the largest diagonal entry: that unknown is set to 0). Returns the
-    number of dropped pivots (0: ``G`` was of full rank, ``x`` the unique solution)."""
+    (pivot ``<= 1e-12`` of the largest entry: that unknown is set to 0). Returns the number
+    of dropped pivots (0: ``G`` was of full rank, ``x`` the unique solution)."""
     cdef int i, j, col, piv, dropped = 0
     cdef double big = 0.0, tmp
     for i in range(r):
         x[i] = 0.0
-        if fabs(G[i * 9 + i]) > big:
-            big = fabs(G[i * 9 + i])
+        for j in range(r):
+            if fabs(G[i * S + j]) > big:
+                big = fabs(G[i * S + j])
     for col in range(r):
         piv = col
         for i in range(col + 1, r):
-            if fabs(G[i * 9 + col]) > fabs(G[piv * 9 + col]):
+            if fabs(G[i * S + col]) > fabs(G[piv * S + col]):
                 piv = i
-        if fabs(G[piv * 9 + col]) <= 1e-12 * big:
+        if fabs(G[piv * S + col]) <= 1e-12 * big:
             for i in range(col, r):
-                G[i * 9 + col] = 0.0
+                G[i * S + col] = 0.0
             dropped += 1
             continue
         if piv != col:
             for j in range(r + 1):
-                tmp = G[col * 9 + j]
-                G[col * 9 + j] = G[piv * 9 + j]
-                G[piv * 9 + j] = tmp
+                tmp = G[col * S + j]
+                G[col * S + j] = G[piv * S + j]
+                G[piv * S + j] = tmp
         for i in range(col + 1, r):
-            tmp = G[i * 9 + col] / G[col * 9 + col]
+            tmp = G[i * S + col] / G[col * S + col]
             for j in range(col, r + 1):
-                G[i * 9 + j] = G[i * 9 + j] - tmp * G[col * 9 + j]
+                G[i * S + j] = G[i * S + j] - tmp * G[col * S + j]
     for col in range(r - 1, -1, -1):
-        if G[col * 9 + col] == 0.0:
+        if G[col * S + col] == 0.0:
             x[col] = 0.0
             continue
-        tmp = G[col * 9 + r]
+        tmp = G[col * S + r]
         for j in range(col + 1, r):
-            tmp = tmp - G[col * 9 + j] * x[j]
-        x[col] = tmp / G[col * 9 + col]
+            tmp = tmp - G[col * S + j] * x[j]
+        x[col] = tmp / G[col * S + col]
     return dropped
+
+
+cdef void slide_many(const Layout* L, const Data* D, double* grad, Scratch* sc, int k,
+                     double s0) noexcept nogil:
+    """``sliding_correction`` for a neuron ``k`` with more than 8 sliding pairs, in the
+    input space: with ``S = Σ x̃_j x̃_jᵀ``, ``W = Σ c_j² x̃_j x̃_jᵀ`` and
+    ``a = g_k − ½ Σ c_j x̃_j``, solve ``S W η = −S a`` (``dx × dx``); then
+    ``λ_j = ½ + c_j x̃_j · η``: the fractions closest to 1/2 that keep every pair's ``ż = 0``
+    (the minimum-norm solution of the pairs' system, as for dependent inputs; pairs with
+    ``c_j = 0`` take no part)."""
+    cdef int l = <int>L.rows[0], d = L.d, dx, i, m, n
+    cdef long long w0 = L.rows[2] + <long long>k * d
+    cdef long long b0 = L.rows[3] + k if L.rows[3] >= 0 else -1
+    cdef double* M
+    cdef double* Sm
+    cdef double* Wm
+    cdef double* a = sc.sl_v
+    cdef double* eta
+    cdef double c, tmp, lam, xi, xm
+    dx = d + 1 if b0 >= 0 else d
+    M = sc.sl_M
+    Sm = M + <size_t>dx * (dx + 1)
+    Wm = Sm + <size_t>dx * dx
+    eta = a + dx
+    memset(Sm, 0, sizeof(double) * dx * dx)
+    memset(Wm, 0, sizeof(double) * dx * dx)
+    for i in range(d):
+        a[i] = grad[w0 + i]
+    if b0 >= 0:
+        a[d] = grad[b0]
+    for n in range(sc.n_sl):
+        if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
+            continue
+        c = (1.0 - s0) * sc.sl_D[n]
+        if c == 0.0:
+            continue
+        for i in range(dx):
+            xi = xt(L, D, sc.sl_idx[n], i)
+            a[i] = a[i] - 0.5 * c * xi
+            for m in range(dx):
+                xm = xt(L, D, sc.sl_idx[n], m)
+                Sm[i * dx + m] = Sm[i * dx + m] + xi * xm
+                Wm[i * dx + m] = Wm[i * dx + m] + c * c * xi * xm
+    for i in range(dx):
+        for m in range(dx):
+            tmp = 0.0
+            for n in range(dx):
+                tmp = tmp + Sm[i * dx + n] * Wm[n * dx + m]
+            M[i * (dx + 1) + m] = tmp
+        tmp = 0.0
+        for n in range(dx):
+            tmp = tmp + Sm[i * dx + n] * a[n]
+        M[i * (dx + 1) + dx] = -tmp
+    solve_rows(M, dx, dx + 1, eta)
+    for n in range(sc.n_sl):
+        if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
+            continue
+        c = (1.0 - s0) * sc.sl_D[n]
+        if c == 0.0:
+            continue
+        tmp = 0.0
+        for i in range(dx):
+            tmp = tmp + xt(L, D, sc.sl_idx[n], i) * eta[i]
+        lam = 0.5 + c * tmp
+        sc.sl_lam[n] = lam
+        if lam > 1.0:
+            lam = 1.0
+        elif lam < 0.0:
+            lam = 0.0
+        tmp = c * (lam - 1.0)
+        for i in range(d):
+            grad[w0 + i] = grad[w0 + i] + tmp * xt(L, D, sc.sl_idx[n], i)
+        if b0 >= 0:
+            grad[b0] = grad[b0] + tmp
 
 
 cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
@@ -622,7 +710,9 @@ cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
     are taken, ``μ = λ − 1 = −1/2 + C G ζ`` with ``(G C² G) ζ = q + G C / 2`` (``G`` the Gram
     matrix, ``C = diag(c)``, ``q`` the right-hand side; the minimum-norm solution of
     ``G C μ = q`` about ``−1/2``). A basic solution (the dropped rows' ``ν = 0``) put the
-    whole correction on one pair, outside [0, 1], and the clipped field left the kink."""
+    whole correction on one pair, outside [0, 1], and the clipped field left the kink.
+    A neuron with more than 8 sliding pairs is solved in the input space (``slide_many``;
+    the pairs after the 8th used to be left out, at ``λ = 1`` for ever)."""
     cdef int l = <int>L.rows[0], d = L.d, k, i, j, m, r, col, dx
     cdef int[8] sel
     cdef double[8][8] G0
@@ -639,10 +729,14 @@ cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
     for k in range(l):
         r = 0
         for i in range(sc.n_sl):
-            if <int>((sc.sl_idx[i] // TA_NB) % l) == k and r < 8:
-                sel[r] = i
+            if <int>((sc.sl_idx[i] // TA_NB) % l) == k:
+                if r < 8:
+                    sel[r] = i
                 r += 1
         if r == 0:
+            continue
+        if r > 8:
+            slide_many(L, D, grad, sc, k, s0)
             continue
         w0 = L.rows[2] + <long long>k * d
         b0 = L.rows[3] + k if L.rows[3] >= 0 else -1

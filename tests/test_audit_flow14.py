@@ -167,7 +167,8 @@ def test_records_inside_one_step_do_not_make_a_call_unbounded(monkeypatch, event
 
 # --- kink events: sliding on dependent kinks ------------------------------------------------------
 @pytest.mark.parametrize("xs", [[1.0, 2.0], [1.0, 2.0, 3.0], [1.0, -2.0, 0.5, 3.0],
-                                [1.0, 1.0, 1.0]])
+                                [1.0, 1.0, 1.0], list(np.linspace(0.5, 3.0, 12)),
+                                [1.0] * 20])
 def test_sliding_pairs_with_dependent_inputs_stay_on_the_kink(xs):
     """f = a |w x| + c without hidden bias on several inputs, y = 0, from (0.3, 1, 1): every
     pair reaches its kink when w = 0, where both sides push w back (ẇ ∝ −a c Σ|x_n| sign w):
@@ -176,7 +177,9 @@ def test_sliding_pairs_with_dependent_inputs_stay_on_the_kink(xs):
     the elimination put the whole correction on the first pair (λ = −1/2 clipped to 0, the
     others λ = 1): w left the kink, ~20-40 spurious events, c off by up to 7× at t = 3 (and
     not converging with the tolerance). Now the Filippov fractions closest to 1/2 are
-    taken."""
+    taken. More than 8 sliding pairs on one neuron (12 inputs, 20 duplicates): the pairs
+    after the 8th were left out of the system (λ = 1 for ever); at rtol 1e-9, 2,872
+    events and 178,462 evaluations, c off by 7e-4."""
     arch = Architecture(1, (1,), 1, activation="abs", hidden_bias=False)
     X, y = np.array(xs)[:, None], np.zeros(len(xs))
     times = np.linspace(0, 3, 31)
