@@ -198,3 +198,23 @@ def test_sliding_pairs_with_dependent_inputs_stay_on_the_kink(xs):
     loose = gradient_flow(np.array([0.3, 1.0, 1.0]), X, y, arch=arch, t_end=3.0, rtol=1e-6,
                           atol=1e-8, kink_events=True, progress=False)
     np.testing.assert_allclose(loose.params[0], ev.params[0], rtol=0, atol=1e-7)
+
+
+# --- memory of the records ------------------------------------------------------------------------
+@pytest.mark.parametrize("method", METHODS)
+def test_records_beyond_the_available_memory_are_refused_before_any_work(monkeypatch, method):
+    """``train`` refuses records that do not fit in memory (ResourceError naming the size);
+    ``gradient_flow`` allocated ``(B, R, P)`` trajectories without a check (on this 23 GB
+    machine, 2e8 record times with ``record_params`` asked NumPy for 20.8 GB before any
+    step). Now the same one-line ResourceError, naming ``record_times``."""
+    from topoanalysis import _resources
+    from topoanalysis.exceptions import ResourceError
+
+    monkeypatch.setattr(_resources, "available_memory", lambda: 4e6)
+    arch, X, y, th = _small(B=2)
+    kw = dict(arch=arch, t_end=1.0, progress=False, method=method)
+    with pytest.raises(ResourceError, match="record_times"):
+        gradient_flow(th, X, y, record_times=np.linspace(0, 1, 100001), record_params=True,
+                      **kw)
+    r = gradient_flow(th, X, y, record_times=np.linspace(0, 1, 101), **kw)   # fits
+    assert (r.status == 1).all()

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .._resources import check_memory
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import ValidationError
 from ..network import Architecture
@@ -442,6 +443,10 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     ------
     ValidationError
         For an invalid argument; the message names it.
+    ResourceError
+        When the records (``B × R`` losses, conserved quantities and, with
+        ``record_params``, parameters) would not fit in the available memory; before any
+        work.
 
     Warns
     -----
@@ -539,6 +544,13 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
         _engine.check_float32_range("y", data.Y)
         data32 = _engine.block_data(data.X, data.Y, "float32")
     B, P = theta.shape
+    R, H = rt.size, arch.neuron_count
+    # the records (loss, accepted steps, conserved quantities, parameters) and the state,
+    # before any work, as train does (the reference integrator also holds its 7 stages)
+    check_memory(8.0 * B * R * (2 + (H if record_conserved else 0) + (P if record_params else 0))
+                 + 8.0 * B * P * (12 if method == "compiled" else 16),
+                 f"the flow's records of {B} network(s) × {R} record times"
+                 + (f" × {P} parameters" if record_params else ""), param="record_times")
     n_threads = _engine.resolve_threads(n_threads, B)
     if method == "python":
         res = _flow_python(arch, theta, data, loss, t_end, rtol, atol, rt, max_steps,
