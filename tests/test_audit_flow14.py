@@ -218,3 +218,108 @@ def test_records_beyond_the_available_memory_are_refused_before_any_work(monkeyp
                       **kw)
     r = gradient_flow(th, X, y, record_times=np.linspace(0, 1, 101), **kw)   # fits
     assert (r.status == 1).all()
+
+
+# --- kink events against the closed form of the l1 flow -------------------------------------------
+def _l1_exact(W, b, a, c, X, act, times, slope=0.01):
+    """The flow of f = Σ a_k σ(w_k·x + b_k) + c under the l1 loss while every residual is
+    negative (targets 1e4): ċ = 1 and, per neuron, with u = (w, b), m = mean_n s_n x̃_n
+    (s_n the activation's slope on the pair's side), u̇ = a m, ȧ = m·u: between kinks
+    a(s) = a0 cosh(|m| s) + (m·u0)/|m| sinh(|m| s), u(s) = u0 + m A(s), A = ∫a. Crossings are
+    located on the closed form (brentq); returns the parameters at ``times`` and the
+    crossing times."""
+    from scipy.optimize import brentq
+
+    N = X.shape[0]
+    Xt = np.c_[X, np.ones(N)]
+    side = {"relu": 0.0, "leaky_relu": slope, "abs": -1.0}[act]
+
+    def state(u, a0, m, s):
+        mm, v0 = np.linalg.norm(m), m @ u
+        if mm == 0.0:      # a dead neuron (relu, every sample inactive): nothing moves
+            return u, a0
+        A = a0 * np.sinh(mm * s) / mm + v0 * (np.cosh(mm * s) - 1) / mm ** 2
+        return u + m * A, a0 * np.cosh(mm * s) + v0 / mm * np.sinh(mm * s)
+
+    T = times[-1]
+    out = np.zeros((len(times), W.size + len(b) + len(a) + 1))
+    crossings = []
+    for k in range(len(a)):
+        u, ak, t = np.r_[W[k], b[k]], a[k], 0.0
+        act_ = Xt @ u > 0
+        pieces = []
+        while True:
+            m = (np.where(act_, 1.0, side)[:, None] * Xt).mean(axis=0)
+            pieces.append((t, u, ak, m))
+            best = None
+            for n in range(N):
+                g = lambda s: Xt[n] @ state(u, ak, m, s)[0]  # noqa: E731
+                grid = np.linspace(0, T - t, 400)[1:]
+                vals = np.array([g(s) for s in grid])
+                hit = np.flatnonzero((vals > 0) != act_[n])
+                if hit.size:
+                    lo = grid[hit[0] - 1] if hit[0] else 0.0
+                    s = brentq(g, lo, grid[hit[0]], xtol=1e-15, rtol=1e-15) if g(lo) != 0 \
+                        else lo
+                    best = min(best, (s, n)) if best else (s, n)
+            if best is None:
+                break
+            s, n = best
+            u, ak = state(u, ak, m, s)
+            t += s
+            act_[n] = not act_[n]
+            crossings.append(t)
+        for i, ti in enumerate(times):
+            t0, u0, a0, m = [p for p in pieces if p[0] <= ti][-1]
+            uu, aa = state(u0, a0, m, ti - t0)
+            d = W.shape[1]
+            out[i, k * d:(k + 1) * d] = uu[:d]
+            out[i, W.size + k] = uu[d]
+            out[i, W.size + len(b) + k] = aa
+    out[:, -1] = c + np.asarray(times)
+    return out, sorted(crossings)
+
+
+@pytest.mark.parametrize("act, seed", [("relu", 0), ("leaky_relu", 4), ("abs", 1),
+                                       ("relu", 7)])
+def test_kink_events_follow_the_closed_form_of_the_l1_flow(act, seed):
+    """Several neurons and samples, each crossing located on the closed form: with events the
+    records (including records exactly at the crossing times) are the closed form to 2e-9
+    at rtol 1e-10, and one event per crossing; without events the same to 1e-7."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((5, 2))
+    W, b, a = rng.standard_normal((3, 2)), rng.standard_normal(3) * 0.5, \
+        rng.standard_normal(3) * 0.5
+    arch = Architecture(2, (3,), 1, activation=act)
+    _, cross = _l1_exact(W, b, a, 0.0, X, act, np.array([0.0, 2.0]))
+    assert len(cross) >= 1
+    times = np.unique(np.r_[np.linspace(0, 2, 9), cross])
+    exact, _ = _l1_exact(W, b, a, 0.0, X, act, times)
+    th = np.r_[W.ravel(), b, a, 0.0]
+    kw = dict(arch=arch, loss="l1", t_end=2.0, rtol=1e-10, atol=1e-12, record_times=times,
+              record_params=True, progress=False)
+    ev = gradient_flow(th, X, np.full(5, 1e4), kink_events=True, **kw)
+    assert ev.kink_events[0] == len(cross) and ev.sliding_kinks[0] == 0
+    np.testing.assert_allclose(ev.trajectory[0], exact, rtol=0, atol=2e-9)
+    plain = gradient_flow(th, X, np.full(5, 1e4), **kw)
+    np.testing.assert_allclose(plain.trajectory[0], exact, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("W, b, a, X, n_events", [
+    ([[1.0, 0.0]], [-1.0], [0.5], [[1.0, 0.0], [2.0, 1.0]], 1),      # z = 0 at t = 0, rises
+    ([[1.0, 0.0]], [-1.0], [-0.5], [[1.0, 0.0], [2.0, 1.0]], 1),     # z = 0 at t = 0, falls
+    ([[1.5], [1.5]], [-0.5, -0.5], [0.0, 0.0], [[1.0], [0.0]], 1),   # two neurons at once
+    ([[1.5], [1.5]], [-0.5, -0.5 - 1e-9], [0.0, 0.0], [[1.0], [0.0]], 2),   # 2.4e-9 apart
+    ([[1.0], [1.5]], [-10.0, -0.5], [1.0, 0.0], [[1.0], [0.0]], 1),  # a dead neuron
+])
+def test_kink_events_at_zero_simultaneous_and_dead(W, b, a, X, n_events):
+    W, b, a, X = (np.array(v, dtype=float) for v in (W, b, a, X))
+    arch = Architecture(W.shape[1], (len(a),), 1)
+    _, cross = _l1_exact(W, b, a, 0.0, X, "relu", np.array([0.0, 3.0]))
+    times = np.unique(np.r_[np.linspace(0, 3, 7), cross])
+    exact, _ = _l1_exact(W, b, a, 0.0, X, "relu", times)
+    ev = gradient_flow(np.r_[W.ravel(), b, a, 0.0], X, np.full(len(X), 1e8), arch=arch,
+                       loss="l1", t_end=3.0, rtol=1e-10, atol=1e-12, record_times=times,
+                       record_params=True, progress=False, kink_events=True)
+    assert ev.kink_events[0] == n_events and ev.sliding_kinks[0] == 0
+    np.testing.assert_allclose(ev.trajectory[0], exact, rtol=1e-9, atol=2e-9)
