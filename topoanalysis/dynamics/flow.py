@@ -477,6 +477,10 @@ def gradient_flow(theta0, X, y, *, arch=None, loss="mse", t_end, rtol=1e-5, atol
     (measured: ~10× more evaluations per 10× smaller tolerance for such networks, against
     ~1.6× for smooth ones). Tolerances of ``1e-3`` to ``1e-5`` are practical for ReLU
     networks; smooth activations (``tanh``, ``sigmoid``, ``linear``) take any tolerance.
+    The ``l1`` loss has the same kind of kink where an output meets its target: a flow that
+    holds outputs at their targets slides there and pays the same ``1/rtol`` with any
+    activation, with or without ``kink_events`` (which treats the activations' kinks only;
+    measured: 7·10⁴, 5.8·10⁵, 5.7·10⁶ evaluations at ``rtol`` 1e-4, 1e-5, 1e-6).
 
     An explicit Runge–Kutta method does not conserve the quadratic invariants
     ``c_k = ||w_k||² − ||a_k||²`` of positively homogeneous networks exactly; their drift is
