@@ -6,9 +6,11 @@
 # GIL, one OpenMP team over independent networks. Each network is integrated entirely by one
 # thread with thread-private scratch, in a fixed order of operations, so the numbers do not
 # depend on the number of threads, on the other networks of the stack, nor on how the run is
-# cut into calls: a call advances every running network by at most ``budget`` gradient
-# evaluations and returns (the owner, topoanalysis/dynamics/flow.py, calls again; a Ctrl-C is
-# seen between calls). All per-network state lives in the owner's arrays.
+# cut into calls: a call advances every running network by at most ``budget`` evaluations
+# (gradients and the records' losses; a step whose records the budget cuts is redone by the
+# next call, nothing of it stored before) and returns (the owner,
+# topoanalysis/dynamics/flow.py, calls again; a Ctrl-C is seen between calls). All
+# per-network state lives in the owner's arrays.
 #
 # The right-hand side is the engine's full-data loss gradient, computed with the same C block
 # primitives (ext/_blockops.pxd) in the same order as ``net_pass`` of ext/engine.pyx, so the
@@ -149,6 +151,9 @@ cdef struct Scratch:
     long long* sl_idx
     double* sl_D
     double* sl_lam
+    # more than 8 sliding pairs on a neuron: the (dx, dx + 1) system and 3 dx-vectors
+    double* sl_M
+    double* sl_v
     # float32 right-hand side: the shallow kernel's scratch, lanes and parts in float, the
     # state rounded to float
     float* f_H
@@ -196,6 +201,8 @@ cdef void scratch_free(Scratch* sc) noexcept nogil:
     free(sc.sl_idx)
     free(sc.sl_D)
     free(sc.sl_lam)
+    free(sc.sl_M)
+    free(sc.sl_v)
     free(sc.f_H)
     free(sc.f_S)
     free(sc.f_D)
@@ -277,8 +284,11 @@ cdef Scratch* scratch_new(const Layout* L, int N, bint events, bint f32) noexcep
         sc.sl_idx = <long long*>malloc(sizeof(long long) * (l1 * nblk * nb + 1))
         sc.sl_D = ta_alloc(l1 * nblk * nb + 1)
         sc.sl_lam = ta_alloc(l1 * nblk * nb + 1)
+        sc.sl_M = ta_alloc(<size_t>(L.d + 1) * (L.d + 2) + <size_t>2 * (L.d + 1) * (L.d + 1))
+        sc.sl_v = ta_alloc(<size_t>3 * (L.d + 1))
         if (sc.zb == NULL or sc.ev_Z == NULL or sc.ev_H == NULL or sc.cand == NULL
-                or sc.sl_idx == NULL or sc.sl_D == NULL or sc.sl_lam == NULL):
+                or sc.sl_idx == NULL or sc.sl_D == NULL or sc.sl_lam == NULL
+                or sc.sl_M == NULL or sc.sl_v == NULL):
             scratch_free(sc)
             return NULL
     return sc
@@ -565,20 +575,153 @@ cdef inline double xt(const Layout* L, const Data* D, long long idx, int i) noex
     return D.Xb[<size_t>blk * d * TA_NB + <size_t>i * TA_NB + m]
 
 
+cdef inline int solve_small(double* G, int r, double* x) noexcept nogil:
+    """``solve_rows`` with row stride 9 (the ``8 × 9`` systems of ``sliding_correction``)."""
+    return solve_rows(G, r, 9, x)
+
+
+cdef int solve_rows(double* G, int r, int S, double* x) noexcept nogil:
+    """Solve the ``r × r`` system ``[G | rhs]`` (row stride ``S``, right-hand side in column
+    ``r``; overwritten) by Gaussian elimination with partial pivoting, dependent rows dropped
+    (pivot ``<= 1e-12`` of the largest entry: that unknown is set to 0). Returns the number
+    of dropped pivots (0: ``G`` was of full rank, ``x`` the unique solution)."""
+    cdef int i, j, col, piv, dropped = 0
+    cdef double big = 0.0, tmp
+    for i in range(r):
+        x[i] = 0.0
+        for j in range(r):
+            if fabs(G[i * S + j]) > big:
+                big = fabs(G[i * S + j])
+    for col in range(r):
+        piv = col
+        for i in range(col + 1, r):
+            if fabs(G[i * S + col]) > fabs(G[piv * S + col]):
+                piv = i
+        if fabs(G[piv * S + col]) <= 1e-12 * big:
+            for i in range(col, r):
+                G[i * S + col] = 0.0
+            dropped += 1
+            continue
+        if piv != col:
+            for j in range(r + 1):
+                tmp = G[col * S + j]
+                G[col * S + j] = G[piv * S + j]
+                G[piv * S + j] = tmp
+        for i in range(col + 1, r):
+            tmp = G[i * S + col] / G[col * S + col]
+            for j in range(col, r + 1):
+                G[i * S + j] = G[i * S + j] - tmp * G[col * S + j]
+    for col in range(r - 1, -1, -1):
+        if G[col * S + col] == 0.0:
+            x[col] = 0.0
+            continue
+        tmp = G[col * S + r]
+        for j in range(col + 1, r):
+            tmp = tmp - G[col * S + j] * x[j]
+        x[col] = tmp / G[col * S + col]
+    return dropped
+
+
+cdef void slide_many(const Layout* L, const Data* D, double* grad, Scratch* sc, int k,
+                     double s0) noexcept nogil:
+    """``sliding_correction`` for a neuron ``k`` with more than 8 sliding pairs, in the
+    input space: with ``S = Σ x̃_j x̃_jᵀ``, ``W = Σ c_j² x̃_j x̃_jᵀ`` and
+    ``a = g_k − ½ Σ c_j x̃_j``, solve ``S W η = −S a`` (``dx × dx``); then
+    ``λ_j = ½ + c_j x̃_j · η``: the fractions closest to 1/2 that keep every pair's ``ż = 0``
+    (the minimum-norm solution of the pairs' system, as for dependent inputs; pairs with
+    ``c_j = 0`` take no part)."""
+    cdef int l = <int>L.rows[0], d = L.d, dx, i, m, n
+    cdef long long w0 = L.rows[2] + <long long>k * d
+    cdef long long b0 = L.rows[3] + k if L.rows[3] >= 0 else -1
+    cdef double* M
+    cdef double* Sm
+    cdef double* Wm
+    cdef double* a = sc.sl_v
+    cdef double* eta
+    cdef double c, tmp, lam, xi, xm
+    dx = d + 1 if b0 >= 0 else d
+    M = sc.sl_M
+    Sm = M + <size_t>dx * (dx + 1)
+    Wm = Sm + <size_t>dx * dx
+    eta = a + dx
+    memset(Sm, 0, sizeof(double) * dx * dx)
+    memset(Wm, 0, sizeof(double) * dx * dx)
+    for i in range(d):
+        a[i] = grad[w0 + i]
+    if b0 >= 0:
+        a[d] = grad[b0]
+    for n in range(sc.n_sl):
+        if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
+            continue
+        c = (1.0 - s0) * sc.sl_D[n]
+        if c == 0.0:
+            continue
+        for i in range(dx):
+            xi = xt(L, D, sc.sl_idx[n], i)
+            a[i] = a[i] - 0.5 * c * xi
+            for m in range(dx):
+                xm = xt(L, D, sc.sl_idx[n], m)
+                Sm[i * dx + m] = Sm[i * dx + m] + xi * xm
+                Wm[i * dx + m] = Wm[i * dx + m] + c * c * xi * xm
+    for i in range(dx):
+        for m in range(dx):
+            tmp = 0.0
+            for n in range(dx):
+                tmp = tmp + Sm[i * dx + n] * Wm[n * dx + m]
+            M[i * (dx + 1) + m] = tmp
+        tmp = 0.0
+        for n in range(dx):
+            tmp = tmp + Sm[i * dx + n] * a[n]
+        M[i * (dx + 1) + dx] = -tmp
+    solve_rows(M, dx, dx + 1, eta)
+    for n in range(sc.n_sl):
+        if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
+            continue
+        c = (1.0 - s0) * sc.sl_D[n]
+        if c == 0.0:
+            continue
+        tmp = 0.0
+        for i in range(dx):
+            tmp = tmp + xt(L, D, sc.sl_idx[n], i) * eta[i]
+        lam = 0.5 + c * tmp
+        sc.sl_lam[n] = lam
+        if lam > 1.0:
+            lam = 1.0
+        elif lam < 0.0:
+            lam = 0.0
+        tmp = c * (lam - 1.0)
+        for i in range(d):
+            grad[w0 + i] = grad[w0 + i] + tmp * xt(L, D, sc.sl_idx[n], i)
+        if b0 >= 0:
+            grad[b0] = grad[b0] + tmp
+
+
 cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
                              Scratch* sc) noexcept nogil:
     """Filippov sliding: the gradient was formed with ``λ = 1`` (the active side) for the
     sliding pairs; per neuron ``k`` with sliding samples ``n_1..n_r``, solve
     ``Σ_j (x̃_i · x̃_j) ν_j = −x̃_i · g_k`` (``ż_{k n_i} = 0``) by Gaussian elimination with
-    partial pivoting (dependent rows dropped), set ``λ_j = 1 + ν_j / c_j`` with
-    ``c_j = (1 − s0) w2_k g_{n_j}``, clip it to [0, 1] and add ``Σ_j c_j (λ_j − 1) x̃_j`` to
-    ``g_k``. The unclipped ``λ`` go to ``sc.sl_lam`` (outside [0, 1]: the pair leaves the
-    kink)."""
-    cdef int l = <int>L.rows[0], d = L.d, k, i, j, r, col, piv, dx
+    partial pivoting, set ``λ_j = 1 + ν_j / c_j`` with ``c_j = (1 − s0) w2_k g_{n_j}``, clip
+    it to [0, 1] and add ``Σ_j c_j (λ_j − 1) x̃_j`` to ``g_k``. The unclipped ``λ`` go to
+    ``sc.sl_lam`` (outside [0, 1]: the pair leaves the kink).
+
+    When the inputs ``x̃_j`` are dependent (duplicate samples, or every sample at once at
+    ``w_k = 0`` without hidden bias) the fractions are not unique: the ones closest to 1/2
+    are taken, ``μ = λ − 1 = −1/2 + C G ζ`` with ``(G C² G) ζ = q + G C / 2`` (``G`` the Gram
+    matrix, ``C = diag(c)``, ``q`` the right-hand side; the minimum-norm solution of
+    ``G C μ = q`` about ``−1/2``). A basic solution (the dropped rows' ``ν = 0``) put the
+    whole correction on one pair, outside [0, 1], and the clipped field left the kink.
+    A neuron with more than 8 sliding pairs is solved in the input space (``slide_many``;
+    the pairs after the 8th used to be left out, at ``λ = 1`` for ever)."""
+    cdef int l = <int>L.rows[0], d = L.d, k, i, j, m, r, col, dx
     cdef int[8] sel
-    cdef double[8][9] G
+    cdef double[8][8] G0
+    cdef double[72] G
     cdef double[8] nu
-    cdef double gk, big, tmp, s0 = side_value(L.act, L.slope, False), c, lam
+    cdef double[8] q
+    cdef double[8] cc
+    cdef double[8] zeta
+    cdef double tmp, s0 = side_value(L.act, L.slope, False), c, lam
     cdef long long w0, b0
     dx = d + 1 if L.rows[3] >= 0 else d
     for i in range(sc.n_sl):
@@ -586,10 +729,14 @@ cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
     for k in range(l):
         r = 0
         for i in range(sc.n_sl):
-            if <int>((sc.sl_idx[i] // TA_NB) % l) == k and r < 8:
-                sel[r] = i
+            if <int>((sc.sl_idx[i] // TA_NB) % l) == k:
+                if r < 8:
+                    sel[r] = i
                 r += 1
         if r == 0:
+            continue
+        if r > 8:
+            slide_many(L, D, grad, sc, k, s0)
             continue
         w0 = L.rows[2] + <long long>k * d
         b0 = L.rows[3] + k if L.rows[3] >= 0 else -1
@@ -599,48 +746,37 @@ cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
                 tmp = 0.0
                 for col in range(dx):
                     tmp = tmp + xt(L, D, sc.sl_idx[sel[i]], col) * xt(L, D, sc.sl_idx[sel[j]], col)
-                G[i][j] = tmp
+                G0[i][j] = tmp
+                G[i * 9 + j] = tmp
             tmp = 0.0
             for col in range(d):
                 tmp = tmp + xt(L, D, sc.sl_idx[sel[i]], col) * grad[w0 + col]
             if b0 >= 0:
                 tmp = tmp + grad[b0]
-            G[i][r] = -tmp
-            nu[i] = 0.0
-        big = 0.0
-        for i in range(r):
-            if fabs(G[i][i]) > big:
-                big = fabs(G[i][i])
-        # elimination with partial pivoting on the rows below
-        for col in range(r):
-            piv = col
-            for i in range(col + 1, r):
-                if fabs(G[i][col]) > fabs(G[piv][col]):
-                    piv = i
-            if fabs(G[piv][col]) <= 1e-12 * big:
-                for i in range(col, r):
-                    G[i][col] = 0.0
-                continue
-            if piv != col:
-                for j in range(r + 1):
-                    tmp = G[col][j]
-                    G[col][j] = G[piv][j]
-                    G[piv][j] = tmp
-            for i in range(col + 1, r):
-                tmp = G[i][col] / G[col][col]
-                for j in range(col, r + 1):
-                    G[i][j] = G[i][j] - tmp * G[col][j]
-        for col in range(r - 1, -1, -1):
-            if G[col][col] == 0.0:
-                nu[col] = 0.0
-                continue
-            tmp = G[col][r]
-            for j in range(col + 1, r):
-                tmp = tmp - G[col][j] * nu[j]
-            nu[col] = tmp / G[col][col]
+            q[i] = -tmp
+            G[i * 9 + r] = -tmp
+            cc[i] = (1.0 - s0) * sc.sl_D[sel[i]]
+        if solve_small(G, r, nu) > 0:
+            # dependent inputs: the fractions closest to 1/2 (see above)
+            for i in range(r):
+                for j in range(r):
+                    tmp = 0.0
+                    for m in range(r):
+                        tmp = tmp + G0[i][m] * cc[m] * cc[m] * G0[m][j]
+                    G[i * 9 + j] = tmp
+                tmp = q[i]
+                for m in range(r):
+                    tmp = tmp + 0.5 * G0[i][m] * cc[m]
+                G[i * 9 + r] = tmp
+            solve_small(G, r, zeta)
+            for j in range(r):
+                tmp = 0.0
+                for m in range(r):
+                    tmp = tmp + G0[j][m] * zeta[m]
+                nu[j] = cc[j] * (-0.5 + cc[j] * tmp)
         # pivoting permuted the unknowns' equations only, not the unknowns: nu[j] is x̃_j's
         for j in range(r):
-            c = (1.0 - s0) * sc.sl_D[sel[j]]
+            c = cc[j]
             if c == 0.0:
                 continue
             lam = 1.0 + nu[j] / c
@@ -1047,21 +1183,39 @@ cdef double find_event(const Layout* L, const Data* D, const double* y0, double 
         xe = hi
     return xe
 
+cdef inline void pause_step(const FlowCfg* c, Py_ssize_t b) noexcept nogil:
+    """Stop inside the records of an accepted step (the call's budget is spent): nothing of
+    the step is kept but its records so far (``next_rec``); the next call redoes the step from
+    the same state, with the same numbers, without counting its evaluations again."""
+    c.n_acc[b] -= 1
+    c.started[b] = 2
+
+
+cdef inline void commit_control(const FlowCfg* c, Py_ssize_t b, double h_acc,
+                                double en) noexcept nogil:
+    """The step-size controller's state after an accepted step (``h_acc`` already capped at
+    the step's size right after a rejection)."""
+    c.facold[b] = np_max(en, 1e-4)
+    c.last_rej[b] = 0
+    c.h[b] = h_acc
+    c.consec[b] = 0
+
+
 cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* c,
                    Scratch* sc) noexcept nogil:
     """Advance network ``b`` by whole steps until it stops or has spent ``c.budget``
-    gradient evaluations in this call. Operation for operation the reference integrator
+    evaluations in this call (gradients and record losses; see ``pause_step``). Operation for operation the reference integrator
     (``gradient_flow(..., method="python")``) restricted to one network."""
     cdef Py_ssize_t P = L.P, p
     cdef double* th = c.theta + b * P
     cdef double* k1 = c.k1 + b * P
     cdef double* K = sc.K
     cdef double* y1
-    cdef double lv, loss1, hh, remaining, en, v, fac11, fac, h_acc, h_rej, h_new, t_new, x
+    cdef double lv, loss1, hh, remaining, en, v, fac11, fac, h_acc, h_rej, t_new, x
     cdef double t0, xe, t_e, zd
     cdef double[7] cf
     cdef long long used = 0, idx
-    cdef int s, bad, stage_bad, j, hi, i, n_cross, n_flip, n_sl_new
+    cdef int s, bad, stage_bad, j, j0, hi, i, n_cross, n_flip, n_sl_new
     cdef int8_t q
     cdef bint land, accept
     cdef int8_t* pat = c.pat + <size_t>b * c.pat_len if c.events else NULL
@@ -1103,14 +1257,24 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         remaining = c.t_end - c.t[b]
         land = c.h[b] >= remaining
         hh = remaining if land else c.h[b]
+        if not land and not (c.t[b] + hh > c.t[b]):
+            # a step size that cannot advance the time (0 or NaN from an overflowing
+            # starting-step norm, or below the rounding of t) would be accepted forever
+            c.status[b] = DIVERGED
+            break
         memcpy(K, k1, sizeof(double) * P)
         stage_bad = 0
         for s in range(1, 7):
             stage_arg(th, hh, K, P, s, sc.ys)
             stage_bad |= rhs(L, D, sc.ys, &loss1, K + s * P, pat, sc)
         y1 = sc.ys
-        c.n_eval[b] += 6
         used += 6
+        if c.started[b] == 2:
+            # the step is redone after a call that stopped inside its records (same state,
+            # same numbers): its evaluations were counted the first time
+            c.started[b] = 1
+        else:
+            c.n_eval[b] += 6
         # error norm: sqrt(mean((h Σ E_j K_j / (atol + rtol max(|y0|, |y1|)))²))
         for p in range(P):
             v = 0.0 + E1 * K[p]
@@ -1134,22 +1298,21 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
         h_rej = hh / np_min(1.0 / FAC_MIN, fac11 / SAFE)
         if c.last_rej[b]:
             h_acc = np_min(h_acc, hh)
-        h_new = h_acc if accept else h_rej
-        if accept:
-            c.facold[b] = np_max(en, 1e-4)
-        c.last_rej[b] = not accept
-        c.h[b] = h_new
         if not accept:
+            c.last_rej[b] = 1
+            c.h[b] = h_rej
             c.n_rej[b] += 1
             c.consec[b] += 1
-            if (h_new <= 16 * EPS * np_max(c.t[b], 1e-300)
+            if (h_rej <= 16 * EPS * np_max(c.t[b], 1e-300)
                     or c.consec[b] >= MAX_REJECTS):
                 c.status[b] = DIVERGED
             continue
+        # an accepted step: the records it passes first (a call whose budget runs out
+        # among them stops there and the next call redoes the step: nothing of the step is
+        # stored before its records are done), then the controller and the state
         t0 = c.t[b]
         t_new = c.t_end if land else t0 + hh
-        c.n_acc[b] += 1
-        c.consec[b] = 0
+        c.n_acc[b] += 1    # as the records see it
         xe = 2.0
         if pat != NULL:
             xe = find_event(L, D, th, hh, K, y1, pat, sc, &n_cross)
@@ -1160,16 +1323,24 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             if t_e > t_new:
                 t_e = t_new
             j = <int>c.next_rec[b]
+            j0 = j
             while j < c.R and c.rt[j] <= t_e:
+                if used >= c.budget and j > j0:
+                    break
                 x = (c.rt[j] - t0) / hh
                 if x > xe:
                     x = xe
                 dense(th, hh, K, P, x, sc.grad)
                 net_pass(L, D, sc.grad, False, &lv, NULL, sc)
                 c.n_loss_eval[b] += 1
+                used += 1
                 record(L, c, b, j, sc.grad, lv)
                 j += 1
             c.next_rec[b] = j
+            if j < c.R and c.rt[j] <= t_e:
+                pause_step(c, b)
+                return
+            commit_control(c, b, h_acc, en)
             dense_coeffs(xe, cf)
             n_flip = 0
             for i in range(n_cross):
@@ -1212,7 +1383,10 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
             continue
         # records in (t, t_new]
         j = <int>c.next_rec[b]
+        j0 = j
         while j < c.R and c.rt[j] <= t_new:
+            if used >= c.budget and j > j0:
+                break
             if c.rt[j] >= t_new:
                 record(L, c, b, j, y1, loss1)
             else:
@@ -1220,9 +1394,14 @@ cdef void flow_one(Py_ssize_t b, const Layout* L, const Data* D, const FlowCfg* 
                 dense(th, hh, K, P, x, sc.grad)
                 net_pass(L, D, sc.grad, False, &lv, NULL, sc)
                 c.n_loss_eval[b] += 1
+                used += 1
                 record(L, c, b, j, sc.grad, lv)
             j += 1
         c.next_rec[b] = j
+        if j < c.R and c.rt[j] <= t_new:
+            pause_step(c, b)
+            return
+        commit_control(c, b, h_acc, en)
         memcpy(th, y1, sizeof(double) * P)
         memcpy(k1, K + 6 * P, sizeof(double) * P)
         if pat != NULL and sc.n_sl:
@@ -1260,8 +1439,10 @@ def flow_chunk(const double[:, :, ::1] Xb, const double[:, :, ::1] Yb, int N,
                const float[:, :, ::1] Yb32=None, const double[:, :, ::1] Xp=None,
                const float[:, :, ::1] Xp32=None):
     """Advance every running network of the stack by whole Dormand-Prince steps until it
-    stops or has spent ``budget`` gradient evaluations in this call (state updated in place;
-    consecutive calls give the numbers of one long call). Parallel over networks.
+    stops or has spent ``budget`` evaluations in this call (gradients, and the loss
+    evaluations of the records between steps; a call may stop inside the records of an
+    accepted step, which the next call redoes: ``started`` 2). State updated in place;
+    consecutive calls give the numbers of one long call. Parallel over networks.
 
     ``events``: kink events (one hidden layer, one output, elementwise loss, relu / leaky
     relu / abs): ``pattern`` (B, n_blocks l NB) holds each network's frozen first-layer
