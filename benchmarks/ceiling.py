@@ -409,28 +409,22 @@ def recipe_threads(lib, theta, X, y, lr, steps, threads, data=None):
     return np.concatenate(out)
 
 
-def two_threads(lib, repeat=7, steps=200, B=100):
-    """Sorted seconds per network-step on 2 threads of the engine (``n_threads=2``) and of the
-    recipe step (networks split in halves), taken in alternation: (engine, recipe)."""
+def _target_run(threads, steps, B):
+    """The engine's target run: (train, X, y, theta, keyword arguments), warmed up."""
     from topoanalysis.dynamics import train
     X, y, _ = load_workload()
     arch = architecture((L,))
     th = initial_params(arch, B)
     kw = dict(arch=arch, loss="bce", optimizer="gd", lr=0.1, steps=steps, record_every=1,
-              record_conserved=False, progress=False, n_threads=2)
+              record_conserved=False, progress=False, n_threads=threads)
     train(th, X, y, **{**kw, "steps": 10})
-    data = recipe_data(X, y)
-    eng, rec = [], []
-    for _ in range(repeat):
-        time.sleep(0.2)
-        t0 = time.perf_counter()
-        train(th, X, y, **kw)
-        eng.append((time.perf_counter() - t0) / (B * steps))
-        time.sleep(0.2)
-        t0 = time.perf_counter()
-        recipe_threads(lib, th, X, y, 0.1, steps, 2, data)
-        rec.append((time.perf_counter() - t0) / (B * steps))
-    return sorted(eng), sorted(rec)
+    return train, X, y, th, kw
+
+
+def two_threads(lib, repeat=7, steps=200, B=100):
+    """Sorted seconds per network-step on 2 threads of the engine (``n_threads=2``) and of the
+    recipe step (networks split in halves), taken in alternation: (engine, recipe)."""
+    return engine_step(repeat, steps, B, lib=lib, threads=2)
 
 
 def recipe_reference(theta, X, y, lr, steps):
@@ -498,17 +492,11 @@ def current_clone():
     return _engine.current_clone()
 
 
-def engine_step(repeat=7, steps=200, B=100, lib=None):
-    """Sorted seconds per network-step of the engine's target step on one thread; with
-    ``lib`` (AVX-512) also of the standalone recipe step, the two taken in alternation:
-    (engine, recipe or None)."""
-    from topoanalysis.dynamics import train
-    X, y, _ = load_workload()
-    arch = architecture((L,))
-    th = initial_params(arch, B)
-    kw = dict(arch=arch, loss="bce", optimizer="gd", lr=0.1, steps=steps, record_every=1,
-              record_conserved=False, progress=False, n_threads=1)
-    train(th, X, y, **{**kw, "steps": 10})
+def engine_step(repeat=7, steps=200, B=100, lib=None, threads=1):
+    """Sorted seconds per network-step of the engine's target step on ``threads`` threads;
+    with ``lib`` (AVX-512) also of the standalone recipe step (its networks split into
+    ``threads`` parts), the two taken in alternation: (engine, recipe or None)."""
+    train, X, y, th, kw = _target_run(threads, steps, B)
     data = recipe_data(X, y) if lib is not None else None
     out, rec = [], []
     for _ in range(repeat):
@@ -519,7 +507,7 @@ def engine_step(repeat=7, steps=200, B=100, lib=None):
         if data is not None:
             time.sleep(0.2)
             t0 = time.perf_counter()
-            recipe_run(lib, th, X, y, 0.1, steps, data)
+            recipe_threads(lib, th, X, y, 0.1, steps, threads, data)
             rec.append((time.perf_counter() - t0) / (B * steps))
     return sorted(out), (sorted(rec) if rec else None)
 

@@ -622,6 +622,32 @@ cdef int solve_rows(double* G, int r, int S, double* x) noexcept nogil:
     return dropped
 
 
+cdef inline double slide_coef(const Scratch* sc, int n, int l, int k, double s0) noexcept nogil:
+    """``c_n = (1 − s0) D_n`` of sliding pair ``n`` when it belongs to neuron ``k``, else 0
+    (pairs with ``c_n = 0`` take no part in ``slide_many`` either)."""
+    if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
+        return 0.0
+    return (1.0 - s0) * sc.sl_D[n]
+
+
+cdef inline void slide_apply(const Layout* L, const Data* D, double* grad, Scratch* sc, int n,
+                             double c, double lam, long long w0, long long b0) noexcept nogil:
+    """Record sliding pair ``n``'s unclipped fraction ``lam``, clip it to [0, 1] and add
+    ``c (λ − 1) x̃_n`` to the neuron's gradient (weights at ``w0``, bias at ``b0`` or none)."""
+    cdef int i
+    cdef double tmp
+    sc.sl_lam[n] = lam
+    if lam > 1.0:
+        lam = 1.0
+    elif lam < 0.0:
+        lam = 0.0
+    tmp = c * (lam - 1.0)
+    for i in range(L.d):
+        grad[w0 + i] = grad[w0 + i] + tmp * xt(L, D, sc.sl_idx[n], i)
+    if b0 >= 0:
+        grad[b0] = grad[b0] + tmp
+
+
 cdef void slide_many(const Layout* L, const Data* D, double* grad, Scratch* sc, int k,
                      double s0) noexcept nogil:
     """``sliding_correction`` for a neuron ``k`` with more than 8 sliding pairs, in the
@@ -651,9 +677,7 @@ cdef void slide_many(const Layout* L, const Data* D, double* grad, Scratch* sc, 
     if b0 >= 0:
         a[d] = grad[b0]
     for n in range(sc.n_sl):
-        if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
-            continue
-        c = (1.0 - s0) * sc.sl_D[n]
+        c = slide_coef(sc, n, l, k, s0)
         if c == 0.0:
             continue
         for i in range(dx):
@@ -675,25 +699,13 @@ cdef void slide_many(const Layout* L, const Data* D, double* grad, Scratch* sc, 
         M[i * (dx + 1) + dx] = -tmp
     solve_rows(M, dx, dx + 1, eta)
     for n in range(sc.n_sl):
-        if <int>((sc.sl_idx[n] // TA_NB) % l) != k:
-            continue
-        c = (1.0 - s0) * sc.sl_D[n]
+        c = slide_coef(sc, n, l, k, s0)
         if c == 0.0:
             continue
         tmp = 0.0
         for i in range(dx):
             tmp = tmp + xt(L, D, sc.sl_idx[n], i) * eta[i]
-        lam = 0.5 + c * tmp
-        sc.sl_lam[n] = lam
-        if lam > 1.0:
-            lam = 1.0
-        elif lam < 0.0:
-            lam = 0.0
-        tmp = c * (lam - 1.0)
-        for i in range(d):
-            grad[w0 + i] = grad[w0 + i] + tmp * xt(L, D, sc.sl_idx[n], i)
-        if b0 >= 0:
-            grad[b0] = grad[b0] + tmp
+        slide_apply(L, D, grad, sc, n, c, 0.5 + c * tmp, w0, b0)
 
 
 cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
@@ -779,17 +791,7 @@ cdef void sliding_correction(const Layout* L, const Data* D, double* grad,
             c = cc[j]
             if c == 0.0:
                 continue
-            lam = 1.0 + nu[j] / c
-            sc.sl_lam[sel[j]] = lam
-            if lam > 1.0:
-                lam = 1.0
-            elif lam < 0.0:
-                lam = 0.0
-            tmp = c * (lam - 1.0)
-            for col in range(d):
-                grad[w0 + col] = grad[w0 + col] + tmp * xt(L, D, sc.sl_idx[sel[j]], col)
-            if b0 >= 0:
-                grad[b0] = grad[b0] + tmp
+            slide_apply(L, D, grad, sc, sel[j], c, 1.0 + nu[j] / c, w0, b0)
 
 
 # --- NumPy's arithmetic, reproduced ----------------------------------------------------------
