@@ -587,13 +587,14 @@ def cyclic_permutation_task(points="triangle", *, seed=0):
     >>> bool(np.array_equal(data.y, data.X[[1, 2, 0]]))
     True
     """
+    rng = check_seed("seed", seed)        # checked even when unused (one rule for every seed)
     if isinstance(points, str):
         points = check_choice("points", points, ("triangle", "random"))
         if points == "triangle":
             X = _triangle_points()
             how = "vertices of an equilateral triangle on the unit circle"
         else:
-            X = check_seed("seed", seed).standard_normal((3, 2))
+            X = rng.standard_normal((3, 2))
             how = "3 standard normal points in R^2"
     else:
         X = check_array("points", points, ndim=2)

@@ -338,8 +338,8 @@ def canonical_form(net, *, augment="c3", tol=1e-9, X=None, n_check=512, seed=0,
         merge_tol = check_float("merge_tol", merge_tol, minimum=0.0, maximum=0.5)
     _check_finite_params(net)
     d = net.arch.inputs
+    rng = check_seed("seed", seed)              # checked even when X is given (then unused)
     if X is None:
-        rng = np.random.default_rng(check_seed("seed", seed))
         X = rng.normal(size=(check_int("n_check", n_check, minimum=1, maximum=10**6), d))
     else:
         X = check_array("X", X, ndim=2)

@@ -304,6 +304,7 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     from .topology import _exact_c_signs
 
     width = check_int("width", width, minimum=1)
+    seed = check_int("seed", seed, minimum=0)   # before the arithmetic below (-1, 1.5, True, uint8)
     t0 = time.perf_counter()
     data = load_breast_cancer(seed=data_seed)
     arch = Architecture(data.X_train.shape[1], (width,), 1)
