@@ -264,3 +264,18 @@ def test_cli_bad_seed_exit_2(tmp_path, seed):
                         str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT,
                        env=dict(os.environ, PYTHONPATH=ROOT), timeout=300)
     assert p.returncode == 2 and "--seed" in p.stderr
+
+
+def test_monte_carlo_cell_independent_of_grid():
+    """A Monte Carlo cell's estimate depends on (seed, d, l, e) only: the same cell alone and
+    inside a larger grid gives the same number (it used to take seed + its index in the grid,
+    so d=[2, 3] at d=3 differed from d=3 alone, and seed 0's second cell reused seed 1's first
+    stream)."""
+    from topoanalysis.obstruction import pathological_probability
+    kw = dict(method="monte_carlo", n_samples=300)
+    alone = pathological_probability(3, 4, 2, "pytorch", seed=0, **kw)
+    grid = pathological_probability([2, 3], 4, 2, "pytorch", seed=0, **kw)
+    assert grid.p[1] == alone.p
+    first_seed1 = pathological_probability(2, 4, 2, "pytorch", seed=1, **kw)
+    assert grid.p[0] != first_seed1.p or grid.p[1] != pathological_probability(
+        3, 4, 2, "pytorch", seed=1, **kw).p

@@ -633,8 +633,10 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
     n_samples : int, default=2000
         Networks per grid cell for Monte Carlo (``n_samples · l`` neurons).
     seed : int, default=0
-        Monte Carlo seed (the ``i``-th distinct ``(d, l, e)`` of the grid, in C order, uses
-        ``seed + i``; repeated cells share it).
+        Monte Carlo seed. Each distinct cell ``(d, l, e)`` draws its networks from a stream
+        of its own, derived from ``(seed, d, l, e)`` (``numpy.random.SeedSequence``), so a
+        cell's estimate does not depend on the other cells of the grid, and different seeds
+        never share a stream; repeated cells share it.
 
     Returns
     -------
@@ -713,7 +715,7 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
                 if method == "quadrature":
                     cache[key] = _gil_pelaez(_law(*key, st))
                 else:
-                    cache[key] = _monte_carlo(*key, st, n_samples, seed + len(cache))
+                    cache[key] = _monte_carlo(*key, st, n_samples, _cell_seed(seed, key))
             p[idx], err[idx] = cache[key]
     if not np.all(np.isfinite(p)):
         scales = {k: st[k] for k in ("std", "bias_std") if st[k]}   # the scales set, > 0
@@ -728,6 +730,14 @@ def pathological_probability(d, l, e=1, scheme="kaiming_normal", *, hidden_bias=
         p=p, error=err, method=method, method_description=_METHOD_TEXT[method], d=D, l=L, e=E,
         dimension_w=D + int(st["hidden_bias"]), settings=st,
         n_samples=n_samples if method == "monte_carlo" else None)
+
+
+def _cell_seed(seed, key):
+    """The Monte Carlo seed of grid cell ``key = (d, l, e)``: 64 bits of the
+    ``SeedSequence`` of ``(seed, d, l, e)`` (independent of the grid's other cells)."""
+    state = np.random.SeedSequence([int(seed), *(int(k) for k in key)]).generate_state(
+        2, dtype=np.uint32)
+    return int(state[0]) | (int(state[1]) << 32)
 
 
 def _monte_carlo(d, l, e, st, n_samples, seed):
