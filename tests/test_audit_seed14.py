@@ -279,3 +279,15 @@ def test_monte_carlo_cell_independent_of_grid():
     first_seed1 = pathological_probability(2, 4, 2, "pytorch", seed=1, **kw)
     assert grid.p[0] != first_seed1.p or grid.p[1] != pathological_probability(
         3, 4, 2, "pytorch", seed=1, **kw).p
+
+
+def test_breast_cancer_cell_init_seeds_distinct():
+    """cell_init_seed keeps seed*1000 + width below width 1000 and is injective beyond it
+    ((0, 1001) and (1, 1) used to share the seed 1001)."""
+    from topoanalysis.obstruction.experiment import cell_init_seed
+    assert cell_init_seed(3, 7) == 3007 and cell_init_seed(0, 999) == 999
+    pairs = [(s, w) for s in range(40) for w in list(range(1, 40)) + list(range(990, 1040))]
+    seeds = {cell_init_seed(s, w) for s, w in pairs}
+    assert len(seeds) == len(pairs)
+    assert cell_init_seed(0, 1001) != cell_init_seed(1, 1)
+    assert cell_init_seed(2 ** 60, 1) >= 2 ** 64

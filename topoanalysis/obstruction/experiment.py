@@ -232,6 +232,31 @@ def kernel_trace(arch, theta, X):
     return U + V
 
 
+def cell_init_seed(seed, width):
+    """The initialization seed of a breast-cancer cell: ``seed·1000 + width`` for widths below
+    1000 (the numbers of every earlier run), else ``2^64`` plus the Cantor pairing of
+    ``(seed, width)``, so that distinct pairs never share a stream (``seed·1000 + width``
+    alone made ``(0, 1001)`` and ``(1, 1)`` start from the same networks).
+
+    Parameters
+    ----------
+    seed : int
+        The cell's seed (``>= 0``).
+    width : int
+        Hidden width (``>= 1``).
+
+    Returns
+    -------
+    int
+        The seed handed to :func:`~topoanalysis.init.init_params`.
+    """
+    seed, width = int(seed), int(width)
+    if width < 1000 and seed < 2 ** 54:           # below 2^64: the historical values
+        return seed * 1000 + width
+    s = seed + width
+    return 2 ** 64 + s * (s + 1) // 2 + width
+
+
 def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, scheme="kaiming_normal",
                        ratio=4.0, balance="ratio", seed=0, data_seed=0, n_threads=None,
                        progress=False):
@@ -242,7 +267,8 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     are non-pathological (:func:`set_pathological_count`, which keeps the initial function), and
     trained by full-batch gradient descent on BCE for ``steps`` steps on the standardized
     training split of the bundled data. The initial networks depend on ``(seed, width)`` only, so
-    all cells of one width start from the same functions and differ only in ``l_+``.
+    all cells of one width start from the same functions and differ only in ``l_+``; distinct
+    pairs ``(seed, width)`` draw distinct streams (:func:`cell_init_seed`).
     ``ratio`` and ``balance`` choose the rescaling (see :func:`set_pathological_count`);
     ``balance="kernel"`` is the scale-controlled variant (equal tangent-kernel trace on the
     training inputs for every ``l_+``).
@@ -308,7 +334,7 @@ def breast_cancer_cell(width, n_positive, *, n_init=100, steps=2000, lr=0.1, sch
     t0 = time.perf_counter()
     data = load_breast_cancer(seed=data_seed)
     arch = Architecture(data.X_train.shape[1], (width,), 1)
-    theta = init_params(arch, scheme, seed=seed * 1000 + width, n_networks=n_init)
+    theta = init_params(arch, scheme, seed=cell_init_seed(seed, width), n_networks=n_init)
     theta = set_pathological_count(arch, theta, n_positive, ratio=ratio, balance=balance,
                                    X=data.X_train)
     res = train(theta, data.X_train, data.y_train, arch=arch, loss="bce", optimizer="gd", lr=lr,
