@@ -291,3 +291,27 @@ def test_breast_cancer_cell_init_seeds_distinct():
     assert len(seeds) == len(pairs)
     assert cell_init_seed(0, 1001) != cell_init_seed(1, 1)
     assert cell_init_seed(2 ** 60, 1) >= 2 ** 64
+
+
+def test_reachability_same_construction_under_any_hash_seed():
+    """reachability's matching no longer follows the per-process string hash: the same call in
+    processes with different PYTHONHASHSEED builds the same parameters (it picked different
+    maximum matchings, so different alphas, in about half of the process pairs)."""
+    code = (
+        "import numpy as np, json\n"
+        "from topoanalysis.network import Network\n"
+        "from topoanalysis.obstruction.topology import reachability\n"
+        "bad = Network.from_weights([np.array([[0.1, 0.0], [0.0, 0.1], [0.1, 0.1]]),\n"
+        "                            np.array([[-1.0, -1.0, -1.0]])])\n"
+        "good = Network.from_weights([np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]),\n"
+        "                             np.array([[-2.0, -1.0, -0.5]])])\n"
+        "r = reachability(bad, good, n_check=8, seed=0)\n"
+        "print(json.dumps([float(x) for x in np.nan_to_num(r.alphas, nan=-1.0)]))\n")
+    outs = set()
+    for h in ("1", "2", "3", "4", "5", "6"):
+        env = dict(os.environ, PYTHONHASHSEED=h, PYTHONPATH=ROOT)
+        p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, cwd=ROOT, timeout=300)
+        assert p.returncode == 0, p.stderr[-2000:]
+        outs.add(p.stdout.strip().splitlines()[-1])
+    assert len(outs) == 1, outs

@@ -872,7 +872,16 @@ def reachability(initial, target, *, atol=DEFAULT_ATOL, zero_atol=0.0, zero_neur
     B.add_nodes_from(right, bipartite=1)
     B.add_edges_from((("t", j), ("s", k)) for j in movers for k in range(l) if fits(j, k))
     B.add_edges_from((("z", i), ("s", k)) for i in range(n_wild) for k in range(l))
-    matching = nx.bipartite.hopcroft_karp_matching(B, top_nodes=left)
+    # matched on integer labels: hopcroft_karp iterates over sets of nodes, and the order of a
+    # set of ("t", j) tuples follows the per-process string hash (PYTHONHASHSEED), so two runs
+    # of the same call could pick different maximum matchings, hence different constructions
+    nodes = left + right
+    ids = {node: i for i, node in enumerate(nodes)}
+    Bi = nx.Graph()
+    Bi.add_nodes_from(range(len(nodes)))
+    Bi.add_edges_from((ids[u], ids[v]) for u, v in B.edges())
+    mi = nx.bipartite.hopcroft_karp_matching(Bi, top_nodes=range(len(left)))
+    matching = {nodes[u]: nodes[v] for u, v in mi.items()}
     unmatched = [k for k in range(l) if ("s", k) not in matching]
     if unmatched:
         return _unreachable(_hall_reason(B, matching, unmatched, slot_req, feats, is_zero,
