@@ -17,13 +17,15 @@ verdict and figure, slices of the landscape around a trained network and its twi
 :mod:`topoanalysis.report`).
 """
 
+import contextlib
 import dataclasses
 import os
 import time
 
 import numpy as np
 
-from ._validation import check_float, check_int
+from ._files import FileError
+from ._validation import check_choice, check_float, check_int
 
 __all__ = ["AnalysisReport", "analyze"]
 
@@ -54,7 +56,8 @@ class AnalysisReport:
         dict
             Plain data; non-finite floats stay floats (``write_json`` writes them as ``null``).
         """
-        return {"config": self.config, "probabilities": self.probabilities,
+        return {"json_null": "NaN and ±inf are written as null",
+                "config": self.config, "probabilities": self.probabilities,
                 "networks": self.networks, "pairs": self.pairs, "seconds": self.seconds,
                 "files": self.files,
                 "aligned_barriers": None if self.aligned is None else
@@ -164,7 +167,10 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         Engine threads (default: all cores).
     std : float, optional
         Weight standard deviation for ``scheme="normal"``, between ``1e-100`` and ``1e100``
-        (the sections' float64 certificates need weights of that range).
+        (ignored, and recorded as ``None``, for the other schemes). The sections certify in
+        float64: networks that initialization or training (a large ``std`` or ``lr``) carries
+        past that range (outputs beyond about ``1e140``, parameters beyond ``1e154``) are
+        refused with one line naming ``lr`` and ``std``.
 
     Returns
     -------
@@ -196,6 +202,9 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
     steps = check_int("steps", steps, minimum=1)
     lr = check_float("lr", lr, minimum=0.0, strict_min=True)
     n_points = check_int("n_points", n_points, minimum=3)
+    from .init import SCHEMES
+
+    scheme = check_choice("scheme", scheme, SCHEMES)   # the canonical name in report.json
     if std is not None:
         # the sections decide signs of c_k = |a_k|^2 - ||w_k||^2 and certify verdicts in
         # float64: weights far below 1e-100 underflow there, far above 1e100 overflow
@@ -244,64 +253,68 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
                              lr=lr, steps=steps, record_every=max(steps // 100, 1),
                              n_threads=n_threads, progress=progress, checkpoint=checkpoint,
                              remove_checkpoint=False)
-        final = res.params
-        out_test = forward(arch, final, data.X_test)
-        test_loss = loss_value("bce", out_test, data.y_test)
-        test_acc = accuracy(out_test, data.y_test, "bce")
-        c0 = conserved_quantities(arch, stack)
-        c1 = conserved_quantities(arch, final)
-        (_, _), (W2_0, _) = arch.unpack(stack)
-        (_, _), (W2_1, _) = arch.unpack(final)
-        for i, n in enumerate(networks):
-            frozen = c0[i] < 0
-            stayed = bool(np.all(np.sign(W2_1[i, 0, frozen]) == np.sign(W2_0[i, 0, frozen]))
-                          and np.all(c1[i, frozen] < 0))
-            n.update({
-                "diverged": bool(res.diverged[i]),
-                "train_loss": float(res.final_loss[i]),
-                "test_loss": float(test_loss[i]),
-                "test_accuracy": float(test_acc[i]),
-                "stayed_in_component": stayed,
-                "max_abs_drift": float(np.max(np.abs(c1[i] - c0[i]))),
-            })
-        ok = ~res.diverged
-        idx = [i for i in range(seeds) if ok[i] and ok[seeds + i]]
-        if idx:
-            bar = interpolation_barrier(final[idx], final[[seeds + i for i in idx]],
-                                        data.X_train, data.y_train, arch=arch, loss="bce",
-                                        n_points=n_points,
-                                        n_threads=n_threads)
-            from .levelsets import segment_loss_bounds
-            for j, i in enumerate(idx):
-                # the grid's highest loss, and a bound of the loss between the grid points
-                sb = segment_loss_bounds(final[i], final[seeds + i], data.X_train, data.y_train,
-                                         arch=arch, loss="bce", n_points=n_points)
-                pairs.append({"seed": i, "barrier": float(bar.barrier[j]),
-                              "t_max": float(bar.t_barrier[j]), "midpoint": float(bar.midpoint[j]),
-                              "mean": float(bar.mean[j]), "max_loss_grid": sb.grid_max,
-                              "max_loss_bound": sb.max_upper})
-            from .levelsets import aligned_barriers
-            aligned = aligned_barriers(final[idx], final[[seeds + i for i in idx]], data.X_train,
-                                       data.y_train, arch=arch, loss="bce", n_points=n_points,
-                                       n_threads=n_threads)
         curves = res
-        from .critical import classify_trained   # snap, then certify each trained network
-        crit = classify_trained(arch, final, data.X_train, data.y_train, loss="bce",
-                                labels=[f"{kinds[i]} {i % seeds}" for i in range(2 * seeds)])
-        critical = {**crit.to_dict(), "text": crit.summary()}
+        final = res.params
+        with _trained_in_range(lr, std):
+            out_test = forward(arch, final, data.X_test)
+            test_loss = loss_value("bce", out_test, data.y_test)
+            test_acc = accuracy(out_test, data.y_test, "bce")
+            c0 = conserved_quantities(arch, stack)
+            c1 = conserved_quantities(arch, final)
+            (_, _), (W2_0, _) = arch.unpack(stack)
+            (_, _), (W2_1, _) = arch.unpack(final)
+            for i, n in enumerate(networks):
+                frozen = c0[i] < 0
+                stayed = bool(np.all(np.sign(W2_1[i, 0, frozen]) == np.sign(W2_0[i, 0, frozen]))
+                              and np.all(c1[i, frozen] < 0))
+                n.update({
+                    "diverged": bool(res.diverged[i]),
+                    "train_loss": float(res.final_loss[i]),
+                    "test_loss": float(test_loss[i]),
+                    "test_accuracy": float(test_acc[i]),
+                    "stayed_in_component": stayed,
+                    "max_abs_drift": float(np.max(np.abs(c1[i] - c0[i]))),
+                })
+            ok = ~res.diverged
+            idx = [i for i in range(seeds) if ok[i] and ok[seeds + i]]
+            if idx:
+                bar = interpolation_barrier(final[idx], final[[seeds + i for i in idx]],
+                                            data.X_train, data.y_train, arch=arch, loss="bce",
+                                            n_points=n_points,
+                                            n_threads=n_threads)
+                from .levelsets import segment_loss_bounds
+                for j, i in enumerate(idx):
+                    # the grid's highest loss, and a bound of the loss between the grid points
+                    sb = segment_loss_bounds(final[i], final[seeds + i], data.X_train, data.y_train,
+                                             arch=arch, loss="bce", n_points=n_points)
+                    pairs.append({"seed": i, "barrier": float(bar.barrier[j]),
+                                  "t_max": float(bar.t_barrier[j]), "midpoint": float(bar.midpoint[j]),
+                                  "mean": float(bar.mean[j]), "max_loss_grid": sb.grid_max,
+                                  "max_loss_bound": sb.max_upper})
+                from .levelsets import aligned_barriers
+                aligned = aligned_barriers(final[idx], final[[seeds + i for i in idx]], data.X_train,
+                                           data.y_train, arch=arch, loss="bce", n_points=n_points,
+                                           n_threads=n_threads)
+            from .critical import classify_trained   # snap, then certify each trained network
+            crit = classify_trained(arch, final, data.X_train, data.y_train, loss="bce",
+                                    labels=[f"{kinds[i]} {i % seeds}" for i in range(2 * seeds)])
+            critical = {**crit.to_dict(), "text": crit.summary()}
 
     from .degeneracy import stability_of_networks
     trained = final if train else stack
-    degeneracy = stability_of_networks(
-        [Network(arch, trained[i]) for i in range(2 * seeds)],
-        [f"{'trained ' if train else ''}{k} {i % seeds}" for i, k in enumerate(kinds)],
-        X=data.X_train)
+    with _trained_in_range(lr if train else None, std):
+        degeneracy = stability_of_networks(
+            [Network(arch, trained[i]) for i in range(2 * seeds)],
+            [f"{'trained ' if train else ''}{k} {i % seeds}" for i, k in enumerate(kinds)],
+            X=data.X_train)
 
     laws = _conservation_laws_section(arch)
     report = AnalysisReport(
         config={"dataset": "breast_cancer", "n_train": int(data.X_train.shape[0]),
                 "n_test": int(data.X_test.shape[0]), "inputs": d, "width": hidden,
-                "scheme": scheme, "seeds": seeds, "steps": steps, "lr": lr, "train": bool(train),
+                "scheme": scheme, "seeds": seeds,
+                "std": std if scheme == "normal" else None,   # other schemes ignore it
+                "steps": steps, "lr": lr, "train": bool(train),
                 "optimizer": "gd", "loss": "bce", "n_points": n_points},
         probabilities=probabilities, networks=networks, pairs=pairs,
         seconds=time.perf_counter() - t0, aligned=aligned, degeneracy=degeneracy, critical=critical,
@@ -330,6 +343,29 @@ def analyze(*, hidden=6, seeds=8, scheme="kaiming_normal", steps=2000, lr=0.05, 
         if os.path.exists(checkpoint):  # every output is written: only now may it go
             os.remove(checkpoint)
     return report
+
+
+@contextlib.contextmanager
+def _trained_in_range(lr, std):
+    """Re-raise the refusal of a section (critical points, degeneracies, ``c_k``) whose
+    networks left the float64 range it certifies -- parameters grown by a large ``lr`` or a
+    large ``std`` -- as one line that names the arguments to change."""
+    from .exceptions import ValidationError
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            yield
+    except ValidationError as exc:
+        if isinstance(exc, FileError):
+            raise
+        got = ", ".join(f"{k}={v:g}" for k, v in (("lr", lr), ("std", std)) if v is not None)
+        what = " and ".join(f"`{k}`" for k, v in (("lr", lr), ("std", std)) if v is not None)
+        what = what or "the initialization scale (`scheme`)"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValidationError(
+            f"{what} must keep the {'trained ' if lr is not None else ''}networks within the "
+            f"range the analysis certifies in float64; got {got or 'the default scale'}, and "
+            f"then: {reason} Reduce {what.replace(' and ', ' or ')}.") from None
 
 
 def _conservation_laws_section(arch):
