@@ -250,8 +250,14 @@ def _field_vector(field):
 
 
 def _jacobian(field, cache):
-    """``{component: {variable: ∂_variable component}}`` of a field, cached by identity."""
-    jac = cache.get(id(field))
+    """``{component: {variable: ∂_variable component}}`` of a field, cached by identity.
+
+    The cache keeps the field itself beside its Jacobian: an ``id`` is unique only while the
+    object lives, and a bracket freed one level earlier could otherwise hand its address (and
+    its stale Jacobian) to a new bracket of the same call.
+    """
+    hit = cache.get(id(field))
+    jac = hit[1] if hit is not None and hit[0] is field else None
     if jac is None:
         jac = {}
         for i, p in field.items():
@@ -260,7 +266,7 @@ def _jacobian(field, cache):
                 if deg:
                     row[v] = p.derivative(v)
             jac[i] = row
-        cache[id(field)] = jac
+        cache[id(field)] = (field, jac)
     return jac
 
 
