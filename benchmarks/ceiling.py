@@ -301,11 +301,13 @@ def _ptr(a):
     return a.ctypes.data_as(ctypes.c_void_p)
 
 
-def _aligned(n, rng):
-    buf = np.empty(n + 8)
+def _aligned(n, rng=None):
+    """``n`` doubles at a 64-byte boundary: 0.1 x standard normal from ``rng``, else zeros."""
+    buf = np.zeros(n + 8)
     off = (-buf.ctypes.data % 64) // 8
     a = buf[off:off + n]
-    a[:] = rng.standard_normal(n) * 0.1
+    if rng is not None:
+        a[:] = rng.standard_normal(n) * 0.1
     return a
 
 
@@ -361,17 +363,15 @@ def recipe_data(X, y):
     n, d = X.shape
     if (n, d) != (N, D_IN):
         raise ValueError(f"recipe_data: expected X of shape ({N}, {D_IN}), got {X.shape}")
-    rng = np.random.default_rng(0)
     pad = np.zeros((480, D_IN))
     pad[:n] = X
-    xf = _aligned(480 * D_IN, rng)
+    xf = _aligned(480 * D_IN)
     xf[:] = pad.reshape(15, 32, D_IN).transpose(0, 2, 1).ravel()
-    xp = _aligned(n * 32, rng)
+    xp = _aligned(n * 32)
     rows = np.zeros((n, 32))
     rows[:, :D_IN], rows[:, D_IN] = X, 1.0
     xp[:] = rows.ravel()
-    yy = _aligned(480, rng)
-    yy[:] = 0.0
+    yy = _aligned(480)
     yy[:n] = np.asarray(y, dtype=float).reshape(-1)
     return xf, xp, yy
 
@@ -381,11 +381,10 @@ def recipe_run(lib, theta, X, y, lr, steps, data=None):
     returns (parameters, loss history B x steps)."""
     fn = _recipe_bind(lib)
     xf, xp, yy = data if data is not None else recipe_data(X, y)
-    rng = np.random.default_rng(0)
-    th = _aligned(theta.size, rng)
+    th = _aligned(theta.size)
     th[:] = np.asarray(theta, dtype=float).ravel()
     hist = np.zeros(theta.shape[0] * steps)
-    scratch = _aligned(RECIPE_SCRATCH, rng)
+    scratch = _aligned(RECIPE_SCRATCH)
     fn(_ptr(th), theta.shape[0], _ptr(xf), _ptr(xp), _ptr(yy), lr, steps, _ptr(hist),
        _ptr(scratch))
     return th.reshape(theta.shape), hist.reshape(theta.shape[0], steps)
